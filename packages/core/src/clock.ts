@@ -1,0 +1,110 @@
+import { AbortError, TimeoutError } from './errors.js'
+
+/** An opaque timer handle returned by `Clock.setTimeout`. */
+export type TimerHandle = unknown
+
+/**
+ * Time, injected. Every timer, timeout and clock reading in the overlays and
+ * the transfer goes through a Clock, so the simulator can run them in virtual time.
+ */
+export interface Clock {
+  /** Milliseconds since an arbitrary epoch (real clock: `Date.now()`). */
+  now(): number
+  setTimeout(fn: () => void, ms: number): TimerHandle
+  clearTimeout(handle: TimerHandle): void
+}
+
+/** The wall clock: `Date.now()` and Node's timers, unref'd so they never keep a process alive alone. */
+export class RealClock implements Clock {
+  now(): number {
+    return Date.now()
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const t = setTimeout(fn, Math.max(0, ms))
+    t.unref?.()
+    return t
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    clearTimeout(handle as NodeJS.Timeout)
+  }
+}
+
+/** Resolves after `ms` on `clock`; rejects with `AbortError` when `signal` aborts. */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortError('Aborted', { cause: signal.reason }))
+    const onAbort = () => {
+      clock.clearTimeout(timer)
+      reject(new AbortError('Aborted', { cause: signal?.reason }))
+    }
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/**
+ * Settles like `promise`, but rejects with `TimeoutError` after `ms` on `clock`
+ * and with `AbortError` when `signal` aborts. `onCancel` runs when it gave up.
+ */
+export function withTimeout<T>(
+  clock: Clock,
+  promise: Promise<T>,
+  ms: number | undefined,
+  options: { signal?: AbortSignal; message?: string; onCancel?: (err: Error) => void } = {},
+): Promise<T> {
+  const { signal, message = `timed out after ${ms} ms`, onCancel } = options
+  if (ms === undefined && signal === undefined) return promise
+  return new Promise<T>((resolve, reject) => {
+    let timer: TimerHandle | undefined
+    const finish = () => {
+      if (timer !== undefined) clock.clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+    }
+    const fail = (err: Error) => {
+      finish()
+      onCancel?.(err)
+      reject(err)
+    }
+    const onAbort = () => fail(new AbortError('Aborted', { cause: signal?.reason }))
+    if (signal?.aborted) return onAbort()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    if (ms !== undefined && Number.isFinite(ms)) timer = clock.setTimeout(() => fail(new TimeoutError(message)), ms)
+    promise.then(
+      (v) => {
+        finish()
+        resolve(v)
+      },
+      (e) => {
+        finish()
+        reject(e)
+      },
+    )
+  })
+}
+
+/** A repeating task on a Clock; `stop()` cancels it. The task never overlaps itself. */
+export function every(clock: Clock, ms: number, task: () => unknown): { stop(): void } {
+  let stopped = false
+  let timer: TimerHandle | undefined
+  const tick = async () => {
+    if (stopped) return
+    try {
+      await task()
+    } catch {
+      // A periodic task's failure is the task's own business; the schedule goes on.
+    }
+    if (!stopped) timer = clock.setTimeout(tick, ms)
+  }
+  timer = clock.setTimeout(tick, ms)
+  return {
+    stop() {
+      stopped = true
+      if (timer !== undefined) clock.clearTimeout(timer)
+    },
+  }
+}

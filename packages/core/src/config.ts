@@ -1,0 +1,118 @@
+import { readFile } from 'node:fs/promises'
+import { z } from 'zod'
+import { InvalidOptionsError } from './errors.js'
+
+export interface NetworkOptions {
+  /** Milliseconds to establish a connection. @default 5000 */
+  dialTimeout?: number
+  /** Milliseconds to wait for a response. @default 10000 */
+  requestTimeout?: number
+  /** Open connections kept before idle ones are closed. @default 512 */
+  maxConnections?: number
+}
+
+/** What `createPeer` accepts: an object, or the content of a JSON config file. */
+export interface PeerConfigInput {
+  /** The overlay strategy by registry name: `central`, `flooding`, `supernode`, `chord`. */
+  overlay: string
+  /** Transport(s) by registry name. @default 'tcp' */
+  transport?: string | string[]
+  /** Index implementation for every record set. @default 'memory' */
+  index?: string
+  /** Transfer implementation. @default 'default' */
+  transfer?: string
+  /** Addresses to listen on (`tcp://127.0.0.1:0`, `memory://alice`). @default [] */
+  listen?: string[]
+  /** Peers to join through; for `central`, the directory server(s). @default [] */
+  bootstrap?: string[]
+  /** Folder for the identity key, the hash cache and partial downloads. Without it the identity is new each run. */
+  dataDir?: string
+  /** Seed for the random source; random when absent. */
+  seed?: number
+  /** Options per component, keyed by registry name: `{ flooding: { ttl: 5 }, tcp: { … } }`. @default {} */
+  options?: Record<string, unknown>
+  network?: NetworkOptions
+}
+
+export interface PeerConfig {
+  readonly overlay: string
+  readonly transports: readonly string[]
+  readonly index: string
+  readonly transfer: string
+  readonly listen: readonly string[]
+  readonly bootstrap: readonly string[]
+  readonly dataDir: string | undefined
+  readonly seed: number | undefined
+  readonly options: Readonly<Record<string, unknown>>
+  readonly network: Readonly<Required<NetworkOptions>>
+}
+
+export const DEFAULT_NETWORK_OPTIONS: Readonly<Required<NetworkOptions>> = Object.freeze({
+  dialTimeout: 5000,
+  requestTimeout: 10_000,
+  maxConnections: 512,
+})
+
+const name = z.string().min(1)
+const address = z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/, 'an address URL such as tcp://127.0.0.1:4001')
+const ms = z.number().int().positive()
+
+const schema = z
+  .object({
+    overlay: name,
+    transport: z.union([name, z.array(name).min(1)]).default('tcp'),
+    index: name.default('memory'),
+    transfer: name.default('default'),
+    listen: z.array(address).default([]),
+    bootstrap: z.array(address).default([]),
+    dataDir: z.string().min(1).optional(),
+    seed: z.number().int().optional(),
+    options: z.record(z.string(), z.unknown()).default({}),
+    network: z
+      .object({ dialTimeout: ms.optional(), requestTimeout: ms.optional(), maxConnections: ms.optional() })
+      .strict()
+      .default({}),
+  })
+  .strict()
+
+/** Validates a configuration; the error names the field and what it accepts. */
+export function parsePeerConfig(input: unknown): PeerConfig {
+  const result = schema.safeParse(input)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const field = issue?.path.length ? `config.${issue.path.join('.')}` : 'config'
+    throw new InvalidOptionsError(`${field}: ${issue?.message ?? 'invalid'}`)
+  }
+  const c = result.data
+  return Object.freeze({
+    overlay: c.overlay,
+    transports: Object.freeze(Array.isArray(c.transport) ? [...c.transport] : [c.transport]),
+    index: c.index,
+    transfer: c.transfer,
+    listen: Object.freeze([...c.listen]),
+    bootstrap: Object.freeze([...c.bootstrap]),
+    dataDir: c.dataDir,
+    seed: c.seed,
+    options: Object.freeze({ ...c.options }),
+    network: Object.freeze({ ...DEFAULT_NETWORK_OPTIONS, ...stripUndefined(c.network) }),
+  })
+}
+
+/** Reads a JSON configuration file (not yet validated). */
+export async function loadConfigFile(path: string): Promise<PeerConfigInput> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new InvalidOptionsError(`cannot read config file ${path}: ${(err as Error).message}`, { cause: err })
+  }
+  try {
+    return JSON.parse(text) as PeerConfigInput
+  } catch (err) {
+    throw new InvalidOptionsError(`config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}

@@ -1,0 +1,41 @@
+/**
+ * @packageDocumentation
+ * The contracts of peerkit (Transport, Index, Overlay, Transfer), its data
+ * types, the wire, and `createPeer`, which composes a peer from configuration.
+ *
+ * ```ts
+ * import '@peerkit/transport-tcp'
+ * import '@peerkit/index-memory'
+ * import '@peerkit/transfer'
+ * import '@peerkit/overlay-flooding'
+ * import { createPeer } from '@peerkit/core'
+ *
+ * const peer = await createPeer({ overlay: 'flooding', transport: 'tcp', listen: ['tcp://127.0.0.1:0'] })
+ * await peer.start()
+ * for await (const hit of peer.search('harry potter')) console.log(hit.name, hit.providers.length)
+ * await peer.stop()
+ * ```
+ */
+export * from './clock.js'
+export * from './config.js'
+export * from './content-index.js'
+export * from './create-peer.js'
+export * from './errors.js'
+export * from './network.js'
+export * from './overlay.js'
+export * from './peer.js'
+export * from './peer-id.js'
+export * from './random.js'
+export * from './records.js'
+export * from './registry.js'
+export * from './stats.js'
+export * from './streams.js'
+export * from './tokens.js'
+export * from './transfer.js'
+export * from './transport.js'
+export * from './wire/codec.js'
+export * from './wire/envelope.js'
+export * from './wire/frames.js'
+export * from './wire/mux.js'
+export * from './wire/protocol.js'
+export * from './wire/schemas.js'

@@ -1,0 +1,370 @@
+import { EventEmitter } from 'eventemitter3'
+import { inject, injectable, injectAll } from 'tsyringe'
+import { z } from 'zod'
+import { type Clock, withTimeout } from './clock.js'
+import type { PeerConfig } from './config.js'
+import { AbortError, InvalidOptionsError, NotStartedError, PeerUnreachableError, UnsupportedProtocolError } from './errors.js'
+import type { Identity, PeerId } from './peer-id.js'
+import type { PeerRef } from './records.js'
+import { CLOCK, IDENTITY, PEER_CONFIG, TRANSPORT } from './tokens.js'
+import type { AbortOptions, Connection, Listener, Transport } from './transport.js'
+import { validate } from './wire/codec.js'
+import { Mux, type MuxRequestOptions, type Reply } from './wire/mux.js'
+import { defineProtocol, type Protocol } from './wire/protocol.js'
+import { addressSchema, LIMITS } from './wire/schemas.js'
+
+/** Who is asking, and on which connection. */
+export interface RequestContext {
+  peer: PeerRef
+  connection: Connection
+}
+
+export type Handler<Req, Res> = (request: Req, context: RequestContext) => Res | Promise<Res>
+
+export interface NetworkEvents {
+  /** The first connection to a peer opened. */
+  'peer:connect': [peer: PeerRef]
+  /** The last connection to a peer closed. */
+  'peer:disconnect': [peer: PeerRef]
+  /** A peer told its listening addresses. */
+  'peer:identify': [peer: PeerRef]
+}
+
+/** Each side tells the other the addresses it listens on, right after connecting. */
+export const IDENTIFY = defineProtocol(
+  'peerkit/identify/1',
+  z.object({ addresses: z.array(addressSchema).max(LIMITS.addresses) }),
+  z.null(),
+)
+
+interface Registered {
+  protocol: Protocol<unknown, unknown>
+  handler: Handler<unknown, unknown>
+}
+
+interface MessageCount {
+  sent: number
+  received: number
+}
+
+/**
+ * The peer's connections, and the protocols multiplexed on them: it dials
+ * through whichever transport handles an address, reuses one connection per
+ * peer, answers requests with the registered handlers (after checking each
+ * against its schema), and turns every failure into a typed error.
+ */
+@injectable()
+export class Network extends EventEmitter<NetworkEvents> {
+  private readonly handlers = new Map<string, Registered>()
+  private readonly muxes = new Map<PeerId, Mux[]>()
+  private readonly dialing = new Map<string, Promise<Mux>>()
+  private readonly known = new Map<PeerId, string[]>()
+  private readonly protectedPeers = new Set<PeerId>()
+  private readonly counts = new Map<string, MessageCount>()
+  private bound: Listener[] = []
+  private started = false
+
+  constructor(
+    @injectAll(TRANSPORT) private readonly transports: Transport[],
+    @inject(IDENTITY) private readonly identity: Identity,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(PEER_CONFIG) private readonly config: PeerConfig,
+  ) {
+    super()
+  }
+
+  get peerId(): PeerId {
+    return this.identity.peerId
+  }
+
+  get isStarted(): boolean {
+    return this.started
+  }
+
+  /** The addresses this peer listens on. */
+  addresses(): string[] {
+    return this.bound.flatMap((l) => l.addresses())
+  }
+
+  /** This peer as others should see it. */
+  self(): PeerRef {
+    return { id: this.identity.peerId, addresses: this.addresses() }
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    try {
+      for (const address of this.config.listen) {
+        const listener = await this.transportFor(address).listen(address)
+        listener.on('connection', (conn) => this.attach(conn))
+        this.bound.push(listener)
+      }
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.started = false
+    const listeners = this.bound
+    this.bound = []
+    await Promise.allSettled(listeners.map((l) => l.close()))
+    const all = [...this.muxes.values()].flat()
+    await Promise.allSettled(all.map((m) => m.connection.close()))
+    await Promise.allSettled(this.transports.map((t) => t.close()))
+    this.muxes.clear()
+  }
+
+  /** Answers requests (and one-way messages) of `protocol` with `handler`. */
+  handle<Req, Res>(protocol: Protocol<Req, Res>, handler: Handler<Req, Res>): void {
+    if (this.handlers.has(protocol.name)) throw new InvalidOptionsError(`protocol ${protocol.name} already has a handler`)
+    this.handlers.set(protocol.name, {
+      protocol: protocol as Protocol<unknown, unknown>,
+      handler: handler as Handler<unknown, unknown>,
+    })
+  }
+
+  unhandle(protocol: Protocol<unknown, unknown> | string): void {
+    this.handlers.delete(typeof protocol === 'string' ? protocol : protocol.name)
+  }
+
+  /** Sends a request and waits for its checked response (`timeout` defaults to `network.requestTimeout`). */
+  async request<Req, Res>(
+    peer: PeerRef | PeerId,
+    protocol: Protocol<Req, Res>,
+    body: Req,
+    options: MuxRequestOptions = {},
+  ): Promise<Res> {
+    const timeout = options.timeout ?? this.config.network.requestTimeout
+    const mux = await this.connect(peer, options)
+    this.count(protocol.name, 'sent')
+    return mux.request(protocol, body, { ...options, timeout })
+  }
+
+  /** Sends a one-way message. */
+  async send<Req>(peer: PeerRef | PeerId, protocol: Protocol<Req, unknown>, body: Req, options: AbortOptions = {}) {
+    const mux = await this.connect(peer, options)
+    this.count(protocol.name, 'sent')
+    await mux.message(protocol, body, options)
+  }
+
+  /** An open connection to the peer, dialing its known addresses in turn when there is none. */
+  async connect(peer: PeerRef | PeerId, options: AbortOptions = {}): Promise<Mux> {
+    if (!this.started) throw new NotStartedError('the network is not started')
+    const ref = typeof peer === 'string' ? { id: peer, addresses: this.known.get(peer) ?? [] } : peer
+    if (ref.id === this.identity.peerId) throw new PeerUnreachableError('a peer cannot dial itself')
+    const open = this.muxes.get(ref.id)?.find((m) => !m.connection.closed)
+    if (open) return open
+    const key = ref.id
+    let pending = this.dialing.get(key)
+    if (!pending) {
+      pending = this.dialAny(ref, options).finally(() => this.dialing.delete(key))
+      this.dialing.set(key, pending)
+    }
+    return pending
+  }
+
+  /** Dials an address whose PeerId is not known yet (a bootstrap address). */
+  async dialAddress(address: string, options: AbortOptions = {}): Promise<Mux> {
+    if (!this.started) throw new NotStartedError('the network is not started')
+    const conn = await withTimeout(
+      this.clock,
+      this.transportFor(address).dial(address, { signal: options.signal }),
+      this.config.network.dialTimeout,
+      { message: `dial ${address} timed out after ${this.config.network.dialTimeout} ms` },
+    )
+    if (conn.remotePeer === this.identity.peerId) {
+      await conn.close()
+      throw new PeerUnreachableError(`${address} is this peer itself`)
+    }
+    return this.attach(conn)
+  }
+
+  /** Peers with an open connection. */
+  peers(): PeerRef[] {
+    return [...this.muxes.keys()].map((id) => ({ id, addresses: this.known.get(id) ?? [] }))
+  }
+
+  isConnected(id: PeerId): boolean {
+    return this.muxes.get(id)?.some((m) => !m.connection.closed) ?? false
+  }
+
+  /** Addresses learned for a peer (from identify, or from a PeerRef it was dialed with). */
+  addressesOf(id: PeerId): string[] {
+    return this.known.get(id) ?? []
+  }
+
+  /** Remembers where a peer can be reached. */
+  learn(ref: PeerRef): void {
+    if (ref.id !== this.identity.peerId && ref.addresses.length > 0) this.known.set(ref.id, ref.addresses.slice(0, LIMITS.addresses))
+  }
+
+  /** A protected peer's connection is never closed to make room for others. */
+  protect(id: PeerId, on = true): void {
+    if (on) this.protectedPeers.add(id)
+    else this.protectedPeers.delete(id)
+  }
+
+  /** Closes every connection to a peer. */
+  async hangUp(id: PeerId, reason?: Error): Promise<void> {
+    await Promise.allSettled((this.muxes.get(id) ?? []).map((m) => m.connection.close(reason)))
+  }
+
+  /** Messages sent and received, by protocol. */
+  stats(): Record<string, MessageCount> {
+    return Object.fromEntries([...this.counts].map(([k, v]) => [k, { ...v }]))
+  }
+
+  private async dialAny(ref: PeerRef, options: AbortOptions): Promise<Mux> {
+    const addresses = ref.addresses.length > 0 ? ref.addresses : (this.known.get(ref.id) ?? [])
+    if (addresses.length === 0) throw new PeerUnreachableError(`no known address for peer ${ref.id}`)
+    const errors: Error[] = []
+    for (const address of addresses) {
+      if (options.signal?.aborted) throw new AbortError('dial aborted', { cause: options.signal.reason })
+      const transport = this.transports.find((t) => t.handles(address))
+      if (!transport) {
+        errors.push(new PeerUnreachableError(`no transport for ${address}`))
+        continue
+      }
+      try {
+        const conn = await withTimeout(
+          this.clock,
+          transport.dial(address, { signal: options.signal, peer: ref.id }),
+          this.config.network.dialTimeout,
+          { message: `dial ${address} timed out after ${this.config.network.dialTimeout} ms` },
+        )
+        this.learn(ref)
+        return this.attach(conn)
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err
+        errors.push(err as Error)
+      }
+    }
+    throw new PeerUnreachableError(
+      `could not reach peer ${ref.id} at ${addresses.join(', ')}: ${errors.map((e) => e.message).join('; ')}`,
+      { cause: errors[0] },
+    )
+  }
+
+  private attach(conn: Connection): Mux {
+    const mux = new Mux(conn, this.clock)
+    const id = conn.remotePeer
+    const list = this.muxes.get(id)
+    const first = !list || list.every((m) => m.connection.closed)
+    if (list) list.push(mux)
+    else this.muxes.set(id, [mux])
+    mux.on('request', (protocol, body, reply) => this.onRequest(mux, protocol, body, reply))
+    mux.on('message', (protocol, body) => this.onMessage(mux, protocol, body))
+    conn.on('close', () => this.detach(mux))
+    if (first) this.emit('peer:connect', this.refOf(id))
+    if (!conn.closed && this.started) {
+      this.count(IDENTIFY.name, 'sent')
+      mux.message(IDENTIFY, { addresses: this.addresses() }).catch(() => {})
+    }
+    this.prune()
+    return mux
+  }
+
+  private detach(mux: Mux): void {
+    const id = mux.connection.remotePeer
+    const list = this.muxes.get(id)
+    if (!list) return
+    const rest = list.filter((m) => m !== mux)
+    if (rest.length > 0) {
+      this.muxes.set(id, rest)
+      return
+    }
+    this.muxes.delete(id)
+    this.emit('peer:disconnect', this.refOf(id))
+  }
+
+  private refOf(id: PeerId): PeerRef {
+    return { id, addresses: this.known.get(id) ?? [] }
+  }
+
+  private context(mux: Mux): RequestContext {
+    return { peer: this.refOf(mux.connection.remotePeer), connection: mux.connection }
+  }
+
+  private onRequest(mux: Mux, protocol: string, body: unknown, reply: Reply): void {
+    this.count(protocol, 'received')
+    const registered = this.handlers.get(protocol)
+    if (!registered) {
+      reply.fail(new UnsupportedProtocolError(`protocol ${protocol} is not supported here`))
+      return
+    }
+    let request: unknown
+    try {
+      request = validate(registered.protocol.request, body, `${protocol} request`)
+    } catch (err) {
+      reply.fail(err as Error)
+      void mux.connection.close(err as Error)
+      return
+    }
+    Promise.resolve()
+      .then(() => registered.handler(request, this.context(mux)))
+      .then(
+        (res) => reply.respond(res ?? null),
+        (err) => reply.fail(err),
+      )
+  }
+
+  private onMessage(mux: Mux, protocol: string, body: unknown): void {
+    this.count(protocol, 'received')
+    if (protocol === IDENTIFY.name) {
+      try {
+        const { addresses } = validate(IDENTIFY.request, body, 'identify')
+        const ref = { id: mux.connection.remotePeer, addresses }
+        this.learn(ref)
+        this.emit('peer:identify', ref)
+      } catch (err) {
+        void mux.connection.close(err as Error)
+      }
+      return
+    }
+    const registered = this.handlers.get(protocol)
+    if (!registered) return // one-way messages of a protocol we do not speak are ignored
+    let message: unknown
+    try {
+      message = validate(registered.protocol.request, body, `${protocol} message`)
+    } catch (err) {
+      void mux.connection.close(err as Error)
+      return
+    }
+    Promise.resolve()
+      .then(() => registered.handler(message, this.context(mux)))
+      .catch(() => {})
+  }
+
+  private count(protocol: string, dir: 'sent' | 'received'): void {
+    let c = this.counts.get(protocol)
+    if (!c) {
+      c = { sent: 0, received: 0 }
+      this.counts.set(protocol, c)
+    }
+    c[dir]++
+  }
+
+  /** Closes the least recently used idle connections beyond `network.maxConnections`. */
+  private prune(): void {
+    const max = this.config.network.maxConnections
+    if (this.muxes.size <= max) return
+    const idle = [...this.muxes.entries()]
+      .filter(([id, list]) => !this.protectedPeers.has(id) && list.every((m) => m.inFlight === 0))
+      .map(([, list]) => list)
+      .sort((a, b) => Math.max(...a.map((m) => m.lastUsed)) - Math.max(...b.map((m) => m.lastUsed)))
+    for (const list of idle.slice(0, this.muxes.size - max)) for (const m of list) void m.connection.close()
+  }
+
+  private transportFor(address: string): Transport {
+    const t = this.transports.find((tr) => tr.handles(address))
+    if (!t) {
+      throw new InvalidOptionsError(
+        `no configured transport handles ${address} (configured: ${this.transports.map((x) => x.name).join(', ') || 'none'})`,
+      )
+    }
+    return t
+  }
+}

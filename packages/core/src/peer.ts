@@ -1,0 +1,144 @@
+import { EventEmitter } from 'eventemitter3'
+import { inject, injectable } from 'tsyringe'
+import type { DependencyContainer } from 'tsyringe'
+import type { PeerConfig } from './config.js'
+import type { Index } from './content-index.js'
+import { NotStartedError } from './errors.js'
+import { Network } from './network.js'
+import type { Overlay, SearchOptions } from './overlay.js'
+import type { Identity, PeerId } from './peer-id.js'
+import { type ContentHash, type FileRecord, type Hit, type PeerRef, parseQuery, type Query } from './records.js'
+import { IDENTITY, LOCAL_INDEX, OVERLAY, PEER_CONFIG, PEER_CONTAINER, TRANSFER } from './tokens.js'
+import type { Download, DownloadStatus, ShareOptions, Transfer } from './transfer.js'
+import type { AbortOptions } from './transport.js'
+
+export interface PeerDownloadOptions extends AbortOptions {
+  to: string
+  /** Where to fetch from; by default the providers the overlay finds. */
+  providers?: Iterable<PeerRef> | AsyncIterable<PeerRef>
+  /** Milliseconds to keep looking for providers. @default 10000 */
+  providerTimeout?: number
+}
+
+export interface PeerStatus {
+  id: PeerId
+  overlay: string
+  role: string
+  addresses: string[]
+  neighbors: PeerRef[]
+  shares: number
+  downloads: DownloadStatus[]
+}
+
+export interface PeerEvents {
+  started: []
+  stopped: []
+  shared: [records: FileRecord[]]
+}
+
+/**
+ * One peer: a facade over its Network, Overlay, Transfer and local Index,
+ * all resolved from the peer's own child container.
+ */
+@injectable()
+export class Peer extends EventEmitter<PeerEvents> {
+  private state: 'new' | 'started' | 'stopped' = 'new'
+
+  constructor(
+    @inject(PEER_CONFIG) readonly config: PeerConfig,
+    @inject(IDENTITY) private readonly identity: Identity,
+    @inject(Network) readonly network: Network,
+    @inject(OVERLAY) readonly overlay: Overlay,
+    @inject(TRANSFER) readonly transfer: Transfer,
+    @inject(LOCAL_INDEX) readonly shares: Index,
+    @inject(PEER_CONTAINER) private readonly container: DependencyContainer,
+  ) {
+    super()
+  }
+
+  get id(): PeerId {
+    return this.identity.peerId
+  }
+
+  get started(): boolean {
+    return this.state === 'started'
+  }
+
+  addresses(): string[] {
+    return this.network.addresses()
+  }
+
+  /** Listens, starts serving and joins the overlay; publishes whatever was shared before. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new NotStartedError(`peer ${this.id} cannot start twice`)
+    this.state = 'started'
+    await this.network.start()
+    await this.transfer.start()
+    await this.overlay.start()
+    if (this.shares.size > 0) await this.overlay.publish([...this.shares.records()])
+    this.emit('started')
+  }
+
+  /** Leaves the overlay, closes every connection and disposes the peer's container. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return
+    const wasStarted = this.state === 'started'
+    this.state = 'stopped'
+    if (wasStarted) {
+      await this.overlay.stop().catch(() => {})
+      await this.transfer.stop().catch(() => {})
+      await this.network.stop().catch(() => {})
+    }
+    await this.container.dispose()
+    this.emit('stopped')
+  }
+
+  /** Hashes a file or a folder, serves it, and publishes it on the overlay (now, or at start). */
+  async share(path: string, options?: ShareOptions): Promise<FileRecord[]> {
+    const records = await this.transfer.share(path, options)
+    if (this.state === 'started' && records.length > 0) await this.overlay.publish(records)
+    this.emit('shared', records)
+    return records
+  }
+
+  async unshare(hashes: ContentHash[]): Promise<void> {
+    await this.transfer.unshare(hashes)
+    if (this.state === 'started') await this.overlay.unpublish(hashes)
+  }
+
+  /** Hits as they arrive; `query` is keywords (`'harry potter'`), a content hash, or a Query. */
+  search(query: string | Query, options?: SearchOptions & { limit?: number }): AsyncIterable<Hit> {
+    this.assertStarted()
+    return this.overlay.search(parseQuery(query, options?.limit), options)
+  }
+
+  /** Peers that hold `hash`, as the overlay finds them. */
+  providers(hash: ContentHash, options?: SearchOptions): AsyncIterable<PeerRef> {
+    this.assertStarted()
+    return this.overlay.providers(hash, options)
+  }
+
+  /** Downloads `hash` to `options.to` from every provider found (or given), verified chunk by chunk. */
+  download(hash: ContentHash, options: PeerDownloadOptions): Download {
+    this.assertStarted()
+    const providers =
+      options.providers ?? this.overlay.providers(hash, { signal: options.signal, timeout: options.providerTimeout ?? 10_000 })
+    return this.transfer.download(hash, { to: options.to, signal: options.signal, providers })
+  }
+
+  status(): PeerStatus {
+    return {
+      id: this.id,
+      overlay: this.overlay.name,
+      role: this.overlay.role(),
+      addresses: this.addresses(),
+      neighbors: this.overlay.neighbors(),
+      shares: this.shares.size,
+      downloads: this.transfer.downloads(),
+    }
+  }
+
+  private assertStarted(): void {
+    if (this.state !== 'started') throw new NotStartedError(`peer ${this.id} is not started; call start() first`)
+  }
+}

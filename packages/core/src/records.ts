@@ -1,0 +1,87 @@
+import type { PeerId } from './peer-id.js'
+
+/** The root of a SHA-256 Merkle tree over a file's chunks, as 64 lowercase hex digits. */
+export type ContentHash = string
+
+const HASH_RE = /^[0-9a-f]{64}$/
+
+export function isContentHash(value: unknown): value is ContentHash {
+  return typeof value === 'string' && HASH_RE.test(value)
+}
+
+/** A peer and the addresses (URLs: `tcp://HOST:PORT`, `memory://NAME` …) it can be reached at. */
+export interface PeerRef {
+  id: PeerId
+  addresses: string[]
+}
+
+/** One provider's copy of one file. */
+export interface FileRecord {
+  hash: ContentHash
+  name: string
+  size: number
+  chunkSize: number
+  /** Derived from the name by `keywords()`. */
+  keywords: string[]
+  provider: PeerRef
+}
+
+/** Keywords (all must match) or a content hash, with an optional limit on distinct files. */
+export interface Query {
+  keywords?: string[]
+  hash?: ContentHash
+  limit?: number
+}
+
+/** A file found by a search, with the providers known so far. */
+export interface Hit {
+  hash: ContentHash
+  name: string
+  size: number
+  chunkSize: number
+  providers: PeerRef[]
+  /** Overlay hops the answer travelled, where the overlay knows. */
+  hops?: number
+}
+
+/**
+ * Keyword normalisation: case-folded, accents stripped, split on everything
+ * that is not a letter or a digit. `Harry.Potter.(2002).mkv` → harry potter 2002 mkv.
+ * Duplicates are removed; order of first appearance is kept.
+ */
+export function keywords(text: string): string[] {
+  const folded = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase()
+  const out: string[] = []
+  for (const word of folded.split(/[^\p{L}\p{N}]+/u)) if (word && !out.includes(word)) out.push(word)
+  return out
+}
+
+/** A Query from user input: a 64-hex-digit string is a content hash, anything else keywords. */
+export function parseQuery(input: string | Query, limit?: number): Query {
+  if (typeof input !== 'string') return input
+  const trimmed = input.trim().toLowerCase()
+  const q: Query = isContentHash(trimmed) ? { hash: trimmed } : { keywords: keywords(input) }
+  if (limit !== undefined) q.limit = limit
+  return q
+}
+
+/** True when `record` answers `query`: the same hash, or every query keyword among its keywords. */
+export function matches(record: Pick<FileRecord, 'hash' | 'keywords'>, query: Query): boolean {
+  if (query.hash !== undefined) return record.hash === query.hash
+  const kws = query.keywords ?? []
+  return kws.length > 0 && kws.every((k) => record.keywords.includes(k))
+}
+
+/** Folds records into hits, one per content hash, providers merged. */
+export function toHits(records: Iterable<FileRecord>): Hit[] {
+  const byHash = new Map<ContentHash, Hit>()
+  for (const r of records) {
+    let hit = byHash.get(r.hash)
+    if (!hit) {
+      hit = { hash: r.hash, name: r.name, size: r.size, chunkSize: r.chunkSize, providers: [] }
+      byHash.set(r.hash, hit)
+    }
+    if (!hit.providers.some((p) => p.id === r.provider.id)) hit.providers.push(r.provider)
+  }
+  return [...byHash.values()]
+}

@@ -1,0 +1,24 @@
+import type { DependencyContainer, InjectionToken } from 'tsyringe'
+import type { Clock } from './clock.js'
+import type { Index, IndexFactory } from './content-index.js'
+import type { PeerConfig } from './config.js'
+import type { Overlay } from './overlay.js'
+import type { Identity } from './peer-id.js'
+import type { Random } from './random.js'
+import type { Transfer } from './transfer.js'
+import type { Transport } from './transport.js'
+
+export const TRANSPORT: InjectionToken<Transport> = Symbol.for('@peerkit/core:Transport')
+export const OVERLAY: InjectionToken<Overlay> = Symbol.for('@peerkit/core:Overlay')
+export const TRANSFER: InjectionToken<Transfer> = Symbol.for('@peerkit/core:Transfer')
+/** Makes new, empty Indexes of the configured kind. */
+export const INDEX_FACTORY: InjectionToken<IndexFactory> = Symbol.for('@peerkit/core:IndexFactory')
+/** The peer's own shares. */
+export const LOCAL_INDEX: InjectionToken<Index> = Symbol.for('@peerkit/core:LocalIndex')
+export const CLOCK: InjectionToken<Clock> = Symbol.for('@peerkit/core:Clock')
+export const RANDOM: InjectionToken<Random> = Symbol.for('@peerkit/core:Random')
+export const IDENTITY: InjectionToken<Identity> = Symbol.for('@peerkit/core:Identity')
+/** The validated, frozen peer configuration. */
+export const PEER_CONFIG: InjectionToken<PeerConfig> = Symbol.for('@peerkit/core:PeerConfig')
+/** The peer's own child container (so the Peer can dispose it). */
+export const PEER_CONTAINER: InjectionToken<DependencyContainer> = Symbol.for('@peerkit/core:PeerContainer')

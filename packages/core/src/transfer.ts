@@ -1,0 +1,87 @@
+import type { EventEmitter } from 'eventemitter3'
+import type { PeerId } from './peer-id.js'
+import type { ContentHash, FileRecord, PeerRef } from './records.js'
+import type { AbortOptions } from './transport.js'
+
+export interface SourceBytes {
+  id: PeerId
+  bytes: number
+}
+
+export interface DownloadProgress {
+  hash: ContentHash
+  /** Verified bytes on disk. */
+  bytes: number
+  size: number
+  /** Bytes per second, recent. */
+  rate: number
+  /** Seconds left at the current rate, or undefined when unknown. */
+  eta?: number
+  sources: SourceBytes[]
+}
+
+export type DownloadState = 'running' | 'done' | 'failed' | 'aborted'
+
+export interface DownloadStatus {
+  hash: ContentHash
+  path: string
+  bytes: number
+  size: number
+  state: DownloadState
+}
+
+export interface DownloadResult {
+  hash: ContentHash
+  /** Absolute path of the verified file. */
+  path: string
+  size: number
+  verified: true
+  elapsedMs: number
+  sources: SourceBytes[]
+  /** Chunks already verified on disk from an earlier attempt, not fetched again. */
+  resumedChunks: number
+  /** Chunks fetched over the network in this attempt. */
+  fetchedChunks: number
+}
+
+export interface DownloadEvents {
+  progress: [progress: DownloadProgress]
+  /** A provider was dropped from this download (disconnected, stalled, sent bad data). */
+  'source:dropped': [info: { peer: PeerId; reason: string }]
+  'source:added': [peer: PeerRef]
+}
+
+/** A download under way. `done` settles once; listeners may be added at any time. */
+export interface Download extends EventEmitter<DownloadEvents> {
+  readonly hash: ContentHash
+  readonly done: Promise<DownloadResult>
+  status(): DownloadStatus
+}
+
+export interface DownloadOptions extends AbortOptions {
+  /** Destination file. Resumes from verified chunks already there (the `.part` file). */
+  to: string
+  /** Where to fetch from; an async iterable may keep yielding providers while the download runs. */
+  providers: Iterable<PeerRef> | AsyncIterable<PeerRef>
+}
+
+export interface ShareOptions extends AbortOptions {
+  /** Called per file hashed. */
+  onFile?: (record: FileRecord) => void
+}
+
+/**
+ * Moves a file's bytes: serves chunk requests for shared files and downloads
+ * verified chunks from several providers at once. Implementations are
+ * registered by name in `transfers` (`default` is @peerkit/transfer).
+ */
+export interface Transfer {
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** Hashes a file or every file below a folder, adds them to the local Index, and serves them. */
+  share(path: string, options?: ShareOptions): Promise<FileRecord[]>
+  /** Stops serving these hashes and removes them from the local Index. */
+  unshare(hashes: ContentHash[]): Promise<void>
+  download(hash: ContentHash, options: DownloadOptions): Download
+  downloads(): DownloadStatus[]
+}
