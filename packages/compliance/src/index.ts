@@ -1,1 +1,11 @@
-export {}
+/**
+ * @packageDocumentation
+ * Compliance suites: ava tests that every implementation of a contract runs
+ * against itself, and `createTestnet` for overlay tests over transport-memory.
+ * Suites take ava's `test` and a setup function; they import no implementation.
+ */
+export * from './index-suite.js'
+export * from './overlay-suite.js'
+export * from './testnet.js'
+export * from './transfer-suite.js'
+export * from './transport-suite.js'
