@@ -14,16 +14,14 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void
 }
 
-/** The wall clock: `Date.now()` and Node's timers, unref'd so they never keep a process alive alone. */
+/** The wall clock: `Date.now()` and Node's timers. Components clear their timers on `stop()`. */
 export class RealClock implements Clock {
   now(): number {
     return Date.now()
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const t = setTimeout(fn, Math.max(0, ms))
-    t.unref?.()
-    return t
+    return setTimeout(fn, Math.max(0, ms))
   }
 
   clearTimeout(handle: TimerHandle): void {
@@ -73,7 +71,8 @@ export function withTimeout<T>(
     const onAbort = () => fail(new AbortError('Aborted', { cause: signal?.reason }))
     if (signal?.aborted) return onAbort()
     signal?.addEventListener('abort', onAbort, { once: true })
-    if (ms !== undefined && Number.isFinite(ms)) timer = clock.setTimeout(() => fail(new TimeoutError(message)), ms)
+    if (ms !== undefined && Number.isFinite(ms))
+      timer = clock.setTimeout(() => fail(new TimeoutError(message)), ms)
     promise.then(
       (v) => {
         finish()

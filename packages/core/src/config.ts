@@ -104,12 +104,16 @@ export async function loadConfigFile(path: string): Promise<PeerConfigInput> {
   try {
     text = await readFile(path, 'utf8')
   } catch (err) {
-    throw new InvalidOptionsError(`cannot read config file ${path}: ${(err as Error).message}`, { cause: err })
+    throw new InvalidOptionsError(`cannot read config file ${path}: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
   try {
     return JSON.parse(text) as PeerConfigInput
   } catch (err) {
-    throw new InvalidOptionsError(`config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err })
+    throw new InvalidOptionsError(`config file ${path} is not valid JSON: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
 }
 

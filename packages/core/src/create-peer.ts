@@ -1,4 +1,9 @@
-import { container as rootContainer, type DependencyContainer, instanceCachingFactory, Lifecycle } from 'tsyringe'
+import {
+  type DependencyContainer,
+  instanceCachingFactory,
+  Lifecycle,
+  container as rootContainer,
+} from 'tsyringe'
 import { RealClock } from './clock.js'
 import { type PeerConfigInput, parsePeerConfig } from './config.js'
 import { Network } from './network.js'
@@ -23,7 +28,10 @@ export interface CreatePeerComponents {
  * registers the implementations the configuration names (found by name in the
  * registries) and resolves the `Peer` facade. Nothing listens until `start()`.
  */
-export async function createPeer(input: PeerConfigInput, components: CreatePeerComponents = {}): Promise<Peer> {
+export async function createPeer(
+  input: PeerConfigInput,
+  components: CreatePeerComponents = {},
+): Promise<Peer> {
   const config = parsePeerConfig(input)
   const optionsOf = (name: string) => config.options[name]
   // Every factory validates its options before anything is built.

@@ -1,9 +1,15 @@
 import { EventEmitter } from 'eventemitter3'
-import { inject, injectable, injectAll } from 'tsyringe'
+import { inject, injectAll, injectable } from 'tsyringe'
 import { z } from 'zod'
 import { type Clock, withTimeout } from './clock.js'
 import type { PeerConfig } from './config.js'
-import { AbortError, InvalidOptionsError, NotStartedError, PeerUnreachableError, UnsupportedProtocolError } from './errors.js'
+import {
+  AbortError,
+  InvalidOptionsError,
+  NotStartedError,
+  PeerUnreachableError,
+  UnsupportedProtocolError,
+} from './errors.js'
 import type { Identity, PeerId } from './peer-id.js'
 import type { PeerRef } from './records.js'
 import { CLOCK, IDENTITY, PEER_CONFIG, TRANSPORT } from './tokens.js'
@@ -119,7 +125,8 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   /** Answers requests (and one-way messages) of `protocol` with `handler`. */
   handle<Req, Res>(protocol: Protocol<Req, Res>, handler: Handler<Req, Res>): void {
-    if (this.handlers.has(protocol.name)) throw new InvalidOptionsError(`protocol ${protocol.name} already has a handler`)
+    if (this.handlers.has(protocol.name))
+      throw new InvalidOptionsError(`protocol ${protocol.name} already has a handler`)
     this.handlers.set(protocol.name, {
       protocol: protocol as Protocol<unknown, unknown>,
       handler: handler as Handler<unknown, unknown>,
@@ -144,7 +151,12 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   /** Sends a one-way message. */
-  async send<Req>(peer: PeerRef | PeerId, protocol: Protocol<Req, unknown>, body: Req, options: AbortOptions = {}) {
+  async send<Req>(
+    peer: PeerRef | PeerId,
+    protocol: Protocol<Req, unknown>,
+    body: Req,
+    options: AbortOptions = {},
+  ) {
     const mux = await this.connect(peer, options)
     this.count(protocol.name, 'sent')
     await mux.message(protocol, body, options)
@@ -198,7 +210,8 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   /** Remembers where a peer can be reached. */
   learn(ref: PeerRef): void {
-    if (ref.id !== this.identity.peerId && ref.addresses.length > 0) this.known.set(ref.id, ref.addresses.slice(0, LIMITS.addresses))
+    if (ref.id !== this.identity.peerId && ref.addresses.length > 0)
+      this.known.set(ref.id, ref.addresses.slice(0, LIMITS.addresses))
   }
 
   /** A protected peer's connection is never closed to make room for others. */

@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto'
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AuthenticationError, InvalidOptionsError } from './errors.js'
@@ -30,8 +37,14 @@ export function verifySignature(id: PeerId, data: Uint8Array, signature: Uint8Ar
 }
 
 /** Like `verifySignature`, but throws `AuthenticationError`. */
-export function assertSignature(id: PeerId, data: Uint8Array, signature: Uint8Array, what = 'signature'): void {
-  if (!verifySignature(id, data, signature)) throw new AuthenticationError(`${what} from ${id} did not verify`)
+export function assertSignature(
+  id: PeerId,
+  data: Uint8Array,
+  signature: Uint8Array,
+  what = 'signature',
+): void {
+  if (!verifySignature(id, data, signature))
+    throw new AuthenticationError(`${what} from ${id} did not verify`)
 }
 
 /** An Ed25519 key pair: who a peer is, across reconnections and new IP addresses. */

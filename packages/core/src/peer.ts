@@ -1,13 +1,20 @@
 import { EventEmitter } from 'eventemitter3'
-import { inject, injectable } from 'tsyringe'
 import type { DependencyContainer } from 'tsyringe'
+import { inject, injectable } from 'tsyringe'
 import type { PeerConfig } from './config.js'
 import type { Index } from './content-index.js'
 import { NotStartedError } from './errors.js'
 import { Network } from './network.js'
 import type { Overlay, SearchOptions } from './overlay.js'
 import type { Identity, PeerId } from './peer-id.js'
-import { type ContentHash, type FileRecord, type Hit, type PeerRef, parseQuery, type Query } from './records.js'
+import {
+  type ContentHash,
+  type FileRecord,
+  type Hit,
+  type PeerRef,
+  parseQuery,
+  type Query,
+} from './records.js'
 import { IDENTITY, LOCAL_INDEX, OVERLAY, PEER_CONFIG, PEER_CONTAINER, TRANSFER } from './tokens.js'
 import type { Download, DownloadStatus, ShareOptions, Transfer } from './transfer.js'
 import type { AbortOptions } from './transport.js'
@@ -122,7 +129,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   download(hash: ContentHash, options: PeerDownloadOptions): Download {
     this.assertStarted()
     const providers =
-      options.providers ?? this.overlay.providers(hash, { signal: options.signal, timeout: options.providerTimeout ?? 10_000 })
+      options.providers ??
+      this.overlay.providers(hash, { signal: options.signal, timeout: options.providerTimeout ?? 10_000 })
     return this.transfer.download(hash, { to: options.to, signal: options.signal, providers })
   }
 
@@ -139,6 +147,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private assertStarted(): void {
-    if (this.state !== 'started') throw new NotStartedError(`peer ${this.id} is not started; call start() first`)
+    if (this.state !== 'started')
+      throw new NotStartedError(`peer ${this.id} is not started; call start() first`)
   }
 }

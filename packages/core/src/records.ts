@@ -50,7 +50,10 @@ export interface Hit {
  * Duplicates are removed; order of first appearance is kept.
  */
 export function keywords(text: string): string[] {
-  const folded = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase()
+  const folded = text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
   const out: string[] = []
   for (const word of folded.split(/[^\p{L}\p{N}]+/u)) if (word && !out.includes(word)) out.push(word)
   return out

@@ -23,7 +23,9 @@ export class Registry {
   /** Adds (or replaces) an implementation under `name`. */
   register(name: string, factory: Factory): void {
     if (!/^[a-z][a-z0-9-]*$/.test(name)) {
-      throw new InvalidOptionsError(`${this.field} names are lowercase letters, digits and dashes (got '${name}')`)
+      throw new InvalidOptionsError(
+        `${this.field} names are lowercase letters, digits and dashes (got '${name}')`,
+      )
     }
     this.factories.set(name, factory)
   }

@@ -1,7 +1,7 @@
 import type { DependencyContainer, InjectionToken } from 'tsyringe'
 import type { Clock } from './clock.js'
-import type { Index, IndexFactory } from './content-index.js'
 import type { PeerConfig } from './config.js'
+import type { Index, IndexFactory } from './content-index.js'
 import type { Overlay } from './overlay.js'
 import type { Identity } from './peer-id.js'
 import type { Random } from './random.js'

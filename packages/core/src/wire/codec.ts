@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr'
+import { C1, Packr } from 'msgpackr'
 import type { z } from 'zod'
 import { ProtocolError } from '../errors.js'
 
@@ -13,11 +13,14 @@ export function encode(value: unknown): Uint8Array {
 
 /** Decodes msgpack; throws `ProtocolError` for bytes that are not one well-formed value. */
 export function decode(bytes: Uint8Array): unknown {
+  let value: unknown
   try {
-    return packr.unpack(bytes)
+    value = packr.unpack(bytes)
   } catch (err) {
     throw new ProtocolError(`malformed message: ${(err as Error).message}`, { cause: err })
   }
+  if (value === C1) throw new ProtocolError('malformed message: the reserved byte 0xc1')
+  return value
 }
 
 /** Checks decoded data against a schema; throws `ProtocolError` naming the first problem. */

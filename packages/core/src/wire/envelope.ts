@@ -2,14 +2,18 @@ import { z } from 'zod'
 import { wireErrorSchema } from './schemas.js'
 
 /** Kinds of envelope on a connection. */
-export const enum Kind {
+export enum Kind {
   Request = 0,
   Response = 1,
   Error = 2,
   Message = 3,
 }
 
-const id = z.number().int().nonnegative().max(2 ** 32)
+const id = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(2 ** 32)
 const protocolName = z.string().min(1).max(128)
 
 /** Every frame body is one of these msgpack arrays. */

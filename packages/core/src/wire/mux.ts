@@ -53,21 +53,35 @@ export class Mux extends EventEmitter<MuxEvents> {
     return this.pending.size
   }
 
-  async request<Req, Res>(protocol: Protocol<Req, Res>, body: Req, options: MuxRequestOptions = {}): Promise<Res> {
-    if (this.connection.closed) throw new PeerUnreachableError(`connection to ${this.connection.remotePeer} is closed`)
+  async request<Req, Res>(
+    protocol: Protocol<Req, Res>,
+    body: Req,
+    options: MuxRequestOptions = {},
+  ): Promise<Res> {
+    if (this.connection.closed)
+      throw new PeerUnreachableError(`connection to ${this.connection.remotePeer} is closed`)
     const id = this.nextId++
     if (this.nextId > 2 ** 32) this.nextId = 1
     this.lastUsed = this.clock.now()
     const response = new Promise<Res>((resolve, reject) => {
-      this.pending.set(id, { protocol: protocol as Protocol<unknown, unknown>, resolve: resolve as (v: unknown) => void, reject })
+      this.pending.set(id, {
+        protocol: protocol as Protocol<unknown, unknown>,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      })
     })
     response.catch(() => {}) // settled through the chain below; never unhandled
     const sent = this.write([Kind.Request, id, protocol.name, body], options)
-    return withTimeout(this.clock, sent.then(() => response), options.timeout, {
-      signal: options.signal,
-      message: `${protocol.name} request to ${this.connection.remotePeer} timed out after ${options.timeout} ms`,
-      onCancel: () => this.pending.delete(id),
-    }).finally(() => this.pending.delete(id))
+    return withTimeout(
+      this.clock,
+      sent.then(() => response),
+      options.timeout,
+      {
+        signal: options.signal,
+        message: `${protocol.name} request to ${this.connection.remotePeer} timed out after ${options.timeout} ms`,
+        onCancel: () => this.pending.delete(id),
+      },
+    ).finally(() => this.pending.delete(id))
   }
 
   async message<Req>(protocol: Protocol<Req, unknown>, body: Req, options: AbortOptions = {}): Promise<void> {
@@ -137,7 +151,9 @@ export class Mux extends EventEmitter<MuxEvents> {
   }
 
   private failAll(err?: Error): void {
-    const reason = new PeerUnreachableError(`connection to ${this.connection.remotePeer} closed`, { cause: err })
+    const reason = new PeerUnreachableError(`connection to ${this.connection.remotePeer} closed`, {
+      cause: err,
+    })
     for (const p of this.pending.values()) p.reject(reason)
     this.pending.clear()
   }

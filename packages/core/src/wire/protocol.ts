@@ -18,6 +18,7 @@ export function defineProtocol<Req, Res>(
   request: z.ZodType<Req>,
   response: z.ZodType<Res>,
 ): Protocol<Req, Res> {
-  if (!NAME_RE.test(name)) throw new TypeError(`protocol name must look like 'peerkit/name/1' (got '${name}')`)
+  if (!NAME_RE.test(name))
+    throw new TypeError(`protocol name must look like 'peerkit/name/1' (got '${name}')`)
   return Object.freeze({ name, request, response })
 }

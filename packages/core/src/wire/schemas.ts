@@ -14,7 +14,9 @@ export const LIMITS = {
 } as const
 
 export const peerIdSchema: z.ZodType<PeerId> = z.string().refine(isPeerId, 'not a PeerId')
-export const contentHashSchema: z.ZodType<ContentHash> = z.string().regex(/^[0-9a-f]{64}$/, 'not a content hash')
+export const contentHashSchema: z.ZodType<ContentHash> = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'not a content hash')
 export const addressSchema = z.string().min(1).max(LIMITS.address)
 
 export const peerRefSchema: z.ZodType<PeerRef> = z.object({
@@ -45,7 +47,10 @@ export const querySchema: z.ZodType<Query> = z
     hash: contentHashSchema.optional(),
     limit: z.number().int().positive().max(10_000).optional(),
   })
-  .refine((q) => (q.keywords === undefined) !== (q.hash === undefined), 'a query has keywords or a hash, not both')
+  .refine(
+    (q) => (q.keywords === undefined) !== (q.hash === undefined),
+    'a query has keywords or a hash, not both',
+  )
 
 export const hitSchema: z.ZodType<Hit> = z.object({
   hash: contentHashSchema,

@@ -1,0 +1,84 @@
+import test from 'ava'
+import { z } from 'zod'
+import { defineProtocol, encode, Kind, Mux, RealClock } from '../src/index.js'
+import { connectionPair } from './helpers/pair.js'
+
+const ECHO = defineProtocol(
+  'peerkit/test-echo/1',
+  z.object({ text: z.string() }),
+  z.object({ text: z.string() }),
+)
+const clock = new RealClock()
+
+function pair() {
+  const [a, b] = connectionPair('peer-b', 'peer-a')
+  const ma = new Mux(a, clock)
+  const mb = new Mux(b, clock)
+  mb.on('request', (_protocol, body, reply) => {
+    const text = (body as { text: string }).text
+    if (text === 'fail') reply.fail(new Error('secret internals'))
+    else if (text === 'bad') reply.respond({ wrong: 1 })
+    else if (text !== 'silent') reply.respond({ text: text.toUpperCase() })
+  })
+  return { a, b, ma, mb }
+}
+
+test('requests are matched to their responses by id, many at once', async (t) => {
+  const { ma } = pair()
+  const words = Array.from({ length: 50 }, (_, i) => `w${i}`)
+  const answers = await Promise.all(words.map((text) => ma.request(ECHO, { text }, { timeout: 2000 })))
+  t.deepEqual(
+    answers.map((r) => r.text),
+    words.map((w) => w.toUpperCase()),
+  )
+  t.is(ma.inFlight, 0)
+})
+
+test('a handler failure that is not a peerkit error reveals nothing', async (t) => {
+  const { ma } = pair()
+  const err = await t.throwsAsync(ma.request(ECHO, { text: 'fail' }, { timeout: 2000 }))
+  t.is(err?.name, 'InternalError')
+  t.notRegex(err?.message ?? '', /secret/)
+})
+
+test('a response that fails its schema is a ProtocolError and closes the connection', async (t) => {
+  const { ma, a } = pair()
+  await t.throwsAsync(ma.request(ECHO, { text: 'bad' }, { timeout: 2000 }), { name: 'ProtocolError' })
+  t.true(a.closed)
+})
+
+test('an unanswered request times out and is forgotten', async (t) => {
+  const { ma } = pair()
+  await t.throwsAsync(ma.request(ECHO, { text: 'silent' }, { timeout: 30 }), { name: 'TimeoutError' })
+  t.is(ma.inFlight, 0)
+})
+
+test('an aborted request rejects with AbortError', async (t) => {
+  const { ma } = pair()
+  const ac = new AbortController()
+  const p = ma.request(ECHO, { text: 'silent' }, { signal: ac.signal })
+  ac.abort()
+  await t.throwsAsync(p, { name: 'AbortError' })
+})
+
+test('pending requests fail with PeerUnreachableError when the connection closes', async (t) => {
+  const { ma, b } = pair()
+  const p = ma.request(ECHO, { text: 'silent' }, { timeout: 5000 })
+  await b.close()
+  await t.throwsAsync(p, { name: 'PeerUnreachableError' })
+})
+
+for (const [what, frame] of [
+  ['bytes that are not msgpack', new Uint8Array([0xc1, 0xc1])],
+  ['an unknown envelope kind', encode([9, 1, 'x'])],
+  ['a request without a protocol', encode([Kind.Request, 1])],
+  ['a negative request id', encode([Kind.Response, -1, null])],
+] as const) {
+  test(`${what} closes the connection with a ProtocolError`, async (t) => {
+    const { a, b } = pair()
+    const closed = new Promise<Error | undefined>((resolve) => b.once('close', resolve))
+    a.inject(frame)
+    const err = await closed
+    t.is(err?.name, 'ProtocolError')
+  })
+}
