@@ -1,1 +1,38 @@
-export {}
+/**
+ * @packageDocumentation
+ * The default `Index`: an in-memory inverted keyword index plus a content-hash
+ * map. Importing the package registers it as `memory` in the `indexes` registry.
+ *
+ * ```ts
+ * import '@peerkit/index-memory'
+ * import { createPeer } from '@peerkit/core'
+ *
+ * const peer = await createPeer({ overlay: 'central', transport: 'tcp', index: 'memory' })
+ *
+ * // or on its own:
+ * import { MemoryIndex } from '@peerkit/index-memory'
+ * const index = new MemoryIndex()
+ * index.put(record)
+ * index.search({ keywords: ['harry', 'potter'], limit: 10 })
+ * ```
+ */
+import { INDEX_FACTORY, type IndexFactory, indexes, type Registration } from '@peerkit/core'
+import type { DependencyContainer } from 'tsyringe'
+import { MemoryIndex } from './memory-index.js'
+import { parseMemoryIndexOptions } from './options.js'
+
+export { MemoryIndex } from './memory-index.js'
+export { type MemoryIndexOptions, parseMemoryIndexOptions } from './options.js'
+
+/** Makes a new, empty MemoryIndex on every call. */
+export const memoryIndexFactory: IndexFactory = () => new MemoryIndex()
+
+/** The registration for `index: 'memory'`: registers `INDEX_FACTORY`. */
+export function memoryIndex(options?: unknown): Registration {
+  parseMemoryIndexOptions(options)
+  return (c: DependencyContainer) => {
+    c.register(INDEX_FACTORY, { useValue: memoryIndexFactory })
+  }
+}
+
+indexes.register('memory', memoryIndex)

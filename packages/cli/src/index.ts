@@ -1,1 +1,40 @@
-export {}
+/**
+ * @packageDocumentation
+ * The `peerkit` command line: `demo`, `node` (a long-lived peer with a local
+ * HTTP API), `directory`, and the API clients `search`, `get` and `status`.
+ * The same pieces are exported for programs that embed them.
+ *
+ * ```ts
+ * import 'reflect-metadata'
+ * import { ApiClient, runCli } from '@peerkit/cli'
+ *
+ * // As the shell would: returns the exit status.
+ * const code = await runCli(['status', '--api', '127.0.0.1:4680', '--json'])
+ *
+ * // Or talk to a running node directly.
+ * const api = new ApiClient('127.0.0.1:4680')
+ * for await (const hit of api.search('harry potter', { timeout: 3000 })) console.log(hit.name, hit.providers.length)
+ * ```
+ */
+export { ApiClient, type ApiClientOptions, ApiError } from './api-client.js'
+export { ApiServer, type ApiServerOptions, MAX_BODY } from './api-server.js'
+export type {
+  ApiDownloadStatus,
+  ApiErrorBody,
+  ApiHit,
+  ApiStatus,
+  DownloadEvent,
+  GetResult,
+  StartDownloadRequest,
+} from './api-types.js'
+export { COMMANDS, type CommandModule } from './commands/index.js'
+export { DownloadTracker } from './download-tracker.js'
+export { CommandError, exitCodeOf, UsageError } from './errors.js'
+export { formatBytes, formatMs, plural, shortId } from './format.js'
+export { HitSet } from './hits.js'
+export { type Io, type OutStream, processIo } from './io.js'
+export { LOG_LEVELS, Logger, type LogLevel } from './logger.js'
+export { loadOrCreateToken, type RunningNode, startNode, TOKEN_FILE } from './node-runner.js'
+export * from './options.js'
+export { createProgram, runCli } from './program.js'
+export { ProgressBoard, type ProgressInfo, type ProgressRow } from './progress-board.js'

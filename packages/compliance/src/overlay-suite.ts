@@ -1,1 +1,313 @@
-export {}
+/**
+ * The Overlay compliance suite: every overlay strategy runs it against itself.
+ *
+ * ```ts
+ * // packages/overlay-<name>/test/compliance.test.ts
+ * import test from 'ava'
+ * import { overlaySuite } from '@peerkit/compliance'
+ *
+ * overlaySuite(test, async (t, n) => {
+ *   // Build n started peers joined into one overlay network, e.g. with
+ *   // createPeer over transport 'memory' in a memoryContainer(), or createTestnet.
+ *   // Register teardown for anything else you start (a directory server …);
+ *   // the suite also stops every node it is given.
+ *   return peers // Peer[] from @peerkit/core satisfies OverlaySuiteNode
+ * }, { searchTimeout: 2000 })
+ * ```
+ *
+ * The setup contract:
+ * - `setup(t, n)` resolves to at least `n` nodes (n ≤ 4), started and joined.
+ * - A record published by one node becomes findable by every other node
+ *   within `settleTimeout` (the suite polls; it never sleeps blindly).
+ * - Nodes use the real Clock (or one that advances on its own).
+ *
+ * What it checks: publish then find by keyword and by content hash (from
+ * another node, the publisher among the providers at its current address),
+ * unpublish, providers(hash) with every provider, `query.limit`, results
+ * stream (a consumer that stops at the first hit does not wait for the
+ * timeout), a timeout ends the search normally, an abort ends it with
+ * `AbortError`, `stats()` counts messages, `stop()` is idempotent and a
+ * stopped overlay's search fails with `NotStartedError` while the others
+ * go on working.
+ */
+import { createHash } from 'node:crypto'
+import type { ContentHash, FileRecord, Hit, Overlay, PeerId, PeerRef, SearchOptions } from '@peerkit/core'
+import { keywords } from '@peerkit/core'
+import type { ExecutionContext, TestFn } from 'ava'
+
+/** What the suite needs of a node; core's `Peer` has all of it. */
+export interface OverlaySuiteNode {
+  readonly id: PeerId
+  readonly overlay: Overlay
+  /** The addresses the node listens on. */
+  addresses(): string[]
+  stop(): Promise<void>
+}
+
+/** Builds `n` started, joined nodes for one test (and registers teardown for whatever else it starts). */
+export type OverlaySuiteSetup = (t: ExecutionContext, n: number) => Promise<OverlaySuiteNode[]>
+
+export interface OverlaySuiteOptions {
+  /** Milliseconds each search may take (its `timeout`). @default 2000 */
+  searchTimeout?: number
+  /** Milliseconds a publish or unpublish may take to be visible to every node. @default 10000 */
+  settleTimeout?: number
+  /** Prefix of the test titles. @default 'overlay' */
+  title?: string
+}
+
+const POLL_INTERVAL = 50
+
+/** A record of `name` provided by `node`; the content hash is derived from `content` (default: the name). */
+function recordOf(node: OverlaySuiteNode, name: string, content = name): FileRecord {
+  return {
+    hash: createHash('sha256').update(`content:${content}`).digest('hex'),
+    name,
+    size: 4096 + name.length,
+    chunkSize: 65_536,
+    keywords: keywords(name),
+    provider: { id: node.id, addresses: node.addresses() },
+  }
+}
+
+async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const v of source) out.push(v)
+  return out
+}
+
+/** Hits by hash, providers merged (an overlay may yield a hash again with more providers). */
+function merge(hits: Hit[]): Map<ContentHash, Hit> {
+  const out = new Map<ContentHash, Hit>()
+  for (const h of hits) {
+    const seen = out.get(h.hash)
+    if (!seen) out.set(h.hash, { ...h, providers: [...h.providers] })
+    else for (const p of h.providers) if (!seen.providers.some((q) => q.id === p.id)) seen.providers.push(p)
+  }
+  return out
+}
+
+/** Polls `probe` until it returns true, for at most `ms`; returns the last result. */
+async function eventually(ms: number, probe: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    let ok = false
+    try {
+      ok = await probe()
+    } catch {
+      ok = false
+    }
+    if (ok || Date.now() >= deadline) return ok
+    await new Promise((r) => setTimeout(r, POLL_INTERVAL))
+  }
+}
+
+function total(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0)
+}
+
+/** Runs the Overlay compliance tests with nodes from `setup`. */
+export function overlaySuite(
+  test: TestFn,
+  setup: OverlaySuiteSetup,
+  options: OverlaySuiteOptions = {},
+): void {
+  const searchTimeout = options.searchTimeout ?? 2000
+  const settleTimeout = options.settleTimeout ?? 10_000
+  const title = options.title ?? 'overlay'
+  const opts = (extra: SearchOptions = {}): SearchOptions => ({ timeout: searchTimeout, ...extra })
+
+  const start = async (t: ExecutionContext, n: number): Promise<OverlaySuiteNode[]> => {
+    const nodes = await setup(t, n)
+    t.teardown(async () => {
+      await Promise.allSettled(nodes.map((node) => node.stop()))
+    })
+    if (nodes.length < n) throw new Error(`setup returned ${nodes.length} nodes, the test needs ${n}`)
+    return nodes
+  }
+
+  const find = async (node: OverlaySuiteNode, query: Parameters<Overlay['search']>[0]) =>
+    merge(await collect(node.overlay.search(query, opts())))
+
+  test(`${title}: publish, then another node finds it by keyword and by hash`, async (t) => {
+    const [alice, , carol] = (await start(t, 3)) as [OverlaySuiteNode, OverlaySuiteNode, OverlaySuiteNode]
+    const record = recordOf(alice, 'Harry.Potter.and.the.Chamber.of.Secrets.(2002).mkv')
+    await alice.overlay.publish([record])
+    let hit: Hit | undefined
+    const found = await eventually(settleTimeout, async () => {
+      hit = (await find(carol, { keywords: keywords('HARRY  potter!') })).get(record.hash)
+      return hit?.providers.some((p) => p.id === alice.id) ?? false
+    })
+    t.true(found, 'the keyword search finds the record')
+    t.is(hit?.name, record.name)
+    t.is(hit?.size, record.size)
+    t.is(hit?.chunkSize, record.chunkSize)
+    const provider = hit?.providers.find((p) => p.id === alice.id)
+    t.true(
+      alice.addresses().some((a) => provider?.addresses.includes(a)),
+      'the provider comes with an address it listens on',
+    )
+    const byHash = (await find(carol, { hash: record.hash })).get(record.hash)
+    t.truthy(byHash, 'the hash search finds the record')
+    t.true(byHash?.providers.some((p) => p.id === alice.id))
+    const none = await find(carol, { keywords: ['harry', 'potter', 'nosuchword'] })
+    t.is(none.size, 0, 'every keyword must match')
+  })
+
+  test(`${title}: unpublish makes a record unfindable`, async (t) => {
+    const [alice, bob] = (await start(t, 2)) as [OverlaySuiteNode, OverlaySuiteNode]
+    const keep = recordOf(alice, 'unpublish keep.txt')
+    const drop = recordOf(alice, 'unpublish drop.txt')
+    await alice.overlay.publish([keep, drop])
+    t.true(
+      await eventually(settleTimeout, async () => (await find(bob, { keywords: ['unpublish'] })).size === 2),
+      'both records are found first',
+    )
+    await alice.overlay.unpublish([drop.hash])
+    t.true(
+      await eventually(settleTimeout, async () => {
+        const hits = await find(bob, { keywords: ['unpublish'] })
+        const stale = hits.get(drop.hash)?.providers.some((p) => p.id === alice.id) ?? false
+        return !stale && hits.has(keep.hash)
+      }),
+      'the unpublished record is gone and the other stays',
+    )
+  })
+
+  test(`${title}: providers(hash) yields every node that published the content`, async (t) => {
+    const [alice, bob, carol] = (await start(t, 3)) as [OverlaySuiteNode, OverlaySuiteNode, OverlaySuiteNode]
+    await alice.overlay.publish([recordOf(alice, 'shared-a.iso', 'shared content')])
+    await bob.overlay.publish([recordOf(bob, 'shared-b.iso', 'shared content')])
+    const hash = recordOf(alice, 'x', 'shared content').hash
+    let ids: string[] = []
+    const ok = await eventually(settleTimeout, async () => {
+      const refs: PeerRef[] = await collect(carol.overlay.providers(hash, opts()))
+      ids = refs.map((r) => r.id)
+      return ids.includes(alice.id) && ids.includes(bob.id)
+    })
+    t.true(ok, `providers found: ${ids.length}`)
+    t.is(new Set(ids).size, ids.length, 'each provider once')
+    const hit = (await find(carol, { hash })).get(hash)
+    t.deepEqual(
+      hit?.providers
+        .map((p) => p.id)
+        .filter((id) => id === alice.id || id === bob.id)
+        .sort(),
+      [alice.id, bob.id].sort(),
+    )
+  })
+
+  test(`${title}: a search yields at most query.limit distinct files`, async (t) => {
+    const [alice, bob] = (await start(t, 2)) as [OverlaySuiteNode, OverlaySuiteNode]
+    await alice.overlay.publish(
+      Array.from({ length: 12 }, (_, i) => recordOf(alice, `limited song ${i}.mp3`)),
+    )
+    t.true(
+      await eventually(
+        settleTimeout,
+        async () => (await find(bob, { keywords: ['limited', 'song'] })).size === 12,
+      ),
+      'all 12 are found without a limit',
+    )
+    const limited = await collect(bob.overlay.search({ keywords: ['limited', 'song'], limit: 5 }, opts()))
+    const distinct = new Set(limited.map((h) => h.hash))
+    t.true(distinct.size >= 1 && distinct.size <= 5, `got ${distinct.size} distinct hashes`)
+  })
+
+  test(`${title}: results stream: the first hit arrives before the search is over`, async (t) => {
+    const [alice, bob] = (await start(t, 2)) as [OverlaySuiteNode, OverlaySuiteNode]
+    await alice.overlay.publish([recordOf(alice, 'streaming first.bin')])
+    t.true(
+      await eventually(settleTimeout, async () => (await find(bob, { keywords: ['streaming'] })).size === 1),
+    )
+    const longTimeout = Math.max(10_000, searchTimeout * 5)
+    const began = Date.now()
+    let first: Hit | undefined
+    for await (const hit of bob.overlay.search({ keywords: ['streaming'] }, { timeout: longTimeout })) {
+      first = hit
+      break
+    }
+    const elapsed = Date.now() - began
+    t.is(first?.name, 'streaming first.bin')
+    t.true(elapsed < longTimeout / 2, `the first hit took ${elapsed} ms of a ${longTimeout} ms search`)
+  })
+
+  test(`${title}: a timeout ends the search normally`, async (t) => {
+    const [, bob] = (await start(t, 2)) as [OverlaySuiteNode, OverlaySuiteNode]
+    const began = Date.now()
+    const hits = await collect(
+      bob.overlay.search({ keywords: ['nothing', 'matches', 'this'] }, { timeout: 300 }),
+    )
+    t.deepEqual(hits, [])
+    t.true(Date.now() - began < 300 + 5000, 'it ends soon after the timeout')
+  })
+
+  test(`${title}: an abort ends the search with AbortError`, async (t) => {
+    const [alice, bob] = (await start(t, 2)) as [OverlaySuiteNode, OverlaySuiteNode]
+    await alice.overlay.publish([recordOf(alice, 'abortable.bin')])
+    const already = new AbortController()
+    already.abort()
+    await t.throwsAsync(
+      collect(bob.overlay.search({ keywords: ['abortable'] }, opts({ signal: already.signal }))),
+      {
+        name: 'AbortError',
+      },
+    )
+    const controller = new AbortController()
+    const iterator = bob.overlay
+      .search({ keywords: ['abortable'] }, opts({ signal: controller.signal }))
+      [Symbol.asyncIterator]()
+    const next = iterator.next()
+    controller.abort()
+    await t.throwsAsync(next, { name: 'AbortError' })
+    const providers = new AbortController()
+    providers.abort()
+    await t.throwsAsync(
+      collect(
+        bob.overlay.providers(recordOf(alice, 'abortable.bin').hash, opts({ signal: providers.signal })),
+      ),
+      { name: 'AbortError' },
+    )
+  })
+
+  test(`${title}: stats() counts the messages a search sends and receives`, async (t) => {
+    const [alice, bob] = (await start(t, 2)) as [OverlaySuiteNode, OverlaySuiteNode]
+    await alice.overlay.publish([recordOf(alice, 'counted.bin')])
+    t.true(
+      await eventually(settleTimeout, async () => (await find(bob, { keywords: ['counted'] })).size === 1),
+    )
+    const before = bob.overlay.stats()
+    await collect(bob.overlay.search({ keywords: ['counted'] }, opts()))
+    const after = bob.overlay.stats()
+    t.true(total(after.sent) > total(before.sent), 'the searcher sent messages')
+    t.true(total(after.received) > total(before.received), 'and received answers')
+    for (const counts of [after.sent, after.received]) {
+      for (const [kind, n] of Object.entries(counts)) {
+        t.true(kind.length > 0 && Number.isInteger(n) && n >= 0, `count of ${kind}`)
+      }
+    }
+    t.is(typeof bob.overlay.role(), 'string')
+    t.true(Array.isArray(bob.overlay.neighbors()))
+  })
+
+  test(`${title}: stop() is idempotent; a stopped overlay refuses to search; the rest go on`, async (t) => {
+    const [alice, bob, carol] = (await start(t, 3)) as [OverlaySuiteNode, OverlaySuiteNode, OverlaySuiteNode]
+    const record = recordOf(alice, 'survivor.txt')
+    await alice.overlay.publish([record])
+    t.true(
+      await eventually(settleTimeout, async () => (await find(carol, { keywords: ['survivor'] })).size === 1),
+    )
+    await bob.overlay.stop()
+    await bob.overlay.stop()
+    await t.throwsAsync(collect(bob.overlay.search({ keywords: ['survivor'] }, opts())), {
+      name: 'NotStartedError',
+    })
+    await bob.stop()
+    t.true(
+      await eventually(settleTimeout, async () =>
+        (await find(carol, { keywords: ['survivor'] })).has(record.hash),
+      ),
+      'the others still find what is published',
+    )
+  })
+}

@@ -69,7 +69,10 @@ export function withTimeout<T>(
       reject(err)
     }
     const onAbort = () => fail(new AbortError('Aborted', { cause: signal?.reason }))
-    if (signal?.aborted) return onAbort()
+    if (signal?.aborted) {
+      promise.catch(() => {}) // given up on: its rejection is nobody's to handle
+      return onAbort()
+    }
     signal?.addEventListener('abort', onAbort, { once: true })
     if (ms !== undefined && Number.isFinite(ms))
       timer = clock.setTimeout(() => fail(new TimeoutError(message)), ms)

@@ -13,7 +13,7 @@ import {
 import type { Identity, PeerId } from './peer-id.js'
 import type { PeerRef } from './records.js'
 import { CLOCK, IDENTITY, PEER_CONFIG, TRANSPORT } from './tokens.js'
-import type { AbortOptions, Connection, Listener, Transport } from './transport.js'
+import type { AbortOptions, Connection, DialOptions, Listener, Transport } from './transport.js'
 import { validate } from './wire/codec.js'
 import { Mux, type MuxRequestOptions, type Reply } from './wire/mux.js'
 import { defineProtocol, type Protocol } from './wire/protocol.js'
@@ -181,12 +181,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   /** Dials an address whose PeerId is not known yet (a bootstrap address). */
   async dialAddress(address: string, options: AbortOptions = {}): Promise<Mux> {
     if (!this.started) throw new NotStartedError('the network is not started')
-    const conn = await withTimeout(
-      this.clock,
-      this.transportFor(address).dial(address, { signal: options.signal }),
-      this.config.network.dialTimeout,
-      { message: `dial ${address} timed out after ${this.config.network.dialTimeout} ms` },
-    )
+    const conn = await this.dialWithTimeout(this.transportFor(address), address, { signal: options.signal })
     if (conn.remotePeer === this.identity.peerId) {
       await conn.close()
       throw new PeerUnreachableError(`${address} is this peer itself`)
@@ -242,12 +237,7 @@ export class Network extends EventEmitter<NetworkEvents> {
         continue
       }
       try {
-        const conn = await withTimeout(
-          this.clock,
-          transport.dial(address, { signal: options.signal, peer: ref.id }),
-          this.config.network.dialTimeout,
-          { message: `dial ${address} timed out after ${this.config.network.dialTimeout} ms` },
-        )
+        const conn = await this.dialWithTimeout(transport, address, { signal: options.signal, peer: ref.id })
         this.learn(ref)
         return this.attach(conn)
       } catch (err) {
@@ -259,6 +249,26 @@ export class Network extends EventEmitter<NetworkEvents> {
       `could not reach peer ${ref.id} at ${addresses.join(', ')}: ${errors.map((e) => e.message).join('; ')}`,
       { cause: errors[0] },
     )
+  }
+
+  /**
+   * Dials within `network.dialTimeout`. A dial that times out is aborted, and
+   * a connection that still arrives afterwards is closed, so none is left behind.
+   */
+  private dialWithTimeout(transport: Transport, address: string, options: DialOptions): Promise<Connection> {
+    const giveUp = new AbortController()
+    const signal = options.signal ? AbortSignal.any([options.signal, giveUp.signal]) : giveUp.signal
+    const dial = transport.dial(address, { ...options, signal })
+    dial.then(
+      (conn) => {
+        if (giveUp.signal.aborted) void conn.close()
+      },
+      () => {},
+    )
+    return withTimeout(this.clock, dial, this.config.network.dialTimeout, {
+      message: `dial ${address} timed out after ${this.config.network.dialTimeout} ms`,
+      onCancel: (err) => giveUp.abort(err),
+    })
   }
 
   private attach(conn: Connection): Mux {

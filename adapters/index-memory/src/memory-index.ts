@@ -1,0 +1,243 @@
+import {
+  type ContentHash,
+  type FileRecord,
+  type Hit,
+  type Index,
+  keywords,
+  type PeerId,
+  type PeerRef,
+  type Query,
+} from '@peerkit/core'
+
+/** One stored record and the terms it is indexed under. */
+interface Entry {
+  record: FileRecord
+  terms: readonly string[]
+}
+
+/**
+ * The default `Index`: an inverted keyword index (keyword → content hashes,
+ * with a count of the records that carry the keyword) beside a content-hash
+ * map (hash → provider → record) and a provider map (provider → hashes).
+ *
+ * A keyword search intersects the posting lists smallest first, so its cost
+ * follows the rarest keyword, not the catalog size; each candidate is then
+ * confirmed against one record that carries every keyword.
+ */
+export class MemoryIndex implements Index {
+  readonly [Symbol.toStringTag] = '@peerkit/index-memory'
+  private readonly byHash = new Map<ContentHash, Map<PeerId, Entry>>()
+  private readonly postings = new Map<string, Map<ContentHash, number>>()
+  private readonly byProvider = new Map<PeerId, Set<ContentHash>>()
+  private count = 0
+
+  get size(): number {
+    return this.count
+  }
+
+  put(record: FileRecord): void {
+    const provider = record.provider.id
+    let providers = this.byHash.get(record.hash)
+    if (!providers) {
+      providers = new Map()
+      this.byHash.set(record.hash, providers)
+    }
+    const old = providers.get(provider)
+    if (old) this.unpost(record.hash, old.terms)
+    else this.count++
+    const terms = termsOf(record)
+    providers.set(provider, { record, terms })
+    for (const term of terms) {
+      let list = this.postings.get(term)
+      if (!list) {
+        list = new Map()
+        this.postings.set(term, list)
+      }
+      list.set(record.hash, (list.get(record.hash) ?? 0) + 1)
+    }
+    let hashes = this.byProvider.get(provider)
+    if (!hashes) {
+      hashes = new Set()
+      this.byProvider.set(provider, hashes)
+    }
+    hashes.add(record.hash)
+  }
+
+  remove(hash: ContentHash, provider?: PeerId): number {
+    const providers = this.byHash.get(hash)
+    if (!providers) return 0
+    if (provider === undefined) {
+      let n = 0
+      for (const id of [...providers.keys()]) n += this.removeOne(hash, id)
+      return n
+    }
+    return this.removeOne(hash, provider)
+  }
+
+  removeProvider(provider: PeerId): number {
+    const hashes = this.byProvider.get(provider)
+    if (!hashes) return 0
+    let n = 0
+    for (const hash of [...hashes]) n += this.removeOne(hash, provider)
+    return n
+  }
+
+  get(hash: ContentHash): FileRecord[] {
+    const providers = this.byHash.get(hash)
+    return providers ? [...providers.values()].map((e) => e.record) : []
+  }
+
+  search(query: Query): Hit[] {
+    const limit = query.limit ?? Number.POSITIVE_INFINITY
+    if (limit <= 0) return []
+    if (query.hash !== undefined) {
+      const hit = this.hitOf(query.hash)
+      return hit ? [hit] : []
+    }
+    const wanted = keywords((query.keywords ?? []).join(' '))
+    if (wanted.length === 0) return []
+    const lists: Map<ContentHash, number>[] = []
+    for (const term of wanted) {
+      const list = this.postings.get(term)
+      if (!list) return []
+      lists.push(list)
+    }
+    lists.sort((a, b) => a.size - b.size)
+    const [smallest, ...rest] = lists as [Map<ContentHash, number>, ...Map<ContentHash, number>[]]
+    const best = new TopK(limit)
+    for (const hash of smallest.keys()) {
+      if (!rest.every((list) => list.has(hash))) continue
+      const providers = this.byHash.get(hash) as Map<PeerId, Entry>
+      if (!best.wants(providers.size)) continue
+      const named = this.named(providers, wanted)
+      if (named) best.add({ hash, count: providers.size, name: named.name, named })
+    }
+    // Hits are built only for the best `limit` candidates.
+    return best
+      .sorted()
+      .map((c) => this.toHit(c.hash, c.named, this.byHash.get(c.hash) as Map<PeerId, Entry>))
+  }
+
+  *records(): IterableIterator<FileRecord> {
+    for (const providers of this.byHash.values()) for (const entry of providers.values()) yield entry.record
+  }
+
+  clear(): void {
+    this.byHash.clear()
+    this.postings.clear()
+    this.byProvider.clear()
+    this.count = 0
+  }
+
+  /** The hit for `hash` with every provider of it. */
+  private hitOf(hash: ContentHash): Hit | undefined {
+    const providers = this.byHash.get(hash)
+    const first = providers?.values().next().value
+    return providers && first ? this.toHit(hash, first.record, providers) : undefined
+  }
+
+  /** A provider's record that carries every wanted term (names may differ between providers). */
+  private named(providers: Map<PeerId, Entry>, wanted: readonly string[]): FileRecord | undefined {
+    for (const entry of providers.values()) {
+      if (wanted.every((w) => entry.terms.includes(w))) return entry.record
+    }
+    return undefined
+  }
+
+  private toHit(hash: ContentHash, named: FileRecord, providers: Map<PeerId, Entry>): Hit {
+    const refs: PeerRef[] = []
+    for (const e of providers.values()) refs.push(e.record.provider)
+    return { hash, name: named.name, size: named.size, chunkSize: named.chunkSize, providers: refs }
+  }
+
+  private removeOne(hash: ContentHash, provider: PeerId): number {
+    const providers = this.byHash.get(hash)
+    const entry = providers?.get(provider)
+    if (!providers || !entry) return 0
+    providers.delete(provider)
+    if (providers.size === 0) this.byHash.delete(hash)
+    this.unpost(hash, entry.terms)
+    const hashes = this.byProvider.get(provider)
+    hashes?.delete(hash)
+    if (hashes?.size === 0) this.byProvider.delete(provider)
+    this.count--
+    return 1
+  }
+
+  private unpost(hash: ContentHash, terms: readonly string[]): void {
+    for (const term of terms) {
+      const list = this.postings.get(term)
+      if (!list) continue
+      const n = (list.get(hash) ?? 0) - 1
+      if (n > 0) list.set(hash, n)
+      else list.delete(hash)
+      if (list.size === 0) this.postings.delete(term)
+    }
+  }
+}
+
+/**
+ * A record's search terms: its keywords, normalised, and its name's (so a
+ * record without keywords is still found). The record's own keyword array is
+ * reused when it already is exactly that.
+ */
+function termsOf(record: FileRecord): readonly string[] {
+  const terms = keywords(`${record.keywords.join(' ')} ${record.name}`)
+  const own = record.keywords
+  return terms.length === own.length && terms.every((t, i) => t === own[i]) ? own : terms
+}
+
+/** A matching file before its Hit is built. */
+interface Candidate {
+  hash: ContentHash
+  count: number
+  name: string
+  named: FileRecord
+}
+
+/** More providers first, then by name and hash (a stable order). */
+function byRank(a: Candidate, b: Candidate): number {
+  return (
+    b.count - a.count ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
+    (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0)
+  )
+}
+
+/**
+ * The best `k` candidates by `byRank`, kept sorted: a candidate with fewer
+ * providers than the worst kept one is turned away before anything is built.
+ */
+class TopK {
+  private readonly items: Candidate[] = []
+
+  constructor(private readonly k: number) {}
+
+  /** False when a candidate with `count` providers cannot make the cut. */
+  wants(count: number): boolean {
+    if (this.items.length < this.k) return true
+    return count >= (this.items[this.items.length - 1] as Candidate).count
+  }
+
+  add(c: Candidate): void {
+    const items = this.items
+    if (!Number.isFinite(this.k)) {
+      items.push(c) // no limit: sorted once at the end
+      return
+    }
+    if (items.length >= this.k && byRank(c, items[items.length - 1] as Candidate) >= 0) return
+    let lo = 0
+    let hi = items.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (byRank(items[mid] as Candidate, c) <= 0) lo = mid + 1
+      else hi = mid
+    }
+    items.splice(lo, 0, c)
+    if (items.length > this.k) items.pop()
+  }
+
+  sorted(): Candidate[] {
+    return Number.isFinite(this.k) ? this.items : this.items.sort(byRank)
+  }
+}

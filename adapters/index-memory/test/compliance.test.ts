@@ -1,0 +1,5 @@
+import { indexSuite } from '@peerkit/compliance'
+import test from 'ava'
+import { MemoryIndex } from '../src/index.js'
+
+indexSuite(test, () => new MemoryIndex())

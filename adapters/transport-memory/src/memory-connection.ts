@@ -1,0 +1,350 @@
+import {
+  AbortError,
+  type AbortOptions,
+  type Clock,
+  type Connection,
+  type ConnectionEvents,
+  type Identity,
+  type PeerId,
+  PeerUnreachableError,
+  ProtocolError,
+  type Random,
+} from '@peerkit/core'
+import { EventEmitter } from 'eventemitter3'
+import type { MemoryListener } from './memory-listener.js'
+import type { MemoryNetwork } from './memory-network.js'
+import type { MemoryTransportOptions } from './options.js'
+import { type Frame, type FrameKind, Pipe } from './pipe.js'
+
+/** What a connection needs from the transport it belongs to. */
+export interface Endpoint {
+  readonly identity: Identity
+  readonly clock: Clock
+  readonly random: Random
+  readonly network: MemoryNetwork
+  readonly options: Readonly<Required<MemoryTransportOptions>>
+  /** The node's name on the hub: its first listener's, or `anon-N`. */
+  readonly nodeName: string
+  readonly killed: boolean
+  /** Runs `fn` after `ms` on the clock (on a microtask when `ms` is 0); returns a canceller. */
+  after(ms: number, fn: () => void): () => void
+  /** The dialer's proof reached an inbound connection. */
+  accept(connection: MemoryConnection, proof: unknown): void
+  adopt(connection: MemoryConnection): void
+  untrack(connection: MemoryConnection): void
+  forget(listener: MemoryListener): void
+  kill(): void
+}
+
+interface Waiter {
+  data: Uint8Array
+  resolve: () => void
+  reject: (err: Error) => void
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
+export interface MemoryConnectionInit {
+  id: string
+  endpoint: Endpoint
+  remotePeer: PeerId
+  remoteAddress: string
+  direction: 'inbound' | 'outbound'
+  /** Inbound connections wait for the dialer's proof before they are handed out. */
+  pending: boolean
+  listener?: MemoryListener
+  /** The nonce the dialer must sign (inbound, while pending). */
+  nonce?: Uint8Array
+}
+
+/**
+ * One end of an in-process connection. Messages are copied on `send`, wait
+ * in a bounded buffer, cross the link (latency, bandwidth, loss) and arrive
+ * whole and in order at the other end.
+ */
+export class MemoryConnection extends EventEmitter<ConnectionEvents> implements Connection {
+  readonly [Symbol.toStringTag] = '@peerkit/transport-memory:MemoryConnection'
+  readonly id: string
+  readonly remotePeer: PeerId
+  readonly remoteAddress: string
+  readonly direction: 'inbound' | 'outbound'
+  /** @internal The other end. */
+  other!: MemoryConnection
+  /** @internal */
+  readonly listener: MemoryListener | undefined
+  /** @internal */
+  nonce: Uint8Array | undefined
+  private state: 'pending' | 'open' | 'closed'
+  private readonly endpoint: Endpoint
+  private readonly out: Pipe
+  private waiters: Waiter[] = []
+  private resetting = false
+  /** Messages that arrived before anyone listened for them. */
+  private held: Uint8Array[] | undefined
+  private releasing = false
+
+  constructor(init: MemoryConnectionInit) {
+    super()
+    this.id = init.id
+    this.endpoint = init.endpoint
+    this.remotePeer = init.remotePeer
+    this.remoteAddress = init.remoteAddress
+    this.direction = init.direction
+    this.state = init.pending ? 'pending' : 'open'
+    this.listener = init.listener
+    this.nonce = init.nonce
+    this.out = new Pipe(
+      init.endpoint.clock,
+      (frame) => this.other.receive(frame),
+      () => this.drain(),
+    )
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed'
+  }
+
+  /**
+   * Messages that arrive before the first `message` listener (the dialer
+   * gets its connection a few microtasks after the listener side may have
+   * sent) are held, and handed to the first listener in order.
+   */
+  override on<T extends EventEmitter.EventNames<ConnectionEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConnectionEvents, T>,
+    context?: unknown,
+  ): this {
+    super.on(event, fn, context)
+    if (event === 'message') this.release()
+    return this
+  }
+
+  override addListener<T extends EventEmitter.EventNames<ConnectionEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConnectionEvents, T>,
+    context?: unknown,
+  ): this {
+    return this.on(event, fn, context)
+  }
+
+  override once<T extends EventEmitter.EventNames<ConnectionEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConnectionEvents, T>,
+    context?: unknown,
+  ): this {
+    super.once(event, fn, context)
+    if (event === 'message') this.release()
+    return this
+  }
+
+  /** Bytes accepted by `send` and not yet on the wire. */
+  get bufferedBytes(): number {
+    return this.out.queued
+  }
+
+  send(data: Uint8Array, options: AbortOptions = {}): Promise<void> {
+    if (this.state === 'closed') {
+      return Promise.reject(new PeerUnreachableError(`connection ${this.id} to ${this.remotePeer} is closed`))
+    }
+    if (!(data instanceof Uint8Array)) {
+      return Promise.reject(new ProtocolError(`send takes a Uint8Array (got ${typeof data})`))
+    }
+    const max = this.endpoint.options.maxMessageSize
+    if (data.byteLength > max) {
+      return Promise.reject(
+        new ProtocolError(`message of ${data.byteLength} bytes exceeds the maximum of ${max}`),
+      )
+    }
+    const { signal } = options
+    if (signal?.aborted) return Promise.reject(new AbortError('send aborted', { cause: signal.reason }))
+    const copy = data.slice()
+    if (this.waiters.length === 0 && this.fits(copy.byteLength)) {
+      this.transmit('data', copy, copy.byteLength)
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { data: copy, resolve, reject, signal, onAbort: undefined }
+      if (signal) {
+        waiter.onAbort = () => {
+          this.waiters = this.waiters.filter((w) => w !== waiter)
+          if (this.waiters.length === 0) this.out.watch(false)
+          reject(new AbortError('send aborted', { cause: signal.reason }))
+        }
+        signal.addEventListener('abort', waiter.onAbort, { once: true })
+      }
+      this.waiters.push(waiter)
+      this.out.watch(true)
+    })
+  }
+
+  /** Closes both directions: what was sent before still arrives, then the other end sees `close`. */
+  async close(err?: Error): Promise<void> {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.failWaiters()
+    this.transmit('fin', undefined, 0)
+    this.endpoint.untrack(this)
+    this.emit('close', err)
+  }
+
+  /** @internal Queues a frame without any check: the raw hook for tests of malformed and oversized frames. */
+  transmit(kind: FrameKind, data: unknown, size: number): void {
+    const e = this.endpoint
+    const link = e.network.link(e.nodeName, this.other.endpoint.nodeName, e.random, size, kind !== 'data')
+    this.out.push(kind, data, size, link.latency, link.bandwidth, link.lost)
+  }
+
+  /** @internal The handshake succeeded: from now on it is a live connection. */
+  open(): void {
+    if (this.state === 'pending') this.state = 'open'
+    this.nonce = undefined
+  }
+
+  /**
+   * @internal Closes this end without events (nobody holds it yet, or its
+   * node vanished) and resets the other end with `reason` after the latency.
+   * Frames not yet on the wire are lost; those in flight still arrive.
+   */
+  abort(reason: Error, event?: Error): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.failWaiters()
+    this.out.dropQueued()
+    this.transmit('rst', reason, 0)
+    this.endpoint.untrack(this)
+    if (event) {
+      this.emit('error', event)
+      this.emit('close', event)
+    }
+  }
+
+  private receive(frame: Frame): void {
+    if (this.state === 'closed') {
+      // Data for a closed end: answer with a reset, like TCP's RST.
+      if (frame.kind === 'data' && !this.endpoint.killed) this.other.bounce()
+      return
+    }
+    switch (frame.kind) {
+      case 'auth':
+        this.endpoint.accept(this, frame.data)
+        return
+      case 'data': {
+        if (this.state === 'pending') {
+          this.fail(new ProtocolError(`connection ${this.id} sent data before proving its PeerId`))
+          return
+        }
+        const data = frame.data
+        if (!(data instanceof Uint8Array)) {
+          this.fail(new ProtocolError(`malformed frame from ${this.remotePeer}: not bytes`))
+          return
+        }
+        const max = this.endpoint.options.maxMessageSize
+        if (data.byteLength > max) {
+          this.fail(
+            new ProtocolError(
+              `frame of ${data.byteLength} bytes from ${this.remotePeer} exceeds the maximum of ${max}`,
+            ),
+          )
+          return
+        }
+        if (this.held !== undefined || this.listenerCount('message') === 0) {
+          if (this.held === undefined) this.held = []
+          this.held.push(data)
+          return
+        }
+        this.emit('message', data)
+        return
+      }
+      case 'fin':
+        this.terminate(undefined)
+        return
+      case 'rst':
+        this.terminate(
+          frame.data instanceof Error
+            ? frame.data
+            : new PeerUnreachableError(`connection to ${this.remotePeer} reset`),
+        )
+    }
+  }
+
+  /** The other end closed (`fin`) or vanished (`rst`). */
+  private terminate(err: Error | undefined): void {
+    if (this.state === 'closed') return
+    const wasPending = this.state === 'pending'
+    this.state = 'closed'
+    this.failWaiters()
+    this.out.clear()
+    this.endpoint.untrack(this)
+    if (wasPending) return
+    this.flushHeld()
+    if (err) this.emit('error', err)
+    this.emit('close', err)
+  }
+
+  /** A transport-level failure of this end: `error`, then `close`; the other end sees a close. */
+  private fail(err: Error): void {
+    if (this.state === 'pending') {
+      this.listener?.emit('error', err)
+      this.abort(err)
+      return
+    }
+    this.emit('error', err)
+    void this.close(err)
+  }
+
+  /** Our data reached a closed end: the reset comes back after one latency. */
+  private bounce(): void {
+    if (this.resetting || this.state === 'closed') return
+    this.resetting = true
+    const e = this.other.endpoint
+    if (e.network.isPartitioned(e.nodeName, this.endpoint.nodeName)) return
+    const ms = e.network.latency(e.nodeName, this.endpoint.nodeName, e.random)
+    e.after(ms, () =>
+      this.terminate(new PeerUnreachableError(`connection to ${this.remotePeer} reset by peer`)),
+    )
+  }
+
+  private release(): void {
+    if (this.held === undefined || this.releasing) return
+    this.releasing = true
+    queueMicrotask(() => {
+      this.releasing = false
+      this.flushHeld()
+    })
+  }
+
+  private flushHeld(): void {
+    const held = this.held
+    if (held === undefined) return
+    while (held.length > 0 && this.listenerCount('message') > 0)
+      this.emit('message', held.shift() as Uint8Array)
+    if (held.length === 0) this.held = undefined
+  }
+
+  private fits(size: number): boolean {
+    const queued = this.out.queued
+    return queued === 0 || queued + size <= this.endpoint.options.sendBufferSize
+  }
+
+  private drain(): void {
+    while (this.waiters.length > 0 && this.state !== 'closed') {
+      const w = this.waiters[0] as Waiter
+      if (!this.fits(w.data.byteLength)) return
+      this.waiters.shift()
+      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort)
+      this.transmit('data', w.data, w.data.byteLength)
+      w.resolve()
+    }
+    this.out.watch(false)
+  }
+
+  private failWaiters(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    this.out.watch(false)
+    for (const w of waiters) {
+      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort)
+      w.reject(new PeerUnreachableError(`connection ${this.id} to ${this.remotePeer} closed`))
+    }
+  }
+}

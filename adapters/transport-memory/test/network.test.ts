@@ -1,0 +1,213 @@
+import { defineProtocol, encode, type Network, type PeerRef, RemoteError } from '@peerkit/core'
+import test from 'ava'
+import { z } from 'zod'
+import { MemoryNetwork, rawSend } from '../src/index.js'
+import { next, startNetwork } from './helpers/networks.js'
+
+// Core's Network (request/response, one-way messages, identify) over the memory transport.
+
+const ECHO = defineProtocol(
+  'test/echo/1',
+  z.object({ text: z.string().max(100) }),
+  z.object({ text: z.string(), from: z.string() }),
+)
+const NOTE = defineProtocol('test/note/1', z.object({ n: z.number().int() }), z.null())
+const SLOW = defineProtocol('test/slow/1', z.object({}), z.null())
+const LYING = defineProtocol('test/lying/1', z.object({}), z.object({ ok: z.literal(true) }))
+
+async function pair(t: { teardown(fn: () => unknown): void }, hub = new MemoryNetwork()) {
+  const a = await startNetwork(hub)
+  const b = await startNetwork(hub)
+  t.teardown(() => Promise.all([a.stop(), b.stop()]))
+  return { a, b, hub }
+}
+
+function ref(n: Network): PeerRef {
+  return n.self()
+}
+
+test('request/response with a checked schema, both ways', async (t) => {
+  const { a, b } = await pair(t)
+  a.handle(ECHO, (req, ctx) => ({ text: req.text.toUpperCase(), from: ctx.peer.id }))
+  b.handle(ECHO, (req) => ({ text: `${req.text}!`, from: 'b' }))
+  t.deepEqual(await b.request(ref(a), ECHO, { text: 'hello' }), { text: 'HELLO', from: b.peerId })
+  t.deepEqual(await a.request(b.peerId, ECHO, { text: 'hi' }), { text: 'hi!', from: 'b' })
+  t.true(a.isConnected(b.peerId))
+  t.is(a.peers().length, 1, 'one connection per peer, reused')
+  t.is(b.stats()[ECHO.name]?.sent, 1)
+  t.is(a.stats()[ECHO.name]?.received, 1)
+})
+
+test('one-way messages reach the handler with the sender as context', async (t) => {
+  const { a, b } = await pair(t)
+  const got: Array<{ n: number; from: string }> = []
+  const all = new Promise<void>((resolve) => {
+    a.handle(NOTE, (msg, ctx) => {
+      got.push({ n: msg.n, from: ctx.peer.id })
+      if (got.length === 3) resolve()
+    })
+  })
+  for (const n of [1, 2, 3]) await b.send(ref(a), NOTE, { n })
+  await all
+  t.deepEqual(
+    got,
+    [1, 2, 3].map((n) => ({ n, from: b.peerId })),
+  )
+})
+
+test('a request whose body fails the schema is refused and the connection closed with ProtocolError', async (t) => {
+  const { a, b } = await pair(t)
+  let called = 0
+  a.handle(ECHO, () => {
+    called++
+    return { text: '', from: '' }
+  })
+  const inbound = next<{ connection: { once(e: never, f: never): unknown } }>(a, 'peer:connect')
+  const mux = await b.connect(ref(a))
+  await inbound
+  const closed = next<Error | undefined>(mux.connection as never, 'close')
+  const err = await t.throwsAsync(b.request(ref(a), ECHO, { text: 42 } as unknown as { text: string }))
+  t.true(err?.name === 'ProtocolError' || err?.name === 'PeerUnreachableError', err?.name)
+  await closed
+  t.is(called, 0, 'the handler never saw the bad body')
+  t.false(b.isConnected(a.peerId))
+  // The peers go on: a new connection works.
+  t.deepEqual(await b.request(ref(a), ECHO, { text: 'ok' }), { text: '', from: '' })
+})
+
+test('the receiving side closes with ProtocolError on a bad request body', async (t) => {
+  const { a, b } = await pair(t)
+  a.handle(ECHO, () => ({ text: '', from: '' }))
+  const connected = next<PeerRef>(a, 'peer:connect')
+  await b.connect(ref(a))
+  await connected
+  const [inboundMux] =
+    (a as unknown as { muxes: Map<string, Array<{ connection: never }>> }).muxes.get(b.peerId) ?? []
+  t.truthy(inboundMux)
+  const closed = next<Error | undefined>(inboundMux?.connection as never, 'close')
+  await t.throwsAsync(b.request(ref(a), ECHO, { text: 'x'.repeat(101) }))
+  t.is((await closed)?.name, 'ProtocolError')
+})
+
+test('an unknown protocol is answered with UnsupportedProtocolError', async (t) => {
+  const { a, b } = await pair(t)
+  const err = await t.throwsAsync(b.request(ref(a), ECHO, { text: 'anyone?' }))
+  t.true(err instanceof RemoteError)
+  t.is(err?.name, 'UnsupportedProtocolError')
+  t.true(b.isConnected(a.peerId), 'the connection stays open')
+})
+
+test('a request with no answer in time fails with TimeoutError', async (t) => {
+  const { a, b } = await pair(t)
+  a.handle(SLOW, () => new Promise<null>(() => {}))
+  const started = Date.now()
+  await t.throwsAsync(b.request(ref(a), SLOW, {}, { timeout: 100 }), { name: 'TimeoutError' })
+  t.true(Date.now() - started < 2000)
+})
+
+test('a request over a slow link times out on the configured requestTimeout', async (t) => {
+  const hub = new MemoryNetwork({ latency: 150 })
+  const a = await startNetwork(hub)
+  const b = await startNetwork(hub, { network: { requestTimeout: 200 } })
+  t.teardown(() => Promise.all([a.stop(), b.stop()]))
+  a.handle(NOTE, () => null)
+  await b.connect(ref(a))
+  await t.throwsAsync(b.request(ref(a), NOTE, { n: 1 }), { name: 'TimeoutError' })
+})
+
+test('a response that fails its schema rejects with ProtocolError', async (t) => {
+  const { a, b } = await pair(t)
+  a.handle(LYING, () => ({ ok: false }) as unknown as { ok: true })
+  await t.throwsAsync(b.request(ref(a), LYING, {}), { name: 'ProtocolError' })
+})
+
+test('a handler error travels by name; anything else as InternalError', async (t) => {
+  const { a, b } = await pair(t)
+  const { NotFoundError } = await import('@peerkit/core')
+  a.handle(ECHO, (req) => {
+    if (req.text === 'missing') throw new NotFoundError('no such thing')
+    throw new Error('secret internals')
+  })
+  const notFound = await t.throwsAsync(b.request(ref(a), ECHO, { text: 'missing' }))
+  t.is(notFound?.name, 'NotFoundError')
+  t.is(notFound?.message, 'no such thing')
+  const internal = await t.throwsAsync(b.request(ref(a), ECHO, { text: 'boom' }))
+  t.is(internal?.name, 'InternalError')
+  t.notRegex(internal?.message ?? '', /secret/)
+})
+
+test('identify: each side learns the addresses the other listens on', async (t) => {
+  const hub = new MemoryNetwork()
+  const a = await startNetwork(hub, { name: 'identify-a' })
+  const b = await startNetwork(hub, { name: 'identify-b' })
+  t.teardown(() => Promise.all([a.stop(), b.stop()]))
+  const aLearns = next<PeerRef>(a, 'peer:identify')
+  const bLearns = next<PeerRef>(b, 'peer:identify')
+  const mux = await b.dialAddress('memory://identify-a')
+  t.is(mux.connection.remotePeer, a.peerId)
+  t.deepEqual(await aLearns, { id: b.peerId, addresses: ['memory://identify-b'] })
+  t.deepEqual(await bLearns, { id: a.peerId, addresses: ['memory://identify-a'] })
+  t.deepEqual(a.addressesOf(b.peerId), ['memory://identify-b'])
+  // A may now reach b by id alone.
+  b.handle(NOTE, () => null)
+  t.is(await a.request(b.peerId, NOTE, { n: 1 }), null)
+})
+
+test('a malformed frame (not msgpack) closes the connection with ProtocolError', async (t) => {
+  const { a, b } = await pair(t)
+  a.handle(ECHO, () => ({ text: 'fine', from: 'a' }))
+  const connected = next<PeerRef>(a, 'peer:connect')
+  const mux = await b.connect(ref(a))
+  await connected
+  const [inboundMux] =
+    (a as unknown as { muxes: Map<string, Array<{ connection: never }>> }).muxes.get(b.peerId) ?? []
+  const closed = next<Error | undefined>(inboundMux?.connection as never, 'close')
+  const closedHere = next<Error | undefined>(mux.connection as never, 'close')
+  rawSend(mux.connection, new Uint8Array([0xc1, 0xc1, 0xc1]))
+  t.is((await closed)?.name, 'ProtocolError')
+  await closedHere
+  // A well-formed msgpack value that is not an envelope is just as fatal.
+  const reconnected = next<PeerRef>(a, 'peer:connect')
+  const again = await b.connect(ref(a))
+  await reconnected
+  const [second] =
+    (a as unknown as { muxes: Map<string, Array<{ connection: never }>> }).muxes.get(b.peerId) ?? []
+  const closedAgain = next<Error | undefined>(second?.connection as never, 'close')
+  rawSend(again.connection, encode({ hello: 'world' }))
+  t.is((await closedAgain)?.name, 'ProtocolError')
+  t.deepEqual(await b.request(ref(a), ECHO, { text: 'x' }), { text: 'fine', from: 'a' })
+})
+
+test('peer:connect and peer:disconnect follow the connection', async (t) => {
+  const { a, b } = await pair(t)
+  const connected = next<PeerRef>(a, 'peer:connect')
+  await b.connect(ref(a))
+  t.is((await connected).id, b.peerId)
+  const gone = next<PeerRef>(a, 'peer:disconnect')
+  await b.hangUp(a.peerId)
+  t.is((await gone).id, b.peerId)
+  t.false(a.isConnected(b.peerId))
+})
+
+test('dialing an unknown peer or a killed one fails with PeerUnreachableError', async (t) => {
+  const { a, b, hub } = await pair(t)
+  await t.throwsAsync(b.request(a.peerId, NOTE, { n: 1 }), { name: 'PeerUnreachableError' })
+  const name = (a.addresses()[0] ?? '').slice('memory://'.length)
+  hub.kill(name)
+  await t.throwsAsync(b.request(ref(a), NOTE, { n: 1 }), { name: 'PeerUnreachableError' })
+})
+
+test('a dial that outlasts dialTimeout is abandoned: no connection is left behind', async (t) => {
+  const hub = new MemoryNetwork({ latency: 40 })
+  const a = await startNetwork(hub)
+  const b = await startNetwork(hub, { network: { dialTimeout: 50 } })
+  t.teardown(() => Promise.all([a.stop(), b.stop()]))
+  await t.throwsAsync(b.dialAddress(a.addresses()[0] as string), { name: 'TimeoutError' })
+  await t.throwsAsync(b.request(ref(a), NOTE, { n: 1 }), {
+    name: 'PeerUnreachableError',
+    message: /timed out/,
+  })
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.deepEqual(a.peers(), [], 'the listener never got a connection')
+  t.deepEqual(b.peers(), [])
+})

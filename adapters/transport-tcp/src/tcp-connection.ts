@@ -1,0 +1,518 @@
+import type { Socket } from 'node:net'
+import {
+  AbortError,
+  type AbortOptions,
+  type Clock,
+  type Connection,
+  type ConnectionEvents,
+  FrameDecoder,
+  frameHeader,
+  type PeerId,
+  PeerUnreachableError,
+  ProtocolError,
+  throwIfAborted,
+} from '@peerkit/core'
+import { EventEmitter } from 'eventemitter3'
+import { MAX_RECORD_SIZE, type ParsedTcpTransportOptions } from './options.js'
+import { type RecordCipher, TAG_SIZE } from './record-cipher.js'
+
+/** Records being encrypted (or decrypted) at once, at most: enough to keep the thread pool busy. */
+export const MAX_IN_FLIGHT = 4
+
+export interface TcpConnectionInit {
+  id: string
+  socket: Socket
+  direction: 'inbound' | 'outbound'
+  remotePeer: PeerId
+  remoteAddress: string
+  sender: RecordCipher
+  receiver: RecordCipher
+  /** Record bytes that arrived with the handshake's last record. */
+  leftover: Uint8Array
+  options: ParsedTcpTransportOptions
+  clock: Clock
+}
+
+interface Job<T> {
+  /** Bytes it holds (plaintext to seal, or a record to open). */
+  bytes: number
+  result?: T
+}
+
+interface Waiter {
+  data: Uint8Array
+  resolve: () => void
+  reject: (err: Error) => void
+}
+
+/**
+ * One authenticated, encrypted TCP connection. Messages travel as
+ * length-prefixed frames inside a stream of AEAD records; what is sent is
+ * bounded by `highWaterMark` end to end.
+ */
+export class TcpConnection extends EventEmitter<ConnectionEvents> implements Connection {
+  readonly [Symbol.toStringTag] = '@peerkit/transport-tcp:TcpConnection'
+  readonly id: string
+  readonly remotePeer: PeerId
+  readonly remoteAddress: string
+  readonly direction: 'inbound' | 'outbound'
+
+  private readonly socket: Socket
+  private readonly sender: RecordCipher
+  private readonly receiver: RecordCipher
+  private readonly options: ParsedTcpTransportOptions
+  private readonly clock: Clock
+  private readonly records = new FrameDecoder(MAX_RECORD_SIZE + TAG_SIZE)
+  private readonly messages: FrameDecoder
+  private readonly socketClosed: Promise<void>
+
+  // Sending: plaintext frames → records being sealed (in order) → socket.
+  private plain: Uint8Array[] = []
+  private plainBytes = 0
+  private sealing: Job<Uint8Array[]>[] = []
+  private sealingBytes = 0
+  private waiters: Waiter[] = []
+  private pumping = false
+
+  // Receiving: socket → records being opened (in order) → frames → 'message'.
+  private opening: Job<Uint8Array>[] = []
+  private openingBytes = 0
+  private paused = false
+  private remoteEnded = false
+  // Messages that arrived before anyone listened for them.
+  private backlog: Uint8Array[] = []
+  private backlogBytes = 0
+
+  private state: 'open' | 'closing' | 'closed' = 'open'
+
+  constructor(init: TcpConnectionInit) {
+    super()
+    this.id = init.id
+    this.socket = init.socket
+    this.direction = init.direction
+    this.remotePeer = init.remotePeer
+    this.remoteAddress = init.remoteAddress
+    this.sender = init.sender
+    this.receiver = init.receiver
+    this.options = init.options
+    this.clock = init.clock
+    this.messages = new FrameDecoder(init.options.maxMessageSize)
+    this.socketClosed = new Promise((resolve) => {
+      if (this.socket.destroyed) resolve()
+      else this.socket.once('close', () => resolve())
+    })
+    this.socket.on('error', this.onError)
+    this.socket.on('end', this.onEnd)
+    this.socket.on('close', this.onClose)
+    this.socket.on('drain', this.wake)
+    registerRawWire(this, this.socket, this.sender)
+    // Start reading on the next turn of the event loop, so whoever gets this
+    // connection (a `dial` caller after its `await`, a 'connection' listener)
+    // attaches its 'message' listener first.
+    setImmediate(() => {
+      if (this.terminated) return
+      if (init.leftover.length > 0) this.onData(init.leftover)
+      if (this.terminated) return
+      this.socket.on('data', this.onData)
+      if (!this.paused) this.socket.resume()
+    })
+  }
+
+  private get terminated(): boolean {
+    return this.state === 'closed'
+  }
+
+  get closed(): boolean {
+    return this.state !== 'open'
+  }
+
+  /** Bytes held for sending: plaintext, records being sealed, and the socket's buffer. */
+  get bufferedAmount(): number {
+    return this.plainBytes + this.sealingBytes + this.socket.writableLength
+  }
+
+  async send(data: Uint8Array, options: AbortOptions = {}): Promise<void> {
+    if (this.state !== 'open') throw new PeerUnreachableError(`connection to ${this.remotePeer} is closed`)
+    if (data.length > this.options.maxMessageSize) {
+      throw new ProtocolError(
+        `message of ${data.length} bytes exceeds the maximum of ${this.options.maxMessageSize}`,
+      )
+    }
+    throwIfAborted(options.signal)
+    if (this.waiters.length === 0 && this.bufferedAmount < this.options.highWaterMark) {
+      this.enqueue(data, false)
+      return
+    }
+    const { signal } = options
+    await new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        // The caller may reuse its buffer as soon as send returns.
+        data: data.slice(),
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort)
+          reject(err)
+        },
+      }
+      const onAbort = () => {
+        const i = this.waiters.indexOf(waiter)
+        if (i >= 0) this.waiters.splice(i, 1)
+        reject(new AbortError('send aborted', { cause: signal?.reason }))
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiters.push(waiter)
+    })
+  }
+
+  async close(err?: Error): Promise<void> {
+    if (this.state === 'open') {
+      if (err) {
+        this.terminate(err, false)
+      } else {
+        this.state = 'closing'
+        this.rejectWaiters()
+        this.emit('close')
+        const timer = this.clock.setTimeout(() => this.socket.destroy(), this.options.closeTimeout)
+        void this.socketClosed.then(() => this.clock.clearTimeout(timer))
+        this.endIfFlushed()
+      }
+    }
+    await this.socketClosed
+  }
+
+  /**
+   * Queues one message and seals what it can at once. Whatever of a caller's
+   * buffer (`owned` false) is still queued afterwards is copied, so the caller
+   * may reuse it as soon as `send` returns (records sealed on the thread pool
+   * copy their input when submitted).
+   */
+  private enqueue(data: Uint8Array, owned: boolean): void {
+    const header = frameHeader(data.length)
+    this.plain.push(header)
+    if (data.length > 0) this.plain.push(data)
+    this.plainBytes += data.length + 4
+    this.pump()
+    const last = this.plain.length - 1
+    if (!owned && last >= 0 && this.plain[last] !== header)
+      this.plain[last] = (this.plain[last] as Uint8Array).slice()
+  }
+
+  /** Seals queued plaintext into records, up to MAX_IN_FLIGHT at once. */
+  private pump(): void {
+    if (this.pumping) return
+    this.pumping = true
+    try {
+      do {
+        this.sealRecords()
+        this.flush()
+      } while (this.plainBytes > 0 && this.sealing.length < MAX_IN_FLIGHT && !this.terminated)
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  private sealRecords(): void {
+    const { recordSize } = this.options
+    while (this.plainBytes > 0 && this.sealing.length < MAX_IN_FLIGHT && !this.terminated) {
+      const pieces: Uint8Array[] = []
+      let n = 0
+      while (n < recordSize && this.plain.length > 0) {
+        const p = this.plain[0] as Uint8Array
+        const k = Math.min(p.length, recordSize - n)
+        if (k === p.length) {
+          pieces.push(p)
+          this.plain.shift()
+        } else {
+          pieces.push(p.subarray(0, k))
+          this.plain[0] = p.subarray(k)
+        }
+        n += k
+      }
+      this.plainBytes -= n
+      const job: Job<Uint8Array[]> = { bytes: n }
+      this.sealing.push(job)
+      this.sealingBytes += n
+      let sealed: Uint8Array[] | Promise<Uint8Array[]>
+      try {
+        sealed = this.sender.seal(pieces, n)
+      } catch (err) {
+        this.terminate(err as Error, true)
+        return
+      }
+      if (Array.isArray(sealed)) {
+        job.result = sealed
+      } else {
+        sealed.then(
+          (chunks) => {
+            job.result = chunks
+            this.flush()
+            this.pump()
+          },
+          (err: Error) => this.terminate(err, true),
+        )
+      }
+    }
+  }
+
+  /** Writes the sealed records at the head of the queue, in order. */
+  private flush(): void {
+    if (this.terminated) return
+    let corked = false
+    while (this.sealing.length > 0 && (this.sealing[0] as Job<Uint8Array[]>).result) {
+      const job = this.sealing.shift() as Job<Uint8Array[]>
+      this.sealingBytes -= job.bytes
+      const chunks = job.result as Uint8Array[]
+      if (!corked && chunks.length > 1) {
+        this.socket.cork()
+        corked = true
+      }
+      for (let i = 0; i < chunks.length; i++) {
+        this.socket.write(chunks[i] as Uint8Array, i === chunks.length - 1 ? this.wake : undefined)
+      }
+    }
+    if (corked) this.socket.uncork()
+    this.wake()
+    this.endIfFlushed()
+  }
+
+  /** Lets waiting senders in, in order, while there is room. */
+  private readonly wake = (): void => {
+    while (
+      this.waiters.length > 0 &&
+      this.bufferedAmount < this.options.highWaterMark &&
+      this.state === 'open'
+    ) {
+      const waiter = this.waiters.shift() as Waiter
+      this.enqueue(waiter.data, true)
+      waiter.resolve()
+    }
+  }
+
+  private endIfFlushed(): void {
+    if (
+      this.state === 'closing' &&
+      this.plainBytes === 0 &&
+      this.sealing.length === 0 &&
+      !this.socket.writableEnded
+    ) {
+      this.socket.end()
+    }
+  }
+
+  private readonly onData = (chunk: Uint8Array): void => {
+    if (this.terminated) return
+    let bodies: Uint8Array[]
+    try {
+      bodies = this.records.push(chunk)
+    } catch (err) {
+      this.terminate(err as Error, true)
+      return
+    }
+    for (const body of bodies) {
+      let opened: Uint8Array | Promise<Uint8Array>
+      try {
+        opened = this.receiver.open(body)
+      } catch (err) {
+        this.terminate(err as Error, true)
+        return
+      }
+      if (opened instanceof Uint8Array && this.opening.length === 0) {
+        this.deliver(opened)
+        if (this.terminated) return
+        continue
+      }
+      const job: Job<Uint8Array> = { bytes: body.length }
+      this.opening.push(job)
+      this.openingBytes += body.length
+      if (opened instanceof Uint8Array) {
+        job.result = opened
+      } else {
+        opened.then(
+          (plain) => {
+            job.result = plain
+            this.deliverOpened()
+          },
+          (err: Error) => this.terminate(err, true),
+        )
+      }
+    }
+    this.flow()
+  }
+
+  /** Stops reading while decryption or undelivered messages hold highWaterMark; reads again below half. */
+  private flow(): void {
+    const hwm = this.options.highWaterMark
+    if (!this.paused && (this.openingBytes >= hwm || this.backlogBytes >= hwm)) {
+      this.paused = true
+      this.socket.pause()
+    } else if (this.paused && this.openingBytes < hwm / 2 && this.backlogBytes < hwm / 2) {
+      this.paused = false
+      this.socket.resume()
+    }
+  }
+
+  private deliverOpened(): void {
+    while (this.opening.length > 0 && (this.opening[0] as Job<Uint8Array>).result) {
+      const job = this.opening.shift() as Job<Uint8Array>
+      this.openingBytes -= job.bytes
+      this.deliver(job.result as Uint8Array)
+      if (this.terminated) return
+    }
+    this.flow()
+    if (this.remoteEnded && this.opening.length === 0) this.terminate(undefined, false)
+  }
+
+  private deliver(plain: Uint8Array): void {
+    if (this.state !== 'open') return
+    let frames: Uint8Array[]
+    try {
+      frames = this.messages.push(plain)
+    } catch (err) {
+      this.terminate(err as Error, true)
+      return
+    }
+    for (const frame of frames) {
+      if (this.backlog.length > 0 || this.listenerCount('message') === 0) {
+        this.backlog.push(frame)
+        this.backlogBytes += frame.length
+      } else {
+        this.emit('message', frame)
+        if (this.state !== 'open') return
+      }
+    }
+    if (this.backlog.length > 0) this.flow()
+  }
+
+  /** Delivers the messages that waited for a 'message' listener, once one is there. */
+  private readonly drainBacklog = (): void => {
+    while (this.backlog.length > 0 && this.state === 'open' && this.listenerCount('message') > 0) {
+      const frame = this.backlog.shift() as Uint8Array
+      this.backlogBytes -= frame.length
+      this.emit('message', frame)
+    }
+    if (this.state === 'open') this.flow()
+  }
+
+  override on<T extends EventEmitter.EventNames<ConnectionEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConnectionEvents, T>,
+    context?: unknown,
+  ): this {
+    super.on(event, fn, context)
+    if (event === 'message' && this.backlog.length > 0) queueMicrotask(this.drainBacklog)
+    return this
+  }
+
+  override addListener<T extends EventEmitter.EventNames<ConnectionEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConnectionEvents, T>,
+    context?: unknown,
+  ): this {
+    return this.on(event, fn, context)
+  }
+
+  override once<T extends EventEmitter.EventNames<ConnectionEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConnectionEvents, T>,
+    context?: unknown,
+  ): this {
+    super.once(event, fn, context)
+    if (event === 'message' && this.backlog.length > 0) queueMicrotask(this.drainBacklog)
+    return this
+  }
+
+  private readonly onError = (err: Error): void => {
+    this.terminate(
+      new PeerUnreachableError(
+        `connection to ${this.remotePeer} (${this.remoteAddress}) failed: ${err.message}`,
+        {
+          cause: err,
+        },
+      ),
+      true,
+    )
+  }
+
+  private readonly onEnd = (): void => {
+    this.remoteEnded = true
+    if (this.opening.length === 0) this.terminate(undefined, false)
+  }
+
+  private readonly onClose = (): void => {
+    // Records still being decrypted are delivered first (see deliverOpened).
+    this.remoteEnded = true
+    if (this.opening.length === 0 || this.state !== 'open') this.terminate(undefined, false)
+  }
+
+  private rejectWaiters(cause?: Error): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const w of waiters) {
+      w.reject(
+        new PeerUnreachableError(`connection to ${this.remotePeer} closed before the message was sent`, {
+          cause,
+        }),
+      )
+    }
+  }
+
+  /**
+   * Closes for good: `error` (when `report`) then `close`, once. A clean
+   * remote close ends our side gracefully; anything else destroys the socket.
+   */
+  private terminate(err: Error | undefined, report: boolean): void {
+    const wasOpen = this.state === 'open'
+    if (this.terminated) return
+    this.state = 'closed'
+    this.rejectWaiters(err)
+    this.plain = []
+    this.plainBytes = 0
+    this.sealing = []
+    this.sealingBytes = 0
+    this.opening = []
+    this.openingBytes = 0
+    this.backlog = []
+    this.backlogBytes = 0
+    this.socket.off('data', this.onData)
+    if (err) this.socket.destroy()
+    else if (!this.socket.writableEnded) this.socket.end()
+    if (wasOpen) {
+      if (err && report) this.emit('error', err)
+      this.emit('close', err)
+    }
+  }
+}
+
+/**
+ * Writes that bypass `send` and its checks, for tests that play a broken or
+ * hostile peer. Not exported by the package.
+ */
+export interface RawWire {
+  /** Bytes straight onto the socket, outside any record. */
+  writeRaw(bytes: Uint8Array): void
+  /** `plaintext` sealed as the next record, as if it were framed messages. */
+  writeSealed(plaintext: Uint8Array): void
+}
+
+const rawWires = new WeakMap<TcpConnection, RawWire>()
+
+export function rawWire(conn: TcpConnection): RawWire {
+  return rawWires.get(conn) as RawWire
+}
+
+export function registerRawWire(conn: TcpConnection, socket: Socket, sender: RecordCipher): void {
+  rawWires.set(conn, {
+    writeRaw: (bytes) => void socket.write(bytes),
+    writeSealed: (plaintext) => {
+      const sealed = sender.seal([plaintext], plaintext.length)
+      const write = (chunks: Uint8Array[]) => {
+        for (const c of chunks) socket.write(c)
+      }
+      if (Array.isArray(sealed)) write(sealed)
+      else void sealed.then(write)
+    },
+  })
+}

@@ -1,0 +1,59 @@
+import type { Server, Socket } from 'node:net'
+import type { Listener, ListenerEvents } from '@peerkit/core'
+import { EventEmitter } from 'eventemitter3'
+import { reachableAddresses } from './address.js'
+import type { TcpConnection } from './tcp-connection.js'
+
+/**
+ * A listening TCP socket. Every accepted socket runs the handshake; a verified
+ * one is emitted as 'connection', a failed one as 'error' (the listener goes on).
+ */
+export class TcpListener extends EventEmitter<ListenerEvents> implements Listener {
+  readonly [Symbol.toStringTag] = '@peerkit/transport-tcp:TcpListener'
+  private readonly handshaking = new Set<Socket>()
+  private closing: Promise<void> | undefined
+
+  constructor(
+    private readonly server: Server,
+    /** The host it was asked to bind (`0.0.0.0` and `::` are expanded by `addresses()`). */
+    private readonly host: string,
+    upgrade: (socket: Socket) => Promise<TcpConnection>,
+  ) {
+    super()
+    server.on('connection', (socket: Socket) => {
+      if (this.closing) return void socket.destroy()
+      this.handshaking.add(socket)
+      upgrade(socket).then(
+        (conn) => {
+          this.handshaking.delete(socket)
+          if (this.closing) void conn.close()
+          else this.emit('connection', conn)
+        },
+        (err: Error) => {
+          this.handshaking.delete(socket)
+          if (!this.closing) this.emit('error', err)
+        },
+      )
+    })
+    server.on('error', (err) => this.emit('error', err))
+  }
+
+  addresses(): string[] {
+    const bound = this.server.address()
+    if (bound === null || typeof bound === 'string') return []
+    return reachableAddresses(this.host, bound.port)
+  }
+
+  /** Stops accepting and abandons handshakes in progress; established connections stay open. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      for (const socket of this.handshaking) socket.destroy()
+      this.handshaking.clear()
+      this.server.close(() => {
+        this.emit('close')
+        resolve()
+      })
+    })
+    return this.closing
+  }
+}

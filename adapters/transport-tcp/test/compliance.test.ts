@@ -1,0 +1,25 @@
+import { transportSuite } from '@peerkit/compliance'
+import { frameHeader, RealClock } from '@peerkit/core'
+import test from 'ava'
+import { parseTcpTransportOptions, type TcpConnection, TcpTransport } from '../src/index.js'
+import { rawWire } from '../src/tcp-connection.js'
+
+const options = parseTcpTransportOptions()
+
+transportSuite(test, () => ({
+  create: (identity) => ({
+    transport: new TcpTransport(identity, new RealClock(), options),
+    listenAddress: 'tcp://127.0.0.1:0',
+  }),
+  injectFrame: (connection, kind) => {
+    const wire = rawWire(connection as TcpConnection)
+    if (kind === 'malformed') {
+      // Bytes outside any record: they fail the far end's AEAD tag (or its record length check).
+      wire.writeRaw(new TextEncoder().encode('\0\0\0\x20this is not an encrypted record!'))
+    } else {
+      // A correctly encrypted record whose message frame announces one byte over the maximum.
+      wire.writeSealed(frameHeader(options.maxMessageSize + 1))
+    }
+  },
+  maxMessageSize: options.maxMessageSize,
+}))

@@ -1,0 +1,164 @@
+import { type IncomingMessage, request } from 'node:http'
+import { createInterface } from 'node:readline'
+import type { ApiHit, ApiStatus, DownloadEvent, StartDownloadRequest } from './api-types.js'
+import { CommandError } from './errors.js'
+import { formatHostPort, type HostPort, parseHostPort } from './options.js'
+
+export interface ApiClientOptions {
+  /** Sent as `Authorization: Bearer TOKEN` (needed when the node's API is not on loopback). */
+  token?: string
+  /** Milliseconds to wait for the node to answer (not for a stream to end). @default 10000 */
+  timeout?: number
+}
+
+/** An error the node's API answered with; `name` is the node's error name. */
+export class ApiError extends CommandError {
+  constructor(
+    remoteName: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message)
+    this.name = remoteName
+  }
+}
+
+/** Talks to a running `peerkit node` over its HTTP API. */
+export class ApiClient {
+  readonly address: HostPort
+  private readonly timeout: number
+
+  constructor(
+    api: string,
+    private readonly options: ApiClientOptions = {},
+  ) {
+    this.address = parseHostPort(api)
+    this.timeout = options.timeout ?? 10_000
+  }
+
+  async status(): Promise<ApiStatus> {
+    return (await this.json('GET', '/status')) as ApiStatus
+  }
+
+  async stats(): Promise<Record<string, unknown>> {
+    return (await this.json('GET', '/stats')) as Record<string, unknown>
+  }
+
+  /** Hits as the node finds them. */
+  async *search(query: string, options: { timeout?: number; limit?: number } = {}): AsyncGenerator<ApiHit> {
+    const params = new URLSearchParams({ q: query })
+    if (options.timeout !== undefined) params.set('timeout', String(options.timeout))
+    if (options.limit !== undefined) params.set('limit', String(options.limit))
+    for await (const line of this.lines(`/search?${params}`)) {
+      const error = (line as { error?: { name: string; message: string } }).error
+      if (error) throw new ApiError(error.name, `the node's search failed: ${error.message}`, 200)
+      yield line as ApiHit
+    }
+  }
+
+  /** Asks the node to download `hash` to `out` (an absolute path on the node's machine). */
+  async startDownload(body: StartDownloadRequest): Promise<{ hash: string; path: string; started: boolean }> {
+    return (await this.json('POST', '/downloads', body)) as { hash: string; path: string; started: boolean }
+  }
+
+  /** The download's progress as it happens, ending with a `done` or `error` event. */
+  async *downloadEvents(hash: string): AsyncGenerator<DownloadEvent> {
+    for await (const line of this.lines(`/downloads/${hash}/events`)) yield line as DownloadEvent
+  }
+
+  async download(hash: string): Promise<DownloadEvent> {
+    return (await this.json('GET', `/downloads/${hash}`)) as DownloadEvent
+  }
+
+  private async json(method: string, path: string, body?: unknown): Promise<unknown> {
+    const res = await this.send(method, path, body)
+    const text = await readAll(res)
+    return parseJson(text, path)
+  }
+
+  private async *lines(path: string): AsyncGenerator<unknown> {
+    const res = await this.send('GET', path)
+    res.setTimeout(0)
+    const rl = createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY })
+    try {
+      for await (const line of rl) if (line.trim()) yield parseJson(line, path)
+    } finally {
+      rl.close()
+      res.destroy()
+    }
+  }
+
+  private send(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+    const where = formatHostPort(this.address)
+    const payload = body === undefined ? undefined : JSON.stringify(body)
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (payload !== undefined) headers['content-type'] = 'application/json'
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: this.address.host, port: this.address.port, method, path, headers, timeout: this.timeout },
+        (res) => {
+          req.setTimeout(0)
+          if ((res.statusCode ?? 500) < 400) return resolve(res)
+          readAll(res).then((text) => {
+            const err = (parseJsonOr(text) as { error?: { name?: string; message?: string } })?.error
+            reject(
+              new ApiError(
+                err?.name ?? 'ApiError',
+                err?.message ?? `the node answered ${res.statusCode} to ${method} ${path}`,
+                res.statusCode ?? 500,
+              ),
+            )
+          }, reject)
+        },
+      )
+      req.on('timeout', () =>
+        req.destroy(
+          new CommandError(
+            `the node's API at ${where} did not answer within ${this.timeout} ms — is it busy or stuck?`,
+          ),
+        ),
+      )
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err instanceof CommandError) return reject(err)
+        reject(
+          new CommandError(
+            `cannot reach the node's API at ${where} (${err.code ?? err.message}) — is \`peerkit node --api ${where}\` running?`,
+            { cause: err },
+          ),
+        )
+      })
+      req.end(payload)
+    })
+  }
+}
+
+function readAll(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    res.on('data', (c: Buffer) => chunks.push(c))
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    res.on('error', reject)
+  })
+}
+
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+function parseJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new CommandError(
+      `the node's answer to ${path} is not JSON — is that address a peerkit node's API?`,
+      {
+        cause: err,
+      },
+    )
+  }
+}

@@ -1,0 +1,67 @@
+import type { ContentHash, DownloadState, PeerId, PeerRef, SourceBytes } from '@peerkit/core'
+
+/** One search hit as the API streams it (one NDJSON line); a hash may come again with more providers. */
+export interface ApiHit {
+  hash: ContentHash
+  name: string
+  size: number
+  chunkSize: number
+  providers: PeerRef[]
+  hops?: number
+}
+
+export interface ApiDownloadStatus {
+  hash: ContentHash
+  bytes: number
+  size: number
+  state: DownloadState
+  path: string
+}
+
+/** `GET /status`, and `peerkit status --json`. */
+export interface ApiStatus {
+  id: PeerId
+  overlay: string
+  role: string
+  addresses: string[]
+  neighbors: PeerRef[]
+  shares: number
+  downloads: ApiDownloadStatus[]
+}
+
+/** A finished download: `peerkit get --json`. */
+export interface GetResult {
+  hash: ContentHash
+  path: string
+  size: number
+  verified: boolean
+  elapsedMs: number
+  sources: SourceBytes[]
+}
+
+export interface ApiErrorBody {
+  name: string
+  message: string
+}
+
+/** `POST /downloads` body. `out` is an absolute path on the node's machine. */
+export interface StartDownloadRequest {
+  hash: ContentHash
+  out: string
+  /** Milliseconds to keep looking for providers. */
+  providerTimeout?: number
+}
+
+/** One line of `GET /downloads/:hash/events`. */
+export type DownloadEvent =
+  | {
+      type: 'progress'
+      hash: ContentHash
+      bytes: number
+      size: number
+      rate: number
+      eta?: number
+      sources: SourceBytes[]
+    }
+  | { type: 'done'; result: GetResult }
+  | { type: 'error'; error: ApiErrorBody }

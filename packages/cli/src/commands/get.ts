@@ -1,0 +1,87 @@
+import { resolve } from 'node:path'
+import type { Command } from 'commander'
+import type { GetResult } from '../api-types.js'
+import { CommandError } from '../errors.js'
+import { formatBytes, formatMs, plural, shortId } from '../format.js'
+import type { Io } from '../io.js'
+import { hashArg, integerArg } from '../options.js'
+import { ProgressBoard } from '../progress-board.js'
+import { addClientOptions, type ClientFlags, clientFor, printJson } from './shared.js'
+
+interface GetFlags extends ClientFlags {
+  out: string
+  providerTimeout?: number
+}
+
+/** `peerkit get HASH --out PATH`: the node downloads from every provider it finds; a progress bar shows it. */
+export function getCommand(program: Command, io: Io): Command {
+  const cmd = program
+    .command('get')
+    .summary('download a file through a running node, from every provider it finds')
+    .description(
+      'Downloads the file with content HASH through a running `peerkit node`, from every provider the node ' +
+        'finds, verifying each chunk against the hash. Shows a progress bar on a terminal.',
+    )
+    .argument('<hash>', 'the content hash (64 hex digits), as `peerkit search` prints it', hashArg)
+    .requiredOption('--out <path>', 'where to write the file (on the machine the node runs on)')
+    .option(
+      '--provider-timeout <ms>',
+      'milliseconds the node keeps looking for providers',
+      integerArg(1, 600_000),
+    )
+  addClientOptions(cmd, io).action(async (hash: string, flags: GetFlags) => {
+    const client = clientFor(flags)
+    const out = resolve(io.cwd, flags.out)
+    await client.startDownload({ hash, out, providerTimeout: flags.providerTimeout })
+    const board = new ProgressBoard(io.stderr)
+    const bar = board.row(hash.slice(0, 12))
+    let result: GetResult | undefined
+    try {
+      for await (const event of client.downloadEvents(hash)) {
+        if (event.type === 'progress') {
+          if (!flags.json)
+            bar.update({
+              bytes: event.bytes,
+              size: event.size,
+              rate: event.rate,
+              sources: event.sources.length,
+            })
+        } else if (event.type === 'done') {
+          result = event.result
+          bar.done()
+        } else {
+          throw downloadError(hash, event.error)
+        }
+      }
+    } finally {
+      board.stop()
+    }
+    if (!result) {
+      throw new CommandError(
+        `the node stopped reporting on the download of ${hash} — check it with \`peerkit status\``,
+      )
+    }
+    if (flags.json) return printJson(io, result)
+    const from = result.sources.map((s) => `${shortId(s.id)} ${formatBytes(s.bytes)}`).join(', ')
+    io.stdout.write(
+      `${result.path}  ${formatBytes(result.size)}  ${result.verified ? 'verified' : 'NOT verified'}  ` +
+        `in ${formatMs(result.elapsedMs)} from ${plural(result.sources.length, 'source')}${from ? `: ${from}` : ''}\n`,
+    )
+  })
+  return cmd
+}
+
+function downloadError(hash: string, error: { name: string; message: string }): CommandError {
+  switch (error.name) {
+    case 'NotFoundError':
+    case 'TimeoutError':
+      return new CommandError(
+        `no provider of ${hash} could be found or reached (${error.message}) — check the hash with \`peerkit search\`, ` +
+          'or try again with a longer --provider-timeout',
+      )
+    case 'AbortError':
+      return new CommandError(`the download of ${hash} was stopped on the node (${error.message})`)
+    default:
+      return new CommandError(`the download of ${hash} failed: ${error.name}: ${error.message}`)
+  }
+}

@@ -1,0 +1,24 @@
+import type { Command } from 'commander'
+import type { Io } from '../io.js'
+import { demoCommand } from './demo.js'
+import { directoryCommand } from './directory.js'
+import { getCommand } from './get.js'
+import { nodeCommand } from './node.js'
+import { searchCommand } from './search.js'
+import { statusCommand } from './status.js'
+
+/** Adds one subcommand to the program. One file per command in this folder. */
+export type CommandModule = (program: Command, io: Io) => Command
+
+/**
+ * Every `peerkit` subcommand, in help order. A new command is a new file here
+ * exporting a CommandModule, and one line in this list (`sim` goes after `status`).
+ */
+export const COMMANDS: CommandModule[] = [
+  demoCommand,
+  nodeCommand,
+  directoryCommand,
+  searchCommand,
+  getCommand,
+  statusCommand,
+]

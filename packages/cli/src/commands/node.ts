@@ -1,0 +1,80 @@
+import { join } from 'node:path'
+import { loadConfigFile, overlays, type PeerConfigInput, transports } from '@peerkit/core'
+import type { Command } from 'commander'
+import type { Io } from '../io.js'
+import { Logger } from '../logger.js'
+import { startNode, TOKEN_FILE } from '../node-runner.js'
+import {
+  addressArg,
+  collectArg,
+  DEFAULT_API,
+  DEFAULT_LISTEN,
+  hostPortArg,
+  logLevelArg,
+  type NodeFlags,
+  overlayArg,
+  parseNodeOptions,
+  quoteList,
+  transportArg,
+} from '../options.js'
+import { withDeadline } from './deadline.js'
+
+/** Milliseconds a node gets to leave the overlay and close its connections on SIGINT/SIGTERM. */
+export const SHUTDOWN_TIMEOUT = 10_000
+
+interface NodeCommandFlags extends NodeFlags {
+  config?: string
+}
+
+/** `peerkit node`: one long-lived peer with a local HTTP API. */
+export function nodeCommand(program: Command, io: Io): Command {
+  return program
+    .command('node')
+    .summary('run one long-lived peer, with a local HTTP API for search, get and status')
+    .description(
+      'Runs one peer until SIGINT or SIGTERM. Flags and a JSON --config file (the createPeer configuration) ' +
+        'give the same settings; flags win. On start it prints `peer ID`, one `listen ADDRESS` per address, ' +
+        '`api http://HOST:PORT` and `ready` on stdout; logs go to stderr.',
+    )
+    .option('--overlay <name>', `overlay strategy: ${quoteList(overlays.names())}`, overlayArg)
+    .option(
+      '--listen <addr...>',
+      `addresses to listen on, e.g. tcp://0.0.0.0:4001 (port 0 picks a free one) (default: ${DEFAULT_LISTEN})`,
+      addressArg,
+    )
+    .option('--bootstrap <addr...>', 'peers to join through; for central, the directory server', addressArg)
+    .option('--share <dir...>', 'folders (or files) to share', collectArg)
+    .option('--data <dir>', 'folder for the identity key, hash cache, partial downloads and API token')
+    .option('--api <host:port>', `address of the HTTP API (default: ${DEFAULT_API})`, hostPortArg)
+    .option('--config <file>', 'JSON configuration file (overlay, listen, bootstrap, options …)')
+    .option(
+      '--transport <name>',
+      `transport: ${quoteList(transports.names())} (default: from the address schemes)`,
+      transportArg,
+    )
+    .option('--log-level <level>', 'debug, info, warn, error or silent', logLevelArg, 'info')
+    .action(async (flags: NodeCommandFlags) => {
+      const file: PeerConfigInput | undefined = flags.config ? await loadConfigFile(flags.config) : undefined
+      const options = parseNodeOptions(flags, file, io.cwd)
+      const logger = new Logger(options.logLevel, io.stderr)
+      const node = await startNode(options, logger)
+      const out = [
+        `peer ${node.peer.id}`,
+        `overlay ${node.peer.overlay.name} role ${node.peer.overlay.role()}`,
+        ...node.peer.addresses().map((a) => `listen ${a}`),
+        `api ${node.apiUrl}`,
+        ...(node.token ? [`token-file ${join(options.config.dataDir ?? '', TOKEN_FILE)}`] : []),
+        'ready',
+      ]
+      io.stdout.write(`${out.join('\n')}\n`)
+      const signal = await new Promise<string>((resolve) => {
+        const off = io.onStop((s) => {
+          off()
+          resolve(s)
+        })
+      })
+      logger.info('stopping', { signal })
+      await withDeadline(node.stop(), SHUTDOWN_TIMEOUT, 'the node did not stop in time')
+      logger.info('stopped')
+    })
+}

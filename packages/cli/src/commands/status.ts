@@ -1,0 +1,30 @@
+import type { Command } from 'commander'
+import { formatBytes, plural } from '../format.js'
+import type { Io } from '../io.js'
+import { addClientOptions, type ClientFlags, clientFor, printJson } from './shared.js'
+
+/** `peerkit status`: the node's id, role, addresses, neighbors, shares and downloads. */
+export function statusCommand(program: Command, io: Io): Command {
+  const cmd = program
+    .command('status')
+    .summary("show a running node's id, role, addresses, neighbors and shares")
+    .description("Shows a running node's id, overlay and role, addresses, neighbors, shares and downloads.")
+  addClientOptions(cmd, io).action(async (flags: ClientFlags) => {
+    const s = await clientFor(flags).status()
+    if (flags.json) return printJson(io, s)
+    const lines = [
+      `id         ${s.id}`,
+      `overlay    ${s.overlay} (role ${s.role})`,
+      `addresses  ${s.addresses.join(' ') || '(none)'}`,
+      `neighbors  ${s.neighbors.length}`,
+      ...s.neighbors.map((n) => `  ${n.id}  ${n.addresses.join(' ')}`),
+      `shares     ${plural(s.shares, 'file')}`,
+      `downloads  ${s.downloads.length}`,
+      ...s.downloads.map(
+        (d) => `  ${d.hash}  ${d.state}  ${formatBytes(d.bytes)} of ${formatBytes(d.size)}  ${d.path}`,
+      ),
+    ]
+    io.stdout.write(`${lines.join('\n')}\n`)
+  })
+  return cmd
+}

@@ -1,0 +1,48 @@
+import './register.js'
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError } from 'commander'
+import { COMMANDS } from './commands/index.js'
+import { exitCodeOf } from './errors.js'
+import { type Io, processIo } from './io.js'
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
+
+/** The `peerkit` command with every subcommand; output goes to `io`, and it never calls process.exit. */
+export function createProgram(io: Io): Command {
+  const program = new Command('peerkit')
+    .description(
+      'peerkit: peer-to-peer file sharing with a choice of overlay (central, flooding, supernode, chord).\n' +
+        'Start with `peerkit demo`; run a peer with `peerkit node`, then use search, get and status on it.',
+    )
+    .version(VERSION, '-V, --version', 'print the version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true)
+  for (const add of COMMANDS) add(program, io)
+  return program
+}
+
+/**
+ * Runs `peerkit` with `args` (the words after the command name) and returns
+ * the exit status: 0 success, 1 a failure the user can fix, 2 bad usage.
+ */
+export async function runCli(args: string[], io: Io = processIo()): Promise<number> {
+  const program = createProgram(io)
+  try {
+    await program.parseAsync(args, { from: 'user' })
+    return 0
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has written its message (or the help) already.
+      return err.exitCode === 0 ? 0 : 2
+    }
+    io.stderr.write(`peerkit: ${(err as Error)?.message ?? String(err)}\n`)
+    return exitCodeOf(err)
+  }
+}

@@ -1,0 +1,159 @@
+import { readFile, stat } from 'node:fs/promises'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import test from 'ava'
+import { ApiClient, type ApiHit, type DownloadEvent, HitSet, loadOrCreateToken } from '../src/index.js'
+import { MOVIE, MOVIE_SIZE, shareFolder, tempDir } from './helpers/files.js'
+import { inProcessNet } from './helpers/in-process.js'
+
+/** Collects a search, merged by hash, retrying briefly while the network settles. */
+async function searchMerged(
+  client: ApiClient,
+  query: string,
+  want: (hits: ApiHit[]) => boolean,
+): Promise<ApiHit[]> {
+  let hits: ApiHit[] = []
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const set = new HitSet()
+    for await (const hit of client.search(query, { timeout: 1500 })) set.add(hit)
+    hits = set.hits()
+    if (want(hits)) return hits
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return hits
+}
+
+test('status, search and download through the API of real peers', async (t) => {
+  const dir = await tempDir(t, 'api')
+  const { dir: shared, movie } = await shareFolder(dir, 'alice')
+  const net = await inProcessNet(t, 'central')
+  const alice = await net.node({ share: [shared] })
+  const bob = await net.node({})
+  const client = new ApiClient(bob.apiUrl)
+
+  const status = await client.status()
+  t.deepEqual(Object.keys(status).sort(), [
+    'addresses',
+    'downloads',
+    'id',
+    'neighbors',
+    'overlay',
+    'role',
+    'shares',
+  ])
+  t.is(status.id, bob.peer.id)
+  t.is(status.overlay, 'central')
+  t.deepEqual(status.addresses, bob.peer.addresses())
+  t.is(status.shares, 0)
+  t.deepEqual(status.downloads, [])
+  t.is((await new ApiClient(alice.apiUrl).status()).shares, 2)
+
+  const hits = await searchMerged(client, 'harry potter', (h) => h.length > 0)
+  t.deepEqual(
+    hits.map((h) => h.name),
+    [MOVIE],
+  )
+  const [hit] = hits
+  t.is(hit?.size, MOVIE_SIZE)
+  t.deepEqual(
+    hit?.providers.map((p) => p.id),
+    [alice.peer.id],
+  )
+
+  const out = join(dir, 'bob', 'movie.mkv')
+  const started = await client.startDownload({ hash: hit?.hash ?? '', out })
+  t.deepEqual(started, { hash: hit?.hash, path: out, started: true })
+  const events: DownloadEvent[] = []
+  for await (const e of client.downloadEvents(hit?.hash ?? '')) events.push(e)
+  const last = events[events.length - 1]
+  t.is(last?.type, 'done')
+  if (last?.type !== 'done') return
+  t.is(last.result.path, out)
+  t.is(last.result.size, MOVIE_SIZE)
+  t.true(last.result.verified)
+  t.is(
+    last.result.sources.reduce((a, s) => a + s.bytes, 0),
+    MOVIE_SIZE,
+  )
+  t.deepEqual(
+    last.result.sources.map((s) => s.id),
+    [alice.peer.id],
+  )
+  t.true((await readFile(out)).equals(movie))
+  t.deepEqual(await client.download(hit?.hash ?? ''), last)
+  const after = await client.status()
+  t.deepEqual(
+    after.downloads.map((d) => ({ hash: d.hash, state: d.state, bytes: d.bytes, size: d.size })),
+    [{ hash: hit?.hash, state: 'done', bytes: MOVIE_SIZE, size: MOVIE_SIZE }],
+  )
+})
+
+test('the API refuses bad requests with a named error', async (t) => {
+  const net = await inProcessNet(t, 'central')
+  const node = await net.node({})
+  const client = new ApiClient(node.apiUrl)
+  const hash = 'a'.repeat(64)
+  await t.throwsAsync(client.download(hash), { name: 'NotFoundError', message: /no download of a{64}/ })
+  await t.throwsAsync(client.startDownload({ hash: 'zz', out: '/tmp/x' }), {
+    name: 'InvalidOptionsError',
+    message: /^hash:/,
+  })
+  await t.throwsAsync(client.startDownload({ hash, out: 'relative/x' }), {
+    name: 'InvalidOptionsError',
+    message: /^out: an absolute path/,
+  })
+  await t.throwsAsync(
+    async () => {
+      for await (const _ of client.search('   ')) t.fail()
+    },
+    { name: 'InvalidOptionsError', message: /q: a search query is required/ },
+  )
+  await t.throwsAsync(
+    async () => {
+      for await (const _ of client.search('x', { timeout: 0 })) t.fail()
+    },
+    { name: 'InvalidOptionsError', message: /timeout must be an integer from 1/ },
+  )
+  const raw = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const { port } = new URL(node.apiUrl)
+      const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+        let text = ''
+        res.on('data', (d) => (text += d))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+  const noType = await raw('POST', '/downloads', {}, JSON.stringify({ hash, out: '/tmp/x' }))
+  t.is(noType.status, 415)
+  const notJson = await raw('POST', '/downloads', { 'content-type': 'application/json' }, '{')
+  t.is(notJson.status, 400)
+  t.regex(notJson.body, /not valid JSON/)
+  const rebound = await raw('GET', '/status', { host: 'evil.example:4680' })
+  t.is(rebound.status, 403)
+  const unknown = await raw('GET', '/nope', {})
+  t.is(unknown.status, 404)
+  t.deepEqual(JSON.parse(unknown.body), { error: { name: 'NotFoundError', message: 'no route GET /nope' } })
+})
+
+test('a token-protected API answers only with the bearer token', async (t) => {
+  const dir = await tempDir(t, 'token')
+  const token = await loadOrCreateToken(dir)
+  t.is(await loadOrCreateToken(dir), token, 'the token is kept')
+  t.is((await stat(join(dir, 'api-token'))).mode & 0o777, 0o600)
+  const net = await inProcessNet(t, 'central')
+  const node = await net.node({})
+  await node.api.close()
+  const { ApiServer } = await import('../src/index.js')
+  const api = new ApiServer(node.peer, { host: '127.0.0.1', port: 0, token })
+  const url = await api.listen()
+  t.teardown(() => api.close())
+  await t.throwsAsync(new ApiClient(url).status(), {
+    name: 'AuthenticationError',
+    message: /needs the token/,
+  })
+  await t.throwsAsync(new ApiClient(url, { token: 'wrong' }).status(), { name: 'AuthenticationError' })
+  t.is((await new ApiClient(url, { token }).status()).id, node.peer.id)
+  t.throws(() => new ApiServer(node.peer, { host: '0.0.0.0', port: 0 }), { name: 'InvalidOptionsError' })
+})

@@ -1,0 +1,112 @@
+import test from 'ava'
+import { runCli } from '../src/index.js'
+import { runBin } from './helpers/bin.js'
+import { captureIo } from './helpers/capture-io.js'
+
+const usage: Array<[string, string[], RegExp]> = [
+  ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+  ['an unknown flag', ['status', '--frob'], /unknown option '--frob'/],
+  [
+    'an unknown overlay',
+    ['demo', '--overlay', 'napster'],
+    /--overlay .*must be one of .*'central'.*\(got 'napster'\)/,
+  ],
+  ['a bad peer count', ['demo', '--peers', '0'], /--peers .*must be an integer from 2 to 12 \(got '0'\)/],
+  ['a bad transport', ['demo', '--transport', 'udp'], /--transport .*Allowed choices are memory, tcp/],
+  [
+    'a bad API address',
+    ['status', '--api', 'localhost'],
+    /expected HOST:PORT such as 127\.0\.0\.1:4680 \(got 'localhost'\)/,
+  ],
+  ['a bad port', ['status', '--api', '127.0.0.1:70000'], /expected HOST:PORT/],
+  ['a missing query', ['search'], /missing required argument 'query'/],
+  ['a bad search timeout', ['search', 'x', '--timeout', 'soon'], /--timeout .*must be an integer/],
+  ['a malformed hash', ['get', 'abc', '--out', 'x'], /a content hash is 64 hexadecimal digits/],
+  ['a missing --out', ['get', 'a'.repeat(64)], /required option '--out <path>' not specified/],
+  ['a bad listen address', ['node', '--overlay', 'central', '--listen', '4001'], /expected an address URL/],
+  ['a bad log level', ['node', '--overlay', 'central', '--log-level', 'loud'], /must be one of 'debug'/],
+  ['no command at all', [], /Usage: peerkit/],
+]
+
+for (const [what, args, message] of usage) {
+  test(`${what} exits 2 and says what is wrong`, async (t) => {
+    const c = captureIo()
+    t.is(await runCli(args, c.io), 2)
+    t.regex(c.stderr(), message)
+    t.is(c.stdout(), '')
+  })
+}
+
+test('node without an overlay (flag or config) exits 2 naming --overlay', async (t) => {
+  const c = captureIo()
+  t.is(await runCli(['node', '--api', '127.0.0.1:0'], c.io), 2)
+  t.regex(c.stderr(), /--overlay is required .*'central'/)
+})
+
+test('a node config file that is not JSON exits 2 naming the file', async (t) => {
+  const c = captureIo()
+  t.is(await runCli(['node', '--config', '/nonexistent/peerkit.json'], c.io), 2)
+  t.regex(c.stderr(), /cannot read config file \/nonexistent\/peerkit\.json/)
+})
+
+test('an API off loopback without a data folder exits 2 and says to add --data', async (t) => {
+  const c = captureIo()
+  t.is(await runCli(['node', '--overlay', 'central', '--api', '0.0.0.0:0'], c.io), 2)
+  t.regex(c.stderr(), /needs a token: add --data DIR/)
+})
+
+test('an unreachable node exits 1 with a message that says how to fix it', async (t) => {
+  const c = captureIo()
+  t.is(await runCli(['status', '--api', '127.0.0.1:9'], c.io), 1)
+  t.regex(
+    c.stderr(),
+    /cannot reach the node's API at 127\.0\.0\.1:9 .* is `peerkit node --api 127\.0\.0\.1:9` running\?/,
+  )
+})
+
+test('--help lists every command and exits 0', async (t) => {
+  const c = captureIo()
+  t.is(await runCli(['--help'], c.io), 0)
+  for (const cmd of ['demo', 'node', 'directory', 'search', 'get', 'status'])
+    t.regex(c.stdout(), new RegExp(`\\n  ${cmd} `))
+})
+
+const flags: Record<string, string[]> = {
+  demo: ['--overlay', '--peers', '--transport', '--timeout'],
+  node: [
+    '--overlay',
+    '--listen',
+    '--bootstrap',
+    '--share',
+    '--data',
+    '--api',
+    '--config',
+    '--transport',
+    '--log-level',
+  ],
+  directory: ['--listen', '--data', '--transport', '--config', '--log-level'],
+  search: ['--api', '--json', '--timeout', '--limit', '--token'],
+  get: ['--api', '--out', '--json', '--provider-timeout', '--token'],
+  status: ['--api', '--json', '--token'],
+}
+
+for (const [cmd, expected] of Object.entries(flags)) {
+  test(`peerkit ${cmd} --help describes every flag`, async (t) => {
+    const c = captureIo()
+    t.is(await runCli([cmd, '--help'], c.io), 0)
+    for (const flag of expected)
+      t.regex(c.stdout(), new RegExp(`${flag}\\b[^\\n]* {2,}\\S`), `${cmd} ${flag}`)
+  })
+}
+
+test('the compiled bin exits 2 on bad usage and 0 on --help', async (t) => {
+  const bad = await runBin(['demo', '--peers', 'many'])
+  t.is(bad.code, 2)
+  t.regex(bad.stderr, /--peers/)
+  const help = await runBin(['--help'])
+  t.is(help.code, 0)
+  t.regex(help.stdout, /Usage: peerkit/)
+  const version = await runBin(['--version'])
+  t.is(version.code, 0)
+  t.regex(version.stdout, /^\d+\.\d+\.\d+/)
+})

@@ -1,0 +1,10 @@
+/** Short intervals so a test-sized network settles in well under a second, per overlay. */
+export const FAST_OPTIONS: Record<string, Record<string, unknown>> = {
+  central: { central: { reconnectMin: 50, reconnectMax: 500 } },
+  flooding: { flooding: { ringTimeout: 100, maxTtl: 3, maintenanceInterval: 500 } },
+  chord: { chord: { stabilizeInterval: 100, fixFingersInterval: 100, checkPredecessorInterval: 300 } },
+  supernode: {},
+}
+
+/** The overlays to test end to end: every one registered in this build, central first. */
+export const OVERLAYS = ['central', 'flooding', 'chord', 'supernode']

@@ -1,0 +1,53 @@
+import test from 'ava'
+import { isLoopback, parseHostPort, parseNodeOptions, transportsFor } from '../src/index.js'
+
+test('parseHostPort reads HOST:PORT, [v6]:PORT and the URL a node prints', (t) => {
+  t.deepEqual(parseHostPort('127.0.0.1:4680'), { host: '127.0.0.1', port: 4680 })
+  t.deepEqual(parseHostPort('[::1]:80'), { host: '::1', port: 80 })
+  t.deepEqual(parseHostPort('http://localhost:0/'), { host: 'localhost', port: 0 })
+  for (const bad of ['localhost', '127.0.0.1:', ':80', '1.2.3.4:123456', 'tcp://1.2.3.4:5'])
+    t.throws(() => parseHostPort(bad), { message: /expected HOST:PORT/ }, bad)
+})
+
+test('isLoopback knows 127/8, ::1 and localhost only', (t) => {
+  for (const h of ['127.0.0.1', '127.8.9.10', '::1', 'localhost']) t.true(isLoopback(h), h)
+  for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com', '128.0.0.1']) t.false(isLoopback(h), h)
+})
+
+test('node flags win over the config file, which fills in the rest', (t) => {
+  const file = {
+    overlay: 'chord',
+    listen: ['tcp://127.0.0.1:4001'],
+    bootstrap: ['tcp://127.0.0.1:4002'],
+    dataDir: 'from-file',
+    options: { chord: { successors: 3 } },
+  }
+  const o = parseNodeOptions({ overlay: 'flooding', data: 'flag-data', share: ['videos'] }, file, '/home/u')
+  t.is(o.config.overlay, 'flooding')
+  t.deepEqual(o.config.listen, ['tcp://127.0.0.1:4001'])
+  t.deepEqual(o.config.bootstrap, ['tcp://127.0.0.1:4002'])
+  t.is(o.config.dataDir, '/home/u/flag-data')
+  t.deepEqual(o.config.options, { chord: { successors: 3 } })
+  t.deepEqual(o.share, ['/home/u/videos'])
+  t.deepEqual(o.api, { host: '127.0.0.1', port: 4680 })
+  t.is(o.config.transport, 'tcp')
+})
+
+test('without a config file the transport follows the address schemes', (t) => {
+  const o = parseNodeOptions(
+    { overlay: 'central', listen: ['memory://a'], bootstrap: ['tcp://127.0.0.1:1'] },
+    undefined,
+    '/',
+  )
+  t.deepEqual(o.config.transport, ['memory', 'tcp'])
+  t.deepEqual(o.config.listen, ['memory://a'])
+  t.is(transportsFor([]), 'tcp')
+})
+
+test('an API off loopback requires a data folder for its token', (t) => {
+  t.throws(() => parseNodeOptions({ overlay: 'central', api: '0.0.0.0:4680' }, undefined, '/'), {
+    name: 'InvalidOptionsError',
+    message: /add --data DIR/,
+  })
+  t.notThrows(() => parseNodeOptions({ overlay: 'central', api: '0.0.0.0:4680', data: 'd' }, undefined, '/'))
+})

@@ -1,0 +1,61 @@
+// No import of @peerkit/core here: this module is loaded by worker threads,
+// which must not pull in tsyringe (it needs a reflect polyfill).
+import { createHash } from 'node:crypto'
+import { open } from 'node:fs/promises'
+import { HASH_SIZE } from './merkle.js'
+
+/** Bytes read per `read()`: several small chunks at a time, one big chunk at a time. */
+const READ_SIZE = 1024 * 1024
+const LEAF_PREFIX = Buffer.from([0x00])
+
+export interface HashRangeOptions {
+  signal?: AbortSignal
+}
+
+/**
+ * The leaf hashes of chunks `[first, end)` of a file, read in bounded blocks
+ * (memory stays at one read buffer whatever the file size).
+ */
+export async function hashChunks(
+  path: string,
+  size: number,
+  chunkSize: number,
+  first: number,
+  end: number,
+  options: HashRangeOptions = {},
+): Promise<Uint8Array> {
+  const leaves = new Uint8Array((end - first) * HASH_SIZE)
+  if (size === 0) {
+    leaves.set(createHash('sha256').update(LEAF_PREFIX).digest())
+    return leaves
+  }
+  const perRead = Math.max(1, Math.floor(READ_SIZE / chunkSize))
+  const buffer = Buffer.allocUnsafe(perRead * chunkSize)
+  const fh = await open(path, 'r')
+  try {
+    for (let i = first; i < end; i += perRead) {
+      options.signal?.throwIfAborted()
+      const n = Math.min(perRead, end - i)
+      const offset = i * chunkSize
+      const want = Math.min(n * chunkSize, size - offset)
+      let got = 0
+      while (got < want) {
+        const { bytesRead } = await fh.read(buffer, got, want - got, offset + got)
+        if (bytesRead === 0) throw new RangeError(`${path} is shorter than ${size} bytes: it changed while being hashed`)
+        got += bytesRead
+      }
+      for (let k = 0; k < n; k++) {
+        const start = k * chunkSize
+        const digest = createHash('sha256')
+          .update(LEAF_PREFIX)
+          .update(buffer.subarray(start, Math.min(start + chunkSize, want)))
+          .digest()
+        leaves.set(digest, (i - first + k) * HASH_SIZE)
+      }
+    }
+  } finally {
+    await fh.close()
+  }
+  return leaves
+}
+

@@ -1,0 +1,123 @@
+import { lstat, readdir, stat } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { join, resolve } from 'node:path'
+import { AbortError, throwIfAborted } from '@peerkit/core'
+import { chunkCount, chunkSizeFor } from './chunk-size.js'
+import type { HashCache } from './hash-cache.js'
+import { hashChunks } from './hash-chunks.js'
+import { type FileHash, fileHash } from './hash-file.js'
+import { HashPool } from './hash-pool.js'
+import { HASH_SIZE } from './merkle.js'
+
+/** Below this many bytes to hash, starting worker threads costs more than it saves. */
+export const DEFAULT_WORKER_THRESHOLD = 32 * 1024 * 1024
+/** One big file is cut into ranges of about this many bytes, hashed in parallel. */
+const SEGMENT_BYTES = 16 * 1024 * 1024
+
+export interface HashFolderOptions {
+  signal?: AbortSignal
+  /** Reuses hashes of files whose path, size and mtime are unchanged. */
+  cache?: HashCache
+  /** Worker threads to hash with; 0 or 1 hashes in this thread. @default min(4, availableParallelism()) */
+  workers?: number
+  /** Bytes to hash (after cache hits) from which workers are used. @default 32 MiB */
+  workerThreshold?: number
+  /** Called once per file, in path order, as its hash is known. */
+  onFile?: (file: FileHash) => void
+}
+
+interface Pending {
+  path: string
+  size: number
+  mtimeMs: number
+}
+
+/**
+ * Hashes a file, or every regular file below a folder (symbolic links are
+ * not followed), in path order. Each file is streamed; hashes of unchanged
+ * files come from the cache; the rest are cut into chunk ranges and hashed on
+ * worker threads when there is enough to hash.
+ */
+export async function hashFolder(path: string, options: HashFolderOptions = {}): Promise<FileHash[]> {
+  const root = resolve(path)
+  const files: Pending[] = []
+  for (const file of await walk(root, options.signal)) {
+    const st = await stat(file)
+    files.push({ path: file, size: st.size, mtimeMs: st.mtimeMs })
+  }
+  const results = new Array<FileHash | undefined>(files.length)
+  const misses: number[] = []
+  for (const [i, f] of files.entries()) {
+    const hit = await options.cache?.get(f.path, f.size, f.mtimeMs)
+    if (hit) results[i] = hit
+    else misses.push(i)
+  }
+  const missBytes = misses.reduce((sum, i) => sum + (files[i] as Pending).size, 0)
+  const workers = options.workers ?? Math.min(4, availableParallelism())
+  const usePool = workers > 1 && missBytes >= (options.workerThreshold ?? DEFAULT_WORKER_THRESHOLD)
+  const pool = usePool ? new HashPool(Math.min(workers, Math.max(1, Math.ceil(missBytes / SEGMENT_BYTES)))) : undefined
+  let emitted = 0
+  const emit = () => {
+    for (; emitted < results.length; emitted++) {
+      const file = results[emitted]
+      if (file === undefined) break
+      options.onFile?.(file)
+    }
+  }
+  emit()
+  try {
+    const hashOne = async (i: number) => {
+      const f = files[i] as Pending
+      const file = pool ? await hashWithPool(pool, f) : await hashHere(f, options.signal)
+      throwIfAborted(options.signal)
+      results[i] = file
+      await options.cache?.set(file)
+      emit()
+    }
+    if (pool) await Promise.all(misses.map(hashOne))
+    else for (const i of misses) await hashOne(i)
+  } catch (err) {
+    if (options.signal?.aborted) throw new AbortError('hashing aborted', { cause: options.signal.reason })
+    throw err
+  } finally {
+    await pool?.close()
+  }
+  return results as FileHash[]
+}
+
+async function hashHere(f: Pending, signal?: AbortSignal): Promise<FileHash> {
+  const chunkSize = chunkSizeFor(f.size)
+  const leaves = await hashChunks(f.path, f.size, chunkSize, 0, chunkCount(f.size, chunkSize), { signal })
+  return fileHash(f.path, f.size, f.mtimeMs, chunkSize, leaves)
+}
+
+async function hashWithPool(pool: HashPool, f: Pending): Promise<FileHash> {
+  const chunkSize = chunkSizeFor(f.size)
+  const count = chunkCount(f.size, chunkSize)
+  const perSegment = Math.max(1, Math.floor(SEGMENT_BYTES / chunkSize))
+  const leaves = new Uint8Array(count * HASH_SIZE)
+  const jobs: Promise<void>[] = []
+  for (let first = 0; first < count; first += perSegment) {
+    const end = Math.min(count, first + perSegment)
+    jobs.push(pool.hash(f.path, f.size, chunkSize, first, end).then((part) => leaves.set(part, first * HASH_SIZE)))
+  }
+  await Promise.all(jobs)
+  return fileHash(f.path, f.size, f.mtimeMs, chunkSize, leaves)
+}
+
+/** Regular files at or below `root`, sorted; symbolic links are skipped. */
+export async function walk(root: string, signal?: AbortSignal): Promise<string[]> {
+  throwIfAborted(signal)
+  const st = await lstat(root)
+  if (st.isFile()) return [root]
+  if (!st.isDirectory()) return []
+  const out: string[] = []
+  const entries = await readdir(root, { withFileTypes: true })
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  for (const e of entries) {
+    const full = join(root, e.name)
+    if (e.isFile()) out.push(full)
+    else if (e.isDirectory()) out.push(...(await walk(full, signal)))
+  }
+  return out
+}

@@ -1,0 +1,408 @@
+import {
+  AbortError,
+  boundedStream,
+  CLOCK,
+  type Clock,
+  type ContentHash,
+  every,
+  type FileRecord,
+  type Hit,
+  IDENTITY,
+  type Identity,
+  InvalidOptionsError,
+  keywords,
+  MessageCounter,
+  type MuxRequestOptions,
+  Network,
+  NotStartedError,
+  type Overlay,
+  type OverlayEvents,
+  type OverlayStats,
+  PEER_CONFIG,
+  type PeerConfig,
+  type PeerRef,
+  PeerUnreachableError,
+  ProtocolError,
+  type Query,
+  querySchema,
+  RANDOM,
+  type Random,
+  type SearchOptions,
+  sleep,
+} from '@peerkit/core'
+import { EventEmitter } from 'eventemitter3'
+import { inject, injectable } from 'tsyringe'
+import { Backoff } from './backoff.js'
+import {
+  CENTRAL,
+  type CentralRequest,
+  loginPayload,
+  MAX_UNREGISTER_BATCH,
+  type RequestType,
+  type ResponseOf,
+} from './messages.js'
+import type { CentralOptions } from './options.js'
+import { CENTRAL_OPTIONS } from './tokens.js'
+
+/** Errors with which the server refuses a request: the caller must hear of them. */
+const REFUSALS = new Set(['RateLimitError', 'AuthenticationError', 'ProtocolError', 'NotLoggedInError'])
+/** Milliseconds a goodbye may take at `stop()`. */
+const LOGOUT_TIMEOUT = 1000
+
+/**
+ * The client of the `central` strategy (Napster). It logs in to the first
+ * directory server that answers, keeps its records registered there, sends
+ * heartbeats, and searches with one request (results arrive page by page).
+ * When the server goes away it reconnects by itself with jittered backoff
+ * and registers again; meanwhile a search fails with `PeerUnreachableError`.
+ */
+@injectable()
+export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overlay {
+  readonly name = 'central'
+  readonly [Symbol.toStringTag] = '@peerkit/overlay-central'
+  private readonly counter = new MessageCounter()
+  private readonly published = new Map<ContentHash, FileRecord>()
+  private readonly directories: readonly string[]
+  private readonly backoff: Backoff
+  private server: PeerRef | undefined
+  private lastServer: string | undefined
+  /** The server may hold records that differ from `published`. */
+  private dirty = false
+  private running = false
+  private abort = new AbortController()
+  private heartbeat: { stop(): void } | undefined
+  private lost: (() => void) | undefined
+  private loop: Promise<void> | undefined
+  private lock: Promise<unknown> = Promise.resolve()
+  private lastError: Error | undefined
+  private readonly onDisconnect = (peer: PeerRef) => {
+    if (peer.id === this.server?.id) this.markLost()
+  }
+
+  constructor(
+    @inject(Network) private readonly network: Network,
+    @inject(IDENTITY) private readonly identity: Identity,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(RANDOM) random: Random,
+    @inject(PEER_CONFIG) config: PeerConfig,
+    @inject(CENTRAL_OPTIONS) private readonly options: Readonly<Required<CentralOptions>>,
+  ) {
+    super()
+    this.directories = options.directories.length > 0 ? options.directories : config.bootstrap
+    this.backoff = new Backoff(random, options.reconnectMin, options.reconnectMax)
+  }
+
+  /** True while logged in to a directory server. */
+  get connected(): boolean {
+    return this.server !== undefined
+  }
+
+  /**
+   * Logs in to the first directory that answers (trying each once), then
+   * keeps the session alive in the background. Resolves even when none
+   * answers: the client goes on trying, with backoff.
+   */
+  async start(): Promise<void> {
+    if (this.running) return
+    if (this.directories.length === 0) {
+      throw new InvalidOptionsError(
+        'central needs a directory server: set config.bootstrap (or options.central.directories) to its address, e.g. tcp://10.0.0.5:4001',
+      )
+    }
+    this.running = true
+    this.abort = new AbortController()
+    this.network.on('peer:disconnect', this.onDisconnect)
+    const connected = await this.connectOnce().then(
+      () => true,
+      () => false,
+    )
+    this.loop = this.run(connected)
+  }
+
+  /** Says goodbye to the server (its records go at once) and stops reconnecting. */
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    this.abort.abort()
+    this.network.off('peer:disconnect', this.onDisconnect)
+    const server = this.server
+    if (server) {
+      await this.call(server, { type: 'logout' }, { timeout: LOGOUT_TIMEOUT }).catch(() => {})
+      this.markLost()
+    }
+    await this.loop
+    this.loop = undefined
+  }
+
+  async publish(records: FileRecord[]): Promise<void> {
+    const self = this.identity.peerId
+    const fresh: FileRecord[] = []
+    for (const r of records) {
+      const record = { ...r, provider: { id: self, addresses: [] } }
+      if (!this.published.has(r.hash)) fresh.push(record)
+      this.published.set(r.hash, record)
+    }
+    if (!this.server) {
+      this.dirty = true
+      return
+    }
+    await this.serial(async () => {
+      const server = this.server
+      if (!server) return
+      try {
+        await this.register(
+          server,
+          records.map((r) => this.published.get(r.hash) as FileRecord),
+        )
+      } catch (err) {
+        if (!REFUSALS.has((err as Error).name)) {
+          this.dirty = true
+          return
+        }
+        // The server refused: what it refused is not published.
+        for (const r of fresh) this.published.delete(r.hash)
+        this.dirty = true
+        throw err
+      }
+    })
+  }
+
+  async unpublish(hashes: ContentHash[]): Promise<void> {
+    const gone = hashes.filter((h) => this.published.delete(h))
+    if (gone.length === 0) return
+    if (!this.server) {
+      this.dirty = true
+      return
+    }
+    await this.serial(async () => {
+      const server = this.server
+      if (!server) return
+      try {
+        for (let i = 0; i < gone.length; i += MAX_UNREGISTER_BATCH) {
+          await this.call(server, { type: 'unregister', hashes: gone.slice(i, i + MAX_UNREGISTER_BATCH) })
+        }
+      } catch {
+        this.dirty = true
+      }
+    })
+  }
+
+  search(query: Query, options: SearchOptions = {}): AsyncIterable<Hit> {
+    return boundedStream<Hit>(this.clock, options, async (push, signal) => {
+      const q = this.checkQuery(query)
+      if (!q) return
+      const server = this.requireServer()
+      const limit = q.limit ?? Number.POSITIVE_INFINITY
+      let n = 0
+      let page = await this.call(server, { type: 'search', query: q }, { signal })
+      for (;;) {
+        for (const hit of page.hits) {
+          if (n >= limit) return
+          push(hit)
+          n++
+        }
+        if (page.cursor === undefined || n >= limit || signal.aborted) return
+        page = await this.call(server, { type: 'more', cursor: page.cursor }, { signal })
+      }
+    })
+  }
+
+  providers(hash: ContentHash, options: SearchOptions = {}): AsyncIterable<PeerRef> {
+    const search = this.search({ hash }, options)
+    return (async function* () {
+      const seen = new Set<string>()
+      for await (const hit of search) {
+        for (const p of hit.providers) {
+          if (seen.has(p.id)) continue
+          seen.add(p.id)
+          yield p
+        }
+      }
+    })()
+  }
+
+  /** The directory server while logged in. */
+  neighbors(): PeerRef[] {
+    return this.server ? [{ ...this.server, addresses: [...this.server.addresses] }] : []
+  }
+
+  role(): string {
+    return 'peer'
+  }
+
+  stats(): OverlayStats {
+    return this.counter.snapshot({
+      connected: this.connected,
+      server: this.server?.id,
+      published: this.published.size,
+    })
+  }
+
+  /** Reconnects whenever the session is lost, until `stop()`. */
+  private async run(connected: boolean): Promise<void> {
+    while (this.running) {
+      if (connected) {
+        this.backoff.reset()
+        await this.whenLost()
+        connected = false
+        continue
+      }
+      try {
+        await sleep(this.clock, this.backoff.next(), this.abort.signal)
+      } catch {
+        return // stopped
+      }
+      if (!this.running) return
+      connected = await this.connectOnce().then(
+        () => true,
+        () => false,
+      )
+    }
+  }
+
+  /** Tries each directory address in order; logs in to the first that answers. */
+  private async connectOnce(): Promise<void> {
+    const errors: string[] = []
+    for (const address of this.directories) {
+      if (!this.running) throw new NotStartedError('the central overlay is stopped')
+      try {
+        const mux = await this.network.dialAddress(address, { signal: this.abort.signal })
+        const server: PeerRef = { id: mux.connection.remotePeer, addresses: [address] }
+        await this.serial(() => this.login(server))
+        return
+      } catch (err) {
+        errors.push(`${address}: ${(err as Error).message}`)
+      }
+    }
+    this.lastError = new PeerUnreachableError(`no directory server answered (${errors.join('; ')})`)
+    throw this.lastError
+  }
+
+  private async login(server: PeerRef): Promise<void> {
+    this.network.protect(server.id)
+    try {
+      const hello = await this.call(server, { type: 'hello' })
+      if (hello.server !== server.id) {
+        throw new ProtocolError(
+          `directory at ${server.addresses[0]} says it is ${hello.server}, not ${server.id}`,
+        )
+      }
+      const addresses = this.network.addresses()
+      const timestamp = this.clock.now()
+      const signature = this.identity.sign(
+        loginPayload(server.id, this.identity.peerId, hello.nonce, addresses, timestamp),
+      )
+      const reset = this.dirty || this.lastServer !== server.id
+      const res = await this.call(server, { type: 'login', addresses, timestamp, signature, reset })
+      if (reset || res.known !== this.published.size) {
+        await this.register(server, [...this.published.values()]).catch((err) => {
+          // A refused registration (over the server's limit) does not stop the session.
+          if (!REFUSALS.has((err as Error).name)) throw err
+          this.lastError = err as Error
+        })
+      }
+      this.dirty = false
+      this.lastServer = server.id
+      this.server = server
+      this.lastError = undefined
+      const interval = this.options.heartbeatInterval || res.heartbeatInterval
+      this.heartbeat = every(this.clock, interval, () => this.ping(server, interval))
+      this.emit('neighbor:add', { ...server })
+    } catch (err) {
+      this.network.protect(server.id, false)
+      await this.network.hangUp(server.id).catch(() => {})
+      throw err
+    }
+  }
+
+  private async ping(server: PeerRef, interval: number): Promise<void> {
+    if (this.server !== server) return
+    try {
+      await this.call(server, { type: 'ping' }, { timeout: Math.max(interval, 1000) })
+    } catch (err) {
+      if (this.server !== server) return
+      this.lastError = err as Error
+      this.markLost()
+      await this.network.hangUp(server.id).catch(() => {})
+    }
+  }
+
+  private async register(server: PeerRef, records: FileRecord[]): Promise<void> {
+    const batch = this.options.registerBatch
+    for (let i = 0; i < records.length; i += batch) {
+      await this.call(server, { type: 'register', records: records.slice(i, i + batch) })
+    }
+  }
+
+  /** Ends the session: the run loop reconnects unless stopped. */
+  private markLost(): void {
+    const server = this.server
+    if (!server) return
+    this.server = undefined
+    this.heartbeat?.stop()
+    this.heartbeat = undefined
+    this.network.protect(server.id, false)
+    this.emit('neighbor:remove', server)
+    const lost = this.lost
+    this.lost = undefined
+    lost?.()
+  }
+
+  private whenLost(): Promise<void> {
+    if (!this.server || !this.running) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.lost = resolve
+    })
+  }
+
+  private requireServer(): PeerRef {
+    if (!this.running) throw new NotStartedError('the central overlay is not started; call start() first')
+    if (!this.server) {
+      throw new PeerUnreachableError(
+        `no directory server is reachable (${this.directories.join(', ')}); the client keeps reconnecting in the background` +
+          (this.lastError ? `: ${this.lastError.message}` : ''),
+        { cause: this.lastError },
+      )
+    }
+    return this.server
+  }
+
+  /** The query as the server accepts it, or undefined for one that can match nothing. */
+  private checkQuery(query: Query): Query | undefined {
+    const q: Query = { ...query }
+    if (q.keywords !== undefined) {
+      q.keywords = keywords(q.keywords.join(' '))
+      if (q.keywords.length === 0 && q.hash === undefined) return undefined
+    }
+    if (q.limit !== undefined && q.limit <= 0) return undefined
+    const result = querySchema.safeParse(q)
+    if (!result.success) {
+      throw new InvalidOptionsError(
+        `invalid query: ${result.error.issues[0]?.message ?? 'does not match the query schema'}`,
+      )
+    }
+    return result.data
+  }
+
+  private async call<T extends RequestType>(
+    server: PeerRef,
+    request: Extract<CentralRequest, { type: T }>,
+    options: MuxRequestOptions = {},
+  ): Promise<ResponseOf<T>> {
+    if (options.signal?.aborted) throw new AbortError('request aborted', { cause: options.signal.reason })
+    this.counter.sent(request.type)
+    const response = await this.network.request(server, CENTRAL, request, options)
+    this.counter.received(response.type)
+    const expected = request.type === 'search' || request.type === 'more' ? 'hits' : request.type
+    if (response.type !== expected) {
+      throw new ProtocolError(`directory answered ${request.type} with ${response.type}`)
+    }
+    return response as ResponseOf<T>
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn)
+    this.lock = run.catch(() => {})
+    return run
+  }
+}

@@ -1,0 +1,125 @@
+import {
+  CLOCK,
+  type CreatePeerComponents,
+  IDENTITY,
+  Identity,
+  indexes,
+  loadOrCreateIdentity,
+  Network,
+  type NetworkOptions,
+  PEER_CONFIG,
+  PEER_CONTAINER,
+  type PeerId,
+  parsePeerConfig,
+  RANDOM,
+  RealClock,
+  type Registration,
+  SeededRandom,
+  transports,
+} from '@peerkit/core'
+import { Lifecycle, container as rootContainer } from 'tsyringe'
+import { DirectoryServer } from './directory-server.js'
+import { type DirectoryServerOptions, parseDirectoryServerOptions } from './options.js'
+import { DIRECTORY_SERVER_OPTIONS } from './tokens.js'
+
+/** Open connections a directory keeps before closing idle ones (each is a logged-in peer). */
+export const DEFAULT_DIRECTORY_MAX_CONNECTIONS = 100_000
+
+/** What `createDirectoryServer` accepts (`peerkit directory --listen ADDR [--data DIR]`). */
+export interface DirectoryServerConfig {
+  /** Addresses to listen on: `tcp://0.0.0.0:4001`, `memory://directory`. */
+  listen: string[]
+  /** Transport(s) by registry name. @default 'tcp' */
+  transport?: string | string[]
+  /** Index implementation for the registry. @default 'memory' */
+  index?: string
+  /** Folder for the server's identity key, so it keeps its PeerId across restarts. */
+  dataDir?: string
+  /** Seed for the random source (nonces); random when absent. */
+  seed?: number
+  /** The directory's own options. */
+  options?: DirectoryServerOptions
+  /** Options of the transports and the index, keyed by registry name (`{ tcp: { … } }`). @default {} */
+  components?: Record<string, unknown>
+  /** @default { maxConnections: 100000 } */
+  network?: NetworkOptions
+}
+
+/** A running directory server and its network, built in its own child container. */
+export interface DirectoryServerHandle {
+  readonly id: PeerId
+  readonly server: DirectoryServer
+  readonly network: Network
+  /** Listens and starts answering. */
+  start(): Promise<void>
+  /** Stops answering, closes every connection and disposes the container. */
+  stop(): Promise<void>
+  /** The addresses it listens on (the real port when asked for port 0). */
+  addresses(): string[]
+}
+
+/**
+ * Builds a standalone directory server: validates the configuration, makes a
+ * tsyringe child container with the named transports and index, a Network and
+ * a `DirectoryServer`. Nothing listens until `start()`.
+ */
+export async function createDirectoryServer(
+  input: DirectoryServerConfig,
+  components: CreatePeerComponents = {},
+): Promise<DirectoryServerHandle> {
+  const options = parseDirectoryServerOptions(input.options)
+  const config = parsePeerConfig({
+    overlay: 'central',
+    transport: input.transport ?? 'tcp',
+    index: input.index ?? 'memory',
+    listen: input.listen,
+    dataDir: input.dataDir,
+    seed: input.seed,
+    options: input.components ?? {},
+    network: { maxConnections: DEFAULT_DIRECTORY_MAX_CONNECTIONS, ...input.network },
+  })
+  const registrations: Registration[] = [
+    ...config.transports.map((t) => transports.get(t)(config.options[t])),
+    indexes.get(config.index)(config.options[config.index]),
+  ]
+  const identity =
+    components.identity ?? (config.dataDir ? await loadOrCreateIdentity(config.dataDir) : Identity.generate())
+
+  const c = (components.container ?? rootContainer).createChildContainer()
+  c.register(PEER_CONFIG, { useValue: config })
+  c.register(PEER_CONTAINER, { useValue: c })
+  c.register(IDENTITY, { useValue: identity })
+  c.register(DIRECTORY_SERVER_OPTIONS, { useValue: options })
+  if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
+  if (!c.isRegistered(RANDOM, true) || config.seed !== undefined) {
+    c.register(RANDOM, { useValue: new SeededRandom(config.seed) })
+  } else {
+    c.register(RANDOM, { useValue: c.resolve(RANDOM).fork() })
+  }
+  for (const register of registrations) register(c)
+  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  c.register(DirectoryServer, { useClass: DirectoryServer }, { lifecycle: Lifecycle.ContainerScoped })
+
+  const network = c.resolve(Network)
+  const server = c.resolve(DirectoryServer)
+  let state: 'new' | 'started' | 'stopped' = 'new'
+  return {
+    id: identity.peerId,
+    server,
+    network,
+    async start() {
+      if (state !== 'new') return
+      state = 'started'
+      await network.start()
+      await server.start()
+    },
+    async stop() {
+      if (state === 'stopped') return
+      state = 'stopped'
+      await server.stop().catch(() => {})
+      await network.stop().catch(() => {})
+      await c.dispose()
+    },
+    addresses: () => network.addresses(),
+  }
+}

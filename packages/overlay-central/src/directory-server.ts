@@ -1,0 +1,380 @@
+import {
+  AuthenticationError,
+  assertSignature,
+  CLOCK,
+  type Clock,
+  type ContentHash,
+  every,
+  type Hit,
+  IDENTITY,
+  type Identity,
+  INDEX_FACTORY,
+  type Index,
+  type IndexFactory,
+  LIMITS,
+  MessageCounter,
+  Network,
+  NotFoundError,
+  type OverlayStats,
+  type PeerId,
+  type PeerRef,
+  type Query,
+  RANDOM,
+  type Random,
+  RateLimitError,
+  type RequestContext,
+} from '@peerkit/core'
+import { EventEmitter } from 'eventemitter3'
+import { inject, injectable } from 'tsyringe'
+import { NotLoggedInError } from './errors.js'
+import { CENTRAL, type CentralRequest, type CentralResponse, loginPayload, NONCE_BYTES } from './messages.js'
+import type { DirectoryServerOptions } from './options.js'
+import { TokenBucket } from './token-bucket.js'
+import { DIRECTORY_SERVER_OPTIONS } from './tokens.js'
+
+/** Milliseconds a login nonce stays valid. */
+const NONCE_TTL = 30_000
+/** When offline providers thin out a search, it looks this many times further (once). */
+const OFFLINE_SLACK = 4
+/** Paused searches kept per peer; the oldest goes first. */
+const MAX_CURSORS = 8
+
+interface Cursor {
+  hits: Hit[]
+  offset: number
+  expires: number
+}
+
+interface Session {
+  id: PeerId
+  /** The provider of every record this peer registers (addresses are filled in at search time). */
+  provider: PeerRef
+  addresses: string[]
+  lastSeen: number
+  online: boolean
+  hashes: Set<ContentHash>
+  bucket: TokenBucket
+  cursors: Map<number, Cursor>
+}
+
+export interface DirectoryServerEvents {
+  /** A peer logged in (or came back, maybe from a new address). */
+  'peer:login': [peer: PeerRef]
+  /** A peer and its records left the registry: `logout`, or `timeout` (no heartbeat within `dropAfter`). */
+  'peer:drop': [peer: PeerRef, reason: 'logout' | 'timeout']
+}
+
+/**
+ * The directory of the `central` strategy (Napster): peers log in with a
+ * signed proof of their key, register their records, and search one
+ * registry. It answers `peerkit/central/1` on the Network it is given and
+ * keeps the registry in an Index from `INDEX_FACTORY`.
+ */
+@injectable()
+export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
+  readonly [Symbol.toStringTag] = '@peerkit/overlay-central:DirectoryServer'
+  private readonly index: Index
+  private readonly sessions = new Map<PeerId, Session>()
+  private readonly nonces = new Map<PeerId, { nonce: Uint8Array; expires: number }>()
+  private readonly counter = new MessageCounter()
+  private sweeper: { stop(): void } | undefined
+  private nextCursor = 1
+  private readonly onDisconnect = (peer: PeerRef) => this.disconnected(peer.id)
+
+  constructor(
+    @inject(Network) readonly network: Network,
+    @inject(INDEX_FACTORY) makeIndex: IndexFactory,
+    @inject(IDENTITY) private readonly identity: Identity,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(RANDOM) private readonly random: Random,
+    @inject(DIRECTORY_SERVER_OPTIONS) readonly options: Readonly<Required<DirectoryServerOptions>>,
+  ) {
+    super()
+    this.index = makeIndex('directory')
+  }
+
+  get id(): PeerId {
+    return this.identity.peerId
+  }
+
+  /** Records in the registry. */
+  get size(): number {
+    return this.index.size
+  }
+
+  get isStarted(): boolean {
+    return this.sweeper !== undefined
+  }
+
+  /** Milliseconds between sweeps for silent peers: a silent peer goes within `dropAfter` + this. */
+  get sweepInterval(): number {
+    return Math.max(1, Math.min(1000, Math.floor(this.options.dropAfter / 5)))
+  }
+
+  /** Starts answering on the network (which its owner starts and stops). */
+  async start(): Promise<void> {
+    if (this.sweeper) return
+    this.network.handle(CENTRAL, (request, context) => this.onRequest(request, context))
+    this.network.on('peer:disconnect', this.onDisconnect)
+    this.sweeper = every(this.clock, this.sweepInterval, () => this.sweep())
+  }
+
+  async stop(): Promise<void> {
+    if (!this.sweeper) return
+    this.sweeper.stop()
+    this.sweeper = undefined
+    this.network.unhandle(CENTRAL)
+    this.network.off('peer:disconnect', this.onDisconnect)
+    this.sessions.clear()
+    this.nonces.clear()
+    this.index.clear()
+  }
+
+  /** Logged-in peers that are connected now. */
+  peers(): PeerRef[] {
+    return [...this.sessions.values()].filter((s) => s.online).map((s) => this.refOf(s))
+  }
+
+  /** Records registered by a peer. */
+  recordsOf(peer: PeerId): number {
+    return this.sessions.get(peer)?.hashes.size ?? 0
+  }
+
+  /** The search a client's `search` message runs, without rate limit or paging. */
+  search(query: Query): Hit[] {
+    const limit = Math.min(query.limit ?? this.options.maxResults, this.options.maxResults)
+    const raw = this.index.search({ ...query, limit })
+    let hits = this.online(raw)
+    if (hits.length < limit && raw.length === limit) {
+      // Offline providers left gaps: look further, within a bound.
+      hits = this.online(this.index.search({ ...query, limit: Math.min(limit * OFFLINE_SLACK, 10_000) }))
+    }
+    return hits.slice(0, limit)
+  }
+
+  stats(): OverlayStats {
+    let online = 0
+    for (const s of this.sessions.values()) if (s.online) online++
+    return this.counter.snapshot({ peers: this.sessions.size, online, records: this.index.size })
+  }
+
+  private async onRequest(request: CentralRequest, context: RequestContext): Promise<CentralResponse> {
+    this.counter.received(request.type)
+    try {
+      const response = this.dispatch(request, context.peer.id)
+      this.counter.sent(response.type)
+      return response
+    } catch (err) {
+      this.counter.sent('error')
+      throw err
+    }
+  }
+
+  private dispatch(request: CentralRequest, peer: PeerId): CentralResponse {
+    switch (request.type) {
+      case 'hello':
+        return this.hello(peer)
+      case 'login':
+        return this.login(peer, request)
+      case 'logout':
+        this.drop(peer, 'logout')
+        return { type: 'logout' }
+      case 'register':
+        return this.register(peer, request.records)
+      case 'unregister': {
+        const s = this.session(peer)
+        let removed = 0
+        for (const hash of request.hashes) {
+          removed += this.index.remove(hash, peer)
+          s.hashes.delete(hash)
+        }
+        return { type: 'unregister', removed, total: s.hashes.size }
+      }
+      case 'search':
+        return this.startSearch(peer, request.query)
+      case 'more':
+        return this.more(peer, request.cursor)
+      case 'ping':
+        return { type: 'ping', known: this.session(peer).hashes.size }
+    }
+  }
+
+  private hello(peer: PeerId): CentralResponse {
+    const nonce = this.random.bytes(NONCE_BYTES)
+    this.nonces.set(peer, { nonce, expires: this.clock.now() + NONCE_TTL })
+    return { type: 'hello', server: this.identity.peerId, nonce }
+  }
+
+  private login(peer: PeerId, request: Extract<CentralRequest, { type: 'login' }>): CentralResponse {
+    const now = this.clock.now()
+    const issued = this.nonces.get(peer)
+    this.nonces.delete(peer)
+    if (!issued || issued.expires < now) {
+      throw new AuthenticationError(`login from ${peer} without a fresh nonce: send hello first`)
+    }
+    const skew = Math.abs(now - request.timestamp)
+    if (skew > this.options.loginSkew) {
+      throw new AuthenticationError(
+        `login from ${peer}: timestamp is ${skew} ms off the server clock (at most ${this.options.loginSkew})`,
+      )
+    }
+    const payload = loginPayload(
+      this.identity.peerId,
+      peer,
+      issued.nonce,
+      request.addresses,
+      request.timestamp,
+    )
+    assertSignature(peer, payload, request.signature, 'login proof')
+    let s = this.sessions.get(peer)
+    if (s && request.reset) {
+      this.index.removeProvider(peer)
+      s.hashes.clear()
+    }
+    if (!s) {
+      s = {
+        id: peer,
+        provider: Object.freeze({ id: peer, addresses: Object.freeze([]) as unknown as string[] }),
+        addresses: [],
+        lastSeen: now,
+        online: true,
+        hashes: new Set(),
+        bucket: new TokenBucket(this.clock, this.options.searchRate, this.options.searchBurst),
+        cursors: new Map(),
+      }
+      this.sessions.set(peer, s)
+    }
+    // The same PeerId from a new address is the same peer: its records follow it.
+    s.addresses = [...request.addresses]
+    s.lastSeen = now
+    s.online = true
+    this.emit('peer:login', this.refOf(s))
+    return {
+      type: 'login',
+      known: s.hashes.size,
+      heartbeatInterval: this.options.heartbeatInterval,
+      dropAfter: this.options.dropAfter,
+      maxRecords: this.options.maxRecordsPerPeer,
+    }
+  }
+
+  private register(
+    peer: PeerId,
+    records: Extract<CentralRequest, { type: 'register' }>['records'],
+  ): CentralResponse {
+    const s = this.session(peer)
+    const fresh = new Set<ContentHash>()
+    for (const r of records) {
+      if (r.provider.id !== peer) {
+        throw new AuthenticationError(
+          `record ${r.hash} names provider ${r.provider.id}, not its sender ${peer}`,
+        )
+      }
+      if (!s.hashes.has(r.hash)) fresh.add(r.hash)
+    }
+    const max = this.options.maxRecordsPerPeer
+    if (s.hashes.size + fresh.size > max) {
+      throw new RateLimitError(
+        `register limit: a peer may register at most ${max} records (has ${s.hashes.size}, sent ${fresh.size} new)`,
+      )
+    }
+    for (const r of records) {
+      this.index.put({ ...r, provider: s.provider })
+      s.hashes.add(r.hash)
+    }
+    return { type: 'register', total: s.hashes.size }
+  }
+
+  private startSearch(peer: PeerId, query: Query): CentralResponse {
+    const s = this.session(peer)
+    if (!s.bucket.take()) {
+      throw new RateLimitError(
+        `search rate limit: at most ${this.options.searchRate} searches a second (burst ${this.options.searchBurst})`,
+      )
+    }
+    return this.page(s, { hits: this.search(query), offset: 0, expires: 0 }, undefined)
+  }
+
+  private more(peer: PeerId, id: number): CentralResponse {
+    const s = this.session(peer)
+    const cursor = s.cursors.get(id)
+    if (!cursor || cursor.expires < this.clock.now()) {
+      s.cursors.delete(id)
+      throw new NotFoundError(
+        `no search cursor ${id} (finished, or expired after ${this.options.cursorTtl} ms)`,
+      )
+    }
+    return this.page(s, cursor, id)
+  }
+
+  /** The next page of `cursor`; keeps it (under `id`, or a new id) while hits remain. */
+  private page(s: Session, cursor: Cursor, id: number | undefined): CentralResponse {
+    const hits = cursor.hits.slice(cursor.offset, cursor.offset + this.options.pageSize)
+    cursor.offset += hits.length
+    if (cursor.offset >= cursor.hits.length) {
+      if (id !== undefined) s.cursors.delete(id)
+      return { type: 'hits', hits }
+    }
+    cursor.expires = this.clock.now() + this.options.cursorTtl
+    const key = id ?? this.nextCursor++
+    if (this.nextCursor > 2 ** 32) this.nextCursor = 1
+    s.cursors.set(key, cursor)
+    if (s.cursors.size > MAX_CURSORS) s.cursors.delete(s.cursors.keys().next().value as number)
+    return { type: 'hits', hits, cursor: key }
+  }
+
+  /** Hits with only their online providers, at their current addresses; more providers first. */
+  private online(hits: Hit[]): Hit[] {
+    const out: Hit[] = []
+    for (const hit of hits) {
+      const providers: PeerRef[] = []
+      for (const p of hit.providers) {
+        const s = this.sessions.get(p.id)
+        if (s?.online) providers.push(this.refOf(s))
+        if (providers.length >= LIMITS.providers) break
+      }
+      if (providers.length > 0) out.push({ ...hit, providers })
+    }
+    return out.sort((a, b) => b.providers.length - a.providers.length)
+  }
+
+  private session(peer: PeerId): Session {
+    const s = this.sessions.get(peer)
+    if (!s)
+      throw new NotLoggedInError(
+        `peer ${peer} is not logged in to this directory: send hello and login first`,
+      )
+    s.lastSeen = this.clock.now()
+    s.online = true
+    return s
+  }
+
+  private disconnected(peer: PeerId): void {
+    this.nonces.delete(peer)
+    const s = this.sessions.get(peer)
+    if (!s) return
+    s.online = false
+    s.cursors.clear()
+  }
+
+  private drop(peer: PeerId, reason: 'logout' | 'timeout'): void {
+    const s = this.sessions.get(peer)
+    if (!s) return
+    this.sessions.delete(peer)
+    this.index.removeProvider(peer)
+    this.emit('peer:drop', this.refOf(s), reason)
+  }
+
+  private sweep(): void {
+    const now = this.clock.now()
+    for (const s of [...this.sessions.values()]) {
+      if (now - s.lastSeen > this.options.dropAfter) this.drop(s.id, 'timeout')
+      else for (const [id, c] of s.cursors) if (c.expires < now) s.cursors.delete(id)
+    }
+    for (const [peer, n] of this.nonces) if (n.expires < now) this.nonces.delete(peer)
+  }
+
+  private refOf(s: Session): PeerRef {
+    return { id: s.id, addresses: [...s.addresses] }
+  }
+}

@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto'
+import { collect, type FileRecord, keywords, type PeerRef } from '@peerkit/core'
+import test from 'ava'
+import { centralOverlay, createDirectoryServer, parseCentralOptions } from '../src/index.js'
+import { centralNet, type Node, uniqueName, until } from './helpers/net.js'
+
+function recordOf(node: Node, name: string): FileRecord {
+  return {
+    hash: createHash('sha256').update(name).digest('hex'),
+    name,
+    size: 1000,
+    chunkSize: 65_536,
+    keywords: keywords(name),
+    provider: { id: node.id, addresses: node.addresses() },
+  }
+}
+
+const names = async (node: Node, query: string) =>
+  (await collect(node.overlay.search({ keywords: keywords(query) }))).map((h) => h.name).sort()
+
+test('role is peer; the directory is the only neighbor, announced by events', async (t) => {
+  const net = await centralNet(t, 1)
+  const alice = net.nodes[0] as Node
+  t.is(alice.overlay.role(), 'peer')
+  t.is(alice.overlay.name, 'central')
+  t.deepEqual(
+    alice.overlay.neighbors().map((n) => n.id),
+    [net.directory.id],
+  )
+  const late = net.add()
+  const added = await new Promise<PeerRef>((resolve) => {
+    void late.then((node) => {
+      if (node.overlay.connected) resolve(node.overlay.neighbors()[0] as PeerRef)
+      else node.overlay.once('neighbor:add', resolve)
+    })
+  })
+  t.is(added.id, net.directory.id)
+  const removed = new Promise<PeerRef>((resolve) => alice.overlay.once('neighbor:remove', resolve))
+  await net.directory.stop()
+  t.is((await removed).id, net.directory.id)
+  t.deepEqual(alice.overlay.neighbors(), [])
+})
+
+test('server down: search fails with PeerUnreachableError; restarted: clients re-register and search works', async (t) => {
+  const net = await centralNet(t, 2, { server: { heartbeatInterval: 100, dropAfter: 500 } })
+  const [alice, bob] = net.nodes as [Node, Node]
+  await alice.overlay.publish([recordOf(alice, 'Harry.Potter.mkv'), recordOf(alice, 'notes.txt')])
+  t.deepEqual(await names(bob, 'harry potter'), ['Harry.Potter.mkv'])
+
+  await net.directory.stop()
+  t.true(await until(3000, () => !alice.overlay.connected && !bob.overlay.connected))
+  await t.throwsAsync(collect(bob.overlay.search({ keywords: ['harry'] })), {
+    name: 'PeerUnreachableError',
+    message: /no directory server is reachable/,
+  })
+  // Changes while the server is away are kept and sent on reconnection.
+  await alice.overlay.publish([recordOf(alice, 'Harry.Potter.2.mkv')])
+  await alice.overlay.unpublish([recordOf(alice, 'notes.txt').hash])
+
+  const again = await createDirectoryServer(
+    { transport: 'memory', listen: [net.directoryAddress], options: { heartbeatInterval: 100, dropAfter: 500 } },
+    { container: net.container },
+  )
+  t.teardown(() => again.stop())
+  await again.start()
+  t.true(await until(5000, () => alice.overlay.connected && bob.overlay.connected), 'both reconnect by themselves')
+  t.true(await until(2000, () => again.server.recordsOf(alice.id) === 2), 'alice registered again')
+  t.deepEqual(await names(bob, 'harry potter'), ['Harry.Potter.2.mkv', 'Harry.Potter.mkv'])
+  t.deepEqual(await names(bob, 'notes'), [])
+})
+
+test('several directories: the client uses the first that answers', async (t) => {
+  const net = await centralNet(t, 0)
+  const dead = `memory://${uniqueName('nobody-home')}`
+  const alice = await net.add({ bootstrap: [dead, net.directoryAddress] })
+  const bob = await net.add({ central: { directories: [dead, net.directoryAddress] } })
+  t.true(alice.overlay.connected)
+  t.true(bob.overlay.connected)
+  await alice.overlay.publish([recordOf(alice, 'first answer.bin')])
+  t.deepEqual(await names(bob, 'first answer'), ['first answer.bin'])
+})
+
+test('a client that starts before its directory connects when it comes up', async (t) => {
+  const net = await centralNet(t, 0)
+  const later = `memory://${uniqueName('late-directory')}`
+  const alice = await net.add({ bootstrap: [later] })
+  t.false(alice.overlay.connected)
+  await t.throwsAsync(collect(alice.overlay.search({ keywords: ['x'] })), { name: 'PeerUnreachableError' })
+  await alice.overlay.publish([recordOf(alice, 'queued.bin')])
+  const directory = await createDirectoryServer({ transport: 'memory', listen: [later] }, { container: net.container })
+  t.teardown(() => directory.stop())
+  await directory.start()
+  t.true(await until(5000, () => alice.overlay.connected))
+  t.true(await until(2000, () => directory.server.recordsOf(alice.id) === 1))
+})
+
+test('a peer that vanishes without goodbye leaves the results at once and the registry within dropAfter', async (t) => {
+  const dropAfter = 400
+  const net = await centralNet(t, 2, { server: { heartbeatInterval: 100, dropAfter } })
+  const [alice, bob] = net.nodes as [Node, Node]
+  await alice.overlay.publish([recordOf(alice, 'ghost.bin')])
+  t.deepEqual(await names(bob, 'ghost'), ['ghost.bin'])
+  await alice.network.stop() // connections close; no logout
+  const since = Date.now()
+  t.true(await until(2000, async () => (await names(bob, 'ghost')).length === 0), 'gone from search results')
+  t.true(await until(dropAfter + 3000, () => net.directory.server.recordsOf(alice.id) === 0))
+  t.true(Date.now() - since <= dropAfter + net.directory.server.sweepInterval + 3000)
+})
+
+test('a clean stop logs out: the records go at once', async (t) => {
+  const net = await centralNet(t, 2)
+  const [alice, bob] = net.nodes as [Node, Node]
+  await alice.overlay.publish([recordOf(alice, 'bye.bin')])
+  await alice.stop()
+  t.is(net.directory.server.recordsOf(alice.id), 0)
+  t.deepEqual(await names(bob, 'bye'), [])
+})
+
+test('the same peer from a new address: found at the new address only', async (t) => {
+  const net = await centralNet(t, 1)
+  const seeker = net.nodes[0] as Node
+  const first = await net.add({ name: uniqueName('home-1') })
+  await first.overlay.publish([recordOf(first, 'nomad.bin')])
+  const identity = first.identity
+  await first.network.stop() // gone without goodbye
+  const second = await net.add({ identity, name: uniqueName('home-2') })
+  await second.overlay.publish([recordOf(second, 'nomad.bin')])
+  const hits = await collect(seeker.overlay.search({ keywords: ['nomad'] }))
+  t.is(hits.length, 1)
+  t.deepEqual(hits[0]?.providers, [{ id: identity.peerId, addresses: second.addresses() }])
+})
+
+test('a lost heartbeat answer makes the client reconnect', async (t) => {
+  const net = await centralNet(t, 1, { server: { heartbeatInterval: 100, dropAfter: 300 } })
+  const alice = net.nodes[0] as Node
+  await alice.overlay.publish([recordOf(alice, 'partitioned.bin')])
+  const aliceName = alice.addresses()[0]?.slice('memory://'.length) as string
+  const dirName = net.directoryAddress.slice('memory://'.length)
+  net.hub.partition([aliceName], [dirName])
+  t.true(await until(5000, () => !alice.overlay.connected), 'the client notices')
+  net.hub.heal()
+  t.true(await until(5000, () => alice.overlay.connected), 'and comes back')
+  t.true(await until(2000, () => net.directory.server.recordsOf(alice.id) === 1))
+})
+
+test('options are validated before anything is built', (t) => {
+  t.throws(() => centralOverlay({ reconnectMin: 0 }), { name: 'InvalidOptionsError', message: /central.reconnectMin/ })
+  t.throws(() => centralOverlay({ reconnectMin: 500, reconnectMax: 100 }), {
+    name: 'InvalidOptionsError',
+    message: /reconnectMax/,
+  })
+  t.throws(() => centralOverlay({ directories: ['not an address'] }), { name: 'InvalidOptionsError' })
+  t.throws(() => centralOverlay({ fanout: 3 }), { name: 'InvalidOptionsError', message: /central.fanout/ })
+  t.like(parseCentralOptions(undefined), { reconnectMin: 250, reconnectMax: 10_000 })
+})
+
+test('directory options are validated', async (t) => {
+  await t.throwsAsync(createDirectoryServer({ listen: [], options: { dropAfter: 100, heartbeatInterval: 200 } }), {
+    name: 'InvalidOptionsError',
+    message: /directory.dropAfter/,
+  })
+  await t.throwsAsync(createDirectoryServer({ listen: [], options: { searchRate: -1 } }), {
+    name: 'InvalidOptionsError',
+    message: /directory.searchRate/,
+  })
+})
+
+test('start without any directory address is an InvalidOptionsError', async (t) => {
+  const net = await centralNet(t, 0)
+  await t.throwsAsync(net.add({ bootstrap: [] }), { name: 'InvalidOptionsError', message: /bootstrap/ })
+})

@@ -1,0 +1,167 @@
+import {
+  CLOCK,
+  IDENTITY,
+  Identity,
+  indexes,
+  Network,
+  OVERLAY,
+  type Overlay,
+  overlays,
+  PEER_CONFIG,
+  type PeerConfigInput,
+  type PeerId,
+  parsePeerConfig,
+  RANDOM,
+  RealClock,
+  SeededRandom,
+  transports,
+} from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import type { ExecutionContext } from 'ava'
+import { type DependencyContainer, Lifecycle } from 'tsyringe'
+import '@peerkit/index-memory'
+import '@peerkit/transport-memory'
+import {
+  type CentralOptions,
+  type CentralOverlay,
+  createDirectoryServer,
+  type DirectoryServerHandle,
+  type DirectoryServerOptions,
+} from '../../src/index.js'
+
+let counter = 0
+/** A memory address no other test in this process uses. */
+export const uniqueName = (role: string) => `${role}-${process.pid}-${++counter}`
+
+/** A node without Transfer: a Network and the central overlay in one child container. */
+export interface Node {
+  readonly id: PeerId
+  readonly overlay: CentralOverlay
+  readonly network: Network
+  readonly identity: Identity
+  addresses(): string[]
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Builds (does not start) an overlay node the way createPeer does, minus Transfer and the Peer facade. */
+export function createNode(
+  input: PeerConfigInput,
+  parent: DependencyContainer,
+  identity: Identity = Identity.generate(),
+): Node {
+  const config = parsePeerConfig(input)
+  const regs = [
+    ...config.transports.map((t) => transports.get(t)(config.options[t])),
+    indexes.get(config.index)(config.options[config.index]),
+    overlays.get(config.overlay)(config.options[config.overlay]),
+  ]
+  const c = parent.createChildContainer()
+  c.register(PEER_CONFIG, { useValue: config })
+  c.register(CLOCK, { useValue: new RealClock() })
+  c.register(RANDOM, { useValue: new SeededRandom() })
+  c.register(IDENTITY, { useValue: identity })
+  for (const r of regs) r(c)
+  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  const network = c.resolve(Network)
+  const overlay = c.resolve(OVERLAY) as Overlay as CentralOverlay
+  let state = 'new'
+  return {
+    id: identity.peerId,
+    overlay,
+    network,
+    identity,
+    addresses: () => network.addresses(),
+    async start() {
+      if (state !== 'new') return
+      state = 'started'
+      await network.start()
+      await overlay.start()
+    },
+    async stop() {
+      if (state === 'stopped') return
+      state = 'stopped'
+      await overlay.stop().catch(() => {})
+      await network.stop().catch(() => {})
+      await c.dispose()
+    },
+  }
+}
+
+export interface CentralNet {
+  container: DependencyContainer
+  hub: MemoryNetwork
+  directory: DirectoryServerHandle
+  directoryAddress: string
+  nodes: Node[]
+  /** Adds and starts one more node. */
+  add(options?: AddOptions): Promise<Node>
+  /** Adds a node whose network is started but whose overlay is not (to speak the protocol by hand). */
+  raw(): Promise<Node>
+}
+
+export interface AddOptions {
+  central?: CentralOptions
+  identity?: Identity
+  name?: string
+  bootstrap?: string[]
+}
+
+export interface CentralNetOptions {
+  server?: DirectoryServerOptions
+  central?: CentralOptions
+}
+
+/** A directory server and `n` started nodes over a fresh memory hub; all stopped at teardown. */
+export async function centralNet(t: ExecutionContext, n: number, options: CentralNetOptions = {}): Promise<CentralNet> {
+  const hub = new MemoryNetwork()
+  const container = memoryContainer(hub)
+  const directoryAddress = `memory://${uniqueName('directory')}`
+  const directory = await createDirectoryServer(
+    { transport: 'memory', listen: [directoryAddress], options: options.server },
+    { container },
+  )
+  await directory.start()
+  const nodes: Node[] = []
+  t.teardown(async () => {
+    await Promise.allSettled(nodes.map((node) => node.stop()))
+    await directory.stop()
+  })
+  const add: CentralNet['add'] = async (o = {}) => {
+    const node = createNode(
+      {
+        overlay: 'central',
+        transport: 'memory',
+        listen: [`memory://${o.name ?? uniqueName('peer')}`],
+        bootstrap: o.bootstrap ?? [directoryAddress],
+        options: { central: { reconnectMin: 20, reconnectMax: 200, ...options.central, ...o.central } },
+      },
+      container,
+      o.identity,
+    )
+    nodes.push(node)
+    await node.start()
+    return node
+  }
+  const raw: CentralNet['raw'] = async () => {
+    const node = createNode(
+      { overlay: 'central', transport: 'memory', listen: [`memory://${uniqueName('raw')}`], bootstrap: [directoryAddress] },
+      container,
+    )
+    nodes.push(node)
+    await node.network.start()
+    return node
+  }
+  for (let i = 0; i < n; i++) await add()
+  return { container, hub, directory, directoryAddress, nodes, add, raw }
+}
+
+/** Waits (bounded) until `probe` is true, polling every 20 ms. */
+export async function until(ms: number, probe: () => boolean | Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await probe()) return true
+    if (Date.now() >= deadline) return false
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}

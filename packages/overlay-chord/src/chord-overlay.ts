@@ -1,0 +1,545 @@
+import { setMaxListeners } from 'node:events'
+import {
+  boundedStream,
+  CLOCK,
+  type Clock,
+  type ContentHash,
+  every,
+  type FileRecord,
+  type Hit,
+  INDEX_FACTORY,
+  type IndexFactory,
+  InvalidOptionsError,
+  MessageCounter,
+  Network,
+  NotStartedError,
+  type Overlay,
+  type OverlayEvents,
+  type OverlayStats,
+  PEER_CONFIG,
+  type PeerConfig,
+  type PeerId,
+  type PeerRef,
+  PeerUnreachableError,
+  ProtocolError,
+  type Query,
+  RANDOM,
+  type Random,
+  type RequestContext,
+  type SearchOptions,
+  shuffle,
+  toHits,
+} from '@peerkit/core'
+import { EventEmitter } from 'eventemitter3'
+import { inject, injectable } from 'tsyringe'
+import {
+  CHORD_PROTOCOL,
+  type ChordRequest,
+  type ChordResponse,
+  MAX_RECORDS_PER_MESSAGE,
+  OK,
+  RESPONSE_OF,
+  type RequestKind,
+  type RequestOf,
+  type ResponseOf,
+  wireRef,
+} from './messages.js'
+import { CHORD_OPTIONS, type ParsedChordOptions } from './options.js'
+import { RecordStore } from './record-store.js'
+import { Ring } from './ring.js'
+import { type ChordNode, ChordRouting, type LookupResult } from './routing.js'
+
+/** Most hits one `search` answer carries. */
+const MAX_HITS = 10_000
+
+/**
+ * The `chord` overlay: a Chord DHT (Stoica et al., SIGCOMM 2001; ToN 2003).
+ * Each record is stored at the successor of its content-hash key and of each
+ * of its keyword keys, and replicated on the next successors; lookups are
+ * iterative and report their hops.
+ */
+@injectable()
+export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay {
+  readonly name = 'chord'
+  readonly [Symbol.toStringTag] = '@peerkit/overlay-chord'
+  readonly ring: Ring
+  readonly routing: ChordRouting
+  private readonly store: RecordStore
+  private readonly published = new Map<ContentHash, FileRecord>()
+  private readonly counter = new MessageCounter()
+  private readonly neighborSet = new Map<PeerId, PeerRef>()
+  private readonly selfId: bigint
+  private timers: { stop(): void }[] = []
+  private pendingStarts: unknown[] = []
+  private running = false
+  private replicaSet: bigint[] = []
+  private lifetime = new AbortController()
+
+  constructor(
+    @inject(Network) private readonly network: Network,
+    @inject(CHORD_OPTIONS) readonly options: ParsedChordOptions,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(RANDOM) private readonly random: Random,
+    @inject(INDEX_FACTORY) indexFactory: IndexFactory,
+    @inject(PEER_CONFIG) private readonly config: PeerConfig,
+  ) {
+    super()
+    this.ring = new Ring(options.bits)
+    this.selfId = this.ring.nodeId(network.peerId)
+    this.store = new RecordStore(indexFactory('chord'))
+    this.routing = new ChordRouting(
+      this.ring,
+      () => ({ id: this.selfId, ref: this.network.self() }),
+      options.successors,
+      (node, request, signal) => this.call(node, request, signal),
+      {
+        predecessorChanged: (previous, next) => this.onPredecessorChanged(previous, next),
+        neighborsChanged: () => this.onNeighborsChanged(),
+      },
+    )
+  }
+
+  /** Joins through the first reachable `bootstrap` address, or starts a new ring when there is none. */
+  async start(): Promise<void> {
+    if (this.running) return
+    this.running = true
+    this.lifetime = new AbortController()
+    setMaxListeners(0, this.lifetime.signal) // every request in flight listens to it
+    this.network.handle(CHORD_PROTOCOL, (request, context) => this.answer(request, context))
+    try {
+      if (this.config.bootstrap.length > 0) await this.join()
+    } catch (err) {
+      this.running = false
+      this.network.unhandle(CHORD_PROTOCOL)
+      throw err
+    }
+    await this.routing.stabilize(this.lifetime.signal).catch(() => {})
+    const o = this.options
+    this.schedule(o.stabilizeInterval, () => this.stabilizeRound())
+    this.schedule(o.fixFingersInterval, () => this.routing.fixFingers(this.lifetime.signal))
+    this.schedule(o.checkPredecessorInterval, () => this.routing.checkPredecessor(this.lifetime.signal))
+    this.schedule(o.refreshInterval, () => this.storeRecords([...this.published.values()]))
+    this.schedule(Math.max(1, Math.floor(o.recordTtl / 4)), () => this.store.expire(this.clock.now()))
+  }
+
+  /** Leaves voluntarily: hands the records it holds to its successor and tells both neighbors. */
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    for (const t of this.timers) t.stop()
+    for (const h of this.pendingStarts) this.clock.clearTimeout(h)
+    this.timers = []
+    this.pendingStarts = []
+    this.lifetime.abort()
+    const successors = [...this.routing.successors]
+    const predecessor = this.routing.predecessor
+    if (successors.length > 0 && this.network.isStarted) {
+      const held = [...this.store.records()].filter((r) => r.provider.id !== this.network.peerId)
+      for (const s of successors) {
+        if (
+          await this.push(s, held).then(
+            () => true,
+            () => false,
+          )
+        )
+          break
+      }
+      const leave: RequestOf<'leave'> = {
+        type: 'leave',
+        predecessor: predecessor ? wireRef(predecessor.ref) : null,
+        successors: successors.map((n) => wireRef(n.ref)),
+      }
+      const told = [successors[0] as ChordNode, ...(predecessor ? [predecessor] : [])]
+      await Promise.allSettled(told.map((n) => this.call(n, leave)))
+    }
+    this.network.unhandle(CHORD_PROTOCOL)
+    this.routing.reset()
+    this.store.clear()
+    this.replicaSet = []
+    this.onNeighborsChanged()
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop()
+  }
+
+  async publish(records: FileRecord[]): Promise<void> {
+    this.assertRunning()
+    for (const r of records) this.published.set(r.hash, r)
+    await this.storeRecords(records)
+  }
+
+  async unpublish(hashes: ContentHash[]): Promise<void> {
+    this.assertRunning()
+    const records = hashes.map((h) => this.published.get(h)).filter((r): r is FileRecord => r !== undefined)
+    for (const h of hashes) this.published.delete(h)
+    const byKey = this.groupByKey(records)
+    await this.forEachLimit([...byKey], async ([key, recs]) => {
+      const { nodes } = await this.routing.lookup(key, { signal: this.lifetime.signal })
+      const request: RequestOf<'remove'> = { type: 'remove', hashes: [...new Set(recs.map((r) => r.hash))] }
+      await Promise.allSettled(this.replicas(nodes).map((n) => this.call(n, request)))
+    })
+  }
+
+  search(query: Query, options: SearchOptions = {}): AsyncIterable<Hit> {
+    return this.whileRunning(() => boundedStream<Hit>(this.clock, options, async (push, signal) => {
+      const limit = query.limit ?? Number.POSITIVE_INFINITY
+      const key =
+        query.hash !== undefined
+          ? this.ring.contentKey(query.hash)
+          : this.ring.keywordKey(pickKeyword(query.keywords ?? []))
+      const found = await this.routing.lookup(key, { signal })
+      const sent = new Set<ContentHash>()
+      await this.askReplicas(found, signal, async (node, hops) => {
+        const hits =
+          query.hash !== undefined
+            ? toHits((await this.call(node, { type: 'get', hash: query.hash }, signal)).records)
+            : (await this.call(node, { type: 'search', query }, signal)).hits
+        for (const hit of hits) {
+          if (sent.size >= limit) break
+          if (query.hash !== undefined && hit.hash !== query.hash) continue
+          sent.add(hit.hash)
+          push({ ...hit, hops })
+        }
+        return hits.length > 0
+      })
+    }))
+  }
+
+  providers(hash: ContentHash, options: SearchOptions = {}): AsyncIterable<PeerRef> {
+    return this.whileRunning(() => boundedStream<PeerRef>(this.clock, options, async (push, signal) => {
+      const found = await this.routing.lookup(this.ring.contentKey(hash), { signal })
+      const sent = new Set<PeerId>()
+      await this.askReplicas(found, signal, async (node) => {
+        const { records } = await this.call(node, { type: 'get', hash }, signal)
+        for (const r of records) {
+          if (r.hash !== hash || sent.has(r.provider.id)) continue
+          sent.add(r.provider.id)
+          push(r.provider)
+        }
+        return records.length > 0
+      })
+    }))
+  }
+
+  /** The node responsible for `key` (its successor list, successor first), and the hops it took to find. */
+  lookup(key: bigint, options: { signal?: AbortSignal } = {}): Promise<LookupResult> {
+    this.assertRunning()
+    return this.routing.lookup(key, options)
+  }
+
+  neighbors(): PeerRef[] {
+    return [...this.neighborSet.values()]
+  }
+
+  role(): string {
+    return 'peer'
+  }
+
+  stats(): OverlayStats {
+    return this.counter.snapshot({
+      id: this.ring.toHex(this.selfId),
+      records: this.store.size,
+      published: this.published.size,
+      successors: this.routing.successors.length,
+      predecessor: this.routing.predecessor !== undefined,
+      fingers: this.routing.fingers.distinct().length,
+    })
+  }
+
+  private async join(): Promise<void> {
+    const errors: string[] = []
+    for (const address of shuffle(this.random, this.config.bootstrap)) {
+      try {
+        const mux = await this.network.dialAddress(address, { signal: this.lifetime.signal })
+        const ref = { id: mux.connection.remotePeer, addresses: [address] }
+        this.network.learn(ref)
+        await this.routing.join([this.routing.node(ref)], this.lifetime.signal)
+        return
+      } catch (err) {
+        errors.push(`${address}: ${(err as Error).message}`)
+      }
+    }
+    throw new PeerUnreachableError(
+      `chord could not join through any bootstrap address (${errors.join('; ')})`,
+    )
+  }
+
+  private async stabilizeRound(): Promise<void> {
+    // Every successor failed: find the way back through fingers, else through the bootstrap addresses.
+    if (this.routing.successors.length === 0 && !(await this.routing.recover(this.lifetime.signal))) {
+      if (this.config.bootstrap.length > 0 && !this.routing.predecessor) await this.join()
+    }
+    await this.routing.stabilize(this.lifetime.signal)
+    this.maintainReplicas()
+  }
+
+  /** Runs `task` every `ms` on the Clock, the first time after a random fraction of `ms` so nodes do not tick in step. */
+  private schedule(ms: number, task: () => unknown): void {
+    const handle = this.clock.setTimeout(() => {
+      if (!this.running) return
+      this.timers.push(every(this.clock, ms, task))
+    }, this.random.int(ms))
+    this.pendingStarts.push(handle)
+  }
+
+  // --- the wire -----------------------------------------------------------------
+
+  private async call<K extends RequestKind>(
+    node: ChordNode,
+    request: RequestOf<K>,
+    signal?: AbortSignal,
+  ): Promise<ResponseOf<K>> {
+    if (node.id === this.selfId) return (await this.handle(request, this.network.self())) as ResponseOf<K>
+    this.counter.sent(request.type)
+    const response = await this.network.request(node.ref, CHORD_PROTOCOL, request, {
+      timeout: this.options.rpcTimeout,
+      signal,
+    })
+    this.counter.received(response.type)
+    if (response.type !== RESPONSE_OF[request.type]) {
+      throw new ProtocolError(`${node.ref.id} answered a chord ${request.type} with ${response.type}`)
+    }
+    return response as ResponseOf<K>
+  }
+
+  /** Requests count under their type (`find_successor` …), responses under theirs (`step`, `hits` …). */
+  private async answer(request: ChordRequest, context: RequestContext): Promise<ChordResponse> {
+    this.counter.received(request.type)
+    const response = await this.handle(request, context.peer)
+    this.counter.sent(response.type)
+    return response
+  }
+
+  private async handle(request: ChordRequest, from: PeerRef): Promise<ChordResponse> {
+    if (!this.running) throw new NotStartedError('this chord node is not running')
+    const refs = (nodes: readonly ChordNode[]) => nodes.map((n) => wireRef(n.ref))
+    const now = this.clock.now()
+    switch (request.type) {
+      case 'find_successor': {
+        const key = this.ring.fromHex(request.key)
+        if (key === undefined)
+          throw new ProtocolError(`chord key ${request.key} is not below 2^${this.ring.bits}`)
+        const step = this.routing.step(key)
+        return { type: 'step', done: step.done, nodes: refs(step.nodes) }
+      }
+      case 'get_predecessor': {
+        const p = this.routing.predecessor
+        return {
+          type: 'neighbors',
+          predecessor: p ? wireRef(p.ref) : null,
+          successors: refs(this.routing.successors),
+        }
+      }
+      case 'notify':
+        if (request.node.id !== from.id)
+          throw new ProtocolError(`${from.id} notified on behalf of ${request.node.id}`)
+        this.network.learn(request.node)
+        this.routing.notify(this.routing.node(request.node))
+        return OK
+      case 'ping':
+        return OK
+      case 'store': {
+        const foreign = request.records.find((r) => r.provider.id !== from.id)
+        if (foreign)
+          throw new ProtocolError(`${from.id} tried to store a record of provider ${foreign.provider.id}`)
+        const expires = now + Math.min(request.ttl, this.options.recordTtl)
+        for (const r of request.records) this.store.put(r, expires)
+        return OK
+      }
+      case 'replicate':
+        if (request.ttls.length !== request.records.length) {
+          throw new ProtocolError(
+            `chord replicate has ${request.records.length} records but ${request.ttls.length} ttls`,
+          )
+        }
+        request.records.forEach((r, i) => {
+          this.store.put(r, now + Math.min(request.ttls[i] as number, this.options.recordTtl))
+        })
+        return OK
+      case 'remove':
+        for (const h of request.hashes) this.store.remove(h, from.id)
+        return OK
+      case 'get':
+        return { type: 'records', records: this.store.get(request.hash).slice(0, MAX_RECORDS_PER_MESSAGE) }
+      case 'search':
+        return { type: 'hits', hits: this.store.search(request.query).slice(0, MAX_HITS) }
+      case 'leave': {
+        const predecessor = request.predecessor ? this.routing.node(request.predecessor) : undefined
+        for (const ref of [request.predecessor, ...request.successors]) if (ref) this.network.learn(ref)
+        this.routing.leave(
+          this.routing.node(from),
+          predecessor,
+          request.successors.map((ref) => this.routing.node(ref)),
+        )
+        return OK
+      }
+    }
+  }
+
+  // --- storage ----------------------------------------------------------------
+
+  /** The keys a record is stored under: its content hash and each of its keywords. */
+  keysOf(record: FileRecord): bigint[] {
+    return [this.ring.contentKey(record.hash), ...record.keywords.map((k) => this.ring.keywordKey(k))]
+  }
+
+  private groupByKey(records: Iterable<FileRecord>): Map<bigint, FileRecord[]> {
+    const byKey = new Map<bigint, FileRecord[]>()
+    for (const r of records) {
+      for (const key of this.keysOf(r)) {
+        const list = byKey.get(key)
+        if (list) list.push(r)
+        else byKey.set(key, [r])
+      }
+    }
+    return byKey
+  }
+
+  /** Publishes records at the successor of each of their keys and its next `replication - 1` successors. */
+  private async storeRecords(records: FileRecord[]): Promise<void> {
+    if (records.length === 0 || !this.running) return
+    const byKey = this.groupByKey(records)
+    await this.forEachLimit([...byKey], async ([key, recs]) => {
+      const { nodes } = await this.routing.lookup(key, { signal: this.lifetime.signal })
+      for (let i = 0; i < recs.length; i += MAX_RECORDS_PER_MESSAGE) {
+        const request: RequestOf<'store'> = {
+          type: 'store',
+          records: recs.slice(i, i + MAX_RECORDS_PER_MESSAGE),
+          ttl: this.options.recordTtl,
+        }
+        await Promise.allSettled(this.replicas(nodes).map((n) => this.call(n, request, this.lifetime.signal)))
+      }
+    })
+  }
+
+  /** The nodes that hold a key: the first `replication` of its successor list. */
+  private replicas(nodes: ChordNode[]): ChordNode[] {
+    return nodes.slice(0, this.options.replication)
+  }
+
+  /** Asks the key's holders in turn until one has an answer (`ask` returns true). */
+  private async askReplicas(
+    found: LookupResult,
+    signal: AbortSignal,
+    ask: (node: ChordNode, hops: number) => Promise<boolean>,
+  ): Promise<void> {
+    let lastError: Error | undefined
+    for (const node of this.replicas(found.nodes)) {
+      if (signal.aborted) return
+      try {
+        if (await ask(node, found.hops + (node.id === this.selfId ? 0 : 1))) return
+        lastError = undefined
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err
+        lastError = err as Error
+        this.routing.forget(node)
+      }
+    }
+    if (lastError) throw lastError
+  }
+
+  /** Copies records to another node with the lifetime they have left here. */
+  private async push(node: ChordNode, records: FileRecord[]): Promise<void> {
+    const now = this.clock.now()
+    for (let i = 0; i < records.length; i += MAX_RECORDS_PER_MESSAGE) {
+      const batch = records.slice(i, i + MAX_RECORDS_PER_MESSAGE)
+      const ttls = batch.map((r) => this.store.remaining(r, now))
+      await this.call(node, { type: 'replicate', records: batch, ttls })
+    }
+  }
+
+  /** Records this node is the first holder of: some key in (predecessor, n]. */
+  private primaryRecords(): FileRecord[] {
+    return [...this.store.records()].filter((r) => this.keysOf(r).some((k) => this.routing.owns(k)))
+  }
+
+  /** Gives new members of the replica set (the next `replication - 1` successors) this node's primary records. */
+  private maintainReplicas(): void {
+    if (!this.routing.predecessor || this.options.replication < 2) return
+    const want = this.routing.successors.slice(0, this.options.replication - 1)
+    const fresh = want.filter((n) => !this.replicaSet.includes(n.id))
+    this.replicaSet = want.map((n) => n.id)
+    if (fresh.length === 0) return
+    const records = this.primaryRecords()
+    if (records.length === 0) return
+    for (const n of fresh) this.push(n, records).catch(() => {})
+  }
+
+  /**
+   * A node joined just before us: it takes over the keys in (old predecessor,
+   * new]. A node that was alone hands over every key outside (new, n]. After
+   * the old predecessor failed, the new one owns nothing of ours: no hand-over.
+   */
+  private onPredecessorChanged(previous: ChordNode | undefined, next: ChordNode | undefined): void {
+    this.replicaSet = [] // the primary range changed: re-seed the replicas at the next stabilize
+    if (!next || !this.running) return
+    if (!previous && this.routing.successors.length > 0) return
+    const from = previous?.id ?? this.selfId
+    const theirs = [...this.store.records()].filter((r) =>
+      this.keysOf(r).some((k) => this.ring.within(k, from, next.id, '(]')),
+    )
+    if (theirs.length === 0) return
+    this.push(next, theirs)
+      .then(() => {
+        if (this.options.replication > 1) return // we stay a replica of what we handed over
+        for (const r of theirs)
+          if (!this.keysOf(r).some((k) => this.routing.owns(k))) this.store.remove(r.hash, r.provider.id)
+      })
+      .catch(() => {})
+  }
+
+  private onNeighborsChanged(): void {
+    const now = new Map<PeerId, PeerRef>()
+    const p = this.routing.predecessor
+    for (const n of [...this.routing.successors, ...(p ? [p] : [])])
+      if (!now.has(n.ref.id)) now.set(n.ref.id, n.ref)
+    for (const [id, ref] of this.neighborSet) {
+      if (!now.has(id)) {
+        this.neighborSet.delete(id)
+        this.network.protect(id, false)
+        this.emit('neighbor:remove', ref)
+      }
+    }
+    for (const [id, ref] of now) {
+      if (!this.neighborSet.has(id)) {
+        this.neighborSet.set(id, ref)
+        this.network.protect(id, true)
+        this.emit('neighbor:add', ref)
+      }
+    }
+  }
+
+  private async forEachLimit<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+    let next = 0
+    const worker = async () => {
+      while (next < items.length && this.running) {
+        const item = items[next++] as T
+        await fn(item).catch(() => {})
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, items.length) }, worker))
+  }
+
+  /** A stream that fails with `NotStartedError` on first use when the overlay is not running. */
+  private async *whileRunning<T>(make: () => AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+    this.assertRunning()
+    yield* make()
+  }
+
+  private assertRunning(): void {
+    if (!this.running) throw new NotStartedError('the chord overlay is not started; call start() first')
+  }
+}
+
+/**
+ * Which keyword's node to ask. We cannot tell the rarest without asking, so
+ * we take the longest word (short words, `the`, `mkv`, `2002`, are the common
+ * ones), the first of equals.
+ */
+export function pickKeyword(words: readonly string[]): string {
+  let best = words[0]
+  if (best === undefined) throw new InvalidOptionsError('a keyword query needs at least one keyword')
+  for (const w of words) if (w.length > best.length) best = w
+  return best
+}

@@ -1,0 +1,170 @@
+import type { Ring } from './ring.js'
+
+/** Anything with a place on the ring. */
+export interface RingNode {
+  readonly id: bigint
+}
+
+/**
+ * A node's finger table (Stoica et al., ToN 2003, §IV-D): entry `i` is the
+ * first node that succeeds `(n + 2^i) mod 2^m`. Pure data, no I/O: the overlay
+ * fills it through lookups, a simulator or a benchmark from global knowledge.
+ */
+export class FingerTable<T extends RingNode> {
+  private readonly fingers: (T | undefined)[]
+
+  constructor(
+    readonly ring: Ring,
+    readonly self: bigint,
+  ) {
+    this.fingers = new Array(ring.bits).fill(undefined)
+  }
+
+  /** Number of entries: m. */
+  get length(): number {
+    return this.fingers.length
+  }
+
+  /** Where finger `i` starts: `(n + 2^i) mod 2^m`. */
+  start(i: number): bigint {
+    return this.ring.fingerStart(this.self, i)
+  }
+
+  get(i: number): T | undefined {
+    return this.fingers[i]
+  }
+
+  set(i: number, node: T | undefined): void {
+    if (i < 0 || i >= this.fingers.length)
+      throw new RangeError(`finger index must be in [0, ${this.fingers.length}) (got ${i})`)
+    this.fingers[i] = node
+  }
+
+  /** Clears every entry that points at `id`; returns how many did. */
+  remove(id: bigint): number {
+    let n = 0
+    for (let i = 0; i < this.fingers.length; i++) {
+      if (this.fingers[i]?.id === id) {
+        this.fingers[i] = undefined
+        n++
+      }
+    }
+    return n
+  }
+
+  /** The distinct nodes in the table, lowest finger first. */
+  distinct(): T[] {
+    const out: T[] = []
+    for (const f of this.fingers) if (f && !out.some((o) => o.id === f.id)) out.push(f)
+    return out
+  }
+
+  clear(): void {
+    this.fingers.fill(undefined)
+  }
+
+  /**
+   * `closest_preceding_node(key)`: of the fingers and the `extra` nodes (the
+   * successor list), the `count` nodes in the open interval (n, key) that are
+   * closest to `key`, closest first. Empty when none precedes the key.
+   */
+  closestPreceding(key: bigint, extra: Iterable<T> = [], count = 1): T[] {
+    const seen = new Set<bigint>()
+    const found: T[] = []
+    const consider = (node: T | undefined) => {
+      if (!node || seen.has(node.id)) return
+      seen.add(node.id)
+      if (this.ring.within(node.id, this.self, key, '()')) found.push(node)
+    }
+    for (let i = this.fingers.length - 1; i >= 0; i--) consider(this.fingers[i])
+    for (const node of extra) consider(node)
+    found.sort((a, b) => {
+      const da = this.ring.distance(a.id, key)
+      const db = this.ring.distance(b.id, key)
+      return da < db ? -1 : da > db ? 1 : 0
+    })
+    return found.slice(0, count)
+  }
+}
+
+/** Sorts nodes by id, ascending (the order `successorIn` expects). */
+export function sortById<T extends RingNode>(nodes: Iterable<T>): T[] {
+  return [...nodes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+/** Index in `sorted` (ascending ids) of the first node whose id is >= `key`, wrapping to 0. */
+export function successorIndex<T extends RingNode>(sorted: readonly T[], key: bigint): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((sorted[mid] as T).id < key) lo = mid + 1
+    else hi = mid
+  }
+  return lo === sorted.length ? 0 : lo
+}
+
+/** `successor(key)` from global knowledge: the first node of `sorted` at or after `key` on the ring. */
+export function successorIn<T extends RingNode>(sorted: readonly T[], key: bigint): T {
+  if (sorted.length === 0) throw new RangeError('successorIn needs at least one node')
+  return sorted[successorIndex(sorted, key)] as T
+}
+
+/** The correct finger table of `self` among `sorted` nodes (global knowledge: simulators, benchmarks, tests). */
+export function fingersFromRing<T extends RingNode>(
+  ring: Ring,
+  self: bigint,
+  sorted: readonly T[],
+): FingerTable<T> {
+  const table = new FingerTable<T>(ring, self)
+  for (let i = 0; i < ring.bits; i++) table.set(i, successorIn(sorted, table.start(i)))
+  return table
+}
+
+/** The `r` nodes that follow `self` in `sorted` (its successor list), excluding itself. */
+export function successorsFromRing<T extends RingNode>(self: bigint, sorted: readonly T[], r: number): T[] {
+  const out: T[] = []
+  if (sorted.length === 0) return out
+  let i = successorIndex(sorted, self)
+  if ((sorted[i] as T).id === self) i = (i + 1) % sorted.length
+  for (let k = 0; k < Math.min(r, sorted.length); k++) {
+    const node = sorted[(i + k) % sorted.length] as T
+    if (node.id === self) break
+    out.push(node)
+  }
+  return out
+}
+
+/** The node just before `self` in `sorted` (its predecessor), or undefined when it is alone. */
+export function predecessorFromRing<T extends RingNode>(self: bigint, sorted: readonly T[]): T | undefined {
+  if (sorted.length === 0) return undefined
+  const i = successorIndex(sorted, self)
+  const node = sorted[(i - 1 + sorted.length) % sorted.length] as T
+  return node.id === self ? undefined : node
+}
+
+/** One step of `find_successor` at a node: the key's successors, or nodes closer to the key. */
+export type Step<T> = { done: true; nodes: T[] } | { done: false; nodes: T[] }
+
+/**
+ * One iterative step of `find_successor(key)` at the node owning `table`,
+ * whose successor list is `successors` (empty when it is alone): when `key` is
+ * in (n, successor] the answer is the successor list; otherwise up to
+ * `count` closest preceding nodes, closest first.
+ */
+export function findSuccessorStep<T extends RingNode>(
+  table: FingerTable<T>,
+  successors: readonly T[],
+  self: T,
+  key: bigint,
+  count = 1,
+): Step<T> {
+  const successor = successors[0] ?? self
+  if (table.ring.within(key, table.self, successor.id, '(]')) {
+    return { done: true, nodes: successors.length > 0 ? [...successors] : [self] }
+  }
+  const closer = table.closestPreceding(key, successors, count)
+  return closer.length > 0
+    ? { done: false, nodes: closer }
+    : { done: true, nodes: [successor, ...successors.slice(1)] }
+}

@@ -1,0 +1,97 @@
+import {
+  contentHashSchema,
+  defineProtocol,
+  fileRecordSchema,
+  hitSchema,
+  type PeerRef,
+  peerRefSchema,
+  querySchema,
+} from '@peerkit/core'
+import { z } from 'zod'
+
+/** Most records in one `store`, `replicate` or `records` message (a record is a few hundred bytes). */
+export const MAX_RECORDS_PER_MESSAGE = 1000
+/** Most nodes in one answer (successor lists, closer nodes). */
+export const MAX_NODES_PER_MESSAGE = 64
+
+/** A ring identifier on the wire: lowercase hex, at most 256 bits. */
+const keySchema = z.string().regex(/^[0-9a-f]{1,64}$/, 'not a ring id')
+const nodesSchema = z.array(peerRefSchema).max(MAX_NODES_PER_MESSAGE)
+const ttlSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+
+/** Every request of `peerkit/chord/1`, told apart by `type`. */
+export const chordRequestSchema = z.discriminatedUnion('type', [
+  /** One iterative step of find_successor(key). */
+  z.object({ type: z.literal('find_successor'), key: keySchema }),
+  /** stabilize: the predecessor and successor list of the node asked. */
+  z.object({ type: z.literal('get_predecessor') }),
+  /** "I think I might be your predecessor"; `node` must be the sender. */
+  z.object({ type: z.literal('notify'), node: peerRefSchema }),
+  /** check_predecessor: are you alive? */
+  z.object({ type: z.literal('ping') }),
+  /** A provider stores its own records (each record's provider must be the sender). */
+  z.object({
+    type: z.literal('store'),
+    records: z.array(fileRecordSchema).max(MAX_RECORDS_PER_MESSAGE),
+    ttl: ttlSchema,
+  }),
+  /** Node to node: replicas and hand-over, each record with the lifetime it has left. */
+  z.object({
+    type: z.literal('replicate'),
+    records: z.array(fileRecordSchema).max(MAX_RECORDS_PER_MESSAGE),
+    ttls: z.array(ttlSchema).max(MAX_RECORDS_PER_MESSAGE),
+  }),
+  /** A provider withdraws its records of these hashes. */
+  z.object({ type: z.literal('remove'), hashes: z.array(contentHashSchema).max(MAX_RECORDS_PER_MESSAGE) }),
+  /** Every provider's record of a content hash. */
+  z.object({ type: z.literal('get'), hash: contentHashSchema }),
+  /** Hits for a keyword query among the records held here. */
+  z.object({ type: z.literal('search'), query: querySchema }),
+  /** The sender leaves: here are its predecessor and successors, to patch the ring at once. */
+  z.object({ type: z.literal('leave'), predecessor: peerRefSchema.nullable(), successors: nodesSchema }),
+])
+
+/** Every response of `peerkit/chord/1`, told apart by `type`. */
+export const chordResponseSchema = z.discriminatedUnion('type', [
+  /** `done`: `nodes` is the key's successor list; otherwise nodes closer to the key, closest first. */
+  z.object({ type: z.literal('step'), done: z.boolean(), nodes: nodesSchema.min(1) }),
+  z.object({ type: z.literal('neighbors'), predecessor: peerRefSchema.nullable(), successors: nodesSchema }),
+  z.object({ type: z.literal('ok') }),
+  z.object({ type: z.literal('records'), records: z.array(fileRecordSchema).max(MAX_RECORDS_PER_MESSAGE) }),
+  z.object({ type: z.literal('hits'), hits: z.array(hitSchema).max(10_000) }),
+])
+
+export type ChordRequest = z.infer<typeof chordRequestSchema>
+export type ChordResponse = z.infer<typeof chordResponseSchema>
+export type RequestKind = ChordRequest['type']
+
+/** Which response type answers each request type. */
+export const RESPONSE_OF = {
+  find_successor: 'step',
+  get_predecessor: 'neighbors',
+  notify: 'ok',
+  ping: 'ok',
+  store: 'ok',
+  replicate: 'ok',
+  remove: 'ok',
+  get: 'records',
+  search: 'hits',
+  leave: 'ok',
+} as const satisfies Record<RequestKind, ChordResponse['type']>
+
+export type RequestOf<K extends RequestKind> = Extract<ChordRequest, { type: K }>
+export type ResponseOf<K extends RequestKind> = Extract<ChordResponse, { type: (typeof RESPONSE_OF)[K] }>
+
+/** `peerkit/chord/1`: request/response through core's Network. */
+export const CHORD_PROTOCOL = defineProtocol<ChordRequest, ChordResponse>(
+  'peerkit/chord/1',
+  chordRequestSchema as z.ZodType<ChordRequest>,
+  chordResponseSchema as z.ZodType<ChordResponse>,
+)
+
+export const OK: ChordResponse = Object.freeze({ type: 'ok' })
+
+/** A PeerRef with at most a few addresses, as it travels. */
+export function wireRef(ref: PeerRef): PeerRef {
+  return { id: ref.id, addresses: ref.addresses.slice(0, 16) }
+}

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto'
+
+/** Which ends of a ring interval belong to it: `(a, b]` is `'(]'`. */
+export type Bounds = '()' | '(]' | '[)' | '[]'
+
+/** Largest identifier size: SHA-256 has 256 bits. */
+export const MAX_BITS = 256
+
+/**
+ * The identifier circle of Chord: integers modulo 2^bits, with the interval
+ * arithmetic the protocol needs. Node ids and key ids come from one hash
+ * function, SHA-256 truncated to its first `bits` bits.
+ */
+export class Ring {
+  /** 2^bits. */
+  readonly size: bigint
+  private readonly mask: bigint
+  private readonly hexDigits: number
+
+  constructor(readonly bits: number) {
+    if (!Number.isInteger(bits) || bits < 1 || bits > MAX_BITS) {
+      throw new RangeError(`ring bits must be an integer from 1 to ${MAX_BITS} (got ${bits})`)
+    }
+    this.size = 1n << BigInt(bits)
+    this.mask = this.size - 1n
+    this.hexDigits = Math.ceil(bits / 4)
+  }
+
+  /** SHA-256 of `text` (UTF-8), truncated to the first `bits` bits. */
+  hash(text: string): bigint {
+    const digest = createHash('sha256').update(text).digest()
+    const bytes = Math.ceil(this.bits / 8)
+    let v = 0n
+    for (let i = 0; i < bytes; i++) v = (v << 8n) | BigInt(digest[i] as number)
+    return v >> BigInt(bytes * 8 - this.bits)
+  }
+
+  /** A node's identifier: the hash of its PeerId. */
+  nodeId(peerId: string): bigint {
+    return this.hash(peerId)
+  }
+
+  /** The key under which a file's records are stored: the hash of its content hash. */
+  contentKey(contentHash: string): bigint {
+    return this.hash(`hash:${contentHash}`)
+  }
+
+  /** The key under which the records of files named with `keyword` are stored. */
+  keywordKey(keyword: string): bigint {
+    return this.hash(`keyword:${keyword}`)
+  }
+
+  /** `(a + b) mod 2^bits`. */
+  add(a: bigint, b: bigint): bigint {
+    return (a + b) & this.mask
+  }
+
+  /** Clockwise distance from `from` to `to`, in [0, 2^bits). */
+  distance(from: bigint, to: bigint): bigint {
+    return (to - from) & this.mask
+  }
+
+  /** The start of finger `i` (0-based) of node `n`: `(n + 2^i) mod 2^bits`. */
+  fingerStart(n: bigint, i: number): bigint {
+    return (n + (1n << BigInt(i))) & this.mask
+  }
+
+  /**
+   * True when `x` lies on the clockwise arc from `a` to `b`, ends included as
+   * `bounds` says. When `a == b` the arc is the whole ring: `(a, a)` is every
+   * point but `a`, and the other three forms are every point (so a lone node
+   * is the successor of every key).
+   */
+  within(x: bigint, a: bigint, b: bigint, bounds: Bounds = '(]'): boolean {
+    if (a === b) return bounds === '()' ? x !== a : true
+    if (x === a) return bounds[0] === '['
+    if (x === b) return bounds[1] === ']'
+    return this.distance(a, x) < this.distance(a, b)
+  }
+
+  /** Fixed-width lowercase hex, as ids travel on the wire. */
+  toHex(id: bigint): string {
+    return id.toString(16).padStart(this.hexDigits, '0')
+  }
+
+  /** Parses an id from hex; `undefined` when it is not a hex id below 2^bits. */
+  fromHex(hex: string): bigint | undefined {
+    if (!/^[0-9a-f]{1,64}$/.test(hex)) return undefined
+    const v = BigInt(`0x${hex}`)
+    return v < this.size ? v : undefined
+  }
+}

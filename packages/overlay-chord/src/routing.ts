@@ -1,0 +1,343 @@
+import { AbortError, type PeerRef, PeerUnreachableError } from '@peerkit/core'
+import { FingerTable, findSuccessorStep, type RingNode } from './finger-table.js'
+import type { RequestKind, RequestOf, ResponseOf } from './messages.js'
+import type { Ring } from './ring.js'
+
+/** A node on the ring: its identifier and how to reach it. */
+export interface ChordNode extends RingNode {
+  readonly ref: PeerRef
+}
+
+/** Sends one Chord request (to this node itself it is answered locally). */
+export type Rpc = <K extends RequestKind>(
+  node: ChordNode,
+  request: RequestOf<K>,
+  signal?: AbortSignal,
+) => Promise<ResponseOf<K>>
+
+/** What a lookup found: the key's successor list (successor first) and the nodes that answered on the way. */
+export interface LookupResult {
+  nodes: ChordNode[]
+  hops: number
+}
+
+export interface RoutingHooks {
+  /** The predecessor changed (a node joined before us, or the old one failed). */
+  predecessorChanged(previous: ChordNode | undefined, next: ChordNode | undefined): void
+  /** The successor list or the predecessor changed. */
+  neighborsChanged(): void
+}
+
+/** Closest preceding nodes offered per find_successor step (more give a lookup fallbacks past failed nodes). */
+export const CLOSER_NODES = 3
+/** A lookup gives up after this many requests, answered or not. */
+export const MAX_LOOKUP_STEPS = 64
+
+/**
+ * A Chord node's routing state and its maintenance (ToN 2003, Fig. 5–7):
+ * successor list, predecessor, finger table; iterative `find_successor`,
+ * `join`, `stabilize`, `notify`, `fix_fingers`, `check_predecessor`.
+ */
+export class ChordRouting {
+  readonly fingers: FingerTable<ChordNode>
+  private successorList: ChordNode[] = []
+  private pred: ChordNode | undefined
+  private nextFinger = 0
+
+  constructor(
+    readonly ring: Ring,
+    private readonly selfNode: () => ChordNode,
+    private readonly r: number,
+    private readonly rpc: Rpc,
+    private readonly hooks: RoutingHooks,
+  ) {
+    this.fingers = new FingerTable(ring, selfNode().id)
+  }
+
+  get self(): ChordNode {
+    return this.selfNode()
+  }
+
+  get id(): bigint {
+    return this.fingers.self
+  }
+
+  /** The successor list, nearest first; empty while this node is alone. */
+  get successors(): readonly ChordNode[] {
+    return this.successorList
+  }
+
+  get predecessor(): ChordNode | undefined {
+    return this.pred
+  }
+
+  node(ref: PeerRef): ChordNode {
+    return { id: this.ring.nodeId(ref.id), ref }
+  }
+
+  /** True when this node is responsible for `key`: it lies in (predecessor, n]. Unknown predecessor: true. */
+  owns(key: bigint): boolean {
+    return this.pred === undefined || this.ring.within(key, this.pred.id, this.id, '(]')
+  }
+
+  /** The answer to a find_successor request for `key`. */
+  step(key: bigint): { done: boolean; nodes: ChordNode[] } {
+    return findSuccessorStep(this.fingers, this.successorList, this.self, key, CLOSER_NODES)
+  }
+
+  /**
+   * Iterative find_successor(key): asks ever closer nodes, from this node's
+   * own table (or from `from`, when joining), backing off to the next-closest
+   * known node when one fails. `hops` counts the nodes that answered.
+   */
+  async lookup(
+    key: bigint,
+    options: { signal?: AbortSignal; from?: ChordNode[] } = {},
+  ): Promise<LookupResult> {
+    const { signal } = options
+    let candidates: ChordNode[]
+    if (options.from) {
+      candidates = options.from.filter((n) => n.id !== this.id)
+    } else {
+      const local = this.step(key)
+      if (local.done) return { nodes: local.nodes, hops: 0 }
+      candidates = local.nodes
+    }
+    const tried = new Set<bigint>([this.id])
+    let hops = 0
+    const failures: string[] = []
+    for (let attempt = 0; attempt < MAX_LOOKUP_STEPS; attempt++) {
+      if (signal?.aborted) throw new AbortError('lookup aborted', { cause: signal.reason })
+      const next = this.closest(candidates, key, tried)
+      if (!next) break
+      tried.add(next.id)
+      let answer: ResponseOf<'find_successor'>
+      try {
+        answer = await this.rpc(next, { type: 'find_successor', key: this.ring.toHex(key) }, signal)
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err
+        failures.push(`${next.ref.id}: ${(err as Error).message}`)
+        this.forget(next)
+        continue
+      }
+      hops++
+      const nodes = answer.nodes.map((ref) => this.node(ref))
+      if (answer.done) {
+        // A correct answer's first node succeeds the key as seen from the node asked.
+        if (this.ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) return { nodes, hops }
+        continue
+      }
+      // Only nodes strictly between the node asked and the key: every step makes progress.
+      for (const n of nodes)
+        if (this.ring.within(n.id, next.id, key, '()') && !tried.has(n.id)) candidates.push(n)
+    }
+    throw new PeerUnreachableError(
+      `chord lookup of ${this.ring.toHex(key)} failed after ${tried.size - 1} nodes${failures.length ? `: ${failures.slice(-3).join('; ')}` : ''}`,
+    )
+  }
+
+  /** join(n'): finds this node's successor through a node already in the ring. */
+  async join(via: ChordNode[], signal?: AbortSignal): Promise<void> {
+    const { nodes } = await this.lookup(this.id, { from: via, signal })
+    const successors = this.trim(nodes.filter((n) => n.id !== this.id))
+    this.successorList = successors.length > 0 ? successors : this.trim(via)
+    this.pred = undefined
+    this.hooks.neighborsChanged()
+  }
+
+  /**
+   * Every successor failed at once: finds the live successor again through
+   * whatever nodes are still known (fingers, predecessor), as a join would.
+   * Returns false when no known node could help.
+   */
+  async recover(signal?: AbortSignal): Promise<boolean> {
+    const via = [...this.fingers.distinct(), ...(this.pred ? [this.pred] : [])]
+    if (via.length === 0) return false
+    try {
+      const { nodes } = await this.lookup(this.id, { from: via, signal })
+      const successors = this.trim(nodes.filter((n) => n.id !== this.id))
+      if (successors.length === 0) return false
+      this.setSuccessors(successors)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * stabilize(): asks the successor for its predecessor and successor list,
+   * adopts a closer successor if one joined, and notifies it. Dead successors
+   * are dropped for the next on the list.
+   */
+  async stabilize(signal?: AbortSignal): Promise<void> {
+    if (this.successorList.length === 0) {
+      // Alone: a node that notified us is our successor too (the ring of two forms here).
+      if (!this.pred) return
+      this.successorList = [this.pred]
+      this.hooks.neighborsChanged()
+    }
+    while (this.successorList.length > 0) {
+      const s = this.successorList[0] as ChordNode
+      let answer: ResponseOf<'get_predecessor'>
+      try {
+        answer = await this.rpc(s, { type: 'get_predecessor' }, signal)
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err
+        this.forget(s)
+        continue
+      }
+      const list = [s, ...answer.successors.map((ref) => this.node(ref))]
+      const x = answer.predecessor ? this.node(answer.predecessor) : undefined
+      if (x && this.ring.within(x.id, this.id, s.id, '()')) list.unshift(x)
+      this.setSuccessors(this.trim(list))
+      break
+    }
+    const successor = this.successorList[0]
+    if (!successor) return
+    await this.rpc(successor, { type: 'notify', node: this.self.ref }, signal).catch((err) => {
+      if ((err as Error).name !== 'AbortError') this.forget(successor)
+    })
+  }
+
+  /** notify(n'): n' thinks it might be our predecessor. */
+  notify(candidate: ChordNode): void {
+    if (candidate.id === this.id) return
+    if (this.pred && this.pred.id === candidate.id) {
+      this.pred = candidate // fresher addresses
+      return
+    }
+    if (this.pred && !this.ring.within(candidate.id, this.pred.id, this.id, '()')) return
+    const previous = this.pred
+    this.pred = candidate
+    this.hooks.predecessorChanged(previous, candidate)
+    this.hooks.neighborsChanged()
+  }
+
+  /** check_predecessor(): clears the predecessor if it does not answer. */
+  async checkPredecessor(signal?: AbortSignal): Promise<void> {
+    const p = this.pred
+    if (!p) return
+    try {
+      await this.rpc(p, { type: 'ping' }, signal)
+    } catch (err) {
+      if ((err as Error).name !== 'AbortError' && this.pred === p) this.forget(p)
+    }
+  }
+
+  /**
+   * fix_fingers(): refreshes the next finger. Fingers whose start falls before
+   * the successor, or before the finger just refreshed, are filled without a
+   * lookup, so one round costs about log2 N lookups rather than m.
+   */
+  async fixFingers(signal?: AbortSignal): Promise<void> {
+    const m = this.fingers.length
+    for (let guard = 0; guard < m; guard++) {
+      const i = this.nextFinger
+      this.nextFinger = (i + 1) % m
+      const start = this.fingers.start(i)
+      const successor = this.successorList[0]
+      if (!successor) {
+        this.fingers.set(i, undefined)
+        continue
+      }
+      if (this.ring.within(start, this.id, successor.id, '(]')) {
+        this.fingers.set(i, successor)
+        continue
+      }
+      const previous = i > 0 ? this.fingers.get(i - 1) : undefined
+      if (previous && this.ring.distance(this.id, start) <= this.ring.distance(this.id, previous.id)) {
+        this.fingers.set(i, previous)
+        continue
+      }
+      const { nodes } = await this.lookup(start, { signal })
+      const found = nodes[0] as ChordNode
+      if (found.id === this.id) {
+        // No node between this start and us: the remaining fingers all wrap to us.
+        for (let j = i; j < m; j++) this.fingers.set(j, undefined)
+        this.nextFinger = 0
+      } else {
+        this.fingers.set(i, found)
+      }
+      return
+    }
+  }
+
+  /** A node that failed to answer: drop it from fingers, successor list and predecessor. */
+  forget(node: ChordNode): void {
+    this.fingers.remove(node.id)
+    const before = this.successorList.length
+    this.successorList = this.successorList.filter((n) => n.id !== node.id)
+    let changed = before !== this.successorList.length
+    if (this.pred?.id === node.id) {
+      const previous = this.pred
+      this.pred = undefined
+      this.hooks.predecessorChanged(previous, undefined)
+      changed = true
+    }
+    if (changed) this.hooks.neighborsChanged()
+  }
+
+  /** A neighbor leaves voluntarily and tells us its own neighbors. */
+  leave(who: ChordNode, predecessor: ChordNode | undefined, successors: ChordNode[]): void {
+    const wasSuccessor = this.successorList[0]?.id === who.id
+    const wasPredecessor = this.pred?.id === who.id
+    this.forget(who)
+    if (wasSuccessor) this.setSuccessors(this.trim([...successors, ...this.successorList]))
+    if (wasPredecessor && predecessor && predecessor.id !== this.id) this.notify(predecessor)
+  }
+
+  /** Sets the whole state from outside (a simulator or a benchmark with global knowledge). */
+  adopt(state: {
+    predecessor?: ChordNode
+    successors: ChordNode[]
+    fingers: (ChordNode | undefined)[]
+  }): void {
+    this.pred = state.predecessor
+    this.successorList = this.trim(state.successors)
+    state.fingers.forEach((f, i) => {
+      this.fingers.set(i, f?.id === this.id ? undefined : f)
+    })
+    this.hooks.neighborsChanged()
+  }
+
+  /** Forgets everything (leave, stop). */
+  reset(): void {
+    this.successorList = []
+    this.pred = undefined
+    this.fingers.clear()
+    this.nextFinger = 0
+  }
+
+  private setSuccessors(list: ChordNode[]): void {
+    const same =
+      list.length === this.successorList.length && list.every((n, i) => n.id === this.successorList[i]?.id)
+    this.successorList = list
+    if (!same) this.hooks.neighborsChanged()
+  }
+
+  /** Up to r distinct nodes in ring order, stopping where the list comes back round to this node. */
+  private trim(list: ChordNode[]): ChordNode[] {
+    const out: ChordNode[] = []
+    for (const n of list) {
+      if (n.id === this.id) break
+      if (!out.some((o) => o.id === n.id)) out.push(n)
+      if (out.length === this.r) break
+    }
+    return out
+  }
+
+  /** The untried candidate closest before `key`. */
+  private closest(candidates: ChordNode[], key: bigint, tried: Set<bigint>): ChordNode | undefined {
+    let best: ChordNode | undefined
+    let bestDistance = 0n
+    for (const c of candidates) {
+      if (tried.has(c.id)) continue
+      const d = this.ring.distance(c.id, key)
+      if (!best || d < bestDistance) {
+        best = c
+        bestDistance = d
+      }
+    }
+    return best
+  }
+}

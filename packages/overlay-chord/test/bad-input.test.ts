@@ -1,0 +1,82 @@
+import '@peerkit/transport-memory'
+import '@peerkit/index-memory'
+import { defineProtocol, Network } from '@peerkit/core'
+import test, { type ExecutionContext } from 'ava'
+import { z } from 'zod'
+import { CHORD_PROTOCOL } from '../src/index.js'
+import { FAST, nodeContainer, recordFor, ringIsCorrect, startRing, until } from './helpers/ring.js'
+
+let names = 0
+
+async function rawPeer(t: ExecutionContext) {
+  const c = nodeContainer({ transport: 'memory', listen: [`memory://chord-raw-${process.pid}-${names++}`] })
+  const network = c.resolve(Network)
+  t.teardown(async () => {
+    await network.stop()
+    await c.dispose()
+  })
+  await network.start()
+  return network
+}
+
+test('lying and malformed requests get a ProtocolError and change nothing', async (t) => {
+  const nodes = await startRing(t, 3, { chord: FAST })
+  await until(() => ringIsCorrect(nodes), 10_000, 'the ring to stabilise')
+  const target = nodes[0] as (typeof nodes)[0]
+  const other = nodes[1] as (typeof nodes)[0]
+  const raw = await rawPeer(t)
+  const to = target.network.self()
+  const before = target.overlay.routing.predecessor?.id
+
+  // notify on behalf of another node
+  await t.throwsAsync(raw.request(to, CHORD_PROTOCOL, { type: 'notify', node: other.network.self() }), {
+    name: 'ProtocolError',
+    message: /notified on behalf of/,
+  })
+  t.is(target.overlay.routing.predecessor?.id, before)
+
+  // store a record whose provider is someone else: all refused, none applied
+  const mine = recordFor(raw.self(), 'mine.txt')
+  const forged = recordFor(other.network.self(), 'forged.txt')
+  await t.throwsAsync(
+    raw.request(to, CHORD_PROTOCOL, { type: 'store', records: [mine, forged], ttl: 1000 }),
+    {
+      name: 'ProtocolError',
+      message: /record of provider/,
+    },
+  )
+  t.is(target.overlay.stats().records, 0)
+
+  // a key beyond 2^m, and a replicate whose lists disagree
+  await t.throwsAsync(raw.request(to, CHORD_PROTOCOL, { type: 'find_successor', key: 'f'.repeat(64) }), {
+    name: 'ProtocolError',
+  })
+  await t.throwsAsync(raw.request(to, CHORD_PROTOCOL, { type: 'replicate', records: [mine], ttls: [] }), {
+    name: 'ProtocolError',
+  })
+  t.is(target.overlay.stats().records, 0)
+
+  // a message outside the schema closes the connection; the node goes on
+  const loose = defineProtocol('peerkit/chord/1', z.unknown(), z.unknown())
+  const err = await t.throwsAsync(raw.request(to, loose, { type: 'teleport', to: 'mars' }))
+  t.true(['ProtocolError', 'PeerUnreachableError'].includes(err?.name as string), err?.name)
+  await until(() => !raw.isConnected(target.network.peerId), 2000, 'the connection to close')
+  const answer = await raw.request(to, CHORD_PROTOCOL, { type: 'ping' })
+  t.deepEqual(answer, { type: 'ok' })
+
+  // an honest store from the same peer works
+  await raw.request(to, CHORD_PROTOCOL, { type: 'store', records: [mine], ttl: 1000 })
+  t.is(target.overlay.stats().records, 1)
+})
+
+test('a peer that does not speak chord is dropped from lookups, not trusted', async (t) => {
+  const nodes = await startRing(t, 4, { chord: FAST })
+  await until(() => ringIsCorrect(nodes), 10_000, 'the ring to stabilise')
+  const raw = await rawPeer(t)
+  const node = nodes[0] as (typeof nodes)[0]
+  // a node that answers nothing of chord
+  await t.throwsAsync(node.overlay.routing.join([node.overlay.routing.node(raw.self())]), {
+    name: 'PeerUnreachableError',
+    message: /lookup .* failed/,
+  })
+})

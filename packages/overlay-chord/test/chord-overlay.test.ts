@@ -1,0 +1,226 @@
+import '@peerkit/transport-memory'
+import '@peerkit/index-memory'
+import { collect, Identity } from '@peerkit/core'
+import test from 'ava'
+import { predecessorFromRing } from '../src/index.js'
+import {
+  FAST,
+  fingersAreCorrect,
+  hashOf,
+  ownerOf,
+  recordFor,
+  ringIsCorrect,
+  sorted,
+  startNode,
+  startRing,
+  until,
+} from './helpers/ring.js'
+
+test('a ring of 16 nodes converges: successors, predecessors and fingers match global knowledge', async (t) => {
+  const nodes = await startRing(t, 16, { chord: FAST })
+  await until(() => ringIsCorrect(nodes), 10_000, 'the ring to stabilise')
+  await until(() => fingersAreCorrect(nodes), 10_000, 'the finger tables')
+  for (const n of nodes) {
+    t.is(n.overlay.role(), 'peer')
+    const ids = n.overlay.neighbors().map((p) => p.id)
+    t.true(ids.includes(n.overlay.routing.successors[0]?.ref.id as string))
+    t.true(ids.includes(n.overlay.routing.predecessor?.ref.id as string))
+    t.false(ids.includes(n.network.peerId))
+  }
+})
+
+test('lookups from every node find the right successor, in at most log2 N + 1 hops', async (t) => {
+  const nodes = await startRing(t, 16, { chord: FAST })
+  await until(() => ringIsCorrect(nodes) && fingersAreCorrect(nodes), 15_000, 'the ring to stabilise')
+  const ring = nodes[0]?.overlay.ring
+  let hops = 0
+  let lookups = 0
+  for (const from of nodes) {
+    for (let k = 0; k < 8; k++) {
+      const key = ring?.hash(`key ${k} from ${from.network.peerId}`) as bigint
+      const result = await from.overlay.lookup(key)
+      t.is(result.nodes[0]?.id, ownerOf(nodes, key).overlay.routing.id)
+      t.true(result.hops <= 5)
+      hops += result.hops
+      lookups++
+    }
+  }
+  // ½·log2 16 = 2 on average; allow a wide margin for 128 samples.
+  t.true(hops / lookups < 3, `mean hops ${hops / lookups}`)
+  const stats = nodes[0]?.overlay.stats()
+  t.true((stats?.sent.find_successor ?? 0) > 0)
+  t.true((stats?.received.get_predecessor ?? 0) > 0)
+})
+
+test('keyword and hash searches find records published anywhere, filtered by every word, within the limit', async (t) => {
+  const nodes = await startRing(t, 10, { chord: FAST })
+  await until(() => ringIsCorrect(nodes), 10_000, 'the ring to stabilise')
+  const [alice, bob, carol] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]]
+  const hp2 = recordFor(alice.network.self(), 'Harry.Potter.and.the.Chamber.of.Secrets.mkv')
+  const hp1 = recordFor(alice.network.self(), 'Harry Potter and the Philosopher Stone.mkv')
+  const other = recordFor(alice.network.self(), 'Harry.Belafonte.Live.mp3')
+  await alice.overlay.publish([hp1, hp2, other])
+  const hp2bob = { ...hp2, provider: bob.network.self() }
+  await bob.overlay.publish([hp2bob])
+
+  const hits = await collect(carol.overlay.search({ keywords: ['harry', 'potter'] }))
+  t.deepEqual(hits.map((h) => h.name).sort(), [hp2.name, hp1.name].sort())
+  const chamber = hits.find((h) => h.hash === hp2.hash)
+  t.deepEqual(chamber?.providers.map((p) => p.id).sort(), [alice.network.peerId, bob.network.peerId].sort())
+  t.true(hits.every((h) => typeof h.hops === 'number' && h.hops >= 0))
+
+  t.is((await collect(carol.overlay.search({ keywords: ['harry'], limit: 2 }))).length, 2)
+  t.deepEqual(
+    (await collect(carol.overlay.search({ keywords: ['belafonte', 'harry'] }))).map((h) => h.name),
+    [other.name],
+  )
+  t.deepEqual(await collect(carol.overlay.search({ keywords: ['voldemort'] })), [])
+
+  const byHash = await collect(carol.overlay.search({ hash: hp2.hash }))
+  t.is(byHash.length, 1)
+  t.is(byHash[0]?.providers.length, 2)
+  const providers = await collect(carol.overlay.providers(hp2.hash))
+  t.deepEqual(providers.map((p) => p.id).sort(), [alice.network.peerId, bob.network.peerId].sort())
+  t.deepEqual(await collect(carol.overlay.providers(hashOf('nothing'))), [])
+
+  // each record sits at the successor of its hash key, and of each keyword key
+  const key = alice.overlay.ring.contentKey(hp2.hash)
+  t.true((ownerOf(nodes, key).overlay.stats().records as number) > 0)
+})
+
+test("unpublish withdraws a provider's records, and only its own", async (t) => {
+  const nodes = await startRing(t, 6, { chord: FAST })
+  await until(() => ringIsCorrect(nodes), 10_000, 'the ring to stabilise')
+  const [a, b, c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]]
+  const r = recordFor(a.network.self(), 'shared.song.ogg')
+  await a.overlay.publish([r])
+  await b.overlay.publish([{ ...r, provider: b.network.self() }])
+  await a.overlay.unpublish([r.hash])
+  const providers = await collect(c.overlay.providers(r.hash))
+  t.deepEqual(
+    providers.map((p) => p.id),
+    [b.network.peerId],
+  )
+  await b.overlay.unpublish([r.hash])
+  t.deepEqual(await collect(c.overlay.search({ keywords: ['song'] })), [])
+})
+
+test('keys move to a node that joins, and back to the successor when it leaves voluntarily (replication 1)', async (t) => {
+  const chord = { ...FAST, replication: 1 }
+  const nodes = await startRing(t, 5, { chord })
+  await until(() => ringIsCorrect(nodes), 10_000, 'the ring to stabilise')
+  const provider = nodes[0] as (typeof nodes)[0]
+  const records = Array.from({ length: 40 }, (_, i) => recordFor(provider.network.self(), `file-${i}.txt`))
+  await provider.overlay.publish(records)
+
+  // of a few fresh identities, the one that would take over the most keys
+  const keysBefore = records.flatMap((r) => provider.overlay.keysOf(r))
+  const candidates = Array.from({ length: 12 }, () => Identity.generate())
+  const taken = (id: Identity) => {
+    const me = provider.overlay.ring.nodeId(id.peerId)
+    const ring = sorted(nodes)
+    const pred = predecessorFromRing(me, ring)?.id as bigint
+    return keysBefore.filter((k) => provider.overlay.ring.within(k, pred, me)).length
+  }
+  const identity = candidates.reduce((a, b) => (taken(b) > taken(a) ? b : a))
+  const newcomer = await startNode(t, {
+    identity,
+    transport: 'memory',
+    listen: [`memory://chord-newcomer-${process.pid}`],
+    bootstrap: provider.network.addresses(),
+    chord,
+    seed: 99,
+  })
+  nodes.push(newcomer)
+  await until(() => ringIsCorrect(nodes), 10_000, 'the newcomer to be stabilised in')
+  const ring = provider.overlay.ring
+  const keys = records.flatMap((r) => provider.overlay.keysOf(r))
+  const mine = keys.filter((k) => ownerOf(nodes, k) === newcomer)
+  t.true(mine.length > 0)
+  const expected = records.filter((r) =>
+    provider.overlay.keysOf(r).some((k) => ownerOf(nodes, k) === newcomer),
+  ).length
+  await until(
+    () => newcomer.overlay.stats().records === expected,
+    5000,
+    `the hand-over of ${expected} records`,
+  )
+  for (const n of nodes.slice(0, -1)) {
+    // with replication 1, the others kept only the records they still own
+    const own = records.filter((r) => provider.overlay.keysOf(r).some((k) => ownerOf(nodes, k) === n)).length
+    t.is(n.overlay.stats().records, own)
+  }
+  // every record is still found, wherever its keys now live
+  for (const r of records.slice(0, 10))
+    t.is((await collect(newcomer.overlay.search({ hash: r.hash }))).length, 1)
+
+  // the newcomer leaves voluntarily; with replication 1 its keys survive only through the hand-over
+  const held = newcomer.overlay.stats().records as number
+  await newcomer.stop()
+  await until(() => ringIsCorrect(nodes), 10_000, 'the ring to close the gap')
+  const hits = await collect((nodes[1] as (typeof nodes)[0]).overlay.search({ keywords: ['txt'] }))
+  t.is(hits.length, 40)
+  for (const r of records) {
+    const found = await collect((nodes[2] as (typeof nodes)[0]).overlay.providers(r.hash))
+    t.deepEqual(
+      found.map((p) => p.id),
+      [provider.network.peerId],
+      `record ${r.name} (key ${ring.toHex(ring.contentKey(r.hash))})`,
+    )
+  }
+  t.log(`newcomer owned ${mine.length} of ${keys.length} keys and held ${held} records`)
+})
+
+test('records of a provider that crashed expire after their TTL; refreshed ones stay', async (t) => {
+  const chord = { ...FAST, refreshInterval: 300, recordTtl: 1200 }
+  const nodes = await startRing(t, 5, { chord })
+  await until(() => ringIsCorrect(nodes), 10_000, 'the ring to stabilise')
+  const [stays, crashes, asker] = sorted(nodes).map((s) => s.node) as [
+    (typeof nodes)[0],
+    (typeof nodes)[0],
+    (typeof nodes)[0],
+  ]
+  await stays.overlay.publish([recordFor(stays.network.self(), 'alpha.stays.txt')])
+  await crashes.overlay.publish([recordFor(crashes.network.self(), 'alpha.goes.txt')])
+  t.is((await collect(asker.overlay.search({ keywords: ['alpha'] }))).length, 2)
+  await crashes.kill()
+  await until(() => ringIsCorrect(nodes), 10_000, 'the ring to heal')
+  await new Promise((r) => setTimeout(r, 2500))
+  const hits = await collect(asker.overlay.search({ keywords: ['alpha'] }))
+  t.deepEqual(
+    hits.map((h) => h.name),
+    ['alpha.stays.txt'],
+  )
+})
+
+test('a lone node answers its own searches; start and stop are idempotent; calls need start()', async (t) => {
+  const node = await startNode(t, {
+    transport: 'memory',
+    listen: [`memory://chord-alone-${process.pid}`],
+    chord: FAST,
+  })
+  await node.overlay.start()
+  const r = recordFor(node.network.self(), 'lonely.file.bin')
+  await node.overlay.publish([r])
+  const hits = await collect(node.overlay.search({ keywords: ['lonely'] }))
+  t.is(hits[0]?.hops, 0)
+  t.deepEqual(node.overlay.neighbors(), [])
+  t.is(node.overlay.stats().records, 1)
+  await node.overlay.stop()
+  await node.overlay.stop()
+  await t.throwsAsync(collect(node.overlay.search({ keywords: ['lonely'] })), { name: 'NotStartedError' })
+  await t.throwsAsync(collect(node.overlay.providers(r.hash)), { name: 'NotStartedError' })
+  await t.throwsAsync(node.overlay.publish([r]), { name: 'NotStartedError' })
+})
+
+test('start fails with PeerUnreachableError when no bootstrap address answers', async (t) => {
+  await t.throwsAsync(
+    startNode(t, {
+      transport: 'memory',
+      listen: [`memory://chord-orphan-${process.pid}`],
+      bootstrap: [`memory://chord-nobody-${process.pid}`],
+      chord: FAST,
+    }),
+    { name: 'PeerUnreachableError' },
+  )
+})

@@ -1,0 +1,106 @@
+import test from 'ava'
+import {
+  FingerTable,
+  findSuccessorStep,
+  fingersFromRing,
+  predecessorFromRing,
+  Ring,
+  type RingNode,
+  sortById,
+  successorIn,
+  successorsFromRing,
+} from '../src/index.js'
+
+// Stoica et al., IEEE/ACM ToN 2003, Fig. 4: m = 6, ten nodes.
+const ring = new Ring(6)
+const PAPER = [1, 8, 14, 21, 32, 38, 42, 48, 51, 56]
+const nodes: RingNode[] = sortById(PAPER.map((n) => ({ id: BigInt(n) })))
+const byId = new Map(nodes.map((n) => [n.id, n]))
+const node = (n: number) => byId.get(BigInt(n)) as RingNode
+const ids = (list: readonly (RingNode | undefined)[]) => list.map((n) => (n ? Number(n.id) : undefined))
+
+test("N8's finger table is N14, N14, N14, N21, N32, N42", (t) => {
+  const table = fingersFromRing(ring, 8n, nodes)
+  t.deepEqual(
+    Array.from({ length: 6 }, (_, i) => Number(table.start(i))),
+    [9, 10, 12, 16, 24, 40],
+  )
+  t.deepEqual(ids(Array.from({ length: 6 }, (_, i) => table.get(i))), [14, 14, 14, 21, 32, 42])
+  t.deepEqual(ids(table.distinct()), [14, 21, 32, 42])
+})
+
+test('successor and predecessor from global knowledge wrap around', (t) => {
+  t.is(successorIn(nodes, 10n).id, 14n)
+  t.is(successorIn(nodes, 14n).id, 14n)
+  t.is(successorIn(nodes, 57n).id, 1n)
+  t.is(successorIn(nodes, 0n).id, 1n)
+  t.deepEqual(ids(successorsFromRing(51n, nodes, 3)), [56, 1, 8])
+  t.deepEqual(ids(successorsFromRing(8n, nodes, 20)), [14, 21, 32, 38, 42, 48, 51, 56, 1])
+  t.is(predecessorFromRing(1n, nodes)?.id, 56n)
+  t.is(predecessorFromRing(8n, nodes)?.id, 1n)
+  t.is(predecessorFromRing(8n, [node(8)]), undefined)
+})
+
+test('a lookup for K54 from N8 goes N8 → N42 → N51 → N56', (t) => {
+  const tables = new Map(nodes.map((n) => [n.id, fingersFromRing(ring, n.id, nodes)]))
+  const path: number[] = [8]
+  let at = node(8)
+  for (let hop = 0; hop < 10; hop++) {
+    const table = tables.get(at.id) as FingerTable<RingNode>
+    const step = findSuccessorStep(table, successorsFromRing(at.id, nodes, 3), at, 54n)
+    const next = step.nodes[0] as RingNode
+    path.push(Number(next.id))
+    if (step.done) break
+    at = next
+  }
+  t.deepEqual(path, [8, 42, 51, 56])
+})
+
+test('every key, from every node, ends at its successor within m steps', (t) => {
+  const tables = new Map(nodes.map((n) => [n.id, fingersFromRing(ring, n.id, nodes)]))
+  for (const from of nodes) {
+    for (let key = 0n; key < ring.size; key++) {
+      let at = from
+      let answer: RingNode | undefined
+      for (let hop = 0; hop <= ring.bits && !answer; hop++) {
+        const step = findSuccessorStep(
+          tables.get(at.id) as FingerTable<RingNode>,
+          successorsFromRing(at.id, nodes, 2),
+          at,
+          key,
+        )
+        if (step.done) answer = step.nodes[0]
+        else at = step.nodes[0] as RingNode
+      }
+      if (answer?.id !== successorIn(nodes, key).id)
+        t.fail(`key ${key} from N${from.id} ended at ${answer?.id}`)
+    }
+  }
+  t.pass()
+})
+
+test('closest preceding nodes: in (n, key), closest first, fingers and successor list together', (t) => {
+  const table = fingersFromRing(ring, 8n, nodes)
+  t.deepEqual(ids(table.closestPreceding(54n)), [42])
+  t.deepEqual(ids(table.closestPreceding(54n, [], 3)), [42, 32, 21])
+  // the successor list can hold a closer node than any finger
+  t.deepEqual(ids(table.closestPreceding(54n, [node(51)], 2)), [51, 42])
+  // nothing precedes a key just after n
+  t.deepEqual(table.closestPreceding(9n), [])
+  // a key behind n: every finger precedes it, the farthest finger is the closest
+  t.deepEqual(ids(table.closestPreceding(5n)), [42])
+})
+
+test('a node alone answers every key with itself; a removed finger is skipped', (t) => {
+  const alone = node(8)
+  const empty = new FingerTable<RingNode>(ring, 8n)
+  t.deepEqual(findSuccessorStep(empty, [], alone, 3n), { done: true, nodes: [alone] })
+  t.deepEqual(findSuccessorStep(empty, [], alone, 8n), { done: true, nodes: [alone] })
+  const table = fingersFromRing(ring, 8n, nodes)
+  t.is(table.remove(14n), 3)
+  t.deepEqual(ids(table.distinct()), [21, 32, 42])
+  t.deepEqual(ids(table.closestPreceding(20n)), [])
+  t.throws(() => table.set(6, node(1)), { instanceOf: RangeError })
+  table.clear()
+  t.deepEqual(table.distinct(), [])
+})

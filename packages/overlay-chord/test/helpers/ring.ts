@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto'
+import {
+  CLOCK,
+  type ContentHash,
+  type FileRecord,
+  IDENTITY,
+  Identity,
+  indexes,
+  keywords,
+  Network,
+  OVERLAY,
+  PEER_CONFIG,
+  type PeerRef,
+  parsePeerConfig,
+  RANDOM,
+  RealClock,
+  SeededRandom,
+  transports,
+} from '@peerkit/core'
+import type { ExecutionContext } from 'ava'
+import { type DependencyContainer, Lifecycle, container as root } from 'tsyringe'
+import {
+  type ChordOptions,
+  ChordOverlay,
+  chordOverlay,
+  predecessorFromRing,
+  sortById,
+  successorIn,
+} from '../../src/index.js'
+
+/** Short intervals so a test ring converges in well under a second per few nodes. */
+export const FAST: ChordOptions = {
+  stabilizeInterval: 40,
+  fixFingersInterval: 15,
+  checkPredecessorInterval: 60,
+  rpcTimeout: 1000,
+  refreshInterval: 5000,
+  recordTtl: 15_000,
+}
+
+export interface TestNode {
+  network: Network
+  overlay: ChordOverlay
+  container: DependencyContainer
+  /** The overlay leaves voluntarily, then the network stops. */
+  stop(): Promise<void>
+  /** A crash: the network goes away at once, without a word to anyone. */
+  kill(): Promise<void>
+  alive: boolean
+}
+
+export interface NodeOptions {
+  /** A parent container (a shared MemoryNetwork hub, a clock …). */
+  parent?: DependencyContainer
+  transport: 'memory' | 'tcp'
+  listen: string[]
+  bootstrap?: string[]
+  chord?: ChordOptions
+  seed?: number
+  identity?: Identity
+}
+
+/** The container of one node: what createPeer wires, without a Transfer. */
+export function nodeContainer(o: NodeOptions): DependencyContainer {
+  const config = parsePeerConfig({
+    overlay: 'chord',
+    transport: o.transport,
+    listen: o.listen,
+    bootstrap: o.bootstrap ?? [],
+    options: { chord: o.chord ?? {} },
+    network: { dialTimeout: 2000, requestTimeout: 2000 },
+  })
+  const c = (o.parent ?? root).createChildContainer()
+  c.register(PEER_CONFIG, { useValue: config })
+  c.register(IDENTITY, { useValue: o.identity ?? Identity.generate() })
+  if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
+  c.register(RANDOM, { useValue: new SeededRandom(o.seed ?? 1) })
+  // A short close timeout: a crashed test peer need not wait for a graceful TCP close.
+  transports.get(o.transport)(o.transport === 'tcp' ? { closeTimeout: 200 } : undefined)(c)
+  indexes.get('memory')()(c)
+  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  return c
+}
+
+/** Starts one chord node; it is stopped at the test's teardown. */
+export async function startNode(t: ExecutionContext | undefined, o: NodeOptions): Promise<TestNode> {
+  const c = nodeContainer(o)
+  chordOverlay(o.chord)(c)
+  const network = c.resolve(Network)
+  const overlay = c.resolve(OVERLAY) as ChordOverlay
+  let disposed = false
+  const node: TestNode = {
+    network,
+    overlay,
+    container: c,
+    alive: true,
+    async stop() {
+      if (disposed) return
+      disposed = true
+      node.alive = false
+      await overlay.stop()
+      await network.stop()
+      await c.dispose()
+    },
+    async kill() {
+      node.alive = false
+      await network.stop()
+    },
+  }
+  t?.teardown(() => node.stop())
+  await network.start()
+  await overlay.start()
+  return node
+}
+
+let memoryNames = 0
+
+/** Starts `n` nodes one after the other, each joining through the first. */
+export async function startRing(
+  t: ExecutionContext | undefined,
+  n: number,
+  o: { transport?: 'memory' | 'tcp'; chord?: ChordOptions; parent?: DependencyContainer } = {},
+): Promise<TestNode[]> {
+  const transport = o.transport ?? 'memory'
+  const listen = () =>
+    transport === 'tcp' ? 'tcp://127.0.0.1:0' : `memory://chord-${process.pid}-${memoryNames++}`
+  const first = await startNode(t, {
+    transport,
+    listen: [listen()],
+    chord: o.chord,
+    parent: o.parent,
+    seed: 1,
+  })
+  const nodes = [first]
+  const bootstrap = first.network.addresses()
+  for (let i = 1; i < n; i++) {
+    nodes.push(
+      await startNode(t, {
+        transport,
+        listen: [listen()],
+        bootstrap,
+        chord: o.chord,
+        parent: o.parent,
+        seed: i + 1,
+      }),
+    )
+  }
+  return nodes
+}
+
+/** The live nodes sorted by ring id. */
+export function sorted(nodes: readonly TestNode[]) {
+  return sortById(nodes.filter((n) => n.alive).map((n) => ({ id: n.overlay.routing.id, node: n })))
+}
+
+/** True when every live node's successor and predecessor are the right ones. */
+export function ringIsCorrect(nodes: readonly TestNode[]): boolean {
+  const ring = sorted(nodes)
+  return ring.every(({ id, node }, i) => {
+    const next = ring[(i + 1) % ring.length]?.id
+    const prev = predecessorFromRing(id, ring)?.id
+    const succ = node.overlay.routing.successors[0]?.id
+    return (
+      (ring.length === 1 ? succ === undefined : succ === next) &&
+      node.overlay.routing.predecessor?.id === prev
+    )
+  })
+}
+
+/** True when every live node's finger table matches global knowledge. */
+export function fingersAreCorrect(nodes: readonly TestNode[]): boolean {
+  const ring = sorted(nodes)
+  return ring.every(({ id, node }) => {
+    const table = node.overlay.routing.fingers
+    for (let i = 0; i < table.length; i++) {
+      const want = successorIn(ring, table.start(i)).id
+      const have = table.get(i)?.id ?? id // an empty finger means "this node itself"
+      if (want !== have) return false
+    }
+    return true
+  })
+}
+
+/** The live node responsible for `key`, from global knowledge. */
+export function ownerOf(nodes: readonly TestNode[], key: bigint): TestNode {
+  return successorIn(sorted(nodes), key).node
+}
+
+/** Polls `check` every 20 ms until it holds; fails after `ms`. */
+export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+export function hashOf(name: string): ContentHash {
+  return createHash('sha256').update(name).digest('hex')
+}
+
+/** A record of a file of `provider`, with a content hash derived from its name. */
+export function recordFor(provider: PeerRef, name: string): FileRecord {
+  return {
+    hash: hashOf(name),
+    name,
+    size: name.length * 1000,
+    chunkSize: 65536,
+    keywords: keywords(name),
+    provider,
+  }
+}
+
+export async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const v of source) out.push(v)
+  return out
+}

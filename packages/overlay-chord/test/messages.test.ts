@@ -1,0 +1,48 @@
+import { ProtocolError, validate } from '@peerkit/core'
+import test from 'ava'
+import { CHORD_PROTOCOL } from '../src/index.js'
+
+const peer = { id: 'a'.repeat(43), addresses: ['memory://a'] }
+
+test('requests of every kind validate; unknown kinds and bad fields do not', (t) => {
+  const ok = [
+    { type: 'find_successor', key: '00ff' },
+    { type: 'get_predecessor' },
+    { type: 'notify', node: peer },
+    { type: 'ping' },
+    { type: 'store', records: [], ttl: 1000 },
+    { type: 'replicate', records: [], ttls: [] },
+    { type: 'remove', hashes: ['0'.repeat(64)] },
+    { type: 'get', hash: '0'.repeat(64) },
+    { type: 'search', query: { keywords: ['x'], limit: 3 } },
+    { type: 'leave', predecessor: null, successors: [peer] },
+  ]
+  for (const m of ok) t.notThrows(() => validate(CHORD_PROTOCOL.request, m, 'chord request'), m.type)
+  const bad = [
+    { type: 'find_successor', key: 'XYZ' },
+    { type: 'find_successor', key: 'f'.repeat(65) },
+    { type: 'teleport' },
+    { type: 'notify', node: { id: 'short', addresses: [] } },
+    { type: 'store', records: [], ttl: -1 },
+    { type: 'get', hash: 'nope' },
+    { type: 'search', query: { keywords: ['x'], hash: '0'.repeat(64) } },
+    { type: 'leave', predecessor: null, successors: Array(65).fill(peer) },
+    'find_successor',
+  ]
+  for (const m of bad)
+    t.throws(() => validate(CHORD_PROTOCOL.request, m, 'chord request'), { instanceOf: ProtocolError })
+})
+
+test('responses validate; a step needs at least one node', (t) => {
+  t.notThrows(() => validate(CHORD_PROTOCOL.response, { type: 'step', done: true, nodes: [peer] }, 'r'))
+  t.notThrows(() =>
+    validate(CHORD_PROTOCOL.response, { type: 'neighbors', predecessor: null, successors: [] }, 'r'),
+  )
+  t.throws(() => validate(CHORD_PROTOCOL.response, { type: 'step', done: true, nodes: [] }, 'r'), {
+    name: 'ProtocolError',
+  })
+  t.throws(() => validate(CHORD_PROTOCOL.response, { type: 'hits', hits: [{}] }, 'r'), {
+    name: 'ProtocolError',
+  })
+  t.is(CHORD_PROTOCOL.name, 'peerkit/chord/1')
+})

@@ -1,0 +1,93 @@
+import test from 'ava'
+import fc from 'fast-check'
+import { Ring } from '../src/index.js'
+
+const ring = new Ring(6)
+
+test('rejects sizes outside 1..256 bits', (t) => {
+  t.throws(() => new Ring(0), { instanceOf: RangeError })
+  t.throws(() => new Ring(257), { instanceOf: RangeError })
+  t.throws(() => new Ring(6.5), { instanceOf: RangeError })
+  t.is(new Ring(1).size, 2n)
+  t.is(new Ring(160).size, 2n ** 160n)
+})
+
+test('add and distance wrap around 2^m', (t) => {
+  t.is(ring.add(60n, 8n), 4n)
+  t.is(ring.distance(56n, 1n), 9n)
+  t.is(ring.distance(1n, 56n), 55n)
+  t.is(ring.distance(8n, 8n), 0n)
+  t.is(ring.fingerStart(8n, 0), 9n)
+  t.is(ring.fingerStart(8n, 5), 40n)
+  t.is(ring.fingerStart(56n, 4), 8n)
+})
+
+test('interval ends: open, half-open and closed, without wrap-around', (t) => {
+  t.false(ring.within(8n, 8n, 14n, '()'))
+  t.false(ring.within(14n, 8n, 14n, '()'))
+  t.true(ring.within(10n, 8n, 14n, '()'))
+  t.false(ring.within(8n, 8n, 14n, '(]'))
+  t.true(ring.within(14n, 8n, 14n, '(]'))
+  t.true(ring.within(8n, 8n, 14n, '[)'))
+  t.false(ring.within(14n, 8n, 14n, '[)'))
+  t.true(ring.within(8n, 8n, 14n, '[]'))
+  t.true(ring.within(14n, 8n, 14n, '[]'))
+  t.false(ring.within(15n, 8n, 14n, '[]'))
+  t.false(ring.within(7n, 8n, 14n, '[]'))
+})
+
+test('intervals that wrap past zero', (t) => {
+  // (56, 1]: 57 … 63, 0, 1
+  t.true(ring.within(57n, 56n, 1n))
+  t.true(ring.within(63n, 56n, 1n))
+  t.true(ring.within(0n, 56n, 1n))
+  t.true(ring.within(1n, 56n, 1n))
+  t.false(ring.within(1n, 56n, 1n, '()'))
+  t.false(ring.within(56n, 56n, 1n))
+  t.false(ring.within(2n, 56n, 1n))
+  t.false(ring.within(30n, 56n, 1n))
+  // (51, 8) passes 0 and contains 54
+  t.true(ring.within(54n, 51n, 8n, '()'))
+  t.false(ring.within(9n, 51n, 8n, '()'))
+})
+
+test('an interval from a point to itself is the whole ring (open: all but the point)', (t) => {
+  t.true(ring.within(8n, 8n, 8n, '(]'))
+  t.true(ring.within(9n, 8n, 8n, '(]'))
+  t.true(ring.within(8n, 8n, 8n, '[)'))
+  t.true(ring.within(8n, 8n, 8n, '[]'))
+  t.false(ring.within(8n, 8n, 8n, '()'))
+  t.true(ring.within(7n, 8n, 8n, '()'))
+})
+
+test('(a, b] and (b, a] split the ring: every point is in exactly one', (t) => {
+  const big = new Ring(64)
+  const id = fc.bigInt({ min: 0n, max: big.size - 1n })
+  fc.assert(
+    fc.property(id, id, id, (x, a, b) => {
+      fc.pre(a !== b)
+      return big.within(x, a, b, '(]') !== big.within(x, b, a, '(]')
+    }),
+  )
+  t.pass()
+})
+
+test('hashes are truncated SHA-256, stable, and below 2^m', (t) => {
+  const r64 = new Ring(64)
+  // SHA-256("abc") = ba7816bf8f01cfea 414140de…
+  t.is(r64.hash('abc'), 0xba7816bf8f01cfean)
+  t.is(ring.hash('abc'), 0xban >> 2n)
+  t.is(new Ring(12).hash('abc'), 0xba7n)
+  t.not(r64.contentKey('a'.repeat(64)), r64.keywordKey('a'.repeat(64)))
+  t.true(r64.nodeId('peer') < r64.size)
+})
+
+test('hex round trip, and garbage is refused', (t) => {
+  const r64 = new Ring(64)
+  t.is(r64.toHex(255n), '00000000000000ff')
+  t.is(r64.fromHex('00000000000000ff'), 255n)
+  t.is(ring.fromHex('40'), undefined) // 64 is not below 2^6
+  t.is(ring.fromHex('3f'), 63n)
+  t.is(ring.fromHex('xyz'), undefined)
+  t.is(ring.fromHex(''), undefined)
+})

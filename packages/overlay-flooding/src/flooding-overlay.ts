@@ -1,0 +1,432 @@
+import {
+  boundedStream,
+  CLOCK,
+  type Clock,
+  type ContentHash,
+  every,
+  type FileRecord,
+  type Hit,
+  type Index,
+  InvalidOptionsError,
+  isContentHash,
+  LOCAL_INDEX,
+  MessageCounter,
+  Network,
+  NotStartedError,
+  type Overlay,
+  type OverlayEvents,
+  type OverlayStats,
+  PEER_CONFIG,
+  type PeerConfig,
+  type PeerId,
+  type PeerRef,
+  type Query,
+  RANDOM,
+  type Random,
+  RateLimitError,
+  type RequestContext,
+  type SearchOptions,
+} from '@peerkit/core'
+import { EventEmitter } from 'eventemitter3'
+import { inject, injectable } from 'tsyringe'
+import {
+  FLOODING,
+  type FloodingMessage,
+  type HitMessage,
+  MAX_HITS_PER_MESSAGE,
+  newQueryId,
+  type PingMessage,
+  type PongMessage,
+  type QueryMessage,
+} from './messages.js'
+import { NeighborTable } from './neighbor-table.js'
+import type { ResolvedFloodingOptions } from './options.js'
+import { SearchSession } from './search-session.js'
+import { SeenCache } from './seen-cache.js'
+import { FLOODING_OPTIONS } from './tokens.js'
+
+/** Per-search options of the flooding overlay (on top of `SearchOptions`). */
+export interface FloodingSearchOptions extends SearchOptions {
+  /** Overrides `expandingRing` for this search. */
+  expandingRing?: boolean
+  /** TTL of a plain flood (overrides `ttl`). */
+  ttl?: number
+  /** Last TTL of the expanding ring (overrides `maxTtl`). */
+  maxTtl?: number
+}
+
+/** Byes sent to peers that are not neighbors are remembered this long, so none is sent twice in a row. */
+const BYE_MEMORY_MS = 10_000
+const BYE_MEMORY_SIZE = 256
+/** Where a query id's hits go: `null` for this node's own searches, else the neighbor it came from. */
+type Route = PeerId | null
+
+/**
+ * Gnutella-style flooding: each node keeps a few neighbors and indexes only
+ * its own files; a search floods to all neighbors while its TTL lasts, each
+ * node answers from its own Index, and hits travel back along the reverse
+ * path. Searches use an expanding ring (TTL 1, 2, 3 …) by default.
+ */
+@injectable()
+export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Overlay {
+  readonly name = 'flooding'
+  readonly [Symbol.toStringTag] = '@peerkit/overlay-flooding'
+  private readonly table: NeighborTable
+  private readonly seen: SeenCache<string, Route>
+  private readonly banned: SeenCache<PeerId, true>
+  private readonly byed: SeenCache<PeerId, true>
+  private readonly evicted: SeenCache<PeerId, true>
+  private readonly sessions = new Map<string, SearchSession>()
+  private readonly joining = new Set<PeerId>()
+  private readonly counter = new MessageCounter()
+  private readonly figures = { duplicates: 0, throttled: 0, dropped: 0, evicted: 0 }
+  private started = false
+  private maintenance: { stop(): void } | undefined
+  private maintaining: Promise<void> | undefined
+  private readonly onDisconnect = (peer: PeerRef) => this.removeNeighbor(peer.id, 'disconnected')
+  private readonly onIdentify = (peer: PeerRef) => this.table.update(peer)
+
+  constructor(
+    @inject(FLOODING_OPTIONS) readonly options: ResolvedFloodingOptions,
+    @inject(Network) private readonly network: Network,
+    @inject(LOCAL_INDEX) private readonly index: Index,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(RANDOM) private readonly random: Random,
+    @inject(PEER_CONFIG) private readonly config: PeerConfig,
+  ) {
+    super()
+    this.table = new NeighborTable(network.peerId, options)
+    this.seen = new SeenCache(clock, options.seenCacheSize, options.seenTtl)
+    this.banned = new SeenCache(clock, Math.max(1, options.maxNeighbors * 4), Math.max(1, options.banTime))
+    this.byed = new SeenCache(clock, BYE_MEMORY_SIZE, BYE_MEMORY_MS)
+    this.evicted = new SeenCache(clock, Math.max(1, options.maxNeighbors * 4), Math.max(1, options.banTime))
+  }
+
+  /** Joins through the bootstrap addresses and starts neighbor maintenance. */
+  async start(): Promise<void> {
+    if (this.started) return
+    if (!this.network.isStarted) throw new NotStartedError('start the Network before the flooding overlay')
+    this.started = true
+    this.network.handle(FLOODING, (msg, ctx) => this.onMessage(msg, ctx))
+    this.network.on('peer:disconnect', this.onDisconnect)
+    this.network.on('peer:identify', this.onIdentify)
+    await this.maintain()
+    this.maintenance = every(this.clock, this.options.maintenanceInterval, () => this.maintain())
+  }
+
+  /** Says bye to every neighbor and stops answering; searches under way end. */
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    this.maintenance?.stop()
+    this.maintenance = undefined
+    this.network.unhandle(FLOODING)
+    this.network.off('peer:disconnect', this.onDisconnect)
+    this.network.off('peer:identify', this.onIdentify)
+    for (const id of this.table.ids()) {
+      void this.send(id, { kind: 'bye', reason: 'leaving' })
+      this.removeNeighbor(id, 'leaving')
+    }
+    this.sessions.clear()
+    await this.maintaining?.catch(() => {})
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop()
+  }
+
+  /** Flooding keeps no remote index: publishing puts the records in this node's own Index. */
+  async publish(records: FileRecord[]): Promise<void> {
+    const self = this.network.self()
+    for (const r of records)
+      this.index.put({ ...r, provider: { id: self.id, addresses: r.provider.addresses } })
+  }
+
+  async unpublish(hashes: ContentHash[]): Promise<void> {
+    for (const h of hashes) this.index.remove(h, this.network.peerId)
+  }
+
+  search(query: Query, options: FloodingSearchOptions = {}): AsyncIterable<Hit> {
+    return boundedStream<Hit>(this.clock, options, (push, signal) =>
+      this.flood(query, options, signal, new SearchSession('hits', query.limit, (hit) => push(hit))),
+    )
+  }
+
+  providers(hash: ContentHash, options: FloodingSearchOptions = {}): AsyncIterable<PeerRef> {
+    return boundedStream<PeerRef>(this.clock, options, (push, signal) => {
+      if (!isContentHash(hash))
+        throw new InvalidOptionsError(`providers() needs a content hash (got '${hash}')`)
+      const session = new SearchSession('providers', undefined, (_hit, added) => {
+        for (const p of added) push(p)
+      })
+      return this.flood({ hash }, options, signal, session)
+    })
+  }
+
+  neighbors(): PeerRef[] {
+    return this.table.refs()
+  }
+
+  role(): string {
+    return 'peer'
+  }
+
+  stats(): OverlayStats {
+    return this.counter.snapshot({
+      neighbors: this.table.size,
+      candidates: this.table.candidateCount(),
+      seen: this.seen.size,
+      ...this.figures,
+    })
+  }
+
+  /** One round of neighbor maintenance now: join through bootstrap or candidates up to `minNeighbors`. */
+  maintain(): Promise<void> {
+    if (!this.started) return Promise.resolve()
+    this.maintaining ??= this.fill().finally(() => {
+      this.maintaining = undefined
+    })
+    return this.maintaining
+  }
+
+  // ---- searching ----------------------------------------------------------
+
+  private async flood(
+    query: Query,
+    options: FloodingSearchOptions,
+    signal: AbortSignal,
+    session: SearchSession,
+  ): Promise<void> {
+    if (!this.started) throw new NotStartedError('the flooding overlay is not started')
+    if (query.hash === undefined && (query.keywords?.length ?? 0) === 0) return // nothing can match
+    const ring = options.expandingRing ?? this.options.expandingRing
+    const last = ring ? (options.maxTtl ?? this.options.maxTtl) : (options.ttl ?? this.options.ttl)
+    if (!Number.isInteger(last) || last < 1 || last > this.options.maxTtl) {
+      throw new InvalidOptionsError(
+        `search ttl must be an integer from 1 to ${this.options.maxTtl} (got ${last})`,
+      )
+    }
+    const enough = ring ? (query.limit ?? this.options.ringHits) : Number.POSITIVE_INFINITY
+    const wire: Query = query.hash !== undefined ? { hash: query.hash } : { keywords: query.keywords ?? [] }
+    if (query.limit !== undefined) wire.limit = Math.min(query.limit, MAX_HITS_PER_MESSAGE)
+    try {
+      for (let ttl = ring ? 1 : last; ttl <= last; ttl++) {
+        if (signal.aborted || !this.started) return
+        const targets = this.table.ids()
+        if (targets.length === 0) return
+        const id = newQueryId(this.random)
+        this.seen.set(id, null)
+        this.sessions.set(id, session)
+        session.ids.push(id)
+        for (const n of targets) void this.send(n, { kind: 'query', id, ttl, hops: 0, query: wire })
+        // The step runs to its end (or the limit): every answer from this radius is worth having, its
+        // messages are spent anyway. Only then does the ring decide whether to go one hop further.
+        await session.wait(this.clock, Number.POSITIVE_INFINITY, ttl * this.options.ringTimeout, signal)
+        if (session.atLimit || session.count >= enough) return
+      }
+    } finally {
+      for (const id of session.ids) this.sessions.delete(id)
+    }
+  }
+
+  // ---- incoming -----------------------------------------------------------
+
+  private onMessage(msg: FloodingMessage, ctx: RequestContext): PongMessage | null {
+    if (!this.started) return null
+    const from = ctx.peer.id
+    this.counter.received(msg.kind)
+    switch (msg.kind) {
+      case 'ping':
+        return this.onPing(msg, from)
+      case 'query':
+        this.onQuery(msg, from)
+        return null
+      case 'hit':
+        this.onHit(msg, from)
+        return null
+      case 'bye':
+        this.removeNeighbor(from, `bye: ${msg.reason}`)
+        return null
+    }
+  }
+
+  private onPing(msg: PingMessage, from: PeerId): PongMessage {
+    const ref = { id: from, addresses: msg.addresses }
+    let accepted = this.table.has(from)
+    if (msg.join && !accepted && !this.banned.has(from) && this.network.isConnected(from)) {
+      // A joiner with no neighbor at all is never turned away: a random neighbor makes room (as in HyParView).
+      // A peer this node evicted itself does not get to evict in turn (no eviction ping-pong).
+      if (this.table.full && msg.degree === 0 && !this.evicted.has(from)) this.evictRandom()
+      if (!this.table.full) accepted = this.addNeighbor(ref)
+    }
+    if (!accepted) this.table.learn(ref)
+    this.counter.sent('pong')
+    return {
+      kind: 'pong',
+      accepted,
+      addresses: this.network.addresses(),
+      peers: this.table.sample(this.random, this.options.pongPeers, from),
+    }
+  }
+
+  private onQuery(msg: QueryMessage, from: PeerId): void {
+    const neighbor = this.table.get(from)
+    if (!neighbor) {
+      if (!this.joining.has(from)) this.notNeighbor(from)
+      return
+    }
+    if (!neighbor.bucket.take(this.clock.now())) {
+      this.figures.throttled++
+      if (neighbor.bucket.refusedSinceFull >= this.options.dropAfter) this.drop(from)
+      return
+    }
+    if (!this.seen.add(msg.id, from)) {
+      this.figures.duplicates++
+      return
+    }
+    const hops = msg.hops + 1
+    const hits = this.index.search(msg.query)
+    if (hits.length > 0) {
+      const self = this.network.self()
+      void this.send(from, {
+        kind: 'hit',
+        id: msg.id,
+        hops,
+        hits: hits.slice(0, MAX_HITS_PER_MESSAGE).map((h) => ({ ...h, providers: [self], hops })),
+      })
+    }
+    const ttl = Math.min(msg.ttl, this.options.maxTtl) - 1
+    if (ttl < 1) return
+    const next: QueryMessage = { kind: 'query', id: msg.id, ttl, hops, query: msg.query }
+    for (const n of this.table.ids()) if (n !== from) void this.send(n, next)
+  }
+
+  private onHit(msg: HitMessage, from: PeerId): void {
+    if (!this.table.has(from) && !this.joining.has(from)) return
+    const route = this.seen.get(msg.id)
+    if (route === undefined) return // unknown or forgotten query: the reverse path is gone
+    if (route === null) this.sessions.get(msg.id)?.add(msg.hits, msg.hops)
+    else void this.send(route, msg)
+  }
+
+  // ---- neighbors ----------------------------------------------------------
+
+  private async fill(): Promise<void> {
+    if (this.table.size === 0 && this.table.candidateCount() === 0) await this.bootstrap()
+    await this.joinCandidates()
+    if (this.started && this.table.wantsMore && this.table.size > 0) {
+      // Ask a neighbor for more peers, then try them.
+      const ids = this.table.ids()
+      const asked = ids[this.random.int(ids.length)]
+      if (asked !== undefined) await this.ping({ id: asked, addresses: [] }, false)
+      await this.joinCandidates()
+    }
+    if (this.started && this.table.size === 0) await this.bootstrap()
+  }
+
+  private async bootstrap(): Promise<void> {
+    await Promise.all(
+      this.config.bootstrap.map(async (address) => {
+        if (!this.started) return
+        let id: PeerId
+        try {
+          id = (await this.network.dialAddress(address)).connection.remotePeer
+        } catch {
+          return // unreachable now; maintenance tries again
+        }
+        if (this.network.addressesOf(id).length === 0) this.network.learn({ id, addresses: [address] })
+        await this.ping({ id, addresses: this.network.addressesOf(id) }, true)
+      }),
+    )
+  }
+
+  private async joinCandidates(): Promise<void> {
+    for (const c of this.table.shuffledCandidates(this.random)) {
+      if (!this.started || !this.table.wantsMore) return
+      if (this.banned.has(c.id) || this.joining.has(c.id) || this.table.has(c.id)) continue
+      await this.ping(c, true)
+    }
+  }
+
+  /** Pings a peer (asking to join when `join`), learns the peers in its pong, adds it when accepted. */
+  private async ping(ref: PeerRef, join: boolean): Promise<void> {
+    if (ref.id === this.network.peerId || (join && (this.table.has(ref.id) || this.table.full))) return
+    if (join) this.joining.add(ref.id)
+    try {
+      const body: PingMessage = {
+        kind: 'ping',
+        join,
+        addresses: this.network.addresses(),
+        degree: this.table.size,
+      }
+      this.counter.sent('ping')
+      const pong = await this.network.request(ref, FLOODING, body)
+      if (!pong) return
+      this.counter.received('pong')
+      for (const p of pong.peers) this.table.learn(p)
+      if (!join) return
+      const remote = { id: ref.id, addresses: pong.addresses.length > 0 ? pong.addresses : ref.addresses }
+      if (!pong.accepted) {
+        this.table.forget(ref.id)
+      } else if (!this.started || !this.network.isConnected(ref.id) || !this.addNeighbor(remote)) {
+        void this.send(ref.id, { kind: 'bye', reason: 'no room' })
+      }
+    } catch {
+      this.table.forget(ref.id)
+    } finally {
+      if (join) this.joining.delete(ref.id)
+    }
+  }
+
+  private addNeighbor(ref: PeerRef): boolean {
+    if (!this.table.add(ref, this.clock.now())) return false
+    this.network.protect(ref.id)
+    if (ref.addresses.length > 0) this.network.learn(ref)
+    this.emit('neighbor:add', ref)
+    return true
+  }
+
+  private removeNeighbor(id: PeerId, _reason: string, forget = false): void {
+    const n = this.table.remove(id, forget)
+    if (!n) return
+    this.network.protect(id, false)
+    this.emit('neighbor:remove', n.ref)
+    if (this.started && this.table.wantsMore) void this.maintain()
+  }
+
+  /** Drops a neighbor that floods queries: bye, ban for `banTime`, hang up. */
+  private drop(id: PeerId): void {
+    this.figures.dropped++
+    this.banned.set(id, true)
+    const bye = this.send(id, { kind: 'bye', reason: 'query rate exceeded' })
+    this.removeNeighbor(id, 'rate limit', true)
+    const reason = new RateLimitError(`peer ${id} sent queries faster than ${this.options.queryRate}/s`)
+    void bye.then(() => this.network.hangUp(id, reason))
+  }
+
+  private evictRandom(): void {
+    const ids = this.table.ids()
+    const victim = ids[this.random.int(ids.length)]
+    if (victim === undefined) return
+    this.figures.evicted++
+    this.evicted.set(victim, true)
+    void this.send(victim, { kind: 'bye', reason: 'making room for a new peer' })
+    this.removeNeighbor(victim, 'evicted')
+  }
+
+  /** A peer treats this node as its neighbor but is not ours: tell it (once in a while). */
+  private notNeighbor(id: PeerId): void {
+    if (this.banned.has(id) || !this.byed.add(id, true)) return
+    void this.send(id, { kind: 'bye', reason: 'not a neighbor' })
+  }
+
+  /** Sends a one-way message to a connected peer; never rejects (a lost neighbor is removed on disconnect). */
+  private send(id: PeerId, msg: FloodingMessage): Promise<void> {
+    if (!this.network.isConnected(id)) {
+      this.removeNeighbor(id, 'disconnected')
+      return Promise.resolve()
+    }
+    this.counter.sent(msg.kind)
+    return this.network.send(id, FLOODING, msg).catch(() => {})
+  }
+}

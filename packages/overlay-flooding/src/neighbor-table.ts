@@ -1,0 +1,121 @@
+import { type PeerId, type PeerRef, type Random, shuffle } from '@peerkit/core'
+import { TokenBucket } from './token-bucket.js'
+
+export interface Neighbor {
+  ref: PeerRef
+  /** Rate limit on the queries it sends. */
+  bucket: TokenBucket
+}
+
+export interface NeighborLimits {
+  minNeighbors: number
+  maxNeighbors: number
+  maxCandidates: number
+  queryRate: number
+  queryBurst: number
+}
+
+/**
+ * Who a node's neighbors are (between `minNeighbors` and `maxNeighbors`),
+ * and a bounded pool of other known peers to replace them with. Pure: no
+ * network, no timers; time is passed in.
+ */
+export class NeighborTable {
+  private readonly neighbors = new Map<PeerId, Neighbor>()
+  private readonly candidates = new Map<PeerId, PeerRef>()
+
+  constructor(
+    readonly self: PeerId,
+    private readonly limits: NeighborLimits,
+  ) {}
+
+  get size(): number {
+    return this.neighbors.size
+  }
+
+  /** True below `minNeighbors`. */
+  get wantsMore(): boolean {
+    return this.neighbors.size < this.limits.minNeighbors
+  }
+
+  /** True at `maxNeighbors`: join requests are declined. */
+  get full(): boolean {
+    return this.neighbors.size >= this.limits.maxNeighbors
+  }
+
+  has(id: PeerId): boolean {
+    return this.neighbors.has(id)
+  }
+
+  get(id: PeerId): Neighbor | undefined {
+    return this.neighbors.get(id)
+  }
+
+  ids(): PeerId[] {
+    return [...this.neighbors.keys()]
+  }
+
+  refs(): PeerRef[] {
+    return [...this.neighbors.values()].map((n) => n.ref)
+  }
+
+  /** Adds a neighbor (false when it is this node, already one, or the table is full). */
+  add(ref: PeerRef, now: number): boolean {
+    if (ref.id === this.self || this.neighbors.has(ref.id) || this.full) return false
+    this.neighbors.set(ref.id, {
+      ref,
+      bucket: new TokenBucket(this.limits.queryRate, this.limits.queryBurst, now),
+    })
+    this.candidates.delete(ref.id)
+    return true
+  }
+
+  /** Removes a neighbor; it stays known as a candidate unless `forget`. */
+  remove(id: PeerId, forget = false): Neighbor | undefined {
+    const n = this.neighbors.get(id)
+    if (!n) return undefined
+    this.neighbors.delete(id)
+    if (!forget) this.learn(n.ref)
+    return n
+  }
+
+  /** Updates a neighbor's addresses. */
+  update(ref: PeerRef): void {
+    const n = this.neighbors.get(ref.id)
+    if (n && ref.addresses.length > 0) n.ref = ref
+  }
+
+  /** Remembers a peer to try later (the oldest is forgotten beyond `maxCandidates`). */
+  learn(ref: PeerRef): void {
+    if (ref.id === this.self || this.neighbors.has(ref.id) || ref.addresses.length === 0) return
+    if (this.limits.maxCandidates === 0) return
+    this.candidates.delete(ref.id)
+    this.candidates.set(ref.id, ref)
+    for (const id of this.candidates.keys()) {
+      if (this.candidates.size <= this.limits.maxCandidates) break
+      this.candidates.delete(id)
+    }
+  }
+
+  forget(id: PeerId): void {
+    this.candidates.delete(id)
+  }
+
+  candidateCount(): number {
+    return this.candidates.size
+  }
+
+  /** Candidates in random order. */
+  shuffledCandidates(random: Random): PeerRef[] {
+    return shuffle(random, [...this.candidates.values()])
+  }
+
+  /** Up to `n` random neighbors and candidates to tell a peer about, never `exclude`. */
+  sample(random: Random, n: number, exclude?: PeerId): PeerRef[] {
+    if (n <= 0) return []
+    const pool = [...this.refs(), ...this.candidates.values()].filter(
+      (r) => r.id !== exclude && r.addresses.length > 0,
+    )
+    return shuffle(random, pool).slice(0, n)
+  }
+}

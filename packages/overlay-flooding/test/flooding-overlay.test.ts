@@ -1,0 +1,334 @@
+import '@peerkit/index-memory'
+import '@peerkit/transport-memory'
+import { collect, decode, defineProtocol, encode, type Hit, NotStartedError } from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import test, { type ExecutionContext } from 'ava'
+import type { FloodingOptions, HitMessage, QueryMessage } from '../src/index.js'
+import { distances, hashOf, recordFor, startNode, startRaw, type TestNode, until } from './helpers/node.js'
+import { rawProtocol } from './helpers/raw.js'
+
+const FAST: FloodingOptions = { ringTimeout: 100, maintenanceInterval: 60_000 }
+
+function hub() {
+  return memoryContainer(new MemoryNetwork())
+}
+
+/** n nodes in a line: each bootstraps to the one before and keeps only two neighbors. */
+async function line(t: ExecutionContext, n: number, extra: FloodingOptions = {}): Promise<TestNode[]> {
+  const parent = hub()
+  const nodes: TestNode[] = []
+  for (let i = 0; i < n; i++) {
+    nodes.push(
+      await startNode(t, {
+        parent,
+        transport: 'memory',
+        listen: [`memory://n${i}`],
+        bootstrap: i === 0 ? [] : [`memory://n${i - 1}`],
+        flooding: { ...FAST, minNeighbors: 1, maxNeighbors: 2, ...extra },
+        seed: i + 1,
+      }),
+    )
+  }
+  return nodes
+}
+
+const qid = (n: number) => n.toString(16).padStart(32, '0')
+
+test('nodes join through bootstrap: symmetric neighbors, between min and max', async (t) => {
+  const parent = hub()
+  const opts = { ...FAST, minNeighbors: 2, maxNeighbors: 4, maintenanceInterval: 100 }
+  const nodes: TestNode[] = []
+  for (let i = 0; i < 8; i++) {
+    nodes.push(
+      await startNode(t, {
+        parent,
+        transport: 'memory',
+        listen: [`memory://j${i}`],
+        bootstrap: i === 0 ? [] : ['memory://j0'],
+        flooding: opts,
+        seed: i + 1,
+      }),
+    )
+  }
+  await until(
+    () => nodes.every((n) => n.overlay.neighbors().length >= 2),
+    5000,
+    'every node to have 2 neighbors',
+  )
+  for (const n of nodes) {
+    const mine = n.overlay.neighbors()
+    t.true(mine.length <= 4)
+    for (const nb of mine) {
+      const other = nodes.find((m) => m.network.peerId === nb.id)
+      t.truthy(
+        other?.overlay.neighbors().some((r) => r.id === n.network.peerId),
+        'neighbors are mutual',
+      )
+      t.true(nb.addresses.length > 0, 'neighbors are known with addresses')
+    }
+  }
+  t.true(
+    distances(nodes, 0).every((d) => Number.isFinite(d)),
+    'the mesh is connected',
+  )
+})
+
+test('a file beyond the TTL horizon is not found at that TTL; the expanding ring finds it', async (t) => {
+  const nodes = await line(t, 8)
+  t.deepEqual(distances(nodes, 0), [0, 1, 2, 3, 4, 5, 6, 7])
+  const holder = nodes[5] as TestNode
+  await holder.overlay.publish([recordFor(holder.network.self(), 'Harry.Potter.and.the.Chamber.mkv')])
+  const searcher = (nodes[0] as TestNode).overlay
+
+  t.deepEqual(
+    await collect(searcher.search({ keywords: ['harry', 'potter'] }, { expandingRing: false, ttl: 4 })),
+    [],
+  )
+  const plain = await collect(
+    searcher.search({ keywords: ['harry', 'potter'] }, { expandingRing: false, ttl: 5 }),
+  )
+  t.is(plain.length, 1)
+  t.is(plain[0]?.hops, 5)
+
+  const ring = await collect(searcher.search({ keywords: ['harry', 'potter'] }))
+  t.is(ring.length, 1)
+  t.is(ring[0]?.name, 'Harry.Potter.and.the.Chamber.mkv')
+  t.is(ring[0]?.hash, hashOf('Harry.Potter.and.the.Chamber.mkv'))
+  t.deepEqual(
+    ring[0]?.providers.map((p) => p.id),
+    [holder.network.peerId],
+  )
+  t.true((ring[0]?.providers[0]?.addresses.length ?? 0) > 0, 'the provider comes with its addresses')
+  t.is(ring[0]?.hops, 5)
+})
+
+test('hits travel back along the reverse path only; queries stop at the TTL', async (t) => {
+  const nodes = await line(t, 8)
+  const holder = nodes[3] as TestNode
+  await holder.overlay.publish([recordFor(holder.network.self(), 'song.mp3')])
+  const hits = await collect(
+    (nodes[0] as TestNode).overlay.search({ keywords: ['song'] }, { expandingRing: false, ttl: 5 }),
+  )
+  t.is(hits.length, 1)
+  const s = nodes.map((n) => n.overlay.stats())
+  t.deepEqual(
+    s.map((x) => x.sent.hit ?? 0),
+    [0, 1, 1, 1, 0, 0, 0, 0],
+    'holder answers, 2 and 1 relay',
+  )
+  t.deepEqual(
+    s.map((x) => x.received.hit ?? 0),
+    [1, 1, 1, 0, 0, 0, 0, 0],
+    'nobody beyond the holder sees a hit',
+  )
+  t.deepEqual(
+    s.map((x) => x.received.query ?? 0),
+    [0, 1, 1, 1, 1, 1, 0, 0],
+    'TTL 5 reaches 5 hops, no further',
+  )
+})
+
+test('a duplicate query is answered once and not forwarded again', async (t) => {
+  const parent = hub()
+  const target = await startNode(t, { parent, transport: 'memory', listen: ['memory://t'], flooding: FAST })
+  const next = await startNode(t, {
+    parent,
+    transport: 'memory',
+    listen: ['memory://next'],
+    bootstrap: ['memory://t'],
+    flooding: FAST,
+  })
+  await target.overlay.publish([recordFor(target.network.self(), 'Harry.Potter.mkv')])
+  const raw = await startRaw(t, { parent, transport: 'memory', listen: ['memory://raw'] })
+  const mux = await raw.network.dialAddress('memory://t')
+  const pong = await raw.network.request(mux.connection.remotePeer, rawProtocol, {
+    kind: 'ping',
+    join: true,
+    addresses: raw.network.addresses(),
+    degree: 0,
+  })
+  t.like(pong, { kind: 'pong', accepted: true })
+  const query: QueryMessage = { kind: 'query', id: qid(1), ttl: 3, hops: 0, query: { keywords: ['harry'] } }
+  await raw.network.send(target.network.peerId, rawProtocol, query)
+  await raw.network.send(target.network.peerId, rawProtocol, query)
+  await raw.network.send(target.network.peerId, rawProtocol, { ...query, id: qid(2) })
+  await until(() => raw.inbox.filter((m) => m.msg.kind === 'hit').length >= 2, 3000, 'two hits')
+  await until(() => (next.overlay.stats().received.query ?? 0) >= 2, 3000, 'the forwarded queries')
+  await new Promise((r) => setTimeout(r, 100))
+  const hits = raw.inbox.filter((m) => m.msg.kind === 'hit').map((m) => m.msg as HitMessage)
+  t.deepEqual(hits.map((h) => h.id).sort(), [qid(1), qid(2)], 'one answer per query id')
+  t.is(hits[0]?.hops, 1)
+  t.is(target.overlay.stats().duplicates, 1)
+  t.is(next.overlay.stats().received.query, 2, 'the duplicate was not forwarded')
+  t.is(next.overlay.stats().sent.hit, undefined)
+})
+
+
+test('a neighbor that floods queries is throttled, then dropped and refused', async (t) => {
+  const parent = hub()
+  const target = await startNode(t, {
+    parent,
+    transport: 'memory',
+    listen: ['memory://t'],
+    flooding: { ...FAST, queryRate: 1, queryBurst: 3, dropAfter: 3 },
+  })
+  const raw = await startRaw(t, { parent, transport: 'memory', listen: ['memory://raw'] })
+  const id = (await raw.network.dialAddress('memory://t')).connection.remotePeer
+  const join = { kind: 'ping', join: true, addresses: raw.network.addresses(), degree: 1 }
+  t.like(await raw.network.request(id, rawProtocol, join), { accepted: true })
+  t.is(target.overlay.neighbors().length, 1)
+  const removed = new Promise((r) => target.overlay.once('neighbor:remove', r))
+  const gone = new Promise((r) => raw.network.once('peer:disconnect', r))
+  for (let i = 0; i < 10; i++) {
+    await raw.network
+      .send(id, rawProtocol, { kind: 'query', id: qid(100 + i), ttl: 2, hops: 0, query: { keywords: ['x'] } })
+      .catch(() => {})
+  }
+  await Promise.all([removed, gone])
+  const s = target.overlay.stats()
+  t.is(s.throttled, 3)
+  t.is(s.dropped, 1)
+  t.is(target.overlay.neighbors().length, 0)
+  t.true(
+    raw.inbox.some((m) => m.msg.kind === 'bye'),
+    'it was told why',
+  )
+  await raw.network.dialAddress('memory://t')
+  t.like(await raw.network.request(id, rawProtocol, join), { accepted: false }, 'banned for banTime')
+})
+
+test('a full node refuses joins, except from a peer with no neighbor at all', async (t) => {
+  const parent = hub()
+  const opts = { ...FAST, minNeighbors: 1, maxNeighbors: 1 }
+  const target = await startNode(t, { parent, transport: 'memory', listen: ['memory://t'], flooding: opts })
+  const first = await startNode(t, {
+    parent,
+    transport: 'memory',
+    listen: ['memory://f'],
+    bootstrap: ['memory://t'],
+    flooding: opts,
+  })
+  t.deepEqual(
+    target.overlay.neighbors().map((n) => n.id),
+    [first.network.peerId],
+  )
+  const raw = await startRaw(t, { parent, transport: 'memory', listen: ['memory://raw'] })
+  const id = (await raw.network.dialAddress('memory://t')).connection.remotePeer
+  const ping = { kind: 'ping', join: true, addresses: raw.network.addresses() }
+  const refused = await raw.network.request(id, rawProtocol, { ...ping, degree: 1 })
+  t.like(refused, { accepted: false })
+  t.true(
+    refused.peers.some((p: { id: string }) => p.id === first.network.peerId),
+    'a refusal names peers to try',
+  )
+  const evicted = new Promise((r) => first.overlay.once('neighbor:remove', r))
+  t.like(await raw.network.request(id, rawProtocol, { ...ping, degree: 0 }), { accepted: true })
+  await evicted
+  t.deepEqual(
+    target.overlay.neighbors().map((n) => n.id),
+    [raw.network.peerId],
+  )
+  t.is(target.overlay.stats().evicted, 1)
+})
+
+test('a non-neighbor gets a bye instead of answers; a malformed message closes only its connection', async (t) => {
+  const parent = hub()
+  const target = await startNode(t, { parent, transport: 'memory', listen: ['memory://t'], flooding: FAST })
+  const other = await startNode(t, {
+    parent,
+    transport: 'memory',
+    listen: ['memory://o'],
+    bootstrap: ['memory://t'],
+    flooding: FAST,
+  })
+  await target.overlay.publish([recordFor(target.network.self(), 'Harry.Potter.mkv')])
+  const raw = await startRaw(t, { parent, transport: 'memory', listen: ['memory://raw'] })
+  const id = (await raw.network.dialAddress('memory://t')).connection.remotePeer
+  await raw.network.send(id, rawProtocol, {
+    kind: 'query',
+    id: qid(7),
+    ttl: 2,
+    hops: 0,
+    query: { keywords: ['harry'] },
+  })
+  await until(() => raw.inbox.some((m) => m.msg.kind === 'bye'), 3000, 'a bye')
+  t.false(raw.inbox.some((m) => m.msg.kind === 'hit'))
+
+  const closed = new Promise((r) => raw.network.once('peer:disconnect', r))
+  await raw.network.send(id, rawProtocol, { kind: 'query', id: 'not-an-id', ttl: 99 })
+  await closed
+  const hits: Hit[] = await collect(other.overlay.search({ keywords: ['harry'] }))
+  t.is(hits.length, 1, 'the node goes on serving its neighbors')
+})
+
+test('a neighbor that leaves is replaced from the known peers', async (t) => {
+  const parent = hub()
+  const opts = { ...FAST, minNeighbors: 2, maxNeighbors: 4, maintenanceInterval: 200 }
+  const nodes: TestNode[] = []
+  for (let i = 0; i < 6; i++) {
+    nodes.push(
+      await startNode(t, {
+        parent,
+        transport: 'memory',
+        listen: [`memory://r${i}`],
+        bootstrap: i === 0 ? [] : [`memory://r${i - 1}`],
+        flooding: opts,
+        seed: 10 + i,
+      }),
+    )
+  }
+  await until(() => nodes.every((n) => n.overlay.neighbors().length >= 2), 5000, 'two neighbors each')
+  const watched = nodes[5] as TestNode
+  const leaving = nodes.find((n) => n.network.peerId === watched.overlay.neighbors()[0]?.id) as TestNode
+  const removed = new Promise<{ id: string }>((r) => watched.overlay.once('neighbor:remove', r))
+  await leaving.stop()
+  t.is((await removed).id, leaving.network.peerId)
+  await until(() => watched.overlay.neighbors().length >= 2, 5000, 'a replacement neighbor')
+  t.false(watched.overlay.neighbors().some((n) => n.id === leaving.network.peerId))
+})
+
+test('providers() finds every holder; search() stops at the limit', async (t) => {
+  const parent = hub()
+  const nodes: TestNode[] = []
+  for (let i = 0; i < 6; i++) {
+    nodes.push(
+      await startNode(t, {
+        parent,
+        transport: 'memory',
+        listen: [`memory://p${i}`],
+        bootstrap: i === 0 ? [] : ['memory://p0'],
+        flooding: { ...FAST, minNeighbors: 1, maxNeighbors: 8 },
+      }),
+    )
+  }
+  for (const n of nodes.slice(1, 4)) await n.overlay.publish([recordFor(n.network.self(), 'shared.iso')])
+  for (const [i, n] of nodes.slice(1).entries())
+    await n.overlay.publish([recordFor(n.network.self(), `song-${i}.mp3`)])
+  const searcher = (nodes[4] as TestNode).overlay
+  const providers = await collect(searcher.providers(hashOf('shared.iso'), { expandingRing: false, ttl: 3 }))
+  t.deepEqual(
+    providers.map((p) => p.id).sort(),
+    nodes
+      .slice(1, 4)
+      .map((n) => n.network.peerId)
+      .sort(),
+  )
+  const started = Date.now()
+  const limited = await collect(
+    searcher.search({ keywords: ['song'], limit: 2 }, { expandingRing: false, ttl: 3 }),
+  )
+  t.is(new Set(limited.map((h) => h.hash)).size, 2)
+  t.true(Date.now() - started < 300, 'ends at the limit, before the step timeout')
+  const stats = searcher.stats()
+  t.true((stats.sent.query ?? 0) >= 2)
+  t.true((stats.received.hit ?? 0) >= 2)
+})
+
+test('searching needs a started overlay', async (t) => {
+  const parent = hub()
+  const node = await startNode(t, { parent, transport: 'memory', listen: ['memory://s'], flooding: FAST })
+  await node.overlay.stop()
+  await t.throwsAsync(collect(node.overlay.search({ keywords: ['x'] })), { instanceOf: NotStartedError })
+  await t.throwsAsync(collect(node.overlay.providers(hashOf('x'))), { name: 'NotStartedError' })
+  t.deepEqual(decode(encode({ a: 1 })), { a: 1 })
+})

@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto'
+import {
+  CLOCK,
+  type ContentHash,
+  type FileRecord,
+  IDENTITY,
+  Identity,
+  INDEX_FACTORY,
+  indexes,
+  keywords,
+  LOCAL_INDEX,
+  Network,
+  OVERLAY,
+  PEER_CONFIG,
+  type PeerId,
+  type PeerRef,
+  parsePeerConfig,
+  RANDOM,
+  RealClock,
+  SeededRandom,
+  transports,
+} from '@peerkit/core'
+import type { ExecutionContext } from 'ava'
+import { type DependencyContainer, instanceCachingFactory, Lifecycle } from 'tsyringe'
+import {
+  FLOODING,
+  type FloodingMessage,
+  type FloodingOptions,
+  type FloodingOverlay,
+  floodingOverlay,
+} from '../../src/index.js'
+
+export interface TestNode {
+  network: Network
+  overlay: FloodingOverlay
+  container: DependencyContainer
+  stop(): Promise<void>
+}
+
+export interface NodeOptions {
+  /** A parent container (a shared MemoryNetwork hub …). */
+  parent: DependencyContainer
+  transport: 'memory' | 'tcp'
+  listen: string[]
+  bootstrap?: string[]
+  flooding?: FloodingOptions
+  transportOptions?: unknown
+  seed?: number
+}
+
+/**
+ * One node: a real Network over a real transport, the memory Index as its
+ * shares, and the flooding overlay, in its own child container (the parts
+ * createPeer wires, without a Transfer). Stopped at the test's teardown.
+ */
+export async function startNode(t: ExecutionContext | undefined, o: NodeOptions): Promise<TestNode> {
+  const c = baseContainer(o)
+  floodingOverlay(o.flooding)(c)
+  const network = c.resolve(Network)
+  const overlay = c.resolve(OVERLAY) as FloodingOverlay
+  let stopped = false
+  const stop = async () => {
+    if (stopped) return
+    stopped = true
+    await overlay.stop()
+    await network.stop()
+    await c.dispose()
+  }
+  t?.teardown(stop)
+  await network.start()
+  await overlay.start()
+  return { network, overlay, container: c, stop }
+}
+
+export interface RawNode {
+  network: Network
+  /** Every flooding message it received, with the sender. */
+  inbox: { from: PeerId; msg: FloodingMessage }[]
+}
+
+/**
+ * A peer that speaks `peerkit/flooding/1` by hand through a real Network (no
+ * overlay): the test decides every message it sends. It answers pings with an
+ * empty, accepting pong.
+ */
+export async function startRaw(
+  t: ExecutionContext,
+  o: Omit<NodeOptions, 'flooding' | 'bootstrap'>,
+): Promise<RawNode> {
+  const c = baseContainer(o)
+  const network = c.resolve(Network)
+  const inbox: RawNode['inbox'] = []
+  network.handle(FLOODING, (msg, ctx) => {
+    inbox.push({ from: ctx.peer.id, msg })
+    return msg.kind === 'ping'
+      ? { kind: 'pong' as const, accepted: true, addresses: network.addresses(), peers: [] }
+      : null
+  })
+  t.teardown(async () => {
+    await network.stop()
+    await c.dispose()
+  })
+  await network.start()
+  return { network, inbox }
+}
+
+function baseContainer(o: NodeOptions): DependencyContainer {
+  const config = parsePeerConfig({
+    overlay: 'flooding',
+    transport: o.transport,
+    listen: o.listen,
+    bootstrap: o.bootstrap ?? [],
+    options: { flooding: o.flooding ?? {} },
+    network: { dialTimeout: 3000, requestTimeout: 3000 },
+  })
+  const c = o.parent.createChildContainer()
+  c.register(PEER_CONFIG, { useValue: config })
+  c.register(IDENTITY, { useValue: Identity.generate() })
+  if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
+  c.register(RANDOM, { useValue: new SeededRandom(o.seed) })
+  transports.get(o.transport)(o.transportOptions)(c)
+  indexes.get('memory')()(c)
+  c.register(LOCAL_INDEX, { useFactory: instanceCachingFactory((cc) => cc.resolve(INDEX_FACTORY)('shares')) })
+  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  return c
+}
+
+/** A record for a file of this node, with a content hash derived from its name. */
+export function recordFor(self: PeerRef, name: string): FileRecord {
+  return {
+    hash: hashOf(name),
+    name,
+    size: name.length * 1000,
+    chunkSize: 65536,
+    keywords: keywords(name),
+    provider: self,
+  }
+}
+
+export function hashOf(name: string): ContentHash {
+  return createHash('sha256').update(name).digest('hex')
+}
+
+/** Hop distances from `from` over the nodes' current neighbor lists (breadth-first). */
+export function distances(nodes: readonly TestNode[], from: number): number[] {
+  const byId = new Map(nodes.map((n, i) => [n.network.peerId, i]))
+  const dist = nodes.map(() => Number.POSITIVE_INFINITY)
+  dist[from] = 0
+  const queue = [from]
+  while (queue.length > 0) {
+    const i = queue.shift() as number
+    for (const nb of nodes[i]?.overlay.neighbors() ?? []) {
+      const j = byId.get(nb.id)
+      if (j !== undefined && dist[j] === Number.POSITIVE_INFINITY) {
+        dist[j] = (dist[i] as number) + 1
+        queue.push(j)
+      }
+    }
+  }
+  return dist
+}
+
+/** Polls `check` every 10 ms until it holds; fails after `ms`. */
+export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}

@@ -1,0 +1,58 @@
+import test from 'ava'
+import { container } from 'tsyringe'
+import {
+  DEFAULT_FLOODING_OPTIONS,
+  FLOODING_OPTIONS,
+  floodingOverlay,
+  parseFloodingOptions,
+} from '../src/index.js'
+
+test('defaults fill every field and the result is frozen', (t) => {
+  const o = parseFloodingOptions({})
+  t.deepEqual(o, DEFAULT_FLOODING_OPTIONS)
+  t.true(Object.isFrozen(o))
+  t.is(parseFloodingOptions(undefined).ttl, 7)
+})
+
+test('given values override the defaults', (t) => {
+  const o = parseFloodingOptions({
+    minNeighbors: 4,
+    maxNeighbors: 8,
+    ttl: 3,
+    expandingRing: false,
+    queryRate: 2.5,
+  })
+  t.is(o.minNeighbors, 4)
+  t.is(o.ttl, 3)
+  t.false(o.expandingRing)
+  t.is(o.queryRate, 2.5)
+  t.is(o.maxTtl, DEFAULT_FLOODING_OPTIONS.maxTtl)
+})
+
+test('bad values fail with InvalidOptionsError naming the field and the value', (t) => {
+  const cases: [unknown, RegExp][] = [
+    [{ ttl: 0 }, /flooding\.ttl must be an integer from 1 to 16 \(got 0\)/],
+    [{ maxNeighbors: 2.5 }, /flooding\.maxNeighbors .*got 2\.5/],
+    [{ seenCacheSize: '10' }, /flooding\.seenCacheSize .*got '10'/],
+    [{ expandingRing: 'yes' }, /flooding\.expandingRing must be true or false/],
+    [{ queryRate: 0 }, /flooding\.queryRate must be a number > 0 \(got 0\)/],
+    [{ minNeighbors: 9, maxNeighbors: 8 }, /flooding\.minNeighbors must be <= flooding\.maxNeighbors/],
+    [{ ttl: 8, maxTtl: 7 }, /flooding\.ttl must be <= flooding\.maxTtl/],
+    [{ fanout: 3 }, /flooding\.fanout is not an option/],
+    ['fast', /flooding options must be an object/],
+  ]
+  for (const [input, message] of cases) {
+    t.throws(
+      () => parseFloodingOptions(input),
+      { name: 'InvalidOptionsError', message },
+      JSON.stringify(input),
+    )
+  }
+})
+
+test('floodingOverlay() validates before it touches any container', (t) => {
+  t.throws(() => floodingOverlay({ ttl: -1 }), { name: 'InvalidOptionsError' })
+  const c = container.createChildContainer()
+  floodingOverlay({ ttl: 2 })(c)
+  t.is(c.resolve(FLOODING_OPTIONS).ttl, 2)
+})

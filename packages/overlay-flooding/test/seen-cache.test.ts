@@ -1,0 +1,53 @@
+import test from 'ava'
+import { SeenCache } from '../src/index.js'
+import { ManualClock } from './helpers/manual-clock.js'
+
+test('add() is true once per key, then false (a duplicate)', (t) => {
+  const seen = new SeenCache<string, number>(new ManualClock(), 10, 1000)
+  t.true(seen.add('q1', 1))
+  t.false(seen.add('q1', 2))
+  t.is(seen.get('q1'), 1)
+  t.true(seen.has('q1'))
+  t.false(seen.has('q2'))
+})
+
+test('holds at most maxSize entries, forgetting the oldest first', (t) => {
+  const seen = new SeenCache<number, number>(new ManualClock(), 3, 1000)
+  for (let i = 0; i < 10; i++) seen.add(i, i)
+  t.is(seen.size, 3)
+  t.deepEqual(
+    [7, 8, 9].map((i) => seen.has(i)),
+    [true, true, true],
+  )
+  t.false(seen.has(6))
+})
+
+test('forgets entries after maxAge on its clock, without timers', (t) => {
+  const clock = new ManualClock()
+  const seen = new SeenCache<string, string>(clock, 100, 1000)
+  seen.add('old', 'a')
+  clock.advance(600)
+  seen.add('young', 'b')
+  t.is(clock.pending, 0)
+  clock.advance(500)
+  t.is(seen.get('old'), undefined)
+  t.is(seen.get('young'), 'b')
+  t.true(seen.add('old', 'again'))
+  clock.advance(1000)
+  seen.add('new', 'c')
+  t.is(seen.size, 1, 'expired entries are pruned on insert')
+})
+
+test('set() refreshes an entry, making it the youngest', (t) => {
+  const clock = new ManualClock()
+  const seen = new SeenCache<string, number>(clock, 2, 1000)
+  seen.set('a', 1)
+  seen.set('b', 2)
+  seen.set('a', 3)
+  seen.set('c', 4)
+  t.false(seen.has('b'))
+  t.is(seen.get('a'), 3)
+  t.true(seen.delete('a'))
+  seen.clear()
+  t.is(seen.size, 0)
+})

@@ -1,0 +1,143 @@
+import { InvalidOptionsError } from '@peerkit/core'
+
+/** What `runSimulation` simulates. Times are virtual milliseconds. */
+export interface SimulationOptions {
+  /** Overlay strategy by registry name: `central`, `flooding`, `supernode`, `chord`. */
+  overlay: string
+  /** Peers at the start. @default 100 */
+  nodes?: number
+  /** Keyword searches issued in the measured phase. @default 100 */
+  queries?: number
+  /** Seed of every random choice; the same seed gives the same result. @default 1 */
+  seed?: number
+  /** Distinct files in the catalog. @default max(10, nodes) */
+  files?: number
+  /** Peers that hold a copy of each file. @default 3 */
+  replicas?: number
+  /** Zipf exponent of file popularity (which files queries ask for). @default 1 */
+  zipf?: number
+  /** Mean one-way latency of a link, exponentially distributed (the Chord paper's set-up). @default 50 */
+  latency?: number
+  /** Churn: joins per virtual second, and as many leaves on average (sessions last nodes/churn s). @default 0 */
+  churn?: number
+  /** Fraction of peers that fail at once just before the queries. @default 0 */
+  fail?: number
+  /** Mean milliseconds between two peers joining. @default 20 */
+  joinInterval?: number
+  /** Milliseconds the network runs after the last join, before publishing. @default 30000 */
+  warmup?: number
+  /** Milliseconds after publishing before the queries (the second half measures the background rate). @default 10000 */
+  settle?: number
+  /** Mean milliseconds between two queries (Poisson arrivals). @default 200 */
+  queryInterval?: number
+  /** Milliseconds a search may take. @default 10000 */
+  queryTimeout?: number
+  /**
+   * How the initial peers join: `protocol` runs the overlay's own join, one
+   * peer after another; `oracle` (Chord only) starts every node alone and then
+   * gives each the state of a converged ring from global knowledge, as Chord
+   * simulators do for routing studies at scale. Churn joins always use the protocol.
+   * @default 'protocol'
+   */
+  join?: 'protocol' | 'oracle'
+  /** Chord only: also check each lookup against the true successor, from global knowledge. @default true */
+  checkLookups?: boolean
+  /** Options of the overlay (`config.options[overlay]`). @default {} */
+  overlayOptions?: Record<string, unknown>
+}
+
+export type ParsedSimulationOptions = Readonly<Required<SimulationOptions>>
+
+export const DEFAULT_NODES = 100
+export const DEFAULT_QUERIES = 100
+export const DEFAULT_SEED = 1
+export const DEFAULT_REPLICAS = 3
+export const DEFAULT_ZIPF = 1
+export const DEFAULT_LATENCY = 50
+export const DEFAULT_JOIN_INTERVAL = 20
+export const DEFAULT_WARMUP = 30_000
+export const DEFAULT_SETTLE = 10_000
+export const DEFAULT_QUERY_INTERVAL = 200
+export const DEFAULT_QUERY_TIMEOUT = 10_000
+
+const DAY = 86_400_000
+
+function int(o: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
+  const v = o[key] ?? fallback
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new InvalidOptionsError(`sim.${key} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`)
+  return v
+}
+
+function num(o: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
+  const v = o[key] ?? fallback
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+    throw new InvalidOptionsError(`sim.${key} must be a number from ${min} to ${max} (got ${JSON.stringify(v)})`)
+  return v
+}
+
+const KEYS = [
+  'overlay',
+  'nodes',
+  'queries',
+  'seed',
+  'files',
+  'replicas',
+  'zipf',
+  'latency',
+  'churn',
+  'fail',
+  'joinInterval',
+  'warmup',
+  'settle',
+  'queryInterval',
+  'queryTimeout',
+  'checkLookups',
+  'join',
+  'overlayOptions',
+]
+
+/** Merges defaults, checks types and ranges (`InvalidOptionsError` names the field), and freezes. */
+export function parseSimulationOptions(input: unknown): ParsedSimulationOptions {
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw new InvalidOptionsError('sim options must be an object with at least an overlay')
+  const o = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined))
+  for (const key of Object.keys(o))
+    if (!KEYS.includes(key))
+      throw new InvalidOptionsError(`sim.${key} is not an option (accepted: ${KEYS.join(', ')})`)
+  if (typeof o.overlay !== 'string' || !/^[a-z][a-z0-9-]*$/.test(o.overlay))
+    throw new InvalidOptionsError(`sim.overlay must be an overlay name such as 'chord' (got ${JSON.stringify(o.overlay)})`)
+  const nodes = int(o, 'nodes', DEFAULT_NODES, 1, 10_000_000)
+  const replicas = int(o, 'replicas', DEFAULT_REPLICAS, 1, 1000)
+  const overlayOptions = o.overlayOptions ?? {}
+  if (overlayOptions === null || typeof overlayOptions !== 'object' || Array.isArray(overlayOptions))
+    throw new InvalidOptionsError('sim.overlayOptions must be an object')
+  const checkLookups = o.checkLookups ?? true
+  if (typeof checkLookups !== 'boolean')
+    throw new InvalidOptionsError(`sim.checkLookups must be true or false (got ${JSON.stringify(checkLookups)})`)
+  const join = o.join ?? 'protocol'
+  if (join !== 'protocol' && join !== 'oracle')
+    throw new InvalidOptionsError(`sim.join must be 'protocol' or 'oracle' (got ${JSON.stringify(join)})`)
+  if (join === 'oracle' && o.overlay !== 'chord')
+    throw new InvalidOptionsError(`sim.join 'oracle' is for the chord overlay only (got overlay '${o.overlay}')`)
+  return Object.freeze({
+    overlay: o.overlay,
+    join: join as 'protocol' | 'oracle',
+    nodes,
+    queries: int(o, 'queries', DEFAULT_QUERIES, 0, 100_000_000),
+    seed: int(o, 'seed', DEFAULT_SEED, -(2 ** 31), 2 ** 31 - 1),
+    files: int(o, 'files', Math.max(10, nodes), 1, 100_000_000),
+    replicas: Math.min(replicas, nodes),
+    zipf: num(o, 'zipf', DEFAULT_ZIPF, 0, 10),
+    latency: num(o, 'latency', DEFAULT_LATENCY, 0, 60_000),
+    churn: num(o, 'churn', 0, 0, 1_000_000),
+    fail: num(o, 'fail', 0, 0, 0.99),
+    joinInterval: num(o, 'joinInterval', DEFAULT_JOIN_INTERVAL, 0, DAY),
+    warmup: num(o, 'warmup', DEFAULT_WARMUP, 0, 30 * DAY),
+    settle: num(o, 'settle', DEFAULT_SETTLE, 0, 30 * DAY),
+    queryInterval: num(o, 'queryInterval', DEFAULT_QUERY_INTERVAL, 0, DAY),
+    queryTimeout: num(o, 'queryTimeout', DEFAULT_QUERY_TIMEOUT, 1, DAY),
+    checkLookups,
+    overlayOptions: Object.freeze({ ...(overlayOptions as Record<string, unknown>) }),
+  })
+}

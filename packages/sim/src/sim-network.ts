@@ -1,0 +1,231 @@
+import '@peerkit/index-memory'
+import '@peerkit/transfer'
+import '@peerkit/transport-memory'
+import {
+  CLOCK,
+  createPeer,
+  type FileRecord,
+  type OverlayStats,
+  overlays,
+  type Peer,
+  RANDOM,
+  type Random,
+  SeededRandom,
+  transports,
+} from '@peerkit/core'
+import { MEMORY_NETWORK, MemoryNetwork, memoryTransport } from '@peerkit/transport-memory'
+import { type DependencyContainer, container as rootContainer } from 'tsyringe'
+import { seededIdentity } from './identities.js'
+import { VirtualClock } from './virtual-clock.js'
+
+/** Where each overlay strategy's package lives: imported on first use, which registers it. */
+export const OVERLAY_PACKAGES: Readonly<Record<string, string>> = Object.freeze({
+  central: '@peerkit/overlay-central',
+  flooding: '@peerkit/overlay-flooding',
+  supernode: '@peerkit/overlay-supernode',
+  chord: '@peerkit/overlay-chord',
+})
+
+/**
+ * The memory transport without the Ed25519 handshake, under its own registry
+ * name: `options.memory` of a peer configuration also reaches the `memory`
+ * index (both are named `memory`), which takes no options, so the simulator
+ * cannot pass `{ authenticate: false }` there.
+ */
+export const SIM_TRANSPORT = 'sim-memory'
+
+if (!transports.has(SIM_TRANSPORT))
+  transports.register(SIM_TRANSPORT, (options) =>
+    memoryTransport({ ...(options as Record<string, unknown> | undefined), authenticate: false }),
+  )
+
+/** Name under which the `central` strategy's directory server listens. */
+export const DIRECTORY_NAME = 'directory'
+
+/** Imports the package of `overlay` (unless already registered) and checks that the name is known. */
+export async function loadOverlay(overlay: string): Promise<void> {
+  const pkg = OVERLAY_PACKAGES[overlay]
+  if (!overlays.has(overlay) && pkg !== undefined) await import(pkg)
+  if (!overlays.has(overlay)) overlays.get(overlay) // throws InvalidOptionsError with the known names
+}
+
+/** One simulated peer. */
+export interface SimPeer {
+  readonly index: number
+  /** Its memory address is `memory://NAME`. */
+  readonly name: string
+  readonly peer: Peer
+  alive: boolean
+  /** Ranks of the catalog files it shares. */
+  files: number[]
+  joinedAt: number
+}
+
+interface DirectoryHandle {
+  start(): Promise<void>
+  stop(): Promise<void>
+  addresses(): string[]
+  server: { stats(): OverlayStats }
+}
+
+export interface SimNetworkOptions {
+  overlay: string
+  seed: number
+  /** Mean one-way latency (exponential), ms. */
+  latency: number
+  overlayOptions: Record<string, unknown>
+}
+
+/**
+ * The simulated world: one virtual clock, one seeded random source, one
+ * memory hub, and peers built with core's `createPeer` in child containers of
+ * a parent that registers all three.
+ */
+export class SimNetwork {
+  readonly clock = new VirtualClock()
+  readonly hub: MemoryNetwork
+  readonly container: DependencyContainer
+  /** The workload's own stream (files, queries, churn), independent of the peers'. */
+  readonly random: Random
+  readonly peers: SimPeer[] = []
+  private readonly live: SimPeer[] = []
+  private readonly livePos = new Map<SimPeer, number>()
+  private readonly identities: Random
+  private directory: DirectoryHandle | undefined
+  joinFailures = 0
+  private created = 0
+  /** Goes up whenever a peer joins or leaves. */
+  version = 0
+
+  constructor(readonly options: SimNetworkOptions) {
+    const master = new SeededRandom(options.seed)
+    this.random = master.fork()
+    this.identities = master.fork()
+    this.hub = new MemoryNetwork({ latency: { mean: options.latency } })
+    this.container = rootContainer.createChildContainer()
+    this.container.register(CLOCK, { useValue: this.clock })
+    this.container.register(RANDOM, { useValue: master.fork() })
+    this.container.register(MEMORY_NETWORK, { useValue: this.hub })
+  }
+
+  /** Peers alive now. */
+  get liveCount(): number {
+    return this.live.length
+  }
+
+  livePeers(): readonly SimPeer[] {
+    return this.live
+  }
+
+  /** A live peer chosen with the workload's random source. */
+  randomLive(): SimPeer | undefined {
+    return this.live.length === 0 ? undefined : this.live[this.random.int(this.live.length)]
+  }
+
+  /** The `central` strategy's directory server statistics, when there is one. */
+  directoryStats(): OverlayStats | undefined {
+    return this.directory?.server.stats()
+  }
+
+  /** Starts the directory server the `central` strategy needs (listening at `memory://directory`). */
+  async startDirectory(): Promise<void> {
+    const mod = (await import(OVERLAY_PACKAGES.central as string)) as {
+      createDirectoryServer(
+        config: Record<string, unknown>,
+        components: { container: DependencyContainer; identity: ReturnType<typeof seededIdentity> },
+      ): Promise<DirectoryHandle>
+    }
+    const server = await mod.createDirectoryServer(
+      {
+        listen: [`memory://${DIRECTORY_NAME}`],
+        transport: SIM_TRANSPORT,
+        index: 'memory',
+      },
+      { container: this.container, identity: seededIdentity(this.identities) },
+    )
+    await this.clock.settle(server.start())
+    this.directory = server
+  }
+
+  /** Where a new peer joins: the directory for `central`, else up to two live peers. */
+  private bootstrapFor(): string[] {
+    if (this.options.overlay === 'central') return [`memory://${DIRECTORY_NAME}`]
+    const out = new Set<string>()
+    for (let i = 0; i < 2 && out.size < this.live.length; i++) {
+      const p = this.randomLive()
+      if (p) out.add(`memory://${p.name}`)
+    }
+    return [...out]
+  }
+
+  /**
+   * Builds and starts a peer sharing `files`; resolves once it has joined (in
+   * virtual time: the caller drives the clock). A peer that fails to join is
+   * counted in `joinFailures` and stopped.
+   */
+  async addPeer(files: number[] = [], bootstrap: string[] = this.bootstrapFor()): Promise<SimPeer | undefined> {
+    const index = this.created++
+    const name = `p${index}`
+    const { overlay, overlayOptions } = this.options
+    const peer = await createPeer(
+      {
+        overlay,
+        transport: SIM_TRANSPORT,
+        index: 'memory',
+        transfer: 'default',
+        listen: [`memory://${name}`],
+        bootstrap,
+        options: { [overlay]: overlayOptions },
+      },
+      { container: this.container, identity: seededIdentity(this.identities) },
+    )
+    const sim: SimPeer = { index, name, peer, alive: false, files, joinedAt: this.clock.now() }
+    this.peers.push(sim)
+    try {
+      await peer.start()
+    } catch {
+      this.joinFailures++
+      void peer.stop().catch(() => {})
+      return undefined
+    }
+    sim.alive = true
+    this.version++
+    this.livePos.set(sim, this.live.length)
+    this.live.push(sim)
+    return sim
+  }
+
+  /** Puts the records in the peer's shares and publishes them on the overlay. */
+  async publish(sim: SimPeer, records: FileRecord[]): Promise<void> {
+    for (const r of records) sim.peer.shares.put(r)
+    if (records.length > 0) await sim.peer.overlay.publish(records)
+  }
+
+  /** The peer vanishes without a goodbye (the hub drops it), then its components stop. */
+  kill(sim: SimPeer): void {
+    if (!sim.alive) return
+    sim.alive = false
+    this.version++
+    const pos = this.livePos.get(sim)
+    if (pos !== undefined) {
+      const last = this.live.pop() as SimPeer
+      if (last !== sim) {
+        this.live[pos] = last
+        this.livePos.set(last, pos)
+      }
+      this.livePos.delete(sim)
+    }
+    this.hub.kill(sim.name)
+    void sim.peer.stop().catch(() => {})
+  }
+
+  /** Stops every peer and the directory (in virtual time), and releases the container. */
+  async dispose(): Promise<void> {
+    const stops = this.peers.filter((p) => p.peer.started).map((p) => p.peer.stop().catch(() => {}))
+    if (this.directory) stops.push(this.directory.stop().catch(() => {}))
+    await this.clock.settle(Promise.all(stops), { duration: 600_000 }).catch(() => {})
+    this.live.length = 0
+    this.livePos.clear()
+    await this.container.dispose()
+  }
+}

@@ -1,0 +1,470 @@
+import type { Hit, OverlayStats } from '@peerkit/core'
+import { exponential } from './distributions.js'
+import {
+  addByKind,
+  diffByKind,
+  messageTotals,
+  recordsHeld,
+  round,
+  type Summary,
+  summarize,
+} from './metrics.js'
+import { type ParsedSimulationOptions, parseSimulationOptions, type SimulationOptions } from './options.js'
+import { loadOverlay, SimNetwork, type SimPeer } from './sim-network.js'
+import { Catalog, type SimQuery } from './workload.js'
+import { adoptConvergedRing, type LookupReport, runLookups } from './chord.js'
+
+export type SimulationPhase = 'join' | 'warmup' | 'publish' | 'settle' | 'queries' | 'lookups' | 'done'
+
+export interface SimulationProgress {
+  overlay: string
+  phase: SimulationPhase
+  /** Work done in this phase (peers joined, queries answered …) out of `total`. */
+  done: number
+  total: number
+  /** Virtual time, ms. */
+  now: number
+}
+
+export interface SimulationHooks {
+  /** Called as the run moves on (often: keep it cheap). */
+  onProgress?: (progress: SimulationProgress) => void
+}
+
+/** What one run measured. Times are virtual milliseconds unless named `real…`. */
+export interface SimulationResult {
+  overlay: string
+  options: ParsedSimulationOptions
+  network: {
+    /** Peers at the start. */
+    nodes: number
+    /** Peers alive at the end. */
+    live: number
+    /** Peers that joined during the measured phase (churn). */
+    joined: number
+    /** Peers that left during the measured phase (churn). */
+    left: number
+    /** Peers failed at once before the queries. */
+    failed: number
+    /** Peers whose `start()` failed. */
+    joinFailures: number
+    /** Peers whose `publish` failed. */
+    publishFailures: number
+  }
+  queries: {
+    issued: number
+    /** Queries for which some matching file had a live provider. */
+    answerable: number
+    /** Answerable queries that returned at least one correct hit. */
+    succeeded: number
+    /** `succeeded / answerable`. */
+    successRate: number
+    /** Queries whose hits included the file they were aimed at. */
+    targetFound: number
+    /** Hits that did not match the query (should be 0). */
+    falseHits: number
+    /** Searches that threw. */
+    errors: number
+    /** Distinct files per query, mean. */
+    hitsPerQuery: number
+  }
+  /** Overlay hops of the first hit (where the overlay reports them). */
+  hops: Summary
+  /** Virtual ms from a search's start to its first hit. */
+  firstHitMs: Summary
+  messages: {
+    /** Messages on the hub during the query phase (every protocol). */
+    total: number
+    /** Messages per virtual second when no query runs (maintenance), measured before the queries. */
+    backgroundPerSecond: number
+    /** `(total − background × duration) / issued`. */
+    perQuery: number
+    /** `perQuery / nodes`. */
+    perQueryPerPeer: number
+    /** Overlay messages sent during the query phase, by kind (`overlay.stats()`). */
+    byKind: Record<string, number>
+  }
+  bytes: {
+    /** Bytes on the hub during the query phase. */
+    total: number
+    /** `(total − background) / issued`. */
+    perQuery: number
+  }
+  /** Load on the busiest node (the directory server counts for `central`). */
+  load: {
+    /** Overlay messages the busiest node received during the query phase. */
+    maxMessages: number
+    meanMessages: number
+    /** Records the busiest node holds at the end. */
+    maxRecords: number
+    meanRecords: number
+  }
+  /** Chord only: lookups checked against the true successor. */
+  lookups?: LookupReport
+  cost: {
+    /** Virtual duration of the whole run, ms. */
+    virtualMs: number
+    /** Virtual duration of the query phase, ms. */
+    queryPhaseMs: number
+    realMs: number
+    /** Timers fired. */
+    events: number
+    eventsPerRealSecond: number
+    /** JS heap used with the network built and warm, bytes. */
+    heapBytes: number
+    /** Growth of the JS heap per peer while building the network, bytes. */
+    heapBytesPerPeer: number
+    rssBytes: number
+  }
+}
+
+interface QueryOutcome {
+  answerable: boolean
+  succeeded: boolean
+  targetFound: boolean
+  falseHits: number
+  hits: number
+  error: boolean
+  firstHitMs?: number
+  hops?: number
+}
+
+/** Heap in use, after a collection when `--expose-gc` allows one. */
+function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc
+  gc?.()
+  return process.memoryUsage().heapUsed
+}
+
+/**
+ * Runs one overlay over `nodes` simulated peers in virtual time: peers join,
+ * publish their share of a Zipf-popular catalog, optionally fail or churn,
+ * and issue keyword searches whose results are checked against global
+ * knowledge. Deterministic: the same options give the same result (bar the
+ * `cost` figures, which are real time and memory).
+ */
+export async function runSimulation(
+  input: SimulationOptions,
+  hooks: SimulationHooks = {},
+): Promise<SimulationResult> {
+  const opts = parseSimulationOptions(input)
+  await loadOverlay(opts.overlay)
+  const realStart = performance.now()
+  const progress = (phase: SimulationPhase, done: number, total: number) =>
+    hooks.onProgress?.({ overlay: opts.overlay, phase, done, total, now: net.clock.now() })
+
+  const net = new SimNetwork({
+    overlay: opts.overlay,
+    seed: opts.seed,
+    latency: opts.latency,
+    overlayOptions: opts.overlayOptions,
+  })
+  const { clock, random } = net
+  try {
+    const catalog = new Catalog(random, opts.files, opts.zipf)
+    // Replicas: each file on `replicas` distinct peers.
+    const shares: number[][] = Array.from({ length: opts.nodes }, () => [])
+    for (const file of catalog.files) {
+      const holders = new Set<number>()
+      while (holders.size < opts.replicas) holders.add(random.int(opts.nodes))
+      for (const h of holders) (shares[h] as number[]).push(file.rank)
+    }
+
+    const heapBefore = heapUsed()
+    if (opts.overlay === 'central') await net.startDirectory()
+
+    progress('join', 0, opts.nodes)
+    if (opts.join === 'oracle') {
+      // Every node alone, at once; then the converged state from global knowledge.
+      const starts: Promise<unknown>[] = []
+      for (let i = 0; i < opts.nodes; i++) {
+        starts.push(net.addPeer(shares[i], []))
+        if ((i + 1) % 1024 === 0) {
+          await clock.settle(Promise.all(starts.splice(0)))
+          progress('join', i + 1, opts.nodes)
+        }
+      }
+      await clock.settle(Promise.all(starts))
+      adoptConvergedRing(net)
+      progress('join', opts.nodes, opts.nodes)
+    } else {
+      // The first peer alone, then the others at exponential gaps, each through live ones.
+      await clock.settle(net.addPeer(shares[0]))
+      const joins: Promise<unknown>[] = []
+      let joined = 1
+      let at = 0
+      for (let i = 1; i < opts.nodes; i++) {
+        at += exponential(random, opts.joinInterval)
+        const files = shares[i] as number[]
+        clock.setTimeout(() => {
+          joins.push(
+            net.addPeer(files).finally(() => {
+              joined++
+              if (joined % 64 === 0 || joined === opts.nodes) progress('join', joined, opts.nodes)
+            }),
+          )
+        }, at)
+      }
+      await clock.run({ until: () => joins.length === opts.nodes - 1 })
+      await clock.settle(Promise.all(joins))
+    }
+    progress('warmup', 0, opts.warmup)
+    await clock.advance(opts.warmup)
+    const heapBytes = heapUsed()
+
+    // Publish every peer's share.
+    let publishFailures = 0
+    const live = net.livePeers().slice()
+    progress('publish', 0, live.length)
+    const publishOne = (p: SimPeer) =>
+      net
+        .publish(
+          p,
+          p.files.map((rank) => catalog.record(catalog.files[rank] as (typeof catalog.files)[0], p.peer.network.self())),
+        )
+        .catch(() => {
+          publishFailures++
+        })
+    await clock.settle(Promise.all(live.map(publishOne)))
+
+    // Settle, measuring the background rate in the second half.
+    progress('settle', 0, opts.settle)
+    await clock.advance(opts.settle / 2)
+    const bg0 = net.hub.stats()
+    const bgStart = clock.now()
+    await clock.advance(opts.settle / 2)
+    const bg1 = net.hub.stats()
+    const bgSpan = Math.max(1, clock.now() - bgStart)
+    const backgroundPerMs = opts.settle > 0 ? (bg1.messages - bg0.messages) / bgSpan : 0
+    const backgroundBytesPerMs = opts.settle > 0 ? (bg1.bytes - bg0.bytes) / bgSpan : 0
+
+    // Simultaneous failure.
+    const toFail = Math.floor(opts.fail * net.liveCount)
+    for (let i = 0; i < toFail; i++) {
+      const victim = net.randomLive()
+      if (victim) net.kill(victim)
+    }
+
+    // Who holds what, for the ground truth.
+    const holders: SimPeer[][] = catalog.files.map(() => [])
+    for (const p of net.peers) for (const rank of p.files) (holders[rank] as SimPeer[]).push(p)
+    const answerable = (q: SimQuery) =>
+      catalog.matching(q.keywords).some((rank) => (holders[rank] as SimPeer[]).some((p) => p.alive))
+
+    // The measured phase.
+    const before = snapshot(net)
+    const hub0 = net.hub.stats()
+    const t0 = clock.now()
+    const outcomes: QueryOutcome[] = []
+    let churnJoined = 0
+    let churnLeft = 0
+    let queriesDone = false
+    const pool: number[][] = []
+    const churn = opts.churn > 0
+    const sessionMean = churn ? (opts.nodes / opts.churn) * 1000 : 0
+    const scheduleLeave = (p: SimPeer) => {
+      clock.setTimeout(() => {
+        if (queriesDone || !p.alive) return
+        net.kill(p)
+        churnLeft++
+        pool.push(p.files)
+      }, exponential(random, sessionMean))
+    }
+    if (churn) {
+      for (const p of net.livePeers()) scheduleLeave(p)
+      const nextJoin = () => {
+        clock.setTimeout(() => {
+          if (queriesDone) return
+          const files = pool.shift() ?? []
+          churnJoined++
+          void net.addPeer(files).then(async (p) => {
+            if (!p) return
+            for (const rank of files) (holders[rank] as SimPeer[]).push(p)
+            scheduleLeave(p)
+            await publishOne(p)
+          })
+          nextJoin()
+        }, exponential(random, 1000 / opts.churn))
+      }
+      nextJoin()
+    }
+
+    progress('queries', 0, opts.queries)
+    let finished = 0
+    let queryAt = 0
+    for (let i = 0; i < opts.queries; i++) {
+      queryAt += exponential(random, opts.queryInterval)
+      clock.setTimeout(() => {
+        const asker = net.randomLive()
+        const q = catalog.query(random)
+        const run = asker
+          ? runQuery(net, asker, q, answerable(q), opts.queryTimeout, catalog)
+          : Promise.resolve<QueryOutcome>({
+              answerable: answerable(q),
+              succeeded: false,
+              targetFound: false,
+              falseHits: 0,
+              hits: 0,
+              error: true,
+            })
+        void run.then((o) => {
+          outcomes.push(o)
+          finished++
+          if (finished % 16 === 0 || finished === opts.queries) progress('queries', finished, opts.queries)
+        })
+      }, queryAt)
+    }
+    await clock.run({ until: () => finished === opts.queries })
+    queriesDone = true
+    const t1 = clock.now()
+    const hub1 = net.hub.stats()
+    const after = snapshot(net)
+
+    let lookups: LookupReport | undefined
+    if (opts.overlay === 'chord' && opts.checkLookups && opts.queries > 0) {
+      progress('lookups', 0, opts.queries)
+      lookups = await runLookups(net, opts.queries, opts.queryInterval, (done) =>
+        progress('lookups', done, opts.queries),
+      )
+    }
+
+    // Figures.
+    const span = t1 - t0
+    const totalMessages = hub1.messages - hub0.messages
+    const totalBytes = hub1.bytes - hub0.bytes
+    const issued = outcomes.length
+    const queryMessages = Math.max(0, totalMessages - backgroundPerMs * span)
+    const queryBytes = Math.max(0, totalBytes - backgroundBytesPerMs * span)
+    const loads: number[] = []
+    const records: number[] = []
+    for (const [key, s] of after.nodes) {
+      loads.push(s.received - (before.nodes.get(key)?.received ?? 0))
+      records.push(s.records)
+    }
+    const answerableCount = outcomes.filter((o) => o.answerable).length
+    const succeeded = outcomes.filter((o) => o.answerable && o.succeeded).length
+    const realMs = performance.now() - realStart
+    progress('done', 1, 1)
+    const result: SimulationResult = {
+      overlay: opts.overlay,
+      options: opts,
+      network: {
+        nodes: opts.nodes,
+        live: net.liveCount,
+        joined: churnJoined,
+        left: churnLeft,
+        failed: toFail,
+        joinFailures: net.joinFailures,
+        publishFailures,
+      },
+      queries: {
+        issued,
+        answerable: answerableCount,
+        succeeded,
+        successRate: answerableCount === 0 ? 0 : round(succeeded / answerableCount, 4),
+        targetFound: outcomes.filter((o) => o.targetFound).length,
+        falseHits: outcomes.reduce((a, o) => a + o.falseHits, 0),
+        errors: outcomes.filter((o) => o.error).length,
+        hitsPerQuery: issued === 0 ? 0 : round(outcomes.reduce((a, o) => a + o.hits, 0) / issued),
+      },
+      hops: roundSummary(summarize(outcomes.flatMap((o) => (o.hops === undefined ? [] : [o.hops])))),
+      firstHitMs: roundSummary(
+        summarize(outcomes.flatMap((o) => (o.firstHitMs === undefined ? [] : [o.firstHitMs]))),
+      ),
+      messages: {
+        total: totalMessages,
+        backgroundPerSecond: round(backgroundPerMs * 1000),
+        perQuery: issued === 0 ? 0 : round(queryMessages / issued),
+        perQueryPerPeer: issued === 0 ? 0 : round(queryMessages / issued / opts.nodes, 6),
+        byKind: diffByKind(after.byKind, before.byKind),
+      },
+      bytes: { total: totalBytes, perQuery: issued === 0 ? 0 : Math.round(queryBytes / issued) },
+      load: {
+        maxMessages: Math.max(0, ...loads),
+        meanMessages: round(loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length)),
+        maxRecords: Math.max(0, ...records),
+        meanRecords: round(records.reduce((a, b) => a + b, 0) / Math.max(1, records.length)),
+      },
+      cost: {
+        virtualMs: clock.now(),
+        queryPhaseMs: round(span),
+        realMs: Math.round(realMs),
+        events: clock.fired,
+        eventsPerRealSecond: Math.round(clock.fired / (realMs / 1000)),
+        heapBytes,
+        heapBytesPerPeer: Math.round((heapBytes - heapBefore) / opts.nodes),
+        rssBytes: process.memoryUsage().rss,
+      },
+    }
+    if (lookups) result.lookups = lookups
+    return result
+  } finally {
+    await net.dispose()
+  }
+}
+
+function roundSummary(s: Summary): Summary {
+  return { count: s.count, mean: round(s.mean), p50: round(s.p50), p95: round(s.p95), max: round(s.max) }
+}
+
+interface Snapshot {
+  nodes: Map<SimPeer | 'directory', { received: number; records: number }>
+  byKind: Record<string, number>
+}
+
+/** Every live node's overlay counters (and the directory's). */
+function snapshot(net: SimNetwork): Snapshot {
+  const nodes: Snapshot['nodes'] = new Map()
+  const byKind: Record<string, number> = {}
+  const add = (key: SimPeer | 'directory', stats: OverlayStats) => {
+    nodes.set(key, { received: messageTotals(stats).received, records: recordsHeld(stats) })
+    addByKind(byKind, stats)
+  }
+  for (const p of net.livePeers()) add(p, p.peer.overlay.stats())
+  const dir = net.directoryStats()
+  if (dir) add('directory', dir)
+  return { nodes, byKind }
+}
+
+async function runQuery(
+  net: SimNetwork,
+  asker: SimPeer,
+  q: SimQuery,
+  isAnswerable: boolean,
+  timeout: number,
+  catalog: Catalog,
+): Promise<QueryOutcome> {
+  const { clock } = net
+  const start = clock.now()
+  const truth = new Set(catalog.matching(q.keywords).map((rank) => catalog.files[rank]?.hash))
+  const out: QueryOutcome = {
+    answerable: isAnswerable,
+    succeeded: false,
+    targetFound: false,
+    falseHits: 0,
+    hits: 0,
+    error: false,
+  }
+  const seen = new Set<string>()
+  try {
+    for await (const hit of asker.peer.overlay.search({ keywords: [...q.keywords] }, { timeout }) as AsyncIterable<Hit>) {
+      if (!truth.has(hit.hash)) {
+        out.falseHits++
+        continue
+      }
+      if (out.firstHitMs === undefined) {
+        out.firstHitMs = clock.now() - start
+        if (hit.hops !== undefined) out.hops = hit.hops
+      }
+      out.succeeded = true
+      if (hit.hash === q.target.hash) out.targetFound = true
+      if (!seen.has(hit.hash)) {
+        seen.add(hit.hash)
+        out.hits++
+      }
+    }
+  } catch {
+    out.error = true
+  }
+  return out
+}

@@ -1,0 +1,177 @@
+import { every, SeededRandom, withTimeout } from '@peerkit/core'
+import test from 'ava'
+import { TimerHeap, VirtualClock } from '../src/index.js'
+
+test('timers fire in time order, ties in insertion order', async (t) => {
+  const clock = new VirtualClock()
+  const fired: string[] = []
+  clock.setTimeout(() => fired.push(`c@${clock.now()}`), 30)
+  clock.setTimeout(() => fired.push(`a@${clock.now()}`), 10)
+  clock.setTimeout(() => fired.push(`b1@${clock.now()}`), 20)
+  clock.setTimeout(() => fired.push(`b2@${clock.now()}`), 20)
+  clock.setTimeout(() => fired.push(`z@${clock.now()}`), -5)
+  const r = await clock.run()
+  t.deepEqual(fired, ['z@0', 'a@10', 'b1@20', 'b2@20', 'c@30'])
+  t.is(r.reason, 'idle')
+  t.is(r.events, 5)
+  t.is(clock.now(), 30)
+})
+
+test('a cleared timer never fires and leaves the queue', async (t) => {
+  const clock = new VirtualClock()
+  let fired = 0
+  const h = clock.setTimeout(() => fired++, 10)
+  clock.setTimeout(() => fired++, 20)
+  clock.clearTimeout(h)
+  clock.clearTimeout(h) // twice is harmless
+  clock.clearTimeout(undefined)
+  t.is(clock.pending, 1)
+  await clock.run()
+  t.is(fired, 1)
+})
+
+test('promise chains across timers resolve in virtual time', async (t) => {
+  const clock = new VirtualClock(1000)
+  const seen: number[] = []
+  const task = (async () => {
+    for (let i = 0; i < 5; i++) {
+      await clock.sleep(100)
+      await Promise.resolve()
+      await new Promise<void>((r) => process.nextTick(r))
+      seen.push(clock.now())
+    }
+    return 'done'
+  })()
+  t.is(await clock.settle(task), 'done')
+  t.deepEqual(seen, [1100, 1200, 1300, 1400, 1500])
+})
+
+test('a continuation runs at the instant of its timer, before time advances', async (t) => {
+  const clock = new VirtualClock()
+  const log: string[] = []
+  clock.setTimeout(() => {
+    // A deep promise chain started by the event must finish at t=10.
+    let p = Promise.resolve()
+    for (let i = 0; i < 50; i++) p = p.then(() => undefined)
+    p.then(() => log.push(`chain@${clock.now()}`))
+  }, 10)
+  clock.setTimeout(() => log.push(`next@${clock.now()}`), 11)
+  await clock.run()
+  t.deepEqual(log, ['chain@10', 'next@11'])
+})
+
+test('a timer set with 0 ms inside a timer fires after the microtasks of that batch', async (t) => {
+  const clock = new VirtualClock()
+  const log: string[] = []
+  clock.setTimeout(() => {
+    clock.setTimeout(() => log.push('zero'), 0)
+    void Promise.resolve().then(() => log.push('micro'))
+  }, 5)
+  await clock.run()
+  t.deepEqual(log, ['micro', 'zero'])
+  t.is(clock.now(), 5)
+})
+
+test('a one-hour virtual sleep takes milliseconds of real time', async (t) => {
+  const clock = new VirtualClock()
+  const started = performance.now()
+  await clock.settle(clock.sleep(3_600_000))
+  t.is(clock.now(), 3_600_000)
+  t.true(performance.now() - started < 1000)
+})
+
+test('withTimeout and every from core run on the virtual clock', async (t) => {
+  const clock = new VirtualClock()
+  await t.throwsAsync(clock.settle(withTimeout(clock, new Promise(() => {}), 5000)), {
+    name: 'TimeoutError',
+  })
+  t.is(clock.now(), 5000)
+  const ticks: number[] = []
+  const task = every(clock, 1000, () => ticks.push(clock.now()))
+  await clock.advance(3500)
+  task.stop()
+  t.deepEqual(ticks, [6000, 7000, 8000])
+  t.is(clock.now(), 8500)
+  t.is(clock.pending, 0)
+})
+
+test('run stops at a condition, a deadline and a maximum of events', async (t) => {
+  const clock = new VirtualClock()
+  let n = 0
+  const task = every(clock, 10, () => n++)
+  t.teardown(() => task.stop())
+  const a = await clock.run({ until: () => n >= 3 })
+  t.is(a.reason, 'until')
+  t.is(clock.now(), 30)
+  const b = await clock.run({ deadline: 55 })
+  t.is(b.reason, 'deadline')
+  t.is(clock.now(), 55)
+  t.is(n, 5)
+  const c = await clock.run({ maxEvents: 2 })
+  t.is(c.reason, 'max-events')
+  t.is(n, 7)
+})
+
+test('settle reports a promise that can never settle', async (t) => {
+  const clock = new VirtualClock()
+  await t.throwsAsync(clock.settle(new Promise(() => {})), { name: 'SimulationStalledError' })
+  const late = clock.sleep(1000)
+  await t.throwsAsync(clock.settle(late, { duration: 10 }), { name: 'SimulationStalledError' })
+  t.is(clock.now(), 10)
+})
+
+test('run refuses to run twice at once and surfaces a throwing timer', async (t) => {
+  const clock = new VirtualClock()
+  clock.setTimeout(() => {}, 10)
+  const first = clock.run()
+  await t.throwsAsync(clock.run(), { name: 'InvalidOptionsError' })
+  await first
+  clock.setTimeout(() => {
+    throw new Error('component bug')
+  }, 1)
+  await t.throwsAsync(clock.run(), { message: 'component bug' })
+  t.false(clock.isRunning)
+})
+
+test('the heap orders many random timers and removes arbitrary ones', (t) => {
+  const random = new SeededRandom(7)
+  const heap = new TimerHeap()
+  const timers = []
+  for (let i = 0; i < 2000; i++) {
+    const timer = { at: random.int(500), seq: i, fn: undefined, pos: -1 }
+    timers.push(timer)
+    heap.push(timer)
+  }
+  const removed = new Set(timers.filter((_, i) => i % 3 === 0))
+  for (const timer of removed) t.true(heap.remove(timer))
+  t.false(heap.remove(timers[0] as (typeof timers)[0]))
+  const out = []
+  for (let x = heap.pop(); x; x = heap.pop()) out.push(x)
+  const expected = timers.filter((x) => !removed.has(x)).sort((a, b) => a.at - b.at || a.seq - b.seq)
+  t.deepEqual(
+    out.map((x) => x.seq),
+    expected.map((x) => x.seq),
+  )
+})
+
+test('the same seed drives the same schedule', async (t) => {
+  const trace = async (seed: number) => {
+    const clock = new VirtualClock()
+    const random = new SeededRandom(seed)
+    const log: string[] = []
+    for (let i = 0; i < 20; i++) {
+      const r = random.fork()
+      const loop = async () => {
+        for (let k = 0; k < 5; k++) {
+          await clock.sleep(r.int(100))
+          log.push(`${i}:${clock.now()}`)
+        }
+      }
+      void loop()
+    }
+    await clock.run()
+    return log
+  }
+  t.deepEqual(await trace(42), await trace(42))
+  t.notDeepEqual(await trace(42), await trace(43))
+})

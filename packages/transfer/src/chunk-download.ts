@@ -1,0 +1,463 @@
+import { resolve as resolvePath } from 'node:path'
+import { chunkCount, chunkRange, chunkSizeFor, equalBytes, HASH_SIZE, hashLeaf, leafAt, merkleRoot, toHex } from '@peerkit/content'
+import {
+  AbortError,
+  type Clock,
+  type ContentHash,
+  type Download,
+  type DownloadEvents,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+  type DownloadState,
+  type DownloadStatus,
+  every,
+  type Network,
+  NotFoundError,
+  type PeerId,
+  type PeerRef,
+  PeerUnreachableError,
+  ProtocolError,
+  type Random,
+  type TimerHandle,
+  VerificationError,
+} from '@peerkit/core'
+import { EventEmitter } from 'eventemitter3'
+import { ChunkPicker, formatRanges } from './chunk-picker.js'
+import { MAX_LEAVES_PER_MESSAGE, TRANSFER_PROTOCOL } from './messages.js'
+import type { ParsedTransferOptions } from './options.js'
+import { PartFile } from './part-file.js'
+import { RateMeter } from './rate-meter.js'
+import { Source } from './source.js'
+
+/** Files with more chunks than this are refused (their leaf list alone would be 128 MiB). */
+const MAX_CHUNKS = 1 << 22
+
+export interface DownloadContext {
+  network: Network
+  clock: Clock
+  random: Random
+  self: PeerId
+  options: ParsedTransferOptions
+}
+
+interface Manifest {
+  size: number
+  chunkSize: number
+  count: number
+  leaves: Uint8Array
+}
+
+/**
+ * One multi-source download (see the package README for the algorithm):
+ * learns the leaf list from a provider and checks it against the hash, then
+ * fetches chunks from every usable provider in parallel, verifies each one
+ * before writing it to `<to>.part`, and renames the file into place once
+ * every chunk is verified.
+ */
+export class ChunkDownload extends EventEmitter<DownloadEvents> implements Download {
+  readonly [Symbol.toStringTag] = '@peerkit/transfer:ChunkDownload'
+  readonly done: Promise<DownloadResult>
+  readonly path: string
+  private state: DownloadState = 'running'
+  private readonly sources = new Map<PeerId, Source>()
+  private readonly ac = new AbortController()
+  private readonly startedAt: number
+  private failure: Error | undefined
+  private providersEnded = false
+  private wakers: Array<() => void> = []
+  private manifest: Manifest | undefined
+  private picker: ChunkPicker | undefined
+  private part: PartFile | undefined
+  private finishAll: { resolve: () => void; reject: (err: Error) => void } | undefined
+  private readonly writes = new Set<Promise<void>>()
+  private inFlight = 0
+  private bytes = 0
+  private resumedChunks = 0
+  private fetchedChunks = 0
+  private readonly meter = new RateMeter()
+  private lastEmit = Number.NEGATIVE_INFINITY
+  private lastEmittedBytes = -1
+  private noProviderTimer: TimerHandle | undefined
+  private nextOrder = 0
+
+  constructor(
+    readonly hash: ContentHash,
+    options: DownloadOptions,
+    private readonly ctx: DownloadContext,
+  ) {
+    super()
+    this.path = resolvePath(options.to)
+    this.startedAt = ctx.clock.now()
+    const signal = options.signal
+    const onAbort = () => this.fail(new AbortError(`download of ${hash} aborted`, { cause: signal?.reason }))
+    if (signal?.aborted) onAbort()
+    else signal?.addEventListener('abort', onAbort, { once: true })
+    this.done = Promise.resolve()
+      .then(() => this.run(options.providers))
+      .finally(() => signal?.removeEventListener('abort', onAbort))
+    this.done.catch(() => {}) // the caller may not listen; never an unhandled rejection
+  }
+
+  status(): DownloadStatus {
+    return { hash: this.hash, path: this.path, bytes: this.bytes, size: this.manifest?.size ?? 0, state: this.state }
+  }
+
+  /** Stops the download (as an abort); the `.part` file stays for a resume. */
+  cancel(reason = 'download stopped'): void {
+    this.fail(new AbortError(reason))
+  }
+
+  private async run(providers: DownloadOptions['providers']): Promise<DownloadResult> {
+    const { clock, options } = this.ctx
+    const timers: Array<{ stop(): void }> = []
+    try {
+      if (this.failure) throw this.failure
+      void this.intake(providers)
+      const manifest = await this.fetchManifest()
+      this.manifest = manifest
+      this.part = await PartFile.open({ path: this.path, hash: this.hash, ...manifest })
+      if (this.failure) throw this.failure
+      const part = this.part
+      this.resumedChunks = part.resumed.length
+      for (const i of part.resumed) this.bytes += chunkRange(i, manifest.size, manifest.chunkSize).length
+      this.picker = new ChunkPicker(manifest.count, part.resumed, {
+        endgameDuplicates: options.endgame ? options.endgameDuplicates : 0,
+      })
+      timers.push(every(clock, options.progressInterval, () => this.progressTick()))
+      timers.push(every(clock, options.checkpointInterval, () => part.checkpoint()))
+      await new Promise<void>((resolve, reject) => {
+        this.finishAll = { resolve, reject }
+        this.pump()
+      })
+      if (this.failure) throw this.failure
+      await part.finish()
+      this.state = 'done'
+      this.emitProgress()
+      return {
+        hash: this.hash,
+        path: this.path,
+        size: manifest.size,
+        verified: true,
+        elapsedMs: clock.now() - this.startedAt,
+        sources: [...this.sources.values()].filter((s) => s.bytes > 0).map((s) => ({ id: s.id, bytes: s.bytes })),
+        resumedChunks: this.resumedChunks,
+        fetchedChunks: this.fetchedChunks,
+      }
+    } catch (err) {
+      const error = this.failure ?? (err as Error)
+      this.state = error.name === 'AbortError' ? 'aborted' : 'failed'
+      this.failure = error
+      await Promise.allSettled([...this.writes])
+      await this.part?.close()
+      throw error
+    } finally {
+      for (const t of timers) t.stop()
+      if (this.noProviderTimer !== undefined) clock.clearTimeout(this.noProviderTimer)
+      if (!this.ac.signal.aborted) this.ac.abort(new AbortError('download finished'))
+      this.wake()
+    }
+  }
+
+  /** Ends the download with `err` (the first failure wins). */
+  private fail(err: Error): void {
+    if (this.failure || this.state !== 'running') return
+    this.failure = err
+    this.ac.abort(err)
+    this.finishAll?.reject(err)
+    this.wake()
+  }
+
+  // --- providers -----------------------------------------------------------
+
+  private async intake(providers: DownloadOptions['providers']): Promise<void> {
+    try {
+      for await (const ref of providers) {
+        if (this.ac.signal.aborted) break
+        this.addSource(ref)
+      }
+    } catch {
+      // A failing provider source ends like an exhausted one.
+    } finally {
+      this.providersEnded = true
+      this.wake()
+      if (this.picker) this.pump()
+    }
+  }
+
+  private addSource(ref: PeerRef): void {
+    if (!ref || typeof ref.id !== 'string' || ref.id === this.ctx.self) return
+    const known = this.sources.get(ref.id)
+    if (known) {
+      if (!known.dropped && ref.addresses.length > 0) this.ctx.network.learn(ref)
+      return
+    }
+    if (ref.addresses.length > 0) this.ctx.network.learn(ref)
+    // Random order among providers not yet measured, so load spreads.
+    const source = new Source(ref, this.nextOrder++ + this.ctx.random.next())
+    this.sources.set(ref.id, source)
+    this.emit('source:added', ref)
+    this.wake()
+    if (this.picker) this.pump()
+  }
+
+  private drop(source: Source, reason: string): void {
+    if (source.dropped) return
+    source.dropped = reason
+    for (const c of source.requests.values()) c.abort(new AbortError(`source dropped: ${reason}`))
+    this.emit('source:dropped', { peer: source.id, reason })
+  }
+
+  private usable(): Source[] {
+    return [...this.sources.values()].filter((s) => !s.dropped)
+  }
+
+  private wake(): void {
+    const wakers = this.wakers
+    this.wakers = []
+    for (const w of wakers) w()
+  }
+
+  /** Waits until a source is added, the providers end, or the download fails. */
+  private waitForSources(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.ctx.clock.setTimeout(() => {
+        this.wakers = this.wakers.filter((w) => w !== waker)
+        reject(this.noProviderError('the file'))
+      }, this.ctx.options.noProviderTimeout)
+      const waker = () => {
+        this.ctx.clock.clearTimeout(timer)
+        resolve()
+      }
+      this.wakers.push(waker)
+    })
+  }
+
+  private noProviderError(what: string): Error {
+    const all = [...this.sources.values()]
+    if (all.length === 0) return new NotFoundError(`no provider was found for ${this.hash}`)
+    const reasons = all.map((s) => `${s.id.slice(0, 8)}…: ${s.dropped ?? 'no answer'}`).join('; ')
+    const message = `no provider could supply ${what} of ${this.hash} (${all.length} tried: ${reasons})`
+    const unreachable = all.some((s) => /^(disconnected|unreachable|stalled)/.test(s.dropped ?? 'stalled'))
+    return unreachable ? new PeerUnreachableError(message) : new NotFoundError(message)
+  }
+
+  // --- manifest ------------------------------------------------------------
+
+  private async fetchManifest(): Promise<Manifest> {
+    const tried = new Set<PeerId>()
+    for (;;) {
+      if (this.failure) throw this.failure
+      const source = this.usable().find((s) => !tried.has(s.id))
+      if (source) {
+        tried.add(source.id)
+        try {
+          return await this.manifestFrom(source)
+        } catch (err) {
+          if (this.failure) throw this.failure
+          this.drop(source, reasonOf(err as Error, 'the manifest'))
+          continue
+        }
+      }
+      if (this.providersEnded) throw this.noProviderError('the file')
+      await this.waitForSources()
+    }
+  }
+
+  private async manifestFrom(source: Source): Promise<Manifest> {
+    const { network, options } = this.ctx
+    let manifest: Manifest | undefined
+    for (let from = 0; manifest === undefined || from < manifest.count; ) {
+      const res = await network.request(
+        source.ref,
+        TRANSFER_PROTOCOL,
+        { op: 'manifest', hash: this.hash, from, count: MAX_LEAVES_PER_MESSAGE },
+        { signal: this.ac.signal, timeout: options.requestTimeout },
+      )
+      if (res.op !== 'manifest') throw new ProtocolError(`expected a manifest, got '${res.op}'`)
+      if (!manifest) {
+        if (res.chunkSize !== chunkSizeFor(res.size) || res.count !== chunkCount(res.size, res.chunkSize)) {
+          throw new VerificationError(`manifest of ${this.hash} has an impossible size/chunking`)
+        }
+        if (res.count > MAX_CHUNKS) throw new ProtocolError(`file of ${res.count} chunks is over the limit`)
+        manifest = { size: res.size, chunkSize: res.chunkSize, count: res.count, leaves: new Uint8Array(res.count * HASH_SIZE) }
+      }
+      const expected = Math.min(MAX_LEAVES_PER_MESSAGE, manifest.count - from) * HASH_SIZE
+      if (res.from !== from || res.size !== manifest.size || res.leaves.length !== expected) {
+        throw new ProtocolError(`manifest page at ${from} of ${this.hash} has the wrong shape`)
+      }
+      manifest.leaves.set(res.leaves, from * HASH_SIZE)
+      from += expected / HASH_SIZE
+    }
+    if (!manifest || toHex(merkleRoot(manifest.leaves)) !== this.hash) {
+      throw new VerificationError(`leaf list does not match the content hash ${this.hash}`)
+    }
+    return manifest
+  }
+
+  // --- chunks --------------------------------------------------------------
+
+  /** Hands chunks to sources with free slots, fastest first, one each per round. */
+  private pump(): void {
+    const picker = this.picker
+    if (!picker || this.failure || this.state !== 'running') return
+    if (picker.finished) {
+      if (this.writes.size === 0) this.finishAll?.resolve()
+      return
+    }
+    const { clock, options } = this.ctx
+    const now = clock.now()
+    const used = this.usable()
+      .sort((a, b) => b.rate(now) - a.rate(now) || a.order - b.order)
+      .slice(0, options.maxPeers)
+    for (let progress = true; progress; ) {
+      progress = false
+      for (const s of used) {
+        if (s.inFlight >= options.maxInFlightPerPeer) continue
+        const index = picker.next(s.id)
+        if (index === undefined) continue
+        progress = true
+        void this.fetchChunk(s, index)
+      }
+    }
+    if (this.inFlight === 0 && this.writes.size === 0 && used.length === 0) {
+      if (this.providersEnded) this.fail(this.noProviderError(`chunks ${formatRanges(picker.missing(64))}`))
+      else if (this.noProviderTimer === undefined) {
+        this.noProviderTimer = clock.setTimeout(() => {
+          this.noProviderTimer = undefined
+          if (this.usable().length === 0) this.fail(this.noProviderError(`chunks ${formatRanges(picker.missing(64))}`))
+        }, options.noProviderTimeout)
+      }
+    } else if (this.noProviderTimer !== undefined && used.length > 0) {
+      clock.clearTimeout(this.noProviderTimer)
+      this.noProviderTimer = undefined
+    }
+  }
+
+  private async fetchChunk(source: Source, index: number): Promise<void> {
+    const picker = this.picker as ChunkPicker
+    const manifest = this.manifest as Manifest
+    const cancel = new AbortController()
+    source.requests.set(index, cancel)
+    source.inFlight++
+    this.inFlight++
+    try {
+      let data: Uint8Array
+      try {
+        data = await this.requestChunk(source, index, AbortSignal.any([this.ac.signal, cancel.signal]))
+      } catch (err) {
+        picker.release(index, source.id)
+        if (!this.failure && !source.dropped && !cancel.signal.aborted) this.onRequestError(source, err as Error, index)
+        return
+      }
+      if (!equalBytes(hashLeaf(data), leafAt(manifest.leaves, index))) {
+        picker.release(index, source.id)
+        this.drop(source, `sent bad data: chunk ${index} failed verification`)
+        return
+      }
+      const { first, others } = picker.complete(index, source.id)
+      for (const other of others) this.sources.get(other)?.requests.get(index)?.abort()
+      if (!first || this.failure) return
+      const write = (this.part as PartFile).write(index, data)
+      this.writes.add(write)
+      try {
+        await write
+      } catch (err) {
+        this.fail(err as Error)
+        return
+      } finally {
+        this.writes.delete(write)
+      }
+      source.record(this.ctx.clock.now(), data.length)
+      this.bytes += data.length
+      this.fetchedChunks++
+      if (this.lastEmittedBytes < 0) this.emitProgress()
+    } finally {
+      source.requests.delete(index)
+      source.inFlight--
+      this.inFlight--
+      this.pump()
+    }
+  }
+
+  /** One chunk from one source: one message, or several blocks for chunks larger than `blockSize`. */
+  private async requestChunk(source: Source, index: number, signal: AbortSignal): Promise<Uint8Array> {
+    const { network, options } = this.ctx
+    const manifest = this.manifest as Manifest
+    const { length } = chunkRange(index, manifest.size, manifest.chunkSize)
+    const blocks: Promise<Uint8Array>[] = []
+    for (let offset = 0; offset < length || blocks.length === 0; offset += options.blockSize) {
+      const want = Math.min(options.blockSize, length - offset)
+      blocks.push(
+        network
+          .request(source.ref, TRANSFER_PROTOCOL, { op: 'chunk', hash: this.hash, index, offset, length: want }, {
+            signal,
+            timeout: options.requestTimeout,
+          })
+          .then((res) => {
+            if (res.op !== 'chunk' || res.data.length !== want) {
+              throw new ProtocolError(`sent ${res.op === 'chunk' ? res.data.length : res.op} for ${want} bytes of chunk ${index}`)
+            }
+            return res.data
+          }),
+      )
+    }
+    const parts = await Promise.all(blocks)
+    return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts)
+  }
+
+  private onRequestError(source: Source, err: Error, index: number): void {
+    const reason = reasonOf(err, `chunk ${index}`)
+    if (err.name === 'TimeoutError' || err.name === 'RateLimitError') {
+      source.failures++
+      if (source.failures >= this.ctx.options.maxFailures) this.drop(source, reason)
+      return
+    }
+    this.drop(source, reason)
+  }
+
+  // --- progress ------------------------------------------------------------
+
+  private progressTick(): void {
+    const now = this.ctx.clock.now()
+    this.meter.sample(now, this.bytes)
+    if (this.bytes !== this.lastEmittedBytes && now - this.lastEmit >= this.ctx.options.progressInterval * 0.9) {
+      this.emitProgress()
+    }
+  }
+
+  private emitProgress(): void {
+    const now = this.ctx.clock.now()
+    const size = this.manifest?.size ?? 0
+    const rate = this.meter.rate()
+    const progress: DownloadProgress = {
+      hash: this.hash,
+      bytes: this.bytes,
+      size,
+      rate,
+      sources: [...this.sources.values()].map((s) => ({ id: s.id, bytes: s.bytes })),
+    }
+    if (rate > 0) progress.eta = (size - this.bytes) / rate
+    this.lastEmit = now
+    this.lastEmittedBytes = this.bytes
+    this.emit('progress', progress)
+  }
+}
+
+/** Why a source is dropped, from the error its request failed with. */
+function reasonOf(err: Error, what: string): string {
+  switch (err.name) {
+    case 'NotFoundError':
+    case 'InvalidOptionsError':
+      return `not found: does not serve ${what} (${err.message})`
+    case 'VerificationError':
+    case 'ProtocolError':
+      return `sent bad data: ${what}: ${err.message}`
+    case 'TimeoutError':
+      return `stalled: ${what}: ${err.message}`
+    case 'PeerUnreachableError':
+      return `disconnected: ${err.message}`
+    default:
+      return `unreachable: ${what}: ${err.name}: ${err.message}`
+  }
+}

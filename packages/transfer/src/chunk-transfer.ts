@@ -1,0 +1,152 @@
+import { resolve } from 'node:path'
+import { HashCache, hashFolder } from '@peerkit/content'
+import {
+  CLOCK,
+  type Clock,
+  type ContentHash,
+  type Download,
+  type DownloadOptions,
+  type DownloadStatus,
+  type FileRecord,
+  IDENTITY,
+  type Identity,
+  type Index,
+  InvalidOptionsError,
+  keywords,
+  LOCAL_INDEX,
+  Network,
+  PEER_CONFIG,
+  type PeerConfig,
+  RANDOM,
+  type Random,
+  type ShareOptions,
+  type Transfer,
+} from '@peerkit/core'
+import { inject, injectable } from 'tsyringe'
+import { ChunkDownload } from './chunk-download.js'
+import { ChunkServer, type SharedFile } from './chunk-server.js'
+import { TRANSFER_PROTOCOL } from './messages.js'
+import type { ParsedTransferOptions } from './options.js'
+import { TRANSFER_OPTIONS } from './tokens.js'
+
+/** Finished downloads kept for `downloads()`. */
+const MAX_FINISHED = 100
+
+/**
+ * The default Transfer: serves the chunks of shared files over
+ * `peerkit/transfer/1` and downloads files chunk by chunk from many providers
+ * at once, each chunk verified against the content hash before it is written.
+ */
+@injectable()
+export class ChunkTransfer implements Transfer {
+  readonly [Symbol.toStringTag] = '@peerkit/transfer'
+  private readonly server = new ChunkServer()
+  private readonly active = new Map<string, ChunkDownload>()
+  private finished: ChunkDownload[] = []
+  private readonly cache: HashCache | undefined
+  private started = false
+
+  constructor(
+    @inject(Network) private readonly network: Network,
+    @inject(LOCAL_INDEX) private readonly index: Index,
+    @inject(IDENTITY) private readonly identity: Identity,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(RANDOM) private readonly random: Random,
+    @inject(PEER_CONFIG) config: PeerConfig,
+    @inject(TRANSFER_OPTIONS) private readonly options: ParsedTransferOptions,
+  ) {
+    this.cache = config.dataDir ? new HashCache(config.dataDir) : undefined
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    this.network.handle(TRANSFER_PROTOCOL, (req) => this.server.handle(req))
+    // Records made before the network listened carry no addresses: refresh them.
+    for (const hash of this.server.hashes()) {
+      const file = this.server.get(hash)
+      if (file) this.index.put(this.recordOf(file))
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    this.network.unhandle(TRANSFER_PROTOCOL)
+    const running = [...this.active.values()]
+    for (const d of running) d.cancel('the transfer stopped')
+    await Promise.allSettled(running.map((d) => d.done))
+    await this.server.close()
+  }
+
+  /** Called by the container on dispose. */
+  async dispose(): Promise<void> {
+    await this.stop()
+  }
+
+  async share(path: string, options: ShareOptions = {}): Promise<FileRecord[]> {
+    const records: FileRecord[] = []
+    await hashFolder(path, {
+      signal: options.signal,
+      cache: this.cache,
+      workers: this.options.hashWorkers,
+      onFile: (file) => {
+        const record = this.recordOf(this.server.add(file))
+        this.index.put(record)
+        records.push(record)
+        options.onFile?.(record)
+      },
+    })
+    return records
+  }
+
+  async unshare(hashes: ContentHash[]): Promise<void> {
+    for (const hash of hashes) {
+      this.index.remove(hash, this.identity.peerId)
+      await this.server.remove(hash)
+    }
+  }
+
+  download(hash: ContentHash, options: DownloadOptions): Download {
+    const to = resolve(options.to)
+    const running = this.active.get(to)
+    if (running) {
+      throw new InvalidOptionsError(`${to} is already the target of a running download (of ${running.hash})`)
+    }
+    const download = new ChunkDownload(hash, options, {
+      network: this.network,
+      clock: this.clock,
+      random: this.random,
+      self: this.identity.peerId,
+      options: this.options,
+    })
+    this.active.set(to, download)
+    const settle = () => {
+      this.active.delete(to)
+      this.finished = [...this.finished, download].slice(-MAX_FINISHED)
+    }
+    download.done.then(settle, settle)
+    return download
+  }
+
+  downloads(): DownloadStatus[] {
+    return [...this.finished, ...this.active.values()].map((d) => d.status())
+  }
+
+  /** Hashes of the files served. */
+  shared(): ContentHash[] {
+    return this.server.hashes()
+  }
+
+  private recordOf(file: SharedFile): FileRecord {
+    const name = file.path.split(/[\\/]/).pop() as string
+    return {
+      hash: file.hash,
+      name,
+      size: file.size,
+      chunkSize: file.chunkSize,
+      keywords: keywords(name),
+      provider: this.network.self(),
+    }
+  }
+}

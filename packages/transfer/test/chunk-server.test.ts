@@ -1,0 +1,66 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { hashFile, merkleRoot, toHex, verifyChunk } from '@peerkit/content'
+import test from 'ava'
+import { ChunkServer } from '../src/index.js'
+import { bytesOf } from './helpers/bytes.js'
+
+async function served(t: { teardown: (fn: () => Promise<void>) => void }, size: number) {
+  const dir = await mkdtemp(join(tmpdir(), 'peerkit-server-'))
+  const server = new ChunkServer()
+  t.teardown(async () => {
+    await server.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  const bytes = bytesOf(size, 3)
+  const path = join(dir, 'file.bin')
+  await writeFile(path, bytes)
+  const file = await hashFile(path)
+  server.add(file)
+  return { server, file, bytes }
+}
+
+test('serves the manifest, chunks and proofs of a shared file', async (t) => {
+  const { server, file, bytes } = await served(t, 200_000)
+  const m = await server.handle({ op: 'manifest', hash: file.hash, from: 0, count: 100 })
+  if (m.op !== 'manifest') return t.fail()
+  t.is(m.count, 4)
+  t.is(toHex(merkleRoot(m.leaves)), file.hash)
+  const c = await server.handle({ op: 'chunk', hash: file.hash, index: 3, offset: 0, length: 200_000 - 3 * 65_536 })
+  if (c.op !== 'chunk') return t.fail()
+  t.deepEqual(Buffer.from(c.data), Buffer.from(bytes.subarray(3 * 65_536)))
+  const part = await server.handle({ op: 'chunk', hash: file.hash, index: 1, offset: 100, length: 50 })
+  if (part.op !== 'chunk') return t.fail()
+  t.deepEqual(Buffer.from(part.data), Buffer.from(bytes.subarray(65_536 + 100, 65_536 + 150)))
+  const p = await server.handle({ op: 'proof', hash: file.hash, index: 2 })
+  if (p.op !== 'proof') return t.fail()
+  t.true(verifyChunk(file.hash, 2, p.count, bytes.subarray(2 * 65_536, 3 * 65_536), p.proof))
+})
+
+test('refuses hashes it does not share and ranges past the end, revealing no path', async (t) => {
+  const { server, file } = await served(t, 100_000)
+  const other = 'ab'.repeat(32)
+  const e1 = await t.throwsAsync(server.handle({ op: 'chunk', hash: other, index: 0, offset: 0, length: 10 }), {
+    name: 'NotFoundError',
+  })
+  t.notRegex(e1?.message ?? '', /\//)
+  await t.throwsAsync(server.handle({ op: 'manifest', hash: other, from: 0, count: 1 }), { name: 'NotFoundError' })
+  await t.throwsAsync(server.handle({ op: 'chunk', hash: file.hash, index: 2, offset: 0, length: 1 }), {
+    name: 'InvalidOptionsError',
+  })
+  const e2 = await t.throwsAsync(server.handle({ op: 'chunk', hash: file.hash, index: 1, offset: 30_000, length: 10_000 }), {
+    name: 'InvalidOptionsError',
+  })
+  t.notRegex(e2?.message ?? '', /file\.bin|tmp/)
+  await t.throwsAsync(server.handle({ op: 'proof', hash: file.hash, index: 9 }), { name: 'InvalidOptionsError' })
+  await t.throwsAsync(server.handle({ op: 'manifest', hash: file.hash, from: 2, count: 1 }), { name: 'InvalidOptionsError' })
+})
+
+test('an unshared file is no longer served', async (t) => {
+  const { server, file } = await served(t, 1000)
+  t.true(await server.remove(file.hash))
+  await t.throwsAsync(server.handle({ op: 'chunk', hash: file.hash, index: 0, offset: 0, length: 10 }), {
+    name: 'NotFoundError',
+  })
+})

@@ -1,0 +1,101 @@
+import '@peerkit/index-memory'
+import '@peerkit/transport-memory'
+import '@peerkit/transport-tcp'
+import '../../src/index.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  type ContentHash,
+  createPeer,
+  type Hit,
+  type Overlay,
+  type OverlayEvents,
+  type OverlayStats,
+  overlays,
+  type Peer,
+  type PeerRef,
+} from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import type { ExecutionContext } from 'ava'
+import { EventEmitter } from 'eventemitter3'
+import { Lifecycle } from 'tsyringe'
+import { OVERLAY } from '@peerkit/core'
+
+/**
+ * A test-only overlay that finds nothing: these tests hand the providers to
+ * `download()` themselves, so the transfer is exercised on its own.
+ */
+class NoOverlay extends EventEmitter<OverlayEvents> implements Overlay {
+  readonly name = 'test-none'
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  async publish(): Promise<void> {}
+  async unpublish(): Promise<void> {}
+  async *search(): AsyncIterable<Hit> {}
+  async *providers(_hash: ContentHash): AsyncIterable<PeerRef> {}
+  neighbors(): PeerRef[] {
+    return []
+  }
+  role(): string {
+    return 'peer'
+  }
+  stats(): OverlayStats {
+    return { sent: {}, received: {} }
+  }
+}
+
+if (!overlays.has('test-none')) {
+  overlays.register('test-none', () => (c) => {
+    c.register(OVERLAY, { useClass: NoOverlay }, { lifecycle: Lifecycle.ContainerScoped })
+  })
+}
+
+export type Wire = 'memory' | 'tcp'
+
+export interface PeersOptions {
+  wire: Wire
+  /** Options of the default transfer. */
+  transfer?: Record<string, unknown>
+  /** For the memory wire: the hub (with its latency and bandwidth). */
+  network?: MemoryNetwork
+}
+
+let counter = 0
+
+/** A temporary folder removed after the test. */
+export async function tempDir(t: ExecutionContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'peerkit-transfer-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** `n` started peers on the chosen wire, each with its own data folder; stopped after the test. */
+export async function startPeers(t: ExecutionContext, n: number, options: PeersOptions): Promise<Peer[]> {
+  const dir = await tempDir(t)
+  const container = options.wire === 'memory' ? memoryContainer(options.network ?? new MemoryNetwork()) : undefined
+  const peers: Peer[] = []
+  for (let i = 0; i < n; i++) {
+    const name = `p${process.pid}-${++counter}`
+    const peer = await createPeer(
+      {
+        overlay: 'test-none',
+        transport: options.wire,
+        listen: [options.wire === 'memory' ? `memory://${name}` : 'tcp://127.0.0.1:0'],
+        dataDir: join(dir, `peer-${i}`),
+        seed: 1000 + i,
+        options: { default: { requestTimeout: 3000, noProviderTimeout: 3000, ...options.transfer } },
+      },
+      { container },
+    )
+    t.teardown(() => peer.stop())
+    await peer.start()
+    peers.push(peer)
+  }
+  return peers
+}
+
+/** How other peers reach `peer`. */
+export function refOf(peer: Peer): PeerRef {
+  return peer.network.self()
+}

@@ -1,0 +1,30 @@
+import { container } from 'tsyringe'
+import test from 'ava'
+import { TRANSFER, transfers } from '@peerkit/core'
+import { DEFAULT_MAX_IN_FLIGHT_PER_PEER, defaultTransfer, parseTransferOptions, TRANSFER_OPTIONS } from '../src/index.js'
+
+test('defaults are filled in and frozen', (t) => {
+  const o = parseTransferOptions()
+  t.is(o.maxInFlightPerPeer, DEFAULT_MAX_IN_FLIGHT_PER_PEER)
+  t.true(o.endgame)
+  t.true(Object.isFrozen(o))
+  t.is(parseTransferOptions({ requestTimeout: 50 }).requestTimeout, 50)
+})
+
+test('bad options name the field', (t) => {
+  t.throws(() => parseTransferOptions({ maxInFlightPerPeer: 0 }), { name: 'InvalidOptionsError', message: /maxInFlightPerPeer/ })
+  t.throws(() => parseTransferOptions({ endgame: 'yes' }), { name: 'InvalidOptionsError', message: /endgame/ })
+  t.throws(() => parseTransferOptions({ blockSize: 3000 }), { name: 'InvalidOptionsError', message: /blockSize/ })
+  t.throws(() => parseTransferOptions({ blockSize: 8 * 1024 * 1024 }), { name: 'InvalidOptionsError', message: /blockSize/ })
+  t.throws(() => parseTransferOptions({ speed: 1 }), { name: 'InvalidOptionsError', message: /transfer\.speed/ })
+  t.throws(() => parseTransferOptions(5), { name: 'InvalidOptionsError' })
+})
+
+test("importing the package registers 'default', which validates before registering", (t) => {
+  t.true(transfers.has('default'))
+  t.throws(() => transfers.get('default')({ requestTimeout: -1 }), { name: 'InvalidOptionsError' })
+  const c = container.createChildContainer()
+  defaultTransfer({ maxPeers: 3 })(c)
+  t.is(c.resolve(TRANSFER_OPTIONS).maxPeers, 3)
+  t.true(c.isRegistered(TRANSFER))
+})
