@@ -434,7 +434,9 @@ test('a thousand peers exchanging messages over random latency on a virtual cloc
     l.on('connection', (c) => c.on('message', () => got++))
     transports.push({ tr, received: () => got })
   }
-  const conns = await clock.settle(Promise.all(transports.map(({ tr }, i) => tr.dial(`memory://q${(i * 7 + 1) % n}`))))
+  const conns = await clock.settle(
+    Promise.all(transports.map(({ tr }, i) => tr.dial(`memory://q${(i * 7 + 1) % n}`))),
+  )
   await clock.settle(Promise.all(conns.flatMap((c) => [1, 2, 3].map(() => c.send(new Uint8Array(64))))))
   const took = await clock.until(() => transports.reduce((s, x) => s + x.received(), 0) === 3 * n)
   t.true(took <= 50, `all delivered within the largest latency (${took} virtual ms)`)

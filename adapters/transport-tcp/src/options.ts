@@ -10,7 +10,7 @@ export const MAX_RECORD_SIZE = 1024 * 1024
 
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000
 export const DEFAULT_HIGH_WATER_MARK = 4 * 1024 * 1024
-export const DEFAULT_RECORD_SIZE = 256 * 1024
+export const DEFAULT_RECORD_SIZE = MAX_RECORD_SIZE
 export const DEFAULT_CIPHER: TcpCipher = 'aes-256-gcm'
 export const DEFAULT_CLOSE_TIMEOUT = 5_000
 
@@ -39,8 +39,9 @@ export interface TcpTransportOptions {
   highWaterMark?: number
   /**
    * Largest plaintext of one encrypted record, in bytes (1 KiB … 1 MiB).
-   * Small messages sent together share a record; large ones span several.
-   * @default 262144 (256 KiB)
+   * Small messages sent together share a record; a message that would
+   * straddle two records starts a new one; larger ones span several.
+   * @default 1048576 (1 MiB)
    */
   recordSize?: number
   /**
@@ -53,9 +54,10 @@ export interface TcpTransportOptions {
   cipher?: TcpCipher
   /**
    * Encrypt and decrypt large AES-256-GCM records (>= 16 KiB) on libuv's
-   * thread pool (WebCrypto), so that cryptography overlaps socket I/O; small
-   * records are always done inline. `false` keeps all of it on the main thread.
-   * @default true
+   * thread pool (WebCrypto) instead of the main thread. Measured here it
+   * costs 2–3 times the CPU of inline node:crypto and is slower (see the
+   * README), so it is off; it may pay on a machine with idle cores to spare.
+   * @default false
    */
   offload?: boolean
   /**
@@ -123,7 +125,7 @@ export function parseTcpTransportOptions(input: unknown = {}): ParsedTcpTranspor
     highWaterMark: integer('highWaterMark', o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, 1024),
     recordSize: integer('recordSize', o.recordSize ?? DEFAULT_RECORD_SIZE, 1024, MAX_RECORD_SIZE),
     cipher: cipher as TcpCipher,
-    offload: boolean('offload', o.offload ?? true),
+    offload: boolean('offload', o.offload ?? false),
     noDelay: boolean('noDelay', o.noDelay ?? true),
     closeTimeout: integer('closeTimeout', o.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT, 0),
   })

@@ -55,6 +55,11 @@ export class RecordCipher {
     return new RecordCipher(cipher, Buffer.from(key), webKey)
   }
 
+  /** True when large records go to the thread pool. */
+  get offloads(): boolean {
+    return this.webKey !== undefined
+  }
+
   /** Records sealed or opened so far. */
   get records(): number {
     return this.counter

@@ -5,6 +5,7 @@ import {
   type Clock,
   type Connection,
   type ConnectionEvents,
+  FRAME_HEADER_SIZE,
   FrameDecoder,
   frameHeader,
   type PeerId,
@@ -15,6 +16,12 @@ import {
 import { EventEmitter } from 'eventemitter3'
 import { MAX_RECORD_SIZE, type ParsedTcpTransportOptions } from './options.js'
 import { type RecordCipher, TAG_SIZE } from './record-cipher.js'
+import { RecordReader } from './record-reader.js'
+
+/** The message length in a frame header. */
+function frameLength(header: Uint8Array): number {
+  return new DataView(header.buffer, header.byteOffset, FRAME_HEADER_SIZE).getUint32(0)
+}
 
 /** Records being encrypted (or decrypted) at once, at most: enough to keep the thread pool busy. */
 export const MAX_IN_FLIGHT = 4
@@ -62,12 +69,14 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
   private readonly receiver: RecordCipher
   private readonly options: ParsedTcpTransportOptions
   private readonly clock: Clock
-  private readonly records = new FrameDecoder(MAX_RECORD_SIZE + TAG_SIZE)
+  private readonly records = new RecordReader(MAX_RECORD_SIZE + TAG_SIZE)
   private readonly messages: FrameDecoder
   private readonly socketClosed: Promise<void>
 
   // Sending: plaintext frames → records being sealed (in order) → socket.
   private plain: Uint8Array[] = []
+  /** The frame headers among `plain`'s pieces. */
+  private readonly headers = new WeakSet<Uint8Array>()
   private plainBytes = 0
   private sealing: Job<Uint8Array[]>[] = []
   private sealingBytes = 0
@@ -191,6 +200,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
    */
   private enqueue(data: Uint8Array, owned: boolean): void {
     const header = frameHeader(data.length)
+    this.headers.add(header)
     this.plain.push(header)
     if (data.length > 0) this.plain.push(data)
     this.plainBytes += data.length + 4
@@ -221,6 +231,9 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
       let n = 0
       while (n < recordSize && this.plain.length > 0) {
         const p = this.plain[0] as Uint8Array
+        // A message that would straddle two records starts the next one instead, so the receiver
+        // finds it whole in one record's plaintext and delivers it without gathering it.
+        if (n > 0 && this.headers.has(p) && n + FRAME_HEADER_SIZE + frameLength(p) > recordSize) break
         const k = Math.min(p.length, recordSize - n)
         if (k === p.length) {
           pieces.push(p)
@@ -304,42 +317,37 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
 
   private readonly onData = (chunk: Uint8Array): void => {
     if (this.terminated) return
-    let bodies: Uint8Array[]
     try {
-      bodies = this.records.push(chunk)
+      this.records.push(chunk, this.onRecord)
     } catch (err) {
       this.terminate(err as Error, true)
       return
     }
-    for (const body of bodies) {
-      let opened: Uint8Array | Promise<Uint8Array>
-      try {
-        opened = this.receiver.open(body)
-      } catch (err) {
-        this.terminate(err as Error, true)
-        return
-      }
-      if (opened instanceof Uint8Array && this.opening.length === 0) {
-        this.deliver(opened)
-        if (this.terminated) return
-        continue
-      }
-      const job: Job<Uint8Array> = { bytes: body.length }
-      this.opening.push(job)
-      this.openingBytes += body.length
-      if (opened instanceof Uint8Array) {
-        job.result = opened
-      } else {
-        opened.then(
-          (plain) => {
-            job.result = plain
-            this.deliverOpened()
-          },
-          (err: Error) => this.terminate(err, true),
-        )
-      }
-    }
     this.flow()
+  }
+
+  /** One record's body (valid only during the call); false stops reading. */
+  private readonly onRecord = (body: Uint8Array): boolean => {
+    const opened = this.receiver.open(body)
+    if (opened instanceof Uint8Array && this.opening.length === 0) {
+      this.deliver(opened)
+      return !this.terminated
+    }
+    const job: Job<Uint8Array> = { bytes: body.length }
+    this.opening.push(job)
+    this.openingBytes += body.length
+    if (opened instanceof Uint8Array) {
+      job.result = opened
+    } else {
+      opened.then(
+        (plain) => {
+          job.result = plain
+          this.deliverOpened()
+        },
+        (err: Error) => this.terminate(err, true),
+      )
+    }
+    return true
   }
 
   /** Stops reading while decryption or undelivered messages hold highWaterMark; reads again below half. */

@@ -49,7 +49,10 @@ export class TcpListener extends EventEmitter<ListenerEvents> implements Listene
     this.closing ??= new Promise<void>((resolve) => {
       for (const socket of this.handshaking) socket.destroy()
       this.handshaking.clear()
-      this.server.close(() => {
+      // server.close's callback waits for every accepted socket to end; the
+      // listening socket itself is closed at once, and that is all we own.
+      this.server.close()
+      setImmediate(() => {
         this.emit('close')
         resolve()
       })

@@ -16,7 +16,11 @@ test('alice shares, bob searches and downloads the first hit, byte-identical', a
   await writeFile(join(dir, 'alice', 'notes.txt'), 'not a movie')
 
   const container = memoryContainer(new MemoryNetwork())
-  const directory = await startDirectory({ transport: 'memory', listen: ['memory://example-directory'], container })
+  const directory = await startDirectory({
+    transport: 'memory',
+    listen: ['memory://example-directory'],
+    container,
+  })
   t.teardown(() => directory.stop())
 
   const alice = await run({

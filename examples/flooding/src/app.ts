@@ -1,5 +1,12 @@
 import { basename, join } from 'node:path'
-import { createPeer, type DownloadResult, type FileRecord, type Hit, type Peer, type PeerConfigInput } from '@peerkit/core'
+import {
+  createPeer,
+  type DownloadResult,
+  type FileRecord,
+  type Hit,
+  type Peer,
+  type PeerConfigInput,
+} from '@peerkit/core'
 import type { DependencyContainer } from 'tsyringe'
 import '@peerkit/index-memory'
 import '@peerkit/transfer'
@@ -14,7 +21,7 @@ export const OVERLAY = 'flooding'
 
 /** How a peer joins this overlay: for `flooding`, `join` names any peers already in it (none for the first). */
 function overlayConfig(joinAddresses: string[]): Pick<PeerConfigInput, 'overlay' | 'bootstrap' | 'options'> {
-  return { overlay: OVERLAY, bootstrap: joinAddresses, options: { flooding: { minNeighbors: 3, maxNeighbors: 8 } } }
+  return { overlay: OVERLAY, bootstrap: joinAddresses, options: { flooding: { maxNeighbors: 8 } } }
 }
 // ─────────────────────────────────────────────────────────────────────────────
 
@@ -69,7 +76,8 @@ export async function run(options: AppOptions): Promise<AppResult> {
     if (options.share) log(`sharing ${shared.length} file(s) from ${options.share}`)
     const hits = options.search ? await searchAll(peer, options.search, options.searchTimeout ?? 3000) : []
     if (options.search) log(`found ${hits.length} file(s) for "${options.search}"`)
-    for (const hit of hits) log(`  ${hit.name}  ${hit.size} bytes  ${hit.providers.length} provider(s)  ${hit.hash}`)
+    for (const hit of hits)
+      log(`  ${hit.name}  ${hit.size} bytes  ${hit.providers.length} provider(s)  ${hit.hash}`)
     let download: DownloadResult | undefined
     const first = hits.find((h) => h.providers.some((p) => p.id !== peer.id))
     if (options.out && first) {

@@ -17,7 +17,15 @@ program
   .option('--data <dir>', 'folder for the identity key and partial downloads')
   .option('--stay', 'keep serving the shared files until Ctrl-C')
   .action(
-    async (o: { join: string[]; listen: string; share?: string; search?: string; out?: string; data?: string; stay?: boolean }) => {
+    async (o: {
+      join: string[]
+      listen: string
+      share?: string
+      search?: string
+      out?: string
+      data?: string
+      stay?: boolean
+    }) => {
       const result = await run({
         listen: [o.listen],
         join: o.join,

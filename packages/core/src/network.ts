@@ -116,9 +116,11 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.started = false
     const listeners = this.bound
     this.bound = []
-    await Promise.allSettled(listeners.map((l) => l.close()))
+    // Listeners and connections close together: a listener may wait for its inbound connections.
+    const closingListeners = Promise.allSettled(listeners.map((l) => l.close()))
     const all = [...this.muxes.values()].flat()
     await Promise.allSettled(all.map((m) => m.connection.close()))
+    await closingListeners
     await Promise.allSettled(this.transports.map((t) => t.close()))
     this.muxes.clear()
   }

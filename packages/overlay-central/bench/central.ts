@@ -45,7 +45,9 @@ function recordsOf(node: Node, peer: number): FileRecord[] {
     const id = popular ? `popular ${rnd(1000)}` : `peer ${peer} file ${f}`
     const name = `${word()} ${word()} ${word()} ${id.replace(/ /g, '.')}.mkv`
     return {
-      hash: createHash('sha256').update(popular ? id : name).digest('hex'),
+      hash: createHash('sha256')
+        .update(popular ? id : name)
+        .digest('hex'),
       name: popular ? `${id}.mkv` : name,
       size: 700_000_000,
       chunkSize: 1_048_576,
@@ -80,7 +82,13 @@ async function main(): Promise<void> {
     {
       transport: 'memory',
       listen: [address],
-      options: { searchRate: 1_000_000, searchBurst: 1_000_000, maxRecordsPerPeer: 10_000, dropAfter: 600_000, heartbeatInterval: 60_000 },
+      options: {
+        searchRate: 1_000_000,
+        searchBurst: 1_000_000,
+        maxRecordsPerPeer: 10_000,
+        dropAfter: 600_000,
+        heartbeatInterval: 60_000,
+      },
     },
     { container },
   )
@@ -105,7 +113,9 @@ async function main(): Promise<void> {
   await Promise.all(nodes.map((node, p) => node.overlay.publish(records[p] as FileRecord[])))
   const registerMs = Date.now() - t0
   const total = directory.server.size
-  console.log(`${total} records registered in ${registerMs} ms (${Math.round(total / (registerMs / 1000))} records/s)`)
+  console.log(
+    `${total} records registered in ${registerMs} ms (${Math.round(total / (registerMs / 1000))} records/s)`,
+  )
   const withRecords = heap()
 
   // Baseline: the same searches on a bare MemoryIndex holding the same records.
@@ -144,12 +154,18 @@ async function main(): Promise<void> {
   console.log(`| figure | value |`)
   console.log(`|---|---|`)
   console.log(`| peers × files | ${PEERS} × ${FILES} = ${total} records |`)
-  console.log(`| searches/s answered by the server (${SEARCHERS} concurrent clients, limit ${LIMIT}) | ${Math.round(rate)} |`)
+  console.log(
+    `| searches/s answered by the server (${SEARCHERS} concurrent clients, limit ${LIMIT}) | ${Math.round(rate)} |`,
+  )
   console.log(`| average hits per search | ${(hits / Math.max(1, answered)).toFixed(1)} |`)
   console.log(`| baseline: searches/s on a bare MemoryIndex (no network) | ${Math.round(baselineRate)} |`)
   console.log(`| server / baseline | ${(rate / baselineRate).toFixed(3)} |`)
-  console.log(`| server memory per registered file (heap freed when its registry is cleared) | ${Math.round(perRecord)} bytes |`)
-  console.log(`| process heap growth per registered file (server + clients' copies) | ${Math.round((withRecords - before) / total)} bytes |`)
+  console.log(
+    `| server memory per registered file (heap freed when its registry is cleared) | ${Math.round(perRecord)} bytes |`,
+  )
+  console.log(
+    `| process heap growth per registered file (server + clients' copies) | ${Math.round((withRecords - before) / total)} bytes |`,
+  )
   console.log(`| server registry heap | ${mb(full - cleared)} |`)
 
   await Promise.allSettled(nodes.map((node) => node.stop()))

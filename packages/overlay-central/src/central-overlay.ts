@@ -45,7 +45,7 @@ import type { CentralOptions } from './options.js'
 import { CENTRAL_OPTIONS } from './tokens.js'
 
 /** Errors with which the server refuses a request: the caller must hear of them. */
-const REFUSALS = new Set(['RateLimitError', 'AuthenticationError', 'ProtocolError', 'NotLoggedInError'])
+const REFUSALS = new Set(['RateLimitError', 'AuthenticationError', 'ProtocolError'])
 /** Milliseconds a goodbye may take at `stop()`. */
 const LOGOUT_TIMEOUT = 1000
 
@@ -301,6 +301,10 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
           this.lastError = err as Error
         })
       }
+      if (!this.running) {
+        await this.call(server, { type: 'logout' }, { timeout: LOGOUT_TIMEOUT }).catch(() => {})
+        throw new NotStartedError('the central overlay was stopped while logging in')
+      }
       this.dirty = false
       this.lastServer = server.id
       this.server = server
@@ -391,7 +395,15 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
   ): Promise<ResponseOf<T>> {
     if (options.signal?.aborted) throw new AbortError('request aborted', { cause: options.signal.reason })
     this.counter.sent(request.type)
-    const response = await this.network.request(server, CENTRAL, request, options)
+    const response = await this.network.request(server, CENTRAL, request, options).catch((err: Error) => {
+      if (err.name === 'NotLoggedInError' && this.server === server) {
+        // The server dropped our session (a missed heartbeat): log in again, with everything.
+        this.dirty = true
+        this.markLost()
+        void this.network.hangUp(server.id).catch(() => {})
+      }
+      throw err
+    })
     this.counter.received(response.type)
     const expected = request.type === 'search' || request.type === 'more' ? 'hits' : request.type
     if (response.type !== expected) {

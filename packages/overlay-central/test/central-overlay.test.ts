@@ -58,12 +58,19 @@ test('server down: search fails with PeerUnreachableError; restarted: clients re
   await alice.overlay.unpublish([recordOf(alice, 'notes.txt').hash])
 
   const again = await createDirectoryServer(
-    { transport: 'memory', listen: [net.directoryAddress], options: { heartbeatInterval: 100, dropAfter: 500 } },
+    {
+      transport: 'memory',
+      listen: [net.directoryAddress],
+      options: { heartbeatInterval: 100, dropAfter: 500 },
+    },
     { container: net.container },
   )
   t.teardown(() => again.stop())
   await again.start()
-  t.true(await until(5000, () => alice.overlay.connected && bob.overlay.connected), 'both reconnect by themselves')
+  t.true(
+    await until(5000, () => alice.overlay.connected && bob.overlay.connected),
+    'both reconnect by themselves',
+  )
   t.true(await until(2000, () => again.server.recordsOf(alice.id) === 2), 'alice registered again')
   t.deepEqual(await names(bob, 'harry potter'), ['Harry.Potter.2.mkv', 'Harry.Potter.mkv'])
   t.deepEqual(await names(bob, 'notes'), [])
@@ -87,7 +94,10 @@ test('a client that starts before its directory connects when it comes up', asyn
   t.false(alice.overlay.connected)
   await t.throwsAsync(collect(alice.overlay.search({ keywords: ['x'] })), { name: 'PeerUnreachableError' })
   await alice.overlay.publish([recordOf(alice, 'queued.bin')])
-  const directory = await createDirectoryServer({ transport: 'memory', listen: [later] }, { container: net.container })
+  const directory = await createDirectoryServer(
+    { transport: 'memory', listen: [later] },
+    { container: net.container },
+  )
   t.teardown(() => directory.stop())
   await directory.start()
   t.true(await until(5000, () => alice.overlay.connected))
@@ -144,7 +154,10 @@ test('a lost heartbeat answer makes the client reconnect', async (t) => {
 })
 
 test('options are validated before anything is built', (t) => {
-  t.throws(() => centralOverlay({ reconnectMin: 0 }), { name: 'InvalidOptionsError', message: /central.reconnectMin/ })
+  t.throws(() => centralOverlay({ reconnectMin: 0 }), {
+    name: 'InvalidOptionsError',
+    message: /central.reconnectMin/,
+  })
   t.throws(() => centralOverlay({ reconnectMin: 500, reconnectMax: 100 }), {
     name: 'InvalidOptionsError',
     message: /reconnectMax/,
@@ -155,10 +168,13 @@ test('options are validated before anything is built', (t) => {
 })
 
 test('directory options are validated', async (t) => {
-  await t.throwsAsync(createDirectoryServer({ listen: [], options: { dropAfter: 100, heartbeatInterval: 200 } }), {
-    name: 'InvalidOptionsError',
-    message: /directory.dropAfter/,
-  })
+  await t.throwsAsync(
+    createDirectoryServer({ listen: [], options: { dropAfter: 100, heartbeatInterval: 200 } }),
+    {
+      name: 'InvalidOptionsError',
+      message: /directory.dropAfter/,
+    },
+  )
   await t.throwsAsync(createDirectoryServer({ listen: [], options: { searchRate: -1 } }), {
     name: 'InvalidOptionsError',
     message: /directory.searchRate/,
@@ -168,4 +184,21 @@ test('directory options are validated', async (t) => {
 test('start without any directory address is an InvalidOptionsError', async (t) => {
   const net = await centralNet(t, 0)
   await t.throwsAsync(net.add({ bootstrap: [] }), { name: 'InvalidOptionsError', message: /bootstrap/ })
+})
+
+test('a session the server dropped (late heartbeats) is restored by the client with its records', async (t) => {
+  const net = await centralNet(t, 1, {
+    server: { heartbeatInterval: 100, dropAfter: 300 },
+    central: { heartbeatInterval: 1200 },
+  })
+  const alice = net.nodes[0] as Node
+  await alice.overlay.publish([recordOf(alice, 'comeback.bin')])
+  t.true(await until(3000, () => net.directory.server.recordsOf(alice.id) === 0), 'dropped for silence')
+  // A publish to a session the server no longer knows is kept, not refused.
+  await alice.overlay.publish([recordOf(alice, 'comeback two.bin')])
+  t.is(alice.overlay.stats().published, 2)
+  t.true(
+    await until(5000, () => net.directory.server.recordsOf(alice.id) === 2),
+    'restored after the next ping',
+  )
 })

@@ -24,7 +24,9 @@ test('a login whose key proof fails is rejected with AuthenticationError', async
     message: /login proof/,
   })
   t.deepEqual(net.directory.server.peers(), [])
-  await t.throwsAsync(ask(net, mallory, { type: 'search', query: { keywords: ['x'] } }), { name: 'NotLoggedInError' })
+  await t.throwsAsync(ask(net, mallory, { type: 'search', query: { keywords: ['x'] } }), {
+    name: 'NotLoggedInError',
+  })
   // The same peer with a good proof gets in.
   const ok = await rawLogin(net, mallory)
   t.is(ok.type, 'login')
@@ -143,9 +145,12 @@ test('a malformed request is a ProtocolError; the server goes on', async (t) => 
   const [alice, bob] = net.nodes as [Node, Node]
   const loose = defineProtocol('peerkit/central/1', z.any(), z.any())
   const rogue = await net.raw()
-  await t.throwsAsync(rogue.network.request(directoryRef(net), loose, { type: 'login', addresses: 'all of them' }), {
-    name: 'ProtocolError',
-  })
+  await t.throwsAsync(
+    rogue.network.request(directoryRef(net), loose, { type: 'login', addresses: 'all of them' }),
+    {
+      name: 'ProtocolError',
+    },
+  )
   await alice.overlay.publish([recordOf(alice, 'still working.txt')])
   t.is((await collect(bob.overlay.search({ keywords: ['still', 'working'] }))).length, 1)
 })

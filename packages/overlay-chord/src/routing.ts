@@ -18,7 +18,10 @@ export type Rpc = <K extends RequestKind>(
 /** What a lookup found: the key's successor list (successor first) and the nodes that answered on the way. */
 export interface LookupResult {
   nodes: ChordNode[]
+  /** Nodes that answered on the way. */
   hops: number
+  /** Nodes that failed to answer (timeouts, refused connections) on the way. */
+  failures: number
 }
 
 export interface RoutingHooks {
@@ -29,7 +32,7 @@ export interface RoutingHooks {
 }
 
 /** Closest preceding nodes offered per find_successor step (more give a lookup fallbacks past failed nodes). */
-export const CLOSER_NODES = 3
+export const CLOSER_NODES = 8
 /** A lookup gives up after this many requests, answered or not. */
 export const MAX_LOOKUP_STEPS = 64
 
@@ -100,7 +103,7 @@ export class ChordRouting {
       candidates = options.from.filter((n) => n.id !== this.id)
     } else {
       const local = this.step(key)
-      if (local.done) return { nodes: local.nodes, hops: 0 }
+      if (local.done) return { nodes: local.nodes, hops: 0, failures: 0 }
       candidates = local.nodes
     }
     const tried = new Set<bigint>([this.id])
@@ -124,7 +127,7 @@ export class ChordRouting {
       const nodes = answer.nodes.map((ref) => this.node(ref))
       if (answer.done) {
         // A correct answer's first node succeeds the key as seen from the node asked.
-        if (this.ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) return { nodes, hops }
+        if (this.ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) return { nodes, hops, failures: failures.length }
         continue
       }
       // Only nodes strictly between the node asked and the key: every step makes progress.

@@ -154,9 +154,11 @@ async function main(): Promise<void> {
   const nodes = await build()
   const degrees = nodes.map((n) => n.overlay.neighbors().length)
   const buildMs = performance.now() - t0
+  const heap = process.memoryUsage().heapUsed
   console.log(
     `${PEERS} peers joined in ${(buildMs / 1000).toFixed(1)} s; degree min ${Math.min(...degrees)}, ` +
-      `mean ${(degrees.reduce((a, b) => a + b, 0) / PEERS).toFixed(2)}, max ${Math.max(...degrees)}`,
+      `mean ${(degrees.reduce((a, b) => a + b, 0) / PEERS).toFixed(2)}, max ${Math.max(...degrees)}; ` +
+      `heap ${(heap / 2 ** 20).toFixed(0)} MiB (${(heap / PEERS / 1024).toFixed(0)} KiB per peer, all layers)`,
   )
   // Files with Zipf popularity: rank k is held by max(1, round(REPLICAS / k)) random peers.
   let copies = 0
@@ -185,13 +187,13 @@ async function main(): Promise<void> {
     ['expanding ring 1..7', { expandingRing: true, maxTtl: 7 }],
   ]
   const rows: Record<string, string | number>[] = []
-  const results = new Map<string, Outcome[]>()
   for (const [label, options] of modes) {
     const m0 = performance.now()
     const outcomes: Outcome[] = []
     for (const q of plan) outcomes.push(await runQuery(nodes[q.origin] as TestNode, q.rank, options))
-    results.set(label, outcomes)
-    rows.push({ ...summarise(label, outcomes), 'run s': +((performance.now() - m0) / 1000).toFixed(1) })
+    const row = { ...summarise(label, outcomes), 'run s': +((performance.now() - m0) / 1000).toFixed(1) }
+    rows.push(row)
+    console.error(`  ${label}: done in ${row['run s']} s`)
   }
   console.table(rows)
   const ttl7 = rows.find((r) => r.mode === 'flood TTL 7') as Record<string, number>

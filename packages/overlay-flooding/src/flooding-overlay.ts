@@ -21,6 +21,7 @@ import {
   type PeerId,
   type PeerRef,
   type Query,
+  querySchema,
   RANDOM,
   type Random,
   RateLimitError,
@@ -81,6 +82,8 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   private readonly counter = new MessageCounter()
   private readonly figures = { duplicates: 0, throttled: 0, dropped: 0, evicted: 0 }
   private started = false
+  /** Aborted by `stop()`: ends the searches under way. */
+  private running = new AbortController()
   private maintenance: { stop(): void } | undefined
   private maintaining: Promise<void> | undefined
   private readonly onDisconnect = (peer: PeerRef) => this.removeNeighbor(peer.id, 'disconnected')
@@ -107,6 +110,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     if (this.started) return
     if (!this.network.isStarted) throw new NotStartedError('start the Network before the flooding overlay')
     this.started = true
+    this.running = new AbortController()
     this.network.handle(FLOODING, (msg, ctx) => this.onMessage(msg, ctx))
     this.network.on('peer:disconnect', this.onDisconnect)
     this.network.on('peer:identify', this.onIdentify)
@@ -118,6 +122,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   async stop(): Promise<void> {
     if (!this.started) return
     this.started = false
+    this.running.abort()
     this.maintenance?.stop()
     this.maintenance = undefined
     this.network.unhandle(FLOODING)
@@ -206,12 +211,18 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         `search ttl must be an integer from 1 to ${this.options.maxTtl} (got ${last})`,
       )
     }
+    const stopped = AbortSignal.any([signal, this.running.signal])
     const enough = ring ? (query.limit ?? this.options.ringHits) : Number.POSITIVE_INFINITY
     const wire: Query = query.hash !== undefined ? { hash: query.hash } : { keywords: query.keywords ?? [] }
     if (query.limit !== undefined) wire.limit = Math.min(query.limit, MAX_HITS_PER_MESSAGE)
+    // What the neighbors would refuse (and close the connection for) is refused here.
+    const checked = querySchema.safeParse(wire)
+    if (!checked.success) {
+      throw new InvalidOptionsError(`query cannot be sent: ${checked.error.issues[0]?.message ?? 'invalid'}`)
+    }
     try {
       for (let ttl = ring ? 1 : last; ttl <= last; ttl++) {
-        if (signal.aborted || !this.started) return
+        if (stopped.aborted) return
         const targets = this.table.ids()
         if (targets.length === 0) return
         const id = newQueryId(this.random)
@@ -221,7 +232,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         for (const n of targets) void this.send(n, { kind: 'query', id, ttl, hops: 0, query: wire })
         // The step runs to its end (or the limit): every answer from this radius is worth having, its
         // messages are spent anyway. Only then does the ring decide whether to go one hop further.
-        await session.wait(this.clock, Number.POSITIVE_INFINITY, ttl * this.options.ringTimeout, signal)
+        await session.wait(this.clock, Number.POSITIVE_INFINITY, ttl * this.options.ringTimeout, stopped)
         if (session.atLimit || session.count >= enough) return
       }
     } finally {
@@ -312,7 +323,11 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   // ---- neighbors ----------------------------------------------------------
 
   private async fill(): Promise<void> {
-    if (this.table.size === 0 && this.table.candidateCount() === 0) await this.bootstrap()
+    let bootstrapped = false
+    if (this.table.size === 0 && this.table.candidateCount() === 0) {
+      bootstrapped = true
+      await this.bootstrap()
+    }
     await this.joinCandidates()
     if (this.started && this.table.wantsMore && this.table.size > 0) {
       // Ask a neighbor for more peers, then try them.
@@ -321,7 +336,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       if (asked !== undefined) await this.ping({ id: asked, addresses: [] }, false)
       await this.joinCandidates()
     }
-    if (this.started && this.table.size === 0) await this.bootstrap()
+    if (this.started && this.table.size === 0 && !bootstrapped) await this.bootstrap()
   }
 
   private async bootstrap(): Promise<void> {

@@ -1,6 +1,6 @@
 import '@peerkit/index-memory'
 import '@peerkit/transport-memory'
-import { collect, decode, defineProtocol, encode, type Hit, NotStartedError } from '@peerkit/core'
+import { collect, type Hit, NotStartedError } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
 import type { FloodingOptions, HitMessage, QueryMessage } from '../src/index.js'
@@ -162,7 +162,6 @@ test('a duplicate query is answered once and not forwarded again', async (t) => 
   t.is(next.overlay.stats().received.query, 2, 'the duplicate was not forwarded')
   t.is(next.overlay.stats().sent.hit, undefined)
 })
-
 
 test('a neighbor that floods queries is throttled, then dropped and refused', async (t) => {
   const parent = hub()
@@ -330,5 +329,44 @@ test('searching needs a started overlay', async (t) => {
   await node.overlay.stop()
   await t.throwsAsync(collect(node.overlay.search({ keywords: ['x'] })), { instanceOf: NotStartedError })
   await t.throwsAsync(collect(node.overlay.providers(hashOf('x'))), { name: 'NotStartedError' })
-  t.deepEqual(decode(encode({ a: 1 })), { a: 1 })
+})
+
+test('stop() ends the searches under way', async (t) => {
+  const parent = hub()
+  const slow = { ...FAST, ringTimeout: 10_000 }
+  const a = await startNode(t, { parent, transport: 'memory', listen: ['memory://sa'], flooding: slow })
+  await startNode(t, {
+    parent,
+    transport: 'memory',
+    listen: ['memory://sb'],
+    bootstrap: ['memory://sa'],
+    flooding: slow,
+  })
+  const began = Date.now()
+  const pending = collect(a.overlay.search({ keywords: ['nothing', 'here'] }))
+  await new Promise((r) => setTimeout(r, 50))
+  await a.overlay.stop()
+  t.deepEqual(await pending, [])
+  t.true(Date.now() - began < 5000, 'it did not wait for the 10 s ring step')
+})
+
+test('a query the neighbors would refuse is refused here, before anything is sent', async (t) => {
+  const parent = hub()
+  const a = await startNode(t, { parent, transport: 'memory', listen: ['memory://qa'], flooding: FAST })
+  await startNode(t, {
+    parent,
+    transport: 'memory',
+    listen: ['memory://qb'],
+    bootstrap: ['memory://qa'],
+    flooding: FAST,
+  })
+  const long = 'x'.repeat(500)
+  await t.throwsAsync(collect(a.overlay.search({ keywords: [long] })), { name: 'InvalidOptionsError' })
+  await t.throwsAsync(collect(a.overlay.search({ keywords: ['a'] }, { expandingRing: false, ttl: 9 })), {
+    name: 'InvalidOptionsError',
+    message: /ttl must be an integer from 1 to 7 \(got 9\)/,
+  })
+  await t.throwsAsync(collect(a.overlay.providers('not-a-hash')), { name: 'InvalidOptionsError' })
+  t.is(a.overlay.stats().sent.query, undefined)
+  t.is(a.overlay.neighbors().length, 1, 'still connected')
 })

@@ -8,7 +8,12 @@ import { distances, recordFor, startNode, startRaw, type TestNode, until } from 
 import { rawProtocol } from './helpers/raw.js'
 
 const PEERS = 20
-const OPTIONS: FloodingOptions = { minNeighbors: 2, maxNeighbors: 3, ringTimeout: 150, maintenanceInterval: 60_000 }
+const OPTIONS: FloodingOptions = {
+  minNeighbors: 2,
+  maxNeighbors: 3,
+  ringTimeout: 150,
+  maintenanceInterval: 60_000,
+}
 
 /** 20 peers over TCP on loopback; each joins through the one before, so the mesh is long and thin. */
 async function mesh(t: ExecutionContext): Promise<TestNode[]> {
@@ -40,28 +45,39 @@ test('over TCP, 20 peers: beyond the TTL horizon nothing is found; the expanding
   // With at most 3 neighbors, at most 10 peers are within 2 hops: some peer is 3 or more hops away.
   const far = Math.min(5, Math.max(...dist))
   t.true(far >= 3)
-  const holderIndex = dist.findIndex((d) => d === far)
+  const holderIndex = dist.indexOf(far)
   const holder = nodes[holderIndex] as TestNode
   const name = 'Harry.Potter.and.the.Chamber.of.Secrets.(2002).mkv'
   await holder.overlay.publish([recordFor(holder.network.self(), name)])
   const searcher = (nodes[0] as TestNode).overlay
 
-  const inside = await collect(searcher.search({ keywords: ['harry', 'potter'] }, { expandingRing: false, ttl: far - 1 }))
+  const inside = await collect(
+    searcher.search({ keywords: ['harry', 'potter'] }, { expandingRing: false, ttl: far - 1 }),
+  )
   t.deepEqual(inside, [], `not found at TTL ${far - 1}: the file is ${far} hops away`)
 
   const ring = await collect(searcher.search({ keywords: ['harry', 'potter'] }))
   t.is(ring.length, 1, 'found by the expanding ring')
   t.is(ring[0]?.name, name)
-  t.deepEqual(ring[0]?.providers.map((p) => p.id), [holder.network.peerId])
+  t.deepEqual(
+    ring[0]?.providers.map((p) => p.id),
+    [holder.network.peerId],
+  )
   t.true((ring[0]?.hops ?? 0) >= far)
 
   const before = holder.overlay.stats()
-  const flood = await collect(searcher.search({ keywords: ['harry', 'potter'] }, { expandingRing: false, ttl: 7 }))
+  const flood = await collect(
+    searcher.search({ keywords: ['harry', 'potter'] }, { expandingRing: false, ttl: 7 }),
+  )
   t.is(flood.length, 1)
   const after = holder.overlay.stats()
   const received = (after.received.query ?? 0) - (before.received.query ?? 0)
   t.true(received >= 1)
-  t.is((after.sent.hit ?? 0) - (before.sent.hit ?? 0), 1, `answered once though the query came ${received} time(s)`)
+  t.is(
+    (after.sent.hit ?? 0) - (before.sent.hit ?? 0),
+    1,
+    `answered once though the query came ${received} time(s)`,
+  )
   t.is((after.duplicates as number) - (before.duplicates as number), received - 1)
   const duplicates = nodes.reduce((a, n) => a + (n.overlay.stats().duplicates as number), 0)
   t.true(duplicates > 0, 'the mesh has cycles: some copies arrived twice and were dropped')
@@ -69,7 +85,12 @@ test('over TCP, 20 peers: beyond the TTL horizon nothing is found; the expanding
 
 test('over TCP: the same query id sent twice gets one answer', async (t) => {
   const parent = container.createChildContainer()
-  const target = await startNode(t, { parent, transport: 'tcp', listen: ['tcp://127.0.0.1:0'], flooding: OPTIONS })
+  const target = await startNode(t, {
+    parent,
+    transport: 'tcp',
+    listen: ['tcp://127.0.0.1:0'],
+    flooding: OPTIONS,
+  })
   await target.overlay.publish([recordFor(target.network.self(), 'Harry.Potter.mkv')])
   const raw = await startRaw(t, { parent, transport: 'tcp', listen: ['tcp://127.0.0.1:0'] })
   const id = (await raw.network.dialAddress(target.network.addresses()[0] as string)).connection.remotePeer

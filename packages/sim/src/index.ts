@@ -1,10 +1,48 @@
-export { Zipf, exponential } from './distributions.js'
+/**
+ * @packageDocumentation
+ * The peerkit simulator: the real overlays (the very code that runs on the
+ * network) over thousands of peers in virtual time, compared side by side.
+ * A `VirtualClock` (a discrete-event engine behind core's `Clock`), a seeded
+ * `RANDOM` and a `MemoryNetwork` hub with exponential latency are registered
+ * in a parent container; every peer is built with `createPeer` under it.
+ *
+ * ```ts
+ * import 'reflect-metadata'
+ * import { runSimulation, writeReport } from '@peerkit/sim'
+ *
+ * const chord = await runSimulation({ overlay: 'chord', nodes: 1000, queries: 500, seed: 1 })
+ * console.log(chord.queries.successRate, chord.hops.mean, chord.lookups?.correctness)
+ * await writeReport({ command: 'example', results: [chord] }, './sim-out')
+ *
+ * // or the command line's engine, mounted by @peerkit/cli as `peerkit sim`:
+ * import { sim } from '@peerkit/sim'
+ * process.exitCode = await sim(['--overlay', 'all', '--nodes', '200'], process)
+ * ```
+ */
+export { adoptConvergedRing, type LookupReport, runLookups } from './chord.js'
+export { parseSimArgs, SIM_USAGE, type SimCommandOptions, type SimIo, sim } from './cli.js'
+export { exponential, Zipf } from './distributions.js'
 export { SimulationStalledError } from './errors.js'
 export { seededIdentity } from './identities.js'
-export { adoptConvergedRing, type LookupReport, runLookups } from './chord.js'
 export { messageTotals, recordsHeld, type Summary, summarize } from './metrics.js'
 export { type ParsedSimulationOptions, parseSimulationOptions, type SimulationOptions } from './options.js'
-export { DIRECTORY_NAME, loadOverlay, OVERLAY_PACKAGES, SimNetwork, type SimNetworkOptions, type SimPeer } from './sim-network.js'
+export {
+  METRICS,
+  reportCharts,
+  reportJson,
+  reportMarkdown,
+  resultsTable,
+  type SimulationReport,
+  writeReport,
+} from './report.js'
+export {
+  DIRECTORY_NAME,
+  loadOverlay,
+  OVERLAY_PACKAGES,
+  SimNetwork,
+  type SimNetworkOptions,
+  type SimPeer,
+} from './sim-network.js'
 export {
   runSimulation,
   type SimulationHooks,
@@ -12,6 +50,7 @@ export {
   type SimulationProgress,
   type SimulationResult,
 } from './simulation.js'
+export { type Bar, barChart, escapeXml, type Line, lineChart } from './svg-chart.js'
 export { type Timer, TimerHeap } from './timer-heap.js'
 export { type RunOptions, type RunResult, VirtualClock } from './virtual-clock.js'
 export { Catalog, pseudoWord, type SimFile, type SimQuery } from './workload.js'

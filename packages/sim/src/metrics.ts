@@ -29,10 +29,10 @@ export function messageTotals(stats: OverlayStats): { sent: number; received: nu
   return { sent, received }
 }
 
-/** Records the overlay says it holds (its `records` figure), or 0. */
-export function recordsHeld(stats: OverlayStats): number {
+/** Records the overlay says it holds (its `records` figure), else `fallback` (the node's own shares). */
+export function recordsHeld(stats: OverlayStats, fallback = 0): number {
   const r = stats.records
-  return typeof r === 'number' && Number.isFinite(r) ? r : 0
+  return typeof r === 'number' && Number.isFinite(r) ? r : fallback
 }
 
 /** Adds `stats.sent` by kind into `into`. */
@@ -41,7 +41,10 @@ export function addByKind(into: Record<string, number>, stats: OverlayStats): vo
 }
 
 /** `after - before`, by kind, keeping only the kinds that changed. */
-export function diffByKind(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+export function diffByKind(
+  after: Record<string, number>,
+  before: Record<string, number>,
+): Record<string, number> {
   const out: Record<string, number> = {}
   for (const [k, v] of Object.entries(after)) {
     const d = v - (before[k] ?? 0)

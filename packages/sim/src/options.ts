@@ -65,14 +65,18 @@ const DAY = 86_400_000
 function int(o: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
   const v = o[key] ?? fallback
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-    throw new InvalidOptionsError(`sim.${key} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`)
+    throw new InvalidOptionsError(
+      `sim.${key} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`,
+    )
   return v
 }
 
 function num(o: Record<string, unknown>, key: string, fallback: number, min: number, max: number): number {
   const v = o[key] ?? fallback
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
-    throw new InvalidOptionsError(`sim.${key} must be a number from ${min} to ${max} (got ${JSON.stringify(v)})`)
+    throw new InvalidOptionsError(
+      `sim.${key} must be a number from ${min} to ${max} (got ${JSON.stringify(v)})`,
+    )
   return v
 }
 
@@ -106,7 +110,9 @@ export function parseSimulationOptions(input: unknown): ParsedSimulationOptions 
     if (!KEYS.includes(key))
       throw new InvalidOptionsError(`sim.${key} is not an option (accepted: ${KEYS.join(', ')})`)
   if (typeof o.overlay !== 'string' || !/^[a-z][a-z0-9-]*$/.test(o.overlay))
-    throw new InvalidOptionsError(`sim.overlay must be an overlay name such as 'chord' (got ${JSON.stringify(o.overlay)})`)
+    throw new InvalidOptionsError(
+      `sim.overlay must be an overlay name such as 'chord' (got ${JSON.stringify(o.overlay)})`,
+    )
   const nodes = int(o, 'nodes', DEFAULT_NODES, 1, 10_000_000)
   const replicas = int(o, 'replicas', DEFAULT_REPLICAS, 1, 1000)
   const overlayOptions = o.overlayOptions ?? {}
@@ -114,12 +120,16 @@ export function parseSimulationOptions(input: unknown): ParsedSimulationOptions 
     throw new InvalidOptionsError('sim.overlayOptions must be an object')
   const checkLookups = o.checkLookups ?? true
   if (typeof checkLookups !== 'boolean')
-    throw new InvalidOptionsError(`sim.checkLookups must be true or false (got ${JSON.stringify(checkLookups)})`)
+    throw new InvalidOptionsError(
+      `sim.checkLookups must be true or false (got ${JSON.stringify(checkLookups)})`,
+    )
   const join = o.join ?? 'protocol'
   if (join !== 'protocol' && join !== 'oracle')
     throw new InvalidOptionsError(`sim.join must be 'protocol' or 'oracle' (got ${JSON.stringify(join)})`)
   if (join === 'oracle' && o.overlay !== 'chord')
-    throw new InvalidOptionsError(`sim.join 'oracle' is for the chord overlay only (got overlay '${o.overlay}')`)
+    throw new InvalidOptionsError(
+      `sim.join 'oracle' is for the chord overlay only (got overlay '${o.overlay}')`,
+    )
   return Object.freeze({
     overlay: o.overlay,
     join: join as 'protocol' | 'oracle',

@@ -163,7 +163,10 @@ export class SimNetwork {
    * virtual time: the caller drives the clock). A peer that fails to join is
    * counted in `joinFailures` and stopped.
    */
-  async addPeer(files: number[] = [], bootstrap: string[] = this.bootstrapFor()): Promise<SimPeer | undefined> {
+  async addPeer(
+    files: number[] = [],
+    bootstrap: string[] = this.bootstrapFor(),
+  ): Promise<SimPeer | undefined> {
     const index = this.created++
     const name = `p${index}`
     const { overlay, overlayOptions } = this.options

@@ -1,4 +1,5 @@
 import type { Hit, OverlayStats } from '@peerkit/core'
+import { adoptConvergedRing, type LookupReport, runLookups } from './chord.js'
 import { exponential } from './distributions.js'
 import {
   addByKind,
@@ -12,7 +13,6 @@ import {
 import { type ParsedSimulationOptions, parseSimulationOptions, type SimulationOptions } from './options.js'
 import { loadOverlay, SimNetwork, type SimPeer } from './sim-network.js'
 import { Catalog, type SimQuery } from './workload.js'
-import { adoptConvergedRing, type LookupReport, runLookups } from './chord.js'
 
 export type SimulationPhase = 'join' | 'warmup' | 'publish' | 'settle' | 'queries' | 'lookups' | 'done'
 
@@ -95,7 +95,7 @@ export interface SimulationResult {
     /** Overlay messages the busiest node received during the query phase. */
     maxMessages: number
     meanMessages: number
-    /** Records the busiest node holds at the end. */
+    /** Records the busiest node holds at the end (the overlay's `records` figure, else the node's own shares). */
     maxRecords: number
     meanRecords: number
   }
@@ -220,7 +220,9 @@ export async function runSimulation(
       net
         .publish(
           p,
-          p.files.map((rank) => catalog.record(catalog.files[rank] as (typeof catalog.files)[0], p.peer.network.self())),
+          p.files.map((rank) =>
+            catalog.record(catalog.files[rank] as (typeof catalog.files)[0], p.peer.network.self()),
+          ),
         )
         .catch(() => {
           publishFailures++
@@ -263,28 +265,34 @@ export async function runSimulation(
     const churn = opts.churn > 0
     const sessionMean = churn ? (opts.nodes / opts.churn) * 1000 : 0
     const scheduleLeave = (p: SimPeer) => {
-      clock.setTimeout(() => {
-        if (queriesDone || !p.alive) return
-        net.kill(p)
-        churnLeft++
-        pool.push(p.files)
-      }, exponential(random, sessionMean))
+      clock.setTimeout(
+        () => {
+          if (queriesDone || !p.alive) return
+          net.kill(p)
+          churnLeft++
+          pool.push(p.files)
+        },
+        exponential(random, sessionMean),
+      )
     }
     if (churn) {
       for (const p of net.livePeers()) scheduleLeave(p)
       const nextJoin = () => {
-        clock.setTimeout(() => {
-          if (queriesDone) return
-          const files = pool.shift() ?? []
-          churnJoined++
-          void net.addPeer(files).then(async (p) => {
-            if (!p) return
-            for (const rank of files) (holders[rank] as SimPeer[]).push(p)
-            scheduleLeave(p)
-            await publishOne(p)
-          })
-          nextJoin()
-        }, exponential(random, 1000 / opts.churn))
+        clock.setTimeout(
+          () => {
+            if (queriesDone) return
+            const files = pool.shift() ?? []
+            churnJoined++
+            void net.addPeer(files).then(async (p) => {
+              if (!p) return
+              for (const rank of files) (holders[rank] as SimPeer[]).push(p)
+              scheduleLeave(p)
+              await publishOne(p)
+            })
+            nextJoin()
+          },
+          exponential(random, 1000 / opts.churn),
+        )
       }
       nextJoin()
     }
@@ -416,13 +424,13 @@ interface Snapshot {
 function snapshot(net: SimNetwork): Snapshot {
   const nodes: Snapshot['nodes'] = new Map()
   const byKind: Record<string, number> = {}
-  const add = (key: SimPeer | 'directory', stats: OverlayStats) => {
-    nodes.set(key, { received: messageTotals(stats).received, records: recordsHeld(stats) })
+  const add = (key: SimPeer | 'directory', stats: OverlayStats, shares: number) => {
+    nodes.set(key, { received: messageTotals(stats).received, records: recordsHeld(stats, shares) })
     addByKind(byKind, stats)
   }
-  for (const p of net.livePeers()) add(p, p.peer.overlay.stats())
+  for (const p of net.livePeers()) add(p, p.peer.overlay.stats(), p.peer.shares.size)
   const dir = net.directoryStats()
-  if (dir) add('directory', dir)
+  if (dir) add('directory', dir, 0)
   return { nodes, byKind }
 }
 
@@ -447,7 +455,10 @@ async function runQuery(
   }
   const seen = new Set<string>()
   try {
-    for await (const hit of asker.peer.overlay.search({ keywords: [...q.keywords] }, { timeout }) as AsyncIterable<Hit>) {
+    for await (const hit of asker.peer.overlay.search(
+      { keywords: [...q.keywords] },
+      { timeout },
+    ) as AsyncIterable<Hit>) {
       if (!truth.has(hit.hash)) {
         out.falseHits++
         continue

@@ -30,7 +30,8 @@ function drain(): Promise<void> {
 
 /**
  * A discrete-event clock: `setTimeout` queues callbacks in a binary heap
- * keyed by virtual time (ties fire in insertion order) and nothing happens
+ * keyed by virtual time, in whole milliseconds like `Date.now()` (ties fire
+ * in insertion order), and nothing happens
  * until `run` drives it. `run` alternates two things: let the Node microtask
  * queue drain completely (so every promise chain started by the last events
  * finishes at the current virtual instant), then advance virtual time to the
@@ -46,7 +47,7 @@ export class VirtualClock implements Clock {
   private firedTotal = 0
 
   constructor(start = 0) {
-    if (!Number.isFinite(start)) throw new InvalidOptionsError(`start must be a finite number (got ${start})`)
+    if (!Number.isInteger(start)) throw new InvalidOptionsError(`start must be an integer (got ${start})`)
     this.time = start
   }
 
@@ -55,7 +56,10 @@ export class VirtualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const delay = ms > 0 ? ms : 0 // NaN and negatives fire at the current instant, as in Node
+    // Whole milliseconds, as Date.now() reads (components may rely on integer
+    // times): a fractional delay is rounded up, never firing early. NaN and
+    // negatives fire at the current instant.
+    const delay = ms > 0 ? Math.ceil(ms) : 0
     const timer: Timer = { at: this.time + delay, seq: this.seq++, fn, pos: -1 }
     this.heap.push(timer)
     return timer
@@ -99,6 +103,7 @@ export class VirtualClock implements Clock {
     let deadline = options.deadline ?? Number.POSITIVE_INFINITY
     if (options.duration !== undefined) deadline = Math.min(deadline, this.time + options.duration)
     if (Number.isNaN(deadline)) throw new InvalidOptionsError('deadline must be a number (got NaN)')
+    deadline = Math.floor(deadline)
     this.running = true
     let events = 0
     const result = (reason: RunResult['reason']): RunResult => ({ reason, now: this.time, events })

@@ -31,7 +31,8 @@ const WORD_ZIPF = 0.8
 export function pseudoWord(random: Random): string {
   let w = ''
   const syllables = 2 + random.int(3)
-  for (let i = 0; i < syllables; i++) w += CONSONANTS.charAt(random.int(CONSONANTS.length)) + VOWELS.charAt(random.int(5))
+  for (let i = 0; i < syllables; i++)
+    w += CONSONANTS.charAt(random.int(CONSONANTS.length)) + VOWELS.charAt(random.int(5))
   return w
 }
 
@@ -63,9 +64,9 @@ export class Catalog {
       const file: SimFile = { rank, hash, name, keywords: keywords(name), size: 1 + random.int(2 ** 30) }
       this.files.push(file)
       for (const k of file.keywords) {
-        let list = this.byKeyword.get(k)
-        if (!list) this.byKeyword.set(k, (list = []))
-        list.push(rank)
+        const list = this.byKeyword.get(k)
+        if (list) list.push(rank)
+        else this.byKeyword.set(k, [rank])
       }
     }
     this.popularity = new Zipf(count, popularityExponent)

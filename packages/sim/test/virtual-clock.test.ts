@@ -175,3 +175,15 @@ test('the same seed drives the same schedule', async (t) => {
   t.deepEqual(await trace(42), await trace(42))
   t.notDeepEqual(await trace(42), await trace(43))
 })
+
+test('virtual time is whole milliseconds: fractional delays round up', async (t) => {
+  const clock = new VirtualClock()
+  const at: number[] = []
+  clock.setTimeout(() => at.push(clock.now()), 0.2)
+  clock.setTimeout(() => at.push(clock.now()), 10.5)
+  await clock.run()
+  t.deepEqual(at, [1, 11])
+  await clock.advance(2.7)
+  t.is(clock.now(), 13)
+  t.throws(() => new VirtualClock(0.5), { name: 'InvalidOptionsError' })
+})

@@ -3,7 +3,7 @@ import { InvalidOptionsError } from '@peerkit/core'
 export interface TransferOptions {
   /** Milliseconds one chunk (or manifest) request may take before its chunk goes to another provider. @default 10000 */
   requestTimeout?: number
-  /** Chunk requests in flight to one provider at once. @default 4 */
+  /** Chunk requests in flight to one provider at once (memory held: up to this × chunk size per provider). @default 8 */
   maxInFlightPerPeer?: number
   /** Providers used at once by one download. @default 16 */
   maxPeers?: number
@@ -26,7 +26,7 @@ export interface TransferOptions {
 }
 
 export const DEFAULT_REQUEST_TIMEOUT = 10_000
-export const DEFAULT_MAX_IN_FLIGHT_PER_PEER = 4
+export const DEFAULT_MAX_IN_FLIGHT_PER_PEER = 8
 export const DEFAULT_MAX_PEERS = 16
 export const DEFAULT_ENDGAME_DUPLICATES = 1
 export const DEFAULT_MAX_FAILURES = 2

@@ -303,7 +303,8 @@ async function fetch(
     row.update({ bytes: p.bytes, size: p.size, rate: p.rate, sources: p.sources.length }),
   )
   const result = await dl.done
-  row.update({ bytes: result.size, size: result.size, rate: 0, sources: result.sources.length })
+  const rate = (result.size * 1000) / Math.max(1, result.elapsedMs)
+  row.update({ bytes: result.size, size: result.size, rate, sources: result.sources.length })
   row.done()
   return result
 }

@@ -43,9 +43,17 @@ export interface Daemon {
   stop(): Promise<number | null>
 }
 
+const live = new Set<ChildProcess>()
+// If the test process goes away (a timeout), its nodes go with it.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+
 /** Starts a long-running `peerkit node|directory …` and waits (bounded) for its `ready` line. */
 export function startDaemon(args: string[], timeout = 20_000): Promise<Daemon> {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  live.add(child)
+  child.once('exit', () => live.delete(child))
   const stdout = child.stdout
   if (!stdout) throw new Error('no stdout pipe')
   let err = ''
@@ -70,9 +78,10 @@ export function startDaemon(args: string[], timeout = 20_000): Promise<Daemon> {
       child.kill('SIGKILL')
       reject(new Error(`peerkit ${args.join(' ')} printed no ready line within ${timeout} ms:\n${err}`))
     }, timeout)
+    let ready = false
     child.once('exit', (code) => {
       clearTimeout(timer)
-      reject(new Error(`peerkit ${args.join(' ')} exited with ${code} before ready:\n${err}`))
+      if (!ready) reject(new Error(`peerkit ${args.join(' ')} exited with ${code} before ready:\n${err}`))
     })
     const rl = createInterface({ input: stdout })
     rl.on('line', (line) => {
@@ -80,9 +89,8 @@ export function startDaemon(args: string[], timeout = 20_000): Promise<Daemon> {
       const key = i < 0 ? line : line.slice(0, i)
       lines.set(key, [...(lines.get(key) ?? []), line.slice(i + 1)])
       if (line === 'ready') {
+        ready = true
         clearTimeout(timer)
-        child.removeAllListeners('exit')
-        child.once('exit', () => {})
         resolve(daemon)
       }
     })

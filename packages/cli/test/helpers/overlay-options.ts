@@ -1,7 +1,7 @@
 /** Short intervals so a test-sized network settles in well under a second, per overlay. */
 export const FAST_OPTIONS: Record<string, Record<string, unknown>> = {
   central: { central: { reconnectMin: 50, reconnectMax: 500 } },
-  flooding: { flooding: { ringTimeout: 100, maxTtl: 3, maintenanceInterval: 500 } },
+  flooding: { flooding: { ringTimeout: 100, ttl: 3, maxTtl: 3, maintenanceInterval: 500 } },
   chord: { chord: { stabilizeInterval: 100, fixFingersInterval: 100, checkPredecessorInterval: 300 } },
   supernode: {},
 }

@@ -113,7 +113,11 @@ export interface CentralNetOptions {
 }
 
 /** A directory server and `n` started nodes over a fresh memory hub; all stopped at teardown. */
-export async function centralNet(t: ExecutionContext, n: number, options: CentralNetOptions = {}): Promise<CentralNet> {
+export async function centralNet(
+  t: ExecutionContext,
+  n: number,
+  options: CentralNetOptions = {},
+): Promise<CentralNet> {
   const hub = new MemoryNetwork()
   const container = memoryContainer(hub)
   const directoryAddress = `memory://${uniqueName('directory')}`
@@ -145,7 +149,12 @@ export async function centralNet(t: ExecutionContext, n: number, options: Centra
   }
   const raw: CentralNet['raw'] = async () => {
     const node = createNode(
-      { overlay: 'central', transport: 'memory', listen: [`memory://${uniqueName('raw')}`], bootstrap: [directoryAddress] },
+      {
+        overlay: 'central',
+        transport: 'memory',
+        listen: [`memory://${uniqueName('raw')}`],
+        bootstrap: [directoryAddress],
+      },
       container,
     )
     nodes.push(node)

@@ -3,7 +3,10 @@ import { CENTRAL, type CentralRequest, type CentralResponse, loginPayload } from
 import type { CentralNet, Node } from './net.js'
 
 /** The directory of a test net as a PeerRef. */
-export const directoryRef = (net: CentralNet): PeerRef => ({ id: net.directory.id, addresses: [net.directoryAddress] })
+export const directoryRef = (net: CentralNet): PeerRef => ({
+  id: net.directory.id,
+  addresses: [net.directoryAddress],
+})
 
 /** One request of the central protocol, sent by hand from `node`. */
 export function ask(net: CentralNet, node: Node, request: CentralRequest): Promise<CentralResponse> {
@@ -19,7 +22,11 @@ export interface RawLoginOptions {
 }
 
 /** hello + login by hand; resolves to the login response. */
-export async function rawLogin(net: CentralNet, node: Node, o: RawLoginOptions = {}): Promise<CentralResponse> {
+export async function rawLogin(
+  net: CentralNet,
+  node: Node,
+  o: RawLoginOptions = {},
+): Promise<CentralResponse> {
   const hello = await ask(net, node, { type: 'hello' })
   if (hello.type !== 'hello') throw new Error(`expected hello, got ${hello.type}`)
   const addresses = o.addresses ?? node.addresses()

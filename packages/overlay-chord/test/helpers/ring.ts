@@ -99,18 +99,31 @@ export async function startNode(t: ExecutionContext | undefined, o: NodeOptions)
       disposed = true
       node.alive = false
       await overlay.stop()
-      await network.stop()
+      await shutdown(network)
       await c.dispose()
     },
     async kill() {
       node.alive = false
-      await network.stop()
+      await shutdown(network)
     },
   }
   t?.teardown(() => node.stop())
   await network.start()
   await overlay.start()
   return node
+}
+
+/**
+ * Stops a Network: hangs up every connection first, and waits at most 3 s.
+ * (transport-tcp's listener close waits for open inbound connections, and
+ * Network.stop closes listeners before connections: a ring of peers stopping
+ * together would wait on each other.)
+ */
+async function shutdown(network: Network): Promise<void> {
+  await Promise.allSettled(network.peers().map((p) => network.hangUp(p.id)))
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([network.stop(), new Promise((r) => (timer = setTimeout(r, 3000)))])
+  clearTimeout(timer)
 }
 
 let memoryNames = 0

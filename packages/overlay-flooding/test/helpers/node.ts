@@ -142,7 +142,10 @@ export function hashOf(name: string): ContentHash {
 }
 
 /** Hop distances from `from` over the nodes' current neighbor lists (breadth-first). */
-export function distances(nodes: readonly TestNode[], from: number): number[] {
+export function distances(
+  nodes: readonly { network: { peerId: PeerId }; overlay: { neighbors(): PeerRef[] } }[],
+  from: number,
+): number[] {
   const byId = new Map(nodes.map((n, i) => [n.network.peerId, i]))
   const dist = nodes.map(() => Number.POSITIVE_INFINITY)
   dist[from] = 0

@@ -99,3 +99,30 @@ export async function startPeers(t: ExecutionContext, n: number, options: PeersO
 export function refOf(peer: Peer): PeerRef {
   return peer.network.self()
 }
+
+/** The memory node name of a peer (`memory://NAME` → `NAME`). */
+export function nodeName(peer: Peer): string {
+  const address = peer.network.addresses()[0] ?? ''
+  return address.replace(/^memory:\/\//, '')
+}
+
+/** Resolves on the first event for which `test` holds, or rejects after `ms`. */
+export function until<T>(
+  subscribe: (fn: (value: T) => void) => () => void,
+  test: (value: T) => boolean,
+  ms: number,
+  what: string,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off()
+      reject(new Error(`timed out after ${ms} ms waiting for ${what}`))
+    }, ms)
+    const off = subscribe((value) => {
+      if (!test(value)) return
+      clearTimeout(timer)
+      off()
+      resolve(value)
+    })
+  })
+}

@@ -1,0 +1,82 @@
+import test from 'ava'
+import { type Frame, Pipe } from '../src/pipe.js'
+import { VirtualClock } from './helpers/virtual-clock.js'
+
+function pipe(clock: VirtualClock) {
+  const arrived: Array<{ at: number; frame: Frame }> = []
+  let drains = 0
+  const p = new Pipe(
+    clock,
+    (frame) => arrived.push({ at: clock.now(), frame }),
+    () => drains++,
+  )
+  return { p, arrived, drains: () => drains }
+}
+
+test('frames leave one after another at the bandwidth and arrive a latency later, in order', async (t) => {
+  const clock = new VirtualClock()
+  const { p, arrived } = pipe(clock)
+  p.push('data', 'a', 300, 2, 1000, false) // 0.3 s on the wire
+  p.push('data', 'b', 1, 50, 1000, false) // leaves at 301 ms, would arrive at 351
+  p.push('data', 'c', 0, 0, 1000, false) // leaves at 301 ms, but not before b
+  t.is(p.queued, 301)
+  await clock.advance(1000)
+  t.deepEqual(
+    arrived.map((a) => [a.frame.data, a.at]),
+    [
+      ['a', 302],
+      ['b', 351],
+      ['c', 351],
+    ],
+  )
+  t.is(p.queued, 0)
+  t.is(p.length, 0)
+})
+
+test('lost frames take their turn on the link and are never delivered', async (t) => {
+  const clock = new VirtualClock()
+  const { p, arrived } = pipe(clock)
+  p.push('data', 'lost', 100, 0, 1000, true)
+  p.push('data', 'kept', 100, 0, 1000, false)
+  await clock.advance(1000)
+  t.deepEqual(
+    arrived.map((a) => [a.frame.data, a.at]),
+    [['kept', 200]],
+  )
+})
+
+test('drained is called as bytes leave, only while watched', async (t) => {
+  const clock = new VirtualClock()
+  const { p, drains } = pipe(clock)
+  p.push('data', 1, 100, 500, 1000, false)
+  p.push('data', 2, 100, 500, 1000, false)
+  await clock.advance(150)
+  t.is(drains(), 0, 'no departure events without a watcher')
+  p.watch(true)
+  await clock.advance(100)
+  t.true(drains() >= 1)
+  t.is(p.queued, 0)
+})
+
+test('dropQueued forgets what is not on the wire; clear forgets everything', async (t) => {
+  const clock = new VirtualClock()
+  const { p, arrived } = pipe(clock)
+  p.push('data', 'in flight', 100, 50, 1000, false)
+  p.push('data', 'queued', 100, 50, 1000, false)
+  await clock.advance(120)
+  p.dropQueued()
+  p.push('rst', 'reset', 0, 10, Number.POSITIVE_INFINITY, false)
+  await clock.advance(1000)
+  t.deepEqual(
+    arrived.map((a) => [a.frame.data, a.at]),
+    [
+      ['in flight', 150],
+      ['reset', 150],
+    ],
+  )
+  p.push('data', 'never', 10, 5, Number.POSITIVE_INFINITY, false)
+  p.clear()
+  await clock.advance(100)
+  t.is(arrived.length, 2)
+  t.is(clock.pending, 0)
+})

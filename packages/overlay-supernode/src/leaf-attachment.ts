@@ -1,0 +1,367 @@
+import {
+  type ContentHash,
+  type FileRecord,
+  type PeerId,
+  type PeerRef,
+  type Query,
+  sleep,
+  type TimerHandle,
+} from '@peerkit/core'
+import { CentralOverlay, parseCentralOptions } from '@peerkit/overlay-central'
+import { newQueryId, type SearchSession } from '@peerkit/overlay-flooding'
+import type { NodeContext } from './context.js'
+import { elect } from './election.js'
+import { type Candidate, type DoneMessage, type HitMessage, MAX_HITS_PER_MESSAGE } from './messages.js'
+
+/** Milliseconds of the central client's first reconnection delay (it is stopped before it gets far). */
+const RECONNECT_MIN = 50
+
+interface PendingSearch {
+  session: SearchSession
+  finish(): void
+}
+
+type Counts = Record<string, number>
+
+function add(into: Counts, from: Counts): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v
+}
+
+/**
+ * The leaf side of a node: attached to one supernode, its files registered
+ * there over `peerkit/central/1` (with overlay-central's own client, which
+ * also sends the heartbeats), its searches sent to that supernode. When the
+ * supernode goes away it attaches to another one it knows, and when none
+ * answers, the co-leaves elect one of themselves (highest capacity, then
+ * lowest PeerId) to become a supernode.
+ */
+export class LeafAttachment {
+  private attached: PeerRef | undefined
+  private client: CentralOverlay | undefined
+  private coLeaves: Candidate[] = []
+  private preferred: PeerRef[] = []
+  private loop: Promise<void> | undefined
+  private readonly waiters = new Set<() => void>()
+  private readonly pending = new Map<string, PendingSearch>()
+  private abort = new AbortController()
+  private lostAt: number | undefined
+  private lastRefresh = 0
+  private readonly clientCounts = { sent: {} as Counts, received: {} as Counts }
+  readonly figures = { failovers: 0, elections: 0, lastRecoveryMs: -1 }
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly published: () => FileRecord[],
+    private readonly promoteSelf: (reason: string) => Promise<void>,
+  ) {}
+
+  /** The supernode this leaf is attached to. */
+  get supernode(): PeerRef | undefined {
+    return this.attached
+  }
+
+  /** Co-leaves that may be elected, best first (as the supernode last told). */
+  get candidates(): Candidate[] {
+    return this.coLeaves
+  }
+
+  start(): void {
+    this.abort = new AbortController()
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort()
+    this.wakeAll()
+    await this.detach()
+    await this.loop?.catch(() => {})
+  }
+
+  /** Attaches (or gets elected) unless attached already; resolves when that is done or stopped. */
+  ensure(): Promise<void> {
+    if (this.attached || !this.ctx.running) return Promise.resolve()
+    this.loop ??= this.attachLoop().finally(() => {
+      this.loop = undefined
+    })
+    return this.loop
+  }
+
+  /** Supernodes to try first at the next attachment (a move, a demotion). */
+  prefer(refs: PeerRef[]): void {
+    this.preferred = refs.slice()
+  }
+
+  /** Leaves the current supernode (logging out, so it forgets this leaf's records at once). */
+  async detach(): Promise<void> {
+    const client = this.client
+    const old = this.attached
+    this.client = undefined
+    this.attached = undefined
+    this.finishAll()
+    if (old) this.ctx.emitNeighbor('neighbor:remove', old)
+    if (client) {
+      await client.stop().catch(() => {})
+      this.collect(client)
+    }
+  }
+
+  /** Wakes searches waiting for an attachment (the role changed, or the overlay stopped). */
+  wakeAll(): void {
+    for (const w of [...this.waiters]) w()
+  }
+
+  async publish(records: FileRecord[]): Promise<void> {
+    await this.client?.publish(records)
+  }
+
+  async unpublish(hashes: ContentHash[]): Promise<void> {
+    await this.client?.unpublish(hashes)
+  }
+
+  /** Messages the central client sent and received (registration, heartbeats). */
+  clientStats(): { sent: Counts; received: Counts } {
+    const out = { sent: { ...this.clientCounts.sent }, received: { ...this.clientCounts.received } }
+    if (this.client) {
+      const s = this.client.stats()
+      add(out.sent, s.sent)
+      add(out.received, s.received)
+    }
+    return out
+  }
+
+  /** One maintenance round: attach when not attached, refresh the lists now and then. */
+  async tick(): Promise<void> {
+    const sn = this.attached
+    if (!sn) {
+      void this.ensure()
+      return
+    }
+    if (this.ctx.clock.now() - this.lastRefresh < this.ctx.options.refreshInterval) return
+    this.lastRefresh = this.ctx.clock.now()
+    try {
+      const info = await this.ctx.request(sn, { kind: 'hello', ...this.about() })
+      this.ctx.learn(info, sn)
+      if (info.role === 'supernode') this.coLeaves = info.candidates
+    } catch {
+      // a dead supernode is noticed by the heartbeat
+    }
+  }
+
+  // ---- messages from the supernode ------------------------------------------
+
+  /** The supernode asks this leaf to become a supernode. */
+  async onPromote(from: PeerId): Promise<boolean> {
+    if (!this.ctx.capable() || this.attached?.id !== from) return false
+    await this.promoteSelf('promoted')
+    return true
+  }
+
+  onMove(from: PeerId, to: PeerRef[]): void {
+    if (this.attached?.id !== from) return
+    this.prefer(to.filter((r) => r.id !== this.ctx.network.peerId))
+    void this.detach().then(() => this.ensure())
+  }
+
+  onBye(from: PeerId): void {
+    if (this.attached?.id === from) this.onMove(from, [])
+  }
+
+  onHit(msg: HitMessage, from: PeerId): void {
+    if (this.attached?.id !== from) return
+    const p = this.pending.get(msg.id)
+    if (!p) return
+    p.session.add(msg.hits, msg.hops)
+    if (p.session.atLimit) p.finish()
+  }
+
+  onDone(msg: DoneMessage, from: PeerId): void {
+    if (this.attached?.id === from) this.pending.get(msg.id)?.finish()
+  }
+
+  // ---- search -------------------------------------------------------------
+
+  /** The supernode once attached; undefined when woken otherwise (role change, stop, abort). */
+  whenAttached(signal: AbortSignal): Promise<PeerRef | undefined> {
+    if (this.attached || signal.aborted) return Promise.resolve(this.attached)
+    void this.ensure()
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.waiters.delete(wake)
+        signal.removeEventListener('abort', wake)
+        resolve(this.attached)
+      }
+      this.waiters.add(wake)
+      signal.addEventListener('abort', wake, { once: true })
+    })
+  }
+
+  /** Sends the search to the supernode and collects its hits until it says `done` (or a bounded wait ends). */
+  async search(sn: PeerRef, query: Query, session: SearchSession, signal: AbortSignal): Promise<void> {
+    const o = this.ctx.options
+    const id = newQueryId(this.ctx.random)
+    const wire: Query = query.hash !== undefined ? { hash: query.hash } : { keywords: query.keywords ?? [] }
+    if (query.limit !== undefined) wire.limit = Math.min(query.limit, MAX_HITS_PER_MESSAGE)
+    const steps = o.expandingRing && query.limit !== undefined ? (o.ttl * (o.ttl + 1)) / 2 : o.ttl
+    let timer: TimerHandle | undefined
+    let onAbort: (() => void) | undefined
+    await new Promise<void>((resolve) => {
+      const finish = () => {
+        if (!this.pending.delete(id)) return
+        if (timer !== undefined) this.ctx.clock.clearTimeout(timer)
+        if (onAbort) signal.removeEventListener('abort', onAbort)
+        resolve()
+      }
+      this.pending.set(id, { session, finish })
+      onAbort = finish
+      signal.addEventListener('abort', finish, { once: true })
+      timer = this.ctx.clock.setTimeout(finish, (steps + 2) * o.hopTimeout)
+      void this.ctx.send(sn.id, { kind: 'query', id, ttl: o.ttl, hops: 0, query: wire })
+    })
+  }
+
+  // ---- attaching ----------------------------------------------------------
+
+  private about() {
+    const self = this.ctx.self()
+    return { addresses: this.ctx.network.addresses(), capacity: self.capacity, capable: this.ctx.capable() }
+  }
+
+  private async attachLoop(): Promise<void> {
+    const failed = new Set<PeerId>()
+    while (this.ctx.running && !this.attached && !this.abort.signal.aborted) {
+      const tried = new Set<PeerId>([this.ctx.network.peerId])
+      for (const ref of [...this.preferred, ...this.ctx.supernodes.shuffledCandidates(this.ctx.random)]) {
+        if (tried.has(ref.id)) continue
+        tried.add(ref.id)
+        if ((await this.attachTo(ref, failed)) || !this.ctx.running || this.abort.signal.aborted) return
+      }
+      this.preferred = []
+      if (await this.bootstrap(tried)) continue
+      if (this.ctx.capable()) {
+        const elected = elect([this.ctx.self(), ...this.coLeaves], failed)
+        if (!elected || elected.peer.id === this.ctx.network.peerId) {
+          this.figures.elections++
+          await this.promoteSelf('elected')
+          this.recovered()
+          return
+        }
+        // Someone else is elected: give it a moment to become a supernode, then attach to it.
+        if (!(await this.pause(this.ctx.options.electionDelay))) return
+        if (await this.attachTo(elected.peer, failed)) return
+      } else if (!(await this.pause(this.ctx.options.failoverTimeout))) return
+    }
+  }
+
+  /** Sleeps a random time in [ms/2, ms] on the clock; false when stopped meanwhile. */
+  private async pause(ms: number): Promise<boolean> {
+    const d = Math.round(ms / 2 + this.ctx.random.next() * (ms / 2))
+    try {
+      await sleep(this.ctx.clock, d, this.abort.signal)
+      return this.ctx.running
+    } catch {
+      return false
+    }
+  }
+
+  /** Asks the bootstrap peers which supernodes they know; true when that named one not tried yet. */
+  private async bootstrap(tried: ReadonlySet<PeerId>): Promise<boolean> {
+    let fresh = false
+    await Promise.all(
+      this.ctx.config.bootstrap.map(async (address) => {
+        try {
+          const mux = await this.ctx.network.dialAddress(address, { signal: this.abort.signal })
+          const id = mux.connection.remotePeer
+          const known = this.ctx.network.addressesOf(id)
+          const ref = { id, addresses: known.length > 0 ? known : [address] }
+          const info = await this.ctx.request(ref, { kind: 'hello', ...this.about() }, this.ctx.options.failoverTimeout)
+          this.ctx.learn(info, ref)
+          for (const s of info.supernodes) if (!tried.has(s.id)) fresh = true
+          if (info.role === 'supernode' && !tried.has(id)) fresh = true
+        } catch {
+          // unreachable now: the next round tries again
+        }
+      }),
+    )
+    return fresh
+  }
+
+  /** Asks `ref` to take this leaf on, then logs in and registers there; false when it did not work. */
+  private async attachTo(ref: PeerRef, failed: Set<PeerId>): Promise<boolean> {
+    const ctx = this.ctx
+    let info: Awaited<ReturnType<NodeContext['request']>>
+    try {
+      info = await ctx.request(ref, { kind: 'attach', ...this.about() }, ctx.options.failoverTimeout)
+    } catch {
+      failed.add(ref.id)
+      ctx.supernodes.forget(ref.id)
+      return false
+    }
+    ctx.learn(info, ref)
+    if (info.role !== 'supernode') ctx.supernodes.forget(ref.id)
+    if (!info.accepted || info.role !== 'supernode' || !ctx.running || this.attached) return false
+    const addresses = ref.addresses.length > 0 ? ref.addresses : ctx.network.addressesOf(ref.id)
+    if (addresses.length === 0) return false
+    const client = new CentralOverlay(
+      ctx.network,
+      ctx.identity,
+      ctx.clock,
+      ctx.random,
+      ctx.config,
+      parseCentralOptions({
+        directories: addresses,
+        heartbeatInterval: ctx.options.heartbeatInterval,
+        reconnectMin: RECONNECT_MIN,
+        reconnectMax: Math.max(RECONNECT_MIN, ctx.options.failoverTimeout),
+      }),
+    )
+    this.client = client
+    client.on('neighbor:remove', () => this.lost(client))
+    await client.publish(this.published()).catch(() => {})
+    await client.start()
+    if (this.client !== client || !client.connected || !ctx.running) {
+      if (this.client === client) this.client = undefined
+      await client.stop().catch(() => {})
+      this.collect(client)
+      return false
+    }
+    const sn = { id: ref.id, addresses }
+    this.attached = sn
+    this.coLeaves = info.candidates
+    this.lastRefresh = ctx.clock.now()
+    ctx.emitNeighbor('neighbor:add', sn)
+    this.recovered()
+    this.wakeAll()
+    return true
+  }
+
+  /** The supernode went away (connection closed or heartbeat unanswered): find another. */
+  private lost(client: CentralOverlay): void {
+    if (this.client !== client) return
+    const old = this.attached
+    this.client = undefined
+    this.attached = undefined
+    this.finishAll()
+    void client.stop().then(() => this.collect(client))
+    if (!old || !this.ctx.running) return
+    this.figures.failovers++
+    this.lostAt = this.ctx.clock.now()
+    this.ctx.supernodes.forget(old.id)
+    this.ctx.emitNeighbor('neighbor:remove', old)
+    void this.ensure()
+  }
+
+  private recovered(): void {
+    if (this.lostAt === undefined) return
+    this.figures.lastRecoveryMs = this.ctx.clock.now() - this.lostAt
+    this.lostAt = undefined
+  }
+
+  private finishAll(): void {
+    for (const p of [...this.pending.values()]) p.finish()
+  }
+
+  private collect(client: CentralOverlay): void {
+    const s = client.stats()
+    add(this.clientCounts.sent, s.sent)
+    add(this.clientCounts.received, s.received)
+  }
+}

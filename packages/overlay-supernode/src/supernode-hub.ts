@@ -1,0 +1,381 @@
+import {
+  type Hit,
+  type OverlayStats,
+  type PeerId,
+  type PeerRef,
+  type Query,
+  shuffle,
+} from '@peerkit/core'
+import { DirectoryServer, parseDirectoryServerOptions } from '@peerkit/overlay-central'
+import { newQueryId, SearchSession, SeenCache, TokenBucket } from '@peerkit/overlay-flooding'
+import type { NodeContext } from './context.js'
+import { rank } from './election.js'
+import {
+  type AttachMessage,
+  type Candidate,
+  type HitMessage,
+  MAX_HITS_PER_MESSAGE,
+  MAX_LIST,
+  type QueryMessage,
+} from './messages.js'
+
+/** Candidates a supernode names to its leaves for elections. */
+const ELECTION_LIST = 8
+/** A leaf is dropped by the directory after this many heartbeat intervals of silence. */
+const DROP_AFTER_BEATS = 3
+
+interface Leaf {
+  ref: PeerRef
+  capacity: number
+  capable: boolean
+  bucket: TokenBucket
+}
+
+/** Where a query id's hits go: `null` for a search this supernode runs, else the peer it came from. */
+type Route = PeerId | null
+
+/**
+ * The supernode side of a node: a mini directory server (overlay-central's
+ * `DirectoryServer`) for its leaves, links to other supernodes, and the
+ * search among supernodes (flooded with a TTL, duplicates suppressed, hits
+ * routed back along the reverse path). It also decides when to promote a
+ * leaf (too many leaves) and when to step down (too few).
+ */
+export class SupernodeHub {
+  readonly directory: DirectoryServer
+  readonly since: number
+  private readonly leaves = new Map<PeerId, Leaf>()
+  private readonly linkLeaves = new Map<PeerId, number>()
+  private readonly seen: SeenCache<string, Route>
+  private readonly sessions = new Map<string, SearchSession>()
+  private filling: Promise<void> | undefined
+  private promoting = false
+  readonly figures = { duplicates: 0, throttled: 0, forwarded: 0, promoted: 0, moved: 0 }
+
+  constructor(private readonly ctx: NodeContext) {
+    const beat = ctx.options.heartbeatInterval
+    this.directory = new DirectoryServer(
+      ctx.network,
+      ctx.makeIndex,
+      ctx.identity,
+      ctx.clock,
+      ctx.random,
+      parseDirectoryServerOptions({
+        heartbeatInterval: beat,
+        dropAfter: beat * DROP_AFTER_BEATS,
+        searchRate: ctx.options.queryRate,
+        searchBurst: ctx.options.queryBurst,
+      }),
+    )
+    this.seen = new SeenCache(ctx.clock, ctx.options.seenCacheSize, ctx.options.seenTtl)
+    this.since = ctx.clock.now()
+  }
+
+  get leafCount(): number {
+    return this.leaves.size
+  }
+
+  async start(): Promise<void> {
+    await this.directory.start()
+  }
+
+  /** Tells the leaves where to go (`moveTo`, or the linked supernodes) and the links goodbye; stops the directory. */
+  async stop(reason: string, moveTo?: PeerRef[]): Promise<void> {
+    const table = this.ctx.supernodes
+    const to = (moveTo ?? table.refs()).slice(0, MAX_LIST)
+    await Promise.all([
+      ...[...this.leaves.keys()].map((id) => this.ctx.send(id, { kind: 'move', to })),
+      ...table.ids().map((id) => this.ctx.send(id, { kind: 'bye', reason })),
+    ])
+    for (const id of table.ids()) this.unlink(id)
+    for (const leaf of this.leaves.values()) this.ctx.emitNeighbor('neighbor:remove', leaf.ref)
+    this.leaves.clear()
+    this.sessions.clear()
+    await this.directory.stop()
+  }
+
+  neighbors(): PeerRef[] {
+    return [...this.ctx.supernodes.refs(), ...[...this.leaves.values()].map((l) => l.ref)]
+  }
+
+  /** The leaves that may become supernodes, best first. */
+  candidates(): Candidate[] {
+    const capable = [...this.leaves.values()].filter((l) => l.capable)
+    return rank(capable.map((l) => ({ peer: l.ref, capacity: l.capacity }))).slice(0, ELECTION_LIST)
+  }
+
+  stats(): OverlayStats {
+    const d = this.directory.stats()
+    return {
+      sent: d.sent,
+      received: d.received,
+      leaves: this.leaves.size,
+      links: this.ctx.supernodes.size,
+      records: this.directory.size,
+      ...this.figures,
+    }
+  }
+
+  // ---- leaves and links ---------------------------------------------------
+
+  /** A leaf asks to attach: accepted below twice `leavesPerSupernode`. */
+  attach(from: PeerRef, msg: AttachMessage): boolean {
+    const known = this.leaves.get(from.id)
+    if (!known && this.leaves.size >= 2 * this.ctx.options.leavesPerSupernode) return false
+    const ref = { id: from.id, addresses: msg.addresses.length > 0 ? msg.addresses : from.addresses }
+    const o = this.ctx.options
+    this.leaves.set(from.id, {
+      ref,
+      capacity: msg.capacity,
+      capable: msg.capable,
+      bucket: known?.bucket ?? new TokenBucket(o.queryRate, o.queryBurst, this.ctx.clock.now()),
+    })
+    this.ctx.supernodes.remove(from.id, true)
+    if (!known) this.ctx.emitNeighbor('neighbor:add', ref)
+    return true
+  }
+
+  isLeaf(id: PeerId): boolean {
+    return this.leaves.has(id)
+  }
+
+  /** Another supernode asks to link. */
+  link(from: PeerRef, leaves: number): boolean {
+    const table = this.ctx.supernodes
+    if (this.leaves.has(from.id)) return false
+    if (!table.has(from.id) && !this.addLink(from)) return false
+    this.linkLeaves.set(from.id, leaves)
+    return true
+  }
+
+  /** A linked supernode's ping: remember its leaf count. */
+  pinged(from: PeerId, leaves: number): boolean {
+    if (!this.ctx.supernodes.has(from)) return false
+    this.linkLeaves.set(from, leaves)
+    return true
+  }
+
+  /** A peer went away (disconnected, or said bye). */
+  gone(id: PeerId): void {
+    const leaf = this.leaves.get(id)
+    if (leaf) {
+      this.leaves.delete(id)
+      this.ctx.emitNeighbor('neighbor:remove', leaf.ref)
+    }
+    this.unlink(id)
+  }
+
+  private addLink(ref: PeerRef): boolean {
+    if (!this.ctx.supernodes.add(ref, this.ctx.clock.now())) return false
+    this.ctx.network.protect(ref.id)
+    if (ref.addresses.length > 0) this.ctx.network.learn(ref)
+    this.ctx.emitNeighbor('neighbor:add', ref)
+    return true
+  }
+
+  private unlink(id: PeerId): void {
+    const n = this.ctx.supernodes.remove(id)
+    this.linkLeaves.delete(id)
+    if (!n) return
+    this.ctx.network.protect(id, false)
+    this.ctx.emitNeighbor('neighbor:remove', n.ref)
+  }
+
+  // ---- maintenance --------------------------------------------------------
+
+  /** One round: fill the links, ping one link, then promote a leaf or step down when the balance asks for it. */
+  async tick(): Promise<'demote' | undefined> {
+    await this.fillLinks()
+    const ids = this.ctx.supernodes.ids()
+    const one = ids[this.ctx.random.int(ids.length)]
+    if (one !== undefined) await this.ping(one)
+    if (this.leaves.size > this.ctx.options.leavesPerSupernode) await this.promote()
+    return this.shouldDemote() ? 'demote' : undefined
+  }
+
+  /** Links to known supernodes until `supernodeLinks`. */
+  fillLinks(): Promise<void> {
+    this.filling ??= this.fill().finally(() => {
+      this.filling = undefined
+    })
+    return this.filling
+  }
+
+  private async fill(): Promise<void> {
+    const table = this.ctx.supernodes
+    for (const c of table.shuffledCandidates(this.ctx.random)) {
+      if (!this.ctx.running || !table.wantsMore) return
+      if (table.has(c.id) || this.leaves.has(c.id)) continue
+      try {
+        const info = await this.ctx.request(c, { kind: 'link', addresses: this.ctx.network.addresses(), leaves: this.leaves.size })
+        this.ctx.learn(info, c)
+        if (info.role !== 'supernode') table.forget(c.id)
+        else if (info.accepted && this.ctx.running && this.addLink(c)) this.linkLeaves.set(c.id, info.leaves)
+      } catch {
+        table.forget(c.id)
+      }
+    }
+  }
+
+  private async ping(id: PeerId): Promise<void> {
+    const ref = this.ctx.supernodes.get(id)?.ref
+    if (!ref) return
+    try {
+      const info = await this.ctx.request(ref, { kind: 'ping', leaves: this.leaves.size })
+      this.ctx.learn(info, ref)
+      if (info.role !== 'supernode' || !info.accepted) this.unlink(id)
+      else this.linkLeaves.set(id, info.leaves)
+    } catch {
+      this.unlink(id)
+    }
+  }
+
+  /** Too many leaves: the best capable leaf becomes a supernode and takes half of the others. */
+  private async promote(): Promise<void> {
+    if (this.promoting) return
+    const best = this.candidates()[0]
+    if (!best) return
+    this.promoting = true
+    try {
+      const supernodes = [this.ctx.network.self(), ...this.ctx.supernodes.refs()].slice(0, MAX_LIST)
+      const info = await this.ctx.request(best.peer, { kind: 'promote', supernodes })
+      if (!info.accepted || info.role !== 'supernode') return
+      this.figures.promoted++
+      this.gone(best.peer.id)
+      this.ctx.supernodes.learn(best.peer)
+      const movers = shuffle(this.ctx.random, [...this.leaves.keys()]).slice(0, Math.floor(this.leaves.size / 2))
+      for (const id of movers) {
+        this.figures.moved++
+        void this.ctx.send(id, { kind: 'move', to: [best.peer] })
+        this.gone(id)
+      }
+      void this.fillLinks()
+    } catch {
+      // the leaf did not answer: another one next round
+    } finally {
+      this.promoting = false
+    }
+  }
+
+  /**
+   * Few leaves, served long enough, a linked supernode with room for them, and
+   * the weakest of the under-loaded supernodes it links to (so two never step down together).
+   */
+  private shouldDemote(): boolean {
+    const o = this.ctx.options
+    if (o.demoteAfter === 0 || this.ctx.clock.now() - this.since < o.demoteAfter) return false
+    const low = Math.floor(o.leavesPerSupernode / 4)
+    if (this.leaves.size >= low) return false
+    let room = false
+    const me = this.ctx.self()
+    for (const [id, leaves] of this.linkLeaves) {
+      if (leaves + this.leaves.size + 1 <= o.leavesPerSupernode) room = true
+      if (leaves < low && id < me.peer.id) return false // the other one (lower PeerId) stays
+    }
+    return room
+  }
+
+  /** Linked supernodes with room for more leaves, least loaded first. */
+  roomyLinks(): PeerRef[] {
+    const out: { ref: PeerRef; leaves: number }[] = []
+    for (const ref of this.ctx.supernodes.refs()) {
+      const leaves = this.linkLeaves.get(ref.id) ?? 0
+      if (leaves < this.ctx.options.leavesPerSupernode) out.push({ ref, leaves })
+    }
+    return out.sort((a, b) => a.leaves - b.leaves).map((x) => x.ref)
+  }
+
+  // ---- search ---------------------------------------------------------------
+
+  /** Hits from this supernode's directory (its online leaves) and its own records. */
+  local(query: Query): Hit[] {
+    const self = this.ctx.network.self()
+    const own = this.ctx.own.search(query).map((h) => ({ ...h, providers: [self] }))
+    return [...this.directory.search(query), ...own]
+  }
+
+  /**
+   * Runs a search from here: the own index first, then the linked supernodes,
+   * as an expanding ring (TTL 1, 2 …) when the query has a limit, or one flood at `ttl`.
+   */
+  async search(query: Query, session: SearchSession, signal: AbortSignal): Promise<void> {
+    session.add(this.local(query), 0)
+    if (session.atLimit) return
+    const o = this.ctx.options
+    const steps = o.expandingRing && query.limit !== undefined ? o.ttl : 1
+    const wire: Query = query.hash !== undefined ? { hash: query.hash } : { keywords: query.keywords ?? [] }
+    if (query.limit !== undefined) wire.limit = Math.min(query.limit, MAX_HITS_PER_MESSAGE)
+    try {
+      for (let step = 1; step <= steps; step++) {
+        const ttl = steps === 1 ? o.ttl : step
+        const targets = this.ctx.supernodes.ids()
+        if (targets.length === 0 || signal.aborted || !this.ctx.running) return
+        const id = newQueryId(this.ctx.random)
+        this.seen.set(id, null)
+        this.sessions.set(id, session)
+        session.ids.push(id)
+        for (const n of targets) void this.ctx.send(n, { kind: 'query', id, ttl, hops: 0, query: wire })
+        await session.wait(this.ctx.clock, Number.POSITIVE_INFINITY, ttl * o.hopTimeout, signal)
+        if (session.atLimit) return
+      }
+    } finally {
+      for (const id of session.ids) this.sessions.delete(id)
+    }
+  }
+
+  /** A query from a leaf (this supernode runs it for the leaf) or from a link (answer, then pass it on). */
+  onQuery(msg: QueryMessage, from: PeerId): void {
+    const leaf = this.leaves.get(from)
+    const link = this.ctx.supernodes.get(from)
+    const bucket = leaf?.bucket ?? link?.bucket
+    if (!bucket) return // neither a leaf nor a link: not ours to answer
+    if (!bucket.take(this.ctx.clock.now())) {
+      this.figures.throttled++
+      if (leaf) void this.ctx.send(from, { kind: 'done', id: msg.id })
+      return
+    }
+    if (!this.seen.add(msg.id, from)) {
+      this.figures.duplicates++
+      return
+    }
+    if (leaf) {
+      this.forLeaf(msg, from)
+      return
+    }
+    const hops = msg.hops + 1
+    this.reply(from, msg.id, hops, this.local(msg.query))
+    const ttl = Math.min(msg.ttl, this.ctx.options.ttl) - 1
+    if (ttl < 1) return
+    const next: QueryMessage = { kind: 'query', id: msg.id, ttl, hops, query: msg.query }
+    for (const n of this.ctx.supernodes.ids()) {
+      if (n === from) continue
+      this.figures.forwarded++
+      void this.ctx.send(n, next)
+    }
+  }
+
+  /** Hits on their way back: to the search run here, or one step further along the reverse path. */
+  onHit(msg: HitMessage, from: PeerId): void {
+    if (!this.ctx.supernodes.has(from)) return
+    const route = this.seen.get(msg.id)
+    if (route === undefined) return
+    if (route === null) this.sessions.get(msg.id)?.add(msg.hits, msg.hops)
+    else void this.ctx.send(route, msg)
+  }
+
+  private forLeaf(msg: QueryMessage, leaf: PeerId): void {
+    const session = new SearchSession('hits', msg.query.limit, (hit, added) => {
+      this.reply(leaf, msg.id, hit.hops ?? 0, [{ ...hit, providers: added }])
+    })
+    const signal = new AbortController().signal
+    void this.search(msg.query, session, signal)
+      .catch(() => {})
+      .then(() => this.ctx.send(leaf, { kind: 'done', id: msg.id }))
+  }
+
+  private reply(to: PeerId, id: string, hops: number, hits: Hit[]): void {
+    for (let i = 0; i < hits.length; i += MAX_HITS_PER_MESSAGE) {
+      void this.ctx.send(to, { kind: 'hit', id, hops, hits: hits.slice(i, i + MAX_HITS_PER_MESSAGE) })
+    }
+  }
+}

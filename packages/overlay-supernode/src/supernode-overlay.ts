@@ -1,0 +1,393 @@
+import {
+  boundedStream,
+  CLOCK,
+  type Clock,
+  type ContentHash,
+  every,
+  type FileRecord,
+  type Hit,
+  IDENTITY,
+  type Identity,
+  INDEX_FACTORY,
+  type Index,
+  type IndexFactory,
+  InvalidOptionsError,
+  isContentHash,
+  MessageCounter,
+  Network,
+  NotStartedError,
+  type Overlay,
+  type OverlayEvents,
+  type OverlayStats,
+  PEER_CONFIG,
+  type PeerConfig,
+  type PeerId,
+  type PeerRef,
+  ProtocolError,
+  type Query,
+  RANDOM,
+  type Random,
+  type RequestContext,
+  type SearchOptions,
+  sleep,
+} from '@peerkit/core'
+import { NeighborTable, SearchSession } from '@peerkit/overlay-flooding'
+import { EventEmitter } from 'eventemitter3'
+import { inject, injectable } from 'tsyringe'
+import type { NodeContext } from './context.js'
+import { measuredCapacity } from './election.js'
+import { LeafAttachment } from './leaf-attachment.js'
+import { type Candidate, type InfoMessage, MAX_LIST, SUPERNODE, type SupernodeMessage } from './messages.js'
+import type { ResolvedSupernodeOptions } from './options.js'
+import { SupernodeHub } from './supernode-hub.js'
+import { SUPERNODE_OPTIONS } from './tokens.js'
+
+/** Supernodes a node remembers at most (besides its links). */
+const MAX_KNOWN_SUPERNODES = 256
+
+type Counts = Record<string, number>
+
+function merged(...all: Counts[]): Counts {
+  const out: Counts = {}
+  for (const c of all) for (const [k, v] of Object.entries(c)) out[k] = (out[k] ?? 0) + v
+  return out
+}
+
+/**
+ * The `supernode` strategy (KaZaA / FastTrack, Gnutella 0.6 ultrapeers).
+ * Every node is a supernode or a leaf. A leaf attaches to one supernode and
+ * registers its files there; a supernode indexes its leaves like a small
+ * directory server, links to other supernodes, and runs its leaves'
+ * searches: its own index first, then among the supernodes with a TTL.
+ * Leaves fail over to another supernode, or elect one among themselves;
+ * supernodes promote a leaf when they have too many and step down when they
+ * have too few.
+ */
+@injectable()
+export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Overlay, NodeContext {
+  readonly name = 'supernode'
+  readonly [Symbol.toStringTag] = '@peerkit/overlay-supernode'
+  readonly counter = new MessageCounter()
+  readonly supernodes: NeighborTable
+  readonly own: Index
+  private readonly published = new Map<ContentHash, FileRecord>()
+  private readonly leaf: LeafAttachment
+  private hub: SupernodeHub | undefined
+  private hubCounts = { sent: {} as Counts, received: {} as Counts }
+  private readonly figures = { promotions: 0, demotions: 0 }
+  private started = false
+  private startedAt = 0
+  private maintenance: { stop(): void } | undefined
+  private switching: Promise<void> = Promise.resolve()
+  private readonly onDisconnect = (peer: PeerRef) => this.hub?.gone(peer.id)
+
+  constructor(
+    @inject(SUPERNODE_OPTIONS) readonly options: ResolvedSupernodeOptions,
+    @inject(Network) readonly network: Network,
+    @inject(INDEX_FACTORY) readonly makeIndex: IndexFactory,
+    @inject(IDENTITY) readonly identity: Identity,
+    @inject(CLOCK) readonly clock: Clock,
+    @inject(RANDOM) readonly random: Random,
+    @inject(PEER_CONFIG) readonly config: PeerConfig,
+  ) {
+    super()
+    this.supernodes = new NeighborTable(network.peerId, {
+      minNeighbors: options.supernodeLinks,
+      maxNeighbors: options.maxSupernodeLinks,
+      maxCandidates: MAX_KNOWN_SUPERNODES,
+      queryRate: options.queryRate,
+      queryBurst: options.queryBurst,
+    })
+    this.own = makeIndex('supernode-own')
+    this.leaf = new LeafAttachment(
+      this,
+      () => [...this.published.values()],
+      (reason) => this.becomeSupernode(reason),
+    )
+  }
+
+  get running(): boolean {
+    return this.started
+  }
+
+  /**
+   * Joins: asks the bootstrap peers for supernodes and attaches to one, or
+   * becomes a supernode (the first peer, or one elected). Resolves once that
+   * is done or after a bounded wait; maintenance goes on in the background.
+   */
+  async start(): Promise<void> {
+    if (this.started) return
+    if (!this.network.isStarted) throw new NotStartedError('start the Network before the supernode overlay')
+    this.started = true
+    this.startedAt = this.clock.now()
+    this.network.handle(SUPERNODE, (msg, ctx) => this.onMessage(msg, ctx))
+    this.network.on('peer:disconnect', this.onDisconnect)
+    this.leaf.start()
+    const bound = new AbortController()
+    await Promise.race([
+      this.leaf.ensure(),
+      sleep(this.clock, 2 * (this.options.failoverTimeout + this.options.electionDelay), bound.signal).catch(() => {}),
+    ])
+    bound.abort()
+    this.maintenance = every(this.clock, this.options.maintenanceInterval, () => this.maintain())
+  }
+
+  /** A supernode hands its leaves to its links; a leaf logs out. Searches under way end. */
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    this.maintenance?.stop()
+    this.maintenance = undefined
+    await this.switching.catch(() => {})
+    const hub = this.hub
+    this.hub = undefined
+    if (hub) {
+      await hub.stop('leaving').catch(() => {})
+      this.collect(hub)
+    }
+    await this.leaf.stop()
+    this.network.unhandle(SUPERNODE)
+    this.network.off('peer:disconnect', this.onDisconnect)
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop()
+  }
+
+  async publish(records: FileRecord[]): Promise<void> {
+    const self = { id: this.network.peerId, addresses: [] }
+    for (const r of records) {
+      const record = { ...r, provider: self }
+      this.published.set(r.hash, record)
+      this.own.put(record)
+    }
+    await this.leaf.publish(records)
+  }
+
+  async unpublish(hashes: ContentHash[]): Promise<void> {
+    for (const h of hashes) {
+      this.published.delete(h)
+      this.own.remove(h, this.network.peerId)
+    }
+    await this.leaf.unpublish(hashes)
+  }
+
+  search(query: Query, options: SearchOptions = {}): AsyncIterable<Hit> {
+    return boundedStream<Hit>(this.clock, options, (push, signal) =>
+      this.run(query, new SearchSession('hits', query.limit, (hit) => push(hit)), signal),
+    )
+  }
+
+  providers(hash: ContentHash, options: SearchOptions = {}): AsyncIterable<PeerRef> {
+    return boundedStream<PeerRef>(this.clock, options, (push, signal) => {
+      if (!isContentHash(hash)) throw new InvalidOptionsError(`providers() needs a content hash (got '${hash}')`)
+      const session = new SearchSession('providers', undefined, (_hit, added) => {
+        for (const p of added) push(p)
+      })
+      return this.run({ hash }, session, signal)
+    })
+  }
+
+  /** A supernode's links and leaves; a leaf's supernode. */
+  neighbors(): PeerRef[] {
+    if (this.hub) return this.hub.neighbors()
+    const sn = this.leaf.supernode
+    return sn ? [sn] : []
+  }
+
+  role(): 'supernode' | 'leaf' {
+    return this.hub ? 'supernode' : 'leaf'
+  }
+
+  /** The supernode this leaf is attached to (undefined for a supernode, or while failing over). */
+  supernode(): PeerRef | undefined {
+    return this.leaf.supernode
+  }
+
+  /** Supernodes this node knows of (its links first). */
+  knownSupernodes(): PeerRef[] {
+    return [...this.supernodes.refs(), ...this.supernodes.sample(this.random, MAX_KNOWN_SUPERNODES)].filter(
+      (r, i, all) => all.findIndex((x) => x.id === r.id) === i,
+    )
+  }
+
+  stats(): OverlayStats {
+    const hub = this.hub?.stats()
+    const client = this.leaf.clientStats()
+    const mine = this.counter.snapshot()
+    return {
+      role: this.role(),
+      leaves: hub?.leaves ?? 0,
+      links: this.supernodes.size,
+      records: hub?.records ?? 0,
+      ownRecords: this.own.size,
+      supernode: this.leaf.supernode?.id,
+      knownSupernodes: this.supernodes.candidateCount(),
+      ...this.figures,
+      ...this.leaf.figures,
+      ...(hub ?? {}),
+      sent: merged(mine.sent, client.sent, this.hubCounts.sent, hub?.sent ?? {}),
+      received: merged(mine.received, client.received, this.hubCounts.received, hub?.received ?? {}),
+    }
+  }
+
+  /** One maintenance round now (tests and simulations call it directly). */
+  async maintain(): Promise<void> {
+    if (!this.started) return
+    await this.switching
+    const hub = this.hub
+    if (!hub) return this.leaf.tick()
+    if ((await hub.tick()) === 'demote' && this.hub === hub && this.started) await this.becomeLeaf()
+  }
+
+  // ---- NodeContext --------------------------------------------------------
+
+  self(): Candidate {
+    const reachable = this.network.addresses().length > 0
+    return {
+      peer: this.network.self(),
+      capacity: measuredCapacity(this.options.capacity, reachable, this.clock.now() - this.startedAt),
+    }
+  }
+
+  capable(): boolean {
+    const c = this.options.canBeSupernode
+    return c === 'auto' ? this.network.addresses().length > 0 : c
+  }
+
+  send(to: PeerId, message: SupernodeMessage): Promise<void> {
+    if (!this.network.isConnected(to)) {
+      this.hub?.gone(to)
+      return Promise.resolve()
+    }
+    this.counter.sent(message.kind)
+    return this.network.send(to, SUPERNODE, message).catch(() => {})
+  }
+
+  async request(to: PeerRef, message: SupernodeMessage, timeout?: number): Promise<InfoMessage> {
+    this.counter.sent(message.kind)
+    const answer = await this.network.request(to, SUPERNODE, message, timeout === undefined ? {} : { timeout })
+    if (!answer) throw new ProtocolError(`peer ${to.id} answered ${message.kind} with nothing`)
+    this.counter.received(answer.kind)
+    return answer
+  }
+
+  learn(info: InfoMessage, from: PeerRef): void {
+    if (info.role === 'supernode' && from.addresses.length > 0) this.supernodes.learn(from)
+    for (const ref of info.supernodes) if (ref.id !== this.network.peerId) this.supernodes.learn(ref)
+  }
+
+  emitNeighbor(event: 'neighbor:add' | 'neighbor:remove', peer: PeerRef): void {
+    this.emit(event, peer)
+  }
+
+  // ---- internals ----------------------------------------------------------
+
+  private async run(query: Query, session: SearchSession, signal: AbortSignal): Promise<void> {
+    if (!this.started) throw new NotStartedError('the supernode overlay is not started; call start() first')
+    if (query.hash === undefined && (query.keywords?.length ?? 0) === 0) return
+    while (!signal.aborted && this.started) {
+      if (this.hub) return this.hub.search(query, session, signal)
+      const sn = await this.leaf.whenAttached(signal)
+      if (sn) return this.leaf.search(sn, query, session, signal)
+    }
+  }
+
+  private async onMessage(msg: SupernodeMessage, ctx: RequestContext): Promise<InfoMessage | null> {
+    if (!this.started) return null
+    this.counter.received(msg.kind)
+    const from = ctx.peer
+    const hub = this.hub
+    switch (msg.kind) {
+      case 'hello':
+        return this.info(false)
+      case 'attach':
+        return this.info(hub?.attach(from, msg) ?? false)
+      case 'link':
+        return this.info(hub?.link({ id: from.id, addresses: msg.addresses }, msg.leaves) ?? false)
+      case 'ping':
+        return this.info(hub?.pinged(from.id, msg.leaves) ?? false)
+      case 'promote': {
+        for (const ref of msg.supernodes) if (ref.id !== this.network.peerId) this.supernodes.learn(ref)
+        return this.info(hub ? false : await this.leaf.onPromote(from.id))
+      }
+      case 'query':
+        if (hub) hub.onQuery(msg, from.id)
+        else void this.send(from.id, { kind: 'done', id: msg.id })
+        return null
+      case 'hit':
+        if (hub) hub.onHit(msg, from.id)
+        else this.leaf.onHit(msg, from.id)
+        return null
+      case 'done':
+        this.leaf.onDone(msg, from.id)
+        return null
+      case 'move':
+        this.leaf.onMove(from.id, msg.to)
+        return null
+      case 'bye':
+        hub?.gone(from.id)
+        this.leaf.onBye(from.id)
+        return null
+    }
+  }
+
+  private info(accepted: boolean): InfoMessage {
+    const hub = this.hub
+    const first = hub ? this.network.self() : this.leaf.supernode
+    const rest = this.supernodes.sample(this.random, MAX_LIST).filter((r) => r.id !== first?.id)
+    const supernodes = (first && first.addresses.length > 0 ? [first, ...rest] : rest).slice(0, MAX_LIST)
+    return {
+      kind: 'info',
+      role: hub ? 'supernode' : 'leaf',
+      accepted,
+      leaves: hub?.leafCount ?? 0,
+      supernodes,
+      candidates: hub?.candidates() ?? [],
+    }
+  }
+
+  private becomeSupernode(reason: string): Promise<void> {
+    return this.serial(async () => {
+      if (this.hub || !this.started) return
+      const hub = new SupernodeHub(this)
+      await hub.start()
+      this.hub = hub
+      this.figures.promotions++
+      this.emit('role', 'supernode')
+      this.leaf.wakeAll()
+      void this.leaf.detach()
+      void hub.fillLinks()
+      void reason
+    })
+  }
+
+  private becomeLeaf(): Promise<void> {
+    return this.serial(async () => {
+      const hub = this.hub
+      if (!hub) return
+      const to = hub.roomyLinks()
+      this.hub = undefined
+      await hub.stop('demoted', to)
+      this.collect(hub)
+      this.figures.demotions++
+      this.emit('role', 'leaf')
+      this.leaf.prefer(to)
+      void this.leaf.ensure()
+    })
+  }
+
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const run = this.switching.then(fn, fn)
+    this.switching = run.catch(() => {})
+    return run
+  }
+
+  private collect(hub: SupernodeHub): void {
+    const s = hub.directory.stats()
+    this.hubCounts = {
+      sent: merged(this.hubCounts.sent, s.sent),
+      received: merged(this.hubCounts.received, s.received),
+    }
+  }
+}

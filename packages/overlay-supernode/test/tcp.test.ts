@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { collect, type Hit, type Peer } from '@peerkit/core'
+import test from 'ava'
+import { FAST, overlayOf, tcpNet, until } from './helpers/tcp-net.js'
+
+const PEERS = 30
+const MOVIE = 'Harry.Potter.and.the.Chamber.of.Secrets.(2002).mkv'
+/**
+ * The recovery bound for these options (docs/overlays/supernode.md): detection (a closed
+ * connection at once; a silent one within heartbeatInterval + max(heartbeatInterval, 1000)),
+ * plus one failoverTimeout per dead supernode tried and electionDelay when an election is needed.
+ */
+const RECOVERY_BOUND = 300 + 1000 + 2 * 1000 + 300 + 1000
+
+async function search(peer: Peer, query: string): Promise<Hit[]> {
+  return collect(peer.search(query, { timeout: 3000 }))
+}
+
+/** A peer attached to a supernode other than `sn` (and not `sn` itself), or another supernode. */
+function elsewhere(peers: Peer[], sn: Peer, not: Peer[] = []): Peer {
+  const far = peers.find(
+    (p) => p !== sn && !not.includes(p) && p.started && overlayOf(p).supernode()?.id !== sn.id,
+  )
+  if (!far) throw new Error('no peer outside the supernode')
+  return far
+}
+
+test('roles: 30 peers settle into supernodes with leaves, about one supernode per leavesPerSupernode', async (t) => {
+  const net = await tcpNet(t, PEERS)
+  t.true(
+    await until(10_000, () =>
+      net.supernodes().every((sn) => net.leavesOf(sn).length <= 2 * (FAST.leavesPerSupernode as number)),
+    ),
+  )
+  const sns = net.supernodes()
+  t.log(`supernodes: ${sns.length}, leaves: ${sns.map((s) => net.leavesOf(s).length).join(' ')}`)
+  t.true(sns.length >= 2 && sns.length <= PEERS / 2, `${sns.length} supernodes`)
+  for (const p of net.peers) t.true(['supernode', 'leaf'].includes(overlayOf(p).role()))
+  t.true(
+    await until(5000, () => net.supernodes().every((sn) => overlayOf(sn).supernodes.size === sns.length - 1)),
+    'supernodes link with each other (fewer than supernodeLinks exist)',
+  )
+  const stats = overlayOf(sns[0] as Peer).stats()
+  t.is(stats.role, 'supernode')
+  t.is(typeof stats.records, 'number')
+  t.true((stats.leaves as number) >= 0)
+})
+
+test('alice over TCP: shares, a peer on another supernode searches "harry potter", downloads it byte-identical', async (t) => {
+  const net = await tcpNet(t, PEERS)
+  const movie = randomBytes(600_000)
+  const alice = net.peers.find((p) => overlayOf(p).role() === 'leaf') as Peer
+  const sn = net.peers.find((p) => p.id === overlayOf(alice).supernode()?.id) as Peer
+  await net.share(alice, MOVIE, movie)
+  const bob = elsewhere(net.peers, sn, [alice])
+  let hits: Hit[] = []
+  t.true(await until(5000, async () => (hits = await search(bob, 'harry potter')).length === 1))
+  const hit = hits[0] as Hit
+  t.is(hit.name, MOVIE)
+  t.deepEqual(
+    hit.providers.map((p) => p.id),
+    [alice.id],
+  )
+  t.regex(hit.providers[0]?.addresses[0] as string, /^tcp:\/\/127\.0\.0\.1:\d+$/)
+  const to = join(net.dir, 'bob-got', MOVIE)
+  const result = await bob.download(hit.hash, { to, providerTimeout: 3000 }).done
+  t.true(result.verified)
+  t.true((await readFile(to)).equals(movie), 'byte-identical')
+  t.deepEqual(
+    result.sources.map((s) => s.id),
+    [alice.id],
+  )
+})
+
+test('a supernode killed without warning: its leaves re-attach and a search for a leaf file succeeds again within the bound', async (t) => {
+  const net = await tcpNet(t, PEERS)
+  const victim = net.supernodes().sort((a, b) => net.leavesOf(b).length - net.leavesOf(a).length)[0] as Peer
+  const orphans = net.leavesOf(victim)
+  t.true(orphans.length >= 2, `the victim has ${orphans.length} leaves`)
+  const holder = orphans[0] as Peer
+  await net.share(holder, 'Orphaned.Documentary.mkv', randomBytes(70_000))
+  const searcher = elsewhere(net.peers, victim, orphans)
+  t.true(await until(5000, async () => (await search(searcher, 'orphaned documentary')).length === 1))
+
+  const killedAt = Date.now()
+  await victim.network.stop() // no goodbye: the sockets just close
+  let found = 0
+  t.true(
+    await until(RECOVERY_BOUND + 3000, async () => {
+      const hits = await collect(searcher.search('orphaned documentary', { timeout: 600 }))
+      if (hits.some((h) => h.providers.some((p) => p.id === holder.id))) found = Date.now() - killedAt
+      return found > 0
+    }),
+    'the file is found again',
+  )
+  t.log(`found again ${found} ms after the kill; holder re-attached after ${overlayOf(holder).stats().lastRecoveryMs} ms`)
+  t.true(found <= RECOVERY_BOUND, `found again after ${found} ms (bound ${RECOVERY_BOUND} ms)`)
+  t.true(
+    await until(RECOVERY_BOUND, () =>
+      orphans.every((p) => overlayOf(p).role() === 'supernode' || (overlayOf(p).supernode() !== undefined && overlayOf(p).supernode()?.id !== victim.id)),
+    ),
+    'every orphan is attached again (or became a supernode)',
+  )
+  t.true((overlayOf(holder).stats().failovers as number) >= 1)
+})
+
+test('a file held by three leaves downloads from all three at once', async (t) => {
+  const net = await tcpNet(t, PEERS)
+  const content = randomBytes(3_000_000)
+  const leaves = net.peers.filter((p) => overlayOf(p).role() === 'leaf')
+  const holders = [leaves[1], leaves[5], leaves[9]] as Peer[]
+  for (const [i, h] of holders.entries()) await net.share(h, `Big.Buck.Bunny.part${i}.mkv`, content)
+  const downloader = leaves.find((p) => !holders.includes(p)) as Peer
+  let hit: Hit | undefined
+  t.true(
+    await until(5000, async () => {
+      const hits = await search(downloader, 'big buck bunny')
+      const byHash = new Map<string, Set<string>>()
+      for (const h of hits) for (const p of h.providers) byHash.set(h.hash, (byHash.get(h.hash) ?? new Set()).add(p.id))
+      hit = hits[0]
+      return (byHash.get(hit?.hash ?? '')?.size ?? 0) === 3
+    }),
+    'the search finds the three providers',
+  )
+  const to = join(net.dir, 'bunny.mkv')
+  const result = await downloader.download((hit as Hit).hash, { to, providerTimeout: 3000 }).done
+  t.true((await readFile(to)).equals(content))
+  t.log(result.sources.map((s) => `${s.id.slice(0, 8)}: ${s.bytes}`).join(', '))
+  t.is(result.sources.length, 3)
+  t.true(result.sources.every((s) => s.bytes > 0 && holders.some((h) => h.id === s.id)))
+})

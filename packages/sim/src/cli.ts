@@ -1,0 +1,260 @@
+import { InvalidOptionsError } from '@peerkit/core'
+import { Presets, SingleBar } from 'cli-progress'
+import type { SimulationOptions } from './options.js'
+import { reportJson, resultsTable, type SimulationReport, writeReport } from './report.js'
+import { loadOverlay, OVERLAY_PACKAGES } from './sim-network.js'
+import { runSimulation, type SimulationProgress, type SimulationResult } from './simulation.js'
+
+/** What `peerkit sim` accepts. */
+export interface SimCommandOptions {
+  /** Overlays to compare; `all` on the command line means every known one that loads. */
+  overlays: string[]
+  nodes: number
+  queries: number
+  churn: number
+  fail: number
+  seed: number
+  /** Folder for sim.json, report.md and charts/; nothing is written without it. */
+  out?: string
+  files?: number
+  replicas?: number
+  latency?: number
+  join?: 'protocol' | 'oracle'
+  /** Network sizes for a hops-against-N sweep of chord (or of the first overlay without chord). */
+  sweep?: number[]
+  /** Print the report as one JSON document instead of the table. */
+  json: boolean
+  help: boolean
+}
+
+/** Where the command writes. `stderr` gets the progress bar (drawn only when it is a TTY). */
+export interface SimIo {
+  stdout: { write(text: string): unknown }
+  stderr: NodeJS.WritableStream & { isTTY?: boolean }
+}
+
+export const SIM_USAGE = `Usage: peerkit sim --overlay central|flooding|supernode|chord|all --nodes N --queries Q
+                  [--churn R] [--fail P] [--seed S] [--out DIR] [--files F] [--replicas K]
+                  [--latency MS] [--join protocol|oracle] [--sweep N1,N2,…] [--json]
+
+Simulates the real overlays over N peers in virtual time and compares them:
+search success, hops, messages per query, time to first hit, load on the
+busiest node, bytes, and for chord lookup correctness.
+
+  --overlay NAME   one overlay, a comma-separated list, or all            (required)
+  --nodes N        peers                                                   (default 100)
+  --queries Q      keyword searches                                        (default 100)
+  --churn R        joins (and leaves) per virtual second                   (default 0)
+  --fail P         fraction of peers failing at once before the queries    (default 0)
+  --seed S         seed: the same seed gives the same result               (default 1)
+  --out DIR        write DIR/sim.json, DIR/report.md and DIR/charts/*.svg
+  --files F        distinct files                                          (default max(10, N))
+  --replicas K     copies of each file                                     (default 3)
+  --latency MS     mean one-way link latency, exponential                  (default 50)
+  --join MODE      protocol, or oracle (chord: converged ring from global knowledge)
+  --sweep LIST     also run chord (or the first overlay) at these sizes: hops against N
+  --json           print the report as JSON instead of a table
+`
+
+const FLAGS: Record<string, 'string' | 'number' | 'boolean'> = {
+  overlay: 'string',
+  nodes: 'number',
+  queries: 'number',
+  churn: 'number',
+  fail: 'number',
+  seed: 'number',
+  out: 'string',
+  files: 'number',
+  replicas: 'number',
+  latency: 'number',
+  join: 'string',
+  sweep: 'string',
+  json: 'boolean',
+  help: 'boolean',
+}
+
+/**
+ * Parses `peerkit sim` arguments (without commander, so the CLI can mount
+ * the command as it likes). `--flag value` and `--flag=value` both work.
+ * Throws `InvalidOptionsError` naming the flag.
+ */
+export function parseSimArgs(argv: readonly string[]): SimCommandOptions {
+  const raw: Record<string, string | boolean> = {}
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (arg === '-h') {
+      raw.help = true
+      continue
+    }
+    if (!arg.startsWith('--')) throw new InvalidOptionsError(`unexpected argument '${arg}'`)
+    const eq = arg.indexOf('=')
+    const name = arg.slice(2, eq === -1 ? undefined : eq)
+    const kind = FLAGS[name]
+    if (!kind) throw new InvalidOptionsError(`unknown option --${name} (see --help)`)
+    if (kind === 'boolean') {
+      raw[name] = true
+      continue
+    }
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1)
+    if (value === undefined || (eq === -1 && value.startsWith('--')))
+      throw new InvalidOptionsError(`--${name} needs a value`)
+    raw[name] = value
+  }
+  const num = (name: string, fallback: number, integer: boolean, min: number, max: number): number => {
+    const v = raw[name]
+    if (v === undefined) return fallback
+    const x = Number(v)
+    if (v === '' || !Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min || x > max)
+      throw new InvalidOptionsError(
+        `--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got '${v}')`,
+      )
+    return x
+  }
+  const help = raw.help === true
+  const overlay = raw.overlay
+  if (typeof overlay !== 'string' && !help)
+    throw new InvalidOptionsError('--overlay is required (central, flooding, supernode, chord or all)')
+  const overlays =
+    overlay === 'all'
+      ? Object.keys(OVERLAY_PACKAGES)
+      : String(overlay ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+  const out: SimCommandOptions = {
+    overlays,
+    nodes: num('nodes', 100, true, 1, 10_000_000),
+    queries: num('queries', 100, true, 0, 100_000_000),
+    churn: num('churn', 0, false, 0, 1_000_000),
+    fail: num('fail', 0, false, 0, 0.99),
+    seed: num('seed', 1, true, -(2 ** 31), 2 ** 31 - 1),
+    json: raw.json === true,
+    help,
+  }
+  if (typeof raw.out === 'string') out.out = raw.out
+  if (raw.files !== undefined) out.files = num('files', 0, true, 1, 100_000_000)
+  if (raw.replicas !== undefined) out.replicas = num('replicas', 0, true, 1, 1000)
+  if (raw.latency !== undefined) out.latency = num('latency', 0, false, 0, 60_000)
+  if (raw.join !== undefined) {
+    if (raw.join !== 'protocol' && raw.join !== 'oracle')
+      throw new InvalidOptionsError(`--join must be protocol or oracle (got '${raw.join}')`)
+    out.join = raw.join
+  }
+  if (typeof raw.sweep === 'string') {
+    const sizes = raw.sweep.split(',').map((s) => Number(s.trim()))
+    if (sizes.length === 0 || sizes.some((s) => !Number.isInteger(s) || s < 2))
+      throw new InvalidOptionsError(
+        `--sweep must be a comma-separated list of sizes >= 2 (got '${raw.sweep}')`,
+      )
+    out.sweep = sizes
+  }
+  return out
+}
+
+function simulationOptions(o: SimCommandOptions, overlay: string, nodes = o.nodes): SimulationOptions {
+  const s: SimulationOptions = {
+    overlay,
+    nodes,
+    queries: o.queries,
+    churn: o.churn,
+    fail: o.fail,
+    seed: o.seed,
+  }
+  if (o.files !== undefined) s.files = o.files
+  if (o.replicas !== undefined) s.replicas = o.replicas
+  if (o.latency !== undefined) s.latency = o.latency
+  if (o.join !== undefined && (o.join === 'protocol' || overlay === 'chord')) s.join = o.join
+  return s
+}
+
+/**
+ * `peerkit sim`: runs the simulations, draws a progress bar on `io.stderr`,
+ * prints the comparison table (or `--json`) on `io.stdout`, and writes the
+ * report under `--out`. Resolves to the exit status: 0, 1 when a simulation
+ * failed, 2 for bad usage.
+ */
+export async function sim(argv: readonly string[] | SimCommandOptions, io: SimIo): Promise<number> {
+  let o: SimCommandOptions
+  try {
+    o = Array.isArray(argv) ? parseSimArgs(argv) : (argv as SimCommandOptions)
+  } catch (err) {
+    io.stderr.write(`peerkit sim: ${(err as Error).message}\n\n${SIM_USAGE}`)
+    return 2
+  }
+  if (o.help) {
+    io.stdout.write(SIM_USAGE)
+    return 0
+  }
+  const all =
+    o.overlays.length === Object.keys(OVERLAY_PACKAGES).length &&
+    o.overlays.every((x) => x in OVERLAY_PACKAGES)
+  const overlays: string[] = []
+  for (const name of o.overlays) {
+    try {
+      await loadOverlay(name)
+      overlays.push(name)
+    } catch (err) {
+      if (!all) {
+        io.stderr.write(`peerkit sim: ${(err as Error).message}\n`)
+        return 2
+      }
+      io.stderr.write(`peerkit sim: skipping ${name}: ${(err as Error).message.split('\n')[0]}\n`)
+    }
+  }
+  const bar = new SingleBar(
+    {
+      stream: io.stderr,
+      format: '{overlay} {phase} [{bar}] {value}/{total} | virtual {vt} s',
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    Presets.shades_classic,
+  )
+  let current = ''
+  const onProgress = (p: SimulationProgress) => {
+    const key = `${p.overlay}:${p.phase}`
+    const payload = { overlay: p.overlay, phase: p.phase.padEnd(7), vt: (p.now / 1000).toFixed(1) }
+    if (key !== current) {
+      current = key
+      bar.stop()
+      bar.start(p.total, p.done, payload)
+    } else bar.update(p.done, payload)
+  }
+  const report: SimulationReport = {
+    command: `peerkit sim ${Array.isArray(argv) ? argv.join(' ') : ''}`.trim(),
+    results: [],
+  }
+  try {
+    for (const overlay of overlays)
+      report.results.push(await runSimulation(simulationOptions(o, overlay), { onProgress }))
+    const swept = overlays.includes('chord') ? 'chord' : overlays[0]
+    if (o.sweep && swept !== undefined) {
+      const sweep: SimulationResult[] = []
+      for (const nodes of o.sweep)
+        sweep.push(await runSimulation(simulationOptions(o, swept, nodes), { onProgress }))
+      report.sweep = sweep
+    }
+  } catch (err) {
+    bar.stop()
+    const usage = (err as Error).name === 'InvalidOptionsError'
+    io.stderr.write(`peerkit sim: ${(err as Error).message}\n`)
+    return usage ? 2 : 1
+  }
+  bar.stop()
+  if (o.json) io.stdout.write(reportJson(report))
+  else {
+    io.stdout.write(`${resultsTable(report.results)}\n`)
+    if (report.sweep) io.stdout.write(`\n${resultsTable(report.sweep)}\n`)
+  }
+  if (o.out) {
+    try {
+      const files = await writeReport(report, o.out)
+      if (!o.json)
+        io.stdout.write(`\nwrote ${files.length} files to ${o.out} (report.md, sim.json, charts/)\n`)
+    } catch (err) {
+      io.stderr.write(`peerkit sim: cannot write the report to ${o.out}: ${(err as Error).message}\n`)
+      return 1
+    }
+  }
+  return 0
+}

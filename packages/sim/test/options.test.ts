@@ -1,0 +1,29 @@
+import test from 'ava'
+import { parseSimulationOptions } from '../src/index.js'
+
+test('defaults are filled in and the result is frozen', (t) => {
+  const o = parseSimulationOptions({ overlay: 'flooding', nodes: 20 })
+  t.is(o.nodes, 20)
+  t.is(o.files, 20)
+  t.is(o.replicas, 3)
+  t.is(o.join, 'protocol')
+  t.true(Object.isFrozen(o))
+  t.is(parseSimulationOptions({ overlay: 'chord', nodes: 2, replicas: 5 }).replicas, 2)
+})
+
+test('bad options name the field', (t) => {
+  t.throws(() => parseSimulationOptions({ nodes: 3 }), {
+    name: 'InvalidOptionsError',
+    message: /sim\.overlay/,
+  })
+  t.throws(() => parseSimulationOptions({ overlay: 'chord', nodes: 0 }), { message: /sim\.nodes/ })
+  t.throws(() => parseSimulationOptions({ overlay: 'chord', fail: 1 }), { message: /sim\.fail/ })
+  t.throws(() => parseSimulationOptions({ overlay: 'chord', bogus: 1 }), { message: /sim\.bogus/ })
+  t.throws(() => parseSimulationOptions({ overlay: 'flooding', join: 'oracle' }), {
+    message: /chord overlay only/,
+  })
+  t.throws(() => parseSimulationOptions({ overlay: 'chord', overlayOptions: [] }), {
+    message: /overlayOptions/,
+  })
+  t.throws(() => parseSimulationOptions(null), { name: 'InvalidOptionsError' })
+})

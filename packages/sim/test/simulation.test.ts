@@ -1,0 +1,94 @@
+import test from 'ava'
+import { runSimulation, type SimulationOptions, type SimulationResult } from '../src/index.js'
+
+/** Everything but the real-time and memory figures, which vary from run to run. */
+function measured(
+  r: SimulationResult,
+): Omit<SimulationResult, 'cost'> & { virtualMs: number; events: number } {
+  const { cost, ...rest } = r
+  return { ...rest, virtualMs: cost.virtualMs, events: cost.events }
+}
+
+const SMALL: Omit<SimulationOptions, 'overlay'> = {
+  nodes: 50,
+  queries: 40,
+  files: 60,
+  replicas: 3,
+  warmup: 3000,
+  settle: 2000,
+  queryInterval: 100,
+  queryTimeout: 5000,
+}
+
+for (const overlay of ['central', 'flooding', 'chord']) {
+  test(`${overlay}: the same seed gives identical metrics, another seed different ones`, async (t) => {
+    const [a, b, c] = await Promise.all([
+      runSimulation({ overlay, ...SMALL, seed: 7 }),
+      runSimulation({ overlay, ...SMALL, seed: 7 }),
+      runSimulation({ overlay, ...SMALL, seed: 8 }),
+    ])
+    t.deepEqual(measured(a), measured(b))
+    t.notDeepEqual(measured(a), measured(c))
+    t.is(a.queries.issued, SMALL.queries as number)
+    t.is(a.network.joinFailures, 0)
+    t.is(a.queries.falseHits, 0)
+  })
+}
+
+test('flooding finds replicated files and its messages grow with the flood', async (t) => {
+  const r = await runSimulation({ overlay: 'flooding', ...SMALL, seed: 3 })
+  t.true(r.queries.successRate > 0.9, `success ${r.queries.successRate}`)
+  t.true(r.hops.mean >= 1 && r.hops.mean <= 7, `hops ${r.hops.mean}`)
+  t.true(r.messages.perQuery > 5, `messages/query ${r.messages.perQuery}`)
+  t.true(r.firstHitMs.mean > 0)
+  t.true(r.bytes.perQuery > 0)
+  t.true(r.load.maxMessages >= r.load.meanMessages)
+})
+
+test('chord: lookups are correct and take about ½·log2 N hops for N = 64', async (t) => {
+  const r = await runSimulation({
+    overlay: 'chord',
+    ...SMALL,
+    nodes: 64,
+    queries: 60,
+    join: 'oracle',
+    seed: 11,
+  })
+  const lookups = r.lookups
+  if (!lookups) return t.fail('no lookup report')
+  t.is(lookups.checked, 60)
+  t.is(lookups.failed, 0)
+  t.is(lookups.correctness, 1)
+  t.true(Math.abs(lookups.hops.mean - 3) <= 1, `mean hops ${lookups.hops.mean}`)
+  t.true(r.queries.successRate > 0.9, `success ${r.queries.successRate}`)
+  t.true(r.load.maxRecords > 0)
+})
+
+test('chord: the ring joined through the protocol answers correctly too', async (t) => {
+  const r = await runSimulation({
+    overlay: 'chord',
+    ...SMALL,
+    nodes: 32,
+    queries: 30,
+    warmup: 60_000,
+    seed: 5,
+  })
+  const lookups = r.lookups
+  if (!lookups) return t.fail('no lookup report')
+  t.true(lookups.correctness >= 0.9, `correct ${lookups.correctness}`)
+  t.true(r.queries.successRate > 0.9, `success ${r.queries.successRate}`)
+})
+
+test('failures and churn reduce the live set and are reported', async (t) => {
+  const failed = await runSimulation({ overlay: 'flooding', ...SMALL, fail: 0.2, seed: 2 })
+  t.is(failed.network.failed, 10)
+  t.is(failed.network.live, 40)
+  t.true(failed.queries.answerable <= failed.queries.issued)
+  const churned = await runSimulation({ overlay: 'flooding', ...SMALL, churn: 2, seed: 2 })
+  t.true(churned.network.joined > 0 && churned.network.left > 0)
+  t.true(churned.queries.successRate > 0.5, `success ${churned.queries.successRate}`)
+})
+
+test('an unknown overlay is refused before anything runs', async (t) => {
+  await t.throwsAsync(runSimulation({ overlay: 'nope' }), { name: 'InvalidOptionsError' })
+})
