@@ -30,6 +30,8 @@ const MESSAGE = Number(args.message)
 
 interface Run {
   mbps: number
+  /** CPU seconds (user + system, all threads) per GiB moved. */
+  cpu: number
   peakRss: number
 }
 
@@ -40,11 +42,17 @@ async function measure(fn: () => Promise<void>): Promise<Run> {
     peak = Math.max(peak, process.memoryUsage.rss())
   }, 20)
   const start = process.hrtime.bigint()
+  const cpuStart = process.cpuUsage()
   await fn()
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  const cpuUsed = process.cpuUsage(cpuStart)
   clearInterval(sampler)
   peak = Math.max(peak, process.memoryUsage.rss())
-  return { mbps: TOTAL / 1e6 / seconds, peakRss: peak / 1e6 }
+  return {
+    mbps: TOTAL / 1e6 / seconds,
+    cpu: (cpuUsed.user + cpuUsed.system) / 1e6 / (TOTAL / 2 ** 30),
+    peakRss: peak / 1e6,
+  }
 }
 
 async function raw(): Promise<Run> {
@@ -122,12 +130,19 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const [name, options] of variants) results.get(name)?.push(await peerkit(options))
 }
 const rawMbps = median(raws.map((r) => r.mbps))
-console.log(`raw node:net${' '.repeat(30)}${rawMbps.toFixed(0).padStart(6)} MB/s  ratio 1.00`)
-for (const [name, runs] of results) {
-  const mbps = median(runs.map((r) => r.mbps))
-  const rss = Math.max(...runs.map((r) => r.peakRss))
+const rawCpu = median(raws.map((r) => r.cpu))
+const row = (name: string, mbps: number, cpu: number, rss: number) =>
   console.log(
-    `peerkit tcp ${name.padEnd(30)}${mbps.toFixed(0).padStart(6)} MB/s  ratio ${(mbps / rawMbps).toFixed(2)}  peak RSS ${rss.toFixed(0)} MB`,
+    `${name.padEnd(46)}${mbps.toFixed(0).padStart(6)} MB/s  ratio ${(mbps / rawMbps).toFixed(2)}  ` +
+      `CPU ${cpu.toFixed(2)} s/GiB (x${(cpu / rawCpu).toFixed(1)})  peak RSS ${rss.toFixed(0)} MB`,
+  )
+row('raw node:net', rawMbps, rawCpu, Math.max(...raws.map((r) => r.peakRss)))
+for (const [name, runs] of results) {
+  row(
+    `peerkit tcp, ${name}`,
+    median(runs.map((r) => r.mbps)),
+    median(runs.map((r) => r.cpu)),
+    Math.max(...runs.map((r) => r.peakRss)),
   )
 }
 console.log(`process peak RSS (maxRSS): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`)

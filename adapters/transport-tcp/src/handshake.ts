@@ -28,6 +28,8 @@ const KEYS_INFO = Buffer.from(`${PROTOCOL} keys`)
 const AUTH_CONTEXT = Buffer.from(`${PROTOCOL} auth`)
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
 
+const ignore = () => {}
+
 /** Which end of the TCP connection: the dialer is the initiator. */
 export type Role = 'initiator' | 'responder'
 const ROLE_BYTE: Record<Role, number> = { initiator: 1, responder: 2 }
@@ -165,6 +167,8 @@ export function handshake(socket: Socket, options: HandshakeOptions): Promise<Ha
           }
           stage = 'done'
           socket.pause()
+          // Until the connection attaches its own handlers, an error must not go unhandled.
+          socket.on('error', ignore)
           cleanup()
           resolve({
             remotePeer,

@@ -88,6 +88,10 @@ export class RecordCipher {
         )
         .then((sealed) => [header, new Uint8Array(sealed)])
     }
+    if (pieces.length > 1 && length < pieces.length * 4096) {
+      // Many small pieces: one copy is cheaper than one cipher call (and one output buffer) each.
+      pieces = [Buffer.concat(pieces, length)]
+    }
     const c = cipheriv(this.cipher, this.key, nonce)
     c.setAAD(header, { plaintextLength: length })
     const out: Uint8Array[] = [header]

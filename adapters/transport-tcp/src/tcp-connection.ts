@@ -14,6 +14,7 @@ import {
   throwIfAborted,
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
+import { Deque } from './deque.js'
 import { MAX_RECORD_SIZE, type ParsedTcpTransportOptions } from './options.js'
 import { type RecordCipher, TAG_SIZE } from './record-cipher.js'
 import { RecordReader } from './record-reader.js'
@@ -22,6 +23,9 @@ import { RecordReader } from './record-reader.js'
 function frameLength(header: Uint8Array): number {
   return new DataView(header.buffer, header.byteOffset, FRAME_HEADER_SIZE).getUint32(0)
 }
+
+/** Messages smaller than this wait for the next turn of the event loop, to share a record. */
+export const COALESCE_BELOW = 16 * 1024
 
 /** Records being encrypted (or decrypted) at once, at most: enough to keep the thread pool busy. */
 export const MAX_IN_FLIGHT = 4
@@ -74,22 +78,23 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
   private readonly socketClosed: Promise<void>
 
   // Sending: plaintext frames → records being sealed (in order) → socket.
-  private plain: Uint8Array[] = []
+  private readonly plain = new Deque<Uint8Array>()
   /** The frame headers among `plain`'s pieces. */
   private readonly headers = new WeakSet<Uint8Array>()
   private plainBytes = 0
-  private sealing: Job<Uint8Array[]>[] = []
+  private readonly sealing = new Deque<Job<Uint8Array[]>>()
   private sealingBytes = 0
-  private waiters: Waiter[] = []
+  private readonly waiters = new Deque<Waiter>()
   private pumping = false
+  private pumpScheduled = false
 
   // Receiving: socket → records being opened (in order) → frames → 'message'.
-  private opening: Job<Uint8Array>[] = []
+  private readonly opening = new Deque<Job<Uint8Array>>()
   private openingBytes = 0
   private paused = false
   private remoteEnded = false
   // Messages that arrived before anyone listened for them.
-  private backlog: Uint8Array[] = []
+  private readonly backlog = new Deque<Uint8Array>()
   private backlogBytes = 0
 
   private state: 'open' | 'closing' | 'closed' = 'open'
@@ -122,6 +127,11 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
       if (this.terminated) return
       if (init.leftover.length > 0) this.onData(init.leftover)
       if (this.terminated) return
+      if (this.socket.destroyed) {
+        // It died between the handshake and now: nothing more will come.
+        this.onClose()
+        return
+      }
       this.socket.on('data', this.onData)
       if (!this.paused) this.socket.resume()
     })
@@ -167,8 +177,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
         },
       }
       const onAbort = () => {
-        const i = this.waiters.indexOf(waiter)
-        if (i >= 0) this.waiters.splice(i, 1)
+        this.waiters.remove(waiter)
         reject(new AbortError('send aborted', { cause: signal?.reason }))
       }
       signal?.addEventListener('abort', onAbort, { once: true })
@@ -193,21 +202,41 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
   }
 
   /**
-   * Queues one message and seals what it can at once. Whatever of a caller's
-   * buffer (`owned` false) is still queued afterwards is copied, so the caller
-   * may reuse it as soon as `send` returns (records sealed on the thread pool
-   * copy their input when submitted).
+   * Queues one message. A small one is copied (with its frame header, into
+   * Node's buffer pool) and sealed on the next turn of the event loop, so
+   * that messages sent meanwhile share its record; a large one is sealed at
+   * once, together with whatever small ones wait before it, and whatever of
+   * the caller's buffer (`owned` false) is still queued after that is copied.
+   * Either way the caller may reuse its buffer as soon as `send` returns
+   * (records sealed on the thread pool copy their input when submitted).
    */
   private enqueue(data: Uint8Array, owned: boolean): void {
+    if (data.length < COALESCE_BELOW) {
+      const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + data.length)
+      frame.writeUInt32BE(data.length, 0)
+      frame.set(data, FRAME_HEADER_SIZE)
+      this.headers.add(frame)
+      this.plain.push(frame)
+      this.plainBytes += frame.length
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true
+        setImmediate(this.scheduledPump)
+      }
+      return
+    }
     const header = frameHeader(data.length)
     this.headers.add(header)
     this.plain.push(header)
-    if (data.length > 0) this.plain.push(data)
-    this.plainBytes += data.length + 4
+    this.plain.push(data)
+    this.plainBytes += data.length + FRAME_HEADER_SIZE
     this.pump()
-    const last = this.plain.length - 1
-    if (!owned && last >= 0 && this.plain[last] !== header)
-      this.plain[last] = (this.plain[last] as Uint8Array).slice()
+    const last = this.plain.last()
+    if (!owned && last !== undefined && last !== header) this.plain.replaceLast(last.slice())
+  }
+
+  private readonly scheduledPump = (): void => {
+    this.pumpScheduled = false
+    this.pump()
   }
 
   /** Seals queued plaintext into records, up to MAX_IN_FLIGHT at once. */
@@ -230,7 +259,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
       const pieces: Uint8Array[] = []
       let n = 0
       while (n < recordSize && this.plain.length > 0) {
-        const p = this.plain[0] as Uint8Array
+        const p = this.plain.first() as Uint8Array
         // A message that would straddle two records starts the next one instead, so the receiver
         // finds it whole in one record's plaintext and delivers it without gathering it.
         if (n > 0 && this.headers.has(p) && n + FRAME_HEADER_SIZE + frameLength(p) > recordSize) break
@@ -240,7 +269,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
           this.plain.shift()
         } else {
           pieces.push(p.subarray(0, k))
-          this.plain[0] = p.subarray(k)
+          this.plain.replaceFirst(p.subarray(k))
         }
         n += k
       }
@@ -274,7 +303,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
   private flush(): void {
     if (this.terminated) return
     let corked = false
-    while (this.sealing.length > 0 && (this.sealing[0] as Job<Uint8Array[]>).result) {
+    while (this.sealing.length > 0 && (this.sealing.first() as Job<Uint8Array[]>).result) {
       const job = this.sealing.shift() as Job<Uint8Array[]>
       this.sealingBytes -= job.bytes
       const chunks = job.result as Uint8Array[]
@@ -363,7 +392,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
   }
 
   private deliverOpened(): void {
-    while (this.opening.length > 0 && (this.opening[0] as Job<Uint8Array>).result) {
+    while (this.opening.length > 0 && (this.opening.first() as Job<Uint8Array>).result) {
       const job = this.opening.shift() as Job<Uint8Array>
       this.openingBytes -= job.bytes
       this.deliver(job.result as Uint8Array)
@@ -456,9 +485,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
   }
 
   private rejectWaiters(cause?: Error): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) {
+    for (const w of this.waiters.drain()) {
       w.reject(
         new PeerUnreachableError(`connection to ${this.remotePeer} closed before the message was sent`, {
           cause,
@@ -476,13 +503,13 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
     if (this.terminated) return
     this.state = 'closed'
     this.rejectWaiters(err)
-    this.plain = []
+    this.plain.drain()
     this.plainBytes = 0
-    this.sealing = []
+    this.sealing.drain()
     this.sealingBytes = 0
-    this.opening = []
+    this.opening.drain()
     this.openingBytes = 0
-    this.backlog = []
+    this.backlog.drain()
     this.backlogBytes = 0
     this.socket.off('data', this.onData)
     if (err) this.socket.destroy()

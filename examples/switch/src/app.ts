@@ -1,5 +1,13 @@
 import { basename, join } from 'node:path'
-import { createPeer, loadConfigFile, type DownloadResult, type FileRecord, type Hit, type Peer, type PeerConfigInput } from '@peerkit/core'
+import {
+  createPeer,
+  type DownloadResult,
+  type FileRecord,
+  type Hit,
+  loadConfigFile,
+  type Peer,
+  type PeerConfigInput,
+} from '@peerkit/core'
 import type { DependencyContainer } from 'tsyringe'
 import '@peerkit/index-memory'
 import '@peerkit/transfer'
@@ -73,13 +81,16 @@ export async function run(options: AppOptions): Promise<AppResult> {
   )
   const overlay = peer.overlay.name
   await peer.start()
-  log(`peer ${peer.id} listening on ${peer.addresses().join(', ')} (overlay ${overlay}, from ${options.config})`)
+  log(
+    `peer ${peer.id} listening on ${peer.addresses().join(', ')} (overlay ${overlay}, from ${options.config})`,
+  )
   try {
     const shared = options.share ? await peer.share(options.share) : []
     if (options.share) log(`sharing ${shared.length} file(s) from ${options.share}`)
     const hits = options.search ? await searchAll(peer, options.search, options.searchTimeout ?? 3000) : []
     if (options.search) log(`found ${hits.length} file(s) for "${options.search}"`)
-    for (const hit of hits) log(`  ${hit.name}  ${hit.size} bytes  ${hit.providers.length} provider(s)  ${hit.hash}`)
+    for (const hit of hits)
+      log(`  ${hit.name}  ${hit.size} bytes  ${hit.providers.length} provider(s)  ${hit.hash}`)
     let download: DownloadResult | undefined
     const first = hits.find((h) => h.providers.some((p) => p.id !== peer.id))
     if (options.out && first) {

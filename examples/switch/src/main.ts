@@ -4,7 +4,9 @@ import { run } from './app.js'
 import { startDirectory } from './directory.js'
 
 const program = new Command('example-switch')
-  .description('peerkit example whose overlay comes from a config file: central, flooding, supernode or chord, no code change')
+  .description(
+    'peerkit example whose overlay comes from a config file: central, flooding, supernode or chord, no code change',
+  )
   .showHelpAfterError()
 
 program
@@ -31,7 +33,16 @@ program
   .option('--data <dir>', 'folder for the identity key and partial downloads')
   .option('--stay', 'keep serving the shared files until Ctrl-C')
   .action(
-    async (o: { config: string; join: string[]; listen: string; share?: string; search?: string; out?: string; data?: string; stay?: boolean }) => {
+    async (o: {
+      config: string
+      join: string[]
+      listen: string
+      share?: string
+      search?: string
+      out?: string
+      data?: string
+      stay?: boolean
+    }) => {
       const result = await run({
         config: o.config,
         listen: [o.listen],

@@ -28,6 +28,7 @@ export type {
   StartDownloadRequest,
 } from './api-types.js'
 export { COMMANDS, type CommandModule } from './commands/index.js'
+export { type DemoOptions, type DemoSummary, runDemo } from './demo/run-demo.js'
 export { DownloadTracker } from './download-tracker.js'
 export { CommandError, exitCodeOf, UsageError } from './errors.js'
 export { formatBytes, formatMs, plural, shortId } from './format.js'

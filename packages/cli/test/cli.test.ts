@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import test from 'ava'
 import { runCli } from '../src/index.js'
 import { runBin } from './helpers/bin.js'
@@ -41,6 +43,12 @@ test('node without an overlay (flag or config) exits 2 naming --overlay', async 
   const c = captureIo()
   t.is(await runCli(['node', '--api', '127.0.0.1:0'], c.io), 2)
   t.regex(c.stderr(), /--overlay is required .*'central'/)
+})
+
+test('directory without --listen exits 2 with an example', async (t) => {
+  const c = captureIo()
+  t.is(await runCli(['directory'], c.io), 2)
+  t.regex(c.stderr(), /--listen is required: e\.g\. --listen tcp:\/\/0\.0\.0\.0:4001/)
 })
 
 test('a node config file that is not JSON exits 2 naming the file', async (t) => {
@@ -109,4 +117,59 @@ test('the compiled bin exits 2 on bad usage and 0 on --help', async (t) => {
   const version = await runBin(['--version'])
   t.is(version.code, 0)
   t.regex(version.stdout, /^\d+\.\d+\.\d+/)
+})
+
+test('a folder that cannot be shared exits 1 and names --share', async (t) => {
+  const c = captureIo()
+  const args = ['node', '--overlay', 'flooding', '--share', '/nonexistent/peerkit', '--api', '127.0.0.1:0']
+  t.is(await runCli([...args, '--log-level', 'silent'], c.io), 1)
+  t.regex(c.stderr(), /cannot share \/nonexistent\/peerkit: .* check that --share names a readable folder/)
+})
+
+test('an API port in use exits 1 and says to pick another', async (t) => {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  const { port } = server.address() as AddressInfo
+  const c = captureIo()
+  t.is(
+    await runCli(
+      ['node', '--overlay', 'flooding', '--api', `127.0.0.1:${port}`, '--log-level', 'silent'],
+      c.io,
+    ),
+    1,
+  )
+  t.regex(
+    c.stderr(),
+    new RegExp(`the API address 127\\.0\\.0\\.1:${port} is in use — pick another with --api`),
+  )
+})
+
+test('a node prints its addresses, runs until asked to stop, and exits 0', async (t) => {
+  const c = captureIo()
+  const running = runCli(
+    [
+      'node',
+      '--overlay',
+      'flooding',
+      '--listen',
+      'tcp://127.0.0.1:0',
+      '--api',
+      '127.0.0.1:0',
+      '--log-level',
+      'info',
+    ],
+    c.io,
+  )
+  const deadline = Date.now() + 10_000
+  while (!c.stdout().includes('ready\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  t.regex(
+    c.stdout(),
+    /^peer [A-Za-z0-9_-]{43}\noverlay flooding role \S+\nlisten tcp:\/\/127\.0\.0\.1:\d+\napi http:\/\/127\.0\.0\.1:\d+\nready\n$/,
+  )
+  c.stop('SIGTERM')
+  t.is(await running, 0)
+  t.regex(c.stderr(), /info {2}peer started id=/)
+  t.regex(c.stderr(), /info {2}stopping signal=SIGTERM/)
+  t.regex(c.stderr(), /info {2}stopped\n$/)
 })

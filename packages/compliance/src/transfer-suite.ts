@@ -97,7 +97,13 @@ export function transferSuite(avaTest: TestFn, setup: TransferSuiteSetup): void 
     t.is(result.fetchedChunks, Math.ceil(bytes.length / record.chunkSize))
     t.deepEqual(result.sources, [{ id: a.ref.id, bytes: bytes.length }])
     t.false(await exists(`${to}.part`))
-    t.deepEqual(download.status(), { hash: record.hash, path: to, bytes: bytes.length, size: bytes.length, state: 'done' })
+    t.deepEqual(download.status(), {
+      hash: record.hash,
+      path: to,
+      bytes: bytes.length,
+      size: bytes.length,
+      state: 'done',
+    })
     t.true(b.transfer.downloads().some((d) => d.hash === record.hash && d.state === 'done'))
   })
 

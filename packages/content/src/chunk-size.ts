@@ -12,7 +12,8 @@ export const TARGET_MAX_CHUNKS = 2048
  * 8 GiB on the size stays 4 MiB (the chunk count then grows past 2048).
  */
 export function chunkSizeFor(size: number): number {
-  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`file size must be a non-negative integer (got ${size})`)
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new RangeError(`file size must be a non-negative integer (got ${size})`)
   let chunkSize = MIN_CHUNK_SIZE
   while (chunkSize < MAX_CHUNK_SIZE && Math.ceil(size / chunkSize) > TARGET_MAX_CHUNKS) chunkSize *= 2
   return chunkSize
@@ -24,7 +25,11 @@ export function chunkCount(size: number, chunkSize: number): number {
 }
 
 /** The byte range of chunk `index`: the last chunk may be short (or empty, for an empty file). */
-export function chunkRange(index: number, size: number, chunkSize: number): { offset: number; length: number } {
+export function chunkRange(
+  index: number,
+  size: number,
+  chunkSize: number,
+): { offset: number; length: number } {
   const offset = index * chunkSize
   return { offset, length: Math.max(0, Math.min(chunkSize, size - offset)) }
 }

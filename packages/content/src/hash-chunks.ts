@@ -41,7 +41,8 @@ export async function hashChunks(
       let got = 0
       while (got < want) {
         const { bytesRead } = await fh.read(buffer, got, want - got, offset + got)
-        if (bytesRead === 0) throw new RangeError(`${path} is shorter than ${size} bytes: it changed while being hashed`)
+        if (bytesRead === 0)
+          throw new RangeError(`${path} is shorter than ${size} bytes: it changed while being hashed`)
         got += bytesRead
       }
       for (let k = 0; k < n; k++) {
@@ -58,4 +59,3 @@ export async function hashChunks(
   }
   return leaves
 }
-

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { AbortError, type ContentHash } from '@peerkit/core'
-import { type HashRangeOptions, hashChunks } from './hash-chunks.js'
 import { chunkCount, chunkSizeFor } from './chunk-size.js'
+import { type HashRangeOptions, hashChunks } from './hash-chunks.js'
 import { HASH_SIZE, merkleRoot, toHex } from './merkle.js'
 
 const LEAF_PREFIX = Buffer.from([0x00])
@@ -28,15 +28,23 @@ export async function hashFile(path: string, options: HashRangeOptions = {}): Pr
   const st = await stat(abs)
   if (!st.isFile()) throw new RangeError(`${abs} is not a regular file`)
   const chunkSize = chunkSizeFor(st.size)
-  const leaves = await hashChunks(abs, st.size, chunkSize, 0, chunkCount(st.size, chunkSize), options).catch((err) => {
-    if (options.signal?.aborted) throw new AbortError('hashing aborted', { cause: options.signal.reason })
-    throw err
-  })
+  const leaves = await hashChunks(abs, st.size, chunkSize, 0, chunkCount(st.size, chunkSize), options).catch(
+    (err) => {
+      if (options.signal?.aborted) throw new AbortError('hashing aborted', { cause: options.signal.reason })
+      throw err
+    },
+  )
   return fileHash(abs, st.size, st.mtimeMs, chunkSize, leaves)
 }
 
 /** Assembles a FileHash from its leaves (computing the root). */
-export function fileHash(path: string, size: number, mtimeMs: number, chunkSize: number, leaves: Uint8Array): FileHash {
+export function fileHash(
+  path: string,
+  size: number,
+  mtimeMs: number,
+  chunkSize: number,
+  leaves: Uint8Array,
+): FileHash {
   return { path, name: basename(path), size, mtimeMs, chunkSize, hash: toHex(merkleRoot(leaves)), leaves }
 }
 

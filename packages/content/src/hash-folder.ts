@@ -55,7 +55,9 @@ export async function hashFolder(path: string, options: HashFolderOptions = {}):
   const missBytes = misses.reduce((sum, i) => sum + (files[i] as Pending).size, 0)
   const workers = options.workers ?? Math.min(4, availableParallelism())
   const usePool = workers > 1 && missBytes >= (options.workerThreshold ?? DEFAULT_WORKER_THRESHOLD)
-  const pool = usePool ? new HashPool(Math.min(workers, Math.max(1, Math.ceil(missBytes / SEGMENT_BYTES)))) : undefined
+  const pool = usePool
+    ? new HashPool(Math.min(workers, Math.max(1, Math.ceil(missBytes / SEGMENT_BYTES))))
+    : undefined
   let emitted = 0
   const emit = () => {
     for (; emitted < results.length; emitted++) {
@@ -99,7 +101,9 @@ async function hashWithPool(pool: HashPool, f: Pending): Promise<FileHash> {
   const jobs: Promise<void>[] = []
   for (let first = 0; first < count; first += perSegment) {
     const end = Math.min(count, first + perSegment)
-    jobs.push(pool.hash(f.path, f.size, chunkSize, first, end).then((part) => leaves.set(part, first * HASH_SIZE)))
+    jobs.push(
+      pool.hash(f.path, f.size, chunkSize, first, end).then((part) => leaves.set(part, first * HASH_SIZE)),
+    )
   }
   await Promise.all(jobs)
   return fileHash(f.path, f.size, f.mtimeMs, chunkSize, leaves)

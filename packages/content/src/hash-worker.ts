@@ -15,7 +15,8 @@ export type HashReply = { id: number; leaves: Uint8Array } | { id: number; error
 
 parentPort?.on('message', (job: HashJob) => {
   hashChunks(job.path, job.size, job.chunkSize, job.first, job.end).then(
-    (leaves) => parentPort?.postMessage({ id: job.id, leaves } satisfies HashReply, [leaves.buffer as ArrayBuffer]),
+    (leaves) =>
+      parentPort?.postMessage({ id: job.id, leaves } satisfies HashReply, [leaves.buffer as ArrayBuffer]),
     (err: Error) => parentPort?.postMessage({ id: job.id, error: err.message } satisfies HashReply),
   )
 })

@@ -32,7 +32,8 @@ export function leafAt(leaves: Uint8Array, i: number): Uint8Array {
 export function parentLevel(level: Uint8Array): Uint8Array {
   const n = level.length / HASH_SIZE
   const out = new Uint8Array(Math.ceil(n / 2) * HASH_SIZE)
-  for (let i = 0; i + 1 < n; i += 2) out.set(hashNode(leafAt(level, i), leafAt(level, i + 1)), (i / 2) * HASH_SIZE)
+  for (let i = 0; i + 1 < n; i += 2)
+    out.set(hashNode(leafAt(level, i), leafAt(level, i + 1)), (i / 2) * HASH_SIZE)
   if (n % 2 === 1) out.set(leafAt(level, n - 1), ((n - 1) / 2) * HASH_SIZE)
   return out
 }
@@ -59,7 +60,8 @@ export function verifyProof(
   leaf: Uint8Array,
   proof: readonly Uint8Array[],
 ): boolean {
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || index < 0 || index >= count) return false
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || index < 0 || index >= count)
+    return false
   if (leaf.length !== HASH_SIZE || proof.some((p) => p.length !== HASH_SIZE)) return false
   let fn = index
   let sn = count - 1

@@ -62,7 +62,8 @@ test('hashFolder walks sub-folders in path order; leaves prove chunks', async (t
   t.is(deep.hash, expectedHash(bytes))
   const tree = new MerkleTree(deep.leaves)
   const chunks = refChunks(bytes, deep.chunkSize)
-  chunks.forEach((chunk, i) => t.true(verifyChunk(deep.hash, i, chunks.length, chunk, tree.proof(i))))
+  for (const [i, chunk] of chunks.entries())
+    t.true(verifyChunk(deep.hash, i, chunks.length, chunk, tree.proof(i)))
   t.deepEqual(keywords(deep.name), ['deep', 'bin'])
 })
 
@@ -75,7 +76,10 @@ test('worker threads give the same hashes as this thread', async (t) => {
     pooled.map((f) => f.hash),
     here.map((f) => f.hash),
   )
-  t.deepEqual(Buffer.from(leafAt(pooled[0]?.leaves ?? new Uint8Array(), 0)), Buffer.from(leafAt(here[0]?.leaves ?? new Uint8Array(), 0)))
+  t.deepEqual(
+    Buffer.from(leafAt(pooled[0]?.leaves ?? new Uint8Array(), 0)),
+    Buffer.from(leafAt(here[0]?.leaves ?? new Uint8Array(), 0)),
+  )
 })
 
 test('the cache answers for unchanged files and misses after a change', async (t) => {

@@ -1,11 +1,20 @@
 import test from 'ava'
-import { HASH_SIZE, hashLeaf, hashNode, MerkleTree, merkleRoot, toHex, verifyChunk, verifyProof } from '../src/index.js'
+import {
+  HASH_SIZE,
+  hashLeaf,
+  hashNode,
+  MerkleTree,
+  merkleRoot,
+  toHex,
+  verifyChunk,
+  verifyProof,
+} from '../src/index.js'
 import { refLeaf, refRoot, sha256 } from './helpers/reference.js'
 
 function leavesOf(n: number): { chunks: Uint8Array[]; leaves: Uint8Array } {
   const chunks = Array.from({ length: n }, (_, i) => new TextEncoder().encode(`chunk-${i}`))
   const leaves = new Uint8Array(n * HASH_SIZE)
-  chunks.forEach((c, i) => leaves.set(refLeaf(c), i * HASH_SIZE))
+  for (const [i, c] of chunks.entries()) leaves.set(refLeaf(c), i * HASH_SIZE)
   return { chunks, leaves }
 }
 

@@ -2,8 +2,8 @@ import 'reflect-metadata'
 import '@peerkit/index-memory'
 import {
   CLOCK,
-  Identity,
   IDENTITY,
+  Identity,
   indexes,
   Network,
   OVERLAY,
@@ -189,18 +189,10 @@ function fingersCorrect(nodes: BenchNode[]): boolean {
   const sorted = sortById(nodes)
   return nodes.every((n) => {
     const table = n.overlay.routing.fingers
-    for (let i = 0; i < table.length; i++) if ((table.get(i)?.id ?? n.id) !== successorIn(sorted, table.start(i)).id) return false
+    for (let i = 0; i < table.length; i++)
+      if ((table.get(i)?.id ?? n.id) !== successorIn(sorted, table.start(i)).id) return false
     return true
   })
-}
-
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) return false
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  return true
 }
 
 /**
@@ -212,7 +204,9 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
  */
 async function verifyJoins(n: number, r: number): Promise<void> {
   const t0 = Date.now()
-  const net = await build(n, { ...QUIET, successors: r, replication: Math.min(3, r + 1) }, 'joins', (nodes) => maintain(nodes, 1))
+  const net = await build(n, { ...QUIET, successors: r, replication: Math.min(3, r + 1) }, 'joins', (nodes) =>
+    maintain(nodes, 1),
+  )
   let rounds = 0
   while (!(ringCorrect(net.nodes) && fingersCorrect(net.nodes)) && rounds < 2000) {
     await maintain(net.nodes, 1)
@@ -263,7 +257,9 @@ async function hopsBySize(): Promise<void> {
 
 async function failures(n: number, r: number): Promise<void> {
   console.log(`\n### Simultaneous failures, N = ${n}, r = ${r}\n`)
-  console.log('| failed nodes | before repair: mean hops (1st, 99th) | timeouts mean (1st, 99th) | failed lookups | after stabilisation: failed lookups | mean hops |')
+  console.log(
+    '| failed nodes | before repair: mean hops (1st, 99th) | timeouts mean (1st, 99th) | failed lookups | after stabilisation: failed lookups | mean hops |',
+  )
   console.log('|---|---|---|---|---|---|')
   for (const p of [0.1, 0.2, 0.3, 0.4, 0.5]) {
     const net = await build(n, { ...QUIET, successors: r, replication: 3 }, 'global')
@@ -291,10 +287,16 @@ async function failures(n: number, r: number): Promise<void> {
 }
 
 /** Keys per node by consistent hashing (successor of each key), with v virtual ids per physical node. */
-function recordsPerNode(n: number, keysPerNode: number, v: number): { mean: number; p1: number; p99: number; max: number } {
+function recordsPerNode(
+  n: number,
+  keysPerNode: number,
+  v: number,
+): { mean: number; p1: number; p99: number; max: number } {
   const ring = new Ring(64)
   const points = sortById(
-    Array.from({ length: n }, (_, i) => Array.from({ length: v }, (_, j) => ({ id: ring.hash(`node ${i}/${j}`), owner: i }))).flat(),
+    Array.from({ length: n }, (_, i) =>
+      Array.from({ length: v }, (_, j) => ({ id: ring.hash(`node ${i}/${j}`), owner: i })),
+    ).flat(),
   )
   const counts = new Array(n).fill(0)
   for (let k = 0; k < n * keysPerNode; k++) counts[successorIn(points, ring.hash(`key ${k}`)).owner]++
@@ -304,7 +306,9 @@ function recordsPerNode(n: number, keysPerNode: number, v: number): { mean: numb
 async function main(): Promise<void> {
   console.log(`chord benchmark: memory transport, ${QUERIES} lookups per figure, Node ${process.version}\n`)
   console.log('### Real joins + stabilisation vs global-knowledge fingers (same nodes, same lookups)\n')
-  console.log('| N | r | converged | mean hops (joined) | mean hops (global) | same hops, lookup by lookup | failed |')
+  console.log(
+    '| N | r | converged | mean hops (joined) | mean hops (global) | same hops, lookup by lookup | failed |',
+  )
   console.log('|---|---|---|---|---|---|---|')
   await verifyJoins(64, 1)
   await verifyJoins(64, 8)

@@ -182,44 +182,48 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   }
 
   search(query: Query, options: SearchOptions = {}): AsyncIterable<Hit> {
-    return this.whileRunning(() => boundedStream<Hit>(this.clock, options, async (push, signal) => {
-      const limit = query.limit ?? Number.POSITIVE_INFINITY
-      const key =
-        query.hash !== undefined
-          ? this.ring.contentKey(query.hash)
-          : this.ring.keywordKey(pickKeyword(query.keywords ?? []))
-      const found = await this.routing.lookup(key, { signal })
-      const sent = new Set<ContentHash>()
-      await this.askReplicas(found, signal, async (node, hops) => {
-        const hits =
+    return this.whileRunning(() =>
+      boundedStream<Hit>(this.clock, options, async (push, signal) => {
+        const limit = query.limit ?? Number.POSITIVE_INFINITY
+        const key =
           query.hash !== undefined
-            ? toHits((await this.call(node, { type: 'get', hash: query.hash }, signal)).records)
-            : (await this.call(node, { type: 'search', query }, signal)).hits
-        for (const hit of hits) {
-          if (sent.size >= limit) break
-          if (query.hash !== undefined && hit.hash !== query.hash) continue
-          sent.add(hit.hash)
-          push({ ...hit, hops })
-        }
-        return hits.length > 0
-      })
-    }))
+            ? this.ring.contentKey(query.hash)
+            : this.ring.keywordKey(pickKeyword(query.keywords ?? []))
+        const found = await this.routing.lookup(key, { signal })
+        const sent = new Set<ContentHash>()
+        await this.askReplicas(found, signal, async (node, hops) => {
+          const hits =
+            query.hash !== undefined
+              ? toHits((await this.call(node, { type: 'get', hash: query.hash }, signal)).records)
+              : (await this.call(node, { type: 'search', query }, signal)).hits
+          for (const hit of hits) {
+            if (sent.size >= limit) break
+            if (query.hash !== undefined && hit.hash !== query.hash) continue
+            sent.add(hit.hash)
+            push({ ...hit, hops })
+          }
+          return hits.length > 0
+        })
+      }),
+    )
   }
 
   providers(hash: ContentHash, options: SearchOptions = {}): AsyncIterable<PeerRef> {
-    return this.whileRunning(() => boundedStream<PeerRef>(this.clock, options, async (push, signal) => {
-      const found = await this.routing.lookup(this.ring.contentKey(hash), { signal })
-      const sent = new Set<PeerId>()
-      await this.askReplicas(found, signal, async (node) => {
-        const { records } = await this.call(node, { type: 'get', hash }, signal)
-        for (const r of records) {
-          if (r.hash !== hash || sent.has(r.provider.id)) continue
-          sent.add(r.provider.id)
-          push(r.provider)
-        }
-        return records.length > 0
-      })
-    }))
+    return this.whileRunning(() =>
+      boundedStream<PeerRef>(this.clock, options, async (push, signal) => {
+        const found = await this.routing.lookup(this.ring.contentKey(hash), { signal })
+        const sent = new Set<PeerId>()
+        await this.askReplicas(found, signal, async (node) => {
+          const { records } = await this.call(node, { type: 'get', hash }, signal)
+          for (const r of records) {
+            if (r.hash !== hash || sent.has(r.provider.id)) continue
+            sent.add(r.provider.id)
+            push(r.provider)
+          }
+          return records.length > 0
+        })
+      }),
+    )
   }
 
   /** The node responsible for `key` (its successor list, successor first), and the hops it took to find. */
@@ -320,7 +324,12 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
         const key = this.ring.fromHex(request.key)
         if (key === undefined)
           throw new ProtocolError(`chord key ${request.key} is not below 2^${this.ring.bits}`)
-        const step = this.routing.step(key)
+        const avoid = new Set<bigint>()
+        for (const hex of request.avoid ?? []) {
+          const id = this.ring.fromHex(hex)
+          if (id !== undefined) avoid.add(id)
+        }
+        const step = this.routing.step(key, avoid)
         return { type: 'step', done: step.done, nodes: refs(step.nodes) }
       }
       case 'get_predecessor': {

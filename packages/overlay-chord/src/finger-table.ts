@@ -66,10 +66,10 @@ export class FingerTable<T extends RingNode> {
   /**
    * `closest_preceding_node(key)`: of the fingers and the `extra` nodes (the
    * successor list), the `count` nodes in the open interval (n, key) that are
-   * closest to `key`, closest first. Empty when none precedes the key.
+   * closest to `key`, closest first, none of `exclude`. Empty when none precedes the key.
    */
-  closestPreceding(key: bigint, extra: Iterable<T> = [], count = 1): T[] {
-    const seen = new Set<bigint>()
+  closestPreceding(key: bigint, extra: Iterable<T> = [], count = 1, exclude?: ReadonlySet<bigint>): T[] {
+    const seen = new Set<bigint>(exclude)
     const found: T[] = []
     const consider = (node: T | undefined) => {
       if (!node || seen.has(node.id)) return
@@ -150,7 +150,9 @@ export type Step<T> = { done: true; nodes: T[] } | { done: false; nodes: T[] }
  * One iterative step of `find_successor(key)` at the node owning `table`,
  * whose successor list is `successors` (empty when it is alone): when `key` is
  * in (n, successor] the answer is the successor list; otherwise up to
- * `count` closest preceding nodes, closest first.
+ * `count` closest preceding nodes, closest first. Nodes in `avoid` (the asker
+ * found them dead) are treated as gone: the successor is then the first
+ * successor not avoided.
  */
 export function findSuccessorStep<T extends RingNode>(
   table: FingerTable<T>,
@@ -158,13 +160,15 @@ export function findSuccessorStep<T extends RingNode>(
   self: T,
   key: bigint,
   count = 1,
+  avoid?: ReadonlySet<bigint>,
 ): Step<T> {
-  const successor = successors[0] ?? self
+  const list = avoid && avoid.size > 0 ? successors.filter((n) => !avoid.has(n.id)) : successors
+  const successor = list[0] ?? self
   if (table.ring.within(key, table.self, successor.id, '(]')) {
-    return { done: true, nodes: successors.length > 0 ? [...successors] : [self] }
+    return { done: true, nodes: list.length > 0 ? [...list] : [self] }
   }
-  const closer = table.closestPreceding(key, successors, count)
+  const closer = table.closestPreceding(key, list, count, avoid)
   return closer.length > 0
     ? { done: false, nodes: closer }
-    : { done: true, nodes: [successor, ...successors.slice(1)] }
+    : { done: true, nodes: [successor, ...list.slice(1)] }
 }

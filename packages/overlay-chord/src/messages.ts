@@ -14,6 +14,9 @@ export const MAX_RECORDS_PER_MESSAGE = 1000
 /** Most nodes in one answer (successor lists, closer nodes). */
 export const MAX_NODES_PER_MESSAGE = 64
 
+/** Most dead nodes a find_successor request names. */
+export const MAX_AVOID = 32
+
 /** A ring identifier on the wire: lowercase hex, at most 256 bits. */
 const keySchema = z.string().regex(/^[0-9a-f]{1,64}$/, 'not a ring id')
 const nodesSchema = z.array(peerRefSchema).max(MAX_NODES_PER_MESSAGE)
@@ -21,8 +24,12 @@ const ttlSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
 
 /** Every request of `peerkit/chord/1`, told apart by `type`. */
 export const chordRequestSchema = z.discriminatedUnion('type', [
-  /** One iterative step of find_successor(key). */
-  z.object({ type: z.literal('find_successor'), key: keySchema }),
+  /** One iterative step of find_successor(key); `avoid`: nodes the asker found dead on the way. */
+  z.object({
+    type: z.literal('find_successor'),
+    key: keySchema,
+    avoid: z.array(keySchema).max(MAX_AVOID).optional(),
+  }),
   /** stabilize: the predecessor and successor list of the node asked. */
   z.object({ type: z.literal('get_predecessor') }),
   /** "I think I might be your predecessor"; `node` must be the sender. */

@@ -1,6 +1,6 @@
 import { AbortError, type PeerRef, PeerUnreachableError } from '@peerkit/core'
 import { FingerTable, findSuccessorStep, type RingNode } from './finger-table.js'
-import type { RequestKind, RequestOf, ResponseOf } from './messages.js'
+import { MAX_AVOID, type RequestKind, type RequestOf, type ResponseOf } from './messages.js'
 import type { Ring } from './ring.js'
 
 /** A node on the ring: its identifier and how to reach it. */
@@ -84,31 +84,44 @@ export class ChordRouting {
   }
 
   /** The answer to a find_successor request for `key`. */
-  step(key: bigint): { done: boolean; nodes: ChordNode[] } {
-    return findSuccessorStep(this.fingers, this.successorList, this.self, key, CLOSER_NODES)
+  step(key: bigint, avoid?: ReadonlySet<bigint>): { done: boolean; nodes: ChordNode[] } {
+    return findSuccessorStep(this.fingers, this.successorList, this.self, key, CLOSER_NODES, avoid)
   }
 
   /**
    * Iterative find_successor(key): asks ever closer nodes, from this node's
-   * own table (or from `from`, when joining), backing off to the next-closest
-   * known node when one fails. `hops` counts the nodes that answered.
+   * own table (or from `from`, when joining). When a node fails, the node that
+   * named it is asked again, told to avoid the dead ones, so a dead successor
+   * is skipped for the next on the list (ToN 2003, §IV-E). `hops` counts the
+   * nodes that answered; `failures` the ones that did not.
    */
   async lookup(
     key: bigint,
     options: { signal?: AbortSignal; from?: ChordNode[] } = {},
   ): Promise<LookupResult> {
     const { signal } = options
-    let candidates: ChordNode[]
+    const candidates: ChordNode[] = []
+    /** Who named each candidate (undefined: this node's own table). */
+    const namedBy = new Map<bigint, ChordNode | undefined>()
+    const add = (nodes: ChordNode[], by: ChordNode | undefined) => {
+      for (const n of nodes) {
+        if (n.id === this.id || namedBy.has(n.id)) continue
+        namedBy.set(n.id, by)
+        candidates.push(n)
+      }
+    }
     if (options.from) {
-      candidates = options.from.filter((n) => n.id !== this.id)
+      add(options.from, undefined)
     } else {
       const local = this.step(key)
       if (local.done) return { nodes: local.nodes, hops: 0, failures: 0 }
-      candidates = local.nodes
+      add(local.nodes, undefined)
     }
     const tried = new Set<bigint>([this.id])
+    const dead = new Set<bigint>()
+    const retried = new Set<bigint>()
     let hops = 0
-    const failures: string[] = []
+    const errors: string[] = []
     for (let attempt = 0; attempt < MAX_LOOKUP_STEPS; attempt++) {
       if (signal?.aborted) throw new AbortError('lookup aborted', { cause: signal.reason })
       const next = this.closest(candidates, key, tried)
@@ -116,26 +129,43 @@ export class ChordRouting {
       tried.add(next.id)
       let answer: ResponseOf<'find_successor'>
       try {
-        answer = await this.rpc(next, { type: 'find_successor', key: this.ring.toHex(key) }, signal)
+        const avoid = dead.size > 0 ? [...dead].slice(-MAX_AVOID).map((id) => this.ring.toHex(id)) : undefined
+        answer = await this.rpc(next, { type: 'find_successor', key: this.ring.toHex(key), avoid }, signal)
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err
-        failures.push(`${next.ref.id}: ${(err as Error).message}`)
+        errors.push(`${next.ref.id}: ${(err as Error).message}`)
+        dead.add(next.id)
         this.forget(next)
+        const by = namedBy.get(next.id)
+        if (by && !retried.has(by.id)) {
+          // ask the node that named the dead one again, telling it to avoid it
+          retried.add(by.id)
+          tried.delete(by.id)
+        } else if (!by && !options.from) {
+          const local = this.step(key)
+          if (local.done) return { nodes: local.nodes, hops, failures: errors.length }
+          add(local.nodes, undefined)
+        }
         continue
       }
       hops++
+      retried.delete(next.id)
       const nodes = answer.nodes.map((ref) => this.node(ref))
       if (answer.done) {
         // A correct answer's first node succeeds the key as seen from the node asked.
-        if (this.ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) return { nodes, hops, failures: failures.length }
+        if (this.ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) {
+          return { nodes, hops, failures: errors.length }
+        }
         continue
       }
       // Only nodes strictly between the node asked and the key: every step makes progress.
-      for (const n of nodes)
-        if (this.ring.within(n.id, next.id, key, '()') && !tried.has(n.id)) candidates.push(n)
+      add(
+        nodes.filter((n) => this.ring.within(n.id, next.id, key, '()') && !dead.has(n.id)),
+        next,
+      )
     }
     throw new PeerUnreachableError(
-      `chord lookup of ${this.ring.toHex(key)} failed after ${tried.size - 1} nodes${failures.length ? `: ${failures.slice(-3).join('; ')}` : ''}`,
+      `chord lookup of ${this.ring.toHex(key)} failed after ${tried.size - 1} nodes${errors.length ? `: ${errors.slice(-3).join('; ')}` : ''}`,
     )
   }
 

@@ -4,7 +4,7 @@ import { defineProtocol, Network } from '@peerkit/core'
 import test, { type ExecutionContext } from 'ava'
 import { z } from 'zod'
 import { CHORD_PROTOCOL } from '../src/index.js'
-import { FAST, nodeContainer, recordFor, ringIsCorrect, startRing, until } from './helpers/ring.js'
+import { FAST, nodeContainer, recordFor, ringIsCorrect, SETTLE, startRing, until } from './helpers/ring.js'
 
 let names = 0
 
@@ -21,7 +21,7 @@ async function rawPeer(t: ExecutionContext) {
 
 test('lying and malformed requests get a ProtocolError and change nothing', async (t) => {
   const nodes = await startRing(t, 3, { chord: FAST })
-  await until(() => ringIsCorrect(nodes), 10_000, 'the ring to stabilise')
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
   const target = nodes[0] as (typeof nodes)[0]
   const other = nodes[1] as (typeof nodes)[0]
   const raw = await rawPeer(t)
@@ -71,7 +71,7 @@ test('lying and malformed requests get a ProtocolError and change nothing', asyn
 
 test('a peer that does not speak chord is dropped from lookups, not trusted', async (t) => {
   const nodes = await startRing(t, 4, { chord: FAST })
-  await until(() => ringIsCorrect(nodes), 10_000, 'the ring to stabilise')
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
   const raw = await rawPeer(t)
   const node = nodes[0] as (typeof nodes)[0]
   // a node that answers nothing of chord

@@ -2,13 +2,13 @@ import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
 import { overlaySuite } from '@peerkit/compliance'
 import test from 'ava'
-import { FAST, ringIsCorrect, startRing, until } from './helpers/ring.js'
+import { FAST, ringIsCorrect, SETTLE, startRing, until } from './helpers/ring.js'
 
 overlaySuite(
   test,
   async (t, n) => {
     const nodes = await startRing(t, n, { chord: FAST })
-    await until(() => ringIsCorrect(nodes), 10_000, 'the ring to stabilise')
+    await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
     return nodes.map((node) => ({
       id: node.network.peerId,
       overlay: node.overlay,

@@ -35,6 +35,8 @@ export interface NodeContext {
   capable(): boolean
   /** Sends a one-way message; never rejects. */
   send(to: PeerId, message: SupernodeMessage): Promise<void>
+  /** Sends a one-way message to a peer that may not be connected yet (dialing it); never rejects. */
+  notify(to: PeerRef, message: SupernodeMessage): Promise<void>
   /** Sends a request and checks that the answer is an `info`. */
   request(to: PeerRef, message: SupernodeMessage, timeout?: number): Promise<InfoMessage>
   /** Remembers the supernodes and candidates an answer names. */

@@ -23,7 +23,10 @@ export function compareCandidates(a: Candidate, b: Candidate): number {
 }
 
 /** The candidates in election order, one per peer, without `excluded` ones (those known to have failed). */
-export function rank(candidates: Iterable<Candidate>, excluded: ReadonlySet<PeerId> = new Set()): Candidate[] {
+export function rank(
+  candidates: Iterable<Candidate>,
+  excluded: ReadonlySet<PeerId> = new Set(),
+): Candidate[] {
   const byId = new Map<PeerId, Candidate>()
   for (const c of candidates) {
     if (excluded.has(c.peer.id)) continue
@@ -34,6 +37,9 @@ export function rank(candidates: Iterable<Candidate>, excluded: ReadonlySet<Peer
 }
 
 /** The elected candidate: the first in election order, or undefined when there is none. */
-export function elect(candidates: Iterable<Candidate>, excluded?: ReadonlySet<PeerId>): Candidate | undefined {
+export function elect(
+  candidates: Iterable<Candidate>,
+  excluded?: ReadonlySet<PeerId>,
+): Candidate | undefined {
   return rank(candidates, excluded)[0]
 }

@@ -6,12 +6,19 @@ import {
   type Query,
   sleep,
   type TimerHandle,
+  withTimeout,
 } from '@peerkit/core'
 import { CentralOverlay, parseCentralOptions } from '@peerkit/overlay-central'
 import { newQueryId, type SearchSession } from '@peerkit/overlay-flooding'
 import type { NodeContext } from './context.js'
 import { elect } from './election.js'
-import { type Candidate, type DoneMessage, type HitMessage, MAX_HITS_PER_MESSAGE } from './messages.js'
+import {
+  type Candidate,
+  type DoneMessage,
+  type HitMessage,
+  MAX_HITS_PER_MESSAGE,
+  MAX_LIST,
+} from './messages.js'
 
 /** Milliseconds of the central client's first reconnection delay (it is stopped before it gets far). */
 const RECONNECT_MIN = 50
@@ -155,9 +162,20 @@ export class LeafAttachment {
     return true
   }
 
+  /**
+   * Attach elsewhere: from this leaf's supernode (it split, steps down or
+   * leaves), or from a co-leaf just elected while this leaf has no supernode.
+   */
   onMove(from: PeerId, to: PeerRef[]): void {
-    if (this.attached?.id !== from) return
-    this.prefer(to.filter((r) => r.id !== this.ctx.network.peerId))
+    const targets = to.filter((r) => r.id !== this.ctx.network.peerId)
+    if (this.attached === undefined) {
+      for (const r of targets) this.ctx.supernodes.learn(r)
+      this.prefer(targets)
+      void this.ensure()
+      return
+    }
+    if (this.attached.id !== from) return
+    this.prefer(targets)
     void this.detach().then(() => this.ensure())
   }
 
@@ -222,7 +240,12 @@ export class LeafAttachment {
 
   private about() {
     const self = this.ctx.self()
-    return { addresses: this.ctx.network.addresses(), capacity: self.capacity, capable: this.ctx.capable() }
+    return {
+      addresses: this.ctx.network.addresses(),
+      capacity: self.capacity,
+      capable: this.ctx.capable(),
+      supernodes: this.ctx.supernodes.sample(this.ctx.random, MAX_LIST),
+    }
   }
 
   private async attachLoop(): Promise<void> {
@@ -242,6 +265,11 @@ export class LeafAttachment {
           this.figures.elections++
           await this.promoteSelf('elected')
           this.recovered()
+          // Tell the co-leaves (and any of them elected on an older list, so the supernodes meet).
+          const self = [this.ctx.network.self()]
+          for (const c of this.coLeaves) {
+            if (c.peer.id !== self[0]?.id) void this.ctx.notify(c.peer, { kind: 'move', to: self })
+          }
           return
         }
         // Someone else is elected: give it a moment to become a supernode, then attach to it.
@@ -268,11 +296,22 @@ export class LeafAttachment {
     await Promise.all(
       this.ctx.config.bootstrap.map(async (address) => {
         try {
-          const mux = await this.ctx.network.dialAddress(address, { signal: this.abort.signal })
+          const giveUp = new AbortController()
+          const signal = AbortSignal.any([this.abort.signal, giveUp.signal])
+          const mux = await withTimeout(
+            this.ctx.clock,
+            this.ctx.network.dialAddress(address, { signal }),
+            this.ctx.options.failoverTimeout,
+            { onCancel: (err) => giveUp.abort(err) },
+          )
           const id = mux.connection.remotePeer
           const known = this.ctx.network.addressesOf(id)
           const ref = { id, addresses: known.length > 0 ? known : [address] }
-          const info = await this.ctx.request(ref, { kind: 'hello', ...this.about() }, this.ctx.options.failoverTimeout)
+          const info = await this.ctx.request(
+            ref,
+            { kind: 'hello', ...this.about() },
+            this.ctx.options.failoverTimeout,
+          )
           this.ctx.learn(info, ref)
           for (const s of info.supernodes) if (!tried.has(s.id)) fresh = true
           if (info.role === 'supernode' && !tried.has(id)) fresh = true

@@ -23,11 +23,13 @@ export interface Candidate {
   capacity: number
 }
 
-/** Who the sender is: where it listens, its capacity and whether it may become a supernode. */
+/** Who the sender is: where it listens, its capacity, whether it may become a supernode, and supernodes it knows. */
 interface About {
   addresses: string[]
   capacity: number
   capable: boolean
+  /** Supernodes the sender knows (so islands of supernodes that met no one else learn of each other). */
+  supernodes: PeerRef[]
 }
 
 /** Asks for the receiver's role and the supernodes it knows (bootstrap, and a leaf's refresh). */
@@ -114,7 +116,7 @@ const addresses = z.array(addressSchema).max(LIMITS.addresses)
 const count = z.number().int().min(0).max(1_000_000)
 const capacity = z.number().finite().min(0).max(1e9)
 const refs = z.array(peerRefSchema).max(MAX_LIST)
-const about = { addresses, capacity, capable: z.boolean() }
+const about = { addresses, capacity, capable: z.boolean(), supernodes: refs }
 
 export const supernodeMessageSchema: z.ZodType<SupernodeMessage> = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('hello'), ...about }),

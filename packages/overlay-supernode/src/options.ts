@@ -133,7 +133,9 @@ export function parseSupernodeOptions(input: unknown): ResolvedSupernodeOptions 
   for (const [key, value] of Object.entries(input)) {
     const check = CHECKS[key as keyof SupernodeOptions]
     if (!check)
-      throw new InvalidOptionsError(`supernode.${key} is not an option; known: ${Object.keys(CHECKS).join(', ')}`)
+      throw new InvalidOptionsError(
+        `supernode.${key} is not an option; known: ${Object.keys(CHECKS).join(', ')}`,
+      )
     if (value === undefined) continue
     check(`supernode.${key}`, value)
     out[key] = value

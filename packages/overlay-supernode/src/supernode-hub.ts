@@ -1,11 +1,4 @@
-import {
-  type Hit,
-  type OverlayStats,
-  type PeerId,
-  type PeerRef,
-  type Query,
-  shuffle,
-} from '@peerkit/core'
+import { type Hit, type OverlayStats, type PeerId, type PeerRef, type Query, shuffle } from '@peerkit/core'
 import { DirectoryServer, parseDirectoryServerOptions } from '@peerkit/overlay-central'
 import { newQueryId, SearchSession, SeenCache, TokenBucket } from '@peerkit/overlay-flooding'
 import type { NodeContext } from './context.js'
@@ -207,7 +200,11 @@ export class SupernodeHub {
       if (!this.ctx.running || !table.wantsMore) return
       if (table.has(c.id) || this.leaves.has(c.id)) continue
       try {
-        const info = await this.ctx.request(c, { kind: 'link', addresses: this.ctx.network.addresses(), leaves: this.leaves.size })
+        const info = await this.ctx.request(c, {
+          kind: 'link',
+          addresses: this.ctx.network.addresses(),
+          leaves: this.leaves.size,
+        })
         this.ctx.learn(info, c)
         if (info.role !== 'supernode') table.forget(c.id)
         else if (info.accepted && this.ctx.running && this.addLink(c)) this.linkLeaves.set(c.id, info.leaves)
@@ -243,7 +240,10 @@ export class SupernodeHub {
       this.figures.promoted++
       this.gone(best.peer.id)
       this.ctx.supernodes.learn(best.peer)
-      const movers = shuffle(this.ctx.random, [...this.leaves.keys()]).slice(0, Math.floor(this.leaves.size / 2))
+      const movers = shuffle(this.ctx.random, [...this.leaves.keys()]).slice(
+        0,
+        Math.floor(this.leaves.size / 2),
+      )
       for (const id of movers) {
         this.figures.moved++
         void this.ctx.send(id, { kind: 'move', to: [best.peer] })
@@ -270,7 +270,7 @@ export class SupernodeHub {
     const me = this.ctx.self()
     for (const [id, leaves] of this.linkLeaves) {
       if (leaves + this.leaves.size + 1 <= o.leavesPerSupernode) room = true
-      if (leaves < low && id < me.peer.id) return false // the other one (lower PeerId) stays
+      if (leaves < low && id > me.peer.id) return false // this one has the lower PeerId: it stays, the other goes
     }
     return room
   }

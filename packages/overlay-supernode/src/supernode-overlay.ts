@@ -126,7 +126,9 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     const bound = new AbortController()
     await Promise.race([
       this.leaf.ensure(),
-      sleep(this.clock, 2 * (this.options.failoverTimeout + this.options.electionDelay), bound.signal).catch(() => {}),
+      sleep(this.clock, 2 * (this.options.failoverTimeout + this.options.electionDelay), bound.signal).catch(
+        () => {},
+      ),
     ])
     bound.abort()
     this.maintenance = every(this.clock, this.options.maintenanceInterval, () => this.maintain())
@@ -180,7 +182,8 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
 
   providers(hash: ContentHash, options: SearchOptions = {}): AsyncIterable<PeerRef> {
     return boundedStream<PeerRef>(this.clock, options, (push, signal) => {
-      if (!isContentHash(hash)) throw new InvalidOptionsError(`providers() needs a content hash (got '${hash}')`)
+      if (!isContentHash(hash))
+        throw new InvalidOptionsError(`providers() needs a content hash (got '${hash}')`)
       const session = new SearchSession('providers', undefined, (_hit, added) => {
         for (const p of added) push(p)
       })
@@ -202,6 +205,11 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   /** The supernode this leaf is attached to (undefined for a supernode, or while failing over). */
   supernode(): PeerRef | undefined {
     return this.leaf.supernode
+  }
+
+  /** The co-leaves this leaf would elect from, best first (as its supernode last told). */
+  electionCandidates(): Candidate[] {
+    return this.leaf.candidates
   }
 
   /** Supernodes this node knows of (its links first). */
@@ -264,9 +272,19 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     return this.network.send(to, SUPERNODE, message).catch(() => {})
   }
 
+  notify(to: PeerRef, message: SupernodeMessage): Promise<void> {
+    this.counter.sent(message.kind)
+    return this.network.send(to, SUPERNODE, message).catch(() => {})
+  }
+
   async request(to: PeerRef, message: SupernodeMessage, timeout?: number): Promise<InfoMessage> {
     this.counter.sent(message.kind)
-    const answer = await this.network.request(to, SUPERNODE, message, timeout === undefined ? {} : { timeout })
+    const answer = await this.network.request(
+      to,
+      SUPERNODE,
+      message,
+      timeout === undefined ? {} : { timeout },
+    )
     if (!answer) throw new ProtocolError(`peer ${to.id} answered ${message.kind} with nothing`)
     this.counter.received(answer.kind)
     return answer
@@ -298,6 +316,9 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     this.counter.received(msg.kind)
     const from = ctx.peer
     const hub = this.hub
+    if (msg.kind === 'hello' || msg.kind === 'attach' || msg.kind === 'promote') {
+      for (const ref of msg.supernodes) if (ref.id !== this.network.peerId) this.supernodes.learn(ref)
+    }
     switch (msg.kind) {
       case 'hello':
         return this.info(false)
@@ -307,10 +328,8 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
         return this.info(hub?.link({ id: from.id, addresses: msg.addresses }, msg.leaves) ?? false)
       case 'ping':
         return this.info(hub?.pinged(from.id, msg.leaves) ?? false)
-      case 'promote': {
-        for (const ref of msg.supernodes) if (ref.id !== this.network.peerId) this.supernodes.learn(ref)
+      case 'promote':
         return this.info(hub ? false : await this.leaf.onPromote(from.id))
-      }
       case 'query':
         if (hub) hub.onQuery(msg, from.id)
         else void this.send(from.id, { kind: 'done', id: msg.id })
@@ -323,7 +342,8 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
         this.leaf.onDone(msg, from.id)
         return null
       case 'move':
-        this.leaf.onMove(from.id, msg.to)
+        if (!hub) this.leaf.onMove(from.id, msg.to)
+        else for (const ref of msg.to) if (ref.id !== this.network.peerId) this.supernodes.learn(ref)
         return null
       case 'bye':
         hub?.gone(from.id)

@@ -12,7 +12,9 @@ overlaySuite(
     const net = await createTestnet(t, n, {
       overlay: 'supernode',
       container: memoryContainer(new MemoryNetwork()),
-      options: { supernode: { hopTimeout: 100, heartbeatInterval: 200, failoverTimeout: 500, electionDelay: 200 } },
+      options: {
+        supernode: { hopTimeout: 100, heartbeatInterval: 200, failoverTimeout: 500, electionDelay: 200 },
+      },
     })
     return net.peers
   },

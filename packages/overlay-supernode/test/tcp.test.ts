@@ -56,7 +56,12 @@ test('alice over TCP: shares, a peer on another supernode searches "harry potter
   await net.share(alice, MOVIE, movie)
   const bob = elsewhere(net.peers, sn, [alice])
   let hits: Hit[] = []
-  t.true(await until(5000, async () => (hits = await search(bob, 'harry potter')).length === 1))
+  t.true(
+    await until(5000, async () => {
+      hits = await search(bob, 'harry potter')
+      return hits.length === 1
+    }),
+  )
   const hit = hits[0] as Hit
   t.is(hit.name, MOVIE)
   t.deepEqual(
@@ -95,11 +100,17 @@ test('a supernode killed without warning: its leaves re-attach and a search for 
     }),
     'the file is found again',
   )
-  t.log(`found again ${found} ms after the kill; holder re-attached after ${overlayOf(holder).stats().lastRecoveryMs} ms`)
+  t.log(
+    `found again ${found} ms after the kill; holder re-attached after ${overlayOf(holder).stats().lastRecoveryMs} ms`,
+  )
   t.true(found <= RECOVERY_BOUND, `found again after ${found} ms (bound ${RECOVERY_BOUND} ms)`)
   t.true(
     await until(RECOVERY_BOUND, () =>
-      orphans.every((p) => overlayOf(p).role() === 'supernode' || (overlayOf(p).supernode() !== undefined && overlayOf(p).supernode()?.id !== victim.id)),
+      orphans.every(
+        (p) =>
+          overlayOf(p).role() === 'supernode' ||
+          (overlayOf(p).supernode() !== undefined && overlayOf(p).supernode()?.id !== victim.id),
+      ),
     ),
     'every orphan is attached again (or became a supernode)',
   )
@@ -118,7 +129,8 @@ test('a file held by three leaves downloads from all three at once', async (t) =
     await until(5000, async () => {
       const hits = await search(downloader, 'big buck bunny')
       const byHash = new Map<string, Set<string>>()
-      for (const h of hits) for (const p of h.providers) byHash.set(h.hash, (byHash.get(h.hash) ?? new Set()).add(p.id))
+      for (const h of hits)
+        for (const p of h.providers) byHash.set(h.hash, (byHash.get(h.hash) ?? new Set()).add(p.id))
       hit = hits[0]
       return (byHash.get(hit?.hash ?? '')?.size ?? 0) === 3
     }),
@@ -130,4 +142,35 @@ test('a file held by three leaves downloads from all three at once', async (t) =
   t.log(result.sources.map((s) => `${s.id.slice(0, 8)}: ${s.bytes}`).join(', '))
   t.is(result.sources.length, 3)
   t.true(result.sources.every((s) => s.bytes > 0 && holders.some((h) => h.id === s.id)))
+})
+
+test('a provider that goes away mid-download does not stop it', async (t) => {
+  const net = await tcpNet(t, PEERS)
+  const content = randomBytes(4_000_000)
+  const leaves = net.peers.filter((p) => overlayOf(p).role() === 'leaf')
+  const holders = [leaves[2], leaves[6], leaves[10]] as Peer[]
+  for (const [i, h] of holders.entries()) await net.share(h, `Sintel.copy${i}.mkv`, content)
+  const downloader = leaves.find((p) => !holders.includes(p)) as Peer
+  let hash = ''
+  t.true(
+    await until(5000, async () => {
+      const hits = await search(downloader, 'sintel')
+      hash = hits[0]?.hash ?? ''
+      return new Set(hits.flatMap((h) => h.providers.map((p) => p.id))).size === 3
+    }),
+  )
+  const to = join(net.dir, 'sintel.mkv')
+  const download = downloader.download(hash, { to, providerTimeout: 3000 })
+  const victim = holders[0] as Peer
+  let killed = false
+  download.on('progress', (p) => {
+    if (!killed && p.bytes > 0) {
+      killed = true
+      void victim.network.stop()
+    }
+  })
+  const result = await download.done
+  t.true(killed, 'a provider was stopped during the download')
+  t.true((await readFile(to)).equals(content), 'byte-identical anyway')
+  t.true(result.sources.some((s) => s.id !== victim.id && s.bytes > 0))
 })

@@ -20,6 +20,12 @@ export interface SimCommandOptions {
   replicas?: number
   latency?: number
   join?: 'protocol' | 'oracle'
+  /** Virtual ms between queries (mean). */
+  queryInterval?: number
+  /** Virtual ms the network runs after the joins. */
+  warmup?: number
+  /** Options per overlay, keyed by overlay name: `{ chord: { stabilizeInterval: 30000 } }`. */
+  overlayOptions?: Record<string, Record<string, unknown>>
   /** Network sizes for a hops-against-N sweep of chord (or of the first overlay without chord). */
   sweep?: number[]
   /** Print the report as one JSON document instead of the table. */
@@ -52,6 +58,9 @@ busiest node, bytes, and for chord lookup correctness.
   --replicas K     copies of each file                                     (default 3)
   --latency MS     mean one-way link latency, exponential                  (default 50)
   --join MODE      protocol, or oracle (chord: converged ring from global knowledge)
+  --query-interval MS  mean virtual ms between two queries                (default 200)
+  --warmup MS      virtual ms the network runs after the joins              (default 30000)
+  --options JSON   overlay options by overlay: '{"chord":{"successors":20}}'
   --sweep LIST     also run chord (or the first overlay) at these sizes: hops against N
   --json           print the report as JSON instead of a table
 `
@@ -69,6 +78,9 @@ const FLAGS: Record<string, 'string' | 'number' | 'boolean'> = {
   latency: 'number',
   join: 'string',
   sweep: 'string',
+  'query-interval': 'number',
+  warmup: 'number',
+  options: 'string',
   json: 'boolean',
   help: 'boolean',
 }
@@ -140,6 +152,26 @@ export function parseSimArgs(argv: readonly string[]): SimCommandOptions {
       throw new InvalidOptionsError(`--join must be protocol or oracle (got '${raw.join}')`)
     out.join = raw.join
   }
+  if (raw['query-interval'] !== undefined) out.queryInterval = num('query-interval', 0, false, 0, 86_400_000)
+  if (raw.warmup !== undefined) out.warmup = num('warmup', 0, false, 0, 86_400_000)
+  if (typeof raw.options === 'string') {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(raw.options)
+    } catch (err) {
+      throw new InvalidOptionsError(`--options must be JSON: ${(err as Error).message}`)
+    }
+    if (
+      parsed === null ||
+      typeof parsed !== 'object' ||
+      Array.isArray(parsed) ||
+      Object.values(parsed).some((v) => v === null || typeof v !== 'object' || Array.isArray(v))
+    )
+      throw new InvalidOptionsError(
+        `--options must map overlay names to option objects (got '${raw.options}')`,
+      )
+    out.overlayOptions = parsed as Record<string, Record<string, unknown>>
+  }
   if (typeof raw.sweep === 'string') {
     const sizes = raw.sweep.split(',').map((s) => Number(s.trim()))
     if (sizes.length === 0 || sizes.some((s) => !Number.isInteger(s) || s < 2))
@@ -164,6 +196,10 @@ function simulationOptions(o: SimCommandOptions, overlay: string, nodes = o.node
   if (o.replicas !== undefined) s.replicas = o.replicas
   if (o.latency !== undefined) s.latency = o.latency
   if (o.join !== undefined && (o.join === 'protocol' || overlay === 'chord')) s.join = o.join
+  if (o.queryInterval !== undefined) s.queryInterval = o.queryInterval
+  if (o.warmup !== undefined) s.warmup = o.warmup
+  const given = o.overlayOptions?.[overlay]
+  if (given) s.overlayOptions = given
   return s
 }
 

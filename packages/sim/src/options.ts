@@ -40,6 +40,8 @@ export interface SimulationOptions {
    * @default 'protocol'
    */
   join?: 'protocol' | 'oracle'
+  /** Chord only: lookups of random keys to check against the true successor (0: none). @default queries */
+  lookups?: number
   /** Chord only: also check each lookup against the true successor, from global knowledge. @default true */
   checkLookups?: boolean
   /** Options of the overlay (`config.options[overlay]`). @default {} */
@@ -97,6 +99,7 @@ const KEYS = [
   'queryInterval',
   'queryTimeout',
   'checkLookups',
+  'lookups',
   'join',
   'overlayOptions',
 ]
@@ -115,6 +118,7 @@ export function parseSimulationOptions(input: unknown): ParsedSimulationOptions 
     )
   const nodes = int(o, 'nodes', DEFAULT_NODES, 1, 10_000_000)
   const replicas = int(o, 'replicas', DEFAULT_REPLICAS, 1, 1000)
+  const queries = int(o, 'queries', DEFAULT_QUERIES, 0, 100_000_000)
   const overlayOptions = o.overlayOptions ?? {}
   if (overlayOptions === null || typeof overlayOptions !== 'object' || Array.isArray(overlayOptions))
     throw new InvalidOptionsError('sim.overlayOptions must be an object')
@@ -134,7 +138,8 @@ export function parseSimulationOptions(input: unknown): ParsedSimulationOptions 
     overlay: o.overlay,
     join: join as 'protocol' | 'oracle',
     nodes,
-    queries: int(o, 'queries', DEFAULT_QUERIES, 0, 100_000_000),
+    queries,
+    lookups: int(o, 'lookups', queries, 0, 100_000_000),
     seed: int(o, 'seed', DEFAULT_SEED, -(2 ** 31), 2 ** 31 - 1),
     files: int(o, 'files', Math.max(10, nodes), 1, 100_000_000),
     replicas: Math.min(replicas, nodes),

@@ -329,10 +329,10 @@ export async function runSimulation(
     const after = snapshot(net)
 
     let lookups: LookupReport | undefined
-    if (opts.overlay === 'chord' && opts.checkLookups && opts.queries > 0) {
-      progress('lookups', 0, opts.queries)
-      lookups = await runLookups(net, opts.queries, opts.queryInterval, (done) =>
-        progress('lookups', done, opts.queries),
+    if (opts.overlay === 'chord' && opts.checkLookups && opts.lookups > 0) {
+      progress('lookups', 0, opts.lookups)
+      lookups = await runLookups(net, opts.lookups, opts.queryInterval, (done) =>
+        progress('lookups', done, opts.lookups),
       )
     }
 

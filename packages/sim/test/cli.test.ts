@@ -36,7 +36,15 @@ test('parseSimArgs reads every flag, in both spellings', (t) => {
     '--sweep',
     '64,128',
     '--json',
+    '--query-interval',
+    '5',
+    '--warmup=1000',
+    '--options',
+    '{"chord":{"successors":20}}',
   ])
+  t.is(o.queryInterval, 5)
+  t.is(o.warmup, 1000)
+  t.deepEqual(o.overlayOptions, { chord: { successors: 20 } })
   t.deepEqual(o.overlays, ['chord', 'flooding'])
   t.is(o.nodes, 64)
   t.is(o.queries, 10)
@@ -58,6 +66,10 @@ test('parseSimArgs names the bad flag', (t) => {
   t.throws(() => parseSimArgs(['--overlay', 'chord', '--nodes']), { message: /needs a value/ })
   t.throws(() => parseSimArgs(['--overlay', 'chord', '--sweep', '1,x']), { message: /--sweep/ })
   t.throws(() => parseSimArgs(['chord']), { message: /unexpected argument/ })
+  t.throws(() => parseSimArgs(['--overlay', 'chord', '--options', '{bad']), {
+    message: /--options must be JSON/,
+  })
+  t.throws(() => parseSimArgs(['--overlay', 'chord', '--options', '{"chord":1}']), { message: /--options/ })
 })
 
 test('sim exits 2 on bad usage and 0 with the usage on --help', async (t) => {

@@ -20,7 +20,7 @@ const SMALL: Omit<SimulationOptions, 'overlay'> = {
   queryTimeout: 5000,
 }
 
-for (const overlay of ['central', 'flooding', 'chord']) {
+for (const overlay of ['central', 'flooding', 'supernode', 'chord']) {
   test(`${overlay}: the same seed gives identical metrics, another seed different ones`, async (t) => {
     const [a, b, c] = await Promise.all([
       runSimulation({ overlay, ...SMALL, seed: 7 }),

@@ -1,5 +1,15 @@
 import { resolve as resolvePath } from 'node:path'
-import { chunkCount, chunkRange, chunkSizeFor, equalBytes, HASH_SIZE, hashLeaf, leafAt, merkleRoot, toHex } from '@peerkit/content'
+import {
+  chunkCount,
+  chunkRange,
+  chunkSizeFor,
+  equalBytes,
+  HASH_SIZE,
+  hashLeaf,
+  leafAt,
+  merkleRoot,
+  toHex,
+} from '@peerkit/content'
 import {
   AbortError,
   type Clock,
@@ -80,6 +90,8 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   private lastEmittedBytes = -1
   private noProviderTimer: TimerHandle | undefined
   private nextOrder = 0
+  /** Verified chunks waiting for the disk; past this, no new requests go out (a slow disk slows the download). */
+  private readonly maxPendingWrites: number
 
   constructor(
     readonly hash: ContentHash,
@@ -89,6 +101,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     super()
     this.path = resolvePath(options.to)
     this.startedAt = ctx.clock.now()
+    this.maxPendingWrites = 2 * ctx.options.maxInFlightPerPeer * ctx.options.maxPeers
     const signal = options.signal
     const onAbort = () => this.fail(new AbortError(`download of ${hash} aborted`, { cause: signal?.reason }))
     if (signal?.aborted) onAbort()
@@ -100,7 +113,13 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   }
 
   status(): DownloadStatus {
-    return { hash: this.hash, path: this.path, bytes: this.bytes, size: this.manifest?.size ?? 0, state: this.state }
+    return {
+      hash: this.hash,
+      path: this.path,
+      bytes: this.bytes,
+      size: this.manifest?.size ?? 0,
+      state: this.state,
+    }
   }
 
   /** Stops the download (as an abort); the `.part` file stays for a resume. */
@@ -140,7 +159,9 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
         size: manifest.size,
         verified: true,
         elapsedMs: clock.now() - this.startedAt,
-        sources: [...this.sources.values()].filter((s) => s.bytes > 0).map((s) => ({ id: s.id, bytes: s.bytes })),
+        sources: [...this.sources.values()]
+          .filter((s) => s.bytes > 0)
+          .map((s) => ({ id: s.id, bytes: s.bytes })),
         resumedChunks: this.resumedChunks,
         fetchedChunks: this.fetchedChunks,
       }
@@ -194,8 +215,14 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     }
     if (ref.addresses.length > 0) this.ctx.network.learn(ref)
     // Random order among providers not yet measured, so load spreads.
-    const source = new Source(ref, this.nextOrder++ + this.ctx.random.next())
+    const source = new Source(
+      ref,
+      this.nextOrder++ + this.ctx.random.next(),
+      this.ctx.options.maxInFlightPerPeer,
+    )
     this.sources.set(ref.id, source)
+    // Dial now, while the manifest is fetched elsewhere: the first chunk request finds the connection open.
+    this.ctx.network.connect(ref, { signal: this.ac.signal }).catch(() => {})
     this.emit('source:added', ref)
     this.wake()
     if (this.picker) this.pump()
@@ -280,7 +307,12 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
           throw new VerificationError(`manifest of ${this.hash} has an impossible size/chunking`)
         }
         if (res.count > MAX_CHUNKS) throw new ProtocolError(`file of ${res.count} chunks is over the limit`)
-        manifest = { size: res.size, chunkSize: res.chunkSize, count: res.count, leaves: new Uint8Array(res.count * HASH_SIZE) }
+        manifest = {
+          size: res.size,
+          chunkSize: res.chunkSize,
+          count: res.count,
+          leaves: new Uint8Array(res.count * HASH_SIZE),
+        }
       }
       const expected = Math.min(MAX_LEAVES_PER_MESSAGE, manifest.count - from) * HASH_SIZE
       if (res.from !== from || res.size !== manifest.size || res.leaves.length !== expected) {
@@ -313,7 +345,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     for (let progress = true; progress; ) {
       progress = false
       for (const s of used) {
-        if (s.inFlight >= options.maxInFlightPerPeer) continue
+        if (s.inFlight >= s.window || this.writes.size >= this.maxPendingWrites) continue
         const index = picker.next(s.id)
         if (index === undefined) continue
         progress = true
@@ -325,7 +357,8 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       else if (this.noProviderTimer === undefined) {
         this.noProviderTimer = clock.setTimeout(() => {
           this.noProviderTimer = undefined
-          if (this.usable().length === 0) this.fail(this.noProviderError(`chunks ${formatRanges(picker.missing(64))}`))
+          if (this.usable().length === 0)
+            this.fail(this.noProviderError(`chunks ${formatRanges(picker.missing(64))}`))
         }, options.noProviderTimeout)
       }
     } else if (this.noProviderTimer !== undefined && used.length > 0) {
@@ -341,13 +374,26 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     source.requests.set(index, cancel)
     source.inFlight++
     this.inFlight++
+    const sentAt = this.ctx.clock.now()
+    let released = false
+    // The source's slot is free as soon as its answer is in: the disk write does not hold it.
+    const release = () => {
+      if (released) return
+      released = true
+      source.requests.delete(index)
+      source.inFlight--
+      this.inFlight--
+      this.pump()
+    }
     try {
       let data: Uint8Array
       try {
         data = await this.requestChunk(source, index, AbortSignal.any([this.ac.signal, cancel.signal]))
       } catch (err) {
         picker.release(index, source.id)
-        if (!this.failure && !source.dropped && !cancel.signal.aborted) this.onRequestError(source, err as Error, index)
+        if (!this.failure && !source.dropped && !cancel.signal.aborted) {
+          this.onRequestError(source, err as Error, index, sentAt)
+        }
         return
       }
       if (!equalBytes(hashLeaf(data), leafAt(manifest.leaves, index))) {
@@ -358,8 +404,10 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       const { first, others } = picker.complete(index, source.id)
       for (const other of others) this.sources.get(other)?.requests.get(index)?.abort()
       if (!first || this.failure) return
+      source.record(this.ctx.clock.now(), data.length)
       const write = (this.part as PartFile).write(index, data)
       this.writes.add(write)
+      release()
       try {
         await write
       } catch (err) {
@@ -368,15 +416,12 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       } finally {
         this.writes.delete(write)
       }
-      source.record(this.ctx.clock.now(), data.length)
       this.bytes += data.length
       this.fetchedChunks++
       if (this.lastEmittedBytes < 0) this.emitProgress()
-    } finally {
-      source.requests.delete(index)
-      source.inFlight--
-      this.inFlight--
       this.pump()
+    } finally {
+      release()
     }
   }
 
@@ -390,13 +435,20 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       const want = Math.min(options.blockSize, length - offset)
       blocks.push(
         network
-          .request(source.ref, TRANSFER_PROTOCOL, { op: 'chunk', hash: this.hash, index, offset, length: want }, {
-            signal,
-            timeout: options.requestTimeout,
-          })
+          .request(
+            source.ref,
+            TRANSFER_PROTOCOL,
+            { op: 'chunk', hash: this.hash, index, offset, length: want },
+            {
+              signal,
+              timeout: options.requestTimeout,
+            },
+          )
           .then((res) => {
             if (res.op !== 'chunk' || res.data.length !== want) {
-              throw new ProtocolError(`sent ${res.op === 'chunk' ? res.data.length : res.op} for ${want} bytes of chunk ${index}`)
+              throw new ProtocolError(
+                `sent ${res.op === 'chunk' ? res.data.length : res.op} for ${want} bytes of chunk ${index}`,
+              )
             }
             return res.data
           }),
@@ -406,11 +458,10 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts)
   }
 
-  private onRequestError(source: Source, err: Error, index: number): void {
+  private onRequestError(source: Source, err: Error, index: number, sentAt: number): void {
     const reason = reasonOf(err, `chunk ${index}`)
     if (err.name === 'TimeoutError' || err.name === 'RateLimitError') {
-      source.failures++
-      if (source.failures >= this.ctx.options.maxFailures) this.drop(source, reason)
+      if (source.timedOut(sentAt) >= this.ctx.options.maxFailures) this.drop(source, reason)
       return
     }
     this.drop(source, reason)
@@ -421,7 +472,10 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   private progressTick(): void {
     const now = this.ctx.clock.now()
     this.meter.sample(now, this.bytes)
-    if (this.bytes !== this.lastEmittedBytes && now - this.lastEmit >= this.ctx.options.progressInterval * 0.9) {
+    if (
+      this.bytes !== this.lastEmittedBytes &&
+      now - this.lastEmit >= this.ctx.options.progressInterval * 0.9
+    ) {
       this.emitProgress()
     }
   }

@@ -68,7 +68,8 @@ export class ChunkPicker {
     if (this.cursor < this.count) return this.assign(this.cursor++, source)
     if (this.options.endgameDuplicates <= 0) return undefined
     for (const [i, holders] of this.inFlight) {
-      if (!holders.has(source) && holders.size <= this.options.endgameDuplicates) return this.assign(i, source)
+      if (!holders.has(source) && holders.size <= this.options.endgameDuplicates)
+        return this.assign(i, source)
     }
     return undefined
   }

@@ -73,15 +73,29 @@ export class ChunkServer {
     switch (req.op) {
       case 'manifest': {
         if (req.from >= file.count) {
-          throw new InvalidOptionsError(`manifest from ${req.from} is past the last chunk (${file.count - 1})`)
+          throw new InvalidOptionsError(
+            `manifest from ${req.from} is past the last chunk (${file.count - 1})`,
+          )
         }
         const end = Math.min(file.count, req.from + Math.min(req.count, MAX_LEAVES_PER_MESSAGE))
         const leaves = file.tree.leaves.subarray(req.from * HASH_SIZE, end * HASH_SIZE)
-        return { op: 'manifest', size: file.size, chunkSize: file.chunkSize, count: file.count, from: req.from, leaves }
+        return {
+          op: 'manifest',
+          size: file.size,
+          chunkSize: file.chunkSize,
+          count: file.count,
+          from: req.from,
+          leaves,
+        }
       }
       case 'proof': {
         this.checkIndex(file, req.index)
-        return { op: 'proof', count: file.count, leaf: file.tree.leaf(req.index), proof: file.tree.proof(req.index) }
+        return {
+          op: 'proof',
+          count: file.count,
+          leaf: file.tree.leaf(req.index),
+          proof: file.tree.proof(req.index),
+        }
       }
       case 'chunk': {
         this.checkIndex(file, req.index)
@@ -97,7 +111,8 @@ export class ChunkServer {
   }
 
   private checkIndex(file: SharedFile, index: number): void {
-    if (index >= file.count) throw new InvalidOptionsError(`chunk ${index} is past the last chunk (${file.count - 1})`)
+    if (index >= file.count)
+      throw new InvalidOptionsError(`chunk ${index} is past the last chunk (${file.count - 1})`)
   }
 
   private async read(file: SharedFile, position: number, length: number): Promise<Uint8Array> {

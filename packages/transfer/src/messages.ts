@@ -1,5 +1,5 @@
-import { contentHashSchema, defineProtocol } from '@peerkit/core'
 import { HASH_SIZE } from '@peerkit/content'
+import { contentHashSchema, defineProtocol } from '@peerkit/core'
 import { z } from 'zod'
 import { MAX_BLOCK_SIZE } from './options.js'
 
@@ -11,7 +11,9 @@ const MAX_PROOF_LENGTH = 64
 const index = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const bytes = (max: number) =>
   z.instanceof(Uint8Array).refine((b) => b.length <= max, `at most ${max} bytes`) as z.ZodType<Uint8Array>
-const digest = z.instanceof(Uint8Array).refine((b) => b.length === HASH_SIZE, 'a 32-byte hash') as z.ZodType<Uint8Array>
+const digest = z
+  .instanceof(Uint8Array)
+  .refine((b) => b.length === HASH_SIZE, 'a 32-byte hash') as z.ZodType<Uint8Array>
 
 /** Asks for leaf hashes `[from, from + count)` of a file, with its size and chunk size. */
 export const manifestRequest = z.object({
@@ -34,7 +36,11 @@ export const proofRequest = z.object({ op: z.literal('proof'), hash: contentHash
 export const manifestResponse = z.object({
   op: z.literal('manifest'),
   size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  chunkSize: z.number().int().min(1024).max(16 * 1024 * 1024),
+  chunkSize: z
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024),
   /** Chunks in the file. */
   count: z.number().int().min(1),
   from: index,
@@ -48,7 +54,10 @@ export const proofResponse = z.object({
   proof: z.array(digest).max(MAX_PROOF_LENGTH),
 })
 
-export type TransferRequest = z.infer<typeof manifestRequest> | z.infer<typeof chunkRequest> | z.infer<typeof proofRequest>
+export type TransferRequest =
+  | z.infer<typeof manifestRequest>
+  | z.infer<typeof chunkRequest>
+  | z.infer<typeof proofRequest>
 export type ManifestResponse = z.infer<typeof manifestResponse>
 export type ChunkResponse = z.infer<typeof chunkResponse>
 export type ProofResponse = z.infer<typeof proofResponse>

@@ -62,17 +62,21 @@ export function parseTransferOptions(input: unknown = {}): ParsedTransferOptions
     'hashWorkers',
   ])
   for (const key of Object.keys(o)) {
-    if (!known.has(key)) throw new InvalidOptionsError(`transfer.${key} is not an option (accepted: ${[...known].join(', ')})`)
+    if (!known.has(key))
+      throw new InvalidOptionsError(`transfer.${key} is not an option (accepted: ${[...known].join(', ')})`)
   }
   const int = (key: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
     const v = o[key] ?? def
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new InvalidOptionsError(`transfer.${key} must be an integer in [${min}, ${max}] (got ${JSON.stringify(v)})`)
+      throw new InvalidOptionsError(
+        `transfer.${key} must be an integer in [${min}, ${max}] (got ${JSON.stringify(v)})`,
+      )
     }
     return v
   }
   const endgame = o.endgame ?? true
-  if (typeof endgame !== 'boolean') throw new InvalidOptionsError(`transfer.endgame must be a boolean (got ${JSON.stringify(endgame)})`)
+  if (typeof endgame !== 'boolean')
+    throw new InvalidOptionsError(`transfer.endgame must be a boolean (got ${JSON.stringify(endgame)})`)
   const blockSize = int('blockSize', DEFAULT_BLOCK_SIZE, 1024, MAX_BLOCK_SIZE)
   if ((blockSize & (blockSize - 1)) !== 0) {
     throw new InvalidOptionsError(`transfer.blockSize must be a power of two (got ${blockSize})`)

@@ -131,7 +131,8 @@ async function readSidecar(path: string, spec: PartFileSpec): Promise<number[] |
   } catch {
     return undefined
   }
-  if (s?.v !== 1 || s.hash !== spec.hash || s.size !== spec.size || s.chunkSize !== spec.chunkSize) return undefined
+  if (s?.v !== 1 || s.hash !== spec.hash || s.size !== spec.size || s.chunkSize !== spec.chunkSize)
+    return undefined
   const bits = Buffer.from(String(s.verified), 'base64')
   const out: number[] = []
   for (let i = 0; i < spec.count; i++) if (((bits[i >> 3] ?? 0) >> (i & 7)) & 1) out.push(i)

@@ -8,7 +8,8 @@ export class RateMeter {
   /** Records the total at time `now` (milliseconds) and returns the current rate. */
   sample(now: number, total: number): number {
     this.samples.push({ at: now, total })
-    while (this.samples.length > 2 && (this.samples[1] as { at: number }).at <= now - this.windowMs) this.samples.shift()
+    while (this.samples.length > 2 && (this.samples[1] as { at: number }).at <= now - this.windowMs)
+      this.samples.shift()
     return this.rate()
   }
 

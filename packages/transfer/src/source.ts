@@ -12,18 +12,27 @@ export class Source {
   inFlight = 0
   /** Verified bytes that went into the file from this source. */
   bytes = 0
+  /** Consecutive requests that timed out with nothing delivered meanwhile. */
   failures = 0
+  /** When this source last delivered a verified chunk. */
+  lastDelivery = Number.NEGATIVE_INFINITY
+  /** Requests allowed in flight: halved on a timeout, grown by one per delivered chunk (up to the maximum). */
+  window: number
   dropped: string | undefined
   /** Cancels this source's requests (when it is dropped or the chunk came from elsewhere). */
   readonly requests = new Map<number, AbortController>()
   private samples: Array<{ at: number; bytes: number }> = []
-  private lastRate = 0
+  private head = 0
+  private windowBytes = 0
 
   constructor(
     readonly ref: PeerRef,
     /** Tie-break among sources with no measurement yet. */
     readonly order: number,
-  ) {}
+    private readonly maxWindow: number,
+  ) {
+    this.window = maxWindow
+  }
 
   get id(): string {
     return this.ref.id
@@ -33,22 +42,40 @@ export class Source {
   record(now: number, bytes: number): void {
     this.bytes += bytes
     this.failures = 0
+    this.lastDelivery = now
+    this.window = Math.min(this.maxWindow, this.window + 1)
     this.samples.push({ at: now, bytes })
+    this.windowBytes += bytes
     this.trim(now)
   }
 
-  /** Bytes per second over the recent window (the last estimate while nothing new arrived). */
+  /**
+   * A request sent at `sentAt` timed out: the window shrinks (the source is
+   * slower than its queue); it counts as a failure only when nothing at all
+   * arrived from the source since then (stalled, not slow). Returns the failures.
+   */
+  timedOut(sentAt: number): number {
+    this.window = Math.max(1, this.window >> 1)
+    if (this.lastDelivery < sentAt) this.failures++
+    return this.failures
+  }
+
+  /** Bytes per second over the recent window (0 when nothing arrived lately). */
   rate(now: number): number {
     this.trim(now)
-    if (this.samples.length === 0) return this.lastRate
-    const first = this.samples[0] as { at: number }
-    const span = Math.max(250, now - first.at)
-    const bytes = this.samples.reduce((sum, s) => sum + s.bytes, 0)
-    this.lastRate = (bytes * 1000) / span
-    return this.lastRate
+    const first = this.samples[this.head]
+    if (!first) return 0
+    return (this.windowBytes * 1000) / Math.max(250, now - first.at)
   }
 
   private trim(now: number): void {
-    while (this.samples.length > 0 && (this.samples[0] as { at: number }).at < now - RATE_WINDOW_MS) this.samples.shift()
+    for (let s = this.samples[this.head]; s && s.at < now - RATE_WINDOW_MS; s = this.samples[this.head]) {
+      this.windowBytes -= s.bytes
+      this.head++
+    }
+    if (this.head > 1024 && this.head * 2 > this.samples.length) {
+      this.samples = this.samples.slice(this.head)
+      this.head = 0
+    }
   }
 }

@@ -27,7 +27,13 @@ test('serves the manifest, chunks and proofs of a shared file', async (t) => {
   if (m.op !== 'manifest') return t.fail()
   t.is(m.count, 4)
   t.is(toHex(merkleRoot(m.leaves)), file.hash)
-  const c = await server.handle({ op: 'chunk', hash: file.hash, index: 3, offset: 0, length: 200_000 - 3 * 65_536 })
+  const c = await server.handle({
+    op: 'chunk',
+    hash: file.hash,
+    index: 3,
+    offset: 0,
+    length: 200_000 - 3 * 65_536,
+  })
   if (c.op !== 'chunk') return t.fail()
   t.deepEqual(Buffer.from(c.data), Buffer.from(bytes.subarray(3 * 65_536)))
   const part = await server.handle({ op: 'chunk', hash: file.hash, index: 1, offset: 100, length: 50 })
@@ -41,20 +47,32 @@ test('serves the manifest, chunks and proofs of a shared file', async (t) => {
 test('refuses hashes it does not share and ranges past the end, revealing no path', async (t) => {
   const { server, file } = await served(t, 100_000)
   const other = 'ab'.repeat(32)
-  const e1 = await t.throwsAsync(server.handle({ op: 'chunk', hash: other, index: 0, offset: 0, length: 10 }), {
+  const e1 = await t.throwsAsync(
+    server.handle({ op: 'chunk', hash: other, index: 0, offset: 0, length: 10 }),
+    {
+      name: 'NotFoundError',
+    },
+  )
+  t.notRegex(e1?.message ?? '', /\//)
+  await t.throwsAsync(server.handle({ op: 'manifest', hash: other, from: 0, count: 1 }), {
     name: 'NotFoundError',
   })
-  t.notRegex(e1?.message ?? '', /\//)
-  await t.throwsAsync(server.handle({ op: 'manifest', hash: other, from: 0, count: 1 }), { name: 'NotFoundError' })
   await t.throwsAsync(server.handle({ op: 'chunk', hash: file.hash, index: 2, offset: 0, length: 1 }), {
     name: 'InvalidOptionsError',
   })
-  const e2 = await t.throwsAsync(server.handle({ op: 'chunk', hash: file.hash, index: 1, offset: 30_000, length: 10_000 }), {
+  const e2 = await t.throwsAsync(
+    server.handle({ op: 'chunk', hash: file.hash, index: 1, offset: 30_000, length: 10_000 }),
+    {
+      name: 'InvalidOptionsError',
+    },
+  )
+  t.notRegex(e2?.message ?? '', /file\.bin|tmp/)
+  await t.throwsAsync(server.handle({ op: 'proof', hash: file.hash, index: 9 }), {
     name: 'InvalidOptionsError',
   })
-  t.notRegex(e2?.message ?? '', /file\.bin|tmp/)
-  await t.throwsAsync(server.handle({ op: 'proof', hash: file.hash, index: 9 }), { name: 'InvalidOptionsError' })
-  await t.throwsAsync(server.handle({ op: 'manifest', hash: file.hash, from: 2, count: 1 }), { name: 'InvalidOptionsError' })
+  await t.throwsAsync(server.handle({ op: 'manifest', hash: file.hash, from: 2, count: 1 }), {
+    name: 'InvalidOptionsError',
+  })
 })
 
 test('an unshared file is no longer served', async (t) => {

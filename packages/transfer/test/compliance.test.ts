@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { transferSuite } from '@peerkit/compliance'
+import type { Peer } from '@peerkit/core'
 import test from 'ava'
 import { refOf, startPeers, tempDir, type Wire } from './helpers/peers.js'
 
@@ -8,7 +9,7 @@ for (const wire of ['memory', 'tcp'] as Wire[]) {
   transferSuite(test, {
     name: wire,
     async peers(t, n) {
-      const peers = await startPeers(t, n, { wire })
+      const peers: Peer[] = await startPeers(t, n as 4, { wire })
       const root = await tempDir(t)
       return Promise.all(
         peers.map(async (p, i) => {

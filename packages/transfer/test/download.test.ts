@@ -1,7 +1,7 @@
 import { join } from 'node:path'
+import type { DownloadProgress } from '@peerkit/core'
 import { MemoryNetwork } from '@peerkit/transport-memory'
 import test from 'ava'
-import type { DownloadProgress } from '@peerkit/core'
 import { fileSha, sha, shareSame } from './helpers/files.js'
 import { nodeName, refOf, startPeers, tempDir, type Wire } from './helpers/peers.js'
 
@@ -13,7 +13,7 @@ for (const wire of ['memory', 'tcp'] as Wire[]) {
     const dir = await tempDir(t)
     const { record, bytes } = await shareSame(providers, dir, 12 * MiB + 4321)
     const added: string[] = []
-    const dl = d!.download(record.hash, { to: join(dir, 'out.bin'), providers: providers.map(refOf) })
+    const dl = d.download(record.hash, { to: join(dir, 'out.bin'), providers: providers.map(refOf) })
     dl.on('source:added', (p) => added.push(p.id))
     const result = await dl.done
     t.is(await fileSha(result.path), sha(bytes))
@@ -30,24 +30,28 @@ for (const wire of ['memory', 'tcp'] as Wire[]) {
 test('a faster provider serves more chunks', async (t) => {
   const network = new MemoryNetwork()
   const [d, fast, slow] = await startPeers(t, 3, { wire: 'memory', network })
-  const names = { fast: nodeName(fast!), slow: nodeName(slow!) }
-  network.setBandwidth((from) => (from === names.fast ? 8 * MiB : from === names.slow ? MiB : Number.POSITIVE_INFINITY))
+  const names = { fast: nodeName(fast), slow: nodeName(slow) }
+  network.setBandwidth((from) =>
+    from === names.fast ? 8 * MiB : from === names.slow ? MiB : Number.POSITIVE_INFINITY,
+  )
   const dir = await tempDir(t)
-  const { record, bytes } = await shareSame([fast!, slow!], dir, 4 * MiB)
-  const result = await d!.download(record.hash, { to: join(dir, 'out.bin'), providers: [refOf(slow!), refOf(fast!)] })
-    .done
+  const { record, bytes } = await shareSame([fast, slow], dir, 4 * MiB)
+  const result = await d.download(record.hash, {
+    to: join(dir, 'out.bin'),
+    providers: [refOf(slow), refOf(fast)],
+  }).done
   t.is(await fileSha(result.path), sha(bytes))
   const bytesOf = (id: string) => result.sources.find((s) => s.id === id)?.bytes ?? 0
-  t.true(bytesOf(fast!.id) > 2 * bytesOf(slow!.id), JSON.stringify(result.sources))
+  t.true(bytesOf(fast.id) > 2 * bytesOf(slow.id), JSON.stringify(result.sources))
 })
 
 test('progress is rate-limited and reports bytes, rate, sources and ETA', async (t) => {
   const network = new MemoryNetwork({ bandwidth: 16 * MiB })
   const [d, a, b] = await startPeers(t, 3, { wire: 'memory', network, transfer: { progressInterval: 100 } })
   const dir = await tempDir(t)
-  const { record } = await shareSame([a!, b!], dir, 16 * MiB)
+  const { record } = await shareSame([a, b], dir, 16 * MiB)
   const events: Array<DownloadProgress & { at: number }> = []
-  const dl = d!.download(record.hash, { to: join(dir, 'out.bin'), providers: [refOf(a!), refOf(b!)] })
+  const dl = d.download(record.hash, { to: join(dir, 'out.bin'), providers: [refOf(a), refOf(b)] })
   dl.on('progress', (p) => events.push({ ...p, at: Date.now() }))
   const started = Date.now()
   const result = await dl.done
@@ -61,16 +65,18 @@ test('progress is rate-limited and reports bytes, rate, sources and ETA', async 
   t.truthy(middle, 'a progress event mid-way with a rate')
   t.true((middle?.eta ?? -1) >= 0)
   t.is(middle?.sources.length, 2)
-  t.true(d!.transfer.downloads().some((s) => s.hash === record.hash && s.state === 'done' && s.bytes === s.size))
+  t.true(
+    d.transfer.downloads().some((s) => s.hash === record.hash && s.state === 'done' && s.bytes === s.size),
+  )
 })
 
 test('a second download to the same target while one runs is refused', async (t) => {
   const network = new MemoryNetwork({ bandwidth: 4 * MiB })
   const [d, a] = await startPeers(t, 2, { wire: 'memory', network })
   const dir = await tempDir(t)
-  const { record } = await shareSame([a!], dir, 2 * MiB)
+  const { record } = await shareSame([a], dir, 2 * MiB)
   const to = join(dir, 'out.bin')
-  const first = d!.download(record.hash, { to, providers: [refOf(a!)] })
-  t.throws(() => d!.download(record.hash, { to, providers: [refOf(a!)] }), { name: 'InvalidOptionsError' })
+  const first = d.download(record.hash, { to, providers: [refOf(a)] })
+  t.throws(() => d.download(record.hash, { to, providers: [refOf(a)] }), { name: 'InvalidOptionsError' })
   await first.done
 })

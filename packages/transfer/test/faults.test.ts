@@ -3,7 +3,7 @@ import type { Peer } from '@peerkit/core'
 import { MemoryNetwork } from '@peerkit/transport-memory'
 import test from 'ava'
 import { fileSha, sha, shareSame } from './helpers/files.js'
-import { makeLiar } from './helpers/liars.js'
+import { misbehave } from './helpers/liars.js'
 import { refOf, startPeers, tempDir, type Wire } from './helpers/peers.js'
 
 const MiB = 1024 * 1024
@@ -18,85 +18,87 @@ for (const wire of ['memory', 'tcp'] as Wire[]) {
     const network = new MemoryNetwork({ bandwidth: 16 * MiB })
     const [d, a, b, c] = await startPeers(t, 4, { wire, network, transfer: { progressInterval: 10 } })
     const dir = await tempDir(t)
-    const { record, bytes } = await shareSame([a!, b!, c!], dir, 12 * MiB)
-    const dl = d!.download(record.hash, { to: join(dir, 'out.bin'), providers: [a!, b!, c!].map(refOf) })
+    const { record, bytes } = await shareSame([a, b, c], dir, 12 * MiB)
+    const dl = d.download(record.hash, { to: join(dir, 'out.bin'), providers: [a, b, c].map(refOf) })
     const dropped: Dropped[] = []
     dl.on('source:dropped', (x) => dropped.push(x))
     let killed: Promise<void> | undefined
     dl.on('progress', (p) => {
-      if (!killed && p.bytes >= (wire === 'memory' ? 0.3 * p.size : 1)) killed = b!.stop()
+      if (!killed && p.bytes >= (wire === 'memory' ? 0.3 * p.size : 1)) killed = b.stop()
     })
     const result = await dl.done
     await killed
     t.truthy(killed, 'the provider was killed during the download')
     t.is(await fileSha(result.path), sha(bytes))
     t.true(result.verified)
-    const drop = dropped.find((x) => x.peer === b!.id)
+    const drop = dropped.find((x) => x.peer === b.id)
     t.truthy(drop, JSON.stringify(dropped))
     t.regex(drop?.reason ?? '', /disconnected|unreachable|stalled/)
-    t.true((result.sources.find((s) => s.id === b!.id)?.bytes ?? 0) < bytes.length)
+    t.true((result.sources.find((s) => s.id === b.id)?.bytes ?? 0) < bytes.length)
   })
 
   test(`${wire}: a provider sending corrupted chunks is dropped; the file completes from the others`, async (t) => {
     const [d, liar, a, b] = await startPeers(t, 4, { wire })
     const dir = await tempDir(t)
-    const { record, bytes } = await shareSame([liar!, a!, b!], dir, 4 * MiB + 17)
-    await makeLiar(liar!, join(dir, `copy-0-42.bin`), 'chunk')
-    const dl = d!.download(record.hash, { to: join(dir, 'out.bin'), providers: [liar!, a!, b!].map(refOf) })
+    const { record, bytes } = await shareSame([liar, a, b], dir, 4 * MiB + 17)
+    await misbehave(t, liar, join(dir, `copy-0-42.bin`), 'chunk')
+    const dl = d.download(record.hash, { to: join(dir, 'out.bin'), providers: [liar, a, b].map(refOf) })
     const dropped: Dropped[] = []
     dl.on('source:dropped', (x) => dropped.push(x))
     const result = await dl.done
     t.is(await fileSha(result.path), sha(bytes))
     t.deepEqual(
       dropped.map((x) => x.peer),
-      [liar!.id],
+      [liar.id],
     )
     t.regex(dropped[0]?.reason ?? '', /bad data: chunk \d+ failed verification/)
-    t.false(result.sources.some((s) => s.id === liar!.id))
+    t.false(result.sources.some((s) => s.id === liar.id))
   })
 }
 
 test('a provider lying about the leaf list is dropped before any chunk is trusted', async (t) => {
   const [d, liar, good] = await startPeers(t, 3, { wire: 'memory' })
   const dir = await tempDir(t)
-  const { record, bytes } = await shareSame([liar!, good!], dir, MiB)
-  await makeLiar(liar!, join(dir, 'copy-0-42.bin'), 'manifest')
-  const dl = d!.download(record.hash, { to: join(dir, 'out.bin'), providers: [liar!, good!].map(refOf) })
+  const { record, bytes } = await shareSame([liar, good], dir, MiB)
+  await misbehave(t, liar, join(dir, 'copy-0-42.bin'), 'manifest')
+  const dl = d.download(record.hash, { to: join(dir, 'out.bin'), providers: [liar, good].map(refOf) })
   const dropped: Dropped[] = []
   dl.on('source:dropped', (x) => dropped.push(x))
   const result = await dl.done
   t.is(await fileSha(result.path), sha(bytes))
-  t.is(dropped[0]?.peer, liar!.id)
+  t.is(dropped[0]?.peer, liar.id)
   t.regex(dropped[0]?.reason ?? '', /bad data: the manifest: leaf list does not match/)
 })
 
 test('a stalled provider times out, its chunks go to the others, and it is dropped', async (t) => {
+  // The good provider is slow enough (1 MiB/s) that the stalled requests time out well before the end.
   const [d, staller, good] = await startPeers(t, 3, {
     wire: 'memory',
+    network: new MemoryNetwork({ bandwidth: MiB }),
     transfer: { requestTimeout: 300, maxFailures: 2 },
   })
   const dir = await tempDir(t)
-  const { record, bytes } = await shareSame([staller!, good!], dir, 2 * MiB)
-  await makeLiar(staller!, join(dir, 'copy-0-42.bin'), 'stall')
-  const dl = d!.download(record.hash, { to: join(dir, 'out.bin'), providers: [staller!, good!].map(refOf) })
+  const { record, bytes } = await shareSame([staller, good], dir, 2 * MiB)
+  await misbehave(t, staller, join(dir, 'copy-0-42.bin'), 'stall')
+  const dl = d.download(record.hash, { to: join(dir, 'out.bin'), providers: [staller, good].map(refOf) })
   const dropped: Dropped[] = []
   dl.on('source:dropped', (x) => dropped.push(x))
   const result = await dl.done
   t.is(await fileSha(result.path), sha(bytes))
-  t.is(dropped[0]?.peer, staller!.id)
+  t.is(dropped[0]?.peer, staller.id)
   t.regex(dropped[0]?.reason ?? '', /^stalled/)
   t.deepEqual(
     result.sources.map((s) => s.id),
-    [good!.id],
+    [good.id],
   )
 })
 
 test('when no provider can supply the missing chunks, the error says which', async (t) => {
   const [d, liar] = await startPeers(t, 2, { wire: 'memory' })
   const dir = await tempDir(t)
-  const { record } = await shareSame([liar!], dir, MiB)
-  await makeLiar(liar!, join(dir, 'copy-0-42.bin'), 'chunk')
-  const dl = d!.download(record.hash, { to: join(dir, 'out.bin'), providers: [refOf(liar!)] })
+  const { record } = await shareSame([liar], dir, MiB)
+  await misbehave(t, liar, join(dir, 'copy-0-42.bin'), 'chunk')
+  const dl = d.download(record.hash, { to: join(dir, 'out.bin'), providers: [refOf(liar)] })
   const err = await t.throwsAsync(dl.done, { name: 'NotFoundError' })
   t.regex(err?.message ?? '', /no provider could supply chunks 0-15 of [0-9a-f]{64}/)
   t.regex(err?.message ?? '', /sent bad data/)
@@ -106,10 +108,10 @@ test('when no provider can supply the missing chunks, the error says which', asy
 test('a provider that goes away with nobody else left fails as unreachable', async (t) => {
   const [d, a] = await startPeers(t, 2, { wire: 'memory' })
   const dir = await tempDir(t)
-  const { record } = await shareSame([a!], dir, MiB)
-  const ref = refOf(a!)
-  await a!.stop()
-  const dl = d!.download(record.hash, { to: join(dir, 'out.bin'), providers: [ref] })
+  const { record } = await shareSame([a], dir, MiB)
+  const ref = refOf(a)
+  await a.stop()
+  const dl = d.download(record.hash, { to: join(dir, 'out.bin'), providers: [ref] })
   await t.throwsAsync(dl.done, { name: 'PeerUnreachableError' })
 })
 
@@ -117,7 +119,7 @@ test('providers that arrive while the download runs are used', async (t) => {
   const network = new MemoryNetwork({ bandwidth: 8 * MiB })
   const [d, a, b] = await startPeers(t, 3, { wire: 'memory', network })
   const dir = await tempDir(t)
-  const { record, bytes } = await shareSame([a!, b!], dir, 4 * MiB)
+  const { record, bytes } = await shareSame([a, b], dir, 4 * MiB)
   let release: () => void = () => {}
   const later = new Promise<void>((r) => {
     release = r
@@ -127,7 +129,7 @@ test('providers that arrive while the download runs are used', async (t) => {
     await later
     yield refOf(b as Peer)
   }
-  const dl = d!.download(record.hash, { to: join(dir, 'out.bin'), providers: providers() })
+  const dl = d.download(record.hash, { to: join(dir, 'out.bin'), providers: providers() })
   dl.once('progress', () => release())
   const result = await dl.done
   t.is(await fileSha(result.path), sha(bytes))

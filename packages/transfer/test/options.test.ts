@@ -1,7 +1,12 @@
-import { container } from 'tsyringe'
-import test from 'ava'
 import { TRANSFER, transfers } from '@peerkit/core'
-import { DEFAULT_MAX_IN_FLIGHT_PER_PEER, defaultTransfer, parseTransferOptions, TRANSFER_OPTIONS } from '../src/index.js'
+import test from 'ava'
+import { container } from 'tsyringe'
+import {
+  DEFAULT_MAX_IN_FLIGHT_PER_PEER,
+  defaultTransfer,
+  parseTransferOptions,
+  TRANSFER_OPTIONS,
+} from '../src/index.js'
 
 test('defaults are filled in and frozen', (t) => {
   const o = parseTransferOptions()
@@ -12,11 +17,26 @@ test('defaults are filled in and frozen', (t) => {
 })
 
 test('bad options name the field', (t) => {
-  t.throws(() => parseTransferOptions({ maxInFlightPerPeer: 0 }), { name: 'InvalidOptionsError', message: /maxInFlightPerPeer/ })
-  t.throws(() => parseTransferOptions({ endgame: 'yes' }), { name: 'InvalidOptionsError', message: /endgame/ })
-  t.throws(() => parseTransferOptions({ blockSize: 3000 }), { name: 'InvalidOptionsError', message: /blockSize/ })
-  t.throws(() => parseTransferOptions({ blockSize: 8 * 1024 * 1024 }), { name: 'InvalidOptionsError', message: /blockSize/ })
-  t.throws(() => parseTransferOptions({ speed: 1 }), { name: 'InvalidOptionsError', message: /transfer\.speed/ })
+  t.throws(() => parseTransferOptions({ maxInFlightPerPeer: 0 }), {
+    name: 'InvalidOptionsError',
+    message: /maxInFlightPerPeer/,
+  })
+  t.throws(() => parseTransferOptions({ endgame: 'yes' }), {
+    name: 'InvalidOptionsError',
+    message: /endgame/,
+  })
+  t.throws(() => parseTransferOptions({ blockSize: 3000 }), {
+    name: 'InvalidOptionsError',
+    message: /blockSize/,
+  })
+  t.throws(() => parseTransferOptions({ blockSize: 8 * 1024 * 1024 }), {
+    name: 'InvalidOptionsError',
+    message: /blockSize/,
+  })
+  t.throws(() => parseTransferOptions({ speed: 1 }), {
+    name: 'InvalidOptionsError',
+    message: /transfer\.speed/,
+  })
   t.throws(() => parseTransferOptions(5), { name: 'InvalidOptionsError' })
 })
 

@@ -11,7 +11,14 @@ async function setup(t: { teardown: (fn: () => Promise<void>) => void }, size = 
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const bytes = bytesOf(size, 11)
   const { hash, chunkSize, leaves } = hashBytes(bytes)
-  const spec = { path: join(dir, 'out.bin'), hash, size, chunkSize, count: chunkCount(size, chunkSize), leaves }
+  const spec = {
+    path: join(dir, 'out.bin'),
+    hash,
+    size,
+    chunkSize,
+    count: chunkCount(size, chunkSize),
+    leaves,
+  }
   const chunk = (i: number) => bytes.subarray(i * chunkSize, Math.min(size, (i + 1) * chunkSize))
   return { spec, bytes, chunk }
 }

@@ -9,9 +9,10 @@ for (const wire of ['memory', 'tcp'] as Wire[]) {
   test(`${wire}: requests outside the shares are refused with typed errors that reveal nothing`, async (t) => {
     const [d, a] = await startPeers(t, 2, { wire })
     const dir = await tempDir(t)
-    const { record } = await shareSame([a!], dir, 200_000)
-    const ref: PeerRef = refOf(a!)
-    const ask = (body: unknown) => d!.network.request(ref, TRANSFER_PROTOCOL, body as TransferRequest, { timeout: 3000 })
+    const { record } = await shareSame([a], dir, 200_000)
+    const ref: PeerRef = refOf(a)
+    const ask = (body: unknown) =>
+      d.network.request(ref, TRANSFER_PROTOCOL, body as TransferRequest, { timeout: 3000 })
 
     const unshared = 'cd'.repeat(32)
     const e1 = await t.throwsAsync(ask({ op: 'chunk', hash: unshared, index: 0, offset: 0, length: 10 }), {
@@ -35,7 +36,10 @@ for (const wire of ['memory', 'tcp'] as Wire[]) {
       { op: 'file', path: join(dir, 'copy-0-42.bin') },
     ]) {
       const err = await t.throwsAsync(ask(bad))
-      t.true(['ProtocolError', 'PeerUnreachableError'].includes(err?.name ?? ''), `${err?.name}: ${err?.message}`)
+      t.true(
+        ['ProtocolError', 'PeerUnreachableError'].includes(err?.name ?? ''),
+        `${err?.name}: ${err?.message}`,
+      )
       t.notRegex(err?.message ?? '', /root:|copy-0-42/)
     }
   })

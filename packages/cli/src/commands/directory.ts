@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { InvalidOptionsError, transports } from '@peerkit/core'
 import { createDirectoryServer, type DirectoryServerConfig } from '@peerkit/overlay-central'
 import type { Command } from 'commander'
+import { UsageError } from '../errors.js'
 import type { Io } from '../io.js'
 import type { LogLevel } from '../logger.js'
 import { Logger } from '../logger.js'
@@ -39,8 +40,7 @@ export function directoryCommand(program: Command, io: Io): Command {
     .action(async (flags: DirectoryFlags) => {
       const file = flags.config ? await readDirectoryConfig(flags.config) : {}
       const listen = flags.listen ?? file.listen
-      if (!listen?.length)
-        throw new InvalidOptionsError('--listen is required: e.g. --listen tcp://0.0.0.0:4001')
+      if (!listen?.length) throw new UsageError('--listen is required: e.g. --listen tcp://0.0.0.0:4001')
       const config: DirectoryServerConfig = { ...file, listen }
       config.transport = flags.transport ?? file.transport ?? transportsFor(listen)
       const dataDir = flags.data ?? file.dataDir

@@ -1,3 +1,4 @@
+import '../register.js'
 import { randomBytes } from 'node:crypto'
 import {
   type CreatePeerComponents,

@@ -14,6 +14,8 @@ import { ALICE_FILE, NAMES, samplePlan, WANTED, writeSampleFiles } from './sampl
 const SEARCH_TIMEOUT = 3000
 /** Searches tried while the network settles. */
 const SEARCH_ATTEMPTS = 5
+/** Milliseconds between steps when the story is told on a terminal. */
+const STEP_PAUSE = 400
 /** Milliseconds to wait for every peer to have a neighbor. */
 const SETTLE_TIMEOUT = 5000
 
@@ -25,6 +27,8 @@ export interface DemoOptions {
   /** Options per component (as in a peer configuration), for tests and tuning. */
   options?: Record<string, unknown>
   signal?: AbortSignal
+  /** Milliseconds between steps on a terminal. @default 400 */
+  stepPause?: number
 }
 
 /** What the demo measured: the summary, as numbers. */
@@ -55,10 +59,13 @@ export interface DemoSummary {
 export async function runDemo(options: DemoOptions, io: Io): Promise<DemoSummary> {
   const started = Date.now()
   const say = (line = '') => io.stdout.write(`${line}\n`)
-  const step = (() => {
-    let n = 0
-    return (title: string) => say(`\n${++n}. ${title}`)
-  })()
+  // On a terminal each step gets a moment on screen; piped output runs at full speed.
+  const pause = io.stdout.isTTY ? (options.stepPause ?? STEP_PAUSE) : 0
+  let n = 0
+  const step = async (title: string) => {
+    if (n > 0 && pause > 0) await new Promise((r) => setTimeout(r, pause))
+    say(`\n${++n}. ${title}`)
+  }
   const root = await mkdtemp(join(tmpdir(), 'peerkit-demo-'))
   const net = new DemoNetwork({
     overlay: options.overlay,
@@ -81,7 +88,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoSummary
         ` (sample files in ${root})`,
     )
 
-    step(`Starting the network${options.overlay === 'central' ? ' and its directory server' : ''}`)
+    await step(`Starting the network${options.overlay === 'central' ? ' and its directory server' : ''}`)
     if (options.overlay === 'central') {
       const d = await net.startDirectory()
       say(`   directory  ${d.addresses().join(' ')}  (the Napster-style server every peer logs in to)`)
@@ -99,19 +106,19 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoSummary
       say(`   ${name.padEnd(9)}  shares ${records.map((r) => r.name).join(', ')}`)
     }
 
-    step('Alice joins with a fresh identity and a fresh address')
+    await step('Alice joins with a fresh identity and a fresh address')
     const alice = await net.addPeer('alice', true)
     await settle([alice])
     say(`   alice      id ${alice.id}`)
     say(`              at ${alice.addresses().join(' ')}  role ${alice.overlay.role()}`)
     say('              (peers know her by her key, not her address: it is new every time she connects)')
 
-    step('Alice registers her files')
+    await step('Alice registers her files')
     const aliceRecords = await alice.share(folders.get('alice') ?? root)
     for (const r of aliceRecords)
       say(`   hashed and published ${r.name} (${formatBytes(r.size)}) ${r.hash.slice(0, 16)}…`)
 
-    step('Alice searches "harry potter"')
+    await step('Alice searches "harry potter"')
     const search = await searchUntil(
       alice,
       'harry potter',
@@ -135,7 +142,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoSummary
       `   first hit after ${formatMs(search.firstHitMs)}; every search ended after ${formatMs(search.totalMs)}`,
     )
 
-    step('Bob looks for something of Alice\'s: "hobbit"')
+    await step('Bob looks for something of Alice\'s: "hobbit"')
     const bob = mustGet(net.peers, 'bob')
     const bobSearch = await searchUntil(
       bob,
@@ -151,7 +158,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoSummary
       `   found ${hobbit.name} (${formatBytes(hobbit.size)}) at ${hobbit.providers.map((p) => net.nameOf(p.id)).join(', ')}`,
     )
 
-    step(
+    await step(
       `Alice downloads ${WANTED} from ${wanted.providers.map((p) => net.nameOf(p.id)).join(', ')}; ` +
         'meanwhile Bob downloads from Alice',
     )
@@ -183,7 +190,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoSummary
     say(`   alice got ${formatBytes(download.size)} in ${formatMs(download.elapsedMs)}`)
     say(`   bob got ${formatBytes(bobDownload.size)} in ${formatMs(bobDownload.elapsedMs)} from alice`)
 
-    step('Alice checks the file against its content hash')
+    await step('Alice checks the file against its content hash')
     const check = await hashFile(download.path)
     const verified = check.hash === wanted.hash
     say(`   Merkle root of ${download.path}`)
@@ -215,7 +222,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoSummary
       verified,
       elapsedMs: Date.now() - started,
     }
-    step('Summary')
+    await step('Summary')
     const kinds = Object.entries(messages)
       .sort((a, b) => b[1] - a[1])
       .map(([k, n]) => `${k} ${n}`)

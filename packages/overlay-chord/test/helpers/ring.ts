@@ -28,15 +28,18 @@ import {
   successorIn,
 } from '../../src/index.js'
 
-/** Short intervals so a test ring converges in well under a second per few nodes. */
+/** Short intervals so a test ring converges in a second or two, without saturating a slow 2-core machine. */
 export const FAST: ChordOptions = {
-  stabilizeInterval: 40,
-  fixFingersInterval: 15,
-  checkPredecessorInterval: 60,
+  stabilizeInterval: 50,
+  fixFingersInterval: 40,
+  checkPredecessorInterval: 100,
   rpcTimeout: 1000,
   refreshInterval: 5000,
   recordTtl: 15_000,
 }
+
+/** Milliseconds a test waits for a ring to converge (generous: CI machines are slow and shared). */
+export const SETTLE = 20_000
 
 export interface TestNode {
   network: Network
@@ -222,10 +225,4 @@ export function recordFor(provider: PeerRef, name: string): FileRecord {
     keywords: keywords(name),
     provider,
   }
-}
-
-export async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const v of source) out.push(v)
-  return out
 }

@@ -39,7 +39,11 @@ export interface TcpNet {
  * before it, started in order; waits (bounded) until every peer is a
  * supernode or attached to one. All stopped at teardown.
  */
-export async function tcpNet(t: ExecutionContext, n: number, options: SupernodeOptions = FAST): Promise<TcpNet> {
+export async function tcpNet(
+  t: ExecutionContext,
+  n: number,
+  options: SupernodeOptions = FAST,
+): Promise<TcpNet> {
   const dir = await mkdtemp(join(tmpdir(), 'peerkit-supernode-'))
   const peers: Peer[] = []
   t.teardown(async () => {

@@ -9,6 +9,7 @@ import {
   type ContentHash,
   createPeer,
   type Hit,
+  OVERLAY,
   type Overlay,
   type OverlayEvents,
   type OverlayStats,
@@ -20,7 +21,6 @@ import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import type { ExecutionContext } from 'ava'
 import { EventEmitter } from 'eventemitter3'
 import { Lifecycle } from 'tsyringe'
-import { OVERLAY } from '@peerkit/core'
 
 /**
  * A test-only overlay that finds nothing: these tests hand the providers to
@@ -70,10 +70,24 @@ export async function tempDir(t: ExecutionContext): Promise<string> {
   return dir
 }
 
+/** A tuple of `N` peers, so tests destructure without non-null assertions. */
+export type Peers<N extends 1 | 2 | 3 | 4> = N extends 1
+  ? [Peer]
+  : N extends 2
+    ? [Peer, Peer]
+    : N extends 3
+      ? [Peer, Peer, Peer]
+      : [Peer, Peer, Peer, Peer]
+
 /** `n` started peers on the chosen wire, each with its own data folder; stopped after the test. */
-export async function startPeers(t: ExecutionContext, n: number, options: PeersOptions): Promise<Peer[]> {
+export async function startPeers<N extends 1 | 2 | 3 | 4>(
+  t: ExecutionContext,
+  n: N,
+  options: PeersOptions,
+): Promise<Peers<N>> {
   const dir = await tempDir(t)
-  const container = options.wire === 'memory' ? memoryContainer(options.network ?? new MemoryNetwork()) : undefined
+  const container =
+    options.wire === 'memory' ? memoryContainer(options.network ?? new MemoryNetwork()) : undefined
   const peers: Peer[] = []
   for (let i = 0; i < n; i++) {
     const name = `p${process.pid}-${++counter}`
@@ -92,7 +106,7 @@ export async function startPeers(t: ExecutionContext, n: number, options: PeersO
     await peer.start()
     peers.push(peer)
   }
-  return peers
+  return peers as Peers<N>
 }
 
 /** How other peers reach `peer`. */

@@ -1,0 +1,296 @@
+import {
+  AbortError,
+  type AbortOptions,
+  type Clock,
+  type Connection,
+  type ConnectionEvents,
+  type PeerId,
+  PeerUnreachableError,
+  ProtocolError,
+  type TimerHandle,
+} from '@peerkit/core'
+import { EventEmitter } from 'eventemitter3'
+import type { DataChannel, PeerConnection } from 'node-datachannel'
+import { fragment, Reassembler } from './fragments.js'
+import type { ParsedWebRtcTransportOptions } from './options.js'
+
+/** While `send` waits for the buffer to drain, it re-checks `bufferedAmount` this often (ms) as a safety net. */
+const RECHECK_INTERVAL = 100
+
+export interface WebRtcConnectionInit {
+  id: string
+  pc: PeerConnection
+  direction: 'inbound' | 'outbound'
+  remotePeer: PeerId
+  remoteAddress: string
+  options: ParsedWebRtcTransportOptions
+  clock: Clock
+  /** Called once, when the native handles are closed. */
+  onClosed: () => void
+}
+
+type State = 'opening' | 'open' | 'closing' | 'closed'
+
+/**
+ * One WebRTC connection: a `PeerConnection` and one data channel, both held
+ * by reference until closed (the garbage collector would otherwise close
+ * them mid-transfer). Messages are cut into fragments that fit the SCTP
+ * message size limit; `send` waits through `onBufferedAmountLow` while the
+ * channel holds `highWaterMark` bytes.
+ */
+export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements Connection {
+  readonly [Symbol.toStringTag] = '@peerkit/transport-webrtc:WebRtcConnection'
+  readonly id: string
+  readonly remotePeer: PeerId
+  readonly remoteAddress: string
+  readonly direction: 'inbound' | 'outbound'
+  /** Resolves when the data channel opens; rejects when the connection fails first. */
+  readonly ready: Promise<void>
+  /** Bytes of messages sent and received (payload, without fragment headers). */
+  readonly stats = { sent: 0, received: 0 }
+
+  private readonly pc: PeerConnection
+  private dc: DataChannel | undefined
+  private readonly options: ParsedWebRtcTransportOptions
+  private readonly clock: Clock
+  private readonly onClosed: () => void
+  private readonly reassembler: Reassembler
+  private state: State = 'opening'
+  private tail: Promise<void> = Promise.resolve()
+  private backlog: Uint8Array[] = []
+  private lowWaiters: Array<() => void> = []
+  private settleReady!: (err?: Error) => void
+  private closing: Promise<void> | undefined
+
+  constructor(init: WebRtcConnectionInit) {
+    super()
+    this.id = init.id
+    this.pc = init.pc
+    this.remotePeer = init.remotePeer
+    this.remoteAddress = init.remoteAddress
+    this.direction = init.direction
+    this.options = init.options
+    this.clock = init.clock
+    this.onClosed = init.onClosed
+    this.reassembler = new Reassembler(init.options.maxMessageSize)
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.settleReady = (err) => (err ? reject(err) : resolve())
+    })
+    this.ready.catch(() => {})
+    this.pc.onStateChange((state) => {
+      if (process.env.WRTC_DEBUG) console.error('pc', this.id, this.direction, state, this.pc.iceState(), this.pc.gatheringState())
+      if (state === 'failed' || state === 'closed' || state === 'disconnected') {
+        this.terminate(new PeerUnreachableError(`connection to ${this.remotePeer} ${state}`), true)
+      }
+    })
+  }
+
+  get closed(): boolean {
+    return this.state === 'closing' || this.state === 'closed'
+  }
+
+  /** The data channel, once created (outbound) or received (inbound). */
+  get channel(): DataChannel | undefined {
+    return this.dc
+  }
+
+  /** Adopts the data channel and wires its events; messages are held until a 'message' listener exists. */
+  attach(dc: DataChannel): void {
+    this.dc = dc
+    dc.setBufferedAmountLowThreshold(Math.floor(this.options.highWaterMark / 2))
+    dc.onBufferedAmountLow(() => this.wake())
+    dc.onMessage((msg) => this.onMessage(msg))
+    dc.onClosed(() => this.terminate(undefined, false))
+    dc.onError((err) => this.terminate(new PeerUnreachableError(`data channel to ${this.remotePeer} failed: ${err}`), true))
+    if (dc.isOpen()) this.opened()
+    else dc.onOpen(() => this.opened())
+  }
+
+  /** Marks the connection usable (after the transport checked the remote fingerprint). */
+  open(): void {
+    if (this.state === 'opening') this.state = 'open'
+  }
+
+  send(data: Uint8Array, options: AbortOptions = {}): Promise<void> {
+    if (this.state !== 'open') {
+      return Promise.reject(new PeerUnreachableError(`connection to ${this.remotePeer} is closed`))
+    }
+    if (data.byteLength > this.options.maxMessageSize) {
+      return Promise.reject(
+        new ProtocolError(`message of ${data.byteLength} bytes exceeds the maximum of ${this.options.maxMessageSize}`),
+      )
+    }
+    const { signal } = options
+    if (signal?.aborted) return Promise.reject(new AbortError('send aborted', { cause: signal.reason }))
+    const pieces = fragment(data, this.options.fragmentSize)
+    const size = data.byteLength
+    const write = this.tail.then(() => this.write(pieces, size, signal))
+    this.tail = write.catch(() => {})
+    return write
+  }
+
+  close(err?: Error): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve()
+    if (!this.closing) {
+      const wasOpen = this.state === 'open'
+      this.state = 'closing'
+      this.closing = (wasOpen ? this.flush() : Promise.resolve()).then(() => this.terminate(err, false, true))
+    }
+    return this.closing
+  }
+
+  /** Closes the native handles at once, without flushing. */
+  destroy(err?: Error): void {
+    this.terminate(err, false)
+  }
+
+  private async write(pieces: Buffer[], size: number, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) throw new AbortError('send aborted', { cause: signal.reason })
+    // Once the first piece is written the message is finished: a half-sent message would corrupt the next.
+    for (const piece of pieces) {
+      const dc = this.dc
+      if (this.state !== 'open' || !dc) {
+        throw new PeerUnreachableError(`connection to ${this.remotePeer} closed before the message was sent`)
+      }
+      while (dc.bufferedAmount() >= this.options.highWaterMark && this.state === 'open') await this.low()
+      if (this.state !== 'open') {
+        throw new PeerUnreachableError(`connection to ${this.remotePeer} closed before the message was sent`)
+      }
+      try {
+        dc.sendMessageBinary(piece)
+      } catch (err) {
+        const reason = new PeerUnreachableError(`sending to ${this.remotePeer} failed: ${(err as Error).message}`, {
+          cause: err,
+        })
+        this.terminate(reason, true)
+        throw reason
+      }
+    }
+    this.stats.sent += size
+  }
+
+  /** Resolves on the next `onBufferedAmountLow` (or a periodic re-check, or close). */
+  private low(): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: TimerHandle | undefined
+      const done = () => {
+        if (timer !== undefined) this.clock.clearTimeout(timer)
+        resolve()
+      }
+      timer = this.clock.setTimeout(() => {
+        timer = undefined
+        this.lowWaiters = this.lowWaiters.filter((w) => w !== done)
+        resolve()
+      }, RECHECK_INTERVAL)
+      this.lowWaiters.push(done)
+    })
+  }
+
+  private wake(): void {
+    const waiters = this.lowWaiters
+    this.lowWaiters = []
+    for (const w of waiters) w()
+  }
+
+  /** Waits until every accepted message left the channel's buffer (bounded by `closeTimeout`). */
+  private async flush(): Promise<void> {
+    const deadline = this.clock.now() + this.options.closeTimeout
+    await this.tail
+    while (this.dc && this.dc.isOpen() && this.dc.bufferedAmount() > 0 && this.clock.now() < deadline) {
+      await this.low()
+    }
+  }
+
+  private opened(): void {
+    this.settleReady()
+  }
+
+  private onMessage(msg: string | Buffer | ArrayBuffer): void {
+    if (this.state === 'closed') return
+    if (typeof msg === 'string') {
+      this.terminate(new ProtocolError(`text message on the data channel from ${this.remotePeer}`), true)
+      return
+    }
+    let message: Uint8Array | undefined
+    try {
+      message = this.reassembler.push(msg instanceof ArrayBuffer ? new Uint8Array(msg) : msg)
+    } catch (err) {
+      this.terminate(err as Error, true)
+      return
+    }
+    if (message === undefined) return
+    this.stats.received += message.byteLength
+    if (this.state === 'open' && this.backlog.length === 0 && this.listenerCount('message') > 0) {
+      this.emit('message', message)
+    } else {
+      this.backlog.push(message)
+      if (this.state === 'open' && this.listenerCount('message') > 0) queueMicrotask(this.drainBacklog)
+    }
+  }
+
+  /** Delivers the messages that waited for a 'message' listener (or for the channel to be accepted). */
+  private readonly drainBacklog = (): void => {
+    while (this.backlog.length > 0 && this.state === 'open' && this.listenerCount('message') > 0) {
+      this.emit('message', this.backlog.shift() as Uint8Array)
+    }
+  }
+
+  override on<T extends EventEmitter.EventNames<ConnectionEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConnectionEvents, T>,
+    context?: unknown,
+  ): this {
+    super.on(event, fn, context)
+    if (event === 'message' && this.backlog.length > 0) queueMicrotask(this.drainBacklog)
+    return this
+  }
+
+  override addListener<T extends EventEmitter.EventNames<ConnectionEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConnectionEvents, T>,
+    context?: unknown,
+  ): this {
+    return this.on(event, fn, context)
+  }
+
+  override once<T extends EventEmitter.EventNames<ConnectionEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<ConnectionEvents, T>,
+    context?: unknown,
+  ): this {
+    super.once(event, fn, context)
+    if (event === 'message' && this.backlog.length > 0) queueMicrotask(this.drainBacklog)
+    return this
+  }
+
+  /**
+   * Closes for good, once: rejects pending sends, closes the channel and the
+   * PeerConnection, then emits `error` (when `report`) and `close`.
+   */
+  private terminate(err: Error | undefined, report: boolean, local = false): void {
+    if (this.state === 'closed') return
+    const wasOpen = this.state === 'open' || (this.state === 'closing' && local)
+    const wasEstablished = this.state !== 'opening'
+    this.state = 'closed'
+    this.backlog = []
+    this.reassembler.clear()
+    this.wake()
+    this.settleReady(err ?? new PeerUnreachableError(`connection to ${this.remotePeer} closed while opening`))
+    try {
+      this.dc?.close()
+    } catch {
+      // already closed
+    }
+    try {
+      this.pc.close()
+    } catch {
+      // already closed
+    }
+    this.onClosed()
+    if (wasOpen || wasEstablished) {
+      if (err && report) this.emit('error', err)
+      this.emit('close', err)
+    }
+    this.removeAllListeners()
+  }
+}

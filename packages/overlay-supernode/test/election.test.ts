@@ -1,0 +1,39 @@
+import { Identity, type PeerId } from '@peerkit/core'
+import test from 'ava'
+import { type Candidate, compareCandidates, elect, measuredCapacity, rank } from '../src/index.js'
+
+const ids = Array.from({ length: 4 }, () => Identity.generate().peerId).sort()
+const c = (i: number, capacity: number): Candidate => ({ peer: { id: ids[i] as PeerId, addresses: [] }, capacity })
+
+test('the highest capacity wins, then the lowest PeerId', (t) => {
+  t.is(elect([c(0, 1), c(1, 5), c(2, 5)])?.peer.id, ids[1])
+  t.is(elect([c(3, 2), c(2, 2)])?.peer.id, ids[2])
+  t.true(compareCandidates(c(0, 1), c(1, 1)) < 0)
+  t.is(compareCandidates(c(0, 1), c(0, 1)), 0)
+})
+
+test('every peer with the same list elects the same one, whatever the order', (t) => {
+  const list = [c(0, 3), c(1, 7), c(2, 7), c(3, 1)]
+  const winners = new Set([list, [...list].reverse(), [list[2], list[0], list[3], list[1]] as Candidate[]].map((l) => elect(l)?.peer.id))
+  t.deepEqual([...winners], [ids[1]])
+})
+
+test('peers known to have failed are skipped; duplicates keep their best capacity', (t) => {
+  t.is(elect([c(0, 9), c(1, 1)], new Set([ids[0] as PeerId]))?.peer.id, ids[1])
+  t.is(elect([], new Set()), undefined)
+  t.deepEqual(
+    rank([c(2, 1), c(2, 4), c(1, 2)]).map((x) => [x.peer.id, x.capacity]),
+    [
+      [ids[2], 4],
+      [ids[1], 2],
+    ],
+  )
+})
+
+test('measured capacity: configured wins; else reachable 1 plus an hour of uptime each, at most 24', (t) => {
+  t.is(measuredCapacity(7, false, 0), 7)
+  t.is(measuredCapacity(0, false, 10 * 3_600_000), 0)
+  t.is(measuredCapacity(0, true, 0), 1)
+  t.is(measuredCapacity(0, true, 2.5 * 3_600_000), 3)
+  t.is(measuredCapacity(0, true, 1000 * 3_600_000), 25)
+})

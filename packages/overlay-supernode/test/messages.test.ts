@@ -1,0 +1,92 @@
+import '@peerkit/index-memory'
+import '@peerkit/transfer'
+import '@peerkit/transport-memory'
+import '../src/index.js'
+import { createTestnet } from '@peerkit/compliance'
+import { collect, keywords, type Peer } from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import test from 'ava'
+import { infoSchema, SUPERNODE, type SupernodeOverlay, supernodeMessageSchema } from '../src/index.js'
+import { until } from './helpers/tcp-net.js'
+
+const ID = 'ab'.repeat(16)
+
+test('the schemas accept each message kind and reject malformed ones', (t) => {
+  const ok = [
+    { kind: 'hello', addresses: ['memory://a'], capacity: 1, capable: true, supernodes: [] },
+    { kind: 'query', id: ID, ttl: 2, hops: 0, query: { keywords: ['harry'] } },
+    { kind: 'done', id: ID },
+    { kind: 'move', to: [] },
+    { kind: 'bye', reason: 'leaving' },
+  ]
+  for (const m of ok) t.true(supernodeMessageSchema.safeParse(m).success, m.kind)
+  const bad = [
+    { kind: 'query', id: 'short', ttl: 2, hops: 0, query: { keywords: ['x'] } },
+    { kind: 'query', id: ID, ttl: 99, hops: 0, query: { keywords: ['x'] } },
+    { kind: 'query', id: ID, ttl: 1, hops: 0, query: { keywords: ['x'], hash: 'a'.repeat(64) } },
+    { kind: 'hit', id: ID, hops: 1, hits: [] },
+    { kind: 'attach', addresses: [], capacity: -1, capable: true, supernodes: [] },
+    { kind: 'shout' },
+  ]
+  for (const m of bad) t.false(supernodeMessageSchema.safeParse(m).success, JSON.stringify(m))
+  t.false(infoSchema.safeParse({ kind: 'info', role: 'boss', accepted: true, leaves: 0, supernodes: [], candidates: [] }).success)
+})
+
+test('a malformed message closes that connection; the supernode goes on serving the others', async (t) => {
+  const { peers } = await createTestnet(t, 3, {
+    overlay: 'supernode',
+    container: memoryContainer(new MemoryNetwork()),
+    options: { supernode: { hopTimeout: 80, heartbeatInterval: 200, failoverTimeout: 400, maintenanceInterval: 100 } },
+  })
+  const [sn, liar, honest] = peers as [Peer, Peer, Peer]
+  const mux = await liar.network.connect({ id: sn.id, addresses: sn.addresses() })
+  const closed = new Promise<void>((resolve) => mux.connection.on('close', () => resolve()))
+  // biome-ignore lint/suspicious/noExplicitAny: a lying peer sends what the types forbid
+  await mux.message(SUPERNODE, { kind: 'query', id: 'nope', ttl: 99 } as any)
+  await closed
+  t.true(mux.connection.closed, 'the connection that carried it is closed')
+  await honest.overlay.publish([
+    {
+      hash: 'c'.repeat(64),
+      name: 'still here.txt',
+      size: 10,
+      chunkSize: 65_536,
+      keywords: keywords('still here.txt'),
+      provider: { id: honest.id, addresses: honest.addresses() },
+    },
+  ])
+  t.true(
+    await until(3000, async () => (await collect(sn.overlay.search({ keywords: ['still', 'here'] }, { timeout: 500 }))).length === 1),
+  )
+  t.is((sn.overlay as SupernodeOverlay).role(), 'supernode')
+})
+
+test('a query that comes back through another supernode is answered once (duplicate suppression)', async (t) => {
+  const { peers } = await createTestnet(t, 9, {
+    overlay: 'supernode',
+    container: memoryContainer(new MemoryNetwork()),
+    options: {
+      supernode: { leavesPerSupernode: 2, ttl: 3, expandingRing: false, hopTimeout: 80, heartbeatInterval: 200, maintenanceInterval: 100, demoteAfter: 0 },
+    },
+  })
+  const sns = () => peers.filter((p) => (p.overlay as SupernodeOverlay).role() === 'supernode')
+  t.true(
+    await until(8000, () => sns().length >= 3 && sns().every((s) => (s.overlay as SupernodeOverlay).supernodes.size === sns().length - 1)),
+    'at least three fully linked supernodes (so a flood at TTL 3 comes back around)',
+  )
+  const [a, b] = sns() as [Peer, Peer]
+  await b.overlay.publish([
+    {
+      hash: 'd'.repeat(64),
+      name: 'loop test.bin',
+      size: 10,
+      chunkSize: 65_536,
+      keywords: ['loop', 'test', 'bin'],
+      provider: { id: b.id, addresses: b.addresses() },
+    },
+  ])
+  const hits = await collect(a.overlay.search({ keywords: ['loop', 'test'] }, { timeout: 1000 }))
+  t.is(hits.length, 1, 'one hit, from the one provider')
+  const dups = sns().reduce((n, s) => n + ((s.overlay as SupernodeOverlay).stats().duplicates as number), 0)
+  t.true(dups > 0, `${dups} duplicates were dropped`)
+})

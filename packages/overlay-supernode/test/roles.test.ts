@@ -1,0 +1,200 @@
+import '@peerkit/index-memory'
+import '@peerkit/transfer'
+import '@peerkit/transport-memory'
+import '../src/index.js'
+import { createHash } from 'node:crypto'
+import { createTestnet } from '@peerkit/compliance'
+import { collect, type FileRecord, keywords, type Peer } from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import test from 'ava'
+import type { SupernodeOptions, SupernodeOverlay } from '../src/index.js'
+import { until } from './helpers/tcp-net.js'
+
+const FAST: SupernodeOptions = {
+  hopTimeout: 80,
+  heartbeatInterval: 200,
+  failoverTimeout: 400,
+  electionDelay: 200,
+  maintenanceInterval: 100,
+  refreshInterval: 200,
+  demoteAfter: 0,
+}
+/** Detection of a silent supernode: heartbeatInterval + max(heartbeatInterval, 1000). */
+const SILENT_DETECTION = 200 + 1000
+
+const sn = (p: Peer) => p.overlay as SupernodeOverlay
+
+function record(peer: Peer, name: string): FileRecord {
+  return {
+    hash: createHash('sha256').update(name).digest('hex'),
+    name,
+    size: 1000,
+    chunkSize: 65_536,
+    keywords: keywords(name),
+    provider: { id: peer.id, addresses: peer.addresses() },
+  }
+}
+
+async function finds(searcher: Peer, words: string, provider: Peer): Promise<boolean> {
+  const hits = await collect(searcher.overlay.search({ keywords: keywords(words) }, { timeout: 1500 }))
+  return hits.some((h) => h.providers.some((p) => p.id === provider.id))
+}
+
+async function net(
+  t: Parameters<typeof createTestnet>[0],
+  n: number,
+  per: (i: number) => SupernodeOptions = () => ({}),
+) {
+  const hub = new MemoryNetwork()
+  const testnet = await createTestnet(t, n, {
+    overlay: 'supernode',
+    container: memoryContainer(hub),
+    configure: (i) => ({ options: { supernode: { ...FAST, ...per(i) } } }),
+  })
+  return { ...testnet, hub }
+}
+
+test('the first peer becomes a supernode and the others attach to it as leaves', async (t) => {
+  const { peers } = await net(t, 5, () => ({ leavesPerSupernode: 50 }))
+  const [first, ...rest] = peers as [Peer, ...Peer[]]
+  t.is(sn(first).role(), 'supernode')
+  for (const p of rest) {
+    t.is(sn(p).role(), 'leaf')
+    t.is(sn(p).supernode()?.id, first.id)
+    t.deepEqual(
+      p.overlay.neighbors().map((r) => r.id),
+      [first.id],
+    )
+  }
+  t.is(sn(first).stats().leaves, 4)
+  await (rest[0] as Peer).overlay.publish([record(rest[0] as Peer, 'leaf file one.txt')])
+  t.true(await until(2000, () => sn(first).stats().records === 1), 'the supernode indexes its leaf')
+  t.true(await finds(rest[3] as Peer, 'leaf file one', rest[0] as Peer))
+})
+
+test('orphaned leaves with no other supernode elect the highest capacity, and it serves them', async (t) => {
+  const { peers, hub, names } = await net(t, 6, (i) => ({
+    leavesPerSupernode: 50,
+    capacity: i === 3 ? 10 : 1,
+  }))
+  const [first, , second, best, , last] = peers as Peer[] as [Peer, Peer, Peer, Peer, Peer, Peer]
+  t.true(
+    await until(3000, () => peers.slice(1).every((p) => sn(p).electionCandidates()[0]?.peer.id === best.id)),
+    'every leaf knows who would be elected',
+  )
+  await last.overlay.publish([record(last, 'rare recording.flac')])
+  const roles: string[] = []
+  best.overlay.on('role', (r) => roles.push(r))
+  const killed = Date.now()
+  hub.kill(names[0] as string)
+  t.true(await until(5000, () => sn(best).role() === 'supernode'), 'the best candidate becomes a supernode')
+  t.deepEqual(roles, ['supernode'])
+  t.true(
+    await until(5000, () => peers.slice(1).every((p) => p === best || sn(p).supernode()?.id === best.id)),
+    'the other leaves attach to it',
+  )
+  t.true(await until(5000, () => finds(second, 'rare recording', last)), 'searches work again')
+  t.log(`recovered ${Date.now() - killed} ms after the kill`)
+  t.true(
+    peers.slice(1).every((p) => p === best || sn(p).role() === 'leaf'),
+    'only one was elected',
+  )
+  void first
+})
+
+test('a silent supernode (partitioned away) is noticed by the heartbeat within the bound', async (t) => {
+  const { peers, hub, names } = await net(t, 4, () => ({ leavesPerSupernode: 50 }))
+  const leaves = peers.slice(1)
+  const cut = Date.now()
+  hub.partition([names[0] as string], names.slice(1))
+  t.true(
+    await until(SILENT_DETECTION + 2000, () => leaves.every((p) => sn(p).supernode()?.id !== peers[0]?.id)),
+    'every leaf lets go of the silent supernode',
+  )
+  const noticed = Date.now() - cut
+  t.log(`noticed after ${noticed} ms`)
+  // The bound, with as much again for a slow, loaded machine.
+  t.true(noticed <= 2 * SILENT_DETECTION + 500, `${noticed} ms`)
+  // The election list a leaf holds may be older than its co-leaves' (refreshInterval): two may be
+  // elected, and then they learn of each other and link.
+  t.true(
+    await until(5000, () => {
+      const elected = leaves.filter((p) => sn(p).role() === 'supernode')
+      return (
+        elected.length >= 1 &&
+        elected.every((e) => sn(e).supernodes.size === elected.length - 1) &&
+        leaves.every(
+          (p) => sn(p).role() === 'supernode' || elected.some((e) => e.id === sn(p).supernode()?.id),
+        )
+      )
+    }),
+    'they elect a supernode among themselves, and every one of them is placed',
+  )
+  const holder = leaves[2] as Peer
+  await holder.overlay.publish([record(holder, 'after the cut.txt')])
+  t.true(await until(5000, () => finds(leaves[0] as Peer, 'after the cut', holder)), 'searches work again')
+})
+
+test('a crowded supernode promotes a capable leaf and hands it half its leaves; incapable peers stay leaves', async (t) => {
+  const { peers } = await net(t, 12, (i) => ({
+    leavesPerSupernode: 3,
+    canBeSupernode: i === 0 || i % 2 === 0,
+  }))
+  t.true(
+    await until(8000, () => {
+      const sns = peers.filter((p) => sn(p).role() === 'supernode')
+      return (
+        sns.length >= 3 && peers.every((p) => sn(p).role() === 'supernode' || sn(p).supernode() !== undefined)
+      )
+    }),
+    'more supernodes appear, and everyone is placed',
+  )
+  for (const [i, p] of peers.entries())
+    if (i % 2 === 1) t.is(sn(p).role(), 'leaf', `peer ${i} cannot be a supernode`)
+  const total = peers.reduce((a, p) => a + (sn(p).stats().promotions as number), 0)
+  t.true(total >= 3)
+  for (const p of peers.filter((q) => sn(q).role() === 'supernode'))
+    t.true((sn(p).stats().leaves as number) <= 6)
+  const a = peers[1] as Peer
+  await a.overlay.publish([record(a, 'crowded room.mp3')])
+  const far = peers.find((p) => p !== a && sn(p).supernode()?.id !== sn(a).supernode()?.id) as Peer
+  t.true(await until(5000, () => finds(far, 'crowded room', a)), 'searches cross supernodes')
+})
+
+test('of two under-used linked supernodes, one steps down and its leaves move to the other', async (t) => {
+  const hub = new MemoryNetwork()
+  const testnet = await createTestnet(t, 4, {
+    overlay: 'supernode',
+    container: memoryContainer(hub),
+    bootstrap: 0,
+    configure: () => ({
+      bootstrap: [],
+      options: { supernode: { ...FAST, leavesPerSupernode: 8, demoteAfter: 300 } },
+    }),
+    start: false,
+  })
+  const [p0, p1, p2, p3] = testnet.peers as [Peer, Peer, Peer, Peer]
+  await p0.start()
+  await p1.start()
+  t.is(sn(p0).role(), 'supernode')
+  t.is(sn(p1).role(), 'supernode')
+  // p2 and p3 know both supernodes: the supernodes learn of each other through them.
+  for (const p of [p2, p3]) {
+    for (const s of [p0, p1]) sn(p).supernodes.learn({ id: s.id, addresses: s.addresses() })
+    await p.start()
+  }
+  const demoted: string[] = []
+  for (const s of [p0, p1]) s.overlay.on('role', (r) => r === 'leaf' && demoted.push(s.id))
+  t.true(
+    await until(6000, () => [p0, p1].filter((p) => sn(p).role() === 'supernode').length === 1),
+    'one supernode steps down',
+  )
+  t.is(demoted.length, 1)
+  const stays = sn(p0).role() === 'supernode' ? p0 : p1
+  t.true(
+    await until(5000, () => [p0, p1, p2, p3].every((p) => p === stays || sn(p).supernode()?.id === stays.id)),
+    'everyone ends up attached to the remaining supernode',
+  )
+  await p3.overlay.publish([record(p3, 'after demotion.txt')])
+  t.true(await until(5000, () => finds(p2, 'after demotion', p3)))
+})

@@ -1,0 +1,136 @@
+import 'reflect-metadata'
+/**
+ * Simulator benchmarks; each scenario prints its figures (and ratios against
+ * the reference where there is one). Run after a build:
+ *
+ *   node --expose-gc packages/sim/dist/bench/sim.js compare [N] [Q]   overlays side by side
+ *   node --expose-gc packages/sim/dist/bench/sim.js sweep [maxLog2] [lookups]   chord hops against N = 2^6 …
+ *   node --expose-gc packages/sim/dist/bench/sim.js ton [lookups]     ToN 2003 Table II set-up
+ *   node --expose-gc --max-old-space-size=16000 packages/sim/dist/bench/sim.js scale [N] [lookups]
+ */
+import { runSimulation, type SimulationResult } from '../src/index.js'
+
+/** Chord maintenance slowed down: a converged (oracle) ring stays converged, and lookups dominate the cost. */
+const QUIET_CHORD = {
+  stabilizeInterval: 60_000,
+  fixFingersInterval: 60_000,
+  checkPredecessorInterval: 60_000,
+}
+
+const [scenario = 'compare', a, b] = process.argv.slice(2)
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0)
+const kb = (bytes: number) => (bytes / 1024).toFixed(1)
+
+function costLine(r: SimulationResult): string {
+  return (
+    `real ${(r.cost.realMs / 1000).toFixed(1)} s, virtual ${(r.cost.virtualMs / 1000).toFixed(0)} s, ` +
+    `${r.cost.events} events (${r.cost.eventsPerRealSecond}/s), heap ${mb(r.cost.heapBytes)} MB ` +
+    `(${kb(r.cost.heapBytesPerPeer)} KB/peer), rss ${mb(r.cost.rssBytes)} MB`
+  )
+}
+
+if (scenario === 'compare') {
+  const nodes = Number(a ?? 1000)
+  const queries = Number(b ?? 1000)
+  for (const overlay of ['central', 'flooding', 'chord']) {
+    const r = await runSimulation({
+      overlay,
+      nodes,
+      queries,
+      queryInterval: 50,
+      ...(overlay === 'chord' ? { join: 'oracle' as const, warmup: 5000 } : {}),
+    })
+    console.log(
+      `${overlay.padEnd(9)} success ${(r.queries.successRate * 100).toFixed(1)}%, hops ${r.hops.mean}, ` +
+        `msgs/query ${r.messages.perQuery}, first hit ${r.firstHitMs.mean} ms, busiest ${r.load.maxMessages} msgs / ` +
+        `${r.load.maxRecords} records, bytes/query ${r.bytes.perQuery}` +
+        (r.lookups ? `, lookups ${(r.lookups.correctness * 100).toFixed(1)}% correct` : ''),
+    )
+    console.log(`          ${costLine(r)}`)
+  }
+} else if (scenario === 'sweep') {
+  const maxLog = Number(a ?? 12)
+  const lookups = Number(b ?? 1000)
+  console.log('N        mean hops  ½·log2 N  ratio  correct  failed  real s  KB/peer')
+  for (let k = 6; k <= maxLog; k += 2) {
+    const nodes = 2 ** k
+    const r = await runSimulation({
+      overlay: 'chord',
+      nodes,
+      queries: 0,
+      lookups,
+      files: 10,
+      join: 'oracle',
+      warmup: 0,
+      settle: 0,
+      queryInterval: 10,
+      overlayOptions: QUIET_CHORD,
+    })
+    const l = r.lookups
+    if (!l) throw new Error('no lookup report')
+    const ideal = k / 2
+    console.log(
+      `${String(nodes).padEnd(8)} ${l.hops.mean.toFixed(2).padStart(9)}  ${ideal.toFixed(2).padStart(8)}  ${(l.hops.mean / ideal).toFixed(2).padStart(5)}  ` +
+        `${(l.correctness * 100).toFixed(1).padStart(6)}%  ${String(l.failed).padStart(6)}  ${(r.cost.realMs / 1000).toFixed(1).padStart(6)}  ${kb(r.cost.heapBytesPerPeer).padStart(7)}`,
+    )
+  }
+} else if (scenario === 'ton') {
+  // Stoica et al., ToN 2003, Table II: 1,000 nodes, successor lists of r = 20, a fraction p fails at
+  // once; the paper reports mean path 3.84 (p = 0) … 5.09 (p = 0.5) and no failed lookup.
+  const lookups = Number(a ?? 500)
+  const paper: Record<string, number> = { 0: 3.84, 0.1: 4.03, 0.2: 4.22, 0.3: 4.44, 0.4: 4.69, 0.5: 5.09 }
+  console.log('p    mean hops  paper  p99 hops  correct  failed  mean latency ms  real s')
+  for (const p of [0, 0.1, 0.2, 0.3, 0.4, 0.5]) {
+    const r = await runSimulation({
+      overlay: 'chord',
+      nodes: 1000,
+      queries: 0,
+      lookups,
+      files: 10,
+      join: 'oracle',
+      warmup: 0,
+      settle: 0,
+      fail: p,
+      queryInterval: 20,
+      overlayOptions: { successors: 20 },
+    })
+    const l = r.lookups
+    if (!l) throw new Error('no lookup report')
+    console.log(
+      `${p.toFixed(1)}  ${l.hops.mean.toFixed(2).padStart(9)}  ${(paper[String(p)] ?? 0).toFixed(2)}  ${String(l.hops.p95).padStart(8)}  ` +
+        `${(l.correctness * 100).toFixed(1).padStart(6)}%  ${String(l.failed).padStart(6)}  ${l.latencyMs.mean.toFixed(0).padStart(15)}  ${(r.cost.realMs / 1000).toFixed(1).padStart(6)}`,
+    )
+  }
+} else if (scenario === 'scale') {
+  const nodes = Number(a ?? 100_000)
+  const lookups = Number(b ?? 10_000)
+  const r = await runSimulation(
+    {
+      overlay: 'chord',
+      nodes,
+      queries: 0,
+      lookups,
+      files: 10,
+      join: 'oracle',
+      warmup: 0,
+      settle: 0,
+      queryInterval: 1,
+      overlayOptions: QUIET_CHORD,
+    },
+    {
+      onProgress: (p) => {
+        if (p.done === p.total || p.done % 8192 === 0) console.error(`${p.phase} ${p.done}/${p.total}`)
+      },
+    },
+  )
+  const l = r.lookups
+  if (!l) throw new Error('no lookup report')
+  console.log(
+    `chord N=${nodes}: ${l.checked} lookups, ${(l.correctness * 100).toFixed(2)}% correct, ${l.failed} failed, ` +
+      `mean hops ${l.hops.mean} (½·log2 N = ${(Math.log2(nodes) / 2).toFixed(2)})`,
+  )
+  console.log(costLine(r))
+} else {
+  console.error(`unknown scenario '${scenario}' (compare, sweep, ton, scale)`)
+  process.exitCode = 2
+}
