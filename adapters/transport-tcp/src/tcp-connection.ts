@@ -6,7 +6,6 @@ import {
   type Connection,
   type ConnectionEvents,
   FRAME_HEADER_SIZE,
-  FrameDecoder,
   frameHeader,
   type PeerId,
   PeerUnreachableError,
@@ -15,9 +14,9 @@ import {
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import { Deque } from './deque.js'
+import { FrameReader } from './frame-reader.js'
 import { MAX_RECORD_SIZE, type ParsedTcpTransportOptions } from './options.js'
 import { type RecordCipher, TAG_SIZE } from './record-cipher.js'
-import { RecordReader } from './record-reader.js'
 
 /** The message length in a frame header. */
 function frameLength(header: Uint8Array): number {
@@ -73,8 +72,8 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
   private readonly receiver: RecordCipher
   private readonly options: ParsedTcpTransportOptions
   private readonly clock: Clock
-  private readonly records = new RecordReader(MAX_RECORD_SIZE + TAG_SIZE)
-  private readonly messages: FrameDecoder
+  private readonly records = new FrameReader(MAX_RECORD_SIZE + TAG_SIZE, true, 'record')
+  private readonly messages: FrameReader
   private readonly socketClosed: Promise<void>
 
   // Sending: plaintext frames → records being sealed (in order) → socket.
@@ -110,7 +109,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
     this.receiver = init.receiver
     this.options = init.options
     this.clock = init.clock
-    this.messages = new FrameDecoder(init.options.maxMessageSize)
+    this.messages = new FrameReader(init.options.maxMessageSize, false, 'message')
     this.socketClosed = new Promise((resolve) => {
       if (this.socket.destroyed) resolve()
       else this.socket.once('close', () => resolve())
@@ -404,23 +403,24 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
 
   private deliver(plain: Uint8Array): void {
     if (this.state !== 'open') return
-    let frames: Uint8Array[]
     try {
-      frames = this.messages.push(plain)
+      this.messages.push(plain, this.onMessage)
     } catch (err) {
       this.terminate(err as Error, true)
       return
     }
-    for (const frame of frames) {
-      if (this.backlog.length > 0 || this.listenerCount('message') === 0) {
-        this.backlog.push(frame)
-        this.backlogBytes += frame.length
-      } else {
-        this.emit('message', frame)
-        if (this.state !== 'open') return
-      }
-    }
     if (this.backlog.length > 0) this.flow()
+  }
+
+  /** One whole message; false once the connection closed (stop decoding). */
+  private readonly onMessage = (frame: Uint8Array): boolean => {
+    if (this.backlog.length > 0 || this.listenerCount('message') === 0) {
+      this.backlog.push(frame)
+      this.backlogBytes += frame.length
+      return true
+    }
+    this.emit('message', frame)
+    return this.state === 'open'
   }
 
   /** Delivers the messages that waited for a 'message' listener, once one is there. */

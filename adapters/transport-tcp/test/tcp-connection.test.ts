@@ -74,7 +74,7 @@ test('a frame announcing more than maxMessageSize closes that connection with Pr
   await outbound.send(new Uint8Array(64 * 1024 + 1))
   const err = await closed
   t.is(err?.name, 'ProtocolError')
-  t.regex(err?.message ?? '', /frame of 65537 bytes exceeds the maximum of 65536/)
+  t.regex(err?.message ?? '', /message of 65537 bytes exceeds the maximum of 65536/)
   t.deepEqual(events, ['error ProtocolError'])
   await remoteClosed
   const again = await pair(a, listener, address)

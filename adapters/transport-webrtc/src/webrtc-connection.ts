@@ -8,6 +8,7 @@ import {
   PeerUnreachableError,
   ProtocolError,
   type TimerHandle,
+  withTimeout,
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { DataChannel, PeerConnection } from 'node-datachannel'
@@ -61,6 +62,7 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
   private lowWaiters: Array<() => void> = []
   private settleReady!: (err?: Error) => void
   private closing: Promise<void> | undefined
+  private channelClosed: (() => void) | undefined
 
   constructor(init: WebRtcConnectionInit) {
     super()
@@ -78,7 +80,6 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
     })
     this.ready.catch(() => {})
     this.pc.onStateChange((state) => {
-      if (process.env.WRTC_DEBUG) console.error('pc', this.id, this.direction, state, this.pc.iceState(), this.pc.gatheringState())
       if (state === 'failed' || state === 'closed' || state === 'disconnected') {
         this.terminate(new PeerUnreachableError(`connection to ${this.remotePeer} ${state}`), true)
       }
@@ -100,7 +101,10 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
     dc.setBufferedAmountLowThreshold(Math.floor(this.options.highWaterMark / 2))
     dc.onBufferedAmountLow(() => this.wake())
     dc.onMessage((msg) => this.onMessage(msg))
-    dc.onClosed(() => this.terminate(undefined, false))
+    dc.onClosed(() => {
+      if (this.state === 'closing' && this.channelClosed) this.channelClosed()
+      else this.terminate(undefined, false)
+    })
     dc.onError((err) => this.terminate(new PeerUnreachableError(`data channel to ${this.remotePeer} failed: ${err}`), true))
     if (dc.isOpen()) this.opened()
     else dc.onOpen(() => this.opened())
@@ -135,6 +139,7 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
       const wasOpen = this.state === 'open'
       this.state = 'closing'
       this.closing = (wasOpen ? this.flush() : Promise.resolve()).then(() => this.terminate(err, false, true))
+      this.closing.catch(() => {})
     }
     return this.closing
   }
@@ -192,13 +197,27 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
     for (const w of waiters) w()
   }
 
-  /** Waits until every accepted message left the channel's buffer (bounded by `closeTimeout`). */
+  /**
+   * Waits until every accepted message left the channel's buffer, then
+   * resets the channel and waits for the remote to acknowledge it (data
+   * sent before the reset arrives before it); bounded by `closeTimeout`.
+   */
   private async flush(): Promise<void> {
     const deadline = this.clock.now() + this.options.closeTimeout
     await this.tail
-    while (this.dc && this.dc.isOpen() && this.dc.bufferedAmount() > 0 && this.clock.now() < deadline) {
-      await this.low()
+    const dc = this.dc
+    if (!dc) return
+    while (dc.isOpen() && dc.bufferedAmount() > 0 && this.clock.now() < deadline) await this.low()
+    if (!dc.isOpen() || this.state !== 'closing') return
+    const acknowledged = new Promise<void>((resolve) => {
+      this.channelClosed = resolve
+    })
+    try {
+      dc.close()
+    } catch {
+      return
     }
+    await withTimeout(this.clock, acknowledged, Math.max(1, deadline - this.clock.now())).catch(() => {})
   }
 
   private opened(): void {

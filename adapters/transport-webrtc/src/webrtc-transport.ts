@@ -9,6 +9,7 @@ import {
   Network,
   NotStartedError,
   PEER_CONTAINER,
+  PeerkitError,
   type PeerId,
   PeerUnreachableError,
   ProtocolError,
@@ -40,10 +41,10 @@ import { WebRtcListener } from './webrtc-listener.js'
 
 /**
  * Attempts through one relay. Under load, libdatachannel now and then fails
- * a fresh connection locally (both ends report 'failed' before DTLS); a new
+ * a fresh connection (both ends report 'failed' during the DTLS handshake); a new
  * PeerConnection then succeeds.
  */
-const ATTEMPTS_PER_RELAY = 2
+const ATTEMPTS_PER_RELAY = 3
 
 /** A local connection failure is worth a fresh attempt; a remote refusal, an authentication failure or a timeout is not. */
 function retriable(err: Error): boolean {
@@ -255,7 +256,8 @@ export class WebRtcTransport implements Transport {
       return conn
     } catch (err) {
       conn.destroy()
-      throw err
+      if (err instanceof PeerkitError) throw err
+      throw new PeerUnreachableError(`connecting to ${address} failed: ${(err as Error).message}`, { cause: err })
     }
   }
 

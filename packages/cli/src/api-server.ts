@@ -93,7 +93,7 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'http://api')
     const parts = url.pathname.split('/').filter(Boolean)
     this.options.logger?.debug('api request', { method: req.method, path: url.pathname })
-    const route = `${req.method} /${parts[0] ?? ''}${parts.length > 1 ? '/:hash' : ''}${parts[2] ? `/${parts[2]}` : ''}`
+    const route = routeOf(req.method ?? 'GET', parts)
     switch (route) {
       case 'GET /status':
         return this.json(res, 200, this.status())
@@ -240,6 +240,14 @@ export class ApiServer {
     if (res.headersSent) return void res.end()
     this.json(res, status, { error: toErrorBody(err) })
   }
+}
+
+/** `GET /downloads/:hash/events` from `['downloads', HASH, 'events']`; the hash stays in `parts[1]`. */
+function routeOf(method: string, parts: string[]): string {
+  if (parts.length <= 1) return `${method} /${parts[0] ?? ''}`
+  if (parts[0] === 'downloads' && parts.length <= 3)
+    return `${method} /downloads/:hash${parts[2] ? `/${parts[2]}` : ''}`
+  return `${method} /${parts.join('/')}`
 }
 
 function statusOf(err: unknown): number {

@@ -2,7 +2,15 @@ import { readFile, stat } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import test from 'ava'
-import { ApiClient, type ApiHit, type DownloadEvent, HitSet, loadOrCreateToken } from '../src/index.js'
+import {
+  ApiClient,
+  type ApiHit,
+  type DownloadEvent,
+  HitSet,
+  loadOrCreateToken,
+  runCli,
+} from '../src/index.js'
+import { captureIo } from './helpers/capture-io.js'
 import { MOVIE, MOVIE_SIZE, shareFolder, tempDir } from './helpers/files.js'
 import { inProcessNet } from './helpers/in-process.js'
 
@@ -156,4 +164,63 @@ test('a token-protected API answers only with the bearer token', async (t) => {
   await t.throwsAsync(new ApiClient(url, { token: 'wrong' }).status(), { name: 'AuthenticationError' })
   t.is((await new ApiClient(url, { token }).status()).id, node.peer.id)
   t.throws(() => new ApiServer(node.peer, { host: '0.0.0.0', port: 0 }), { name: 'InvalidOptionsError' })
+})
+
+test('get for a hash nobody has exits 1 and says what to try', async (t) => {
+  const dir = await tempDir(t, 'nobody')
+  const net = await inProcessNet(t, 'central')
+  const node = await net.node({})
+  const c = captureIo({ cwd: dir })
+  const hash = 'b'.repeat(64)
+  const code = await runCli(
+    ['get', hash, '--api', node.apiUrl, '--out', 'x.mkv', '--provider-timeout', '300'],
+    c.io,
+  )
+  t.is(code, 1)
+  t.regex(
+    c.stderr(),
+    new RegExp(`no provider of ${hash} could be found or reached .* check the hash with \`peerkit search\``),
+  )
+  const event = await new ApiClient(node.apiUrl).download(hash)
+  t.is(event.type, 'error')
+})
+
+test('search, get and status through runCli print the documented JSON', async (t) => {
+  const dir = await tempDir(t, 'json')
+  const { dir: shared, movie } = await shareFolder(dir, 'alice')
+  const net = await inProcessNet(t, 'central')
+  const alice = await net.node({ share: [shared] })
+  const bob = await net.node({})
+  const api = bob.apiUrl
+  const cli = async (args: string[]) => {
+    const c = captureIo({ cwd: dir })
+    t.is(await runCli([...args, '--api', api, '--json'], c.io), 0, c.stderr())
+    return JSON.parse(c.stdout())
+  }
+  const found = await cli(['search', 'HARRY', 'potter', '--timeout', '2000'])
+  t.is(found.query, 'HARRY potter')
+  t.is(found.hits.length, 1)
+  const [hit] = found.hits
+  t.deepEqual(Object.keys(hit).sort(), ['chunkSize', 'hash', 'name', 'providers', 'size'])
+  t.deepEqual(hit.providers, [{ id: alice.peer.id, addresses: alice.peer.addresses() }])
+  const text = captureIo()
+  t.is(await runCli(['search', 'harry', 'potter', '--api', api], text.io), 0)
+  t.is(text.stdout(), `${hit.hash}  700.0 kB  ${MOVIE}  (1 provider)\n`)
+  t.regex(text.stderr(), /^1 file found in \d+ ms; fetch one with: peerkit get HASH --out FILE\n$/)
+  const none = captureIo()
+  t.is(await runCli(['search', 'nothing', 'matches', 'this', '--api', api, '--timeout', '500'], none.io), 0)
+  t.is(none.stdout(), '')
+  t.regex(none.stderr(), /no file matches "nothing matches this" .* try fewer keywords or a longer --timeout/)
+  const got = await cli(['get', hit.hash, '--out', 'sub/hp.mkv'])
+  t.deepEqual(Object.keys(got).sort(), ['elapsedMs', 'hash', 'path', 'size', 'sources', 'verified'])
+  t.is(got.path, join(dir, 'sub', 'hp.mkv'))
+  t.true(got.verified)
+  t.deepEqual(got.sources, [{ id: alice.peer.id, bytes: MOVIE_SIZE }])
+  t.true((await readFile(got.path)).equals(movie))
+  const status = await cli(['status'])
+  t.is(status.id, bob.peer.id)
+  t.deepEqual(
+    status.downloads.map((d: { hash: string; state: string }) => [d.hash, d.state]),
+    [[hit.hash, 'done']],
+  )
 })

@@ -30,21 +30,31 @@ export async function hashChunks(
     return leaves
   }
   const perRead = Math.max(1, Math.floor(READ_SIZE / chunkSize))
-  const buffer = Buffer.allocUnsafe(perRead * chunkSize)
+  // Two buffers: the next block is read while this one is hashed.
+  const buffers = [Buffer.allocUnsafe(perRead * chunkSize), Buffer.allocUnsafe(perRead * chunkSize)]
   const fh = await open(path, 'r')
+  const readBlock = async (i: number, buffer: Buffer): Promise<number> => {
+    const offset = i * chunkSize
+    const want = Math.min(Math.min(perRead, end - i) * chunkSize, size - offset)
+    let got = 0
+    while (got < want) {
+      const { bytesRead } = await fh.read(buffer, got, want - got, offset + got)
+      if (bytesRead === 0)
+        throw new RangeError(`${path} is shorter than ${size} bytes: it changed while being hashed`)
+      got += bytesRead
+    }
+    return want
+  }
   try {
-    for (let i = first; i < end; i += perRead) {
+    let pending: Promise<number> | undefined = readBlock(first, buffers[0] as Buffer)
+    for (let i = first, turn = 0; i < end; i += perRead, turn ^= 1) {
       options.signal?.throwIfAborted()
+      const want = await (pending as Promise<number>)
+      const buffer = buffers[turn] as Buffer
+      pending = i + perRead < end ? readBlock(i + perRead, buffers[turn ^ 1] as Buffer) : undefined
+      // A failed read-ahead is reported by the await above on the next turn; never unhandled meanwhile.
+      pending?.catch(() => {})
       const n = Math.min(perRead, end - i)
-      const offset = i * chunkSize
-      const want = Math.min(n * chunkSize, size - offset)
-      let got = 0
-      while (got < want) {
-        const { bytesRead } = await fh.read(buffer, got, want - got, offset + got)
-        if (bytesRead === 0)
-          throw new RangeError(`${path} is shorter than ${size} bytes: it changed while being hashed`)
-        got += bytesRead
-      }
       for (let k = 0; k < n; k++) {
         const start = k * chunkSize
         const digest = createHash('sha256')
@@ -54,6 +64,7 @@ export async function hashChunks(
         leaves.set(digest, (i - first + k) * HASH_SIZE)
       }
     }
+    await pending?.catch(() => {})
   } finally {
     await fh.close()
   }

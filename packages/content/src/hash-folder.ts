@@ -18,12 +18,22 @@ export interface HashFolderOptions {
   signal?: AbortSignal
   /** Reuses hashes of files whose path, size and mtime are unchanged. */
   cache?: HashCache
-  /** Worker threads to hash with; 0 or 1 hashes in this thread. @default min(4, availableParallelism()) */
+  /**
+   * Worker threads to hash with; 0 or 1 hashes in this thread. @default defaultHashWorkers():
+   * min(4, cores - 1) from 4 cores on, else 1 (measured: on 2 cores the workers only competed with
+   * the main thread, which reads ahead while it hashes, for the same cores)
+   */
   workers?: number
   /** Bytes to hash (after cache hits) from which workers are used. @default 32 MiB */
   workerThreshold?: number
   /** Called once per file, in path order, as its hash is known. */
   onFile?: (file: FileHash) => void
+}
+
+/** Worker threads used when `workers` is not given: min(4, cores - 1) with 4 cores or more, else 1. */
+export function defaultHashWorkers(): number {
+  const cores = availableParallelism()
+  return cores >= 4 ? Math.min(4, cores - 1) : 1
 }
 
 interface Pending {
@@ -53,7 +63,7 @@ export async function hashFolder(path: string, options: HashFolderOptions = {}):
     else misses.push(i)
   }
   const missBytes = misses.reduce((sum, i) => sum + (files[i] as Pending).size, 0)
-  const workers = options.workers ?? Math.min(4, availableParallelism())
+  const workers = options.workers ?? defaultHashWorkers()
   const usePool = workers > 1 && missBytes >= (options.workerThreshold ?? DEFAULT_WORKER_THRESHOLD)
   const pool = usePool
     ? new HashPool(Math.min(workers, Math.max(1, Math.ceil(missBytes / SEGMENT_BYTES))))

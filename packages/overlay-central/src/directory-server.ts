@@ -23,13 +23,13 @@ import {
   type Random,
   RateLimitError,
   type RequestContext,
+  TokenBucket,
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import { inject, injectable } from 'tsyringe'
 import { NotLoggedInError } from './errors.js'
 import { CENTRAL, type CentralRequest, type CentralResponse, loginPayload, NONCE_BYTES } from './messages.js'
 import type { DirectoryServerOptions } from './options.js'
-import { TokenBucket } from './token-bucket.js'
 import { DIRECTORY_SERVER_OPTIONS } from './tokens.js'
 
 /** Milliseconds a login nonce stays valid. */
@@ -239,7 +239,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
         lastSeen: now,
         online: true,
         hashes: new Set(),
-        bucket: new TokenBucket(this.clock, this.options.searchRate, this.options.searchBurst),
+        bucket: new TokenBucket(this.options.searchRate, this.options.searchBurst, this.clock.now()),
         cursors: new Map(),
       }
       this.sessions.set(peer, s)
@@ -287,7 +287,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
 
   private startSearch(peer: PeerId, query: Query): CentralResponse {
     const s = this.session(peer)
-    if (!s.bucket.take()) {
+    if (!s.bucket.take(this.clock.now())) {
       throw new RateLimitError(
         `search rate limit: at most ${this.options.searchRate} searches a second (burst ${this.options.searchBurst})`,
       )

@@ -58,7 +58,6 @@ export {
   parseCentralOptions,
   parseDirectoryServerOptions,
 } from './options.js'
-export { TokenBucket } from './token-bucket.js'
 export { CENTRAL_OPTIONS, DIRECTORY_SERVER_OPTIONS } from './tokens.js'
 
 /** The registration for `overlay: 'central'`; validates `options.central` first. */

@@ -1,4 +1,6 @@
 import 'reflect-metadata'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import '@peerkit/index-memory'
 import {
   CLOCK,
@@ -31,6 +33,10 @@ import {
 
 // Benchmark of the chord overlay over the memory transport (real overlay code, real wire).
 //   npm run bench:chord            (CHORD_BENCH_MAX=12 CHORD_BENCH_QUERIES=2000 by default)
+
+setFlagsFromString('--expose_gc')
+/** A full garbage collection, so heap figures count only what is still reachable. */
+const gc = runInNewContext('gc') as () => void
 
 const MAX_EXP = Number(process.env.CHORD_BENCH_MAX ?? 12)
 const QUERIES = Number(process.env.CHORD_BENCH_QUERIES ?? 2000)
@@ -231,25 +237,21 @@ const PAPER: Record<number, string> = { 64: '2.95', 1024: '4.9', 4096: '5.85' }
 async function hopsBySize(): Promise<void> {
   console.log('\n### Lookup hops by ring size (rings initialised from global knowledge)\n')
   console.log(
-    '| N | ½·log2 N | paper | fingers only (r = 1): mean (1st, 99th) | ÷ ½·log2 N | with successor list r = 8: mean (1st, 99th) | failed | build s | heap KB/node |',
+    '| N | ½·log2 N | paper | fingers only (r = 1): mean (1st, 99th) | ÷ ½·log2 N | with successor list r = 8: mean (1st, 99th) | failed | build s |',
   )
-  console.log('|---|---|---|---|---|---|---|---|---|')
+  console.log('|---|---|---|---|---|---|---|---|')
   for (let e = 6; e <= MAX_EXP; e++) {
     const n = 2 ** e
-    global.gc?.()
-    const heap0 = process.memoryUsage().heapUsed
     const t0 = Date.now()
     const net = await build(n, QUIET, 'global')
     const built = (Date.now() - t0) / 1000
-    global.gc?.()
-    const perNode = (process.memoryUsage().heapUsed - heap0) / n / 1024
     const names = new Set(net.nodes.map((x) => x.name))
     const withList = await measure(net.nodes, names, QUERIES, e)
     adoptGlobal(net.nodes, 1)
     const fingersOnly = await measure(net.nodes, names, QUERIES, e)
     const half = e / 2
     console.log(
-      `| ${n} | ${f2(half)} | ${PAPER[n] ?? '–'} | ${f2(mean(fingersOnly.hops))} (${pct(fingersOnly.hops, 1)}, ${pct(fingersOnly.hops, 99)}) | ${f2(mean(fingersOnly.hops) / half)} | ${f2(mean(withList.hops))} (${pct(withList.hops, 1)}, ${pct(withList.hops, 99)}) | ${fingersOnly.failed + withList.failed} | ${built.toFixed(1)} | ${perNode.toFixed(1)} |`,
+      `| ${n} | ${f2(half)} | ${PAPER[n] ?? '–'} | ${f2(mean(fingersOnly.hops))} (${pct(fingersOnly.hops, 1)}, ${pct(fingersOnly.hops, 99)}) | ${f2(mean(fingersOnly.hops) / half)} | ${f2(mean(withList.hops))} (${pct(withList.hops, 1)}, ${pct(withList.hops, 99)}) | ${fingersOnly.failed + withList.failed} | ${built.toFixed(1)} |`,
     )
     await net.stop()
   }
@@ -303,8 +305,25 @@ function recordsPerNode(
   return { mean: mean(counts), p1: pct(counts, 1), p99: pct(counts, 99), max: Math.max(...counts) }
 }
 
+/** Heap per node of a whole peer (container, Network, memory transport, Index, ChordOverlay), before any lookup. */
+async function memoryPerNode(n: number): Promise<void> {
+  gc()
+  const heap0 = process.memoryUsage().heapUsed
+  const net = await build(n, QUIET, 'global')
+  gc()
+  const perNode = (process.memoryUsage().heapUsed - heap0) / n / 1024
+  const s = await measure(net.nodes, new Set(net.nodes.map((x) => x.name)), QUERIES, 99)
+  gc()
+  const after = (process.memoryUsage().heapUsed - heap0) / n / 1024
+  console.log(
+    `heap per node, N = ${n}: ${perNode.toFixed(1)} KB after the ring is built, ${after.toFixed(1)} KB after ${s.hops.length} lookups (connections kept open)\n`,
+  )
+  await net.stop()
+}
+
 async function main(): Promise<void> {
   console.log(`chord benchmark: memory transport, ${QUERIES} lookups per figure, Node ${process.version}\n`)
+  await memoryPerNode(Math.min(1024, 2 ** MAX_EXP))
   console.log('### Real joins + stabilisation vs global-knowledge fingers (same nodes, same lookups)\n')
   console.log(
     '| N | r | converged | mean hops (joined) | mean hops (global) | same hops, lookup by lookup | failed |',

@@ -6,7 +6,7 @@
  * ring. It prints success rate, messages per query and time to first hit.
  *
  *   npm run bench:flooding
- *   node packages/overlay-flooding/dist/bench/flooding.js --peers 1000 --queries 200 --seed 1
+ *   node packages/overlay-flooding/dist/bench/flooding.js --peers 1000 --queries 100 --seed 1
  */
 import 'reflect-metadata'
 import '@peerkit/index-memory'
@@ -20,7 +20,7 @@ import { recordFor, startNode, type TestNode } from '../test/helpers/node.js'
 const { values: args } = parseArgs({
   options: {
     peers: { type: 'string', default: '1000' },
-    queries: { type: 'string', default: '200' },
+    queries: { type: 'string', default: '100' },
     files: { type: 'string', default: '100' },
     replicas: { type: 'string', default: '50' },
     popular: { type: 'string', default: '10' },

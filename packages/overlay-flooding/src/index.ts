@@ -52,7 +52,7 @@ export {
 } from './options.js'
 export { SearchSession, type SessionMode } from './search-session.js'
 export { SeenCache } from './seen-cache.js'
-export { TokenBucket } from './token-bucket.js'
+export { TokenBucket } from '@peerkit/core'
 export { FLOODING_OPTIONS } from './tokens.js'
 
 /** Validates the options, then registers the flooding overlay into a peer's container. */

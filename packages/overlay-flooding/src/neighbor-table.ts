@@ -1,5 +1,5 @@
 import { type PeerId, type PeerRef, type Random, shuffle } from '@peerkit/core'
-import { TokenBucket } from './token-bucket.js'
+import { TokenBucket } from '@peerkit/core'
 
 export interface Neighbor {
   ref: PeerRef

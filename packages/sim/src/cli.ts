@@ -207,7 +207,7 @@ function simulationOptions(o: SimCommandOptions, overlay: string, nodes = o.node
  * `peerkit sim`: runs the simulations, draws a progress bar on `io.stderr`,
  * prints the comparison table (or `--json`) on `io.stdout`, and writes the
  * report under `--out`. Resolves to the exit status: 0, 1 when a simulation
- * failed, 2 for bad usage.
+ * failed (the others are still reported), 2 for bad usage.
  */
 export async function sim(argv: readonly string[] | SimCommandOptions, io: SimIo): Promise<number> {
   let o: SimCommandOptions
@@ -260,21 +260,34 @@ export async function sim(argv: readonly string[] | SimCommandOptions, io: SimIo
     command: `peerkit sim ${Array.isArray(argv) ? argv.join(' ') : ''}`.trim(),
     results: [],
   }
-  try {
-    for (const overlay of overlays)
-      report.results.push(await runSimulation(simulationOptions(o, overlay), { onProgress }))
-    const swept = overlays.includes('chord') ? 'chord' : overlays[0]
-    if (o.sweep && swept !== undefined) {
-      const sweep: SimulationResult[] = []
-      for (const nodes of o.sweep)
-        sweep.push(await runSimulation(simulationOptions(o, swept, nodes), { onProgress }))
-      report.sweep = sweep
+  let failed = false
+  let usage = false
+  const attempt = async (options: SimulationOptions): Promise<SimulationResult | undefined> => {
+    try {
+      return await runSimulation(options, { onProgress })
+    } catch (err) {
+      bar.stop()
+      current = ''
+      failed = true
+      if ((err as Error).name === 'InvalidOptionsError') usage = true
+      io.stderr.write(
+        `peerkit sim: ${options.overlay} with ${options.nodes} nodes failed: ${(err as Error).message}\n`,
+      )
+      return undefined
     }
-  } catch (err) {
-    bar.stop()
-    const usage = (err as Error).name === 'InvalidOptionsError'
-    io.stderr.write(`peerkit sim: ${(err as Error).message}\n`)
-    return usage ? 2 : 1
+  }
+  for (const overlay of overlays) {
+    const r = await attempt(simulationOptions(o, overlay))
+    if (r) report.results.push(r)
+  }
+  const swept = overlays.includes('chord') ? 'chord' : overlays[0]
+  if (o.sweep && swept !== undefined) {
+    const sweep: SimulationResult[] = []
+    for (const nodes of o.sweep) {
+      const r = await attempt(simulationOptions(o, swept, nodes))
+      if (r) sweep.push(r)
+    }
+    report.sweep = sweep
   }
   bar.stop()
   if (o.json) io.stdout.write(reportJson(report))
@@ -292,5 +305,5 @@ export async function sim(argv: readonly string[] | SimCommandOptions, io: SimIo
       return 1
     }
   }
-  return 0
+  return usage ? 2 : failed ? 1 : 0
 }

@@ -77,6 +77,15 @@ test('sim exits 2 on bad usage and 0 with the usage on --help', async (t) => {
   t.is(await sim(['--overlay', 'chord', '--nodes', '-1'], bad.io), 2)
   t.regex(bad.stderr(), /--nodes/)
   t.is(await sim(['--overlay', 'nope'], bad.io), 2)
+  const badOption = capture()
+  t.is(
+    await sim(
+      ['--overlay', 'chord', '--nodes', '4', '--options', '{"chord":{"successors":0}}'],
+      badOption.io,
+    ),
+    2,
+  )
+  t.regex(badOption.stderr(), /chord\.successors/)
   const help = capture()
   t.is(await sim(['--help'], help.io), 0)
   t.regex(help.stdout(), /Usage: peerkit sim/)

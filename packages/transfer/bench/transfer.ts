@@ -11,7 +11,7 @@ import '../src/index.js'
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, open, rm } from 'node:fs/promises'
-import { createServer, connect } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -33,7 +33,7 @@ import { Lifecycle } from 'tsyringe'
 const MiB = 1024 * 1024
 const GIB = Number(process.env.TRANSFER_BENCH_GIB ?? 1)
 const B = 8 * MiB
-const MULTI_SIZE = 128 * MiB
+const MULTI_SIZE = 256 * MiB
 
 /** The benchmark hands providers to `download()` itself: an overlay that finds nothing is enough. */
 class NoOverlay extends EventEmitter<OverlayEvents> implements Overlay {
@@ -96,7 +96,12 @@ async function rawCopy(src: string, dst: string): Promise<number> {
   return ms
 }
 
-async function peers(n: number, wire: 'tcp' | 'memory', dataRoot: string, network?: MemoryNetwork): Promise<Peer[]> {
+async function peers(
+  n: number,
+  wire: 'tcp' | 'memory',
+  dataRoot: string,
+  network?: MemoryNetwork,
+): Promise<Peer[]> {
   const container = wire === 'memory' ? memoryContainer(network) : undefined
   const out: Peer[] = []
   for (let i = 0; i < n; i++) {
@@ -130,8 +135,10 @@ async function benchTcp(dir: string): Promise<void> {
   const hashMs = performance.now() - hashStart
   if (!record) throw new Error('nothing shared')
   const started = performance.now()
-  const result = await downloader.download(record.hash, { to: join(dir, 'a-out.bin'), providers: [provider.network.self()] })
-    .done
+  const result = await downloader.download(record.hash, {
+    to: join(dir, 'a-out.bin'),
+    providers: [provider.network.self()],
+  }).done
   const ms = performance.now() - started
   const same = (await sha256File(result.path)) === (await sha256File(src))
   await downloader.stop()
@@ -140,7 +147,9 @@ async function benchTcp(dir: string): Promise<void> {
   const ours = (size * 1000) / ms
   console.log(`(a) TCP, 1 provider, ${size / MiB} MiB, chunk ${record.chunkSize / 1024} KiB`)
   console.log(`    share (hash) ${(hashMs / 1000).toFixed(2)} s = ${fmt((size * 1000) / hashMs)}`)
-  console.log(`    raw node:net copy ${fmt(raw)}   peerkit ${fmt(ours)}   ratio ${(ours / raw).toFixed(2)} (target >= 0.30)`)
+  console.log(
+    `    raw node:net copy ${fmt(raw)}   peerkit ${fmt(ours)}   ratio ${(ours / raw).toFixed(2)} (target >= 0.30)`,
+  )
   console.log(`    verified: ${result.verified && same}`)
   await rm(join(dir, 'a-out.bin'))
   await rm(src)
@@ -150,12 +159,17 @@ async function benchMemory(dir: string, killAt: number | undefined, label: strin
   const network = new MemoryNetwork()
   const [d, ...providers] = await peers(4, 'memory', join(dir, `${label}-data`), network)
   if (!d) throw new Error('no peers')
-  network.setBandwidth((from) => (from.startsWith('bench-') && from !== 'bench-0' ? B : Number.POSITIVE_INFINITY))
+  network.setBandwidth((from) =>
+    from.startsWith('bench-') && from !== 'bench-0' ? B : Number.POSITIVE_INFINITY,
+  )
   const src = join(dir, 'multi-src.bin')
   let hash = ''
   for (const p of providers) hash = (await p.share(src))[0]?.hash ?? ''
   const started = performance.now()
-  const dl = d.download(hash, { to: join(dir, `${label}-out.bin`), providers: providers.map((p) => p.network.self()) })
+  const dl = d.download(hash, {
+    to: join(dir, `${label}-out.bin`),
+    providers: providers.map((p) => p.network.self()),
+  })
   let killed = false
   dl.on('progress', (p) => {
     if (killAt !== undefined && !killed && p.bytes >= killAt * p.size) {

@@ -21,7 +21,7 @@ export interface TransferOptions {
   blockSize?: number
   /** Milliseconds to wait for a usable provider while the provider source is still open. @default 30000 */
   noProviderTimeout?: number
-  /** Worker threads for hashing shares (0 or 1: hash in the main thread). @default min(4, cores) */
+  /** Worker threads for hashing shares (0 or 1: hash in the main thread). @default content's defaultHashWorkers() */
   hashWorkers?: number
 }
 

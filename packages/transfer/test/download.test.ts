@@ -80,3 +80,15 @@ test('a second download to the same target while one runs is refused', async (t)
   t.throws(() => d.download(record.hash, { to, providers: [refOf(a)] }), { name: 'InvalidOptionsError' })
   await first.done
 })
+
+test('chunks larger than one message travel as several blocks', async (t) => {
+  const [d, a, b] = await startPeers(t, 3, { wire: 'memory', transfer: { blockSize: 16 * 1024 } })
+  const dir = await tempDir(t)
+  const { record, bytes } = await shareSame([a, b], dir, MiB + 999)
+  t.is(record.chunkSize, 64 * 1024)
+  const result = await d.download(record.hash, { to: join(dir, 'out.bin'), providers: [refOf(a), refOf(b)] })
+    .done
+  t.is(await fileSha(result.path), sha(bytes))
+  t.is(result.fetchedChunks, 17)
+  t.true((d.network.stats()['peerkit/transfer/1']?.sent ?? 0) >= 17 * 4, 'four block requests per full chunk')
+})

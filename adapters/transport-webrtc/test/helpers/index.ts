@@ -141,3 +141,31 @@ export function bytes(s: string): Uint8Array {
 export function text(b: Uint8Array): string {
   return new TextDecoder().decode(b)
 }
+
+/** A peer with core's Network on the memory transport only (no webrtc): to play a hostile relay. */
+export async function makeBareNode(hub: MemoryNetwork): Promise<Node & { address: string }> {
+  const c = memoryContainer(hub)
+  const identity = Identity.generate()
+  c.register(PEER_CONFIG, {
+    useValue: parsePeerConfig({ overlay: 'none', transport: ['memory'], listen: ['memory://*'] }),
+  })
+  c.register(PEER_CONTAINER, { useValue: c })
+  c.register(IDENTITY, { useValue: identity })
+  c.register(CLOCK, { useValue: new RealClock() })
+  c.register(RANDOM, { useValue: new SeededRandom() })
+  memoryTransport({ authenticate: false })(c)
+  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  const network = c.resolve(Network)
+  await network.start()
+  return {
+    container: c,
+    network,
+    webrtc: undefined as unknown as WebRtcTransport,
+    identity,
+    address: network.addresses()[0] as string,
+    async stop() {
+      await network.stop()
+      await c.dispose()
+    },
+  }
+}

@@ -2,22 +2,19 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hashFile } from '@peerkit/content'
-import type { DownloadResult, Hit, Peer, PeerRef } from '@peerkit/core'
+import type { DownloadResult, Peer } from '@peerkit/core'
 import { CommandError } from '../errors.js'
 import { formatBytes, formatMs, plural } from '../format.js'
 import type { Io } from '../io.js'
-import { ProgressBoard, type ProgressRow } from '../progress-board.js'
+import { ProgressBoard } from '../progress-board.js'
 import { DemoNetwork, type DemoTransport } from './demo-network.js'
+import { downloadHit, searchUntil, settle } from './demo-steps.js'
 import { ALICE_FILE, NAMES, samplePlan, WANTED, writeSampleFiles } from './sample-files.js'
 
-/** Milliseconds each search of the demo runs. */
-const SEARCH_TIMEOUT = 3000
-/** Searches tried while the network settles. */
-const SEARCH_ATTEMPTS = 5
+/** Milliseconds the network gets to stop before the sample folder is removed regardless. */
+export const STOP_TIMEOUT = 10_000
 /** Milliseconds between steps when the story is told on a terminal. */
 const STEP_PAUSE = 400
-/** Milliseconds to wait for every peer to have a neighbor. */
-const SETTLE_TIMEOUT = 5000
 
 export interface DemoOptions {
   overlay: string
@@ -134,7 +131,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoSummary
     const wanted = search.hits.find((h) => h.name === WANTED)
     if (!wanted) {
       throw new CommandError(
-        `Alice found no copy of ${WANTED} after ${SEARCH_ATTEMPTS} searches — the ${options.overlay} overlay did not ` +
+        `Alice found no copy of ${WANTED} after several searches — the ${options.overlay} overlay did not ` +
           'settle; run the demo again, or with --log-level debug',
       )
     }
@@ -167,14 +164,14 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoSummary
     let bobDownload: DownloadResult
     try {
       ;[download, bobDownload] = await Promise.all([
-        fetch(
+        downloadHit(
           alice,
           wanted,
           join(root, 'downloads', 'alice', WANTED),
           board.row('   alice ← harry potter'),
           signal,
         ),
-        fetch(
+        downloadHit(
           bob,
           hobbit,
           join(root, 'downloads', 'bob', ALICE_FILE),
@@ -242,7 +239,8 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoSummary
     return summary
   } finally {
     signal?.removeEventListener('abort', onAbort)
-    await net.stop()
+    // Bounded, so the sample folder goes even if a peer does not stop.
+    await Promise.race([net.stop(), new Promise((r) => setTimeout(r, STOP_TIMEOUT).unref())])
     await rm(root, { recursive: true, force: true })
   }
 }
@@ -251,67 +249,4 @@ function mustGet(peers: Map<string, Peer>, name: string): Peer {
   const p = peers.get(name)
   if (!p) throw new CommandError(`the demo has no peer named ${name}`)
   return p
-}
-
-/** Waits (bounded) until each peer has a neighbor: the overlay has joined. */
-async function settle(peers: Peer[]): Promise<void> {
-  const until = Date.now() + SETTLE_TIMEOUT
-  while (Date.now() < until && peers.some((p) => p.overlay.neighbors().length === 0)) {
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-interface SearchOutcome {
-  hits: Hit[]
-  firstHitMs: number
-  totalMs: number
-}
-
-/** Searches until `enough` holds for the merged hits, a few times at most (the overlay may still be settling). */
-async function searchUntil(
-  peer: Peer,
-  query: string,
-  enough: (hits: Hit[]) => boolean,
-  say: (line: string) => void,
-  signal: AbortSignal | undefined,
-): Promise<SearchOutcome> {
-  let outcome: SearchOutcome = { hits: [], firstHitMs: 0, totalMs: 0 }
-  for (let attempt = 1; attempt <= SEARCH_ATTEMPTS; attempt++) {
-    if (signal?.aborted) throw new CommandError('the demo was interrupted')
-    const t0 = Date.now()
-    const byHash = new Map<string, Hit>()
-    let firstHitMs = 0
-    for await (const hit of peer.search(query, { timeout: SEARCH_TIMEOUT, signal })) {
-      if (byHash.size === 0) firstHitMs = Date.now() - t0
-      const known = byHash.get(hit.hash)
-      if (!known) byHash.set(hit.hash, { ...hit, providers: [...hit.providers] })
-      else
-        for (const p of hit.providers)
-          if (!known.providers.some((k) => k.id === p.id)) known.providers.push(p)
-    }
-    outcome = { hits: [...byHash.values()], firstHitMs, totalMs: Date.now() - t0 }
-    if (enough(outcome.hits)) return outcome
-    say(`   (nothing yet: the network is still settling; searching again, ${attempt}/${SEARCH_ATTEMPTS})`)
-    await new Promise((r) => setTimeout(r, 300 * attempt))
-  }
-  return outcome
-}
-
-async function fetch(
-  peer: Peer,
-  hit: Hit,
-  to: string,
-  row: ProgressRow,
-  signal: AbortSignal | undefined,
-): Promise<DownloadResult> {
-  const providers: PeerRef[] = hit.providers
-  const dl = peer.download(hit.hash, { to, providers, signal })
-  dl.on('progress', (p) =>
-    row.update({ bytes: p.bytes, size: p.size, rate: p.rate, sources: p.sources.length }),
-  )
-  const result = await dl.done
-  const rate = (result.size * 1000) / Math.max(1, result.elapsedMs)
-  row.update({ bytes: result.size, size: result.size, rate, sources: result.sources.length })
-  row.done()
-  return result
 }

@@ -18,11 +18,11 @@ export class TokenBucket {
     this.last = now
   }
 
-  /** Takes a token at time `now` (ms); false when the bucket is empty (the event is refused). */
-  take(now: number): boolean {
+  /** Takes `n` tokens at time `now` (ms); false, and nothing taken, when there are not enough (the event is refused). */
+  take(now: number, n = 1): boolean {
     this.refill(now)
-    if (this.tokens >= 1) {
-      this.tokens -= 1
+    if (this.tokens >= n) {
+      this.tokens -= n
       return true
     }
     this.refusedSinceFull++
