@@ -25,7 +25,8 @@ export function parseWebRtcAddress(address: string): PeerId {
  * all mean "accept WebRTC connections signalled to me".
  */
 export function checkListenAddress(address: string, self: PeerId): void {
-  if (address === WEBRTC_SCHEME || address === `${WEBRTC_SCHEME}*` || address === formatWebRtcAddress(self)) return
+  if (address === WEBRTC_SCHEME || address === `${WEBRTC_SCHEME}*` || address === formatWebRtcAddress(self))
+    return
   throw new InvalidOptionsError(
     `a webrtc listen address is webrtc://* (or webrtc://<this peer's id>) (got '${address}')`,
   )

@@ -4,6 +4,12 @@ import { ProtocolError } from '@peerkit/core'
 export const LAST = 0x00
 /** Header byte of a fragment that more fragments of the same message follow. */
 export const MORE = 0x01
+/**
+ * A 1-byte data channel message that says "I am closing; nothing follows".
+ * It travels in order with the data, so the remote knows it got everything
+ * even if the channel's close callback overtakes the last messages.
+ */
+export const CLOSE = 0x02
 /** Bytes of header before each fragment's payload. */
 export const FRAGMENT_HEADER_SIZE = 1
 

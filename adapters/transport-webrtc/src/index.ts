@@ -38,7 +38,7 @@ export {
   parseWebRtcAddress,
   WEBRTC_SCHEME,
 } from './address.js'
-export { FRAGMENT_HEADER_SIZE, fragment, LAST, MORE, Reassembler } from './fragments.js'
+export { CLOSE, FRAGMENT_HEADER_SIZE, fragment, LAST, MORE, Reassembler } from './fragments.js'
 export {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_CONNECT_TIMEOUT,

@@ -89,14 +89,18 @@ const KNOWN = new Set([
 function integer(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`
-    throw new InvalidOptionsError(`webrtc.${field} must be an integer ${range} (got ${JSON.stringify(value)})`)
+    throw new InvalidOptionsError(
+      `webrtc.${field} must be an integer ${range} (got ${JSON.stringify(value)})`,
+    )
   }
   return value
 }
 
 function strings(field: string, value: unknown, check: (s: string) => boolean, what: string): string[] {
   if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && check(s))) {
-    throw new InvalidOptionsError(`webrtc.${field} must be an array of ${what} (got ${JSON.stringify(value)})`)
+    throw new InvalidOptionsError(
+      `webrtc.${field} must be an array of ${what} (got ${JSON.stringify(value)})`,
+    )
   }
   return [...value]
 }
@@ -117,7 +121,12 @@ export function parseWebRtcTransportOptions(input: unknown = {}): ParsedWebRtcTr
   if (typeof bindAddress !== 'string') {
     throw new InvalidOptionsError(`webrtc.bindAddress must be a string (got ${JSON.stringify(bindAddress)})`)
   }
-  const maxMessageSize = integer('maxMessageSize', o.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 1, 2 ** 32 - 1)
+  const maxMessageSize = integer(
+    'maxMessageSize',
+    o.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+    1,
+    2 ** 32 - 1,
+  )
   const fragmentSize = integer(
     'fragmentSize',
     o.fragmentSize ?? DEFAULT_FRAGMENT_SIZE,

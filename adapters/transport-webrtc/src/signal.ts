@@ -1,4 +1,12 @@
-import { AuthenticationError, defineProtocol, encode, type Identity, type PeerId, peerIdSchema, verifySignature } from '@peerkit/core'
+import {
+  AuthenticationError,
+  defineProtocol,
+  encode,
+  type Identity,
+  type PeerId,
+  peerIdSchema,
+  verifySignature,
+} from '@peerkit/core'
 import { z } from 'zod'
 
 /** Largest SDP accepted in a signal (non-trickle SDPs with a few candidates are about 1 KiB). */
@@ -47,7 +55,13 @@ export function signedBytes(
 
 export function signOffer(identity: Identity, to: PeerId, connection: string, sdp: string): Offer {
   const from = identity.peerId
-  return { from, to, connection, sdp, signature: identity.sign(signedBytes('offer', connection, from, to, sdp)) }
+  return {
+    from,
+    to,
+    connection,
+    sdp,
+    signature: identity.sign(signedBytes('offer', connection, from, to, sdp)),
+  }
 }
 
 export function signAnswer(identity: Identity, offer: Offer, sdp: string): Answer {

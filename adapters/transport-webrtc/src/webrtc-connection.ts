@@ -12,8 +12,14 @@ import {
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { DataChannel, PeerConnection } from 'node-datachannel'
-import { fragment, Reassembler } from './fragments.js'
+import { CLOSE, fragment, Reassembler } from './fragments.js'
 import type { ParsedWebRtcTransportOptions } from './options.js'
+
+/**
+ * Milliseconds a channel closed by the remote without its CLOSE marker stays
+ * open for the messages whose callbacks the close overtook.
+ */
+const CLOSE_GRACE = 250
 
 /** While `send` waits for the buffer to drain, it re-checks `bufferedAmount` this often (ms) as a safety net. */
 const RECHECK_INTERVAL = 100
@@ -62,7 +68,8 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
   private lowWaiters: Array<() => void> = []
   private settleReady!: (err?: Error) => void
   private closing: Promise<void> | undefined
-  private channelClosed: (() => void) | undefined
+  private remoteClosed: (() => void) | undefined
+  private graceTimer: TimerHandle | undefined
 
   constructor(init: WebRtcConnectionInit) {
     super()
@@ -81,6 +88,10 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
     this.ready.catch(() => {})
     this.pc.onStateChange((state) => {
       if (state === 'failed' || state === 'closed' || state === 'disconnected') {
+        if (this.state === 'closing' && this.remoteClosed) {
+          this.remoteClosed()
+          return
+        }
         this.terminate(new PeerUnreachableError(`connection to ${this.remotePeer} ${state}`), true)
       }
     })
@@ -102,10 +113,14 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
     dc.onBufferedAmountLow(() => this.wake())
     dc.onMessage((msg) => this.onMessage(msg))
     dc.onClosed(() => {
-      if (this.state === 'closing' && this.channelClosed) this.channelClosed()
-      else this.terminate(undefined, false)
+      if (this.state === 'closing') return
+      if (this.state === 'open' && this.graceTimer === undefined) {
+        this.graceTimer = this.clock.setTimeout(() => this.terminate(undefined, false), CLOSE_GRACE)
+      } else if (this.state !== 'open') this.terminate(undefined, false)
     })
-    dc.onError((err) => this.terminate(new PeerUnreachableError(`data channel to ${this.remotePeer} failed: ${err}`), true))
+    dc.onError((err) =>
+      this.terminate(new PeerUnreachableError(`data channel to ${this.remotePeer} failed: ${err}`), true),
+    )
     if (dc.isOpen()) this.opened()
     else dc.onOpen(() => this.opened())
   }
@@ -121,7 +136,9 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
     }
     if (data.byteLength > this.options.maxMessageSize) {
       return Promise.reject(
-        new ProtocolError(`message of ${data.byteLength} bytes exceeds the maximum of ${this.options.maxMessageSize}`),
+        new ProtocolError(
+          `message of ${data.byteLength} bytes exceeds the maximum of ${this.options.maxMessageSize}`,
+        ),
       )
     }
     const { signal } = options
@@ -164,9 +181,12 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
       try {
         dc.sendMessageBinary(piece)
       } catch (err) {
-        const reason = new PeerUnreachableError(`sending to ${this.remotePeer} failed: ${(err as Error).message}`, {
-          cause: err,
-        })
+        const reason = new PeerUnreachableError(
+          `sending to ${this.remotePeer} failed: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        )
         this.terminate(reason, true)
         throw reason
       }
@@ -198,22 +218,23 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
   }
 
   /**
-   * Waits until every accepted message left the channel's buffer, then
-   * resets the channel and waits for the remote to acknowledge it (data
-   * sent before the reset arrives before it); bounded by `closeTimeout`.
+   * Waits for the accepted sends, queues CLOSE behind them, and waits for
+   * the remote to read it and close its end: closing the PeerConnection
+   * earlier would drop what SCTP still holds unacknowledged (even once
+   * `bufferedAmount` is 0). Bounded by `closeTimeout`.
    */
   private async flush(): Promise<void> {
     const deadline = this.clock.now() + this.options.closeTimeout
     await this.tail
     const dc = this.dc
     if (!dc) return
-    while (dc.isOpen() && dc.bufferedAmount() > 0 && this.clock.now() < deadline) await this.low()
     if (!dc.isOpen() || this.state !== 'closing') return
+    // The remote closes its PeerConnection when it reads CLOSE, after everything sent before it.
     const acknowledged = new Promise<void>((resolve) => {
-      this.channelClosed = resolve
+      this.remoteClosed = resolve
     })
     try {
-      dc.close()
+      dc.sendMessageBinary(Buffer.from([CLOSE]))
     } catch {
       return
     }
@@ -228,6 +249,10 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
     if (this.state === 'closed') return
     if (typeof msg === 'string') {
       this.terminate(new ProtocolError(`text message on the data channel from ${this.remotePeer}`), true)
+      return
+    }
+    if (msg.byteLength === 1 && (msg as Buffer)[0] === CLOSE && !(msg instanceof ArrayBuffer)) {
+      this.terminate(undefined, false)
       return
     }
     let message: Uint8Array | undefined
@@ -291,6 +316,7 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
     const wasOpen = this.state === 'open' || (this.state === 'closing' && local)
     const wasEstablished = this.state !== 'opening'
     this.state = 'closed'
+    if (this.graceTimer !== undefined) this.clock.clearTimeout(this.graceTimer)
     this.backlog = []
     this.reassembler.clear()
     this.wake()

@@ -9,8 +9,8 @@ import {
   Network,
   NotStartedError,
   PEER_CONTAINER,
-  PeerkitError,
   type PeerId,
+  PeerkitError,
   PeerUnreachableError,
   ProtocolError,
   RANDOM,
@@ -39,16 +39,27 @@ import { WEBRTC_TRANSPORT_OPTIONS } from './tokens.js'
 import { WebRtcConnection } from './webrtc-connection.js'
 import { WebRtcListener } from './webrtc-listener.js'
 
-/**
- * Attempts through one relay. Under load, libdatachannel now and then fails
- * a fresh connection (both ends report 'failed' during the DTLS handshake); a new
- * PeerConnection then succeeds.
- */
-const ATTEMPTS_PER_RELAY = 3
+/** Attempts through one relay: a connection that fails locally (ICE, DTLS) gets one fresh PeerConnection. */
+const ATTEMPTS_PER_RELAY = 2
 
 /** A local connection failure is worth a fresh attempt; a remote refusal, an authentication failure or a timeout is not. */
 function retriable(err: Error): boolean {
   return err.name === 'PeerUnreachableError' && !(err instanceof RemoteError)
+}
+
+/**
+ * The SDP without its ICE candidates (and end-of-candidates). The answerer
+ * applies the offer without them, so it does not start ICE checks before the
+ * dialer has its answer: the dialer's side would otherwise connect and begin
+ * DTLS before it knows the fingerprint to expect, and both ends would fail.
+ * The dialer's checks reach the answerer once it has the answer, and the
+ * answerer learns the dialer's address from them (a peer-reflexive candidate).
+ */
+function withoutCandidates(sdp: string): string {
+  return sdp
+    .split(/\r?\n/)
+    .filter((line) => !line.startsWith('a=candidate:') && !line.startsWith('a=end-of-candidates'))
+    .join('\r\n')
 }
 
 /** Connection ids of answered offers remembered against replay, at most. */
@@ -105,7 +116,8 @@ export class WebRtcTransport implements Transport {
 
   async listen(address: string): Promise<WebRtcListener> {
     checkListenAddress(address, this.identity.peerId)
-    if (this.closed) throw new InvalidOptionsError(`cannot listen on ${address}: the webrtc transport is closed`)
+    if (this.closed)
+      throw new InvalidOptionsError(`cannot listen on ${address}: the webrtc transport is closed`)
     this.signaling()
     const listener = new WebRtcListener(this.identity.peerId, (l) => this.listeners.delete(l))
     this.listeners.add(listener)
@@ -234,7 +246,10 @@ export class WebRtcTransport implements Transport {
     )
     const timeout = this.options.connectTimeout
     const bounded = <T>(p: Promise<T>, what: string) =>
-      withTimeout(this.clock, p, timeout, { signal, message: `${what} for ${address} timed out after ${timeout} ms` })
+      withTimeout(this.clock, p, timeout, {
+        signal,
+        message: `${what} for ${address} timed out after ${timeout} ms`,
+      })
     try {
       const gathering = this.gathered(pc)
       conn.attach(pc.createDataChannel('peerkit'))
@@ -251,13 +266,16 @@ export class WebRtcTransport implements Transport {
       pc.setRemoteDescription(answer.sdp, 'answer')
       await bounded(conn.ready, 'connecting')
       this.checkFingerprint(pc, fingerprint, target)
-      if (this.closed) throw new PeerUnreachableError(`dial ${address} abandoned: the webrtc transport is closed`)
+      if (this.closed)
+        throw new PeerUnreachableError(`dial ${address} abandoned: the webrtc transport is closed`)
       conn.open()
       return conn
     } catch (err) {
       conn.destroy()
       if (err instanceof PeerkitError) throw err
-      throw new PeerUnreachableError(`connecting to ${address} failed: ${(err as Error).message}`, { cause: err })
+      throw new PeerUnreachableError(`connecting to ${address} failed: ${(err as Error).message}`, {
+        cause: err,
+      })
     }
   }
 
@@ -269,12 +287,14 @@ export class WebRtcTransport implements Transport {
     const fingerprint = fingerprintOf(offer.sdp)
     try {
       verifyOffer(offer)
-      if (!fingerprint) throw new AuthenticationError(`the offer of ${offer.from} carries no DTLS fingerprint`)
+      if (!fingerprint)
+        throw new AuthenticationError(`the offer of ${offer.from} carries no DTLS fingerprint`)
     } catch (err) {
       listener.emit('error', err as Error)
       throw err
     }
-    if (this.seen.has(offer.connection)) throw new ProtocolError(`offer ${offer.connection} was already answered`)
+    if (this.seen.has(offer.connection))
+      throw new ProtocolError(`offer ${offer.connection} was already answered`)
     this.seen.add(offer.connection)
     if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.values().next().value as string)
     const pc = this.newPeerConnection(`accept:${offer.connection}`)
@@ -294,7 +314,7 @@ export class WebRtcTransport implements Transport {
     const timeout = this.options.connectTimeout
     try {
       const gathering = this.gathered(pc)
-      pc.setRemoteDescription(offer.sdp, 'offer')
+      pc.setRemoteDescription(withoutCandidates(offer.sdp), 'offer')
       const sdp = await withTimeout(this.clock, gathering, timeout, {
         message: `ICE gathering for ${offer.from} timed out after ${timeout} ms`,
       })

@@ -10,7 +10,10 @@ const options = parseWebRtcTransportOptions(LOOPBACK)
 transportSuite(test, async () => {
   const mesh = await signalingMesh()
   return {
-    create: async (identity) => ({ transport: (await mesh.join(identity)).webrtc, listenAddress: 'webrtc://*' }),
+    create: async (identity) => ({
+      transport: (await mesh.join(identity)).webrtc,
+      listenAddress: 'webrtc://*',
+    }),
     injectFrame: (connection, kind) => {
       const dc = (connection as WebRtcConnection).channel
       if (!dc) throw new Error('connection has no data channel')
@@ -21,7 +24,8 @@ transportSuite(test, async () => {
         // Fragments that add up to one byte over the maximum, none of them LAST.
         const piece = Buffer.alloc(1 + options.fragmentSize)
         piece[0] = MORE
-        for (let sent = 0; sent <= options.maxMessageSize; sent += options.fragmentSize) dc.sendMessageBinary(piece)
+        for (let sent = 0; sent <= options.maxMessageSize; sent += options.fragmentSize)
+          dc.sendMessageBinary(piece)
       }
     },
     maxMessageSize: options.maxMessageSize,

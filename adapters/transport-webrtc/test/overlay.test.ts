@@ -34,7 +34,10 @@ test('flooding over tcp and webrtc: a search hit is downloaded over a webrtc con
   t.true(hit.providers.some((p) => p.id === holder.id))
 
   const out = join(file.dir, 'downloaded.bin')
-  const result = await within(seeker.download(hit.hash, { to: out, providers: hit.providers }).done, 'download')
+  const result = await within(
+    seeker.download(hit.hash, { to: out, providers: hit.providers }).done,
+    'download',
+  )
   t.true(result.verified)
   t.true((await readFile(out)).equals(file.data))
   const conn = (await seeker.network.connect(holder.id)).connection

@@ -6,7 +6,10 @@ import { bytes, collect, makeBareNode, makeNode, next, signalingMesh, text, with
 
 /** Flips one character of the DTLS fingerprint in an SDP. */
 function tamper(sdp: string): string {
-  return sdp.replace(/(a=fingerprint:\S+ )([0-9A-F])/, (_, head: string, c: string) => head + (c === 'A' ? 'B' : 'A'))
+  return sdp.replace(
+    /(a=fingerprint:\S+ )([0-9A-F])/,
+    (_, head: string, c: string) => head + (c === 'A' ? 'B' : 'A'),
+  )
 }
 
 for (const what of ['offer', 'answer'] as const) {
@@ -70,7 +73,9 @@ test('listen addresses: webrtc://* and the own id are accepted, anything else is
   const a = await mesh.join()
   const own = await a.webrtc.listen(`webrtc://${a.identity.peerId}`)
   t.deepEqual(own.addresses(), [`webrtc://${a.identity.peerId}`])
-  await t.throwsAsync(a.webrtc.listen(`webrtc://${Identity.generate().peerId}`), { name: 'InvalidOptionsError' })
+  await t.throwsAsync(a.webrtc.listen(`webrtc://${Identity.generate().peerId}`), {
+    name: 'InvalidOptionsError',
+  })
   await t.throwsAsync(a.webrtc.dial('webrtc://not-a-peer-id'), { name: 'InvalidOptionsError' })
   t.false(a.webrtc.handles('tcp://127.0.0.1:1'))
 })
@@ -93,7 +98,7 @@ test('messages larger than one fragment arrive whole; sends keep their order', a
     messages.map((m) => m.byteLength),
     sizes,
   )
-  messages.forEach((m, i) => t.true(m.every((x) => x === i + 1)))
+  for (const [i, m] of messages.entries()) t.true(m.every((x) => x === i + 1))
   const reply = collect(outbound, 1)
   await conn.send(bytes('pong'))
   t.is(text(((await reply) as Uint8Array[])[0] as Uint8Array), 'pong')
@@ -138,4 +143,46 @@ test('opening and closing 200 connections leaves no native handle or connection 
   t.log(`handles ${handlesBefore} → ${handlesAfter}, RSS +${grown.toFixed(1)} MiB after 200 connections`)
   t.true(handlesAfter <= handlesBefore + 2, `active resources grew from ${handlesBefore} to ${handlesAfter}`)
   t.true(grown < 150, `RSS grew by ${grown.toFixed(1)} MiB`)
+})
+
+test('close() right after a large send still delivers it whole before the remote closes', async (t) => {
+  const mesh = await signalingMesh()
+  t.teardown(() => mesh.stop())
+  const a = await mesh.join()
+  const b = await mesh.join()
+  const listener = await b.webrtc.listen('webrtc://*')
+  const inbound = next<WebRtcConnection>(listener, 'connection')
+  const outbound = await within(a.webrtc.dial(`webrtc://${b.identity.peerId}`), 'dial')
+  const conn = await inbound
+  const got = collect(conn, 3)
+  const remoteClose = next<Error | undefined>(conn, 'close')
+  const big = new Uint8Array(4 * 1024 * 1024).fill(9)
+  void outbound.send(big)
+  void outbound.send(big)
+  void outbound.send(bytes('bye'))
+  await within(outbound.close(), 'close')
+  const messages = await got
+  t.deepEqual(
+    messages.map((m) => m.byteLength),
+    [big.byteLength, big.byteLength, 3],
+  )
+  t.is(await remoteClose, undefined, 'a clean close on the remote side')
+})
+
+test('a text message on the data channel closes the connection with ProtocolError', async (t) => {
+  const mesh = await signalingMesh()
+  t.teardown(() => mesh.stop())
+  const a = await mesh.join()
+  const b = await mesh.join()
+  const listener = await b.webrtc.listen('webrtc://*')
+  const inbound = next<WebRtcConnection>(listener, 'connection')
+  const outbound = await within(a.webrtc.dial(`webrtc://${b.identity.peerId}`), 'dial')
+  const conn = await inbound
+  const error = next<Error>(conn, 'error')
+  const closed = next<Error | undefined>(conn, 'close')
+  outbound.channel?.sendMessage('hello')
+  t.is((await error).name, 'ProtocolError')
+  t.is((await closed)?.name, 'ProtocolError')
+  await within(next(outbound, 'close'), 'the dialer sees the close')
+  t.true(outbound.closed)
 })

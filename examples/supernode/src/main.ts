@@ -3,7 +3,7 @@ import { Command } from 'commander'
 import { run } from './app.js'
 
 const program = new Command('example-supernode')
-  .description('peerkit example on the supernode (KaZaA) overlay: peers elect supernodes that index their leaves')
+  .description('peerkit example on the supernode (KaZaA) overlay: supernodes index their leaves')
   .showHelpAfterError()
 
 program

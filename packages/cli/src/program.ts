@@ -25,6 +25,19 @@ export function createProgram(io: Io): Command {
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)
   for (const add of COMMANDS) add(program, io)
+  program.addHelpText(
+    'after',
+    [
+      '',
+      'Examples:',
+      '  peerkit demo --overlay chord',
+      '  peerkit node --overlay flooding --listen tcp://0.0.0.0:4001 --share ~/Videos --data ~/.peerkit',
+      '  peerkit search harry potter --api 127.0.0.1:4680',
+      '  peerkit get HASH --out hp.mkv --api 127.0.0.1:4680',
+      '',
+      'Exit status: 0 success, 1 a failure you can fix (the message says how), 2 bad usage.',
+    ].join('\n'),
+  )
   return program
 }
 

@@ -46,6 +46,7 @@ import {
 } from './messages.js'
 import { CHORD_OPTIONS, type ParsedChordOptions } from './options.js'
 import { RecordStore } from './record-store.js'
+import { Replication } from './replication.js'
 import { Ring } from './ring.js'
 import { type ChordNode, ChordRouting, type LookupResult } from './routing.js'
 
@@ -64,6 +65,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   readonly [Symbol.toStringTag] = '@peerkit/overlay-chord'
   readonly ring: Ring
   readonly routing: ChordRouting
+  private readonly replication: Replication
   private readonly store: RecordStore
   private readonly published = new Map<ContentHash, FileRecord>()
   private readonly counter = new MessageCounter()
@@ -72,7 +74,6 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private timers: { stop(): void }[] = []
   private pendingStarts: unknown[] = []
   private running = false
-  private replicaSet: bigint[] = []
   private lifetime = new AbortController()
 
   constructor(
@@ -93,10 +94,20 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       options.successors,
       (node, request, signal) => this.call(node, request, signal),
       {
-        predecessorChanged: (previous, next) => this.onPredecessorChanged(previous, next),
+        predecessorChanged: (previous, next) => this.replication.predecessorChanged(previous, next),
         neighborsChanged: () => this.onNeighborsChanged(),
       },
     )
+    this.replication = new Replication({
+      ring: this.ring,
+      routing: this.routing,
+      store: this.store,
+      options,
+      clock,
+      call: (node, request, signal) => this.call(node, request, signal),
+      running: () => this.running,
+      signal: () => this.lifetime.signal,
+    })
   }
 
   /** Joins through the first reachable `bootstrap` address, or starts a new ring when there is none. */
@@ -118,7 +129,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     this.schedule(o.stabilizeInterval, () => this.stabilizeRound())
     this.schedule(o.fixFingersInterval, () => this.routing.fixFingers(this.lifetime.signal))
     this.schedule(o.checkPredecessorInterval, () => this.routing.checkPredecessor(this.lifetime.signal))
-    this.schedule(o.refreshInterval, () => this.storeRecords([...this.published.values()]))
+    this.schedule(o.refreshInterval, () => this.replication.store([...this.published.values()]))
     this.schedule(Math.max(1, Math.floor(o.recordTtl / 4)), () => this.store.expire(this.clock.now()))
   }
 
@@ -137,7 +148,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       const held = [...this.store.records()].filter((r) => r.provider.id !== this.network.peerId)
       for (const s of successors) {
         if (
-          await this.push(s, held).then(
+          await this.replication.push(s, held).then(
             () => true,
             () => false,
           )
@@ -155,7 +166,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     this.network.unhandle(CHORD_PROTOCOL)
     this.routing.reset()
     this.store.clear()
-    this.replicaSet = []
+    this.replication.reset()
     this.onNeighborsChanged()
   }
 
@@ -166,19 +177,19 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   async publish(records: FileRecord[]): Promise<void> {
     this.assertRunning()
     for (const r of records) this.published.set(r.hash, r)
-    await this.storeRecords(records)
+    await this.replication.store(records)
   }
 
   async unpublish(hashes: ContentHash[]): Promise<void> {
     this.assertRunning()
     const records = hashes.map((h) => this.published.get(h)).filter((r): r is FileRecord => r !== undefined)
     for (const h of hashes) this.published.delete(h)
-    const byKey = this.groupByKey(records)
-    await this.forEachLimit([...byKey], async ([key, recs]) => {
-      const { nodes } = await this.routing.lookup(key, { signal: this.lifetime.signal })
-      const request: RequestOf<'remove'> = { type: 'remove', hashes: [...new Set(recs.map((r) => r.hash))] }
-      await Promise.allSettled(this.replicas(nodes).map((n) => this.call(n, request)))
-    })
+    await this.replication.remove(records)
+  }
+
+  /** The keys a record is stored under: its content hash and each of its keywords. */
+  keysOf(record: FileRecord): bigint[] {
+    return this.replication.keysOf(record)
   }
 
   search(query: Query, options: SearchOptions = {}): AsyncIterable<Hit> {
@@ -275,7 +286,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       if (this.config.bootstrap.length > 0 && !this.routing.predecessor) await this.join()
     }
     await this.routing.stabilize(this.lifetime.signal)
-    this.maintainReplicas()
+    this.replication.maintain()
   }
 
   /** Runs `task` every `ms` on the Clock, the first time after a random fraction of `ms` so nodes do not tick in step. */
@@ -386,47 +397,6 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     }
   }
 
-  // --- storage ----------------------------------------------------------------
-
-  /** The keys a record is stored under: its content hash and each of its keywords. */
-  keysOf(record: FileRecord): bigint[] {
-    return [this.ring.contentKey(record.hash), ...record.keywords.map((k) => this.ring.keywordKey(k))]
-  }
-
-  private groupByKey(records: Iterable<FileRecord>): Map<bigint, FileRecord[]> {
-    const byKey = new Map<bigint, FileRecord[]>()
-    for (const r of records) {
-      for (const key of this.keysOf(r)) {
-        const list = byKey.get(key)
-        if (list) list.push(r)
-        else byKey.set(key, [r])
-      }
-    }
-    return byKey
-  }
-
-  /** Publishes records at the successor of each of their keys and its next `replication - 1` successors. */
-  private async storeRecords(records: FileRecord[]): Promise<void> {
-    if (records.length === 0 || !this.running) return
-    const byKey = this.groupByKey(records)
-    await this.forEachLimit([...byKey], async ([key, recs]) => {
-      const { nodes } = await this.routing.lookup(key, { signal: this.lifetime.signal })
-      for (let i = 0; i < recs.length; i += MAX_RECORDS_PER_MESSAGE) {
-        const request: RequestOf<'store'> = {
-          type: 'store',
-          records: recs.slice(i, i + MAX_RECORDS_PER_MESSAGE),
-          ttl: this.options.recordTtl,
-        }
-        await Promise.allSettled(this.replicas(nodes).map((n) => this.call(n, request, this.lifetime.signal)))
-      }
-    })
-  }
-
-  /** The nodes that hold a key: the first `replication` of its successor list. */
-  private replicas(nodes: ChordNode[]): ChordNode[] {
-    return nodes.slice(0, this.options.replication)
-  }
-
   /** Asks the key's holders in turn until one has an answer (`ask` returns true). */
   private async askReplicas(
     found: LookupResult,
@@ -434,7 +404,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     ask: (node: ChordNode, hops: number) => Promise<boolean>,
   ): Promise<void> {
     let lastError: Error | undefined
-    for (const node of this.replicas(found.nodes)) {
+    for (const node of this.replication.holders(found.nodes)) {
       if (signal.aborted) return
       try {
         if (await ask(node, found.hops + (node.id === this.selfId ? 0 : 1))) return
@@ -446,56 +416,6 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       }
     }
     if (lastError) throw lastError
-  }
-
-  /** Copies records to another node with the lifetime they have left here. */
-  private async push(node: ChordNode, records: FileRecord[]): Promise<void> {
-    const now = this.clock.now()
-    for (let i = 0; i < records.length; i += MAX_RECORDS_PER_MESSAGE) {
-      const batch = records.slice(i, i + MAX_RECORDS_PER_MESSAGE)
-      const ttls = batch.map((r) => this.store.remaining(r, now))
-      await this.call(node, { type: 'replicate', records: batch, ttls })
-    }
-  }
-
-  /** Records this node is the first holder of: some key in (predecessor, n]. */
-  private primaryRecords(): FileRecord[] {
-    return [...this.store.records()].filter((r) => this.keysOf(r).some((k) => this.routing.owns(k)))
-  }
-
-  /** Gives new members of the replica set (the next `replication - 1` successors) this node's primary records. */
-  private maintainReplicas(): void {
-    if (!this.routing.predecessor || this.options.replication < 2) return
-    const want = this.routing.successors.slice(0, this.options.replication - 1)
-    const fresh = want.filter((n) => !this.replicaSet.includes(n.id))
-    this.replicaSet = want.map((n) => n.id)
-    if (fresh.length === 0) return
-    const records = this.primaryRecords()
-    if (records.length === 0) return
-    for (const n of fresh) this.push(n, records).catch(() => {})
-  }
-
-  /**
-   * A node joined just before us: it takes over the keys in (old predecessor,
-   * new]. A node that was alone hands over every key outside (new, n]. After
-   * the old predecessor failed, the new one owns nothing of ours: no hand-over.
-   */
-  private onPredecessorChanged(previous: ChordNode | undefined, next: ChordNode | undefined): void {
-    this.replicaSet = [] // the primary range changed: re-seed the replicas at the next stabilize
-    if (!next || !this.running) return
-    if (!previous && this.routing.successors.length > 0) return
-    const from = previous?.id ?? this.selfId
-    const theirs = [...this.store.records()].filter((r) =>
-      this.keysOf(r).some((k) => this.ring.within(k, from, next.id, '(]')),
-    )
-    if (theirs.length === 0) return
-    this.push(next, theirs)
-      .then(() => {
-        if (this.options.replication > 1) return // we stay a replica of what we handed over
-        for (const r of theirs)
-          if (!this.keysOf(r).some((k) => this.routing.owns(k))) this.store.remove(r.hash, r.provider.id)
-      })
-      .catch(() => {})
   }
 
   private onNeighborsChanged(): void {
@@ -517,17 +437,6 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
         this.emit('neighbor:add', ref)
       }
     }
-  }
-
-  private async forEachLimit<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
-    let next = 0
-    const worker = async () => {
-      while (next < items.length && this.running) {
-        const item = items[next++] as T
-        await fn(item).catch(() => {})
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, items.length) }, worker))
   }
 
   /** A stream that fails with `NotStartedError` on first use when the overlay is not running. */

@@ -33,6 +33,8 @@ export interface RoutingHooks {
 
 /** Closest preceding nodes offered per find_successor step (more give a lookup fallbacks past failed nodes). */
 export const CLOSER_NODES = 8
+/** A stabilize round follows at most this many closer successors. */
+export const MAX_STABILIZE_STEPS = 8
 /** A lookup gives up after this many requests, answered or not. */
 export const MAX_LOOKUP_STEPS = 64
 
@@ -199,8 +201,9 @@ export class ChordRouting {
 
   /**
    * stabilize(): asks the successor for its predecessor and successor list,
-   * adopts a closer successor if one joined, and notifies it. Dead successors
-   * are dropped for the next on the list.
+   * adopts a closer successor if one joined (and asks that one in turn, up to
+   * `MAX_STABILIZE_STEPS`), and notifies the result. Dead successors are
+   * dropped for the next on the list.
    */
   async stabilize(signal?: AbortSignal): Promise<void> {
     if (this.successorList.length === 0) {
@@ -209,6 +212,7 @@ export class ChordRouting {
       this.successorList = [this.pred]
       this.hooks.neighborsChanged()
     }
+    let closer = 0
     while (this.successorList.length > 0) {
       const s = this.successorList[0] as ChordNode
       let answer: ResponseOf<'get_predecessor'>
@@ -221,9 +225,12 @@ export class ChordRouting {
       }
       const list = [s, ...answer.successors.map((ref) => this.node(ref))]
       const x = answer.predecessor ? this.node(answer.predecessor) : undefined
-      if (x && this.ring.within(x.id, this.id, s.id, '()')) list.unshift(x)
+      const adopt = x !== undefined && this.ring.within(x.id, this.id, s.id, '()')
+      if (adopt) list.unshift(x)
       this.setSuccessors(this.trim(list))
-      break
+      // A closer successor: ask it at once rather than a round later (nodes that joined
+      // together then find their places in one round instead of one per node).
+      if (!adopt || ++closer >= MAX_STABILIZE_STEPS) break
     }
     const successor = this.successorList[0]
     if (!successor) return

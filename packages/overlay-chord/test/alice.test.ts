@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { collect, createPeer, type Peer } from '@peerkit/core'
 import test from 'ava'
 import type { ChordOverlay } from '../src/index.js'
-import { FAST, ringIsCorrect, type TestNode, until } from './helpers/ring.js'
+import { ringIsCorrect, TCP_RING, type TestNode, until } from './helpers/ring.js'
 
 const PEERS = 30
 const MOVIE = 'Harry.Potter.and.the.Chamber.of.Secrets.(2002).mkv'
@@ -32,7 +32,7 @@ test('the Alice scenario over TCP with 30 peers: share, search "harry potter", d
   await writeFile(join(dir, 'alice', 'Harry.Belafonte.Live.mp3'), randomBytes(5000))
   await writeFile(join(dir, 'alice', 'notes.txt'), 'not a movie')
 
-  const chord = { ...FAST, stabilizeInterval: 100, fixFingersInterval: 100, checkPredecessorInterval: 200 }
+  const chord = TCP_RING
   const peers: Peer[] = []
   t.teardown(() => Promise.all(peers.map(stopPeer)).then(() => {}))
   const config = (bootstrap: string[], i: number) => ({
@@ -46,10 +46,13 @@ test('the Alice scenario over TCP with 30 peers: share, search "harry potter", d
   const first = await createPeer(config([], 0))
   peers.push(first)
   await first.start()
-  for (let i = 1; i < PEERS; i++) {
-    const peer = await createPeer(config(first.addresses(), i))
-    peers.push(peer)
-    await peer.start()
+  // the others join through the first, five at a time
+  for (let i = 1; i < PEERS; i += 5) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(5, PEERS - i) }, (_, k) => createPeer(config(first.addresses(), i + k))),
+    )
+    peers.push(...batch)
+    await Promise.all(batch.map((p) => p.start()))
   }
   const nodes = peers.map(
     (p) => ({ network: p.network, overlay: p.overlay as ChordOverlay, alive: true }) as TestNode,

@@ -1,6 +1,14 @@
-import { type Hit, type OverlayStats, type PeerId, type PeerRef, type Query, shuffle } from '@peerkit/core'
+import {
+  type Hit,
+  type OverlayStats,
+  type PeerId,
+  type PeerRef,
+  type Query,
+  shuffle,
+  TokenBucket,
+} from '@peerkit/core'
 import { DirectoryServer, parseDirectoryServerOptions } from '@peerkit/overlay-central'
-import { newQueryId, SearchSession, SeenCache, TokenBucket } from '@peerkit/overlay-flooding'
+import { newQueryId, SearchSession, SeenCache } from '@peerkit/overlay-flooding'
 import type { NodeContext } from './context.js'
 import { rank } from './election.js'
 import {
@@ -123,7 +131,8 @@ export class SupernodeHub {
       capable: msg.capable,
       bucket: known?.bucket ?? new TokenBucket(o.queryRate, o.queryBurst, this.ctx.clock.now()),
     })
-    this.ctx.supernodes.remove(from.id, true)
+    this.unlink(from.id) // a supernode that stepped down may come back as a leaf
+    this.ctx.supernodes.forget(from.id)
     if (!known) this.ctx.emitNeighbor('neighbor:add', ref)
     return true
   }

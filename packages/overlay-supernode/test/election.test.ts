@@ -3,7 +3,10 @@ import test from 'ava'
 import { type Candidate, compareCandidates, elect, measuredCapacity, rank } from '../src/index.js'
 
 const ids = Array.from({ length: 4 }, () => Identity.generate().peerId).sort()
-const c = (i: number, capacity: number): Candidate => ({ peer: { id: ids[i] as PeerId, addresses: [] }, capacity })
+const c = (i: number, capacity: number): Candidate => ({
+  peer: { id: ids[i] as PeerId, addresses: [] },
+  capacity,
+})
 
 test('the highest capacity wins, then the lowest PeerId', (t) => {
   t.is(elect([c(0, 1), c(1, 5), c(2, 5)])?.peer.id, ids[1])
@@ -14,7 +17,11 @@ test('the highest capacity wins, then the lowest PeerId', (t) => {
 
 test('every peer with the same list elects the same one, whatever the order', (t) => {
   const list = [c(0, 3), c(1, 7), c(2, 7), c(3, 1)]
-  const winners = new Set([list, [...list].reverse(), [list[2], list[0], list[3], list[1]] as Candidate[]].map((l) => elect(l)?.peer.id))
+  const winners = new Set(
+    [list, [...list].reverse(), [list[2], list[0], list[3], list[1]] as Candidate[]].map(
+      (l) => elect(l)?.peer.id,
+    ),
+  )
   t.deepEqual([...winners], [ids[1]])
 })
 

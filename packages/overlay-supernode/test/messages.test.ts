@@ -29,14 +29,25 @@ test('the schemas accept each message kind and reject malformed ones', (t) => {
     { kind: 'shout' },
   ]
   for (const m of bad) t.false(supernodeMessageSchema.safeParse(m).success, JSON.stringify(m))
-  t.false(infoSchema.safeParse({ kind: 'info', role: 'boss', accepted: true, leaves: 0, supernodes: [], candidates: [] }).success)
+  t.false(
+    infoSchema.safeParse({
+      kind: 'info',
+      role: 'boss',
+      accepted: true,
+      leaves: 0,
+      supernodes: [],
+      candidates: [],
+    }).success,
+  )
 })
 
 test('a malformed message closes that connection; the supernode goes on serving the others', async (t) => {
   const { peers } = await createTestnet(t, 3, {
     overlay: 'supernode',
     container: memoryContainer(new MemoryNetwork()),
-    options: { supernode: { hopTimeout: 80, heartbeatInterval: 200, failoverTimeout: 400, maintenanceInterval: 100 } },
+    options: {
+      supernode: { hopTimeout: 80, heartbeatInterval: 200, failoverTimeout: 400, maintenanceInterval: 100 },
+    },
   })
   const [sn, liar, honest] = peers as [Peer, Peer, Peer]
   const mux = await liar.network.connect({ id: sn.id, addresses: sn.addresses() })
@@ -56,7 +67,11 @@ test('a malformed message closes that connection; the supernode goes on serving 
     },
   ])
   t.true(
-    await until(3000, async () => (await collect(sn.overlay.search({ keywords: ['still', 'here'] }, { timeout: 500 }))).length === 1),
+    await until(
+      3000,
+      async () =>
+        (await collect(sn.overlay.search({ keywords: ['still', 'here'] }, { timeout: 500 }))).length === 1,
+    ),
   )
   t.is((sn.overlay as SupernodeOverlay).role(), 'supernode')
 })
@@ -66,12 +81,25 @@ test('a query that comes back through another supernode is answered once (duplic
     overlay: 'supernode',
     container: memoryContainer(new MemoryNetwork()),
     options: {
-      supernode: { leavesPerSupernode: 2, ttl: 3, expandingRing: false, hopTimeout: 80, heartbeatInterval: 200, maintenanceInterval: 100, demoteAfter: 0 },
+      supernode: {
+        leavesPerSupernode: 2,
+        ttl: 3,
+        expandingRing: false,
+        hopTimeout: 80,
+        heartbeatInterval: 200,
+        maintenanceInterval: 100,
+        demoteAfter: 0,
+      },
     },
   })
   const sns = () => peers.filter((p) => (p.overlay as SupernodeOverlay).role() === 'supernode')
   t.true(
-    await until(8000, () => sns().length >= 3 && sns().every((s) => (s.overlay as SupernodeOverlay).supernodes.size === sns().length - 1)),
+    await until(
+      8000,
+      () =>
+        sns().length >= 3 &&
+        sns().every((s) => (s.overlay as SupernodeOverlay).supernodes.size === sns().length - 1),
+    ),
     'at least three fully linked supernodes (so a flood at TTL 3 comes back around)',
   )
   const [a, b] = sns() as [Peer, Peer]

@@ -26,12 +26,19 @@ test('bad options throw InvalidOptionsError naming the field and the value', (t)
     [{ capacity: -1 }, /supernode\.capacity must be a number >= 0/],
     [{ queryRate: 0 }, /supernode\.queryRate must be a number > 0/],
     [{ expandingRing: 'no' }, /supernode\.expandingRing must be true or false/],
-    [{ supernodeLinks: 40, maxSupernodeLinks: 30 }, /maxSupernodeLinks must be >= supernode\.supernodeLinks \(40\) \(got 30\)/],
+    [
+      { supernodeLinks: 40, maxSupernodeLinks: 30 },
+      /maxSupernodeLinks must be >= supernode\.supernodeLinks \(40\) \(got 30\)/,
+    ],
     [{ fanout: 3 }, /supernode\.fanout is not an option; known: canBeSupernode/],
     ['fast', /supernode options must be an object/],
   ]
   for (const [input, message] of cases) {
-    t.throws(() => parseSupernodeOptions(input), { name: 'InvalidOptionsError', message }, JSON.stringify(input))
+    t.throws(
+      () => parseSupernodeOptions(input),
+      { name: 'InvalidOptionsError', message },
+      JSON.stringify(input),
+    )
   }
 })
 

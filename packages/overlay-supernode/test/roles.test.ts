@@ -113,8 +113,8 @@ test('a silent supernode (partitioned away) is noticed by the heartbeat within t
   )
   const noticed = Date.now() - cut
   t.log(`noticed after ${noticed} ms`)
-  // The bound, with as much again for a slow, loaded machine.
-  t.true(noticed <= 2 * SILENT_DETECTION + 500, `${noticed} ms`)
+  // The bound, with twice as much again for a slow, loaded machine (timers fire late there).
+  t.true(noticed <= 3 * SILENT_DETECTION, `${noticed} ms (bound ${SILENT_DETECTION} ms)`)
   // The election list a leaf holds may be older than its co-leaves' (refreshInterval): two may be
   // elected, and then they learn of each other and link.
   t.true(

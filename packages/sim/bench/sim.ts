@@ -79,7 +79,7 @@ if (scenario === 'compare') {
   // once; the paper reports mean path 3.84 (p = 0) … 5.09 (p = 0.5) and no failed lookup.
   const lookups = Number(a ?? 500)
   const paper: Record<string, number> = { 0: 3.84, 0.1: 4.03, 0.2: 4.22, 0.3: 4.44, 0.4: 4.69, 0.5: 5.09 }
-  console.log('p    mean hops  paper  p99 hops  correct  failed  mean latency ms  real s')
+  console.log('p    mean hops  paper  p95 hops  correct  failed  mean latency ms  real s')
   for (const p of [0, 0.1, 0.2, 0.3, 0.4, 0.5]) {
     const r = await runSimulation({
       overlay: 'chord',

@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import {
   createPeer,
+  defineProtocol,
   type Hit,
   OVERLAY,
   type Overlay,
@@ -29,6 +30,7 @@ import {
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import { EventEmitter } from 'eventemitter3'
 import { Lifecycle } from 'tsyringe'
+import { z } from 'zod'
 
 const MiB = 1024 * 1024
 const GIB = Number(process.env.TRANSFER_BENCH_GIB ?? 1)
@@ -141,6 +143,7 @@ async function benchTcp(dir: string): Promise<void> {
   }).done
   const ms = performance.now() - started
   const same = (await sha256File(result.path)) === (await sha256File(src))
+  const loop = await requestLoop(downloader, provider, record.chunkSize, Math.min(size, 512 * MiB))
   await downloader.stop()
   await provider.stop()
   const raw = (size * 1000) / rawMs
@@ -151,6 +154,9 @@ async function benchTcp(dir: string): Promise<void> {
     `    raw node:net copy ${fmt(raw)}   peerkit ${fmt(ours)}   ratio ${(ours / raw).toFixed(2)} (target >= 0.30)`,
   )
   console.log(`    verified: ${result.verified && same}`)
+  console.log(
+    `    context: a plain request loop over the peerkit TCP transport, ${record.chunkSize / 1024} KiB answers: ${fmt(loop)}`,
+  )
   await rm(join(dir, 'a-out.bin'))
   await rm(src)
 }
@@ -194,11 +200,51 @@ async function benchMemory(dir: string, killAt: number | undefined, label: strin
   return ms
 }
 
+const RAW = defineProtocol(
+  'bench/raw/1',
+  z.object({ n: z.number() }),
+  z.object({ data: z.instanceof(Uint8Array) }),
+)
+
+/**
+ * Context: what the wire itself carries with a plain request loop of the same
+ * shape as a download (8 requests in flight, answers of one chunk each).
+ */
+async function requestLoop(a: Peer, b: Peer, blockSize: number, total: number): Promise<number> {
+  const block = Buffer.alloc(blockSize, 7)
+  b.network.handle(RAW, () => ({ data: block }))
+  let sent = 0
+  const started = performance.now()
+  const loop = async () => {
+    while (sent < total) {
+      sent += block.length
+      await a.network.request(b.network.self(), RAW, { n: 0 })
+    }
+  }
+  await Promise.all(Array.from({ length: 8 }, loop))
+  return (total * 1000) / (performance.now() - started)
+}
+
+/** (b0): one memory link limited to B. */
+async function rawLink(dir: string): Promise<void> {
+  const network = new MemoryNetwork()
+  const [a, b] = await peers(2, 'memory', join(dir, 'raw-data'), network)
+  if (!a || !b) throw new Error('no peers')
+  network.setBandwidth((from) => (from === 'bench-1' ? B : Number.POSITIVE_INFINITY))
+  const rate = await requestLoop(a, b, 64 * 1024, 64 * MiB)
+  console.log(
+    `(b0) memory, one link at B = ${fmt(B)}, plain request loop: ${fmt(rate)} = ${(rate / B).toFixed(2)} × B`,
+  )
+  await a.stop()
+  await b.stop()
+}
+
 const dir = await mkdtemp(join(tmpdir(), 'peerkit-bench-transfer-'))
 try {
   console.log(`peerkit transfer benchmark (node ${process.version})`)
   await benchTcp(dir)
   await writeFileOf(join(dir, 'multi-src.bin'), MULTI_SIZE)
+  await rawLink(dir)
   const b = await benchMemory(dir, undefined, 'b')
   const c = await benchMemory(dir, 0.3, 'c')
   console.log(`(c)/(b) time: ${(c / b).toFixed(2)} (target <= 1.5)`)

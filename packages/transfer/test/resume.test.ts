@@ -20,18 +20,32 @@ test('a downloader killed with SIGKILL and started again fetches only the chunks
     process.execPath,
     [CHILD, record.hash, to, JSON.stringify(refOf(provider)), join(dir, 'child')],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   )
   t.teardown(() => child.kill('SIGKILL'))
+  const exited = new Promise<number | null>((r) => child.once('exit', r))
+  let stderr = ''
+  let last = 'nothing'
+  child.stderr.on('data', (data: Buffer) => {
+    stderr += data.toString()
+  })
   const killedAt = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the child made no progress in 20 s')), 20_000)
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(`the child did not reach 2 MiB in 40 s (last: ${last}; stderr: ${stderr.slice(-2000)})`),
+        ),
+      40_000,
+    )
+    void exited.then((code) => reject(new Error(`the child exited (${code}) early: ${stderr.slice(-2000)}`)))
     let buffered = ''
     child.stdout.on('data', (data: Buffer) => {
       buffered += data.toString()
       const lines = buffered.split('\n')
       buffered = lines.pop() ?? ''
       for (const line of lines) {
+        last = line
         const p = JSON.parse(line) as { bytes?: number; size?: number; done?: boolean }
         if (p.done) reject(new Error('the child finished before it could be killed'))
         if ((p.bytes ?? 0) >= 2 * MiB) {
@@ -42,7 +56,7 @@ test('a downloader killed with SIGKILL and started again fetches only the chunks
       }
     })
   })
-  await new Promise((r) => child.once('exit', r))
+  await exited
   t.true((await stat(`${to}.part`)).isFile())
   const before = served.chunkRequests()
 

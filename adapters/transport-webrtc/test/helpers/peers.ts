@@ -26,7 +26,10 @@ export async function startPeer(t: ExecutionContext, config: Partial<PeerConfigI
 }
 
 /** A folder of its own (removed when the test ends) holding one file of `size` random bytes. */
-export async function randomFile(t: ExecutionContext, size: number): Promise<{ dir: string; path: string; data: Buffer }> {
+export async function randomFile(
+  t: ExecutionContext,
+  size: number,
+): Promise<{ dir: string; path: string; data: Buffer }> {
   const dir = await mkdtemp(join(tmpdir(), 'peerkit-webrtc-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const data = randomBytes(size)

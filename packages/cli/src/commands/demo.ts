@@ -35,8 +35,12 @@ export function demoCommand(program: Command, io: Io): Command {
       overlayArg,
       DEFAULT_DEMO_OVERLAY,
     )
-    .option('--peers <n>', 'peers in the network, Alice included', integerArg(2, 12), 4)
-    .addOption(new Option('--transport <name>', 'transport').choices(['memory', 'tcp']).default('tcp'))
+    .option('--peers <n>', 'peers in the network, Alice included (2 to 12)', integerArg(2, 12), 4)
+    .addOption(
+      new Option('--transport <name>', 'tcp on loopback, or memory: every peer in this process')
+        .choices(['memory', 'tcp'])
+        .default('tcp'),
+    )
     .option('--timeout <ms>', 'give up after this many milliseconds', integerArg(1000, 600_000), 90_000)
     .action(async (flags: DemoFlags) => {
       const abort = new AbortController()

@@ -95,7 +95,8 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoSummary
       const peer = await net.addPeer(name)
       say(`   ${name.padEnd(9)}  ${peer.addresses().join(' ')}  role ${peer.overlay.role()}`)
     }
-    await settle([...net.peers.values()])
+    // A lone first peer has nobody to be a neighbor of until Alice comes.
+    if (others.length > 1 || net.directory) await settle([...net.peers.values()])
     for (const name of others) {
       const folder = folders.get(name)
       if (!folder) continue

@@ -41,6 +41,15 @@ export const FAST: ChordOptions = {
 /** Milliseconds a test waits for a ring to converge (generous: CI machines are slow and shared). */
 export const SETTLE = 20_000
 
+/** Gentler intervals for rings of 30 TCP peers (each request is encrypted; CI machines are shared). */
+export const TCP_RING: ChordOptions = {
+  ...FAST,
+  stabilizeInterval: 250,
+  fixFingersInterval: 250,
+  checkPredecessorInterval: 500,
+  rpcTimeout: 3000,
+}
+
 export interface TestNode {
   network: Network
   overlay: ChordOverlay
@@ -131,11 +140,19 @@ async function shutdown(network: Network): Promise<void> {
 
 let memoryNames = 0
 
-/** Starts `n` nodes one after the other, each joining through the first. */
+/**
+ * Starts `n` nodes, each joining through the first; after the first, up to
+ * `parallel` join at once (Chord's stabilisation sorts concurrent joins out).
+ */
 export async function startRing(
   t: ExecutionContext | undefined,
   n: number,
-  o: { transport?: 'memory' | 'tcp'; chord?: ChordOptions; parent?: DependencyContainer } = {},
+  o: {
+    transport?: 'memory' | 'tcp'
+    chord?: ChordOptions
+    parent?: DependencyContainer
+    parallel?: number
+  } = {},
 ): Promise<TestNode[]> {
   const transport = o.transport ?? 'memory'
   const listen = () =>
@@ -149,17 +166,19 @@ export async function startRing(
   })
   const nodes = [first]
   const bootstrap = first.network.addresses()
-  for (let i = 1; i < n; i++) {
-    nodes.push(
-      await startNode(t, {
+  const parallel = o.parallel ?? 1
+  for (let i = 1; i < n; i += parallel) {
+    const batch = Array.from({ length: Math.min(parallel, n - i) }, (_, k) =>
+      startNode(t, {
         transport,
         listen: [listen()],
         bootstrap,
         chord: o.chord,
         parent: o.parent,
-        seed: i + 1,
+        seed: i + k + 1,
       }),
     )
+    nodes.push(...(await Promise.all(batch)))
   }
   return nodes
 }

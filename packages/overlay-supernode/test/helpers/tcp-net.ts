@@ -2,7 +2,6 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createPeer, type Peer } from '@peerkit/core'
-import type { ExecutionContext } from 'ava'
 import '@peerkit/index-memory'
 import '@peerkit/transfer'
 import '@peerkit/transport-tcp'
@@ -12,9 +11,9 @@ import type { SupernodeOptions, SupernodeOverlay } from '../../src/index.js'
 /** Options that make a small test network settle and recover fast. */
 export const FAST: SupernodeOptions = {
   leavesPerSupernode: 8,
-  hopTimeout: 150,
+  hopTimeout: 300,
   heartbeatInterval: 300,
-  failoverTimeout: 1000,
+  failoverTimeout: 2000,
   electionDelay: 300,
   maintenanceInterval: 200,
   refreshInterval: 1000,
@@ -40,7 +39,7 @@ export interface TcpNet {
  * supernode or attached to one. All stopped at teardown.
  */
 export async function tcpNet(
-  t: ExecutionContext,
+  t: { teardown(fn: () => unknown): void },
   n: number,
   options: SupernodeOptions = FAST,
 ): Promise<TcpNet> {
@@ -63,10 +62,10 @@ export async function tcpNet(
     peers.push(peer)
     await peer.start()
   }
-  const settled = await until(20_000, () =>
+  const settled = await until(40_000, () =>
     peers.every((p) => overlayOf(p).role() === 'supernode' || overlayOf(p).supernode() !== undefined),
   )
-  if (!settled) throw new Error('the test network did not settle within 20 s')
+  if (!settled) throw new Error('the test network did not settle within 40 s')
   let shares = 0
   return {
     peers,

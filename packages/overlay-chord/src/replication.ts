@@ -1,0 +1,147 @@
+import type { Clock, FileRecord } from '@peerkit/core'
+import { MAX_RECORDS_PER_MESSAGE, type RequestOf } from './messages.js'
+import type { ParsedChordOptions } from './options.js'
+import type { RecordStore } from './record-store.js'
+import type { Ring } from './ring.js'
+import type { ChordNode, ChordRouting, Rpc } from './routing.js'
+
+/** What replication needs of its overlay. */
+export interface ReplicationContext {
+  ring: Ring
+  routing: ChordRouting
+  store: RecordStore
+  options: ParsedChordOptions
+  clock: Clock
+  call: Rpc
+  running(): boolean
+  /** Aborts when the overlay stops. */
+  signal(): AbortSignal
+}
+
+/**
+ * Where records go: publishing under every key of a record (content hash and
+ * keywords) to the key's first `replication` successors, withdrawing them,
+ * handing keys over to a node that joins, and seeding new replicas.
+ */
+export class Replication {
+  /** Ids of the successors this node last copied its primary records to. */
+  private replicaSet: bigint[] = []
+
+  constructor(private readonly c: ReplicationContext) {}
+
+  /** The keys a record is stored under: its content hash and each of its keywords. */
+  keysOf(record: FileRecord): bigint[] {
+    return [this.c.ring.contentKey(record.hash), ...record.keywords.map((k) => this.c.ring.keywordKey(k))]
+  }
+
+  /** The nodes that hold a key: the first `replication` of its successor list. */
+  holders(nodes: ChordNode[]): ChordNode[] {
+    return nodes.slice(0, this.c.options.replication)
+  }
+
+  /** Publishes records at the successor of each of their keys and its next `replication - 1` successors. */
+  async store(records: FileRecord[]): Promise<void> {
+    if (records.length === 0 || !this.c.running()) return
+    await this.forEachKey(records, async (nodes, recs) => {
+      for (let i = 0; i < recs.length; i += MAX_RECORDS_PER_MESSAGE) {
+        const request: RequestOf<'store'> = {
+          type: 'store',
+          records: recs.slice(i, i + MAX_RECORDS_PER_MESSAGE),
+          ttl: this.c.options.recordTtl,
+        }
+        await Promise.allSettled(this.holders(nodes).map((n) => this.c.call(n, request, this.c.signal())))
+      }
+    })
+  }
+
+  /** Withdraws this provider's records from every key they were published under. */
+  async remove(records: FileRecord[]): Promise<void> {
+    await this.forEachKey(records, async (nodes, recs) => {
+      const request: RequestOf<'remove'> = { type: 'remove', hashes: [...new Set(recs.map((r) => r.hash))] }
+      await Promise.allSettled(this.holders(nodes).map((n) => this.c.call(n, request)))
+    })
+  }
+
+  /** Copies records to another node with the lifetime they have left here. */
+  async push(node: ChordNode, records: FileRecord[]): Promise<void> {
+    const now = this.c.clock.now()
+    for (let i = 0; i < records.length; i += MAX_RECORDS_PER_MESSAGE) {
+      const batch = records.slice(i, i + MAX_RECORDS_PER_MESSAGE)
+      const ttls = batch.map((r) => this.c.store.remaining(r, now))
+      await this.c.call(node, { type: 'replicate', records: batch, ttls })
+    }
+  }
+
+  /** Gives new members of the replica set (the next `replication - 1` successors) this node's primary records. */
+  maintain(): void {
+    const { routing, options } = this.c
+    if (!routing.predecessor || options.replication < 2) return
+    const want = routing.successors.slice(0, options.replication - 1)
+    const fresh = want.filter((n) => !this.replicaSet.includes(n.id))
+    this.replicaSet = want.map((n) => n.id)
+    if (fresh.length === 0) return
+    const records = this.primaryRecords()
+    if (records.length === 0) return
+    for (const n of fresh) this.push(n, records).catch(() => {})
+  }
+
+  /**
+   * A node joined just before us: it takes over the keys in (old predecessor,
+   * new]. A node that was alone hands over every key outside (new, n]. After
+   * the old predecessor failed, the new one owns nothing of ours: no hand-over.
+   */
+  predecessorChanged(previous: ChordNode | undefined, next: ChordNode | undefined): void {
+    const { ring, routing, store, options } = this.c
+    this.replicaSet = [] // the primary range changed: re-seed the replicas at the next stabilize
+    if (!next || !this.c.running()) return
+    if (!previous && routing.successors.length > 0) return
+    const from = previous?.id ?? routing.id
+    const theirs = [...store.records()].filter((r) =>
+      this.keysOf(r).some((k) => ring.within(k, from, next.id, '(]')),
+    )
+    if (theirs.length === 0) return
+    this.push(next, theirs)
+      .then(() => {
+        if (options.replication > 1) return // we stay a replica of what we handed over
+        for (const r of theirs)
+          if (!this.keysOf(r).some((k) => routing.owns(k))) store.remove(r.hash, r.provider.id)
+      })
+      .catch(() => {})
+  }
+
+  reset(): void {
+    this.replicaSet = []
+  }
+
+  /** Records this node is the first holder of: some key in (predecessor, n]. */
+  private primaryRecords(): FileRecord[] {
+    return [...this.c.store.records()].filter((r) => this.keysOf(r).some((k) => this.c.routing.owns(k)))
+  }
+
+  /** Looks up every key of the records (`concurrency` at a time) and runs `fn` with the key's successor list. */
+  private async forEachKey(
+    records: FileRecord[],
+    fn: (nodes: ChordNode[], records: FileRecord[]) => Promise<void>,
+  ): Promise<void> {
+    const byKey = new Map<bigint, FileRecord[]>()
+    for (const r of records) {
+      for (const key of this.keysOf(r)) {
+        const list = byKey.get(key)
+        if (list) list.push(r)
+        else byKey.set(key, [r])
+      }
+    }
+    const items = [...byKey]
+    let next = 0
+    const worker = async () => {
+      while (next < items.length && this.c.running()) {
+        const [key, recs] = items[next++] as [bigint, FileRecord[]]
+        await this.c.routing
+          .lookup(key, { signal: this.c.signal() })
+          .then(({ nodes }) => fn(nodes, recs))
+          .catch(() => {})
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(this.c.options.concurrency, items.length) }, worker))
+  }
+}
