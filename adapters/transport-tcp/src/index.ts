@@ -49,7 +49,8 @@ export {
   type TcpTransportOptions,
 } from './options.js'
 export { OFFLOAD_THRESHOLD, RecordCipher, recordNonce, TAG_SIZE } from './record-cipher.js'
-export { MAX_IN_FLIGHT, TcpConnection, type TcpConnectionInit } from './tcp-connection.js'
+export { COALESCE_BELOW, MAX_IN_FLIGHT } from './record-writer.js'
+export { TcpConnection, type TcpConnectionInit } from './tcp-connection.js'
 export { TcpListener } from './tcp-listener.js'
 export { TcpTransport } from './tcp-transport.js'
 export { TCP_TRANSPORT_OPTIONS } from './tokens.js'

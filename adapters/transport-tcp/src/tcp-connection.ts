@@ -1,12 +1,9 @@
 import type { Socket } from 'node:net'
 import {
-  AbortError,
   type AbortOptions,
   type Clock,
   type Connection,
   type ConnectionEvents,
-  FRAME_HEADER_SIZE,
-  frameHeader,
   type PeerId,
   PeerUnreachableError,
   ProtocolError,
@@ -16,18 +13,9 @@ import { EventEmitter } from 'eventemitter3'
 import { Deque } from './deque.js'
 import { FrameReader } from './frame-reader.js'
 import { MAX_RECORD_SIZE, type ParsedTcpTransportOptions } from './options.js'
+import { registerRawWire } from './raw-wire.js'
 import { type RecordCipher, TAG_SIZE } from './record-cipher.js'
-
-/** The message length in a frame header. */
-function frameLength(header: Uint8Array): number {
-  return new DataView(header.buffer, header.byteOffset, FRAME_HEADER_SIZE).getUint32(0)
-}
-
-/** Messages smaller than this wait for the next turn of the event loop, to share a record. */
-export const COALESCE_BELOW = 16 * 1024
-
-/** Records being encrypted (or decrypted) at once, at most: enough to keep the thread pool busy. */
-export const MAX_IN_FLIGHT = 4
+import { RecordWriter } from './record-writer.js'
 
 export interface TcpConnectionInit {
   id: string
@@ -43,16 +31,10 @@ export interface TcpConnectionInit {
   clock: Clock
 }
 
-interface Job<T> {
-  /** Bytes it holds (plaintext to seal, or a record to open). */
+interface Job {
+  /** Bytes of the record being opened. */
   bytes: number
-  result?: T
-}
-
-interface Waiter {
-  data: Uint8Array
-  resolve: () => void
-  reject: (err: Error) => void
+  result?: Uint8Array
 }
 
 /**
@@ -68,7 +50,6 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
   readonly direction: 'inbound' | 'outbound'
 
   private readonly socket: Socket
-  private readonly sender: RecordCipher
   private readonly receiver: RecordCipher
   private readonly options: ParsedTcpTransportOptions
   private readonly clock: Clock
@@ -76,19 +57,11 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
   private readonly messages: FrameReader
   private readonly socketClosed: Promise<void>
 
-  // Sending: plaintext frames → records being sealed (in order) → socket.
-  private readonly plain = new Deque<Uint8Array>()
-  /** The frame headers among `plain`'s pieces. */
-  private readonly headers = new WeakSet<Uint8Array>()
-  private plainBytes = 0
-  private readonly sealing = new Deque<Job<Uint8Array[]>>()
-  private sealingBytes = 0
-  private readonly waiters = new Deque<Waiter>()
-  private pumping = false
-  private pumpScheduled = false
+  /** Sending: message frames → sealed records → socket, bounded by highWaterMark. */
+  private readonly writer: RecordWriter
 
   // Receiving: socket → records being opened (in order) → frames → 'message'.
-  private readonly opening = new Deque<Job<Uint8Array>>()
+  private readonly opening = new Deque<Job>()
   private openingBytes = 0
   private paused = false
   private remoteEnded = false
@@ -105,7 +78,6 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
     this.direction = init.direction
     this.remotePeer = init.remotePeer
     this.remoteAddress = init.remoteAddress
-    this.sender = init.sender
     this.receiver = init.receiver
     this.options = init.options
     this.clock = init.clock
@@ -117,8 +89,17 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
     this.socket.on('error', this.onError)
     this.socket.on('end', this.onEnd)
     this.socket.on('close', this.onClose)
-    this.socket.on('drain', this.wake)
-    registerRawWire(this, this.socket, this.sender)
+    this.writer = new RecordWriter(
+      this.socket,
+      init.sender,
+      init.options.recordSize,
+      init.options.highWaterMark,
+      {
+        fail: (err) => this.terminate(err, true),
+        flushed: () => this.endIfFlushed(),
+      },
+    )
+    registerRawWire(this, this.socket, init.sender)
     // Start reading on the next turn of the event loop, so whoever gets this
     // connection (a `dial` caller after its `await`, a 'connection' listener)
     // attaches its 'message' listener first.
@@ -146,7 +127,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
 
   /** Bytes held for sending: plaintext, records being sealed, and the socket's buffer. */
   get bufferedAmount(): number {
-    return this.plainBytes + this.sealingBytes + this.socket.writableLength
+    return this.writer.bufferedAmount
   }
 
   async send(data: Uint8Array, options: AbortOptions = {}): Promise<void> {
@@ -157,31 +138,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
       )
     }
     throwIfAborted(options.signal)
-    if (this.waiters.length === 0 && this.bufferedAmount < this.options.highWaterMark) {
-      this.enqueue(data, false)
-      return
-    }
-    const { signal } = options
-    await new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        // The caller may reuse its buffer as soon as send returns.
-        data: data.slice(),
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        },
-        reject: (err) => {
-          signal?.removeEventListener('abort', onAbort)
-          reject(err)
-        },
-      }
-      const onAbort = () => {
-        this.waiters.remove(waiter)
-        reject(new AbortError('send aborted', { cause: signal?.reason }))
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.waiters.push(waiter)
-    })
+    await this.writer.write(data, options.signal)
   }
 
   async close(err?: Error): Promise<void> {
@@ -200,147 +157,8 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
     await this.socketClosed
   }
 
-  /**
-   * Queues one message. A small one is copied (with its frame header, into
-   * Node's buffer pool) and sealed on the next turn of the event loop, so
-   * that messages sent meanwhile share its record; a large one is sealed at
-   * once, together with whatever small ones wait before it, and whatever of
-   * the caller's buffer (`owned` false) is still queued after that is copied.
-   * Either way the caller may reuse its buffer as soon as `send` returns
-   * (records sealed on the thread pool copy their input when submitted).
-   */
-  private enqueue(data: Uint8Array, owned: boolean): void {
-    if (data.length < COALESCE_BELOW) {
-      const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + data.length)
-      frame.writeUInt32BE(data.length, 0)
-      frame.set(data, FRAME_HEADER_SIZE)
-      this.headers.add(frame)
-      this.plain.push(frame)
-      this.plainBytes += frame.length
-      if (!this.pumpScheduled) {
-        this.pumpScheduled = true
-        setImmediate(this.scheduledPump)
-      }
-      return
-    }
-    const header = frameHeader(data.length)
-    this.headers.add(header)
-    this.plain.push(header)
-    this.plain.push(data)
-    this.plainBytes += data.length + FRAME_HEADER_SIZE
-    this.pump()
-    const last = this.plain.last()
-    if (!owned && last !== undefined && last !== header) this.plain.replaceLast(last.slice())
-  }
-
-  private readonly scheduledPump = (): void => {
-    this.pumpScheduled = false
-    this.pump()
-  }
-
-  /** Seals queued plaintext into records, up to MAX_IN_FLIGHT at once. */
-  private pump(): void {
-    if (this.pumping) return
-    this.pumping = true
-    try {
-      do {
-        this.sealRecords()
-        this.flush()
-      } while (this.plainBytes > 0 && this.sealing.length < MAX_IN_FLIGHT && !this.terminated)
-    } finally {
-      this.pumping = false
-    }
-  }
-
-  private sealRecords(): void {
-    const { recordSize } = this.options
-    while (this.plainBytes > 0 && this.sealing.length < MAX_IN_FLIGHT && !this.terminated) {
-      const pieces: Uint8Array[] = []
-      let n = 0
-      while (n < recordSize && this.plain.length > 0) {
-        const p = this.plain.first() as Uint8Array
-        // A message that would straddle two records starts the next one instead, so the receiver
-        // finds it whole in one record's plaintext and delivers it without gathering it.
-        if (n > 0 && this.headers.has(p) && n + FRAME_HEADER_SIZE + frameLength(p) > recordSize) break
-        const k = Math.min(p.length, recordSize - n)
-        if (k === p.length) {
-          pieces.push(p)
-          this.plain.shift()
-        } else {
-          pieces.push(p.subarray(0, k))
-          this.plain.replaceFirst(p.subarray(k))
-        }
-        n += k
-      }
-      this.plainBytes -= n
-      const job: Job<Uint8Array[]> = { bytes: n }
-      this.sealing.push(job)
-      this.sealingBytes += n
-      let sealed: Uint8Array[] | Promise<Uint8Array[]>
-      try {
-        sealed = this.sender.seal(pieces, n)
-      } catch (err) {
-        this.terminate(err as Error, true)
-        return
-      }
-      if (Array.isArray(sealed)) {
-        job.result = sealed
-      } else {
-        sealed.then(
-          (chunks) => {
-            job.result = chunks
-            this.flush()
-            this.pump()
-          },
-          (err: Error) => this.terminate(err, true),
-        )
-      }
-    }
-  }
-
-  /** Writes the sealed records at the head of the queue, in order. */
-  private flush(): void {
-    if (this.terminated) return
-    let corked = false
-    while (this.sealing.length > 0 && (this.sealing.first() as Job<Uint8Array[]>).result) {
-      const job = this.sealing.shift() as Job<Uint8Array[]>
-      this.sealingBytes -= job.bytes
-      const chunks = job.result as Uint8Array[]
-      if (!corked && chunks.length > 1) {
-        this.socket.cork()
-        corked = true
-      }
-      for (let i = 0; i < chunks.length; i++) {
-        this.socket.write(chunks[i] as Uint8Array, i === chunks.length - 1 ? this.wake : undefined)
-      }
-    }
-    if (corked) this.socket.uncork()
-    this.wake()
-    this.endIfFlushed()
-  }
-
-  /** Lets waiting senders in, in order, while there is room. */
-  private readonly wake = (): void => {
-    while (
-      this.waiters.length > 0 &&
-      this.bufferedAmount < this.options.highWaterMark &&
-      this.state === 'open'
-    ) {
-      const waiter = this.waiters.shift() as Waiter
-      this.enqueue(waiter.data, true)
-      waiter.resolve()
-    }
-  }
-
   private endIfFlushed(): void {
-    if (
-      this.state === 'closing' &&
-      this.plainBytes === 0 &&
-      this.sealing.length === 0 &&
-      !this.socket.writableEnded
-    ) {
-      this.socket.end()
-    }
+    if (this.state === 'closing' && this.writer.idle && !this.socket.writableEnded) this.socket.end()
   }
 
   private readonly onData = (chunk: Uint8Array): void => {
@@ -361,7 +179,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
       this.deliver(opened)
       return !this.terminated
     }
-    const job: Job<Uint8Array> = { bytes: body.length }
+    const job: Job = { bytes: body.length }
     this.opening.push(job)
     this.openingBytes += body.length
     if (opened instanceof Uint8Array) {
@@ -391,8 +209,8 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
   }
 
   private deliverOpened(): void {
-    while (this.opening.length > 0 && (this.opening.first() as Job<Uint8Array>).result) {
-      const job = this.opening.shift() as Job<Uint8Array>
+    while (this.opening.length > 0 && (this.opening.first() as Job).result) {
+      const job = this.opening.shift() as Job
       this.openingBytes -= job.bytes
       this.deliver(job.result as Uint8Array)
       if (this.terminated) return
@@ -485,13 +303,12 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
   }
 
   private rejectWaiters(cause?: Error): void {
-    for (const w of this.waiters.drain()) {
-      w.reject(
+    this.writer.rejectWaiters(
+      () =>
         new PeerUnreachableError(`connection to ${this.remotePeer} closed before the message was sent`, {
           cause,
         }),
-      )
-    }
+    )
   }
 
   /**
@@ -503,10 +320,7 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
     if (this.terminated) return
     this.state = 'closed'
     this.rejectWaiters(err)
-    this.plain.drain()
-    this.plainBytes = 0
-    this.sealing.drain()
-    this.sealingBytes = 0
+    this.writer.stop()
     this.opening.drain()
     this.openingBytes = 0
     this.backlog.drain()
@@ -519,35 +333,4 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
       this.emit('close', err)
     }
   }
-}
-
-/**
- * Writes that bypass `send` and its checks, for tests that play a broken or
- * hostile peer. Not exported by the package.
- */
-export interface RawWire {
-  /** Bytes straight onto the socket, outside any record. */
-  writeRaw(bytes: Uint8Array): void
-  /** `plaintext` sealed as the next record, as if it were framed messages. */
-  writeSealed(plaintext: Uint8Array): void
-}
-
-const rawWires = new WeakMap<TcpConnection, RawWire>()
-
-export function rawWire(conn: TcpConnection): RawWire {
-  return rawWires.get(conn) as RawWire
-}
-
-export function registerRawWire(conn: TcpConnection, socket: Socket, sender: RecordCipher): void {
-  rawWires.set(conn, {
-    writeRaw: (bytes) => void socket.write(bytes),
-    writeSealed: (plaintext) => {
-      const sealed = sender.seal([plaintext], plaintext.length)
-      const write = (chunks: Uint8Array[]) => {
-        for (const c of chunks) socket.write(c)
-      }
-      if (Array.isArray(sealed)) write(sealed)
-      else void sealed.then(write)
-    },
-  })
 }

@@ -2,7 +2,7 @@ import { transportSuite } from '@peerkit/compliance'
 import { frameHeader, RealClock } from '@peerkit/core'
 import test from 'ava'
 import { parseTcpTransportOptions, type TcpConnection, TcpTransport } from '../src/index.js'
-import { rawWire } from '../src/tcp-connection.js'
+import { rawWire } from '../src/raw-wire.js'
 
 const options = parseTcpTransportOptions()
 

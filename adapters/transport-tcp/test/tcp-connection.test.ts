@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { type Connection, frameHeader } from '@peerkit/core'
 import test from 'ava'
+import { FrameReader } from '../src/frame-reader.js'
 import { MAX_RECORD_SIZE, TAG_SIZE, type TcpTransportOptions } from '../src/index.js'
 import {
   bytes,
@@ -237,4 +238,42 @@ test('close() delivers what was accepted before it, then closes both sides', asy
   t.true(Buffer.from(two as Uint8Array).equals(big))
   t.is(text(three as Uint8Array), 'three')
   t.is(await remoteClosed, undefined)
+})
+
+test('small messages sent together share one record; a large one is sealed on its own', async (t) => {
+  const peer = await handPeer(t)
+  const { transport } = makeTransport(t)
+  const conn = await transport.dial(peer.address)
+  const { socket, result } = await peer.accepted
+  const records: Uint8Array[] = []
+  const decoder = new FrameReader(2 * 1024 * 1024)
+  socket.on('data', (chunk: Buffer) =>
+    decoder.push(chunk, (body) => records.push(result.receiver.open(body) as Uint8Array) > 0),
+  )
+  socket.resume()
+  const small = Array.from({ length: 100 }, (_, i) => conn.send(bytes(`message ${i}`)))
+  await within(Promise.all(small), 'small sends')
+  await within(
+    (async () => {
+      while (records.length < 1) await pause(5)
+    })(),
+    'a record',
+  )
+  await pause(50)
+  t.is(records.length, 1, 'one record for the burst')
+  const messages = new FrameReader(1024)
+  const got: string[] = []
+  messages.push(records[0] as Uint8Array, (m) => got.push(text(m)) > 0)
+  t.deepEqual(
+    got,
+    Array.from({ length: 100 }, (_, i) => `message ${i}`),
+  )
+  await conn.send(new Uint8Array(100_000))
+  await within(
+    (async () => {
+      while (records.length < 2) await pause(5)
+    })(),
+    'the large record',
+  )
+  t.is(records[1]?.length, 100_004, 'header and message, alone in their record')
 })

@@ -8,7 +8,12 @@ import 'reflect-metadata'
 import type { Connection } from '@peerkit/core'
 import { MemoryNetwork } from '@peerkit/transport-memory'
 import { type DataChannel, PeerConnection } from 'node-datachannel'
-import { DEFAULT_HIGH_WATER_MARK, parseWebRtcTransportOptions, type WebRtcConnection } from '../src/index.js'
+import {
+  DEFAULT_HIGH_WATER_MARK,
+  parseWebRtcTransportOptions,
+  type WebRtcConnection,
+  withoutCandidates,
+} from '../src/index.js'
 import { makeNode } from '../test/helpers/index.js'
 
 const MiB = 1024 * 1024
@@ -43,7 +48,8 @@ async function raw(): Promise<number> {
   const offer = gathered(a)
   const dc = a.createDataChannel('raw')
   const answer = gathered(b)
-  b.setRemoteDescription(await offer, 'offer')
+  // As the transport does: the answerer starts ICE only once the dialer has the answer.
+  b.setRemoteDescription(withoutCandidates(await offer), 'offer')
   a.setRemoteDescription(await answer, 'answer')
   await new Promise<void>((r) => (dc.isOpen() ? r() : dc.onOpen(r)))
   dc.setBufferedAmountLowThreshold(DEFAULT_HIGH_WATER_MARK / 2)

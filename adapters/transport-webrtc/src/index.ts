@@ -63,6 +63,7 @@ export {
   signOffer,
   verifyAnswer,
   verifyOffer,
+  withoutCandidates,
 } from './signal.js'
 export { WEBRTC_TRANSPORT_OPTIONS } from './tokens.js'
 export { WebRtcConnection, type WebRtcConnectionInit } from './webrtc-connection.js'

@@ -89,3 +89,18 @@ export function fingerprintOf(sdp: string): string | undefined {
   const m = /^a=fingerprint:\S+ ([0-9A-Fa-f:]+)\s*$/m.exec(sdp)
   return m?.[1]?.toUpperCase()
 }
+
+/**
+ * The SDP without its ICE candidates (and end-of-candidates). The answerer
+ * applies the offer without them, so it does not start ICE checks before the
+ * dialer has its answer: the dialer's side would otherwise connect and begin
+ * DTLS before it knows the fingerprint to expect, and both ends would fail.
+ * The dialer's checks reach the answerer once it has the answer, and the
+ * answerer learns the dialer's address from them (a peer-reflexive candidate).
+ */
+export function withoutCandidates(sdp: string): string {
+  return sdp
+    .split(/\r?\n/)
+    .filter((line) => !line.startsWith('a=candidate:') && !line.startsWith('a=end-of-candidates'))
+    .join('\r\n')
+}

@@ -161,6 +161,10 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
     return this.closing
   }
 
+  private get writable(): boolean {
+    return this.state === 'open' || this.state === 'closing'
+  }
+
   /** Closes the native handles at once, without flushing. */
   destroy(err?: Error): void {
     this.terminate(err, false)
@@ -169,13 +173,14 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
   private async write(pieces: Buffer[], size: number, signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) throw new AbortError('send aborted', { cause: signal.reason })
     // Once the first piece is written the message is finished: a half-sent message would corrupt the next.
+    // Sends accepted before close() still go out while it is closing.
     for (const piece of pieces) {
       const dc = this.dc
-      if (this.state !== 'open' || !dc) {
+      if (!this.writable || !dc) {
         throw new PeerUnreachableError(`connection to ${this.remotePeer} closed before the message was sent`)
       }
-      while (dc.bufferedAmount() >= this.options.highWaterMark && this.state === 'open') await this.low()
-      if (this.state !== 'open') {
+      while (dc.bufferedAmount() >= this.options.highWaterMark && this.writable) await this.low()
+      if (!this.writable) {
         throw new PeerUnreachableError(`connection to ${this.remotePeer} closed before the message was sent`)
       }
       try {
@@ -225,9 +230,12 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
    */
   private async flush(): Promise<void> {
     const deadline = this.clock.now() + this.options.closeTimeout
-    await this.tail
+    const sent = await withTimeout(this.clock, this.tail, this.options.closeTimeout).then(
+      () => true,
+      () => false,
+    )
     const dc = this.dc
-    if (!dc) return
+    if (!sent || !dc) return
     if (!dc.isOpen() || this.state !== 'closing') return
     // The remote closes its PeerConnection when it reads CLOSE, after everything sent before it.
     const acknowledged = new Promise<void>((resolve) => {

@@ -34,6 +34,7 @@ import {
   signOffer,
   verifyAnswer,
   verifyOffer,
+  withoutCandidates,
 } from './signal.js'
 import { WEBRTC_TRANSPORT_OPTIONS } from './tokens.js'
 import { WebRtcConnection } from './webrtc-connection.js'
@@ -45,21 +46,6 @@ const ATTEMPTS_PER_RELAY = 2
 /** A local connection failure is worth a fresh attempt; a remote refusal, an authentication failure or a timeout is not. */
 function retriable(err: Error): boolean {
   return err.name === 'PeerUnreachableError' && !(err instanceof RemoteError)
-}
-
-/**
- * The SDP without its ICE candidates (and end-of-candidates). The answerer
- * applies the offer without them, so it does not start ICE checks before the
- * dialer has its answer: the dialer's side would otherwise connect and begin
- * DTLS before it knows the fingerprint to expect, and both ends would fail.
- * The dialer's checks reach the answerer once it has the answer, and the
- * answerer learns the dialer's address from them (a peer-reflexive candidate).
- */
-function withoutCandidates(sdp: string): string {
-  return sdp
-    .split(/\r?\n/)
-    .filter((line) => !line.startsWith('a=candidate:') && !line.startsWith('a=end-of-candidates'))
-    .join('\r\n')
 }
 
 /** Connection ids of answered offers remembered against replay, at most. */

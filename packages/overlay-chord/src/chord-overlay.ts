@@ -36,8 +36,6 @@ import {
   CHORD_PROTOCOL,
   type ChordRequest,
   type ChordResponse,
-  MAX_RECORDS_PER_MESSAGE,
-  OK,
   RESPONSE_OF,
   type RequestKind,
   type RequestOf,
@@ -47,11 +45,9 @@ import {
 import { CHORD_OPTIONS, type ParsedChordOptions } from './options.js'
 import { RecordStore } from './record-store.js'
 import { Replication } from './replication.js'
+import { answerRequest, type HandlerContext } from './request-handler.js'
 import { Ring } from './ring.js'
 import { type ChordNode, ChordRouting, type LookupResult } from './routing.js'
-
-/** Most hits one `search` answer carries. */
-const MAX_HITS = 10_000
 
 /**
  * The `chord` overlay: a Chord DHT (Stoica et al., SIGCOMM 2001; ToN 2003).
@@ -66,6 +62,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   readonly ring: Ring
   readonly routing: ChordRouting
   private readonly replication: Replication
+  private readonly handlerContext: HandlerContext
   private readonly store: RecordStore
   private readonly published = new Map<ContentHash, FileRecord>()
   private readonly counter = new MessageCounter()
@@ -98,6 +95,14 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
         neighborsChanged: () => this.onNeighborsChanged(),
       },
     )
+    this.handlerContext = {
+      ring: this.ring,
+      routing: this.routing,
+      store: this.store,
+      options,
+      clock,
+      network,
+    }
     this.replication = new Replication({
       ring: this.ring,
       routing: this.routing,
@@ -328,73 +333,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
 
   private async handle(request: ChordRequest, from: PeerRef): Promise<ChordResponse> {
     if (!this.running) throw new NotStartedError('this chord node is not running')
-    const refs = (nodes: readonly ChordNode[]) => nodes.map((n) => wireRef(n.ref))
-    const now = this.clock.now()
-    switch (request.type) {
-      case 'find_successor': {
-        const key = this.ring.fromHex(request.key)
-        if (key === undefined)
-          throw new ProtocolError(`chord key ${request.key} is not below 2^${this.ring.bits}`)
-        const avoid = new Set<bigint>()
-        for (const hex of request.avoid ?? []) {
-          const id = this.ring.fromHex(hex)
-          if (id !== undefined) avoid.add(id)
-        }
-        const step = this.routing.step(key, avoid)
-        return { type: 'step', done: step.done, nodes: refs(step.nodes) }
-      }
-      case 'get_predecessor': {
-        const p = this.routing.predecessor
-        return {
-          type: 'neighbors',
-          predecessor: p ? wireRef(p.ref) : null,
-          successors: refs(this.routing.successors),
-        }
-      }
-      case 'notify':
-        if (request.node.id !== from.id)
-          throw new ProtocolError(`${from.id} notified on behalf of ${request.node.id}`)
-        this.network.learn(request.node)
-        this.routing.notify(this.routing.node(request.node))
-        return OK
-      case 'ping':
-        return OK
-      case 'store': {
-        const foreign = request.records.find((r) => r.provider.id !== from.id)
-        if (foreign)
-          throw new ProtocolError(`${from.id} tried to store a record of provider ${foreign.provider.id}`)
-        const expires = now + Math.min(request.ttl, this.options.recordTtl)
-        for (const r of request.records) this.store.put(r, expires)
-        return OK
-      }
-      case 'replicate':
-        if (request.ttls.length !== request.records.length) {
-          throw new ProtocolError(
-            `chord replicate has ${request.records.length} records but ${request.ttls.length} ttls`,
-          )
-        }
-        request.records.forEach((r, i) => {
-          this.store.put(r, now + Math.min(request.ttls[i] as number, this.options.recordTtl))
-        })
-        return OK
-      case 'remove':
-        for (const h of request.hashes) this.store.remove(h, from.id)
-        return OK
-      case 'get':
-        return { type: 'records', records: this.store.get(request.hash).slice(0, MAX_RECORDS_PER_MESSAGE) }
-      case 'search':
-        return { type: 'hits', hits: this.store.search(request.query).slice(0, MAX_HITS) }
-      case 'leave': {
-        const predecessor = request.predecessor ? this.routing.node(request.predecessor) : undefined
-        for (const ref of [request.predecessor, ...request.successors]) if (ref) this.network.learn(ref)
-        this.routing.leave(
-          this.routing.node(from),
-          predecessor,
-          request.successors.map((ref) => this.routing.node(ref)),
-        )
-        return OK
-      }
-    }
+    return answerRequest(this.handlerContext, request, from)
   }
 
   /** Asks the key's holders in turn until one has an answer (`ask` returns true). */

@@ -2,7 +2,13 @@ import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
 import { collect, Identity } from '@peerkit/core'
 import test from 'ava'
-import { predecessorFromRing } from '../src/index.js'
+import {
+  fingersFromRing,
+  predecessorFromRing,
+  type Ring,
+  sortById,
+  successorsFromRing,
+} from '../src/index.js'
 import {
   FAST,
   fingersAreCorrect,
@@ -224,4 +230,50 @@ test('start fails with PeerUnreachableError when no bootstrap address answers', 
     }),
     { name: 'PeerUnreachableError' },
   )
+})
+
+test('right after 5 of 16 nodes crash, before any repair, lookups route around them to the live successor', async (t) => {
+  const HOUR = 3_600_000
+  const quiet = {
+    stabilizeInterval: HOUR,
+    fixFingersInterval: HOUR,
+    checkPredecessorInterval: HOUR,
+    successors: 6,
+  }
+  const nodes = await Promise.all(
+    Array.from({ length: 16 }, (_, i) =>
+      startNode(t, {
+        transport: 'memory',
+        listen: [`memory://chord-quiet-${process.pid}-${i}`],
+        chord: quiet,
+      }),
+    ),
+  )
+  // every node gets its correct state from global knowledge; no timer will touch it
+  const ring = nodes[0]?.overlay.ring as Ring
+  const refs = sortById(nodes.map((n) => ({ id: n.overlay.routing.id, ref: n.network.self() })))
+  for (const n of nodes) {
+    const id = n.overlay.routing.id
+    const table = fingersFromRing(ring, id, refs)
+    n.overlay.routing.adopt({
+      predecessor: predecessorFromRing(id, refs),
+      successors: successorsFromRing(id, refs, 6),
+      fingers: Array.from({ length: ring.bits }, (_, i) => table.get(i)),
+    })
+  }
+  await until(() => fingersAreCorrect(nodes), 1000, 'the adopted state')
+  // five nodes in a row on the ring crash (the worst case for successor lists shorter than 6)
+  const order = sorted(nodes).map((s) => s.node)
+  await Promise.all(order.slice(3, 8).map((n) => n.kill()))
+  let timeouts = 0
+  for (const [i, from] of nodes.filter((n) => n.alive).entries()) {
+    for (let k = 0; k < 6; k++) {
+      const key = ring.hash(`after crash ${i} ${k}`)
+      const result = await from.overlay.lookup(key)
+      const live = result.nodes.find((n) => nodes.some((x) => x.alive && x.overlay.routing.id === n.id))
+      t.is(live?.id, ownerOf(nodes, key).overlay.routing.id)
+      timeouts += result.failures
+    }
+  }
+  t.true(timeouts > 0, 'some lookups met a crashed node on the way')
 })

@@ -104,3 +104,19 @@ test('a node alone answers every key with itself; a removed finger is skipped', 
   table.clear()
   t.deepEqual(table.distinct(), [])
 })
+
+test('a step told to avoid dead nodes answers with the next live successor, or routes around them', (t) => {
+  const table = fingersFromRing(ring, 51n, nodes)
+  const successors = successorsFromRing(51n, nodes, 3) // N56, N1, N8
+  t.deepEqual(ids(findSuccessorStep(table, successors, node(51), 54n).nodes), [56, 1, 8])
+  // N56 is dead: K54 now belongs to N1
+  const step = findSuccessorStep(table, successors, node(51), 54n, 1, new Set([56n]))
+  t.true(step.done)
+  t.deepEqual(ids(step.nodes), [1, 8])
+  // from N8, with N42 dead, the lookup for K54 goes through N32 instead
+  const n8 = fingersFromRing(ring, 8n, nodes)
+  t.deepEqual(
+    ids(findSuccessorStep(n8, successorsFromRing(8n, nodes, 3), node(8), 54n, 2, new Set([42n])).nodes),
+    [32, 21],
+  )
+})

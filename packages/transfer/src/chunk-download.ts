@@ -42,6 +42,8 @@ import { Source } from './source.js'
 
 /** Files with more chunks than this are refused (their leaf list alone would be 128 MiB). */
 const MAX_CHUNKS = 1 << 22
+/** Bytes in flight to one provider are capped here too (2 requests at least): 4 MiB chunks get a window of 2. */
+const MAX_IN_FLIGHT_BYTES_PER_PEER = 8 * 1024 * 1024
 
 export interface DownloadContext {
   network: Network
@@ -92,6 +94,8 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   private nextOrder = 0
   /** Verified chunks waiting for the disk; past this, no new requests go out (a slow disk slows the download). */
   private readonly maxPendingWrites: number
+  /** Requests in flight per provider allowed by the chunk size (see MAX_IN_FLIGHT_BYTES_PER_PEER). */
+  private windowCap = Number.POSITIVE_INFINITY
 
   constructor(
     readonly hash: ContentHash,
@@ -101,7 +105,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     super()
     this.path = resolvePath(options.to)
     this.startedAt = ctx.clock.now()
-    this.maxPendingWrites = 2 * ctx.options.maxInFlightPerPeer * ctx.options.maxPeers
+    this.maxPendingWrites = Math.max(4, 2 * ctx.options.maxInFlightPerPeer)
     const signal = options.signal
     const onAbort = () => this.fail(new AbortError(`download of ${hash} aborted`, { cause: signal?.reason }))
     if (signal?.aborted) onAbort()
@@ -135,6 +139,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       void this.intake(providers)
       const manifest = await this.fetchManifest()
       this.manifest = manifest
+      this.windowCap = Math.max(2, Math.floor(MAX_IN_FLIGHT_BYTES_PER_PEER / manifest.chunkSize))
       this.part = await PartFile.open({ path: this.path, hash: this.hash, ...manifest })
       if (this.failure) throw this.failure
       const part = this.part
@@ -345,7 +350,8 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     for (let progress = true; progress; ) {
       progress = false
       for (const s of used) {
-        if (s.inFlight >= s.window || this.writes.size >= this.maxPendingWrites) continue
+        if (s.inFlight >= Math.min(s.window, this.windowCap) || this.writes.size >= this.maxPendingWrites)
+          continue
         const index = picker.next(s.id)
         if (index === undefined) continue
         progress = true

@@ -1,10 +1,16 @@
-import { type FileHandle, open } from 'node:fs/promises'
+import { type FileHandle, open as openFile } from 'node:fs/promises'
 import { chunkCount, chunkRange, type FileHash, HASH_SIZE, MerkleTree } from '@peerkit/content'
 import { type ContentHash, InvalidOptionsError, NotFoundError } from '@peerkit/core'
 import { MAX_LEAVES_PER_MESSAGE, type TransferRequest, type TransferResponse } from './messages.js'
 
 /** Open file handles kept for serving; the least recently used is closed beyond this. */
 const MAX_OPEN_FILES = 64
+
+interface OpenFile {
+  handle: Promise<FileHandle>
+  users: number
+  evicted: boolean
+}
 
 export interface SharedFile {
   hash: ContentHash
@@ -24,7 +30,8 @@ export interface SharedFile {
 export class ChunkServer {
   readonly [Symbol.toStringTag] = '@peerkit/transfer:ChunkServer'
   private readonly files = new Map<ContentHash, SharedFile>()
-  private readonly handles = new Map<ContentHash, Promise<FileHandle>>()
+  /** Open files, least recently used first; a handle evicted while reads use it closes after the last one. */
+  private readonly handles = new Map<ContentHash, OpenFile>()
 
   get size(): number {
     return this.files.size
@@ -118,42 +125,59 @@ export class ChunkServer {
   private async read(file: SharedFile, position: number, length: number): Promise<Uint8Array> {
     const data = Buffer.allocUnsafe(length)
     let got = 0
+    const open = this.acquire(file)
     try {
-      const fh = await this.handleOf(file)
+      const fh = await open.handle
       while (got < length) {
         const { bytesRead } = await fh.read(data, got, length - got, position + got)
         if (bytesRead === 0) break
         got += bytesRead
       }
     } catch {
-      await this.closeHandle(file.hash)
+      open.evicted = true
+      if (this.handles.get(file.hash) === open) this.handles.delete(file.hash)
       throw new NotFoundError(`content ${file.hash} is no longer available here`)
+    } finally {
+      this.release(open)
     }
     if (got !== length) throw new NotFoundError(`content ${file.hash} is no longer available here`)
     return data
   }
 
-  private handleOf(file: SharedFile): Promise<FileHandle> {
-    let h = this.handles.get(file.hash)
-    if (h) {
+  private acquire(file: SharedFile): OpenFile {
+    let open = this.handles.get(file.hash)
+    if (open) {
       // Most recently used goes last.
       this.handles.delete(file.hash)
-      this.handles.set(file.hash, h)
-      return h
+    } else {
+      open = { handle: openFile(file.path, 'r'), users: 0, evicted: false }
+      open.handle.catch(() => {})
     }
-    h = open(file.path, 'r')
-    h.catch(() => this.handles.delete(file.hash))
-    this.handles.set(file.hash, h)
-    while (this.handles.size > MAX_OPEN_FILES) {
-      const oldest = this.handles.keys().next().value as ContentHash
-      void this.closeHandle(oldest)
+    this.handles.set(file.hash, open)
+    open.users++
+    for (const [hash, oldest] of this.handles) {
+      if (this.handles.size <= MAX_OPEN_FILES) break
+      this.handles.delete(hash)
+      oldest.evicted = true
+      if (oldest.users === 0) closeQuietly(oldest)
     }
-    return h
+    return open
+  }
+
+  private release(open: OpenFile): void {
+    open.users--
+    if (open.evicted && open.users === 0) closeQuietly(open)
   }
 
   private async closeHandle(hash: ContentHash): Promise<void> {
-    const h = this.handles.get(hash)
+    const open = this.handles.get(hash)
     this.handles.delete(hash)
-    if (h) await h.then((fh) => fh.close()).catch(() => {})
+    if (!open) return
+    open.evicted = true
+    if (open.users === 0) await closeQuietly(open)
   }
+}
+
+function closeQuietly(open: OpenFile): Promise<void> {
+  return open.handle.then((fh) => fh.close()).catch(() => {})
 }

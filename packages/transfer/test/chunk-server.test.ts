@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hashFile, merkleRoot, toHex, verifyChunk } from '@peerkit/content'
 import test from 'ava'
-import { ChunkServer } from '../src/index.js'
+import { ChunkServer, type SharedFile } from '../src/index.js'
 import { bytesOf } from './helpers/bytes.js'
 
 async function served(t: { teardown: (fn: () => Promise<void>) => void }, size: number) {
@@ -80,5 +80,30 @@ test('an unshared file is no longer served', async (t) => {
   t.true(await server.remove(file.hash))
   await t.throwsAsync(server.handle({ op: 'chunk', hash: file.hash, index: 0, offset: 0, length: 10 }), {
     name: 'NotFoundError',
+  })
+})
+
+test('serves more files than it keeps open, reading many at once', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'peerkit-server-'))
+  const server = new ChunkServer()
+  t.teardown(async () => {
+    await server.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  const files: Array<{ file: SharedFile; bytes: Uint8Array }> = []
+  for (let i = 0; i < 80; i++) {
+    const bytes = bytesOf(1000 + i, i + 1)
+    const path = join(dir, `f${i}.bin`)
+    await writeFile(path, bytes)
+    files.push({ file: server.add(await hashFile(path)), bytes })
+  }
+  const answers = await Promise.all(
+    [...files, ...files].map(({ file }) =>
+      server.handle({ op: 'chunk', hash: file.hash, index: 0, offset: 0, length: file.size }),
+    ),
+  )
+  answers.forEach((res, i) => {
+    const { bytes } = files[i % files.length] as { bytes: Uint8Array }
+    t.deepEqual(res.op === 'chunk' ? Buffer.from(res.data) : undefined, Buffer.from(bytes))
   })
 })

@@ -183,7 +183,7 @@ export async function handPeer(t: ExecutionContext): Promise<{
           role: 'responder',
           identity,
           cipher: 'aes-256-gcm',
-          offload: true,
+          offload: false,
           clock: new RealClock(),
           timeout: WAIT,
           address: 'test',

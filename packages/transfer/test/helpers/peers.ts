@@ -98,7 +98,7 @@ export async function startPeers<N extends 1 | 2 | 3 | 4>(
         listen: [options.wire === 'memory' ? `memory://${name}` : 'tcp://127.0.0.1:0'],
         dataDir: join(dir, `peer-${i}`),
         seed: 1000 + i,
-        options: { default: { requestTimeout: 3000, noProviderTimeout: 3000, ...options.transfer } },
+        options: { default: { noProviderTimeout: 5000, ...options.transfer } },
       },
       { container },
     )
