@@ -102,8 +102,9 @@ async function peerkit(size: number): Promise<number> {
 }
 
 const fragment = parseWebRtcTransportOptions().fragmentSize
-const rawMBs = await raw()
-const rows: Array<[string, number]> = [['raw node-datachannel, 64 KiB messages', rawMBs]]
+// Raw runs first and last; the better of the two is the baseline (the first run also warms up).
+const rawFirst = await raw()
+const rows: Array<[string, number]> = []
 for (const [label, size] of [
   [`peerkit webrtc, ${fragment / 1024} KiB messages (one fragment)`, fragment],
   ['peerkit webrtc, 1 MiB messages (16 fragments)', MiB],
@@ -111,6 +112,8 @@ for (const [label, size] of [
 ] as const) {
   rows.push([label, await peerkit(size)])
 }
+const rawMBs = Math.max(rawFirst, await raw())
+rows.unshift(['raw node-datachannel, 64 KiB messages (best of 2)', rawMBs])
 console.log(`256 MiB over one WebRTC data channel on 127.0.0.1 (node ${process.version})`)
 for (const [label, mbs] of rows) {
   console.log(`${label.padEnd(50)} ${mbs.toFixed(1).padStart(7)} MB/s  ${(mbs / rawMBs).toFixed(2)} × raw`)

@@ -15,6 +15,7 @@ import {
   ProtocolError,
   RANDOM,
   type Random,
+  RateLimitError,
   RemoteError,
   type RequestContext,
   type Transport,
@@ -48,6 +49,9 @@ function retriable(err: Error): boolean {
   return err.name === 'PeerUnreachableError' && !(err instanceof RemoteError)
 }
 
+/** Inbound connections answered but not open yet, at most; more offers are refused with `RateLimitError`. */
+const MAX_PENDING_INBOUND = 128
+
 /** Connection ids of answered offers remembered against replay, at most. */
 const SEEN_LIMIT = 4096
 
@@ -72,6 +76,7 @@ export class WebRtcTransport implements Transport {
   private readonly connections = new Set<WebRtcConnection>()
   private readonly seen = new Set<string>()
   private network: Network | undefined
+  private pendingInbound = 0
   private closed = false
 
   constructor(
@@ -279,6 +284,9 @@ export class WebRtcTransport implements Transport {
       listener.emit('error', err as Error)
       throw err
     }
+    if (this.pendingInbound >= MAX_PENDING_INBOUND) {
+      throw new RateLimitError(`${self} is already opening ${MAX_PENDING_INBOUND} webrtc connections`)
+    }
     if (this.seen.has(offer.connection))
       throw new ProtocolError(`offer ${offer.connection} was already answered`)
     this.seen.add(offer.connection)
@@ -298,6 +306,7 @@ export class WebRtcTransport implements Transport {
     )
     pc.onDataChannel((dc) => conn.attach(dc))
     const timeout = this.options.connectTimeout
+    this.pendingInbound++ // until accept() settles
     try {
       const gathering = this.gathered(pc)
       pc.setRemoteDescription(withoutCandidates(offer.sdp), 'offer')
@@ -307,6 +316,7 @@ export class WebRtcTransport implements Transport {
       void this.accept(conn, pc, fingerprint as string, listener)
       return signAnswer(this.identity, offer, sdp)
     } catch (err) {
+      this.pendingInbound--
       conn.destroy()
       throw new PeerUnreachableError(`cannot answer ${offer.from}: ${(err as Error).message}`, { cause: err })
     }
@@ -331,6 +341,8 @@ export class WebRtcTransport implements Transport {
     } catch (err) {
       conn.destroy()
       if (listener.listening) listener.emit('error', err as Error)
+    } finally {
+      this.pendingInbound--
     }
   }
 

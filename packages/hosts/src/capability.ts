@@ -20,8 +20,10 @@ export function probeNamespaces(): Promise<Capability> {
 }
 
 async function probe(): Promise<Capability> {
-  if (process.platform !== 'linux') return { ok: false, reason: `network namespaces need Linux (this is ${process.platform})` }
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'network namespaces need root (run the tests as root)' }
+  if (process.platform !== 'linux')
+    return { ok: false, reason: `network namespaces need Linux (this is ${process.platform})` }
+  if (process.getuid?.() !== 0)
+    return { ok: false, reason: 'network namespaces need root (run the tests as root)' }
   const ns = `${RUN_PREFIX}probe`
   try {
     await run('ip', ['-V'], 5000)
@@ -31,10 +33,17 @@ async function probe(): Promise<Capability> {
   try {
     await run('ip', ['netns', 'add', ns], 10_000)
     await run('ip', ['netns', 'exec', ns, 'ip', 'link', 'add', 'b0', 'type', 'bridge'], 10_000)
-    await run('ip', ['netns', 'exec', ns, 'ip', 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1'], 10_000)
+    await run(
+      'ip',
+      ['netns', 'exec', ns, 'ip', 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1'],
+      10_000,
+    )
     return { ok: true, reason: '' }
   } catch (err) {
-    return { ok: false, reason: `cannot create a network namespace, bridge and veth pair: ${(err as Error).message}` }
+    return {
+      ok: false,
+      reason: `cannot create a network namespace, bridge and veth pair: ${(err as Error).message}`,
+    }
   } finally {
     await removeNamespace(ns)
   }

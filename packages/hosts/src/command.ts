@@ -4,12 +4,17 @@ import { HostCommandError } from './errors.js'
 /** Runs a command (no shell) and resolves its stdout; rejects with `HostCommandError` quoting stderr. */
 export function run(file: string, args: readonly string[], timeout: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      if (err) {
-        const detail = String(stderr).trim() || err.message
-        reject(new HostCommandError(`${file} ${args.join(' ')} failed: ${detail}`, { cause: err }))
-      } else resolve(String(stdout))
-    })
+    execFile(
+      file,
+      args,
+      { timeout, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        if (err) {
+          const detail = String(stderr).trim() || err.message
+          reject(new HostCommandError(`${file} ${args.join(' ')} failed: ${detail}`, { cause: err }))
+        } else resolve(String(stdout))
+      },
+    )
   })
 }
 

@@ -58,7 +58,8 @@ export class HostNetwork {
 
   /** The next unused host address of the /24. */
   allocateAddress(): string {
-    if (this.nextHost > LAST_HOST) throw new HostCommandError(`no address left in ${this.options.subnet}.0/24`)
+    if (this.nextHost > LAST_HOST)
+      throw new HostCommandError(`no address left in ${this.options.subnet}.0/24`)
     return `${this.options.subnet}.${this.nextHost++}`
   }
 
@@ -77,7 +78,11 @@ export class HostNetwork {
     await run('ip', ['netns', 'add', ns], t)
     await ip(['link', 'set', 'lo', 'up'], t, ns)
     // Both ends are made inside namespaces: the bridge end never exists in the root namespace.
-    await ip(['link', 'add', `v${name}`, 'type', 'veth', 'peer', 'name', HOST_IFACE, 'netns', ns], t, this.bridgeNs)
+    await ip(
+      ['link', 'add', `v${name}`, 'type', 'veth', 'peer', 'name', HOST_IFACE, 'netns', ns],
+      t,
+      this.bridgeNs,
+    )
     await ip(['link', 'set', `v${name}`, 'master', BRIDGE, 'up'], t, this.bridgeNs)
     await ip(['addr', 'add', `${address}/24`, 'dev', HOST_IFACE], t, ns)
     await ip(['link', 'set', HOST_IFACE, 'up'], t, ns)

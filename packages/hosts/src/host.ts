@@ -63,7 +63,11 @@ export class Host {
   }
 
   /** Runs a command inside the namespace and resolves its stdout. */
-  exec(file: string, args: readonly string[], timeout = this.network.options.commandTimeout): Promise<string> {
+  exec(
+    file: string,
+    args: readonly string[],
+    timeout = this.network.options.commandTimeout,
+  ): Promise<string> {
     return run('ip', ['netns', 'exec', this.ns, file, ...args], timeout)
   }
 
@@ -128,8 +132,24 @@ export class Host {
   async throttle(mbit: number): Promise<void> {
     await run(
       'ip',
-      ['netns', 'exec', this.ns, 'tc', 'qdisc', 'replace', 'dev', HOST_IFACE, 'root', 'tbf', 'rate', `${mbit}mbit`,
-        'burst', '32kbit', 'latency', '400ms'],
+      [
+        'netns',
+        'exec',
+        this.ns,
+        'tc',
+        'qdisc',
+        'replace',
+        'dev',
+        HOST_IFACE,
+        'root',
+        'tbf',
+        'rate',
+        `${mbit}mbit`,
+        'burst',
+        '32kbit',
+        'latency',
+        '400ms',
+      ],
       this.network.options.commandTimeout,
     )
   }

@@ -168,6 +168,11 @@ export class PeerProcess {
     return JSON.parse(await this.cli(['status', '--json'])) as StatusJson
   }
 
+  /** The same document through the API with curl (cheap enough to poll). */
+  async statusApi(): Promise<StatusJson> {
+    return JSON.parse(await this.api('/status')) as StatusJson
+  }
+
   /** A raw API request (`GET path`) inside the host, through curl when many must be cheap. */
   async api(path: string): Promise<string> {
     return this.host.exec('curl', ['-sS', '--max-time', '30', `http://${this.apiAddress()}${path}`])
@@ -182,11 +187,17 @@ export class PeerProcess {
     const hits = new Map<string, SearchJson['hits'][number]>()
     for (const line of body.split('\n')) {
       if (!line.trim()) continue
-      const doc = JSON.parse(line) as SearchJson['hits'][number] & { error?: { name: string; message: string } }
-      if (doc.error) throw new HostCommandError(`search '${query}' on ${this.host.name}: ${doc.error.name}: ${doc.error.message}`)
+      const doc = JSON.parse(line) as SearchJson['hits'][number] & {
+        error?: { name: string; message: string }
+      }
+      if (doc.error)
+        throw new HostCommandError(
+          `search '${query}' on ${this.host.name}: ${doc.error.name}: ${doc.error.message}`,
+        )
       const seen = hits.get(doc.hash)
       if (!seen) hits.set(doc.hash, { ...doc, providers: [...doc.providers] })
-      else for (const p of doc.providers) if (!seen.providers.some((q) => q.id === p.id)) seen.providers.push(p)
+      else
+        for (const p of doc.providers) if (!seen.providers.some((q) => q.id === p.id)) seen.providers.push(p)
     }
     return { query, hits: [...hits.values()] }
   }

@@ -1,5 +1,5 @@
-import { DEFAULT_COMMAND_TIMEOUT, RUN_PREFIX } from './options.js'
 import { ip, run } from './command.js'
+import { DEFAULT_COMMAND_TIMEOUT, RUN_PREFIX } from './options.js'
 
 const STALE_RE = /^pkh(\d+)x/
 
@@ -27,7 +27,8 @@ export async function removeNamespace(ns: string, timeout = DEFAULT_COMMAND_TIME
 
 /** Removes every namespace whose name starts with `prefix` (default: this process's run prefix). Returns their names. */
 export async function sweepNamespaces(prefix = RUN_PREFIX): Promise<string[]> {
-  if (!prefix.startsWith('pkh')) throw new RangeError(`refusing to sweep namespaces outside pkh* (got ${prefix})`)
+  if (!prefix.startsWith('pkh'))
+    throw new RangeError(`refusing to sweep namespaces outside pkh* (got ${prefix})`)
   const names = (await listNamespaces()).filter((n) => n.startsWith(prefix))
   // Hosts first, the bridge namespace last (a host's veth goes with either end).
   names.sort((a, b) => Number(a.endsWith('-br')) - Number(b.endsWith('-br')))

@@ -282,7 +282,7 @@ async function failures(n: number, r: number): Promise<void> {
     }
     const after = await measure(net.nodes, alive, QUERIES / 2, 8)
     console.log(
-      `| ${p * 100}% | ${f2(mean(before.hops))} (${pct(before.hops, 1)}, ${pct(before.hops, 99)}) | ${f2(mean(before.timeouts))} (${pct(before.timeouts, 1)}, ${pct(before.timeouts, 99)}) | ${before.failed} / ${QUERIES / 2} | ${after.failed} / ${QUERIES / 2} (ring repaired in ${rounds} rounds) | ${f2(mean(after.hops))} |`,
+      `| ${p * 100}% | ${f2(mean(before.hops))} (${pct(before.hops, 1)}, ${pct(before.hops, 99)}) | ${f2(mean(before.timeouts))} (${pct(before.timeouts, 1)}, ${pct(before.timeouts, 99)}) | ${before.failed} / ${QUERIES / 2} | ${after.failed} / ${QUERIES / 2} (ring repaired in ${rounds} round${rounds === 1 ? '' : 's'}) | ${f2(mean(after.hops))} |`,
     )
     await net.stop()
   }

@@ -17,7 +17,7 @@ export interface SupernodeOptions {
    * @default 0
    */
   capacity?: number
-  /** Leaves per supernode the network aims at: a supernode with more promotes one of them. @default 32 */
+  /** Leaves per supernode the network aims at: one with over 1.5× as many promotes a leaf (and hands it half); it accepts 2× at most. @default 32 */
   leavesPerSupernode?: number
   /** Links a supernode keeps to other supernodes (fewer when fewer exist). @default 32 */
   supernodeLinks?: number

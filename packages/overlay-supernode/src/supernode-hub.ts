@@ -22,6 +22,12 @@ import {
 
 /** Candidates a supernode names to its leaves for elections. */
 const ELECTION_LIST = 8
+/**
+ * A supernode promotes a leaf beyond this many times `leavesPerSupernode` leaves
+ * and hands it half: supernodes then hold 0.75–1.5 × as many, about one per
+ * `leavesPerSupernode` leaves on average.
+ */
+const PROMOTE_AT = 1.5
 /** A leaf is dropped by the directory after this many heartbeat intervals of silence. */
 const DROP_AFTER_BEATS = 3
 
@@ -191,7 +197,7 @@ export class SupernodeHub {
     const ids = this.ctx.supernodes.ids()
     const one = ids[this.ctx.random.int(ids.length)]
     if (one !== undefined) await this.ping(one)
-    if (this.leaves.size > this.ctx.options.leavesPerSupernode) await this.promote()
+    if (this.leaves.size > PROMOTE_AT * this.ctx.options.leavesPerSupernode) await this.promote()
     return this.shouldDemote() ? 'demote' : undefined
   }
 
@@ -236,7 +242,7 @@ export class SupernodeHub {
     }
   }
 
-  /** Too many leaves: the best capable leaf becomes a supernode and takes half of the others. */
+  /** Too many leaves (over 1.5 × `leavesPerSupernode`): the best capable leaf becomes a supernode and takes half of the others. */
   private async promote(): Promise<void> {
     if (this.promoting) return
     const best = this.candidates()[0]
@@ -311,12 +317,14 @@ export class SupernodeHub {
     session.add(this.local(query), 0)
     if (session.atLimit) return
     const o = this.ctx.options
-    const steps = o.expandingRing && query.limit !== undefined ? o.ttl : 1
+    // Linked to every supernode it knows of: a TTL beyond 1 would only bring duplicates back.
+    const reach = this.ctx.supernodes.candidateCount() === 0 ? 1 : o.ttl
+    const steps = o.expandingRing && query.limit !== undefined ? reach : 1
     const wire: Query = query.hash !== undefined ? { hash: query.hash } : { keywords: query.keywords ?? [] }
     if (query.limit !== undefined) wire.limit = Math.min(query.limit, MAX_HITS_PER_MESSAGE)
     try {
       for (let step = 1; step <= steps; step++) {
-        const ttl = steps === 1 ? o.ttl : step
+        const ttl = steps === 1 ? reach : step
         const targets = this.ctx.supernodes.ids()
         if (targets.length === 0 || signal.aborted || !this.ctx.running) return
         const id = newQueryId(this.ctx.random)

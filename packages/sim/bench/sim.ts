@@ -25,7 +25,7 @@ function costLine(r: SimulationResult): string {
   return (
     `real ${(r.cost.realMs / 1000).toFixed(1)} s, virtual ${(r.cost.virtualMs / 1000).toFixed(0)} s, ` +
     `${r.cost.events} events (${r.cost.eventsPerRealSecond}/s), heap ${mb(r.cost.heapBytes)} MB ` +
-    `(${kb(r.cost.heapBytesPerPeer)} KB/peer), rss ${mb(r.cost.rssBytes)} MB`
+    `(${kb(r.cost.heapBytesPerPeer)} KB/peer), at the end ${mb(r.cost.heapEndBytes)} MB, rss ${mb(r.cost.rssBytes)} MB`
   )
 }
 
@@ -104,6 +104,7 @@ if (scenario === 'compare') {
 } else if (scenario === 'scale') {
   const nodes = Number(a ?? 100_000)
   const lookups = Number(b ?? 10_000)
+  const started = performance.now()
   const r = await runSimulation(
     {
       overlay: 'chord',
@@ -119,7 +120,10 @@ if (scenario === 'compare') {
     },
     {
       onProgress: (p) => {
-        if (p.done === p.total || p.done % 8192 === 0) console.error(`${p.phase} ${p.done}/${p.total}`)
+        if (p.done === p.total || p.done % 8192 === 0)
+          console.error(
+            `${((performance.now() - started) / 1000).toFixed(0)} s: ${p.phase} ${p.done}/${p.total}, heap ${mb(process.memoryUsage().heapUsed)} MB`,
+          )
       },
     },
   )

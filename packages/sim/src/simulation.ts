@@ -1,18 +1,13 @@
-import type { Hit, OverlayStats } from '@peerkit/core'
 import { adoptConvergedRing, type LookupReport, runLookups } from './chord.js'
 import { exponential } from './distributions.js'
-import {
-  addByKind,
-  diffByKind,
-  messageTotals,
-  recordsHeld,
-  round,
-  type Summary,
-  summarize,
-} from './metrics.js'
-import { type ParsedSimulationOptions, parseSimulationOptions, type SimulationOptions } from './options.js'
+import { diffByKind, round, type Summary, summarize } from './metrics.js'
+import { parseSimulationOptions, type SimulationOptions } from './options.js'
+import { type QueryOutcome, runQuery, snapshot } from './queries.js'
+import type { SimulationResult } from './result.js'
 import { loadOverlay, SimNetwork, type SimPeer } from './sim-network.js'
 import { Catalog, type SimQuery } from './workload.js'
+
+export type { SimulationResult } from './result.js'
 
 export type SimulationPhase = 'join' | 'warmup' | 'publish' | 'settle' | 'queries' | 'lookups' | 'done'
 
@@ -29,104 +24,6 @@ export interface SimulationProgress {
 export interface SimulationHooks {
   /** Called as the run moves on (often: keep it cheap). */
   onProgress?: (progress: SimulationProgress) => void
-}
-
-/** What one run measured. Times are virtual milliseconds unless named `real…`. */
-export interface SimulationResult {
-  overlay: string
-  options: ParsedSimulationOptions
-  network: {
-    /** Peers at the start. */
-    nodes: number
-    /** Peers alive at the end. */
-    live: number
-    /** Peers that joined during the measured phase (churn). */
-    joined: number
-    /** Peers that left during the measured phase (churn). */
-    left: number
-    /** Peers failed at once before the queries. */
-    failed: number
-    /** Peers whose `start()` failed. */
-    joinFailures: number
-    /** Peers whose `publish` failed. */
-    publishFailures: number
-  }
-  queries: {
-    issued: number
-    /** Queries for which some matching file had a live provider. */
-    answerable: number
-    /** Answerable queries that returned at least one correct hit. */
-    succeeded: number
-    /** `succeeded / answerable`. */
-    successRate: number
-    /** Queries whose hits included the file they were aimed at. */
-    targetFound: number
-    /** Hits that did not match the query (should be 0). */
-    falseHits: number
-    /** Searches that threw. */
-    errors: number
-    /** Distinct files per query, mean. */
-    hitsPerQuery: number
-  }
-  /** Overlay hops of the first hit (where the overlay reports them). */
-  hops: Summary
-  /** Virtual ms from a search's start to its first hit. */
-  firstHitMs: Summary
-  messages: {
-    /** Messages on the hub during the query phase (every protocol). */
-    total: number
-    /** Messages per virtual second when no query runs (maintenance), measured before the queries. */
-    backgroundPerSecond: number
-    /** `(total − background × duration) / issued`. */
-    perQuery: number
-    /** `perQuery / nodes`. */
-    perQueryPerPeer: number
-    /** Overlay messages sent during the query phase, by kind (`overlay.stats()`). */
-    byKind: Record<string, number>
-  }
-  bytes: {
-    /** Bytes on the hub during the query phase. */
-    total: number
-    /** `(total − background) / issued`. */
-    perQuery: number
-  }
-  /** Load on the busiest node (the directory server counts for `central`). */
-  load: {
-    /** Overlay messages the busiest node received during the query phase. */
-    maxMessages: number
-    meanMessages: number
-    /** Records the busiest node holds at the end (the overlay's `records` figure, else the node's own shares). */
-    maxRecords: number
-    meanRecords: number
-  }
-  /** Chord only: lookups checked against the true successor. */
-  lookups?: LookupReport
-  cost: {
-    /** Virtual duration of the whole run, ms. */
-    virtualMs: number
-    /** Virtual duration of the query phase, ms. */
-    queryPhaseMs: number
-    realMs: number
-    /** Timers fired. */
-    events: number
-    eventsPerRealSecond: number
-    /** JS heap used with the network built and warm, bytes. */
-    heapBytes: number
-    /** Growth of the JS heap per peer while building the network, bytes. */
-    heapBytesPerPeer: number
-    rssBytes: number
-  }
-}
-
-interface QueryOutcome {
-  answerable: boolean
-  succeeded: boolean
-  targetFound: boolean
-  falseHits: number
-  hits: number
-  error: boolean
-  firstHitMs?: number
-  hops?: number
 }
 
 /** Heap in use, after a collection when `--expose-gc` allows one. */
@@ -337,6 +234,7 @@ export async function runSimulation(
     }
 
     // Figures.
+    const heapEndBytes = heapUsed()
     const span = t1 - t0
     const totalMessages = hub1.messages - hub0.messages
     const totalBytes = hub1.bytes - hub0.bytes
@@ -401,6 +299,7 @@ export async function runSimulation(
         eventsPerRealSecond: Math.round(clock.fired / (realMs / 1000)),
         heapBytes,
         heapBytesPerPeer: Math.round((heapBytes - heapBefore) / opts.nodes),
+        heapEndBytes,
         rssBytes: process.memoryUsage().rss,
       },
     }
@@ -413,69 +312,4 @@ export async function runSimulation(
 
 function roundSummary(s: Summary): Summary {
   return { count: s.count, mean: round(s.mean), p50: round(s.p50), p95: round(s.p95), max: round(s.max) }
-}
-
-interface Snapshot {
-  nodes: Map<SimPeer | 'directory', { received: number; records: number }>
-  byKind: Record<string, number>
-}
-
-/** Every live node's overlay counters (and the directory's). */
-function snapshot(net: SimNetwork): Snapshot {
-  const nodes: Snapshot['nodes'] = new Map()
-  const byKind: Record<string, number> = {}
-  const add = (key: SimPeer | 'directory', stats: OverlayStats, shares: number) => {
-    nodes.set(key, { received: messageTotals(stats).received, records: recordsHeld(stats, shares) })
-    addByKind(byKind, stats)
-  }
-  for (const p of net.livePeers()) add(p, p.peer.overlay.stats(), p.peer.shares.size)
-  const dir = net.directoryStats()
-  if (dir) add('directory', dir, 0)
-  return { nodes, byKind }
-}
-
-async function runQuery(
-  net: SimNetwork,
-  asker: SimPeer,
-  q: SimQuery,
-  isAnswerable: boolean,
-  timeout: number,
-  catalog: Catalog,
-): Promise<QueryOutcome> {
-  const { clock } = net
-  const start = clock.now()
-  const truth = new Set(catalog.matching(q.keywords).map((rank) => catalog.files[rank]?.hash))
-  const out: QueryOutcome = {
-    answerable: isAnswerable,
-    succeeded: false,
-    targetFound: false,
-    falseHits: 0,
-    hits: 0,
-    error: false,
-  }
-  const seen = new Set<string>()
-  try {
-    for await (const hit of asker.peer.overlay.search(
-      { keywords: [...q.keywords] },
-      { timeout },
-    ) as AsyncIterable<Hit>) {
-      if (!truth.has(hit.hash)) {
-        out.falseHits++
-        continue
-      }
-      if (out.firstHitMs === undefined) {
-        out.firstHitMs = clock.now() - start
-        if (hit.hops !== undefined) out.hops = hit.hops
-      }
-      out.succeeded = true
-      if (hit.hash === q.target.hash) out.targetFound = true
-      if (!seen.has(hit.hash)) {
-        seen.add(hit.hash)
-        out.hits++
-      }
-    }
-  } catch {
-    out.error = true
-  }
-  return out
 }

@@ -5,7 +5,7 @@ import {
   chunkSizeFor,
   equalBytes,
   HASH_SIZE,
-  hashLeaf,
+  hashLeafAsync,
   leafAt,
   merkleRoot,
   toHex,
@@ -402,7 +402,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
         }
         return
       }
-      if (!equalBytes(hashLeaf(data), leafAt(manifest.leaves, index))) {
+      if (!equalBytes(await hashLeafAsync(data), leafAt(manifest.leaves, index))) {
         picker.release(index, source.id)
         this.drop(source, `sent bad data: chunk ${index} failed verification`)
         return

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto'
 import { link, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
-import { type Host, HostNetwork, probeNamespaces, sweepNamespaces, sweepStaleNamespaces } from '../../src/index.js'
+import {
+  type Host,
+  HostNetwork,
+  probeNamespaces,
+  sweepNamespaces,
+  sweepStaleNamespaces,
+} from '../../src/index.js'
 
 /** Probed once per test file: whether namespaces can be made here, and why not. */
 export const capability = await probeNamespaces()
@@ -26,12 +32,27 @@ export function hostTest(title: string, fn: (t: ExecutionContext) => Promise<voi
   else test.skip(`${title} — skipped: ${capability.reason}`, fn)
 }
 
+/** `N` hosts, typed so that destructuring gives each a `Host`. */
+export type Hosts<N extends number, R extends Host[] = []> = R['length'] extends N
+  ? R
+  : Hosts<N, [...R, Host]>
+
 /** A network of `n` hosts, destroyed by the test's teardown (also when it fails). */
-export async function network(t: ExecutionContext, n: number): Promise<{ net: HostNetwork; hosts: Host[] }> {
+export async function network<N extends number>(
+  t: ExecutionContext,
+  n: N,
+): Promise<{ net: HostNetwork; hosts: Hosts<N> }> {
   const net = await HostNetwork.create()
   t.teardown(() => net.destroy())
   const hosts = await net.addHosts(n)
-  return { net, hosts }
+  return { net, hosts: hosts as Hosts<N> }
+}
+
+/** `hosts[i]`, which must exist. */
+export function host(hosts: Host[], i: number): Host {
+  const h = hosts[i]
+  if (!h) throw new RangeError(`no host ${i} (${hosts.length} hosts)`)
+  return h
 }
 
 /** Polls `fn` until it returns something other than `undefined`/`false`, or fails after `timeout` ms. */
@@ -51,7 +72,9 @@ export async function waitFor<T>(
       last = err
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`)
+      throw new Error(
+        `timed out after ${timeout} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`,
+      )
     }
     await new Promise((r) => setTimeout(r, interval))
   }
@@ -104,7 +127,7 @@ export async function fileSha(path: string): Promise<string> {
 export const FAST = {
   central: { reconnectMin: 100, reconnectMax: 1000 },
   directory: { heartbeatInterval: 500, dropAfter: 2000 },
-  flooding: { maintenanceInterval: 500, ringTimeout: 100, maxTtl: 4 },
+  flooding: { maintenanceInterval: 500, ringTimeout: 100, ttl: 4, maxTtl: 4 },
   supernode: {
     heartbeatInterval: 300,
     failoverTimeout: 1000,
@@ -121,7 +144,10 @@ export const FAST = {
 } as const
 
 /** The `--config` of a node of `overlay` with the fast timers. */
-export function fastConfig(overlay: 'central' | 'flooding' | 'supernode' | 'chord', extra: object = {}): object {
+export function fastConfig(
+  overlay: 'central' | 'flooding' | 'supernode' | 'chord',
+  extra: object = {},
+): object {
   return {
     options: { [overlay]: { ...FAST[overlay], ...extra }, default: FAST.transfer },
     network: FAST.network,

@@ -1,4 +1,4 @@
-import { utimes, stat, writeFile } from 'node:fs/promises'
+import { utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ExecutionContext } from 'ava'
 import type { Host, HostNetwork, PeerProcess } from '../../src/index.js'
@@ -27,7 +27,10 @@ export async function bigFile(net: HostNetwork): Promise<{ path: string; sha: st
 }
 
 /** Shares the big file on `providers` (hard links) and throttles their links. Returns their share folders. */
-export async function prepareProviders(net: HostNetwork, providers: Host[]): Promise<{ dirs: string[]; sha: string }> {
+export async function prepareProviders(
+  net: HostNetwork,
+  providers: Host[],
+): Promise<{ dirs: string[]; sha: string }> {
   const { path, sha } = await bigFile(net)
   const dirs = await shareLinked(providers, 'Big.Buck.Bunny.1080p.mkv', path)
   await Promise.all(providers.map((h) => h.throttle(PROVIDER_MBIT)))
@@ -104,13 +107,15 @@ export async function startLiar(
   start: (share: string) => Promise<PeerProcess>,
 ): Promise<PeerProcess> {
   const dir = await shareFile(host, name, real)
+  const path = join(dir, name)
+  // A whole second, so the hash cache's mtime key survives utimes exactly.
+  const mtime = Math.floor(Date.now() / 1000) - 60
+  await utimes(path, mtime, mtime)
   const first = await start(dir)
   await first.stop()
-  const path = join(dir, name)
-  const { atime, mtime } = await stat(path)
   const fake = Buffer.from(real)
   for (let i = 0; i < fake.length; i += 4096) fake[i] = (fake[i] ?? 0) ^ 0xff
   await writeFile(path, fake)
-  await utimes(path, atime, mtime)
+  await utimes(path, mtime, mtime)
   return start(dir)
 }
