@@ -2,6 +2,7 @@ import test from 'ava'
 import {
   HASH_SIZE,
   hashLeaf,
+  hashLeafAsync,
   hashNode,
   MerkleTree,
   merkleRoot,
@@ -88,4 +89,11 @@ test('a one-leaf tree has an empty proof and its root is the leaf', (t) => {
   t.is(tree.hash, refLeaf(chunks[0] as Uint8Array).toString('hex'))
   t.throws(() => tree.proof(1), { instanceOf: RangeError })
   t.throws(() => new MerkleTree(new Uint8Array(0)), { instanceOf: RangeError })
+})
+
+test('hashLeafAsync (thread pool) equals hashLeaf', async (t) => {
+  for (const size of [0, 1, 65_536, 300_001]) {
+    const chunk = new Uint8Array(size).map((_, i) => (i * 7) & 0xff)
+    t.deepEqual(await hashLeafAsync(chunk), hashLeaf(chunk))
+  }
 })

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { threadId } from 'node:worker_threads'
 import { InvalidOptionsError } from '@peerkit/core'
 
 /** Options of `HostNetwork.create`. */
@@ -32,8 +33,11 @@ export interface HostNetworkOptions {
   commandTimeout?: number
 }
 
-/** Every namespace of this process starts with this: `pkh<pid>x`. */
-export const RUN_PREFIX = `pkh${process.pid}x`
+/**
+ * Every namespace of this process (and worker thread: ava runs test files in
+ * threads of one process) starts with this: `pkh<pid>t<thread>x`.
+ */
+export const RUN_PREFIX = `pkh${process.pid}t${threadId}x`
 export const DEFAULT_SUBNET = '10.77.0'
 export const DEFAULT_COMMAND_TIMEOUT = 30_000
 /** Namespace names are at most this long (the kernel allows 255, `ip` file names are fine; keep them short). */

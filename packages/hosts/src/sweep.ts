@@ -1,7 +1,7 @@
 import { ip, run } from './command.js'
 import { DEFAULT_COMMAND_TIMEOUT, RUN_PREFIX } from './options.js'
 
-const STALE_RE = /^pkh(\d+)x/
+const STALE_RE = /^pkh(\d+)t\d+x/
 
 /** Names of the network namespaces that exist now. */
 export async function listNamespaces(timeout = DEFAULT_COMMAND_TIMEOUT): Promise<string[]> {
@@ -36,7 +36,7 @@ export async function sweepNamespaces(prefix = RUN_PREFIX): Promise<string[]> {
   return names
 }
 
-/** Removes the namespaces of earlier runs whose process is gone (`pkh<pid>x…` with no such pid). */
+/** Removes the namespaces of earlier runs whose process is gone (`pkh<pid>t<thread>x…` with no such pid). */
 export async function sweepStaleNamespaces(): Promise<string[]> {
   const removed: string[] = []
   for (const n of await listNamespaces()) {

@@ -32,7 +32,7 @@ function costLine(r: SimulationResult): string {
 if (scenario === 'compare') {
   const nodes = Number(a ?? 1000)
   const queries = Number(b ?? 1000)
-  for (const overlay of ['central', 'flooding', 'chord']) {
+  for (const overlay of ['central', 'flooding', 'supernode', 'chord']) {
     const r = await runSimulation({
       overlay,
       nodes,

@@ -1,15 +1,5 @@
 import { resolve as resolvePath } from 'node:path'
-import {
-  chunkCount,
-  chunkRange,
-  chunkSizeFor,
-  equalBytes,
-  HASH_SIZE,
-  hashLeafAsync,
-  leafAt,
-  merkleRoot,
-  toHex,
-} from '@peerkit/content'
+import { chunkRange, equalBytes, hashLeafAsync, leafAt } from '@peerkit/content'
 import {
   AbortError,
   type Clock,
@@ -30,18 +20,16 @@ import {
   ProtocolError,
   type Random,
   type TimerHandle,
-  VerificationError,
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import { ChunkPicker, formatRanges } from './chunk-picker.js'
-import { MAX_LEAVES_PER_MESSAGE, TRANSFER_PROTOCOL } from './messages.js'
+import { fetchManifest, type Manifest, reasonOf } from './manifest.js'
+import { TRANSFER_PROTOCOL } from './messages.js'
 import type { ParsedTransferOptions } from './options.js'
 import { PartFile } from './part-file.js'
 import { RateMeter } from './rate-meter.js'
 import { Source } from './source.js'
 
-/** Files with more chunks than this are refused (their leaf list alone would be 128 MiB). */
-const MAX_CHUNKS = 1 << 22
 /** Bytes in flight to one provider are capped here too (2 requests at least): 4 MiB chunks get a window of 2. */
 const MAX_IN_FLIGHT_BYTES_PER_PEER = 8 * 1024 * 1024
 
@@ -51,13 +39,6 @@ export interface DownloadContext {
   random: Random
   self: PeerId
   options: ParsedTransferOptions
-}
-
-interface Manifest {
-  size: number
-  chunkSize: number
-  count: number
-  leaves: Uint8Array
 }
 
 /**
@@ -296,40 +277,11 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     }
   }
 
-  private async manifestFrom(source: Source): Promise<Manifest> {
-    const { network, options } = this.ctx
-    let manifest: Manifest | undefined
-    for (let from = 0; manifest === undefined || from < manifest.count; ) {
-      const res = await network.request(
-        source.ref,
-        TRANSFER_PROTOCOL,
-        { op: 'manifest', hash: this.hash, from, count: MAX_LEAVES_PER_MESSAGE },
-        { signal: this.ac.signal, timeout: options.requestTimeout },
-      )
-      if (res.op !== 'manifest') throw new ProtocolError(`expected a manifest, got '${res.op}'`)
-      if (!manifest) {
-        if (res.chunkSize !== chunkSizeFor(res.size) || res.count !== chunkCount(res.size, res.chunkSize)) {
-          throw new VerificationError(`manifest of ${this.hash} has an impossible size/chunking`)
-        }
-        if (res.count > MAX_CHUNKS) throw new ProtocolError(`file of ${res.count} chunks is over the limit`)
-        manifest = {
-          size: res.size,
-          chunkSize: res.chunkSize,
-          count: res.count,
-          leaves: new Uint8Array(res.count * HASH_SIZE),
-        }
-      }
-      const expected = Math.min(MAX_LEAVES_PER_MESSAGE, manifest.count - from) * HASH_SIZE
-      if (res.from !== from || res.size !== manifest.size || res.leaves.length !== expected) {
-        throw new ProtocolError(`manifest page at ${from} of ${this.hash} has the wrong shape`)
-      }
-      manifest.leaves.set(res.leaves, from * HASH_SIZE)
-      from += expected / HASH_SIZE
-    }
-    if (!manifest || toHex(merkleRoot(manifest.leaves)) !== this.hash) {
-      throw new VerificationError(`leaf list does not match the content hash ${this.hash}`)
-    }
-    return manifest
+  private manifestFrom(source: Source): Promise<Manifest> {
+    return fetchManifest(this.ctx.network, source.ref, this.hash, {
+      signal: this.ac.signal,
+      timeout: this.ctx.options.requestTimeout,
+    })
   }
 
   // --- chunks --------------------------------------------------------------
@@ -501,23 +453,5 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     this.lastEmit = now
     this.lastEmittedBytes = this.bytes
     this.emit('progress', progress)
-  }
-}
-
-/** Why a source is dropped, from the error its request failed with. */
-function reasonOf(err: Error, what: string): string {
-  switch (err.name) {
-    case 'NotFoundError':
-    case 'InvalidOptionsError':
-      return `not found: does not serve ${what} (${err.message})`
-    case 'VerificationError':
-    case 'ProtocolError':
-      return `sent bad data: ${what}: ${err.message}`
-    case 'TimeoutError':
-      return `stalled: ${what}: ${err.message}`
-    case 'PeerUnreachableError':
-      return `disconnected: ${err.message}`
-    default:
-      return `unreachable: ${what}: ${err.name}: ${err.message}`
   }
 }
