@@ -3,14 +3,13 @@ import {
   type AbortOptions,
   type Clock,
   type Connection,
-  type ConnectionEvents,
+  ConnectionEmitter,
   type Identity,
   type PeerId,
   PeerUnreachableError,
   ProtocolError,
   type Random,
 } from '@peerkit/core'
-import { EventEmitter } from 'eventemitter3'
 import type { MemoryListener } from './memory-listener.js'
 import type { MemoryNetwork } from './memory-network.js'
 import type { MemoryTransportOptions } from './options.js'
@@ -62,7 +61,7 @@ export interface MemoryConnectionInit {
  * in a bounded buffer, cross the link (latency, bandwidth, loss) and arrive
  * whole and in order at the other end.
  */
-export class MemoryConnection extends EventEmitter<ConnectionEvents> implements Connection {
+export class MemoryConnection extends ConnectionEmitter implements Connection {
   readonly [Symbol.toStringTag] = '@peerkit/transport-memory:MemoryConnection'
   readonly id: string
   readonly remotePeer: PeerId
@@ -109,32 +108,8 @@ export class MemoryConnection extends EventEmitter<ConnectionEvents> implements 
    * gets its connection a few microtasks after the listener side may have
    * sent) are held, and handed to the first listener in order.
    */
-  override on<T extends EventEmitter.EventNames<ConnectionEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<ConnectionEvents, T>,
-    context?: unknown,
-  ): this {
-    super.on(event, fn, context)
-    if (event === 'message') this.release()
-    return this
-  }
-
-  override addListener<T extends EventEmitter.EventNames<ConnectionEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<ConnectionEvents, T>,
-    context?: unknown,
-  ): this {
-    return this.on(event, fn, context)
-  }
-
-  override once<T extends EventEmitter.EventNames<ConnectionEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<ConnectionEvents, T>,
-    context?: unknown,
-  ): this {
-    super.once(event, fn, context)
-    if (event === 'message') this.release()
-    return this
+  protected override onMessageListener(): void {
+    this.release()
   }
 
   /** Bytes accepted by `send` and not yet on the wire. */

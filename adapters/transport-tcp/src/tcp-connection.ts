@@ -3,13 +3,12 @@ import {
   type AbortOptions,
   type Clock,
   type Connection,
-  type ConnectionEvents,
+  ConnectionEmitter,
   type PeerId,
   PeerUnreachableError,
   ProtocolError,
   throwIfAborted,
 } from '@peerkit/core'
-import { EventEmitter } from 'eventemitter3'
 import { Deque } from './deque.js'
 import { FrameReader } from './frame-reader.js'
 import { MAX_RECORD_SIZE, type ParsedTcpTransportOptions } from './options.js'
@@ -42,7 +41,7 @@ interface Job {
  * length-prefixed frames inside a stream of AEAD records; what is sent is
  * bounded by `highWaterMark` end to end.
  */
-export class TcpConnection extends EventEmitter<ConnectionEvents> implements Connection {
+export class TcpConnection extends ConnectionEmitter implements Connection {
   readonly [Symbol.toStringTag] = '@peerkit/transport-tcp:TcpConnection'
   readonly id: string
   readonly remotePeer: PeerId
@@ -251,32 +250,8 @@ export class TcpConnection extends EventEmitter<ConnectionEvents> implements Con
     if (this.state === 'open') this.flow()
   }
 
-  override on<T extends EventEmitter.EventNames<ConnectionEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<ConnectionEvents, T>,
-    context?: unknown,
-  ): this {
-    super.on(event, fn, context)
-    if (event === 'message' && this.backlog.length > 0) queueMicrotask(this.drainBacklog)
-    return this
-  }
-
-  override addListener<T extends EventEmitter.EventNames<ConnectionEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<ConnectionEvents, T>,
-    context?: unknown,
-  ): this {
-    return this.on(event, fn, context)
-  }
-
-  override once<T extends EventEmitter.EventNames<ConnectionEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<ConnectionEvents, T>,
-    context?: unknown,
-  ): this {
-    super.once(event, fn, context)
-    if (event === 'message' && this.backlog.length > 0) queueMicrotask(this.drainBacklog)
-    return this
+  protected override onMessageListener(): void {
+    if (this.backlog.length > 0) queueMicrotask(this.drainBacklog)
   }
 
   private readonly onError = (err: Error): void => {

@@ -3,14 +3,13 @@ import {
   type AbortOptions,
   type Clock,
   type Connection,
-  type ConnectionEvents,
+  ConnectionEmitter,
   type PeerId,
   PeerUnreachableError,
   ProtocolError,
   type TimerHandle,
   withTimeout,
 } from '@peerkit/core'
-import { EventEmitter } from 'eventemitter3'
 import type { DataChannel, PeerConnection } from 'node-datachannel'
 import { CLOSE, fragment, Reassembler } from './fragments.js'
 import type { ParsedWebRtcTransportOptions } from './options.js'
@@ -45,7 +44,7 @@ type State = 'opening' | 'open' | 'closing' | 'closed'
  * message size limit; `send` waits through `onBufferedAmountLow` while the
  * channel holds `highWaterMark` bytes.
  */
-export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements Connection {
+export class WebRtcConnection extends ConnectionEmitter implements Connection {
   readonly [Symbol.toStringTag] = '@peerkit/transport-webrtc:WebRtcConnection'
   readonly id: string
   readonly remotePeer: PeerId
@@ -287,32 +286,8 @@ export class WebRtcConnection extends EventEmitter<ConnectionEvents> implements 
     }
   }
 
-  override on<T extends EventEmitter.EventNames<ConnectionEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<ConnectionEvents, T>,
-    context?: unknown,
-  ): this {
-    super.on(event, fn, context)
-    if (event === 'message' && this.backlog.length > 0) queueMicrotask(this.drainBacklog)
-    return this
-  }
-
-  override addListener<T extends EventEmitter.EventNames<ConnectionEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<ConnectionEvents, T>,
-    context?: unknown,
-  ): this {
-    return this.on(event, fn, context)
-  }
-
-  override once<T extends EventEmitter.EventNames<ConnectionEvents>>(
-    event: T,
-    fn: EventEmitter.EventListener<ConnectionEvents, T>,
-    context?: unknown,
-  ): this {
-    super.once(event, fn, context)
-    if (event === 'message' && this.backlog.length > 0) queueMicrotask(this.drainBacklog)
-    return this
+  protected override onMessageListener(): void {
+    if (this.backlog.length > 0) queueMicrotask(this.drainBacklog)
   }
 
   /**

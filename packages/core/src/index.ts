@@ -18,6 +18,7 @@
  */
 export * from './clock.js'
 export * from './config.js'
+export * from './connection-emitter.js'
 export * from './content-index.js'
 export * from './create-peer.js'
 export * from './errors.js'

@@ -112,6 +112,18 @@ hostTest(
       300,
     )
 
+    // Hostile bytes on the directory's and a peer's TCP port: an oversized frame header, then garbage.
+    const target = peers[2] as PeerProcess
+    for (const addr of [directory.address, target.address]) {
+      const [ip, port] = addr.replace('tcp://', '').split(':')
+      await stormer.host.exec('bash', [
+        '-c',
+        `exec 3<>/dev/tcp/${ip}/${port}; printf '\\xff\\xff\\xff\\xf0' >&3; head -c 65536 /dev/urandom >&3; exec 3>&-`,
+      ])
+    }
+    t.true(directory.running && target.running, 'both processes are still up')
+    t.true(await all(), 'searches go on')
+
     // A host gets a new address: same data folder, same PeerId; the directory gives the new address.
     const mover = peers[3] as PeerProcess
     const oldAddress = mover.host.address

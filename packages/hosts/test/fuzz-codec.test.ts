@@ -18,7 +18,11 @@ import { junk, mutatedBytes, PARAMS } from './helpers/fuzz.js'
 const envelope = fc.oneof(
   fc.tuple(fc.constant(Kind.Request), fc.nat(2 ** 32), fc.constantFrom('peerkit/chord/1', 'x', ''), junk),
   fc.tuple(fc.constant(Kind.Response), fc.nat(2 ** 32 + 5), junk),
-  fc.tuple(fc.constant(Kind.Error), fc.nat(), fc.oneof(junk, fc.record({ name: fc.string(), message: fc.string() }))),
+  fc.tuple(
+    fc.constant(Kind.Error),
+    fc.nat(),
+    fc.oneof(junk, fc.record({ name: fc.string(), message: fc.string() })),
+  ),
   fc.tuple(fc.constant(Kind.Message), fc.constantFrom('peerkit/flooding/1', 'a'.repeat(200)), junk),
   fc.tuple(fc.integer({ min: -2, max: 9 }), junk, junk),
 )

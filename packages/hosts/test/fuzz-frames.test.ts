@@ -67,15 +67,19 @@ test('FrameDecoder: valid frames split at any points come out whole and in order
 
 test('FrameDecoder: an oversized frame is refused from its header, before any body is buffered', (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: MAX + 1, max: 2 ** 32 - 1 }), fc.uint8Array({ maxLength: 100 }), (size, tail) => {
-      const d = new FrameDecoder(MAX)
-      try {
-        d.push(Buffer.concat([frameHeader(size), tail]))
-        return false
-      } catch (err) {
-        return (err as Error).name === 'ProtocolError' && /exceeds the maximum/.test((err as Error).message)
-      }
-    }),
+    fc.property(
+      fc.integer({ min: MAX + 1, max: 2 ** 32 - 1 }),
+      fc.uint8Array({ maxLength: 100 }),
+      (size, tail) => {
+        const d = new FrameDecoder(MAX)
+        try {
+          d.push(Buffer.concat([frameHeader(size), tail]))
+          return false
+        } catch (err) {
+          return (err as Error).name === 'ProtocolError' && /exceeds the maximum/.test((err as Error).message)
+        }
+      },
+    ),
     PARAMS,
   )
   t.pass()

@@ -10,7 +10,13 @@ import type { z } from 'zod'
 import { junk, mutatedBytes, PARAMS, shaped } from './helpers/fuzz.js'
 
 // Every protocol as its package's barrel exports it.
-const PROTOCOLS: Protocol<unknown, unknown>[] = [CENTRAL, FLOODING, SUPERNODE, CHORD_PROTOCOL, TRANSFER_PROTOCOL]
+const PROTOCOLS: Protocol<unknown, unknown>[] = [
+  CENTRAL,
+  FLOODING,
+  SUPERNODE,
+  CHORD_PROTOCOL,
+  TRANSFER_PROTOCOL,
+]
 
 for (const protocol of PROTOCOLS) {
   for (const side of ['request', 'response'] as const) {
@@ -41,7 +47,10 @@ for (const protocol of PROTOCOLS) {
       )
       t.log(`${accepted} accepted, ${refused} refused`)
       t.true(refused > 0, 'hostile messages were refused')
-      t.true(accepted > 0, 'the fuzzer reached valid messages too (it tests the schema, not only its first check)')
+      t.true(
+        accepted > 0,
+        'the fuzzer reached valid messages too (it tests the schema, not only its first check)',
+      )
     })
   }
 }

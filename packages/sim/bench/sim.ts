@@ -38,7 +38,7 @@ if (scenario === 'compare') {
       nodes,
       queries,
       queryInterval: 50,
-      ...(overlay === 'chord' ? { join: 'oracle' as const, warmup: 5000 } : {}),
+      ...(overlay === 'chord' ? { join: 'oracle' as const, warmup: 5000, overlayOptions: QUIET_CHORD } : {}),
     })
     console.log(
       `${overlay.padEnd(9)} success ${(r.queries.successRate * 100).toFixed(1)}%, hops ${r.hops.mean}, ` +

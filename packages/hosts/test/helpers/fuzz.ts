@@ -81,7 +81,10 @@ function plain(schema: z.ZodType): fc.Arbitrary<unknown> {
     case 'null':
       return fc.constant(null)
     case 'string':
-      return fc.oneof(fc.constantFrom(HEX64, PEER_ID, ADDRESS, 'harry potter', 'harry'), fc.string({ maxLength: 20 }))
+      return fc.oneof(
+        fc.constantFrom(HEX64, PEER_ID, ADDRESS, 'harry potter', 'harry'),
+        fc.string({ maxLength: 20 }),
+      )
     case 'number':
       return fc.oneof(fc.nat(1000), fc.integer(), fc.double())
     case 'boolean':
