@@ -29,7 +29,11 @@ export interface PeerConfigInput {
   dataDir?: string
   /** Seed for the random source; random when absent. */
   seed?: number
-  /** Options per component, keyed by registry name: `{ flooding: { ttl: 5 }, tcp: { … } }`. @default {} */
+  /**
+   * Options per component, keyed by registry name: `{ flooding: { ttl: 5 }, tcp: { … } }`. Where two
+   * configured components share a name (the `memory` transport and index), qualify it:
+   * `{ 'transport:memory': { … } }`. @default {}
+   */
   options?: Record<string, unknown>
   network?: NetworkOptions
 }

@@ -6,6 +6,7 @@ import {
 } from 'tsyringe'
 import { RealClock } from './clock.js'
 import { type PeerConfigInput, parsePeerConfig } from './config.js'
+import { InvalidOptionsError } from './errors.js'
 import { Network } from './network.js'
 import { Peer } from './peer.js'
 import { Identity, loadOrCreateIdentity } from './peer-id.js'
@@ -33,13 +34,29 @@ export async function createPeer(
   components: CreatePeerComponents = {},
 ): Promise<Peer> {
   const config = parsePeerConfig(input)
-  const optionsOf = (name: string) => config.options[name]
+  const chosen: [string, string][] = [
+    ...config.transports.map((t): [string, string] => ['transport', t]),
+    ['index', config.index],
+    ['transfer', config.transfer],
+    ['overlay', config.overlay],
+  ]
+  const optionsOf = (field: string, name: string) => {
+    const qualified = `${field}:${name}`
+    if (qualified in config.options) return config.options[qualified]
+    if (name in config.options && chosen.filter(([, n]) => n === name).length > 1) {
+      const fields = chosen.filter(([, n]) => n === name).map(([f]) => `options['${f}:${name}']`)
+      throw new InvalidOptionsError(
+        `config.options.${name} is ambiguous: more than one component is named '${name}'; use ${fields.join(' or ')}`,
+      )
+    }
+    return config.options[name]
+  }
   // Every factory validates its options before anything is built.
   const registrations: Registration[] = [
-    ...config.transports.map((t) => transports.get(t)(optionsOf(t))),
-    indexes.get(config.index)(optionsOf(config.index)),
-    transfers.get(config.transfer)(optionsOf(config.transfer)),
-    overlays.get(config.overlay)(optionsOf(config.overlay)),
+    ...config.transports.map((t) => transports.get(t)(optionsOf('transport', t))),
+    indexes.get(config.index)(optionsOf('index', config.index)),
+    transfers.get(config.transfer)(optionsOf('transfer', config.transfer)),
+    overlays.get(config.overlay)(optionsOf('overlay', config.overlay)),
   ]
   const identity =
     components.identity ?? (config.dataDir ? await loadOrCreateIdentity(config.dataDir) : Identity.generate())

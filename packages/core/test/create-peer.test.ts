@@ -138,3 +138,24 @@ test('a request that fails its schema is refused and the connection closed', asy
   await gone
   t.false(a.network.isConnected(b.id))
 })
+
+test('options for two components of one name must be qualified, and then reach only their own', async (t) => {
+  transports.register('array', () => stubTransport())
+  const cfg = {
+    overlay: 'solo',
+    transport: 'array',
+    index: 'array',
+    transfer: 'stub',
+    listen: ['stub://q-1'],
+  }
+  await t.throwsAsync(createPeer({ ...cfg, options: { array: {} } }), {
+    name: 'InvalidOptionsError',
+    message: /options\.array is ambiguous.*options\['transport:array'\] or options\['index:array'\]/,
+  })
+  const peer = await createPeer({ ...cfg, options: { 'overlay:solo': { greeting: 'hello' } } })
+  await peer.stop()
+  await t.throwsAsync(createPeer({ ...cfg, options: { 'overlay:solo': { greeting: 1 } } }), {
+    message: /solo\.greeting/,
+  })
+  transports.unregister('array')
+})
