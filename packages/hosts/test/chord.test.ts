@@ -1,5 +1,5 @@
 import type { PeerProcess } from '../src/index.js'
-import { bytesOf, FAST, fastConfig, hostTest, network, sha256, shareFile, waitFor } from './helpers/net.js'
+import { bytesOf, FAST, fastConfig, hostTest, network, shareFile, waitFor } from './helpers/net.js'
 import { prepareProviders, providerKilledMidDownload } from './helpers/scenarios.js'
 
 const config = fastConfig('chord')
@@ -20,14 +20,11 @@ hostTest(
     const [first, p1, p2, p3] = hosts
     const { dirs, sha } = await prepareProviders(net, [p1, p2, p3])
     const big = new Map([p1, p2, p3].map((h, i) => [h, dirs[i] as string]))
-    const own = new Map<(typeof hosts)[number], { name: string; hash: string }>()
+    const own = new Map<(typeof hosts)[number], string>()
     for (const [i, h] of hosts.entries()) {
       if (big.has(h)) continue
-      const name = `Station.${i}.Logbook.txt`
-      const bytes = bytesOf(4000 + i, 300 + i)
-      own.set(h, { name, hash: '' })
-      await shareFile(h, name, bytes)
-      void sha256(bytes)
+      own.set(h, `Station.${i}.Logbook.txt`)
+      await shareFile(h, `Station.${i}.Logbook.txt`, bytesOf(4000 + i, 300 + i))
     }
     const start = (h: (typeof hosts)[number], bootstrap: string[]) =>
       h.startNode({ overlay: 'chord', bootstrap, config, share: [big.get(h) ?? `${h.dir}/share`] })
@@ -42,17 +39,17 @@ hostTest(
     for (const p of peers) {
       const mine = own.get(p.host)
       if (!mine) continue
-      const words = mine.name
+      const words = mine
         .replace(/\.txt$/, '')
         .split('.')
         .join(' ')
         .toLowerCase()
       const hit = await waitFor(
-        `${mine.name} published`,
-        async () => (await boot.searchApi(words, 1500)).hits.find((h) => h.name === mine.name),
+        `${mine} published`,
+        async () => (await boot.searchApi(words, 1500)).hits.find((h) => h.name === mine),
         20_000,
       )
-      expected.push({ name: mine.name, words, hash: hit.hash, provider: p.id })
+      expected.push({ name: mine, words, hash: hit.hash, provider: p.id })
     }
     const lookupsRight = async (): Promise<boolean> => {
       for (const s of searchers) {
@@ -86,7 +83,7 @@ hostTest(
 
     await providerKilledMidDownload(
       t,
-      peers[5] === undefined || victims.includes(peers[5]) ? (peers[7] as PeerProcess) : peers[5],
+      peers.find((p) => p.running && !big.has(p.host) && !searchers.includes(p)) ?? (peers[7] as PeerProcess),
       peers.filter((p) => big.has(p.host)),
       sha,
     )

@@ -13,7 +13,9 @@ import {
 import { prepareProviders, providerKilledMidDownload } from './helpers/scenarios.js'
 
 const NEIGHBORS = { minNeighbors: 3, maxNeighbors: 4 }
-const config = fastConfig('flooding', NEIGHBORS)
+/** Low enough that an 80-search storm trips it, high enough for the test's own searches. */
+const THROTTLE = { queryRate: 20, queryBurst: 20, dropAfter: 20 }
+const config = fastConfig('flooding', { ...NEIGHBORS, ...THROTTLE })
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel']
 
 hostTest(
@@ -96,6 +98,7 @@ hostTest(
       share: [join(mover.host.dir, 'share')],
     })
     t.is(moved.id, mover.id)
+    peers[i] = moved
     const hit = await waitFor(
       'the moved peer’s file at its new address',
       async () =>
@@ -114,6 +117,28 @@ hostTest(
       peers.filter((p) => big.has(p.host)),
       sha,
     )
+
+    // A query storm from the node: its neighbors throttle it, then drop it; the rest of the network is unaffected.
+    const targets = (await node.statusApi()).neighbors.map(
+      (n) => peers.find((p) => p.id === n.id) as PeerProcess,
+    )
+    const api = node.info.api as string
+    await node.host.exec('sh', [
+      '-c',
+      `for i in $(seq 80); do curl -s -o /dev/null "http://${api}/search?q=storm+$i&timeout=1500" & done; wait`,
+    ])
+    const figures = await Promise.all(
+      targets.map(async (p) => JSON.parse(await p.api('/stats')) as { throttled: number; dropped: number }),
+    )
+    const throttled = figures.reduce((n, f) => n + f.throttled, 0)
+    const dropped = figures.reduce((n, f) => n + f.dropped, 0)
+    t.log(
+      `storm of 80 searches: ${throttled} queries throttled, ${dropped} of ${targets.length} neighbors dropped the stormer`,
+    )
+    t.true(throttled > 0, 'the neighbors throttled the storm')
+    t.true(dropped > 0, 'and dropped the stormer')
+    const calm = peers.find((p) => p.running && p !== node && !targets.includes(p)) ?? boot
+    t.true((await calm.searchApi('big buck bunny', 1500)).hits.length > 0, 'another peer searches as before')
   },
 )
 

@@ -40,6 +40,13 @@ export interface SimulationOptions {
    * @default 'protocol'
    */
   join?: 'protocol' | 'oracle'
+  /**
+   * Open connections each peer keeps before closing the least recently used
+   * idle ones (`config.network.maxConnections`). Each open connection costs
+   * about 3 KB of heap (both ends); lower it to simulate more peers in less
+   * memory, at the price of reconnections. @default 512
+   */
+  maxConnections?: number
   /** Chord only: lookups of random keys to check against the true successor (0: none). @default queries */
   lookups?: number
   /** Chord only: also check each lookup against the true successor, from global knowledge. @default true */
@@ -61,6 +68,7 @@ export const DEFAULT_WARMUP = 30_000
 export const DEFAULT_SETTLE = 10_000
 export const DEFAULT_QUERY_INTERVAL = 200
 export const DEFAULT_QUERY_TIMEOUT = 10_000
+export const DEFAULT_MAX_CONNECTIONS = 512
 
 const DAY = 86_400_000
 
@@ -100,6 +108,7 @@ const KEYS = [
   'queryTimeout',
   'checkLookups',
   'lookups',
+  'maxConnections',
   'join',
   'overlayOptions',
 ]
@@ -140,6 +149,7 @@ export function parseSimulationOptions(input: unknown): ParsedSimulationOptions 
     nodes,
     queries,
     lookups: int(o, 'lookups', queries, 0, 100_000_000),
+    maxConnections: int(o, 'maxConnections', DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
     seed: int(o, 'seed', DEFAULT_SEED, -(2 ** 31), 2 ** 31 - 1),
     files: int(o, 'files', Math.max(10, nodes), 1, 100_000_000),
     replicas: Math.min(replicas, nodes),

@@ -74,6 +74,8 @@ export interface SimNetworkOptions {
   /** Mean one-way latency (exponential), ms. */
   latency: number
   overlayOptions: Record<string, unknown>
+  /** `config.network.maxConnections` of every peer. @default 512 */
+  maxConnections?: number
 }
 
 /**
@@ -179,6 +181,9 @@ export class SimNetwork {
         listen: [`memory://${name}`],
         bootstrap,
         options: { [overlay]: overlayOptions },
+        ...(this.options.maxConnections !== undefined
+          ? { network: { maxConnections: this.options.maxConnections } }
+          : {}),
       },
       { container: this.container, identity: seededIdentity(this.identities) },
     )
@@ -224,6 +229,9 @@ export class SimNetwork {
 
   /** Stops every peer and the directory (in virtual time), and releases the container. */
   async dispose(): Promise<void> {
+    // Everyone vanishes at once first, so no goodbye (Chord's hand-over, a
+    // logout) is simulated for nothing: the stops then fail fast.
+    for (const p of this.live) this.hub.kill(p.name)
     const stops = this.peers.filter((p) => p.peer.started).map((p) => p.peer.stop().catch(() => {}))
     if (this.directory) stops.push(this.directory.stop().catch(() => {}))
     await this.clock.settle(Promise.all(stops), { duration: 600_000 }).catch(() => {})

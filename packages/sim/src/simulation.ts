@@ -55,6 +55,7 @@ export async function runSimulation(
     seed: opts.seed,
     latency: opts.latency,
     overlayOptions: opts.overlayOptions,
+    maxConnections: opts.maxConnections,
   })
   const { clock, random } = net
   try {
