@@ -20,6 +20,7 @@ import {
   type PeerConfig,
   type PeerId,
   type PeerRef,
+  PeerUnreachableError,
   type Query,
   querySchema,
   RANDOM,
@@ -80,7 +81,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   private readonly sessions = new Map<string, SearchSession>()
   private readonly joining = new Set<PeerId>()
   private readonly counter = new MessageCounter()
-  private readonly figures = { duplicates: 0, throttled: 0, dropped: 0, evicted: 0 }
+  private readonly figures = { duplicates: 0, throttled: 0, dropped: 0, evicted: 0, unanswered: 0 }
   private started = false
   /** Aborted by `stop()`: ends the searches under way. */
   private running = new AbortController()
@@ -246,6 +247,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     if (!this.started) return null
     const from = ctx.peer.id
     this.counter.received(msg.kind)
+    this.table.touch(from, this.clock.now())
     switch (msg.kind) {
       case 'ping':
         return this.onPing(msg, from)
@@ -323,6 +325,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   // ---- neighbors ----------------------------------------------------------
 
   private async fill(): Promise<void> {
+    await this.probeQuiet()
     let bootstrapped = false
     if (this.table.size === 0 && this.table.candidateCount() === 0) {
       bootstrapped = true
@@ -337,6 +340,35 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       await this.joinCandidates()
     }
     if (this.started && this.table.size === 0 && !bootstrapped) await this.bootstrap()
+  }
+
+  /** Pings the neighbors not heard from for `probeAfter`; one that does not answer is dropped and hung up on. */
+  private async probeQuiet(): Promise<void> {
+    const quiet = this.table.quiet(this.clock.now() - this.options.probeAfter)
+    await Promise.all(
+      quiet.map(async (id) => {
+        const body: PingMessage = {
+          kind: 'ping',
+          join: false,
+          addresses: this.network.addresses(),
+          degree: this.table.size,
+        }
+        try {
+          this.counter.sent('ping')
+          await this.network.request(id, FLOODING, body, { timeout: this.options.probeTimeout })
+          this.counter.received('pong')
+          this.table.touch(id, this.clock.now())
+        } catch (err) {
+          if (!this.started) return
+          this.figures.unanswered++
+          this.removeNeighbor(id, 'did not answer a ping')
+          void this.network.hangUp(
+            id,
+            new PeerUnreachableError(`neighbor ${id} did not answer a ping`, { cause: err }),
+          )
+        }
+      }),
+    )
   }
 
   private async bootstrap(): Promise<void> {

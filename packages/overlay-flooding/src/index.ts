@@ -29,6 +29,7 @@ import { FloodingOverlay } from './flooding-overlay.js'
 import { parseFloodingOptions } from './options.js'
 import { FLOODING_OPTIONS } from './tokens.js'
 
+export { TokenBucket } from '@peerkit/core'
 export { FloodingOverlay, type FloodingSearchOptions } from './flooding-overlay.js'
 export {
   type ByeMessage,
@@ -52,7 +53,6 @@ export {
 } from './options.js'
 export { SearchSession, type SessionMode } from './search-session.js'
 export { SeenCache } from './seen-cache.js'
-export { TokenBucket } from '@peerkit/core'
 export { FLOODING_OPTIONS } from './tokens.js'
 
 /** Validates the options, then registers the flooding overlay into a peer's container. */

@@ -1,10 +1,11 @@
-import { type PeerId, type PeerRef, type Random, shuffle } from '@peerkit/core'
-import { TokenBucket } from '@peerkit/core'
+import { type PeerId, type PeerRef, type Random, shuffle, TokenBucket } from '@peerkit/core'
 
 export interface Neighbor {
   ref: PeerRef
   /** Rate limit on the queries it sends. */
   bucket: TokenBucket
+  /** When it was last heard from (Clock ms): any message, or a pong. */
+  heard: number
 }
 
 export interface NeighborLimits {
@@ -31,6 +32,17 @@ export class NeighborTable {
 
   get size(): number {
     return this.neighbors.size
+  }
+
+  /** Notes that a neighbor was heard from at `now`. */
+  touch(id: PeerId, now: number): void {
+    const n = this.neighbors.get(id)
+    if (n) n.heard = Math.max(n.heard, now)
+  }
+
+  /** Neighbors not heard from since `before` (Clock ms). */
+  quiet(before: number): PeerId[] {
+    return [...this.neighbors.values()].filter((n) => n.heard < before).map((n) => n.ref.id)
   }
 
   /** True below `minNeighbors`. */
@@ -65,6 +77,7 @@ export class NeighborTable {
     this.neighbors.set(ref.id, {
       ref,
       bucket: new TokenBucket(this.limits.queryRate, this.limits.queryBurst, now),
+      heard: now,
     })
     this.candidates.delete(ref.id)
     return true

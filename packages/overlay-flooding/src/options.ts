@@ -33,6 +33,14 @@ export interface FloodingOptions {
   banTime?: number
   /** Milliseconds between neighbor maintenance rounds. @default 5000 */
   maintenanceInterval?: number
+  /**
+   * A neighbor not heard from for this many milliseconds is pinged at the next maintenance round, and
+   * dropped (and replaced) when it does not answer within `probeTimeout`: a link that goes down
+   * silently is noticed. @default 10000
+   */
+  probeAfter?: number
+  /** Milliseconds a probed neighbor has to answer. @default 3000 */
+  probeTimeout?: number
   /** Peers given in a pong. @default 8 */
   pongPeers?: number
   /** Known non-neighbor peers remembered as candidates. @default 64 */
@@ -56,6 +64,8 @@ export const DEFAULT_FLOODING_OPTIONS: ResolvedFloodingOptions = Object.freeze({
   dropAfter: 100,
   banTime: 60_000,
   maintenanceInterval: 5000,
+  probeAfter: 10_000,
+  probeTimeout: 3000,
   pongPeers: 8,
   maxCandidates: 64,
 })
@@ -75,6 +85,8 @@ const INT_RANGES: Record<IntField, [number, number]> = {
   dropAfter: [1, 1_000_000],
   banTime: [0, 86_400_000],
   maintenanceInterval: [1, 3_600_000],
+  probeAfter: [1, 3_600_000],
+  probeTimeout: [1, 3_600_000],
   pongPeers: [0, 256],
   maxCandidates: [0, 100_000],
 }

@@ -286,6 +286,48 @@ test('a neighbor that leaves is replaced from the known peers', async (t) => {
   t.false(watched.overlay.neighbors().some((n) => n.id === leaving.network.peerId))
 })
 
+test('a neighbor whose link goes silent is probed, dropped and replaced', async (t) => {
+  const net = new MemoryNetwork()
+  const parent = memoryContainer(net)
+  const opts = {
+    ...FAST,
+    minNeighbors: 2,
+    maxNeighbors: 4,
+    maintenanceInterval: 100,
+    probeAfter: 300,
+    probeTimeout: 300,
+  }
+  const nodes: TestNode[] = []
+  for (let i = 0; i < 6; i++) {
+    nodes.push(
+      await startNode(t, {
+        parent,
+        transport: 'memory',
+        listen: [`memory://s${i}`],
+        bootstrap: i === 0 ? [] : [`memory://s${i - 1}`],
+        flooding: opts,
+        seed: 10 + i,
+      }),
+    )
+  }
+  await until(() => nodes.every((n) => n.overlay.neighbors().length >= 2), 5000, 'two neighbors each')
+  const watched = nodes[5] as TestNode
+  const silentId = watched.overlay.neighbors()[0]?.id as string
+  const silentIndex = nodes.findIndex((n) => n.network.peerId === silentId)
+  // The link to it goes down without a close: its messages are dropped both ways.
+  net.partition(
+    [`s${silentIndex}`],
+    nodes.map((_, i) => `s${i}`).filter((_, i) => i !== silentIndex),
+  )
+  const removed = new Promise<{ id: string }>((r) =>
+    watched.overlay.on('neighbor:remove', (p) => p.id === silentId && r(p)),
+  )
+  t.is((await removed).id, silentId)
+  await until(() => watched.overlay.neighbors().length >= 2, 5000, 'a replacement neighbor')
+  t.false(watched.overlay.neighbors().some((n) => n.id === silentId))
+  t.true((watched.overlay.stats().unanswered as number) >= 1)
+})
+
 test('providers() finds every holder; search() stops at the limit', async (t) => {
   const parent = hub()
   const nodes: TestNode[] = []

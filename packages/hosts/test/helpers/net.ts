@@ -32,12 +32,6 @@ export function hostTest(title: string, fn: (t: ExecutionContext) => Promise<voi
   else test.skip(`${title} — skipped: ${capability.reason}`, fn)
 }
 
-/** A host test for a known gap: it passes while `fn` fails (ava's `test.failing`). */
-export function hostTestFailing(title: string, fn: (t: ExecutionContext) => Promise<void>): void {
-  if (capability.ok) test.serial.failing(title, fn)
-  else test.skip(`${title} — skipped: ${capability.reason}`, fn)
-}
-
 /** `N` hosts, typed so that destructuring gives each a `Host`. */
 export type Hosts<N extends number, R extends Host[] = []> = R['length'] extends N
   ? R
@@ -133,7 +127,15 @@ export async function fileSha(path: string): Promise<string> {
 export const FAST = {
   central: { reconnectMin: 100, reconnectMax: 1000 },
   directory: { heartbeatInterval: 500, dropAfter: 2000 },
-  flooding: { maintenanceInterval: 500, ringTimeout: 100, ttl: 4, maxTtl: 4, ringHits: 3 },
+  flooding: {
+    maintenanceInterval: 500,
+    probeAfter: 1000,
+    probeTimeout: 1000,
+    ringTimeout: 100,
+    ttl: 4,
+    maxTtl: 4,
+    ringHits: 3,
+  },
   supernode: {
     heartbeatInterval: 300,
     failoverTimeout: 1000,
