@@ -2,6 +2,7 @@ import './register.js'
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { COMMANDS } from './commands/index.js'
+import { EXIT_CODE } from './commands/sim.js'
 import { exitCodeOf } from './errors.js'
 import { type Io, processIo } from './io.js'
 
@@ -34,6 +35,7 @@ export function createProgram(io: Io): Command {
       '  peerkit node --overlay flooding --listen tcp://0.0.0.0:4001 --share ~/Videos --data ~/.peerkit',
       '  peerkit search harry potter --api 127.0.0.1:4680',
       '  peerkit get HASH --out hp.mkv --api 127.0.0.1:4680',
+      '  peerkit sim --overlay all --nodes 1000 --queries 1000 --out sim-report',
       '',
       'Exit status: 0 success, 1 a failure you can fix (the message says how), 2 bad usage.',
     ].join('\n'),
@@ -52,7 +54,8 @@ export async function runCli(args: string[], io: Io = processIo()): Promise<numb
     return 0
   } catch (err) {
     if (err instanceof CommanderError) {
-      // commander has written its message (or the help) already.
+      // commander (or a command that returns its own status) has written its message already.
+      if (err.code === EXIT_CODE) return err.exitCode
       return err.exitCode === 0 ? 0 : 2
     }
     io.stderr.write(`peerkit: ${(err as Error)?.message ?? String(err)}\n`)

@@ -5,6 +5,7 @@ import { directoryCommand } from './directory.js'
 import { getCommand } from './get.js'
 import { nodeCommand } from './node.js'
 import { searchCommand } from './search.js'
+import { simCommand } from './sim.js'
 import { statusCommand } from './status.js'
 
 /** Adds one subcommand to the program. One file per command in this folder. */
@@ -12,7 +13,7 @@ export type CommandModule = (program: Command, io: Io) => Command
 
 /**
  * Every `peerkit` subcommand, in help order. A new command is a new file here
- * exporting a CommandModule, and one line in this list (`sim` goes after `status`).
+ * exporting a CommandModule, and one line in this list.
  */
 export const COMMANDS: CommandModule[] = [
   demoCommand,
@@ -21,4 +22,5 @@ export const COMMANDS: CommandModule[] = [
   searchCommand,
   getCommand,
   statusCommand,
+  simCommand,
 ]

@@ -1,0 +1,27 @@
+import { SIM_USAGE, type SimIo, sim } from '@peerkit/sim'
+import { type Command, CommanderError } from 'commander'
+import type { Io } from '../io.js'
+
+/** Exit code a command returns without a message of its own (it has printed what it had to say). */
+export const EXIT_CODE = 'peerkit.exit'
+
+/**
+ * `peerkit sim`: the real overlays over thousands of peers in virtual time,
+ * side by side. Its flags are parsed by @peerkit/sim, so the help is its own.
+ */
+export function simCommand(program: Command, io: Io): Command {
+  return program
+    .command('sim')
+    .summary('simulate a network in virtual time and compare the overlays (hops, messages, success, load)')
+    .description(SIM_USAGE)
+    .helpOption(false)
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .argument('[flags...]', 'see `peerkit sim --help`')
+    .action(async (flags: string[]) => {
+      // The progress bar is drawn on stderr only when it is a terminal (then it is process.stderr).
+      const stderr = io.stderr as SimIo['stderr']
+      const code = await sim(flags, { stdout: io.stdout, stderr })
+      if (code !== 0) throw new CommanderError(code, EXIT_CODE, '')
+    })
+}
