@@ -20,6 +20,8 @@ export interface SimCommandOptions {
   replicas?: number
   latency?: number
   join?: 'protocol' | 'oracle'
+  /** `network.maxConnections` of every peer. */
+  maxConnections?: number
   /** Virtual ms between queries (mean). */
   queryInterval?: number
   /** Virtual ms the network runs after the joins. */
@@ -47,22 +49,23 @@ Simulates the real overlays over N peers in virtual time and compares them:
 search success, hops, messages per query, time to first hit, load on the
 busiest node, bytes, and for chord lookup correctness.
 
-  --overlay NAME   one overlay, a comma-separated list, or all            (required)
-  --nodes N        peers                                                   (default 100)
-  --queries Q      keyword searches                                        (default 100)
-  --churn R        joins (and leaves) per virtual second                   (default 0)
-  --fail P         fraction of peers failing at once before the queries    (default 0)
-  --seed S         seed: the same seed gives the same result               (default 1)
-  --out DIR        write DIR/sim.json, DIR/report.md and DIR/charts/*.svg
-  --files F        distinct files                                          (default max(10, N))
-  --replicas K     copies of each file                                     (default 3)
-  --latency MS     mean one-way link latency, exponential                  (default 50)
-  --join MODE      protocol, or oracle (chord: converged ring from global knowledge)
-  --query-interval MS  mean virtual ms between two queries                (default 200)
-  --warmup MS      virtual ms the network runs after the joins              (default 30000)
-  --options JSON   overlay options by overlay: '{"chord":{"successors":20}}'
-  --sweep LIST     also run chord (or the first overlay) at these sizes: hops against N
-  --json           print the report as JSON instead of a table
+  --overlay NAME       one overlay, a comma-separated list, or all                (required)
+  --nodes N            peers                                                      (default 100)
+  --queries Q          keyword searches                                           (default 100)
+  --churn R            joins (and leaves) per virtual second                      (default 0)
+  --fail P             fraction of peers failing at once before the queries       (default 0)
+  --seed S             seed: the same seed gives the same result                  (default 1)
+  --out DIR            write DIR/sim.json, DIR/report.md and DIR/charts/*.svg
+  --files F            distinct files                                             (default max(10, N))
+  --replicas K         copies of each file                                        (default 3)
+  --latency MS         mean one-way link latency, exponential                     (default 50)
+  --join MODE          protocol, or oracle (chord: converged ring from global knowledge)
+  --query-interval MS  mean virtual ms between two queries                        (default 200)
+  --warmup MS          virtual ms the network runs after the joins                (default 30000)
+  --max-connections N  open connections a peer keeps (less memory)                (default 512)
+  --options JSON       overlay options by overlay: '{"chord":{"successors":20}}'
+  --sweep LIST         also run chord (or the first overlay) at these sizes: hops against N
+  --json               print the report as JSON instead of a table
 `
 
 const FLAGS: Record<string, 'string' | 'number' | 'boolean'> = {
@@ -79,6 +82,7 @@ const FLAGS: Record<string, 'string' | 'number' | 'boolean'> = {
   join: 'string',
   sweep: 'string',
   'query-interval': 'number',
+  'max-connections': 'number',
   warmup: 'number',
   options: 'string',
   json: 'boolean',
@@ -153,6 +157,7 @@ export function parseSimArgs(argv: readonly string[]): SimCommandOptions {
     out.join = raw.join
   }
   if (raw['query-interval'] !== undefined) out.queryInterval = num('query-interval', 0, false, 0, 86_400_000)
+  if (raw['max-connections'] !== undefined) out.maxConnections = num('max-connections', 0, true, 1, 1_000_000)
   if (raw.warmup !== undefined) out.warmup = num('warmup', 0, false, 0, 86_400_000)
   if (typeof raw.options === 'string') {
     let parsed: unknown
@@ -198,6 +203,7 @@ function simulationOptions(o: SimCommandOptions, overlay: string, nodes = o.node
   if (o.join !== undefined && (o.join === 'protocol' || overlay === 'chord')) s.join = o.join
   if (o.queryInterval !== undefined) s.queryInterval = o.queryInterval
   if (o.warmup !== undefined) s.warmup = o.warmup
+  if (o.maxConnections !== undefined) s.maxConnections = o.maxConnections
   const given = o.overlayOptions?.[overlay]
   if (given) s.overlayOptions = given
   return s

@@ -39,11 +39,14 @@ test('parseSimArgs reads every flag, in both spellings', (t) => {
     '--query-interval',
     '5',
     '--warmup=1000',
+    '--max-connections',
+    '32',
     '--options',
     '{"chord":{"successors":20}}',
   ])
   t.is(o.queryInterval, 5)
   t.is(o.warmup, 1000)
+  t.is(o.maxConnections, 32)
   t.deepEqual(o.overlayOptions, { chord: { successors: 20 } })
   t.deepEqual(o.overlays, ['chord', 'flooding'])
   t.is(o.nodes, 64)
