@@ -8,7 +8,7 @@ export type TimerHandle = unknown
  * the transfer goes through a Clock, so the simulator can run them in virtual time.
  */
 export interface Clock {
-  /** Milliseconds since an arbitrary epoch (real clock: `Date.now()`). */
+  /** Whole milliseconds since an arbitrary epoch (real clock: `Date.now()`); never goes backwards. */
   now(): number
   setTimeout(fn: () => void, ms: number): TimerHandle
   clearTimeout(handle: TimerHandle): void

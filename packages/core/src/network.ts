@@ -258,14 +258,20 @@ export class Network extends EventEmitter<NetworkEvents> {
    * a connection that still arrives afterwards is closed, so none is left behind.
    */
   private dialWithTimeout(transport: Transport, address: string, options: DialOptions): Promise<Connection> {
+    // One controller for the dial, aborted by the caller's signal or by the timeout. (Not AbortSignal.any:
+    // on Node 20 it keeps every combined signal alive as long as the caller's long-lived one.)
     const giveUp = new AbortController()
-    const signal = options.signal ? AbortSignal.any([options.signal, giveUp.signal]) : giveUp.signal
-    const dial = transport.dial(address, { ...options, signal })
+    const outer = options.signal
+    const follow = () => giveUp.abort(outer?.reason)
+    if (outer?.aborted) follow()
+    else outer?.addEventListener('abort', follow, { once: true })
+    const dial = transport.dial(address, { ...options, signal: giveUp.signal })
     dial.then(
       (conn) => {
+        outer?.removeEventListener('abort', follow)
         if (giveUp.signal.aborted) void conn.close()
       },
-      () => {},
+      () => outer?.removeEventListener('abort', follow),
     )
     return withTimeout(this.clock, dial, this.config.network.dialTimeout, {
       message: `dial ${address} timed out after ${this.config.network.dialTimeout} ms`,

@@ -151,6 +151,7 @@ export class Mux extends EventEmitter<MuxEvents> {
   }
 
   private failAll(err?: Error): void {
+    if (this.pending.size === 0) return
     const reason = new PeerUnreachableError(`connection to ${this.connection.remotePeer} closed`, {
       cause: err,
     })
