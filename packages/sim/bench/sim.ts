@@ -49,30 +49,38 @@ if (scenario === 'compare') {
     console.log(`          ${costLine(r)}`)
   }
 } else if (scenario === 'sweep') {
+  // Two routings: fingers only (successor list r = 1), as in the paper's Fig. 10a, and the default
+  // (successor list r = 8, which also routes through the list and saves about half a hop).
   const maxLog = Number(a ?? 12)
   const lookups = Number(b ?? 1000)
-  console.log('N        mean hops  ½·log2 N  ratio  correct  failed  real s  KB/peer')
-  for (let k = 6; k <= maxLog; k += 2) {
-    const nodes = 2 ** k
-    const r = await runSimulation({
-      overlay: 'chord',
-      nodes,
-      queries: 0,
-      lookups,
-      files: 10,
-      join: 'oracle',
-      warmup: 0,
-      settle: 0,
-      queryInterval: 10,
-      overlayOptions: QUIET_CHORD,
-    })
-    const l = r.lookups
-    if (!l) throw new Error('no lookup report')
-    const ideal = k / 2
-    console.log(
-      `${String(nodes).padEnd(8)} ${l.hops.mean.toFixed(2).padStart(9)}  ${ideal.toFixed(2).padStart(8)}  ${(l.hops.mean / ideal).toFixed(2).padStart(5)}  ` +
-        `${(l.correctness * 100).toFixed(1).padStart(6)}%  ${String(l.failed).padStart(6)}  ${(r.cost.realMs / 1000).toFixed(1).padStart(6)}  ${kb(r.cost.heapBytesPerPeer).padStart(7)}`,
-    )
+  for (const [label, routing] of [
+    ['fingers only (r = 1, the paper)', { successors: 1, replication: 2 }],
+    ['default (r = 8)', {}],
+  ] as const) {
+    console.log(`\n${label}`)
+    console.log('N        mean hops  ½·log2 N  ratio  correct  failed  real s  KB/peer')
+    for (let k = 6; k <= maxLog; k += 2) {
+      const nodes = 2 ** k
+      const r = await runSimulation({
+        overlay: 'chord',
+        nodes,
+        queries: 0,
+        lookups,
+        files: 10,
+        join: 'oracle',
+        warmup: 0,
+        settle: 0,
+        queryInterval: 10,
+        overlayOptions: { ...QUIET_CHORD, ...routing },
+      })
+      const l = r.lookups
+      if (!l) throw new Error('no lookup report')
+      const ideal = k / 2
+      console.log(
+        `${String(nodes).padEnd(8)} ${l.hops.mean.toFixed(2).padStart(9)}  ${ideal.toFixed(2).padStart(8)}  ${(l.hops.mean / ideal).toFixed(2).padStart(5)}  ` +
+          `${(l.correctness * 100).toFixed(1).padStart(6)}%  ${String(l.failed).padStart(6)}  ${(r.cost.realMs / 1000).toFixed(1).padStart(6)}  ${kb(r.cost.heapBytesPerPeer).padStart(7)}`,
+      )
+    }
   }
 } else if (scenario === 'ton') {
   // Stoica et al., ToN 2003, Table II: 1,000 nodes, successor lists of r = 20, a fraction p fails at
