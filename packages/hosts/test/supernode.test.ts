@@ -40,9 +40,13 @@ hostTest(
         const supers = [...all].filter(([, s]) => s.role === 'supernode')
         const leafOf = (p: PeerProcess) =>
           [...all].filter(([, s]) => s.role === 'leaf' && s.neighbors[0]?.id === p.id).map(([q]) => q)
-        const victim = supers
-          .map(([p]) => p)
-          .find((p) => p !== boot && leafOf(p).length > 0 && !big.has(p.host))
+        // Which peers get promoted depends on their PeerIds (random): prefer a victim that is neither the
+        // bootstrap peer nor a provider of the big file, but take any supernode that has leaves.
+        const withLeaves = supers.map(([p]) => p).filter((p) => leafOf(p).length > 0)
+        const victim =
+          withLeaves.find((p) => p !== boot && !big.has(p.host)) ??
+          withLeaves.find((p) => p !== boot) ??
+          withLeaves[0]
         return supers.length >= 2 && victim ? { all, victim, leaves: leafOf(victim) } : undefined
       },
       30_000,
@@ -76,10 +80,11 @@ hostTest(
     }
 
     const getter = peers.find((p) => p !== victim && !big.has(p.host) && p !== searcher) as PeerProcess
+    // The providers still alive (the victim may have been one of them): one more is killed mid-download.
     await providerKilledMidDownload(
       t,
       getter,
-      peers.filter((p) => big.has(p.host)),
+      peers.filter((p) => big.has(p.host) && p !== victim),
       sha,
     )
   },
