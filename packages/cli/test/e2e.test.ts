@@ -73,7 +73,7 @@ for (const overlay of OVERLAYS) {
 
     // Search until both providers are known (the overlay may still be settling).
     let found: SearchJson | undefined
-    for (let attempt = 0; attempt < 6; attempt++) {
+    for (let attempt = 0; attempt < 12; attempt++) {
       const r = await runBin(['search', 'harry', 'potter', '--api', api, '--json', '--timeout', '2000'])
       t.is(r.code, 0, r.stderr)
       found = JSON.parse(r.stdout) as SearchJson
