@@ -146,7 +146,15 @@ export const FAST = {
     leavesPerSupernode: 2,
     demoteAfter: 0,
   },
-  chord: { stabilizeInterval: 200, fixFingersInterval: 100, checkPredecessorInterval: 300, rpcTimeout: 1000 },
+  chord: {
+    stabilizeInterval: 200,
+    fixFingersInterval: 100,
+    checkPredecessorInterval: 300,
+    rpcTimeout: 1000,
+    // A record stored as a newcomer takes over its range shows up at the provider's next refresh.
+    refreshInterval: 5000,
+    recordTtl: 30_000,
+  },
   transfer: { requestTimeout: 3000, progressInterval: 100 },
   network: { dialTimeout: 1500, requestTimeout: 3000 },
 } as const
