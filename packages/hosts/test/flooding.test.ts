@@ -3,11 +3,12 @@ import type { PeerProcess } from '../src/index.js'
 import { bytesOf, FAST, fastConfig, hostTest, network, shareFile, waitFor } from './helpers/net.js'
 import { prepareProviders, providerKilledMidDownload } from './helpers/scenarios.js'
 
-// Room above the minimum: with maxNeighbors 4, eight peers can saturate so that one is stuck below 3.
-const NEIGHBORS = { minNeighbors: 3, maxNeighbors: 5 }
+const NEIGHBORS = { minNeighbors: 3, maxNeighbors: 4 }
 /** Low enough that an 80-search storm trips it, high enough for the test's own searches. */
 const THROTTLE = { queryRate: 20, queryBurst: 20, dropAfter: 20 }
 const config = fastConfig('flooding', { ...NEIGHBORS, ...THROTTLE })
+/** Room above the minimum: at maxNeighbors 4, eight peers can saturate so that one stays below 3. */
+const roomy = fastConfig('flooding', { ...NEIGHBORS, maxNeighbors: 5, ...THROTTLE })
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel']
 
 hostTest(
@@ -55,9 +56,14 @@ hostTest(
     )
 
     // A neighbor killed: its connection closes and the node fills its place.
-    const killedNeighbor = (await node.statusApi()).neighbors
-      .map((n) => peers.find((p) => p.id === n.id))
-      .find((p) => p !== undefined && p !== boot && !big.has(p.host)) as PeerProcess
+    const killedNeighbor = await waitFor(
+      `${node.host.name} to have a neighbor that is neither the bootstrap peer nor a provider`,
+      async () =>
+        (await node.statusApi()).neighbors
+          .map((n) => peers.find((p) => p.id === n.id))
+          .find((p) => p !== undefined && p !== boot && !big.has(p.host)),
+      15_000,
+    )
     await killedNeighbor.kill('SIGKILL')
     const killedAt = Date.now()
     const refilled = await waitFor(
@@ -140,9 +146,9 @@ hostTest(
 hostTest('flooding: a neighbor whose link goes down is replaced within 10 maintenance rounds', async (t) => {
   const { hosts } = await network(t, 8)
   const [first] = hosts
-  const boot = await first.startNode({ overlay: 'flooding', config })
+  const boot = await first.startNode({ overlay: 'flooding', config: roomy })
   const rest = await Promise.all(
-    hosts.slice(1).map((h) => h.startNode({ overlay: 'flooding', bootstrap: [boot.address], config })),
+    hosts.slice(1).map((h) => h.startNode({ overlay: 'flooding', bootstrap: [boot.address], config: roomy })),
   )
   const node = rest[6] as PeerProcess
   const before = await waitFor(

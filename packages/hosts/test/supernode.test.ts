@@ -53,7 +53,8 @@ hostTest(
       500,
     )
     const { victim, leaves } = placed
-    const searcher = peers.find((p) => p !== victim && !leaves.includes(p) && !big.has(p.host)) as PeerProcess
+    const searcher = (peers.find((p) => p !== victim && !leaves.includes(p) && !big.has(p.host)) ??
+      peers.find((p) => p !== victim && !leaves.includes(p))) as PeerProcess
     t.log(
       `roles: ${[...placed.all].map(([p, s]) => `${p.host.name}=${s.role}`).join(' ')}; killing ${victim.host.name} (leaves ${leaves.map((l) => l.host.name).join(', ')})`,
     )
@@ -79,7 +80,8 @@ hostTest(
       )
     }
 
-    const getter = peers.find((p) => p !== victim && !big.has(p.host) && p !== searcher) as PeerProcess
+    const getter = (peers.find((p) => p !== victim && !big.has(p.host) && p !== searcher) ??
+      peers.find((p) => p !== victim && !big.has(p.host))) as PeerProcess
     // The providers still alive (the victim may have been one of them): one more is killed mid-download.
     await providerKilledMidDownload(
       t,
