@@ -333,7 +333,9 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
 
   private async handle(request: ChordRequest, from: PeerRef): Promise<ChordResponse> {
     if (!this.running) throw new NotStartedError('this chord node is not running')
-    return answerRequest(this.handlerContext, request, from)
+    const response = answerRequest(this.handlerContext, request, from)
+    if (request.type === 'store' && request.primary) this.replication.passOn(request.records)
+    return response
   }
 
   /** Asks the key's holders in turn until one has an answer (`ask` returns true). */

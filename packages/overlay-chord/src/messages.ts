@@ -41,6 +41,8 @@ export const chordRequestSchema = z.discriminatedUnion('type', [
     type: z.literal('store'),
     records: z.array(fileRecordSchema).max(MAX_RECORDS_PER_MESSAGE),
     ttl: ttlSchema,
+    /** Sent to the node the provider found as the key's successor (the others are its replicas). */
+    primary: z.boolean().optional(),
   }),
   /** Node to node: replicas and hand-over, each record with the lifetime it has left. */
   z.object({

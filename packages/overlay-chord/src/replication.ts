@@ -49,7 +49,11 @@ export class Replication {
           records: recs.slice(i, i + MAX_RECORDS_PER_MESSAGE),
           ttl: this.c.options.recordTtl,
         }
-        await Promise.allSettled(this.holders(nodes).map((n) => this.c.call(n, request, this.c.signal())))
+        await Promise.allSettled(
+          this.holders(nodes).map((n, i) =>
+            this.c.call(n, i === 0 ? { ...request, primary: true } : request, this.c.signal()),
+          ),
+        )
       }
     })
   }
@@ -107,6 +111,19 @@ export class Replication {
           if (!this.keysOf(r).some((k) => routing.owns(k))) store.remove(r.hash, r.provider.id)
       })
       .catch(() => {})
+  }
+
+  /**
+   * Records stored here as their key's successor that this node does not own
+   * (a newcomer took the range over while the store was on its way): passed
+   * on to the predecessor, the newcomer, instead of waiting for the
+   * provider's next refresh.
+   */
+  passOn(records: FileRecord[]): void {
+    const p = this.c.routing.predecessor
+    if (!p || !this.c.running()) return
+    const stray = records.filter((r) => !this.keysOf(r).some((k) => this.c.routing.owns(k)))
+    if (stray.length > 0) this.push(p, stray).catch(() => {})
   }
 
   reset(): void {
