@@ -5,7 +5,7 @@ import {
   container as rootContainer,
 } from 'tsyringe'
 import { RealClock } from './clock.js'
-import { type PeerConfigInput, parsePeerConfig } from './config.js'
+import { type PeerConfig, type PeerConfigInput, parsePeerConfig } from './config.js'
 import { InvalidOptionsError } from './errors.js'
 import { Network } from './network.js'
 import { Peer } from './peer.js'
@@ -24,6 +24,66 @@ export interface CreatePeerComponents {
   identity?: Identity
 }
 
+/** The kinds of component a configuration names, in registration order. */
+export type ComponentKind = 'transport' | 'index' | 'transfer' | 'overlay'
+
+/**
+ * The registrations of the components `config` names, found by name in the
+ * registries, each factory given (and validating) its options: `options['kind:name']`
+ * when given, else `options[name]`, which is an error when two of the chosen
+ * components share that name.
+ */
+export function componentRegistrations(
+  config: PeerConfig,
+  kinds: readonly ComponentKind[] = ['transport', 'index', 'transfer', 'overlay'],
+): Registration[] {
+  const chosen: [ComponentKind, string][] = [
+    ...config.transports.map((t): [ComponentKind, string] => ['transport', t]),
+    ['index', config.index],
+    ['transfer', config.transfer],
+    ['overlay', config.overlay],
+  ].filter(([kind]) => kinds.includes(kind as ComponentKind)) as [ComponentKind, string][]
+  const optionsOf = (kind: ComponentKind, name: string) => {
+    const qualified = `${kind}:${name}`
+    if (qualified in config.options) return config.options[qualified]
+    const sharing = chosen.filter(([, n]) => n === name)
+    if (name in config.options && sharing.length > 1) {
+      const fields = sharing.map(([k]) => `options['${k}:${name}']`)
+      throw new InvalidOptionsError(
+        `config.options.${name} is ambiguous: more than one component is named '${name}'; use ${fields.join(' or ')}`,
+      )
+    }
+    return config.options[name]
+  }
+  const registries = { transport: transports, index: indexes, transfer: transfers, overlay: overlays }
+  return chosen.map(([kind, name]) => registries[kind].get(name)(optionsOf(kind, name)))
+}
+
+/**
+ * A peer's child container with its configuration, its identity (given,
+ * loaded from `dataDir`, or new), and a clock and random source: the parent's
+ * when it registers them (a simulator's virtual ones), else real ones.
+ */
+export async function peerContainer(
+  config: PeerConfig,
+  components: CreatePeerComponents = {},
+): Promise<DependencyContainer> {
+  const identity =
+    components.identity ?? (config.dataDir ? await loadOrCreateIdentity(config.dataDir) : Identity.generate())
+  const c = (components.container ?? rootContainer).createChildContainer()
+  c.register(PEER_CONFIG, { useValue: config })
+  c.register(PEER_CONTAINER, { useValue: c })
+  c.register(IDENTITY, { useValue: identity })
+  if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
+  if (!c.isRegistered(RANDOM, true) || config.seed !== undefined) {
+    c.register(RANDOM, { useValue: new SeededRandom(config.seed) })
+  } else {
+    // Each peer gets its own stream, derived from the shared one.
+    c.register(RANDOM, { useValue: c.resolve(RANDOM).fork() })
+  }
+  return c
+}
+
 /**
  * Builds one peer: validates the configuration, makes a child container,
  * registers the implementations the configuration names (found by name in the
@@ -34,45 +94,9 @@ export async function createPeer(
   components: CreatePeerComponents = {},
 ): Promise<Peer> {
   const config = parsePeerConfig(input)
-  const chosen: [string, string][] = [
-    ...config.transports.map((t): [string, string] => ['transport', t]),
-    ['index', config.index],
-    ['transfer', config.transfer],
-    ['overlay', config.overlay],
-  ]
-  const optionsOf = (field: string, name: string) => {
-    const qualified = `${field}:${name}`
-    if (qualified in config.options) return config.options[qualified]
-    if (name in config.options && chosen.filter(([, n]) => n === name).length > 1) {
-      const fields = chosen.filter(([, n]) => n === name).map(([f]) => `options['${f}:${name}']`)
-      throw new InvalidOptionsError(
-        `config.options.${name} is ambiguous: more than one component is named '${name}'; use ${fields.join(' or ')}`,
-      )
-    }
-    return config.options[name]
-  }
   // Every factory validates its options before anything is built.
-  const registrations: Registration[] = [
-    ...config.transports.map((t) => transports.get(t)(optionsOf('transport', t))),
-    indexes.get(config.index)(optionsOf('index', config.index)),
-    transfers.get(config.transfer)(optionsOf('transfer', config.transfer)),
-    overlays.get(config.overlay)(optionsOf('overlay', config.overlay)),
-  ]
-  const identity =
-    components.identity ?? (config.dataDir ? await loadOrCreateIdentity(config.dataDir) : Identity.generate())
-
-  const c = (components.container ?? rootContainer).createChildContainer()
-  c.register(PEER_CONFIG, { useValue: config })
-  c.register(PEER_CONTAINER, { useValue: c })
-  c.register(IDENTITY, { useValue: identity })
-  if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
-  if (!c.isRegistered(RANDOM, true) || config.seed !== undefined) {
-    c.register(RANDOM, { useValue: new SeededRandom(config.seed) })
-  } else {
-    // Each peer gets its own stream, derived from the shared one.
-    const parent = c.resolve(RANDOM)
-    c.register(RANDOM, { useValue: parent.fork() })
-  }
+  const registrations = componentRegistrations(config)
+  const c = await peerContainer(config, components)
   for (const register of registrations) register(c)
   c.register(LOCAL_INDEX, { useFactory: instanceCachingFactory((cc) => cc.resolve(INDEX_FACTORY)('shares')) })
   c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })

@@ -1,23 +1,14 @@
 import {
-  CLOCK,
   type CreatePeerComponents,
+  componentRegistrations,
   IDENTITY,
-  Identity,
-  indexes,
-  loadOrCreateIdentity,
   Network,
   type NetworkOptions,
-  PEER_CONFIG,
-  PEER_CONTAINER,
   type PeerId,
   parsePeerConfig,
-  RANDOM,
-  RealClock,
-  type Registration,
-  SeededRandom,
-  transports,
+  peerContainer,
 } from '@peerkit/core'
-import { Lifecycle, container as rootContainer } from 'tsyringe'
+import { Lifecycle } from 'tsyringe'
 import { DirectoryServer } from './directory-server.js'
 import { type DirectoryServerOptions, parseDirectoryServerOptions } from './options.js'
 import { DIRECTORY_SERVER_OPTIONS } from './tokens.js'
@@ -78,24 +69,9 @@ export async function createDirectoryServer(
     options: input.components ?? {},
     network: { maxConnections: DEFAULT_DIRECTORY_MAX_CONNECTIONS, ...input.network },
   })
-  const registrations: Registration[] = [
-    ...config.transports.map((t) => transports.get(t)(config.options[t])),
-    indexes.get(config.index)(config.options[config.index]),
-  ]
-  const identity =
-    components.identity ?? (config.dataDir ? await loadOrCreateIdentity(config.dataDir) : Identity.generate())
-
-  const c = (components.container ?? rootContainer).createChildContainer()
-  c.register(PEER_CONFIG, { useValue: config })
-  c.register(PEER_CONTAINER, { useValue: c })
-  c.register(IDENTITY, { useValue: identity })
+  const registrations = componentRegistrations(config, ['transport', 'index'])
+  const c = await peerContainer(config, components)
   c.register(DIRECTORY_SERVER_OPTIONS, { useValue: options })
-  if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
-  if (!c.isRegistered(RANDOM, true) || config.seed !== undefined) {
-    c.register(RANDOM, { useValue: new SeededRandom(config.seed) })
-  } else {
-    c.register(RANDOM, { useValue: c.resolve(RANDOM).fork() })
-  }
   for (const register of registrations) register(c)
   c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
   c.register(DirectoryServer, { useClass: DirectoryServer }, { lifecycle: Lifecycle.ContainerScoped })
@@ -104,7 +80,7 @@ export async function createDirectoryServer(
   const server = c.resolve(DirectoryServer)
   let state: 'new' | 'started' | 'stopped' = 'new'
   return {
-    id: identity.peerId,
+    id: c.resolve(IDENTITY).peerId,
     server,
     network,
     async start() {
