@@ -71,6 +71,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private timers: { stop(): void }[] = []
   private pendingStarts: unknown[] = []
   private running = false
+  private maintaining = true
   private lifetime = new AbortController()
 
   constructor(
@@ -131,9 +132,15 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     }
     await this.routing.stabilize(this.lifetime.signal).catch(() => {})
     const o = this.options
-    this.schedule(o.stabilizeInterval, () => this.stabilizeRound())
-    this.schedule(o.fixFingersInterval, () => this.routing.fixFingers(this.lifetime.signal))
-    this.schedule(o.checkPredecessorInterval, () => this.routing.checkPredecessor(this.lifetime.signal))
+    this.schedule(o.stabilizeInterval, () => this.maintaining && this.stabilizeRound())
+    this.schedule(
+      o.fixFingersInterval,
+      () => this.maintaining && this.routing.fixFingers(this.lifetime.signal),
+    )
+    this.schedule(
+      o.checkPredecessorInterval,
+      () => this.maintaining && this.routing.checkPredecessor(this.lifetime.signal),
+    )
     this.schedule(o.refreshInterval, () => this.replication.store([...this.published.values()]))
     this.schedule(Math.max(1, Math.floor(o.recordTtl / 4)), () => this.store.expire(this.clock.now()))
   }
@@ -242,10 +249,30 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     )
   }
 
-  /** The node responsible for `key` (its successor list, successor first), and the hops it took to find. */
-  lookup(key: bigint, options: { signal?: AbortSignal } = {}): Promise<LookupResult> {
+  /**
+   * The node responsible for `key` (its successor list, successor first), and
+   * the hops it took to find. With `verify`, the successor is pinged first and
+   * dead ones skipped, so the answer is live even before stabilisation has
+   * caught up with failures.
+   */
+  lookup(key: bigint, options: { signal?: AbortSignal; verify?: boolean } = {}): Promise<LookupResult> {
     this.assertRunning()
     return this.routing.lookup(key, options)
+  }
+
+  /**
+   * Pauses (false) or resumes (true) the ring's maintenance: stabilize,
+   * fix_fingers and check_predecessor rounds. Lookups, stores and record
+   * refreshes go on. Experiments use it to measure routing on tables as they
+   * stood when nodes failed (ToN 2003, §V-D); a paused ring does not repair.
+   */
+  setMaintenance(on: boolean): void {
+    this.maintaining = on
+  }
+
+  /** Whether maintenance rounds run (see `setMaintenance`). */
+  get maintenance(): boolean {
+    return this.maintaining
   }
 
   neighbors(): PeerRef[] {

@@ -96,10 +96,15 @@ export class ChordRouting {
    * named it is asked again, told to avoid the dead ones, so a dead successor
    * is skipped for the next on the list (ToN 2003, §IV-E). `hops` counts the
    * nodes that answered; `failures` the ones that did not.
+   *
+   * With `verify`, the successor the key's predecessor named is pinged before
+   * it is returned, and dead ones are skipped for the next on its list (each
+   * a failure): the answer is then the key's live successor even while
+   * successor lists still name failed nodes. The confirmation is not a hop.
    */
   async lookup(
     key: bigint,
-    options: { signal?: AbortSignal; from?: ChordNode[] } = {},
+    options: { signal?: AbortSignal; from?: ChordNode[]; verify?: boolean } = {},
   ): Promise<LookupResult> {
     const { signal } = options
     const candidates: ChordNode[] = []
@@ -112,18 +117,29 @@ export class ChordRouting {
         candidates.push(n)
       }
     }
-    if (options.from) {
-      add(options.from, undefined)
-    } else {
-      const local = this.step(key)
-      if (local.done) return { nodes: local.nodes, hops: 0, failures: 0 }
-      add(local.nodes, undefined)
-    }
     const tried = new Set<bigint>([this.id])
     const dead = new Set<bigint>()
     const retried = new Set<bigint>()
     let hops = 0
     const errors: string[] = []
+    /** This node's own table answers: the successors it knows (confirmed with `verify`), else undefined. */
+    const answerLocally = async (): Promise<LookupResult | undefined> => {
+      const local = this.step(key, dead)
+      if (!local.done) {
+        add(local.nodes, undefined)
+        return undefined
+      }
+      if (!options.verify) return { nodes: local.nodes, hops, failures: errors.length }
+      const live = await this.firstLive(local.nodes, dead, errors, signal)
+      if (live >= 0) return { nodes: local.nodes.slice(live), hops, failures: errors.length }
+      return answerLocally() // the dead are now avoided
+    }
+    if (options.from) {
+      add(options.from, undefined)
+    } else {
+      const answered = await answerLocally()
+      if (answered) return answered
+    }
     for (let attempt = 0; attempt < MAX_LOOKUP_STEPS; attempt++) {
       if (signal?.aborted) throw new AbortError('lookup aborted', { cause: signal.reason })
       const next = this.closest(candidates, key, tried)
@@ -144,9 +160,8 @@ export class ChordRouting {
           retried.add(by.id)
           tried.delete(by.id)
         } else if (!by && !options.from) {
-          const local = this.step(key)
-          if (local.done) return { nodes: local.nodes, hops, failures: errors.length }
-          add(local.nodes, undefined)
+          const answered = await answerLocally()
+          if (answered) return answered
         }
         continue
       }
@@ -155,9 +170,12 @@ export class ChordRouting {
       const nodes = answer.nodes.map((ref) => this.node(ref))
       if (answer.done) {
         // A correct answer's first node succeeds the key as seen from the node asked.
-        if (this.ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) {
-          return { nodes, hops, failures: errors.length }
-        }
+        if (!this.ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) continue
+        if (!options.verify) return { nodes, hops, failures: errors.length }
+        const live = await this.firstLive(nodes, dead, errors, signal)
+        if (live >= 0) return { nodes: nodes.slice(live), hops, failures: errors.length }
+        // every node it named is dead: ask it again, telling it to avoid them
+        tried.delete(next.id)
         continue
       }
       // Only nodes strictly between the node asked and the key: every step makes progress.
@@ -169,6 +187,33 @@ export class ChordRouting {
     throw new PeerUnreachableError(
       `chord lookup of ${this.ring.toHex(key)} failed after ${tried.size - 1} nodes${errors.length ? `: ${errors.slice(-3).join('; ')}` : ''}`,
     )
+  }
+
+  /**
+   * Index of the first of `nodes` that answers a ping (this node counts as
+   * live), or -1. Dead ones are added to `dead`, forgotten, and noted in `errors`.
+   */
+  private async firstLive(
+    nodes: ChordNode[],
+    dead: Set<bigint>,
+    errors: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i] as ChordNode
+      if (n.id === this.id) return i
+      if (dead.has(n.id)) continue
+      try {
+        await this.rpc(n, { type: 'ping' }, signal)
+        return i
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err
+        errors.push(`${n.ref.id}: ${(err as Error).message}`)
+        dead.add(n.id)
+        this.forget(n)
+      }
+    }
+    return -1
   }
 
   /** join(n'): finds this node's successor through a node already in the ring. */

@@ -20,6 +20,7 @@ import {
   sorted,
   startNode,
   startRing,
+  type TestNode,
   until,
 } from './helpers/ring.js'
 
@@ -276,4 +277,41 @@ test('right after 5 of 16 nodes crash, before any repair, lookups route around t
     }
   }
   t.true(timeouts > 0, 'some lookups met a crashed node on the way')
+  // with verify, the first node of every answer is the live owner itself
+  for (const [i, from] of nodes.filter((n) => n.alive).entries()) {
+    for (let k = 0; k < 6; k++) {
+      const key = ring.hash(`verified after crash ${i} ${k}`)
+      const result = await from.overlay.lookup(key, { verify: true })
+      t.is(result.nodes[0]?.id, ownerOf(nodes, key).overlay.routing.id)
+    }
+  }
+})
+
+test('with maintenance paused a crashed successor stays in the list; resumed, stabilisation drops it', async (t) => {
+  const nodes = await startRing(t, 6, { chord: FAST })
+  const listsAreCorrect = () => {
+    const ring = sorted(nodes)
+    return ring.every(({ id, node }) => {
+      const want = successorsFromRing(id, ring, 8).map((s) => s.id)
+      const have = node.overlay.routing.successors.map((s) => s.id)
+      return want.length === have.length && want.every((w, i) => w === have[i])
+    })
+  }
+  await until(() => ringIsCorrect(nodes) && listsAreCorrect(), SETTLE, 'the ring to stabilise')
+  for (const n of nodes) n.overlay.setMaintenance(false)
+  t.false(nodes[0]?.overlay.maintenance)
+  const order = sorted(nodes).map((s) => s.node)
+  const victim = order[1] as TestNode
+  const before = order[0] as TestNode
+  await victim.kill()
+  // twenty stabilize intervals go by: nobody notices
+  await new Promise((r) => setTimeout(r, 20 * (FAST.stabilizeInterval as number)))
+  t.is(before.overlay.routing.successors[0]?.id, victim.overlay.routing.id)
+  // a verified lookup of the victim's own id ends at the next live node, and forgets the dead one
+  const result = await before.overlay.lookup(victim.overlay.routing.id, { verify: true })
+  t.is(result.nodes[0]?.id, (order[2] as TestNode).overlay.routing.id)
+  t.true(result.failures >= 1)
+  for (const n of nodes) n.overlay.setMaintenance(true)
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to heal once maintenance resumes')
+  t.true(nodes.every((n) => n.overlay.maintenance))
 })

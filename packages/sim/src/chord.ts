@@ -15,7 +15,7 @@ import type { SimNetwork } from './sim-network.js'
 /** Lookup correctness of a Chord ring, against the true successor computed from global knowledge. */
 export interface LookupReport {
   checked: number
-  /** Lookups that ended at the true successor of their key among the live nodes. */
+  /** Lookups that ended at the true successor of their key among the live nodes (each lookup pings the successor it found, skipping dead ones). */
   correct: number
   /** `correct / checked`. */
   correctness: number
@@ -23,6 +23,8 @@ export interface LookupReport {
   failed: number
   /** Hops per lookup that returned (nodes that answered). */
   hops: Summary
+  /** Timeouts per lookup that returned: nodes on the way that did not answer (the paper's "timeouts"). */
+  timeouts: Summary
   /** Virtual ms per lookup that returned. */
   latencyMs: Summary
 }
@@ -68,6 +70,11 @@ export function adoptConvergedRing(net: SimNetwork): number {
   return sorted.length
 }
 
+/** Pauses (false) or resumes (true) the maintenance rounds of every live Chord node. */
+export function setRingMaintenance(net: SimNetwork, on: boolean): void {
+  for (const p of net.livePeers()) chordOf(p.peer.overlay)?.setMaintenance(on)
+}
+
 /**
  * Runs `count` lookups of random keys from random live nodes (Poisson
  * arrivals, `interval` ms apart on average) and checks each against the true
@@ -97,6 +104,7 @@ export async function runLookups(
   let failed = 0
   let done = 0
   const hops: number[] = []
+  const timeouts: number[] = []
   const latency: number[] = []
   let at = 0
   for (let i = 0; i < count; i++) {
@@ -106,11 +114,12 @@ export async function runLookups(
       const chord = asker && chordOf(asker.peer.overlay)
       const key = randomKey()
       const started = clock.now()
-      const run = chord ? chord.lookup(key) : Promise.reject(new Error('no live node'))
+      const run = chord ? chord.lookup(key, { verify: true }) : Promise.reject(new Error('no live node'))
       run
         .then(
           (r) => {
             hops.push(r.hops)
+            timeouts.push(r.failures)
             latency.push(clock.now() - started)
             if (net.version !== ringVersion) {
               ring = liveRing(net)
@@ -136,6 +145,7 @@ export async function runLookups(
     correctness: count === 0 ? 0 : round(correct / count, 4),
     failed,
     hops: rs(summarize(hops)),
+    timeouts: rs(summarize(timeouts)),
     latencyMs: rs(summarize(latency)),
   }
 }

@@ -51,6 +51,14 @@ export interface SimulationOptions {
   lookups?: number
   /** Chord only: also check each lookup against the true successor, from global knowledge. @default true */
   checkLookups?: boolean
+  /**
+   * Chord only: whether the ring goes on stabilising after the simultaneous
+   * failure. `false` pauses stabilize, fix_fingers and check_predecessor on
+   * every node just before the failure, as the ToN 2003 Table II experiment
+   * does, so lookups meet the failed nodes in the tables as they stood.
+   * @default true
+   */
+  repairAfterFail?: boolean
   /** Options of the overlay (`config.options[overlay]`). @default {} */
   overlayOptions?: Record<string, unknown>
 }
@@ -110,6 +118,7 @@ const KEYS = [
   'lookups',
   'maxConnections',
   'join',
+  'repairAfterFail',
   'overlayOptions',
 ]
 
@@ -135,6 +144,11 @@ export function parseSimulationOptions(input: unknown): ParsedSimulationOptions 
   if (typeof checkLookups !== 'boolean')
     throw new InvalidOptionsError(
       `sim.checkLookups must be true or false (got ${JSON.stringify(checkLookups)})`,
+    )
+  const repairAfterFail = o.repairAfterFail ?? true
+  if (typeof repairAfterFail !== 'boolean')
+    throw new InvalidOptionsError(
+      `sim.repairAfterFail must be true or false (got ${JSON.stringify(repairAfterFail)})`,
     )
   const join = o.join ?? 'protocol'
   if (join !== 'protocol' && join !== 'oracle')
@@ -163,6 +177,7 @@ export function parseSimulationOptions(input: unknown): ParsedSimulationOptions 
     queryInterval: num(o, 'queryInterval', DEFAULT_QUERY_INTERVAL, 0, DAY),
     queryTimeout: num(o, 'queryTimeout', DEFAULT_QUERY_TIMEOUT, 1, DAY),
     checkLookups,
+    repairAfterFail,
     overlayOptions: Object.freeze({ ...(overlayOptions as Record<string, unknown>) }),
   })
 }

@@ -1,4 +1,4 @@
-import { adoptConvergedRing, type LookupReport, runLookups } from './chord.js'
+import { adoptConvergedRing, type LookupReport, runLookups, setRingMaintenance } from './chord.js'
 import { exponential } from './distributions.js'
 import { diffByKind, round, type Summary, summarize } from './metrics.js'
 import { parseSimulationOptions, type SimulationOptions } from './options.js'
@@ -140,6 +140,7 @@ export async function runSimulation(
 
     // Simultaneous failure.
     const toFail = Math.floor(opts.fail * net.liveCount)
+    if (!opts.repairAfterFail) setRingMaintenance(net, false)
     for (let i = 0; i < toFail; i++) {
       const victim = net.randomLive()
       if (victim) net.kill(victim)

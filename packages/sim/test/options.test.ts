@@ -7,6 +7,7 @@ test('defaults are filled in and the result is frozen', (t) => {
   t.is(o.files, 20)
   t.is(o.replicas, 3)
   t.is(o.join, 'protocol')
+  t.is(o.repairAfterFail, true)
   t.true(Object.isFrozen(o))
   t.is(parseSimulationOptions({ overlay: 'chord', nodes: 2, replicas: 5 }).replicas, 2)
 })
@@ -24,6 +25,9 @@ test('bad options name the field', (t) => {
   })
   t.throws(() => parseSimulationOptions({ overlay: 'chord', overlayOptions: [] }), {
     message: /overlayOptions/,
+  })
+  t.throws(() => parseSimulationOptions({ overlay: 'chord', repairAfterFail: 'no' }), {
+    message: /sim\.repairAfterFail/,
   })
   t.throws(() => parseSimulationOptions(null), { name: 'InvalidOptionsError' })
 })

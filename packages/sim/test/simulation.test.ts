@@ -79,6 +79,34 @@ test('chord: the ring joined through the protocol answers correctly too', async 
   t.true(r.queries.successRate > 0.9, `success ${r.queries.successRate}`)
 })
 
+test('chord, ToN 2003 Table II set-up in small: with repair paused, lookups time out on failed nodes yet end at the live successor', async (t) => {
+  const frozen = {
+    overlay: 'chord',
+    ...SMALL,
+    nodes: 200,
+    queries: 0,
+    lookups: 150,
+    join: 'oracle' as const,
+    warmup: 0,
+    settle: 0,
+    fail: 0.4,
+    queryInterval: 20,
+    overlayOptions: { successors: 16 },
+    seed: 4,
+  }
+  const paused = await runSimulation({ ...frozen, repairAfterFail: false })
+  const repaired = await runSimulation(frozen)
+  const [p, r] = [paused.lookups, repaired.lookups]
+  if (!p || !r) return t.fail('no lookup report')
+  t.is(p.failed, 0)
+  t.is(p.correctness, 1)
+  t.is(r.correctness, 1)
+  // tables as they stood: about one timeout per lookup or more at p = 0.4; stabilisation removes most
+  t.true(p.timeouts.mean > 1, `timeouts with repair paused ${p.timeouts.mean}`)
+  t.true(p.timeouts.mean > r.timeouts.mean, `${p.timeouts.mean} vs ${r.timeouts.mean} with repair`)
+  t.true(p.hops.mean >= r.hops.mean, `hops ${p.hops.mean} vs ${r.hops.mean}`)
+})
+
 test('failures and churn reduce the live set and are reported', async (t) => {
   const failed = await runSimulation({ overlay: 'flooding', ...SMALL, fail: 0.2, seed: 2 })
   t.is(failed.network.failed, 10)
