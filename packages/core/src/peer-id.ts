@@ -14,6 +14,8 @@ import { AuthenticationError, InvalidOptionsError } from './errors.js'
 export type PeerId = string
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+/** PKCS#8 DER header of an Ed25519 private key; the 32-byte seed follows. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 const PEER_ID_RE = /^[A-Za-z0-9_-]{43}$/
 
 export function isPeerId(value: unknown): value is PeerId {
@@ -60,6 +62,18 @@ export class Identity {
 
   static generate(): Identity {
     return new Identity(generateKeyPairSync('ed25519').privateKey)
+  }
+
+  /**
+   * From the 32-byte Ed25519 seed (the private key's RFC 8032 form): the same
+   * seed gives the same identity. For deterministic peers in tests and
+   * simulations, and for keys kept in another store.
+   */
+  static fromSeed(seed: Uint8Array): Identity {
+    if (seed.byteLength !== 32)
+      throw new InvalidOptionsError(`an Ed25519 seed is 32 bytes (got ${seed.byteLength})`)
+    const der = Buffer.concat([ED25519_PKCS8_PREFIX, seed])
+    return new Identity(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }))
   }
 
   /** From a PKCS#8 PEM private key. */

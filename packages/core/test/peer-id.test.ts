@@ -32,3 +32,19 @@ test('the identity survives a restart through the data folder, with a private ke
 test('two fresh identities differ', (t) => {
   t.not(Identity.generate().peerId, Identity.generate().peerId)
 })
+
+test('an identity from an Ed25519 seed is the RFC 8032 key pair (test 1), the same for the same seed', (t) => {
+  const seed = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex')
+  const id = Identity.fromSeed(seed)
+  t.is(
+    Buffer.from(id.publicKey).toString('hex'),
+    'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+  )
+  t.is(
+    Buffer.from(id.sign(new Uint8Array(0))).toString('hex'),
+    'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+  )
+  t.is(Identity.fromSeed(seed).peerId, id.peerId)
+  t.is(Identity.fromPem(id.toPem()).peerId, id.peerId)
+  t.throws(() => Identity.fromSeed(new Uint8Array(31)), { name: 'InvalidOptionsError', message: /32 bytes/ })
+})

@@ -11,7 +11,42 @@ export function encode(value: unknown): Uint8Array {
   return packr.pack(value)
 }
 
-/** Decodes msgpack; throws `ProtocolError` for bytes that are not one well-formed value. */
+/**
+ * Frames at least this long may have their strings extracted by msgpackr's
+ * native accelerator as slices of one string holding the whole frame (it
+ * leaves frames under 140 bytes to JavaScript).
+ */
+const SLICED_FROM = 128
+/** V8 copies slices shorter than this; longer ones point into their parent. */
+const SLICE_MIN_LENGTH = 13
+
+/**
+ * A copy of `s` that owns its characters: prepending makes a cons string,
+ * slicing it flattens that into a new string, so nothing refers to the
+ * frame `s` was cut from.
+ */
+function own(s: string): string {
+  return s.length < SLICE_MIN_LENGTH ? s : ` ${s}`.slice(1)
+}
+
+/** Replaces, in place, every string of decoded data by one that owns its characters. */
+function detach(value: unknown): unknown {
+  if (typeof value === 'string') return own(value)
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = detach(value[i])
+    return value
+  }
+  const o = value as Record<string, unknown>
+  for (const key in o) o[key] = detach(o[key])
+  return value
+}
+
+/**
+ * Decodes msgpack; throws `ProtocolError` for bytes that are not one
+ * well-formed value. Strings are detached from the frame: a record a node
+ * keeps for hours must not keep the whole message it came in alive.
+ */
 export function decode(bytes: Uint8Array): unknown {
   let value: unknown
   try {
@@ -20,7 +55,12 @@ export function decode(bytes: Uint8Array): unknown {
     throw new ProtocolError(`malformed message: ${(err as Error).message}`, { cause: err })
   }
   if (value === C1) throw new ProtocolError('malformed message: the reserved byte 0xc1')
-  return value
+  if (bytes.byteLength < SLICED_FROM) return value
+  try {
+    return detach(value)
+  } catch (err) {
+    throw new ProtocolError(`malformed message: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 /** Checks decoded data against a schema; throws `ProtocolError` naming the first problem. */

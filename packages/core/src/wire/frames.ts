@@ -24,7 +24,9 @@ export function encodeFrame(body: Uint8Array): Uint8Array {
  * `ProtocolError` before any of it is buffered.
  */
 export class FrameDecoder {
+  /** Chunks not yet consumed start at `head` (no `shift`: many small chunks cost O(1) each). */
   private chunks: Uint8Array[] = []
+  private head = 0
   private buffered = 0
   private need = -1
 
@@ -55,29 +57,42 @@ export class FrameDecoder {
       frames.push(this.take(this.need))
       this.need = -1
     }
+    if (this.head === this.chunks.length) {
+      this.chunks = []
+      this.head = 0
+    } else if (this.head > 64 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head)
+      this.head = 0
+    }
     return frames
   }
 
+  /** Consumes `n` buffered bytes: a view into one chunk when it holds them all, else a copy. */
   private take(n: number): Uint8Array {
-    const first = this.chunks[0]
+    const first = this.chunks[this.head]
     if (first && first.length >= n) {
       const out = first.subarray(0, n)
-      if (first.length === n) this.chunks.shift()
-      else this.chunks[0] = first.subarray(n)
+      this.consume(first, n)
       this.buffered -= n
       return out
     }
     const out = new Uint8Array(n)
     let off = 0
     while (off < n) {
-      const c = this.chunks[0] as Uint8Array
+      const c = this.chunks[this.head] as Uint8Array
       const k = Math.min(c.length, n - off)
       out.set(c.subarray(0, k), off)
       off += k
-      if (k === c.length) this.chunks.shift()
-      else this.chunks[0] = c.subarray(k)
+      this.consume(c, k)
     }
     this.buffered -= n
     return out
   }
+
+  private consume(chunk: Uint8Array, k: number): void {
+    if (k === chunk.length) this.chunks[this.head++] = EMPTY
+    else this.chunks[this.head] = chunk.subarray(k)
+  }
 }
+
+const EMPTY = new Uint8Array(0)
