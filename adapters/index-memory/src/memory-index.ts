@@ -26,9 +26,10 @@ interface Entry {
  */
 export class MemoryIndex implements Index {
   readonly [Symbol.toStringTag] = '@peerkit/index-memory'
-  private readonly byHash = new Map<ContentHash, Map<PeerId, Entry>>()
-  private readonly postings = new Map<string, Map<ContentHash, number>>()
-  private readonly byProvider = new Map<PeerId, Set<ContentHash>>()
+  // Made with the first record (and dropped by `clear`): a simulator keeps 200,000 indexes, most empty.
+  private byHash: Map<ContentHash, Map<PeerId, Entry>> | undefined
+  private postings: Map<string, Map<ContentHash, number>> | undefined
+  private byProvider: Map<PeerId, Set<ContentHash>> | undefined
   private count = 0
 
   get size(): number {
@@ -37,6 +38,9 @@ export class MemoryIndex implements Index {
 
   put(record: FileRecord): void {
     const provider = record.provider.id
+    this.byHash ??= new Map()
+    this.postings ??= new Map()
+    this.byProvider ??= new Map()
     let providers = this.byHash.get(record.hash)
     if (!providers) {
       providers = new Map()
@@ -64,7 +68,7 @@ export class MemoryIndex implements Index {
   }
 
   remove(hash: ContentHash, provider?: PeerId): number {
-    const providers = this.byHash.get(hash)
+    const providers = this.byHash?.get(hash)
     if (!providers) return 0
     if (provider === undefined) {
       let n = 0
@@ -75,7 +79,7 @@ export class MemoryIndex implements Index {
   }
 
   removeProvider(provider: PeerId): number {
-    const hashes = this.byProvider.get(provider)
+    const hashes = this.byProvider?.get(provider)
     if (!hashes) return 0
     let n = 0
     for (const hash of [...hashes]) n += this.removeOne(hash, provider)
@@ -83,7 +87,7 @@ export class MemoryIndex implements Index {
   }
 
   get(hash: ContentHash): FileRecord[] {
-    const providers = this.byHash.get(hash)
+    const providers = this.byHash?.get(hash)
     return providers ? [...providers.values()].map((e) => e.record) : []
   }
 
@@ -95,10 +99,11 @@ export class MemoryIndex implements Index {
       return hit ? [hit] : []
     }
     const wanted = keywords((query.keywords ?? []).join(' '))
-    if (wanted.length === 0) return []
+    const { postings, byHash } = this
+    if (wanted.length === 0 || postings === undefined || byHash === undefined) return []
     const lists: Map<ContentHash, number>[] = []
     for (const term of wanted) {
-      const list = this.postings.get(term)
+      const list = postings.get(term)
       if (!list) return []
       lists.push(list)
     }
@@ -107,31 +112,30 @@ export class MemoryIndex implements Index {
     const best = new TopK(limit)
     for (const hash of smallest.keys()) {
       if (!rest.every((list) => list.has(hash))) continue
-      const providers = this.byHash.get(hash) as Map<PeerId, Entry>
+      const providers = byHash.get(hash) as Map<PeerId, Entry>
       if (!best.wants(providers.size)) continue
       const named = this.named(providers, wanted)
       if (named) best.add({ hash, count: providers.size, name: named.name, named })
     }
     // Hits are built only for the best `limit` candidates.
-    return best
-      .sorted()
-      .map((c) => this.toHit(c.hash, c.named, this.byHash.get(c.hash) as Map<PeerId, Entry>))
+    return best.sorted().map((c) => this.toHit(c.hash, c.named, byHash.get(c.hash) as Map<PeerId, Entry>))
   }
 
   *records(): IterableIterator<FileRecord> {
+    if (this.byHash === undefined) return
     for (const providers of this.byHash.values()) for (const entry of providers.values()) yield entry.record
   }
 
   clear(): void {
-    this.byHash.clear()
-    this.postings.clear()
-    this.byProvider.clear()
+    this.byHash?.clear()
+    this.postings?.clear()
+    this.byProvider?.clear()
     this.count = 0
   }
 
   /** The hit for `hash` with every provider of it. */
   private hitOf(hash: ContentHash): Hit | undefined {
-    const providers = this.byHash.get(hash)
+    const providers = this.byHash?.get(hash)
     const first = providers?.values().next().value
     return providers && first ? this.toHit(hash, first.record, providers) : undefined
   }
@@ -151,27 +155,27 @@ export class MemoryIndex implements Index {
   }
 
   private removeOne(hash: ContentHash, provider: PeerId): number {
-    const providers = this.byHash.get(hash)
+    const providers = this.byHash?.get(hash)
     const entry = providers?.get(provider)
     if (!providers || !entry) return 0
     providers.delete(provider)
-    if (providers.size === 0) this.byHash.delete(hash)
+    if (providers.size === 0) this.byHash?.delete(hash)
     this.unpost(hash, entry.terms)
-    const hashes = this.byProvider.get(provider)
+    const hashes = this.byProvider?.get(provider)
     hashes?.delete(hash)
-    if (hashes?.size === 0) this.byProvider.delete(provider)
+    if (hashes?.size === 0) this.byProvider?.delete(provider)
     this.count--
     return 1
   }
 
   private unpost(hash: ContentHash, terms: readonly string[]): void {
     for (const term of terms) {
-      const list = this.postings.get(term)
+      const list = this.postings?.get(term)
       if (!list) continue
       const n = (list.get(hash) ?? 0) - 1
       if (n > 0) list.set(hash, n)
       else list.delete(hash)
-      if (list.size === 0) this.postings.delete(term)
+      if (list.size === 0) this.postings?.delete(term)
     }
   }
 }

@@ -13,7 +13,7 @@ import {
 import type { MemoryListener } from './memory-listener.js'
 import type { MemoryNetwork } from './memory-network.js'
 import type { MemoryTransportOptions } from './options.js'
-import { type Frame, type FrameKind, Pipe } from './pipe.js'
+import { type Frame, type FrameKind, Pipe, type PipeSink } from './pipe.js'
 
 /** What a connection needs from the transport it belongs to. */
 export interface Endpoint {
@@ -43,6 +43,9 @@ interface Waiter {
   onAbort: (() => void) | undefined
 }
 
+/** The waiting list of a connection nobody waits on (shared; never pushed to). */
+const NO_WAITERS: Waiter[] = []
+
 export interface MemoryConnectionInit {
   id: string
   endpoint: Endpoint
@@ -61,7 +64,7 @@ export interface MemoryConnectionInit {
  * in a bounded buffer, cross the link (latency, bandwidth, loss) and arrive
  * whole and in order at the other end.
  */
-export class MemoryConnection extends ConnectionEmitter implements Connection {
+export class MemoryConnection extends ConnectionEmitter implements Connection, PipeSink {
   readonly [Symbol.toStringTag] = '@peerkit/transport-memory:MemoryConnection'
   readonly id: string
   readonly remotePeer: PeerId
@@ -76,7 +79,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection {
   private state: 'pending' | 'open' | 'closed'
   private readonly endpoint: Endpoint
   private readonly out: Pipe
-  private waiters: Waiter[] = []
+  private waiters: Waiter[] = NO_WAITERS
   private resetting = false
   /** Messages that arrived before anyone listened for them. */
   private held: Uint8Array[] | undefined
@@ -92,11 +95,17 @@ export class MemoryConnection extends ConnectionEmitter implements Connection {
     this.state = init.pending ? 'pending' : 'open'
     this.listener = init.listener
     this.nonce = init.nonce
-    this.out = new Pipe(
-      init.endpoint.clock,
-      (frame) => this.other.receive(frame),
-      () => this.drain(),
-    )
+    this.out = new Pipe(init.endpoint.clock, this)
+  }
+
+  /** @internal A frame from this end's pipe reached the other end. */
+  deliverFrame(frame: Frame): void {
+    this.other.receive(frame)
+  }
+
+  /** @internal Bytes left this end's send buffer while a `send` waited for room. */
+  drained(): void {
+    this.drain()
   }
 
   get closed(): boolean {
@@ -147,6 +156,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection {
         }
         signal.addEventListener('abort', waiter.onAbort, { once: true })
       }
+      if (this.waiters === NO_WAITERS) this.waiters = []
       this.waiters.push(waiter)
       this.out.watch(true)
     })
@@ -315,7 +325,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection {
 
   private failWaiters(): void {
     const waiters = this.waiters
-    this.waiters = []
+    this.waiters = NO_WAITERS
     this.out.watch(false)
     for (const w of waiters) {
       if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort)

@@ -39,9 +39,12 @@ export class MemoryTransport implements Transport, Endpoint {
   readonly [Symbol.toStringTag] = '@peerkit/transport-memory'
   readonly name = 'memory'
   private readonly listeners = new Set<MemoryListener>()
-  private readonly connections = new Set<MemoryConnection>()
-  private readonly dials = new Set<(err: Error) => void>()
+  // Made on first use: a simulator keeps 100,000 transports, most with few connections.
+  private connections: Set<MemoryConnection> | undefined
+  private dials: Set<(err: Error) => void> | undefined
   private anonName: string | undefined
+  /** `memory://` + the node name, as inbound connections see it (kept, not rebuilt per connection). */
+  private address: string | undefined
   private dead = false
 
   constructor(
@@ -65,7 +68,7 @@ export class MemoryTransport implements Transport, Endpoint {
 
   /** Open connections (and inbound ones still proving their PeerId). */
   get connectionCount(): number {
-    return this.connections.size
+    return this.connections?.size ?? 0
   }
 
   handles(address: string): boolean {
@@ -100,13 +103,16 @@ export class MemoryTransport implements Transport, Endpoint {
     if (this.dead)
       return Promise.reject(new PeerUnreachableError(`cannot dial ${address}: this node was killed`))
     const target = name
+    this.dials ??= new Set()
+    const dials = this.dials
     return new Promise<Connection>((resolve, reject) => {
       let cancel: () => void = () => {}
       let settled = false
       const settle = () => {
         settled = true
         signal?.removeEventListener('abort', onAbort)
-        this.dials.delete(fail)
+        dials.delete(fail)
+        if (dials.size === 0 && this.dials === dials) this.dials = undefined
       }
       const fail = (err: Error) => {
         if (settled) return
@@ -116,7 +122,7 @@ export class MemoryTransport implements Transport, Endpoint {
       }
       const onAbort = () => fail(new AbortError(`dial ${address} aborted`, { cause: signal?.reason }))
       signal?.addEventListener('abort', onAbort, { once: true })
-      this.dials.add(fail)
+      dials.add(fail)
 
       const from = this.nodeName
       const dialerNonce = this.random.bytes(NONCE_SIZE)
@@ -165,7 +171,7 @@ export class MemoryTransport implements Transport, Endpoint {
             id,
             endpoint: remote,
             remotePeer: this.identity.peerId,
-            remoteAddress: memoryAddress(from),
+            remoteAddress: this.addressOf(from),
             direction: 'inbound',
             pending: true,
             listener,
@@ -173,7 +179,7 @@ export class MemoryTransport implements Transport, Endpoint {
           })
           local.other = inbound
           inbound.other = local
-          this.connections.add(local)
+          this.adopt(local)
           remote.adopt(inbound)
           const myProof = this.options.authenticate
             ? this.identity.sign(authMessage('dialer', listenerNonce))
@@ -187,9 +193,9 @@ export class MemoryTransport implements Transport, Endpoint {
 
   /** Closes every listener and connection (and fails pending dials); the transport can be used again. */
   async close(): Promise<void> {
-    for (const fail of [...this.dials]) fail(new PeerUnreachableError('the memory transport closed'))
+    for (const fail of [...(this.dials ?? [])]) fail(new PeerUnreachableError('the memory transport closed'))
     await Promise.all([...this.listeners].map((l) => l.close()))
-    await Promise.all([...this.connections].map((c) => c.close()))
+    await Promise.all([...(this.connections ?? [])].map((c) => c.close()))
   }
 
   /** tsyringe calls this when the peer's container is disposed. */
@@ -210,6 +216,17 @@ export class MemoryTransport implements Transport, Endpoint {
     }
     const handle = this.clock.setTimeout(fn, ms)
     return () => this.clock.clearTimeout(handle)
+  }
+
+  /** `memory://NAME` for this node's name `name`. */
+  private addressOf(name: string): string {
+    if (
+      this.address === undefined ||
+      this.address.length !== SCHEME.length + name.length ||
+      !this.address.endsWith(name)
+    )
+      this.address = memoryAddress(name)
+    return this.address
   }
 
   /** @internal The dialer's proof arrived on an inbound connection. */
@@ -250,12 +267,14 @@ export class MemoryTransport implements Transport, Endpoint {
 
   /** @internal */
   adopt(connection: MemoryConnection): void {
+    this.connections ??= new Set()
     this.connections.add(connection)
   }
 
   /** @internal */
   untrack(connection: MemoryConnection): void {
-    this.connections.delete(connection)
+    this.connections?.delete(connection)
+    if (this.connections?.size === 0) this.connections = undefined
   }
 
   /** @internal */
@@ -270,9 +289,9 @@ export class MemoryTransport implements Transport, Endpoint {
     const name = this.nodeName
     this.anonName = name
     this.dead = true
-    for (const fail of [...this.dials]) fail(new PeerUnreachableError('this node was killed'))
+    for (const fail of [...(this.dials ?? [])]) fail(new PeerUnreachableError('this node was killed'))
     for (const l of [...this.listeners]) void l.close()
-    for (const c of [...this.connections]) {
+    for (const c of [...(this.connections ?? [])]) {
       c.abort(
         new PeerUnreachableError(`connection to ${this.identity.peerId} reset: the peer vanished`),
         new PeerUnreachableError(`this node (${name}) was killed`),

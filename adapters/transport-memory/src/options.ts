@@ -52,5 +52,16 @@ export function parseMemoryTransportOptions(input: unknown = {}): Readonly<Requi
       `memory.authenticate must be true or false (got ${JSON.stringify(authenticate)})`,
     )
   }
-  return Object.freeze({ maxMessageSize, sendBufferSize, authenticate })
+  const last = lastParsed
+  if (
+    last?.maxMessageSize === maxMessageSize &&
+    last.sendBufferSize === sendBufferSize &&
+    last.authenticate === authenticate
+  )
+    return last // the same frozen options, not one copy per peer
+  lastParsed = Object.freeze({ maxMessageSize, sendBufferSize, authenticate })
+  return lastParsed
 }
+
+/** The last options parsed: peers built with the same options share them. */
+let lastParsed: Readonly<Required<MemoryTransportOptions>> | undefined

@@ -18,6 +18,14 @@ export interface Frame {
 
 const COMPACT_AFTER = 1024
 
+/** Where a pipe's frames go: its connection's other end (methods, so a pipe holds no closures). */
+export interface PipeSink {
+  /** A frame arrived (lost ones never do). */
+  deliverFrame(frame: Frame): void
+  /** Bytes left the send buffer while someone waited for room (see `watch`). */
+  drained(): void
+}
+
 /**
  * One direction of a connection: a FIFO of frames, each leaving after the
  * frames ahead of it (`size / bandwidth` seconds on the wire) and arriving
@@ -42,8 +50,7 @@ export class Pipe {
 
   constructor(
     private readonly clock: Clock,
-    private readonly deliver: (frame: Frame) => void,
-    private readonly drained: () => void,
+    private readonly sink: PipeSink,
   ) {}
 
   /** Bytes accepted but not yet on the wire. */
@@ -124,10 +131,10 @@ export class Pipe {
         if (f.arriveAt > now) break
         this.frames[this.head] = undefined
         this.head++
-        if (!f.lost) this.deliver(f)
+        if (!f.lost) this.sink.deliverFrame(f)
       }
       this.compact()
-      if (this.watching && this.queuedBytes < before) this.drained()
+      if (this.watching && this.queuedBytes < before) this.sink.drained()
     } finally {
       this.running = false
       this.schedule(now)

@@ -5,11 +5,10 @@ import { VirtualClock } from './helpers/virtual-clock.js'
 function pipe(clock: VirtualClock) {
   const arrived: Array<{ at: number; frame: Frame }> = []
   let drains = 0
-  const p = new Pipe(
-    clock,
-    (frame) => arrived.push({ at: clock.now(), frame }),
-    () => drains++,
-  )
+  const p = new Pipe(clock, {
+    deliverFrame: (frame) => arrived.push({ at: clock.now(), frame }),
+    drained: () => drains++,
+  })
   return { p, arrived, drains: () => drains }
 }
 

@@ -91,22 +91,36 @@ export function withTimeout<T>(
 
 /** A repeating task on a Clock; `stop()` cancels it. The task never overlaps itself. */
 export function every(clock: Clock, ms: number, task: () => unknown): { stop(): void } {
-  let stopped = false
-  let timer: TimerHandle | undefined
-  const tick = async () => {
-    if (stopped) return
+  return new Every(clock, ms, task)
+}
+
+/** The handle of `every`: one object and one bound method per task, rather than a nest of closures. */
+class Every {
+  private stopped = false
+  private timer: TimerHandle | undefined
+  private readonly tick: () => Promise<void>
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly ms: number,
+    private readonly task: () => unknown,
+  ) {
+    this.tick = this.run.bind(this)
+    this.timer = clock.setTimeout(this.tick, ms)
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
+  }
+
+  private async run(): Promise<void> {
+    if (this.stopped) return
     try {
-      await task()
+      await this.task()
     } catch {
       // A periodic task's failure is the task's own business; the schedule goes on.
     }
-    if (!stopped) timer = clock.setTimeout(tick, ms)
-  }
-  timer = clock.setTimeout(tick, ms)
-  return {
-    stop() {
-      stopped = true
-      if (timer !== undefined) clock.clearTimeout(timer)
-    },
+    if (!this.stopped) this.timer = this.clock.setTimeout(this.tick, this.ms)
   }
 }

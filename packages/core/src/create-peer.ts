@@ -101,5 +101,43 @@ export async function createPeer(
   c.register(LOCAL_INDEX, { useFactory: instanceCachingFactory((cc) => cc.resolve(INDEX_FACTORY)('shares')) })
   c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
   c.register(Peer, { useClass: Peer }, { lifecycle: Lifecycle.ContainerScoped })
-  return c.resolve(Peer)
+  const peer = c.resolve(Peer)
+  compactContainer(c)
+  return peer
+}
+
+/** The private shape of a tsyringe 4.10 registry (its `RegistryBase`): token → list. */
+interface RegistryInternals {
+  _registryMap?: unknown
+}
+
+/**
+ * Trims the bookkeeping a tsyringe container keeps, without changing what it
+ * resolves: tsyringe 4.10 grows each token's list of registrations with `push`
+ * (room for 17), and leaves an empty list under every token it was ever asked
+ * about, in its registry and in both interceptor maps. Dropping the empty
+ * lists (a missing token and an empty list read the same to it) and copying
+ * the others to size saves about 3 KB per peer, which counts when a
+ * simulator keeps 100,000 of them. Leaves anything it does not recognise alone.
+ */
+function compactContainer(c: DependencyContainer): void {
+  const internals = c as unknown as {
+    _registry?: RegistryInternals
+    interceptors?: { preResolution?: RegistryInternals; postResolution?: RegistryInternals }
+  }
+  const registries = [
+    internals._registry,
+    internals.interceptors?.preResolution,
+    internals.interceptors?.postResolution,
+  ]
+  for (const registry of registries) {
+    const map = registry?._registryMap
+    if (!(map instanceof Map)) continue
+    const compact = new Map<unknown, unknown[]>()
+    for (const [token, list] of map) {
+      if (!Array.isArray(list)) return
+      if (list.length > 0) compact.set(token, list.slice())
+    }
+    ;(registry as RegistryInternals)._registryMap = compact
+  }
 }

@@ -15,7 +15,7 @@ import type { PeerRef } from './records.js'
 import { CLOCK, IDENTITY, PEER_CONFIG, TRANSPORT } from './tokens.js'
 import type { AbortOptions, Connection, DialOptions, Listener, Transport } from './transport.js'
 import { validate } from './wire/codec.js'
-import { Mux, type MuxRequestOptions, type Reply } from './wire/mux.js'
+import { Mux, type MuxOwner, type MuxRequestOptions, type Reply } from './wire/mux.js'
 import { defineProtocol, type Protocol } from './wire/protocol.js'
 import { addressSchema, LIMITS } from './wire/schemas.js'
 
@@ -62,12 +62,15 @@ interface MessageCount {
 @injectable()
 export class Network extends EventEmitter<NetworkEvents> {
   private readonly handlers = new Map<string, Registered>()
-  private readonly muxes = new Map<PeerId, Mux[]>()
-  private readonly dialing = new Map<string, Promise<Mux>>()
-  private readonly known = new Map<PeerId, string[]>()
-  private readonly protectedPeers = new Set<PeerId>()
-  private readonly counts = new Map<string, MessageCount>()
-  private bound: Listener[] = []
+  // The maps below are made on first use: a simulator keeps 100,000 Networks, most with few connections.
+  private muxes: Map<PeerId, Mux[]> | undefined
+  private dialing: Map<string, Promise<Mux>> | undefined
+  private known: Map<PeerId, string[]> | undefined
+  private protectedPeers: Set<PeerId> | undefined
+  private counts: Map<string, MessageCount> | undefined
+  /** Hears every Mux of this Network (one object, instead of listeners per connection). */
+  private muxOwner: MuxOwner | undefined
+  private bound: readonly Listener[] = []
   private started = false
 
   constructor(
@@ -103,8 +106,8 @@ export class Network extends EventEmitter<NetworkEvents> {
     try {
       for (const address of this.config.listen) {
         const listener = await this.transportFor(address).listen(address)
-        listener.on('connection', (conn) => this.attach(conn))
-        this.bound.push(listener)
+        listener.on('connection', this.attach, this)
+        this.bound = this.bound.concat(listener)
       }
     } catch (err) {
       await this.stop()
@@ -118,11 +121,11 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.bound = []
     // Listeners and connections close together: a listener may wait for its inbound connections.
     const closingListeners = Promise.allSettled(listeners.map((l) => l.close()))
-    const all = [...this.muxes.values()].flat()
+    const all = [...(this.muxes?.values() ?? [])].flat()
     await Promise.allSettled(all.map((m) => m.connection.close()))
     await closingListeners
     await Promise.allSettled(this.transports.map((t) => t.close()))
-    this.muxes.clear()
+    this.muxes?.clear()
   }
 
   /** Answers requests (and one-way messages) of `protocol` with `handler`. */
@@ -167,15 +170,20 @@ export class Network extends EventEmitter<NetworkEvents> {
   /** An open connection to the peer, dialing its known addresses in turn when there is none. */
   async connect(peer: PeerRef | PeerId, options: AbortOptions = {}): Promise<Mux> {
     if (!this.started) throw new NotStartedError('the network is not started')
-    const ref = typeof peer === 'string' ? { id: peer, addresses: this.known.get(peer) ?? [] } : peer
+    const ref = typeof peer === 'string' ? { id: peer, addresses: this.known?.get(peer) ?? [] } : peer
     if (ref.id === this.identity.peerId) throw new PeerUnreachableError('a peer cannot dial itself')
-    const open = this.muxes.get(ref.id)?.find((m) => !m.connection.closed)
+    const open = this.muxes?.get(ref.id)?.find((m) => !m.connection.closed)
     if (open) return open
     const key = ref.id
-    let pending = this.dialing.get(key)
+    this.dialing ??= new Map()
+    const dialing = this.dialing
+    let pending = dialing.get(key)
     if (!pending) {
-      pending = this.dialAny(ref, options).finally(() => this.dialing.delete(key))
-      this.dialing.set(key, pending)
+      pending = this.dialAny(ref, options).finally(() => {
+        dialing.delete(key)
+        if (dialing.size === 0 && this.dialing === dialing) this.dialing = undefined // made again when needed
+      })
+      dialing.set(key, pending)
     }
     return pending
   }
@@ -193,42 +201,45 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   /** Peers with an open connection. */
   peers(): PeerRef[] {
-    return [...this.muxes.keys()].map((id) => ({ id, addresses: this.known.get(id) ?? [] }))
+    return [...(this.muxes?.keys() ?? [])].map((id) => ({ id, addresses: this.addressesOf(id) }))
   }
 
   isConnected(id: PeerId): boolean {
-    return this.muxes.get(id)?.some((m) => !m.connection.closed) ?? false
+    return this.muxes?.get(id)?.some((m) => !m.connection.closed) ?? false
   }
 
   /** Addresses learned for a peer (from identify, or from a PeerRef it was dialed with). */
   addressesOf(id: PeerId): string[] {
-    return this.known.get(id) ?? []
+    return this.known?.get(id) ?? []
   }
 
   /** Remembers where a peer can be reached. */
   learn(ref: PeerRef): void {
-    if (ref.id !== this.identity.peerId && ref.addresses.length > 0)
-      this.known.set(ref.id, ref.addresses.slice(0, LIMITS.addresses))
+    if (ref.id === this.identity.peerId || ref.addresses.length === 0) return
+    this.known ??= new Map()
+    this.known.set(ref.id, ref.addresses.slice(0, LIMITS.addresses))
   }
 
   /** A protected peer's connection is never closed to make room for others. */
   protect(id: PeerId, on = true): void {
-    if (on) this.protectedPeers.add(id)
-    else this.protectedPeers.delete(id)
+    if (on) {
+      this.protectedPeers ??= new Set()
+      this.protectedPeers.add(id)
+    } else this.protectedPeers?.delete(id)
   }
 
   /** Closes every connection to a peer. */
   async hangUp(id: PeerId, reason?: Error): Promise<void> {
-    await Promise.allSettled((this.muxes.get(id) ?? []).map((m) => m.connection.close(reason)))
+    await Promise.allSettled((this.muxes?.get(id) ?? []).map((m) => m.connection.close(reason)))
   }
 
   /** Messages sent and received, by protocol. */
   stats(): Record<string, MessageCount> {
-    return Object.fromEntries([...this.counts].map(([k, v]) => [k, { ...v }]))
+    return Object.fromEntries([...(this.counts ?? [])].map(([k, v]) => [k, { ...v }]))
   }
 
   private async dialAny(ref: PeerRef, options: AbortOptions): Promise<Mux> {
-    const addresses = ref.addresses.length > 0 ? ref.addresses : (this.known.get(ref.id) ?? [])
+    const addresses = ref.addresses.length > 0 ? ref.addresses : this.addressesOf(ref.id)
     if (addresses.length === 0) throw new PeerUnreachableError(`no known address for peer ${ref.id}`)
     const errors: Error[] = []
     for (const address of addresses) {
@@ -280,15 +291,20 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   private attach(conn: Connection): Mux {
-    const mux = new Mux(conn, this.clock)
+    // The Mux reports its requests, messages and close to the owner (in place of three listeners).
+    this.muxOwner ??= {
+      onMuxRequest: (mux, protocol, body, reply) => this.onRequest(mux, protocol, body, reply),
+      onMuxMessage: (mux, protocol, body) => this.onMessage(mux, protocol, body),
+      onMuxClose: (mux) => this.detach(mux),
+    }
+    const mux = new Mux(conn, this.clock, this.muxOwner)
     const id = conn.remotePeer
-    const list = this.muxes.get(id)
+    this.muxes ??= new Map()
+    const muxes = this.muxes
+    const list = muxes.get(id)
     const first = !list || list.every((m) => m.connection.closed)
     if (list) list.push(mux)
-    else this.muxes.set(id, [mux])
-    mux.on('request', (protocol, body, reply) => this.onRequest(mux, protocol, body, reply))
-    mux.on('message', (protocol, body) => this.onMessage(mux, protocol, body))
-    conn.on('close', () => this.detach(mux))
+    else muxes.set(id, [mux])
     if (first) this.emit('peer:connect', this.refOf(id))
     if (!conn.closed && this.started) {
       this.count(IDENTIFY.name, 'sent')
@@ -300,19 +316,20 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   private detach(mux: Mux): void {
     const id = mux.connection.remotePeer
-    const list = this.muxes.get(id)
-    if (!list) return
+    const list = this.muxes?.get(id)
+    if (!list || !this.muxes) return
     const rest = list.filter((m) => m !== mux)
     if (rest.length > 0) {
       this.muxes.set(id, rest)
       return
     }
     this.muxes.delete(id)
+    if (this.muxes.size === 0) this.muxes = undefined // made again with the next connection
     this.emit('peer:disconnect', this.refOf(id))
   }
 
   private refOf(id: PeerId): PeerRef {
-    return { id, addresses: this.known.get(id) ?? [] }
+    return { id, addresses: this.addressesOf(id) }
   }
 
   private context(mux: Mux): RequestContext {
@@ -370,10 +387,12 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   private count(protocol: string, dir: 'sent' | 'received'): void {
-    let c = this.counts.get(protocol)
+    this.counts ??= new Map()
+    const counts = this.counts
+    let c = counts.get(protocol)
     if (!c) {
       c = { sent: 0, received: 0 }
-      this.counts.set(protocol, c)
+      counts.set(protocol, c)
     }
     c[dir]++
   }
@@ -381,12 +400,13 @@ export class Network extends EventEmitter<NetworkEvents> {
   /** Closes the least recently used idle connections beyond `network.maxConnections`. */
   private prune(): void {
     const max = this.config.network.maxConnections
-    if (this.muxes.size <= max) return
+    if (this.muxes === undefined || this.muxes.size <= max) return
     const idle = [...this.muxes.entries()]
-      .filter(([id, list]) => !this.protectedPeers.has(id) && list.every((m) => m.inFlight === 0))
+      .filter(([id, list]) => !this.protectedPeers?.has(id) && list.every((m) => m.inFlight === 0))
       .map(([, list]) => list)
       .sort((a, b) => Math.max(...a.map((m) => m.lastUsed)) - Math.max(...b.map((m) => m.lastUsed)))
-    for (const list of idle.slice(0, this.muxes.size - max)) for (const m of list) void m.connection.close()
+    for (const list of idle.slice(0, (this.muxes?.size ?? 0) - max))
+      for (const m of list) void m.connection.close()
   }
 
   private transportFor(address: string): Transport {

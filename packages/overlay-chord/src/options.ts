@@ -103,5 +103,12 @@ export function parseChordOptions(input: unknown = {}): ParsedChordOptions {
       `chord.refreshInterval must be below chord.recordTtl = ${opts.recordTtl} (got ${opts.refreshInterval})`,
     )
   }
-  return Object.freeze(opts)
+  // Nodes built with the same options share one frozen copy.
+  const last = lastParsed
+  if (last && (Object.keys(RANGES) as (keyof ChordOptions)[]).every((k) => last[k] === opts[k])) return last
+  lastParsed = Object.freeze(opts)
+  return lastParsed
 }
+
+/** The last options parsed (see `parseChordOptions`). */
+let lastParsed: ParsedChordOptions | undefined

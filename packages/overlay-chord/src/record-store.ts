@@ -8,7 +8,8 @@ const keyOf = (hash: ContentHash, provider: PeerId) => `${hash} ${provider}`
  * of providers that stopped refreshing them disappear. Pure: times are given.
  */
 export class RecordStore {
-  private readonly expiry = new Map<string, number>()
+  /** Expiry time by record; made with the first record (most simulated nodes hold none). */
+  private expiry: Map<string, number> | undefined
 
   constructor(readonly index: Index) {}
 
@@ -19,6 +20,7 @@ export class RecordStore {
   /** Stores (or refreshes) a record until `expiresAt`; a refresh never shortens a record's life. */
   put(record: FileRecord, expiresAt: number): void {
     const key = keyOf(record.hash, record.provider.id)
+    this.expiry ??= new Map()
     const current = this.expiry.get(key)
     this.index.put(record)
     this.expiry.set(key, current === undefined ? expiresAt : Math.max(current, expiresAt))
@@ -26,8 +28,8 @@ export class RecordStore {
 
   /** Removes the records of `hash` (only `provider`'s when given). */
   remove(hash: ContentHash, provider?: PeerId): number {
-    if (provider !== undefined) this.expiry.delete(keyOf(hash, provider))
-    else for (const r of this.index.get(hash)) this.expiry.delete(keyOf(hash, r.provider.id))
+    if (provider !== undefined) this.expiry?.delete(keyOf(hash, provider))
+    else for (const r of this.index.get(hash)) this.expiry?.delete(keyOf(hash, r.provider.id))
     return this.index.remove(hash, provider)
   }
 
@@ -45,13 +47,14 @@ export class RecordStore {
 
   /** Milliseconds `record` has left at `now` (at least 1 while it is held). */
   remaining(record: FileRecord, now: number): number {
-    const at = this.expiry.get(keyOf(record.hash, record.provider.id))
+    const at = this.expiry?.get(keyOf(record.hash, record.provider.id))
     return at === undefined ? 0 : Math.max(1, at - now)
   }
 
   /** Drops every record whose time is up; returns how many went. */
   expire(now: number): number {
     let n = 0
+    if (this.expiry === undefined) return n
     for (const [key, at] of this.expiry) {
       if (at > now) continue
       const [hash, provider] = key.split(' ') as [ContentHash, PeerId]
@@ -62,7 +65,7 @@ export class RecordStore {
   }
 
   clear(): void {
-    this.expiry.clear()
+    this.expiry?.clear()
     this.index.clear()
   }
 }

@@ -6,6 +6,9 @@ export type Bounds = '()' | '(]' | '[)' | '[]'
 /** Largest identifier size: SHA-256 has 256 bits. */
 export const MAX_BITS = 256
 
+/** Rings by size, for `Ring.of`. */
+const shared = new Map<number, Ring>()
+
 /**
  * The identifier circle of Chord: integers modulo 2^bits, with the interval
  * arithmetic the protocol needs. Node ids and key ids come from one hash
@@ -24,6 +27,19 @@ export class Ring {
     this.size = 1n << BigInt(bits)
     this.mask = this.size - 1n
     this.hexDigits = Math.ceil(bits / 4)
+  }
+
+  /**
+   * The ring of `bits` bits, shared: a Ring holds nothing but its size, so
+   * the nodes of one process (a simulator's 100,000) need not each keep one.
+   */
+  static of(bits: number): Ring {
+    let ring = shared.get(bits)
+    if (ring === undefined) {
+      ring = new Ring(bits)
+      shared.set(bits, ring)
+    }
+    return ring
   }
 
   /** SHA-256 of `text` (UTF-8), truncated to the first `bits` bits. */

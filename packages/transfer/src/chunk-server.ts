@@ -29,24 +29,25 @@ export interface SharedFile {
  */
 export class ChunkServer {
   readonly [Symbol.toStringTag] = '@peerkit/transfer:ChunkServer'
-  private readonly files = new Map<ContentHash, SharedFile>()
+  // Both made on first use: a simulated peer usually shares nothing.
+  private files: Map<ContentHash, SharedFile> | undefined
   /** Open files, least recently used first; a handle evicted while reads use it closes after the last one. */
-  private readonly handles = new Map<ContentHash, OpenFile>()
+  private handles: Map<ContentHash, OpenFile> | undefined
 
   get size(): number {
-    return this.files.size
+    return this.files?.size ?? 0
   }
 
   has(hash: ContentHash): boolean {
-    return this.files.has(hash)
+    return this.files?.has(hash) ?? false
   }
 
   get(hash: ContentHash): SharedFile | undefined {
-    return this.files.get(hash)
+    return this.files?.get(hash)
   }
 
   hashes(): ContentHash[] {
-    return [...this.files.keys()]
+    return [...(this.files?.keys() ?? [])]
   }
 
   add(file: FileHash): SharedFile {
@@ -58,6 +59,7 @@ export class ChunkServer {
       count: chunkCount(file.size, file.chunkSize),
       tree: new MerkleTree(file.leaves),
     }
+    this.files ??= new Map()
     const old = this.files.get(file.hash)
     if (old && old.path !== file.path) void this.closeHandle(file.hash)
     this.files.set(file.hash, shared)
@@ -65,17 +67,17 @@ export class ChunkServer {
   }
 
   async remove(hash: ContentHash): Promise<boolean> {
-    const had = this.files.delete(hash)
+    const had = this.files?.delete(hash) ?? false
     await this.closeHandle(hash)
     return had
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.handles.keys()].map((h) => this.closeHandle(h)))
+    await Promise.allSettled([...(this.handles?.keys() ?? [])].map((h) => this.closeHandle(h)))
   }
 
   async handle(req: TransferRequest): Promise<TransferResponse> {
-    const file = this.files.get(req.hash)
+    const file = this.files?.get(req.hash)
     if (!file) throw new NotFoundError(`content ${req.hash} is not shared here`)
     switch (req.op) {
       case 'manifest': {
@@ -135,7 +137,7 @@ export class ChunkServer {
       }
     } catch {
       open.evicted = true
-      if (this.handles.get(file.hash) === open) this.handles.delete(file.hash)
+      if (this.handles?.get(file.hash) === open) this.handles.delete(file.hash)
       throw new NotFoundError(`content ${file.hash} is no longer available here`)
     } finally {
       this.release(open)
@@ -145,6 +147,7 @@ export class ChunkServer {
   }
 
   private acquire(file: SharedFile): OpenFile {
+    this.handles ??= new Map()
     let open = this.handles.get(file.hash)
     if (open) {
       // Most recently used goes last.
@@ -170,8 +173,8 @@ export class ChunkServer {
   }
 
   private async closeHandle(hash: ContentHash): Promise<void> {
-    const open = this.handles.get(hash)
-    this.handles.delete(hash)
+    const open = this.handles?.get(hash)
+    this.handles?.delete(hash)
     if (!open) return
     open.evicted = true
     if (open.users === 0) await closeQuietly(open)

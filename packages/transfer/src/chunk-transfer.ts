@@ -41,7 +41,8 @@ const MAX_FINISHED = 100
 export class ChunkTransfer implements Transfer {
   readonly [Symbol.toStringTag] = '@peerkit/transfer'
   private readonly server = new ChunkServer()
-  private readonly active = new Map<string, ChunkDownload>()
+  /** Running downloads by target path; made with the first download. */
+  private active: Map<string, ChunkDownload> | undefined
   private finished: ChunkDownload[] = []
   private readonly cache: HashCache | undefined
   private started = false
@@ -73,7 +74,7 @@ export class ChunkTransfer implements Transfer {
     if (!this.started) return
     this.started = false
     this.network.unhandle(TRANSFER_PROTOCOL)
-    const running = [...this.active.values()]
+    const running = [...(this.active?.values() ?? [])]
     for (const d of running) d.cancel('the transfer stopped')
     await Promise.allSettled(running.map((d) => d.done))
     await this.server.close()
@@ -109,7 +110,9 @@ export class ChunkTransfer implements Transfer {
 
   download(hash: ContentHash, options: DownloadOptions): Download {
     const to = resolve(options.to)
-    const running = this.active.get(to)
+    this.active ??= new Map()
+    const active = this.active
+    const running = active.get(to)
     if (running) {
       throw new InvalidOptionsError(`${to} is already the target of a running download (of ${running.hash})`)
     }
@@ -120,9 +123,9 @@ export class ChunkTransfer implements Transfer {
       self: this.identity.peerId,
       options: this.options,
     })
-    this.active.set(to, download)
+    active.set(to, download)
     const settle = () => {
-      this.active.delete(to)
+      active.delete(to)
       this.finished = [...this.finished, download].slice(-MAX_FINISHED)
     }
     download.done.then(settle, settle)
@@ -130,7 +133,7 @@ export class ChunkTransfer implements Transfer {
   }
 
   downloads(): DownloadStatus[] {
-    return [...this.finished, ...this.active.values()].map((d) => d.status())
+    return [...this.finished, ...(this.active?.values() ?? [])].map((d) => d.status())
   }
 
   /** Hashes of the files served. */

@@ -81,7 +81,7 @@ export function parseTransferOptions(input: unknown = {}): ParsedTransferOptions
   if ((blockSize & (blockSize - 1)) !== 0) {
     throw new InvalidOptionsError(`transfer.blockSize must be a power of two (got ${blockSize})`)
   }
-  return Object.freeze({
+  const parsed: ParsedTransferOptions = {
     requestTimeout: int('requestTimeout', DEFAULT_REQUEST_TIMEOUT, 1),
     maxInFlightPerPeer: int('maxInFlightPerPeer', DEFAULT_MAX_IN_FLIGHT_PER_PEER, 1, 64),
     maxPeers: int('maxPeers', DEFAULT_MAX_PEERS, 1, 1024),
@@ -93,5 +93,14 @@ export function parseTransferOptions(input: unknown = {}): ParsedTransferOptions
     blockSize,
     noProviderTimeout: int('noProviderTimeout', DEFAULT_NO_PROVIDER_TIMEOUT, 1),
     hashWorkers: o.hashWorkers === undefined ? undefined : int('hashWorkers', 0, 0, 64),
-  })
+  }
+  // Peers built with the same options share one frozen copy.
+  const last = lastParsed
+  if (last && (Object.keys(parsed) as (keyof ParsedTransferOptions)[]).every((k) => last[k] === parsed[k]))
+    return last
+  lastParsed = Object.freeze(parsed)
+  return lastParsed
 }
+
+/** The last options parsed (see `parseTransferOptions`). */
+let lastParsed: ParsedTransferOptions | undefined

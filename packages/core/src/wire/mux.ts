@@ -30,27 +30,42 @@ export interface Reply {
 }
 
 /**
+ * Whoever owns a Mux (the Network) may hear of its requests, messages and
+ * close through these calls, made just before the `request` and `message`
+ * events and just after pending requests fail on close: one object per
+ * owner instead of three listeners per connection.
+ */
+export interface MuxOwner {
+  onMuxRequest(mux: Mux, protocol: string, body: unknown, reply: Reply): void
+  onMuxMessage(mux: Mux, protocol: string, body: unknown): void
+  onMuxClose(mux: Mux): void
+}
+
+/**
  * Request/response and one-way messages for many protocols over one
  * Connection, matched by request id. A frame that does not decode or does not
  * match the envelope schema closes the connection with a `ProtocolError`.
  */
 export class Mux extends EventEmitter<MuxEvents> {
   private nextId = 1
-  private readonly pending = new Map<number, Pending>()
+  /** Requests awaiting their response; made with the first request. */
+  private pending: Map<number, Pending> | undefined
   lastUsed: number
 
   constructor(
     readonly connection: Connection,
     private readonly clock: Clock,
+    private readonly owner?: MuxOwner,
   ) {
     super()
     this.lastUsed = clock.now()
-    connection.on('message', (data) => this.onFrame(data))
-    connection.on('close', (err) => this.failAll(err))
+    // Prototype methods with the Mux as context: no closures per connection.
+    connection.on('message', this.onFrame, this)
+    connection.on('close', this.onClose, this)
   }
 
   get inFlight(): number {
-    return this.pending.size
+    return this.pending?.size ?? 0
   }
 
   async request<Req, Res>(
@@ -63,8 +78,10 @@ export class Mux extends EventEmitter<MuxEvents> {
     const id = this.nextId++
     if (this.nextId > 2 ** 32) this.nextId = 1
     this.lastUsed = this.clock.now()
+    this.pending ??= new Map()
+    const pending = this.pending
     const response = new Promise<Res>((resolve, reject) => {
-      this.pending.set(id, {
+      pending.set(id, {
         protocol: protocol as Protocol<unknown, unknown>,
         resolve: resolve as (v: unknown) => void,
         reject,
@@ -79,9 +96,12 @@ export class Mux extends EventEmitter<MuxEvents> {
       {
         signal: options.signal,
         message: `${protocol.name} request to ${this.connection.remotePeer} timed out after ${options.timeout} ms`,
-        onCancel: () => this.pending.delete(id),
+        onCancel: () => pending.delete(id),
       },
-    ).finally(() => this.pending.delete(id))
+    ).finally(() => {
+      pending.delete(id)
+      if (pending.size === 0 && this.pending === pending) this.pending = undefined // an idle connection keeps none
+    })
   }
 
   async message<Req>(protocol: Protocol<Req, unknown>, body: Req, options: AbortOptions = {}): Promise<void> {
@@ -118,14 +138,15 @@ export class Mux extends EventEmitter<MuxEvents> {
             this.write([Kind.Error, id, wireError(err)], {}).catch(() => {})
           },
         }
+        this.owner?.onMuxRequest(this, protocol, body, reply)
         this.emit('request', protocol, body, reply)
         return
       }
       case Kind.Response: {
         const [, id, body] = envelope
-        const p = this.pending.get(id)
+        const p = this.pending?.get(id)
         if (!p) return // answered after its timeout: dropped
-        this.pending.delete(id)
+        this.pending?.delete(id)
         try {
           p.resolve(validate(p.protocol.response, body, `${p.protocol.name} response`))
         } catch (err) {
@@ -136,22 +157,28 @@ export class Mux extends EventEmitter<MuxEvents> {
       }
       case Kind.Error: {
         const [, id, e] = envelope
-        const p = this.pending.get(id)
+        const p = this.pending?.get(id)
         if (!p) return
-        this.pending.delete(id)
+        this.pending?.delete(id)
         p.reject(new RemoteError(e.name, e.message, this.connection.remotePeer))
         return
       }
       case Kind.Message: {
         const [, protocol, body] = envelope
+        this.owner?.onMuxMessage(this, protocol, body)
         this.emit('message', protocol, body)
         return
       }
     }
   }
 
+  private onClose(err?: Error): void {
+    this.failAll(err)
+    this.owner?.onMuxClose(this)
+  }
+
   private failAll(err?: Error): void {
-    if (this.pending.size === 0) return
+    if (this.pending === undefined || this.pending.size === 0) return
     const reason = new PeerUnreachableError(`connection to ${this.connection.remotePeer} closed`, {
       cause: err,
     })
