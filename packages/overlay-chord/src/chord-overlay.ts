@@ -28,6 +28,7 @@ import {
   type RequestContext,
   type SearchOptions,
   shuffle,
+  type TimerHandle,
   toHits,
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
@@ -47,7 +48,11 @@ import { RecordStore } from './record-store.js'
 import { Replication } from './replication.js'
 import { answerRequest, type HandlerContext } from './request-handler.js'
 import { Ring } from './ring.js'
-import { type ChordNode, ChordRouting, type LookupResult } from './routing.js'
+import { type ChordNode, ChordRouting, type LookupResult, type Rpc } from './routing.js'
+
+/** A node's periodic tasks, in the order they are scheduled (which fixes the order of their random offsets). */
+type Task = 'stabilize' | 'fixFingers' | 'checkPredecessor' | 'refresh' | 'expire'
+const TASKS: readonly Task[] = ['stabilize', 'fixFingers', 'checkPredecessor', 'refresh', 'expire']
 
 /**
  * The `chord` overlay: a Chord DHT (Stoica et al., SIGCOMM 2001; ToN 2003).
@@ -64,15 +69,21 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private readonly replication: Replication
   private readonly handlerContext: HandlerContext
   private readonly store: RecordStore
-  private readonly published = new Map<ContentHash, FileRecord>()
+  /** This node's own records by hash; made with the first publish. */
+  private published: Map<ContentHash, FileRecord> | undefined
   private readonly counter = new MessageCounter()
-  private readonly neighborSet = new Map<PeerId, PeerRef>()
+  /** Successors and predecessor, each once, in the order they became neighbors. */
+  private neighborList: readonly PeerRef[] = []
   private readonly selfId: bigint
-  private timers: { stop(): void }[] = []
-  private pendingStarts: unknown[] = []
+  private timers: readonly { stop(): void }[] = []
+  /** The first timer of each periodic task (`TASKS`), until it fires. */
+  private pendingStarts: (TimerHandle | undefined)[] = []
   private running = false
   private maintaining = true
-  private lifetime = new AbortController()
+  /** The stabilize round in progress, periodic or asked for. */
+  private stabilizing: Promise<void> | undefined
+  /** Aborts when the overlay stops; made on first use (see `signal`). */
+  private lifetime: AbortController | undefined
 
   constructor(
     @inject(Network) private readonly network: Network,
@@ -83,14 +94,15 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     @inject(PEER_CONFIG) private readonly config: PeerConfig,
   ) {
     super()
-    this.ring = new Ring(options.bits)
+    this.ring = Ring.of(options.bits)
     this.selfId = this.ring.nodeId(network.peerId)
     this.store = new RecordStore(indexFactory('chord'))
+    const call: Rpc = (node, request, signal) => this.call(node, request, signal) // one for routing and replication
     this.routing = new ChordRouting(
       this.ring,
       () => ({ id: this.selfId, ref: this.network.self() }),
       options.successors,
-      (node, request, signal) => this.call(node, request, signal),
+      call,
       {
         predecessorChanged: (previous, next) => this.replication.predecessorChanged(previous, next),
         neighborsChanged: () => this.onNeighborsChanged(),
@@ -103,6 +115,9 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       options,
       clock,
       network,
+      stabilizeSoon: () => {
+        if (this.running && this.maintaining) void this.stabilizeOnce()
+      },
     }
     this.replication = new Replication({
       ring: this.ring,
@@ -110,9 +125,9 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       store: this.store,
       options,
       clock,
-      call: (node, request, signal) => this.call(node, request, signal),
+      call,
       running: () => this.running,
-      signal: () => this.lifetime.signal,
+      signal: () => this.signal,
     })
   }
 
@@ -120,8 +135,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   async start(): Promise<void> {
     if (this.running) return
     this.running = true
-    this.lifetime = new AbortController()
-    setMaxListeners(0, this.lifetime.signal) // every request in flight listens to it
+    this.lifetime = undefined // a fresh one on first use
     this.network.handle(CHORD_PROTOCOL, (request, context) => this.answer(request, context))
     try {
       if (this.config.bootstrap.length > 0) await this.join()
@@ -130,19 +144,12 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       this.network.unhandle(CHORD_PROTOCOL)
       throw err
     }
-    await this.routing.stabilize(this.lifetime.signal).catch(() => {})
-    const o = this.options
-    this.schedule(o.stabilizeInterval, () => this.maintaining && this.stabilizeRound())
-    this.schedule(
-      o.fixFingersInterval,
-      () => this.maintaining && this.routing.fixFingers(this.lifetime.signal),
-    )
-    this.schedule(
-      o.checkPredecessorInterval,
-      () => this.maintaining && this.routing.checkPredecessor(this.lifetime.signal),
-    )
-    this.schedule(o.refreshInterval, () => this.replication.store([...this.published.values()]))
-    this.schedule(Math.max(1, Math.floor(o.recordTtl / 4)), () => this.store.expire(this.clock.now()))
+    // Alone (a new ring), stabilize does nothing: no lifetime signal is made for it.
+    const alone = this.routing.successors.length === 0 && this.routing.predecessor === undefined
+    const previous = await this.routing.stabilize(alone ? undefined : this.signal).catch(() => undefined)
+    if (this.config.bootstrap.length > 0) this.announceJoin(previous)
+    // Each periodic task first runs a random fraction of its interval from now, so nodes do not tick in step.
+    this.pendingStarts = TASKS.map((_, i) => this.schedule(i))
   }
 
   /** Leaves voluntarily: hands the records it holds to its successor and tells both neighbors. */
@@ -150,10 +157,10 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     if (!this.running) return
     this.running = false
     for (const t of this.timers) t.stop()
-    for (const h of this.pendingStarts) this.clock.clearTimeout(h)
+    for (const h of this.pendingStarts) if (h !== undefined) this.clock.clearTimeout(h)
     this.timers = []
     this.pendingStarts = []
-    this.lifetime.abort()
+    this.controller().abort()
     const successors = [...this.routing.successors]
     const predecessor = this.routing.predecessor
     if (successors.length > 0 && this.network.isStarted) {
@@ -188,14 +195,15 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
 
   async publish(records: FileRecord[]): Promise<void> {
     this.assertRunning()
+    this.published ??= new Map()
     for (const r of records) this.published.set(r.hash, r)
     await this.replication.store(records)
   }
 
   async unpublish(hashes: ContentHash[]): Promise<void> {
     this.assertRunning()
-    const records = hashes.map((h) => this.published.get(h)).filter((r): r is FileRecord => r !== undefined)
-    for (const h of hashes) this.published.delete(h)
+    const records = hashes.map((h) => this.published?.get(h)).filter((r): r is FileRecord => r !== undefined)
+    for (const h of hashes) this.published?.delete(h)
     await this.replication.remove(records)
   }
 
@@ -276,7 +284,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   }
 
   neighbors(): PeerRef[] {
-    return [...this.neighborSet.values()]
+    return [...this.neighborList]
   }
 
   role(): string {
@@ -287,21 +295,34 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     return this.counter.snapshot({
       id: this.ring.toHex(this.selfId),
       records: this.store.size,
-      published: this.published.size,
+      published: this.published?.size ?? 0,
       successors: this.routing.successors.length,
       predecessor: this.routing.predecessor !== undefined,
       fingers: this.routing.fingers.distinct().length,
     })
   }
 
+  /** The lifetime signal: aborts when the overlay stops. Made on first use, as most simulated nodes never need one. */
+  private get signal(): AbortSignal {
+    return this.controller().signal
+  }
+
+  private controller(): AbortController {
+    if (this.lifetime === undefined) {
+      this.lifetime = new AbortController()
+      setMaxListeners(0, this.lifetime.signal) // every request in flight listens to it
+    }
+    return this.lifetime
+  }
+
   private async join(): Promise<void> {
     const errors: string[] = []
     for (const address of shuffle(this.random, this.config.bootstrap)) {
       try {
-        const mux = await this.network.dialAddress(address, { signal: this.lifetime.signal })
+        const mux = await this.network.dialAddress(address, { signal: this.signal })
         const ref = { id: mux.connection.remotePeer, addresses: [address] }
         this.network.learn(ref)
-        await this.routing.join([this.routing.node(ref)], this.lifetime.signal)
+        await this.routing.join([this.routing.node(ref)], this.signal)
         return
       } catch (err) {
         errors.push(`${address}: ${(err as Error).message}`)
@@ -312,22 +333,88 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     )
   }
 
+  /**
+   * Right after a join: the successor's old predecessor is told to stabilize
+   * (it then takes this node as its successor), and the finger table is
+   * filled in one pass, so the ring takes a newcomer in within a few round
+   * trips whatever the maintenance intervals.
+   */
+  private announceJoin(previous: ChordNode | undefined): void {
+    const signal = this.signal
+    if (previous && previous.id !== this.selfId) {
+      void this.call(previous, { type: 'stabilize' }, signal).catch(() => {})
+    }
+    if (this.maintaining) void this.routing.fixAllFingers(signal).catch(() => {})
+  }
+
+  /** A stabilize round, unless one is already running (then that one). */
+  private stabilizeOnce(): Promise<void> {
+    if (!this.stabilizing) {
+      this.stabilizing = this.stabilizeRound()
+        .catch(() => {})
+        .finally(() => {
+          this.stabilizing = undefined
+        })
+    }
+    return this.stabilizing
+  }
+
   private async stabilizeRound(): Promise<void> {
     // Every successor failed: find the way back through fingers, else through the bootstrap addresses.
-    if (this.routing.successors.length === 0 && !(await this.routing.recover(this.lifetime.signal))) {
+    if (this.routing.successors.length === 0 && !(await this.routing.recover(this.signal))) {
       if (this.config.bootstrap.length > 0 && !this.routing.predecessor) await this.join()
     }
-    await this.routing.stabilize(this.lifetime.signal)
+    await this.routing.stabilize(this.signal)
     this.replication.maintain()
   }
 
-  /** Runs `task` every `ms` on the Clock, the first time after a random fraction of `ms` so nodes do not tick in step. */
-  private schedule(ms: number, task: () => unknown): void {
-    const handle = this.clock.setTimeout(() => {
-      if (!this.running) return
-      this.timers.push(every(this.clock, ms, task))
-    }, this.random.int(ms))
-    this.pendingStarts.push(handle)
+  /**
+   * Runs the `i`th of `TASKS` every interval on the Clock, the first time after its interval
+   * plus a random fraction of it, so nodes do not tick in step; returns the first timer.
+   */
+  private schedule(i: number): TimerHandle {
+    const ms = this.intervalOf(TASKS[i] as Task)
+    // Bound methods rather than closures: a simulator keeps 100,000 nodes' timers.
+    return this.clock.setTimeout(this.begin.bind(this, i), this.random.int(ms))
+  }
+
+  /** The first timer of the `i`th periodic task fired: from now on it runs every interval. */
+  private begin(i: number): void {
+    this.pendingStarts[i] = undefined
+    if (!this.running) return
+    const task = TASKS[i] as Task
+    this.timers = this.timers.concat(every(this.clock, this.intervalOf(task), this.runTask.bind(this, task)))
+  }
+
+  private intervalOf(task: Task): number {
+    const o = this.options
+    switch (task) {
+      case 'stabilize':
+        return o.stabilizeInterval
+      case 'fixFingers':
+        return o.fixFingersInterval
+      case 'checkPredecessor':
+        return o.checkPredecessorInterval
+      case 'refresh':
+        return o.refreshInterval
+      case 'expire':
+        return Math.max(1, Math.floor(o.recordTtl / 4))
+    }
+  }
+
+  private runTask(task: Task): unknown {
+    switch (task) {
+      case 'stabilize':
+        return this.maintaining && this.stabilizeOnce()
+      case 'fixFingers':
+        return this.maintaining && this.routing.fixFingers(this.signal)
+      case 'checkPredecessor':
+        return this.maintaining && this.routing.checkPredecessor(this.signal)
+      case 'refresh':
+        return this.replication.store([...(this.published?.values() ?? [])])
+      case 'expire':
+        return this.store.expire(this.clock.now())
+    }
   }
 
   // --- the wire -----------------------------------------------------------------
@@ -387,21 +474,22 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   }
 
   private onNeighborsChanged(): void {
-    const now = new Map<PeerId, PeerRef>()
     const p = this.routing.predecessor
+    const now: PeerRef[] = []
     for (const n of [...this.routing.successors, ...(p ? [p] : [])])
-      if (!now.has(n.ref.id)) now.set(n.ref.id, n.ref)
-    for (const [id, ref] of this.neighborSet) {
-      if (!now.has(id)) {
-        this.neighborSet.delete(id)
-        this.network.protect(id, false)
+      if (!now.some((r) => r.id === n.ref.id)) now.push(n.ref)
+    // A neighbor that stays keeps its entry and its place; new ones go last.
+    for (const ref of this.neighborList) {
+      if (!now.some((n) => n.id === ref.id)) {
+        this.neighborList = this.neighborList.filter((r) => r !== ref)
+        this.network.protect(ref.id, false)
         this.emit('neighbor:remove', ref)
       }
     }
-    for (const [id, ref] of now) {
-      if (!this.neighborSet.has(id)) {
-        this.neighborSet.set(id, ref)
-        this.network.protect(id, true)
+    for (const ref of now) {
+      if (!this.neighborList.some((r) => r.id === ref.id)) {
+        this.neighborList = this.neighborList.concat(ref)
+        this.network.protect(ref.id, true)
         this.emit('neighbor:add', ref)
       }
     }

@@ -36,6 +36,12 @@ export const chordRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('notify'), node: peerRefSchema }),
   /** check_predecessor: are you alive? */
   z.object({ type: z.literal('ping') }),
+  /**
+   * "I just joined after you: stabilize now." Sent by a joining node to its
+   * successor's old predecessor, which then finds the joiner through its own
+   * successor (nothing in the request is trusted) instead of a round later.
+   */
+  z.object({ type: z.literal('stabilize') }),
   /** A provider stores its own records (each record's provider must be the sender). */
   z.object({
     type: z.literal('store'),
@@ -80,6 +86,7 @@ export const RESPONSE_OF = {
   get_predecessor: 'neighbors',
   notify: 'ok',
   ping: 'ok',
+  stabilize: 'ok',
   store: 'ok',
   replicate: 'ok',
   remove: 'ok',

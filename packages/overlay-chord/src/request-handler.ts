@@ -17,6 +17,8 @@ export interface HandlerContext {
   options: ParsedChordOptions
   clock: Clock
   network: Network
+  /** Runs a stabilize round soon (at most one at a time; ignored while maintenance is paused). */
+  stabilizeSoon(): void
 }
 
 /**
@@ -55,6 +57,9 @@ export function answerRequest(c: HandlerContext, request: ChordRequest, from: Pe
       c.routing.notify(c.routing.node(request.node))
       return OK
     case 'ping':
+      return OK
+    case 'stabilize':
+      c.stabilizeSoon()
       return OK
     case 'store': {
       const foreign = request.records.find((r) => r.provider.id !== from.id)

@@ -248,15 +248,17 @@ export class ChordRouting {
    * stabilize(): asks the successor for its predecessor and successor list,
    * adopts a closer successor if one joined (and asks that one in turn, up to
    * `MAX_STABILIZE_STEPS`), and notifies the result. Dead successors are
-   * dropped for the next on the list.
+   * dropped for the next on the list. Returns the predecessor the first
+   * successor that answered reported (before it heard of this node).
    */
-  async stabilize(signal?: AbortSignal): Promise<void> {
+  async stabilize(signal?: AbortSignal): Promise<ChordNode | undefined> {
     if (this.successorList.length === 0) {
       // Alone: a node that notified us is our successor too (the ring of two forms here).
-      if (!this.pred) return
+      if (!this.pred) return undefined
       this.successorList = [this.pred]
       this.hooks.neighborsChanged()
     }
+    let reported: ChordNode | undefined
     let closer = 0
     while (this.successorList.length > 0) {
       const s = this.successorList[0] as ChordNode
@@ -270,6 +272,7 @@ export class ChordRouting {
       }
       const list = [s, ...answer.successors.map((ref) => this.node(ref))]
       const x = answer.predecessor ? this.node(answer.predecessor) : undefined
+      if (closer === 0 && reported === undefined) reported = x
       const adopt = x !== undefined && this.ring.within(x.id, this.id, s.id, '()')
       if (adopt) list.unshift(x)
       this.setSuccessors(this.trim(list))
@@ -278,10 +281,11 @@ export class ChordRouting {
       if (!adopt || ++closer >= MAX_STABILIZE_STEPS) break
     }
     const successor = this.successorList[0]
-    if (!successor) return
+    if (!successor) return reported
     await this.rpc(successor, { type: 'notify', node: this.self.ref }, signal).catch((err) => {
       if ((err as Error).name !== 'AbortError') this.forget(successor)
     })
+    return reported
   }
 
   /** notify(n'): n' thinks it might be our predecessor. */
@@ -344,6 +348,19 @@ export class ChordRouting {
         this.fingers.set(i, found)
       }
       return
+    }
+  }
+
+  /**
+   * One whole round of fix_fingers: every finger refreshed (a lookup for each
+   * distinct one), as a node that just joined does instead of filling its
+   * table one finger per round.
+   */
+  async fixAllFingers(signal?: AbortSignal): Promise<void> {
+    this.nextFinger = 0
+    for (let i = 0; i < this.fingers.length; i++) {
+      await this.fixFingers(signal)
+      if (this.nextFinger === 0) return
     }
   }
 

@@ -2,15 +2,11 @@ import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
 import { collect, Identity } from '@peerkit/core'
 import test from 'ava'
+import { predecessorFromRing, type Ring, successorIn, successorsFromRing } from '../src/index.js'
 import {
-  fingersFromRing,
-  predecessorFromRing,
-  type Ring,
-  sortById,
-  successorsFromRing,
-} from '../src/index.js'
-import {
+  adoptConverged,
   FAST,
+  FROZEN,
   fingersAreCorrect,
   hashOf,
   ownerOf,
@@ -234,34 +230,18 @@ test('start fails with PeerUnreachableError when no bootstrap address answers', 
 })
 
 test('right after 5 of 16 nodes crash, before any repair, lookups route around them to the live successor', async (t) => {
-  const HOUR = 3_600_000
-  const quiet = {
-    stabilizeInterval: HOUR,
-    fixFingersInterval: HOUR,
-    checkPredecessorInterval: HOUR,
-    successors: 6,
-  }
   const nodes = await Promise.all(
     Array.from({ length: 16 }, (_, i) =>
       startNode(t, {
         transport: 'memory',
         listen: [`memory://chord-quiet-${process.pid}-${i}`],
-        chord: quiet,
+        chord: { ...FROZEN, successors: 6 },
       }),
     ),
   )
   // every node gets its correct state from global knowledge; no timer will touch it
   const ring = nodes[0]?.overlay.ring as Ring
-  const refs = sortById(nodes.map((n) => ({ id: n.overlay.routing.id, ref: n.network.self() })))
-  for (const n of nodes) {
-    const id = n.overlay.routing.id
-    const table = fingersFromRing(ring, id, refs)
-    n.overlay.routing.adopt({
-      predecessor: predecessorFromRing(id, refs),
-      successors: successorsFromRing(id, refs, 6),
-      fingers: Array.from({ length: ring.bits }, (_, i) => table.get(i)),
-    })
-  }
+  adoptConverged(nodes, 6)
   await until(() => fingersAreCorrect(nodes), 1000, 'the adopted state')
   // five nodes in a row on the ring crash (the worst case for successor lists shorter than 6)
   const order = sorted(nodes).map((s) => s.node)
@@ -314,4 +294,53 @@ test('with maintenance paused a crashed successor stays in the list; resumed, st
   for (const n of nodes) n.overlay.setMaintenance(true)
   await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to heal once maintenance resumes')
   t.true(nodes.every((n) => n.overlay.maintenance))
+})
+
+test('with maintenance every hour, a node that joins is in the ring at once and its fingers are filled', async (t) => {
+  // a correct ring of 12 from global knowledge; no timer will touch it
+  const nodes = await Promise.all(
+    Array.from({ length: 12 }, (_, i) =>
+      startNode(t, {
+        transport: 'memory',
+        listen: [`memory://chord-slow-${process.pid}-${i}`],
+        chord: FROZEN,
+      }),
+    ),
+  )
+  const ring = nodes[0]?.overlay.ring as Ring
+  adoptConverged(nodes)
+  t.true(ringIsCorrect(nodes))
+  // three newcomers join one after another through the first node
+  for (let i = 0; i < 3; i++) {
+    nodes.push(
+      await startNode(t, {
+        transport: 'memory',
+        listen: [`memory://chord-slow-${process.pid}-new-${i}`],
+        bootstrap: nodes[0]?.network.addresses(),
+        chord: FROZEN,
+        seed: 100 + i,
+      }),
+    )
+    // the newcomer's predecessor was told to stabilize: successor and predecessor pointers are right
+    await until(() => ringIsCorrect(nodes), 5000, `the ring to take newcomer ${i} in`)
+  }
+  // the last newcomer filled its whole finger table in one pass (against the whole ring)
+  const last = nodes[nodes.length - 1] as TestNode
+  const fingersRight = () => {
+    const whole = sorted(nodes)
+    const table = last.overlay.routing.fingers
+    for (let i = 0; i < table.length; i++) {
+      const want = successorIn(whole, table.start(i)).id
+      if ((table.get(i)?.id ?? last.overlay.routing.id) !== want) return false
+    }
+    return true
+  }
+  await until(fingersRight, 5000, "the newcomer's finger table")
+  // lookups from anywhere end at the right node
+  for (const from of nodes) {
+    for (let k = 0; k < 4; k++) {
+      const key = ring.hash(`slow ring ${from.network.peerId} ${k}`)
+      t.is((await from.overlay.lookup(key)).nodes[0]?.id, ownerOf(nodes, key).overlay.routing.id)
+    }
+  }
 })

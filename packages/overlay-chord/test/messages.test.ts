@@ -10,6 +10,7 @@ test('requests of every kind validate; unknown kinds and bad fields do not', (t)
     { type: 'get_predecessor' },
     { type: 'notify', node: peer },
     { type: 'ping' },
+    { type: 'stabilize' },
     { type: 'store', records: [], ttl: 1000 },
     { type: 'replicate', records: [], ttls: [] },
     { type: 'remove', hashes: ['0'.repeat(64)] },

@@ -71,6 +71,7 @@ if (scenario === 'compare') {
         warmup: 0,
         settle: 0,
         queryInterval: 10,
+        lookupInterval: 10,
         overlayOptions: { ...QUIET_CHORD, ...routing },
       })
       const l = r.lookups
@@ -103,6 +104,7 @@ if (scenario === 'compare') {
       fail: p,
       repairAfterFail: false,
       queryInterval: 20,
+      lookupInterval: 20,
       overlayOptions: { successors: 20 },
     })
     const l = r.lookups
@@ -128,6 +130,7 @@ if (scenario === 'compare') {
       warmup: 0,
       settle: 0,
       queryInterval: 1,
+      lookupInterval: 1,
       overlayOptions: QUIET_CHORD,
     },
     {

@@ -59,10 +59,11 @@ busiest node, bytes, and for chord lookup correctness.
   --files F            distinct files                                             (default max(10, N))
   --replicas K         copies of each file                                        (default 3)
   --latency MS         mean one-way link latency, exponential                     (default 50)
-  --join MODE          protocol, or oracle (chord: converged ring from global knowledge)
+  --join MODE          protocol, or oracle (chord: converged ring from global knowledge;
+                       the default for chord, protocol for the others)
   --query-interval MS  mean virtual ms between two queries                        (default 200)
   --warmup MS          virtual ms the network runs after the joins                (default 30000)
-  --max-connections N  open connections a peer keeps (less memory)                (default 512)
+  --max-connections N  open connections a peer keeps (less memory)                (default 64)
   --options JSON       overlay options by overlay: '{"chord":{"successors":20}}'
   --sweep LIST         also run chord (or the first overlay) at these sizes: hops against N
   --json               print the report as JSON instead of a table

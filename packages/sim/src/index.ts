@@ -25,7 +25,12 @@ export { exponential, Zipf } from './distributions.js'
 export { SimulationStalledError } from './errors.js'
 export { seededIdentity } from './identities.js'
 export { messageTotals, recordsHeld, type Summary, summarize } from './metrics.js'
-export { type ParsedSimulationOptions, parseSimulationOptions, type SimulationOptions } from './options.js'
+export {
+  type ParsedSimulationOptions,
+  parseSimulationOptions,
+  SIM_OVERLAY_DEFAULTS,
+  type SimulationOptions,
+} from './options.js'
 export {
   METRICS,
   reportCharts,

@@ -26,7 +26,7 @@ export interface SimulationOptions {
   joinInterval?: number
   /** Milliseconds the network runs after the last join, before publishing. @default 30000 */
   warmup?: number
-  /** Milliseconds after publishing before the queries (the second half measures the background rate). @default 10000 */
+  /** Milliseconds after publishing before the queries (the second half measures the background rate). @default 10000 (chord: 120000) */
   settle?: number
   /** Mean milliseconds between two queries (Poisson arrivals). @default 200 */
   queryInterval?: number
@@ -37,18 +37,22 @@ export interface SimulationOptions {
    * peer after another; `oracle` (Chord only) starts every node alone and then
    * gives each the state of a converged ring from global knowledge, as Chord
    * simulators do for routing studies at scale. Churn joins always use the protocol.
-   * @default 'protocol'
+   * @default 'oracle' for chord, 'protocol' for the others
    */
   join?: 'protocol' | 'oracle'
   /**
    * Open connections each peer keeps before closing the least recently used
-   * idle ones (`config.network.maxConnections`). Each open connection costs
-   * about 3 KB of heap (both ends); lower it to simulate more peers in less
-   * memory, at the price of reconnections. @default 512
+   * idle ones (`config.network.maxConnections`); connections an overlay
+   * protects (neighbors, successors, leaves) are never closed for room. Each
+   * open connection costs about 2.6 KB of heap (both ends), and a DHT node
+   * talks to hundreds of others while publishing, so the simulator keeps
+   * fewer than the library's 512. @default 64
    */
   maxConnections?: number
-  /** Chord only: lookups of random keys to check against the true successor (0: none). @default queries */
+  /** Chord only: lookups of random keys to check against the true successor (0: none), after the queries. @default queries */
   lookups?: number
+  /** Chord only: mean milliseconds between two checked lookups (Poisson arrivals). @default 20 */
+  lookupInterval?: number
   /** Chord only: also check each lookup against the true successor, from global knowledge. @default true */
   checkLookups?: boolean
   /**
@@ -59,11 +63,37 @@ export interface SimulationOptions {
    * @default true
    */
   repairAfterFail?: boolean
-  /** Options of the overlay (`config.options[overlay]`). @default {} */
+  /** Options of the overlay (`config.options[overlay]`), over `SIM_OVERLAY_DEFAULTS[overlay]`. @default {} */
   overlayOptions?: Record<string, unknown>
 }
 
 export type ParsedSimulationOptions = Readonly<Required<SimulationOptions>>
+
+/**
+ * Overlay options the simulator starts from, under `overlayOptions`. Chord's
+ * upkeep is slowed from the library's defaults (stabilize every 1 s,
+ * fix_fingers every 0.5 s, records refreshed every 2 min: about 12 messages
+ * per node per second, which would drown 10,000 simulated nodes' queries):
+ * a stabilize round every 30 s, as in the ToN 2003 paper's simulations,
+ * fix_fingers and check_predecessor every 60 s, and records that live an
+ * hour, refreshed every 30 min (a run's query phase lasts about that long).
+ * They apply to a ring built from global knowledge (`join: 'oracle'`, the
+ * default for chord), which is converged from the start; a ring built by the
+ * join protocol keeps the library's defaults (concurrent joins, a join every
+ * 20 ms, need fast stabilisation to sort themselves out), and churn joins
+ * still enter within a few round trips (a newcomer tells its predecessor to
+ * stabilize and fills its fingers at once).
+ */
+export const SIM_OVERLAY_DEFAULTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> =
+  Object.freeze({
+    chord: Object.freeze({
+      stabilizeInterval: 30_000,
+      fixFingersInterval: 60_000,
+      checkPredecessorInterval: 60_000,
+      refreshInterval: 1_800_000,
+      recordTtl: 3_600_000,
+    }),
+  })
 
 export const DEFAULT_NODES = 100
 export const DEFAULT_QUERIES = 100
@@ -74,9 +104,12 @@ export const DEFAULT_LATENCY = 50
 export const DEFAULT_JOIN_INTERVAL = 20
 export const DEFAULT_WARMUP = 30_000
 export const DEFAULT_SETTLE = 10_000
+/** Chord's upkeep runs every 30–60 s in the simulator: the background is measured over a minute. */
+export const DEFAULT_CHORD_SETTLE = 120_000
 export const DEFAULT_QUERY_INTERVAL = 200
 export const DEFAULT_QUERY_TIMEOUT = 10_000
-export const DEFAULT_MAX_CONNECTIONS = 512
+export const DEFAULT_MAX_CONNECTIONS = 64
+export const DEFAULT_LOOKUP_INTERVAL = 20
 
 const DAY = 86_400_000
 
@@ -116,6 +149,7 @@ const KEYS = [
   'queryTimeout',
   'checkLookups',
   'lookups',
+  'lookupInterval',
   'maxConnections',
   'join',
   'repairAfterFail',
@@ -150,7 +184,7 @@ export function parseSimulationOptions(input: unknown): ParsedSimulationOptions 
     throw new InvalidOptionsError(
       `sim.repairAfterFail must be true or false (got ${JSON.stringify(repairAfterFail)})`,
     )
-  const join = o.join ?? 'protocol'
+  const join = o.join ?? (o.overlay === 'chord' ? 'oracle' : 'protocol')
   if (join !== 'protocol' && join !== 'oracle')
     throw new InvalidOptionsError(`sim.join must be 'protocol' or 'oracle' (got ${JSON.stringify(join)})`)
   if (join === 'oracle' && o.overlay !== 'chord')
@@ -163,6 +197,7 @@ export function parseSimulationOptions(input: unknown): ParsedSimulationOptions 
     nodes,
     queries,
     lookups: int(o, 'lookups', queries, 0, 100_000_000),
+    lookupInterval: num(o, 'lookupInterval', DEFAULT_LOOKUP_INTERVAL, 0, DAY),
     maxConnections: int(o, 'maxConnections', DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
     seed: int(o, 'seed', DEFAULT_SEED, -(2 ** 31), 2 ** 31 - 1),
     files: int(o, 'files', Math.max(10, nodes), 1, 100_000_000),
@@ -173,11 +208,15 @@ export function parseSimulationOptions(input: unknown): ParsedSimulationOptions 
     fail: num(o, 'fail', 0, 0, 0.99),
     joinInterval: num(o, 'joinInterval', DEFAULT_JOIN_INTERVAL, 0, DAY),
     warmup: num(o, 'warmup', DEFAULT_WARMUP, 0, 30 * DAY),
-    settle: num(o, 'settle', DEFAULT_SETTLE, 0, 30 * DAY),
+    settle: num(o, 'settle', o.overlay === 'chord' ? DEFAULT_CHORD_SETTLE : DEFAULT_SETTLE, 0, 30 * DAY),
     queryInterval: num(o, 'queryInterval', DEFAULT_QUERY_INTERVAL, 0, DAY),
     queryTimeout: num(o, 'queryTimeout', DEFAULT_QUERY_TIMEOUT, 1, DAY),
     checkLookups,
     repairAfterFail,
-    overlayOptions: Object.freeze({ ...(overlayOptions as Record<string, unknown>) }),
+    overlayOptions: Object.freeze({
+      // A ring built from global knowledge needs little upkeep; one built by joins needs the library's.
+      ...(join === 'oracle' ? SIM_OVERLAY_DEFAULTS[o.overlay] : undefined),
+      ...(overlayOptions as Record<string, unknown>),
+    }),
   })
 }

@@ -150,9 +150,20 @@ export function reportMarkdown(report: SimulationReport, chartsDir = 'charts'): 
   if (o) {
     lines.push(
       `Set-up: ${o.nodes} nodes, ${o.files} files × ${o.replicas} replicas (Zipf ${o.zipf}), ${o.queries} queries, ` +
-        `latency exp(mean ${o.latency} ms), churn ${o.churn}/s, fail ${o.fail}, seed ${o.seed}, join ${o.join}.`,
+        `latency exp(mean ${o.latency} ms), churn ${o.churn}/s, fail ${o.fail}, seed ${o.seed}, ` +
+        `${o.queryInterval} ms between queries (mean), at most ${o.maxConnections} open connections per peer.`,
       '',
     )
+  }
+  if (report.results.length > 0) {
+    lines.push('| overlay | join | overlay options |', '| --- | --- | --- |')
+    for (const r of report.results) {
+      const given = Object.keys(r.options.overlayOptions).length > 0
+      lines.push(
+        `| ${r.overlay} | ${r.options.join} | ${given ? `\`${JSON.stringify(r.options.overlayOptions)}\`` : 'the defaults'} |`,
+      )
+    }
+    lines.push('')
   }
   if (report.results.length > 0) {
     lines.push('## Results', '', resultsTable(report.results, true), '')
@@ -168,13 +179,15 @@ export function reportMarkdown(report: SimulationReport, chartsDir = 'charts'): 
       lines.push(
         '## Chord lookups',
         '',
-        '| nodes | checked | correct | failed | mean hops | ½·log2 N | mean latency ms |',
+        '| nodes | checked | correct | failed | mean hops | ½·log2 N | mean timeouts | mean latency ms |',
       )
-      lines.push('| --- | --- | --- | --- | --- | --- | --- |')
+      lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |')
       for (const r of chord) {
         const l = r.lookups as NonNullable<SimulationResult['lookups']>
+        // reports written before timeouts were counted have none
+        const timeouts = l.timeouts ? n(l.timeouts.mean) : '–'
         lines.push(
-          `| ${r.options.nodes} | ${l.checked} | ${l.correct} | ${l.failed} | ${n(l.hops.mean)} | ${n(Math.log2(r.options.nodes) / 2)} | ${n(l.latencyMs.mean, 0)} |`,
+          `| ${r.options.nodes} | ${l.checked} | ${l.correct} | ${l.failed} | ${n(l.hops.mean)} | ${n(Math.log2(r.options.nodes) / 2)} | ${timeouts} | ${n(l.latencyMs.mean, 0)} |`,
         )
       }
       lines.push('')
@@ -182,12 +195,12 @@ export function reportMarkdown(report: SimulationReport, chartsDir = 'charts'): 
     lines.push(
       '## Cost',
       '',
-      '| overlay | real s | virtual s | events | events/s | heap MB | heap per peer KB |',
+      '| overlay | real s | virtual s | events | events/s | heap MB (built, warm) | heap per peer KB | heap MB at the end | rss MB |',
     )
-    lines.push('| --- | --- | --- | --- | --- | --- | --- |')
+    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
     for (const r of report.results)
       lines.push(
-        `| ${r.overlay} | ${(r.cost.realMs / 1000).toFixed(1)} | ${(r.cost.virtualMs / 1000).toFixed(1)} | ${r.cost.events} | ${r.cost.eventsPerRealSecond} | ${(r.cost.heapBytes / 2 ** 20).toFixed(1)} | ${(r.cost.heapBytesPerPeer / 1024).toFixed(1)} |`,
+        `| ${r.overlay} | ${(r.cost.realMs / 1000).toFixed(1)} | ${(r.cost.virtualMs / 1000).toFixed(1)} | ${r.cost.events} | ${r.cost.eventsPerRealSecond} | ${(r.cost.heapBytes / 2 ** 20).toFixed(1)} | ${(r.cost.heapBytesPerPeer / 1024).toFixed(1)} | ${(r.cost.heapEndBytes / 2 ** 20).toFixed(1)} | ${(r.cost.rssBytes / 2 ** 20).toFixed(0)} |`,
       )
     lines.push('')
   }

@@ -230,7 +230,7 @@ export async function runSimulation(
     let lookups: LookupReport | undefined
     if (opts.overlay === 'chord' && opts.checkLookups && opts.lookups > 0) {
       progress('lookups', 0, opts.lookups)
-      lookups = await runLookups(net, opts.lookups, opts.queryInterval, (done) =>
+      lookups = await runLookups(net, opts.lookups, opts.lookupInterval, (done) =>
         progress('lookups', done, opts.lookups),
       )
     }

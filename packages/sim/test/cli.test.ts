@@ -113,6 +113,10 @@ test('sim prints the comparison and writes JSON, Markdown and SVG charts', async
   t.is(report.results[0]?.queries.issued, 10)
   const md = await readFile(join(dir, 'report.md'), 'utf8')
   t.regex(md, /\| overlay \| nodes \| success/)
+  // each overlay's join and options, and what each run cost
+  t.regex(md, /\| central \| protocol \| the defaults \|/)
+  t.regex(md, /\| flooding \| protocol \| the defaults \|/)
+  t.regex(md, /heap MB at the end \| rss MB \|/)
   t.regex(md, /charts\/success-rate\.svg/)
   const charts = await readdir(join(dir, 'charts'))
   t.true(charts.includes('messages-per-query.svg'))

@@ -70,6 +70,7 @@ test('chord: the ring joined through the protocol answers correctly too', async 
     ...SMALL,
     nodes: 32,
     queries: 30,
+    join: 'protocol',
     warmup: 60_000,
     seed: 5,
   })
@@ -91,7 +92,13 @@ test('chord, ToN 2003 Table II set-up in small: with repair paused, lookups time
     settle: 0,
     fail: 0.4,
     queryInterval: 20,
-    overlayOptions: { successors: 16 },
+    // the library's own upkeep (stabilize every second), so the repaired run does repair
+    overlayOptions: {
+      successors: 16,
+      stabilizeInterval: 1000,
+      fixFingersInterval: 500,
+      checkPredecessorInterval: 2000,
+    },
     seed: 4,
   }
   const paused = await runSimulation({ ...frozen, repairAfterFail: false })

@@ -23,9 +23,11 @@ import {
   type ChordOptions,
   ChordOverlay,
   chordOverlay,
+  fingersFromRing,
   predecessorFromRing,
   sortById,
   successorIn,
+  successorsFromRing,
 } from '../../src/index.js'
 
 /** Short intervals so a test ring converges in a second or two, without saturating a slow 2-core machine. */
@@ -243,5 +245,29 @@ export function recordFor(provider: PeerRef, name: string): FileRecord {
     chunkSize: 65536,
     keywords: keywords(name),
     provider,
+  }
+}
+
+/** Maintenance every hour: no stabilize, fix_fingers or check_predecessor round runs during a test. */
+export const FROZEN: ChordOptions = {
+  stabilizeInterval: 3_600_000,
+  fixFingersInterval: 3_600_000,
+  checkPredecessorInterval: 3_600_000,
+}
+
+/** Gives every node the state of the converged ring they form (global knowledge): predecessor, `r` successors, fingers. */
+export function adoptConverged(nodes: readonly TestNode[], r = 8): void {
+  const first = nodes[0]
+  if (!first) return
+  const ring = first.overlay.ring
+  const refs = sortById(nodes.map((n) => ({ id: n.overlay.routing.id, ref: n.network.self() })))
+  for (const n of nodes) {
+    const id = n.overlay.routing.id
+    const table = fingersFromRing(ring, id, refs)
+    n.overlay.routing.adopt({
+      predecessor: predecessorFromRing(id, refs),
+      successors: successorsFromRing(id, refs, r),
+      fingers: Array.from({ length: ring.bits }, (_, i) => table.get(i)),
+    })
   }
 }

@@ -1,0 +1,45 @@
+import '@peerkit/transport-memory'
+import '@peerkit/index-memory'
+import test from 'ava'
+import { CHORD_PROTOCOL, type Ring } from '../src/index.js'
+import { adoptConverged, FROZEN, recordFor, startNode } from './helpers/ring.js'
+
+test('a record stored as primary at a node that does not own any of its keys is passed on to the predecessor at once', async (t) => {
+  const HOUR = 3_600_000
+  // no timer runs during the test: only the pass-on can move the record
+  const chord = { ...FROZEN, refreshInterval: HOUR, recordTtl: 2 * HOUR, replication: 1 }
+  const [a, b] = await Promise.all(
+    ['a', 'b'].map((n) =>
+      startNode(t, { transport: 'memory', listen: [`memory://chord-pass-on-${process.pid}-${n}`], chord }),
+    ),
+  )
+  if (!a || !b) return t.fail('nodes did not start')
+  const ring = a.overlay.ring as Ring
+  adoptConverged([a, b])
+  // a record of a's whose every key (content hash and keywords) a owns, so b owns none of them
+  const ownedByA = (name: string) => {
+    const r = recordFor(a.network.self(), name)
+    const keys = [ring.contentKey(r.hash), ...r.keywords.map((k) => ring.keywordKey(k))]
+    return keys.every((k) => a.overlay.routing.owns(k)) ? r : undefined
+  }
+  let record = ownedByA('stray')
+  for (let i = 0; !record && i < 1000; i++) record = ownedByA(`stray${i}`)
+  if (!record) return t.fail('no record with every key at a')
+  t.is(a.overlay.stats().records, 0)
+  // a stores it at b as if b were the key's successor (a newcomer, a, took the range over meanwhile)
+  const answer = await a.network.request(b.network.self(), CHORD_PROTOCOL, {
+    type: 'store',
+    records: [record],
+    ttl: HOUR,
+    primary: true,
+  })
+  t.is(answer.type, 'ok')
+  const deadline = Date.now() + 5000
+  while (a.overlay.stats().records === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  t.is(a.overlay.stats().records, 1, 'the owner received the record from the node it was stored at')
+  // a replica store (not primary) stays where it was sent
+  const replica = { ...record, name: `${record.name} copy`, hash: record.hash.replace(/^./, '0') }
+  await a.network.request(b.network.self(), CHORD_PROTOCOL, { type: 'store', records: [replica], ttl: HOUR })
+  await new Promise((r) => setTimeout(r, 300))
+  t.is(a.overlay.stats().records, 1)
+})
