@@ -3,6 +3,7 @@ import '@peerkit/transport-memory'
 import { collect, type Hit, NotStartedError } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
+import type { DependencyContainer } from 'tsyringe'
 import type { FloodingOptions, HitMessage, QueryMessage } from '../src/index.js'
 import { distances, hashOf, recordFor, startNode, startRaw, type TestNode, until } from './helpers/node.js'
 import { rawProtocol } from './helpers/raw.js'
@@ -260,23 +261,34 @@ test('a non-neighbor gets a bye instead of answers; a malformed message closes o
   t.is(hits.length, 1, 'the node goes on serving its neighbors')
 })
 
-test('a neighbor that leaves is replaced from the known peers', async (t) => {
-  const parent = hub()
-  const opts = { ...FAST, minNeighbors: 2, maxNeighbors: 4, maintenanceInterval: 200 }
+/** Six nodes, each joining through the one before it (`memory://<prefix>0` …), each with two neighbors or more. */
+async function startChain(
+  t: ExecutionContext,
+  parent: DependencyContainer,
+  prefix: string,
+  flooding: FloodingOptions,
+): Promise<TestNode[]> {
   const nodes: TestNode[] = []
   for (let i = 0; i < 6; i++) {
     nodes.push(
       await startNode(t, {
         parent,
         transport: 'memory',
-        listen: [`memory://r${i}`],
-        bootstrap: i === 0 ? [] : [`memory://r${i - 1}`],
-        flooding: opts,
+        listen: [`memory://${prefix}${i}`],
+        bootstrap: i === 0 ? [] : [`memory://${prefix}${i - 1}`],
+        flooding,
         seed: 10 + i,
       }),
     )
   }
   await until(() => nodes.every((n) => n.overlay.neighbors().length >= 2), 5000, 'two neighbors each')
+  return nodes
+}
+
+test('a neighbor that leaves is replaced from the known peers', async (t) => {
+  const parent = hub()
+  const opts = { ...FAST, minNeighbors: 2, maxNeighbors: 4, maintenanceInterval: 200 }
+  const nodes = await startChain(t, parent, 'r', opts)
   const watched = nodes[5] as TestNode
   const leaving = nodes.find((n) => n.network.peerId === watched.overlay.neighbors()[0]?.id) as TestNode
   const removed = new Promise<{ id: string }>((r) => watched.overlay.once('neighbor:remove', r))
@@ -297,20 +309,7 @@ test('a neighbor whose link goes silent is probed, dropped and replaced', async 
     probeAfter: 300,
     probeTimeout: 300,
   }
-  const nodes: TestNode[] = []
-  for (let i = 0; i < 6; i++) {
-    nodes.push(
-      await startNode(t, {
-        parent,
-        transport: 'memory',
-        listen: [`memory://s${i}`],
-        bootstrap: i === 0 ? [] : [`memory://s${i - 1}`],
-        flooding: opts,
-        seed: 10 + i,
-      }),
-    )
-  }
-  await until(() => nodes.every((n) => n.overlay.neighbors().length >= 2), 5000, 'two neighbors each')
+  const nodes = await startChain(t, parent, 's', opts)
   const watched = nodes[5] as TestNode
   const silentId = watched.overlay.neighbors()[0]?.id as string
   const silentIndex = nodes.findIndex((n) => n.network.peerId === silentId)

@@ -8,13 +8,38 @@ import 'reflect-metadata'
  *   node --expose-gc packages/sim/dist/bench/sim.js ton [lookups]     ToN 2003 Table II set-up
  *   node --expose-gc --max-old-space-size=16000 packages/sim/dist/bench/sim.js scale [N] [lookups]
  */
-import { runSimulation, type SimulationResult } from '../src/index.js'
+import { runSimulation, type SimulationOptions, type SimulationResult } from '../src/index.js'
 
 /** Chord maintenance slowed down: a converged (oracle) ring stays converged, and lookups dominate the cost. */
 const QUIET_CHORD = {
   stabilizeInterval: 60_000,
   fixFingersInterval: 60_000,
   checkPredecessorInterval: 60_000,
+}
+
+/**
+ * Chord lookups alone on a converged (oracle) ring: no searches, ten files,
+ * no warm-up or settle time, lookups `interval` ms apart. `extra` adds to it.
+ */
+function lookupsOnly(
+  nodes: number,
+  lookups: number,
+  interval: number,
+  extra: Partial<SimulationOptions> = {},
+): SimulationOptions {
+  return {
+    overlay: 'chord',
+    nodes,
+    queries: 0,
+    lookups,
+    files: 10,
+    join: 'oracle',
+    warmup: 0,
+    settle: 0,
+    queryInterval: interval,
+    lookupInterval: interval,
+    ...extra,
+  }
 }
 
 const [scenario = 'compare', a, b] = process.argv.slice(2)
@@ -61,19 +86,9 @@ if (scenario === 'compare') {
     console.log('N        mean hops  ½·log2 N  ratio  correct  failed  real s  KB/peer')
     for (let k = 6; k <= maxLog; k += 2) {
       const nodes = 2 ** k
-      const r = await runSimulation({
-        overlay: 'chord',
-        nodes,
-        queries: 0,
-        lookups,
-        files: 10,
-        join: 'oracle',
-        warmup: 0,
-        settle: 0,
-        queryInterval: 10,
-        lookupInterval: 10,
-        overlayOptions: { ...QUIET_CHORD, ...routing },
-      })
+      const r = await runSimulation(
+        lookupsOnly(nodes, lookups, 10, { overlayOptions: { ...QUIET_CHORD, ...routing } }),
+      )
       const l = r.lookups
       if (!l) throw new Error('no lookup report')
       const ideal = k / 2
@@ -92,21 +107,9 @@ if (scenario === 'compare') {
   const paper: Record<string, number> = { 0: 3.84, 0.1: 4.03, 0.2: 4.22, 0.3: 4.44, 0.4: 4.69, 0.5: 5.09 }
   console.log('p    mean hops  paper  ratio  p95 hops  timeouts  correct  failed  mean latency ms  real s')
   for (const p of [0, 0.1, 0.2, 0.3, 0.4, 0.5]) {
-    const r = await runSimulation({
-      overlay: 'chord',
-      nodes: 1000,
-      queries: 0,
-      lookups,
-      files: 10,
-      join: 'oracle',
-      warmup: 0,
-      settle: 0,
-      fail: p,
-      repairAfterFail: false,
-      queryInterval: 20,
-      lookupInterval: 20,
-      overlayOptions: { successors: 20 },
-    })
+    const r = await runSimulation(
+      lookupsOnly(1000, lookups, 20, { fail: p, repairAfterFail: false, overlayOptions: { successors: 20 } }),
+    )
     const l = r.lookups
     if (!l) throw new Error('no lookup report')
     const ref = paper[String(p)] ?? 0
@@ -119,29 +122,14 @@ if (scenario === 'compare') {
   const nodes = Number(a ?? 100_000)
   const lookups = Number(b ?? 10_000)
   const started = performance.now()
-  const r = await runSimulation(
-    {
-      overlay: 'chord',
-      nodes,
-      queries: 0,
-      lookups,
-      files: 10,
-      join: 'oracle',
-      warmup: 0,
-      settle: 0,
-      queryInterval: 1,
-      lookupInterval: 1,
-      overlayOptions: QUIET_CHORD,
+  const r = await runSimulation(lookupsOnly(nodes, lookups, 1, { overlayOptions: QUIET_CHORD }), {
+    onProgress: (p) => {
+      if (p.done === p.total || p.done % 8192 === 0)
+        console.error(
+          `${((performance.now() - started) / 1000).toFixed(0)} s: ${p.phase} ${p.done}/${p.total}, heap ${mb(process.memoryUsage().heapUsed)} MB`,
+        )
     },
-    {
-      onProgress: (p) => {
-        if (p.done === p.total || p.done % 8192 === 0)
-          console.error(
-            `${((performance.now() - started) / 1000).toFixed(0)} s: ${p.phase} ${p.done}/${p.total}, heap ${mb(process.memoryUsage().heapUsed)} MB`,
-          )
-      },
-    },
-  )
+  })
   const l = r.lookups
   if (!l) throw new Error('no lookup report')
   console.log(
