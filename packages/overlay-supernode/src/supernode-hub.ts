@@ -95,7 +95,10 @@ export class SupernodeHub {
       ...table.ids().map((id) => this.ctx.send(id, { kind: 'bye', reason })),
     ])
     for (const id of table.ids()) this.unlink(id)
-    for (const leaf of this.leaves.values()) this.ctx.emitNeighbor('neighbor:remove', leaf.ref)
+    for (const [id, leaf] of this.leaves) {
+      this.ctx.network.protect(id, false)
+      this.ctx.emitNeighbor('neighbor:remove', leaf.ref)
+    }
     this.leaves.clear()
     this.sessions.clear()
     await this.directory.stop()
@@ -139,6 +142,8 @@ export class SupernodeHub {
     })
     this.unlink(from.id) // a supernode that stepped down may come back as a leaf
     this.ctx.supernodes.forget(from.id)
+    // A leaf's connection is its only way in: never closed to make room (network.maxConnections).
+    this.ctx.network.protect(from.id)
     if (!known) this.ctx.emitNeighbor('neighbor:add', ref)
     return true
   }
@@ -168,6 +173,7 @@ export class SupernodeHub {
     const leaf = this.leaves.get(id)
     if (leaf) {
       this.leaves.delete(id)
+      this.ctx.network.protect(id, false)
       this.ctx.emitNeighbor('neighbor:remove', leaf.ref)
     }
     this.unlink(id)
