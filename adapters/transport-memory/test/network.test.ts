@@ -211,3 +211,27 @@ test('a dial that outlasts dialTimeout is abandoned: no connection is left behin
   t.deepEqual(a.peers(), [], 'the listener never got a connection')
   t.deepEqual(b.peers(), [])
 })
+
+test('maxConnections closes the least recently used idle connection; protected peers are neither counted nor closed', async (t) => {
+  const hub = new MemoryNetwork()
+  const server = await startNetwork(hub, { network: { maxConnections: 2 } })
+  server.handle(NOTE, () => null)
+  const clients = await Promise.all([1, 2, 3, 4, 5].map(() => startNetwork(hub)))
+  t.teardown(() => Promise.all([server, ...clients].map((n) => n.stop())))
+  const [p1, p2, c1, c2, c3] = clients as [Network, Network, Network, Network, Network]
+  for (const p of [p1, p2]) {
+    await p.request(ref(server), NOTE, { n: 1 })
+    server.protect(p.peerId)
+  }
+  // Two protected peers already fill the limit: unprotected newcomers still get in.
+  await c1.request(ref(server), NOTE, { n: 1 })
+  await c2.request(ref(server), NOTE, { n: 2 })
+  t.true(server.isConnected(c1.peerId) && server.isConnected(c2.peerId))
+  const dropped = next<PeerRef>(server, 'peer:disconnect')
+  await c3.request(ref(server), NOTE, { n: 3 })
+  t.is((await dropped).id, c1.peerId, 'the least recently used unprotected connection goes')
+  t.deepEqual(
+    [p1, p2, c1, c2, c3].map((c) => server.isConnected(c.peerId)),
+    [true, true, false, true, true],
+  )
+})

@@ -7,7 +7,7 @@ export interface NetworkOptions {
   dialTimeout?: number
   /** Milliseconds to wait for a response. @default 10000 */
   requestTimeout?: number
-  /** Open connections kept before idle ones are closed. @default 512 */
+  /** Open connections kept before the least recently used idle ones are closed; connections to peers the overlay protects (`Network.protect`) are not counted and never closed for room. @default 512 */
   maxConnections?: number
 }
 

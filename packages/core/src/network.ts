@@ -397,16 +397,26 @@ export class Network extends EventEmitter<NetworkEvents> {
     c[dir]++
   }
 
-  /** Closes the least recently used idle connections beyond `network.maxConnections`. */
+  /**
+   * Closes the least recently used idle connections beyond `network.maxConnections`.
+   * Protected peers are not counted: an overlay that protects more peers than
+   * the limit (a supernode's leaves) must still let newcomers in.
+   */
   private prune(): void {
     const max = this.config.network.maxConnections
-    if (this.muxes === undefined || this.muxes.size <= max) return
-    const idle = [...this.muxes.entries()]
-      .filter(([id, list]) => !this.protectedPeers?.has(id) && list.every((m) => m.inFlight === 0))
-      .map(([, list]) => list)
-      .sort((a, b) => Math.max(...a.map((m) => m.lastUsed)) - Math.max(...b.map((m) => m.lastUsed)))
-    for (const list of idle.slice(0, (this.muxes?.size ?? 0) - max))
-      for (const m of list) void m.connection.close()
+    const muxes = this.muxes
+    if (muxes === undefined || muxes.size <= max) return
+    let counted = 0
+    const idle: { list: Mux[]; lastUsed: number }[] = []
+    for (const [id, list] of muxes) {
+      if (this.protectedPeers?.has(id)) continue
+      counted++
+      if (list.every((m) => m.inFlight === 0))
+        idle.push({ list, lastUsed: list.reduce((a, m) => Math.max(a, m.lastUsed), 0) })
+    }
+    if (counted <= max) return
+    idle.sort((a, b) => a.lastUsed - b.lastUsed)
+    for (const { list } of idle.slice(0, counted - max)) for (const m of list) void m.connection.close()
   }
 
   private transportFor(address: string): Transport {

@@ -72,6 +72,30 @@ test('the first peer becomes a supernode and the others attach to it as leaves',
   t.true(await finds(rest[3] as Peer, 'leaf file one', rest[0] as Peer))
 })
 
+test('a supernode keeps more leaves than network.maxConnections: their connections are never closed for room', async (t) => {
+  const hub = new MemoryNetwork()
+  const { peers } = await createTestnet(t, 8, {
+    overlay: 'supernode',
+    container: memoryContainer(hub),
+    configure: (i) => ({
+      options: { supernode: { ...FAST, leavesPerSupernode: 50, canBeSupernode: i === 0 } },
+      ...(i === 0 ? { network: { maxConnections: 2 } } : {}),
+    }),
+  })
+  const [first, ...rest] = peers as [Peer, ...Peer[]]
+  t.is(sn(first).role(), 'supernode')
+  // Several heartbeat rounds: an unprotected leaf connection would have been closed and the leaf would fail over.
+  await new Promise((r) => setTimeout(r, 1000))
+  t.is(sn(first).stats().leaves, 7)
+  for (const p of rest) {
+    t.is(sn(p).supernode()?.id, first.id)
+    t.is(sn(p).stats().failovers, 0)
+  }
+  const a = rest[0] as Peer
+  await a.overlay.publish([record(a, 'seven leaves.txt')])
+  t.true(await finds(rest[6] as Peer, 'seven leaves', a))
+})
+
 test('orphaned leaves with no other supernode elect the highest capacity, and it serves them', async (t) => {
   const { peers, hub, names } = await net(t, 6, (i) => ({
     leavesPerSupernode: 50,
