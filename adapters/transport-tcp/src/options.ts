@@ -13,6 +13,7 @@ export const DEFAULT_HIGH_WATER_MARK = 4 * 1024 * 1024
 export const DEFAULT_RECORD_SIZE = MAX_RECORD_SIZE
 export const DEFAULT_CIPHER: TcpCipher = 'aes-256-gcm'
 export const DEFAULT_CLOSE_TIMEOUT = 5_000
+export const DEFAULT_MAX_HANDSHAKES = 128
 
 /** Options of the `tcp` transport (`config.options.tcp`). */
 export interface TcpTransportOptions {
@@ -29,6 +30,14 @@ export interface TcpTransportOptions {
    * @default 10000
    */
   handshakeTimeout?: number
+  /**
+   * Inbound handshakes one listener runs at once. A connection accepted
+   * beyond it is closed at once and the listener emits `RateLimitError`
+   * (connections that never finish their handshake cannot pile up in
+   * memory until `handshakeTimeout`).
+   * @default 128
+   */
+  maxHandshakes?: number
   /**
    * Bound, in bytes, on what one connection holds for sending (plaintext
    * waiting for encryption, records being encrypted, and the socket's write
@@ -93,6 +102,7 @@ function boolean(field: string, value: unknown): boolean {
 const KNOWN = new Set([
   'maxMessageSize',
   'handshakeTimeout',
+  'maxHandshakes',
   'highWaterMark',
   'recordSize',
   'cipher',
@@ -122,6 +132,7 @@ export function parseTcpTransportOptions(input: unknown = {}): ParsedTcpTranspor
   return Object.freeze({
     maxMessageSize: integer('maxMessageSize', o.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 1, 2 ** 32 - 1),
     handshakeTimeout: integer('handshakeTimeout', o.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, 1),
+    maxHandshakes: integer('maxHandshakes', o.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES, 1),
     highWaterMark: integer('highWaterMark', o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, 1024),
     recordSize: integer('recordSize', o.recordSize ?? DEFAULT_RECORD_SIZE, 1024, MAX_RECORD_SIZE),
     cipher: cipher as TcpCipher,

@@ -1,5 +1,5 @@
 import type { Server, Socket } from 'node:net'
-import type { Listener, ListenerEvents } from '@peerkit/core'
+import { type Listener, type ListenerEvents, RateLimitError } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import { reachableAddresses } from './address.js'
 import type { TcpConnection } from './tcp-connection.js'
@@ -7,6 +7,8 @@ import type { TcpConnection } from './tcp-connection.js'
 /**
  * A listening TCP socket. Every accepted socket runs the handshake; a verified
  * one is emitted as 'connection', a failed one as 'error' (the listener goes on).
+ * At most `maxHandshakes` run at once: a socket accepted beyond them is
+ * closed at once, with a `RateLimitError` emitted as 'error'.
  */
 export class TcpListener extends EventEmitter<ListenerEvents> implements Listener {
   readonly [Symbol.toStringTag] = '@peerkit/transport-tcp:TcpListener'
@@ -18,10 +20,21 @@ export class TcpListener extends EventEmitter<ListenerEvents> implements Listene
     /** The host it was asked to bind (`0.0.0.0` and `::` are expanded by `addresses()`). */
     private readonly host: string,
     upgrade: (socket: Socket) => Promise<TcpConnection>,
+    maxHandshakes: number,
   ) {
     super()
     server.on('connection', (socket: Socket) => {
       if (this.closing) return void socket.destroy()
+      if (this.handshaking.size >= maxHandshakes) {
+        socket.destroy()
+        this.emit(
+          'error',
+          new RateLimitError(
+            `refused a connection from ${socket.remoteAddress}:${socket.remotePort}: ${maxHandshakes} handshakes already in progress (tcp.maxHandshakes)`,
+          ),
+        )
+        return
+      }
       this.handshaking.add(socket)
       upgrade(socket).then(
         (conn) => {

@@ -64,8 +64,11 @@ export class TcpTransport implements Transport {
     }).catch((err: Error) => {
       throw new InvalidOptionsError(`cannot listen on ${address}: ${err.message}`, { cause: err })
     })
-    const listener = new TcpListener(server, host, (socket) =>
-      this.upgrade(socket, 'responder', observedAddress(socket)),
+    const listener = new TcpListener(
+      server,
+      host,
+      (socket) => this.upgrade(socket, 'responder', observedAddress(socket)),
+      this.options.maxHandshakes,
     )
     this.listeners.add(listener)
     listener.once('close', () => this.listeners.delete(listener))

@@ -136,6 +136,37 @@ test('garbage inside the handshake (after a valid hello) is a ProtocolError', as
   t.regex(err?.message ?? '', /failed authentication/)
 })
 
+test('beyond maxHandshakes in progress a new connection is closed at once with RateLimitError; the listener goes on', async (t) => {
+  const { transport } = makeTransport(t, { maxHandshakes: 2 })
+  const { listener, address } = await listen(transport)
+  const errors: Error[] = []
+  listener.on('error', (e) => errors.push(e))
+  // Two silent sockets hold both handshake slots.
+  const silent = [await rawSocket(t, address), await rawSocket(t, address)]
+  const third = await rawSocket(t, address)
+  await within(new Promise((resolve) => third.once('close', resolve)), 'third socket closed')
+  await within(
+    (async () => {
+      while (errors.length === 0) await pause(5)
+    })(),
+    'listener error',
+  )
+  t.is(errors[0]?.name, 'RateLimitError')
+  t.regex(errors[0]?.message ?? '', /2 handshakes already in progress \(tcp\.maxHandshakes\)/)
+  t.false(silent.some((s) => s.destroyed), 'the sockets in their handshake are kept')
+  // A slot frees up: a real dial gets through.
+  silent[0]?.destroy()
+  await within(
+    (async () => {
+      while (errors.length < 2) await pause(5)
+    })(),
+    'the abandoned handshake is reported',
+  )
+  const { transport: dialer, identity } = makeTransport(t)
+  const ok = await pair(dialer, listener, address)
+  t.is(ok.inbound.remotePeer, identity.peerId)
+})
+
 test('a handshake that does not finish in time fails with TimeoutError on the injected clock', async (t) => {
   const clock = new ManualClock()
   const { transport } = makeTransport(t, { handshakeTimeout: 3000 }, undefined, clock)

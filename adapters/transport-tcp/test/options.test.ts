@@ -3,6 +3,7 @@ import test from 'ava'
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_MAX_HANDSHAKES,
   DEFAULT_RECORD_SIZE,
   MAX_RECORD_SIZE,
   parseTcpTransportOptions,
@@ -13,6 +14,7 @@ test('defaults are filled in and the result is frozen', (t) => {
   const o = parseTcpTransportOptions()
   t.is(o.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE)
   t.is(o.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT)
+  t.is(o.maxHandshakes, DEFAULT_MAX_HANDSHAKES)
   t.is(o.highWaterMark, DEFAULT_HIGH_WATER_MARK)
   t.is(o.recordSize, DEFAULT_RECORD_SIZE)
   t.is(o.cipher, 'aes-256-gcm')
@@ -41,6 +43,7 @@ test('bad values throw InvalidOptionsError naming the field and the value', (t) 
   const cases: [unknown, RegExp][] = [
     [{ maxMessageSize: 0 }, /tcp\.maxMessageSize must be an integer between 1 and \d+ \(got 0\)/],
     [{ handshakeTimeout: 1.5 }, /tcp\.handshakeTimeout must be an integer >= 1 \(got 1\.5\)/],
+    [{ maxHandshakes: 0 }, /tcp\.maxHandshakes must be an integer >= 1 \(got 0\)/],
     [{ highWaterMark: '1' }, /tcp\.highWaterMark .*\(got "1"\)/],
     [{ recordSize: MAX_RECORD_SIZE + 1 }, /tcp\.recordSize must be an integer between 1024 and 1048576/],
     [{ cipher: 'rot13' }, /tcp\.cipher must be one of 'aes-256-gcm', 'chacha20-poly1305' \(got "rot13"\)/],
