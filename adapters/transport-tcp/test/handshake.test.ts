@@ -153,7 +153,10 @@ test('beyond maxHandshakes in progress a new connection is closed at once with R
   )
   t.is(errors[0]?.name, 'RateLimitError')
   t.regex(errors[0]?.message ?? '', /2 handshakes already in progress \(tcp\.maxHandshakes\)/)
-  t.false(silent.some((s) => s.destroyed), 'the sockets in their handshake are kept')
+  t.false(
+    silent.some((s) => s.destroyed),
+    'the sockets in their handshake are kept',
+  )
   // A slot frees up: a real dial gets through.
   silent[0]?.destroy()
   await within(

@@ -1,6 +1,29 @@
+import {
+  CLOCK,
+  IDENTITY,
+  Identity,
+  Network,
+  PEER_CONFIG,
+  parsePeerConfig,
+  RANDOM,
+  RealClock,
+  SeededRandom,
+} from '@peerkit/core'
 import test from 'ava'
-import { parseTcpAddress } from '../src/index.js'
-import { bytes, collect, listen, makeTransport, next, pair, text, within } from './helpers/index.js'
+import { container, Lifecycle } from 'tsyringe'
+import { parseTcpAddress, tcpTransport } from '../src/index.js'
+import {
+  bytes,
+  collect,
+  listen,
+  makeTransport,
+  next,
+  pair,
+  pause,
+  rawSocket,
+  text,
+  within,
+} from './helpers/index.js'
 
 test('listening on port 0 picks a free port and reports it', async (t) => {
   const { transport } = makeTransport(t)
@@ -65,4 +88,47 @@ test('the registration makes one transport per container, built with its options
   const { listener, address } = await listen(second)
   const { outbound } = await pair(first, listener, address)
   await t.throwsAsync(outbound.send(new Uint8Array(11)), { name: 'ProtocolError', message: /maximum of 10/ })
+})
+
+test('a Network reports failed inbound connections as inbound:error and counts them; it goes on serving', async (t) => {
+  const c = container.createChildContainer()
+  t.teardown(() => c.dispose())
+  c.register(PEER_CONFIG, {
+    useValue: parsePeerConfig({
+      overlay: 'none',
+      transport: 'tcp',
+      listen: ['tcp://127.0.0.1:0'],
+    }),
+  })
+  c.register(IDENTITY, { useValue: Identity.generate() })
+  c.register(CLOCK, { useValue: new RealClock() })
+  c.register(RANDOM, { useValue: new SeededRandom(1) })
+  tcpTransport({ maxHandshakes: 1 })(c)
+  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  const network = c.resolve(Network)
+  await network.start()
+  t.teardown(() => network.stop())
+  const address = network.addresses()[0] as string
+  const errors: Error[] = []
+  network.on('inbound:error', (e) => errors.push(e))
+  const garbage = await rawSocket(t, address)
+  garbage.write('GET / HTTP/1.1\r\n\r\n')
+  await within(
+    (async () => {
+      while (errors.length === 0) await pause(5)
+    })(),
+    'inbound:error',
+  )
+  t.is(errors[0]?.name, 'ProtocolError')
+  t.is(network.inboundErrors, 1)
+  const { transport: dialer, identity } = makeTransport(t)
+  const conn = await within(dialer.dial(address), 'dial after the error')
+  t.is(conn.remotePeer, network.peerId)
+  await within(
+    (async () => {
+      while (!network.isConnected(identity.peerId)) await pause(5)
+    })(),
+    'the network took the good connection',
+  )
+  t.is(network.inboundErrors, 1)
 })

@@ -34,6 +34,12 @@ export interface NetworkEvents {
   'peer:disconnect': [peer: PeerRef]
   /** A peer told its listening addresses. */
   'peer:identify': [peer: PeerRef]
+  /**
+   * An inbound connection failed before it was established (a bad or slow
+   * handshake, a connection refused beyond a listener's limit); the listener
+   * goes on. Counted in `inboundErrors`.
+   */
+  'inbound:error': [err: Error]
 }
 
 /** Each side tells the other the addresses it listens on, right after connecting. */
@@ -67,6 +73,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   private dialing: Map<string, Promise<Mux>> | undefined
   private known: Map<PeerId, string[]> | undefined
   private protectedPeers: Set<PeerId> | undefined
+  private failedInbound = 0
   private counts: Map<string, MessageCount> | undefined
   /** Hears every Mux of this Network (one object, instead of listeners per connection). */
   private muxOwner: MuxOwner | undefined
@@ -107,12 +114,23 @@ export class Network extends EventEmitter<NetworkEvents> {
       for (const address of this.config.listen) {
         const listener = await this.transportFor(address).listen(address)
         listener.on('connection', this.attach, this)
+        listener.on('error', this.onListenerError, this)
         this.bound = this.bound.concat(listener)
       }
     } catch (err) {
       await this.stop()
       throw err
     }
+  }
+
+  /** Inbound connections that failed before they were established, since the start. */
+  get inboundErrors(): number {
+    return this.failedInbound
+  }
+
+  private onListenerError(err: Error): void {
+    this.failedInbound++
+    this.emit('inbound:error', err)
   }
 
   async stop(): Promise<void> {
