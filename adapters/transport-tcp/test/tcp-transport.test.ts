@@ -1,16 +1,5 @@
-import {
-  CLOCK,
-  IDENTITY,
-  Identity,
-  Network,
-  PEER_CONFIG,
-  parsePeerConfig,
-  RANDOM,
-  RealClock,
-  SeededRandom,
-} from '@peerkit/core'
+import { startNetwork } from '@peerkit/compliance'
 import test from 'ava'
-import { container, Lifecycle } from 'tsyringe'
 import { parseTcpAddress, tcpTransport } from '../src/index.js'
 import {
   bytes,
@@ -91,23 +80,10 @@ test('the registration makes one transport per container, built with its options
 })
 
 test('a Network reports failed inbound connections as inbound:error and counts them; it goes on serving', async (t) => {
-  const c = container.createChildContainer()
-  t.teardown(() => c.dispose())
-  c.register(PEER_CONFIG, {
-    useValue: parsePeerConfig({
-      overlay: 'none',
-      transport: 'tcp',
-      listen: ['tcp://127.0.0.1:0'],
-    }),
+  const network = await startNetwork(t, {
+    config: { transport: 'tcp', listen: ['tcp://127.0.0.1:0'] },
+    transports: tcpTransport({ maxHandshakes: 1 }),
   })
-  c.register(IDENTITY, { useValue: Identity.generate() })
-  c.register(CLOCK, { useValue: new RealClock() })
-  c.register(RANDOM, { useValue: new SeededRandom(1) })
-  tcpTransport({ maxHandshakes: 1 })(c)
-  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
-  const network = c.resolve(Network)
-  await network.start()
-  t.teardown(() => network.stop())
   const address = network.addresses()[0] as string
   const errors: Error[] = []
   network.on('inbound:error', (e) => errors.push(e))

@@ -5,6 +5,7 @@
  * Suites take ava's `test` and a setup function; they import no implementation.
  */
 export * from './index-suite.js'
+export * from './network.js'
 export * from './overlay-suite.js'
 export * from './testnet.js'
 export * from './transfer-suite.js'
