@@ -72,6 +72,8 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   private lastEmit = Number.NEGATIVE_INFINITY
   private lastEmittedBytes = -1
   private noProviderTimer: TimerHandle | undefined
+  /** Wakes the pump when a resting source (one that refused a request) may be asked again. */
+  private restTimer: { at: number; handle: TimerHandle } | undefined
   private nextOrder = 0
   /** Verified chunks waiting for the disk; past this, no new requests go out (a slow disk slows the download). */
   private readonly maxPendingWrites: number
@@ -161,6 +163,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     } finally {
       for (const t of timers) t.stop()
       if (this.noProviderTimer !== undefined) clock.clearTimeout(this.noProviderTimer)
+      if (this.restTimer !== undefined) clock.clearTimeout(this.restTimer.handle)
       if (!this.ac.signal.aborted) this.ac.abort(new AbortError('download finished'))
       this.wake()
     }
@@ -304,6 +307,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       for (const s of used) {
         if (s.inFlight >= Math.min(s.window, this.windowCap) || this.writes.size >= this.maxPendingWrites)
           continue
+        if (s.pausedUntil > now) continue
         const index = picker.next(s.id)
         if (index === undefined) continue
         progress = true
@@ -418,11 +422,34 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
 
   private onRequestError(source: Source, err: Error, index: number, sentAt: number): void {
     const reason = reasonOf(err, `chunk ${index}`)
-    if (err.name === 'TimeoutError' || err.name === 'RateLimitError') {
+    if (err.name === 'RateLimitError') {
+      this.restUntil(source.refused(this.ctx.clock.now()))
+      return
+    }
+    if (err.name === 'TimeoutError') {
       if (source.timedOut(sentAt) >= this.ctx.options.maxFailures) this.drop(source, reason)
       return
     }
     this.drop(source, reason)
+  }
+
+  /** Runs the pump at `at` (the earliest time a resting source may be asked again). */
+  private restUntil(at: number): void {
+    const { clock } = this.ctx
+    if (this.restTimer !== undefined) {
+      if (this.restTimer.at <= at) return
+      clock.clearTimeout(this.restTimer.handle)
+    }
+    const handle = clock.setTimeout(
+      () => {
+        this.restTimer = undefined
+        this.pump()
+        const next = Math.min(...this.usable().map((s) => s.pausedUntil))
+        if (next > clock.now()) this.restUntil(next)
+      },
+      Math.max(0, at - clock.now()),
+    )
+    this.restTimer = { at, handle }
   }
 
   // --- progress ------------------------------------------------------------

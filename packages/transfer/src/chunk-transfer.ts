@@ -17,15 +17,17 @@ import {
   Network,
   PEER_CONFIG,
   type PeerConfig,
+  type PeerId,
   RANDOM,
   type Random,
+  RateLimitError,
   type ShareOptions,
   type Transfer,
 } from '@peerkit/core'
 import { inject, injectable } from 'tsyringe'
 import { ChunkDownload } from './chunk-download.js'
 import { ChunkServer, type SharedFile } from './chunk-server.js'
-import { TRANSFER_PROTOCOL } from './messages.js'
+import { TRANSFER_PROTOCOL, type TransferRequest, type TransferResponse } from './messages.js'
 import type { ParsedTransferOptions } from './options.js'
 import { TRANSFER_OPTIONS } from './tokens.js'
 
@@ -43,6 +45,8 @@ export class ChunkTransfer implements Transfer {
   private readonly server = new ChunkServer()
   /** Running downloads by target path; made with the first download. */
   private active: Map<string, ChunkDownload> | undefined
+  /** Requests being served, by the peer that asked; made with the first one. */
+  private serving: Map<PeerId, number> | undefined
   private finished: ChunkDownload[] = []
   private readonly cache: HashCache | undefined
   private started = false
@@ -62,11 +66,31 @@ export class ChunkTransfer implements Transfer {
   async start(): Promise<void> {
     if (this.started) return
     this.started = true
-    this.network.handle(TRANSFER_PROTOCOL, (req) => this.server.handle(req))
+    this.network.handle(TRANSFER_PROTOCOL, (req, ctx) => this.serve(req, ctx.peer.id))
     // Records made before the network listened carry no addresses: refresh them.
     for (const hash of this.server.hashes()) {
       const file = this.server.get(hash)
       if (file) this.index.put(this.recordOf(file))
+    }
+  }
+
+  /** Serves one request, at most `maxServingPerPeer` at once for one peer. */
+  private async serve(req: TransferRequest, from: PeerId): Promise<TransferResponse> {
+    const max = this.options.maxServingPerPeer
+    this.serving ??= new Map()
+    const serving = this.serving
+    const n = serving.get(from) ?? 0
+    if (n >= max)
+      throw new RateLimitError(
+        `${max} requests of this peer are being served already (transfer.maxServingPerPeer)`,
+      )
+    serving.set(from, n + 1)
+    try {
+      return await this.server.handle(req)
+    } finally {
+      const left = (serving.get(from) ?? 1) - 1
+      if (left === 0) serving.delete(from)
+      else serving.set(from, left)
     }
   }
 

@@ -7,6 +7,14 @@ export interface TransferOptions {
   maxInFlightPerPeer?: number
   /** Providers used at once by one download. @default 16 */
   maxPeers?: number
+  /**
+   * Requests one peer may have this peer serve at once (chunks and manifests,
+   * all its downloads together); beyond it the request is refused with
+   * `RateLimitError`, which a downloader answers by halving its window.
+   * Bounds the memory one greedy or hostile peer can take (about this × the
+   * block size). @default 64
+   */
+  maxServingPerPeer?: number
   /** Near the end, ask a second provider for chunks still in flight, so one slow provider cannot hold up the finish. @default true */
   endgame?: boolean
   /** Extra copies of one chunk that may be in flight during the endgame. @default 1 */
@@ -28,6 +36,7 @@ export interface TransferOptions {
 export const DEFAULT_REQUEST_TIMEOUT = 10_000
 export const DEFAULT_MAX_IN_FLIGHT_PER_PEER = 8
 export const DEFAULT_MAX_PEERS = 16
+export const DEFAULT_MAX_SERVING_PER_PEER = 64
 export const DEFAULT_ENDGAME_DUPLICATES = 1
 export const DEFAULT_MAX_FAILURES = 2
 export const DEFAULT_PROGRESS_INTERVAL = 250
@@ -52,6 +61,7 @@ export function parseTransferOptions(input: unknown = {}): ParsedTransferOptions
     'requestTimeout',
     'maxInFlightPerPeer',
     'maxPeers',
+    'maxServingPerPeer',
     'endgame',
     'endgameDuplicates',
     'maxFailures',
@@ -85,6 +95,7 @@ export function parseTransferOptions(input: unknown = {}): ParsedTransferOptions
     requestTimeout: int('requestTimeout', DEFAULT_REQUEST_TIMEOUT, 1),
     maxInFlightPerPeer: int('maxInFlightPerPeer', DEFAULT_MAX_IN_FLIGHT_PER_PEER, 1, 64),
     maxPeers: int('maxPeers', DEFAULT_MAX_PEERS, 1, 1024),
+    maxServingPerPeer: int('maxServingPerPeer', DEFAULT_MAX_SERVING_PER_PEER, 1, 100_000),
     endgame,
     endgameDuplicates: int('endgameDuplicates', DEFAULT_ENDGAME_DUPLICATES, 0, 8),
     maxFailures: int('maxFailures', DEFAULT_MAX_FAILURES, 1, 100),

@@ -19,6 +19,10 @@ export class Source {
   /** Requests allowed in flight: halved on a timeout, grown by one per delivered chunk (up to the maximum). */
   window: number
   dropped: string | undefined
+  /** No new request before this time: the source refused one with `RateLimitError` (it is busy, not dead). */
+  pausedUntil = 0
+  /** Refusals in a row, for the back-off. */
+  private refusals = 0
   /** Cancels this source's requests (when it is dropped or the chunk came from elsewhere). */
   readonly requests = new Map<number, AbortController>()
   private samples: Array<{ at: number; bytes: number }> = []
@@ -42,6 +46,7 @@ export class Source {
   record(now: number, bytes: number): void {
     this.bytes += bytes
     this.failures = 0
+    this.refusals = 0
     this.lastDelivery = now
     this.window = Math.min(this.maxWindow, this.window + 1)
     this.samples.push({ at: now, bytes })
@@ -58,6 +63,19 @@ export class Source {
     this.window = Math.max(1, this.window >> 1)
     if (this.lastDelivery < sentAt) this.failures++
     return this.failures
+  }
+
+  /**
+   * The source refused a request (`RateLimitError`: it serves this peer too
+   * much at once). Not a failure: the window halves and the source rests
+   * 50 ms, doubling with each refusal in a row up to 2 s. Returns when it may
+   * be asked again.
+   */
+  refused(now: number): number {
+    this.window = Math.max(1, this.window >> 1)
+    this.pausedUntil = now + Math.min(2000, 50 * 2 ** this.refusals)
+    this.refusals = Math.min(this.refusals + 1, 16)
+    return this.pausedUntil
   }
 
   /** Bytes per second over the recent window (0 when nothing arrived lately). */

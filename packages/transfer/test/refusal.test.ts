@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { PeerRef } from '@peerkit/core'
 import test from 'ava'
 import { TRANSFER_PROTOCOL, type TransferRequest } from '../src/index.js'
-import { shareSame } from './helpers/files.js'
+import { fileSha, sha, shareSame } from './helpers/files.js'
 import { refOf, startPeers, tempDir, type Wire } from './helpers/peers.js'
 
 for (const wire of ['memory', 'tcp'] as Wire[]) {
@@ -44,3 +44,37 @@ for (const wire of ['memory', 'tcp'] as Wire[]) {
     }
   })
 }
+
+test('a provider serves one peer at most maxServingPerPeer requests at once: the rest get RateLimitError, and a download from it still completes', async (t) => {
+  const [d, a] = await startPeers(t, 2, { wire: 'memory', transfer: { maxServingPerPeer: 1 } })
+  const dir = await tempDir(t)
+  const { record, bytes } = await shareSame([a], dir, 3 * 1024 * 1024 + 77)
+  const ref = refOf(a)
+  const ask = () =>
+    d.network.request(
+      ref,
+      TRANSFER_PROTOCOL,
+      { op: 'chunk', hash: record.hash, index: 0, offset: 0, length: 16 },
+      { timeout: 5000 },
+    )
+  const settled = await Promise.allSettled(Array.from({ length: 16 }, ask))
+  const refused = settled
+    .filter((r) => r.status === 'rejected')
+    .map((r) => (r as PromiseRejectedResult).reason)
+  t.true(refused.length > 0, 'sixteen at once are more than one')
+  for (const err of refused) {
+    t.is(err.name, 'RateLimitError')
+    t.regex(err.message, /transfer\.maxServingPerPeer/)
+  }
+  for (const r of settled)
+    if (r.status === 'fulfilled') t.is(r.value.op === 'chunk' ? r.value.data.length : -1, 16)
+  // One at a time is always served: the count went back down.
+  t.is((await ask()).op, 'chunk')
+  // The downloader (8 requests in flight at first) rests and narrows its window instead of dropping the provider.
+  const result = await d.download(record.hash, { to: join(dir, 'out.bin'), providers: [ref] }).done
+  t.is(await fileSha(result.path), sha(bytes))
+  t.deepEqual(
+    result.sources.map((s) => s.id),
+    [a.id],
+  )
+})
