@@ -265,20 +265,30 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
 
   private onPing(msg: PingMessage, from: PeerId): PongMessage {
     const ref = { id: from, addresses: msg.addresses }
-    let accepted = this.table.has(from)
+    const known = this.table.has(from)
+    let accepted = known
     if (msg.join && !accepted && !this.banned.has(from) && this.network.isConnected(from)) {
       // A joiner with no neighbor at all is never turned away: a random neighbor makes room (as in HyParView).
+      // One below minNeighbors gets room from a neighbor known to have more than minNeighbors, which stays
+      // at minNeighbors or above: the shortfall shrinks and does not move on.
       // A peer this node evicted itself does not get to evict in turn (no eviction ping-pong).
-      if (this.table.full && msg.degree === 0 && !this.evicted.has(from)) this.evictRandom()
+      if (this.table.full && !this.evicted.has(from)) {
+        if (msg.degree === 0) this.evict(this.table.ids())
+        else if (msg.degree < this.options.minNeighbors)
+          this.evict(this.table.richerThan(this.options.minNeighbors))
+      }
       if (!this.table.full) accepted = this.addNeighbor(ref)
     }
-    if (!accepted) this.table.learn(ref)
+    // A joiner's degree was counted before this join.
+    if (accepted) this.table.setDegree(from, known ? msg.degree : msg.degree + 1)
+    else this.table.learn(ref)
     this.counter.sent('pong')
     return {
       kind: 'pong',
       accepted,
       addresses: this.network.addresses(),
       peers: this.table.sample(this.random, this.options.pongPeers, from),
+      degree: this.table.size,
     }
   }
 
@@ -355,9 +365,10 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         }
         try {
           this.counter.sent('ping')
-          await this.network.request(id, FLOODING, body, { timeout: this.options.probeTimeout })
+          const pong = await this.network.request(id, FLOODING, body, { timeout: this.options.probeTimeout })
           this.counter.received('pong')
           this.table.touch(id, this.clock.now())
+          if (pong?.degree !== undefined) this.table.setDegree(id, pong.degree)
         } catch (err) {
           if (!this.started) return
           this.figures.unanswered++
@@ -411,13 +422,14 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       if (!pong) return
       this.counter.received('pong')
       for (const p of pong.peers) this.table.learn(p)
+      if (pong.degree !== undefined) this.table.setDegree(ref.id, pong.degree)
       if (!join) return
       const remote = { id: ref.id, addresses: pong.addresses.length > 0 ? pong.addresses : ref.addresses }
       if (!pong.accepted) {
         this.table.forget(ref.id)
       } else if (!this.started || !this.network.isConnected(ref.id) || !this.addNeighbor(remote)) {
         void this.send(ref.id, { kind: 'bye', reason: 'no room' })
-      }
+      } else if (pong.degree !== undefined) this.table.setDegree(ref.id, pong.degree)
     } catch {
       this.table.forget(ref.id)
     } finally {
@@ -451,8 +463,8 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     void bye.then(() => this.network.hangUp(id, reason))
   }
 
-  private evictRandom(): void {
-    const ids = this.table.ids()
+  /** Evicts one of `ids` at random (none when empty) to make room for a joiner. */
+  private evict(ids: PeerId[]): void {
     const victim = ids[this.random.int(ids.length)]
     if (victim === undefined) return
     this.figures.evicted++

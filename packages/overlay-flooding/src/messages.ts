@@ -26,7 +26,11 @@ export interface PingMessage {
   join: boolean
   /** Where the sender listens. */
   addresses: string[]
-  /** The sender's neighbor count: a full node makes room for a joiner that has none. */
+  /**
+   * The sender's neighbor count. A full node makes room for a joiner that has
+   * none (evicting a random neighbor), or for one below its `minNeighbors`
+   * (evicting a neighbor known to have more than `minNeighbors`).
+   */
   degree: number
 }
 
@@ -61,6 +65,8 @@ export interface PongMessage {
   accepted: boolean
   addresses: string[]
   peers: PeerRef[]
+  /** The answering node's neighbor count (absent from older peers). */
+  degree?: number
 }
 
 const pingSchema = z.object({
@@ -96,6 +102,7 @@ export const pongSchema: z.ZodType<PongMessage> = z.object({
   accepted: z.boolean(),
   addresses: addressesSchema,
   peers: z.array(peerRefSchema).max(MAX_PONG_PEERS),
+  degree: z.number().int().min(0).max(100_000).optional(),
 })
 
 /**

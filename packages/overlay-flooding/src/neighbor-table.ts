@@ -6,6 +6,8 @@ export interface Neighbor {
   bucket: TokenBucket
   /** When it was last heard from (Clock ms): any message, or a pong. */
   heard: number
+  /** Its neighbor count as it last reported it (in a ping or a pong); undefined until it does. */
+  degree?: number
 }
 
 export interface NeighborLimits {
@@ -38,6 +40,17 @@ export class NeighborTable {
   touch(id: PeerId, now: number): void {
     const n = this.neighbors.get(id)
     if (n) n.heard = Math.max(n.heard, now)
+  }
+
+  /** Notes a neighbor's reported neighbor count. */
+  setDegree(id: PeerId, degree: number): void {
+    const n = this.neighbors.get(id)
+    if (n) n.degree = degree
+  }
+
+  /** Neighbors known to have more than `degree` neighbors of their own. */
+  richerThan(degree: number): PeerId[] {
+    return [...this.neighbors.values()].filter((n) => (n.degree ?? 0) > degree).map((n) => n.ref.id)
   }
 
   /** Neighbors not heard from since `before` (Clock ms). */

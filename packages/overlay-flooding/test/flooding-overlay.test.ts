@@ -411,3 +411,46 @@ test('a query the neighbors would refuse is refused here, before anything is sen
   t.is(a.overlay.stats().sent.query, undefined)
   t.is(a.overlay.neighbors().length, 1, 'still connected')
 })
+
+test('a full node makes room for a joiner below minNeighbors by evicting a neighbor known to have more than minNeighbors', async (t) => {
+  const parent = hub()
+  const target = await startNode(t, {
+    parent,
+    transport: 'memory',
+    listen: ['memory://t'],
+    flooding: { ...FAST, minNeighbors: 2, maxNeighbors: 2 },
+  })
+  const raws = await Promise.all(
+    [0, 1, 2, 3].map((i) => startRaw(t, { parent, transport: 'memory', listen: [`memory://r${i}`] })),
+  )
+  const join = async (i: number, degree: number) => {
+    const raw = raws[i] as (typeof raws)[0]
+    const id = (await raw.network.dialAddress('memory://t')).connection.remotePeer
+    return raw.network.request(id, rawProtocol, {
+      kind: 'ping',
+      join: true,
+      addresses: raw.network.addresses(),
+      degree,
+    })
+  }
+  const ids = raws.map((r) => r.network.peerId)
+  t.like(await join(0, 5), { accepted: true, degree: 1 }, 'room: accepted, and the pong tells the degree')
+  t.like(await join(1, 1), { accepted: true, degree: 2 }) // it has 2 neighbors now, this one included
+  // Full. A joiner at its minimum gets nothing; one below it gets the place of the neighbor that has more than enough.
+  t.like(await join(2, 2), { accepted: false })
+  t.like(await join(2, 1), { accepted: true })
+  t.deepEqual(
+    target.overlay
+      .neighbors()
+      .map((n) => n.id)
+      .sort(),
+    [ids[1], ids[2]].sort(),
+  )
+  t.true(
+    raws[0]?.inbox.some((m) => m.msg.kind === 'bye' && /making room/.test(m.msg.reason)),
+    'the evicted neighbor is told',
+  )
+  // Nobody left with more than minNeighbors: the next one below it is refused, and nobody is evicted.
+  t.like(await join(3, 1), { accepted: false })
+  t.is(target.overlay.stats().evicted, 1)
+})
