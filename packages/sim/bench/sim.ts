@@ -63,7 +63,8 @@ if (scenario === 'compare') {
       nodes,
       queries,
       queryInterval: 50,
-      ...(overlay === 'chord' ? { join: 'oracle' as const, warmup: 5000, overlayOptions: QUIET_CHORD } : {}),
+      // Chord: the simulator's defaults (oracle join, upkeep at the ToN simulations' pace), as `peerkit sim` runs it.
+      ...(overlay === 'chord' ? { warmup: 5000 } : {}),
     })
     console.log(
       `${overlay.padEnd(9)} success ${(r.queries.successRate * 100).toFixed(1)}%, hops ${r.hops.mean}, ` +
