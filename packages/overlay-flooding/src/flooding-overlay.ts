@@ -269,12 +269,13 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     let accepted = known
     if (msg.join && !accepted && !this.banned.has(from) && this.network.isConnected(from)) {
       // A joiner with no neighbor at all is never turned away: a random neighbor makes room (as in HyParView).
-      // One below minNeighbors gets room from a neighbor known to have more than minNeighbors, which stays
+      // One below minNeighbors that asks for it (having found nobody with room) gets room from a neighbor
+      // known to have more than minNeighbors, which stays
       // at minNeighbors or above: the shortfall shrinks and does not move on.
       // A peer this node evicted itself does not get to evict in turn (no eviction ping-pong).
       if (this.table.full && !this.evicted.has(from)) {
         if (msg.degree === 0) this.evict(this.table.ids())
-        else if (msg.degree < this.options.minNeighbors)
+        else if (msg.makeRoom && msg.degree < this.options.minNeighbors)
           this.evict(this.table.richerThan(this.options.minNeighbors))
       }
       if (!this.table.full) accepted = this.addNeighbor(ref)
@@ -341,13 +342,13 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       bootstrapped = true
       await this.bootstrap()
     }
-    await this.joinCandidates()
+    await this.joinCandidates(false)
     if (this.started && this.table.wantsMore && this.table.size > 0) {
-      // Ask a neighbor for more peers, then try them.
+      // Ask a neighbor for more peers, then try them; if none of those has room either, ask the full ones to make room.
       const ids = this.table.ids()
       const asked = ids[this.random.int(ids.length)]
       if (asked !== undefined) await this.ping({ id: asked, addresses: [] }, false)
-      await this.joinCandidates()
+      await this.joinCandidates(true)
     }
     if (this.started && this.table.size === 0 && !bootstrapped) await this.bootstrap()
   }
@@ -398,16 +399,30 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     )
   }
 
-  private async joinCandidates(): Promise<void> {
+  /** Asks known peers to join until `minNeighbors`; with `makeRoom`, then asks those that were full to make room. */
+  private async joinCandidates(makeRoom: boolean): Promise<void> {
+    const full: PeerRef[] = []
     for (const c of this.table.shuffledCandidates(this.random)) {
       if (!this.started || !this.table.wantsMore) return
       if (this.banned.has(c.id) || this.joining.has(c.id) || this.table.has(c.id)) continue
-      await this.ping(c, true)
+      if ((await this.ping(c, true)) === 'refused') full.push(c)
+    }
+    // Nobody had room: ask the full ones to make room, each by evicting a neighbor that has more than
+    // minNeighbors. Only as a last resort, since an eviction moves a link where a join adds one.
+    // (A joiner with no neighbor at all was let in wherever possible already.)
+    if (!makeRoom || this.table.size === 0) return
+    for (const c of full) {
+      if (!this.started || !this.table.wantsMore) return
+      if (this.banned.has(c.id) || this.joining.has(c.id) || this.table.has(c.id)) continue
+      await this.ping(c, true, true)
     }
   }
 
-  /** Pings a peer (asking to join when `join`), learns the peers in its pong, adds it when accepted. */
-  private async ping(ref: PeerRef, join: boolean): Promise<void> {
+  /**
+   * Pings a peer (asking to join when `join`; asking a full one to make room when `makeRoom`),
+   * learns the peers in its pong, adds it when accepted. Says whether a join was refused.
+   */
+  private async ping(ref: PeerRef, join: boolean, makeRoom = false): Promise<'refused' | undefined> {
     if (ref.id === this.network.peerId || (join && (this.table.has(ref.id) || this.table.full))) return
     if (join) this.joining.add(ref.id)
     try {
@@ -416,6 +431,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         join,
         addresses: this.network.addresses(),
         degree: this.table.size,
+        ...(makeRoom ? { makeRoom } : {}),
       }
       this.counter.sent('ping')
       const pong = await this.network.request(ref, FLOODING, body)
@@ -427,7 +443,9 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       const remote = { id: ref.id, addresses: pong.addresses.length > 0 ? pong.addresses : ref.addresses }
       if (!pong.accepted) {
         this.table.forget(ref.id)
-      } else if (!this.started || !this.network.isConnected(ref.id) || !this.addNeighbor(remote)) {
+        return 'refused'
+      }
+      if (!this.started || !this.network.isConnected(ref.id) || !this.addNeighbor(remote)) {
         void this.send(ref.id, { kind: 'bye', reason: 'no room' })
       } else if (pong.degree !== undefined) this.table.setDegree(ref.id, pong.degree)
     } catch {

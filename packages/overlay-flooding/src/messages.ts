@@ -28,10 +28,15 @@ export interface PingMessage {
   addresses: string[]
   /**
    * The sender's neighbor count. A full node makes room for a joiner that has
-   * none (evicting a random neighbor), or for one below its `minNeighbors`
-   * (evicting a neighbor known to have more than `minNeighbors`).
+   * none (evicting a random neighbor).
    */
   degree: number
+  /**
+   * Set by a joiner below its `minNeighbors` that found no peer with room: a
+   * full node then makes room by evicting a neighbor known to have more than
+   * `minNeighbors`.
+   */
+  makeRoom?: boolean
 }
 
 /** A flooded search: `ttl` hops left, `hops` travelled so far. */
@@ -74,6 +79,7 @@ const pingSchema = z.object({
   join: z.boolean(),
   addresses: addressesSchema,
   degree: z.number().int().min(0).max(100_000),
+  makeRoom: z.boolean().optional(),
 })
 const queryMessageSchema = z.object({
   kind: z.literal('query'),

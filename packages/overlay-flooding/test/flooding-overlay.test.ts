@@ -412,7 +412,7 @@ test('a query the neighbors would refuse is refused here, before anything is sen
   t.is(a.overlay.neighbors().length, 1, 'still connected')
 })
 
-test('a full node makes room for a joiner below minNeighbors by evicting a neighbor known to have more than minNeighbors', async (t) => {
+test('a full node asked to make room for a joiner below minNeighbors evicts a neighbor known to have more than minNeighbors', async (t) => {
   const parent = hub()
   const target = await startNode(t, {
     parent,
@@ -423,7 +423,7 @@ test('a full node makes room for a joiner below minNeighbors by evicting a neigh
   const raws = await Promise.all(
     [0, 1, 2, 3].map((i) => startRaw(t, { parent, transport: 'memory', listen: [`memory://r${i}`] })),
   )
-  const join = async (i: number, degree: number) => {
+  const join = async (i: number, degree: number, makeRoom = true) => {
     const raw = raws[i] as (typeof raws)[0]
     const id = (await raw.network.dialAddress('memory://t')).connection.remotePeer
     return raw.network.request(id, rawProtocol, {
@@ -431,6 +431,7 @@ test('a full node makes room for a joiner below minNeighbors by evicting a neigh
       join: true,
       addresses: raw.network.addresses(),
       degree,
+      makeRoom,
     })
   }
   const ids = raws.map((r) => r.network.peerId)
@@ -438,6 +439,7 @@ test('a full node makes room for a joiner below minNeighbors by evicting a neigh
   t.like(await join(1, 1), { accepted: true, degree: 2 }) // it has 2 neighbors now, this one included
   // Full. A joiner at its minimum gets nothing; one below it gets the place of the neighbor that has more than enough.
   t.like(await join(2, 2), { accepted: false })
+  t.like(await join(2, 1, false), { accepted: false }, 'only when asked to make room')
   t.like(await join(2, 1), { accepted: true })
   t.deepEqual(
     target.overlay
