@@ -57,11 +57,11 @@ test('a provider serves one peer at most maxServingPerPeer requests at once: the
       { op: 'chunk', hash: record.hash, index: 0, offset: 0, length: 16 },
       { timeout: 5000 },
     )
-  const settled = await Promise.allSettled(Array.from({ length: 16 }, ask))
+  const settled = await Promise.allSettled(Array.from({ length: 64 }, ask))
   const refused = settled
     .filter((r) => r.status === 'rejected')
     .map((r) => (r as PromiseRejectedResult).reason)
-  t.true(refused.length > 0, 'sixteen at once are more than one')
+  t.true(refused.length > 0, 'sixty-four at once are more than one')
   for (const err of refused) {
     t.is(err.name, 'RateLimitError')
     t.regex(err.message, /transfer\.maxServingPerPeer/)
