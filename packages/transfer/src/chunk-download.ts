@@ -444,8 +444,10 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       () => {
         this.restTimer = undefined
         this.pump()
-        const next = Math.min(...this.usable().map((s) => s.pausedUntil))
-        if (next > clock.now()) this.restUntil(next)
+        // Another source may still be resting (its refusal came while this timer was set for an earlier time).
+        const now = clock.now()
+        const resting = this.usable().filter((s) => s.pausedUntil > now)
+        if (resting.length > 0) this.restUntil(Math.min(...resting.map((s) => s.pausedUntil)))
       },
       Math.max(0, at - clock.now()),
     )
