@@ -235,3 +235,30 @@ test('maxConnections closes the least recently used idle connection; protected p
     [true, true, false, true, true],
   )
 })
+
+test('maxConnections trims to an eighth below the limit, least recently used first', async (t) => {
+  const hub = new MemoryNetwork()
+  const server = await startNetwork(hub, { network: { maxConnections: 8 } })
+  server.handle(NOTE, () => null)
+  const clients = await Promise.all(Array.from({ length: 9 }, () => startNetwork(hub)))
+  t.teardown(() => Promise.all([server, ...clients].map((n) => n.stop())))
+  for (const [i, c] of clients.slice(0, 8).entries()) await c.request(ref(server), NOTE, { n: i })
+  t.is(server.peers().length, 8, 'at the limit nothing is closed')
+  const gone: string[] = []
+  server.on('peer:disconnect', (p) => gone.push(p.id))
+  await (clients[8] as Network).request(ref(server), NOTE, { n: 8 })
+  for (let waited = 0; gone.length < 2 && waited < 5000; waited += 5)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  t.deepEqual(
+    gone.sort(),
+    clients
+      .slice(0, 2)
+      .map((c) => c.peerId)
+      .sort(),
+    'the two least recently used go, leaving 7 = 8 - floor(8/8)',
+  )
+  t.deepEqual(
+    clients.map((c) => server.isConnected(c.peerId)),
+    [false, false, true, true, true, true, true, true, true],
+  )
+})

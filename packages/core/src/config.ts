@@ -7,7 +7,7 @@ export interface NetworkOptions {
   dialTimeout?: number
   /** Milliseconds to wait for a response. @default 10000 */
   requestTimeout?: number
-  /** Open connections kept before the least recently used idle ones are closed; connections to peers the overlay protects (`Network.protect`) are not counted and never closed for room. @default 512 */
+  /** Open connections kept before the least recently used idle ones are closed (down to an eighth below this, so pruning runs once per several new connections); connections to peers the overlay protects (`Network.protect`) are not counted and never closed for room. @default 512 */
   maxConnections?: number
 }
 

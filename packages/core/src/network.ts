@@ -416,9 +416,14 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   /**
-   * Closes the least recently used idle connections beyond `network.maxConnections`.
-   * Protected peers are not counted: an overlay that protects more peers than
-   * the limit (a supernode's leaves) must still let newcomers in.
+   * Closes the least recently used idle connections once there are more than
+   * `network.maxConnections`, down to a low-water mark an eighth below it
+   * (go-libp2p's connection manager trims to a low water mark in the same
+   * way): a peer that opens connections one after another (a DHT lookup
+   * meets a new node at every hop) sorts its connections once per several new
+   * ones, not at every one. Protected peers are not counted: an overlay that
+   * protects more peers than the limit (a supernode's leaves) must still let
+   * newcomers in. Connections already closing are not counted either.
    */
   private prune(): void {
     const max = this.config.network.maxConnections
@@ -428,13 +433,25 @@ export class Network extends EventEmitter<NetworkEvents> {
     const idle: { list: Mux[]; lastUsed: number }[] = []
     for (const [id, list] of muxes) {
       if (this.protectedPeers?.has(id)) continue
+      let open = false
+      let busy = false
+      let lastUsed = 0
+      for (const m of list) {
+        if (m.connection.closed) continue
+        open = true
+        if (m.inFlight > 0) busy = true
+        if (m.lastUsed > lastUsed) lastUsed = m.lastUsed
+      }
+      if (!open) continue
       counted++
-      if (list.every((m) => m.inFlight === 0))
-        idle.push({ list, lastUsed: list.reduce((a, m) => Math.max(a, m.lastUsed), 0) })
+      if (!busy) idle.push({ list, lastUsed })
     }
     if (counted <= max) return
+    const target = max - Math.floor(max / 8)
     idle.sort((a, b) => a.lastUsed - b.lastUsed)
-    for (const { list } of idle.slice(0, counted - max)) for (const m of list) void m.connection.close()
+    const n = Math.min(idle.length, counted - target)
+    for (let i = 0; i < n; i++)
+      for (const m of (idle[i] as (typeof idle)[number]).list) void m.connection.close()
   }
 
   private transportFor(address: string): Transport {

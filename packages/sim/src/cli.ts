@@ -1,9 +1,10 @@
 import { InvalidOptionsError } from '@peerkit/core'
-import { Presets, SingleBar } from 'cli-progress'
+import { MultiBar, Presets, type SingleBar } from 'cli-progress'
 import type { SimulationOptions } from './options.js'
 import { reportJson, resultsTable, type SimulationReport, writeReport } from './report.js'
 import { loadOverlay, OVERLAY_PACKAGES } from './sim-network.js'
-import { runSimulation, type SimulationProgress, type SimulationResult } from './simulation.js'
+import { isFailure, runSimulations } from './sim-pool.js'
+import type { SimulationResult } from './simulation.js'
 
 /** What `peerkit sim` accepts. */
 export interface SimCommandOptions {
@@ -30,6 +31,8 @@ export interface SimCommandOptions {
   overlayOptions?: Record<string, Record<string, unknown>>
   /** Network sizes for a hops-against-N sweep of chord (or of the first overlay without chord). */
   sweep?: number[]
+  /** Simulations run at once, each in its own worker thread (default: the machine's cores). */
+  jobs?: number
   /** Print the report as one JSON document instead of the table. */
   json: boolean
   help: boolean
@@ -43,7 +46,7 @@ export interface SimIo {
 
 export const SIM_USAGE = `Usage: peerkit sim --overlay central|flooding|supernode|chord|all --nodes N --queries Q
                   [--churn R] [--fail P] [--seed S] [--out DIR] [--files F] [--replicas K]
-                  [--latency MS] [--join protocol|oracle] [--sweep N1,N2,…] [--json]
+                  [--latency MS] [--join protocol|oracle] [--sweep N1,N2,…] [--jobs J] [--json]
 
 Simulates the real overlays over N peers in virtual time and compares them:
 search success, hops, messages per query, time to first hit, load on the
@@ -66,6 +69,7 @@ busiest node, bytes, and for chord lookup correctness.
   --max-connections N  open connections a peer keeps (less memory)                (default 64)
   --options JSON       overlay options by overlay: '{"chord":{"successors":20}}'
   --sweep LIST         also run chord (or the first overlay) at these sizes: hops against N
+  --jobs J             simulations run at once, each in a worker thread           (default: cores)
   --json               print the report as JSON instead of a table
 `
 
@@ -82,6 +86,7 @@ const FLAGS: Record<string, 'string' | 'number' | 'boolean'> = {
   latency: 'number',
   join: 'string',
   sweep: 'string',
+  jobs: 'number',
   'query-interval': 'number',
   'max-connections': 'number',
   warmup: 'number',
@@ -160,6 +165,7 @@ export function parseSimArgs(argv: readonly string[]): SimCommandOptions {
   if (raw['query-interval'] !== undefined) out.queryInterval = num('query-interval', 0, false, 0, 86_400_000)
   if (raw['max-connections'] !== undefined) out.maxConnections = num('max-connections', 0, true, 1, 1_000_000)
   if (raw.warmup !== undefined) out.warmup = num('warmup', 0, false, 0, 86_400_000)
+  if (raw.jobs !== undefined) out.jobs = num('jobs', 0, true, 1, 256)
   if (typeof raw.options === 'string') {
     let parsed: unknown
     try {
@@ -189,6 +195,17 @@ export function parseSimArgs(argv: readonly string[]): SimCommandOptions {
   return out
 }
 
+/**
+ * How slow each overlay's run is against the others at equal size (measured
+ * at 10,000 peers, docs/benchmarks/sim.md), only to start the slowest first.
+ */
+const COST_RANK: Readonly<Record<string, number>> = Object.freeze({
+  supernode: 4,
+  flooding: 3,
+  chord: 2,
+  central: 1,
+})
+
 function simulationOptions(o: SimCommandOptions, overlay: string, nodes = o.nodes): SimulationOptions {
   const s: SimulationOptions = {
     overlay,
@@ -211,7 +228,8 @@ function simulationOptions(o: SimCommandOptions, overlay: string, nodes = o.node
 }
 
 /**
- * `peerkit sim`: runs the simulations, draws a progress bar on `io.stderr`,
+ * `peerkit sim`: runs the simulations in worker threads, `--jobs` at a
+ * time, draws a progress bar per running simulation on `io.stderr`,
  * prints the comparison table (or `--json`) on `io.stdout`, and writes the
  * report under `--out`. Resolves to the exit status: 0, 1 when a simulation
  * failed (the others are still reported), 2 for bad usage.
@@ -244,59 +262,70 @@ export async function sim(argv: readonly string[] | SimCommandOptions, io: SimIo
       io.stderr.write(`peerkit sim: skipping ${name}: ${(err as Error).message.split('\n')[0]}\n`)
     }
   }
-  const bar = new SingleBar(
+  const list = overlays.map((overlay) => simulationOptions(o, overlay))
+  const swept = overlays.includes('chord') ? 'chord' : overlays[0]
+  const sweepFrom = list.length
+  if (o.sweep && swept !== undefined)
+    for (const nodes of o.sweep) list.push(simulationOptions(o, swept, nodes))
+  // Longest first: the slowest overlays, the largest networks.
+  const cost = (s: SimulationOptions) => (s.nodes ?? 0) * (COST_RANK[s.overlay] ?? 2)
+  const order = list
+    .map((_, i) => i)
+    .sort((a, b) => cost(list[b] as SimulationOptions) - cost(list[a] as SimulationOptions))
+  const bars = new MultiBar(
     {
       stream: io.stderr,
-      format: '{overlay} {phase} [{bar}] {value}/{total} | virtual {vt} s',
+      format: '{overlay} {nodes} {phase} [{bar}] {value}/{total} | virtual {vt} s',
       hideCursor: true,
       clearOnComplete: true,
     },
     Presets.shades_classic,
   )
-  let current = ''
-  const onProgress = (p: SimulationProgress) => {
-    const key = `${p.overlay}:${p.phase}`
-    const payload = { overlay: p.overlay, phase: p.phase.padEnd(7), vt: (p.now / 1000).toFixed(1) }
-    if (key !== current) {
-      current = key
-      bar.stop()
-      bar.start(p.total, p.done, payload)
-    } else bar.update(p.done, payload)
-  }
+  // Bars only on a terminal: MultiBar writes line breaks elsewhere too.
+  const tty = io.stderr.isTTY === true
+  const running = new Map<number, { bar: SingleBar; phase: string }>()
   const report: SimulationReport = {
     command: `peerkit sim ${Array.isArray(argv) ? argv.join(' ') : ''}`.trim(),
     results: [],
   }
-  let failed = false
   let usage = false
-  const attempt = async (options: SimulationOptions): Promise<SimulationResult | undefined> => {
-    try {
-      return await runSimulation(options, { onProgress })
-    } catch (err) {
-      bar.stop()
-      current = ''
-      failed = true
-      if ((err as Error).name === 'InvalidOptionsError') usage = true
-      io.stderr.write(
-        `peerkit sim: ${options.overlay} with ${options.nodes} nodes failed: ${(err as Error).message}\n`,
-      )
-      return undefined
-    }
-  }
-  for (const overlay of overlays) {
-    const r = await attempt(simulationOptions(o, overlay))
-    if (r) report.results.push(r)
-  }
-  const swept = overlays.includes('chord') ? 'chord' : overlays[0]
-  if (o.sweep && swept !== undefined) {
-    const sweep: SimulationResult[] = []
-    for (const nodes of o.sweep) {
-      const r = await attempt(simulationOptions(o, swept, nodes))
-      if (r) sweep.push(r)
-    }
-    report.sweep = sweep
-  }
-  bar.stop()
+  const outcomes = await runSimulations(list, {
+    ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+    order,
+    onProgress: (index, p) => {
+      if (!tty) return
+      const payload = {
+        overlay: p.overlay,
+        nodes: list[index]?.nodes,
+        phase: p.phase.padEnd(7),
+        vt: (p.now / 1000).toFixed(1),
+      }
+      const shown = running.get(index)
+      if (shown?.phase === p.phase) {
+        shown.bar.setTotal(p.total)
+        shown.bar.update(p.done, payload)
+        return
+      }
+      if (shown) bars.remove(shown.bar)
+      running.set(index, { bar: bars.create(p.total, p.done, payload), phase: p.phase })
+    },
+    onEnd: (index, outcome) => {
+      const shown = running.get(index)
+      if (shown) bars.remove(shown.bar)
+      running.delete(index)
+      if (!isFailure(outcome)) return
+      if (outcome.error.name === 'InvalidOptionsError') usage = true
+      const line = `peerkit sim: ${outcome.options.overlay} with ${outcome.options.nodes} nodes failed: ${outcome.error.message}\n`
+      // MultiBar.log writes only while bars are drawn, on a terminal.
+      if (tty) bars.log(line)
+      else io.stderr.write(line)
+    },
+  })
+  const failed = outcomes.some(isFailure)
+  report.results = outcomes.slice(0, sweepFrom).filter((r): r is SimulationResult => !isFailure(r))
+  if (o.sweep && swept !== undefined)
+    report.sweep = outcomes.slice(sweepFrom).filter((r): r is SimulationResult => !isFailure(r))
+  bars.stop()
   if (o.json) io.stdout.write(reportJson(report))
   else {
     io.stdout.write(`${resultsTable(report.results)}\n`)

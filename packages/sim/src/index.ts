@@ -49,6 +49,14 @@ export {
   type SimPeer,
 } from './sim-network.js'
 export {
+  isFailure,
+  runSimulations,
+  SIM_OLD_GENERATION_MB,
+  SIM_YOUNG_GENERATION_MB,
+  type SimFailure,
+  type SimPoolOptions,
+} from './sim-pool.js'
+export {
   runSimulation,
   type SimulationHooks,
   type SimulationPhase,

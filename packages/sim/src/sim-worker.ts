@@ -1,0 +1,34 @@
+import 'reflect-metadata'
+/**
+ * Entry point of a worker thread that runs one simulation for `SimPool`:
+ * `workerData` holds the `SimulationOptions`; the worker posts progress
+ * (at most every PROGRESS_EVERY_MS of real time, and at each change of
+ * phase), then either the result or the error, and ends.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import type { WorkerReply } from './sim-pool.js'
+import { runSimulation, type SimulationProgress } from './simulation.js'
+
+const PROGRESS_EVERY_MS = 100
+
+const port = parentPort
+if (port === null) throw new Error('sim-worker.js runs only as a worker thread')
+const post = (reply: WorkerReply) => port.postMessage(reply)
+
+let lastPhase = ''
+let lastAt = 0
+const onProgress = (progress: SimulationProgress) => {
+  const now = performance.now()
+  if (progress.phase === lastPhase && now - lastAt < PROGRESS_EVERY_MS && progress.done < progress.total)
+    return
+  lastPhase = progress.phase
+  lastAt = now
+  post({ kind: 'progress', progress })
+}
+
+try {
+  post({ kind: 'result', result: await runSimulation(workerData, { onProgress }) })
+} catch (err) {
+  const e = err instanceof Error ? err : new Error(String(err))
+  post({ kind: 'error', name: e.name, message: e.message })
+}

@@ -1,0 +1,50 @@
+import test from 'ava'
+import { isFailure, runSimulation, runSimulations, type SimulationResult } from '../src/index.js'
+
+/** What the same seed must reproduce: everything but the real time and memory. */
+function outcome(r: SimulationResult) {
+  const { cost: _cost, ...rest } = r
+  return rest
+}
+
+test('runSimulations runs each simulation in a worker with the same result as in-process, in the order of the list', async (t) => {
+  const list = [
+    { overlay: 'flooding', nodes: 24, queries: 6, seed: 3 },
+    { overlay: 'central', nodes: 16, queries: 4, seed: 3 },
+    { overlay: 'chord', nodes: 16, queries: 4, seed: 3 },
+  ]
+  const started: number[] = []
+  const progressed = new Set<number>()
+  const out = await runSimulations(list, {
+    jobs: 2,
+    order: [2, 0, 1],
+    onStart: (i) => started.push(i),
+    onProgress: (i) => progressed.add(i),
+  })
+  t.deepEqual(started, [2, 0, 1], 'started in the given order')
+  t.deepEqual([...progressed].sort(), [0, 1, 2], 'every worker reported progress')
+  t.deepEqual(
+    out.map((r) => (isFailure(r) ? 'failed' : r.overlay)),
+    ['flooding', 'central', 'chord'],
+  )
+  const inProcess = await runSimulation(list[0] as (typeof list)[number])
+  t.deepEqual(outcome(out[0] as SimulationResult), outcome(inProcess))
+})
+
+test('runSimulations reports a failing simulation by name and still runs the others', async (t) => {
+  const out = await runSimulations(
+    [
+      { overlay: 'chord', nodes: 4, queries: 1, overlayOptions: { successors: 0 } },
+      { overlay: 'central', nodes: 4, queries: 1 },
+    ],
+    { jobs: 1 },
+  )
+  const [bad, good] = out
+  t.true(bad !== undefined && isFailure(bad))
+  if (bad && isFailure(bad)) {
+    t.is(bad.error.name, 'InvalidOptionsError')
+    t.regex(bad.error.message, /chord\.successors/)
+  }
+  t.true(good !== undefined && !isFailure(good) && good.queries.issued === 1)
+  await t.throwsAsync(runSimulations([], { jobs: 0 }), { name: 'InvalidOptionsError', message: /sim\.jobs/ })
+})
