@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { InvalidOptionsError } from '@peerkit/core'
 import type { SimulationOptions } from './options.js'
-import type { SimulationProgress, SimulationResult } from './simulation.js'
+import { OVERLAY_PACKAGES } from './sim-network.js'
+import { runSimulation, type SimulationProgress, type SimulationResult } from './simulation.js'
 
 /** What a simulation worker posts to its pool. */
 export type WorkerReply =
@@ -82,8 +83,10 @@ function runInWorker(
  * comparison are independent runs, each deterministic on its own, so a
  * 2-core machine runs two of them in the time of one. Each worker has its
  * own heap and event loop (the virtual clock drains its own microtasks), and
- * a larger young generation than a thread gets by default. Resolves, in the
- * order of `list`, to each simulation's result or its failure.
+ * a larger young generation than a thread gets by default. An overlay that
+ * is not one of `OVERLAY_PACKAGES` (a third party's, registered in this
+ * thread) runs in this thread instead, one such simulation at a time.
+ * Resolves, in the order of `list`, to each simulation's result or its failure.
  */
 export async function runSimulations(
   list: readonly SimulationOptions[],
@@ -96,6 +99,14 @@ export async function runSimulations(
   if (order.length !== list.length || new Set(order).size !== list.length || order.some((i) => !(i in list)))
     throw new InvalidOptionsError('sim.order must list each simulation once')
   const out: (SimulationResult | SimFailure)[] = new Array(list.length)
+  // An overlay registered by the caller (not one of OVERLAY_PACKAGES, which a
+  // worker imports itself) exists only in this thread: it runs here, one at a time.
+  let here: Promise<unknown> = Promise.resolve()
+  const inThisThread = (options: SimulationOptions, onProgress: (p: SimulationProgress) => void) => {
+    const run = here.then(() => runSimulation(options, { onProgress }))
+    here = run.catch(() => {})
+    return run
+  }
   let next = 0
   const lane = async (): Promise<void> => {
     while (next < order.length) {
@@ -104,7 +115,10 @@ export async function runSimulations(
       pool.onStart?.(index, options)
       let outcome: SimulationResult | SimFailure
       try {
-        outcome = await runInWorker(options, (p) => pool.onProgress?.(index, p))
+        const onProgress = (p: SimulationProgress) => pool.onProgress?.(index, p)
+        outcome = await (options.overlay in OVERLAY_PACKAGES
+          ? runInWorker(options, onProgress)
+          : inThisThread(options, onProgress))
       } catch (err) {
         const e = err as Error
         outcome = { options, error: { name: e.name, message: e.message } }

@@ -1,5 +1,6 @@
+import { overlays } from '@peerkit/core'
 import test from 'ava'
-import { isFailure, runSimulation, runSimulations, type SimulationResult } from '../src/index.js'
+import { isFailure, loadOverlay, runSimulation, runSimulations, type SimulationResult } from '../src/index.js'
 
 /** What the same seed must reproduce: everything but the real time and memory. */
 function outcome(r: SimulationResult) {
@@ -47,4 +48,21 @@ test('runSimulations reports a failing simulation by name and still runs the oth
   }
   t.true(good !== undefined && !isFailure(good) && good.queries.issued === 1)
   await t.throwsAsync(runSimulations([], { jobs: 0 }), { name: 'InvalidOptionsError', message: /sim\.jobs/ })
+})
+
+test('an overlay registered in this thread only (a third party) runs here, not in a worker', async (t) => {
+  await loadOverlay('flooding')
+  const name = 'pool-test-flooding'
+  if (!overlays.has(name)) overlays.register(name, overlays.get('flooding'))
+  const out = await runSimulations(
+    [
+      { overlay: name, nodes: 12, queries: 3, seed: 5 },
+      { overlay: 'central', nodes: 8, queries: 2, seed: 5 },
+    ],
+    { jobs: 2 },
+  )
+  t.deepEqual(
+    out.map((r) => (isFailure(r) ? r.error.message : r.overlay)),
+    [name, 'central'],
+  )
 })
