@@ -449,9 +449,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (counted <= max) return
     const target = max - Math.floor(max / 8)
     idle.sort((a, b) => a.lastUsed - b.lastUsed)
-    const n = Math.min(idle.length, counted - target)
-    for (let i = 0; i < n; i++)
-      for (const m of (idle[i] as (typeof idle)[number]).list) void m.connection.close()
+    for (const { list } of idle.slice(0, counted - target)) for (const m of list) void m.connection.close()
   }
 
   private transportFor(address: string): Transport {

@@ -9,7 +9,7 @@ import { runSimulation, type SimulationProgress, type SimulationResult } from '.
 export type WorkerReply =
   | { kind: 'progress'; progress: SimulationProgress }
   | { kind: 'result'; result: SimulationResult }
-  | { kind: 'error'; name: string; message: string }
+  | { kind: 'error'; error: SimFailure['error'] }
 
 /**
  * Young generation of each worker, in MB. A simulation allocates a message's
@@ -56,25 +56,16 @@ function runInWorker(
         maxOldGenerationSizeMb: SIM_OLD_GENERATION_MB,
       },
     })
-    let settled = false
+    // The first answer settles the promise; what follows (an exit after the result) changes nothing.
     worker.on('message', (reply: WorkerReply) => {
       if (reply.kind === 'progress') onProgress(reply.progress)
-      else if (!settled) {
-        settled = true
-        if (reply.kind === 'result') resolve(reply.result)
-        else reject(Object.assign(new Error(reply.message), { name: reply.name }))
-      }
+      else if (reply.kind === 'result') resolve(reply.result)
+      else reject(Object.assign(new Error(reply.error.message), { name: reply.error.name }))
     })
-    worker.on('error', (err) => {
-      if (settled) return
-      settled = true
-      reject(err)
-    })
-    worker.on('exit', (code) => {
-      if (settled) return
-      settled = true
-      reject(new Error(`the simulation's worker exited with code ${code} before it answered`))
-    })
+    worker.on('error', reject)
+    worker.on('exit', (code) =>
+      reject(new Error(`the simulation's worker exited with code ${code} before it answered`)),
+    )
   })
 }
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata'
 /**
- * Entry point of a worker thread that runs one simulation for `SimPool`:
+ * Entry point of a worker thread that runs one simulation for `runSimulations`:
  * `workerData` holds the `SimulationOptions`; the worker posts progress
  * (at most every PROGRESS_EVERY_MS of real time, and at each change of
  * phase), then either the result or the error, and ends.
@@ -30,5 +30,5 @@ try {
   post({ kind: 'result', result: await runSimulation(workerData, { onProgress }) })
 } catch (err) {
   const e = err instanceof Error ? err : new Error(String(err))
-  post({ kind: 'error', name: e.name, message: e.message })
+  post({ kind: 'error', error: { name: e.name, message: e.message } })
 }
