@@ -91,6 +91,14 @@ export class VerificationError extends PeerkitError {
   }
 }
 
+/** A file in the data folder cannot be read back (empty, cut short, not the expected format); the message names it and says what to do. */
+export class DamagedFileError extends PeerkitError {
+  override name = 'DamagedFileError'
+  constructor(message = 'Damaged file', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
 /**
  * An error a remote peer answered with. `name` is the remote error's name
  * (`NotFoundError`, `RateLimitError` …), so callers can discriminate on it.

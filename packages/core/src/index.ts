@@ -16,6 +16,7 @@
  * await peer.stop()
  * ```
  */
+export * from './atomic-write.js'
 export * from './clock.js'
 export * from './config.js'
 export * from './connection-emitter.js'

@@ -6,9 +6,10 @@ import {
   sign,
   verify,
 } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { AuthenticationError, InvalidOptionsError } from './errors.js'
+import { removeStaleTemps, writeFileAtomic } from './atomic-write.js'
+import { AuthenticationError, DamagedFileError, InvalidOptionsError } from './errors.js'
 
 /** A peer's identity: its Ed25519 public key, base64url (43 characters). */
 export type PeerId = string
@@ -94,20 +95,42 @@ export class Identity {
 
 export const IDENTITY_FILE = 'identity.key'
 
-/** Loads the identity kept in `dataDir`, creating and saving a new one (mode 0600) the first time. */
+/**
+ * Loads the identity kept in `dataDir`, creating and saving a new one (mode
+ * 0600, written atomically: a crash leaves no file or a whole one) the first
+ * time. A file that is there but cannot be read as a key throws
+ * `DamagedFileError` naming it and saying what to do; it is never replaced.
+ */
 export async function loadOrCreateIdentity(dataDir: string): Promise<Identity> {
   const file = join(dataDir, IDENTITY_FILE)
+  const existing = await readIdentity(dataDir)
+  if (existing) return existing
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  await removeStaleTemps(file)
+  // Another process may create it first (two starts at once): then its identity is used.
+  await writeFileAtomic(file, Identity.generate().toPem(), { mode: 0o600, replace: false })
+  const saved = await readIdentity(dataDir)
+  if (!saved) throw new DamagedFileError(`${IDENTITY_FILE} in ${dataDir} vanished right after it was written`)
+  return saved
+}
+
+/** The identity in `dataDir`, or undefined when there is no identity file. */
+async function readIdentity(dataDir: string): Promise<Identity | undefined> {
+  let pem: string
   try {
-    return Identity.fromPem(await readFile(file, 'utf8'))
+    pem = await readFile(join(dataDir, IDENTITY_FILE), 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  await mkdir(dataDir, { recursive: true })
-  const identity = Identity.generate()
-  await writeFile(file, identity.toPem(), { mode: 0o600, flag: 'wx' }).catch(async (err) => {
-    // Another process created it first: use theirs.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
-  })
-  return Identity.fromPem(await readFile(file, 'utf8'))
+  }
+  try {
+    return Identity.fromPem(pem)
+  } catch (err) {
+    const what = pem.trim() === '' ? 'empty' : `not an Ed25519 private key: ${(err as Error).message}`
+    throw new DamagedFileError(
+      `${IDENTITY_FILE} in ${dataDir} is damaged (${what}): move it away to create a new identity, ` +
+        'or restore it from a backup',
+      { cause: err },
+    )
+  }
 }

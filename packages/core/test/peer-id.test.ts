@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test from 'ava'
@@ -47,4 +47,30 @@ test('an identity from an Ed25519 seed is the RFC 8032 key pair (test 1), the sa
   t.is(Identity.fromSeed(seed).peerId, id.peerId)
   t.is(Identity.fromPem(id.toPem()).peerId, id.peerId)
   t.throws(() => Identity.fromSeed(new Uint8Array(31)), { name: 'InvalidOptionsError', message: /32 bytes/ })
+})
+
+test('a damaged identity.key is reported by name with what to do, and left in place', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'peerkit-id-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'identity.key')
+  await writeFile(file, '')
+  await t.throwsAsync(loadOrCreateIdentity(dir), {
+    name: 'DamagedFileError',
+    message: `identity.key in ${dir} is damaged (empty): move it away to create a new identity, or restore it from a backup`,
+  })
+  await writeFile(file, '-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n')
+  await t.throwsAsync(loadOrCreateIdentity(dir), {
+    name: 'DamagedFileError',
+    message: /^identity\.key in .* is damaged \(not an Ed25519 private key: .*\): move it away/,
+  })
+  t.is(await readFile(file, 'utf8'), '-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n')
+})
+
+test('many identities created at once in one folder are all the same one', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'peerkit-id-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const ids = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateIdentity(join(dir, 'data'))))
+  t.is(new Set(ids.map((i) => i.peerId)).size, 1)
+  t.deepEqual(await readdir(join(dir, 'data')), ['identity.key'])
+  t.is((await stat(join(dir, 'data'))).mode & 0o777, 0o700)
 })
