@@ -24,7 +24,16 @@ export { parseSimArgs, SIM_USAGE, type SimCommandOptions, type SimIo, sim } from
 export { exponential, Zipf } from './distributions.js'
 export { SimulationStalledError } from './errors.js'
 export { seededIdentity } from './identities.js'
-export { messageTotals, recordsHeld, type Summary, summarize } from './metrics.js'
+export {
+  type LoadFigures,
+  loadFigures,
+  maxOf,
+  messageTotals,
+  minOf,
+  recordsHeld,
+  type Summary,
+  summarize,
+} from './metrics.js'
 export {
   type ParsedSimulationOptions,
   parseSimulationOptions,

@@ -20,6 +20,46 @@ export function summarize(values: readonly number[]): Summary {
   return { count: n, mean: sum / n, p50: at(0.5), p95: at(0.95), max: sorted[n - 1] as number }
 }
 
+/**
+ * The largest of `values`, or `floor` when it is larger or `values` is empty.
+ * A loop, not `Math.max(...values)`: a spread passes every element on the call
+ * stack, which overflows beyond about 10^5 elements (one per peer).
+ */
+export function maxOf(values: Iterable<number>, floor = Number.NEGATIVE_INFINITY): number {
+  let m = floor
+  for (const v of values) if (v > m) m = v
+  return m
+}
+
+/** The smallest of `values`, or `ceiling` when it is smaller or `values` is empty (a loop, see `maxOf`). */
+export function minOf(values: Iterable<number>, ceiling = Number.POSITIVE_INFINITY): number {
+  let m = ceiling
+  for (const v of values) if (v < m) m = v
+  return m
+}
+
+/** The busiest node and the mean, of the messages each node received and the records each holds. */
+export interface LoadFigures {
+  maxMessages: number
+  meanMessages: number
+  maxRecords: number
+  meanRecords: number
+}
+
+/** `SimulationResult.load` from one figure per node (any number of nodes: no spread, no recursion). */
+export function loadFigures(loads: readonly number[], records: readonly number[]): LoadFigures {
+  let loadSum = 0
+  for (const v of loads) loadSum += v
+  let recordSum = 0
+  for (const v of records) recordSum += v
+  return {
+    maxMessages: maxOf(loads, 0),
+    meanMessages: round(loadSum / Math.max(1, loads.length)),
+    maxRecords: maxOf(records, 0),
+    meanRecords: round(recordSum / Math.max(1, records.length)),
+  }
+}
+
 /** Messages an overlay sent and received, in total. */
 export function messageTotals(stats: OverlayStats): { sent: number; received: number } {
   let sent = 0

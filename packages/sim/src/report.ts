@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { maxOf } from './metrics.js'
 import type { SimulationResult } from './simulation.js'
 import { barChart, lineChart } from './svg-chart.js'
 
@@ -132,7 +133,12 @@ export function resultsTable(results: readonly SimulationResult[], markdown = fa
     const line = (cells: string[]) => `| ${cells.join(' | ')} |`
     return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)))
+  const widths = header.map((h, i) =>
+    maxOf(
+      rows.map((r) => (r[i] as string).length),
+      h.length,
+    ),
+  )
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] as number)).join('  ')
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }

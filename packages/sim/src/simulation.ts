@@ -1,6 +1,6 @@
 import { adoptConvergedRing, type LookupReport, runLookups, setRingMaintenance } from './chord.js'
 import { exponential } from './distributions.js'
-import { diffByKind, round, type Summary, summarize } from './metrics.js'
+import { diffByKind, loadFigures, round, type Summary, summarize } from './metrics.js'
 import { parseSimulationOptions, type SimulationOptions } from './options.js'
 import { type QueryOutcome, runQuery, snapshot } from './queries.js'
 import type { SimulationResult } from './result.js'
@@ -287,12 +287,7 @@ export async function runSimulation(
         byKind: diffByKind(after.byKind, before.byKind),
       },
       bytes: { total: totalBytes, perQuery: issued === 0 ? 0 : Math.round(queryBytes / issued) },
-      load: {
-        maxMessages: Math.max(0, ...loads),
-        meanMessages: round(loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length)),
-        maxRecords: Math.max(0, ...records),
-        meanRecords: round(records.reduce((a, b) => a + b, 0) / Math.max(1, records.length)),
-      },
+      load: loadFigures(loads, records),
       cost: {
         virtualMs: clock.now(),
         queryPhaseMs: round(span),

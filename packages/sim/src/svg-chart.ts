@@ -1,3 +1,5 @@
+import { maxOf, minOf } from './metrics.js'
+
 /** One bar. */
 export interface Bar {
   label: string
@@ -68,7 +70,12 @@ function yAxis(tickValues: number[], y: (v: number) => number, label: string): s
 export function barChart(title: string, unit: string, bars: readonly Bar[]): string {
   const plotW = WIDTH - MARGIN.left - MARGIN.right
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom
-  const t = ticks(Math.max(0, ...bars.map((b) => (Number.isFinite(b.value) ? b.value : 0))))
+  const t = ticks(
+    maxOf(
+      bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)),
+      0,
+    ),
+  )
   const top = t[t.length - 1] as number
   const y = (v: number) => MARGIN.top + plotH - (v / top) * plotH
   let body = yAxis(t, y, unit)
@@ -99,9 +106,14 @@ export function lineChart(
   const all = lines.flatMap((l) => l.points)
   const fx = (x: number) => (options.logX ? Math.log2(Math.max(1, x)) : x)
   const xs = all.map(([x]) => fx(x))
-  const x0 = Math.min(...xs)
-  const x1 = Math.max(...xs)
-  const t = ticks(Math.max(0, ...all.map(([, v]) => v)))
+  const x0 = minOf(xs)
+  const x1 = maxOf(xs)
+  const t = ticks(
+    maxOf(
+      all.map(([, v]) => v),
+      0,
+    ),
+  )
   const top = t[t.length - 1] as number
   const x = (v: number) => MARGIN.left + (x1 === x0 ? plotW / 2 : ((fx(v) - x0) / (x1 - x0)) * plotW)
   const y = (v: number) => MARGIN.top + plotH - (v / top) * plotH
