@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
 import { InvalidOptionsError } from './errors.js'
+import { parseLogSpec } from './logger.js'
 
 export interface NetworkOptions {
   /** Milliseconds to establish a connection. @default 5000 */
@@ -9,6 +10,29 @@ export interface NetworkOptions {
   requestTimeout?: number
   /** Open connections kept before the least recently used idle ones are closed (down to an eighth below this, so pruning runs once per several new connections); connections to peers the overlay protects (`Network.protect`) are not counted and never closed for room. @default 512 */
   maxConnections?: number
+  /** Open connections one PeerId may hold with this peer; a connection beyond them is closed at once with `RateLimitError`. @default 8 */
+  maxConnectionsPerPeer?: number
+  /** Requests of one connection being answered at once; at this many, the connection's next messages are not read until one is answered. @default 128 */
+  maxPendingRequests?: number
+  /**
+   * Bytes of answers one connection may queue beyond its transport's own send buffer. From half of it
+   * the connection's next messages are not read (the peer is not reading its answers); past it the
+   * connection is closed with `RateLimitError`. @default 8388608 (8 MiB)
+   */
+  maxSendQueue?: number
+  /** Milliseconds a connection may stay unread for a full send queue without one answer leaving; then it is closed with `RateLimitError`. @default 30000 */
+  sendStallTimeout?: number
+  /**
+   * Bytes all connections together may hold (transport buffers, partly received messages, queued
+   * answers). Past it, the connection holding the most is closed with `RateLimitError`. @default 268435456 (256 MiB)
+   */
+  memoryBudget?: number
+  /** Values (array items, map keys and values) one message may declare; a message declaring more is refused before it is decoded and its connection closed with `ProtocolError`. @default 262144 */
+  maxMessageItems?: number
+  /** Requests for protocols this peer never handled that one connection may send (each answered with `UnsupportedProtocolError`) before it is closed with `ProtocolError`. @default 16 */
+  maxUnknownRequests?: number
+  /** Peers whose addresses are remembered (learned from identify or dials); beyond it the least recently learned are forgotten. @default 10000 */
+  maxKnownPeers?: number
 }
 
 /** What `createPeer` accepts: an object, or the content of a JSON config file. */
@@ -36,6 +60,11 @@ export interface PeerConfigInput {
    */
   options?: Record<string, unknown>
   network?: NetworkOptions
+  /**
+   * Log threshold, with per-component overrides: `info`, `warn,peerkit:chord=debug`. Used when the
+   * parent container registers no `LOGGER`. Levels: debug, info, warn, error, silent. @default 'warn'
+   */
+  log?: string
 }
 
 export interface PeerConfig {
@@ -49,12 +78,21 @@ export interface PeerConfig {
   readonly seed: number | undefined
   readonly options: Readonly<Record<string, unknown>>
   readonly network: Readonly<Required<NetworkOptions>>
+  readonly log: string
 }
 
 export const DEFAULT_NETWORK_OPTIONS: Readonly<Required<NetworkOptions>> = Object.freeze({
   dialTimeout: 5000,
   requestTimeout: 10_000,
   maxConnections: 512,
+  maxConnectionsPerPeer: 8,
+  maxPendingRequests: 128,
+  maxSendQueue: 8 * 1024 * 1024,
+  sendStallTimeout: 30_000,
+  memoryBudget: 256 * 1024 * 1024,
+  maxMessageItems: 262_144,
+  maxUnknownRequests: 16,
+  maxKnownPeers: 10_000,
 })
 
 const name = z.string().min(1)
@@ -72,8 +110,21 @@ const schema = z
     dataDir: z.string().min(1).optional(),
     seed: z.number().int().optional(),
     options: z.record(z.string(), z.unknown()).default({}),
+    log: z.string().default('warn'),
     network: z
-      .object({ dialTimeout: ms.optional(), requestTimeout: ms.optional(), maxConnections: ms.optional() })
+      .object({
+        dialTimeout: ms.optional(),
+        requestTimeout: ms.optional(),
+        maxConnections: ms.optional(),
+        maxConnectionsPerPeer: ms.optional(),
+        maxPendingRequests: ms.optional(),
+        maxSendQueue: z.number().int().min(65_536).optional(),
+        sendStallTimeout: ms.optional(),
+        memoryBudget: z.number().int().min(1024 * 1024).optional(),
+        maxMessageItems: ms.optional(),
+        maxUnknownRequests: z.number().int().nonnegative().optional(),
+        maxKnownPeers: ms.optional(),
+      })
       .strict()
       .default({}),
   })
@@ -88,6 +139,11 @@ export function parsePeerConfig(input: unknown): PeerConfig {
     throw new InvalidOptionsError(`${field}: ${issue?.message ?? 'invalid'}`)
   }
   const c = result.data
+  try {
+    parseLogSpec(c.log)
+  } catch (err) {
+    throw new InvalidOptionsError(`config.log: ${(err as Error).message}`, { cause: err })
+  }
   return Object.freeze({
     overlay: c.overlay,
     transports: Object.freeze(Array.isArray(c.transport) ? [...c.transport] : [c.transport]),
@@ -99,6 +155,7 @@ export function parsePeerConfig(input: unknown): PeerConfig {
     seed: c.seed,
     options: Object.freeze({ ...c.options }),
     network: Object.freeze({ ...DEFAULT_NETWORK_OPTIONS, ...stripUndefined(c.network) }),
+    log: c.log,
   })
 }
 

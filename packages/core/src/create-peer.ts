@@ -7,12 +7,22 @@ import {
 import { RealClock } from './clock.js'
 import { type PeerConfig, type PeerConfigInput, parsePeerConfig } from './config.js'
 import { InvalidOptionsError } from './errors.js'
+import { createLogger } from './logger.js'
 import { Network } from './network.js'
 import { Peer } from './peer.js'
 import { Identity, loadOrCreateIdentity } from './peer-id.js'
 import { SeededRandom } from './random.js'
 import { indexes, overlays, type Registration, transfers, transports } from './registry.js'
-import { CLOCK, IDENTITY, INDEX_FACTORY, LOCAL_INDEX, PEER_CONFIG, PEER_CONTAINER, RANDOM } from './tokens.js'
+import {
+  CLOCK,
+  IDENTITY,
+  INDEX_FACTORY,
+  LOCAL_INDEX,
+  LOGGER,
+  PEER_CONFIG,
+  PEER_CONTAINER,
+  RANDOM,
+} from './tokens.js'
 
 export interface CreatePeerComponents {
   /**
@@ -75,6 +85,7 @@ export async function peerContainer(
   c.register(PEER_CONTAINER, { useValue: c })
   c.register(IDENTITY, { useValue: identity })
   if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
+  if (!c.isRegistered(LOGGER, true)) c.register(LOGGER, { useValue: createLogger({ level: config.log }) })
   if (!c.isRegistered(RANDOM, true) || config.seed !== undefined) {
     c.register(RANDOM, { useValue: new SeededRandom(config.seed) })
   } else {

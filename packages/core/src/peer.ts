@@ -4,6 +4,7 @@ import { inject, injectable } from 'tsyringe'
 import type { PeerConfig } from './config.js'
 import type { Index } from './content-index.js'
 import { NotStartedError } from './errors.js'
+import type { Logger } from './logger.js'
 import { Network } from './network.js'
 import type { Overlay, SearchOptions } from './overlay.js'
 import type { Identity, PeerId } from './peer-id.js'
@@ -15,7 +16,7 @@ import {
   parseQuery,
   type Query,
 } from './records.js'
-import { IDENTITY, LOCAL_INDEX, OVERLAY, PEER_CONFIG, PEER_CONTAINER, TRANSFER } from './tokens.js'
+import { IDENTITY, LOCAL_INDEX, LOGGER, OVERLAY, PEER_CONFIG, PEER_CONTAINER, TRANSFER } from './tokens.js'
 import type { Download, DownloadStatus, ShareOptions, Transfer } from './transfer.js'
 import type { AbortOptions } from './transport.js'
 
@@ -59,9 +60,13 @@ export class Peer extends EventEmitter<PeerEvents> {
     @inject(TRANSFER) readonly transfer: Transfer,
     @inject(LOCAL_INDEX) readonly shares: Index,
     @inject(PEER_CONTAINER) private readonly container: DependencyContainer,
+    @inject(LOGGER) logger: Logger,
   ) {
     super()
+    this.log = logger.forComponent('peerkit:peer')
   }
+
+  private readonly log: Logger
 
   get id(): PeerId {
     return this.identity.peerId
@@ -92,9 +97,17 @@ export class Peer extends EventEmitter<PeerEvents> {
     const wasStarted = this.state === 'started'
     this.state = 'stopped'
     if (wasStarted) {
-      await this.overlay.stop().catch(() => {})
-      await this.transfer.stop().catch(() => {})
-      await this.network.stop().catch(() => {})
+      // Each part stops even when one before it failed; a failure is logged, and the container is disposed anyway.
+      const parts = [
+        ['overlay', this.overlay],
+        ['transfer', this.transfer],
+        ['network', this.network],
+      ] as const
+      for (const [part, service] of parts) {
+        await service
+          .stop()
+          .catch((err) => this.log.warn(`${part} failed to stop cleanly`, { peer: this.id, err }))
+      }
     }
     await this.container.dispose()
     this.emit('stopped')

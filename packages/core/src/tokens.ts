@@ -2,6 +2,7 @@ import type { DependencyContainer, InjectionToken } from 'tsyringe'
 import type { Clock } from './clock.js'
 import type { PeerConfig } from './config.js'
 import type { Index, IndexFactory } from './content-index.js'
+import type { Logger } from './logger.js'
 import type { Overlay } from './overlay.js'
 import type { Identity } from './peer-id.js'
 import type { Random } from './random.js'
@@ -22,3 +23,5 @@ export const IDENTITY: InjectionToken<Identity> = Symbol.for('@peerkit/core:Iden
 export const PEER_CONFIG: InjectionToken<PeerConfig> = Symbol.for('@peerkit/core:PeerConfig')
 /** The peer's own child container (so the Peer can dispose it). */
 export const PEER_CONTAINER: InjectionToken<DependencyContainer> = Symbol.for('@peerkit/core:PeerContainer')
+/** The peer's root logger; each module logs through `logger.forComponent('peerkit:<package>:<part>')`. */
+export const LOGGER: InjectionToken<Logger> = Symbol.for('@peerkit/core:Logger')
