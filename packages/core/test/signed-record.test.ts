@@ -1,0 +1,80 @@
+import test from 'ava'
+import {
+  checkRecord,
+  type FileRecord,
+  Identity,
+  keywords,
+  recordSigningBytes,
+  type SignedFileRecord,
+  signedFileRecordSchema,
+  signRecord,
+  unsignedRecord,
+  verifyRecord,
+} from '../src/index.js'
+
+const provider = Identity.generate()
+
+function record(name = 'Ubuntu.Desktop.24.04.iso', id = provider.peerId): FileRecord {
+  return {
+    hash: 'ab'.repeat(32),
+    name,
+    size: 6_000_000_000,
+    chunkSize: 1 << 20,
+    keywords: keywords(name),
+    provider: { id, addresses: ['tcp://127.0.0.1:4001'] },
+  }
+}
+
+test('a record signed by its provider verifies until it expires, and passes the wire schema', (t) => {
+  const signed = signRecord(provider, record(), 1000)
+  t.true(verifyRecord(signed, 0))
+  t.true(verifyRecord(signed, 999))
+  t.is(checkRecord(signed, 1000), 'expired')
+  t.true(signedFileRecordSchema.safeParse(signed).success)
+  t.deepEqual(unsignedRecord(signed), record())
+})
+
+test('changing any signed field breaks the signature', (t) => {
+  const signed = signRecord(provider, record(), 1000)
+  const other = Identity.generate()
+  const changes: Partial<SignedFileRecord>[] = [
+    { hash: 'cd'.repeat(32) },
+    { size: 1000 },
+    { chunkSize: 1 << 16 },
+    { provider: { id: other.peerId, addresses: signed.provider.addresses } },
+    { provider: { id: provider.peerId, addresses: ['tcp://10.6.6.6:1'] } },
+    { expires: 10_000 },
+  ]
+  for (const change of changes)
+    t.is(checkRecord({ ...signed, ...change }, 0), 'signature', JSON.stringify(change))
+  // a new name with its own keywords: the name is signed
+  const renamed = 'Other.File.iso'
+  t.is(checkRecord({ ...signed, name: renamed, keywords: keywords(renamed) }, 0), 'signature')
+})
+
+test('keywords must be those of the name', (t) => {
+  const signed = signRecord(provider, record(), 1000)
+  t.is(checkRecord({ ...signed, keywords: [...signed.keywords, 'ubuntu2'] }, 0), 'keywords')
+  t.is(checkRecord({ ...signed, keywords: signed.keywords.slice(1) }, 0), 'keywords')
+})
+
+test('only the provider signs its record; a forged signature never verifies', (t) => {
+  const victim = Identity.generate()
+  t.throws(() => signRecord(provider, record('x.iso', victim.peerId), 1000), { instanceOf: TypeError })
+  // the attacker signs a record naming the victim with its own key
+  const bytes = recordSigningBytes(record('x.iso', victim.peerId), 1000)
+  const forged: SignedFileRecord = {
+    ...record('x.iso', victim.peerId),
+    expires: 1000,
+    signature: Buffer.from(provider.sign(bytes)).toString('base64url'),
+  }
+  t.is(checkRecord(forged, 0), 'signature')
+  t.false(signedFileRecordSchema.safeParse({ ...forged, signature: 'short' }).success)
+})
+
+test('the signed bytes tell fields apart (no field can leak into another)', (t) => {
+  const a = recordSigningBytes({ ...record(), name: 'a","b' }, 1)
+  const b = recordSigningBytes({ ...record(), name: 'a' }, 1)
+  t.notDeepEqual(a, b)
+  t.regex(new TextDecoder().decode(a), /^peerkit\/record-signature\/1\n\[/)
+})
