@@ -5,7 +5,7 @@ import { CommandError } from './errors.js'
 import { formatHostPort, type HostPort, parseHostPort } from './options.js'
 
 export interface ApiClientOptions {
-  /** Sent as `Authorization: Bearer TOKEN` (needed when the node's API is not on loopback). */
+  /** Sent as `Authorization: Bearer TOKEN`: the secret in the node's cookie file, which every request needs. */
   token?: string
   /** Milliseconds to wait for the node to answer (not for a stream to end). @default 10000 */
   timeout?: number
@@ -61,13 +61,18 @@ export class ApiClient {
     return (await this.json('POST', '/downloads', body)) as { hash: string; path: string; started: boolean }
   }
 
-  /** The download's progress as it happens, ending with a `done` or `error` event. */
-  async *downloadEvents(hash: string): AsyncGenerator<DownloadEvent> {
-    for await (const line of this.lines(`/downloads/${hash}/events`)) yield line as DownloadEvent
+  /**
+   * The download's progress as it happens, ending with a `done` or `error`
+   * event for output `out` (the path `startDownload` answered; its first
+   * output when not given).
+   */
+  async *downloadEvents(hash: string, out?: string): AsyncGenerator<DownloadEvent> {
+    for await (const line of this.lines(`/downloads/${hash}/events${outQuery(out)}`))
+      yield line as DownloadEvent
   }
 
-  async download(hash: string): Promise<DownloadEvent> {
-    return (await this.json('GET', `/downloads/${hash}`)) as DownloadEvent
+  async download(hash: string, out?: string): Promise<DownloadEvent> {
+    return (await this.json('GET', `/downloads/${hash}${outQuery(out)}`)) as DownloadEvent
   }
 
   private async json(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -131,6 +136,10 @@ export class ApiClient {
       req.end(payload)
     })
   }
+}
+
+function outQuery(out: string | undefined): string {
+  return out === undefined ? '' : `?${new URLSearchParams({ out })}`
 }
 
 function readAll(res: IncomingMessage): Promise<string> {

@@ -1,24 +1,31 @@
-import { timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { isAbsolute } from 'node:path'
-import { InvalidOptionsError, isContentHash, type Peer } from '@peerkit/core'
+import { isAbsolute, join } from 'node:path'
+import { type ContentHash, InvalidOptionsError, isContentHash, type Peer } from '@peerkit/core'
 import { z } from 'zod'
 import type { ApiHit, ApiStatus, DownloadEvent } from './api-types.js'
 import { DownloadTracker, toErrorBody } from './download-tracker.js'
 import type { Logger } from './logger.js'
 import { DEFAULT_SEARCH_TIMEOUT, formatHostPort, isLoopback, MAX_SEARCH_TIMEOUT } from './options.js'
+import { checkTarget, kindOf, safeFileName } from './output-path.js'
 
 /** Largest request body the API reads, in bytes. */
 export const MAX_BODY = 64 * 1024
 /** Progress lines per second, at most, on a download's event stream. */
 const PROGRESS_PER_SECOND = 10
+/** Milliseconds to look for a file's name when `out` is a folder and no providerTimeout is given. */
+const NAME_TIMEOUT = 10_000
 
 export interface ApiServerOptions {
   host: string
   port: number
-  /** Required as `Authorization: Bearer TOKEN` when set (always, off loopback). */
-  token?: string
+  /**
+   * Required on every request as `Authorization: Bearer TOKEN`, on loopback
+   * too: any local user can reach a loopback port. `peerkit node` makes a
+   * fresh one each run and writes it to its cookie file (mode 0600).
+   */
+  token: string
   logger?: Logger
 }
 
@@ -26,6 +33,7 @@ const startBody = z
   .object({
     hash: z.string().refine(isContentHash, 'a content hash of 64 hexadecimal digits'),
     out: z.string().refine(isAbsolute, 'an absolute path'),
+    force: z.boolean().optional(),
     providerTimeout: z.number().int().positive().max(600_000).optional(),
   })
   .strict()
@@ -53,9 +61,8 @@ export class ApiServer {
     private readonly peer: Peer,
     private readonly options: ApiServerOptions,
   ) {
-    if (!isLoopback(options.host) && !options.token) {
-      throw new InvalidOptionsError(`an API on ${options.host} (not loopback) needs a token`)
-    }
+    if (!options.token)
+      throw new InvalidOptionsError('the API needs a token (options.token), on loopback too')
     this.tracker = new DownloadTracker(peer)
     this.server = createServer((req, res) => {
       this.route(req, res).catch((err) => this.fail(res, err))
@@ -106,9 +113,9 @@ export class ApiServer {
       case 'POST /downloads':
         return this.startDownload(req, res)
       case 'GET /downloads/:hash':
-        return this.json(res, 200, this.downloadSnapshot(parts[1] ?? ''))
+        return this.json(res, 200, this.downloadSnapshot(parts[1] ?? '', outParam(url)))
       case 'GET /downloads/:hash/events':
-        return this.downloadEvents(parts[1] ?? '', res)
+        return this.downloadEvents(parts[1] ?? '', outParam(url), res)
       default:
         throw new HttpError(404, 'NotFoundError', `no route ${req.method} ${url.pathname}`)
     }
@@ -128,7 +135,7 @@ export class ApiServer {
         bytes: d.bytes,
         size: d.size,
         state: d.state,
-        path: d.path,
+        path: this.tracker.outputOf(d.path) ?? d.path,
       })),
     }
   }
@@ -169,26 +176,49 @@ export class ApiServer {
       const issue = parsed.error.issues[0]
       throw new HttpError(400, 'InvalidOptionsError', `${issue?.path.join('.') || 'body'}: ${issue?.message}`)
     }
-    const { hash, out, providerTimeout } = parsed.data
-    const { started } = this.tracker.start(hash, out, { providerTimeout })
-    this.options.logger?.info(started ? 'download started' : 'download already running', { hash, out })
-    this.json(res, started ? 201 : 200, { hash, path: out, started })
+    const { hash, out, providerTimeout, force = false } = parsed.data
+    const path =
+      (await kindOf(out)) === 'folder'
+        ? join(out, safeFileName(await this.nameOf(hash, providerTimeout ?? NAME_TIMEOUT), hash))
+        : out
+    if (this.tracker.snapshot(hash, path)?.type !== 'progress') await checkTarget(path, force)
+    const { started } = this.tracker.start(hash, path, { providerTimeout, force })
+    this.options.logger?.info(started ? 'download started' : 'download already running', { hash, path })
+    this.json(res, started ? 201 : 200, { hash, path, started })
   }
 
-  private downloadSnapshot(hash: string): DownloadEvent {
-    const snapshot = this.tracker.snapshot(hash)
-    if (!snapshot) throw new HttpError(404, 'NotFoundError', `no download of ${hash} on this node`)
+  /** The name a provider gives the file `hash` (for an output folder). */
+  private async nameOf(hash: ContentHash, timeout: number): Promise<string> {
+    for await (const hit of this.peer.search(hash, { timeout, limit: 1 }))
+      if (hit.hash === hash) return hit.name
+    throw new HttpError(
+      404,
+      'NotFoundError',
+      `no provider of ${hash} gave its name within ${timeout} ms, so it cannot be saved in a folder — ` +
+        'give --out a file name, or check the hash with `peerkit search`',
+    )
+  }
+
+  private downloadSnapshot(hash: string, out: string | undefined): DownloadEvent {
+    const snapshot = this.tracker.snapshot(hash, out)
+    if (!snapshot) {
+      throw new HttpError(
+        404,
+        'NotFoundError',
+        `no download of ${hash}${out ? ` to ${out}` : ''} on this node`,
+      )
+    }
     return snapshot
   }
 
-  private downloadEvents(hash: string, res: ServerResponse): void {
-    const first = this.downloadSnapshot(hash)
+  private downloadEvents(hash: string, out: string | undefined, res: ServerResponse): void {
+    const first = this.downloadSnapshot(hash, out)
     res.writeHead(200, { 'content-type': 'application/x-ndjson' })
     res.write(`${JSON.stringify(first)}\n`)
     if (first.type !== 'progress') return void res.end()
     const abort = this.stream(res)
     let lastWrite = 0
-    const stop = this.tracker.subscribe(hash, (event) => {
+    const stop = this.tracker.subscribe(hash, out, (event) => {
       const now = Date.now()
       if (event.type === 'progress' && now - lastWrite < 1000 / PROGRESS_PER_SECOND) return
       lastWrite = now
@@ -216,15 +246,17 @@ export class ApiServer {
       // A loopback API answers loopback names only (no DNS rebinding from a web page).
       throw new HttpError(403, 'AuthenticationError', `host ${host} is not served here`)
     }
-    const token = this.options.token
-    if (!token) return
-    const given = Buffer.from(/^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '')
-    const want = Buffer.from(token)
-    if (given.length !== want.length || !timingSafeEqual(given, want)) {
+    // Both sides hashed to the same length, so the comparison takes the same time whatever was sent.
+    const given = createHash('sha256')
+      .update(/^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '')
+      .digest()
+    const want = createHash('sha256').update(this.options.token).digest()
+    if (!timingSafeEqual(given, want)) {
       throw new HttpError(
         401,
         'AuthenticationError',
-        "this API needs the token from the node's data folder (Authorization: Bearer TOKEN)",
+        "this API needs the secret in the node's cookie file (Authorization: Bearer SECRET): run the command " +
+          "as the node's user, with --data DIR (the node's data folder) or --cookie FILE",
       )
     }
   }
@@ -256,11 +288,18 @@ function statusOf(err: unknown): number {
       return 400
     case 'NotFoundError':
       return 404
+    case 'OutputError':
+      return 409
     case 'NotStartedError':
       return 503
     default:
       return 500
   }
+}
+
+/** The `out` query parameter: which output of a download the client follows. */
+function outParam(url: URL): string | undefined {
+  return url.searchParams.get('out') ?? undefined
 }
 
 function hostOf(header: string): string {

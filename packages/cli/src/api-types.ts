@@ -44,10 +44,16 @@ export interface ApiErrorBody {
   message: string
 }
 
-/** `POST /downloads` body. `out` is an absolute path on the node's machine. */
+/**
+ * `POST /downloads` body. `out` is an absolute path on the node's machine:
+ * a file in an existing folder, or an existing folder (the file is saved in
+ * it under its sanitised name).
+ */
 export interface StartDownloadRequest {
   hash: ContentHash
   out: string
+  /** Replace a file already at `out` (otherwise the request is refused with OutputError). @default false */
+  force?: boolean
   /** Milliseconds to keep looking for providers. */
   providerTimeout?: number
 }

@@ -1,67 +1,126 @@
 import type { ContentHash, Download, DownloadProgress, DownloadResult, Peer } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { ApiErrorBody, DownloadEvent, GetResult } from './api-types.js'
+import { OutputError } from './errors.js'
+import { placeOutput, stagingPath } from './output-path.js'
 
-interface Tracked {
-  download: Download
+/** One file a download is saved to. */
+interface Output {
+  hash: ContentHash
   path: string
+  force: boolean
+  /** How it ended for this file: done (with this path) or error. */
+  final?: DownloadEvent
+}
+
+/** One download of a hash, written to a staging file, then to every output asked for. */
+interface Running {
+  download: Download
+  staging: string
+  outputs: Output[]
   last?: DownloadProgress
   final?: DownloadEvent
 }
 
 export interface StartOptions {
   providerTimeout?: number
+  /** Replace a file at the output (checked before, and again when the file is put in place). */
+  force?: boolean
 }
 
-/** The downloads a node runs for its API clients, with their last progress and outcome, by hash. */
+type Listener = (hash: ContentHash, event: DownloadEvent, out: string | undefined) => void
+
+/**
+ * The downloads a node runs for its API clients. One download per hash and
+ * one download per output path: a path already being written by a download
+ * is refused; a second output for a hash that is downloading joins it and
+ * gets its own copy when the file is verified. A download goes to
+ * `OUT.peerkit` and is put at its output only once verified, never over a
+ * file that is there unless asked (`force`).
+ */
 export class DownloadTracker {
-  private readonly byHash = new Map<ContentHash, Tracked>()
-  private readonly events = new EventEmitter<{ event: [hash: ContentHash, event: DownloadEvent] }>()
+  private readonly byHash = new Map<ContentHash, Running>()
+  private readonly byPath = new Map<string, Output>()
+  private readonly events = new EventEmitter<{ event: Parameters<Listener> }>()
   private readonly aborts = new AbortController()
 
   constructor(private readonly peer: Peer) {}
 
-  /** Starts a download, or returns the one already running for `hash`. */
+  /**
+   * Starts a download of `hash` to `path`, joins the one running for `hash`
+   * (another output gets a copy), or returns `started: false` when that
+   * exact download runs already. Throws `OutputError` when `path` is the
+   * output of a running download of another hash.
+   */
   start(hash: ContentHash, path: string, options: StartOptions = {}): { started: boolean } {
+    const busy = this.byPath.get(path)
+    if (busy && !busy.final) {
+      if (busy.hash === hash) return { started: false }
+      throw new OutputError(
+        `${path} is the output of the running download of ${busy.hash} — wait for it to end (peerkit status), or choose another --out`,
+      )
+    }
+    const output: Output = { hash, path, force: options.force ?? false }
+    this.byPath.set(path, output)
     const current = this.byHash.get(hash)
-    if (current && !current.final) return { started: false }
+    if (current && !current.final) {
+      current.outputs.push(output)
+      return { started: true }
+    }
+    const staging = stagingPath(path)
     const download = this.peer.download(hash, {
-      to: path,
+      to: staging,
       signal: this.aborts.signal,
       providerTimeout: options.providerTimeout,
     })
-    const tracked: Tracked = { download, path }
-    this.byHash.set(hash, tracked)
+    const running: Running = { download, staging, outputs: [output] }
+    this.byHash.set(hash, running)
     download.on('progress', (p) => {
-      tracked.last = p
-      this.events.emit('event', hash, progressEvent(p))
+      running.last = p
+      this.events.emit('event', hash, progressEvent(p), undefined)
     })
     download.done.then(
-      (result) => this.finish(hash, tracked, { type: 'done', result: toGetResult(result) }),
-      (err) => this.finish(hash, tracked, { type: 'error', error: toErrorBody(err) }),
+      (result) => this.place(running, result),
+      (err) => this.fail(running, err),
     )
     return { started: true }
   }
 
-  has(hash: ContentHash): boolean {
-    return this.byHash.has(hash)
+  /** The output path the user asked for, for a path the transfer writes to (its staging file). */
+  outputOf(transferPath: string): string | undefined {
+    for (const r of this.byHash.values()) if (r.staging === transferPath) return r.outputs[0]?.path
+    return undefined
   }
 
-  /** Where the download of `hash` stands: its last progress, or how it ended. */
-  snapshot(hash: ContentHash): DownloadEvent | undefined {
-    const t = this.byHash.get(hash)
-    if (!t) return undefined
-    if (t.final) return t.final
-    const s = t.download.status()
-    return t.last
-      ? progressEvent(t.last)
+  /**
+   * Where the download of `hash` stands: its last progress, or how it ended
+   * for `out` (for its first output when `out` is not given).
+   */
+  snapshot(hash: ContentHash, out?: string): DownloadEvent | undefined {
+    const r = this.byHash.get(hash)
+    const output = out === undefined ? r?.outputs[0] : this.byPath.get(out)
+    if (!r || !output || output.hash !== hash) return undefined
+    if (output.final) return output.final
+    if (r.final) return r.final.type === 'error' ? r.final : undefined
+    const s = r.download.status()
+    return r.last
+      ? progressEvent(r.last)
       : { type: 'progress', hash, bytes: s.bytes, size: s.size, rate: 0, sources: [] }
   }
 
-  /** Calls `listener` with every event of `hash` from now on; returns the unsubscribe function. */
-  subscribe(hash: ContentHash, listener: (event: DownloadEvent) => void): () => void {
-    const fn = (h: ContentHash, e: DownloadEvent) => {
-      if (h === hash) listener(e)
+  /**
+   * Calls `listener` with every progress event of `hash` from now on, and
+   * with the final event of output `out` (of the first output when not given).
+   */
+  subscribe(
+    hash: ContentHash,
+    out: string | undefined,
+    listener: (event: DownloadEvent) => void,
+  ): () => void {
+    const first = this.byHash.get(hash)?.outputs[0]?.path
+    const fn: Listener = (h, e, o) => {
+      if (h !== hash) return
+      if (e.type === 'progress' || o === (out ?? first)) listener(e)
     }
     this.events.on('event', fn)
     return () => this.events.off('event', fn)
@@ -73,9 +132,37 @@ export class DownloadTracker {
     this.events.removeAllListeners()
   }
 
-  private finish(hash: ContentHash, tracked: Tracked, event: DownloadEvent): void {
-    tracked.final = event
-    this.events.emit('event', hash, event)
+  /**
+   * Copies the verified file to every output but the first, moves it to the
+   * first, then copies it to any output that joined meanwhile; the download
+   * ends (no more joining) once every output has its outcome.
+   */
+  private async place(running: Running, result: DownloadResult): Promise<void> {
+    const [first] = running.outputs as [Output]
+    const put = async (output: Output, from: string, keep: boolean) => {
+      try {
+        await placeOutput(from, output.path, output.force, keep)
+        this.settle(output, { type: 'done', result: { ...toGetResult(result), path: output.path } })
+      } catch (err) {
+        this.settle(output, { type: 'error', error: toErrorBody(err) })
+      }
+    }
+    const waiting = () => running.outputs.find((o) => o !== first && !o.final)
+    for (let o = waiting(); o; o = waiting()) await put(o, running.staging, true)
+    await put(first, running.staging, false)
+    const from = first.final?.type === 'done' ? first.path : running.staging
+    for (let o = waiting(); o; o = waiting()) await put(o, from, true)
+    running.final = first.final
+  }
+
+  private fail(running: Running, err: unknown): void {
+    running.final = { type: 'error', error: toErrorBody(err) }
+    for (const output of running.outputs) this.settle(output, running.final)
+  }
+
+  private settle(output: Output, event: DownloadEvent): void {
+    output.final = event
+    this.events.emit('event', output.hash, event, output.path)
   }
 }
 

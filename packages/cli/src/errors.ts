@@ -21,3 +21,15 @@ export function exitCodeOf(err: unknown): number {
   const name = (err as Error | undefined)?.name
   return name === 'UsageError' || name === 'InvalidOptionsError' ? 2 : 1
 }
+
+/**
+ * A download's output cannot be used as asked: the file exists (and no
+ * `--force`), its folder does not, or another download writes to it. Exit
+ * status 1; the message says what to do.
+ */
+export class OutputError extends PeerkitError {
+  override name = 'OutputError'
+  constructor(message = 'Output path cannot be used', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

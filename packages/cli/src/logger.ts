@@ -1,3 +1,5 @@
+import { displayText } from './display.js'
+
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
@@ -38,9 +40,10 @@ export class Logger {
     const extra = fields
       ? Object.entries(fields)
           .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .map(([k, v]) => ` ${k}=${displayText(typeof v === 'string' ? v : JSON.stringify(v))}`)
           .join('')
       : ''
-    this.out.write(`${this.now().toISOString()} ${level.padEnd(5)} ${message}${extra}\n`)
+    // Fields and messages can hold what other peers sent (names, addresses, errors): escaped for the terminal.
+    this.out.write(`${this.now().toISOString()} ${level.padEnd(5)} ${displayText(message)}${extra}\n`)
   }
 }

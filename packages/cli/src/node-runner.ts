@@ -1,22 +1,19 @@
-import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { type CreatePeerComponents, createPeer, type Peer } from '@peerkit/core'
 import { ApiServer } from './api-server.js'
+import { cookiePath, newCookie, removeCookie, writeCookie } from './cookie.js'
 import { CommandError } from './errors.js'
 import type { Logger } from './logger.js'
-import { formatHostPort, isLoopback, type NodeOptions } from './options.js'
-
-/** The file in the data folder that holds the API token. */
-export const TOKEN_FILE = 'api-token'
+import { formatHostPort, type NodeOptions } from './options.js'
 
 export interface RunningNode {
   peer: Peer
   api: ApiServer
   /** `http://HOST:PORT`, with the real port. */
   apiUrl: string
-  /** Set when the API is off loopback and requires it. */
-  token?: string
+  /** The API's secret for this run: every request needs `Authorization: Bearer TOKEN`. */
+  token: string
+  /** The cookie file holding `token` (mode 0600), removed at stop. */
+  cookieFile: string
   /** Stops the API, then the peer. */
   stop(): Promise<void>
 }
@@ -47,9 +44,8 @@ export async function startNode(
       })
       logger.info('shared', { path, files: records.length })
     }
-    const token = isLoopback(options.api.host)
-      ? undefined
-      : await loadOrCreateToken(options.config.dataDir ?? '')
+    // A fresh secret each run, as bitcoind's .cookie: written once the real port is known.
+    const token = newCookie()
     const api = new ApiServer(peer, { ...options.api, token, logger })
     const apiUrl = await api.listen().catch((err: NodeJS.ErrnoException) => {
       const where = formatHostPort(options.api)
@@ -60,14 +56,26 @@ export async function startNode(
         { cause: err },
       )
     })
-    logger.info('api listening', { url: apiUrl })
+    const cookieFile = cookiePath(options.config.dataDir, {
+      host: options.api.host,
+      port: Number(new URL(apiUrl).port),
+    })
+    try {
+      await writeCookie(cookieFile, token)
+    } catch (err) {
+      await api.close()
+      throw err
+    }
+    logger.info('api listening', { url: apiUrl, cookie: cookieFile })
     return {
       peer,
       api,
       apiUrl,
       token,
+      cookieFile,
       async stop() {
         await api.close()
+        await removeCookie(cookieFile, token)
         await peer.stop()
       },
     }
@@ -75,19 +83,4 @@ export async function startNode(
     await peer.stop().catch(() => {})
     throw err
   }
-}
-
-/** Reads the API token from the data folder, creating a random one (mode 0600) the first time. */
-export async function loadOrCreateToken(dataDir: string): Promise<string> {
-  const file = join(dataDir, TOKEN_FILE)
-  try {
-    const token = (await readFile(file, 'utf8')).trim()
-    if (token) return token
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  await mkdir(dataDir, { recursive: true })
-  const token = randomBytes(32).toString('base64url')
-  await writeFile(file, `${token}\n`, { mode: 0o600 })
-  return token
 }

@@ -37,7 +37,7 @@ export function formatHostPort({ host, port }: HostPort): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
-/** True for 127.0.0.0/8, ::1 and `localhost`: the API needs no token there. */
+/** True for 127.0.0.0/8, ::1 and `localhost`: a loopback API answers loopback `Host` names only. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
@@ -156,11 +156,6 @@ export function parseNodeOptions(
   const dataDir = flags.data ?? base.dataDir
   if (dataDir) config.dataDir = resolve(cwd, dataDir)
   const api = parseHostPortOption('--api', flags.api ?? DEFAULT_API)
-  if (!isLoopback(api.host) && !config.dataDir) {
-    throw new InvalidOptionsError(
-      `--api ${flags.api} is not a loopback address, so the API needs a token: add --data DIR to keep it in`,
-    )
-  }
   return {
     config,
     api,

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { COMMANDS } from './commands/index.js'
 import { EXIT_CODE } from './commands/sim.js'
+import { displayText } from './display.js'
 import { exitCodeOf } from './errors.js'
 import { type Io, processIo } from './io.js'
 
@@ -58,7 +59,8 @@ export async function runCli(args: string[], io: Io = processIo()): Promise<numb
       if (err.code === EXIT_CODE) return err.exitCode
       return err.exitCode === 0 ? 0 : 2
     }
-    io.stderr.write(`peerkit: ${(err as Error)?.message ?? String(err)}\n`)
+    // A message can quote what the node or a remote peer said: escaped for the terminal.
+    io.stderr.write(`peerkit: ${displayText((err as Error)?.message ?? String(err))}\n`)
     return exitCodeOf(err)
   }
 }

@@ -1,4 +1,5 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress'
+import { displayText } from './display.js'
 import { formatBytes } from './format.js'
 import type { OutStream } from './io.js'
 
@@ -49,13 +50,15 @@ export class ProgressBoard {
     return this.multi !== undefined
   }
 
-  row(label: string): ProgressRow {
+  row(text: string): ProgressRow {
+    const label = displayText(text)
     if (this.multi) return liveRow(this.multi, label)
     return this.options.plain ? plainRow(this.stream, label) : { update() {}, done() {} }
   }
 
   /** Writes a line above the bars (or plainly). */
-  log(line: string): void {
+  log(text: string): void {
+    const line = displayText(text)
     if (this.multi) this.multi.log(`${line}\n`)
     else this.stream.write(`${line}\n`)
   }

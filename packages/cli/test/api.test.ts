@@ -1,15 +1,8 @@
-import { readFile, stat } from 'node:fs/promises'
+import { mkdir, readFile, stat } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import test from 'ava'
-import {
-  ApiClient,
-  type ApiHit,
-  type DownloadEvent,
-  HitSet,
-  loadOrCreateToken,
-  runCli,
-} from '../src/index.js'
+import { ApiClient, type ApiHit, type DownloadEvent, HitSet, runCli } from '../src/index.js'
 import { captureIo } from './helpers/capture-io.js'
 import { MOVIE, MOVIE_SIZE, shareFolder, tempDir } from './helpers/files.js'
 import { inProcessNet } from './helpers/in-process.js'
@@ -37,7 +30,7 @@ test('status, search and download through the API of real peers', async (t) => {
   const net = await inProcessNet(t, 'central')
   const alice = await net.node({ share: [shared] })
   const bob = await net.node({})
-  const client = new ApiClient(bob.apiUrl)
+  const client = new ApiClient(bob.apiUrl, { token: bob.token })
 
   const status = await client.status()
   t.deepEqual(Object.keys(status).sort(), [
@@ -54,7 +47,7 @@ test('status, search and download through the API of real peers', async (t) => {
   t.deepEqual(status.addresses, bob.peer.addresses())
   t.is(status.shares, 0)
   t.deepEqual(status.downloads, [])
-  t.is((await new ApiClient(alice.apiUrl).status()).shares, 2)
+  t.is((await new ApiClient(alice.apiUrl, { token: alice.token }).status()).shares, 2)
 
   const hits = await searchMerged(client, 'harry potter', (h) => h.length > 0)
   t.deepEqual(
@@ -68,6 +61,7 @@ test('status, search and download through the API of real peers', async (t) => {
     [alice.peer.id],
   )
 
+  await mkdir(join(dir, 'bob'))
   const out = join(dir, 'bob', 'movie.mkv')
   const started = await client.startDownload({ hash: hit?.hash ?? '', out })
   t.deepEqual(started, { hash: hit?.hash, path: out, started: true })
@@ -99,7 +93,7 @@ test('status, search and download through the API of real peers', async (t) => {
 test('the API refuses bad requests with a named error', async (t) => {
   const net = await inProcessNet(t, 'central')
   const node = await net.node({})
-  const client = new ApiClient(node.apiUrl)
+  const client = new ApiClient(node.apiUrl, { token: node.token })
   const hash = 'a'.repeat(64)
   await t.throwsAsync(client.download(hash), { name: 'NotFoundError', message: /no download of a{64}/ })
   await t.throwsAsync(client.startDownload({ hash: 'zz', out: '/tmp/x' }), {
@@ -133,37 +127,42 @@ test('the API refuses bad requests with a named error', async (t) => {
       req.on('error', reject)
       req.end(body)
     })
-  const noType = await raw('POST', '/downloads', {}, JSON.stringify({ hash, out: '/tmp/x' }))
+  const auth = { authorization: `Bearer ${node.token}` }
+  const noType = await raw('POST', '/downloads', auth, JSON.stringify({ hash, out: '/tmp/x' }))
   t.is(noType.status, 415)
-  const notJson = await raw('POST', '/downloads', { 'content-type': 'application/json' }, '{')
+  const notJson = await raw('POST', '/downloads', { ...auth, 'content-type': 'application/json' }, '{')
   t.is(notJson.status, 400)
   t.regex(notJson.body, /not valid JSON/)
-  const rebound = await raw('GET', '/status', { host: 'evil.example:4680' })
+  const rebound = await raw('GET', '/status', {
+    host: 'evil.example:4680',
+    authorization: `Bearer ${node.token}`,
+  })
   t.is(rebound.status, 403)
-  const unknown = await raw('GET', '/nope', {})
+  const unknown = await raw('GET', '/nope', auth)
   t.is(unknown.status, 404)
   t.deepEqual(JSON.parse(unknown.body), { error: { name: 'NotFoundError', message: 'no route GET /nope' } })
 })
 
-test('a token-protected API answers only with the bearer token', async (t) => {
-  const dir = await tempDir(t, 'token')
-  const token = await loadOrCreateToken(dir)
-  t.is(await loadOrCreateToken(dir), token, 'the token is kept')
-  t.is((await stat(join(dir, 'api-token'))).mode & 0o777, 0o600)
+test('the API answers only with the secret of its cookie, on loopback too', async (t) => {
   const net = await inProcessNet(t, 'central')
   const node = await net.node({})
-  await node.api.close()
-  const { ApiServer } = await import('../src/index.js')
-  const api = new ApiServer(node.peer, { host: '127.0.0.1', port: 0, token })
-  const url = await api.listen()
-  t.teardown(() => api.close())
-  await t.throwsAsync(new ApiClient(url).status(), {
+  t.is((await stat(node.cookieFile)).mode & 0o777, 0o600)
+  t.is((await readFile(node.cookieFile, 'utf8')).trim(), node.token)
+  t.regex(node.token, /^[A-Za-z0-9_-]{43}$/)
+  await t.throwsAsync(new ApiClient(node.apiUrl).status(), {
     name: 'AuthenticationError',
-    message: /needs the token/,
+    message: /needs the secret in the node's cookie file/,
   })
-  await t.throwsAsync(new ApiClient(url, { token: 'wrong' }).status(), { name: 'AuthenticationError' })
-  t.is((await new ApiClient(url, { token }).status()).id, node.peer.id)
-  t.throws(() => new ApiServer(node.peer, { host: '0.0.0.0', port: 0 }), { name: 'InvalidOptionsError' })
+  await t.throwsAsync(new ApiClient(node.apiUrl, { token: `${node.token.slice(0, -1)}x` }).status(), {
+    name: 'AuthenticationError',
+  })
+  t.is((await new ApiClient(node.apiUrl, { token: node.token }).status()).id, node.peer.id)
+  const { ApiServer } = await import('../src/index.js')
+  t.throws(() => new ApiServer(node.peer, { host: '127.0.0.1', port: 0, token: '' }), {
+    name: 'InvalidOptionsError',
+  })
+  await node.stop()
+  await t.throwsAsync(stat(node.cookieFile), { code: 'ENOENT' }, 'the cookie is removed at stop')
 })
 
 test('get for a hash nobody has exits 1 and says what to try', async (t) => {
@@ -181,7 +180,7 @@ test('get for a hash nobody has exits 1 and says what to try', async (t) => {
     c.stderr(),
     new RegExp(`no provider of ${hash} could be found or reached .* check the hash with \`peerkit search\``),
   )
-  const event = await new ApiClient(node.apiUrl).download(hash)
+  const event = await new ApiClient(node.apiUrl, { token: node.token }).download(hash)
   t.is(event.type, 'error')
 })
 
@@ -211,6 +210,7 @@ test('search, get and status through runCli print the documented JSON', async (t
   t.is(await runCli(['search', 'nothing', 'matches', 'this', '--api', api, '--timeout', '500'], none.io), 0)
   t.is(none.stdout(), '')
   t.regex(none.stderr(), /no file matches "nothing matches this" .* try fewer keywords or a longer --timeout/)
+  await mkdir(join(dir, 'sub'))
   const got = await cli(['get', hit.hash, '--out', 'sub/hp.mkv'])
   t.deepEqual(Object.keys(got).sort(), ['elapsedMs', 'hash', 'path', 'size', 'sources', 'verified'])
   t.is(got.path, join(dir, 'sub', 'hp.mkv'))

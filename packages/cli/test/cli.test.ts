@@ -57,12 +57,6 @@ test('a node config file that is not JSON exits 2 naming the file', async (t) =>
   t.regex(c.stderr(), /cannot read config file \/nonexistent\/peerkit\.json/)
 })
 
-test('an API off loopback without a data folder exits 2 and says to add --data', async (t) => {
-  const c = captureIo()
-  t.is(await runCli(['node', '--overlay', 'central', '--api', '0.0.0.0:0'], c.io), 2)
-  t.regex(c.stderr(), /needs a token: add --data DIR/)
-})
-
 test('an unreachable node exits 1 with a message that says how to fix it', async (t) => {
   const c = captureIo()
   t.is(await runCli(['status', '--api', '127.0.0.1:9'], c.io), 1)
@@ -93,9 +87,9 @@ const flags: Record<string, string[]> = {
     '--log-level',
   ],
   directory: ['--listen', '--data', '--transport', '--config', '--log-level'],
-  search: ['--api', '--json', '--timeout', '--limit', '--token'],
-  get: ['--api', '--out', '--json', '--provider-timeout', '--token'],
-  status: ['--api', '--json', '--token'],
+  search: ['--api', '--json', '--timeout', '--limit', '--token', '--cookie', '--data'],
+  get: ['--api', '--out', '--json', '--provider-timeout', '--token', '--cookie', '--data', '--force'],
+  status: ['--api', '--json', '--token', '--cookie', '--data'],
 }
 
 for (const [cmd, expected] of Object.entries(flags)) {
@@ -165,7 +159,7 @@ test('a node prints its addresses, runs until asked to stop, and exits 0', async
   while (!c.stdout().includes('ready\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   t.regex(
     c.stdout(),
-    /^peer [A-Za-z0-9_-]{43}\noverlay flooding role \S+\nlisten tcp:\/\/127\.0\.0\.1:\d+\napi http:\/\/127\.0\.0\.1:\d+\nready\n$/,
+    /^peer [A-Za-z0-9_-]{43}\noverlay flooding role \S+\nlisten tcp:\/\/127\.0\.0\.1:\d+\napi http:\/\/127\.0\.0\.1:\d+\ncookie \/\S+\/\.peerkit\/api-127\.0\.0\.1-\d+\.cookie\nready\n$/,
   )
   c.stop('SIGTERM')
   t.is(await running, 0)

@@ -44,10 +44,9 @@ test('without a config file the transport follows the address schemes', (t) => {
   t.is(transportsFor([]), 'tcp')
 })
 
-test('an API off loopback requires a data folder for its token', (t) => {
-  t.throws(() => parseNodeOptions({ overlay: 'central', api: '0.0.0.0:4680' }, undefined, '/'), {
-    name: 'InvalidOptionsError',
-    message: /add --data DIR/,
+test('an API off loopback needs no data folder: its cookie goes to the default place', (t) => {
+  t.deepEqual(parseNodeOptions({ overlay: 'central', api: '0.0.0.0:4680' }, undefined, '/').api, {
+    host: '0.0.0.0',
+    port: 4680,
   })
-  t.notThrows(() => parseNodeOptions({ overlay: 'central', api: '0.0.0.0:4680', data: 'd' }, undefined, '/'))
 })

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import type { GetResult } from '../api-types.js'
+import { displayText } from '../display.js'
 import { CommandError } from '../errors.js'
 import { formatBytes, formatMs, plural, shortId } from '../format.js'
 import type { Io } from '../io.js'
@@ -10,6 +11,7 @@ import { addClientOptions, type ClientFlags, clientFor, printJson } from './shar
 
 interface GetFlags extends ClientFlags {
   out: string
+  force?: boolean
   providerTimeout?: number
 }
 
@@ -23,21 +25,30 @@ export function getCommand(program: Command, io: Io): Command {
         'finds, verifying each chunk against the hash. Shows a progress bar on a terminal.',
     )
     .argument('<hash>', 'the content hash (64 hex digits), as `peerkit search` prints it', hashArg)
-    .requiredOption('--out <path>', 'where to write the file (on the machine the node runs on)')
+    .requiredOption(
+      '--out <path>',
+      'where to write the file (on the machine the node runs on): a new file in an existing folder, ' +
+        'or an existing folder to save it in under its name',
+    )
+    .option('--force', 'replace the file at --out if there is one (otherwise an existing file is an error)')
     .option(
       '--provider-timeout <ms>',
       'milliseconds the node keeps looking for providers',
       integerArg(1, 600_000),
     )
   addClientOptions(cmd, io).action(async (hash: string, flags: GetFlags) => {
-    const client = clientFor(flags)
-    const out = resolve(io.cwd, flags.out)
-    await client.startDownload({ hash, out, providerTimeout: flags.providerTimeout })
+    const client = await clientFor(flags, io)
+    const started = await client.startDownload({
+      hash,
+      out: resolve(io.cwd, flags.out),
+      providerTimeout: flags.providerTimeout,
+      ...(flags.force ? { force: true } : {}),
+    })
     const board = new ProgressBoard(io.stderr)
     const bar = board.row(hash.slice(0, 12))
     let result: GetResult | undefined
     try {
-      for await (const event of client.downloadEvents(hash)) {
+      for await (const event of client.downloadEvents(hash, started.path)) {
         if (event.type === 'progress') {
           if (!flags.json)
             bar.update({
@@ -62,9 +73,9 @@ export function getCommand(program: Command, io: Io): Command {
       )
     }
     if (flags.json) return printJson(io, result)
-    const from = result.sources.map((s) => `${shortId(s.id)} ${formatBytes(s.bytes)}`).join(', ')
+    const from = result.sources.map((s) => `${displayText(shortId(s.id))} ${formatBytes(s.bytes)}`).join(', ')
     io.stdout.write(
-      `${result.path}  ${formatBytes(result.size)}  ${result.verified ? 'verified' : 'NOT verified'}  ` +
+      `${displayText(result.path)}  ${formatBytes(result.size)}  ${result.verified ? 'verified' : 'NOT verified'}  ` +
         `in ${formatMs(result.elapsedMs)} from ${plural(result.sources.length, 'source')}${from ? `: ${from}` : ''}\n`,
     )
   })
@@ -81,6 +92,8 @@ function downloadError(hash: string, error: { name: string; message: string }): 
       )
     case 'AbortError':
       return new CommandError(`the download of ${hash} was stopped on the node (${error.message})`)
+    case 'OutputError':
+      return new CommandError(error.message)
     default:
       return new CommandError(`the download of ${hash} failed: ${error.name}: ${error.message}`)
   }

@@ -1,9 +1,8 @@
-import { join } from 'node:path'
 import { loadConfigFile, overlays, type PeerConfigInput, transports } from '@peerkit/core'
 import type { Command } from 'commander'
 import type { Io } from '../io.js'
 import { Logger } from '../logger.js'
-import { startNode, TOKEN_FILE } from '../node-runner.js'
+import { startNode } from '../node-runner.js'
 import {
   addressArg,
   collectArg,
@@ -34,7 +33,9 @@ export function nodeCommand(program: Command, io: Io): Command {
     .description(
       'Runs one peer until SIGINT or SIGTERM. Flags and a JSON --config file (the createPeer configuration) ' +
         'give the same settings; flags win. On start it prints `peer ID`, one `listen ADDRESS` per address, ' +
-        '`api http://HOST:PORT` and `ready` on stdout; logs go to stderr.',
+        '`api http://HOST:PORT`, `cookie FILE` and `ready` on stdout; logs go to stderr. Every API request ' +
+        'needs the secret in the cookie file (mode 0600, new each run): DATA/api.cookie with --data, ' +
+        'else ~/.peerkit/api-HOST-PORT.cookie.',
     )
     .option('--overlay <name>', `overlay strategy: ${quoteList(overlays.names())}`, overlayArg)
     .option(
@@ -44,7 +45,7 @@ export function nodeCommand(program: Command, io: Io): Command {
     )
     .option('--bootstrap <addr...>', 'peers to join through; for central, the directory server', addressArg)
     .option('--share <dir...>', 'folders (or files) to share', collectArg)
-    .option('--data <dir>', 'folder for the identity key, hash cache, partial downloads and API token')
+    .option('--data <dir>', 'folder for the identity key, hash cache and API cookie (api.cookie)')
     .option('--api <host:port>', `address of the HTTP API (default: ${DEFAULT_API})`, hostPortArg)
     .option('--config <file>', 'JSON configuration file (overlay, listen, bootstrap, options …)')
     .option(
@@ -63,7 +64,7 @@ export function nodeCommand(program: Command, io: Io): Command {
         `overlay ${node.peer.overlay.name} role ${node.peer.overlay.role()}`,
         ...node.peer.addresses().map((a) => `listen ${a}`),
         `api ${node.apiUrl}`,
-        ...(node.token ? [`token-file ${join(options.config.dataDir ?? '', TOKEN_FILE)}`] : []),
+        `cookie ${node.cookieFile}`,
         'ready',
       ]
       io.stdout.write(`${out.join('\n')}\n`)

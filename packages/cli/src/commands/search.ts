@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { displayText } from '../display.js'
 import { formatBytes, formatMs, plural, shortId } from '../format.js'
 import { HitSet } from '../hits.js'
 import type { Io } from '../io.js'
@@ -29,7 +30,7 @@ export function searchCommand(program: Command, io: Io): Command {
     .option('--limit <n>', 'stop after this many distinct files', integerArg(1, 10_000))
   addClientOptions(cmd, io).action(async (words: string[], flags: SearchFlags) => {
     const query = words.join(' ')
-    const client = clientFor(flags)
+    const client = await clientFor(flags, io)
     const hits = new HitSet()
     const started = Date.now()
     for await (const hit of client.search(query, { timeout: flags.timeout, limit: flags.limit })) {
@@ -38,11 +39,13 @@ export function searchCommand(program: Command, io: Io): Command {
       if (isNew) {
         const hops = hit.hops === undefined ? '' : `, ${plural(hit.hops, 'hop')}`
         io.stdout.write(
-          `${hit.hash}  ${formatBytes(hit.size).padStart(8)}  ${hit.name}  (${plural(hit.providers.length, 'provider')}${hops})\n`,
+          `${displayText(hit.hash)}  ${formatBytes(hit.size).padStart(8)}  ${displayText(hit.name)}  (${plural(hit.providers.length, 'provider')}${hops})\n`,
         )
       } else {
         for (const p of newProviders)
-          io.stdout.write(`${hit.hash}  + ${shortId(p.id)} also has ${hit.name}\n`)
+          io.stdout.write(
+            `${displayText(hit.hash)}  + ${displayText(shortId(p.id))} also has ${displayText(hit.name)}\n`,
+          )
       }
     }
     if (flags.json) {
@@ -61,7 +64,7 @@ export function searchCommand(program: Command, io: Io): Command {
       const took = formatMs(Date.now() - started)
       io.stderr.write(
         hits.size === 0
-          ? `no file matches "${query}" (searched for ${took}); try fewer keywords or a longer --timeout\n`
+          ? `no file matches "${displayText(query)}" (searched for ${took}); try fewer keywords or a longer --timeout\n`
           : `${plural(hits.size, 'file')} found in ${took}; fetch one with: peerkit get HASH --out FILE\n`,
       )
     }

@@ -1,12 +1,16 @@
+import { resolve } from 'node:path'
 import { type Command, Option } from 'commander'
 import { ApiClient } from '../api-client.js'
+import { COOKIE_FILE, cookiePath, readCookie } from '../cookie.js'
 import type { Io } from '../io.js'
-import { DEFAULT_API, hostPortArg } from '../options.js'
+import { DEFAULT_API, hostPortArg, parseHostPort } from '../options.js'
 
-/** The flags every API client command takes: where the node is, and its token. */
+/** The flags every API client command takes: where the node is, and its credential. */
 export interface ClientFlags {
   api: string
   token?: string
+  cookie?: string
+  data?: string
   json?: boolean
 }
 
@@ -19,15 +23,34 @@ export function addClientOptions(cmd: Command, io: Io): Command {
         .argParser(hostPortArg),
     )
     .addOption(
-      new Option('--token <token>', "the API token (from the node's data folder; needed off loopback)").env(
-        'PEERKIT_TOKEN',
-      ),
+      new Option(
+        '--data <dir>',
+        `the node's --data folder: its API cookie is DIR/${COOKIE_FILE} (default: ~/.peerkit/api-HOST-PORT.cookie)`,
+      ).env('PEERKIT_DATA'),
+    )
+    .addOption(new Option('--cookie <file>', "the node's API cookie file, as `peerkit node` printed it"))
+    .addOption(
+      new Option(
+        '--token <secret>',
+        "the API secret itself (the cookie file's content), e.g. for a remote node",
+      ).env('PEERKIT_TOKEN'),
     )
     .option('--json', 'print one JSON document on stdout, for scripts')
 }
 
-export function clientFor(flags: ClientFlags, timeout?: number): ApiClient {
-  return new ApiClient(flags.api, { token: flags.token, timeout })
+/**
+ * A client for the node at `--api`, with its credential: `--token`, else
+ * the `--cookie` file, else `DATA/api.cookie` for `--data`, else the
+ * default cookie of a node run without --data by this user.
+ */
+export async function clientFor(flags: ClientFlags, io: Io, timeout?: number): Promise<ApiClient> {
+  let token = flags.token
+  if (!token) {
+    const named = flags.cookie ?? (flags.data ? resolve(io.cwd, flags.data, COOKIE_FILE) : undefined)
+    const file = named ? resolve(io.cwd, named) : cookiePath(undefined, parseHostPort(flags.api))
+    token = await readCookie(file, named !== undefined)
+  }
+  return new ApiClient(flags.api, { token, timeout })
 }
 
 /** Writes one JSON document and a newline. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { displayText } from '../display.js'
 import { formatBytes, plural } from '../format.js'
 import type { Io } from '../io.js'
 import { addClientOptions, type ClientFlags, clientFor, printJson } from './shared.js'
@@ -10,7 +11,7 @@ export function statusCommand(program: Command, io: Io): Command {
     .summary("show a running node's id, role, addresses, neighbors and shares")
     .description("Shows a running node's id, overlay and role, addresses, neighbors, shares and downloads.")
   addClientOptions(cmd, io).action(async (flags: ClientFlags) => {
-    const s = await clientFor(flags).status()
+    const s = await (await clientFor(flags, io)).status()
     if (flags.json) return printJson(io, s)
     const lines = [
       `id         ${s.id}`,
@@ -24,7 +25,8 @@ export function statusCommand(program: Command, io: Io): Command {
         (d) => `  ${d.hash}  ${d.state}  ${formatBytes(d.bytes)} of ${formatBytes(d.size)}  ${d.path}`,
       ),
     ]
-    io.stdout.write(`${lines.join('\n')}\n`)
+    // Neighbors' ids and addresses come from other peers: each line is escaped for the terminal.
+    io.stdout.write(`${lines.map(displayText).join('\n')}\n`)
   })
   return cmd
 }

@@ -13,7 +13,6 @@ export interface InProcessNet {
   /** Starts a `peerkit node` in this process (API on 127.0.0.1:0) and stops it at teardown. */
   node(options: {
     share?: string[]
-    token?: boolean
     dataDir?: string
     overlayOptions?: Record<string, unknown>
   }): Promise<RunningNode>
