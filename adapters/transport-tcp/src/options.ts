@@ -14,6 +14,11 @@ export const DEFAULT_RECORD_SIZE = MAX_RECORD_SIZE
 export const DEFAULT_CIPHER: TcpCipher = 'aes-256-gcm'
 export const DEFAULT_CLOSE_TIMEOUT = 5_000
 export const DEFAULT_MAX_HANDSHAKES = 128
+export const DEFAULT_MAX_HANDSHAKES_PER_ADDRESS = 32
+export const DEFAULT_MAX_HANDSHAKES_PER_SUBNET = 64
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 128
+export const DEFAULT_MAX_CONNECTIONS_PER_SUBNET = 512
+export const DEFAULT_MESSAGE_TIMEOUT = 60_000
 
 /** Options of the `tcp` transport (`config.options.tcp`). */
 export interface TcpTransportOptions {
@@ -38,6 +43,38 @@ export interface TcpTransportOptions {
    * @default 128
    */
   maxHandshakes?: number
+  /**
+   * Inbound handshakes one source address runs at once on a listener; a
+   * connection beyond them is closed at once with `RateLimitError` (one
+   * address cannot take every `maxHandshakes` slot).
+   * @default 32
+   */
+  maxHandshakesPerAddress?: number
+  /**
+   * Inbound handshakes one source network (an IPv4 /24, an IPv6 /64) runs at
+   * once on a listener.
+   * @default 64
+   */
+  maxHandshakesPerSubnet?: number
+  /**
+   * Established inbound connections from one source address on a listener;
+   * a connection beyond them is closed after its handshake with `RateLimitError`.
+   * @default 128
+   */
+  maxConnectionsPerAddress?: number
+  /**
+   * Established inbound connections from one source network (IPv4 /24, IPv6 /64) on a listener.
+   * @default 512
+   */
+  maxConnectionsPerSubnet?: number
+  /**
+   * Milliseconds (on the injected Clock) a message may take from its first
+   * byte to its last; a connection holding part of one for longer is closed
+   * with `ProtocolError` (a peer cannot park `maxMessageSize` bytes per
+   * connection for ever).
+   * @default 60000
+   */
+  messageTimeout?: number
   /**
    * Bound, in bytes, on what one connection holds for sending (plaintext
    * waiting for encryption, records being encrypted, and the socket's write
@@ -103,6 +140,11 @@ const KNOWN = new Set([
   'maxMessageSize',
   'handshakeTimeout',
   'maxHandshakes',
+  'maxHandshakesPerAddress',
+  'maxHandshakesPerSubnet',
+  'maxConnectionsPerAddress',
+  'maxConnectionsPerSubnet',
+  'messageTimeout',
   'highWaterMark',
   'recordSize',
   'cipher',
@@ -133,6 +175,27 @@ export function parseTcpTransportOptions(input: unknown = {}): ParsedTcpTranspor
     maxMessageSize: integer('maxMessageSize', o.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 1, 2 ** 32 - 1),
     handshakeTimeout: integer('handshakeTimeout', o.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, 1),
     maxHandshakes: integer('maxHandshakes', o.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES, 1),
+    maxHandshakesPerAddress: integer(
+      'maxHandshakesPerAddress',
+      o.maxHandshakesPerAddress ?? DEFAULT_MAX_HANDSHAKES_PER_ADDRESS,
+      1,
+    ),
+    maxHandshakesPerSubnet: integer(
+      'maxHandshakesPerSubnet',
+      o.maxHandshakesPerSubnet ?? DEFAULT_MAX_HANDSHAKES_PER_SUBNET,
+      1,
+    ),
+    maxConnectionsPerAddress: integer(
+      'maxConnectionsPerAddress',
+      o.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+      1,
+    ),
+    maxConnectionsPerSubnet: integer(
+      'maxConnectionsPerSubnet',
+      o.maxConnectionsPerSubnet ?? DEFAULT_MAX_CONNECTIONS_PER_SUBNET,
+      1,
+    ),
+    messageTimeout: integer('messageTimeout', o.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT, 1),
     highWaterMark: integer('highWaterMark', o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, 1024),
     recordSize: integer('recordSize', o.recordSize ?? DEFAULT_RECORD_SIZE, 1024, MAX_RECORD_SIZE),
     cipher: cipher as TcpCipher,

@@ -32,6 +32,8 @@ export interface RecordWriterHooks {
   fail(err: Error): void
   /** Everything queued has been handed to the socket. */
   flushed(): void
+  /** Bytes moved on (to the kernel): `bufferedAmount` went down. */
+  moved?(): void
 }
 
 /**
@@ -241,5 +243,6 @@ export class RecordWriter {
       this.enqueue(waiter.data, true)
       waiter.resolve()
     }
+    this.hooks.moved?.()
   }
 }

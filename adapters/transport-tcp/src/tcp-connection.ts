@@ -4,9 +4,12 @@ import {
   type Clock,
   type Connection,
   ConnectionEmitter,
+  type ManagedConnection,
+  type MemoryScope,
   type PeerId,
   PeerUnreachableError,
   ProtocolError,
+  type TimerHandle,
   throwIfAborted,
 } from '@peerkit/core'
 import { Deque } from './deque.js'
@@ -41,7 +44,7 @@ interface Job {
  * length-prefixed frames inside a stream of AEAD records; what is sent is
  * bounded by `highWaterMark` end to end.
  */
-export class TcpConnection extends ConnectionEmitter implements Connection {
+export class TcpConnection extends ConnectionEmitter implements Connection, ManagedConnection {
   readonly [Symbol.toStringTag] = '@peerkit/transport-tcp:TcpConnection'
   readonly id: string
   readonly remotePeer: PeerId
@@ -63,7 +66,14 @@ export class TcpConnection extends ConnectionEmitter implements Connection {
   private readonly opening = new Deque<Job>()
   private openingBytes = 0
   private paused = false
+  /** The owner asked not to be given messages (its answers to this peer are not drained). */
+  private readPaused = false
   private remoteEnded = false
+  /** Where the bytes held are reported (the Network's memory budget). */
+  private scope: MemoryScope | undefined
+  /** When the message partly received now began to arrive, and the timer bounding it. */
+  private partialSince = 0
+  private partialTimer: TimerHandle | undefined
   // Messages that arrived before anyone listened for them.
   private readonly backlog = new Deque<Uint8Array>()
   private backlogBytes = 0
@@ -96,6 +106,7 @@ export class TcpConnection extends ConnectionEmitter implements Connection {
       {
         fail: (err) => this.terminate(err, true),
         flushed: () => this.endIfFlushed(),
+        moved: () => this.account(),
       },
     )
     registerRawWire(this, this.socket, init.sender)
@@ -137,7 +148,41 @@ export class TcpConnection extends ConnectionEmitter implements Connection {
       )
     }
     throwIfAborted(options.signal)
-    await this.writer.write(data, options.signal)
+    const written = this.writer.write(data, options.signal)
+    this.account()
+    await written
+  }
+
+  /** Stops delivering messages, and reading the socket, until `resumeReading` (backpressure from the owner). */
+  pauseReading(): void {
+    if (this.readPaused) return
+    this.readPaused = true
+    this.flow()
+  }
+
+  resumeReading(): void {
+    if (!this.readPaused) return
+    this.readPaused = false
+    if (this.backlog.length > 0) queueMicrotask(this.drainBacklog)
+    else this.flow()
+  }
+
+  useMemoryScope(scope: MemoryScope): void {
+    this.scope = scope
+    this.account()
+  }
+
+  /** Bytes held: records and messages partly received, being decrypted or not yet delivered, and sends. */
+  private account(): void {
+    this.scope?.setTransport(
+      this.state === 'closed'
+        ? 0
+        : this.records.pending +
+            this.openingBytes +
+            this.messages.pending +
+            this.backlogBytes +
+            this.writer.bufferedAmount,
+    )
   }
 
   async close(err?: Error): Promise<void> {
@@ -169,6 +214,7 @@ export class TcpConnection extends ConnectionEmitter implements Connection {
       return
     }
     this.flow()
+    this.account()
   }
 
   /** One record's body (valid only during the call); false stops reading. */
@@ -198,10 +244,15 @@ export class TcpConnection extends ConnectionEmitter implements Connection {
   /** Stops reading while decryption or undelivered messages hold highWaterMark; reads again below half. */
   private flow(): void {
     const hwm = this.options.highWaterMark
-    if (!this.paused && (this.openingBytes >= hwm || this.backlogBytes >= hwm)) {
+    if (!this.paused && (this.readPaused || this.openingBytes >= hwm || this.backlogBytes >= hwm)) {
       this.paused = true
       this.socket.pause()
-    } else if (this.paused && this.openingBytes < hwm / 2 && this.backlogBytes < hwm / 2) {
+    } else if (
+      this.paused &&
+      !this.readPaused &&
+      this.openingBytes < hwm / 2 &&
+      this.backlogBytes < hwm / 2
+    ) {
       this.paused = false
       this.socket.resume()
     }
@@ -215,23 +266,54 @@ export class TcpConnection extends ConnectionEmitter implements Connection {
       if (this.terminated) return
     }
     this.flow()
+    this.account()
     if (this.remoteEnded && this.opening.length === 0) this.terminate(undefined, false)
   }
 
   private deliver(plain: Uint8Array): void {
     if (this.state !== 'open') return
+    const wasPartial = this.messages.pending > 0
+    this.completed = false
     try {
       this.messages.push(plain, this.onMessage)
     } catch (err) {
       this.terminate(err as Error, true)
       return
     }
+    if (this.messages.pending === 0) this.partialSince = 0
+    else if (!wasPartial || this.completed) this.startPartial()
     if (this.backlog.length > 0) this.flow()
   }
 
+  /** A message has begun to arrive: it must be whole within `messageTimeout`. */
+  private startPartial(): void {
+    this.partialSince = this.clock.now()
+    this.partialTimer ??= this.clock.setTimeout(this.checkPartial, this.options.messageTimeout)
+  }
+
+  private readonly checkPartial = (): void => {
+    this.partialTimer = undefined
+    if (this.state !== 'open' || this.partialSince === 0) return
+    const age = this.clock.now() - this.partialSince
+    if (age < this.options.messageTimeout) {
+      this.partialTimer = this.clock.setTimeout(this.checkPartial, this.options.messageTimeout - age)
+      return
+    }
+    this.terminate(
+      new ProtocolError(
+        `${this.remotePeer} (${this.remoteAddress}) sent ${this.messages.pending} bytes of a message and not the rest within ${this.options.messageTimeout} ms (tcp.messageTimeout)`,
+      ),
+      true,
+    )
+  }
+
+  /** A message completed during the current `deliver`. */
+  private completed = false
+
   /** One whole message; false once the connection closed (stop decoding). */
   private readonly onMessage = (frame: Uint8Array): boolean => {
-    if (this.backlog.length > 0 || this.listenerCount('message') === 0) {
+    this.completed = true
+    if (this.readPaused || this.backlog.length > 0 || this.listenerCount('message') === 0) {
       this.backlog.push(frame)
       this.backlogBytes += frame.length
       return true
@@ -242,12 +324,20 @@ export class TcpConnection extends ConnectionEmitter implements Connection {
 
   /** Delivers the messages that waited for a 'message' listener, once one is there. */
   private readonly drainBacklog = (): void => {
-    while (this.backlog.length > 0 && this.state === 'open' && this.listenerCount('message') > 0) {
+    while (
+      this.backlog.length > 0 &&
+      this.state === 'open' &&
+      !this.readPaused &&
+      this.listenerCount('message') > 0
+    ) {
       const frame = this.backlog.shift() as Uint8Array
       this.backlogBytes -= frame.length
       this.emit('message', frame)
     }
-    if (this.state === 'open') this.flow()
+    if (this.state === 'open') {
+      this.flow()
+      this.account()
+    }
   }
 
   protected override onMessageListener(): void {
@@ -300,6 +390,9 @@ export class TcpConnection extends ConnectionEmitter implements Connection {
     this.openingBytes = 0
     this.backlog.drain()
     this.backlogBytes = 0
+    if (this.partialTimer !== undefined) this.clock.clearTimeout(this.partialTimer)
+    this.partialTimer = undefined
+    this.account()
     this.socket.off('data', this.onData)
     if (err) this.socket.destroy()
     else if (!this.socket.writableEnded) this.socket.end()

@@ -2,17 +2,23 @@ import type { Server, Socket } from 'node:net'
 import { type Listener, type ListenerEvents, RateLimitError } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import { reachableAddresses } from './address.js'
+import type { ParsedTcpTransportOptions } from './options.js'
+import { SourceLimits, sourceAddress } from './source-limits.js'
 import type { TcpConnection } from './tcp-connection.js'
 
 /**
  * A listening TCP socket. Every accepted socket runs the handshake; a verified
  * one is emitted as 'connection', a failed one as 'error' (the listener goes on).
- * At most `maxHandshakes` run at once: a socket accepted beyond them is
- * closed at once, with a `RateLimitError` emitted as 'error'.
+ * At most `maxHandshakes` run at once, and at most `maxHandshakesPerAddress`
+ * (`…PerSubnet`) from one source address (IPv4 /24, IPv6 /64); established
+ * connections are bounded per source in the same way. A socket beyond a
+ * limit is closed at once, with a `RateLimitError` emitted as 'error'.
  */
 export class TcpListener extends EventEmitter<ListenerEvents> implements Listener {
   readonly [Symbol.toStringTag] = '@peerkit/transport-tcp:TcpListener'
   private readonly handshaking = new Set<Socket>()
+  private readonly handshakes: SourceLimits
+  private readonly established: SourceLimits
   private closing: Promise<void> | undefined
 
   constructor(
@@ -20,35 +26,61 @@ export class TcpListener extends EventEmitter<ListenerEvents> implements Listene
     /** The host it was asked to bind (`0.0.0.0` and `::` are expanded by `addresses()`). */
     private readonly host: string,
     upgrade: (socket: Socket) => Promise<TcpConnection>,
-    maxHandshakes: number,
+    options: ParsedTcpTransportOptions,
   ) {
     super()
+    const { maxHandshakes } = options
+    this.handshakes = new SourceLimits(
+      options.maxHandshakesPerAddress,
+      options.maxHandshakesPerSubnet,
+      'handshakes in progress',
+      ['maxHandshakesPerAddress', 'maxHandshakesPerSubnet'],
+    )
+    this.established = new SourceLimits(
+      options.maxConnectionsPerAddress,
+      options.maxConnectionsPerSubnet,
+      'connections open',
+      ['maxConnectionsPerAddress', 'maxConnectionsPerSubnet'],
+    )
     server.on('connection', (socket: Socket) => {
       if (this.closing) return void socket.destroy()
-      if (this.handshaking.size >= maxHandshakes) {
-        socket.destroy()
-        this.emit(
-          'error',
-          new RateLimitError(
-            `refused a connection from ${socket.remoteAddress}:${socket.remotePort}: ${maxHandshakes} handshakes already in progress (tcp.maxHandshakes)`,
-          ),
-        )
-        return
-      }
+      const ip = sourceAddress(socket.remoteAddress)
+      const refused =
+        this.handshaking.size >= maxHandshakes
+          ? `${maxHandshakes} handshakes already in progress (tcp.maxHandshakes)`
+          : this.handshakes.acquire(ip)
+      if (refused !== undefined) return this.refuse(socket, refused)
       this.handshaking.add(socket)
       upgrade(socket).then(
         (conn) => {
           this.handshaking.delete(socket)
-          if (this.closing) void conn.close()
-          else this.emit('connection', conn)
+          this.handshakes.release(ip)
+          if (this.closing) return void conn.close()
+          const full = this.established.acquire(ip)
+          if (full !== undefined) {
+            void conn.close()
+            this.emit('error', new RateLimitError(`refused a connection from ${ip}: ${full}`))
+            return
+          }
+          conn.once('close', () => this.established.release(ip))
+          this.emit('connection', conn)
         },
         (err: Error) => {
           this.handshaking.delete(socket)
+          this.handshakes.release(ip)
           if (!this.closing) this.emit('error', err)
         },
       )
     })
     server.on('error', (err) => this.emit('error', err))
+  }
+
+  private refuse(socket: Socket, why: string): void {
+    socket.destroy()
+    this.emit(
+      'error',
+      new RateLimitError(`refused a connection from ${socket.remoteAddress}:${socket.remotePort}: ${why}`),
+    )
   }
 
   addresses(): string[] {

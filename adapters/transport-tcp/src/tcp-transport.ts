@@ -68,7 +68,7 @@ export class TcpTransport implements Transport {
       server,
       host,
       (socket) => this.upgrade(socket, 'responder', observedAddress(socket)),
-      this.options.maxHandshakes,
+      this.options,
     )
     this.listeners.add(listener)
     listener.once('close', () => this.listeners.delete(listener))

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
 import { InvalidOptionsError } from './errors.js'
 import { parseLogSpec } from './logger.js'
@@ -65,6 +66,12 @@ export interface PeerConfigInput {
    * parent container registers no `LOGGER`. Levels: debug, info, warn, error, silent. @default 'warn'
    */
   log?: string
+  /**
+   * Modules to import before the names above are looked up, for the overlays, transports and indexes
+   * they register: package names (`@acme/overlay-randomwalk`) or paths (`./my-index.js`, relative to
+   * the config file's folder when read by `loadConfigFile`, else to the working directory). @default []
+   */
+  plugins?: string[]
 }
 
 export interface PeerConfig {
@@ -79,6 +86,7 @@ export interface PeerConfig {
   readonly options: Readonly<Record<string, unknown>>
   readonly network: Readonly<Required<NetworkOptions>>
   readonly log: string
+  readonly plugins: readonly string[]
 }
 
 export const DEFAULT_NETWORK_OPTIONS: Readonly<Required<NetworkOptions>> = Object.freeze({
@@ -111,6 +119,7 @@ const schema = z
     seed: z.number().int().optional(),
     options: z.record(z.string(), z.unknown()).default({}),
     log: z.string().default('warn'),
+    plugins: z.array(z.string().min(1, 'a module name or path')).default([]),
     network: z
       .object({
         dialTimeout: ms.optional(),
@@ -120,7 +129,11 @@ const schema = z
         maxPendingRequests: ms.optional(),
         maxSendQueue: z.number().int().min(65_536).optional(),
         sendStallTimeout: ms.optional(),
-        memoryBudget: z.number().int().min(1024 * 1024).optional(),
+        memoryBudget: z
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .optional(),
         maxMessageItems: ms.optional(),
         maxUnknownRequests: z.number().int().nonnegative().optional(),
         maxKnownPeers: ms.optional(),
@@ -156,6 +169,7 @@ export function parsePeerConfig(input: unknown): PeerConfig {
     options: Object.freeze({ ...c.options }),
     network: Object.freeze({ ...DEFAULT_NETWORK_OPTIONS, ...stripUndefined(c.network) }),
     log: c.log,
+    plugins: Object.freeze([...c.plugins]),
   })
 }
 
@@ -170,7 +184,7 @@ export async function loadConfigFile(path: string): Promise<PeerConfigInput> {
     })
   }
   try {
-    return JSON.parse(text) as PeerConfigInput
+    return withPluginPathsFrom(dirname(resolve(path)), JSON.parse(text) as PeerConfigInput)
   } catch (err) {
     throw new InvalidOptionsError(`config file ${path} is not valid JSON: ${(err as Error).message}`, {
       cause: err,
@@ -180,4 +194,13 @@ export async function loadConfigFile(path: string): Promise<PeerConfigInput> {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/** A config file's relative plugin paths (`./x.js`, `../x.js`), made absolute from the file's folder. */
+function withPluginPathsFrom(folder: string, input: PeerConfigInput): PeerConfigInput {
+  if (input === null || typeof input !== 'object' || !Array.isArray(input.plugins)) return input
+  const plugins = input.plugins.map((p) =>
+    typeof p === 'string' && /^\.\.?(\/|$)/.test(p) ? resolve(folder, p) : p,
+  )
+  return { ...input, plugins }
 }

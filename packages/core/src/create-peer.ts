@@ -11,6 +11,7 @@ import { createLogger } from './logger.js'
 import { Network } from './network.js'
 import { Peer } from './peer.js'
 import { Identity, loadOrCreateIdentity } from './peer-id.js'
+import { loadPlugins } from './plugins.js'
 import { SeededRandom } from './random.js'
 import { indexes, overlays, type Registration, transfers, transports } from './registry.js'
 import {
@@ -96,7 +97,8 @@ export async function peerContainer(
 }
 
 /**
- * Builds one peer: validates the configuration, makes a child container,
+ * Builds one peer: validates the configuration, imports the modules it names in
+ * `plugins` (`loadPlugins`), makes a child container,
  * registers the implementations the configuration names (found by name in the
  * registries) and resolves the `Peer` facade. Nothing listens until `start()`.
  */
@@ -105,6 +107,8 @@ export async function createPeer(
   components: CreatePeerComponents = {},
 ): Promise<Peer> {
   const config = parsePeerConfig(input)
+  // Plugins register their implementations before any name is looked up.
+  if (config.plugins.length > 0) await loadPlugins(config.plugins)
   // Every factory validates its options before anything is built.
   const registrations = componentRegistrations(config)
   const c = await peerContainer(config, components)

@@ -8,14 +8,18 @@ import {
   InvalidOptionsError,
   NotStartedError,
   PeerUnreachableError,
+  ProtocolError,
+  RateLimitError,
+  RemoteError,
   UnsupportedProtocolError,
 } from './errors.js'
 import type { Identity, PeerId } from './peer-id.js'
 import type { PeerRef } from './records.js'
+import { type MemoryScope, managed, ResourceManager } from './resource-manager.js'
 import { CLOCK, IDENTITY, PEER_CONFIG, TRANSPORT } from './tokens.js'
 import type { AbortOptions, Connection, DialOptions, Listener, Transport } from './transport.js'
 import { validate } from './wire/codec.js'
-import { Mux, type MuxOwner, type MuxRequestOptions, type Reply } from './wire/mux.js'
+import { Mux, type MuxLimits, type MuxOwner, type MuxRequestOptions, type Reply } from './wire/mux.js'
 import { defineProtocol, type Protocol } from './wire/protocol.js'
 import { addressSchema, LIMITS } from './wire/schemas.js'
 
@@ -40,6 +44,13 @@ export interface NetworkEvents {
    * goes on. Counted in `inboundErrors`.
    */
   'inbound:error': [err: Error]
+  /**
+   * A connection was closed for going past a limit (`RateLimitError`: the
+   * memory budget, a send queue not drained, too many connections for one
+   * PeerId) or for breaking the protocol (`ProtocolError`: an unknown
+   * protocol, a message declaring too many values). Counted in `limitErrors`.
+   */
+  'connection:limit': [err: Error, peer: PeerRef]
 }
 
 /** Each side tells the other the addresses it listens on, right after connecting. */
@@ -74,6 +85,12 @@ export class Network extends EventEmitter<NetworkEvents> {
   private known: Map<PeerId, string[]> | undefined
   private protectedPeers: Set<PeerId> | undefined
   private failedInbound = 0
+  private limited = 0
+  /** Every protocol ever handled here: one whose handler is gone (while stopping) is not unknown. */
+  private readonly everHandled = new Set<string>()
+  /** The node-wide memory budget; made with the first connection a transport accounts for. */
+  private resources: ResourceManager | undefined
+  private muxLimits: MuxLimits | undefined
   private counts: Map<string, MessageCount> | undefined
   /** Hears every Mux of this Network (one object, instead of listeners per connection). */
   private muxOwner: MuxOwner | undefined
@@ -133,6 +150,16 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.emit('inbound:error', err)
   }
 
+  /** Connections closed for a limit or a protocol violation (`connection:limit`), since the start. */
+  get limitErrors(): number {
+    return this.limited
+  }
+
+  /** Bytes every connection holds now, as counted against `network.memoryBudget`. */
+  get memoryUsed(): number {
+    return this.resources?.used ?? 0
+  }
+
   async stop(): Promise<void> {
     this.started = false
     const listeners = this.bound
@@ -150,6 +177,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   handle<Req, Res>(protocol: Protocol<Req, Res>, handler: Handler<Req, Res>): void {
     if (this.handlers.has(protocol.name))
       throw new InvalidOptionsError(`protocol ${protocol.name} already has a handler`)
+    this.everHandled.add(protocol.name)
     this.handlers.set(protocol.name, {
       protocol: protocol as Protocol<unknown, unknown>,
       handler: handler as Handler<unknown, unknown>,
@@ -235,7 +263,16 @@ export class Network extends EventEmitter<NetworkEvents> {
   learn(ref: PeerRef): void {
     if (ref.id === this.identity.peerId || ref.addresses.length === 0) return
     this.known ??= new Map()
-    this.known.set(ref.id, ref.addresses.slice(0, LIMITS.addresses))
+    const known = this.known
+    // Learned again, it moves to the end: the first entries are the least recently learned.
+    known.delete(ref.id)
+    known.set(ref.id, ref.addresses.slice(0, LIMITS.addresses))
+    if (known.size > this.config.network.maxKnownPeers) {
+      for (const id of known.keys()) {
+        known.delete(id)
+        if (known.size <= this.config.network.maxKnownPeers) break
+      }
+    }
   }
 
   /** A protected peer's connection is never closed to make room for others. */
@@ -313,10 +350,31 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.muxOwner ??= {
       onMuxRequest: (mux, protocol, body, reply) => this.onRequest(mux, protocol, body, reply),
       onMuxMessage: (mux, protocol, body) => this.onMessage(mux, protocol, body),
-      onMuxClose: (mux) => this.detach(mux),
+      onMuxClose: (mux, err) => this.detach(mux, err),
     }
-    const mux = new Mux(conn, this.clock, this.muxOwner)
     const id = conn.remotePeer
+    const open = this.muxes?.get(id)?.filter((m) => !m.connection.closed)
+    const perPeer = this.config.network.maxConnectionsPerPeer
+    if (open !== undefined && open.length >= perPeer) return this.refuse(conn, open, perPeer)
+    const n = this.config.network
+    this.muxLimits ??= {
+      maxPendingRequests: n.maxPendingRequests,
+      maxSendQueue: n.maxSendQueue,
+      sendStallTimeout: n.sendStallTimeout,
+      maxMessageItems: n.maxMessageItems,
+    }
+    // Only a transport that reports what it holds is accounted (a memory transport holds no sockets).
+    const accounted = managed(conn).useMemoryScope
+    let scope: MemoryScope | undefined
+    if (accounted !== undefined) {
+      this.resources ??= new ResourceManager(n.memoryBudget)
+      scope = this.resources.open(`peer ${id} (${conn.remoteAddress})`, (err) =>
+        // Closed on the next microtask: the report that went over the budget may come from inside the transport.
+        queueMicrotask(() => void conn.close(err)),
+      )
+      accounted.call(conn, scope)
+    }
+    const mux = new Mux(conn, this.clock, this.muxOwner, this.muxLimits, scope)
     this.muxes ??= new Map()
     const muxes = this.muxes
     const list = muxes.get(id)
@@ -332,8 +390,28 @@ export class Network extends EventEmitter<NetworkEvents> {
     return mux
   }
 
-  private detach(mux: Mux): void {
+  /** A connection beyond `network.maxConnectionsPerPeer`: closed at once; the caller gets an open one. */
+  private refuse(conn: Connection, open: Mux[], perPeer: number): Mux {
+    const err = new RateLimitError(
+      `refused a connection from peer ${conn.remotePeer} (${conn.remoteAddress}): it already has ${open.length} open (network.maxConnectionsPerPeer ${perPeer})`,
+    )
+    void conn.close(err)
+    if (conn.direction === 'inbound') this.onListenerError(err)
+    else this.onLimit(err, conn.remotePeer)
+    return open[open.length - 1] as Mux
+  }
+
+  private onLimit(err: Error, id: PeerId): void {
+    this.limited++
+    this.emit('connection:limit', err, this.refOf(id))
+  }
+
+  private detach(mux: Mux, err?: Error): void {
+    mux.scope?.release()
     const id = mux.connection.remotePeer
+    // A remote's reason (RemoteError) is its own business; only this side's limits are counted.
+    if ((err?.name === 'RateLimitError' || err?.name === 'ProtocolError') && !(err instanceof RemoteError))
+      this.onLimit(err, id)
     const list = this.muxes?.get(id)
     if (!list || !this.muxes) return
     const rest = list.filter((m) => m !== mux)
@@ -355,12 +433,17 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   private onRequest(mux: Mux, protocol: string, body: unknown, reply: Reply): void {
-    this.count(protocol, 'received')
     const registered = this.handlers.get(protocol)
     if (!registered) {
       reply.fail(new UnsupportedProtocolError(`protocol ${protocol} is not supported here`))
+      if (!this.everHandled.has(protocol) && ++mux.unknownRequests > this.config.network.maxUnknownRequests)
+        this.abort(
+          mux,
+          `more than ${this.config.network.maxUnknownRequests} requests for protocols this peer does not speak (network.maxUnknownRequests), the last ${protocol.slice(0, 128)}`,
+        )
       return
     }
+    this.count(protocol, 'received')
     let request: unknown
     try {
       request = validate(registered.protocol.request, body, `${protocol} request`)
@@ -378,8 +461,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   private onMessage(mux: Mux, protocol: string, body: unknown): void {
-    this.count(protocol, 'received')
     if (protocol === IDENTIFY.name) {
+      this.count(protocol, 'received')
       try {
         const { addresses } = validate(IDENTIFY.request, body, 'identify')
         const ref = { id: mux.connection.remotePeer, addresses }
@@ -391,7 +474,14 @@ export class Network extends EventEmitter<NetworkEvents> {
       return
     }
     const registered = this.handlers.get(protocol)
-    if (!registered) return // one-way messages of a protocol we do not speak are ignored
+    if (!registered) {
+      // A one-way message has no answer to refuse it with: one for a protocol never spoken here
+      // closes the connection (its cost, an unbounded stream of them, is the sender's).
+      if (!this.everHandled.has(protocol))
+        this.abort(mux, `a message for ${protocol.slice(0, 128)}, a protocol this peer does not speak`)
+      return
+    }
+    this.count(protocol, 'received')
     let message: unknown
     try {
       message = validate(registered.protocol.request, body, `${protocol} message`)
@@ -402,6 +492,13 @@ export class Network extends EventEmitter<NetworkEvents> {
     Promise.resolve()
       .then(() => registered.handler(message, this.context(mux)))
       .catch(() => {})
+  }
+
+  /** Closes a connection that broke the protocol, telling the remote why first. */
+  private abort(mux: Mux, why: string): void {
+    const err = new ProtocolError(`closed the connection of ${mux.connection.remotePeer}: ${why}`)
+    this.onLimit(err, mux.connection.remotePeer)
+    mux.abort(err)
   }
 
   private count(protocol: string, dir: 'sent' | 'received'): void {

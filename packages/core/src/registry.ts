@@ -49,7 +49,7 @@ export class Registry {
       const known = this.names()
       throw new InvalidOptionsError(
         `${this.field} must be one of ${known.length ? known.map((n) => `'${n}'`).join(', ') : '(none registered)'} (got '${name}'); ` +
-          `an implementation is registered when its package is imported`,
+          `an implementation is registered when its package is imported, or named in config.plugins`,
       )
     }
     return factory

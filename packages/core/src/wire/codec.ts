@@ -1,6 +1,7 @@
 import { C1, Packr } from 'msgpackr'
 import type { z } from 'zod'
 import { ProtocolError } from '../errors.js'
+import { countItems, DEFAULT_MAX_MESSAGE_ITEMS } from './item-count.js'
 
 // Plain msgpack: no record extension, no structured clone, nothing but maps,
 // arrays, strings, numbers, booleans, null and binary. Untrusted input
@@ -44,10 +45,19 @@ function detach(value: unknown): unknown {
 
 /**
  * Decodes msgpack; throws `ProtocolError` for bytes that are not one
- * well-formed value. Strings are detached from the frame: a record a node
- * keeps for hours must not keep the whole message it came in alive.
+ * well-formed value, or that declare more than `maxItems` values (array
+ * items, map keys and values: counted from the headers before anything is
+ * decoded). Strings are detached from the frame: a record a node keeps for
+ * hours must not keep the whole message it came in alive.
  */
-export function decode(bytes: Uint8Array): unknown {
+export function decode(bytes: Uint8Array, maxItems = DEFAULT_MAX_MESSAGE_ITEMS): unknown {
+  // Counted in every message, however short: five bytes can declare an array of 30 million items,
+  // which msgpackr would allocate before it finds them missing.
+  if (countItems(bytes, maxItems) > maxItems) {
+    throw new ProtocolError(
+      `message of ${bytes.length} bytes declares more than ${maxItems} values (network.maxMessageItems)`,
+    )
+  }
   let value: unknown
   try {
     value = packr.unpack(bytes)

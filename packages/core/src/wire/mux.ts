@@ -1,10 +1,30 @@
 import { EventEmitter } from 'eventemitter3'
-import { type Clock, withTimeout } from '../clock.js'
-import { PeerkitError, PeerUnreachableError, RemoteError } from '../errors.js'
+import { type Clock, type TimerHandle, withTimeout } from '../clock.js'
+import { PeerkitError, PeerUnreachableError, RateLimitError, RemoteError } from '../errors.js'
+import { type ManagedConnection, type MemoryScope, managed } from '../resource-manager.js'
 import type { AbortOptions, Connection } from '../transport.js'
 import { decode, encode, validate } from './codec.js'
 import { type Envelope, envelopeSchema, Kind } from './envelope.js'
+import { DEFAULT_MAX_MESSAGE_ITEMS } from './item-count.js'
 import type { Protocol } from './protocol.js'
+
+/**
+ * What one connection may make its peer hold (the Network passes its
+ * `network.*` options). Without them a Mux reads and answers without bound.
+ */
+export interface MuxLimits {
+  /** Requests being answered at once before reading pauses. */
+  maxPendingRequests: number
+  /** Bytes of answers queued behind the connection: reading pauses at half, the connection closes past it. */
+  maxSendQueue: number
+  /** Milliseconds reading may stay paused without an answer leaving before the connection closes. */
+  sendStallTimeout: number
+  /** Values one message may declare. */
+  maxMessageItems: number
+}
+
+/** The request id (never used by requests) of an error about the whole connection, sent before closing it. */
+export const CONNECTION_ERROR_ID = 0
 
 export interface MuxRequestOptions extends AbortOptions {
   /** Milliseconds to wait for the response. */
@@ -38,7 +58,7 @@ export interface Reply {
 export interface MuxOwner {
   onMuxRequest(mux: Mux, protocol: string, body: unknown, reply: Reply): void
   onMuxMessage(mux: Mux, protocol: string, body: unknown): void
-  onMuxClose(mux: Mux): void
+  onMuxClose(mux: Mux, err?: Error): void
 }
 
 /**
@@ -51,11 +71,24 @@ export class Mux extends EventEmitter<MuxEvents> {
   /** Requests awaiting their response; made with the first request. */
   private pending: Map<number, Pending> | undefined
   lastUsed: number
+  /** Requests received and not yet answered. */
+  private serving = 0
+  /** Bytes of answers handed to the connection and not yet accepted by it. */
+  private queued = 0
+  /** Reading is paused because answers are not drained (or too many requests are being answered). */
+  private paused = false
+  private stallTimer: TimerHandle | undefined
+  private lastProgress = 0
+  /** Requests for protocols the owner never handled (counted by the owner). */
+  unknownRequests = 0
 
   constructor(
     readonly connection: Connection,
     private readonly clock: Clock,
     private readonly owner?: MuxOwner,
+    private readonly limits?: MuxLimits,
+    /** Where the queued answers count against the node's memory budget. */
+    readonly scope?: MemoryScope,
   ) {
     super()
     this.lastUsed = clock.now()
@@ -66,6 +99,26 @@ export class Mux extends EventEmitter<MuxEvents> {
 
   get inFlight(): number {
     return this.pending?.size ?? 0
+  }
+
+  /** Bytes of answers waiting for the connection to take them. */
+  get sendQueue(): number {
+    return this.queued
+  }
+
+  /** True while the connection's messages are not read, for answers not drained. */
+  get readPaused(): boolean {
+    return this.paused
+  }
+
+  /**
+   * Tells the remote why (`[Error, 0, {name, message}]`, which older peers
+   * ignore), then closes gracefully, so that the error leaves first.
+   */
+  abort(err: Error): void {
+    if (this.connection.closed) return
+    this.write([Kind.Error, CONNECTION_ERROR_ID, wireError(err)], {}).catch(() => {}) // the close below reports it
+    void this.connection.close()
   }
 
   async request<Req, Res>(
@@ -116,7 +169,11 @@ export class Mux extends EventEmitter<MuxEvents> {
   private onFrame(data: Uint8Array): void {
     let envelope: Envelope
     try {
-      envelope = validate(envelopeSchema, decode(data), 'envelope')
+      envelope = validate(
+        envelopeSchema,
+        decode(data, this.limits?.maxMessageItems ?? DEFAULT_MAX_MESSAGE_ITEMS),
+        'envelope',
+      )
     } catch (err) {
       void this.connection.close(err as Error)
       return
@@ -126,20 +183,25 @@ export class Mux extends EventEmitter<MuxEvents> {
       case Kind.Request: {
         const [, id, protocol, body] = envelope
         let answered = false
+        const answer = (envelope: Envelope) => {
+          if (answered) return
+          answered = true
+          this.serving--
+          this.answer(envelope)
+        }
         const reply: Reply = {
-          respond: (res) => {
-            if (answered) return
-            answered = true
-            this.write([Kind.Response, id, res], {}).catch(() => {})
-          },
-          fail: (err) => {
-            if (answered) return
-            answered = true
-            this.write([Kind.Error, id, wireError(err)], {}).catch(() => {})
-          },
+          respond: (res) => answer([Kind.Response, id, res]),
+          fail: (err) => answer([Kind.Error, id, wireError(err)]),
+        }
+        this.serving++
+        if (this.paused && managed(this.connection).pauseReading === undefined) {
+          // A transport that cannot stop reading: what arrives meanwhile is refused, not queued.
+          reply.fail(new RateLimitError(`${this.connection.remotePeer} is not reading its answers`))
+          return
         }
         this.owner?.onMuxRequest(this, protocol, body, reply)
         this.emit('request', protocol, body, reply)
+        this.flow()
         return
       }
       case Kind.Response: {
@@ -157,6 +219,10 @@ export class Mux extends EventEmitter<MuxEvents> {
       }
       case Kind.Error: {
         const [, id, e] = envelope
+        if (id === CONNECTION_ERROR_ID) {
+          void this.connection.close(new RemoteError(e.name, e.message, this.connection.remotePeer))
+          return
+        }
         const p = this.pending?.get(id)
         if (!p) return
         this.pending?.delete(id)
@@ -172,9 +238,87 @@ export class Mux extends EventEmitter<MuxEvents> {
     }
   }
 
+  /** Sends an answer, counting it in the send queue until the connection takes it. */
+  private answer(envelope: Envelope): void {
+    let bytes: Uint8Array
+    try {
+      bytes = encode(envelope)
+    } catch (err) {
+      // A handler's answer that msgpack cannot encode: the request fails instead.
+      if (envelope[0] === Kind.Error) return
+      this.answer([Kind.Error, envelope[1] as number, wireError(err)])
+      return
+    }
+    const n = bytes.length
+    this.queued += n
+    this.scope?.addMux(n)
+    const settled = () => {
+      this.queued -= n
+      this.scope?.addMux(-n)
+      this.lastProgress = this.clock.now()
+      this.flow()
+    }
+    this.connection.send(bytes).then(settled, settled)
+    this.flow()
+  }
+
+  /**
+   * Backpressure on the read side: while the answers to this peer are not
+   * drained (half of `maxSendQueue` queued) or `maxPendingRequests` are being
+   * answered, its messages are not read; past `maxSendQueue`, or paused for
+   * `sendStallTimeout` without an answer leaving, the connection is closed.
+   */
+  private flow(): void {
+    const limits = this.limits
+    if (!limits || this.connection.closed) return
+    if (this.queued > limits.maxSendQueue) {
+      this.closeFor(
+        `${this.connection.remotePeer} does not read its answers: ${this.queued} bytes queued, more than network.maxSendQueue (${limits.maxSendQueue})`,
+      )
+      return
+    }
+    const full = this.serving >= limits.maxPendingRequests || this.queued >= limits.maxSendQueue / 2
+    const flow: ManagedConnection = managed(this.connection)
+    if (full && !this.paused) {
+      this.paused = true
+      this.lastProgress = this.clock.now()
+      flow.pauseReading?.()
+      this.armStall(limits.sendStallTimeout)
+    } else if (!full && this.paused) {
+      this.paused = false
+      this.disarmStall()
+      flow.resumeReading?.()
+    }
+  }
+
+  private armStall(ms: number): void {
+    this.stallTimer = this.clock.setTimeout(() => {
+      this.stallTimer = undefined
+      if (!this.paused || this.connection.closed) return
+      const idle = this.clock.now() - this.lastProgress
+      const limit = this.limits?.sendStallTimeout ?? ms
+      if (idle < limit) this.armStall(limit - idle)
+      else
+        this.closeFor(
+          `${this.connection.remotePeer} read none of its ${this.queued} bytes of answers for ${idle} ms (network.sendStallTimeout ${limit})`,
+        )
+    }, ms)
+  }
+
+  private disarmStall(): void {
+    if (this.stallTimer !== undefined) this.clock.clearTimeout(this.stallTimer)
+    this.stallTimer = undefined
+  }
+
+  private closeFor(message: string): void {
+    this.disarmStall()
+    void this.connection.close(new RateLimitError(message))
+  }
+
   private onClose(err?: Error): void {
+    this.disarmStall()
     this.failAll(err)
-    this.owner?.onMuxClose(this)
+    this.owner?.onMuxClose(this, err)
   }
 
   private failAll(err?: Error): void {

@@ -1,0 +1,71 @@
+import { createRequire } from 'node:module'
+import { isAbsolute, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { InvalidOptionsError } from './errors.js'
+
+export interface LoadPluginsOptions {
+  /**
+   * Folder that relative paths (`./my-index.js`) and package names are resolved from: a config
+   * file's folder, or the host's. @default process.cwd()
+   */
+  from?: string
+  /** How the list is named in errors: `config.plugins`, `--plugin`. @default 'config.plugins' */
+  field?: string
+}
+
+/**
+ * Imports plugin modules, in order, for what they register on import (`overlays.register(…)`,
+ * `transports.register(…)`, `indexes.register(…)`): package names (`@acme/overlay-randomwalk`),
+ * relative paths (`./my-index.js`, from `options.from`), absolute paths or `file:` URLs. A module
+ * already loaded is not run again. A plugin that cannot be found or throws while loading is an
+ * `InvalidOptionsError` naming it and why, with the original error as its cause.
+ *
+ * A plugin module must not need its host to have loaded anything first: if it uses decorators
+ * (tsyringe's `@injectable`), its first line is `import 'reflect-metadata'` (which installs once;
+ * a second import is harmless), so it also works when preloaded with `node --import`.
+ */
+export async function loadPlugins(list: readonly string[], options: LoadPluginsOptions = {}): Promise<void> {
+  const from = resolve(options.from ?? process.cwd())
+  const field = options.field ?? 'config.plugins'
+  for (const [i, spec] of list.entries()) {
+    const where = `${field}[${i}]`
+    if (typeof spec !== 'string' || spec.trim() === '') {
+      throw new InvalidOptionsError(`${where} must be a module name or path (got ${JSON.stringify(spec)})`)
+    }
+    const url = resolvePlugin(spec, from)
+    try {
+      await import(url)
+    } catch (err) {
+      throw new InvalidOptionsError(
+        `${where}: plugin '${spec}' failed to load (from ${from}): ${reason(err)}`,
+        { cause: err },
+      )
+    }
+  }
+}
+
+/** A file URL (paths) or a resolved module (package names, from `from` first, then from core). */
+function resolvePlugin(spec: string, from: string): string {
+  if (spec.startsWith('file:')) return spec
+  if (isPath(spec)) return pathToFileURL(isAbsolute(spec) ? spec : resolve(from, spec)).href
+  try {
+    return pathToFileURL(createRequire(join(from, 'package.json')).resolve(spec)).href
+  } catch {
+    // Not found from `from`, or a package whose exports have no "require"/"default" entry: import()
+    // resolves it from here (the application that loaded core) and reports its own failure.
+    return spec
+  }
+}
+
+function isPath(spec: string): boolean {
+  return spec.startsWith('./') || spec.startsWith('../') || spec === '.' || spec === '..' || isAbsolute(spec)
+}
+
+function reason(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  const code = (err as { code?: string }).code
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    return `not found (${err.message.split('\n')[0]})`
+  }
+  return `${err.name}: ${err.message.split('\n')[0]}`
+}

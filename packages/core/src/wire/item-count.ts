@@ -1,0 +1,108 @@
+/** Values one message may declare unless told otherwise (`network.maxMessageItems`). */
+export const DEFAULT_MAX_MESSAGE_ITEMS = 262_144
+
+/** Bytes that follow a msgpack type byte before the next value, for the fixed-size types. */
+const FIXED: Record<number, number> = {
+  202: 4,
+  203: 8,
+  204: 1,
+  205: 2,
+  206: 4,
+  207: 8,
+  208: 1,
+  209: 2,
+  210: 4,
+  211: 8,
+  212: 2,
+  213: 3,
+  214: 5,
+  215: 9,
+  216: 17,
+}
+
+/**
+ * Counts the values a msgpack message declares (each array item, each map
+ * key and value) by reading its headers only, and stops as soon as the count
+ * passes `max`: a message of four million empty maps is refused after
+ * reading `max` of its bytes, before msgpackr builds a single object. Strings,
+ * binaries and extensions are skipped by their length. Malformed input is
+ * left to the decoder (the count found so far is returned).
+ */
+export function countItems(bytes: Uint8Array, max: number): number {
+  const n = bytes.length
+  let pos = 0
+  let expected = 1
+  let items = 0
+  const uint = (size: 1 | 2 | 4): number => {
+    if (pos + size > n) return -1
+    const b = bytes
+    const v =
+      size === 1
+        ? (b[pos] as number)
+        : size === 2
+          ? ((b[pos] as number) << 8) | (b[pos + 1] as number)
+          : (b[pos] as number) * 2 ** 24 +
+            (((b[pos + 1] as number) << 16) | ((b[pos + 2] as number) << 8) | (b[pos + 3] as number))
+    pos += size
+    return v
+  }
+  while (expected > 0 && pos < n) {
+    expected--
+    const b = bytes[pos++] as number
+    let count = 0
+    if (b < 0x80 || b >= 0xe0) continue
+    if (b < 0x90) count = (b & 0x0f) * 2
+    else if (b < 0xa0) count = b & 0x0f
+    else if (b < 0xc0) {
+      pos += b & 0x1f
+      continue
+    } else {
+      let len = 0
+      switch (b) {
+        case 0xdc:
+          count = uint(2)
+          break
+        case 0xdd:
+          count = uint(4)
+          break
+        case 0xde:
+          count = uint(2) * 2
+          break
+        case 0xdf:
+          count = uint(4) * 2
+          break
+        case 0xc4:
+        case 0xd9:
+          len = uint(1)
+          break
+        case 0xc5:
+        case 0xda:
+          len = uint(2)
+          break
+        case 0xc6:
+        case 0xdb:
+          len = uint(4)
+          break
+        case 0xc7:
+          len = uint(1) + 1
+          break
+        case 0xc8:
+          len = uint(2) + 1
+          break
+        case 0xc9:
+          len = uint(4) + 1
+          break
+        default:
+          len = FIXED[b] ?? 0
+      }
+      if (count < 0 || len < 0) return items
+      pos += len
+    }
+    if (count > 0) {
+      items += count
+      if (items > max) return items
+      expected += count
+    }
+  }
+  return items
+}
