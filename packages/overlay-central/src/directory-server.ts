@@ -5,12 +5,14 @@ import {
   type Clock,
   type ContentHash,
   every,
+  type FileRecord,
   type Hit,
   IDENTITY,
   type Identity,
   INDEX_FACTORY,
   type Index,
   type IndexFactory,
+  keywords,
   LIMITS,
   MessageCounter,
   Network,
@@ -30,12 +32,19 @@ import { inject, injectable } from 'tsyringe'
 import { NotLoggedInError } from './errors.js'
 import { CENTRAL, type CentralRequest, type CentralResponse, loginPayload, NONCE_BYTES } from './messages.js'
 import type { DirectoryServerOptions } from './options.js'
+import { type Choice, chooseProviders, compareChoices, type Placed } from './provider-choice.js'
+import { RegistryBudget, recordBytes } from './registry-budget.js'
+import { type Source, sourceOf } from './source-address.js'
 import { DIRECTORY_SERVER_OPTIONS } from './tokens.js'
 
 /** Milliseconds a login nonce stays valid. */
 const NONCE_TTL = 30_000
-/** When offline providers thin out a search, it looks this many times further (once). */
-const OFFLINE_SLACK = 4
+/**
+ * A search takes this many times its limit from the index (up to 10,000) and
+ * ranks them itself, so the index's provider counts cannot cut an honest hit
+ * that ranks higher by address ranges.
+ */
+const FETCH_FACTOR = 4
 /** Paused searches kept per peer; the oldest goes first. */
 const MAX_CURSORS = 8
 
@@ -50,9 +59,14 @@ interface Session {
   /** The provider of every record this peer registers (addresses are filled in at search time). */
   provider: PeerRef
   addresses: string[]
+  /** Where it logged in from (the connection's remote IP and range); its records are accounted there. */
+  source: Source
+  /** When the session began: older providers are preferred when a hit has more than it returns. */
+  since: number
   lastSeen: number
   online: boolean
-  hashes: Set<ContentHash>
+  /** Its records, with the bytes each is accounted for. */
+  hashes: Map<ContentHash, number>
   bucket: TokenBucket
   cursors: Map<number, Cursor>
 }
@@ -77,6 +91,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   private readonly sessions = new Map<PeerId, Session>()
   private readonly nonces = new Map<PeerId, { nonce: Uint8Array; expires: number }>()
   private readonly counter = new MessageCounter()
+  private readonly budget: RegistryBudget
   private sweeper: { stop(): void } | undefined
   private nextCursor = 1
   private readonly onDisconnect = (peer: PeerRef) => this.disconnected(peer.id)
@@ -91,6 +106,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   ) {
     super()
     this.index = makeIndex('directory')
+    this.budget = new RegistryBudget(options)
   }
 
   get id(): PeerId {
@@ -128,6 +144,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     this.sessions.clear()
     this.nonces.clear()
     this.index.clear()
+    this.budget.clear()
   }
 
   /** Logged-in peers that are connected now. */
@@ -140,15 +157,21 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     return this.sessions.get(peer)?.hashes.size ?? 0
   }
 
+  /**
+   * What the registry holds (records and estimated bytes) in all, or for one
+   * peer, source address (`203.0.113.7`) or address range (`203.0.113.0/24`).
+   */
+  usage(of?: { peer: PeerId } | { address: string } | { prefix: string }): {
+    records: number
+    bytes: number
+  } {
+    return of ? this.budget.usage(of) : { ...this.budget.total }
+  }
+
   /** The search a client's `search` message runs, without rate limit or paging. */
   search(query: Query): Hit[] {
     const limit = Math.min(query.limit ?? this.options.maxResults, this.options.maxResults)
-    const raw = this.index.search({ ...query, limit })
-    let hits = this.online(raw)
-    if (hits.length < limit && raw.length === limit) {
-      // Offline providers left gaps: look further, within a bound.
-      hits = this.online(this.index.search({ ...query, limit: Math.min(limit * OFFLINE_SLACK, 10_000) }))
-    }
+    const hits = this.online(this.index.search({ ...query, limit: Math.min(limit * FETCH_FACTOR, 10_000) }))
     return hits.slice(0, limit)
   }
 
@@ -161,7 +184,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   private async onRequest(request: CentralRequest, context: RequestContext): Promise<CentralResponse> {
     this.counter.received(request.type)
     try {
-      const response = this.dispatch(request, context.peer.id)
+      const response = this.dispatch(request, context)
       this.counter.sent(response.type)
       return response
     } catch (err) {
@@ -170,12 +193,13 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     }
   }
 
-  private dispatch(request: CentralRequest, peer: PeerId): CentralResponse {
+  private dispatch(request: CentralRequest, context: RequestContext): CentralResponse {
+    const peer = context.peer.id
     switch (request.type) {
       case 'hello':
         return this.hello(peer)
       case 'login':
-        return this.login(peer, request)
+        return this.login(peer, request, sourceOf(context.connection.remoteAddress))
       case 'logout':
         this.drop(peer, 'logout')
         return { type: 'logout' }
@@ -185,8 +209,11 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
         const s = this.session(peer)
         let removed = 0
         for (const hash of request.hashes) {
+          const bytes = s.hashes.get(hash)
+          if (bytes === undefined) continue
           removed += this.index.remove(hash, peer)
           s.hashes.delete(hash)
+          this.budget.charge(peer, s.source, -1, -bytes)
         }
         return { type: 'unregister', removed, total: s.hashes.size }
       }
@@ -205,7 +232,11 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     return { type: 'hello', server: this.identity.peerId, nonce }
   }
 
-  private login(peer: PeerId, request: Extract<CentralRequest, { type: 'login' }>): CentralResponse {
+  private login(
+    peer: PeerId,
+    request: Extract<CentralRequest, { type: 'login' }>,
+    source: Source,
+  ): CentralResponse {
     const now = this.clock.now()
     const issued = this.nonces.get(peer)
     this.nonces.delete(peer)
@@ -227,24 +258,33 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     )
     assertSignature(peer, payload, request.signature, 'login proof')
     let s = this.sessions.get(peer)
-    if (s && request.reset) {
-      this.index.removeProvider(peer)
-      s.hashes.clear()
+    if (s && request.reset) this.forget(s)
+    if (s && s.source.address !== source.address) {
+      // The same PeerId from a new address is the same peer: its records (and their accounting) follow it.
+      const { records, bytes } = this.budget.usage({ peer })
+      this.budget.charge(peer, s.source, -records, -bytes)
+      this.budget.countPeer(s.source, -1)
+      s.source = source
+      this.budget.countPeer(source, 1)
+      this.budget.charge(peer, source, records, bytes)
     }
     if (!s) {
+      this.budget.admitPeer(peer, source)
+      this.budget.countPeer(source, 1)
       s = {
         id: peer,
         provider: Object.freeze({ id: peer, addresses: Object.freeze([]) as unknown as string[] }),
         addresses: [],
+        source,
+        since: now,
         lastSeen: now,
         online: true,
-        hashes: new Set(),
+        hashes: new Map(),
         bucket: new TokenBucket(this.options.searchRate, this.options.searchBurst, this.clock.now()),
         cursors: new Map(),
       }
       this.sessions.set(peer, s)
     }
-    // The same PeerId from a new address is the same peer: its records follow it.
     s.addresses = [...request.addresses]
     s.lastSeen = now
     s.online = true
@@ -263,25 +303,39 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     records: Extract<CentralRequest, { type: 'register' }>['records'],
   ): CentralResponse {
     const s = this.session(peer)
-    const fresh = new Set<ContentHash>()
+    const maxName = this.options.maxNameLength
+    // Keywords come from the name, never from the client: a record is found by what it is called.
+    const accepted = new Map<ContentHash, { record: FileRecord; bytes: number }>()
     for (const r of records) {
       if (r.provider.id !== peer) {
         throw new AuthenticationError(
           `record ${r.hash} names provider ${r.provider.id}, not its sender ${peer}`,
         )
       }
-      if (!s.hashes.has(r.hash)) fresh.add(r.hash)
+      if (r.name.length > maxName) {
+        throw new RateLimitError(
+          `record ${r.hash}: a name may have at most ${maxName} characters (directory.maxNameLength; got ${r.name.length})`,
+        )
+      }
+      const kws = keywords(r.name)
+      accepted.set(r.hash, {
+        record: { ...r, keywords: kws, provider: s.provider },
+        bytes: recordBytes(r.name, kws),
+      })
     }
-    const max = this.options.maxRecordsPerPeer
-    if (s.hashes.size + fresh.size > max) {
-      throw new RateLimitError(
-        `register limit: a peer may register at most ${max} records (has ${s.hashes.size}, sent ${fresh.size} new)`,
-      )
+    let fresh = 0
+    let bytes = 0
+    for (const [hash, a] of accepted) {
+      const known = s.hashes.get(hash)
+      if (known === undefined) fresh++
+      bytes += a.bytes - (known ?? 0)
     }
-    for (const r of records) {
-      this.index.put({ ...r, provider: s.provider })
-      s.hashes.add(r.hash)
+    this.budget.admit(peer, s.source, fresh, bytes)
+    for (const [hash, a] of accepted) {
+      this.index.put(a.record)
+      s.hashes.set(hash, a.bytes)
     }
+    this.budget.charge(peer, s.source, fresh, bytes)
     return { type: 'register', total: s.hashes.size }
   }
 
@@ -323,19 +377,32 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     return { type: 'hits', hits, cursor: key }
   }
 
-  /** Hits with only their online providers, at their current addresses; more providers first. */
+  /**
+   * Hits with only their online providers, at their current addresses: at
+   * most `LIMITS.providers`, round-robin over address ranges, older sessions
+   * first; hits with providers in more distinct ranges first.
+   */
   private online(hits: Hit[]): Hit[] {
-    const out: Hit[] = []
+    const ranked: { hit: Hit; choice: Choice<Session> }[] = []
     for (const hit of hits) {
-      const providers: PeerRef[] = []
+      const placed: Placed<Session>[] = []
       for (const p of hit.providers) {
         const s = this.sessions.get(p.id)
-        if (s?.online) providers.push(this.refOf(s))
-        if (providers.length >= LIMITS.providers) break
+        if (s?.online) placed.push({ item: s, prefix: s.source.prefix, since: s.since })
       }
-      if (providers.length > 0) out.push({ ...hit, providers })
+      if (placed.length === 0) continue
+      const choice = chooseProviders(placed, LIMITS.providers)
+      ranked.push({ hit: { ...hit, providers: choice.chosen.map((s) => this.refOf(s)) }, choice })
     }
-    return out.sort((a, b) => b.providers.length - a.providers.length)
+    return ranked.sort((a, b) => compareChoices(a.choice, b.choice)).map((r) => r.hit)
+  }
+
+  /** Removes a session's records from the index and the budget. */
+  private forget(s: Session): void {
+    this.index.removeProvider(s.id)
+    const { records, bytes } = this.budget.usage({ peer: s.id })
+    this.budget.charge(s.id, s.source, -records, -bytes)
+    s.hashes.clear()
   }
 
   private session(peer: PeerId): Session {
@@ -361,7 +428,8 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     const s = this.sessions.get(peer)
     if (!s) return
     this.sessions.delete(peer)
-    this.index.removeProvider(peer)
+    this.forget(s)
+    this.budget.countPeer(s.source, -1)
     this.emit('peer:drop', this.refOf(s), reason)
   }
 

@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '@peerkit/core'
+import { InvalidOptionsError, LIMITS } from '@peerkit/core'
 import { MAX_PAGE, MAX_REGISTER_BATCH } from './messages.js'
 
 /** Options of the `central` overlay (the client), under `options.central` of the peer configuration. */
@@ -25,8 +25,28 @@ export interface DirectoryServerOptions {
   heartbeatInterval?: number
   /** A peer not heard from for this many milliseconds is dropped with its records. @default 15000 */
   dropAfter?: number
-  /** Records one peer may register. @default 10000 */
+  /** Records one peer (PeerId) may register. @default 10000 */
   maxRecordsPerPeer?: number
+  /** Registry bytes (estimated: name, derived keywords, index entries) one peer may hold. @default 16777216 (16 MiB) */
+  maxBytesPerPeer?: number
+  /** Records the peers behind one source address (the connection's remote IP) may register together. @default 50000 */
+  maxRecordsPerAddress?: number
+  /** Registry bytes the peers behind one source address may hold together. @default 67108864 (64 MiB) */
+  maxBytesPerAddress?: number
+  /** Records the peers of one address range (IPv4 /24, IPv6 /64) may register together. @default 100000 */
+  maxRecordsPerPrefix?: number
+  /** Registry bytes the peers of one address range may hold together. @default 134217728 (128 MiB) */
+  maxBytesPerPrefix?: number
+  /** Records in the whole registry. @default 1000000 */
+  maxRecords?: number
+  /** Registry bytes in all (estimated); past it new registrations are refused, existing ones kept. @default 1073741824 (1 GiB) */
+  maxBytes?: number
+  /** PeerIds logged in at once from one source address. @default 256 */
+  maxPeersPerAddress?: number
+  /** PeerIds logged in at once from one address range (IPv4 /24, IPv6 /64). @default 1024 */
+  maxPeersPerPrefix?: number
+  /** Longest file name, in characters, a record may carry (keywords are derived from it). @default 255 */
+  maxNameLength?: number
   /** Searches per second one peer may make, on average. @default 10 */
   searchRate?: number
   /** Searches one peer may make at once before the rate applies. @default 20 */
@@ -41,6 +61,8 @@ export interface DirectoryServerOptions {
   cursorTtl?: number
 }
 
+const MIB = 1024 * 1024
+
 export const DEFAULT_CENTRAL_OPTIONS: Readonly<Required<CentralOptions>> = Object.freeze({
   directories: [],
   reconnectMin: 250,
@@ -53,6 +75,16 @@ export const DEFAULT_DIRECTORY_SERVER_OPTIONS: Readonly<Required<DirectoryServer
   heartbeatInterval: 5000,
   dropAfter: 15_000,
   maxRecordsPerPeer: 10_000,
+  maxBytesPerPeer: 16 * MIB,
+  maxRecordsPerAddress: 50_000,
+  maxBytesPerAddress: 64 * MIB,
+  maxRecordsPerPrefix: 100_000,
+  maxBytesPerPrefix: 128 * MIB,
+  maxRecords: 1_000_000,
+  maxBytes: 1024 * MIB,
+  maxPeersPerAddress: 256,
+  maxPeersPerPrefix: 1024,
+  maxNameLength: 255,
   searchRate: 10,
   searchBurst: 20,
   maxResults: 1000,
@@ -137,6 +169,16 @@ export function parseDirectoryServerOptions(input: unknown): Readonly<Required<D
     heartbeatInterval: intAtLeast(1),
     dropAfter: intAtLeast(1),
     maxRecordsPerPeer: intAtLeast(0),
+    maxBytesPerPeer: intAtLeast(0),
+    maxRecordsPerAddress: intAtLeast(0),
+    maxBytesPerAddress: intAtLeast(0),
+    maxRecordsPerPrefix: intAtLeast(0),
+    maxBytesPerPrefix: intAtLeast(0),
+    maxRecords: intAtLeast(0),
+    maxBytes: intAtLeast(0),
+    maxPeersPerAddress: intAtLeast(1),
+    maxPeersPerPrefix: intAtLeast(1),
+    maxNameLength: intAtLeast(1, LIMITS.name),
     searchRate: positiveNumber,
     searchBurst: intAtLeast(1),
     maxResults: intAtLeast(1, 10_000),

@@ -1,5 +1,6 @@
 import {
   CLOCK,
+  type Clock,
   IDENTITY,
   Identity,
   indexes,
@@ -14,6 +15,8 @@ import {
   RANDOM,
   RealClock,
   SeededRandom,
+  TRANSPORT,
+  type Transport,
   transports,
 } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
@@ -49,18 +52,21 @@ export function createNode(
   input: PeerConfigInput,
   parent: DependencyContainer,
   identity: Identity = Identity.generate(),
+  transport?: (identity: Identity, clock: Clock) => Transport,
 ): Node {
   const config = parsePeerConfig(input)
+  const clock = new RealClock()
   const regs = [
-    ...config.transports.map((t) => transports.get(t)(config.options[t])),
+    ...(transport ? [] : config.transports.map((t) => transports.get(t)(config.options[t]))),
     indexes.get(config.index)(config.options[config.index]),
     overlays.get(config.overlay)(config.options[config.overlay]),
   ]
   const c = parent.createChildContainer()
   c.register(PEER_CONFIG, { useValue: config })
-  c.register(CLOCK, { useValue: new RealClock() })
+  c.register(CLOCK, { useValue: clock })
   c.register(RANDOM, { useValue: new SeededRandom() })
   c.register(IDENTITY, { useValue: identity })
+  if (transport) c.register(TRANSPORT, { useValue: transport(identity, clock) })
   for (const r of regs) r(c)
   c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
   const network = c.resolve(Network)

@@ -22,16 +22,22 @@ export interface RawLoginOptions {
 }
 
 /** hello + login by hand; resolves to the login response. */
-export async function rawLogin(
-  net: CentralNet,
+export function rawLogin(net: CentralNet, node: Node, o: RawLoginOptions = {}): Promise<CentralResponse> {
+  return rawLoginTo(directoryRef(net), node, o)
+}
+
+/** hello + login by hand to the directory at `server`. */
+export async function rawLoginTo(
+  server: PeerRef,
   node: Node,
   o: RawLoginOptions = {},
 ): Promise<CentralResponse> {
-  const hello = await ask(net, node, { type: 'hello' })
+  const ask = (request: CentralRequest) => node.network.request(server, CENTRAL, request)
+  const hello = await ask({ type: 'hello' })
   if (hello.type !== 'hello') throw new Error(`expected hello, got ${hello.type}`)
   const addresses = o.addresses ?? node.addresses()
   const timestamp = o.timestamp ?? new RealClock().now()
   const signer = o.signWith ?? node.identity
   const signature = signer.sign(loginPayload(hello.server, node.id, hello.nonce, addresses, timestamp))
-  return ask(net, node, { type: 'login', addresses, timestamp, signature, reset: o.reset ?? false })
+  return ask({ type: 'login', addresses, timestamp, signature, reset: o.reset ?? false })
 }
