@@ -43,6 +43,8 @@ interface Outcome {
   messages: number
   firstHitMs: number | undefined
   hops: number | undefined
+  /** Distinct peers listed as providers of the file. */
+  providers: number
 }
 
 const random = new SeededRandom(SEED)
@@ -109,20 +111,37 @@ async function build(): Promise<TestNode[]> {
   return nodes
 }
 
-async function runQuery(origin: TestNode, rank: number, options: FloodingSearchOptions): Promise<Outcome> {
+/** A mode: its label, the search options, and the query's limit (undefined: none). */
+type Mode = [string, FloodingSearchOptions, number | undefined]
+
+async function runQuery(
+  origin: TestNode,
+  rank: number,
+  options: FloodingSearchOptions,
+  limit: number | undefined,
+): Promise<Outcome> {
   await quiescent()
   const before = hub.stats().messages
   const started = performance.now()
   let firstHitMs: number | undefined
   let hops: number | undefined
   const hits: Hit[] = []
-  for await (const hit of origin.overlay.search({ keywords: ['file', `r${rank}`], limit: 1 }, options)) {
+  const query = { keywords: ['file', `r${rank}`], ...(limit === undefined ? {} : { limit }) }
+  for await (const hit of origin.overlay.search(query, options)) {
     firstHitMs ??= performance.now() - started
     hops ??= hit.hops
     hits.push(hit)
   }
   await quiescent()
-  return { rank, found: hits.length > 0, messages: hub.stats().messages - before, firstHitMs, hops }
+  const providers = new Set(hits.flatMap((h) => h.providers.map((p) => p.id))).size
+  return {
+    rank,
+    found: hits.length > 0,
+    messages: hub.stats().messages - before,
+    firstHitMs,
+    hops,
+    providers,
+  }
 }
 
 function summarise(label: string, outcomes: Outcome[]): Record<string, string | number> {
@@ -134,6 +153,7 @@ function summarise(label: string, outcomes: Outcome[]): Record<string, string | 
       messages: list.length ? list.reduce((a, o) => a + o.messages, 0) / list.length : 0,
       median: times.length ? (times[Math.floor(times.length / 2)] as number) : Number.NaN,
       hops: found.length ? found.reduce((a, o) => a + (o.hops ?? 0), 0) / found.length : Number.NaN,
+      providers: found.length ? found.reduce((a, o) => a + o.providers, 0) / found.length : Number.NaN,
     }
   }
   const all = row(outcomes)
@@ -146,6 +166,8 @@ function summarise(label: string, outcomes: Outcome[]): Record<string, string | 
     'popular msgs/query': Math.round(pop.messages),
     'first hit ms (median)': +all.median.toFixed(1),
     'hops (mean)': +all.hops.toFixed(2),
+    'providers (mean)': +all.providers.toFixed(2),
+    'popular providers': +pop.providers.toFixed(2),
   }
 }
 
@@ -158,7 +180,8 @@ async function main(): Promise<void> {
   console.log(
     `${PEERS} peers joined in ${(buildMs / 1000).toFixed(1)} s; degree min ${Math.min(...degrees)}, ` +
       `mean ${(degrees.reduce((a, b) => a + b, 0) / PEERS).toFixed(2)}, max ${Math.max(...degrees)}; ` +
-      `heap ${(heap / 2 ** 20).toFixed(0)} MiB (${(heap / PEERS / 1024).toFixed(0)} KiB per peer, all layers)`,
+      `heap ${(heap / 2 ** 20).toFixed(0)} MiB (${(heap / PEERS / 1024).toFixed(0)} KiB per peer, all layers); ` +
+      `${nodes.reduce((a, n) => a + (n.overlay.stats().evicted as number), 0)} evictions`,
   )
   // Files with Zipf popularity: rank k is held by max(1, round(REPLICAS / k)) random peers.
   let copies = 0
@@ -179,18 +202,17 @@ async function main(): Promise<void> {
     `${FILES} files, ${copies} copies (rank 1: ${REPLICAS}); ${QUERIES} queries (Zipf s=1), ` +
       `${popularShare} for the ${POPULAR} most popular files; ring step timeout ${RING_TIMEOUT} ms × TTL`,
   )
-  const modes: [string, FloodingSearchOptions][] = [
-    ...[1, 2, 3, 4, 5, 6, 7].map((ttl): [string, FloodingSearchOptions] => [
-      `flood TTL ${ttl}`,
-      { expandingRing: false, ttl },
-    ]),
-    ['expanding ring 1..7', { expandingRing: true, maxTtl: 7 }],
+  const modes: Mode[] = [
+    ...[1, 2, 3, 4, 5, 6, 7].map((ttl): Mode => [`flood TTL ${ttl}`, { expandingRing: false, ttl }, 1]),
+    ['expanding ring 1..7', { expandingRing: true, maxTtl: 7 }, 1],
+    // No limit: the ring goes on past the first hit until providerTarget peers hold the file.
+    ['ring, no limit', { expandingRing: true, maxTtl: 7 }, undefined],
   ]
   const rows: Record<string, string | number>[] = []
-  for (const [label, options] of modes) {
+  for (const [label, options, limit] of modes) {
     const m0 = performance.now()
     const outcomes: Outcome[] = []
-    for (const q of plan) outcomes.push(await runQuery(nodes[q.origin] as TestNode, q.rank, options))
+    for (const q of plan) outcomes.push(await runQuery(nodes[q.origin] as TestNode, q.rank, options, limit))
     const row = { ...summarise(label, outcomes), 'run s': +((performance.now() - m0) / 1000).toFixed(1) }
     rows.push(row)
     console.error(`  ${label}: done in ${row['run s']} s`)
@@ -202,6 +224,13 @@ async function main(): Promise<void> {
   console.log(
     `popular files: ring success ${ring['popular success %']}% vs TTL-7 ${ttl7['popular success %']}%, ` +
       `TTL-7 sends ${ratio.toFixed(1)}× the messages of the ring (${ttl7['popular msgs/query']} vs ${ring['popular msgs/query']})`,
+  )
+  const full = rows.find((r) => r.mode === 'ring, no limit') as Record<string, number>
+  const fullRatio = (ttl7['popular msgs/query'] as number) / (full['popular msgs/query'] as number)
+  console.log(
+    `popular files without a limit (providerTarget ${nodes[0]?.overlay.options.providerTarget}): ring ` +
+      `${full['popular providers']} providers per file with ${full['popular msgs/query']} messages, ` +
+      `TTL-7 sends ${fullRatio.toFixed(1)}× that`,
   )
   console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   await Promise.all(nodes.map((n) => n.stop()))

@@ -43,7 +43,7 @@ import {
 } from './messages.js'
 import { NeighborTable } from './neighbor-table.js'
 import type { ResolvedFloodingOptions } from './options.js'
-import { SearchSession } from './search-session.js'
+import { type RingGoal, SearchSession } from './search-session.js'
 import { SeenCache } from './seen-cache.js'
 import { FLOODING_OPTIONS } from './tokens.js'
 
@@ -55,6 +55,8 @@ export interface FloodingSearchOptions extends SearchOptions {
   ttl?: number
   /** Last TTL of the expanding ring (overrides `maxTtl`). */
   maxTtl?: number
+  /** Providers the expanding ring collects before it ends (overrides `providerTarget`). */
+  providerTarget?: number
 }
 
 /** Byes sent to peers that are not neighbors are remembered this long, so none is sent twice in a row. */
@@ -87,6 +89,8 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   private running = new AbortController()
   private maintenance: { stop(): void } | undefined
   private maintaining: Promise<void> | undefined
+  /** When this node last evicted a neighbor to make room for a joiner (Clock ms). */
+  private lastEviction: number | undefined
   private readonly onDisconnect = (peer: PeerRef) => this.removeNeighbor(peer.id, 'disconnected')
   private readonly onIdentify = (peer: PeerRef) => this.table.update(peer)
 
@@ -213,7 +217,11 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       )
     }
     const stopped = AbortSignal.any([signal, this.running.signal])
-    const enough = ring ? (query.limit ?? this.options.ringHits) : Number.POSITIVE_INFINITY
+    const target = options.providerTarget ?? this.options.providerTarget
+    if (!Number.isInteger(target) || target < 1) {
+      throw new InvalidOptionsError(`search providerTarget must be an integer >= 1 (got ${target})`)
+    }
+    const goal = ring ? this.ringGoal(session, query.limit, target) : undefined
     const wire: Query = query.hash !== undefined ? { hash: query.hash } : { keywords: query.keywords ?? [] }
     if (query.limit !== undefined) wire.limit = Math.min(query.limit, MAX_HITS_PER_MESSAGE)
     // What the neighbors would refuse (and close the connection for) is refused here.
@@ -234,11 +242,22 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         // The step runs to its end (or the limit): every answer from this radius is worth having, its
         // messages are spent anyway. Only then does the ring decide whether to go one hop further.
         await session.wait(this.clock, Number.POSITIVE_INFINITY, ttl * this.options.ringTimeout, stopped)
-        if (session.atLimit || session.count >= enough) return
+        if (session.atLimit || (goal !== undefined && session.reached(goal))) return
       }
     } finally {
       for (const id of session.ids) this.sessions.delete(id)
     }
+  }
+
+  /**
+   * When the expanding ring may end: `files` distinct files (the query's limit, else ringHits) held by
+   * `providers` peers in all (providerTarget; for providers(), at least ringHits). A limit reached
+   * ends it at once, whatever the providers.
+   */
+  private ringGoal(session: SearchSession, limit: number | undefined, providerTarget: number): RingGoal {
+    const { ringHits } = this.options
+    if (session.mode === 'providers') return { files: 0, providers: Math.max(ringHits, providerTarget) }
+    return { files: limit ?? ringHits, providers: providerTarget }
   }
 
   // ---- incoming -----------------------------------------------------------
@@ -268,29 +287,43 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     const known = this.table.has(from)
     let accepted = known
     if (msg.join && !accepted && !this.banned.has(from) && this.network.isConnected(from)) {
-      // A joiner with no neighbor at all is never turned away: a random neighbor makes room (as in HyParView).
-      // One below minNeighbors that asks for it (having found nobody with room) gets room from a neighbor
-      // known to have more than minNeighbors, which stays
-      // at minNeighbors or above: the shortfall shrinks and does not move on.
-      // A peer this node evicted itself does not get to evict in turn (no eviction ping-pong).
-      if (this.table.full && !this.evicted.has(from)) {
-        if (msg.degree === 0) this.evict(this.table.ids())
-        else if (msg.makeRoom && msg.degree < this.options.minNeighbors)
-          this.evict(this.table.richerThan(this.options.minNeighbors))
-      }
+      if (this.table.full) this.makeRoom(msg, from)
       if (!this.table.full) accepted = this.addNeighbor(ref)
     }
     // A joiner's degree was counted before this join.
     if (accepted) this.table.setDegree(from, known ? msg.degree : msg.degree + 1)
     else this.table.learn(ref)
     this.counter.sent('pong')
+    // A refused joiner is pointed at the neighbors known to have room first.
+    const roomBelow = msg.join && !accepted ? this.options.maxNeighbors : undefined
     return {
       kind: 'pong',
       accepted,
       addresses: this.network.addresses(),
-      peers: this.table.sample(this.random, this.options.pongPeers, from),
+      peers: this.table.sample(this.random, this.options.pongPeers, from, roomBelow),
       degree: this.table.size,
     }
+  }
+
+  /**
+   * A full node may make room for a joiner with no neighbor at all (as HyParView does), or for one
+   * below minNeighbors that asks for it having found nobody with room; the latter only by evicting
+   * a neighbor known to have more than minNeighbors, so the shortfall shrinks and does not move on.
+   * The degree is the joiner's claim, and keys are free, so a claim alone must not let anyone take a
+   * node's neighbors away (issue 17: 40 fresh keys claiming degree 0 left a node with no honest
+   * neighbor). Hence: at most one eviction per evictionInterval, and never an anchor (the
+   * minNeighbors longest-standing neighbors, those older than anchorAge, those that brought hits).
+   * Sybils can then only take free slots and evict each other or the young. A peer this node
+   * evicted itself does not get to evict in turn (no eviction ping-pong).
+   */
+  private makeRoom(msg: PingMessage, from: PeerId): void {
+    const min = this.options.minNeighbors
+    const wants = msg.degree === 0 || (msg.makeRoom === true && msg.degree < min)
+    if (!wants || this.evicted.has(from)) return
+    const now = this.clock.now()
+    if (this.lastEviction !== undefined && now - this.lastEviction < this.options.evictionInterval) return
+    const richer = msg.degree === 0 ? undefined : min
+    if (this.evict(this.table.evictable(min, now - this.options.anchorAge, richer))) this.lastEviction = now
   }
 
   private onQuery(msg: QueryMessage, from: PeerId): void {
@@ -329,8 +362,11 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     if (!this.table.has(from) && !this.joining.has(from)) return
     const route = this.seen.get(msg.id)
     if (route === undefined) return // unknown or forgotten query: the reverse path is gone
-    if (route === null) this.sessions.get(msg.id)?.add(msg.hits, msg.hops)
-    else void this.send(route, msg)
+    if (route === null) {
+      // A neighbor that brings answers to this node's own searches is worth keeping: an anchor.
+      this.table.markUseful(from)
+      this.sessions.get(msg.id)?.add(msg.hits, msg.hops)
+    } else void this.send(route, msg)
   }
 
   // ---- neighbors ----------------------------------------------------------
@@ -481,14 +517,15 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     void bye.then(() => this.network.hangUp(id, reason))
   }
 
-  /** Evicts one of `ids` at random (none when empty) to make room for a joiner. */
-  private evict(ids: PeerId[]): void {
+  /** Evicts one of `ids` at random to make room for a joiner; false when there is none. */
+  private evict(ids: PeerId[]): boolean {
     const victim = ids[this.random.int(ids.length)]
-    if (victim === undefined) return
+    if (victim === undefined) return false
     this.figures.evicted++
     this.evicted.set(victim, true)
     void this.send(victim, { kind: 'bye', reason: 'making room for a new peer' })
     this.removeNeighbor(victim, 'evicted')
+    return true
   }
 
   /** A peer treats this node as its neighbor but is not ours: tell it (once in a while). */

@@ -6,6 +6,10 @@ export interface Neighbor {
   bucket: TokenBucket
   /** When it was last heard from (Clock ms): any message, or a pong. */
   heard: number
+  /** When it became a neighbor (Clock ms). */
+  since: number
+  /** True once it brought a hit to a search of this node. */
+  useful: boolean
   /** Its neighbor count as it last reported it (in a ping or a pong); undefined until it does. */
   degree?: number
 }
@@ -48,9 +52,27 @@ export class NeighborTable {
     if (n) n.degree = degree
   }
 
-  /** Neighbors known to have more than `degree` neighbors of their own. */
-  richerThan(degree: number): PeerId[] {
-    return [...this.neighbors.values()].filter((n) => (n.degree ?? 0) > degree).map((n) => n.ref.id)
+  /** Notes that a neighbor brought a hit to a search of this node. */
+  markUseful(id: PeerId): void {
+    const n = this.neighbors.get(id)
+    if (n) n.useful = true
+  }
+
+  /**
+   * The neighbors that may be evicted to make room for a joiner: all but the anchors, which are the
+   * `protect` longest-standing neighbors, those that became neighbors before `anchoredBefore` (Clock
+   * ms), and those that brought a hit. With `richerThan`, only those known to have more than that
+   * many neighbors of their own. Only what this node saw itself makes a neighbor an anchor: a claim
+   * (a low degree) can keep a neighbor from being evicted in the `richerThan` case, never make
+   * another one evictable.
+   */
+  evictable(protect: number, anchoredBefore: number, richerThan?: number): PeerId[] {
+    // Map order is insertion order, which is the order neighbors were added in.
+    return [...this.neighbors.values()]
+      .slice(Math.max(0, protect))
+      .filter((n) => !n.useful && n.since > anchoredBefore)
+      .filter((n) => richerThan === undefined || (n.degree ?? 0) > richerThan)
+      .map((n) => n.ref.id)
   }
 
   /** Neighbors not heard from since `before` (Clock ms). */
@@ -91,6 +113,8 @@ export class NeighborTable {
       ref,
       bucket: new TokenBucket(this.limits.queryRate, this.limits.queryBurst, now),
       heard: now,
+      since: now,
+      useful: false,
     })
     this.candidates.delete(ref.id)
     return true
@@ -136,12 +160,21 @@ export class NeighborTable {
     return shuffle(random, [...this.candidates.values()])
   }
 
-  /** Up to `n` random neighbors and candidates to tell a peer about, never `exclude`. */
-  sample(random: Random, n: number, exclude?: PeerId): PeerRef[] {
+  /**
+   * Up to `n` random neighbors and candidates to tell a peer about, never `exclude`. With
+   * `roomBelow`, the neighbors that last reported fewer neighbors than that come first: a refused
+   * joiner goes on to a peer likely to have room (the join walks on, as in HyParView, without
+   * anyone being evicted).
+   */
+  sample(random: Random, n: number, exclude?: PeerId, roomBelow?: number): PeerRef[] {
     if (n <= 0) return []
-    const pool = [...this.refs(), ...this.candidates.values()].filter(
-      (r) => r.id !== exclude && r.addresses.length > 0,
-    )
-    return shuffle(random, pool).slice(0, n)
+    const usable = (r: PeerRef) => r.id !== exclude && r.addresses.length > 0
+    const pool = shuffle(random, [...this.refs(), ...this.candidates.values()].filter(usable))
+    if (roomBelow === undefined) return pool.slice(0, n)
+    const roomy = (r: PeerRef) => {
+      const degree = this.neighbors.get(r.id)?.degree
+      return degree !== undefined && degree < roomBelow
+    }
+    return [...pool.filter(roomy), ...pool.filter((r) => !roomy(r))].slice(0, n)
   }
 }

@@ -17,6 +17,13 @@ export interface FloodingOptions {
   maxTtl?: number
   /** Distinct files that end the expanding ring (the query's `limit` wins when set). @default 1 */
   ringHits?: number
+  /**
+   * Providers the expanding ring collects before it ends (over all files found; for `providers()`,
+   * of the one hash): after the first step with hits it goes on, one hop further each step up to
+   * `maxTtl`, until this many peers hold what was found, so a search lists every provider within
+   * reach up to this many. A query `limit` ends the search at that many files regardless. @default 8
+   */
+  providerTarget?: number
   /** Milliseconds to wait for hits per hop: a step (or a plain flood) at TTL t waits t × ringTimeout. @default 250 */
   ringTimeout?: number
   /** Query ids remembered (to drop duplicates and route hits back). @default 2048 */
@@ -41,6 +48,18 @@ export interface FloodingOptions {
   probeAfter?: number
   /** Milliseconds a probed neighbor has to answer. @default 3000 */
   probeTimeout?: number
+  /**
+   * Milliseconds between two evictions: a full node makes room for a joiner (one with no neighbor,
+   * or one below `minNeighbors` asking for room) at most once per interval; other joins are refused
+   * with peers to try, those known to have room first. @default 10000
+   */
+  evictionInterval?: number
+  /**
+   * A neighbor for this many milliseconds is an anchor, never evicted to make room for a joiner. The
+   * `minNeighbors` longest-standing neighbors, and any neighbor that brought a hit to a search of this
+   * node, are anchors too, whatever their age. @default 60000
+   */
+  anchorAge?: number
   /** Peers given in a pong. @default 8 */
   pongPeers?: number
   /** Known non-neighbor peers remembered as candidates. @default 64 */
@@ -56,6 +75,7 @@ export const DEFAULT_FLOODING_OPTIONS: ResolvedFloodingOptions = Object.freeze({
   expandingRing: true,
   maxTtl: 7,
   ringHits: 1,
+  providerTarget: 8,
   ringTimeout: 250,
   seenCacheSize: 2048,
   seenTtl: 60_000,
@@ -66,6 +86,8 @@ export const DEFAULT_FLOODING_OPTIONS: ResolvedFloodingOptions = Object.freeze({
   maintenanceInterval: 5000,
   probeAfter: 10_000,
   probeTimeout: 3000,
+  evictionInterval: 10_000,
+  anchorAge: 60_000,
   pongPeers: 8,
   maxCandidates: 64,
 })
@@ -78,6 +100,7 @@ const INT_RANGES: Record<IntField, [number, number]> = {
   ttl: [1, PROTOCOL_MAX_TTL],
   maxTtl: [1, PROTOCOL_MAX_TTL],
   ringHits: [1, 10_000],
+  providerTarget: [1, 10_000],
   ringTimeout: [1, 3_600_000],
   seenCacheSize: [1, 10_000_000],
   seenTtl: [1, 86_400_000],
@@ -87,6 +110,8 @@ const INT_RANGES: Record<IntField, [number, number]> = {
   maintenanceInterval: [1, 3_600_000],
   probeAfter: [1, 3_600_000],
   probeTimeout: [1, 3_600_000],
+  evictionInterval: [0, 86_400_000],
+  anchorAge: [0, 86_400_000],
   pongPeers: [0, 256],
   maxCandidates: [0, 100_000],
 }

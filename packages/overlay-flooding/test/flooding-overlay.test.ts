@@ -197,40 +197,6 @@ test('a neighbor that floods queries is throttled, then dropped and refused', as
   t.like(await raw.network.request(id, rawProtocol, join), { accepted: false }, 'banned for banTime')
 })
 
-test('a full node refuses joins, except from a peer with no neighbor at all', async (t) => {
-  const parent = hub()
-  const opts = { ...FAST, minNeighbors: 1, maxNeighbors: 1 }
-  const target = await startNode(t, { parent, transport: 'memory', listen: ['memory://t'], flooding: opts })
-  const first = await startNode(t, {
-    parent,
-    transport: 'memory',
-    listen: ['memory://f'],
-    bootstrap: ['memory://t'],
-    flooding: opts,
-  })
-  t.deepEqual(
-    target.overlay.neighbors().map((n) => n.id),
-    [first.network.peerId],
-  )
-  const raw = await startRaw(t, { parent, transport: 'memory', listen: ['memory://raw'] })
-  const id = (await raw.network.dialAddress('memory://t')).connection.remotePeer
-  const ping = { kind: 'ping', join: true, addresses: raw.network.addresses() }
-  const refused = await raw.network.request(id, rawProtocol, { ...ping, degree: 1 })
-  t.like(refused, { accepted: false })
-  t.true(
-    refused.peers.some((p: { id: string }) => p.id === first.network.peerId),
-    'a refusal names peers to try',
-  )
-  const evicted = new Promise((r) => first.overlay.once('neighbor:remove', r))
-  t.like(await raw.network.request(id, rawProtocol, { ...ping, degree: 0 }), { accepted: true })
-  await evicted
-  t.deepEqual(
-    target.overlay.neighbors().map((n) => n.id),
-    [raw.network.peerId],
-  )
-  t.is(target.overlay.stats().evicted, 1)
-})
-
 test('a non-neighbor gets a bye instead of answers; a malformed message closes only its connection', async (t) => {
   const parent = hub()
   const target = await startNode(t, { parent, transport: 'memory', listen: ['memory://t'], flooding: FAST })
@@ -410,49 +376,4 @@ test('a query the neighbors would refuse is refused here, before anything is sen
   await t.throwsAsync(collect(a.overlay.providers('not-a-hash')), { name: 'InvalidOptionsError' })
   t.is(a.overlay.stats().sent.query, undefined)
   t.is(a.overlay.neighbors().length, 1, 'still connected')
-})
-
-test('a full node asked to make room for a joiner below minNeighbors evicts a neighbor known to have more than minNeighbors', async (t) => {
-  const parent = hub()
-  const target = await startNode(t, {
-    parent,
-    transport: 'memory',
-    listen: ['memory://t'],
-    flooding: { ...FAST, minNeighbors: 2, maxNeighbors: 2 },
-  })
-  const raws = await Promise.all(
-    [0, 1, 2, 3].map((i) => startRaw(t, { parent, transport: 'memory', listen: [`memory://r${i}`] })),
-  )
-  const join = async (i: number, degree: number, makeRoom = true) => {
-    const raw = raws[i] as (typeof raws)[0]
-    const id = (await raw.network.dialAddress('memory://t')).connection.remotePeer
-    return raw.network.request(id, rawProtocol, {
-      kind: 'ping',
-      join: true,
-      addresses: raw.network.addresses(),
-      degree,
-      makeRoom,
-    })
-  }
-  const ids = raws.map((r) => r.network.peerId)
-  t.like(await join(0, 5), { accepted: true, degree: 1 }, 'room: accepted, and the pong tells the degree')
-  t.like(await join(1, 1), { accepted: true, degree: 2 }) // it has 2 neighbors now, this one included
-  // Full. A joiner at its minimum gets nothing; one below it gets the place of the neighbor that has more than enough.
-  t.like(await join(2, 2), { accepted: false })
-  t.like(await join(2, 1, false), { accepted: false }, 'only when asked to make room')
-  t.like(await join(2, 1), { accepted: true })
-  t.deepEqual(
-    target.overlay
-      .neighbors()
-      .map((n) => n.id)
-      .sort(),
-    [ids[1], ids[2]].sort(),
-  )
-  t.true(
-    raws[0]?.inbox.some((m) => m.msg.kind === 'bye' && /making room/.test(m.msg.reason)),
-    'the evicted neighbor is told',
-  )
-  // Nobody left with more than minNeighbors: the next one below it is refused, and nobody is evicted.
-  t.like(await join(3, 1), { accepted: false })
-  t.is(target.overlay.stats().evicted, 1)
 })

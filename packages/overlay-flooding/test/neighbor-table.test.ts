@@ -63,3 +63,35 @@ test("update() refreshes a neighbor's addresses", (t) => {
   table.update({ id: 'peer-1', addresses: [] })
   t.deepEqual(table.refs(), [ref(1)])
 })
+
+test('evictable(): never the longest-standing, the old or the useful; richerThan keeps only those known to have more', (t) => {
+  const table = new NeighborTable('me', { ...limits, maxNeighbors: 6 })
+  for (let i = 1; i <= 6; i++) table.add(ref(i), i * 100)
+  table.setDegree('peer-4', 9)
+  table.setDegree('peer-5', 1)
+  table.markUseful('peer-6')
+  // protect the 2 longest-standing (1, 2); anchored before 300: peer-3 (since 300) is not, 1–2 are.
+  t.deepEqual(table.evictable(2, 250, undefined), ['peer-3', 'peer-4', 'peer-5'])
+  t.deepEqual(table.evictable(2, 350, undefined), ['peer-4', 'peer-5'], 'peer-3 became an anchor by age')
+  t.deepEqual(table.evictable(2, 250, 2), ['peer-4'], 'only the one known to have more than 2')
+  t.deepEqual(table.evictable(6, 0, undefined), [])
+  table.remove('peer-1')
+  table.add(ref(1), 700)
+  t.deepEqual(
+    table.evictable(2, 250, undefined),
+    ['peer-4', 'peer-5', 'peer-1'],
+    'a returning neighbor starts anew',
+  )
+})
+
+test('sample() with roomBelow puts the neighbors known to have room first', (t) => {
+  const table = new NeighborTable('me', { ...limits, maxNeighbors: 6 })
+  for (let i = 1; i <= 6; i++) table.add(ref(i), 0)
+  for (let i = 1; i <= 6; i++) table.setDegree(`peer-${i}`, i === 3 || i === 5 ? 2 : 8)
+  table.learn(ref(7))
+  for (let seed = 1; seed < 20; seed++) {
+    const s = table.sample(new SeededRandom(seed), 3, 'peer-5', 8).map((r) => r.id)
+    t.is(s[0], 'peer-3', 'the only one with room, apart from the asker')
+    t.is(s.length, 3)
+  }
+})

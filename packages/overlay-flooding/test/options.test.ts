@@ -27,6 +27,7 @@ test('given values override the defaults', (t) => {
   t.false(o.expandingRing)
   t.is(o.queryRate, 2.5)
   t.is(o.maxTtl, DEFAULT_FLOODING_OPTIONS.maxTtl)
+  t.like(DEFAULT_FLOODING_OPTIONS, { providerTarget: 8, evictionInterval: 10_000, anchorAge: 60_000 })
 })
 
 test('bad values fail with InvalidOptionsError naming the field and the value', (t) => {
@@ -38,6 +39,9 @@ test('bad values fail with InvalidOptionsError naming the field and the value', 
     [{ queryRate: 0 }, /flooding\.queryRate must be a number > 0 \(got 0\)/],
     [{ minNeighbors: 9, maxNeighbors: 8 }, /flooding\.minNeighbors must be <= flooding\.maxNeighbors/],
     [{ ttl: 8, maxTtl: 7 }, /flooding\.ttl must be <= flooding\.maxTtl/],
+    [{ providerTarget: 0 }, /flooding\.providerTarget must be an integer from 1 to 10000 \(got 0\)/],
+    [{ evictionInterval: -1 }, /flooding\.evictionInterval must be an integer from 0 to 86400000 \(got -1\)/],
+    [{ anchorAge: 1.5 }, /flooding\.anchorAge .*got 1\.5/],
     [{ fanout: 3 }, /flooding\.fanout is not an option/],
     ['fast', /flooding options must be an object/],
   ]

@@ -74,3 +74,14 @@ test('wait() ends at the target, at the timeout or on abort, whichever is first'
   await s.wait(clock, 1, 1000, ac.signal)
   t.pass()
 })
+
+test('reached(): enough distinct files and enough providers over them', (t) => {
+  const s = new SearchSession('hits', undefined, () => {})
+  t.false(s.reached({ files: 1, providers: 3 }))
+  s.add([h(1, 'a')], 1)
+  t.false(s.reached({ files: 1, providers: 3 }), 'one file, one provider')
+  s.add([h(1, 'b'), h(2, 'a')], 2)
+  t.is(s.providers, 3)
+  t.true(s.reached({ files: 1, providers: 3 }))
+  t.false(s.reached({ files: 3, providers: 3 }))
+})

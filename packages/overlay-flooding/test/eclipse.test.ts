@@ -1,0 +1,120 @@
+import '@peerkit/index-memory'
+import '@peerkit/transport-memory'
+import { CLOCK, collect, type PeerId } from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import test from 'ava'
+import { DEFAULT_FLOODING_OPTIONS, type FloodingOptions } from '../src/index.js'
+import { ManualClock } from './helpers/manual-clock.js'
+import { type RawNode, recordFor, startNode, startRaw, type TestNode } from './helpers/node.js'
+import { rawProtocol } from './helpers/raw.js'
+
+const OPTS: FloodingOptions = {
+  minNeighbors: 3,
+  maxNeighbors: 8,
+  ringTimeout: 100,
+  maintenanceInterval: 1000,
+  maxCandidates: 16,
+}
+const MIN = 3
+const MAX = 8
+const SYBILS = 48
+const FILE = 'ubuntu-24.04-desktop-amd64.iso'
+
+/**
+ * The flooding eclipse of issue 17: fresh keys (each a real peer with its own
+ * Identity and Network) join the victim claiming no neighbor at all, or asking
+ * it to make room, in bursts. Before, every such join evicted a random
+ * neighbor: 40 keys left a node with 0 honest neighbors and its searches found
+ * nothing. Virtual time throughout.
+ */
+test('Sybil joins claiming degree 0 or asking for room cannot evict a node out of its honest neighbors', async (t) => {
+  const clock = new ManualClock()
+  const parent = memoryContainer(new MemoryNetwork())
+  parent.register(CLOCK, { useValue: clock })
+  const node = (name: string, bootstrap: string[], seed: number) =>
+    startNode(t, {
+      parent,
+      transport: 'memory',
+      listen: [`memory://${name}`],
+      bootstrap,
+      flooding: OPTS,
+      seed,
+    })
+  // The victim and three honest neighbors, then three more honest peers behind them.
+  const victim = await node('victim', [], 1)
+  const honest: TestNode[] = []
+  for (let i = 0; i < 3; i++) honest.push(await node(`h${i}`, ['memory://victim'], 10 + i))
+  for (let i = 3; i < 6; i++) honest.push(await node(`h${i}`, [`memory://h${i - 3}`], 10 + i))
+  const all = [victim, ...honest]
+  await clock.drive(() => all.every((n) => n.overlay.neighbors().length >= MIN), 30_000, 'the honest mesh')
+  const holder = honest[5] as TestNode
+  await holder.overlay.publish([recordFor(holder.network.self(), FILE)])
+  const honestIds = new Set<PeerId>(honest.map((n) => n.network.peerId))
+  const honestOf = () => victim.overlay.neighbors().filter((n) => honestIds.has(n.id)).length
+  const search = async () => {
+    const hits = await clock.settle(
+      collect(victim.overlay.search({ keywords: ['ubuntu'] })),
+      30_000,
+      'a search',
+    )
+    return hits.flatMap((h) => h.providers.map((p) => p.id))
+  }
+  t.deepEqual(await search(), [holder.network.peerId], 'before the attack the search finds the file')
+  const honestBefore = honestOf()
+  t.true(honestBefore >= MIN, `${honestBefore} honest neighbors before the attack`)
+  await clock.pass(2000) // two virtual seconds of ordinary life
+
+  const sybils: RawNode[] = []
+  for (let i = 0; i < SYBILS; i++)
+    sybils.push(await startRaw(t, { parent, transport: 'memory', listen: [`memory://sybil${i}`] }))
+  const sybilIds = new Set<PeerId>(sybils.map((s) => s.network.peerId))
+  const sybilsOf = () => victim.overlay.neighbors().filter((n) => sybilIds.has(n.id)).length
+  const victimId = victim.network.peerId
+  const evictedBefore = victim.overlay.stats().evicted as number
+  let bursts = 0
+  let mostSybils = 0
+  // Every Sybil that is not a neighbor asks to join with degree 0, then again asking for room.
+  const burst = async () => {
+    bursts++
+    await Promise.all(
+      sybils.map(async (s) => {
+        if (victim.overlay.neighbors().some((n) => n.id === s.network.peerId)) return
+        if (!s.network.isConnected(victimId)) await s.network.dialAddress('memory://victim')
+        const ping = { kind: 'ping', join: true, addresses: s.network.addresses() }
+        await s.network.request(victimId, rawProtocol, { ...ping, degree: 0 })
+        await s.network.request(victimId, rawProtocol, { ...ping, degree: 1, makeRoom: true })
+      }),
+    )
+    mostSybils = Math.max(mostSybils, sybilsOf())
+    t.true(honestOf() >= MIN, `after burst ${bursts}: ${honestOf()} honest neighbors`)
+  }
+  const interval = DEFAULT_FLOODING_OPTIONS.evictionInterval
+  const started = clock.now()
+  for (let i = 0; i < 3; i++) {
+    await clock.settle(burst(), 5000, 'a burst of Sybil joins')
+    await clock.pass(250)
+  }
+  for (let i = 0; i < 3; i++) {
+    await clock.pass(interval)
+    await clock.settle(burst(), 5000, 'a burst of Sybil joins')
+  }
+  const elapsed = clock.now() - started
+
+  const evictions = (victim.overlay.stats().evicted as number) - evictedBefore
+  t.log(
+    `${SYBILS} Sybils, ${bursts} bursts over ${elapsed} virtual ms: ${evictions} evictions, honest neighbors ` +
+      `${honestBefore} -> ${honestOf()}, Sybil neighbors at most ${mostSybils} (now ${sybilsOf()})`,
+  )
+  t.true(
+    evictions <= 1 + Math.floor(elapsed / interval),
+    `${evictions} evictions in ${elapsed} virtual ms (at most one per ${interval} ms)`,
+  )
+  t.true(honestOf() >= MIN, `the victim keeps ${honestOf()} honest neighbors (>= minNeighbors ${MIN})`)
+  t.true(mostSybils <= MAX - MIN, `the Sybils held at most ${mostSybils} of ${MAX} slots`)
+  t.true(victim.overlay.neighbors().length <= MAX)
+  t.true(
+    (victim.overlay.stats().candidates as number) <= (OPTS.maxCandidates as number),
+    'the refused Sybils remembered as candidates stay within maxCandidates',
+  )
+  t.deepEqual(await search(), [holder.network.peerId], 'after the attack the search still finds the file')
+})
