@@ -1,12 +1,15 @@
 import 'reflect-metadata'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import '@peerkit/index-memory'
 import {
   CLOCK,
+  checkRecord,
   IDENTITY,
   Identity,
   indexes,
+  keywords,
   Network,
   OVERLAY,
   PEER_CONFIG,
@@ -14,6 +17,7 @@ import {
   RANDOM,
   RealClock,
   SeededRandom,
+  signRecord,
   transports,
 } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
@@ -25,7 +29,9 @@ import {
   chordOverlay,
   fingersFromRing,
   predecessorFromRing,
+  puzzleBits,
   Ring,
+  solvePuzzle,
   sortById,
   successorIn,
   successorsFromRing,
@@ -49,6 +55,9 @@ const QUIET: ChordOptions = {
   refreshInterval: HOUR,
   recordTtl: 2 * HOUR,
   rpcTimeout: 2000,
+  // Routing is measured, not the puzzle (its cost has its own section): difficulty 1 keeps the check on every node
+  // admitted at about two key generations per node.
+  idDifficulty: 1,
 }
 
 interface BenchNode {
@@ -321,8 +330,73 @@ async function memoryPerNode(n: number): Promise<void> {
   await net.stop()
 }
 
+/** Calls per second of `fn` over about `ms` milliseconds. */
+function rate(fn: (i: number) => void, ms = 2000): number {
+  const t0 = performance.now()
+  let n = 0
+  while (performance.now() - t0 < ms) fn(n++)
+  return n / ((performance.now() - t0) / 1000)
+}
+
+/** What a signature per record costs, and what the id puzzle costs an honest node and a key grinder. */
+function securityCosts(): void {
+  console.log('### Signed records and the id puzzle\n')
+  const identity = Identity.generate()
+  const name = 'Ubuntu.Desktop.24.04.LTS.amd64.iso'
+  const record = {
+    hash: 'ab'.repeat(32),
+    name,
+    size: 6_000_000_000,
+    chunkSize: 1 << 20,
+    keywords: keywords(name),
+    provider: { id: identity.peerId, addresses: ['tcp://192.0.2.1:4001'] },
+  }
+  const signed = Array.from({ length: 3000 }, (_, i) => signRecord(identity, record, i + 1))
+  const signRate = rate((i) => signRecord(identity, record, i + 1))
+  let k = 0
+  const verifyRate = rate(() => checkRecord(signed[k++ % signed.length] as (typeof signed)[0], 0), 1000)
+  const cachedRate = rate(() => checkRecord(signed[0] as (typeof signed)[0], 0), 500)
+  console.log(
+    `sign a record: ${f2(1e6 / signRate)} µs; check one (signature, keywords, expiry): ${f2(1e6 / verifyRate)} µs, ${f2(1e6 / cachedRate)} µs when its signature was checked before (a record stored under several keys)\n`,
+  )
+  const derived = rate(() => Identity.fromSeed(randomBytes(32)))
+  const generated = rate(() => generateKeyPairSync('ed25519'))
+  const checks = rate((i) => puzzleBits(identity.peerId + String(i % 10)))
+  console.log(
+    `key generation: ${derived.toFixed(0)} keys/s derived from a seed (how an honest node solves the puzzle), ${generated.toFixed(0)} keys/s with generateKeyPairSync; a puzzle check (2 SHA-256): ${f2(1e6 / checks)} µs\n`,
+  )
+  const t0 = performance.now()
+  const solved = 8
+  for (let i = 0; i < solved; i++) solvePuzzle(Identity.generate(), 10)
+  console.log(
+    `solvePuzzle at difficulty 10 (the default): ${((performance.now() - t0) / solved).toFixed(0)} ms mean over ${solved} identities\n`,
+  )
+  console.log(
+    '| difficulty | honest node: expected keys, time | one id in a chosen arc of 1/1,000 of the ring: keys, time | of 1/10,000 |',
+  )
+  console.log('|---|---|---|---|')
+  const time = (keys: number) => {
+    const s = keys / generated
+    return s < 120
+      ? `${s.toFixed(2)} s`
+      : s < 7200
+        ? `${(s / 60).toFixed(1)} min`
+        : `${(s / 3600).toFixed(1)} h`
+  }
+  for (const d of [0, 4, 8, 10, 12, 16]) {
+    const keys = 2 ** d
+    console.log(
+      `| ${d} | ${keys}, ${time(keys)} | ${keys * 1000}, ${time(keys * 1000)} | ${keys * 10_000}, ${time(keys * 10_000)} |`,
+    )
+  }
+  console.log(
+    '\n(times at the generateKeyPairSync rate above, one core; a grinder with a faster Ed25519 key generator divides them all alike)\n',
+  )
+}
+
 async function main(): Promise<void> {
   console.log(`chord benchmark: memory transport, ${QUERIES} lookups per figure, Node ${process.version}\n`)
+  securityCosts()
   await memoryPerNode(Math.min(1024, 2 ** MAX_EXP))
   console.log('### Real joins + stabilisation vs global-knowledge fingers (same nodes, same lookups)\n')
   console.log(

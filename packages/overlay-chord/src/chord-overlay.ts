@@ -4,13 +4,17 @@ import {
   CLOCK,
   type Clock,
   type ContentHash,
+  checkRecord,
   every,
   type FileRecord,
   type Hit,
+  IDENTITY,
+  type Identity,
   INDEX_FACTORY,
   type IndexFactory,
   InvalidOptionsError,
   MessageCounter,
+  matches,
   Network,
   NotStartedError,
   type Overlay,
@@ -27,12 +31,15 @@ import {
   type Random,
   type RequestContext,
   type SearchOptions,
+  type SignedFileRecord,
   shuffle,
+  signRecord,
   type TimerHandle,
   toHits,
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import { inject, injectable } from 'tsyringe'
+import { solvesPuzzle } from './id-puzzle.js'
 import {
   CHORD_PROTOCOL,
   type ChordRequest,
@@ -84,6 +91,8 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private stabilizing: Promise<void> | undefined
   /** Aborts when the overlay stops; made on first use (see `signal`). */
   private lifetime: AbortController | undefined
+  /** Records received in answers that did not check (bad signature, expired, not what was asked) and were dropped. */
+  private dropped = 0
 
   constructor(
     @inject(Network) private readonly network: Network,
@@ -92,11 +101,18 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     @inject(RANDOM) private readonly random: Random,
     @inject(INDEX_FACTORY) indexFactory: IndexFactory,
     @inject(PEER_CONFIG) private readonly config: PeerConfig,
+    @inject(IDENTITY) private readonly identity: Identity,
   ) {
     super()
+    if (!solvesPuzzle(identity.peerId, options.idDifficulty)) {
+      throw new InvalidOptionsError(
+        `chord.idDifficulty is ${options.idDifficulty} but this peer's id ${identity.peerId} does not solve the id puzzle: register chordOverlay() after IDENTITY (it derives an identity that does), or use solvePuzzle(identity, ${options.idDifficulty})`,
+      )
+    }
     this.ring = Ring.of(options.bits)
     this.selfId = this.ring.nodeId(network.peerId)
-    this.store = new RecordStore(indexFactory('chord'))
+    this.store = new RecordStore(indexFactory('chord'), options)
+    const admits = (ref: PeerRef) => solvesPuzzle(ref.id, options.idDifficulty)
     const call: Rpc = (node, request, signal) => this.call(node, request, signal) // one for routing and replication
     this.routing = new ChordRouting(
       this.ring,
@@ -106,6 +122,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       {
         predecessorChanged: (previous, next) => this.replication.predecessorChanged(previous, next),
         neighborsChanged: () => this.onNeighborsChanged(),
+        admits,
       },
     )
     this.handlerContext = {
@@ -115,6 +132,8 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       options,
       clock,
       network,
+      admits,
+      keysOf: (record) => this.replication.keysOf(record),
       stabilizeSoon: () => {
         if (this.running && this.maintaining) void this.stabilizeOnce()
       },
@@ -197,7 +216,13 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     this.assertRunning()
     this.published ??= new Map()
     for (const r of records) this.published.set(r.hash, r)
-    await this.replication.store(records)
+    await this.replication.store(this.signed(records))
+  }
+
+  /** The records signed by this node, valid for `recordTtl` from now. */
+  private signed(records: FileRecord[]): SignedFileRecord[] {
+    const expires = this.clock.now() + this.options.recordTtl
+    return records.map((r) => signRecord(this.identity, r, expires))
   }
 
   async unpublish(hashes: ContentHash[]): Promise<void> {
@@ -223,13 +248,12 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
         const found = await this.routing.lookup(key, { signal })
         const sent = new Set<ContentHash>()
         await this.askReplicas(found, signal, async (node, hops) => {
-          const hits =
-            query.hash !== undefined
-              ? toHits((await this.call(node, { type: 'get', hash: query.hash }, signal)).records)
-              : (await this.call(node, { type: 'search', query }, signal)).hits
+          const request: RequestOf<'get' | 'search'> =
+            query.hash !== undefined ? { type: 'get', hash: query.hash } : { type: 'search', query }
+          const { records } = await this.call(node, request, signal)
+          const hits = toHits(this.checked(records, query))
           for (const hit of hits) {
             if (sent.size >= limit) break
-            if (query.hash !== undefined && hit.hash !== query.hash) continue
             sent.add(hit.hash)
             push({ ...hit, hops })
           }
@@ -245,9 +269,11 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
         const found = await this.routing.lookup(this.ring.contentKey(hash), { signal })
         const sent = new Set<PeerId>()
         await this.askReplicas(found, signal, async (node) => {
-          const { records } = await this.call(node, { type: 'get', hash }, signal)
+          const records = this.checked((await this.call(node, { type: 'get', hash }, signal)).records, {
+            hash,
+          })
           for (const r of records) {
-            if (r.hash !== hash || sent.has(r.provider.id)) continue
+            if (sent.has(r.provider.id)) continue
             sent.add(r.provider.id)
             push(r.provider)
           }
@@ -255,6 +281,18 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
         })
       }),
     )
+  }
+
+  /**
+   * The records of an answer that check: signed by their provider, not
+   * expired, and answering `query`; the others are dropped and counted
+   * (`stats().dropped`).
+   */
+  private checked(records: readonly SignedFileRecord[], query: Query): SignedFileRecord[] {
+    const now = this.clock.now()
+    const good = records.filter((r) => matches(r, query) && checkRecord(r, now) === undefined)
+    this.dropped += records.length - good.length
+    return good
   }
 
   /**
@@ -299,6 +337,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       successors: this.routing.successors.length,
       predecessor: this.routing.predecessor !== undefined,
       fingers: this.routing.fingers.distinct().length,
+      dropped: this.dropped,
     })
   }
 
@@ -321,6 +360,10 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       try {
         const mux = await this.network.dialAddress(address, { signal: this.signal })
         const ref = { id: mux.connection.remotePeer, addresses: [address] }
+        if (!this.routing.admits(ref))
+          throw new ProtocolError(
+            `${ref.id} does not solve the id puzzle (chord.idDifficulty ${this.options.idDifficulty})`,
+          )
         this.network.learn(ref)
         await this.routing.join([this.routing.node(ref)], this.signal)
         return
@@ -411,7 +454,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       case 'checkPredecessor':
         return this.maintaining && this.routing.checkPredecessor(this.signal)
       case 'refresh':
-        return this.replication.store([...(this.published?.values() ?? [])])
+        return this.replication.store(this.signed([...(this.published?.values() ?? [])]))
       case 'expire':
         return this.store.expire(this.clock.now())
     }

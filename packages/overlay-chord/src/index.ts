@@ -26,23 +26,35 @@
  * await peer.stop()
  * ```
  */
-import { OVERLAY, overlays, type Registration } from '@peerkit/core'
+import { IDENTITY, OVERLAY, overlays, type Registration } from '@peerkit/core'
 import { Lifecycle } from 'tsyringe'
 import { ChordOverlay } from './chord-overlay.js'
+import { solvePuzzle, solvesPuzzle } from './id-puzzle.js'
 import { CHORD_OPTIONS, parseChordOptions } from './options.js'
 
 export { ChordOverlay, pickKeyword } from './chord-overlay.js'
 export * from './finger-table.js'
+export * from './id-puzzle.js'
 export { CHORD_PROTOCOL, type ChordRequest, type ChordResponse } from './messages.js'
 export * from './options.js'
-export { RecordStore } from './record-store.js'
+export { type PutResult, RecordStore, recordBytes, type StoreLimits } from './record-store.js'
 export * from './ring.js'
 export { type ChordNode, ChordRouting, type LookupResult } from './routing.js'
 
-/** Validates the options, then registers `ChordOverlay` (one per container) and `CHORD_OPTIONS`. */
+/**
+ * Validates the options, then registers `ChordOverlay` (one per container) and
+ * `CHORD_OPTIONS`. When the container's `IDENTITY` does not solve the id puzzle
+ * (`idDifficulty`), it is replaced by the identity `solvePuzzle` derives from it
+ * (the same one every time; about 2^idDifficulty key generations).
+ */
 export function chordOverlay(options?: unknown): Registration {
   const opts = parseChordOptions(options ?? {})
   return (c) => {
+    if (opts.idDifficulty > 0 && c.isRegistered(IDENTITY, true)) {
+      const identity = c.resolve(IDENTITY)
+      if (!solvesPuzzle(identity.peerId, opts.idDifficulty))
+        c.register(IDENTITY, { useValue: solvePuzzle(identity, opts.idDifficulty) })
+    }
     c.register(CHORD_OPTIONS, { useValue: opts })
     c.register(OVERLAY, { useClass: ChordOverlay }, { lifecycle: Lifecycle.ContainerScoped })
   }

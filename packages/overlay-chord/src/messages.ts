@@ -1,11 +1,10 @@
 import {
   contentHashSchema,
   defineProtocol,
-  fileRecordSchema,
-  hitSchema,
   type PeerRef,
   peerRefSchema,
   querySchema,
+  signedFileRecordSchema,
 } from '@peerkit/core'
 import { z } from 'zod'
 
@@ -22,7 +21,10 @@ const keySchema = z.string().regex(/^[0-9a-f]{1,64}$/, 'not a ring id')
 const nodesSchema = z.array(peerRefSchema).max(MAX_NODES_PER_MESSAGE)
 const ttlSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
 
-/** Every request of `peerkit/chord/1`, told apart by `type`. */
+/** Records as they travel: each signed by its provider (`signRecord`), checked on arrival with `checkRecord`. */
+const recordsSchema = z.array(signedFileRecordSchema).max(MAX_RECORDS_PER_MESSAGE)
+
+/** Every request of `peerkit/chord/2`, told apart by `type`. */
 export const chordRequestSchema = z.discriminatedUnion('type', [
   /** One iterative step of find_successor(key); `avoid`: nodes the asker found dead on the way. */
   z.object({
@@ -42,38 +44,36 @@ export const chordRequestSchema = z.discriminatedUnion('type', [
    * successor (nothing in the request is trusted) instead of a round later.
    */
   z.object({ type: z.literal('stabilize') }),
-  /** A provider stores its own records (each record's provider must be the sender). */
+  /** A provider stores its own records (each record's provider must be the sender; each lives until its signed `expires`). */
   z.object({
     type: z.literal('store'),
-    records: z.array(fileRecordSchema).max(MAX_RECORDS_PER_MESSAGE),
-    ttl: ttlSchema,
+    records: recordsSchema,
     /** Sent to the node the provider found as the key's successor (the others are its replicas). */
     primary: z.boolean().optional(),
   }),
   /** Node to node: replicas and hand-over, each record with the lifetime it has left. */
   z.object({
     type: z.literal('replicate'),
-    records: z.array(fileRecordSchema).max(MAX_RECORDS_PER_MESSAGE),
+    records: recordsSchema,
     ttls: z.array(ttlSchema).max(MAX_RECORDS_PER_MESSAGE),
   }),
   /** A provider withdraws its records of these hashes. */
   z.object({ type: z.literal('remove'), hashes: z.array(contentHashSchema).max(MAX_RECORDS_PER_MESSAGE) }),
   /** Every provider's record of a content hash. */
   z.object({ type: z.literal('get'), hash: contentHashSchema }),
-  /** Hits for a keyword query among the records held here. */
+  /** The records held here that match a keyword query (providers take turns; answered with `records`). */
   z.object({ type: z.literal('search'), query: querySchema }),
   /** The sender leaves: here are its predecessor and successors, to patch the ring at once. */
   z.object({ type: z.literal('leave'), predecessor: peerRefSchema.nullable(), successors: nodesSchema }),
 ])
 
-/** Every response of `peerkit/chord/1`, told apart by `type`. */
+/** Every response of `peerkit/chord/2`, told apart by `type`. */
 export const chordResponseSchema = z.discriminatedUnion('type', [
   /** `done`: `nodes` is the key's successor list; otherwise nodes closer to the key, closest first. */
   z.object({ type: z.literal('step'), done: z.boolean(), nodes: nodesSchema.min(1) }),
   z.object({ type: z.literal('neighbors'), predecessor: peerRefSchema.nullable(), successors: nodesSchema }),
   z.object({ type: z.literal('ok') }),
-  z.object({ type: z.literal('records'), records: z.array(fileRecordSchema).max(MAX_RECORDS_PER_MESSAGE) }),
-  z.object({ type: z.literal('hits'), hits: z.array(hitSchema).max(10_000) }),
+  z.object({ type: z.literal('records'), records: recordsSchema }),
 ])
 
 export type ChordRequest = z.infer<typeof chordRequestSchema>
@@ -91,16 +91,20 @@ export const RESPONSE_OF = {
   replicate: 'ok',
   remove: 'ok',
   get: 'records',
-  search: 'hits',
+  search: 'records',
   leave: 'ok',
 } as const satisfies Record<RequestKind, ChordResponse['type']>
 
 export type RequestOf<K extends RequestKind> = Extract<ChordRequest, { type: K }>
 export type ResponseOf<K extends RequestKind> = Extract<ChordResponse, { type: (typeof RESPONSE_OF)[K] }>
 
-/** `peerkit/chord/1`: request/response through core's Network. */
+/**
+ * `peerkit/chord/2`: request/response through core's Network. Version 2 (from 1):
+ * records travel signed by their provider with their expiry, `store` lost its
+ * `ttl`, and `search` is answered with signed `records` instead of hits.
+ */
 export const CHORD_PROTOCOL = defineProtocol<ChordRequest, ChordResponse>(
-  'peerkit/chord/1',
+  'peerkit/chord/2',
   chordRequestSchema as z.ZodType<ChordRequest>,
   chordResponseSchema as z.ZodType<ChordResponse>,
 )

@@ -24,6 +24,34 @@ export interface ChordOptions {
   rpcTimeout?: number
   /** Lookups, stores and removals a node runs at once while publishing. @default 8 */
   concurrency?: number
+  /**
+   * Node-id puzzle: a PeerId enters a routing table, stores or hands over
+   * records only when SHA-256(SHA-256(PeerId)) starts with this many zero bits
+   * (0: no puzzle). A node whose identity does not solve it derives one that
+   * does (about 2^idDifficulty key generations at start). Every node of a ring
+   * must use the same value. @default 10
+   */
+  idDifficulty?: number
+  /** Records of one provider a node holds for the ring; stores beyond it are refused with RateLimitError. @default 10000 */
+  maxRecordsPerProvider?: number
+  /** Bytes of records (names, keywords, addresses …) of one provider a node holds. @default 4194304 */
+  maxBytesPerProvider?: number
+  /** Records a node holds for the ring, all providers together; past it the largest provider's records go first. @default 100000 */
+  maxStoredRecords?: number
+  /** Bytes of records a node holds for the ring, all providers together. @default 67108864 */
+  maxStoredBytes?: number
+  /** Records of one provider in one `get` or `search` answer (providers take turns, fewest records first), so one cannot crowd out the others. @default 100 */
+  maxAnswerPerProvider?: number
+  /**
+   * A node takes a key's records from a `store` or `replicate` only when it may
+   * be one of the key's `replication` holders: the key lies in its own range,
+   * or within `replicaWindow × replication` mean node gaps before it (the gap
+   * estimated from its successor list). `replicate` comes only from a node within
+   * that many gaps on either side. @default 4
+   */
+  replicaWindow?: number
+  /** Milliseconds a record's signed expiry may lie beyond `now + recordTtl` (providers' clocks differ). @default 300000 */
+  maxClockSkew?: number
 }
 
 export const DEFAULT_BITS = 64
@@ -36,6 +64,14 @@ export const DEFAULT_RECORD_TTL = 360_000
 export const DEFAULT_REFRESH_INTERVAL = 120_000
 export const DEFAULT_RPC_TIMEOUT = 3000
 export const DEFAULT_CONCURRENCY = 8
+export const DEFAULT_ID_DIFFICULTY = 10
+export const DEFAULT_MAX_RECORDS_PER_PROVIDER = 10_000
+export const DEFAULT_MAX_BYTES_PER_PROVIDER = 4 * 1024 * 1024
+export const DEFAULT_MAX_STORED_RECORDS = 100_000
+export const DEFAULT_MAX_STORED_BYTES = 64 * 1024 * 1024
+export const DEFAULT_MAX_ANSWER_PER_PROVIDER = 100
+export const DEFAULT_REPLICA_WINDOW = 4
+export const DEFAULT_MAX_CLOCK_SKEW = 300_000
 
 export type ParsedChordOptions = Readonly<Required<ChordOptions>>
 
@@ -52,6 +88,14 @@ const DEFAULTS: ParsedChordOptions = {
   refreshInterval: DEFAULT_REFRESH_INTERVAL,
   rpcTimeout: DEFAULT_RPC_TIMEOUT,
   concurrency: DEFAULT_CONCURRENCY,
+  idDifficulty: DEFAULT_ID_DIFFICULTY,
+  maxRecordsPerProvider: DEFAULT_MAX_RECORDS_PER_PROVIDER,
+  maxBytesPerProvider: DEFAULT_MAX_BYTES_PER_PROVIDER,
+  maxStoredRecords: DEFAULT_MAX_STORED_RECORDS,
+  maxStoredBytes: DEFAULT_MAX_STORED_BYTES,
+  maxAnswerPerProvider: DEFAULT_MAX_ANSWER_PER_PROVIDER,
+  replicaWindow: DEFAULT_REPLICA_WINDOW,
+  maxClockSkew: DEFAULT_MAX_CLOCK_SKEW,
 }
 
 const RANGES: Record<keyof ChordOptions, [number, number]> = {
@@ -65,6 +109,14 @@ const RANGES: Record<keyof ChordOptions, [number, number]> = {
   refreshInterval: [1, 30 * 86_400_000],
   rpcTimeout: [1, 600_000],
   concurrency: [1, 1024],
+  idDifficulty: [0, 24],
+  maxRecordsPerProvider: [1, 100_000_000],
+  maxBytesPerProvider: [1024, 2 ** 40],
+  maxStoredRecords: [1, 100_000_000],
+  maxStoredBytes: [1024, 2 ** 40],
+  maxAnswerPerProvider: [1, 1000],
+  replicaWindow: [1, 1024],
+  maxClockSkew: [0, 86_400_000],
 }
 
 /** Merges defaults, checks every field, and freezes; throws `InvalidOptionsError` naming the field. */
@@ -101,6 +153,16 @@ export function parseChordOptions(input: unknown = {}): ParsedChordOptions {
   if (opts.refreshInterval >= opts.recordTtl) {
     throw new InvalidOptionsError(
       `chord.refreshInterval must be below chord.recordTtl = ${opts.recordTtl} (got ${opts.refreshInterval})`,
+    )
+  }
+  if (opts.maxRecordsPerProvider > opts.maxStoredRecords) {
+    throw new InvalidOptionsError(
+      `chord.maxRecordsPerProvider must be at most chord.maxStoredRecords = ${opts.maxStoredRecords} (got ${opts.maxRecordsPerProvider})`,
+    )
+  }
+  if (opts.maxBytesPerProvider > opts.maxStoredBytes) {
+    throw new InvalidOptionsError(
+      `chord.maxBytesPerProvider must be at most chord.maxStoredBytes = ${opts.maxStoredBytes} (got ${opts.maxBytesPerProvider})`,
     )
   }
   // Nodes built with the same options share one frozen copy.

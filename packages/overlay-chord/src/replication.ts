@@ -1,4 +1,4 @@
-import type { Clock, FileRecord } from '@peerkit/core'
+import type { Clock, FileRecord, SignedFileRecord } from '@peerkit/core'
 import { MAX_RECORDS_PER_MESSAGE, type RequestOf } from './messages.js'
 import type { ParsedChordOptions } from './options.js'
 import type { RecordStore } from './record-store.js'
@@ -39,15 +39,14 @@ export class Replication {
     return nodes.slice(0, this.c.options.replication)
   }
 
-  /** Publishes records at the successor of each of their keys and its next `replication - 1` successors. */
-  async store(records: FileRecord[]): Promise<void> {
+  /** Publishes signed records at the successor of each of their keys and its next `replication - 1` successors. */
+  async store(records: SignedFileRecord[]): Promise<void> {
     if (records.length === 0 || !this.c.running()) return
     await this.forEachKey(records, async (nodes, recs) => {
       for (let i = 0; i < recs.length; i += MAX_RECORDS_PER_MESSAGE) {
         const request: RequestOf<'store'> = {
           type: 'store',
           records: recs.slice(i, i + MAX_RECORDS_PER_MESSAGE),
-          ttl: this.c.options.recordTtl,
         }
         await Promise.allSettled(
           this.holders(nodes).map((n, i) =>
@@ -66,9 +65,12 @@ export class Replication {
     })
   }
 
-  /** Copies records to another node with the lifetime they have left here. */
-  async push(node: ChordNode, records: FileRecord[]): Promise<void> {
+  /** Copies held records (with their providers' signatures) to another node with the lifetime they have left here. */
+  async push(node: ChordNode, held: FileRecord[]): Promise<void> {
     const now = this.c.clock.now()
+    const records = held
+      .map((r) => this.c.store.signed(r))
+      .filter((r): r is SignedFileRecord => r !== undefined && r.expires > now)
     for (let i = 0; i < records.length; i += MAX_RECORDS_PER_MESSAGE) {
       const batch = records.slice(i, i + MAX_RECORDS_PER_MESSAGE)
       const ttls = batch.map((r) => this.c.store.remaining(r, now))
@@ -136,11 +138,11 @@ export class Replication {
   }
 
   /** Looks up every key of the records (`concurrency` at a time) and runs `fn` with the key's successor list. */
-  private async forEachKey(
-    records: FileRecord[],
-    fn: (nodes: ChordNode[], records: FileRecord[]) => Promise<void>,
+  private async forEachKey<R extends FileRecord>(
+    records: R[],
+    fn: (nodes: ChordNode[], records: R[]) => Promise<void>,
   ): Promise<void> {
-    const byKey = new Map<bigint, FileRecord[]>()
+    const byKey = new Map<bigint, R[]>()
     for (const r of records) {
       for (const key of this.keysOf(r)) {
         const list = byKey.get(key)
@@ -152,7 +154,7 @@ export class Replication {
     let next = 0
     const worker = async () => {
       while (next < items.length && this.c.running()) {
-        const [key, recs] = items[next++] as [bigint, FileRecord[]]
+        const [key, recs] = items[next++] as [bigint, R[]]
         await this.c.routing
           .lookup(key, { signal: this.c.signal() })
           .then(({ nodes }) => fn(nodes, recs))

@@ -1,13 +1,13 @@
-import type { Clock, Network, PeerRef } from '@peerkit/core'
-import { ProtocolError } from '@peerkit/core'
+import type { Clock, Network, PeerRef, SignedFileRecord } from '@peerkit/core'
+import { checkRecord, ProtocolError, RateLimitError } from '@peerkit/core'
 import { type ChordRequest, type ChordResponse, MAX_RECORDS_PER_MESSAGE, OK, wireRef } from './messages.js'
 import type { ParsedChordOptions } from './options.js'
 import type { RecordStore } from './record-store.js'
 import type { Ring } from './ring.js'
 import type { ChordNode, ChordRouting } from './routing.js'
 
-/** Most hits one `search` answer carries. */
-export const MAX_HITS = 10_000
+/** About the most bytes of records one `get` or `search` answer carries. */
+export const MAX_ANSWER_BYTES = 1024 * 1024
 
 /** What answering a request needs of its overlay. */
 export interface HandlerContext {
@@ -17,15 +17,21 @@ export interface HandlerContext {
   options: ParsedChordOptions
   clock: Clock
   network: Network
+  /** Whether a PeerId solves the id puzzle (may route, store and hand over). */
+  admits(ref: PeerRef): boolean
+  /** The keys a record is stored under. */
+  keysOf(record: SignedFileRecord): bigint[]
   /** Runs a stabilize round soon (at most one at a time; ignored while maintenance is paused). */
   stabilizeSoon(): void
 }
 
 /**
- * The answer of this node to one checked `peerkit/chord/1` request from
+ * The answer of this node to one checked `peerkit/chord/2` request from
  * `from` (the authenticated sender). Requests that lie (a key beyond 2^m,
- * a notify or store on behalf of another peer, lists that disagree) throw
- * `ProtocolError` before anything is applied.
+ * a notify or store on behalf of another peer, a record whose signature does
+ * not verify, lists that disagree, a sender without a solved id puzzle) throw
+ * `ProtocolError` before anything is applied; records past their provider's
+ * quota are refused with `RateLimitError` (the others are kept).
  */
 export function answerRequest(c: HandlerContext, request: ChordRequest, from: PeerRef): ChordResponse {
   const refs = (nodes: readonly ChordNode[]) => nodes.map((n) => wireRef(n.ref))
@@ -53,6 +59,7 @@ export function answerRequest(c: HandlerContext, request: ChordRequest, from: Pe
     case 'notify':
       if (request.node.id !== from.id)
         throw new ProtocolError(`${from.id} notified on behalf of ${request.node.id}`)
+      assertAdmitted(c, from, 'notify')
       c.network.learn(request.node)
       c.routing.notify(c.routing.node(request.node))
       return OK
@@ -65,8 +72,15 @@ export function answerRequest(c: HandlerContext, request: ChordRequest, from: Pe
       const foreign = request.records.find((r) => r.provider.id !== from.id)
       if (foreign)
         throw new ProtocolError(`${from.id} tried to store a record of provider ${foreign.provider.id}`)
-      const expires = now + Math.min(request.ttl, c.options.recordTtl)
-      for (const r of request.records) c.store.put(r, expires)
+      assertAdmitted(c, from, 'store')
+      assertSigned(c, request.records, from, now)
+      keep(
+        c,
+        request.records,
+        request.records.map(() => c.options.recordTtl),
+        from,
+        now,
+      )
       return OK
     }
     case 'replicate':
@@ -75,26 +89,101 @@ export function answerRequest(c: HandlerContext, request: ChordRequest, from: Pe
           `chord replicate has ${request.records.length} records but ${request.ttls.length} ttls`,
         )
       }
-      request.records.forEach((r, i) => {
-        c.store.put(r, now + Math.min(request.ttls[i] as number, c.options.recordTtl))
-      })
+      assertAdmitted(c, from, 'replicate')
+      if (!c.routing.isNeighbor(c.ring.nodeId(from.id), c.options.replication * c.options.replicaWindow)) {
+        throw new ProtocolError(
+          `${from.id} sent a chord replicate but shares no key range with this node (ring id ${c.ring.toHex(c.ring.nodeId(from.id))})`,
+        )
+      }
+      assertSigned(c, request.records, from, now)
+      for (const r of request.records) {
+        if (!c.admits(r.provider))
+          throw new ProtocolError(
+            `${from.id} replicated a record of ${r.provider.id}, whose id puzzle is not solved`,
+          )
+      }
+      keep(c, request.records, request.ttls, from, now)
       return OK
     case 'remove':
       for (const h of request.hashes) c.store.remove(h, from.id)
       return OK
     case 'get':
-      return { type: 'records', records: c.store.get(request.hash).slice(0, MAX_RECORDS_PER_MESSAGE) }
-    case 'search':
-      return { type: 'hits', hits: c.store.search(request.query).slice(0, MAX_HITS) }
+    case 'search': {
+      const query = request.type === 'get' ? { hash: request.hash } : request.query
+      const records = c.store.answer(c.store.matching(query), now, {
+        perProvider: c.options.maxAnswerPerProvider,
+        max: MAX_RECORDS_PER_MESSAGE,
+        maxBytes: MAX_ANSWER_BYTES,
+      })
+      return { type: 'records', records }
+    }
     case 'leave': {
-      const predecessor = request.predecessor ? c.routing.node(request.predecessor) : undefined
-      for (const ref of [request.predecessor, ...request.successors]) if (ref) c.network.learn(ref)
-      c.routing.leave(
-        c.routing.node(from),
-        predecessor,
-        request.successors.map((ref) => c.routing.node(ref)),
-      )
+      const predecessor =
+        request.predecessor && c.admits(request.predecessor) ? c.routing.node(request.predecessor) : undefined
+      const successors = c.routing.nodes(request.successors)
+      for (const n of [...(predecessor ? [predecessor] : []), ...successors]) c.network.learn(n.ref)
+      c.routing.leave(c.routing.node(from), predecessor, successors)
       return OK
     }
   }
+}
+
+function assertAdmitted(c: HandlerContext, from: PeerRef, what: string): void {
+  if (!c.admits(from))
+    throw new ProtocolError(
+      `${from.id} sent a chord ${what} but its PeerId does not solve the id puzzle (difficulty ${c.options.idDifficulty})`,
+    )
+}
+
+/** Every record signed by its provider, not expired, and not signed to outlive `recordTtl` (plus `maxClockSkew`). */
+function assertSigned(
+  c: HandlerContext,
+  records: readonly SignedFileRecord[],
+  from: PeerRef,
+  now: number,
+): void {
+  const latest = now + c.options.recordTtl + c.options.maxClockSkew
+  for (const r of records) {
+    const fault = checkRecord(r, now)
+    // An expired record is no lie (it may have run out on the way): it is skipped, not refused.
+    if (fault !== undefined && fault !== 'expired')
+      throw new ProtocolError(
+        `${from.id} sent a record of ${r.hash} by ${r.provider.id} whose ${fault} does not check`,
+      )
+    if (r.expires > latest)
+      throw new ProtocolError(
+        `${from.id} sent a record of ${r.hash} signed to expire at ${r.expires}, past now + recordTtl + maxClockSkew = ${latest}`,
+      )
+  }
+}
+
+/**
+ * Keeps the records that have time left and have a key this node may hold (as
+ * its owner or a replica), each until its signed expiry, at most `ttls[i]`
+ * from now; records past their provider's quota or the store's budget are
+ * counted and refused with `RateLimitError` once the rest are kept.
+ */
+function keep(
+  c: HandlerContext,
+  records: readonly SignedFileRecord[],
+  ttls: readonly number[],
+  from: PeerRef,
+  now: number,
+): void {
+  const { replication, replicaWindow, recordTtl } = c.options
+  let refused = 0
+  let why = ''
+  records.forEach((r, i) => {
+    if (r.expires <= now) return
+    if (!c.keysOf(r).some((k) => c.routing.mayHold(k, replication, replicaWindow))) return
+    const result = c.store.put(r, now + Math.min(ttls[i] as number, recordTtl))
+    if (result === 'stored') return
+    refused++
+    why =
+      result === 'full'
+        ? 'this node holds all the records it can'
+        : `provider ${r.provider.id} is at its quota`
+  })
+  if (refused > 0)
+    throw new RateLimitError(`chord refused ${refused} of ${records.length} records from ${from.id}: ${why}`)
 }

@@ -29,6 +29,8 @@ export interface RoutingHooks {
   predecessorChanged(previous: ChordNode | undefined, next: ChordNode | undefined): void
   /** The successor list or the predecessor changed. */
   neighborsChanged(): void
+  /** Whether a node may enter this node's tables (its PeerId solves the id puzzle). Default: every node. */
+  admits?(ref: PeerRef): boolean
 }
 
 /** Closest preceding nodes offered per find_successor step (more give a lookup fallbacks past failed nodes). */
@@ -78,6 +80,52 @@ export class ChordRouting {
 
   node(ref: PeerRef): ChordNode {
     return { id: this.ring.nodeId(ref.id), ref }
+  }
+
+  /** Whether `ref` may enter the routing state (see `RoutingHooks.admits`). */
+  admits(ref: PeerRef): boolean {
+    return this.hooks.admits?.(ref) ?? true
+  }
+
+  /** The nodes of `refs` that may enter the routing state. */
+  nodes(refs: readonly PeerRef[]): ChordNode[] {
+    const out: ChordNode[] = []
+    for (const ref of refs) if (this.admits(ref)) out.push(this.node(ref))
+    return out
+  }
+
+  /**
+   * The mean distance between nodes, from the span of the successor list;
+   * undefined while there is no predecessor or the ring has no more nodes
+   * than the list holds (then any node may hold any key).
+   */
+  meanGap(): bigint | undefined {
+    const s = this.successorList
+    const last = s[s.length - 1]
+    if (!this.pred || !last || s.length < this.r) return undefined
+    return this.ring.distance(this.id, last.id) / BigInt(s.length)
+  }
+
+  /**
+   * Whether this node may be one of the `holders` nodes holding `key`: it owns
+   * the key, or the key lies within `holders × window` mean gaps before it.
+   */
+  mayHold(key: bigint, holders: number, window: number): boolean {
+    if (this.owns(key)) return true
+    const gap = this.meanGap()
+    return gap === undefined || this.ring.distance(key, this.id) <= gap * BigInt(holders * window)
+  }
+
+  /**
+   * Whether the node `id` plausibly shares key ranges with this one: it is the
+   * predecessor or a successor, or lies within `span` mean gaps on either side.
+   */
+  isNeighbor(id: bigint, span: number): boolean {
+    if (this.pred?.id === id || this.successorList.some((n) => n.id === id)) return true
+    const gap = this.meanGap()
+    if (gap === undefined) return true
+    const reach = gap * BigInt(span)
+    return this.ring.distance(id, this.id) <= reach || this.ring.distance(this.id, id) <= reach
   }
 
   /** True when this node is responsible for `key`: it lies in (predecessor, n]. Unknown predecessor: true. */
@@ -167,7 +215,8 @@ export class ChordRouting {
       }
       hops++
       retried.delete(next.id)
-      const nodes = answer.nodes.map((ref) => this.node(ref))
+      const nodes = this.nodes(answer.nodes)
+      if (nodes.length === 0) continue
       if (answer.done) {
         // A correct answer's first node succeeds the key as seen from the node asked.
         if (!this.ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) continue
@@ -270,8 +319,9 @@ export class ChordRouting {
         this.forget(s)
         continue
       }
-      const list = [s, ...answer.successors.map((ref) => this.node(ref))]
-      const x = answer.predecessor ? this.node(answer.predecessor) : undefined
+      const list = [s, ...this.nodes(answer.successors)]
+      const x =
+        answer.predecessor && this.admits(answer.predecessor) ? this.node(answer.predecessor) : undefined
       if (closer === 0 && reported === undefined) reported = x
       const adopt = x !== undefined && this.ring.within(x.id, this.id, s.id, '()')
       if (adopt) list.unshift(x)

@@ -1,30 +1,17 @@
 import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
-import { defineProtocol, Network } from '@peerkit/core'
-import test, { type ExecutionContext } from 'ava'
+import { defineProtocol } from '@peerkit/core'
+import test from 'ava'
 import { z } from 'zod'
 import { CHORD_PROTOCOL } from '../src/index.js'
-import { FAST, nodeContainer, recordFor, ringIsCorrect, SETTLE, startRing, until } from './helpers/ring.js'
-
-let names = 0
-
-async function rawPeer(t: ExecutionContext) {
-  const c = nodeContainer({ transport: 'memory', listen: [`memory://chord-raw-${process.pid}-${names++}`] })
-  const network = c.resolve(Network)
-  t.teardown(async () => {
-    await network.stop()
-    await c.dispose()
-  })
-  await network.start()
-  return network
-}
+import { FAST, rawPeer, ringIsCorrect, SETTLE, signedFor, startRing, until } from './helpers/ring.js'
 
 test('lying and malformed requests get a ProtocolError and change nothing', async (t) => {
   const nodes = await startRing(t, 3, { chord: FAST })
   await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
   const target = nodes[0] as (typeof nodes)[0]
   const other = nodes[1] as (typeof nodes)[0]
-  const raw = await rawPeer(t)
+  const { network: raw, identity } = await rawPeer(t)
   const to = target.network.self()
   const before = target.overlay.routing.predecessor?.id
 
@@ -36,15 +23,13 @@ test('lying and malformed requests get a ProtocolError and change nothing', asyn
   t.is(target.overlay.routing.predecessor?.id, before)
 
   // store a record whose provider is someone else: all refused, none applied
-  const mine = recordFor(raw.self(), 'mine.txt')
-  const forged = recordFor(other.network.self(), 'forged.txt')
-  await t.throwsAsync(
-    raw.request(to, CHORD_PROTOCOL, { type: 'store', records: [mine, forged], ttl: 1000 }),
-    {
-      name: 'ProtocolError',
-      message: /record of provider/,
-    },
-  )
+  const expires = Date.now() + 10_000
+  const mine = signedFor(identity, raw.self(), 'mine.txt', expires)
+  const forged = { ...signedFor(identity, raw.self(), 'forged.txt', expires), provider: other.network.self() }
+  await t.throwsAsync(raw.request(to, CHORD_PROTOCOL, { type: 'store', records: [mine, forged] }), {
+    name: 'ProtocolError',
+    message: /record of provider/,
+  })
   t.is(target.overlay.stats().records, 0)
 
   // a key beyond 2^m, and a replicate whose lists disagree
@@ -57,7 +42,7 @@ test('lying and malformed requests get a ProtocolError and change nothing', asyn
   t.is(target.overlay.stats().records, 0)
 
   // a message outside the schema closes the connection; the node goes on
-  const loose = defineProtocol('peerkit/chord/1', z.unknown(), z.unknown())
+  const loose = defineProtocol(CHORD_PROTOCOL.name, z.unknown(), z.unknown())
   const err = await t.throwsAsync(raw.request(to, loose, { type: 'teleport', to: 'mars' }))
   t.true(['ProtocolError', 'PeerUnreachableError'].includes(err?.name as string), err?.name)
   await until(() => !raw.isConnected(target.network.peerId), 2000, 'the connection to close')
@@ -65,14 +50,14 @@ test('lying and malformed requests get a ProtocolError and change nothing', asyn
   t.deepEqual(answer, { type: 'ok' })
 
   // an honest store from the same peer works
-  await raw.request(to, CHORD_PROTOCOL, { type: 'store', records: [mine], ttl: 1000 })
+  await raw.request(to, CHORD_PROTOCOL, { type: 'store', records: [mine] })
   t.is(target.overlay.stats().records, 1)
 })
 
 test('a peer that does not speak chord is dropped from lookups, not trusted', async (t) => {
   const nodes = await startRing(t, 4, { chord: FAST })
   await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
-  const raw = await rawPeer(t)
+  const { network: raw } = await rawPeer(t)
   const node = nodes[0] as (typeof nodes)[0]
   // a node that answers nothing of chord
   await t.throwsAsync(node.overlay.routing.join([node.overlay.routing.node(raw.self())]), {

@@ -11,7 +11,7 @@ test('requests of every kind validate; unknown kinds and bad fields do not', (t)
     { type: 'notify', node: peer },
     { type: 'ping' },
     { type: 'stabilize' },
-    { type: 'store', records: [], ttl: 1000 },
+    { type: 'store', records: [] },
     { type: 'replicate', records: [], ttls: [] },
     { type: 'remove', hashes: ['0'.repeat(64)] },
     { type: 'get', hash: '0'.repeat(64) },
@@ -24,7 +24,7 @@ test('requests of every kind validate; unknown kinds and bad fields do not', (t)
     { type: 'find_successor', key: 'f'.repeat(65) },
     { type: 'teleport' },
     { type: 'notify', node: { id: 'short', addresses: [] } },
-    { type: 'store', records: [], ttl: -1 },
+    { type: 'store', records: [{ hash: '0'.repeat(64) }] },
     { type: 'get', hash: 'nope' },
     { type: 'search', query: { keywords: ['x'], hash: '0'.repeat(64) } },
     { type: 'leave', predecessor: null, successors: Array(65).fill(peer) },
@@ -42,8 +42,12 @@ test('responses validate; a step needs at least one node', (t) => {
   t.throws(() => validate(CHORD_PROTOCOL.response, { type: 'step', done: true, nodes: [] }, 'r'), {
     name: 'ProtocolError',
   })
-  t.throws(() => validate(CHORD_PROTOCOL.response, { type: 'hits', hits: [{}] }, 'r'), {
+  t.throws(() => validate(CHORD_PROTOCOL.response, { type: 'records', records: [{}] }, 'r'), {
     name: 'ProtocolError',
   })
-  t.is(CHORD_PROTOCOL.name, 'peerkit/chord/1')
+  // version 2: records travel signed, search is answered with records
+  t.throws(() => validate(CHORD_PROTOCOL.response, { type: 'hits', hits: [] }, 'r'), {
+    name: 'ProtocolError',
+  })
+  t.is(CHORD_PROTOCOL.name, 'peerkit/chord/2')
 })

@@ -1,5 +1,6 @@
 import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
+import { IDENTITY, signRecord } from '@peerkit/core'
 import test from 'ava'
 import { CHORD_PROTOCOL, type Ring } from '../src/index.js'
 import { adoptConverged, FROZEN, recordFor, startNode } from './helpers/ring.js'
@@ -27,10 +28,11 @@ test('a record stored as primary at a node that does not own any of its keys is 
   if (!record) return t.fail('no record with every key at a')
   t.is(a.overlay.stats().records, 0)
   // a stores it at b as if b were the key's successor (a newcomer, a, took the range over meanwhile)
+  const identity = a.container.resolve(IDENTITY)
+  const expires = Date.now() + HOUR
   const answer = await a.network.request(b.network.self(), CHORD_PROTOCOL, {
     type: 'store',
-    records: [record],
-    ttl: HOUR,
+    records: [signRecord(identity, record, expires)],
     primary: true,
   })
   t.is(answer.type, 'ok')
@@ -38,8 +40,12 @@ test('a record stored as primary at a node that does not own any of its keys is 
   while (a.overlay.stats().records === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   t.is(a.overlay.stats().records, 1, 'the owner received the record from the node it was stored at')
   // a replica store (not primary) stays where it was sent
-  const replica = { ...record, name: `${record.name} copy`, hash: record.hash.replace(/^./, '0') }
-  await a.network.request(b.network.self(), CHORD_PROTOCOL, { type: 'store', records: [replica], ttl: HOUR })
+  const replica = signRecord(
+    identity,
+    { ...record, name: `${record.name} copy`, hash: record.hash.replace(/^./, '0') },
+    expires,
+  )
+  await a.network.request(b.network.self(), CHORD_PROTOCOL, { type: 'store', records: [replica] })
   await new Promise((r) => setTimeout(r, 300))
   t.is(a.overlay.stats().records, 1)
 })

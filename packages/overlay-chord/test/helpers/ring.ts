@@ -15,6 +15,8 @@ import {
   RANDOM,
   RealClock,
   SeededRandom,
+  type SignedFileRecord,
+  signRecord,
   transports,
 } from '@peerkit/core'
 import type { ExecutionContext } from 'ava'
@@ -25,13 +27,23 @@ import {
   chordOverlay,
   fingersFromRing,
   predecessorFromRing,
+  solvePuzzle,
   sortById,
   successorIn,
   successorsFromRing,
 } from '../../src/index.js'
 
+/** The id puzzle's difficulty in tests (unless a test sets its own): 16 key generations a node. */
+export const TEST_DIFFICULTY = 4
+
+/** A fresh identity that solves the test puzzle. */
+export function solvedIdentity(difficulty = TEST_DIFFICULTY): Identity {
+  return solvePuzzle(Identity.generate(), difficulty)
+}
+
 /** Short intervals so a test ring converges in a second or two, without saturating a slow 2-core machine. */
 export const FAST: ChordOptions = {
+  idDifficulty: TEST_DIFFICULTY,
   stabilizeInterval: 50,
   fixFingersInterval: 40,
   checkPredecessorInterval: 100,
@@ -81,7 +93,7 @@ export function nodeContainer(o: NodeOptions): DependencyContainer {
     transport: o.transport,
     listen: o.listen,
     bootstrap: o.bootstrap ?? [],
-    options: { chord: o.chord ?? {} },
+    options: { chord: chordOptions(o.chord) },
     network: { dialTimeout: 2000, requestTimeout: 2000 },
   })
   const c = (o.parent ?? root).createChildContainer()
@@ -96,10 +108,36 @@ export function nodeContainer(o: NodeOptions): DependencyContainer {
   return c
 }
 
+let rawNames = 0
+
+/**
+ * A peer that speaks chord by hand (no overlay): the attacker of the attack
+ * tests. Its identity solves the test puzzle unless one is given.
+ */
+export async function rawPeer(
+  t: ExecutionContext,
+  o: { identity?: Identity; parent?: DependencyContainer } = {},
+): Promise<{ network: Network; identity: Identity }> {
+  const identity = o.identity ?? solvedIdentity()
+  const c = nodeContainer({
+    transport: 'memory',
+    listen: [`memory://chord-raw-${process.pid}-${rawNames++}`],
+    identity,
+    parent: o.parent,
+  })
+  const network = c.resolve(Network)
+  t.teardown(async () => {
+    await network.stop()
+    await c.dispose()
+  })
+  await network.start()
+  return { network, identity }
+}
+
 /** Starts one chord node; it is stopped at the test's teardown. */
 export async function startNode(t: ExecutionContext | undefined, o: NodeOptions): Promise<TestNode> {
   const c = nodeContainer(o)
-  chordOverlay(o.chord)(c)
+  chordOverlay(chordOptions(o.chord))(c)
   const network = c.resolve(Network)
   const overlay = c.resolve(OVERLAY) as ChordOverlay
   let disposed = false
@@ -234,6 +272,21 @@ export async function until(check: () => boolean, ms: number, what: string): Pro
 
 export function hashOf(name: string): ContentHash {
   return createHash('sha256').update(name).digest('hex')
+}
+
+/** The options a test node runs with: the test puzzle difficulty unless `chord` sets one. */
+export function chordOptions(chord: ChordOptions = {}): ChordOptions {
+  return { idDifficulty: TEST_DIFFICULTY, ...chord }
+}
+
+/** A record of `identity`'s, signed, valid until `expires`. */
+export function signedFor(
+  identity: Identity,
+  provider: PeerRef,
+  name: string,
+  expires: number,
+): SignedFileRecord {
+  return signRecord(identity, recordFor(provider, name), expires)
 }
 
 /** A record of a file of `provider`, with a content hash derived from its name. */

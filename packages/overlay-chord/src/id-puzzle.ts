@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto'
+import { Identity, type PeerId } from '@peerkit/core'
+
+/**
+ * The node-id puzzle (S/Kademlia's static puzzle, Baumgart and Mies 2007):
+ * a node's ring id is `H(PeerId)`, and the PeerId is admitted to a routing
+ * table only when `H(H(PeerId))` starts with `difficulty` zero bits. Checking
+ * costs two SHA-256; finding a key that passes costs about 2^difficulty key
+ * generations, and a key that also lands in a chosen arc of the ring (to
+ * surround a content key) costs 2^difficulty times more than it did before.
+ */
+export const ID_PUZZLE_DOMAIN = 'peerkit/chord/id-puzzle/1'
+
+/** Leading zero bits of `SHA-256(SHA-256(peerId))` (0 … 256). */
+export function puzzleBits(peerId: PeerId): number {
+  const inner = createHash('sha256').update(peerId).digest()
+  const outer = createHash('sha256').update(inner).digest()
+  let bits = 0
+  for (const byte of outer) {
+    if (byte === 0) {
+      bits += 8
+      continue
+    }
+    return bits + Math.clz32(byte) - 24
+  }
+  return bits
+}
+
+/** True when `peerId` solves the puzzle at `difficulty` (always, at 0). */
+export function solvesPuzzle(peerId: PeerId, difficulty: number): boolean {
+  return difficulty <= 0 || puzzleBits(peerId) >= difficulty
+}
+
+/**
+ * The identity a chord node uses at `difficulty`: `identity` itself when it
+ * solves the puzzle, otherwise the first key derived from it that does. The
+ * derivation is deterministic and needs the private key (key i comes from the
+ * seed SHA-256(signature of the domain ‖ i), and Ed25519 signatures are
+ * deterministic): the same identity.key always gives the same chord identity,
+ * so a node keeps its place on the ring across restarts, and a simulation
+ * stays reproducible. Costs about 2^difficulty key generations.
+ */
+export function solvePuzzle(identity: Identity, difficulty: number): Identity {
+  if (solvesPuzzle(identity.peerId, difficulty)) return identity
+  const base = identity.sign(new TextEncoder().encode(ID_PUZZLE_DOMAIN))
+  const counter = Buffer.alloc(4)
+  for (let i = 0; ; i++) {
+    counter.writeUInt32BE(i >>> 0)
+    const seed = createHash('sha256').update(base).update(counter).digest()
+    const candidate = Identity.fromSeed(seed)
+    if (solvesPuzzle(candidate.peerId, difficulty)) return candidate
+  }
+}
