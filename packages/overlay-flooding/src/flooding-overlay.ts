@@ -31,6 +31,7 @@ import {
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import { inject, injectable } from 'tsyringe'
+import { addressGroup } from './address-group.js'
 import {
   FLOODING,
   type FloodingMessage,
@@ -269,7 +270,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     this.table.touch(from, this.clock.now())
     switch (msg.kind) {
       case 'ping':
-        return this.onPing(msg, from)
+        return this.onPing(msg, from, addressGroup(ctx.connection.remoteAddress))
       case 'query':
         this.onQuery(msg, from)
         return null
@@ -282,13 +283,20 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     }
   }
 
-  private onPing(msg: PingMessage, from: PeerId): PongMessage {
+  /** `group`: the network group of the address the ping came from (undefined: not grouped). */
+  private onPing(msg: PingMessage, from: PeerId, group: string | undefined): PongMessage {
     const ref = { id: from, addresses: msg.addresses }
     const known = this.table.has(from)
     let accepted = known
-    if (msg.join && !accepted && !this.banned.has(from) && this.network.isConnected(from)) {
+    if (
+      msg.join &&
+      !accepted &&
+      !this.banned.has(from) &&
+      this.network.isConnected(from) &&
+      this.groupHasRoom(group)
+    ) {
       if (this.table.full) this.makeRoom(msg, from)
-      if (!this.table.full) accepted = this.addNeighbor(ref)
+      if (!this.table.full) accepted = this.addNeighbor(ref, group)
     }
     // A joiner's degree was counted before this join.
     if (accepted) this.table.setDegree(from, known ? msg.degree : msg.degree + 1)
@@ -303,6 +311,12 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       peers: this.table.sample(this.random, this.options.pongPeers, from, roomBelow),
       degree: this.table.size,
     }
+  }
+
+  /** False when `maxPerGroup` neighbors joined from `group` already (Bitcoin's limit per network group). */
+  private groupHasRoom(group: string | undefined): boolean {
+    const max = this.options.maxPerGroup
+    return group === undefined || max === 0 || this.table.inGroup(group) < max
   }
 
   /**
@@ -491,8 +505,9 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     }
   }
 
-  private addNeighbor(ref: PeerRef): boolean {
-    if (!this.table.add(ref, this.clock.now())) return false
+  /** `group`: the network group it joined from, when it joined this node. */
+  private addNeighbor(ref: PeerRef, group?: string): boolean {
+    if (!this.table.add(ref, this.clock.now(), group)) return false
     this.network.protect(ref.id)
     if (ref.addresses.length > 0) this.network.learn(ref)
     this.emit('neighbor:add', ref)

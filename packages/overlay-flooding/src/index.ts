@@ -30,6 +30,7 @@ import { parseFloodingOptions } from './options.js'
 import { FLOODING_OPTIONS } from './tokens.js'
 
 export { TokenBucket } from '@peerkit/core'
+export { addressGroup } from './address-group.js'
 export { FloodingOverlay, type FloodingSearchOptions } from './flooding-overlay.js'
 export {
   type ByeMessage,

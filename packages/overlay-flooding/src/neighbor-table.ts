@@ -10,6 +10,8 @@ export interface Neighbor {
   since: number
   /** True once it brought a hit to a search of this node. */
   useful: boolean
+  /** The network group of the address it joined this node from (undefined: it did not, or not grouped). */
+  group?: string
   /** Its neighbor count as it last reported it (in a ping or a pong); undefined until it does. */
   degree?: number
 }
@@ -50,6 +52,13 @@ export class NeighborTable {
   setDegree(id: PeerId, degree: number): void {
     const n = this.neighbors.get(id)
     if (n) n.degree = degree
+  }
+
+  /** Neighbors that joined from network group `group`. */
+  inGroup(group: string): number {
+    let n = 0
+    for (const nb of this.neighbors.values()) if (nb.group === group) n++
+    return n
   }
 
   /** Notes that a neighbor brought a hit to a search of this node. */
@@ -107,7 +116,7 @@ export class NeighborTable {
   }
 
   /** Adds a neighbor (false when it is this node, already one, or the table is full). */
-  add(ref: PeerRef, now: number): boolean {
+  add(ref: PeerRef, now: number, group?: string): boolean {
     if (ref.id === this.self || this.neighbors.has(ref.id) || this.full) return false
     this.neighbors.set(ref.id, {
       ref,
@@ -115,6 +124,7 @@ export class NeighborTable {
       heard: now,
       since: now,
       useful: false,
+      ...(group === undefined ? {} : { group }),
     })
     this.candidates.delete(ref.id)
     return true

@@ -60,6 +60,12 @@ export interface FloodingOptions {
    * node, are anchors too, whatever their age. @default 60000
    */
   anchorAge?: number
+  /**
+   * Neighbors that may join this node from one network group (a public IPv4 /16 or IPv6 /32 of the
+   * connection's observed address; loopback, private and link-local addresses and transports without
+   * IP addresses are not grouped); 0: no limit. Keys are free, public addresses are not. @default 4
+   */
+  maxPerGroup?: number
   /** Peers given in a pong. @default 8 */
   pongPeers?: number
   /** Known non-neighbor peers remembered as candidates. @default 64 */
@@ -88,6 +94,7 @@ export const DEFAULT_FLOODING_OPTIONS: ResolvedFloodingOptions = Object.freeze({
   probeTimeout: 3000,
   evictionInterval: 10_000,
   anchorAge: 60_000,
+  maxPerGroup: 4,
   pongPeers: 8,
   maxCandidates: 64,
 })
@@ -112,6 +119,7 @@ const INT_RANGES: Record<IntField, [number, number]> = {
   probeTimeout: [1, 3_600_000],
   evictionInterval: [0, 86_400_000],
   anchorAge: [0, 86_400_000],
+  maxPerGroup: [0, 1000],
   pongPeers: [0, 256],
   maxCandidates: [0, 100_000],
 }

@@ -2,7 +2,7 @@ import '@peerkit/index-memory'
 import '@peerkit/transport-memory'
 import { CLOCK, collect, type PeerId } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { DEFAULT_FLOODING_OPTIONS, type FloodingOptions } from '../src/index.js'
 import { ManualClock } from './helpers/manual-clock.js'
 import { type RawNode, recordFor, startNode, startRaw, type TestNode } from './helpers/node.js'
@@ -21,32 +21,23 @@ const SYBILS = 48
 const FILE = 'ubuntu-24.04-desktop-amd64.iso'
 
 /**
- * The flooding eclipse of issue 17: fresh keys (each a real peer with its own
- * Identity and Network) join the victim claiming no neighbor at all, or asking
- * it to make room, in bursts. Before, every such join evicted a random
- * neighbor: 40 keys left a node with 0 honest neighbors and its searches found
- * nothing. Virtual time throughout.
+ * A victim and six honest peers on one memory hub in virtual time (three join
+ * the victim, three join those), one of them sharing FILE; the victim's
+ * search finds it.
  */
-test('Sybil joins claiming degree 0 or asking for room cannot evict a node out of its honest neighbors', async (t) => {
+async function honestNetwork(t: ExecutionContext, flooding: FloodingOptions) {
   const clock = new ManualClock()
   const parent = memoryContainer(new MemoryNetwork())
   parent.register(CLOCK, { useValue: clock })
   const node = (name: string, bootstrap: string[], seed: number) =>
-    startNode(t, {
-      parent,
-      transport: 'memory',
-      listen: [`memory://${name}`],
-      bootstrap,
-      flooding: OPTS,
-      seed,
-    })
-  // The victim and three honest neighbors, then three more honest peers behind them.
+    startNode(t, { parent, transport: 'memory', listen: [`memory://${name}`], bootstrap, flooding, seed })
   const victim = await node('victim', [], 1)
   const honest: TestNode[] = []
   for (let i = 0; i < 3; i++) honest.push(await node(`h${i}`, ['memory://victim'], 10 + i))
   for (let i = 3; i < 6; i++) honest.push(await node(`h${i}`, [`memory://h${i - 3}`], 10 + i))
   const all = [victim, ...honest]
-  await clock.drive(() => all.every((n) => n.overlay.neighbors().length >= MIN), 30_000, 'the honest mesh')
+  const min = flooding.minNeighbors ?? 0
+  await clock.drive(() => all.every((n) => n.overlay.neighbors().length >= min), 30_000, 'the honest mesh')
   const holder = honest[5] as TestNode
   await holder.overlay.publish([recordFor(holder.network.self(), FILE)])
   const honestIds = new Set<PeerId>(honest.map((n) => n.network.peerId))
@@ -59,14 +50,31 @@ test('Sybil joins claiming degree 0 or asking for room cannot evict a node out o
     )
     return hits.flatMap((h) => h.providers.map((p) => p.id))
   }
+  /** Real peers with fresh keys, listening at `memory://NAME` for each name. */
+  const sybils = async (names: string[]) => {
+    const out: RawNode[] = []
+    for (const name of names)
+      out.push(await startRaw(t, { parent, transport: 'memory', listen: [`memory://${name}`] }))
+    return out
+  }
+  return { clock, victim, holder, honestOf, search, sybils }
+}
+
+/**
+ * The flooding eclipse of issue 17: fresh keys (each a real peer with its own
+ * Identity and Network) join the victim claiming no neighbor at all, or asking
+ * it to make room, in bursts. Before, every such join evicted a random
+ * neighbor: 40 keys left a node with 0 honest neighbors and its searches found
+ * nothing. Virtual time throughout.
+ */
+test('Sybil joins claiming degree 0 or asking for room cannot evict a node out of its honest neighbors', async (t) => {
+  const { clock, victim, holder, honestOf, search, sybils: makeSybils } = await honestNetwork(t, OPTS)
   t.deepEqual(await search(), [holder.network.peerId], 'before the attack the search finds the file')
   const honestBefore = honestOf()
   t.true(honestBefore >= MIN, `${honestBefore} honest neighbors before the attack`)
   await clock.pass(2000) // two virtual seconds of ordinary life
 
-  const sybils: RawNode[] = []
-  for (let i = 0; i < SYBILS; i++)
-    sybils.push(await startRaw(t, { parent, transport: 'memory', listen: [`memory://sybil${i}`] }))
+  const sybils = await makeSybils(Array.from({ length: SYBILS }, (_, i) => `sybil${i}`))
   const sybilIds = new Set<PeerId>(sybils.map((s) => s.network.peerId))
   const sybilsOf = () => victim.overlay.neighbors().filter((n) => sybilIds.has(n.id)).length
   const victimId = victim.network.peerId
@@ -117,4 +125,37 @@ test('Sybil joins claiming degree 0 or asking for room cannot evict a node out o
     'the refused Sybils remembered as candidates stay within maxCandidates',
   )
   t.deepEqual(await search(), [holder.network.peerId], 'after the attack the search still finds the file')
+})
+
+test('Sybils joining from one network group hold at most maxPerGroup of its slots', async (t) => {
+  const {
+    holder,
+    honestOf,
+    search,
+    sybils: makeSybils,
+  } = await honestNetwork(t, {
+    ...OPTS,
+    maxNeighbors: 12,
+    maxPerGroup: 2,
+  })
+  t.deepEqual(await search(), [holder.network.peerId])
+  const honestBefore = honestOf()
+  // The memory hub's names stand for the addresses the victim sees: 24 keys in 198.51.0.0/16, 4 in 203.0.0.0/16.
+  const names = [
+    ...Array.from({ length: 24 }, (_, i) => `198.51.${i}.7`),
+    ...Array.from({ length: 4 }, (_, i) => `203.0.${i}.9`),
+  ]
+  const sybils = await makeSybils(names)
+  const accepted: string[] = []
+  for (const [i, s] of sybils.entries()) {
+    const id = (await s.network.dialAddress('memory://victim')).connection.remotePeer
+    const ping = { kind: 'ping', join: true, addresses: s.network.addresses(), degree: 3 }
+    const pong = await s.network.request(id, rawProtocol, ping)
+    if (pong.accepted) accepted.push((names[i] as string).split('.').slice(0, 2).join('.'))
+  }
+  t.log(`accepted from: ${accepted.join(', ')}; honest neighbors ${honestBefore} -> ${honestOf()}`)
+  t.is(accepted.filter((g) => g === '198.51').length, 2, 'two from 198.51.0.0/16')
+  t.is(accepted.filter((g) => g === '203.0').length, 2, 'two from 203.0.0.0/16')
+  t.is(honestOf(), honestBefore, 'no honest neighbor lost')
+  t.deepEqual(await search(), [holder.network.peerId])
 })

@@ -95,3 +95,15 @@ test('sample() with roomBelow puts the neighbors known to have room first', (t) 
     t.is(s.length, 3)
   }
 })
+
+test('inGroup() counts the neighbors that joined from a network group', (t) => {
+  const table = new NeighborTable('me', { ...limits, maxNeighbors: 6 })
+  table.add(ref(1), 0, '198.51.0.0/16')
+  table.add(ref(2), 0, '198.51.0.0/16')
+  table.add(ref(3), 0)
+  table.add(ref(4), 0, '203.0.0.0/16')
+  t.is(table.inGroup('198.51.0.0/16'), 2)
+  t.is(table.inGroup('203.0.0.0/16'), 1)
+  table.remove('peer-1')
+  t.is(table.inGroup('198.51.0.0/16'), 1)
+})
