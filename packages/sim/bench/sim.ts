@@ -7,8 +7,20 @@ import 'reflect-metadata'
  *   node --expose-gc packages/sim/dist/bench/sim.js sweep [maxLog2] [lookups]   chord hops against N = 2^6 …
  *   node --expose-gc packages/sim/dist/bench/sim.js ton [lookups]     ToN 2003 Table II set-up
  *   node --expose-gc --max-old-space-size=16000 packages/sim/dist/bench/sim.js scale [N] [lookups]
+ *   node --expose-gc packages/sim/dist/bench/sim.js ton-churn [lookups] [R1,R2,…]   ToN 2003 Table III set-up
+ *   node --expose-gc packages/sim/dist/bench/sim.js churn [queries] [R1,R2,…] [overlays]   the same churn, four overlays
  */
-import { runSimulation, type SimulationOptions, type SimulationResult } from '../src/index.js'
+import {
+  churnOptions,
+  churnRow,
+  lookupFailuresPer10k,
+  runSimulation,
+  type SimulationOptions,
+  type SimulationResult,
+  TON_CHURN_RATES,
+  TON_TABLE_III,
+  tonChurnOptions,
+} from '../src/index.js'
 
 /** Chord maintenance slowed down: a converged (oracle) ring stays converged, and lookups dominate the cost. */
 const QUIET_CHORD = {
@@ -138,7 +150,47 @@ if (scenario === 'compare') {
       `mean hops ${l.hops.mean} (½·log2 N = ${(Math.log2(nodes) / 2).toFixed(2)})`,
   )
   console.log(costLine(r))
+} else if (scenario === 'ton-churn') {
+  // Stoica et al., ToN 2003, Table III: 500 nodes, joins and failures each a Poisson process of rate R,
+  // stabilisation every 30 s, one lookup a second; lookup failures per 10,000 lookups against R.
+  const lookups = Number(a ?? 2000)
+  const rates = b ? b.split(',').map(Number) : TON_CHURN_RATES
+  console.log('R     joins  fails  path  paper  timeouts  paper  failures/10k  paper  failed  real s')
+  for (const rate of rates) {
+    const r = await runSimulation(tonChurnOptions(rate, lookups))
+    const l = r.lookups
+    if (!l) throw new Error('no lookup report')
+    const ref = TON_TABLE_III.find((row) => row.rate === rate)
+    const cell = (v: number | undefined, digits: number, width: number) =>
+      (v === undefined ? '–' : v.toFixed(digits)).padStart(width)
+    console.log(
+      `${rate.toFixed(2)}  ${String(r.network.joined).padStart(5)}  ${String(r.network.left).padStart(5)}  ` +
+        `${l.hops.mean.toFixed(2)}  ${cell(ref?.pathLength, 2, 5)}  ${l.timeouts.mean.toFixed(2).padStart(8)}  ${cell(ref?.timeouts, 2, 5)}  ` +
+        `${lookupFailuresPer10k(l).toFixed(1).padStart(12)}  ${cell(ref?.failuresPer10k, 0, 5)}  ${String(l.failed).padStart(6)}  ${(r.cost.realMs / 1000).toFixed(1).padStart(6)}`,
+    )
+  }
+} else if (scenario === 'churn') {
+  // The Table III churn on the four overlays: success and time to first hit of keyword searches.
+  const queries = Number(a ?? 300)
+  const rates = b ? b.split(',').map(Number) : [0, 0.1, 0.2, 0.4]
+  const overlays = (process.argv[5] ?? 'central,flooding,supernode,chord').split(',')
+  console.log(
+    'overlay    R     joins  fails  success  first hit ms (p95)  hops  msgs/query  lookup failures/10k  real s',
+  )
+  for (const overlay of overlays)
+    for (const rate of rates) {
+      const r = await runSimulation(churnOptions(overlay, rate, queries))
+      const row = churnRow(r)
+      console.log(
+        `${overlay.padEnd(9)}  ${rate.toFixed(2)}  ${String(row.joined).padStart(5)}  ${String(row.left).padStart(5)}  ` +
+          `${(row.successRate * 100).toFixed(1).padStart(6)}%  ${row.firstHitMs.toFixed(0).padStart(7)} (${row.firstHitP95.toFixed(0)})`.padEnd(
+            20,
+          ) +
+          `  ${row.hops.toFixed(2).padStart(4)}  ${row.messagesPerQuery.toFixed(1).padStart(10)}  ` +
+          `${(row.lookupFailuresPer10k === undefined ? '–' : row.lookupFailuresPer10k.toFixed(1)).padStart(19)}  ${(r.cost.realMs / 1000).toFixed(1).padStart(6)}`,
+      )
+    }
 } else {
-  console.error(`unknown scenario '${scenario}' (compare, sweep, ton, scale)`)
+  console.error(`unknown scenario '${scenario}' (compare, sweep, ton, ton-churn, churn, scale)`)
   process.exitCode = 2
 }

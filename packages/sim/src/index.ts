@@ -20,6 +20,17 @@
  * ```
  */
 export { adoptConvergedRing, type LookupReport, runLookups } from './chord.js'
+export {
+  type ChurnRow,
+  type ChurnScenarioOptions,
+  churnOptions,
+  churnRow,
+  lookupFailuresPer10k,
+  TON_CHURN_RATES,
+  TON_TABLE_III,
+  type TonChurnRow,
+  tonChurnOptions,
+} from './churn.js'
 export { parseSimArgs, SIM_USAGE, type SimCommandOptions, type SimIo, sim } from './cli.js'
 export { exponential, Zipf } from './distributions.js'
 export { SimulationStalledError } from './errors.js'
@@ -37,6 +48,7 @@ export {
 export {
   type ParsedSimulationOptions,
   parseSimulationOptions,
+  SIM_OVERLAY_BASE,
   SIM_OVERLAY_DEFAULTS,
   type SimulationOptions,
 } from './options.js'

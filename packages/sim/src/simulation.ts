@@ -222,11 +222,12 @@ export async function runSimulation(
       }, queryAt)
     }
     await clock.run({ until: () => finished === opts.queries })
-    queriesDone = true
     const t1 = clock.now()
     const hub1 = net.hub.stats()
     const after = snapshot(net)
 
+    // Chord's checked lookups; under churn the peers go on joining and leaving meanwhile (the ToN
+    // 2003 Table III set-up: each lookup is checked against the key's successor when it ends).
     let lookups: LookupReport | undefined
     if (opts.overlay === 'chord' && opts.checkLookups && opts.lookups > 0) {
       progress('lookups', 0, opts.lookups)
@@ -234,6 +235,7 @@ export async function runSimulation(
         progress('lookups', done, opts.lookups),
       )
     }
+    queriesDone = true
 
     // Figures.
     const heapEndBytes = heapUsed()

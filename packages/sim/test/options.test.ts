@@ -15,7 +15,16 @@ test('defaults are filled in and the result is frozen', (t) => {
   t.is(chord.overlayOptions.stabilizeInterval, 5000)
   t.is(chord.overlayOptions.fixFingersInterval, 60_000)
   t.deepEqual(parseSimulationOptions({ overlay: 'flooding' }).overlayOptions, {})
-  t.deepEqual(parseSimulationOptions({ overlay: 'chord', join: 'protocol' }).overlayOptions, {})
+  // The node-id puzzle stays at difficulty 0 whatever the join (a start-up cost, not a message cost).
+  t.deepEqual(parseSimulationOptions({ overlay: 'chord', join: 'protocol' }).overlayOptions, {
+    idDifficulty: 0,
+  })
+  t.is(chord.overlayOptions.idDifficulty, 0)
+  t.is(
+    parseSimulationOptions({ overlay: 'chord', overlayOptions: { idDifficulty: 4 } }).overlayOptions
+      .idDifficulty,
+    4,
+  )
   t.true(Object.isFrozen(o))
   t.is(parseSimulationOptions({ overlay: 'chord', nodes: 2, replicas: 5 }).replicas, 2)
 })
