@@ -59,13 +59,15 @@ export function directoryCommand(program: Command, io: Io): Command {
       }
       logger.info('directory started', { id: directory.id })
       const out = [`directory ${directory.id}`, ...directory.addresses().map((a) => `listen ${a}`), 'ready']
-      io.stdout.write(`${out.join('\n')}\n`)
-      const signal = await new Promise<string>((done) => {
+      // Listening for SIGINT/SIGTERM before `ready` is printed: a script may stop it as soon as it reads it.
+      const stopped = new Promise<string>((done) => {
         const off = io.onStop((s) => {
           off()
           done(s)
         })
       })
+      io.stdout.write(`${out.join('\n')}\n`)
+      const signal = await stopped
       logger.info('stopping', { signal })
       await withDeadline(directory.stop(), SHUTDOWN_TIMEOUT, 'the directory did not stop in time')
       logger.info('stopped')

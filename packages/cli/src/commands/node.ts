@@ -67,13 +67,15 @@ export function nodeCommand(program: Command, io: Io): Command {
         `cookie ${node.cookieFile}`,
         'ready',
       ]
-      io.stdout.write(`${out.join('\n')}\n`)
-      const signal = await new Promise<string>((resolve) => {
+      // Listening for SIGINT/SIGTERM before `ready` is printed: a script may stop the node as soon as it reads it.
+      const stopped = new Promise<string>((resolve) => {
         const off = io.onStop((s) => {
           off()
           resolve(s)
         })
       })
+      io.stdout.write(`${out.join('\n')}\n`)
+      const signal = await stopped
       logger.info('stopping', { signal })
       await withDeadline(node.stop(), SHUTDOWN_TIMEOUT, 'the node did not stop in time')
       logger.info('stopped')

@@ -53,7 +53,15 @@ export async function clientFor(flags: ClientFlags, io: Io, timeout?: number): P
   return new ApiClient(flags.api, { token, timeout })
 }
 
-/** Writes one JSON document and a newline. */
+/**
+ * Writes one JSON document and a newline. Besides what JSON escapes itself,
+ * DEL, C1 controls, line separators and bidi marks are written as `\uXXXX`,
+ * so the document is safe on a terminal and parses to the same values.
+ */
 export function printJson(io: Io, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+  const text = JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
+  io.stdout.write(`${text}\n`)
 }

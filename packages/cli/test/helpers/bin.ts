@@ -96,3 +96,20 @@ export function startDaemon(args: string[], timeout = 20_000): Promise<Daemon> {
     })
   })
 }
+
+/** `node --overlay O --listen tcp://127.0.0.1:0 --api 127.0.0.1:0 --log-level warn [--data DIR] …extra`. */
+export function nodeArgs(overlay: string, data?: string, ...extra: string[]): string[] {
+  return [
+    'node',
+    '--overlay',
+    overlay,
+    '--listen',
+    'tcp://127.0.0.1:0',
+    '--api',
+    '127.0.0.1:0',
+    '--log-level',
+    'warn',
+    ...(data ? ['--data', data] : []),
+    ...extra,
+  ]
+}
