@@ -58,6 +58,7 @@ export {
   parseCentralOptions,
   parseDirectoryServerOptions,
 } from './options.js'
+export { type Source, sourceOf } from './source-address.js'
 export { CENTRAL_OPTIONS, DIRECTORY_SERVER_OPTIONS } from './tokens.js'
 
 /** The registration for `overlay: 'central'`; validates `options.central` first. */

@@ -1,4 +1,4 @@
-import type { PeerId } from '@peerkit/core'
+import type { PeerId, PeerRef } from '@peerkit/core'
 import type { Candidate } from './messages.js'
 
 /** Milliseconds of uptime that add one to a measured capacity. */
@@ -42,4 +42,74 @@ export function elect(
   excluded?: ReadonlySet<PeerId>,
 ): Candidate | undefined {
   return rank(candidates, excluded)[0]
+}
+
+/** What a supernode knows of a leaf that may be elected. */
+export interface LeafCandidate {
+  peer: PeerRef
+  /** The capacity the leaf reports (self-reported: never trusted as such). */
+  reported: number
+  /** When this supernode saw it attach (virtual time of the injected Clock). */
+  since: number
+  /** Its address range, from the connection (IPv4 /24, IPv6 /64, or its address when not IP). */
+  prefix: string
+}
+
+export interface CreditOptions {
+  /** Capacity credited at most, whatever a leaf reports. */
+  maxCapacity: number
+  /** Milliseconds of observed attachment that earn one more unit of credited capacity. */
+  capacityRamp: number
+}
+
+/**
+ * The capacity a supernode credits a leaf with: what it reports, but at most
+ * `maxCapacity`, and at most 1 plus one per `capacityRamp` ms this supernode
+ * has seen it attached. A fresh key reporting 10^9 counts as 1, like any
+ * newcomer, and earns more only by staying.
+ */
+export function creditedCapacity(reported: number, attachedMs: number, o: CreditOptions): number {
+  return Math.min(reported, o.maxCapacity, 1 + Math.max(0, attachedMs) / o.capacityRamp)
+}
+
+/**
+ * A supernode's capable leaves in election order, with their credited
+ * capacities: leaves from address ranges that host fewer supernodes
+ * (`supernodesByPrefix`) first, then the higher credited capacity, the
+ * longer attached, the lower PeerId; then taken round-robin over ranges, so
+ * one range cannot fill the list however many keys it attaches.
+ */
+export function electionOrder(
+  leaves: Iterable<LeafCandidate>,
+  now: number,
+  supernodesByPrefix: ReadonlyMap<string, number>,
+  o: CreditOptions,
+): Candidate[] {
+  const scored = [...leaves].map((l) => ({
+    l,
+    taken: supernodesByPrefix.get(l.prefix) ?? 0,
+    capacity: creditedCapacity(l.reported, now - l.since, o),
+  }))
+  scored.sort(
+    (a, b) =>
+      a.taken - b.taken ||
+      b.capacity - a.capacity ||
+      a.l.since - b.l.since ||
+      (a.l.peer.id < b.l.peer.id ? -1 : a.l.peer.id > b.l.peer.id ? 1 : 0),
+  )
+  const byRange = new Map<string, typeof scored>()
+  for (const x of scored) {
+    const list = byRange.get(x.l.prefix)
+    if (list) list.push(x)
+    else byRange.set(x.l.prefix, [x])
+  }
+  const out: Candidate[] = []
+  const ranges = [...byRange.values()]
+  for (let round = 0; out.length < scored.length; round++) {
+    for (const list of ranges) {
+      const x = list[round]
+      if (x) out.push({ peer: x.l.peer, capacity: x.capacity })
+    }
+  }
+  return out
 }

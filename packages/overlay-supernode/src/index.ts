@@ -34,7 +34,16 @@ import { SupernodeOverlay } from './supernode-overlay.js'
 import { SUPERNODE_OPTIONS } from './tokens.js'
 
 export type { NodeContext } from './context.js'
-export { compareCandidates, elect, measuredCapacity, rank } from './election.js'
+export {
+  type CreditOptions,
+  compareCandidates,
+  creditedCapacity,
+  elect,
+  electionOrder,
+  type LeafCandidate,
+  measuredCapacity,
+  rank,
+} from './election.js'
 export { LeafAttachment } from './leaf-attachment.js'
 export {
   type AttachMessage,

@@ -49,6 +49,20 @@ export interface SupernodeOptions {
   seenCacheSize?: number
   /** Milliseconds a query id is remembered. @default 30000 */
   seenTtl?: number
+  /**
+   * Capacity a supernode credits a leaf with at most in elections, whatever
+   * the leaf reports (a measured capacity reaches 25 after a day). @default 25
+   */
+  maxCapacity?: number
+  /**
+   * Milliseconds a leaf must stay attached to a supernode to be credited one
+   * more unit of the capacity it reports (a newcomer counts as 1). @default 3600000
+   */
+  capacityRamp?: number
+  /** Records a supernode's directory holds for its leaves in all. @default 200000 */
+  maxRecords?: number
+  /** Estimated bytes a supernode's directory holds for its leaves in all. @default 268435456 (256 MiB) */
+  maxBytes?: number
 }
 
 export type ResolvedSupernodeOptions = Readonly<Required<SupernodeOptions>>
@@ -72,6 +86,10 @@ export const DEFAULT_SUPERNODE_OPTIONS: ResolvedSupernodeOptions = Object.freeze
   queryBurst: 100,
   seenCacheSize: 4096,
   seenTtl: 30_000,
+  maxCapacity: 25,
+  capacityRamp: 3_600_000,
+  maxRecords: 200_000,
+  maxBytes: 256 * 1024 * 1024,
 })
 
 type Check = (field: string, value: unknown) => void
@@ -122,6 +140,10 @@ const CHECKS: Record<keyof SupernodeOptions, Check> = {
   queryBurst: int(1),
   seenCacheSize: int(1),
   seenTtl: int(1),
+  maxCapacity: positive,
+  capacityRamp: int(1),
+  maxRecords: int(0),
+  maxBytes: int(0),
 }
 
 /** Validates `options.supernode`, merges the defaults and freezes the result; throws `InvalidOptionsError` naming the field. */

@@ -7,10 +7,10 @@ import {
   shuffle,
   TokenBucket,
 } from '@peerkit/core'
-import { DirectoryServer, parseDirectoryServerOptions } from '@peerkit/overlay-central'
+import { DirectoryServer, parseDirectoryServerOptions, sourceOf } from '@peerkit/overlay-central'
 import { newQueryId, SearchSession, SeenCache } from '@peerkit/overlay-flooding'
 import type { NodeContext } from './context.js'
-import { rank } from './election.js'
+import { electionOrder } from './election.js'
 import {
   type AttachMessage,
   type Candidate,
@@ -33,9 +33,14 @@ const DROP_AFTER_BEATS = 3
 
 interface Leaf {
   ref: PeerRef
+  /** As the leaf reports it; credited in elections only as far as `maxCapacity` and its time attached allow. */
   capacity: number
   capable: boolean
   bucket: TokenBucket
+  /** When it attached here (kept while it stays attached). */
+  since: number
+  /** Its address range, from the connection it attached on. */
+  prefix: string
 }
 
 /** Where a query id's hits go: `null` for a search this supernode runs, else the peer it came from. */
@@ -53,6 +58,8 @@ export class SupernodeHub {
   readonly since: number
   private readonly leaves = new Map<PeerId, Leaf>()
   private readonly linkLeaves = new Map<PeerId, number>()
+  /** The address range of each linked supernode, from the connection (not from what it announces). */
+  private readonly linkPrefixes = new Map<PeerId, string>()
   private readonly seen: SeenCache<string, Route>
   private readonly sessions = new Map<string, SearchSession>()
   private filling: Promise<void> | undefined
@@ -72,6 +79,8 @@ export class SupernodeHub {
         dropAfter: beat * DROP_AFTER_BEATS,
         searchRate: ctx.options.queryRate,
         searchBurst: ctx.options.queryBurst,
+        maxRecords: ctx.options.maxRecords,
+        maxBytes: ctx.options.maxBytes,
       }),
     )
     this.seen = new SeenCache(ctx.clock, ctx.options.seenCacheSize, ctx.options.seenTtl)
@@ -108,10 +117,30 @@ export class SupernodeHub {
     return [...this.ctx.supernodes.refs(), ...[...this.leaves.values()].map((l) => l.ref)]
   }
 
-  /** The leaves that may become supernodes, best first. */
+  /**
+   * The leaves that may become supernodes, best first, with the capacity this
+   * supernode credits them (see `electionOrder`): a reported capacity counts
+   * only up to `maxCapacity` and 1 + one per `capacityRamp` ms attached here,
+   * and ranges that host fewer supernodes (this one and its links) come first.
+   */
   candidates(): Candidate[] {
     const capable = [...this.leaves.values()].filter((l) => l.capable)
-    return rank(capable.map((l) => ({ peer: l.ref, capacity: l.capacity }))).slice(0, ELECTION_LIST)
+    const o = this.ctx.options
+    return electionOrder(
+      capable.map((l) => ({ peer: l.ref, reported: l.capacity, since: l.since, prefix: l.prefix })),
+      this.ctx.clock.now(),
+      this.supernodePrefixes(),
+      o,
+    ).slice(0, ELECTION_LIST)
+  }
+
+  /** Supernodes per address range: this one and its links. */
+  private supernodePrefixes(): Map<string, number> {
+    const out = new Map<string, number>()
+    const own = this.ctx.network.addresses()[0]
+    const prefixes = [...this.linkPrefixes.values(), ...(own === undefined ? [] : [sourceOf(own).prefix])]
+    for (const p of prefixes) out.set(p, (out.get(p) ?? 0) + 1)
+    return out
   }
 
   stats(): OverlayStats {
@@ -128,8 +157,8 @@ export class SupernodeHub {
 
   // ---- leaves and links ---------------------------------------------------
 
-  /** A leaf asks to attach: accepted below twice `leavesPerSupernode`. */
-  attach(from: PeerRef, msg: AttachMessage): boolean {
+  /** A leaf asks to attach (over a connection from `remoteAddress`): accepted below twice `leavesPerSupernode`. */
+  attach(from: PeerRef, msg: AttachMessage, remoteAddress: string): boolean {
     const known = this.leaves.get(from.id)
     if (!known && this.leaves.size >= 2 * this.ctx.options.leavesPerSupernode) return false
     const ref = { id: from.id, addresses: msg.addresses.length > 0 ? msg.addresses : from.addresses }
@@ -139,6 +168,8 @@ export class SupernodeHub {
       capacity: msg.capacity,
       capable: msg.capable,
       bucket: known?.bucket ?? new TokenBucket(o.queryRate, o.queryBurst, this.ctx.clock.now()),
+      since: known?.since ?? this.ctx.clock.now(),
+      prefix: sourceOf(remoteAddress).prefix,
     })
     this.unlink(from.id) // a supernode that stepped down may come back as a leaf
     this.ctx.supernodes.forget(from.id)
@@ -148,16 +179,25 @@ export class SupernodeHub {
     return true
   }
 
+  /** A leaf's refresh: what it reports now (credited in elections as `candidates` says). */
+  reported(id: PeerId, capacity: number, capable: boolean): void {
+    const leaf = this.leaves.get(id)
+    if (!leaf) return
+    leaf.capacity = capacity
+    leaf.capable = capable
+  }
+
   isLeaf(id: PeerId): boolean {
     return this.leaves.has(id)
   }
 
-  /** Another supernode asks to link. */
-  link(from: PeerRef, leaves: number): boolean {
+  /** Another supernode asks to link (over a connection from `remoteAddress`). */
+  link(from: PeerRef, leaves: number, remoteAddress: string): boolean {
     const table = this.ctx.supernodes
     if (this.leaves.has(from.id)) return false
     if (!table.has(from.id) && !this.addLink(from)) return false
     this.linkLeaves.set(from.id, leaves)
+    this.linkPrefixes.set(from.id, sourceOf(remoteAddress).prefix)
     return true
   }
 
@@ -190,6 +230,7 @@ export class SupernodeHub {
   private unlink(id: PeerId): void {
     const n = this.ctx.supernodes.remove(id)
     this.linkLeaves.delete(id)
+    this.linkPrefixes.delete(id)
     if (!n) return
     this.ctx.network.protect(id, false)
     this.ctx.emitNeighbor('neighbor:remove', n.ref)
@@ -228,7 +269,12 @@ export class SupernodeHub {
         })
         this.ctx.learn(info, c)
         if (info.role !== 'supernode') table.forget(c.id)
-        else if (info.accepted && this.ctx.running && this.addLink(c)) this.linkLeaves.set(c.id, info.leaves)
+        else if (info.accepted && this.ctx.running && this.addLink(c)) {
+          this.linkLeaves.set(c.id, info.leaves)
+          // Where it was dialed and answered: its range, as far as this node can tell.
+          const dialed = c.addresses[0]
+          if (dialed !== undefined) this.linkPrefixes.set(c.id, sourceOf(dialed).prefix)
+        }
       } catch {
         table.forget(c.id)
       }

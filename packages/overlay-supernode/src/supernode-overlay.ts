@@ -321,11 +321,15 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     }
     switch (msg.kind) {
       case 'hello':
+        hub?.reported(from.id, msg.capacity, msg.capable) // a leaf's refresh carries its capacity now
         return this.info(false)
       case 'attach':
-        return this.info(hub?.attach(from, msg) ?? false)
+        return this.info(hub?.attach(from, msg, ctx.connection.remoteAddress) ?? false)
       case 'link':
-        return this.info(hub?.link({ id: from.id, addresses: msg.addresses }, msg.leaves) ?? false)
+        return this.info(
+          hub?.link({ id: from.id, addresses: msg.addresses }, msg.leaves, ctx.connection.remoteAddress) ??
+            false,
+        )
       case 'ping':
         return this.info(hub?.pinged(from.id, msg.leaves) ?? false)
       case 'promote':

@@ -1,6 +1,15 @@
 import { Identity, type PeerId } from '@peerkit/core'
 import test from 'ava'
-import { type Candidate, compareCandidates, elect, measuredCapacity, rank } from '../src/index.js'
+import {
+  type Candidate,
+  compareCandidates,
+  creditedCapacity,
+  elect,
+  electionOrder,
+  type LeafCandidate,
+  measuredCapacity,
+  rank,
+} from '../src/index.js'
 
 const ids = Array.from({ length: 4 }, () => Identity.generate().peerId).sort()
 const c = (i: number, capacity: number): Candidate => ({
@@ -43,4 +52,45 @@ test('measured capacity: configured wins; else reachable 1 plus an hour of uptim
   t.is(measuredCapacity(0, true, 0), 1)
   t.is(measuredCapacity(0, true, 2.5 * 3_600_000), 3)
   t.is(measuredCapacity(0, true, 1000 * 3_600_000), 25)
+})
+
+const HOUR = 3_600_000
+const CREDIT = { maxCapacity: 25, capacityRamp: HOUR }
+
+test('credited capacity: what a leaf reports, at most maxCapacity and 1 + one per capacityRamp attached', (t) => {
+  t.is(creditedCapacity(1e9, 0, CREDIT), 1)
+  t.is(creditedCapacity(1e9, 3 * HOUR, CREDIT), 4)
+  t.is(creditedCapacity(1e9, 100 * HOUR, CREDIT), 25)
+  t.is(creditedCapacity(2, 100 * HOUR, CREDIT), 2)
+  t.is(creditedCapacity(0, 100 * HOUR, CREDIT), 0)
+})
+
+test('election order: fewer supernodes in the range first, then credited capacity, then longer attached; round-robin over ranges', (t) => {
+  const leaf = (i: number, reported: number, since: number, prefix: string): LeafCandidate => ({
+    peer: { id: ids[i] as PeerId, addresses: [] },
+    reported,
+    since,
+    prefix,
+  })
+  const now = 10 * HOUR
+  const order = electionOrder(
+    [
+      leaf(0, 1e9, now, 'sybil/24'), // fresh, huge claim
+      leaf(1, 1e9, now - HOUR, 'sybil/24'),
+      leaf(2, 5, 0, 'a/24'),
+      leaf(3, 5, 0, 'taken/24'), // its range already hosts a supernode
+    ],
+    now,
+    new Map([['taken/24', 1]]),
+    CREDIT,
+  )
+  t.deepEqual(
+    order.map((c) => [c.peer.id, c.capacity]),
+    [
+      [ids[2], 5],
+      [ids[1], 2],
+      [ids[3], 5],
+      [ids[0], 1],
+    ],
+  )
 })

@@ -1,0 +1,133 @@
+import '@peerkit/index-memory'
+import '@peerkit/transfer'
+import '@peerkit/transport-memory'
+import '../src/index.js'
+import { createHash } from 'node:crypto'
+import { createTestnet } from '@peerkit/compliance'
+import { CLOCK, collect, createPeer, type FileRecord, keywords, type Peer } from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import test from 'ava'
+import type { SupernodeOptions, SupernodeOverlay } from '../src/index.js'
+import { RunningClock } from './helpers/running-clock.js'
+
+// Attacks on a supernode's election and its directory, over the memory
+// transport in virtual time (what is attacked here does not depend on
+// addresses: every memory peer is its own address range). Capacity is earned
+// by hours attached, so the clock runs hours in a moment.
+
+const HOUR = 3_600_000
+const sn = (p: Peer) => p.overlay as SupernodeOverlay
+
+/** Slow periodic work, so virtual hours cost few events. */
+const SLOW: SupernodeOptions = {
+  heartbeatInterval: 60_000,
+  maintenanceInterval: 60_000,
+  refreshInterval: 600_000,
+  hopTimeout: 1000,
+  failoverTimeout: 10_000,
+  electionDelay: 1000,
+  demoteAfter: 0,
+  canBeSupernode: true,
+}
+
+async function virtualNet(t: Parameters<typeof createTestnet>[0], n: number, options: SupernodeOptions) {
+  const clock = new RunningClock()
+  const container = memoryContainer(new MemoryNetwork())
+  container.register(CLOCK, { useValue: clock })
+  const net = await createTestnet(t, n, {
+    overlay: 'supernode',
+    container,
+    seed: 7,
+    configure: () => ({ options: { supernode: { ...SLOW, ...options } } }),
+  })
+  const first = net.peers[0] as Peer
+  /** A peer that joins through the first one, with its own supernode options. */
+  const join = async (extra: SupernodeOptions): Promise<Peer> => {
+    const peer = await createPeer(
+      {
+        overlay: 'supernode',
+        transport: 'memory',
+        listen: [`memory://attacker-${process.pid}-${Math.random().toString(36).slice(2)}`],
+        bootstrap: net.addresses.slice(0, 1),
+        options: { supernode: { ...SLOW, ...options, ...extra } },
+      },
+      { container },
+    )
+    t.teardown(() => peer.stop())
+    await peer.start()
+    return peer
+  }
+  const settled = await clock.until(10 * 60_000, () =>
+    net.peers.slice(1).every((p) => sn(p).supernode()?.id === first.id),
+  )
+  if (!settled) throw new Error('the leaves did not attach within 10 virtual minutes')
+  return { ...net, clock, first, join }
+}
+
+function record(peer: Peer, name: string, kws = keywords(name)): FileRecord {
+  return {
+    hash: createHash('sha256').update(name).digest('hex'),
+    name,
+    size: 1000,
+    chunkSize: 65_536,
+    keywords: kws,
+    provider: { id: peer.id, addresses: peer.addresses() },
+  }
+}
+
+test('a leaf reporting a huge capacity is credited at most 1 + its hours attached, capped, and is not promoted over older leaves', async (t) => {
+  // 4 honest leaves; a 5th leaf passes 1.5 × leavesPerSupernode (3) and makes the supernode promote one.
+  const net = await virtualNet(t, 5, { leavesPerSupernode: 3 })
+  const { clock, first } = net
+  const honest = net.peers.slice(1)
+  await clock.sleep(3 * HOUR)
+  t.is(sn(first).role(), 'supernode')
+  t.is(sn(first).stats().promoted, 0)
+
+  // The Sybil claims the largest capacity the wire allows.
+  const sybil = await net.join({ capacity: 1e9 })
+  const promoted = await clock.until(10 * 60_000, () => (sn(first).stats().promoted as number) > 0)
+  t.true(promoted, 'the supernode promoted a leaf')
+  const supernodes = [first, ...honest, sybil].filter((p) => sn(p).role() === 'supernode')
+  t.false(supernodes.includes(sybil), 'the Sybil was not promoted')
+  t.is(supernodes.length, 2)
+
+  // What it is credited with: its supernode's election list, as the supernode tells its leaves.
+  const credit = () => {
+    const list = sn(sybil).electionCandidates()
+    const others = list.filter((c) => c.peer.id !== sybil.id).map((c) => c.capacity)
+    return { sybil: list.find((c) => c.peer.id === sybil.id)?.capacity ?? -1, best: Math.max(0, ...others) }
+  }
+  await clock.sleep(20 * 60_000) // a refresh of the leaves' lists
+  const early = credit()
+  t.true(early.sybil >= 0 && early.sybil <= 2, `credited ${early.sybil} after under an hour attached`)
+
+  // A day and more later it is credited no more than maxCapacity, and no more than the honest leaves beside it.
+  await clock.sleep(30 * HOUR)
+  t.is(sn(sybil).role(), 'leaf')
+  const late = credit()
+  t.true(late.sybil >= 0 && late.sybil <= 25, `credited ${late.sybil}: capped at maxCapacity`)
+  t.true(late.sybil <= late.best, `credited ${late.sybil}, the best honest leaf ${late.best}`)
+})
+
+test('a supernode derives its leaves’ keywords from names and holds its directory to maxRecords', async (t) => {
+  const net = await virtualNet(t, 2, { maxRecords: 40 })
+  const { clock, first } = net
+  const [, alice] = net.peers as [Peer, Peer]
+  const mallory = await net.join({ canBeSupernode: false })
+  t.true(await clock.until(60_000, () => sn(mallory).supernode()?.id === first.id))
+  // Stuffed keywords: found by its name only.
+  await mallory.overlay.publish([record(mallory, 'junk.bin', ['ubuntu', 'desktop', 'iso'])])
+  await alice.overlay.publish([record(alice, 'Ubuntu Desktop.iso')])
+  const search = async (words: string) => {
+    const hits = collect(alice.overlay.search({ keywords: keywords(words) }, { timeout: 5000 }))
+    return (await hits).map((h) => h.name)
+  }
+  t.deepEqual(await search('ubuntu desktop'), ['Ubuntu Desktop.iso'])
+  t.deepEqual(await search('junk'), ['junk.bin'])
+  // Junk past the supernode's budget is refused; what was registered stays.
+  const junk = Array.from({ length: 100 }, (_, i) => record(mallory, `junk ${i}.bin`))
+  await t.throwsAsync(mallory.overlay.publish(junk), { name: 'RateLimitError', message: /maxRecords/ })
+  t.true((sn(first).stats().records as number) <= 40)
+  t.deepEqual(await search('ubuntu desktop'), ['Ubuntu Desktop.iso'])
+})
