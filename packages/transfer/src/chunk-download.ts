@@ -71,9 +71,21 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   private readonly meter = new RateMeter()
   private lastEmit = Number.NEGATIVE_INFINITY
   private lastEmittedBytes = -1
-  private noProviderTimer: TimerHandle | undefined
-  /** Wakes the pump when a resting source (one that refused a request) may be asked again. */
-  private restTimer: { at: number; handle: TimerHandle } | undefined
+  /**
+   * The pump's wake-up timers. Only `pump()` arms, moves or clears them, from
+   * the one clock reading it decided with; their callbacks only forget their
+   * handle and run the pump, which decides again. So no decision rests on a
+   * second reading of the clock (a millisecond may tick between two readings,
+   * and a real timer may fire a millisecond early). `rest`: the earliest end
+   * of a rest (a source that refused a request); `noProvider`: the deadline
+   * of a download left with no usable source.
+   */
+  private readonly wakeups: Record<'rest' | 'noProvider', { at: number; handle: TimerHandle } | undefined> = {
+    rest: undefined,
+    noProvider: undefined,
+  }
+  /** When the pump first found no usable source, nothing in flight and the providers still open. */
+  private noProviderSince: number | undefined
   private nextOrder = 0
   /** Verified chunks waiting for the disk; past this, no new requests go out (a slow disk slows the download). */
   private readonly maxPendingWrites: number
@@ -162,8 +174,8 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       throw error
     } finally {
       for (const t of timers) t.stop()
-      if (this.noProviderTimer !== undefined) clock.clearTimeout(this.noProviderTimer)
-      if (this.restTimer !== undefined) clock.clearTimeout(this.restTimer.handle)
+      this.arm('rest', Number.POSITIVE_INFINITY, 0)
+      this.arm('noProvider', Number.POSITIVE_INFINITY, 0)
       if (!this.ac.signal.aborted) this.ac.abort(new AbortError('download finished'))
       this.wake()
     }
@@ -289,7 +301,12 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
 
   // --- chunks --------------------------------------------------------------
 
-  /** Hands chunks to sources with free slots, fastest first, one each per round. */
+  /**
+   * Hands chunks to sources with free slots, fastest first, one each per
+   * round, and schedules the next wake-up: the earliest end of a rest among
+   * the sources it skipped for resting, and the deadline for a download left
+   * with no usable source. Everything is decided from one clock reading.
+   */
   private pump(): void {
     const picker = this.picker
     if (!picker || this.failure || this.state !== 'running') return
@@ -302,31 +319,52 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     const used = this.usable()
       .sort((a, b) => b.rate(now) - a.rate(now) || a.order - b.order)
       .slice(0, options.maxPeers)
+    let wakeAt = Number.POSITIVE_INFINITY
     for (let progress = true; progress; ) {
       progress = false
       for (const s of used) {
+        if (s.pausedUntil > now) {
+          wakeAt = Math.min(wakeAt, s.pausedUntil)
+          continue
+        }
         if (s.inFlight >= Math.min(s.window, this.windowCap) || this.writes.size >= this.maxPendingWrites)
           continue
-        if (s.pausedUntil > now) continue
         const index = picker.next(s.id)
         if (index === undefined) continue
         progress = true
         void this.fetchChunk(s, index)
       }
     }
-    if (this.inFlight === 0 && this.writes.size === 0 && used.length === 0) {
-      if (this.providersEnded) this.fail(this.noProviderError(`chunks ${formatRanges(picker.missing(64))}`))
-      else if (this.noProviderTimer === undefined) {
-        this.noProviderTimer = clock.setTimeout(() => {
-          this.noProviderTimer = undefined
-          if (this.usable().length === 0)
-            this.fail(this.noProviderError(`chunks ${formatRanges(picker.missing(64))}`))
-        }, options.noProviderTimeout)
-      }
-    } else if (this.noProviderTimer !== undefined && used.length > 0) {
-      clock.clearTimeout(this.noProviderTimer)
-      this.noProviderTimer = undefined
+    this.arm('rest', wakeAt, now)
+    if (used.length > 0) {
+      this.noProviderSince = undefined
+      this.arm('noProvider', Number.POSITIVE_INFINITY, now)
+      return
     }
+    // No usable source: fail once nothing is left to settle and no provider can come, or at the deadline.
+    this.noProviderSince ??= now
+    const deadline = this.noProviderSince + options.noProviderTimeout
+    const idle = this.inFlight === 0 && this.writes.size === 0
+    if ((idle && this.providersEnded) || now >= deadline)
+      this.fail(this.noProviderError(`chunks ${formatRanges(picker.missing(64))}`))
+    else this.arm('noProvider', deadline, now)
+  }
+
+  /**
+   * Keeps the `kind` wake-up set for time `at` (none when `at` is infinite),
+   * `now` being the pump's reading. Its callback forgets it and runs the pump.
+   */
+  private arm(kind: 'rest' | 'noProvider', at: number, now: number): void {
+    const current = this.wakeups[kind]
+    if (current?.at === at) return
+    if (current !== undefined) this.ctx.clock.clearTimeout(current.handle)
+    this.wakeups[kind] = undefined
+    if (!Number.isFinite(at)) return
+    const handle = this.ctx.clock.setTimeout(() => {
+      this.wakeups[kind] = undefined
+      this.pump()
+    }, at - now)
+    this.wakeups[kind] = { at, handle }
   }
 
   private async fetchChunk(source: Source, index: number): Promise<void> {
@@ -423,7 +461,8 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   private onRequestError(source: Source, err: Error, index: number, sentAt: number): void {
     const reason = reasonOf(err, `chunk ${index}`)
     if (err.name === 'RateLimitError') {
-      this.restUntil(source.refused(this.ctx.clock.now()))
+      // The source rests; the pump (run when this request's slot is released) sets the wake-up.
+      source.refused(this.ctx.clock.now())
       return
     }
     if (err.name === 'TimeoutError') {
@@ -431,27 +470,6 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       return
     }
     this.drop(source, reason)
-  }
-
-  /** Runs the pump at `at` (the earliest time a resting source may be asked again). */
-  private restUntil(at: number): void {
-    const { clock } = this.ctx
-    if (this.restTimer !== undefined) {
-      if (this.restTimer.at <= at) return
-      clock.clearTimeout(this.restTimer.handle)
-    }
-    const handle = clock.setTimeout(
-      () => {
-        this.restTimer = undefined
-        this.pump()
-        // Another source may still be resting (its refusal came while this timer was set for an earlier time).
-        const now = clock.now()
-        const resting = this.usable().filter((s) => s.pausedUntil > now)
-        if (resting.length > 0) this.restUntil(Math.min(...resting.map((s) => s.pausedUntil)))
-      },
-      Math.max(0, at - clock.now()),
-    )
-    this.restTimer = { at, handle }
   }
 
   // --- progress ------------------------------------------------------------
