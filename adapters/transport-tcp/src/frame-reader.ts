@@ -30,6 +30,11 @@ export class FrameReader {
     return this.buffered
   }
 
+  /** Bytes held for an incomplete record, and the scratch buffer kept for the next. */
+  get retained(): number {
+    return this.buffered + (this.scratch?.length ?? 0)
+  }
+
   /**
    * Adds a chunk and calls `onFrame` for every frame it completes, in order
    * (with `reuse`, `body` is valid only during the call). Stops early when

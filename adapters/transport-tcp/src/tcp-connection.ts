@@ -177,7 +177,7 @@ export class TcpConnection extends ConnectionEmitter implements Connection, Mana
     this.scope?.setTransport(
       this.state === 'closed'
         ? 0
-        : this.records.pending +
+        : this.records.retained +
             this.openingBytes +
             this.messages.pending +
             this.backlogBytes +

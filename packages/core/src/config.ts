@@ -16,9 +16,9 @@ export interface NetworkOptions {
   /** Requests of one connection being answered at once; at this many, the connection's next messages are not read until one is answered. @default 128 */
   maxPendingRequests?: number
   /**
-   * Bytes of answers one connection may queue beyond its transport's own send buffer. From half of it
-   * the connection's next messages are not read (the peer is not reading its answers); past it the
-   * connection is closed with `RateLimitError`. @default 8388608 (8 MiB)
+   * Bytes of answers one connection may queue beyond its transport's own send buffer. From a quarter
+   * of it the connection's next messages are not read (the peer is not reading its answers); past it
+   * the connection is closed with `RateLimitError`. @default 33554432 (32 MiB)
    */
   maxSendQueue?: number
   /** Milliseconds a connection may stay unread for a full send queue without one answer leaving; then it is closed with `RateLimitError`. @default 30000 */
@@ -95,7 +95,7 @@ export const DEFAULT_NETWORK_OPTIONS: Readonly<Required<NetworkOptions>> = Objec
   maxConnections: 512,
   maxConnectionsPerPeer: 8,
   maxPendingRequests: 128,
-  maxSendQueue: 8 * 1024 * 1024,
+  maxSendQueue: 32 * 1024 * 1024,
   sendStallTimeout: 30_000,
   memoryBudget: 256 * 1024 * 1024,
   maxMessageItems: 262_144,

@@ -52,16 +52,16 @@ function request(conn: StubConnection, id: number): void {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve))
 
-test('answers a peer does not read stop its requests from being read at half of maxSendQueue; reading resumes when they drain', async (t) => {
+test('answers a peer does not read stop its requests from being read at a quarter of maxSendQueue; reading resumes when they drain', async (t) => {
   const { conn, mux } = victim()
-  for (let id = 1; id <= 7; id++) request(conn, id)
+  for (let id = 1; id <= 3; id++) request(conn, id)
   await settle()
   t.is(conn.paused, 0)
-  request(conn, 8) // 8 × 64 KiB = half of 1 MiB
+  request(conn, 4) // 4 × 64 KiB = a quarter of 1 MiB
   await settle()
   t.is(conn.paused, 1)
   t.true(mux.readPaused)
-  t.true(mux.sendQueue >= 512 * 1024)
+  t.true(mux.sendQueue >= 256 * 1024)
   conn.drainAll()
   await settle()
   t.is(conn.resumed, 1)
@@ -88,7 +88,7 @@ test('past maxSendQueue the connection is closed with RateLimitError, and nothin
 
 test('a connection paused for sendStallTimeout without an answer leaving is closed', async (t) => {
   const { clock, conn } = victim()
-  for (let id = 1; id <= 8; id++) request(conn, id)
+  for (let id = 1; id <= 4; id++) request(conn, id)
   await settle()
   t.is(conn.paused, 1)
   await clock.advance(4000)

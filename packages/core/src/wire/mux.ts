@@ -15,7 +15,7 @@ import type { Protocol } from './protocol.js'
 export interface MuxLimits {
   /** Requests being answered at once before reading pauses. */
   maxPendingRequests: number
-  /** Bytes of answers queued behind the connection: reading pauses at half, the connection closes past it. */
+  /** Bytes of answers queued behind the connection: reading pauses at a quarter, the connection closes past it. */
   maxSendQueue: number
   /** Milliseconds reading may stay paused without an answer leaving before the connection closes. */
   sendStallTimeout: number
@@ -264,7 +264,7 @@ export class Mux extends EventEmitter<MuxEvents> {
 
   /**
    * Backpressure on the read side: while the answers to this peer are not
-   * drained (half of `maxSendQueue` queued) or `maxPendingRequests` are being
+   * drained (a quarter of `maxSendQueue` queued) or `maxPendingRequests` are being
    * answered, its messages are not read; past `maxSendQueue`, or paused for
    * `sendStallTimeout` without an answer leaving, the connection is closed.
    */
@@ -277,7 +277,7 @@ export class Mux extends EventEmitter<MuxEvents> {
       )
       return
     }
-    const full = this.serving >= limits.maxPendingRequests || this.queued >= limits.maxSendQueue / 2
+    const full = this.serving >= limits.maxPendingRequests || this.queued >= limits.maxSendQueue / 4
     const flow: ManagedConnection = managed(this.connection)
     if (full && !this.paused) {
       this.paused = true
