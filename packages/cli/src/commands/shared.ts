@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { type Command, Option } from 'commander'
 import { ApiClient } from '../api-client.js'
 import { COOKIE_FILE, cookiePath, readCookie } from '../cookie.js'
@@ -41,14 +41,18 @@ export function addClientOptions(cmd: Command, io: Io): Command {
 /**
  * A client for the node at `--api`, with its credential: `--token`, else
  * the `--cookie` file, else `DATA/api.cookie` for `--data`, else the
- * default cookie of a node run without --data by this user.
+ * cookie of a node run by this user without --data
+ * (`~/.peerkit/api-HOST-PORT.cookie`), else `~/.peerkit/api.cookie`.
  */
 export async function clientFor(flags: ClientFlags, io: Io, timeout?: number): Promise<ApiClient> {
   let token = flags.token
+  const named = flags.cookie ?? (flags.data ? resolve(io.cwd, flags.data, COOKIE_FILE) : undefined)
+  if (!token && named) token = await readCookie(resolve(io.cwd, named), true)
   if (!token) {
-    const named = flags.cookie ?? (flags.data ? resolve(io.cwd, flags.data, COOKIE_FILE) : undefined)
-    const file = named ? resolve(io.cwd, named) : cookiePath(undefined, parseHostPort(flags.api))
-    token = await readCookie(file, named !== undefined)
+    const byAddress = cookiePath(undefined, parseHostPort(flags.api))
+    // Then the cookie of a node run with `--data ~/.peerkit`, as the docs' examples do.
+    token =
+      (await readCookie(byAddress, false)) ?? (await readCookie(join(dirname(byAddress), COOKIE_FILE), false))
   }
   return new ApiClient(flags.api, { token, timeout })
 }
