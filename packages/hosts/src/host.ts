@@ -78,6 +78,7 @@ export class Host {
 
   /** `peerkit node …` listening on this host's address, API on the namespace's loopback. */
   async startNode(spec: NodeSpec): Promise<PeerProcess> {
+    const data = spec.data ?? join(this.dir, 'data')
     const args = [
       'node',
       '--overlay',
@@ -87,14 +88,14 @@ export class Host {
       '--api',
       '127.0.0.1:0',
       '--data',
-      spec.data ?? join(this.dir, 'data'),
+      data,
       '--log-level',
       'info',
     ]
     if (spec.bootstrap?.length) args.push('--bootstrap', ...spec.bootstrap)
     if (spec.share?.length) args.push('--share', ...spec.share)
     if (spec.config) args.push('--config', await this.writeConfig(spec.config))
-    return this.startPeerkit(args, spec.readyTimeout)
+    return this.startPeerkit(args, spec.readyTimeout, data)
   }
 
   /** `peerkit directory …` (the central strategy's server) on this host's address. */
@@ -159,10 +160,15 @@ export class Host {
     await Promise.all([...this.procs].map((p) => p.kill('SIGKILL')))
   }
 
-  private async startPeerkit(args: string[], readyTimeout = DEFAULT_READY_TIMEOUT): Promise<PeerProcess> {
+  /** `data`: the node's data folder, where its API cookie is (the `peerkit` commands and curl read it). */
+  private async startPeerkit(
+    args: string[],
+    readyTimeout = DEFAULT_READY_TIMEOUT,
+    data?: string,
+  ): Promise<PeerProcess> {
     const { nodePath, peerkitBin } = this.network.options
     const child = this.spawn(nodePath, [peerkitBin, ...args])
-    const proc = await PeerProcess.started(this, child, readyTimeout)
+    const proc = await PeerProcess.started(this, child, readyTimeout, data)
     this.procs.add(proc)
     return proc
   }

@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { HostCommandError } from './errors.js'
 import type { Host } from './host.js'
@@ -67,6 +69,8 @@ export class PeerProcess {
     readonly child: ChildProcess,
     readonly info: PeerInfo,
     stderr: string,
+    /** The node's data folder (its API cookie is `api.cookie` in it). */
+    readonly data?: string,
   ) {
     this.stderrTail = stderr
     this.exited = new Promise((resolve) => {
@@ -83,7 +87,12 @@ export class PeerProcess {
   }
 
   /** Spawns the process (already started in `host`) and waits for `ready`. */
-  static async started(host: Host, child: ChildProcess, timeout: number): Promise<PeerProcess> {
+  static async started(
+    host: Host,
+    child: ChildProcess,
+    timeout: number,
+    data?: string,
+  ): Promise<PeerProcess> {
     let stderr = ''
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-STDERR_TAIL)
@@ -113,7 +122,7 @@ export class PeerProcess {
         }
       })
     })
-    return new PeerProcess(host, child, info, stderr)
+    return new PeerProcess(host, child, info, stderr, data)
   }
 
   get id(): string {
@@ -175,7 +184,21 @@ export class PeerProcess {
 
   /** A raw API request (`GET path`) inside the host, through curl when many must be cheap. */
   async api(path: string): Promise<string> {
-    return this.host.exec('curl', ['-sS', '--max-time', '30', `http://${this.apiAddress()}${path}`])
+    const token = await this.apiToken()
+    const auth = token ? ['-H', `Authorization: Bearer ${token}`] : []
+    return this.host.exec('curl', [
+      '-sS',
+      '--fail-with-body',
+      '--max-time',
+      '30',
+      ...auth,
+      `http://${this.apiAddress()}${path}`,
+    ])
+  }
+
+  /** The secret every API request needs: the node's cookie file (`api.cookie` in its data folder). */
+  async apiToken(): Promise<string | undefined> {
+    return this.data ? (await readFile(join(this.data, 'api.cookie'), 'utf8')).trim() : undefined
   }
 
   /**
@@ -209,6 +232,7 @@ export class PeerProcess {
       ...args,
       '--api',
       this.apiAddress(),
+      ...(this.data ? ['--data', this.data] : []),
     ])
   }
 

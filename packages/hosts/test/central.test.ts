@@ -97,9 +97,10 @@ hostTest(
     // A storm: 60 searches at once from one peer; the directory's token bucket (10/s, burst 20) refuses the excess.
     const stormer = peers[1] as PeerProcess
     const api = stormer.info.api as string
+    const token = await stormer.apiToken()
     const storm = await stormer.host.exec('sh', [
       '-c',
-      `for i in $(seq 60); do curl -s "http://${api}/search?q=field+notes&timeout=1000" & done; wait`,
+      `for i in $(seq 60); do curl -s -H "Authorization: Bearer ${token}" "http://${api}/search?q=field+notes&timeout=1000" & done; wait`,
     ])
     const limited = storm.split('\n').filter((l) => l.includes('RateLimitError')).length
     t.log(`storm: ${limited} of 60 searches refused with RateLimitError`)

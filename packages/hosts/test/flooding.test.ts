@@ -126,9 +126,10 @@ hostTest(
       (n) => peers.find((p) => p.id === n.id) as PeerProcess,
     )
     const api = node.info.api as string
+    const token = await node.apiToken()
     await node.host.exec('sh', [
       '-c',
-      `for i in $(seq 80); do curl -s -o /dev/null "http://${api}/search?q=storm+$i&timeout=1500" & done; wait`,
+      `for i in $(seq 80); do curl -s -o /dev/null -H "Authorization: Bearer ${token}" "http://${api}/search?q=storm+$i&timeout=1500" & done; wait`,
     ])
     const figures = await Promise.all(
       targets.map(async (p) => JSON.parse(await p.api('/stats')) as { throttled: number; dropped: number }),

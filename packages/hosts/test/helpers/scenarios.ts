@@ -61,12 +61,16 @@ export async function providerKilledMidDownload(
   const out = join(getter.host.dir, 'big.out')
   const started = Date.now()
   const get = getter.get(found.hash, out, 5000)
-  get.catch(() => undefined)
+  let getError: Error | undefined
+  get.catch((err: Error) => {
+    getError = err // awaited below; kept here so a failure before the kill is shown in the wait's message
+  })
   let killed: PeerProcess | undefined
   let killedAt = 0
   await waitFor(
     'the download to pass a quarter with bytes from several providers',
     async () => {
+      if (getError) throw new Error(`the download failed before the kill: ${getError.message}`)
       const line = await getter.api(`/downloads/${found.hash}`)
       const ev = JSON.parse(line) as DownloadEvent
       if (ev.type === 'done') throw new Error('the download finished before the kill; throttle harder')
