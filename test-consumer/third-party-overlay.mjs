@@ -9,7 +9,7 @@ import {
   hitSchema,
   InvalidOptionsError,
   LOCAL_INDEX,
-  Network,
+  NETWORK,
   NotStartedError,
   OVERLAY,
   overlays,
@@ -151,7 +151,7 @@ export function oneHopOverlay(options) {
     c.register(OVERLAY, {
       useFactory: instanceCachingFactory(
         (cc) =>
-          new OneHopOverlay(cc.resolve(Network), cc.resolve(LOCAL_INDEX), cc.resolve(PEER_CONFIG), opts),
+          new OneHopOverlay(cc.resolve(NETWORK), cc.resolve(LOCAL_INDEX), cc.resolve(PEER_CONFIG), opts),
       ),
     })
 }

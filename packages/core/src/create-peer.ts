@@ -11,7 +11,7 @@ import { createLogger } from './logger.js'
 import { Network } from './network.js'
 import { Peer } from './peer.js'
 import { Identity, loadOrCreateIdentity } from './peer-id.js'
-import { loadPlugins } from './plugins.js'
+import { adoptingRegistration, loadPlugins } from './plugins.js'
 import { SeededRandom } from './random.js'
 import { indexes, overlays, type Registration, transfers, transports } from './registry.js'
 import {
@@ -20,6 +20,7 @@ import {
   INDEX_FACTORY,
   LOCAL_INDEX,
   LOGGER,
+  NETWORK,
   PEER_CONFIG,
   PEER_CONTAINER,
   RANDOM,
@@ -67,7 +68,7 @@ export function componentRegistrations(
     return config.options[name]
   }
   const registries = { transport: transports, index: indexes, transfer: transfers, overlay: overlays }
-  return chosen.map(([kind, name]) => registries[kind].get(name)(optionsOf(kind, name)))
+  return chosen.map(([kind, name]) => adoptingRegistration(registries[kind].get(name)(optionsOf(kind, name))))
 }
 
 /**
@@ -85,6 +86,7 @@ export async function peerContainer(
   c.register(PEER_CONFIG, { useValue: config })
   c.register(PEER_CONTAINER, { useValue: c })
   c.register(IDENTITY, { useValue: identity })
+  c.register(NETWORK, { useToken: Network })
   if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
   if (!c.isRegistered(LOGGER, true)) c.register(LOGGER, { useValue: createLogger({ level: config.log }) })
   if (!c.isRegistered(RANDOM, true) || config.seed !== undefined) {

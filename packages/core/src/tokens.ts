@@ -3,6 +3,7 @@ import type { Clock } from './clock.js'
 import type { PeerConfig } from './config.js'
 import type { Index, IndexFactory } from './content-index.js'
 import type { Logger } from './logger.js'
+import type { Network } from './network.js'
 import type { Overlay } from './overlay.js'
 import type { Identity } from './peer-id.js'
 import type { Random } from './random.js'
@@ -25,3 +26,10 @@ export const PEER_CONFIG: InjectionToken<PeerConfig> = Symbol.for('@peerkit/core
 export const PEER_CONTAINER: InjectionToken<DependencyContainer> = Symbol.for('@peerkit/core:PeerContainer')
 /** The peer's root logger; each module logs through `logger.forComponent('peerkit:<package>:<part>')`. */
 export const LOGGER: InjectionToken<Logger> = Symbol.for('@peerkit/core:Logger')
+/**
+ * The peer's `Network`. Inject it by this token rather than by the class: an application with two
+ * copies of core (a plugin that brought its own) has two `Network` classes, and injecting the other
+ * copy's class builds a second, unstarted Network instead of failing; this symbol is the same in
+ * every copy.
+ */
+export const NETWORK: InjectionToken<Network> = Symbol.for('@peerkit/core:Network')
