@@ -1,0 +1,321 @@
+import '@peerkit/transport-memory'
+import '@peerkit/index-memory'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { CLOCK, collect, Identity, type SignedFileRecord, signRecord } from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import test, { type ExecutionContext } from 'ava'
+import {
+  CHORD_PROTOCOL,
+  type ChordOptions,
+  predecessorFromRing,
+  type RecordStore,
+  solvesPuzzle,
+} from '../src/index.js'
+import {
+  adoptConverged,
+  FAST,
+  FROZEN,
+  ownerOf,
+  rawPeer,
+  recordFor,
+  ringIsCorrect,
+  signedFor,
+  solvedIdentity,
+  sorted,
+  startNode,
+  startRing,
+  TEST_DIFFICULTY,
+  type TestNode,
+} from './helpers/ring.js'
+import { TestClock } from './helpers/virtual-clock.js'
+
+// Attacks on the chord overlay, each mounted by a peer that speaks peerkit/chord/2 by hand against a
+// real in-process ring (memory transport, virtual clock). CHORD_ATTACK_LONG=1 runs them at the sizes
+// of the original reports (56,000 and 10,000 junk records); by default they are a few thousand.
+
+const LONG = process.env.CHORD_ATTACK_LONG === '1'
+const HOUR = 3_600_000
+
+setFlagsFromString('--expose_gc')
+const gc = runInNewContext('gc') as () => void
+function heapAfterGc(): number {
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+/** A ring of `n` nodes on its own memory hub and virtual clock, routing state set from global knowledge. */
+async function virtualRing(t: ExecutionContext, n: number, chord: ChordOptions) {
+  const clock = new TestClock()
+  const parent = memoryContainer(new MemoryNetwork())
+  parent.register(CLOCK, { useValue: clock })
+  const nodes = await startRing(t, n, { chord, parent })
+  adoptConverged(nodes, chord.successors ?? 8)
+  return { clock, parent, nodes }
+}
+
+/** The store a node holds for the ring (private to the overlay; tests read it, and one plays a compromised holder). */
+const storeOf = (node: TestNode) => (node.overlay as unknown as { store: RecordStore }).store
+
+/** The `r` nodes that hold `key`, from global knowledge. */
+function holdersOf(nodes: readonly TestNode[], key: bigint, r: number): TestNode[] {
+  const ring = sorted(nodes)
+  const first = ring.findIndex((x) => x.node === ownerOf(nodes, key))
+  return Array.from({ length: r }, (_, k) => (ring[(first + k) % ring.length] as (typeof ring)[0]).node)
+}
+
+/** A word whose keyword key `node` owns, so records named with it are held there. */
+function wordOwnedBy(node: TestNode, prefix: string): string {
+  for (let i = 0; ; i++) {
+    const word = `${prefix}${i}`
+    if (node.overlay.routing.owns(node.overlay.ring.keywordKey(word))) return word
+  }
+}
+
+/** Sends `records` in `store` messages of 1,000; returns how many messages were refused, by error name. */
+async function storeAll(
+  from: Awaited<ReturnType<typeof rawPeer>>['network'],
+  to: TestNode,
+  records: SignedFileRecord[],
+): Promise<Record<string, number>> {
+  const refused: Record<string, number> = {}
+  for (let i = 0; i < records.length; i += 1000) {
+    await from
+      .request(to.network.self(), CHORD_PROTOCOL, { type: 'store', records: records.slice(i, i + 1000) })
+      .catch((err: Error) => {
+        refused[err.name] = (refused[err.name] ?? 0) + 1
+      })
+  }
+  return refused
+}
+
+test('a forged replicate, from outside the ring or from a neighbor, changes no record and attributes no file to anyone', async (t) => {
+  const chord: ChordOptions = { ...FROZEN, successors: 4, replication: 2, replicaWindow: 1 }
+  const { clock, parent, nodes } = await virtualRing(t, 16, chord)
+  const ring = (nodes[0] as TestNode).overlay.ring
+  const provider = nodes[3] as TestNode
+  const record = recordFor(provider.network.self(), 'Honest.Original.Release.iso')
+  await provider.overlay.publish([record])
+  const holders = holdersOf(nodes, ring.contentKey(record.hash), 2)
+  const primary = holders[0] as TestNode
+  const honestCopy = storeOf(primary).signed(record)
+  if (!honestCopy) return t.fail('the record was not stored at its key')
+
+  // the attacker: a key that solves the puzzle, off the ring, far from the record's holders
+  let identity = solvedIdentity()
+  while (holders.some((h) => h.overlay.routing.isNeighbor(ring.nodeId(identity.peerId), 2)))
+    identity = solvedIdentity()
+  const { network: evil } = await rawPeer(t, { identity, parent })
+  const expires = clock.now() + (nodes[0] as TestNode).overlay.options.recordTtl
+  const moved: SignedFileRecord = {
+    ...honestCopy,
+    provider: { id: provider.network.peerId, addresses: ['memory://attacker'] },
+  }
+  const neverHad = recordFor(provider.network.self(), 'Never.Had.This.File.iso')
+  const attributed: SignedFileRecord = {
+    ...signRecord(identity, { ...neverHad, provider: evil.self() }, expires),
+    provider: provider.network.self(),
+  }
+  const own = signedFor(identity, evil.self(), 'Attacker.Own.File.iso', expires)
+  for (const h of holders)
+    for (const records of [[moved], [attributed], [own]])
+      await t.throwsAsync(
+        evil.request(h.network.self(), CHORD_PROTOCOL, { type: 'replicate', records, ttls: [HOUR] }),
+        { name: 'ProtocolError', message: /shares no key range/ },
+      )
+  // the same forgeries from a ring member next to the holder: the signatures give them away
+  const neighbor = holders[1] as TestNode
+  for (const records of [[moved], [attributed]])
+    await t.throwsAsync(
+      neighbor.network.request(primary.network.self(), CHORD_PROTOCOL, {
+        type: 'replicate',
+        records,
+        ttls: [HOUR],
+      }),
+      { name: 'ProtocolError', message: /signature does not check/ },
+    )
+
+  // nothing changed: the honest record is intact at every holder, nothing is attributed to the provider
+  for (const h of holders)
+    t.deepEqual(storeOf(h).get(record.hash)[0]?.provider, provider.network.self(), 'the addresses stand')
+  for (const n of nodes) {
+    t.deepEqual(storeOf(n).get(neverHad.hash), [])
+    t.is(storeOf(n).usageOf(evil.peerId).records, 0)
+  }
+  // honest traffic: the search finds the provider at its own address, the forged file has no provider
+  const hits = await collect((nodes[0] as TestNode).overlay.search({ keywords: ['original', 'release'] }))
+  t.deepEqual(
+    hits.map((h) => h.providers),
+    [[provider.network.self()]],
+  )
+  t.deepEqual(await collect((nodes[9] as TestNode).overlay.providers(neverHad.hash)), [])
+
+  // a compromised holder answering with a forged record: the asker verifies and drops it
+  const forgedHolders = holdersOf(nodes, ring.contentKey(neverHad.hash), 2)
+  for (const h of forgedHolders) storeOf(h).put(attributed, clock.now() + HOUR)
+  const asker = nodes.find((n) => !forgedHolders.includes(n)) as TestNode
+  t.deepEqual(await collect(asker.overlay.providers(neverHad.hash)), [])
+  t.true((asker.overlay.stats().dropped as number) >= 1)
+})
+
+// Serial: it measures the process's heap, which the other tests would disturb.
+test.serial(
+  'one key storing junk records is held to its quota; the victim memory stays bounded',
+  async (t) => {
+    t.timeout(LONG ? 600_000 : 60_000)
+    const quota = LONG ? {} : { maxRecordsPerProvider: 1000, maxBytesPerProvider: 1024 * 1024 }
+    const chord: ChordOptions = { ...FROZEN, successors: 4, replication: 2, ...quota }
+    const { clock, parent, nodes } = await virtualRing(t, 8, chord)
+    const victim = nodes[2] as TestNode
+    const limits = victim.overlay.options
+    const word = wordOwnedBy(victim, 'junk')
+    const { network: evil, identity } = await rawPeer(t, { parent })
+    const expires = clock.now() + (nodes[0] as TestNode).overlay.options.recordTtl
+    const count = LONG ? 56_000 : 3000
+    // names as heavy as the schema lets a record be: long, with many keywords
+    const padding = [
+      ...Array.from({ length: 40 }, (_, i) => `w${i}`),
+      ...'abcd'.split('').map((c) => c.repeat(100)),
+    ].join(' ')
+    const heap0 = heapAfterGc()
+    let refused: Record<string, number> = {}
+    for (let i = 0; i < count; i += 1000) {
+      const batch = Array.from({ length: Math.min(1000, count - i) }, (_, k) =>
+        signedFor(identity, evil.self(), `${word} ${i + k} ${padding}`, expires),
+      )
+      const r = await storeAll(evil, victim, batch)
+      for (const [name, n] of Object.entries(r)) refused[name] = (refused[name] ?? 0) + n
+    }
+    const grown = heapAfterGc() - heap0
+    const held = storeOf(victim).usageOf(evil.peerId)
+    t.log(
+      `${count} junk records sent; victim holds ${held.records} (${(held.bytes / 1e6).toFixed(2)} MB accounted), heap grew ${(grown / 1e6).toFixed(1)} MB; refused messages: ${JSON.stringify(refused)}`,
+    )
+    t.true(held.records <= limits.maxRecordsPerProvider)
+    t.true(held.bytes <= limits.maxBytesPerProvider)
+    t.true((refused.RateLimitError ?? 0) > 0, 'the attacker was told it is over its quota')
+    // about 1 KB of heap per accounted byte-budget KB, with room: far from the 1.5 GB of the report
+    t.true(grown < 4 * limits.maxBytesPerProvider + 16e6, `heap grew ${grown} bytes`)
+    refused = {}
+
+    // honest traffic: another provider still stores at the victim and is found
+    const honest = nodes[5] as TestNode
+    const record = recordFor(honest.network.self(), `${word} honest holiday film.mkv`)
+    await honest.overlay.publish([record])
+    t.is(storeOf(victim).usageOf(honest.network.peerId).records, 1)
+    const hits = await collect((nodes[0] as TestNode).overlay.search({ keywords: [word, 'holiday'] }))
+    t.deepEqual(
+      hits.map((h) => h.hash),
+      [record.hash],
+    )
+  },
+)
+
+test('junk records for "ubuntu desktop" do not crowd out the real hit', async (t) => {
+  t.timeout(LONG ? 300_000 : 60_000)
+  const chord: ChordOptions = { ...FROZEN, successors: 4, replication: 2 }
+  const { clock, parent, nodes } = await virtualRing(t, 8, chord)
+  const ring = (nodes[0] as TestNode).overlay.ring
+  const honest = nodes[1] as TestNode
+  const real = recordFor(honest.network.self(), 'Ubuntu.Desktop.24.04.LTS.amd64.iso')
+  await honest.overlay.publish([real])
+  // the search asks the node of its longest word, "desktop": the junk goes there and to its replica
+  const { network: evil, identity } = await rawPeer(t, { parent })
+  const expires = clock.now() + (nodes[0] as TestNode).overlay.options.recordTtl
+  const count = LONG ? 10_000 : 3000
+  const junk = Array.from({ length: count }, (_, i) =>
+    signedFor(identity, evil.self(), `Ubuntu Desktop ${i} free download.iso`, expires),
+  )
+  for (const h of holdersOf(nodes, ring.keywordKey('desktop'), 2)) {
+    t.deepEqual(await storeAll(evil, h, junk), {})
+    t.is(storeOf(h).usageOf(evil.peerId).records, count)
+  }
+  for (const asker of [nodes[0], nodes[4], nodes[7]] as TestNode[]) {
+    const top = await collect(asker.overlay.search({ keywords: ['ubuntu', 'desktop'], limit: 10 }))
+    t.is(top.length, 10)
+    t.is(top[0]?.hash, real.hash, 'the real release comes first')
+    const all = await collect(asker.overlay.search({ keywords: ['ubuntu', 'desktop'] }))
+    t.true(all.length <= 1 + asker.overlay.options.maxAnswerPerProvider, `${all.length} hits`)
+    t.true(all.some((h) => h.hash === real.hash))
+  }
+})
+
+test('ids ground onto a content key without solving the puzzle are refused; lookups and searches stay honest', async (t) => {
+  const chord: ChordOptions = {
+    ...FAST,
+    successors: 4,
+    replication: 2,
+    refreshInterval: HOUR,
+    recordTtl: 2 * HOUR,
+  }
+  const clock = new TestClock()
+  const parent = memoryContainer(new MemoryNetwork())
+  parent.register(CLOCK, { useValue: clock })
+  const nodes = await startRing(t, 8, { chord, parent })
+  for (let i = 0; i < 400 && !ringIsCorrect(nodes); i++) await clock.advance(50)
+  t.true(ringIsCorrect(nodes), 'the honest ring converged')
+  const ring = (nodes[0] as TestNode).overlay.ring
+  const provider = nodes[2] as TestNode
+  const record = recordFor(provider.network.self(), 'Target.Content.Key.iso')
+  await provider.overlay.publish([record])
+  const key = ring.contentKey(record.hash)
+  const owner = ownerOf(nodes, key)
+
+  // three keys ground to sit just before the content key's owner, each with no puzzle solved
+  const before = predecessorFromRing(owner.overlay.routing.id, sorted(nodes))?.id as bigint
+  const ground: Identity[] = []
+  let tries = 0
+  while (ground.length < 3) {
+    tries++
+    const id = Identity.generate()
+    const at = ring.nodeId(id.peerId)
+    if (ring.within(at, before, key, '(]') && !solvesPuzzle(id.peerId, TEST_DIFFICULTY)) ground.push(id)
+  }
+  t.log(`3 ids ground into the arc before the content key in ${tries} tries`)
+  const bootstrap = (nodes[0] as TestNode).network.addresses()
+  const sybils: TestNode[] = []
+  for (const identity of ground) {
+    const sybil = await startNode(t, {
+      identity,
+      parent,
+      transport: 'memory',
+      listen: [`memory://chord-sybil-${process.pid}-${sybils.length}`],
+      bootstrap,
+      chord: { ...chord, idDifficulty: 0 },
+    })
+    sybils.push(sybil)
+  }
+  for (let i = 0; i < 100; i++) await clock.advance(50)
+
+  const sybilIds = new Set(sybils.map((s) => s.overlay.routing.id))
+  for (const n of nodes) {
+    const r = n.overlay.routing
+    const known = [...r.successors, ...(r.predecessor ? [r.predecessor] : []), ...r.fingers.distinct()]
+    t.false(
+      known.some((k) => sybilIds.has(k.id)),
+      `node ${ring.toHex(r.id)} admitted a Sybil`,
+    )
+  }
+  t.true(ringIsCorrect(nodes), 'the honest ring is unchanged')
+  // the Sybils cannot store either
+  const sybil = sybils[0] as TestNode
+  const theirs = signRecord(
+    ground[0] as Identity,
+    recordFor(sybil.network.self(), 'Sybil.File.iso'),
+    clock.now() + HOUR,
+  )
+  await t.throwsAsync(
+    sybil.network.request(owner.network.self(), CHORD_PROTOCOL, { type: 'store', records: [theirs] }),
+    { name: 'ProtocolError', message: /id puzzle/ },
+  )
+  // honest lookups of the key end at its honest owner, and every node finds the record
+  for (const n of nodes) {
+    const found = await n.overlay.lookup(key)
+    t.is(found.nodes[0]?.id, owner.overlay.routing.id)
+    const hits = await collect(n.overlay.search({ hash: record.hash }))
+    t.deepEqual(
+      hits.map((h) => h.providers.map((p) => p.id)),
+      [[provider.network.peerId]],
+    )
+  }
+})
