@@ -1,5 +1,6 @@
 import './register.js'
 import { readFileSync } from 'node:fs'
+import { loadPlugins } from '@peerkit/core'
 import { Command, CommanderError } from 'commander'
 import { COMMANDS } from './commands/index.js'
 import { EXIT_CODE } from './commands/sim.js'
@@ -26,6 +27,10 @@ export function createProgram(io: Io): Command {
     })
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)
+    .option(
+      '--plugin <module>',
+      'import a module that registers overlays, transports or indexes (repeatable)',
+    )
   for (const add of COMMANDS) add(program, io)
   program.addHelpText(
     'after',
@@ -49,6 +54,13 @@ export function createProgram(io: Io): Command {
  * the exit status: 0 success, 1 a failure the user can fix, 2 bad usage.
  */
 export async function runCli(args: string[], io: Io = processIo()): Promise<number> {
+  try {
+    // Before the commands are built, so --overlay/--transport accept what plugins register and help lists it.
+    await loadPlugins(pluginArgs(args), { from: io.cwd, field: '--plugin' })
+  } catch (err) {
+    io.stderr.write(`peerkit: ${displayText((err as Error)?.message ?? String(err))}\n`)
+    return exitCodeOf(err)
+  }
   const program = createProgram(io)
   try {
     await program.parseAsync(args, { from: 'user' })
@@ -63,4 +75,15 @@ export async function runCli(args: string[], io: Io = processIo()): Promise<numb
     io.stderr.write(`peerkit: ${displayText((err as Error)?.message ?? String(err))}\n`)
     return exitCodeOf(err)
   }
+}
+
+/** The values of every `--plugin MODULE` / `--plugin=MODULE` in `args` (up to a `--`). */
+function pluginArgs(args: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < args.length && args[i] !== '--'; i++) {
+    const arg = args[i] as string
+    if (arg === '--plugin' && i + 1 < args.length) out.push(args[++i] as string)
+    else if (arg.startsWith('--plugin=')) out.push(arg.slice('--plugin='.length))
+  }
+  return out
 }
