@@ -1,6 +1,7 @@
 // Packs every public workspace package (packages/*, adapters/*; private ones such as the examples are
 // skipped) into the folder given as the first argument, and prints one tarball path per line.
-// Used by `npm run pack:all` and by .ci/consumer. Build first: it packs what dist/ holds.
+// Used by `npm run pack:all` and by .ci/consumer. Build first: it packs what dist/ holds. Fails when a
+// tarball lacks its LICENSE, README or a file its exports/bin name, or holds tests or benches.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -25,4 +26,38 @@ const out = execFileSync(
   ['pack', '--json', '--pack-destination', destination, ...publicOnes.map((dir) => `--workspace=${dir}`)],
   { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
 )
-for (const pack of JSON.parse(out)) console.log(join(destination, pack.filename))
+const packs = JSON.parse(out)
+const problems = packs.flatMap((pack, i) =>
+  checkPack(pack, JSON.parse(readFileSync(join(root, publicOnes[i], 'package.json'), 'utf8'))),
+)
+if (problems.length > 0) {
+  console.error(`packed packages are incomplete:\n  ${problems.join('\n  ')}`)
+  process.exit(1)
+}
+for (const pack of packs) console.log(join(destination, pack.filename))
+
+/** What a published package must hold: its licence, README and every file its exports and bin name; no tests or benches. */
+function checkPack(pack, manifest) {
+  const files = new Set(pack.files.map((f) => f.path))
+  const wanted = [
+    'package.json',
+    'LICENSE',
+    'README.md',
+    ...targets(manifest.exports),
+    ...targets(manifest.bin),
+  ]
+  const problems = wanted
+    .filter((f) => !files.has(f.replace(/^\.\//, '')))
+    .map((f) => `${pack.name}: ${f} is missing`)
+  for (const f of files)
+    if (/^dist\/(test|bench)\//.test(f)) problems.push(`${pack.name}: ${f} should not be published`)
+  if (manifest.private) problems.push(`${pack.name} is private`)
+  return problems
+}
+
+/** The file paths in an exports or bin field (strings, nested condition objects). */
+function targets(field) {
+  if (typeof field === 'string') return [field]
+  if (field === null || typeof field !== 'object') return []
+  return Object.values(field).flatMap(targets)
+}
