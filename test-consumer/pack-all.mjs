@@ -27,9 +27,12 @@ const out = execFileSync(
   { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
 )
 const packs = JSON.parse(out)
-const problems = packs.flatMap((pack, i) =>
-  checkPack(pack, JSON.parse(readFileSync(join(root, publicOnes[i], 'package.json'), 'utf8'))),
+const manifests = new Map(
+  publicOnes
+    .map((dir) => JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')))
+    .map((m) => [m.name, m]),
 )
+const problems = packs.flatMap((pack) => checkPack(pack, manifests.get(pack.name) ?? {}))
 if (problems.length > 0) {
   console.error(`packed packages are incomplete:\n  ${problems.join('\n  ')}`)
   process.exit(1)
