@@ -260,7 +260,7 @@ export class LeafAttachment {
       this.preferred = []
       if (await this.bootstrap(tried)) continue
       if (this.ctx.capable()) {
-        const elected = elect([this.ctx.self(), ...this.coLeaves], failed)
+        const elected = elect([this.asListed(), ...this.coLeaves], failed)
         if (!elected || elected.peer.id === this.ctx.network.peerId) {
           this.figures.elections++
           await this.promoteSelf('elected')
@@ -277,6 +277,18 @@ export class LeafAttachment {
         if (await this.attachTo(elected.peer, failed)) return
       } else if (!(await this.pause(this.ctx.options.failoverTimeout))) return
     }
+  }
+
+  /**
+   * This leaf in an election, as its co-leaves see it: with the capacity its
+   * supernode credited it (not the one it reports), or, when the list does not
+   * name it, below everyone listed, so it elects itself only when they failed.
+   */
+  private asListed(): Candidate {
+    const self = this.ctx.self()
+    const listed = this.coLeaves.find((c) => c.peer.id === self.peer.id)
+    if (listed) return { peer: self.peer, capacity: listed.capacity }
+    return this.coLeaves.length > 0 ? { peer: self.peer, capacity: 0 } : self
   }
 
   /** Sleeps a random time in [ms/2, ms] on the clock; false when stopped meanwhile. */
