@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { writeFileAtomic } from '@peerkit/core'
+import { removeStaleTemps, writeFileAtomic } from '@peerkit/core'
 import { CommandError } from './errors.js'
 import type { HostPort } from './options.js'
 
@@ -34,6 +34,7 @@ export function newCookie(): string {
 export async function writeCookie(file: string, secret: string): Promise<void> {
   try {
     await mkdir(dirname(file), { recursive: true, mode: 0o700 })
+    await removeStaleTemps(file)
     await writeFileAtomic(file, `${secret}\n`, { mode: 0o600 })
   } catch (err) {
     throw new CommandError(
