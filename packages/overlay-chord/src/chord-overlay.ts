@@ -245,7 +245,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
           query.hash !== undefined
             ? this.ring.contentKey(query.hash)
             : this.ring.keywordKey(pickKeyword(query.keywords ?? []))
-        const found = await this.routing.lookup(key, { signal })
+        const found = await this.routing.lookup(key, { signal, disjoint: this.options.disjointPaths })
         const sent = new Set<ContentHash>()
         await this.askReplicas(found, signal, async (node, hops) => {
           const request: RequestOf<'get' | 'search'> =
@@ -266,7 +266,10 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   providers(hash: ContentHash, options: SearchOptions = {}): AsyncIterable<PeerRef> {
     return this.whileRunning(() =>
       boundedStream<PeerRef>(this.clock, options, async (push, signal) => {
-        const found = await this.routing.lookup(this.ring.contentKey(hash), { signal })
+        const found = await this.routing.lookup(this.ring.contentKey(hash), {
+          signal,
+          disjoint: this.options.disjointPaths,
+        })
         const sent = new Set<PeerId>()
         await this.askReplicas(found, signal, async (node) => {
           const records = this.checked((await this.call(node, { type: 'get', hash }, signal)).records, {
@@ -301,7 +304,10 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
    * dead ones skipped, so the answer is live even before stabilisation has
    * caught up with failures.
    */
-  lookup(key: bigint, options: { signal?: AbortSignal; verify?: boolean } = {}): Promise<LookupResult> {
+  lookup(
+    key: bigint,
+    options: { signal?: AbortSignal; verify?: boolean; disjoint?: number } = {},
+  ): Promise<LookupResult> {
     this.assertRunning()
     return this.routing.lookup(key, options)
   }

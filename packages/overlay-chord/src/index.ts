@@ -39,7 +39,7 @@ export { CHORD_PROTOCOL, type ChordRequest, type ChordResponse } from './message
 export * from './options.js'
 export { type PutResult, RecordStore, recordBytes, type StoreLimits } from './record-store.js'
 export * from './ring.js'
-export { type ChordNode, ChordRouting, type LookupResult } from './routing.js'
+export { type ChordNode, ChordRouting, type LookupOptions, type LookupResult } from './routing.js'
 
 /**
  * Validates the options, then registers `ChordOverlay` (one per container) and

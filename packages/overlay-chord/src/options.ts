@@ -29,7 +29,7 @@ export interface ChordOptions {
    * records only when SHA-256(SHA-256(PeerId)) starts with this many zero bits
    * (0: no puzzle). A node whose identity does not solve it derives one that
    * does (about 2^idDifficulty key generations at start). Every node of a ring
-   * must use the same value. @default 10
+   * must use the same value. @default 8
    */
   idDifficulty?: number
   /** Records of one provider a node holds for the ring; stores beyond it are refused with RateLimitError. @default 10000 */
@@ -50,6 +50,12 @@ export interface ChordOptions {
    * that many gaps on either side. @default 4
    */
   replicaWindow?: number
+  /**
+   * Searches and `providers` look their key up along this many disjoint paths
+   * (S/Kademlia) and trust the answer closest after the key, so one lying
+   * node on a path cannot send them elsewhere; each path costs its own hops. @default 1
+   */
+  disjointPaths?: number
   /** Milliseconds a record's signed expiry may lie beyond `now + recordTtl` (providers' clocks differ). @default 300000 */
   maxClockSkew?: number
 }
@@ -64,7 +70,7 @@ export const DEFAULT_RECORD_TTL = 360_000
 export const DEFAULT_REFRESH_INTERVAL = 120_000
 export const DEFAULT_RPC_TIMEOUT = 3000
 export const DEFAULT_CONCURRENCY = 8
-export const DEFAULT_ID_DIFFICULTY = 10
+export const DEFAULT_ID_DIFFICULTY = 8
 export const DEFAULT_MAX_RECORDS_PER_PROVIDER = 10_000
 export const DEFAULT_MAX_BYTES_PER_PROVIDER = 4 * 1024 * 1024
 export const DEFAULT_MAX_STORED_RECORDS = 100_000
@@ -72,6 +78,7 @@ export const DEFAULT_MAX_STORED_BYTES = 64 * 1024 * 1024
 export const DEFAULT_MAX_ANSWER_PER_PROVIDER = 100
 export const DEFAULT_REPLICA_WINDOW = 4
 export const DEFAULT_MAX_CLOCK_SKEW = 300_000
+export const DEFAULT_DISJOINT_PATHS = 1
 
 export type ParsedChordOptions = Readonly<Required<ChordOptions>>
 
@@ -96,6 +103,7 @@ const DEFAULTS: ParsedChordOptions = {
   maxAnswerPerProvider: DEFAULT_MAX_ANSWER_PER_PROVIDER,
   replicaWindow: DEFAULT_REPLICA_WINDOW,
   maxClockSkew: DEFAULT_MAX_CLOCK_SKEW,
+  disjointPaths: DEFAULT_DISJOINT_PATHS,
 }
 
 const RANGES: Record<keyof ChordOptions, [number, number]> = {
@@ -117,6 +125,7 @@ const RANGES: Record<keyof ChordOptions, [number, number]> = {
   maxAnswerPerProvider: [1, 1000],
   replicaWindow: [1, 1024],
   maxClockSkew: [0, 86_400_000],
+  disjointPaths: [1, 8],
 }
 
 /** Merges defaults, checks every field, and freezes; throws `InvalidOptionsError` naming the field. */

@@ -33,6 +33,19 @@ export interface RoutingHooks {
   admits?(ref: PeerRef): boolean
 }
 
+/** How a lookup runs. */
+export interface LookupOptions {
+  signal?: AbortSignal
+  /** Start from these nodes instead of this node's own table (a join). */
+  from?: ChordNode[]
+  /** Ping the successor found, and skip dead ones. */
+  verify?: boolean
+  /** Run this many lookups along disjoint paths and keep the answer closest after the key (S/Kademlia). @default 1 */
+  disjoint?: number
+  /** Nodes already asked, shared by disjoint lookups (internal). */
+  used?: Set<bigint>
+}
+
 /** Closest preceding nodes offered per find_successor step (more give a lookup fallbacks past failed nodes). */
 export const CLOSER_NODES = 8
 /** A stabilize round follows at most this many closer successors. */
@@ -150,10 +163,8 @@ export class ChordRouting {
    * a failure): the answer is then the key's live successor even while
    * successor lists still name failed nodes. The confirmation is not a hop.
    */
-  async lookup(
-    key: bigint,
-    options: { signal?: AbortSignal; from?: ChordNode[]; verify?: boolean } = {},
-  ): Promise<LookupResult> {
+  async lookup(key: bigint, options: LookupOptions = {}): Promise<LookupResult> {
+    if ((options.disjoint ?? 1) > 1 && !options.from) return this.disjointLookup(key, options)
     const { signal } = options
     const candidates: ChordNode[] = []
     /** Who named each candidate (undefined: this node's own table). */
@@ -165,7 +176,8 @@ export class ChordRouting {
         candidates.push(n)
       }
     }
-    const tried = new Set<bigint>([this.id])
+    const tried = options.used ?? new Set<bigint>()
+    tried.add(this.id)
     const dead = new Set<bigint>()
     const retried = new Set<bigint>()
     let hops = 0
@@ -236,6 +248,49 @@ export class ChordRouting {
     throw new PeerUnreachableError(
       `chord lookup of ${this.ring.toHex(key)} failed after ${tried.size - 1} nodes${errors.length ? `: ${errors.slice(-3).join('; ')}` : ''}`,
     )
+  }
+
+  /**
+   * S/Kademlia's disjoint lookups (Baumgart and Mies 2007, §4.4) on Chord:
+   * `disjoint` iterative lookups, each from another of the closest preceding
+   * nodes this node knows, that never ask a node another one asked (they share
+   * one set of used nodes). The answer is the one whose successor lies
+   * closest after the key: a path through a node that names a later successor
+   * loses to any honest path. Hops and failures add up over the paths.
+   */
+  private async disjointLookup(key: bigint, options: LookupOptions): Promise<LookupResult> {
+    const local = this.step(key)
+    if (local.done) return this.lookup(key, { ...options, disjoint: 1 })
+    const starts = local.nodes.slice(0, options.disjoint)
+    const used = new Set<bigint>([this.id, ...starts.map((n) => n.id)])
+    const paths = await Promise.allSettled(
+      starts.map((start) => {
+        used.delete(start.id)
+        return this.lookup(key, { ...options, disjoint: 1, from: [start], used })
+      }),
+    )
+    let best: LookupResult | undefined
+    let hops = 0
+    let failures = 0
+    const errors: string[] = []
+    for (const p of paths) {
+      if (p.status === 'rejected') {
+        if ((p.reason as Error).name === 'AbortError') throw p.reason
+        errors.push((p.reason as Error).message)
+        continue
+      }
+      hops += p.value.hops
+      failures += p.value.failures
+      const first = p.value.nodes[0]
+      const bestFirst = best?.nodes[0]
+      if (first && (!bestFirst || this.ring.distance(key, first.id) < this.ring.distance(key, bestFirst.id)))
+        best = p.value
+    }
+    if (!best)
+      throw new PeerUnreachableError(
+        `chord disjoint lookup of ${this.ring.toHex(key)} failed: ${errors.join('; ')}`,
+      )
+    return { nodes: best.nodes, hops, failures }
   }
 
   /**

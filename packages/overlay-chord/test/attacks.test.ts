@@ -319,3 +319,47 @@ test('ids ground onto a content key without solving the puzzle are refused; look
     )
   }
 })
+
+test('a lying node on the path sends a plain lookup astray; disjoint paths still end at the honest successor', async (t) => {
+  const chord: ChordOptions = { ...FROZEN, successors: 4, replication: 2, disjointPaths: 3 }
+  const { nodes } = await virtualRing(t, 16, chord)
+  const origin = nodes[0] as TestNode
+  const ring = origin.overlay.ring
+  const order = sorted(nodes)
+  const predecessorOf = (k: bigint) => predecessorFromRing(ownerOf(nodes, k).overlay.routing.id, order)?.id
+  // a key whose first hop from the origin is a router on the way, not the key's own predecessor (which alone
+  // can answer "done"; its answer is checked by the replicas, not by other paths)
+  let key = ring.add(origin.overlay.routing.id, ring.size / 2n)
+  const firstHop = (k: bigint) => origin.overlay.routing.step(k).nodes[0]?.id
+  while (firstHop(key) === predecessorOf(key)) key = ring.add(key, ring.size / 97n)
+  const owner = ownerOf(nodes, key)
+  const later = order[(order.findIndex((x) => x.node === owner) + 2) % order.length]?.node as TestNode
+  // the first hop the origin takes towards the key lies: "done, the successor is a node two past the owner"
+  const liar = nodes.find((n) => n.overlay.routing.id === firstHop(key)) as TestNode
+  const wrong = later.overlay.routing.self
+  liar.overlay.routing.step = () => ({ done: true, nodes: [wrong] })
+  const plain = await origin.overlay.lookup(key)
+  t.is(plain.nodes[0]?.id, wrong.id, 'one path believes the liar')
+  const disjoint = await origin.overlay.lookup(key, { disjoint: 3 })
+  t.is(disjoint.nodes[0]?.id, owner.overlay.routing.id)
+  // searches use disjointPaths: the record at the key's owner is found from the origin
+  const provider = nodes[5] as TestNode
+  let record = recordFor(provider.network.self(), 'disjoint-0.iso')
+  const viaLiar = (r: typeof record) =>
+    ownerOf(nodes, ring.contentKey(r.hash)) === owner &&
+    firstHop(ring.contentKey(r.hash)) === liar.overlay.routing.id &&
+    predecessorOf(ring.contentKey(r.hash)) !== liar.overlay.routing.id
+  for (let i = 1; !viaLiar(record); i++) {
+    if (i > 100_000) return t.fail('no record whose key the liar routes')
+    record = recordFor(provider.network.self(), `disjoint-${i}.iso`)
+  }
+  await provider.overlay.publish([record])
+  liar.overlay.routing.step = (k) => ({
+    done: true,
+    nodes: [ownerOf(nodes, k) === owner ? wrong : ownerOf(nodes, k).overlay.routing.self],
+  })
+  const astray = await origin.overlay.lookup(ring.contentKey(record.hash))
+  t.is(astray.nodes[0]?.id, wrong.id, 'a plain lookup of the content key believes the liar')
+  const hits = await collect(origin.overlay.search({ hash: record.hash }))
+  t.is(hits[0]?.hash, record.hash)
+})
