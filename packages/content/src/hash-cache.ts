@@ -8,8 +8,14 @@ import { HASH_SIZE } from './merkle.js'
 /** Sub-folder of the peer's data folder that holds the cache. */
 export const HASH_CACHE_DIR = 'hash-cache'
 
+/**
+ * The entry format. 2: `hash` is a version-2 ContentHash (see `contentHash`);
+ * entries of version 1 (bare Merkle roots) are misses, and are rewritten.
+ */
+const ENTRY_VERSION = 2
+
 interface Entry {
-  v: 1
+  v: typeof ENTRY_VERSION
   path: string
   size: number
   mtimeMs: number
@@ -22,7 +28,8 @@ interface Entry {
  * Remembers file hashes across runs, one small JSON file per path under
  * `<dataDir>/hash-cache/`, keyed by absolute path, size and mtime: a file
  * whose size or mtime changed is hashed again. An entry that does not parse,
- * or whose leaves do not give its root, is a miss.
+ * is of another format version (an older ContentHash definition), or whose
+ * leaves do not give its hash, is a miss.
  */
 export class HashCache {
   readonly [Symbol.toStringTag] = '@peerkit/content:HashCache'
@@ -42,7 +49,12 @@ export class HashCache {
       this.misses++
       return undefined
     }
-    if (entry?.v !== 1 || entry.path !== path || entry.size !== size || entry.mtimeMs !== mtimeMs) {
+    if (
+      entry?.v !== ENTRY_VERSION ||
+      entry.path !== path ||
+      entry.size !== size ||
+      entry.mtimeMs !== mtimeMs
+    ) {
       this.misses++
       return undefined
     }
@@ -61,7 +73,7 @@ export class HashCache {
 
   async set(file: FileHash): Promise<void> {
     const entry: Entry = {
-      v: 1,
+      v: ENTRY_VERSION,
       path: file.path,
       size: file.size,
       mtimeMs: file.mtimeMs,

@@ -14,6 +14,7 @@
  */
 export { keywords } from '@peerkit/core'
 export * from './chunk-size.js'
+export * from './content-hash.js'
 export * from './hash-cache.js'
 export * from './hash-chunks.js'
 export * from './hash-file.js'

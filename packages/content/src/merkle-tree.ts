@@ -1,5 +1,4 @@
-import type { ContentHash } from '@peerkit/core'
-import { HASH_SIZE, leafAt, parentLevel, toHex } from './merkle.js'
+import { HASH_SIZE, leafAt, parentLevel } from './merkle.js'
 
 /**
  * Every level of a file's Merkle tree, kept so that inclusion proofs cost
@@ -28,11 +27,6 @@ export class MerkleTree {
 
   get root(): Uint8Array {
     return this.levels[this.levels.length - 1] as Uint8Array
-  }
-
-  /** The root as a ContentHash (64 lowercase hex digits). */
-  get hash(): ContentHash {
-    return toHex(this.root)
   }
 
   leaf(index: number): Uint8Array {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import type { ContentHash } from '@peerkit/core'
 
 /** Bytes of one SHA-256 digest: every leaf and node. */
 export const HASH_SIZE = 32
@@ -49,7 +48,10 @@ export function parentLevel(level: Uint8Array): Uint8Array {
   return out
 }
 
-/** The Merkle root of a concatenated leaf list (at least one leaf). */
+/**
+ * The Merkle root of a concatenated leaf list (at least one leaf). Not a
+ * ContentHash by itself: `contentHash` binds it to the size and chunking.
+ */
 export function merkleRoot(leaves: Uint8Array): Uint8Array {
   if (leaves.length === 0 || leaves.length % HASH_SIZE !== 0) {
     throw new RangeError(`a leaf list is a non-empty multiple of ${HASH_SIZE} bytes (got ${leaves.length})`)
@@ -62,10 +64,12 @@ export function merkleRoot(leaves: Uint8Array): Uint8Array {
 /**
  * Checks an inclusion proof (sibling hashes from the leaf up, RFC 9162
  * §2.1.3.2): true when `leaf` is leaf `index` of a `count`-leaf tree with
- * root `root`. Never throws for bad input.
+ * Merkle root `root`. The root is not a ContentHash (which also commits to the
+ * size and chunking): to check a chunk against a ContentHash, use
+ * `verifyChunk`. Never throws for bad input.
  */
 export function verifyProof(
-  root: ContentHash | Uint8Array,
+  root: Uint8Array,
   index: number,
   count: number,
   leaf: Uint8Array,
@@ -73,6 +77,7 @@ export function verifyProof(
 ): boolean {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || index < 0 || index >= count)
     return false
+  if (!(root instanceof Uint8Array) || root.length !== HASH_SIZE) return false
   if (leaf.length !== HASH_SIZE || proof.some((p) => p.length !== HASH_SIZE)) return false
   let fn = index
   let sn = count - 1
@@ -91,18 +96,7 @@ export function verifyProof(
     fn = Math.floor(fn / 2)
     sn = Math.floor(sn / 2)
   }
-  return sn === 0 && equalBytes(r, typeof root === 'string' ? fromHex(root) : root)
-}
-
-/** Checks a chunk's bytes against the root with its proof. */
-export function verifyChunk(
-  root: ContentHash | Uint8Array,
-  index: number,
-  count: number,
-  chunk: Uint8Array,
-  proof: readonly Uint8Array[],
-): boolean {
-  return verifyProof(root, index, count, hashLeaf(chunk), proof)
+  return sn === 0 && equalBytes(r, root)
 }
 
 /** Constant-shape byte comparison. */

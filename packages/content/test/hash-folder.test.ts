@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test from 'ava'
@@ -14,7 +14,7 @@ import {
   MerkleTree,
   verifyChunk,
 } from '../src/index.js'
-import { bytesOf, refChunks, refLeaf, refRoot } from './helpers/reference.js'
+import { bytesOf, refChunks, refContentHash, refLeaf, refRoot } from './helpers/reference.js'
 
 async function tempDir(t: { teardown: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'peerkit-content-'))
@@ -23,7 +23,8 @@ async function tempDir(t: { teardown: (fn: () => Promise<void>) => void }): Prom
 }
 
 function expectedHash(bytes: Uint8Array): string {
-  return refRoot(refChunks(bytes, chunkSizeFor(bytes.length)).map(refLeaf)).toString('hex')
+  const chunkSize = chunkSizeFor(bytes.length)
+  return refContentHash(bytes.length, chunkSize, refRoot(refChunks(bytes, chunkSize).map(refLeaf)))
 }
 
 test('hashFile streams a file to the same root as the reference', async (t) => {
@@ -63,7 +64,15 @@ test('hashFolder walks sub-folders in path order; leaves prove chunks', async (t
   const tree = new MerkleTree(deep.leaves)
   const chunks = refChunks(bytes, deep.chunkSize)
   for (const [i, chunk] of chunks.entries())
-    t.true(verifyChunk(deep.hash, i, chunks.length, chunk, tree.proof(i)))
+    t.true(
+      verifyChunk(
+        deep.hash,
+        { size: deep.size, chunkSize: deep.chunkSize, root: tree.root },
+        i,
+        chunk,
+        tree.proof(i),
+      ),
+    )
   t.deepEqual(keywords(deep.name), ['deep', 'bin'])
 })
 
@@ -105,13 +114,19 @@ test('the cache answers for unchanged files and misses after a change', async (t
   t.is(changed[1]?.hash, expectedHash(bytesOf(1000, 99)))
 })
 
-test('a corrupt cache entry is a miss, not a wrong hash', async (t) => {
+/** A file hashed once through a cache in a fresh folder. */
+async function cachedFile(t: { teardown: (fn: () => Promise<void>) => void }) {
   const dir = await tempDir(t)
   const path = join(dir, 'f.bin')
   await writeFile(path, bytesOf(100_000, 8))
   const cache = new HashCache(join(dir, 'data'))
   const [file] = await hashFolder(path, { cache })
-  if (!file) return t.fail()
+  if (!file) throw new Error('nothing hashed')
+  return { dir, path, cache, file }
+}
+
+test('a corrupt cache entry is a miss, not a wrong hash', async (t) => {
+  const { path, cache, file } = await cachedFile(t)
   await cache.set({ ...file, hash: 'ab'.repeat(32) })
   const again = await hashFolder(path, { cache })
   t.is(again[0]?.hash, file.hash)
@@ -124,4 +139,17 @@ test('an aborted hash rejects with AbortError', async (t) => {
   const ac = new AbortController()
   ac.abort()
   await t.throwsAsync(hashFolder(dir, { signal: ac.signal }), { name: 'AbortError' })
+})
+
+test('a cache entry of the old format (a bare Merkle root as the hash) is a miss, and is rewritten', async (t) => {
+  const { dir, path, cache, file } = await cachedFile(t)
+  const entryPath = join(cache.dir, (await readdir(cache.dir))[0] as string)
+  const entry = JSON.parse(await readFile(entryPath, 'utf8'))
+  await writeFile(entryPath, JSON.stringify({ ...entry, v: 1, hash: Buffer.from(file.root).toString('hex') }))
+  const old = new HashCache(join(dir, 'data'))
+  t.is((await hashFolder(path, { cache: old }))[0]?.hash, file.hash)
+  t.is(old.hits, 0)
+  const rewritten = new HashCache(join(dir, 'data'))
+  t.is((await hashFolder(path, { cache: rewritten }))[0]?.hash, file.hash)
+  t.is(rewritten.hits, 1)
 })

@@ -26,6 +26,10 @@ export interface PeerDownloadOptions extends AbortOptions {
   providers?: Iterable<PeerRef> | AsyncIterable<PeerRef>
   /** Milliseconds to keep looking for providers. @default 10000 */
   providerTimeout?: number
+  /** The file size from the search hit, when known (see `DownloadOptions.size`). */
+  size?: number
+  /** The chunk size from the search hit, when known (see `DownloadOptions.chunkSize`). */
+  chunkSize?: number
 }
 
 export interface PeerStatus {
@@ -144,7 +148,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     const providers =
       options.providers ??
       this.overlay.providers(hash, { signal: options.signal, timeout: options.providerTimeout ?? 10_000 })
-    return this.transfer.download(hash, { to: options.to, signal: options.signal, providers })
+    const { to, signal, size, chunkSize } = options
+    return this.transfer.download(hash, { to, signal, providers, size, chunkSize })
   }
 
   status(): PeerStatus {

@@ -1,6 +1,11 @@
 import type { PeerId } from './peer-id.js'
 
-/** The root of a SHA-256 Merkle tree over a file's chunks, as 64 lowercase hex digits. */
+/**
+ * A file's content hash (version 2), as 64 lowercase hex digits: SHA-256 over
+ * a domain tag, the version, the file size, the chunk size and the root of the
+ * SHA-256 Merkle tree over the file's chunks (@peerkit/content's
+ * `contentHash`). It commits to the size and the chunking as well as the bytes.
+ */
 export type ContentHash = string
 
 const HASH_RE = /^[0-9a-f]{64}$/

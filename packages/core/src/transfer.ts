@@ -63,6 +63,10 @@ export interface DownloadOptions extends AbortOptions {
   to: string
   /** Where to fetch from; an async iterable may keep yielding providers while the download runs. */
   providers: Iterable<PeerRef> | AsyncIterable<PeerRef>
+  /** The file size the search hit or record gave, when known: a provider whose manifest says otherwise is dropped before its leaf list is read. */
+  size?: number
+  /** The chunk size the search hit or record gave, when known; checked like `size`. */
+  chunkSize?: number
 }
 
 export interface ShareOptions extends AbortOptions {

@@ -23,7 +23,7 @@ import {
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import { ChunkPicker, formatRanges } from './chunk-picker.js'
-import { fetchManifest, type Manifest, reasonOf } from './manifest.js'
+import { type ExpectedFile, fetchManifest, type Manifest, reasonOf } from './manifest.js'
 import { TRANSFER_PROTOCOL } from './messages.js'
 import type { ParsedTransferOptions } from './options.js'
 import { PartFile } from './part-file.js'
@@ -91,6 +91,8 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   private readonly maxPendingWrites: number
   /** Requests in flight per provider allowed by the chunk size (see MAX_IN_FLIGHT_BYTES_PER_PEER). */
   private windowCap = Number.POSITIVE_INFINITY
+  /** What the caller knows of the file (the search hit's size and chunk size), checked against each manifest. */
+  private readonly expected: ExpectedFile
 
   constructor(
     readonly hash: ContentHash,
@@ -99,6 +101,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   ) {
     super()
     this.path = resolvePath(options.to)
+    this.expected = { size: options.size, chunkSize: options.chunkSize }
     this.startedAt = ctx.clock.now()
     this.maxPendingWrites = Math.max(4, 2 * ctx.options.maxInFlightPerPeer)
     const signal = options.signal
@@ -296,6 +299,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     return fetchManifest(this.ctx.network, source.ref, this.hash, {
       signal: this.ac.signal,
       timeout: this.ctx.options.requestTimeout,
+      expected: this.expected,
     })
   }
 

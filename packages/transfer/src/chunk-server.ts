@@ -22,7 +22,7 @@ export interface SharedFile {
 }
 
 /**
- * Answers `peerkit/transfer/1` requests for the files this peer shares, and
+ * Answers `peerkit/transfer/2` requests for the files this peer shares, and
  * for nothing else: files are found by content hash in the share table only,
  * never by a path from the wire. Unknown hashes and out-of-range requests get
  * typed errors that reveal nothing about the local file system.
@@ -93,6 +93,7 @@ export class ChunkServer {
           size: file.size,
           chunkSize: file.chunkSize,
           count: file.count,
+          root: file.tree.root,
           from: req.from,
           leaves,
         }
@@ -101,7 +102,10 @@ export class ChunkServer {
         this.checkIndex(file, req.index)
         return {
           op: 'proof',
+          size: file.size,
+          chunkSize: file.chunkSize,
           count: file.count,
+          root: file.tree.root,
           leaf: file.tree.leaf(req.index),
           proof: file.tree.proof(req.index),
         }

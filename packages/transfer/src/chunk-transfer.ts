@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { HashCache, hashFolder } from '@peerkit/content'
+import { chunkingError, HashCache, hashFolder } from '@peerkit/content'
 import {
   CLOCK,
   type Clock,
@@ -36,7 +36,7 @@ const MAX_FINISHED = 100
 
 /**
  * The default Transfer: serves the chunks of shared files over
- * `peerkit/transfer/1` and downloads files chunk by chunk from many providers
+ * `peerkit/transfer/2` and downloads files chunk by chunk from many providers
  * at once, each chunk verified against the content hash before it is written.
  */
 @injectable()
@@ -139,6 +139,14 @@ export class ChunkTransfer implements Transfer {
     const running = active.get(to)
     if (running) {
       throw new InvalidOptionsError(`${to} is already the target of a running download (of ${running.hash})`)
+    }
+    if (options.size !== undefined || options.chunkSize !== undefined) {
+      // The expected size and chunk size (from a search hit) must be a chunking a version-2 hash can have.
+      const bad =
+        options.size === undefined
+          ? 'chunkSize is given without size'
+          : chunkingError(options.size, options.chunkSize)
+      if (bad) throw new InvalidOptionsError(`download of ${hash}: ${bad}`)
     }
     const download = new ChunkDownload(hash, options, {
       network: this.network,

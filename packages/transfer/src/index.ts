@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  * The default Transfer of peerkit: serves chunks of shared files over
- * `peerkit/transfer/1` and downloads verified chunks from many providers at
+ * `peerkit/transfer/2` and downloads verified chunks from many providers at
  * once, with resume. Importing it registers the name `default` in `transfers`.
  *
  * ```ts
@@ -27,7 +27,13 @@ export { ChunkDownload } from './chunk-download.js'
 export { ChunkPicker, type ChunkPickerOptions, formatRanges } from './chunk-picker.js'
 export { ChunkServer, type SharedFile } from './chunk-server.js'
 export { ChunkTransfer } from './chunk-transfer.js'
-export { fetchManifest, MAX_CHUNKS, type Manifest } from './manifest.js'
+export {
+  checkManifestHeader,
+  type ExpectedFile,
+  fetchManifest,
+  MAX_CHUNKS,
+  type Manifest,
+} from './manifest.js'
 export * from './messages.js'
 export * from './options.js'
 export { PartFile, type PartFileSpec } from './part-file.js'

@@ -2,9 +2,12 @@ import { type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } f
 import { dirname } from 'node:path'
 import { chunkRange, equalBytes, hashLeaf, leafAt } from '@peerkit/content'
 
+/** The sidecar format: 2 since ContentHashes commit to the size and chunking (version-2 hashes). */
+const SIDECAR_VERSION = 2
+
 /** What the sidecar `<to>.part.json` records: which chunks of which file are verified in `<to>.part`. */
 interface Sidecar {
-  v: 1
+  v: typeof SIDECAR_VERSION
   hash: string
   size: number
   chunkSize: number
@@ -29,6 +32,12 @@ export interface PartFileSpec {
  * there is no usable sidecar (a crash before the first save), every chunk of
  * an existing `.part` of the right size is checked. Only whole verified files
  * are renamed into place.
+ *
+ * An existing `.part` is never shortened or overwritten for another file:
+ * one whose sidecar names another file (another hash, size or chunk size, or
+ * an older sidecar format), or one without a sidecar whose size is not this
+ * file's, is renamed aside to `<to>.part.<its hash prefix or "unknown">`
+ * (with its sidecar), and `setAside` says where.
  */
 export class PartFile {
   readonly [Symbol.toStringTag] = '@peerkit/transfer:PartFile'
@@ -44,6 +53,8 @@ export class PartFile {
     private readonly fh: FileHandle,
     /** Chunks found verified on disk at open. */
     readonly resumed: number[],
+    /** Where an existing `.part` of another file was moved, if one was. */
+    readonly setAside: string | undefined,
   ) {
     this.partPath = `${spec.path}.part`
     this.sidecarPath = `${spec.path}.part.json`
@@ -53,23 +64,31 @@ export class PartFile {
 
   static async open(spec: PartFileSpec): Promise<PartFile> {
     const partPath = `${spec.path}.part`
+    const sidecarPath = `${spec.path}.part.json`
     await mkdir(dirname(spec.path), { recursive: true })
-    const existing = await stat(partPath).catch(() => undefined)
+    let existing = await stat(partPath).catch(() => undefined) // absent: a fresh download
+    let listed: number[] | undefined
+    let setAside: string | undefined
+    if (existing?.isFile()) {
+      const sidecar = await readSidecar(sidecarPath)
+      if (sidecar && isFor(sidecar, spec)) listed = verifiedIn(sidecar, spec.count)
+      else if (sidecar || existing.size !== spec.size) {
+        setAside = await moveAside(partPath, sidecarPath, sidecar)
+        existing = undefined
+      }
+    }
     const fh = await open(partPath, existing?.isFile() ? 'r+' : 'w+')
     try {
       let resumed: number[] = []
-      if (existing?.isFile()) {
-        const listed = await readSidecar(`${spec.path}.part.json`, spec)
-        const candidates = listed ?? (existing.size === spec.size ? range(spec.count) : [])
-        resumed = await verifyOnDisk(fh, spec, candidates)
-      }
+      if (existing?.isFile()) resumed = await verifyOnDisk(fh, spec, listed ?? range(spec.count))
+      // Only this file's own `.part` is ever resized (a fresh one grows from 0).
       if (existing?.size !== spec.size) await fh.truncate(spec.size)
-      const part = new PartFile(spec, fh, resumed)
+      const part = new PartFile(spec, fh, resumed, setAside)
       part.dirty = true
       await part.checkpoint()
       return part
     } catch (err) {
-      await fh.close().catch(() => {})
+      await fh.close().catch(() => {}) // the open failed; its own error is what the caller needs
       throw err
     }
   }
@@ -92,7 +111,7 @@ export class PartFile {
       if (!this.dirty || this.closed) return
       this.dirty = false
       const sidecar: Sidecar = {
-        v: 1,
+        v: SIDECAR_VERSION,
         hash: this.spec.hash,
         size: this.spec.size,
         chunkSize: this.spec.chunkSize,
@@ -124,19 +143,57 @@ export class PartFile {
   }
 }
 
-async function readSidecar(path: string, spec: PartFileSpec): Promise<number[] | undefined> {
-  let s: Sidecar
+/** The sidecar at `path`, of any version, or `undefined` when there is none or it does not parse. */
+async function readSidecar(path: string): Promise<Partial<Sidecar> | undefined> {
+  let text: string
   try {
-    s = JSON.parse(await readFile(path, 'utf8')) as Sidecar
+    text = await readFile(path, 'utf8')
   } catch {
-    return undefined
+    return undefined // no sidecar: a crash before the first save, or never one
   }
-  if (s?.v !== 1 || s.hash !== spec.hash || s.size !== spec.size || s.chunkSize !== spec.chunkSize)
-    return undefined
+  try {
+    const s = JSON.parse(text) as unknown
+    return s && typeof s === 'object' ? (s as Partial<Sidecar>) : undefined
+  } catch {
+    return undefined // a damaged sidecar lists nothing; the chunks on disk are checked instead
+  }
+}
+
+function isFor(s: Partial<Sidecar>, spec: PartFileSpec): boolean {
+  return (
+    s.v === SIDECAR_VERSION && s.hash === spec.hash && s.size === spec.size && s.chunkSize === spec.chunkSize
+  )
+}
+
+function verifiedIn(s: Partial<Sidecar>, count: number): number[] {
   const bits = Buffer.from(String(s.verified), 'base64')
   const out: number[] = []
-  for (let i = 0; i < spec.count; i++) if (((bits[i >> 3] ?? 0) >> (i & 7)) & 1) out.push(i)
+  for (let i = 0; i < count; i++) if (((bits[i >> 3] ?? 0) >> (i & 7)) & 1) out.push(i)
   return out
+}
+
+/** Renames another file's `.part` (and its sidecar) to a free `<part>.<hash prefix>` name; returns it. */
+async function moveAside(
+  partPath: string,
+  sidecarPath: string,
+  sidecar: Partial<Sidecar> | undefined,
+): Promise<string> {
+  const tag =
+    typeof sidecar?.hash === 'string' && /^[0-9a-f]{64}$/.test(sidecar.hash)
+      ? sidecar.hash.slice(0, 16)
+      : 'unknown'
+  let target = `${partPath}.${tag}`
+  for (let n = 1; await exists(target); n++) target = `${partPath}.${tag}-${n}`
+  await rename(partPath, target)
+  if (sidecar) await rename(sidecarPath, `${target}.json`)
+  return target
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false, // absent (or unreadable): the name is free to try; rename reports a real failure
+  )
 }
 
 /** The chunks among `candidates` whose bytes on disk match their leaf hash. */

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { hashFile, merkleRoot, toHex, verifyChunk } from '@peerkit/content'
+import { commitsTo, equalBytes, hashFile, merkleRoot, verifyChunk } from '@peerkit/content'
 import test from 'ava'
 import { ChunkServer, type SharedFile } from '../src/index.js'
 import { bytesOf } from './helpers/bytes.js'
@@ -26,7 +26,8 @@ test('serves the manifest, chunks and proofs of a shared file', async (t) => {
   const m = await server.handle({ op: 'manifest', hash: file.hash, from: 0, count: 100 })
   if (m.op !== 'manifest') return t.fail()
   t.is(m.count, 4)
-  t.is(toHex(merkleRoot(m.leaves)), file.hash)
+  t.true(equalBytes(merkleRoot(m.leaves), m.root))
+  t.true(commitsTo(file.hash, m), 'the header (size, chunk size, root) gives the hash')
   const c = await server.handle({
     op: 'chunk',
     hash: file.hash,
@@ -41,7 +42,8 @@ test('serves the manifest, chunks and proofs of a shared file', async (t) => {
   t.deepEqual(Buffer.from(part.data), Buffer.from(bytes.subarray(65_536 + 100, 65_536 + 150)))
   const p = await server.handle({ op: 'proof', hash: file.hash, index: 2 })
   if (p.op !== 'proof') return t.fail()
-  t.true(verifyChunk(file.hash, 2, p.count, bytes.subarray(2 * 65_536, 3 * 65_536), p.proof))
+  t.true(verifyChunk(file.hash, p, 2, bytes.subarray(2 * 65_536, 3 * 65_536), p.proof))
+  t.false(verifyChunk(file.hash, p, 2, bytes.subarray(3 * 65_536), p.proof))
 })
 
 test('refuses hashes it does not share and ranges past the end, revealing no path', async (t) => {

@@ -90,5 +90,5 @@ test('chunks larger than one message travel as several blocks', async (t) => {
     .done
   t.is(await fileSha(result.path), sha(bytes))
   t.is(result.fetchedChunks, 17)
-  t.true((d.network.stats()['peerkit/transfer/1']?.sent ?? 0) >= 17 * 4, 'four block requests per full chunk')
+  t.true((d.network.stats()['peerkit/transfer/2']?.sent ?? 0) >= 17 * 4, 'four block requests per full chunk')
 })

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chunkCount, chunkSizeFor, hashBytes } from '@peerkit/content'
 import test from 'ava'
-import { PartFile } from '../src/index.js'
+import { PartFile, type PartFileSpec } from '../src/index.js'
 import { bytesOf } from './helpers/bytes.js'
 
 async function setup(t: { teardown: (fn: () => Promise<void>) => void }, size = 300_000) {
@@ -68,13 +68,54 @@ test('without a sidecar (a crash before the first save) every chunk is checked',
   await b.close()
 })
 
-test('a sidecar of another file is ignored', async (t) => {
+/** A closed part file of `spec` holding the verified chunks `indices` (an interrupted download). */
+async function interrupted(spec: PartFileSpec, chunk: (i: number) => Uint8Array, indices: number[]) {
+  const part = await PartFile.open(spec)
+  for (const i of indices) await part.write(i, chunk(i))
+  await part.close()
+}
+
+test('the .part of another file is kept aside with its sidecar, never truncated or overwritten', async (t) => {
   const { spec, chunk } = await setup(t)
-  const a = await PartFile.open(spec)
-  await a.write(0, chunk(0))
-  await a.close()
-  const other = hashBytes(bytesOf(300_000, 99))
-  const b = await PartFile.open({ ...spec, hash: other.hash, leaves: other.leaves })
+  await interrupted(spec, chunk, [0])
+  const before = await readFile(`${spec.path}.part`)
+  const sidecar = await readFile(`${spec.path}.part.json`, 'utf8')
+  const other = hashBytes(bytesOf(1000, 99))
+  const b = await PartFile.open({ ...spec, size: 1000, count: 1, hash: other.hash, leaves: other.leaves })
   t.deepEqual(b.resumed, [])
+  t.is(b.setAside, `${spec.path}.part.${spec.hash.slice(0, 16)}`)
+  t.is((await stat(`${spec.path}.part`)).size, 1000)
+  await b.close()
+  t.deepEqual(await readFile(b.setAside ?? ''), before, 'the other file kept its size and bytes')
+  t.is(await readFile(`${b.setAside}.json`, 'utf8'), sidecar)
+  // Set aside again under a free name, never over the first one.
+  const c = await PartFile.open(spec)
+  t.is(c.setAside, `${spec.path}.part.${other.hash.slice(0, 16)}`)
+  await c.close()
+})
+
+test('a .part without a sidecar is resumed only at the right size; otherwise it is kept aside', async (t) => {
+  const { spec } = await setup(t)
+  await writeFile(`${spec.path}.part`, bytesOf(spec.size + 10, 5))
+  const a = await PartFile.open(spec)
+  t.is(a.setAside, `${spec.path}.part.unknown`)
+  t.is((await stat(a.setAside ?? '')).size, spec.size + 10)
+  await a.close()
+  await writeFile(`${spec.path}.part.unknown`, 'taken')
+  await rm(`${spec.path}.part.json`)
+  await writeFile(`${spec.path}.part`, bytesOf(10, 5))
+  const b = await PartFile.open(spec)
+  t.is(b.setAside, `${spec.path}.part.unknown-1`)
+  await b.close()
+})
+
+test('a sidecar of the old format (version-1 hashes) is another file: its .part is kept aside', async (t) => {
+  const { spec, chunk } = await setup(t)
+  await interrupted(spec, chunk, [1])
+  const old = JSON.parse(await readFile(`${spec.path}.part.json`, 'utf8'))
+  await writeFile(`${spec.path}.part.json`, JSON.stringify({ ...old, v: 1 }))
+  const b = await PartFile.open(spec)
+  t.deepEqual(b.resumed, [])
+  t.truthy(b.setAside)
   await b.close()
 })

@@ -19,6 +19,18 @@ export function refRoot(leaves: Buffer[]): Buffer {
   return sha256(Buffer.from([1]), refRoot(leaves.slice(0, k)), refRoot(leaves.slice(k)))
 }
 
+/**
+ * A version-2 ContentHash from the definition (docs/architecture.md):
+ * SHA-256("peerkit/content-hash" ‖ 0x02 ‖ size u64 BE ‖ chunkSize u32 BE ‖ root).
+ */
+export function refContentHash(size: number, chunkSize: number, root: Uint8Array): string {
+  const header = Buffer.alloc(13)
+  header[0] = 2
+  header.writeBigUInt64BE(BigInt(size), 1)
+  header.writeUInt32BE(chunkSize, 9)
+  return sha256(Buffer.from('peerkit/content-hash', 'ascii'), header, root).toString('hex')
+}
+
 /** Chunks of `bytes` at `chunkSize`, with one empty chunk for empty input. */
 export function refChunks(bytes: Uint8Array, chunkSize: number): Uint8Array[] {
   if (bytes.length === 0) return [new Uint8Array(0)]

@@ -6,7 +6,7 @@ import { ChunkServer, TRANSFER_PROTOCOL, type TransferResponse } from '../../src
 export type Behaviour = 'chunk' | 'manifest' | 'stall' | { delay: number }
 
 /**
- * Replaces `peer`'s `peerkit/transfer/1` handler, over the real wire, with one
+ * Replaces `peer`'s `peerkit/transfer/2` handler, over the real wire, with one
  * that serves the file at `path` through a real ChunkServer and then corrupts
  * chunk bytes (`chunk`), corrupts the leaf list (`manifest`), never answers
  * chunk requests (`stall`), or answers each chunk request after `delay` ms.
