@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { ContentHash } from '@peerkit/core'
 import test, { type ExecutionContext } from 'ava'
 import { ApiClient, runCli, safeFileName } from '../src/index.js'
 import { captureIo } from './helpers/capture-io.js'
@@ -11,7 +12,7 @@ async function setup(t: ExecutionContext, label: string, overlay = 'central', ov
   const dir = await tempDir(t, label)
   const { dir: shared, movie } = await shareFolder(dir, 'alice')
   const net = await inProcessNet(t, overlay)
-  await net.node({ share: [shared], overlayOptions })
+  const alice = await net.node({ share: [shared], overlayOptions })
   const bob = await net.node({ overlayOptions })
   const client = new ApiClient(bob.apiUrl, { token: bob.token })
   let hash = ''
@@ -23,7 +24,7 @@ async function setup(t: ExecutionContext, label: string, overlay = 'central', ov
     const code = await runCli(['get', ...args, '--api', bob.apiUrl, '--token', bob.token], c.io)
     return { code, stdout: c.stdout(), stderr: c.stderr() }
   }
-  return { dir, movie, hash, client, get }
+  return { dir, movie, hash, client, get, alice }
 }
 
 test('get never replaces a file without --force, and replaces it with --force', async (t) => {
@@ -105,6 +106,36 @@ test('one download per output: another hash to an output in use is refused; a se
     [],
     'no staging file is left behind',
   )
+})
+
+test('a second output of a hash that is still looking for providers joins it and gets its own copy', async (t) => {
+  const { dir, movie, hash, client, get, alice } = await setup(t, 'join', 'flooding', {
+    flooding: { ringTimeout: 1000 },
+  })
+  // Alice stops sharing: a download of the movie keeps looking for providers until she shares it again.
+  await alice.peer.unshare([hash as ContentHash])
+  const first = await client.startDownload({ hash, out: join(dir, 'first.mkv'), providerTimeout: 15_000 })
+  t.true(first.started)
+  const second = get(hash, '--out', 'second.mkv', '--json')
+  // Bounded wait until the node has taken the second output on (404 until then).
+  let joined: string | undefined
+  for (const deadline = Date.now() + 10_000; !joined && Date.now() < deadline; ) {
+    const e = await client.download(hash, join(dir, 'second.mkv')).catch(() => undefined) // 404: not yet
+    joined = e?.type
+    if (!joined) await new Promise((r) => setTimeout(r, 20))
+  }
+  t.is(joined, 'progress', 'the second output joined the running download')
+  await alice.peer.share(join(dir, 'alice'))
+  const got = await second
+  t.is(got.code, 0, got.stderr)
+  t.is(JSON.parse(got.stdout).path, join(dir, 'second.mkv'))
+  const events = []
+  for await (const e of client.downloadEvents(hash, join(dir, 'first.mkv'))) events.push(e)
+  t.is(events.at(-1)?.type, 'done')
+  t.true((await readFile(join(dir, 'first.mkv'))).equals(movie))
+  t.true((await readFile(join(dir, 'second.mkv'))).equals(movie))
+  const status = await client.status()
+  t.is(status.downloads.filter((d) => d.hash === hash).length, 1, 'one download served both outputs')
 })
 
 test('safeFileName keeps a remote name inside the folder and visible', (t) => {
