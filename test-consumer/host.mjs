@@ -1,8 +1,9 @@
 // (b) A host application that knows no overlay: the configuration names the third-party one and
-// the module that registers it (`plugins`), one peer from a config file (its plugin path relative
-// to the file's folder), the other from an object (relative to the working directory). They share,
-// find and download a file over TCP; then the errors a user sees for a wrong name or a missing
-// plugin are checked. Exits non-zero on any failure.
+// the module that registers it (`plugins`; Bob's also names a third-party index, 'scan'), one peer
+// from a config file (its plugin path relative to the file's folder), the other from an object
+// (relative to the working directory). They share, find and download a file over TCP; then the
+// errors a user sees for a wrong name, a missing plugin and bad options are checked. Exits
+// non-zero on any failure.
 import 'reflect-metadata'
 import '@peerkit/transport-tcp'
 import '@peerkit/index-memory'
@@ -37,13 +38,16 @@ const bob = await createPeer({
   transport: 'tcp',
   listen: ['tcp://127.0.0.1:0'],
   bootstrap: alice.addresses(),
-  plugins: ['./third-party-overlay.mjs'],
+  index: 'scan',
+  plugins: ['./third-party-overlay.mjs', './third-party-index.mjs'],
 })
 try {
   await bob.start()
   if (alice.status().overlay !== 'one-hop' || bob.status().overlay !== 'one-hop') {
     throw new Error(`overlays are ${alice.status().overlay} and ${bob.status().overlay}, not one-hop`)
   }
+  if (bob.shares.constructor.name !== 'ScanIndex')
+    throw new Error(`Bob's index is ${bob.shares.constructor.name}, not scan`)
   const { bytes } = await roundTrip(alice, bob)
   const asked = alice.overlay.stats().received.ask
   if (!(asked >= 1)) throw new Error(`Alice answered ${asked} one-hop searches`)
