@@ -38,7 +38,8 @@ export async function kindOf(path: string): Promise<'none' | 'file' | 'folder' |
 
 /**
  * Checks that a download may be saved at `target` (absolute): its folder
- * exists, and nothing is there unless `force` (then only a regular file).
+ * exists, nothing is at its staging path `TARGET.peerkit`, and nothing is at
+ * `target` unless `force` (then only a regular file).
  * Throws `OutputError` saying how to fix it.
  */
 export async function checkTarget(target: string, force: boolean): Promise<void> {
@@ -48,6 +49,14 @@ export async function checkTarget(target: string, force: boolean): Promise<void>
     throw new OutputError(`the folder ${folder} does not exist — create it first, or choose another --out`)
   }
   if (parent !== 'folder') throw new OutputError(`${folder} is not a folder — choose another --out`)
+  const staging = stagingPath(target)
+  if ((await kindOf(staging)) !== 'none') {
+    // Only a download stopped between its last check and being put in place leaves it; the transfer would replace it.
+    throw new OutputError(
+      `${staging} exists (a verified download not yet put in place, or a file of yours) — ` +
+        `rename it to ${basename(target)} if it is the download, or move it away`,
+    )
+  }
   const kind = await kindOf(target)
   if (kind === 'none') return
   if (kind !== 'file')

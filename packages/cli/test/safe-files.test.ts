@@ -45,6 +45,15 @@ test('get never replaces a file without --force, and replaces it with --force', 
   const forced = await get(hash, '--out', 'notes.txt', '--force')
   t.is(forced.code, 0, forced.stderr)
   t.true((await readFile(notes)).equals(movie))
+  // A file at the staging name is not replaced either.
+  await writeFile(join(dir, 'film.mkv.peerkit'), 'mine')
+  const staged = await get(hash, '--out', 'film.mkv')
+  t.is(staged.code, 1)
+  t.regex(
+    staged.stderr,
+    /film\.mkv\.peerkit exists .* rename it to film\.mkv if it is the download, or move it away/,
+  )
+  t.is(await readFile(join(dir, 'film.mkv.peerkit'), 'utf8'), 'mine')
 })
 
 test('--out naming a folder saves the file inside it under its name; a missing folder is an error', async (t) => {
