@@ -1,10 +1,12 @@
 // (d) The installed `peerkit` command selects the third-party overlay too: `peerkit node` with a
-// --config file that names it in `plugins`, and with `--plugin` on the command line. Each node must
-// print `overlay one-hop` and `ready`, then stop cleanly on SIGTERM. Exits non-zero on any failure.
-import { spawn } from 'node:child_process'
+// --config file that names it in `plugins`, and with `--plugin` on the command line (each node must
+// print `overlay one-hop` and `ready`, then stop cleanly on SIGTERM), and `peerkit sim --plugin`
+// simulates it (its searches find files, with its own messages). Exits non-zero on any failure.
+import { execFile, spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { bound } from './check.mjs'
 
 bound(60_000, 'cli-node.mjs')
@@ -74,6 +76,31 @@ try {
       join(dir, 'b'),
     ],
     import.meta.dirname,
+  )
+  const { stdout } = await promisify(execFile)(
+    bin,
+    [
+      '--plugin',
+      './third-party-overlay.mjs',
+      'sim',
+      '--overlay',
+      'one-hop',
+      '--nodes',
+      '20',
+      '--queries',
+      '20',
+      '--json',
+    ],
+    { cwd: import.meta.dirname, timeout: 60_000 },
+  )
+  const [result] = JSON.parse(stdout).results
+  if (result?.overlay !== 'one-hop' || !(result.queries.succeeded > 0) || !(result.messages.byKind.ask > 0)) {
+    throw new Error(
+      `peerkit sim --plugin: ${JSON.stringify({ overlay: result?.overlay, queries: result?.queries, messages: result?.messages })}`,
+    )
+  }
+  console.log(
+    `peerkit sim --plugin: one-hop found ${result.queries.succeeded}/${result.queries.issued}, ${result.messages.byKind.ask} asks`,
   )
 } finally {
   await rm(dir, { recursive: true, force: true })
