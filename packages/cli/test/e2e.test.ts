@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import test from 'ava'
-import { type Daemon, runBin, startDaemon } from './helpers/bin.js'
+import { type Daemon, nodeArgs, runBin, startDaemon } from './helpers/bin.js'
 import { MOVIE, MOVIE_SIZE, shareFolder, tempDir } from './helpers/files.js'
 import { FAST_OPTIONS, OVERLAYS } from './helpers/overlay-options.js'
 
@@ -39,21 +39,16 @@ for (const overlay of OVERLAYS) {
       t.regex(bootstrap[0] ?? '', /^tcp:\/\/127\.0\.0\.1:\d+$/)
     }
     const node = (share: string | undefined, join: string[]) =>
-      start([
-        'node',
-        '--overlay',
-        overlay,
-        '--config',
-        config,
-        '--listen',
-        'tcp://127.0.0.1:0',
-        '--api',
-        '127.0.0.1:0',
-        '--log-level',
-        'warn',
-        ...(join.length ? ['--bootstrap', ...join] : []),
-        ...(share ? ['--share', share] : []),
-      ])
+      start(
+        nodeArgs(
+          overlay,
+          undefined,
+          '--config',
+          config,
+          ...(join.length ? ['--bootstrap', ...join] : []),
+          ...(share ? ['--share', share] : []),
+        ),
+      )
     const a = await shareFolder(dir, 'a')
     const b = await shareFolder(dir, 'b')
     const nodeA = await node(a.dir, bootstrap)
