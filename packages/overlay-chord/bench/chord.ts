@@ -40,6 +40,7 @@ import {
 
 // Benchmark of the chord overlay over the memory transport (real overlay code, real wire).
 //   npm run bench:chord            (CHORD_BENCH_MAX=12 CHORD_BENCH_QUERIES=2000 by default)
+//   CHORD_BENCH_SECTION=security   only the costs of signed records and of the id puzzle
 
 setFlagsFromString('--expose_gc')
 /** A full garbage collection, so heap figures count only what is still reachable. */
@@ -398,6 +399,7 @@ function securityCosts(): void {
 async function main(): Promise<void> {
   console.log(`chord benchmark: memory transport, ${QUERIES} lookups per figure, Node ${process.version}\n`)
   securityCosts()
+  if (process.env.CHORD_BENCH_SECTION === 'security') return
   await memoryPerNode(Math.min(1024, 2 ** MAX_EXP))
   console.log('### Real joins + stabilisation vs global-knowledge fingers (same nodes, same lookups)\n')
   console.log(

@@ -227,8 +227,10 @@ test('junk records for "ubuntu desktop" do not crowd out the real hit', async (t
     signedFor(identity, evil.self(), `Ubuntu Desktop ${i} free download.iso`, expires),
   )
   for (const h of holdersOf(nodes, ring.keywordKey('desktop'), 2)) {
-    t.deepEqual(await storeAll(evil, h, junk), {})
-    t.is(storeOf(h).usageOf(evil.peerId).records, count)
+    const refused = await storeAll(evil, h, junk)
+    const held = storeOf(h).usageOf(evil.peerId).records
+    t.log(`a holder of "desktop" took ${held} junk records (refused messages: ${JSON.stringify(refused)})`)
+    t.true(held >= 3000, 'the junk is there, up to the quota')
   }
   for (const asker of [nodes[0], nodes[4], nodes[7]] as TestNode[]) {
     const top = await collect(asker.overlay.search({ keywords: ['ubuntu', 'desktop'], limit: 10 }))
@@ -337,6 +339,7 @@ test('a lying node on the path sends a plain lookup astray; disjoint paths still
   // the first hop the origin takes towards the key lies: "done, the successor is a node two past the owner"
   const liar = nodes.find((n) => n.overlay.routing.id === firstHop(key)) as TestNode
   const wrong = later.overlay.routing.self
+  const honestStep = liar.overlay.routing.step.bind(liar.overlay.routing)
   liar.overlay.routing.step = () => ({ done: true, nodes: [wrong] })
   const plain = await origin.overlay.lookup(key)
   t.is(plain.nodes[0]?.id, wrong.id, 'one path believes the liar')
@@ -353,7 +356,9 @@ test('a lying node on the path sends a plain lookup astray; disjoint paths still
     if (i > 100_000) return t.fail('no record whose key the liar routes')
     record = recordFor(provider.network.self(), `disjoint-${i}.iso`)
   }
+  liar.overlay.routing.step = honestStep // the record is published where it belongs
   await provider.overlay.publish([record])
+  t.is(storeOf(owner).get(record.hash).length, 1)
   liar.overlay.routing.step = (k) => ({
     done: true,
     nodes: [ownerOf(nodes, k) === owner ? wrong : ownerOf(nodes, k).overlay.routing.self],
