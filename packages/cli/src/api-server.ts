@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isAbsolute, join } from 'node:path'
-import { type ContentHash, InvalidOptionsError, isContentHash, type Peer } from '@peerkit/core'
+import { type ContentHash, type Hit, InvalidOptionsError, isContentHash, type Peer } from '@peerkit/core'
 import { z } from 'zod'
 import type { ApiHit, ApiStatus, DownloadEvent } from './api-types.js'
 import { DownloadTracker, toErrorBody } from './download-tracker.js'
@@ -177,20 +177,24 @@ export class ApiServer {
       throw new HttpError(400, 'InvalidOptionsError', `${issue?.path.join('.') || 'body'}: ${issue?.message}`)
     }
     const { hash, out, providerTimeout, force = false } = parsed.data
-    const path =
-      (await kindOf(out)) === 'folder'
-        ? join(out, safeFileName(await this.nameOf(hash, providerTimeout ?? NAME_TIMEOUT), hash))
-        : out
+    // For a folder, a provider's hit gives the name, and its size and chunking for the download to check.
+    const hit =
+      (await kindOf(out)) === 'folder' ? await this.hitOf(hash, providerTimeout ?? NAME_TIMEOUT) : undefined
+    const path = hit ? join(out, safeFileName(hit.name, hash)) : out
     if (this.tracker.snapshot(hash, path)?.type !== 'progress') await checkTarget(path, force)
-    const { started } = this.tracker.start(hash, path, { providerTimeout, force })
+    const { started } = this.tracker.start(hash, path, {
+      providerTimeout,
+      force,
+      size: hit?.size,
+      chunkSize: hit?.chunkSize,
+    })
     this.options.logger?.info(started ? 'download started' : 'download already running', { hash, path })
     this.json(res, started ? 201 : 200, { hash, path, started })
   }
 
-  /** The name a provider gives the file `hash` (for an output folder). */
-  private async nameOf(hash: ContentHash, timeout: number): Promise<string> {
-    for await (const hit of this.peer.search(hash, { timeout, limit: 1 }))
-      if (hit.hash === hash) return hit.name
+  /** A provider's hit for `hash`: the file's name (for an output folder), size and chunk size. */
+  private async hitOf(hash: ContentHash, timeout: number): Promise<Hit> {
+    for await (const hit of this.peer.search(hash, { timeout, limit: 1 })) if (hit.hash === hash) return hit
     throw new HttpError(
       404,
       'NotFoundError',

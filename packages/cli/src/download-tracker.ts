@@ -26,6 +26,9 @@ export interface StartOptions {
   providerTimeout?: number
   /** Replace a file at the output (checked before, and again when the file is put in place). */
   force?: boolean
+  /** The file's size and chunk size from a search hit, when known: the download checks the manifest against them. */
+  size?: number
+  chunkSize?: number
 }
 
 type Listener = (hash: ContentHash, event: DownloadEvent, out: string | undefined) => void
@@ -72,6 +75,8 @@ export class DownloadTracker {
       to: staging,
       signal: this.aborts.signal,
       providerTimeout: options.providerTimeout,
+      size: options.size,
+      chunkSize: options.chunkSize,
     })
     const running: Running = { download, staging, outputs: [output] }
     this.byHash.set(hash, running)
