@@ -1,5 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { isAbsolute, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type DependencyContainer, injectable } from 'tsyringe'
 import { InvalidOptionsError } from './errors.js'
@@ -46,17 +47,87 @@ export async function loadPlugins(list: readonly string[], options: LoadPluginsO
   }
 }
 
-/** A file URL (paths) or a resolved module (package names, from `from` first, then from core). */
+/**
+ * A file URL for paths; for a package name, its entry as `import` would find it from `from`
+ * (node_modules upward, the "node"/"import"/"default" conditions of its exports), else as `require`
+ * would, else the name itself, which import() resolves from the application that loaded core
+ * (and whose failure it reports).
+ */
 function resolvePlugin(spec: string, from: string): string {
   if (spec.startsWith('file:')) return spec
   if (isPath(spec)) return pathToFileURL(isAbsolute(spec) ? spec : resolve(from, spec)).href
+  const entry = packageEntry(spec, from)
+  if (entry) return pathToFileURL(entry).href
   try {
     return pathToFileURL(createRequire(join(from, 'package.json')).resolve(spec)).href
   } catch {
-    // Not found from `from`, or a package whose exports have no "require"/"default" entry: import()
-    // resolves it from here (the application that loaded core) and reports its own failure.
-    return spec
+    return spec // not found from `from`: import() tries from here and reports the failure
   }
+}
+
+const CONDITIONS = new Set(['node', 'import', 'default'])
+
+interface Manifest {
+  main?: string
+  exports?: unknown
+}
+
+/** The file `spec` (`name`, `@scope/name`, `name/subpath`) names in the nearest node_modules from `from`. */
+function packageEntry(spec: string, from: string): string | undefined {
+  const parts = spec.split('/')
+  const nameParts = spec.startsWith('@') ? 2 : 1
+  const name = parts.slice(0, nameParts).join('/')
+  const subpath = ['.', ...parts.slice(nameParts)].join('/')
+  for (let dir = from; ; dir = dirname(dir)) {
+    const root = join(dir, 'node_modules', name)
+    const manifest = readManifest(join(root, 'package.json'))
+    if (manifest) {
+      const target = exportTarget(manifest, subpath)
+      return target === undefined ? undefined : join(root, target)
+    }
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+function readManifest(path: string): Manifest | undefined {
+  if (!existsSync(path)) return undefined
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Manifest
+  } catch {
+    return undefined // a damaged package.json: require() and import() then report it themselves
+  }
+}
+
+function exportTarget(manifest: Manifest, subpath: string): string | undefined {
+  const { exports } = manifest
+  if (exports === undefined || exports === null) {
+    return subpath === '.' ? (manifest.main ?? 'index.js') : subpath
+  }
+  const bySubpath =
+    typeof exports === 'object' &&
+    !Array.isArray(exports) &&
+    Object.keys(exports).some((k) => k.startsWith('.'))
+  if (bySubpath) return condition((exports as Record<string, unknown>)[subpath])
+  return subpath === '.' ? condition(exports) : undefined
+}
+
+/** The first target whose condition Node's import would take (in the object's own order). */
+function condition(entry: unknown): string | undefined {
+  if (typeof entry === 'string') return entry
+  if (Array.isArray(entry)) {
+    for (const e of entry) {
+      const target = condition(e)
+      if (target) return target
+    }
+    return undefined
+  }
+  if (entry === null || typeof entry !== 'object') return undefined
+  for (const [key, value] of Object.entries(entry)) {
+    if (!CONDITIONS.has(key)) continue
+    const target = condition(value)
+    if (target) return target
+  }
+  return undefined
 }
 
 function isPath(spec: string): boolean {

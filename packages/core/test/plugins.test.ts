@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -106,4 +106,41 @@ test('loadConfigFile resolves relative plugin paths against the file folder, and
   )
   const input = await loadConfigFile(file)
   t.deepEqual(input.plugins, [join(dir, 'a.js'), join(dir, '..', 'b.js'), '@acme/c', '/abs/d.js'])
+})
+
+test('a package name is found in node_modules from the given folder upward, by its import exports and subpaths', async (t) => {
+  const app = await mkdtemp(join(tmpdir(), 'peerkit-plugin-app-'))
+  t.teardown(() => rm(app, { recursive: true, force: true }))
+  // An ESM-only package (exports with "import" and no "require"/"default"), as libp2p publishes them.
+  const pkg = join(app, 'node_modules', '@acme', 'overlay-esm')
+  await mkdir(pkg, { recursive: true })
+  await writeFile(
+    join(pkg, 'package.json'),
+    JSON.stringify({
+      name: '@acme/overlay-esm',
+      type: 'module',
+      exports: {
+        '.': { types: './index.d.ts', import: './index.js' },
+        './extra': { import: './extra.js' },
+      },
+    }),
+  )
+  const register = pathToFileURL(fixture('register-solo.js')).href
+  await writeFile(
+    join(pkg, 'index.js'),
+    `import { registerSolo } from '${register}'\nregisterSolo('esm-only')\n`,
+  )
+  await writeFile(
+    join(pkg, 'extra.js'),
+    `import { registerSolo } from '${register}'\nregisterSolo('esm-extra')\n`,
+  )
+  const deep = join(app, 'config', 'peers')
+  await mkdir(deep, { recursive: true })
+  await loadPlugins(['@acme/overlay-esm', '@acme/overlay-esm/extra'], { from: deep })
+  t.true(overlays.has('esm-only'))
+  t.true(overlays.has('esm-extra'))
+  const err = await t.throwsAsync(loadPlugins(['@acme/overlay-esm/missing'], { from: deep }), {
+    name: 'InvalidOptionsError',
+  })
+  t.regex(err.message, /plugin '@acme\/overlay-esm\/missing' failed to load/)
 })
