@@ -26,6 +26,10 @@ const { values: args } = parseArgs({
     popular: { type: 'string', default: '10' },
     seed: { type: 'string', default: '1' },
     'ring-timeout': { type: 'string', default: '40' },
+    /** Extra 'ring, no limit' rows with these providerRings (comma-separated), beside the default. */
+    'provider-rings': { type: 'string', default: '' },
+    /** Skip the plain floods at TTL 1–6 (TTL 7 stays, as the reference). */
+    'skip-floods': { type: 'boolean', default: false },
   },
 })
 const PEERS = Number(args.peers)
@@ -36,6 +40,7 @@ const REPLICAS = Number(args.replicas)
 const POPULAR = Number(args.popular)
 const SEED = Number(args.seed)
 const RING_TIMEOUT = Number(args['ring-timeout'])
+const PROVIDER_RINGS = (args['provider-rings'] as string).split(',').filter(Boolean).map(Number)
 
 interface Outcome {
   rank: number
@@ -203,10 +208,19 @@ async function main(): Promise<void> {
       `${popularShare} for the ${POPULAR} most popular files; ring step timeout ${RING_TIMEOUT} ms × TTL`,
   )
   const modes: Mode[] = [
-    ...[1, 2, 3, 4, 5, 6, 7].map((ttl): Mode => [`flood TTL ${ttl}`, { expandingRing: false, ttl }, 1]),
+    ...(args['skip-floods'] ? [7] : [1, 2, 3, 4, 5, 6, 7]).map(
+      (ttl): Mode => [`flood TTL ${ttl}`, { expandingRing: false, ttl }, 1],
+    ),
     ['expanding ring 1..7', { expandingRing: true, maxTtl: 7 }, 1],
-    // No limit: the ring goes on past the first hit until providerTarget peers hold the file.
+    // No limit: past the first hit the ring collects providers (providerTarget, at most providerRings more steps).
     ['ring, no limit', { expandingRing: true, maxTtl: 7 }, undefined],
+    ...PROVIDER_RINGS.map(
+      (providerRings): Mode => [
+        `ring, no limit, providerRings ${providerRings}`,
+        { expandingRing: true, maxTtl: 7, providerRings },
+        undefined,
+      ],
+    ),
   ]
   const rows: Record<string, string | number>[] = []
   for (const [label, options, limit] of modes) {
@@ -228,7 +242,8 @@ async function main(): Promise<void> {
   const full = rows.find((r) => r.mode === 'ring, no limit') as Record<string, number>
   const fullRatio = (ttl7['popular msgs/query'] as number) / (full['popular msgs/query'] as number)
   console.log(
-    `popular files without a limit (providerTarget ${nodes[0]?.overlay.options.providerTarget}): ring ` +
+    `popular files without a limit (providerTarget ${nodes[0]?.overlay.options.providerTarget}, ` +
+      `providerRings ${nodes[0]?.overlay.options.providerRings}): ring ` +
       `${full['popular providers']} providers per file with ${full['popular msgs/query']} messages, ` +
       `TTL-7 sends ${fullRatio.toFixed(1)}× that`,
   )

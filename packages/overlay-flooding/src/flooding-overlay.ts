@@ -44,7 +44,7 @@ import {
 } from './messages.js'
 import { NeighborTable } from './neighbor-table.js'
 import type { ResolvedFloodingOptions } from './options.js'
-import { type RingGoal, SearchSession } from './search-session.js'
+import { SearchSession } from './search-session.js'
 import { SeenCache } from './seen-cache.js'
 import { FLOODING_OPTIONS } from './tokens.js'
 
@@ -58,6 +58,8 @@ export interface FloodingSearchOptions extends SearchOptions {
   maxTtl?: number
   /** Providers the expanding ring collects before it ends (overrides `providerTarget`). */
   providerTarget?: number
+  /** Steps the ring may go on past the first with hits to collect them (overrides `providerRings`). */
+  providerRings?: number
 }
 
 /** Byes sent to peers that are not neighbors are remembered this long, so none is sent twice in a row. */
@@ -218,11 +220,15 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       )
     }
     const stopped = AbortSignal.any([signal, this.running.signal])
-    const target = options.providerTarget ?? this.options.providerTarget
-    if (!Number.isInteger(target) || target < 1) {
-      throw new InvalidOptionsError(`search providerTarget must be an integer >= 1 (got ${target})`)
-    }
-    const goal = ring ? this.ringGoal(session, query.limit, target) : undefined
+    const providerTarget = checkInt(
+      'providerTarget',
+      options.providerTarget ?? this.options.providerTarget,
+      1,
+    )
+    const providerRings = checkInt('providerRings', options.providerRings ?? this.options.providerRings, 0)
+    // What the ring needs first: the limit's distinct files, else ringHits files (providers, for providers()).
+    const enough = query.limit ?? this.options.ringHits
+    let foundAt: number | undefined
     const wire: Query = query.hash !== undefined ? { hash: query.hash } : { keywords: query.keywords ?? [] }
     if (query.limit !== undefined) wire.limit = Math.min(query.limit, MAX_HITS_PER_MESSAGE)
     // What the neighbors would refuse (and close the connection for) is refused here.
@@ -243,22 +249,16 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         // The step runs to its end (or the limit): every answer from this radius is worth having, its
         // messages are spent anyway. Only then does the ring decide whether to go one hop further.
         await session.wait(this.clock, Number.POSITIVE_INFINITY, ttl * this.options.ringTimeout, stopped)
-        if (session.atLimit || (goal !== undefined && session.reached(goal))) return
+        if (session.atLimit || !ring) return
+        // Past the first step with enough, the ring goes on collecting providers, up to providerTarget
+        // of them (summed over the files found) or providerRings steps further.
+        if (foundAt === undefined && session.count >= enough) foundAt = ttl
+        if (foundAt !== undefined && (session.providers >= providerTarget || ttl >= foundAt + providerRings))
+          return
       }
     } finally {
       for (const id of session.ids) this.sessions.delete(id)
     }
-  }
-
-  /**
-   * When the expanding ring may end: `files` distinct files (the query's limit, else ringHits) held by
-   * `providers` peers in all (providerTarget; for providers(), at least ringHits). A limit reached
-   * ends it at once, whatever the providers.
-   */
-  private ringGoal(session: SearchSession, limit: number | undefined, providerTarget: number): RingGoal {
-    const { ringHits } = this.options
-    if (session.mode === 'providers') return { files: 0, providers: Math.max(ringHits, providerTarget) }
-    return { files: limit ?? ringHits, providers: providerTarget }
   }
 
   // ---- incoming -----------------------------------------------------------
@@ -558,4 +558,12 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     this.counter.sent(msg.kind)
     return this.network.send(id, FLOODING, msg).catch(() => {})
   }
+}
+
+/** A per-search integer option, checked: `search NAME must be an integer >= MIN (got V)`. */
+function checkInt(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new InvalidOptionsError(`search ${name} must be an integer >= ${min} (got ${value})`)
+  }
+  return value
 }

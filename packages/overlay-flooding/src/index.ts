@@ -52,7 +52,7 @@ export {
   parseFloodingOptions,
   type ResolvedFloodingOptions,
 } from './options.js'
-export { type RingGoal, SearchSession, type SessionMode } from './search-session.js'
+export { SearchSession, type SessionMode } from './search-session.js'
 export { SeenCache } from './seen-cache.js'
 export { FLOODING_OPTIONS } from './tokens.js'
 

@@ -24,6 +24,12 @@ export interface FloodingOptions {
    * reach up to this many. A query `limit` ends the search at that many files regardless. @default 8
    */
   providerTarget?: number
+  /**
+   * Steps the expanding ring may go on past the first step with hits to reach `providerTarget`: it
+   * bounds what collecting providers costs for a file with few copies, which would otherwise take
+   * the ring to `maxTtl` (a full flood after the smaller ones). @default 2
+   */
+  providerRings?: number
   /** Milliseconds to wait for hits per hop: a step (or a plain flood) at TTL t waits t × ringTimeout. @default 250 */
   ringTimeout?: number
   /** Query ids remembered (to drop duplicates and route hits back). @default 2048 */
@@ -82,6 +88,7 @@ export const DEFAULT_FLOODING_OPTIONS: ResolvedFloodingOptions = Object.freeze({
   maxTtl: 7,
   ringHits: 1,
   providerTarget: 8,
+  providerRings: 2,
   ringTimeout: 250,
   seenCacheSize: 2048,
   seenTtl: 60_000,
@@ -108,6 +115,7 @@ const INT_RANGES: Record<IntField, [number, number]> = {
   maxTtl: [1, PROTOCOL_MAX_TTL],
   ringHits: [1, 10_000],
   providerTarget: [1, 10_000],
+  providerRings: [0, PROTOCOL_MAX_TTL],
   ringTimeout: [1, 3_600_000],
   seenCacheSize: [1, 10_000_000],
   seenTtl: [1, 86_400_000],

@@ -3,12 +3,6 @@ import type { Clock, ContentHash, Hit, PeerRef, TimerHandle } from '@peerkit/cor
 /** What a session counts towards its goal: distinct files, or providers (of one hash). */
 export type SessionMode = 'hits' | 'providers'
 
-/** What ends an expanding ring: this many distinct files, held by this many providers in all. */
-export interface RingGoal {
-  files: number
-  providers: number
-}
-
 /**
  * The hits of one local search (over all the query ids of its expanding-ring
  * steps): merged by content hash, providers deduplicated, at most `limit`
@@ -24,7 +18,7 @@ export class SearchSession {
   private wake: (() => void) | undefined
 
   constructor(
-    readonly mode: SessionMode,
+    private readonly mode: SessionMode,
     private readonly limit: number | undefined,
     private readonly onNew: (hit: Hit, added: PeerRef[]) => void,
   ) {}
@@ -37,11 +31,6 @@ export class SearchSession {
   /** Providers found so far, summed over the files (a peer holding two of them counts twice). */
   get providers(): number {
     return this.providerCount
-  }
-
-  /** True once `goal` is met: enough distinct files, and enough providers. */
-  reached(goal: RingGoal): boolean {
-    return this.byHash.size >= goal.files && this.providerCount >= goal.providers
   }
 
   /** True once `limit` distinct files arrived. */

@@ -373,6 +373,10 @@ test('a query the neighbors would refuse is refused here, before anything is sen
     name: 'InvalidOptionsError',
     message: /ttl must be an integer from 1 to 7 \(got 9\)/,
   })
+  await t.throwsAsync(collect(a.overlay.search({ keywords: ['a'] }, { providerTarget: 0 })), {
+    name: 'InvalidOptionsError',
+    message: 'search providerTarget must be an integer >= 1 (got 0)',
+  })
   await t.throwsAsync(collect(a.overlay.providers('not-a-hash')), { name: 'InvalidOptionsError' })
   t.is(a.overlay.stats().sent.query, undefined)
   t.is(a.overlay.neighbors().length, 1, 'still connected')

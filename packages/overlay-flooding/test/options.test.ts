@@ -29,6 +29,7 @@ test('given values override the defaults', (t) => {
   t.is(o.maxTtl, DEFAULT_FLOODING_OPTIONS.maxTtl)
   t.like(DEFAULT_FLOODING_OPTIONS, {
     providerTarget: 8,
+    providerRings: 2,
     evictionInterval: 10_000,
     anchorAge: 60_000,
     maxPerGroup: 4,
@@ -47,6 +48,7 @@ test('bad values fail with InvalidOptionsError naming the field and the value', 
     [{ providerTarget: 0 }, /flooding\.providerTarget must be an integer from 1 to 10000 \(got 0\)/],
     [{ evictionInterval: -1 }, /flooding\.evictionInterval must be an integer from 0 to 86400000 \(got -1\)/],
     [{ anchorAge: 1.5 }, /flooding\.anchorAge .*got 1\.5/],
+    [{ providerRings: 17 }, /flooding\.providerRings must be an integer from 0 to 16 \(got 17\)/],
     [{ maxPerGroup: -1 }, /flooding\.maxPerGroup must be an integer from 0 to 1000 \(got -1\)/],
     [{ fanout: 3 }, /flooding\.fanout is not an option/],
     ['fast', /flooding options must be an object/],

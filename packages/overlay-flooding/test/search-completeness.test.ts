@@ -86,6 +86,10 @@ test('the ring ends once providerTarget peers hold the file, and spends fewer me
   const two = await run({ providerTarget: 2 })
   t.true(two.providers.length >= 2 && two.providers.length < ids.length, `${two.providers.length} providers`)
   t.true(two.messages < all.messages, `${two.messages} query messages against ${all.messages}`)
+  // providerRings 0 is the ring of before: it stops at the first step with hits (here 2 hops: 2 holders).
+  const nearest = await run({ providerRings: 0 })
+  t.true(nearest.providers.length < ids.length, `${nearest.providers.length} providers`)
+  t.true(nearest.messages < all.messages)
   // A query limit still ends the ring at its first file, whatever the providers.
   const before = queries()
   const one = await clock.settle(collect(searcher.search({ keywords: ['debian'], limit: 1 })), 60_000)

@@ -75,13 +75,11 @@ test('wait() ends at the target, at the timeout or on abort, whichever is first'
   t.pass()
 })
 
-test('reached(): enough distinct files and enough providers over them', (t) => {
+test('providers counts the providers summed over the files', (t) => {
   const s = new SearchSession('hits', undefined, () => {})
-  t.false(s.reached({ files: 1, providers: 3 }))
   s.add([h(1, 'a')], 1)
-  t.false(s.reached({ files: 1, providers: 3 }), 'one file, one provider')
-  s.add([h(1, 'b'), h(2, 'a')], 2)
+  t.is(s.providers, 1)
+  s.add([h(1, 'a', 'b'), h(2, 'a')], 2)
   t.is(s.providers, 3)
-  t.true(s.reached({ files: 1, providers: 3 }))
-  t.false(s.reached({ files: 3, providers: 3 }))
+  t.is(s.count, 2)
 })
