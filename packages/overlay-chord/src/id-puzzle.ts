@@ -26,9 +26,21 @@ export function puzzleBits(peerId: PeerId): number {
   return bits
 }
 
+/** Puzzle bits of the PeerIds checked lately: routing checks every node named in every answer. */
+const checked = new Map<PeerId, number>()
+/** PeerIds the cache of `solvesPuzzle` keeps (when full it is cleared and starts again). */
+export const PUZZLE_CACHE = 8192
+
 /** True when `peerId` solves the puzzle at `difficulty` (always, at 0). */
 export function solvesPuzzle(peerId: PeerId, difficulty: number): boolean {
-  return difficulty <= 0 || puzzleBits(peerId) >= difficulty
+  if (difficulty <= 0) return true
+  let bits = checked.get(peerId)
+  if (bits === undefined) {
+    bits = puzzleBits(peerId)
+    if (checked.size >= PUZZLE_CACHE) checked.clear()
+    checked.set(peerId, bits)
+  }
+  return bits >= difficulty
 }
 
 /**

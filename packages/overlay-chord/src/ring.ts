@@ -6,6 +6,9 @@ export type Bounds = '()' | '(]' | '[)' | '[]'
 /** Largest identifier size: SHA-256 has 256 bits. */
 export const MAX_BITS = 256
 
+/** Keyword keys a Ring keeps (when full the cache is cleared and starts again). */
+const KEYWORD_CACHE = 4096
+
 /** Rings by size, for `Ring.of`. */
 const shared = new Map<number, Ring>()
 
@@ -19,6 +22,8 @@ export class Ring {
   readonly size: bigint
   private readonly mask: bigint
   private readonly hexDigits: number
+  /** Keyword keys computed lately; one cache per ring size, shared by the nodes of a process. */
+  private readonly keywordKeys = new Map<string, bigint>()
 
   constructor(readonly bits: number) {
     if (!Number.isInteger(bits) || bits < 1 || bits > MAX_BITS) {
@@ -30,8 +35,9 @@ export class Ring {
   }
 
   /**
-   * The ring of `bits` bits, shared: a Ring holds nothing but its size, so
-   * the nodes of one process (a simulator's 100,000) need not each keep one.
+   * The ring of `bits` bits, shared: a Ring holds its size and a cache of
+   * keyword keys, so the nodes of one process (a simulator's 100,000) need not
+   * each keep one.
    */
   static of(bits: number): Ring {
     let ring = shared.get(bits)
@@ -61,9 +67,15 @@ export class Ring {
     return this.hash(`hash:${contentHash}`)
   }
 
-  /** The key under which the records of files named with `keyword` are stored. */
+  /** The key under which the records of files named with `keyword` are stored (recent ones cached: words recur). */
   keywordKey(keyword: string): bigint {
-    return this.hash(`keyword:${keyword}`)
+    let key = this.keywordKeys.get(keyword)
+    if (key === undefined) {
+      key = this.hash(`keyword:${keyword}`)
+      if (this.keywordKeys.size >= KEYWORD_CACHE) this.keywordKeys.clear()
+      this.keywordKeys.set(keyword, key)
+    }
+    return key
   }
 
   /** `(a + b) mod 2^bits`. */
