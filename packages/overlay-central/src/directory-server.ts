@@ -39,12 +39,8 @@ import { DIRECTORY_SERVER_OPTIONS } from './tokens.js'
 
 /** Milliseconds a login nonce stays valid. */
 const NONCE_TTL = 30_000
-/**
- * A search takes this many times its limit from the index (up to 10,000) and
- * ranks them itself, so the index's provider counts cannot cut an honest hit
- * that ranks higher by address ranges.
- */
-const FETCH_FACTOR = 4
+/** When offline providers thin out a search, it looks this many times further (once). */
+const OFFLINE_SLACK = 4
 /** Paused searches kept per peer; the oldest goes first. */
 const MAX_CURSORS = 8
 
@@ -171,7 +167,12 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   /** The search a client's `search` message runs, without rate limit or paging. */
   search(query: Query): Hit[] {
     const limit = Math.min(query.limit ?? this.options.maxResults, this.options.maxResults)
-    const hits = this.online(this.index.search({ ...query, limit: Math.min(limit * FETCH_FACTOR, 10_000) }))
+    const raw = this.index.search({ ...query, limit })
+    let hits = this.online(raw)
+    if (hits.length < limit && raw.length === limit) {
+      // Offline providers left gaps: look further, within a bound.
+      hits = this.online(this.index.search({ ...query, limit: Math.min(limit * OFFLINE_SLACK, 10_000) }))
+    }
     return hits.slice(0, limit)
   }
 
