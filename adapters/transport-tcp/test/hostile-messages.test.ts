@@ -169,31 +169,61 @@ test('a message for a protocol never spoken here closes the connection, and the 
   await honest(t, address)
 })
 
-test('four million empty maps are refused unread (decoding them took about 1 s of CPU) and close the connection', async (t) => {
-  const { address, limits } = await victim(t)
-  const attacker = await rawDial(t, address)
-  const body = new Uint8Array(4 * 1024 * 1024 - 32).fill(0x80)
-  body[0] = 0xdd
-  new DataView(body.buffer).setUint32(1, body.length - 5)
-  // The envelope [Message, 'peerkit/test-blob/1', <4 million empty maps>], built by hand.
-  const head = encode([Kind.Message, BLOB.name, 0]).subarray(0, -1)
-  const message = Buffer.concat([head, body])
-  const sealedBefore = cpuUsage()
-  const wire = frames(message)
-  await attacker.write(wire)
-  const sent = cpuUsage(sealedBefore)
-  const before = cpuUsage()
-  await closed(attacker.socket)
-  const used = cpuUsage(before)
-  const ms = (used.user + used.system) / 1000
-  t.log(
-    `victim and test together: ${ms.toFixed(1)} ms of CPU after sending (sealing took ${((sent.user + sent.system) / 1000).toFixed(1)} ms)`,
+test('requests for protocols never spoken here are refused, and past network.maxUnknownRequests the connection closes', async (t) => {
+  const { address, limits } = await victim(t, { maxUnknownRequests: 4 })
+  const { transport } = makeTransport(t)
+  const conn = await within(transport.dial(address), 'dial')
+  const mux = new Mux(conn, new RealClock())
+  const UNKNOWN = defineProtocol('peerkit/unknown-here/1', z.object({}), z.object({}))
+  const answers = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      mux.request(UNKNOWN, {}, { timeout: 5000 }).then(
+        () => 'answered',
+        (err: Error) => err.name,
+      ),
+    ),
   )
-  t.true(ms < 500, `${ms} ms`)
+  t.log(answers.join(', '))
+  t.is(answers.filter((a) => a === 'UnsupportedProtocolError').length, 5, 'refused, then closed on the fifth')
+  t.true(answers.slice(5).every((a) => a === 'PeerUnreachableError' || a === 'ProtocolError'))
+  await within(
+    new Promise((resolve) => (conn.closed ? resolve(undefined) : conn.once('close', resolve))),
+    'closed',
+  )
   t.is(limits[0]?.name, 'ProtocolError')
-  t.regex(limits[0]?.message ?? '', /network\.maxMessageItems/)
+  t.regex(limits[0]?.message ?? '', /network\.maxUnknownRequests/)
   await honest(t, address)
 })
+
+// Serial: it measures this process's CPU, which concurrent tests would add to.
+test.serial(
+  'four million empty maps are refused unread (decoding them took about 1 s of CPU) and close the connection',
+  async (t) => {
+    const { address, limits } = await victim(t)
+    const attacker = await rawDial(t, address)
+    const body = new Uint8Array(4 * 1024 * 1024 - 32).fill(0x80)
+    body[0] = 0xdd
+    new DataView(body.buffer).setUint32(1, body.length - 5)
+    // The envelope [Message, 'peerkit/test-blob/1', <4 million empty maps>], built by hand.
+    const head = encode([Kind.Message, BLOB.name, 0]).subarray(0, -1)
+    const message = Buffer.concat([head, body])
+    const sealedBefore = cpuUsage()
+    const wire = frames(message)
+    await attacker.write(wire)
+    const sent = cpuUsage(sealedBefore)
+    const before = cpuUsage()
+    await closed(attacker.socket)
+    const used = cpuUsage(before)
+    const ms = (used.user + used.system) / 1000
+    t.log(
+      `victim and test together: ${ms.toFixed(1)} ms of CPU after sending (sealing took ${((sent.user + sent.system) / 1000).toFixed(1)} ms)`,
+    )
+    t.true(ms < 500, `${ms} ms`)
+    t.is(limits[0]?.name, 'ProtocolError')
+    t.regex(limits[0]?.message ?? '', /network\.maxMessageItems/)
+    await honest(t, address)
+  },
+)
 
 test('fresh protocol names and identify from many keys leave bounded maps behind', async (t) => {
   const { net, address } = await victim(t, { maxKnownPeers: 50 })

@@ -32,7 +32,7 @@ export interface NetworkOptions {
   maxMessageItems?: number
   /** Requests for protocols this peer never handled that one connection may send (each answered with `UnsupportedProtocolError`) before it is closed with `ProtocolError`. @default 16 */
   maxUnknownRequests?: number
-  /** Peers whose addresses are remembered (learned from identify or dials); beyond it the least recently learned are forgotten. @default 10000 */
+  /** Peers whose addresses are remembered (learned from identify or dials); beyond it the least recently learned are forgotten (16 addresses of up to 256 bytes each: 4096 peers hold 16 MiB at most). @default 4096 */
   maxKnownPeers?: number
 }
 
@@ -100,7 +100,7 @@ export const DEFAULT_NETWORK_OPTIONS: Readonly<Required<NetworkOptions>> = Objec
   memoryBudget: 256 * 1024 * 1024,
   maxMessageItems: 262_144,
   maxUnknownRequests: 16,
-  maxKnownPeers: 10_000,
+  maxKnownPeers: 4096,
 })
 
 const name = z.string().min(1)

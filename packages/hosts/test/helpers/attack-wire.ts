@@ -4,6 +4,23 @@ import { type HandshakeResult, handshake, MAX_RECORD_SIZE } from '@peerkit/trans
 import { within } from './attack-node.js'
 
 /**
+ * A TCP socket to `address` (from `from`, any 127.x.y.z on Linux), connected
+ * and saying nothing. Errors are ignored: the node closing on it is the point,
+ * and 'close' is what is counted.
+ */
+export async function silentSocket(address: string, from = '127.0.0.1'): Promise<Socket> {
+  const url = new URL(address)
+  const socket = connect({ host: url.hostname, port: Number(url.port), localAddress: from })
+  socket.on('error', () => {}) // see above: a reset is counted through 'close'
+  await within(
+    new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)),
+    `connect to ${address} from ${from}`,
+    10_000,
+  )
+  return socket
+}
+
+/**
  * A hostile peer with its hands on the wire of a real node: the real
  * handshake as initiator, then sealed records of whatever plaintext it
  * likes (frames, or a message cut short); it never reads (its socket stays
@@ -16,14 +33,7 @@ export class WireAttacker {
   ) {}
 
   static async dial(address: string, identity = Identity.generate()): Promise<WireAttacker> {
-    const url = new URL(address)
-    const socket = connect({ host: url.hostname, port: Number(url.port) })
-    socket.on('error', () => {}) // the node closing on us is the point; 'close' is what is counted
-    await within(
-      new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)),
-      `connect to ${address}`,
-      10_000,
-    )
+    const socket = await silentSocket(address)
     const keys = await handshake(socket, {
       role: 'initiator',
       identity,
