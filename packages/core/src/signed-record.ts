@@ -1,5 +1,6 @@
+import { type KeyObject, verify } from 'node:crypto'
 import { z } from 'zod'
-import { type Identity, verifySignature } from './peer-id.js'
+import { type Identity, type PeerId, publicKeyOf } from './peer-id.js'
 import { type FileRecord, keywords } from './records.js'
 import { fileRecordSchema } from './wire/schemas.js'
 
@@ -91,11 +92,30 @@ export function checkRecord(record: SignedFileRecord, now: number): RecordFault 
   const bytes = recordSigningBytes(record, record.expires)
   const text = Buffer.from(bytes).toString('latin1')
   if (verified.get(record.signature) === text) return undefined
-  if (!verifySignature(record.provider.id, bytes, Buffer.from(record.signature, 'base64url')))
-    return 'signature'
+  if (!verifiesAs(record.provider.id, bytes, Buffer.from(record.signature, 'base64url'))) return 'signature'
   if (verified.size >= RECORD_VERIFY_CACHE) verified.clear()
   verified.set(record.signature, text)
   return undefined
+}
+
+/** Public keys of the providers seen lately: making a KeyObject from a PeerId costs more than the check itself. */
+const publicKeys = new Map<PeerId, KeyObject>()
+/** Providers whose public key is kept (when full the cache is cleared and starts again). */
+export const RECORD_KEY_CACHE = 1024
+
+/** Like core's `verifySignature`, with the provider's public key cached. Never throws. */
+function verifiesAs(id: PeerId, data: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    let key = publicKeys.get(id)
+    if (key === undefined) {
+      key = publicKeyOf(id)
+      if (publicKeys.size >= RECORD_KEY_CACHE) publicKeys.clear()
+      publicKeys.set(id, key)
+    }
+    return verify(null, data, key, signature)
+  } catch {
+    return false // a malformed PeerId or signature: the record does not check
+  }
 }
 
 /** True when `record` is signed by its provider, not expired at `now`, with keywords derived from its name. */
