@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
-import { encode, frameHeader, IDENTIFY, Kind } from '@peerkit/core'
+import { encode, frameHeader, IDENTIFY, Identity, Kind } from '@peerkit/core'
 import test from 'ava'
 import { find, honestPeer, LONG, rss, victimNode, watchRss } from './helpers/attack-node.js'
 import { silentSocket, WireAttacker } from './helpers/attack-wire.js'
@@ -116,6 +116,46 @@ test.serial(
     t.is(closed, keys, 'each connection was closed at its first unknown protocol')
     t.true(after - before < 50 * MB, `RSS grew by ${((after - before) / MB).toFixed(0)} MB`)
     t.truthy(await find(honest, fileName), 'the honest peer still finds the file')
+    t.true(proc.running)
+  },
+)
+
+test.serial(
+  'one key opening connection after connection keeps at most network.maxConnectionsPerPeer of them',
+  async (t) => {
+    t.timeout(300_000)
+    const dials = LONG ? 3000 : 300
+    const { proc, fileName } = await victimNode(t)
+    const pid = proc.child.pid as number
+    const before = await rss(pid)
+    const identity = Identity.generate()
+    const attackers: WireAttacker[] = []
+    t.teardown(() => {
+      for (const a of attackers) a.destroy()
+    })
+    let failed = 0
+    // 25 at a time: one address may run 32 handshakes at once (tcp.maxHandshakesPerAddress).
+    for (let i = 0; i < dials; i += 25) {
+      const batch = await Promise.allSettled(
+        Array.from({ length: Math.min(25, dials - i) }, () => WireAttacker.dial(proc.address, identity)),
+      )
+      for (const r of batch) {
+        if (r.status === 'fulfilled') attackers.push(r.value)
+        else failed++
+      }
+    }
+    // Whatever the node refused it closed at once; what it kept stays open.
+    const open = await Promise.all(attackers.map(async (a) => !(await a.closedWithin(2000))))
+    const kept = open.filter(Boolean).length
+    const honest = await honestPeer(t, proc.address)
+    const found = await find(honest, fileName)
+    const after = await rss(pid)
+    t.log(
+      `one key dialed ${dials} connections: ${kept} kept open, ${attackers.length - kept} closed after the handshake, ${failed} refused before it; RSS ${(before / MB).toFixed(0)} → ${(after / MB).toFixed(0)} MB`,
+    )
+    t.true(kept <= 8, `the key kept ${kept} connections`)
+    t.truthy(found, 'an honest peer joins and finds the file meanwhile')
+    t.true(after - before < 50 * MB)
     t.true(proc.running)
   },
 )
