@@ -165,7 +165,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     }
     // Alone (a new ring), stabilize does nothing: no lifetime signal is made for it.
     const alone = this.routing.successors.length === 0 && this.routing.predecessor === undefined
-    const previous = await this.routing.stabilize(alone ? undefined : this.signal).catch(() => undefined)
+    const previous = await this.routing.stabilize(alone ? undefined : this.signal).catch(() => undefined) // a first stabilize that fails is retried every stabilizeInterval
     if (this.config.bootstrap.length > 0) this.announceJoin(previous)
     // Each periodic task first runs a random fraction of its interval from now, so nodes do not tick in step.
     this.pendingStarts = TASKS.map((_, i) => this.schedule(i))
@@ -391,16 +391,16 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private announceJoin(previous: ChordNode | undefined): void {
     const signal = this.signal
     if (previous && previous.id !== this.selfId) {
-      void this.call(previous, { type: 'stabilize' }, signal).catch(() => {})
+      void this.call(previous, { type: 'stabilize' }, signal).catch(() => {}) // a hint: its own stabilize finds us anyway
     }
-    if (this.maintaining) void this.routing.fixAllFingers(signal).catch(() => {})
+    if (this.maintaining) void this.routing.fixAllFingers(signal).catch(() => {}) // fix_fingers rounds fill what this missed
   }
 
   /** A stabilize round, unless one is already running (then that one). */
   private stabilizeOnce(): Promise<void> {
     if (!this.stabilizing) {
       this.stabilizing = this.stabilizeRound()
-        .catch(() => {})
+        .catch(() => {}) // a failed round is the next round's to repair
         .finally(() => {
           this.stabilizing = undefined
         })

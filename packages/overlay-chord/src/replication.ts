@@ -88,7 +88,7 @@ export class Replication {
     if (fresh.length === 0) return
     const records = this.primaryRecords()
     if (records.length === 0) return
-    for (const n of fresh) this.push(n, records).catch(() => {})
+    for (const n of fresh) this.push(n, records).catch(() => {}) // providers' refreshes reach replicas anyway
   }
 
   /**
@@ -112,7 +112,7 @@ export class Replication {
         for (const r of theirs)
           if (!this.keysOf(r).some((k) => routing.owns(k))) store.remove(r.hash, r.provider.id)
       })
-      .catch(() => {})
+      .catch(() => {}) // kept here: the records stay until their provider's refresh reaches the newcomer
   }
 
   /**
@@ -125,7 +125,7 @@ export class Replication {
     const p = this.c.routing.predecessor
     if (!p || !this.c.running()) return
     const stray = records.filter((r) => !this.keysOf(r).some((k) => this.c.routing.owns(k)))
-    if (stray.length > 0) this.push(p, stray).catch(() => {})
+    if (stray.length > 0) this.push(p, stray).catch(() => {}) // the provider's next refresh finds the owner
   }
 
   reset(): void {
@@ -158,7 +158,7 @@ export class Replication {
         await this.c.routing
           .lookup(key, { signal: this.c.signal() })
           .then(({ nodes }) => fn(nodes, recs))
-          .catch(() => {})
+          .catch(() => {}) // one key's lookup or store failed: the next refresh tries it again
       }
     }
     await Promise.all(Array.from({ length: Math.min(this.c.options.concurrency, items.length) }, worker))

@@ -344,7 +344,7 @@ export class ChordRouting {
       this.setSuccessors(successors)
       return true
     } catch {
-      return false
+      return false // the caller then rejoins through the bootstrap addresses
     }
   }
 
