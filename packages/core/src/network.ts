@@ -86,8 +86,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   private protectedPeers: Set<PeerId> | undefined
   private failedInbound = 0
   private limited = 0
-  /** Every protocol ever handled here: one whose handler is gone (while stopping) is not unknown. */
-  private readonly everHandled = new Set<string>()
+  /** Every protocol ever handled here: one whose handler is gone (while stopping) is not unknown. Made on first use. */
+  private everHandled: Set<string> | undefined
   /** The node-wide memory budget; made with the first connection a transport accounts for. */
   private resources: ResourceManager | undefined
   private muxLimits: MuxLimits | undefined
@@ -177,6 +177,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   handle<Req, Res>(protocol: Protocol<Req, Res>, handler: Handler<Req, Res>): void {
     if (this.handlers.has(protocol.name))
       throw new InvalidOptionsError(`protocol ${protocol.name} already has a handler`)
+    this.everHandled ??= new Set()
     this.everHandled.add(protocol.name)
     this.handlers.set(protocol.name, {
       protocol: protocol as Protocol<unknown, unknown>,
@@ -436,7 +437,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     const registered = this.handlers.get(protocol)
     if (!registered) {
       reply.fail(new UnsupportedProtocolError(`protocol ${protocol} is not supported here`))
-      if (!this.everHandled.has(protocol) && ++mux.unknownRequests > this.config.network.maxUnknownRequests)
+      if (!this.everHandled?.has(protocol) && ++mux.unknownRequests > this.config.network.maxUnknownRequests)
         this.abort(
           mux,
           `more than ${this.config.network.maxUnknownRequests} requests for protocols this peer does not speak (network.maxUnknownRequests), the last ${protocol.slice(0, 128)}`,
@@ -477,7 +478,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (!registered) {
       // A one-way message has no answer to refuse it with: one for a protocol never spoken here
       // closes the connection (its cost, an unbounded stream of them, is the sender's).
-      if (!this.everHandled.has(protocol))
+      if (!this.everHandled?.has(protocol))
         this.abort(mux, `a message for ${protocol.slice(0, 128)}, a protocol this peer does not speak`)
       return
     }
