@@ -33,10 +33,15 @@ function refusingNetwork(server: ChunkServer, refusals: number): Network {
   return network as Network
 }
 
+/** Real ms without a new verified byte, past the virtual limit, after which the download counts as stalled. */
+const QUIET_MS = 10_000
+
 /**
  * Drives the clock in 10 ms steps, letting real file I/O run between them,
- * until every chunk is verified and written or `limit` virtual ms pass.
- * Returns whether every chunk arrived (a stalled download stops short).
+ * until every chunk is verified and written. Returns false (stalled) once
+ * `limit` virtual ms have passed and no byte has arrived for QUIET_MS of real
+ * time: disk writes and hashing are real work, slow on a loaded machine, so
+ * virtual time alone cannot tell a stall from a busy disk.
  */
 async function drive(
   clock: EarlyClock,
@@ -48,8 +53,13 @@ async function drive(
   download.done.catch(() => {
     failed = true // reported by the test's own await of `done`
   })
-  for (let elapsed = 0; elapsed < limit && !failed; elapsed += 10) {
-    if (download.status().bytes === size) return true
+  let bytes = -1
+  let changedAt = Date.now()
+  for (let elapsed = 0; !failed; elapsed += 10) {
+    const now = download.status().bytes
+    if (now === size) return true
+    if (now !== bytes) [bytes, changedAt] = [now, Date.now()]
+    else if (elapsed >= limit && Date.now() - changedAt >= QUIET_MS) return false
     clock.advance(10)
     await new Promise((r) => setImmediate(r))
   }
