@@ -14,8 +14,8 @@ import '@peerkit/transport-memory'
 import { parseArgs } from 'node:util'
 import { type Hit, SeededRandom } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
-import type { FloodingSearchOptions } from '../src/index.js'
-import { recordFor, startNode, type TestNode } from '../test/helpers/node.js'
+import type { FloodingOptions, FloodingSearchOptions } from '../src/index.js'
+import { distances, recordFor, startNode, type TestNode } from '../test/helpers/node.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     'provider-rings': { type: 'string', default: '' },
     /** Skip the plain floods at TTL 1–6 (TTL 7 stays, as the reference). */
     'skip-floods': { type: 'boolean', default: false },
+    /** Flooding options (JSON) over the benchmark's own, e.g. '{"evictionInterval":0}'. */
+    options: { type: 'string', default: '{}' },
   },
 })
 const PEERS = Number(args.peers)
@@ -92,6 +94,7 @@ async function build(): Promise<TestNode[]> {
     seenCacheSize: 4096,
     queryRate: 100_000,
     queryBurst: 100_000,
+    ...(JSON.parse(args.options as string) as FloodingOptions),
   }
   for (let i = 0; i < PEERS; i++) {
     const boot = i === 0 ? [] : [`memory://b${random.int(i)}`]
@@ -188,6 +191,14 @@ async function main(): Promise<void> {
       `heap ${(heap / 2 ** 20).toFixed(0)} MiB (${(heap / PEERS / 1024).toFixed(0)} KiB per peer, all layers); ` +
       `${nodes.reduce((a, n) => a + (n.overlay.stats().evicted as number), 0)} evictions`,
   )
+  // How well mixed the mesh is: peers within 2 and 3 hops, over 50 random origins.
+  const pick = new SeededRandom(SEED + 1) // its own draws: files and queries stay as in earlier runs
+  const origins = Array.from({ length: 50 }, () => pick.int(PEERS))
+  const reach = [2, 3].map((h) => {
+    const counts = origins.map((o) => distances(nodes, o).filter((d) => d > 0 && d <= h).length)
+    return `${h} hops ${(counts.reduce((a, b) => a + b, 0) / counts.length).toFixed(0)}`
+  })
+  console.log(`peers within reach (mean): ${reach.join(', ')}`)
   // Files with Zipf popularity: rank k is held by max(1, round(REPLICAS / k)) random peers.
   let copies = 0
   for (let rank = 1; rank <= FILES; rank++) {

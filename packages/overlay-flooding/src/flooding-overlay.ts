@@ -302,13 +302,11 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     if (accepted) this.table.setDegree(from, known ? msg.degree : msg.degree + 1)
     else this.table.learn(ref)
     this.counter.sent('pong')
-    // A refused joiner is pointed at the neighbors known to have room first.
-    const roomBelow = msg.join && !accepted ? this.options.maxNeighbors : undefined
     return {
       kind: 'pong',
       accepted,
       addresses: this.network.addresses(),
-      peers: this.table.sample(this.random, this.options.pongPeers, from, roomBelow),
+      peers: this.table.sample(this.random, this.options.pongPeers, from),
       degree: this.table.size,
     }
   }

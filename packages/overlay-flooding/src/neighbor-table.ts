@@ -170,21 +170,12 @@ export class NeighborTable {
     return shuffle(random, [...this.candidates.values()])
   }
 
-  /**
-   * Up to `n` random neighbors and candidates to tell a peer about, never `exclude`. With
-   * `roomBelow`, the neighbors that last reported fewer neighbors than that come first: a refused
-   * joiner goes on to a peer likely to have room (the join walks on, as in HyParView, without
-   * anyone being evicted).
-   */
-  sample(random: Random, n: number, exclude?: PeerId, roomBelow?: number): PeerRef[] {
+  /** Up to `n` random neighbors and candidates to tell a peer about, never `exclude`. */
+  sample(random: Random, n: number, exclude?: PeerId): PeerRef[] {
     if (n <= 0) return []
-    const usable = (r: PeerRef) => r.id !== exclude && r.addresses.length > 0
-    const pool = shuffle(random, [...this.refs(), ...this.candidates.values()].filter(usable))
-    if (roomBelow === undefined) return pool.slice(0, n)
-    const roomy = (r: PeerRef) => {
-      const degree = this.neighbors.get(r.id)?.degree
-      return degree !== undefined && degree < roomBelow
-    }
-    return [...pool.filter(roomy), ...pool.filter((r) => !roomy(r))].slice(0, n)
+    const pool = [...this.refs(), ...this.candidates.values()].filter(
+      (r) => r.id !== exclude && r.addresses.length > 0,
+    )
+    return shuffle(random, pool).slice(0, n)
   }
 }

@@ -57,7 +57,7 @@ export interface FloodingOptions {
   /**
    * Milliseconds between two evictions: a full node makes room for a joiner (one with no neighbor,
    * or one below `minNeighbors` asking for room) at most once per interval; other joins are refused
-   * with peers to try, those known to have room first. @default 10000
+   * with peers to try. @default 10000
    */
   evictionInterval?: number
   /**

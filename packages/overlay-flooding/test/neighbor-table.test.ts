@@ -84,18 +84,6 @@ test('evictable(): never the longest-standing, the old or the useful; richerThan
   )
 })
 
-test('sample() with roomBelow puts the neighbors known to have room first', (t) => {
-  const table = new NeighborTable('me', { ...limits, maxNeighbors: 6 })
-  for (let i = 1; i <= 6; i++) table.add(ref(i), 0)
-  for (let i = 1; i <= 6; i++) table.setDegree(`peer-${i}`, i === 3 || i === 5 ? 2 : 8)
-  table.learn(ref(7))
-  for (let seed = 1; seed < 20; seed++) {
-    const s = table.sample(new SeededRandom(seed), 3, 'peer-5', 8).map((r) => r.id)
-    t.is(s[0], 'peer-3', 'the only one with room, apart from the asker')
-    t.is(s.length, 3)
-  }
-})
-
 test('inGroup() counts the neighbors that joined from a network group', (t) => {
   const table = new NeighborTable('me', { ...limits, maxNeighbors: 6 })
   table.add(ref(1), 0, '198.51.0.0/16')
