@@ -91,6 +91,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   /** The node-wide memory budget; made with the first connection a transport accounts for. */
   private resources: ResourceManager | undefined
   private muxLimits: MuxLimits | undefined
+  /** Requests for protocols never handled here, per connection that sent any. */
+  private unknownRequests: WeakMap<Mux, number> | undefined
   private counts: Map<string, MessageCount> | undefined
   /** Hears every Mux of this Network (one object, instead of listeners per connection). */
   private muxOwner: MuxOwner | undefined
@@ -437,7 +439,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     const registered = this.handlers.get(protocol)
     if (!registered) {
       reply.fail(new UnsupportedProtocolError(`protocol ${protocol} is not supported here`))
-      if (!this.everHandled?.has(protocol) && ++mux.unknownRequests > this.config.network.maxUnknownRequests)
+      if (!this.everHandled?.has(protocol) && this.strike(mux) > this.config.network.maxUnknownRequests)
         this.abort(
           mux,
           `more than ${this.config.network.maxUnknownRequests} requests for protocols this peer does not speak (network.maxUnknownRequests), the last ${protocol.slice(0, 128)}`,
@@ -493,6 +495,14 @@ export class Network extends EventEmitter<NetworkEvents> {
     Promise.resolve()
       .then(() => registered.handler(message, this.context(mux)))
       .catch(() => {})
+  }
+
+  /** Counts one more request for an unknown protocol on `mux`; returns how many it sent. */
+  private strike(mux: Mux): number {
+    this.unknownRequests ??= new WeakMap()
+    const n = (this.unknownRequests.get(mux) ?? 0) + 1
+    this.unknownRequests.set(mux, n)
+    return n
   }
 
   /** Closes a connection that broke the protocol, telling the remote why first. */

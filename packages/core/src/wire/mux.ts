@@ -23,6 +23,12 @@ export interface MuxLimits {
   maxMessageItems: number
 }
 
+/** While a Mux's reading is paused: since when no answer has left, and the timer that closes the connection. */
+interface Stall {
+  since: number
+  timer: TimerHandle | undefined
+}
+
 /** The request id (never used by requests) of an error about the whole connection, sent before closing it. */
 export const CONNECTION_ERROR_ID = 0
 
@@ -75,12 +81,8 @@ export class Mux extends EventEmitter<MuxEvents> {
   private serving = 0
   /** Bytes of answers handed to the connection and not yet accepted by it. */
   private queued = 0
-  /** Reading is paused because answers are not drained (or too many requests are being answered). */
-  private paused = false
-  private stallTimer: TimerHandle | undefined
-  private lastProgress = 0
-  /** Requests for protocols the owner never handled (counted by the owner). */
-  unknownRequests = 0
+  /** Set while reading is paused because answers are not drained (or too many requests are being answered). */
+  private stall: Stall | undefined
 
   constructor(
     readonly connection: Connection,
@@ -108,7 +110,7 @@ export class Mux extends EventEmitter<MuxEvents> {
 
   /** True while the connection's messages are not read, for answers not drained. */
   get readPaused(): boolean {
-    return this.paused
+    return this.stall !== undefined
   }
 
   /**
@@ -194,7 +196,7 @@ export class Mux extends EventEmitter<MuxEvents> {
           fail: (err) => answer([Kind.Error, id, wireError(err)]),
         }
         this.serving++
-        if (this.paused && managed(this.connection).pauseReading === undefined) {
+        if (this.stall !== undefined && managed(this.connection).pauseReading === undefined) {
           // A transport that cannot stop reading: what arrives meanwhile is refused, not queued.
           reply.fail(new RateLimitError(`${this.connection.remotePeer} is not reading its answers`))
           return
@@ -255,7 +257,7 @@ export class Mux extends EventEmitter<MuxEvents> {
     const settled = () => {
       this.queued -= n
       this.scope?.addMux(-n)
-      this.lastProgress = this.clock.now()
+      if (this.stall) this.stall.since = this.clock.now()
       this.flow()
     }
     this.connection.send(bytes).then(settled, settled)
@@ -279,25 +281,24 @@ export class Mux extends EventEmitter<MuxEvents> {
     }
     const full = this.serving >= limits.maxPendingRequests || this.queued >= limits.maxSendQueue / 4
     const flow: ManagedConnection = managed(this.connection)
-    if (full && !this.paused) {
-      this.paused = true
-      this.lastProgress = this.clock.now()
+    if (full && this.stall === undefined) {
+      const stall: Stall = { since: this.clock.now(), timer: undefined }
+      this.stall = stall
       flow.pauseReading?.()
-      this.armStall(limits.sendStallTimeout)
-    } else if (!full && this.paused) {
-      this.paused = false
+      this.armStall(stall, limits.sendStallTimeout)
+    } else if (!full && this.stall !== undefined) {
       this.disarmStall()
       flow.resumeReading?.()
     }
   }
 
-  private armStall(ms: number): void {
-    this.stallTimer = this.clock.setTimeout(() => {
-      this.stallTimer = undefined
-      if (!this.paused || this.connection.closed) return
-      const idle = this.clock.now() - this.lastProgress
+  private armStall(stall: Stall, ms: number): void {
+    stall.timer = this.clock.setTimeout(() => {
+      stall.timer = undefined
+      if (this.stall !== stall || this.connection.closed) return
+      const idle = this.clock.now() - stall.since
       const limit = this.limits?.sendStallTimeout ?? ms
-      if (idle < limit) this.armStall(limit - idle)
+      if (idle < limit) this.armStall(stall, limit - idle)
       else
         this.closeFor(
           `${this.connection.remotePeer} read none of its ${this.queued} bytes of answers for ${idle} ms (network.sendStallTimeout ${limit})`,
@@ -305,9 +306,10 @@ export class Mux extends EventEmitter<MuxEvents> {
     }, ms)
   }
 
+  /** Reading goes on (or the connection closes): the stall ends. */
   private disarmStall(): void {
-    if (this.stallTimer !== undefined) this.clock.clearTimeout(this.stallTimer)
-    this.stallTimer = undefined
+    if (this.stall?.timer !== undefined) this.clock.clearTimeout(this.stall.timer)
+    this.stall = undefined
   }
 
   private closeFor(message: string): void {
