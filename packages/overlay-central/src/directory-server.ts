@@ -10,7 +10,6 @@ import {
   IDENTITY,
   type Identity,
   INDEX_FACTORY,
-  type Index,
   type IndexFactory,
   keywords,
   LIMITS,
@@ -33,6 +32,7 @@ import { NotLoggedInError } from './errors.js'
 import { CENTRAL, type CentralRequest, type CentralResponse, loginPayload, NONCE_BYTES } from './messages.js'
 import type { DirectoryServerOptions } from './options.js'
 import { type Choice, chooseProviders, compareChoices, type Placed } from './provider-choice.js'
+import { RangeFoldedIndex } from './range-folded-index.js'
 import { RegistryBudget, recordBytes } from './registry-budget.js'
 import { type Source, sourceOf } from './source-address.js'
 import { DIRECTORY_SERVER_OPTIONS } from './tokens.js'
@@ -83,7 +83,7 @@ export interface DirectoryServerEvents {
 @injectable()
 export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   readonly [Symbol.toStringTag] = '@peerkit/overlay-central:DirectoryServer'
-  private readonly index: Index
+  private readonly index: RangeFoldedIndex
   private readonly sessions = new Map<PeerId, Session>()
   private readonly nonces = new Map<PeerId, { nonce: Uint8Array; expires: number }>()
   private readonly counter = new MessageCounter()
@@ -101,7 +101,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     @inject(DIRECTORY_SERVER_OPTIONS) readonly options: Readonly<Required<DirectoryServerOptions>>,
   ) {
     super()
-    this.index = makeIndex('directory')
+    this.index = new RangeFoldedIndex(makeIndex('directory'))
     this.budget = new RegistryBudget(options)
   }
 
@@ -212,7 +212,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
         for (const hash of request.hashes) {
           const bytes = s.hashes.get(hash)
           if (bytes === undefined) continue
-          removed += this.index.remove(hash, peer)
+          removed += this.index.remove(hash, peer, s.source.prefix)
           s.hashes.delete(hash)
           this.budget.charge(peer, s.source, -1, -bytes)
         }
@@ -265,6 +265,14 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
       const { records, bytes } = this.budget.usage({ peer })
       this.budget.charge(peer, s.source, -records, -bytes)
       this.budget.countPeer(s.source, -1)
+      // Another range: its records join that range's providers.
+      if (s.source.prefix !== source.prefix) {
+        for (const hash of s.hashes.keys()) {
+          const record = this.index.get(hash, peer, s.source.prefix)
+          this.index.remove(hash, peer, s.source.prefix)
+          if (record) this.index.put(record, source.prefix)
+        }
+      }
       s.source = source
       this.budget.countPeer(source, 1)
       this.budget.charge(peer, source, records, bytes)
@@ -333,7 +341,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     }
     this.budget.admit(peer, s.source, fresh, bytes)
     for (const [hash, a] of accepted) {
-      this.index.put(a.record)
+      this.index.put(a.record, s.source.prefix)
       s.hashes.set(hash, a.bytes)
     }
     this.budget.charge(peer, s.source, fresh, bytes)
@@ -400,7 +408,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
 
   /** Removes a session's records from the index and the budget. */
   private forget(s: Session): void {
-    this.index.removeProvider(s.id)
+    for (const hash of s.hashes.keys()) this.index.remove(hash, s.id, s.source.prefix)
     const { records, bytes } = this.budget.usage({ peer: s.id })
     this.budget.charge(s.id, s.source, -records, -bytes)
     s.hashes.clear()

@@ -208,6 +208,28 @@ test('three Sybil providers in one address range do not outrank the real file', 
   t.is(again[0]?.hash, fake?.hash)
 })
 
+test('keys crowding one range behind junk files do not push a file from two ranges out of a limited search', async (t) => {
+  const net = await tcpDirectory(t)
+  const content = 'the real ubuntu desktop'
+  for (const from of ['127.0.1.1', '127.0.2.1']) {
+    const honest = await net.node(from)
+    await honest.overlay.publish([recordOf(honest, 'Ubuntu Desktop 24.04.iso', { content })])
+  }
+  // 5 keys of one range each register the same 20 junk files (5 providers each, 1 range) named to sort first.
+  await inWaves(5, 5, async (k) => {
+    const node = await net.raw(`127.0.43.${2 + k}`)
+    await login(net, node)
+    const junk = Array.from({ length: 20 }, (_, i) => recordOf(node, `0000 ubuntu desktop ${i}.iso`))
+    await ask(net, node, { type: 'register', records: junk })
+  })
+  const searcher = await net.node('127.0.6.1')
+  const hits = await collect(searcher.overlay.search({ keywords: ['ubuntu', 'desktop'], limit: 5 }))
+  t.is(hits.length, 5)
+  t.is(hits[0]?.name, 'Ubuntu Desktop 24.04.iso', 'two ranges outrank five keys of one')
+  t.is(hits[0]?.providers.length, 2)
+  t.is(hits[1]?.providers.length, 5, 'the junk still lists all its providers')
+})
+
 test('logins per source address and per range are bounded; a peer from elsewhere still logs in', async (t) => {
   const net = await tcpDirectory(t, { maxPeersPerAddress: 8, maxPeersPerPrefix: 12 })
   const outcomes = await inWaves(LONG ? 200 : 20, 10, async (k) => {

@@ -1,0 +1,93 @@
+import type { ContentHash, FileRecord, Hit, Index, PeerId, Query } from '@peerkit/core'
+
+interface Entry {
+  id: PeerId
+  range: string
+  record: FileRecord
+  /** This entry's record is the one in the index for its range (the range's first provider). */
+  shown: boolean
+}
+
+/**
+ * The directory's registry: an `Index` that holds, for each content hash, one
+ * record per address range (the first provider of that range to register it),
+ * and beside it the other providers of each range. The index ranks and cuts
+ * keyword results by provider count, so folding a range into one record makes
+ * that count the number of distinct ranges: keys crowding one range cannot
+ * lift a file past others, nor push a file from more ranges out of a limit.
+ * Search hits carry every provider again. A hash with one provider (the
+ * common case) costs one small object beside the index.
+ */
+export class RangeFoldedIndex {
+  private readonly byHash = new Map<ContentHash, Entry | Entry[]>()
+  private count = 0
+
+  constructor(private readonly index: Index) {}
+
+  /** Records held, all providers counted. */
+  get size(): number {
+    return this.count
+  }
+
+  /** Adds or replaces `record` of its provider, who registers from address range `range`. */
+  put(record: FileRecord, range: string): void {
+    const id = record.provider.id
+    const held = this.byHash.get(record.hash)
+    const list = held === undefined ? [] : Array.isArray(held) ? held : [held]
+    let entry = list.find((e) => e.id === id && e.range === range)
+    if (entry) entry.record = record
+    else {
+      entry = { id, range, record, shown: !list.some((e) => e.range === range) }
+      list.push(entry)
+      this.count++
+      this.byHash.set(record.hash, list.length === 1 ? entry : list)
+    }
+    if (entry.shown) this.index.put(record)
+  }
+
+  /** The record `provider` registered for `hash` from `range`. */
+  get(hash: ContentHash, provider: PeerId, range: string): FileRecord | undefined {
+    return this.entries(hash).find((e) => e.id === provider && e.range === range)?.record
+  }
+
+  /** Removes `provider`'s record of `hash` (registered from `range`); 1 when there was one. */
+  remove(hash: ContentHash, provider: PeerId, range: string): number {
+    const list = this.entries(hash)
+    const i = list.findIndex((e) => e.id === provider && e.range === range)
+    if (i < 0) return 0
+    const [gone] = list.splice(i, 1) as [Entry]
+    this.count--
+    if (gone.shown) {
+      // The range's record in the index goes; the next provider of the range takes its place.
+      this.index.remove(hash, provider)
+      const next = list.find((e) => e.range === range)
+      if (next) {
+        next.shown = true
+        this.index.put(next.record)
+      }
+    }
+    if (list.length === 0) this.byHash.delete(hash)
+    else this.byHash.set(hash, list.length === 1 ? (list[0] as Entry) : list)
+    return 1
+  }
+
+  /** The index's hits (cut and ranked by ranges), each with every provider of every range. */
+  search(query: Query): Hit[] {
+    return this.index.search(query).map((hit) => {
+      const held = this.byHash.get(hit.hash)
+      if (!Array.isArray(held)) return hit
+      return { ...hit, providers: held.map((e) => e.record.provider) }
+    })
+  }
+
+  clear(): void {
+    this.index.clear()
+    this.byHash.clear()
+    this.count = 0
+  }
+
+  private entries(hash: ContentHash): Entry[] {
+    const held = this.byHash.get(hash)
+    return held === undefined ? [] : Array.isArray(held) ? held : [held]
+  }
+}

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto'
+import { type FileRecord, Identity, keywords, type PeerId } from '@peerkit/core'
+import { MemoryIndex } from '@peerkit/index-memory'
+import test from 'ava'
+import { RangeFoldedIndex } from '../src/range-folded-index.js'
+
+const hash = createHash('sha256').update('x').digest('hex')
+const ids = Array.from({ length: 3 }, () => Identity.generate().peerId)
+const rec = (id: PeerId, name = 'shared file.iso'): FileRecord => ({
+  hash,
+  name,
+  size: 1,
+  chunkSize: 65_536,
+  keywords: keywords(name),
+  provider: { id, addresses: [] },
+})
+
+test('one index record per range; hits list every provider; the next of a range takes a removed first one’s place', (t) => {
+  const inner = new MemoryIndex()
+  const idx = new RangeFoldedIndex(inner)
+  const [a, b, c] = ids as [PeerId, PeerId, PeerId]
+  idx.put(rec(a), 'r1')
+  idx.put(rec(b), 'r1')
+  idx.put(rec(c), 'r2')
+  t.is(idx.size, 3)
+  t.is(inner.size, 2, 'one record per range in the index')
+  t.deepEqual(
+    idx.search({ hash })[0]?.providers.map((p) => p.id),
+    [a, b, c],
+  )
+  t.is(idx.remove(hash, a, 'r1'), 1)
+  t.is(idx.remove(hash, a, 'r1'), 0)
+  t.deepEqual(
+    inner
+      .get(hash)
+      .map((r) => r.provider.id)
+      .sort(),
+    [b, c].sort(),
+    'b now stands for range r1',
+  )
+  t.is(idx.get(hash, b, 'r1')?.provider.id, b)
+  idx.put(rec(b, 'renamed file.iso'), 'r1')
+  t.is(idx.size, 2)
+  t.deepEqual(
+    idx.search({ keywords: ['renamed'] })[0]?.providers.map((p) => p.id),
+    [b, c],
+  )
+  idx.remove(hash, b, 'r1')
+  idx.remove(hash, c, 'r2')
+  t.is(idx.size, 0)
+  t.is(inner.size, 0)
+})
