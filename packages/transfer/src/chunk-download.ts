@@ -481,7 +481,9 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   private progressTick(): void {
     const now = this.ctx.clock.now()
     this.meter.sample(now, this.bytes)
+    // The first progress event comes with the first verified chunk (or the chunks resumed from disk), never with 0 bytes.
     if (
+      this.bytes > 0 &&
       this.bytes !== this.lastEmittedBytes &&
       now - this.lastEmit >= this.ctx.options.progressInterval * 0.9
     ) {

@@ -90,13 +90,21 @@ for (const [providers, refusals] of [
         clock,
         random: new SeededRandom(1),
         self: 'self',
-        options: parseTransferOptions({ noProviderTimeout: 60_000, maxInFlightPerPeer: 1 }),
+        options: parseTransferOptions({
+          noProviderTimeout: 60_000,
+          maxInFlightPerPeer: 1,
+          progressInterval: 10,
+        }),
       },
     )
+    const progress: number[] = []
+    download.on('progress', (p) => progress.push(p.bytes))
     const arrived = await drive(clock, download, bytes.length, 30_000)
     t.true(arrived, `stalled: ${JSON.stringify(download.status())} with ${clock.pending} timer(s) pending`)
     // The rest is real disk work (flush, rename), bounded by ava's timeout.
     const result = await download.done
     t.deepEqual(await readFile(result.path), Buffer.from(bytes))
+    // Progress ticks ran while the provider rested: none reported 0 bytes (the first comes with the first chunk).
+    t.true(progress.length >= 2 && progress.every((b) => b > 0), JSON.stringify(progress))
   })
 }
