@@ -1,8 +1,9 @@
 import { type IncomingMessage, request } from 'node:http'
 import { createInterface } from 'node:readline'
-import type { ApiHit, ApiStatus, DownloadEvent, StartDownloadRequest } from './api-types.js'
+import type { ApiHit, ApiStatus, DownloadEvent, LoginLink, StartDownloadRequest } from './api-types.js'
 import { CommandError } from './errors.js'
 import { formatHostPort, type HostPort, parseHostPort } from './options.js'
+import type { SharedFolder } from './share-registry.js'
 
 export interface ApiClientOptions {
   /** Sent as `Authorization: Bearer TOKEN`: the secret in the node's cookie file, which every request needs. */
@@ -73,6 +74,29 @@ export class ApiClient {
 
   async download(hash: string, out?: string): Promise<DownloadEvent> {
     return (await this.json('GET', `/downloads/${hash}${outQuery(out)}`)) as DownloadEvent
+  }
+
+  /** A fresh one-time link that signs a browser in to the node's page. */
+  async loginLink(): Promise<LoginLink> {
+    return (await this.json('POST', '/login-links')) as LoginLink
+  }
+
+  async shares(): Promise<SharedFolder[]> {
+    return (await this.json('GET', '/shares')) as SharedFolder[]
+  }
+
+  /** Shares a folder (an absolute path on the node's machine) and answers its files. */
+  async share(path: string): Promise<SharedFolder> {
+    return (await this.json('POST', '/shares', { path })) as SharedFolder
+  }
+
+  async unshare(path: string): Promise<void> {
+    await this.json('DELETE', `/shares?${new URLSearchParams({ path })}`)
+  }
+
+  /** Cancels the running download of `hash`. */
+  async cancel(hash: string): Promise<void> {
+    await this.json('DELETE', `/downloads/${hash}`)
   }
 
   private async json(method: string, path: string, body?: unknown): Promise<unknown> {

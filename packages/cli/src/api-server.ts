@@ -1,14 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, isIP } from 'node:net'
 import { isAbsolute, join } from 'node:path'
 import { type ContentHash, type Hit, InvalidOptionsError, isContentHash, type Peer } from '@peerkit/core'
 import { z } from 'zod'
-import type { ApiHit, ApiStatus, DownloadEvent } from './api-types.js'
+import type { ApiDownloadUpdate, ApiHit, ApiStatus, DownloadEvent, LoginLink } from './api-types.js'
 import { DownloadTracker, toErrorBody } from './download-tracker.js'
 import type { Logger } from './logger.js'
 import { DEFAULT_SEARCH_TIMEOUT, formatHostPort, isLoopback, MAX_SEARCH_TIMEOUT } from './options.js'
 import { checkTarget, kindOf, safeFileName } from './output-path.js'
+import { ShareRegistry } from './share-registry.js'
+import type { WebAsset } from './web-assets.js'
+import { type WebSessionOptions, WebSessions } from './web-sessions.js'
 
 /** Largest request body the API reads, in bytes. */
 export const MAX_BODY = 64 * 1024
@@ -27,7 +30,31 @@ export interface ApiServerOptions {
    */
   token: string
   logger?: Logger
+  /** The shared folders (`/shares`); `peerkit node` records its `--share` folders in it. @default a new one */
+  shares?: ShareRegistry
+  /** The web page's files (loadWebAssets()); without them `/` answers 404. */
+  web?: Map<string, WebAsset>
+  /** Login links and browser sessions: lifetimes and how many at once. */
+  sessions?: WebSessionOptions
 }
+
+/** Headers on every answer: no framing, no sniffing, no caching, no referrer, scripts from the node only. */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'cross-origin-resource-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin',
+}
+
+const shareBody = z.object({ path: z.string().refine(isAbsolute, 'an absolute path') }).strict()
+
+/** How a request proved it may be served. */
+type Credential = 'bearer' | 'session'
 
 const startBody = z
   .object({
@@ -56,6 +83,8 @@ export class ApiServer {
   private readonly server: Server
   private readonly tracker: DownloadTracker
   private readonly streams = new Set<AbortController>()
+  readonly shares: ShareRegistry
+  readonly sessions: WebSessions
 
   constructor(
     private readonly peer: Peer,
@@ -64,7 +93,10 @@ export class ApiServer {
     if (!options.token)
       throw new InvalidOptionsError('the API needs a token (options.token), on loopback too')
     this.tracker = new DownloadTracker(peer)
+    this.shares = options.shares ?? new ShareRegistry(peer)
+    this.sessions = new WebSessions(options.sessions)
     this.server = createServer((req, res) => {
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v)
       this.route(req, res).catch((err) => this.fail(res, err))
     })
   }
@@ -85,6 +117,17 @@ export class ApiServer {
     return `http://${formatHostPort({ host: this.options.host, port: a?.port ?? this.options.port })}`
   }
 
+  /** The session cookie's name: cookies are not kept apart by port, so each node's port is in its name. */
+  get cookieName(): string {
+    return `peerkit-session-${new URL(this.url).port}`
+  }
+
+  /** A fresh one-time login link to the web page (`/login?token=…`). */
+  loginLink(): LoginLink {
+    const token = this.sessions.loginToken()
+    return { url: `${this.url}/login?token=${token}`, expiresIn: this.sessions.loginLinkTtl }
+  }
+
   /** Ends open streams, aborts running downloads and closes the server. */
   async close(): Promise<void> {
     for (const s of this.streams) s.abort()
@@ -96,12 +139,36 @@ export class ApiServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.authorize(req)
     const url = new URL(req.url ?? '/', 'http://api')
+    if (url.pathname === '/login' && req.method === 'GET') return this.login(req, url, res)
+    const credential = this.authorize(req)
     const parts = url.pathname.split('/').filter(Boolean)
     this.options.logger?.debug('api request', { method: req.method, path: url.pathname })
     const route = routeOf(req.method ?? 'GET', parts)
+    const asset = req.method === 'GET' ? this.options.web?.get(url.pathname) : undefined
+    if (asset) {
+      res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length })
+      return void res.end(asset.body)
+    }
     switch (route) {
+      case 'POST /login-links':
+        if (credential !== 'bearer')
+          throw new HttpError(403, 'AuthenticationError', 'a login link needs the API secret, not a session')
+        return this.json(res, 201, this.loginLink())
+      case 'POST /logout':
+        this.sessions.end(sessionOf(req, this.cookieName) ?? '')
+        res.setHeader('set-cookie', `${this.cookieName}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`)
+        return this.json(res, 200, { ended: true })
+      case 'GET /shares':
+        return this.json(res, 200, this.shares.list())
+      case 'POST /shares':
+        return this.addShare(req, res)
+      case 'DELETE /shares':
+        return this.removeShare(url, res)
+      case 'DELETE /downloads/:hash':
+        return this.cancelDownload(parts[1] ?? '', res)
+      case 'GET /events':
+        return this.allEvents(res)
       case 'GET /status':
         return this.json(res, 200, this.status())
       case 'GET /stats':
@@ -168,15 +235,12 @@ export class ApiServer {
   }
 
   private async startDownload(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
-      throw new HttpError(415, 'InvalidOptionsError', 'POST /downloads takes an application/json body')
-    }
-    const parsed = startBody.safeParse(await readJson(req))
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      throw new HttpError(400, 'InvalidOptionsError', `${issue?.path.join('.') || 'body'}: ${issue?.message}`)
-    }
-    const { hash, out, providerTimeout, force = false } = parsed.data
+    const {
+      hash,
+      out,
+      providerTimeout,
+      force = false,
+    } = parseBody(startBody, await readJsonBody(req, 'POST /downloads'))
     // For a folder, a provider's hit gives the name, and its size and chunking for the download to check.
     const hit =
       (await kindOf(out)) === 'folder' ? await this.hitOf(hash, providerTimeout ?? NAME_TIMEOUT) : undefined
@@ -201,6 +265,95 @@ export class ApiServer {
       `no provider of ${hash} gave its name within ${timeout} ms, so it cannot be saved in a folder — ` +
         'give --out a file name, or check the hash with `peerkit search`',
     )
+  }
+
+  private async addShare(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { path } = parseBody(shareBody, await readJsonBody(req, 'POST /shares'))
+    if ((await kindOf(path)) === 'none')
+      throw new HttpError(400, 'InvalidOptionsError', `path: ${path} does not exist`)
+    const folder = await this.shares.add(path)
+    this.options.logger?.info('shared', { path, files: folder.files.length })
+    this.json(res, 201, folder)
+  }
+
+  private async removeShare(url: URL, res: ServerResponse): Promise<void> {
+    const path = url.searchParams.get('path') ?? ''
+    if (!(await this.shares.remove(path)))
+      throw new HttpError(404, 'NotFoundError', `path: ${path || '(none given)'} is not shared`)
+    this.options.logger?.info('unshared', { path })
+    this.json(res, 200, { path, removed: true })
+  }
+
+  private cancelDownload(hash: string, res: ServerResponse): void {
+    if (!isContentHash(hash) || !this.tracker.cancel(hash))
+      throw new HttpError(404, 'NotFoundError', `no running download of ${hash} on this node`)
+    this.options.logger?.info('download cancelled', { hash })
+    this.json(res, 200, { hash, cancelled: true })
+  }
+
+  /** Every download's progress (at most PROGRESS_PER_SECOND per download) and how it ended, as NDJSON. */
+  private allEvents(res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    res.write('\n') // the headers and a first byte now, so the page knows the stream is open
+    const abort = this.stream(res)
+    const lastWrite = new Map<string, number>()
+    const stop = this.tracker.subscribeAll((hash, event, out) => {
+      const now = Date.now()
+      if (event.type === 'progress') {
+        if (now - (lastWrite.get(hash) ?? 0) < 1000 / PROGRESS_PER_SECOND) return
+        lastWrite.set(hash, now)
+      } else lastWrite.delete(hash)
+      const line: ApiDownloadUpdate = out === undefined ? { hash, event } : { hash, path: out, event }
+      res.write(`${JSON.stringify(line)}\n`)
+    })
+    abort.signal.addEventListener('abort', () => {
+      stop()
+      this.streams.delete(abort)
+      res.end()
+    })
+  }
+
+  /**
+   * `GET /login?token=…`: spends a one-time login token for a session cookie
+   * (HttpOnly, SameSite=Strict), then sends the browser on to the page with a
+   * same-origin refresh, so the Strict cookie goes with that next request.
+   */
+  private login(req: IncomingMessage, url: URL, res: ServerResponse): void {
+    this.checkBrowserHost(req)
+    const id = this.sessions.redeem(url.searchParams.get('token') ?? '')
+    if (!id) {
+      throw new HttpError(
+        401,
+        'AuthenticationError',
+        "this login link is unknown, used or expired — run `peerkit status --web` (as the node's user) for a fresh one",
+      )
+    }
+    this.options.logger?.info('web login')
+    const maxAge = Math.floor(this.sessions.sessionTtl / 1000)
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'set-cookie': `${this.cookieName}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}`,
+    })
+    res.end(
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/">' +
+        '<title>peerkit: signed in</title></head><body><p>Signed in. <a href="/">Open the page</a>.</p></body></html>',
+    )
+  }
+
+  /**
+   * For a browser (a session cookie): the Host header must name this API's own
+   * address or a loopback name (or, on a wildcard address, an IP), on its
+   * port: a DNS-rebound name is refused.
+   */
+  private checkBrowserHost(req: IncomingMessage): void {
+    const header = req.headers.host ?? ''
+    const host = hostOf(header)
+    const port = /:(\d+)$/.exec(header)?.[1]
+    const wildcard = this.options.host === '0.0.0.0' || this.options.host === '::'
+    const named = isLoopback(host) || host === this.options.host || (wildcard && isIP(host) !== 0)
+    if (!named || port !== new URL(this.url).port) {
+      throw new HttpError(403, 'AuthenticationError', `host ${header} is not this node's page`)
+    }
   }
 
   private downloadSnapshot(hash: string, out: string | undefined): DownloadEvent {
@@ -244,7 +397,7 @@ export class ApiServer {
     return abort
   }
 
-  private authorize(req: IncomingMessage): void {
+  private authorize(req: IncomingMessage): Credential {
     const host = hostOf(req.headers.host ?? '')
     if (isLoopback(this.options.host) && !isLoopback(host)) {
       // A loopback API answers loopback names only (no DNS rebinding from a web page).
@@ -255,14 +408,31 @@ export class ApiServer {
       .update(/^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '')
       .digest()
     const want = createHash('sha256').update(this.options.token).digest()
-    if (!timingSafeEqual(given, want)) {
-      throw new HttpError(
-        401,
-        'AuthenticationError',
-        "this API needs the secret in the node's cookie file (Authorization: Bearer SECRET): run the command " +
-          "as the node's user, with --data DIR (the node's data folder) or --cookie FILE",
-      )
+    if (timingSafeEqual(given, want)) return 'bearer'
+    const session = sessionOf(req, this.cookieName)
+    if (session !== undefined && this.sessions.valid(session)) {
+      this.checkBrowserHost(req)
+      const method = req.method ?? 'GET'
+      // CSRF: besides SameSite=Strict, a state-changing request must come from this very origin.
+      const sameOrigin =
+        req.headers.origin === `http://${req.headers.host}` &&
+        (req.headers['sec-fetch-site'] ?? 'same-origin') === 'same-origin'
+      if (method !== 'GET' && method !== 'HEAD' && !sameOrigin) {
+        throw new HttpError(
+          403,
+          'AuthenticationError',
+          `${method} from origin ${req.headers.origin ?? '(none)'} refused: not this node's page`,
+        )
+      }
+      return 'session'
     }
+    throw new HttpError(
+      401,
+      'AuthenticationError',
+      "this API needs the secret in the node's cookie file (Authorization: Bearer SECRET): run the command " +
+        "as the node's user, with --data DIR (the node's data folder) or --cookie FILE; " +
+        'in a browser, open the login link `peerkit node` printed (or `peerkit status --web`)',
+    )
   }
 
   private json(res: ServerResponse, status: number, body: unknown): void {
@@ -284,6 +454,31 @@ function routeOf(method: string, parts: string[]): string {
   if (parts[0] === 'downloads' && parts.length <= 3)
     return `${method} /downloads/:hash${parts[2] ? `/${parts[2]}` : ''}`
   return `${method} /${parts.join('/')}`
+}
+
+/** The session id in the request's cookie `name`, if any. */
+function sessionOf(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=')
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim()
+  }
+  return undefined
+}
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new HttpError(400, 'InvalidOptionsError', `${issue?.path.join('.') || 'body'}: ${issue?.message}`)
+  }
+  return parsed.data
+}
+
+async function readJsonBody(req: IncomingMessage, route: string): Promise<unknown> {
+  if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+    throw new HttpError(415, 'InvalidOptionsError', `${route} takes an application/json body`)
+  }
+  return readJson(req)
 }
 
 function statusOf(err: unknown): number {

@@ -71,3 +71,17 @@ export type DownloadEvent =
     }
   | { type: 'done'; result: GetResult }
   | { type: 'error'; error: ApiErrorBody }
+
+/** One line of `GET /events`: an event of a download (`path`: the output it is about, for the final events). */
+export interface ApiDownloadUpdate {
+  hash: ContentHash
+  path?: string
+  event: DownloadEvent
+}
+
+/** `POST /login-links`: a one-time link that signs a browser in to the node's page. */
+export interface LoginLink {
+  url: string
+  /** Milliseconds it stays valid. */
+  expiresIn: number
+}

@@ -16,6 +16,8 @@ interface Output {
 /** One download of a hash, written to a staging file, then to every output asked for. */
 interface Running {
   download: Download
+  /** Cancels this download alone. */
+  abort: AbortController
   staging: string
   outputs: Output[]
   last?: DownloadProgress
@@ -31,7 +33,7 @@ export interface StartOptions {
   chunkSize?: number
 }
 
-type Listener = (hash: ContentHash, event: DownloadEvent, out: string | undefined) => void
+export type DownloadListener = (hash: ContentHash, event: DownloadEvent, out: string | undefined) => void
 
 /**
  * The downloads a node runs for its API clients. One download per hash and
@@ -44,7 +46,7 @@ type Listener = (hash: ContentHash, event: DownloadEvent, out: string | undefine
 export class DownloadTracker {
   private readonly byHash = new Map<ContentHash, Running>()
   private readonly byPath = new Map<string, Output>()
-  private readonly events = new EventEmitter<{ event: Parameters<Listener> }>()
+  private readonly events = new EventEmitter<{ event: Parameters<DownloadListener> }>()
   private readonly aborts = new AbortController()
 
   constructor(private readonly peer: Peer) {}
@@ -71,14 +73,15 @@ export class DownloadTracker {
       return { started: true }
     }
     const staging = stagingPath(path)
+    const abort = new AbortController()
     const download = this.peer.download(hash, {
       to: staging,
-      signal: this.aborts.signal,
+      signal: AbortSignal.any([this.aborts.signal, abort.signal]),
       providerTimeout: options.providerTimeout,
       size: options.size,
       chunkSize: options.chunkSize,
     })
-    const running: Running = { download, staging, outputs: [output] }
+    const running: Running = { download, abort, staging, outputs: [output] }
     this.byHash.set(hash, running)
     download.on('progress', (p) => {
       running.last = p
@@ -123,12 +126,32 @@ export class DownloadTracker {
     listener: (event: DownloadEvent) => void,
   ): () => void {
     const first = this.byHash.get(hash)?.outputs[0]?.path
-    const fn: Listener = (h, e, o) => {
+    const fn: DownloadListener = (h, e, o) => {
       if (h !== hash) return
       if (e.type === 'progress' || o === (out ?? first)) listener(e)
     }
     this.events.on('event', fn)
     return () => this.events.off('event', fn)
+  }
+
+  /**
+   * Every event of every download from now on: progress (with no output), and
+   * how it ended for each output. Returns the function that unsubscribes.
+   */
+  subscribeAll(listener: DownloadListener): () => void {
+    this.events.on('event', listener)
+    return () => this.events.off('event', listener)
+  }
+
+  /**
+   * Cancels the running download of `hash` (every output of it ends with an
+   * error named AbortError); false when no download of `hash` runs.
+   */
+  cancel(hash: ContentHash): boolean {
+    const r = this.byHash.get(hash)
+    if (!r || r.final || r.abort.signal.aborted) return false
+    r.abort.abort()
+    return true
   }
 
   /** Aborts every running download. */

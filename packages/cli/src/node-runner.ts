@@ -4,6 +4,8 @@ import { cookiePath, newCookie, removeCookie, writeCookie } from './cookie.js'
 import { CommandError } from './errors.js'
 import type { Logger } from './logger.js'
 import { formatHostPort, type NodeOptions } from './options.js'
+import { ShareRegistry } from './share-registry.js'
+import { loadWebAssets } from './web-assets.js'
 
 export interface RunningNode {
   peer: Peer
@@ -14,6 +16,8 @@ export interface RunningNode {
   token: string
   /** The cookie file holding `token` (mode 0600), removed at stop. */
   cookieFile: string
+  /** A one-time link that signs a browser in to the node's page (`api.loginLink()` makes more). */
+  webUrl: string
   /** Stops the API, then the peer. */
   stop(): Promise<void>
 }
@@ -32,6 +36,7 @@ export async function startNode(
   peer.overlay.on('role', (role) => logger.info('role changed', { role }))
   try {
     await peer.start()
+    const shares = new ShareRegistry(peer)
     logger.info('peer started', { id: peer.id, overlay: peer.overlay.name, role: peer.overlay.role() })
     for (const path of options.share) {
       const records = await peer.share(path).catch((err: Error) => {
@@ -42,11 +47,13 @@ export async function startNode(
           },
         )
       })
+      shares.record(path, records)
       logger.info('shared', { path, files: records.length })
     }
     // A fresh secret each run, as bitcoind's .cookie: written once the real port is known.
     const token = newCookie()
-    const api = new ApiServer(peer, { ...options.api, token, logger })
+    const web = await loadWebAssets()
+    const api = new ApiServer(peer, { ...options.api, token, logger, shares, web })
     const apiUrl = await api.listen().catch((err: NodeJS.ErrnoException) => {
       const where = formatHostPort(options.api)
       throw new CommandError(
@@ -73,6 +80,7 @@ export async function startNode(
       apiUrl,
       token,
       cookieFile,
+      webUrl: api.loginLink().url,
       async stop() {
         await api.close()
         await removeCookie(cookieFile, token)

@@ -159,7 +159,7 @@ test('a node prints its addresses, runs until asked to stop, and exits 0', async
   while (!c.stdout().includes('ready\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   t.regex(
     c.stdout(),
-    /^peer [A-Za-z0-9_-]{43}\noverlay flooding role \S+\nlisten tcp:\/\/127\.0\.0\.1:\d+\napi http:\/\/127\.0\.0\.1:\d+\ncookie \/\S+\/\.peerkit\/api-127\.0\.0\.1-\d+\.cookie\nready\n$/,
+    /^peer [A-Za-z0-9_-]{43}\noverlay flooding role \S+\nlisten tcp:\/\/127\.0\.0\.1:\d+\napi http:\/\/127\.0\.0\.1:\d+\ncookie \/\S+\/\.peerkit\/api-127\.0\.0\.1-\d+\.cookie\nweb http:\/\/127\.0\.0\.1:\d+\/login\?token=[A-Za-z0-9_-]{43}\nready\n$/,
   )
   c.stop('SIGTERM')
   t.is(await running, 0)

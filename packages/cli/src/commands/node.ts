@@ -33,7 +33,7 @@ export function nodeCommand(program: Command, io: Io): Command {
     .description(
       'Runs one peer until SIGINT or SIGTERM. Flags and a JSON --config file (the createPeer configuration) ' +
         'give the same settings; flags win. On start it prints `peer ID`, one `listen ADDRESS` per address, ' +
-        '`api http://HOST:PORT`, `cookie FILE` and `ready` on stdout; logs go to stderr. Every API request ' +
+        '`api http://HOST:PORT`, `cookie FILE`, `web LOGIN-LINK` (signs a browser in to the page, once, within 10 minutes) and `ready` on stdout; logs go to stderr. Every API request ' +
         'needs the secret in the cookie file (mode 0600, new each run): DATA/api.cookie with --data, ' +
         'else ~/.peerkit/api-HOST-PORT.cookie.',
     )
@@ -65,6 +65,7 @@ export function nodeCommand(program: Command, io: Io): Command {
         ...node.peer.addresses().map((a) => `listen ${a}`),
         `api ${node.apiUrl}`,
         `cookie ${node.cookieFile}`,
+        `web ${node.webUrl}`,
         'ready',
       ]
       // Listening for SIGINT/SIGTERM before `ready` is printed: a script may stop the node as soon as it reads it.

@@ -10,8 +10,18 @@ export function statusCommand(program: Command, io: Io): Command {
     .command('status')
     .summary("show a running node's id, role, addresses, neighbors and shares")
     .description("Shows a running node's id, overlay and role, addresses, neighbors, shares and downloads.")
-  addClientOptions(cmd, io).action(async (flags: ClientFlags) => {
-    const s = await (await clientFor(flags, io)).status()
+  cmd.option(
+    '--web',
+    "print a fresh one-time link that signs a browser in to the node's page, and nothing else",
+  )
+  addClientOptions(cmd, io).action(async (flags: ClientFlags & { web?: boolean }) => {
+    const client = await clientFor(flags, io)
+    if (flags.web) {
+      const link = await client.loginLink()
+      if (flags.json) return printJson(io, link)
+      return void io.stdout.write(`${link.url}\n`)
+    }
+    const s = await client.status()
     if (flags.json) return printJson(io, s)
     const lines = [
       `id         ${s.id}`,
