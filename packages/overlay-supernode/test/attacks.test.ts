@@ -3,12 +3,10 @@ import '@peerkit/transfer'
 import '@peerkit/transport-memory'
 import '../src/index.js'
 import { createHash } from 'node:crypto'
-import { createTestnet } from '@peerkit/compliance'
-import { CLOCK, collect, createPeer, type FileRecord, keywords, type Peer } from '@peerkit/core'
-import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import { collect, createPeer, type FileRecord, keywords, type Peer } from '@peerkit/core'
 import test from 'ava'
 import type { SupernodeOptions, SupernodeOverlay } from '../src/index.js'
-import { RunningClock } from './helpers/running-clock.js'
+import { virtualNet } from './helpers/virtual-net.js'
 
 // Attacks on a supernode's election and its directory, over the memory
 // transport in virtual time (what is attacked here does not depend on
@@ -30,16 +28,9 @@ const SLOW: SupernodeOptions = {
   canBeSupernode: true,
 }
 
-async function virtualNet(t: Parameters<typeof createTestnet>[0], n: number, options: SupernodeOptions) {
-  const clock = new RunningClock()
-  const container = memoryContainer(new MemoryNetwork())
-  container.register(CLOCK, { useValue: clock })
-  const net = await createTestnet(t, n, {
-    overlay: 'supernode',
-    container,
-    seed: 7,
-    configure: () => ({ options: { supernode: { ...SLOW, ...options } } }),
-  })
+async function attackNet(t: Parameters<typeof virtualNet>[0], n: number, options: SupernodeOptions) {
+  const net = await virtualNet(t, n, { ...SLOW, ...options })
+  const { clock, container } = net
   const first = net.peers[0] as Peer
   /** A peer that joins through the first one, with its own supernode options. */
   const join = async (extra: SupernodeOptions): Promise<Peer> => {
@@ -77,7 +68,7 @@ function record(peer: Peer, name: string, kws = keywords(name)): FileRecord {
 
 test('a leaf reporting a huge capacity is credited at most 1 + its hours attached, capped, and is not promoted over older leaves', async (t) => {
   // 4 honest leaves; a 5th leaf passes 1.5 × leavesPerSupernode (3) and makes the supernode promote one.
-  const net = await virtualNet(t, 5, { leavesPerSupernode: 3 })
+  const net = await attackNet(t, 5, { leavesPerSupernode: 3 })
   const { clock, first } = net
   const honest = net.peers.slice(1)
   await clock.sleep(3 * HOUR)
@@ -111,7 +102,7 @@ test('a leaf reporting a huge capacity is credited at most 1 + its hours attache
 })
 
 test('a supernode derives its leaves’ keywords from names and holds its directory to maxRecords', async (t) => {
-  const net = await virtualNet(t, 2, { maxRecords: 40 })
+  const net = await attackNet(t, 2, { maxRecords: 40 })
   const { clock, first } = net
   const [, alice] = net.peers as [Peer, Peer]
   const mallory = await net.join({ canBeSupernode: false })

@@ -2,12 +2,10 @@ import '@peerkit/index-memory'
 import '@peerkit/transfer'
 import '@peerkit/transport-memory'
 import '../src/index.js'
-import { createTestnet } from '@peerkit/compliance'
 import { collect, keywords, type Peer } from '@peerkit/core'
-import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test from 'ava'
 import { infoSchema, SUPERNODE, type SupernodeOverlay, supernodeMessageSchema } from '../src/index.js'
-import { until } from './helpers/tcp-net.js'
+import { virtualNet } from './helpers/virtual-net.js'
 
 const ID = 'ab'.repeat(16)
 
@@ -42,12 +40,11 @@ test('the schemas accept each message kind and reject malformed ones', (t) => {
 })
 
 test('a malformed message closes that connection; the supernode goes on serving the others', async (t) => {
-  const { peers } = await createTestnet(t, 3, {
-    overlay: 'supernode',
-    container: memoryContainer(new MemoryNetwork()),
-    options: {
-      supernode: { hopTimeout: 80, heartbeatInterval: 200, failoverTimeout: 400, maintenanceInterval: 100 },
-    },
+  const { peers, clock } = await virtualNet(t, 3, {
+    hopTimeout: 80,
+    heartbeatInterval: 200,
+    failoverTimeout: 400,
+    maintenanceInterval: 100,
   })
   const [sn, liar, honest] = peers as [Peer, Peer, Peer]
   const mux = await liar.network.connect({ id: sn.id, addresses: sn.addresses() })
@@ -67,7 +64,7 @@ test('a malformed message closes that connection; the supernode goes on serving 
     },
   ])
   t.true(
-    await until(
+    await clock.until(
       3000,
       async () =>
         (await collect(sn.overlay.search({ keywords: ['still', 'here'] }, { timeout: 500 }))).length === 1,
@@ -77,22 +74,16 @@ test('a malformed message closes that connection; the supernode goes on serving 
 })
 
 test('a query id seen before is dropped (duplicate suppression); a fresh one is answered', async (t) => {
-  const { peers } = await createTestnet(t, 7, {
-    overlay: 'supernode',
-    container: memoryContainer(new MemoryNetwork()),
-    options: {
-      supernode: {
-        leavesPerSupernode: 2,
-        hopTimeout: 80,
-        heartbeatInterval: 200,
-        maintenanceInterval: 100,
-        demoteAfter: 0,
-      },
-    },
+  const { peers, clock } = await virtualNet(t, 7, {
+    leavesPerSupernode: 2,
+    hopTimeout: 80,
+    heartbeatInterval: 200,
+    maintenanceInterval: 100,
+    demoteAfter: 0,
   })
   const sns = () => peers.filter((p) => (p.overlay as SupernodeOverlay).role() === 'supernode')
   const linked = () => sns().find((p) => (p.overlay as SupernodeOverlay).supernodes.size >= 1)
-  t.true(await until(8000, () => linked() !== undefined), 'two linked supernodes')
+  t.true(await clock.until(8000, () => linked() !== undefined), 'two linked supernodes')
   const a = linked() as Peer
   const b = peers.find((p) => p.id === (a.overlay as SupernodeOverlay).supernodes.ids()[0]) as Peer
   await b.overlay.publish([
@@ -113,10 +104,13 @@ test('a query id seen before is dropped (duplicate suppression); a fresh one is 
   await a.network.send(b.id, SUPERNODE, query)
   await a.network.send(b.id, SUPERNODE, { ...query, id: 'cd'.repeat(16) })
   t.true(
-    await until(3000, () => hitsAtA() - before.hits === 2),
+    await clock.until(3000, () => hitsAtA() - before.hits === 2),
     'two answers: the first copy and the fresh id',
   )
-  t.true(await until(3000, () => dupsAtB() - before.dups === 1), 'the second copy was dropped as a duplicate')
-  await new Promise((r) => setTimeout(r, 200))
+  t.true(
+    await clock.until(3000, () => dupsAtB() - before.dups === 1),
+    'the second copy was dropped as a duplicate',
+  )
+  await clock.sleep(10 * 80) // ten hop timeouts of virtual time: anything still under way has arrived
   t.is(hitsAtA() - before.hits, 2, 'and nothing more came')
 })

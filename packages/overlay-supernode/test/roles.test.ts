@@ -3,12 +3,14 @@ import '@peerkit/transfer'
 import '@peerkit/transport-memory'
 import '../src/index.js'
 import { createHash } from 'node:crypto'
-import { createTestnet } from '@peerkit/compliance'
 import { collect, type FileRecord, keywords, type Peer } from '@peerkit/core'
-import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test from 'ava'
 import type { SupernodeOptions, SupernodeOverlay } from '../src/index.js'
-import { until } from './helpers/tcp-net.js'
+import { virtualNet } from './helpers/virtual-net.js'
+
+// Every test here runs on a virtual clock that runs by itself (the memory
+// transport does no real I/O): timeouts, heartbeats and bounds are exact and
+// nothing depends on the machine's speed or load.
 
 const FAST: SupernodeOptions = {
   hopTimeout: 80,
@@ -40,22 +42,14 @@ async function finds(searcher: Peer, words: string, provider: Peer): Promise<boo
   return hits.some((h) => h.providers.some((p) => p.id === provider.id))
 }
 
-async function net(
-  t: Parameters<typeof createTestnet>[0],
+const net = (
+  t: Parameters<typeof virtualNet>[0],
   n: number,
   per: (i: number) => SupernodeOptions = () => ({}),
-) {
-  const hub = new MemoryNetwork()
-  const testnet = await createTestnet(t, n, {
-    overlay: 'supernode',
-    container: memoryContainer(hub),
-    configure: (i) => ({ options: { supernode: { ...FAST, ...per(i) } } }),
-  })
-  return { ...testnet, hub }
-}
+) => virtualNet(t, n, FAST, per)
 
 test('the first peer becomes a supernode and the others attach to it as leaves', async (t) => {
-  const { peers } = await net(t, 5, () => ({ leavesPerSupernode: 50 }))
+  const { peers, clock } = await net(t, 5, () => ({ leavesPerSupernode: 50 }))
   const [first, ...rest] = peers as [Peer, ...Peer[]]
   t.is(sn(first).role(), 'supernode')
   for (const p of rest) {
@@ -68,27 +62,23 @@ test('the first peer becomes a supernode and the others attach to it as leaves',
   }
   t.is(sn(first).stats().leaves, 4)
   await (rest[0] as Peer).overlay.publish([record(rest[0] as Peer, 'leaf file one.txt')])
-  t.true(await until(2000, () => sn(first).stats().records === 1), 'the supernode indexes its leaf')
+  t.true(await clock.until(2000, () => sn(first).stats().records === 1), 'the supernode indexes its leaf')
   t.true(await finds(rest[3] as Peer, 'leaf file one', rest[0] as Peer))
 })
 
 test('a supernode keeps more leaves than network.maxConnections: their connections are never closed for room', async (t) => {
-  const hub = new MemoryNetwork()
-  const { peers } = await createTestnet(t, 8, {
-    overlay: 'supernode',
-    container: memoryContainer(hub),
-    configure: (i) => ({
-      // Heartbeats slow enough that a loaded machine cannot make a leaf fail over: only a closed connection would.
-      options: {
-        supernode: { ...FAST, heartbeatInterval: 5000, leavesPerSupernode: 50, canBeSupernode: i === 0 },
-      },
-      ...(i === 0 ? { network: { maxConnections: 2 } } : {}),
-    }),
-  })
+  const { peers, clock } = await virtualNet(
+    t,
+    8,
+    { ...FAST, leavesPerSupernode: 50 },
+    (i) => ({ canBeSupernode: i === 0 }),
+    { configure: (i) => (i === 0 ? { network: { maxConnections: 2 } } : {}) },
+  )
   const [first, ...rest] = peers as [Peer, ...Peer[]]
   t.is(sn(first).role(), 'supernode')
-  // A connection closed to make room would have made its leaf fail over at once (it sees the close).
-  await new Promise((r) => setTimeout(r, 500))
+  // A connection closed to make room would have made its leaf fail over at once (it sees the close);
+  // several heartbeats and maintenance rounds pass, in virtual time.
+  await clock.sleep(5 * 200)
   t.is(sn(first).stats().leaves, 7)
   for (const p of rest) {
     t.is(sn(p).supernode()?.id, first.id)
@@ -100,28 +90,38 @@ test('a supernode keeps more leaves than network.maxConnections: their connectio
 })
 
 test('orphaned leaves with no other supernode elect the highest capacity, and it serves them', async (t) => {
-  const { peers, hub, names } = await net(t, 6, (i) => ({
+  const { peers, hub, names, clock } = await net(t, 6, (i) => ({
     leavesPerSupernode: 50,
     capacity: i === 3 ? 10 : 1,
   }))
   const [first, , second, best, , last] = peers as Peer[] as [Peer, Peer, Peer, Peer, Peer, Peer]
   t.true(
-    await until(3000, () => peers.slice(1).every((p) => sn(p).electionCandidates()[0]?.peer.id === best.id)),
+    await clock.until(3000, () =>
+      peers.slice(1).every((p) => sn(p).electionCandidates()[0]?.peer.id === best.id),
+    ),
     'every leaf knows who would be elected',
   )
   await last.overlay.publish([record(last, 'rare recording.flac')])
   const roles: string[] = []
   best.overlay.on('role', (r) => roles.push(r))
-  const killed = Date.now()
+  const killed = clock.now()
   hub.kill(names[0] as string)
-  t.true(await until(5000, () => sn(best).role() === 'supernode'), 'the best candidate becomes a supernode')
+  t.true(
+    await clock.until(5000, () => sn(best).role() === 'supernode'),
+    'the best candidate becomes a supernode',
+  )
   t.deepEqual(roles, ['supernode'])
   t.true(
-    await until(5000, () => peers.slice(1).every((p) => p === best || sn(p).supernode()?.id === best.id)),
+    await clock.until(5000, () =>
+      peers.slice(1).every((p) => p === best || sn(p).supernode()?.id === best.id),
+    ),
     'the other leaves attach to it',
   )
-  t.true(await until(5000, () => finds(second, 'rare recording', last)), 'searches work again')
-  t.log(`recovered ${Date.now() - killed} ms after the kill`)
+  const recovered = clock.now() - killed
+  t.log(`every leaf placed ${recovered} virtual ms after the kill`)
+  // Noticing (a closed connection: at once), an election pause (electionDelay 200), attaching.
+  t.true(recovered <= 2 * (400 + 200), `${recovered} ms`)
+  t.true(await clock.until(5000, () => finds(second, 'rare recording', last)), 'searches work again')
   t.true(
     peers.slice(1).every((p) => p === best || sn(p).role() === 'leaf'),
     'only one was elected',
@@ -130,22 +130,26 @@ test('orphaned leaves with no other supernode elect the highest capacity, and it
 })
 
 test('a silent supernode (partitioned away) is noticed by the heartbeat within the bound', async (t) => {
-  const { peers, hub, names } = await net(t, 4, () => ({ leavesPerSupernode: 50 }))
+  const { peers, hub, names, clock } = await net(t, 4, () => ({ leavesPerSupernode: 50 }))
   const leaves = peers.slice(1)
-  const cut = Date.now()
+  const cut = clock.now()
   hub.partition([names[0] as string], names.slice(1))
   t.true(
-    await until(SILENT_DETECTION + 2000, () => leaves.every((p) => sn(p).supernode()?.id !== peers[0]?.id)),
+    await clock.until(
+      SILENT_DETECTION + 2000,
+      () => leaves.every((p) => sn(p).supernode()?.id !== peers[0]?.id),
+      10,
+    ),
     'every leaf lets go of the silent supernode',
   )
-  const noticed = Date.now() - cut
-  t.log(`noticed after ${noticed} ms`)
-  // The bound, with twice as much again for a slow, loaded machine (timers fire late there).
-  t.true(noticed <= 3 * SILENT_DETECTION, `${noticed} ms (bound ${SILENT_DETECTION} ms)`)
+  const noticed = clock.now() - cut
+  t.log(`noticed after ${noticed} virtual ms`)
+  // The bound itself (virtual time: no margin for a slow machine), polled every 10 ms.
+  t.true(noticed <= SILENT_DETECTION + 10, `${noticed} ms (bound ${SILENT_DETECTION} ms)`)
   // The election list a leaf holds may be older than its co-leaves' (refreshInterval): two may be
   // elected, and then they learn of each other and link.
   t.true(
-    await until(5000, () => {
+    await clock.until(5000, () => {
       const elected = leaves.filter((p) => sn(p).role() === 'supernode')
       return (
         elected.length >= 1 &&
@@ -159,16 +163,19 @@ test('a silent supernode (partitioned away) is noticed by the heartbeat within t
   )
   const holder = leaves[2] as Peer
   await holder.overlay.publish([record(holder, 'after the cut.txt')])
-  t.true(await until(5000, () => finds(leaves[0] as Peer, 'after the cut', holder)), 'searches work again')
+  t.true(
+    await clock.until(5000, () => finds(leaves[0] as Peer, 'after the cut', holder)),
+    'searches work again',
+  )
 })
 
 test('a crowded supernode promotes a capable leaf and hands it half its leaves; incapable peers stay leaves', async (t) => {
-  const { peers } = await net(t, 12, (i) => ({
+  const { peers, clock } = await net(t, 12, (i) => ({
     leavesPerSupernode: 3,
     canBeSupernode: i === 0 || i % 2 === 0,
   }))
   t.true(
-    await until(8000, () => {
+    await clock.until(8000, () => {
       const sns = peers.filter((p) => sn(p).role() === 'supernode')
       return (
         sns.length >= 3 && peers.every((p) => sn(p).role() === 'supernode' || sn(p).supernode() !== undefined)
@@ -185,21 +192,16 @@ test('a crowded supernode promotes a capable leaf and hands it half its leaves; 
   const a = peers[1] as Peer
   await a.overlay.publish([record(a, 'crowded room.mp3')])
   const far = peers.find((p) => p !== a && sn(p).supernode()?.id !== sn(a).supernode()?.id) as Peer
-  t.true(await until(5000, () => finds(far, 'crowded room', a)), 'searches cross supernodes')
+  t.true(await clock.until(5000, () => finds(far, 'crowded room', a)), 'searches cross supernodes')
 })
 
 test('of two under-used linked supernodes, one steps down and its leaves move to the other', async (t) => {
-  const hub = new MemoryNetwork()
-  const testnet = await createTestnet(t, 4, {
-    overlay: 'supernode',
-    container: memoryContainer(hub),
+  const testnet = await virtualNet(t, 4, { ...FAST, leavesPerSupernode: 8, demoteAfter: 300 }, undefined, {
     bootstrap: 0,
-    configure: () => ({
-      bootstrap: [],
-      options: { supernode: { ...FAST, leavesPerSupernode: 8, demoteAfter: 300 } },
-    }),
+    configure: () => ({ bootstrap: [] }),
     start: false,
   })
+  const { clock } = testnet
   const [p0, p1, p2, p3] = testnet.peers as [Peer, Peer, Peer, Peer]
   await p0.start()
   await p1.start()
@@ -213,15 +215,17 @@ test('of two under-used linked supernodes, one steps down and its leaves move to
   const demoted: string[] = []
   for (const s of [p0, p1]) s.overlay.on('role', (r) => r === 'leaf' && demoted.push(s.id))
   t.true(
-    await until(6000, () => [p0, p1].filter((p) => sn(p).role() === 'supernode').length === 1),
+    await clock.until(6000, () => [p0, p1].filter((p) => sn(p).role() === 'supernode').length === 1),
     'one supernode steps down',
   )
   t.is(demoted.length, 1)
   const stays = sn(p0).role() === 'supernode' ? p0 : p1
   t.true(
-    await until(5000, () => [p0, p1, p2, p3].every((p) => p === stays || sn(p).supernode()?.id === stays.id)),
+    await clock.until(5000, () =>
+      [p0, p1, p2, p3].every((p) => p === stays || sn(p).supernode()?.id === stays.id),
+    ),
     'everyone ends up attached to the remaining supernode',
   )
   await p3.overlay.publish([record(p3, 'after demotion.txt')])
-  t.true(await until(5000, () => finds(p2, 'after demotion', p3)))
+  t.true(await clock.until(5000, () => finds(p2, 'after demotion', p3)))
 })

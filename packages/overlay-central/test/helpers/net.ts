@@ -22,6 +22,7 @@ import {
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import type { ExecutionContext } from 'ava'
 import { type DependencyContainer, Lifecycle } from 'tsyringe'
+import { RunningClock } from './running-clock.js'
 import '@peerkit/index-memory'
 import '@peerkit/transport-memory'
 import {
@@ -47,7 +48,10 @@ export interface Node {
   stop(): Promise<void>
 }
 
-/** Builds (does not start) an overlay node the way createPeer does, minus Transfer and the Peer facade. */
+/**
+ * Builds (does not start) an overlay node the way createPeer does, minus
+ * Transfer and the Peer facade; on the parent's `CLOCK` if it has one.
+ */
 export function createNode(
   input: PeerConfigInput,
   parent: DependencyContainer,
@@ -55,7 +59,7 @@ export function createNode(
   transport?: (identity: Identity, clock: Clock) => Transport,
 ): Node {
   const config = parsePeerConfig(input)
-  const clock = new RealClock()
+  const clock = parent.isRegistered(CLOCK, true) ? parent.resolve<Clock>(CLOCK) : new RealClock()
   const regs = [
     ...(transport ? [] : config.transports.map((t) => transports.get(t)(config.options[t]))),
     indexes.get(config.index)(config.options[config.index]),
@@ -96,6 +100,8 @@ export function createNode(
 
 export interface CentralNet {
   container: DependencyContainer
+  /** The virtual clock every node and the directory run on (it runs by itself; see RunningClock). */
+  clock: RunningClock
   hub: MemoryNetwork
   directory: DirectoryServerHandle
   directoryAddress: string
@@ -118,7 +124,11 @@ export interface CentralNetOptions {
   central?: CentralOptions
 }
 
-/** A directory server and `n` started nodes over a fresh memory hub; all stopped at teardown. */
+/**
+ * A directory server and `n` started nodes over a fresh memory hub, on a
+ * virtual clock (starting at the wall clock's now, so hand-made login
+ * timestamps still fit); all stopped at teardown.
+ */
 export async function centralNet(
   t: ExecutionContext,
   n: number,
@@ -126,6 +136,9 @@ export async function centralNet(
 ): Promise<CentralNet> {
   const hub = new MemoryNetwork()
   const container = memoryContainer(hub)
+  const clock = new RunningClock(Date.now())
+  container.register(CLOCK, { useValue: clock })
+  t.teardown(() => clock.stop())
   const directoryAddress = `memory://${uniqueName('directory')}`
   const directory = await createDirectoryServer(
     { transport: 'memory', listen: [directoryAddress], options: options.server },
@@ -168,10 +181,10 @@ export async function centralNet(
     return node
   }
   for (let i = 0; i < n; i++) await add()
-  return { container, hub, directory, directoryAddress, nodes, add, raw }
+  return { container, clock, hub, directory, directoryAddress, nodes, add, raw }
 }
 
-/** Waits (bounded) until `probe` is true, polling every 20 ms. */
+/** Waits (bounded, in real time) until `probe` is true, polling every 20 ms: for tests over real sockets only. */
 export async function until(ms: number, probe: () => boolean | Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + ms
   for (;;) {

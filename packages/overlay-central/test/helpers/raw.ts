@@ -23,7 +23,7 @@ export interface RawLoginOptions {
 
 /** hello + login by hand; resolves to the login response. */
 export function rawLogin(net: CentralNet, node: Node, o: RawLoginOptions = {}): Promise<CentralResponse> {
-  return rawLoginTo(directoryRef(net), node, o)
+  return rawLoginTo(directoryRef(net), node, { timestamp: net.clock.now(), ...o })
 }
 
 /** hello + login by hand to the directory at `server`. */

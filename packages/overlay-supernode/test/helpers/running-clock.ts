@@ -17,11 +17,16 @@ const settle = () => new Promise<void>((resolve) => setImmediate(() => setImmedi
  * `sleep(ms)`. Only for work that does no real I/O (the memory transport).
  */
 export class RunningClock implements Clock {
-  private time = 0
+  private time: number
   private seq = 0
   private readonly timers: Timer[] = []
   private loop: Promise<void> | undefined
   private stopped = false
+
+  /** `start`: the virtual time at creation (a wall-clock-like value keeps logged times readable). @default 0 */
+  constructor(start = 0) {
+    this.time = start
+  }
 
   now(): number {
     return this.time
@@ -52,9 +57,9 @@ export class RunningClock implements Clock {
   }
 
   /** Polls `probe` every `step` virtual ms until it holds (true) or `ms` passed (false). */
-  async until(ms: number, probe: () => boolean, step = 100): Promise<boolean> {
+  async until(ms: number, probe: () => boolean | Promise<boolean>, step = 100): Promise<boolean> {
     const deadline = this.time + ms
-    while (!probe()) {
+    while (!(await probe())) {
       if (this.time >= deadline) return false
       await this.sleep(step)
     }
