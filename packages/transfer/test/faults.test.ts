@@ -76,14 +76,16 @@ test('a provider lying about the leaf list is dropped before any chunk is truste
 })
 
 test('a stalled provider times out, its chunks go to the others, and it is dropped', async (t) => {
-  // The good provider is slow enough (1 MiB/s) that the stalled requests time out well before the end.
+  // The good provider is slow enough (1 MiB/s: 3 s for the file) that the stalled requests time out (1 s)
+  // well before the end, while its own window (8 × 64 KiB = 0.5 s of its link) stays well inside the timeout,
+  // so only a loaded machine's pause of more than 0.5 s, twice with nothing delivered, could drop it too.
   const [d, staller, good] = await startPeers(t, 3, {
     wire: 'memory',
     network: new MemoryNetwork({ bandwidth: MiB }),
-    transfer: { requestTimeout: 300, maxFailures: 2 },
+    transfer: { requestTimeout: 1000, maxFailures: 2 },
   })
   const dir = await tempDir(t)
-  const { record, bytes } = await shareSame([staller, good], dir, 2 * MiB)
+  const { record, bytes } = await shareSame([staller, good], dir, 3 * MiB)
   await misbehave(t, staller, join(dir, 'copy-0-42.bin'), 'stall')
   const dl = d.download(record.hash, { to: join(dir, 'out.bin'), providers: [staller, good].map(refOf) })
   const dropped: Dropped[] = []
