@@ -20,7 +20,10 @@ test('a neighbor flooding walkers with the largest TTL gets at most walkBurst + 
   await holder.overlay.publish([recordOf(holder, 'honest file.txt')])
   // The attacker joins the victim as a neighbor, as any peer may; the stranger never joins.
   const attacker = await net.add([0])
-  t.true(victim.overlay.neighbors().some((n) => n.id === attacker.id), 'the attacker is a neighbor')
+  t.true(
+    victim.overlay.neighbors().some((n) => n.id === attacker.id),
+    'the attacker is a neighbor',
+  )
   const stranger = await net.add([], { ...OPTIONS, minNeighbors: 1 })
   const stat = (key: string) => Number(victim.overlay.stats()[key] ?? 0)
   const walked = () => victim.overlay.stats().received.walk ?? 0
