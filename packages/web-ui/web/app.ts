@@ -70,33 +70,28 @@ function App() {
   const started = (d: DownloadStatus) =>
     setRows((old) => new Map(old).set(d.hash, { ...rowOf(d), ...old.get(d.hash), path: d.path }))
 
-  const go = (id: ViewId) => {
-    location.hash = id
-    setView(id)
-  }
   const signOut = async () => {
     await call('POST', '/logout')
     setError(signedOut)
   }
 
+  // Search, Downloads and Shares stay mounted (hidden), so their state outlives a visit elsewhere.
   return html`
     <header>
       <h1>peerkit node</h1>
       <nav aria-label="Views">
         ${VIEWS.map(
           (v) =>
-            html`<button type="button" aria-current=${view === v.id ? 'page' : undefined} onClick=${() => go(v.id)}>
-              ${v.label}
-            </button>`,
+            html`<a href=${`#${v.id}`} aria-current=${view === v.id ? 'page' : undefined}>${v.label}</a>`,
         )}
       </nav>
       <button type="button" class="quiet" onClick=${signOut}>Sign out</button>
     </header>
     ${error && html`<p role="alert" class="error">${error}</p>`}
     <main>
-      ${view === 'search' && html`<${SearchView} onStarted=${started} />`}
-      ${view === 'downloads' && html`<${DownloadsView} rows=${[...rows.values()]} live=${live} />`}
-      ${view === 'shares' && html`<${SharesView} />`}
+      <div hidden=${view !== 'search'}><${SearchView} onStarted=${started} /></div>
+      <div hidden=${view !== 'downloads'}><${DownloadsView} rows=${[...rows.values()]} live=${live} /></div>
+      <div hidden=${view !== 'shares'}><${SharesView} active=${view === 'shares'} /></div>
       ${view === 'node' && html`<${NodeView} />`}
     </main>
   `

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { call, formatBytes, type SharedFolder } from './api.js'
 
 /** The shared folders and their files; add a folder, or stop sharing one. */
-export function SharesView() {
+export function SharesView({ active }: { active: boolean }) {
   const [folders, setFolders] = useState<SharedFolder[] | undefined>(undefined)
   const [path, setPath] = useState('')
   const [busy, setBusy] = useState(false)
@@ -17,7 +17,10 @@ export function SharesView() {
       setError((err as Error).message)
     }
   }
-  useEffect(() => void load(), [])
+  // Read again on each visit: folders may come and go from elsewhere (`peerkit node --share`, another tab).
+  useEffect(() => {
+    if (active) void load()
+  }, [active])
 
   const add = async (e: Event) => {
     e.preventDefault()
