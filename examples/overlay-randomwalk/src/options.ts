@@ -12,6 +12,11 @@ export const randomWalkOptionsSchema = z
     walkers: z.number().int().min(1).max(64).default(4),
     /** Steps a walker takes at most. @default 64 */
     ttl: z.number().int().min(1).max(PROTOCOL_MAX_TTL).default(64),
+    /**
+     * Providers (over every file found) that satisfy a search without a `limit`: its walkers stop at
+     * their next check once it has this many (with a `limit`, the limit of distinct files decides). @default 8
+     */
+    hitTarget: z.number().int().min(1).max(100_000).default(8),
     /** A walker asks its origin whether to go on every this many steps. @default 4 */
     checkEvery: z.number().int().min(1).max(PROTOCOL_MAX_TTL).default(4),
     /** Milliseconds a search waits for its walkers when the caller gives no `timeout`. @default 5000 */

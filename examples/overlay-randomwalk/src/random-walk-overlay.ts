@@ -153,7 +153,7 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
 
   /** Sends the walkers and waits until they are done, the search has `limit` files, or `signal` aborts. */
   private async walk(query: Query, push: (hit: Hit) => void, signal: AbortSignal): Promise<void> {
-    const session = new SearchSession(query.limit, push)
+    const session = new SearchSession(query.limit, this.options.hitTarget, push)
     session.offer(this.shares.search(query), 0)
     const targets = shuffle(this.random, this.table.list())
     if (!session.wants() || targets.length === 0) return

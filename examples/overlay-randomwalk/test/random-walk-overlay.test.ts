@@ -100,3 +100,19 @@ test('options are checked before any container exists, naming the field', async 
   })
   t.throws(() => randomWalkOverlay({ walker: 3 }), { name: 'InvalidOptionsError', message: /walker/ })
 })
+
+test('without a limit, a search is satisfied at hitTarget providers and its walkers stop', async (t) => {
+  const net = await walkNet(t, 30, { ...OPTIONS, hitTarget: 3 })
+  await net.clock.advance(20_000)
+  for (const peer of net.peers.slice(10))
+    await peer.overlay.publish([recordOf(peer, `shared widely ${peer.id.slice(0, 6)}.txt`)])
+  const searcher = net.peers[0]
+  if (!searcher) throw new Error('no peer')
+  const before = net.total('sent', 'walk')
+  const hits = await net.clock.settle(collect(searcher.overlay.search({ keywords: ['shared', 'widely'] })))
+  await net.clock.advance(5000)
+  const walks = net.total('sent', 'walk') - before
+  const providers = new Set(hits.flatMap((h) => h.providers.map((p) => p.id)))
+  t.true(providers.size >= 3, `${providers.size} providers`)
+  t.true(walks < (OPTIONS.walkers * OPTIONS.ttl) / 2, `${walks} walk messages`)
+})
