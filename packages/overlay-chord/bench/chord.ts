@@ -10,6 +10,7 @@ import {
   Identity,
   indexes,
   keywords,
+  NETWORK,
   Network,
   OVERLAY,
   PEER_CONFIG,
@@ -106,6 +107,7 @@ async function build(
     transports.get('memory')({ authenticate: false })(c)
     indexes.get('memory')()(c)
     c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+    c.register(NETWORK, { useToken: Network })
     chordOverlay(chord)(c)
     const network = c.resolve(Network)
     const overlay = c.resolve(OVERLAY) as ChordOverlay

@@ -15,7 +15,8 @@ import {
   InvalidOptionsError,
   MessageCounter,
   matches,
-  Network,
+  NETWORK,
+  type Network,
   NotStartedError,
   type Overlay,
   type OverlayEvents,
@@ -95,7 +96,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private dropped = 0
 
   constructor(
-    @inject(Network) private readonly network: Network,
+    @inject(NETWORK) private readonly network: Network,
     @inject(CHORD_OPTIONS) readonly options: ParsedChordOptions,
     @inject(CLOCK) private readonly clock: Clock,
     @inject(RANDOM) private readonly random: Random,

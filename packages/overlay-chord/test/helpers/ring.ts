@@ -7,6 +7,7 @@ import {
   Identity,
   indexes,
   keywords,
+  NETWORK,
   Network,
   OVERLAY,
   PEER_CONFIG,
@@ -105,6 +106,7 @@ export function nodeContainer(o: NodeOptions): DependencyContainer {
   transports.get(o.transport)(o.transport === 'tcp' ? { closeTimeout: 200 } : undefined)(c)
   indexes.get('memory')()(c)
   c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  c.register(NETWORK, { useToken: Network })
   return c
 }
 
