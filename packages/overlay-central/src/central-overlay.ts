@@ -11,9 +11,12 @@ import {
   type Identity,
   InvalidOptionsError,
   keywords,
+  LOGGER,
+  type Logger,
   MessageCounter,
   type MuxRequestOptions,
-  Network,
+  NETWORK,
+  type Network,
   NotStartedError,
   type Overlay,
   type OverlayEvents,
@@ -75,19 +78,24 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
   private loop: Promise<void> | undefined
   private lock: Promise<unknown> = Promise.resolve()
   private lastError: Error | undefined
+  /** Since when no directory answers (an outage is logged once, at its start and at its end). */
+  private unreachableSince: number | undefined
+  private readonly log: Logger
   private readonly onDisconnect = (peer: PeerRef) => {
     if (peer.id === this.server?.id) this.markLost()
   }
 
   constructor(
-    @inject(Network) private readonly network: Network,
+    @inject(NETWORK) private readonly network: Network,
     @inject(IDENTITY) private readonly identity: Identity,
     @inject(CLOCK) private readonly clock: Clock,
     @inject(RANDOM) random: Random,
     @inject(PEER_CONFIG) config: PeerConfig,
     @inject(CENTRAL_OPTIONS) private readonly options: Readonly<Required<CentralOptions>>,
+    @inject(LOGGER) logger: Logger,
   ) {
     super()
+    this.log = logger.forComponent('peerkit:central:client')
     this.directories = options.directories.length > 0 ? options.directories : config.bootstrap
     this.backoff = new Backoff(random, options.reconnectMin, options.reconnectMax)
   }
@@ -127,7 +135,7 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
     this.network.off('peer:disconnect', this.onDisconnect)
     const server = this.server
     if (server) {
-      await this.call(server, { type: 'logout' }, { timeout: LOGOUT_TIMEOUT }).catch(() => {})
+      await this.call(server, { type: 'logout' }, { timeout: LOGOUT_TIMEOUT }).catch(() => {}) // unanswered: the server drops the session within its dropAfter anyway
       this.markLost()
     }
     await this.loop
@@ -156,10 +164,13 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
         )
       } catch (err) {
         if (!REFUSALS.has((err as Error).name)) {
+          // Kept, and registered in full at the next login (dirty).
+          this.log.debug('register failed; sent again at the next login', { server: server.id, err })
           this.dirty = true
           return
         }
         // The server refused: what it refused is not published.
+        this.log.info('directory refused a registration', { server: server.id, err })
         for (const r of fresh) this.published.delete(r.hash)
         this.dirty = true
         throw err
@@ -181,7 +192,9 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
         for (let i = 0; i < gone.length; i += MAX_UNREGISTER_BATCH) {
           await this.call(server, { type: 'unregister', hashes: gone.slice(i, i + MAX_UNREGISTER_BATCH) })
         }
-      } catch {
+      } catch (err) {
+        // Sent again in full at the next login (dirty).
+        this.log.debug('unregister failed; resent at the next login', { server: server.id, err })
         this.dirty = true
       }
     })
@@ -250,7 +263,7 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
       try {
         await sleep(this.clock, this.backoff.next(), this.abort.signal)
       } catch {
-        return // stopped
+        return // aborted by stop(): nothing to report
       }
       if (!this.running) return
       connected = await this.connectOnce().then(
@@ -275,6 +288,10 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
       }
     }
     this.lastError = new PeerUnreachableError(`no directory server answered (${errors.join('; ')})`)
+    if (this.unreachableSince === undefined && this.running) {
+      this.unreachableSince = this.clock.now()
+      this.log.info('no directory server is reachable; retrying with backoff', { err: this.lastError })
+    } else this.log.debug('still no directory server', { err: this.lastError })
     throw this.lastError
   }
 
@@ -298,11 +315,12 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
         await this.register(server, [...this.published.values()]).catch((err) => {
           // A refused registration (over the server's limit) does not stop the session.
           if (!REFUSALS.has((err as Error).name)) throw err
+          this.log.info('directory refused the registration of our records', { server: server.id, err })
           this.lastError = err as Error
         })
       }
       if (!this.running) {
-        await this.call(server, { type: 'logout' }, { timeout: LOGOUT_TIMEOUT }).catch(() => {})
+        await this.call(server, { type: 'logout' }, { timeout: LOGOUT_TIMEOUT }).catch(() => {}) // unanswered: the server drops the session within its dropAfter anyway
         throw new NotStartedError('the central overlay was stopped while logging in')
       }
       this.dirty = false
@@ -311,10 +329,19 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
       this.lastError = undefined
       const interval = this.options.heartbeatInterval || res.heartbeatInterval
       this.heartbeat = every(this.clock, interval, () => this.ping(server, interval))
+      const outage =
+        this.unreachableSince === undefined ? undefined : this.clock.now() - this.unreachableSince
+      this.unreachableSince = undefined
+      this.log.info(outage === undefined ? 'logged in to the directory' : 'reconnected to the directory', {
+        server: server.id,
+        address: server.addresses[0],
+        records: this.published.size,
+        ...(outage === undefined ? {} : { afterMs: outage }),
+      })
       this.emit('neighbor:add', { ...server })
     } catch (err) {
       this.network.protect(server.id, false)
-      await this.network.hangUp(server.id).catch(() => {})
+      await this.network.hangUp(server.id).catch(() => {}) // closing a connection that may be gone: nothing to lose
       throw err
     }
   }
@@ -327,7 +354,7 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
       if (this.server !== server) return
       this.lastError = err as Error
       this.markLost()
-      await this.network.hangUp(server.id).catch(() => {})
+      await this.network.hangUp(server.id).catch(() => {}) // closing a connection that may be gone: nothing to lose
     }
   }
 
@@ -346,6 +373,10 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
     this.heartbeat?.stop()
     this.heartbeat = undefined
     this.network.protect(server.id, false)
+    if (this.running) {
+      this.unreachableSince ??= this.clock.now()
+      this.log.info('lost the directory; reconnecting', { server: server.id, err: this.lastError })
+    }
     this.emit('neighbor:remove', server)
     const lost = this.lost
     this.lost = undefined
@@ -400,7 +431,7 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
         // The server dropped our session (a missed heartbeat): log in again, with everything.
         this.dirty = true
         this.markLost()
-        void this.network.hangUp(server.id).catch(() => {})
+        void this.network.hangUp(server.id).catch(() => {}) // closing a connection that may be gone: nothing to lose
       }
       throw err
     })
@@ -414,7 +445,7 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn)
-    this.lock = run.catch(() => {})
+    this.lock = run.catch(() => {}) // the caller of serial() gets the error from `run`; the lock only orders
     return run
   }
 }

@@ -2,6 +2,7 @@ import {
   type CreatePeerComponents,
   componentRegistrations,
   IDENTITY,
+  LOGGER,
   Network,
   type NetworkOptions,
   type PeerId,
@@ -78,6 +79,7 @@ export async function createDirectoryServer(
 
   const network = c.resolve(Network)
   const server = c.resolve(DirectoryServer)
+  const log = c.resolve(LOGGER).forComponent('peerkit:central:directory')
   let state: 'new' | 'started' | 'stopped' = 'new'
   return {
     id: c.resolve(IDENTITY).peerId,
@@ -92,8 +94,8 @@ export async function createDirectoryServer(
     async stop() {
       if (state === 'stopped') return
       state = 'stopped'
-      await server.stop().catch(() => {})
-      await network.stop().catch(() => {})
+      await server.stop().catch((err) => log.warn('the directory server did not stop cleanly', { err }))
+      await network.stop().catch((err) => log.warn("the directory's network did not stop cleanly", { err }))
       await c.dispose()
     },
     addresses: () => network.addresses(),

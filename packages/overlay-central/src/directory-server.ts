@@ -13,8 +13,11 @@ import {
   type IndexFactory,
   keywords,
   LIMITS,
+  LOGGER,
+  type Logger,
   MessageCounter,
-  Network,
+  NETWORK,
+  type Network,
   NotFoundError,
   type OverlayStats,
   type PeerId,
@@ -91,16 +94,19 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   private sweeper: { stop(): void } | undefined
   private nextCursor = 1
   private readonly onDisconnect = (peer: PeerRef) => this.disconnected(peer.id)
+  private readonly log: Logger
 
   constructor(
-    @inject(Network) readonly network: Network,
+    @inject(NETWORK) readonly network: Network,
     @inject(INDEX_FACTORY) makeIndex: IndexFactory,
     @inject(IDENTITY) private readonly identity: Identity,
     @inject(CLOCK) private readonly clock: Clock,
     @inject(RANDOM) private readonly random: Random,
     @inject(DIRECTORY_SERVER_OPTIONS) readonly options: Readonly<Required<DirectoryServerOptions>>,
+    @inject(LOGGER) logger: Logger,
   ) {
     super()
+    this.log = logger.forComponent('peerkit:central:directory')
     this.index = new RangeFoldedIndex(makeIndex('directory'))
     this.budget = new RegistryBudget(options)
   }
@@ -190,6 +196,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
       return response
     } catch (err) {
       this.counter.sent('error')
+      this.log.debug(`refused a ${request.type}`, { peer: context.peer.id, err })
       throw err
     }
   }

@@ -103,8 +103,16 @@ test('alice over TCP: registers, finds harry potter at bob and carol, downloads 
     await until(10_000, () => [alice, bob, carol].every((p) => central(p).connected)),
     'every peer reconnects',
   )
-  t.true(await until(5000, () => directory.server.size === 3), 'and registers again')
-  const again = await searchAll(alice, 'harry potter')
+  // Logged in first, then registered: wait for the records, not for the sessions.
+  let again: Hit[] = []
+  t.true(
+    await until(5000, async () => {
+      again = await searchAll(alice, 'harry potter')
+      return again[0]?.providers.length === 2
+    }),
+    'and registers again',
+  )
+  t.is(directory.server.size, 3)
   t.deepEqual(again[0]?.providers.map((p) => p.id).sort(), [bob.id, carol.id].sort())
 
   // Carol vanishes without goodbye: gone from results within the bound.

@@ -23,6 +23,8 @@ import {
   INDEX_FACTORY,
   indexes,
   LOCAL_INDEX,
+  LOGGER,
+  NETWORK,
   Network,
   OVERLAY,
   type Overlay,
@@ -32,6 +34,7 @@ import {
   RANDOM,
   RealClock,
   SeededRandom,
+  silentLogger,
   transports,
 } from '@peerkit/core'
 import type { FloodingOverlay } from '@peerkit/overlay-flooding'
@@ -85,6 +88,8 @@ async function node(
   c.register(CLOCK, { useValue: new RealClock() })
   c.register(RANDOM, { useValue: new SeededRandom(SEED * 100_000 + i) })
   c.register(IDENTITY, { useValue: Identity.generate() })
+  c.register(LOGGER, { useValue: silentLogger() })
+  c.register(NETWORK, { useToken: Network })
   transports.get('memory')(config.options.memory)(c)
   indexes.get('memory')()(c)
   overlays.get(overlay)(options)(c)

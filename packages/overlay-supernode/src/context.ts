@@ -3,6 +3,7 @@ import type {
   Identity,
   Index,
   IndexFactory,
+  Logger,
   MessageCounter,
   Network,
   PeerConfig,
@@ -22,6 +23,10 @@ export interface NodeContext {
   readonly clock: Clock
   readonly random: Random
   readonly config: PeerConfig
+  /** The peer's root logger (for the central client and directory a node runs). */
+  readonly logger: Logger
+  /** This overlay's logger (`peerkit:supernode`). */
+  readonly log: Logger
   readonly makeIndex: IndexFactory
   readonly counter: MessageCounter
   /** Links to other supernodes (as neighbors) and the supernodes this node knows of (as candidates). */

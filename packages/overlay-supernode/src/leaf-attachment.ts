@@ -1,9 +1,11 @@
 import {
   type ContentHash,
   type FileRecord,
+  type Logger,
   type PeerId,
   type PeerRef,
   type Query,
+  shuffle,
   sleep,
   type TimerHandle,
   withTimeout,
@@ -22,6 +24,24 @@ import {
 
 /** Milliseconds of the central client's first reconnection delay (it is stopped before it gets far). */
 const RECONNECT_MIN = 50
+/** Supernodes a leaf trusts at most for failover (named by its own supernode, a move from it, or a bootstrap peer). */
+const MAX_TRUSTED = 2 * MAX_LIST
+
+/**
+ * The central client's logger inside a leaf: its `info` lines (logged in,
+ * lost the directory) say what the leaf says itself, so they are `debug` here.
+ */
+function quieter(log: Logger): Logger {
+  return {
+    component: log.component,
+    debug: (m, f) => log.debug(m, f),
+    info: (m, f) => log.debug(m, f),
+    warn: (m, f) => log.warn(m, f),
+    error: (m, f) => log.error(m, f),
+    enabled: (level) => log.enabled(level === 'info' ? 'debug' : level),
+    forComponent: (name) => quieter(log.forComponent(name)),
+  }
+}
 
 interface PendingSearch {
   session: SearchSession
@@ -44,6 +64,15 @@ function add(into: Counts, from: Counts): void {
  */
 export class LeafAttachment {
   private attached: PeerRef | undefined
+  /** The supernode this leaf was last attached to (its `move` is still followed after the connection is gone). */
+  private former: PeerId | undefined
+  /**
+   * Supernodes this leaf may fail over to: those its own supernode named, and
+   * those its bootstrap peers named. What any other peer advertises is not
+   * tried while the leaf can elect one of its co-leaves instead (a Sybil's
+   * advertisements cannot steer orphans to its supernode past the election).
+   */
+  private readonly trusted = new Map<PeerId, PeerRef>()
   private client: CentralOverlay | undefined
   private coLeaves: Candidate[] = []
   private preferred: PeerRef[] = []
@@ -54,13 +83,16 @@ export class LeafAttachment {
   private lostAt: number | undefined
   private lastRefresh = 0
   private readonly clientCounts = { sent: {} as Counts, received: {} as Counts }
-  readonly figures = { failovers: 0, elections: 0, lastRecoveryMs: -1 }
+  readonly figures = { failovers: 0, elections: 0, lastRecoveryMs: -1, refusedMoves: 0 }
+  private readonly log: Logger
 
   constructor(
     private readonly ctx: NodeContext,
     private readonly published: () => FileRecord[],
     private readonly promoteSelf: (reason: string) => Promise<void>,
-  ) {}
+  ) {
+    this.log = ctx.log.forComponent('leaf')
+  }
 
   /** The supernode this leaf is attached to. */
   get supernode(): PeerRef | undefined {
@@ -80,15 +112,17 @@ export class LeafAttachment {
     this.abort.abort()
     this.wakeAll()
     await this.detach()
-    await this.loop?.catch(() => {})
+    await this.loop // never rejects: ensure() logs a failed round
   }
 
   /** Attaches (or gets elected) unless attached already; resolves when that is done or stopped. */
   ensure(): Promise<void> {
     if (this.attached || !this.ctx.running) return Promise.resolve()
-    this.loop ??= this.attachLoop().finally(() => {
-      this.loop = undefined
-    })
+    this.loop ??= this.attachLoop()
+      .catch((err) => this.log.warn('attaching failed; the next maintenance round tries again', { err }))
+      .finally(() => {
+        this.loop = undefined
+      })
     return this.loop
   }
 
@@ -103,12 +137,10 @@ export class LeafAttachment {
     const old = this.attached
     this.client = undefined
     this.attached = undefined
+    if (old) this.former = old.id
     this.finishAll()
     if (old) this.ctx.emitNeighbor('neighbor:remove', old)
-    if (client) {
-      await client.stop().catch(() => {})
-      this.collect(client)
-    }
+    if (client) await this.stopClient(client)
   }
 
   /** Wakes searches waiting for an attachment (the role changed, or the overlay stopped). */
@@ -147,9 +179,15 @@ export class LeafAttachment {
     try {
       const info = await this.ctx.request(sn, { kind: 'hello', ...this.about() })
       this.ctx.learn(info, sn)
-      if (info.role === 'supernode') this.coLeaves = info.candidates
-    } catch {
-      // a dead supernode is noticed by the heartbeat
+      if (info.role === 'supernode' && this.attached?.id === sn.id) {
+        this.coLeaves = info.candidates
+        this.trust(info.supernodes)
+      }
+    } catch (err) {
+      this.log.debug('refresh unanswered (a dead supernode is noticed by the heartbeat)', {
+        supernode: sn.id,
+        err,
+      })
     }
   }
 
@@ -164,19 +202,53 @@ export class LeafAttachment {
 
   /**
    * Attach elsewhere: from this leaf's supernode (it split, steps down or
-   * leaves), or from a co-leaf just elected while this leaf has no supernode.
+   * leaves; also just after its connection closed), or, while this leaf has
+   * no supernode, from a co-leaf announcing itself elected that this leaf's
+   * credited list ranks above itself. A move from anyone else is ignored.
    */
   onMove(from: PeerId, to: PeerRef[]): void {
     const targets = to.filter((r) => r.id !== this.ctx.network.peerId)
     if (this.attached === undefined) {
+      if (!this.mayMoveOrphan(from, targets)) {
+        this.figures.refusedMoves++
+        this.log.debug('ignored a move from a peer that is not our supernode', { from })
+        return
+      }
+      this.trust(targets)
       for (const r of targets) this.ctx.supernodes.learn(r)
       this.prefer(targets)
       void this.ensure()
       return
     }
-    if (this.attached.id !== from) return
+    if (this.attached.id !== from) {
+      this.figures.refusedMoves++
+      this.log.debug('ignored a move from a peer that is not our supernode', { from })
+      return
+    }
+    this.trust(targets)
     this.prefer(targets)
     void this.detach().then(() => this.ensure())
+  }
+
+  /** An orphan follows its former supernode, or a co-leaf that names itself and outranks this leaf in the credited list. */
+  private mayMoveOrphan(from: PeerId, targets: PeerRef[]): boolean {
+    if (from === this.former) return true
+    if (targets.length !== 1 || targets[0]?.id !== from) return false
+    const rank = (id: PeerId) => this.coLeaves.findIndex((c) => c.peer.id === id)
+    const theirs = rank(from)
+    if (theirs < 0) return false
+    const mine = rank(this.ctx.network.peerId)
+    return mine < 0 || theirs < mine
+  }
+
+  /** Remembers supernodes named by a source this leaf trusts (bounded: the oldest go first). */
+  private trust(refs: readonly PeerRef[]): void {
+    for (const r of refs) {
+      if (r.id === this.ctx.network.peerId || r.addresses.length === 0) continue
+      this.trusted.delete(r.id)
+      this.trusted.set(r.id, r)
+      if (this.trusted.size > MAX_TRUSTED) this.trusted.delete(this.trusted.keys().next().value as PeerId)
+    }
   }
 
   onBye(from: PeerId): void {
@@ -252,7 +324,14 @@ export class LeafAttachment {
     const failed = new Set<PeerId>()
     while (this.ctx.running && !this.attached && !this.abort.signal.aborted) {
       const tried = new Set<PeerId>([this.ctx.network.peerId])
-      for (const ref of [...this.preferred, ...this.ctx.supernodes.shuffledCandidates(this.ctx.random)]) {
+      // What other peers advertise only when there is no election to hold instead.
+      const anyone = this.coLeaves.length === 0 || !this.ctx.capable()
+      const order = [
+        ...this.preferred,
+        ...shuffle(this.ctx.random, [...this.trusted.values()]),
+        ...(anyone ? this.ctx.supernodes.shuffledCandidates(this.ctx.random) : []),
+      ]
+      for (const ref of order) {
         if (tried.has(ref.id)) continue
         tried.add(ref.id)
         if ((await this.attachTo(ref, failed)) || !this.ctx.running || this.abort.signal.aborted) return
@@ -298,7 +377,7 @@ export class LeafAttachment {
       await sleep(this.ctx.clock, d, this.abort.signal)
       return this.ctx.running
     } catch {
-      return false
+      return false // aborted by stop(): nothing to report
     }
   }
 
@@ -325,10 +404,12 @@ export class LeafAttachment {
             this.ctx.options.failoverTimeout,
           )
           this.ctx.learn(info, ref)
+          this.trust(info.role === 'supernode' ? [ref, ...info.supernodes] : info.supernodes)
           for (const s of info.supernodes) if (!tried.has(s.id)) fresh = true
           if (info.role === 'supernode' && !tried.has(id)) fresh = true
-        } catch {
-          // unreachable now: the next round tries again
+        } catch (err) {
+          // Unreachable now: the next round tries again.
+          this.log.debug('bootstrap peer unreachable', { address, err })
         }
       }),
     )
@@ -341,13 +422,18 @@ export class LeafAttachment {
     let info: Awaited<ReturnType<NodeContext['request']>>
     try {
       info = await ctx.request(ref, { kind: 'attach', ...this.about() }, ctx.options.failoverTimeout)
-    } catch {
+    } catch (err) {
+      this.log.debug('supernode did not answer; trying the next', { supernode: ref.id, err })
       failed.add(ref.id)
       ctx.supernodes.forget(ref.id)
+      this.trusted.delete(ref.id)
       return false
     }
     ctx.learn(info, ref)
-    if (info.role !== 'supernode') ctx.supernodes.forget(ref.id)
+    if (info.role !== 'supernode') {
+      ctx.supernodes.forget(ref.id)
+      this.trusted.delete(ref.id)
+    }
     if (!info.accepted || info.role !== 'supernode' || !ctx.running || this.attached) return false
     const addresses = ref.addresses.length > 0 ? ref.addresses : ctx.network.addressesOf(ref.id)
     if (addresses.length === 0) return false
@@ -363,23 +449,29 @@ export class LeafAttachment {
         reconnectMin: RECONNECT_MIN,
         reconnectMax: Math.max(RECONNECT_MIN, ctx.options.failoverTimeout),
       }),
+      quieter(this.log.forComponent('central')),
     )
     this.client = client
     client.on('neighbor:remove', () => this.lost(client))
-    await client.publish(this.published()).catch(() => {})
+    await client.publish(this.published()) // not started: it only keeps them, to register at login
     await client.start()
     if (this.client !== client || !client.connected || !ctx.running) {
       if (this.client === client) this.client = undefined
-      await client.stop().catch(() => {})
-      this.collect(client)
+      await this.stopClient(client)
       return false
     }
     const sn = { id: ref.id, addresses }
     this.attached = sn
+    this.former = sn.id
     this.coLeaves = info.candidates
+    this.trust(info.supernodes)
     this.lastRefresh = ctx.clock.now()
     ctx.emitNeighbor('neighbor:add', sn)
-    this.recovered()
+    const after = this.recovered()
+    this.log.info(after === undefined ? 'attached to a supernode' : 're-attached to a supernode', {
+      supernode: sn.id,
+      ...(after === undefined ? {} : { afterMs: after }),
+    })
     this.wakeAll()
     return true
   }
@@ -391,19 +483,29 @@ export class LeafAttachment {
     this.client = undefined
     this.attached = undefined
     this.finishAll()
-    void client.stop().then(() => this.collect(client))
+    void this.stopClient(client)
     if (!old || !this.ctx.running) return
+    this.former = old.id
     this.figures.failovers++
     this.lostAt = this.ctx.clock.now()
     this.ctx.supernodes.forget(old.id)
+    this.trusted.delete(old.id)
+    this.log.info('lost our supernode; failing over', { supernode: old.id })
     this.ctx.emitNeighbor('neighbor:remove', old)
     void this.ensure()
   }
 
-  private recovered(): void {
-    if (this.lostAt === undefined) return
+  /** Milliseconds since the supernode was lost, when it was (and records them). */
+  private recovered(): number | undefined {
+    if (this.lostAt === undefined) return undefined
     this.figures.lastRecoveryMs = this.ctx.clock.now() - this.lostAt
     this.lostAt = undefined
+    return this.figures.lastRecoveryMs
+  }
+
+  private async stopClient(client: CentralOverlay): Promise<void> {
+    await client.stop().catch((err) => this.log.warn('the central client did not stop cleanly', { err }))
+    this.collect(client)
   }
 
   private finishAll(): void {

@@ -1,5 +1,6 @@
 import {
   type Hit,
+  type Logger,
   type OverlayStats,
   type PeerId,
   type PeerRef,
@@ -65,8 +66,10 @@ export class SupernodeHub {
   private filling: Promise<void> | undefined
   private promoting = false
   readonly figures = { duplicates: 0, throttled: 0, forwarded: 0, promoted: 0, moved: 0 }
+  private readonly log: Logger
 
   constructor(private readonly ctx: NodeContext) {
+    this.log = ctx.log.forComponent('hub')
     const beat = ctx.options.heartbeatInterval
     this.directory = new DirectoryServer(
       ctx.network,
@@ -82,6 +85,7 @@ export class SupernodeHub {
         maxRecords: ctx.options.maxRecords,
         maxBytes: ctx.options.maxBytes,
       }),
+      ctx.logger,
     )
     this.seen = new SeenCache(ctx.clock, ctx.options.seenCacheSize, ctx.options.seenTtl)
     this.since = ctx.clock.now()
@@ -275,7 +279,8 @@ export class SupernodeHub {
           const dialed = c.addresses[0]
           if (dialed !== undefined) this.linkPrefixes.set(c.id, sourceOf(dialed).prefix)
         }
-      } catch {
+      } catch (err) {
+        this.log.debug('a known supernode did not answer a link; forgotten', { peer: c.id, err })
         table.forget(c.id)
       }
     }
@@ -289,7 +294,8 @@ export class SupernodeHub {
       this.ctx.learn(info, ref)
       if (info.role !== 'supernode' || !info.accepted) this.unlink(id)
       else this.linkLeaves.set(id, info.leaves)
-    } catch {
+    } catch (err) {
+      this.log.debug('a linked supernode did not answer a ping; unlinked', { peer: id, err })
       this.unlink(id)
     }
   }
@@ -316,9 +322,14 @@ export class SupernodeHub {
         void this.ctx.send(id, { kind: 'move', to: [best.peer] })
         this.gone(id)
       }
+      this.log.info('promoted a leaf to supernode and moved half our leaves to it', {
+        peer: best.peer.id,
+        moved: movers.length,
+      })
       void this.fillLinks()
-    } catch {
-      // the leaf did not answer: another one next round
+    } catch (err) {
+      // Another leaf is asked at the next round.
+      this.log.warn('a leaf asked to become a supernode did not answer', { peer: best.peer.id, err })
     } finally {
       this.promoting = false
     }
@@ -438,7 +449,9 @@ export class SupernodeHub {
     })
     const signal = new AbortController().signal
     void this.search(msg.query, session, signal)
-      .catch(() => {})
+      .catch((err) =>
+        this.log.debug("a leaf's search failed; it gets done with what was found", { leaf, err }),
+      )
       .then(() => this.ctx.send(leaf, { kind: 'done', id: msg.id }))
   }
 

@@ -13,8 +13,11 @@ import {
   type IndexFactory,
   InvalidOptionsError,
   isContentHash,
+  LOGGER,
+  type Logger,
   MessageCounter,
-  Network,
+  NETWORK,
+  type Network,
   NotStartedError,
   type Overlay,
   type OverlayEvents,
@@ -80,17 +83,20 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   private maintenance: { stop(): void } | undefined
   private switching: Promise<void> = Promise.resolve()
   private readonly onDisconnect = (peer: PeerRef) => this.hub?.gone(peer.id)
+  readonly log: Logger
 
   constructor(
     @inject(SUPERNODE_OPTIONS) readonly options: ResolvedSupernodeOptions,
-    @inject(Network) readonly network: Network,
+    @inject(NETWORK) readonly network: Network,
     @inject(INDEX_FACTORY) readonly makeIndex: IndexFactory,
     @inject(IDENTITY) readonly identity: Identity,
     @inject(CLOCK) readonly clock: Clock,
     @inject(RANDOM) readonly random: Random,
     @inject(PEER_CONFIG) readonly config: PeerConfig,
+    @inject(LOGGER) readonly logger: Logger,
   ) {
     super()
+    this.log = logger.forComponent('peerkit:supernode')
     this.supernodes = new NeighborTable(network.peerId, {
       minNeighbors: options.supernodeLinks,
       maxNeighbors: options.maxSupernodeLinks,
@@ -124,12 +130,9 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     this.network.on('peer:disconnect', this.onDisconnect)
     this.leaf.start()
     const bound = new AbortController()
-    await Promise.race([
-      this.leaf.ensure(),
-      sleep(this.clock, 2 * (this.options.failoverTimeout + this.options.electionDelay), bound.signal).catch(
-        () => {},
-      ),
-    ])
+    const limit = 2 * (this.options.failoverTimeout + this.options.electionDelay)
+    const waited = sleep(this.clock, limit, bound.signal).catch(() => {}) // aborted: the attachment finished first
+    await Promise.race([this.leaf.ensure(), waited])
     bound.abort()
     this.maintenance = every(this.clock, this.options.maintenanceInterval, () => this.maintain())
   }
@@ -140,11 +143,11 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     this.started = false
     this.maintenance?.stop()
     this.maintenance = undefined
-    await this.switching.catch(() => {})
+    await this.switching // never rejects: serial() logs a failed role change
     const hub = this.hub
     this.hub = undefined
     if (hub) {
-      await hub.stop('leaving').catch(() => {})
+      await hub.stop('leaving').catch((err) => this.log.warn('the supernode did not stop cleanly', { err }))
       this.collect(hub)
     }
     await this.leaf.stop()
@@ -269,12 +272,12 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
       return Promise.resolve()
     }
     this.counter.sent(message.kind)
-    return this.network.send(to, SUPERNODE, message).catch(() => {})
+    return this.network.send(to, SUPERNODE, message).catch((err) => this.unsent(to, message, err))
   }
 
   notify(to: PeerRef, message: SupernodeMessage): Promise<void> {
     this.counter.sent(message.kind)
-    return this.network.send(to, SUPERNODE, message).catch(() => {})
+    return this.network.send(to, SUPERNODE, message).catch((err) => this.unsent(to.id, message, err))
   }
 
   async request(to: PeerRef, message: SupernodeMessage, timeout?: number): Promise<InfoMessage> {
@@ -300,6 +303,11 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   }
 
   // ---- internals ----------------------------------------------------------
+
+  /** A one-way message that did not leave: the peer went away, which its heartbeat or a timeout notices. */
+  private unsent(to: PeerId, message: SupernodeMessage, err: unknown): void {
+    this.log.debug(`could not send ${message.kind}`, { to, err })
+  }
 
   private async run(query: Query, session: SearchSession, signal: AbortSignal): Promise<void> {
     if (!this.started) throw new NotStartedError('the supernode overlay is not started; call start() first')
@@ -378,11 +386,11 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
       await hub.start()
       this.hub = hub
       this.figures.promotions++
+      this.log.info('became a supernode', { reason, supernodes: this.supernodes.candidateCount() })
       this.emit('role', 'supernode')
       this.leaf.wakeAll()
       void this.leaf.detach()
       void hub.fillLinks()
-      void reason
     })
   }
 
@@ -395,6 +403,9 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
       await hub.stop('demoted', to)
       this.collect(hub)
       this.figures.demotions++
+      this.log.info('stepped down to a leaf (too few leaves); they move to linked supernodes', {
+        to: to.map((r) => r.id),
+      })
       this.emit('role', 'leaf')
       this.leaf.prefer(to)
       void this.leaf.ensure()
@@ -403,7 +414,10 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
 
   private serial(fn: () => Promise<void>): Promise<void> {
     const run = this.switching.then(fn, fn)
-    this.switching = run.catch(() => {})
+    // The caller gets the error from `run`; the log tells an operator the role did not change.
+    this.switching = run.catch((err) =>
+      this.log.warn('a role change failed; the node keeps its role', { err }),
+    )
     return run
   }
 

@@ -5,7 +5,7 @@ import '../src/index.js'
 import { createHash } from 'node:crypto'
 import { collect, createPeer, type FileRecord, keywords, type Peer } from '@peerkit/core'
 import test from 'ava'
-import type { SupernodeOptions, SupernodeOverlay } from '../src/index.js'
+import { SUPERNODE, type SupernodeOptions, type SupernodeOverlay } from '../src/index.js'
 import { virtualNet } from './helpers/virtual-net.js'
 
 // Attacks on a supernode's election and its directory, over the memory
@@ -121,4 +121,79 @@ test('a supernode derives its leaves’ keywords from names and holds its direct
   await t.throwsAsync(mallory.overlay.publish(junk), { name: 'RateLimitError', message: /maxRecords/ })
   t.true((sn(first).stats().records as number) <= 40)
   t.deepEqual(await search('ubuntu desktop'), ['Ubuntu Desktop.iso'])
+})
+
+test('a Sybil supernode cannot steer orphaned leaves to itself with move and advertised supernodes: they elect one of their own', async (t) => {
+  const options: SupernodeOptions = { leavesPerSupernode: 50, heartbeatInterval: 1000, refreshInterval: 5000 }
+  const net = await attackNet(t, 5, options)
+  const { clock, hub, names } = net
+  const orphans = net.peers.slice(1)
+  await clock.sleep(10 * 60_000) // every leaf holds its supernode's election list
+  // The Sybil runs a supernode of its own (no bootstrap: it is the first of its network).
+  const sybil = await createPeer(
+    {
+      overlay: 'supernode',
+      transport: 'memory',
+      listen: [`memory://sybil-${process.pid}-${Math.random().toString(36).slice(2)}`],
+      bootstrap: [],
+      options: { supernode: { ...SLOW, ...options } },
+    },
+    { container: net.container },
+  )
+  t.teardown(() => sybil.stop())
+  await sybil.start()
+  t.is(sn(sybil).role(), 'supernode')
+  const self = { id: sybil.id, addresses: sybil.addresses() }
+  for (const o of orphans) await sybil.network.connect({ id: o.id, addresses: o.addresses() })
+  const advertise = () =>
+    Promise.all(
+      orphans.map(async (o) => {
+        // Advertised supernodes (as every hello and attach carries them), and a move to itself.
+        await sybil.network.send(o.id, SUPERNODE, {
+          kind: 'hello',
+          addresses: self.addresses,
+          capacity: 25,
+          capable: true,
+          supernodes: [self],
+        })
+        await sybil.network.send(o.id, SUPERNODE, { kind: 'move', to: [self] })
+      }),
+    ).catch(() => {}) // an orphan mid-switch may have dropped the connection: the next round sends again
+  await advertise()
+
+  hub.kill(names[0] as string)
+  // The Sybil keeps at it while the orphans recover (every 50 virtual ms for 2 virtual s).
+  for (let i = 0; i < 40; i++) {
+    for (const o of orphans)
+      await sybil.network.connect({ id: o.id, addresses: o.addresses() }).catch(() => {}) // retried next round
+    await advertise()
+    await clock.sleep(50)
+  }
+  const placed = await clock.until(60_000, () =>
+    orphans.every((o) => sn(o).role() === 'supernode' || sn(o).supernode() !== undefined),
+  )
+  t.true(placed, 'every orphan is placed again')
+  const elected = orphans.filter((o) => sn(o).role() === 'supernode')
+  t.true(elected.length >= 1, 'one of them was elected')
+  for (const o of orphans) {
+    t.not(sn(o).supernode()?.id, sybil.id, 'no orphan attached to the Sybil')
+    if (sn(o).role() === 'leaf')
+      t.true(
+        elected.some((e) => e.id === sn(o).supernode()?.id),
+        'every orphan leaf is attached to an elected co-leaf',
+      )
+  }
+  t.is(sn(sybil).stats().leaves, 0, 'the Sybil got no leaf')
+  t.true(
+    orphans.reduce((n, o) => n + (sn(o).stats().refusedMoves as number), 0) > 0,
+    'the moves arrived and were refused',
+  )
+  // Honest traffic goes on.
+  const [holder, searcher] = orphans.filter((o) => sn(o).role() === 'leaf') as [Peer, Peer]
+  await holder.overlay.publish([record(holder, 'after the sybil.txt')])
+  const hits = await clock.until(10_000, async () => {
+    const found = await collect(searcher.overlay.search({ keywords: ['sybil'] }, { timeout: 3000 }))
+    return found.some((h) => h.providers.some((p) => p.id === holder.id))
+  })
+  t.true(hits, 'a search among the orphans finds a file again')
 })

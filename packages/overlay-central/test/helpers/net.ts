@@ -4,6 +4,8 @@ import {
   IDENTITY,
   Identity,
   indexes,
+  LOGGER,
+  NETWORK,
   Network,
   OVERLAY,
   type Overlay,
@@ -15,6 +17,7 @@ import {
   RANDOM,
   RealClock,
   SeededRandom,
+  silentLogger,
   TRANSPORT,
   type Transport,
   transports,
@@ -73,6 +76,8 @@ export function createNode(
   if (transport) c.register(TRANSPORT, { useValue: transport(identity, clock) })
   for (const r of regs) r(c)
   c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  c.register(NETWORK, { useToken: Network })
+  if (!c.isRegistered(LOGGER, true)) c.register(LOGGER, { useValue: silentLogger() })
   const network = c.resolve(Network)
   const overlay = c.resolve(OVERLAY) as Overlay as CentralOverlay
   let state = 'new'
