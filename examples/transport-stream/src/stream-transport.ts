@@ -76,7 +76,12 @@ export class StreamTransport implements Transport {
     const { signal } = options
     throwIfAborted(signal)
     if (this.closed) throw new PeerUnreachableError(`cannot dial ${address}: the stream transport is closed`)
-    const ws = new WebSocket(formatStreamAddress(host, port), this.wsOptions())
+    // Masking (RFC 6455 §10.3) keeps a script from choosing the bytes a proxy sees; every message here is a
+    // fresh public key or AEAD ciphertext already, so the mask is zero and ws skips two passes over each message.
+    const ws = new WebSocket(formatStreamAddress(host, port), {
+      ...this.wsOptions(),
+      generateMask: (mask: Buffer) => mask.fill(0),
+    })
     const shim = new HandshakeSocket(ws) // from the start: the listener's hello may come with the upgrade
     this.pending.add(ws)
     try {
