@@ -89,7 +89,7 @@ const flags: Record<string, string[]> = {
   directory: ['--listen', '--data', '--transport', '--config', '--log-level'],
   search: ['--api', '--json', '--timeout', '--limit', '--token', '--cookie', '--data'],
   get: ['--api', '--out', '--json', '--provider-timeout', '--token', '--cookie', '--data', '--force'],
-  status: ['--api', '--json', '--token', '--cookie', '--data'],
+  status: ['--api', '--json', '--token', '--cookie', '--data', '--web'],
 }
 
 for (const [cmd, expected] of Object.entries(flags)) {

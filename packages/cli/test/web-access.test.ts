@@ -1,6 +1,8 @@
 import { request } from 'node:http'
 import test from 'ava'
+import { runCli } from '../src/index.js'
 import { WebSessions } from '../src/web-sessions.js'
+import { captureIo } from './helpers/capture-io.js'
 import { tempDir } from './helpers/files.js'
 import { inProcessNet } from './helpers/in-process.js'
 
@@ -143,6 +145,22 @@ test('a login link works once and gives an HttpOnly SameSite=Strict cookie; CSRF
   // Signing out ends the session.
   t.is((await raw(node.apiUrl, 'POST', '/logout', { ...cookie, origin })).status, 200)
   t.is((await raw(node.apiUrl, 'GET', '/', cookie)).status, 401)
+
+  // `peerkit status --web` asks for a fresh link with the secret; it signs in once.
+  const c = captureIo()
+  const api = node.apiUrl.slice('http://'.length)
+  t.is(await runCli(['status', '--web', '--api', api, '--token', node.token], c.io), 0, c.stderr())
+  const fresh = new URL(c.stdout().trim())
+  t.is(fresh.origin, node.apiUrl)
+  t.is((await raw(node.apiUrl, 'GET', fresh.pathname + fresh.search)).status, 200)
+  t.is((await raw(node.apiUrl, 'GET', fresh.pathname + fresh.search)).status, 401)
+  const wrong = captureIo()
+  t.is(
+    await runCli(['status', '--web', '--api', api, '--token', 'wrong'], wrong.io),
+    1,
+    'not without the secret',
+  )
+  t.regex(wrong.stderr(), /needs the secret/)
 })
 
 test('login links and sessions are bounded: a flood of links keeps at most maxLoginLinks, the oldest forgotten', (t) => {

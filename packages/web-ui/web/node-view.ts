@@ -195,7 +195,7 @@ function MessageChart({ samples }: { samples: Sample[] }) {
   const max = Math.max(1, ...samples.flatMap((s) => [s.sent, s.received]))
   const line = (pick: (s: Sample) => number) =>
     samples
-      .map((s, i) => `${(i / Math.max(1, SAMPLES - 1)) * w},${hgt - (pick(s) / max) * (hgt - 10)}`)
+      .map((s, i) => `${(i / Math.max(1, samples.length - 1)) * w},${hgt - (pick(s) / max) * (hgt - 10)}`)
       .join(' ')
   const last = samples[samples.length - 1]
   const label = last
@@ -205,7 +205,7 @@ function MessageChart({ samples }: { samples: Sample[] }) {
     <line x1="0" y1=${hgt} x2=${w} y2=${hgt} class="axis" />
     <polyline points=${line((s) => s.sent)} class="sent" />
     <polyline points=${line((s) => s.received)} class="received" />
-    <text x="4" y="12" class="label">max ${max}</text>
+    <text x="4" y="12" class="label start">max ${max}</text>
     <text x=${w - 4} y="12" class="label end sent-text">sent</text>
     <text x=${w - 4} y="26" class="label end received-text">received</text>
   </svg>`

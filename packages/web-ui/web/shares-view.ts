@@ -29,7 +29,9 @@ export function SharesView({ active }: { active: boolean }) {
     setBusy(true)
     try {
       const folder = await call<SharedFolder>('POST', '/shares', { path: path.trim() })
-      setMessage(`Sharing ${folder.path}: ${folder.files.length} files`)
+      setMessage(
+        `Sharing ${folder.path}: ${folder.files.length} ${folder.files.length === 1 ? 'file' : 'files'}`,
+      )
       setPath('')
       await load()
     } catch (err) {
