@@ -1,9 +1,11 @@
 import { request } from 'node:http'
+import { join } from 'node:path'
 import test from 'ava'
-import { runCli } from '../src/index.js'
+import type { ApiHit } from '../src/api-types.js'
+import { ApiClient, runCli } from '../src/index.js'
 import { WebSessions } from '../src/web-sessions.js'
 import { captureIo } from './helpers/capture-io.js'
-import { tempDir } from './helpers/files.js'
+import { MOVIE, shareFolder, tempDir } from './helpers/files.js'
 import { inProcessNet } from './helpers/in-process.js'
 
 interface Answer {
@@ -188,4 +190,77 @@ test('login links and sessions are bounded: a flood of links keeps at most maxLo
   t.true(sessions.valid(more ?? ''))
   now += 5001
   t.false(sessions.valid(more ?? ''), 'a session ends after sessionTtl')
+})
+
+test('attack: 2000 guessed login tokens and forged session cookies get 401 and leave no state; the honest link still works', async (t) => {
+  const net = await inProcessNet(t, 'flooding')
+  const node = await net.node({})
+  const before = process.memoryUsage().heapUsed
+  const guesses = Array.from({ length: 2000 }, (_, i) => i)
+  const statuses = new Set<number>()
+  // Eight at a time, as a local attacker would: random tokens, and random session ids on the cookie.
+  for (let i = 0; i < guesses.length; i += 8) {
+    const batch = guesses.slice(i, i + 8).map((n) =>
+      n % 2
+        ? raw(node.apiUrl, 'GET', `/login?token=${n.toString(36).padStart(43, 'x')}`)
+        : raw(node.apiUrl, 'GET', '/status', {
+            cookie: `${node.api.cookieName}=${n.toString(36).padStart(43, 'y')}`,
+          }),
+    )
+    for (const r of await Promise.all(batch)) statuses.add(r.status)
+  }
+  t.deepEqual([...statuses], [401])
+  t.deepEqual(node.api.sessions.size, { links: 1, sessions: 0 }, 'only the honest link is held')
+  const grown = (process.memoryUsage().heapUsed - before) / 1024
+  t.log(`2000 guesses: heap ${Math.round(grown)} kB more (the test's own requests included)`)
+  t.true(grown < 32 * 1024, `heap grew ${Math.round(grown)} kB`)
+  const link = new URL(node.webUrl)
+  t.is((await raw(node.apiUrl, 'GET', link.pathname + link.search)).status, 200, 'the honest link works')
+})
+
+test('DELETE /downloads/:hash cancels a running download: its outputs end with AbortError, /events says so', async (t) => {
+  const net = await inProcessNet(t, 'flooding')
+  const { dir, movie } = await shareFolder(await tempDir(t, 'web-cancel'), 'src')
+  await net.node({ share: [dir] })
+  // 100 kB/s: the 700 kB file takes seconds, so the download is running when cancelled.
+  const node = await net.node({ overlayOptions: { transfer: { downloadRate: 100_000 } } })
+  const client = new ApiClient(node.apiUrl.slice('http://'.length), { token: node.token })
+  const events = new AbortController()
+  t.teardown(() => events.abort())
+  const lines: string[] = []
+  let opened: () => void = () => {}
+  let aborted: () => void = () => {}
+  const open = new Promise<void>((resolve) => (opened = resolve))
+  const ended = new Promise<void>((resolve) => (aborted = resolve))
+  const req = request(
+    `${node.apiUrl}/events`,
+    { headers: { authorization: `Bearer ${node.token}` }, signal: events.signal },
+    (res) => {
+      opened() // the stream writes its headers and a first byte at once
+      res.on('data', (d) => {
+        lines.push(...String(d).split('\n').filter(Boolean))
+        if (lines.some((l) => l.includes('AbortError'))) aborted()
+      })
+    },
+  )
+  req.on('error', () => aborted()) // aborted at teardown: nothing more to read
+  req.end()
+  await open
+  let found: ApiHit | undefined
+  for (let i = 0; i < 20 && !found; i++) {
+    for await (const hit of client.search('harry potter', { timeout: 1000 }))
+      if (hit.name === MOVIE) found = hit
+  }
+  const hash = found?.hash
+  if (!hash) return t.fail('the downloader does not find the file')
+  t.is(found?.size, movie.length)
+  const started = await client.startDownload({ hash, out: join(dir, '..', 'copy.mkv') })
+  await client.cancel(hash)
+  await ended
+  const update = JSON.parse(lines.find((l) => l.includes('AbortError')) ?? '{}')
+  t.like(update, { hash, path: started.path, event: { type: 'error', error: { name: 'AbortError' } } })
+  t.like(await client.download(hash), { type: 'error', error: { name: 'AbortError' } })
+  const again = await client.cancel(hash).catch((e: Error) => e)
+  t.is((again as Error).name, 'NotFoundError', 'nothing left to cancel')
+  t.is((await client.status()).downloads[0]?.state, 'aborted')
 })

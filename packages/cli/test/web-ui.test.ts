@@ -43,13 +43,17 @@ async function threeNodes(t: ExecutionContext) {
   const dir = await tempDir(t, 'web-ui')
   const config = join(dir, 'config.json')
   await writeFile(config, JSON.stringify({ overlay: 'flooding', options: FAST_OPTIONS.flooding }))
+  // C downloads at most 4 MB/s: the film takes about 3 s, long enough to watch the bar move.
+  const slow = join(dir, 'slow.json')
+  const options = { ...FAST_OPTIONS.flooding, transfer: { downloadRate: 4_000_000 } }
+  await writeFile(slow, JSON.stringify({ overlay: 'flooding', options }))
   const film = sampleBytes(FILM, FILM_SIZE)
   const daemons: Daemon[] = []
   t.teardown(async () => {
     for (const d of daemons.reverse()) await d.stop()
   })
-  const node = async (share: string | undefined, bootstrap: string[]) => {
-    const extra = ['--config', config, ...(bootstrap.length ? ['--bootstrap', ...bootstrap] : [])]
+  const node = async (share: string | undefined, bootstrap: string[], file = config) => {
+    const extra = ['--config', file, ...(bootstrap.length ? ['--bootstrap', ...bootstrap] : [])]
     const d = await startDaemon(
       nodeArgs('flooding', undefined, ...extra, ...(share ? ['--share', share] : [])),
     )
@@ -65,7 +69,7 @@ async function threeNodes(t: ExecutionContext) {
   const a = await node(await folder('a'), [])
   const listenA = a.lines.get('listen') ?? []
   const b = await node(await folder('b'), listenA)
-  const c = await node(undefined, [...listenA, ...(b.lines.get('listen') ?? [])])
+  const c = await node(undefined, [...listenA, ...(b.lines.get('listen') ?? [])], slow)
   return { dir, film, a, b, c, first: (d: Daemon, key: string) => d.lines.get(key)?.[0] ?? '' }
 }
 
@@ -155,6 +159,10 @@ test.serial(
     )
     const seen = (await page.evaluate('window.seen')) as number[]
     t.is(seen.at(-1), 100, `progress seen: ${seen.join(' ')}`)
+    t.true(
+      seen.some((v) => v > 0 && v < 100),
+      `the bar moved through values between 0 and 100: ${seen.join(' ')}`,
+    )
     t.deepEqual(
       seen,
       [...seen].sort((x, y) => x - y),
