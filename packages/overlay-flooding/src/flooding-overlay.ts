@@ -10,8 +10,11 @@ import {
   InvalidOptionsError,
   isContentHash,
   LOCAL_INDEX,
+  LOGGER,
+  type Logger,
   MessageCounter,
-  Network,
+  NETWORK,
+  type Network,
   NotStartedError,
   type Overlay,
   type OverlayEvents,
@@ -65,6 +68,8 @@ export interface FloodingSearchOptions extends SearchOptions {
 /** Byes sent to peers that are not neighbors are remembered this long, so none is sent twice in a row. */
 const BYE_MEMORY_MS = 10_000
 const BYE_MEMORY_SIZE = 256
+/** While no bootstrap peer answers, a failed retry is a warning at most this often (debug in between). */
+const ISOLATED_WARN_MS = 60_000
 /** Where a query id's hits go: `null` for this node's own searches, else the neighbor it came from. */
 type Route = PeerId | null
 
@@ -94,18 +99,23 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   private maintaining: Promise<void> | undefined
   /** When this node last evicted a neighbor to make room for a joiner (Clock ms). */
   private lastEviction: number | undefined
+  private readonly log: Logger
+  /** Set while the node has no neighbor and its bootstrap peers did not answer: when it last warned, and the retries since. */
+  private isolated: { warnedAt: number; retries: number } | undefined
   private readonly onDisconnect = (peer: PeerRef) => this.removeNeighbor(peer.id, 'disconnected')
   private readonly onIdentify = (peer: PeerRef) => this.table.update(peer)
 
   constructor(
     @inject(FLOODING_OPTIONS) readonly options: ResolvedFloodingOptions,
-    @inject(Network) private readonly network: Network,
+    @inject(NETWORK) private readonly network: Network,
     @inject(LOCAL_INDEX) private readonly index: Index,
     @inject(CLOCK) private readonly clock: Clock,
     @inject(RANDOM) private readonly random: Random,
     @inject(PEER_CONFIG) private readonly config: PeerConfig,
+    @inject(LOGGER) logger: Logger,
   ) {
     super()
+    this.log = logger.forComponent('peerkit:flooding:neighbors')
     this.table = new NeighborTable(network.peerId, options)
     this.seen = new SeenCache(clock, options.seenCacheSize, options.seenTtl)
     this.banned = new SeenCache(clock, Math.max(1, options.maxNeighbors * 4), Math.max(1, options.banTime))
@@ -141,7 +151,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       this.removeNeighbor(id, 'leaving')
     }
     this.sessions.clear()
-    await this.maintaining?.catch(() => {})
+    await this.maintaining?.catch((err) => this.log.debug('maintenance failed while stopping', { err }))
   }
 
   async dispose(): Promise<void> {
@@ -389,6 +399,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     if (this.table.size === 0 && this.table.candidateCount() === 0) {
       bootstrapped = true
       await this.bootstrap()
+      this.reportIsolation()
     }
     await this.joinCandidates(false)
     if (this.started && this.table.wantsMore && this.table.size > 0) {
@@ -398,7 +409,36 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       if (asked !== undefined) await this.ping({ id: asked, addresses: [] }, false)
       await this.joinCandidates(true)
     }
-    if (this.started && this.table.size === 0 && !bootstrapped) await this.bootstrap()
+    if (this.started && this.table.size === 0 && !bootstrapped) {
+      await this.bootstrap()
+      this.reportIsolation()
+    }
+  }
+
+  /**
+   * After a bootstrap round: a node left with no neighbor warns (no neighbor reachable at start, or a
+   * retry that failed), at most once per ISOLATED_WARN_MS while it stays alone; the retries between are debug.
+   */
+  private reportIsolation(): void {
+    if (!this.started || this.table.size > 0 || this.config.bootstrap.length === 0) return
+    const now = this.clock.now()
+    const fields = {
+      bootstrap: this.config.bootstrap,
+      retryIn: this.options.maintenanceInterval,
+    }
+    if (this.isolated === undefined) {
+      this.isolated = { warnedAt: now, retries: 0 }
+      this.log.warn('no neighbor reachable: no bootstrap peer answered; retrying', fields)
+      return
+    }
+    this.isolated.retries++
+    if (now - this.isolated.warnedAt >= ISOLATED_WARN_MS) {
+      this.isolated.warnedAt = now
+      this.log.warn('still no neighbor: bootstrap retries failed', {
+        ...fields,
+        retries: this.isolated.retries,
+      })
+    } else this.log.debug('bootstrap retry failed', { ...fields, retries: this.isolated.retries })
   }
 
   /** Pings the neighbors not heard from for `probeAfter`; one that does not answer is dropped and hung up on. */
@@ -419,7 +459,8 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
           this.table.touch(id, this.clock.now())
           if (pong?.degree !== undefined) this.table.setDegree(id, pong.degree)
         } catch (err) {
-          if (!this.started) return
+          if (!this.started) return // stopping: the probe was cut short, the neighbor is being let go anyway
+          this.log.debug('neighbor did not answer a probe', { peer: id, err })
           this.figures.unanswered++
           this.removeNeighbor(id, 'did not answer a ping')
           void this.network.hangUp(
@@ -438,8 +479,9 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         let id: PeerId
         try {
           id = (await this.network.dialAddress(address)).connection.remotePeer
-        } catch {
-          return // unreachable now; maintenance tries again
+        } catch (err) {
+          this.log.debug('bootstrap peer unreachable', { address, err }) // a round with no neighbor warns
+          return
         }
         if (this.network.addressesOf(id).length === 0) this.network.learn({ id, addresses: [address] })
         await this.ping({ id, addresses: this.network.addressesOf(id) }, true)
@@ -496,7 +538,8 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       if (!this.started || !this.network.isConnected(ref.id) || !this.addNeighbor(remote)) {
         void this.send(ref.id, { kind: 'bye', reason: 'no room' })
       } else if (pong.degree !== undefined) this.table.setDegree(ref.id, pong.degree)
-    } catch {
+    } catch (err) {
+      this.log.debug('ping failed; peer forgotten', { peer: ref.id, join, err })
       this.table.forget(ref.id)
     } finally {
       if (join) this.joining.delete(ref.id)
@@ -508,14 +551,23 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     if (!this.table.add(ref, this.clock.now(), group)) return false
     this.network.protect(ref.id)
     if (ref.addresses.length > 0) this.network.learn(ref)
+    this.log.debug('neighbor added', { peer: ref.id, neighbors: this.table.size })
+    if (this.table.size === 1) {
+      if (this.isolated)
+        this.log.info('joined the overlay after bootstrap retries', { retries: this.isolated.retries })
+      else this.log.info('joined the overlay', { peer: ref.id })
+      this.isolated = undefined
+    }
     this.emit('neighbor:add', ref)
     return true
   }
 
-  private removeNeighbor(id: PeerId, _reason: string, forget = false): void {
+  private removeNeighbor(id: PeerId, reason: string, forget = false): void {
     const n = this.table.remove(id, forget)
     if (!n) return
     this.network.protect(id, false)
+    this.log.debug('neighbor removed', { peer: id, reason, neighbors: this.table.size })
+    if (this.table.size === 0 && this.started) this.log.info('lost the last neighbor', { peer: id, reason })
     this.emit('neighbor:remove', n.ref)
     if (this.started && this.table.wantsMore) void this.maintain()
   }
@@ -527,6 +579,12 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     const bye = this.send(id, { kind: 'bye', reason: 'query rate exceeded' })
     this.removeNeighbor(id, 'rate limit', true)
     const reason = new RateLimitError(`peer ${id} sent queries faster than ${this.options.queryRate}/s`)
+    this.log.warn('neighbor dropped for flooding queries; banned', {
+      peer: id,
+      queryRate: this.options.queryRate,
+      throttled: this.options.dropAfter,
+      banTime: this.options.banTime,
+    })
     void bye.then(() => this.network.hangUp(id, reason))
   }
 
@@ -536,6 +594,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     if (victim === undefined) return false
     this.figures.evicted++
     this.evicted.set(victim, true)
+    this.log.debug('neighbor evicted to make room for a joiner', { peer: victim })
     void this.send(victim, { kind: 'bye', reason: 'making room for a new peer' })
     this.removeNeighbor(victim, 'evicted')
     return true
@@ -554,7 +613,9 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       return Promise.resolve()
     }
     this.counter.sent(msg.kind)
-    return this.network.send(id, FLOODING, msg).catch(() => {})
+    return this.network
+      .send(id, FLOODING, msg)
+      .catch((err) => this.log.debug('send failed', { peer: id, kind: msg.kind, err })) // the link's loss removes the neighbor on disconnect
   }
 }
 

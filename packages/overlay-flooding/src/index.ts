@@ -48,6 +48,7 @@ export { type Neighbor, type NeighborLimits, NeighborTable } from './neighbor-ta
 export {
   DEFAULT_FLOODING_OPTIONS,
   type FloodingOptions,
+  floodingOptionsSchema,
   PROTOCOL_MAX_TTL,
   parseFloodingOptions,
   type ResolvedFloodingOptions,

@@ -1,10 +1,10 @@
 import '@peerkit/index-memory'
 import '@peerkit/transport-memory'
+import { TestClock } from '@peerkit/compliance'
 import { CLOCK, collect, type PeerId } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
 import { DEFAULT_FLOODING_OPTIONS, type FloodingOptions } from '../src/index.js'
-import { ManualClock } from './helpers/manual-clock.js'
 import { type RawNode, recordFor, startNode, startRaw, type TestNode } from './helpers/node.js'
 import { rawProtocol } from './helpers/raw.js'
 
@@ -26,7 +26,7 @@ const FILE = 'ubuntu-24.04-desktop-amd64.iso'
  * search finds it.
  */
 async function honestNetwork(t: ExecutionContext, flooding: FloodingOptions) {
-  const clock = new ManualClock()
+  const clock = new TestClock()
   const parent = memoryContainer(new MemoryNetwork())
   parent.register(CLOCK, { useValue: clock })
   const node = (name: string, bootstrap: string[], seed: number) =>
@@ -37,17 +37,13 @@ async function honestNetwork(t: ExecutionContext, flooding: FloodingOptions) {
   for (let i = 3; i < 6; i++) honest.push(await node(`h${i}`, [`memory://h${i - 3}`], 10 + i))
   const all = [victim, ...honest]
   const min = flooding.minNeighbors ?? 0
-  await clock.drive(() => all.every((n) => n.overlay.neighbors().length >= min), 30_000, 'the honest mesh')
+  await clock.until(() => all.every((n) => n.overlay.neighbors().length >= min), 30_000, 'the honest mesh')
   const holder = honest[5] as TestNode
   await holder.overlay.publish([recordFor(holder.network.self(), FILE)])
   const honestIds = new Set<PeerId>(honest.map((n) => n.network.peerId))
   const honestOf = () => victim.overlay.neighbors().filter((n) => honestIds.has(n.id)).length
   const search = async () => {
-    const hits = await clock.settle(
-      collect(victim.overlay.search({ keywords: ['ubuntu'] })),
-      30_000,
-      'a search',
-    )
+    const hits = await clock.settle(collect(victim.overlay.search({ keywords: ['ubuntu'] })), 30_000)
     return hits.flatMap((h) => h.providers.map((p) => p.id))
   }
   /** Real peers with fresh keys, listening at `memory://NAME` for each name. */
@@ -72,7 +68,7 @@ test('Sybil joins claiming degree 0 or asking for room cannot evict a node out o
   t.deepEqual(await search(), [holder.network.peerId], 'before the attack the search finds the file')
   const honestBefore = honestOf()
   t.true(honestBefore >= MIN, `${honestBefore} honest neighbors before the attack`)
-  await clock.pass(2000) // two virtual seconds of ordinary life
+  await clock.advance(2000) // two virtual seconds of ordinary life
 
   const sybils = await makeSybils(Array.from({ length: SYBILS }, (_, i) => `sybil${i}`))
   const sybilIds = new Set<PeerId>(sybils.map((s) => s.network.peerId))
@@ -99,12 +95,12 @@ test('Sybil joins claiming degree 0 or asking for room cannot evict a node out o
   const interval = DEFAULT_FLOODING_OPTIONS.evictionInterval
   const started = clock.now()
   for (let i = 0; i < 3; i++) {
-    await clock.settle(burst(), 5000, 'a burst of Sybil joins')
-    await clock.pass(250)
+    await clock.settle(burst(), 5000)
+    await clock.advance(250)
   }
   for (let i = 0; i < 3; i++) {
-    await clock.pass(interval)
-    await clock.settle(burst(), 5000, 'a burst of Sybil joins')
+    await clock.advance(interval)
+    await clock.settle(burst(), 5000)
   }
   const elapsed = clock.now() - started
 

@@ -1,22 +1,27 @@
 import '@peerkit/index-memory'
 import '@peerkit/transport-memory'
-import { collect, type Hit, NotStartedError } from '@peerkit/core'
+import { TestClock } from '@peerkit/compliance'
+import { CLOCK, collect, createLogger, type Hit, LOGGER, type LogEntry, NotStartedError } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
 import type { DependencyContainer } from 'tsyringe'
 import type { FloodingOptions, HitMessage, QueryMessage } from '../src/index.js'
-import { distances, hashOf, recordFor, startNode, startRaw, type TestNode, until } from './helpers/node.js'
+import { distances, hashOf, recordFor, startNode, startRaw, type TestNode } from './helpers/node.js'
 import { rawProtocol } from './helpers/raw.js'
 
 const FAST: FloodingOptions = { ringTimeout: 100, maintenanceInterval: 60_000 }
 
-function hub() {
-  return memoryContainer(new MemoryNetwork())
+/** A memory hub on a virtual clock: every node under `parent` runs in the test's time. */
+function hub(net = new MemoryNetwork()) {
+  const clock = new TestClock()
+  const parent = memoryContainer(net)
+  parent.register(CLOCK, { useValue: clock })
+  return { parent, clock }
 }
 
 /** n nodes in a line: each bootstraps to the one before and keeps only two neighbors. */
-async function line(t: ExecutionContext, n: number, extra: FloodingOptions = {}): Promise<TestNode[]> {
-  const parent = hub()
+async function line(t: ExecutionContext, n: number, extra: FloodingOptions = {}) {
+  const { parent, clock } = hub()
   const nodes: TestNode[] = []
   for (let i = 0; i < n; i++) {
     nodes.push(
@@ -30,13 +35,13 @@ async function line(t: ExecutionContext, n: number, extra: FloodingOptions = {})
       }),
     )
   }
-  return nodes
+  return { nodes, clock }
 }
 
 const qid = (n: number) => n.toString(16).padStart(32, '0')
 
 test('nodes join through bootstrap: symmetric neighbors, between min and max', async (t) => {
-  const parent = hub()
+  const { parent, clock } = hub()
   const opts = { ...FAST, minNeighbors: 2, maxNeighbors: 4, maintenanceInterval: 100 }
   const nodes: TestNode[] = []
   for (let i = 0; i < 8; i++) {
@@ -51,7 +56,7 @@ test('nodes join through bootstrap: symmetric neighbors, between min and max', a
       }),
     )
   }
-  await until(
+  await clock.until(
     () => nodes.every((n) => n.overlay.neighbors().length >= 2),
     5000,
     'every node to have 2 neighbors',
@@ -75,23 +80,27 @@ test('nodes join through bootstrap: symmetric neighbors, between min and max', a
 })
 
 test('a file beyond the TTL horizon is not found at that TTL; the expanding ring finds it', async (t) => {
-  const nodes = await line(t, 8)
+  const { nodes, clock } = await line(t, 8)
   t.deepEqual(distances(nodes, 0), [0, 1, 2, 3, 4, 5, 6, 7])
   const holder = nodes[5] as TestNode
   await holder.overlay.publish([recordFor(holder.network.self(), 'Harry.Potter.and.the.Chamber.mkv')])
   const searcher = (nodes[0] as TestNode).overlay
 
   t.deepEqual(
-    await collect(searcher.search({ keywords: ['harry', 'potter'] }, { expandingRing: false, ttl: 4 })),
+    await clock.settle(
+      collect(searcher.search({ keywords: ['harry', 'potter'] }, { expandingRing: false, ttl: 4 })),
+      60_000,
+    ),
     [],
   )
-  const plain = await collect(
-    searcher.search({ keywords: ['harry', 'potter'] }, { expandingRing: false, ttl: 5 }),
+  const plain = await clock.settle(
+    collect(searcher.search({ keywords: ['harry', 'potter'] }, { expandingRing: false, ttl: 5 })),
+    60_000,
   )
   t.is(plain.length, 1)
   t.is(plain[0]?.hops, 5)
 
-  const ring = await collect(searcher.search({ keywords: ['harry', 'potter'] }))
+  const ring = await clock.settle(collect(searcher.search({ keywords: ['harry', 'potter'] })), 60_000)
   t.is(ring.length, 1)
   t.is(ring[0]?.name, 'Harry.Potter.and.the.Chamber.mkv')
   t.is(ring[0]?.hash, hashOf('Harry.Potter.and.the.Chamber.mkv'))
@@ -104,11 +113,12 @@ test('a file beyond the TTL horizon is not found at that TTL; the expanding ring
 })
 
 test('hits travel back along the reverse path only; queries stop at the TTL', async (t) => {
-  const nodes = await line(t, 8)
+  const { nodes, clock } = await line(t, 8)
   const holder = nodes[3] as TestNode
   await holder.overlay.publish([recordFor(holder.network.self(), 'song.mp3')])
-  const hits = await collect(
-    (nodes[0] as TestNode).overlay.search({ keywords: ['song'] }, { expandingRing: false, ttl: 5 }),
+  const hits = await clock.settle(
+    collect((nodes[0] as TestNode).overlay.search({ keywords: ['song'] }, { expandingRing: false, ttl: 5 })),
+    60_000,
   )
   t.is(hits.length, 1)
   const s = nodes.map((n) => n.overlay.stats())
@@ -130,7 +140,7 @@ test('hits travel back along the reverse path only; queries stop at the TTL', as
 })
 
 test('a duplicate query is answered once and not forwarded again', async (t) => {
-  const parent = hub()
+  const { parent, clock } = hub()
   const target = await startNode(t, { parent, transport: 'memory', listen: ['memory://t'], flooding: FAST })
   const next = await startNode(t, {
     parent,
@@ -153,9 +163,9 @@ test('a duplicate query is answered once and not forwarded again', async (t) => 
   await raw.network.send(target.network.peerId, rawProtocol, query)
   await raw.network.send(target.network.peerId, rawProtocol, query)
   await raw.network.send(target.network.peerId, rawProtocol, { ...query, id: qid(2) })
-  await until(() => raw.inbox.filter((m) => m.msg.kind === 'hit').length >= 2, 3000, 'two hits')
-  await until(() => (next.overlay.stats().received.query ?? 0) >= 2, 3000, 'the forwarded queries')
-  await new Promise((r) => setTimeout(r, 100))
+  await clock.until(() => raw.inbox.filter((m) => m.msg.kind === 'hit').length >= 2, 3000, 'two hits')
+  await clock.until(() => (next.overlay.stats().received.query ?? 0) >= 2, 3000, 'the forwarded queries')
+  await clock.advance(1000) // a virtual second: anything still on its way is delivered
   const hits = raw.inbox.filter((m) => m.msg.kind === 'hit').map((m) => m.msg as HitMessage)
   t.deepEqual(hits.map((h) => h.id).sort(), [qid(1), qid(2)], 'one answer per query id')
   t.is(hits[0]?.hops, 1)
@@ -165,7 +175,9 @@ test('a duplicate query is answered once and not forwarded again', async (t) => 
 })
 
 test('a neighbor that floods queries is throttled, then dropped and refused', async (t) => {
-  const parent = hub()
+  const { parent, clock } = hub()
+  const logged: LogEntry[] = []
+  parent.register(LOGGER, { useValue: createLogger({ level: 'debug', sink: (e) => logged.push(e) }) })
   const target = await startNode(t, {
     parent,
     transport: 'memory',
@@ -182,9 +194,9 @@ test('a neighbor that floods queries is throttled, then dropped and refused', as
   for (let i = 0; i < 10; i++) {
     await raw.network
       .send(id, rawProtocol, { kind: 'query', id: qid(100 + i), ttl: 2, hops: 0, query: { keywords: ['x'] } })
-      .catch(() => {})
+      .catch(() => {}) // the target may hang up mid-burst: that is the drop under test
   }
-  await Promise.all([removed, gone])
+  await clock.settle(Promise.all([removed, gone]), 10_000)
   const s = target.overlay.stats()
   t.is(s.throttled, 3)
   t.is(s.dropped, 1)
@@ -195,10 +207,15 @@ test('a neighbor that floods queries is throttled, then dropped and refused', as
   )
   await raw.network.dialAddress('memory://t')
   t.like(await raw.network.request(id, rawProtocol, join), { accepted: false }, 'banned for banTime')
+  t.like(
+    logged.find((e) => e.level === 'warn'),
+    { component: 'peerkit:flooding:neighbors', fields: { peer: raw.network.peerId, queryRate: 1 } },
+    'the operator is told, once',
+  )
 })
 
 test('a non-neighbor gets a bye instead of answers; a malformed message closes only its connection', async (t) => {
-  const parent = hub()
+  const { parent, clock } = hub()
   const target = await startNode(t, { parent, transport: 'memory', listen: ['memory://t'], flooding: FAST })
   const other = await startNode(t, {
     parent,
@@ -217,13 +234,13 @@ test('a non-neighbor gets a bye instead of answers; a malformed message closes o
     hops: 0,
     query: { keywords: ['harry'] },
   })
-  await until(() => raw.inbox.some((m) => m.msg.kind === 'bye'), 3000, 'a bye')
+  await clock.until(() => raw.inbox.some((m) => m.msg.kind === 'bye'), 3000, 'a bye')
   t.false(raw.inbox.some((m) => m.msg.kind === 'hit'))
 
   const closed = new Promise((r) => raw.network.once('peer:disconnect', r))
   await raw.network.send(id, rawProtocol, { kind: 'query', id: 'not-an-id', ttl: 99 })
-  await closed
-  const hits: Hit[] = await collect(other.overlay.search({ keywords: ['harry'] }))
+  await clock.settle(closed, 10_000)
+  const hits: Hit[] = await clock.settle(collect(other.overlay.search({ keywords: ['harry'] })), 60_000)
   t.is(hits.length, 1, 'the node goes on serving its neighbors')
 })
 
@@ -231,6 +248,7 @@ test('a non-neighbor gets a bye instead of answers; a malformed message closes o
 async function startChain(
   t: ExecutionContext,
   parent: DependencyContainer,
+  clock: TestClock,
   prefix: string,
   flooding: FloodingOptions,
 ): Promise<TestNode[]> {
@@ -247,26 +265,26 @@ async function startChain(
       }),
     )
   }
-  await until(() => nodes.every((n) => n.overlay.neighbors().length >= 2), 5000, 'two neighbors each')
+  await clock.until(() => nodes.every((n) => n.overlay.neighbors().length >= 2), 5000, 'two neighbors each')
   return nodes
 }
 
 test('a neighbor that leaves is replaced from the known peers', async (t) => {
-  const parent = hub()
+  const { parent, clock } = hub()
   const opts = { ...FAST, minNeighbors: 2, maxNeighbors: 4, maintenanceInterval: 200 }
-  const nodes = await startChain(t, parent, 'r', opts)
+  const nodes = await startChain(t, parent, clock, 'r', opts)
   const watched = nodes[5] as TestNode
   const leaving = nodes.find((n) => n.network.peerId === watched.overlay.neighbors()[0]?.id) as TestNode
   const removed = new Promise<{ id: string }>((r) => watched.overlay.once('neighbor:remove', r))
-  await leaving.stop()
-  t.is((await removed).id, leaving.network.peerId)
-  await until(() => watched.overlay.neighbors().length >= 2, 5000, 'a replacement neighbor')
+  await clock.settle(leaving.stop(), 10_000)
+  t.is((await clock.settle(removed, 10_000)).id, leaving.network.peerId)
+  await clock.until(() => watched.overlay.neighbors().length >= 2, 5000, 'a replacement neighbor')
   t.false(watched.overlay.neighbors().some((n) => n.id === leaving.network.peerId))
 })
 
 test('a neighbor whose link goes silent is probed, dropped and replaced', async (t) => {
   const net = new MemoryNetwork()
-  const parent = memoryContainer(net)
+  const { parent, clock } = hub(net)
   const opts = {
     ...FAST,
     minNeighbors: 2,
@@ -275,7 +293,7 @@ test('a neighbor whose link goes silent is probed, dropped and replaced', async 
     probeAfter: 300,
     probeTimeout: 300,
   }
-  const nodes = await startChain(t, parent, 's', opts)
+  const nodes = await startChain(t, parent, clock, 's', opts)
   const watched = nodes[5] as TestNode
   const silentId = watched.overlay.neighbors()[0]?.id as string
   const silentIndex = nodes.findIndex((n) => n.network.peerId === silentId)
@@ -287,14 +305,14 @@ test('a neighbor whose link goes silent is probed, dropped and replaced', async 
   const removed = new Promise<{ id: string }>((r) =>
     watched.overlay.on('neighbor:remove', (p) => p.id === silentId && r(p)),
   )
-  t.is((await removed).id, silentId)
-  await until(() => watched.overlay.neighbors().length >= 2, 5000, 'a replacement neighbor')
+  t.is((await clock.settle(removed, 10_000)).id, silentId)
+  await clock.until(() => watched.overlay.neighbors().length >= 2, 5000, 'a replacement neighbor')
   t.false(watched.overlay.neighbors().some((n) => n.id === silentId))
   t.true((watched.overlay.stats().unanswered as number) >= 1)
 })
 
 test('providers() finds every holder; search() stops at the limit', async (t) => {
-  const parent = hub()
+  const { parent, clock } = hub()
   const nodes: TestNode[] = []
   for (let i = 0; i < 6; i++) {
     nodes.push(
@@ -311,7 +329,10 @@ test('providers() finds every holder; search() stops at the limit', async (t) =>
   for (const [i, n] of nodes.slice(1).entries())
     await n.overlay.publish([recordFor(n.network.self(), `song-${i}.mp3`)])
   const searcher = (nodes[4] as TestNode).overlay
-  const providers = await collect(searcher.providers(hashOf('shared.iso'), { expandingRing: false, ttl: 3 }))
+  const providers = await clock.settle(
+    collect(searcher.providers(hashOf('shared.iso'), { expandingRing: false, ttl: 3 })),
+    60_000,
+  )
   t.deepEqual(
     providers.map((p) => p.id).sort(),
     nodes
@@ -319,19 +340,20 @@ test('providers() finds every holder; search() stops at the limit', async (t) =>
       .map((n) => n.network.peerId)
       .sort(),
   )
-  const started = Date.now()
-  const limited = await collect(
-    searcher.search({ keywords: ['song'], limit: 2 }, { expandingRing: false, ttl: 3 }),
+  const started = clock.now()
+  const limited = await clock.settle(
+    collect(searcher.search({ keywords: ['song'], limit: 2 }, { expandingRing: false, ttl: 3 })),
+    60_000,
   )
   t.is(new Set(limited.map((h) => h.hash)).size, 2)
-  t.true(Date.now() - started < 300, 'ends at the limit, before the step timeout')
+  t.true(clock.now() - started < 300, 'ends at the limit, before the step timeout (300 virtual ms)')
   const stats = searcher.stats()
   t.true((stats.sent.query ?? 0) >= 2)
   t.true((stats.received.hit ?? 0) >= 2)
 })
 
 test('searching needs a started overlay', async (t) => {
-  const parent = hub()
+  const { parent } = hub()
   const node = await startNode(t, { parent, transport: 'memory', listen: ['memory://s'], flooding: FAST })
   await node.overlay.stop()
   await t.throwsAsync(collect(node.overlay.search({ keywords: ['x'] })), { instanceOf: NotStartedError })
@@ -339,7 +361,7 @@ test('searching needs a started overlay', async (t) => {
 })
 
 test('stop() ends the searches under way', async (t) => {
-  const parent = hub()
+  const { parent, clock } = hub()
   const slow = { ...FAST, ringTimeout: 10_000 }
   const a = await startNode(t, { parent, transport: 'memory', listen: ['memory://sa'], flooding: slow })
   await startNode(t, {
@@ -349,16 +371,16 @@ test('stop() ends the searches under way', async (t) => {
     bootstrap: ['memory://sa'],
     flooding: slow,
   })
-  const began = Date.now()
+  const began = clock.now()
   const pending = collect(a.overlay.search({ keywords: ['nothing', 'here'] }))
-  await new Promise((r) => setTimeout(r, 50))
+  await clock.advance(50)
   await a.overlay.stop()
-  t.deepEqual(await pending, [])
-  t.true(Date.now() - began < 5000, 'it did not wait for the 10 s ring step')
+  t.deepEqual(await clock.settle(pending, 60_000), [])
+  t.is(clock.now() - began, 50, 'it did not wait for the 10 s ring step')
 })
 
 test('a query the neighbors would refuse is refused here, before anything is sent', async (t) => {
-  const parent = hub()
+  const { parent } = hub()
   const a = await startNode(t, { parent, transport: 'memory', listen: ['memory://qa'], flooding: FAST })
   await startNode(t, {
     parent,
@@ -380,4 +402,38 @@ test('a query the neighbors would refuse is refused here, before anything is sen
   await t.throwsAsync(collect(a.overlay.providers('not-a-hash')), { name: 'InvalidOptionsError' })
   t.is(a.overlay.stats().sent.query, undefined)
   t.is(a.overlay.neighbors().length, 1, 'still connected')
+})
+
+test('a node whose bootstrap peers do not answer warns, retries, and says when it joins', async (t) => {
+  const { parent, clock } = hub()
+  const logged: LogEntry[] = []
+  parent.register(LOGGER, { useValue: createLogger({ level: 'debug', sink: (e) => logged.push(e) }) })
+  const lines = (level: string) =>
+    logged.filter((e) => e.level === level && e.component === 'peerkit:flooding:neighbors')
+  await startNode(t, {
+    parent,
+    transport: 'memory',
+    listen: ['memory://alone'],
+    bootstrap: ['memory://later'],
+    flooding: { ...FAST, maintenanceInterval: 1000 },
+  })
+  t.deepEqual(
+    lines('warn').map((e) => e.message),
+    ['no neighbor reachable: no bootstrap peer answered; retrying'],
+  )
+  t.like(lines('warn')[0]?.fields, { bootstrap: ['memory://later'], retryIn: 1000 })
+  await clock.advance(30_000)
+  t.is(lines('warn').length, 1, 'retries within a minute are debug lines, not warnings')
+  t.true(lines('debug').filter((e) => e.message === 'bootstrap retry failed').length >= 25)
+  await clock.advance(30_000)
+  t.is(lines('warn').length, 2, 'a minute on, it warns again')
+  t.like(lines('warn')[1], { message: 'still no neighbor: bootstrap retries failed' })
+  await startNode(t, { parent, transport: 'memory', listen: ['memory://later'], flooding: FAST })
+  // (Both nodes log to this sink: the one at memory://later says 'joined the overlay'.)
+  await clock.until(
+    () => lines('info').some((e) => e.message === 'joined the overlay after bootstrap retries'),
+    5000,
+    'the join',
+  )
+  t.is(lines('warn').length, 2)
 })

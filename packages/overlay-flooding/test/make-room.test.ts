@@ -1,10 +1,10 @@
 import '@peerkit/index-memory'
 import '@peerkit/transport-memory'
+import { TestClock } from '@peerkit/compliance'
 import { CLOCK, collect } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
 import type { FloodingOptions, PongMessage, QueryMessage } from '../src/index.js'
-import { ManualClock } from './helpers/manual-clock.js'
 import { hashOf, type RawNode, startNode, startRaw } from './helpers/node.js'
 import { rawProtocol } from './helpers/raw.js'
 
@@ -12,7 +12,7 @@ const FAST: FloodingOptions = { ringTimeout: 100, maintenanceInterval: 600_000 }
 
 /** A target node on a hub with a hand-moved clock, and `raws` hand-driven peers that join it. */
 async function setup(t: ExecutionContext, flooding: FloodingOptions, raws: number) {
-  const clock = new ManualClock()
+  const clock = new TestClock()
   const parent = memoryContainer(new MemoryNetwork())
   parent.register(CLOCK, { useValue: clock })
   const target = await startNode(t, {
@@ -56,10 +56,10 @@ test('a full node makes room for a peer with no neighbor by evicting a neighbor 
   t.deepEqual(neighbors(), [0, 2], 'the anchor (the longest-standing neighbor) stays; the other one goes')
   t.true(toldToGo(1), 'the evicted neighbor is told')
   t.like(await join(3, 0), { accepted: false }, 'one eviction per evictionInterval')
-  clock.advance(10_000)
+  await clock.advance(10_000)
   t.like(await join(3, 0), { accepted: true }, 'the next interval, the next eviction')
   t.deepEqual(neighbors(), [0, 3])
-  clock.advance(60_000)
+  await clock.advance(60_000)
   t.like(await join(4, 0), { accepted: false }, 'a neighbor older than anchorAge is never evicted')
   t.deepEqual(neighbors(), [0, 3])
   t.is(target.overlay.stats().evicted, 2)
@@ -83,7 +83,7 @@ test('a full node asked to make room for a joiner below minNeighbors evicts a ne
   t.deepEqual(neighbors(), [0, 1, 3, 4])
   t.true(toldToGo(2), 'the evicted neighbor is told')
   t.like(await join(5, 1, true), { accepted: false }, 'one eviction per evictionInterval')
-  clock.advance(10_000)
+  await clock.advance(10_000)
   // Nobody evictable left with more than minNeighbors: the next one below it is refused.
   t.like(await join(5, 1, true), { accepted: false })
   t.is(target.overlay.stats().evicted, 1)
@@ -96,12 +96,12 @@ test('a neighbor that brought a hit to a search of this node is an anchor', asyn
   const search = collect(target.overlay.search({ keywords: ['ubuntu'] }))
   const answering = peers[1] as RawNode
   const query = () => answering.inbox.find((m) => m.msg.kind === 'query')?.msg as QueryMessage | undefined
-  await clock.drive(() => query() !== undefined, 1000, 'the query')
+  await clock.until(() => query() !== undefined, 1000, 'the query')
   const self = answering.network.self()
   const hit = { hash: hashOf('ubuntu.iso'), name: 'ubuntu.iso', size: 1, chunkSize: 65536, providers: [self] }
   const id = (query() as QueryMessage).id
   await answering.network.send(target.network.peerId, rawProtocol, { kind: 'hit', id, hops: 1, hits: [hit] })
-  t.is((await clock.settle(search, 30_000, 'the search')).length, 1)
+  t.is((await clock.settle(search, 30_000)).length, 1)
   t.like(await join(2, 0), { accepted: false }, 'the longest-standing neighbor and the useful one both stay')
   t.deepEqual(neighbors(), [0, 1])
   t.is(target.overlay.stats().evicted, 0)

@@ -1,10 +1,10 @@
 import '@peerkit/index-memory'
 import '@peerkit/transport-memory'
+import { TestClock } from '@peerkit/compliance'
 import { CLOCK, collect, type Hit, type PeerId, SeededRandom } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
 import type { FloodingOptions, FloodingSearchOptions } from '../src/index.js'
-import { ManualClock } from './helpers/manual-clock.js'
 import { distances, hashOf, recordFor, startNode, type TestNode } from './helpers/node.js'
 
 const PEERS = 30
@@ -23,7 +23,7 @@ const OPTS: FloodingOptions = {
  * search listed only the nearest holders.
  */
 async function network(t: ExecutionContext, holders: number) {
-  const clock = new ManualClock()
+  const clock = new TestClock()
   const parent = memoryContainer(new MemoryNetwork())
   parent.register(CLOCK, { useValue: clock })
   const random = new SeededRandom(7)
@@ -40,7 +40,7 @@ async function network(t: ExecutionContext, holders: number) {
       }),
     )
   }
-  await clock.drive(() => nodes.every((n) => n.overlay.neighbors().length >= 3), 60_000, 'the mesh')
+  await clock.until(() => nodes.every((n) => n.overlay.neighbors().length >= 3), 60_000, 'the mesh')
   const dist = distances(nodes, 0)
   // Holders spread over every distance: the farthest peer, then every third peer by distance.
   const byDistance = nodes.map((_, i) => i).sort((a, b) => (dist[b] as number) - (dist[a] as number))
@@ -66,10 +66,10 @@ test('in a network of 30 peers, a search lists every peer holding the file; prov
   )
   t.log(`holders at ${chosen.map((i) => dist[i]).join(', ')} hops`)
   t.true(Math.max(...chosen.map((i) => dist[i] as number)) >= 3, 'the farthest holder is 3 hops away or more')
-  const hits = await clock.settle(collect(searcher.search({ keywords: ['debian'] })), 60_000, 'the search')
+  const hits = await clock.settle(collect(searcher.search({ keywords: ['debian'] })), 60_000)
   t.deepEqual(new Set(hits.map((h) => h.hash)), new Set([hashOf(FILE)]))
   t.deepEqual(providerIds(hits), ids, 'every holder is listed')
-  const providers = await clock.settle(collect(searcher.providers(hashOf(FILE))), 60_000, 'providers()')
+  const providers = await clock.settle(collect(searcher.providers(hashOf(FILE))), 60_000)
   t.deepEqual(providers.map((p) => p.id).sort(), ids, 'providers() lists every holder, once each')
 })
 

@@ -1,7 +1,7 @@
+import { TestClock } from '@peerkit/compliance'
 import type { Hit, PeerRef } from '@peerkit/core'
 import test from 'ava'
 import { SearchSession } from '../src/index.js'
-import { ManualClock } from './helpers/manual-clock.js'
 
 const h = (n: number, ...providers: string[]): Hit => ({
   hash: n.toString(16).padStart(64, '0'),
@@ -50,7 +50,7 @@ test('never reports more distinct files than the limit', (t) => {
 })
 
 test('wait() ends at the target, at the timeout or on abort, whichever is first', async (t) => {
-  const clock = new ManualClock()
+  const clock = new TestClock()
   const s = new SearchSession('hits', undefined, () => {})
   const ac = new AbortController()
   let done = false
@@ -65,7 +65,7 @@ test('wait() ends at the target, at the timeout or on abort, whichever is first'
   t.is(clock.pending, 0, 'its timer is cleared')
 
   const timedOut = s.wait(clock, 5, 1000, ac.signal)
-  clock.advance(1000)
+  await clock.advance(1000)
   await timedOut
   const aborted = s.wait(clock, 5, 1000, ac.signal)
   ac.abort()

@@ -1,9 +1,9 @@
+import { TestClock } from '@peerkit/compliance'
 import test from 'ava'
 import { SeenCache } from '../src/index.js'
-import { ManualClock } from './helpers/manual-clock.js'
 
 test('add() is true once per key, then false (a duplicate)', (t) => {
-  const seen = new SeenCache<string, number>(new ManualClock(), 10, 1000)
+  const seen = new SeenCache<string, number>(new TestClock(), 10, 1000)
   t.true(seen.add('q1', 1))
   t.false(seen.add('q1', 2))
   t.is(seen.get('q1'), 1)
@@ -12,7 +12,7 @@ test('add() is true once per key, then false (a duplicate)', (t) => {
 })
 
 test('holds at most maxSize entries, forgetting the oldest first', (t) => {
-  const seen = new SeenCache<number, number>(new ManualClock(), 3, 1000)
+  const seen = new SeenCache<number, number>(new TestClock(), 3, 1000)
   for (let i = 0; i < 10; i++) seen.add(i, i)
   t.is(seen.size, 3)
   t.deepEqual(
@@ -22,24 +22,24 @@ test('holds at most maxSize entries, forgetting the oldest first', (t) => {
   t.false(seen.has(6))
 })
 
-test('forgets entries after maxAge on its clock, without timers', (t) => {
-  const clock = new ManualClock()
+test('forgets entries after maxAge on its clock, without timers', async (t) => {
+  const clock = new TestClock()
   const seen = new SeenCache<string, string>(clock, 100, 1000)
   seen.add('old', 'a')
-  clock.advance(600)
+  await clock.advance(600)
   seen.add('young', 'b')
   t.is(clock.pending, 0)
-  clock.advance(500)
+  await clock.advance(500)
   t.is(seen.get('old'), undefined)
   t.is(seen.get('young'), 'b')
   t.true(seen.add('old', 'again'))
-  clock.advance(1000)
+  await clock.advance(1000)
   seen.add('new', 'c')
   t.is(seen.size, 1, 'expired entries are pruned on insert')
 })
 
-test('set() refreshes an entry, making it the youngest', (t) => {
-  const clock = new ManualClock()
+test('set() refreshes an entry, making it the youngest', async (t) => {
+  const clock = new TestClock()
   const seen = new SeenCache<string, number>(clock, 2, 1000)
   seen.set('a', 1)
   seen.set('b', 2)

@@ -9,6 +9,8 @@ import {
   indexes,
   keywords,
   LOCAL_INDEX,
+  LOGGER,
+  NETWORK,
   Network,
   OVERLAY,
   PEER_CONFIG,
@@ -18,6 +20,7 @@ import {
   RANDOM,
   RealClock,
   SeededRandom,
+  silentLogger,
   transports,
 } from '@peerkit/core'
 import type { ExecutionContext } from 'ava'
@@ -76,6 +79,11 @@ export interface RawNode {
   network: Network
   /** Every flooding message it received, with the sender. */
   inbox: { from: PeerId; msg: FloodingMessage }[]
+  /**
+   * Resolves when a message of `kind` is in the inbox (at once if one is); rejects after `ms` of real
+   * time: a bounded wait for an event, for the tests over real sockets.
+   */
+  received(kind: FloodingMessage['kind'], ms: number): Promise<void>
 }
 
 /**
@@ -90,8 +98,10 @@ export async function startRaw(
   const c = baseContainer(o)
   const network = c.resolve(Network)
   const inbox: RawNode['inbox'] = []
+  const waiting = new Set<() => void>()
   network.handle(FLOODING, (msg, ctx) => {
     inbox.push({ from: ctx.peer.id, msg })
+    for (const wake of waiting) wake()
     return msg.kind === 'ping'
       ? { kind: 'pong' as const, accepted: true, addresses: network.addresses(), peers: [] }
       : null
@@ -101,7 +111,22 @@ export async function startRaw(
     await c.dispose()
   })
   await network.start()
-  return { network, inbox }
+  const received = (kind: FloodingMessage['kind'], ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!inbox.some((m) => m.msg.kind === kind)) return
+        clearTimeout(timer)
+        waiting.delete(check)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        waiting.delete(check)
+        reject(new Error(`no ${kind} message within ${ms} ms`))
+      }, ms)
+      waiting.add(check)
+      check()
+    })
+  return { network, inbox, received }
 }
 
 function baseContainer(o: NodeOptions): DependencyContainer {
@@ -117,11 +142,13 @@ function baseContainer(o: NodeOptions): DependencyContainer {
   c.register(PEER_CONFIG, { useValue: config })
   c.register(IDENTITY, { useValue: Identity.generate() })
   if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
+  if (!c.isRegistered(LOGGER, true)) c.register(LOGGER, { useValue: silentLogger() })
   c.register(RANDOM, { useValue: new SeededRandom(o.seed) })
   transports.get(o.transport)(o.transportOptions)(c)
   indexes.get('memory')()(c)
   c.register(LOCAL_INDEX, { useFactory: instanceCachingFactory((cc) => cc.resolve(INDEX_FACTORY)('shares')) })
   c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  c.register(NETWORK, { useToken: Network })
   return c
 }
 
@@ -161,13 +188,4 @@ export function distances(
     }
   }
   return dist
-}
-
-/** Polls `check` every 10 ms until it holds; fails after `ms`. */
-export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
 }
