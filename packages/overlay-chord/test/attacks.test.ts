@@ -2,6 +2,7 @@ import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { TestClock } from '@peerkit/compliance'
 import { CLOCK, collect, Identity, type SignedFileRecord, signRecord } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
@@ -27,7 +28,6 @@ import {
   TEST_DIFFICULTY,
   type TestNode,
 } from './helpers/ring.js'
-import { TestClock } from './helpers/virtual-clock.js'
 
 // Attacks on the chord overlay, each mounted by a peer that speaks peerkit/chord/2 by hand against a
 // real in-process ring (memory transport, virtual clock). CHORD_ATTACK_LONG=1 runs them at the sizes

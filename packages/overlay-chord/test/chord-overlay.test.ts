@@ -1,10 +1,12 @@
 import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
+import type { TestClock } from '@peerkit/compliance'
 import { collect, Identity } from '@peerkit/core'
 import test from 'ava'
 import { predecessorFromRing, type Ring, successorIn, successorsFromRing } from '../src/index.js'
 import {
   adoptConverged,
+  clockOf,
   FAST,
   FROZEN,
   fingersAreCorrect,
@@ -21,9 +23,9 @@ import {
 } from './helpers/ring.js'
 
 test('a ring of 16 nodes converges: successors, predecessors and fingers match global knowledge', async (t) => {
-  const nodes = await startRing(t, 16, { chord: FAST })
-  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
-  await until(() => fingersAreCorrect(nodes), SETTLE, 'the finger tables')
+  const nodes = await startRing(t, 16, { chord: FAST, virtual: true })
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise', clockOf(nodes))
+  await until(() => fingersAreCorrect(nodes), SETTLE, 'the finger tables', clockOf(nodes))
   for (const n of nodes) {
     t.is(n.overlay.role(), 'peer')
     const ids = n.overlay.neighbors().map((p) => p.id)
@@ -34,8 +36,13 @@ test('a ring of 16 nodes converges: successors, predecessors and fingers match g
 })
 
 test('lookups from every node find the right successor, in at most log2 N + 1 hops', async (t) => {
-  const nodes = await startRing(t, 16, { chord: FAST })
-  await until(() => ringIsCorrect(nodes) && fingersAreCorrect(nodes), SETTLE, 'the ring to stabilise')
+  const nodes = await startRing(t, 16, { chord: FAST, virtual: true })
+  await until(
+    () => ringIsCorrect(nodes) && fingersAreCorrect(nodes),
+    SETTLE,
+    'the ring to stabilise',
+    clockOf(nodes),
+  )
   const ring = nodes[0]?.overlay.ring
   let hops = 0
   let lookups = 0
@@ -57,8 +64,8 @@ test('lookups from every node find the right successor, in at most log2 N + 1 ho
 })
 
 test('keyword and hash searches find records published anywhere, filtered by every word, within the limit', async (t) => {
-  const nodes = await startRing(t, 10, { chord: FAST })
-  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
+  const nodes = await startRing(t, 10, { chord: FAST, virtual: true })
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise', clockOf(nodes))
   const [alice, bob, carol] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]]
   const hp2 = recordFor(alice.network.self(), 'Harry.Potter.and.the.Chamber.of.Secrets.mkv')
   const hp1 = recordFor(alice.network.self(), 'Harry Potter and the Philosopher Stone.mkv')
@@ -93,8 +100,8 @@ test('keyword and hash searches find records published anywhere, filtered by eve
 })
 
 test("unpublish withdraws a provider's records, and only its own", async (t) => {
-  const nodes = await startRing(t, 6, { chord: FAST })
-  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
+  const nodes = await startRing(t, 6, { chord: FAST, virtual: true })
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise', clockOf(nodes))
   const [a, b, c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]]
   const r = recordFor(a.network.self(), 'shared.song.ogg')
   await a.overlay.publish([r])
@@ -111,8 +118,8 @@ test("unpublish withdraws a provider's records, and only its own", async (t) => 
 
 test('keys move to a node that joins, and back to the successor when it leaves voluntarily (replication 1)', async (t) => {
   const chord = { ...FAST, replication: 1 }
-  const nodes = await startRing(t, 5, { chord })
-  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
+  const nodes = await startRing(t, 5, { chord, virtual: true })
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise', clockOf(nodes))
   const provider = nodes[0] as (typeof nodes)[0]
   const records = Array.from({ length: 40 }, (_, i) => recordFor(provider.network.self(), `file-${i}.txt`))
   await provider.overlay.publish(records)
@@ -134,9 +141,10 @@ test('keys move to a node that joins, and back to the successor when it leaves v
     bootstrap: provider.network.addresses(),
     chord,
     seed: 99,
+    parent: provider.parent,
   })
   nodes.push(newcomer)
-  await until(() => ringIsCorrect(nodes), SETTLE, 'the newcomer to be stabilised in')
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the newcomer to be stabilised in', clockOf(nodes))
   const ring = provider.overlay.ring
   const keys = records.flatMap((r) => provider.overlay.keysOf(r))
   const mine = keys.filter((k) => ownerOf(nodes, k) === newcomer)
@@ -149,6 +157,7 @@ test('keys move to a node that joins, and back to the successor when it leaves v
     () => nodes.every((n) => n.overlay.stats().records === owned(n)),
     SETTLE,
     `the hand-over of ${expected} records`,
+    clockOf(nodes),
   )
   t.is(newcomer.overlay.stats().records, expected)
   // every record is still found, wherever its keys now live
@@ -158,7 +167,7 @@ test('keys move to a node that joins, and back to the successor when it leaves v
   // the newcomer leaves voluntarily; with replication 1 its keys survive only through the hand-over
   const held = newcomer.overlay.stats().records as number
   await newcomer.stop()
-  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to close the gap')
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to close the gap', clockOf(nodes))
   const hits = await collect((nodes[1] as (typeof nodes)[0]).overlay.search({ keywords: ['txt'] }))
   t.is(hits.length, 40)
   for (const r of records) {
@@ -174,8 +183,8 @@ test('keys move to a node that joins, and back to the successor when it leaves v
 
 test('records of a provider that crashed expire after their TTL; refreshed ones stay', async (t) => {
   const chord = { ...FAST, refreshInterval: 500, recordTtl: 3000 }
-  const nodes = await startRing(t, 5, { chord })
-  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
+  const nodes = await startRing(t, 5, { chord, virtual: true })
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise', clockOf(nodes))
   const [stays, crashes, asker] = sorted(nodes).map((s) => s.node) as [
     (typeof nodes)[0],
     (typeof nodes)[0],
@@ -184,17 +193,19 @@ test('records of a provider that crashed expire after their TTL; refreshed ones 
   await stays.overlay.publish([recordFor(stays.network.self(), 'alpha.stays.txt')])
   await crashes.overlay.publish([recordFor(crashes.network.self(), 'alpha.goes.txt')])
   t.is((await collect(asker.overlay.search({ keywords: ['alpha'] }))).length, 2)
-  const crashedAt = Date.now()
+  const clock = clockOf(nodes) as TestClock
+  const crashedAt = clock.now()
   await crashes.kill()
-  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to heal')
-  let names: string[] = []
-  const end = Date.now() + 15_000
-  do {
-    await new Promise((r) => setTimeout(r, 250))
-    names = (await collect(asker.overlay.search({ keywords: ['alpha'] }))).map((h) => h.name)
-  } while (names.length > 1 && Date.now() < end)
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to heal', clock)
+  const search = async () =>
+    (await clock.settle(collect(asker.overlay.search({ keywords: ['alpha'] })))).map((h) => h.name)
+  let names = await search()
+  while (names.length > 1 && clock.now() - crashedAt < 15_000) {
+    await clock.advance(250)
+    names = await search()
+  }
   t.deepEqual(names, ['alpha.stays.txt'])
-  t.true(Date.now() - crashedAt >= 3000 - 100, 'not before its TTL')
+  t.true(clock.now() - crashedAt >= 3000 - 250, 'not before its TTL')
 })
 
 test('a lone node answers its own searches; start and stop are idempotent; calls need start()', async (t) => {
@@ -242,7 +253,7 @@ test('right after 5 of 16 nodes crash, before any repair, lookups route around t
   // every node gets its correct state from global knowledge; no timer will touch it
   const ring = nodes[0]?.overlay.ring as Ring
   adoptConverged(nodes, 6)
-  await until(() => fingersAreCorrect(nodes), 1000, 'the adopted state')
+  await until(() => fingersAreCorrect(nodes), 1000, 'the adopted state', clockOf(nodes))
   // five nodes in a row on the ring crash (the worst case for successor lists shorter than 6)
   const order = sorted(nodes).map((s) => s.node)
   await Promise.all(order.slice(3, 8).map((n) => n.kill()))
@@ -268,7 +279,7 @@ test('right after 5 of 16 nodes crash, before any repair, lookups route around t
 })
 
 test('with maintenance paused a crashed successor stays in the list; resumed, stabilisation drops it', async (t) => {
-  const nodes = await startRing(t, 6, { chord: FAST })
+  const nodes = await startRing(t, 6, { chord: FAST, virtual: true })
   const listsAreCorrect = () => {
     const ring = sorted(nodes)
     return ring.every(({ id, node }) => {
@@ -277,7 +288,12 @@ test('with maintenance paused a crashed successor stays in the list; resumed, st
       return want.length === have.length && want.every((w, i) => w === have[i])
     })
   }
-  await until(() => ringIsCorrect(nodes) && listsAreCorrect(), SETTLE, 'the ring to stabilise')
+  await until(
+    () => ringIsCorrect(nodes) && listsAreCorrect(),
+    SETTLE,
+    'the ring to stabilise',
+    clockOf(nodes),
+  )
   for (const n of nodes) n.overlay.setMaintenance(false)
   t.false(nodes[0]?.overlay.maintenance)
   const order = sorted(nodes).map((s) => s.node)
@@ -285,14 +301,15 @@ test('with maintenance paused a crashed successor stays in the list; resumed, st
   const before = order[0] as TestNode
   await victim.kill()
   // twenty stabilize intervals go by: nobody notices
-  await new Promise((r) => setTimeout(r, 20 * (FAST.stabilizeInterval as number)))
+  const clock = clockOf(nodes) as TestClock
+  await clock.advance(20 * (FAST.stabilizeInterval as number))
   t.is(before.overlay.routing.successors[0]?.id, victim.overlay.routing.id)
   // a verified lookup of the victim's own id ends at the next live node, and forgets the dead one
-  const result = await before.overlay.lookup(victim.overlay.routing.id, { verify: true })
+  const result = await clock.settle(before.overlay.lookup(victim.overlay.routing.id, { verify: true }))
   t.is(result.nodes[0]?.id, (order[2] as TestNode).overlay.routing.id)
   t.true(result.failures >= 1)
   for (const n of nodes) n.overlay.setMaintenance(true)
-  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to heal once maintenance resumes')
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to heal once maintenance resumes', clockOf(nodes))
   t.true(nodes.every((n) => n.overlay.maintenance))
 })
 
@@ -322,7 +339,7 @@ test('with maintenance every hour, a node that joins is in the ring at once and 
       }),
     )
     // the newcomer's predecessor was told to stabilize: successor and predecessor pointers are right
-    await until(() => ringIsCorrect(nodes), 5000, `the ring to take newcomer ${i} in`)
+    await until(() => ringIsCorrect(nodes), 5000, `the ring to take newcomer ${i} in`, clockOf(nodes))
   }
   // the last newcomer filled its whole finger table in one pass (against the whole ring)
   const last = nodes[nodes.length - 1] as TestNode
@@ -335,7 +352,7 @@ test('with maintenance every hour, a node that joins is in the ring at once and 
     }
     return true
   }
-  await until(fingersRight, 5000, "the newcomer's finger table")
+  await until(fingersRight, 5000, "the newcomer's finger table", clockOf(nodes))
   // lookups from anywhere end at the right node
   for (const from of nodes) {
     for (let k = 0; k < 4; k++) {

@@ -3,15 +3,21 @@ import '@peerkit/index-memory'
 import { IDENTITY, signRecord } from '@peerkit/core'
 import test from 'ava'
 import { CHORD_PROTOCOL, type Ring } from '../src/index.js'
-import { adoptConverged, FROZEN, recordFor, startNode } from './helpers/ring.js'
+import { adoptConverged, FROZEN, recordFor, startNode, virtualParent } from './helpers/ring.js'
 
 test('a record stored as primary at a node that does not own any of its keys is passed on to the predecessor at once', async (t) => {
   const HOUR = 3_600_000
   // no timer runs during the test: only the pass-on can move the record
   const chord = { ...FROZEN, refreshInterval: HOUR, recordTtl: 2 * HOUR, replication: 1 }
+  const { clock, parent } = virtualParent()
   const [a, b] = await Promise.all(
     ['a', 'b'].map((n) =>
-      startNode(t, { transport: 'memory', listen: [`memory://chord-pass-on-${process.pid}-${n}`], chord }),
+      startNode(t, {
+        transport: 'memory',
+        listen: [`memory://chord-pass-on-${process.pid}-${n}`],
+        chord,
+        parent,
+      }),
     ),
   )
   if (!a || !b) return t.fail('nodes did not start')
@@ -29,15 +35,14 @@ test('a record stored as primary at a node that does not own any of its keys is 
   t.is(a.overlay.stats().records, 0)
   // a stores it at b as if b were the key's successor (a newcomer, a, took the range over meanwhile)
   const identity = a.container.resolve(IDENTITY)
-  const expires = Date.now() + HOUR
+  const expires = clock.now() + HOUR
   const answer = await a.network.request(b.network.self(), CHORD_PROTOCOL, {
     type: 'store',
     records: [signRecord(identity, record, expires)],
     primary: true,
   })
   t.is(answer.type, 'ok')
-  const deadline = Date.now() + 5000
-  while (a.overlay.stats().records === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  await clock.until(() => (a.overlay.stats().records as number) > 0, 5000, 'the record to reach its owner')
   t.is(a.overlay.stats().records, 1, 'the owner received the record from the node it was stored at')
   // a replica store (not primary) stays where it was sent
   const replica = signRecord(
@@ -46,6 +51,6 @@ test('a record stored as primary at a node that does not own any of its keys is 
     expires,
   )
   await a.network.request(b.network.self(), CHORD_PROTOCOL, { type: 'store', records: [replica] })
-  await new Promise((r) => setTimeout(r, 300))
+  await clock.advance(300)
   t.is(a.overlay.stats().records, 1)
 })

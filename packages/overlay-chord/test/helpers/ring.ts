@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { TestClock } from '@peerkit/compliance'
 import {
   CLOCK,
   type ContentHash,
@@ -20,6 +21,7 @@ import {
   signRecord,
   transports,
 } from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import type { ExecutionContext } from 'ava'
 import { type DependencyContainer, Lifecycle, container as root } from 'tsyringe'
 import {
@@ -28,7 +30,7 @@ import {
   chordOverlay,
   fingersFromRing,
   predecessorFromRing,
-  solvePuzzle,
+  solvesPuzzle,
   sortById,
   successorIn,
   successorsFromRing,
@@ -37,9 +39,17 @@ import {
 /** The id puzzle's difficulty in tests (unless a test sets its own): 16 key generations a node. */
 export const TEST_DIFFICULTY = 4
 
-/** A fresh identity that solves the test puzzle. */
+/**
+ * A fresh identity that solves the puzzle at `difficulty`, found by generating
+ * keys until one does (about 2^difficulty fast key generations): ten times
+ * cheaper than `solvePuzzle`'s seeded derivation, which a test node does not
+ * need (test/identity.test.ts covers it).
+ */
 export function solvedIdentity(difficulty = TEST_DIFFICULTY): Identity {
-  return solvePuzzle(Identity.generate(), difficulty)
+  for (;;) {
+    const identity = Identity.generate()
+    if (solvesPuzzle(identity.peerId, difficulty)) return identity
+  }
 }
 
 /** Short intervals so a test ring converges in a second or two, without saturating a slow 2-core machine. */
@@ -74,6 +84,23 @@ export interface TestNode {
   /** A crash: the network goes away at once, without a word to anyone. */
   kill(): Promise<void>
   alive: boolean
+  /** The virtual clock the node runs on (its parent's `CLOCK`), when it is a TestClock. */
+  clock?: TestClock
+  /** The parent container it was started in (a newcomer joins in the same one). */
+  parent?: DependencyContainer
+}
+
+/** A parent container for one test's nodes: its own memory hub and a virtual clock. */
+export function virtualParent(): { clock: TestClock; parent: DependencyContainer } {
+  const clock = new TestClock()
+  const parent = memoryContainer(new MemoryNetwork())
+  parent.register(CLOCK, { useValue: clock })
+  return { clock, parent }
+}
+
+/** The virtual clock the nodes run on (undefined on the real clock). */
+export function clockOf(nodes: readonly TestNode[]): TestClock | undefined {
+  return nodes[0]?.clock
 }
 
 export interface NodeOptions {
@@ -99,7 +126,9 @@ export function nodeContainer(o: NodeOptions): DependencyContainer {
   })
   const c = (o.parent ?? root).createChildContainer()
   c.register(PEER_CONFIG, { useValue: config })
-  c.register(IDENTITY, { useValue: o.identity ?? Identity.generate() })
+  c.register(IDENTITY, {
+    useValue: o.identity ?? solvedIdentity(chordOptions(o.chord).idDifficulty ?? TEST_DIFFICULTY),
+  })
   if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
   c.register(RANDOM, { useValue: new SeededRandom(o.seed ?? 1) })
   // A short close timeout: a crashed test peer need not wait for a graceful TCP close.
@@ -142,17 +171,23 @@ export async function startNode(t: ExecutionContext | undefined, o: NodeOptions)
   chordOverlay(chordOptions(o.chord))(c)
   const network = c.resolve(Network)
   const overlay = c.resolve(OVERLAY) as ChordOverlay
+  const clock = c.resolve(CLOCK)
+  const virtual = clock instanceof TestClock ? clock : undefined
   let disposed = false
   const node: TestNode = {
     network,
     overlay,
     container: c,
     alive: true,
+    clock: virtual,
+    parent: o.parent,
     async stop() {
       if (disposed) return
       disposed = true
       node.alive = false
-      await overlay.stop()
+      // on virtual time, leaving (which may wait on a crashed neighbour's timeout) is driven to its end
+      const leaving = overlay.stop()
+      await (virtual ? virtual.settle(leaving, 600_000) : leaving)
       await shutdown(network)
       await c.dispose()
     },
@@ -194,9 +229,13 @@ export async function startRing(
     chord?: ChordOptions
     parent?: DependencyContainer
     parallel?: number
+    /** On its own memory hub and a virtual clock (`clockOf(nodes)` drives it). */
+    virtual?: boolean
   } = {},
 ): Promise<TestNode[]> {
   const transport = o.transport ?? 'memory'
+  // virtual: the ring runs on its own memory hub and virtual clock
+  if (o.virtual && !o.parent) o = { ...o, parent: virtualParent().parent }
   const listen = () =>
     transport === 'tcp' ? 'tcp://127.0.0.1:0' : `memory://chord-${process.pid}-${memoryNames++}`
   const first = await startNode(t, {
@@ -263,8 +302,21 @@ export function ownerOf(nodes: readonly TestNode[], key: bigint): TestNode {
   return successorIn(sorted(nodes), key).node
 }
 
-/** Polls `check` every 20 ms until it holds; fails after `ms`. */
-export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+/**
+ * Waits until `check` holds; fails after `ms`. On a virtual `clock` it drives
+ * the clock (`ms` virtual milliseconds, costing only the work done); without
+ * one (real sockets) it polls every 20 ms of real time.
+ */
+export async function until(
+  check: () => boolean,
+  ms: number,
+  what: string,
+  clock?: TestClock,
+): Promise<void> {
+  if (clock) {
+    await clock.until(check, ms, what)
+    return
+  }
   const end = Date.now() + ms
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
