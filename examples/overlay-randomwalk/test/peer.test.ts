@@ -45,9 +45,10 @@ test('peers that name the overlay by configuration (plugins) share, find two hop
     hit = h
     break
   }
-  t.is(hit?.hash, record?.hash)
-  t.true(hit?.providers.some((p) => p.id === alice.id))
-  const result = await carol.download(hit?.hash ?? '', { to: join(dir, 'got.txt') }).done
+  if (!hit) return t.fail(`no hit; carol: ${JSON.stringify(carol.overlay.stats())}`)
+  t.is(hit.hash, record?.hash ?? 'no record')
+  t.true(hit.providers.some((p) => p.id === alice.id))
+  const result = await carol.download(hit.hash, { to: join(dir, 'got.txt') }).done
   t.true(result.verified)
   t.is(await readFile(join(dir, 'got.txt'), 'utf8'), CONTENT)
 })
