@@ -10,10 +10,11 @@ const FLOOD = 10_000
 
 test('a neighbor flooding walkers with the largest TTL gets at most walkBurst + walkRate × seconds of them taken; a stranger gets none; honest searches go on', async (t) => {
   const net = await walkNet(t, 10, { ...OPTIONS, walkRate: RATE, walkBurst: BURST })
-  await net.clock.run({
-    until: () => net.peers.every((p) => p.overlay.neighbors().length >= OPTIONS.minNeighbors),
-    duration: 60_000,
-  })
+  await net.clock.until(
+    () => net.peers.every((p) => p.overlay.neighbors().length >= OPTIONS.minNeighbors),
+    60_000,
+    'minNeighbors everywhere',
+  )
   const victim = net.peers[0]
   const holder = net.peers[9]
   if (!victim || !holder) throw new Error('10 peers expected')

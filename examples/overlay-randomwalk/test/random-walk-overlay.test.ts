@@ -14,7 +14,7 @@ const OPTIONS = {
 test('maintenance thickens a random tree: every peer reaches minNeighbors and no more than maxNeighbors', async (t) => {
   const net = await walkNet(t, 30, OPTIONS)
   const ok = () => net.peers.every((p) => p.overlay.neighbors().length >= OPTIONS.minNeighbors)
-  await net.clock.run({ until: ok, duration: 60_000 })
+  await net.clock.until(ok, 60_000, 'minNeighbors everywhere')
   t.true(ok(), `neighbor counts: ${net.peers.map((p) => p.overlay.neighbors().length).join(' ')}`)
   t.true(net.peers.every((p) => p.overlay.neighbors().length <= OPTIONS.maxNeighbors))
 })
@@ -61,7 +61,7 @@ test('walkers check back with the origin and stop soon after the search has quer
 test('a dead neighbor is dropped and replaced, and searches go on finding what the living share', async (t) => {
   const net = await walkNet(t, 12, OPTIONS)
   const settled = () => net.peers.every((p) => p.overlay.neighbors().length >= OPTIONS.minNeighbors)
-  await net.clock.run({ until: settled, duration: 60_000 })
+  await net.clock.until(settled, 60_000, 'minNeighbors everywhere')
   const victim = net.peers[0]
   if (!victim) throw new Error('no peer')
   const dead = victim.overlay.neighbors()[0]
@@ -74,10 +74,11 @@ test('a dead neighbor is dropped and replaced, and searches go on finding what t
     victim.overlay.neighbors().some((n) => n.id === dead?.id),
     'the neighbor is dropped when its link closes',
   )
-  await net.clock.run({
-    until: () => victim.overlay.neighbors().length >= OPTIONS.minNeighbors,
-    duration: 30_000,
-  })
+  await net.clock.until(
+    () => victim.overlay.neighbors().length >= OPTIONS.minNeighbors,
+    30_000,
+    'a replacement neighbor',
+  )
   t.true(victim.overlay.neighbors().length >= OPTIONS.minNeighbors, 'and replaced by maintenance')
   const holder = net.peers.find(
     (p, i) => i > 0 && i !== deadIndex && !victim.overlay.neighbors().some((n) => n.id === p.id),

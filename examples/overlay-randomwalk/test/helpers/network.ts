@@ -3,14 +3,14 @@ import '@peerkit/transfer'
 import '@peerkit/transport-memory'
 import '../../src/index.js'
 import { createHash } from 'node:crypto'
+import { TestClock } from '@peerkit/compliance'
 import { CLOCK, createPeer, type FileRecord, keywords, type Peer, SeededRandom } from '@peerkit/core'
-import { VirtualClock } from '@peerkit/sim'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import type { ExecutionContext } from 'ava'
 import type { RandomWalkOptions } from '../../src/index.js'
 
 export interface WalkNet {
-  clock: VirtualClock
+  clock: TestClock
   hub: MemoryNetwork
   peers: Peer[]
   names: string[]
@@ -33,7 +33,7 @@ export async function walkNet(
   options: RandomWalkOptions = {},
   seed = 1,
 ): Promise<WalkNet> {
-  const clock = new VirtualClock()
+  const clock = new TestClock()
   const hub = new MemoryNetwork()
   const parent = memoryContainer(hub)
   parent.register(CLOCK, { useValue: clock })
