@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { ContentHash, FileRecord, Peer } from '@peerkit/core'
 
 /** One shared folder (or file) and the files it gave. */
@@ -10,6 +11,7 @@ export interface SharedFolder {
  * The folders a node shares, by the path they were shared from: `--share` at
  * start, and those added and removed through the API (`/shares`). Removing a
  * folder unshares its files, except those another shared folder holds too.
+ * Paths are kept resolved (`/a/b/` and `/a/./b` are `/a/b`).
  */
 export class ShareRegistry {
   private readonly folders = new Map<string, SharedFolder>()
@@ -17,7 +19,8 @@ export class ShareRegistry {
   constructor(private readonly peer: Peer) {}
 
   /** Records what `peer.share(path)` gave, for a folder shared before the registry existed. */
-  record(path: string, records: FileRecord[]): SharedFolder {
+  record(given: string, records: FileRecord[]): SharedFolder {
+    const path = resolve(given)
     const folder: SharedFolder = {
       path,
       files: records.map((r) => ({ hash: r.hash, name: r.name, size: r.size })),
@@ -27,7 +30,8 @@ export class ShareRegistry {
   }
 
   /** Shares `path` (again: a second call rescans it) and returns its files. */
-  async add(path: string): Promise<SharedFolder> {
+  async add(given: string): Promise<SharedFolder> {
+    const path = resolve(given)
     const records = await this.peer.share(path)
     const before = this.folders.get(path)
     const folder = this.record(path, records)
@@ -36,7 +40,8 @@ export class ShareRegistry {
   }
 
   /** Stops sharing `path`; false when it is not shared. */
-  async remove(path: string): Promise<boolean> {
+  async remove(given: string): Promise<boolean> {
+    const path = resolve(given)
     const folder = this.folders.get(path)
     if (!folder) return false
     this.folders.delete(path)

@@ -264,3 +264,33 @@ test('DELETE /downloads/:hash cancels a running download: its outputs end with A
   t.is((again as Error).name, 'NotFoundError', 'nothing left to cancel')
   t.is((await client.status()).downloads[0]?.state, 'aborted')
 })
+
+test('shares through the API: add two folders, remove one; a file the other folder holds stays shared', async (t) => {
+  const net = await inProcessNet(t, 'flooding')
+  const root = await tempDir(t, 'web-shares')
+  const x = await shareFolder(root, 'x')
+  const y = await shareFolder(root, 'y')
+  const node = await net.node({ share: [x.dir] })
+  const client = new ApiClient(node.apiUrl.slice('http://'.length), { token: node.token })
+  // The --share folder is listed; a second folder is added through the API.
+  t.deepEqual(
+    (await client.shares()).map((f) => [f.path, f.files.length]),
+    [[x.dir, 2]],
+  )
+  const added = await client.share(y.dir)
+  t.deepEqual(added.files.map((f) => f.name).sort(), [MOVIE, 'y-notes.txt'])
+  t.is(node.peer.shares.size, 3, 'the movie (in both), x-notes and y-notes')
+  await client.unshare(`${x.dir}/`) // the same folder, however written
+  t.deepEqual(
+    (await client.shares()).map((f) => f.path),
+    [y.dir],
+  )
+  const names = [...node.peer.shares.records()].map((r) => r.name).sort()
+  t.deepEqual(names, [MOVIE, 'y-notes.txt'], 'x-notes is no longer shared; the movie stays, y holds it')
+  const missing = await client.unshare(x.dir).catch((e: Error) => e)
+  t.is((missing as Error).name, 'NotFoundError')
+  const bad = await client.share('relative/path').catch((e: Error) => e)
+  t.is((bad as Error).name, 'InvalidOptionsError')
+  const gone = await client.share(join(root, 'nope')).catch((e: Error) => e)
+  t.regex((gone as Error).message, /does not exist/)
+})
