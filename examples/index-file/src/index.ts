@@ -1,4 +1,6 @@
 // src/index.ts
+// A plugin must not need its host to have loaded the polyfill first (it may be preloaded alone).
+import 'reflect-metadata'
 /**
  * @packageDocumentation
  * `file`: a persistent Index on node:fs. Importing the package registers it;

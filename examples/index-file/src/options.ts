@@ -1,5 +1,5 @@
 // src/options.ts
-import { InvalidOptionsError } from '@peerkit/core'
+import { parseOptions } from '@peerkit/core'
 import { z } from 'zod'
 
 /** Options of the `file` index (`config.options.file`). */
@@ -19,11 +19,7 @@ export const fileIndexOptionsSchema = z
 export type FileIndexOptions = z.input<typeof fileIndexOptionsSchema>
 export type ResolvedFileIndexOptions = Readonly<z.output<typeof fileIndexOptionsSchema>>
 
-/** Checks and freezes the options; throws `InvalidOptionsError` naming the field and what was given. */
-export function parseFileIndexOptions(input: unknown): ResolvedFileIndexOptions {
-  const result = fileIndexOptionsSchema.safeParse(input ?? {})
-  if (result.success) return Object.freeze(result.data)
-  const issue = result.error.issues[0]
-  const field = issue?.path.length ? `file.${issue.path.join('.')}` : 'options.file'
-  throw new InvalidOptionsError(`${field}: ${issue?.message ?? 'invalid'} (got ${JSON.stringify(input)})`)
+/** Fills the defaults, checks, and freezes; throws `InvalidOptionsError` in core's one format, naming the field. */
+export function parseFileIndexOptions(input?: unknown): ResolvedFileIndexOptions {
+  return parseOptions(fileIndexOptionsSchema, input ?? {}, 'file')
 }

@@ -1,5 +1,5 @@
 // src/options.ts
-import { InvalidOptionsError } from '@peerkit/core'
+import { parseOptions } from '@peerkit/core'
 import { z } from 'zod'
 
 /** The largest TTL a walker may carry; a walk message with more is refused by its schema. */
@@ -45,11 +45,7 @@ export const randomWalkOptionsSchema = z
 export type RandomWalkOptions = z.input<typeof randomWalkOptionsSchema>
 export type ResolvedRandomWalkOptions = Readonly<z.output<typeof randomWalkOptionsSchema>>
 
-/** Checks and freezes the options; throws `InvalidOptionsError` naming the field and what was given. */
-export function parseRandomWalkOptions(input: unknown): ResolvedRandomWalkOptions {
-  const result = randomWalkOptionsSchema.safeParse(input ?? {})
-  if (result.success) return Object.freeze(result.data)
-  const issue = result.error.issues[0]
-  const field = issue?.path.length ? `randomwalk.${issue.path.join('.')}` : 'options.randomwalk'
-  throw new InvalidOptionsError(`${field}: ${issue?.message ?? 'invalid'} (got ${JSON.stringify(input)})`)
+/** Fills the defaults, checks, and freezes; throws `InvalidOptionsError` in core's one format, naming the field. */
+export function parseRandomWalkOptions(input?: unknown): ResolvedRandomWalkOptions {
+  return parseOptions(randomWalkOptionsSchema, input ?? {}, 'randomwalk')
 }

@@ -1,5 +1,5 @@
 // src/options.ts
-import { DEFAULT_MAX_MESSAGE_SIZE, InvalidOptionsError } from '@peerkit/core'
+import { DEFAULT_MAX_MESSAGE_SIZE, parseOptions } from '@peerkit/core'
 import { CIPHERS, DEFAULT_CIPHER, DEFAULT_HANDSHAKE_TIMEOUT, type TcpCipher } from '@peerkit/transport-tcp'
 import { z } from 'zod'
 
@@ -34,11 +34,7 @@ export const streamTransportOptionsSchema = z
 export type StreamTransportOptions = z.input<typeof streamTransportOptionsSchema>
 export type ResolvedStreamTransportOptions = Readonly<z.output<typeof streamTransportOptionsSchema>>
 
-/** Checks and freezes the options; throws `InvalidOptionsError` naming the field and what was given. */
+/** Fills the defaults, checks, and freezes; throws `InvalidOptionsError` in core's one format, naming the field. */
 export function parseStreamTransportOptions(input?: unknown): ResolvedStreamTransportOptions {
-  const result = streamTransportOptionsSchema.safeParse(input ?? {})
-  if (result.success) return Object.freeze(result.data)
-  const issue = result.error.issues[0]
-  const field = issue?.path.length ? `stream.${issue.path.join('.')}` : 'options.stream'
-  throw new InvalidOptionsError(`${field}: ${issue?.message ?? 'invalid'} (got ${JSON.stringify(input)})`)
+  return parseOptions(streamTransportOptionsSchema, input ?? {}, 'stream')
 }
