@@ -11,6 +11,8 @@ import { type CentralOverlay, createDirectoryServer, type DirectoryServerHandle 
 import { until } from './helpers/net.js'
 
 const SERVER = { heartbeatInterval: 150, dropAfter: 600 }
+/** How long a wait over real sockets may take before the test fails: a safety bound, not a claim (claims are in virtual time). */
+const WAIT = 20_000
 const MOVIE = 'Harry.Potter.and.the.Chamber.of.Secrets.(2002).mkv'
 
 async function directoryAt(listen: string): Promise<DirectoryServerHandle> {
@@ -32,6 +34,8 @@ async function peerIn(
     bootstrap,
     dataDir: join(dir, name, 'data'),
     options: { central: { reconnectMin: 50, reconnectMax: 300 } },
+    // A safety bound for a starved machine: a dial that takes longer fails the test.
+    network: { dialTimeout: 30_000 },
   })
   t.teardown(() => peer.stop())
   await peer.start()
@@ -96,35 +100,32 @@ test('alice over TCP: registers, finds harry potter at bob and carol, downloads 
 
   // The directory dies and comes back on the same address: everyone registers again by themselves.
   await directory.stop()
-  t.true(await until(5000, () => !central(alice).connected), 'alice notices')
+  t.true(await until(WAIT, () => !central(alice).connected), 'alice notices')
   await t.throwsAsync(searchAll(alice, 'harry potter'), { name: 'PeerUnreachableError' })
   directory = await directoryAt(address)
   t.true(
-    await until(10_000, () => [alice, bob, carol].every((p) => central(p).connected)),
+    await until(WAIT, () => [alice, bob, carol].every((p) => central(p).connected)),
     'every peer reconnects',
   )
-  // Logged in first, then registered: wait for the records, not for the sessions.
-  let again: Hit[] = []
-  t.true(
-    await until(5000, async () => {
-      again = await searchAll(alice, 'harry potter')
-      return again[0]?.providers.length === 2
-    }),
-    'and registers again',
-  )
+  // Logged in first, then registered: wait for the records, not for the sessions (polling the
+  // registry, not searching: searches have a rate limit).
+  const registered = (p: Peer) => directory.server.recordsOf(p.id) > 0
+  t.true(await until(WAIT, () => [alice, bob, carol].every(registered)), 'and registers again')
   t.is(directory.server.size, 3)
+  const again = await searchAll(alice, 'harry potter')
   t.deepEqual(again[0]?.providers.map((p) => p.id).sort(), [bob.id, carol.id].sort())
 
-  // Carol vanishes without goodbye: gone from results within the bound.
+  // Carol vanishes without goodbye: gone from the registry, then from the results.
   const since = Date.now()
   await carol.network.stop()
-  t.true(
-    await until(SERVER.dropAfter + 3000, async () => {
-      const now = await searchAll(alice, 'harry potter')
-      return now.length === 1 && now[0]?.providers.length === 1
-    }),
+  t.true(await until(WAIT, () => directory.server.recordsOf(carol.id) === 0), 'carol is dropped')
+  const now = await searchAll(alice, 'harry potter')
+  t.is(now.length, 1)
+  t.deepEqual(
+    now[0]?.providers.map((p) => p.id),
+    [bob.id],
     'carol is gone from the results',
   )
-  t.true(await until(SERVER.dropAfter + 3000, () => directory.server.recordsOf(carol.id) === 0))
-  t.true(Date.now() - since < SERVER.dropAfter + directory.server.sweepInterval + 3000)
+  // How soon is asserted in virtual time (central-overlay.test.ts); here, over real sockets, only that it happens.
+  t.log(`carol's records gone ${Date.now() - since} ms after she vanished`)
 })

@@ -18,7 +18,7 @@ const MOVIE = 'Harry.Potter.and.the.Chamber.of.Secrets.(2002).mkv'
  * Over real sockets it bounds the waits; the bound itself is asserted in virtual time (roles.test.ts),
  * where a loaded machine cannot stretch it.
  */
-const RECOVERY_BOUND = 300 + 1000 + 2 * 2000 + 300 + 1000
+const RECOVERY_BOUND = 5000 + 5000 + 2 * 2000 + 300 + 1000
 
 /**
  * One network of 30 peers serves the scenarios that leave it standing (each

@@ -45,6 +45,8 @@ export async function tcpDirectory(
       {
         overlay: 'central',
         transport: 'tcp',
+        // A safety bound for a starved machine (the attack tests dial hundreds of times).
+        network: { dialTimeout: 30_000 },
         bootstrap: ref.addresses,
         options: { central: { reconnectMin: 20, reconnectMax: 200 } },
       },

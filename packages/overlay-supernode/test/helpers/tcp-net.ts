@@ -8,11 +8,15 @@ import '@peerkit/transport-tcp'
 import '../../src/index.js'
 import type { SupernodeOptions, SupernodeOverlay } from '../../src/index.js'
 
-/** Options that make a small test network settle and recover fast. */
+/**
+ * Options that make a small test network settle and recover fast. Heartbeats
+ * are slow (5 s): a machine starved of CPU cannot make a leaf fail over a live
+ * supernode; a dead one is noticed at once by its closed connections.
+ */
 export const FAST: SupernodeOptions = {
   leavesPerSupernode: 8,
   hopTimeout: 300,
-  heartbeatInterval: 300,
+  heartbeatInterval: 5000,
   failoverTimeout: 2000,
   electionDelay: 300,
   maintenanceInterval: 200,
@@ -58,6 +62,8 @@ export async function tcpNet(
       bootstrap: before ? before.addresses() : [],
       dataDir: join(dir, `p${i}`, 'data'),
       options: { supernode: options },
+      // A safety bound for a starved machine: a dial that takes longer fails the test.
+      network: { dialTimeout: 30_000 },
     })
     peers.push(peer)
     await peer.start()
