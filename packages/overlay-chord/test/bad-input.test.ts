@@ -1,17 +1,28 @@
 import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
+import type { TestClock } from '@peerkit/compliance'
 import { defineProtocol } from '@peerkit/core'
 import test from 'ava'
 import { z } from 'zod'
 import { CHORD_PROTOCOL } from '../src/index.js'
-import { FAST, rawPeer, ringIsCorrect, SETTLE, signedFor, startRing, until } from './helpers/ring.js'
+import {
+  clockOf,
+  FAST,
+  rawPeer,
+  ringIsCorrect,
+  SETTLE,
+  signedFor,
+  startRing,
+  type TestNode,
+  until,
+} from './helpers/ring.js'
 
 test('lying and malformed requests get a ProtocolError and change nothing', async (t) => {
-  const nodes = await startRing(t, 3, { chord: FAST })
-  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
+  const nodes = await startRing(t, 3, { chord: FAST, virtual: true })
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise', clockOf(nodes))
   const target = nodes[0] as (typeof nodes)[0]
   const other = nodes[1] as (typeof nodes)[0]
-  const { network: raw, identity } = await rawPeer(t)
+  const { network: raw, identity } = await rawPeer(t, { parent: (nodes[0] as TestNode).parent })
   const to = target.network.self()
   const before = target.overlay.routing.predecessor?.id
 
@@ -23,7 +34,8 @@ test('lying and malformed requests get a ProtocolError and change nothing', asyn
   t.is(target.overlay.routing.predecessor?.id, before)
 
   // store a record whose provider is someone else: all refused, none applied
-  const expires = Date.now() + 10_000
+  const clock = clockOf(nodes) as TestClock
+  const expires = clock.now() + 10_000
   const mine = signedFor(identity, raw.self(), 'mine.txt', expires)
   const forged = { ...signedFor(identity, raw.self(), 'forged.txt', expires), provider: other.network.self() }
   await t.throwsAsync(raw.request(to, CHORD_PROTOCOL, { type: 'store', records: [mine, forged] }), {
@@ -45,7 +57,7 @@ test('lying and malformed requests get a ProtocolError and change nothing', asyn
   const loose = defineProtocol(CHORD_PROTOCOL.name, z.unknown(), z.unknown())
   const err = await t.throwsAsync(raw.request(to, loose, { type: 'teleport', to: 'mars' }))
   t.true(['ProtocolError', 'PeerUnreachableError'].includes(err?.name as string), err?.name)
-  await until(() => !raw.isConnected(target.network.peerId), 2000, 'the connection to close')
+  await until(() => !raw.isConnected(target.network.peerId), 2000, 'the connection to close', clock)
   const answer = await raw.request(to, CHORD_PROTOCOL, { type: 'ping' })
   t.deepEqual(answer, { type: 'ok' })
 
@@ -55,12 +67,13 @@ test('lying and malformed requests get a ProtocolError and change nothing', asyn
 })
 
 test('a peer that does not speak chord is dropped from lookups, not trusted', async (t) => {
-  const nodes = await startRing(t, 4, { chord: FAST })
-  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
-  const { network: raw } = await rawPeer(t)
+  const nodes = await startRing(t, 4, { chord: FAST, virtual: true })
+  await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise', clockOf(nodes))
+  const { network: raw } = await rawPeer(t, { parent: (nodes[0] as TestNode).parent })
   const node = nodes[0] as (typeof nodes)[0]
   // a node that answers nothing of chord
-  await t.throwsAsync(node.overlay.routing.join([node.overlay.routing.node(raw.self())]), {
+  const joining = node.overlay.routing.join([node.overlay.routing.node(raw.self())])
+  await t.throwsAsync((clockOf(nodes) as TestClock).settle(joining), {
     name: 'PeerUnreachableError',
     message: /lookup .* failed/,
   })
