@@ -419,7 +419,7 @@ test('a node whose bootstrap peers do not answer warns, retries, and says when i
   })
   t.deepEqual(
     lines('warn').map((e) => e.message),
-    ['no neighbor reachable: no bootstrap peer answered; retrying'],
+    ['no neighbor reachable: the bootstrap peers did not answer or had no room; retrying'],
   )
   t.like(lines('warn')[0]?.fields, { bootstrap: ['memory://later'], retryIn: 1000 })
   await clock.advance(30_000)
