@@ -428,7 +428,10 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     }
     if (this.isolated === undefined) {
       this.isolated = { warnedAt: now, retries: 0 }
-      this.log.warn('no neighbor reachable: the bootstrap peers did not answer or had no room; retrying', fields)
+      this.log.warn(
+        'no neighbor reachable: the bootstrap peers did not answer or had no room; retrying',
+        fields,
+      )
       return
     }
     this.isolated.retries++
