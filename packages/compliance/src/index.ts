@@ -8,7 +8,8 @@
 export * from './index-suite.js'
 export * from './network.js'
 export * from './overlay-suite.js'
-export * from './test-clock.js'
+/** The test kit's virtual clock; it lives in core so core's own tests use it too. */
+export { drain, TestClock } from '@peerkit/core'
 export * from './testnet.js'
 export * from './transfer-suite.js'
 export * from './transport-suite.js'

@@ -1,14 +1,13 @@
 import test from 'ava'
-import { every, RealClock, SeededRandom, shuffle, sleep, withTimeout } from '../src/index.js'
+import { every, RealClock, SeededRandom, shuffle, sleep, TestClock, withTimeout } from '../src/index.js'
 
-const clock = new RealClock()
+const clock = new TestClock()
 
 test('withTimeout rejects with TimeoutError and runs onCancel', async (t) => {
   let cancelled = false
   const never = new Promise<void>(() => {})
-  await t.throwsAsync(withTimeout(clock, never, 20, { onCancel: () => (cancelled = true) }), {
-    name: 'TimeoutError',
-  })
+  const timed = withTimeout(clock, never, 20, { onCancel: () => (cancelled = true) })
+  await t.throwsAsync(clock.settle(timed, 100), { name: 'TimeoutError' })
   t.true(cancelled)
 })
 
@@ -27,18 +26,29 @@ test('sleep is cancelled by its signal', async (t) => {
   await t.throwsAsync(p, { name: 'AbortError' })
 })
 
+test('the real clock reads Date.now() and its timers fire', async (t) => {
+  const real = new RealClock()
+  const before = Date.now()
+  t.true(real.now() >= before)
+  await new Promise<void>((resolve) => real.setTimeout(resolve, 1))
+  const cleared = real.setTimeout(() => t.fail('a cleared timer fired'), 1)
+  real.clearTimeout(cleared)
+  await sleep(real, 5)
+})
+
 test('every repeats until stopped and survives a failing task', async (t) => {
+  const virtual = new TestClock()
   let runs = 0
-  const task = every(clock, 5, () => {
+  const task = every(virtual, 5, () => {
     runs++
     if (runs === 1) throw new Error('first run fails')
   })
-  await sleep(clock, 100)
+  await virtual.advance(100)
   task.stop()
-  const seen = runs
-  t.true(seen >= 3)
-  await sleep(clock, 30)
-  t.is(runs, seen)
+  t.is(runs, 20, 'every 5 ms for 100 ms, the failed first run included')
+  await virtual.advance(30)
+  t.is(runs, 20, 'nothing runs after stop')
+  t.is(virtual.pending, 0)
 })
 
 test('the same seed gives the same sequence; forks are independent', (t) => {

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '@peerkit/core'
+import type { Clock, TimerHandle } from './clock.js'
 
 interface Timer {
   at: number
@@ -12,7 +12,7 @@ export function drain(): Promise<void> {
 }
 
 /**
- * The test kit's clock, in virtual time: timers fire only when the test drives
+ * The test kit's clock (re-exported by `@peerkit/compliance`), in virtual time: timers fire only when the test drives
  * it, in time order (ties in the order they were set), with the microtask
  * queue drained after every instant, so a behaviour test never sleeps and
  * never depends on the machine's speed. Register it as `CLOCK` in the test's
@@ -27,7 +27,7 @@ export function drain(): Promise<void> {
  * ```
  */
 export class TestClock implements Clock {
-  readonly [Symbol.toStringTag] = '@peerkit/compliance:TestClock'
+  readonly [Symbol.toStringTag] = '@peerkit/core:TestClock'
   private time: number
   private seq = 0
   private timers: Timer[] = []
