@@ -145,11 +145,14 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Downloads `hash` to `options.to` from every provider found (or given), verified chunk by chunk. */
   download(hash: ContentHash, options: PeerDownloadOptions): Download {
     this.assertStarted()
-    const providers =
-      options.providers ??
-      this.overlay.providers(hash, { signal: options.signal, timeout: options.providerTimeout ?? 10_000 })
     const { to, signal, size, chunkSize } = options
-    return this.transfer.download(hash, { to, signal, providers, size, chunkSize })
+    const timeout = options.providerTimeout ?? 10_000
+    const providers = options.providers ?? this.overlay.providers(hash, { signal, timeout })
+    // While every provider is gone, the transfer asks the overlay again (with backoff).
+    const findProviders = options.providers
+      ? undefined
+      : (again: AbortSignal) => this.overlay.providers(hash, { signal: again, timeout })
+    return this.transfer.download(hash, { to, signal, providers, size, chunkSize, findProviders })
   }
 
   status(): PeerStatus {

@@ -20,7 +20,23 @@ export interface DownloadProgress {
   sources: SourceBytes[]
 }
 
-export type DownloadState = 'running' | 'done' | 'failed' | 'aborted'
+/**
+ * `queued`: waiting for a free slot (the transfer's `maxActiveDownloads`);
+ * `running`: fetching; `waiting`: every provider is gone and the download
+ * asks for providers again, with backoff, until one appears or the deadline
+ * passes (`reason` says why); `paused`: no requests, the `.part` kept;
+ * `done`, `failed`, `aborted` (stopped, the `.part` kept for a resume) and
+ * `cancelled` (`cancel()`: the `.part` removed unless asked to keep it) are final.
+ */
+export type DownloadState =
+  | 'queued'
+  | 'running'
+  | 'waiting'
+  | 'paused'
+  | 'done'
+  | 'failed'
+  | 'aborted'
+  | 'cancelled'
 
 export interface DownloadStatus {
   hash: ContentHash
@@ -28,6 +44,13 @@ export interface DownloadStatus {
   bytes: number
   size: number
   state: DownloadState
+  /** Why the download is waiting (state `waiting`), or why it failed. */
+  reason?: string
+}
+
+export interface CancelOptions {
+  /** Keep the `.part` file and its sidecar for a later download of the same file. @default false */
+  keepPart?: boolean
 }
 
 export interface DownloadResult {
@@ -56,6 +79,12 @@ export interface Download extends EventEmitter<DownloadEvents> {
   readonly hash: ContentHash
   readonly done: Promise<DownloadResult>
   status(): DownloadStatus
+  /** Stops requesting chunks (in-flight ones are abandoned, back to the picker); the `.part` stays. No-op once settled. */
+  pause(): void
+  /** Continues a paused download from its `.part` (queued first when no slot is free). */
+  resume(): void
+  /** Ends the download: `done` rejects with `AbortError`, state `cancelled`, the `.part` removed unless `keepPart`. */
+  cancel(options?: CancelOptions): void
 }
 
 export interface DownloadOptions extends AbortOptions {
@@ -67,6 +96,12 @@ export interface DownloadOptions extends AbortOptions {
   size?: number
   /** The chunk size the search hit or record gave, when known; checked like `size`. */
   chunkSize?: number
+  /**
+   * Asks for providers again (e.g. the overlay's `providers(hash)`), called
+   * with backoff while every provider is gone (see the transfer's
+   * `providerWait`). Without it, an array `providers` is asked again.
+   */
+  findProviders?: (signal: AbortSignal) => Iterable<PeerRef> | AsyncIterable<PeerRef>
 }
 
 export interface ShareOptions extends AbortOptions {

@@ -1,7 +1,9 @@
+import { rm } from 'node:fs/promises'
 import { resolve as resolvePath } from 'node:path'
 import { chunkRange, equalBytes, hashLeafAsync, leafAt } from '@peerkit/content'
 import {
   AbortError,
+  type CancelOptions,
   type Clock,
   type ContentHash,
   type Download,
@@ -22,6 +24,7 @@ import {
   type TimerHandle,
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
+import type { ByteRate } from './byte-rate.js'
 import { ChunkPicker, formatRanges } from './chunk-picker.js'
 import { type ExpectedFile, fetchManifest, type Manifest, reasonOf } from './manifest.js'
 import { TRANSFER_PROTOCOL } from './messages.js'
@@ -32,6 +35,11 @@ import { Source } from './source.js'
 
 /** Bytes in flight to one provider are capped here too (2 requests at least): 4 MiB chunks get a window of 2. */
 const MAX_IN_FLIGHT_BYTES_PER_PEER = 8 * 1024 * 1024
+/** While every provider is gone, providers are asked for again after this long, doubling up to PROVIDER_RETRY_MAX. */
+export const PROVIDER_RETRY_MIN = 1000
+export const PROVIDER_RETRY_MAX = 60_000
+/** Drop reasons of a provider that went away (and may come back), not one that lacks the file or lied. */
+const GONE = /^(disconnected|unreachable|stalled)/
 
 export interface DownloadContext {
   network: Network
@@ -39,6 +47,12 @@ export interface DownloadContext {
   random: Random
   self: PeerId
   options: ParsedTransferOptions
+  /** Start queued: nothing runs until `admit()` (the transfer's queue calls it). */
+  queued?: boolean
+  /** Called when the download pauses, asks to resume, or settles, so a queue can move on. */
+  onChange?: () => void
+  /** The byte rate all downloads together may request at (the transfer's `downloadRate`). */
+  rate?: ByteRate
 }
 
 /**
@@ -87,6 +101,18 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   /** When the pump first found no usable source, nothing in flight and the providers still open. */
   private noProviderSince: number | undefined
   private nextOrder = 0
+  /** Waiting for a slot in the transfer's queue. */
+  private queued: boolean
+  private paused = false
+  /** Set by `cancel()`: the state becomes `cancelled` and the `.part` goes unless kept. */
+  private cancelled: CancelOptions | undefined
+  /** Asks for providers again while every provider is gone. */
+  private readonly findProviders: ((signal: AbortSignal) => DownloadOptions['providers']) | undefined
+  /** The next time providers are asked for again, while waiting. */
+  private requery: { at: number; handle: TimerHandle } | undefined
+  private requeryDelay = PROVIDER_RETRY_MIN
+  /** The last progress (start, resume, manifest, a verified chunk): the wait for providers counts from here. */
+  private progressAt: number
   /** Verified chunks waiting for the disk; past this, no new requests go out (a slow disk slows the download). */
   private readonly maxPendingWrites: number
   /** Requests in flight per provider allowed by the chunk size (see MAX_IN_FLIGHT_BYTES_PER_PEER). */
@@ -104,6 +130,10 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     this.expected = { size: options.size, chunkSize: options.chunkSize }
     this.startedAt = ctx.clock.now()
     this.maxPendingWrites = Math.max(4, 2 * ctx.options.maxInFlightPerPeer)
+    this.queued = ctx.queued === true
+    this.progressAt = this.startedAt
+    const given = options.providers
+    this.findProviders = options.findProviders ?? (Array.isArray(given) ? () => given : undefined)
     const signal = options.signal
     const onAbort = () => this.fail(new AbortError(`download of ${hash} aborted`, { cause: signal?.reason }))
     if (signal?.aborted) onAbort()
@@ -115,28 +145,90 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   }
 
   status(): DownloadStatus {
-    return {
+    const status: DownloadStatus = {
       hash: this.hash,
       path: this.path,
       bytes: this.bytes,
       size: this.manifest?.size ?? 0,
       state: this.state,
     }
+    if (this.state === 'running') {
+      if (this.queued) status.state = 'queued'
+      else if (this.paused) status.state = 'paused'
+      else if (this.isWaiting()) {
+        status.state = 'waiting'
+        status.reason = this.waitingReason()
+      }
+    } else if (this.state === 'failed' && this.failure) status.reason = this.failure.message
+    return status
+  }
+
+  /** Stops requesting chunks; in-flight requests are abandoned (their chunks go back to the picker). The `.part` stays. */
+  pause(): void {
+    if (this.state !== 'running' || this.paused) return
+    this.paused = true
+    for (const s of this.sources.values())
+      for (const c of s.requests.values()) c.abort(new AbortError('download paused'))
+    this.arm('rest', Number.POSITIVE_INFINITY, 0)
+    this.arm('noProvider', Number.POSITIVE_INFINITY, 0)
+    this.stopRequery()
+    this.noProviderSince = undefined
+    this.part?.checkpoint().catch((err: Error) => this.fail(err))
+    this.ctx.onChange?.()
+  }
+
+  /** Continues a paused download (queued first when the transfer has no free slot). */
+  resume(): void {
+    if (this.state !== 'running' || !this.paused) return
+    this.paused = false
+    this.queued = true
+    if (this.ctx.onChange) this.ctx.onChange()
+    else this.admit()
+  }
+
+  /** Lets a queued download run (called by the transfer's queue). */
+  admit(): void {
+    if (this.state !== 'running' || !this.queued) return
+    this.queued = false
+    this.progressAt = this.ctx.clock.now()
+    this.requeryDelay = PROVIDER_RETRY_MIN
+    this.wake()
+    this.pump()
+  }
+
+  /** True while the download takes a slot in the transfer's queue. */
+  get active(): boolean {
+    return this.state === 'running' && !this.queued && !this.paused
+  }
+
+  /** Ends the download: `done` rejects with `AbortError`, state `cancelled`; the `.part` is removed unless `keepPart`. */
+  cancel(options: CancelOptions = {}): void {
+    if (this.failure || this.state !== 'running') return
+    this.cancelled = options
+    this.fail(new AbortError(`download of ${this.hash} cancelled`))
   }
 
   /** Stops the download (as an abort); the `.part` file stays for a resume. */
-  cancel(reason = 'download stopped'): void {
+  stop(reason = 'download stopped'): void {
     this.fail(new AbortError(reason))
+  }
+
+  /** Waits while the download is queued or paused (or until it fails). */
+  private async held(): Promise<void> {
+    while ((this.queued || this.paused) && !this.failure) await new Promise<void>((r) => this.wakers.push(r))
   }
 
   private async run(providers: DownloadOptions['providers']): Promise<DownloadResult> {
     const { clock, options } = this.ctx
     const timers: Array<{ stop(): void }> = []
     try {
+      await this.held()
       if (this.failure) throw this.failure
       void this.intake(providers)
       const manifest = await this.fetchManifest()
       this.manifest = manifest
+      this.progressAt = clock.now()
+      await this.held()
       this.windowCap = Math.max(2, Math.floor(MAX_IN_FLIGHT_BYTES_PER_PEER / manifest.chunkSize))
       this.part = await PartFile.open({ path: this.path, hash: this.hash, ...manifest })
       if (this.failure) throw this.failure
@@ -170,17 +262,23 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       }
     } catch (err) {
       const error = this.failure ?? (err as Error)
-      this.state = error.name === 'AbortError' ? 'aborted' : 'failed'
+      this.state = this.cancelled ? 'cancelled' : error.name === 'AbortError' ? 'aborted' : 'failed'
       this.failure = error
       await Promise.allSettled([...this.writes])
       await this.part?.close()
+      if (this.part && this.cancelled && !this.cancelled.keepPart) {
+        await rm(this.part.partPath, { force: true })
+        await rm(this.part.sidecarPath, { force: true })
+      }
       throw error
     } finally {
+      this.stopRequery()
       for (const t of timers) t.stop()
       this.arm('rest', Number.POSITIVE_INFINITY, 0)
       this.arm('noProvider', Number.POSITIVE_INFINITY, 0)
       if (!this.ac.signal.aborted) this.ac.abort(new AbortError('download finished'))
       this.wake()
+      this.ctx.onChange?.()
     }
   }
 
@@ -195,11 +293,11 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
 
   // --- providers -----------------------------------------------------------
 
-  private async intake(providers: DownloadOptions['providers']): Promise<void> {
+  private async intake(providers: DownloadOptions['providers'], again = false): Promise<void> {
     try {
       for await (const ref of providers) {
         if (this.ac.signal.aborted) break
-        this.addSource(ref)
+        this.addSource(ref, again)
       }
     } catch {
       // A failing provider source ends like an exhausted one.
@@ -210,10 +308,12 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     }
   }
 
-  private addSource(ref: PeerRef): void {
+  /** `again`: found by asking for providers again, so a provider that had gone (not one that lied) is taken back. */
+  private addSource(ref: PeerRef, again = false): void {
     if (!ref || typeof ref.id !== 'string' || ref.id === this.ctx.self) return
     const known = this.sources.get(ref.id)
-    if (known) {
+    const back = again && known?.dropped !== undefined && !known.dropped.startsWith('sent bad data')
+    if (known && !back) {
       if (!known.dropped && ref.addresses.length > 0) this.ctx.network.learn(ref)
       return
     }
@@ -224,6 +324,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       this.nextOrder++ + this.ctx.random.next(),
       this.ctx.options.maxInFlightPerPeer,
     )
+    if (known) source.bytes = known.bytes
     this.sources.set(ref.id, source)
     // Dial now, while the manifest is fetched elsewhere: the first chunk request finds the connection open.
     this.ctx.network.connect(ref, { signal: this.ac.signal }).catch(() => {})
@@ -239,6 +340,56 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     this.emit('source:dropped', { peer: source.id, reason })
   }
 
+  /**
+   * Waiting for providers is allowed: a provider went away (it may come back,
+   * or others may appear) and providers can be asked for again. Providers that
+   * all said they lack the file, or lied, end the download at once.
+   */
+  private canWait(): boolean {
+    if (this.ctx.options.providerWait === 0 || this.findProviders === undefined) return false
+    for (const s of this.sources.values()) if (s.dropped === undefined || GONE.test(s.dropped)) return true
+    return false
+  }
+
+  private isWaiting(): boolean {
+    return this.noProviderSince !== undefined && this.canWait()
+  }
+
+  private waitingReason(): string {
+    const now = this.ctx.clock.now()
+    const all = [...this.sources.values()]
+    const gone = all.map((s) => `${s.id.slice(0, 8)}…: ${s.dropped ?? 'no answer yet'}`).join('; ')
+    const next = this.requery ? `next in ${Math.ceil((this.requery.at - now) / 1000)} s` : 'now'
+    const left = Math.max(0, Math.ceil((this.progressAt + this.ctx.options.providerWait - now) / 1000))
+    return `every provider is gone (${all.length}: ${gone}); looking for providers again (${next}), giving up in ${left} s (transfer.providerWait)`
+  }
+
+  /** While waiting, and once the last search for providers has ended, asks again after the backoff delay. */
+  private scheduleRequery(now: number): void {
+    if (this.requery || !this.providersEnded || !this.findProviders || this.failure || this.paused) return
+    const find = this.findProviders
+    const at = now + this.requeryDelay
+    this.requeryDelay = Math.min(PROVIDER_RETRY_MAX, this.requeryDelay * 2)
+    const handle = this.ctx.clock.setTimeout(() => {
+      this.requery = undefined
+      if (this.failure || this.paused || this.state !== 'running') return
+      this.providersEnded = false
+      let found: DownloadOptions['providers']
+      try {
+        found = find(this.ac.signal)
+      } catch {
+        found = [] // a failing search counts as one that found nobody; the next comes after the backoff
+      }
+      void this.intake(found, true)
+    }, at - now)
+    this.requery = { at, handle }
+  }
+
+  private stopRequery(): void {
+    if (this.requery) this.ctx.clock.clearTimeout(this.requery.handle)
+    this.requery = undefined
+  }
+
   private usable(): Source[] {
     return [...this.sources.values()].filter((s) => !s.dropped)
   }
@@ -249,13 +400,13 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     for (const w of wakers) w()
   }
 
-  /** Waits until a source is added, the providers end, or the download fails. */
-  private waitForSources(): Promise<void> {
+  /** Waits until a source is added, the providers end, or the download fails; rejects after `ms`. */
+  private waitForSources(ms = this.ctx.options.noProviderTimeout): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = this.ctx.clock.setTimeout(() => {
         this.wakers = this.wakers.filter((w) => w !== waker)
         reject(this.noProviderError('the file'))
-      }, this.ctx.options.noProviderTimeout)
+      }, ms)
       const waker = () => {
         this.ctx.clock.clearTimeout(timer)
         resolve()
@@ -269,19 +420,21 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     if (all.length === 0) return new NotFoundError(`no provider was found for ${this.hash}`)
     const reasons = all.map((s) => `${s.id.slice(0, 8)}…: ${s.dropped ?? 'no answer'}`).join('; ')
     const message = `no provider could supply ${what} of ${this.hash} (${all.length} tried: ${reasons})`
-    const unreachable = all.some((s) => /^(disconnected|unreachable|stalled)/.test(s.dropped ?? 'stalled'))
+    const unreachable = all.some((s) => GONE.test(s.dropped ?? 'stalled'))
     return unreachable ? new PeerUnreachableError(message) : new NotFoundError(message)
   }
 
   // --- manifest ------------------------------------------------------------
 
   private async fetchManifest(): Promise<Manifest> {
-    const tried = new Set<PeerId>()
+    // By object: a provider taken back after it had gone is asked again.
+    const tried = new Set<Source>()
     for (;;) {
+      await this.held()
       if (this.failure) throw this.failure
-      const source = this.usable().find((s) => !tried.has(s.id))
+      const source = this.usable().find((s) => !tried.has(s))
       if (source) {
-        tried.add(source.id)
+        tried.add(source)
         try {
           return await this.manifestFrom(source)
         } catch (err) {
@@ -289,6 +442,19 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
           this.drop(source, reasonOf(err as Error, 'the manifest'))
           continue
         }
+      }
+      if (this.canWait()) {
+        const now = this.ctx.clock.now()
+        this.noProviderSince ??= now
+        const deadline = this.progressAt + this.ctx.options.providerWait
+        if (now >= deadline) throw this.noProviderError('the file')
+        this.scheduleRequery(now)
+        try {
+          await this.waitForSources(deadline - now)
+        } finally {
+          this.noProviderSince = undefined
+        }
+        continue
       }
       if (this.providersEnded) throw this.noProviderError('the file')
       await this.waitForSources()
@@ -313,7 +479,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
    */
   private pump(): void {
     const picker = this.picker
-    if (!picker || this.failure || this.state !== 'running') return
+    if (!picker || this.failure || this.state !== 'running' || this.queued || this.paused) return
     if (picker.finished) {
       if (this.writes.size === 0) this.finishAll?.resolve()
       return
@@ -324,6 +490,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       .sort((a, b) => b.rate(now) - a.rate(now) || a.order - b.order)
       .slice(0, options.maxPeers)
     let wakeAt = Number.POSITIVE_INFINITY
+    const rate = this.ctx.rate
     for (let progress = true; progress; ) {
       progress = false
       for (const s of used) {
@@ -333,9 +500,16 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
         }
         if (s.inFlight >= Math.min(s.window, this.windowCap) || this.writes.size >= this.maxPendingWrites)
           continue
+        // The download rate: a chunk is requested only once the bytes before it are paid for.
+        const wait = rate?.wait(now) ?? 0
+        if (wait > 0) {
+          wakeAt = Math.min(wakeAt, now + wait)
+          break
+        }
         const index = picker.next(s.id)
         if (index === undefined) continue
         progress = true
+        rate?.take(now, chunkRange(index, this.manifest?.size ?? 0, this.manifest?.chunkSize ?? 1).length)
         void this.fetchChunk(s, index)
       }
     }
@@ -345,8 +519,19 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       this.arm('noProvider', Number.POSITIVE_INFINITY, now)
       return
     }
-    // No usable source: fail once nothing is left to settle and no provider can come, or at the deadline.
     this.noProviderSince ??= now
+    if (this.canWait()) {
+      // Every provider is gone: once nothing is in flight, ask for providers again (with backoff) until the deadline.
+      const deadline = this.progressAt + options.providerWait
+      if (now >= deadline) {
+        this.fail(this.noProviderError(`chunks ${formatRanges(picker.missing(64))}`))
+        return
+      }
+      this.arm('noProvider', deadline, now)
+      if (this.inFlight === 0 && this.writes.size === 0) this.scheduleRequery(now)
+      return
+    }
+    // No usable source: fail once nothing is left to settle and no provider can come, or at the deadline.
     const deadline = this.noProviderSince + options.noProviderTimeout
     const idle = this.inFlight === 0 && this.writes.size === 0
     if ((idle && this.providersEnded) || now >= deadline)
@@ -422,6 +607,8 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       }
       this.bytes += data.length
       this.fetchedChunks++
+      this.progressAt = this.ctx.clock.now()
+      this.requeryDelay = PROVIDER_RETRY_MIN
       if (this.lastEmittedBytes < 0) this.emitProgress()
       this.pump()
     } finally {

@@ -25,6 +25,7 @@ import {
   type Transfer,
 } from '@peerkit/core'
 import { inject, injectable } from 'tsyringe'
+import { ByteRate } from './byte-rate.js'
 import { ChunkDownload } from './chunk-download.js'
 import { ChunkServer, type SharedFile } from './chunk-server.js'
 import { TRANSFER_PROTOCOL, type TransferRequest, type TransferResponse } from './messages.js'
@@ -50,6 +51,9 @@ export class ChunkTransfer implements Transfer {
   private finished: ChunkDownload[] = []
   private readonly cache: HashCache | undefined
   private started = false
+  /** The `downloadRate` and `uploadRate` limits (all downloads, all peers served), when set. */
+  private readonly downloadRate: ByteRate | undefined
+  private readonly uploadRate: ByteRate | undefined
 
   constructor(
     @inject(Network) private readonly network: Network,
@@ -61,6 +65,8 @@ export class ChunkTransfer implements Transfer {
     @inject(TRANSFER_OPTIONS) private readonly options: ParsedTransferOptions,
   ) {
     this.cache = config.dataDir ? new HashCache(config.dataDir) : undefined
+    if (options.downloadRate > 0) this.downloadRate = new ByteRate(options.downloadRate)
+    if (options.uploadRate > 0) this.uploadRate = new ByteRate(options.uploadRate)
   }
 
   async start(): Promise<void> {
@@ -74,7 +80,10 @@ export class ChunkTransfer implements Transfer {
     }
   }
 
-  /** Serves one request, at most `maxServingPerPeer` at once for one peer. */
+  /**
+   * Serves one request: at most `maxServingPerPeer` at once for one peer, at
+   * most `maxUploadPeers` peers at once, chunk bytes paced to `uploadRate`.
+   */
   private async serve(req: TransferRequest, from: PeerId): Promise<TransferResponse> {
     const max = this.options.maxServingPerPeer
     this.serving ??= new Map()
@@ -84,9 +93,18 @@ export class ChunkTransfer implements Transfer {
       throw new RateLimitError(
         `${max} requests of this peer are being served already (transfer.maxServingPerPeer)`,
       )
+    const slots = this.options.maxUploadPeers
+    if (n === 0 && slots > 0 && serving.size >= slots)
+      throw new RateLimitError(`${slots} peers are being served already (transfer.maxUploadPeers)`)
     serving.set(from, n + 1)
     try {
-      return await this.server.handle(req)
+      const res = await this.server.handle(req)
+      if (res.op === 'chunk' && this.uploadRate) {
+        // Paced: the answer leaves once the bytes before it are paid for at uploadRate (the slot is held meanwhile).
+        const wait = this.uploadRate.reserve(this.clock.now(), res.data.length)
+        if (wait > 0) await new Promise<void>((r) => this.clock.setTimeout(r, wait))
+      }
+      return res
     } finally {
       const left = (serving.get(from) ?? 1) - 1
       if (left === 0) serving.delete(from)
@@ -99,7 +117,7 @@ export class ChunkTransfer implements Transfer {
     this.started = false
     this.network.unhandle(TRANSFER_PROTOCOL)
     const running = [...(this.active?.values() ?? [])]
-    for (const d of running) d.cancel('the transfer stopped')
+    for (const d of running) d.stop('the transfer stopped')
     await Promise.allSettled(running.map((d) => d.done))
     await this.server.close()
   }
@@ -154,14 +172,37 @@ export class ChunkTransfer implements Transfer {
       random: this.random,
       self: this.identity.peerId,
       options: this.options,
+      queued: true,
+      onChange: () => this.schedule(),
+      rate: this.downloadRate,
     })
     active.set(to, download)
     const settle = () => {
       active.delete(to)
       this.finished = [...this.finished, download].slice(-MAX_FINISHED)
+      this.schedule()
     }
     download.done.then(settle, settle)
+    this.schedule()
     return download
+  }
+
+  /** Lets queued downloads run, oldest first, while fewer than `maxActiveDownloads` run (paused ones do not count). */
+  private schedule(): void {
+    const all = [...(this.active?.values() ?? [])]
+    const max = this.options.maxActiveDownloads || Number.POSITIVE_INFINITY
+    let running = all.filter((d) => d.active).length
+    for (const d of all) {
+      if (running >= max) return
+      if (d.status().state !== 'queued') continue
+      d.admit()
+      running++
+    }
+  }
+
+  /** Forgets finished downloads (`downloads()` lists the running ones only until the next ends). */
+  clearFinished(): void {
+    this.finished = []
   }
 
   downloads(): DownloadStatus[] {

@@ -29,6 +29,21 @@ export interface TransferOptions {
   blockSize?: number
   /** Milliseconds to wait for a usable provider while the provider source is still open. @default 30000 */
   noProviderTimeout?: number
+  /**
+   * Milliseconds a download whose providers are all gone keeps asking for
+   * providers again (backoff 1 s doubling to 60 s) before it fails, counted
+   * from its last verified chunk; 0: fail at once. A hash no provider was
+   * ever found for fails as before (see `noProviderTimeout`). @default 300000
+   */
+  providerWait?: number
+  /** Downloads fetching at once; the others are `queued` (paused ones do not count). 0: no limit. @default 4 */
+  maxActiveDownloads?: number
+  /** Bytes per second all downloads together may request (0: no limit). @default 0 */
+  downloadRate?: number
+  /** Bytes per second this peer may serve to all peers together (0: no limit). @default 0 */
+  uploadRate?: number
+  /** Peers served at once (upload slots); a request of another peer is refused with `RateLimitError` (0: no limit). @default 0 */
+  maxUploadPeers?: number
   /** Worker threads for hashing shares (0 or 1: hash in the main thread). @default content's defaultHashWorkers() */
   hashWorkers?: number
 }
@@ -45,6 +60,8 @@ export const DEFAULT_BLOCK_SIZE = 1024 * 1024
 /** A block must leave room for the envelope under the 4 MiB transport limit. */
 export const MAX_BLOCK_SIZE = 2 * 1024 * 1024
 export const DEFAULT_NO_PROVIDER_TIMEOUT = 30_000
+export const DEFAULT_PROVIDER_WAIT = 300_000
+export const DEFAULT_MAX_ACTIVE_DOWNLOADS = 4
 
 export type ParsedTransferOptions = Readonly<Required<Omit<TransferOptions, 'hashWorkers'>>> & {
   readonly hashWorkers: number | undefined
@@ -69,6 +86,11 @@ export function parseTransferOptions(input: unknown = {}): ParsedTransferOptions
     'checkpointInterval',
     'blockSize',
     'noProviderTimeout',
+    'providerWait',
+    'maxActiveDownloads',
+    'downloadRate',
+    'uploadRate',
+    'maxUploadPeers',
     'hashWorkers',
   ])
   for (const key of Object.keys(o)) {
@@ -103,6 +125,11 @@ export function parseTransferOptions(input: unknown = {}): ParsedTransferOptions
     checkpointInterval: int('checkpointInterval', DEFAULT_CHECKPOINT_INTERVAL, 10),
     blockSize,
     noProviderTimeout: int('noProviderTimeout', DEFAULT_NO_PROVIDER_TIMEOUT, 1),
+    providerWait: int('providerWait', DEFAULT_PROVIDER_WAIT, 0),
+    maxActiveDownloads: int('maxActiveDownloads', DEFAULT_MAX_ACTIVE_DOWNLOADS, 0, 100_000),
+    downloadRate: int('downloadRate', 0, 0),
+    uploadRate: int('uploadRate', 0, 0),
+    maxUploadPeers: int('maxUploadPeers', 0, 0, 100_000),
     hashWorkers: o.hashWorkers === undefined ? undefined : int('hashWorkers', 0, 0, 64),
   }
   // Peers built with the same options share one frozen copy.

@@ -112,8 +112,8 @@ test('when no provider can supply the missing chunks, the error says which', asy
   t.is(dl.status().state, 'failed')
 })
 
-test('a provider that goes away with nobody else left fails as unreachable', async (t) => {
-  const [d, a] = await startPeers(t, 2, { wire: 'memory' })
+test('a provider that goes away with nobody else left fails as unreachable at once with providerWait 0', async (t) => {
+  const [d, a] = await startPeers(t, 2, { wire: 'memory', transfer: { providerWait: 0 } })
   const dir = await tempDir(t)
   const { record } = await shareSame([a], dir, MiB)
   const ref = refOf(a)

@@ -1,0 +1,348 @@
+import { access, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  type Clock,
+  type ContentHash,
+  type Identity,
+  type Index,
+  type Network,
+  type PeerConfig,
+  type PeerRef,
+  PeerUnreachableError,
+  SeededRandom,
+} from '@peerkit/core'
+import test, { type ExecutionContext } from 'ava'
+import { ChunkDownload, ChunkTransfer, parseTransferOptions, type TransferRequest } from '../src/index.js'
+import { driveUntil, sharedBytes, TestClock, VirtualNet, virtualDownload } from './helpers/virtual-net.js'
+
+const KiB = 1024
+const MiB = 1024 * KiB
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  )
+
+/** A virtual clock and network with one provider (`provider-a`) of a 1 MiB file. */
+async function oneProvider(t: ExecutionContext) {
+  const clock = new TestClock()
+  const net = new VirtualNet()
+  const file = await sharedBytes(t, MiB)
+  const a = net.provide('provider-a', file.server)
+  return { clock, net, file, a }
+}
+
+/** Makes provider `id` leave (unreachable until put back in `net.present`) once it has answered `after` chunk requests. */
+function leavesAfter(net: VirtualNet, id: string, after: number): void {
+  const answer = net.answers.get(id)
+  let served = 0
+  net.answers.set(id, async (req, from) => {
+    if (req.op === 'chunk' && ++served === after + 1) {
+      net.present.delete(id)
+      throw new PeerUnreachableError(`${id} left`)
+    }
+    return (answer as NonNullable<typeof answer>)(req, from)
+  })
+}
+
+test('the only provider leaves mid-download: the download waits, asks again with backoff, and completes from a provider that appears later', async (t) => {
+  const { clock, net, file, a } = await oneProvider(t)
+  leavesAfter(net, 'provider-a', 4)
+  let asks = 0
+  let found: PeerRef[] = [a]
+  const dl = virtualDownload(
+    clock,
+    net,
+    file.hash,
+    join(file.dir, 'out.bin'),
+    () => {
+      asks++
+      return found
+    },
+    { maxInFlightPerPeer: 1 },
+  )
+  t.truthy(
+    await driveUntil(clock, () => dl.status().state === 'waiting', 10_000),
+    JSON.stringify(dl.status()),
+  )
+  const waitingFrom = clock.now()
+  const bytesBefore = dl.status().bytes
+  t.true(bytesBefore > 0 && bytesBefore < MiB, `${bytesBefore}`)
+  t.regex(dl.status().reason ?? '', /every provider is gone .*provider.*disconnected|unreachable/)
+  t.regex(dl.status().reason ?? '', /transfer\.providerWait/)
+  // 20 virtual seconds with nobody: still waiting, asking again at 1, 3, 7, 15 s (backoff), not in a loop.
+  const asksBefore = asks
+  await driveUntil(clock, () => false, 20_000, 50)
+  t.is(dl.status().state, 'waiting')
+  t.true(asks - asksBefore >= 3 && asks - asksBefore <= 5, `asked ${asks - asksBefore} times in 20 s`)
+  // A second provider appears: found at the next ask (at most 32 s later with the backoff so far) and used.
+  found = [a, net.provide('provider-b', file.server)]
+  t.truthy(await driveUntil(clock, () => dl.status().bytes === MiB, 60_000, 50), JSON.stringify(dl.status()))
+  t.true(clock.now() - waitingFrom >= 20_000)
+  const result = await dl.done
+  t.deepEqual(await readFile(result.path), Buffer.from(file.bytes))
+  t.deepEqual(result.sources.map((s) => s.id).sort(), ['provider-a', 'provider-b'])
+  t.is(dl.status().state, 'done')
+})
+
+test('a provider that left and comes back is taken back', async (t) => {
+  const { clock, net, file, a } = await oneProvider(t)
+  leavesAfter(net, 'provider-a', 2)
+  const dl = virtualDownload(clock, net, file.hash, join(file.dir, 'out.bin'), [a], { maxInFlightPerPeer: 1 })
+  t.truthy(await driveUntil(clock, () => dl.status().state === 'waiting', 10_000))
+  await driveUntil(clock, () => false, 5000, 50)
+  t.is(dl.status().state, 'waiting')
+  net.present.add('provider-a')
+  t.truthy(await driveUntil(clock, () => dl.status().bytes === MiB, 60_000, 50), JSON.stringify(dl.status()))
+  const result = await dl.done
+  t.deepEqual(await readFile(result.path), Buffer.from(file.bytes))
+})
+
+test('nobody appears: the download fails with PeerUnreachableError at providerWait after its last chunk, not before', async (t) => {
+  const { clock, net, file, a } = await oneProvider(t)
+  leavesAfter(net, 'provider-a', 2)
+  const dl = virtualDownload(clock, net, file.hash, join(file.dir, 'out.bin'), [a], {
+    maxInFlightPerPeer: 1,
+    providerWait: 20_000,
+  })
+  t.truthy(await driveUntil(clock, () => dl.status().state === 'waiting', 10_000))
+  const waitingFrom = clock.now()
+  const took = await driveUntil(clock, () => dl.status().state === 'failed', 60_000, 100)
+  t.truthy(took, JSON.stringify(dl.status()))
+  // The deadline counts from the last verified chunk, just before the wait began.
+  t.true((took as number) >= 19_000, `failed after ${took} ms of waiting`)
+  t.true((took as number) <= 21_000, `failed after ${took} ms of waiting`)
+  t.true(clock.now() - waitingFrom <= 21_000)
+  const err = await t.throwsAsync(dl.done, { name: 'PeerUnreachableError' })
+  t.regex(err?.message ?? '', /no provider could supply chunks/)
+  t.regex(dl.status().reason ?? '', /no provider could supply/)
+  t.true(await exists(join(file.dir, 'out.bin.part')), 'the .part stays for a later attempt')
+})
+
+test('pause stops requests and keeps the .part; resume continues from it', async (t) => {
+  const { clock, net, file, a } = await oneProvider(t)
+  const to = join(file.dir, 'out.bin')
+  const dl = virtualDownload(clock, net, file.hash, to, [a], {
+    maxInFlightPerPeer: 1,
+    checkpointInterval: 10,
+  })
+  t.truthy(await driveUntil(clock, () => dl.status().bytes >= 3 * 64 * KiB, 10_000))
+  dl.pause()
+  t.is(dl.status().state, 'paused')
+  const asked = net.asked.get('provider-a')
+  await driveUntil(clock, () => false, 10_000, 100)
+  // Chunks verified before the pause may still reach the disk; nothing new is asked for.
+  t.is(net.asked.get('provider-a'), asked, 'no request while paused')
+  t.true(dl.status().bytes < MiB)
+  t.is(dl.status().state, 'paused')
+  t.true(await exists(`${to}.part`))
+  dl.resume()
+  t.is(dl.status().state, 'running')
+  t.truthy(await driveUntil(clock, () => dl.status().bytes === MiB, 10_000))
+  const result = await dl.done
+  t.deepEqual(await readFile(to), Buffer.from(file.bytes))
+  t.is(result.fetchedChunks, 16, 'every chunk fetched once (none fetched again after the pause)')
+  t.true((net.asked.get('provider-a') ?? 0) <= 17, `asked ${net.asked.get('provider-a')} times`)
+})
+
+for (const keepPart of [false, true]) {
+  test(`cancel ends the download (state cancelled) and ${keepPart ? 'keeps the .part when asked' : 'removes the .part'}`, async (t) => {
+    const { clock, net, file, a } = await oneProvider(t)
+    const to = join(file.dir, 'out.bin')
+    const dl = virtualDownload(clock, net, file.hash, to, [a], {
+      maxInFlightPerPeer: 1,
+      checkpointInterval: 10,
+    })
+    t.truthy(await driveUntil(clock, () => dl.status().bytes > 0, 10_000))
+    dl.cancel({ keepPart })
+    await t.throwsAsync(dl.done, { name: 'AbortError', message: /cancelled/ })
+    t.is(dl.status().state, 'cancelled')
+    t.is(await exists(`${to}.part`), keepPart)
+    t.is(await exists(`${to}.part.json`), keepPart)
+    t.false(await exists(to))
+  })
+}
+
+/** A ChunkTransfer on the virtual clock, downloading (and serving) through `network`. */
+function virtualTransfer(clock: Clock, network: Network, self: string, options: Record<string, unknown>) {
+  const records = new Map<ContentHash, unknown>()
+  const index = {
+    put: (r: { hash: ContentHash }) => records.set(r.hash, r),
+    remove: (h: ContentHash) => records.delete(h),
+  } as unknown as Index
+  return new ChunkTransfer(
+    network,
+    index,
+    { peerId: self } as unknown as Identity,
+    clock,
+    new SeededRandom(2),
+    {} as PeerConfig,
+    parseTransferOptions({ progressInterval: 10, hashWorkers: 0, ...options }),
+  )
+}
+
+test('a queue runs at most maxActiveDownloads at once; a paused download frees its slot', async (t) => {
+  const { clock, net, file, a } = await oneProvider(t)
+  const transfer = virtualTransfer(clock, net.network(), 'downloader', {
+    maxActiveDownloads: 2,
+    maxInFlightPerPeer: 1,
+  })
+  const dls = [0, 1, 2].map((i) =>
+    transfer.download(file.hash, { to: join(file.dir, `out-${i}.bin`), providers: [a] }),
+  )
+  const [d0, , d2] = dls as [(typeof dls)[0], (typeof dls)[0], (typeof dls)[0]]
+  await driveUntil(clock, () => d0.status().bytes > 0, 10_000)
+  t.deepEqual(
+    dls.map((d) => d.status().state),
+    ['running', 'running', 'queued'],
+  )
+  t.is(d2.status().bytes, 0)
+  d0.pause()
+  t.deepEqual(
+    dls.map((d) => d.status().state),
+    ['paused', 'running', 'running'],
+  )
+  d0.resume()
+  t.is(d0.status().state, 'queued', 'no free slot: the resumed download waits its turn')
+  t.truthy(await driveUntil(clock, () => dls.every((d) => d.status().state === 'done'), 60_000))
+  for (const d of dls) t.deepEqual(await readFile((await d.done).path), Buffer.from(file.bytes))
+  t.deepEqual(
+    transfer.downloads().map((s) => s.state),
+    ['done', 'done', 'done'],
+  )
+  await transfer.stop()
+})
+
+/** True when the k-th of `times` (sorted) is at least k chunks' worth of `rate` after the first (1 ms slack). */
+function paced(times: number[], chunk: number, rate: number): boolean {
+  const sorted = [...times].sort((a, b) => a - b)
+  const first = sorted[0] ?? 0
+  return sorted.every((at, k) => at - first >= (k * chunk * 1000) / rate - 1)
+}
+
+test('downloadRate caps what all downloads request: chunk k is asked for k chunks / rate after the first, so N bytes take at least (N - one chunk) / rate', async (t) => {
+  const rate = 256 * KiB
+  for (const downloadRate of [0, rate]) {
+    const clock = new TestClock()
+    const net = new VirtualNet(clock)
+    const file = await sharedBytes(t, MiB)
+    const a = net.provide('provider-a', file.server)
+    const transfer = virtualTransfer(clock, net.network(), 'downloader', { downloadRate })
+    const dl = transfer.download(file.hash, { to: join(file.dir, 'out.bin'), providers: [a] })
+    const ms = await driveUntil(clock, () => dl.status().bytes === MiB, 60_000, 20)
+    t.truthy(ms, JSON.stringify(dl.status()))
+    t.deepEqual(await readFile((await dl.done).path), Buffer.from(file.bytes))
+    t.is(net.sentAt.length, 16)
+    if (downloadRate) {
+      t.true(paced(net.sentAt, 64 * KiB, rate), JSON.stringify(net.sentAt))
+      t.true((ms as number) >= ((MiB - 64 * KiB) / rate) * 1000, `capped: ${ms} virtual ms`)
+    } else t.false(paced(net.sentAt, 64 * KiB, rate), `uncapped: ${JSON.stringify(net.sentAt)}`)
+    await transfer.stop()
+  }
+})
+
+/** A provider's ChunkTransfer sharing `path`, answering through `net` as `id`. */
+async function providingTransfer(
+  clock: Clock,
+  net: VirtualNet,
+  id: string,
+  path: string,
+  options: Record<string, unknown>,
+  refused: string[],
+): Promise<{ transfer: ChunkTransfer; ref: PeerRef }> {
+  let handler: ((req: TransferRequest, ctx: { peer: { id: string } }) => Promise<never>) | undefined
+  const network = {
+    handle: (_p: unknown, fn: typeof handler) => {
+      handler = fn
+    },
+    unhandle() {},
+    self: () => ({ id, addresses: [] }),
+  } as unknown as Network
+  const transfer = virtualTransfer(clock, network, id, options)
+  await transfer.share(path)
+  await transfer.start()
+  net.answers.set(id, async (req, from) => {
+    try {
+      return await (handler as NonNullable<typeof handler>)(req, { peer: { id: from } })
+    } catch (err) {
+      if ((err as Error).name === 'RateLimitError') refused.push((err as Error).message)
+      throw err
+    }
+  })
+  net.present.add(id)
+  return { transfer, ref: { id, addresses: [] } }
+}
+
+test('uploadRate paces what a provider serves: answer k leaves k chunks / rate after the first', async (t) => {
+  const rate = 256 * KiB
+  const clock = new TestClock()
+  const net = new VirtualNet(clock)
+  const file = await sharedBytes(t, MiB)
+  const refused: string[] = []
+  const { transfer, ref } = await providingTransfer(
+    clock,
+    net,
+    'provider-a',
+    join(file.dir, 'source.bin'),
+    { uploadRate: rate },
+    refused,
+  )
+  const dl = virtualDownload(clock, net, file.hash, join(file.dir, 'out.bin'), [ref], {
+    requestTimeout: 60_000,
+  })
+  const ms = await driveUntil(clock, () => dl.status().bytes === MiB, 60_000, 20)
+  t.truthy(ms, JSON.stringify(dl.status()))
+  t.true((ms as number) >= ((MiB - 64 * KiB) / rate) * 1000, `${ms} virtual ms`)
+  t.is(net.answeredAt.length, 16)
+  t.true(paced(net.answeredAt, 64 * KiB, rate), JSON.stringify(net.answeredAt))
+  t.deepEqual(await readFile((await dl.done).path), Buffer.from(file.bytes))
+  t.deepEqual(refused, [])
+  await transfer.stop()
+})
+
+test('maxUploadPeers: a provider serves that many peers at once, refuses the others with RateLimitError, and both downloads still complete', async (t) => {
+  const clock = new TestClock()
+  const file = await sharedBytes(t, MiB)
+  const refused: string[] = []
+  const net1 = new VirtualNet()
+  const { transfer, ref } = await providingTransfer(
+    clock,
+    net1,
+    'provider-a',
+    join(file.dir, 'source.bin'),
+    { maxUploadPeers: 1, uploadRate: 512 * KiB },
+    refused,
+  )
+  // Two downloaders reach the same provider answer, each under its own id.
+  const net2 = new VirtualNet()
+  const answer = net1.answers.get('provider-a') as NonNullable<ReturnType<typeof net1.answers.get>>
+  net2.answers.set('provider-a', answer)
+  net2.present.add('provider-a')
+  const d1 = virtualDownload(clock, net1, file.hash, join(file.dir, 'out-1.bin'), [ref], {
+    requestTimeout: 60_000,
+  })
+  const net2Network = net2.network('downloader-2')
+  const d2 = new ChunkDownload(
+    file.hash,
+    { to: join(file.dir, 'out-2.bin'), providers: [ref] },
+    {
+      network: net2Network,
+      clock,
+      random: new SeededRandom(5),
+      self: 'downloader-2',
+      options: parseTransferOptions({ requestTimeout: 60_000, progressInterval: 10 }),
+    },
+  )
+  const ms = await driveUntil(
+    clock,
+    () => d1.status().bytes === MiB && d2.status().bytes === MiB,
+    120_000,
+    20,
+  )
+  t.truthy(ms, `${JSON.stringify(d1.status())} ${JSON.stringify(d2.status())}`)
+  t.true(refused.length > 0, 'the second peer was refused while the first was served')
+  t.regex(refused[0] ?? '', /1 peers are being served already \(transfer\.maxUploadPeers\)/)
+  for (const d of [d1, d2]) t.deepEqual(await readFile((await d.done).path), Buffer.from(file.bytes))
+  await transfer.stop()
+})
