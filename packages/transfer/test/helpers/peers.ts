@@ -26,7 +26,7 @@ import { Lifecycle } from 'tsyringe'
  * A test-only overlay that finds nothing: these tests hand the providers to
  * `download()` themselves, so the transfer is exercised on its own.
  */
-class NoOverlay extends EventEmitter<OverlayEvents> implements Overlay {
+export class NoOverlay extends EventEmitter<OverlayEvents> implements Overlay {
   readonly name = 'test-none'
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
@@ -59,6 +59,8 @@ export interface PeersOptions {
   transfer?: Record<string, unknown>
   /** For the memory wire: the hub (with its latency and bandwidth). */
   network?: MemoryNetwork
+  /** The overlay (default `test-none`, which finds nothing). */
+  overlay?: string
 }
 
 let counter = 0
@@ -93,7 +95,7 @@ export async function startPeers<N extends 1 | 2 | 3 | 4>(
     const name = `p${process.pid}-${++counter}`
     const peer = await createPeer(
       {
-        overlay: 'test-none',
+        overlay: options.overlay ?? 'test-none',
         transport: options.wire,
         listen: [options.wire === 'memory' ? `memory://${name}` : 'tcp://127.0.0.1:0'],
         dataDir: join(dir, `peer-${i}`),

@@ -1,0 +1,53 @@
+import { join } from 'node:path'
+import { type ContentHash, OVERLAY, overlays, type PeerRef } from '@peerkit/core'
+import test from 'ava'
+import { Lifecycle } from 'tsyringe'
+import { fileSha, sha, shareSame } from './helpers/files.js'
+import { NoOverlay, refOf, startPeers, tempDir } from './helpers/peers.js'
+
+const MiB = 1024 * 1024
+
+/** What the `test-list` overlay answers to `providers(hash)`, and how often it was asked. */
+const listed: PeerRef[] = []
+let asked = 0
+
+/** An overlay that finds the peers in `listed` as the providers of any hash. */
+class ListOverlay extends NoOverlay {
+  override async *providers(_hash: ContentHash): AsyncIterable<PeerRef> {
+    asked++
+    yield* [...listed]
+  }
+}
+
+if (!overlays.has('test-list')) {
+  overlays.register('test-list', () => (c) => {
+    c.register(OVERLAY, { useClass: ListOverlay }, { lifecycle: Lifecycle.ContainerScoped })
+  })
+}
+
+test('peer.download asks the overlay again while every provider is gone, and completes from one found later', async (t) => {
+  const [d, p, q] = await startPeers(t, 3, { wire: 'memory', overlay: 'test-list' })
+  const dir = await tempDir(t)
+  const { record, bytes } = await shareSame([p, q], dir, MiB)
+  listed.splice(0, listed.length, refOf(p))
+  await p.stop()
+  const dl = d.download(record.hash, {
+    to: join(dir, 'out.bin'),
+    size: record.size,
+    chunkSize: record.chunkSize,
+  })
+  // The only provider listed is gone: the download waits and says why (polled: the state changes without an event).
+  const deadline = Date.now() + 20_000
+  while (dl.status().state !== 'waiting' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  t.is(dl.status().state, 'waiting', JSON.stringify(dl.status()))
+  t.regex(dl.status().reason ?? '', /every provider is gone/)
+  const askedBefore = asked
+  listed.splice(0, listed.length, refOf(q))
+  const result = await dl.done
+  t.true(asked > askedBefore, 'the overlay was asked again')
+  t.deepEqual(
+    result.sources.map((s) => s.id),
+    [q.network.self().id],
+  )
+  t.is(await fileSha(result.path), sha(bytes))
+})
