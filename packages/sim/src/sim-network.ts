@@ -5,12 +5,14 @@ import {
   CLOCK,
   createPeer,
   type FileRecord,
+  LOGGER,
   type OverlayStats,
   overlays,
   type Peer,
   RANDOM,
   type Random,
   SeededRandom,
+  silentLogger,
   transports,
 } from '@peerkit/core'
 import { MEMORY_NETWORK, MemoryNetwork, memoryTransport } from '@peerkit/transport-memory'
@@ -108,6 +110,9 @@ export class SimNetwork {
     this.container.register(CLOCK, { useValue: this.clock })
     this.container.register(RANDOM, { useValue: master.fork() })
     this.container.register(MEMORY_NETWORK, { useValue: this.hub })
+    // Thousands of simulated peers would each log what an operator of one node needs (a peer left alone,
+    // a neighbor dropped): the simulation's report is what tells the outcome, so its peers log nothing.
+    this.container.register(LOGGER, { useValue: silentLogger() })
   }
 
   /** Peers alive now. */
