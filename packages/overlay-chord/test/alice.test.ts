@@ -58,7 +58,7 @@ test('the Alice scenario over TCP with 30 peers: share, search "harry potter", d
   const nodes = peers.map(
     (p) => ({ network: p.network, overlay: p.overlay as ChordOverlay, alive: true }) as TestNode,
   )
-  await until(() => ringIsCorrect(nodes), 20_000, 'the ring of 30 to stabilise')
+  await until(() => ringIsCorrect(nodes), 60_000, 'the ring of 30 to stabilise')
 
   const alice = peers[7] as Peer
   const bob = peers[23] as Peer
