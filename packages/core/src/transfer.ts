@@ -72,6 +72,8 @@ export interface DownloadEvents {
   /** A provider was dropped from this download (disconnected, stalled, sent bad data). */
   'source:dropped': [info: { peer: PeerId; reason: string }]
   'source:added': [peer: PeerRef]
+  /** The state changed (`queued`, `running`, `waiting`, `paused`, and the final one); `status.reason` says why it waits or failed. */
+  state: [status: DownloadStatus]
 }
 
 /** A download under way. `done` settles once; listeners may be added at any time. */

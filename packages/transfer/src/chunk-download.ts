@@ -113,6 +113,12 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   private requeryDelay = PROVIDER_RETRY_MIN
   /** The last progress (start, resume, manifest, a verified chunk): the wait for providers counts from here. */
   private progressAt: number
+  /**
+   * When every provider was found gone; cleared by progress (the manifest, a
+   * verified chunk), pause or resume, not by a provider taken back that has
+   * not delivered yet (so the state does not flicker while one is retried).
+   */
+  private waitingSince: number | undefined
   /** Verified chunks waiting for the disk; past this, no new requests go out (a slow disk slows the download). */
   private readonly maxPendingWrites: number
   /** Requests in flight per provider allowed by the chunk size (see MAX_IN_FLIGHT_BYTES_PER_PEER). */
@@ -173,8 +179,10 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     this.arm('noProvider', Number.POSITIVE_INFINITY, 0)
     this.stopRequery()
     this.noProviderSince = undefined
+    this.waitingSince = undefined
     this.part?.checkpoint().catch((err: Error) => this.fail(err))
     this.ctx.onChange?.()
+    this.noteState()
   }
 
   /** Continues a paused download (queued first when the transfer has no free slot). */
@@ -184,6 +192,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     this.queued = true
     if (this.ctx.onChange) this.ctx.onChange()
     else this.admit()
+    this.noteState()
   }
 
   /** Lets a queued download run (called by the transfer's queue). */
@@ -191,9 +200,22 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     if (this.state !== 'running' || !this.queued) return
     this.queued = false
     this.progressAt = this.ctx.clock.now()
+    this.waitingSince = undefined
     this.requeryDelay = PROVIDER_RETRY_MIN
     this.wake()
     this.pump()
+    this.noteState()
+  }
+
+  /** The state last told through the `state` event. */
+  private toldState: DownloadStatus['state'] | undefined
+
+  /** Emits `state` when the state differs from the one last emitted. */
+  private noteState(): void {
+    const status = this.status()
+    if (status.state === this.toldState) return
+    this.toldState = status.state
+    this.emit('state', status)
   }
 
   /** True while the download takes a slot in the transfer's queue. */
@@ -224,10 +246,12 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     try {
       await this.held()
       if (this.failure) throw this.failure
+      this.noteState()
       void this.intake(providers)
       const manifest = await this.fetchManifest()
       this.manifest = manifest
       this.progressAt = clock.now()
+      this.waitingSince = undefined
       await this.held()
       this.windowCap = Math.max(2, Math.floor(MAX_IN_FLIGHT_BYTES_PER_PEER / manifest.chunkSize))
       this.part = await PartFile.open({ path: this.path, hash: this.hash, ...manifest })
@@ -279,6 +303,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       if (!this.ac.signal.aborted) this.ac.abort(new AbortError('download finished'))
       this.wake()
       this.ctx.onChange?.()
+      this.noteState()
     }
   }
 
@@ -352,7 +377,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
   }
 
   private isWaiting(): boolean {
-    return this.noProviderSince !== undefined && this.canWait()
+    return this.waitingSince !== undefined
   }
 
   private waitingReason(): string {
@@ -448,7 +473,9 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
         this.noProviderSince ??= now
         const deadline = this.progressAt + this.ctx.options.providerWait
         if (now >= deadline) throw this.noProviderError('the file')
+        this.waitingSince ??= now
         this.scheduleRequery(now)
+        this.noteState()
         try {
           await this.waitForSources(deadline - now)
         } finally {
@@ -478,6 +505,12 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
    * with no usable source. Everything is decided from one clock reading.
    */
   private pump(): void {
+    this.fill()
+    this.noteState()
+  }
+
+  /** The pump's work (see `pump`). */
+  private fill(): void {
     const picker = this.picker
     if (!picker || this.failure || this.state !== 'running' || this.queued || this.paused) return
     if (picker.finished) {
@@ -528,7 +561,10 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
         return
       }
       this.arm('noProvider', deadline, now)
-      if (this.inFlight === 0 && this.writes.size === 0) this.scheduleRequery(now)
+      if (this.inFlight === 0 && this.writes.size === 0) {
+        this.waitingSince ??= now
+        this.scheduleRequery(now)
+      }
       return
     }
     // No usable source: fail once nothing is left to settle and no provider can come, or at the deadline.
@@ -608,6 +644,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       this.bytes += data.length
       this.fetchedChunks++
       this.progressAt = this.ctx.clock.now()
+      this.waitingSince = undefined
       this.requeryDelay = PROVIDER_RETRY_MIN
       if (this.lastEmittedBytes < 0) this.emitProgress()
       this.pump()

@@ -62,6 +62,8 @@ test('the only provider leaves mid-download: the download waits, asks again with
     },
     { maxInFlightPerPeer: 1 },
   )
+  const states: string[] = []
+  dl.on('state', (status) => states.push(status.state))
   t.truthy(
     await driveUntil(clock, () => dl.status().state === 'waiting', 10_000),
     JSON.stringify(dl.status()),
@@ -84,6 +86,7 @@ test('the only provider leaves mid-download: the download waits, asks again with
   t.deepEqual(await readFile(result.path), Buffer.from(file.bytes))
   t.deepEqual(result.sources.map((s) => s.id).sort(), ['provider-a', 'provider-b'])
   t.is(dl.status().state, 'done')
+  t.deepEqual(states, ['running', 'waiting', 'running', 'done'])
 })
 
 test('a provider that left and comes back is taken back', async (t) => {
@@ -127,6 +130,8 @@ test('pause stops requests and keeps the .part; resume continues from it', async
     maxInFlightPerPeer: 1,
     checkpointInterval: 10,
   })
+  const states: string[] = []
+  dl.on('state', (status) => states.push(status.state))
   t.truthy(await driveUntil(clock, () => dl.status().bytes >= 3 * 64 * KiB, 10_000))
   dl.pause()
   t.is(dl.status().state, 'paused')
@@ -143,6 +148,7 @@ test('pause stops requests and keeps the .part; resume continues from it', async
   const result = await dl.done
   t.deepEqual(await readFile(to), Buffer.from(file.bytes))
   t.is(result.fetchedChunks, 16, 'every chunk fetched once (none fetched again after the pause)')
+  t.deepEqual(states, ['running', 'paused', 'running', 'done'])
   t.true((net.asked.get('provider-a') ?? 0) <= 17, `asked ${net.asked.get('provider-a')} times`)
 })
 
