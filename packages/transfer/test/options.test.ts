@@ -38,6 +38,21 @@ test('bad options name the field', (t) => {
     message: /transfer\.speed/,
   })
   t.throws(() => parseTransferOptions(5), { name: 'InvalidOptionsError' })
+  for (const key of ['providerWait', 'maxActiveDownloads', 'downloadRate', 'uploadRate', 'maxUploadPeers']) {
+    t.throws(() => parseTransferOptions({ [key]: -1 }), {
+      name: 'InvalidOptionsError',
+      message: new RegExp(`transfer\\.${key} must be an integer .*got -1`),
+    })
+  }
+})
+
+test('the download controls and rate limits default to: wait 5 minutes for providers, 4 downloads at once, no caps, no slot limit', (t) => {
+  const o = parseTransferOptions()
+  t.is(o.providerWait, 300_000)
+  t.is(o.maxActiveDownloads, 4)
+  t.is(o.downloadRate, 0)
+  t.is(o.uploadRate, 0)
+  t.is(o.maxUploadPeers, 0)
 })
 
 test("importing the package registers 'default', which validates before registering", (t) => {
