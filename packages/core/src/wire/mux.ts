@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3'
 import { type Clock, type TimerHandle, withTimeout } from '../clock.js'
-import { PeerkitError, PeerUnreachableError, RateLimitError, RemoteError } from '../errors.js'
+import { PeerkitError, PeerUnreachableError, ProtocolError, RateLimitError, RemoteError } from '../errors.js'
 import { type ManagedConnection, type MemoryScope, managed } from '../resource-manager.js'
 import type { AbortOptions, Connection } from '../transport.js'
 import { decode, encode, validate } from './codec.js'
@@ -222,7 +222,17 @@ export class Mux extends EventEmitter<MuxEvents> {
       case Kind.Error: {
         const [, id, e] = envelope
         if (id === CONNECTION_ERROR_ID) {
-          void this.connection.close(new RemoteError(e.name, e.message, this.connection.remotePeer))
+          // The remote's reason travels in the message, never as the local error's name: a peer must not
+          // choose how this side classifies a closed connection (an AbortError here means the user's abort).
+          const remote = new RemoteError(e.name, e.message, this.connection.remotePeer)
+          void this.connection.close(
+            new ProtocolError(
+              `${this.connection.remotePeer} closed the connection: ${e.name}: ${e.message}`,
+              {
+                cause: remote,
+              },
+            ),
+          )
           return
         }
         const p = this.pending?.get(id)
