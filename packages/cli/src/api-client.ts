@@ -12,6 +12,14 @@ export interface ApiClientOptions {
   timeout?: number
 }
 
+/** What pause, resume and cancel answer. */
+export interface ControlResult {
+  hash: string
+  state?: string
+  cancelled?: boolean
+  keepPart?: boolean
+}
+
 /** An error the node's API answered with; `name` is the node's error name. */
 export class ApiError extends CommandError {
   constructor(
@@ -94,9 +102,25 @@ export class ApiClient {
     await this.json('DELETE', `/shares?${new URLSearchParams({ path })}`)
   }
 
-  /** Cancels the running download of `hash`. */
-  async cancel(hash: string): Promise<void> {
-    await this.json('DELETE', `/downloads/${hash}`)
+  /** Cancels the running download of `hash`; its `.part` is removed unless `keepPart`. */
+  async cancel(hash: string, options: { keepPart?: boolean } = {}): Promise<ControlResult> {
+    const keep = options.keepPart ? '?keep=1' : ''
+    return (await this.json('DELETE', `/downloads/${hash}${keep}`)) as ControlResult
+  }
+
+  /** Pauses the running download of `hash` (its `.part` stays). */
+  async pause(hash: string): Promise<ControlResult> {
+    return (await this.json('POST', `/downloads/${hash}/pause`)) as ControlResult
+  }
+
+  /** Resumes the paused download of `hash`. */
+  async resume(hash: string): Promise<ControlResult> {
+    return (await this.json('POST', `/downloads/${hash}/resume`)) as ControlResult
+  }
+
+  /** Forgets the finished downloads (done, failed, cancelled); answers how many. */
+  async clearFinished(): Promise<{ cleared: number }> {
+    return (await this.json('POST', '/downloads/clear')) as { cleared: number }
   }
 
   private async json(method: string, path: string, body?: unknown): Promise<unknown> {

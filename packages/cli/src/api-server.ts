@@ -166,7 +166,13 @@ export class ApiServer {
       case 'DELETE /shares':
         return this.removeShare(url, res)
       case 'DELETE /downloads/:hash':
-        return this.cancelDownload(parts[1] ?? '', res)
+        return this.cancelDownload(parts[1] ?? '', url.searchParams.get('keep') === '1', res)
+      case 'POST /downloads/:hash/pause':
+      case 'POST /downloads/:hash/resume':
+        return this.control(parts[1] ?? '', parts[2] as 'pause' | 'resume', res)
+      case 'POST /downloads/:hash':
+        if (parts[1] !== 'clear') throw new HttpError(404, 'NotFoundError', `no route POST ${url.pathname}`)
+        return this.json(res, 200, { cleared: this.tracker.clearFinished() })
       case 'GET /events':
         return this.allEvents(res)
       case 'GET /status':
@@ -203,6 +209,7 @@ export class ApiServer {
         size: d.size,
         state: d.state,
         path: this.tracker.outputOf(d.path) ?? d.path,
+        ...(d.reason === undefined ? {} : { reason: d.reason }),
       })),
     }
   }
@@ -284,11 +291,17 @@ export class ApiServer {
     this.json(res, 200, { path, removed: true })
   }
 
-  private cancelDownload(hash: string, res: ServerResponse): void {
-    if (!isContentHash(hash) || !this.tracker.cancel(hash))
-      throw new HttpError(404, 'NotFoundError', `no running download of ${hash} on this node`)
-    this.options.logger?.info('download cancelled', { hash })
-    this.json(res, 200, { hash, cancelled: true })
+  private cancelDownload(hash: string, keepPart: boolean, res: ServerResponse): void {
+    if (!isContentHash(hash) || !this.tracker.cancel(hash, keepPart)) throw noDownload(hash)
+    this.options.logger?.info('download cancelled', { hash, keepPart })
+    this.json(res, 200, { hash, cancelled: true, keepPart })
+  }
+
+  /** `POST /downloads/:hash/pause` and `/resume`. */
+  private control(hash: string, action: 'pause' | 'resume', res: ServerResponse): void {
+    if (!isContentHash(hash) || !this.tracker[action](hash)) throw noDownload(hash)
+    this.options.logger?.info(action === 'pause' ? 'download paused' : 'download resumed', { hash })
+    this.json(res, 200, { hash, state: this.tracker.state(hash) })
   }
 
   /** Every download's progress (at most PROGRESS_PER_SECOND per download) and how it ended, as NDJSON. */
@@ -380,7 +393,7 @@ export class ApiServer {
       if (event.type === 'progress' && now - lastWrite < 1000 / PROGRESS_PER_SECOND) return
       lastWrite = now
       res.write(`${JSON.stringify(event)}\n`)
-      if (event.type !== 'progress') abort.abort()
+      if (event.type === 'done' || event.type === 'error') abort.abort()
     })
     abort.signal.addEventListener('abort', () => {
       stop()
@@ -446,6 +459,14 @@ export class ApiServer {
     if (res.headersSent) return void res.end()
     this.json(res, status, { error: toErrorBody(err) })
   }
+}
+
+function noDownload(hash: string): HttpError {
+  return new HttpError(
+    404,
+    'NotFoundError',
+    `no running download of ${hash} on this node — list them with \`peerkit status\``,
+  )
 }
 
 /** `GET /downloads/:hash/events` from `['downloads', HASH, 'events']`; the hash stays in `parts[1]`. */

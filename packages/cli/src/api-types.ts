@@ -16,6 +16,8 @@ export interface ApiDownloadStatus {
   size: number
   state: DownloadState
   path: string
+  /** Why it waits (state `waiting`) or failed. */
+  reason?: string
 }
 
 /** `GET /status`, and `peerkit status --json`. */
@@ -71,6 +73,8 @@ export type DownloadEvent =
     }
   | { type: 'done'; result: GetResult }
   | { type: 'error'; error: ApiErrorBody }
+  /** The download's state changed (queued, running, waiting, paused, or a final one); `reason` says why it waits. */
+  | { type: 'state'; hash: ContentHash; state: DownloadState; reason?: string }
 
 /** One line of `GET /events`: an event of a download (`path`: the output it is about, for the final events). */
 export interface ApiDownloadUpdate {

@@ -1,4 +1,11 @@
-import type { ContentHash, Download, DownloadProgress, DownloadResult, Peer } from '@peerkit/core'
+import type {
+  ContentHash,
+  Download,
+  DownloadProgress,
+  DownloadResult,
+  DownloadState,
+  Peer,
+} from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import type { ApiErrorBody, DownloadEvent, GetResult } from './api-types.js'
 import { OutputError } from './errors.js'
@@ -83,6 +90,10 @@ export class DownloadTracker {
     })
     const running: Running = { download, abort, staging, outputs: [output] }
     this.byHash.set(hash, running)
+    download.on('state', (st) => {
+      const reason = st.reason === undefined ? {} : { reason: st.reason }
+      this.events.emit('event', hash, { type: 'state', hash, state: st.state, ...reason }, undefined)
+    })
     download.on('progress', (p) => {
       running.last = p
       this.events.emit('event', hash, progressEvent(p), undefined)
@@ -128,7 +139,7 @@ export class DownloadTracker {
     const first = this.byHash.get(hash)?.outputs[0]?.path
     const fn: DownloadListener = (h, e, o) => {
       if (h !== hash) return
-      if (e.type === 'progress' || o === (out ?? first)) listener(e)
+      if (o === undefined || o === (out ?? first)) listener(e)
     }
     this.events.on('event', fn)
     return () => this.events.off('event', fn)
@@ -143,15 +154,55 @@ export class DownloadTracker {
     return () => this.events.off('event', listener)
   }
 
+  /** Pauses the running download of `hash` (its `.part` stays); false when no download of `hash` runs. */
+  pause(hash: ContentHash): boolean {
+    const r = this.running(hash)
+    r?.download.pause()
+    return r !== undefined
+  }
+
+  /** Resumes the paused download of `hash`; false when no download of `hash` runs. */
+  resume(hash: ContentHash): boolean {
+    const r = this.running(hash)
+    r?.download.resume()
+    return r !== undefined
+  }
+
   /**
    * Cancels the running download of `hash` (every output of it ends with an
-   * error named AbortError); false when no download of `hash` runs.
+   * error named AbortError; its `.part` is removed unless `keepPart`); false
+   * when no download of `hash` runs.
    */
-  cancel(hash: ContentHash): boolean {
-    const r = this.byHash.get(hash)
-    if (!r || r.final || r.abort.signal.aborted) return false
-    r.abort.abort()
+  cancel(hash: ContentHash, keepPart = false): boolean {
+    const r = this.running(hash)
+    if (!r) return false
+    r.download.cancel({ keepPart })
     return true
+  }
+
+  /** Forgets every finished download (done, failed, cancelled): here and in the transfer. Answers how many. */
+  clearFinished(): number {
+    let cleared = 0
+    for (const [hash, r] of this.byHash) {
+      if (!r.final || r.outputs.some((o) => !o.final)) continue
+      this.byHash.delete(hash)
+      for (const o of r.outputs) if (this.byPath.get(o.path) === o) this.byPath.delete(o.path)
+      cleared++
+    }
+    // Only ChunkTransfer keeps finished downloads; another Transfer may not have the method.
+    const transfer = this.peer.transfer as { clearFinished?: () => unknown }
+    transfer.clearFinished?.()
+    return cleared
+  }
+
+  /** The state of the download of `hash` as the transfer has it. */
+  state(hash: ContentHash): DownloadState | undefined {
+    return this.byHash.get(hash)?.download.status().state
+  }
+
+  private running(hash: ContentHash): Running | undefined {
+    const r = this.byHash.get(hash)
+    return r && !r.final && !r.abort.signal.aborted ? r : undefined
   }
 
   /** Aborts every running download. */

@@ -54,6 +54,10 @@ const ROUTES: Array<[string, string, unknown?]> = [
   ['GET', `/downloads/${'a'.repeat(64)}`],
   ['GET', `/downloads/${'a'.repeat(64)}/events`],
   ['DELETE', `/downloads/${'a'.repeat(64)}`],
+  ['DELETE', `/downloads/${'a'.repeat(64)}?keep=1`],
+  ['POST', `/downloads/${'a'.repeat(64)}/pause`],
+  ['POST', `/downloads/${'a'.repeat(64)}/resume`],
+  ['POST', '/downloads/clear'],
   ['GET', '/events'],
   ['GET', '/shares'],
   ['POST', '/shares', { path: '/etc' }],
@@ -223,7 +227,7 @@ test('DELETE /downloads/:hash cancels a running download: its outputs end with A
   const { dir, movie } = await shareFolder(await tempDir(t, 'web-cancel'), 'src')
   await net.node({ share: [dir] })
   // 100 kB/s: the 700 kB file takes seconds, so the download is running when cancelled.
-  const node = await net.node({ overlayOptions: { transfer: { downloadRate: 100_000 } } })
+  const node = await net.node({ overlayOptions: { 'transfer:default': { downloadRate: 100_000 } } })
   const client = new ApiClient(node.apiUrl.slice('http://'.length), { token: node.token })
   const events = new AbortController()
   t.teardown(() => events.abort())
@@ -262,7 +266,7 @@ test('DELETE /downloads/:hash cancels a running download: its outputs end with A
   t.like(await client.download(hash), { type: 'error', error: { name: 'AbortError' } })
   const again = await client.cancel(hash).catch((e: Error) => e)
   t.is((again as Error).name, 'NotFoundError', 'nothing left to cancel')
-  t.is((await client.status()).downloads[0]?.state, 'aborted')
+  t.is((await client.status()).downloads[0]?.state, 'cancelled')
 })
 
 test('shares through the API: add two folders, remove one; a file the other folder holds stays shared', async (t) => {

@@ -60,7 +60,7 @@ export function getCommand(program: Command, io: Io): Command {
         } else if (event.type === 'done') {
           result = event.result
           bar.done()
-        } else {
+        } else if (event.type === 'error') {
           throw downloadError(hash, event.error)
         }
       }

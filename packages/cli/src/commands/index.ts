@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { Io } from '../io.js'
+import { cancelCommand, pauseCommand, resumeCommand } from './control.js'
 import { demoCommand } from './demo.js'
 import { directoryCommand } from './directory.js'
 import { getCommand } from './get.js'
@@ -21,6 +22,9 @@ export const COMMANDS: CommandModule[] = [
   directoryCommand,
   searchCommand,
   getCommand,
+  pauseCommand,
+  resumeCommand,
+  cancelCommand,
   statusCommand,
   simCommand,
 ]
