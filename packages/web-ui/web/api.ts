@@ -19,6 +19,8 @@ export interface DownloadStatus {
   size: number
   state: string
   path: string
+  /** Why it waits (state `waiting`) or failed. */
+  reason?: string
 }
 
 export interface Status {
@@ -48,6 +50,8 @@ export type DownloadEvent =
     }
   | { type: 'done'; result: { hash: string; path: string; size: number; verified: boolean } }
   | { type: 'error'; error: { name: string; message: string } }
+  /** The download's state changed: queued, running, waiting (`reason` says why), paused, or a final one. */
+  | { type: 'state'; hash: string; state: string; reason?: string }
 
 export interface DownloadUpdate {
   hash: string

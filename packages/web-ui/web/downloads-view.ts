@@ -15,8 +15,21 @@ export interface Row {
   note?: string
 }
 
+/** States in which a download can still be paused, resumed or cancelled. */
+const ACTIVE = new Set(['queued', 'running', 'waiting', 'paused'])
+
 export function rowOf(d: DownloadStatus): Row {
-  return { hash: d.hash, path: d.path, bytes: d.bytes, size: d.size, rate: 0, sources: 0, state: d.state }
+  const row: Row = {
+    hash: d.hash,
+    path: d.path,
+    bytes: d.bytes,
+    size: d.size,
+    rate: 0,
+    sources: 0,
+    state: d.state,
+  }
+  if (d.reason) row.note = d.reason
+  return row
 }
 
 /** The row after one event of `GET /events`. */
@@ -42,6 +55,10 @@ export function updateRow(row: Row | undefined, u: DownloadUpdate): Row {
         sources: e.sources.length,
         state: base.state === 'running' ? 'running' : base.state,
       }
+    case 'state':
+      // The final states come with their own done/error event, which says more.
+      if (!ACTIVE.has(e.state)) return base
+      return { ...base, state: e.state, note: e.reason, rate: e.state === 'running' ? base.rate : 0 }
     case 'done':
       return {
         ...base,
@@ -68,14 +85,20 @@ export function updateRow(row: Row | undefined, u: DownloadUpdate): Row {
 /** Every download of the node with its progress, updated live from the node's event stream. */
 export function DownloadsView({ rows, live }: { rows: Row[]; live: boolean }) {
   const [error, setError] = useState('')
-  const cancel = async (row: Row) => {
+  const act = async (row: Row, action: 'Pause' | 'Resume' | 'Cancel') => {
     setError('')
+    const route =
+      action === 'Cancel' ? `/downloads/${row.hash}` : `/downloads/${row.hash}/${action.toLowerCase()}`
     try {
-      await call('DELETE', `/downloads/${row.hash}`)
+      await call(action === 'Cancel' ? 'DELETE' : 'POST', route)
     } catch (err) {
-      setError(`Cannot cancel ${baseName(row.path)}: ${(err as Error).message}`)
+      setError(`Cannot ${action.toLowerCase()} ${baseName(row.path)}: ${(err as Error).message}`)
     }
   }
+  const button = (row: Row, name: string, action: 'Pause' | 'Resume' | 'Cancel') =>
+    html`<button type="button" aria-label=${`${action} ${name}`} onClick=${() => act(row, action)}>
+      ${action}
+    </button>`
   return html`
     <section aria-labelledby="downloads-title">
       <h2 id="downloads-title">Downloads</h2>
@@ -95,7 +118,7 @@ export function DownloadsView({ rows, live }: { rows: Row[]; live: boolean }) {
                 <th scope="col">Sources</th>
                 <th scope="col">ETA</th>
                 <th scope="col">State</th>
-                <th scope="col"><span class="visually-hidden">Action</span></th>
+                <th scope="col"><span class="visually-hidden">Actions</span></th>
               </tr>
             </thead>
             <tbody>
@@ -111,14 +134,14 @@ export function DownloadsView({ rows, live }: { rows: Row[]; live: boolean }) {
                   <td>${row.state === 'running' ? `${formatBytes(row.rate)}/s` : '—'}</td>
                   <td>${row.sources}</td>
                   <td>${row.state === 'running' ? formatEta(row.eta) : '—'}</td>
-                  <td title=${row.note ?? ''}>${row.state}${row.note === 'verified' ? ' (verified)' : ''}</td>
-                  <td>
-                    ${
-                      row.state === 'running' &&
-                      html`<button type="button" aria-label=${`Cancel ${name}`} onClick=${() => cancel(row)}>
-                        Cancel
-                      </button>`
-                    }
+                  <td title=${row.note ?? ''}>
+                    ${row.state}${row.note === 'verified' ? ' (verified)' : ''}
+                    ${ACTIVE.has(row.state) && row.note && html`<span class="reason">: ${row.note}</span>`}
+                  </td>
+                  <td class="actions">
+                    ${ACTIVE.has(row.state) && row.state !== 'paused' && button(row, name, 'Pause')}
+                    ${row.state === 'paused' && button(row, name, 'Resume')}
+                    ${ACTIVE.has(row.state) && button(row, name, 'Cancel')}
                   </td>
                 </tr>`
               })}
