@@ -50,3 +50,18 @@ test('one index record per range; hits list every provider; the next of a range 
   t.is(idx.size, 0)
   t.is(inner.size, 0)
 })
+
+// Known bug (found under load by the alice test, when carol re-registered before bob): a range's
+// later providers are folded behind its first one's record, so a search by a name only a later
+// provider of the range gave finds nothing. Fails today; when the fold is fixed, drop `.failing`.
+test.failing('a later provider of a range is found by its own name (the first one registered another)', (t) => {
+  const idx = new RangeFoldedIndex(new MemoryIndex())
+  const [a, b] = ids as [PeerId, PeerId]
+  idx.put(rec(a, 'hp2.mkv'), 'r1')
+  idx.put(rec(b, 'Harry Potter and the Chamber of Secrets.mkv'), 'r1')
+  const hits = idx.search({ keywords: ['harry', 'potter'] })
+  t.deepEqual(
+    hits[0]?.providers.map((p) => p.id),
+    [a, b],
+  )
+})
