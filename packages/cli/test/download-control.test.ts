@@ -1,11 +1,13 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import type { ApiHit, DownloadEvent } from '../src/api-types.js'
 import { ApiClient, runCli } from '../src/index.js'
+import { type Daemon, nodeArgs, runBin, startDaemon } from './helpers/bin.js'
 import { captureIo } from './helpers/capture-io.js'
 import { MOVIE, shareFolder, tempDir } from './helpers/files.js'
 import { inProcessNet } from './helpers/in-process.js'
+import { FAST_OPTIONS } from './helpers/overlay-options.js'
 
 /** Bound on every wait for an event. */
 const WAIT = 20_000
@@ -158,5 +160,88 @@ test('cancel removes the .part; cancel --keep-part (DELETE ?keep=1) keeps it; th
   t.true(
     left.some((f) => f.endsWith('.part')),
     `the .part is kept: ${left.join(', ')}`,
+  )
+})
+
+test('real `peerkit node` processes: `peerkit pause`, `resume` and `cancel` drive a download a `peerkit get` follows', async (t) => {
+  t.timeout(90_000)
+  const dir = await tempDir(t, 'ctl-bin')
+  const options = { ...(FAST_OPTIONS.flooding ?? {}), 'transfer:default': { downloadRate: 150_000 } }
+  const config = join(dir, 'config.json')
+  await writeFile(config, JSON.stringify({ overlay: 'flooding', options }))
+  const daemons: Daemon[] = []
+  t.teardown(async () => {
+    for (const d of daemons.reverse()) await d.stop()
+  })
+  const { dir: shared, movie } = await shareFolder(dir, 'src')
+  const provider = await startDaemon(nodeArgs('flooding', undefined, '--config', config, '--share', shared))
+  daemons.push(provider)
+  const data = join(dir, 'data')
+  const downloader = await startDaemon(
+    nodeArgs('flooding', data, '--config', config, '--bootstrap', ...(provider.lines.get('listen') ?? [])),
+  )
+  daemons.push(downloader)
+  const api = (downloader.lines.get('api')?.[0] ?? '').slice('http://'.length)
+  const client = new ApiClient(api, { token: (await readFile(join(data, 'api.cookie'), 'utf8')).trim() })
+  let hash: string | undefined
+  for (let i = 0; i < 20 && !hash; i++)
+    for await (const hit of client.search('harry potter', { timeout: 1000 }))
+      if (hit.name === MOVIE) hash = hit.hash
+  if (!hash) return t.fail('the downloader does not find the file')
+  const h = hash
+  const bin = (...args: string[]) => runBin([...args, h, '--api', api, '--data', data], { cwd: dir })
+
+  // A `peerkit get` follows the download; pause and resume it from other processes.
+  const get = runBin(['get', h, '--out', 'film.mkv', '--json', '--api', api, '--data', data], { cwd: dir })
+  let events: ReturnType<typeof follow> | undefined
+  for (let i = 0; i < 50 && !events; i++) {
+    // The get process starts the download: follow it once the node has it (bounded).
+    if ((await client.status()).downloads.some((d) => d.hash === h)) events = follow(t, client, h)
+    else await new Promise((r) => setTimeout(r, 100))
+  }
+  if (!events) return t.fail('the get did not start the download')
+  t.truthy(await events.next((e) => e.type === 'progress' && e.bytes > 0), 'it runs')
+  const paused = await bin('pause', '--json')
+  t.is(paused.code, 0, paused.stderr)
+  t.like(JSON.parse(paused.stdout), { hash: h, state: 'paused' })
+  t.truthy(await events.next((e) => e.type === 'state' && e.state === 'paused'))
+  const before = await bytesOf(client, h)
+  const from = events.seen.length
+  t.is(await events.next((e) => e.type === 'progress' && e.bytes > before, from, 1500), undefined)
+  t.is(await bytesOf(client, h), before, 'bytes unchanged while paused')
+  t.true(before < movie.length)
+  const resumed = await bin('resume')
+  t.is(resumed.code, 0, resumed.stderr)
+  const got = await get
+  t.is(got.code, 0, got.stderr)
+  t.like(JSON.parse(got.stdout), { hash: h, size: movie.length, verified: true })
+  t.true((await readFile(join(dir, 'film.mkv'))).equals(movie))
+
+  // Nothing runs now: cancel says so (exit 1, how to list them); a bad hash is bad usage (2).
+  const none = await bin('cancel')
+  t.is(none.code, 1)
+  t.regex(none.stderr, /peerkit status/)
+  const bad = await runBin(['resume', 'abc', '--api', api, '--data', data])
+  t.is(bad.code, 2)
+
+  // Cancel a download a `peerkit get` follows: the get fails with AbortError, the .part is gone.
+  await client.clearFinished()
+  const get2 = runBin(['get', h, '--out', 'again.mkv', '--api', api, '--data', data], { cwd: dir })
+  events = undefined
+  for (let i = 0; i < 50 && !events; i++) {
+    if ((await client.status()).downloads.some((d) => d.hash === h)) events = follow(t, client, h)
+    else await new Promise((r) => setTimeout(r, 100))
+  }
+  if (!events) return t.fail('the second get did not start the download')
+  t.truthy(await events.next((e) => e.type === 'progress' && e.bytes > 0))
+  const cancelled = await bin('cancel')
+  t.is(cancelled.code, 0, cancelled.stderr)
+  const failed = await get2
+  t.is(failed.code, 1)
+  t.regex(failed.stderr, /AbortError|cancel/i)
+  t.deepEqual(
+    (await readdir(dir)).filter((f) => f.startsWith('again.mkv')),
+    [],
+    'no .part left',
   )
 })
