@@ -43,9 +43,9 @@ async function threeNodes(t: ExecutionContext) {
   const dir = await tempDir(t, 'web-ui')
   const config = join(dir, 'config.json')
   await writeFile(config, JSON.stringify({ overlay: 'flooding', options: FAST_OPTIONS.flooding }))
-  // C downloads at most 4 MB/s: the film takes about 3 s, long enough to watch the bar move.
+  // C downloads at most 2 MB/s: the film takes about 6 s, long enough to watch the bar move and pause it.
   const slow = join(dir, 'slow.json')
-  const options = { ...FAST_OPTIONS.flooding, transfer: { downloadRate: 4_000_000 } }
+  const options = { ...FAST_OPTIONS.flooding, 'transfer:default': { downloadRate: 2_000_000 } }
   await writeFile(slow, JSON.stringify({ overlay: 'flooding', options }))
   const film = sampleBytes(FILM, FILM_SIZE)
   const daemons: Daemon[] = []
@@ -148,7 +148,15 @@ test.serial(
     await page.getByRole('link', { name: 'Downloads' }).click()
     const downloads = page.getByRole('table', { name: 'Downloads' })
     const dl = downloads.getByRole('row').filter({ hasText: FILM })
+    // Pause and resume it from its buttons, named by what they do.
+    await dl.getByRole('button', { name: `Pause ${FILM}` }).click()
+    await dl.getByRole('cell', { name: 'paused' }).waitFor({ timeout: 15_000 })
+    t.true(await dl.getByRole('button', { name: `Cancel ${FILM}` }).isVisible())
+    const pausedAt = await dl.getByRole('progressbar').getAttribute('value')
+    t.not(pausedAt, '100', 'paused before the end')
+    await dl.getByRole('button', { name: `Resume ${FILM}` }).click()
     await dl.getByRole('cell', { name: 'done (verified)' }).waitFor({ timeout: 60_000 })
+    t.false(await dl.getByRole('button').first().isVisible(), 'no buttons on a finished download')
     const bar = dl.getByRole('progressbar', { name: `${FILM} progress` })
     t.is(await bar.getAttribute('value'), '100')
     t.regex((await dl.textContent()) ?? '', /100 %/)
