@@ -1,5 +1,8 @@
 import type { ContentHash, FileRecord, Hit, Index, PeerId, Query } from '@peerkit/core'
 
+/** Names of one range whose keywords the range's index record carries (a range cannot stuff more). */
+export const MAX_NAMES_PER_RANGE = 8
+
 interface Entry {
   id: PeerId
   range: string
@@ -17,6 +20,11 @@ interface Entry {
  * lift a file past others, nor push a file from more ranges out of a limit.
  * Search hits carry every provider again. A hash with one provider (the
  * common case) costs one small object beside the index.
+ *
+ * The range's record carries the keywords of the names its first
+ * `MAX_NAMES_PER_RANGE` providers gave, so a later provider that named the
+ * file differently is found by its own name (one office or one machine is one
+ * range), while the range still counts once and cannot stuff more names.
  */
 export class RangeFoldedIndex {
   private readonly byHash = new Map<ContentHash, Entry | Entry[]>()
@@ -42,7 +50,7 @@ export class RangeFoldedIndex {
       this.count++
       this.byHash.set(record.hash, list.length === 1 ? entry : list)
     }
-    if (entry.shown) this.index.put(record)
+    this.show(list, range)
   }
 
   /** The record `provider` registered for `hash` from `range`. */
@@ -61,11 +69,9 @@ export class RangeFoldedIndex {
       // The range's record in the index goes; the next provider of the range takes its place.
       this.index.remove(hash, provider)
       const next = list.find((e) => e.range === range)
-      if (next) {
-        next.shown = true
-        this.index.put(next.record)
-      }
+      if (next) next.shown = true
     }
+    this.show(list, range)
     if (list.length === 0) this.byHash.delete(hash)
     else this.byHash.set(hash, list.length === 1 ? (list[0] as Entry) : list)
     return 1
@@ -84,6 +90,21 @@ export class RangeFoldedIndex {
     this.index.clear()
     this.byHash.clear()
     this.count = 0
+  }
+
+  /** Puts `range`'s record in the index: its first provider's, with the keywords of the range's first names. */
+  private show(list: Entry[], range: string): void {
+    let shown: Entry | undefined
+    const words = new Set<string>()
+    let names = 0
+    for (const e of list) {
+      if (e.range !== range) continue
+      if (e.shown) shown = e
+      if (names++ < MAX_NAMES_PER_RANGE) for (const k of e.record.keywords) words.add(k)
+    }
+    if (!shown) return
+    const own = shown.record
+    this.index.put(words.size === own.keywords.length ? own : { ...own, keywords: [...words] })
   }
 
   private entries(hash: ContentHash): Entry[] {
