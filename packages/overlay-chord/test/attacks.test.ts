@@ -30,10 +30,10 @@ import {
 } from './helpers/ring.js'
 
 // Attacks on the chord overlay, each mounted by a peer that speaks peerkit/chord/2 by hand against a
-// real in-process ring (memory transport, virtual clock). CHORD_ATTACK_LONG=1 runs them at the sizes
+// real in-process ring (memory transport, virtual clock). PEERKIT_LONG_ATTACKS=1 runs them at the sizes
 // of the original reports (56,000 and 10,000 junk records); by default they are a few thousand.
 
-const LONG = process.env.CHORD_ATTACK_LONG === '1'
+const LONG = process.env.PEERKIT_LONG_ATTACKS === '1'
 const HOUR = 3_600_000
 
 setFlagsFromString('--expose_gc')
