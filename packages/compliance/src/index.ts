@@ -5,11 +5,12 @@
  * `TestClock`, the virtual clock behaviour tests drive instead of sleeping.
  * Suites take ava's `test` and a setup function; they import no implementation.
  */
+
+/** The test kit's virtual clock; it lives in core so core's own tests use it too. */
+export { drain, TestClock } from '@peerkit/core'
 export * from './index-suite.js'
 export * from './network.js'
 export * from './overlay-suite.js'
-/** The test kit's virtual clock; it lives in core so core's own tests use it too. */
-export { drain, TestClock } from '@peerkit/core'
 export * from './testnet.js'
 export * from './transfer-suite.js'
 export * from './transport-suite.js'
