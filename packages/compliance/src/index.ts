@@ -6,8 +6,8 @@
  * Suites take ava's `test` and a setup function; they import no implementation.
  */
 
-/** The test kit's virtual clock; it lives in core so core's own tests use it too. */
-export { drain, TestClock } from '@peerkit/core'
+/** The test kit's virtual clocks (driven by hand, or running by themselves); they live in core so core's own tests use them too. */
+export { drain, RunningClock, TestClock } from '@peerkit/core'
 export * from './index-suite.js'
 export * from './network.js'
 export * from './overlay-suite.js'
