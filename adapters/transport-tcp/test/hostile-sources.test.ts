@@ -54,6 +54,10 @@ test('silent sockets from one /24, reopened as they close, take at most its hand
     while (!stop) {
       const socket = await socketFrom(address, from).catch(() => undefined)
       if (!socket) continue
+      if (stop) {
+        socket.destroy() // connected after the attack ended: nothing left to wait for
+        break
+      }
       opened++
       open.add(socket)
       // Silent: it never sends a byte; when the victim drops it, it is opened again.
@@ -81,7 +85,7 @@ test('silent sockets from one /24, reopened as they close, take at most its hand
   const failed = results.filter((r) => r.status === 'rejected')
   stop = true
   for (const s of open) s.destroy()
-  await Promise.all(loops)
+  await within(Promise.all(loops), 'the attacker loops ending')
   t.log(
     `attacker opened ${opened} sockets, ${refused.length} refused at once; honest: ${honest - failed.length}/${honest}`,
   )
