@@ -281,8 +281,8 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
     await Promise.allSettled(
       this.config.bootstrap.map(async (address) => {
         try {
-          const mux = await this.network.dialAddress(address)
-          await this.join({ id: mux.connection.remotePeer, addresses: [address] })
+          const { id } = await this.network.dialAddress(address)
+          await this.join({ id, addresses: [address] })
         } catch (err) {
           this.log.info('bootstrap peer unreachable', { address, error: String(err) })
         }

@@ -237,15 +237,24 @@ export class Network extends EventEmitter<NetworkEvents> {
     return pending
   }
 
-  /** Dials an address whose PeerId is not known yet (a bootstrap address). */
-  async dialAddress(address: string, options: AbortOptions = {}): Promise<Mux> {
+  /**
+   * Dials an address whose PeerId is not known yet (a bootstrap address) and
+   * tells who answered: `{ id, addresses }`, the addresses being those the
+   * peer is known by (the dialed one until it identifies). The connection
+   * stays open, so a `request(ref, …)` that follows uses it.
+   */
+  async dialAddress(address: string, options: AbortOptions = {}): Promise<PeerRef> {
     if (!this.started) throw new NotStartedError('the network is not started')
     const conn = await this.dialWithTimeout(this.transportFor(address), address, { signal: options.signal })
     if (conn.remotePeer === this.identity.peerId) {
       await conn.close()
       throw new PeerUnreachableError(`${address} is this peer itself`)
     }
-    return this.attach(conn)
+    const id = conn.remotePeer
+    this.attach(conn)
+    // Where it answered is where it can be reached, until it says where it listens (identify).
+    if (this.addressesOf(id).length === 0) this.learn({ id, addresses: [address] })
+    return this.refOf(id)
   }
 
   /** Peers with an open connection. */

@@ -279,8 +279,8 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
     for (const address of this.directories) {
       if (!this.running) throw new NotStartedError('the central overlay is stopped')
       try {
-        const mux = await this.network.dialAddress(address, { signal: this.abort.signal })
-        const server: PeerRef = { id: mux.connection.remotePeer, addresses: [address] }
+        const { id } = await this.network.dialAddress(address, { signal: this.abort.signal })
+        const server: PeerRef = { id, addresses: [address] }
         await this.serial(() => this.login(server))
         return
       } catch (err) {

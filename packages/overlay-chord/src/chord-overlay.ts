@@ -365,8 +365,8 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     const errors: string[] = []
     for (const address of shuffle(this.random, this.config.bootstrap)) {
       try {
-        const mux = await this.network.dialAddress(address, { signal: this.signal })
-        const ref = { id: mux.connection.remotePeer, addresses: [address] }
+        const { id } = await this.network.dialAddress(address, { signal: this.signal })
+        const ref = { id, addresses: [address] }
         if (!this.routing.admits(ref))
           throw new ProtocolError(
             `${ref.id} does not solve the id puzzle (chord.idDifficulty ${this.options.idDifficulty})`,

@@ -481,7 +481,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         if (!this.started) return
         let id: PeerId
         try {
-          id = (await this.network.dialAddress(address)).connection.remotePeer
+          id = (await this.network.dialAddress(address)).id
         } catch (err) {
           this.log.debug('bootstrap peer unreachable', { address, err }) // a round with no neighbor warns
           return

@@ -144,7 +144,7 @@ test('Sybils joining from one network group hold at most maxPerGroup of its slot
   const sybils = await makeSybils(names)
   const accepted: string[] = []
   for (const [i, s] of sybils.entries()) {
-    const id = (await s.network.dialAddress('memory://victim')).connection.remotePeer
+    const id = (await s.network.dialAddress('memory://victim')).id
     const ping = { kind: 'ping', join: true, addresses: s.network.addresses(), degree: 3 }
     const pong = await s.network.request(id, rawProtocol, ping)
     if (pong.accepted) accepted.push((names[i] as string).split('.').slice(0, 2).join('.'))

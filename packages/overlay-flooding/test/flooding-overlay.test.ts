@@ -151,8 +151,8 @@ test('a duplicate query is answered once and not forwarded again', async (t) => 
   })
   await target.overlay.publish([recordFor(target.network.self(), 'Harry.Potter.mkv')])
   const raw = await startRaw(t, { parent, transport: 'memory', listen: ['memory://raw'] })
-  const mux = await raw.network.dialAddress('memory://t')
-  const pong = await raw.network.request(mux.connection.remotePeer, rawProtocol, {
+  const targetRef = await raw.network.dialAddress('memory://t')
+  const pong = await raw.network.request(targetRef.id, rawProtocol, {
     kind: 'ping',
     join: true,
     addresses: raw.network.addresses(),
@@ -185,7 +185,7 @@ test('a neighbor that floods queries is throttled, then dropped and refused', as
     flooding: { ...FAST, queryRate: 1, queryBurst: 3, dropAfter: 3 },
   })
   const raw = await startRaw(t, { parent, transport: 'memory', listen: ['memory://raw'] })
-  const id = (await raw.network.dialAddress('memory://t')).connection.remotePeer
+  const id = (await raw.network.dialAddress('memory://t')).id
   const join = { kind: 'ping', join: true, addresses: raw.network.addresses(), degree: 1 }
   t.like(await raw.network.request(id, rawProtocol, join), { accepted: true })
   t.is(target.overlay.neighbors().length, 1)
@@ -226,7 +226,7 @@ test('a non-neighbor gets a bye instead of answers; a malformed message closes o
   })
   await target.overlay.publish([recordFor(target.network.self(), 'Harry.Potter.mkv')])
   const raw = await startRaw(t, { parent, transport: 'memory', listen: ['memory://raw'] })
-  const id = (await raw.network.dialAddress('memory://t')).connection.remotePeer
+  const id = (await raw.network.dialAddress('memory://t')).id
   await raw.network.send(id, rawProtocol, {
     kind: 'query',
     id: qid(7),

@@ -26,7 +26,7 @@ async function setup(t: ExecutionContext, flooding: FloodingOptions, raws: numbe
     peers.push(await startRaw(t, { parent, transport: 'memory', listen: [`memory://r${i}`] }))
   const join = async (i: number, degree: number, makeRoom?: boolean): Promise<PongMessage> => {
     const raw = peers[i] as RawNode
-    const id = (await raw.network.dialAddress('memory://t')).connection.remotePeer
+    const id = (await raw.network.dialAddress('memory://t')).id
     const ping = { kind: 'ping', join: true, addresses: raw.network.addresses(), degree }
     return raw.network.request(id, rawProtocol, makeRoom === undefined ? ping : { ...ping, makeRoom })
   }

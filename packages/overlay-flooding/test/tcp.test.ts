@@ -93,7 +93,7 @@ test('over TCP: the same query id sent twice gets one answer', async (t) => {
   })
   await target.overlay.publish([recordFor(target.network.self(), 'Harry.Potter.mkv')])
   const raw = await startRaw(t, { parent, transport: 'tcp', listen: ['tcp://127.0.0.1:0'] })
-  const id = (await raw.network.dialAddress(target.network.addresses()[0] as string)).connection.remotePeer
+  const id = (await raw.network.dialAddress(target.network.addresses()[0] as string)).id
   const join = { kind: 'ping', join: true, addresses: raw.network.addresses(), degree: 0 }
   t.like(await raw.network.request(id, rawProtocol, join), { accepted: true })
   const query = { kind: 'query', id: 'ab'.repeat(16), ttl: 2, hops: 0, query: { keywords: ['harry'] } }

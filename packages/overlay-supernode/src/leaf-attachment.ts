@@ -389,15 +389,13 @@ export class LeafAttachment {
         try {
           const giveUp = new AbortController()
           const signal = AbortSignal.any([this.abort.signal, giveUp.signal])
-          const mux = await withTimeout(
+          const ref = await withTimeout(
             this.ctx.clock,
             this.ctx.network.dialAddress(address, { signal }),
             this.ctx.options.failoverTimeout,
             { onCancel: (err) => giveUp.abort(err) },
           )
-          const id = mux.connection.remotePeer
-          const known = this.ctx.network.addressesOf(id)
-          const ref = { id, addresses: known.length > 0 ? known : [address] }
+          const id = ref.id
           const info = await this.ctx.request(
             ref,
             { kind: 'hello', ...this.about() },
