@@ -28,6 +28,37 @@ export interface HashFolderOptions {
   workerThreshold?: number
   /** Called once per file, in path order, as its hash is known. */
   onFile?: (file: FileHash) => void
+  /**
+   * Also hash hidden files and folders (names starting with `.`, such as
+   * `.ssh` or `.git`) below the folder; a path named itself is never skipped. @default false
+   */
+  hidden?: boolean
+  /** Called for each entry below the folder that is not hashed, with the reason. */
+  onSkip?: (skipped: SkippedEntry) => void
+}
+
+/** An entry `walk` (and so `hashFolder`) left out, and why. */
+export interface SkippedEntry {
+  path: string
+  /**
+   * `hidden`: its name starts with `.`; `symlink`: links are not followed;
+   * `special`: a socket, FIFO or device; `unreadable`: a folder below the root this process may not read.
+   */
+  reason: 'hidden' | 'symlink' | 'special' | 'unreadable'
+}
+
+/** Options of `walk`. */
+export interface WalkOptions {
+  signal?: AbortSignal
+  /** @see HashFolderOptions.hidden */
+  hidden?: boolean
+  /** @see HashFolderOptions.onSkip */
+  onSkip?: (skipped: SkippedEntry) => void
+}
+
+/** True for a hidden name (`.ssh`, `.DS_Store`): a name starting with a dot. */
+export function isHiddenName(name: string): boolean {
+  return name.startsWith('.')
 }
 
 /** Worker threads used when `workers` is not given: min(4, cores - 1) with 4 cores or more, else 1. */
@@ -51,7 +82,8 @@ interface Pending {
 export async function hashFolder(path: string, options: HashFolderOptions = {}): Promise<FileHash[]> {
   const root = resolve(path)
   const files: Pending[] = []
-  for (const file of await walk(root, options.signal)) {
+  const { signal, hidden, onSkip } = options
+  for (const file of await walk(root, { signal, hidden, onSkip })) {
     const st = await stat(file)
     files.push({ path: file, size: st.size, mtimeMs: st.mtimeMs })
   }
@@ -119,9 +151,15 @@ async function hashWithPool(pool: HashPool, f: Pending): Promise<FileHash> {
   return fileHash(f.path, f.size, f.mtimeMs, chunkSize, leaves)
 }
 
-/** Regular files at or below `root`, sorted; symbolic links are skipped. */
-export async function walk(root: string, signal?: AbortSignal): Promise<string[]> {
-  throwIfAborted(signal)
+/**
+ * Regular files at or below `root`, sorted. Below `root`, symbolic links,
+ * special files and (unless `hidden`) hidden files and folders are skipped,
+ * each told to `onSkip`. A `signal` (or an `AbortSignal` as the second
+ * argument, the older form) stops the walk.
+ */
+export async function walk(root: string, options: WalkOptions | AbortSignal = {}): Promise<string[]> {
+  const opts: WalkOptions = options instanceof AbortSignal ? { signal: options } : options
+  throwIfAborted(opts.signal)
   const st = await lstat(root)
   if (st.isFile()) return [root]
   if (!st.isDirectory()) return []
@@ -130,8 +168,22 @@ export async function walk(root: string, signal?: AbortSignal): Promise<string[]
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   for (const e of entries) {
     const full = join(root, e.name)
-    if (e.isFile()) out.push(full)
-    else if (e.isDirectory()) out.push(...(await walk(full, signal)))
+    if (!opts.hidden && isHiddenName(e.name)) opts.onSkip?.({ path: full, reason: 'hidden' })
+    else if (e.isFile()) out.push(full)
+    else if (e.isDirectory()) out.push(...(await walkBelow(full, opts)))
+    else opts.onSkip?.({ path: full, reason: e.isSymbolicLink() ? 'symlink' : 'special' })
   }
   return out
+}
+
+/** A folder below the root: one this process may not read is skipped (and told), not the end of the walk. */
+async function walkBelow(folder: string, opts: WalkOptions): Promise<string[]> {
+  try {
+    return await walk(folder, opts)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'EACCES' && code !== 'EPERM') throw err
+    opts.onSkip?.({ path: folder, reason: 'unreadable' })
+    return []
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test from 'ava'
@@ -12,6 +12,7 @@ import {
   keywords,
   leafAt,
   MerkleTree,
+  type SkippedEntry,
   verifyChunk,
 } from '../src/index.js'
 import { bytesOf, refChunks, refContentHash, refLeaf, refRoot } from './helpers/reference.js'
@@ -152,4 +153,35 @@ test('a cache entry of the old format (a bare Merkle root as the hash) is a miss
   const rewritten = new HashCache(join(dir, 'data'))
   t.is((await hashFolder(path, { cache: rewritten }))[0]?.hash, file.hash)
   t.is(rewritten.hits, 1)
+})
+
+test('hashFolder skips hidden files and folders unless asked, and symbolic links, telling onSkip why', async (t) => {
+  const dir = await tempDir(t)
+  await mkdir(join(dir, '.ssh'), { recursive: true })
+  await mkdir(join(dir, 'films'), { recursive: true })
+  await writeFile(join(dir, '.ssh', 'id_ed25519'), 'secret key')
+  await writeFile(join(dir, '.hidden.secret.txt'), 'secret')
+  await writeFile(join(dir, 'films', 'movie.mkv'), bytesOf(1000, 4))
+  await symlink(join(dir, 'films', 'movie.mkv'), join(dir, 'link.mkv'))
+  const skipped: SkippedEntry[] = []
+  const files = await hashFolder(dir, { onSkip: (s) => skipped.push(s) })
+  t.deepEqual(
+    files.map((f) => f.path),
+    [join(dir, 'films', 'movie.mkv')],
+  )
+  t.deepEqual(
+    skipped.map((s) => [s.path, s.reason]),
+    [
+      [join(dir, '.hidden.secret.txt'), 'hidden'],
+      [join(dir, '.ssh'), 'hidden'],
+      [join(dir, 'link.mkv'), 'symlink'],
+    ],
+  )
+  const all = await hashFolder(dir, { hidden: true })
+  t.deepEqual(
+    all.map((f) => f.path),
+    [join(dir, '.hidden.secret.txt'), join(dir, '.ssh', 'id_ed25519'), join(dir, 'films', 'movie.mkv')],
+  )
+  // A hidden path named itself is hashed: the user chose it.
+  t.is((await hashFolder(join(dir, '.ssh'))).length, 1)
 })
