@@ -1,4 +1,5 @@
 import type { PeerId } from './peer-id.js'
+import { termMatches } from './query-match.js'
 
 /**
  * A file's content hash (version 2), as 64 lowercase hex digits: SHA-256 over
@@ -31,7 +32,7 @@ export interface FileRecord {
   provider: PeerRef
 }
 
-/** Keywords (all must match) or a content hash, with an optional limit on distinct files. */
+/** Keywords (all must match, each as a prefix or substring of a record keyword: `termMatches`) or a content hash, with an optional limit on distinct files. */
 export interface Query {
   keywords?: string[]
   hash?: ContentHash
@@ -73,11 +74,15 @@ export function parseQuery(input: string | Query, limit?: number): Query {
   return q
 }
 
-/** True when `record` answers `query`: the same hash, or every query keyword among its keywords. */
+/**
+ * True when `record` answers `query`: the same hash, or every query term
+ * matching one of its keywords as a prefix or a long enough substring
+ * (`termMatches` in query-match.ts: `movi` and `ovi` match `movie`).
+ */
 export function matches(record: Pick<FileRecord, 'hash' | 'keywords'>, query: Query): boolean {
   if (query.hash !== undefined) return record.hash === query.hash
   const kws = query.keywords ?? []
-  return kws.length > 0 && kws.every((k) => record.keywords.includes(k))
+  return kws.length > 0 && kws.every((k) => record.keywords.some((w) => termMatches(k, w)))
 }
 
 /** Folds records into hits, one per content hash, providers merged. */
