@@ -1,4 +1,5 @@
 import {
+  type Clock,
   type ContentHash,
   type FileRecord,
   type Hit,
@@ -6,8 +7,18 @@ import {
   keywords,
   type PeerId,
   type PeerRef,
+  type PutOptions,
   type Query,
+  RealClock,
+  termMatches,
+  Vocabulary,
 } from '@peerkit/core'
+
+/** What a MemoryIndex is made with. */
+export interface MemoryIndexComponents {
+  /** Reads `now` for records put with an expiry (default: the real clock). */
+  clock?: Clock
+}
 
 /** One stored record and the terms it is indexed under. */
 interface Entry {
@@ -22,21 +33,114 @@ interface Entry {
  *
  * A keyword search intersects the posting lists smallest first, so its cost
  * follows the rarest keyword, not the catalog size; each candidate is then
- * confirmed against one record that carries every keyword.
+ * confirmed against one record that carries every keyword. A query term
+ * matches the terms it is a prefix of, or a substring of (3 characters or
+ * more, 2 in CJK: core's `termMatches`); a term's posting list is the union
+ * of theirs, found through a `Vocabulary` of the posted terms.
+ *
+ * Every method is synchronous underneath and returns a settled promise, so
+ * calls apply in the order they are made. Nothing is persisted
+ * (`durable: false`); `open` and `close` do nothing, and the index works
+ * without them. Records put with an expiry are purged before the next read
+ * that comes at or after it, by the injected clock (no timers).
  */
 export class MemoryIndex implements Index {
   readonly [Symbol.toStringTag] = '@peerkit/index-memory'
+  readonly durable = false
+  private readonly clock: Clock
+  /** Expiry by record key (`hash provider`), for the records put with one; made with the first. */
+  private expiries: Map<string, number> | undefined
+  /** The earliest expiry in `expiries` (infinity when none). */
+  private soonest = Number.POSITIVE_INFINITY
   // Made with the first record (and dropped by `clear`): a simulator keeps 200,000 indexes, most empty.
   private byHash: Map<ContentHash, Map<PeerId, Entry>> | undefined
   private postings: Map<string, Map<ContentHash, number>> | undefined
+  /** The posted terms, answering which of them a query term matches (prefix or substring: core's `termMatches`). */
+  private vocabulary: Vocabulary | undefined
   private byProvider: Map<PeerId, Set<ContentHash>> | undefined
-  private count = 0
+  private total = 0
 
-  get size(): number {
-    return this.count
+  constructor(components: MemoryIndexComponents = {}) {
+    this.clock = components.clock ?? new RealClock()
   }
 
-  put(record: FileRecord): void {
+  async open(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  async put(record: FileRecord, options?: PutOptions): Promise<void> {
+    this.putSync(record, options?.expiresAt)
+  }
+
+  async remove(hash: ContentHash, provider?: PeerId): Promise<number> {
+    return this.removeSync(hash, provider)
+  }
+
+  async removeProvider(provider: PeerId): Promise<number> {
+    const hashes = this.byProvider?.get(provider)
+    if (!hashes) return 0
+    let n = 0
+    for (const hash of [...hashes]) n += this.removeOne(hash, provider)
+    return n
+  }
+
+  async get(hash: ContentHash): Promise<FileRecord[]> {
+    this.lapse()
+    const providers = this.byHash?.get(hash)
+    return providers ? [...providers.values()].map((e) => e.record) : []
+  }
+
+  async search(query: Query): Promise<Hit[]> {
+    this.lapse()
+    return this.searchNow(query)
+  }
+
+  async *records(): AsyncIterableIterator<FileRecord> {
+    this.lapse()
+    if (this.byHash === undefined) return
+    // A snapshot: the caller may change the index while it iterates.
+    const all: FileRecord[] = []
+    for (const providers of this.byHash.values())
+      for (const entry of providers.values()) all.push(entry.record)
+    yield* all
+  }
+
+  async count(): Promise<number> {
+    this.lapse()
+    return this.total
+  }
+
+  async clear(): Promise<void> {
+    this.byHash?.clear()
+    this.postings?.clear()
+    this.vocabulary?.clear()
+    this.byProvider?.clear()
+    this.expiries?.clear()
+    this.soonest = Number.POSITIVE_INFINITY
+    this.total = 0
+  }
+
+  async expire(): Promise<number> {
+    return this.lapse()
+  }
+
+  /** Purges the records whose expiry is at or before now; returns how many went. */
+  private lapse(): number {
+    const now = this.clock.now()
+    if (now < this.soonest || this.expiries === undefined) return 0
+    let n = 0
+    let soonest = Number.POSITIVE_INFINITY
+    for (const [key, at] of this.expiries) {
+      if (at <= now) {
+        const cut = key.indexOf(' ')
+        n += this.removeOne(key.slice(0, cut), key.slice(cut + 1))
+      } else if (at < soonest) soonest = at
+    }
+    this.soonest = soonest
+    return n
+  }
+
+  private putSync(record: FileRecord, expiresAt: number | undefined): void {
     const provider = record.provider.id
     this.byHash ??= new Map()
     this.postings ??= new Map()
@@ -48,7 +152,13 @@ export class MemoryIndex implements Index {
     }
     const old = providers.get(provider)
     if (old) this.unpost(record.hash, old.terms)
-    else this.count++
+    else this.total++
+    const key = `${record.hash} ${provider}`
+    if (expiresAt !== undefined) {
+      this.expiries ??= new Map()
+      this.expiries.set(key, expiresAt)
+      if (expiresAt < this.soonest) this.soonest = expiresAt
+    } else this.expiries?.delete(key)
     const terms = termsOf(record)
     providers.set(provider, { record, terms })
     for (const term of terms) {
@@ -56,6 +166,8 @@ export class MemoryIndex implements Index {
       if (!list) {
         list = new Map()
         this.postings.set(term, list)
+        this.vocabulary ??= new Vocabulary()
+        this.vocabulary.add(term)
       }
       list.set(record.hash, (list.get(record.hash) ?? 0) + 1)
     }
@@ -67,7 +179,7 @@ export class MemoryIndex implements Index {
     hashes.add(record.hash)
   }
 
-  remove(hash: ContentHash, provider?: PeerId): number {
+  private removeSync(hash: ContentHash, provider?: PeerId): number {
     const providers = this.byHash?.get(hash)
     if (!providers) return 0
     if (provider === undefined) {
@@ -78,20 +190,7 @@ export class MemoryIndex implements Index {
     return this.removeOne(hash, provider)
   }
 
-  removeProvider(provider: PeerId): number {
-    const hashes = this.byProvider?.get(provider)
-    if (!hashes) return 0
-    let n = 0
-    for (const hash of [...hashes]) n += this.removeOne(hash, provider)
-    return n
-  }
-
-  get(hash: ContentHash): FileRecord[] {
-    const providers = this.byHash?.get(hash)
-    return providers ? [...providers.values()].map((e) => e.record) : []
-  }
-
-  search(query: Query): Hit[] {
+  private searchNow(query: Query): Hit[] {
     const limit = query.limit ?? Number.POSITIVE_INFINITY
     if (limit <= 0) return []
     if (query.hash !== undefined) {
@@ -103,7 +202,7 @@ export class MemoryIndex implements Index {
     if (wanted.length === 0 || postings === undefined || byHash === undefined) return []
     const lists: Map<ContentHash, number>[] = []
     for (const term of wanted) {
-      const list = postings.get(term)
+      const list = this.postingsOf(term, postings)
       if (!list) return []
       lists.push(list)
     }
@@ -121,18 +220,6 @@ export class MemoryIndex implements Index {
     return best.sorted().map((c) => this.toHit(c.hash, c.named, byHash.get(c.hash) as Map<PeerId, Entry>))
   }
 
-  *records(): IterableIterator<FileRecord> {
-    if (this.byHash === undefined) return
-    for (const providers of this.byHash.values()) for (const entry of providers.values()) yield entry.record
-  }
-
-  clear(): void {
-    this.byHash?.clear()
-    this.postings?.clear()
-    this.byProvider?.clear()
-    this.count = 0
-  }
-
   /** The hit for `hash` with every provider of it. */
   private hitOf(hash: ContentHash): Hit | undefined {
     const providers = this.byHash?.get(hash)
@@ -143,7 +230,7 @@ export class MemoryIndex implements Index {
   /** A provider's record that carries every wanted term (names may differ between providers). */
   private named(providers: Map<PeerId, Entry>, wanted: readonly string[]): FileRecord | undefined {
     for (const entry of providers.values()) {
-      if (wanted.every((w) => entry.terms.includes(w))) return entry.record
+      if (wanted.every((w) => entry.terms.some((k) => termMatches(w, k)))) return entry.record
     }
     return undefined
   }
@@ -164,7 +251,8 @@ export class MemoryIndex implements Index {
     const hashes = this.byProvider?.get(provider)
     hashes?.delete(hash)
     if (hashes?.size === 0) this.byProvider?.delete(provider)
-    this.count--
+    this.expiries?.delete(`${hash} ${provider}`)
+    this.total--
     return 1
   }
 
@@ -175,8 +263,28 @@ export class MemoryIndex implements Index {
       const n = (list.get(hash) ?? 0) - 1
       if (n > 0) list.set(hash, n)
       else list.delete(hash)
-      if (list.size === 0) this.postings?.delete(term)
+      if (list.size === 0) {
+        this.postings?.delete(term)
+        this.vocabulary?.delete(term)
+      }
     }
+  }
+
+  /**
+   * The hashes of the records with a term that query term `term` matches (a
+   * prefix, or a substring of 3 characters, 2 in CJK): the union of those
+   * terms' posting lists; undefined when none.
+   */
+  private postingsOf(
+    term: string,
+    postings: Map<string, Map<ContentHash, number>>,
+  ): Map<ContentHash, number> | undefined {
+    const words = this.vocabulary?.matching(term) ?? []
+    if (words.length <= 1) return words[0] === undefined ? undefined : postings.get(words[0])
+    const union = new Map<ContentHash, number>()
+    for (const w of words)
+      for (const [hash, n] of postings.get(w) ?? []) union.set(hash, (union.get(hash) ?? 0) + n)
+    return union
   }
 }
 

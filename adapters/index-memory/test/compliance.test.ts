@@ -2,4 +2,4 @@ import { indexSuite } from '@peerkit/compliance'
 import test from 'ava'
 import { MemoryIndex } from '../src/index.js'
 
-indexSuite(test, () => new MemoryIndex())
+indexSuite(test, ({ clock }) => new MemoryIndex({ clock }))

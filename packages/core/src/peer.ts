@@ -71,6 +71,10 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private readonly log: Logger
+  /** The local index's `open()`, made once: by `start()`, or by a `share()` before it. */
+  private opening: Promise<void> | undefined
+  /** Records in the local index, as of the last share, unshare or start (`status()` is synchronous). */
+  private shareCount = 0
 
   get id(): PeerId {
     return this.identity.peerId
@@ -88,10 +92,15 @@ export class Peer extends EventEmitter<PeerEvents> {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new NotStartedError(`peer ${this.id} cannot start twice`)
     this.state = 'started'
+    await this.openShares()
     await this.network.start()
+    // The transfer reconciles the shares it finds in a persistent index (files gone or changed go) before anything is published.
     await this.transfer.start()
     await this.overlay.start()
-    if (this.shares.size > 0) await this.overlay.publish([...this.shares.records()])
+    const shared: FileRecord[] = []
+    for await (const r of this.shares.records()) shared.push(r)
+    this.shareCount = shared.length
+    if (shared.length > 0) await this.overlay.publish(shared)
     this.emit('started')
   }
 
@@ -113,20 +122,30 @@ export class Peer extends EventEmitter<PeerEvents> {
           .catch((err) => this.log.warn(`${part} failed to stop cleanly`, { peer: this.id, err }))
       }
     }
+    if (this.opening !== undefined) {
+      // Closed after the parts that use it stopped; a failure is logged (a persistent index documents what it may lose).
+      await this.shares
+        .close()
+        .catch((err) => this.log.warn('the local index failed to close cleanly', { peer: this.id, err }))
+    }
     await this.container.dispose()
     this.emit('stopped')
   }
 
   /** Hashes a file or a folder, serves it, and publishes it on the overlay (now, or at start). */
   async share(path: string, options?: ShareOptions): Promise<FileRecord[]> {
+    await this.openShares()
     const records = await this.transfer.share(path, options)
+    this.shareCount = await this.shares.count()
     if (this.state === 'started' && records.length > 0) await this.overlay.publish(records)
     this.emit('shared', records)
     return records
   }
 
   async unshare(hashes: ContentHash[]): Promise<void> {
+    await this.openShares()
     await this.transfer.unshare(hashes)
+    this.shareCount = await this.shares.count()
     if (this.state === 'started') await this.overlay.unpublish(hashes)
   }
 
@@ -162,9 +181,15 @@ export class Peer extends EventEmitter<PeerEvents> {
       role: this.overlay.role(),
       addresses: this.addresses(),
       neighbors: this.overlay.neighbors(),
-      shares: this.shares.size,
+      shares: this.shareCount,
       downloads: this.transfer.downloads(),
     }
+  }
+
+  /** Opens the local index once (`start()` or the first `share()`). */
+  private openShares(): Promise<void> {
+    this.opening ??= this.shares.open()
+    return this.opening
   }
 
   private assertStarted(): void {

@@ -91,7 +91,7 @@ class OtherCopyOverlay extends EventEmitter<OverlayEvents> implements Overlay {
   async publish(_records: FileRecord[]) {}
   async unpublish(_hashes: ContentHash[]) {}
   async *search(query: Query): AsyncIterable<Hit> {
-    yield* this.shares.search(query)
+    yield* await this.shares.search(query)
   }
   async *providers(_hash: ContentHash) {}
   neighbors() {

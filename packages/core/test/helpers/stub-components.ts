@@ -70,37 +70,43 @@ export class StubTransport implements Transport {
 }
 
 export class ArrayIndex implements Index {
+  readonly durable = false
   private items: FileRecord[] = []
-  put(r: FileRecord) {
-    this.remove(r.hash, r.provider.id)
+  async open() {}
+  async close() {}
+  async put(r: FileRecord) {
+    await this.remove(r.hash, r.provider.id)
     this.items.push(r)
   }
-  remove(hash: ContentHash, provider?: string) {
+  async remove(hash: ContentHash, provider?: string) {
     const before = this.items.length
     this.items = this.items.filter(
       (r) => !(r.hash === hash && (provider === undefined || r.provider.id === provider)),
     )
     return before - this.items.length
   }
-  removeProvider(provider: string) {
+  async removeProvider(provider: string) {
     const before = this.items.length
     this.items = this.items.filter((r) => r.provider.id !== provider)
     return before - this.items.length
   }
-  get(hash: ContentHash) {
+  async get(hash: ContentHash) {
     return this.items.filter((r) => r.hash === hash)
   }
-  search(q: Query): Hit[] {
+  async search(q: Query): Promise<Hit[]> {
     return toHits(this.items.filter((r) => matches(r, q))).slice(0, q.limit)
   }
-  records() {
-    return this.items.values()
+  async *records() {
+    yield* [...this.items]
   }
-  get size() {
+  async count() {
     return this.items.length
   }
-  clear() {
+  async clear() {
     this.items = []
+  }
+  async expire() {
+    return 0
   }
 }
 
@@ -123,11 +129,11 @@ export class StubTransfer implements Transfer {
       keywords: path.toLowerCase().split(/[^a-z0-9]+/),
       provider: this.network.self(),
     }
-    this.shares.put(record)
+    await this.shares.put(record)
     return [record]
   }
   async unshare(hashes: ContentHash[]) {
-    for (const h of hashes) this.shares.remove(h)
+    for (const h of hashes) await this.shares.remove(h)
   }
   download(): Download {
     throw new Error('not used in these tests')
@@ -159,10 +165,10 @@ export class SoloOverlay extends EventEmitter<OverlayEvents> implements Overlay 
     this.published = this.published.filter((r) => !hashes.includes(r.hash))
   }
   async *search(query: Query) {
-    yield* this.shares.search(query)
+    yield* await this.shares.search(query)
   }
   async *providers(hash: ContentHash) {
-    for (const r of this.shares.get(hash)) yield r.provider
+    for (const r of await this.shares.get(hash)) yield r.provider
   }
   neighbors() {
     return []
