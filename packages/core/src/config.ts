@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
 import { InvalidOptionsError } from './errors.js'
 import { parseLogSpec } from './logger.js'
@@ -173,34 +171,8 @@ export function parsePeerConfig(input: unknown): PeerConfig {
   })
 }
 
-/** Reads a JSON configuration file (not yet validated). */
-export async function loadConfigFile(path: string): Promise<PeerConfigInput> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new InvalidOptionsError(`cannot read config file ${path}: ${(err as Error).message}`, {
-      cause: err,
-    })
-  }
-  try {
-    return withPluginPathsFrom(dirname(resolve(path)), JSON.parse(text) as PeerConfigInput)
-  } catch (err) {
-    throw new InvalidOptionsError(`config file ${path} is not valid JSON: ${(err as Error).message}`, {
-      cause: err,
-    })
-  }
-}
-
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
-/** A config file's relative plugin paths (`./x.js`, `../x.js`), made absolute from the file's folder. */
-function withPluginPathsFrom(folder: string, input: PeerConfigInput): PeerConfigInput {
-  if (input === null || typeof input !== 'object' || !Array.isArray(input.plugins)) return input
-  const plugins = input.plugins.map((p) =>
-    typeof p === 'string' && /^\.\.?(\/|$)/.test(p) ? resolve(folder, p) : p,
-  )
-  return { ...input, plugins }
-}
+export { loadConfigFile } from './config-file.js'

@@ -17,6 +17,7 @@
  * ```
  */
 export * from './atomic-write.js'
+export * from './bytes.js'
 export * from './clock.js'
 export * from './config.js'
 export * from './connection-emitter.js'
@@ -29,6 +30,7 @@ export * from './option-errors.js'
 export * from './overlay.js'
 export * from './peer.js'
 export * from './peer-id.js'
+export { CRYPTO_BACKEND, type Ed25519Signer, ed25519Signer, ed25519Verifier, sha256 } from './platform/crypto.js'
 export * from './plugins.js'
 export * from './query-match.js'
 export * from './random.js'

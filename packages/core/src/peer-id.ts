@@ -1,41 +1,47 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  sign,
-  verify,
-} from 'node:crypto'
-import { mkdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { removeStaleTemps, writeFileAtomic } from './atomic-write.js'
-import { AuthenticationError, DamagedFileError, InvalidOptionsError } from './errors.js'
+import { fromBase64, fromBase64url, randomBytes, toBase64, toBase64url } from './bytes.js'
+import { AuthenticationError, InvalidOptionsError } from './errors.js'
+import { type Ed25519Signer, ed25519Signer, ed25519Verifier } from './platform/crypto.js'
 
 /** A peer's identity: its Ed25519 public key, base64url (43 characters). */
 export type PeerId = string
 
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 /** PKCS#8 DER header of an Ed25519 private key; the 32-byte seed follows. */
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+const ED25519_PKCS8_PREFIX = new Uint8Array([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+])
+const PEM_RE = /^-----BEGIN PRIVATE KEY-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END PRIVATE KEY-----\s*$/
 const PEER_ID_RE = /^[A-Za-z0-9_-]{43}$/
 
 export function isPeerId(value: unknown): value is PeerId {
   return typeof value === 'string' && PEER_ID_RE.test(value)
 }
 
-/** The public key object behind a PeerId; throws `InvalidOptionsError` for a malformed id. */
-export function publicKeyOf(id: PeerId): KeyObject {
+/** The raw 32-byte Ed25519 public key behind a PeerId; throws `InvalidOptionsError` for a malformed id. */
+export function publicKeyOf(id: PeerId): Uint8Array {
   if (!isPeerId(id)) throw new InvalidOptionsError(`not a PeerId: ${JSON.stringify(id)}`)
-  const raw = Buffer.from(id, 'base64url')
-  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
+  return fromBase64url(id)
+}
+
+/**
+ * A verifier of `id`'s signatures (worth keeping when one id signs many
+ * things: making it costs more than one check). Throws `InvalidOptionsError`
+ * for a malformed id or one that is not an Ed25519 point.
+ */
+export function verifierOf(id: PeerId): (data: Uint8Array, signature: Uint8Array) => boolean {
+  const raw = publicKeyOf(id)
+  try {
+    return ed25519Verifier(raw)
+  } catch (err) {
+    throw new InvalidOptionsError(`PeerId ${id} is not an Ed25519 public key`, { cause: err })
+  }
 }
 
 /** Verifies an Ed25519 signature made by `id`. Never throws for bad input: returns false. */
 export function verifySignature(id: PeerId, data: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return verify(null, data, publicKeyOf(id), signature)
+    return verifierOf(id)(data, signature)
   } catch {
-    return false
+    return false // a malformed PeerId: nothing it signed verifies
   }
 }
 
@@ -55,14 +61,16 @@ export class Identity {
   readonly peerId: PeerId
   readonly publicKey: Uint8Array
 
-  private constructor(private readonly privateKey: KeyObject) {
-    const der = createPublicKey(privateKey).export({ format: 'der', type: 'spki' })
-    this.publicKey = new Uint8Array(der.subarray(ED25519_SPKI_PREFIX.length))
-    this.peerId = Buffer.from(this.publicKey).toString('base64url')
+  private readonly signer: Ed25519Signer
+
+  private constructor(private readonly seed: Uint8Array) {
+    this.signer = ed25519Signer(seed)
+    this.publicKey = this.signer.publicKey
+    this.peerId = toBase64url(this.publicKey)
   }
 
   static generate(): Identity {
-    return new Identity(generateKeyPairSync('ed25519').privateKey)
+    return new Identity(randomBytes(32))
   }
 
   /**
@@ -73,64 +81,37 @@ export class Identity {
   static fromSeed(seed: Uint8Array): Identity {
     if (seed.byteLength !== 32)
       throw new InvalidOptionsError(`an Ed25519 seed is 32 bytes (got ${seed.byteLength})`)
-    const der = Buffer.concat([ED25519_PKCS8_PREFIX, seed])
-    return new Identity(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }))
+    return new Identity(seed.slice())
   }
 
-  /** From a PKCS#8 PEM private key. */
+  /** From a PKCS#8 PEM Ed25519 private key (the form `toPem` writes, as OpenSSL and Node do). */
   static fromPem(pem: string): Identity {
-    const key = createPrivateKey(pem)
-    if (key.asymmetricKeyType !== 'ed25519') throw new InvalidOptionsError('identity key must be Ed25519')
-    return new Identity(key)
+    const body = PEM_RE.exec(pem)?.[1]
+    if (body === undefined) throw new InvalidOptionsError('identity key is not a PEM "PRIVATE KEY" block')
+    let der: Uint8Array
+    try {
+      der = fromBase64(body.replace(/\s+/g, ''))
+    } catch (err) {
+      throw new InvalidOptionsError('identity key PEM is not base64', { cause: err })
+    }
+    const prefix = ED25519_PKCS8_PREFIX
+    if (der.length !== prefix.length + 32 || prefix.some((b, i) => der[i] !== b)) {
+      throw new InvalidOptionsError('identity key must be Ed25519 (PKCS#8, 48 bytes)')
+    }
+    return new Identity(der.slice(prefix.length))
   }
 
   toPem(): string {
-    return this.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+    const der = new Uint8Array(ED25519_PKCS8_PREFIX.length + 32)
+    der.set(ED25519_PKCS8_PREFIX)
+    der.set(this.seed, ED25519_PKCS8_PREFIX.length)
+    const lines = toBase64(der).match(/.{1,64}/g) ?? []
+    return `-----BEGIN PRIVATE KEY-----\n${lines.join('\n')}\n-----END PRIVATE KEY-----\n`
   }
 
   sign(data: Uint8Array): Uint8Array {
-    return new Uint8Array(sign(null, data, this.privateKey))
+    return this.signer.sign(data)
   }
 }
 
-export const IDENTITY_FILE = 'identity.key'
-
-/**
- * Loads the identity kept in `dataDir`, creating and saving a new one (mode
- * 0600, written atomically: a crash leaves no file or a whole one) the first
- * time. A file that is there but cannot be read as a key throws
- * `DamagedFileError` naming it and saying what to do; it is never replaced.
- */
-export async function loadOrCreateIdentity(dataDir: string): Promise<Identity> {
-  const file = join(dataDir, IDENTITY_FILE)
-  const existing = await readIdentity(dataDir)
-  if (existing) return existing
-  await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  await removeStaleTemps(file)
-  // Another process may create it first (two starts at once): then its identity is used.
-  await writeFileAtomic(file, Identity.generate().toPem(), { mode: 0o600, replace: false })
-  const saved = await readIdentity(dataDir)
-  if (!saved) throw new DamagedFileError(`${IDENTITY_FILE} in ${dataDir} vanished right after it was written`)
-  return saved
-}
-
-/** The identity in `dataDir`, or undefined when there is no identity file. */
-async function readIdentity(dataDir: string): Promise<Identity | undefined> {
-  let pem: string
-  try {
-    pem = await readFile(join(dataDir, IDENTITY_FILE), 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
-  try {
-    return Identity.fromPem(pem)
-  } catch (err) {
-    const what = pem.trim() === '' ? 'empty' : `not an Ed25519 private key: ${(err as Error).message}`
-    throw new DamagedFileError(
-      `${IDENTITY_FILE} in ${dataDir} is damaged (${what}): move it away to create a new identity, ` +
-        'or restore it from a backup',
-      { cause: err },
-    )
-  }
-}
+export { IDENTITY_FILE, loadOrCreateIdentity } from './identity-file.js'

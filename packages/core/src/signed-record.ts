@@ -1,6 +1,6 @@
-import { type KeyObject, verify } from 'node:crypto'
 import { z } from 'zod'
-import { type Identity, type PeerId, publicKeyOf } from './peer-id.js'
+import { fromBase64url, toBase64url } from './bytes.js'
+import { type Identity, type PeerId, verifierOf } from './peer-id.js'
 import { type FileRecord, keywords } from './records.js'
 import { fileRecordSchema } from './wire/schemas.js'
 
@@ -58,7 +58,7 @@ export function signRecord(identity: Identity, record: FileRecord, expires: numb
       `a record of provider ${record.provider.id} cannot be signed by ${identity.peerId}: only its provider signs it`,
     )
   }
-  const signature = Buffer.from(identity.sign(recordSigningBytes(record, expires))).toString('base64url')
+  const signature = toBase64url(identity.sign(recordSigningBytes(record, expires)))
   return {
     hash: record.hash,
     name: record.name,
@@ -90,29 +90,29 @@ export function checkRecord(record: SignedFileRecord, now: number): RecordFault 
   if (expected.length !== record.keywords.length || expected.some((k, i) => record.keywords[i] !== k))
     return 'keywords'
   const bytes = recordSigningBytes(record, record.expires)
-  const text = Buffer.from(bytes).toString('latin1')
+  const text = new TextDecoder().decode(bytes)
   if (verified.get(record.signature) === text) return undefined
-  if (!verifiesAs(record.provider.id, bytes, Buffer.from(record.signature, 'base64url'))) return 'signature'
+  if (!verifiesAs(record.provider.id, bytes, record.signature)) return 'signature'
   if (verified.size >= RECORD_VERIFY_CACHE) verified.clear()
   verified.set(record.signature, text)
   return undefined
 }
 
-/** Public keys of the providers seen lately: making a KeyObject from a PeerId costs more than the check itself. */
-const publicKeys = new Map<PeerId, KeyObject>()
+/** Verifiers of the providers seen lately: making one from a PeerId costs more than the check itself. */
+const publicKeys = new Map<PeerId, (data: Uint8Array, signature: Uint8Array) => boolean>()
 /** Providers whose public key is kept (when full the cache is cleared and starts again). */
 export const RECORD_KEY_CACHE = 1024
 
 /** Like core's `verifySignature`, with the provider's public key cached. Never throws. */
-function verifiesAs(id: PeerId, data: Uint8Array, signature: Uint8Array): boolean {
+function verifiesAs(id: PeerId, data: Uint8Array, signature: string): boolean {
   try {
-    let key = publicKeys.get(id)
-    if (key === undefined) {
-      key = publicKeyOf(id)
+    let verifier = publicKeys.get(id)
+    if (verifier === undefined) {
+      verifier = verifierOf(id)
       if (publicKeys.size >= RECORD_KEY_CACHE) publicKeys.clear()
-      publicKeys.set(id, key)
+      publicKeys.set(id, verifier)
     }
-    return verify(null, data, key, signature)
+    return verifier(data, fromBase64url(signature))
   } catch {
     return false // a malformed PeerId or signature: the record does not check
   }

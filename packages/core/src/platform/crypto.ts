@@ -1,0 +1,62 @@
+import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
+
+/**
+ * The primitives core needs, on Node: node:crypto (OpenSSL). A browser bundle
+ * gets `crypto.browser.ts` instead (package.json's `browser` field), which
+ * gives the same results with @noble/curves and @noble/hashes; both are
+ * checked against the same vectors. node:crypto is kept on Node for speed:
+ * measured here, Ed25519 signs 19x and verifies 18x faster, and SHA-256 runs
+ * at 14x the rate of the pure-JS code (docs/browser.md).
+ */
+
+const ED25519_SPKI_PREFIX = new Uint8Array([
+  0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+])
+const ED25519_PKCS8_PREFIX = new Uint8Array([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+])
+
+/** Which implementation this build uses. */
+export const CRYPTO_BACKEND: 'node' | 'noble' = 'node'
+
+/** An Ed25519 key pair made from a 32-byte seed. */
+export interface Ed25519Signer {
+  readonly publicKey: Uint8Array
+  sign(data: Uint8Array): Uint8Array
+}
+
+export function ed25519Signer(seed: Uint8Array): Ed25519Signer {
+  const key = createPrivateKey({
+    key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  })
+  const der = createPublicKey(key).export({ format: 'der', type: 'spki' })
+  return {
+    publicKey: new Uint8Array(der.subarray(ED25519_SPKI_PREFIX.length)),
+    sign: (data) => new Uint8Array(sign(null, data, key)),
+  }
+}
+
+/** A verifier for one 32-byte public key; throws for a key that is not a point. Never throws when verifying. */
+export function ed25519Verifier(publicKey: Uint8Array): (data: Uint8Array, signature: Uint8Array) => boolean {
+  const key = createPublicKey({
+    key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]),
+    format: 'der',
+    type: 'spki',
+  })
+  return (data, signature) => {
+    try {
+      return verify(null, data, key, signature)
+    } catch {
+      return false // a malformed signature does not verify
+    }
+  }
+}
+
+/** SHA-256 of the concatenation of `parts`. */
+export function sha256(...parts: readonly Uint8Array[]): Uint8Array {
+  const h = createHash('sha256')
+  for (const p of parts) h.update(p)
+  return new Uint8Array(h.digest())
+}
