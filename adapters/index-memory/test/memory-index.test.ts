@@ -70,12 +70,12 @@ test('remove by provider leaves the other providers', async (t) => {
 test('a search among 100,000 records follows the rarest keyword', async (t) => {
   const index = new MemoryIndex()
   for (let i = 0; i < 100_000; i++)
-    await index.put(record(`common movie ${i % 1000} part${i}.mkv`, `p${i % 500}`))
+    await index.put(record(`common movie ${i % 1000} part${i}z.mkv`, `p${i % 500}`))
   t.is(await index.count(), 100_000)
   const start = process.hrtime.bigint()
   let found = 0
   for (let i = 0; i < 1000; i++)
-    found += (await index.search({ keywords: ['common', 'movie', `part${i * 7}`] })).length
+    found += (await index.search({ keywords: ['common', 'movie', `part${i * 7}z`] })).length
   const ms = Number(process.hrtime.bigint() - start) / 1e6
   t.is(found, 1000)
   // Intersecting 100k-long lists a thousand times would take seconds; smallest-first takes milliseconds.
