@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto'
-import type { ContentHash } from '@peerkit/core'
+import { type ContentHash, sha256, toHex } from '@peerkit/core'
 import { chunkCount, chunkSizeFor, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from './chunk-size.js'
 import { HASH_SIZE, hashLeaf, verifyProof } from './merkle.js'
 
@@ -13,7 +12,7 @@ export const CONTENT_HASH_VERSION = 2
 /** The domain tag that opens every ContentHash preimage (ASCII, 20 bytes). */
 export const CONTENT_HASH_TAG = 'peerkit/content-hash'
 
-const TAG = Buffer.from(CONTENT_HASH_TAG, 'ascii')
+const TAG = new TextEncoder().encode(CONTENT_HASH_TAG)
 
 /** What a ContentHash commits to: the file size, its chunk size (so the leaf count), and the Merkle root. */
 export interface ContentCommitment {
@@ -62,11 +61,12 @@ export function contentHash({ size, chunkSize, root }: ContentCommitment): Conte
   if (bad) throw new RangeError(bad)
   if (!(root instanceof Uint8Array) || root.length !== HASH_SIZE)
     throw new RangeError(`a Merkle root is ${HASH_SIZE} bytes (got ${root?.length})`)
-  const header = Buffer.alloc(1 + 8 + 4)
-  header.writeUInt8(CONTENT_HASH_VERSION, 0)
-  header.writeBigUInt64BE(BigInt(size), 1)
-  header.writeUInt32BE(chunkSize, 9)
-  return createHash('sha256').update(TAG).update(header).update(root).digest('hex')
+  const header = new Uint8Array(1 + 8 + 4)
+  const view = new DataView(header.buffer)
+  view.setUint8(0, CONTENT_HASH_VERSION)
+  view.setBigUint64(1, BigInt(size))
+  view.setUint32(9, chunkSize)
+  return toHex(sha256(TAG, header, root))
 }
 
 /** True when `commitment` gives `hash`; never throws. */

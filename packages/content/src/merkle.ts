@@ -1,16 +1,16 @@
-import { createHash } from 'node:crypto'
+import { fromHex as coreFromHex, toHex as coreToHex, sha256 } from '@peerkit/core'
 
 /** Bytes of one SHA-256 digest: every leaf and node. */
 export const HASH_SIZE = 32
 
 // Domain separation (as RFC 6962 / RFC 9162): a leaf can never be taken for an
 // inner node, so no chunk can be passed off as a subtree.
-const LEAF_PREFIX = Buffer.from([0x00])
-const NODE_PREFIX = Buffer.from([0x01])
+const LEAF_PREFIX = new Uint8Array([0x00])
+const NODE_PREFIX = new Uint8Array([0x01])
 
 /** SHA-256(0x00 ‖ chunk): the leaf hash of one chunk. */
 export function hashLeaf(chunk: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(LEAF_PREFIX).update(chunk).digest())
+  return sha256(LEAF_PREFIX, chunk)
 }
 
 /**
@@ -26,7 +26,7 @@ export async function hashLeafAsync(chunk: Uint8Array): Promise<Uint8Array> {
 
 /** SHA-256(0x01 ‖ left ‖ right): an inner node. */
 export function hashNode(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest())
+  return sha256(NODE_PREFIX, left, right)
 }
 
 /** The `i`-th 32-byte leaf of a concatenated leaf list. */
@@ -108,9 +108,9 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')
+  return coreToHex(bytes)
 }
 
 export function fromHex(hex: string): Uint8Array {
-  return new Uint8Array(Buffer.from(hex, 'hex'))
+  return coreFromHex(hex)
 }

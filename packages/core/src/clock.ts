@@ -1,3 +1,4 @@
+import { onAbort as whenAborted } from './abort.js'
 import { AbortError, TimeoutError } from './errors.js'
 
 /** An opaque timer handle returned by `Clock.setTimeout`. */
@@ -33,15 +34,16 @@ export class RealClock implements Clock {
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortError('Aborted', { cause: signal.reason }))
-    const onAbort = () => {
-      clock.clearTimeout(timer)
-      reject(new AbortError('Aborted', { cause: signal?.reason }))
-    }
+    let cancel: (() => void) | undefined
     const timer = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
+      cancel?.()
       resolve()
     }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
+    if (signal)
+      cancel = whenAborted(signal, () => {
+        clock.clearTimeout(timer)
+        reject(new AbortError('Aborted', { cause: signal.reason }))
+      })
   })
 }
 
@@ -59,9 +61,10 @@ export function withTimeout<T>(
   if (ms === undefined && signal === undefined) return promise
   return new Promise<T>((resolve, reject) => {
     let timer: TimerHandle | undefined
+    let cancel: (() => void) | undefined
     const finish = () => {
       if (timer !== undefined) clock.clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
+      cancel?.()
     }
     const fail = (err: Error) => {
       finish()
@@ -73,7 +76,8 @@ export function withTimeout<T>(
       promise.catch(() => {}) // given up on: its rejection is nobody's to handle
       return onAbort()
     }
-    signal?.addEventListener('abort', onAbort, { once: true })
+    // One listener per signal however many waits share it (abort.ts), taken off when this one settles.
+    if (signal) cancel = whenAborted(signal, onAbort)
     if (ms !== undefined && Number.isFinite(ms))
       timer = clock.setTimeout(() => fail(new TimeoutError(message)), ms)
     promise.then(

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3'
 import { inject, injectAll, injectable } from 'tsyringe'
 import { z } from 'zod'
+import { onAbort } from './abort.js'
 import { type Clock, withTimeout } from './clock.js'
 import type { PeerConfig } from './config.js'
 import {
@@ -340,16 +341,16 @@ export class Network extends EventEmitter<NetworkEvents> {
     // on Node 20 it keeps every combined signal alive as long as the caller's long-lived one.)
     const giveUp = new AbortController()
     const outer = options.signal
-    const follow = () => giveUp.abort(outer?.reason)
-    if (outer?.aborted) follow()
-    else outer?.addEventListener('abort', follow, { once: true })
+    let unfollow: (() => void) | undefined
+    if (outer?.aborted) giveUp.abort(outer.reason)
+    else if (outer) unfollow = onAbort(outer, () => giveUp.abort(outer.reason))
     const dial = transport.dial(address, { ...options, signal: giveUp.signal })
     dial.then(
       (conn) => {
-        outer?.removeEventListener('abort', follow)
+        unfollow?.()
         if (giveUp.signal.aborted) void conn.close()
       },
-      () => outer?.removeEventListener('abort', follow),
+      () => unfollow?.(),
     )
     return withTimeout(this.clock, dial, this.config.network.dialTimeout, {
       message: `dial ${address} timed out after ${this.config.network.dialTimeout} ms`,

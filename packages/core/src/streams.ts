@@ -1,4 +1,5 @@
 import { pushable } from 'it-pushable'
+import { onAbort } from './abort.js'
 import type { Clock, TimerHandle } from './clock.js'
 import { AbortError } from './errors.js'
 import type { SearchOptions } from './overlay.js'
@@ -19,11 +20,14 @@ export async function* boundedStream<T>(
   const queue = pushable<T>({ objectMode: true })
   const inner = new AbortController()
   let timer: TimerHandle | undefined
-  const onAbort = () => {
-    inner.abort()
-    queue.end(new AbortError('search aborted', { cause: options.signal?.reason }))
-  }
-  options.signal?.addEventListener('abort', onAbort, { once: true })
+  // One listener per signal however many searches share it (abort.ts), taken off when this one ends.
+  const signal = options.signal
+  const unfollow =
+    signal &&
+    onAbort(signal, () => {
+      inner.abort()
+      queue.end(new AbortError('search aborted', { cause: signal.reason }))
+    })
   if (options.timeout !== undefined && Number.isFinite(options.timeout)) {
     timer = clock.setTimeout(() => {
       inner.abort()
@@ -41,7 +45,7 @@ export async function* boundedStream<T>(
   } finally {
     inner.abort()
     if (timer !== undefined) clock.clearTimeout(timer)
-    options.signal?.removeEventListener('abort', onAbort)
+    unfollow?.()
   }
 }
 

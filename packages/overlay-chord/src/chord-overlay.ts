@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events'
 import {
   boundedStream,
   CLOCK,
@@ -356,7 +355,8 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private controller(): AbortController {
     if (this.lifetime === undefined) {
       this.lifetime = new AbortController()
-      setMaxListeners(0, this.lifetime.signal) // every request in flight listens to it
+      // Every request in flight listens to it: lift Node's listener warning (a browser has none).
+      globalThis.process?.getBuiltinModule?.('node:events')?.setMaxListeners(0, this.lifetime.signal)
     }
     return this.lifetime
   }

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto'
-import { Identity, type PeerId } from '@peerkit/core'
+import { Identity, type PeerId, sha256 } from '@peerkit/core'
 
 /**
  * The node-id puzzle (S/Kademlia's static puzzle, Baumgart and Mies 2007):
@@ -13,8 +12,7 @@ export const ID_PUZZLE_DOMAIN = 'peerkit/chord/id-puzzle/1'
 
 /** Leading zero bits of `SHA-256(SHA-256(peerId))` (0 … 256). */
 export function puzzleBits(peerId: PeerId): number {
-  const inner = createHash('sha256').update(peerId).digest()
-  const outer = createHash('sha256').update(inner).digest()
+  const outer = sha256(sha256(new TextEncoder().encode(peerId)))
   let bits = 0
   for (const byte of outer) {
     if (byte === 0) {
@@ -55,10 +53,10 @@ export function solvesPuzzle(peerId: PeerId, difficulty: number): boolean {
 export function solvePuzzle(identity: Identity, difficulty: number): Identity {
   if (solvesPuzzle(identity.peerId, difficulty)) return identity
   const base = identity.sign(new TextEncoder().encode(ID_PUZZLE_DOMAIN))
-  const counter = Buffer.alloc(4)
+  const counter = new Uint8Array(4)
   for (let i = 0; ; i++) {
-    counter.writeUInt32BE(i >>> 0)
-    const seed = createHash('sha256').update(base).update(counter).digest()
+    new DataView(counter.buffer).setUint32(0, i >>> 0)
+    const seed = sha256(base, counter)
     const candidate = Identity.fromSeed(seed)
     if (solvesPuzzle(candidate.peerId, difficulty)) return candidate
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '@peerkit/core'
 
 /** Which ends of a ring interval belong to it: `(a, b]` is `'(]'`. */
 export type Bounds = '()' | '(]' | '[)' | '[]'
@@ -50,7 +50,7 @@ export class Ring {
 
   /** SHA-256 of `text` (UTF-8), truncated to the first `bits` bits. */
   hash(text: string): bigint {
-    const digest = createHash('sha256').update(text).digest()
+    const digest = sha256(new TextEncoder().encode(text))
     const bytes = Math.ceil(this.bits / 8)
     let v = 0n
     for (let i = 0; i < bytes; i++) v = (v << 8n) | BigInt(digest[i] as number)

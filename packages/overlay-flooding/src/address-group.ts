@@ -1,4 +1,24 @@
-import { isIPv4, isIPv6 } from 'node:net'
+const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+const IPV6_GROUP_RE = /^[0-9a-f]{1,4}$/i
+
+/** A dotted-quad IPv4 address (as node:net's isIPv4, without Node). */
+function isIPv4(host: string): boolean {
+  return IPV4_RE.test(host)
+}
+
+/** An IPv6 address: at most 8 groups, one `::` at most, an IPv4 tail allowed, a zone id ignored. */
+function isIPv6(host: string): boolean {
+  const bare = host.split('%')[0] ?? ''
+  const halves = bare.split('::')
+  if (halves.length > 2 || !bare.includes(':')) return false
+  const groups = halves.flatMap((h) => (h === '' ? [] : h.split(':')))
+  const last = groups[groups.length - 1] ?? ''
+  const tail = last.includes('.') ? (IPV4_RE.test(last) ? 2 : -99) : 0
+  const words = groups.length - (tail > 0 ? 1 : 0)
+  if (tail < 0 || !groups.slice(0, words).every((g) => IPV6_GROUP_RE.test(g))) return false
+  const count = words + tail
+  return halves.length === 2 ? count < 8 : count === 8
+}
 
 /**
  * The network group of an observed address (a connection's remote end), for

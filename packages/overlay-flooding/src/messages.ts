@@ -8,6 +8,7 @@ import {
   type Query,
   querySchema,
   type Random,
+  toHex,
 } from '@peerkit/core'
 import { z } from 'zod'
 import { PROTOCOL_MAX_TTL } from './options.js'
@@ -123,5 +124,5 @@ export const FLOODING = defineProtocol<FloodingMessage, PongMessage | null>(
 
 /** A fresh query id: 16 bytes from `random`, in hex. */
 export function newQueryId(random: Random): string {
-  return Buffer.from(random.bytes(16)).toString('hex')
+  return toHex(random.bytes(16))
 }

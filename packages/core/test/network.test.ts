@@ -1,0 +1,119 @@
+import { getEventListeners } from 'node:events'
+import test from 'ava'
+import { Lifecycle } from 'tsyringe'
+import { z } from 'zod'
+import {
+  createPeer,
+  defineProtocol,
+  indexes,
+  OVERLAY,
+  overlays,
+  transfers,
+  transports,
+} from '../src/index.js'
+import { arrayIndex, SoloOverlay, stubTransfer, stubTransport } from './helpers/stub-components.js'
+
+transports.register('stub', () => stubTransport())
+indexes.register('array', () => arrayIndex())
+transfers.register('stub', () => stubTransfer())
+overlays.register(
+  'solo',
+  () => (c) => c.register(OVERLAY, { useClass: SoloOverlay }, { lifecycle: Lifecycle.ContainerScoped }),
+)
+
+const base = { overlay: 'solo', transport: 'stub', index: 'array', transfer: 'stub' }
+/** Answered when the test lets it be. */
+const HELD = defineProtocol(
+  'test/held/1',
+  z.object({ n: z.number().int() }),
+  z.object({ n: z.number().int() }),
+)
+
+async function pair(t: { teardown(fn: () => unknown): void }, name: string) {
+  const a = await createPeer({ ...base, listen: [`stub://${name}-a`] })
+  const b = await createPeer({ ...base, listen: [`stub://${name}-b`] })
+  t.teardown(() => Promise.all([a.stop(), b.stop()]))
+  await a.start()
+  await b.start()
+  let release!: () => void
+  const released = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  a.network.handle(HELD, async ({ n }) => {
+    await released
+    return { n }
+  })
+  return { a, b, release }
+}
+
+/** Collects the process warnings named `MaxListenersExceededWarning` until the returned function is called. */
+function watchWarnings(): () => Promise<Error[]> {
+  const seen: Error[] = []
+  const onWarning = (w: Error) => {
+    if (w.name === 'MaxListenersExceededWarning') seen.push(w)
+  }
+  process.on('warning', onWarning)
+  return async () => {
+    // Node emits warnings on a later tick.
+    await new Promise((resolve) => setImmediate(resolve))
+    process.off('warning', onWarning)
+    return seen
+  }
+}
+
+test('dialAddress resolves to the PeerRef that answered, and the connection is reused by id', async (t) => {
+  const { a, b, release } = await pair(t, 'dial')
+  release()
+  const ref = await b.network.dialAddress('stub://dial-a')
+  t.is(ref.id, a.id)
+  t.deepEqual(ref.addresses, ['stub://dial-a'], 'the dialed address, until it identifies')
+  t.true(b.network.isConnected(a.id))
+  t.deepEqual(await b.network.request(ref.id, HELD, { n: 7 }), { n: 7 })
+  await t.throwsAsync(b.network.dialAddress('stub://dial-b'), { name: 'PeerUnreachableError' })
+})
+
+test('many requests sharing one abort signal put one listener on it, and none once they settle', async (t) => {
+  const { a, b, release } = await pair(t, 'shared')
+  const warnings = watchWarnings()
+  const walkers = new AbortController()
+  const signal = walkers.signal
+  const target = { id: a.id, addresses: ['stub://shared-a'] }
+  const requests = Array.from({ length: 50 }, (_, n) =>
+    b.network.request(target, HELD, { n }, { signal, timeout: 60_000 }),
+  )
+  await new Promise((resolve) => setImmediate(resolve))
+  t.true(getEventListeners(signal, 'abort').length <= 1, 'one listener for 50 requests in flight')
+  release()
+  const answers = await Promise.all(requests)
+  t.deepEqual(
+    answers.map((r) => r.n),
+    Array.from({ length: 50 }, (_, n) => n),
+  )
+  t.is(getEventListeners(signal, 'abort').length, 0, 'the listener left with the last request')
+  t.deepEqual(await warnings(), [])
+})
+
+test('aborting a signal shared by many requests fails each with AbortError and leaves no listener', async (t) => {
+  const { a, b, release } = await pair(t, 'abort')
+  t.teardown(release)
+  const warnings = watchWarnings()
+  const ac = new AbortController()
+  const target = { id: a.id, addresses: ['stub://abort-a'] }
+  const requests = Array.from({ length: 30 }, (_, n) =>
+    b.network.request(target, HELD, { n }, { signal: ac.signal, timeout: 60_000 }),
+  )
+  await new Promise((resolve) => setImmediate(resolve))
+  ac.abort()
+  const results = await Promise.allSettled(requests)
+  t.deepEqual(
+    [...new Set(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).name : 'fulfilled')))],
+    ['AbortError'],
+  )
+  t.is(getEventListeners(ac.signal, 'abort').length, 0)
+  // A later request on a live signal is not disturbed by the aborted one's bookkeeping.
+  release()
+  const fresh = new AbortController()
+  t.deepEqual(await b.network.request(target, HELD, { n: 1 }, { signal: fresh.signal }), { n: 1 })
+  t.is(getEventListeners(fresh.signal, 'abort').length, 0)
+  t.deepEqual(await warnings(), [])
+})
