@@ -46,6 +46,7 @@ export class HashCache {
     try {
       entry = JSON.parse(await readFile(this.fileOf(path), 'utf8')) as Entry
     } catch {
+      // No entry, or one that does not parse: a miss, and the file is hashed again (nothing served from it).
       this.misses++
       return undefined
     }
@@ -97,6 +98,6 @@ function fileHashOrUndefined(entry: Entry, leaves: Uint8Array): FileHash | undef
   try {
     return fileHash(entry.path, entry.size, entry.mtimeMs, entry.chunkSize, leaves)
   } catch {
-    return undefined
+    return undefined // an entry whose fields give no hash is a miss (see get)
   }
 }

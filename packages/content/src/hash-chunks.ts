@@ -53,7 +53,7 @@ export async function hashChunks(
       const buffer = buffers[turn] as Buffer
       pending = i + perRead < end ? readBlock(i + perRead, buffers[turn ^ 1] as Buffer) : undefined
       // A failed read-ahead is reported by the await above on the next turn; never unhandled meanwhile.
-      pending?.catch(() => {})
+      pending?.catch(() => {}) // reported by the await on the next turn
       const n = Math.min(perRead, end - i)
       for (let k = 0; k < n; k++) {
         const start = k * chunkSize
@@ -64,7 +64,7 @@ export async function hashChunks(
         leaves.set(digest, (i - first + k) * HASH_SIZE)
       }
     }
-    await pending?.catch(() => {})
+    await pending?.catch(() => {}) // a read-ahead past the end only: every block hashed was awaited above
   } finally {
     await fh.close()
   }

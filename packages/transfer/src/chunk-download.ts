@@ -264,6 +264,8 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       })
       timers.push(every(clock, options.progressInterval, () => this.progressTick()))
       timers.push(every(clock, options.checkpointInterval, () => part.checkpoint()))
+      if (options.providerSearchInterval > 0)
+        timers.push(every(clock, options.providerSearchInterval, () => this.discover()))
       await new Promise<void>((resolve, reject) => {
         this.finishAll = { resolve, reject }
         this.pump()
@@ -352,7 +354,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
     if (known) source.bytes = known.bytes
     this.sources.set(ref.id, source)
     // Dial now, while the manifest is fetched elsewhere: the first chunk request finds the connection open.
-    this.ctx.network.connect(ref, { signal: this.ac.signal }).catch(() => {})
+    this.ctx.network.connect(ref, { signal: this.ac.signal }).catch(() => {}) // a failed dial shows in the first request, which drops the source with its reason
     this.emit('source:added', ref)
     this.wake()
     if (this.picker) this.pump()
@@ -408,6 +410,27 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       void this.intake(found, true)
     }, at - now)
     this.requery = { at, handle }
+  }
+
+  /**
+   * While the download runs with fewer than `maxPeers` usable providers, asks
+   * for providers again (every `providerSearchInterval`, one search at a
+   * time); those found join at once. Waiting for providers has its own
+   * backoff (`scheduleRequery`).
+   */
+  private discover(): void {
+    const find = this.findProviders
+    if (!find || this.failure || this.state !== 'running' || this.queued || this.paused) return
+    if (!this.providersEnded || this.waitingSince !== undefined || this.requery) return
+    if (this.usable().length >= this.ctx.options.maxPeers) return
+    this.providersEnded = false
+    let found: DownloadOptions['providers']
+    try {
+      found = find(this.ac.signal)
+    } catch {
+      found = [] // a failing search found nobody; the next one comes after the interval
+    }
+    void this.intake(found, true)
   }
 
   private stopRequery(): void {

@@ -16,6 +16,8 @@ export interface SharedFile {
   hash: ContentHash
   path: string
   size: number
+  /** The file's mtime when it was hashed: a file whose size or mtime differs is no longer served. */
+  mtimeMs: number
   chunkSize: number
   count: number
   tree: MerkleTree
@@ -29,6 +31,13 @@ export interface SharedFile {
  */
 export class ChunkServer {
   readonly [Symbol.toStringTag] = '@peerkit/transfer:ChunkServer'
+  /**
+   * Told when a shared file is found changed (size or mtime) or gone from
+   * disk while serving it: it is no longer served, and the caller withdraws
+   * its record.
+   */
+  onGone: ((file: SharedFile, why: 'changed' | 'gone') => void) | undefined
+
   // Both made on first use: a simulated peer usually shares nothing.
   private files: Map<ContentHash, SharedFile> | undefined
   /** Open files, least recently used first; a handle evicted while reads use it closes after the last one. */
@@ -55,6 +64,7 @@ export class ChunkServer {
       hash: file.hash,
       path: file.path,
       size: file.size,
+      mtimeMs: file.mtimeMs,
       chunkSize: file.chunkSize,
       count: chunkCount(file.size, file.chunkSize),
       tree: new MerkleTree(file.leaves),
@@ -79,6 +89,8 @@ export class ChunkServer {
   async handle(req: TransferRequest): Promise<TransferResponse> {
     const file = this.files?.get(req.hash)
     if (!file) throw new NotFoundError(`content ${req.hash} is not shared here`)
+    // Every answer is for the bytes that were hashed: a file changed since is withdrawn, never served stale.
+    await this.checkUnchanged(file)
     switch (req.op) {
       case 'manifest': {
         if (req.from >= file.count) {
@@ -123,6 +135,40 @@ export class ChunkServer {
     }
   }
 
+  /**
+   * Throws `NotFoundError` (and withdraws the file) when the file on disk is
+   * gone or its size or mtime differ from what was hashed. Checked on the open
+   * handle: a file replaced by a rename is still read from the handle that
+   * holds the hashed bytes, until that handle closes.
+   */
+  private async checkUnchanged(file: SharedFile): Promise<void> {
+    const open = this.acquire(file)
+    let why: 'changed' | 'gone' | undefined
+    try {
+      const st = await (await open.handle).stat()
+      if (st.size !== file.size || st.mtimeMs !== file.mtimeMs) why = 'changed'
+    } catch {
+      why = 'gone' // the file cannot be opened or read any more: the same answer as a file deleted
+    } finally {
+      this.release(open)
+    }
+    if (why === undefined) return
+    await this.withdraw(file, why)
+    throw new NotFoundError(
+      why === 'changed'
+        ? `content ${file.hash} changed on the provider's disk after it was shared, so it is no longer served under this hash; search again for the new version`
+        : `content ${file.hash} is no longer available here`,
+    )
+  }
+
+  /** Stops serving a file found changed or gone, and tells `onGone` (once). */
+  private async withdraw(file: SharedFile, why: 'changed' | 'gone'): Promise<void> {
+    if (this.files?.get(file.hash) !== file) return
+    this.files.delete(file.hash)
+    await this.closeHandle(file.hash)
+    this.onGone?.(file, why)
+  }
+
   private checkIndex(file: SharedFile, index: number): void {
     if (index >= file.count)
       throw new InvalidOptionsError(`chunk ${index} is past the last chunk (${file.count - 1})`)
@@ -140,13 +186,20 @@ export class ChunkServer {
         got += bytesRead
       }
     } catch {
+      // The file can no longer be read: withdrawn like a deleted one (the requester is told below).
       open.evicted = true
       if (this.handles?.get(file.hash) === open) this.handles.delete(file.hash)
-      throw new NotFoundError(`content ${file.hash} is no longer available here`)
-    } finally {
       this.release(open)
+      await this.withdraw(file, 'gone')
+      throw new NotFoundError(`content ${file.hash} is no longer available here`)
     }
-    if (got !== length) throw new NotFoundError(`content ${file.hash} is no longer available here`)
+    this.release(open)
+    if (got !== length) {
+      await this.withdraw(file, 'changed')
+      throw new NotFoundError(
+        `content ${file.hash} changed on the provider's disk after it was shared, so it is no longer served under this hash; search again for the new version`,
+      )
+    }
     return data
   }
 
@@ -158,7 +211,7 @@ export class ChunkServer {
       this.handles.delete(file.hash)
     } else {
       open = { handle: openFile(file.path, 'r'), users: 0, evicted: false }
-      open.handle.catch(() => {})
+      open.handle.catch(() => {}) // a failed open is handled where the handle is awaited (checkUnchanged, read)
     }
     this.handles.set(file.hash, open)
     open.users++
@@ -186,5 +239,6 @@ export class ChunkServer {
 }
 
 function closeQuietly(open: OpenFile): Promise<void> {
+  // A handle that never opened, or fails to close, holds nothing more to release.
   return open.handle.then((fh) => fh.close()).catch(() => {})
 }

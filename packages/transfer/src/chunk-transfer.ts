@@ -14,6 +14,8 @@ import {
   InvalidOptionsError,
   keywords,
   LOCAL_INDEX,
+  LOGGER,
+  type Logger,
   Network,
   PEER_CONFIG,
   type PeerConfig,
@@ -54,6 +56,7 @@ export class ChunkTransfer implements Transfer {
   /** The `downloadRate` and `uploadRate` limits (all downloads, all peers served), when set. */
   private readonly downloadRate: ByteRate | undefined
   private readonly uploadRate: ByteRate | undefined
+  private readonly log: Logger
 
   constructor(
     @inject(Network) private readonly network: Network,
@@ -63,8 +66,11 @@ export class ChunkTransfer implements Transfer {
     @inject(RANDOM) private readonly random: Random,
     @inject(PEER_CONFIG) config: PeerConfig,
     @inject(TRANSFER_OPTIONS) private readonly options: ParsedTransferOptions,
+    @inject(LOGGER) logger: Logger,
   ) {
+    this.log = logger.forComponent('peerkit:transfer')
     this.cache = config.dataDir ? new HashCache(config.dataDir) : undefined
+    this.server.onGone = (file, why) => this.withdraw(file, why)
     if (options.downloadRate > 0) this.downloadRate = new ByteRate(options.downloadRate)
     if (options.uploadRate > 0) this.uploadRate = new ByteRate(options.uploadRate)
   }
@@ -133,6 +139,8 @@ export class ChunkTransfer implements Transfer {
       signal: options.signal,
       cache: this.cache,
       workers: this.options.hashWorkers,
+      hidden: options.hidden,
+      onSkip: options.onSkip,
       onFile: (file) => {
         const record = this.recordOf(this.server.add(file))
         this.index.put(record)
@@ -212,6 +220,26 @@ export class ChunkTransfer implements Transfer {
   /** Hashes of the files served. */
   shared(): ContentHash[] {
     return this.server.hashes()
+  }
+
+  /**
+   * A shared file found changed or gone while serving it: its record leaves
+   * the local Index (the caller re-shares a changed file under its new hash;
+   * the overlay's copy goes with the next unshare or lapses).
+   */
+  private withdraw(file: SharedFile, why: 'changed' | 'gone'): void {
+    this.log.warn(
+      why === 'changed'
+        ? 'a shared file changed on disk: no longer served under its old hash (share it again for the new one)'
+        : 'a shared file is gone from disk: no longer served',
+      { path: file.path, hash: file.hash },
+    )
+    Promise.resolve(this.index.remove(file.hash, this.identity.peerId)).catch((err: unknown) =>
+      this.log.warn('could not remove the record of a withdrawn file from the local index', {
+        hash: file.hash,
+        err,
+      }),
+    )
   }
 
   private recordOf(file: SharedFile): FileRecord {

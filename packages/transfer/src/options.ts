@@ -36,6 +36,12 @@ export interface TransferOptions {
    * ever found for fails as before (see `noProviderTimeout`). @default 300000
    */
   providerWait?: number
+  /**
+   * Milliseconds between searches for more providers while a download runs
+   * with fewer than `maxPeers` usable ones (one search at a time, through the
+   * download's `findProviders`); a provider found is used at once. 0: never. @default 30000
+   */
+  providerSearchInterval?: number
   /** Downloads fetching at once; the others are `queued` (paused ones do not count). 0: no limit. @default 4 */
   maxActiveDownloads?: number
   /** Bytes per second all downloads together may request (0: no limit). @default 0 */
@@ -61,6 +67,7 @@ export const DEFAULT_BLOCK_SIZE = 1024 * 1024
 export const MAX_BLOCK_SIZE = 2 * 1024 * 1024
 export const DEFAULT_NO_PROVIDER_TIMEOUT = 30_000
 export const DEFAULT_PROVIDER_WAIT = 300_000
+export const DEFAULT_PROVIDER_SEARCH_INTERVAL = 30_000
 export const DEFAULT_MAX_ACTIVE_DOWNLOADS = 4
 
 export type ParsedTransferOptions = Readonly<Required<Omit<TransferOptions, 'hashWorkers'>>> & {
@@ -87,6 +94,7 @@ export function parseTransferOptions(input: unknown = {}): ParsedTransferOptions
     'blockSize',
     'noProviderTimeout',
     'providerWait',
+    'providerSearchInterval',
     'maxActiveDownloads',
     'downloadRate',
     'uploadRate',
@@ -126,6 +134,7 @@ export function parseTransferOptions(input: unknown = {}): ParsedTransferOptions
     blockSize,
     noProviderTimeout: int('noProviderTimeout', DEFAULT_NO_PROVIDER_TIMEOUT, 1),
     providerWait: int('providerWait', DEFAULT_PROVIDER_WAIT, 0),
+    providerSearchInterval: int('providerSearchInterval', DEFAULT_PROVIDER_SEARCH_INTERVAL, 0),
     maxActiveDownloads: int('maxActiveDownloads', DEFAULT_MAX_ACTIVE_DOWNLOADS, 0, 100_000),
     downloadRate: int('downloadRate', 0, 0),
     uploadRate: int('uploadRate', 0, 0),

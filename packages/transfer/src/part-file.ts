@@ -127,14 +127,14 @@ export class PartFile {
   /** Saves the sidecar and closes the file; the `.part` stays for a later resume. */
   async close(): Promise<void> {
     if (this.closed) return
-    await this.checkpoint().catch(() => {})
+    await this.checkpoint().catch(() => {}) // a sidecar not saved only costs re-checking those chunks on resume
     this.closed = true
-    await this.fh.close().catch(() => {})
+    await this.fh.close().catch(() => {}) // closing at the end: nothing is written after it, nothing left to lose
   }
 
   /** Flushes to disk, renames `.part` to the final path and removes the sidecar. */
   async finish(): Promise<void> {
-    await this.saving.catch(() => {})
+    await this.saving.catch(() => {}) // the sidecar is removed below; a failed last save of it loses nothing
     this.closed = true
     await this.fh.sync()
     await this.fh.close()

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { commitsTo, equalBytes, hashFile, merkleRoot, verifyChunk } from '@peerkit/content'
@@ -108,4 +108,42 @@ test('serves more files than it keeps open, reading many at once', async (t) => 
     const { bytes } = files[i % files.length] as { bytes: Uint8Array }
     t.deepEqual(res.op === 'chunk' ? Buffer.from(res.data) : undefined, Buffer.from(bytes))
   })
+})
+
+test('a file changed on disk after it was shared is withdrawn, never served stale: a clear NotFoundError, onGone told once', async (t) => {
+  const { server, file, bytes } = await served(t, 200_000)
+  const gone: string[] = []
+  server.onGone = (f, why) => gone.push(`${f.hash}:${why}`)
+  const first = await server.handle({ op: 'chunk', hash: file.hash, index: 0, offset: 0, length: 100 })
+  t.is(first.op, 'chunk')
+  // Modified in place, same size: the mtime differs from what was hashed.
+  const changed = Buffer.from(bytes)
+  changed[10] = (changed[10] ?? 0) ^ 0xff
+  await writeFile(file.path, changed)
+  await utimes(file.path, new Date(), new Date(file.mtimeMs + 5000))
+  const err = await t.throwsAsync(
+    server.handle({ op: 'chunk', hash: file.hash, index: 0, offset: 0, length: 100 }),
+    { name: 'NotFoundError' },
+  )
+  t.regex(err?.message ?? '', /changed on the provider's disk.*no longer served under this hash/)
+  t.notRegex(err?.message ?? '', /\//, 'no path revealed')
+  t.deepEqual(gone, [`${file.hash}:changed`])
+  t.false(server.has(file.hash))
+  await t.throwsAsync(server.handle({ op: 'manifest', hash: file.hash, from: 0, count: 1 }), {
+    name: 'NotFoundError',
+  })
+  t.is(gone.length, 1)
+})
+
+test('a shared file deleted from disk is withdrawn at the next request (gone)', async (t) => {
+  const { server, file } = await served(t, 70_000)
+  const gone: string[] = []
+  server.onGone = (_f, why) => gone.push(why)
+  await rm(file.path)
+  await t.throwsAsync(server.handle({ op: 'manifest', hash: file.hash, from: 0, count: 1 }), {
+    name: 'NotFoundError',
+    message: /no longer available/,
+  })
+  t.deepEqual(gone, ['gone'])
+  t.false(server.has(file.hash))
 })

@@ -10,6 +10,7 @@ import {
   type PeerRef,
   PeerUnreachableError,
   SeededRandom,
+  silentLogger,
 } from '@peerkit/core'
 import test, { type ExecutionContext } from 'ava'
 import { ChunkDownload, ChunkTransfer, parseTransferOptions, type TransferRequest } from '../src/index.js'
@@ -185,6 +186,7 @@ function virtualTransfer(clock: Clock, network: Network, self: string, options: 
     new SeededRandom(2),
     {} as PeerConfig,
     parseTransferOptions({ progressInterval: 10, hashWorkers: 0, ...options }),
+    silentLogger(),
   )
 }
 
@@ -351,4 +353,84 @@ test('maxUploadPeers: a provider serves that many peers at once, refuses the oth
   t.regex(refused[0] ?? '', /1 peers are being served already \(transfer\.maxUploadPeers\)/)
   for (const d of [d1, d2]) t.deepEqual(await readFile((await d.done).path), Buffer.from(file.bytes))
   await transfer.stop()
+})
+
+/** Makes provider `id` answer each chunk request only after `ms` of virtual time. */
+function slowChunks(net: VirtualNet, clock: TestClock, id: string, ms: number): void {
+  const answer = net.answers.get(id) as NonNullable<ReturnType<typeof net.answers.get>>
+  net.answers.set(id, async (req, from) => {
+    if (req.op === 'chunk') await new Promise<void>((r) => clock.setTimeout(r, ms))
+    return answer(req, from)
+  })
+}
+
+test('a running download searches for more providers every providerSearchInterval and uses those found', async (t) => {
+  const { clock, net, file, a } = await oneProvider(t)
+  slowChunks(net, clock, 'provider-a', 500)
+  let asks = 0
+  let found: PeerRef[] = [a]
+  const dl = virtualDownload(
+    clock,
+    net,
+    file.hash,
+    join(file.dir, 'out.bin'),
+    () => {
+      asks++
+      return found
+    },
+    { maxInFlightPerPeer: 1, providerSearchInterval: 2000 },
+  )
+  const added: string[] = []
+  dl.on('source:added', (ref) => added.push(ref.id))
+  t.truthy(await driveUntil(clock, () => dl.status().bytes > 0, 10_000))
+  found = [a, net.provide('provider-b', file.server)]
+  const ms = await driveUntil(clock, () => dl.status().state === 'done', 60_000, 50)
+  t.truthy(ms, JSON.stringify(dl.status()))
+  const result = await dl.done
+  t.deepEqual(await readFile(result.path), Buffer.from(file.bytes))
+  t.deepEqual(added, ['provider-a', 'provider-b'])
+  const b = result.sources.find((s) => s.id === 'provider-b')
+  t.true((b?.bytes ?? 0) > MiB / 2, `provider-b, found while running, delivered ${b?.bytes} bytes`)
+  // One search per interval at most (and the first from the providers given): bounded, not a loop.
+  t.true(asks <= 2 + Math.ceil(clock.now() / 2000), `${asks} searches in ${clock.now()} ms`)
+})
+
+test('no search for more providers with providerSearchInterval 0, nor once maxPeers providers are in use', async (t) => {
+  for (const options of [{ providerSearchInterval: 0 }, { providerSearchInterval: 1000, maxPeers: 1 }]) {
+    const { clock, net, file, a } = await oneProvider(t)
+    slowChunks(net, clock, 'provider-a', 200)
+    let asks = 0
+    const dl = virtualDownload(
+      clock,
+      net,
+      file.hash,
+      join(file.dir, 'out.bin'),
+      () => {
+        asks++
+        return [a]
+      },
+      { maxInFlightPerPeer: 1, ...options },
+    )
+    t.truthy(await driveUntil(clock, () => dl.status().state === 'done', 60_000, 50), JSON.stringify(options))
+    t.is(asks, 1, JSON.stringify(options))
+  }
+})
+
+test('status().bytes while paused is the verified bytes on disk, not the size, and stays put', async (t) => {
+  const { clock, net, file, a } = await oneProvider(t)
+  slowChunks(net, clock, 'provider-a', 300)
+  const dl = virtualDownload(clock, net, file.hash, join(file.dir, 'out.bin'), [a], { maxInFlightPerPeer: 2 })
+  t.truthy(await driveUntil(clock, () => dl.status().bytes >= 3 * 64 * KiB, 10_000))
+  dl.pause()
+  const paused = dl.status()
+  t.is(paused.state, 'paused')
+  t.is(paused.size, MiB)
+  t.true(paused.bytes >= 3 * 64 * KiB && paused.bytes < MiB, `${paused.bytes} bytes when paused`)
+  t.is(paused.bytes % (64 * KiB), 0, 'whole verified chunks')
+  await driveUntil(clock, () => false, 10_000, 100)
+  t.is(dl.status().bytes, paused.bytes, 'nothing arrives while paused')
+  t.is(dl.status().state, 'paused')
+  dl.resume()
+  t.truthy(await driveUntil(clock, () => dl.status().state === 'done', 60_000, 50))
+  t.is(dl.status().bytes, MiB)
 })

@@ -36,9 +36,21 @@ test('peer.download asks the overlay again while every provider is gone, and com
     size: record.size,
     chunkSize: record.chunkSize,
   })
-  // The only provider listed is gone: the download waits and says why (polled: the state changes without an event).
-  const deadline = Date.now() + 20_000
-  while (dl.status().state !== 'waiting' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  // The only provider listed is gone: the download waits and says why (its state event, within a bound).
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`not waiting in 20 s: ${JSON.stringify(dl.status())}`)),
+      20_000,
+    )
+    const check = () => {
+      if (dl.status().state !== 'waiting') return
+      clearTimeout(timer)
+      dl.off('state', check)
+      resolve()
+    }
+    dl.on('state', check)
+    check()
+  })
   t.is(dl.status().state, 'waiting', JSON.stringify(dl.status()))
   t.regex(dl.status().reason ?? '', /every provider is gone/)
   const askedBefore = asked
