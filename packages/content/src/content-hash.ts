@@ -1,6 +1,7 @@
-import { type ContentHash, sha256, toHex } from '@peerkit/core'
+import type { ContentHash } from '@peerkit/core'
 import { chunkCount, chunkSizeFor, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from './chunk-size.js'
-import { HASH_SIZE, hashLeaf, verifyProof } from './merkle.js'
+import { HASH_SIZE, hashLeaf, toHex, verifyProof } from './merkle.js'
+import { sha256 } from './sha256.js'
 
 /**
  * The version of the ContentHash definition. 1 was the bare Merkle root,

@@ -1,4 +1,6 @@
-import { fromHex as coreFromHex, toHex as coreToHex, sha256 } from '@peerkit/core'
+import { sha256 } from './sha256.js'
+
+// No import of @peerkit/core here: the hashing worker threads load this module.
 
 /** Bytes of one SHA-256 digest: every leaf and node. */
 export const HASH_SIZE = 32
@@ -107,10 +109,19 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
 export function toHex(bytes: Uint8Array): string {
-  return coreToHex(bytes)
+  let out = ''
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number]
+  return out
 }
 
+/** The bytes of a hex string; an odd length or a non-hex digit throws `RangeError`. */
 export function fromHex(hex: string): Uint8Array {
-  return coreFromHex(hex)
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex))
+    throw new RangeError(`not a hex string: ${hex.slice(0, 80)}`)
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  return out
 }
