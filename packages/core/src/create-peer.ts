@@ -71,21 +71,61 @@ export function componentRegistrations(
   return chosen.map(([kind, name]) => adoptingRegistration(registries[kind].get(name)(optionsOf(kind, name))))
 }
 
+export interface BuildPeerOptions extends CreatePeerComponents {
+  /**
+   * Which of the components the configuration names are registered, found by
+   * name in the registries: `['transport']` for a Network alone, `['transport',
+   * 'index', 'overlay']` for an overlay node without a transfer. @default all four
+   */
+  components?: readonly ComponentKind[]
+  /**
+   * Registrations made after the named ones, so they win: a transport built by
+   * hand (leave `'transport'` out of `components`), a test's `LOGGER` …
+   */
+  register?: Registration | readonly Registration[]
+}
+
 /**
- * A peer's child container with its configuration, its identity (given,
- * loaded from `dataDir`, or new), and a clock and random source: the parent's
- * when it registers them (a simulator's virtual ones), else real ones.
+ * The one way a peer's container is wired (`createPeer` uses it, and so do
+ * the test kit, the benches and tools that need a part of a peer): a child
+ * of `options.container` with
+ *
+ * - `PEER_CONFIG`, `PEER_CONTAINER`, `IDENTITY` (given, else new: load one from
+ *   `dataDir` with `loadOrCreateIdentity` first);
+ * - `CLOCK`, `LOGGER` and `RANDOM`: the parent's when it registers them (a
+ *   simulator's virtual clock), else a real clock, a logger at `config.log`
+ *   and a random source seeded by `config.seed` (each peer forks the parent's
+ *   random source unless the configuration gives a seed);
+ * - the components the configuration names (`options.components`), then
+ *   `options.register`;
+ * - `LOCAL_INDEX` (when an `INDEX_FACTORY` is registered), and the
+ *   container-scoped `Network` (also as `NETWORK`) and `Peer`.
+ *
+ * Synchronous and nothing listens: resolve `NETWORK` (or `Peer`, `OVERLAY` …)
+ * and start what you resolved. Every factory validates its options before
+ * anything is registered.
  */
-export async function peerContainer(
+export function buildPeerContainer(
+  input: PeerConfigInput,
+  options: BuildPeerOptions = {},
+): DependencyContainer {
+  const config = parsePeerConfig(input)
+  return wire(config, componentRegistrations(config, options.components), {
+    ...options,
+    identity: options.identity ?? Identity.generate(),
+  })
+}
+
+/** Registers a peer's parts into a new child container (see `buildPeerContainer`). */
+function wire(
   config: PeerConfig,
-  components: CreatePeerComponents = {},
-): Promise<DependencyContainer> {
-  const identity =
-    components.identity ?? (config.dataDir ? await loadOrCreateIdentity(config.dataDir) : Identity.generate())
-  const c = (components.container ?? rootContainer).createChildContainer()
+  registrations: readonly Registration[],
+  options: BuildPeerOptions & { identity: Identity },
+): DependencyContainer {
+  const c = (options.container ?? rootContainer).createChildContainer()
   c.register(PEER_CONFIG, { useValue: config })
   c.register(PEER_CONTAINER, { useValue: c })
-  c.register(IDENTITY, { useValue: identity })
+  c.register(IDENTITY, { useValue: options.identity })
   c.register(NETWORK, { useToken: Network })
   if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
   if (!c.isRegistered(LOGGER, true)) c.register(LOGGER, { useValue: createLogger({ level: config.log }) })
@@ -95,14 +135,38 @@ export async function peerContainer(
     // Each peer gets its own stream, derived from the shared one.
     c.register(RANDOM, { useValue: c.resolve(RANDOM).fork() })
   }
+  const extra = options.register
+  for (const register of [...registrations, ...(typeof extra === 'function' ? [extra] : (extra ?? []))])
+    register(c)
+  if (c.isRegistered(INDEX_FACTORY, true) && !c.isRegistered(LOCAL_INDEX))
+    c.register(LOCAL_INDEX, {
+      useFactory: instanceCachingFactory((cc) => cc.resolve(INDEX_FACTORY)('shares')),
+    })
+  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  c.register(Peer, { useClass: Peer }, { lifecycle: Lifecycle.ContainerScoped })
   return c
 }
 
 /**
+ * A peer's child container with its configuration, its identity (given,
+ * loaded from `dataDir`, or new), and a clock, logger and random source, and
+ * nothing else: register the components yourself. Prefer `buildPeerContainer`,
+ * which registers them too.
+ */
+export async function peerContainer(
+  config: PeerConfig,
+  components: CreatePeerComponents = {},
+): Promise<DependencyContainer> {
+  const identity =
+    components.identity ?? (config.dataDir ? await loadOrCreateIdentity(config.dataDir) : Identity.generate())
+  return wire(config, [], { ...components, identity })
+}
+
+/**
  * Builds one peer: validates the configuration, imports the modules it names in
- * `plugins` (`loadPlugins`), makes a child container,
- * registers the implementations the configuration names (found by name in the
- * registries) and resolves the `Peer` facade. Nothing listens until `start()`.
+ * `plugins` (`loadPlugins`), and wires its container with `buildPeerContainer`
+ * (the identity loaded from `dataDir` when there is one), then resolves the
+ * `Peer` facade. Nothing listens until `start()`.
  */
 export async function createPeer(
   input: PeerConfigInput,
@@ -113,11 +177,9 @@ export async function createPeer(
   if (config.plugins.length > 0) await loadPlugins(config.plugins)
   // Every factory validates its options before anything is built.
   const registrations = componentRegistrations(config)
-  const c = await peerContainer(config, components)
-  for (const register of registrations) register(c)
-  c.register(LOCAL_INDEX, { useFactory: instanceCachingFactory((cc) => cc.resolve(INDEX_FACTORY)('shares')) })
-  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
-  c.register(Peer, { useClass: Peer }, { lifecycle: Lifecycle.ContainerScoped })
+  const identity =
+    components.identity ?? (config.dataDir ? await loadOrCreateIdentity(config.dataDir) : Identity.generate())
+  const c = wire(config, registrations, { ...components, identity })
   const peer = c.resolve(Peer)
   compactContainer(c)
   return peer
