@@ -1,7 +1,7 @@
 /**
  * `startNetwork`: core's `Network` alone (no overlay, transfer or index),
- * resolved from a child container the way `createPeer` wires it, for
- * transport tests.
+ * resolved from a container wired by core's `buildPeerContainer` (the way
+ * `createPeer` wires a peer), for transport tests.
  *
  * ```ts
  * const network = await startNetwork(t, {
@@ -11,19 +11,15 @@
  * ```
  */
 import {
+  buildPeerContainer,
   CLOCK,
   type Clock,
-  IDENTITY,
-  Identity,
-  Network,
-  PEER_CONFIG,
+  type Identity,
+  NETWORK,
+  type Network,
   type PeerConfigInput,
-  parsePeerConfig,
-  RANDOM,
-  RealClock,
-  SeededRandom,
 } from '@peerkit/core'
-import { type DependencyContainer, Lifecycle, container as rootContainer } from 'tsyringe'
+import type { DependencyContainer } from 'tsyringe'
 
 export interface StartNetworkOptions {
   /** The peer configuration (`overlay` defaults to 'none'). */
@@ -32,7 +28,7 @@ export interface StartNetworkOptions {
   transports: (c: DependencyContainer) => void
   /** The parent container. @default tsyringe's root container */
   container?: DependencyContainer
-  /** @default a RealClock */
+  /** @default the parent container's `CLOCK`, else a real clock */
   clock?: Clock
   /** @default a generated Identity */
   identity?: Identity
@@ -43,14 +39,19 @@ export async function startNetwork(
   t: { teardown(fn: () => unknown): void } | undefined,
   options: StartNetworkOptions,
 ): Promise<Network> {
-  const c = (options.container ?? rootContainer).createChildContainer()
-  c.register(PEER_CONFIG, { useValue: parsePeerConfig({ overlay: 'none', ...options.config }) })
-  c.register(IDENTITY, { useValue: options.identity ?? Identity.generate() })
-  c.register(CLOCK, { useValue: options.clock ?? new RealClock() })
-  c.register(RANDOM, { useValue: new SeededRandom(5) })
-  options.transports(c)
-  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
-  const network = c.resolve(Network)
+  const c = buildPeerContainer(
+    { overlay: 'none', seed: 5, ...options.config },
+    {
+      container: options.container,
+      identity: options.identity,
+      components: [],
+      register: [
+        options.transports,
+        (cc) => options.clock && cc.register(CLOCK, { useValue: options.clock }),
+      ],
+    },
+  )
+  const network = c.resolve(NETWORK)
   t?.teardown(async () => {
     await network.stop()
     await c.dispose()
