@@ -1,13 +1,15 @@
 import {
+  buildPeerContainer,
   type CreatePeerComponents,
   componentRegistrations,
   IDENTITY,
   LOGGER,
+  loadOrCreateIdentity,
   Network,
   type NetworkOptions,
+  type PeerConfigInput,
   type PeerId,
   parsePeerConfig,
-  peerContainer,
 } from '@peerkit/core'
 import { Lifecycle } from 'tsyringe'
 import { DirectoryServer } from './directory-server.js'
@@ -60,7 +62,7 @@ export async function createDirectoryServer(
   components: CreatePeerComponents = {},
 ): Promise<DirectoryServerHandle> {
   const options = parseDirectoryServerOptions(input.options)
-  const config = parsePeerConfig({
+  const config: PeerConfigInput = {
     overlay: 'central',
     transport: input.transport ?? 'tcp',
     index: input.index ?? 'memory',
@@ -69,13 +71,20 @@ export async function createDirectoryServer(
     seed: input.seed,
     options: input.components ?? {},
     network: { maxConnections: DEFAULT_DIRECTORY_MAX_CONNECTIONS, ...input.network },
+  }
+  // Checked (the configuration and each component's options) before the identity file is touched.
+  componentRegistrations(parsePeerConfig(config), ['transport', 'index'])
+  const identity =
+    components.identity ?? (config.dataDir ? await loadOrCreateIdentity(config.dataDir) : undefined)
+  const c = buildPeerContainer(config, {
+    ...components,
+    identity,
+    components: ['transport', 'index'],
+    register: (cc) => {
+      cc.register(DIRECTORY_SERVER_OPTIONS, { useValue: options })
+      cc.register(DirectoryServer, { useClass: DirectoryServer }, { lifecycle: Lifecycle.ContainerScoped })
+    },
   })
-  const registrations = componentRegistrations(config, ['transport', 'index'])
-  const c = await peerContainer(config, components)
-  c.register(DIRECTORY_SERVER_OPTIONS, { useValue: options })
-  for (const register of registrations) register(c)
-  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
-  c.register(DirectoryServer, { useClass: DirectoryServer }, { lifecycle: Lifecycle.ContainerScoped })
 
   const network = c.resolve(Network)
   const server = c.resolve(DirectoryServer)

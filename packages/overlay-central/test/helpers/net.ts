@@ -1,26 +1,17 @@
 import {
+  buildPeerContainer,
   CLOCK,
   type Clock,
-  IDENTITY,
   Identity,
-  indexes,
   LOGGER,
-  NETWORK,
   Network,
   OVERLAY,
   type Overlay,
-  overlays,
-  PEER_CONFIG,
   type PeerConfigInput,
   type PeerId,
-  parsePeerConfig,
-  RANDOM,
-  RealClock,
-  SeededRandom,
   silentLogger,
   TRANSPORT,
   type Transport,
-  transports,
 } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import type { ExecutionContext } from 'ava'
@@ -61,23 +52,15 @@ export function createNode(
   identity: Identity = Identity.generate(),
   transport?: (identity: Identity, clock: Clock) => Transport,
 ): Node {
-  const config = parsePeerConfig(input)
-  const clock = parent.isRegistered(CLOCK, true) ? parent.resolve<Clock>(CLOCK) : new RealClock()
-  const regs = [
-    ...(transport ? [] : config.transports.map((t) => transports.get(t)(config.options[t]))),
-    indexes.get(config.index)(config.options[config.index]),
-    overlays.get(config.overlay)(config.options[config.overlay]),
-  ]
-  const c = parent.createChildContainer()
-  c.register(PEER_CONFIG, { useValue: config })
-  c.register(CLOCK, { useValue: clock })
-  c.register(RANDOM, { useValue: new SeededRandom() })
-  c.register(IDENTITY, { useValue: identity })
-  if (transport) c.register(TRANSPORT, { useValue: transport(identity, clock) })
-  for (const r of regs) r(c)
-  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
-  c.register(NETWORK, { useToken: Network })
-  if (!c.isRegistered(LOGGER, true)) c.register(LOGGER, { useValue: silentLogger() })
+  const c = buildPeerContainer(input, {
+    container: parent,
+    identity,
+    components: transport ? ['index', 'overlay'] : ['transport', 'index', 'overlay'],
+    register: (cc) => {
+      if (transport) cc.register(TRANSPORT, { useValue: transport(identity, cc.resolve(CLOCK)) })
+      if (!parent.isRegistered(LOGGER, true)) cc.register(LOGGER, { useValue: silentLogger() })
+    },
+  })
   const network = c.resolve(Network)
   const overlay = c.resolve(OVERLAY) as Overlay as CentralOverlay
   let state = 'new'
