@@ -23,6 +23,7 @@
  *
  * What it checks: publish then find by keyword and by content hash (from
  * another node, the publisher among the providers at its current address),
+ * by a prefix, a substring and a part of a CJK name (core's `termMatches`),
  * unpublish, providers(hash) with every provider, `query.limit`, results
  * stream (a consumer that stops at the first hit does not wait for the
  * timeout), a timeout ends the search normally, an abort ends it with
@@ -152,6 +153,29 @@ export function overlaySuite(
     t.true(byHash?.providers.some((p) => p.id === alice.id))
     const none = await find(carol, { keywords: ['harry', 'potter', 'nosuchword'] })
     t.is(none.size, 0, 'every keyword must match')
+  })
+
+  test(`${title}: a part of a name finds it: a prefix, a substring, a part of a CJK name`, async (t) => {
+    const [alice, , carol] = (await start(t, 3)) as [OverlaySuiteNode, OverlaySuiteNode, OverlaySuiteNode]
+    const movie = recordOf(alice, 'Movie.Night.2024.mkv')
+    const spirited = recordOf(alice, '千と千尋の神隠し.mkv')
+    await alice.overlay.publish([movie, spirited])
+    const finds = async (terms: string[], record: FileRecord) =>
+      (await find(carol, { keywords: terms })).get(record.hash)?.providers.some((p) => p.id === alice.id) ??
+      false
+    t.true(
+      await eventually(settleTimeout, () => finds(['movi'], movie)),
+      '"movi" finds Movie.Night (a prefix)',
+    )
+    t.true(await finds(['ight'], movie), '"ight" finds it (a substring of 3 or more)')
+    t.true(await finds(['mov', 'nig'], movie), 'every term a prefix')
+    t.true(
+      await eventually(settleTimeout, () => finds(['神隠'], spirited)),
+      'a Japanese name by two characters inside it',
+    )
+    t.true(await finds(['千尋'], spirited))
+    t.is((await find(carol, { keywords: ['movi', 'zzz'] })).size, 0, 'every term must match')
+    t.false((await find(carol, { keywords: ['ovi'] })).has(spirited.hash))
   })
 
   test(`${title}: unpublish makes a record unfindable`, async (t) => {

@@ -11,6 +11,8 @@ import {
   type Identity,
   INDEX_FACTORY,
   type IndexFactory,
+  LOGGER,
+  type Logger,
   InvalidOptionsError,
   MessageCounter,
   matches,
@@ -27,6 +29,7 @@ import {
   PeerUnreachableError,
   ProtocolError,
   type Query,
+  queryGrams,
   RANDOM,
   type Random,
   type RequestContext,
@@ -63,8 +66,9 @@ const TASKS: readonly Task[] = ['stabilize', 'fixFingers', 'checkPredecessor', '
 
 /**
  * The `chord` overlay: a Chord DHT (Stoica et al., SIGCOMM 2001; ToN 2003).
- * Each record is stored at the successor of its content-hash key and of each
- * of its keyword keys, and replicated on the next successors; lookups are
+ * Each record is stored at the successor of its content-hash key, of each
+ * of its keyword keys and of up to `maxGramKeys` n-gram keys (prefix and
+ * substring search), and replicated on the next successors; lookups are
  * iterative and report their hops.
  */
 @injectable()
@@ -93,6 +97,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private lifetime: AbortController | undefined
   /** Records received in answers that did not check (bad signature, expired, not what was asked) and were dropped. */
   private dropped = 0
+  private readonly log: Logger
 
   constructor(
     @inject(NETWORK) private readonly network: Network,
@@ -102,8 +107,10 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     @inject(INDEX_FACTORY) indexFactory: IndexFactory,
     @inject(PEER_CONFIG) private readonly config: PeerConfig,
     @inject(IDENTITY) private readonly identity: Identity,
+    @inject(LOGGER) logger: Logger,
   ) {
     super()
+    this.log = logger.forComponent('peerkit:chord')
     if (!solvesPuzzle(identity.peerId, options.idDifficulty)) {
       throw new InvalidOptionsError(
         `chord.idDifficulty is ${options.idDifficulty} but this peer's id ${identity.peerId} does not solve the id puzzle: register chordOverlay() after IDENTITY (it derives an identity that does), or use solvePuzzle(identity, ${options.idDifficulty})`,
@@ -111,7 +118,9 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     }
     this.ring = Ring.of(options.bits)
     this.selfId = this.ring.nodeId(network.peerId)
-    this.store = new RecordStore(indexFactory('chord'), options)
+    this.store = new RecordStore(indexFactory('chord'), options, (err) =>
+      this.log.warn('the record index failed a write', { err }),
+    )
     const admits = (ref: PeerRef) => solvesPuzzle(ref.id, options.idDifficulty)
     const call: Rpc = (node, request, signal) => this.call(node, request, signal) // one for routing and replication
     this.routing = new ChordRouting(
@@ -153,6 +162,8 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   /** Joins through the first reachable `bootstrap` address, or starts a new ring when there is none. */
   async start(): Promise<void> {
     if (this.running) return
+    const restored = await this.store.open()
+    if (restored > 0) this.log.info('took back the records held before the restart', { records: restored })
     this.running = true
     this.lifetime = undefined // a fresh one on first use
     this.network.handle(CHORD_PROTOCOL, (request, context) => this.answer(request, context))
@@ -183,7 +194,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     const successors = [...this.routing.successors]
     const predecessor = this.routing.predecessor
     if (successors.length > 0 && this.network.isStarted) {
-      const held = [...this.store.records()].filter((r) => r.provider.id !== this.network.peerId)
+      const held = this.store.records().filter((r) => r.provider.id !== this.network.peerId)
       for (const s of successors) {
         if (
           await this.replication.push(s, held).then(
@@ -203,7 +214,9 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     }
     this.network.unhandle(CHORD_PROTOCOL)
     this.routing.reset()
-    this.store.clear()
+    // A durable store keeps what it held (each record until its expiry) for the node's restart; a memory one empties.
+    if (!this.store.index.durable) this.store.clear()
+    await this.store.close()
     this.replication.reset()
     this.onNeighborsChanged()
   }
@@ -241,26 +254,40 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     return this.whileRunning(() =>
       boundedStream<Hit>(this.clock, options, async (push, signal) => {
         const limit = query.limit ?? Number.POSITIVE_INFINITY
-        const key =
-          query.hash !== undefined
-            ? this.ring.contentKey(query.hash)
-            : this.ring.keywordKey(pickKeyword(query.keywords ?? []))
-        const found = await this.routing.lookup(key, { signal, disjoint: this.options.disjointPaths })
         const sent = new Set<ContentHash>()
-        await this.askReplicas(found, signal, async (node, hops) => {
-          const request: RequestOf<'get' | 'search'> =
-            query.hash !== undefined ? { type: 'get', hash: query.hash } : { type: 'search', query }
-          const { records } = await this.call(node, request, signal)
-          const hits = toHits(this.checked(records, query))
-          for (const hit of hits) {
-            if (sent.size >= limit) break
-            sent.add(hit.hash)
-            push({ ...hit, hops })
-          }
-          return hits.length > 0
-        })
+        for (const key of this.searchKeys(query)) {
+          const found = await this.routing.lookup(key, { signal, disjoint: this.options.disjointPaths })
+          await this.askReplicas(found, signal, async (node, hops) => {
+            const request: RequestOf<'get' | 'search'> =
+              query.hash !== undefined ? { type: 'get', hash: query.hash } : { type: 'search', query }
+            const { records } = await this.call(node, request, signal)
+            const hits = toHits(this.checked(records, query))
+            for (const hit of hits) {
+              if (sent.size >= limit) break
+              sent.add(hit.hash)
+              push({ ...hit, hops })
+            }
+            return hits.length > 0
+          })
+          if (sent.size > 0) return
+        }
       }),
     )
+  }
+
+  /**
+   * The keys a search asks, in turn, until one answers with hits: the content
+   * hash's; or, for keywords, the key of the first n-gram of the longest term
+   * (a prefix or substring of the words it matches: `movi` → `mov`), then the
+   * term's whole-word key (always published, even when `maxGramKeys` left
+   * that gram out). A term shorter than its n-gram asks the whole-word key.
+   */
+  private searchKeys(query: Query): bigint[] {
+    if (query.hash !== undefined) return [this.ring.contentKey(query.hash)]
+    const term = pickKeyword(query.keywords ?? [])
+    const gram = this.options.maxGramKeys > 0 ? queryGrams(term)[0] : undefined
+    const word = this.ring.keywordKey(term)
+    return gram === undefined ? [word] : [this.ring.gramKey(gram), word]
   }
 
   providers(hash: ContentHash, options: SearchOptions = {}): AsyncIterable<PeerRef> {
@@ -497,7 +524,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
 
   private async handle(request: ChordRequest, from: PeerRef): Promise<ChordResponse> {
     if (!this.running) throw new NotStartedError('this chord node is not running')
-    const response = answerRequest(this.handlerContext, request, from)
+    const response = await answerRequest(this.handlerContext, request, from)
     if (request.type === 'store' && request.primary) this.replication.passOn(request.records)
     return response
   }

@@ -58,6 +58,15 @@ export interface ChordOptions {
   disjointPaths?: number
   /** Milliseconds a record's signed expiry may lie beyond `now + recordTtl` (providers' clocks differ). @default 300000 */
   maxClockSkew?: number
+  /**
+   * N-gram keys a record is published under besides its content hash and its
+   * keywords (core's `recordGrams`: every word's first trigram, then every
+   * word's second …; bigrams for CJK), so a prefix or substring query
+   * (`movi`, `神隠`) routes to one key. Each key costs one more stored copy on
+   * `replication` nodes. 0: whole keywords only. Every node of a ring must use
+   * the same value. @default 24
+   */
+  maxGramKeys?: number
 }
 
 export const DEFAULT_BITS = 64
@@ -79,6 +88,7 @@ export const DEFAULT_MAX_ANSWER_PER_PROVIDER = 100
 export const DEFAULT_REPLICA_WINDOW = 4
 export const DEFAULT_MAX_CLOCK_SKEW = 300_000
 export const DEFAULT_DISJOINT_PATHS = 1
+export const DEFAULT_MAX_GRAM_KEYS = 24
 
 export type ParsedChordOptions = Readonly<Required<ChordOptions>>
 
@@ -104,6 +114,7 @@ const DEFAULTS: ParsedChordOptions = {
   replicaWindow: DEFAULT_REPLICA_WINDOW,
   maxClockSkew: DEFAULT_MAX_CLOCK_SKEW,
   disjointPaths: DEFAULT_DISJOINT_PATHS,
+  maxGramKeys: DEFAULT_MAX_GRAM_KEYS,
 }
 
 const RANGES: Record<keyof ChordOptions, [number, number]> = {
@@ -126,6 +137,7 @@ const RANGES: Record<keyof ChordOptions, [number, number]> = {
   replicaWindow: [1, 1024],
   maxClockSkew: [0, 86_400_000],
   disjointPaths: [1, 8],
+  maxGramKeys: [0, 256],
 }
 
 /** Merges defaults, checks every field, and freezes; throws `InvalidOptionsError` naming the field. */

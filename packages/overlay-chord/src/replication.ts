@@ -1,4 +1,4 @@
-import type { Clock, FileRecord, SignedFileRecord } from '@peerkit/core'
+import { type Clock, type FileRecord, recordGrams, type SignedFileRecord } from '@peerkit/core'
 import { MAX_RECORDS_PER_MESSAGE, type RequestOf } from './messages.js'
 import type { ParsedChordOptions } from './options.js'
 import type { RecordStore } from './record-store.js'
@@ -19,19 +19,31 @@ export interface ReplicationContext {
 }
 
 /**
- * Where records go: publishing under every key of a record (content hash and
- * keywords) to the key's first `replication` successors, withdrawing them,
+ * Where records go: publishing under every key of a record (content hash,
+ * keywords and n-grams) to the key's first `replication` successors, withdrawing them,
  * handing keys over to a node that joins, and seeding new replicas.
  */
 export class Replication {
   /** Ids of the successors this node last copied its primary records to. */
   private replicaSet: bigint[] = []
+  /** Keys of the records seen lately (records are kept as objects by the store; a maintenance pass asks again). */
+  private readonly keys = new WeakMap<FileRecord, bigint[]>()
 
   constructor(private readonly c: ReplicationContext) {}
 
-  /** The keys a record is stored under: its content hash and each of its keywords. */
+  /**
+   * The keys a record is stored under: its content hash, each of its
+   * keywords, and up to `maxGramKeys` n-grams of them (computed once per record object).
+   */
   keysOf(record: FileRecord): bigint[] {
-    return [this.c.ring.contentKey(record.hash), ...record.keywords.map((k) => this.c.ring.keywordKey(k))]
+    let keys = this.keys.get(record)
+    if (keys === undefined) {
+      const { ring, options } = this.c
+      keys = [ring.contentKey(record.hash), ...record.keywords.map((k) => ring.keywordKey(k))]
+      for (const g of recordGrams(record.keywords, options.maxGramKeys)) keys.push(ring.gramKey(g))
+      this.keys.set(record, keys)
+    }
+    return keys
   }
 
   /** The nodes that hold a key: the first `replication` of its successor list. */

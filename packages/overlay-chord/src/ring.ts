@@ -78,6 +78,22 @@ export class Ring {
     return key
   }
 
+  /**
+   * The key under which the records of files with a keyword holding the
+   * n-gram `gram` are stored (`recordGrams` in core), so a prefix or
+   * substring query routes to one key (cached with the keyword keys).
+   */
+  gramKey(gram: string): bigint {
+    const cached = `\u0000${gram}` // keywords hold letters and digits only: no clash with a keyword
+    let key = this.keywordKeys.get(cached)
+    if (key === undefined) {
+      key = this.hash(`gram:${gram}`)
+      if (this.keywordKeys.size >= KEYWORD_CACHE) this.keywordKeys.clear()
+      this.keywordKeys.set(cached, key)
+    }
+    return key
+  }
+
   /** `(a + b) mod 2^bits`. */
   add(a: bigint, b: bigint): bigint {
     return (a + b) & this.mask
