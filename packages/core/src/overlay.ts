@@ -15,11 +15,29 @@ export interface OverlayStats {
   [key: string]: unknown
 }
 
+/**
+ * Whether a node is part of its overlay, for `status` and the operator:
+ * `connected` (it has neighbours, or is the directory/first node it should
+ * be), `bootstrapping` (its bootstrap peers or directory did not answer yet;
+ * it retries with backoff), or `isolated` (no neighbour and nobody to ask).
+ */
+export interface OverlayConnectivity {
+  state: 'connected' | 'bootstrapping' | 'isolated'
+  /** Current neighbours (the directory server for `central`). */
+  neighbors: number
+  /** Why it is not connected (the last bootstrap error …), when it is not. */
+  reason?: string
+  /** Bootstrap attempts that failed since it was last connected. */
+  retries?: number
+}
+
 export interface OverlayEvents {
   'neighbor:add': [peer: PeerRef]
   'neighbor:remove': [peer: PeerRef]
   /** The node's role changed (`leaf` → `supernode` …). */
   role: [role: string]
+  /** The node's connectivity changed (joined, lost its last neighbour …). */
+  connectivity: [state: OverlayConnectivity]
 }
 
 /**
@@ -47,4 +65,17 @@ export interface Overlay extends EventEmitter<OverlayEvents> {
   /** `peer`, `leaf`, `supernode`, `directory` … */
   role(): string
   stats(): OverlayStats
+  /**
+   * Whether the node is part of its overlay and why not (see
+   * `OverlayConnectivity`). Optional: without it, a node with neighbours is
+   * `connected` and one without is `isolated` (`overlayConnectivity`).
+   */
+  connectivity?(): OverlayConnectivity
+}
+
+/** The overlay's own `connectivity()`, or one read from its neighbours. */
+export function overlayConnectivity(overlay: Overlay): OverlayConnectivity {
+  if (overlay.connectivity) return overlay.connectivity()
+  const neighbors = overlay.neighbors().length
+  return { state: neighbors > 0 ? 'connected' : 'isolated', neighbors }
 }

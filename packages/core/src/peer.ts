@@ -6,7 +6,7 @@ import type { Index } from './content-index.js'
 import { NotStartedError } from './errors.js'
 import type { Logger } from './logger.js'
 import { Network } from './network.js'
-import type { Overlay, SearchOptions } from './overlay.js'
+import { type Overlay, type OverlayConnectivity, overlayConnectivity, type SearchOptions } from './overlay.js'
 import type { Identity, PeerId } from './peer-id.js'
 import {
   type ContentHash,
@@ -38,6 +38,8 @@ export interface PeerStatus {
   role: string
   addresses: string[]
   neighbors: PeerRef[]
+  /** Whether the node is part of its overlay, and why not. */
+  connectivity: OverlayConnectivity
   shares: number
   downloads: DownloadStatus[]
 }
@@ -181,6 +183,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       role: this.overlay.role(),
       addresses: this.addresses(),
       neighbors: this.overlay.neighbors(),
+      connectivity: overlayConnectivity(this.overlay),
       shares: this.shareCount,
       downloads: this.transfer.downloads(),
     }
