@@ -4,30 +4,20 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import '@peerkit/index-memory'
 import {
-  CLOCK,
+  buildPeerContainer,
   checkRecord,
-  IDENTITY,
   Identity,
-  indexes,
   keywords,
-  NETWORK,
   Network,
   OVERLAY,
-  PEER_CONFIG,
-  parsePeerConfig,
-  RANDOM,
-  RealClock,
   SeededRandom,
   signRecord,
-  transports,
 } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
-import { Lifecycle } from 'tsyringe'
 import {
   type ChordNode,
   type ChordOptions,
   type ChordOverlay,
-  chordOverlay,
   DEFAULT_ID_DIFFICULTY,
   fingersFromRing,
   predecessorFromRing,
@@ -91,24 +81,18 @@ async function build(
   for (let i = 0; i < n; i++) {
     const name = `${prefix}-${i}`
     const bootstrap = how === 'joins' && i > 0 ? [`memory://${prefix}-0`] : []
-    const config = parsePeerConfig({
-      overlay: 'chord',
-      transport: 'memory',
-      listen: [`memory://${name}`],
-      bootstrap,
-      options: { chord },
-      network: { maxConnections: 64 },
-    })
-    const c = parent.createChildContainer()
-    c.register(PEER_CONFIG, { useValue: config })
-    c.register(IDENTITY, { useValue: Identity.generate() })
-    c.register(CLOCK, { useValue: new RealClock() })
-    c.register(RANDOM, { useValue: new SeededRandom(i + 1) })
-    transports.get('memory')({ authenticate: false })(c)
-    indexes.get('memory')()(c)
-    c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
-    c.register(NETWORK, { useToken: Network })
-    chordOverlay(chord)(c)
+    const c = buildPeerContainer(
+      {
+        overlay: 'chord',
+        transport: 'memory',
+        listen: [`memory://${name}`],
+        bootstrap,
+        seed: i + 1,
+        options: { chord, memory: { authenticate: false } },
+        network: { maxConnections: 64 },
+      },
+      { container: parent, components: ['transport', 'index', 'overlay'] },
+    )
     const network = c.resolve(Network)
     const overlay = c.resolve(OVERLAY) as ChordOverlay
     await network.start()

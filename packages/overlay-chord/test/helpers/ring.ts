@@ -1,29 +1,21 @@
 import { createHash } from 'node:crypto'
 import { TestClock } from '@peerkit/compliance'
 import {
+  buildPeerContainer,
   CLOCK,
   type ContentHash,
   type FileRecord,
-  IDENTITY,
   Identity,
-  indexes,
   keywords,
-  NETWORK,
   Network,
   OVERLAY,
-  PEER_CONFIG,
   type PeerRef,
-  parsePeerConfig,
-  RANDOM,
-  RealClock,
-  SeededRandom,
   type SignedFileRecord,
   signRecord,
-  transports,
 } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import type { ExecutionContext } from 'ava'
-import { type DependencyContainer, Lifecycle, container as root } from 'tsyringe'
+import { type DependencyContainer, container as root } from 'tsyringe'
 import {
   type ChordOptions,
   ChordOverlay,
@@ -116,27 +108,26 @@ export interface NodeOptions {
 
 /** The container of one node: what createPeer wires, without a Transfer. */
 export function nodeContainer(o: NodeOptions): DependencyContainer {
-  const config = parsePeerConfig({
-    overlay: 'chord',
-    transport: o.transport,
-    listen: o.listen,
-    bootstrap: o.bootstrap ?? [],
-    options: { chord: chordOptions(o.chord) },
-    network: { dialTimeout: 2000, requestTimeout: 2000 },
-  })
-  const c = (o.parent ?? root).createChildContainer()
-  c.register(PEER_CONFIG, { useValue: config })
-  c.register(IDENTITY, {
-    useValue: o.identity ?? solvedIdentity(chordOptions(o.chord).idDifficulty ?? TEST_DIFFICULTY),
-  })
-  if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
-  c.register(RANDOM, { useValue: new SeededRandom(o.seed ?? 1) })
-  // A short close timeout: a crashed test peer need not wait for a graceful TCP close.
-  transports.get(o.transport)(o.transport === 'tcp' ? { closeTimeout: 200 } : undefined)(c)
-  indexes.get('memory')()(c)
-  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
-  c.register(NETWORK, { useToken: Network })
-  return c
+  return buildPeerContainer(
+    {
+      overlay: 'chord',
+      transport: o.transport,
+      listen: o.listen,
+      bootstrap: o.bootstrap ?? [],
+      seed: o.seed ?? 1,
+      // A short close timeout: a crashed test peer need not wait for a graceful TCP close.
+      options: {
+        chord: chordOptions(o.chord),
+        ...(o.transport === 'tcp' ? { tcp: { closeTimeout: 200 } } : {}),
+      },
+      network: { dialTimeout: 2000, requestTimeout: 2000 },
+    },
+    {
+      container: o.parent ?? root,
+      identity: o.identity ?? solvedIdentity(chordOptions(o.chord).idDifficulty ?? TEST_DIFFICULTY),
+      components: ['transport', 'index'],
+    },
+  )
 }
 
 let rawNames = 0
