@@ -88,7 +88,7 @@ async function build(
         listen: [`memory://${name}`],
         bootstrap,
         seed: i + 1,
-        options: { chord, memory: { authenticate: false } },
+        options: { chord, 'transport:memory': { authenticate: false } },
         network: { maxConnections: 64 },
       },
       { container: parent, components: ['transport', 'index', 'overlay'] },

@@ -1,30 +1,18 @@
 import { createHash } from 'node:crypto'
 import {
-  CLOCK,
+  buildPeerContainer,
   type ContentHash,
   type FileRecord,
-  IDENTITY,
-  Identity,
-  INDEX_FACTORY,
-  indexes,
   keywords,
-  LOCAL_INDEX,
   LOGGER,
-  NETWORK,
   Network,
   OVERLAY,
-  PEER_CONFIG,
   type PeerId,
   type PeerRef,
-  parsePeerConfig,
-  RANDOM,
-  RealClock,
-  SeededRandom,
   silentLogger,
-  transports,
 } from '@peerkit/core'
 import type { ExecutionContext } from 'ava'
-import { type DependencyContainer, instanceCachingFactory, Lifecycle } from 'tsyringe'
+import type { DependencyContainer } from 'tsyringe'
 import {
   FLOODING,
   type FloodingMessage,
@@ -130,26 +118,24 @@ export async function startRaw(
 }
 
 function baseContainer(o: NodeOptions): DependencyContainer {
-  const config = parsePeerConfig({
-    overlay: 'flooding',
-    transport: o.transport,
-    listen: o.listen,
-    bootstrap: o.bootstrap ?? [],
-    options: { flooding: o.flooding ?? {} },
-    network: { dialTimeout: 3000, requestTimeout: 3000 },
-  })
-  const c = o.parent.createChildContainer()
-  c.register(PEER_CONFIG, { useValue: config })
-  c.register(IDENTITY, { useValue: Identity.generate() })
-  if (!c.isRegistered(CLOCK, true)) c.register(CLOCK, { useValue: new RealClock() })
-  if (!c.isRegistered(LOGGER, true)) c.register(LOGGER, { useValue: silentLogger() })
-  c.register(RANDOM, { useValue: new SeededRandom(o.seed) })
-  transports.get(o.transport)(o.transportOptions)(c)
-  indexes.get('memory')()(c)
-  c.register(LOCAL_INDEX, { useFactory: instanceCachingFactory((cc) => cc.resolve(INDEX_FACTORY)('shares')) })
-  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
-  c.register(NETWORK, { useToken: Network })
-  return c
+  return buildPeerContainer(
+    {
+      overlay: 'flooding',
+      transport: o.transport,
+      listen: o.listen,
+      bootstrap: o.bootstrap ?? [],
+      seed: o.seed,
+      options: { flooding: o.flooding ?? {}, [`transport:${o.transport}`]: o.transportOptions },
+      network: { dialTimeout: 3000, requestTimeout: 3000 },
+    },
+    {
+      container: o.parent,
+      components: ['transport', 'index'],
+      register: (c) => {
+        if (!o.parent.isRegistered(LOGGER, true)) c.register(LOGGER, { useValue: silentLogger() })
+      },
+    },
+  )
 }
 
 /** A record for a file of this node, with a content hash derived from its name. */

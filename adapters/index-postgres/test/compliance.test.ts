@@ -1,0 +1,18 @@
+import { indexPersistenceSuite, indexSuite } from '@peerkit/compliance'
+import test from 'ava'
+import { PostgresIndex } from '../src/index.js'
+import { CRASH_MODULE } from './helpers/crash-index.js'
+import { sharedServer } from './helpers/server.js'
+
+const server = sharedServer(test)
+
+indexSuite(
+  test,
+  async ({ clock }) => new PostgresIndex({ url: await (await server()).createDatabase() }, { clock }),
+)
+
+indexPersistenceSuite(test, {
+  location: async () => (await server()).createDatabase(),
+  make: (url, name, { clock }) => new PostgresIndex({ url, name }, { clock }),
+  crashModule: CRASH_MODULE,
+})
