@@ -16,30 +16,17 @@ import '@peerkit/overlay-flooding'
 import '../src/index.js'
 import { parseArgs } from 'node:util'
 import {
-  CLOCK,
+  buildPeerContainer,
   type Hit,
-  IDENTITY,
-  Identity,
-  INDEX_FACTORY,
-  indexes,
-  LOCAL_INDEX,
   LOGGER,
-  NETWORK,
   Network,
   OVERLAY,
   type Overlay,
-  overlays,
-  PEER_CONFIG,
-  parsePeerConfig,
-  RANDOM,
-  RealClock,
   SeededRandom,
   silentLogger,
-  transports,
 } from '@peerkit/core'
 import type { FloodingOverlay } from '@peerkit/overlay-flooding'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
-import { instanceCachingFactory, Lifecycle } from 'tsyringe'
 import type { SupernodeOverlay } from '../src/index.js'
 import { recordFor, workload } from './workload.js'
 
@@ -76,25 +63,21 @@ async function node(
   i: number,
   bootstrap: string[],
 ): Promise<Node> {
-  const config = parsePeerConfig({
-    overlay,
-    transport: 'memory',
-    listen: [`memory://${overlay}${i}`],
-    bootstrap,
-    options: { memory: { authenticate: false }, [overlay]: options },
-  })
-  const c = memoryContainer(hub).createChildContainer()
-  c.register(PEER_CONFIG, { useValue: config })
-  c.register(CLOCK, { useValue: new RealClock() })
-  c.register(RANDOM, { useValue: new SeededRandom(SEED * 100_000 + i) })
-  c.register(IDENTITY, { useValue: Identity.generate() })
-  c.register(LOGGER, { useValue: silentLogger() })
-  c.register(NETWORK, { useToken: Network })
-  transports.get('memory')(config.options.memory)(c)
-  indexes.get('memory')()(c)
-  overlays.get(overlay)(options)(c)
-  c.register(LOCAL_INDEX, { useFactory: instanceCachingFactory((cc) => cc.resolve(INDEX_FACTORY)('shares')) })
-  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  const c = buildPeerContainer(
+    {
+      overlay,
+      transport: 'memory',
+      listen: [`memory://${overlay}${i}`],
+      bootstrap,
+      seed: SEED * 100_000 + i,
+      options: { 'transport:memory': { authenticate: false }, [overlay]: options },
+    },
+    {
+      container: memoryContainer(hub),
+      components: ['transport', 'index', 'overlay'],
+      register: (cc) => cc.register(LOGGER, { useValue: silentLogger() }),
+    },
+  )
   const network = c.resolve(Network)
   const o = c.resolve(OVERLAY)
   await network.start()
