@@ -1,9 +1,9 @@
-import { createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync } from 'node:crypto'
-import type { Socket } from 'node:net'
 import {
   AbortError,
   AuthenticationError,
   type Clock,
+  concatBytes,
+  equalBytes,
   FRAME_HEADER_SIZE,
   frameHeader,
   type Identity,
@@ -11,28 +11,47 @@ import {
   PeerUnreachableError,
   ProtocolError,
   TimeoutError,
+  toBase64url,
   verifySignature,
 } from '@peerkit/core'
 import { CIPHERS, type TcpCipher } from './options.js'
 import { RecordCipher, TAG_SIZE } from './record-cipher.js'
+import { hkdfSha256, sha256, x25519Ephemeral } from './secure-crypto.js'
 
 /** The protocol name, first bytes of every hello and part of every signature and key derivation. */
 export const PROTOCOL = 'peerkit-tcp/1'
-const MAGIC = Buffer.from(PROTOCOL)
+const MAGIC = new TextEncoder().encode(PROTOCOL)
 /** Hello body: protocol name (13) ‖ cipher (1) ‖ ephemeral X25519 public key (32). */
 export const HELLO_SIZE = MAGIC.length + 1 + 32
 /** Auth record plaintext: Ed25519 public key (32) ‖ signature (64). */
 export const AUTH_SIZE = 32 + 64
 const AUTH_RECORD_SIZE = AUTH_SIZE + TAG_SIZE
-const KEYS_INFO = Buffer.from(`${PROTOCOL} keys`)
-const AUTH_CONTEXT = Buffer.from(`${PROTOCOL} auth`)
-const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
+const KEYS_INFO = new TextEncoder().encode(`${PROTOCOL} keys`)
+const AUTH_CONTEXT = new TextEncoder().encode(`${PROTOCOL} auth`)
 
 const ignore = () => {}
 
 /** Which end of the TCP connection: the dialer is the initiator. */
 export type Role = 'initiator' | 'responder'
 const ROLE_BYTE: Record<Role, number> = { initiator: 1, responder: 2 }
+
+/**
+ * What the handshake reads and writes: a node:net Socket as it is, or any
+ * byte channel shaped like one (a WebSocket's binary messages, in
+ * @peerkit/transport-websocket). `data` delivers bytes in order; `pause` is
+ * called once the handshake is done, before it resolves.
+ */
+export interface HandshakeChannel {
+  on(event: 'data', listener: (chunk: Uint8Array) => void): unknown
+  on(event: 'error', listener: (err: Error) => void): unknown
+  on(event: 'close', listener: () => void): unknown
+  off(event: 'data', listener: (chunk: Uint8Array) => void): unknown
+  off(event: 'error', listener: (err: Error) => void): unknown
+  off(event: 'close', listener: () => void): unknown
+  write(bytes: Uint8Array): unknown
+  pause(): unknown
+  destroy(): unknown
+}
 
 export interface HandshakeOptions {
   role: Role
@@ -62,7 +81,7 @@ export interface HandshakeResult {
 
 /** What the remote's auth signature covers: context ‖ its role ‖ SHA-256(initiator hello ‖ responder hello). */
 export function authPayload(role: Role, transcriptHash: Uint8Array): Uint8Array {
-  return Buffer.concat([AUTH_CONTEXT, Buffer.from([ROLE_BYTE[role]]), transcriptHash])
+  return concatBytes(AUTH_CONTEXT, new Uint8Array([ROLE_BYTE[role]]), transcriptHash)
 }
 
 /**
@@ -74,14 +93,14 @@ export function authPayload(role: Role, transcriptHash: Uint8Array): Uint8Array 
  * the socket is destroyed and the promise rejects with `ProtocolError`,
  * `AuthenticationError`, `TimeoutError`, `AbortError` or `PeerUnreachableError`.
  */
-export function handshake(socket: Socket, options: HandshakeOptions): Promise<HandshakeResult> {
+export function handshake(socket: HandshakeChannel, options: HandshakeOptions): Promise<HandshakeResult> {
   const { role, identity, clock, signal, address } = options
   return new Promise((resolve, reject) => {
-    let buffered: Buffer = Buffer.alloc(0)
-    let stage: 'hello' | 'deriving' | 'auth' | 'done' = 'hello'
-    let myHello: Buffer | undefined
+    let buffered: Uint8Array = new Uint8Array(0)
+    let stage: 'hello' | 'deriving' | 'auth' | 'opening' | 'done' = 'hello'
+    let myHello: Uint8Array | undefined
     let keys:
-      | { sender: RecordCipher; receiver: RecordCipher; cipher: TcpCipher; transcript: Buffer }
+      | { sender: RecordCipher; receiver: RecordCipher; cipher: TcpCipher; transcript: Uint8Array }
       | undefined
 
     const cleanup = () => {
@@ -91,6 +110,7 @@ export function handshake(socket: Socket, options: HandshakeOptions): Promise<Ha
       socket.off('error', onError)
       socket.off('close', onClose)
     }
+    const failed = () => stage === 'done'
     const fail = (err: Error) => {
       if (stage === 'done') return
       stage = 'done'
@@ -107,8 +127,8 @@ export function handshake(socket: Socket, options: HandshakeOptions): Promise<Ha
       )
     const onClose = () =>
       fail(new PeerUnreachableError(`${address} closed the connection during the handshake`))
-    const onData = (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk])
+    const onData = (chunk: Uint8Array) => {
+      buffered = buffered.length === 0 ? chunk : concatBytes(buffered, chunk)
       advance()
     }
     const timer = clock.setTimeout(
@@ -117,9 +137,9 @@ export function handshake(socket: Socket, options: HandshakeOptions): Promise<Ha
     )
 
     /** The next frame's body once it is whole; checks the announced length before waiting for it. */
-    const frame = (size: number, what: string): Buffer | undefined => {
+    const frame = (size: number, what: string): Uint8Array | undefined => {
       if (buffered.length < FRAME_HEADER_SIZE) return undefined
-      const announced = buffered.readUInt32BE(0)
+      const announced = new DataView(buffered.buffer, buffered.byteOffset, FRAME_HEADER_SIZE).getUint32(0)
       if (announced !== size) {
         throw new ProtocolError(
           `expected a ${PROTOCOL} ${what} of ${size} bytes from ${address}, got a frame of ${announced}`,
@@ -137,85 +157,95 @@ export function handshake(socket: Socket, options: HandshakeOptions): Promise<Ha
           const hello = frame(HELLO_SIZE, 'hello')
           if (!hello) return
           stage = 'deriving'
-          derive(Buffer.from(hello)).then(
-            (k) => {
+          derive(hello.slice())
+            .then(async (k) => {
               if (stage !== 'deriving') return
               keys = k
               stage = 'auth'
               const payload = authPayload(role, k.transcript)
-              const auth = Buffer.concat([identity.publicKey, identity.sign(payload)])
-              socket.write(Buffer.concat(k.sender.seal([auth], auth.length) as Uint8Array[]))
+              const auth = concatBytes(identity.publicKey, identity.sign(payload))
+              // Sealed before anything else is read: the record counter starts at this record.
+              const sealed = k.sender.seal([auth], auth.length)
+              const record = concatBytes(...(Array.isArray(sealed) ? sealed : await sealed))
+              if (failed()) return // failed while sealing
+              socket.write(record)
               advance()
-            },
-            (err: Error) => fail(err),
-          )
+            })
+            .catch((err: Error) => fail(err))
         } else if (stage === 'auth' && keys) {
           const record = frame(AUTH_RECORD_SIZE, 'auth record')
           if (!record) return
-          const auth = keys.receiver.open(record) as Uint8Array
-          const remotePeer = Buffer.from(auth.subarray(0, 32)).toString('base64url')
-          const remoteRole: Role = role === 'initiator' ? 'responder' : 'initiator'
-          if (!verifySignature(remotePeer, authPayload(remoteRole, keys.transcript), auth.subarray(32))) {
-            throw new AuthenticationError(
-              `${address} claimed to be ${remotePeer} but its signature did not verify`,
-            )
-          }
-          if (options.expectedPeer !== undefined && options.expectedPeer !== remotePeer) {
-            throw new AuthenticationError(
-              `expected ${options.expectedPeer} at ${address}, but ${remotePeer} answered`,
-            )
-          }
-          stage = 'done'
-          socket.pause()
-          // Until the connection attaches its own handlers, an error must not go unhandled.
-          socket.on('error', ignore)
-          cleanup()
-          resolve({
-            remotePeer,
-            cipher: keys.cipher,
-            sender: keys.sender,
-            receiver: keys.receiver,
-            leftover: buffered,
-          })
+          const opened = keys.receiver.open(record)
+          if (opened instanceof Uint8Array) return authenticated(opened)
+          stage = 'opening'
+          opened.then(
+            (auth) => {
+              if (stage !== 'opening') return
+              try {
+                authenticated(auth)
+              } catch (err) {
+                fail(err as Error)
+              }
+            },
+            (err: Error) => fail(err),
+          )
         }
       } catch (err) {
         fail(err as Error)
       }
     }
 
-    const ephemeral = generateKeyPairSync('x25519')
-    const ephemeralPublic = ephemeral.publicKey
-      .export({ format: 'der', type: 'spki' })
-      .subarray(X25519_SPKI_PREFIX.length)
+    /** The remote's auth record opened: check its signature and finish. */
+    const authenticated = (auth: Uint8Array) => {
+      if (!keys) return
+      const remotePeer = toBase64url(auth.subarray(0, 32))
+      const remoteRole: Role = role === 'initiator' ? 'responder' : 'initiator'
+      if (!verifySignature(remotePeer, authPayload(remoteRole, keys.transcript), auth.subarray(32))) {
+        throw new AuthenticationError(
+          `${address} claimed to be ${remotePeer} but its signature did not verify`,
+        )
+      }
+      if (options.expectedPeer !== undefined && options.expectedPeer !== remotePeer) {
+        throw new AuthenticationError(
+          `expected ${options.expectedPeer} at ${address}, but ${remotePeer} answered`,
+        )
+      }
+      stage = 'done'
+      socket.pause()
+      // Until the connection attaches its own handlers, an error must not go unhandled.
+      socket.on('error', ignore)
+      cleanup()
+      resolve({
+        remotePeer,
+        cipher: keys.cipher,
+        sender: keys.sender,
+        receiver: keys.receiver,
+        leftover: buffered,
+      })
+    }
 
-    const derive = async (theirHello: Buffer) => {
-      if (!theirHello.subarray(0, MAGIC.length).equals(MAGIC)) {
+    const ephemeral = x25519Ephemeral()
+
+    const derive = async (theirHello: Uint8Array) => {
+      if (!equalBytes(theirHello.subarray(0, MAGIC.length), MAGIC)) {
         throw new ProtocolError(`${address} does not speak ${PROTOCOL}`)
       }
       const cipherByte = theirHello[MAGIC.length] as number
       if (cipherByte < 1 || cipherByte > CIPHERS.length) {
         throw new ProtocolError(`${address} proposed an unknown cipher (${cipherByte})`)
       }
-      let shared: Buffer
+      let shared: Uint8Array
       try {
-        const theirKey = createPublicKey({
-          key: Buffer.concat([X25519_SPKI_PREFIX, theirHello.subarray(MAGIC.length + 1)]),
-          format: 'der',
-          type: 'spki',
-        })
-        shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: theirKey })
+        shared = ephemeral.agree(theirHello.subarray(MAGIC.length + 1))
       } catch (err) {
         throw new ProtocolError(`${address} sent an unusable ephemeral key`, { cause: err })
       }
       if (shared.every((b) => b === 0)) throw new ProtocolError(`${address} sent a low-order ephemeral key`)
       const [helloI, helloR] = role === 'initiator' ? [myHello, theirHello] : [theirHello, myHello]
-      const transcript = createHash('sha256')
-        .update(helloI as Buffer)
-        .update(helloR as Buffer)
-        .digest()
+      const transcript = sha256(helloI as Uint8Array, helloR as Uint8Array)
       const cipher =
-        CIPHERS[(((role === 'initiator' ? myHello : theirHello) as Buffer)[MAGIC.length] as number) - 1]
-      const okm = Buffer.from(hkdfSync('sha256', shared, transcript, KEYS_INFO, 64))
+        CIPHERS[(((role === 'initiator' ? myHello : theirHello) as Uint8Array)[MAGIC.length] as number) - 1]
+      const okm = hkdfSha256(shared, transcript, KEYS_INFO, 64)
       const i2r = okm.subarray(0, 32)
       const r2i = okm.subarray(32, 64)
       const [sendKey, receiveKey] = role === 'initiator' ? [i2r, r2i] : [r2i, i2r]
@@ -231,7 +261,7 @@ export function handshake(socket: Socket, options: HandshakeOptions): Promise<Ha
     socket.on('data', onData)
     socket.on('error', onError)
     socket.on('close', onClose)
-    myHello = Buffer.concat([MAGIC, Buffer.from([CIPHERS.indexOf(options.cipher) + 1]), ephemeralPublic])
-    socket.write(Buffer.concat([frameHeader(HELLO_SIZE), myHello]))
+    myHello = concatBytes(MAGIC, new Uint8Array([CIPHERS.indexOf(options.cipher) + 1]), ephemeral.publicKey)
+    socket.write(concatBytes(frameHeader(HELLO_SIZE), myHello))
   })
 }

@@ -1,0 +1,20 @@
+/**
+ * The `peerkit-tcp/1` handshake and record layer, without TCP: what a
+ * transport over another byte channel uses to authenticate and encrypt like
+ * `tcp` does (@peerkit/transport-websocket does). Runs in Node and, through
+ * package.json's `browser` field (noble and WebCrypto in place of
+ * node:crypto), in a browser; it imports nothing of node:net.
+ */
+export {
+  AUTH_SIZE,
+  authPayload,
+  type HandshakeChannel,
+  type HandshakeOptions,
+  type HandshakeResult,
+  HELLO_SIZE,
+  handshake,
+  PROTOCOL,
+  type Role,
+} from './handshake.js'
+export { CIPHERS, DEFAULT_CIPHER, MAX_RECORD_SIZE, type TcpCipher } from './options.js'
+export { MAX_RECORDS, RecordCipher, recordNonce, TAG_SIZE } from './record-cipher.js'
