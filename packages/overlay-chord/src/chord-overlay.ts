@@ -11,15 +11,16 @@ import {
   type Identity,
   INDEX_FACTORY,
   type IndexFactory,
+  InvalidOptionsError,
   LOGGER,
   type Logger,
-  InvalidOptionsError,
   MessageCounter,
   matches,
   NETWORK,
   type Network,
   NotStartedError,
   type Overlay,
+  type OverlayConnectivity,
   type OverlayEvents,
   type OverlayStats,
   PEER_CONFIG,
@@ -37,6 +38,7 @@ import {
   type SignedFileRecord,
   shuffle,
   signRecord,
+  sleep,
   type TimerHandle,
   toHits,
 } from '@peerkit/core'
@@ -63,6 +65,8 @@ import { type ChordNode, ChordRouting, type LookupResult, type Rpc } from './rou
 /** A node's periodic tasks, in the order they are scheduled (which fixes the order of their random offsets). */
 type Task = 'stabilize' | 'fixFingers' | 'checkPredecessor' | 'refresh' | 'expire'
 const TASKS: readonly Task[] = ['stabilize', 'fixFingers', 'checkPredecessor', 'refresh', 'expire']
+/** Milliseconds before the first bootstrap retry; each next one waits twice as long, up to `bootstrapRetryMax`. */
+const FIRST_JOIN_RETRY = 1000
 
 /**
  * The `chord` overlay: a Chord DHT (Stoica et al., SIGCOMM 2001; ToN 2003).
@@ -93,6 +97,8 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private maintaining = true
   /** The stabilize round in progress, periodic or asked for. */
   private stabilizing: Promise<void> | undefined
+  /** Set while the bootstrap addresses did not answer: the retries, the backoff and why. */
+  private joining: { retries: number; delay: number; nextAt: number; reason: string } | undefined
   /** Aborts when the overlay stops; made on first use (see `signal`). */
   private lifetime: AbortController | undefined
   /** Records received in answers that did not check (bad signature, expired, not what was asked) and were dropped. */
@@ -167,24 +173,25 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     this.running = true
     this.lifetime = undefined // a fresh one on first use
     this.network.handle(CHORD_PROTOCOL, (request, context) => this.answer(request, context))
-    try {
-      if (this.config.bootstrap.length > 0) await this.join()
-    } catch (err) {
-      this.running = false
-      this.network.unhandle(CHORD_PROTOCOL)
-      throw err
-    }
+    this.joining = undefined
+    // A bootstrap that does not answer yet is retried with backoff by the stabilize task (`tryJoin`).
+    const joined = this.config.bootstrap.length > 0 && (await this.tryJoin())
     // Alone (a new ring), stabilize does nothing: no lifetime signal is made for it.
     const alone = this.routing.successors.length === 0 && this.routing.predecessor === undefined
     const previous = await this.routing.stabilize(alone ? undefined : this.signal).catch(() => undefined) // a first stabilize that fails is retried every stabilizeInterval
-    if (this.config.bootstrap.length > 0) this.announceJoin(previous)
+    if (joined) this.announceJoin(previous)
     // Each periodic task first runs a random fraction of its interval from now, so nodes do not tick in step.
     this.pendingStarts = TASKS.map((_, i) => this.schedule(i))
   }
 
-  /** Leaves voluntarily: hands the records it holds to its successor and tells both neighbors. */
+  /**
+   * Leaves voluntarily: withdraws its own records from their keys (so
+   * searches stop listing it at once), hands the records it holds to its
+   * successor and tells both neighbors.
+   */
   async stop(): Promise<void> {
     if (!this.running) return
+    await this.withdrawOwn()
     this.running = false
     for (const t of this.timers) t.stop()
     for (const h of this.pendingStarts) if (h !== undefined) this.clock.clearTimeout(h)
@@ -223,6 +230,23 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
 
   async dispose(): Promise<void> {
     await this.stop()
+  }
+
+  /**
+   * Withdraws this node's own records from every key before it leaves, within
+   * `rpcTimeout`: a provider that left is not listed until its records expire.
+   * (A provider that crashed is listed until `recordTtl` at most.)
+   */
+  private async withdrawOwn(): Promise<void> {
+    const own = [...(this.published?.values() ?? [])]
+    if (own.length === 0 || this.neighborList.length === 0 || !this.network.isStarted) return
+    const bound = new AbortController()
+    const waited = sleep(this.clock, this.options.rpcTimeout, bound.signal).catch(() => {}) // aborted: the withdrawal finished first
+    await Promise.race([
+      this.replication.remove(own).catch((err) => this.log.debug('withdrawing own records failed', { err })), // they expire after recordTtl
+      waited,
+    ])
+    bound.abort()
   }
 
   async publish(records: FileRecord[]): Promise<void> {
@@ -388,6 +412,51 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     return this.lifetime
   }
 
+  /**
+   * Joins through a bootstrap address unless the last failure's backoff has
+   * not passed; true when it joined. A failure is logged (a warning the first
+   * time, then at debug), and the next attempt waits twice as long, from 1 s
+   * up to `bootstrapRetryMax`. Meanwhile the node answers as a ring of one.
+   */
+  private async tryJoin(): Promise<boolean> {
+    const now = this.clock.now()
+    const pending = this.joining
+    if (pending && now < pending.nextAt) return false
+    try {
+      await this.join()
+    } catch (err) {
+      if (!this.running) return false
+      const delay = pending ? Math.min(pending.delay * 2, this.options.bootstrapRetryMax) : FIRST_JOIN_RETRY
+      const reason = (err as Error).message
+      this.joining = { retries: (pending?.retries ?? 0) + 1, delay, nextAt: this.clock.now() + delay, reason }
+      const fields = { retries: this.joining.retries, retryInMs: delay, reason }
+      if (pending) this.log.debug('chord bootstrap still unreachable', fields)
+      else this.log.warn('no chord bootstrap peer answered; retrying with backoff', fields)
+      this.emit('connectivity', this.connectivity())
+      return false
+    }
+    if (pending) this.log.info('joined the ring', { retries: pending.retries })
+    this.joining = undefined
+    this.emit('connectivity', this.connectivity())
+    return true
+  }
+
+  /** Whether this node is on a ring with others, still trying its bootstrap addresses, or alone. */
+  connectivity(): OverlayConnectivity {
+    const neighbors = this.neighborList.length
+    if (neighbors > 0) return { state: 'connected', neighbors }
+    const j = this.joining
+    if (this.config.bootstrap.length === 0)
+      return {
+        state: 'isolated',
+        neighbors,
+        reason: 'no bootstrap address: a ring of one until a node joins it',
+      }
+    return j
+      ? { state: 'bootstrapping', neighbors, reason: j.reason, retries: j.retries }
+      : { state: 'bootstrapping', neighbors }
+  }
+
   private async join(): Promise<void> {
     const errors: string[] = []
     for (const address of shuffle(this.random, this.config.bootstrap)) {
@@ -439,7 +508,11 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private async stabilizeRound(): Promise<void> {
     // Every successor failed: find the way back through fingers, else through the bootstrap addresses.
     if (this.routing.successors.length === 0 && !(await this.routing.recover(this.signal))) {
-      if (this.config.bootstrap.length > 0 && !this.routing.predecessor) await this.join()
+      if (this.config.bootstrap.length > 0 && !this.routing.predecessor && (await this.tryJoin())) {
+        // Joined late: announce it, and publish what was published while alone at its keys' owners.
+        this.announceJoin(undefined)
+        if (this.published?.size) void this.replication.store(this.signed([...this.published.values()]))
+      }
     }
     await this.routing.stabilize(this.signal)
     this.replication.maintain()
@@ -551,6 +624,19 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   }
 
   private onNeighborsChanged(): void {
+    const before = this.neighborList.length > 0
+    this.updateNeighbors()
+    const after = this.neighborList.length > 0
+    if (before !== after) {
+      if (after) this.joining = undefined
+      this.log.info(after ? 'on the ring with neighbours' : 'lost every neighbour', {
+        neighbors: this.neighborList.length,
+      })
+      this.emit('connectivity', this.connectivity())
+    }
+  }
+
+  private updateNeighbors(): void {
     const p = this.routing.predecessor
     const now: PeerRef[] = []
     for (const n of [...this.routing.successors, ...(p ? [p] : [])])

@@ -67,6 +67,13 @@ export interface ChordOptions {
    * the same value. @default 24
    */
   maxGramKeys?: number
+  /**
+   * Longest wait in milliseconds between two attempts to join through the
+   * bootstrap addresses while none answers (the first retry comes after 1 s,
+   * each next one waits twice as long). The node starts anyway, as a ring of
+   * one, and says `bootstrapping` in `connectivity()`. @default 60000
+   */
+  bootstrapRetryMax?: number
 }
 
 export const DEFAULT_BITS = 64
@@ -89,6 +96,7 @@ export const DEFAULT_REPLICA_WINDOW = 4
 export const DEFAULT_MAX_CLOCK_SKEW = 300_000
 export const DEFAULT_DISJOINT_PATHS = 1
 export const DEFAULT_MAX_GRAM_KEYS = 24
+export const DEFAULT_BOOTSTRAP_RETRY_MAX = 60_000
 
 export type ParsedChordOptions = Readonly<Required<ChordOptions>>
 
@@ -115,6 +123,7 @@ const DEFAULTS: ParsedChordOptions = {
   maxClockSkew: DEFAULT_MAX_CLOCK_SKEW,
   disjointPaths: DEFAULT_DISJOINT_PATHS,
   maxGramKeys: DEFAULT_MAX_GRAM_KEYS,
+  bootstrapRetryMax: DEFAULT_BOOTSTRAP_RETRY_MAX,
 }
 
 const RANGES: Record<keyof ChordOptions, [number, number]> = {
@@ -138,6 +147,7 @@ const RANGES: Record<keyof ChordOptions, [number, number]> = {
   maxClockSkew: [0, 86_400_000],
   disjointPaths: [1, 8],
   maxGramKeys: [0, 256],
+  bootstrapRetryMax: [1000, 86_400_000],
 }
 
 /** Merges defaults, checks every field, and freezes; throws `InvalidOptionsError` naming the field. */

@@ -228,18 +228,6 @@ test('a lone node answers its own searches; start and stop are idempotent; calls
   await t.throwsAsync(node.overlay.publish([r]), { name: 'NotStartedError' })
 })
 
-test('start fails with PeerUnreachableError when no bootstrap address answers', async (t) => {
-  await t.throwsAsync(
-    startNode(t, {
-      transport: 'memory',
-      listen: [`memory://chord-orphan-${process.pid}`],
-      bootstrap: [`memory://chord-nobody-${process.pid}`],
-      chord: FAST,
-    }),
-    { name: 'PeerUnreachableError' },
-  )
-})
-
 test('right after 5 of 16 nodes crash, before any repair, lookups route around them to the live successor', async (t) => {
   const nodes = await Promise.all(
     Array.from({ length: 16 }, (_, i) =>
