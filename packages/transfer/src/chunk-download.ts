@@ -1,11 +1,10 @@
-import { rm } from 'node:fs/promises'
-import { resolve as resolvePath } from 'node:path'
 import { chunkRange, equalBytes, hashLeafAsync, leafAt } from '@peerkit/content'
 import {
   AbortError,
   type CancelOptions,
   type Clock,
   type ContentHash,
+  concatBytes,
   type Download,
   type DownloadEvents,
   type DownloadOptions,
@@ -26,6 +25,7 @@ import {
 import { EventEmitter } from 'eventemitter3'
 import type { ByteRate } from './byte-rate.js'
 import { ChunkPicker, formatRanges } from './chunk-picker.js'
+import { resolve as resolvePath, rm } from './host-files.js'
 import { type ExpectedFile, fetchManifest, type Manifest, reasonOf } from './manifest.js'
 import { TRANSFER_PROTOCOL } from './messages.js'
 import type { ParsedTransferOptions } from './options.js'
@@ -706,7 +706,7 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
       )
     }
     const parts = await Promise.all(blocks)
-    return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts)
+    return parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(...parts)
   }
 
   private onRequestError(source: Source, err: Error, index: number, sentAt: number): void {

@@ -1,6 +1,6 @@
-import { type FileHandle, open as openFile } from 'node:fs/promises'
 import { chunkCount, chunkRange, type FileHash, HASH_SIZE, MerkleTree } from '@peerkit/content'
 import { type ContentHash, InvalidOptionsError, NotFoundError } from '@peerkit/core'
+import { type FileHandle, open as openFile } from './host-files.js'
 import { MAX_LEAVES_PER_MESSAGE, type TransferRequest, type TransferResponse } from './messages.js'
 
 /** Open file handles kept for serving; the least recently used is closed beyond this. */
@@ -175,7 +175,7 @@ export class ChunkServer {
   }
 
   private async read(file: SharedFile, position: number, length: number): Promise<Uint8Array> {
-    const data = Buffer.allocUnsafe(length)
+    const data = new Uint8Array(length)
     let got = 0
     const open = this.acquire(file)
     try {

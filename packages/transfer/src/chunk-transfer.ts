@@ -1,4 +1,3 @@
-import { resolve } from 'node:path'
 import { chunkingError, HashCache, hashFolder } from '@peerkit/content'
 import {
   CLOCK,
@@ -30,6 +29,7 @@ import { inject, injectable } from 'tsyringe'
 import { ByteRate } from './byte-rate.js'
 import { ChunkDownload } from './chunk-download.js'
 import { ChunkServer, type SharedFile } from './chunk-server.js'
+import { resolve } from './host-files.js'
 import { TRANSFER_PROTOCOL, type TransferRequest, type TransferResponse } from './messages.js'
 import type { ParsedTransferOptions } from './options.js'
 import { TRANSFER_OPTIONS } from './tokens.js'

@@ -1,6 +1,6 @@
-import { type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { chunkRange, equalBytes, hashLeaf, leafAt } from '@peerkit/content'
+import { fromBase64, toBase64 } from '@peerkit/core'
+import { dirname, type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from './host-files.js'
 
 /** The sidecar format: 2 since ContentHashes commit to the size and chunking (version-2 hashes). */
 const SIDECAR_VERSION = 2
@@ -115,7 +115,7 @@ export class PartFile {
         hash: this.spec.hash,
         size: this.spec.size,
         chunkSize: this.spec.chunkSize,
-        verified: Buffer.from(this.bits).toString('base64'),
+        verified: toBase64(this.bits),
       }
       const tmp = `${this.sidecarPath}.tmp`
       await writeFile(tmp, JSON.stringify(sidecar))
@@ -165,8 +165,17 @@ function isFor(s: Partial<Sidecar>, spec: PartFileSpec): boolean {
   )
 }
 
+/** A damaged bitfield lists nothing (the chunks on disk are checked instead). */
+function safeBase64(text: string): Uint8Array {
+  try {
+    return fromBase64(text)
+  } catch {
+    return new Uint8Array(0) // not base64: as if no chunk were listed
+  }
+}
+
 function verifiedIn(s: Partial<Sidecar>, count: number): number[] {
-  const bits = Buffer.from(String(s.verified), 'base64')
+  const bits = safeBase64(String(s.verified))
   const out: number[] = []
   for (let i = 0; i < count; i++) if (((bits[i >> 3] ?? 0) >> (i & 7)) & 1) out.push(i)
   return out
@@ -199,7 +208,7 @@ async function exists(path: string): Promise<boolean> {
 /** The chunks among `candidates` whose bytes on disk match their leaf hash. */
 async function verifyOnDisk(fh: FileHandle, spec: PartFileSpec, candidates: number[]): Promise<number[]> {
   const size = (await fh.stat()).size
-  const buffer = Buffer.allocUnsafe(spec.chunkSize)
+  const buffer = new Uint8Array(spec.chunkSize)
   const ok: number[] = []
   for (const i of candidates) {
     const { offset, length } = chunkRange(i, spec.size, spec.chunkSize)
