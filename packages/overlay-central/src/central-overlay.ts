@@ -19,6 +19,7 @@ import {
   type Network,
   NotStartedError,
   type Overlay,
+  type OverlayConnectivity,
   type OverlayEvents,
   type OverlayStats,
   PEER_CONFIG,
@@ -69,6 +70,8 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
   private readonly backoff: Backoff
   private server: PeerRef | undefined
   private lastServer: string | undefined
+  /** The address of the directory last logged in to. */
+  private lastAddress: string | undefined
   /** The server may hold records that differ from `published`. */
   private dirty = false
   private running = false
@@ -200,22 +203,42 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
     })
   }
 
+  /**
+   * One request to the directory, results page by page. While the peer is
+   * between two directories (its own died, it is logging in to another), the
+   * search waits up to `failoverWait` for the new one; a search whose
+   * directory dies under it starts again there, without repeating a hit.
+   */
   search(query: Query, options: SearchOptions = {}): AsyncIterable<Hit> {
     return boundedStream<Hit>(this.clock, options, async (push, signal) => {
       const q = this.checkQuery(query)
       if (!q) return
-      const server = this.requireServer()
       const limit = q.limit ?? Number.POSITIVE_INFINITY
-      let n = 0
-      let page = await this.call(server, { type: 'search', query: q }, { signal })
-      for (;;) {
-        for (const hit of page.hits) {
-          if (n >= limit) return
-          push(hit)
-          n++
+      const seen = new Set<ContentHash>()
+      for (let attempt = 0; ; attempt++) {
+        const server = await this.awaitServer(signal)
+        try {
+          let page = await this.call(server, { type: 'search', query: q }, { signal })
+          for (;;) {
+            for (const hit of page.hits) {
+              if (seen.size >= limit) return
+              if (seen.has(hit.hash)) continue
+              seen.add(hit.hash)
+              push(hit)
+            }
+            if (page.cursor === undefined || seen.size >= limit || signal.aborted) return
+            page = await this.call(server, { type: 'more', cursor: page.cursor }, { signal })
+          }
+        } catch (err) {
+          // The directory went away under the search: once more at the next one (its registry is the same
+          // when the directories share a database). A refusal, an abort or a second loss is the caller's.
+          const lost = this.server !== server
+          if (attempt > 0 || !lost || signal.aborted || REFUSALS.has((err as Error).name)) throw err
+          this.log.debug('the directory went away during a search; searching again at the next one', {
+            server: server.id,
+            err,
+          })
         }
-        if (page.cursor === undefined || n >= limit || signal.aborted) return
-        page = await this.call(server, { type: 'more', cursor: page.cursor }, { signal })
       }
     })
   }
@@ -241,6 +264,15 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
 
   role(): string {
     return 'peer'
+  }
+
+  /** `connected` while logged in to a directory, else `bootstrapping` (it keeps reconnecting with backoff) with the last error. */
+  connectivity(): OverlayConnectivity {
+    if (this.server) return { state: 'connected', neighbors: 1 }
+    const reason = this.lastError?.message
+    return reason === undefined
+      ? { state: 'bootstrapping', neighbors: 0 }
+      : { state: 'bootstrapping', neighbors: 0, reason }
   }
 
   stats(): OverlayStats {
@@ -273,15 +305,21 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
     }
   }
 
-  /** Tries each directory address in order; logs in to the first that answers. */
+  /**
+   * Tries each directory address in order, starting after the one last used
+   * (after a failure, the directory that failed is tried last); logs in to the first that answers.
+   */
   private async connectOnce(): Promise<void> {
     const errors: string[] = []
-    for (const address of this.directories) {
+    const last = this.lastAddress === undefined ? -1 : this.directories.indexOf(this.lastAddress)
+    const order = [...this.directories.slice(last + 1), ...this.directories.slice(0, last + 1)]
+    for (const address of order) {
       if (!this.running) throw new NotStartedError('the central overlay is stopped')
       try {
         const { id } = await this.network.dialAddress(address, { signal: this.abort.signal })
         const server: PeerRef = { id, addresses: [address] }
         await this.serial(() => this.login(server))
+        this.lastAddress = address
         return
       } catch (err) {
         errors.push(`${address}: ${(err as Error).message}`)
@@ -390,16 +428,36 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
     })
   }
 
-  private requireServer(): PeerRef {
+  /**
+   * The directory logged in to; while there is none, waits up to
+   * `failoverWait` for a login (a failover in progress), then fails with
+   * `PeerUnreachableError`.
+   */
+  private async awaitServer(signal: AbortSignal): Promise<PeerRef> {
     if (!this.running) throw new NotStartedError('the central overlay is not started; call start() first')
-    if (!this.server) {
-      throw new PeerUnreachableError(
-        `no directory server is reachable (${this.directories.join(', ')}); the client keeps reconnecting in the background` +
-          (this.lastError ? `: ${this.lastError.message}` : ''),
-        { cause: this.lastError },
-      )
+    if (this.server) return this.server
+    const wait = this.options.failoverWait
+    if (wait > 0 && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.clock.clearTimeout(timer)
+          signal.removeEventListener('abort', done)
+          this.off('neighbor:add', done)
+          resolve()
+        }
+        const timer = this.clock.setTimeout(done, wait)
+        signal.addEventListener('abort', done)
+        this.on('neighbor:add', done)
+      })
     }
-    return this.server
+    if (signal.aborted) throw new AbortError('search aborted', { cause: signal.reason })
+    if (!this.running) throw new NotStartedError('the central overlay was stopped')
+    if (this.server) return this.server
+    throw new PeerUnreachableError(
+      `no directory server is reachable (${this.directories.join(', ')}) within central.failoverWait (${wait} ms); the client keeps reconnecting in the background` +
+        (this.lastError ? `: ${this.lastError.message}` : ''),
+      { cause: this.lastError },
+    )
   }
 
   /** The query as the server accepts it, or undefined for one that can match nothing. */

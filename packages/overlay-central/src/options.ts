@@ -17,6 +17,12 @@ export interface CentralOptions {
   heartbeatInterval?: number
   /** Records per `register` message. @default 1000 */
   registerBatch?: number
+  /**
+   * Milliseconds a search waits for a directory while the peer has none (its
+   * directory died and it is logging in to another of `directories`); past
+   * it the search fails with `PeerUnreachableError`. 0: fail at once. @default 5000
+   */
+  failoverWait?: number
 }
 
 /** Options of a `DirectoryServer`. */
@@ -69,6 +75,7 @@ export const DEFAULT_CENTRAL_OPTIONS: Readonly<Required<CentralOptions>> = Objec
   reconnectMax: 10_000,
   heartbeatInterval: 0,
   registerBatch: MAX_REGISTER_BATCH,
+  failoverWait: 5000,
 })
 
 export const DEFAULT_DIRECTORY_SERVER_OPTIONS: Readonly<Required<DirectoryServerOptions>> = Object.freeze({
@@ -154,6 +161,7 @@ export function parseCentralOptions(input: unknown): Readonly<Required<CentralOp
     reconnectMax: intAtLeast(1),
     heartbeatInterval: intAtLeast(0),
     registerBatch: intAtLeast(1, MAX_REGISTER_BATCH),
+    failoverWait: intAtLeast(0),
   })
   if (o.reconnectMax < o.reconnectMin) {
     throw new InvalidOptionsError(

@@ -87,6 +87,45 @@ test('several directories: the client uses the first that answers', async (t) =>
   t.deepEqual(await names(bob, 'first answer'), ['first answer.bin'])
 })
 
+test('failover: when its directory dies a peer moves to the next one, re-registers, and a search waits for it (within failoverWait)', async (t) => {
+  const net = await centralNet(t, 0, { server: { heartbeatInterval: 100, dropAfter: 500 } })
+  const second = `memory://${uniqueName('second-directory')}`
+  const backup = await createDirectoryServer(
+    { transport: 'memory', listen: [second], options: { heartbeatInterval: 100, dropAfter: 500 } },
+    { container: net.container },
+  )
+  t.teardown(() => backup.stop())
+  await backup.start()
+  const directories = [net.directoryAddress, second]
+  const alice = await net.add({ central: { directories } })
+  const bob = await net.add({ central: { directories } })
+  t.is(net.directory.server.peers().length, 2, 'both start on the first directory')
+  await alice.overlay.publish([recordOf(alice, 'Harry.Potter.mkv')])
+  t.deepEqual(await names(bob, 'harry potter'), ['Harry.Potter.mkv'])
+
+  const killedAt = net.clock.now()
+  await net.directory.stop()
+  // Issued while bob has no directory: it waits for the failover instead of failing.
+  const during = names(bob, 'harry potter')
+  t.true(await net.clock.until(2000, () => backup.server.recordsOf(alice.id) === 1), 'alice re-registered')
+  t.deepEqual(await during, ['Harry.Potter.mkv'])
+  const took = net.clock.now() - killedAt
+  t.true(took <= 1000, `re-homed and searchable again ${took} ms after the directory died (bound 1000)`)
+  t.deepEqual(
+    bob.overlay.neighbors().map((n) => n.id),
+    [backup.id],
+  )
+
+  // No directory at all: a search fails once failoverWait has passed, not before.
+  await backup.stop()
+  const before = net.clock.now()
+  await t.throwsAsync(collect(bob.overlay.search({ keywords: ['harry'] })), {
+    name: 'PeerUnreachableError',
+    message: /failoverWait \(5000 ms\)/,
+  })
+  t.true(net.clock.now() - before >= 5000)
+})
+
 test('a client that starts before its directory connects when it comes up', async (t) => {
   const net = await centralNet(t, 0)
   const later = `memory://${uniqueName('late-directory')}`
