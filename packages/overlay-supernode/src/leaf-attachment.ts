@@ -74,6 +74,15 @@ export class LeafAttachment {
    */
   private readonly trusted = new Map<PeerId, PeerRef>()
   private client: CentralOverlay | undefined
+  /**
+   * The supernode this leaf is asking to take it on and logging in to, and
+   * whether it sent a `move` meanwhile: it accepted this leaf, then split and
+   * moved it away before the login ended. Attaching anyway would leave the leaf
+   * registered in a directory whose hub no longer counts it as a leaf.
+   */
+  private attaching: { id: PeerId; moved: boolean } | undefined
+  /** Whether the last attach ended because the supernode moved this leaf on meanwhile. */
+  private movedAway = false
   private coLeaves: Candidate[] = []
   private preferred: PeerRef[] = []
   private loop: Promise<void> | undefined
@@ -83,7 +92,13 @@ export class LeafAttachment {
   private lostAt: number | undefined
   private lastRefresh = 0
   private readonly clientCounts = { sent: {} as Counts, received: {} as Counts }
-  readonly figures = { failovers: 0, elections: 0, lastRecoveryMs: -1, refusedMoves: 0 }
+  readonly figures = {
+    failovers: 0,
+    elections: 0,
+    lastRecoveryMs: -1,
+    refusedMoves: 0,
+    movedWhileAttaching: 0,
+  }
   private readonly log: Logger
 
   constructor(
@@ -208,6 +223,13 @@ export class LeafAttachment {
    */
   onMove(from: PeerId, to: PeerRef[]): void {
     const targets = to.filter((r) => r.id !== this.ctx.network.peerId)
+    if (this.attached === undefined && this.attaching?.id === from) {
+      this.attaching.moved = true
+      this.trust(targets)
+      for (const r of targets) this.ctx.supernodes.learn(r)
+      this.prefer(targets)
+      return
+    }
     if (this.attached === undefined) {
       if (!this.mayMoveOrphan(from, targets)) {
         this.figures.refusedMoves++
@@ -331,11 +353,15 @@ export class LeafAttachment {
         ...shuffle(this.ctx.random, [...this.trusted.values()]),
         ...(anyone ? this.ctx.supernodes.shuffledCandidates(this.ctx.random) : []),
       ]
+      let moved = false
       for (const ref of order) {
         if (tried.has(ref.id)) continue
         tried.add(ref.id)
         if ((await this.attachTo(ref, failed)) || !this.ctx.running || this.abort.signal.aborted) return
+        moved = this.movedAway
+        if (moved) break // the supernode moved this leaf on while it logged in: the next round starts with where to
       }
+      if (moved) continue
       this.preferred = []
       if (await this.bootstrap(tried)) continue
       if (this.ctx.capable()) {
@@ -416,6 +442,21 @@ export class LeafAttachment {
 
   /** Asks `ref` to take this leaf on, then logs in and registers there; false when it did not work. */
   private async attachTo(ref: PeerRef, failed: Set<PeerId>): Promise<boolean> {
+    const attaching = { id: ref.id, moved: false }
+    this.attaching = attaching
+    try {
+      return await this.attachOnce(ref, failed, attaching)
+    } finally {
+      if (this.attaching === attaching) this.attaching = undefined
+      this.movedAway = attaching.moved
+    }
+  }
+
+  private async attachOnce(
+    ref: PeerRef,
+    failed: Set<PeerId>,
+    attaching: { readonly moved: boolean },
+  ): Promise<boolean> {
     const ctx = this.ctx
     let info: Awaited<ReturnType<NodeContext['request']>>
     try {
@@ -432,7 +473,9 @@ export class LeafAttachment {
       ctx.supernodes.forget(ref.id)
       this.trusted.delete(ref.id)
     }
-    if (!info.accepted || info.role !== 'supernode' || !ctx.running || this.attached) return false
+    if (!info.accepted || info.role !== 'supernode' || !ctx.running || this.attached || attaching.moved) {
+      return false
+    }
     const addresses = ref.addresses.length > 0 ? ref.addresses : ctx.network.addressesOf(ref.id)
     if (addresses.length === 0) return false
     const client = new CentralOverlay(
@@ -453,7 +496,9 @@ export class LeafAttachment {
     client.on('neighbor:remove', () => this.lost(client))
     await client.publish(this.published()) // not started: it only keeps them, to register at login
     await client.start()
-    if (this.client !== client || !client.connected || !ctx.running) {
+    if (this.client !== client || !client.connected || !ctx.running || attaching.moved) {
+      // Moved away while logging in: log out again and try the supernodes the move named.
+      if (attaching.moved) this.figures.movedWhileAttaching++
       if (this.client === client) this.client = undefined
       await this.stopClient(client)
       return false

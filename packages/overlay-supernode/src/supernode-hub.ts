@@ -65,7 +65,19 @@ export class SupernodeHub {
   private readonly sessions = new Map<string, SearchSession>()
   private filling: Promise<void> | undefined
   private promoting = false
-  readonly figures = { duplicates: 0, throttled: 0, forwarded: 0, promoted: 0, moved: 0 }
+  /** When this supernode last dropped a link to make room for a newcomer (at most one per `maintenanceInterval`). */
+  private lastRewire = Number.NEGATIVE_INFINITY
+  /** Bounds the `done` + `move` answers to queries from peers that are neither leaves nor links (`queryRate`). */
+  private readonly strangers: TokenBucket
+  readonly figures = {
+    duplicates: 0,
+    throttled: 0,
+    forwarded: 0,
+    promoted: 0,
+    moved: 0,
+    rewired: 0,
+    strangers: 0,
+  }
   private readonly log: Logger
 
   constructor(private readonly ctx: NodeContext) {
@@ -89,6 +101,7 @@ export class SupernodeHub {
     )
     this.seen = new SeenCache(ctx.clock, ctx.options.seenCacheSize, ctx.options.seenTtl)
     this.since = ctx.clock.now()
+    this.strangers = new TokenBucket(ctx.options.queryRate, ctx.options.queryBurst, this.since)
   }
 
   get leafCount(): number {
@@ -195,10 +208,18 @@ export class SupernodeHub {
     return this.leaves.has(id)
   }
 
-  /** Another supernode asks to link (over a connection from `remoteAddress`). */
+  /**
+   * Another supernode asks to link (over a connection from `remoteAddress`).
+   * A full link table (`maxSupernodeLinks`) makes room by dropping one link at
+   * random, at most once per `maintenanceInterval`: the dropped one keeps this
+   * supernode as a candidate and refills below `supernodeLinks`. Without it the
+   * oldest supernodes fill up and refuse newcomers, the link graph orders itself
+   * by age, and a search's TTL covers a shrinking share of it as the network grows.
+   */
   link(from: PeerRef, leaves: number, remoteAddress: string): boolean {
     const table = this.ctx.supernodes
     if (this.leaves.has(from.id)) return false
+    if (!table.has(from.id) && table.full) this.rewire()
     if (!table.has(from.id) && !this.addLink(from)) return false
     this.linkLeaves.set(from.id, leaves)
     this.linkPrefixes.set(from.id, sourceOf(remoteAddress).prefix)
@@ -221,6 +242,19 @@ export class SupernodeHub {
       this.ctx.emitNeighbor('neighbor:remove', leaf.ref)
     }
     this.unlink(id)
+  }
+
+  /** Drops one link at random to make room for a new one (bounded to one per `maintenanceInterval`). */
+  private rewire(): void {
+    const now = this.ctx.clock.now()
+    if (now - this.lastRewire < this.ctx.options.maintenanceInterval) return
+    const ids = this.ctx.supernodes.ids()
+    const victim = ids[this.ctx.random.int(ids.length)]
+    if (victim === undefined) return
+    this.lastRewire = now
+    this.figures.rewired++
+    void this.ctx.send(victim, { kind: 'bye', reason: 'rewired' })
+    this.unlink(victim)
   }
 
   private addLink(ref: PeerRef): boolean {
@@ -408,7 +442,10 @@ export class SupernodeHub {
     const leaf = this.leaves.get(from)
     const link = this.ctx.supernodes.get(from)
     const bucket = leaf?.bucket ?? link?.bucket
-    if (!bucket) return // neither a leaf nor a link: not ours to answer
+    if (!bucket) {
+      this.stranger(msg, from)
+      return
+    }
     if (!bucket.take(this.ctx.clock.now())) {
       this.figures.throttled++
       if (leaf) void this.ctx.send(from, { kind: 'done', id: msg.id })
@@ -432,6 +469,21 @@ export class SupernodeHub {
       this.figures.forwarded++
       void this.ctx.send(n, next)
     }
+  }
+
+  /**
+   * A query from a peer that is neither a leaf nor a link: not ours to run. A
+   * first-hop query comes from a leaf that believes it is attached here (this
+   * supernode moved it away while it was still logging in, or dropped it), so
+   * it gets `done` (no waiting for hits that never come) and a `move` to the
+   * links, and attaches again. Bounded by one bucket for all strangers
+   * (`queryRate`, `queryBurst`), so answering cannot be used to amplify.
+   */
+  private stranger(msg: QueryMessage, from: PeerId): void {
+    if (msg.hops !== 0 || !this.strangers.take(this.ctx.clock.now())) return
+    this.figures.strangers++
+    void this.ctx.send(from, { kind: 'done', id: msg.id })
+    void this.ctx.send(from, { kind: 'move', to: this.ctx.supernodes.refs().slice(0, MAX_LIST) })
   }
 
   /** Hits on their way back: to the search run here, or one step further along the reverse path. */

@@ -78,6 +78,8 @@ export interface SimNetworkOptions {
   overlayOptions: Record<string, unknown>
   /** `config.network.maxConnections` of every peer. @default 512 */
   maxConnections?: number
+  /** Called with each peer as soon as it is built, before it starts (to listen to its overlay's events). */
+  onPeer?: (peer: SimPeer, net: SimNetwork) => void
 }
 
 /**
@@ -194,6 +196,7 @@ export class SimNetwork {
     )
     const sim: SimPeer = { index, name, peer, alive: false, files, joinedAt: this.clock.now() }
     this.peers.push(sim)
+    this.options.onPeer?.(sim, this)
     try {
       await peer.start()
     } catch {
@@ -210,7 +213,7 @@ export class SimNetwork {
 
   /** Puts the records in the peer's shares and publishes them on the overlay. */
   async publish(sim: SimPeer, records: FileRecord[]): Promise<void> {
-    for (const r of records) sim.peer.shares.put(r)
+    for (const r of records) await sim.peer.shares.put(r)
     if (records.length > 0) await sim.peer.overlay.publish(records)
   }
 

@@ -24,6 +24,10 @@ export interface SimulationProgress {
 export interface SimulationHooks {
   /** Called as the run moves on (often: keep it cheap). */
   onProgress?: (progress: SimulationProgress) => void
+  /** Called with each peer as soon as it is built, before it starts (in-process runs only). */
+  onPeer?: (peer: SimPeer, net: SimNetwork) => void
+  /** Called once the network is built, published and settled, just before the queries (in-process runs only). */
+  onBuilt?: (net: SimNetwork) => void
 }
 
 /** Heap in use, after a collection when `--expose-gc` allows one. */
@@ -56,6 +60,7 @@ export async function runSimulation(
     latency: opts.latency,
     overlayOptions: opts.overlayOptions,
     maxConnections: opts.maxConnections,
+    ...(hooks.onPeer ? { onPeer: hooks.onPeer } : {}),
   })
   const { clock, random } = net
   try {
@@ -137,6 +142,8 @@ export async function runSimulation(
     const bgSpan = Math.max(1, clock.now() - bgStart)
     const backgroundPerMs = opts.settle > 0 ? (bg1.messages - bg0.messages) / bgSpan : 0
     const backgroundBytesPerMs = opts.settle > 0 ? (bg1.bytes - bg0.bytes) / bgSpan : 0
+
+    hooks.onBuilt?.(net)
 
     // Simultaneous failure.
     const toFail = Math.floor(opts.fail * net.liveCount)

@@ -1,20 +1,8 @@
-import {
-  CLOCK,
-  type Connection,
-  IDENTITY,
-  Identity,
-  Network,
-  PEER_CONFIG,
-  PEER_CONTAINER,
-  parsePeerConfig,
-  RANDOM,
-  RealClock,
-  SeededRandom,
-  TRANSPORT,
-} from '@peerkit/core'
-import { MemoryNetwork, memoryContainer, memoryTransport } from '@peerkit/transport-memory'
-import { type DependencyContainer, Lifecycle } from 'tsyringe'
-import { type WebRtcTransport, type WebRtcTransportOptions, webRtcTransport } from '../../src/index.js'
+import '@peerkit/transport-memory'
+import { buildPeerContainer, type Connection, Identity, Network, TRANSPORT } from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import type { DependencyContainer } from 'tsyringe'
+import type { WebRtcTransport, WebRtcTransportOptions } from '../../src/index.js'
 
 /** Every wait in these tests gives up after this long. */
 export const WAIT = 15_000
@@ -42,17 +30,15 @@ export async function makeNode(
   identity: Identity = Identity.generate(),
   options: WebRtcTransportOptions = LOOPBACK,
 ): Promise<Node> {
-  const c = memoryContainer(hub)
-  c.register(PEER_CONFIG, {
-    useValue: parsePeerConfig({ overlay: 'none', transport: ['memory', 'webrtc'], listen: ['memory://*'] }),
-  })
-  c.register(PEER_CONTAINER, { useValue: c })
-  c.register(IDENTITY, { useValue: identity })
-  c.register(CLOCK, { useValue: new RealClock() })
-  c.register(RANDOM, { useValue: new SeededRandom() })
-  memoryTransport({ authenticate: false })(c)
-  webRtcTransport(options)(c)
-  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  const c = buildPeerContainer(
+    {
+      overlay: 'none',
+      transport: ['memory', 'webrtc'],
+      listen: ['memory://*'],
+      options: { memory: { authenticate: false }, webrtc: options },
+    },
+    { container: memoryContainer(hub), identity, components: ['transport'] },
+  )
   const network = c.resolve(Network)
   await network.start()
   const webrtc = c.resolveAll(TRANSPORT).find((t) => t.name === 'webrtc') as WebRtcTransport
@@ -144,17 +130,16 @@ export function text(b: Uint8Array): string {
 
 /** A peer with core's Network on the memory transport only (no webrtc): to play a hostile relay. */
 export async function makeBareNode(hub: MemoryNetwork): Promise<Node & { address: string }> {
-  const c = memoryContainer(hub)
   const identity = Identity.generate()
-  c.register(PEER_CONFIG, {
-    useValue: parsePeerConfig({ overlay: 'none', transport: ['memory'], listen: ['memory://*'] }),
-  })
-  c.register(PEER_CONTAINER, { useValue: c })
-  c.register(IDENTITY, { useValue: identity })
-  c.register(CLOCK, { useValue: new RealClock() })
-  c.register(RANDOM, { useValue: new SeededRandom() })
-  memoryTransport({ authenticate: false })(c)
-  c.register(Network, { useClass: Network }, { lifecycle: Lifecycle.ContainerScoped })
+  const c = buildPeerContainer(
+    {
+      overlay: 'none',
+      transport: 'memory',
+      listen: ['memory://*'],
+      options: { memory: { authenticate: false } },
+    },
+    { container: memoryContainer(hub), identity, components: ['transport'] },
+  )
   const network = c.resolve(Network)
   await network.start()
   return {
