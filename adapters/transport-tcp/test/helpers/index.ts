@@ -1,10 +1,10 @@
 import { connect, createServer, type Socket } from 'node:net'
 import {
+  buildPeerContainer,
   CLOCK,
   type Clock,
   type Connection,
   frameHeader,
-  IDENTITY,
   Identity,
   type Listener,
   RealClock,
@@ -12,14 +12,12 @@ import {
   TRANSPORT,
 } from '@peerkit/core'
 import type { ExecutionContext } from 'ava'
-import { container } from 'tsyringe'
 import {
   type HandshakeResult,
   handshake,
   type RecordCipher,
   type TcpTransport,
   type TcpTransportOptions,
-  tcpTransport,
 } from '../../src/index.js'
 
 /** Every wait in these tests gives up after this long. */
@@ -32,10 +30,10 @@ export function makeTransport(
   identity: Identity = Identity.generate(),
   clock: Clock = new RealClock(),
 ): { transport: TcpTransport; identity: Identity } {
-  const c = container.createChildContainer()
-  c.register(IDENTITY, { useValue: identity })
-  c.register(CLOCK, { useValue: clock })
-  tcpTransport(options)(c)
+  const c = buildPeerContainer(
+    { overlay: 'none', transport: 'tcp', options: { tcp: options } },
+    { identity, components: ['transport'], register: (cc) => cc.register(CLOCK, { useValue: clock }) },
+  )
   t.teardown(() => c.dispose())
   return { transport: c.resolve(TRANSPORT) as TcpTransport, identity }
 }
