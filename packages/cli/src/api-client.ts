@@ -174,6 +174,14 @@ export class ApiClient {
       )
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err instanceof CommandError) return reject(err)
+        if (err.code?.startsWith('HPE_') || err.code === 'ECONNRESET')
+          return reject(
+            new CommandError(
+              `${where} answered, but not as a peerkit node's HTTP API (${err.code}) — is it the peer's own port? ` +
+                'Give --api the address `peerkit node` printed as `api http://HOST:PORT` (default 127.0.0.1:4680)',
+              { cause: err },
+            ),
+          )
         reject(
           new CommandError(
             `cannot reach the node's API at ${where} (${err.code ?? err.message}) — is \`peerkit node --api ${where}\` running?`,
@@ -203,7 +211,7 @@ function parseJsonOr(text: string): unknown {
   try {
     return JSON.parse(text)
   } catch {
-    return undefined
+    return undefined // an error answer that is not JSON: the caller falls back to the HTTP status
   }
 }
 

@@ -32,6 +32,8 @@ export interface ApiServerOptions {
   logger?: Logger
   /** The shared folders (`/shares`); `peerkit node` records its `--share` folders in it. @default a new one */
   shares?: ShareRegistry
+  /** Share each finished download back (through `shares`, as a download). @default false (`peerkit node`: true unless --no-share-downloads) */
+  shareDownloads?: boolean
   /** The web page's files (loadWebAssets()); without them `/` answers 404. */
   web?: Map<string, WebAsset>
   /** Login links and browser sessions: lifetimes and how many at once. */
@@ -95,6 +97,8 @@ export class ApiServer {
     this.tracker = new DownloadTracker(peer)
     this.shares = options.shares ?? new ShareRegistry(peer)
     this.sessions = new WebSessions(options.sessions)
+    if (options.shareDownloads)
+      this.tracker.subscribeAll((hash, event, out) => this.shareBack(hash, event, out))
     this.server = createServer((req, res) => {
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v)
       this.route(req, res).catch((err) => this.fail(res, err))
@@ -279,7 +283,7 @@ export class ApiServer {
     if ((await kindOf(path)) === 'none')
       throw new HttpError(400, 'InvalidOptionsError', `path: ${path} does not exist`)
     const folder = await this.shares.add(path)
-    this.options.logger?.info('shared', { path, files: folder.files.length })
+    this.options.logger?.info('shared', { path, files: folder.files.length, skipped: folder.skippedCount })
     this.json(res, 201, folder)
   }
 
@@ -289,6 +293,16 @@ export class ApiServer {
       throw new HttpError(404, 'NotFoundError', `path: ${path || '(none given)'} is not shared`)
     this.options.logger?.info('unshared', { path })
     this.json(res, 200, { path, removed: true })
+  }
+
+  /** A download finished at `out`: shared back, so this node is a provider of it from now on. */
+  private shareBack(hash: ContentHash, event: DownloadEvent, out: string | undefined): void {
+    if (event.type !== 'done' || out === undefined) return
+    this.shares.add(out, { download: true }).then(
+      () => this.options.logger?.info('download shared back', { path: out, hash }),
+      (err: unknown) =>
+        this.options.logger?.warn('could not share a finished download back', { path: out, err }),
+    )
   }
 
   private cancelDownload(hash: string, keepPart: boolean, res: ServerResponse): void {

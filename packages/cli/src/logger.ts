@@ -1,49 +1,32 @@
+import { createLogger, formatLogEntry, type Logger, type LogSink } from '@peerkit/core'
 import { displayText } from './display.js'
 
+export type { Logger } from '@peerkit/core'
+
+/** The levels `--log-level` takes. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
-/** Levelled, line-oriented logs for long-running commands; written to stderr so stdout stays parseable. */
-export class Logger {
-  private readonly threshold: number
+/**
+ * A sink writing one line per entry to `out` (stderr, so stdout stays a
+ * command's output), in core's format. Fields and messages can hold what
+ * other peers sent (names, addresses, errors), so each line is escaped for
+ * the terminal: it can neither start a new line nor send escape sequences.
+ */
+export function streamSink(out: { write(s: string): unknown }): LogSink {
+  return (entry) => out.write(`${displayText(formatLogEntry(entry))}\n`)
+}
 
-  constructor(
-    readonly level: LogLevel,
-    private readonly out: { write(s: string): unknown },
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.threshold = LOG_LEVELS.indexOf(level)
-  }
-
-  debug(message: string, fields?: Record<string, unknown>): void {
-    this.log('debug', message, fields)
-  }
-
-  info(message: string, fields?: Record<string, unknown>): void {
-    this.log('info', message, fields)
-  }
-
-  warn(message: string, fields?: Record<string, unknown>): void {
-    this.log('warn', message, fields)
-  }
-
-  error(message: string, fields?: Record<string, unknown>): void {
-    this.log('error', message, fields)
-  }
-
-  enabled(level: LogLevel): boolean {
-    return LOG_LEVELS.indexOf(level) >= this.threshold && level !== 'silent'
-  }
-
-  private log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-    if (!this.enabled(level)) return
-    const extra = fields
-      ? Object.entries(fields)
-          .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => ` ${k}=${displayText(typeof v === 'string' ? v : JSON.stringify(v))}`)
-          .join('')
-      : ''
-    // Fields and messages can hold what other peers sent (names, addresses, errors): escaped for the terminal.
-    this.out.write(`${this.now().toISOString()} ${level.padEnd(5)} ${displayText(message)}${extra}\n`)
-  }
+/**
+ * The logger of a long-running command: core's logger (the one the peer's
+ * components use) with a stderr sink. `level` is the threshold of the
+ * command's own lines (`peerkit:cli…`); the other components log at `warn`,
+ * or at `level` when it is `debug`, `error` or `silent`; `spec` (a config's
+ * `log`, such as `peerkit:chord=debug`) overrides per component.
+ */
+export function cliLogger(level: LogLevel, out: { write(s: string): unknown }, spec?: string): Logger {
+  const others = level === 'info' || level === 'warn' ? 'warn' : level
+  const parts = [others, `peerkit:cli=${level}`]
+  if (spec) parts.push(spec)
+  return createLogger({ level: parts.join(','), sink: streamSink(out), component: 'peerkit:cli' })
 }

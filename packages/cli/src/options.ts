@@ -1,6 +1,17 @@
 import { resolve } from 'node:path'
-import { InvalidOptionsError, isContentHash, overlays, type PeerConfigInput, transports } from '@peerkit/core'
+import {
+  InvalidOptionsError,
+  indexes,
+  isContentHash,
+  nearestName,
+  overlays,
+  type PeerConfigInput,
+  parseOptions,
+  transfers,
+  transports,
+} from '@peerkit/core'
 import { InvalidArgumentError } from 'commander'
+import { z } from 'zod'
 import { LOG_LEVELS, type LogLevel } from './logger.js'
 
 /** Where `peerkit node` serves its API, and where the other commands look for it, unless told. */
@@ -120,6 +131,12 @@ export interface NodeFlags {
   data?: string
   api?: string
   logLevel?: LogLevel
+  /** `--share-hidden` */
+  shareHidden?: boolean
+  /** `--no-share-downloads` gives false. */
+  shareDownloads?: boolean
+  /** `--no-watch` gives false. */
+  watch?: boolean
 }
 
 export interface NodeOptions {
@@ -129,6 +146,122 @@ export interface NodeOptions {
   /** Absolute folders (or files) to share at start. */
   share: string[]
   logLevel: LogLevel
+  /** Share hidden files and folders below the shared folders. @default false */
+  shareHidden?: boolean
+  /** Share each finished download back. @default true */
+  shareDownloads?: boolean
+  /** Follow the shared folders on disk. @default true */
+  watch?: boolean
+  /** Milliseconds a new or changed file must stay unchanged before it is hashed (tests shorten it). @default 2000 */
+  shareSettleTime?: number
+}
+
+/**
+ * What a `peerkit node --config` file may hold besides the peer's
+ * configuration (core's `PeerConfigInput`): every flag of the command has a
+ * field. One schema: these, and the peer configuration's own fields, checked
+ * by core when the peer is made.
+ */
+export const NODE_FILE_FIELDS = {
+  shares: z.array(z.string().min(1)),
+  api: z.string(),
+  logLevel: z.enum(LOG_LEVELS),
+  shareHidden: z.boolean(),
+  shareDownloads: z.boolean(),
+  watchShares: z.boolean(),
+} as const
+
+/** The fields of the peer configuration (core's `PeerConfigInput`) the command reads itself, checked for their type first. */
+const PEER_FIELDS_READ = {
+  overlay: z.string().min(1),
+  transport: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  listen: z.array(z.string()),
+  bootstrap: z.array(z.string()),
+  dataDir: z.string().min(1),
+  options: z.record(z.string(), z.unknown()),
+  plugins: z.array(z.string()),
+  log: z.string(),
+}
+
+/** Every top-level field a node's config file may have (core's, then the command's), for suggestions. */
+export const NODE_FILE_KEYS = [
+  'overlay',
+  'transport',
+  'index',
+  'transfer',
+  'listen',
+  'bootstrap',
+  'dataDir',
+  'seed',
+  'options',
+  'network',
+  'log',
+  'plugins',
+  ...Object.keys(NODE_FILE_FIELDS),
+]
+
+const nodeFileSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries({ ...PEER_FIELDS_READ, ...NODE_FILE_FIELDS }).map(([k, v]) => [k, v.optional()]),
+    ),
+  )
+  .passthrough()
+
+/** A node's config file: the peer's configuration and the command's own fields. */
+export type NodeFileInput = PeerConfigInput & {
+  shares?: string[]
+  api?: string
+  logLevel?: LogLevel
+  shareHidden?: boolean
+  shareDownloads?: boolean
+  watchShares?: boolean
+}
+
+/**
+ * Checks a node's config file: the fields the command reads have the right
+ * type (`config.listen` must be an array, even of one address), an unknown
+ * top-level field is an error with the nearest name, and so is a key of
+ * `options` that names no registered component.
+ */
+export function checkNodeFile(input: unknown): NodeFileInput {
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw new InvalidOptionsError(`config must be a JSON object (got ${JSON.stringify(input)})`)
+  for (const key of Object.keys(input)) {
+    if (NODE_FILE_KEYS.includes(key)) continue
+    const near = nearestName(key, NODE_FILE_KEYS)
+    throw new InvalidOptionsError(
+      `config.${key} is not a field of a node's config file${near ? `; did you mean ${near}?` : ''} (fields: ${NODE_FILE_KEYS.join(', ')})`,
+    )
+  }
+  const file = parseOptions(nodeFileSchema, input, 'config') as unknown as NodeFileInput
+  checkComponentOptions(file.options ?? {})
+  return file
+}
+
+/** The kinds of component, as `options` keys qualify them (`transport:memory`). */
+const KINDS = { overlay: overlays, transport: transports, index: indexes, transfer: transfers } as const
+
+/**
+ * Each key of a config's `options` must name a registered component (`flooding`,
+ * `tcp`, `default` for the transfer) or qualify one (`transfer:default`): a typo
+ * would otherwise be ignored without a word.
+ */
+export function checkComponentOptions(options: Record<string, unknown>): void {
+  const names = new Set<string>()
+  for (const [kind, registry] of Object.entries(KINDS))
+    for (const name of registry.names()) {
+      names.add(name)
+      names.add(`${kind}:${name}`)
+    }
+  for (const key of Object.keys(options)) {
+    if (names.has(key)) continue
+    const kind = KINDS[key as keyof typeof KINDS]
+    const hint = kind
+      ? `options are keyed by the component's name, not its kind: ${quoteList(kind.names().map((n) => `${key}:${n}`))}`
+      : `did you mean ${nearestName(key, [...names]) ?? quoteList([...names])}?`
+    throw new InvalidOptionsError(`config.options.${key} names no registered component; ${hint}`)
+  }
 }
 
 /**
@@ -136,12 +269,16 @@ export interface NodeOptions {
  * checks what the peer config parser cannot: that an overlay is named.
  * Throws `InvalidOptionsError` naming the flag.
  */
-export function parseNodeOptions(
-  flags: NodeFlags,
-  file: PeerConfigInput | undefined,
-  cwd: string,
-): NodeOptions {
-  const base: Partial<PeerConfigInput> = file ?? {}
+export function parseNodeOptions(flags: NodeFlags, input: unknown, cwd: string): NodeOptions {
+  const {
+    shares: fileShares,
+    api: fileApi,
+    logLevel: fileLogLevel,
+    shareHidden,
+    shareDownloads,
+    watchShares,
+    ...base
+  }: Partial<NodeFileInput> = input === undefined ? {} : checkNodeFile(input)
   const overlay = flags.overlay ?? base.overlay
   if (!overlay) {
     throw new InvalidOptionsError(
@@ -155,12 +292,17 @@ export function parseNodeOptions(
   else if (base.transport === undefined) config.transport = transportsFor([...listen, ...bootstrap])
   const dataDir = flags.data ?? base.dataDir
   if (dataDir) config.dataDir = resolve(cwd, dataDir)
-  const api = parseHostPortOption('--api', flags.api ?? DEFAULT_API)
+  const api = parseHostPortOption(flags.api ? '--api' : 'config.api', flags.api ?? fileApi ?? DEFAULT_API)
+  checkComponentOptions(config.options ?? {})
+  const share = [...new Set([...(fileShares ?? []), ...(flags.share ?? [])].map((p) => resolve(cwd, p)))]
   return {
     config,
     api,
-    share: (flags.share ?? []).map((p) => resolve(cwd, p)),
-    logLevel: flags.logLevel ?? 'info',
+    share,
+    logLevel: flags.logLevel ?? fileLogLevel ?? 'info',
+    shareHidden: flags.shareHidden ?? shareHidden ?? false,
+    shareDownloads: flags.shareDownloads ?? shareDownloads ?? true,
+    watch: flags.watch ?? watchShares ?? true,
   }
 }
 

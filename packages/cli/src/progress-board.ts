@@ -10,6 +10,19 @@ export interface ProgressInfo {
   rate: number
   /** Providers sending bytes. */
   sources: number
+  /** Seconds left at the current rate, when known. */
+  eta?: number
+}
+
+export interface ProgressBoardOptions {
+  /** Off a terminal, print plain progress lines (otherwise nothing until the end). @default false */
+  plain?: boolean
+  /** Plain lines: one each time another `step` percent is done. @default 25 */
+  step?: number
+  /** Plain lines: also one after this many milliseconds without a line (0: none). @default 0 */
+  every?: number
+  /** The clock of `every` (tests give their own). @default Date.now */
+  now?: () => number
 }
 
 /** One row of a ProgressBoard. */
@@ -21,20 +34,21 @@ export interface ProgressRow {
 
 /**
  * Live byte progress bars (cli-progress), one row per download, on a
- * terminal. Elsewhere it prints a plain line at each quarter when `plain` is
- * set, and nothing otherwise, so piped output stays clean.
+ * terminal: label, bar, percentage, bytes, rate, sources and ETA. Elsewhere
+ * it prints a plain line each `step` percent (and every `every` ms) when
+ * `plain` is set, and nothing otherwise, so piped output stays clean.
  */
 export class ProgressBoard {
   private readonly multi: MultiBar | undefined
 
   constructor(
     private readonly stream: OutStream,
-    private readonly options: { plain?: boolean } = {},
+    private readonly options: ProgressBoardOptions = {},
   ) {
     if (!stream.isTTY) return
     this.multi = new MultiBar(
       {
-        format: '{label} |{bar}| {percentage}% | {got} of {all} | {speed}/s | {sources}',
+        format: '{label} |{bar}| {percentage}% | {got} of {all} | {speed}/s | {sources} | eta {eta}',
         stream: stream as NodeJS.WritableStream,
         hideCursor: true,
         barsize: 24,
@@ -53,7 +67,7 @@ export class ProgressBoard {
   row(text: string): ProgressRow {
     const label = displayText(text)
     if (this.multi) return liveRow(this.multi, label)
-    return this.options.plain ? plainRow(this.stream, label) : { update() {}, done() {} }
+    return this.options.plain ? plainRow(this.stream, label, this.options) : { update() {}, done() {} }
   }
 
   /** Writes a line above the bars (or plainly). */
@@ -75,7 +89,17 @@ function payload(label: string, info: ProgressInfo) {
     all: formatBytes(info.size),
     speed: formatBytes(Math.round(info.rate)),
     sources: `${info.sources} source${info.sources === 1 ? '' : 's'}`,
+    eta: formatEta(info.eta),
   }
+}
+
+/** `3 s`, `4 min 05 s`, `2 h 10 min`; `?` when unknown. */
+export function formatEta(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '?'
+  const s = Math.ceil(seconds)
+  if (s < 60) return `${s} s`
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`
 }
 
 function liveRow(multi: MultiBar, label: string): ProgressRow {
@@ -96,16 +120,31 @@ function liveRow(multi: MultiBar, label: string): ProgressRow {
   }
 }
 
-function plainRow(stream: OutStream, label: string): ProgressRow {
-  let quarter = 0
+function plainRow(stream: OutStream, label: string, options: ProgressBoardOptions): ProgressRow {
+  const step = Math.min(100, Math.max(1, options.step ?? 25))
+  const every = options.every ?? 0
+  const now = options.now ?? Date.now
+  let reached = 0
+  let lastAt = now()
   let seen: ProgressInfo | undefined
   return {
     update(info) {
       seen = info
-      const q = info.size > 0 ? Math.floor((4 * info.bytes) / info.size) : 0
-      if (q > quarter && q < 4) {
-        quarter = q
-        stream.write(`${label}  ${q * 25}%  ${formatBytes(info.bytes)} of ${formatBytes(info.size)}\n`)
+      const pct = info.size > 0 ? Math.floor((100 * info.bytes) / info.size) : 0
+      const steps = Math.floor(pct / step)
+      const due = every > 0 && now() - lastAt >= every
+      if ((steps > reached || due) && pct < 100) {
+        reached = Math.max(reached, steps)
+        lastAt = now()
+        // A quarter line (the default step) reads as before: `NAME  25%  …`; the rest adds rate, sources and ETA.
+        const pctText = steps > 0 && !due ? steps * step : pct
+        const extra =
+          info.rate > 0 || every > 0
+            ? `  ${formatBytes(Math.round(info.rate))}/s  ${info.sources} source${info.sources === 1 ? '' : 's'}  eta ${formatEta(info.eta)}`
+            : ''
+        stream.write(
+          `${label}  ${pctText}%  ${formatBytes(info.bytes)} of ${formatBytes(info.size)}${extra}\n`,
+        )
       }
     },
     done(info) {

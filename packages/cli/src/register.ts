@@ -2,6 +2,7 @@
 // `transfers`), so `--overlay chord` or a config file can select it.
 import '@peerkit/transport-memory'
 import '@peerkit/transport-tcp'
+import '@peerkit/transport-webrtc'
 import '@peerkit/index-memory'
 import '@peerkit/transfer'
 import '@peerkit/overlay-central'

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import test from 'ava'
@@ -66,6 +67,38 @@ test('an unreachable node exits 1 with a message that says how to fix it', async
   )
 })
 
+test("--api naming a peer's own port (not HTTP) is a clear error, exit 1", async (t) => {
+  const { createServer: tcpServer } = await import('node:net')
+  // What a peer's port does to an HTTP request: answers bytes that are not HTTP.
+  const peerPort = tcpServer((socket) => socket.end(Buffer.from([0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9])))
+  await new Promise<void>((resolve) => peerPort.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => peerPort.close())
+  const api = `127.0.0.1:${(peerPort.address() as AddressInfo).port}`
+  const c = captureIo()
+  t.is(await runCli(['status', '--api', api, '--token', 'x'], c.io), 1)
+  t.regex(c.stderr(), /answered, but not as a peerkit node's HTTP API .*is it the peer's own port\?/)
+  t.notRegex(c.stderr(), /^peerkit: HPE_/)
+})
+
+test('peerkit node --api at its own listen port says so, exit 1', async (t) => {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const port = (probe.address() as AddressInfo).port
+  await new Promise((r) => probe.close(r))
+  const c = captureIo()
+  const args = [
+    'node',
+    '--overlay',
+    'flooding',
+    '--listen',
+    `tcp://127.0.0.1:${port}`,
+    '--api',
+    `127.0.0.1:${port}`,
+  ]
+  t.is(await runCli([...args, '--log-level', 'silent'], c.io), 1)
+  t.regex(c.stderr(), /--api 127\.0\.0\.1:\d+ is this peer's own listen address/)
+})
+
 test('--help lists every command and exits 0', async (t) => {
   const c = captureIo()
   t.is(await runCli(['--help'], c.io), 0)
@@ -75,7 +108,11 @@ test('--help lists every command and exits 0', async (t) => {
 
 const flags: Record<string, string[]> = {
   demo: ['--overlay', '--peers', '--transport', '--timeout'],
+  share: [],
   node: [
+    '--share-hidden',
+    '--no-share-downloads',
+    '--no-watch',
     '--overlay',
     '--listen',
     '--bootstrap',
@@ -110,14 +147,19 @@ test('the compiled bin exits 2 on bad usage and 0 on --help', async (t) => {
   t.regex(help.stdout, /Usage: peerkit/)
   const version = await runBin(['--version'])
   t.is(version.code, 0)
-  t.regex(version.stdout, /^\d+\.\d+\.\d+/)
+  // The package's own version, not a placeholder.
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  t.is(version.stdout.trim(), pkg.version)
+  t.not(pkg.version, '0.0.0')
 })
 
 test('a folder that cannot be shared exits 1 and names --share', async (t) => {
   const c = captureIo()
   const args = ['node', '--overlay', 'flooding', '--share', '/nonexistent/peerkit', '--api', '127.0.0.1:0']
   t.is(await runCli([...args, '--log-level', 'silent'], c.io), 1)
-  t.regex(c.stderr(), /cannot share \/nonexistent\/peerkit: .* check that --share names a readable folder/)
+  t.regex(c.stderr(), /cannot share \/nonexistent\/peerkit: .* check that --share .*names a readable folder/)
 })
 
 test('an API port in use exits 1 and says to pick another', async (t) => {
@@ -163,7 +205,7 @@ test('a node prints its addresses, runs until asked to stop, and exits 0', async
   )
   c.stop('SIGTERM')
   t.is(await running, 0)
-  t.regex(c.stderr(), /info {2}peer started id=/)
-  t.regex(c.stderr(), /info {2}stopping signal=SIGTERM/)
-  t.regex(c.stderr(), /info {2}stopped\n$/)
+  t.regex(c.stderr(), /info {2}peerkit:cli peer started id=/)
+  t.regex(c.stderr(), /info {2}peerkit:cli stopping signal=SIGTERM/)
+  t.regex(c.stderr(), /info {2}peerkit:cli stopped\n$/)
 })

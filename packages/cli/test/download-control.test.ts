@@ -194,8 +194,8 @@ test('real `peerkit node` processes: `peerkit pause`, `resume` and `cancel` driv
   // A `peerkit get` follows the download; pause and resume it from other processes.
   const get = runBin(['get', h, '--out', 'film.mkv', '--json', '--api', api, '--data', data], { cwd: dir })
   let events: ReturnType<typeof follow> | undefined
-  for (let i = 0; i < 50 && !events; i++) {
-    // The get process starts the download: follow it once the node has it (bounded).
+  for (let i = 0; i < 300 && !events; i++) {
+    // The get process starts the download: follow it once the node has it (bounded: 30 s, a loaded machine starts processes slowly).
     if ((await client.status()).downloads.some((d) => d.hash === h)) events = follow(t, client, h)
     else await new Promise((r) => setTimeout(r, 100))
   }
@@ -228,7 +228,7 @@ test('real `peerkit node` processes: `peerkit pause`, `resume` and `cancel` driv
   await client.clearFinished()
   const get2 = runBin(['get', h, '--out', 'again.mkv', '--api', api, '--data', data], { cwd: dir })
   events = undefined
-  for (let i = 0; i < 50 && !events; i++) {
+  for (let i = 0; i < 300 && !events; i++) {
     if ((await client.status()).downloads.some((d) => d.hash === h)) events = follow(t, client, h)
     else await new Promise((r) => setTimeout(r, 100))
   }

@@ -1,5 +1,6 @@
+import '../src/register.js'
 import test from 'ava'
-import { isLoopback, parseHostPort, parseNodeOptions, transportsFor } from '../src/index.js'
+import { isLoopback, parseHostPort, parseNodeOptions, transportArg, transportsFor } from '../src/index.js'
 
 test('parseHostPort reads HOST:PORT, [v6]:PORT and the URL a node prints', (t) => {
   t.deepEqual(parseHostPort('127.0.0.1:4680'), { host: '127.0.0.1', port: 4680 })
@@ -49,4 +50,78 @@ test('an API off loopback needs no data folder: its cookie goes to the default p
     host: '0.0.0.0',
     port: 4680,
   })
+})
+
+test('the config file holds every flag of peerkit node: shares, api, logLevel, shareHidden, shareDownloads, watchShares', (t) => {
+  const o = parseNodeOptions(
+    { share: ['music'] },
+    {
+      overlay: 'flooding',
+      shares: ['films', 'music'],
+      api: '127.0.0.1:4999',
+      logLevel: 'debug',
+      shareHidden: true,
+      shareDownloads: false,
+      watchShares: false,
+    },
+    '/home/u',
+  )
+  t.deepEqual(o.share, ['/home/u/films', '/home/u/music'])
+  t.deepEqual(o.api, { host: '127.0.0.1', port: 4999 })
+  t.is(o.logLevel, 'debug')
+  t.true(o.shareHidden)
+  t.false(o.shareDownloads)
+  t.false(o.watch)
+  t.false('shares' in o.config, 'the command fields do not reach the peer configuration')
+  const flagsWin = parseNodeOptions(
+    { watch: true, shareDownloads: true },
+    { overlay: 'flooding', watchShares: false },
+    '/',
+  )
+  t.true(flagsWin.watch)
+  const defaults = parseNodeOptions({ overlay: 'flooding' }, undefined, '/')
+  t.deepEqual([defaults.shareHidden, defaults.shareDownloads, defaults.watch], [false, true, true])
+})
+
+test('config file mistakes name the field: a string listen, a typo in a field or a component name', (t) => {
+  t.throws(() => parseNodeOptions({}, { overlay: 'flooding', listen: 'tcp://127.0.0.1:4001' }, '/'), {
+    name: 'InvalidOptionsError',
+    message: /^config\.listen /,
+  })
+  t.throws(() => parseNodeOptions({}, { overlay: 'flooding', sahres: ['x'] }, '/'), {
+    name: 'InvalidOptionsError',
+    message: /config\.sahres is not a field .*did you mean shares\?/,
+  })
+  t.throws(() => parseNodeOptions({}, { overlay: 'flooding', options: { flodding: { ttl: 3 } } }, '/'), {
+    name: 'InvalidOptionsError',
+    message: /config\.options\.flodding names no registered component; did you mean flooding\?/,
+  })
+  t.throws(
+    () => parseNodeOptions({}, { overlay: 'flooding', options: { transfer: { downloadRate: 1 } } }, '/'),
+    {
+      name: 'InvalidOptionsError',
+      message: /config\.options\.transfer .*'transfer:default'/,
+    },
+  )
+  t.throws(() => parseNodeOptions({}, { overlay: 'flooding', api: 'localhost' }, '/'), {
+    name: 'InvalidOptionsError',
+    message: /^config\.api: expected HOST:PORT/,
+  })
+  t.throws(() => parseNodeOptions({}, { overlay: 'flooding', logLevel: 'loud' }, '/'), {
+    name: 'InvalidOptionsError',
+    message: /config\.logLevel/,
+  })
+  // Qualified and plain component names are accepted.
+  t.notThrows(() =>
+    parseNodeOptions(
+      {},
+      { overlay: 'flooding', options: { 'transfer:default': {}, flooding: {}, tcp: {} } },
+      '/',
+    ),
+  )
+})
+
+test('--transport accepts every transport the CLI registers, webrtc included', (t) => {
+  for (const name of ['tcp', 'memory', 'webrtc']) t.is(transportArg(name), name)
+  t.throws(() => transportArg('carrier-pigeon'), { message: /must be one of .*'webrtc'/ })
 })

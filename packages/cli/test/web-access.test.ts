@@ -283,14 +283,15 @@ test('shares through the API: add two folders, remove one; a file the other fold
   )
   const added = await client.share(y.dir)
   t.deepEqual(added.files.map((f) => f.name).sort(), [MOVIE, 'y-notes.txt'])
-  t.is(node.peer.shares.size, 3, 'the movie (in both), x-notes and y-notes')
+  t.is(node.peer.status().shares, 3, 'the movie (in both), x-notes and y-notes')
   await client.unshare(`${x.dir}/`) // the same folder, however written
   t.deepEqual(
     (await client.shares()).map((f) => f.path),
     [y.dir],
   )
-  const names = [...node.peer.shares.records()].map((r) => r.name).sort()
+  const names = (await client.shares()).flatMap((f) => f.files.map((r) => r.name)).sort()
   t.deepEqual(names, [MOVIE, 'y-notes.txt'], 'x-notes is no longer shared; the movie stays, y holds it')
+  t.is(node.peer.status().shares, 2, 'and the local index holds those two')
   const missing = await client.unshare(x.dir).catch((e: Error) => e)
   t.is((missing as Error).name, 'NotFoundError')
   const bad = await client.share('relative/path').catch((e: Error) => e)

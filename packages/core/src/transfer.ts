@@ -107,8 +107,8 @@ export interface DownloadOptions extends AbortOptions {
 }
 
 export interface ShareOptions extends AbortOptions {
-  /** Called per file hashed. */
-  onFile?: (record: FileRecord) => void
+  /** Called per file hashed, with its absolute path. */
+  onFile?: (record: FileRecord, path: string) => void
   /** Also share hidden files and folders (names starting with `.`) below a shared folder. @default false */
   hidden?: boolean
   /** Called per entry below a shared folder that is not shared: `hidden`, `symlink`, `special` or `unreadable`. */

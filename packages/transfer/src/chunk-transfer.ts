@@ -145,7 +145,7 @@ export class ChunkTransfer implements Transfer {
         const record = this.recordOf(this.server.add(file))
         this.index.put(record)
         records.push(record)
-        options.onFile?.(record)
+        options.onFile?.(record, file.path)
       },
     })
     return records

@@ -6,7 +6,7 @@ import type { Command } from 'commander'
 import { UsageError } from '../errors.js'
 import type { Io } from '../io.js'
 import type { LogLevel } from '../logger.js'
-import { Logger } from '../logger.js'
+import { cliLogger } from '../logger.js'
 import { addressArg, logLevelArg, quoteList, transportArg, transportsFor } from '../options.js'
 import { withDeadline } from './deadline.js'
 import { SHUTDOWN_TIMEOUT } from './node.js'
@@ -45,7 +45,7 @@ export function directoryCommand(program: Command, io: Io): Command {
       config.transport = flags.transport ?? file.transport ?? transportsFor(listen)
       const dataDir = flags.data ?? file.dataDir
       if (dataDir) config.dataDir = resolve(io.cwd, dataDir)
-      const logger = new Logger(flags.logLevel, io.stderr)
+      const logger = cliLogger(flags.logLevel, io.stderr)
       const directory = await createDirectoryServer(config)
       directory.server.on('peer:login', (p) =>
         logger.info('peer logged in', { peer: p.id, addresses: p.addresses }),
@@ -54,7 +54,7 @@ export function directoryCommand(program: Command, io: Io): Command {
       try {
         await directory.start()
       } catch (err) {
-        await directory.stop().catch(() => {})
+        await directory.stop().catch(() => {}) // the start failed: its error (thrown next) is the one to report
         throw err
       }
       logger.info('directory started', { id: directory.id })

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
 import type { Command } from 'commander'
 import type { GetResult } from '../api-types.js'
 import { displayText } from '../display.js'
@@ -8,6 +8,11 @@ import type { Io } from '../io.js'
 import { hashArg, integerArg } from '../options.js'
 import { ProgressBoard } from '../progress-board.js'
 import { addClientOptions, type ClientFlags, clientFor, printJson } from './shared.js'
+
+/** Milliseconds between plain progress lines off a terminal, at most (besides one each 10 %). */
+const PLAIN_EVERY = 5000
+/** States told on their own line: the ones a person waits on. */
+const STATES_SHOWN = new Set(['queued', 'waiting', 'paused'])
 
 interface GetFlags extends ClientFlags {
   out: string
@@ -44,8 +49,10 @@ export function getCommand(program: Command, io: Io): Command {
       providerTimeout: flags.providerTimeout,
       ...(flags.force ? { force: true } : {}),
     })
-    const board = new ProgressBoard(io.stderr)
-    const bar = board.row(hash.slice(0, 12))
+    // Off a terminal (piped, in a log), a plain line each 10 % and at least every 5 s, so progress shows there too.
+    const board = new ProgressBoard(io.stderr, { plain: !flags.json, step: 10, every: PLAIN_EVERY })
+    const name = basename(started.path)
+    const bar = board.row(name)
     let result: GetResult | undefined
     try {
       for await (const event of client.downloadEvents(hash, started.path)) {
@@ -56,12 +63,15 @@ export function getCommand(program: Command, io: Io): Command {
               size: event.size,
               rate: event.rate,
               sources: event.sources.length,
+              eta: event.eta,
             })
         } else if (event.type === 'done') {
           result = event.result
           bar.done()
         } else if (event.type === 'error') {
           throw downloadError(hash, event.error)
+        } else if (event.type === 'state' && !flags.json && STATES_SHOWN.has(event.state)) {
+          board.log(`${name}: ${event.state}${event.reason ? ` — ${event.reason}` : ''}`)
         }
       }
     } finally {

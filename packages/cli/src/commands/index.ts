@@ -6,6 +6,7 @@ import { directoryCommand } from './directory.js'
 import { getCommand } from './get.js'
 import { nodeCommand } from './node.js'
 import { searchCommand } from './search.js'
+import { shareCommand } from './share.js'
 import { simCommand } from './sim.js'
 import { statusCommand } from './status.js'
 
@@ -26,5 +27,6 @@ export const COMMANDS: CommandModule[] = [
   resumeCommand,
   cancelCommand,
   statusCommand,
+  shareCommand,
   simCommand,
 ]

@@ -1,7 +1,7 @@
-import { loadConfigFile, overlays, type PeerConfigInput, transports } from '@peerkit/core'
+import { loadConfigFile, overlays, transports } from '@peerkit/core'
 import type { Command } from 'commander'
 import type { Io } from '../io.js'
-import { Logger } from '../logger.js'
+import { cliLogger } from '../logger.js'
 import { startNode } from '../node-runner.js'
 import {
   addressArg,
@@ -53,11 +53,20 @@ export function nodeCommand(program: Command, io: Io): Command {
       `transport: ${quoteList(transports.names())} (default: from the address schemes)`,
       transportArg,
     )
-    .option('--log-level <level>', 'debug, info, warn, error or silent', logLevelArg, 'info')
-    .action(async (flags: NodeCommandFlags) => {
-      const file: PeerConfigInput | undefined = flags.config ? await loadConfigFile(flags.config) : undefined
+    .option('--log-level <level>', 'debug, info, warn, error or silent (default: info)', logLevelArg)
+    .option(
+      '--share-hidden',
+      'also share hidden files and folders (names starting with .) below the shared folders',
+    )
+    .option('--no-share-downloads', 'do not share finished downloads back')
+    .option('--no-watch', 'do not follow the shared folders on disk (new, changed and deleted files)')
+    .action(async (flags: NodeCommandFlags, command: Command) => {
+      // A --no-X flag not given leaves the config file's value (commander would default it to true).
+      for (const key of ['shareDownloads', 'watch'] as const)
+        if (command.getOptionValueSource(key) === 'default') delete flags[key]
+      const file: unknown = flags.config ? await loadConfigFile(flags.config) : undefined
       const options = parseNodeOptions(flags, file, io.cwd)
-      const logger = new Logger(options.logLevel, io.stderr)
+      const logger = cliLogger(options.logLevel, io.stderr, options.config.log)
       const node = await startNode(options, logger)
       const out = [
         `peer ${node.peer.id}`,

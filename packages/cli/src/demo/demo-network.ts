@@ -93,8 +93,8 @@ export class DemoNetwork {
 
   /** Stops every peer, then the directory; never throws. */
   async stop(): Promise<void> {
-    await Promise.all([...this.peers.values()].map((p) => p.stop().catch(() => {})))
-    await this.directory?.stop().catch(() => {})
+    await Promise.all([...this.peers.values()].map((p) => p.stop().catch(() => {}))) // the demo is over: a peer that fails to stop leaves nothing the demo reports
+    await this.directory?.stop().catch(() => {}) // as above
   }
 
   private address(name: string): string {

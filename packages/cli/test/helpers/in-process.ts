@@ -2,7 +2,7 @@ import { createDirectoryServer } from '@peerkit/overlay-central'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import type { ExecutionContext } from 'ava'
 import type { DependencyContainer } from 'tsyringe'
-import { Logger, type RunningNode, startNode } from '../../src/index.js'
+import { cliLogger, type NodeOptions, type RunningNode, startNode } from '../../src/index.js'
 
 let counter = 0
 
@@ -15,6 +15,8 @@ export interface InProcessNet {
     share?: string[]
     dataDir?: string
     overlayOptions?: Record<string, unknown>
+    /** What else `peerkit node` would take (shareHidden, shareDownloads, watch, shareSettleTime). */
+    node?: Partial<NodeOptions>
   }): Promise<RunningNode>
 }
 
@@ -51,8 +53,10 @@ export async function inProcessNet(t: ExecutionContext, overlay: string): Promis
           api: { host: '127.0.0.1', port: 0 },
           share: options.share ?? [],
           logLevel: 'silent',
+          shareSettleTime: 100,
+          ...options.node,
         },
-        new Logger('silent', process.stderr),
+        cliLogger('silent', process.stderr),
         { container },
       )
       t.teardown(() => node.stop())
