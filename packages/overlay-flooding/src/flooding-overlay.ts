@@ -17,6 +17,7 @@ import {
   type Network,
   NotStartedError,
   type Overlay,
+  type OverlayConnectivity,
   type OverlayEvents,
   type OverlayStats,
   PEER_CONFIG,
@@ -192,6 +193,28 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
 
   role(): string {
     return 'peer'
+  }
+
+  /**
+   * `connected` with a neighbour; else `bootstrapping` while bootstrap peers
+   * are retried (every `maintenanceInterval`), or `isolated` with none to ask.
+   */
+  connectivity(): OverlayConnectivity {
+    const neighbors = this.table.size
+    if (neighbors > 0) return { state: 'connected', neighbors }
+    if (this.config.bootstrap.length === 0)
+      return {
+        state: 'isolated',
+        neighbors,
+        reason: 'no bootstrap peer: waiting for peers to join through this one',
+      }
+    const retries = this.isolated?.retries
+    return {
+      state: 'bootstrapping',
+      neighbors,
+      reason: 'the bootstrap peers did not answer or had no room',
+      ...(retries === undefined ? {} : { retries }),
+    }
   }
 
   stats(): OverlayStats {
