@@ -148,21 +148,6 @@ function wire(
 }
 
 /**
- * A peer's child container with its configuration, its identity (given,
- * loaded from `dataDir`, or new), and a clock, logger and random source, and
- * nothing else: register the components yourself. Prefer `buildPeerContainer`,
- * which registers them too.
- */
-export async function peerContainer(
-  config: PeerConfig,
-  components: CreatePeerComponents = {},
-): Promise<DependencyContainer> {
-  const identity =
-    components.identity ?? (config.dataDir ? await loadOrCreateIdentity(config.dataDir) : Identity.generate())
-  return wire(config, [], { ...components, identity })
-}
-
-/**
  * Builds one peer: validates the configuration, imports the modules it names in
  * `plugins` (`loadPlugins`), and wires its container with `buildPeerContainer`
  * (the identity loaded from `dataDir` when there is one), then resolves the
