@@ -20,6 +20,7 @@ import {
   type Network,
   NotStartedError,
   type Overlay,
+  type OverlayConnectivity,
   type OverlayEvents,
   type OverlayStats,
   PEER_CONFIG,
@@ -203,6 +204,25 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
 
   role(): 'supernode' | 'leaf' {
     return this.hub ? 'supernode' : 'leaf'
+  }
+
+  /**
+   * A leaf is `connected` while attached to a supernode, else `bootstrapping`
+   * (it attaches again every `maintenanceInterval`, or is elected). A
+   * supernode is `connected` with a link or a leaf; alone, `bootstrapping`
+   * when it has bootstrap peers to link to, else `isolated`.
+   */
+  connectivity(): OverlayConnectivity {
+    const neighbors = this.neighbors().length
+    if (neighbors > 0) return { state: 'connected', neighbors }
+    if (!this.hub) return { state: 'bootstrapping', neighbors, reason: 'not attached to a supernode' }
+    return this.config.bootstrap.length > 0
+      ? { state: 'bootstrapping', neighbors, reason: 'a supernode with no link or leaf yet' }
+      : {
+          state: 'isolated',
+          neighbors,
+          reason: 'a supernode with no bootstrap peer: waiting for peers to join',
+        }
   }
 
   /** The supernode this leaf is attached to (undefined for a supernode, or while failing over). */
