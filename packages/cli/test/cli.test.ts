@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import test from 'ava'
 import { runCli } from '../src/index.js'
 import { runBin } from './helpers/bin.js'
@@ -153,6 +154,25 @@ test('the compiled bin exits 2 on bad usage and 0 on --help', async (t) => {
   }
   t.is(version.stdout.trim(), pkg.version)
   t.not(pkg.version, '0.0.0')
+})
+
+test('the bin npm links is a file of the source tree (linked on the first install of a fresh clone), with a shebang, and runs the command', async (t) => {
+  const root = new URL('../../', import.meta.url)
+  const pkg = JSON.parse(await readFile(new URL('package.json', root), 'utf8')) as {
+    bin: { peerkit: string }
+    files: string[]
+  }
+  t.false(pkg.bin.peerkit.includes('dist/'), 'dist/ does not exist yet when npm links bins')
+  const bin = new URL(pkg.bin.peerkit, root)
+  t.true((await readFile(bin, 'utf8')).startsWith('#!/usr/bin/env node\n'))
+  t.true(((await stat(bin)).mode & 0o111) !== 0, 'executable')
+  t.true(pkg.files.includes(pkg.bin.peerkit.replace(/^\.\//, '').split('/')[0] as string), 'published')
+  const run = await runBin(['--version'], { bin: fileURLToPath(bin) })
+  t.is(run.code, 0, run.stderr)
+  t.is(
+    run.stdout.trim(),
+    (JSON.parse(await readFile(new URL('package.json', root), 'utf8')) as { version: string }).version,
+  )
 })
 
 test('a folder that cannot be shared exits 1 and names --share', async (t) => {
