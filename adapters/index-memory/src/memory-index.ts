@@ -124,6 +124,11 @@ export class MemoryIndex implements Index {
     return this.lapse()
   }
 
+  /** The expiry the record of `record.hash` by `record.provider` was put with, if any (lapsed or not). */
+  expiryOf(record: Pick<FileRecord, 'hash' | 'provider'>): number | undefined {
+    return this.expiries?.get(`${record.hash} ${record.provider.id}`)
+  }
+
   /** Purges the records whose expiry is at or before now; returns how many went. */
   private lapse(): number {
     const now = this.clock.now()

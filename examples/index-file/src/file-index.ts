@@ -2,6 +2,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import {
+  type Clock,
   type ContentHash,
   contentHashSchema,
   type FileRecord,
@@ -9,90 +10,137 @@ import {
   type Hit,
   type Index,
   type PeerId,
+  type PutOptions,
   peerIdSchema,
   type Query,
 } from '@peerkit/core'
-import { memoryIndexFactory } from '@peerkit/index-memory'
+import { MemoryIndex } from '@peerkit/index-memory'
 import { z } from 'zod'
 import type { ResolvedFileIndexOptions } from './options.js'
 
+/** A record as put: FileRecord's fields checked, any others (a Chord record's signature) kept. */
+const recordSchema = (
+  fileRecordSchema as unknown as z.ZodObject<z.ZodRawShape>
+).loose() as unknown as z.ZodType<FileRecord>
+
 /** One line of the log: a change, replayed in order on open. */
 const entrySchema = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('put'), record: fileRecordSchema }),
+  z.object({ op: z.literal('put'), record: recordSchema, expiresAt: z.number().optional() }),
   z.object({ op: z.literal('remove'), hash: contentHashSchema, provider: peerIdSchema.optional() }),
   z.object({ op: z.literal('removeProvider'), provider: peerIdSchema }),
+  z.object({ op: z.literal('clear') }),
 ])
 type Entry = z.infer<typeof entrySchema>
 
 /**
- * A persistent Index: the records live in memory (an index from
- * `@peerkit/index-memory` answers every query) and every change is appended
- * to a JSON-lines log, flushed to disk before the call returns. Opening
- * replays the log; a last line cut short by a crash is dropped. When the log
- * has grown `compactRatio` times past the live records it is rewritten: a
- * temporary file, flushed, then renamed over the log, so a crash leaves the
- * old log or the new one, never a mix.
+ * A persistent Index: the records live in memory (a `MemoryIndex` answers
+ * every query) and every change is appended to a JSON-lines log, flushed to
+ * disk before the call's promise resolves. `open()` replays the log; a last
+ * line cut short by a crash is dropped. When the log has grown
+ * `compactRatio` times past the live records it is rewritten: a temporary
+ * file, flushed, then renamed over the log, so a crash leaves the old log or
+ * the new one, never a mix. A record put with an expiry lapses by `clock`,
+ * before and after a restart.
  */
 export class FileIndex implements Index {
-  private readonly memory: Index = memoryIndexFactory()
+  readonly durable = true
+  private readonly memory: MemoryIndex
   private lines = 0
+  /** The changes in the order they were called: each waits for the one before. */
+  private queue: Promise<unknown> = Promise.resolve()
   /** Lines of the log that were unreadable when it was opened (a torn last write). */
-  readonly dropped: number
+  dropped = 0
 
   constructor(
     readonly path: string,
     private readonly options: ResolvedFileIndexOptions,
+    components: { clock?: Clock } = {},
   ) {
-    mkdirSync(dirname(path), { recursive: true })
-    this.dropped = this.replay()
-    // A torn or corrupt line would stay in the way of the lines after it: start from a clean log.
-    if (this.dropped > 0) this.compact()
+    this.memory = new MemoryIndex({ clock: components.clock })
   }
 
-  put(record: FileRecord): void {
-    this.append({ op: 'put', record })
-    this.memory.put(record)
-    this.compactWhenDue()
+  async open(): Promise<void> {
+    return this.serial(async () => {
+      mkdirSync(dirname(this.path), { recursive: true })
+      await this.memory.clear()
+      this.lines = 0
+      this.dropped = await this.replay()
+      // A torn or corrupt line would stay in the way of the lines after it: start from a clean log.
+      if (this.dropped > 0) await this.compact()
+    })
   }
 
-  remove(hash: ContentHash, provider?: PeerId): number {
-    const removed = this.memory.remove(hash, provider)
-    if (removed > 0)
-      this.append(provider === undefined ? { op: 'remove', hash } : { op: 'remove', hash, provider })
-    this.compactWhenDue()
-    return removed
+  /** Every change is on disk when its promise resolves: closing waits for those under way. */
+  async close(): Promise<void> {
+    await this.serial(async () => {})
   }
 
-  removeProvider(provider: PeerId): number {
-    const removed = this.memory.removeProvider(provider)
-    if (removed > 0) this.append({ op: 'removeProvider', provider })
-    this.compactWhenDue()
-    return removed
+  put(record: FileRecord, options?: PutOptions): Promise<void> {
+    return this.serial(async () => {
+      const expiresAt = options?.expiresAt
+      this.append(expiresAt === undefined ? { op: 'put', record } : { op: 'put', record, expiresAt })
+      await this.memory.put(record, options)
+      await this.compactWhenDue()
+    })
   }
 
-  get(hash: ContentHash): FileRecord[] {
-    return this.memory.get(hash)
+  remove(hash: ContentHash, provider?: PeerId): Promise<number> {
+    return this.serial(async () => {
+      const removed = await this.memory.remove(hash, provider)
+      if (removed > 0)
+        this.append(provider === undefined ? { op: 'remove', hash } : { op: 'remove', hash, provider })
+      await this.compactWhenDue()
+      return removed
+    })
   }
 
-  search(query: Query): Hit[] {
-    return this.memory.search(query)
+  removeProvider(provider: PeerId): Promise<number> {
+    return this.serial(async () => {
+      const removed = await this.memory.removeProvider(provider)
+      if (removed > 0) this.append({ op: 'removeProvider', provider })
+      await this.compactWhenDue()
+      return removed
+    })
   }
 
-  records(): IterableIterator<FileRecord> {
-    return this.memory.records()
+  get(hash: ContentHash): Promise<FileRecord[]> {
+    return this.serial(() => this.memory.get(hash))
   }
 
-  get size(): number {
-    return this.memory.size
+  search(query: Query): Promise<Hit[]> {
+    return this.serial(() => this.memory.search(query))
   }
 
-  clear(): void {
-    this.memory.clear()
-    this.compact()
+  async *records(): AsyncIterableIterator<FileRecord> {
+    yield* await this.serial(() => collect(this.memory.records()))
+  }
+
+  count(): Promise<number> {
+    return this.serial(() => this.memory.count())
+  }
+
+  clear(): Promise<void> {
+    return this.serial(async () => {
+      this.append({ op: 'clear' })
+      await this.memory.clear()
+      await this.compact()
+    })
+  }
+
+  /** Lapsed records leave memory here; their lines go at the next compaction (replaying them lapses them again). */
+  expire(): Promise<number> {
+    return this.serial(() => this.memory.expire())
+  }
+
+  /** Runs `op` after every change called before it. */
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const done = this.queue.then(op)
+    this.queue = done.catch(() => undefined) // the caller gets the error; the next change still runs
+    return done
   }
 
   /** Reads the log into memory; returns how many lines could not be read. */
-  private replay(): number {
+  private async replay(): Promise<number> {
     let text: string
     try {
       text = readFileSync(this.path, 'utf8')
@@ -109,9 +157,10 @@ export class FileIndex implements Index {
         continue
       }
       this.lines++
-      if (entry.op === 'put') this.memory.put(entry.record)
-      else if (entry.op === 'remove') this.memory.remove(entry.hash, entry.provider)
-      else this.memory.removeProvider(entry.provider)
+      if (entry.op === 'put') await this.memory.put(entry.record, { expiresAt: entry.expiresAt })
+      else if (entry.op === 'remove') await this.memory.remove(entry.hash, entry.provider)
+      else if (entry.op === 'removeProvider') await this.memory.removeProvider(entry.provider)
+      else await this.memory.clear()
     }
     return dropped
   }
@@ -127,20 +176,23 @@ export class FileIndex implements Index {
     this.lines++
   }
 
-  private compactWhenDue(): void {
+  private async compactWhenDue(): Promise<void> {
     const { compactMinLines, compactRatio } = this.options
-    if (this.lines >= compactMinLines && this.lines > this.memory.size * compactRatio) this.compact()
+    if (this.lines >= compactMinLines && this.lines > (await this.memory.count()) * compactRatio)
+      await this.compact()
   }
 
   /** Rewrites the log as one `put` per live record: temporary file, fsync, rename, fsync of the folder. */
-  private compact(): void {
+  private async compact(): Promise<void> {
+    const records = await collect(this.memory.records())
     const tmp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.compact.tmp`)
     const fd = openSync(tmp, 'w', 0o644)
     let lines = 0
     try {
       let chunk = ''
-      for (const record of this.memory.records()) {
-        chunk += `${JSON.stringify({ op: 'put', record })}\n`
+      for (const record of records) {
+        const expiresAt = this.memory.expiryOf(record)
+        chunk += `${JSON.stringify(expiresAt === undefined ? { op: 'put', record } : { op: 'put', record, expiresAt })}\n`
         lines++
         if (chunk.length > 1 << 20) {
           writeSync(fd, chunk)
@@ -156,6 +208,12 @@ export class FileIndex implements Index {
     syncFolder(dirname(this.path))
     this.lines = lines
   }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
 }
 
 function parseEntry(line: string): Entry | undefined {

@@ -7,8 +7,8 @@ import 'reflect-metadata'
  * a peer names it with `index: 'file'` and `options: { file: { dir } }`.
  */
 import { join } from 'node:path'
-import { INDEX_FACTORY, type IndexFactory, indexes, type Registration } from '@peerkit/core'
-import { memoryIndexFactory } from '@peerkit/index-memory'
+import { CLOCK, INDEX_FACTORY, type IndexFactory, indexes, type Registration } from '@peerkit/core'
+import { MemoryIndex } from '@peerkit/index-memory'
 import { FileIndex } from './file-index.js'
 import { parseFileIndexOptions } from './options.js'
 
@@ -22,10 +22,16 @@ export { type FileIndexOptions, parseFileIndexOptions, type ResolvedFileIndexOpt
  */
 export function fileIndex(options?: unknown): Registration {
   const opts = parseFileIndexOptions(options) // a bad option fails before any container exists
-  const factory: IndexFactory = (name) =>
-    name === undefined ? memoryIndexFactory() : new FileIndex(join(opts.dir, `${safeName(name)}.jsonl`), opts)
   return (c) => {
-    c.register(INDEX_FACTORY, { useValue: factory })
+    c.register(INDEX_FACTORY, {
+      useFactory: (cc): IndexFactory => {
+        const clock = cc.resolve(CLOCK) // records put with an expiry lapse by the peer's clock
+        return (name) =>
+          name === undefined
+            ? new MemoryIndex({ clock })
+            : new FileIndex(join(opts.dir, `${safeName(name)}.jsonl`), opts, { clock })
+      },
+    })
   }
 }
 

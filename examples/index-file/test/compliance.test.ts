@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { indexSuite } from '@peerkit/compliance'
+import { fileURLToPath } from 'node:url'
+import { indexPersistenceSuite, indexSuite } from '@peerkit/compliance'
 import test from 'ava'
 import { FileIndex, parseFileIndexOptions } from '../src/index.js'
 
@@ -14,5 +16,19 @@ let made = 0
 // peer.test.ts run with fsync on.
 indexSuite(
   test,
-  () => new FileIndex(join(dir, `case-${++made}.jsonl`), parseFileIndexOptions({ dir, fsync: false })),
+  ({ clock }) =>
+    new FileIndex(join(dir, `case-${++made}.jsonl`), parseFileIndexOptions({ dir, fsync: false }), { clock }),
 )
+
+indexPersistenceSuite(test, {
+  async location(t) {
+    const location = await mkdtemp(join(tmpdir(), 'peerkit-index-file-persist-'))
+    t.teardown(() => rm(location, { recursive: true, force: true }))
+    return location
+  },
+  make: (location, name, { clock }) =>
+    new FileIndex(join(location, `${name}.jsonl`), parseFileIndexOptions({ dir: location }), { clock }),
+  // Every change is fsynced before its promise resolves: a crash loses none that was acknowledged.
+  crashModule: fileURLToPath(new URL('./helpers/crash-index.js', import.meta.url)),
+  crashAfter: 200,
+})

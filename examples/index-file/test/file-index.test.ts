@@ -16,6 +16,17 @@ function folder(t: ExecutionContext): string {
   return dir
 }
 
+async function opened(index: FileIndex): Promise<FileIndex> {
+  await index.open()
+  return index
+}
+
+async function all(index: FileIndex): Promise<FileRecord[]> {
+  const out: FileRecord[] = []
+  for await (const r of index.records()) out.push(r)
+  return out
+}
+
 function record(name: string, provider: string, n = 0): FileRecord {
   return {
     hash: (n.toString(16).padStart(8, '0') + name.length.toString(16)).padEnd(64, 'a'),
@@ -27,73 +38,73 @@ function record(name: string, provider: string, n = 0): FileRecord {
   }
 }
 
-test('what was put, removed and cleared reads back the same after reopening', (t) => {
+test('what was put, removed and cleared reads back the same after reopening', async (t) => {
   const dir = folder(t)
   const path = join(dir, 'shares.jsonl')
   const options = parseFileIndexOptions({ dir })
-  const index = new FileIndex(path, options)
-  index.put(record('harry potter.mkv', ALICE, 1))
-  index.put(record('harry potter.mkv', BOB, 1))
-  index.put(record('lord of the rings.mkv', ALICE, 2))
-  index.put(record('ubuntu desktop.iso', BOB, 3))
-  t.is(index.remove(record('lord of the rings.mkv', ALICE, 2).hash), 1)
-  t.is(index.removeProvider(BOB), 2)
-  const again = new FileIndex(path, options)
-  t.is(again.size, 1)
+  const index = await opened(new FileIndex(path, options))
+  await index.put(record('harry potter.mkv', ALICE, 1))
+  await index.put(record('harry potter.mkv', BOB, 1))
+  await index.put(record('lord of the rings.mkv', ALICE, 2))
+  await index.put(record('ubuntu desktop.iso', BOB, 3))
+  t.is(await index.remove(record('lord of the rings.mkv', ALICE, 2).hash), 1)
+  t.is(await index.removeProvider(BOB), 2)
+  const again = await opened(new FileIndex(path, options))
+  t.is(await again.count(), 1)
   t.deepEqual(
-    again.search({ keywords: ['harry'] }).map((h) => h.providers.map((p) => p.id)),
+    (await again.search({ keywords: ['harry'] })).map((h) => h.providers.map((p) => p.id)),
     [[ALICE]],
   )
-  t.deepEqual(again.search({ keywords: ['ubuntu'] }), [])
-  again.clear()
-  t.is(new FileIndex(path, options).size, 0)
+  t.deepEqual(await again.search({ keywords: ['ubuntu'] }), [])
+  await again.clear()
+  t.is(await (await opened(new FileIndex(path, options))).count(), 0)
   t.is(readFileSync(path, 'utf8'), '', 'clear leaves an empty log')
 })
 
-test('a last line cut short by a crash is dropped; the rest is kept and the log is clean again', (t) => {
+test('a last line cut short by a crash is dropped; the rest is kept and the log is clean again', async (t) => {
   const dir = folder(t)
   const path = join(dir, 'shares.jsonl')
   const options = parseFileIndexOptions({ dir })
-  const index = new FileIndex(path, options)
-  index.put(record('kept.txt', ALICE, 1))
+  const index = await opened(new FileIndex(path, options))
+  await index.put(record('kept.txt', ALICE, 1))
   appendFileSync(path, '{"op":"put","record":{"hash":"ab') // a write cut short
-  const reopened = new FileIndex(path, options)
+  const reopened = await opened(new FileIndex(path, options))
   t.is(reopened.dropped, 1)
-  t.is(reopened.size, 1)
-  reopened.put(record('after the crash.txt', ALICE, 2))
-  const third = new FileIndex(path, options)
+  t.is(await reopened.count(), 1)
+  await reopened.put(record('after the crash.txt', ALICE, 2))
+  const third = await opened(new FileIndex(path, options))
   t.is(third.dropped, 0, 'the torn line was removed, so the next write does not land on it')
-  t.is(third.size, 2)
+  t.is(await third.count(), 2)
 })
 
-test('a line that parses but is no valid change (a forged record) is dropped, not trusted', (t) => {
+test('a line that parses but is no valid change (a forged record) is dropped, not trusted', async (t) => {
   const dir = folder(t)
   const path = join(dir, 'shares.jsonl')
   appendFileSync(path, `${JSON.stringify({ op: 'put', record: { hash: 'not a hash', name: 'x' } })}\n`)
-  const index = new FileIndex(path, parseFileIndexOptions({ dir }))
+  const index = await opened(new FileIndex(path, parseFileIndexOptions({ dir })))
   t.is(index.dropped, 1)
-  t.is(index.size, 0)
+  t.is(await index.count(), 0)
 })
 
-test('the log is compacted once it grows past compactRatio × the live records', (t) => {
+test('the log is compacted once it grows past compactRatio × the live records', async (t) => {
   const dir = folder(t)
   const path = join(dir, 'shares.jsonl')
   const options = parseFileIndexOptions({ dir, fsync: false, compactRatio: 2, compactMinLines: 50 })
-  const index = new FileIndex(path, options)
+  const index = await opened(new FileIndex(path, options))
   const r = record('churned.bin', ALICE, 7)
   for (let i = 0; i < 500; i++)
-    index.put({ ...r, name: `churned ${i}.bin`, keywords: keywords(`churned ${i}`) })
+    await index.put({ ...r, name: `churned ${i}.bin`, keywords: keywords(`churned ${i}`) })
   const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean).length
   t.true(lines <= 50, `500 replacements of one record leave ${lines} lines`)
-  const reopened = new FileIndex(path, options)
+  const reopened = await opened(new FileIndex(path, options))
   t.deepEqual(
-    reopened.search({ keywords: ['churned'] }).map((h) => h.name),
+    (await reopened.search({ keywords: ['churned'] })).map((h) => h.name),
     ['churned 499.bin'],
   )
   t.true(statSync(path).size < 50 * 400)
 })
 
-test('fileIndex validates its options before anything is built, naming the field', (t) => {
+test('fileIndex validates its options before anything is built, naming the field', async (t) => {
   t.throws(() => fileIndex({}), { name: 'InvalidOptionsError', message: /file\.dir/ })
   t.throws(() => fileIndex({ dir: '/tmp/x', compactRatio: 1 }), {
     name: 'InvalidOptionsError',
@@ -102,11 +113,11 @@ test('fileIndex validates its options before anything is built, naming the field
   t.throws(() => fileIndex({ dir: '/tmp/x', fsycn: true }), { name: 'InvalidOptionsError', message: /fsycn/ })
 })
 
-test('after 2,000 random puts and removes, the reopened index holds exactly the live records', (t) => {
+test('after 2,000 random puts and removes, the reopened index holds exactly the live records', async (t) => {
   const dir = folder(t)
   const path = join(dir, 'shares.jsonl')
   const options = parseFileIndexOptions({ dir, fsync: false, compactMinLines: 300 })
-  const index = new FileIndex(path, options)
+  const index = await opened(new FileIndex(path, options))
   const providers = [ALICE, BOB, Identity.generate().peerId]
   let seed = 7
   const next = (n: number) => {
@@ -117,13 +128,13 @@ test('after 2,000 random puts and removes, the reopened index holds exactly the 
     const provider = providers[next(3)] as string
     const r = record(`file ${next(50)}.bin`, provider, next(50))
     const op = next(10)
-    if (op < 6) index.put(r)
-    else if (op < 8) index.remove(r.hash, provider)
-    else if (op < 9) index.remove(r.hash)
-    else index.removeProvider(provider)
+    if (op < 6) await index.put(r)
+    else if (op < 8) await index.remove(r.hash, provider)
+    else if (op < 9) await index.remove(r.hash)
+    else await index.removeProvider(provider)
   }
   const key = (r: FileRecord) => `${r.hash}/${r.provider.id}/${r.name}`
-  const reopened = new FileIndex(path, options)
-  t.deepEqual([...reopened.records()].map(key).sort(), [...index.records()].map(key).sort())
-  t.is(reopened.size, index.size)
+  const reopened = await opened(new FileIndex(path, options))
+  t.deepEqual((await all(reopened)).map(key).sort(), (await all(index)).map(key).sort())
+  t.is(await reopened.count(), await index.count())
 })

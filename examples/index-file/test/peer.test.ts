@@ -59,7 +59,7 @@ test('a peer chosen with index "file" by configuration shares, is found and serv
   await alice.stop()
   alice = await createPeer({ ...aliceConfig, bootstrap: bob.addresses() })
   await alice.start()
-  t.is(alice.shares.size, 1, 'the shares were reloaded from the log')
+  t.is(await alice.shares.count(), 1, 'the shares were reloaded from the log')
   const again = await first(bob, 'persistent notes')
   t.is(again?.hash, shared?.hash)
   t.true(again?.providers.some((p) => p.id === alice.id))

@@ -111,11 +111,11 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
   async publish(records: FileRecord[]): Promise<void> {
     const self = this.network.self()
     for (const r of records)
-      this.shares.put({ ...r, provider: { id: self.id, addresses: r.provider.addresses } })
+      await this.shares.put({ ...r, provider: { id: self.id, addresses: r.provider.addresses } })
   }
 
   async unpublish(hashes: ContentHash[]): Promise<void> {
-    for (const hash of hashes) this.shares.remove(hash, this.network.peerId)
+    for (const hash of hashes) await this.shares.remove(hash, this.network.peerId)
   }
 
   async *search(query: Query, options: SearchOptions = {}): AsyncIterable<Hit> {
@@ -154,7 +154,7 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
   /** Sends the walkers and waits until they are done, the search has `limit` files, or `signal` aborts. */
   private async walk(query: Query, push: (hit: Hit) => void, signal: AbortSignal): Promise<void> {
     const session = new SearchSession(query.limit, this.options.hitTarget, push)
-    session.offer(this.shares.search(query), 0)
+    session.offer(await this.shares.search(query), 0)
     const targets = shuffle(this.random, this.table.list())
     if (!session.wants() || targets.length === 0) return
     if (this.sessions.size >= this.options.maxSearches) {
@@ -203,7 +203,7 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
   private async step(walk: WalkMessage, from: PeerId): Promise<void> {
     const hops = walk.hops + 1
     const limit = Math.min(walk.query.limit ?? MAX_REPORT_HITS, MAX_REPORT_HITS)
-    const hits = this.shares.search({ ...walk.query, limit }).map((hit) => ({ ...hit, hops }))
+    const hits = (await this.shares.search({ ...walk.query, limit })).map((hit) => ({ ...hit, hops }))
     let go = walk.ttl > 1
     if (go && hops % this.options.checkEvery === 0) go = await this.check(walk)
     let moved = false

@@ -120,11 +120,11 @@ async function main(): Promise<void> {
 
   // Baseline: the same searches on a bare MemoryIndex holding the same records.
   const bare = new MemoryIndex()
-  for (const list of records) for (const r of list) bare.put(r)
+  for (const list of records) for (const r of list) await bare.put(r)
   let n = 0
   t0 = Date.now()
   while (Date.now() - t0 < SECONDS * 1000) {
-    for (let i = 0; i < 100; i++) bare.search(queries[n++ % queries.length] as Query)
+    for (let i = 0; i < 100; i++) await bare.search(queries[n++ % queries.length] as Query)
   }
   const baselineRate = n / ((Date.now() - t0) / 1000)
 

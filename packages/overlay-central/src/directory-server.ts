@@ -68,6 +68,8 @@ interface Session {
   hashes: Map<ContentHash, number>
   bucket: TokenBucket
   cursors: Map<number, Cursor>
+  /** On a durable index: when its registrations lapse unless renewed (renewed while the session lives). */
+  leaseUntil: number
 }
 
 export interface DirectoryServerEvents {
@@ -93,6 +95,12 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   private readonly budget: RegistryBudget
   private sweeper: { stop(): void } | undefined
   private nextCursor = 1
+  /**
+   * On a shared index: peers dropped here for silence, hidden from this
+   * server's results until their registrations lapse (another directory may
+   * still list them, if they moved there).
+   */
+  private readonly departed = new Map<PeerId, number>()
   private readonly onDisconnect = (peer: PeerRef) => this.disconnected(peer.id)
   private readonly log: Logger
 
@@ -107,7 +115,9 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   ) {
     super()
     this.log = logger.forComponent('peerkit:central:directory')
-    this.index = new RangeFoldedIndex(makeIndex('directory'))
+    this.index = new RangeFoldedIndex(makeIndex('directory'), (err) =>
+      this.log.warn('the registry index failed a write', { err }),
+    )
     this.budget = new RegistryBudget(options)
   }
 
@@ -132,6 +142,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   /** Starts answering on the network (which its owner starts and stops). */
   async start(): Promise<void> {
     if (this.sweeper) return
+    await this.index.open()
     this.network.handle(CENTRAL, (request, context) => this.onRequest(request, context))
     this.network.on('peer:disconnect', this.onDisconnect)
     this.sweeper = every(this.clock, this.sweepInterval, () => this.sweep())
@@ -145,8 +156,11 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     this.network.off('peer:disconnect', this.onDisconnect)
     this.sessions.clear()
     this.nonces.clear()
-    this.index.clear()
+    // A durable index keeps the registrations (they lapse at their expiry); the memory index starts empty anyway.
+    if (!this.index.durable) this.index.clear()
+    this.departed.clear()
     this.budget.clear()
+    await this.index.close()
   }
 
   /** Logged-in peers that are connected now. */
@@ -171,13 +185,15 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   }
 
   /** The search a client's `search` message runs, without rate limit or paging. */
-  search(query: Query): Hit[] {
+  async search(query: Query): Promise<Hit[]> {
     const limit = Math.min(query.limit ?? this.options.maxResults, this.options.maxResults)
-    const raw = this.index.search({ ...query, limit })
+    const raw = await this.index.search({ ...query, limit })
     let hits = this.online(raw)
     if (hits.length < limit && raw.length === limit) {
       // Offline providers left gaps: look further, within a bound.
-      hits = this.online(this.index.search({ ...query, limit: Math.min(limit * OFFLINE_SLACK, 10_000) }))
+      hits = this.online(
+        await this.index.search({ ...query, limit: Math.min(limit * OFFLINE_SLACK, 10_000) }),
+      )
     }
     return hits.slice(0, limit)
   }
@@ -191,7 +207,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   private async onRequest(request: CentralRequest, context: RequestContext): Promise<CentralResponse> {
     this.counter.received(request.type)
     try {
-      const response = this.dispatch(request, context)
+      const response = await this.dispatch(request, context)
       this.counter.sent(response.type)
       return response
     } catch (err) {
@@ -201,7 +217,10 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     }
   }
 
-  private dispatch(request: CentralRequest, context: RequestContext): CentralResponse {
+  private dispatch(
+    request: CentralRequest,
+    context: RequestContext,
+  ): CentralResponse | Promise<CentralResponse> {
     const peer = context.peer.id
     switch (request.type) {
       case 'hello':
@@ -277,7 +296,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
         for (const hash of s.hashes.keys()) {
           const record = this.index.get(hash, peer, s.source.prefix)
           this.index.remove(hash, peer, s.source.prefix)
-          if (record) this.index.put(record, source.prefix)
+          if (record) this.index.put(record, source.prefix, this.leaseOf(s))
         }
       }
       s.source = source
@@ -289,7 +308,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
       this.budget.countPeer(source, 1)
       s = {
         id: peer,
-        provider: Object.freeze({ id: peer, addresses: Object.freeze([]) as unknown as string[] }),
+        provider: this.providerRef(peer, request.addresses),
         addresses: [],
         source,
         since: now,
@@ -298,8 +317,18 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
         hashes: new Map(),
         bucket: new TokenBucket(this.options.searchRate, this.options.searchBurst, this.clock.now()),
         cursors: new Map(),
+        leaseUntil: now + this.options.registrationTtl,
       }
+      this.departed.delete(peer)
       this.sessions.set(peer, s)
+    }
+    if (this.index.durable && !sameList(s.addresses, request.addresses)) {
+      // Other directories (and this one after a restart) give the stored addresses: store the new ones.
+      s.provider = this.providerRef(peer, request.addresses)
+      for (const hash of s.hashes.keys()) {
+        const record = this.index.get(hash, peer, s.source.prefix)
+        if (record) this.index.put({ ...record, provider: s.provider }, s.source.prefix, this.leaseOf(s))
+      }
     }
     s.addresses = [...request.addresses]
     s.lastSeen = now
@@ -348,21 +377,21 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     }
     this.budget.admit(peer, s.source, fresh, bytes)
     for (const [hash, a] of accepted) {
-      this.index.put(a.record, s.source.prefix)
+      this.index.put(a.record, s.source.prefix, this.leaseOf(s))
       s.hashes.set(hash, a.bytes)
     }
     this.budget.charge(peer, s.source, fresh, bytes)
     return { type: 'register', total: s.hashes.size }
   }
 
-  private startSearch(peer: PeerId, query: Query): CentralResponse {
+  private async startSearch(peer: PeerId, query: Query): Promise<CentralResponse> {
     const s = this.session(peer)
     if (!s.bucket.take(this.clock.now())) {
       throw new RateLimitError(
         `search rate limit: at most ${this.options.searchRate} searches a second (burst ${this.options.searchBurst})`,
       )
     }
-    return this.page(s, { hits: this.search(query), offset: 0, expires: 0 }, undefined)
+    return this.page(s, { hits: await this.search(query), offset: 0, expires: 0 }, undefined)
   }
 
   private more(peer: PeerId, id: number): CentralResponse {
@@ -399,23 +428,31 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
    * first; hits with providers in more distinct ranges first.
    */
   private online(hits: Hit[]): Hit[] {
-    const ranked: { hit: Hit; choice: Choice<Session> }[] = []
+    const ranked: { hit: Hit; choice: Choice<PeerRef> }[] = []
+    const now = this.clock.now()
     for (const hit of hits) {
-      const placed: Placed<Session>[] = []
+      const placed: Placed<PeerRef>[] = []
       for (const p of hit.providers) {
         const s = this.sessions.get(p.id)
-        if (s?.online) placed.push({ item: s, prefix: s.source.prefix, since: s.since })
+        if (s) {
+          if (s.online) placed.push({ item: this.refOf(s), prefix: s.source.prefix, since: s.since })
+        } else if (this.index.durable && (this.departed.get(p.id) ?? 0) <= now) {
+          // Registered at another directory on the shared index, or here before a restart: live until it lapses.
+          const at = p.addresses[0]
+          placed.push({ item: p, prefix: at ? sourceOf(at).prefix : p.id, since: Number.MAX_SAFE_INTEGER })
+        }
       }
       if (placed.length === 0) continue
       const choice = chooseProviders(placed, LIMITS.providers)
-      ranked.push({ hit: { ...hit, providers: choice.chosen.map((s) => this.refOf(s)) }, choice })
+      ranked.push({ hit: { ...hit, providers: choice.chosen }, choice })
     }
     return ranked.sort((a, b) => compareChoices(a.choice, b.choice)).map((r) => r.hit)
   }
 
   /** Removes a session's records from the index and the budget. */
-  private forget(s: Session): void {
-    for (const hash of s.hashes.keys()) this.index.remove(hash, s.id, s.source.prefix)
+  private forget(s: Session, keepShared = false): void {
+    if (keepShared) for (const hash of s.hashes.keys()) this.index.forget(hash, s.id, s.source.prefix)
+    else for (const hash of s.hashes.keys()) this.index.remove(hash, s.id, s.source.prefix)
     const { records, bytes } = this.budget.usage({ peer: s.id })
     this.budget.charge(s.id, s.source, -records, -bytes)
     s.hashes.clear()
@@ -444,21 +481,52 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     const s = this.sessions.get(peer)
     if (!s) return
     this.sessions.delete(peer)
-    this.forget(s)
+    // On a shared index a silent peer's registrations are left to lapse: it may have moved to another directory.
+    const keep = reason === 'timeout' && this.index.shared
+    if (keep) this.departed.set(peer, s.leaseUntil)
+    this.forget(s, keep)
     this.budget.countPeer(s.source, -1)
     this.emit('peer:drop', this.refOf(s), reason)
   }
 
   private sweep(): void {
     const now = this.clock.now()
+    const ttl = this.options.registrationTtl
     for (const s of [...this.sessions.values()]) {
       if (now - s.lastSeen > this.options.dropAfter) this.drop(s.id, 'timeout')
-      else for (const [id, c] of s.cursors) if (c.expires < now) s.cursors.delete(id)
+      else {
+        for (const [id, c] of s.cursors) if (c.expires < now) s.cursors.delete(id)
+        if (this.index.durable && s.leaseUntil - now < ttl / 2) {
+          // A live session's registrations are renewed at half their lease (one statement on PostgreSQL).
+          s.leaseUntil = now + ttl
+          if (s.hashes.size > 0) this.index.renew(s.id, s.source.prefix, s.hashes.keys(), s.leaseUntil)
+        }
+      }
     }
+    for (const [peer, until] of this.departed) if (until <= now) this.departed.delete(peer)
     for (const [peer, n] of this.nonces) if (n.expires < now) this.nonces.delete(peer)
   }
 
   private refOf(s: Session): PeerRef {
     return { id: s.id, addresses: [...s.addresses] }
   }
+
+  /**
+   * The provider stored in a peer's records: on a durable index with its
+   * addresses (other directories, and this one after a restart, list it as
+   * stored); otherwise without (they are filled in from the session).
+   */
+  private providerRef(peer: PeerId, addresses: readonly string[]): PeerRef {
+    const listed = this.index.durable ? Object.freeze([...addresses]) : Object.freeze([])
+    return Object.freeze({ id: peer, addresses: listed as unknown as string[] })
+  }
+
+  /** The expiry of a session's registrations, on a durable index. */
+  private leaseOf(s: Session): number | undefined {
+    return this.index.durable ? s.leaseUntil : undefined
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
 }

@@ -9,6 +9,8 @@ interface Entry {
   record: FileRecord
   /** This entry's record is the one in the index for its range (the range's first provider). */
   shown: boolean
+  /** When the registration lapses (clock ms), for an index that keeps registrations across restarts. */
+  expiresAt?: number
 }
 
 /**
@@ -30,27 +32,104 @@ export class RangeFoldedIndex {
   private readonly byHash = new Map<ContentHash, Entry | Entry[]>()
   private count = 0
 
-  constructor(private readonly index: Index) {}
+  /**
+   * The fold is kept here, synchronously; the index's writes are issued in
+   * order without waiting (an Index applies calls in the order they are made),
+   * and a write that fails is reported to `onError`.
+   */
+  constructor(
+    private readonly index: Index,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
+
+  /** Opens the underlying index (the directory's `start()`). */
+  open(): Promise<void> {
+    return this.index.open()
+  }
+
+  /** Closes the underlying index once its writes are done (the directory's `stop()`). */
+  close(): Promise<void> {
+    return this.index.close()
+  }
 
   /** Records held, all providers counted. */
   get size(): number {
     return this.count
   }
 
-  /** Adds or replaces `record` of its provider, who registers from address range `range`. */
-  put(record: FileRecord, range: string): void {
+  /** True when the records outlive the process (the index is durable): registrations carry an expiry. */
+  get durable(): boolean {
+    return this.index.durable
+  }
+
+  /** True when other processes share the records (directory servers on one database). */
+  get shared(): boolean {
+    return (this.index as { shared?: boolean }).shared === true
+  }
+
+  /**
+   * Adds or replaces `record` of its provider, who registers from address
+   * range `range`; with `expiresAt`, the registration lapses then (unless renewed).
+   */
+  put(record: FileRecord, range: string, expiresAt?: number): void {
     const id = record.provider.id
     const held = this.byHash.get(record.hash)
     const list = held === undefined ? [] : Array.isArray(held) ? held : [held]
     let entry = list.find((e) => e.id === id && e.range === range)
-    if (entry) entry.record = record
-    else {
-      entry = { id, range, record, shown: !list.some((e) => e.range === range) }
+    if (entry) {
+      entry.record = record
+      entry.expiresAt = expiresAt
+    } else {
+      entry = { id, range, record, shown: !list.some((e) => e.range === range), expiresAt }
       list.push(entry)
       this.count++
       this.byHash.set(record.hash, list.length === 1 ? entry : list)
     }
     this.show(list, range)
+  }
+
+  /**
+   * Moves the expiry of `provider`'s registrations of `hashes` (from `range`)
+   * to `expiresAt`: one statement for an index that can renew a provider's
+   * records (PostgreSQL), else each shown record put again.
+   */
+  renew(provider: PeerId, range: string, hashes: Iterable<ContentHash>, expiresAt: number): void {
+    const renewable = this.index as { renew?: (provider: PeerId, expiresAt: number) => Promise<number> }
+    const shown: Entry[] = []
+    for (const hash of hashes) {
+      const entry = this.entries(hash).find((e) => e.id === provider && e.range === range)
+      if (!entry) continue
+      entry.expiresAt = expiresAt
+      if (entry.shown) shown.push(entry)
+    }
+    if (typeof renewable.renew === 'function') {
+      this.write(renewable.renew(provider, expiresAt))
+      return
+    }
+    for (const entry of shown) this.show(this.entries(entry.record.hash), range)
+  }
+
+  /**
+   * Forgets `provider`'s record of `hash` here but leaves the index's copy to
+   * lapse at its expiry (a shared index: the provider may have registered it
+   * at another directory since); 1 when there was one.
+   */
+  forget(hash: ContentHash, provider: PeerId, range: string): number {
+    const list = this.entries(hash)
+    const i = list.findIndex((e) => e.id === provider && e.range === range)
+    if (i < 0) return 0
+    const [gone] = list.splice(i, 1) as [Entry]
+    this.count--
+    if (gone.shown) {
+      const next = list.find((e) => e.range === range)
+      if (next) {
+        next.shown = true
+        this.show(list, range)
+      }
+    }
+    if (list.length === 0) this.byHash.delete(hash)
+    else this.byHash.set(hash, list.length === 1 ? (list[0] as Entry) : list)
+    return 1
   }
 
   /** The record `provider` registered for `hash` from `range`. */
@@ -67,7 +146,7 @@ export class RangeFoldedIndex {
     this.count--
     if (gone.shown) {
       // The range's record in the index goes; the next provider of the range takes its place.
-      this.index.remove(hash, provider)
+      this.write(this.index.remove(hash, provider))
       const next = list.find((e) => e.range === range)
       if (next) next.shown = true
     }
@@ -78,16 +157,19 @@ export class RangeFoldedIndex {
   }
 
   /** The index's hits (cut and ranked by ranges), each with every provider of every range. */
-  search(query: Query): Hit[] {
-    return this.index.search(query).map((hit) => {
+  async search(query: Query): Promise<Hit[]> {
+    return (await this.index.search(query)).map((hit) => {
       const held = this.byHash.get(hit.hash)
       if (!Array.isArray(held)) return hit
-      return { ...hit, providers: held.map((e) => e.record.provider) }
+      // The index's providers (other directories' too, on a shared index), and the ones folded behind them here.
+      const listed = new Set(hit.providers.map((p) => p.id))
+      const folded = held.filter((e) => !listed.has(e.id)).map((e) => e.record.provider)
+      return folded.length === 0 ? hit : { ...hit, providers: [...hit.providers, ...folded] }
     })
   }
 
   clear(): void {
-    this.index.clear()
+    this.write(this.index.clear())
     this.byHash.clear()
     this.count = 0
   }
@@ -104,7 +186,12 @@ export class RangeFoldedIndex {
     }
     if (!shown) return
     const own = shown.record
-    this.index.put(words.size === own.keywords.length ? own : { ...own, keywords: [...words] })
+    const record = words.size === own.keywords.length ? own : { ...own, keywords: [...words] }
+    this.write(this.index.put(record, shown.expiresAt === undefined ? {} : { expiresAt: shown.expiresAt }))
+  }
+
+  private write(done: Promise<unknown>): void {
+    done.catch(this.onError)
   }
 
   private entries(hash: ContentHash): Entry[] {

@@ -29,8 +29,9 @@ const UNLIMITED: StoreLimits = {
 /** What `put` did: stored (or refreshed), or refused by the provider's quota, or by the whole budget. */
 export type PutResult = 'stored' | 'provider-quota' | 'full'
 
-/** A held record's signature, signed expiry, local expiry and accounted size. */
+/** A held record (as it is searched and handed over), its signature, signed expiry, local expiry and accounted size. */
 interface Held {
+  record: FileRecord
   /** When this node drops it (never after `signedExpires`). */
   expires: number
   signedExpires: number
@@ -52,11 +53,22 @@ export function recordBytes(r: FileRecord): number {
   return n
 }
 
+/** How a held record is kept in the Index: signed, with the time this node drops it (restored on `open`). */
+type StoredRecord = SignedFileRecord & { heldUntil: number }
+
 /**
  * The records a Chord node holds for its key range and its replicas: an
- * Index (from `INDEX_FACTORY`) plus, per record, its provider's signature, its
- * signed expiry and the time this node drops it, with quotas per provider and
- * for the whole store. Pure: times are given.
+ * Index (from `INDEX_FACTORY`, named `chord`) plus, per record, its provider's
+ * signature, its signed expiry and the time this node drops it, with quotas
+ * per provider and for the whole store. Pure: times are given.
+ *
+ * The bookkeeping (what is held, until when, the quotas) is kept here,
+ * synchronously, bounded by the store's budget; the Index searches the
+ * records by keyword and keeps them across a restart: each is put signed,
+ * with its local expiry as `expiresAt`, so a persistent index gives them
+ * back on `open()` until the time they would have lapsed. Writes to the
+ * Index are issued in order without waiting (an Index applies calls in the
+ * order they are made); one that fails is reported to `onError`.
  */
 export class RecordStore {
   /** By record; made with the first record (most simulated nodes hold none). */
@@ -67,10 +79,37 @@ export class RecordStore {
   constructor(
     readonly index: Index,
     private readonly limits: StoreLimits = UNLIMITED,
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
+  /**
+   * Opens the Index and takes back the records a persistent one kept (those
+   * not lapsed, with their signatures and local expiry); a record that is not
+   * a signed Chord record is dropped. Resolves to how many were taken back.
+   */
+  async open(): Promise<number> {
+    await this.index.open()
+    let n = 0
+    const strays: FileRecord[] = []
+    for await (const r of this.index.records()) {
+      const { heldUntil, signature, expires, ...record } = r as Partial<StoredRecord> & FileRecord
+      if (typeof heldUntil !== 'number' || typeof signature !== 'string' || typeof expires !== 'number') {
+        strays.push(r)
+        continue
+      }
+      if (this.account({ ...record, signature, expires }, heldUntil, record, undefined)) n++
+    }
+    for (const r of strays) await this.index.remove(r.hash, r.provider.id)
+    return n
+  }
+
+  /** Closes the Index once its writes are done. */
+  close(): Promise<void> {
+    return this.index.close()
+  }
+
   get size(): number {
-    return this.index.size
+    return this.held?.size ?? 0
   }
 
   /** Bytes held (as `recordBytes` counts them). */
@@ -97,7 +136,11 @@ export class RecordStore {
     this.usage ??= new Map()
     const current = this.held.get(key)
     if (current && record.expires < current.signedExpires) {
-      current.expires = Math.max(current.expires, Math.min(expiresAt, current.signedExpires))
+      const later = Math.max(current.expires, Math.min(expiresAt, current.signedExpires))
+      if (later !== current.expires) {
+        current.expires = later
+        this.write(this.index.put(this.stored(current), { expiresAt: later }))
+      }
       return 'stored'
     }
     const size = recordBytes(record)
@@ -107,7 +150,7 @@ export class RecordStore {
     const { maxRecordsPerProvider, maxBytesPerProvider, maxStoredRecords, maxStoredBytes } = this.limits
     if (mine.keys.size + added > maxRecordsPerProvider || mine.bytes + grows > maxBytesPerProvider)
       return 'provider-quota'
-    while (this.index.size + added > maxStoredRecords || this.bytes + grows > maxStoredBytes) {
+    while (this.size + added > maxStoredRecords || this.bytes + grows > maxStoredBytes) {
       const largest = this.largestProvider()
       if (!largest || largest[0] === record.provider.id || largest[1].bytes <= mine.bytes + grows)
         return 'full'
@@ -115,48 +158,54 @@ export class RecordStore {
       const [hash, provider] = (oldest as string).split(' ') as [ContentHash, PeerId]
       this.remove(hash, provider)
     }
-    this.index.put(unsignedRecord(record))
-    this.held.set(key, {
-      expires: Math.min(Math.max(current?.expires ?? 0, expiresAt), record.expires),
-      signedExpires: record.expires,
-      signature: record.signature,
-      bytes: size,
-    })
-    mine.bytes += grows
-    mine.keys.add(key)
-    this.usage.set(record.provider.id, mine)
-    this.bytes += grows
+    const held = this.account(
+      record,
+      Math.max(current?.expires ?? 0, expiresAt),
+      unsignedRecord(record),
+      current,
+    )
+    this.write(this.index.put(this.stored(held), { expiresAt: held.expires }))
     return 'stored'
   }
 
-  /** Removes the records of `hash` (only `provider`'s when given). */
+  /** Removes the records of `hash` (only `provider`'s when given); returns how many went. */
   remove(hash: ContentHash, provider?: PeerId): number {
-    const providers = provider !== undefined ? [provider] : this.index.get(hash).map((r) => r.provider.id)
-    for (const p of providers) this.forget(keyOf(hash, p), p)
-    return this.index.remove(hash, provider)
+    const providers =
+      provider !== undefined
+        ? [provider]
+        : [...(this.held?.values() ?? [])]
+            .filter((h) => h.record.hash === hash)
+            .map((h) => h.record.provider.id)
+    let n = 0
+    for (const p of providers) if (this.forget(keyOf(hash, p), p)) n++
+    if (n > 0) this.write(this.index.remove(hash, provider))
+    return n
   }
 
-  get(hash: ContentHash): FileRecord[] {
-    return this.index.get(hash)
+  /** Every provider's record of `hash` held here. */
+  async get(hash: ContentHash): Promise<FileRecord[]> {
+    return this.held ? this.known(await this.index.get(hash)) : []
   }
 
   /** Every record held that answers `query` (a hash or keywords). */
-  matching(query: Query): FileRecord[] {
-    if (query.hash !== undefined) return this.index.get(query.hash)
+  async matching(query: Query): Promise<FileRecord[]> {
+    if (this.held === undefined) return []
+    if (query.hash !== undefined) return this.get(query.hash)
     const out: FileRecord[] = []
-    for (const hit of this.index.search({ keywords: query.keywords ?? [] }))
-      for (const r of this.index.get(hit.hash)) if (matches(r, query)) out.push(r)
+    for (const hit of await this.index.search({ keywords: query.keywords ?? [] }))
+      for (const r of await this.get(hit.hash)) if (matches(r, query)) out.push(r)
     return out
   }
 
-  records(): IterableIterator<FileRecord> {
-    return this.index.records()
+  /** Every record held (a snapshot). */
+  records(): FileRecord[] {
+    return [...(this.held?.values() ?? [])].map((h) => h.record)
   }
 
   /** A held record with its provider's signature, as it travels; undefined when it is not held. */
   signed(record: FileRecord): SignedFileRecord | undefined {
     const h = this.held?.get(keyOf(record.hash, record.provider.id))
-    return h && { ...record, expires: h.signedExpires, signature: h.signature }
+    return h && { ...h.record, expires: h.signedExpires, signature: h.signature }
   }
 
   /**
@@ -220,19 +269,67 @@ export class RecordStore {
     this.held?.clear()
     this.usage?.clear()
     this.bytes = 0
-    this.index.clear()
+    this.write(this.index.clear())
   }
 
-  private forget(key: string, provider: PeerId): void {
+  /** The Index's records that this store holds, as it holds them (without what the Index keeps beside). */
+  private known(records: readonly FileRecord[]): FileRecord[] {
+    const out: FileRecord[] = []
+    for (const r of records) {
+      const h = this.held?.get(keyOf(r.hash, r.provider.id))
+      if (h) out.push(h.record)
+    }
+    return out
+  }
+
+  /** A held record as the Index keeps it. */
+  private stored(h: Held): StoredRecord {
+    return { ...h.record, expires: h.signedExpires, signature: h.signature, heldUntil: h.expires }
+  }
+
+  /** Holds `record` (replacing `current`) until `expiresAt`, at most its signed expiry, and charges its provider. */
+  private account(
+    record: SignedFileRecord,
+    expiresAt: number,
+    plain: FileRecord,
+    current: Held | undefined,
+  ): Held {
+    const key = keyOf(record.hash, record.provider.id)
+    const size = recordBytes(plain)
+    const grows = size - (current?.bytes ?? 0)
+    this.held ??= new Map()
+    this.usage ??= new Map()
+    const held: Held = {
+      record: plain,
+      expires: Math.min(expiresAt, record.expires),
+      signedExpires: record.expires,
+      signature: record.signature,
+      bytes: size,
+    }
+    this.held.set(key, held)
+    const mine = this.usage.get(record.provider.id) ?? { bytes: 0, keys: new Set<string>() }
+    mine.bytes += grows
+    mine.keys.add(key)
+    this.usage.set(record.provider.id, mine)
+    this.bytes += grows
+    return held
+  }
+
+  private write(done: Promise<unknown>): void {
+    done.catch(this.onError)
+  }
+
+  private forget(key: string, provider: PeerId): boolean {
     const h = this.held?.get(key)
-    if (!h) return
+    if (!h) return false
     this.held?.delete(key)
     this.bytes -= h.bytes
     const u = this.usage?.get(provider)
-    if (!u) return
+    if (!u) return true
     u.bytes -= h.bytes
     u.keys.delete(key)
     if (u.keys.size === 0) this.usage?.delete(provider)
+    return true
   }
 
   private largestProvider(): [PeerId, ProviderUsage] | undefined {

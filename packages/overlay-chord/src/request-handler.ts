@@ -33,7 +33,11 @@ export interface HandlerContext {
  * `ProtocolError` before anything is applied; records past their provider's
  * quota are refused with `RateLimitError` (the others are kept).
  */
-export function answerRequest(c: HandlerContext, request: ChordRequest, from: PeerRef): ChordResponse {
+export function answerRequest(
+  c: HandlerContext,
+  request: ChordRequest,
+  from: PeerRef,
+): ChordResponse | Promise<ChordResponse> {
   const refs = (nodes: readonly ChordNode[]) => nodes.map((n) => wireRef(n.ref))
   const now = c.clock.now()
   switch (request.type) {
@@ -110,12 +114,15 @@ export function answerRequest(c: HandlerContext, request: ChordRequest, from: Pe
     case 'get':
     case 'search': {
       const query = request.type === 'get' ? { hash: request.hash } : request.query
-      const records = c.store.answer(c.store.matching(query), now, {
-        perProvider: c.options.maxAnswerPerProvider,
-        max: MAX_RECORDS_PER_MESSAGE,
-        maxBytes: MAX_ANSWER_BYTES,
-      })
-      return { type: 'records', records }
+      // The store's Index answers asynchronously; the records are those alive at the time of the request.
+      return c.store.matching(query).then((found) => ({
+        type: 'records',
+        records: c.store.answer(found, now, {
+          perProvider: c.options.maxAnswerPerProvider,
+          max: MAX_RECORDS_PER_MESSAGE,
+          maxBytes: MAX_ANSWER_BYTES,
+        }),
+      }))
     }
     case 'leave': {
       const predecessor =

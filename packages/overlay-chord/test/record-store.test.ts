@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto'
-import { keywords, type PeerRef, type SignedFileRecord } from '@peerkit/core'
+import { keywords, type PeerRef, type SignedFileRecord, TestClock } from '@peerkit/core'
 import { MemoryIndex } from '@peerkit/index-memory'
 import test from 'ava'
 import { RecordStore, recordBytes } from '../src/index.js'
 
+/** The index reads the same (virtual) time as the store is given: records put to expire at 1000 lapse at 1000, not in 1970. */
+const memoryIndex = () => new MemoryIndex({ clock: new TestClock() })
 const peer = (c: string): PeerRef => ({ id: c.repeat(43), addresses: [`memory://${c}`] })
 /** The store checks no signature (the request handler does): a placeholder one, signed to expire at `expires`. */
 const record = (name: string, provider: PeerRef, expires = 1e12): SignedFileRecord => ({
@@ -17,8 +19,8 @@ const record = (name: string, provider: PeerRef, expires = 1e12): SignedFileReco
   signature: 's'.repeat(86),
 })
 
-test('records expire at their time; a refresh extends but never shortens', (t) => {
-  const store = new RecordStore(new MemoryIndex())
+test('records expire at their time; a refresh extends but never shortens', async (t) => {
+  const store = new RecordStore(memoryIndex())
   const a = record('a.txt', peer('a'))
   const b = record('b.txt', peer('b'))
   store.put(a, 100)
@@ -27,7 +29,7 @@ test('records expire at their time; a refresh extends but never shortens', (t) =
   t.is(store.remaining(a, 0), 100)
   t.is(store.expire(99), 0)
   t.is(store.expire(100), 1)
-  t.deepEqual(store.get(a.hash), [])
+  t.deepEqual(await store.get(a.hash), [])
   t.is(store.size, 1)
   store.put(b, 300)
   t.is(store.expire(250), 0)
@@ -35,27 +37,27 @@ test('records expire at their time; a refresh extends but never shortens', (t) =
   t.is(store.remaining(a, 250), 0)
 })
 
-test('a record never outlives its signed expiry, and an older signature does not replace a newer one', (t) => {
-  const store = new RecordStore(new MemoryIndex())
+test('a record never outlives its signed expiry, and an older signature does not replace a newer one', async (t) => {
+  const store = new RecordStore(memoryIndex())
   const a = record('a.txt', peer('a'), 500)
   store.put(a, 10_000)
   t.is(store.remaining(a, 0), 500)
   const older = { ...record('a.txt', peer('a'), 400), name: 'a.txt', size: 99 }
   store.put(older, 10_000)
-  t.is(store.get(a.hash)[0]?.size, 1)
+  t.is((await store.get(a.hash))[0]?.size, 1)
   t.is(store.signed(a)?.expires, 500)
 })
 
-test('remove by provider, matching, clear', (t) => {
-  const store = new RecordStore(new MemoryIndex())
+test('remove by provider, matching, clear', async (t) => {
+  const store = new RecordStore(memoryIndex())
   const a = record('harry.potter.mkv', peer('a'))
   const b = { ...a, provider: peer('b') }
   store.put(a, 1000)
   store.put(b, 1000)
-  t.is(store.matching({ keywords: ['potter'] }).length, 2)
+  t.is((await store.matching({ keywords: ['potter'] })).length, 2)
   t.is(store.remove(a.hash, peer('a').id), 1)
   t.deepEqual(
-    store.get(a.hash).map((r) => r.provider.id),
+    (await store.get(a.hash)).map((r) => r.provider.id),
     [peer('b').id],
   )
   t.deepEqual(store.usageOf(peer('a').id), { records: 0, bytes: 0 })
@@ -67,9 +69,9 @@ test('remove by provider, matching, clear', (t) => {
   t.is(store.expire(1e9), 0)
 })
 
-test('quotas: per provider in records and bytes; past the budget the largest provider makes room', (t) => {
+test('quotas: per provider in records and bytes; past the budget the largest provider makes room', async (t) => {
   const one = recordBytes(record('file-0.bin', peer('a')))
-  const store = new RecordStore(new MemoryIndex(), {
+  const store = new RecordStore(memoryIndex(), {
     maxRecordsPerProvider: 5,
     maxBytesPerProvider: 100 * one,
     maxStoredRecords: 8,
@@ -88,7 +90,7 @@ test('quotas: per provider in records and bytes; past the budget the largest pro
   t.is(store.put(record('other-4.bin', peer('b')), 1000), 'full')
   t.is(store.size, 8)
   // bytes count too
-  const small = new RecordStore(new MemoryIndex(), {
+  const small = new RecordStore(memoryIndex(), {
     maxRecordsPerProvider: 100,
     maxBytesPerProvider: 2 * one + 10,
     maxStoredRecords: 100,
@@ -100,11 +102,11 @@ test('quotas: per provider in records and bytes; past the budget the largest pro
   t.is(small.heldBytes, 2 * one)
 })
 
-test('an answer lets providers take turns, each at most perProvider times, within max', (t) => {
-  const store = new RecordStore(new MemoryIndex())
+test('an answer lets providers take turns, each at most perProvider times, within max', async (t) => {
+  const store = new RecordStore(memoryIndex())
   for (let i = 0; i < 50; i++) store.put(record(`ubuntu desktop junk ${i}`, peer('j')), 1000)
   store.put(record('ubuntu desktop 24.04.iso', peer('h')), 1000)
-  const answer = store.answer(store.matching({ keywords: ['ubuntu', 'desktop'] }), 0, {
+  const answer = store.answer(await store.matching({ keywords: ['ubuntu', 'desktop'] }), 0, {
     perProvider: 4,
     max: 100,
     maxBytes: 1e9,
@@ -114,13 +116,16 @@ test('an answer lets providers take turns, each at most perProvider times, withi
   t.is(answer.filter((r) => r.provider.id === peer('j').id).length, 4)
   t.true(answer.every((r) => r.signature.length === 86))
   t.is(
-    store.answer(store.matching({ keywords: ['ubuntu'] }), 0, { perProvider: 4, max: 2, maxBytes: 1e9 })
+    store.answer(await store.matching({ keywords: ['ubuntu'] }), 0, { perProvider: 4, max: 2, maxBytes: 1e9 })
       .length,
     2,
   )
   t.is(
-    store.answer(store.matching({ keywords: ['ubuntu'] }), 1000, { perProvider: 4, max: 9, maxBytes: 1e9 })
-      .length,
+    store.answer(await store.matching({ keywords: ['ubuntu'] }), 1000, {
+      perProvider: 4,
+      max: 9,
+      maxBytes: 1e9,
+    }).length,
     0,
   )
 })

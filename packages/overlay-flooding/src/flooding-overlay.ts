@@ -163,11 +163,11 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   async publish(records: FileRecord[]): Promise<void> {
     const self = this.network.self()
     for (const r of records)
-      this.index.put({ ...r, provider: { id: self.id, addresses: r.provider.addresses } })
+      await this.index.put({ ...r, provider: { id: self.id, addresses: r.provider.addresses } })
   }
 
   async unpublish(hashes: ContentHash[]): Promise<void> {
-    for (const h of hashes) this.index.remove(h, this.network.peerId)
+    for (const h of hashes) await this.index.remove(h, this.network.peerId)
   }
 
   search(query: Query, options: FloodingSearchOptions = {}): AsyncIterable<Hit> {
@@ -387,7 +387,19 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       return
     }
     const hops = msg.hops + 1
-    const hits = this.index.search(msg.query)
+    this.index.search(msg.query).then(
+      (hits) => this.answer(msg, from, hops, hits),
+      (err: unknown) => {
+        // The query still travels on; only this node's own hits are missing from it.
+        this.log.warn('the local index failed a search; forwarding the query without hits', { err })
+        this.answer(msg, from, hops, [])
+      },
+    )
+  }
+
+  /** Sends this node's hits for a query back along its path, and floods the query on. */
+  private answer(msg: QueryMessage, from: PeerId, hops: number, hits: Hit[]): void {
+    if (!this.started) return
     if (hits.length > 0) {
       const self = this.network.self()
       void this.send(from, {

@@ -400,10 +400,10 @@ export class SupernodeHub {
   // ---- search ---------------------------------------------------------------
 
   /** Hits from this supernode's directory (its online leaves) and its own records. */
-  local(query: Query): Hit[] {
+  async local(query: Query): Promise<Hit[]> {
     const self = this.ctx.network.self()
-    const own = this.ctx.own.search(query).map((h) => ({ ...h, providers: [self] }))
-    return [...this.directory.search(query), ...own]
+    const [leaves, own] = await Promise.all([this.directory.search(query), this.ctx.own.search(query)])
+    return [...leaves, ...own.map((h) => ({ ...h, providers: [self] }))]
   }
 
   /**
@@ -411,7 +411,7 @@ export class SupernodeHub {
    * as an expanding ring (TTL 1, 2 …) when the query has a limit, or one flood at `ttl`.
    */
   async search(query: Query, session: SearchSession, signal: AbortSignal): Promise<void> {
-    session.add(this.local(query), 0)
+    session.add(await this.local(query), 0)
     if (session.atLimit) return
     const o = this.ctx.options
     // Linked to every supernode it knows of: a TTL beyond 1 would only bring duplicates back.
@@ -460,7 +460,11 @@ export class SupernodeHub {
       return
     }
     const hops = msg.hops + 1
-    this.reply(from, msg.id, hops, this.local(msg.query))
+    this.local(msg.query).then(
+      (hits) => this.reply(from, msg.id, hops, hits),
+      (err: unknown) =>
+        this.log.warn('a search of the local catalogue failed; the query goes on without its hits', { err }),
+    )
     const ttl = Math.min(msg.ttl, this.ctx.options.ttl) - 1
     if (ttl < 1) return
     const next: QueryMessage = { kind: 'query', id: msg.id, ttl, hops, query: msg.query }

@@ -105,7 +105,8 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
       queryRate: options.queryRate,
       queryBurst: options.queryBurst,
     })
-    this.own = makeIndex('supernode-own')
+    // Unnamed, so never persisted: it mirrors `published`, which the peer fills again at every start.
+    this.own = makeIndex()
     this.leaf = new LeafAttachment(
       this,
       () => [...this.published.values()],
@@ -125,6 +126,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   async start(): Promise<void> {
     if (this.started) return
     if (!this.network.isStarted) throw new NotStartedError('start the Network before the supernode overlay')
+    await this.own.open()
     this.started = true
     this.startedAt = this.clock.now()
     this.network.handle(SUPERNODE, (msg, ctx) => this.onMessage(msg, ctx))
@@ -154,6 +156,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     await this.leaf.stop()
     this.network.unhandle(SUPERNODE)
     this.network.off('peer:disconnect', this.onDisconnect)
+    await this.own.close()
   }
 
   async dispose(): Promise<void> {
@@ -165,7 +168,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     for (const r of records) {
       const record = { ...r, provider: self }
       this.published.set(r.hash, record)
-      this.own.put(record)
+      await this.own.put(record)
     }
     await this.leaf.publish(records)
   }
@@ -173,7 +176,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   async unpublish(hashes: ContentHash[]): Promise<void> {
     for (const h of hashes) {
       this.published.delete(h)
-      this.own.remove(h, this.network.peerId)
+      await this.own.remove(h, this.network.peerId)
     }
     await this.leaf.unpublish(hashes)
   }
@@ -251,7 +254,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
       leaves: hub?.leaves ?? 0,
       links: this.supernodes.size,
       records: hub?.records ?? 0,
-      ownRecords: this.own.size,
+      ownRecords: this.published.size,
       supernode: this.leaf.supernode?.id,
       knownSupernodes: this.supernodes.candidateCount(),
       ...this.figures,

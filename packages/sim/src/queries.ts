@@ -28,7 +28,7 @@ export function snapshot(net: SimNetwork): Snapshot {
     nodes.set(key, { received: messageTotals(stats).received, records: recordsHeld(stats, shares) })
     addByKind(byKind, stats)
   }
-  for (const p of net.livePeers()) add(p, p.peer.overlay.stats(), p.peer.shares.size)
+  for (const p of net.livePeers()) add(p, p.peer.overlay.stats(), p.files.length) // the files it shares, as published
   const dir = net.directoryStats()
   if (dir) add('directory', dir, 0)
   return { nodes, byKind }

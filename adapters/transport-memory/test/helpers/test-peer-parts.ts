@@ -73,32 +73,38 @@ export class MeshOverlay extends EventEmitter<OverlayEvents> implements Overlay 
 
 /** An Index in a Map: just what the peer's container resolves. */
 class MapIndex implements Index {
+  readonly durable = false
   private readonly byHash = new Map<ContentHash, FileRecord[]>()
-  put(record: FileRecord): void {
+  async open(): Promise<void> {}
+  async close(): Promise<void> {}
+  async put(record: FileRecord): Promise<void> {
     this.byHash.set(record.hash, [...(this.byHash.get(record.hash) ?? []), record])
   }
-  remove(hash: ContentHash): number {
+  async remove(hash: ContentHash): Promise<number> {
     const n = this.byHash.get(hash)?.length ?? 0
     this.byHash.delete(hash)
     return n
   }
-  removeProvider(): number {
+  async removeProvider(): Promise<number> {
     return 0
   }
-  get(hash: ContentHash): FileRecord[] {
+  async get(hash: ContentHash): Promise<FileRecord[]> {
     return this.byHash.get(hash) ?? []
   }
-  search(query: Query): Hit[] {
-    return toHits([...this.records()].filter((r) => matches(r, query)))
+  async search(query: Query): Promise<Hit[]> {
+    return toHits([...this.byHash.values()].flat().filter((r) => matches(r, query)))
   }
-  *records(): IterableIterator<FileRecord> {
-    for (const list of this.byHash.values()) yield* list
+  async *records(): AsyncIterableIterator<FileRecord> {
+    yield* [...this.byHash.values()].flat()
   }
-  get size(): number {
-    return this.byHash.size
+  async count(): Promise<number> {
+    return [...this.byHash.values()].flat().length
   }
-  clear(): void {
+  async clear(): Promise<void> {
     this.byHash.clear()
+  }
+  async expire(): Promise<number> {
+    return 0
   }
 }
 
