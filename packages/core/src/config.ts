@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { type BrowseConfig, browseConfigSchema, DEFAULT_BROWSE_CONFIG } from './browse.js'
 import { InvalidOptionsError } from './errors.js'
 import { parseLogSpec } from './logger.js'
 
@@ -70,6 +71,8 @@ export interface PeerConfigInput {
    * the config file's folder when read by `loadConfigFile`, else to the working directory). @default []
    */
   plugins?: string[]
+  /** Whether and how much others may list the files this peer shares (`peerkit/browse/1`). @default { allow: true, maxPerPage: 100 } */
+  browse?: BrowseConfig
 }
 
 export interface PeerConfig {
@@ -85,6 +88,8 @@ export interface PeerConfig {
   readonly network: Readonly<Required<NetworkOptions>>
   readonly log: string
   readonly plugins: readonly string[]
+  /** Absent in a hand-made config: browsing is then allowed with the defaults. */
+  readonly browse?: Readonly<Required<BrowseConfig>>
 }
 
 export const DEFAULT_NETWORK_OPTIONS: Readonly<Required<NetworkOptions>> = Object.freeze({
@@ -118,6 +123,7 @@ const schema = z
     options: z.record(z.string(), z.unknown()).default({}),
     log: z.string().default('warn'),
     plugins: z.array(z.string().min(1, 'a module name or path')).default([]),
+    browse: browseConfigSchema.default(DEFAULT_BROWSE_CONFIG),
     network: z
       .object({
         dialTimeout: ms.optional(),
@@ -168,6 +174,7 @@ export function parsePeerConfig(input: unknown): PeerConfig {
     network: Object.freeze({ ...DEFAULT_NETWORK_OPTIONS, ...stripUndefined(c.network) }),
     log: c.log,
     plugins: Object.freeze([...c.plugins]),
+    browse: Object.freeze({ ...c.browse }),
   })
 }
 

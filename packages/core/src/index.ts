@@ -17,6 +17,7 @@
  * ```
  */
 export * from './atomic-write.js'
+export * from './browse.js'
 export * from './bytes.js'
 export * from './clock.js'
 export * from './config.js'

@@ -1,6 +1,13 @@
 import { EventEmitter } from 'eventemitter3'
 import type { DependencyContainer } from 'tsyringe'
 import { inject, injectable } from 'tsyringe'
+import {
+  type BrowseOptions,
+  type BrowsePage,
+  BrowseServer,
+  browsePeer,
+  DEFAULT_BROWSE_CONFIG,
+} from './browse.js'
 import type { PeerConfig } from './config.js'
 import type { Index } from './content-index.js'
 import { NotStartedError } from './errors.js'
@@ -16,7 +23,16 @@ import {
   parseQuery,
   type Query,
 } from './records.js'
-import { IDENTITY, LOCAL_INDEX, LOGGER, OVERLAY, PEER_CONFIG, PEER_CONTAINER, TRANSFER } from './tokens.js'
+import {
+  CLOCK,
+  IDENTITY,
+  LOCAL_INDEX,
+  LOGGER,
+  OVERLAY,
+  PEER_CONFIG,
+  PEER_CONTAINER,
+  TRANSFER,
+} from './tokens.js'
 import type { Download, DownloadStatus, ShareOptions, Transfer } from './transfer.js'
 import type { AbortOptions } from './transport.js'
 
@@ -77,6 +93,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private opening: Promise<void> | undefined
   /** Records in the local index, as of the last share, unshare or start (`status()` is synchronous). */
   private shareCount = 0
+  private browsing: BrowseServer | undefined
 
   get id(): PeerId {
     return this.identity.peerId
@@ -99,6 +116,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     // The transfer reconciles the shares it finds in a persistent index (files gone or changed go) before anything is published.
     await this.transfer.start()
     await this.overlay.start()
+    this.browseServer().start()
     const shared: FileRecord[] = []
     for await (const r of this.shares.records()) shared.push(r)
     this.shareCount = shared.length
@@ -112,6 +130,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     const wasStarted = this.state === 'started'
     this.state = 'stopped'
     if (wasStarted) {
+      this.browsing?.stop()
       // Each part stops even when one before it failed; a failure is logged, and the container is disposed anyway.
       const parts = [
         ['overlay', this.overlay],
@@ -174,6 +193,29 @@ export class Peer extends EventEmitter<PeerEvents> {
       ? undefined
       : (again: AbortSignal) => this.overlay.providers(hash, { signal: again, timeout })
     return this.transfer.download(hash, { to, signal, providers, size, chunkSize, findProviders })
+  }
+
+  /**
+   * A page of the files another peer shares, by name (`peerkit/browse/1`).
+   * `target` is a PeerRef, a PeerId whose address is known (from a search),
+   * or an address URL. Pass the page's `next` as `after` for the next page.
+   * Throws `UnsupportedProtocolError` when the peer does not allow browsing.
+   */
+  browse(target: PeerRef | PeerId | string, options: BrowseOptions = {}): Promise<BrowsePage> {
+    this.assertStarted()
+    return browsePeer(this.network, target, options)
+  }
+
+  /** Answers other peers' browse requests from the shares (made on first use). */
+  private browseServer(): BrowseServer {
+    this.browsing ??= new BrowseServer(
+      this.network,
+      this.shares,
+      this.container.resolve(CLOCK),
+      this.config.browse ?? DEFAULT_BROWSE_CONFIG,
+      this.log,
+    )
+    return this.browsing
   }
 
   status(): PeerStatus {
