@@ -21,6 +21,13 @@ export interface ConnectionEvents {
 }
 
 /**
+ * How a connection reached its peer: `direct` (dialed or accepted), `relayed`
+ * (through a relay, end-to-end encrypted), `pushed` (the firewalled peer
+ * dialed back), `hole-punched` (a simultaneous open coordinated over a relay).
+ */
+export type ConnectionPath = 'direct' | 'relayed' | 'pushed' | 'hole-punched'
+
+/**
  * An authenticated, message-framed, flow-controlled link to one peer.
  * Messages arrive whole and in order.
  */
@@ -31,6 +38,8 @@ export interface Connection extends EventEmitter<ConnectionEvents> {
   /** Where the remote side is: the dialed address, or the observed one for inbound connections. */
   readonly remoteAddress: string
   readonly direction: 'inbound' | 'outbound'
+  /** Which way it reached the peer, where the transport knows (the `nat` transport always says). */
+  readonly path?: ConnectionPath
   readonly closed: boolean
   /**
    * Sends one message. Resolves once it is accepted into a bounded send buffer:

@@ -3,6 +3,7 @@ import {
   AbortError,
   type Clock,
   type Connection,
+  type ConnectionPath,
   type Identity,
   type PeerId,
   PeerUnreachableError,
@@ -10,13 +11,12 @@ import {
 } from '@peerkit/core'
 import { handshake, type ParsedTcpTransportOptions, type Role, TcpConnection } from '@peerkit/transport-tcp'
 
-/** Which way a connection reached its peer: printed in logs and status, asserted in tests. */
-export type ConnectionPath = 'direct' | 'relayed' | 'pushed' | 'hole-punched'
+export type { ConnectionPath }
 
-/** A connection as the NAT transport made it: a `TcpConnection` that knows its path. */
+/** A connection as the NAT transport made it: it knows its path. */
 export type PathConnection = Connection & { readonly path: ConnectionPath }
 
-/** Marks a connection with the path it took (the property core's `Connection.path` reads). */
+/** Marks a connection with the path it took (core's `Connection.path`). */
 export function withPath<C extends Connection>(
   conn: C,
   path: ConnectionPath,
