@@ -82,7 +82,7 @@ export class ChunkTransfer implements Transfer {
     // Records made before the network listened carry no addresses: refresh them.
     for (const hash of this.server.hashes()) {
       const file = this.server.get(hash)
-      if (file) this.index.put(this.recordOf(file))
+      if (file) await this.index.put(this.recordOf(file))
     }
   }
 
@@ -135,6 +135,8 @@ export class ChunkTransfer implements Transfer {
 
   async share(path: string, options: ShareOptions = {}): Promise<FileRecord[]> {
     const records: FileRecord[] = []
+    // Index writes apply in order; they are awaited once the folder is hashed.
+    const writes: Promise<void>[] = []
     await hashFolder(path, {
       signal: options.signal,
       cache: this.cache,
@@ -143,17 +145,18 @@ export class ChunkTransfer implements Transfer {
       onSkip: options.onSkip,
       onFile: (file) => {
         const record = this.recordOf(this.server.add(file))
-        this.index.put(record)
+        writes.push(this.index.put(record))
         records.push(record)
         options.onFile?.(record, file.path)
       },
-    })
+    }).finally(() => Promise.allSettled(writes))
+    await Promise.all(writes)
     return records
   }
 
   async unshare(hashes: ContentHash[]): Promise<void> {
     for (const hash of hashes) {
-      this.index.remove(hash, this.identity.peerId)
+      await this.index.remove(hash, this.identity.peerId)
       await this.server.remove(hash)
     }
   }
