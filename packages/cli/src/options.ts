@@ -169,6 +169,7 @@ export const NODE_FILE_FIELDS = {
   shareHidden: z.boolean(),
   shareDownloads: z.boolean(),
   watchShares: z.boolean(),
+  shareSettleTime: z.number().int().min(0).max(600_000),
 } as const
 
 /** The fields of the peer configuration (core's `PeerConfigInput`) the command reads itself, checked for their type first. */
@@ -216,6 +217,7 @@ export type NodeFileInput = PeerConfigInput & {
   shareHidden?: boolean
   shareDownloads?: boolean
   watchShares?: boolean
+  shareSettleTime?: number
 }
 
 /**
@@ -277,6 +279,7 @@ export function parseNodeOptions(flags: NodeFlags, input: unknown, cwd: string):
     shareHidden,
     shareDownloads,
     watchShares,
+    shareSettleTime,
     ...base
   }: Partial<NodeFileInput> = input === undefined ? {} : checkNodeFile(input)
   const overlay = flags.overlay ?? base.overlay
@@ -303,6 +306,7 @@ export function parseNodeOptions(flags: NodeFlags, input: unknown, cwd: string):
     shareHidden: flags.shareHidden ?? shareHidden ?? false,
     shareDownloads: flags.shareDownloads ?? shareDownloads ?? true,
     watch: flags.watch ?? watchShares ?? true,
+    ...(shareSettleTime === undefined ? {} : { shareSettleTime }),
   }
 }
 
