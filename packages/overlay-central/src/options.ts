@@ -65,6 +65,13 @@ export interface DirectoryServerOptions {
   loginSkew?: number
   /** Milliseconds a paused search's remaining results are kept for `more`. @default 30000 */
   cursorTtl?: number
+  /**
+   * On a durable index (LMDB, PostgreSQL): milliseconds a registration lives
+   * without renewal. The directory renews its live sessions' registrations at
+   * half this; a peer that is gone (with its directory, or while the
+   * directory was down) stays listed at most this long after its last renewal. @default 60000
+   */
+  registrationTtl?: number
 }
 
 const MIB = 1024 * 1024
@@ -98,6 +105,7 @@ export const DEFAULT_DIRECTORY_SERVER_OPTIONS: Readonly<Required<DirectoryServer
   pageSize: 100,
   loginSkew: 300_000,
   cursorTtl: 30_000,
+  registrationTtl: 60_000,
 })
 
 type Check = (field: string, value: unknown) => void
@@ -193,6 +201,7 @@ export function parseDirectoryServerOptions(input: unknown): Readonly<Required<D
     pageSize: intAtLeast(1, MAX_PAGE),
     loginSkew: intAtLeast(0),
     cursorTtl: intAtLeast(1),
+    registrationTtl: intAtLeast(1000),
   })
   if (o.dropAfter <= o.heartbeatInterval) {
     throw new InvalidOptionsError(

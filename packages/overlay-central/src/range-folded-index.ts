@@ -161,10 +161,11 @@ export class RangeFoldedIndex {
     return (await this.index.search(query)).map((hit) => {
       const held = this.byHash.get(hit.hash)
       if (!Array.isArray(held)) return hit
-      // The index's providers (other directories' too, on a shared index), and the ones folded behind them here.
-      const listed = new Set(hit.providers.map((p) => p.id))
-      const folded = held.filter((e) => !listed.has(e.id)).map((e) => e.record.provider)
-      return folded.length === 0 ? hit : { ...hit, providers: [...hit.providers, ...folded] }
+      // Every provider held here (the ones folded behind their range's first too), then the index's others
+      // (registered at other directories on a shared index, or here before a restart).
+      const mine = held.map((e) => e.record.provider)
+      const here = new Set(mine.map((p) => p.id))
+      return { ...hit, providers: [...mine, ...hit.providers.filter((p) => !here.has(p.id))] }
     })
   }
 
