@@ -20,7 +20,6 @@ import {
   NotStartedError,
   type Overlay,
   type OverlayConnectivity,
-  type OverlayConnectivity,
   type OverlayEvents,
   type OverlayStats,
   PEER_CONFIG,
@@ -265,15 +264,6 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
 
   role(): string {
     return 'peer'
-  }
-
-  /** `connected` while logged in to a directory, else `bootstrapping` (it keeps reconnecting with backoff) with the last error. */
-  connectivity(): OverlayConnectivity {
-    if (this.server) return { state: 'connected', neighbors: 1 }
-    const reason = this.lastError?.message
-    return reason === undefined
-      ? { state: 'bootstrapping', neighbors: 0 }
-      : { state: 'bootstrapping', neighbors: 0, reason }
   }
 
   /** `connected` while logged in to a directory, else `bootstrapping` (it keeps reconnecting with backoff) with the last error. */
