@@ -1,0 +1,168 @@
+import '@peerkit/index-postgres'
+import { createHash } from 'node:crypto'
+import { collect, type FileRecord, keywords } from '@peerkit/core'
+import { type PostgresServer, startPostgres } from '@peerkit/index-postgres/testing'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import test, { type ExecutionContext } from 'ava'
+import { createDirectoryServer, type DirectoryServerHandle } from '../src/index.js'
+import { createNode, type Node, uniqueName } from './helpers/net.js'
+
+// Real time (PostgreSQL answers in real time; a virtual clock would run ahead while a query is out).
+const TIMERS = { heartbeatInterval: 200, dropAfter: 1000, registrationTtl: 1500 }
+
+let server: Promise<PostgresServer> | undefined
+test.after.always(async () => {
+  if (server) await (await server).stop()
+})
+const database = async () => {
+  server ??= startPostgres()
+  return (await server).createDatabase()
+}
+
+function recordOf(node: Node, name: string): FileRecord {
+  return {
+    hash: createHash('sha256').update(name).digest('hex'),
+    name,
+    size: 1000,
+    chunkSize: 65_536,
+    keywords: keywords(name),
+    provider: { id: node.id, addresses: node.addresses() },
+  }
+}
+
+/** Polls `fn` every 20 ms until it is true, for at most `ms` (real time); resolves to whether it became true. */
+async function until(ms: number, fn: () => boolean | Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await fn()) return true
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+async function setup(t: ExecutionContext, directories: number) {
+  const url = await database()
+  const hub = new MemoryNetwork()
+  const container = memoryContainer(hub)
+  const addresses = Array.from({ length: directories }, () => `memory://${uniqueName('shared-directory')}`)
+  const start = async (address: string, seed: number): Promise<DirectoryServerHandle> => {
+    const d = await createDirectoryServer(
+      {
+        transport: 'memory',
+        listen: [address],
+        index: 'postgres',
+        seed,
+        components: { postgres: { url, purgeInterval: 200 } },
+        options: TIMERS,
+      },
+      { container },
+    )
+    t.teardown(() => d.stop())
+    await d.start()
+    return d
+  }
+  const servers = await Promise.all(addresses.map((a, i) => start(a, i + 1)))
+  const nodes: Node[] = []
+  t.teardown(() => Promise.allSettled(nodes.map((n) => n.stop())))
+  const add = async (order: string[]) => {
+    const node = createNode(
+      {
+        overlay: 'central',
+        transport: 'memory',
+        listen: [`memory://${uniqueName('peer')}`],
+        options: { central: { directories: order, reconnectMin: 20, reconnectMax: 200 } },
+      },
+      container,
+    )
+    nodes.push(node)
+    await node.start()
+    return node
+  }
+  return { url, addresses, servers, start, add }
+}
+
+const names = async (node: Node, query: string) =>
+  (await collect(node.overlay.search({ keywords: keywords(query) }))).map((h) => h.name).sort()
+
+test('two directories on one database: a file registered at one is found through the other, at its provider’s address', async (t) => {
+  const { addresses, servers, add } = await setup(t, 2)
+  const [a, b] = addresses as [string, string]
+  const alice = await add([a, b])
+  const bob = await add([b, a])
+  t.is(servers[0]?.server.peers()[0]?.id, alice.id)
+  t.is(servers[1]?.server.peers()[0]?.id, bob.id)
+  await alice.overlay.publish([recordOf(alice, 'Harry.Potter.mkv'), recordOf(alice, '千と千尋の神隠し.mkv')])
+  await bob.overlay.publish([recordOf(bob, 'Harry.Potter.mkv')])
+  t.true(await until(5000, async () => (await names(bob, 'harry potter')).length === 1))
+  const [hit] = await collect(bob.overlay.search({ keywords: ['harry', 'pot'] }))
+  t.deepEqual(
+    hit?.providers.map((p) => p.id).sort(),
+    [alice.id, bob.id].sort(),
+    'providers of both directories',
+  )
+  t.deepEqual(
+    hit?.providers.find((p) => p.id === alice.id)?.addresses,
+    alice.addresses(),
+    "alice's address, as she gave it to her directory",
+  )
+  t.deepEqual(
+    await names(bob, '神隠'),
+    ['千と千尋の神隠し.mkv'],
+    'substring in Japanese, through the other directory',
+  )
+})
+
+test('a directory that dies: its peers move to the other, which already lists their files; a peer gone with it lapses within registrationTtl', async (t) => {
+  const { addresses, servers, add } = await setup(t, 2)
+  const [a, b] = addresses as [string, string]
+  const alice = await add([a, b])
+  const carol = await add([a, b])
+  const bob = await add([b, a])
+  await alice.overlay.publish([recordOf(alice, 'alice.notes.txt')])
+  await carol.overlay.publish([recordOf(carol, 'carol.notes.txt')])
+  t.true(await until(5000, async () => (await names(bob, 'notes')).length === 2))
+
+  // Carol vanishes (no logout) at the moment her directory dies; alice survives and moves to b.
+  await Promise.all([carol.network.stop(), servers[0]?.stop()])
+  const died = Date.now()
+  t.deepEqual(
+    await names(bob, 'notes'),
+    ['alice.notes.txt', 'carol.notes.txt'],
+    'registrations outlive their directory until they lapse',
+  )
+  t.true(await until(5000, () => alice.overlay.neighbors()[0]?.id === servers[1]?.id), 'alice moved to b')
+  t.true((await names(alice, 'notes')).includes('alice.notes.txt'), 'alice searches at b')
+  t.true(
+    await until(TIMERS.registrationTtl + 3000, async () => (await names(bob, 'notes')).length === 1),
+    "carol's registration lapsed",
+  )
+  const lapsed = Date.now() - died
+  t.log(`carol's registration left the results ${lapsed} ms after she and her directory died`)
+  t.true(lapsed <= TIMERS.registrationTtl + 1000, `within registrationTtl (${lapsed} ms)`)
+  t.deepEqual(
+    await names(bob, 'notes'),
+    ['alice.notes.txt'],
+    'alice is still there: b renews her registration',
+  )
+  await new Promise((r) => setTimeout(r, TIMERS.registrationTtl))
+  t.deepEqual(await names(bob, 'notes'), ['alice.notes.txt'], 'and keeps renewing it')
+})
+
+test('a directory restarted on the same database: the registrations are there before any peer re-registers, and stale ones lapse', async (t) => {
+  const { addresses, servers, start, add } = await setup(t, 1)
+  const [a] = addresses as [string]
+  const alice = await add([a])
+  const bob = await add([a])
+  await alice.overlay.publish([recordOf(alice, 'kept.across.restart.bin')])
+  t.true(await until(5000, async () => (await names(bob, 'kept')).length === 1))
+  await servers[0]?.stop()
+  await alice.network.stop() // alice will not come back to re-register
+  const again = await start(a, 1)
+  t.true(await until(5000, () => bob.overlay.connected), 'bob logged in again')
+  t.deepEqual(await names(bob, 'kept'), ['kept.across.restart.bin'], 'back without alice re-registering')
+  t.true(
+    await until(TIMERS.registrationTtl + 3000, async () => (await names(bob, 'kept')).length === 0),
+    "alice's registration lapsed: nothing stale is kept",
+  )
+  t.is(again.server.recordsOf(alice.id), 0)
+})
