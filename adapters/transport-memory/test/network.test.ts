@@ -1,4 +1,5 @@
-import { defineProtocol, encode, type Network, type PeerRef, RemoteError } from '@peerkit/core'
+import { defineProtocol, type Network, type PeerRef, RemoteError } from '@peerkit/core'
+import { encode } from '@peerkit/core/wire'
 import test from 'ava'
 import { z } from 'zod'
 import { MemoryNetwork, rawSend } from '../src/index.js'

@@ -1,4 +1,5 @@
-import { FRAME_HEADER_SIZE, ProtocolError } from '@peerkit/core'
+import { ProtocolError } from '@peerkit/core'
+import { FRAME_HEADER_SIZE } from '@peerkit/core/wire'
 import { Deque } from './deque.js'
 
 /**

@@ -4,8 +4,6 @@ import {
   type Clock,
   concatBytes,
   equalBytes,
-  FRAME_HEADER_SIZE,
-  frameHeader,
   type Identity,
   type PeerId,
   PeerUnreachableError,
@@ -14,6 +12,7 @@ import {
   toBase64url,
   verifySignature,
 } from '@peerkit/core'
+import { FRAME_HEADER_SIZE, frameHeader } from '@peerkit/core/wire'
 import { CIPHERS, type TcpCipher } from './options.js'
 import { RecordCipher, TAG_SIZE } from './record-cipher.js'
 import { hkdfSha256, sha256, x25519Ephemeral } from './secure-crypto.js'

@@ -1,5 +1,6 @@
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { concatBytes, frameHeader, ProtocolError } from '@peerkit/core'
+import { concatBytes, ProtocolError } from '@peerkit/core'
+import { frameHeader } from '@peerkit/core/wire'
 import type { TcpCipher } from './options.js'
 
 /**

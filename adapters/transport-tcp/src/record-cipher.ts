@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, webcrypto } from 'node:crypto'
-import { frameHeader, ProtocolError } from '@peerkit/core'
+import { ProtocolError } from '@peerkit/core'
+import { frameHeader } from '@peerkit/core/wire'
 import type { TcpCipher } from './options.js'
 
 /** Bytes of the AEAD tag at the end of every record. */

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net'
-import { AbortError, FRAME_HEADER_SIZE, frameHeader } from '@peerkit/core'
+import { AbortError } from '@peerkit/core'
+import { FRAME_HEADER_SIZE, frameHeader } from '@peerkit/core/wire'
 import { Deque } from './deque.js'
 import type { RecordCipher } from './record-cipher.js'
 

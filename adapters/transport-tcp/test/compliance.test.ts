@@ -1,5 +1,6 @@
 import { transportSuite } from '@peerkit/compliance'
-import { frameHeader, RealClock } from '@peerkit/core'
+import { RealClock } from '@peerkit/core'
+import { frameHeader } from '@peerkit/core/wire'
 import test from 'ava'
 import { parseTcpTransportOptions, type TcpConnection, TcpTransport } from '../src/index.js'
 import { rawWire } from '../src/raw-wire.js'

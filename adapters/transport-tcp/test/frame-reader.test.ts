@@ -1,4 +1,4 @@
-import { frameHeader } from '@peerkit/core'
+import { frameHeader } from '@peerkit/core/wire'
 import test from 'ava'
 import { FrameReader } from '../src/frame-reader.js'
 

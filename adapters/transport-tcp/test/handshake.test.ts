@@ -1,5 +1,6 @@
 import { createServer, type Socket } from 'node:net'
-import { frameHeader, Identity, RealClock } from '@peerkit/core'
+import { Identity, RealClock } from '@peerkit/core'
+import { frameHeader } from '@peerkit/core/wire'
 import test, { type ExecutionContext } from 'ava'
 import { type HandshakeOptions, handshake, PROTOCOL } from '../src/index.js'
 import { listen, ManualClock, makeTransport, next, pair, pause, rawSocket, within } from './helpers/index.js'

@@ -1,16 +1,7 @@
 import { cpuUsage } from 'node:process'
 import { startNetwork } from '@peerkit/compliance'
-import {
-  decode,
-  defineProtocol,
-  encode,
-  frameHeader,
-  IDENTIFY,
-  Kind,
-  Mux,
-  type PeerConfigInput,
-  RealClock,
-} from '@peerkit/core'
+import { defineProtocol, IDENTIFY, type PeerConfigInput, RealClock } from '@peerkit/core'
+import { decode, encode, frameHeader, Kind, Mux } from '@peerkit/core/wire'
 import test, { type ExecutionContext } from 'ava'
 import { z } from 'zod'
 import { type TcpTransportOptions, tcpTransport } from '../src/index.js'

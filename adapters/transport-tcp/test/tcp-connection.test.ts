@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { type Connection, frameHeader } from '@peerkit/core'
+import { type Connection } from '@peerkit/core'
+import { frameHeader } from '@peerkit/core/wire'
 import test from 'ava'
 import { FrameReader } from '../src/frame-reader.js'
 import { MAX_RECORD_SIZE, TAG_SIZE, type TcpTransportOptions } from '../src/index.js'
@@ -155,7 +156,7 @@ test('send waits while the buffer is full: a fast sender never holds more than h
   let received = 0
   let records = 0
   const opened: Uint8Array[] = []
-  const { FrameDecoder } = await import('@peerkit/core')
+  const { FrameDecoder } = await import('@peerkit/core/wire')
   const decoder = new FrameDecoder(2 * 1024 * 1024)
   socket.on('data', async (chunk: Buffer) => {
     for (const body of decoder.push(chunk)) {

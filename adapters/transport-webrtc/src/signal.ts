@@ -1,12 +1,12 @@
 import {
   AuthenticationError,
   defineProtocol,
-  encode,
   type Identity,
   type PeerId,
   peerIdSchema,
   verifySignature,
 } from '@peerkit/core'
+import { encode } from '@peerkit/core/wire'
 import { z } from 'zod'
 
 /** Largest SDP accepted in a signal (non-trickle SDPs with a few candidates are about 1 KiB). */

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { type Clock, type Index, RealClock, TestClock } from '@peerkit/core'
+import { type Clock, type Index, RealClock } from '@peerkit/core'
+import { TestClock } from '@peerkit/core/testing'
 import type { ExecutionContext, TestFn } from 'ava'
 import { CRASH_BURST, stateAfter } from './index-crash-ops.js'
 import { collectRecords, testHash, testPeerId, testRecord } from './index-suite.js'

@@ -6,8 +6,8 @@ import {
   type Index,
   keywords,
   type PeerId,
-  TestClock,
 } from '@peerkit/core'
+import { TestClock } from '@peerkit/core/testing'
 import type { ExecutionContext, TestFn } from 'ava'
 
 /**

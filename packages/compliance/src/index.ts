@@ -7,7 +7,7 @@
  */
 
 /** The test kit's virtual clocks (driven by hand, or running by themselves); they live in core so core's own tests use them too. */
-export { drain, RunningClock, TestClock } from '@peerkit/core'
+export { drain, RunningClock, TestClock } from '@peerkit/core/testing'
 export * from './index-persistence-suite.js'
 export * from './index-suite.js'
 export * from './network.js'

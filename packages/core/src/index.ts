@@ -27,30 +27,40 @@ export * from './create-peer.js'
 export * from './errors.js'
 export * from './logger.js'
 export * from './network.js'
-export * from './option-errors.js'
+export { nearestName, parseOptions } from './option-errors.js'
 export * from './overlay.js'
 export * from './peer.js'
 export * from './peer-id.js'
-export { CRYPTO_BACKEND, type Ed25519Signer, ed25519Signer, ed25519Verifier, sha256 } from './platform/crypto.js'
-export * from './plugins.js'
+export {
+  CRYPTO_BACKEND,
+  type Ed25519Signer,
+  ed25519Signer,
+  ed25519Verifier,
+  sha256,
+} from './platform/crypto.js'
+export { type LoadPluginsOptions, loadPlugins } from './plugins.js'
 export * from './query-match.js'
 export * from './random.js'
 export * from './records.js'
 export * from './registry.js'
-export * from './resource-manager.js'
-export * from './running-clock.js'
-export * from './signed-record.js'
+// What a transport implements to be accounted against network.memoryBudget; the manager stays inside.
+export type { ManagedConnection, MemoryScope } from './resource-manager.js'
+export {
+  checkRecord,
+  type RecordFault,
+  type SignedFileRecord,
+  signedFileRecordSchema,
+  signRecord,
+  unsignedRecord,
+  verifyRecord,
+} from './signed-record.js'
 export * from './stats.js'
 export * from './streams.js'
-export * from './test-clock.js'
 export * from './token-bucket.js'
 export * from './tokens.js'
 export * from './transfer.js'
 export * from './transport.js'
-export * from './wire/codec.js'
-export * from './wire/envelope.js'
-export * from './wire/frames.js'
-export * from './wire/item-count.js'
-export * from './wire/mux.js'
+// The options of Network.request; the Mux itself and the rest of the wire are in '@peerkit/core/wire'.
+export type { MuxRequestOptions } from './wire/mux.js'
 export * from './wire/protocol.js'
 export * from './wire/schemas.js'

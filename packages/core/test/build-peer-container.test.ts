@@ -13,11 +13,11 @@ import {
   OVERLAY,
   overlays,
   Peer,
-  TestClock,
   TRANSPORT,
   transfers,
   transports,
 } from '../src/index.js'
+import { TestClock } from '../src/testing.js'
 import {
   arrayIndex,
   SoloOverlay,

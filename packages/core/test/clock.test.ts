@@ -1,5 +1,6 @@
 import test from 'ava'
-import { every, RealClock, SeededRandom, shuffle, sleep, TestClock, withTimeout } from '../src/index.js'
+import { every, RealClock, SeededRandom, shuffle, sleep, withTimeout } from '../src/index.js'
+import { TestClock } from '../src/testing.js'
 
 const clock = new TestClock()
 

@@ -1,5 +1,5 @@
 import test from 'ava'
-import { decode, encode, encodeFrame, FrameDecoder } from '../src/index.js'
+import { decode, encode, encodeFrame, FrameDecoder } from '../src/wire/index.js'
 
 const bytes = (...n: number[]) => new Uint8Array(n)
 

@@ -1,6 +1,6 @@
 import { cpuUsage } from 'node:process'
 import test from 'ava'
-import { countItems, DEFAULT_MAX_MESSAGE_ITEMS, decode, encode } from '../src/index.js'
+import { countItems, DEFAULT_MAX_MESSAGE_ITEMS, decode, encode } from '../src/wire/index.js'
 
 /** msgpack of an array32 of `n` empty maps (0x80 each): 4 MiB holds four million of them. */
 function emptyMaps(n: number): Uint8Array {

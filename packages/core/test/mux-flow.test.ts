@@ -1,6 +1,7 @@
 import test from 'ava'
 import { z } from 'zod'
-import { defineProtocol, encode, Kind, Mux, type MuxLimits, PeerUnreachableError } from '../src/index.js'
+import { defineProtocol, PeerUnreachableError } from '../src/index.js'
+import { encode, Kind, Mux, type MuxLimits } from '../src/wire/index.js'
 import { ManualClock } from './helpers/manual-clock.js'
 import { StubConnection } from './helpers/pair.js'
 

@@ -1,6 +1,7 @@
 import test from 'ava'
 import { EventEmitter } from 'eventemitter3'
-import { type Connection, type ConnectionEvents, encode, Mux, RealClock } from '../src/index.js'
+import { type Connection, type ConnectionEvents, RealClock } from '../src/index.js'
+import { encode, Mux } from '../src/wire/index.js'
 
 class RecordingConnection extends EventEmitter<ConnectionEvents> implements Connection {
   readonly id = 'told'

@@ -1,6 +1,7 @@
 import test from 'ava'
 import { z } from 'zod'
-import { defineProtocol, encode, Kind, Mux, RealClock } from '../src/index.js'
+import { defineProtocol, RealClock } from '../src/index.js'
+import { encode, Kind, Mux } from '../src/wire/index.js'
 import { connectionPair } from './helpers/pair.js'
 
 const ECHO = defineProtocol(

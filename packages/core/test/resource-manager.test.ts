@@ -1,5 +1,6 @@
 import test from 'ava'
-import { type RateLimitError, ResourceManager } from '../src/index.js'
+import { type RateLimitError } from '../src/index.js'
+import { ResourceManager } from '../src/resource-manager.js'
 
 test('past the budget, the connection holding the most is closed and its bytes no longer count', (t) => {
   const manager = new ResourceManager(1000)

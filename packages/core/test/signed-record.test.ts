@@ -4,13 +4,13 @@ import {
   type FileRecord,
   Identity,
   keywords,
-  recordSigningBytes,
   type SignedFileRecord,
   signedFileRecordSchema,
   signRecord,
   unsignedRecord,
   verifyRecord,
 } from '../src/index.js'
+import { recordSigningBytes } from '../src/signed-record.js'
 
 const provider = Identity.generate()
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
-import { encode, frameHeader, IDENTIFY, Identity, Kind } from '@peerkit/core'
+import { IDENTIFY, Identity } from '@peerkit/core'
+import { encode, frameHeader, Kind } from '@peerkit/core/wire'
 import test from 'ava'
 import { find, honestPeer, LONG, rss, victimNode, watchRss } from './helpers/attack-node.js'
 import { silentSocket, WireAttacker } from './helpers/attack-wire.js'

@@ -1,4 +1,4 @@
-import { encode, frameHeader, Kind } from '@peerkit/core'
+import { encode, frameHeader, Kind } from '@peerkit/core/wire'
 import { TRANSFER_PROTOCOL } from '@peerkit/transfer'
 import test from 'ava'
 import { downloadFrom, find, honestPeer, LONG, rss, victimNode, watchRss } from './helpers/attack-node.js'

@@ -1,14 +1,5 @@
-import {
-  type Connection,
-  type ConnectionEvents,
-  decode,
-  encode,
-  envelopeSchema,
-  Kind,
-  Mux,
-  RealClock,
-  validate,
-} from '@peerkit/core'
+import { type Connection, type ConnectionEvents, RealClock } from '@peerkit/core'
+import { decode, encode, envelopeSchema, Kind, Mux, validate } from '@peerkit/core/wire'
 import test from 'ava'
 import { EventEmitter } from 'eventemitter3'
 import fc from 'fast-check'

@@ -1,4 +1,4 @@
-import { encodeFrame, FRAME_HEADER_SIZE, FrameDecoder, frameHeader } from '@peerkit/core'
+import { encodeFrame, FRAME_HEADER_SIZE, FrameDecoder, frameHeader } from '@peerkit/core/wire'
 import test from 'ava'
 import fc from 'fast-check'
 import { PARAMS } from './helpers/fuzz.js'

@@ -1,4 +1,5 @@
-import { decode, encode, type Protocol, validate } from '@peerkit/core'
+import { type Protocol } from '@peerkit/core'
+import { decode, encode, validate } from '@peerkit/core/wire'
 import { CENTRAL } from '@peerkit/overlay-central'
 import { CHORD_PROTOCOL } from '@peerkit/overlay-chord'
 import { FLOODING } from '@peerkit/overlay-flooding'

@@ -2,7 +2,6 @@ import {
   addressSchema,
   contentHashSchema,
   defineProtocol,
-  encode,
   fileRecordSchema,
   hitSchema,
   LIMITS,
@@ -10,6 +9,7 @@ import {
   peerIdSchema,
   querySchema,
 } from '@peerkit/core'
+import { encode } from '@peerkit/core/wire'
 import { z } from 'zod'
 
 /** Records in one `register` message. */

@@ -1,4 +1,5 @@
-import { ProtocolError, validate } from '@peerkit/core'
+import { ProtocolError } from '@peerkit/core'
+import { validate } from '@peerkit/core/wire'
 import test from 'ava'
 import { CHORD_PROTOCOL } from '../src/index.js'
 

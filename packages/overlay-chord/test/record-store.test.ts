@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { keywords, type PeerRef, type SignedFileRecord, TestClock } from '@peerkit/core'
+import { keywords, type PeerRef, type SignedFileRecord } from '@peerkit/core'
+import { TestClock } from '@peerkit/core/testing'
 import { MemoryIndex } from '@peerkit/index-memory'
 import test from 'ava'
 import { RecordStore, recordBytes } from '../src/index.js'

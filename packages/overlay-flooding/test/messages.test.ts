@@ -1,4 +1,5 @@
-import { decode, encode, SeededRandom, validate } from '@peerkit/core'
+import { SeededRandom } from '@peerkit/core'
+import { decode, encode, validate } from '@peerkit/core/wire'
 import test from 'ava'
 import { FLOODING, type FloodingMessage, MAX_HITS_PER_MESSAGE, newQueryId } from '../src/index.js'
 

@@ -1,2 +1,2 @@
 /** The test kit's one virtual clock (core's `TestClock`, also exported by @peerkit/compliance). */
-export { drain, TestClock as VirtualClock } from '@peerkit/core'
+export { drain, TestClock as VirtualClock } from '@peerkit/core/testing'

@@ -4,13 +4,13 @@ import {
   CLOCK,
   type Clock,
   type Connection,
-  frameHeader,
   Identity,
   type Listener,
   RealClock,
   type TimerHandle,
   TRANSPORT,
 } from '@peerkit/core'
+import { frameHeader } from '@peerkit/core/wire'
 import type { ExecutionContext } from 'ava'
 import {
   type HandshakeResult,

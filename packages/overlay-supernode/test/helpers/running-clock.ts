@@ -1,2 +1,2 @@
 /** The test kit's self-running virtual clock (core's, also exported by @peerkit/compliance). */
-export { RunningClock } from '@peerkit/core'
+export { RunningClock } from '@peerkit/core/testing'
