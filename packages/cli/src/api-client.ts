@@ -1,6 +1,13 @@
 import { type IncomingMessage, request } from 'node:http'
 import { createInterface } from 'node:readline'
-import type { ApiHit, ApiStatus, DownloadEvent, LoginLink, StartDownloadRequest } from './api-types.js'
+import type {
+  ApiBrowsePage,
+  ApiHit,
+  ApiStatus,
+  DownloadEvent,
+  LoginLink,
+  StartDownloadRequest,
+} from './api-types.js'
 import { CommandError } from './errors.js'
 import { formatHostPort, type HostPort, parseHostPort } from './options.js'
 import type { SharedFolder } from './share-registry.js'
@@ -47,6 +54,14 @@ export class ApiClient {
 
   async status(): Promise<ApiStatus> {
     return (await this.json('GET', '/status')) as ApiStatus
+  }
+
+  /** A page of another peer's shared files (`peer`: a PeerId the node knows, or an address). */
+  async browse(peer: string, options: { after?: string; limit?: number } = {}): Promise<ApiBrowsePage> {
+    const params = new URLSearchParams({ peer })
+    if (options.after !== undefined) params.set('after', options.after)
+    if (options.limit !== undefined) params.set('limit', String(options.limit))
+    return (await this.json('GET', `/browse?${params}`)) as ApiBrowsePage
   }
 
   async stats(): Promise<Record<string, unknown>> {

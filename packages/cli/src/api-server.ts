@@ -2,9 +2,23 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { type AddressInfo, isIP } from 'node:net'
 import { isAbsolute, join } from 'node:path'
-import { type ContentHash, type Hit, InvalidOptionsError, isContentHash, type Peer } from '@peerkit/core'
+import {
+  type ContentHash,
+  type Hit,
+  InvalidOptionsError,
+  isContentHash,
+  MAX_BROWSE_PAGE,
+  type Peer,
+} from '@peerkit/core'
 import { z } from 'zod'
-import type { ApiDownloadUpdate, ApiHit, ApiStatus, DownloadEvent, LoginLink } from './api-types.js'
+import type {
+  ApiBrowsePage,
+  ApiDownloadUpdate,
+  ApiHit,
+  ApiStatus,
+  DownloadEvent,
+  LoginLink,
+} from './api-types.js'
 import { DownloadTracker, toErrorBody } from './download-tracker.js'
 import type { Logger } from './logger.js'
 import { DEFAULT_SEARCH_TIMEOUT, formatHostPort, isLoopback, MAX_SEARCH_TIMEOUT } from './options.js'
@@ -185,6 +199,8 @@ export class ApiServer {
         return this.json(res, 200, this.peer.overlay.stats())
       case 'GET /search':
         return this.search(url, res)
+      case 'GET /browse':
+        return this.json(res, 200, await this.browse(url))
       case 'GET /downloads':
         return this.json(res, 200, this.status().downloads)
       case 'POST /downloads':
@@ -206,6 +222,7 @@ export class ApiServer {
       role: s.role,
       addresses: s.addresses,
       neighbors: s.neighbors.map((n) => ({ id: n.id, addresses: [...n.addresses] })),
+      connectivity: { ...s.connectivity },
       shares: s.shares,
       downloads: s.downloads.map((d) => ({
         hash: d.hash,
@@ -215,6 +232,27 @@ export class ApiServer {
         path: this.tracker.outputOf(d.path) ?? d.path,
         ...(d.reason === undefined ? {} : { reason: d.reason }),
       })),
+    }
+  }
+
+  /** A page of another peer's shared files (`peer` is a PeerId or an address; `after`, `limit`, `timeout`). */
+  private async browse(url: URL): Promise<ApiBrowsePage> {
+    const peer = url.searchParams.get('peer')?.trim()
+    if (!peer)
+      throw new HttpError(
+        400,
+        'InvalidOptionsError',
+        'peer: a PeerId or an address (tcp://HOST:PORT) is required',
+      )
+    const after = url.searchParams.get('after') ?? undefined
+    const limit = intParam(url, 'limit', 1, MAX_BROWSE_PAGE)
+    const timeout = intParam(url, 'timeout', 1, MAX_SEARCH_TIMEOUT)
+    const page = await this.peer.browse(peer, { after, limit, timeout })
+    return {
+      peer: { id: page.peer.id, addresses: [...page.peer.addresses] },
+      files: page.files,
+      total: page.total,
+      ...(page.next === undefined ? {} : { next: page.next }),
     }
   }
 
@@ -526,6 +564,10 @@ function statusOf(err: unknown): number {
       return 409
     case 'NotStartedError':
       return 503
+    case 'UnsupportedProtocolError':
+      return 403 // a peer that does not let others browse its files
+    case 'PeerUnreachableError':
+      return 502
     default:
       return 500
   }

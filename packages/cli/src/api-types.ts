@@ -27,8 +27,25 @@ export interface ApiStatus {
   role: string
   addresses: string[]
   neighbors: PeerRef[]
+  /** Whether the node is part of its overlay, and why not (absent from nodes before it was added). */
+  connectivity?: {
+    state: 'connected' | 'bootstrapping' | 'isolated'
+    neighbors: number
+    reason?: string
+    retries?: number
+  }
   shares: number
   downloads: ApiDownloadStatus[]
+}
+
+/** One page of another peer's shared files: `GET /browse?peer=…`, `peerkit browse PEER --json`. */
+export interface ApiBrowsePage {
+  peer: PeerRef
+  files: { hash: ContentHash; name: string; size: number; chunkSize: number }[]
+  /** Files the peer shares in all. */
+  total: number
+  /** Pass as `after` for the next page; absent on the last. */
+  next?: string
 }
 
 /** A finished download: `peerkit get --json`. */

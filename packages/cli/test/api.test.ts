@@ -35,6 +35,7 @@ test('status, search and download through the API of real peers', async (t) => {
   const status = await client.status()
   t.deepEqual(Object.keys(status).sort(), [
     'addresses',
+    'connectivity',
     'downloads',
     'id',
     'neighbors',

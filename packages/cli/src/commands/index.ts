@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { Io } from '../io.js'
+import { browseCommand } from './browse.js'
 import { cancelCommand, pauseCommand, resumeCommand } from './control.js'
 import { demoCommand } from './demo.js'
 import { directoryCommand } from './directory.js'
@@ -22,6 +23,7 @@ export const COMMANDS: CommandModule[] = [
   nodeCommand,
   directoryCommand,
   searchCommand,
+  browseCommand,
   getCommand,
   pauseCommand,
   resumeCommand,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import type { ApiStatus } from '../api-types.js'
 import { displayText } from '../display.js'
 import { formatBytes, plural } from '../format.js'
 import type { Io } from '../io.js'
@@ -28,6 +29,7 @@ export function statusCommand(program: Command, io: Io): Command {
       `overlay    ${s.overlay} (role ${s.role})`,
       `addresses  ${s.addresses.join(' ') || '(none)'}`,
       `neighbors  ${s.neighbors.length}`,
+      ...(s.connectivity ? [`overlay    ${connectivityLine(s.connectivity)}`] : []),
       ...s.neighbors.map((n) => `  ${n.id}  ${n.addresses.join(' ')}`),
       `shares     ${plural(s.shares, 'file')}`,
       `downloads  ${s.downloads.length}`,
@@ -39,4 +41,10 @@ export function statusCommand(program: Command, io: Io): Command {
     io.stdout.write(`${lines.map(displayText).join('\n')}\n`)
   })
   return cmd
+}
+
+/** `connected`, or `bootstrapping (3 retries): the bootstrap peers did not answer …`. */
+function connectivityLine(c: NonNullable<ApiStatus['connectivity']>): string {
+  const retries = c.retries === undefined ? '' : ` (${c.retries === 1 ? '1 retry' : `${c.retries} retries`})`
+  return `${c.state}${retries}${c.reason ? `: ${c.reason}` : ''}`
 }
