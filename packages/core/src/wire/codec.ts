@@ -1,6 +1,7 @@
 import { C1, Packr } from 'msgpackr'
 import type { z } from 'zod'
 import { ProtocolError } from '../errors.js'
+import { compiledCheck, SAME } from './compiled.js'
 import { countItems, DEFAULT_MAX_MESSAGE_ITEMS } from './item-count.js'
 
 // Plain msgpack: no record extension, no structured clone, nothing but maps,
@@ -73,8 +74,14 @@ export function decode(bytes: Uint8Array, maxItems = DEFAULT_MAX_MESSAGE_ITEMS):
   }
 }
 
-/** Checks decoded data against a schema; throws `ProtocolError` naming the first problem. */
+/**
+ * Checks decoded data against a schema; throws `ProtocolError` naming the
+ * first problem. The schema's compiled check (see `compiledCheck`) answers
+ * first: a value it accepts as it is is returned itself; zod parses the rest
+ * (and writes every error message).
+ */
 export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  if (compiledCheck(schema)(value) === SAME) return value as T
   const result = schema.safeParse(value)
   if (result.success) return result.data
   const issue = result.error.issues[0]

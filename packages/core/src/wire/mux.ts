@@ -4,7 +4,7 @@ import { PeerkitError, PeerUnreachableError, ProtocolError, RateLimitError, Remo
 import { type ManagedConnection, type MemoryScope, managed } from '../resource-manager.js'
 import type { AbortOptions, Connection } from '../transport.js'
 import { decode, encode, validate } from './codec.js'
-import { type Envelope, envelopeSchema, Kind } from './envelope.js'
+import { checkEnvelope, type Envelope, Kind } from './envelope.js'
 import { DEFAULT_MAX_MESSAGE_ITEMS } from './item-count.js'
 import type { Protocol } from './protocol.js'
 
@@ -171,11 +171,7 @@ export class Mux extends EventEmitter<MuxEvents> {
   private onFrame(data: Uint8Array): void {
     let envelope: Envelope
     try {
-      envelope = validate(
-        envelopeSchema,
-        decode(data, this.limits?.maxMessageItems ?? DEFAULT_MAX_MESSAGE_ITEMS),
-        'envelope',
-      )
+      envelope = checkEnvelope(decode(data, this.limits?.maxMessageItems ?? DEFAULT_MAX_MESSAGE_ITEMS))
     } catch (err) {
       void this.connection.close(err as Error)
       return
