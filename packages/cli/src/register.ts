@@ -3,6 +3,7 @@
 import '@peerkit/transport-memory'
 import '@peerkit/transport-tcp'
 import '@peerkit/transport-webrtc'
+import '@peerkit/transport-websocket'
 import '@peerkit/index-memory'
 import '@peerkit/transfer'
 import '@peerkit/overlay-central'

@@ -124,7 +124,7 @@ const flags: Record<string, string[]> = {
     '--transport',
     '--log-level',
   ],
-  directory: ['--listen', '--data', '--transport', '--config', '--log-level'],
+  directory: ['--listen', '--data', '--transport', '--index', '--database', '--config', '--log-level'],
   search: ['--api', '--json', '--timeout', '--limit', '--token', '--cookie', '--data'],
   get: ['--api', '--out', '--json', '--provider-timeout', '--token', '--cookie', '--data', '--force'],
   status: ['--api', '--json', '--token', '--cookie', '--data', '--web'],

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { InvalidOptionsError, transports } from '@peerkit/core'
+import { InvalidOptionsError, indexes, transports } from '@peerkit/core'
 import { createDirectoryServer, type DirectoryServerConfig } from '@peerkit/overlay-central'
 import type { Command } from 'commander'
 import { UsageError } from '../errors.js'
@@ -15,6 +15,8 @@ interface DirectoryFlags {
   listen?: string[]
   data?: string
   transport?: string
+  index?: string
+  database?: string
   config?: string
   logLevel: LogLevel
 }
@@ -35,6 +37,14 @@ export function directoryCommand(program: Command, io: Io): Command {
       `transport: ${quoteList(transports.names())} (default: from the address schemes)`,
       transportArg,
     )
+    .option(
+      '--index <name>',
+      `the registry's index: ${quoteList(indexes.names())} (default: memory, or postgres with --database)`,
+    )
+    .option(
+      '--database <url>',
+      'PostgreSQL URL for --index postgres: directories on one database share one registry (default: PEERKIT_DATABASE_URL)',
+    )
     .option('--config <file>', 'JSON file: { "options": { heartbeatInterval, dropAfter, … }, … } (flags win)')
     .option('--log-level <level>', 'debug, info, warn, error or silent', logLevelArg, 'info')
     .action(async (flags: DirectoryFlags) => {
@@ -43,6 +53,19 @@ export function directoryCommand(program: Command, io: Io): Command {
       if (!listen?.length) throw new UsageError('--listen is required: e.g. --listen tcp://0.0.0.0:4001')
       const config: DirectoryServerConfig = { ...file, listen }
       config.transport = flags.transport ?? file.transport ?? transportsFor(listen)
+      const index = flags.index ?? file.index ?? (flags.database ? 'postgres' : undefined)
+      if (index !== undefined) {
+        if (!indexes.names().includes(index)) {
+          throw new UsageError(`--index must be one of ${quoteList(indexes.names())} (got '${index}')`)
+        }
+        config.index = index
+      }
+      if (flags.database !== undefined) {
+        if (index !== 'postgres')
+          throw new UsageError(`--database needs --index postgres (got --index ${index})`)
+        const postgres = { ...(file.components?.postgres as object | undefined), url: flags.database }
+        config.components = { ...file.components, postgres }
+      }
       const dataDir = flags.data ?? file.dataDir
       if (dataDir) config.dataDir = resolve(io.cwd, dataDir)
       const logger = cliLogger(flags.logLevel, io.stderr)
