@@ -51,6 +51,7 @@ export {
 } from './options.js'
 export { OFFLOAD_THRESHOLD, RecordCipher, recordNonce, TAG_SIZE } from './record-cipher.js'
 export { COALESCE_BELOW, MAX_IN_FLIGHT } from './record-writer.js'
+export { SourceLimits, sourceAddress, sourceSubnet } from './source-limits.js'
 export { TcpConnection, type TcpConnectionInit } from './tcp-connection.js'
 export { TcpListener } from './tcp-listener.js'
 export { TcpTransport } from './tcp-transport.js'

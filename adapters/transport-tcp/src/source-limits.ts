@@ -35,7 +35,7 @@ export class SourceLimits {
   constructor(
     private readonly perAddress: number,
     private readonly perSubnet: number,
-    /** What is counted, and the options that bound it, for messages. */
+    /** What is counted, and the options that bound it (`tcp.maxHandshakesPerAddress`), for messages. */
     private readonly what: string,
     private readonly options: readonly [string, string],
   ) {}
@@ -44,9 +44,9 @@ export class SourceLimits {
   acquire(ip: string): string | undefined {
     const subnet = sourceSubnet(ip)
     const a = this.byAddress.get(ip) ?? 0
-    if (a >= this.perAddress) return `${a} ${this.what} from ${ip} already (tcp.${this.options[0]})`
+    if (a >= this.perAddress) return `${a} ${this.what} from ${ip} already (${this.options[0]})`
     const s = this.bySubnet.get(subnet) ?? 0
-    if (s >= this.perSubnet) return `${s} ${this.what} from ${subnet} already (tcp.${this.options[1]})`
+    if (s >= this.perSubnet) return `${s} ${this.what} from ${subnet} already (${this.options[1]})`
     this.byAddress.set(ip, a + 1)
     this.bySubnet.set(subnet, s + 1)
     return undefined

@@ -34,13 +34,13 @@ export class TcpListener extends EventEmitter<ListenerEvents> implements Listene
       options.maxHandshakesPerAddress,
       options.maxHandshakesPerSubnet,
       'handshakes in progress',
-      ['maxHandshakesPerAddress', 'maxHandshakesPerSubnet'],
+      ['tcp.maxHandshakesPerAddress', 'tcp.maxHandshakesPerSubnet'],
     )
     this.established = new SourceLimits(
       options.maxConnectionsPerAddress,
       options.maxConnectionsPerSubnet,
       'connections open',
-      ['maxConnectionsPerAddress', 'maxConnectionsPerSubnet'],
+      ['tcp.maxConnectionsPerAddress', 'tcp.maxConnectionsPerSubnet'],
     )
     server.on('connection', (socket: Socket) => {
       if (this.closing) return void socket.destroy()

@@ -12,7 +12,7 @@ test('sources are grouped by IPv4 /24 and IPv6 /64; mapped IPv4 counts as IPv4',
 })
 
 test('SourceLimits refuses past the per-address and per-subnet maxima, naming the option, and forgets released sources', (t) => {
-  const limits = new SourceLimits(2, 3, 'handshakes in progress', ['maxA', 'maxS'])
+  const limits = new SourceLimits(2, 3, 'handshakes in progress', ['tcp.maxA', 'tcp.maxS'])
   t.is(limits.acquire('10.0.0.1'), undefined)
   t.is(limits.acquire('10.0.0.1'), undefined)
   t.regex(limits.acquire('10.0.0.1') ?? '', /2 handshakes in progress from 10\.0\.0\.1 already \(tcp\.maxA\)/)

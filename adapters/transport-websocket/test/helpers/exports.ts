@@ -1,0 +1,7 @@
+export type { Connection } from '@peerkit/core'
+export {
+  parseWebSocketTransportOptions,
+  type WebSocketConnection,
+  WebSocketTransport,
+  type WebSocketTransportOptions,
+} from '../../src/index.js'
