@@ -13,7 +13,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { accessSync, chmodSync, chownSync, constants, existsSync, readdirSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, readFile, rename, rm, symlink } from 'node:fs/promises'
+import { appendFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
@@ -35,6 +35,13 @@ export interface StartPostgresOptions {
   onLog?: (line: string) => void
   /** Server settings (`-c name=value`), e.g. `{ max_connections: '300' }`. */
   settings?: Record<string, string>
+  /** The address to listen on. @default '127.0.0.1' */
+  listen?: string
+  /**
+   * A network namespace to run the server in (`ip netns exec NAME`, as root; the hosts tests put the
+   * database on a host of their own). The URL then names `listen`, reachable from that network only.
+   */
+  namespace?: string
 }
 
 /** A running throwaway server. */
@@ -90,10 +97,14 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         `initdb failed (exit ${init.status ?? init.signal}): ${(init.stderr || init.stdout || String(init.error)).trim()}`,
       )
     }
+    if (options.listen && options.listen !== '127.0.0.1') {
+      // Reached from other hosts of the test network (its own namespaces): let its subnet in.
+      await appendFile(join(data, 'pg_hba.conf'), 'host all all samenet trust\n')
+    }
     for (let attempt = 1; ; attempt++) {
-      const port = options.port || (await freePort())
+      const port = options.port || (options.namespace ? 5432 : await freePort())
       try {
-        return await launch(bin, base, data, port, owner, options.settings ?? {}, log)
+        return await launch(bin, base, data, port, owner, options, log)
       } catch (err) {
         // Another process may have taken the free port between the check and the bind: try another.
         if (options.port || attempt >= 3 || !lines.some((l) => l.includes('could not bind'))) throw err
@@ -115,18 +126,19 @@ async function launch(
   data: string,
   port: number,
   owner: { uid: number; gid: number } | undefined,
-  settings: Record<string, string>,
+  options: StartPostgresOptions,
   log: (line: string) => void,
 ): Promise<PostgresServer> {
+  const host = options.listen ?? '127.0.0.1'
   const all: Record<string, string> = {
-    listen_addresses: '127.0.0.1',
+    listen_addresses: host,
     unix_socket_directories: base,
     // A throwaway server: durability against a machine crash is not needed (a process crash is still safe).
     fsync: 'off',
     synchronous_commit: 'off',
     full_page_writes: 'off',
     max_connections: '300',
-    ...settings,
+    ...options.settings,
   }
   const args = [
     '-D',
@@ -135,7 +147,15 @@ async function launch(
     String(port),
     ...Object.entries(all).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ]
-  const child = spawn(bin.postgres, args, { ...owner, stdio: ['ignore', 'ignore', 'pipe'] })
+  const asOwner = owner
+    ? ['setpriv', `--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--clear-groups', '--']
+    : []
+  const child = options.namespace
+    ? // ip netns exec and setpriv both exec: the child is the server itself, and signals reach it.
+      spawn('ip', ['netns', 'exec', options.namespace, ...asOwner, bin.postgres, ...args], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+    : spawn(bin.postgres, args, { ...owner, stdio: ['ignore', 'ignore', 'pipe'] })
   const handle = { kill: () => child.kill('SIGKILL') }
   running.add(handle)
   if (!exitHook) {
@@ -174,7 +194,7 @@ async function launch(
       reject(new PostgresStartError(`PostgreSQL exited at start (port ${port})`))
     })
   })
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`
+  const url = `postgres://postgres@${host}:${port}/postgres`
   let stopped: Promise<void> | undefined
   return {
     url,
@@ -189,7 +209,7 @@ async function launch(
       } finally {
         await client.end()
       }
-      return `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(name)}`
+      return `postgres://postgres@${host}:${port}/${encodeURIComponent(name)}`
     },
     stop() {
       stopped ??= (async () => {
@@ -206,7 +226,12 @@ async function launch(
   }
 }
 
-function initdb(bin: Binaries, data: string, owner: { uid: number; gid: number } | undefined, locale: string[]) {
+function initdb(
+  bin: Binaries,
+  data: string,
+  owner: { uid: number; gid: number } | undefined,
+  locale: string[],
+) {
   return spawnSync(
     bin.initdb,
     ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', ...locale, '--no-sync', '--no-instructions'],

@@ -1,0 +1,98 @@
+import { startPostgres } from '@peerkit/index-postgres/testing'
+import type { PeerProcess } from '../src/index.js'
+import { bytesOf, FAST, fastConfig, hostTest, network, shareFile, waitFor } from './helpers/net.js'
+
+/** Registrations lapse this long after their last renewal (directory.registrationTtl). */
+const TTL = 4000
+/** What the central README states: a search waits at most failoverWait (5 s) for a re-homed peer's new directory. */
+const FAILOVER_BOUND = 5000
+/** curl, the node's API and the process start add this to a search, on a loaded 2-core machine. */
+const SLACK = 2500
+
+hostTest(
+  'directory scale-out: three directories on one PostgreSQL, eight peers; every file found from every peer; a killed directory’s peers re-homed within the bound; a restarted one keeps nothing stale',
+  async (t) => {
+    const { hosts } = await network(t, 12)
+    const [dbHost, d0h, d1h, d2h, ...peerHosts] = hosts
+    const db = await startPostgres({ namespace: dbHost.ns, listen: dbHost.address })
+    t.teardown(() => db.stop())
+    const config = {
+      options: { ...FAST.directory, registrationTtl: TTL },
+      index: 'postgres',
+      components: { postgres: { url: db.url, purgeInterval: 1000 } },
+    }
+    const dirHosts = [d0h, d1h, d2h]
+    // Three servers migrate one empty database at once: the advisory lock keeps them from racing.
+    const dirs = await Promise.all(dirHosts.map((h) => h.startDirectory({ config })))
+    const addresses = dirs.map((d) => d.address)
+    const peers: PeerProcess[] = await Promise.all(
+      peerHosts.map(async (h, i) => {
+        const share = await shareFile(h, `Scale.${i}.Report.txt`, bytesOf(2048 + i, i + 7))
+        // Each peer lists the three directories, starting at its own: 3, 3 and 2 peers per directory.
+        const directories = [...addresses.slice(i % 3), ...addresses.slice(0, i % 3)]
+        return h.startNode({
+          overlay: 'central',
+          config: fastConfig('central', { directories }),
+          share: [share],
+        })
+      }),
+    )
+    const homeOf = async (p: PeerProcess) => (await p.statusApi()).neighbors[0]?.id
+    const finds = async (p: PeerProcess, n: number, timeout = 2000) =>
+      (await p.searchApi('scale report', timeout)).hits.length === n
+    for (const p of peers) await waitFor(`every file from ${p.host.name}`, () => finds(p, 8), 30_000)
+    const homes = await Promise.all(peers.map(homeOf))
+    for (const d of dirs) {
+      t.true(homes.filter((h) => h === d.id).length >= 2, `directory ${d.host.name} has peers of its own`)
+    }
+    t.log('each peer finds the 8 files registered at 3 directories')
+
+    // One directory killed: its peers log in at another and search again, each within the bound.
+    const victims = peers.filter((_, i) => homes[i] === dirs[0]?.id)
+    await dirs[0]?.kill('SIGKILL')
+    const killed = Date.now()
+    const took = await Promise.all(
+      victims.map(async (p) => {
+        await waitFor(`${p.host.name} searching again`, () => finds(p, 8, FAILOVER_BOUND + 1000), 20_000)
+        return Date.now() - killed
+      }),
+    )
+    t.log(`peers of the killed directory searchable again after ${took.join(', ')} ms`)
+    for (const ms of took) t.true(ms <= FAILOVER_BOUND + SLACK, `re-homed in ${ms} ms`)
+    for (const p of victims) t.not(await homeOf(p), dirs[0]?.id)
+    dirs[0] = await d0h.startDirectory({ config })
+
+    // A directory and one of its peers die together: nobody unregisters that peer's file. The directory
+    // restarts (same identity); the peer's registration lapses within the TTL, everything else stays found.
+    const homes2 = await Promise.all(peers.map(homeOf))
+    const gone = peers.findIndex((_, i) => homes2[i] === dirs[1]?.id)
+    const ghost = peers[gone] as PeerProcess
+    const searcher = peers.find((_, i) => homes2[i] === dirs[2]?.id) as PeerProcess
+    await Promise.all([ghost.kill('SIGKILL'), dirs[1]?.kill('SIGKILL')])
+    const died = Date.now()
+    dirs[1] = await d1h.startDirectory({ config })
+    const ghostName = `Scale.${gone}.Report.txt`
+    await waitFor(
+      'the dead peer’s file gone, the seven others found',
+      async () => {
+        const hits = (await searcher.searchApi('scale report', 2000)).hits
+        return hits.length === 7 && !hits.some((h) => h.name === ghostName)
+      },
+      TTL + 10_000,
+    )
+    const lapsed = Date.now() - died
+    t.log(`the dead peer's registration left the results ${lapsed} ms after it died (registrationTtl ${TTL})`)
+    t.true(lapsed <= TTL + FAST.directory.dropAfter + SLACK, 'within the lease, not later')
+    for (const p of peers) {
+      if (p === ghost) continue
+      await waitFor(
+        `${p.host.name} finds the seven live files`,
+        async () => {
+          const hits = (await p.searchApi('scale report', 2000)).hits
+          return hits.length === 7 && !hits.some((h) => h.name === ghostName)
+        },
+        15_000,
+      )
+    }
+  },
+)
