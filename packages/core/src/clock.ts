@@ -93,9 +93,19 @@ export function withTimeout<T>(
   })
 }
 
-/** A repeating task on a Clock; `stop()` cancels it. The task never overlaps itself. */
-export function every(clock: Clock, ms: number, task: () => unknown): { stop(): void } {
-  return new Every(clock, ms, task)
+/**
+ * A repeating task on a Clock; `stop()` cancels it. The task never overlaps
+ * itself, and one that throws (or rejects) does not stop the schedule:
+ * `onError` hears of the failure (log it there), else the task is expected to
+ * report its own.
+ */
+export function every(
+  clock: Clock,
+  ms: number,
+  task: () => unknown,
+  onError?: (err: unknown) => void,
+): { stop(): void } {
+  return new Every(clock, ms, task, onError)
 }
 
 /** The handle of `every`: one object and one bound method per task, rather than a nest of closures. */
@@ -108,6 +118,7 @@ class Every {
     private readonly clock: Clock,
     private readonly ms: number,
     private readonly task: () => unknown,
+    private readonly onError: ((err: unknown) => void) | undefined,
   ) {
     this.tick = this.run.bind(this)
     this.timer = clock.setTimeout(this.tick, ms)
@@ -122,8 +133,8 @@ class Every {
     if (this.stopped) return
     try {
       await this.task()
-    } catch {
-      // A periodic task's failure is the task's own business; the schedule goes on.
+    } catch (err) {
+      this.onError?.(err) // without onError, the task reports its own failures; the schedule goes on either way
     }
     if (!this.stopped) this.timer = this.clock.setTimeout(this.tick, this.ms)
   }

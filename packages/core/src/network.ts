@@ -8,16 +8,18 @@ import {
   AbortError,
   InvalidOptionsError,
   NotStartedError,
+  PeerkitError,
   PeerUnreachableError,
   ProtocolError,
   RateLimitError,
   RemoteError,
   UnsupportedProtocolError,
 } from './errors.js'
+import type { Logger } from './logger.js'
 import type { Identity, PeerId } from './peer-id.js'
 import type { PeerRef } from './records.js'
 import { type MemoryScope, managed, ResourceManager } from './resource-manager.js'
-import { CLOCK, IDENTITY, PEER_CONFIG, TRANSPORT } from './tokens.js'
+import { CLOCK, IDENTITY, LOGGER, PEER_CONFIG, TRANSPORT } from './tokens.js'
 import type { AbortOptions, Connection, DialOptions, Listener, Transport } from './transport.js'
 import { validate } from './wire/codec.js'
 import { Mux, type MuxLimits, type MuxOwner, type MuxRequestOptions, type Reply } from './wire/mux.js'
@@ -99,14 +101,22 @@ export class Network extends EventEmitter<NetworkEvents> {
   private muxOwner: MuxOwner | undefined
   private bound: readonly Listener[] = []
   private started = false
+  private componentLogger: Logger | undefined
 
   constructor(
     @injectAll(TRANSPORT) private readonly transports: Transport[],
     @inject(IDENTITY) private readonly identity: Identity,
     @inject(CLOCK) private readonly clock: Clock,
     @inject(PEER_CONFIG) private readonly config: PeerConfig,
+    @inject(LOGGER) private readonly rootLogger: Logger,
   ) {
     super()
+  }
+
+  /** `peerkit:network`, made when first used (most Networks of a simulation never log). */
+  private get log(): Logger {
+    this.componentLogger ??= this.rootLogger.forComponent('peerkit:network')
+    return this.componentLogger
   }
 
   get peerId(): PeerId {
@@ -170,9 +180,13 @@ export class Network extends EventEmitter<NetworkEvents> {
     // Listeners and connections close together: a listener may wait for its inbound connections.
     const closingListeners = Promise.allSettled(listeners.map((l) => l.close()))
     const all = [...(this.muxes?.values() ?? [])].flat()
-    await Promise.allSettled(all.map((m) => m.connection.close()))
-    await closingListeners
-    await Promise.allSettled(this.transports.map((t) => t.close()))
+    const closed = await Promise.allSettled(all.map((m) => m.connection.close()))
+    const unclosed = [...(await closingListeners), ...closed]
+    const transports = await Promise.allSettled(this.transports.map((t) => t.close()))
+    // Stopping goes on past a part that fails to close (the rest must close too); the operator hears of it.
+    for (const r of [...unclosed, ...transports])
+      if (r.status === 'rejected')
+        this.log.warn('a listener, connection or transport did not close cleanly', { err: r.reason })
     this.muxes?.clear()
   }
 
@@ -298,7 +312,12 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   /** Closes every connection to a peer. */
   async hangUp(id: PeerId, reason?: Error): Promise<void> {
-    await Promise.allSettled((this.muxes?.get(id) ?? []).map((m) => m.connection.close(reason)))
+    const results = await Promise.allSettled(
+      (this.muxes?.get(id) ?? []).map((m) => m.connection.close(reason)),
+    )
+    for (const r of results)
+      if (r.status === 'rejected')
+        this.log.debug('a connection did not close cleanly', { peer: id, err: r.reason })
   }
 
   /** Messages sent and received, by protocol. */
@@ -397,7 +416,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (first) this.emit('peer:connect', this.refOf(id))
     if (!conn.closed && this.started) {
       this.count(IDENTIFY.name, 'sent')
-      mux.message(IDENTIFY, { addresses: this.addresses() }).catch(() => {})
+      mux.message(IDENTIFY, { addresses: this.addresses() }).catch(() => {}) // fails only on a closing connection, whose close is reported (peer:disconnect)
     }
     this.prune()
     return mux
@@ -469,7 +488,10 @@ export class Network extends EventEmitter<NetworkEvents> {
       .then(() => registered.handler(request, this.context(mux)))
       .then(
         (res) => reply.respond(res ?? null),
-        (err) => reply.fail(err),
+        (err) => {
+          this.handlerFailed(protocol, mux, err)
+          reply.fail(err)
+        },
       )
   }
 
@@ -504,7 +526,18 @@ export class Network extends EventEmitter<NetworkEvents> {
     }
     Promise.resolve()
       .then(() => registered.handler(message, this.context(mux)))
-      .catch(() => {})
+      .catch((err) => this.handlerFailed(protocol, mux, err))
+  }
+
+  /**
+   * A handler threw. A peerkit error is an answer (the remote gets its name and
+   * message; a one-way message has nobody to tell): debug. Anything else is a
+   * bug in the handler, which the remote sees only as `InternalError`: warn.
+   */
+  private handlerFailed(protocol: string, mux: Mux, err: unknown): void {
+    const fields = { protocol, peer: mux.connection.remotePeer, err }
+    if (err instanceof PeerkitError) this.log.debug('a handler refused a message', fields)
+    else this.log.warn('a handler failed with an unexpected error', fields)
   }
 
   /** Counts one more request for an unknown protocol on `mux`; returns how many it sent. */

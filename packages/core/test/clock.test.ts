@@ -40,13 +40,24 @@ test('the real clock reads Date.now() and its timers fire', async (t) => {
 test('every repeats until stopped and survives a failing task', async (t) => {
   const virtual = new TestClock()
   let runs = 0
-  const task = every(virtual, 5, () => {
-    runs++
-    if (runs === 1) throw new Error('first run fails')
-  })
+  const failures: unknown[] = []
+  const task = every(
+    virtual,
+    5,
+    async () => {
+      runs++
+      if (runs === 1) throw new Error('first run fails')
+    },
+    (err) => failures.push(err),
+  )
   await virtual.advance(100)
   task.stop()
   t.is(runs, 20, 'every 5 ms for 100 ms, the failed first run included')
+  t.deepEqual(
+    failures.map((e) => (e as Error).message),
+    ['first run fails'],
+    'onError heard of the failure',
+  )
   await virtual.advance(30)
   t.is(runs, 20, 'nothing runs after stop')
   t.is(virtual.pending, 0)

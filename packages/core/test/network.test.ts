@@ -1,11 +1,15 @@
 import { getEventListeners } from 'node:events'
 import test from 'ava'
-import { Lifecycle } from 'tsyringe'
+import { Lifecycle, container as root } from 'tsyringe'
 import { z } from 'zod'
 import {
+  createLogger,
   createPeer,
   defineProtocol,
   indexes,
+  LOGGER,
+  type LogEntry,
+  NotFoundError,
   OVERLAY,
   overlays,
   transfers,
@@ -116,4 +120,43 @@ test('aborting a signal shared by many requests fails each with AbortError and l
   t.deepEqual(await b.network.request(target, HELD, { n: 1 }, { signal: fresh.signal }), { n: 1 })
   t.is(getEventListeners(fresh.signal, 'abort').length, 0)
   t.deepEqual(await warnings(), [])
+})
+
+test("a handler's failure is logged: an unexpected error at warn (the remote sees InternalError), a refusal at debug", async (t) => {
+  const entries: LogEntry[] = []
+  const parent = root.createChildContainer()
+  parent.register(LOGGER, { useValue: createLogger({ level: 'debug', sink: (e) => entries.push(e) }) })
+  const a = await createPeer({ ...base, listen: ['stub://log-a'] }, { container: parent })
+  const b = await createPeer({ ...base, listen: ['stub://log-b'] })
+  t.teardown(() => Promise.all([a.stop(), b.stop()]))
+  await a.start()
+  await b.start()
+  const BUGGY = defineProtocol('test/buggy/1', z.object({ n: z.number() }), z.null())
+  const NOTE = defineProtocol('test/note/1', z.object({ n: z.number() }), z.null())
+  let noted!: () => void
+  const note = new Promise<void>((resolve) => {
+    noted = resolve
+  })
+  a.network.handle(BUGGY, ({ n }) => {
+    if (n === 1) throw new TypeError('undefined is not a function')
+    throw new NotFoundError('no such thing')
+  })
+  a.network.handle(NOTE, () => {
+    queueMicrotask(noted)
+    throw new RangeError('a bug in a one-way handler')
+  })
+  const target = { id: a.id, addresses: ['stub://log-a'] }
+  const bug = await t.throwsAsync(b.network.request(target, BUGGY, { n: 1 }))
+  t.is(bug?.name, 'InternalError', 'the remote learns nothing of the bug')
+  await t.throwsAsync(b.network.request(target, BUGGY, { n: 2 }), { name: 'NotFoundError' })
+  await b.network.send(target, NOTE, { n: 3 })
+  await note
+  await new Promise((resolve) => setImmediate(resolve))
+  const about = (level: string) =>
+    entries
+      .filter((e) => e.component === 'peerkit:network' && e.level === level)
+      .map((e) => `${e.fields?.protocol} ${(e.fields?.err as Error | undefined)?.name}`)
+  t.deepEqual(about('warn'), ['test/buggy/1 TypeError', 'test/note/1 RangeError'])
+  t.deepEqual(about('debug'), ['test/buggy/1 NotFoundError'])
+  t.true(entries.every((e) => e.fields?.peer === undefined || e.fields.peer === b.id))
 })
