@@ -32,7 +32,9 @@ export {
   relayServiceSchema,
 } from './options.js'
 export { RelayService, type RelayStats } from './relay-service.js'
-export { type ConnectionPath, pathOf } from './secure.js'
+export { type ConnectionPath, connectSocket, pathOf, secure } from './secure.js'
+/** The relay service's socket preface and control messages (for tools and tests that speak to a relay). */
+export * as relayWire from './wire.js'
 export { NAT_OPTIONS } from './tokens.js'
 
 /**
