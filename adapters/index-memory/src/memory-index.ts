@@ -20,6 +20,9 @@ export interface MemoryIndexComponents {
   clock?: Clock
 }
 
+/** Posted terms scanned for a query term; past this many, a Vocabulary's n-gram map finds them. */
+const VOCABULARY_FROM = 512
+
 /** One stored record and the terms it is indexed under. */
 interface Entry {
   record: FileRecord
@@ -55,7 +58,12 @@ export class MemoryIndex implements Index {
   // Made with the first record (and dropped by `clear`): a simulator keeps 200,000 indexes, most empty.
   private byHash: Map<ContentHash, Map<PeerId, Entry>> | undefined
   private postings: Map<string, Map<ContentHash, number>> | undefined
-  /** The posted terms, answering which of them a query term matches (prefix or substring: core's `termMatches`). */
+  /**
+   * The posted terms with their n-gram map, answering which of them a query
+   * term matches (prefix or substring: core's `termMatches`); made past
+   * `VOCABULARY_FROM` terms (below, the posted terms are scanned: a simulator
+   * keeps 200,000 small indexes).
+   */
   private vocabulary: Vocabulary | undefined
   private byProvider: Map<PeerId, Set<ContentHash>> | undefined
   private total = 0
@@ -113,7 +121,7 @@ export class MemoryIndex implements Index {
   async clear(): Promise<void> {
     this.byHash?.clear()
     this.postings?.clear()
-    this.vocabulary?.clear()
+    this.vocabulary = undefined
     this.byProvider?.clear()
     this.expiries?.clear()
     this.soonest = Number.POSITIVE_INFINITY
@@ -171,8 +179,11 @@ export class MemoryIndex implements Index {
       if (!list) {
         list = new Map()
         this.postings.set(term, list)
-        this.vocabulary ??= new Vocabulary()
-        this.vocabulary.add(term)
+        if (this.vocabulary) this.vocabulary.add(term)
+        else if (this.postings.size > VOCABULARY_FROM) {
+          this.vocabulary = new Vocabulary()
+          for (const w of this.postings.keys()) this.vocabulary.add(w)
+        }
       }
       list.set(record.hash, (list.get(record.hash) ?? 0) + 1)
     }
@@ -284,7 +295,9 @@ export class MemoryIndex implements Index {
     term: string,
     postings: Map<string, Map<ContentHash, number>>,
   ): Map<ContentHash, number> | undefined {
-    const words = this.vocabulary?.matching(term) ?? []
+    const words = this.vocabulary
+      ? this.vocabulary.matching(term)
+      : [...postings.keys()].filter((w) => termMatches(term, w))
     if (words.length <= 1) return words[0] === undefined ? undefined : postings.get(words[0])
     const union = new Map<ContentHash, number>()
     for (const w of words)
