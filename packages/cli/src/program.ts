@@ -30,6 +30,7 @@ export function createProgram(io: Io): Command {
     .option(
       '--plugin <module>',
       'import a module that registers overlays, transports or indexes (repeatable)',
+      (value: string, list: string[] = []) => [...list, value], // every one, in order (`peerkit sim` hands them to its workers)
     )
   for (const add of COMMANDS) add(program, io)
   program.addHelpText(

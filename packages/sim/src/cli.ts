@@ -3,7 +3,7 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress'
 import type { SimulationOptions } from './options.js'
 import { reportJson, resultsTable, type SimulationReport, writeReport } from './report.js'
 import { loadOverlay, OVERLAY_PACKAGES } from './sim-network.js'
-import { isFailure, runSimulations } from './sim-pool.js'
+import { isFailure, runSimulations, type SimPlugins } from './sim-pool.js'
 import type { SimulationResult } from './simulation.js'
 
 /** What `peerkit sim` accepts. */
@@ -33,6 +33,12 @@ export interface SimCommandOptions {
   sweep?: number[]
   /** Simulations run at once, each in its own worker thread (default: the machine's cores). */
   jobs?: number
+  /**
+   * Plugin modules every worker imports before its simulation (the CLI's
+   * `--plugin`, already loaded in this thread), so a third-party overlay runs
+   * in worker threads as the built-in ones do.
+   */
+  plugins?: SimPlugins
   /** Print the report as one JSON document instead of the table. */
   json: boolean
   help: boolean
@@ -235,10 +241,15 @@ function simulationOptions(o: SimCommandOptions, overlay: string, nodes = o.node
  * report under `--out`. Resolves to the exit status: 0, 1 when a simulation
  * failed (the others are still reported), 2 for bad usage.
  */
-export async function sim(argv: readonly string[] | SimCommandOptions, io: SimIo): Promise<number> {
+export async function sim(
+  argv: readonly string[] | SimCommandOptions,
+  io: SimIo,
+  context: { plugins?: SimPlugins } = {},
+): Promise<number> {
   let o: SimCommandOptions
   try {
     o = Array.isArray(argv) ? parseSimArgs(argv) : (argv as SimCommandOptions)
+    if (context.plugins) o = { ...o, plugins: context.plugins }
   } catch (err) {
     io.stderr.write(`peerkit sim: ${(err as Error).message}\n\n${SIM_USAGE}`)
     return 2
@@ -291,6 +302,7 @@ export async function sim(argv: readonly string[] | SimCommandOptions, io: SimIo
   }
   let usage = false
   const outcomes = await runSimulations(list, {
+    ...(o.plugins && o.plugins.list.length > 0 ? { plugins: o.plugins } : {}),
     ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
     order,
     onProgress: (index, p) => {

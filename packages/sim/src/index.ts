@@ -75,6 +75,7 @@ export {
   SIM_OLD_GENERATION_MB,
   SIM_YOUNG_GENERATION_MB,
   type SimFailure,
+  type SimPlugins,
   type SimPoolOptions,
 } from './sim-pool.js'
 export {

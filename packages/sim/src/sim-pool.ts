@@ -5,6 +5,22 @@ import type { SimulationOptions } from './options.js'
 import { OVERLAY_PACKAGES } from './sim-network.js'
 import { runSimulation, type SimulationProgress, type SimulationResult } from './simulation.js'
 
+/** Plugin modules a worker imports before its simulation (see `SimPoolOptions.plugins`). */
+export interface SimPlugins {
+  /** Package names or paths, as `loadPlugins` takes them. */
+  list: readonly string[]
+  /** Folder that relative paths and package names are resolved from. @default process.cwd() */
+  from?: string
+  /** How the list is named in errors. @default 'sim.plugins' */
+  field?: string
+}
+
+/** What `runSimulations` hands a worker. */
+export interface SimWorkerData {
+  options: SimulationOptions
+  plugins?: SimPlugins
+}
+
 /** What a simulation worker posts to its pool. */
 export type WorkerReply =
   | { kind: 'progress'; progress: SimulationProgress }
@@ -42,15 +58,23 @@ export interface SimPoolOptions {
    * total time (the results keep the order of the list). @default the list's order
    */
   order?: readonly number[]
+  /**
+   * Plugin modules (core's `loadPlugins`: package names, paths from `from`)
+   * each worker imports before its simulation, so an overlay they register
+   * runs in a worker like the built-in ones. Without them such an overlay runs
+   * in this thread (where its plugin was loaded), one simulation at a time.
+   */
+  plugins?: SimPlugins
 }
 
 function runInWorker(
   options: SimulationOptions,
+  plugins: SimPlugins | undefined,
   onProgress: (p: SimulationProgress) => void,
 ): Promise<SimulationResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./sim-worker.js', import.meta.url), {
-      workerData: options,
+      workerData: { options, ...(plugins ? { plugins } : {}) },
       resourceLimits: {
         maxYoungGenerationSizeMb: SIM_YOUNG_GENERATION_MB,
         maxOldGenerationSizeMb: SIM_OLD_GENERATION_MB,
@@ -90,6 +114,7 @@ export async function runSimulations(
   if (order.length !== list.length || new Set(order).size !== list.length || order.some((i) => !(i in list)))
     throw new InvalidOptionsError('sim.order must list each simulation once')
   const out: (SimulationResult | SimFailure)[] = new Array(list.length)
+  const withPlugins = (pool.plugins?.list.length ?? 0) > 0
   // An overlay registered by the caller (not one of OVERLAY_PACKAGES, which a
   // worker imports itself) exists only in this thread: it runs here, one at a time.
   let here: Promise<unknown> = Promise.resolve()
@@ -107,8 +132,8 @@ export async function runSimulations(
       let outcome: SimulationResult | SimFailure
       try {
         const onProgress = (p: SimulationProgress) => pool.onProgress?.(index, p)
-        outcome = await (options.overlay in OVERLAY_PACKAGES
-          ? runInWorker(options, onProgress)
+        outcome = await (options.overlay in OVERLAY_PACKAGES || withPlugins
+          ? runInWorker(options, pool.plugins, onProgress)
           : inThisThread(options, onProgress))
       } catch (err) {
         const e = err as Error

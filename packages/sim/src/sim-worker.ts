@@ -6,7 +6,8 @@ import 'reflect-metadata'
  * phase), then either the result or the error, and ends.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import type { WorkerReply } from './sim-pool.js'
+import { loadPlugins } from '@peerkit/core'
+import type { SimWorkerData, WorkerReply } from './sim-pool.js'
 import { runSimulation, type SimulationProgress } from './simulation.js'
 
 const PROGRESS_EVERY_MS = 100
@@ -26,8 +27,14 @@ const onProgress = (progress: SimulationProgress) => {
   post({ kind: 'progress', progress })
 }
 
+const { options, plugins } = workerData as SimWorkerData
 try {
-  post({ kind: 'result', result: await runSimulation(workerData, { onProgress }) })
+  if (plugins)
+    await loadPlugins(plugins.list, {
+      ...(plugins.from === undefined ? {} : { from: plugins.from }),
+      field: plugins.field ?? 'sim.plugins',
+    })
+  post({ kind: 'result', result: await runSimulation(options, { onProgress }) })
 } catch (err) {
   const e = err instanceof Error ? err : new Error(String(err))
   post({ kind: 'error', error: { name: e.name, message: e.message } })

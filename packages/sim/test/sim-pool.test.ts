@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { overlays } from '@peerkit/core'
 import test from 'ava'
 import { isFailure, loadOverlay, runSimulation, runSimulations, type SimulationResult } from '../src/index.js'
@@ -65,4 +66,34 @@ test('an overlay registered in this thread only (a third party) runs here, not i
     out.map((r) => (isFailure(r) ? r.error.message : r.overlay)),
     [name, 'central'],
   )
+})
+
+test('plugins are loaded in the workers: an overlay only a plugin registers runs in a worker thread', async (t) => {
+  const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
+  t.false(overlays.has('pool-plugin-flooding'), 'this thread never loaded the plugin')
+  const out = await runSimulations(
+    [
+      { overlay: 'pool-plugin-flooding', nodes: 12, queries: 3, seed: 5 },
+      { overlay: 'pool-plugin-flooding', nodes: 12, queries: 3, seed: 6 },
+    ],
+    { jobs: 2, plugins: { list: ['./pool-plugin.mjs'], from } },
+  )
+  for (const r of out) {
+    if (isFailure(r)) return t.fail(r.error.message)
+    t.is(r.overlay, 'pool-plugin-flooding')
+    t.is(r.queries.issued, 3)
+    t.is(r.network.joinFailures, 0)
+  }
+  t.false(overlays.has('pool-plugin-flooding'), 'and still has not: both ran in workers')
+  const [broken] = await runSimulations([{ overlay: 'pool-plugin-flooding', nodes: 4, queries: 1 }], {
+    plugins: { list: ['./broken-plugin.mjs'], from, field: '--plugin' },
+  })
+  t.true(broken !== undefined && isFailure(broken))
+  if (broken && isFailure(broken)) {
+    t.is(broken.error.name, 'InvalidOptionsError')
+    t.regex(
+      broken.error.message,
+      /--plugin\[0\]: plugin '\.\/broken-plugin\.mjs' failed to load.*broken on purpose/,
+    )
+  }
 })

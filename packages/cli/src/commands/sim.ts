@@ -18,10 +18,13 @@ export function simCommand(program: Command, io: Io): Command {
     .allowUnknownOption(true)
     .allowExcessArguments(true)
     .argument('[flags...]', 'see `peerkit sim --help`')
-    .action(async (flags: string[]) => {
+    .action(async (flags: string[], _options: unknown, cmd: Command) => {
       // The progress bar is drawn on stderr only when it is a terminal (then it is process.stderr).
       const stderr = io.stderr as SimIo['stderr']
-      const code = await sim(flags, { stdout: io.stdout, stderr })
+      // Plugins are loaded in this thread already (runCli); each worker thread loads them again.
+      const list = (cmd.parent?.opts().plugin ?? []) as string[]
+      const plugins = list.length > 0 ? { list, from: io.cwd, field: '--plugin' } : undefined
+      const code = await sim(flags, { stdout: io.stdout, stderr }, plugins ? { plugins } : {})
       if (code !== 0) throw new CommanderError(code, EXIT_CODE, '')
     })
 }
