@@ -1,0 +1,213 @@
+/**
+ * Benchmark of the directory at scale (`npm run bench:directory`): registrations
+ * per second and searches per second with 10^5 and 10^6 registered files, for
+ * today's in-memory directory and for one, two and four directory servers on
+ * one PostgreSQL, in the same run; memory per registered file in each (the
+ * servers' heap, and the database's table and index size).
+ *
+ * Each directory server is a process of its own (bench/directory-server.ts);
+ * 100 clients in this process register over TCP on loopback, spread
+ * round-robin over the servers, then 32 of them search at once for `SECONDS`.
+ * PostgreSQL is a throwaway server (`startPostgres`), one database per run.
+ *
+ *   npm run bench:directory
+ *   node packages/overlay-central/dist/bench/directory.js [sizes=100000,1000000] [seconds=10] [configs=memory,pg1,pg2,pg4]
+ */
+import 'reflect-metadata'
+import '@peerkit/transport-tcp'
+import '@peerkit/index-memory'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createInterface, type Interface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { collect, type FileRecord, keywords, type Query } from '@peerkit/core'
+import { startPostgres } from '@peerkit/index-postgres/testing'
+import pg from 'pg'
+import { container } from 'tsyringe'
+import { createNode, type Node } from '../test/helpers/net.js'
+
+const SIZES = (process.argv[2] ?? '100000,1000000').split(',').map(Number)
+const SECONDS = Number(process.argv[3] ?? 10)
+const CONFIGS = (process.argv[4] ?? 'memory,pg1,pg2,pg4').split(',')
+const CLIENTS = 100
+const SEARCHERS = 32
+const LIMIT = 50
+
+/** Deterministic pseudo-random numbers: every run registers and searches the same things. */
+let seed = 2463534242
+const rnd = (n: number) => {
+  seed ^= seed << 13
+  seed ^= seed >>> 17
+  seed ^= seed << 5
+  return (seed >>> 0) % n
+}
+/** 20,000 pseudo-words of 4 to 9 letters: a vocabulary where a 3-letter prefix or substring is selective, as in real names. */
+const WORDS = Array.from({ length: 20_000 }, () => {
+  let w = ''
+  for (let n = 4 + rnd(6); n > 0; n--) w += String.fromCharCode(97 + rnd(26))
+  return w
+})
+const word = () => WORDS[rnd(WORDS.length)] as string
+
+function recordsFor(node: Node, client: number, n: number): FileRecord[] {
+  return Array.from({ length: n }, (_, f) => {
+    const name = `${word()}.${word()}.${word()}.${client.toString(36)}x${f.toString(36)}.mkv`
+    return {
+      hash: createHash('sha256').update(name).digest('hex'),
+      name,
+      size: 700_000_000,
+      chunkSize: 1_048_576,
+      keywords: keywords(name),
+      provider: { id: node.id, addresses: node.addresses() },
+    }
+  })
+}
+
+/** Two whole words of a registered name (half), a word's prefix (a quarter), a substring of a word (a quarter). */
+function makeQueries(names: string[]): Query[] {
+  return Array.from({ length: 2000 }, (_, i) => {
+    const kws = keywords(names[rnd(names.length)] as string)
+    const w = kws[rnd(3)] as string
+    if (i % 4 === 1) return { keywords: [w.slice(0, 3)], limit: LIMIT }
+    if (i % 4 === 3) return { keywords: [w.slice(1, 5)], limit: LIMIT }
+    return { keywords: [kws[0] as string, kws[2] as string], limit: LIMIT }
+  })
+}
+
+interface ServerProcess {
+  child: ChildProcess
+  address: string
+  ask(line: string): Promise<number>
+}
+
+const SERVER = fileURLToPath(new URL('./directory-server.js', import.meta.url))
+
+async function startServer(index: string, url?: string): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--max-old-space-size=16000', SERVER, index, ...(url ? [url] : [])],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  )
+  const lines: Interface = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  const waiting: ((line: string) => void)[] = []
+  lines.on('line', (line) => waiting.shift()?.(line))
+  const next = () => new Promise<string>((resolve) => waiting.push(resolve))
+  const first = await next()
+  return {
+    child,
+    address: first.replace(/^address /, ''),
+    async ask(line) {
+      const answer = next()
+      child.stdin?.write(`${line}\n`)
+      return Number((await answer).split(' ')[1])
+    },
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+async function run(size: number, config: string, url: string | undefined): Promise<string> {
+  const servers: ServerProcess[] = []
+  const count = config === 'memory' ? 1 : Number(config.slice(2))
+  for (let i = 0; i < count; i++)
+    servers.push(await startServer(config === 'memory' ? 'memory' : 'postgres', url))
+  const heap0 = await Promise.all(servers.map((s) => s.ask('heap')))
+  const clients: Node[] = []
+  for (let c = 0; c < CLIENTS; c++) {
+    const node = createNode(
+      {
+        overlay: 'central',
+        transport: 'tcp',
+        listen: ['tcp://127.0.0.1:0'],
+        options: {
+          central: {
+            directories: [(servers[c % servers.length] as ServerProcess).address],
+            heartbeatInterval: 600_000,
+          },
+        },
+      },
+      container,
+    )
+    await node.start()
+    clients.push(node)
+  }
+  const per = Math.ceil(size / CLIENTS)
+  const records = clients.map((node, c) => recordsFor(node, c, per))
+  const total = per * CLIENTS
+  const queries = makeQueries(records.flatMap((list) => list.slice(0, 20).map((r) => r.name)))
+
+  const db = url ? new pg.Client({ connectionString: url }) : undefined
+  await db?.connect()
+  const held = async () =>
+    db
+      ? Number((await db.query('SELECT count(*) AS n FROM peerkit.records')).rows[0].n)
+      : (await Promise.all(servers.map((s) => s.ask('records')))).reduce((a, b) => a + b, 0)
+  let t0 = Date.now()
+  await Promise.all(clients.map((node, c) => node.overlay.publish(records[c] as FileRecord[])))
+  while ((await held()) < total) await new Promise((r) => setTimeout(r, 100))
+  const registerMs = Date.now() - t0
+  records.length = 0
+
+  let answered = 0
+  let hits = 0
+  const deadline = Date.now() + SECONDS * 1000
+  t0 = Date.now()
+  await Promise.all(
+    clients.slice(0, SEARCHERS).map(async (node, s) => {
+      let i = s * 61
+      while (Date.now() < deadline) {
+        const got = await collect(node.overlay.search(queries[i++ % queries.length] as Query))
+        hits += got.length
+        answered++
+      }
+    }),
+  )
+  const searchMs = Date.now() - t0
+  const heap1 = await Promise.all(servers.map((s) => s.ask('heap')))
+  const heapPerRecord = heap1.reduce((a, b, i) => a + b - (heap0[i] ?? 0), 0) / total
+  let dbPerRecord = ''
+  if (db) {
+    const { rows } = await db.query("SELECT pg_total_relation_size('peerkit.records') AS b")
+    dbPerRecord = `${fmt(Number(rows[0].b) / total)} B`
+  }
+  for (const s of servers) s.child.kill('SIGKILL')
+  await Promise.allSettled(clients.map((n) => n.stop()))
+  await db?.end()
+  const label =
+    config === 'memory' ? 'in-memory, 1 server' : `PostgreSQL, ${count} server${count > 1 ? 's' : ''}`
+  return `| ${fmt(total)} | ${label} | ${fmt(total / (registerMs / 1000))} | ${fmt(answered / (searchMs / 1000))} | ${(hits / Math.max(1, answered)).toFixed(1)} | ${fmt(heapPerRecord)} B | ${dbPerRecord || '–'} |`
+}
+
+const postgres = CONFIGS.some((c) => c.startsWith('pg'))
+  ? await startPostgres({ settings: { shared_buffers: '1GB', max_wal_size: '4GB', work_mem: '16MB' } })
+  : undefined
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    // Stopped by hand: the throwaway database goes too.
+    void (postgres?.stop() ?? Promise.resolve()).finally(() => process.exit(130))
+  })
+}
+const rows: string[] = []
+try {
+  for (const size of SIZES) {
+    for (const config of CONFIGS) {
+      const url = postgres && config !== 'memory' ? await postgres.createDatabase() : undefined
+      const row = await run(size, config, url)
+      console.log(row)
+      rows.push(row)
+    }
+  }
+} finally {
+  await postgres?.stop()
+}
+console.log(
+  [
+    '',
+    `| files | directory | registrations/s | searches/s (${SEARCHERS} clients, ${SECONDS} s) | hits/search | server heap per file | database per file |`,
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n'),
+)
+process.exit(0)
