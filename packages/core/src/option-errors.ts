@@ -73,8 +73,13 @@ function formatIssue(issue: Issue, input: unknown, prefix: string, schema: Schem
       })
       .join('; ')
   }
+  // The schema states a type (and a number's bounds); a string, array or object of the right type that
+  // fails a check (a pattern, a length) is described by the check that failed.
+  const typed = issue.code === 'invalid_type' || unwrapType(schemaAt(schema, path)) === 'number'
   const expected =
-    issue.code === 'custom' ? issue.message : (expectation(schemaAt(schema, path)) ?? fromIssue(issue))
+    issue.code === 'custom'
+      ? issue.message
+      : ((typed ? expectation(schemaAt(schema, path)) : undefined) ?? fromIssue(issue))
   const given = issue.code === 'custom' && issue.input !== undefined ? issue.input : valueAt(input, path)
   return `${join(prefix, path)} must be ${expected} (got ${describeValue(given)})`
 }
@@ -89,14 +94,25 @@ function fromIssue(issue: Issue): string {
     case 'invalid_type':
       return issue.expected === 'int' ? 'an integer' : article(issue.expected)
     case 'too_small':
-      return `${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}`
+      return issue.origin === 'string' || issue.origin === 'array'
+        ? lengthBound('at least', Number(issue.minimum), issue.origin as 'string' | 'array')
+        : `${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}`
     case 'too_big':
-      return `${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}`
+      return issue.origin === 'string' || issue.origin === 'array'
+        ? lengthBound('at most', Number(issue.maximum), issue.origin as 'string' | 'array')
+        : `${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}`
     case 'invalid_value':
       return `one of ${issue.values.map((v) => describeValue(v)).join(', ')}`
     default:
       return issue.message
   }
+}
+
+/** `a non-empty string`, `at most 8 characters long`, `at least 2 items` … */
+function lengthBound(bound: 'at least' | 'at most', n: number, origin: 'string' | 'array'): string {
+  if (bound === 'at least' && n === 1) return `a non-empty ${origin}`
+  const unit = origin === 'string' ? 'character' : 'item'
+  return `${bound} ${n} ${unit}${n === 1 ? '' : 's'}${origin === 'string' ? ' long' : ''}`
 }
 
 function article(word: string): string {
@@ -128,6 +144,12 @@ function unwrap(schema: Schema | undefined): Schema | undefined {
     else return s
   }
   return s
+}
+
+/** The kind of schema under its wrappers: `string`, `number`, `object` … */
+function unwrapType(schema: Schema | undefined): string | undefined {
+  const s = unwrap(schema)
+  return s ? defOf(s).type : undefined
 }
 
 function objectShape(schema: Schema | undefined): Record<string, Schema> | undefined {

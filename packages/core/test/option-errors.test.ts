@@ -103,3 +103,26 @@ test('nearestName: close names only', (t) => {
   t.is(nearestName('zzz', ['maxNeighbors', 'ttl']), undefined)
   t.is(nearestName('x', []), undefined)
 })
+
+test('a string or array of the right type that fails a check is described by that check', (t) => {
+  const schema = z
+    .object({
+      prefix: z
+        .string()
+        .regex(/^[a-z]+$/, 'lower-case letters')
+        .max(8)
+        .default('a'),
+      peers: z.array(z.string()).min(1).default(['x']),
+      path: z.string().min(1).default('.'),
+    })
+    .strict()
+  const fail = (input: unknown) => t.throws(() => parseOptions(schema, input, 'kit')) as Error
+  t.is(fail({ prefix: 'Bad-Pre' }).message, 'kit.prefix must be lower-case letters (got "Bad-Pre")')
+  t.is(
+    fail({ prefix: 'abcdefghij' }).message,
+    'kit.prefix must be at most 8 characters long (got "abcdefghij")',
+  )
+  t.is(fail({ peers: [] }).message, 'kit.peers must be a non-empty array (got an array)')
+  t.is(fail({ path: '' }).message, 'kit.path must be a non-empty string (got "")')
+  t.is(fail({ prefix: 7 }).message, 'kit.prefix must be a string (got 7)')
+})
