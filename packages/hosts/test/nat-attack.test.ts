@@ -2,15 +2,10 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import test, { type ExecutionContext } from 'ava'
+import type { ExecutionContext } from 'ava'
 import type { Host } from '../src/index.js'
-import { natCapability, natConfig, natNetwork, pathsOf, RELAY_PORT, startNatNode } from './helpers/nat.js'
+import { natConfig, natNetwork, natTest, pathsOf, RELAY_PORT, startNatNode } from './helpers/nat.js'
 import { bytesOf, fileSha, sha256, shareFile, waitFor } from './helpers/net.js'
-
-function natTest(title: string, fn: (t: ExecutionContext) => Promise<void>): void {
-  if (natCapability.ok) test.serial(title, fn)
-  else test.skip(`${title} — skipped: ${natCapability.reason}`, fn)
-}
 
 const helper = (name: string) => fileURLToPath(new URL(`./helpers/${name}`, import.meta.url))
 

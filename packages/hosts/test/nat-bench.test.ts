@@ -1,24 +1,19 @@
-import { join } from 'node:path'
-import test, { type ExecutionContext } from 'ava'
+import type { ExecutionContext } from 'ava'
 import type { Host, PeerProcess } from '../src/index.js'
 import {
-  natCapability,
+  downloadFrom,
   natConfig,
   natNetwork,
+  natTest,
   type PathLine,
   pathsOf,
   RELAY_PORT,
   startNatNode,
 } from './helpers/nat.js'
-import { bytesOf, fileSha, sha256, shareFile, waitFor } from './helpers/net.js'
+import { bytesOf, sha256, shareFile } from './helpers/net.js'
 
 /** MiB per transfer; `PEERKIT_NAT_BENCH_MB` sets another size. */
 const MB = Number(process.env.PEERKIT_NAT_BENCH_MB ?? 32)
-
-function natTest(title: string, fn: (t: ExecutionContext) => Promise<void>): void {
-  if (natCapability.ok) test.serial(title, fn)
-  else test.skip(`${title} — skipped: ${natCapability.reason}`, fn)
-}
 
 interface Measured {
   path: string
@@ -34,20 +29,8 @@ async function measure(
   query: string,
   sha: string,
 ): Promise<Measured> {
-  const hit = await waitFor(
-    `'${query}' at ${provider.host.name}`,
-    async () =>
-      (await getter.searchApi(query, 1500)).hits.find((h) => h.providers.some((p) => p.id === provider.id)),
-    30_000,
-    300,
-  )
-  const out = join(getter.host.dir, `${query.replace(/\s+/g, '-')}.out`)
-  const result = await getter.get(hit.hash, out, 30_000)
-  t.true(result.verified)
-  t.is(await fileSha(out), sha)
-  const used = paths.filter((p) => p.peer === provider.id)
-  const path = used[used.length - 1]?.path ?? 'unknown'
-  return { path, ms: result.elapsedMs, mibPerS: MB / (result.elapsedMs / 1000) }
+  const { result, last } = await downloadFrom(t, getter, paths, provider, query, sha)
+  return { path: last?.path ?? 'unknown', ms: result.elapsedMs, mibPerS: MB / (result.elapsedMs / 1000) }
 }
 
 /**

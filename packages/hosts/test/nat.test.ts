@@ -1,7 +1,6 @@
-import { join } from 'node:path'
-import test, { type ExecutionContext } from 'ava'
+import type { ExecutionContext } from 'ava'
 import type { Host, PeerProcess } from '../src/index.js'
-import { bytesOf, FAST, fileSha, sha256, shareFile, waitFor } from './helpers/net.js'
+import { bytesOf, FAST, sha256, shareFile } from './helpers/net.js'
 
 /** Writes several files into `host`'s share folder; returns it. */
 async function shareFiles(host: Host, files: Record<string, Uint8Array>): Promise<string> {
@@ -11,9 +10,10 @@ async function shareFiles(host: Host, files: Record<string, Uint8Array>): Promis
 }
 
 import {
-  natCapability,
+  downloadFrom,
   natConfig,
   natNetwork,
+  natTest,
   type Overlay,
   type PathLine,
   pathsOf,
@@ -23,12 +23,7 @@ import {
 
 const SIZE = 2 * 1024 * 1024
 
-function natTest(title: string, fn: (t: ExecutionContext) => Promise<void>): void {
-  if (natCapability.ok) test.serial(title, fn)
-  else test.skip(`${title} — skipped: ${natCapability.reason}`, fn)
-}
-
-/** Searches from `getter` until `provider`'s file shows, downloads it, checks it; returns the path the connection took. */
+/** Downloads `provider`'s file found by `query` and logs the path the connection took. */
 async function fetchFrom(
   t: ExecutionContext,
   getter: PeerProcess,
@@ -37,23 +32,7 @@ async function fetchFrom(
   query: string,
   sha: string,
 ): Promise<PathLine | undefined> {
-  const hit = await waitFor(
-    `${getter.host.name} finds '${query}' at ${provider.host.name}`,
-    async () =>
-      (await getter.searchApi(query, 1500)).hits.find((h) => h.providers.some((p) => p.id === provider.id)),
-    30_000,
-    300,
-  )
-  const out = join(getter.host.dir, `${query.replace(/\s+/g, '-')}.out`)
-  const result = await getter.get(hit.hash, out, 20_000)
-  t.true(result.verified)
-  t.is(await fileSha(out), sha)
-  t.true(
-    (result.sources.find((s) => s.id === provider.id)?.bytes ?? 0) > 0,
-    'the bytes came from the provider',
-  )
-  const used = paths.filter((p) => p.peer === provider.id)
-  const last = used[used.length - 1]
+  const { result, last } = await downloadFrom(t, getter, paths, provider, query, sha)
   t.log(
     `${getter.host.name} ← ${provider.host.name} (${query}): ${result.elapsedMs} ms, path ${last?.path} (${last?.direction})`,
   )

@@ -1,7 +1,9 @@
+import type { Socket } from 'node:net'
 import {
   CLOCK,
   type Clock,
   type Connection,
+  type ConnectionPath,
   type DialOptions,
   IDENTITY,
   type Identity,
@@ -26,7 +28,7 @@ import { NatListener } from './nat-listener.js'
 import type { ParsedNatOptions } from './options.js'
 import { RelayService } from './relay-service.js'
 import { Reservation } from './reservation.js'
-import { type ConnectionPath, connectSocket, pathOf, secure, withPath } from './secure.js'
+import { connectSocket, pathOf, secure, withPath } from './secure.js'
 import { NAT_OPTIONS } from './tokens.js'
 import { nextUpgrade, observe, sendUpgrade } from './upgrade.js'
 import { Kind, preface, readAnswer } from './wire.js'
@@ -284,6 +286,45 @@ export class NatTransport implements Transport {
     return this.established(await this.upgradeDialer(relayed, ans.ip, relay))
   }
 
+  /** A socket to `host:port` (from `localPort` for a punch), or undefined once the failure is logged. */
+  private tryConnect(
+    host: string,
+    port: number,
+    what: string,
+    localPort?: number,
+  ): Promise<Socket | undefined> {
+    return connectSocket({
+      host,
+      port,
+      localPort,
+      clock: this.clock,
+      timeout: this.options.punchTimeout,
+      what,
+    }).catch((err: Error) => {
+      this.log.info(`${what} failed: keeping the relayed connection`, { error: err.message })
+      return undefined
+    })
+  }
+
+  /** The end-to-end handshake on a direct socket to the relayed connection's peer, which it replaces. */
+  private async replace(
+    relayed: Connection,
+    socket: Socket,
+    role: 'initiator' | 'responder',
+    path: ConnectionPath,
+    address: string,
+  ): Promise<Connection> {
+    const conn = await secure(socket, role, path, {
+      identity: this.identity,
+      tcp: this.tcpOptions,
+      clock: this.clock,
+      address,
+      expectedPeer: relayed.remotePeer,
+    })
+    void relayed.close()
+    return conn
+  }
+
   /** The dialer's side of the coordination; resolves with the connection to keep. */
   private async upgradeDialer(
     relayed: Connection,
@@ -323,29 +364,16 @@ export class NatTransport implements Transport {
         }
       } else if (plan.mode === 'punch' && punch && plan.port && targetIp) {
         await sendUpgrade(relayed, { t: 'sync' })
-        const socket = await connectSocket({
-          host: targetIp,
-          port: plan.port,
-          localPort: punch.localPort,
-          clock: this.clock,
-          timeout: o.punchTimeout,
-          what: `hole punch to ${peer}`,
-        }).catch((err: Error) => {
-          this.log.info('hole punch failed: keeping the relayed connection', { peer, error: err.message })
-          return undefined
-        })
+        const socket = await this.tryConnect(targetIp, plan.port, `hole punch to ${peer}`, punch.localPort)
         await sendUpgrade(relayed, { t: 'result', ok: socket !== undefined })
-        if (socket) {
-          const conn = await secure(socket, 'initiator', 'hole-punched', {
-            identity: this.identity,
-            tcp: this.tcpOptions,
-            clock: this.clock,
-            address: `tcp://${targetIp}:${plan.port}`,
-            expectedPeer: peer,
-          })
-          void relayed.close()
-          return conn
-        }
+        if (socket)
+          return await this.replace(
+            relayed,
+            socket,
+            'initiator',
+            'hole-punched',
+            `tcp://${targetIp}:${plan.port}`,
+          )
       }
       return relayed
     } catch (err) {
@@ -405,69 +433,48 @@ export class NatTransport implements Transport {
         await sendUpgrade(relayed, { t: 'plan', mode: 'push' })
         // Only ever the IP the relay saw the dialer at: a dialer cannot aim this peer at a third party.
         const address = `tcp://${dialerIp}:${hi.push}`
-        const conn = await connectSocket({
-          host: dialerIp,
-          port: hi.push,
-          clock: this.clock,
-          timeout: o.punchTimeout,
-          what: `push to ${peer}`,
-        })
-          .then((socket) =>
-            secure(socket, 'initiator', 'pushed', {
+        const socket = await this.tryConnect(dialerIp, hi.push, `push to ${peer}`)
+        const conn = socket
+          ? await secure(socket, 'initiator', 'pushed', {
               identity: this.identity,
               tcp: this.tcpOptions,
               clock: this.clock,
               address,
               expectedPeer: peer,
-            }),
-          )
-          .catch((err: Error) => {
-            this.log.info('push failed: keeping the relayed connection', {
-              peer,
-              address,
-              error: err.message,
+            }).catch((err: Error) => {
+              this.log.info('push failed: keeping the relayed connection', {
+                peer,
+                address,
+                error: err.message,
+              })
+              return undefined
             })
-            return undefined
-          })
+          : undefined
         await sendUpgrade(relayed, { t: 'result', ok: conn !== undefined })
-        if (conn) {
-          void relayed.close()
-          return conn
-        }
-        return relayed
+        if (!conn) return relayed
+        void relayed.close()
+        return conn
       }
-      if (hi.punch !== undefined && o.holePunch) {
-        const mine = await observe(res.relay, this.clock, o.punchTimeout).catch(() => undefined)
-        if (mine) {
-          await sendUpgrade(relayed, { t: 'plan', mode: 'punch', port: mine.port })
-          await nextUpgrade(relayed, 'sync', this.clock, o.punchTimeout)
-          const punching = connectSocket({
-            host: dialerIp,
-            port: hi.punch,
-            localPort: mine.localPort,
-            clock: this.clock,
-            timeout: o.punchTimeout,
-            what: `hole punch to ${peer}`,
-          }).catch((err: Error) => {
-            this.log.info('hole punch failed: keeping the relayed connection', { peer, error: err.message })
-            return undefined
-          })
-          const result = await nextUpgrade(relayed, 'result', this.clock, o.punchTimeout * 2)
-          const socket = await punching
-          if (result.ok && socket) {
-            const conn = await secure(socket, 'responder', 'hole-punched', {
-              identity: this.identity,
-              tcp: this.tcpOptions,
-              clock: this.clock,
-              address: `tcp://${dialerIp}:${hi.punch}`,
-              expectedPeer: peer,
-            })
-            void relayed.close()
-            return conn
-          }
-          socket?.destroy()
-          return relayed
-        }
+      const mine =
+        hi.punch !== undefined && o.holePunch
+          ? await observe(res.relay, this.clock, o.punchTimeout).catch(() => undefined)
+          : undefined
+      if (hi.punch !== undefined && mine) {
+        await sendUpgrade(relayed, { t: 'plan', mode: 'punch', port: mine.port })
+        await nextUpgrade(relayed, 'sync', this.clock, o.punchTimeout)
+        const punching = this.tryConnect(dialerIp, hi.punch, `hole punch to ${peer}`, mine.localPort)
+        const result = await nextUpgrade(relayed, 'result', this.clock, o.punchTimeout * 2)
+        const socket = await punching
+        if (result.ok && socket)
+          return await this.replace(
+            relayed,
+            socket,
+            'responder',
+            'hole-punched',
+            `tcp://${dialerIp}:${hi.punch}`,
+          )
+        socket?.destroy()
+        return relayed
       }
       await sendUpgrade(relayed, { t: 'plan', mode: 'relay' })
       return relayed

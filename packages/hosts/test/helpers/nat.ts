@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ExecutionContext } from 'ava'
-import { Host, HostNetwork, PeerProcess } from '../../src/index.js'
-import { capability, FAST } from './net.js'
+import test, { type ExecutionContext } from 'ava'
+import { type GetJson, Host, HostNetwork, PeerProcess } from '../../src/index.js'
+import { capability, FAST, fileSha, waitFor } from './net.js'
 import { run } from './run.js'
 
 /** How a router maps ports: plain masquerade keeps the source port where it can (endpoint-independent); `--random-fully` gives every connection a random one (symmetric-like). */
@@ -19,6 +19,12 @@ export const natCapability: { ok: boolean; reason: string } = (() => {
     return { ok: false, reason: 'iptables is not installed (the NAT routers are iptables masquerade rules)' }
   }
 })()
+
+/** A serial test that needs namespaces and iptables; skipped, with the reason, where they are missing. */
+export function natTest(title: string, fn: (t: ExecutionContext) => Promise<void>): void {
+  if (natCapability.ok) test.serial(title, fn)
+  else test.skip(`${title} — skipped: ${natCapability.reason}`, fn)
+}
 
 /** A private LAN behind a router namespace: `wan` on the public bridge, `lan` a bridge of its own. */
 export interface Lan {
@@ -192,4 +198,35 @@ export async function startNatNode(
   const child = host.spawn(nodePath, [peerkitBin, ...args])
   t.teardown(() => void child.kill('SIGKILL'))
   return PeerProcess.started(host, child, 30_000, data)
+}
+
+/**
+ * Searches from `getter` until `provider`'s file shows, downloads it and checks it (verified, the bytes'
+ * sha256, some from `provider`); returns the result and the last connection the getter's log reported to it.
+ */
+export async function downloadFrom(
+  t: ExecutionContext,
+  getter: PeerProcess,
+  paths: PathLine[],
+  provider: PeerProcess,
+  query: string,
+  sha: string,
+): Promise<{ result: GetJson; last: PathLine | undefined }> {
+  const hit = await waitFor(
+    `${getter.host.name} finds '${query}' at ${provider.host.name}`,
+    async () =>
+      (await getter.searchApi(query, 1500)).hits.find((h) => h.providers.some((p) => p.id === provider.id)),
+    30_000,
+    300,
+  )
+  const out = join(getter.host.dir, `${query.replace(/\s+/g, '-')}.out`)
+  const result = await getter.get(hit.hash, out, 30_000)
+  t.true(result.verified)
+  t.is(await fileSha(out), sha)
+  t.true(
+    (result.sources.find((s) => s.id === provider.id)?.bytes ?? 0) > 0,
+    'the bytes came from the provider',
+  )
+  const used = paths.filter((p) => p.peer === provider.id)
+  return { result, last: used[used.length - 1] }
 }
