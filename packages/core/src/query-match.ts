@@ -49,14 +49,24 @@ export function termMatches(term: string, keyword: string): boolean {
 
 /** The distinct `n`-character substrings of `word`, in order of first appearance (by code point). */
 export function ngrams(word: string, n: number): string[] {
-  const chars = [...word]
   const out: string[] = []
+  if (!SURROGATE_RE.test(word)) {
+    // One UTF-16 unit per character (the common case): substrings, no array of characters.
+    for (let i = 0; i + n <= word.length; i++) {
+      const g = word.substring(i, i + n)
+      if (!out.includes(g)) out.push(g)
+    }
+    return out
+  }
+  const chars = [...word]
   for (let i = 0; i + n <= chars.length; i++) {
     const g = chars.slice(i, i + n).join('')
     if (!out.includes(g)) out.push(g)
   }
   return out
 }
+
+const SURROGATE_RE = /[\uD800-\uDFFF]/
 
 /**
  * The n-grams an index files `keyword` under: its trigrams, and its bigrams
