@@ -5,7 +5,7 @@ import { ip, run } from './command.js'
 import { HostCommandError } from './errors.js'
 import { HOST_IFACE, Host } from './host.js'
 import { type HostNetworkOptions, parseHostNetworkOptions } from './options.js'
-import { removeNamespace } from './sweep.js'
+import { removeNamespaces } from './sweep.js'
 
 const BRIDGE = 'br0'
 /** Host addresses start at .11; .1–.10 are never used. */
@@ -104,8 +104,15 @@ export class HostNetwork {
     if (this.destroyed) return
     this.destroyed = true
     await Promise.all(this.hosts.map((h) => h.killAll()))
-    for (const h of this.hosts) await removeNamespace(h.ns, this.options.commandTimeout)
-    await removeNamespace(this.bridgeNs, this.options.commandTimeout)
+    // Hosts first, the bridge last; every namespace is tried, and the folder removed, before a failure is thrown.
+    let failure: unknown
+    await removeNamespaces(
+      [...this.hosts.map((h) => h.ns), this.bridgeNs],
+      this.options.commandTimeout,
+    ).catch((err) => {
+      failure = err // thrown below
+    })
     await rm(this.dir, { recursive: true, force: true })
+    if (failure !== undefined) throw failure
   }
 }

@@ -1,7 +1,8 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { threadId } from 'node:worker_threads'
-import { InvalidOptionsError } from '@peerkit/core'
+import { parseOptions } from '@peerkit/core'
+import { z } from 'zod'
 
 /** Options of `HostNetwork.create`. */
 export interface HostNetworkOptions {
@@ -52,37 +53,29 @@ export function defaultPeerkitBin(): string {
   return join(dirname(fileURLToPath(import.meta.resolve('@peerkit/cli'))), 'bin.js')
 }
 
+/** The options as a schema (core's one error format: `hosts.subnet must …`); defaults filled per call. */
+export const hostNetworkOptionsSchema = z
+  .object({
+    prefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9]*$/, 'lower-case letters and digits, starting with a letter')
+      .max(MAX_PREFIX)
+      .default(() => `${RUN_PREFIX}${++counter}`),
+    subnet: z
+      .string()
+      .regex(SUBNET_RE, 'the first three octets of a 10.x.y.0/24')
+      .refine((v) => v.split('.').every((octet) => Number(octet) <= 255), 'octets of at most 255')
+      .default(DEFAULT_SUBNET),
+    peerkitBin: z.string().min(1).default(defaultPeerkitBin),
+    nodePath: z
+      .string()
+      .min(1)
+      .default(() => process.execPath),
+    commandTimeout: z.number().int().min(1).default(DEFAULT_COMMAND_TIMEOUT),
+  })
+  .strict()
+
+/** Fills the defaults (a fresh prefix each time), checks, and freezes; throws `InvalidOptionsError` naming the field. */
 export function parseHostNetworkOptions(input: unknown = {}): Readonly<Required<HostNetworkOptions>> {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidOptionsError(`hosts options must be an object (got ${JSON.stringify(input)})`)
-  }
-  const o = input as HostNetworkOptions
-  const prefix = o.prefix ?? `${RUN_PREFIX}${++counter}`
-  if (typeof prefix !== 'string' || !/^[a-z][a-z0-9]*$/.test(prefix) || prefix.length > MAX_PREFIX) {
-    throw new InvalidOptionsError(
-      `hosts.prefix must be lower-case letters and digits, at most ${MAX_PREFIX} (got ${JSON.stringify(prefix)})`,
-    )
-  }
-  const subnet = o.subnet ?? DEFAULT_SUBNET
-  const m = typeof subnet === 'string' ? SUBNET_RE.exec(subnet) : null
-  if (!m || Number(m[1]) > 255 || Number(m[2]) > 255) {
-    throw new InvalidOptionsError(
-      `hosts.subnet must be the first three octets of a 10.x.y.0/24 (got ${JSON.stringify(subnet)})`,
-    )
-  }
-  const commandTimeout = o.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT
-  if (!Number.isInteger(commandTimeout) || commandTimeout < 1) {
-    throw new InvalidOptionsError(`hosts.commandTimeout must be an integer >= 1 (got ${commandTimeout})`)
-  }
-  const peerkitBin = o.peerkitBin ?? defaultPeerkitBin()
-  const nodePath = o.nodePath ?? process.execPath
-  for (const [field, v] of [
-    ['peerkitBin', peerkitBin],
-    ['nodePath', nodePath],
-  ] as const) {
-    if (typeof v !== 'string' || v.length === 0) {
-      throw new InvalidOptionsError(`hosts.${field} must be a non-empty path (got ${JSON.stringify(v)})`)
-    }
-  }
-  return Object.freeze({ prefix, subnet, peerkitBin, nodePath, commandTimeout })
+  return parseOptions(hostNetworkOptionsSchema, input, 'hosts')
 }

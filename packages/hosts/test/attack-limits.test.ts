@@ -28,7 +28,7 @@ test.serial(
     let refusedAtOnce = 0
     const keepOpening = async (from: string) => {
       while (!stop) {
-        const socket = await silentSocket(proc.address, from).catch(() => undefined)
+        const socket = await silentSocket(proc.address, from).catch(() => undefined) // refused at connect: the victim's limit at work; try again
         if (!socket) continue
         if (stop) {
           socket.destroy()

@@ -95,9 +95,7 @@ test('decode: hostile input does not grow the heap without bound', (t) => {
   for (let i = 0; i < runs; i++) {
     try {
       decode(sample[i % sample.length] as Uint8Array)
-    } catch {
-      // refused: fine
-    }
+    } catch {} // refused: what this test wants (it measures the heap, not the verdicts)
   }
   globalThis.gc?.()
   const grown = process.memoryUsage().heapUsed - before

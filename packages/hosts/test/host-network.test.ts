@@ -5,6 +5,7 @@ import {
   listNamespaces,
   parseHostNetworkOptions,
   RUN_PREFIX,
+  removeNamespace,
   sweepNamespaces,
 } from '../src/index.js'
 import { hostTest, network } from './helpers/net.js'
@@ -88,6 +89,8 @@ hostTest('a sweep removes what a network left behind, processes included', async
   const removed = await sweepNamespaces(net.options.prefix)
   t.deepEqual(removed.sort(), [`${net.options.prefix}-br`, `${net.options.prefix}-h1`].sort())
   t.is(await exited, null, 'the process inside was killed')
+  // Already gone: removing it again, or destroying the network, is no error (a namespace that stays would be).
+  await removeNamespace(`${net.options.prefix}-h1`)
   await net.destroy()
   await t.throwsAsync(sweepNamespaces('eth'), { instanceOf: RangeError })
 })
