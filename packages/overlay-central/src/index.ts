@@ -52,9 +52,11 @@ export {
 } from './messages.js'
 export {
   type CentralOptions,
+  centralOptionsSchema,
   DEFAULT_CENTRAL_OPTIONS,
   DEFAULT_DIRECTORY_SERVER_OPTIONS,
   type DirectoryServerOptions,
+  directoryServerOptionsSchema,
   parseCentralOptions,
   parseDirectoryServerOptions,
 } from './options.js'

@@ -15,7 +15,7 @@ import {
 } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import type { ExecutionContext } from 'ava'
-import { type DependencyContainer, Lifecycle } from 'tsyringe'
+import type { DependencyContainer } from 'tsyringe'
 import { RunningClock } from './running-clock.js'
 import '@peerkit/index-memory'
 import '@peerkit/transport-memory'

@@ -1,0 +1,121 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Hit, Peer } from '@peerkit/core'
+import test, { type ExecutionContext } from 'ava'
+import type { Browser, Page } from 'playwright-core'
+import { launch, nodePeers, type OverlayName, overlayOptions, servePage } from './helpers/network.js'
+
+// A browser tab as a peer, in a real Chromium (playwright-core, the system's Chromium):
+// two tabs and three Node peers on each overlay, joined over WebSocket.
+
+const WAIT = 60_000
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+
+let browser: Browser
+test.before(async () => {
+  browser = await launch()
+})
+test.after.always(async () => {
+  await browser?.close()
+})
+
+async function tab(t: ExecutionContext, url: string): Promise<Page> {
+  const context = await browser.newContext()
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  const logs: string[] = []
+  page.on('console', (m) => logs.push(m.text()))
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
+  await page.goto(url)
+  try {
+    await page.waitForFunction(
+      () => document.body.dataset.ready === 'true' || document.body.dataset.failed,
+      null,
+      {
+        timeout: WAIT,
+      },
+    )
+  } catch (err) {
+    t.log(logs.join('\n'))
+    throw err
+  }
+  const failed = await page.evaluate(() => document.body.dataset.failed)
+  if (failed) {
+    t.log(logs.join('\n'))
+    throw new Error(`the page failed to join: ${failed}`)
+  }
+  return page
+}
+
+/** Searches from a tab until `name` is found with at least `providers` providers (bounded). */
+async function tabSearch(page: Page, name: string, providers = 1): Promise<Hit> {
+  const deadline = Date.now() + WAIT
+  for (;;) {
+    const hits = (await page.evaluate(([q]) => (window as any).peerkit.search(q, 3000), [name])) as Hit[]
+    const hit = hits.find((h) => h.name === name && h.providers.length >= providers)
+    if (hit) return hit
+    if (Date.now() > deadline) throw new Error(`the tab did not find ${name} with ${providers} providers`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+async function nodeSearch(peer: Peer, name: string): Promise<Hit> {
+  const deadline = Date.now() + WAIT
+  for (;;) {
+    for await (const hit of peer.search(name, { timeout: 3000 })) if (hit.name === name) return hit
+    if (Date.now() > deadline) throw new Error(`${peer.id} did not find ${name}`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+/** Shares `bytes` as `name` from a tab (the page copies it to OPFS and hashes it in its worker). */
+async function tabShare(page: Page, name: string, bytes: Uint8Array): Promise<void> {
+  await page.evaluate(
+    async ([n, b64]) => {
+      const bin = atob(b64 as string)
+      const data = new Uint8Array(bin.length)
+      for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i)
+      await (window as any).peerkit.share(new File([data], n as string))
+    },
+    [name, Buffer.from(bytes).toString('base64')],
+  )
+}
+
+for (const overlay of ['flooding', 'chord', 'supernode', 'central'] as OverlayName[]) {
+  test.serial(`${overlay}: tabs and Node peers share and download both ways over WebSocket`, async (t) => {
+    t.timeout(180_000)
+    const dir = await mkdtemp(join(tmpdir(), `peerkit-browser-${overlay}-`))
+    t.teardown(() => rm(dir, { recursive: true, force: true }))
+    const net = await nodePeers(t, overlay, dir)
+    const base = await servePage(t)
+    const query = `?overlay=${overlay}&bootstrap=${encodeURIComponent(net.bootstrap.join(','))}&options=${encodeURIComponent(JSON.stringify(overlayOptions(overlay)))}`
+    const [a, b] = [await tab(t, base + query), await tab(t, base + query)]
+
+    // A Node peer and tab B share the same film; tab A downloads it from both at once.
+    const film = randomBytes(3 * 1024 * 1024 + 12345)
+    const films = join(dir, 'films')
+    await mkdir(films, { recursive: true })
+    await writeFile(join(films, `film-${overlay}.mkv`), film)
+    await (net.peers[1] as Peer).share(films)
+    await tabShare(b, `film-${overlay}.mkv`, film)
+    const hit = await tabSearch(a, `film-${overlay}.mkv`, 2)
+    const got = (await a.evaluate((h) => (window as any).peerkit.download(h), hit)) as {
+      path: string
+      sources: { id: string; bytes: number }[]
+    }
+    t.is(await a.evaluate((p) => (window as any).peerkit.digest(p), got.path), sha(film), 'the bytes verify')
+    t.log(`${overlay}: sources ${got.sources.map((s) => `${s.id.slice(0, 6)}=${s.bytes}`).join(' ')}`)
+
+    // A Node peer downloads a file only tab A shares: the one tab A downloaded from, which it is
+    // connected to (a tab listens on nothing; a Node peer it never dialed would need WebRTC).
+    const note = randomBytes(700_000)
+    await tabShare(a, `note-${overlay}.txt`, note)
+    const fetcher = net.peers[1] as Peer
+    const noteHit = await nodeSearch(fetcher, `note-${overlay}.txt`)
+    const out = join(dir, 'note.txt')
+    await fetcher.download(noteHit.hash, { to: out, providers: noteHit.providers, size: noteHit.size }).done
+    t.is(sha(await readFile(out)), sha(note), 'the Node peer got the tab’s file')
+  })
+}
