@@ -119,7 +119,7 @@ for (const overlay of OVERLAYS) {
     t.deepEqual(s.addresses, nodeC.lines.get('listen'))
     t.true(Array.isArray(s.neighbors) && s.neighbors.length > 0)
     for (const n of s.neighbors) t.true(typeof n.id === 'string' && Array.isArray(n.addresses))
-    t.is(s.shares, 0)
+    t.is(s.shares, 1, 'the finished download is shared back')
     t.deepEqual(
       s.downloads.map((d: Record<string, unknown>) => [d.hash, d.bytes, d.size, d.state]),
       [[hit.hash, MOVIE_SIZE, MOVIE_SIZE, 'done']],

@@ -1,4 +1,5 @@
-import { InvalidOptionsError } from '@peerkit/core'
+import { parseOptions } from '@peerkit/core'
+import { z } from 'zod'
 
 export interface TransferOptions {
   /** Milliseconds one chunk (or manifest) request may take before its chunk goes to another provider. @default 10000 */
@@ -74,80 +75,42 @@ export type ParsedTransferOptions = Readonly<Required<Omit<TransferOptions, 'has
   readonly hashWorkers: number | undefined
 }
 
-/** Merges defaults, checks every field, and freezes the result. */
-export function parseTransferOptions(input: unknown = {}): ParsedTransferOptions {
-  if (input === undefined || input === null) input = {}
-  if (typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidOptionsError(`transfer options must be an object (got ${JSON.stringify(input)})`)
-  }
-  const o = input as Record<string, unknown>
-  const known = new Set([
-    'requestTimeout',
-    'maxInFlightPerPeer',
-    'maxPeers',
-    'maxServingPerPeer',
-    'endgame',
-    'endgameDuplicates',
-    'maxFailures',
-    'progressInterval',
-    'checkpointInterval',
-    'blockSize',
-    'noProviderTimeout',
-    'providerWait',
-    'providerSearchInterval',
-    'maxActiveDownloads',
-    'downloadRate',
-    'uploadRate',
-    'maxUploadPeers',
-    'hashWorkers',
-  ])
-  for (const key of Object.keys(o)) {
-    if (!known.has(key))
-      throw new InvalidOptionsError(`transfer.${key} is not an option (accepted: ${[...known].join(', ')})`)
-  }
-  const int = (key: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const v = o[key] ?? def
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new InvalidOptionsError(
-        `transfer.${key} must be an integer in [${min}, ${max}] (got ${JSON.stringify(v)})`,
-      )
-    }
-    return v
-  }
-  const endgame = o.endgame ?? true
-  if (typeof endgame !== 'boolean')
-    throw new InvalidOptionsError(`transfer.endgame must be a boolean (got ${JSON.stringify(endgame)})`)
-  const blockSize = int('blockSize', DEFAULT_BLOCK_SIZE, 1024, MAX_BLOCK_SIZE)
-  if ((blockSize & (blockSize - 1)) !== 0) {
-    throw new InvalidOptionsError(`transfer.blockSize must be a power of two (got ${blockSize})`)
-  }
-  const parsed: ParsedTransferOptions = {
-    requestTimeout: int('requestTimeout', DEFAULT_REQUEST_TIMEOUT, 1),
-    maxInFlightPerPeer: int('maxInFlightPerPeer', DEFAULT_MAX_IN_FLIGHT_PER_PEER, 1, 64),
-    maxPeers: int('maxPeers', DEFAULT_MAX_PEERS, 1, 1024),
-    maxServingPerPeer: int('maxServingPerPeer', DEFAULT_MAX_SERVING_PER_PEER, 1, 100_000),
-    endgame,
-    endgameDuplicates: int('endgameDuplicates', DEFAULT_ENDGAME_DUPLICATES, 0, 8),
-    maxFailures: int('maxFailures', DEFAULT_MAX_FAILURES, 1, 100),
-    progressInterval: int('progressInterval', DEFAULT_PROGRESS_INTERVAL, 10),
-    checkpointInterval: int('checkpointInterval', DEFAULT_CHECKPOINT_INTERVAL, 10),
-    blockSize,
-    noProviderTimeout: int('noProviderTimeout', DEFAULT_NO_PROVIDER_TIMEOUT, 1),
-    providerWait: int('providerWait', DEFAULT_PROVIDER_WAIT, 0),
-    providerSearchInterval: int('providerSearchInterval', DEFAULT_PROVIDER_SEARCH_INTERVAL, 0),
-    maxActiveDownloads: int('maxActiveDownloads', DEFAULT_MAX_ACTIVE_DOWNLOADS, 0, 100_000),
-    downloadRate: int('downloadRate', 0, 0),
-    uploadRate: int('uploadRate', 0, 0),
-    maxUploadPeers: int('maxUploadPeers', 0, 0, 100_000),
-    hashWorkers: o.hashWorkers === undefined ? undefined : int('hashWorkers', 0, 0, 64),
-  }
-  // Peers built with the same options share one frozen copy.
-  const last = lastParsed
-  if (last && (Object.keys(parsed) as (keyof ParsedTransferOptions)[]).every((k) => last[k] === parsed[k]))
-    return last
-  lastParsed = Object.freeze(parsed)
-  return lastParsed
-}
+const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def)
+const MAX = Number.MAX_SAFE_INTEGER
 
-/** The last options parsed (see `parseTransferOptions`). */
-let lastParsed: ParsedTransferOptions | undefined
+/** The transfer's options (`options.default` in the peer config), with their defaults; see `TransferOptions`. */
+export const transferOptionsSchema = z
+  .object({
+    requestTimeout: int(1, MAX, DEFAULT_REQUEST_TIMEOUT),
+    maxInFlightPerPeer: int(1, 64, DEFAULT_MAX_IN_FLIGHT_PER_PEER),
+    maxPeers: int(1, 1024, DEFAULT_MAX_PEERS),
+    maxServingPerPeer: int(1, 100_000, DEFAULT_MAX_SERVING_PER_PEER),
+    endgame: z.boolean().default(true),
+    endgameDuplicates: int(0, 8, DEFAULT_ENDGAME_DUPLICATES),
+    maxFailures: int(1, 100, DEFAULT_MAX_FAILURES),
+    progressInterval: int(10, MAX, DEFAULT_PROGRESS_INTERVAL),
+    checkpointInterval: int(10, MAX, DEFAULT_CHECKPOINT_INTERVAL),
+    blockSize: int(1024, MAX_BLOCK_SIZE, DEFAULT_BLOCK_SIZE).refine(
+      (n) => (n & (n - 1)) === 0,
+      'a power of two',
+    ),
+    noProviderTimeout: int(1, MAX, DEFAULT_NO_PROVIDER_TIMEOUT),
+    providerWait: int(0, MAX, DEFAULT_PROVIDER_WAIT),
+    providerSearchInterval: int(0, MAX, DEFAULT_PROVIDER_SEARCH_INTERVAL),
+    maxActiveDownloads: int(0, 100_000, DEFAULT_MAX_ACTIVE_DOWNLOADS),
+    downloadRate: int(0, MAX, 0),
+    uploadRate: int(0, MAX, 0),
+    maxUploadPeers: int(0, 100_000, 0),
+    hashWorkers: z.number().int().min(0).max(64).optional(),
+  })
+  .strict()
+
+/**
+ * Fills in the defaults, checks every field and freezes the result (core's
+ * `parseOptions`: errors name the field, `transfer.maxPeers must be …`, and a
+ * misspelt name gets the nearest one, `transfer.maxPeer is not an option; did
+ * you mean maxPeers?`).
+ */
+export function parseTransferOptions(input: unknown = {}): ParsedTransferOptions {
+  return parseOptions(transferOptionsSchema, input ?? {}, 'transfer') as ParsedTransferOptions
+}

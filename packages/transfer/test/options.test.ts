@@ -63,3 +63,15 @@ test("importing the package registers 'default', which validates before register
   t.is(c.resolve(TRANSFER_OPTIONS).maxPeers, 3)
   t.true(c.isRegistered(TRANSFER))
 })
+
+test('a misspelt option gets the nearest name; every message is core one format (transfer.FIELD …)', (t) => {
+  t.throws(() => parseTransferOptions({ maxPeer: 3 }), {
+    name: 'InvalidOptionsError',
+    message: 'transfer.maxPeer is not an option; did you mean maxPeers?',
+  })
+  t.throws(() => parseTransferOptions({ providerSearchInterval: -5 }), {
+    message: /^transfer\.providerSearchInterval must be an integer from 0 .*\(got -5\)$/,
+  })
+  t.is(parseTransferOptions().providerSearchInterval, 30_000)
+  t.is(parseTransferOptions().hashWorkers, undefined)
+})
