@@ -36,6 +36,11 @@ export interface Status {
 export interface SharedFolder {
   path: string
   files: Array<{ hash: string; name: string; size: number }>
+  /** Entries below the folder left out (hidden files, links …), up to 100, and how many in all. */
+  skipped?: Array<{ path: string; reason: string }>
+  skippedCount?: number
+  /** A finished download shared back. */
+  download?: boolean
 }
 
 export type DownloadEvent =

@@ -29,8 +29,11 @@ export function SharesView({ active }: { active: boolean }) {
     setBusy(true)
     try {
       const folder = await call<SharedFolder>('POST', '/shares', { path: path.trim() })
+      const left = folder.skippedCount ?? 0
+      const reasons = [...new Set((folder.skipped ?? []).map((s) => s.reason))].join(', ')
       setMessage(
-        `Sharing ${folder.path}: ${folder.files.length} ${folder.files.length === 1 ? 'file' : 'files'}`,
+        `Sharing ${folder.path}: ${folder.files.length} ${folder.files.length === 1 ? 'file' : 'files'}` +
+          (left > 0 ? `; ${left} left out (${reasons})` : ''),
       )
       setPath('')
       await load()
