@@ -222,6 +222,11 @@ export class ApiServer {
       role: s.role,
       addresses: s.addresses,
       neighbors: s.neighbors.map((n) => ({ id: n.id, addresses: [...n.addresses] })),
+      connections: s.connections.map((c) => ({
+        peer: c.peer,
+        direction: c.direction,
+        ...(c.path === undefined ? {} : { path: c.path }),
+      })),
       connectivity: { ...s.connectivity },
       shares: s.shares,
       downloads: s.downloads.map((d) => ({

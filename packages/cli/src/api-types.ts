@@ -27,6 +27,8 @@ export interface ApiStatus {
   role: string
   addresses: string[]
   neighbors: PeerRef[]
+  /** The open connections and how each reached its peer (`path`: direct, relayed, pushed, hole-punched; absent where the transport does not say). */
+  connections?: { peer: PeerId; direction: 'inbound' | 'outbound'; path?: string }[]
   /** Whether the node is part of its overlay, and why not (absent from nodes before it was added). */
   connectivity?: {
     state: 'connected' | 'bootstrapping' | 'isolated'

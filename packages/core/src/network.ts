@@ -20,11 +20,27 @@ import type { Identity, PeerId } from './peer-id.js'
 import type { PeerRef } from './records.js'
 import { type MemoryScope, managed, ResourceManager } from './resource-manager.js'
 import { CLOCK, IDENTITY, LOGGER, PEER_CONFIG, TRANSPORT } from './tokens.js'
-import type { AbortOptions, Connection, DialOptions, Listener, Transport } from './transport.js'
+import type {
+  AbortOptions,
+  Connection,
+  ConnectionPath,
+  DialOptions,
+  Listener,
+  Transport,
+} from './transport.js'
 import { validate } from './wire/codec.js'
 import { Mux, type MuxLimits, type MuxOwner, type MuxRequestOptions, type Reply } from './wire/mux.js'
 import { defineProtocol, type Protocol } from './wire/protocol.js'
 import { addressSchema, LIMITS } from './wire/schemas.js'
+
+/** One open connection, as `Network.connections()` lists it. */
+export interface ConnectionInfo {
+  peer: PeerId
+  direction: 'inbound' | 'outbound'
+  remoteAddress: string
+  /** How it reached the peer, where the transport says (`direct`, `relayed`, `pushed`, `hole-punched`). */
+  path?: ConnectionPath
+}
 
 /** Who is asking, and on which connection. */
 export interface RequestContext {
@@ -275,6 +291,20 @@ export class Network extends EventEmitter<NetworkEvents> {
   /** Peers with an open connection. */
   peers(): PeerRef[] {
     return [...(this.muxes?.keys() ?? [])].map((id) => ({ id, addresses: this.addressesOf(id) }))
+  }
+
+  /** The open connections, with how each reached its peer (`path`, where the transport says). */
+  connections(): ConnectionInfo[] {
+    return [...(this.muxes?.values() ?? [])].flatMap((list) =>
+      list
+        .filter((m) => !m.connection.closed)
+        .map(({ connection: c }) => ({
+          peer: c.remotePeer,
+          direction: c.direction,
+          remoteAddress: c.remoteAddress,
+          ...(c.path === undefined ? {} : { path: c.path }),
+        })),
+    )
   }
 
   isConnected(id: PeerId): boolean {

@@ -12,7 +12,7 @@ import type { PeerConfig } from './config.js'
 import type { Index } from './content-index.js'
 import { NotStartedError } from './errors.js'
 import type { Logger } from './logger.js'
-import { Network } from './network.js'
+import { type ConnectionInfo, Network } from './network.js'
 import { type Overlay, type OverlayConnectivity, overlayConnectivity, type SearchOptions } from './overlay.js'
 import type { Identity, PeerId } from './peer-id.js'
 import {
@@ -54,6 +54,8 @@ export interface PeerStatus {
   role: string
   addresses: string[]
   neighbors: PeerRef[]
+  /** The open connections and the path each took (`direct`, `relayed`, `pushed`, `hole-punched`). */
+  connections: ConnectionInfo[]
   /** Whether the node is part of its overlay, and why not. */
   connectivity: OverlayConnectivity
   shares: number
@@ -225,6 +227,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       role: this.overlay.role(),
       addresses: this.addresses(),
       neighbors: this.overlay.neighbors(),
+      connections: this.network.connections(),
       connectivity: overlayConnectivity(this.overlay),
       shares: this.shareCount,
       downloads: this.transfer.downloads(),

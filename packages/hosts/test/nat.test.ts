@@ -106,6 +106,12 @@ async function natScenario(t: ExecutionContext, overlay: Overlay): Promise<void>
     (await fetchFrom(t, d2, d2Paths, p1, 'lighthouse keeper diaries', sha256(file1)))?.path,
     'hole-punched',
   )
+  // The path shows in the node's status too (peerkit status --json, GET /status).
+  const status = JSON.parse(await d2.api('/status')) as { connections?: { peer: string; path?: string }[] }
+  t.true(
+    status.connections?.some((c) => c.peer === p1.id && c.path === 'hole-punched') ?? false,
+    `status lists the hole-punched connection: ${JSON.stringify(status.connections)}`,
+  )
   // The provider behind a symmetric NAT: the punch fails, the relay carries the bytes.
   t.is((await fetchFrom(t, d2, d2Paths, p3, 'symmetric harbour tales', sha256(file3)))?.path, 'relayed')
   // A reachable downloader: the provider behind NAT dials it, no relay: a push when the downloader dials
