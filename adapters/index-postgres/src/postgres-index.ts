@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import {
   type Clock,
   type ContentHash,
@@ -281,11 +281,15 @@ export class PostgresIndex implements Index {
     const limitParam = `$${params.length}`
     params.push(0)
     const nowParam = `$${params.length}`
+    // A keyword search must go through the text indexes: the name is compared as an expression, so
+    // the planner never scans every record of the index by name beside them (it did while statistics
+    // lagged behind a bulk registration: 50 ms instead of 0.1 ms). A hash search uses the primary key.
+    const byName = query.hash === undefined ? "(r.index_name || '') = $1" : 'r.index_name = $1'
     const sql = `
       WITH m AS (
         SELECT DISTINCT ON (r.hash) r.hash, r.name, r.record
         FROM ${this.table} r
-        WHERE r.index_name = $1 AND ${live('r.', nowParam)} AND ${where.join(' AND ')}
+        WHERE ${byName} AND ${live('r.', nowParam)} AND ${where.join(' AND ')}
         ORDER BY r.hash, r.seq
       ), ranked AS (
         SELECT m.hash, m.name, m.record,
@@ -301,7 +305,13 @@ export class PostgresIndex implements Index {
       ORDER BY ranked.n DESC, ranked.name COLLATE "C", ranked.hash COLLATE "C"`
     return this.read(async (c, now) => {
       params[params.length - 1] = now
-      const res = await c.query<{ hash: string; record: FileRecord; providers: PeerRef[] }>(sql, params)
+      // Prepared per connection and shape (terms of each kind), so it is planned once, not per search.
+      const name = `peerkit-search-${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`
+      const res = await c.query<{ hash: string; record: FileRecord; providers: PeerRef[] }>({
+        name,
+        text: sql,
+        values: params,
+      })
       return res.rows.map(
         (r): Hit => ({
           hash: r.hash,

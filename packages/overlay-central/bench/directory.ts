@@ -81,6 +81,10 @@ interface ServerProcess {
 }
 
 const SERVER = fileURLToPath(new URL('./directory-server.js', import.meta.url))
+const children = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL')
+})
 
 async function startServer(index: string, url?: string): Promise<ServerProcess> {
   const child = spawn(
@@ -90,6 +94,8 @@ async function startServer(index: string, url?: string): Promise<ServerProcess> 
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   )
+  children.add(child)
+  child.once('exit', () => children.delete(child))
   const lines: Interface = createInterface({ input: child.stdout as NodeJS.ReadableStream })
   const waiting: ((line: string) => void)[] = []
   lines.on('line', (line) => waiting.shift()?.(line))
