@@ -25,7 +25,18 @@ export * from './connection-emitter.js'
 export * from './content-index.js'
 export * from './create-peer.js'
 export * from './errors.js'
-export * from './logger.js'
+export {
+  consoleSink,
+  createLogger,
+  formatLogEntry,
+  type LogEntry,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  type LogSink,
+  type LogThreshold,
+  silentLogger,
+} from './logger.js'
 export * from './network.js'
 export { nearestName, parseOptions } from './option-errors.js'
 export * from './overlay.js'
