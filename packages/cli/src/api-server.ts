@@ -341,6 +341,7 @@ export class ApiServer {
   /** A download finished at `out`: shared back, so this node is a provider of it from now on. */
   private shareBack(hash: ContentHash, event: DownloadEvent, out: string | undefined): void {
     if (event.type !== 'done' || out === undefined) return
+    if (this.shares.follows(out)) return // saved into a shared folder: its watcher shares it
     this.shares.add(out, { download: true }).then(
       () => this.options.logger?.info('download shared back', { path: out, hash }),
       (err: unknown) =>

@@ -37,6 +37,15 @@ export interface ShareRegistryOptions {
   logger?: Logger
 }
 
+/**
+ * A download in progress, never shared: the transfer's `.part` and its sidecar
+ * (`X.part`, `X.part.json`, a `.part` of another file set aside as
+ * `X.part.HASHPREFIX`) and the node's staging file `X.peerkit`.
+ */
+export function isPartialDownload(path: string): boolean {
+  return /\.part(\.json|\.[0-9a-f]{4,64}|\.unknown)?$|\.peerkit$/.test(path)
+}
+
 /** Skipped entries listed per folder (all are counted and logged at debug). */
 export const MAX_SKIPPED_LISTED = 100
 /** The default `settleTime`. */
@@ -135,6 +144,13 @@ export class ShareRegistry {
     })
   }
 
+  /** True when `path` is in a folder shared and followed here (so a new file there is shared anyway). */
+  follows(given: string): boolean {
+    const path = resolve(given)
+    for (const f of this.folders.values()) if (f.watcher && path.startsWith(f.path + sep)) return true
+    return false
+  }
+
   list(): SharedFolder[] {
     return [...this.folders.values()].map(view)
   }
@@ -170,12 +186,21 @@ export class ShareRegistry {
       skipped: [],
       skippedCount: 0,
     }
-    await this.peer.share(path, {
-      hidden: this.options.hidden,
-      onFile: (record, file) =>
-        folder.files.set(file, { hash: record.hash, name: record.name, size: record.size }),
-      onSkip: (s) => this.noteSkipped(folder, s),
-    })
+    // Watched from before the scan, so a file added while the folder is hashed is not missed (its event waits in the queue).
+    const watcher = this.options.watch !== false && !this.closed ? this.follow(folder) : undefined
+    try {
+      await this.peer.share(path, {
+        hidden: this.options.hidden,
+        ignore: isPartialDownload,
+        onFile: (record, file) =>
+          folder.files.set(file, { hash: record.hash, name: record.name, size: record.size }),
+        onSkip: (s) => this.noteSkipped(folder, s),
+      })
+    } catch (err) {
+      await watcher?.close()
+      throw err
+    }
+    folder.watcher = watcher
     if (before) {
       await before.watcher?.close()
       this.folders.delete(path)
@@ -191,7 +216,6 @@ export class ShareRegistry {
         hint: this.options.hidden ? undefined : 'hidden files are shared with --share-hidden',
       })
     }
-    if (this.options.watch !== false && !this.closed) folder.watcher = this.follow(folder)
     await this.save()
     return view(folder)
   }
@@ -211,7 +235,8 @@ export class ShareRegistry {
       ignoreInitial: true,
       followSymlinks: false,
       // Hidden entries below the root, unless asked for; the root itself is the user's choice.
-      ignored: (p: string) => !this.options.hidden && p !== root && hiddenBelow(root, p),
+      ignored: (p: string) =>
+        p !== root && ((!this.options.hidden && hiddenBelow(root, p)) || isPartialDownload(p)),
       awaitWriteFinish:
         settle > 0 ? { stabilityThreshold: settle, pollInterval: Math.min(100, settle) } : false,
     })

@@ -26,6 +26,7 @@ test('a shared folder follows the disk: new files published, changed ones re-has
   await mkdir(join(shared, '.ssh'), { recursive: true })
   await writeFile(join(shared, 'film.mkv'), bytes(200_000, 1))
   await writeFile(join(shared, '.hidden.secret.txt'), 'secret')
+  await writeFile(join(shared, 'old.iso.part'), 'a download that never finished')
   await writeFile(join(shared, '.ssh', 'id_ed25519'), 'key')
   await symlink(join(shared, 'film.mkv'), join(shared, 'link.mkv'))
   const net = await inProcessNet(t, 'central')
@@ -44,6 +45,7 @@ test('a shared folder follows the disk: new files published, changed ones re-has
       ['.hidden.secret.txt', 'hidden'],
       ['.ssh', 'hidden'],
       ['link.mkv', 'symlink'],
+      ['old.iso.part', 'ignored'],
     ],
   )
   const aliceRef: PeerRef = { id: alice.peer.id, addresses: alice.peer.addresses() }
@@ -84,11 +86,20 @@ test('a shared folder follows the disk: new files published, changed ones re-has
   await t.throwsAsync(fetchFrom(song.hash, 'song-again'), { message: /not shared here/ })
   t.is(alice.peer.status().shares, 1)
 
-  // A new hidden file stays out.
+  // A new hidden file stays out, and so does a download in progress (its .part, sidecar and staging file).
   await writeFile(join(shared, '.new-secret'), 'x')
+  await writeFile(join(shared, 'film2.mkv.peerkit.part'), bytes(70_000, 7))
+  await writeFile(join(shared, 'film2.mkv.peerkit.part.json'), '{}')
   await writeFile(join(shared, 'marker.txt'), 'y')
   t.true(await until(() => fileOf('marker.txt') !== undefined))
-  t.is(fileOf('.new-secret'), undefined)
+  await registry.settled()
+  t.deepEqual(
+    registry
+      .list()[0]
+      ?.files.map((f) => f.name)
+      .sort(),
+    ['film.mkv', 'marker.txt'],
+  )
 })
 
 test('peerkit share add, list and remove drive the API; the shares survive a restart (DATA/shares.json); a finished download is shared back', async (t) => {

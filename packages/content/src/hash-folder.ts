@@ -35,6 +35,8 @@ export interface HashFolderOptions {
   hidden?: boolean
   /** Called for each entry below the folder that is not hashed, with the reason. */
   onSkip?: (skipped: SkippedEntry) => void
+  /** Entries below the folder to leave out (reason `ignored`), e.g. partial downloads. */
+  ignore?: (path: string) => boolean
 }
 
 /** An entry `walk` (and so `hashFolder`) left out, and why. */
@@ -42,9 +44,10 @@ export interface SkippedEntry {
   path: string
   /**
    * `hidden`: its name starts with `.`; `symlink`: links are not followed;
-   * `special`: a socket, FIFO or device; `unreadable`: a folder below the root this process may not read.
+   * `special`: a socket, FIFO or device; `unreadable`: a folder below the root this process may not read;
+   * `ignored`: the caller's `ignore` said so.
    */
-  reason: 'hidden' | 'symlink' | 'special' | 'unreadable'
+  reason: 'hidden' | 'symlink' | 'special' | 'unreadable' | 'ignored'
 }
 
 /** Options of `walk`. */
@@ -54,6 +57,8 @@ export interface WalkOptions {
   hidden?: boolean
   /** @see HashFolderOptions.onSkip */
   onSkip?: (skipped: SkippedEntry) => void
+  /** @see HashFolderOptions.ignore */
+  ignore?: (path: string) => boolean
 }
 
 /** True for a hidden name (`.ssh`, `.DS_Store`): a name starting with a dot. */
@@ -82,8 +87,8 @@ interface Pending {
 export async function hashFolder(path: string, options: HashFolderOptions = {}): Promise<FileHash[]> {
   const root = resolve(path)
   const files: Pending[] = []
-  const { signal, hidden, onSkip } = options
-  for (const file of await walk(root, { signal, hidden, onSkip })) {
+  const { signal, hidden, onSkip, ignore } = options
+  for (const file of await walk(root, { signal, hidden, onSkip, ignore })) {
     const st = await stat(file)
     files.push({ path: file, size: st.size, mtimeMs: st.mtimeMs })
   }
@@ -169,6 +174,7 @@ export async function walk(root: string, options: WalkOptions | AbortSignal = {}
   for (const e of entries) {
     const full = join(root, e.name)
     if (!opts.hidden && isHiddenName(e.name)) opts.onSkip?.({ path: full, reason: 'hidden' })
+    else if (opts.ignore?.(full)) opts.onSkip?.({ path: full, reason: 'ignored' })
     else if (e.isFile()) out.push(full)
     else if (e.isDirectory()) out.push(...(await walkBelow(full, opts)))
     else opts.onSkip?.({ path: full, reason: e.isSymbolicLink() ? 'symlink' : 'special' })

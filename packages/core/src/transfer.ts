@@ -111,8 +111,10 @@ export interface ShareOptions extends AbortOptions {
   onFile?: (record: FileRecord, path: string) => void
   /** Also share hidden files and folders (names starting with `.`) below a shared folder. @default false */
   hidden?: boolean
-  /** Called per entry below a shared folder that is not shared: `hidden`, `symlink`, `special` or `unreadable`. */
+  /** Called per entry below a shared folder that is not shared: `hidden`, `symlink`, `special`, `unreadable` or `ignored`. */
   onSkip?: (skipped: { path: string; reason: string }) => void
+  /** Entries below a shared folder to leave out (reason `ignored`), e.g. partial downloads. */
+  ignore?: (path: string) => boolean
 }
 
 /**

@@ -143,6 +143,7 @@ export class ChunkTransfer implements Transfer {
       workers: this.options.hashWorkers,
       hidden: options.hidden,
       onSkip: options.onSkip,
+      ignore: options.ignore,
       onFile: (file) => {
         const record = this.recordOf(this.server.add(file))
         writes.push(this.index.put(record))
