@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { type BrowseConfig, browseConfigSchema, DEFAULT_BROWSE_CONFIG } from './browse.js'
 import { InvalidOptionsError } from './errors.js'
 import { parseLogSpec } from './logger.js'
+import { formatOptionIssues } from './option-errors.js'
 
 export interface NetworkOptions {
   /** Milliseconds to establish a connection. @default 5000 */
@@ -151,9 +152,10 @@ const schema = z
 export function parsePeerConfig(input: unknown): PeerConfig {
   const result = schema.safeParse(input)
   if (!result.success) {
-    const issue = result.error.issues[0]
-    const field = issue?.path.length ? `config.${issue.path.join('.')}` : 'config'
-    throw new InvalidOptionsError(`${field}: ${issue?.message ?? 'invalid'}`)
+    // The one format of every option error: the field's path, what it must be, what was given, a near name.
+    throw new InvalidOptionsError(formatOptionIssues(result.error.issues, input, 'config', schema), {
+      cause: result.error,
+    })
   }
   const c = result.data
   try {

@@ -90,6 +90,9 @@ function join(prefix: string, path: string[]): string {
 
 /** What an issue says was expected, when the schema cannot say it better. */
 function fromIssue(issue: Issue): string {
+  // A message the schema gave (`.min(1, 'a module name or path')`) says it best; zod's own start so.
+  if ((issue.code === 'too_small' || issue.code === 'too_big') && !/^Too (small|big)/.test(issue.message))
+    return issue.message
   switch (issue.code) {
     case 'invalid_type':
       return issue.expected === 'int' ? 'an integer' : article(issue.expected)

@@ -125,4 +125,8 @@ test('a string or array of the right type that fails a check is described by tha
   t.is(fail({ peers: [] }).message, 'kit.peers must be a non-empty array (got an array)')
   t.is(fail({ path: '' }).message, 'kit.path must be a non-empty string (got "")')
   t.is(fail({ prefix: 7 }).message, 'kit.prefix must be a string (got 7)')
+  const named = z.object({ module: z.string().min(1, 'a module name or path') }).strict()
+  t.throws(() => parseOptions(named, { module: '' }, 'kit'), {
+    message: 'kit.module must be a module name or path (got "")',
+  })
 })

@@ -79,11 +79,11 @@ test('config.plugins must be a list of non-empty strings', (t) => {
   t.deepEqual(parsePeerConfig({ overlay: 'x' }).plugins, [])
   t.throws(() => parsePeerConfig({ overlay: 'x', plugins: './one.js' }), {
     name: 'InvalidOptionsError',
-    message: /^config\.plugins:/,
+    message: /^config\.plugins must be an array \(got "\.\/one\.js"\)/,
   })
   t.throws(() => parsePeerConfig({ overlay: 'x', plugins: [''] }), {
     name: 'InvalidOptionsError',
-    message: /^config\.plugins\.0:/,
+    message: /^config\.plugins\.0 must be a module name or path/,
   })
 })
 
