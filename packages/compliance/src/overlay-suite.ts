@@ -96,7 +96,7 @@ async function eventually(ms: number, probe: () => Promise<boolean>): Promise<bo
     try {
       ok = await probe()
     } catch {
-      ok = false
+      ok = false // a probe that throws has not seen it yet; the deadline bounds the wait and the caller asserts
     }
     if (ok || Date.now() >= deadline) return ok
     await new Promise((r) => setTimeout(r, POLL_INTERVAL))

@@ -193,7 +193,7 @@ export function transportSuite(
     const inbound = new Set<PeerId>()
     listener.on('connection', (conn) => {
       inbound.add(conn.remotePeer)
-      conn.on('message', (m) => void conn.send(m).catch(() => {}))
+      conn.on('message', (m) => void conn.send(m).catch(() => {})) // an echo lost to a closing connection fails the client's wait for it
     })
     const clients = await Promise.all(Array.from({ length: 50 }, () => ctx.make()))
     const echoes = await ctx.within(
@@ -236,7 +236,7 @@ export function transportSuite(
       })
       inbound.on('close', () => reject(new Error(`closed after ${next} of ${count} messages`)))
     })
-    done.catch(() => {})
+    done.catch(() => {}) // awaited below with the writer; this only keeps an early close from being unhandled meanwhile
     let sent = 0
     let ahead = 0
     const writer = (async () => {
@@ -490,7 +490,7 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boo
     ),
     ms,
     'settle',
-  ).catch(() => false)
+  ).catch(() => false) // not settled within ms: that is the answer
 }
 
 function bytes(s: string): Uint8Array {
