@@ -145,6 +145,11 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
     this.loop = undefined
   }
 
+  /** The container's dispose hook, as every overlay has: stops. */
+  async dispose(): Promise<void> {
+    await this.stop()
+  }
+
   async publish(records: FileRecord[]): Promise<void> {
     const self = this.identity.peerId
     const fresh: FileRecord[] = []
