@@ -13,7 +13,7 @@ import {
 import { bytesOf, sha256, shareFile } from './helpers/net.js'
 
 /** MiB per transfer; `PEERKIT_NAT_BENCH_MB` sets another size. */
-const MB = Number(process.env.PEERKIT_NAT_BENCH_MB ?? 32)
+const MB = Number(process.env.PEERKIT_NAT_BENCH_MB ?? 16)
 
 interface Measured {
   path: string

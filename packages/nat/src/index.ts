@@ -33,9 +33,9 @@ export {
 } from './options.js'
 export { RelayService, type RelayStats } from './relay-service.js'
 export { type ConnectionPath, connectSocket, pathOf, secure } from './secure.js'
+export { NAT_OPTIONS } from './tokens.js'
 /** The relay service's socket preface and control messages (for tools and tests that speak to a relay). */
 export * as relayWire from './wire.js'
-export { NAT_OPTIONS } from './tokens.js'
 
 /**
  * The `nat` transport's registration: validates `options` (throwing

@@ -26,6 +26,7 @@ import { inject, injectable } from 'tsyringe'
 import { isRelayAddress, parseRelayAddress } from './address.js'
 import { NatListener } from './nat-listener.js'
 import type { ParsedNatOptions } from './options.js'
+import { type MappedPort, PortMapper } from './port-mapping.js'
 import { RelayService } from './relay-service.js'
 import { Reservation } from './reservation.js'
 import { connectSocket, pathOf, secure, withPath } from './secure.js'
@@ -66,6 +67,8 @@ export class NatTransport implements Transport {
   private readonly pushWaiters = new Map<PeerId, (conn: Connection) => void>()
   private readonly dialbacks = new Map<PeerId, number>()
   private readonly upgrading = new Set<Connection>()
+  private readonly mapper: PortMapper | undefined
+  private readonly mapped: MappedPort[] = []
   private readonly counts: PathCounts = { direct: 0, relayed: 0, pushed: 0, 'hole-punched': 0 }
   private closed = false
 
@@ -78,6 +81,7 @@ export class NatTransport implements Transport {
     this.tcpOptions = parseTcpTransportOptions(options.tcp)
     this.tcp = new TcpTransport(identity, clock, this.tcpOptions)
     this.log = logger.forComponent('peerkit:nat')
+    if (options.portMapping) this.mapper = new PortMapper(this.log, options.portMappingTimeout)
   }
 
   handles(address: string): boolean {
@@ -111,6 +115,12 @@ export class NatTransport implements Transport {
       )
     const listener = new NatListener(await this.tcp.listen(address), this)
     this.listeners.add(listener)
+    const bound = listener.boundAddresses()[0]
+    if (this.mapper && bound) {
+      // One mapping per listener: every address it is bound at shares its port.
+      const m = await this.mapper.map(parseTcpAddress(address, true).host, parseTcpAddress(bound).port)
+      if (m) this.mapped.push(m)
+    }
     if (this.options.service && !this.service) {
       this.service = new RelayService(
         this.identity,
@@ -158,6 +168,7 @@ export class NatTransport implements Transport {
     this.closed = true
     await Promise.allSettled([
       ...this.reservations.map((r) => r.stop()),
+      this.mapper?.stop(),
       ...[...this.upgrading].map((c) => c.close()),
       this.service?.close(),
     ])
@@ -204,8 +215,15 @@ export class NatTransport implements Transport {
     return [...this.listeners].flatMap((l) => l.boundAddresses())
   }
 
+  /** The ports to have dialed back: the listen ports, and the external ports a router mapped to them. */
   private listenPorts(): number[] {
-    return [...new Set(this.boundAddresses().map((a) => parseTcpAddress(a).port))].slice(0, 4)
+    const bound = this.boundAddresses().map((a) => parseTcpAddress(a).port)
+    return [...new Set([...bound, ...this.mapped.map((m) => m.externalPort)])].slice(0, 4)
+  }
+
+  /** The ports the router forwards to this peer (`nat.portMapping`). */
+  portMappings(): MappedPort[] {
+    return [...this.mapped]
   }
 
   private expectDialback(peer: PeerId, on: boolean): void {

@@ -62,10 +62,13 @@ export const natOptionsSchema = z
     /** Milliseconds the relay's answer to a connect may take. @default 10000 */
     connectTimeout: ms.default(10_000),
     /**
-     * Map the listen port on the router by UPnP IGD / NAT-PMP (`@achingbrain/nat-port-mapper`). Not
-     * implemented in this version: `true` is refused. @default false
+     * Ask the router to forward the listen port (NAT-PMP to the default gateway, then UPnP IGD, through
+     * `@achingbrain/nat-port-mapper`); the relays' dial-back must still prove the mapped port before it is
+     * advertised. Off by default: it changes the router's configuration. @default false
      */
-    portMapping: z.literal(false).default(false),
+    portMapping: z.boolean().default(false),
+    /** Milliseconds each way of port mapping (NAT-PMP, then UPnP discovery and mapping) may take. @default 5000 */
+    portMappingTimeout: ms.default(5000),
     /** Options of the TCP transport underneath (as `options.tcp` of `@peerkit/transport-tcp`). @default {} */
     tcp: z.record(z.string(), z.unknown()).default({}),
   })

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import test, { type ExecutionContext } from 'ava'
 import { type GetJson, Host, HostNetwork, PeerProcess } from '../../src/index.js'
 import { capability, FAST, fileSha, waitFor } from './net.js'
@@ -46,7 +47,11 @@ export interface Lan {
 export async function natNetwork(
   t: ExecutionContext,
   publicHosts: number,
-  lans: { mode: NatMode; hosts: number }[],
+  lans: {
+    mode: NatMode
+    hosts: number /** Run a NAT-PMP gateway on the router. */
+    portMapping?: boolean
+  }[],
 ): Promise<{ net: HostNetwork; pub: Host[]; lans: Lan[] }> {
   const net = await HostNetwork.create()
   t.teardown(() => net.destroy())
@@ -97,6 +102,8 @@ export async function natNetwork(
       'MASQUERADE',
       ...(spec.mode === 'symmetric' ? ['--random-fully'] : []),
     ])
+    // What the router forwards on request (a port mapping) passes, as on a home router.
+    await ipt(['-A', 'FORWARD', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'ACCEPT'])
     for (const chain of ['INPUT', 'FORWARD']) {
       await ipt([
         '-A',
@@ -130,6 +137,7 @@ export async function natNetwork(
       await ip(ns, ['route', 'add', 'default', 'via', `192.168.${n}.1`])
       hosts.push(host)
     }
+    if (spec.portMapping) await startGatewayDaemon(t, router, n)
     out.push({ router, mode: spec.mode, publicAddress: wan, hosts })
   }
   return { net, pub, lans: out }
@@ -229,4 +237,29 @@ export async function downloadFrom(
   )
   const used = paths.filter((p) => p.peer === provider.id)
   return { result, last: used[used.length - 1] }
+}
+
+/**
+ * A NAT-PMP gateway on router `n` (test/helpers/nat-pmp-gateway.ts), serving its LAN: it maps a port for
+ * the host that asks with a real DNAT rule. Killed by the teardown.
+ */
+async function startGatewayDaemon(t: ExecutionContext, router: Host, n: number): Promise<void> {
+  const script = fileURLToPath(new URL('./nat-pmp-gateway.js', import.meta.url))
+  const child = router.spawn(process.execPath, [script, `192.168.${n}.1`, router.address])
+  t.teardown(() => void child.kill('SIGKILL'))
+  let log = ''
+  child.stdout?.on('data', (d: Buffer) => {
+    log += d.toString()
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    log += d.toString()
+  })
+  await waitFor(
+    `the NAT-PMP gateway on ${router.name}`,
+    async () => log.includes('listening'),
+    10_000,
+    50,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; its output: ${log}`)
+  })
 }
