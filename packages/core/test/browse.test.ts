@@ -1,25 +1,9 @@
 import test from 'ava'
-import { Lifecycle } from 'tsyringe'
-import {
-  type BrowseFile,
-  createPeer,
-  indexes,
-  OVERLAY,
-  overlays,
-  transfers,
-  transports,
-} from '../src/index.js'
-import { arrayIndex, SoloOverlay, stubTransfer, stubTransport } from './helpers/stub-components.js'
+import { type BrowseFile, createPeer } from '../src/index.js'
+import { registerStubs, STUB_PEER } from './helpers/stub-components.js'
 
-transports.register('stub', () => stubTransport())
-indexes.register('array', () => arrayIndex())
-transfers.register('stub', () => stubTransfer())
-overlays.register(
-  'solo',
-  () => (c) => c.register(OVERLAY, { useClass: SoloOverlay }, { lifecycle: Lifecycle.ContainerScoped }),
-)
-
-const base = { overlay: 'solo', transport: 'stub', index: 'array', transfer: 'stub' }
+registerStubs()
+const base = STUB_PEER
 
 test('browse lists another peer’s shares by name, page by page, bounded by its maxPerPage', async (t) => {
   const bob = await createPeer({ ...base, listen: ['stub://browse-bob'], browse: { maxPerPage: 4 } })

@@ -1,40 +1,29 @@
 import test from 'ava'
-import { Lifecycle, container as root } from 'tsyringe'
+import { container as root } from 'tsyringe'
 import {
   buildPeerContainer,
   CLOCK,
   IDENTITY,
   Identity,
   INDEX_FACTORY,
-  indexes,
   LOCAL_INDEX,
   NETWORK,
   Network,
   OVERLAY,
-  overlays,
   Peer,
   TRANSPORT,
-  transfers,
-  transports,
 } from '../src/index.js'
 import { TestClock } from '../src/testing.js'
 import {
-  arrayIndex,
+  registerStubs,
   SoloOverlay,
+  STUB_PEER,
   StubTransport,
-  stubTransfer,
   stubTransport,
 } from './helpers/stub-components.js'
 
-transports.register('stub', () => stubTransport())
-indexes.register('array', () => arrayIndex())
-transfers.register('stub', () => stubTransfer())
-overlays.register(
-  'solo',
-  () => (c) => c.register(OVERLAY, { useClass: SoloOverlay }, { lifecycle: Lifecycle.ContainerScoped }),
-)
-
-const base = { overlay: 'solo', transport: 'stub', index: 'array', transfer: 'stub' }
+registerStubs()
+const base = STUB_PEER
 
 test('a whole peer, as createPeer wires it', async (t) => {
   const c = buildPeerContainer({ ...base, listen: ['stub://build-whole'] })

@@ -1,31 +1,19 @@
 import { getEventListeners } from 'node:events'
 import test from 'ava'
-import { Lifecycle, container as root } from 'tsyringe'
+import { container as root } from 'tsyringe'
 import { z } from 'zod'
 import {
   createLogger,
   createPeer,
   defineProtocol,
-  indexes,
   LOGGER,
   type LogEntry,
   NotFoundError,
-  OVERLAY,
-  overlays,
-  transfers,
-  transports,
 } from '../src/index.js'
-import { arrayIndex, SoloOverlay, stubTransfer, stubTransport } from './helpers/stub-components.js'
+import { registerStubs, STUB_PEER } from './helpers/stub-components.js'
 
-transports.register('stub', () => stubTransport())
-indexes.register('array', () => arrayIndex())
-transfers.register('stub', () => stubTransfer())
-overlays.register(
-  'solo',
-  () => (c) => c.register(OVERLAY, { useClass: SoloOverlay }, { lifecycle: Lifecycle.ContainerScoped }),
-)
-
-const base = { overlay: 'solo', transport: 'stub', index: 'array', transfer: 'stub' }
+registerStubs()
+const base = STUB_PEER
 /** Answered when the test lets it be. */
 const HELD = defineProtocol(
   'test/held/1',

@@ -11,13 +11,16 @@ import {
   type Identity,
   INDEX_FACTORY,
   type Index,
+  indexes,
   type Listener,
   type ListenerEvents,
   LOCAL_INDEX,
   matches,
   Network,
+  OVERLAY,
   type Overlay,
   type OverlayEvents,
+  overlays,
   PeerUnreachableError,
   type Query,
   type Registration,
@@ -26,6 +29,8 @@ import {
   type Transfer,
   type Transport,
   toHits,
+  transfers,
+  transports,
 } from '../../src/index.js'
 import { connectionPair } from './pair.js'
 
@@ -187,3 +192,17 @@ export const arrayIndex = (): Registration => (c) =>
   c.register(INDEX_FACTORY, { useValue: () => new ArrayIndex() })
 export const stubTransfer = (): Registration => (c) =>
   c.register(TRANSFER, { useClass: StubTransfer }, { lifecycle: Lifecycle.ContainerScoped })
+
+/** A configuration naming the stubs registered by `registerStubs` (add `listen`). */
+export const STUB_PEER = { overlay: 'solo', transport: 'stub', index: 'array', transfer: 'stub' } as const
+
+/** Registers the stubs by name: transport `stub`, index `array`, transfer `stub`, overlay `solo`. */
+export function registerStubs(): void {
+  transports.register('stub', () => stubTransport())
+  indexes.register('array', () => arrayIndex())
+  transfers.register('stub', () => stubTransfer())
+  overlays.register(
+    'solo',
+    () => (c) => c.register(OVERLAY, { useClass: SoloOverlay }, { lifecycle: Lifecycle.ContainerScoped }),
+  )
+}
