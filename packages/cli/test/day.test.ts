@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import { ApiClient, type ApiHit, type DownloadEvent } from '../src/index.js'
@@ -75,7 +75,7 @@ async function day(t: ExecutionContext, overlay: string): Promise<void> {
       overlay,
       options: {
         ...(FAST_OPTIONS[overlay] ?? {}),
-        'transfer:default': { downloadRate: RATE, providerWait: 60_000 },
+        'transfer:default': { downloadRate: RATE, providerWait: 60_000, maxActiveDownloads: 1 },
       },
       shareSettleTime: 200,
     }),
@@ -196,6 +196,39 @@ async function day(t: ExecutionContext, overlay: string): Promise<void> {
   t.is((await cli(bob, 'resume', bigHit.hash)).code, 0)
   t.is((await finish(bob.client, bigHit.hash, bigOut))?.type, 'done')
   t.true((await readFile(bigOut)).equals(big))
+  // A queue of one: a second download waits (queued) behind a running one; cancelling the first lets it run.
+  const long = bytes(3 * MiB, 6)
+  await writeFile(join(films, 'long.mkv'), long)
+  const longHit = await until(async () =>
+    (await searchAll(bob.client, 'long')).find((h) => h.name === 'long.mkv'),
+  )
+  const holiday = await until(async () =>
+    (await searchAll(bob.client, 'holiday')).find((h) => h.providers.some((p) => p.id === alice.id)),
+  )
+  if (!longHit || !holiday) return t.fail(`${overlay}: long.mkv or holiday.mkv not found`)
+  const longOut = join(dl, 'bob-long.mkv')
+  const holidayOut = join(dl, 'bob-holiday-queued.mkv')
+  await bob.client.startDownload({ hash: longHit.hash, out: longOut })
+  t.truthy(await until(async () => (await bytesNow(bob, longHit.hash)) > 0))
+  await bob.client.startDownload({ hash: holiday.hash, out: holidayOut })
+  t.truthy(
+    await until(
+      async () =>
+        (await bob.client.status()).downloads.find((d) => d.hash === holiday.hash)?.state === 'queued',
+    ),
+    'the second download is queued (maxActiveDownloads 1)',
+  )
+  const cancelled = await cli(bob, 'cancel', longHit.hash)
+  t.is(cancelled.code, 0, cancelled.stderr)
+  t.like(await finish(bob.client, longHit.hash, longOut), { type: 'error', error: { name: 'AbortError' } })
+  t.is(
+    (await finish(bob.client, holiday.hash, holidayOut))?.type,
+    'done',
+    'the queued one runs once the slot is free',
+  )
+  const leftovers = (await readdir(dl)).filter((f) => f.startsWith('bob-long'))
+  t.deepEqual(leftovers, [], 'the cancelled download leaves no .part')
+
   // An overwrite is refused without --force, the file untouched.
   await writeFile(join(dl, 'notes.txt'), 'mine')
   const refused = await cli(bob, 'get', bigHit.hash, '--out', join(dl, 'notes.txt'))
