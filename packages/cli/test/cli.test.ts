@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import test from 'ava'
 import { runCli } from '../src/index.js'
-import { runBin } from './helpers/bin.js'
+import { runBin, startDaemon } from './helpers/bin.js'
 import { captureIo } from './helpers/capture-io.js'
 
 const usage: Array<[string, string[], RegExp]> = [
@@ -228,4 +228,25 @@ test('a node prints its addresses, runs until asked to stop, and exits 0', async
   t.regex(c.stderr(), /info {2}peerkit:cli peer started id=/)
   t.regex(c.stderr(), /info {2}peerkit:cli stopping signal=SIGTERM/)
   t.regex(c.stderr(), /info {2}peerkit:cli stopped\n$/)
+})
+
+test('peerkit node runs on webrtc: --listen webrtc://* beside tcp, the transports taken from the schemes (or --transport)', async (t) => {
+  t.timeout(60_000)
+  const node = await startDaemon([
+    'node',
+    '--overlay',
+    'flooding',
+    '--listen',
+    'webrtc://*',
+    'tcp://127.0.0.1:0',
+    '--api',
+    '127.0.0.1:0',
+    '--log-level',
+    'warn',
+  ])
+  t.teardown(() => node.stop())
+  const id = node.lines.get('peer')?.[0]
+  t.deepEqual(node.lines.get('listen')?.[0], `webrtc://${id}`)
+  t.regex(node.lines.get('listen')?.[1] ?? '', /^tcp:\/\/127\.0\.0\.1:\d+$/)
+  t.is(await node.stop(), 0)
 })
