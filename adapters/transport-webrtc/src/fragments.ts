@@ -18,12 +18,12 @@ export const FRAGMENT_HEADER_SIZE = 1
  * each behind a 1-byte header (`MORE`, …, `LAST`). The pieces are copies:
  * the caller may reuse `data` at once. An empty message is one `LAST` header.
  */
-export function fragment(data: Uint8Array, size: number): Buffer[] {
-  const pieces: Buffer[] = []
+export function fragment(data: Uint8Array, size: number): Uint8Array[] {
+  const pieces: Uint8Array[] = []
   let offset = 0
   do {
     const end = Math.min(data.byteLength, offset + size)
-    const piece = Buffer.allocUnsafe(FRAGMENT_HEADER_SIZE + end - offset)
+    const piece = new Uint8Array(FRAGMENT_HEADER_SIZE + end - offset)
     piece[0] = end === data.byteLength ? LAST : MORE
     piece.set(data.subarray(offset, end), FRAGMENT_HEADER_SIZE)
     pieces.push(piece)

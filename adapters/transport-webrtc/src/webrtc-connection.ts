@@ -169,7 +169,7 @@ export class WebRtcConnection extends ConnectionEmitter implements Connection {
     this.terminate(err, false)
   }
 
-  private async write(pieces: Buffer[], size: number, signal: AbortSignal | undefined): Promise<void> {
+  private async write(pieces: Uint8Array[], size: number, signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) throw new AbortError('send aborted', { cause: signal.reason })
     // Once the first piece is written the message is finished: a half-sent message would corrupt the next.
     // Sends accepted before close() still go out while it is closing.
@@ -241,7 +241,7 @@ export class WebRtcConnection extends ConnectionEmitter implements Connection {
       this.remoteClosed = resolve
     })
     try {
-      dc.sendMessageBinary(Buffer.from([CLOSE]))
+      dc.sendMessageBinary(new Uint8Array([CLOSE]))
     } catch {
       return
     }
@@ -258,7 +258,7 @@ export class WebRtcConnection extends ConnectionEmitter implements Connection {
       this.terminate(new ProtocolError(`text message on the data channel from ${this.remotePeer}`), true)
       return
     }
-    if (msg.byteLength === 1 && (msg as Buffer)[0] === CLOSE && !(msg instanceof ArrayBuffer)) {
+    if (msg.byteLength === 1 && (msg as Uint8Array)[0] === CLOSE && !(msg instanceof ArrayBuffer)) {
       this.terminate(undefined, false)
       return
     }

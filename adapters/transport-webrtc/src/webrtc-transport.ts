@@ -20,6 +20,7 @@ import {
   type RequestContext,
   type Transport,
   throwIfAborted,
+  toHex,
   withTimeout,
 } from '@peerkit/core'
 import { PeerConnection } from 'node-datachannel'
@@ -221,7 +222,7 @@ export class WebRtcTransport implements Transport {
     address: string,
     signal: AbortSignal | undefined,
   ): Promise<WebRtcConnection> {
-    const id = Buffer.from(this.random.bytes(16)).toString('hex')
+    const id = toHex(this.random.bytes(16))
     const pc = this.newPeerConnection(`dial:${id}`)
     const conn: WebRtcConnection = this.track(
       new WebRtcConnection({

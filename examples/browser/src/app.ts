@@ -7,6 +7,7 @@
 import '@peerkit/index-memory'
 import '@peerkit/transfer'
 import '@peerkit/transport-websocket'
+import '@peerkit/transport-webrtc'
 import '@peerkit/overlay-central'
 import '@peerkit/overlay-flooding'
 import '@peerkit/overlay-supernode'
@@ -36,12 +37,16 @@ export function optionsFromUrl(url: URL): BrowserPeerOptions {
   return { overlay: overlay as OverlayName, bootstrap, options: raw ? JSON.parse(raw) : undefined }
 }
 
-/** Creates and starts the tab's peer: it dials the bootstrap peers over WebSocket and listens on nothing. */
+/**
+ * Creates and starts the tab's peer: it dials the bootstrap peers over
+ * WebSocket, and takes WebRTC connections (`webrtc://<its id>`) signalled
+ * through the peers it is connected to, from other tabs and from Node peers.
+ */
 export async function startBrowserPeer(options: BrowserPeerOptions): Promise<Peer> {
   const peer = await createPeer({
     overlay: options.overlay,
-    transport: 'ws',
-    listen: [],
+    transport: ['ws', 'webrtc'],
+    listen: ['webrtc://*'],
     bootstrap: options.bootstrap,
     options: options.options ?? {},
   })

@@ -9,6 +9,7 @@ import { downloadPath, optionsFromUrl, readStored, saveToDisk, shareFile, startB
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { type: 'module' })
 const downloads = new Map<string, Download>()
+const finished = new Map<string, Promise<{ path: string; sources: { id: string; bytes: number }[] }>>()
 
 function row(parent: HTMLElement, text: string): HTMLElement {
   const li = document.createElement('li')
@@ -66,6 +67,14 @@ async function main(): Promise<void> {
     peer,
     search: (q: string, timeout?: number) => search(peer, q, timeout),
     download: (hit: Hit) => download(peer, hit),
+    /** Starts a download and returns at once (`wait` and `progress` follow it). */
+    start: (hit: Hit) => {
+      const done = download(peer, hit)
+      done.catch(() => {}) // `wait` reports it
+      finished.set(hit.hash, done)
+    },
+    wait: (hash: string) => finished.get(hash),
+    progress: (hash: string) => downloads.get(hash)?.status().bytes ?? 0,
     share: (file: File) => shareFile(peer, worker, file),
     /** The bytes of a stored file, hex SHA-256 (tests check downloads with it). */
     digest: async (path: string) => {

@@ -41,6 +41,7 @@ test('the page bundles for the browser with no Node built-in, through each packa
     'transport-tcp/dist/src/record-cipher.browser.js',
     'transport-tcp/dist/src/secure-crypto.browser.js',
     'transport-websocket/dist/src/platform.browser.js',
+    'transport-webrtc/dist/src/rtc.browser.js',
   ]) {
     t.true(
       inputs.some((i) => i.endsWith(browserBuild)),

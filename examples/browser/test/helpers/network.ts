@@ -4,6 +4,7 @@ import { extname } from 'node:path'
 import '@peerkit/index-memory'
 import '@peerkit/transfer'
 import '@peerkit/transport-websocket'
+import '@peerkit/transport-webrtc'
 import '@peerkit/overlay-central'
 import '@peerkit/overlay-flooding'
 import '@peerkit/overlay-supernode'
@@ -26,7 +27,16 @@ export async function launch(): Promise<Browser> {
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-dev-shm-usage',
+      // Tabs and Node peers on one machine meet over the loopback interface, with real addresses
+      // in their candidates (node-datachannel cannot resolve Chromium's mDNS host names).
+      '--allow-loopback-in-peer-connection',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ],
   })
 }
 
@@ -55,13 +65,16 @@ export async function servePage(t: ExecutionContext): Promise<string> {
   return `http://127.0.0.1:${address.port}/`
 }
 
+/** A peer's WebSocket addresses (what a tab and a new peer can dial). */
+export const wsAddresses = (p: Peer) => p.status().addresses.filter((a) => a.startsWith('ws://'))
+
 export type OverlayName = 'central' | 'flooding' | 'supernode' | 'chord'
 
 /** Options that make each overlay settle in seconds on one machine. */
 export function overlayOptions(overlay: OverlayName): Record<string, unknown> {
-  if (overlay === 'chord') return { chord: { idDifficulty: 4, stabilizeInterval: 300 } }
-  if (overlay === 'supernode') return {}
-  return {}
+  const webrtc = { bindAddress: '127.0.0.1' }
+  if (overlay === 'chord') return { webrtc, chord: { idDifficulty: 4, stabilizeInterval: 300 } }
+  return { webrtc }
 }
 
 export interface NodeNet {
@@ -79,27 +92,31 @@ export async function nodePeers(
   const options = overlayOptions(overlay)
   let bootstrap: string[] = []
   if (overlay === 'central') {
+    // The directory relays WebRTC signals between the peers it serves (tabs included).
     const directory = await createDirectoryServer({
-      transport: 'ws',
-      listen: ['ws://127.0.0.1:0'],
+      transport: ['ws', 'webrtc'],
+      listen: ['ws://127.0.0.1:0', 'webrtc://*'],
       dataDir: `${dataDir}/directory`,
+      components: { webrtc: options.webrtc },
     })
     await directory.start()
     t.teardown(() => directory.stop())
-    bootstrap = directory.addresses()
+    bootstrap = directory.addresses().filter((a) => a.startsWith('ws://'))
   }
   const peers: Peer[] = []
   for (let i = 0; i < 3; i++) {
     const peer = await createPeer({
       overlay,
-      transport: 'ws',
-      listen: ['ws://127.0.0.1:0'],
-      bootstrap: overlay === 'central' ? bootstrap : peers.flatMap((p) => p.status().addresses).slice(0, 2),
-      options,
+      transport: ['ws', 'webrtc'],
+      listen: ['ws://127.0.0.1:0', 'webrtc://*'],
+      bootstrap: overlay === 'central' ? bootstrap : peers.flatMap(wsAddresses).slice(0, 2),
+      // Served at 1.5 MB/s: the film takes the Node peer about 2 s alone, long enough for a tab's
+      // WebRTC connection (about 1 s to open) to take its share.
+      options: { ...options, default: { uploadRate: 1_500_000 } },
     })
     await peer.start()
     t.teardown(() => peer.stop())
     peers.push(peer)
   }
-  return { peers, bootstrap: overlay === 'central' ? bootstrap : (peers[0] as Peer).status().addresses }
+  return { peers, bootstrap: overlay === 'central' ? bootstrap : wsAddresses(peers[0] as Peer) }
 }
