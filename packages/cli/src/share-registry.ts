@@ -295,6 +295,13 @@ export class ShareRegistry {
       gone.push(file.hash)
       this.log?.info('file deleted: unshared', { path: p, hash: file.hash })
     }
+    if (path === folder.path && !dir) {
+      // A file shared on its own (a finished download) is gone: it leaves the list. A shared folder that
+      // vanished (an unmounted disk) stays listed, empty, and is shared again at the next start.
+      this.folders.delete(path)
+      await folder.watcher?.close()
+      await this.save()
+    }
     await this.unshareUnheld(gone)
   }
 

@@ -162,4 +162,13 @@ test('peerkit share add, list and remove drive the API; the shares survive a res
     'the download is shared back',
   )
   t.is(bob.peer.status().shares, 1)
+
+  // The shared download is deleted: it is unshared and leaves the list (and the saved list).
+  await rm(out)
+  t.true(
+    await until(() => !bob.api.shares.list().some((f) => f.path === out)),
+    'a deleted shared file leaves the list',
+  )
+  await bob.api.shares.settled()
+  t.is(bob.peer.status().shares, 0)
 })
