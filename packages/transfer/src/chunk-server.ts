@@ -239,6 +239,5 @@ export class ChunkServer {
 }
 
 function closeQuietly(open: OpenFile): Promise<void> {
-  // A handle that never opened, or fails to close, holds nothing more to release.
-  return open.handle.then((fh) => fh.close()).catch(() => {})
+  return open.handle.then((fh) => fh.close()).catch(() => {}) // never opened, or failed to close: nothing more to release
 }
