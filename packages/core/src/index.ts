@@ -16,6 +16,9 @@
  * await peer.stop()
  * ```
  */
+
+// One listener per shared abort signal, however many waits (requests, sends, sleeps) share it.
+export { onAbort } from './abort.js'
 export * from './atomic-write.js'
 export * from './browse.js'
 export * from './bytes.js'
