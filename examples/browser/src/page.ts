@@ -58,6 +58,49 @@ async function download(
   return { path, sources: result.sources ?? [] }
 }
 
+/** Sends `bytes` through a data channel between two connections of this page, with backpressure; MB/s. */
+async function rawChannelRate(bytes: number): Promise<number> {
+  const a = new RTCPeerConnection()
+  const b = new RTCPeerConnection()
+  a.onicecandidate = (e) => e.candidate && void b.addIceCandidate(e.candidate)
+  b.onicecandidate = (e) => e.candidate && void a.addIceCandidate(e.candidate)
+  const channel = a.createDataChannel('raw')
+  channel.binaryType = 'arraybuffer'
+  let received = 0
+  const done = new Promise<void>((resolve) => {
+    b.ondatachannel = (e) => {
+      e.channel.binaryType = 'arraybuffer'
+      e.channel.onmessage = (m) => {
+        received += (m.data as ArrayBuffer).byteLength
+        if (received >= bytes) resolve()
+      }
+    }
+  })
+  await a.setLocalDescription(await a.createOffer())
+  await b.setRemoteDescription(a.localDescription as RTCSessionDescriptionInit)
+  await b.setLocalDescription(await b.createAnswer())
+  await a.setRemoteDescription(b.localDescription as RTCSessionDescriptionInit)
+  await new Promise<void>((resolve) => {
+    channel.onopen = () => resolve()
+  })
+  const piece = new Uint8Array(64 * 1024)
+  channel.bufferedAmountLowThreshold = 2 * 1024 * 1024
+  const started = performance.now()
+  for (let sent = 0; sent < bytes; sent += piece.length) {
+    if (channel.bufferedAmount > 4 * 1024 * 1024) {
+      await new Promise<void>((resolve) => {
+        channel.onbufferedamountlow = () => resolve()
+      })
+    }
+    channel.send(piece)
+  }
+  await done
+  const seconds = (performance.now() - started) / 1000
+  a.close()
+  b.close()
+  return bytes / 1e6 / seconds
+}
+
 async function main(): Promise<void> {
   const options = optionsFromUrl(new URL(location.href))
   $('overlay').textContent = options.overlay
@@ -83,6 +126,18 @@ async function main(): Promise<void> {
         .map((b) => b.toString(16).padStart(2, '0'))
         .join('')
     },
+    /** Shares `size` random bytes as `name` (benchmarks: no file to move into the page). */
+    shareRandom: (name: string, size: number) => {
+      const parts: Uint8Array[] = []
+      for (let off = 0; off < size; off += 65536) {
+        const piece = new Uint8Array(Math.min(65536, size - off))
+        crypto.getRandomValues(piece)
+        parts.push(piece)
+      }
+      return shareFile(peer, worker, new File(parts as BlobPart[], name))
+    },
+    /** MB/s of a raw data channel between two RTCPeerConnections in this page (the ceiling for WebRTC here). */
+    rawChannelRate: (bytes: number) => rawChannelRate(bytes),
     status: () => peer.status(),
     stop: () => peer.stop(),
   }

@@ -84,7 +84,7 @@ async function tabShare(page: Page, name: string, bytes: Uint8Array): Promise<vo
 }
 
 for (const overlay of ['flooding', 'chord', 'supernode', 'central'] as OverlayName[]) {
-  test.serial(`${overlay}: tabs and Node peers share and download both ways over WebSocket`, async (t) => {
+  test.serial(`${overlay}: two tabs and three Node peers share and download both ways (WebSocket and WebRTC)`, async (t) => {
     t.timeout(180_000)
     const dir = await mkdtemp(join(tmpdir(), `peerkit-browser-${overlay}-`))
     t.teardown(() => rm(dir, { recursive: true, force: true }))

@@ -88,6 +88,7 @@ export async function nodePeers(
   t: ExecutionContext,
   overlay: OverlayName,
   dataDir: string,
+  transfer: { uploadRate: number } = { uploadRate: 1_500_000 },
 ): Promise<NodeNet> {
   const options = overlayOptions(overlay)
   let bootstrap: string[] = []
@@ -112,7 +113,7 @@ export async function nodePeers(
       bootstrap: overlay === 'central' ? bootstrap : peers.flatMap(wsAddresses).slice(0, 2),
       // Served at 1.5 MB/s: the film takes the Node peer about 2 s alone, long enough for a tab's
       // WebRTC connection (about 1 s to open) to take its share.
-      options: { ...options, default: { uploadRate: 1_500_000 } },
+      options: { ...options, default: transfer },
     })
     await peer.start()
     t.teardown(() => peer.stop())
