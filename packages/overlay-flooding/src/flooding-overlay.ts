@@ -71,6 +71,8 @@ const BYE_MEMORY_MS = 10_000
 const BYE_MEMORY_SIZE = 256
 /** While no bootstrap peer answers, a failed retry is a warning at most this often (debug in between). */
 const ISOLATED_WARN_MS = 60_000
+/** Longest wait between two bootstrap rounds of a node with no neighbor (unless maintenanceInterval is longer). */
+const BOOTSTRAP_RETRY_MAX = 60_000
 /** Where a query id's hits go: `null` for this node's own searches, else the neighbor it came from. */
 type Route = PeerId | null
 
@@ -103,6 +105,8 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   private readonly log: Logger
   /** Set while the node has no neighbor and its bootstrap peers did not answer: when it last warned, and the retries since. */
   private isolated: { warnedAt: number; retries: number } | undefined
+  /** While alone: when the next bootstrap round may run (see `bootstrapDue`). */
+  private nextBootstrapAt = 0
   private readonly onDisconnect = (peer: PeerRef) => this.removeNeighbor(peer.id, 'disconnected')
   private readonly onIdentify = (peer: PeerRef) => this.table.update(peer)
 
@@ -431,7 +435,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   private async fill(): Promise<void> {
     await this.probeQuiet()
     let bootstrapped = false
-    if (this.table.size === 0 && this.table.candidateCount() === 0) {
+    if (this.table.size === 0 && this.table.candidateCount() === 0 && this.bootstrapDue()) {
       bootstrapped = true
       await this.bootstrap()
       this.reportIsolation()
@@ -444,10 +448,24 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       if (asked !== undefined) await this.ping({ id: asked, addresses: [] }, false)
       await this.joinCandidates(true)
     }
-    if (this.started && this.table.size === 0 && !bootstrapped) {
+    if (this.started && this.table.size === 0 && !bootstrapped && this.bootstrapDue()) {
       await this.bootstrap()
       this.reportIsolation()
     }
+  }
+
+  /**
+   * Whether a bootstrap round may run now: at once the first time, then, while
+   * the node stays alone, after `maintenanceInterval` doubled at each failed
+   * round up to BOOTSTRAP_RETRY_MAX (5 s, 10 s, 20 s … 60 s by default), on the Clock.
+   */
+  private bootstrapDue(): boolean {
+    const now = this.clock.now()
+    if (now < this.nextBootstrapAt) return false
+    const retries = this.isolated?.retries ?? 0
+    const delay = Math.min(this.options.maintenanceInterval * 2 ** Math.min(retries, 30), BOOTSTRAP_RETRY_MAX)
+    this.nextBootstrapAt = now + Math.max(delay, this.options.maintenanceInterval)
+    return true
   }
 
   /**
@@ -459,7 +477,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     const now = this.clock.now()
     const fields = {
       bootstrap: this.config.bootstrap,
-      retryIn: this.options.maintenanceInterval,
+      retryIn: Math.max(0, this.nextBootstrapAt - now),
     }
     if (this.isolated === undefined) {
       this.isolated = { warnedAt: now, retries: 0 }
@@ -595,6 +613,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         this.log.info('joined the overlay after bootstrap retries', { retries: this.isolated.retries })
       else this.log.info('joined the overlay', { peer: ref.id })
       this.isolated = undefined
+      this.nextBootstrapAt = 0
     }
     this.emit('neighbor:add', ref)
     return true

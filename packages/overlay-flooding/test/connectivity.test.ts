@@ -6,7 +6,7 @@ import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test from 'ava'
 import { startNode } from './helpers/node.js'
 
-test('a node started before its bootstrap peer says bootstrapping, retries, and is connected once the peer appears', async (t) => {
+test('a node started before its bootstrap peer says bootstrapping, retries with backoff, and is connected once the peer appears', async (t) => {
   const clock = new TestClock()
   const parent = memoryContainer(new MemoryNetwork())
   parent.register(CLOCK, { useValue: clock })
@@ -23,12 +23,13 @@ test('a node started before its bootstrap peer says bootstrapping, retries, and 
   t.is(c.state, 'bootstrapping')
   t.is(c.neighbors, 0)
   t.truthy(c.reason)
-  await clock.advance(3500)
+  // Backoff: rounds after 1, 2, 4, 8 … seconds (maintenanceInterval doubled, up to 60 s), not one a second.
+  await clock.advance(30_000)
   c = early.overlay.connectivity()
-  t.true((c.retries ?? 0) >= 2, `${c.retries} retries`)
+  t.true((c.retries ?? 0) >= 3 && (c.retries ?? 0) <= 5, `${c.retries} retries in 30 s`)
   const first = await startNode(t, { parent, transport: 'memory', listen: [later], flooding })
   t.is(first.overlay.connectivity().state, 'isolated', 'the first peer has nobody to ask')
-  await clock.until(() => early.overlay.neighbors().length > 0, 10_000, 'the early node to join')
+  await clock.until(() => early.overlay.neighbors().length > 0, 20_000, 'the early node to join')
   t.deepEqual(early.overlay.connectivity(), { state: 'connected', neighbors: 1 })
   t.is(first.overlay.connectivity().state, 'connected')
 })

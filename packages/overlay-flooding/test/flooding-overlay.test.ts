@@ -404,7 +404,7 @@ test('a query the neighbors would refuse is refused here, before anything is sen
   t.is(a.overlay.neighbors().length, 1, 'still connected')
 })
 
-test('a node whose bootstrap peers do not answer warns, retries, and says when it joins', async (t) => {
+test('a node whose bootstrap peers do not answer warns, retries with backoff, and says when it joins', async (t) => {
   const { parent, clock } = hub()
   const logged: LogEntry[] = []
   parent.register(LOGGER, { useValue: createLogger({ level: 'debug', sink: (e) => logged.push(e) }) })
@@ -424,15 +424,20 @@ test('a node whose bootstrap peers do not answer warns, retries, and says when i
   t.like(lines('warn')[0]?.fields, { bootstrap: ['memory://later'], retryIn: 1000 })
   await clock.advance(30_000)
   t.is(lines('warn').length, 1, 'retries within a minute are debug lines, not warnings')
-  t.true(lines('debug').filter((e) => e.message === 'bootstrap retry failed').length >= 25)
-  await clock.advance(30_000)
+  // Backoff: rounds 1, 2, 4, 8, 16 s apart (maintenanceInterval doubled, up to 60 s): 5 in 30 s, not 30.
+  const retries = lines('debug').filter((e) => e.message === 'bootstrap retry failed')
+  t.deepEqual(
+    retries.map((e) => e.fields?.retryIn),
+    [1000, 2000, 4000, 8000, 16_000],
+  )
+  await clock.advance(35_000)
   t.is(lines('warn').length, 2, 'a minute on, it warns again')
   t.like(lines('warn')[1], { message: 'still no neighbor: bootstrap retries failed' })
   await startNode(t, { parent, transport: 'memory', listen: ['memory://later'], flooding: FAST })
   // (Both nodes log to this sink: the one at memory://later says 'joined the overlay'.)
   await clock.until(
     () => lines('info').some((e) => e.message === 'joined the overlay after bootstrap retries'),
-    5000,
+    61_000, // the next round: 60 s (the longest backoff) after the one at 64 s
     'the join',
   )
   t.is(lines('warn').length, 2)
