@@ -137,6 +137,10 @@ export interface NodeFlags {
   shareDownloads?: boolean
   /** `--no-watch` gives false. */
   watch?: boolean
+  /** `--relay`: relay services to keep a reservation with (the `nat` transport). */
+  relay?: string[]
+  /** `--relay-service`: where to run a relay service for peers behind NAT (the `nat` transport). */
+  relayService?: string[]
 }
 
 export interface NodeOptions {
@@ -293,6 +297,7 @@ export function parseNodeOptions(flags: NodeFlags, input: unknown, cwd: string):
   const config: PeerConfigInput = { ...base, overlay, listen, bootstrap }
   if (flags.transport) config.transport = flags.transport
   else if (base.transport === undefined) config.transport = transportsFor([...listen, ...bootstrap])
+  if (flags.relay || flags.relayService) withNatFlags(config, flags)
   const dataDir = flags.data ?? base.dataDir
   if (dataDir) config.dataDir = resolve(cwd, dataDir)
   const api = parseHostPortOption(flags.api ? '--api' : 'config.api', flags.api ?? fileApi ?? DEFAULT_API)
@@ -308,6 +313,24 @@ export function parseNodeOptions(flags: NodeFlags, input: unknown, cwd: string):
     watch: flags.watch ?? watchShares ?? true,
     ...(shareSettleTime === undefined ? {} : { shareSettleTime }),
   }
+}
+
+/**
+ * `--relay` and `--relay-service` go to `options.nat` (`relays`, `service.listen`), and the `nat`
+ * transport takes the place of `tcp` (it speaks the same wire) unless `--transport` named one.
+ */
+function withNatFlags(config: PeerConfigInput, flags: NodeFlags): void {
+  const nat = { ...((config.options?.nat as Record<string, unknown> | undefined) ?? {}) }
+  if (flags.relay) nat.relays = flags.relay
+  const service = flags.relayService?.at(-1)
+  if (service)
+    nat.service = { ...((nat.service as Record<string, unknown> | undefined) ?? {}), listen: service }
+  config.options = { ...config.options, nat }
+  if (flags.transport) return
+  const named = [config.transport ?? 'tcp'].flat().map((t) => (t === 'tcp' ? 'nat' : t))
+  if (!named.includes('nat')) named.push('nat')
+  const unique = [...new Set(named)]
+  config.transport = unique.length === 1 ? (unique[0] as string) : unique
 }
 
 /** The transports an address list needs, by URL scheme (tcp when there are none). */

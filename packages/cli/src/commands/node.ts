@@ -44,6 +44,16 @@ export function nodeCommand(program: Command, io: Io): Command {
       addressArg,
     )
     .option('--bootstrap <addr...>', 'peers to join through; for central, the directory server', addressArg)
+    .option(
+      '--relay <addr...>',
+      'relay services (tcp://HOST:PORT) to keep a reservation with: behind NAT the node learns whether it is reachable and advertises a relayed address (the nat transport, docs/nat.md)',
+      addressArg,
+    )
+    .option(
+      '--relay-service <addr>',
+      'run a relay service for peers behind NAT at this address, e.g. tcp://0.0.0.0:4002 (the nat transport; its limits are options.nat.service)',
+      addressArg,
+    )
     .option('--share <dir...>', 'folders (or files) to share', collectArg)
     .option('--data <dir>', 'folder for the identity key, hash cache and API cookie (api.cookie)')
     .option('--api <host:port>', `address of the HTTP API (default: ${DEFAULT_API})`, hostPortArg)
