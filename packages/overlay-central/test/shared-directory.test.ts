@@ -8,7 +8,14 @@ import { createDirectoryServer, type DirectoryServerHandle } from '../src/index.
 import { createNode, type Node, uniqueName } from './helpers/net.js'
 
 // Real time (PostgreSQL answers in real time; a virtual clock would run ahead while a query is out).
-const TIMERS = { heartbeatInterval: 200, dropAfter: 1000, registrationTtl: 1500 }
+// The tests poll with searches: the per-peer search rate is not what they check.
+const TIMERS = {
+  heartbeatInterval: 200,
+  dropAfter: 1000,
+  registrationTtl: 1500,
+  searchRate: 1000,
+  searchBurst: 1000,
+}
 
 let server: Promise<PostgresServer> | undefined
 test.after.always(async () => {
@@ -30,13 +37,13 @@ function recordOf(node: Node, name: string): FileRecord {
   }
 }
 
-/** Polls `fn` every 20 ms until it is true, for at most `ms` (real time); resolves to whether it became true. */
+/** Polls `fn` every 50 ms until it is true, for at most `ms` (real time); resolves to whether it became true. */
 async function until(ms: number, fn: () => boolean | Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + ms
   for (;;) {
     if (await fn()) return true
     if (Date.now() > deadline) return false
-    await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 50))
   }
 }
 
