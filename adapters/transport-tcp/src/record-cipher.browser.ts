@@ -2,6 +2,7 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { concatBytes, ProtocolError } from '@peerkit/core'
 import { frameHeader } from '@peerkit/core/wire'
 import type { TcpCipher } from './options.js'
+import { MAX_RECORDS, recordNonce, TAG_SIZE } from './record-format.js'
 
 /**
  * The browser build of `record-cipher.ts`: the same records (`u32 length ‖
@@ -12,17 +13,7 @@ import type { TcpCipher } from './options.js'
  * whichever order the promises settle in.
  */
 
-export const TAG_SIZE = 16
-export const OFFLOAD_THRESHOLD = 16 * 1024
-export const MAX_RECORDS = 2 ** 48
-
-export function recordNonce(counter: number): Uint8Array {
-  const nonce = new Uint8Array(12)
-  const view = new DataView(nonce.buffer)
-  view.setUint32(4, Math.floor(counter / 2 ** 32))
-  view.setUint32(8, counter >>> 0)
-  return nonce
-}
+export { MAX_RECORDS, OFFLOAD_THRESHOLD, recordNonce, TAG_SIZE } from './record-format.js'
 
 interface WebCryptoKey {
   readonly type: string
