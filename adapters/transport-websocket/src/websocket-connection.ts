@@ -151,8 +151,7 @@ export class WebSocketConnection extends ConnectionEmitter implements Connection
         this.account()
       }
     })
-    // The chain goes on whatever this send did; its own caller hears how it went.
-    this.sendChain = turn.catch(() => {})
+    this.sendChain = turn.catch(() => {}) // the chain goes on; this send's caller hears how it went
     await turn
   }
 
