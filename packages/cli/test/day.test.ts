@@ -187,7 +187,7 @@ async function day(t: ExecutionContext, overlay: string): Promise<void> {
     ),
   )
   const paused = await cli(bob, 'pause', bigHit.hash, '--json')
-  t.is(paused.code, 0, paused.stderr)
+  t.is(paused.code, 0, `${paused.stderr} ${JSON.stringify(await bob.client.download(bigHit.hash, bigOut))}`)
   t.like(JSON.parse(paused.stdout), { state: 'paused' })
   const held = await bytesNow(bob, bigHit.hash)
   await new Promise((r) => setTimeout(r, 1000))
@@ -197,7 +197,8 @@ async function day(t: ExecutionContext, overlay: string): Promise<void> {
   t.is((await finish(bob.client, bigHit.hash, bigOut))?.type, 'done')
   t.true((await readFile(bigOut)).equals(big))
   // A queue of one: a second download waits (queued) behind a running one; cancelling the first lets it run.
-  const long = bytes(3 * MiB, 6)
+  // Big enough (8 s at RATE) to still run when it is cancelled, on a loaded machine too.
+  const long = bytes(8 * MiB, 6)
   await writeFile(join(films, 'long.mkv'), long)
   const longHit = await until(async () =>
     (await searchAll(bob.client, 'long')).find((h) => h.name === 'long.mkv'),
@@ -219,7 +220,11 @@ async function day(t: ExecutionContext, overlay: string): Promise<void> {
     'the second download is queued (maxActiveDownloads 1)',
   )
   const cancelled = await cli(bob, 'cancel', longHit.hash)
-  t.is(cancelled.code, 0, cancelled.stderr)
+  t.is(
+    cancelled.code,
+    0,
+    `${cancelled.stderr} ${JSON.stringify(await bob.client.download(longHit.hash, longOut))}`,
+  )
   t.like(await finish(bob.client, longHit.hash, longOut), { type: 'error', error: { name: 'AbortError' } })
   t.is(
     (await finish(bob.client, holiday.hash, holidayOut))?.type,
