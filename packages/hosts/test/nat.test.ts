@@ -62,7 +62,8 @@ async function natScenario(t: ExecutionContext, overlay: Overlay): Promise<void>
   const relay = await startNatNode(t, relayHost, {
     overlay,
     bootstrap: directory ? [directory.address] : [],
-    config: natConfig(overlay, { service: { listen: `tcp://${relayHost.address}:${RELAY_PORT}` } }),
+    config: natConfig(overlay, {}),
+    args: ['--relay-service', `tcp://${relayHost.address}:${RELAY_PORT}`],
   })
   const bootstrap = [directory?.address ?? relay.address]
   const file1 = bytesOf(SIZE, 11)
@@ -72,7 +73,8 @@ async function natScenario(t: ExecutionContext, overlay: Overlay): Promise<void>
     startNatNode(t, h, {
       overlay,
       bootstrap,
-      config: natConfig(overlay, { relays }),
+      config: natConfig(overlay, {}),
+      args: ['--relay', ...relays],
       ...(share ? { share: [share] } : {}),
     })
   const [p1, d2, p3, open] = await Promise.all([

@@ -183,25 +183,29 @@ export function pathsOf(p: PeerProcess): PathLine[] {
 
 let configs = 0
 
-/**
- * `peerkit node --plugin @peerkit/nat …` on `host` (what `host.startNode` runs, with the plugin flag: a
- * config file's `options.nat` is checked before the config's own plugins load). Killed by the teardown.
- */
+/** `peerkit node …` on `host` (what `host.startNode` runs, with `spec.args` added). Killed by the teardown. */
 export async function startNatNode(
   t: ExecutionContext,
   host: Host,
-  spec: { overlay: Overlay; bootstrap?: string[]; share?: string[]; config: object },
+  spec: {
+    overlay: Overlay
+    bootstrap?: string[]
+    share?: string[]
+    config: object /** More flags. */
+    args?: string[]
+  },
 ): Promise<PeerProcess> {
   const data = join(host.dir, 'data')
   const config = join(host.dir, `nat-config-${++configs}.json`)
   await writeFile(config, JSON.stringify(spec.config))
   const args = [
-    ...['node', '--plugin', '@peerkit/nat', '--overlay', spec.overlay],
+    ...['node', '--overlay', spec.overlay],
     ...['--listen', `tcp://${host.address}:4001`, '--api', '127.0.0.1:0', '--data', data],
     ...['--log-level', 'info', '--config', config],
   ]
   if (spec.bootstrap?.length) args.push('--bootstrap', ...spec.bootstrap)
   if (spec.share?.length) args.push('--share', ...spec.share)
+  if (spec.args) args.push(...spec.args)
   const { nodePath, peerkitBin } = host.network.options
   const child = host.spawn(nodePath, [peerkitBin, ...args])
   t.teardown(() => void child.kill('SIGKILL'))
