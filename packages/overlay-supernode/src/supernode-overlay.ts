@@ -34,6 +34,7 @@ import {
   type RequestContext,
   type SearchOptions,
   sleep,
+  withTimeout,
 } from '@peerkit/core'
 import { NeighborTable, SearchSession } from '@peerkit/overlay-flooding'
 import { EventEmitter } from 'eventemitter3'
@@ -48,6 +49,8 @@ import { SUPERNODE_OPTIONS } from './tokens.js'
 
 /** Supernodes a node remembers at most (besides its links). */
 const MAX_KNOWN_SUPERNODES = 256
+/** Longest wait between two rounds of a lone supernode asking its bootstrap peers again. */
+const REJOIN_MAX = 60_000
 
 type Counts = Record<string, number>
 
@@ -271,8 +274,41 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     await this.switching
     const hub = this.hub
     if (!hub) return this.leaf.tick()
+    if (hub.neighbors().length === 0) await this.askBootstrap()
+    else this.rejoin = { at: 0, delay: 0 }
     if ((await hub.tick()) === 'demote' && this.hub === hub && this.started) await this.becomeLeaf()
   }
+
+  /**
+   * A supernode with no link and no leaf asks its bootstrap peers again (they
+   * may have come up after it), with backoff on the Clock: maintenanceInterval,
+   * doubled after each round, up to REJOIN_MAX. The supernodes they are or
+   * name become candidates, which the hub links to in the same round.
+   */
+  private async askBootstrap(): Promise<void> {
+    if (this.config.bootstrap.length === 0) return
+    const now = this.clock.now()
+    if (now < this.rejoin.at) return
+    const delay = Math.min(Math.max(this.options.maintenanceInterval, this.rejoin.delay * 2), REJOIN_MAX)
+    this.rejoin = { at: now + delay, delay }
+    await Promise.all(
+      this.config.bootstrap.map(async (address) => {
+        try {
+          const ref = await withTimeout(
+            this.clock,
+            this.network.dialAddress(address),
+            this.options.failoverTimeout,
+          )
+          this.learn(await this.request(ref, { kind: 'ping', leaves: 0 }, this.options.failoverTimeout), ref)
+        } catch (err) {
+          this.log.debug('bootstrap peer unreachable; asked again later', { address, retryIn: delay, err })
+        }
+      }),
+    )
+  }
+
+  /** While a lone supernode: when its bootstrap peers may be asked again, and the last wait. */
+  private rejoin = { at: 0, delay: 0 }
 
   // ---- NodeContext --------------------------------------------------------
 
