@@ -275,7 +275,12 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     const hub = this.hub
     if (!hub) return this.leaf.tick()
     if (hub.neighbors().length === 0) await this.askBootstrap()
-    else this.rejoin = { at: 0, delay: 0 }
+    else if (this.rejoin.delay > 0) {
+      this.log.info('a lone supernode reached the network through its bootstrap peers', {
+        neighbors: hub.neighbors().length,
+      })
+      this.rejoin = { at: 0, delay: 0 }
+    }
     if ((await hub.tick()) === 'demote' && this.hub === hub && this.started) await this.becomeLeaf()
   }
 
@@ -289,8 +294,13 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     if (this.config.bootstrap.length === 0) return
     const now = this.clock.now()
     if (now < this.rejoin.at) return
+    const first = this.rejoin.delay === 0
     const delay = Math.min(Math.max(this.options.maintenanceInterval, this.rejoin.delay * 2), REJOIN_MAX)
     this.rejoin = { at: now + delay, delay }
+    if (first)
+      this.log.warn('a supernode with no link or leaf: asking its bootstrap peers again, with backoff', {
+        bootstrap: this.config.bootstrap,
+      })
     await Promise.all(
       this.config.bootstrap.map(async (address) => {
         try {
