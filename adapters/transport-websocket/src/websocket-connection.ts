@@ -97,6 +97,8 @@ export class WebSocketConnection extends ConnectionEmitter implements Connection
     this.socket.on('close', this.onClose)
     this.socket.on('partial', this.onPartial)
     registerRawWire(this, this.socket, this.sender)
+    // What waits in the socket counts against the Network's memory budget as it grows.
+    this.socket.onHeld = () => this.account()
     // Records that came in one stream with the handshake's last one.
     let rest = init.leftover
     while (rest.length >= FRAME_HEADER_SIZE && this.state === 'open') {

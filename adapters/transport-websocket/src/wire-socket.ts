@@ -41,6 +41,9 @@ export abstract class WireSocket extends EventEmitter<WireSocketEvents> {
   protected abstract pauseReading(): void
   protected abstract resumeReading(): void
 
+  /** Called when a message is held (a page cannot stop reading: its owner re-counts what it holds). */
+  onHeld: (() => void) | undefined
+
   /** Bytes of messages waiting for `resume` or a listener. */
   get heldAmount(): number {
     return this.heldBytes
@@ -64,6 +67,7 @@ export abstract class WireSocket extends EventEmitter<WireSocketEvents> {
     if (this.paused || this.held.length > 0 || this.listenerCount('message') === 0) {
       this.held.push(data)
       this.heldBytes += data.length
+      this.onHeld?.()
       return
     }
     this.emit('message', data)
