@@ -140,6 +140,7 @@ export class NatTransport implements Transport {
           log: this.log,
           reserveTimeout: this.options.reserveTimeout,
           retry: this.options.reservationRetry,
+          keepAlive: this.options.keepAlive,
           ports: () => this.listenPorts(),
           expectDialback: (peer, on) => this.expectDialback(peer, on),
           incoming: (res, token, ip) => void this.acceptRelayed(res, token, ip),

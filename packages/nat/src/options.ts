@@ -35,6 +35,8 @@ export const relayServiceSchema = z
     dialbackRate: z.number().positive().default(6),
     /** Ports one dial-back request may name; more is a protocol error. @default 4 */
     maxDialbackPorts: z.number().int().min(1).max(16).default(4),
+    /** Keep-alive pings one reservation may send per minute; beyond it the reservation is closed (`RateLimitError`). @default 60 */
+    maxPingsPerMinute: count.default(60),
     /** Milliseconds one dial-back attempt may take (connect and handshake). @default 3000 */
     dialbackTimeout: ms.default(3000),
   })
@@ -59,6 +61,12 @@ export const natOptionsSchema = z
     reserveTimeout: ms.default(5000),
     /** Milliseconds before a lost or refused reservation is tried again. @default 5000 */
     reservationRetry: ms.default(5000),
+    /**
+     * Milliseconds between a reservation's keep-alive pings (they keep the NAT's mapping of the control
+     * connection warm); a ping unanswered by the next one closes the reservation, which is then made again.
+     * @default 30000
+     */
+    keepAlive: ms.default(30_000),
     /** Milliseconds the relay's answer to a connect may take. @default 10000 */
     connectTimeout: ms.default(10_000),
     /**

@@ -32,6 +32,7 @@ interface Reservation {
   ip: string
   conn: TcpConnection
   circuits: number
+  pings: TokenBucket
 }
 
 interface PendingCircuit {
@@ -199,7 +200,14 @@ export class RelayService {
     }
     const peer = conn.remotePeer
     const old = this.reservations.get(peer)
-    const r: Reservation = { peer, ip, conn, circuits: 0 }
+    const perMinute = o.maxPingsPerMinute
+    const r: Reservation = {
+      peer,
+      ip,
+      conn,
+      circuits: 0,
+      pings: new TokenBucket(perMinute / 60, perMinute, this.clock.now()),
+    }
     this.reservations.set(peer, r)
     if (old) void old.conn.close()
     conn.on('close', () => {
@@ -215,10 +223,20 @@ export class RelayService {
         return
       }
       if (msg.t === 'dialback') void this.dialback(r, msg.ports)
+      else if (msg.t === 'ping') this.pong(r)
       else void conn.close(new ProtocolError(`${what}: a '${msg.t}' message is the relay's to send`))
     })
     await conn.send(encode({ t: 'reserved', ip, port: socket.remotePort ?? 0 }))
     this.log.info('reservation', { peer, ip })
+  }
+
+  private pong(r: Reservation): void {
+    if (!r.pings.take(this.clock.now())) {
+      const limit = `more than ${this.options.maxPingsPerMinute} keep-alive pings a minute (nat.service.maxPingsPerMinute)`
+      void r.conn.close(new RateLimitError(`closed the reservation of ${r.peer}: ${limit}`))
+      return
+    }
+    r.conn.send(encode({ t: 'pong' })).catch(() => {}) // closed meanwhile: nothing to answer
   }
 
   private release(ip: string): void {

@@ -1,4 +1,11 @@
-import type { Clock, Identity, Logger, PeerId, TimerHandle } from '@peerkit/core'
+import {
+  type Clock,
+  type Identity,
+  type Logger,
+  type PeerId,
+  TimeoutError,
+  type TimerHandle,
+} from '@peerkit/core'
 import {
   type ParsedTcpTransportOptions,
   parseTcpAddress,
@@ -16,6 +23,8 @@ export interface ReservationDeps {
   log: Logger
   reserveTimeout: number
   retry: number
+  /** Milliseconds between keep-alive pings. */
+  keepAlive: number
   /** The listen ports to have dialed back. */
   ports: () => number[]
   /** A dial-back from `relay` is about to come (or is over): it is not a connection for the Network. */
@@ -44,6 +53,8 @@ export class Reservation {
   checked = false
   private conn: TcpConnection | undefined
   private timer: TimerHandle | undefined
+  private pinger: TimerHandle | undefined
+  private awaitingPong = false
   private stopped = false
   private settleFirst: (() => void) | undefined
   /** Resolves once the first attempt is over (reserved and checked, or failed). */
@@ -75,6 +86,7 @@ export class Reservation {
   async stop(): Promise<void> {
     this.stopped = true
     if (this.timer) this.deps.clock.clearTimeout(this.timer)
+    if (this.pinger) this.deps.clock.clearTimeout(this.pinger)
     this.settleFirst?.()
     await this.conn?.close()
   }
@@ -114,7 +126,9 @@ export class Reservation {
         }
         this.onControl(conn, msg)
       })
+      this.keepWarm(conn)
       conn.once('close', (err) => {
+        if (this.pinger) deps.clock.clearTimeout(this.pinger)
         this.conn = undefined
         this.observed = undefined
         this.reachable = []
@@ -129,6 +143,25 @@ export class Reservation {
       this.settle()
       this.again()
     }
+  }
+
+  /** A ping every `keepAlive` ms; one still unanswered at the next closes the connection (then it is made again). */
+  private keepWarm(conn: TcpConnection): void {
+    const { clock, keepAlive } = this.deps
+    this.awaitingPong = false
+    const tick = () => {
+      if (conn.closed) return
+      if (this.awaitingPong) {
+        void conn.close(
+          new TimeoutError(`relay ${this.address} did not answer a keep-alive within ${keepAlive} ms`),
+        )
+        return
+      }
+      this.awaitingPong = true
+      conn.send(encode({ t: 'ping' })).catch(() => {}) // closed: 'close' makes the reservation again
+      this.pinger = clock.setTimeout(tick, keepAlive)
+    }
+    this.pinger = clock.setTimeout(tick, keepAlive)
   }
 
   private again(): void {
@@ -168,6 +201,9 @@ export class Reservation {
         })
         deps.changed()
         this.settle()
+        return
+      case 'pong':
+        this.awaitingPong = false
         return
       case 'incoming':
         deps.incoming(this, msg.token, msg.ip)

@@ -57,6 +57,10 @@ export const controlMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('incoming'), token, ip }).strict(),
   /** client → relay: dial me back on these ports (at the IP this connection comes from). */
   z.object({ t: z.literal('dialback'), ports: z.array(port).min(1).max(16) }).strict(),
+  /** client → relay: is the reservation still there (and the NAT's mapping kept warm)? */
+  z.object({ t: z.literal('ping') }).strict(),
+  /** relay → client: it is. */
+  z.object({ t: z.literal('pong') }).strict(),
   /** relay → client: which ports answered as the client's PeerId. */
   z
     .object({ t: z.literal('dialback-result'), ip, ok: z.array(port).max(16), failed: z.array(port).max(16) })
