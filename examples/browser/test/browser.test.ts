@@ -84,49 +84,56 @@ async function tabShare(page: Page, name: string, bytes: Uint8Array): Promise<vo
 }
 
 for (const overlay of ['flooding', 'chord', 'supernode', 'central'] as OverlayName[]) {
-  test.serial(`${overlay}: two tabs and three Node peers share and download both ways (WebSocket and WebRTC)`, async (t) => {
-    t.timeout(180_000)
-    const dir = await mkdtemp(join(tmpdir(), `peerkit-browser-${overlay}-`))
-    t.teardown(() => rm(dir, { recursive: true, force: true }))
-    const net = await nodePeers(t, overlay, dir)
-    const base = await servePage(t)
-    const query = `?overlay=${overlay}&bootstrap=${encodeURIComponent(net.bootstrap.join(','))}&options=${encodeURIComponent(JSON.stringify(overlayOptions(overlay)))}`
-    const [a, b] = [await tab(t, base + query), await tab(t, base + query)]
+  test.serial(
+    `${overlay}: two tabs and three Node peers share and download both ways (WebSocket and WebRTC)`,
+    async (t) => {
+      t.timeout(180_000)
+      const dir = await mkdtemp(join(tmpdir(), `peerkit-browser-${overlay}-`))
+      t.teardown(() => rm(dir, { recursive: true, force: true }))
+      const net = await nodePeers(t, overlay, dir)
+      const base = await servePage(t)
+      const query = `?overlay=${overlay}&bootstrap=${encodeURIComponent(net.bootstrap.join(','))}&options=${encodeURIComponent(JSON.stringify(overlayOptions(overlay)))}`
+      const [a, b] = [await tab(t, base + query), await tab(t, base + query)]
 
-    // A Node peer and tab B share the same film; tab A downloads it from both at once.
-    const film = randomBytes(3 * 1024 * 1024 + 12345)
-    const films = join(dir, 'films')
-    await mkdir(films, { recursive: true })
-    await writeFile(join(films, `film-${overlay}.mkv`), film)
-    await (net.peers[1] as Peer).share(films)
-    await tabShare(b, `film-${overlay}.mkv`, film)
-    const hit = await tabSearch(a, `film-${overlay}.mkv`, 2)
-    const got = (await a.evaluate((h) => (window as any).peerkit.download(h), hit)) as {
-      path: string
-      sources: { id: string; bytes: number }[]
-    }
-    t.is(await a.evaluate((p) => (window as any).peerkit.digest(p), got.path), sha(film), 'the bytes verify')
-    t.log(`${overlay}: sources ${got.sources.map((s) => `${s.id.slice(0, 6)}=${s.bytes}`).join(' ')}`)
-    const tabB = (await b.evaluate(() => (window as any).peerkit.status().id)) as string
-    t.true(
-      got.sources.some((s) => s.id === tabB && s.bytes > 0),
-      'the other tab sent part of it (over WebRTC)',
-    )
-    t.true(
-      got.sources.some((s) => s.id === (net.peers[1] as Peer).id && s.bytes > 0),
-      'the Node peer sent part of it',
-    )
+      // A Node peer and tab B share the same film; tab A downloads it from both at once.
+      const film = randomBytes(3 * 1024 * 1024 + 12345)
+      const films = join(dir, 'films')
+      await mkdir(films, { recursive: true })
+      await writeFile(join(films, `film-${overlay}.mkv`), film)
+      await (net.peers[1] as Peer).share(films)
+      await tabShare(b, `film-${overlay}.mkv`, film)
+      const hit = await tabSearch(a, `film-${overlay}.mkv`, 2)
+      const got = (await a.evaluate((h) => (window as any).peerkit.download(h), hit)) as {
+        path: string
+        sources: { id: string; bytes: number }[]
+      }
+      t.is(
+        await a.evaluate((p) => (window as any).peerkit.digest(p), got.path),
+        sha(film),
+        'the bytes verify',
+      )
+      t.log(`${overlay}: sources ${got.sources.map((s) => `${s.id.slice(0, 6)}=${s.bytes}`).join(' ')}`)
+      const tabB = (await b.evaluate(() => (window as any).peerkit.status().id)) as string
+      t.true(
+        got.sources.some((s) => s.id === tabB && s.bytes > 0),
+        'the other tab sent part of it (over WebRTC)',
+      )
+      t.true(
+        got.sources.some((s) => s.id === (net.peers[1] as Peer).id && s.bytes > 0),
+        'the Node peer sent part of it',
+      )
 
-    // A Node peer downloads a file only tab A shares: one the tab never dialed, so it reaches
-    // the tab over WebRTC, signalled through a peer both are connected to.
-    const note = randomBytes(700_000)
-    await tabShare(a, `note-${overlay}.txt`, note)
-    const fetcher = net.peers[2] as Peer
-    const noteHit = await nodeSearch(fetcher, `note-${overlay}.txt`)
-    const out = join(dir, 'note.txt')
-    await fetcher.download(noteHit.hash, { to: out, providers: noteHit.providers, size: noteHit.size }).done
-    t.is(sha(await readFile(out)), sha(note), 'the Node peer got the tab’s file')
-  })
+      // A Node peer downloads a file only tab A shares: one the tab never dialed, so it reaches
+      // the tab over WebRTC, signalled through a peer both are connected to.
+      const note = randomBytes(700_000)
+      await tabShare(a, `note-${overlay}.txt`, note)
+      const fetcher = net.peers[2] as Peer
+      const noteHit = await nodeSearch(fetcher, `note-${overlay}.txt`)
+      const out = join(dir, 'note.txt')
+      await fetcher.download(noteHit.hash, { to: out, providers: noteHit.providers, size: noteHit.size }).done
+      t.is(sha(await readFile(out)), sha(note), 'the Node peer got the tab’s file')
+    },
+  )
 }
 
 test.serial(
@@ -165,5 +172,63 @@ test.serial(
     const fromNode = got.sources.find((s) => s.id === (net.peers[1] as Peer).id)?.bytes ?? 0
     t.true(fromNode > 0 && fromNode < film.length + 1)
     t.log(`sources ${got.sources.map((s) => `${s.id.slice(0, 6)}=${s.bytes}`).join(' ')}`)
+  },
+)
+
+test.serial(
+  'the page itself: a file dropped on it is shared; a search, a click and a Save button for a download with progress',
+  async (t) => {
+    t.timeout(180_000)
+    const dir = await mkdtemp(join(tmpdir(), 'peerkit-browser-ui-'))
+    t.teardown(() => rm(dir, { recursive: true, force: true }))
+    const net = await nodePeers(t, 'flooding', dir)
+    const base = await servePage(t)
+    const query = `?overlay=flooding&bootstrap=${encodeURIComponent(net.bootstrap.join(','))}&options=${encodeURIComponent(JSON.stringify(overlayOptions('flooding')))}`
+    const page = await tab(t, base + query)
+
+    // Drop a file on the drop zone, as a user would from the desktop.
+    const dropped = randomBytes(200_000)
+    const transfer = await page.evaluateHandle((b64) => {
+      const bin = atob(b64)
+      const data = new Uint8Array(bin.length)
+      for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i)
+      const dt = new DataTransfer()
+      dt.items.add(new File([data], 'dropped-notes.txt'))
+      return dt
+    }, Buffer.from(dropped).toString('base64'))
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer })
+    await page.getByText('dropped-notes.txt shared').waitFor({ timeout: WAIT })
+    const hit = await nodeSearch(net.peers[2] as Peer, 'dropped-notes.txt')
+    const out = join(dir, 'dropped.txt')
+    await (net.peers[2] as Peer).download(hit.hash, { to: out, providers: hit.providers, size: hit.size })
+      .done
+    t.is(sha(await readFile(out)), sha(dropped), 'a Node peer got the dropped file')
+
+    // Search from the form, click the result's Download button, watch the bar fill.
+    const film = randomBytes(2 * 1024 * 1024)
+    const films = join(dir, 'films')
+    await mkdir(films, { recursive: true })
+    await writeFile(join(films, 'clicked-film.mkv'), film)
+    await (net.peers[1] as Peer).share(films)
+    const button = page.getByRole('button', { name: 'Download clicked-film.mkv' })
+    const deadline = Date.now() + WAIT
+    while (!(await button.isVisible())) {
+      if (Date.now() > deadline) throw new Error('the search form never listed the film')
+      await page.fill('#query', 'clicked film')
+      await page.click('#search button')
+      await button.waitFor({ timeout: 4000 }).catch(() => {}) // not listed yet: search again
+    }
+    await button.click()
+    await page.getByRole('button', { name: 'Save clicked-film.mkv' }).waitFor({ timeout: WAIT })
+    t.is(
+      await page
+        .locator('#downloads progress')
+        .first()
+        .evaluate((p) => (p as HTMLProgressElement).value),
+      film.length,
+    )
+    t.regex((await page.locator('#downloads li').first().textContent()) ?? '', /clicked-film\.mkv: verified/)
+    const path = '/downloads/clicked-film.mkv'
+    t.is(await page.evaluate((p) => (window as any).peerkit.digest(p), path), sha(film))
   },
 )
