@@ -39,8 +39,8 @@ export async function startNode(
   )
   peer.overlay.on('neighbor:remove', (p) => logger.debug('neighbor removed', { peer: p.id }))
   peer.overlay.on('role', (role) => logger.info('role changed', { role }))
+  let registry: ShareRegistry | undefined
   try {
-    await peer.start()
     const dataDir = options.config.dataDir
     const shares = new ShareRegistry(peer, {
       hidden: options.shareHidden,
@@ -49,7 +49,9 @@ export async function startNode(
       store: dataDir ? join(dataDir, SHARES_FILE) : undefined,
       logger,
     })
-    logger.info('peer started', { id: peer.id, overlay: peer.overlay.name, role: peer.overlay.role() })
+    registry = shares
+    // Shared before the peer starts, so it serves and publishes them from its first moment: after a restart,
+    // a peer that finds it again never hears "not shared here" for a file that is only being hashed again.
     for (const path of options.share) {
       const folder = await shares.add(path).catch((err: Error) => {
         throw new CommandError(
@@ -73,6 +75,8 @@ export async function startNode(
         })
       }
     }
+    await peer.start()
+    logger.info('peer started', { id: peer.id, overlay: peer.overlay.name, role: peer.overlay.role() })
     // A fresh secret each run, as bitcoind's .cookie: written once the real port is known.
     const token = newCookie()
     const web = await loadWebAssets()
@@ -123,6 +127,7 @@ export async function startNode(
     }
   } catch (err) {
     // The start failed: its error is what the caller needs; a failure to stop as well is logged.
+    await registry?.close()
     await peer
       .stop()
       .catch((stopErr: unknown) => logger.warn('the peer did not stop cleanly', { err: stopErr }))
