@@ -26,6 +26,16 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     'CREATE INDEX records_lexemes ON {s}.records USING gin (lexemes)',
     'CREATE INDEX records_expiry ON {s}.records (index_name, expires_at) WHERE expires_at IS NOT NULL',
   ],
+  // 2: providers' leases (renew): one row per provider renews all its registrations
+  [
+    `CREATE TABLE {s}.leases (
+      index_name text NOT NULL,
+      provider text NOT NULL,
+      expires_at bigint NOT NULL,
+      PRIMARY KEY (index_name, provider)
+    )`,
+    'CREATE INDEX leases_expiry ON {s}.leases (index_name, expires_at)',
+  ],
 ]
 
 /**

@@ -30,6 +30,12 @@ import {
 const MAX_BATCH = 1000
 /** Rows per page of `records()`. */
 const PAGE = 1000
+/**
+ * The `expires_at` of a record whose provider holds a lease (`renew`): the
+ * lease's expiry applies, and the expiry index never lists it, so a renewal
+ * is one row and a purge never walks the leased records.
+ */
+const LEASED = '9007199254740991'
 
 /** What a PostgresIndex reads time from and logs to. */
 export interface PostgresIndexComponents {
@@ -90,6 +96,7 @@ export class PostgresIndex implements Index {
   private readonly log: Logger
   private pool: pg.Pool | undefined
   private table = ''
+  private leases = ''
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new'
   private lastWrite: Promise<unknown> = Promise.resolve()
   private reads: Promise<unknown>[] = []
@@ -148,6 +155,7 @@ export class PostgresIndex implements Index {
     }
     this.pool = pool
     this.table = `${pg.escapeIdentifier(this.options.schema)}.records`
+    this.leases = `${pg.escapeIdentifier(this.options.schema)}.leases`
     this.state = 'open'
     await this.write(() => this.purge())
     this.purger = every(this.clock, this.options.purgeInterval, () => {
@@ -166,8 +174,7 @@ export class PostgresIndex implements Index {
     }
     this.purger?.stop()
     this.purger = undefined
-    if (!this.durable)
-      await this.write((c) => c.query(`DELETE FROM ${this.table} WHERE index_name = $1`, [this.name]))
+    if (!this.durable) await this.clear()
     await Promise.all([this.lastWrite, ...this.reads])
     this.state = 'closed'
     const pool = this.pool
@@ -195,9 +202,9 @@ export class PostgresIndex implements Index {
       return open.done
     }
     const batch: PutBatch = { rows: new Map([[key, row]]), started: false, done: Promise.resolve() }
-    batch.done = this.write((c) => {
+    batch.done = this.write((c, now) => {
       batch.started = true
-      return this.insert(c, [...batch.rows.values()])
+      return this.insert(c, [...batch.rows.values()], now)
     })
     this.batch = batch
     return batch.done
@@ -206,8 +213,8 @@ export class PostgresIndex implements Index {
   remove(hash: ContentHash, provider?: PeerId): Promise<number> {
     return this.write(async (c, now) => {
       const res = await c.query<{ live: boolean }>(
-        `DELETE FROM ${this.table} WHERE index_name = $1 AND hash = $2 ${provider === undefined ? '' : 'AND provider = $4'}
-         RETURNING (expires_at IS NULL OR expires_at > $3) AS live`,
+        `DELETE FROM ${this.table} r WHERE index_name = $1 AND hash = $2 ${provider === undefined ? '' : 'AND provider = $4'}
+         RETURNING ${this.live('r.', '$3')} AS live`,
         provider === undefined ? [this.name, hash, now] : [this.name, hash, now, provider],
       )
       return res.rows.filter((r) => r.live).length
@@ -217,8 +224,8 @@ export class PostgresIndex implements Index {
   removeProvider(provider: PeerId): Promise<number> {
     return this.write(async (c, now) => {
       const res = await c.query<{ live: boolean }>(
-        `DELETE FROM ${this.table} WHERE index_name = $1 AND provider = $2
-         RETURNING (expires_at IS NULL OR expires_at > $3) AS live`,
+        `DELETE FROM ${this.table} r WHERE index_name = $1 AND provider = $2
+         RETURNING ${this.live('r.', '$3')} AS live`,
         [this.name, provider, now],
       )
       return res.rows.filter((r) => r.live).length
@@ -226,26 +233,42 @@ export class PostgresIndex implements Index {
   }
 
   /**
-   * Moves the expiry of every live, expiring record of `provider` to
-   * `expiresAt` (a registration's lease renewed by its directory server);
-   * resolves to how many records it touched. Records without expiry stay so.
+   * Renews `provider`'s lease to `expiresAt`: from its first renewal on, every
+   * live, expiring record of the provider (and each it puts later with an
+   * expiry) lives exactly as long as the lease, which later renewals move
+   * (a directory server renews its peers' registrations this way: one row per
+   * peer, whatever it registered). A record that lapsed is not revived;
+   * records without expiry stay so. Resolves to the provider's records under the lease.
    */
   renew(provider: PeerId, expiresAt: number): Promise<number> {
     if (expiresAt < this.nextExpiry) this.nextExpiry = expiresAt
     return this.write(async (c, now) => {
-      const res = await c.query(
-        `UPDATE ${this.table} SET expires_at = $3
-         WHERE index_name = $1 AND provider = $2 AND expires_at IS NOT NULL AND expires_at > $4`,
-        [this.name, provider, expiresAt, now],
+      const lease = await c.query<{ fresh: boolean }>(
+        `INSERT INTO ${this.leases} (index_name, provider, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (index_name, provider) DO UPDATE SET expires_at = EXCLUDED.expires_at
+         RETURNING (xmax = 0) AS fresh`,
+        [this.name, provider, expiresAt],
       )
-      return res.rowCount ?? 0
+      if (lease.rows[0]?.fresh) {
+        // A new lease (a lapsed one was purged with its records): the provider's live expiring records join it.
+        await c.query(
+          `UPDATE ${this.table} SET expires_at = ${LEASED}
+           WHERE index_name = $1 AND provider = $2 AND expires_at IS NOT NULL AND expires_at > $3`,
+          [this.name, provider, now],
+        )
+      }
+      const res = await c.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${this.table} WHERE index_name = $1 AND provider = $2 AND expires_at = ${LEASED}`,
+        [this.name, provider],
+      )
+      return Number(res.rows[0]?.n ?? 0)
     })
   }
 
   get(hash: ContentHash): Promise<FileRecord[]> {
     return this.read(async (c, now) => {
       const res = await c.query<{ record: FileRecord }>(
-        `SELECT record FROM ${this.table} WHERE index_name = $1 AND hash = $2 AND ${live('', '$3')} ORDER BY seq`,
+        `SELECT record FROM ${this.table} r WHERE index_name = $1 AND hash = $2 AND ${this.live('r.', '$3')} ORDER BY seq`,
         [this.name, hash, now],
       )
       return res.rows.map((r) => r.record)
@@ -289,18 +312,18 @@ export class PostgresIndex implements Index {
       WITH m AS (
         SELECT DISTINCT ON (r.hash) r.hash, r.name, r.record
         FROM ${this.table} r
-        WHERE ${byName} AND ${live('r.', nowParam)} AND ${where.join(' AND ')}
+        WHERE ${byName} AND ${this.live('r.', nowParam)} AND ${where.join(' AND ')}
         ORDER BY r.hash, r.seq
       ), ranked AS (
         SELECT m.hash, m.name, m.record,
-          (SELECT count(*) FROM ${this.table} c WHERE c.index_name = $1 AND c.hash = m.hash AND ${live('c.', nowParam)}) AS n
+          (SELECT count(*) FROM ${this.table} c WHERE c.index_name = $1 AND c.hash = m.hash AND ${this.live('c.', nowParam)}) AS n
         FROM m
         ORDER BY n DESC, m.name COLLATE "C", m.hash COLLATE "C"
         LIMIT ${limitParam}
       )
       SELECT ranked.hash, ranked.record,
         (SELECT json_agg(c.record -> 'provider' ORDER BY c.seq) FROM ${this.table} c
-          WHERE c.index_name = $1 AND c.hash = ranked.hash AND ${live('c.', nowParam)}) AS providers
+          WHERE c.index_name = $1 AND c.hash = ranked.hash AND ${this.live('c.', nowParam)}) AS providers
       FROM ranked
       ORDER BY ranked.n DESC, ranked.name COLLATE "C", ranked.hash COLLATE "C"`
     return this.read(async (c, now) => {
@@ -329,8 +352,8 @@ export class PostgresIndex implements Index {
     for (;;) {
       const page = await this.read(async (c, now) => {
         const res = await c.query<{ hash: string; provider: string; record: FileRecord }>(
-          `SELECT hash, provider, record FROM ${this.table}
-           WHERE index_name = $1 AND ${live('', '$2')} AND (hash, provider) > ($3, $4)
+          `SELECT hash, provider, record FROM ${this.table} r
+           WHERE index_name = $1 AND ${this.live('r.', '$2')} AND (hash, provider) > ($3, $4)
            ORDER BY hash, provider LIMIT ${PAGE}`,
           [this.name, now, after[0], after[1]],
         )
@@ -346,7 +369,7 @@ export class PostgresIndex implements Index {
   count(): Promise<number> {
     return this.read(async (c, now) => {
       const res = await c.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${this.table} WHERE index_name = $1 AND ${live('', '$2')}`,
+        `SELECT count(*) AS n FROM ${this.table} r WHERE index_name = $1 AND ${this.live('r.', '$2')}`,
         [this.name, now],
       )
       return Number(res.rows[0]?.n ?? 0)
@@ -356,6 +379,7 @@ export class PostgresIndex implements Index {
   clear(): Promise<void> {
     return this.write(async (c) => {
       await c.query(`DELETE FROM ${this.table} WHERE index_name = $1`, [this.name])
+      await c.query(`DELETE FROM ${this.leases} WHERE index_name = $1`, [this.name])
     })
   }
 
@@ -367,39 +391,57 @@ export class PostgresIndex implements Index {
   private async purge(): Promise<number> {
     const pool = this.pool as pg.Pool
     const now = this.clock.now()
-    const res = await pool.query(
+    // Lapsed leases go with the records under them; then the records that lapsed on their own expiry.
+    const leased = await pool.query(
+      `WITH gone AS (DELETE FROM ${this.leases} WHERE index_name = $1 AND expires_at <= $2 RETURNING provider)
+       DELETE FROM ${this.table} r USING gone
+       WHERE r.index_name = $1 AND r.provider = gone.provider AND r.expires_at = ${LEASED}`,
+      [this.name, now],
+    )
+    const own = await pool.query(
       `DELETE FROM ${this.table} WHERE index_name = $1 AND expires_at IS NOT NULL AND expires_at <= $2`,
       [this.name, now],
     )
     const next = await pool.query<{ t: string | null }>(
-      `SELECT min(expires_at) AS t FROM ${this.table} WHERE index_name = $1 AND expires_at IS NOT NULL`,
+      `SELECT LEAST(
+         (SELECT min(expires_at) FROM ${this.table} WHERE index_name = $1 AND expires_at IS NOT NULL),
+         (SELECT min(expires_at) FROM ${this.leases} WHERE index_name = $1)) AS t`,
       [this.name],
     )
     const t = next.rows[0]?.t
     this.nextExpiry = t === null || t === undefined ? Number.POSITIVE_INFINITY : Number(t)
-    const n = res.rowCount ?? 0
+    const n = (leased.rowCount ?? 0) + (own.rowCount ?? 0)
     if (n > 0) this.log.debug('purged lapsed records', { index: this.name, records: n })
     return n
   }
 
-  private async insert(c: pg.Pool, rows: Row[]): Promise<void> {
+  /** The expiry a put stores: under its provider's live lease, the lease's (`LEASED`). */
+  private expiryOf(provider: string, expiresAt: string, now: string): string {
+    return `CASE WHEN ${expiresAt} IS NULL THEN NULL
+      WHEN EXISTS (SELECT 1 FROM ${this.leases} l WHERE l.index_name = $1 AND l.provider = ${provider} AND l.expires_at > ${now})
+      THEN ${LEASED} ELSE ${expiresAt} END`
+  }
+
+  private async insert(c: pg.Pool, rows: Row[], now: number): Promise<void> {
     const [one] = rows
     if (rows.length === 1 && one) {
       // One row (puts awaited one by one): a prepared statement, parsed and planned once per connection.
       await c.query({
         name: `peerkit-put-${this.options.schema}`,
         text: `INSERT INTO ${this.table} (index_name, hash, provider, name, terms, lexemes, record, expires_at)
-          VALUES ($1, $2, $3, $4, $5, array_to_tsvector(string_to_array(btrim($5), ' ')), $6, $7)
+          VALUES ($1, $2, $3, $4, $5, array_to_tsvector(string_to_array(btrim($5), ' ')), $6,
+            ${this.expiryOf('$3', '$7::bigint', '$8')})
           ON CONFLICT (index_name, hash, provider) DO UPDATE SET name = EXCLUDED.name, terms = EXCLUDED.terms,
             lexemes = EXCLUDED.lexemes, record = EXCLUDED.record, expires_at = EXCLUDED.expires_at`,
-        values: [this.name, one.hash, one.provider, one.name, one.terms, one.record, one.expiresAt],
+        values: [this.name, one.hash, one.provider, one.name, one.terms, one.record, one.expiresAt, now],
       })
       return
     }
     await c.query(
       `INSERT INTO ${this.table} (index_name, hash, provider, name, terms, lexemes, record, expires_at)
        SELECT $1, u.hash, u.provider, u.name, u.terms,
-         array_to_tsvector(string_to_array(btrim(u.terms), ' ')), u.record, u.expires_at
+         array_to_tsvector(string_to_array(btrim(u.terms), ' ')), u.record,
+         ${this.expiryOf('u.provider', 'u.expires_at', '$8')}
        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::json[], $7::bigint[])
          WITH ORDINALITY AS u(hash, provider, name, terms, record, expires_at, ord)
        ORDER BY u.ord
@@ -413,6 +455,7 @@ export class PostgresIndex implements Index {
         rows.map((r) => r.terms),
         rows.map((r) => r.record),
         rows.map((r) => r.expiresAt),
+        now,
       ],
     )
   }
@@ -445,6 +488,17 @@ export class PostgresIndex implements Index {
     return run
   }
 
+  /**
+   * The SQL condition that a record (columns prefixed `p`, e.g. `r.`) has not
+   * lapsed at `now` (a parameter): no expiry, its own expiry ahead, or its
+   * provider's lease ahead.
+   */
+  private live(p: string, now: string): string {
+    return `(${p}expires_at IS NULL OR (${p}expires_at < ${LEASED} AND ${p}expires_at > ${now})
+      OR (${p}expires_at = ${LEASED} AND EXISTS (SELECT 1 FROM ${this.leases} l
+        WHERE l.index_name = ${p}index_name AND l.provider = ${p}provider AND l.expires_at > ${now})))`
+  }
+
   private notOpen(): NotStartedError {
     return new NotStartedError(
       `postgres index '${this.name}' is ${this.state === 'closed' ? 'closed' : 'not open'}: call open() first`,
@@ -459,11 +513,6 @@ export class PostgresIndex implements Index {
       throw new PostgresIndexError(`postgres index '${this.name}': ${(err as Error).message}`, { cause: err })
     }
   }
-}
-
-/** The SQL condition that a record (columns prefixed `p`) has not lapsed at `now` (a parameter). */
-function live(p: string, now: string): string {
-  return `(${p}expires_at IS NULL OR ${p}expires_at > ${now})`
 }
 
 /** The URL without its password, for messages. */
