@@ -171,7 +171,8 @@ export class ChunkDownload extends EventEmitter<DownloadEvents> implements Downl
 
   /** Stops requesting chunks; in-flight requests are abandoned (their chunks go back to the picker). The `.part` stays. */
   pause(): void {
-    if (this.state !== 'running' || this.paused) return
+    // Every chunk is verified: the download is only being put in place, so it is as good as done (no 'paused' at 100 %).
+    if (this.state !== 'running' || this.paused || this.picker?.finished) return
     this.paused = true
     for (const s of this.sources.values())
       for (const c of s.requests.values()) c.abort(new AbortError('download paused'))

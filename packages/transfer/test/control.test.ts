@@ -187,6 +187,7 @@ function virtualTransfer(clock: Clock, network: Network, self: string, options: 
     {} as PeerConfig,
     parseTransferOptions({ progressInterval: 10, hashWorkers: 0, ...options }),
     silentLogger(),
+    () => index, // no data folder: the shared-files index is never made
   )
 }
 
@@ -433,4 +434,17 @@ test('status().bytes while paused is the verified bytes on disk, not the size, a
   dl.resume()
   t.truthy(await driveUntil(clock, () => dl.status().state === 'done', 60_000, 50))
   t.is(dl.status().bytes, MiB)
+})
+
+test('pause once every chunk is verified is a no-op: the download is being put in place, never paused at 100 %', async (t) => {
+  const { clock, net, file, a } = await oneProvider(t)
+  const dl = virtualDownload(clock, net, file.hash, join(file.dir, 'out.bin'), [a], { maxInFlightPerPeer: 4 })
+  const states: string[] = []
+  dl.on('state', (s) => states.push(s.state))
+  t.truthy(await driveUntil(clock, () => dl.status().bytes === MiB, 30_000, 1))
+  dl.pause()
+  t.not(dl.status().state, 'paused')
+  const result = await dl.done
+  t.deepEqual(await readFile(result.path), Buffer.from(file.bytes))
+  t.false(states.includes('paused'), states.join(' '))
 })
