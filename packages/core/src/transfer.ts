@@ -81,7 +81,7 @@ export interface Download extends EventEmitter<DownloadEvents> {
   readonly hash: ContentHash
   readonly done: Promise<DownloadResult>
   status(): DownloadStatus
-  /** Stops requesting chunks (in-flight ones are abandoned, back to the picker); the `.part` stays. No-op once settled. */
+  /** Stops requesting chunks (in-flight ones are abandoned, back to the picker); the `.part` stays. No-op once settled, or once every chunk is verified. */
   pause(): void
   /** Continues a paused download from its `.part` (queued first when no slot is free). */
   resume(): void
