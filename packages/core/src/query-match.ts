@@ -5,7 +5,8 @@
  * stripped, split on everything that is not a letter or a digit). A query term
  * matches a record keyword when
  * - the term is a **prefix** of the keyword (`movi` → `movie`, `mo` → `movie`), or
- * - the term is a **substring** of the keyword and at least `gramSize(term)`
+ * - the term is a **substring** of the keyword's first 64 characters
+ *   (`MAX_GRAM_CHARS`) and at least `gramSize(term)`
  *   characters long: 3 (`ovi` → `movie`), or 2 when the term holds CJK
  *   characters (Han, Hiragana, Katakana, Hangul), whose words are not split
  *   by spaces (`神隠` → `千と千尋の神隠し`).
@@ -16,11 +17,12 @@
  * An n-gram index finds the candidates without scanning: a keyword is indexed
  * under `indexGrams(keyword)` (its trigrams, and its bigrams when it holds CJK
  * characters), and a term of at least `gramSize(term)` characters has
- * `queryGrams(term)`, all of which every keyword it matches carries. A term
+ * `queryGrams(term)`, all of which every keyword it matches carries (as a
+ * substring within the keyword's first `MAX_GRAM_CHARS` characters). A term
  * shorter than that is a prefix: an index answers it from its prefixes or by
  * scanning its vocabulary. Candidates are confirmed with `termMatches`.
  * PostgreSQL's pg_trgm answers the same semantics with its own trigrams and a
- * `LIKE 'term%' OR (length >= n AND LIKE '%term%')` check.
+ * `keyword LIKE 'term%' OR (length(term) >= n AND left(keyword, 64) LIKE '%term%')` check.
  */
 
 /** Characters of scripts written without spaces between words. */
@@ -40,11 +42,15 @@ export function gramSize(term: string): number {
   return hasCjk(term) ? CJK_SUBSTRING_MIN : SUBSTRING_MIN
 }
 
-/** True when query term `term` matches keyword `keyword`: a prefix of it, or a substring of at least `gramSize(term)` characters. */
+/**
+ * True when query term `term` matches keyword `keyword`: a prefix of it, or a
+ * substring of at least `gramSize(term)` characters within its first
+ * `MAX_GRAM_CHARS` (64) characters.
+ */
 export function termMatches(term: string, keyword: string): boolean {
   if (term.length === 0) return false
   if (keyword.startsWith(term)) return true
-  return [...term].length >= gramSize(term) && keyword.includes(term)
+  return [...term].length >= gramSize(term) && gramHead(keyword).includes(term)
 }
 
 /** The distinct `n`-character substrings of `word`, in order of first appearance (by code point). */
@@ -74,8 +80,23 @@ const SURROGATE_RE = /[\uD800-\uDFFF]/
  * substring has all its `queryGrams` among these.
  */
 export function indexGrams(keyword: string): string[] {
-  const tri = ngrams(keyword, SUBSTRING_MIN)
-  return hasCjk(keyword) ? [...ngrams(keyword, CJK_SUBSTRING_MIN), ...tri] : tri
+  const head = gramHead(keyword)
+  const tri = ngrams(head, SUBSTRING_MIN)
+  return hasCjk(head) ? [...ngrams(head, CJK_SUBSTRING_MIN), ...tri] : tri
+}
+
+/**
+ * Characters of a word that are filed by n-grams: a substring is found
+ * within a word's first 64 characters (a prefix of any length is found), so
+ * one long word costs at most about 62 trigrams and 63 bigrams, not one per
+ * character (a 4 KB name cannot make an index hold thousands of entries).
+ */
+export const MAX_GRAM_CHARS = 64
+
+/** The first MAX_GRAM_CHARS characters (code points) of `word`. */
+function gramHead(word: string): string {
+  if (word.length <= MAX_GRAM_CHARS) return word
+  return SURROGATE_RE.test(word) ? [...word].slice(0, MAX_GRAM_CHARS).join('') : word.slice(0, MAX_GRAM_CHARS)
 }
 
 /**
@@ -85,7 +106,7 @@ export function indexGrams(keyword: string): string[] {
  */
 export function queryGrams(term: string): string[] {
   const n = gramSize(term)
-  return [...term].length >= n ? ngrams(term, n) : []
+  return [...term].length >= n ? ngrams(gramHead(term), n) : []
 }
 
 /**

@@ -86,3 +86,17 @@ test('a vocabulary answers the same words by scanning and by its gram map', (t) 
   t.deepEqual(big.matching('ovi'), [])
   t.is(big.matching('filler59').length, 11, 'filler59x and filler590x … filler599x')
 })
+
+test('a long word is filed by the n-grams of its first 64 characters: prefixes always found, substrings within them', (t) => {
+  const word = `${'abcdefgh'.repeat(8)}${'xyz'.repeat(40)}` // 64 + 120 characters
+  t.true(indexGrams(word).length <= 62, `${indexGrams(word).length} grams`)
+  const v = new Vocabulary()
+  for (let i = 0; i < 600; i++) v.add(`filler${i}x`)
+  v.add(word)
+  t.deepEqual(v.matching(word), [word], 'the whole word')
+  t.deepEqual(v.matching(word.slice(0, 100)), [word], 'a prefix longer than 64')
+  t.deepEqual(v.matching('cdefgh'), [word], 'a substring within the first 64')
+  t.deepEqual(v.matching('xyzxyz'), [], 'a substring past them is not found')
+  t.false(termMatches('xyzxyz', word), 'the definition says the same')
+  t.true(termMatches(word.slice(0, 100), word))
+})
