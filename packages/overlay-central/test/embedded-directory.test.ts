@@ -1,0 +1,108 @@
+import '@peerkit/index-lmdb'
+import { createHash } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { collect, type FileRecord, keywords } from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import test from 'ava'
+import { createDirectoryServer } from '../src/index.js'
+import { createNode, type Node, uniqueName } from './helpers/net.js'
+
+// Real time: LMDB writes in real time, a self-running virtual clock would run ahead of them.
+const TIMERS = {
+  heartbeatInterval: 200,
+  dropAfter: 1000,
+  registrationTtl: 3000,
+  searchRate: 1000,
+  searchBurst: 1000,
+}
+
+function recordOf(node: Node, name: string): FileRecord {
+  return {
+    hash: createHash('sha256').update(name).digest('hex'),
+    name,
+    size: 1000,
+    chunkSize: 65_536,
+    keywords: keywords(name),
+    provider: { id: node.id, addresses: node.addresses() },
+  }
+}
+
+async function until(ms: number, fn: () => boolean | Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await fn()) return true
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+const names = async (node: Node, query: string) =>
+  (await collect(node.overlay.search({ keywords: keywords(query) }))).map((h) => h.name).sort()
+
+test('a directory on the embedded store (LMDB) restarted: registrations are back before any peer re-registers; those nobody renews lapse', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'peerkit-embedded-directory-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const container = memoryContainer(new MemoryNetwork())
+  const address = `memory://${uniqueName('embedded-directory')}`
+  const start = async () => {
+    const d = await createDirectoryServer(
+      { transport: 'memory', listen: [address], index: 'lmdb', dataDir, options: TIMERS },
+      { container },
+    )
+    t.teardown(() => d.stop())
+    await d.start()
+    return d
+  }
+  const nodes: Node[] = []
+  t.teardown(() => Promise.allSettled(nodes.map((n) => n.stop())))
+  const add = async () => {
+    const node = createNode(
+      {
+        overlay: 'central',
+        transport: 'memory',
+        listen: [`memory://${uniqueName('peer')}`],
+        bootstrap: [address],
+        options: { central: { reconnectMin: 20, reconnectMax: 200 } },
+      },
+      container,
+    )
+    nodes.push(node)
+    await node.start()
+    return node
+  }
+  const first = await start()
+  const alice = await add()
+  const bob = await add()
+  await alice.overlay.publish([recordOf(alice, 'Embedded.Alice.Film.mkv')])
+  await bob.overlay.publish([recordOf(bob, 'Embedded.Bob.Film.mkv')])
+  t.true(await until(5000, async () => (await names(alice, 'embedded film')).length === 2))
+
+  // The directory goes down, and both peers with it (their networks stop: no logout, no re-registration).
+  const aliceAt = alice.addresses()
+  await Promise.all([alice.network.stop(), bob.network.stop()])
+  await first.stop()
+  const second = await start()
+  const carol = await add() // registers nothing: she only searches
+  t.deepEqual(
+    await names(carol, 'embedded film'),
+    ['Embedded.Alice.Film.mkv', 'Embedded.Bob.Film.mkv'],
+    'back from the store, no peer registered again',
+  )
+  t.is(second.server.recordsOf(alice.id), 0, 'alice did not register again')
+  const hit = (await collect(carol.overlay.search({ keywords: ['alice'] })))[0]
+  t.deepEqual(hit?.providers[0]?.addresses, aliceAt, 'listed at the address alice had given')
+
+  t.true(
+    await until(
+      TIMERS.registrationTtl + 3000,
+      async () => (await names(carol, 'embedded film')).length === 0,
+    ),
+    'nobody renews them: they lapse',
+  )
+  await second.stop()
+  const third = await start()
+  t.deepEqual(await names(carol, 'embedded'), [], 'and are not back after another restart')
+  t.is(third.server.size, 0)
+})
