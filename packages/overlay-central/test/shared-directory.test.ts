@@ -4,6 +4,7 @@ import { collect, type FileRecord, keywords } from '@peerkit/core'
 import { type PostgresServer, startPostgres } from '@peerkit/index-postgres/testing'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
+import pg from 'pg'
 import { createDirectoryServer, type DirectoryServerHandle } from '../src/index.js'
 import { createNode, type Node, uniqueName } from './helpers/net.js'
 
@@ -121,7 +122,7 @@ test('two directories on one database: a file registered at one is found through
 })
 
 test('a directory that dies: its peers move to the other, which already lists their files; a peer gone with it lapses within registrationTtl', async (t) => {
-  const { addresses, servers, add } = await setup(t, 2)
+  const { url, addresses, servers, add } = await setup(t, 2)
   const [a, b] = addresses as [string, string]
   const alice = await add([a, b])
   const carol = await add([a, b])
@@ -152,7 +153,28 @@ test('a directory that dies: its peers move to the other, which already lists th
     ['alice.notes.txt'],
     'alice is still there: b renews her registration',
   )
-  await new Promise((r) => setTimeout(r, TIMERS.registrationTtl))
+  // Past the moment her registration would have lapsed without renewal (b renewed her lease since a died):
+  const lease = async () => {
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    try {
+      const { rows } = await client.query<{ e: string }>(
+        'SELECT expires_at AS e FROM peerkit.leases WHERE provider = $1',
+        [alice.id],
+      )
+      return Number(rows[0]?.e ?? 0)
+    } finally {
+      await client.end()
+    }
+  }
+  t.true(
+    await until(
+      TIMERS.registrationTtl * 3,
+      async () => (await lease()) > died + TIMERS.registrationTtl * 1.5,
+    ),
+    'b renewed her lease past the first one',
+  )
+  t.true(await until(2000, () => Date.now() > died + TIMERS.registrationTtl * 1.5))
   t.deepEqual(await names(bob, 'notes'), ['alice.notes.txt'], 'and keeps renewing it')
 })
 
