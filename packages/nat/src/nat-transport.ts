@@ -71,6 +71,9 @@ export class NatTransport implements Transport {
   private readonly mapped: MappedPort[] = []
   private readonly counts: PathCounts = { direct: 0, relayed: 0, pushed: 0, 'hole-punched': 0 }
   private closed = false
+  /** Incoming relayed connections being set up now. */
+  private accepting = 0
+  private ignored = 0
 
   constructor(
     @inject(IDENTITY) private readonly identity: Identity,
@@ -91,6 +94,11 @@ export class NatTransport implements Transport {
   /** Connections made since the start, by path. */
   paths(): PathCounts {
     return { ...this.counts }
+  }
+
+  /** Incoming relayed connections a relay asked for and this peer ignored (beyond `nat.maxIncoming`). */
+  get ignoredIncoming(): number {
+    return this.ignored
   }
 
   /** The relay service this peer runs, if `nat.service` is set. */
@@ -409,6 +417,17 @@ export class NatTransport implements Transport {
   /** A dialer at `ip` connects through `res`: open the accepting socket, then coordinate. */
   private async acceptRelayed(res: Reservation, token: string, ip: string): Promise<void> {
     const what = `relay ${res.address}`
+    if (this.accepting >= this.options.maxIncoming) {
+      this.ignored++
+      // A relay (anyone may run one) cannot make this peer open sockets without end.
+      this.log.info('incoming relayed connection ignored: too many being set up (nat.maxIncoming)', {
+        relay: res.address,
+        from: ip,
+        limit: this.options.maxIncoming,
+      })
+      return
+    }
+    this.accepting++
     try {
       const socket = await connectSocket({
         ...res.relay,
@@ -438,6 +457,8 @@ export class NatTransport implements Transport {
         from: ip,
         error: (err as Error).message,
       })
+    } finally {
+      this.accepting--
     }
   }
 

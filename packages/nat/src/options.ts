@@ -67,6 +67,12 @@ export const natOptionsSchema = z
      * @default 30000
      */
     keepAlive: ms.default(30_000),
+    /**
+     * Incoming relayed connections being set up at once (an accepting socket, the handshake and the push
+     * or punch); a relay's request beyond it is ignored, so no relay can make this peer open sockets
+     * without end. @default 32
+     */
+    maxIncoming: count.default(32),
     /** Milliseconds the relay's answer to a connect may take. @default 10000 */
     connectTimeout: ms.default(10_000),
     /**

@@ -81,3 +81,48 @@ test('keep-alive: a relay that stops answering is left, and the reservation is m
   await until('a second reservation after the silent one was left', () => accepted.length >= 2, 10_000)
   t.true(accepted.length >= 2)
 })
+
+test('attack: a relay asking for more incoming connections than nat.maxIncoming gets that many sockets at most', async (t) => {
+  // A hostile relay: it reserves, then sends 100 'incoming' requests and never answers the accepting sockets.
+  const relayIdentity = Identity.generate()
+  const sockets: Socket[] = []
+  let accepts = 0
+  const server = createServer({ pauseOnConnect: true }, (socket) => {
+    sockets.push(socket)
+    void readPreface(socket, { clock, timeout: 5000, what: 'test' })
+      .then(async ({ kind }) => {
+        if (kind === Kind.accept) {
+          accepts++
+          return // never answered
+        }
+        const conn = await secure(socket, 'responder', 'direct', {
+          identity: relayIdentity,
+          tcp,
+          clock,
+          address: 'test',
+        })
+        await conn.send(encode({ t: 'reserved', ip: '127.0.0.1', port: 1 }))
+        for (let i = 0; i < 100; i++)
+          await conn.send(encode({ t: 'incoming', token: i.toString(16).padStart(32, '0'), ip: '127.0.0.1' }))
+      })
+      .catch(() => {}) // a socket the client gave up on: counted already
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    server.close()
+  })
+  const port = (server.address() as { port: number }).port
+  const { transport } = makeTransport(t, {
+    relays: [`tcp://127.0.0.1:${port}`],
+    maxIncoming: 4,
+    connectTimeout: 60_000,
+    reserveTimeout: 200,
+    push: false,
+    holePunch: false,
+  })
+  await transport.listen('tcp://127.0.0.1:0')
+  await until('the 96 requests beyond the limit ignored', () => transport.ignoredIncoming === 96, 10_000)
+  await until('the accepting sockets arrived', () => accepts === 4, 10_000)
+  t.is(sockets.length, 5, 'the reservation and four accepting sockets')
+})
