@@ -102,7 +102,8 @@ function cursorOf(f: BrowseFile): string {
  * not handled, and the asker gets `UnsupportedProtocolError`.
  */
 export class BrowseServer {
-  private listing: { files: BrowseFile[]; at: number } | undefined
+  /** The sorted listing and when it was started (requests that come while it is made wait for the same one). */
+  private listing: { files: Promise<BrowseFile[]>; at: number } | undefined
 
   constructor(
     private readonly network: Network,
@@ -146,9 +147,19 @@ export class BrowseServer {
       : { files: out, total: files.length }
   }
 
-  private async sorted(): Promise<BrowseFile[]> {
+  private sorted(): Promise<BrowseFile[]> {
     const now = this.clock.now()
     if (this.listing && now - this.listing.at < LISTING_TTL) return this.listing.files
+    const files = this.list()
+    this.listing = { files, at: now }
+    // A failed walk is not kept: the next request walks again (the asker got the error).
+    files.catch(() => {
+      if (this.listing?.files === files) this.listing = undefined
+    })
+    return files
+  }
+
+  private async list(): Promise<BrowseFile[]> {
     const byHash = new Map<ContentHash, FileRecord>()
     for await (const r of this.shares.records()) if (!byHash.has(r.hash)) byHash.set(r.hash, r)
     const files = [...byHash.values()].map((r) => ({
@@ -162,7 +173,6 @@ export class BrowseServer {
       const y = cursorOf(b)
       return x < y ? -1 : x > y ? 1 : 0
     })
-    this.listing = { files, at: now }
     return files
   }
 }

@@ -1,5 +1,5 @@
 import test from 'ava'
-import { type BrowseFile, createPeer } from '../src/index.js'
+import { BROWSE_PROTOCOL, type BrowseFile, createPeer, MAX_BROWSE_PAGE } from '../src/index.js'
 import { registerStubs, STUB_PEER } from './helpers/stub-components.js'
 
 registerStubs()
@@ -63,4 +63,53 @@ test('browse options are checked: maxPerPage within 1 … 1000, no unknown field
     name: 'InvalidOptionsError',
     message: /config\.browse/,
   })
+})
+
+test('attack: a peer asking for huge pages, fast, gets maxPerPage files each time and costs at most one sort of the shares per 2 s; an honest browse still works', async (t) => {
+  const victim = await createPeer({
+    ...STUB_PEER,
+    listen: ['stub://browse-victim'],
+    browse: { maxPerPage: 5 },
+  })
+  const attacker = await createPeer({ ...STUB_PEER, listen: ['stub://browse-attacker'] })
+  const honest = await createPeer({ ...STUB_PEER, listen: ['stub://browse-honest'] })
+  t.teardown(() => Promise.all([victim.stop(), attacker.stop(), honest.stop()]))
+  for (const p of [victim, attacker, honest]) await p.start()
+  for (let i = 0; i < 40; i++) await victim.share(`file-${String(i).padStart(3, '0')}.bin`)
+  // Count the victim's walks over its shares (what a browse request may cost).
+  const shares = victim.shares
+  let walks = 0
+  const records = shares.records.bind(shares)
+  shares.records = () => {
+    walks++
+    return records()
+  }
+  const ref = await attacker.network.dialAddress('stub://browse-victim')
+  const began = Date.now()
+  const answers: { files: unknown[] }[] = []
+  for (let round = 0; round < 10; round++) {
+    answers.push(
+      ...(await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          attacker.network.request(ref, BROWSE_PROTOCOL, { limit: MAX_BROWSE_PAGE, after: `file-${i}` }),
+        ),
+      )),
+    )
+  }
+  const elapsed = Date.now() - began
+  t.true(
+    answers.every((a) => a.files.length <= 5),
+    'never more than maxPerPage, whatever is asked',
+  )
+  t.true(
+    walks <= 1 + Math.ceil(elapsed / 2000),
+    `${walks} walks of the shares in ${elapsed} ms for 200 requests`,
+  )
+  // A malformed request (a page of 0, a 3 KB cursor) is a protocol error for the asker alone.
+  await t.throwsAsync(attacker.network.request(ref, BROWSE_PROTOCOL, { limit: 0 } as never))
+  const page = await honest.browse('stub://browse-victim', { limit: 3 })
+  t.deepEqual(
+    page.files.map((f) => f.name),
+    ['file-000.bin', 'file-001.bin', 'file-002.bin'],
+  )
 })
