@@ -88,7 +88,7 @@ export async function nodePeers(
   t: ExecutionContext,
   overlay: OverlayName,
   dataDir: string,
-  transfer: { uploadRate: number } = { uploadRate: 1_500_000 },
+  transfer: { uploadRate: number } = { uploadRate: 750_000 },
 ): Promise<NodeNet> {
   const options = overlayOptions(overlay)
   let bootstrap: string[] = []
@@ -111,7 +111,7 @@ export async function nodePeers(
       transport: ['ws', 'webrtc'],
       listen: ['ws://127.0.0.1:0', 'webrtc://*'],
       bootstrap: overlay === 'central' ? bootstrap : peers.flatMap(wsAddresses).slice(0, 2),
-      // Served at 1.5 MB/s: the film takes the Node peer about 2 s alone, long enough for a tab's
+      // Served at 750 kB/s: the film takes the Node peer about 4 s alone, long enough for a tab's
       // WebRTC connection (about 1 s to open) to take its share.
       options: { ...options, default: transfer },
     })
