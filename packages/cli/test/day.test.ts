@@ -107,8 +107,9 @@ async function day(t: ExecutionContext, overlay: string): Promise<void> {
       listen: daemon.lines.get('listen') ?? [],
     }
   }
+  // A generous bound: a command process can take many seconds to start on a loaded machine.
   const cli = (node: Node, ...args: string[]) =>
-    runBin([...args, '--api', node.api, '--data', node.data], { cwd: dir })
+    runBin([...args, '--api', node.api, '--data', node.data], { cwd: dir, timeout: 90_000 })
 
   // Morning: Alice shares her films folder with `peerkit share add`; Bob and Carol join.
   const films = join(dir, 'films')
@@ -292,7 +293,7 @@ async function day(t: ExecutionContext, overlay: string): Promise<void> {
   t.is(lateEnd?.type, 'done', JSON.stringify(lateEnd))
   t.true((await readFile(lateOut)).equals(late))
   const list = await cli(alice, 'share', 'list')
-  t.regex(list.stdout, /films: \d+ files/)
+  t.regex(list.stdout, /films: \d+ files/, `exit ${list.code}: ${list.stderr}`)
 }
 
 async function bytesNow(node: Node, hash: string): Promise<number> {
