@@ -39,6 +39,9 @@ test('peerkit browse PEER lists the files another peer shares, by its address or
   t.is(await runCli(['browse', address, '--limit', '2', '--api', bob.apiUrl], text.io), 0, text.stderr())
   t.is(text.stdout().trim().split('\n').length, 2)
   t.regex(text.stderr(), /shares 7 files; listed 2 \(of 7; --all lists every one\)/)
+  const status = captureIo({ cwd: dir })
+  t.is(await runCli(['status', '--api', bob.apiUrl], status.io), 0, status.stderr())
+  t.regex(status.stdout(), /^overlay {4}connected$/m, 'status says the node is connected to its overlay')
 })
 
 test('a node with browse.allow false refuses: the API answers 403 and peerkit browse exits 1 saying so', async (t) => {
