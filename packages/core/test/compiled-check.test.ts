@@ -81,6 +81,14 @@ const SCHEMAS: [string, z.ZodType, unknown[]][] = [
   ['transform', z.string().transform((s) => s.length), ['abc']],
   ['bytes', z.object({ b: z.instanceof(Uint8Array) }), [{ b: new Uint8Array(2) }]],
   ['exclusive', z.number().gt(0).lt(1), [0.5]],
+  [
+    'formats',
+    z.object({ n: z.int(), u: z.uint32(), e: z.email().optional(), h: z.hex().optional() }),
+    [
+      { n: 1, u: 2 },
+      { n: 3, u: 4, e: 'a@b.co', h: 'ab' },
+    ],
+  ],
 ]
 
 /** A change to a value: a field removed, replaced, added, an item dropped or duplicated, a type swapped. */
@@ -170,6 +178,11 @@ test('compiled checks answer for the wire schemas (zod is asked only about what 
   t.is(compiledCheck(querySchema)({ keywords: ['a'], hash: HASH }), INVALID) // the refinement
   t.is(compiledCheck(peerRefSchema)({ ...ref, extra: 1 }), ASK_ZOD) // zod strips it
   t.is(compiledCheck(z.string().transform((s) => s))('x'), ASK_ZOD)
+  // Format schemas hold their check in their own definition.
+  t.is(compiledCheck(z.int())(1.5), INVALID)
+  t.is(compiledCheck(z.int())(2), SAME)
+  t.is(compiledCheck(z.uint32())(-1), ASK_ZOD)
+  t.is(compiledCheck(z.email())('x'), ASK_ZOD)
 })
 
 test('checkEnvelope accepts exactly what envelopeSchema accepts, and returns the same', (t) => {

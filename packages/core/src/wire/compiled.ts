@@ -76,6 +76,9 @@ function compile(schema: ZodLike): CompiledCheck {
   const base = compileType(def)
   if (base === askZod) return askZod
   const checks = (def.checks ?? []).map((c) => compileCheck(c._zod.def, def.type))
+  // A format schema (`z.int()`, `z.email()`, `z.uint32()` …) is its own check: its definition holds it.
+  if ((def as Def & { check?: string }).check !== undefined)
+    checks.unshift(compileCheck(def as unknown as CheckDef, def.type))
   if (checks.length === 0) return base
   if (checks.some((c) => c === askZod)) return askZod
   return (v) => {
