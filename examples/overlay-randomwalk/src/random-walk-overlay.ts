@@ -110,12 +110,16 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
 
   async publish(records: FileRecord[]): Promise<void> {
     const self = this.network.self()
-    for (const r of records)
-      await this.shares.put({ ...r, provider: { id: self.id, addresses: r.provider.addresses } })
+    // Issued together (an Index applies them in order): a persistent index commits them as one batch.
+    await Promise.all(
+      records.map((r) =>
+        this.shares.put({ ...r, provider: { id: self.id, addresses: r.provider.addresses } }),
+      ),
+    )
   }
 
   async unpublish(hashes: ContentHash[]): Promise<void> {
-    for (const hash of hashes) await this.shares.remove(hash, this.network.peerId)
+    await Promise.all(hashes.map((hash) => this.shares.remove(hash, this.network.peerId)))
   }
 
   async *search(query: Query, options: SearchOptions = {}): AsyncIterable<Hit> {

@@ -129,6 +129,8 @@ export interface NodeFlags {
   bootstrap?: string[]
   share?: string[]
   data?: string
+  /** `--index`: the index kind for the node's shares, a Chord node's records, a hub's catalogue (default: lmdb with a data folder, else memory). */
+  index?: string
   api?: string
   logLevel?: LogLevel
   /** `--share-hidden` */
@@ -176,6 +178,9 @@ export const NODE_FILE_FIELDS = {
   shareSettleTime: z.number().int().min(0).max(600_000),
 } as const
 
+/** The index of a node with a data folder, unless `--index` or the config file's `index` names another. */
+export const DEFAULT_PERSISTENT_INDEX = 'lmdb'
+
 /** The fields of the peer configuration (core's `PeerConfigInput`) the command reads itself, checked for their type first. */
 const PEER_FIELDS_READ = {
   overlay: z.string().min(1),
@@ -183,6 +188,7 @@ const PEER_FIELDS_READ = {
   listen: z.array(z.string()),
   bootstrap: z.array(z.string()),
   dataDir: z.string().min(1),
+  index: z.string().min(1),
   options: z.record(z.string(), z.unknown()),
   plugins: z.array(z.string()),
   log: z.string(),
@@ -300,6 +306,9 @@ export function parseNodeOptions(flags: NodeFlags, input: unknown, cwd: string):
   if (flags.relay || flags.relayService) withNatFlags(config, flags)
   const dataDir = flags.data ?? base.dataDir
   if (dataDir) config.dataDir = resolve(cwd, dataDir)
+  // With a data folder the indexes persist there (LMDB): a restart neither re-hashes the shares nor forgets Chord records.
+  const index = flags.index ?? base.index ?? (dataDir ? DEFAULT_PERSISTENT_INDEX : undefined)
+  if (index !== undefined) config.index = index
   const api = parseHostPortOption(flags.api ? '--api' : 'config.api', flags.api ?? fileApi ?? DEFAULT_API)
   checkComponentOptions(config.options ?? {})
   const share = [...new Set([...(fileShares ?? []), ...(flags.share ?? [])].map((p) => resolve(cwd, p)))]

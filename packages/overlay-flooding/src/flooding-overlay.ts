@@ -166,12 +166,16 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   /** Flooding keeps no remote index: publishing puts the records in this node's own Index. */
   async publish(records: FileRecord[]): Promise<void> {
     const self = this.network.self()
-    for (const r of records)
-      await this.index.put({ ...r, provider: { id: self.id, addresses: r.provider.addresses } })
+    // Issued together (an Index applies them in order): a persistent index commits them as one batch.
+    await Promise.all(
+      records.map((r) =>
+        this.index.put({ ...r, provider: { id: self.id, addresses: r.provider.addresses } }),
+      ),
+    )
   }
 
   async unpublish(hashes: ContentHash[]): Promise<void> {
-    for (const h of hashes) await this.index.remove(h, this.network.peerId)
+    await Promise.all(hashes.map((h) => this.index.remove(h, this.network.peerId)))
   }
 
   search(query: Query, options: FloodingSearchOptions = {}): AsyncIterable<Hit> {

@@ -168,19 +168,19 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
 
   async publish(records: FileRecord[]): Promise<void> {
     const self = { id: this.network.peerId, addresses: [] }
+    const writes: Promise<void>[] = []
     for (const r of records) {
       const record = { ...r, provider: self }
       this.published.set(r.hash, record)
-      await this.own.put(record)
+      writes.push(this.own.put(record)) // issued together: an Index applies them in order
     }
+    await Promise.all(writes)
     await this.leaf.publish(records)
   }
 
   async unpublish(hashes: ContentHash[]): Promise<void> {
-    for (const h of hashes) {
-      this.published.delete(h)
-      await this.own.remove(h, this.network.peerId)
-    }
+    for (const h of hashes) this.published.delete(h)
+    await Promise.all(hashes.map((h) => this.own.remove(h, this.network.peerId)))
     await this.leaf.unpublish(hashes)
   }
 

@@ -9,7 +9,9 @@ import {
   type FileRecord,
   IDENTITY,
   type Identity,
+  INDEX_FACTORY,
   type Index,
+  type IndexFactory,
   InvalidOptionsError,
   keywords,
   LOCAL_INDEX,
@@ -29,13 +31,19 @@ import { inject, injectable } from 'tsyringe'
 import { ByteRate } from './byte-rate.js'
 import { ChunkDownload } from './chunk-download.js'
 import { ChunkServer, type SharedFile } from './chunk-server.js'
-import { resolve } from './host-files.js'
+import { resolve, stat } from './host-files.js'
 import { TRANSFER_PROTOCOL, type TransferRequest, type TransferResponse } from './messages.js'
 import type { ParsedTransferOptions } from './options.js'
 import { TRANSFER_OPTIONS } from './tokens.js'
 
 /** Finished downloads kept for `downloads()`. */
 const MAX_FINISHED = 100
+
+/** The name of the index where a peer with a data folder keeps which file it serves under which hash. */
+export const SHARED_FILES_INDEX = 'shared-files'
+
+/** A shared file as the `shared-files` index keeps it: its record, with where it is and when it was hashed. */
+type SharedFileRecord = FileRecord & { path: string; mtimeMs: number }
 
 /**
  * The default Transfer: serves the chunks of shared files over
@@ -57,6 +65,13 @@ export class ChunkTransfer implements Transfer {
   private readonly downloadRate: ByteRate | undefined
   private readonly uploadRate: ByteRate | undefined
   private readonly log: Logger
+  /**
+   * With a data folder: which file is served under which hash (`shared-files`),
+   * so a restart serves the shares again from the hash cache, without reading
+   * them, and withdraws those that went or changed.
+   */
+  private readonly files: Index | undefined
+  private filesOpen: Promise<void> | undefined
 
   constructor(
     @inject(Network) private readonly network: Network,
@@ -67,9 +82,11 @@ export class ChunkTransfer implements Transfer {
     @inject(PEER_CONFIG) config: PeerConfig,
     @inject(TRANSFER_OPTIONS) private readonly options: ParsedTransferOptions,
     @inject(LOGGER) logger: Logger,
+    @inject(INDEX_FACTORY) makeIndex: IndexFactory,
   ) {
     this.log = logger.forComponent('peerkit:transfer')
     this.cache = config.dataDir ? new HashCache(config.dataDir) : undefined
+    this.files = config.dataDir ? makeIndex(SHARED_FILES_INDEX) : undefined
     this.server.onGone = (file, why) => this.withdraw(file, why)
     if (options.downloadRate > 0) this.downloadRate = new ByteRate(options.downloadRate)
     if (options.uploadRate > 0) this.uploadRate = new ByteRate(options.uploadRate)
@@ -79,11 +96,14 @@ export class ChunkTransfer implements Transfer {
     if (this.started) return
     this.started = true
     this.network.handle(TRANSFER_PROTOCOL, (req, ctx) => this.serve(req, ctx.peer.id))
+    await this.reconcile()
     // Records made before the network listened carry no addresses: refresh them.
+    const refreshed: Promise<void>[] = []
     for (const hash of this.server.hashes()) {
       const file = this.server.get(hash)
-      if (file) await this.index.put(this.recordOf(file))
+      if (file) refreshed.push(this.index.put(this.recordOf(file)))
     }
+    await Promise.all(refreshed) // one batch for a persistent index
   }
 
   /**
@@ -126,15 +146,75 @@ export class ChunkTransfer implements Transfer {
     for (const d of running) d.stop('the transfer stopped')
     await Promise.allSettled(running.map((d) => d.done))
     await this.server.close()
+    await this.closeFiles()
   }
 
   /** Called by the container on dispose. */
   async dispose(): Promise<void> {
     await this.stop()
+    await this.closeFiles()
+  }
+
+  /**
+   * Serves again the files a data folder's `shared-files` index lists, when
+   * each is still on disk as it was hashed (size and mtime) and the hash
+   * cache has its leaves: nothing is read or hashed. A file that went or
+   * changed leaves the list. Then, in a durable local index, a share record
+   * whose file is not served is removed: nothing is advertised that this
+   * peer does not serve.
+   */
+  private async reconcile(): Promise<void> {
+    const files = this.files
+    if (!files) return
+    await this.openFiles()
+    let restored = 0
+    const gone: SharedFileRecord[] = []
+    for await (const r of files.records()) {
+      const f = r as SharedFileRecord
+      if (this.server.get(f.hash)) continue // shared again in this run before start
+      const st = await stat(f.path).catch(() => undefined)
+      const same = st !== undefined && st.size === f.size && st.mtimeMs === f.mtimeMs
+      const hashed = same ? await this.cache?.get(f.path, f.size, f.mtimeMs) : undefined
+      if (hashed?.hash === f.hash) {
+        this.server.add(hashed)
+        restored++
+      } else gone.push(f)
+    }
+    for (const f of gone)
+      this.log.info('a file shared before the restart is gone or changed: not served any more', {
+        path: f.path,
+      })
+    // Issued together, committed as one batch by a persistent index (an Index applies calls in order).
+    await Promise.all(gone.map((f) => files.remove(f.hash, f.provider.id)))
+    let stale = 0
+    if (this.index.durable) {
+      const unserved: FileRecord[] = []
+      for await (const r of this.index.records()) if (!this.server.get(r.hash)) unserved.push(r)
+      for (const n of await Promise.all(unserved.map((r) => this.index.remove(r.hash, r.provider.id))))
+        stale += n
+    }
+    if (restored + gone.length + stale > 0)
+      this.log.info('shares reconciled with the disk', {
+        served: restored,
+        gone: gone.length,
+        unadvertised: stale,
+      })
+  }
+
+  private openFiles(): Promise<void> {
+    this.filesOpen ??= this.files?.open() ?? Promise.resolve()
+    return this.filesOpen
+  }
+
+  private async closeFiles(): Promise<void> {
+    if (this.filesOpen === undefined) return
+    this.filesOpen = undefined
+    await this.files?.close()
   }
 
   async share(path: string, options: ShareOptions = {}): Promise<FileRecord[]> {
     const records: FileRecord[] = []
+    if (this.files) await this.openFiles()
     // Index writes apply in order; they are awaited once the folder is hashed.
     const writes: Promise<void>[] = []
     await hashFolder(path, {
@@ -145,7 +225,11 @@ export class ChunkTransfer implements Transfer {
       onSkip: options.onSkip,
       ignore: options.ignore,
       onFile: (file) => {
-        const record = this.recordOf(this.server.add(file))
+        const shared = this.server.add(file)
+        const record = this.recordOf(shared)
+        // Where the file is first, then its record: a crash between the two never leaves a record without its file.
+        const entry: SharedFileRecord = { ...record, path: shared.path, mtimeMs: shared.mtimeMs }
+        if (this.files) writes.push(this.files.put(entry))
         writes.push(this.index.put(record))
         records.push(record)
         options.onFile?.(record, file.path)
@@ -158,6 +242,10 @@ export class ChunkTransfer implements Transfer {
   async unshare(hashes: ContentHash[]): Promise<void> {
     for (const hash of hashes) {
       await this.index.remove(hash, this.identity.peerId)
+      if (this.files) {
+        await this.openFiles()
+        await this.files.remove(hash, this.identity.peerId)
+      }
       await this.server.remove(hash)
     }
   }
@@ -240,6 +328,12 @@ export class ChunkTransfer implements Transfer {
     )
     Promise.resolve(this.index.remove(file.hash, this.identity.peerId)).catch((err: unknown) =>
       this.log.warn('could not remove the record of a withdrawn file from the local index', {
+        hash: file.hash,
+        err,
+      }),
+    )
+    this.files?.remove(file.hash, this.identity.peerId).catch((err: unknown) =>
+      this.log.warn('could not remove a withdrawn file from the shared-files index', {
         hash: file.hash,
         err,
       }),

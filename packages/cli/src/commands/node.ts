@@ -1,4 +1,4 @@
-import { loadConfigFile, overlays, transports } from '@peerkit/core'
+import { indexes, loadConfigFile, overlays, transports } from '@peerkit/core'
 import type { Command } from 'commander'
 import type { Io } from '../io.js'
 import { cliLogger } from '../logger.js'
@@ -55,7 +55,14 @@ export function nodeCommand(program: Command, io: Io): Command {
       addressArg,
     )
     .option('--share <dir...>', 'folders (or files) to share', collectArg)
-    .option('--data <dir>', 'folder for the identity key, hash cache and API cookie (api.cookie)')
+    .option(
+      '--data <dir>',
+      'folder for the identity key, hash cache, API cookie (api.cookie) and the persistent index (index/)',
+    )
+    .option(
+      '--index <name>',
+      `index for the shares, Chord records and a supernode's catalogue: ${quoteList(indexes.names())} (default: lmdb with --data, else memory)`,
+    )
     .option('--api <host:port>', `address of the HTTP API (default: ${DEFAULT_API})`, hostPortArg)
     .option('--config <file>', 'JSON configuration file (overlay, listen, bootstrap, options …)')
     .option(
