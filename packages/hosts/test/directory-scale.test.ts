@@ -96,3 +96,66 @@ hostTest(
     }
   },
 )
+
+/** Registrations of the embedded-store test: long enough to outlive the directory's restart. */
+const EMBEDDED_TTL = 15_000
+
+hostTest(
+  'directory on the embedded store (LMDB), restarted: registrations are back before any peer re-registers; expired ones are gone',
+  async (t) => {
+    const { hosts } = await network(t, 9)
+    const [dirHost, ...peerHosts] = hosts
+    const config = { options: { ...FAST.directory, registrationTtl: EMBEDDED_TTL }, index: 'lmdb' }
+    let directory = await dirHost.startDirectory({ config })
+    const bootstrap = [directory.address]
+    const peers: PeerProcess[] = await Promise.all(
+      peerHosts.map(async (h, i) => {
+        const share = await shareFile(h, `Embedded.${i}.Report.txt`, bytesOf(1024 + i, i + 3))
+        return h.startNode({ overlay: 'central', bootstrap, config: fastConfig('central'), share: [share] })
+      }),
+    )
+    const searcher = peers[7] as PeerProcess
+    const found = async () => (await searcher.searchApi('embedded report', 2000)).hits
+    await waitFor('every file registered', async () => (await found()).length === 8, 30_000)
+
+    // Six peers frozen (they can neither renew nor register again), one killed, the directory killed and restarted.
+    const frozen = peers.slice(0, 6)
+    const ghost = peers[6] as PeerProcess
+    await Promise.all([directory.kill('SIGKILL'), ghost.kill('SIGKILL')])
+    for (const p of frozen) process.kill(p.child.pid as number, 'SIGSTOP')
+    t.teardown(() => {
+      for (const p of frozen) if (p.running) process.kill(p.child.pid as number, 'SIGCONT')
+    })
+    const died = Date.now()
+    directory = await dirHost.startDirectory({ config })
+    const back = await waitFor(
+      'the stored registrations, with only the searcher logged in again',
+      async () => ((await found()).length === 8 ? Date.now() - died : false),
+      15_000,
+    )
+    t.log(
+      `all 8 registrations found ${back} ms after the directory died, with 7 of their peers frozen or dead`,
+    )
+
+    // Nobody renews them: they lapse, the searcher's own (renewed by its session) stays.
+    await waitFor(
+      'the frozen and dead peers’ registrations lapsed',
+      async () => {
+        const hits = await found()
+        return hits.length === 1 && hits[0]?.name === 'Embedded.7.Report.txt'
+      },
+      EMBEDDED_TTL + 10_000,
+    )
+    const lapsed = Date.now() - died
+    t.log(`they lapsed ${lapsed} ms after the directory died (registrationTtl ${EMBEDDED_TTL})`)
+    t.true(lapsed <= EMBEDDED_TTL + SLACK, 'within the lease')
+
+    // Thawed, the frozen peers log in again and register: everything but the dead peer's file is found.
+    for (const p of frozen) process.kill(p.child.pid as number, 'SIGCONT')
+    await waitFor('the thawed peers registered again', async () => (await found()).length === 7, 30_000)
+    t.false(
+      (await found()).some((h) => h.name === 'Embedded.6.Report.txt'),
+      'the dead peer stays gone',
+    )
+  },
+)
