@@ -1,5 +1,6 @@
-import { InvalidOptionsError } from '@peerkit/core'
+import { parseOptions } from '@peerkit/core'
 import type { InjectionToken } from 'tsyringe'
+import { z } from 'zod'
 import { MAX_BITS } from './ring.js'
 
 /** Options of the `chord` overlay (`config.options.chord`). Every interval is in milliseconds, on the injected Clock. */
@@ -102,106 +103,55 @@ export type ParsedChordOptions = Readonly<Required<ChordOptions>>
 
 export const CHORD_OPTIONS: InjectionToken<ParsedChordOptions> = Symbol.for('@peerkit/overlay-chord:Options')
 
-const DEFAULTS: ParsedChordOptions = {
-  bits: DEFAULT_BITS,
-  successors: DEFAULT_SUCCESSORS,
-  stabilizeInterval: DEFAULT_STABILIZE_INTERVAL,
-  fixFingersInterval: DEFAULT_FIX_FINGERS_INTERVAL,
-  checkPredecessorInterval: DEFAULT_CHECK_PREDECESSOR_INTERVAL,
-  replication: DEFAULT_REPLICATION,
-  recordTtl: DEFAULT_RECORD_TTL,
-  refreshInterval: DEFAULT_REFRESH_INTERVAL,
-  rpcTimeout: DEFAULT_RPC_TIMEOUT,
-  concurrency: DEFAULT_CONCURRENCY,
-  idDifficulty: DEFAULT_ID_DIFFICULTY,
-  maxRecordsPerProvider: DEFAULT_MAX_RECORDS_PER_PROVIDER,
-  maxBytesPerProvider: DEFAULT_MAX_BYTES_PER_PROVIDER,
-  maxStoredRecords: DEFAULT_MAX_STORED_RECORDS,
-  maxStoredBytes: DEFAULT_MAX_STORED_BYTES,
-  maxAnswerPerProvider: DEFAULT_MAX_ANSWER_PER_PROVIDER,
-  replicaWindow: DEFAULT_REPLICA_WINDOW,
-  maxClockSkew: DEFAULT_MAX_CLOCK_SKEW,
-  disjointPaths: DEFAULT_DISJOINT_PATHS,
-  maxGramKeys: DEFAULT_MAX_GRAM_KEYS,
-  bootstrapRetryMax: DEFAULT_BOOTSTRAP_RETRY_MAX,
-}
+const DAY = 86_400_000
+const int = (min: number, max: number, fallback: number) =>
+  z.number().int().min(min).max(max).default(fallback)
 
-const RANGES: Record<keyof ChordOptions, [number, number]> = {
-  bits: [8, MAX_BITS],
-  successors: [1, 64],
-  stabilizeInterval: [1, 86_400_000],
-  fixFingersInterval: [1, 86_400_000],
-  checkPredecessorInterval: [1, 86_400_000],
-  replication: [1, 65],
-  recordTtl: [1, 30 * 86_400_000],
-  refreshInterval: [1, 30 * 86_400_000],
-  rpcTimeout: [1, 600_000],
-  concurrency: [1, 1024],
-  idDifficulty: [0, 24],
-  maxRecordsPerProvider: [1, 100_000_000],
-  maxBytesPerProvider: [1024, 2 ** 40],
-  maxStoredRecords: [1, 100_000_000],
-  maxStoredBytes: [1024, 2 ** 40],
-  maxAnswerPerProvider: [1, 1000],
-  replicaWindow: [1, 1024],
-  maxClockSkew: [0, 86_400_000],
-  disjointPaths: [1, 8],
-  maxGramKeys: [0, 256],
-  bootstrapRetryMax: [1000, 86_400_000],
-}
+/** The schema of `options.chord`: every field's bounds and default (documented on `ChordOptions`). */
+export const chordOptionsSchema = z
+  .object({
+    bits: int(8, MAX_BITS, DEFAULT_BITS),
+    successors: int(1, 64, DEFAULT_SUCCESSORS),
+    stabilizeInterval: int(1, DAY, DEFAULT_STABILIZE_INTERVAL),
+    fixFingersInterval: int(1, DAY, DEFAULT_FIX_FINGERS_INTERVAL),
+    checkPredecessorInterval: int(1, DAY, DEFAULT_CHECK_PREDECESSOR_INTERVAL),
+    replication: int(1, 65, DEFAULT_REPLICATION),
+    recordTtl: int(1, 30 * DAY, DEFAULT_RECORD_TTL),
+    refreshInterval: int(1, 30 * DAY, DEFAULT_REFRESH_INTERVAL),
+    rpcTimeout: int(1, 600_000, DEFAULT_RPC_TIMEOUT),
+    concurrency: int(1, 1024, DEFAULT_CONCURRENCY),
+    idDifficulty: int(0, 24, DEFAULT_ID_DIFFICULTY),
+    maxRecordsPerProvider: int(1, 100_000_000, DEFAULT_MAX_RECORDS_PER_PROVIDER),
+    maxBytesPerProvider: int(1024, 2 ** 40, DEFAULT_MAX_BYTES_PER_PROVIDER),
+    maxStoredRecords: int(1, 100_000_000, DEFAULT_MAX_STORED_RECORDS),
+    maxStoredBytes: int(1024, 2 ** 40, DEFAULT_MAX_STORED_BYTES),
+    maxAnswerPerProvider: int(1, 1000, DEFAULT_MAX_ANSWER_PER_PROVIDER),
+    replicaWindow: int(1, 1024, DEFAULT_REPLICA_WINDOW),
+    maxClockSkew: int(0, DAY, DEFAULT_MAX_CLOCK_SKEW),
+    disjointPaths: int(1, 8, DEFAULT_DISJOINT_PATHS),
+    maxGramKeys: int(0, 256, DEFAULT_MAX_GRAM_KEYS),
+    bootstrapRetryMax: int(1000, DAY, DEFAULT_BOOTSTRAP_RETRY_MAX),
+  })
+  .strict()
+  .check((ctx) => {
+    const o = ctx.value
+    const atMost = (field: keyof ChordOptions, bound: string, limit: number, strict = false) => {
+      const value = o[field]
+      if (strict ? value >= limit : value > limit)
+        ctx.issues.push({
+          code: 'custom',
+          path: [field],
+          message: `${strict ? 'below' : 'at most'} ${bound} = ${limit}`,
+          input: value,
+        })
+    }
+    atMost('replication', 'chord.successors + 1', o.successors + 1)
+    atMost('refreshInterval', 'chord.recordTtl', o.recordTtl, true)
+    atMost('maxRecordsPerProvider', 'chord.maxStoredRecords', o.maxStoredRecords)
+    atMost('maxBytesPerProvider', 'chord.maxStoredBytes', o.maxStoredBytes)
+  })
 
-/** Merges defaults, checks every field, and freezes; throws `InvalidOptionsError` naming the field. */
+/** Fills in the defaults, checks every field and freezes; throws `InvalidOptionsError` naming the field. */
 export function parseChordOptions(input: unknown = {}): ParsedChordOptions {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidOptionsError(
-      `chord options must be an object (got ${input === null ? 'null' : typeof input})`,
-    )
-  }
-  const given = input as Record<string, unknown>
-  const out: Record<string, number> = { ...DEFAULTS }
-  for (const key of Object.keys(given)) {
-    if (!(key in RANGES)) {
-      throw new InvalidOptionsError(
-        `chord.${key} is not an option (accepted: ${Object.keys(RANGES).join(', ')})`,
-      )
-    }
-    const value = given[key]
-    if (value === undefined) continue
-    const [min, max] = RANGES[key as keyof ChordOptions]
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new InvalidOptionsError(
-        `chord.${key} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`,
-      )
-    }
-    out[key] = value
-  }
-  const opts = out as Required<ChordOptions>
-  if (opts.replication > opts.successors + 1) {
-    throw new InvalidOptionsError(
-      `chord.replication must be at most chord.successors + 1 = ${opts.successors + 1} (got ${opts.replication})`,
-    )
-  }
-  if (opts.refreshInterval >= opts.recordTtl) {
-    throw new InvalidOptionsError(
-      `chord.refreshInterval must be below chord.recordTtl = ${opts.recordTtl} (got ${opts.refreshInterval})`,
-    )
-  }
-  if (opts.maxRecordsPerProvider > opts.maxStoredRecords) {
-    throw new InvalidOptionsError(
-      `chord.maxRecordsPerProvider must be at most chord.maxStoredRecords = ${opts.maxStoredRecords} (got ${opts.maxRecordsPerProvider})`,
-    )
-  }
-  if (opts.maxBytesPerProvider > opts.maxStoredBytes) {
-    throw new InvalidOptionsError(
-      `chord.maxBytesPerProvider must be at most chord.maxStoredBytes = ${opts.maxStoredBytes} (got ${opts.maxBytesPerProvider})`,
-    )
-  }
-  // Nodes built with the same options share one frozen copy.
-  const last = lastParsed
-  if (last && (Object.keys(RANGES) as (keyof ChordOptions)[]).every((k) => last[k] === opts[k])) return last
-  lastParsed = Object.freeze(opts)
-  return lastParsed
+  return parseOptions(chordOptionsSchema, input, 'chord')
 }
-
-/** The last options parsed (see `parseChordOptions`). */
-let lastParsed: ParsedChordOptions | undefined

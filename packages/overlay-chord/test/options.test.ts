@@ -38,6 +38,21 @@ test('each bad field is named with its value', (t) => {
   t.throws(() => parseChordOptions(null), { name: 'InvalidOptionsError' })
 })
 
+test('a misspelt option gets the nearest name; an out-of-range value names the option and its bounds', (t) => {
+  t.throws(() => parseChordOptions({ stabiliseInterval: 500 }), {
+    name: 'InvalidOptionsError',
+    message: 'chord.stabiliseInterval is not an option; did you mean stabilizeInterval?',
+  })
+  t.throws(() => parseChordOptions({ disjointPaths: 9 }), {
+    name: 'InvalidOptionsError',
+    message: 'chord.disjointPaths must be an integer from 1 to 8 (got 9)',
+  })
+  t.throws(() => parseChordOptions({ bootstrapRetryMax: 999 }), {
+    name: 'InvalidOptionsError',
+    message: 'chord.bootstrapRetryMax must be an integer from 1000 to 86400000 (got 999)',
+  })
+})
+
 test('fields that depend on each other', (t) => {
   t.throws(() => parseChordOptions({ successors: 2, replication: 4 }), {
     name: 'InvalidOptionsError',
@@ -46,6 +61,10 @@ test('fields that depend on each other', (t) => {
   t.throws(() => parseChordOptions({ refreshInterval: 1000, recordTtl: 1000 }), {
     name: 'InvalidOptionsError',
     message: /chord\.refreshInterval must be below chord\.recordTtl/,
+  })
+  t.throws(() => parseChordOptions({ maxRecordsPerProvider: 11, maxStoredRecords: 10 }), {
+    name: 'InvalidOptionsError',
+    message: 'chord.maxRecordsPerProvider must be at most chord.maxStoredRecords = 10 (got 11)',
   })
 })
 
