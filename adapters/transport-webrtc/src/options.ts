@@ -1,4 +1,5 @@
-import { DEFAULT_MAX_MESSAGE_SIZE, InvalidOptionsError, isPeerId, type PeerId } from '@peerkit/core'
+import { DEFAULT_MAX_MESSAGE_SIZE, isPeerId, type PeerId, parseOptions } from '@peerkit/core'
+import { z } from 'zod'
 
 /** Bytes of message carried by one data channel message, at most, by default (64 KiB minus the header). */
 export const DEFAULT_FRAGMENT_SIZE = 64 * 1024
@@ -75,74 +76,35 @@ export type ParsedWebRtcTransportOptions = Readonly<{
   relays: readonly PeerId[]
 }>
 
-const KNOWN = new Set([
-  'iceServers',
-  'bindAddress',
-  'maxMessageSize',
-  'fragmentSize',
-  'highWaterMark',
-  'connectTimeout',
-  'closeTimeout',
-  'relays',
-])
+const MAX = Number.MAX_SAFE_INTEGER
+const int = (min: number, max: number, fallback: number) =>
+  z.number().int().min(min).max(max).default(fallback)
 
-function integer(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`
-    throw new InvalidOptionsError(
-      `webrtc.${field} must be an integer ${range} (got ${JSON.stringify(value)})`,
-    )
-  }
-  return value
-}
-
-function strings(field: string, value: unknown, check: (s: string) => boolean, what: string): string[] {
-  if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && check(s))) {
-    throw new InvalidOptionsError(
-      `webrtc.${field} must be an array of ${what} (got ${JSON.stringify(value)})`,
-    )
-  }
-  return [...value]
-}
+/** The schema of `options.webrtc`: every field's bounds and default (documented on `WebRtcTransportOptions`). */
+export const webRtcTransportOptionsSchema = z
+  .object({
+    iceServers: z.array(z.string().regex(/^(stun|turns?):\S+$/, 'a stun: or turn: URL')).default([]),
+    bindAddress: z.string().default(''),
+    maxMessageSize: int(1, 2 ** 32 - 1, DEFAULT_MAX_MESSAGE_SIZE),
+    fragmentSize: int(MIN_FRAGMENT_SIZE, MAX_FRAGMENT_SIZE - 1, DEFAULT_FRAGMENT_SIZE),
+    highWaterMark: int(MIN_FRAGMENT_SIZE + 1, MAX, DEFAULT_HIGH_WATER_MARK),
+    connectTimeout: int(1, MAX, DEFAULT_CONNECT_TIMEOUT),
+    closeTimeout: int(0, MAX, DEFAULT_CLOSE_TIMEOUT),
+    relays: z.array(z.string().refine(isPeerId, 'a PeerId')).default([]),
+  })
+  .strict()
+  .check((ctx) => {
+    const o = ctx.value
+    if (o.highWaterMark <= o.fragmentSize)
+      ctx.issues.push({
+        code: 'custom',
+        path: ['highWaterMark'],
+        message: `greater than webrtc.fragmentSize = ${o.fragmentSize}`,
+        input: o.highWaterMark,
+      })
+  })
 
 /** Validates `webrtc` options, fills in defaults and freezes them; throws `InvalidOptionsError` naming the field. */
 export function parseWebRtcTransportOptions(input: unknown = {}): ParsedWebRtcTransportOptions {
-  if (input === undefined || input === null) input = {}
-  if (typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidOptionsError(`webrtc options must be an object (got ${JSON.stringify(input)})`)
-  }
-  const o = input as Record<string, unknown>
-  for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) {
-      throw new InvalidOptionsError(`webrtc.${key} is not an option; known: ${[...KNOWN].join(', ')}`)
-    }
-  }
-  const bindAddress = o.bindAddress ?? ''
-  if (typeof bindAddress !== 'string') {
-    throw new InvalidOptionsError(`webrtc.bindAddress must be a string (got ${JSON.stringify(bindAddress)})`)
-  }
-  const maxMessageSize = integer(
-    'maxMessageSize',
-    o.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
-    1,
-    2 ** 32 - 1,
-  )
-  const fragmentSize = integer(
-    'fragmentSize',
-    o.fragmentSize ?? DEFAULT_FRAGMENT_SIZE,
-    MIN_FRAGMENT_SIZE,
-    MAX_FRAGMENT_SIZE - 1,
-  )
-  return Object.freeze({
-    iceServers: Object.freeze(
-      strings('iceServers', o.iceServers ?? [], (s) => /^(stun|turns?):\S+$/.test(s), 'stun: or turn: URLs'),
-    ),
-    bindAddress,
-    maxMessageSize,
-    fragmentSize,
-    highWaterMark: integer('highWaterMark', o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, fragmentSize + 1),
-    connectTimeout: integer('connectTimeout', o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, 1),
-    closeTimeout: integer('closeTimeout', o.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT, 0),
-    relays: Object.freeze(strings('relays', o.relays ?? [], isPeerId, 'PeerIds')),
-  })
+  return parseOptions(webRtcTransportOptionsSchema, input ?? {}, 'webrtc')
 }

@@ -35,11 +35,15 @@ test('valid options are kept', (t) => {
 
 test('bad options throw InvalidOptionsError naming the field', (t) => {
   const cases: Array<[unknown, RegExp]> = [
-    ['nope', /webrtc options must be an object/],
+    ['nope', /webrtc must be an object/],
     [{ colour: 1 }, /webrtc\.colour is not an option/],
     [{ maxMessageSize: 0 }, /webrtc\.maxMessageSize/],
-    [{ fragmentSize: 256 * 1024 }, /webrtc\.fragmentSize must be an integer between 1024 and 262143/],
+    [{ fragmentSize: 256 * 1024 }, /webrtc\.fragmentSize must be an integer from 1024 to 262143/],
     [{ fragmentSize: 65536, highWaterMark: 1000 }, /webrtc\.highWaterMark/],
+    [
+      { fragmentSize: 4096, highWaterMark: 4096 },
+      /webrtc\.highWaterMark must be greater than webrtc\.fragmentSize = 4096 \(got 4096\)/,
+    ],
     [{ iceServers: ['http://x'] }, /webrtc\.iceServers/],
     [{ relays: ['not-an-id'] }, /webrtc\.relays/],
     [{ bindAddress: 7 }, /webrtc\.bindAddress/],
@@ -47,6 +51,21 @@ test('bad options throw InvalidOptionsError naming the field', (t) => {
   ]
   for (const [input, message] of cases)
     t.throws(() => parseWebRtcTransportOptions(input), { name: 'InvalidOptionsError', message })
+})
+
+test('a misspelt option gets the nearest name; an out-of-range value names the option', (t) => {
+  t.throws(() => parseWebRtcTransportOptions({ connectTimout: 5000 }), {
+    name: 'InvalidOptionsError',
+    message: 'webrtc.connectTimout is not an option; did you mean connectTimeout?',
+  })
+  t.throws(() => parseWebRtcTransportOptions({ closeTimeout: -1 }), {
+    name: 'InvalidOptionsError',
+    message: 'webrtc.closeTimeout must be an integer from 0 to 9007199254740991 (got -1)',
+  })
+  t.throws(() => parseWebRtcTransportOptions({ relays: ['not-an-id'] }), {
+    name: 'InvalidOptionsError',
+    message: 'webrtc.relays.0 must be a PeerId (got "not-an-id")',
+  })
 })
 
 test("importing the package registers 'webrtc', whose factory validates first", (t) => {
