@@ -166,7 +166,8 @@ test('cancel removes the .part; cancel --keep-part (DELETE ?keep=1) keeps it; th
 test('real `peerkit node` processes: `peerkit pause`, `resume` and `cancel` drive a download a `peerkit get` follows', async (t) => {
   t.timeout(90_000)
   const dir = await tempDir(t, 'ctl-bin')
-  const options = { ...(FAST_OPTIONS.flooding ?? {}), 'transfer:default': { downloadRate: 150_000 } }
+  // 700 kB at 60 kB/s: about 12 s, so `peerkit pause` (a process that takes seconds to start on a loaded machine) finds it running.
+  const options = { ...(FAST_OPTIONS.flooding ?? {}), 'transfer:default': { downloadRate: 60_000 } }
   const config = join(dir, 'config.json')
   await writeFile(config, JSON.stringify({ overlay: 'flooding', options }))
   const daemons: Daemon[] = []

@@ -49,8 +49,8 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL')
 })
 
-/** Starts a long-running `peerkit node|directory …` and waits (bounded) for its `ready` line. */
-export function startDaemon(args: string[], timeout = 20_000): Promise<Daemon> {
+/** Starts a long-running `peerkit node|directory …` and waits (bounded: 60 s, for a loaded machine) for its `ready` line. */
+export function startDaemon(args: string[], timeout = 60_000): Promise<Daemon> {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   live.add(child)
   child.once('exit', () => live.delete(child))
