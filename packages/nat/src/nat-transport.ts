@@ -31,7 +31,7 @@ import { RelayService } from './relay-service.js'
 import { Reservation } from './reservation.js'
 import { connectSocket, pathOf, secure, withPath } from './secure.js'
 import { NAT_OPTIONS } from './tokens.js'
-import { nextUpgrade, observe, sendUpgrade } from './upgrade.js'
+import { nextUpgrade, observe, observeTwice, sendUpgrade } from './upgrade.js'
 import { Kind, preface, readAnswer } from './wire.js'
 
 /** Connections made since the start, by the path they took. */
@@ -71,6 +71,8 @@ export class NatTransport implements Transport {
   private readonly mapped: MappedPort[] = []
   private readonly counts: PathCounts = { direct: 0, relayed: 0, pushed: 0, 'hole-punched': 0 }
   private closed = false
+  /** Whether this peer's NAT keeps a port's mapping (for hole punching), and when that was found. */
+  private mapping: { stable: boolean; at: number } | undefined
   /** Incoming relayed connections being set up now. */
   private accepting = 0
   private ignored = 0
@@ -352,6 +354,37 @@ export class NatTransport implements Transport {
     return conn
   }
 
+  /**
+   * A local port to punch from and the public port the relay saw it at, or undefined where this peer's
+   * NAT does not keep a mapping (found once by observing one port twice, then remembered for
+   * `nat.mappingCheckInterval`): a punch through it would only cost `punchTimeout`.
+   */
+  private async punchPort(
+    relay: { host: string; port: number },
+    peer: PeerId,
+  ): Promise<{ localPort: number; ip: string; port: number } | undefined> {
+    const o = this.options
+    const known =
+      this.mapping && this.clock.now() - this.mapping.at < o.mappingCheckInterval ? this.mapping : undefined
+    if (known && !known.stable) return undefined
+    try {
+      if (known) return await observe(relay, this.clock, o.punchTimeout)
+      const seen = await observeTwice(relay, this.clock, o.punchTimeout)
+      this.mapping = { stable: seen.stable, at: this.clock.now() }
+      this.log.info(
+        seen.stable ? 'NAT keeps its mappings: hole punching' : 'NAT changes its mappings: no hole punching',
+        {
+          relay: `${relay.host}:${relay.port}`,
+          observed: `${seen.ip}:${seen.port}`,
+        },
+      )
+      return seen.stable ? seen : undefined
+    } catch (err) {
+      this.log.info('no observed port: no hole punch', { peer, error: (err as Error).message })
+      return undefined
+    }
+  }
+
   /** The dialer's side of the coordination; resolves with the connection to keep. */
   private async upgradeDialer(
     relayed: Connection,
@@ -364,12 +397,7 @@ export class NatTransport implements Transport {
     try {
       const push = o.push ? this.pushPort() : undefined
       const punch =
-        o.holePunch && push === undefined && targetIp
-          ? await observe(relay, this.clock, o.punchTimeout).catch((err: Error) => {
-              this.log.info('no observed port: no hole punch', { peer, error: err.message })
-              return undefined
-            })
-          : undefined
+        o.holePunch && push === undefined && targetIp ? await this.punchPort(relay, peer) : undefined
       const pushed =
         push !== undefined
           ? this.waitPush(peer, o.punchTimeout + this.tcpOptions.handshakeTimeout)
@@ -495,10 +523,7 @@ export class NatTransport implements Transport {
         void relayed.close()
         return conn
       }
-      const mine =
-        hi.punch !== undefined && o.holePunch
-          ? await observe(res.relay, this.clock, o.punchTimeout).catch(() => undefined)
-          : undefined
+      const mine = hi.punch !== undefined && o.holePunch ? await this.punchPort(res.relay, peer) : undefined
       if (hi.punch !== undefined && mine) {
         await sendUpgrade(relayed, { t: 'plan', mode: 'punch', port: mine.port })
         await nextUpgrade(relayed, 'sync', this.clock, o.punchTimeout)

@@ -57,6 +57,11 @@ export const natOptionsSchema = z
     holePunch: z.boolean().default(true),
     /** Milliseconds a hole punch (or a push) may take before the relayed connection is kept. @default 4000 */
     punchTimeout: ms.default(4000),
+    /**
+     * Milliseconds a finding about this peer's NAT holds: whether it gives one local port the same public
+     * port twice (hole punching is tried only then). @default 300000
+     */
+    mappingCheckInterval: ms.default(300_000),
     /** Milliseconds to wait for a reservation (and its dial-back) when listening, before going on without. @default 5000 */
     reserveTimeout: ms.default(5000),
     /** Milliseconds before a lost or refused reservation is tried again. @default 5000 */

@@ -72,10 +72,11 @@ export async function observe(
   relay: { host: string; port: number },
   clock: Clock,
   timeout: number,
+  localPort?: number,
 ): Promise<{ localPort: number; ip: string; port: number }> {
-  const socket: Socket = await connectSocket({ ...relay, clock, timeout, what: 'observe' })
+  const socket: Socket = await connectSocket({ ...relay, localPort, clock, timeout, what: 'observe' })
   try {
-    const localPort = socket.localPort ?? 0
+    const local = socket.localPort ?? 0
     socket.write(preface(Kind.observe, {}))
     const a = await readAnswer(socket, { clock, timeout, what: `relay ${relay.host}:${relay.port}` })
     if (!a.ok || !a.ip || !a.port) throw new TimeoutError(`relay ${relay.host}:${relay.port} did not observe`)
@@ -87,8 +88,24 @@ export async function observe(
       const t = clock.setTimeout(() => resolve(), timeout)
       socket.once('close', () => clock.clearTimeout(t))
     })
-    return { localPort, ip: a.ip, port: a.port }
+    return { localPort: local, ip: a.ip, port: a.port }
   } finally {
     socket.destroy()
   }
+}
+
+/**
+ * Observes a fresh local port twice, the second time from the same local port:
+ * a NAT that gives the same public port again keeps its mappings (a hole punch
+ * from that port can work); one that gives another (symmetric, or port
+ * randomising) will not let a punch through, so none is tried.
+ */
+export async function observeTwice(
+  relay: { host: string; port: number },
+  clock: Clock,
+  timeout: number,
+): Promise<{ localPort: number; ip: string; port: number; stable: boolean }> {
+  const first = await observe(relay, clock, timeout)
+  const again = await observe(relay, clock, timeout, first.localPort).catch(() => undefined)
+  return { ...first, stable: again !== undefined && again.port === first.port && again.ip === first.ip }
 }

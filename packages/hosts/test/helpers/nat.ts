@@ -209,7 +209,7 @@ export async function startNatNode(
   const { nodePath, peerkitBin } = host.network.options
   const child = host.spawn(nodePath, [peerkitBin, ...args])
   t.teardown(() => void child.kill('SIGKILL'))
-  return PeerProcess.started(host, child, 30_000, data)
+  return PeerProcess.started(host, child, 60_000, data)
 }
 
 /**
