@@ -1,4 +1,5 @@
-import { DEFAULT_MAX_MESSAGE_SIZE, InvalidOptionsError } from '@peerkit/core'
+import { DEFAULT_MAX_MESSAGE_SIZE, parseOptions } from '@peerkit/core'
+import { z } from 'zod'
 
 /** The AEADs a connection can be encrypted with. */
 export type TcpCipher = 'aes-256-gcm' | 'chacha20-poly1305'
@@ -121,86 +122,33 @@ export interface TcpTransportOptions {
 
 export type ParsedTcpTransportOptions = Readonly<Required<TcpTransportOptions>>
 
-function integer(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`
-    throw new InvalidOptionsError(`tcp.${field} must be an integer ${range} (got ${JSON.stringify(value)})`)
-  }
-  return value
+/** An integer option: at least `min` (and at most `max`, when given; zod's `int()` keeps it a safe integer). */
+function int(min: number, fallback: number, max?: number) {
+  const n = z.number().int().min(min)
+  return (max === undefined ? n : n.max(max)).default(fallback)
 }
 
-function boolean(field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') {
-    throw new InvalidOptionsError(`tcp.${field} must be true or false (got ${JSON.stringify(value)})`)
-  }
-  return value
-}
-
-const KNOWN = new Set([
-  'maxMessageSize',
-  'handshakeTimeout',
-  'maxHandshakes',
-  'maxHandshakesPerAddress',
-  'maxHandshakesPerSubnet',
-  'maxConnectionsPerAddress',
-  'maxConnectionsPerSubnet',
-  'messageTimeout',
-  'highWaterMark',
-  'recordSize',
-  'cipher',
-  'offload',
-  'noDelay',
-  'closeTimeout',
-])
+/** The schema of `options.tcp`: every field's bounds and default (documented on `TcpTransportOptions`). */
+export const tcpTransportOptionsSchema = z
+  .object({
+    maxMessageSize: int(1, DEFAULT_MAX_MESSAGE_SIZE, 2 ** 32 - 1),
+    handshakeTimeout: int(1, DEFAULT_HANDSHAKE_TIMEOUT),
+    maxHandshakes: int(1, DEFAULT_MAX_HANDSHAKES),
+    maxHandshakesPerAddress: int(1, DEFAULT_MAX_HANDSHAKES_PER_ADDRESS),
+    maxHandshakesPerSubnet: int(1, DEFAULT_MAX_HANDSHAKES_PER_SUBNET),
+    maxConnectionsPerAddress: int(1, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+    maxConnectionsPerSubnet: int(1, DEFAULT_MAX_CONNECTIONS_PER_SUBNET),
+    messageTimeout: int(1, DEFAULT_MESSAGE_TIMEOUT),
+    highWaterMark: int(1024, DEFAULT_HIGH_WATER_MARK),
+    recordSize: int(1024, DEFAULT_RECORD_SIZE, MAX_RECORD_SIZE),
+    cipher: z.enum(CIPHERS as [TcpCipher, ...TcpCipher[]]).default(DEFAULT_CIPHER),
+    offload: z.boolean().default(false),
+    noDelay: z.boolean().default(true),
+    closeTimeout: int(0, DEFAULT_CLOSE_TIMEOUT),
+  })
+  .strict()
 
 /** Validates `tcp` options, fills in defaults and freezes them; throws `InvalidOptionsError` naming the field. */
 export function parseTcpTransportOptions(input: unknown = {}): ParsedTcpTransportOptions {
-  if (input === undefined || input === null) input = {}
-  if (typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidOptionsError(`tcp options must be an object (got ${JSON.stringify(input)})`)
-  }
-  const o = input as Record<string, unknown>
-  for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) {
-      throw new InvalidOptionsError(`tcp.${key} is not an option; known: ${[...KNOWN].join(', ')}`)
-    }
-  }
-  const cipher = o.cipher ?? DEFAULT_CIPHER
-  if (!CIPHERS.includes(cipher as TcpCipher)) {
-    throw new InvalidOptionsError(
-      `tcp.cipher must be one of ${CIPHERS.map((c) => `'${c}'`).join(', ')} (got ${JSON.stringify(cipher)})`,
-    )
-  }
-  return Object.freeze({
-    maxMessageSize: integer('maxMessageSize', o.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, 1, 2 ** 32 - 1),
-    handshakeTimeout: integer('handshakeTimeout', o.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, 1),
-    maxHandshakes: integer('maxHandshakes', o.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES, 1),
-    maxHandshakesPerAddress: integer(
-      'maxHandshakesPerAddress',
-      o.maxHandshakesPerAddress ?? DEFAULT_MAX_HANDSHAKES_PER_ADDRESS,
-      1,
-    ),
-    maxHandshakesPerSubnet: integer(
-      'maxHandshakesPerSubnet',
-      o.maxHandshakesPerSubnet ?? DEFAULT_MAX_HANDSHAKES_PER_SUBNET,
-      1,
-    ),
-    maxConnectionsPerAddress: integer(
-      'maxConnectionsPerAddress',
-      o.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
-      1,
-    ),
-    maxConnectionsPerSubnet: integer(
-      'maxConnectionsPerSubnet',
-      o.maxConnectionsPerSubnet ?? DEFAULT_MAX_CONNECTIONS_PER_SUBNET,
-      1,
-    ),
-    messageTimeout: integer('messageTimeout', o.messageTimeout ?? DEFAULT_MESSAGE_TIMEOUT, 1),
-    highWaterMark: integer('highWaterMark', o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, 1024),
-    recordSize: integer('recordSize', o.recordSize ?? DEFAULT_RECORD_SIZE, 1024, MAX_RECORD_SIZE),
-    cipher: cipher as TcpCipher,
-    offload: boolean('offload', o.offload ?? false),
-    noDelay: boolean('noDelay', o.noDelay ?? true),
-    closeTimeout: integer('closeTimeout', o.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT, 0),
-  })
+  return parseOptions(tcpTransportOptionsSchema, input ?? {}, 'tcp')
 }

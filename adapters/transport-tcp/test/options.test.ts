@@ -41,15 +41,15 @@ test('given values are kept', (t) => {
 
 test('bad values throw InvalidOptionsError naming the field and the value', (t) => {
   const cases: [unknown, RegExp][] = [
-    [{ maxMessageSize: 0 }, /tcp\.maxMessageSize must be an integer between 1 and \d+ \(got 0\)/],
+    [{ maxMessageSize: 0 }, /tcp\.maxMessageSize must be an integer from 1 to 4294967295 \(got 0\)/],
     [{ handshakeTimeout: 1.5 }, /tcp\.handshakeTimeout must be an integer >= 1 \(got 1\.5\)/],
     [{ maxHandshakes: 0 }, /tcp\.maxHandshakes must be an integer >= 1 \(got 0\)/],
     [{ highWaterMark: '1' }, /tcp\.highWaterMark .*\(got "1"\)/],
-    [{ recordSize: MAX_RECORD_SIZE + 1 }, /tcp\.recordSize must be an integer between 1024 and 1048576/],
-    [{ cipher: 'rot13' }, /tcp\.cipher must be one of 'aes-256-gcm', 'chacha20-poly1305' \(got "rot13"\)/],
+    [{ recordSize: MAX_RECORD_SIZE + 1 }, /tcp\.recordSize must be an integer from 1024 to 1048576/],
+    [{ cipher: 'rot13' }, /tcp\.cipher must be one of "aes-256-gcm", "chacha20-poly1305" \(got "rot13"\)/],
     [{ offload: 'yes' }, /tcp\.offload must be true or false/],
     [{ port: 1 }, /tcp\.port is not an option/],
-    [[1], /tcp options must be an object/],
+    [[1], /tcp must be an object/],
   ]
   for (const [input, message] of cases) {
     t.throws(
@@ -58,6 +58,21 @@ test('bad values throw InvalidOptionsError naming the field and the value', (t) 
       JSON.stringify(input),
     )
   }
+})
+
+test('a misspelt option gets the nearest name; an out-of-range value names the option', (t) => {
+  t.throws(() => parseTcpTransportOptions({ maxHandshakesPerAdress: 8 }), {
+    name: 'InvalidOptionsError',
+    message: 'tcp.maxHandshakesPerAdress is not an option; did you mean maxHandshakesPerAddress?',
+  })
+  t.throws(() => parseTcpTransportOptions({ highWaterMark: 1023 }), {
+    name: 'InvalidOptionsError',
+    message: 'tcp.highWaterMark must be an integer >= 1024 (got 1023)',
+  })
+  t.throws(() => parseTcpTransportOptions({ closeTimeout: -1 }), {
+    name: 'InvalidOptionsError',
+    message: 'tcp.closeTimeout must be an integer >= 0 (got -1)',
+  })
 })
 
 test("importing the package registers 'tcp', whose factory validates first", (t) => {
