@@ -76,20 +76,22 @@ export type ParsedWebRtcTransportOptions = Readonly<{
   relays: readonly PeerId[]
 }>
 
-const MAX = Number.MAX_SAFE_INTEGER
-const int = (min: number, max: number, fallback: number) =>
-  z.number().int().min(min).max(max).default(fallback)
+/** An integer option: at least `min` (and at most `max`, when given; zod's `int()` keeps it a safe integer). */
+function int(min: number, fallback: number, max?: number) {
+  const n = z.number().int().min(min)
+  return (max === undefined ? n : n.max(max)).default(fallback)
+}
 
 /** The schema of `options.webrtc`: every field's bounds and default (documented on `WebRtcTransportOptions`). */
 export const webRtcTransportOptionsSchema = z
   .object({
     iceServers: z.array(z.string().regex(/^(stun|turns?):\S+$/, 'a stun: or turn: URL')).default([]),
     bindAddress: z.string().default(''),
-    maxMessageSize: int(1, 2 ** 32 - 1, DEFAULT_MAX_MESSAGE_SIZE),
-    fragmentSize: int(MIN_FRAGMENT_SIZE, MAX_FRAGMENT_SIZE - 1, DEFAULT_FRAGMENT_SIZE),
-    highWaterMark: int(MIN_FRAGMENT_SIZE + 1, MAX, DEFAULT_HIGH_WATER_MARK),
-    connectTimeout: int(1, MAX, DEFAULT_CONNECT_TIMEOUT),
-    closeTimeout: int(0, MAX, DEFAULT_CLOSE_TIMEOUT),
+    maxMessageSize: int(1, DEFAULT_MAX_MESSAGE_SIZE, 2 ** 32 - 1),
+    fragmentSize: int(MIN_FRAGMENT_SIZE, DEFAULT_FRAGMENT_SIZE, MAX_FRAGMENT_SIZE - 1),
+    highWaterMark: int(MIN_FRAGMENT_SIZE + 1, DEFAULT_HIGH_WATER_MARK),
+    connectTimeout: int(1, DEFAULT_CONNECT_TIMEOUT),
+    closeTimeout: int(0, DEFAULT_CLOSE_TIMEOUT),
     relays: z.array(z.string().refine(isPeerId, 'a PeerId')).default([]),
   })
   .strict()

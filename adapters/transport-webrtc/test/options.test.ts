@@ -60,7 +60,7 @@ test('a misspelt option gets the nearest name; an out-of-range value names the o
   })
   t.throws(() => parseWebRtcTransportOptions({ closeTimeout: -1 }), {
     name: 'InvalidOptionsError',
-    message: 'webrtc.closeTimeout must be an integer from 0 to 9007199254740991 (got -1)',
+    message: 'webrtc.closeTimeout must be an integer >= 0 (got -1)',
   })
   t.throws(() => parseWebRtcTransportOptions({ relays: ['not-an-id'] }), {
     name: 'InvalidOptionsError',
