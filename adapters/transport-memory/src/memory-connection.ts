@@ -5,6 +5,7 @@ import {
   type Connection,
   ConnectionEmitter,
   type Identity,
+  onAbort,
   type PeerId,
   PeerUnreachableError,
   ProtocolError,
@@ -39,8 +40,8 @@ interface Waiter {
   data: Uint8Array
   resolve: () => void
   reject: (err: Error) => void
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
+  /** Takes this send's callback off its signal (one listener per signal, core's `onAbort`). */
+  cancel: (() => void) | undefined
 }
 
 /** The waiting list of a connection nobody waits on (shared; never pushed to). */
@@ -147,14 +148,13 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
       return Promise.resolve()
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { data: copy, resolve, reject, signal, onAbort: undefined }
+      const waiter: Waiter = { data: copy, resolve, reject, cancel: undefined }
       if (signal) {
-        waiter.onAbort = () => {
+        waiter.cancel = onAbort(signal, () => {
           this.waiters = this.waiters.filter((w) => w !== waiter)
           if (this.waiters.length === 0) this.out.watch(false)
           reject(new AbortError('send aborted', { cause: signal.reason }))
-        }
-        signal.addEventListener('abort', waiter.onAbort, { once: true })
+        })
       }
       if (this.waiters === NO_WAITERS) this.waiters = []
       this.waiters.push(waiter)
@@ -316,7 +316,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
       const w = this.waiters[0] as Waiter
       if (!this.fits(w.data.byteLength)) return
       this.waiters.shift()
-      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort)
+      w.cancel?.()
       this.transmit('data', w.data, w.data.byteLength)
       w.resolve()
     }
@@ -328,7 +328,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     this.waiters = NO_WAITERS
     this.out.watch(false)
     for (const w of waiters) {
-      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort)
+      w.cancel?.()
       w.reject(new PeerUnreachableError(`connection ${this.id} to ${this.remotePeer} closed`))
     }
   }

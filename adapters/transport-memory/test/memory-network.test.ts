@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { type Connection, Identity, SeededRandom } from '@peerkit/core'
 import test from 'ava'
 import { MemoryNetwork, type MemoryTransport } from '../src/index.js'
@@ -151,6 +152,41 @@ test('a send waiting for room can be aborted, and the message is not sent', asyn
     got.map((m) => m.data[0]),
     [1, 3],
   )
+})
+
+test('many sends waiting for room on one signal put one listener on it and leave none', async (t) => {
+  const warnings: string[] = []
+  const onWarning = (w: Error) => {
+    if (w.name === 'MaxListenersExceededWarning') warnings.push(w.message)
+  }
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  const clock = new VirtualClock()
+  const hub = new MemoryNetwork({ bandwidth: 1000 })
+  const a = await node(hub, clock, 'a', { sendBufferSize: 100 })
+  const b = await node(hub, clock, 'b')
+  const pair = await connect(clock, a, b)
+  const got = record(pair.in, clock)
+  await pair.out.send(bytes(100, 0))
+  // 50 sends wait for room and are sent; 50 more wait and are aborted.
+  const kept = new AbortController()
+  const sent = Array.from({ length: 50 }, (_, i) => pair.out.send(bytes(100, i + 1), { signal: kept.signal }))
+  t.is(getEventListeners(kept.signal, 'abort').length, 1)
+  await clock.settle(Promise.all(sent))
+  t.is(getEventListeners(kept.signal, 'abort').length, 0, 'every delivered send took its callback off')
+  const dropped = new AbortController()
+  const aborted = Array.from({ length: 50 }, () => pair.out.send(bytes(100, 99), { signal: dropped.signal }))
+  t.is(getEventListeners(dropped.signal, 'abort').length, 1)
+  dropped.abort()
+  for (const p of aborted) await t.throwsAsync(p, { name: 'AbortError' })
+  t.is(getEventListeners(dropped.signal, 'abort').length, 0)
+  await clock.until(() => got.length === 51)
+  t.false(
+    got.some((m) => m.data[0] === 99),
+    'no aborted send was delivered',
+  )
+  await new Promise((r) => setImmediate(r)) // process warnings are emitted on a later tick
+  t.deepEqual(warnings, [])
 })
 
 test('bandwidth makes a multi-source transfer faster than a single source', async (t) => {
