@@ -51,10 +51,11 @@ export interface LmdbIndexComponents {
  *
  * Per index `NAME`: `NAME/records` ([hash, provider] → the record as put, its
  * terms and expiry), `NAME/postings` (term → `hash provider`, sorted
- * duplicates), `NAME/grams` (n-gram → term, for substring search),
+ * duplicates), `NAME/terms` (term → records carrying it), `NAME/grams`
+ * (n-gram → term, for substring search),
  * `NAME/providers` ([provider, hash]) and `NAME/expiry` ([time, hash,
  * provider]). A keyword query term matches a term as core's `termMatches`
- * says: prefixes come from a range of `postings`' keys, substrings from the
+ * says: prefixes come from a range of `terms`' keys, substrings from the
  * terms that carry all of the term's n-grams.
  *
  * **Order and durability.** Calls apply in the order they are made. Writes
@@ -103,6 +104,7 @@ export class LmdbIndex implements Index {
       providers: db('providers') as Database<true, [string, string]>,
       expiry: db('expiry') as Database<true, [number, string, string]>,
       meta: db('meta') as Database<number, string>,
+      terms: db('terms') as Database<number, string>,
     }
     await this.purgeDue()
   }
@@ -273,6 +275,8 @@ interface Databases {
   expiry: Database<true, [number, string, string]>
   /** `seq`: the counter that orders records by when they were first put (a hit's providers, a hash's name). */
   meta: Database<number, string>
+  /** Term → how many records carry it: the vocabulary, for prefix ranges and for filing a new term's grams once. */
+  terms: Database<number, string>
 }
 
 /** A record's search terms: its keywords and its name's, normalised (as the memory index). */
@@ -296,7 +300,9 @@ function putRecord(d: Databases, record: FileRecord, expiresAt: number | undefin
   d.records.putSync([hash, provider], stored)
   const posting = `${hash} ${provider}`
   for (const term of terms) {
-    if (!d.postings.doesExist(term)) for (const g of indexGrams(term)) d.grams.putSync(g, term)
+    const n = d.terms.get(term) ?? 0
+    if (n === 0) for (const g of indexGrams(term)) d.grams.putSync(g, term)
+    d.terms.putSync(term, n + 1)
     d.postings.putSync(term, posting)
   }
   d.providers.putSync([provider, hash], true)
@@ -311,7 +317,12 @@ function removeRecord(d: Databases, hash: ContentHash, provider: PeerId): number
   const posting = `${hash} ${provider}`
   for (const term of old.t) {
     d.postings.removeSync(term, posting)
-    if (!d.postings.doesExist(term)) for (const g of indexGrams(term)) d.grams.removeSync(g, term)
+    const n = (d.terms.get(term) ?? 1) - 1
+    if (n > 0) d.terms.putSync(term, n)
+    else {
+      d.terms.removeSync(term)
+      for (const g of indexGrams(term)) d.grams.removeSync(g, term)
+    }
   }
   d.providers.removeSync([provider, hash])
   if (old.e !== undefined) d.expiry.removeSync([old.e, hash, provider])
@@ -344,7 +355,7 @@ function providersOf(d: Databases, hash: ContentHash): PeerId[] {
 /** The terms query term `term` matches: prefixes from a key range, substrings from the n-gram map. */
 function matchingTerms(d: Databases, term: string): Set<string> {
   const out = new Set<string>()
-  for (const word of d.postings.getKeys({ start: term, end: `${term}${TOP}` })) out.add(word)
+  for (const word of d.terms.getKeys({ start: term, end: `${term}${TOP}` })) out.add(word)
   const grams = queryGrams(term)
   if (grams.length === 0) return out
   // Every term it matches carries all its grams: the terms under its rarest gram, confirmed by termMatches.
@@ -358,10 +369,10 @@ function matchingTerms(d: Databases, term: string): Set<string> {
   return out
 }
 
-/** The hashes of the records with a term that `term` matches. */
-function hashesFor(d: Databases, term: string): Set<ContentHash> {
+/** The hashes of the records with one of `words`. */
+function hashesOf(d: Databases, words: Iterable<string>): Set<ContentHash> {
   const out = new Set<ContentHash>()
-  for (const word of matchingTerms(d, term))
+  for (const word of words)
     for (const posting of d.postings.getValues(word)) out.add(posting.slice(0, posting.indexOf(' ')))
   return out
 }
@@ -385,17 +396,18 @@ function search(d: Databases, query: Query): Hit[] {
   }
   const wanted = keywords((query.keywords ?? []).join(' '))
   if (wanted.length === 0) return []
-  const lists: Set<ContentHash>[] = []
+  // Candidates come from the rarest query term (by records counted in the vocabulary); every other term is
+  // checked on the candidate's records, which must match them all in one provider's record anyway.
+  let rarest: { words: Set<string>; n: number } | undefined
   for (const term of wanted) {
-    const hashes = hashesFor(d, term)
-    if (hashes.size === 0) return []
-    lists.push(hashes)
+    const words = matchingTerms(d, term)
+    let n = 0
+    for (const w of words) n += d.terms.get(w) ?? 0
+    if (n === 0) return []
+    if (rarest === undefined || n < rarest.n) rarest = { words, n }
   }
-  lists.sort((a, b) => a.size - b.size)
-  const [smallest, ...rest] = lists as [Set<ContentHash>, ...Set<ContentHash>[]]
   const found: Candidate[] = []
-  for (const hash of smallest) {
-    if (!rest.every((list) => list.has(hash))) continue
+  for (const hash of hashesOf(d, rarest?.words ?? [])) {
     const stored = storedOf(d, hash)
     // One provider's record must carry every term (names may differ between providers).
     const named = stored.find((s) => wanted.every((w) => s.t.some((k) => termMatches(w, k))))
