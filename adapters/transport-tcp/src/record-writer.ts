@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import { AbortError } from '@peerkit/core'
+import { AbortError, onAbort } from '@peerkit/core'
 import { FRAME_HEADER_SIZE, frameHeader } from '@peerkit/core/wire'
 import { Deque } from './deque.js'
 import type { RecordCipher } from './record-cipher.js'
@@ -84,23 +84,25 @@ export class RecordWriter {
       return
     }
     await new Promise<void>((resolve, reject) => {
+      // Many sends waiting on one signal share one listener on it (core's onAbort).
+      const cancel = signal
+        ? onAbort(signal, () => {
+            this.waiters.remove(waiter)
+            reject(new AbortError('send aborted', { cause: signal.reason }))
+          })
+        : undefined
       const waiter: Waiter = {
         // The caller may reuse its buffer as soon as send returns.
         data: data.slice(),
         resolve: () => {
-          signal?.removeEventListener('abort', onAbort)
+          cancel?.()
           resolve()
         },
         reject: (err) => {
-          signal?.removeEventListener('abort', onAbort)
+          cancel?.()
           reject(err)
         },
       }
-      const onAbort = () => {
-        this.waiters.remove(waiter)
-        reject(new AbortError('send aborted', { cause: signal?.reason }))
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
       this.waiters.push(waiter)
     })
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { getEventListeners } from 'node:events'
 import { type Connection } from '@peerkit/core'
 import { frameHeader } from '@peerkit/core/wire'
 import test from 'ava'
@@ -197,6 +198,52 @@ test('a send aborted while it waits for room rejects with AbortError and is neve
   controller.abort()
   await t.throwsAsync(within(waiting as Promise<void>, 'aborted send'), { name: 'AbortError' })
   t.false(conn.closed)
+})
+
+test('many sends waiting for room on one signal put one listener on it and leave none', async (t) => {
+  const warnings: string[] = []
+  const onWarning = (w: Error) => {
+    if (w.name === 'MaxListenersExceededWarning') warnings.push(w.message)
+  }
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  const peer = await handPeer(t)
+  const { transport } = makeTransport(t, { highWaterMark: 64 * 1024 })
+  const conn = await transport.dial(peer.address)
+  const { socket } = await peer.accepted
+  socket.pause() // the peer reads nothing until the end, so the sender's buffers fill
+  t.teardown(() => socket.destroy()) // before the transport's graceful close would wait for it
+  const kept = new AbortController()
+  const dropped = new AbortController()
+  const sent: Promise<void>[] = []
+  // Send until one send waits for room (each turn of the event loop lets the socket take what it can).
+  for (let i = 0; i < 4096; i++) {
+    let settled = false
+    const p = conn.send(new Uint8Array(64 * 1024), { signal: kept.signal })
+    p.then(
+      () => (settled = true),
+      () => (settled = true),
+    ) // each is also awaited below
+    sent.push(p)
+    await new Promise((r) => setImmediate(r))
+    if (!settled) break
+  }
+  t.true(sent.length < 4096, 'a send waits for room')
+  for (let i = 0; i < 49; i++) sent.push(conn.send(new Uint8Array(1024), { signal: kept.signal }))
+  const aborted = Array.from({ length: 50 }, () =>
+    conn.send(new Uint8Array(1024), { signal: dropped.signal }),
+  )
+  t.is(getEventListeners(kept.signal, 'abort').length, 1)
+  t.is(getEventListeners(dropped.signal, 'abort').length, 1)
+  dropped.abort()
+  for (const p of aborted) await t.throwsAsync(within(p, 'aborted send'), { name: 'AbortError' })
+  t.is(getEventListeners(dropped.signal, 'abort').length, 0)
+  socket.resume() // the peer reads (and drops) everything: every kept send goes out
+  await within(Promise.all(sent), 'kept sends')
+  t.is(getEventListeners(kept.signal, 'abort').length, 0, 'every sent message took its callback off')
+  t.false(conn.closed)
+  await new Promise((r) => setImmediate(r)) // process warnings are emitted on a later tick
+  t.deepEqual(warnings, [])
 })
 
 test('the remote closing gives a clean close here; a reset gives error then close', async (t) => {
