@@ -533,7 +533,19 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     this.pendingStarts[i] = undefined
     if (!this.running) return
     const task = TASKS[i] as Task
-    this.timers = this.timers.concat(every(this.clock, this.intervalOf(task), this.runTask.bind(this, task)))
+    this.timers = this.timers.concat(
+      every(
+        this.clock,
+        this.intervalOf(task),
+        this.runTask.bind(this, task),
+        this.taskFailed.bind(this, task),
+      ),
+    )
+  }
+
+  /** A periodic task threw or rejected: said at warn (it runs again at its next interval). */
+  private taskFailed(task: Task, err: unknown): void {
+    this.log.warn('a periodic task failed; it runs again at its next interval', { task, err })
   }
 
   private intervalOf(task: Task): number {

@@ -1,7 +1,7 @@
 import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
 import type { TestClock } from '@peerkit/compliance'
-import { collect, Identity } from '@peerkit/core'
+import { collect, createLogger, Identity, LOGGER, type LogEntry } from '@peerkit/core'
 import test from 'ava'
 import { predecessorFromRing, type Ring, successorIn, successorsFromRing } from '../src/index.js'
 import {
@@ -20,6 +20,7 @@ import {
   startRing,
   type TestNode,
   until,
+  virtualParent,
 } from './helpers/ring.js'
 
 test('a ring of 16 nodes converges: successors, predecessors and fingers match global knowledge', async (t) => {
@@ -348,4 +349,29 @@ test('with maintenance every hour, a node that joins is in the ring at once and 
       t.is((await from.overlay.lookup(key)).nodes[0]?.id, ownerOf(nodes, key).overlay.routing.id)
     }
   }
+})
+
+test('a periodic task that throws is logged at warn and keeps running (virtual clock)', async (t) => {
+  const { clock, parent } = virtualParent()
+  const logged: LogEntry[] = []
+  parent.register(LOGGER, { useValue: createLogger({ level: 'warn', sink: (e) => logged.push(e) }) })
+  const node = await startNode(t, {
+    transport: 'memory',
+    listen: [`memory://chord-failing-task-${process.pid}`],
+    chord: FAST,
+    parent,
+  })
+  // fix_fingers breaks: every round rejects.
+  let rounds = 0
+  const routing = (node.overlay as unknown as { routing: { fixFingers(): Promise<void> } }).routing
+  routing.fixFingers = () => {
+    rounds++
+    return Promise.reject(new Error('finger table broke'))
+  }
+  await clock.advance(20 * (FAST.fixFingersInterval as number))
+  const failures = logged.filter((e) => e.level === 'warn' && e.fields?.task === 'fixFingers')
+  t.true(rounds >= 15, `${rounds} rounds in 20 intervals: the schedule went on`)
+  t.is(failures.length, rounds, 'every failed round was logged')
+  t.is(failures[0]?.component, 'peerkit:chord')
+  t.is((failures[0]?.fields?.err as Error | undefined)?.message, 'finger table broke')
 })
