@@ -138,7 +138,12 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     this.network.on('peer:disconnect', this.onDisconnect)
     this.network.on('peer:identify', this.onIdentify)
     await this.maintain()
-    this.maintenance = every(this.clock, this.options.maintenanceInterval, () => this.maintain())
+    this.maintenance = every(
+      this.clock,
+      this.options.maintenanceInterval,
+      () => this.maintain(),
+      (err) => this.log.warn('neighbor maintenance failed; it runs again at its next interval', { err }),
+    )
   }
 
   /** Says bye to every neighbor and stops answering; searches under way end. */

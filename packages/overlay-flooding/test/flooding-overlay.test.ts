@@ -442,3 +442,28 @@ test('a node whose bootstrap peers do not answer warns, retries with backoff, an
   )
   t.is(lines('warn').length, 2)
 })
+
+test('neighbor maintenance that throws is logged at warn and keeps running (virtual clock)', async (t) => {
+  const { parent, clock } = hub()
+  const logged: LogEntry[] = []
+  parent.register(LOGGER, { useValue: createLogger({ level: 'warn', sink: (e) => logged.push(e) }) })
+  const node = await startNode(t, {
+    parent,
+    transport: 'memory',
+    listen: ['memory://failing-maintenance'],
+    flooding: { ...FAST, maintenanceInterval: 1000 },
+  })
+  // Every maintenance round from now on fails at its first step.
+  let rounds = 0
+  const overlay = node.overlay as unknown as { probeQuiet(): Promise<void> }
+  overlay.probeQuiet = () => {
+    rounds++
+    return Promise.reject(new Error('neighbor table broke'))
+  }
+  await clock.advance(10_000)
+  const failures = logged.filter((e) => e.level === 'warn' && /maintenance failed/.test(e.message))
+  t.true(rounds >= 8, `${rounds} rounds in 10 intervals: the schedule went on`)
+  t.is(failures.length, rounds, 'every failed round was logged')
+  t.is(failures[0]?.component, 'peerkit:flooding:neighbors')
+  t.is((failures[0]?.fields?.err as Error | undefined)?.message, 'neighbor table broke')
+})
