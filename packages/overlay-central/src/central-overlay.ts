@@ -371,7 +371,13 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
       this.server = server
       this.lastError = undefined
       const interval = this.options.heartbeatInterval || res.heartbeatInterval
-      this.heartbeat = every(this.clock, interval, () => this.ping(server, interval))
+      this.heartbeat = every(
+        this.clock,
+        interval,
+        () => this.ping(server, interval),
+        (err) =>
+          this.log.warn('a heartbeat failed; it runs again at its next interval', { server: server.id, err }),
+      )
       const outage =
         this.unreachableSince === undefined ? undefined : this.clock.now() - this.unreachableSince
       this.unreachableSince = undefined

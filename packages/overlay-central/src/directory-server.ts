@@ -145,7 +145,13 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     await this.index.open()
     this.network.handle(CENTRAL, (request, context) => this.onRequest(request, context))
     this.network.on('peer:disconnect', this.onDisconnect)
-    this.sweeper = every(this.clock, this.sweepInterval, () => this.sweep())
+    this.sweeper = every(
+      this.clock,
+      this.sweepInterval,
+      () => this.sweep(),
+      (err) =>
+        this.log.warn('the sweep for silent peers failed; it runs again at its next interval', { err }),
+    )
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,21 @@
 import { createHash } from 'node:crypto'
-import { collect, defineProtocol, type FileRecord, Identity, keywords } from '@peerkit/core'
+import {
+  CLOCK,
+  collect,
+  createLogger,
+  defineProtocol,
+  type FileRecord,
+  Identity,
+  keywords,
+  LOGGER,
+  type LogEntry,
+} from '@peerkit/core'
+import { TestClock } from '@peerkit/core/testing'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test from 'ava'
 import { z } from 'zod'
-import { centralNet, type Node } from './helpers/net.js'
+import { createDirectoryServer } from '../src/index.js'
+import { centralNet, type Node, uniqueName } from './helpers/net.js'
 import { ask, directoryRef, rawLogin } from './helpers/raw.js'
 
 function recordOf(node: Node, name: string): FileRecord {
@@ -168,4 +181,30 @@ test('stats() of the server counts messages by kind', async (t) => {
   t.is(stats.received.search, 1)
   t.is(stats.sent.hits, 1)
   t.like(stats, { peers: 2, online: 2, records: 1 })
+})
+
+test('a sweep for silent peers that throws is logged at warn and keeps running (virtual clock)', async (t) => {
+  const clock = new TestClock()
+  const container = memoryContainer(new MemoryNetwork())
+  container.register(CLOCK, { useValue: clock })
+  const logged: LogEntry[] = []
+  container.register(LOGGER, { useValue: createLogger({ level: 'warn', sink: (e) => logged.push(e) }) })
+  const directory = await createDirectoryServer(
+    { transport: 'memory', listen: [`memory://${uniqueName('directory')}`] },
+    { container },
+  )
+  await directory.start()
+  t.teardown(() => directory.stop())
+  let sweeps = 0
+  const server = directory.server as unknown as { sweep(): void }
+  server.sweep = () => {
+    sweeps++
+    throw new Error('session table broke')
+  }
+  await clock.advance(10 * directory.server.sweepInterval)
+  const failures = logged.filter((e) => e.level === 'warn' && /sweep .* failed/.test(e.message))
+  t.true(sweeps >= 8, `${sweeps} sweeps in 10 intervals: the schedule went on`)
+  t.is(failures.length, sweeps, 'every failed sweep was logged')
+  t.is(failures[0]?.component, 'peerkit:central:directory')
+  t.is((failures[0]?.fields?.err as Error | undefined)?.message, 'session table broke')
 })
