@@ -4,7 +4,9 @@ import {
   type FileRecord,
   type Hit,
   type Index,
+  InvalidOptionsError,
   indexGrams,
+  isContentHash,
   keywords,
   NotStartedError,
   type PeerId,
@@ -19,12 +21,21 @@ import type { Database, RootDatabase } from 'lmdb'
 import { acquire, release } from './environment.js'
 import type { ResolvedLmdbIndexOptions } from './options.js'
 
-/** A stored record: as put (`r`), its search terms (`t`), when it was first put (`s`, a counter) and its expiry (`e`). */
+/**
+ * A stored record: as put (`r`), its search terms (`t`, left out when they
+ * are its keywords, as for every record named by `keywords()`), when it was
+ * first put (`s`, a counter) and its expiry (`e`).
+ */
 interface Stored {
   r: FileRecord
-  t: string[]
+  t?: string[]
   s: number
   e?: number
+}
+
+/** A stored record's search terms. */
+function termsIn(s: Stored): string[] {
+  return s.t ?? s.r.keywords
 }
 
 /** One write waiting for its batch to commit. */
@@ -50,8 +61,8 @@ export interface LmdbIndexComponents {
  * and nothing is loaded on `open()`.
  *
  * Per index `NAME`: `NAME/records` ([hash, provider] → the record as put, its
- * terms and expiry), `NAME/postings` (term → `hash provider`, sorted
- * duplicates), `NAME/terms` (term → records carrying it), `NAME/grams`
+ * terms and expiry), `NAME/postings` (term → the hashes carrying it, sorted
+ * duplicates of 32 bytes), `NAME/terms` (term → records carrying it), `NAME/grams`
  * (n-gram → term, for substring search),
  * `NAME/providers` ([provider, hash]) and `NAME/expiry` ([time, hash,
  * provider]). A keyword query term matches a term as core's `termMatches`
@@ -94,13 +105,13 @@ export class LmdbIndex implements Index {
   async open(): Promise<void> {
     if (this.dbs) return
     const root = await acquire(this.path, this.options)
-    const db = (part: string, dupSort = false) =>
-      root.openDB({ name: `${this.name}/${part}`, dupSort, ...(dupSort ? { encoding: 'string' } : {}) })
+    const db = (part: string, dupSort: false | 'string' | 'binary' = false) =>
+      root.openDB({ name: `${this.name}/${part}`, ...(dupSort ? { dupSort: true, encoding: dupSort } : {}) })
     this.root = root
     this.dbs = {
       records: db('records') as Database<Stored, [string, string]>,
-      postings: db('postings', true) as Database<string, string>,
-      grams: db('grams', true) as Database<string, string>,
+      postings: db('postings', 'binary') as Database<Buffer, string>,
+      grams: db('grams', 'string') as Database<string, string>,
       providers: db('providers') as Database<true, [string, string]>,
       expiry: db('expiry') as Database<true, [number, string, string]>,
       meta: db('meta') as Database<number, string>,
@@ -269,7 +280,8 @@ export class LmdbIndex implements Index {
 
 interface Databases {
   records: Database<Stored, [string, string]>
-  postings: Database<string, string>
+  /** Term → the hashes (32 bytes each) of the records that carry it, as sorted duplicates. */
+  postings: Database<Buffer, string>
   grams: Database<string, string>
   providers: Database<true, [string, string]>
   expiry: Database<true, [number, string, string]>
@@ -286,6 +298,9 @@ function termsOf(record: FileRecord): string[] {
 
 function putRecord(d: Databases, record: FileRecord, expiresAt: number | undefined): void {
   const hash = record.hash
+  // Postings keep a hash as its 32 bytes: only a content hash (64 lowercase hex digits) can be put.
+  if (!isContentHash(hash))
+    throw new InvalidOptionsError(`record.hash must be 64 lowercase hex digits (got '${hash}')`)
   const provider = record.provider.id
   // A replaced record keeps its place among its hash's providers, as in the memory index.
   let seq = d.records.get([hash, provider])?.s
@@ -295,10 +310,12 @@ function putRecord(d: Databases, record: FileRecord, expiresAt: number | undefin
     d.meta.putSync('seq', seq)
   }
   const terms = termsOf(record)
-  const stored: Stored =
-    expiresAt === undefined ? { r: record, t: terms, s: seq } : { r: record, t: terms, s: seq, e: expiresAt }
+  const stored: Stored = { r: record, s: seq }
+  if (terms.length !== record.keywords.length || terms.some((w, i) => w !== record.keywords[i]))
+    stored.t = terms
+  if (expiresAt !== undefined) stored.e = expiresAt
   d.records.putSync([hash, provider], stored)
-  const posting = `${hash} ${provider}`
+  const posting = Buffer.from(hash, 'hex')
   for (const term of terms) {
     const n = d.terms.get(term) ?? 0
     if (n === 0) for (const g of indexGrams(term)) d.grams.putSync(g, term)
@@ -314,9 +331,11 @@ function removeRecord(d: Databases, hash: ContentHash, provider: PeerId): number
   const old = d.records.get([hash, provider])
   if (!old) return 0
   d.records.removeSync([hash, provider])
-  const posting = `${hash} ${provider}`
-  for (const term of old.t) {
-    d.postings.removeSync(term, posting)
+  const posting = Buffer.from(hash, 'hex')
+  const others = storedOf(d, hash)
+  for (const term of termsIn(old)) {
+    // A hash is posted once per term: the posting goes with the last provider's record that carries the term.
+    if (!others.some((s) => termsIn(s).includes(term))) d.postings.removeSync(term, posting)
     const n = (d.terms.get(term) ?? 1) - 1
     if (n > 0) d.terms.putSync(term, n)
     else {
@@ -373,7 +392,7 @@ function matchingTerms(d: Databases, term: string): Set<string> {
 function hashesOf(d: Databases, words: Iterable<string>): Set<ContentHash> {
   const out = new Set<ContentHash>()
   for (const word of words)
-    for (const posting of d.postings.getValues(word)) out.add(posting.slice(0, posting.indexOf(' ')))
+    for (const posting of d.postings.getValues(word)) out.add(Buffer.from(posting).toString('hex'))
   return out
 }
 
@@ -410,7 +429,7 @@ function search(d: Databases, query: Query): Hit[] {
   for (const hash of hashesOf(d, rarest?.words ?? [])) {
     const stored = storedOf(d, hash)
     // One provider's record must carry every term (names may differ between providers).
-    const named = stored.find((s) => wanted.every((w) => s.t.some((k) => termMatches(w, k))))
+    const named = stored.find((s) => wanted.every((w) => termsIn(s).some((k) => termMatches(w, k))))
     if (named) found.push({ hash, count: stored.length, named: named.r, providers: refs(stored) })
   }
   found.sort(byRank)
