@@ -58,6 +58,12 @@ const [scenario = 'compare', a, b] = process.argv.slice(2)
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0)
 const kb = (bytes: number) => (bytes / 1024).toFixed(1)
 
+/** Where the process's memory is: the heap in use and reserved, off-heap buffers, and the resident set. */
+function memoryLine(): string {
+  const m = process.memoryUsage()
+  return `heap ${mb(m.heapUsed)} MB (reserved ${mb(m.heapTotal)}), external ${mb(m.external)} MB, rss ${mb(m.rss)} MB`
+}
+
 function costLine(r: SimulationResult): string {
   return (
     `real ${(r.cost.realMs / 1000).toFixed(1)} s, virtual ${(r.cost.virtualMs / 1000).toFixed(0)} s, ` +
@@ -139,7 +145,7 @@ if (scenario === 'compare') {
     onProgress: (p) => {
       if (p.done === p.total || p.done % 8192 === 0)
         console.error(
-          `${((performance.now() - started) / 1000).toFixed(0)} s: ${p.phase} ${p.done}/${p.total}, heap ${mb(process.memoryUsage().heapUsed)} MB`,
+          `${((performance.now() - started) / 1000).toFixed(0)} s: ${p.phase} ${p.done}/${p.total}, ${memoryLine()}`,
         )
     },
   })
