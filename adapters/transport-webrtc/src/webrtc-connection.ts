@@ -84,7 +84,7 @@ export class WebRtcConnection extends ConnectionEmitter implements Connection {
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = (err) => (err ? reject(err) : resolve())
     })
-    this.ready.catch(() => {})
+    this.ready.catch(() => {}) // the dial or accept awaiting `ready` gets its failure; this only keeps it handled until then
     this.pc.onStateChange((state) => {
       if (state === 'failed' || state === 'closed' || state === 'disconnected') {
         if (this.state === 'closing' && this.remoteClosed) {
@@ -145,7 +145,7 @@ export class WebRtcConnection extends ConnectionEmitter implements Connection {
     const pieces = fragment(data, this.options.fragmentSize)
     const size = data.byteLength
     const write = this.tail.then(() => this.write(pieces, size, signal))
-    this.tail = write.catch(() => {})
+    this.tail = write.catch(() => {}) // the caller's promise (`write`) carries the failure; the tail only orders the next send
     return write
   }
 
@@ -155,7 +155,7 @@ export class WebRtcConnection extends ConnectionEmitter implements Connection {
       const wasOpen = this.state === 'open'
       this.state = 'closing'
       this.closing = (wasOpen ? this.flush() : Promise.resolve()).then(() => this.terminate(err, false, true))
-      this.closing.catch(() => {})
+      this.closing.catch(() => {}) // every close() caller gets `closing` and its failure; this only keeps it handled
     }
     return this.closing
   }
@@ -245,7 +245,7 @@ export class WebRtcConnection extends ConnectionEmitter implements Connection {
     } catch {
       return
     }
-    await withTimeout(this.clock, acknowledged, Math.max(1, deadline - this.clock.now())).catch(() => {})
+    await withTimeout(this.clock, acknowledged, Math.max(1, deadline - this.clock.now())).catch(() => {}) // no acknowledgement by the deadline: the channel is reset, as close documents
   }
 
   private opened(): void {
