@@ -12,7 +12,7 @@ test('an aborted dial mid-handshake leaves no timer and no connection behind', a
   const b = await node(hub, clock, 'b')
   const ac = new AbortController()
   const dial = a.transport.dial(b.address, { signal: ac.signal })
-  dial.catch(() => {})
+  dial.catch(() => {}) // handled until the test awaits it with throwsAsync below
   await clock.advance(15) // the dial reached b; its answer is on the way
   ac.abort()
   await t.throwsAsync(dial, { name: 'AbortError' })
@@ -28,7 +28,7 @@ test('transport.close() fails its pending dials with PeerUnreachableError', asyn
   const a = await node(hub, clock, 'a')
   const b = await node(hub, clock, 'b')
   const dial = a.transport.dial(b.address)
-  dial.catch(() => {})
+  dial.catch(() => {}) // handled until the test awaits it with throwsAsync below
   await clock.advance(5)
   await a.transport.close()
   await t.throwsAsync(dial, { name: 'PeerUnreachableError' })

@@ -56,7 +56,7 @@ test.serial(
     const open = new Set<Socket>()
     const keepOpening = async (from: string) => {
       while (!stop) {
-        const socket = await socketFrom(address, from).catch(() => undefined)
+        const socket = await socketFrom(address, from).catch(() => undefined) // a refused connect is the limit at work: try again
         if (!socket) continue
         if (stop) {
           socket.destroy() // connected after the attack ended: nothing left to wait for

@@ -15,7 +15,7 @@ const MOVIE = 'Harry.Potter.and.the.Chamber.of.Secrets.(2002).mkv'
 
 /** Stops a peer without waiting on transport-tcp's listener close (see helpers/ring.ts). */
 async function stopPeer(peer: Peer): Promise<void> {
-  await peer.overlay.stop().catch(() => {})
+  await peer.overlay.stop().catch(() => {}) // teardown: the network goes next either way
   await Promise.allSettled(peer.network.peers().map((p) => peer.network.hangUp(p.id)))
   let timer: NodeJS.Timeout | undefined
   await Promise.race([peer.stop(), new Promise((r) => (timer = setTimeout(r, 3000)))])

@@ -20,7 +20,7 @@ export async function startPeer(t: ExecutionContext, config: Partial<PeerConfigI
     options: { webrtc: LOOPBACK, ...config.options },
     network: { dialTimeout: 15_000, ...config.network },
   })
-  t.teardown(() => peer.stop().catch(() => {}))
+  t.teardown(() => peer.stop().catch(() => {})) // teardown: a test that failed may leave the peer half-stopped
   await peer.start()
   return peer
 }

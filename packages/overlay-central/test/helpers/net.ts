@@ -79,8 +79,8 @@ export function createNode(
     async stop() {
       if (state === 'stopped') return
       state = 'stopped'
-      await overlay.stop().catch(() => {})
-      await network.stop().catch(() => {})
+      await overlay.stop().catch(() => {}) // teardown: the network and container go next either way
+      await network.stop().catch(() => {}) // teardown: the container is disposed next either way
       await c.dispose()
     },
   }
