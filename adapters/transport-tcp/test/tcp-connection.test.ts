@@ -15,6 +15,7 @@ import {
   pair,
   pause,
   record,
+  settlesThisTurn,
   text,
   within,
 } from './helpers/index.js'
@@ -146,7 +147,7 @@ test('send waits while the buffer is full: a fast sender never holds more than h
   let blocked: Promise<void> | undefined
   while (!blocked && sent < 256 * 1024 * 1024) {
     const p = conn.send(new Uint8Array(size))
-    const done = await Promise.race([p.then(() => true), pause(200).then(() => false)])
+    const done = await settlesThisTurn(p)
     most = Math.max(most, conn.bufferedAmount)
     if (done) sent += size
     else blocked = p
@@ -190,9 +191,10 @@ test('a send aborted while it waits for room rejects with AbortError and is neve
   t.teardown(() => socket.destroy()) // before the transport's graceful close would wait for it
   const controller = new AbortController()
   let waiting: Promise<void> | undefined
+  // Send until one send waits for room (each turn of the event loop lets the socket take what it can).
   for (let i = 0; i < 4096 && !waiting; i++) {
     const p = conn.send(new Uint8Array(64 * 1024), { signal: controller.signal })
-    if (!(await Promise.race([p.then(() => true), pause(100).then(() => false)]))) waiting = p
+    if (!(await settlesThisTurn(p))) waiting = p
   }
   t.truthy(waiting)
   controller.abort()
@@ -218,15 +220,9 @@ test('many sends waiting for room on one signal put one listener on it and leave
   const sent: Promise<void>[] = []
   // Send until one send waits for room (each turn of the event loop lets the socket take what it can).
   for (let i = 0; i < 4096; i++) {
-    let settled = false
     const p = conn.send(new Uint8Array(64 * 1024), { signal: kept.signal })
-    p.then(
-      () => (settled = true),
-      () => (settled = true),
-    ) // each is also awaited below
     sent.push(p)
-    await new Promise((r) => setImmediate(r))
-    if (!settled) break
+    if (!(await settlesThisTurn(p))) break
   }
   t.true(sent.length < 4096, 'a send waits for room')
   for (let i = 0; i < 49; i++) sent.push(conn.send(new Uint8Array(1024), { signal: kept.signal }))

@@ -107,6 +107,20 @@ export function within<T>(promise: Promise<T>, what: string, ms = WAIT): Promise
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer))
 }
 
+/**
+ * Whether `p` settles within this turn of the event loop: a send that waits
+ * for room does not (each turn lets the socket take what it can), one with room does.
+ */
+export async function settlesThisTurn(p: Promise<unknown>): Promise<boolean> {
+  let settled = false
+  p.then(
+    () => (settled = true),
+    () => (settled = true), // only observed here: the caller awaits `p` itself
+  )
+  await new Promise((r) => setImmediate(r))
+  return settled
+}
+
 /** Resolves after `ms` of real time (for "nothing happens meanwhile" checks). */
 export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
