@@ -9,6 +9,7 @@ import {
   type Identity,
   InvalidOptionsError,
   type Listener,
+  onAbort,
   PeerUnreachableError,
   RANDOM,
   type Random,
@@ -108,9 +109,10 @@ export class MemoryTransport implements Transport, Endpoint {
     return new Promise<Connection>((resolve, reject) => {
       let cancel: () => void = () => {}
       let settled = false
+      let unlisten: () => void = () => {}
       const settle = () => {
         settled = true
-        signal?.removeEventListener('abort', onAbort)
+        unlisten()
         dials.delete(fail)
         if (dials.size === 0 && this.dials === dials) this.dials = undefined
       }
@@ -120,8 +122,11 @@ export class MemoryTransport implements Transport, Endpoint {
         cancel()
         reject(err)
       }
-      const onAbort = () => fail(new AbortError(`dial ${address} aborted`, { cause: signal?.reason }))
-      signal?.addEventListener('abort', onAbort, { once: true })
+      // Many dials on one signal (a search's) share one listener on it.
+      if (signal)
+        unlisten = onAbort(signal, () =>
+          fail(new AbortError(`dial ${address} aborted`, { cause: signal.reason })),
+        )
       dials.add(fail)
 
       const from = this.nodeName

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { type Connection, Identity, RealClock, SeededRandom } from '@peerkit/core'
 import test from 'ava'
 import { MemoryNetwork, MemoryTransport, parseMemoryTransportOptions, rawSend } from '../src/index.js'
@@ -20,6 +21,26 @@ test('an aborted dial mid-handshake leaves no timer and no connection behind', a
   await clock.advance(100)
   t.is(b.inbound.length, 0)
   t.is(a.transport.connectionCount, 0)
+})
+
+test('many dials on one signal put one listener on it and leave none', async (t) => {
+  const clock = new VirtualClock()
+  const hub = new MemoryNetwork({ latency: 10 })
+  const a = await node(hub, clock, 'a')
+  const targets = [] as Awaited<ReturnType<typeof node>>[]
+  for (let i = 0; i < 30; i++) targets.push(await node(hub, clock, `b${i}`))
+  const kept = new AbortController()
+  const dials = targets.map((b) => a.transport.dial(b.address, { signal: kept.signal }))
+  t.is(getEventListeners(kept.signal, 'abort').length, 1)
+  const conns = await clock.settle(Promise.all(dials))
+  t.is(conns.length, 30)
+  t.is(getEventListeners(kept.signal, 'abort').length, 0, 'every dial that connected took its callback off')
+  const dropped = new AbortController()
+  const aborted = targets.map((b) => a.transport.dial(b.address, { signal: dropped.signal }))
+  t.is(getEventListeners(dropped.signal, 'abort').length, 1)
+  dropped.abort()
+  for (const p of aborted) await t.throwsAsync(p, { name: 'AbortError' })
+  t.is(getEventListeners(dropped.signal, 'abort').length, 0)
 })
 
 test('transport.close() fails its pending dials with PeerUnreachableError', async (t) => {
