@@ -37,8 +37,24 @@ export { formatBytes, formatMs, plural, shortId } from './format.js'
 export { HitSet } from './hits.js'
 export { type Io, type OutStream, processIo } from './io.js'
 export { cliLogger, LOG_LEVELS, type Logger, type LogLevel, streamSink } from './logger.js'
-export { type RunningNode, startNode } from './node-runner.js'
+export { type RunningNode, SHARES_FILE, startNode } from './node-runner.js'
 export * from './options.js'
 export { checkTarget, MAX_NAME_BYTES, placeOutput, safeFileName, stagingPath } from './output-path.js'
 export { createProgram, runCli } from './program.js'
-export { ProgressBoard, type ProgressInfo, type ProgressRow } from './progress-board.js'
+export {
+  formatEta,
+  ProgressBoard,
+  type ProgressBoardOptions,
+  type ProgressInfo,
+  type ProgressRow,
+} from './progress-board.js'
+export {
+  DEFAULT_SETTLE_TIME,
+  isPartialDownload,
+  MAX_SKIPPED_LISTED,
+  type SharedFile,
+  type SharedFolder,
+  ShareRegistry,
+  type ShareRegistryOptions,
+  type SkippedEntry,
+} from './share-registry.js'
