@@ -5,6 +5,7 @@ import {
   concatBytes,
   equalBytes,
   type Identity,
+  onAbort,
   type PeerId,
   PeerUnreachableError,
   ProtocolError,
@@ -102,9 +103,11 @@ export function handshake(socket: HandshakeChannel, options: HandshakeOptions): 
       | { sender: RecordCipher; receiver: RecordCipher; cipher: TcpCipher; transcript: Uint8Array }
       | undefined
 
+    // Many handshakes on one signal (a search's dials) share one listener on it (core's onAbort).
+    let unlisten: () => void = () => {}
     const cleanup = () => {
       clock.clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
+      unlisten()
       socket.off('data', onData)
       socket.off('error', onError)
       socket.off('close', onClose)
@@ -117,7 +120,7 @@ export function handshake(socket: HandshakeChannel, options: HandshakeOptions): 
       socket.destroy()
       reject(err)
     }
-    const onAbort = () => fail(new AbortError(`dial ${address} aborted`, { cause: signal?.reason }))
+    const aborted = () => fail(new AbortError(`dial ${address} aborted`, { cause: signal?.reason }))
     const onError = (err: Error) =>
       fail(
         new PeerUnreachableError(`connection with ${address} failed during the handshake: ${err.message}`, {
@@ -255,8 +258,8 @@ export function handshake(socket: HandshakeChannel, options: HandshakeOptions): 
       return { sender, receiver, cipher: cipher as TcpCipher, transcript }
     }
 
-    if (signal?.aborted) return onAbort()
-    signal?.addEventListener('abort', onAbort, { once: true })
+    if (signal?.aborted) return aborted()
+    if (signal) unlisten = onAbort(signal, aborted)
     socket.on('data', onData)
     socket.on('error', onError)
     socket.on('close', onClose)

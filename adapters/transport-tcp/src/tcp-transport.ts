@@ -7,6 +7,7 @@ import {
   IDENTITY,
   type Identity,
   InvalidOptionsError,
+  onAbort,
   PeerUnreachableError,
   TimeoutError,
   type Transport,
@@ -84,9 +85,11 @@ export class TcpTransport implements Transport {
     this.pending.add(socket)
     try {
       await new Promise<void>((resolve, reject) => {
+        // Many dials on one signal (a search's) share one listener on it (core's onAbort).
+        let unlisten: () => void = () => {}
         const done = (err?: Error) => {
           this.clock.clearTimeout(timer)
-          signal?.removeEventListener('abort', onAbort)
+          unlisten()
           socket.off('connect', onConnect)
           socket.off('error', onError)
           if (err) {
@@ -97,7 +100,7 @@ export class TcpTransport implements Transport {
         const onConnect = () => done()
         const onError = (err: Error) =>
           done(new PeerUnreachableError(`cannot reach ${address}: ${err.message}`, { cause: err }))
-        const onAbort = () => done(new AbortError(`dial ${address} aborted`, { cause: signal?.reason }))
+        const aborted = () => done(new AbortError(`dial ${address} aborted`, { cause: signal?.reason }))
         const timer = this.clock.setTimeout(
           () =>
             done(
@@ -109,7 +112,7 @@ export class TcpTransport implements Transport {
         )
         socket.once('connect', onConnect)
         socket.once('error', onError)
-        signal?.addEventListener('abort', onAbort, { once: true })
+        if (signal) unlisten = onAbort(signal, aborted)
       })
       return await this.upgrade(socket, 'initiator', address, options)
     } finally {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { createServer, type Socket } from 'node:net'
 import { Identity, RealClock } from '@peerkit/core'
 import { frameHeader } from '@peerkit/core/wire'
@@ -228,4 +229,41 @@ test('aborting a dial whose handshake hangs rejects with AbortError and destroys
   await t.throwsAsync(within(dial, 'dial'), { name: 'AbortError' })
   await within(closed, 'the dialing socket was destroyed')
   t.pass()
+})
+
+test('many dials on one signal put one listener on it, connected or aborted, and leave none', async (t) => {
+  const n = 20
+  // Dials that connect: each one's callback leaves the signal when its handshake is done.
+  const { transport } = makeTransport(t)
+  const { transport: remote } = makeTransport(t)
+  const { address } = await listen(remote)
+  const kept = new AbortController()
+  const conns = await within(
+    Promise.all(Array.from({ length: n }, () => transport.dial(address, { signal: kept.signal }))),
+    'dials',
+  )
+  t.is(conns.length, n)
+  t.is(getEventListeners(kept.signal, 'abort').length, 0)
+  // Dials whose handshakes hang (the server accepts and says nothing) until the signal aborts.
+  const server = createServer()
+  const sockets: Socket[] = []
+  let allAccepted: () => void = () => {}
+  const accepted = new Promise<void>((resolve) => (allAccepted = resolve))
+  server.on('connection', (s) => {
+    s.resume()
+    if (sockets.push(s) === n) allAccepted()
+  })
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    server.close()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const silent = `tcp://127.0.0.1:${(server.address() as { port: number }).port}`
+  const dropped = new AbortController()
+  const hanging = Array.from({ length: n }, () => transport.dial(silent, { signal: dropped.signal }))
+  await within(accepted, 'accepted')
+  t.is(getEventListeners(dropped.signal, 'abort').length, 1)
+  dropped.abort()
+  for (const dial of hanging) await t.throwsAsync(within(dial, 'dial'), { name: 'AbortError' })
+  t.is(getEventListeners(dropped.signal, 'abort').length, 0)
 })
