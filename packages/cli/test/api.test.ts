@@ -35,6 +35,7 @@ test('status, search and download through the API of real peers', async (t) => {
   const status = await client.status()
   t.deepEqual(Object.keys(status).sort(), [
     'addresses',
+    'connections',
     'connectivity',
     'downloads',
     'id',
@@ -48,6 +49,11 @@ test('status, search and download through the API of real peers', async (t) => {
   t.deepEqual(status.addresses, bob.peer.addresses())
   t.is(status.shares, 0)
   t.deepEqual(status.downloads, [])
+  // Bob's connection to the directory, outbound, over plain TCP.
+  t.true(
+    (status.connections ?? []).some((c) => c.direction === 'outbound'),
+    JSON.stringify(status.connections),
+  )
   t.is((await new ApiClient(alice.apiUrl, { token: alice.token }).status()).shares, 2)
 
   const hits = await searchMerged(client, 'harry potter', (h) => h.length > 0)
