@@ -1,4 +1,11 @@
-import { type ContentHash, type FileRecord, keywords, type PeerRef, type Random } from '@peerkit/core'
+import {
+  type ContentHash,
+  type FileRecord,
+  keywords,
+  type PeerRef,
+  type Random,
+  Vocabulary,
+} from '@peerkit/core'
 import { Zipf } from './distributions.js'
 
 /** One file of the simulated catalog. */
@@ -44,6 +51,8 @@ export function pseudoWord(random: Random): string {
 export class Catalog {
   readonly files: SimFile[] = []
   private readonly byKeyword = new Map<string, number[]>()
+  /** The distinct keywords, to find those a query term matches as core does (prefix or substring). */
+  private readonly known = new Vocabulary()
   private readonly popularity: Zipf
 
   constructor(random: Random, count: number, popularityExponent: number) {
@@ -64,6 +73,7 @@ export class Catalog {
       const file: SimFile = { rank, hash, name, keywords: keywords(name), size: 1 + random.int(2 ** 30) }
       this.files.push(file)
       for (const k of file.keywords) {
+        this.known.add(k)
         const list = this.byKeyword.get(k)
         if (list) list.push(rank)
         else this.byKeyword.set(k, [rank])
@@ -84,14 +94,24 @@ export class Catalog {
     return { target, keywords: words.slice(0, QUERY_WORDS) }
   }
 
-  /** Ranks of every file whose name has all `words`. */
+  /**
+   * Ranks of every file a search for `words` must find: each word matches one
+   * of the file's keywords as core's `matches` says (a prefix, or a substring
+   * of 3 characters or more), so the ground truth is what the overlays' own
+   * indexes answer.
+   */
   matching(words: readonly string[]): number[] {
-    const lists = words.map((w) => this.byKeyword.get(w) ?? [])
-    lists.sort((a, b) => a.length - b.length)
-    const [first, ...rest] = lists
+    const sets = words.map((w) => {
+      const ranks = new Set<number>()
+      for (const k of this.known.matching(w)) for (const r of this.byKeyword.get(k) ?? []) ranks.add(r)
+      return ranks
+    })
+    sets.sort((a, b) => a.size - b.size)
+    const [first, ...rest] = sets
     if (!first) return []
-    const sets = rest.map((l) => new Set(l))
-    return first.filter((r) => sets.every((s) => s.has(r)))
+    const out: number[] = []
+    for (const r of first) if (rest.every((s) => s.has(r))) out.push(r)
+    return out.sort((a, b) => a - b)
   }
 
   /** The record a provider publishes for `file`. */
