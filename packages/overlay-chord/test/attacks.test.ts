@@ -3,7 +3,7 @@ import '@peerkit/index-memory'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { TestClock } from '@peerkit/compliance'
-import { CLOCK, collect, Identity, type SignedFileRecord, signRecord } from '@peerkit/core'
+import { CLOCK, collect, Identity, recordGrams, type SignedFileRecord, signRecord } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
 import {
@@ -104,10 +104,14 @@ test('a forged replicate, from outside the ring or from a neighbor, changes no r
   // (here 2) mean gaps before it: with random ids the arc from the key to the second holder is wider
   // in about half the rings, and the replica then holds none (why the CI run that expected a copy
   // at every holder failed; see the README's replicaWindow).
+  // The record's keys: its hash, its keywords, and its n-gram keys (for prefix and substring search).
+  const grams = recordGrams(record.keywords, (nodes[0] as TestNode).overlay.options.maxGramKeys)
   const admitted = (h: TestNode) =>
-    [ring.contentKey(record.hash), ...record.keywords.map((k) => ring.keywordKey(k))].some((k) =>
-      h.overlay.routing.mayHold(k, 2, 1),
-    )
+    [
+      ring.contentKey(record.hash),
+      ...record.keywords.map((k) => ring.keywordKey(k)),
+      ...grams.map((g) => ring.gramKey(g)),
+    ].some((k) => h.overlay.routing.mayHold(k, 2, 1))
   t.deepEqual(
     before.map((records) => records.length),
     holders.map((h) => (admitted(h) ? 1 : 0)),
