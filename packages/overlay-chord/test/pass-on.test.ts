@@ -1,6 +1,6 @@
 import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
-import { IDENTITY, signRecord } from '@peerkit/core'
+import { IDENTITY, recordGrams, signRecord } from '@peerkit/core'
 import test from 'ava'
 import { CHORD_PROTOCOL, type Ring } from '../src/index.js'
 import { adoptConverged, FROZEN, recordFor, startNode, type TestNode, virtualParent } from './helpers/ring.js'
@@ -8,7 +8,8 @@ import { adoptConverged, FROZEN, recordFor, startNode, type TestNode, virtualPar
 test('a record stored as primary at a node that does not own any of its keys is passed on to the predecessor at once', async (t) => {
   const HOUR = 3_600_000
   // no timer runs during the test: only the pass-on can move the record
-  const chord = { ...FROZEN, refreshInterval: HOUR, recordTtl: 2 * HOUR, replication: 1 }
+  // no n-gram keys: a record has two keys (hash, one word), so one with both at a is found in a few tries
+  const chord = { ...FROZEN, refreshInterval: HOUR, recordTtl: 2 * HOUR, replication: 1, maxGramKeys: 0 }
   const { clock, parent } = virtualParent()
   const [first, second] = await Promise.all(
     ['a', 'b'].map((n) =>
@@ -26,10 +27,14 @@ test('a record stored as primary at a node that does not own any of its keys is 
   // a is the node that owns the larger arc (at least half the ring), so names whose every key it owns are common
   const arc = (n: TestNode, other: TestNode) => ring.distance(other.overlay.routing.id, n.overlay.routing.id)
   const [a, b] = arc(first, second) >= arc(second, first) ? [first, second] : [second, first]
-  // a record of a's whose every key (content hash and keywords) a owns, so b owns none of them
+  // a record of a's whose every key (content hash, keywords and their n-grams) a owns, so b owns none of them
   const ownedByA = (name: string) => {
     const r = recordFor(a.network.self(), name)
-    const keys = [ring.contentKey(r.hash), ...r.keywords.map((k) => ring.keywordKey(k))]
+    const keys = [
+      ring.contentKey(r.hash),
+      ...r.keywords.map((k) => ring.keywordKey(k)),
+      ...recordGrams(r.keywords, a.overlay.options.maxGramKeys).map((g) => ring.gramKey(g)),
+    ]
     return keys.every((k) => a.overlay.routing.owns(k)) ? r : undefined
   }
   let record = ownedByA('stray')
