@@ -545,6 +545,8 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
 
   /** A periodic task threw or rejected: said at warn (it runs again at its next interval). */
   private taskFailed(task: Task, err: unknown): void {
+    // A task cut short by stop() (its calls aborted) is the stop, not a failure.
+    if (!this.running && err instanceof Error && err.name === 'AbortError') return
     this.log.warn('a periodic task failed; it runs again at its next interval', { task, err })
   }
 
