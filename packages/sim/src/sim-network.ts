@@ -201,7 +201,7 @@ export class SimNetwork {
       await peer.start()
     } catch {
       this.joinFailures++
-      void peer.stop().catch(() => {})
+      void peer.stop().catch(() => {}) // a peer that never started: its failure is counted in joinFailures
       return undefined
     }
     sim.alive = true
@@ -232,7 +232,7 @@ export class SimNetwork {
       this.livePos.delete(sim)
     }
     this.hub.kill(sim.name)
-    void sim.peer.stop().catch(() => {})
+    void sim.peer.stop().catch(() => {}) // it crashed on purpose: a stop that fails changes nothing measured
   }
 
   /** Stops every peer and the directory (in virtual time), and releases the container. */
@@ -240,9 +240,10 @@ export class SimNetwork {
     // Everyone vanishes at once first, so no goodbye (Chord's hand-over, a
     // logout) is simulated for nothing: the stops then fail fast.
     for (const p of this.live) this.hub.kill(p.name)
-    const stops = this.peers.filter((p) => p.peer.started).map((p) => p.peer.stop().catch(() => {}))
-    if (this.directory) stops.push(this.directory.stop().catch(() => {}))
-    await this.clock.settle(Promise.all(stops), { duration: 600_000 }).catch(() => {})
+    // Teardown after the figures are taken: a stop that fails or hangs (everyone vanished) changes no result.
+    const stops = this.peers.filter((p) => p.peer.started).map((p) => p.peer.stop().catch(() => {})) // see above
+    if (this.directory) stops.push(this.directory.stop().catch(() => {})) // see above
+    await this.clock.settle(Promise.all(stops), { duration: 600_000 }).catch(() => {}) // see above
     this.live.length = 0
     this.livePos.clear()
     await this.container.dispose()

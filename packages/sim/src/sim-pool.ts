@@ -120,7 +120,7 @@ export async function runSimulations(
   let here: Promise<unknown> = Promise.resolve()
   const inThisThread = (options: SimulationOptions, onProgress: (p: SimulationProgress) => void) => {
     const run = here.then(() => runSimulation(options, { onProgress }))
-    here = run.catch(() => {})
+    here = run.catch(() => {}) // only the queue: the caller gets `run` itself, with its error
     return run
   }
   let next = 0
