@@ -39,7 +39,7 @@ export class RangeFoldedIndex {
    */
   constructor(
     private readonly index: Index,
-    private readonly onError: (err: unknown) => void = () => {},
+    private readonly onError: (err: unknown) => void = () => {}, // the DirectoryServer passes its logger; a test on a memory index (which never fails a write) need not
   ) {}
 
   /** Opens the underlying index (the directory's `start()`). */

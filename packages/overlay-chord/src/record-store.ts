@@ -79,7 +79,7 @@ export class RecordStore {
   constructor(
     readonly index: Index,
     private readonly limits: StoreLimits = UNLIMITED,
-    private readonly onError: (err: unknown) => void = () => {},
+    private readonly onError: (err: unknown) => void = () => {}, // the overlay passes its logger; a test on a memory index (which never fails a write) need not
   ) {}
 
   /**
