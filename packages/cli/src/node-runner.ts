@@ -53,6 +53,7 @@ export async function startNode(
     // Shared before the peer starts, so it serves and publishes them from its first moment: after a restart,
     // a peer that finds it again never hears "not shared here" for a file that is only being hashed again.
     for (const path of options.share) {
+      logger.info('sharing', { path })
       const folder = await shares.add(path).catch((err: Error) => {
         throw new CommandError(
           `cannot share ${path}: ${err.message} — check that --share (or "shares" in the config file) names a readable folder`,

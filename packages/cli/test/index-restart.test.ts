@@ -27,22 +27,25 @@ async function stored(data: string, name: string): Promise<FileRecord[]> {
   return out
 }
 
+/** The node's log line as it begins to share a folder (before the peer starts: it hashes and records them next). */
+const SHARING = 'sharing path='
+
 /**
  * Runs `peerkit node --data DATA --share FILES` and SIGKILLs it `delay` ms
- * after it logs that the peer started (it registers the shares next).
+ * after it logs that it begins to share the folder (it hashes and records the shares next).
  */
 async function killWhileSharing(data: string, files: string, delay: number): Promise<void> {
   const args = nodeArgs('flooding', data, '--share', files, '--no-watch')
   args[args.indexOf('--log-level') + 1] = 'info'
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  // Bounded: a node that never logs its start is killed after 20 s (and the round counts as not mid-write).
+  // Bounded: a node that never logs that it shares is killed after 20 s (and the round counts as not mid-write).
   const bound = setTimeout(() => child.kill('SIGKILL'), 20_000)
   let log = ''
   child.stderr?.on('data', (d: Buffer) => {
-    if (log.includes('peer started')) return
+    if (log.includes(SHARING)) return
     log += d.toString()
-    if (log.includes('peer started')) setTimeout(() => child.kill('SIGKILL'), delay)
+    if (log.includes(SHARING)) setTimeout(() => child.kill('SIGKILL'), delay)
   })
   await exited
   clearTimeout(bound)
@@ -66,7 +69,7 @@ test('a node SIGKILLed while it registers its shares restarts with an index that
     await killWhileSharing(data, files, delay)
     recorded = await stored(data, 'shares').catch(() => [])
     t.log(
-      `attempt ${attempt}: killed ${delay} ms after start with ${recorded.length} of ${FILES} shares recorded`,
+      `attempt ${attempt}: killed ${delay} ms after it began sharing with ${recorded.length} of ${FILES} shares recorded`,
     )
     if (recorded.length > 2 && recorded.length < FILES) break
     delay = recorded.length >= FILES ? Math.floor(delay / 2) : delay * 2 + 50
