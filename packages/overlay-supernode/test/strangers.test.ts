@@ -29,7 +29,9 @@ test('a flood of queries from a stranger gets at most queryBurst + queryRate per
   const net = await virtualNet(t, 4, OPTIONS)
   const { clock } = net
   const [victim, holder, searcher] = net.peers as [Peer, Peer, Peer]
-  t.true(await clock.until(60_000, () => net.peers.slice(1).every((p) => sn(p).supernode()?.id === victim.id)))
+  t.true(
+    await clock.until(60_000, () => net.peers.slice(1).every((p) => sn(p).supernode()?.id === victim.id)),
+  )
   // The stranger: a supernode of a network of its own, connected to the victim.
   const stranger = await createPeer(
     {

@@ -3,9 +3,9 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import test, { type ExecutionContext } from 'ava'
+import { run } from '../../src/command.js'
 import { type GetJson, Host, HostNetwork, PeerProcess } from '../../src/index.js'
 import { capability, FAST, fileSha, waitFor } from './net.js'
-import { run } from '../../src/command.js'
 
 /** How a router maps ports: plain masquerade keeps the source port where it can (endpoint-independent); `--random-fully` gives every connection a random one (symmetric-like). */
 export type NatMode = 'endpoint-independent' | 'symmetric'
