@@ -22,4 +22,4 @@ overlaySuite(
   },
 )
 
-indexSuite(test, () => new ScanIndex())
+indexSuite(test, ({ clock }) => new ScanIndex({ clock }))

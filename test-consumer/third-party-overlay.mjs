@@ -47,10 +47,10 @@ class OneHopOverlay extends EventEmitter {
   async start() {
     if (this.#started) return
     this.#started = true
-    this.network.handle(ASK, (query) => {
+    this.network.handle(ASK, async (query) => {
       this.#counts.asked++
       const limit = Math.min(query.limit ?? this.options.maxHits, this.options.maxHits)
-      return { hits: this.shares.search({ ...query, limit }) }
+      return { hits: await this.shares.search({ ...query, limit }) }
     })
     this.network.on('peer:connect', this.onConnect)
     this.network.on('peer:disconnect', this.onDisconnect)
@@ -73,12 +73,14 @@ class OneHopOverlay extends EventEmitter {
 
   async publish(records) {
     const self = this.network.self()
-    for (const r of records)
-      this.shares.put({ ...r, provider: { id: self.id, addresses: r.provider.addresses } })
+    // The Index is asynchronous and applies calls in order: issued together, awaited together.
+    await Promise.all(
+      records.map((r) => this.shares.put({ ...r, provider: { id: self.id, addresses: r.provider.addresses } })),
+    )
   }
 
   async unpublish(hashes) {
-    for (const hash of hashes) this.shares.remove(hash, this.network.peerId)
+    await Promise.all(hashes.map((hash) => this.shares.remove(hash, this.network.peerId)))
   }
 
   async *search(query, options = {}) {
@@ -99,7 +101,7 @@ class OneHopOverlay extends EventEmitter {
       }
       return out
     }
-    yield* fresh(this.shares.search(query))
+    yield* fresh(await this.shares.search(query))
     for (const peer of this.network.peers()) {
       const left = deadline - Date.now()
       if (left <= 0) return
