@@ -106,6 +106,7 @@ export async function observeTwice(
   timeout: number,
 ): Promise<{ localPort: number; ip: string; port: number; stable: boolean }> {
   const first = await observe(relay, clock, timeout)
+  // No second answer from that port means no evidence it keeps its mapping: reported as not stable, no punch.
   const again = await observe(relay, clock, timeout, first.localPort).catch(() => undefined)
   return { ...first, stable: again !== undefined && again.port === first.port && again.ip === first.ip }
 }

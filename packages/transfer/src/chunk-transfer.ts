@@ -172,6 +172,7 @@ export class ChunkTransfer implements Transfer {
     for await (const r of files.records()) {
       const f = r as SharedFileRecord
       if (this.server.get(f.hash)) continue // shared again in this run before start
+      // A file that cannot be stat'ed is gone: it is dropped below like one that changed.
       const st = await stat(f.path).catch(() => undefined)
       const same = st !== undefined && st.size === f.size && st.mtimeMs === f.mtimeMs
       const hashed = same ? await this.cache?.get(f.path, f.size, f.mtimeMs) : undefined
