@@ -1,4 +1,5 @@
-import { InvalidOptionsError } from '@peerkit/core'
+import { parseOptions } from '@peerkit/core'
+import { z } from 'zod'
 
 /** The protocol's largest TTL among supernodes. */
 export const PROTOCOL_MAX_TTL = 7
@@ -67,105 +68,53 @@ export interface SupernodeOptions {
 
 export type ResolvedSupernodeOptions = Readonly<Required<SupernodeOptions>>
 
-export const DEFAULT_SUPERNODE_OPTIONS: ResolvedSupernodeOptions = Object.freeze({
-  canBeSupernode: 'auto',
-  capacity: 0,
-  leavesPerSupernode: 32,
-  supernodeLinks: 32,
-  maxSupernodeLinks: 48,
-  ttl: 2,
-  expandingRing: true,
-  hopTimeout: 500,
-  heartbeatInterval: 2000,
-  failoverTimeout: 2000,
-  electionDelay: 1000,
-  maintenanceInterval: 1000,
-  refreshInterval: 10_000,
-  demoteAfter: 30_000,
-  queryRate: 50,
-  queryBurst: 100,
-  seenCacheSize: 4096,
-  seenTtl: 30_000,
-  maxCapacity: 25,
-  capacityRamp: 3_600_000,
-  maxRecords: 200_000,
-  maxBytes: 256 * 1024 * 1024,
-})
+const int = (min: number, max: number, fallback: number) =>
+  z.number().int().min(min).max(max).default(fallback)
+const MAX = Number.MAX_SAFE_INTEGER
 
-type Check = (field: string, value: unknown) => void
+/** The schema of `options.supernode`: every field's bounds and default (documented on `SupernodeOptions`). */
+export const supernodeOptionsSchema = z
+  .object({
+    canBeSupernode: z
+      .union([z.boolean(), z.literal('auto')], { error: "true, false or 'auto'" })
+      .default('auto'),
+    capacity: z.number().min(0).default(0),
+    leavesPerSupernode: int(1, 100_000, 32),
+    supernodeLinks: int(1, 1000, 32),
+    maxSupernodeLinks: int(1, 1000, 48),
+    ttl: int(1, PROTOCOL_MAX_TTL, 2),
+    expandingRing: z.boolean().default(true),
+    hopTimeout: int(1, MAX, 500),
+    heartbeatInterval: int(1, MAX, 2000),
+    failoverTimeout: int(1, MAX, 2000),
+    electionDelay: int(0, MAX, 1000),
+    maintenanceInterval: int(1, MAX, 1000),
+    refreshInterval: int(1, MAX, 10_000),
+    demoteAfter: int(0, MAX, 30_000),
+    queryRate: z.number().positive().default(50),
+    queryBurst: int(1, MAX, 100),
+    seenCacheSize: int(1, MAX, 4096),
+    seenTtl: int(1, MAX, 30_000),
+    maxCapacity: z.number().positive().default(25),
+    capacityRamp: int(1, MAX, 3_600_000),
+    maxRecords: int(0, MAX, 200_000),
+    maxBytes: int(0, MAX, 256 * 1024 * 1024),
+  })
+  .strict()
+  .check((ctx) => {
+    const o = ctx.value
+    if (o.maxSupernodeLinks < o.supernodeLinks)
+      ctx.issues.push({
+        code: 'custom',
+        path: ['maxSupernodeLinks'],
+        message: `at least supernode.supernodeLinks = ${o.supernodeLinks}`,
+        input: o.maxSupernodeLinks,
+      })
+  })
 
-const int =
-  (min: number, max = Number.MAX_SAFE_INTEGER): Check =>
-  (field, value) => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
-      throw new InvalidOptionsError(`${field} must be an integer ${range} (got ${JSON.stringify(value)})`)
-    }
-  }
-
-const nonNegative: Check = (field, value) => {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-    throw new InvalidOptionsError(`${field} must be a number >= 0 (got ${JSON.stringify(value)})`)
-}
-
-const positive: Check = (field, value) => {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new InvalidOptionsError(`${field} must be a number > 0 (got ${JSON.stringify(value)})`)
-}
-
-const bool: Check = (field, value) => {
-  if (typeof value !== 'boolean')
-    throw new InvalidOptionsError(`${field} must be true or false (got ${JSON.stringify(value)})`)
-}
-
-const CHECKS: Record<keyof SupernodeOptions, Check> = {
-  canBeSupernode: (field, value) => {
-    if (value !== 'auto' && typeof value !== 'boolean')
-      throw new InvalidOptionsError(`${field} must be true, false or 'auto' (got ${JSON.stringify(value)})`)
-  },
-  capacity: nonNegative,
-  leavesPerSupernode: int(1, 100_000),
-  supernodeLinks: int(1, 1000),
-  maxSupernodeLinks: int(1, 1000),
-  ttl: int(1, PROTOCOL_MAX_TTL),
-  expandingRing: bool,
-  hopTimeout: int(1),
-  heartbeatInterval: int(1),
-  failoverTimeout: int(1),
-  electionDelay: int(0),
-  maintenanceInterval: int(1),
-  refreshInterval: int(1),
-  demoteAfter: int(0),
-  queryRate: positive,
-  queryBurst: int(1),
-  seenCacheSize: int(1),
-  seenTtl: int(1),
-  maxCapacity: positive,
-  capacityRamp: int(1),
-  maxRecords: int(0),
-  maxBytes: int(0),
-}
-
-/** Validates `options.supernode`, merges the defaults and freezes the result; throws `InvalidOptionsError` naming the field. */
+/** Validates `options.supernode` through core's parseOptions (one error format, the nearest name for a typo), merges the defaults and freezes the result. */
 export function parseSupernodeOptions(input: unknown): ResolvedSupernodeOptions {
-  if (input === undefined || input === null) return DEFAULT_SUPERNODE_OPTIONS
-  if (typeof input !== 'object' || Array.isArray(input))
-    throw new InvalidOptionsError(`supernode options must be an object (got ${JSON.stringify(input)})`)
-  const out: Record<string, unknown> = { ...DEFAULT_SUPERNODE_OPTIONS }
-  for (const [key, value] of Object.entries(input)) {
-    const check = CHECKS[key as keyof SupernodeOptions]
-    if (!check)
-      throw new InvalidOptionsError(
-        `supernode.${key} is not an option; known: ${Object.keys(CHECKS).join(', ')}`,
-      )
-    if (value === undefined) continue
-    check(`supernode.${key}`, value)
-    out[key] = value
-  }
-  const o = out as Required<SupernodeOptions>
-  if (o.maxSupernodeLinks < o.supernodeLinks)
-    throw new InvalidOptionsError(
-      `supernode.maxSupernodeLinks must be >= supernode.supernodeLinks (${o.supernodeLinks}) (got ${o.maxSupernodeLinks})`,
-    )
-  return Object.freeze(o)
+  return parseOptions(supernodeOptionsSchema, input ?? {}, 'supernode') as ResolvedSupernodeOptions
 }
+
+export const DEFAULT_SUPERNODE_OPTIONS: ResolvedSupernodeOptions = parseSupernodeOptions({})

@@ -18,7 +18,7 @@ test('given options are merged over the defaults', (t) => {
   t.is(o.ttl, DEFAULT_SUPERNODE_OPTIONS.ttl)
 })
 
-test('bad options throw InvalidOptionsError naming the field and the value', (t) => {
+test("bad options throw InvalidOptionsError naming the field and the value, in core's one format", (t) => {
   const cases: [unknown, RegExp][] = [
     [{ leavesPerSupernode: 0 }, /supernode\.leavesPerSupernode must be an integer from 1 .*\(got 0\)/],
     [{ ttl: 8 }, /supernode\.ttl must be an integer from 1 to 7 \(got 8\)/],
@@ -28,10 +28,15 @@ test('bad options throw InvalidOptionsError naming the field and the value', (t)
     [{ expandingRing: 'no' }, /supernode\.expandingRing must be true or false/],
     [
       { supernodeLinks: 40, maxSupernodeLinks: 30 },
-      /maxSupernodeLinks must be >= supernode\.supernodeLinks \(40\) \(got 30\)/,
+      /^supernode\.maxSupernodeLinks must be at least supernode\.supernodeLinks = 40 \(got 30\)$/,
     ],
-    [{ fanout: 3 }, /supernode\.fanout is not an option; known: canBeSupernode/],
-    ['fast', /supernode options must be an object/],
+    [{ fanout: 3 }, /supernode\.fanout is not an option; options: canBeSupernode/],
+    [
+      { leavesPerSupernod: 8 },
+      /^supernode\.leavesPerSupernod is not an option; did you mean leavesPerSupernode\?$/,
+    ],
+    [{ hopTimeout: 1.5 }, /^supernode\.hopTimeout must be an integer from 1 to \d+ \(got 1\.5\)$/],
+    ['fast', /^supernode must be an object \(got "fast"\)$/],
   ]
   for (const [input, message] of cases) {
     t.throws(
