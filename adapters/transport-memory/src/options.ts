@@ -1,4 +1,5 @@
-import { DEFAULT_MAX_MESSAGE_SIZE, InvalidOptionsError } from '@peerkit/core'
+import { DEFAULT_MAX_MESSAGE_SIZE, parseOptions } from '@peerkit/core'
+import { z } from 'zod'
 
 /** Options of `memoryTransport()` (the `memory` key of a peer's `options`). */
 export interface MemoryTransportOptions {
@@ -20,45 +21,31 @@ export interface MemoryTransportOptions {
 
 export const DEFAULT_SEND_BUFFER_SIZE = 1024 * 1024
 
-const KEYS = new Set(['maxMessageSize', 'sendBufferSize', 'authenticate'])
+/** The schema of `options.memory`: every field's bounds and default (documented on `MemoryTransportOptions`). */
+export const memoryTransportOptionsSchema = z
+  .object({
+    maxMessageSize: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_MESSAGE_SIZE),
+    sendBufferSize: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_SEND_BUFFER_SIZE),
+    authenticate: z.boolean().default(true),
+  })
+  .strict()
 
-/** Merges defaults, checks types and ranges (`InvalidOptionsError` names the field), and freezes. */
+/** Merges defaults, checks types and ranges through core's parseOptions (one error format), and freezes. */
 export function parseMemoryTransportOptions(input: unknown = {}): Readonly<Required<MemoryTransportOptions>> {
-  if (input === undefined || input === null) input = {}
-  if (typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidOptionsError(`memory options must be an object (got ${JSON.stringify(input)})`)
-  }
-  const o = input as Record<string, unknown>
-  for (const key of Object.keys(o)) {
-    if (!KEYS.has(key)) {
-      throw new InvalidOptionsError(`memory.${key} is not an option; accepted: ${[...KEYS].join(', ')}`)
-    }
-  }
-  const maxMessageSize = o.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
-  if (typeof maxMessageSize !== 'number' || !Number.isInteger(maxMessageSize) || maxMessageSize < 1) {
-    throw new InvalidOptionsError(
-      `memory.maxMessageSize must be an integer >= 1 (got ${JSON.stringify(maxMessageSize)})`,
-    )
-  }
-  const sendBufferSize = o.sendBufferSize ?? DEFAULT_SEND_BUFFER_SIZE
-  if (typeof sendBufferSize !== 'number' || !Number.isInteger(sendBufferSize) || sendBufferSize < 1) {
-    throw new InvalidOptionsError(
-      `memory.sendBufferSize must be an integer >= 1 (got ${JSON.stringify(sendBufferSize)})`,
-    )
-  }
-  const authenticate = o.authenticate ?? true
-  if (typeof authenticate !== 'boolean') {
-    throw new InvalidOptionsError(
-      `memory.authenticate must be true or false (got ${JSON.stringify(authenticate)})`,
-    )
-  }
+  const { maxMessageSize, sendBufferSize, authenticate } = parseOptions(
+    memoryTransportOptionsSchema,
+    input ?? {},
+    'memory',
+  )
+  // A simulator builds 10^5 or more peers with the same options: they share one frozen object rather than
+  // each holding a copy (the options are immutable, so sharing is unobservable).
   const last = lastParsed
   if (
     last?.maxMessageSize === maxMessageSize &&
     last.sendBufferSize === sendBufferSize &&
     last.authenticate === authenticate
   )
-    return last // the same frozen options, not one copy per peer
+    return last
   lastParsed = Object.freeze({ maxMessageSize, sendBufferSize, authenticate })
   return lastParsed
 }

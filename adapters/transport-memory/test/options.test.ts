@@ -42,7 +42,17 @@ test('bad options name the field and the value', (t) => {
     name: 'InvalidOptionsError',
     message: /memory\.latency is not an option/,
   })
-  t.throws(() => parseMemoryTransportOptions('fast'), { name: 'InvalidOptionsError' })
+  t.throws(() => parseMemoryTransportOptions({ sendBuferSize: 5 }), {
+    name: 'InvalidOptionsError',
+    message: 'memory.sendBuferSize is not an option; did you mean sendBufferSize?',
+  })
+  t.throws(() => parseMemoryTransportOptions({ maxMessageSize: 0 }), {
+    message: /^memory\.maxMessageSize must be an integer from 1 to \d+ \(got 0\)$/,
+  })
+  t.throws(() => parseMemoryTransportOptions('fast'), {
+    name: 'InvalidOptionsError',
+    message: 'memory must be an object (got "fast")',
+  })
   t.throws(() => memoryTransport({ maxMessageSize: -1 }), { name: 'InvalidOptionsError' })
 })
 
