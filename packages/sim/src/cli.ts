@@ -1,3 +1,4 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { InvalidOptionsError } from '@peerkit/core'
 import { MultiBar, Presets, type SingleBar } from 'cli-progress'
 import type { SimulationOptions } from './options.js'
@@ -101,33 +102,38 @@ const FLAGS: Record<string, 'string' | 'number' | 'boolean'> = {
   help: 'boolean',
 }
 
+/** The flags as given (strings, or true for a switch); parseArgs' errors said in the command's words. */
+function readFlags(argv: readonly string[]): Record<string, string | boolean | undefined> {
+  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } }
+  for (const [name, kind] of Object.entries(FLAGS))
+    if (name !== 'help') options[name] = { type: kind === 'boolean' ? 'boolean' : 'string' }
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | boolean | undefined
+    >
+  } catch (err) {
+    const { code, message } = err as { code?: string; message: string }
+    const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? ''
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new InvalidOptionsError(`unknown option ${flag} (see --help)`, { cause: err })
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw new InvalidOptionsError(`${flag} needs a value`, { cause: err })
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      throw new InvalidOptionsError(`unexpected argument '${flag || /'([^']*)'/.exec(message)?.[1]}'`, {
+        cause: err,
+      })
+    throw err
+  }
+}
+
 /**
- * Parses `peerkit sim` arguments (without commander, so the CLI can mount
- * the command as it likes). `--flag value` and `--flag=value` both work.
- * Throws `InvalidOptionsError` naming the flag.
+ * Parses `peerkit sim` arguments with Node's own `util.parseArgs` (not
+ * commander, so the CLI can mount the command as it likes). `--flag value`
+ * and `--flag=value` both work. Throws `InvalidOptionsError` naming the flag.
  */
 export function parseSimArgs(argv: readonly string[]): SimCommandOptions {
-  const raw: Record<string, string | boolean> = {}
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string
-    if (arg === '-h') {
-      raw.help = true
-      continue
-    }
-    if (!arg.startsWith('--')) throw new InvalidOptionsError(`unexpected argument '${arg}'`)
-    const eq = arg.indexOf('=')
-    const name = arg.slice(2, eq === -1 ? undefined : eq)
-    const kind = FLAGS[name]
-    if (!kind) throw new InvalidOptionsError(`unknown option --${name} (see --help)`)
-    if (kind === 'boolean') {
-      raw[name] = true
-      continue
-    }
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1)
-    if (value === undefined || (eq === -1 && value.startsWith('--')))
-      throw new InvalidOptionsError(`--${name} needs a value`)
-    raw[name] = value
-  }
+  const raw = readFlags(argv)
   const num = (name: string, fallback: number, integer: boolean, min: number, max: number): number => {
     const v = raw[name]
     if (v === undefined) return fallback
