@@ -92,7 +92,11 @@ for (const overlay of ['flooding', 'chord', 'supernode', 'central'] as OverlayNa
       t.teardown(() => rm(dir, { recursive: true, force: true }))
       const net = await nodePeers(t, overlay, dir)
       const base = await servePage(t)
-      const query = `?overlay=${overlay}&bootstrap=${encodeURIComponent(net.bootstrap.join(','))}&options=${encodeURIComponent(JSON.stringify(overlayOptions(overlay)))}`
+      // The tabs serve at the Node peers' 750 kB/s too: tab A's download takes seconds from either source, so
+      // both take part even when the tab's WebSocket dial to the Node peer is slow (a loaded CI run saw tab B,
+      // unlimited over WebRTC, send all 3 MiB before the Node peer's first chunk).
+      const tabOptions = { ...overlayOptions(overlay), default: { uploadRate: 750_000 } }
+      const query = `?overlay=${overlay}&bootstrap=${encodeURIComponent(net.bootstrap.join(','))}&options=${encodeURIComponent(JSON.stringify(tabOptions))}`
       const [a, b] = [await tab(t, base + query), await tab(t, base + query)]
 
       // A Node peer and tab B share the same film; tab A downloads it from both at once.
