@@ -15,8 +15,8 @@ const plugins = ['./third-party-overlay.mjs', './third-party-index.mjs'].map(
 
 overlaySuite(
   test,
-  async (t, n) =>
-    (await createTestnet(t, n, { overlay: 'one-hop', index: 'scan', bootstrap: n, plugins })).peers,
+  async (t, n, clock) =>
+    (await createTestnet(t, n, { overlay: 'one-hop', index: 'scan', bootstrap: n, plugins, clock })).peers,
   {
     title: 'one-hop',
   },

@@ -8,10 +8,11 @@ import test from 'ava'
 
 overlaySuite(
   test,
-  async (t, n) => {
+  async (t, n, clock) => {
     const net = await createTestnet(t, n, {
       overlay: 'randomwalk',
       container: memoryContainer(new MemoryNetwork()),
+      clock,
       bootstrap: n, // each peer joins through every peer before it
       options: { randomwalk: { walkers: 4, ttl: 16 } },
     })

@@ -4,11 +4,11 @@
  * ```ts
  * // packages/overlay-<name>/test/compliance.test.ts
  * import test from 'ava'
- * import { overlaySuite } from '@peerkit/compliance'
+ * import { createTestnet, overlaySuite } from '@peerkit/compliance'
  *
- * overlaySuite(test, async (t, n) => {
- *   // Build n started peers joined into one overlay network, e.g. with
- *   // createPeer over transport 'memory' in a memoryContainer(), or createTestnet.
+ * overlaySuite(test, async (t, n, clock) => {
+ *   // Build n started peers joined into one overlay network on `clock`, e.g.
+ *   // createTestnet(t, n, { overlay: 'gossip', clock }) over the memory transport.
  *   // Register teardown for anything else you start (a directory server …);
  *   // the suite also stops every node it is given.
  *   return peers // Peer[] from @peerkit/core satisfies OverlaySuiteNode
@@ -16,10 +16,16 @@
  * ```
  *
  * The setup contract:
- * - `setup(t, n)` resolves to at least `n` nodes (n ≤ 4), started and joined.
+ * - `setup(t, n, clock)` resolves to at least `n` nodes (n ≤ 4), started and joined.
+ * - Every node runs on `clock` (register it as core's `CLOCK` in the nodes'
+ *   parent container; `createTestnet` takes it as `clock`): a `RunningClock`
+ *   the suite made for this test, which jumps to the next timer whenever the
+ *   process has nothing else to do. So the nodes must do no real I/O (the
+ *   memory transport), and the suite's waits cost virtual time, not real
+ *   time: a loaded machine makes a test slower, never wrong.
  * - A record published by one node becomes findable by every other node
- *   within `settleTimeout` (the suite polls; it never sleeps blindly).
- * - Nodes use the real Clock (or one that advances on its own).
+ *   within `settleTimeout` virtual milliseconds (the suite asks again every
+ *   `POLL_INTERVAL` virtual ms; it never sleeps blindly).
  *
  * What it checks: publish then find by keyword and by content hash (from
  * another node, the publisher among the providers at its current address),
@@ -34,6 +40,7 @@
 import { createHash } from 'node:crypto'
 import type { ContentHash, FileRecord, Hit, Overlay, PeerId, PeerRef, SearchOptions } from '@peerkit/core'
 import { keywords } from '@peerkit/core'
+import { RunningClock } from '@peerkit/core/testing'
 import type { ExecutionContext, TestFn } from 'ava'
 
 /** What the suite needs of a node; core's `Peer` has all of it. */
@@ -45,18 +52,26 @@ export interface OverlaySuiteNode {
   stop(): Promise<void>
 }
 
-/** Builds `n` started, joined nodes for one test (and registers teardown for whatever else it starts). */
-export type OverlaySuiteSetup = (t: ExecutionContext, n: number) => Promise<OverlaySuiteNode[]>
+/**
+ * Builds `n` started, joined nodes for one test, every one on `clock` (and
+ * registers teardown for whatever else it starts).
+ */
+export type OverlaySuiteSetup = (
+  t: ExecutionContext,
+  n: number,
+  clock: RunningClock,
+) => Promise<OverlaySuiteNode[]>
 
 export interface OverlaySuiteOptions {
-  /** Milliseconds each search may take (its `timeout`). @default 2000 */
+  /** Virtual milliseconds each search may take (its `timeout`). @default 2000 */
   searchTimeout?: number
-  /** Milliseconds a publish or unpublish may take to be visible to every node. @default 10000 */
+  /** Virtual milliseconds a publish or unpublish may take to be visible to every node. @default 10000 */
   settleTimeout?: number
   /** Prefix of the test titles. @default 'overlay' */
   title?: string
 }
 
+/** Virtual milliseconds between two asks while waiting for a publish to spread. */
 const POLL_INTERVAL = 50
 
 /** A record of `name` provided by `node`; the content hash is derived from `content` (default: the name). */
@@ -88,9 +103,12 @@ function merge(hits: Hit[]): Map<ContentHash, Hit> {
   return out
 }
 
-/** Polls `probe` until it returns true, for at most `ms`; returns the last result. */
-async function eventually(ms: number, probe: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + ms
+/**
+ * Asks `probe` until it returns true, every `POLL_INTERVAL` virtual ms for at
+ * most `ms` virtual ms; returns the last answer (the caller asserts).
+ */
+async function eventually(clock: RunningClock, ms: number, probe: () => Promise<boolean>): Promise<boolean> {
+  const deadline = clock.now() + ms
   for (;;) {
     let ok = false
     try {
@@ -98,8 +116,8 @@ async function eventually(ms: number, probe: () => Promise<boolean>): Promise<bo
     } catch {
       ok = false // a probe that throws has not seen it yet; the deadline bounds the wait and the caller asserts
     }
-    if (ok || Date.now() >= deadline) return ok
-    await new Promise((r) => setTimeout(r, POLL_INTERVAL))
+    if (ok || clock.now() >= deadline) return ok
+    await clock.sleep(POLL_INTERVAL)
   }
 }
 
@@ -118,8 +136,19 @@ export function overlaySuite(
   const title = options.title ?? 'overlay'
   const opts = (extra: SearchOptions = {}): SearchOptions => ({ timeout: searchTimeout, ...extra })
 
+  /** This test's clock: stopped last (ava runs teardowns last-registered first), after every node. */
+  const clocks = new WeakMap<ExecutionContext, RunningClock>()
+  const clockOf = (t: ExecutionContext): RunningClock => {
+    const clock = clocks.get(t)
+    if (!clock) throw new Error('the test has no clock before start()')
+    return clock
+  }
   const start = async (t: ExecutionContext, n: number): Promise<OverlaySuiteNode[]> => {
-    const nodes = await setup(t, n)
+    // At the wall clock's now, so timestamps a node compares with Date.now() still fit.
+    const clock = new RunningClock(Date.now())
+    clocks.set(t, clock)
+    t.teardown(() => clock.stop())
+    const nodes = await setup(t, n, clock)
     t.teardown(async () => {
       await Promise.allSettled(nodes.map((node) => node.stop()))
     })
@@ -135,7 +164,7 @@ export function overlaySuite(
     const record = recordOf(alice, 'Harry.Potter.and.the.Chamber.of.Secrets.(2002).mkv')
     await alice.overlay.publish([record])
     let hit: Hit | undefined
-    const found = await eventually(settleTimeout, async () => {
+    const found = await eventually(clockOf(t), settleTimeout, async () => {
       hit = (await find(carol, { keywords: keywords('HARRY  potter!') })).get(record.hash)
       return hit?.providers.some((p) => p.id === alice.id) ?? false
     })
@@ -164,13 +193,13 @@ export function overlaySuite(
       (await find(carol, { keywords: terms })).get(record.hash)?.providers.some((p) => p.id === alice.id) ??
       false
     t.true(
-      await eventually(settleTimeout, () => finds(['movi'], movie)),
+      await eventually(clockOf(t), settleTimeout, () => finds(['movi'], movie)),
       '"movi" finds Movie.Night (a prefix)',
     )
     t.true(await finds(['ight'], movie), '"ight" finds it (a substring of 3 or more)')
     t.true(await finds(['mov', 'nig'], movie), 'every term a prefix')
     t.true(
-      await eventually(settleTimeout, () => finds(['神隠'], spirited)),
+      await eventually(clockOf(t), settleTimeout, () => finds(['神隠'], spirited)),
       'a Japanese name by two characters inside it',
     )
     t.true(await finds(['千尋'], spirited))
@@ -184,12 +213,16 @@ export function overlaySuite(
     const drop = recordOf(alice, 'unpublish drop.txt')
     await alice.overlay.publish([keep, drop])
     t.true(
-      await eventually(settleTimeout, async () => (await find(bob, { keywords: ['unpublish'] })).size === 2),
+      await eventually(
+        clockOf(t),
+        settleTimeout,
+        async () => (await find(bob, { keywords: ['unpublish'] })).size === 2,
+      ),
       'both records are found first',
     )
     await alice.overlay.unpublish([drop.hash])
     t.true(
-      await eventually(settleTimeout, async () => {
+      await eventually(clockOf(t), settleTimeout, async () => {
         const hits = await find(bob, { keywords: ['unpublish'] })
         const stale = hits.get(drop.hash)?.providers.some((p) => p.id === alice.id) ?? false
         return !stale && hits.has(keep.hash)
@@ -204,7 +237,7 @@ export function overlaySuite(
     await bob.overlay.publish([recordOf(bob, 'shared-b.iso', 'shared content')])
     const hash = recordOf(alice, 'x', 'shared content').hash
     let ids: string[] = []
-    const ok = await eventually(settleTimeout, async () => {
+    const ok = await eventually(clockOf(t), settleTimeout, async () => {
       const refs: PeerRef[] = await collect(carol.overlay.providers(hash, opts()))
       ids = refs.map((r) => r.id)
       return ids.includes(alice.id) && ids.includes(bob.id)
@@ -228,6 +261,7 @@ export function overlaySuite(
     )
     t.true(
       await eventually(
+        clockOf(t),
         settleTimeout,
         async () => (await find(bob, { keywords: ['limited', 'song'] })).size === 12,
       ),
@@ -242,28 +276,38 @@ export function overlaySuite(
     const [alice, bob] = (await start(t, 2)) as [OverlaySuiteNode, OverlaySuiteNode]
     await alice.overlay.publish([recordOf(alice, 'streaming first.bin')])
     t.true(
-      await eventually(settleTimeout, async () => (await find(bob, { keywords: ['streaming'] })).size === 1),
+      await eventually(
+        clockOf(t),
+        settleTimeout,
+        async () => (await find(bob, { keywords: ['streaming'] })).size === 1,
+      ),
     )
     const longTimeout = Math.max(10_000, searchTimeout * 5)
-    const began = Date.now()
+    const clock = clockOf(t)
+    const began = clock.now()
     let first: Hit | undefined
     for await (const hit of bob.overlay.search({ keywords: ['streaming'] }, { timeout: longTimeout })) {
       first = hit
       break
     }
-    const elapsed = Date.now() - began
+    const elapsed = clock.now() - began
     t.is(first?.name, 'streaming first.bin')
-    t.true(elapsed < longTimeout / 2, `the first hit took ${elapsed} ms of a ${longTimeout} ms search`)
+    t.true(
+      elapsed < longTimeout / 2,
+      `the first hit took ${elapsed} virtual ms of a ${longTimeout} ms search`,
+    )
   })
 
   test(`${title}: a timeout ends the search normally`, async (t) => {
     const [, bob] = (await start(t, 2)) as [OverlaySuiteNode, OverlaySuiteNode]
-    const began = Date.now()
+    const clock = clockOf(t)
+    const began = clock.now()
     const hits = await collect(
       bob.overlay.search({ keywords: ['nothing', 'matches', 'this'] }, { timeout: 300 }),
     )
+    const elapsed = clock.now() - began
     t.deepEqual(hits, [])
-    t.true(Date.now() - began < 300 + 5000, 'it ends soon after the timeout')
+    t.true(elapsed <= 300 + POLL_INTERVAL, `it ends at its timeout (after ${elapsed} virtual ms of 300)`)
   })
 
   test(`${title}: an abort ends the search with AbortError`, async (t) => {
@@ -298,7 +342,11 @@ export function overlaySuite(
     const [alice, bob] = (await start(t, 2)) as [OverlaySuiteNode, OverlaySuiteNode]
     await alice.overlay.publish([recordOf(alice, 'counted.bin')])
     t.true(
-      await eventually(settleTimeout, async () => (await find(bob, { keywords: ['counted'] })).size === 1),
+      await eventually(
+        clockOf(t),
+        settleTimeout,
+        async () => (await find(bob, { keywords: ['counted'] })).size === 1,
+      ),
     )
     const before = bob.overlay.stats()
     await collect(bob.overlay.search({ keywords: ['counted'] }, opts()))
@@ -319,7 +367,11 @@ export function overlaySuite(
     const record = recordOf(alice, 'survivor.txt')
     await alice.overlay.publish([record])
     t.true(
-      await eventually(settleTimeout, async () => (await find(carol, { keywords: ['survivor'] })).size === 1),
+      await eventually(
+        clockOf(t),
+        settleTimeout,
+        async () => (await find(carol, { keywords: ['survivor'] })).size === 1,
+      ),
     )
     await bob.overlay.stop()
     await bob.overlay.stop()
@@ -328,7 +380,7 @@ export function overlaySuite(
     })
     await bob.stop()
     t.true(
-      await eventually(settleTimeout, async () =>
+      await eventually(clockOf(t), settleTimeout, async () =>
         (await find(carol, { keywords: ['survivor'] })).has(record.hash),
       ),
       'the others still find what is published',

@@ -30,7 +30,7 @@
  * clock, registered in that container). Without it the peers meet in the
  * process-wide hub, under fresh unique names, so testnets never collide.
  */
-import { createPeer, type Peer, type PeerConfigInput } from '@peerkit/core'
+import { CLOCK, type Clock, createPeer, type Peer, type PeerConfigInput } from '@peerkit/core'
 import type { ExecutionContext } from 'ava'
 import { type DependencyContainer, container as rootContainer } from 'tsyringe'
 
@@ -62,6 +62,11 @@ export interface TestnetConfig extends Omit<PeerConfigInput, 'transport' | 'list
   container?: DependencyContainer
   /** Start the peers (in order, each after the previous one started). @default true */
   start?: boolean
+  /**
+   * A clock the peers run on, registered as `CLOCK` in `container` (e.g. the
+   * `RunningClock` overlaySuite gives its setup). @default the container's `CLOCK`, else the real clock
+   */
+  clock?: Clock
 }
 
 export interface Testnet {
@@ -88,8 +93,9 @@ let testnets = 0
  */
 export async function createTestnet(t: ExecutionContext, n: number, config: TestnetConfig): Promise<Testnet> {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`a testnet has at least one peer (got ${n})`)
-  const { bootstrap = 1, transports = [], configure, container: given, start = true, ...base } = config
+  const { bootstrap = 1, transports = [], configure, container: given, start = true, clock, ...base } = config
   const container = given ?? rootContainer.createChildContainer()
+  if (clock) container.register(CLOCK, { useValue: clock })
   const id = ++testnets
   const names = Array.from({ length: n }, (_, i) => `testnet${id}-${i}`)
   const addresses = names.map((name) => `memory://${name}`)

@@ -1,14 +1,19 @@
 import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
 import { overlaySuite } from '@peerkit/compliance'
+import { CLOCK } from '@peerkit/core'
+import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test from 'ava'
-import { FAST, ringIsCorrect, SETTLE, startRing, until } from './helpers/ring.js'
+import { FAST, ringIsCorrect, SETTLE, startRing } from './helpers/ring.js'
 
 overlaySuite(
   test,
-  async (t, n) => {
-    const nodes = await startRing(t, n, { chord: FAST })
-    await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to stabilise')
+  async (t, n, clock) => {
+    const parent = memoryContainer(new MemoryNetwork())
+    parent.register(CLOCK, { useValue: clock })
+    const nodes = await startRing(t, n, { chord: FAST, parent })
+    if (!(await clock.until(SETTLE, () => ringIsCorrect(nodes))))
+      throw new Error(`the ring did not stabilise within ${SETTLE} virtual ms`)
     return nodes.map((node) => ({
       id: node.network.peerId,
       overlay: node.overlay,

@@ -8,10 +8,11 @@ import test from 'ava'
 
 overlaySuite(
   test,
-  async (t, n) => {
+  async (t, n, clock) => {
     const net = await createTestnet(t, n, {
       overlay: 'flooding',
       container: memoryContainer(new MemoryNetwork()),
+      clock,
       options: { flooding: { ringTimeout: 100 } },
     })
     return net.peers

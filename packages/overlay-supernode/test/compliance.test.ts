@@ -8,10 +8,11 @@ import test from 'ava'
 
 overlaySuite(
   test,
-  async (t, n) => {
+  async (t, n, clock) => {
     const net = await createTestnet(t, n, {
       overlay: 'supernode',
       container: memoryContainer(new MemoryNetwork()),
+      clock,
       options: {
         supernode: { hopTimeout: 100, heartbeatInterval: 200, failoverTimeout: 500, electionDelay: 200 },
       },

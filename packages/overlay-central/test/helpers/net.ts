@@ -110,6 +110,8 @@ export interface AddOptions {
 export interface CentralNetOptions {
   server?: DirectoryServerOptions
   central?: CentralOptions
+  /** The virtual clock (stopped by its owner). @default a RunningClock at the wall clock's now, stopped at teardown */
+  clock?: RunningClock
 }
 
 /**
@@ -124,9 +126,9 @@ export async function centralNet(
 ): Promise<CentralNet> {
   const hub = new MemoryNetwork()
   const container = memoryContainer(hub)
-  const clock = new RunningClock(Date.now())
+  const clock = options.clock ?? new RunningClock(Date.now())
   container.register(CLOCK, { useValue: clock })
-  t.teardown(() => clock.stop())
+  if (!options.clock) t.teardown(() => clock.stop())
   const directoryAddress = `memory://${uniqueName('directory')}`
   const directory = await createDirectoryServer(
     { transport: 'memory', listen: [directoryAddress], options: options.server },
