@@ -109,6 +109,9 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   private nextBootstrapAt = 0
   private readonly onDisconnect = (peer: PeerRef) => this.removeNeighbor(peer.id, 'disconnected')
   private readonly onIdentify = (peer: PeerRef) => this.table.update(peer)
+  /** `staticNeighbors` (empty: the protocol finds the neighbors), and who answered at each address. */
+  private readonly statics: ReadonlySet<string>
+  private readonly staticIds = new Map<string, PeerId>()
 
   constructor(
     @inject(FLOODING_OPTIONS) readonly options: ResolvedFloodingOptions,
@@ -126,6 +129,12 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     this.banned = new SeenCache(clock, Math.max(1, options.maxNeighbors * 4), Math.max(1, options.banTime))
     this.byed = new SeenCache(clock, BYE_MEMORY_SIZE, BYE_MEMORY_MS)
     this.evicted = new SeenCache(clock, Math.max(1, options.maxNeighbors * 4), Math.max(1, options.banTime))
+    this.statics = new Set(options.staticNeighbors)
+  }
+
+  /** True with a fixed neighbor list (`staticNeighbors`): maintenance only re-joins those peers. */
+  get isStatic(): boolean {
+    return this.statics.size > 0
   }
 
   /** Joins through the bootstrap addresses and starts neighbor maintenance. */
@@ -215,6 +224,8 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   connectivity(): OverlayConnectivity {
     const neighbors = this.table.size
     if (neighbors > 0) return { state: 'connected', neighbors }
+    if (this.isStatic)
+      return { state: 'bootstrapping', neighbors, reason: 'no listed static neighbor answered yet' }
     if (this.config.bootstrap.length === 0)
       return {
         state: 'isolated',
@@ -334,7 +345,14 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     const ref = { id: from, addresses: msg.addresses }
     const known = this.table.has(from)
     let accepted = known
-    if (
+    if (this.isStatic) {
+      // A fixed topology: only a listed peer joins, and nobody is evicted for it.
+      const listed = msg.addresses.find((a) => this.statics.has(a))
+      if (msg.join && !accepted && listed !== undefined && this.network.isConnected(from)) {
+        accepted = this.addNeighbor(ref)
+        if (accepted) this.staticIds.set(listed, from)
+      }
+    } else if (
       msg.join &&
       !accepted &&
       !this.banned.has(from) &&
@@ -442,6 +460,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   // ---- neighbors ----------------------------------------------------------
 
   private async fill(): Promise<void> {
+    if (this.isStatic) return this.joinStatic()
     await this.probeQuiet()
     let bootstrapped = false
     if (this.table.size === 0 && this.table.candidateCount() === 0 && this.bootstrapDue()) {
@@ -504,6 +523,30 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         retries: this.isolated.retries,
       })
     } else this.log.debug('bootstrap retry failed', { ...fields, retries: this.isolated.retries })
+  }
+
+  /**
+   * With `staticNeighbors`: dials each listed address that is not a neighbor now (not yet, or lost)
+   * and asks it to join; one that does not answer (not started yet, gone) is tried at the next round.
+   */
+  private async joinStatic(): Promise<void> {
+    await Promise.all(
+      [...this.statics].map(async (address) => {
+        const known = this.staticIds.get(address)
+        if (!this.started || (known !== undefined && this.table.has(known))) return
+        let id: PeerId
+        try {
+          id = (await this.network.dialAddress(address)).id
+        } catch (err) {
+          this.log.debug('static neighbor unreachable; tried again at the next round', { address, err })
+          return
+        }
+        if (this.banned.has(id) || this.table.has(id)) return
+        this.staticIds.set(address, id)
+        if (this.network.addressesOf(id).length === 0) this.network.learn({ id, addresses: [address] })
+        await this.ping({ id, addresses: [address] }, true)
+      }),
+    )
   }
 
   /** Pings the neighbors not heard from for `probeAfter`; one that does not answer is dropped and hung up on. */
@@ -600,7 +643,12 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         this.table.forget(ref.id)
         return 'refused'
       }
-      if (!this.started || !this.network.isConnected(ref.id) || !this.addNeighbor(remote)) {
+      // Two listed peers may join each other at once: the one that let the other in first has it already.
+      if (
+        !this.started ||
+        !this.network.isConnected(ref.id) ||
+        !(this.addNeighbor(remote) || (this.isStatic && this.table.has(ref.id)))
+      ) {
         void this.send(ref.id, { kind: 'bye', reason: 'no room' })
       } else if (pong.degree !== undefined) this.table.setDegree(ref.id, pong.degree)
     } catch (err) {

@@ -6,14 +6,14 @@ export const PROTOCOL_MAX_TTL = 16
 
 /**
  * Options of the `flooding` overlay (`config.options.flooding`): one schema, with the defaults in it.
- * Cross-field rules: `minNeighbors <= maxNeighbors`, `ttl <= maxTtl`.
+ * Cross-field rules: `minNeighbors <= maxNeighbors`, `ttl <= maxTtl`, `staticNeighbors.length <= maxNeighbors`.
  */
 export const floodingOptionsSchema = z
   .object({
     /** Neighbors the node tries to keep; below this it looks for more. */
     minNeighbors: z.number().int().min(0).max(1000).default(3),
     /** Neighbors the node accepts; join requests beyond this are declined (with other peers to try). */
-    maxNeighbors: z.number().int().min(1).max(1000).default(8),
+    maxNeighbors: z.number().int().min(1).max(10_000).default(8),
     /** TTL of a plain flood (when `expandingRing` is off). */
     ttl: z.number().int().min(1).max(PROTOCOL_MAX_TTL).default(7),
     /** Search with TTL 1, 2, 3 … up to `maxTtl`, stopping once enough hits arrived. */
@@ -81,10 +81,25 @@ export const floodingOptionsSchema = z
     pongPeers: z.number().int().min(0).max(256).default(8),
     /** Known non-neighbor peers remembered as candidates. */
     maxCandidates: z.number().int().min(0).max(100_000).default(64),
+    /**
+     * A fixed neighbor list (Gnutella's "connect to these hosts"): the addresses of the peers to be
+     * neighbors with. When set, the node joins these and only these: it joins no bootstrap peer or
+     * candidate, accepts a join only from a peer that gives one of these addresses, evicts nobody and
+     * probes nobody, and re-joins a listed peer it lost at the next maintenance round. Empty: the
+     * neighbors are found and kept by the protocol.
+     */
+    staticNeighbors: z.array(z.string().min(1).max(1024)).max(10_000).default([]),
   })
   .strict()
   .check((ctx) => {
     const o = ctx.value
+    if (o.staticNeighbors.length > o.maxNeighbors)
+      ctx.issues.push({
+        code: 'custom',
+        path: ['staticNeighbors'],
+        message: `at most maxNeighbors = ${o.maxNeighbors} addresses (raise maxNeighbors for a node of this degree)`,
+        input: o.staticNeighbors.length,
+      })
     for (const [field, limit] of [
       ['minNeighbors', 'maxNeighbors'],
       ['ttl', 'maxTtl'],

@@ -39,7 +39,7 @@ test('given values override the defaults', (t) => {
 test('bad values fail with InvalidOptionsError naming the field and the value', (t) => {
   const cases: [unknown, string][] = [
     [{ ttl: 0 }, 'flooding.ttl must be an integer from 1 to 16 (got 0)'],
-    [{ maxNeighbors: 2.5 }, 'flooding.maxNeighbors must be an integer from 1 to 1000 (got 2.5)'],
+    [{ maxNeighbors: 2.5 }, 'flooding.maxNeighbors must be an integer from 1 to 10000 (got 2.5)'],
     [{ seenCacheSize: '10' }, 'flooding.seenCacheSize must be an integer from 1 to 10000000 (got "10")'],
     [{ expandingRing: 'yes' }, 'flooding.expandingRing must be true or false (got "yes")'],
     [{ queryRate: 0 }, 'flooding.queryRate must be a number > 0 (got 0)'],
@@ -53,7 +53,7 @@ test('bad values fail with InvalidOptionsError naming the field and the value', 
     [{ maxNeighbour: 3 }, 'flooding.maxNeighbour is not an option; did you mean maxNeighbors?'],
     [
       { fanout: 3 },
-      'flooding.fanout is not an option; options: minNeighbors, maxNeighbors, ttl, expandingRing, maxTtl, ringHits, providerTarget, providerRings, ringTimeout, seenCacheSize, seenTtl, queryRate, queryBurst, dropAfter, banTime, maintenanceInterval, probeAfter, probeTimeout, evictionInterval, anchorAge, maxPerGroup, pongPeers, maxCandidates',
+      'flooding.fanout is not an option; options: minNeighbors, maxNeighbors, ttl, expandingRing, maxTtl, ringHits, providerTarget, providerRings, ringTimeout, seenCacheSize, seenTtl, queryRate, queryBurst, dropAfter, banTime, maintenanceInterval, probeAfter, probeTimeout, evictionInterval, anchorAge, maxPerGroup, pongPeers, maxCandidates, staticNeighbors',
     ],
     ['fast', 'flooding must be an object (got "fast")'],
     [null, 'flooding must be an object (got null)'],
