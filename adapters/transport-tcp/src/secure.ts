@@ -16,5 +16,11 @@ export {
   PROTOCOL,
   type Role,
 } from './handshake.js'
+export { Backlog, type BacklogOwner, RecordOpener, type RecordOpenerEvents } from './inbox.js'
 export { CIPHERS, DEFAULT_CIPHER, MAX_RECORD_SIZE, type TcpCipher } from './options.js'
 export { MAX_RECORDS, RecordCipher, recordNonce, TAG_SIZE } from './record-cipher.js'
+export {
+  type SecureConnectionInit,
+  SecureTransport,
+  type SecureTransportOptions,
+} from './secure-transport.js'

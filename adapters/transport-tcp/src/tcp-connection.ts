@@ -12,31 +12,17 @@ import {
   type TimerHandle,
   throwIfAborted,
 } from '@peerkit/core'
-import { Deque } from './deque.js'
 import { FrameReader } from './frame-reader.js'
+import { Backlog, RecordOpener } from './inbox.js'
 import { MAX_RECORD_SIZE, type ParsedTcpTransportOptions } from './options.js'
 import { registerRawWire } from './raw-wire.js'
-import { type RecordCipher, TAG_SIZE } from './record-cipher.js'
+import { TAG_SIZE } from './record-cipher.js'
 import { RecordWriter } from './record-writer.js'
+import type { SecureConnectionInit } from './secure-transport.js'
 
-export interface TcpConnectionInit {
+export interface TcpConnectionInit extends SecureConnectionInit<Socket> {
   id: string
-  socket: Socket
-  direction: 'inbound' | 'outbound'
-  remotePeer: PeerId
-  remoteAddress: string
-  sender: RecordCipher
-  receiver: RecordCipher
-  /** Record bytes that arrived with the handshake's last record. */
-  leftover: Uint8Array
   options: ParsedTcpTransportOptions
-  clock: Clock
-}
-
-interface Job {
-  /** Bytes of the record being opened. */
-  bytes: number
-  result?: Uint8Array
 }
 
 /**
@@ -52,7 +38,6 @@ export class TcpConnection extends ConnectionEmitter implements Connection, Mana
   readonly direction: 'inbound' | 'outbound'
 
   private readonly socket: Socket
-  private readonly receiver: RecordCipher
   private readonly options: ParsedTcpTransportOptions
   private readonly clock: Clock
   private readonly records = new FrameReader(MAX_RECORD_SIZE + TAG_SIZE, true, 'record')
@@ -62,9 +47,8 @@ export class TcpConnection extends ConnectionEmitter implements Connection, Mana
   /** Sending: message frames → sealed records → socket, bounded by highWaterMark. */
   private readonly writer: RecordWriter
 
-  // Receiving: socket → records being opened (in order) → frames → 'message'.
-  private readonly opening = new Deque<Job>()
-  private openingBytes = 0
+  // Receiving: socket → records being opened (in order) → frames → 'message' (or the backlog).
+  private readonly opening: RecordOpener
   private paused = false
   /** The owner asked not to be given messages (its answers to this peer are not drained). */
   private readPaused = false
@@ -74,9 +58,8 @@ export class TcpConnection extends ConnectionEmitter implements Connection, Mana
   /** When the message partly received now began to arrive, and the timer bounding it. */
   private partialSince = 0
   private partialTimer: TimerHandle | undefined
-  // Messages that arrived before anyone listened for them.
-  private readonly backlog = new Deque<Uint8Array>()
-  private backlogBytes = 0
+  // Messages that wait for a listener or for reading to resume.
+  private readonly backlog: Backlog
 
   private state: 'open' | 'closing' | 'closed' = 'open'
 
@@ -87,10 +70,25 @@ export class TcpConnection extends ConnectionEmitter implements Connection, Mana
     this.direction = init.direction
     this.remotePeer = init.remotePeer
     this.remoteAddress = init.remoteAddress
-    this.receiver = init.receiver
     this.options = init.options
     this.clock = init.clock
     this.messages = new FrameReader(init.options.maxMessageSize, false, 'message')
+    this.opening = new RecordOpener(init.receiver, {
+      opened: (plain) => this.deliver(plain),
+      settled: () => this.openedAll(),
+      failed: (err) => this.terminate(err, true),
+      stopped: () => this.terminated,
+    })
+    this.backlog = new Backlog(this, {
+      open: () => this.state === 'open',
+      paused: () => this.readPaused,
+      drained: () => {
+        if (this.state === 'open') {
+          this.flow()
+          this.account()
+        }
+      },
+    })
     this.socketClosed = new Promise((resolve) => {
       if (this.socket.destroyed) resolve()
       else this.socket.once('close', () => resolve())
@@ -163,7 +161,7 @@ export class TcpConnection extends ConnectionEmitter implements Connection, Mana
   resumeReading(): void {
     if (!this.readPaused) return
     this.readPaused = false
-    if (this.backlog.length > 0) queueMicrotask(this.drainBacklog)
+    if (this.backlog.length > 0) queueMicrotask(this.backlog.drain)
     else this.flow()
   }
 
@@ -178,9 +176,9 @@ export class TcpConnection extends ConnectionEmitter implements Connection, Mana
       this.state === 'closed'
         ? 0
         : this.records.retained +
-            this.openingBytes +
+            this.opening.bytes +
             this.messages.pending +
-            this.backlogBytes +
+            this.backlog.bytes +
             this.writer.bufferedAmount,
     )
   }
@@ -219,52 +217,25 @@ export class TcpConnection extends ConnectionEmitter implements Connection, Mana
 
   /** One record's body (valid only during the call); false stops reading. */
   private readonly onRecord = (body: Uint8Array): boolean => {
-    const opened = this.receiver.open(body)
-    if (opened instanceof Uint8Array && this.opening.length === 0) {
-      this.deliver(opened)
-      return !this.terminated
-    }
-    const job: Job = { bytes: body.length }
-    this.opening.push(job)
-    this.openingBytes += body.length
-    if (opened instanceof Uint8Array) {
-      job.result = opened
-    } else {
-      opened.then(
-        (plain) => {
-          job.result = plain
-          this.deliverOpened()
-        },
-        (err: Error) => this.terminate(err, true),
-      )
-    }
-    return true
+    this.opening.open(body)
+    return !this.terminated
   }
 
   /** Stops reading while decryption or undelivered messages hold highWaterMark; reads again below half. */
   private flow(): void {
     const hwm = this.options.highWaterMark
-    if (!this.paused && (this.readPaused || this.openingBytes >= hwm || this.backlogBytes >= hwm)) {
+    const { opening, backlog } = this
+    if (!this.paused && (this.readPaused || opening.bytes >= hwm || backlog.bytes >= hwm)) {
       this.paused = true
       this.socket.pause()
-    } else if (
-      this.paused &&
-      !this.readPaused &&
-      this.openingBytes < hwm / 2 &&
-      this.backlogBytes < hwm / 2
-    ) {
+    } else if (this.paused && !this.readPaused && opening.bytes < hwm / 2 && backlog.bytes < hwm / 2) {
       this.paused = false
       this.socket.resume()
     }
   }
 
-  private deliverOpened(): void {
-    while (this.opening.length > 0 && (this.opening.first() as Job).result) {
-      const job = this.opening.shift() as Job
-      this.openingBytes -= job.bytes
-      this.deliver(job.result as Uint8Array)
-      if (this.terminated) return
-    }
+  /** Records opened off the main thread were passed on. */
+  private openedAll(): void {
     this.flow()
     this.account()
     if (this.remoteEnded && this.opening.length === 0) this.terminate(undefined, false)
@@ -313,35 +284,11 @@ export class TcpConnection extends ConnectionEmitter implements Connection, Mana
   /** One whole message; false once the connection closed (stop decoding). */
   private readonly onMessage = (frame: Uint8Array): boolean => {
     this.completed = true
-    if (this.readPaused || this.backlog.length > 0 || this.listenerCount('message') === 0) {
-      this.backlog.push(frame)
-      this.backlogBytes += frame.length
-      return true
-    }
-    this.emit('message', frame)
-    return this.state === 'open'
-  }
-
-  /** Delivers the messages that waited for a 'message' listener, once one is there. */
-  private readonly drainBacklog = (): void => {
-    while (
-      this.backlog.length > 0 &&
-      this.state === 'open' &&
-      !this.readPaused &&
-      this.listenerCount('message') > 0
-    ) {
-      const frame = this.backlog.shift() as Uint8Array
-      this.backlogBytes -= frame.length
-      this.emit('message', frame)
-    }
-    if (this.state === 'open') {
-      this.flow()
-      this.account()
-    }
+    return this.backlog.offer(frame) || this.state === 'open'
   }
 
   protected override onMessageListener(): void {
-    if (this.backlog.length > 0) queueMicrotask(this.drainBacklog)
+    this.backlog.heard()
   }
 
   private readonly onError = (err: Error): void => {
@@ -386,10 +333,8 @@ export class TcpConnection extends ConnectionEmitter implements Connection, Mana
     this.state = 'closed'
     this.rejectWaiters(err)
     this.writer.stop()
-    this.opening.drain()
-    this.openingBytes = 0
-    this.backlog.drain()
-    this.backlogBytes = 0
+    this.opening.clear()
+    this.backlog.clear()
     if (this.partialTimer !== undefined) this.clock.clearTimeout(this.partialTimer)
     this.partialTimer = undefined
     this.account()

@@ -10,13 +10,12 @@ import {
   onAbort,
   PeerUnreachableError,
   TimeoutError,
-  type Transport,
-  throwIfAborted,
 } from '@peerkit/core'
 import { inject, injectable } from 'tsyringe'
 import { formatTcpAddress, isTcpAddress, parseTcpAddress } from './address.js'
-import { handshake, type Role } from './handshake.js'
+import type { HandshakeChannel } from './handshake.js'
 import type { ParsedTcpTransportOptions } from './options.js'
+import { type SecureConnectionInit, SecureTransport } from './secure-transport.js'
 import { TcpConnection } from './tcp-connection.js'
 import { TcpListener } from './tcp-listener.js'
 import { TCP_TRANSPORT_OPTIONS } from './tokens.js'
@@ -34,19 +33,17 @@ function observedAddress(socket: Socket): string {
  * with backpressure.
  */
 @injectable()
-export class TcpTransport implements Transport {
+export class TcpTransport extends SecureTransport<Socket, TcpConnection> {
   readonly [Symbol.toStringTag] = '@peerkit/transport-tcp'
   readonly name = 'tcp'
-  private readonly listeners = new Set<TcpListener>()
-  private readonly connections = new Set<TcpConnection>()
-  private readonly pending = new Set<Socket>()
-  private closed = false
 
   constructor(
-    @inject(IDENTITY) private readonly identity: Identity,
-    @inject(CLOCK) private readonly clock: Clock,
+    @inject(IDENTITY) identity: Identity,
+    @inject(CLOCK) clock: Clock,
     @inject(TCP_TRANSPORT_OPTIONS) private readonly options: ParsedTcpTransportOptions,
-  ) {}
+  ) {
+    super(identity, clock, options)
+  }
 
   handles(address: string): boolean {
     return isTcpAddress(address)
@@ -54,7 +51,7 @@ export class TcpTransport implements Transport {
 
   async listen(address: string): Promise<TcpListener> {
     const { host, port } = parseTcpAddress(address, true)
-    if (this.closed) throw new InvalidOptionsError(`cannot listen on ${address}: the tcp transport is closed`)
+    this.assertCanListen(address)
     const server = createServer({ noDelay: this.options.noDelay })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -65,22 +62,20 @@ export class TcpTransport implements Transport {
     }).catch((err: Error) => {
       throw new InvalidOptionsError(`cannot listen on ${address}: ${err.message}`, { cause: err })
     })
-    const listener = new TcpListener(
-      server,
-      host,
-      (socket) => this.upgrade(socket, 'responder', observedAddress(socket)),
-      this.options,
+    return this.adopt(
+      new TcpListener(
+        server,
+        host,
+        (socket) => this.upgrade(socket, 'responder', observedAddress(socket)),
+        this.options,
+      ),
     )
-    this.listeners.add(listener)
-    listener.once('close', () => this.listeners.delete(listener))
-    return listener
   }
 
   async dial(address: string, options: DialOptions = {}): Promise<TcpConnection> {
     const { host, port } = parseTcpAddress(address)
     const { signal } = options
-    throwIfAborted(signal)
-    if (this.closed) throw new PeerUnreachableError(`cannot dial ${address}: the tcp transport is closed`)
+    this.assertCanDial(address, signal)
     const socket = connect({ host, port, noDelay: this.options.noDelay })
     this.pending.add(socket)
     try {
@@ -120,62 +115,26 @@ export class TcpTransport implements Transport {
     }
   }
 
-  /** Closes every listener and connection it made, and abandons dials and handshakes in progress. */
-  async close(): Promise<void> {
-    this.closed = true
-    for (const socket of this.pending) socket.destroy()
-    this.pending.clear()
-    await Promise.allSettled([
-      ...[...this.listeners].map((l) => l.close()),
-      ...[...this.connections].map((c) => c.close()),
-    ])
+  protected kill(socket: Socket): void {
+    socket.destroy()
   }
 
-  /** Called by the container when the peer is disposed. */
-  dispose(): Promise<void> {
-    return this.close()
+  /** A node:net Socket is a handshake channel as it is. */
+  protected channel(socket: Socket): HandshakeChannel {
+    return socket
   }
 
-  private async upgrade(
-    socket: Socket,
-    role: Role,
-    address: string,
-    options: DialOptions = {},
-  ): Promise<TcpConnection> {
-    this.pending.add(socket)
-    try {
-      const result = await handshake(socket, {
-        role,
-        identity: this.identity,
-        cipher: this.options.cipher,
-        offload: this.options.offload,
-        clock: this.clock,
-        timeout: this.options.handshakeTimeout,
-        address,
-        expectedPeer: options.peer,
-        signal: options.signal,
-      })
-      if (this.closed) {
-        socket.destroy()
-        throw new PeerUnreachableError(`connection with ${address} abandoned: the tcp transport is closed`)
-      }
-      const conn = new TcpConnection({
-        id: `tcp:${formatTcpAddress(socket.localAddress ?? '?', socket.localPort ?? 0).slice(6)}>${observedAddress(socket).slice(6)}`,
-        socket,
-        direction: role === 'initiator' ? 'outbound' : 'inbound',
-        remotePeer: result.remotePeer,
-        remoteAddress: address,
-        sender: result.sender,
-        receiver: result.receiver,
-        leftover: result.leftover,
-        options: this.options,
-        clock: this.clock,
-      })
-      this.connections.add(conn)
-      socket.once('close', () => this.connections.delete(conn))
-      return conn
-    } finally {
-      this.pending.delete(socket)
-    }
+  /** The socket's close, not the connection's 'close' (emitted as it begins closing), ends its tracking. */
+  protected override untilGone(socket: Socket, _conn: TcpConnection, gone: () => void): void {
+    socket.once('close', gone)
+  }
+
+  protected connect(init: SecureConnectionInit<Socket>): TcpConnection {
+    const { socket } = init
+    return new TcpConnection({
+      ...init,
+      id: `tcp:${formatTcpAddress(socket.localAddress ?? '?', socket.localPort ?? 0).slice(6)}>${observedAddress(socket).slice(6)}`,
+      options: this.options,
+    })
   }
 }

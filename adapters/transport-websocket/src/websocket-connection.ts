@@ -13,29 +13,20 @@ import {
   type TimerHandle,
   throwIfAborted,
 } from '@peerkit/core'
-import { type RecordCipher, TAG_SIZE } from '@peerkit/transport-tcp/secure'
+import {
+  Backlog,
+  type RecordCipher,
+  RecordOpener,
+  type SecureConnectionInit,
+  TAG_SIZE,
+} from '@peerkit/transport-tcp/secure'
 import type { ParsedWebSocketTransportOptions } from './options.js'
 import { registerRawWire } from './raw-wire.js'
 import type { WireSocket } from './wire-socket.js'
 
-export interface WebSocketConnectionInit {
+export interface WebSocketConnectionInit extends SecureConnectionInit<WireSocket> {
   id: string
-  socket: WireSocket
-  direction: 'inbound' | 'outbound'
-  remotePeer: PeerId
-  remoteAddress: string
-  sender: RecordCipher
-  receiver: RecordCipher
-  /** Records (in tcp's stream form) that arrived with the handshake's last record. */
-  leftover: Uint8Array
   options: ParsedWebSocketTransportOptions
-  clock: Clock
-}
-
-/** Sealing a message records its place; the write waits for earlier ones. */
-interface Job {
-  bytes: number
-  result?: Uint8Array
 }
 
 /** Bytes of a record's length prefix (`u32`, big-endian). */
@@ -59,18 +50,15 @@ export class WebSocketConnection extends ConnectionEmitter implements Connection
   readonly direction: 'inbound' | 'outbound'
   private readonly socket: WireSocket
   private readonly sender: RecordCipher
-  private readonly receiver: RecordCipher
   private readonly options: ParsedWebSocketTransportOptions
   private readonly clock: Clock
   private state: 'open' | 'closing' | 'closed' = 'open'
   /** Sends in order: each waits for room, then is sealed and written. */
   private sendChain: Promise<void> = Promise.resolve()
   private sealing = 0
-  /** Records being opened, in arrival order. */
-  private readonly opening: Job[] = []
-  private openingBytes = 0
-  private readonly backlog: Uint8Array[] = []
-  private backlogBytes = 0
+  /** Records being opened, in arrival order, then messages waiting for their owner. */
+  private readonly opening: RecordOpener
+  private readonly backlog: Backlog
   private readPaused = false
   /** The socket closed while records were being opened: close once they are delivered. */
   private remoteClosed = false
@@ -87,7 +75,20 @@ export class WebSocketConnection extends ConnectionEmitter implements Connection
     this.remotePeer = init.remotePeer
     this.remoteAddress = init.remoteAddress
     this.sender = init.sender
-    this.receiver = init.receiver
+    this.opening = new RecordOpener(init.receiver, {
+      opened: (plain) => this.deliver(plain),
+      settled: () => this.openedAll(),
+      failed: (err) => this.terminate(err),
+      stopped: () => this.state !== 'open',
+    })
+    this.backlog = new Backlog(this, {
+      open: () => this.state === 'open',
+      paused: () => this.readPaused,
+      drained: () => {
+        if (this.state === 'open' && !this.readPaused && this.backlog.length === 0) this.socket.resume()
+        this.account()
+      },
+    })
     this.options = init.options
     this.clock = init.clock
     this.closedPromise = new Promise((resolve) => {
@@ -166,7 +167,7 @@ export class WebSocketConnection extends ConnectionEmitter implements Connection
   resumeReading(): void {
     if (!this.readPaused) return
     this.readPaused = false
-    queueMicrotask(this.drainBacklog)
+    queueMicrotask(this.backlog.drain)
   }
 
   useMemoryScope(scope: MemoryScope): void {
@@ -178,7 +179,7 @@ export class WebSocketConnection extends ConnectionEmitter implements Connection
     this.scope?.setTransport(
       this.state === 'closed'
         ? 0
-        : this.openingBytes + this.backlogBytes + this.socket.heldAmount + this.bufferedAmount,
+        : this.opening.bytes + this.backlog.bytes + this.socket.heldAmount + this.bufferedAmount,
     )
   }
 
@@ -222,73 +223,29 @@ export class WebSocketConnection extends ConnectionEmitter implements Connection
       )
       return
     }
-    let opened: Uint8Array | Promise<Uint8Array>
     try {
-      opened = this.receiver.open(record.subarray(FRAME_HEADER_SIZE))
+      this.opening.open(record.subarray(FRAME_HEADER_SIZE))
     } catch (err) {
       this.terminate(err as Error)
       return
     }
-    if (opened instanceof Uint8Array && this.opening.length === 0) {
-      this.deliver(opened)
-      return
-    }
-    const job: Job = { bytes: record.length }
-    this.opening.push(job)
-    this.openingBytes += job.bytes
-    if (this.openingBytes >= this.options.highWaterMark) this.socket.pause()
-    if (opened instanceof Uint8Array) job.result = opened
-    else
-      opened.then(
-        (plain) => {
-          job.result = plain
-          this.deliverOpened()
-        },
-        (err: Error) => this.terminate(err),
-      )
+    if (this.opening.bytes >= this.options.highWaterMark) this.socket.pause()
     this.account()
   }
 
-  private deliverOpened(): void {
-    while (this.opening.length > 0 && this.opening[0]?.result) {
-      const job = this.opening.shift() as Job
-      this.openingBytes -= job.bytes
-      this.deliver(job.result as Uint8Array)
-      if (this.state !== 'open') return
-    }
-    if (!this.readPaused && this.openingBytes < this.options.highWaterMark / 2) this.socket.resume()
+  /** Records opened off the main thread were passed on. */
+  private openedAll(): void {
+    if (!this.readPaused && this.opening.bytes < this.options.highWaterMark / 2) this.socket.resume()
     this.account()
     if (this.remoteClosed && this.opening.length === 0) this.terminate(undefined)
   }
 
   private deliver(plain: Uint8Array): void {
-    if (this.state !== 'open') return
-    if (this.readPaused || this.backlog.length > 0 || this.listenerCount('message') === 0) {
-      this.backlog.push(plain)
-      this.backlogBytes += plain.length
-      this.account()
-      return
-    }
-    this.emit('message', plain)
-  }
-
-  private readonly drainBacklog = (): void => {
-    while (
-      this.backlog.length > 0 &&
-      this.state === 'open' &&
-      !this.readPaused &&
-      this.listenerCount('message') > 0
-    ) {
-      const m = this.backlog.shift() as Uint8Array
-      this.backlogBytes -= m.length
-      this.emit('message', m)
-    }
-    if (this.state === 'open' && !this.readPaused && this.backlog.length === 0) this.socket.resume()
-    this.account()
+    if (this.state === 'open' && this.backlog.offer(plain)) this.account()
   }
 
   protected override onMessageListener(): void {
-    if (this.backlog.length > 0) queueMicrotask(this.drainBacklog)
+    this.backlog.heard()
   }
 
   /** A message began to arrive: it must be whole within `messageTimeout`. */
@@ -340,10 +297,8 @@ export class WebSocketConnection extends ConnectionEmitter implements Connection
     }
     const wasOpen = this.state === 'open'
     this.state = 'closed'
-    this.opening.length = 0
-    this.openingBytes = 0
-    this.backlog.length = 0
-    this.backlogBytes = 0
+    this.opening.clear()
+    this.backlog.clear()
     if (this.partialTimer !== undefined) this.clock.clearTimeout(this.partialTimer)
     this.partialTimer = undefined
     this.account()

@@ -1,16 +1,9 @@
+import { CLOCK, type Clock, type DialOptions, IDENTITY, type Identity, type Listener } from '@peerkit/core'
 import {
-  CLOCK,
-  type Clock,
-  type DialOptions,
-  IDENTITY,
-  type Identity,
-  InvalidOptionsError,
-  type Listener,
-  PeerUnreachableError,
-  type Transport,
-  throwIfAborted,
-} from '@peerkit/core'
-import { handshake, type Role } from '@peerkit/transport-tcp/secure'
+  type HandshakeChannel,
+  type SecureConnectionInit,
+  SecureTransport,
+} from '@peerkit/transport-tcp/secure'
 import { inject, injectable } from 'tsyringe'
 import { formatWebSocketAddress, isWebSocketAddress, parseWebSocketAddress } from './address.js'
 import { WebSocketHandshakeChannel } from './handshake-channel.js'
@@ -27,22 +20,20 @@ let nextId = 0
  * listens and dials (the `ws` library); in a browser tab it dials with the
  * page's WebSocket. Every connection runs tcp's `peerkit-tcp/1` handshake
  * (both PeerIds proven with Ed25519 over X25519) and carries AEAD records,
- * one per WebSocket message.
+ * one per WebSocket message; the lifecycle is tcp's `SecureTransport`.
  */
 @injectable()
-export class WebSocketTransport implements Transport {
+export class WebSocketTransport extends SecureTransport<WireSocket, WebSocketConnection> {
   readonly [Symbol.toStringTag] = '@peerkit/transport-websocket'
   readonly name = 'ws'
-  private readonly listeners = new Set<Listener>()
-  private readonly connections = new Set<WebSocketConnection>()
-  private readonly pending = new Set<WireSocket>()
-  private closed = false
 
   constructor(
-    @inject(IDENTITY) private readonly identity: Identity,
-    @inject(CLOCK) private readonly clock: Clock,
+    @inject(IDENTITY) identity: Identity,
+    @inject(CLOCK) clock: Clock,
     @inject(WEBSOCKET_TRANSPORT_OPTIONS) private readonly options: ParsedWebSocketTransportOptions,
-  ) {}
+  ) {
+    super(identity, clock, options)
+  }
 
   handles(address: string): boolean {
     return isWebSocketAddress(address)
@@ -50,7 +41,7 @@ export class WebSocketTransport implements Transport {
 
   async listen(address: string): Promise<Listener> {
     const parsed = parseWebSocketAddress(address, true)
-    if (this.closed) throw new InvalidOptionsError(`cannot listen on ${address}: the ws transport is closed`)
+    this.assertCanListen(address)
     const listener = await listenWebSockets(
       parsed,
       address,
@@ -58,15 +49,12 @@ export class WebSocketTransport implements Transport {
       this.options,
       this.clock,
     )
-    this.listeners.add(listener)
-    listener.once('close', () => this.listeners.delete(listener))
-    return listener
+    return this.adopt(listener)
   }
 
   async dial(address: string, options: DialOptions = {}): Promise<WebSocketConnection> {
     const parsed = parseWebSocketAddress(address)
-    throwIfAborted(options.signal)
-    if (this.closed) throw new PeerUnreachableError(`cannot dial ${address}: the ws transport is closed`)
+    this.assertCanDial(address, options.signal)
     const socket = await dialSocket(formatWebSocketAddress(parsed), address, {
       signal: options.signal,
       timeout: this.options.handshakeTimeout,
@@ -76,60 +64,19 @@ export class WebSocketTransport implements Transport {
     return this.upgrade(socket, 'initiator', address, options)
   }
 
-  async close(): Promise<void> {
-    this.closed = true
-    for (const socket of this.pending) socket.terminate()
-    this.pending.clear()
-    await Promise.allSettled([
-      ...[...this.listeners].map((l) => l.close()),
-      ...[...this.connections].map((c) => c.close()),
-    ])
+  protected kill(socket: WireSocket): void {
+    socket.terminate()
   }
 
-  dispose(): Promise<void> {
-    return this.close()
+  protected channel(socket: WireSocket): HandshakeChannel {
+    return new WebSocketHandshakeChannel(socket)
   }
 
-  private async upgrade(
-    socket: WireSocket,
-    role: Role,
-    address: string,
-    options: DialOptions = {},
-  ): Promise<WebSocketConnection> {
-    this.pending.add(socket)
-    try {
-      const result = await handshake(new WebSocketHandshakeChannel(socket), {
-        role,
-        identity: this.identity,
-        cipher: this.options.cipher,
-        offload: false,
-        clock: this.clock,
-        timeout: this.options.handshakeTimeout,
-        address,
-        expectedPeer: options.peer,
-        signal: options.signal,
-      })
-      if (this.closed) {
-        socket.terminate()
-        throw new PeerUnreachableError(`connection with ${address} abandoned: the ws transport is closed`)
-      }
-      const conn = new WebSocketConnection({
-        id: `ws:${nextId++}:${socket.remote}`,
-        socket,
-        direction: role === 'initiator' ? 'outbound' : 'inbound',
-        remotePeer: result.remotePeer,
-        remoteAddress: address,
-        sender: result.sender,
-        receiver: result.receiver,
-        leftover: result.leftover,
-        options: this.options,
-        clock: this.clock,
-      })
-      this.connections.add(conn)
-      conn.once('close', () => this.connections.delete(conn))
-      return conn
-    } finally {
-      this.pending.delete(socket)
-    }
+  protected connect(init: SecureConnectionInit<WireSocket>): WebSocketConnection {
+    return new WebSocketConnection({
+      ...init,
+      id: `ws:${nextId++}:${init.socket.remote}`,
+      options: this.options,
+    })
   }
 }
