@@ -21,7 +21,7 @@ export {
   type RandomWalkOptions,
   type ResolvedRandomWalkOptions,
 } from './options.js'
-export { RandomWalkOverlay } from './random-walk-overlay.js'
+export { RandomWalkOverlay, type RandomWalkSearchOptions } from './random-walk-overlay.js'
 export { SearchSession } from './search-session.js'
 export { RANDOM_WALK_OPTIONS } from './tokens.js'
 

@@ -24,7 +24,7 @@ export const randomWalkOptionsSchema = z
     /** Neighbors the node tries to keep; below this, maintenance looks for more. @default 3 */
     minNeighbors: z.number().int().min(1).max(1000).default(3),
     /** Neighbors the node accepts; joins beyond this are declined (with other peers to try). @default 8 */
-    maxNeighbors: z.number().int().min(1).max(1000).default(8),
+    maxNeighbors: z.number().int().min(1).max(10_000).default(8),
     /** Milliseconds between neighbor maintenance rounds. @default 5000 */
     maintenanceInterval: z.number().int().min(1).max(3_600_000).default(5000),
     /** Known peers kept as candidate neighbors. @default 64 */
@@ -35,11 +35,22 @@ export const randomWalkOptionsSchema = z
     walkBurst: z.number().int().min(1).max(1_000_000).default(100),
     /** Searches of this node running at once; a search beyond it yields nothing. @default 64 */
     maxSearches: z.number().int().min(1).max(100_000).default(64),
+    /**
+     * A fixed neighbor list, as addresses: the node joins these peers and only these (no bootstrap, no
+     * candidates), accepts a join only from a peer giving one of these addresses, and re-joins a listed
+     * peer it lost at the next maintenance round. At most `maxNeighbors`. @default []
+     */
+    staticNeighbors: z.array(z.string().min(1).max(1024)).max(10_000).default([]),
   })
   .strict()
   .refine((o) => o.minNeighbors <= o.maxNeighbors, {
     message: 'minNeighbors must be <= maxNeighbors',
     path: ['minNeighbors'],
+  })
+  .refine((o) => o.staticNeighbors.length <= o.maxNeighbors, {
+    message:
+      'staticNeighbors must list at most maxNeighbors addresses (raise maxNeighbors for a node of this degree)',
+    path: ['staticNeighbors'],
   })
 
 export type RandomWalkOptions = z.input<typeof randomWalkOptionsSchema>

@@ -7,6 +7,7 @@ import {
   type FileRecord,
   type Hit,
   type Index,
+  InvalidOptionsError,
   LOCAL_INDEX,
   LOGGER,
   type Logger,
@@ -45,9 +46,17 @@ import {
   type WalkMessage,
 } from './messages.js'
 import { Neighbors } from './neighbors.js'
-import type { ResolvedRandomWalkOptions } from './options.js'
+import { PROTOCOL_MAX_TTL, type ResolvedRandomWalkOptions } from './options.js'
 import { SearchSession } from './search-session.js'
 import { RANDOM_WALK_OPTIONS } from './tokens.js'
+
+/** Per-search options of the randomwalk overlay (on top of `SearchOptions`). */
+export interface RandomWalkSearchOptions extends SearchOptions {
+  /** Walkers this search sends (overrides `walkers`; 1 to 64). */
+  walkers?: number
+  /** Steps each of its walkers takes at most (overrides `ttl`). */
+  ttl?: number
+}
 
 /**
  * Search by k random walkers (Lv, Cao, Cohen, Li, Shenker 2002): a search sends
@@ -67,6 +76,9 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
   private started = false
   private timer: TimerHandle | undefined
   private dropped = 0
+  /** `staticNeighbors` (empty: the protocol finds the neighbors), and who answered at each address. */
+  private readonly statics: ReadonlySet<string>
+  private readonly staticIds = new Map<string, PeerId>()
 
   constructor(
     @inject(NETWORK) private readonly network: Network,
@@ -80,6 +92,12 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
     super()
     this.table = new Neighbors(network.peerId, options.maxNeighbors, options.maxCandidates)
     this.log = logger.forComponent('randomwalk')
+    this.statics = new Set(options.staticNeighbors)
+  }
+
+  /** True with a fixed neighbor list (`staticNeighbors`): maintenance only re-joins those peers. */
+  get isStatic(): boolean {
+    return this.statics.size > 0
   }
 
   async start(): Promise<void> {
@@ -91,7 +109,7 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
     this.network.handle(REPORT, (report) => this.onReport(report))
     this.network.handle(CHECK, ({ id }) => ({ go: this.sessions.get(id)?.wants() ?? false }))
     this.network.on('peer:disconnect', this.onDisconnect, this)
-    await this.joinBootstrap()
+    await (this.isStatic ? this.joinStatic() : this.joinBootstrap())
     this.schedule()
   }
 
@@ -122,11 +140,13 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
     await Promise.all(hashes.map((hash) => this.shares.remove(hash, this.network.peerId)))
   }
 
-  async *search(query: Query, options: SearchOptions = {}): AsyncIterable<Hit> {
+  async *search(query: Query, options: RandomWalkSearchOptions = {}): AsyncIterable<Hit> {
     if (!this.started) throw new NotStartedError('randomwalk: search before start (or after stop)')
     const timeout = options.timeout ?? this.options.searchTimeout
+    const walkers = checkRange('walkers', options.walkers ?? this.options.walkers, 64)
+    const ttl = checkRange('ttl', options.ttl ?? this.options.ttl, PROTOCOL_MAX_TTL)
     yield* boundedStream<Hit>(this.clock, { ...options, timeout }, (push, signal) =>
-      this.walk(query, push, signal),
+      this.walk(query, walkers, ttl, push, signal),
     )
   }
 
@@ -156,7 +176,13 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
   // ── Searching ─────────────────────────────────────────────────────────────
 
   /** Sends the walkers and waits until they are done, the search has `limit` files, or `signal` aborts. */
-  private async walk(query: Query, push: (hit: Hit) => void, signal: AbortSignal): Promise<void> {
+  private async walk(
+    query: Query,
+    walkers: number,
+    ttl: number,
+    push: (hit: Hit) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     const session = new SearchSession(query.limit, this.options.hitTarget, push)
     session.offer(await this.shares.search(query), 0)
     const targets = shuffle(this.random, this.table.list())
@@ -170,11 +196,10 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
     signal.addEventListener('abort', () => session.end(), { once: true })
     try {
       const origin = this.network.self()
-      const walkers = this.options.walkers
       session.expect(walkers)
       for (let i = 0; i < walkers; i++) {
         const first = targets[i % targets.length] as PeerRef
-        const walk: WalkMessage = { id, origin, query, ttl: this.options.ttl, hops: 0 }
+        const walk: WalkMessage = { id, origin, query, ttl, hops: 0 }
         if (!(await this.forward(walk, first))) session.walkerDone()
       }
       await session.over
@@ -267,8 +292,18 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
     this.counter.received('join')
     const ref: PeerRef = { id: ctx.peer.id, addresses }
     this.network.learn(ref)
-    const accepted = this.table.has(ref.id) || this.addNeighbor(ref)
-    if (!accepted) this.table.offer(ref)
+    let accepted = this.table.has(ref.id)
+    if (this.isStatic) {
+      // A fixed topology: only a listed peer joins.
+      const listed = addresses.find((a) => this.statics.has(a))
+      if (!accepted && listed !== undefined && this.addNeighbor(ref)) {
+        accepted = true
+        this.staticIds.set(listed, ref.id)
+      }
+    } else {
+      accepted ||= this.addNeighbor(ref)
+      if (!accepted) this.table.offer(ref)
+    }
     const others = this.table.list().filter((n) => n.id !== ref.id)
     return { accepted, peers: shuffle(this.random, others).slice(0, MAX_OFFERED_PEERS) }
   }
@@ -289,6 +324,27 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
           await this.join({ id, addresses: [address] })
         } catch (err) {
           this.log.info('bootstrap peer unreachable', { address, error: String(err) })
+        }
+      }),
+    )
+  }
+
+  /** Joins each listed address that is not a neighbor now (not yet, or lost); one that does not answer is tried at the next round. */
+  private async joinStatic(): Promise<void> {
+    await Promise.all(
+      [...this.statics].map(async (address) => {
+        const known = this.staticIds.get(address)
+        if (!this.started || (known !== undefined && this.table.has(known))) return
+        try {
+          const { id } = await this.network.dialAddress(address)
+          if (this.table.has(id)) return
+          this.staticIds.set(address, id)
+          await this.join({ id, addresses: [address] })
+        } catch (err) {
+          this.log.debug('static neighbor unreachable; tried again at the next round', {
+            address,
+            error: String(err),
+          })
         }
       }),
     )
@@ -327,6 +383,7 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
   }
 
   private async maintain(): Promise<void> {
+    if (this.isStatic) return this.joinStatic()
     const missing = this.options.minNeighbors - this.table.size
     if (missing <= 0) return
     const tries: PeerRef[] = []
@@ -339,6 +396,13 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
     if (asked.length === 0) return this.joinBootstrap()
     await Promise.allSettled(asked.map((ref) => this.join(ref)))
   }
+}
+
+/** A per-search integer option from 1 to `max`, checked: `search NAME must be an integer from 1 to MAX (got V)`. */
+function checkRange(name: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new InvalidOptionsError(`search ${name} must be an integer from 1 to ${max} (got ${value})`)
+  return value
 }
 
 function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
