@@ -64,9 +64,9 @@ test('a request whose body fails the schema is refused and the connection closed
     return { text: '', from: '' }
   })
   const inbound = next<{ connection: { once(e: never, f: never): unknown } }>(a, 'peer:connect')
-  const mux = await b.connect(ref(a))
+  const conn = await b.connect(ref(a))
   await inbound
-  const closed = next<Error | undefined>(mux.connection as never, 'close')
+  const closed = next<Error | undefined>(conn as never, 'close')
   const err = await t.throwsAsync(b.request(ref(a), ECHO, { text: 42 } as unknown as { text: string }))
   t.true(err?.name === 'ProtocolError' || err?.name === 'PeerUnreachableError', err?.name)
   await closed
@@ -158,13 +158,13 @@ test('a malformed frame (not msgpack) closes the connection with ProtocolError',
   const { a, b } = await pair(t)
   a.handle(ECHO, () => ({ text: 'fine', from: 'a' }))
   const connected = next<PeerRef>(a, 'peer:connect')
-  const mux = await b.connect(ref(a))
+  const conn = await b.connect(ref(a))
   await connected
   const [inboundMux] =
     (a as unknown as { muxes: Map<string, Array<{ connection: never }>> }).muxes.get(b.peerId) ?? []
   const closed = next<Error | undefined>(inboundMux?.connection as never, 'close')
-  const closedHere = next<Error | undefined>(mux.connection as never, 'close')
-  rawSend(mux.connection, new Uint8Array([0xc1, 0xc1, 0xc1]))
+  const closedHere = next<Error | undefined>(conn as never, 'close')
+  rawSend(conn, new Uint8Array([0xc1, 0xc1, 0xc1]))
   t.is((await closed)?.name, 'ProtocolError')
   await closedHere
   // A well-formed msgpack value that is not an envelope is just as fatal.
@@ -174,7 +174,7 @@ test('a malformed frame (not msgpack) closes the connection with ProtocolError',
   const [second] =
     (a as unknown as { muxes: Map<string, Array<{ connection: never }>> }).muxes.get(b.peerId) ?? []
   const closedAgain = next<Error | undefined>(second?.connection as never, 'close')
-  rawSend(again.connection, encode({ hello: 'world' }))
+  rawSend(again, encode({ hello: 'world' }))
   t.is((await closedAgain)?.name, 'ProtocolError')
   t.deepEqual(await b.request(ref(a), ECHO, { text: 'x' }), { text: 'fine', from: 'a' })
 })

@@ -40,7 +40,7 @@ test('flooding over tcp and webrtc: a search hit is downloaded over a webrtc con
   )
   t.true(result.verified)
   t.true((await readFile(out)).equals(file.data))
-  const conn = (await seeker.network.connect(holder.id)).connection
+  const conn = await seeker.network.connect(holder.id)
   t.true(conn instanceof WebRtcConnection, `the download went over ${conn.constructor.name}`)
   t.true((conn as WebRtcConnection).stats.received >= file.data.length)
 })

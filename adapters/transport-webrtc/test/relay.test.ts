@@ -30,8 +30,7 @@ test('two peers that never dial each other over tcp open a webrtc connection thr
   t.true(result.verified)
   t.true((await readFile(out)).equals(first.data))
 
-  const mux = await a.network.connect(b.id)
-  const conn = mux.connection
+  const conn = await a.network.connect(b.id)
   t.true(conn instanceof WebRtcConnection, 'the download went over webrtc')
   t.true((conn as WebRtcConnection).stats.received >= first.data.length)
 
@@ -51,5 +50,5 @@ test('two peers that never dial each other over tcp open a webrtc connection thr
   t.true(result2.verified)
   t.true((await readFile(out2)).equals(second.data))
   t.false(conn.closed)
-  t.is((await a.network.connect(b.id)).connection, conn, 'the same webrtc connection carried both downloads')
+  t.is(await a.network.connect(b.id), conn, 'the same webrtc connection carried both downloads')
 })

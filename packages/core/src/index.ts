@@ -20,7 +20,15 @@
 // One listener per shared abort signal, however many waits (requests, sends, sleeps) share it.
 export { onAbort } from './abort.js'
 export * from './atomic-write.js'
-export * from './browse.js'
+// What a host asks and gets with Peer.browse; the protocol and its server stay inside.
+export {
+  type BrowseConfig,
+  type BrowseFile,
+  type BrowseOptions,
+  type BrowsePage,
+  DEFAULT_BROWSE_PAGE,
+  MAX_BROWSE_PAGE,
+} from './browse.js'
 export * from './bytes.js'
 export * from './clock.js'
 export * from './config.js'
@@ -45,13 +53,8 @@ export { nearestName, parseOptions } from './option-errors.js'
 export * from './overlay.js'
 export * from './peer.js'
 export * from './peer-id.js'
-export {
-  CRYPTO_BACKEND,
-  type Ed25519Signer,
-  ed25519Signer,
-  ed25519Verifier,
-  sha256,
-} from './platform/crypto.js'
+// Which Ed25519/SHA-256 implementation this build uses, and SHA-256; the signer seam stays inside (Identity signs).
+export { CRYPTO_BACKEND, sha256 } from './platform/crypto.js'
 export { type LoadPluginsOptions, loadPlugins } from './plugins.js'
 export * from './query-match.js'
 export * from './random.js'
@@ -77,4 +80,13 @@ export * from './transport.js'
 // The options of Network.request; the Mux itself and the rest of the wire are in '@peerkit/core/wire'.
 export type { MuxRequestOptions } from './wire/mux.js'
 export * from './wire/protocol.js'
-export * from './wire/schemas.js'
+export {
+  addressSchema,
+  contentHashSchema,
+  fileRecordSchema,
+  hitSchema,
+  LIMITS,
+  peerIdSchema,
+  peerRefSchema,
+  querySchema,
+} from './wire/schemas.js'

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
 import { inject, injectAll, injectable } from 'tsyringe'
-import { z } from 'zod'
 import { onAbort } from './abort.js'
 import { type Clock, withTimeout } from './clock.js'
 import type { PeerConfig } from './config.js'
@@ -29,9 +28,10 @@ import type {
   Transport,
 } from './transport.js'
 import { validate } from './wire/codec.js'
+import { IDENTIFY } from './wire/identify.js'
 import { Mux, type MuxLimits, type MuxOwner, type MuxRequestOptions, type Reply } from './wire/mux.js'
-import { defineProtocol, type Protocol } from './wire/protocol.js'
-import { addressSchema, LIMITS } from './wire/schemas.js'
+import type { Protocol } from './wire/protocol.js'
+import { LIMITS } from './wire/schemas.js'
 
 /** One open connection, as `Network.connections()` lists it. */
 export interface ConnectionInfo {
@@ -71,13 +71,6 @@ export interface NetworkEvents {
    */
   'connection:limit': [err: Error, peer: PeerRef]
 }
-
-/** Each side tells the other the addresses it listens on, right after connecting. */
-export const IDENTIFY = defineProtocol(
-  'peerkit/identify/1',
-  z.object({ addresses: z.array(addressSchema).max(LIMITS.addresses) }),
-  z.null(),
-)
 
 interface Registered {
   protocol: Protocol<unknown, unknown>
@@ -230,7 +223,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     options: MuxRequestOptions = {},
   ): Promise<Res> {
     const timeout = options.timeout ?? this.config.network.requestTimeout
-    const mux = await this.connect(peer, options)
+    const mux = await this.muxTo(peer, options)
     this.count(protocol.name, 'sent')
     return mux.request(protocol, body, { ...options, timeout })
   }
@@ -242,13 +235,23 @@ export class Network extends EventEmitter<NetworkEvents> {
     body: Req,
     options: AbortOptions = {},
   ) {
-    const mux = await this.connect(peer, options)
+    const mux = await this.muxTo(peer, options)
     this.count(protocol.name, 'sent')
     await mux.message(protocol, body, options)
   }
 
-  /** An open connection to the peer, dialing its known addresses in turn when there is none. */
-  async connect(peer: PeerRef | PeerId, options: AbortOptions = {}): Promise<Mux> {
+  /**
+   * An open connection to the peer (its `path` says how it reached the peer,
+   * where the transport knows), dialing its known addresses in turn when
+   * there is none. `request` and `send` connect by themselves; this is for
+   * opening one ahead of them, or for seeing which connection they use.
+   */
+  async connect(peer: PeerRef | PeerId, options: AbortOptions = {}): Promise<Connection> {
+    return (await this.muxTo(peer, options)).connection
+  }
+
+  /** The wire over an open connection to the peer (see `connect`). */
+  private async muxTo(peer: PeerRef | PeerId, options: AbortOptions): Promise<Mux> {
     if (!this.started) throw new NotStartedError('the network is not started')
     const ref = typeof peer === 'string' ? { id: peer, addresses: this.known?.get(peer) ?? [] } : peer
     if (ref.id === this.identity.peerId) throw new PeerUnreachableError('a peer cannot dial itself')

@@ -47,12 +47,13 @@ test('a malformed message closes that connection; the supernode goes on serving 
     maintenanceInterval: 100,
   })
   const [sn, liar, honest] = peers as [Peer, Peer, Peer]
-  const mux = await liar.network.connect({ id: sn.id, addresses: sn.addresses() })
-  const closed = new Promise<void>((resolve) => mux.connection.on('close', () => resolve()))
+  const snRef = { id: sn.id, addresses: sn.addresses() }
+  const conn = await liar.network.connect(snRef)
+  const closed = new Promise<void>((resolve) => conn.on('close', () => resolve()))
   // biome-ignore lint/suspicious/noExplicitAny: a lying peer sends what the types forbid
-  await mux.message(SUPERNODE, { kind: 'query', id: 'nope', ttl: 99 } as any)
+  await liar.network.send(snRef, SUPERNODE, { kind: 'query', id: 'nope', ttl: 99 } as any)
   await closed
-  t.true(mux.connection.closed, 'the connection that carried it is closed')
+  t.true(conn.closed, 'the connection that carried it is closed')
   await honest.overlay.publish([
     {
       hash: 'c'.repeat(64),

@@ -117,7 +117,7 @@ async function measure(nodes: number, perPeer: number): Promise<[Component, numb
     (peers[i] as Peer).network.connect((peers[j] as Peer).network.self()).catch(() => undefined),
   )
   await net.clock.settle(Promise.all(connects))
-  connects.length = 0 // the settled promises hold their Mux
+  connects.length = 0 // the settled promises hold their Connection
   await net.clock.advance(2000)
   const open = peers.reduce((a, p) => a + p.network.peers().length, 0) / 2
   step('openConnection', open)

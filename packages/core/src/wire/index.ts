@@ -13,5 +13,8 @@
 export * from './codec.js'
 export * from './envelope.js'
 export * from './frames.js'
+export * from './identify.js'
 export * from './item-count.js'
 export * from './mux.js'
+// The error a response carries on the wire (`[Kind.Error, id, { name, message }]`).
+export { wireErrorSchema } from './schemas.js'
