@@ -1,22 +1,7 @@
-import { createHash } from 'node:crypto'
-import { collect, type FileRecord, keywords, type PeerRef } from '@peerkit/core'
+import { collect, type PeerRef } from '@peerkit/core'
 import test from 'ava'
 import { centralOverlay, createDirectoryServer, parseCentralOptions } from '../src/index.js'
-import { centralNet, type Node, uniqueName } from './helpers/net.js'
-
-function recordOf(node: Node, name: string): FileRecord {
-  return {
-    hash: createHash('sha256').update(name).digest('hex'),
-    name,
-    size: 1000,
-    chunkSize: 65_536,
-    keywords: keywords(name),
-    provider: { id: node.id, addresses: node.addresses() },
-  }
-}
-
-const names = async (node: Node, query: string) =>
-  (await collect(node.overlay.search({ keywords: keywords(query) }))).map((h) => h.name).sort()
+import { centralNet, type Node, names, recordOf, uniqueName } from './helpers/net.js'
 
 test('role is peer; the directory is the only neighbor, announced by events', async (t) => {
   const net = await centralNet(t, 1)

@@ -1,33 +1,11 @@
-import { createHash } from 'node:crypto'
-import {
-  CLOCK,
-  collect,
-  createLogger,
-  defineProtocol,
-  type FileRecord,
-  Identity,
-  keywords,
-  LOGGER,
-  type LogEntry,
-} from '@peerkit/core'
+import { CLOCK, collect, createLogger, defineProtocol, Identity, LOGGER, type LogEntry } from '@peerkit/core'
 import { TestClock } from '@peerkit/core/testing'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test from 'ava'
 import { z } from 'zod'
 import { createDirectoryServer } from '../src/index.js'
-import { centralNet, type Node, uniqueName } from './helpers/net.js'
+import { centralNet, type Node, recordOf, uniqueName } from './helpers/net.js'
 import { ask, directoryRef, rawLogin } from './helpers/raw.js'
-
-function recordOf(node: Node, name: string): FileRecord {
-  return {
-    hash: createHash('sha256').update(name).digest('hex'),
-    name,
-    size: 1000,
-    chunkSize: 65_536,
-    keywords: keywords(name),
-    provider: { id: node.id, addresses: node.addresses() },
-  }
-}
 
 test('a login whose key proof fails is rejected with AuthenticationError', async (t) => {
   const net = await centralNet(t, 0)

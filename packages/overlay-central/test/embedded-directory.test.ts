@@ -1,13 +1,11 @@
 import '@peerkit/index-lmdb'
-import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { collect, type FileRecord, keywords } from '@peerkit/core'
-import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
+import { collect } from '@peerkit/core'
 import test from 'ava'
-import { createDirectoryServer } from '../src/index.js'
-import { createNode, type Node, uniqueName } from './helpers/net.js'
+import { names, recordOf, uniqueName, until } from './helpers/net.js'
+import { storedDirectories } from './helpers/stored-directory.js'
 
 // Real time: LMDB writes in real time, a self-running virtual clock would run ahead of them.
 const TIMERS = {
@@ -18,60 +16,13 @@ const TIMERS = {
   searchBurst: 1000,
 }
 
-function recordOf(node: Node, name: string): FileRecord {
-  return {
-    hash: createHash('sha256').update(name).digest('hex'),
-    name,
-    size: 1000,
-    chunkSize: 65_536,
-    keywords: keywords(name),
-    provider: { id: node.id, addresses: node.addresses() },
-  }
-}
-
-async function until(ms: number, fn: () => boolean | Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    if (await fn()) return true
-    if (Date.now() > deadline) return false
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-const names = async (node: Node, query: string) =>
-  (await collect(node.overlay.search({ keywords: keywords(query) }))).map((h) => h.name).sort()
-
 test('a directory on the embedded store (LMDB) restarted: registrations are back before any peer re-registers; those nobody renews lapse', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'peerkit-embedded-directory-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
-  const container = memoryContainer(new MemoryNetwork())
+  const cluster = storedDirectories(t, () => ({ index: 'lmdb', dataDir, options: TIMERS }))
   const address = `memory://${uniqueName('embedded-directory')}`
-  const start = async () => {
-    const d = await createDirectoryServer(
-      { transport: 'memory', listen: [address], index: 'lmdb', dataDir, options: TIMERS },
-      { container },
-    )
-    t.teardown(() => d.stop())
-    await d.start()
-    return d
-  }
-  const nodes: Node[] = []
-  t.teardown(() => Promise.allSettled(nodes.map((n) => n.stop())))
-  const add = async () => {
-    const node = createNode(
-      {
-        overlay: 'central',
-        transport: 'memory',
-        listen: [`memory://${uniqueName('peer')}`],
-        bootstrap: [address],
-        options: { central: { reconnectMin: 20, reconnectMax: 200 } },
-      },
-      container,
-    )
-    nodes.push(node)
-    await node.start()
-    return node
-  }
+  const start = () => cluster.start(address)
+  const add = () => cluster.add({}, [address])
   const first = await start()
   const alice = await add()
   const bob = await add()

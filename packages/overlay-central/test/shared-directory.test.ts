@@ -1,12 +1,10 @@
 import '@peerkit/index-postgres'
-import { createHash } from 'node:crypto'
-import { collect, type FileRecord, keywords } from '@peerkit/core'
+import { collect } from '@peerkit/core'
 import { type PostgresServer, startPostgres } from '@peerkit/index-postgres/testing'
-import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
 import pg from 'pg'
-import { createDirectoryServer, type DirectoryServerHandle } from '../src/index.js'
-import { createNode, type Node, uniqueName } from './helpers/net.js'
+import { names, recordOf, uniqueName, until } from './helpers/net.js'
+import { storedDirectories } from './helpers/stored-directory.js'
 
 // Real time (PostgreSQL answers in real time; a virtual clock would run ahead while a query is out).
 // The tests poll with searches: the per-peer search rate is not what they check.
@@ -27,70 +25,19 @@ const database = async () => {
   return (await server).createDatabase()
 }
 
-function recordOf(node: Node, name: string): FileRecord {
-  return {
-    hash: createHash('sha256').update(name).digest('hex'),
-    name,
-    size: 1000,
-    chunkSize: 65_536,
-    keywords: keywords(name),
-    provider: { id: node.id, addresses: node.addresses() },
-  }
-}
-
-/** Polls `fn` every 50 ms until it is true, for at most `ms` (real time); resolves to whether it became true. */
-async function until(ms: number, fn: () => boolean | Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    if (await fn()) return true
-    if (Date.now() > deadline) return false
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 async function setup(t: ExecutionContext, directories: number) {
   const url = await database()
-  const hub = new MemoryNetwork()
-  const container = memoryContainer(hub)
+  const cluster = storedDirectories(t, (seed) => ({
+    index: 'postgres',
+    seed,
+    components: { postgres: { url, purgeInterval: 200 } },
+    options: TIMERS,
+  }))
   const addresses = Array.from({ length: directories }, () => `memory://${uniqueName('shared-directory')}`)
-  const start = async (address: string, seed: number): Promise<DirectoryServerHandle> => {
-    const d = await createDirectoryServer(
-      {
-        transport: 'memory',
-        listen: [address],
-        index: 'postgres',
-        seed,
-        components: { postgres: { url, purgeInterval: 200 } },
-        options: TIMERS,
-      },
-      { container },
-    )
-    t.teardown(() => d.stop())
-    await d.start()
-    return d
-  }
-  const servers = await Promise.all(addresses.map((a, i) => start(a, i + 1)))
-  const nodes: Node[] = []
-  t.teardown(() => Promise.allSettled(nodes.map((n) => n.stop())))
-  const add = async (order: string[]) => {
-    const node = createNode(
-      {
-        overlay: 'central',
-        transport: 'memory',
-        listen: [`memory://${uniqueName('peer')}`],
-        options: { central: { directories: order, reconnectMin: 20, reconnectMax: 200 } },
-      },
-      container,
-    )
-    nodes.push(node)
-    await node.start()
-    return node
-  }
-  return { url, addresses, servers, start, add }
+  const servers = await Promise.all(addresses.map((a, i) => cluster.start(a, i + 1)))
+  const add = (order: string[]) => cluster.add({ directories: order })
+  return { url, addresses, servers, start: cluster.start, add }
 }
-
-const names = async (node: Node, query: string) =>
-  (await collect(node.overlay.search({ keywords: keywords(query) }))).map((h) => h.name).sort()
 
 test('two directories on one database: a file registered at one is found through the other, at its provider’s address', async (t) => {
   const { addresses, servers, add } = await setup(t, 2)

@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto'
 import {
   buildPeerContainer,
   CLOCK,
   type Clock,
+  collect,
+  type FileRecord,
   Identity,
+  keywords,
   LOGGER,
   Network,
   OVERLAY,
@@ -26,6 +30,22 @@ import {
   type DirectoryServerHandle,
   type DirectoryServerOptions,
 } from '../../src/index.js'
+
+/** A record of `node`'s, its content hash derived from its name. */
+export function recordOf(node: Node, name: string): FileRecord {
+  return {
+    hash: createHash('sha256').update(name).digest('hex'),
+    name,
+    size: 1000,
+    chunkSize: 65_536,
+    keywords: keywords(name),
+    provider: { id: node.id, addresses: node.addresses() },
+  }
+}
+
+/** The names `node` finds for `query`, sorted. */
+export const names = async (node: Node, query: string): Promise<string[]> =>
+  (await collect(node.overlay.search({ keywords: keywords(query) }))).map((h) => h.name).sort()
 
 let counter = 0
 /** A memory address no other test in this process uses. */
@@ -174,7 +194,7 @@ export async function centralNet(
   return { container, clock, hub, directory, directoryAddress, nodes, add, raw }
 }
 
-/** Waits (bounded, in real time) until `probe` is true, polling every 20 ms: for tests over real sockets only. */
+/** Waits (bounded, in real time) until `probe` is true, polling every 20 ms: for tests over real sockets or a store that answers in real time only. */
 export async function until(ms: number, probe: () => boolean | Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + ms
   for (;;) {
