@@ -13,8 +13,21 @@ import {
   silentLogger,
 } from '@peerkit/core'
 import test, { type ExecutionContext } from 'ava'
-import { ChunkDownload, ChunkTransfer, parseTransferOptions, type TransferRequest } from '../src/index.js'
-import { driveUntil, sharedBytes, TestClock, VirtualNet, virtualDownload } from './helpers/virtual-net.js'
+import {
+  ChunkDownload,
+  ChunkTransfer,
+  parseTransferOptions,
+  type TransferRequest,
+  type TransferResponse,
+} from '../src/index.js'
+import {
+  type Answer,
+  driveUntil,
+  sharedBytes,
+  TestClock,
+  VirtualNet,
+  virtualDownload,
+} from './helpers/virtual-net.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -34,16 +47,26 @@ async function oneProvider(t: ExecutionContext) {
   return { clock, net, file, a }
 }
 
+/** Puts `wrap` in front of provider `id`'s answers: it sees each request, and `answer` gives the provider's own. */
+function wrapAnswers(
+  net: VirtualNet,
+  id: string,
+  wrap: (req: TransferRequest, from: string, answer: Answer) => Promise<TransferResponse>,
+): void {
+  const answer = net.answers.get(id)
+  if (!answer) throw new Error(`${id} answers nothing to wrap`)
+  net.answers.set(id, (req, from) => wrap(req, from, answer))
+}
+
 /** Makes provider `id` leave (unreachable until put back in `net.present`) once it has answered `after` chunk requests. */
 function leavesAfter(net: VirtualNet, id: string, after: number): void {
-  const answer = net.answers.get(id)
   let served = 0
-  net.answers.set(id, async (req, from) => {
+  wrapAnswers(net, id, async (req, from, answer) => {
     if (req.op === 'chunk' && ++served === after + 1) {
       net.present.delete(id)
       throw new PeerUnreachableError(`${id} left`)
     }
-    return (answer as NonNullable<typeof answer>)(req, from)
+    return answer(req, from)
   })
 }
 
@@ -358,8 +381,7 @@ test('maxUploadPeers: a provider serves that many peers at once, refuses the oth
 
 /** Makes provider `id` answer each chunk request only after `ms` of virtual time. */
 function slowChunks(net: VirtualNet, clock: TestClock, id: string, ms: number): void {
-  const answer = net.answers.get(id) as NonNullable<ReturnType<typeof net.answers.get>>
-  net.answers.set(id, async (req, from) => {
+  wrapAnswers(net, id, async (req, from, answer) => {
     if (req.op === 'chunk') await new Promise<void>((r) => clock.setTimeout(r, ms))
     return answer(req, from)
   })
@@ -430,8 +452,7 @@ test('status().bytes while paused is the verified bytes on disk, not the size, a
   slowChunks(net, clock, 'provider-a', 300)
   // Chunk requests reaching the provider (counted before the slow answer).
   let asked = 0
-  const answer = net.answers.get('provider-a') as NonNullable<ReturnType<typeof net.answers.get>>
-  net.answers.set('provider-a', (req, from) => {
+  wrapAnswers(net, 'provider-a', (req, from, answer) => {
     if (req.op === 'chunk') asked++
     return answer(req, from)
   })
