@@ -331,6 +331,8 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
 
   /** Joins each listed address that is not a neighbor now (not yet, or lost); one that does not answer is tried at the next round. */
   private async joinStatic(): Promise<void> {
+    // Only listed peers are ever neighbors here: as many as listed means every one is.
+    if (this.table.size >= this.statics.size) return
     await Promise.all(
       [...this.statics].map(async (address) => {
         const known = this.staticIds.get(address)

@@ -530,6 +530,8 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
    * and asks it to join; one that does not answer (not started yet, gone) is tried at the next round.
    */
   private async joinStatic(): Promise<void> {
+    // Only listed peers are ever neighbors here: as many as listed means every one is.
+    if (this.table.size >= this.statics.size) return
     await Promise.all(
       [...this.statics].map(async (address) => {
         const known = this.staticIds.get(address)

@@ -9,11 +9,16 @@ import 'reflect-metadata'
  *   node --expose-gc --max-old-space-size=16000 packages/sim/dist/bench/sim.js scale [N] [lookups]
  *   node --expose-gc packages/sim/dist/bench/sim.js ton-churn [lookups] [R1,R2,…]   ToN 2003 Table III set-up
  *   node --expose-gc packages/sim/dist/bench/sim.js churn [queries] [R1,R2,…] [overlays]   the same churn, four overlays
+ *   node --expose-gc packages/sim/dist/bench/sim.js lv random|powerlaw|grid [queries] [floodQueries]   Lv et al. 2002
  */
 import {
   churnOptions,
   churnRow,
+  LV_METHODS,
   lookupFailuresPer10k,
+  lvTable,
+  parseTopologyKind,
+  runLv,
   runSimulation,
   type SimulationOptions,
   type SimulationResult,
@@ -196,7 +201,24 @@ if (scenario === 'compare') {
           `${(row.lookupFailuresPer10k === undefined ? '–' : row.lookupFailuresPer10k.toFixed(1)).padStart(19)}  ${(r.cost.realMs / 1000).toFixed(1).padStart(6)}`,
       )
     }
+} else if (scenario === 'lv') {
+  // Lv, Cao, Cohen, Li and Shenker (ICS 2002): floods, the expanding ring and 16/32/64 random walkers on
+  // their topologies (random | powerlaw | grid), three replications; walks need the randomwalk example.
+  const topology = parseTopologyKind(a ?? 'random')
+  if (topology === 'protocol') throw new Error('lv runs on random, powerlaw or grid')
+  await import(new URL('../../../../examples/overlay-randomwalk/dist/src/index.js', import.meta.url).href)
+  const queries = Number(b ?? 200)
+  const started = performance.now()
+  const r = await runLv({
+    topology,
+    queries,
+    floodQueries: Number(process.argv[5] ?? queries),
+    methods: LV_METHODS[topology],
+    onProgress: (line) => console.error(`${((performance.now() - started) / 1000).toFixed(0)} s: ${line}`),
+  })
+  console.log(lvTable(r))
+  console.log(`real ${(r.realMs / 1000).toFixed(0)} s, ${memoryLine()}`)
 } else {
-  console.error(`unknown scenario '${scenario}' (compare, sweep, ton, ton-churn, churn, scale)`)
+  console.error(`unknown scenario '${scenario}' (compare, sweep, ton, ton-churn, churn, scale, lv)`)
   process.exitCode = 2
 }

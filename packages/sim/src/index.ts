@@ -36,6 +36,19 @@ export { exponential, Zipf } from './distributions.js'
 export { SimulationStalledError } from './errors.js'
 export { seededIdentity } from './identities.js'
 export {
+  LV_METHODS,
+  type LvMethod,
+  type LvOptions,
+  type LvResult,
+  type LvRow,
+  lvTable,
+  methodLabel,
+  REPLICATIONS,
+  type Replication,
+  replicaCounts,
+  runLv,
+} from './lv.js'
+export {
   type LoadFigures,
   loadFigures,
   maxOf,
@@ -87,5 +100,24 @@ export {
 } from './simulation.js'
 export { type Bar, barChart, escapeXml, type Line, lineChart } from './svg-chart.js'
 export { type Timer, TimerHeap } from './timer-heap.js'
+export {
+  buildTopology,
+  gridGraph,
+  LV_SIZES,
+  parseTopologyKind,
+  powerLawGraph,
+  randomGraph,
+  TOPOLOGIES,
+  type Topology,
+  type TopologyKind,
+  type TopologyStats,
+  topologyStats,
+} from './topology.js'
+export {
+  STATIC_TOPOLOGY_OVERLAYS,
+  simAddress,
+  startStaticTopology,
+  topologyMismatches,
+} from './topology-peers.js'
 export { type RunOptions, type RunResult, VirtualClock } from './virtual-clock.js'
 export { Catalog, pseudoWord, type SimFile, type SimQuery } from './workload.js'

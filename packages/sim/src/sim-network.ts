@@ -175,10 +175,12 @@ export class SimNetwork {
   async addPeer(
     files: number[] = [],
     bootstrap: string[] = this.bootstrapFor(),
+    /** This peer's overlay options (a static topology gives each peer its own neighbour list). */
+    overlayOptions: Record<string, unknown> = this.options.overlayOptions,
   ): Promise<SimPeer | undefined> {
     const index = this.created++
     const name = `p${index}`
-    const { overlay, overlayOptions } = this.options
+    const { overlay } = this.options
     const peer = await createPeer(
       {
         overlay,
