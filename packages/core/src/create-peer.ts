@@ -183,6 +183,12 @@ interface RegistryInternals {
  * lists (a missing token and an empty list read the same to it) and copying
  * the others to size saves about 3 KB per peer, which counts when a
  * simulator keeps 100,000 of them. Leaves anything it does not recognise alone.
+ *
+ * This is the one place core reaches into tsyringe's private state, for the
+ * simulator's sake: it pins nothing (a tsyringe whose registry has another
+ * shape is left as it is, and peers only cost more memory), and
+ * test/create-peer.test.ts fails when it stops applying, so an upgrade of
+ * tsyringe is noticed and this function adapted or removed.
  */
 function compactContainer(c: DependencyContainer): void {
   const internals = c as unknown as {
