@@ -6,6 +6,7 @@ import { reportJson, resultsTable, type SimulationReport, writeReport } from './
 import { loadOverlay, OVERLAY_PACKAGES } from './sim-network.js'
 import { isFailure, runSimulations, type SimPlugins } from './sim-pool.js'
 import type { SimulationResult } from './simulation.js'
+import { parseTopologyKind, type TopologyKind } from './topology.js'
 
 /** What `peerkit sim` accepts. */
 export interface SimCommandOptions {
@@ -22,6 +23,8 @@ export interface SimCommandOptions {
   replicas?: number
   latency?: number
   join?: 'protocol' | 'oracle'
+  /** The neighbour graph (flooding and plugins that take staticNeighbors): protocol, random, powerlaw, grid. */
+  topology?: TopologyKind
   /** `network.maxConnections` of every peer. */
   maxConnections?: number
   /** Virtual ms between queries (mean). */
@@ -53,7 +56,7 @@ export interface SimIo {
 
 export const SIM_USAGE = `Usage: peerkit sim --overlay central|flooding|supernode|chord|all --nodes N --queries Q
                   [--churn R] [--fail P] [--seed S] [--out DIR] [--files F] [--replicas K]
-                  [--latency MS] [--join protocol|oracle] [--sweep N1,N2,…] [--jobs J] [--json]
+                  [--latency MS] [--join protocol|oracle] [--topology T] [--sweep N1,N2,…] [--jobs J] [--json]
 
 Simulates the real overlays over N peers in virtual time and compares them:
 search success, hops, messages per query, time to first hit, load on the
@@ -71,6 +74,8 @@ busiest node, bytes, and for chord lookup correctness.
   --latency MS         mean one-way link latency, exponential                     (default 50)
   --join MODE          protocol, or oracle (chord: converged ring from global knowledge;
                        the default for chord, protocol for the others)
+  --topology T         protocol (the overlay's own), or random, powerlaw, grid (Lv et al. 2002:
+                       a fixed graph over N peers given as staticNeighbors; flooding)  (default protocol)
   --query-interval MS  mean virtual ms between two queries                        (default 200)
   --warmup MS          virtual ms the network runs after the joins                (default 30000)
   --max-connections N  open connections a peer keeps (less memory)                (default 64)
@@ -92,6 +97,7 @@ const FLAGS: Record<string, 'string' | 'number' | 'boolean'> = {
   replicas: 'number',
   latency: 'number',
   join: 'string',
+  topology: 'string',
   sweep: 'string',
   jobs: 'number',
   'query-interval': 'number',
@@ -174,6 +180,7 @@ export function parseSimArgs(argv: readonly string[]): SimCommandOptions {
       throw new InvalidOptionsError(`--join must be protocol or oracle (got '${raw.join}')`)
     out.join = raw.join
   }
+  if (typeof raw.topology === 'string') out.topology = parseTopologyKind(raw.topology)
   if (raw['query-interval'] !== undefined) out.queryInterval = num('query-interval', 0, false, 0, 86_400_000)
   if (raw['max-connections'] !== undefined) out.maxConnections = num('max-connections', 0, true, 1, 1_000_000)
   if (raw.warmup !== undefined) out.warmup = num('warmup', 0, false, 0, 86_400_000)
@@ -232,6 +239,7 @@ function simulationOptions(o: SimCommandOptions, overlay: string, nodes = o.node
   if (o.replicas !== undefined) s.replicas = o.replicas
   if (o.latency !== undefined) s.latency = o.latency
   if (o.join !== undefined && (o.join === 'protocol' || overlay === 'chord')) s.join = o.join
+  if (o.topology !== undefined) s.topology = o.topology
   if (o.queryInterval !== undefined) s.queryInterval = o.queryInterval
   if (o.warmup !== undefined) s.warmup = o.warmup
   if (o.maxConnections !== undefined) s.maxConnections = o.maxConnections

@@ -1,4 +1,6 @@
 import { InvalidOptionsError } from '@peerkit/core'
+import { parseTopologyKind, type TopologyKind } from './topology.js'
+import { STATIC_TOPOLOGY_OVERLAYS } from './topology-peers.js'
 
 /** What `runSimulation` simulates. Times are virtual milliseconds. */
 export interface SimulationOptions {
@@ -40,6 +42,14 @@ export interface SimulationOptions {
    * @default 'oracle' for chord, 'protocol' for the others
    */
   join?: 'protocol' | 'oracle'
+  /**
+   * The neighbour graph: `protocol`, the one the overlay's own join builds; `random`, `powerlaw` or
+   * `grid` (Lv et al. 2002; see `buildTopology`: over `nodes`, the largest component for the first
+   * two), given to every peer as its overlay's `staticNeighbors` (flooding, randomwalk), so the
+   * overlay's protocol makes exactly those links and its maintenance keeps them.
+   * @default 'protocol'
+   */
+  topology?: TopologyKind
   /**
    * Open connections each peer keeps before closing the least recently used
    * idle ones (`config.network.maxConnections`); connections an overlay
@@ -170,6 +180,7 @@ const KEYS = [
   'lookupInterval',
   'maxConnections',
   'join',
+  'topology',
   'repairAfterFail',
   'overlayOptions',
 ]
@@ -209,9 +220,17 @@ export function parseSimulationOptions(input: unknown): ParsedSimulationOptions 
     throw new InvalidOptionsError(
       `sim.join 'oracle' is for the chord overlay only (got overlay '${o.overlay}')`,
     )
+  const topology = parseTopologyKind(String(o.topology ?? 'protocol'))
+  if (topology !== 'protocol' && !STATIC_TOPOLOGY_OVERLAYS.includes(o.overlay))
+    throw new InvalidOptionsError(
+      `sim.topology '${topology}' needs an overlay that takes a static neighbour list (${STATIC_TOPOLOGY_OVERLAYS.join(', ')}; got '${o.overlay}')`,
+    )
+  if (topology !== 'protocol' && o.churn)
+    throw new InvalidOptionsError(`sim.topology '${topology}' is a fixed graph: it cannot run with churn`)
   return Object.freeze({
     overlay: o.overlay,
     join: join as 'protocol' | 'oracle',
+    topology,
     nodes,
     queries,
     lookups: int(o, 'lookups', queries, 0, 100_000_000),

@@ -1,3 +1,4 @@
+import { SeededRandom } from '@peerkit/core'
 import { adoptConvergedRing, type LookupReport, runLookups, setRingMaintenance } from './chord.js'
 import { exponential } from './distributions.js'
 import { diffByKind, loadFigures, round, type Summary, summarize } from './metrics.js'
@@ -5,6 +6,8 @@ import { parseSimulationOptions, type SimulationOptions } from './options.js'
 import { type QueryOutcome, runQuery, snapshot } from './queries.js'
 import type { SimulationResult } from './result.js'
 import { loadOverlay, SimNetwork, type SimPeer } from './sim-network.js'
+import { buildTopology, maxDegree } from './topology.js'
+import { startStaticTopology } from './topology-peers.js'
 import { Catalog, type SimQuery } from './workload.js'
 
 export type { SimulationResult } from './result.js'
@@ -54,12 +57,18 @@ export async function runSimulation(
   const progress = (phase: SimulationPhase, done: number, total: number) =>
     hooks.onProgress?.({ overlay: opts.overlay, phase, done, total, now: net.clock.now() })
 
+  // A fixed graph (Lv et al. 2002) from its own seeded stream: each peer joins its listed neighbours,
+  // every one of them a protected connection (so a hub may keep more than maxConnections).
+  const graph =
+    opts.topology === 'protocol'
+      ? undefined
+      : buildTopology(opts.topology, new SeededRandom(opts.seed).fork(), opts.nodes)
   const net = new SimNetwork({
     overlay: opts.overlay,
     seed: opts.seed,
     latency: opts.latency,
     overlayOptions: opts.overlayOptions,
-    maxConnections: opts.maxConnections,
+    maxConnections: Math.max(opts.maxConnections, graph ? maxDegree(graph) + 16 : 0),
     ...(hooks.onPeer ? { onPeer: hooks.onPeer } : {}),
   })
   const { clock, random } = net
@@ -77,7 +86,9 @@ export async function runSimulation(
     if (opts.overlay === 'central') await net.startDirectory()
 
     progress('join', 0, opts.nodes)
-    if (opts.join === 'oracle') {
+    if (graph) {
+      await startStaticTopology(net, graph, shares, (done) => progress('join', done, opts.nodes))
+    } else if (opts.join === 'oracle') {
       // Every node alone, at once; then the converged state from global knowledge.
       const starts: Promise<unknown>[] = []
       for (let i = 0; i < opts.nodes; i++) {

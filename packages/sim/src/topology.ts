@@ -124,6 +124,13 @@ export function gridGraph(width: number, height: number): Topology {
   return { kind: 'grid', nodes: width * height, edges: edges / 2, adjacency }
 }
 
+/** The largest degree of a graph. */
+export function maxDegree(t: Topology): number {
+  let max = 0
+  for (const list of t.adjacency) if (list.length > max) max = list.length
+  return max
+}
+
 export interface TopologyStats {
   nodes: number
   edges: number
