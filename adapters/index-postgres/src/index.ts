@@ -29,7 +29,12 @@ export {
   postgresIndexOptionsSchema,
   type ResolvedPostgresIndexOptions,
 } from './options.js'
-export { PostgresIndex, type PostgresIndexComponents, type PostgresIndexInit } from './postgres-index.js'
+export {
+  type DirectoryRegistration,
+  PostgresIndex,
+  type PostgresIndexComponents,
+  type PostgresIndexInit,
+} from './postgres-index.js'
 
 /**
  * The registration for `index: 'postgres'`: validates `options.postgres`

@@ -36,6 +36,9 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     )`,
     'CREATE INDEX leases_expiry ON {s}.leases (index_name, expires_at)',
   ],
+  // 3: a directory's registrations (register): the provider's address range (search counts a range once) and the
+  // bytes its directory accounted, so the directory keeps no record of them in its heap
+  ['ALTER TABLE {s}.records ADD COLUMN fold text, ADD COLUMN bytes integer'],
 ]
 
 /**

@@ -57,6 +57,17 @@ interface Row {
   terms: string
   record: string
   expiresAt: number | null
+  /** A directory's registration: its provider's address range, and the bytes the directory accounted. */
+  fold: string | null
+  bytes: number | null
+}
+
+/** A directory's registration of one record (`register`). */
+export interface DirectoryRegistration {
+  /** Its keywords are taken as given: the directory derived them from the name (core's `keywords`). */
+  record: FileRecord
+  /** What the directory accounts for it (its budget); given back by `registered` and `unregister`. */
+  bytes: number
 }
 
 interface PutBatch {
@@ -66,6 +77,10 @@ interface PutBatch {
 }
 
 const settle = () => undefined
+
+/** What a put of a record already there replaces. */
+const UPSERT = `name = EXCLUDED.name, terms = EXCLUDED.terms, lexemes = EXCLUDED.lexemes, record = EXCLUDED.record,
+  expires_at = EXCLUDED.expires_at, fold = EXCLUDED.fold, bytes = EXCLUDED.bytes`
 
 /**
  * An `Index` in a PostgreSQL database, shared by every process that opens the
@@ -190,6 +205,8 @@ export class PostgresIndex implements Index {
       terms: ` ${keywords(`${record.keywords.join(' ')} ${record.name}`).join(' ')} `,
       record: JSON.stringify(record),
       expiresAt: options.expiresAt ?? null,
+      fold: null,
+      bytes: null,
     }
     if (options.expiresAt !== undefined && options.expiresAt < this.nextExpiry)
       this.nextExpiry = options.expiresAt
@@ -265,6 +282,97 @@ export class PostgresIndex implements Index {
     })
   }
 
+  /**
+   * A directory's registrations, kept here rather than in its heap. Puts
+   * `records` of one provider registering from address range `fold` (a
+   * search counts the providers of a hash by range, so keys crowding one
+   * range count once), each with the bytes the directory accounts for it,
+   * in one statement; with `expiresAt` they lapse then, or with the
+   * provider's lease (`renew`).
+   *
+   * Registrations of different providers touch different rows, so they do
+   * not wait for each other: a register runs after the writes made before
+   * it, beside other registers (each on a connection of the pool), and the
+   * next other write waits for it. Its caller orders one provider's
+   * registers (the directory awaits each), and a read sees it once it resolved.
+   */
+  register(
+    records: readonly DirectoryRegistration[],
+    options: { fold: string; expiresAt?: number },
+  ): Promise<void> {
+    if (records.length === 0) return this.write(async () => undefined)
+    const expiresAt = options.expiresAt ?? null
+    if (expiresAt !== null && expiresAt < this.nextExpiry) this.nextExpiry = expiresAt
+    const rows = records.map(
+      ({ record, bytes }): Row => ({
+        hash: record.hash,
+        provider: record.provider.id,
+        name: record.name,
+        terms: ` ${record.keywords.join(' ')} `,
+        record: JSON.stringify(record),
+        expiresAt,
+        fold: options.fold,
+        bytes,
+      }),
+    )
+    return this.beside((c, now) => this.insert(c, rows, now))
+  }
+
+  /** The live registrations of `provider` among `hashes`: hash → bytes accounted (0 for a plain `put`). */
+  registered(provider: PeerId, hashes: readonly ContentHash[]): Promise<Map<ContentHash, number>> {
+    return this.read(async (c, now) => {
+      const res = await c.query<{ hash: string; bytes: number | null }>({
+        name: `peerkit-registered-${this.options.schema}`,
+        text: `SELECT hash, bytes FROM ${this.table} r
+          WHERE index_name = $1 AND provider = $2 AND hash = ANY($3::text[]) AND ${this.live('r.', '$4')}`,
+        values: [this.name, provider, hashes, now],
+      })
+      return new Map(res.rows.map((r) => [r.hash, r.bytes ?? 0]))
+    })
+  }
+
+  /** Removes `provider`'s records of `hashes` (every one when absent); resolves to the bytes of each live one removed. */
+  unregister(provider: PeerId, hashes?: readonly ContentHash[]): Promise<number[]> {
+    return this.write(async (c, now) => {
+      const res = await c.query<{ live: boolean; bytes: number | null }>(
+        `DELETE FROM ${this.table} r WHERE index_name = $1 AND provider = $2
+           ${hashes === undefined ? '' : 'AND hash = ANY($4::text[])'}
+         RETURNING ${this.live('r.', '$3')} AS live, bytes`,
+        hashes === undefined ? [this.name, provider, now] : [this.name, provider, now, hashes],
+      )
+      return res.rows.filter((r) => r.live).map((r) => r.bytes ?? 0)
+    })
+  }
+
+  /** What `provider` has registered and not lapsed: records, and the bytes accounted for them. */
+  usage(provider: PeerId): Promise<{ records: number; bytes: number }> {
+    return this.read(async (c, now) => {
+      const res = await c.query<{ n: string; b: string | null }>(
+        `SELECT count(*) AS n, sum(coalesce(bytes, 0)) AS b FROM ${this.table} r
+         WHERE index_name = $1 AND provider = $2 AND ${this.live('r.', '$3')}`,
+        [this.name, provider, now],
+      )
+      return { records: Number(res.rows[0]?.n ?? 0), bytes: Number(res.rows[0]?.b ?? 0) }
+    })
+  }
+
+  /**
+   * Moves every record of `provider` to address range `fold` and to the
+   * provider `ref` (a peer that logged in from another address): one
+   * statement (rows already there are not rewritten); resolves to the records moved.
+   */
+  relocate(provider: PeerId, fold: string, ref: PeerRef): Promise<number> {
+    return this.write(async (c) => {
+      const res = await c.query(
+        `UPDATE ${this.table} SET fold = $3, record = jsonb_set(record::jsonb, '{provider}', $4::jsonb)::json
+         WHERE index_name = $1 AND provider = $2
+           AND (fold IS DISTINCT FROM $3 OR (record -> 'provider')::jsonb IS DISTINCT FROM $4::jsonb)`,
+        [this.name, provider, fold, JSON.stringify(ref)],
+      )
+      return res.rowCount ?? 0
+    })
+  }
+
   get(hash: ContentHash): Promise<FileRecord[]> {
     return this.read(async (c, now) => {
       const res = await c.query<{ record: FileRecord }>(
@@ -316,7 +424,8 @@ export class PostgresIndex implements Index {
         ORDER BY r.hash, r.seq
       ), ranked AS (
         SELECT m.hash, m.name, m.record,
-          (SELECT count(*) FROM ${this.table} c WHERE c.index_name = $1 AND c.hash = m.hash AND ${this.live('c.', nowParam)}) AS n
+          (SELECT count(DISTINCT coalesce(c.fold, c.provider)) FROM ${this.table} c
+            WHERE c.index_name = $1 AND c.hash = m.hash AND ${this.live('c.', nowParam)}) AS n
         FROM m
         ORDER BY n DESC, m.name COLLATE "C", m.hash COLLATE "C"
         LIMIT ${limitParam}
@@ -428,25 +537,34 @@ export class PostgresIndex implements Index {
       // One row (puts awaited one by one): a prepared statement, parsed and planned once per connection.
       await c.query({
         name: `peerkit-put-${this.options.schema}`,
-        text: `INSERT INTO ${this.table} (index_name, hash, provider, name, terms, lexemes, record, expires_at)
+        text: `INSERT INTO ${this.table} (index_name, hash, provider, name, terms, lexemes, record, expires_at, fold, bytes)
           VALUES ($1, $2, $3, $4, $5, array_to_tsvector(string_to_array(btrim($5), ' ')), $6,
-            ${this.expiryOf('$3', '$7::bigint', '$8')})
-          ON CONFLICT (index_name, hash, provider) DO UPDATE SET name = EXCLUDED.name, terms = EXCLUDED.terms,
-            lexemes = EXCLUDED.lexemes, record = EXCLUDED.record, expires_at = EXCLUDED.expires_at`,
-        values: [this.name, one.hash, one.provider, one.name, one.terms, one.record, one.expiresAt, now],
+            ${this.expiryOf('$3', '$7::bigint', '$8')}, $9, $10)
+          ON CONFLICT (index_name, hash, provider) DO UPDATE SET ${UPSERT}`,
+        values: [
+          this.name,
+          one.hash,
+          one.provider,
+          one.name,
+          one.terms,
+          one.record,
+          one.expiresAt,
+          now,
+          one.fold,
+          one.bytes,
+        ],
       })
       return
     }
     await c.query(
-      `INSERT INTO ${this.table} (index_name, hash, provider, name, terms, lexemes, record, expires_at)
+      `INSERT INTO ${this.table} (index_name, hash, provider, name, terms, lexemes, record, expires_at, fold, bytes)
        SELECT $1, u.hash, u.provider, u.name, u.terms,
          array_to_tsvector(string_to_array(btrim(u.terms), ' ')), u.record,
-         ${this.expiryOf('u.provider', 'u.expires_at', '$8')}
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::json[], $7::bigint[])
-         WITH ORDINALITY AS u(hash, provider, name, terms, record, expires_at, ord)
+         ${this.expiryOf('u.provider', 'u.expires_at', '$8')}, u.fold, u.bytes
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::json[], $7::bigint[], $9::text[], $10::int[])
+         WITH ORDINALITY AS u(hash, provider, name, terms, record, expires_at, fold, bytes, ord)
        ORDER BY u.ord
-       ON CONFLICT (index_name, hash, provider) DO UPDATE SET name = EXCLUDED.name, terms = EXCLUDED.terms,
-         lexemes = EXCLUDED.lexemes, record = EXCLUDED.record, expires_at = EXCLUDED.expires_at`,
+       ON CONFLICT (index_name, hash, provider) DO UPDATE SET ${UPSERT}`,
       [
         this.name,
         rows.map((r) => r.hash),
@@ -456,6 +574,8 @@ export class PostgresIndex implements Index {
         rows.map((r) => r.record),
         rows.map((r) => r.expiresAt),
         now,
+        rows.map((r) => r.fold),
+        rows.map((r) => r.bytes),
       ],
     )
   }
@@ -469,6 +589,15 @@ export class PostgresIndex implements Index {
     this.reads = []
     const run = Promise.all(before).then(() => this.wrap(fn(pool, this.clock.now())))
     this.lastWrite = run.then(settle, settle)
+    return run
+  }
+
+  /** Runs `fn` after every write made before it, beside reads; the next write waits for it (`register`). */
+  private beside<T>(fn: (c: pg.Pool, now: number) => Promise<T>): Promise<T> {
+    const pool = this.pool
+    if (this.state !== 'open' || !pool) return Promise.reject(this.notOpen())
+    const run = this.lastWrite.then(() => this.wrap(fn(pool, this.clock.now())))
+    this.reads.push(run.then(settle, settle))
     return run
   }
 

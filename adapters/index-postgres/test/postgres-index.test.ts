@@ -121,3 +121,50 @@ test('renew() moves a provider’s expiring registrations, never revives a lapse
     ['alice.kept.mkv'],
   )
 })
+
+test('a directory’s registry: register gives back its bytes (registered, usage, unregister), relocate moves a provider, registers of many providers run at once, a hash ranks by its ranges', async (t) => {
+  const url = await (await server()).createDatabase()
+  const clock = new TestClock(1_000_000)
+  const index = new PostgresIndex({ url, name: 'directory', poolSize: 8 }, { clock })
+  await index.open()
+  t.teardown(() => index.close())
+  const key = (i: number) =>
+    `P${String(i).padStart(3, '0')}xGq3jRkQ0pV7bT1n3cW9yZs5uH4mE6aL2dF0kJc`.slice(0, 43)
+  // 40 providers at once, 48 records each; 20 of range A register one more file, one of A and one of B another.
+  await Promise.all(
+    Array.from({ length: 40 }, (_, p) =>
+      index.register(
+        [
+          ...Array.from({ length: 48 }, (_, i) => ({
+            record: record(`own ${p} ${i}.mkv`, key(p)),
+            bytes: 100 + i,
+          })),
+          ...(p < 20 ? [{ record: record('shared.one.range.mkv', key(p)), bytes: 7 }] : []),
+          ...(p % 20 === 0 ? [{ record: record('shared.two.ranges.mkv', key(p)), bytes: 7 }] : []),
+        ],
+        { fold: p < 20 ? 'A' : 'B', expiresAt: clock.now() + 10_000 },
+      ),
+    ),
+  )
+  t.is(await index.count(), 40 * 48 + 20 + 2)
+  const p0 = key(0)
+  const held = await index.registered(p0, [record('own 0 3.mkv').hash, record('own 0 99.mkv').hash])
+  t.deepEqual([...held], [[record('own 0 3.mkv').hash, 103]])
+  t.deepEqual(await index.usage(p0), { records: 50, bytes: 48 * 100 + (47 * 48) / 2 + 14 })
+  t.deepEqual(await index.unregister(p0, [record('own 0 3.mkv').hash, record('own 0 99.mkv').hash]), [103])
+  t.is((await index.usage(p0)).records, 49)
+  const ranked = await index.search({ keywords: ['shared'], limit: 1 })
+  t.is(ranked[0]?.name, 'shared.two.ranges.mkv', 'two providers of two ranges outrank 20 of one range')
+  t.is(ranked[0]?.providers.length, 2)
+  t.is(await index.relocate(p0, 'C', { id: p0, addresses: ['tcp://10.9.9.9:1'] }), 49)
+  t.is(
+    await index.relocate(p0, 'C', { id: p0, addresses: ['tcp://10.9.9.9:1'] }),
+    0,
+    'already there: no row rewritten',
+  )
+  const moved = (await index.search({ keywords: ['own', '0', '5'] })).find((h) => h.name === 'own 0 5.mkv')
+  t.deepEqual(moved?.providers, [{ id: p0, addresses: ['tcp://10.9.9.9:1'] }])
+  t.is((await index.unregister(p0)).length, 49)
+  await clock.advance(20_000)
+  t.deepEqual(await index.usage(key(1)), { records: 0, bytes: 0 }, 'lapsed: nothing counted')
+})

@@ -38,6 +38,7 @@ import { type Choice, chooseProviders, compareChoices, type Placed } from './pro
 import { RangeFoldedIndex } from './range-folded-index.js'
 import { RegistryBudget, recordBytes } from './registry-budget.js'
 import { type Source, sourceOf } from './source-address.js'
+import { isStoredRegistry, type StoredRegistry } from './stored-registry.js'
 import { DIRECTORY_SERVER_OPTIONS } from './tokens.js'
 
 /** Milliseconds a login nonce stays valid. */
@@ -70,7 +71,12 @@ interface Session {
   cursors: Map<number, Cursor>
   /** On a durable index: when its registrations lapse unless renewed (renewed while the session lives). */
   leaseUntil: number
+  /** On a stored registry: its registrations and unregistrations, one after another. */
+  queue: Promise<unknown>
 }
+
+/** Ends a queued step either way: its caller got its outcome, the queue only orders the next. */
+const settle = () => undefined
 
 export interface DirectoryServerEvents {
   /** A peer logged in (or came back, maybe from a new address). */
@@ -89,6 +95,8 @@ export interface DirectoryServerEvents {
 export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   readonly [Symbol.toStringTag] = '@peerkit/overlay-central:DirectoryServer'
   private readonly index: RangeFoldedIndex
+  /** The index when it keeps the registrations itself (PostgreSQL): then nothing per file is held here. */
+  private readonly store: StoredRegistry | undefined
   private readonly sessions = new Map<PeerId, Session>()
   private readonly nonces = new Map<PeerId, { nonce: Uint8Array; expires: number }>()
   private readonly counter = new MessageCounter()
@@ -115,7 +123,9 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   ) {
     super()
     this.log = logger.forComponent('peerkit:central:directory')
-    this.index = new RangeFoldedIndex(makeIndex('directory'), (err) =>
+    const index = makeIndex('directory')
+    this.store = isStoredRegistry(index) ? index : undefined
+    this.index = new RangeFoldedIndex(index, (err) =>
       this.log.warn('the registry index failed a write', { err }),
     )
     this.budget = new RegistryBudget(options)
@@ -127,7 +137,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
 
   /** Records in the registry. */
   get size(): number {
-    return this.index.size
+    return this.store ? this.budget.total.records : this.index.size
   }
 
   get isStarted(): boolean {
@@ -176,7 +186,8 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
 
   /** Records registered by a peer. */
   recordsOf(peer: PeerId): number {
-    return this.sessions.get(peer)?.hashes.size ?? 0
+    const s = this.sessions.get(peer)
+    return s ? this.known(s) : 0
   }
 
   /**
@@ -207,7 +218,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   stats(): OverlayStats {
     let online = 0
     for (const s of this.sessions.values()) if (s.online) online++
-    return this.counter.snapshot({ peers: this.sessions.size, online, records: this.index.size })
+    return this.counter.snapshot({ peers: this.sessions.size, online, records: this.size })
   }
 
   private async onRequest(request: CentralRequest, context: RequestContext): Promise<CentralResponse> {
@@ -240,6 +251,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
         return this.register(peer, request.records)
       case 'unregister': {
         const s = this.session(peer)
+        if (this.store) return this.serial(s, () => this.unregisterStored(s, request.hashes))
         let removed = 0
         for (const hash of request.hashes) {
           const bytes = s.hashes.get(hash)
@@ -255,7 +267,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
       case 'more':
         return this.more(peer, request.cursor)
       case 'ping':
-        return { type: 'ping', known: this.session(peer).hashes.size }
+        return { type: 'ping', known: this.known(this.session(peer)) }
     }
   }
 
@@ -269,7 +281,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     peer: PeerId,
     request: Extract<CentralRequest, { type: 'login' }>,
     source: Source,
-  ): CentralResponse {
+  ): CentralResponse | Promise<CentralResponse> {
     const now = this.clock.now()
     const issued = this.nonces.get(peer)
     this.nonces.delete(peer)
@@ -290,15 +302,32 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
       request.timestamp,
     )
     assertSignature(peer, payload, request.signature, 'login proof')
+    if (this.store && !this.sessions.has(peer)) {
+      // What it registered before (here before a restart, or at another directory) is accounted to it again.
+      return this.store.usage(peer).then((prior) => this.enter(peer, request, source, now, prior))
+    }
+    return this.enter(peer, request, source, now)
+  }
+
+  /** A proven login: starts or resumes the peer's session (with `prior`, its registrations in the stored registry). */
+  private enter(
+    peer: PeerId,
+    request: Extract<CentralRequest, { type: 'login' }>,
+    source: Source,
+    now: number,
+    prior?: { records: number; bytes: number },
+  ): CentralResponse {
     let s = this.sessions.get(peer)
+    const fresh = s === undefined
     if (s && request.reset) this.forget(s)
+    const moved = s !== undefined && s.source.prefix !== source.prefix
     if (s && s.source.address !== source.address) {
       // The same PeerId from a new address is the same peer: its records (and their accounting) follow it.
       const { records, bytes } = this.budget.usage({ peer })
       this.budget.charge(peer, s.source, -records, -bytes)
       this.budget.countPeer(s.source, -1)
-      // Another range: its records join that range's providers.
-      if (s.source.prefix !== source.prefix) {
+      // Another range: its records join that range's providers (a stored registry moves them below).
+      if (!this.store && s.source.prefix !== source.prefix) {
         for (const hash of s.hashes.keys()) {
           const record = this.index.get(hash, peer, s.source.prefix)
           this.index.remove(hash, peer, s.source.prefix)
@@ -324,13 +353,20 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
         bucket: new TokenBucket(this.options.searchRate, this.options.searchBurst, this.clock.now()),
         cursors: new Map(),
         leaseUntil: now + this.options.registrationTtl,
+        queue: Promise.resolve(),
       }
       this.departed.delete(peer)
       this.sessions.set(peer, s)
+      if (prior && prior.records > 0) this.budget.charge(peer, source, prior.records, prior.bytes)
     }
-    if (this.index.durable && !sameList(s.addresses, request.addresses)) {
+    const readdressed = !sameList(s.addresses, request.addresses)
+    if (this.index.durable && readdressed) s.provider = this.providerRef(peer, request.addresses)
+    if (this.store) {
+      // Its stored records follow it to its range and addresses (one statement; a reset peer registers them all again).
+      const stale = fresh ? !request.reset : moved || readdressed
+      if (stale && this.known(s) > 0) this.write(this.store.relocate(peer, s.source.prefix, s.provider))
+    } else if (this.index.durable && readdressed) {
       // Other directories (and this one after a restart) give the stored addresses: store the new ones.
-      s.provider = this.providerRef(peer, request.addresses)
       for (const hash of s.hashes.keys()) {
         const record = this.index.get(hash, peer, s.source.prefix)
         if (record) this.index.put({ ...record, provider: s.provider }, s.source.prefix, this.leaseOf(s))
@@ -342,7 +378,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     this.emit('peer:login', this.refOf(s))
     return {
       type: 'login',
-      known: s.hashes.size,
+      known: this.known(s),
       heartbeatInterval: this.options.heartbeatInterval,
       dropAfter: this.options.dropAfter,
       maxRecords: this.options.maxRecordsPerPeer,
@@ -352,7 +388,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   private register(
     peer: PeerId,
     records: Extract<CentralRequest, { type: 'register' }>['records'],
-  ): CentralResponse {
+  ): CentralResponse | Promise<CentralResponse> {
     const s = this.session(peer)
     const maxName = this.options.maxNameLength
     // Keywords come from the name, never from the client: a record is found by what it is called.
@@ -374,6 +410,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
         bytes: recordBytes(r.name, kws),
       })
     }
+    if (this.store) return this.serial(s, () => this.registerStored(s, accepted))
     let fresh = 0
     let bytes = 0
     for (const [hash, a] of accepted) {
@@ -388,6 +425,72 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     }
     this.budget.charge(peer, s.source, fresh, bytes)
     return { type: 'register', total: s.hashes.size }
+  }
+
+  /** `register` on a stored registry: what the peer had of these hashes comes from it, and they go to it. */
+  private async registerStored(
+    s: Session,
+    accepted: Map<ContentHash, { record: FileRecord; bytes: number }>,
+  ): Promise<CentralResponse> {
+    const store = this.store as StoredRegistry
+    const before = await store.registered(s.id, [...accepted.keys()])
+    this.current(s)
+    let fresh = 0
+    let bytes = 0
+    for (const [hash, a] of accepted) {
+      const known = before.get(hash)
+      if (known === undefined) fresh++
+      bytes += a.bytes - (known ?? 0)
+    }
+    this.budget.admit(s.id, s.source, fresh, bytes)
+    // Charged before the write, so other sessions' batches meanwhile are admitted against it.
+    this.budget.charge(s.id, s.source, fresh, bytes)
+    try {
+      await store.register([...accepted.values()], { fold: s.source.prefix, expiresAt: this.leaseOf(s) })
+    } catch (err) {
+      if (this.sessions.get(s.id) === s) this.budget.charge(s.id, s.source, -fresh, -bytes)
+      throw err
+    }
+    return { type: 'register', total: this.known(s) }
+  }
+
+  /** `unregister` on a stored registry. */
+  private async unregisterStored(s: Session, hashes: readonly ContentHash[]): Promise<CentralResponse> {
+    const removed = await (this.store as StoredRegistry).unregister(s.id, hashes)
+    if (this.sessions.get(s.id) === s) {
+      const held = this.budget.usage({ peer: s.id })
+      const bytes = removed.reduce((a, b) => a + b, 0)
+      this.budget.charge(
+        s.id,
+        s.source,
+        -Math.min(removed.length, held.records),
+        -Math.min(bytes, held.bytes),
+      )
+    }
+    return { type: 'unregister', removed: removed.length, total: this.known(s) }
+  }
+
+  /** Runs `fn` after the session's earlier registrations (a stored registry answers each after a round trip). */
+  private serial<T>(s: Session, fn: () => Promise<T>): Promise<T> {
+    const run = s.queue.then(fn)
+    s.queue = run.then(settle, settle)
+    return run
+  }
+
+  /** Throws when the session ended (logout, timeout) while a step of it waited for the stored registry. */
+  private current(s: Session): void {
+    if (this.sessions.get(s.id) !== s)
+      throw new NotLoggedInError(`peer ${s.id} logged out of this directory while registering`)
+  }
+
+  /** Records the peer has registered (on a stored registry: as accounted, registrations here before a restart included). */
+  private known(s: Session): number {
+    return this.store ? this.budget.usage({ peer: s.id }).records : s.hashes.size
+  }
+
+  /** A write whose outcome nobody waits for: a failure is logged. */
+  private write(done: Promise<unknown>): void {
+    done.catch((err) => this.log.warn('the registry index failed a write', { err }))
   }
 
   private async startSearch(peer: PeerId, query: Query): Promise<CentralResponse> {
@@ -457,7 +560,9 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
 
   /** Removes a session's records from the index and the budget. */
   private forget(s: Session, keepShared = false): void {
-    if (keepShared) for (const hash of s.hashes.keys()) this.index.forget(hash, s.id, s.source.prefix)
+    if (this.store) {
+      if (!keepShared) this.write(this.store.unregister(s.id))
+    } else if (keepShared) for (const hash of s.hashes.keys()) this.index.forget(hash, s.id, s.source.prefix)
     else for (const hash of s.hashes.keys()) this.index.remove(hash, s.id, s.source.prefix)
     const { records, bytes } = this.budget.usage({ peer: s.id })
     this.budget.charge(s.id, s.source, -records, -bytes)
@@ -505,7 +610,9 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
         if (this.index.durable && s.leaseUntil - now < ttl / 2) {
           // A live session's registrations are renewed at half their lease (one statement on PostgreSQL).
           s.leaseUntil = now + ttl
-          if (s.hashes.size > 0) this.index.renew(s.id, s.source.prefix, s.hashes.keys(), s.leaseUntil)
+          if (this.store) {
+            if (this.known(s) > 0) this.write(this.store.renew(s.id, s.leaseUntil))
+          } else if (s.hashes.size > 0) this.index.renew(s.id, s.source.prefix, s.hashes.keys(), s.leaseUntil)
         }
       }
     }

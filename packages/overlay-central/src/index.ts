@@ -61,6 +61,7 @@ export {
   parseDirectoryServerOptions,
 } from './options.js'
 export { type Source, sourceOf } from './source-address.js'
+export { isStoredRegistry, type StoredRegistry } from './stored-registry.js'
 export { CENTRAL_OPTIONS, DIRECTORY_SERVER_OPTIONS } from './tokens.js'
 
 /** The registration for `overlay: 'central'`; validates `options.central` first. */

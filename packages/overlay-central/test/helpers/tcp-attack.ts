@@ -31,8 +31,14 @@ export interface TcpDirectory {
 export async function tcpDirectory(
   t: ExecutionContext,
   options: DirectoryServerOptions = {},
+  store: { index?: string; components?: Record<string, unknown> } = {},
 ): Promise<TcpDirectory> {
-  const directory = await createDirectoryServer({ transport: 'tcp', listen: ['tcp://127.0.0.1:0'], options })
+  const directory = await createDirectoryServer({
+    transport: 'tcp',
+    listen: ['tcp://127.0.0.1:0'],
+    options,
+    ...store,
+  })
   await directory.start()
   const nodes: Node[] = []
   t.teardown(async () => {
@@ -111,4 +117,22 @@ export function heapAfterGc(): number {
   gcFn()
   gcFn()
   return process.memoryUsage().heapUsed
+}
+
+/**
+ * A real file published by a node from 127.0.1.1, and one fake registered by
+ * three Sybil keys of one range (127.0.41.x) under a name that matches the same words.
+ */
+export async function realAndSybils(net: TcpDirectory): Promise<{ real: FileRecord; fake: FileRecord }> {
+  const honest = await net.node('127.0.1.1')
+  const real = recordOf(honest, 'Ubuntu Desktop 24.04.iso')
+  await honest.overlay.publish([real])
+  let fake: FileRecord | undefined
+  for (const a of [2, 3, 4]) {
+    const node = await net.raw(`127.0.41.${a}`)
+    await login(net, node)
+    fake = recordOf(node, 'ubuntu desktop 24.04 fast.iso', { content: 'malware' })
+    await ask(net, node, { type: 'register', records: [fake] })
+  }
+  return { real, fake: fake as FileRecord }
 }
