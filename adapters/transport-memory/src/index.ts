@@ -33,7 +33,6 @@ import { MEMORY_NETWORK, MEMORY_TRANSPORT_OPTIONS } from './tokens.js'
 
 export { memoryAddress, parseMemoryAddress } from './address.js'
 export { MemoryConnection } from './memory-connection.js'
-export { MemoryListener } from './memory-listener.js'
 export {
   type LatencyModel,
   type Link,
@@ -44,11 +43,11 @@ export {
 } from './memory-network.js'
 export { MemoryTransport } from './memory-transport.js'
 export {
-  DEFAULT_SEND_BUFFER_SIZE,
   type MemoryTransportOptions,
+  memoryTransportOptionsSchema,
   parseMemoryTransportOptions,
 } from './options.js'
-export { MEMORY_NETWORK, MEMORY_TRANSPORT_OPTIONS } from './tokens.js'
+export { MEMORY_NETWORK } from './tokens.js'
 
 /**
  * The registration for `transport: 'memory'`. Uses the `MEMORY_NETWORK` hub

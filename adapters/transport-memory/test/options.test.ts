@@ -1,13 +1,13 @@
 import { DEFAULT_MAX_MESSAGE_SIZE } from '@peerkit/core'
 import test from 'ava'
 import {
-  DEFAULT_SEND_BUFFER_SIZE,
   MemoryNetwork,
   memoryAddress,
   memoryTransport,
   parseMemoryAddress,
   parseMemoryTransportOptions,
 } from '../src/index.js'
+import { DEFAULT_SEND_BUFFER_SIZE } from '../src/options.js'
 
 test('defaults, frozen', (t) => {
   const o = parseMemoryTransportOptions()

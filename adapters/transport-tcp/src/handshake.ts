@@ -214,8 +214,7 @@ export function handshake(socket: HandshakeChannel, options: HandshakeOptions): 
       }
       stage = 'done'
       socket.pause()
-      // Until the connection attaches its own handlers, an error must not go unhandled.
-      socket.on('error', ignore)
+      socket.on('error', ignore) // until the connection attaches its handlers: it sees the error too, and closes
       cleanup()
       resolve({
         remotePeer,

@@ -20,6 +20,10 @@
  * })
  * await peer.start()
  * ```
+ *
+ * The handshake and records without TCP (browser-safe) are `@peerkit/transport-tcp/secure`;
+ * the Node building blocks other transports use (connection, listener, source limits) are
+ * `@peerkit/transport-tcp/parts`.
  */
 import { type Registration, TRANSPORT, transports } from '@peerkit/core'
 import { Lifecycle } from 'tsyringe'
@@ -27,35 +31,15 @@ import { parseTcpTransportOptions } from './options.js'
 import { TcpTransport } from './tcp-transport.js'
 import { TCP_TRANSPORT_OPTIONS } from './tokens.js'
 
+export { formatTcpAddress, isTcpAddress, parseTcpAddress, type TcpAddress } from './address.js'
 export {
-  formatTcpAddress,
-  isTcpAddress,
-  parseTcpAddress,
-  reachableAddresses,
-  type TcpAddress,
-} from './address.js'
-export { type HandshakeOptions, type HandshakeResult, handshake, PROTOCOL, type Role } from './handshake.js'
-export {
-  CIPHERS,
-  DEFAULT_CIPHER,
-  DEFAULT_CLOSE_TIMEOUT,
-  DEFAULT_HANDSHAKE_TIMEOUT,
-  DEFAULT_HIGH_WATER_MARK,
-  DEFAULT_MAX_HANDSHAKES,
-  DEFAULT_RECORD_SIZE,
-  MAX_RECORD_SIZE,
   type ParsedTcpTransportOptions,
   parseTcpTransportOptions,
   type TcpCipher,
   type TcpTransportOptions,
+  tcpTransportOptionsSchema,
 } from './options.js'
-export { OFFLOAD_THRESHOLD, RecordCipher, recordNonce, TAG_SIZE } from './record-cipher.js'
-export { COALESCE_BELOW, MAX_IN_FLIGHT } from './record-writer.js'
-export { SourceLimits, sourceAddress, sourceSubnet } from './source-limits.js'
-export { TcpConnection, type TcpConnectionInit } from './tcp-connection.js'
-export { TcpListener } from './tcp-listener.js'
 export { TcpTransport } from './tcp-transport.js'
-export { TCP_TRANSPORT_OPTIONS } from './tokens.js'
 
 /**
  * The `tcp` transport's registration: validates `options` (throwing

@@ -1,5 +1,6 @@
 import test from 'ava'
-import { formatTcpAddress, isTcpAddress, parseTcpAddress, reachableAddresses } from '../src/index.js'
+import { formatTcpAddress, isTcpAddress, parseTcpAddress } from '../src/index.js'
+import { reachableAddresses } from '../src/parts.js'
 
 test('parses tcp://HOST:PORT, IPv6 in brackets', (t) => {
   t.deepEqual(parseTcpAddress('tcp://127.0.0.1:4001'), { host: '127.0.0.1', port: 4001 })

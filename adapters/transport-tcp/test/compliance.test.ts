@@ -2,7 +2,8 @@ import { transportSuite } from '@peerkit/compliance'
 import { RealClock } from '@peerkit/core'
 import { frameHeader } from '@peerkit/core/wire'
 import test from 'ava'
-import { parseTcpTransportOptions, type TcpConnection, TcpTransport } from '../src/index.js'
+import { parseTcpTransportOptions, TcpTransport } from '../src/index.js'
+import type { TcpConnection } from '../src/parts.js'
 import { rawWire } from '../src/raw-wire.js'
 
 const options = parseTcpTransportOptions()

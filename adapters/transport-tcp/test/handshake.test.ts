@@ -3,7 +3,7 @@ import { createServer, type Socket } from 'node:net'
 import { Identity, RealClock } from '@peerkit/core'
 import { frameHeader } from '@peerkit/core/wire'
 import test, { type ExecutionContext } from 'ava'
-import { type HandshakeOptions, handshake, PROTOCOL } from '../src/index.js'
+import { type HandshakeOptions, handshake, PROTOCOL } from '../src/secure.js'
 import { listen, ManualClock, makeTransport, next, pair, pause, rawSocket, within } from './helpers/index.js'
 
 /** Two connected plain sockets. */

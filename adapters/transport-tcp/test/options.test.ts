@@ -1,14 +1,13 @@
 import { DEFAULT_MAX_MESSAGE_SIZE, transports } from '@peerkit/core'
 import test from 'ava'
+import { parseTcpTransportOptions, tcpTransport } from '../src/index.js'
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_MAX_HANDSHAKES,
   DEFAULT_RECORD_SIZE,
   MAX_RECORD_SIZE,
-  parseTcpTransportOptions,
-  tcpTransport,
-} from '../src/index.js'
+} from '../src/options.js'
 
 test('defaults are filled in and the result is frozen', (t) => {
   const o = parseTcpTransportOptions()

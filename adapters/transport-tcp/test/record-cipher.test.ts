@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import test from 'ava'
-import { CIPHERS, OFFLOAD_THRESHOLD, RecordCipher, recordNonce, TAG_SIZE } from '../src/index.js'
+import { CIPHERS } from '../src/options.js'
+import { OFFLOAD_THRESHOLD, RecordCipher, recordNonce, TAG_SIZE } from '../src/record-cipher.js'
 
 /** The wire form of sealed chunks: header ‖ ciphertext ‖ tag. */
 async function sealed(c: RecordCipher, plaintext: Uint8Array, split = 1): Promise<Buffer> {

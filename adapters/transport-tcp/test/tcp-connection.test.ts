@@ -4,7 +4,8 @@ import { type Connection } from '@peerkit/core'
 import { frameHeader } from '@peerkit/core/wire'
 import test from 'ava'
 import { FrameReader } from '../src/frame-reader.js'
-import { MAX_RECORD_SIZE, TAG_SIZE, type TcpTransportOptions } from '../src/index.js'
+import type { TcpTransportOptions } from '../src/index.js'
+import { MAX_RECORD_SIZE, TAG_SIZE } from '../src/secure.js'
 import {
   bytes,
   collect,

@@ -8,12 +8,9 @@ import 'reflect-metadata'
 import type { Connection } from '@peerkit/core'
 import { MemoryNetwork } from '@peerkit/transport-memory'
 import { type DataChannel, PeerConnection } from 'node-datachannel'
-import {
-  DEFAULT_HIGH_WATER_MARK,
-  parseWebRtcTransportOptions,
-  type WebRtcConnection,
-  withoutCandidates,
-} from '../src/index.js'
+import { parseWebRtcTransportOptions, type WebRtcConnection } from '../src/index.js'
+import { DEFAULT_HIGH_WATER_MARK } from '../src/options.js'
+import { withoutCandidates } from '../src/signal.js'
 import { makeNode } from '../test/helpers/index.js'
 
 const MiB = 1024 * 1024

@@ -31,43 +31,14 @@ import { parseWebRtcTransportOptions } from './options.js'
 import { WEBRTC_TRANSPORT_OPTIONS } from './tokens.js'
 import { WebRtcTransport } from './webrtc-transport.js'
 
+export { formatWebRtcAddress, isWebRtcAddress, parseWebRtcAddress } from './address.js'
 export {
-  checkListenAddress,
-  formatWebRtcAddress,
-  isWebRtcAddress,
-  parseWebRtcAddress,
-  WEBRTC_SCHEME,
-} from './address.js'
-export { CLOSE, FRAGMENT_HEADER_SIZE, fragment, LAST, MORE, Reassembler } from './fragments.js'
-export {
-  DEFAULT_CLOSE_TIMEOUT,
-  DEFAULT_CONNECT_TIMEOUT,
-  DEFAULT_FRAGMENT_SIZE,
-  DEFAULT_HIGH_WATER_MARK,
-  MAX_FRAGMENT_SIZE,
-  MIN_FRAGMENT_SIZE,
   type ParsedWebRtcTransportOptions,
   parseWebRtcTransportOptions,
   type WebRtcTransportOptions,
+  webRtcTransportOptionsSchema,
 } from './options.js'
-export {
-  type Answer,
-  answerSchema,
-  fingerprintOf,
-  MAX_SDP_SIZE,
-  type Offer,
-  offerSchema,
-  SIGNAL,
-  signAnswer,
-  signedBytes,
-  signOffer,
-  verifyAnswer,
-  verifyOffer,
-  withoutCandidates,
-} from './signal.js'
-export { WEBRTC_TRANSPORT_OPTIONS } from './tokens.js'
-export { WebRtcConnection, type WebRtcConnectionInit } from './webrtc-connection.js'
-export { WebRtcListener } from './webrtc-listener.js'
+export { WebRtcConnection } from './webrtc-connection.js'
 export { WebRtcTransport } from './webrtc-transport.js'
 
 /**

@@ -243,7 +243,7 @@ export class WebRtcConnection extends ConnectionEmitter implements Connection {
     try {
       dc.sendMessageBinary(new Uint8Array([CLOSE]))
     } catch {
-      return
+      return // the channel is already closed: there is no acknowledgement to wait for
     }
     await withTimeout(this.clock, acknowledged, Math.max(1, deadline - this.clock.now())).catch(() => {}) // no acknowledgement by the deadline: the channel is reset, as close documents
   }

@@ -1,6 +1,7 @@
 import { transportSuite } from '@peerkit/compliance'
 import test from 'ava'
-import { MORE, parseWebRtcTransportOptions, type WebRtcConnection } from '../src/index.js'
+import { MORE } from '../src/fragments.js'
+import { parseWebRtcTransportOptions, type WebRtcConnection } from '../src/index.js'
 import { LOOPBACK, signalingMesh } from './helpers/index.js'
 
 const options = parseWebRtcTransportOptions(LOOPBACK)

@@ -1,6 +1,6 @@
 import test from 'ava'
 import fc from 'fast-check'
-import { FRAGMENT_HEADER_SIZE, fragment, LAST, MORE, Reassembler } from '../src/index.js'
+import { FRAGMENT_HEADER_SIZE, fragment, LAST, MORE, Reassembler } from '../src/fragments.js'
 
 test('fragment cuts a message into pieces of at most `size` bytes, the last one marked LAST', (t) => {
   const data = new Uint8Array(10).map((_, i) => i)

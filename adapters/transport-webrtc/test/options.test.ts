@@ -1,11 +1,7 @@
 import { DEFAULT_MAX_MESSAGE_SIZE, Identity, transports } from '@peerkit/core'
 import test from 'ava'
-import {
-  DEFAULT_CONNECT_TIMEOUT,
-  DEFAULT_FRAGMENT_SIZE,
-  DEFAULT_HIGH_WATER_MARK,
-  parseWebRtcTransportOptions,
-} from '../src/index.js'
+import { parseWebRtcTransportOptions } from '../src/index.js'
+import { DEFAULT_CONNECT_TIMEOUT, DEFAULT_FRAGMENT_SIZE, DEFAULT_HIGH_WATER_MARK } from '../src/options.js'
 
 test('defaults are filled in and the result is frozen', (t) => {
   const o = parseWebRtcTransportOptions()

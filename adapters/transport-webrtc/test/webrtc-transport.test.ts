@@ -1,7 +1,8 @@
 import { Identity } from '@peerkit/core'
 import { MemoryNetwork } from '@peerkit/transport-memory'
 import test from 'ava'
-import { type Answer, type Offer, SIGNAL, type WebRtcConnection } from '../src/index.js'
+import type { WebRtcConnection } from '../src/index.js'
+import { type Answer, type Offer, SIGNAL } from '../src/signal.js'
 import { bytes, collect, makeBareNode, makeNode, next, signalingMesh, text, within } from './helpers/index.js'
 
 /** Flips one character of the DTLS fingerprint in an SDP. */

@@ -42,9 +42,6 @@ export {
   type WebSocketTransportOptions,
   webSocketTransportOptionsSchema,
 } from './options.js'
-export { CAN_LISTEN } from './platform.js'
-export { WEBSOCKET_TRANSPORT_OPTIONS } from './tokens.js'
-export { WebSocketConnection } from './websocket-connection.js'
 export { WebSocketTransport } from './websocket-transport.js'
 
 /**

@@ -10,9 +10,6 @@ import type { DialSocketOptions } from './platform.js'
 import type { WebSocketConnection } from './websocket-connection.js'
 import { WireSocket } from './wire-socket.js'
 
-/** The browser build of `platform.ts`: dials with the page's WebSocket; a page cannot listen. */
-export const CAN_LISTEN = false
-
 /** How often `drained` looks at `bufferedAmount` (a browser WebSocket has no drain event). */
 const DRAIN_POLL_MS = 5
 

@@ -1,15 +1,12 @@
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { AbortError, type Clock, PeerUnreachableError, TimeoutError } from '@peerkit/core'
-import { sourceAddress } from '@peerkit/transport-tcp'
+import { sourceAddress } from '@peerkit/transport-tcp/parts'
 import { WebSocket } from 'ws'
 import { NodeWireSocket } from './node-wire-socket.js'
 import type { WireSocket } from './wire-socket.js'
 
 export { listenWebSockets } from './websocket-listener.js'
-
-/** Which side this build is: Node listens and dials; a browser only dials. */
-export const CAN_LISTEN = true
 
 export interface DialSocketOptions {
   signal?: AbortSignal
@@ -36,8 +33,7 @@ export function dialSocket(url: string, address: string, options: DialSocketOpti
       ws.off('error', onError)
       ws.off('upgrade', onUpgrade)
       if (err) {
-        // ws reports the abandoned attempt as an error too; the dial already rejected with the reason.
-        ws.on('error', () => {})
+        ws.on('error', () => {}) // ws reports the abandoned attempt as an error too; the dial rejects with the reason
         ws.terminate()
         reject(err)
       }

@@ -7,7 +7,7 @@ import {
   type ListenerEvents,
   RateLimitError,
 } from '@peerkit/core'
-import { reachableAddresses, SourceLimits, sourceAddress } from '@peerkit/transport-tcp'
+import { reachableAddresses, SourceLimits, sourceAddress } from '@peerkit/transport-tcp/parts'
 import { EventEmitter } from 'eventemitter3'
 import { WebSocketServer } from 'ws'
 import { formatWebSocketAddress, type WebSocketAddress } from './address.js'

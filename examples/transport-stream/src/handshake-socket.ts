@@ -1,7 +1,7 @@
 // src/handshake-socket.ts
 
 import { EventEmitter } from 'node:events'
-import type { Socket } from 'node:net'
+import type { HandshakeChannel } from '@peerkit/transport-tcp/secure'
 import type { WebSocket } from 'ws'
 
 /**
@@ -12,21 +12,16 @@ import type { WebSocket } from 'ws'
  * as soon as the WebSocket exists, it keeps what arrives before the handshake
  * listens (ws emits `open` and the first messages in one go) until `release`.
  */
-export class HandshakeSocket extends EventEmitter {
+export class HandshakeSocket extends EventEmitter implements HandshakeChannel {
   readonly held: Array<[data: Buffer, isBinary: boolean]> = []
   private early: Array<[data: Buffer, isBinary: boolean]> | undefined = []
   private paused = false
 
-  constructor(private readonly ws: WebSocket) {
+  constructor(readonly ws: WebSocket) {
     super()
     ws.on('message', this.onMessage)
     ws.on('error', this.onError)
     ws.on('close', this.onClose)
-  }
-
-  /** The shape `handshake()` takes; it uses only the members above. */
-  asSocket(): Socket {
-    return this as unknown as Socket
   }
 
   write(data: Uint8Array): boolean {

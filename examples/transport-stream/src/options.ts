@@ -1,6 +1,11 @@
 // src/options.ts
 import { DEFAULT_MAX_MESSAGE_SIZE, parseOptions } from '@peerkit/core'
-import { CIPHERS, DEFAULT_CIPHER, DEFAULT_HANDSHAKE_TIMEOUT, type TcpCipher } from '@peerkit/transport-tcp'
+import {
+  CIPHERS,
+  DEFAULT_CIPHER,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  type TcpCipher,
+} from '@peerkit/transport-tcp/secure'
 import { z } from 'zod'
 
 /** Options of the `stream` transport (`config.options.stream`). */

@@ -11,7 +11,7 @@ import {
   ProtocolError,
   throwIfAborted,
 } from '@peerkit/core'
-import type { RecordCipher } from '@peerkit/transport-tcp'
+import type { RecordCipher } from '@peerkit/transport-tcp/secure'
 import type { WebSocket } from 'ws'
 import type { ResolvedStreamTransportOptions } from './options.js'
 

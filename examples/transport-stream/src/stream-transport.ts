@@ -11,10 +11,13 @@ import {
   PeerUnreachableError,
   ProtocolError,
   TimeoutError,
-  type Transport,
-  throwIfAborted,
 } from '@peerkit/core'
-import { handshake, type Role, TAG_SIZE } from '@peerkit/transport-tcp'
+import {
+  type HandshakeChannel,
+  type SecureConnectionInit,
+  SecureTransport,
+  TAG_SIZE,
+} from '@peerkit/transport-tcp/secure'
 import { inject, injectable } from 'tsyringe'
 import { WebSocket, WebSocketServer } from 'ws'
 import { formatStreamAddress, isStreamAddress, parseStreamAddress } from './address.js'
@@ -28,21 +31,21 @@ import { STREAM_TRANSPORT_OPTIONS } from './tokens.js'
  * A transport over WebSockets (the `ws` library): `ws://HOST:PORT`. Each
  * connection runs transport-tcp's handshake (X25519, both PeerIds proven by
  * Ed25519 signatures) over WebSocket messages, then carries one AEAD record
- * per message.
+ * per message. `SecureTransport` keeps the listeners, connections and
+ * sockets in progress, closes them, and runs the handshake (`upgrade`); this
+ * class opens the sockets and says how to kill one and what wraps it.
  */
 @injectable()
-export class StreamTransport implements Transport {
+export class StreamTransport extends SecureTransport<HandshakeSocket, StreamConnection> {
   readonly name = 'stream'
-  private readonly listeners = new Set<StreamListener>()
-  private readonly connections = new Set<StreamConnection>()
-  private readonly pending = new Set<WebSocket>()
-  private closed = false
 
   constructor(
-    @inject(IDENTITY) private readonly identity: Identity,
-    @inject(CLOCK) private readonly clock: Clock,
+    @inject(IDENTITY) identity: Identity,
+    @inject(CLOCK) clock: Clock,
     @inject(STREAM_TRANSPORT_OPTIONS) private readonly options: ResolvedStreamTransportOptions,
-  ) {}
+  ) {
+    super(identity, clock, options)
+  }
 
   handles(address: string): boolean {
     return isStreamAddress(address)
@@ -50,8 +53,7 @@ export class StreamTransport implements Transport {
 
   async listen(address: string): Promise<StreamListener> {
     const { host, port } = parseStreamAddress(address, true)
-    if (this.closed)
-      throw new InvalidOptionsError(`cannot listen on ${address}: the stream transport is closed`)
+    this.assertCanListen(address)
     const server = createServer()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -63,19 +65,17 @@ export class StreamTransport implements Transport {
       throw new InvalidOptionsError(`cannot listen on ${address}: ${err.message}`, { cause: err })
     })
     const wss = new WebSocketServer({ noServer: true, ...this.wsOptions() })
-    const listener = new StreamListener(server, wss, host, this.options.maxHandshakes, (ws, observed) =>
-      this.upgrade(ws, new HandshakeSocket(ws), 'responder', observed),
+    return this.adopt(
+      new StreamListener(server, wss, host, this.options.maxHandshakes, (ws, observed) =>
+        this.upgrade(new HandshakeSocket(ws), 'responder', observed),
+      ),
     )
-    this.listeners.add(listener)
-    listener.once('close', () => this.listeners.delete(listener))
-    return listener
   }
 
   async dial(address: string, options: DialOptions = {}): Promise<StreamConnection> {
     const { host, port } = parseStreamAddress(address)
     const { signal } = options
-    throwIfAborted(signal)
-    if (this.closed) throw new PeerUnreachableError(`cannot dial ${address}: the stream transport is closed`)
+    this.assertCanDial(address, signal)
     // Masking (RFC 6455 §10.3) keeps a script from choosing the bytes a proxy sees; every message here is a
     // fresh public key or AEAD ciphertext already, so the mask is zero and ws skips two passes over each message.
     const ws = new WebSocket(formatStreamAddress(host, port), {
@@ -83,7 +83,7 @@ export class StreamTransport implements Transport {
       generateMask: (mask: Buffer) => mask.fill(0),
     })
     const shim = new HandshakeSocket(ws) // from the start: the listener's hello may come with the upgrade
-    this.pending.add(ws)
+    this.pending.add(shim)
     try {
       await new Promise<void>((resolve, reject) => {
         const done = (err?: Error) => {
@@ -118,27 +118,11 @@ export class StreamTransport implements Transport {
         ws.once('unexpected-response', onResponse)
         signal?.addEventListener('abort', onAbort, { once: true })
       })
-      return await this.upgrade(ws, shim, 'initiator', address, options)
+      return await this.upgrade(shim, 'initiator', address, options)
     } finally {
       shim.detach()
-      this.pending.delete(ws)
+      this.pending.delete(shim)
     }
-  }
-
-  /** Closes every listener and connection it made, and abandons dials and handshakes in progress. */
-  async close(): Promise<void> {
-    this.closed = true
-    for (const ws of this.pending) ws.terminate()
-    this.pending.clear()
-    await Promise.allSettled([
-      ...[...this.listeners].map((l) => l.close()),
-      ...[...this.connections].map((c) => c.close()),
-    ])
-  }
-
-  /** Called by the container when the peer is disposed. */
-  dispose(): Promise<void> {
-    return this.close()
   }
 
   private wsOptions() {
@@ -146,56 +130,31 @@ export class StreamTransport implements Transport {
     return { maxPayload: this.options.maxMessageSize + TAG_SIZE, perMessageDeflate: false }
   }
 
-  /** Runs the handshake over the WebSocket's messages, then hands the socket to a connection. */
-  private async upgrade(
-    ws: WebSocket,
-    shim: HandshakeSocket,
-    role: Role,
-    address: string,
-    options: DialOptions = {},
-  ): Promise<StreamConnection> {
-    this.pending.add(ws)
-    try {
-      const handshaking = handshake(shim.asSocket(), {
-        role,
-        identity: this.identity,
-        cipher: this.options.cipher,
-        offload: false, // records are sealed synchronously, in send order
-        clock: this.clock,
-        timeout: this.options.handshakeTimeout,
-        address,
-        expectedPeer: options.peer,
-        signal: options.signal,
-      })
-      shim.release() // the handshake listens now
-      const result = await handshaking
-      shim.detach()
-      if (result.leftover.length > 0) {
-        ws.terminate()
-        throw new ProtocolError(`${address} sent a record inside its handshake message`)
-      }
-      if (this.closed) {
-        ws.terminate()
-        throw new PeerUnreachableError(`connection with ${address} abandoned: the stream transport is closed`)
-      }
-      const conn = new StreamConnection({
-        id: `stream:${role === 'initiator' ? 'out' : 'in'}:${address}:${result.remotePeer.slice(0, 8)}`,
-        socket: ws,
-        direction: role === 'initiator' ? 'outbound' : 'inbound',
-        remotePeer: result.remotePeer,
-        remoteAddress: address,
-        sender: result.sender,
-        receiver: result.receiver,
-        held: shim.held,
-        options: this.options,
-        clock: this.clock,
-      })
-      this.connections.add(conn)
-      conn.once('close', () => this.connections.delete(conn))
-      return conn
-    } finally {
-      shim.detach()
-      this.pending.delete(ws)
+  /** Drops a WebSocket still connecting or handshaking. */
+  protected kill(shim: HandshakeSocket): void {
+    shim.destroy()
+  }
+
+  /** The handshake reads the WebSocket's messages through the shim; what arrived early goes first. */
+  protected channel(shim: HandshakeSocket): HandshakeChannel {
+    queueMicrotask(() => shim.release()) // the handshake listens by then
+    return shim
+  }
+
+  /** The handshake succeeded: the connection takes the WebSocket and what arrived after the handshake. */
+  protected connect(init: SecureConnectionInit<HandshakeSocket>): StreamConnection {
+    const shim = init.socket
+    shim.detach()
+    if (init.leftover.length > 0) {
+      shim.destroy()
+      throw new ProtocolError(`${init.remoteAddress} sent a record inside its handshake message`)
     }
+    return new StreamConnection({
+      ...init,
+      id: `stream:${init.direction === 'outbound' ? 'out' : 'in'}:${init.remoteAddress}:${init.remotePeer.slice(0, 8)}`,
+      socket: shim.ws,
+      held: shim.held,
+      options: this.options,
+    })
   }
 }

@@ -1,5 +1,5 @@
 import type { Connection, Listener, ListenerEvents } from '@peerkit/core'
-import type { TcpListener } from '@peerkit/transport-tcp'
+import type { TcpListener } from '@peerkit/transport-tcp/parts'
 import { EventEmitter } from 'eventemitter3'
 import { withPath } from './secure.js'
 

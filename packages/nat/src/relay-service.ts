@@ -9,7 +9,8 @@ import {
   RateLimitError,
   TokenBucket,
 } from '@peerkit/core'
-import { type ParsedTcpTransportOptions, parseTcpAddress, type TcpConnection } from '@peerkit/transport-tcp'
+import { type ParsedTcpTransportOptions, parseTcpAddress } from '@peerkit/transport-tcp'
+import type { TcpConnection } from '@peerkit/transport-tcp/parts'
 import type { ParsedRelayServiceOptions } from './options.js'
 import { connectSocket, secure } from './secure.js'
 import { splice } from './splice.js'

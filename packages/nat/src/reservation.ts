@@ -6,12 +6,8 @@ import {
   TimeoutError,
   type TimerHandle,
 } from '@peerkit/core'
-import {
-  type ParsedTcpTransportOptions,
-  parseTcpAddress,
-  type TcpAddress,
-  type TcpConnection,
-} from '@peerkit/transport-tcp'
+import { type ParsedTcpTransportOptions, parseTcpAddress, type TcpAddress } from '@peerkit/transport-tcp'
+import type { TcpConnection } from '@peerkit/transport-tcp/parts'
 import { formatRelayAddress } from './address.js'
 import { connectSocket, secure } from './secure.js'
 import { type ControlMessage, controlMessage, decode, encode, Kind, preface } from './wire.js'

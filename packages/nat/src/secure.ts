@@ -9,7 +9,9 @@ import {
   PeerUnreachableError,
   TimeoutError,
 } from '@peerkit/core'
-import { handshake, type ParsedTcpTransportOptions, type Role, TcpConnection } from '@peerkit/transport-tcp'
+import type { ParsedTcpTransportOptions } from '@peerkit/transport-tcp'
+import { TcpConnection } from '@peerkit/transport-tcp/parts'
+import { handshake, type Role } from '@peerkit/transport-tcp/secure'
 
 export type { ConnectionPath }
 

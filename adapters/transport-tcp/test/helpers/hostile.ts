@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net'
 import { Identity, RealClock } from '@peerkit/core'
 import type { ExecutionContext } from 'ava'
-import { type HandshakeResult, handshake, MAX_RECORD_SIZE } from '../../src/index.js'
+import { type HandshakeResult, handshake, MAX_RECORD_SIZE } from '../../src/secure.js'
 import { WAIT, within } from './index.js'
 
 /** A TCP socket to `address` from the local address `from` (any 127.x.y.z on Linux), connected. */

@@ -12,13 +12,10 @@ import {
 } from '@peerkit/core'
 import { frameHeader } from '@peerkit/core/wire'
 import type { ExecutionContext } from 'ava'
-import {
-  type HandshakeResult,
-  handshake,
-  type RecordCipher,
-  type TcpTransport,
-  type TcpTransportOptions,
-} from '../../src/index.js'
+// The package's entry: it registers 'tcp', which makeTransport's containers name.
+import '../../src/index.js'
+import type { TcpTransport, TcpTransportOptions } from '../../src/index.js'
+import { type HandshakeResult, handshake, type RecordCipher } from '../../src/secure.js'
 
 /** Every wait in these tests gives up after this long. */
 export const WAIT = 10_000

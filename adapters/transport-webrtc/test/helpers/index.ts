@@ -2,6 +2,8 @@ import '@peerkit/transport-memory'
 import { buildPeerContainer, type Connection, Identity, Network, TRANSPORT } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import type { DependencyContainer } from 'tsyringe'
+// The package's entry: it registers 'webrtc', which makeNode's containers name.
+import '../../src/index.js'
 import type { WebRtcTransport, WebRtcTransportOptions } from '../../src/index.js'
 
 /** Every wait in these tests gives up after this long. */

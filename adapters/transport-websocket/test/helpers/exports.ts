@@ -1,7 +1,7 @@
 export type { Connection } from '@peerkit/core'
 export {
   parseWebSocketTransportOptions,
-  type WebSocketConnection,
   WebSocketTransport,
   type WebSocketTransportOptions,
 } from '../../src/index.js'
+export type { WebSocketConnection } from '../../src/websocket-connection.js'

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net'
 import { Identity, RealClock } from '@peerkit/core'
-import { type HandshakeResult, handshake, MAX_RECORD_SIZE } from '@peerkit/transport-tcp'
+import { type HandshakeResult, handshake, MAX_RECORD_SIZE } from '@peerkit/transport-tcp/secure'
 import { within } from './attack-node.js'
 
 /**

@@ -8,7 +8,9 @@ import {
   PeerUnreachableError,
   type Transport,
 } from '@peerkit/core'
-import { handshake, parseTcpAddress, parseTcpTransportOptions, TcpConnection } from '@peerkit/transport-tcp'
+import { parseTcpAddress, parseTcpTransportOptions } from '@peerkit/transport-tcp'
+import { TcpConnection } from '@peerkit/transport-tcp/parts'
+import { handshake } from '@peerkit/transport-tcp/secure'
 
 /**
  * A dial-only TCP transport whose sockets leave from a chosen local address
