@@ -45,7 +45,7 @@ const directory = await createDirectoryServer({
   },
 })
 await directory.start()
-process.stdout.write(`address ${directory.addresses()[0]}\n`)
+process.stdout.write(`address ${directory.addresses()[0]} ${directory.id}\n`)
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'heap') {
     gc()

@@ -10,8 +10,17 @@
  * round-robin over the servers, then 32 of them search at once for `SECONDS`.
  * PostgreSQL is a throwaway server (`startPostgres`), one database per run.
  *
+ * The registering clients speak the protocol by hand and make each batch as
+ * they send it, so this process holds no record; each configuration is a
+ * run of its own (its database dropped after it), so 10^7 runs in parts, one
+ * command a configuration (the in-memory one needs about 16 GB of heap:
+ * PEERKIT_BENCH_SERVER_HEAP sets the servers' --max-old-space-size in MB):
+ *
  *   npm run bench:directory
  *   node packages/overlay-central/dist/bench/directory.js [sizes=100000,1000000] [seconds=10] [configs=memory,pg1,pg2,pg4]
+ *   node packages/overlay-central/dist/bench/directory.js 10000000 10 pg4   # one part of 10^7
+ *
+ * PEERKIT_BENCH_PROF=DIR writes each server's CPU profile there.
  */
 import 'reflect-metadata'
 import '@peerkit/transport-tcp'
@@ -20,11 +29,13 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createInterface, type Interface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { collect, type FileRecord, keywords, type Query } from '@peerkit/core'
+import { collect, type FileRecord, keywords, type PeerRef, type Query } from '@peerkit/core'
 import { startPostgres } from '@peerkit/index-postgres/testing'
 import pg from 'pg'
 import { container } from 'tsyringe'
+import { CENTRAL } from '../src/index.js'
 import { createNode, type Node } from '../test/helpers/net.js'
+import { rawLoginTo } from '../test/helpers/raw.js'
 
 const SIZES = (process.argv[2] ?? '100000,1000000').split(',').map(Number)
 const SECONDS = Number(process.argv[3] ?? 10)
@@ -32,6 +43,7 @@ const CONFIGS = (process.argv[4] ?? 'memory,pg1,pg2,pg4').split(',')
 const CLIENTS = 100
 const SEARCHERS = 32
 const LIMIT = 50
+const BATCH = 1000
 
 /** Deterministic pseudo-random numbers: every run registers and searches the same things. */
 let seed = 2463534242
@@ -49,8 +61,10 @@ const WORDS = Array.from({ length: 20_000 }, () => {
 })
 const word = () => WORDS[rnd(WORDS.length)] as string
 
-function recordsFor(node: Node, client: number, n: number): FileRecord[] {
-  return Array.from({ length: n }, (_, f) => {
+/** Records `from` to `from + n` of client `client` (made as they are sent: 10^7 records are never held at once). */
+function recordsFor(node: Node, client: number, from: number, n: number): FileRecord[] {
+  return Array.from({ length: n }, (_, i) => {
+    const f = from + i
     const name = `${word()}.${word()}.${word()}.${client.toString(36)}x${f.toString(36)}.mkv`
     return {
       hash: createHash('sha256').update(name).digest('hex'),
@@ -76,7 +90,7 @@ function makeQueries(names: string[]): Query[] {
 
 interface ServerProcess {
   child: ChildProcess
-  address: string
+  ref: PeerRef
   ask(line: string): Promise<number>
 }
 
@@ -89,7 +103,15 @@ process.once('exit', () => {
 async function startServer(index: string, url?: string): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    ['--max-old-space-size=16000', SERVER, index, ...(url ? [url] : [])],
+    [
+      `--max-old-space-size=${process.env.PEERKIT_BENCH_SERVER_HEAP ?? 16000}`,
+      ...(process.env.PEERKIT_BENCH_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PEERKIT_BENCH_PROF}`]
+        : []),
+      SERVER,
+      index,
+      ...(url ? [url] : []),
+    ],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
@@ -100,16 +122,27 @@ async function startServer(index: string, url?: string): Promise<ServerProcess> 
   const waiting: ((line: string) => void)[] = []
   lines.on('line', (line) => waiting.shift()?.(line))
   const next = () => new Promise<string>((resolve) => waiting.push(resolve))
-  const first = await next()
+  const [, address = '', id = ''] = (await next()).split(' ')
   return {
     child,
-    address: first.replace(/^address /, ''),
+    ref: { id, addresses: [address] },
     async ask(line) {
       const answer = next()
       child.stdin?.write(`${line}\n`)
       return Number((await answer).split(' ')[1])
     },
   }
+}
+
+async function stopServer(s: ServerProcess): Promise<void> {
+  const exited = new Promise<void>((resolve) => {
+    if (s.child.exitCode !== null) resolve()
+    else s.child.once('exit', () => resolve())
+  })
+  s.child.stdin?.write('stop\n')
+  const timer = setTimeout(() => s.child.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(timer)
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
@@ -120,32 +153,34 @@ async function run(size: number, config: string, url: string | undefined): Promi
   for (let i = 0; i < count; i++)
     servers.push(await startServer(config === 'memory' ? 'memory' : 'postgres', url))
   const heap0 = await Promise.all(servers.map((s) => s.ask('heap')))
-  const clients: Node[] = []
-  for (let c = 0; c < CLIENTS; c++) {
-    const node = createNode(
+  const node = (c: number, started: boolean) => {
+    const server = servers[c % servers.length] as ServerProcess
+    return createNode(
       {
         overlay: 'central',
         transport: 'tcp',
         listen: ['tcp://127.0.0.1:0'],
-        options: {
-          central: {
-            directories: [(servers[c % servers.length] as ServerProcess).address],
-            heartbeatInterval: 600_000,
-          },
-        },
-        // A register batch waits behind the 99 other clients' on a loaded machine: a timed-out batch would
-        // leave the client's records unregistered until its next login, and the run waiting forever.
-        network: { requestTimeout: 600_000 },
+        options: { central: { directories: server.ref.addresses, heartbeatInterval: 600_000 } },
+        // A register batch waits behind the 99 other clients' on a loaded machine.
+        network: { requestTimeout: started ? 60_000 : 600_000 },
       },
       container,
     )
-    await node.start()
-    clients.push(node)
+  }
+  // The registering clients speak the protocol by hand (hello, login, register batches of 1,000 made as they
+  // go), so this process holds no record: a central overlay keeps every record it publishes.
+  const clients: Node[] = []
+  for (let c = 0; c < CLIENTS; c++) {
+    const client = node(c, false)
+    await client.network.start()
+    await rawLoginTo((servers[c % servers.length] as ServerProcess).ref, client, {
+      addresses: client.addresses(),
+    })
+    clients.push(client)
   }
   const per = Math.ceil(size / CLIENTS)
-  const records = clients.map((node, c) => recordsFor(node, c, per))
   const total = per * CLIENTS
-  const queries = makeQueries(records.flatMap((list) => list.slice(0, 20).map((r) => r.name)))
+  const names: string[] = []
 
   const db = url ? new pg.Client({ connectionString: url }) : undefined
   await db?.connect()
@@ -154,22 +189,47 @@ async function run(size: number, config: string, url: string | undefined): Promi
       ? Number((await db.query('SELECT count(*) AS n FROM peerkit.records')).rows[0].n)
       : (await Promise.all(servers.map((s) => s.ask('records')))).reduce((a, b) => a + b, 0)
   let t0 = Date.now()
-  await Promise.all(clients.map((node, c) => node.overlay.publish(records[c] as FileRecord[])))
+  let sent = 0
+  // A run at 10^7 takes long: its progress goes to stderr each minute (a run stopped early still says its rate).
+  const progress = setInterval(() => {
+    const s = (Date.now() - t0) / 1000
+    process.stderr.write(
+      `${config} ${fmt(total)}: ${fmt(sent)} registered in ${fmt(s)} s (${fmt(sent / s)}/s)\n`,
+    )
+  }, 60_000)
+  await Promise.all(
+    clients.map(async (client, c) => {
+      const server = (servers[c % servers.length] as ServerProcess).ref
+      for (let from = 0; from < per; from += BATCH) {
+        const records = recordsFor(client, c, from, Math.min(BATCH, per - from))
+        if (from === 0) names.push(...records.slice(0, 20).map((r) => r.name))
+        await client.network.request(server, CENTRAL, { type: 'register', records })
+        sent += records.length
+      }
+    }),
+  )
+  clearInterval(progress)
   const registerDeadline = Date.now() + 3_600_000
   while ((await held()) < total) {
     if (Date.now() > registerDeadline)
-      throw new Error(`only ${await held()} of ${total} registered in an hour`)
+      throw new Error(`only ${await held()} of ${total} registered an hour after the last was sent`)
     await new Promise((r) => setTimeout(r, 100))
   }
   const registerMs = Date.now() - t0
-  records.length = 0
+  const queries = makeQueries(names)
+  const searchers: Node[] = []
+  for (let c = 0; c < SEARCHERS; c++) {
+    const searcher = node(c, true)
+    await searcher.start()
+    searchers.push(searcher)
+  }
 
   let answered = 0
   let hits = 0
   const deadline = Date.now() + SECONDS * 1000
   t0 = Date.now()
   await Promise.all(
-    clients.slice(0, SEARCHERS).map(async (node, s) => {
+    searchers.map(async (node, s) => {
       let i = s * 61
       while (Date.now() < deadline) {
         const got = await collect(node.overlay.search(queries[i++ % queries.length] as Query))
@@ -186,12 +246,23 @@ async function run(size: number, config: string, url: string | undefined): Promi
     const { rows } = await db.query("SELECT pg_total_relation_size('peerkit.records') AS b")
     dbPerRecord = `${fmt(Number(rows[0].b) / total)} B`
   }
-  for (const s of servers) s.child.kill('SIGKILL')
-  await Promise.allSettled(clients.map((n) => n.stop()))
+  // Stopped by their own hand (a CPU profile, PEERKIT_BENCH_PROF, is written at exit), killed if they linger.
+  await Promise.all(servers.map((s) => stopServer(s)))
+  await Promise.allSettled([...clients, ...searchers].map((n) => n.stop()))
   await db?.end()
   const label =
     config === 'memory' ? 'in-memory, 1 server' : `PostgreSQL, ${count} server${count > 1 ? 's' : ''}`
   return `| ${fmt(total)} | ${label} | ${fmt(total / (registerMs / 1000))} | ${fmt(answered / (searchMs / 1000))} | ${(hits / Math.max(1, answered)).toFixed(1)} | ${fmt(heapPerRecord)} B | ${dbPerRecord || '–'} |`
+}
+
+async function dropDatabase(admin: string, url: string): Promise<void> {
+  const db = new pg.Client({ connectionString: admin })
+  await db.connect()
+  try {
+    await db.query(`DROP DATABASE ${pg.escapeIdentifier(new URL(url).pathname.slice(1))} WITH (FORCE)`)
+  } finally {
+    await db.end()
+  }
 }
 
 const postgres = CONFIGS.some((c) => c.startsWith('pg'))
@@ -211,6 +282,8 @@ try {
       const row = await run(size, config, url)
       console.log(row)
       rows.push(row)
+      // 10^7 files are about 11 GB of database: each configuration's goes before the next.
+      if (postgres && url) await dropDatabase(postgres.url, url)
     }
   }
 } finally {
