@@ -1,4 +1,6 @@
 import { isIPv4 } from 'node:net'
+import { type Connection, type ListenerEvents, RateLimitError } from '@peerkit/core'
+import type { EventEmitter } from 'eventemitter3'
 
 /** A socket's remote IP as a plain address (`::ffff:1.2.3.4` is `1.2.3.4`). */
 export function sourceAddress(ip: string | undefined): string {
@@ -67,4 +69,73 @@ function decrement(map: Map<string, number>, key: string): void {
   const n = (map.get(key) ?? 0) - 1
   if (n > 0) map.set(key, n)
   else map.delete(key)
+}
+
+/** The options tcp's and ws's listeners bound inbound sockets with (the same names in both). */
+export interface ListenerLimitOptions {
+  readonly maxHandshakes: number
+  readonly maxHandshakesPerAddress: number
+  readonly maxHandshakesPerSubnet: number
+  readonly maxConnectionsPerAddress: number
+  readonly maxConnectionsPerSubnet: number
+}
+
+/**
+ * A listener's bounds on what sources hold: handshakes in progress (at most
+ * `maxHandshakes` in all, and per source address and network), then
+ * established connections per source. `prefix` (`tcp`, `ws`) names the
+ * options in the reasons it gives.
+ */
+export class ListenerLimits {
+  private readonly handshakes: SourceLimits
+  private readonly established: SourceLimits
+
+  constructor(
+    private readonly options: ListenerLimitOptions,
+    private readonly prefix: string,
+  ) {
+    const names = (kind: string) => [`${prefix}.${kind}PerAddress`, `${prefix}.${kind}PerSubnet`] as const
+    this.handshakes = new SourceLimits(
+      options.maxHandshakesPerAddress,
+      options.maxHandshakesPerSubnet,
+      'handshakes in progress',
+      names('maxHandshakes'),
+    )
+    this.established = new SourceLimits(
+      options.maxConnectionsPerAddress,
+      options.maxConnectionsPerSubnet,
+      'connections open',
+      names('maxConnections'),
+    )
+  }
+
+  /** Takes a handshake slot for `ip` while `running` handshakes are in progress, or returns why not. */
+  startHandshake(ip: string, running: number): string | undefined {
+    const { maxHandshakes } = this.options
+    if (running >= maxHandshakes) {
+      return `${maxHandshakes} handshakes already in progress (${this.prefix}.maxHandshakes)`
+    }
+    return this.handshakes.acquire(ip)
+  }
+
+  /** The handshake from `ip` ended, whichever way. */
+  endHandshake(ip: string): void {
+    this.handshakes.release(ip)
+  }
+
+  /**
+   * A connection from `ip` finished its handshake: the listener emits it as
+   * 'connection', or, when `ip` or its network holds its share already,
+   * closes it and emits a `RateLimitError`. Its slot is freed when it closes.
+   */
+  admit(listener: EventEmitter<ListenerEvents>, conn: Connection, ip: string): void {
+    const full = this.established.acquire(ip)
+    if (full !== undefined) {
+      void conn.close()
+      listener.emit('error', new RateLimitError(`refused a connection from ${ip}: ${full}`))
+      return
+    }
+    conn.once('close', () => this.established.release(ip))
+    listener.emit('connection', conn)
+  }
 }

@@ -3,7 +3,7 @@ import { type Listener, type ListenerEvents, RateLimitError } from '@peerkit/cor
 import { EventEmitter } from 'eventemitter3'
 import { reachableAddresses } from './address.js'
 import type { ParsedTcpTransportOptions } from './options.js'
-import { SourceLimits, sourceAddress } from './source-limits.js'
+import { ListenerLimits, sourceAddress } from './source-limits.js'
 import type { TcpConnection } from './tcp-connection.js'
 
 /**
@@ -17,8 +17,7 @@ import type { TcpConnection } from './tcp-connection.js'
 export class TcpListener extends EventEmitter<ListenerEvents> implements Listener {
   readonly [Symbol.toStringTag] = '@peerkit/transport-tcp:TcpListener'
   private readonly handshaking = new Set<Socket>()
-  private readonly handshakes: SourceLimits
-  private readonly established: SourceLimits
+  private readonly limits: ListenerLimits
   private closing: Promise<void> | undefined
 
   constructor(
@@ -29,45 +28,23 @@ export class TcpListener extends EventEmitter<ListenerEvents> implements Listene
     options: ParsedTcpTransportOptions,
   ) {
     super()
-    const { maxHandshakes } = options
-    this.handshakes = new SourceLimits(
-      options.maxHandshakesPerAddress,
-      options.maxHandshakesPerSubnet,
-      'handshakes in progress',
-      ['tcp.maxHandshakesPerAddress', 'tcp.maxHandshakesPerSubnet'],
-    )
-    this.established = new SourceLimits(
-      options.maxConnectionsPerAddress,
-      options.maxConnectionsPerSubnet,
-      'connections open',
-      ['tcp.maxConnectionsPerAddress', 'tcp.maxConnectionsPerSubnet'],
-    )
+    this.limits = new ListenerLimits(options, 'tcp')
     server.on('connection', (socket: Socket) => {
       if (this.closing) return void socket.destroy()
       const ip = sourceAddress(socket.remoteAddress)
-      const refused =
-        this.handshaking.size >= maxHandshakes
-          ? `${maxHandshakes} handshakes already in progress (tcp.maxHandshakes)`
-          : this.handshakes.acquire(ip)
+      const refused = this.limits.startHandshake(ip, this.handshaking.size)
       if (refused !== undefined) return this.refuse(socket, refused)
       this.handshaking.add(socket)
       upgrade(socket).then(
         (conn) => {
           this.handshaking.delete(socket)
-          this.handshakes.release(ip)
+          this.limits.endHandshake(ip)
           if (this.closing) return void conn.close()
-          const full = this.established.acquire(ip)
-          if (full !== undefined) {
-            void conn.close()
-            this.emit('error', new RateLimitError(`refused a connection from ${ip}: ${full}`))
-            return
-          }
-          conn.once('close', () => this.established.release(ip))
-          this.emit('connection', conn)
+          this.limits.admit(this, conn, ip)
         },
         (err: Error) => {
           this.handshaking.delete(socket)
-          this.handshakes.release(ip)
+          this.limits.endHandshake(ip)
           if (!this.closing) this.emit('error', err)
         },
       )

@@ -7,7 +7,7 @@ import {
   type ListenerEvents,
   RateLimitError,
 } from '@peerkit/core'
-import { reachableAddresses, SourceLimits, sourceAddress } from '@peerkit/transport-tcp/parts'
+import { ListenerLimits, reachableAddresses, sourceAddress } from '@peerkit/transport-tcp/parts'
 import { EventEmitter } from 'eventemitter3'
 import { WebSocketServer } from 'ws'
 import { formatWebSocketAddress, type WebSocketAddress } from './address.js'
@@ -29,8 +29,7 @@ import type { WireSocket } from './wire-socket.js'
 export class WebSocketListener extends EventEmitter<ListenerEvents> implements Listener {
   readonly [Symbol.toStringTag] = '@peerkit/transport-websocket:WebSocketListener'
   private readonly handshaking = new Set<Socket>()
-  private readonly handshakes: SourceLimits
-  private readonly established: SourceLimits
+  private readonly limits: ListenerLimits
   private readonly wss: WebSocketServer
   private closing: Promise<void> | undefined
 
@@ -42,18 +41,7 @@ export class WebSocketListener extends EventEmitter<ListenerEvents> implements L
     clock: Clock,
   ) {
     super()
-    this.handshakes = new SourceLimits(
-      options.maxHandshakesPerAddress,
-      options.maxHandshakesPerSubnet,
-      'handshakes in progress',
-      ['ws.maxHandshakesPerAddress', 'ws.maxHandshakesPerSubnet'],
-    )
-    this.established = new SourceLimits(
-      options.maxConnectionsPerAddress,
-      options.maxConnectionsPerSubnet,
-      'connections open',
-      ['ws.maxConnectionsPerAddress', 'ws.maxConnectionsPerSubnet'],
-    )
+    this.limits = new ListenerLimits(options, 'ws')
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxMessageSize + 64,
@@ -65,10 +53,7 @@ export class WebSocketListener extends EventEmitter<ListenerEvents> implements L
     server.on('connection', (socket: Socket) => {
       if (this.closing) return void socket.destroy()
       const ip = sourceAddress(socket.remoteAddress)
-      const refused =
-        this.handshaking.size >= options.maxHandshakes
-          ? `${options.maxHandshakes} handshakes already in progress (ws.maxHandshakes)`
-          : this.handshakes.acquire(ip)
+      const refused = this.limits.startHandshake(ip, this.handshaking.size)
       if (refused !== undefined) {
         socket.destroy()
         this.emit('error', new RateLimitError(`refused a connection from ${ip}: ${refused}`))
@@ -82,7 +67,7 @@ export class WebSocketListener extends EventEmitter<ListenerEvents> implements L
         released = true
         clock.clearTimeout(timer)
         this.handshaking.delete(socket)
-        this.handshakes.release(ip)
+        this.limits.endHandshake(ip)
       }
       socket.once('close', release)
       ;(socket as Socket & { peerkitRelease?: () => void }).peerkitRelease = release
@@ -105,14 +90,7 @@ export class WebSocketListener extends EventEmitter<ListenerEvents> implements L
           (conn) => {
             release?.()
             if (this.closing) return void conn.close()
-            const full = this.established.acquire(ip)
-            if (full !== undefined) {
-              void conn.close()
-              this.emit('error', new RateLimitError(`refused a connection from ${ip}: ${full}`))
-              return
-            }
-            conn.once('close', () => this.established.release(ip))
-            this.emit('connection', conn)
+            this.limits.admit(this, conn, ip)
           },
           (err: Error) => {
             release?.()
