@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto'
 
 /**
  * The primitives core needs, on Node: node:crypto (OpenSSL). A browser bundle
@@ -26,15 +26,29 @@ export interface Ed25519Signer {
 }
 
 export function ed25519Signer(seed: Uint8Array): Ed25519Signer {
-  const key = createPrivateKey({
-    key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
-    format: 'der',
-    type: 'pkcs8',
-  })
-  const der = createPublicKey(key).export({ format: 'der', type: 'spki' })
-  return {
-    publicKey: new Uint8Array(der.subarray(ED25519_SPKI_PREFIX.length)),
-    sign: (data) => new Uint8Array(sign(null, data, key)),
+  return new NodeSigner(seed)
+}
+
+const privateKeyOf = (seed: Uint8Array) =>
+  createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
+
+/**
+ * The private KeyObject is made again at the first signature and kept from
+ * then on: a KeyObject holds about 1.3 KB of native memory, and an identity
+ * that never signs (most of a simulator's 10^6 peers) need not keep one.
+ */
+class NodeSigner implements Ed25519Signer {
+  readonly publicKey: Uint8Array
+  private key: KeyObject | undefined
+
+  constructor(private readonly seed: Uint8Array) {
+    const der = createPublicKey(privateKeyOf(seed)).export({ format: 'der', type: 'spki' })
+    this.publicKey = new Uint8Array(der.subarray(ED25519_SPKI_PREFIX.length))
+  }
+
+  sign(data: Uint8Array): Uint8Array {
+    this.key ??= privateKeyOf(this.seed)
+    return new Uint8Array(sign(null, data, this.key))
   }
 }
 
