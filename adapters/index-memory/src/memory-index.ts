@@ -30,9 +30,31 @@ interface Entry {
 }
 
 /**
+ * The records of one hash: the entry itself while it has one provider (the
+ * common case: a Map of one costs about 170 bytes more), a map by provider
+ * from the second on.
+ */
+type Held = Entry | Map<PeerId, Entry>
+
+function entriesOf(held: Held): Iterable<Entry> {
+  return held instanceof Map ? held.values() : [held]
+}
+
+function countOf(held: Held): number {
+  return held instanceof Map ? held.size : 1
+}
+
+function entryOf(held: Held | undefined, provider: PeerId): Entry | undefined {
+  if (held === undefined) return undefined
+  if (held instanceof Map) return held.get(provider)
+  return held.record.provider.id === provider ? held : undefined
+}
+
+/**
  * The default `Index`: an inverted keyword index (keyword → content hashes,
  * with a count of the records that carry the keyword) beside a content-hash
- * map (hash → provider → record) and a provider map (provider → hashes).
+ * map (hash → provider → record; hash → record while it has one provider)
+ * and a provider map (provider → hashes).
  *
  * A keyword search intersects the posting lists smallest first, so its cost
  * follows the rarest keyword, not the catalog size; each candidate is then
@@ -56,7 +78,7 @@ export class MemoryIndex implements Index {
   /** The earliest expiry in `expiries` (infinity when none). */
   private soonest = Number.POSITIVE_INFINITY
   // Made with the first record (and dropped by `clear`): a simulator keeps 200,000 indexes, most empty.
-  private byHash: Map<ContentHash, Map<PeerId, Entry>> | undefined
+  private byHash: Map<ContentHash, Held> | undefined
   private postings: Map<string, Map<ContentHash, number>> | undefined
   /**
    * The posted terms with their n-gram map, answering which of them a query
@@ -94,8 +116,8 @@ export class MemoryIndex implements Index {
 
   async get(hash: ContentHash): Promise<FileRecord[]> {
     this.lapse()
-    const providers = this.byHash?.get(hash)
-    return providers ? [...providers.values()].map((e) => e.record) : []
+    const held = this.byHash?.get(hash)
+    return held ? [...entriesOf(held)].map((e) => e.record) : []
   }
 
   async search(query: Query): Promise<Hit[]> {
@@ -108,8 +130,7 @@ export class MemoryIndex implements Index {
     if (this.byHash === undefined) return
     // A snapshot: the caller may change the index while it iterates.
     const all: FileRecord[] = []
-    for (const providers of this.byHash.values())
-      for (const entry of providers.values()) all.push(entry.record)
+    for (const held of this.byHash.values()) for (const entry of entriesOf(held)) all.push(entry.record)
     yield* all
   }
 
@@ -158,12 +179,8 @@ export class MemoryIndex implements Index {
     this.byHash ??= new Map()
     this.postings ??= new Map()
     this.byProvider ??= new Map()
-    let providers = this.byHash.get(record.hash)
-    if (!providers) {
-      providers = new Map()
-      this.byHash.set(record.hash, providers)
-    }
-    const old = providers.get(provider)
+    const held = this.byHash.get(record.hash)
+    const old = entryOf(held, provider)
     if (old) this.unpost(record.hash, old.terms)
     else this.total++
     const key = `${record.hash} ${provider}`
@@ -173,7 +190,17 @@ export class MemoryIndex implements Index {
       if (expiresAt < this.soonest) this.soonest = expiresAt
     } else this.expiries?.delete(key)
     const terms = termsOf(record)
-    providers.set(provider, { record, terms })
+    const entry: Entry = { record, terms }
+    if (held instanceof Map) held.set(provider, entry)
+    else if (held === undefined || old) this.byHash.set(record.hash, entry)
+    else
+      this.byHash.set(
+        record.hash,
+        new Map([
+          [held.record.provider.id, held],
+          [provider, entry],
+        ]),
+      )
     for (const term of terms) {
       let list = this.postings.get(term)
       if (!list) {
@@ -196,11 +223,11 @@ export class MemoryIndex implements Index {
   }
 
   private removeSync(hash: ContentHash, provider?: PeerId): number {
-    const providers = this.byHash?.get(hash)
-    if (!providers) return 0
+    const held = this.byHash?.get(hash)
+    if (!held) return 0
     if (provider === undefined) {
       let n = 0
-      for (const id of [...providers.keys()]) n += this.removeOne(hash, id)
+      for (const e of [...entriesOf(held)]) n += this.removeOne(hash, e.record.provider.id)
       return n
     }
     return this.removeOne(hash, provider)
@@ -227,42 +254,46 @@ export class MemoryIndex implements Index {
     const best = new TopK(limit)
     for (const hash of smallest.keys()) {
       if (!rest.every((list) => list.has(hash))) continue
-      const providers = byHash.get(hash) as Map<PeerId, Entry>
-      if (!best.wants(providers.size)) continue
-      const named = this.named(providers, wanted)
-      if (named) best.add({ hash, count: providers.size, name: named.name, named })
+      const held = byHash.get(hash) as Held
+      const count = countOf(held)
+      if (!best.wants(count)) continue
+      const named = this.named(held, wanted)
+      if (named) best.add({ hash, count, name: named.name, named })
     }
     // Hits are built only for the best `limit` candidates.
-    return best.sorted().map((c) => this.toHit(c.hash, c.named, byHash.get(c.hash) as Map<PeerId, Entry>))
+    return best.sorted().map((c) => this.toHit(c.hash, c.named, byHash.get(c.hash) as Held))
   }
 
   /** The hit for `hash` with every provider of it. */
   private hitOf(hash: ContentHash): Hit | undefined {
-    const providers = this.byHash?.get(hash)
-    const first = providers?.values().next().value
-    return providers && first ? this.toHit(hash, first.record, providers) : undefined
+    const held = this.byHash?.get(hash)
+    const first = held === undefined ? undefined : entriesOf(held)[Symbol.iterator]().next().value
+    return held && first ? this.toHit(hash, first.record, held) : undefined
   }
 
   /** A provider's record that carries every wanted term (names may differ between providers). */
-  private named(providers: Map<PeerId, Entry>, wanted: readonly string[]): FileRecord | undefined {
-    for (const entry of providers.values()) {
+  private named(held: Held, wanted: readonly string[]): FileRecord | undefined {
+    for (const entry of entriesOf(held)) {
       if (wanted.every((w) => entry.terms.some((k) => termMatches(w, k)))) return entry.record
     }
     return undefined
   }
 
-  private toHit(hash: ContentHash, named: FileRecord, providers: Map<PeerId, Entry>): Hit {
+  private toHit(hash: ContentHash, named: FileRecord, held: Held): Hit {
     const refs: PeerRef[] = []
-    for (const e of providers.values()) refs.push(e.record.provider)
+    for (const e of entriesOf(held)) refs.push(e.record.provider)
     return { hash, name: named.name, size: named.size, chunkSize: named.chunkSize, providers: refs }
   }
 
   private removeOne(hash: ContentHash, provider: PeerId): number {
-    const providers = this.byHash?.get(hash)
-    const entry = providers?.get(provider)
-    if (!providers || !entry) return 0
-    providers.delete(provider)
-    if (providers.size === 0) this.byHash?.delete(hash)
+    const held = this.byHash?.get(hash)
+    const entry = entryOf(held, provider)
+    if (!held || !entry) return 0
+    if (held instanceof Map) {
+      held.delete(provider)
+      const [last, more] = held.values()
+      if (last && !more) this.byHash?.set(hash, last)
+    } else this.byHash?.delete(hash)
     this.unpost(hash, entry.terms)
     const hashes = this.byProvider?.get(provider)
     hashes?.delete(hash)
