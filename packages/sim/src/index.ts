@@ -102,6 +102,7 @@ export { type Bar, barChart, escapeXml, type Line, lineChart } from './svg-chart
 export { type Timer, TimerHeap } from './timer-heap.js'
 export {
   buildTopology,
+  floodBall,
   gridGraph,
   LV_SIZES,
   parseTopologyKind,

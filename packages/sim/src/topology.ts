@@ -124,6 +124,47 @@ export function gridGraph(width: number, height: number): Topology {
   return { kind: 'grid', nodes: width * height, edges: edges / 2, adjacency }
 }
 
+/**
+ * What a flood of TTL `ttl` would cost if every peer it reaches were reached along a shortest path
+ * (synchronous rounds, no latency): the mean over `sources` random origins of the messages sent
+ * (the origin to all its neighbours, every other peer nearer than `ttl` to all but one) and of the
+ * peers reached. With random link latencies a peer is often first reached along a longer path,
+ * with less TTL left, so a real flood costs less and reaches fewer.
+ */
+export function floodBall(
+  t: Topology,
+  ttl: number,
+  sources: number,
+  random: Random,
+): { messages: number; reached: number } {
+  const dist = new Int32Array(t.nodes)
+  const queue = new Int32Array(t.nodes)
+  let messages = 0
+  let reached = 0
+  for (let k = 0; k < sources; k++) {
+    const s = random.int(t.nodes)
+    dist.fill(-1)
+    dist[s] = 0
+    let head = 0
+    let tail = 0
+    queue[tail++] = s
+    while (head < tail) {
+      const v = queue[head++] as number
+      const d = dist[v] as number
+      reached++
+      const list = t.adjacency[v] as readonly number[]
+      if (d >= ttl) continue
+      messages += v === s ? list.length : list.length - 1
+      for (const w of list)
+        if (dist[w] === -1) {
+          dist[w] = d + 1
+          queue[tail++] = w
+        }
+    }
+  }
+  return { messages: messages / sources, reached: reached / sources }
+}
+
 /** The largest degree of a graph. */
 export function maxDegree(t: Topology): number {
   let max = 0

@@ -2,6 +2,7 @@ import { InvalidOptionsError, SeededRandom } from '@peerkit/core'
 import test from 'ava'
 import {
   buildTopology,
+  floodBall,
   gridGraph,
   LV_SIZES,
   parseTopologyKind,
@@ -93,4 +94,16 @@ test('replication: uniform, proportional and square-root copies of the objects',
   const sqrt = replicaCounts('sqrt', q, 400, 1000)
   t.is(Math.round(((sqrt[0] as number) / (sqrt[3] as number)) ** 2), 10, 'r_i / r_j = sqrt(q_i / q_j)')
   t.deepEqual(replicaCounts('proportional', [0.999, 0.001], 10, 5), [5, 1], 'at least 1, at most every peer')
+})
+
+test('floodBall: floods on a path of 3 peers, counted by hand', (t) => {
+  const g = gridGraph(1, 3) // a path a–b–c
+  // From an end: TTL 1 sends 1 message and reaches 2 peers; TTL 2 also the middle's 1: 2 messages, 3 peers.
+  // From the middle: TTL 1 sends 2 and reaches 3. Every origin is drawn over many sources.
+  const one = floodBall(g, 1, 3000, new SeededRandom(1))
+  t.true(Math.abs(one.messages - 4 / 3) < 0.05, `${one.messages}`)
+  t.true(Math.abs(one.reached - 7 / 3) < 0.05, `${one.reached}`)
+  const two = floodBall(g, 2, 3000, new SeededRandom(1))
+  t.true(Math.abs(two.messages - 2) < 0.05, `${two.messages}`)
+  t.is(two.reached, 3)
 })
