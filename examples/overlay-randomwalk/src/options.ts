@@ -37,8 +37,8 @@ export const randomWalkOptionsSchema = z
     maxSearches: z.number().int().min(1).max(100_000).default(64),
     /**
      * A fixed neighbor list, as addresses: the node joins these peers and only these (no bootstrap, no
-     * candidates), accepts a join only from a peer giving one of these addresses, and re-joins a listed
-     * peer it lost at the next maintenance round. At most `maxNeighbors`. @default []
+     * candidates), accepts a join only from the peer it reached itself at one of these addresses, and
+     * re-joins a listed peer it lost at the next maintenance round. At most `maxNeighbors`. @default []
      */
     staticNeighbors: z.array(z.string().min(1).max(1024)).max(10_000).default([]),
   })

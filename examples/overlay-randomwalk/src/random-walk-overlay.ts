@@ -294,11 +294,16 @@ export class RandomWalkOverlay extends EventEmitter<OverlayEvents> implements Ov
     this.network.learn(ref)
     let accepted = this.table.has(ref.id)
     if (this.isStatic) {
-      // A fixed topology: only a listed peer joins.
+      // A fixed topology: only a listed peer joins. The addresses are the joiner's claim: only the peer
+      // this node reached at a listed address itself is let in; another claimant makes this node join
+      // the listed addresses it lacks, so the listed peer, if it is there, is joined from this side.
       const listed = addresses.find((a) => this.statics.has(a))
-      if (!accepted && listed !== undefined && this.addNeighbor(ref)) {
-        accepted = true
-        this.staticIds.set(listed, ref.id)
+      if (!accepted && listed !== undefined) {
+        if (this.staticIds.get(listed) === ref.id) accepted = this.addNeighbor(ref)
+        else
+          this.joinStatic().catch((err) =>
+            this.log.debug('joining the static neighbors failed', { error: String(err) }),
+          )
       }
     } else {
       accepted ||= this.addNeighbor(ref)

@@ -6,7 +6,13 @@ import { TestClock } from '@peerkit/compliance'
 import { CLOCK, collect, createPeer, InvalidOptionsError, type Peer } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
-import { parseRandomWalkOptions, type RandomWalkOptions, type RandomWalkOverlay } from '../src/index.js'
+import {
+  JOIN,
+  parseRandomWalkOptions,
+  type RandomWalkOptions,
+  type RandomWalkOverlay,
+  WALK,
+} from '../src/index.js'
 import { recordOf } from './helpers/network.js'
 
 const N = 8
@@ -102,4 +108,53 @@ test('staticNeighbors longer than maxNeighbors is refused, naming the field', (t
     { instanceOf: InvalidOptionsError },
   )
   t.regex(err?.message ?? '', /randomwalk\.staticNeighbors/)
+})
+
+test('attack: peers claiming a listed address in their join are refused; the listed peer still gets its place', async (t) => {
+  const { clock, ring, start, neighborsOf, exact } = await staticRing(t)
+  await clock.until(exact, 10_000, 'the listed topology')
+  const victim = ring[0] as Peer
+  await clock.settle((ring[1] as Peer).stop())
+  await clock.until(() => !neighborsOf(victim).includes(address(1)), 10_000, 'peer 0 to notice')
+  // 20 impostors, each its own key, ask to join claiming peer 1's address.
+  const impostors: Peer[] = []
+  for (let i = 0; i < 20; i++)
+    impostors.push(await start(`memory://rw-impostor-${i}`, { maintenanceInterval: 60_000 }))
+  const answers = await clock.settle(
+    Promise.all(
+      impostors.map(async (p) => {
+        await p.network.dialAddress(address(0))
+        return p.network.request(victim.id, JOIN, { addresses: [address(1), ...p.addresses()] })
+      }),
+    ),
+  )
+  t.true(
+    answers.every((a) => !a.accepted),
+    'every impostor was refused',
+  )
+  const impostorIds = new Set(impostors.map((p) => p.id))
+  t.false(victim.overlay.neighbors().some((n) => impostorIds.has(n.id)))
+  t.deepEqual(neighborsOf(victim), [address(4), address(7)])
+  // Walkers an impostor hands the victim are dropped: it is no neighbor.
+  const dropped = () => (victim.overlay.stats().dropped as number | undefined) ?? 0
+  const before = dropped()
+  const impostor = impostors[0] as Peer
+  await clock.settle(
+    impostor.network.send(victim.id, WALK, {
+      id: '0'.repeat(32),
+      origin: { id: impostor.id, addresses: impostor.addresses() },
+      query: { keywords: ['x'] },
+      ttl: 5,
+      hops: 0,
+    }),
+  )
+  await clock.advance(1000)
+  t.is(dropped() - before, 1)
+  // The real peer 1 comes back at its address: it is let in.
+  ring[1] = await start(address(1), {
+    staticNeighbors: listed(1),
+    maxNeighbors: 3,
+    maintenanceInterval: 1000,
+  })
+  await clock.until(exact, 10_000, 'the listed topology again')
 })

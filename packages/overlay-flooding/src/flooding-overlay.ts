@@ -346,11 +346,14 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     const known = this.table.has(from)
     let accepted = known
     if (this.isStatic) {
-      // A fixed topology: only a listed peer joins, and nobody is evicted for it.
+      // A fixed topology: only a listed peer joins, and nobody is evicted for it. The addresses are the
+      // joiner's claim: only the peer this node reached at a listed address itself is let in; another
+      // claimant makes this node dial that address (its maintenance round, which runs one at a time),
+      // and the listed peer, if it is there, is joined from this side.
       const listed = msg.addresses.find((a) => this.statics.has(a))
       if (msg.join && !accepted && listed !== undefined && this.network.isConnected(from)) {
-        accepted = this.addNeighbor(ref)
-        if (accepted) this.staticIds.set(listed, from)
+        if (this.staticIds.get(listed) === from) accepted = this.addNeighbor(ref)
+        else void this.maintain()
       }
     } else if (
       msg.join &&

@@ -84,7 +84,7 @@ export const floodingOptionsSchema = z
     /**
      * A fixed neighbor list (Gnutella's "connect to these hosts"): the addresses of the peers to be
      * neighbors with. When set, the node joins these and only these: it joins no bootstrap peer or
-     * candidate, accepts a join only from a peer that gives one of these addresses, evicts nobody and
+     * candidate, accepts a join only from the peer it reached itself at one of these addresses, evicts nobody and
      * probes nobody, and re-joins a listed peer it lost at the next maintenance round. Empty: the
      * neighbors are found and kept by the protocol.
      */

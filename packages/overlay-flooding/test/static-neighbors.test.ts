@@ -5,7 +5,8 @@ import { CLOCK, collect, InvalidOptionsError } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
 import { type FloodingOptions, parseFloodingOptions } from '../src/index.js'
-import { hashOf, recordFor, startNode, type TestNode } from './helpers/node.js'
+import { hashOf, type RawNode, recordFor, startNode, startRaw, type TestNode } from './helpers/node.js'
+import { rawProtocol } from './helpers/raw.js'
 
 const N = 8
 const address = (i: number) => `memory://s${i}`
@@ -128,4 +129,57 @@ test('staticNeighbors longer than maxNeighbors is refused, naming the fields', (
     { instanceOf: InvalidOptionsError },
   )
   t.regex(err?.message ?? '', /flooding\.staticNeighbors.*maxNeighbors = 2/)
+})
+
+test('attack: peers claiming a listed address in their join are refused; the listed peer still gets its place', async (t) => {
+  const { clock, parent, nodes, neighborsOf, exact } = await ring(t)
+  await clock.until(exact, 10_000, 'the listed topology')
+  // Node 1 goes away: node 0 has a free slot, kept for whoever answers at memory://s1.
+  await (nodes[1] as TestNode).stop()
+  await clock.until(() => !neighborsOf(nodes[0] as TestNode).includes(address(1)), 10_000, 'node 0 to notice')
+  const victim = nodes[0] as TestNode
+  const victimId = victim.network.peerId
+  const pingsBefore = victim.overlay.stats().sent.ping ?? 0
+  // 20 impostors, each its own key and Network, join claiming node 1's address (and their own).
+  const impostors: RawNode[] = []
+  for (let i = 0; i < 20; i++)
+    impostors.push(await startRaw(t, { parent, transport: 'memory', listen: [`memory://impostor${i}`] }))
+  const answers = await clock.settle(
+    Promise.all(
+      impostors.map(async (s) => {
+        await s.network.dialAddress(address(0))
+        const ping = {
+          kind: 'ping',
+          join: true,
+          degree: 0,
+          addresses: [address(1), ...s.network.addresses()],
+        }
+        return s.network.request(victimId, rawProtocol, ping)
+      }),
+    ),
+    10_000,
+  )
+  t.true(
+    answers.every((a) => a?.accepted === false),
+    'every impostor was refused',
+  )
+  const impostorIds = new Set(impostors.map((s) => s.network.peerId))
+  t.false(
+    victim.overlay.neighbors().some((n) => impostorIds.has(n.id)),
+    'no impostor is a neighbor',
+  )
+  t.deepEqual(neighborsOf(victim), [address(4), address(7)], 'the other listed neighbors stay')
+  // What the impostors got out of it: the victim dialled memory://s1 (nobody there) in one maintenance
+  // round at a time, and pinged nobody.
+  t.is((victim.overlay.stats().sent.ping ?? 0) - pingsBefore, 0, 'the victim pinged no impostor')
+  // The real node 1 comes back at its address: it is let in on both sides.
+  nodes[1] = await startNode(t, {
+    parent,
+    transport: 'memory',
+    listen: [address(1)],
+    flooding: { staticNeighbors: listed(1), maxNeighbors: 3, minNeighbors: 1, maintenanceInterval: 1000 },
+    seed: 111,
+  })
+  await clock.until(exact, 10_000, 'the listed topology again')
+  t.false(victim.overlay.neighbors().some((n) => impostorIds.has(n.id)))
 })
