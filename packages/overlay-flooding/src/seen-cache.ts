@@ -13,6 +13,13 @@ interface Entry<V> {
  */
 export class SeenCache<K, V> {
   private readonly entries = new Map<K, Entry<V>>()
+  /**
+   * At most the time of the oldest entry (entries only leave, so it stays a
+   * lower bound): while it is younger than `maxAge` and the cache not over
+   * `maxSize`, `set` has nothing to prune and makes no iterator (a flooding
+   * node sets an entry for every query it sees).
+   */
+  private oldestAt = Number.POSITIVE_INFINITY
 
   constructor(
     private readonly clock: Clock,
@@ -44,6 +51,7 @@ export class SeenCache<K, V> {
     const now = this.clock.now()
     this.entries.delete(key)
     this.entries.set(key, { value, at: now })
+    if (now < this.oldestAt) this.oldestAt = now
     this.prune(now)
   }
 
@@ -60,13 +68,19 @@ export class SeenCache<K, V> {
 
   clear(): void {
     this.entries.clear()
+    this.oldestAt = Number.POSITIVE_INFINITY
   }
 
   private prune(now: number): void {
+    if (this.entries.size <= this.maxSize && now - this.oldestAt < this.maxAge) return
     // Map iteration is insertion order: the oldest entries come first.
     for (const [k, e] of this.entries) {
       if (this.entries.size > this.maxSize || now - e.at >= this.maxAge) this.entries.delete(k)
-      else break
+      else {
+        this.oldestAt = e.at
+        return
+      }
     }
+    this.oldestAt = Number.POSITIVE_INFINITY
   }
 }

@@ -51,3 +51,56 @@ test('set() refreshes an entry, making it the youngest', async (t) => {
   seen.clear()
   t.is(seen.size, 0)
 })
+
+test('set skips its pruning scan only when nothing could be pruned: the same entries as a cache that always scans', async (t) => {
+  // A reference that scans the oldest entries on every set, as SeenCache did before it kept a bound on the oldest.
+  class Scanning<K, V> {
+    readonly entries = new Map<K, { value: V; at: number }>()
+    constructor(
+      private readonly clock: TestClock,
+      private readonly maxSize: number,
+      private readonly maxAge: number,
+    ) {}
+    get(key: K): V | undefined {
+      const e = this.entries.get(key)
+      if (!e) return undefined
+      if (this.clock.now() - e.at >= this.maxAge) {
+        this.entries.delete(key)
+        return undefined
+      }
+      return e.value
+    }
+    set(key: K, value: V): void {
+      const now = this.clock.now()
+      this.entries.delete(key)
+      this.entries.set(key, { value, at: now })
+      for (const [k, e] of this.entries) {
+        if (this.entries.size > this.maxSize || now - e.at >= this.maxAge) this.entries.delete(k)
+        else break
+      }
+    }
+  }
+  const clock = new TestClock()
+  const seen = new SeenCache<number, number>(clock, 40, 500)
+  const ref = new Scanning<number, number>(clock, 40, 500)
+  let x = 12345
+  const next = (n: number) => {
+    x = (x * 1103515245 + 12345) % 2 ** 31
+    return x % n
+  }
+  for (let i = 0; i < 20_000; i++) {
+    const op = next(10)
+    const key = next(120)
+    if (op < 5) {
+      seen.set(key, i)
+      ref.set(key, i)
+    } else if (op < 8) t.is(seen.get(key), ref.get(key))
+    else if (op < 9) {
+      seen.delete(key)
+      ref.entries.delete(key)
+    } else await clock.advance(next(60))
+    if (seen.size !== ref.entries.size)
+      return t.fail(`step ${i}: ${seen.size} entries, the reference ${ref.entries.size}`)
+  }
+  t.pass()
+})
