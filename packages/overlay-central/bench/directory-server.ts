@@ -22,7 +22,9 @@ const directory = await createDirectoryServer({
   listen: ['tcp://127.0.0.1:0'],
   index,
   components: {
-    ...(url ? { postgres: { url, poolSize: 8 } } : {}),
+    // Under load a register may wait long for one of the 8 connections, or run long inside a GIN
+    // pending-list cleanup: the bench measures rates, so neither is cut off (defaults: 10 s and 30 s).
+    ...(url ? { postgres: { url, poolSize: 8, connectTimeout: 600_000, statementTimeout: 0 } } : {}),
     tcp: { maxConnectionsPerAddress: 4096, maxHandshakesPerAddress: 1024, maxHandshakes: 1024 },
   },
   options: {

@@ -183,6 +183,8 @@ async function run(size: number, config: string, url: string | undefined): Promi
   const names: string[] = []
 
   const db = url ? new pg.Client({ connectionString: url }) : undefined
+  // A connection the server ends (a restart, another process's pg_terminate_backend) fails the next count, not the run.
+  db?.on('error', (err) => process.stderr.write(`the bench's database connection failed: ${err.message}\n`))
   await db?.connect()
   const held = async () =>
     db
@@ -203,7 +205,17 @@ async function run(size: number, config: string, url: string | undefined): Promi
       for (let from = 0; from < per; from += BATCH) {
         const records = recordsFor(client, c, from, Math.min(BATCH, per - from))
         if (from === 0) names.push(...records.slice(0, 20).map((r) => r.name))
-        await client.network.request(server, CENTRAL, { type: 'register', records })
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await client.network.request(server, CENTRAL, { type: 'register', records })
+            break
+          } catch (err) {
+            // As a client would: a batch the directory failed (its database overloaded) is sent again.
+            if (attempt >= 5) throw err
+            process.stderr.write(`a register batch failed (attempt ${attempt}): ${(err as Error).message}\n`)
+            await new Promise((r) => setTimeout(r, 1000 * attempt))
+          }
+        }
         sent += records.length
       }
     }),
@@ -271,6 +283,7 @@ const postgres = CONFIGS.some((c) => c.startsWith('pg'))
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     // Stopped by hand: the throwaway database goes too.
+    process.stderr.write(`bench:directory: ${signal}, stopping its PostgreSQL\n`)
     void (postgres?.stop() ?? Promise.resolve()).finally(() => process.exit(130))
   })
 }
