@@ -88,8 +88,9 @@ test('the only provider leaves mid-download: the download waits, asks again with
   )
   const states: string[] = []
   dl.on('state', (status) => states.push(status.state))
-  t.truthy(
+  t.not(
     await driveUntil(clock, () => dl.status().state === 'waiting', 10_000),
+    undefined,
     JSON.stringify(dl.status()),
   )
   const waitingFrom = clock.now()
@@ -104,7 +105,11 @@ test('the only provider leaves mid-download: the download waits, asks again with
   t.true(asks - asksBefore >= 3 && asks - asksBefore <= 5, `asked ${asks - asksBefore} times in 20 s`)
   // A second provider appears: found at the next ask (at most 32 s later with the backoff so far) and used.
   found = [a, net.provide('provider-b', file.server)]
-  t.truthy(await driveUntil(clock, () => dl.status().bytes === MiB, 60_000, 50), JSON.stringify(dl.status()))
+  t.not(
+    await driveUntil(clock, () => dl.status().bytes === MiB, 60_000, 50),
+    undefined,
+    JSON.stringify(dl.status()),
+  )
   t.true(clock.now() - waitingFrom >= 20_000)
   const result = await dl.done
   t.deepEqual(await readFile(result.path), Buffer.from(file.bytes))
@@ -117,11 +122,15 @@ test('a provider that left and comes back is taken back', async (t) => {
   const { clock, net, file, a } = await oneProvider(t)
   leavesAfter(net, 'provider-a', 2)
   const dl = virtualDownload(clock, net, file.hash, join(file.dir, 'out.bin'), [a], { maxInFlightPerPeer: 1 })
-  t.truthy(await driveUntil(clock, () => dl.status().state === 'waiting', 10_000))
+  t.not(await driveUntil(clock, () => dl.status().state === 'waiting', 10_000), undefined)
   await driveUntil(clock, () => false, 5000, 50)
   t.is(dl.status().state, 'waiting')
   net.present.add('provider-a')
-  t.truthy(await driveUntil(clock, () => dl.status().bytes === MiB, 60_000, 50), JSON.stringify(dl.status()))
+  t.not(
+    await driveUntil(clock, () => dl.status().bytes === MiB, 60_000, 50),
+    undefined,
+    JSON.stringify(dl.status()),
+  )
   const result = await dl.done
   t.deepEqual(await readFile(result.path), Buffer.from(file.bytes))
 })
@@ -133,7 +142,7 @@ test('nobody appears: the download fails with PeerUnreachableError at providerWa
     maxInFlightPerPeer: 1,
     providerWait: 20_000,
   })
-  t.truthy(await driveUntil(clock, () => dl.status().state === 'waiting', 10_000))
+  t.not(await driveUntil(clock, () => dl.status().state === 'waiting', 10_000), undefined)
   const waitingFrom = clock.now()
   const took = await driveUntil(clock, () => dl.status().state === 'failed', 60_000, 100)
   t.truthy(took, JSON.stringify(dl.status()))
@@ -156,7 +165,7 @@ test('pause stops requests and keeps the .part; resume continues from it', async
   })
   const states: string[] = []
   dl.on('state', (status) => states.push(status.state))
-  t.truthy(await driveUntil(clock, () => dl.status().bytes >= 3 * 64 * KiB, 10_000))
+  t.not(await driveUntil(clock, () => dl.status().bytes >= 3 * 64 * KiB, 10_000), undefined)
   dl.pause()
   t.is(dl.status().state, 'paused')
   const asked = net.asked.get('provider-a')
@@ -168,7 +177,11 @@ test('pause stops requests and keeps the .part; resume continues from it', async
   t.true(await exists(`${to}.part`))
   dl.resume()
   t.is(dl.status().state, 'running')
-  t.truthy(await driveUntil(clock, () => dl.status().bytes === MiB, 10_000))
+  t.not(
+    await driveUntil(clock, () => dl.status().bytes === MiB, 10_000),
+    undefined,
+    `${JSON.stringify(dl.status())}; asked ${net.asked.get('provider-a')}`,
+  )
   const result = await dl.done
   t.deepEqual(await readFile(to), Buffer.from(file.bytes))
   t.is(result.fetchedChunks, 16, 'every chunk fetched once (none fetched again after the pause)')
@@ -184,7 +197,7 @@ for (const keepPart of [false, true]) {
       maxInFlightPerPeer: 1,
       checkpointInterval: 10,
     })
-    t.truthy(await driveUntil(clock, () => dl.status().bytes > 0, 10_000))
+    t.not(await driveUntil(clock, () => dl.status().bytes > 0, 10_000), undefined)
     dl.cancel({ keepPart })
     await t.throwsAsync(dl.done, { name: 'AbortError', message: /cancelled/ })
     t.is(dl.status().state, 'cancelled')
@@ -237,7 +250,7 @@ test('a queue runs at most maxActiveDownloads at once; a paused download frees i
   )
   d0.resume()
   t.is(d0.status().state, 'queued', 'no free slot: the resumed download waits its turn')
-  t.truthy(await driveUntil(clock, () => dls.every((d) => d.status().state === 'done'), 60_000))
+  t.not(await driveUntil(clock, () => dls.every((d) => d.status().state === 'done'), 60_000), undefined)
   for (const d of dls) t.deepEqual(await readFile((await d.done).path), Buffer.from(file.bytes))
   t.deepEqual(
     transfer.downloads().map((s) => s.state),
@@ -263,7 +276,7 @@ test('downloadRate caps what all downloads request: chunk k is asked for k chunk
     const transfer = virtualTransfer(clock, net.network(), 'downloader', { downloadRate })
     const dl = transfer.download(file.hash, { to: join(file.dir, 'out.bin'), providers: [a] })
     const ms = await driveUntil(clock, () => dl.status().bytes === MiB, 60_000, 20)
-    t.truthy(ms, JSON.stringify(dl.status()))
+    t.not(ms, undefined, JSON.stringify(dl.status()))
     t.deepEqual(await readFile((await dl.done).path), Buffer.from(file.bytes))
     t.is(net.sentAt.length, 16)
     if (downloadRate) {
@@ -405,7 +418,7 @@ test('a running download searches for more providers every providerSearchInterva
   )
   const added: string[] = []
   dl.on('source:added', (ref) => added.push(ref.id))
-  t.truthy(await driveUntil(clock, () => dl.status().bytes > 0, 10_000))
+  t.not(await driveUntil(clock, () => dl.status().bytes > 0, 10_000), undefined)
   found = [a, net.provide('provider-b', file.server)]
   const ms = await driveUntil(clock, () => dl.status().state === 'done', 60_000, 50)
   t.truthy(ms, JSON.stringify(dl.status()))
@@ -436,8 +449,9 @@ test('no search for more providers with providerSearchInterval 0, nor once maxPe
     )
     const dropped: string[] = []
     dl.on('source:dropped', ({ reason }) => dropped.push(reason))
-    t.truthy(
+    t.not(
       await driveUntil(clock, () => dl.status().state === 'done', 300_000, 50),
+      undefined,
       JSON.stringify(options),
     )
     // A provider dropped (a loaded machine can let virtual time pass its request timeout) is asked for again
@@ -457,7 +471,7 @@ test('status().bytes while paused is the verified bytes on disk, not the size, a
     return answer(req, from)
   })
   const dl = virtualDownload(clock, net, file.hash, join(file.dir, 'out.bin'), [a], { maxInFlightPerPeer: 2 })
-  t.truthy(await driveUntil(clock, () => dl.status().bytes >= 3 * 64 * KiB, 10_000))
+  t.not(await driveUntil(clock, () => dl.status().bytes >= 3 * 64 * KiB, 10_000), undefined)
   dl.pause()
   const askedAtPause = asked
   const paused = dl.status()
@@ -474,7 +488,7 @@ test('status().bytes while paused is the verified bytes on disk, not the size, a
   t.true(later < MiB)
   t.is(dl.status().state, 'paused')
   dl.resume()
-  t.truthy(await driveUntil(clock, () => dl.status().state === 'done', 60_000, 50))
+  t.not(await driveUntil(clock, () => dl.status().state === 'done', 60_000, 50), undefined)
   t.true(asked > askedAtPause, 'asking again once resumed')
   t.is(dl.status().bytes, MiB)
 })
@@ -484,7 +498,7 @@ test('pause once every chunk is verified is a no-op: the download is being put i
   const dl = virtualDownload(clock, net, file.hash, join(file.dir, 'out.bin'), [a], { maxInFlightPerPeer: 4 })
   const states: string[] = []
   dl.on('state', (s) => states.push(s.state))
-  t.truthy(await driveUntil(clock, () => dl.status().bytes === MiB, 30_000, 1))
+  t.not(await driveUntil(clock, () => dl.status().bytes === MiB, 30_000, 1), undefined)
   dl.pause()
   t.not(dl.status().state, 'paused')
   const result = await dl.done

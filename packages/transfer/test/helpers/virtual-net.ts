@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TestClock } from '@peerkit/compliance'
@@ -121,10 +122,40 @@ export function virtualDownload(
 }
 
 /**
- * Drives the clock in `step` ms steps, letting real file I/O run between
- * them, until `done()` holds or `limit` virtual ms pass; returns the virtual
- * ms it took (or undefined). Disk writes and hashing are real work, so each
- * step also yields to the event loop.
+ * File-system requests in flight in this thread (reads, writes, fsyncs,
+ * renames: node's FSREQ resources, counted from creation to callback). The
+ * test's virtual clock waits for them before it moves: on a loaded machine a
+ * disk write can take longer than a thousand virtual steps, and a clock that
+ * ran on meanwhile would fire request and rest timers early.
+ */
+const fsInFlight = new Set<number>()
+createHook({
+  init(id, type) {
+    if (type.startsWith('FSREQ')) fsInFlight.add(id)
+  },
+  after(id) {
+    fsInFlight.delete(id)
+  },
+  destroy(id) {
+    fsInFlight.delete(id)
+  },
+}).enable()
+
+/**
+ * Resolves once no file-system request is in flight or `done()` holds, or
+ * after `ms` real ms (then the clock moves anyway).
+ */
+async function fsIdle(ms: number, done: () => boolean): Promise<void> {
+  const end = Date.now() + ms
+  while (fsInFlight.size > 0 && !done() && Date.now() < end) await new Promise((r) => setTimeout(r, 1))
+}
+
+/**
+ * Drives the clock in `step` ms steps until `done()` holds or `limit`
+ * virtual ms pass; returns the virtual ms it took (or undefined). Disk writes
+ * and hashing are real work: before each step the clock waits until no
+ * file-system request is in flight (at most 10 real seconds) and yields to
+ * the event loop, so virtual time does not run ahead of the disk.
  */
 export async function driveUntil(
   clock: TestClock,
@@ -135,6 +166,7 @@ export async function driveUntil(
   const start = clock.now()
   for (;;) {
     for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r))
+    await fsIdle(10_000, done)
     if (done()) return clock.now() - start
     if (clock.now() - start >= limit) return undefined
     await clock.advance(step)
