@@ -214,16 +214,18 @@ test('dialing an unknown peer or a killed one fails with PeerUnreachableError', 
 })
 
 test('a dial that outlasts dialTimeout is abandoned: no connection is left behind', async (t) => {
+  // On a virtual clock: the 40 ms links and the 50 ms dial timeout, then 300 ms for a late connection to show.
+  const clock = new TestClock()
   const hub = new MemoryNetwork({ latency: 40 })
-  const a = await startNetwork(hub)
-  const b = await startNetwork(hub, { network: { dialTimeout: 50 } })
+  const a = await startNetwork(hub, { clock })
+  const b = await startNetwork(hub, { network: { dialTimeout: 50 }, clock })
   t.teardown(() => Promise.all([a.stop(), b.stop()]))
-  await t.throwsAsync(b.dialAddress(a.addresses()[0] as string), { name: 'TimeoutError' })
-  await t.throwsAsync(b.request(ref(a), NOTE, { n: 1 }), {
+  await t.throwsAsync(clock.settle(b.dialAddress(a.addresses()[0] as string)), { name: 'TimeoutError' })
+  await t.throwsAsync(clock.settle(b.request(ref(a), NOTE, { n: 1 })), {
     name: 'PeerUnreachableError',
     message: /timed out/,
   })
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await clock.advance(300)
   t.deepEqual(a.peers(), [], 'the listener never got a connection')
   t.deepEqual(b.peers(), [])
 })
@@ -261,10 +263,17 @@ test('maxConnections trims to an eighth below the limit, least recently used fir
   for (const [i, c] of clients.slice(0, 8).entries()) await c.request(ref(server), NOTE, { n: i })
   t.is(server.peers().length, 8, 'at the limit nothing is closed')
   const gone: string[] = []
-  server.on('peer:disconnect', (p) => gone.push(p.id))
+  const twoGone = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${gone.length} of 2 disconnects within 5 s`)), 5000)
+    server.on('peer:disconnect', (p) => {
+      gone.push(p.id)
+      if (gone.length < 2) return
+      clearTimeout(timer)
+      resolve()
+    })
+  })
   await (clients[8] as Network).request(ref(server), NOTE, { n: 8 })
-  for (let waited = 0; gone.length < 2 && waited < 5000; waited += 5)
-    await new Promise((resolve) => setTimeout(resolve, 5))
+  await twoGone
   t.deepEqual(
     gone.sort(),
     clients
