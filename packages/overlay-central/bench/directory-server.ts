@@ -2,7 +2,7 @@
  * One directory server of `npm run bench:directory`, in a process of its own
  * (its memory is measured alone): `node directory-server.js INDEX [DATABASE_URL]`.
  * Prints `address tcp://…`, then answers lines on stdin: `heap` (heap bytes
- * after two full collections), `records` (registrations it holds), `stop`.
+ * after two full collections), `records` (registrations it holds), `cpu` (its CPU time so far, ms), `stop`.
  */
 import 'reflect-metadata'
 import '@peerkit/transport-tcp'
@@ -54,7 +54,10 @@ for await (const line of createInterface({ input: process.stdin })) {
     gc()
     process.stdout.write(`heap ${process.memoryUsage().heapUsed}\n`)
   } else if (line === 'records') process.stdout.write(`records ${directory.server.size}\n`)
-  else if (line === 'stop') break
+  else if (line === 'cpu') {
+    const { user, system } = process.cpuUsage()
+    process.stdout.write(`cpu ${(user + system) / 1000}\n`)
+  } else if (line === 'stop') break
 }
 await directory.stop()
 process.exit(0)

@@ -25,8 +25,9 @@
 import 'reflect-metadata'
 import '@peerkit/transport-tcp'
 import '@peerkit/index-memory'
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createInterface, type Interface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { collect, type FileRecord, keywords, type PeerRef, type Query } from '@peerkit/core'
@@ -145,6 +146,41 @@ async function stopServer(s: ServerProcess): Promise<void> {
   clearTimeout(timer)
 }
 
+/**
+ * CPU time (ms) of the database's processes serving `database` (their titles
+ * name it: backends, autovacuum workers), sampled every second: a backend that
+ * ends (an idle pooled connection closed) keeps its last sample. On a machine
+ * shared with other work, registrations per CPU second are the figure that
+ * does not move with the load.
+ */
+function databaseCpu(database: string): { ms(): number; stop(): void } {
+  const seen = new Map<number, number>()
+  const tick = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100
+  const sample = () => {
+    for (const entry of readdirSync('/proc')) {
+      const pid = Number(entry)
+      if (!Number.isInteger(pid)) continue
+      try {
+        if (!readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(database)) continue
+        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        seen.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / tick)
+      } catch {
+        // The process ended between the listing and the read: its last sample stands.
+      }
+    }
+  }
+  sample()
+  const timer = setInterval(sample, 1000)
+  return {
+    ms() {
+      sample()
+      return [...seen.values()].reduce((a, b) => a + b, 0)
+    },
+    stop: () => clearInterval(timer),
+  }
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
 async function run(size: number, config: string, url: string | undefined): Promise<string> {
@@ -153,6 +189,8 @@ async function run(size: number, config: string, url: string | undefined): Promi
   for (let i = 0; i < count; i++)
     servers.push(await startServer(config === 'memory' ? 'memory' : 'postgres', url))
   const heap0 = await Promise.all(servers.map((s) => s.ask('heap')))
+  const dbCpu = url ? databaseCpu(new URL(url).pathname.slice(1)) : undefined
+  const cpu = async () => (await Promise.all(servers.map((s) => s.ask('cpu')))).reduce((a, b) => a + b, 0)
   const node = (c: number, started: boolean) => {
     const server = servers[c % servers.length] as ServerProcess
     return createNode(
@@ -190,6 +228,8 @@ async function run(size: number, config: string, url: string | undefined): Promi
     db
       ? Number((await db.query('SELECT count(*) AS n FROM peerkit.records')).rows[0].n)
       : (await Promise.all(servers.map((s) => s.ask('records')))).reduce((a, b) => a + b, 0)
+  const cpu0 = await cpu()
+  const db0 = dbCpu?.ms() ?? 0
   let t0 = Date.now()
   let sent = 0
   // A run at 10^7 takes long: its progress goes to stderr each minute (a run stopped early still says its rate).
@@ -228,6 +268,9 @@ async function run(size: number, config: string, url: string | undefined): Promi
     await new Promise((r) => setTimeout(r, 100))
   }
   const registerMs = Date.now() - t0
+  const serverCpu = (await cpu()) - cpu0
+  const databaseCpuMs = (dbCpu?.ms() ?? 0) - db0
+  dbCpu?.stop()
   const queries = makeQueries(names)
   const searchers: Node[] = []
   for (let c = 0; c < SEARCHERS; c++) {
@@ -264,7 +307,8 @@ async function run(size: number, config: string, url: string | undefined): Promi
   await db?.end()
   const label =
     config === 'memory' ? 'in-memory, 1 server' : `PostgreSQL, ${count} server${count > 1 ? 's' : ''}`
-  return `| ${fmt(total)} | ${label} | ${fmt(total / (registerMs / 1000))} | ${fmt(answered / (searchMs / 1000))} | ${(hits / Math.max(1, answered)).toFixed(1)} | ${fmt(heapPerRecord)} B | ${dbPerRecord || '–'} |`
+  const perCpuSecond = (ms: number) => (ms > 0 ? fmt(total / (ms / 1000)) : '–')
+  return `| ${fmt(total)} | ${label} | ${fmt(total / (registerMs / 1000))} | ${perCpuSecond(serverCpu)} | ${url ? perCpuSecond(databaseCpuMs) : '–'} | ${fmt(answered / (searchMs / 1000))} | ${(hits / Math.max(1, answered)).toFixed(1)} | ${fmt(heapPerRecord)} B | ${dbPerRecord || '–'} |`
 }
 
 async function dropDatabase(admin: string, url: string): Promise<void> {
@@ -305,8 +349,8 @@ try {
 console.log(
   [
     '',
-    `| files | directory | registrations/s | searches/s (${SEARCHERS} clients, ${SECONDS} s) | hits/search | server heap per file | database per file |`,
-    '|---|---|---|---|---|---|---|',
+    `| files | directory | registrations/s | per CPU-s of the directories | per CPU-s of the database | searches/s (${SEARCHERS} clients, ${SECONDS} s) | hits/search | server heap per file | database per file |`,
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n'),
 )
