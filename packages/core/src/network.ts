@@ -613,6 +613,16 @@ export class Network extends EventEmitter<NetworkEvents> {
     const max = this.config.network.maxConnections
     const muxes = this.muxes
     if (muxes === undefined || muxes.size <= max) return
+    // At most muxes.size minus the protected peers among them are counted: when that is within the
+    // limit there is nothing to close, and no need to look at every connection (a Chord node protects
+    // its successors and predecessor, and opens a connection at every lookup hop).
+    const shield = this.protectedPeers
+    if (shield !== undefined && shield.size > 0) {
+      let shielded = 0
+      if (shield.size <= muxes.size) for (const id of shield) shielded += muxes.has(id) ? 1 : 0
+      else for (const id of muxes.keys()) shielded += shield.has(id) ? 1 : 0
+      if (muxes.size - shielded <= max) return
+    }
     let counted = 0
     const idle: { list: Mux[]; lastUsed: number }[] = []
     for (const [id, list] of muxes) {
