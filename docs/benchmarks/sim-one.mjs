@@ -1,0 +1,46 @@
+// One overlay's simulation in this process, with its figures and the CPU time of each phase:
+//   node --max-semi-space-size=64 docs/benchmarks/sim-one.mjs [ROOT] OVERLAY NODES QUERIES [--options=JSON]
+// ROOT is a checkout with its packages built (default: this one), so two trees run side by side;
+// --options='{"providerRings":0}' passes overlay options. Add node's --cpu-prof --cpu-prof-dir=DIR to profile.
+// The semi-space flag gives the young generation a simulation worker has (SIM_YOUNG_GENERATION_MB).
+import { fileURLToPath } from 'node:url'
+
+const flag = process.argv.find((a) => a.startsWith('--options='))
+const args = process.argv.slice(2).filter((a) => a !== flag)
+const root = args.length === 4 ? args.shift() : fileURLToPath(new URL('../..', import.meta.url))
+const [overlay, nodes, queries] = args
+await import(`${root}/node_modules/reflect-metadata/Reflect.js`)
+const { runSimulation } = await import(`${root}/packages/sim/dist/src/index.js`)
+const cpu = () => {
+  const u = process.cpuUsage()
+  return ((u.user + u.system) / 1e6).toFixed(1)
+}
+let phase = ''
+const extra = flag ? { overlayOptions: JSON.parse(flag.slice('--options='.length)) } : {}
+const r = await runSimulation(
+  { overlay, nodes: Number(nodes), queries: Number(queries), seed: 1, ...extra },
+  {
+    onProgress: (p) => {
+      if (p.phase === phase) return
+      phase = p.phase
+      console.error(`${phase} cpu ${cpu()} s, virtual ${(p.now / 1000).toFixed(0)} s`)
+    },
+  },
+)
+console.error(`end (after the teardown) cpu ${cpu()} s`)
+console.log(
+  JSON.stringify({
+    overlay,
+    nodes: Number(nodes),
+    queries: Number(queries),
+    success: r.queries.successRate,
+    perQuery: r.messages.perQuery,
+    backgroundPerSecond: r.messages.backgroundPerSecond,
+    hops: r.hops.mean,
+    firstHitMs: r.firstHitMs.mean,
+    messages: r.messages.total,
+    events: r.cost.events,
+    ...(r.lookups ? { lookups: { correct: r.lookups.correct, checked: r.lookups.checked } } : {}),
+  }),
+)
+process.exit(0)
