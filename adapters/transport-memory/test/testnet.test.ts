@@ -1,5 +1,5 @@
 import { createTestnet } from '@peerkit/compliance'
-import { createPeer, RANDOM, SeededRandom } from '@peerkit/core'
+import { createPeer, type Network, RANDOM, SeededRandom } from '@peerkit/core'
 import test from 'ava'
 import { MEMORY_NETWORK, MemoryNetwork, memoryContainer } from '../src/index.js'
 import { registerTestParts } from './helpers/test-peer-parts.js'
@@ -7,12 +7,31 @@ import { registerTestParts } from './helpers/test-peer-parts.js'
 registerTestParts()
 const parts = { overlay: 'test-mesh', index: 'test-map', transfer: 'test-none' }
 
-async function eventually(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
+/**
+ * Resolves once `check()` holds, checked now and at each of `network`'s
+ * connect and disconnect events (no polling); rejects after `ms` of real
+ * time, a bound on a failure rather than a wait.
+ */
+function whenLinks(network: Network, check: () => boolean, ms = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const test = () => {
+      if (!check()) return
+      done()
+      resolve()
+    }
+    const timer = setTimeout(() => {
+      done()
+      reject(new Error(`the network's links did not change as expected within ${ms} ms`))
+    }, ms)
+    const done = () => {
+      clearTimeout(timer)
+      network.off('peer:connect', test)
+      network.off('peer:disconnect', test)
+    }
+    network.on('peer:connect', test)
+    network.on('peer:disconnect', test)
+    test()
+  })
 }
 
 test('createTestnet starts n peers that join through the first one', async (t) => {
@@ -23,7 +42,9 @@ test('createTestnet starts n peers that join through the first one', async (t) =
     net.peers.map((p) => p.addresses()),
     net.addresses.map((a) => [a]),
   )
-  await eventually(() => net.peers[0]?.network.peers().length === 7)
+  const seed = net.peers[0]?.network
+  if (!seed) throw new Error('eight peers expected')
+  await whenLinks(seed, () => seed.peers().length === 7)
   for (const p of net.peers.slice(1)) t.true(p.network.isConnected(net.peers[0]?.id ?? ''))
   t.is(net.hub, undefined, 'no hub of its own: the process-wide one')
 })
@@ -44,7 +65,7 @@ test("a testnet in its own hub: kill and partition reach it through the containe
   const first = net.peers[0]
   const last = net.peers[3]
   if (!first || !last) throw new Error('four peers expected')
-  await eventually(() => first.network.isConnected(last.id))
+  await whenLinks(first.network, () => first.network.isConnected(last.id))
   const second = net.peers[1]
   if (!second) throw new Error('four peers expected')
   hub.partition([net.names[1] as string], [net.names[0] as string])
@@ -56,7 +77,7 @@ test("a testnet in its own hub: kill and partition reach it through the containe
   const answered = await second.network.dialAddress(net.addresses[0] as string)
   t.is(answered.id, first.id)
   hub.kill(net.names[3] as string)
-  await eventually(() => !first.network.isConnected(last.id))
+  await whenLinks(first.network, () => !first.network.isConnected(last.id))
   t.false(hub.has(net.names[3] as string))
 })
 
