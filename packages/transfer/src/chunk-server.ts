@@ -42,6 +42,8 @@ export class ChunkServer {
   private files: Map<ContentHash, SharedFile> | undefined
   /** Open files, least recently used first; a handle evicted while reads use it closes after the last one. */
   private handles: Map<ContentHash, OpenFile> | undefined
+  /** Set by `close`: a request still in flight then reads through a handle of its own, closed after it. */
+  private closed = false
 
   get size(): number {
     return this.files?.size ?? 0
@@ -83,6 +85,7 @@ export class ChunkServer {
   }
 
   async close(): Promise<void> {
+    this.closed = true
     await Promise.allSettled([...(this.handles?.keys() ?? [])].map((h) => this.closeHandle(h)))
   }
 
@@ -204,6 +207,13 @@ export class ChunkServer {
   }
 
   private acquire(file: SharedFile): OpenFile {
+    if (this.closed || this.files?.get(file.hash) !== file) {
+      // A request that began before the file was unshared or the server closed: its handle is kept by
+      // nobody else, so it closes when this request releases it (kept in the table, it would stay open).
+      const own: OpenFile = { handle: openFile(file.path, 'r'), users: 1, evicted: true }
+      own.handle.catch(() => {}) // a failed open is handled where the handle is awaited (checkUnchanged, read)
+      return own
+    }
     this.handles ??= new Map()
     let open = this.handles.get(file.hash)
     if (open) {

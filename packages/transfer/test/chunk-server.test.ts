@@ -1,4 +1,4 @@
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readlink, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { commitsTo, equalBytes, hashFile, merkleRoot, verifyChunk } from '@peerkit/content'
@@ -146,4 +146,32 @@ test('a shared file deleted from disk is withdrawn at the next request (gone)', 
   })
   t.deepEqual(gone, ['gone'])
   t.false(server.has(file.hash))
+})
+
+/** How many of this process's descriptors are open on `path` (Linux: the links in /proc/self/fd). */
+async function descriptorsOn(path: string): Promise<number> {
+  let n = 0
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '') // closed since the listing
+    if (target === path) n++
+  }
+  return n
+}
+
+test('requests in flight when the server closes or the file is unshared leave no descriptor open', async (t) => {
+  const { server, file } = await served(t, 200_000)
+  const chunk = { op: 'chunk', hash: file.hash, index: 1, offset: 0, length: 65_536 } as const
+  // Each request is between its check of the file and its read when the file is unshared, then when the
+  // server closes: before the fix, the read opened a handle again that nobody closed.
+  const removed = server.handle(chunk)
+  await server.remove(file.hash)
+  t.is((await removed).op, 'chunk', 'a request that began before the file was unshared is answered')
+  server.add(await hashFile(file.path))
+  const first = server.handle(chunk)
+  const closing = server.close()
+  t.is((await first).op, 'chunk', 'a request that began before close is answered')
+  await closing
+  const late = await server.handle(chunk)
+  t.is(late.op, 'chunk')
+  t.is(await descriptorsOn(file.path), 0, 'no descriptor left open on the shared file')
 })
