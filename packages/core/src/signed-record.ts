@@ -41,10 +41,15 @@ export const signedFileRecordSchema: z.ZodType<SignedFileRecord> = (
  * (JSON of strings and integers is canonical, and tells the fields apart).
  */
 export function recordSigningBytes(record: FileRecord, expires: number): Uint8Array {
+  return encoder.encode(recordSigningText(record, expires))
+}
+
+const encoder = new TextEncoder()
+
+/** The text `recordSigningBytes` encodes (UTF-8). */
+function recordSigningText(record: FileRecord, expires: number): string {
   const { hash, name, size, chunkSize, provider } = record
-  return new TextEncoder().encode(
-    `${RECORD_SIGNATURE_DOMAIN}\n${JSON.stringify([hash, name, size, chunkSize, provider.id, provider.addresses, expires])}`,
-  )
+  return `${RECORD_SIGNATURE_DOMAIN}\n${JSON.stringify([hash, name, size, chunkSize, provider.id, provider.addresses, expires])}`
 }
 
 /**
@@ -74,10 +79,63 @@ export function signRecord(identity: Identity, record: FileRecord, expires: numb
 /** Why `checkRecord` refused a record (undefined: it is valid). */
 export type RecordFault = 'signature' | 'expired' | 'keywords'
 
-/** Verified (signature, signed bytes) pairs: a record stored under several keys, or passed along, is verified once. */
-const verified = new Map<string, string>()
-/** Entries the verified-signature cache keeps (when full it is cleared and starts again). */
-export const RECORD_VERIFY_CACHE = 4096
+/**
+ * A map of at most `2 × generation` entries, O(1) per access: entries go into
+ * the young generation; when it is full it becomes the old one and the
+ * previous old one is dropped; an entry found in the old generation moves back
+ * to the young one. What was used during the last generation survives a
+ * turnover, unlike a map cleared when full (which forgot everything at once,
+ * so a working set a little larger than the map hit almost never). Not
+ * exported from the package (the record caches' own structure).
+ */
+export class GenerationCache<K, V> {
+  private young = new Map<K, V>()
+  private old = new Map<K, V>()
+
+  constructor(private readonly generation: number) {}
+
+  get(key: K): V | undefined {
+    const value = this.young.get(key)
+    if (value !== undefined) return value
+    const older = this.old.get(key)
+    if (older !== undefined) {
+      this.old.delete(key)
+      this.set(key, older)
+    }
+    return older
+  }
+
+  /** Entries held (at most `2 × generation`). */
+  get size(): number {
+    return this.young.size + this.old.size
+  }
+
+  set(key: K, value: V): void {
+    if (this.young.size >= this.generation) {
+      this.old = this.young
+      this.young = new Map()
+    }
+    this.young.set(key, value)
+  }
+}
+
+/**
+ * Most verified records the cache keeps (about 0.5 KB each: at most about 8 MB
+ * per process). A simulation checks each of thousands of providers' records
+ * at dozens of nodes in one process; the previous 4,096, cleared when full,
+ * missed most of them.
+ */
+export const RECORD_VERIFY_CACHE = 16_384
+
+/**
+ * Records verified lately, by signature: a record stored under several keys,
+ * replicated, passed along or returned by a search is verified once while it
+ * is in the cache. An entry holds the signed text, compared in full (a known
+ * signature on other fields is checked again), and the keywords its name gives.
+ */
+const verified = new GenerationCache<string, { text: string; keywords: readonly string[] }>(
+  RECORD_VERIFY_CACHE / 2,
+)
 
 /**
  * What is wrong with `record` at time `now`, or undefined when nothing is:
@@ -86,22 +144,34 @@ export const RECORD_VERIFY_CACHE = 4096
  */
 export function checkRecord(record: SignedFileRecord, now: number): RecordFault | undefined {
   if (!(record.expires > now)) return 'expired'
+  const text = recordSigningText(record, record.expires)
+  const known = verified.get(record.signature)
+  if (known !== undefined && known.text === text)
+    return sameWords(known.keywords, record.keywords) ? undefined : 'keywords'
   const expected = keywords(record.name)
-  if (expected.length !== record.keywords.length || expected.some((k, i) => record.keywords[i] !== k))
-    return 'keywords'
-  const bytes = recordSigningBytes(record, record.expires)
-  const text = new TextDecoder().decode(bytes)
-  if (verified.get(record.signature) === text) return undefined
-  if (!verifiesAs(record.provider.id, bytes, record.signature)) return 'signature'
-  if (verified.size >= RECORD_VERIFY_CACHE) verified.clear()
-  verified.set(record.signature, text)
+  if (!sameWords(expected, record.keywords)) return 'keywords'
+  if (!verifiesAs(record.provider.id, encoder.encode(text), record.signature)) return 'signature'
+  verified.set(record.signature, { text, keywords: expected })
   return undefined
 }
 
-/** Verifiers of the providers seen lately: making one from a PeerId costs more than the check itself. */
-const publicKeys = new Map<PeerId, (data: Uint8Array, signature: Uint8Array) => boolean>()
-/** Providers whose public key is kept (when full the cache is cleared and starts again). */
-export const RECORD_KEY_CACHE = 1024
+function sameWords(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((k, i) => b[i] === k)
+}
+
+/**
+ * Most providers whose verifier (a public `KeyObject`, about 1.2 KB of native
+ * memory) is kept: at most about 10 MB per process. Verifiers used during the
+ * last 4,096 insertions survive, so thousands of providers checked in turn
+ * mostly hit (the previous 1,024, cleared when full, missed most checks of a
+ * 2,000-peer simulation).
+ */
+export const RECORD_KEY_CACHE = 8192
+
+/** Verifiers of the providers seen lately: making one from a PeerId costs about a tenth of a check. */
+const publicKeys = new GenerationCache<PeerId, (data: Uint8Array, signature: Uint8Array) => boolean>(
+  RECORD_KEY_CACHE / 2,
+)
 
 /** Like core's `verifySignature`, with the provider's public key cached. Never throws. */
 function verifiesAs(id: PeerId, data: Uint8Array, signature: string): boolean {
@@ -109,7 +179,6 @@ function verifiesAs(id: PeerId, data: Uint8Array, signature: string): boolean {
     let verifier = publicKeys.get(id)
     if (verifier === undefined) {
       verifier = verifierOf(id)
-      if (publicKeys.size >= RECORD_KEY_CACHE) publicKeys.clear()
       publicKeys.set(id, verifier)
     }
     return verifier(data, fromBase64url(signature))

@@ -10,7 +10,7 @@ import {
   unsignedRecord,
   verifyRecord,
 } from '../src/index.js'
-import { recordSigningBytes } from '../src/signed-record.js'
+import { GenerationCache, recordSigningBytes } from '../src/signed-record.js'
 
 const provider = Identity.generate()
 
@@ -77,4 +77,33 @@ test('the signed bytes tell fields apart (no field can leak into another)', (t) 
   const b = recordSigningBytes({ ...record(), name: 'a' }, 1)
   t.notDeepEqual(a, b)
   t.regex(new TextDecoder().decode(a), /^peerkit\/record-signature\/1\n\[/)
+})
+
+test('a verified signature vouches only for the fields it signed: the cache compares the whole signed text and the keywords', (t) => {
+  const signed = signRecord(provider, record('Cached.Once.iso'), 1000)
+  t.is(checkRecord(signed, 0), undefined) // verified, now cached
+  const other = Identity.generate()
+  for (const change of [
+    { size: 1 },
+    { provider: { id: provider.peerId, addresses: ['tcp://10.6.6.6:1'] } },
+    { provider: { id: other.peerId, addresses: signed.provider.addresses } },
+    { expires: 2000 },
+    { name: 'Cached.Twice.iso', keywords: keywords('Cached.Twice.iso') },
+  ] as Partial<SignedFileRecord>[])
+    t.is(checkRecord({ ...signed, ...change }, 0), 'signature', JSON.stringify(change))
+  t.is(checkRecord({ ...signed, keywords: ['cached'] }, 0), 'keywords')
+  t.is(checkRecord({ ...signed, keywords: [...signed.keywords, 'iso2'] }, 0), 'keywords')
+  t.is(checkRecord(signed, 0), undefined)
+  t.is(checkRecord(signed, 1000), 'expired')
+})
+
+test('the record caches hold at most two generations, and keep what was used in the last one', (t) => {
+  const cache = new GenerationCache<number, string>(4)
+  for (let i = 0; i < 100; i++) {
+    cache.set(i, `v${i}`)
+    t.true(cache.size <= 8)
+    if (i >= 1) t.is(cache.get(0), 'v0', `the entry used at every step survives (step ${i})`)
+  }
+  t.is(cache.get(50), undefined, 'an entry not used for two generations is gone')
+  t.is(cache.get(99), 'v99')
 })
