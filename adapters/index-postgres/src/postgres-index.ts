@@ -260,6 +260,14 @@ export class PostgresIndex implements Index {
   renew(provider: PeerId, expiresAt: number): Promise<number> {
     if (expiresAt < this.nextExpiry) this.nextExpiry = expiresAt
     return this.write(async (c, now) => {
+      // A lease that lapsed and was not purged yet goes first, with its records: renewing it would revive them.
+      await c.query(
+        `WITH gone AS (DELETE FROM ${this.leases} WHERE index_name = $1 AND provider = $2 AND expires_at <= $3
+           RETURNING provider)
+         DELETE FROM ${this.table} r USING gone
+         WHERE r.index_name = $1 AND r.provider = gone.provider AND r.expires_at = ${LEASED}`,
+        [this.name, provider, now],
+      )
       const lease = await c.query<{ fresh: boolean }>(
         `INSERT INTO ${this.leases} (index_name, provider, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (index_name, provider) DO UPDATE SET expires_at = EXCLUDED.expires_at

@@ -122,6 +122,35 @@ test('renew() moves a provider’s expiring registrations, never revives a lapse
   )
 })
 
+test('renew() of a lease that lapsed but was not purged yet revives none of its records; what is registered after lives under the new lease', async (t) => {
+  const url = await (await server()).createDatabase()
+  const clock = new TestClock(1_000_000)
+  // No purge runs on its own here: only a read past the known expiry would start one.
+  const index = new PostgresIndex({ url, name: 'directory', purgeInterval: 3_600_000 }, { clock })
+  await index.open()
+  t.teardown(() => index.close())
+  const carol = 'Carol8xGq3jRkQ0pV7bT1n3cW9yZs5uH4mE6aL2dF0kJ'
+  await index.register([{ record: record('carol.old.mkv', carol), bytes: 10 }], {
+    fold: 'A',
+    expiresAt: clock.now() + 1000,
+  })
+  t.is(await index.renew(carol, clock.now() + 1000), 1)
+  await clock.advance(2000)
+  t.is(await index.renew(carol, clock.now() + 5000), 0, 'nothing lived under the lapsed lease')
+  t.deepEqual(await index.usage(carol), { records: 0, bytes: 0 })
+  t.deepEqual(await index.search({ keywords: ['carol'] }), [], 'the lapsed record stays gone')
+  await index.register([{ record: record('carol.new.mkv', carol), bytes: 10 }], {
+    fold: 'A',
+    expiresAt: clock.now() + 1000,
+  })
+  await clock.advance(2000)
+  t.deepEqual(
+    (await index.search({ keywords: ['carol'] })).map((h) => h.name),
+    ['carol.new.mkv'],
+    'registered under the live lease: it lapses with the lease, not at its own expiry',
+  )
+})
+
 test('a directory’s registry: register gives back its bytes (registered, usage, unregister), relocate moves a provider, registers of many providers run at once, a hash ranks by its ranges', async (t) => {
   const url = await (await server()).createDatabase()
   const clock = new TestClock(1_000_000)
