@@ -303,8 +303,15 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     )
     assertSignature(peer, payload, request.signature, 'login proof')
     if (this.store && !this.sessions.has(peer)) {
-      // What it registered before (here before a restart, or at another directory) is accounted to it again.
-      return this.store.usage(peer).then((prior) => this.enter(peer, request, source, now, prior))
+      // What it registered before (here before a restart, or at another directory) lives on under this
+      // session's lease from now on: the directory that renewed it may be dead, and its last lease would
+      // lapse before this session's first renewal (at half its TTL), taking the peer's rows with it, those
+      // it registers again now included (they join the live lease). Then what is live is accounted to it again.
+      const store = this.store
+      return store
+        .renew(peer, now + this.options.registrationTtl)
+        .then(() => store.usage(peer))
+        .then((prior) => this.enter(peer, request, source, now, prior))
     }
     return this.enter(peer, request, source, now)
   }

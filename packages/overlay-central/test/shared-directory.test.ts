@@ -25,6 +25,21 @@ const database = async () => {
   return (await server).createDatabase()
 }
 
+/** The expiry of `provider`'s lease in the database (0 when it holds none). */
+async function leaseOf(url: string, provider: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ e: string }>(
+      'SELECT expires_at AS e FROM peerkit.leases WHERE provider = $1',
+      [provider],
+    )
+    return Number(rows[0]?.e ?? 0)
+  } finally {
+    await client.end()
+  }
+}
+
 async function setup(t: ExecutionContext, directories: number) {
   const url = await database()
   const cluster = storedDirectories(t, (seed) => ({
@@ -101,23 +116,10 @@ test('a directory that dies: its peers move to the other, which already lists th
     'alice is still there: b renews her registration',
   )
   // Past the moment her registration would have lapsed without renewal (b renewed her lease since a died):
-  const lease = async () => {
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    try {
-      const { rows } = await client.query<{ e: string }>(
-        'SELECT expires_at AS e FROM peerkit.leases WHERE provider = $1',
-        [alice.id],
-      )
-      return Number(rows[0]?.e ?? 0)
-    } finally {
-      await client.end()
-    }
-  }
   t.true(
     await until(
       TIMERS.registrationTtl * 3,
-      async () => (await lease()) > died + TIMERS.registrationTtl * 1.5,
+      async () => (await leaseOf(url, alice.id)) > died + TIMERS.registrationTtl * 1.5,
     ),
     'b renewed her lease past the first one',
   )
@@ -142,4 +144,34 @@ test('a directory restarted on the same database: the registrations are there be
     "alice's registration lapsed: nothing stale is kept",
   )
   t.is(again.server.recordsOf(alice.id), 0)
+})
+
+test('a peer that moves to another directory keeps its registration when its old directory’s lease on it lapses before the new one first renews it', async (t) => {
+  // a renews its peers' leases every 750 ms (half of 1,500), b every 3,000: a's last lease on alice
+  // lapses within 1.5 s of a's death, long before b's first renewal of her would come.
+  const url = await database()
+  const cluster = storedDirectories(t, (seed) => ({
+    index: 'postgres',
+    seed,
+    components: { postgres: { url, purgeInterval: 200 } },
+    options: { ...TIMERS, registrationTtl: seed === 1 ? 1500 : 6000 },
+  }))
+  const a = `memory://${uniqueName('lease-a')}`
+  const b = `memory://${uniqueName('lease-b')}`
+  const [da, db] = await Promise.all([cluster.start(a, 1), cluster.start(b, 2)])
+  const alice = await cluster.add({ directories: [a, b] })
+  const bob = await cluster.add({ directories: [b, a] })
+  await alice.overlay.publish([recordOf(alice, 'moving.notes.txt')])
+  t.true(await until(5000, async () => (await names(bob, 'moving')).length === 1), 'registered at a')
+  t.true(await until(5000, async () => (await leaseOf(url, alice.id)) > 0), 'a renewed her lease')
+
+  await da?.stop()
+  const lapses = await leaseOf(url, alice.id)
+  t.true(await until(5000, () => alice.overlay.neighbors()[0]?.id === db?.server.id), 'alice moved to b')
+  // Every search from her move until well past a's last lease (b purges what lapsed every 200 ms) finds her file.
+  const seen: string[] = []
+  while (Date.now() < lapses + 1000) seen.push((await names(bob, 'moving')).join(',') || 'nothing')
+  t.deepEqual([...new Set(seen)], ['moving.notes.txt'], `${seen.length} searches, each found her file`)
+  t.true((await leaseOf(url, alice.id)) > lapses, 'b holds her lease now')
+  t.is(db?.server.recordsOf(alice.id), 1)
 })
