@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { overlays } from '@peerkit/core'
 import test from 'ava'
 import { isFailure, loadOverlay, runSimulation, runSimulations, type SimulationResult } from '../src/index.js'
+import { SIMULATION_LIMIT } from './helpers/limits.js'
 
 /** What the same seed must reproduce: everything but the real time and memory. */
 function outcome(r: SimulationResult) {
@@ -10,6 +11,7 @@ function outcome(r: SimulationResult) {
 }
 
 test('runSimulations runs each simulation in a worker with the same result as in-process, in the order of the list', async (t) => {
+  t.timeout(SIMULATION_LIMIT)
   const list = [
     { overlay: 'flooding', nodes: 24, queries: 6, seed: 3 },
     { overlay: 'central', nodes: 16, queries: 4, seed: 3 },
@@ -34,6 +36,7 @@ test('runSimulations runs each simulation in a worker with the same result as in
 })
 
 test('runSimulations reports a failing simulation by name and still runs the others', async (t) => {
+  t.timeout(SIMULATION_LIMIT)
   const out = await runSimulations(
     [
       { overlay: 'chord', nodes: 4, queries: 1, overlayOptions: { successors: 0 } },
@@ -52,6 +55,7 @@ test('runSimulations reports a failing simulation by name and still runs the oth
 })
 
 test('an overlay registered in this thread only (a third party) runs here, not in a worker', async (t) => {
+  t.timeout(SIMULATION_LIMIT)
   await loadOverlay('flooding')
   const name = 'pool-test-flooding'
   if (!overlays.has(name)) overlays.register(name, overlays.get('flooding'))
@@ -69,6 +73,7 @@ test('an overlay registered in this thread only (a third party) runs here, not i
 })
 
 test('plugins are loaded in the workers: an overlay only a plugin registers runs in a worker thread', async (t) => {
+  t.timeout(SIMULATION_LIMIT)
   const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
   t.false(overlays.has('pool-plugin-flooding'), 'this thread never loaded the plugin')
   const out = await runSimulations(
