@@ -55,25 +55,38 @@ export function host(hosts: Host[], i: number): Host {
   return h
 }
 
-/** Polls `fn` until it returns something other than `undefined`/`false`, or fails after `timeout` ms. */
+/**
+ * Polls `fn` until it returns something other than `undefined`/`false`, or fails after `timeout` ms.
+ * `fn` may `note` what it saw on each try: the timeout's message then says what was seen last
+ * (and the last error a try threw), so a failure shows how far off the wait was.
+ */
 export async function waitFor<T>(
   what: string,
-  fn: () => Promise<T | undefined | false>,
+  fn: (note: (seen: string) => void) => Promise<T | undefined | false>,
   timeout: number,
   interval = 200,
 ): Promise<T> {
   const deadline = Date.now() + timeout
-  let last: unknown
+  let seen: string | undefined
+  let error: unknown
+  let failed = false
+  const note = (s: string) => {
+    seen = s
+  }
   for (;;) {
     try {
-      const v = await fn()
+      const v = await fn(note)
       if (v !== undefined && v !== false) return v
+      failed = false
     } catch (err) {
-      last = err
+      error = err
+      failed = true
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `timed out after ${timeout} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`,
+        `timed out after ${timeout} ms waiting for ${what}` +
+          (seen === undefined ? '' : `; last seen: ${seen}`) +
+          (error === undefined ? '' : `; ${failed ? 'the last' : 'an earlier'} try failed: ${error}`),
       )
     }
     await new Promise((r) => setTimeout(r, interval))
