@@ -2,7 +2,10 @@
  * One directory server of `npm run bench:directory`, in a process of its own
  * (its memory is measured alone): `node directory-server.js INDEX [DATABASE_URL]`.
  * Prints `address tcp://…`, then answers lines on stdin: `heap` (heap bytes
- * after two full collections), `records` (registrations it holds), `cpu` (its CPU time so far, ms), `stop`.
+ * after two full collections), `records` (registrations it holds), `cpu` (its CPU time so far, ms),
+ * `seed PER ID,ID,…` (fills its registry in-process: `PER` records for each listed logged-in peer, in the
+ * order of the list, through the directory's own register handler, without network or signatures;
+ * answers `seeded N`), `stop`.
  */
 import 'reflect-metadata'
 import '@peerkit/transport-tcp'
@@ -11,7 +14,9 @@ import '@peerkit/index-postgres'
 import { createInterface } from 'node:readline'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import type { FileRecord, PeerId } from '@peerkit/core'
 import { createDirectoryServer } from '../src/index.js'
+import { recordsFor } from './records.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -47,6 +52,36 @@ const directory = await createDirectoryServer({
   },
 })
 await directory.start()
+
+/** The register handler a `register` message reaches (after the network and the session check). */
+type RegisterHandler = { register(peer: PeerId, records: FileRecord[]): unknown }
+
+/**
+ * `per` records for each peer of `peers` (logged in here; peer `c` makes the
+ * bench's names of client `c`), in batches of 1,000, peer after peer in
+ * turn, through the directory's own register handler: what a `register`
+ * message does once it is read and its sender's session found.
+ */
+async function seed(per: number, peers: PeerId[]): Promise<number> {
+  const server = directory.server as unknown as RegisterHandler
+  const started = Date.now()
+  let done = 0
+  let told = started
+  for (let from = 0; from < per; from += 1000) {
+    for (const [c, id] of peers.entries()) {
+      await server.register(id, recordsFor({ id, addresses: [] }, c, from, Math.min(1000, per - from)))
+      done += Math.min(1000, per - from)
+    }
+    // Its peers' connections and the sweep keep running while it fills.
+    await new Promise((resolve) => setImmediate(resolve))
+    if (Date.now() - told > 60_000) {
+      told = Date.now()
+      const s = (told - started) / 1000
+      process.stderr.write(`seeded ${done} records in ${Math.round(s)} s (${Math.round(done / s)}/s)\n`)
+    }
+  }
+  return done
+}
 process.stdout.write(`address ${directory.addresses()[0]} ${directory.id}\n`)
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'heap') {
@@ -54,7 +89,10 @@ for await (const line of createInterface({ input: process.stdin })) {
     gc()
     process.stdout.write(`heap ${process.memoryUsage().heapUsed}\n`)
   } else if (line === 'records') process.stdout.write(`records ${directory.server.size}\n`)
-  else if (line === 'cpu') {
+  else if (line.startsWith('seed ')) {
+    const [, per = '0', ids = ''] = line.split(' ')
+    process.stdout.write(`seeded ${await seed(Number(per), ids.split(','))}\n`)
+  } else if (line === 'cpu') {
     const { user, system } = process.cpuUsage()
     process.stdout.write(`cpu ${(user + system) / 1000}\n`)
   } else if (line === 'stop') break

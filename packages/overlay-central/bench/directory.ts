@@ -20,6 +20,17 @@
  *   node packages/overlay-central/dist/bench/directory.js [sizes=100000,1000000] [seconds=10] [configs=memory,pg1,pg2,pg4]
  *   node packages/overlay-central/dist/bench/directory.js 10000000 10 pg4   # one part of 10^7
  *
+ * `--seed` fills each store to the size in-process first (PostgreSQL: one
+ * database for every configuration, through `PostgresIndex.register` with
+ * the GIN indexes built after the load; in memory: the server's own register
+ * handler, for the 100 logged-in clients), then measures a window of
+ * `--window=N` (100,000) more registrations over the network, and the
+ * searches, at that size:
+ *
+ *   node packages/overlay-central/dist/bench/directory.js 10000000 10 pg1,pg2,pg4 --seed
+ *   PEERKIT_BENCH_SERVER_HEAP=15500 flock /tmp/peerkit-bigmem.lock \
+ *     node packages/overlay-central/dist/bench/directory.js 10000000 10 memory --seed
+ *
  * PEERKIT_BENCH_PROF=DIR writes each server's CPU profile there.
  */
 import 'reflect-metadata'
@@ -30,64 +41,36 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createInterface, type Interface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { collect, type FileRecord, keywords, type PeerRef, type Query } from '@peerkit/core'
+import { collect, Identity, type PeerRef, type Query } from '@peerkit/core'
+import { MIGRATIONS, PostgresIndex } from '@peerkit/index-postgres'
 import { startPostgres } from '@peerkit/index-postgres/testing'
 import pg from 'pg'
 import { container } from 'tsyringe'
-import { CENTRAL } from '../src/index.js'
+import { CENTRAL, sourceOf } from '../src/index.js'
+import { recordBytes } from '../src/registry-budget.js'
 import { createNode, type Node } from '../test/helpers/net.js'
 import { rawLoginTo } from '../test/helpers/raw.js'
+import { makeQueries, recordsFor } from './records.js'
 
-const SIZES = (process.argv[2] ?? '100000,1000000').split(',').map(Number)
-const SECONDS = Number(process.argv[3] ?? 10)
-const CONFIGS = (process.argv[4] ?? 'memory,pg1,pg2,pg4').split(',')
+const ARGS = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+const FLAGS = new Map(
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith('--'))
+    .map((a) => [a.slice(2).split('=')[0] as string, a.split('=')[1] ?? '']),
+)
+const SIZES = (ARGS[0] ?? '100000,1000000').split(',').map(Number)
+const SECONDS = Number(ARGS[1] ?? 10)
+const CONFIGS = (ARGS[2] ?? 'memory,pg1,pg2,pg4').split(',')
+/** `--seed`: each store is filled to the size in-process first, then a window of this many more goes over the network. */
+const SEEDED = FLAGS.has('seed')
+const WINDOW = Number(FLAGS.get('window') || 100_000)
+/** Providers of the records seeded into PostgreSQL (10,000 files each at 10^7), four to an address range. */
+const SEED_PROVIDERS = Number(FLAGS.get('providers') || 1000)
 const CLIENTS = 100
 const SEARCHERS = 32
 const LIMIT = 50
 const BATCH = 1000
-
-/** Deterministic pseudo-random numbers: every run registers and searches the same things. */
-let seed = 2463534242
-const rnd = (n: number) => {
-  seed ^= seed << 13
-  seed ^= seed >>> 17
-  seed ^= seed << 5
-  return (seed >>> 0) % n
-}
-/** 20,000 pseudo-words of 4 to 9 letters: a vocabulary where a 3-letter prefix or substring is selective, as in real names. */
-const WORDS = Array.from({ length: 20_000 }, () => {
-  let w = ''
-  for (let n = 4 + rnd(6); n > 0; n--) w += String.fromCharCode(97 + rnd(26))
-  return w
-})
-const word = () => WORDS[rnd(WORDS.length)] as string
-
-/** Records `from` to `from + n` of client `client` (made as they are sent: 10^7 records are never held at once). */
-function recordsFor(node: Node, client: number, from: number, n: number): FileRecord[] {
-  return Array.from({ length: n }, (_, i) => {
-    const f = from + i
-    const name = `${word()}.${word()}.${word()}.${client.toString(36)}x${f.toString(36)}.mkv`
-    return {
-      hash: createHash('sha256').update(name).digest('hex'),
-      name,
-      size: 700_000_000,
-      chunkSize: 1_048_576,
-      keywords: keywords(name),
-      provider: { id: node.id, addresses: node.addresses() },
-    }
-  })
-}
-
-/** Two whole words of a registered name (half), a word's prefix (a quarter), a substring of a word (a quarter). */
-function makeQueries(names: string[]): Query[] {
-  return Array.from({ length: 2000 }, (_, i) => {
-    const kws = keywords(names[rnd(names.length)] as string)
-    const w = kws[rnd(3)] as string
-    if (i % 4 === 1) return { keywords: [w.slice(0, 3)], limit: LIMIT }
-    if (i % 4 === 3) return { keywords: [w.slice(1, 5)], limit: LIMIT }
-    return { keywords: [kws[0] as string, kws[2] as string], limit: LIMIT }
-  })
-}
 
 interface ServerProcess {
   child: ChildProcess
@@ -184,6 +167,8 @@ function databaseCpu(database: string): { ms(): number; stop(): void } {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
 async function run(size: number, config: string, url: string | undefined): Promise<string> {
+  // --seed: the store holds `size` records before the measured window (PostgreSQL: seeded before, shared by the
+  // configurations; in memory: the server fills itself once its clients are logged in); the window is measured.
   const servers: ServerProcess[] = []
   const count = config === 'memory' ? 1 : Number(config.slice(2))
   for (let i = 0; i < count; i++)
@@ -216,18 +201,44 @@ async function run(size: number, config: string, url: string | undefined): Promi
     })
     clients.push(client)
   }
-  const per = Math.ceil(size / CLIENTS)
+  const seeded = SEEDED ? Math.ceil(size / CLIENTS) * CLIENTS : 0
+  if (SEEDED && !url) {
+    const t = Date.now()
+    const cpuBefore = await cpu()
+    const n = await (servers[0] as ServerProcess).ask(
+      `seed ${seeded / CLIENTS} ${clients.map((c) => c.id).join(',')}`,
+    )
+    const s = (Date.now() - t) / 1000
+    process.stderr.write(
+      `${config}: seeded ${fmt(n)} records in-process in ${fmt(s)} s (${fmt(n / s)}/s, ${fmt(n / (((await cpu()) - cpuBefore) / 1000))} per CPU-s of the directory)\n`,
+    )
+  }
+  // The measured registrations: all of them, or with --seed the window after the seeded ones (names continue).
+  const per = Math.ceil((SEEDED ? WINDOW : size) / CLIENTS)
+  const first = SEEDED && !url ? seeded / CLIENTS : 0
   const total = per * CLIENTS
   const names: string[] = []
+  const windowProviders = clients.map((c) => c.id)
 
   const db = url ? new pg.Client({ connectionString: url }) : undefined
   // A connection the server ends (a restart, another process's pg_terminate_backend) fails the next count, not the run.
   db?.on('error', (err) => process.stderr.write(`the bench's database connection failed: ${err.message}\n`))
   await db?.connect()
+  // Seeded, the window's rows are counted by their providers (a count of 10^7 rows takes seconds).
   const held = async () =>
     db
-      ? Number((await db.query('SELECT count(*) AS n FROM peerkit.records')).rows[0].n)
-      : (await Promise.all(servers.map((s) => s.ask('records')))).reduce((a, b) => a + b, 0)
+      ? Number(
+          (
+            await (SEEDED
+              ? db.query(
+                  'SELECT count(*) AS n FROM peerkit.records WHERE index_name = $1 AND provider = ANY($2)',
+                  ['directory', windowProviders],
+                )
+              : db.query('SELECT count(*) AS n FROM peerkit.records'))
+          ).rows[0].n,
+        )
+      : (await Promise.all(servers.map((s) => s.ask('records')))).reduce((a, b) => a + b, 0) -
+        (url ? 0 : seeded)
   const cpu0 = await cpu()
   const db0 = dbCpu?.ms() ?? 0
   let t0 = Date.now()
@@ -242,9 +253,10 @@ async function run(size: number, config: string, url: string | undefined): Promi
   await Promise.all(
     clients.map(async (client, c) => {
       const server = (servers[c % servers.length] as ServerProcess).ref
-      for (let from = 0; from < per; from += BATCH) {
-        const records = recordsFor(client, c, from, Math.min(BATCH, per - from))
-        if (from === 0) names.push(...records.slice(0, 20).map((r) => r.name))
+      for (let from = first; from < first + per; from += BATCH) {
+        const ref = { id: client.id, addresses: client.addresses() }
+        const records = recordsFor(ref, c, from, Math.min(BATCH, first + per - from))
+        if (from === first) names.push(...records.slice(0, 20).map((r) => r.name))
         for (let attempt = 1; ; attempt++) {
           try {
             await client.network.request(server, CENTRAL, { type: 'register', records })
@@ -271,7 +283,7 @@ async function run(size: number, config: string, url: string | undefined): Promi
   const serverCpu = (await cpu()) - cpu0
   const databaseCpuMs = (dbCpu?.ms() ?? 0) - db0
   dbCpu?.stop()
-  const queries = makeQueries(names)
+  const queries = makeQueries(names, LIMIT)
   const searchers: Node[] = []
   for (let c = 0; c < SEARCHERS; c++) {
     const searcher = node(c, true)
@@ -295,11 +307,18 @@ async function run(size: number, config: string, url: string | undefined): Promi
   )
   const searchMs = Date.now() - t0
   const heap1 = await Promise.all(servers.map((s) => s.ask('heap')))
-  const heapPerRecord = heap1.reduce((a, b, i) => a + b - (heap0[i] ?? 0), 0) / total
+  // Over every record the servers hold: seeded in PostgreSQL, they hold only what the window sent them.
+  const heapPerRecord = heap1.reduce((a, b, i) => a + b - (heap0[i] ?? 0), 0) / (total + (url ? 0 : seeded))
   let dbPerRecord = ''
   if (db) {
     const { rows } = await db.query("SELECT pg_total_relation_size('peerkit.records') AS b")
-    dbPerRecord = `${fmt(Number(rows[0].b) / total)} B`
+    dbPerRecord = `${fmt(Number(rows[0].b) / (seeded + total))} B`
+    // Seeded, the next configuration starts from the same registry: the window's rows go.
+    if (SEEDED)
+      await db.query('DELETE FROM peerkit.records WHERE index_name = $1 AND provider = ANY($2)', [
+        'directory',
+        windowProviders,
+      ])
   }
   // Stopped by their own hand (a CPU profile, PEERKIT_BENCH_PROF, is written at exit), killed if they linger.
   await Promise.all(servers.map((s) => stopServer(s)))
@@ -308,7 +327,77 @@ async function run(size: number, config: string, url: string | undefined): Promi
   const label =
     config === 'memory' ? 'in-memory, 1 server' : `PostgreSQL, ${count} server${count > 1 ? 's' : ''}`
   const perCpuSecond = (ms: number) => (ms > 0 ? fmt(total / (ms / 1000)) : '–')
-  return `| ${fmt(total)} | ${label} | ${fmt(total / (registerMs / 1000))} | ${perCpuSecond(serverCpu)} | ${url ? perCpuSecond(databaseCpuMs) : '–'} | ${fmt(answered / (searchMs / 1000))} | ${(hits / Math.max(1, answered)).toFixed(1)} | ${fmt(heapPerRecord)} B | ${dbPerRecord || '–'} |`
+  const files = SEEDED ? `${fmt(seeded)} + ${fmt(total)}` : fmt(total)
+  return `| ${files} | ${label} | ${fmt(total / (registerMs / 1000))} | ${perCpuSecond(serverCpu)} | ${url ? perCpuSecond(databaseCpuMs) : '–'} | ${fmt(answered / (searchMs / 1000))} | ${(hits / Math.max(1, answered)).toFixed(1)} | ${fmt(heapPerRecord)} B | ${dbPerRecord || '–'} |`
+}
+
+/**
+ * Fills the database at `url` with `size` registrations (--seed) of
+ * SEED_PROVIDERS providers, four to an address range, as a directory writes
+ * them: through `PostgresIndex.register` (the rows, the keywords' terms and
+ * lexemes, the range and the accounted bytes a directory gives it), batches
+ * of 1,000 of one provider, eight at once. The bulk-load procedure: the two
+ * GIN indexes (trigrams, lexemes) are dropped for the load, the table is
+ * vacuumed and analysed, and the indexes are built again with the
+ * migration's own statements.
+ */
+async function seedPostgres(url: string, size: number): Promise<void> {
+  const index = new PostgresIndex({
+    url,
+    name: 'directory',
+    poolSize: 8,
+    connectTimeout: 600_000,
+    statementTimeout: 0,
+  })
+  await index.open()
+  const db = new pg.Client({ connectionString: url })
+  await db.connect()
+  const t = Date.now()
+  await db.query('DROP INDEX peerkit.records_terms_trgm, peerkit.records_lexemes')
+  const providers = Array.from({ length: SEED_PROVIDERS }, (_, i) => {
+    const identity = Identity.fromSeed(createHash('sha256').update(`bench-provider-${i}`).digest())
+    const range = i >> 2
+    const address = `tcp://10.${(range >> 8) & 255}.${range & 255}.${(i & 3) + 2}:4001`
+    return { ref: { id: identity.peerId, addresses: [address] }, fold: sourceOf(address).prefix }
+  })
+  const per = Math.ceil(size / SEED_PROVIDERS)
+  // A day's lease: what a directory with that registrationTtl writes; the rows outlive every configuration's run.
+  const expiresAt = Date.now() + 86_400_000
+  let done = 0
+  let next = 0
+  const batches = Math.ceil(per / BATCH) * SEED_PROVIDERS
+  const progress = setInterval(() => {
+    const s = (Date.now() - t) / 1000
+    process.stderr.write(`seed: ${fmt(done)} rows in ${fmt(s)} s (${fmt(done / s)}/s)\n`)
+  }, 60_000)
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let b = next++; b < batches; b = next++) {
+        const p = b % SEED_PROVIDERS
+        const from = Math.floor(b / SEED_PROVIDERS) * BATCH
+        const provider = providers[p] as (typeof providers)[number]
+        const records = recordsFor(provider.ref, CLIENTS + p, from, Math.min(BATCH, per - from)).map(
+          (record) => ({ record, bytes: recordBytes(record.name, record.keywords) }),
+        )
+        await index.register(records, { fold: provider.fold, expiresAt })
+        done += records.length
+      }
+    }),
+  )
+  clearInterval(progress)
+  await index.close()
+  const loaded = Date.now()
+  process.stderr.write(`seed: ${fmt(done)} rows in ${fmt((loaded - t) / 1000)} s; vacuum, analyse, indexes\n`)
+  await db.query("SET maintenance_work_mem = '1GB'")
+  await db.query('VACUUM (ANALYZE) peerkit.records')
+  for (const statement of MIGRATIONS[0] ?? [])
+    if (/records_terms_trgm|records_lexemes/.test(statement))
+      await db.query(statement.replaceAll('{s}', 'peerkit'))
+  const { rows } = await db.query("SELECT pg_total_relation_size('peerkit.records') AS b")
+  process.stderr.write(
+    `seed: indexes built in ${fmt((Date.now() - loaded) / 1000)} s; ${fmt(Number(rows[0].b) / done)} B per row in all\n`,
+  )
+  await db.end()
 }
 
 async function dropDatabase(admin: string, url: string): Promise<void> {
@@ -334,14 +423,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const rows: string[] = []
 try {
   for (const size of SIZES) {
+    // Seeded, the configurations on PostgreSQL share one database, filled once.
+    let shared: string | undefined
+    if (SEEDED && postgres) {
+      shared = await postgres.createDatabase()
+      await seedPostgres(shared, size)
+    }
     for (const config of CONFIGS) {
-      const url = postgres && config !== 'memory' ? await postgres.createDatabase() : undefined
+      const url = postgres && config !== 'memory' ? (shared ?? (await postgres.createDatabase())) : undefined
       const row = await run(size, config, url)
       console.log(row)
       rows.push(row)
       // 10^7 files are about 11 GB of database: each configuration's goes before the next.
-      if (postgres && url) await dropDatabase(postgres.url, url)
+      if (postgres && url && !shared) await dropDatabase(postgres.url, url)
     }
+    if (postgres && shared) await dropDatabase(postgres.url, shared)
   }
 } finally {
   await postgres?.stop()
