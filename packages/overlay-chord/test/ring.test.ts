@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto'
 import test from 'ava'
 import fc from 'fast-check'
-import { Ring } from '../src/index.js'
+import { NODE_ID_CACHE, Ring } from '../src/index.js'
 
 const ring = new Ring(6)
 
@@ -80,6 +81,26 @@ test('hashes are truncated SHA-256, stable, and below 2^m', (t) => {
   t.is(new Ring(12).hash('abc'), 0xba7n)
   t.not(r64.contentKey('a'.repeat(64)), r64.keywordKey('a'.repeat(64)))
   t.true(r64.nodeId('peer') < r64.size)
+})
+
+test('a ring id is the first `bits` bits of SHA-256 at every size (the 64-bit read included); node ids are cached within NODE_ID_CACHE', (t) => {
+  for (const bits of [1, 7, 8, 9, 16, 33, 63, 64, 65, 128, 160, 255, 256]) {
+    const r = new Ring(bits)
+    for (const text of ['', 'a', 'peer', 'keyword:harry', 'x'.repeat(100)]) {
+      const full = BigInt(`0x${createHash('sha256').update(text).digest('hex')}`)
+      t.is(r.hash(text), full >> BigInt(256 - bits), `${bits} bits, ${JSON.stringify(text)}`)
+    }
+  }
+  const r = new Ring(64)
+  const first = r.nodeId('peer-0')
+  let changed = 0
+  for (let i = 1; i < NODE_ID_CACHE * 2; i++) {
+    if (r.nodeId('peer-0') !== first) changed++ // used all along: stays cached, and equal to the hash
+    r.nodeId(`peer-${i}`)
+  }
+  t.is(changed, 0)
+  t.is(r.nodeId('peer-0'), r.hash('peer-0'))
+  t.is(r.nodeId('peer-5'), r.hash('peer-5'), 'an id dropped from the cache is computed again')
 })
 
 test('hex round trip, and garbage is refused', (t) => {
