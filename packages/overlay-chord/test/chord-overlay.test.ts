@@ -216,8 +216,11 @@ test('records of a provider that crashed expire after their TTL; refreshed ones 
   await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to heal', clock)
   const search = async () =>
     (await clock.settle(collect(asker.overlay.search({ keywords: ['alpha'] })))).map((h) => h.name)
+  // Until the crashed provider's record is gone (a search that misses the refreshed one does not end it:
+  // under two CPU burners, with the other tests of this file beside it, 3 of 42 runs saw one such miss at
+  // 2.75-3 s; not traced, see the note on issue #19); then the refreshed record is found and nothing else.
   let names = await search()
-  while (names.length > 1 && clock.now() - crashedAt < 15_000) {
+  while (names.includes('alpha.goes.txt') && clock.now() - crashedAt < 15_000) {
     await clock.advance(250)
     names = await search()
   }
