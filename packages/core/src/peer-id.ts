@@ -24,8 +24,10 @@ export function publicKeyOf(id: PeerId): Uint8Array {
 
 /**
  * A verifier of `id`'s signatures (worth keeping when one id signs many
- * things: making it costs more than one check). Throws `InvalidOptionsError`
- * for a malformed id or one that is not an Ed25519 point.
+ * things; making one costs about as much as a check). Throws
+ * `InvalidOptionsError` for a malformed id; an id of 32 bytes that is not an
+ * Ed25519 point is refused here in the browser and, in Node, gives a
+ * verifier that accepts nothing.
  */
 export function verifierOf(id: PeerId): (data: Uint8Array, signature: Uint8Array) => boolean {
   const raw = publicKeyOf(id)

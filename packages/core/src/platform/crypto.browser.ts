@@ -23,7 +23,7 @@ export function ed25519Signer(seed: Uint8Array): Ed25519Signer {
 }
 
 export function ed25519Verifier(publicKey: Uint8Array): (data: Uint8Array, signature: Uint8Array) => boolean {
-  // Throws for a key that is not a point, as the Node version does.
+  // Throws for a key that is not a point (Node's key import does not check; its verifier then accepts nothing).
   ed25519.Point.fromBytes(publicKey)
   const key = publicKey.slice()
   return (data, signature) => {
