@@ -80,6 +80,16 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
   private lost: (() => void) | undefined
   private loop: Promise<void> | undefined
   private lock: Promise<unknown> = Promise.resolve()
+  /** Steps queued on `lock` and not finished (a registration in flight explains a `known` that differs). */
+  private queued = 0
+  /** When the records were last registered again after a `ping` answer's `known` differed from `published`. */
+  private lastResync = Number.NEGATIVE_INFINITY
+  /**
+   * The counts (the directory's `known`, our `published`) a registration of
+   * everything ended at without matching (a refusal over the directory's
+   * budget): the same difference again is not a loss, and is not sent again.
+   */
+  private settled: { known: number; published: number } | undefined
   private lastError: Error | undefined
   /** Since when no directory answers (an outage is logged once, at its start and at its end). */
   private unreachableSince: number | undefined
@@ -354,14 +364,8 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
       )
       const reset = this.dirty || this.lastServer !== server.id
       const res = await this.call(server, { type: 'login', addresses, timestamp, signature, reset })
-      if (reset || res.known !== this.published.size) {
-        await this.register(server, [...this.published.values()]).catch((err) => {
-          // A refused registration (over the server's limit) does not stop the session.
-          if (!REFUSALS.has((err as Error).name)) throw err
-          this.log.info('directory refused the registration of our records', { server: server.id, err })
-          this.lastError = err as Error
-        })
-      }
+      this.settled = undefined
+      if (reset || res.known !== this.published.size) await this.registerAll(server, res.known)
       if (!this.running) {
         await this.call(server, { type: 'logout' }, { timeout: LOGOUT_TIMEOUT }).catch(() => {}) // unanswered: the server drops the session within its dropAfter anyway
         throw new NotStartedError('the central overlay was stopped while logging in')
@@ -397,20 +401,80 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
 
   private async ping(server: PeerRef, interval: number): Promise<void> {
     if (this.server !== server) return
+    let known: number
     try {
-      await this.call(server, { type: 'ping' }, { timeout: Math.max(interval, 1000) })
+      known = (await this.call(server, { type: 'ping' }, { timeout: Math.max(interval, 1000) })).known
     } catch (err) {
       if (this.server !== server) return
       this.lastError = err as Error
       this.markLost()
       await this.network.hangUp(server.id).catch(() => {}) // closing a connection that may be gone: nothing to lose
+      return
     }
+    if (!this.mustResync(server, known, interval)) return
+    this.lastResync = this.clock.now()
+    // Beside the heartbeat, which goes on meanwhile (a lost directory is noticed as before).
+    this.serial(async () => {
+      if (this.server !== server) return // lost meanwhile: the next login registers everything
+      this.log.info(
+        'the directory holds a different number of our records than we publish; registering them again',
+        {
+          server: server.id,
+          known,
+          published: this.published.size,
+        },
+      )
+      await this.registerAll(server, known)
+    }).catch((err) =>
+      this.log.warn('registering our records again failed; the next heartbeat compares again', {
+        server: server.id,
+        err,
+      }),
+    )
   }
 
-  private async register(server: PeerRef, records: FileRecord[]): Promise<void> {
+  /**
+   * True when a `ping` answer's `known` says the directory lost records we
+   * publish (on a durable index they lapsed with a lease it did not renew in
+   * time): not while a registration is in flight or queued (it explains the
+   * difference), at most once per heartbeat `interval`, and not for the
+   * difference a refused registration of everything already ended at.
+   */
+  private mustResync(server: PeerRef, known: number, interval: number): boolean {
+    const published = this.published.size
+    if (this.server !== server || this.queued > 0 || known === published) return false
+    if (this.settled?.known === known && this.settled.published === published) return false
+    return this.clock.now() - this.lastResync >= interval
+  }
+
+  /**
+   * Registers every published record again (in batches; the directory takes
+   * a record it holds as it is). A refusal (over the directory's budget) does
+   * not end the session: it is logged, and the counts it ended at are kept
+   * so that the same difference is not sent again at every heartbeat.
+   */
+  private async registerAll(server: PeerRef, known: number): Promise<void> {
+    const held = { total: known }
+    try {
+      await this.register(server, [...this.published.values()], held)
+    } catch (err) {
+      if (!REFUSALS.has((err as Error).name)) throw err
+      this.log.info('directory refused the registration of our records', { server: server.id, err })
+      this.lastError = err as Error
+    }
+    const published = this.published.size
+    this.settled = held.total === published ? undefined : { known: held.total, published }
+  }
+
+  /** Registers `records` in batches; `held.total` follows the directory's count after each. */
+  private async register(
+    server: PeerRef,
+    records: FileRecord[],
+    held: { total: number } = { total: 0 },
+  ): Promise<void> {
     const batch = this.options.registerBatch
     for (let i = 0; i < records.length; i += batch) {
-      await this.call(server, { type: 'register', records: records.slice(i, i + batch) })
+      held.total = (await this.call(server, { type: 'register', records: records.slice(i, i + batch) })).total
     }
   }
 
@@ -513,7 +577,10 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn)
+    this.queued++
+    const run = this.lock.then(fn, fn).finally(() => {
+      this.queued--
+    })
     this.lock = run.catch(() => {}) // the caller of serial() gets the error from `run`; the lock only orders
     return run
   }

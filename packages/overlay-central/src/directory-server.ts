@@ -484,6 +484,37 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     return run
   }
 
+  /**
+   * Renews a live session's lease on a stored registry, after its earlier
+   * registrations (so what it counts is what they wrote). When fewer records
+   * live under the lease than the session is accounted for, they lapsed
+   * while it lived (its lease was not renewed in time: this process stalled
+   * past it, or another directory shortened it) and were purged for good:
+   * the accounting follows the rows again, and the peer, whose next `ping`
+   * answer says so, registers them again.
+   */
+  private renewStored(s: Session, store: StoredRegistry): Promise<void> {
+    const until = s.leaseUntil
+    return this.serial(s, async () => {
+      const live = await store.renew(s.id, until)
+      if (this.sessions.get(s.id) !== s || live >= this.known(s)) return
+      const held = await store.usage(s.id)
+      if (this.sessions.get(s.id) !== s) return
+      const accounted = this.budget.usage({ peer: s.id })
+      if (held.records >= accounted.records) return
+      this.budget.charge(s.id, s.source, held.records - accounted.records, held.bytes - accounted.bytes)
+      this.log.warn(
+        "a peer's registrations lapsed while its session lived (its lease was not renewed in time) and were purged; its accounting follows the rows again and it registers them again at its next heartbeat",
+        {
+          peer: s.id,
+          accounted: accounted.records,
+          live: held.records,
+          registrationTtl: this.options.registrationTtl,
+        },
+      )
+    })
+  }
+
   /** Throws when the session ended (logout, timeout) while a step of it waited for the stored registry. */
   private current(s: Session): void {
     if (this.sessions.get(s.id) !== s)
@@ -618,7 +649,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
           // A live session's registrations are renewed at half their lease (one statement on PostgreSQL).
           s.leaseUntil = now + ttl
           if (this.store) {
-            if (this.known(s) > 0) this.write(this.store.renew(s.id, s.leaseUntil))
+            if (this.known(s) > 0) this.write(this.renewStored(s, this.store))
           } else if (s.hashes.size > 0) this.index.renew(s.id, s.source.prefix, s.hashes.keys(), s.leaseUntil)
         }
       }

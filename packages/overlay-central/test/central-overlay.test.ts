@@ -231,3 +231,32 @@ test('a session the server dropped (late heartbeats) is restored by the client w
     'restored after the next ping',
   )
 })
+
+test('a ping answer that differs from what the peer publishes because the directory refused part of it is not sent again at every heartbeat', async (t) => {
+  // The peer publishes 200 records before its directory is up; at login the directory takes 100 of them
+  // (maxRecordsPerPeer 150, batches of 100) and refuses the rest. Every ping then says 100, not 200.
+  const net = await centralNet(t, 0)
+  const later = `memory://${uniqueName('later-directory')}`
+  const alice = await net.add({ bootstrap: [later], central: { registerBatch: 100 } })
+  await alice.overlay.publish(Array.from({ length: 200 }, (_, i) => recordOf(alice, `budget ${i}.txt`)))
+  const directory = await createDirectoryServer(
+    {
+      transport: 'memory',
+      listen: [later],
+      options: { heartbeatInterval: 100, dropAfter: 500, maxRecordsPerPeer: 150 },
+    },
+    { container: net.container },
+  )
+  t.teardown(() => directory.stop())
+  await directory.start()
+  t.true(await net.clock.until(5000, () => alice.overlay.connected), 'logged in')
+  t.true(await net.clock.until(1000, () => directory.server.recordsOf(alice.id) === 100))
+  const registers = () => directory.server.stats().received.register ?? 0
+  const atLogin = registers()
+  t.is(atLogin, 2, 'one batch taken, one refused')
+  await net.clock.sleep(2000) // 20 heartbeats, each answered with known 100
+  t.is(registers(), atLogin, 'the refused difference is not registered again at each heartbeat')
+  t.true(alice.overlay.connected)
+  t.is(alice.overlay.stats().published, 200, 'kept, as at login')
+  t.is(directory.server.recordsOf(alice.id), 100)
+})

@@ -2,9 +2,11 @@ import '@peerkit/index-lmdb'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { collect } from '@peerkit/core'
+import { CLOCK, collect } from '@peerkit/core'
+import { TestClock } from '@peerkit/core/testing'
 import test from 'ava'
 import { names, recordOf, uniqueName, until } from './helpers/net.js'
+import { StallingClock } from './helpers/stalling-clock.js'
 import { storedDirectories } from './helpers/stored-directory.js'
 
 // Real time: LMDB writes in real time, a self-running virtual clock would run ahead of them.
@@ -56,4 +58,34 @@ test('a directory on the embedded store (LMDB) restarted: registrations are back
   const third = await start()
   t.deepEqual(await names(carol, 'embedded'), [], 'and are not back after another restart')
   t.is(third.server.size, 0)
+})
+
+test('on the embedded store a live session whose registrations lapsed (its directory stalled past them) has them back at the next sweep, counted once', async (t) => {
+  // Virtual time, driven by the test (LMDB answers in real time; nothing moves the clock while it does).
+  // The directory keeps a session's records in its heap beside LMDB: its renewal puts them back itself.
+  const dataDir = await mkdtemp(join(tmpdir(), 'peerkit-embedded-directory-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const clock = new StallingClock(new TestClock(Date.now()))
+  const cluster = storedDirectories(t, () => ({
+    index: 'lmdb',
+    dataDir,
+    options: { ...TIMERS, dropAfter: 5000 },
+  }))
+  cluster.container.register(CLOCK, { useValue: clock })
+  const address = `memory://${uniqueName('embedded-stall')}`
+  const directory = (await cluster.start(address)).server
+  const alice = await cluster.add({}, [address])
+  const bob = await cluster.add({}, [address])
+  await alice.overlay.publish([recordOf(alice, 'Stalled.Embedded.mkv')])
+  t.deepEqual(await names(bob, 'stalled'), ['Stalled.Embedded.mkv'])
+  const budget = directory.usage({ peer: alice.id })
+
+  clock.stall(TIMERS.registrationTtl + 1) // no sweep ran yet: her registration lapses
+  t.deepEqual(await names(bob, 'stalled'), [], 'lapsed and purged')
+  await clock.inner.advance(directory.sweepInterval)
+  t.true(
+    await until(5000, async () => (await names(bob, 'stalled')).length === 1),
+    'the sweep that renews her registration puts it back',
+  )
+  t.deepEqual(directory.usage({ peer: alice.id }), budget, 'counted once')
 })

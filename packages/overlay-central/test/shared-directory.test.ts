@@ -1,9 +1,11 @@
 import '@peerkit/index-postgres'
-import { collect } from '@peerkit/core'
+import { CLOCK, collect, createLogger, LOGGER, type LogEntry } from '@peerkit/core'
+import { TestClock } from '@peerkit/core/testing'
 import { type PostgresServer, startPostgres } from '@peerkit/index-postgres/testing'
 import test, { type ExecutionContext } from 'ava'
 import pg from 'pg'
 import { names, recordOf, uniqueName, until } from './helpers/net.js'
+import { StallingClock } from './helpers/stalling-clock.js'
 import { storedDirectories } from './helpers/stored-directory.js'
 
 // Real time (PostgreSQL answers in real time; a virtual clock would run ahead while a query is out).
@@ -174,4 +176,65 @@ test('a peer that moves to another directory keeps its registration when its old
   t.deepEqual([...new Set(seen)], ['moving.notes.txt'], `${seen.length} searches, each found her file`)
   t.true((await leaseOf(url, alice.id)) > lapses, 'b holds her lease now')
   t.is(db?.server.recordsOf(alice.id), 1)
+})
+
+test('a live session whose lease lapsed (its directory stalled past it) and was purged heals within a heartbeat and a sweep: its files are found again, counted once', async (t) => {
+  // Virtual time, driven by the test; PostgreSQL answers in real time, and the test waits (bounded) for
+  // what it caused before it moves the clock on. dropAfter is above the stall: the peer is not dropped for it.
+  const url = await database()
+  const clock = new StallingClock(new TestClock(Date.now()))
+  const logged: (LogEntry & { at: number })[] = []
+  const cluster = storedDirectories(t, (seed) => ({
+    index: 'postgres',
+    seed,
+    components: { postgres: { url, purgeInterval: 200 } },
+    options: { ...TIMERS, dropAfter: 3000 },
+  }))
+  cluster.container.register(CLOCK, { useValue: clock })
+  cluster.container.register(LOGGER, {
+    useValue: createLogger({ level: 'info', sink: (e) => logged.push({ ...e, at: clock.now() }) }),
+  })
+  const address = `memory://${uniqueName('stall')}`
+  const directory = (await cluster.start(address, 1)).server
+  const alice = await cluster.add({ directories: [address] })
+  const bob = await cluster.add({ directories: [address] })
+  const files = ['stalled.notes.txt', 'stalled.report.pdf']
+  await alice.overlay.publish(files.map((name) => recordOf(alice, name)))
+  t.deepEqual(await names(bob, 'stalled'), files)
+  const budget = directory.usage({ peer: alice.id })
+  t.is(budget.records, 2)
+
+  // The directory's process stalls past alice's lease: it lapses before the sweep renews it, and goes for good
+  // (a purge, or the renewal itself, drops a lapsed lease with its records).
+  const lease = await leaseOf(url, alice.id)
+  t.true(lease > clock.now(), 'alice holds a lease (renewed as she logged in)')
+  clock.stall(lease - clock.now() + 1)
+  const stalled = clock.now()
+  await clock.inner.advance(directory.sweepInterval)
+  const healed = () =>
+    logged.find(
+      (e) => e.level === 'warn' && e.component === 'peerkit:central:directory' && e.fields?.peer === alice.id,
+    )
+  t.true(await until(10_000, () => healed() !== undefined), "the directory's sweep found her rows gone")
+  t.like(healed()?.fields, { accounted: 2, live: 0 })
+
+  // Her next heartbeat hears that the directory holds none of her records, and she registers them again.
+  await clock.inner.advance(TIMERS.heartbeatInterval)
+  t.true(
+    await until(10_000, async () => (await names(bob, 'stalled')).length === 2),
+    'her files are found again',
+  )
+  t.deepEqual(await names(bob, 'stalled'), files)
+  const resync = logged.find(
+    (e) => e.component === 'peerkit:central:client' && /registering them again/.test(e.message),
+  )
+  t.like(resync?.fields, { known: 0, published: 2 }, 'the client logged its re-registration at info')
+  t.is(resync?.level, 'info')
+  t.true(
+    (resync?.at ?? Number.POSITIVE_INFINITY) - stalled <= directory.sweepInterval + TIMERS.heartbeatInterval,
+    'within one sweep and one heartbeat of the stall',
+  )
+  t.deepEqual(directory.usage({ peer: alice.id }), budget, 'her budget counts her files once')
+  t.is(directory.recordsOf(alice.id), 2)
+  t.true((await leaseOf(url, alice.id)) > clock.now(), 'under a live lease again')
 })
