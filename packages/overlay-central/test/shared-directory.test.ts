@@ -4,7 +4,8 @@ import { TestClock } from '@peerkit/core/testing'
 import { type PostgresServer, startPostgres } from '@peerkit/index-postgres/testing'
 import test, { type ExecutionContext } from 'ava'
 import pg from 'pg'
-import { names, recordOf, uniqueName, until } from './helpers/net.js'
+import { type DirectoryServer } from '../src/index.js'
+import { type Node, names, recordOf, uniqueName, until } from './helpers/net.js'
 import { StallingClock } from './helpers/stalling-clock.js'
 import { storedDirectories } from './helpers/stored-directory.js'
 
@@ -178,9 +179,20 @@ test('a peer that moves to another directory keeps its registration when its old
   t.is(db?.server.recordsOf(alice.id), 1)
 })
 
-test('a live session whose lease lapsed (its directory stalled past it) and was purged heals within a heartbeat and a sweep: its files are found again, counted once', async (t) => {
-  // Virtual time, driven by the test; PostgreSQL answers in real time, and the test waits (bounded) for
-  // what it caused before it moves the clock on. dropAfter is above the stall: the peer is not dropped for it.
+/**
+ * Alice, connected to a directory on PostgreSQL, publishes two files; `lapse` makes her lease lapse while her
+ * session lives and drives the clock to the sweep that renews it (resolving to when it began and the bound
+ * on the re-registration from then); then her files must be found again within the bound, counted once.
+ * Virtual time, driven by the test; PostgreSQL answers in real time, and the test waits (bounded) for what
+ * it caused before it moves the clock on. dropAfter is above any stall: she is not dropped for it.
+ */
+async function lapseWhileConnected(
+  t: ExecutionContext,
+  lapse: (at: { url: string; clock: StallingClock; alice: Node; directory: DirectoryServer }) => Promise<{
+    from: number
+    bound: number
+  }>,
+) {
   const url = await database()
   const clock = new StallingClock(new TestClock(Date.now()))
   const logged: (LogEntry & { at: number })[] = []
@@ -194,47 +206,72 @@ test('a live session whose lease lapsed (its directory stalled past it) and was 
   cluster.container.register(LOGGER, {
     useValue: createLogger({ level: 'info', sink: (e) => logged.push({ ...e, at: clock.now() }) }),
   })
-  const address = `memory://${uniqueName('stall')}`
+  const address = `memory://${uniqueName('lapse')}`
   const directory = (await cluster.start(address, 1)).server
   const alice = await cluster.add({ directories: [address] })
   const bob = await cluster.add({ directories: [address] })
-  const files = ['stalled.notes.txt', 'stalled.report.pdf']
+  const files = ['lapsed.notes.txt', 'lapsed.report.pdf']
   await alice.overlay.publish(files.map((name) => recordOf(alice, name)))
-  t.deepEqual(await names(bob, 'stalled'), files)
+  t.deepEqual(await names(bob, 'lapsed'), files)
   const budget = directory.usage({ peer: alice.id })
   t.is(budget.records, 2)
+  t.true((await leaseOf(url, alice.id)) > clock.now(), 'alice holds a lease (renewed as she logged in)')
 
-  // The directory's process stalls past alice's lease: it lapses before the sweep renews it, and goes for good
-  // (a purge, or the renewal itself, drops a lapsed lease with its records).
-  const lease = await leaseOf(url, alice.id)
-  t.true(lease > clock.now(), 'alice holds a lease (renewed as she logged in)')
-  clock.stall(lease - clock.now() + 1)
-  const stalled = clock.now()
-  await clock.inner.advance(directory.sweepInterval)
+  const { from, bound } = await lapse({ url, clock, alice, directory })
   const healed = () =>
     logged.find(
       (e) => e.level === 'warn' && e.component === 'peerkit:central:directory' && e.fields?.peer === alice.id,
     )
-  t.true(await until(10_000, () => healed() !== undefined), "the directory's sweep found her rows gone")
+  t.true(await until(10_000, () => healed() !== undefined), "the directory's renewal found her rows gone")
   t.like(healed()?.fields, { accounted: 2, live: 0 })
 
   // Her next heartbeat hears that the directory holds none of her records, and she registers them again.
   await clock.inner.advance(TIMERS.heartbeatInterval)
   t.true(
-    await until(10_000, async () => (await names(bob, 'stalled')).length === 2),
+    await until(10_000, async () => (await names(bob, 'lapsed')).length === 2),
     'her files are found again',
   )
-  t.deepEqual(await names(bob, 'stalled'), files)
+  t.deepEqual(await names(bob, 'lapsed'), files)
   const resync = logged.find(
     (e) => e.component === 'peerkit:central:client' && /registering them again/.test(e.message),
   )
   t.like(resync?.fields, { known: 0, published: 2 }, 'the client logged its re-registration at info')
   t.is(resync?.level, 'info')
-  t.true(
-    (resync?.at ?? Number.POSITIVE_INFINITY) - stalled <= directory.sweepInterval + TIMERS.heartbeatInterval,
-    'within one sweep and one heartbeat of the stall',
-  )
+  const took = (resync?.at ?? Number.POSITIVE_INFINITY) - from
+  t.true(took <= bound, `registered again ${took} ms after the lapse began (at most ${bound})`)
   t.deepEqual(directory.usage({ peer: alice.id }), budget, 'her budget counts her files once')
   t.is(directory.recordsOf(alice.id), 2)
   t.true((await leaseOf(url, alice.id)) > clock.now(), 'under a live lease again')
+}
+
+test('a live session whose lease lapsed (its directory stalled past it) and was purged heals within a sweep and a heartbeat: its files are found again, counted once', async (t) => {
+  await lapseWhileConnected(t, async ({ url, clock, alice, directory }) => {
+    // The directory's process stalls past alice's lease: it lapses before the sweep renews it, and goes for
+    // good (a purge, or the renewal itself, drops a lapsed lease with its records).
+    clock.stall((await leaseOf(url, alice.id)) - clock.now() + 1)
+    const from = clock.now()
+    await clock.inner.advance(directory.sweepInterval)
+    return { from, bound: directory.sweepInterval + TIMERS.heartbeatInterval }
+  })
+})
+
+test('a live session whose lease another directory shortened, and which was purged, heals at the next renewal and heartbeat', async (t) => {
+  await lapseWhileConnected(t, async ({ url, clock, alice, directory }) => {
+    // What another directory on the database writes when it renews her lease with a shorter registrationTtl
+    // (it still holds a session of hers she left): her lease ends in 100 ms, long before this one renews it.
+    const from = clock.now()
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    try {
+      await client.query('UPDATE peerkit.leases SET expires_at = $2 WHERE provider = $1', [
+        alice.id,
+        from + 100,
+      ])
+    } finally {
+      await client.end()
+    }
+    // Past the purge (every 200 ms) and up to the sweep that renews her lease (at half of registrationTtl).
+    await clock.inner.advance(TIMERS.registrationTtl)
+    return { from, bound: TIMERS.registrationTtl + directory.sweepInterval + TIMERS.heartbeatInterval }
+  })
 })
