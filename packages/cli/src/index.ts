@@ -16,6 +16,9 @@
  * for await (const hit of api.search('harry potter', { timeout: 3000 })) console.log(hit.name, hit.providers.length)
  * ```
  */
+// A program that embeds the command line or startNode gets this package's overlays, transports and indexes.
+import './register.js'
+
 export { ApiClient, type ApiClientOptions, ApiError } from './api-client.js'
 export { ApiServer, type ApiServerOptions, MAX_BODY } from './api-server.js'
 export type {

@@ -1,8 +1,7 @@
-import './register.js'
 import { readFileSync } from 'node:fs'
 import { loadPlugins } from '@peerkit/core'
 import { Command, CommanderError } from 'commander'
-import { COMMANDS } from './commands/index.js'
+import { COMMANDS, PREPARE } from './commands/index.js'
 import { EXIT_CODE } from './commands/sim.js'
 import { displayText } from './display.js'
 import { exitCodeOf } from './errors.js'
@@ -12,7 +11,12 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version
 
-/** The `peerkit` command with every subcommand; output goes to `io`, and it never calls process.exit. */
+/**
+ * The `peerkit` command with every subcommand; output goes to `io`, and it never calls process.exit.
+ * The --overlay, --transport and --index names it lists and accepts are those registered when it is
+ * called: importing `@peerkit/cli` registers this package's; runCli registers them only for the
+ * commands that name them.
+ */
 export function createProgram(io: Io): Command {
   const program = new Command('peerkit')
     .description(
@@ -56,6 +60,10 @@ export function createProgram(io: Io): Command {
  */
 export async function runCli(args: string[], io: Io = processIo()): Promise<number> {
   try {
+    // What the command's definition needs (registered names, the simulator's usage), for that command
+    // only, and before the plugins, which may replace a name this package registers.
+    const name = commandOf(args)
+    if (name !== undefined && Object.hasOwn(PREPARE, name)) await PREPARE[name]?.()
     // Before the commands are built, so --overlay/--transport accept what plugins register and help lists it.
     await loadPlugins(pluginArgs(args), { from: io.cwd, field: '--plugin' })
   } catch (err) {
@@ -76,6 +84,22 @@ export async function runCli(args: string[], io: Io = processIo()): Promise<numb
     io.stderr.write(`peerkit: ${displayText((err as Error)?.message ?? String(err))}\n`)
     return exitCodeOf(err)
   }
+}
+
+/**
+ * The command `args` run or ask help for: `node` for `peerkit --plugin X node …`
+ * and for `peerkit help node`; undefined for `peerkit --help`. The program's own
+ * options are --plugin MODULE, --version and --help.
+ */
+function commandOf(args: string[]): string | undefined {
+  for (let i = 0; i < args.length && args[i] !== '--'; i++) {
+    const arg = args[i] as string
+    if (arg === '--plugin') i++
+    else if (arg.startsWith('-')) continue
+    else if (arg === 'help') return args.slice(i + 1).find((a) => !a.startsWith('-'))
+    else return arg
+  }
+  return undefined
 }
 
 /** The values of every `--plugin MODULE` / `--plugin=MODULE` in `args` (up to a `--`). */

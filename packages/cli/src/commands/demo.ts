@@ -1,6 +1,5 @@
 import { overlays } from '@peerkit/core'
 import { type Command, Option } from 'commander'
-import { runDemo } from '../demo/run-demo.js'
 import { CommandError } from '../errors.js'
 import type { Io } from '../io.js'
 import { integerArg, overlayArg, quoteList } from '../options.js'
@@ -51,6 +50,8 @@ export function demoCommand(program: Command, io: Io): Command {
         abort.abort()
       }, flags.timeout)
       try {
+        // The demo's network and story load only when the demo runs.
+        const { runDemo } = await import('../demo/run-demo.js')
         const demo = runDemo(
           { overlay: flags.overlay, peers: flags.peers, transport: flags.transport, signal: abort.signal },
           io,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { InvalidOptionsError, indexes, transports } from '@peerkit/core'
-import { createDirectoryServer, type DirectoryServerConfig } from '@peerkit/overlay-central'
+import type { DirectoryServerConfig } from '@peerkit/overlay-central'
 import type { Command } from 'commander'
 import { UsageError } from '../errors.js'
 import type { Io } from '../io.js'
@@ -69,6 +69,7 @@ export function directoryCommand(program: Command, io: Io): Command {
       const dataDir = flags.data ?? file.dataDir
       if (dataDir) config.dataDir = resolve(io.cwd, dataDir)
       const logger = cliLogger(flags.logLevel, io.stderr)
+      const { createDirectoryServer } = await import('@peerkit/overlay-central')
       const directory = await createDirectoryServer(config)
       directory.server.on('peer:login', (p) =>
         logger.info('peer logged in', { peer: p.id, addresses: p.addresses }),

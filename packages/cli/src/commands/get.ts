@@ -6,7 +6,6 @@ import { CommandError } from '../errors.js'
 import { formatBytes, formatMs, plural, shortId } from '../format.js'
 import type { Io } from '../io.js'
 import { hashArg, integerArg } from '../options.js'
-import { ProgressBoard } from '../progress-board.js'
 import { addClientOptions, type ClientFlags, clientFor, printJson } from './shared.js'
 
 /** Milliseconds between plain progress lines off a terminal, at most (besides one each 10 %). */
@@ -49,6 +48,7 @@ export function getCommand(program: Command, io: Io): Command {
       providerTimeout: flags.providerTimeout,
       ...(flags.force ? { force: true } : {}),
     })
+    const { ProgressBoard } = await import('../progress-board.js')
     // Off a terminal (piped, in a log), a plain line each 10 % and at least every 5 s, so progress shows there too.
     const board = new ProgressBoard(io.stderr, { plain: !flags.json, step: 10, every: PLAIN_EVERY })
     const name = basename(started.path)

@@ -2,7 +2,6 @@ import { indexes, loadConfigFile, overlays, transports } from '@peerkit/core'
 import type { Command } from 'commander'
 import type { Io } from '../io.js'
 import { cliLogger } from '../logger.js'
-import { startNode } from '../node-runner.js'
 import {
   addressArg,
   collectArg,
@@ -84,6 +83,8 @@ export function nodeCommand(program: Command, io: Io): Command {
       const file: unknown = flags.config ? await loadConfigFile(flags.config) : undefined
       const options = parseNodeOptions(flags, file, io.cwd)
       const logger = cliLogger(options.logLevel, io.stderr, options.config.log)
+      // The node's implementation (API server, shares, web page) loads only when a node runs.
+      const { startNode } = await import('../node-runner.js')
       const node = await startNode(options, logger)
       const out = [
         `peer ${node.peer.id}`,

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path'
 import { type Command, Option } from 'commander'
-import { ApiClient } from '../api-client.js'
+import type { ApiClient } from '../api-client.js'
 import { COOKIE_FILE, cookiePath, readCookie } from '../cookie.js'
 import type { Io } from '../io.js'
 import { DEFAULT_API, hostPortArg, parseHostPort } from '../options.js'
@@ -54,6 +54,8 @@ export async function clientFor(flags: ClientFlags, io: Io, timeout?: number): P
     token =
       (await readCookie(byAddress, false)) ?? (await readCookie(join(dirname(byAddress), COOKIE_FILE), false))
   }
+  // The client loads only when a command that talks to a node runs.
+  const { ApiClient } = await import('../api-client.js')
   return new ApiClient(flags.api, { token, timeout })
 }
 

@@ -14,12 +14,18 @@ export interface RunResult {
 /** Runs `peerkit ARGS…` to completion (bounded) and returns its exit status and output. */
 export function runBin(
   args: string[],
-  options: { timeout?: number; cwd?: string; env?: NodeJS.ProcessEnv; bin?: string } = {},
+  options: {
+    timeout?: number
+    cwd?: string
+    env?: NodeJS.ProcessEnv
+    bin?: string
+    nodeArgs?: string[]
+  } = {},
 ): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [options.bin ?? BIN, ...args],
+      [...(options.nodeArgs ?? []), options.bin ?? BIN, ...args],
       {
         timeout: options.timeout ?? 30_000,
         cwd: options.cwd,
