@@ -2,6 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import type { ApiHit, DownloadEvent } from '../src/api-types.js'
+import { sampleBytes } from '../src/demo/sample-files.js'
 import { ApiClient, runCli } from '../src/index.js'
 import { type Daemon, nodeArgs, runBin, startDaemon } from './helpers/bin.js'
 import { captureIo } from './helpers/capture-io.js'
@@ -11,6 +12,10 @@ import { FAST_OPTIONS } from './helpers/overlay-options.js'
 
 /** Bound on every wait for an event. */
 const WAIT = 20_000
+/** Bytes/s the real-process test's downloader fetches at: 64 KiB chunks verify about three times a second. */
+const RATE = 200_000
+/** The file the real-process test's commands act on. */
+const LONG = 'Long.Recording.iso'
 
 /** A provider of the movie and a downloader capped at `rate` bytes/s, so a download lasts seconds. */
 async function setup(t: ExecutionContext, label: string, rate: number) {
@@ -74,6 +79,23 @@ async function bytesOf(client: ApiClient, hash: string): Promise<number> {
   return e.type === 'progress' ? e.bytes : -1
 }
 
+/**
+ * The bytes of a paused download once they settle, and whether they did. A chunk already on its way as
+ * the pause came can still land after the `paused` event: once its progress came between reading the
+ * bytes and watching for progress, once the bytes grew by a chunk with no progress event for 1.5 s (1 of
+ * 6 runs). Settled: 1.5 s with no progress past the bytes read and the same bytes read again after. A
+ * download the pause did not stop never settles in 3 tries (a chunk lands every 0.3-0.5 s).
+ */
+async function settle(events: ReturnType<typeof follow>, client: ApiClient, hash: string) {
+  for (let i = 0; i < 3; i++) {
+    const from = events.seen.length // before the bytes are read: a progress past them cannot slip in between
+    const before = await bytesOf(client, hash)
+    const moved = await events.next((e) => e.type === 'progress' && e.bytes > before, from, 1500)
+    if (!moved && (await bytesOf(client, hash)) === before) return { before, quiet: true, from }
+  }
+  return { before: await bytesOf(client, hash), quiet: false, from: events.seen.length }
+}
+
 test('pause stops the download (no progress, bytes unchanged), resume completes it verified', async (t) => {
   const { client, movie, hash, out } = await setup(t, 'ctl-pause', 150_000)
   const { mkdir } = await import('node:fs/promises')
@@ -87,12 +109,10 @@ test('pause stops the download (no progress, bytes unchanged), resume completes 
     await events.next((e) => e.type === 'state' && e.state === 'paused'),
     'the state event says paused',
   )
-  const before = await bytesOf(client, hash)
+  // At 150 kB/s a running download reports progress every few ms: once settled, none may come while paused.
+  const { before, quiet } = await settle(events, client, hash)
+  t.true(quiet, 'no progress while paused')
   t.true(before > 0 && before < movie.length, `${before} bytes when paused`)
-  // At 150 kB/s a running download reports progress every few ms: none may come while paused (bounded wait).
-  const after = events.seen.length
-  const progressed = await events.next((e) => e.type === 'progress' && e.bytes > before, after, 1500)
-  t.is(progressed, undefined, 'no progress while paused')
   t.is(await bytesOf(client, hash), before, 'bytes unchanged while paused')
   t.like(
     (await client.status()).downloads.find((d) => d.hash === hash),
@@ -167,10 +187,11 @@ test('cancel removes the .part; cancel --keep-part (DELETE ?keep=1) keeps it; th
 })
 
 test('real `peerkit node` processes: `peerkit pause`, `resume` and `cancel` drive a download a `peerkit get` follows', async (t) => {
-  t.timeout(90_000)
+  // Six `peerkit` processes start one after another besides the two nodes: at a load average of 25 on
+  // two cores each takes seconds (a node up to tens), so the bound is the sum of those, not an idle run's 15 s.
+  t.timeout(240_000)
   const dir = await tempDir(t, 'ctl-bin')
-  // 700 kB at 60 kB/s: about 12 s, so `peerkit pause` (a process that takes seconds to start on a loaded machine) finds it running.
-  const options = { ...(FAST_OPTIONS.flooding ?? {}), 'transfer:default': { downloadRate: 60_000 } }
+  const options = { ...(FAST_OPTIONS.flooding ?? {}), 'transfer:default': { downloadRate: RATE } }
   const config = join(dir, 'config.json')
   await writeFile(config, JSON.stringify({ overlay: 'flooding', options }))
   const daemons: Daemon[] = []
@@ -178,6 +199,10 @@ test('real `peerkit node` processes: `peerkit pause`, `resume` and `cancel` driv
     for (const d of daemons.reverse()) await d.stop()
   })
   const { dir: shared, movie } = await shareFolder(dir, 'src')
+  // The commands act on this one: 32 MiB at RATE is 168 s, so it is still running however slowly a
+  // `peerkit pause`, `resume` or `cancel` process starts (the 700 kB movie at 60 kB/s, 12 s, had once ended
+  // before `peerkit pause` came); it is cancelled, never downloaded whole.
+  await writeFile(join(shared, LONG), sampleBytes(LONG, 32 * 1024 * 1024))
   const provider = await startDaemon(nodeArgs('flooding', undefined, '--config', config, '--share', shared))
   daemons.push(provider)
   const data = join(dir, 'data')
@@ -187,68 +212,79 @@ test('real `peerkit node` processes: `peerkit pause`, `resume` and `cancel` driv
   daemons.push(downloader)
   const api = (downloader.lines.get('api')?.[0] ?? '').slice('http://'.length)
   const client = new ApiClient(api, { token: (await readFile(join(data, 'api.cookie'), 'utf8')).trim() })
-  let hash: string | undefined
-  for (let i = 0; i < 20 && !hash; i++)
-    for await (const hit of client.search('harry potter', { timeout: 1000 }))
-      if (hit.name === MOVIE) {
-        hash = hit.hash
-        break // found: no need to wait out the search's time limit
+  // The provider hashes 32 MiB before it publishes: bounded by a minute, not by a count of searches.
+  const find = async (query: string, name: string) => {
+    for (const end = Date.now() + 60_000; Date.now() < end; ) {
+      for await (const hit of client.search(query, { timeout: 1000 })) {
+        if (hit.name === name) return hit.hash // found: no need to wait out the search's time limit
       }
-  if (!hash) return t.fail('the downloader does not find the file')
-  const h = hash
-  const bin = (...args: string[]) => runBin([...args, h, '--api', api, '--data', data], { cwd: dir })
-
-  // A `peerkit get` follows the download; pause and resume it from other processes.
-  const get = runBin(['get', h, '--out', 'film.mkv', '--json', '--api', api, '--data', data], { cwd: dir })
-  let events: ReturnType<typeof follow> | undefined
-  for (let i = 0; i < 300 && !events; i++) {
-    // The get process starts the download: follow it once the node has it (bounded: 30 s, a loaded machine starts processes slowly).
-    if ((await client.status()).downloads.some((d) => d.hash === h)) events = follow(t, client, h)
-    else await new Promise((r) => setTimeout(r, 100))
+    }
+    return undefined
   }
+  const long = await find('long', LONG)
+  if (!long) return t.fail(`the downloader does not find ${LONG}`)
+  // The get of the long download lives until it is cancelled: past runBin's default 30 s on a loaded machine.
+  const bin = (...args: string[]) =>
+    runBin([...args, '--api', api, '--data', data], { cwd: dir, timeout: 180_000 })
+
+  // A `peerkit get` follows the long download; other processes pause, resume and cancel it.
+  const get = bin('get', long, '--out', 'long.iso')
+  const events = await followOnceStarted(t, client, long, 60_000)
   if (!events) return t.fail('the get did not start the download')
   t.truthy(await events.next((e) => e.type === 'progress' && e.bytes > 0), 'it runs')
-  const paused = await bin('pause', '--json')
+  const paused = await bin('pause', long, '--json')
   t.is(paused.code, 0, paused.stderr)
-  t.like(JSON.parse(paused.stdout), { hash: h, state: 'paused' })
-  t.truthy(await events.next((e) => e.type === 'state' && e.state === 'paused'))
-  const before = await bytesOf(client, h)
-  const from = events.seen.length
-  t.is(await events.next((e) => e.type === 'progress' && e.bytes > before, from, 1500), undefined)
-  t.is(await bytesOf(client, h), before, 'bytes unchanged while paused')
-  t.true(before < movie.length)
-  const resumed = await bin('resume')
+  t.like(JSON.parse(paused.stdout), { hash: long, state: 'paused' })
+  t.truthy(
+    await events.next((e) => e.type === 'state' && e.state === 'paused'),
+    'the state event says paused',
+  )
+  // At RATE a running download verifies a 64 KiB chunk every 0.3 s: once settled, none may come while paused.
+  const { before, quiet, from } = await settle(events, client, long)
+  t.true(quiet, 'no progress while paused')
+  t.true(before > 0 && before < 32 * 1024 * 1024, `${before} bytes when paused`)
+  t.is(await bytesOf(client, long), before, 'bytes unchanged while paused')
+  const resumed = await bin('resume', long)
   t.is(resumed.code, 0, resumed.stderr)
-  const got = await get
-  t.is(got.code, 0, got.stderr)
-  t.like(JSON.parse(got.stdout), { hash: h, size: movie.length, verified: true })
-  t.true((await readFile(join(dir, 'film.mkv'))).equals(movie))
-
-  // Nothing runs now: cancel says so (exit 1, how to list them); a bad hash is bad usage (2).
-  const none = await bin('cancel')
-  t.is(none.code, 1)
-  t.regex(none.stderr, /peerkit status/)
-  const bad = await runBin(['resume', 'abc', '--api', api, '--data', data])
-  t.is(bad.code, 2)
-
-  // Cancel a download a `peerkit get` follows: the get fails with AbortError, the .part is gone.
-  await client.clearFinished()
-  const get2 = runBin(['get', h, '--out', 'again.mkv', '--api', api, '--data', data], { cwd: dir })
-  events = undefined
-  for (let i = 0; i < 300 && !events; i++) {
-    if ((await client.status()).downloads.some((d) => d.hash === h)) events = follow(t, client, h)
-    else await new Promise((r) => setTimeout(r, 100))
-  }
-  if (!events) return t.fail('the second get did not start the download')
-  t.truthy(await events.next((e) => e.type === 'progress' && e.bytes > 0))
-  const cancelled = await bin('cancel')
+  t.regex(resumed.stdout, new RegExp(`^resumed ${long}`))
+  t.truthy(
+    await events.next((e) => e.type === 'progress' && e.bytes > before, from),
+    'it runs again once resumed',
+  )
+  const cancelled = await bin('cancel', long)
   t.is(cancelled.code, 0, cancelled.stderr)
-  const failed = await get2
-  t.is(failed.code, 1)
-  t.regex(failed.stderr, /AbortError|cancel/i)
+  t.regex(cancelled.stdout, /cancelled .*\.part is removed/)
+  t.like(await events.next((e) => e.type === 'error'), { type: 'error', error: { name: 'AbortError' } })
+  const failed = await get
+  t.is(failed.code, 1, 'the get that followed it fails')
+  t.regex(failed.stderr, /AbortError|cancel|stopped/i)
   t.deepEqual(
-    (await readdir(dir)).filter((f) => f.startsWith('again.mkv')),
+    (await readdir(dir)).filter((f) => f.startsWith('long.iso')),
     [],
     'no .part left',
   )
+
+  // Nothing runs now: cancel says so (exit 1, how to list them); a bad hash is bad usage (2).
+  const none = await bin('cancel', long)
+  t.is(none.code, 1)
+  t.regex(none.stderr, /no running download .*peerkit status/)
+  t.is((await bin('resume', 'abc')).code, 2)
+
+  // A `peerkit get` process starts the movie's download itself (nothing to race) and ends with it, verified.
+  const hash = await find('harry potter', MOVIE)
+  if (!hash) return t.fail('the downloader does not find the movie')
+  const got = await bin('get', hash, '--out', 'film.mkv', '--json')
+  t.is(got.code, 0, got.stderr)
+  t.like(JSON.parse(got.stdout), { hash, size: movie.length, verified: true })
+  t.true((await readFile(join(dir, 'film.mkv'))).equals(movie))
 })
+
+/** Follows the download of `hash` once the node has it (a `peerkit get` process starts it): undefined after `ms`. */
+async function followOnceStarted(t: ExecutionContext, client: ApiClient, hash: string, ms: number) {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if ((await client.status()).downloads.some((d) => d.hash === hash)) return follow(t, client, hash)
+    await new Promise((r) => setTimeout(r, 100)) // polls the node: a process start signals nothing to wait on
+  }
+  return undefined
+}
