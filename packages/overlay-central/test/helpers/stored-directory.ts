@@ -11,9 +11,11 @@ import { createNode, type Node, uniqueName } from './net.js'
 
 /**
  * Directories on a store (LMDB, PostgreSQL) and their peers, over one memory
- * hub, on the real clock: the store answers in real time, and a self-running
- * virtual clock would run ahead while a write or a query is out. Its tests
- * wait with net.ts's bounded `until`.
+ * hub, on the real clock unless the test registers a `CLOCK` in `container`
+ * first: the store answers in real time, so a self-running virtual clock
+ * would run ahead while a write or a query is out, but a `TestClock` the test
+ * drives (moving it on only once what the store does has been waited for)
+ * fits. Its tests wait with net.ts's bounded `until`.
  */
 export interface StoredDirectories {
   container: DependencyContainer
