@@ -36,6 +36,7 @@ export * from './connection-emitter.js'
 export * from './content-index.js'
 export * from './create-peer.js'
 export * from './errors.js'
+export * from './generation-cache.js'
 export {
   consoleSink,
   createLogger,

@@ -1,4 +1,5 @@
 import test from 'ava'
+import { GenerationCache } from '../src/generation-cache.js'
 import {
   checkRecord,
   type FileRecord,
@@ -10,7 +11,7 @@ import {
   unsignedRecord,
   verifyRecord,
 } from '../src/index.js'
-import { GenerationCache, recordSigningBytes } from '../src/signed-record.js'
+import { recordSigningBytes } from '../src/signed-record.js'
 
 const provider = Identity.generate()
 

@@ -1,4 +1,4 @@
-import { sha256 } from '@peerkit/core'
+import { GenerationCache, sha256 } from '@peerkit/core'
 
 /** Which ends of a ring interval belong to it: `(a, b]` is `'(]'`. */
 export type Bounds = '()' | '(]' | '[)' | '[]'
@@ -35,8 +35,7 @@ export class Ring {
   /** Keyword keys computed lately; one cache per ring size, shared by the nodes of a process. */
   private readonly keywordKeys = new Map<string, bigint>()
   /** Node ids computed lately (`NODE_ID_CACHE`), shared like the keyword keys. */
-  private nodeIds = new Map<string, bigint>()
-  private olderNodeIds = new Map<string, bigint>()
+  private readonly nodeIds = new GenerationCache<string, bigint>(NODE_ID_CACHE / 2)
   /** `64 - bits`, for ids read as one 64-bit word (`bits` ≤ 64, the default 64 among them). */
   private readonly shift64: bigint
 
@@ -78,13 +77,10 @@ export class Ring {
   /** A node's identifier: the hash of its PeerId. */
   nodeId(peerId: string): bigint {
     let id = this.nodeIds.get(peerId)
-    if (id !== undefined) return id
-    id = this.olderNodeIds.get(peerId) ?? this.hash(peerId)
-    if (this.nodeIds.size >= NODE_ID_CACHE / 2) {
-      this.olderNodeIds = this.nodeIds
-      this.nodeIds = new Map()
+    if (id === undefined) {
+      id = this.hash(peerId)
+      this.nodeIds.set(peerId, id)
     }
-    this.nodeIds.set(peerId, id)
     return id
   }
 

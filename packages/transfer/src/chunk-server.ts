@@ -210,8 +210,9 @@ export class ChunkServer {
     if (this.closed || this.files?.get(file.hash) !== file) {
       // A request that began before the file was unshared or the server closed: its handle is kept by
       // nobody else, so it closes when this request releases it (kept in the table, it would stay open).
-      const own: OpenFile = { handle: openFile(file.path, 'r'), users: 1, evicted: true }
-      own.handle.catch(() => {}) // a failed open is handled where the handle is awaited (checkUnchanged, read)
+      const own = opened(file)
+      own.users = 1
+      own.evicted = true
       return own
     }
     this.handles ??= new Map()
@@ -219,10 +220,7 @@ export class ChunkServer {
     if (open) {
       // Most recently used goes last.
       this.handles.delete(file.hash)
-    } else {
-      open = { handle: openFile(file.path, 'r'), users: 0, evicted: false }
-      open.handle.catch(() => {}) // a failed open is handled where the handle is awaited (checkUnchanged, read)
-    }
+    } else open = opened(file)
     this.handles.set(file.hash, open)
     open.users++
     for (const [hash, oldest] of this.handles) {
@@ -246,6 +244,13 @@ export class ChunkServer {
     open.evicted = true
     if (open.users === 0) await closeQuietly(open)
   }
+}
+
+/** A handle opening `file` for reading, used by nobody yet. */
+function opened(file: SharedFile): OpenFile {
+  const open: OpenFile = { handle: openFile(file.path, 'r'), users: 0, evicted: false }
+  open.handle.catch(() => {}) // a failed open is handled where the handle is awaited (checkUnchanged, read)
+  return open
 }
 
 function closeQuietly(open: OpenFile): Promise<void> {
