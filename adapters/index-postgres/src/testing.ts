@@ -13,7 +13,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { accessSync, chmodSync, chownSync, constants, existsSync, readdirSync } from 'node:fs'
-import { appendFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink } from 'node:fs/promises'
+import { appendFile, cp, mkdtemp, readFile, rename, rm, symlink } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
@@ -346,8 +346,9 @@ async function usableBy(dir: string, owner: { uid: number; gid: number } | undef
   const root = dirname(dir)
   const copy = join(tmpdir(), `peerkit-postgres-bin-${Buffer.from(root).toString('base64url').slice(-24)}`)
   if (!existsSync(join(copy, 'bin', 'postgres'))) {
-    const partial = `${copy}.${process.pid}`
-    await mkdir(partial, { recursive: true })
+    // A folder of this copy's own: ava's worker threads share one pid, so `${copy}.${pid}` was shared, and one
+    // thread renamed it away while another still copied into it (ENOENT from a checkout under a 0700 folder).
+    const partial = await mkdtemp(`${copy}.`)
     await cp(root, partial, { recursive: true, verbatimSymlinks: true })
     openUp(partial)
     await rename(partial, copy).catch(async () => {
