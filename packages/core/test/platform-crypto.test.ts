@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto'
 import test from 'ava'
 import { fromHex, Identity, toHex, verifySignature } from '../src/index.js'
 import * as noble from '../src/platform/crypto.browser.js'
@@ -76,4 +76,18 @@ test('Identity reads a PEM that node:crypto wrote, and writes the PEM node:crypt
     type: 'pkcs8',
   })
   t.throws(() => Identity.fromPem(rsa.toString()), { name: 'InvalidOptionsError', message: /Ed25519/ })
+})
+
+test('node: the signer (its key imported as a JWK) signs as the PKCS#8 key of the same seed', (t) => {
+  const prefix = fromHex('302e020100300506032b657004220420')
+  for (let i = 0; i < 5; i++) {
+    const seed = globalThis.crypto.getRandomValues(new Uint8Array(32))
+    const der = createPrivateKey({ key: Buffer.concat([prefix, seed]), format: 'der', type: 'pkcs8' })
+    const msg = globalThis.crypto.getRandomValues(new Uint8Array(40))
+    const signer = node.ed25519Signer(seed)
+    t.deepEqual(signer.sign(msg), new Uint8Array(sign(null, msg, der)))
+    t.deepEqual(signer.sign(msg), new Uint8Array(sign(null, msg, der)), 'and again, with the key it kept')
+    const spki = createPublicKey(der).export({ format: 'der', type: 'spki' })
+    t.deepEqual(signer.publicKey, new Uint8Array(spki.subarray(12)))
+  }
 })
