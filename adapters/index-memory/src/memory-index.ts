@@ -2,9 +2,11 @@ import {
   type Clock,
   type ContentHash,
   type FileRecord,
+  gramSize,
   type Hit,
   type Index,
   keywords,
+  MAX_GRAM_CHARS,
   type PeerId,
   type PeerRef,
   type PutOptions,
@@ -326,15 +328,47 @@ export class MemoryIndex implements Index {
     term: string,
     postings: Map<string, Map<ContentHash, number>>,
   ): Map<ContentHash, number> | undefined {
-    const words = this.vocabulary
-      ? this.vocabulary.matching(term)
-      : [...postings.keys()].filter((w) => termMatches(term, w))
-    if (words.length <= 1) return words[0] === undefined ? undefined : postings.get(words[0])
-    const union = new Map<ContentHash, number>()
-    for (const w of words)
-      for (const [hash, n] of postings.get(w) ?? []) union.set(hash, (union.get(hash) ?? 0) + n)
-    return union
+    if (this.vocabulary) return unionOf(this.vocabulary.matching(term), postings)
+    // Every node of a flood searches its index for every query it sees, and most terms match
+    // nothing there: the scan makes no array, and works out what depends on the term alone once.
+    if (term.length === 0) return undefined
+    const substring = [...term].length >= gramSize(term)
+    let found: string | undefined
+    let more: string[] | undefined
+    for (const w of postings.keys()) {
+      if (!matchesWord(term, substring, w)) continue
+      if (found === undefined) found = w
+      else if (more === undefined) more = [found, w]
+      else more.push(w)
+    }
+    if (more !== undefined) return unionOf(more, postings)
+    return found === undefined ? undefined : postings.get(found)
   }
+}
+
+/** The posting list of the one word, or the union of the words' lists (counts added); undefined for none. */
+function unionOf(
+  words: readonly string[],
+  postings: Map<string, Map<ContentHash, number>>,
+): Map<ContentHash, number> | undefined {
+  if (words.length <= 1) return words[0] === undefined ? undefined : postings.get(words[0])
+  const union = new Map<ContentHash, number>()
+  for (const w of words)
+    for (const [hash, n] of postings.get(w) ?? []) union.set(hash, (union.get(hash) ?? 0) + n)
+  return union
+}
+
+/**
+ * Core's `termMatches(term, word)` for a non-empty `term`, with the part that
+ * depends on the term alone passed in: `substring` is true when the term is
+ * long enough to match inside a word (`[...term].length >= gramSize(term)`).
+ * A word of at most `MAX_GRAM_CHARS` UTF-16 units is its own gram head; a
+ * longer one goes to `termMatches` itself.
+ */
+export function matchesWord(term: string, substring: boolean, word: string): boolean {
+  if (word.startsWith(term)) return true
+  if (!substring) return false
+  return word.length <= MAX_GRAM_CHARS ? word.includes(term) : termMatches(term, word)
 }
 
 /**

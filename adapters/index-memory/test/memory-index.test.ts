@@ -1,8 +1,17 @@
 import { createHash } from 'node:crypto'
-import { type FileRecord, INDEX_FACTORY, indexes, keywords, parseQuery } from '@peerkit/core'
+import {
+  type FileRecord,
+  gramSize,
+  INDEX_FACTORY,
+  indexes,
+  keywords,
+  parseQuery,
+  termMatches,
+} from '@peerkit/core'
 import test from 'ava'
 import { container } from 'tsyringe'
 import { MemoryIndex, memoryIndex } from '../src/index.js'
+import { matchesWord } from '../src/memory-index.js'
 
 const hashOf = (s: string) => createHash('sha256').update(s).digest('hex')
 const idOf = (s: string) => createHash('sha256').update(s).digest().toString('base64url').slice(0, 43)
@@ -99,4 +108,56 @@ test('options: unknown fields are rejected with InvalidOptionsError', (t) => {
   t.notThrows(() => memoryIndex({}))
   t.throws(() => memoryIndex({ persist: true }), { name: 'InvalidOptionsError', message: /persist/ })
   t.throws(() => memoryIndex(3), { name: 'InvalidOptionsError' })
+})
+
+test("the scan's word test is core's termMatches (prefixes, substrings, CJK, surrogates, words past 64 characters)", (t) => {
+  const long = `${'x'.repeat(70)}potter`
+  const astral = `${'𝒜'.repeat(40)}abc`
+  const words = [
+    'potter',
+    'harrypotter',
+    'pot',
+    'po',
+    'a',
+    '東京タワー',
+    'タワ',
+    long,
+    astral,
+    'abc',
+    `${'y'.repeat(62)}abc`,
+  ]
+  const terms = [
+    'pot',
+    'po',
+    'p',
+    'otte',
+    'tt',
+    'タワ',
+    'タ',
+    '京',
+    'potter',
+    'xxx',
+    'abc',
+    '𝒜𝒜',
+    '𝒜',
+    'harrypotterx',
+  ]
+  for (const term of terms) {
+    const substring = [...term].length >= gramSize(term)
+    for (const word of words)
+      t.is(matchesWord(term, substring, word), termMatches(term, word), `${term} in ${word.slice(0, 12)}…`)
+  }
+})
+
+test('a term that matches one, several or no words of a small index', async (t) => {
+  const index = new MemoryIndex()
+  await index.put(record('potter.mkv', 'alice'))
+  await index.put(record('pottery.mkv', 'alice'))
+  await index.put(record('lottery.mkv', 'bob'))
+  const names = async (term: string) => (await index.search({ keywords: [term] })).map((h) => h.name).sort()
+  t.deepEqual(await names('pottery'), ['pottery.mkv'])
+  t.deepEqual(await names('potte'), ['potter.mkv', 'pottery.mkv'])
+  t.deepEqual(await names('ott'), ['lottery.mkv', 'potter.mkv', 'pottery.mkv'])
+  t.deepEqual(await names('ot'), [])
+  t.deepEqual(await names('zebra'), [])
 })
