@@ -73,6 +73,15 @@ export function creditedCapacity(reported: number, attachedMs: number, o: Credit
 }
 
 /**
+ * Whether a leaf's credited capacity has stopped growing: its time attached
+ * already earns all it reports (up to `maxCapacity`), so `creditedCapacity`
+ * gives the same for every later `attachedMs` (the ramp only grows).
+ */
+export function creditSettled(reported: number, attachedMs: number, o: CreditOptions): boolean {
+  return 1 + Math.max(0, attachedMs) / o.capacityRamp >= Math.min(reported, o.maxCapacity)
+}
+
+/**
  * A supernode's capable leaves in election order, with their credited
  * capacities: leaves from address ranges that host fewer supernodes
  * (`supernodesByPrefix`) first, then the higher credited capacity, the

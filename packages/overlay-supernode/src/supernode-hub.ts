@@ -11,7 +11,7 @@ import {
 import { DirectoryServer, parseDirectoryServerOptions, sourceOf } from '@peerkit/overlay-central'
 import { newQueryId, SearchSession, SeenCache } from '@peerkit/overlay-flooding'
 import type { NodeContext } from './context.js'
-import { electionOrder } from './election.js'
+import { creditSettled, electionOrder, type LeafCandidate } from './election.js'
 import {
   type AttachMessage,
   type Candidate,
@@ -61,6 +61,17 @@ export class SupernodeHub {
   private readonly linkLeaves = new Map<PeerId, number>()
   /** The address range of each linked supernode, from the connection (not from what it announces). */
   private readonly linkPrefixes = new Map<PeerId, string>()
+  /** How many linked supernodes each address range holds (`linkPrefixes` counted, kept as it changes). */
+  private readonly linkRanges = new Map<string, number>()
+  /** This supernode's own address range, for the address it was computed from. */
+  private ownRange: { address: string; prefix: string } | undefined
+  /**
+   * The election list as last computed, while nothing it depends on changed
+   * (the leaves, their reports, the links' ranges, the own address) and every
+   * listed leaf's credit had settled (so time alone cannot change it either).
+   * Cleared by `changed()`.
+   */
+  private ranked: { list: Candidate[]; own: string | undefined } | undefined
   private readonly seen: SeenCache<string, Route>
   private readonly sessions = new Map<string, SearchSession>()
   private filling: Promise<void> | undefined
@@ -126,6 +137,7 @@ export class SupernodeHub {
       this.ctx.emitNeighbor('neighbor:remove', leaf.ref)
     }
     this.leaves.clear()
+    this.changed()
     this.sessions.clear()
     await this.directory.stop()
   }
@@ -141,23 +153,60 @@ export class SupernodeHub {
    * and ranges that host fewer supernodes (this one and its links) come first.
    */
   candidates(): Candidate[] {
-    const capable = [...this.leaves.values()].filter((l) => l.capable)
+    const own = this.ctx.network.addresses()[0]
+    const cached = this.ranked
+    if (cached !== undefined && cached.own === own) return cached.list.slice()
     const o = this.ctx.options
-    return electionOrder(
-      capable.map((l) => ({ peer: l.ref, reported: l.capacity, since: l.since, prefix: l.prefix })),
-      this.ctx.clock.now(),
-      this.supernodePrefixes(),
-      o,
-    ).slice(0, ELECTION_LIST)
+    const now = this.ctx.clock.now()
+    const capable: LeafCandidate[] = []
+    let settled = true
+    for (const l of this.leaves.values()) {
+      if (!l.capable) continue
+      capable.push({ peer: l.ref, reported: l.capacity, since: l.since, prefix: l.prefix })
+      if (!creditSettled(l.capacity, now - l.since, o)) settled = false
+    }
+    const list = electionOrder(capable, now, this.supernodePrefixes(own), o).slice(0, ELECTION_LIST)
+    this.ranked = settled ? { list, own } : undefined
+    return list.slice()
   }
 
-  /** Supernodes per address range: this one and its links. */
-  private supernodePrefixes(): Map<string, number> {
-    const out = new Map<string, number>()
-    const own = this.ctx.network.addresses()[0]
-    const prefixes = [...this.linkPrefixes.values(), ...(own === undefined ? [] : [sourceOf(own).prefix])]
-    for (const p of prefixes) out.set(p, (out.get(p) ?? 0) + 1)
+  /** Supernodes per address range: this one (listening on `own`) and its links. */
+  private supernodePrefixes(own: string | undefined): Map<string, number> {
+    const out = new Map(this.linkRanges)
+    if (own === undefined) return out
+    if (this.ownRange?.address !== own) this.ownRange = { address: own, prefix: sourceOf(own).prefix }
+    const prefix = this.ownRange.prefix
+    out.set(prefix, (out.get(prefix) ?? 0) + 1)
     return out
+  }
+
+  /** Something the election list depends on changed: it is computed again at the next `candidates()`. */
+  private changed(): void {
+    this.ranked = undefined
+  }
+
+  /** Notes the address range of linked supernode `id` (from its connection or where it was dialed). */
+  private setLinkRange(id: PeerId, prefix: string): void {
+    const old = this.linkPrefixes.get(id)
+    if (old === prefix) return
+    if (old !== undefined) this.uncount(old)
+    this.linkPrefixes.set(id, prefix)
+    this.linkRanges.set(prefix, (this.linkRanges.get(prefix) ?? 0) + 1)
+    this.changed()
+  }
+
+  private dropLinkRange(id: PeerId): void {
+    const old = this.linkPrefixes.get(id)
+    if (old === undefined) return
+    this.linkPrefixes.delete(id)
+    this.uncount(old)
+    this.changed()
+  }
+
+  private uncount(prefix: string): void {
+    const n = (this.linkRanges.get(prefix) ?? 0) - 1
+    if (n > 0) this.linkRanges.set(prefix, n)
+    else this.linkRanges.delete(prefix)
   }
 
   stats(): OverlayStats {
@@ -188,6 +237,7 @@ export class SupernodeHub {
       since: known?.since ?? this.ctx.clock.now(),
       prefix: sourceOf(remoteAddress).prefix,
     })
+    this.changed()
     this.unlink(from.id) // a supernode that stepped down may come back as a leaf
     this.ctx.supernodes.forget(from.id)
     // A leaf's connection is its only way in: never closed to make room (network.maxConnections).
@@ -199,9 +249,10 @@ export class SupernodeHub {
   /** A leaf's refresh: what it reports now (credited in elections as `candidates` says). */
   reported(id: PeerId, capacity: number, capable: boolean): void {
     const leaf = this.leaves.get(id)
-    if (!leaf) return
+    if (!leaf || (leaf.capacity === capacity && leaf.capable === capable)) return
     leaf.capacity = capacity
     leaf.capable = capable
+    this.changed()
   }
 
   isLeaf(id: PeerId): boolean {
@@ -222,7 +273,7 @@ export class SupernodeHub {
     if (!table.has(from.id) && table.full) this.rewire()
     if (!table.has(from.id) && !this.addLink(from)) return false
     this.linkLeaves.set(from.id, leaves)
-    this.linkPrefixes.set(from.id, sourceOf(remoteAddress).prefix)
+    this.setLinkRange(from.id, sourceOf(remoteAddress).prefix)
     return true
   }
 
@@ -238,6 +289,7 @@ export class SupernodeHub {
     const leaf = this.leaves.get(id)
     if (leaf) {
       this.leaves.delete(id)
+      this.changed()
       this.ctx.network.protect(id, false)
       this.ctx.emitNeighbor('neighbor:remove', leaf.ref)
     }
@@ -268,7 +320,7 @@ export class SupernodeHub {
   private unlink(id: PeerId): void {
     const n = this.ctx.supernodes.remove(id)
     this.linkLeaves.delete(id)
-    this.linkPrefixes.delete(id)
+    this.dropLinkRange(id)
     if (!n) return
     this.ctx.network.protect(id, false)
     this.ctx.emitNeighbor('neighbor:remove', n.ref)
@@ -311,7 +363,7 @@ export class SupernodeHub {
           this.linkLeaves.set(c.id, info.leaves)
           // Where it was dialed and answered: its range, as far as this node can tell.
           const dialed = c.addresses[0]
-          if (dialed !== undefined) this.linkPrefixes.set(c.id, sourceOf(dialed).prefix)
+          if (dialed !== undefined) this.setLinkRange(c.id, sourceOf(dialed).prefix)
         }
       } catch (err) {
         this.log.debug('a known supernode did not answer a link; forgotten', { peer: c.id, err })

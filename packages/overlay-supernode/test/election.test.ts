@@ -1,5 +1,6 @@
 import { Identity, type PeerId } from '@peerkit/core'
 import test from 'ava'
+import { creditSettled } from '../src/election.js'
 import {
   type Candidate,
   compareCandidates,
@@ -63,6 +64,26 @@ test('credited capacity: what a leaf reports, at most maxCapacity and 1 + one pe
   t.is(creditedCapacity(1e9, 100 * HOUR, CREDIT), 25)
   t.is(creditedCapacity(2, 100 * HOUR, CREDIT), 2)
   t.is(creditedCapacity(0, 100 * HOUR, CREDIT), 0)
+})
+
+test('a settled credit no longer changes with time; an unsettled one still grows', (t) => {
+  for (const reported of [0, 0.5, 1, 2, 3.7, 25, 1e9]) {
+    for (const attached of [0, 1, HOUR - 1, HOUR, 2.7 * HOUR, 24 * HOUR, 1000 * HOUR]) {
+      const now = creditedCapacity(reported, attached, CREDIT)
+      if (creditSettled(reported, attached, CREDIT)) {
+        for (const later of [1, 17, HOUR, 100 * HOUR])
+          t.is(creditedCapacity(reported, attached + later, CREDIT), now, `${reported} after ${attached} ms`)
+      } else {
+        t.true(
+          creditedCapacity(reported, attached + 100 * HOUR, CREDIT) > now,
+          `${reported} after ${attached} ms`,
+        )
+      }
+    }
+  }
+  t.true(creditSettled(1, 0, CREDIT), 'a newcomer reporting 1 is credited 1 from the start')
+  t.false(creditSettled(5, 3 * HOUR, CREDIT))
+  t.true(creditSettled(5, 4 * HOUR, CREDIT))
 })
 
 test('election order: fewer supernodes in the range first, then credited capacity, then longer attached; round-robin over ranges', (t) => {

@@ -129,6 +129,36 @@ test('orphaned leaves with no other supernode elect the highest capacity, and it
   void first
 })
 
+test("a supernode's election list follows its leaves: a leaf that leaves drops out of it at the next refresh", async (t) => {
+  // capacityRamp 1: every credit settles at once, so the supernode answers from its kept list until a leaf changes.
+  const { peers, clock } = await net(t, 5, (i) => ({ leavesPerSupernode: 50, capacityRamp: 1, capacity: i }))
+  const [first, ...leaves] = peers as [Peer, ...Peer[]]
+  t.is(sn(first).role(), 'supernode')
+  const listed = (p: Peer) =>
+    sn(p)
+      .electionCandidates()
+      .map((c) => [c.peer.id, c.capacity])
+  const best = (from: Peer[]) =>
+    from
+      .map((p, i) => [p.id, i + 1] as [string, number])
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+  t.true(
+    await clock.until(3000, () =>
+      leaves.every((p) => JSON.stringify(listed(p)) === JSON.stringify(best(leaves))),
+    ),
+    'every leaf has the list: highest capacity first',
+  )
+  const gone = leaves[3] as Peer
+  await gone.stop()
+  const stay = leaves.slice(0, 3)
+  t.true(
+    await clock.until(3000, () =>
+      stay.every((p) => JSON.stringify(listed(p)) === JSON.stringify(best(stay))),
+    ),
+    'the leaf that left is no longer listed',
+  )
+})
+
 test('a silent supernode (partitioned away) is noticed by the heartbeat within the bound', async (t) => {
   const { peers, hub, names, clock } = await net(t, 4, () => ({ leavesPerSupernode: 50 }))
   const leaves = peers.slice(1)
