@@ -107,7 +107,7 @@ export interface InfoMessage {
   leaves: number
   /** Supernodes the responder knows (itself first when it is one). */
   supernodes: PeerRef[]
-  /** The responder's leaves that may become supernodes, best first (for elections). */
+  /** The responder's leaves that may become supernodes, best first (for elections); only in answers to `hello` and an accepted `attach`. */
   candidates: Candidate[]
 }
 

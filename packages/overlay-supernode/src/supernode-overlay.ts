@@ -399,18 +399,21 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     switch (msg.kind) {
       case 'hello':
         hub?.reported(from.id, msg.capacity, msg.capable) // a leaf's refresh carries its capacity now
-        return this.info(false)
-      case 'attach':
-        return this.info(hub?.attach(from, msg, ctx.connection.remoteAddress) ?? false)
+        return this.info(false, true)
+      case 'attach': {
+        const accepted = hub?.attach(from, msg, ctx.connection.remoteAddress) ?? false
+        return this.info(accepted, accepted)
+      }
       case 'link':
         return this.info(
           hub?.link({ id: from.id, addresses: msg.addresses }, msg.leaves, ctx.connection.remoteAddress) ??
             false,
+          false,
         )
       case 'ping':
-        return this.info(hub?.pinged(from.id, msg.leaves) ?? false)
+        return this.info(hub?.pinged(from.id, msg.leaves) ?? false, false)
       case 'promote':
-        return this.info(hub ? false : await this.leaf.onPromote(from.id))
+        return this.info(hub ? false : await this.leaf.onPromote(from.id), false)
       case 'query':
         if (hub) hub.onQuery(msg, from.id)
         else void this.send(from.id, { kind: 'done', id: msg.id })
@@ -433,18 +436,28 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     }
   }
 
-  private info(accepted: boolean): InfoMessage {
+  /**
+   * The answer to a request: this node's role and up to MAX_LIST supernodes it
+   * knows (itself, or its supernode, first). A supernode adds its election list
+   * only where it is read: answers to `hello` (a leaf's refresh) and to an
+   * accepted `attach`; a `link`, `ping` or `promote` answer, or a refused
+   * attach, carries none (nothing reads it there).
+   */
+  private info(accepted: boolean, withCandidates: boolean): InfoMessage {
     const hub = this.hub
     const first = hub ? this.network.self() : this.leaf.supernode
-    const rest = this.supernodes.sample(this.random, MAX_LIST).filter((r) => r.id !== first?.id)
-    const supernodes = (first && first.addresses.length > 0 ? [first, ...rest] : rest).slice(0, MAX_LIST)
+    const supernodes: PeerRef[] = first && first.addresses.length > 0 ? [first] : []
+    for (const r of this.supernodes.sample(this.random, MAX_LIST)) {
+      if (supernodes.length === MAX_LIST) break
+      if (r.id !== first?.id) supernodes.push(r)
+    }
     return {
       kind: 'info',
       role: hub ? 'supernode' : 'leaf',
       accepted,
       leaves: hub?.leafCount ?? 0,
       supernodes,
-      candidates: hub?.candidates() ?? [],
+      candidates: hub && withCandidates ? hub.candidates() : [],
     }
   }
 

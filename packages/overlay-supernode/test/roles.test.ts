@@ -5,7 +5,7 @@ import '../src/index.js'
 import { createHash } from 'node:crypto'
 import { collect, type FileRecord, keywords, type Peer } from '@peerkit/core'
 import test from 'ava'
-import type { SupernodeOptions, SupernodeOverlay } from '../src/index.js'
+import { SUPERNODE, type SupernodeOptions, type SupernodeOverlay } from '../src/index.js'
 import { virtualNet } from './helpers/virtual-net.js'
 
 // Every test here runs on a virtual clock that runs by itself (the memory
@@ -157,6 +157,32 @@ test("a supernode's election list follows its leaves: a leaf that leaves drops o
     ),
     'the leaf that left is no longer listed',
   )
+})
+
+test('a supernode sends its election list where it is read: to a hello, not in a ping or link answer', async (t) => {
+  const { peers } = await net(t, 4, (i) => ({ leavesPerSupernode: 50, capacity: i }))
+  const [first, leaf] = peers as [Peer, Peer, ...Peer[]]
+  t.is(sn(first).role(), 'supernode')
+  const to = { id: first.id, addresses: first.addresses() }
+  const hello = await leaf.network.request(to, SUPERNODE, {
+    kind: 'hello',
+    addresses: leaf.addresses(),
+    capacity: 1,
+    capable: true,
+    supernodes: [],
+  })
+  t.is(hello?.candidates.length, 3, "a leaf's refresh gets the list of its co-leaves")
+  const ping = await leaf.network.request(to, SUPERNODE, { kind: 'ping', leaves: 0 })
+  t.false(ping?.accepted, 'a leaf is no link')
+  t.deepEqual(ping?.candidates, [])
+  t.is(ping?.supernodes[0]?.id, first.id, 'the supernodes it knows still come with it')
+  const link = await leaf.network.request(to, SUPERNODE, {
+    kind: 'link',
+    addresses: leaf.addresses(),
+    leaves: 0,
+  })
+  t.false(link?.accepted, 'a leaf of it cannot link')
+  t.deepEqual(link?.candidates, [])
 })
 
 test('a silent supernode (partitioned away) is noticed by the heartbeat within the bound', async (t) => {
