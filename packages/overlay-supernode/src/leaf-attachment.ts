@@ -182,6 +182,14 @@ export class LeafAttachment {
     return out
   }
 
+  /** Attached, with its next refresh not yet due: a maintenance round would do nothing. */
+  idle(): boolean {
+    return (
+      this.attached !== undefined &&
+      this.ctx.clock.now() - this.lastRefresh < this.ctx.options.refreshInterval
+    )
+  }
+
   /** One maintenance round: attach when not attached, refresh the lists now and then. */
   async tick(): Promise<void> {
     const sn = this.attached

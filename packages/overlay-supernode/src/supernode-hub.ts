@@ -142,6 +142,11 @@ export class SupernodeHub {
     await this.directory.stop()
   }
 
+  /** No link and no leaf. */
+  get alone(): boolean {
+    return this.ctx.supernodes.size === 0 && this.leaves.size === 0
+  }
+
   neighbors(): PeerRef[] {
     return [...this.ctx.supernodes.refs(), ...[...this.leaves.values()].map((l) => l.ref)]
   }

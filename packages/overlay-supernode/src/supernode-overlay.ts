@@ -51,6 +51,7 @@ import { SUPERNODE_OPTIONS } from './tokens.js'
 const MAX_KNOWN_SUPERNODES = 256
 /** Longest wait between two rounds of a lone supernode asking its bootstrap peers again. */
 const REJOIN_MAX = 60_000
+const DONE: Promise<void> = Promise.resolve()
 
 type Counts = Record<string, number>
 
@@ -86,6 +87,8 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   private startedAt = 0
   private maintenance: { stop(): void } | undefined
   private switching: Promise<void> = Promise.resolve()
+  /** Role changes queued or under way in `switching` (0 once it has settled). */
+  private switches = 0
   private readonly onDisconnect = (peer: PeerRef) => this.hub?.gone(peer.id)
   readonly log: Logger
 
@@ -269,12 +272,17 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   }
 
   /** One maintenance round now (tests and simulations call it directly). */
-  async maintain(): Promise<void> {
-    if (!this.started) return
+  maintain(): Promise<void> {
+    // Most rounds of a leaf find it attached and its refresh not due: they end here, with no promise chain.
+    if (!this.started || (this.hub === undefined && this.switches === 0 && this.leaf.idle())) return DONE
+    return this.maintainNow()
+  }
+
+  private async maintainNow(): Promise<void> {
     await this.switching
     const hub = this.hub
     if (!hub) return this.leaf.tick()
-    if (hub.neighbors().length === 0) await this.askBootstrap()
+    if (hub.alone) await this.askBootstrap()
     else if (this.rejoin.delay > 0) {
       this.log.info('a lone supernode reached the network through its bootstrap peers', {
         neighbors: hub.neighbors().length,
@@ -495,10 +503,17 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   }
 
   private serial(fn: () => Promise<void>): Promise<void> {
+    this.switches++
     const run = this.switching.then(fn, fn)
     // The caller gets the error from `run`; the log tells an operator the role did not change.
-    this.switching = run.catch((err) =>
-      this.log.warn('a role change failed; the node keeps its role', { err }),
+    this.switching = run.then(
+      () => {
+        this.switches--
+      },
+      (err) => {
+        this.switches--
+        this.log.warn('a role change failed; the node keeps its role', { err })
+      },
     )
     return run
   }

@@ -185,6 +185,22 @@ test('a supernode sends its election list where it is read: to a hello, not in a
   t.deepEqual(link?.candidates, [])
 })
 
+test('an attached leaf refreshes once per refreshInterval; the maintenance rounds between do nothing', async (t) => {
+  const { peers, clock } = await net(t, 3, () => ({ leavesPerSupernode: 50 }))
+  const leaf = peers[1] as Peer
+  t.is(sn(leaf).role(), 'leaf')
+  const hellos = () => sn(leaf).stats().sent?.hello ?? 0
+  await clock.sleep(1000)
+  const before = hellos()
+  const start = clock.now()
+  // 20 maintenance rounds of its own (maintenanceInterval 100) and 20 more called here; refreshInterval 200.
+  await Promise.all(Array.from({ length: 20 }, () => sn(leaf).maintain()))
+  await clock.sleep(2000)
+  const refreshes = hellos() - before
+  t.log(`${refreshes} refreshes in ${clock.now() - start} ms`)
+  t.true(refreshes >= 9 && refreshes <= 11, `${refreshes} refreshes in 2000 ms`)
+})
+
 test('a silent supernode (partitioned away) is noticed by the heartbeat within the bound', async (t) => {
   const { peers, hub, names, clock } = await net(t, 4, () => ({ leavesPerSupernode: 50 }))
   const leaves = peers.slice(1)
