@@ -44,6 +44,9 @@ interface Waiter {
   cancel: (() => void) | undefined
 }
 
+/** What a send that went straight on the wire returns (one settled promise for all of them). */
+const SENT: Promise<void> = Promise.resolve()
+
 /** The waiting list of a connection nobody waits on (shared; never pushed to). */
 const NO_WAITERS: Waiter[] = []
 
@@ -145,8 +148,16 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     const copy = data.slice()
     if (this.waiters.length === 0 && this.fits(copy.byteLength)) {
       this.transmit('data', copy, copy.byteLength)
-      return Promise.resolve()
+      return SENT
     }
+    return this.wait(copy, signal)
+  }
+
+  /**
+   * A send that waits for room in the buffer (a method of its own: its
+   * closures would otherwise make every `send` allocate their scope).
+   */
+  private wait(copy: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { data: copy, resolve, reject, cancel: undefined }
       if (signal) {
@@ -175,8 +186,20 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
   /** @internal Queues a frame without any check: the raw hook for tests of malformed and oversized frames. */
   transmit(kind: FrameKind, data: unknown, size: number): void {
     const e = this.endpoint
-    const link = e.network.link(e.nodeName, this.other.endpoint.nodeName, e.random, size, kind !== 'data')
-    this.out.push(kind, data, size, link.latency, link.bandwidth, link.lost)
+    const network = e.network
+    const from = e.nodeName
+    const to = this.other.endpoint.nodeName
+    // As `MemoryNetwork.link` decides it (the latency drawn before the loss), without a Link per frame.
+    const latency = network.latency(from, to, e.random)
+    const bandwidth = network.bandwidth(from, to)
+    this.out.push(
+      kind,
+      data,
+      size,
+      latency,
+      bandwidth,
+      network.lose(from, to, e.random, size, kind !== 'data'),
+    )
   }
 
   /** @internal The handshake succeeded: from now on it is a live connection. */

@@ -214,6 +214,15 @@ export class MemoryNetwork {
   link(from: string, to: string, random: Random, size: number, control: boolean): Link {
     const latency = this.latency(from, to, random)
     const bandwidth = this.bandwidth(from, to)
+    return { latency, bandwidth, lost: this.lose(from, to, random, size, control) }
+  }
+
+  /**
+   * @internal The part of `link` after the latency and bandwidth: whether the
+   * frame is dropped (by a partition, or by loss when it is a message, which
+   * draws from `random`), counted in the stats.
+   */
+  lose(from: string, to: string, random: Random, size: number, control: boolean): boolean {
     let lost = false
     if (this.partitions.length > 0 && this.isPartitioned(from, to)) {
       lost = true
@@ -230,7 +239,7 @@ export class MemoryNetwork {
       this.counts.messages++
       this.counts.bytes += size
     }
-    return { latency, bandwidth, lost }
+    return lost
   }
 }
 

@@ -44,6 +44,8 @@ export class MemoryTransport implements Transport, Endpoint {
   private connections: Set<MemoryConnection> | undefined
   private dials: Set<(err: Error) => void> | undefined
   private anonName: string | undefined
+  /** The first listener's name (kept: `nodeName` is read twice per frame sent). */
+  private listenName: string | undefined
   /** `memory://` + the node name, as inbound connections see it (kept, not rebuilt per connection). */
   private address: string | undefined
   private dead = false
@@ -57,7 +59,7 @@ export class MemoryTransport implements Transport, Endpoint {
   ) {}
 
   get nodeName(): string {
-    for (const l of this.listeners) return l.name
+    if (this.listenName !== undefined) return this.listenName
     this.anonName ??= this.network.uniqueName('anon')
     return this.anonName
   }
@@ -83,6 +85,7 @@ export class MemoryTransport implements Transport, Endpoint {
     const listener = new MemoryListener(name, this, this.network)
     this.network.bind(name, listener)
     this.listeners.add(listener)
+    this.listenName ??= name
     return listener
   }
 
@@ -285,6 +288,11 @@ export class MemoryTransport implements Transport, Endpoint {
   /** @internal */
   forget(listener: MemoryListener): void {
     this.listeners.delete(listener)
+    this.listenName = undefined
+    for (const l of this.listeners) {
+      this.listenName = l.name
+      break
+    }
   }
 
   /** @internal The node vanishes: see `MemoryNetwork.kill`. */

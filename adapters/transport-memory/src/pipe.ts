@@ -165,15 +165,26 @@ export class Pipe {
       return
     }
     if (next <= now) {
-      this.microtask = true
-      queueMicrotask(() => {
-        this.microtask = false
-        this.run()
-      })
+      this.runSoon()
       return
     }
     if (this.timer !== undefined && this.timerAt <= next) return
     this.cancelTimer()
+    this.runAt(next, now)
+  }
+
+  // The closures live in methods of their own: in `schedule`, the scope they
+  // capture would be allocated on every call, even those that make none.
+
+  private runSoon(): void {
+    this.microtask = true
+    queueMicrotask(() => {
+      this.microtask = false
+      this.run()
+    })
+  }
+
+  private runAt(next: number, now: number): void {
     this.timerAt = next
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined

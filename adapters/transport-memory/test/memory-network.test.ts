@@ -245,6 +245,55 @@ test('loss drops messages at the given rate (seeded), never reorders, and counts
   t.pass()
 })
 
+test("a message draws its latency, then its loss, from the sender's Random, as MemoryNetwork.link does", async (t) => {
+  const clock = new VirtualClock()
+  const options = { latency: { mean: 20 }, loss: 0.4 }
+  const hub = new MemoryNetwork(options)
+  // The sender's draws go through `drawn`, so a second stream can be brought to the same point.
+  const drawn: number[] = []
+  const source = new SeededRandom(3)
+  const random = {
+    next: () => {
+      drawn.push(0)
+      return source.next()
+    },
+    int: (n: number) => {
+      drawn.push(n)
+      return source.int(n)
+    },
+    bytes: (n: number) => {
+      drawn.push(-n)
+      return source.bytes(n)
+    },
+    fork: () => source.fork(),
+  }
+  const a = makeTransport(hub, { clock, random, authenticate: false })
+  await a.listen('memory://a')
+  const b = await node(hub, clock, 'b', { authenticate: false })
+  const out = await clock.settle(a.dial(b.address))
+  await clock.until(() => b.inbound.length === 1)
+  const got = record(b.inbound[0] as Connection, clock)
+  const reference = new SeededRandom(3)
+  for (const d of drawn) d === 0 ? reference.next() : d > 0 ? reference.int(d) : reference.bytes(-d)
+  const t0 = clock.now()
+  const expected: Array<{ at: number; i: number }> = []
+  let arrival = 0
+  const model = new MemoryNetwork(options)
+  for (let i = 0; i < 200; i++) {
+    const link = model.link('a', 'b', reference, 1, false)
+    arrival = Math.max(arrival, t0 + link.latency)
+    if (!link.lost) expected.push({ at: Math.ceil(arrival), i })
+    await out.send(new Uint8Array([i]))
+  }
+  await clock.advance(10_000)
+  t.deepEqual(
+    got.map((m) => ({ at: m.at, i: m.data[0] })),
+    expected,
+  )
+  t.true(expected.length > 90 && expected.length < 150, `${expected.length} of 200 arrive`)
+  t.deepEqual(hub.stats(), model.stats())
+})
+
 test('partition: dials across fail, messages across are dropped, others flow; heal restores', async (t) => {
   const clock = new VirtualClock()
   const hub = new MemoryNetwork({ latency: 1 })
