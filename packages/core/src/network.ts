@@ -27,7 +27,8 @@ import type {
   Listener,
   Transport,
 } from './transport.js'
-import { validate } from './wire/codec.js'
+import { validate, validateWith } from './wire/codec.js'
+import { type CompiledCheck, compiledCheck } from './wire/compiled.js'
 import { IDENTIFY } from './wire/identify.js'
 import { Mux, type MuxLimits, type MuxOwner, type MuxRequestOptions, type Reply } from './wire/mux.js'
 import type { Protocol } from './wire/protocol.js'
@@ -75,6 +76,10 @@ export interface NetworkEvents {
 interface Registered {
   protocol: Protocol<unknown, unknown>
   handler: Handler<unknown, unknown>
+  /** The request schema's compiled check, looked up once instead of at every message. */
+  check: CompiledCheck
+  /** The protocol's entry in `counts`, kept from the first message received. */
+  count: MessageCount | undefined
 }
 
 interface MessageCount {
@@ -208,6 +213,8 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.handlers.set(protocol.name, {
       protocol: protocol as Protocol<unknown, unknown>,
       handler: handler as Handler<unknown, unknown>,
+      check: compiledCheck(protocol.request),
+      count: undefined,
     })
   }
 
@@ -255,7 +262,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (!this.started) throw new NotStartedError('the network is not started')
     const ref = typeof peer === 'string' ? { id: peer, addresses: this.known?.get(peer) ?? [] } : peer
     if (ref.id === this.identity.peerId) throw new PeerUnreachableError('a peer cannot dial itself')
-    const open = this.muxes?.get(ref.id)?.find((m) => !m.connection.closed)
+    const open = openIn(this.muxes?.get(ref.id))
     if (open) return open
     const key = ref.id
     this.dialing ??= new Map()
@@ -311,7 +318,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   isConnected(id: PeerId): boolean {
-    return this.muxes?.get(id)?.some((m) => !m.connection.closed) ?? false
+    return openIn(this.muxes?.get(id)) !== undefined
   }
 
   /** Addresses learned for a peer (from identify, or from a PeerRef it was dialed with). */
@@ -327,12 +334,20 @@ export class Network extends EventEmitter<NetworkEvents> {
     // Learned again, it moves to the end: the first entries are the least recently learned.
     known.delete(ref.id)
     known.set(ref.id, ref.addresses.slice(0, LIMITS.addresses))
+    this.addressesChanged(ref.id)
     if (known.size > this.config.network.maxKnownPeers) {
       for (const id of known.keys()) {
         known.delete(id)
+        this.addressesChanged(id)
         if (known.size <= this.config.network.maxKnownPeers) break
       }
     }
+  }
+
+  /** The peer's connections forget the addresses they kept (see `Mux.remoteAddresses`). */
+  private addressesChanged(id: PeerId): void {
+    const list = this.muxes?.get(id)
+    if (list !== undefined) for (const m of list) m.remoteAddresses = undefined
   }
 
   /** A protected peer's connection is never closed to make room for others. */
@@ -493,8 +508,19 @@ export class Network extends EventEmitter<NetworkEvents> {
     return { id, addresses: this.addressesOf(id) }
   }
 
+  /** As `refOf` the remote of `mux`, with the addresses the connection keeps (looked up once, not per message). */
   private context(mux: Mux): RequestContext {
-    return { peer: this.refOf(mux.connection.remotePeer), connection: mux.connection }
+    let addresses = mux.remoteAddresses
+    if (addresses === undefined) {
+      addresses = this.known?.get(mux.connection.remotePeer) ?? UNKNOWN
+      mux.remoteAddresses = addresses
+    }
+    // An unknown peer's addresses are a new empty array every time, as from `addressesOf`.
+    const peer = {
+      id: mux.connection.remotePeer,
+      addresses: addresses === UNKNOWN ? [] : (addresses as string[]),
+    }
+    return { peer, connection: mux.connection }
   }
 
   private onRequest(mux: Mux, protocol: string, body: unknown, reply: Reply): void {
@@ -508,24 +534,22 @@ export class Network extends EventEmitter<NetworkEvents> {
         )
       return
     }
-    this.count(protocol, 'received')
+    this.received(registered)
     let request: unknown
     try {
-      request = validate(registered.protocol.request, body, `${protocol} request`)
+      request = validateWith(registered.check, registered.protocol.request, body, protocol, ' request')
     } catch (err) {
       reply.fail(err as Error)
       void mux.connection.close(err as Error)
       return
     }
-    Promise.resolve()
-      .then(() => registered.handler(request, this.context(mux)))
-      .then(
-        (res) => reply.respond(res ?? null),
-        (err) => {
-          this.handlerFailed(protocol, mux, err)
-          reply.fail(err)
-        },
-      )
+    RESOLVED.then(() => registered.handler(request, this.context(mux))).then(
+      (res) => reply.respond(res ?? null),
+      (err) => {
+        this.handlerFailed(protocol, mux, err)
+        reply.fail(err)
+      },
+    )
   }
 
   private onMessage(mux: Mux, protocol: string, body: unknown): void {
@@ -549,17 +573,27 @@ export class Network extends EventEmitter<NetworkEvents> {
         this.abort(mux, `a message for ${protocol.slice(0, 128)}, a protocol this peer does not speak`)
       return
     }
-    this.count(protocol, 'received')
+    this.received(registered)
     let message: unknown
     try {
-      message = validate(registered.protocol.request, body, `${protocol} message`)
+      message = validateWith(registered.check, registered.protocol.request, body, protocol, ' message')
     } catch (err) {
       void mux.connection.close(err as Error)
       return
     }
-    Promise.resolve()
-      .then(() => registered.handler(message, this.context(mux)))
-      .catch((err) => this.handlerFailed(protocol, mux, err))
+    // The handler runs on the next microtask, as from `Promise.resolve().then(…).catch(…)`, with one
+    // promise instead of three (Node's queueMicrotask costs more: an AsyncResource and a bound function).
+    RESOLVED.then(() => {
+      let result: unknown
+      try {
+        result = registered.handler(message, this.context(mux))
+      } catch (err) {
+        this.handlerFailed(protocol, mux, err)
+        return
+      }
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function')
+        Promise.resolve(result).catch((err) => this.handlerFailed(protocol, mux, err))
+    })
   }
 
   /**
@@ -589,6 +623,17 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   private count(protocol: string, dir: 'sent' | 'received'): void {
+    this.counter(protocol)[dir]++
+  }
+
+  /** Counts a message received for a handled protocol, through the entry the registration keeps. */
+  private received(registered: Registered): void {
+    registered.count ??= this.counter(registered.protocol.name)
+    registered.count.received++
+  }
+
+  /** The protocol's entry in `counts` (made with its first message). */
+  private counter(protocol: string): MessageCount {
     this.counts ??= new Map()
     const counts = this.counts
     let c = counts.get(protocol)
@@ -596,7 +641,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       c = { sent: 0, received: 0 }
       counts.set(protocol, c)
     }
-    c[dir]++
+    return c
   }
 
   /**
@@ -655,4 +700,17 @@ export class Network extends EventEmitter<NetworkEvents> {
     }
     return t
   }
+}
+
+/** What `Mux.remoteAddresses` holds for a peer of no known address (never handed out). */
+const UNKNOWN: readonly string[] = []
+
+/** Where a handler's call is queued from (`.then` of a settled promise: the next microtask). */
+const RESOLVED = Promise.resolve()
+
+/** The first open connection of a peer's list (a loop: no callback made at every message sent). */
+function openIn(list: readonly Mux[] | undefined): Mux | undefined {
+  if (list === undefined) return undefined
+  for (const m of list) if (!m.connection.closed) return m
+  return undefined
 }

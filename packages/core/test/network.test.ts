@@ -133,18 +133,64 @@ test("a handler's failure is logged: an unexpected error at warn (the remote see
     queueMicrotask(noted)
     throw new RangeError('a bug in a one-way handler')
   })
+  // An asynchronous one-way handler's rejection is logged as a synchronous throw is.
+  const LATER = defineProtocol('test/later/1', z.object({ n: z.number() }), z.null())
+  let laterNoted!: () => void
+  const later = new Promise<void>((resolve) => {
+    laterNoted = resolve
+  })
+  a.network.handle(LATER, async () => {
+    await Promise.resolve()
+    queueMicrotask(laterNoted)
+    throw new NotFoundError('refused later')
+  })
   const target = { id: a.id, addresses: ['stub://log-a'] }
   const bug = await t.throwsAsync(b.network.request(target, BUGGY, { n: 1 }))
   t.is(bug?.name, 'InternalError', 'the remote learns nothing of the bug')
   await t.throwsAsync(b.network.request(target, BUGGY, { n: 2 }), { name: 'NotFoundError' })
   await b.network.send(target, NOTE, { n: 3 })
   await note
+  await b.network.send(target, LATER, { n: 4 })
+  await later
   await new Promise((resolve) => setImmediate(resolve))
   const about = (level: string) =>
     entries
       .filter((e) => e.component === 'peerkit:network' && e.level === level)
       .map((e) => `${e.fields?.protocol} ${(e.fields?.err as Error | undefined)?.name}`)
   t.deepEqual(about('warn'), ['test/buggy/1 TypeError', 'test/note/1 RangeError'])
-  t.deepEqual(about('debug'), ['test/buggy/1 NotFoundError'])
+  t.deepEqual(about('debug'), ['test/buggy/1 NotFoundError', 'test/later/1 NotFoundError'])
   t.true(entries.every((e) => e.fields?.peer === undefined || e.fields.peer === b.id))
+})
+
+test("a handler's context has the sender's addresses as learned now: after identify, after learn, after they were forgotten", async (t) => {
+  const a = await createPeer({ ...base, listen: ['stub://ctx-a'], network: { maxKnownPeers: 2 } })
+  const b = await createPeer({ ...base, listen: ['stub://ctx-b'] })
+  t.teardown(() => Promise.all([a.stop(), b.stop()]))
+  await a.start()
+  await b.start()
+  const seen: string[][] = []
+  a.network.handle(HELD, (_, ctx) => {
+    seen.push(ctx.peer.addresses)
+    return { n: 0 }
+  })
+  const ask = () => b.network.request({ id: a.id, addresses: ['stub://ctx-a'] }, HELD, { n: 0 })
+  await ask()
+  t.deepEqual(seen.at(-1), ['stub://ctx-b'], 'from its identify')
+  await ask()
+  t.deepEqual(seen.at(-1), ['stub://ctx-b'])
+  a.network.learn({ id: b.id, addresses: ['stub://moved-b'] })
+  await ask()
+  t.deepEqual(seen.at(-1), ['stub://moved-b'], 'learned again')
+  // Two other peers learned push b out of the two a may know.
+  a.network.learn({ id: 'A'.repeat(43), addresses: ['stub://x'] })
+  a.network.learn({ id: 'B'.repeat(43), addresses: ['stub://y'] })
+  t.deepEqual(a.network.addressesOf(b.id), [])
+  await ask()
+  t.deepEqual(seen.at(-1), [], 'forgotten')
+  const last = seen.at(-1)
+  await ask()
+  t.not(seen.at(-1), last, 'an unknown peer gets a new empty array each time, as from addressesOf')
+  a.network.learn({ id: b.id, addresses: ['stub://back-b'] })
+  await ask()
+  t.deepEqual(seen.at(-1), ['stub://back-b'])
 })

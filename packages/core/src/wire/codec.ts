@@ -1,7 +1,7 @@
 import { C1, Packr } from 'msgpackr'
 import type { z } from 'zod'
 import { ProtocolError } from '../errors.js'
-import { compiledCheck, SAME } from './compiled.js'
+import { type CompiledCheck, compiledCheck, SAME } from './compiled.js'
 import { countItems, DEFAULT_MAX_MESSAGE_ITEMS } from './item-count.js'
 
 // Plain msgpack: no record extension, no structured clone, nothing but maps,
@@ -81,10 +81,27 @@ export function decode(bytes: Uint8Array, maxItems = DEFAULT_MAX_MESSAGE_ITEMS):
  * (and writes every error message).
  */
 export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  if (compiledCheck(schema)(value) === SAME) return value as T
+  return validateWith(compiledCheck(schema), schema, value, what, '')
+}
+
+/**
+ * `validate` with the schema's compiled check at hand (looked up once by the
+ * caller, not at every message); the error says `invalid ${what}${suffix}`,
+ * the two joined only for an error.
+ */
+export function validateWith<T>(
+  check: CompiledCheck,
+  schema: z.ZodType<T>,
+  value: unknown,
+  what: string,
+  suffix: string,
+): T {
+  if (check(value) === SAME) return value as T
   const result = schema.safeParse(value)
   if (result.success) return result.data
   const issue = result.error.issues[0]
   const where = issue?.path.length ? ` at ${issue.path.join('.')}` : ''
-  throw new ProtocolError(`invalid ${what}${where}: ${issue?.message ?? 'does not match its schema'}`)
+  throw new ProtocolError(
+    `invalid ${what}${suffix}${where}: ${issue?.message ?? 'does not match its schema'}`,
+  )
 }

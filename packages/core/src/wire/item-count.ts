@@ -28,24 +28,27 @@ const FIXED: Record<number, number> = {
  * binaries and extensions are skipped by their length. Malformed input is
  * left to the decoder (the count found so far is returned).
  */
+/** The big-endian unsigned integer of 1, 2 or 4 bytes at `pos`; -1 past the end. */
+function uint8(b: Uint8Array, pos: number): number {
+  return pos + 1 > b.length ? -1 : (b[pos] as number)
+}
+
+function uint16(b: Uint8Array, pos: number): number {
+  return pos + 2 > b.length ? -1 : ((b[pos] as number) << 8) | (b[pos + 1] as number)
+}
+
+function uint32(b: Uint8Array, pos: number): number {
+  return pos + 4 > b.length
+    ? -1
+    : (b[pos] as number) * 2 ** 24 +
+        (((b[pos + 1] as number) << 16) | ((b[pos + 2] as number) << 8) | (b[pos + 3] as number))
+}
+
 export function countItems(bytes: Uint8Array, max: number): number {
   const n = bytes.length
   let pos = 0
   let expected = 1
   let items = 0
-  const uint = (size: 1 | 2 | 4): number => {
-    if (pos + size > n) return -1
-    const b = bytes
-    const v =
-      size === 1
-        ? (b[pos] as number)
-        : size === 2
-          ? ((b[pos] as number) << 8) | (b[pos + 1] as number)
-          : (b[pos] as number) * 2 ** 24 +
-            (((b[pos + 1] as number) << 16) | ((b[pos + 2] as number) << 8) | (b[pos + 3] as number))
-    pos += size
-    return v
-  }
   while (expected > 0 && pos < n) {
     expected--
     const b = bytes[pos++] as number
@@ -60,37 +63,47 @@ export function countItems(bytes: Uint8Array, max: number): number {
       let len = 0
       switch (b) {
         case 0xdc:
-          count = uint(2)
+          count = uint16(bytes, pos)
+          pos += 2
           break
         case 0xdd:
-          count = uint(4)
+          count = uint32(bytes, pos)
+          pos += 4
           break
         case 0xde:
-          count = uint(2) * 2
+          count = uint16(bytes, pos) * 2
+          pos += 2
           break
         case 0xdf:
-          count = uint(4) * 2
+          count = uint32(bytes, pos) * 2
+          pos += 4
           break
         case 0xc4:
         case 0xd9:
-          len = uint(1)
+          len = uint8(bytes, pos)
+          pos += 1
           break
         case 0xc5:
         case 0xda:
-          len = uint(2)
+          len = uint16(bytes, pos)
+          pos += 2
           break
         case 0xc6:
         case 0xdb:
-          len = uint(4)
+          len = uint32(bytes, pos)
+          pos += 4
           break
         case 0xc7:
-          len = uint(1) + 1
+          len = uint8(bytes, pos) + 1
+          pos += 1
           break
         case 0xc8:
-          len = uint(2) + 1
+          len = uint16(bytes, pos) + 1
+          pos += 2
           break
         case 0xc9:
-          len = uint(4) + 1
+          len = uint32(bytes, pos) + 1
+          pos += 4
           break
         default:
           len = FIXED[b] ?? 0

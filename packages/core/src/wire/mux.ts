@@ -3,7 +3,8 @@ import { type Clock, type TimerHandle, withTimeout } from '../clock.js'
 import { PeerkitError, PeerUnreachableError, ProtocolError, RateLimitError, RemoteError } from '../errors.js'
 import { type ManagedConnection, type MemoryScope, managed } from '../resource-manager.js'
 import type { AbortOptions, Connection } from '../transport.js'
-import { decode, encode, validate } from './codec.js'
+import { decode, encode, validateWith } from './codec.js'
+import { compiledCheck } from './compiled.js'
 import { checkEnvelope, type Envelope, Kind } from './envelope.js'
 import { DEFAULT_MAX_MESSAGE_ITEMS } from './item-count.js'
 import type { Protocol } from './protocol.js'
@@ -74,6 +75,12 @@ export interface MuxOwner {
  */
 export class Mux extends EventEmitter<MuxEvents> {
   private nextId = 1
+  /**
+   * Kept by the owner (the Network): the remote's known addresses as last
+   * looked up, so that a message's context needs no lookup in a map of every
+   * known peer; cleared whenever they change.
+   */
+  remoteAddresses: readonly string[] | undefined
   /** Requests awaiting their response; made with the first request. */
   private pending: Map<number, Pending> | undefined
   lastUsed: number
@@ -208,7 +215,15 @@ export class Mux extends EventEmitter<MuxEvents> {
         if (!p) return // answered after its timeout: dropped
         this.pending?.delete(id)
         try {
-          p.resolve(validate(p.protocol.response, body, `${p.protocol.name} response`))
+          p.resolve(
+            validateWith(
+              compiledCheck(p.protocol.response),
+              p.protocol.response,
+              body,
+              p.protocol.name,
+              ' response',
+            ),
+          )
         } catch (err) {
           p.reject(err as Error)
           void this.connection.close(err as Error)
