@@ -91,6 +91,8 @@ export class LeafAttachment {
   private abort = new AbortController()
   private lostAt: number | undefined
   private lastRefresh = 0
+  /** When this leaf and its supernode last swapped the supernodes they know (attach, or a refresh). */
+  private lastGossip = 0
   private readonly clientCounts = { sent: {} as Counts, received: {} as Counts }
   readonly figures = {
     failovers: 0,
@@ -198,9 +200,14 @@ export class LeafAttachment {
       return
     }
     if (this.ctx.clock.now() - this.lastRefresh < this.ctx.options.refreshInterval) return
-    this.lastRefresh = this.ctx.clock.now()
+    const now = this.ctx.clock.now()
+    this.lastRefresh = now
+    // Only now and then with the supernodes both know: the other refreshes keep the capacity and the co-leaves current.
+    const gossip = now - this.lastGossip >= this.ctx.options.gossipInterval
+    if (gossip) this.lastGossip = now
     try {
-      const info = await this.ctx.request(sn, { kind: 'hello', ...this.about() })
+      const hello = gossip ? this.about() : { ...this.about(false), want: 0 }
+      const info = await this.ctx.request(sn, { kind: 'hello', ...hello })
       this.ctx.learn(info, sn)
       if (info.role === 'supernode' && this.attached?.id === sn.id) {
         this.coLeaves = info.candidates
@@ -340,13 +347,14 @@ export class LeafAttachment {
 
   // ---- attaching ----------------------------------------------------------
 
-  private about() {
+  /** Who this leaf is, and (`withSupernodes`) up to MAX_LIST supernodes it knows. */
+  private about(withSupernodes = true) {
     const self = this.ctx.self()
     return {
       addresses: this.ctx.network.addresses(),
       capacity: self.capacity,
       capable: this.ctx.capable(),
-      supernodes: this.ctx.supernodes.sample(this.ctx.random, MAX_LIST),
+      supernodes: withSupernodes ? this.ctx.supernodes.sample(this.ctx.random, MAX_LIST) : [],
     }
   }
 
@@ -517,6 +525,7 @@ export class LeafAttachment {
     this.coLeaves = info.candidates
     this.trust(info.supernodes)
     this.lastRefresh = ctx.clock.now()
+    this.lastGossip = this.lastRefresh
     ctx.emitNeighbor('neighbor:add', sn)
     const after = this.recovered()
     this.log.info(after === undefined ? 'attached to a supernode' : 're-attached to a supernode', {

@@ -35,6 +35,8 @@ interface About {
 /** Asks for the receiver's role and the supernodes it knows (bootstrap, and a leaf's refresh). */
 export interface HelloMessage extends About {
   kind: 'hello'
+  /** Supernodes wanted in the answer, at most (absent: MAX_LIST); a leaf's refresh between gossips asks 0. */
+  want?: number
 }
 /** A leaf asks a supernode to take it on. */
 export interface AttachMessage extends About {
@@ -119,7 +121,7 @@ const refs = z.array(peerRefSchema).max(MAX_LIST)
 const about = { addresses, capacity, capable: z.boolean(), supernodes: refs }
 
 export const supernodeMessageSchema: z.ZodType<SupernodeMessage> = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('hello'), ...about }),
+  z.object({ kind: z.literal('hello'), ...about, want: z.number().int().min(0).max(MAX_LIST).optional() }),
   z.object({ kind: z.literal('attach'), ...about }),
   z.object({ kind: z.literal('link'), addresses, leaves: count }),
   z.object({ kind: z.literal('ping'), leaves: count }),

@@ -407,7 +407,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     switch (msg.kind) {
       case 'hello':
         hub?.reported(from.id, msg.capacity, msg.capable) // a leaf's refresh carries its capacity now
-        return this.info(false, true)
+        return this.info(false, true, msg.want)
       case 'attach': {
         const accepted = hub?.attach(from, msg, ctx.connection.remoteAddress) ?? false
         return this.info(accepted, accepted)
@@ -445,19 +445,22 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   }
 
   /**
-   * The answer to a request: this node's role and up to MAX_LIST supernodes it
-   * knows (itself, or its supernode, first). A supernode adds its election list
+   * The answer to a request: this node's role and up to `want` (MAX_LIST)
+   * supernodes it knows (itself, or its supernode, first). A supernode adds its election list
    * only where it is read: answers to `hello` (a leaf's refresh) and to an
    * accepted `attach`; a `link`, `ping` or `promote` answer, or a refused
    * attach, carries none (nothing reads it there).
    */
-  private info(accepted: boolean, withCandidates: boolean): InfoMessage {
+  private info(accepted: boolean, withCandidates: boolean, want = MAX_LIST): InfoMessage {
     const hub = this.hub
-    const first = hub ? this.network.self() : this.leaf.supernode
-    const supernodes: PeerRef[] = first && first.addresses.length > 0 ? [first] : []
-    for (const r of this.supernodes.sample(this.random, MAX_LIST)) {
-      if (supernodes.length === MAX_LIST) break
-      if (r.id !== first?.id) supernodes.push(r)
+    const supernodes: PeerRef[] = []
+    if (want > 0) {
+      const first = hub ? this.network.self() : this.leaf.supernode
+      if (first && first.addresses.length > 0) supernodes.push(first)
+      for (const r of this.supernodes.sample(this.random, want)) {
+        if (supernodes.length === want) break
+        if (r.id !== first?.id) supernodes.push(r)
+      }
     }
     return {
       kind: 'info',

@@ -5,7 +5,14 @@ import '../src/index.js'
 import { createHash } from 'node:crypto'
 import { collect, type FileRecord, keywords, type Peer } from '@peerkit/core'
 import test from 'ava'
-import { SUPERNODE, type SupernodeOptions, type SupernodeOverlay } from '../src/index.js'
+import {
+  type HelloMessage,
+  type InfoMessage,
+  SUPERNODE,
+  type SupernodeMessage,
+  type SupernodeOptions,
+  type SupernodeOverlay,
+} from '../src/index.js'
 import { virtualNet } from './helpers/virtual-net.js'
 
 // Every test here runs on a virtual clock that runs by itself (the memory
@@ -199,6 +206,51 @@ test('an attached leaf refreshes once per refreshInterval; the maintenance round
   const refreshes = hellos() - before
   t.log(`${refreshes} refreshes in ${clock.now() - start} ms`)
   t.true(refreshes >= 9 && refreshes <= 11, `${refreshes} refreshes in 2000 ms`)
+})
+
+/** The hellos `leaf` sends its supernode, and the answers it gets. */
+function helloLog(leaf: Peer) {
+  const log: { hello: HelloMessage; info: InfoMessage | null }[] = []
+  const network = leaf.network
+  const request = network.request.bind(network)
+  network.request = (async (peer, protocol, body, options) => {
+    const answer = await request(peer, protocol, body, options)
+    if (protocol === SUPERNODE && (body as SupernodeMessage).kind === 'hello')
+      log.push({ hello: body as HelloMessage, info: answer as InfoMessage | null })
+    return answer
+  }) as typeof network.request
+  return log
+}
+
+test('a leaf swaps supernode lists with its supernode once per gossipInterval; the refreshes between carry none', async (t) => {
+  const { peers, clock } = await net(t, 4, () => ({ leavesPerSupernode: 50, gossipInterval: 1000 }))
+  const leaf = peers[1] as Peer
+  t.is(sn(leaf).role(), 'leaf')
+  const log = helloLog(leaf)
+  await clock.sleep(3000) // refreshInterval 200: 15 refreshes, 3 of them gossips
+  const gossips = log.filter((x) => x.hello.want === undefined)
+  const lean = log.filter((x) => x.hello.want === 0)
+  t.log(`${log.length} refreshes, ${gossips.length} with lists`)
+  t.is(gossips.length + lean.length, log.length)
+  t.true(gossips.length >= 2 && gossips.length <= 4, `${gossips.length} gossips in 3000 ms`)
+  t.true(lean.length >= 10, `${lean.length} lean refreshes`)
+  for (const { hello, info } of gossips) {
+    t.true(hello.supernodes.length > 0, 'a gossip names the supernodes the leaf knows')
+    t.is(info?.supernodes[0]?.id, (peers[0] as Peer).id, 'and gets those its supernode knows, itself first')
+  }
+  for (const { hello, info } of lean) {
+    t.deepEqual(hello.supernodes, [])
+    t.deepEqual(info?.supernodes, [], 'a lean refresh gets no list back')
+    t.is(info?.candidates.length, 3, 'but the election list, always')
+  }
+})
+
+test('gossipInterval 0: every refresh swaps the lists', async (t) => {
+  const { peers, clock } = await net(t, 3, () => ({ leavesPerSupernode: 50, gossipInterval: 0 }))
+  const log = helloLog(peers[1] as Peer)
+  await clock.sleep(1000)
+  t.true(log.length >= 4, `${log.length} refreshes`)
+  t.true(log.every((x) => x.hello.want === undefined && (x.info?.supernodes.length ?? 0) > 0))
 })
 
 test('a silent supernode (partitioned away) is noticed by the heartbeat within the bound', async (t) => {
