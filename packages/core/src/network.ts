@@ -96,6 +96,8 @@ interface MessageCount {
 @injectable()
 export class Network extends EventEmitter<NetworkEvents> {
   private readonly handlers = new Map<string, Registered>()
+  /** The registration `handlerOf` found last (see there). */
+  private lastHandled: Registered | undefined
   // The maps below are made on first use: a simulator keeps 100,000 Networks, most with few connections.
   private muxes: Map<PeerId, Mux[]> | undefined
   private dialing: Map<string, Promise<Mux>> | undefined
@@ -220,6 +222,7 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   unhandle(protocol: Protocol<unknown, unknown> | string): void {
     this.handlers.delete(typeof protocol === 'string' ? protocol : protocol.name)
+    this.lastHandled = undefined
   }
 
   /** Sends a request and waits for its checked response (`timeout` defaults to `network.requestTimeout`). */
@@ -260,11 +263,12 @@ export class Network extends EventEmitter<NetworkEvents> {
   /** The wire over an open connection to the peer (see `connect`). */
   private async muxTo(peer: PeerRef | PeerId, options: AbortOptions): Promise<Mux> {
     if (!this.started) throw new NotStartedError('the network is not started')
-    const ref = typeof peer === 'string' ? { id: peer, addresses: this.known?.get(peer) ?? [] } : peer
-    if (ref.id === this.identity.peerId) throw new PeerUnreachableError('a peer cannot dial itself')
-    const open = openIn(this.muxes?.get(ref.id))
+    const key = typeof peer === 'string' ? peer : peer.id
+    if (key === this.identity.peerId) throw new PeerUnreachableError('a peer cannot dial itself')
+    const open = openIn(this.muxes?.get(key))
     if (open) return open
-    const key = ref.id
+    // Its addresses are looked up only to dial (a lookup in the map of every known peer).
+    const ref = typeof peer === 'string' ? { id: peer, addresses: this.known?.get(peer) ?? [] } : peer
     this.dialing ??= new Map()
     const dialing = this.dialing
     let pending = dialing.get(key)
@@ -523,8 +527,23 @@ export class Network extends EventEmitter<NetworkEvents> {
     return { peer, connection: mux.connection }
   }
 
+  /**
+   * The registration for a protocol name read from a message. Most messages
+   * are of the protocol of the one before: comparing the name with that one's
+   * costs less than a Map lookup by a string just decoded (its hash not yet
+   * computed; in the profile of a 2,000-peer flood that lookup was 85 % of
+   * onMessage's own time).
+   */
+  private handlerOf(protocol: string): Registered | undefined {
+    const last = this.lastHandled
+    if (last !== undefined && last.protocol.name === protocol) return last
+    const found = this.handlers.get(protocol)
+    if (found !== undefined) this.lastHandled = found
+    return found
+  }
+
   private onRequest(mux: Mux, protocol: string, body: unknown, reply: Reply): void {
-    const registered = this.handlers.get(protocol)
+    const registered = this.handlerOf(protocol)
     if (!registered) {
       reply.fail(new UnsupportedProtocolError(`protocol ${protocol} is not supported here`))
       if (!this.everHandled?.has(protocol) && this.strike(mux) > this.config.network.maxUnknownRequests)
@@ -565,7 +584,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       }
       return
     }
-    const registered = this.handlers.get(protocol)
+    const registered = this.handlerOf(protocol)
     if (!registered) {
       // A one-way message has no answer to refuse it with: one for a protocol never spoken here
       // closes the connection (its cost, an unbounded stream of them, is the sender's).

@@ -50,7 +50,24 @@ export function gramSize(term: string): number {
 export function termMatches(term: string, keyword: string): boolean {
   if (term.length === 0) return false
   if (keyword.startsWith(term)) return true
-  return [...term].length >= gramSize(term) && gramHead(keyword).includes(term)
+  // The substring test first: it is false for most pairs, and makes nothing.
+  return gramHead(keyword).includes(term) && codePoints(term) >= gramSize(term)
+}
+
+/** Characters (code points) of `s`, as `[...s].length` counts them, without making the array. */
+function codePoints(s: string): number {
+  let n = s.length
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--
+        i++
+      }
+    }
+  }
+  return n
 }
 
 /** The distinct `n`-character substrings of `word`, in order of first appearance (by code point). */

@@ -194,3 +194,49 @@ test("a handler's context has the sender's addresses as learned now: after ident
   await ask()
   t.deepEqual(seen.at(-1), ['stub://back-b'])
 })
+
+test('a message goes to the handler registered now: none after unhandle, the new one after a second handle', async (t) => {
+  const a = await createPeer({ ...base, listen: ['stub://rehandle-a'] })
+  const b = await createPeer({ ...base, listen: ['stub://rehandle-b'] })
+  t.teardown(() => Promise.all([a.stop(), b.stop()]))
+  await a.start()
+  await b.start()
+  const NOTE = defineProtocol('test/rehandled/1', z.object({ n: z.number() }), z.null())
+  const OTHER = defineProtocol('test/other/1', z.object({ n: z.number() }), z.null())
+  const got: string[] = []
+  let secondArrived!: () => void
+  const second = new Promise<void>((resolve) => {
+    secondArrived = resolve
+  })
+  a.network.handle(NOTE, ({ n }) => {
+    got.push(`first ${n}`)
+    if (n === 2) secondArrived()
+  })
+  a.network.handle(OTHER, ({ n }) => {
+    got.push(`other ${n}`)
+  })
+  const target = { id: a.id, addresses: ['stub://rehandle-a'] }
+  const settle = () => b.network.request(target, HELD_ECHO, { n: 0 })
+  a.network.handle(HELD_ECHO, ({ n }) => ({ n }))
+  await b.network.send(target, NOTE, { n: 1 })
+  await b.network.send(target, NOTE, { n: 2 })
+  await second // the last message a looked a handler up for was of NOTE
+  a.network.unhandle(NOTE)
+  await b.network.send(target, NOTE, { n: 3 })
+  await b.network.send(target, OTHER, { n: 4 })
+  await settle()
+  a.network.handle(NOTE, ({ n }) => {
+    got.push(`second ${n}`)
+  })
+  await b.network.send(target, NOTE, { n: 5 })
+  await settle()
+  t.deepEqual(got, ['first 1', 'first 2', 'other 4', 'second 5'])
+  t.true(b.network.isConnected(a.id), 'a message for a protocol handled before does not close the connection')
+})
+
+/** Answers at once: a request that comes back after the messages sent before it were handled. */
+const HELD_ECHO = defineProtocol(
+  'test/echo/1',
+  z.object({ n: z.number().int() }),
+  z.object({ n: z.number().int() }),
+)

@@ -100,3 +100,15 @@ test('a long word is filed by the n-grams of its first 64 characters: prefixes a
   t.false(termMatches('xyzxyz', word), 'the definition says the same')
   t.true(termMatches(word.slice(0, 100), word))
 })
+
+test('a term of astral characters (surrogate pairs) is measured in characters, not UTF-16 units', (t) => {
+  // Two emoji are 4 UTF-16 units but 2 characters: too short for a substring outside CJK, as [...term] counts.
+  t.false(termMatches('😀😁', 'x😀😁y'))
+  t.true(termMatches('😀😁', '😀😁y'), 'a prefix of any length')
+  t.true(termMatches('😀😁😂', 'x😀😁😂y'), 'three characters')
+  // Two CJK Extension B characters (astral): 2 characters, a CJK term's substring length.
+  t.true(termMatches('𠀀𠀁', 'x𠀀𠀁'))
+  t.false(termMatches('𠀀', 'x𠀀'))
+  // A lone surrogate counts as one character, as [...term] counts it.
+  t.true(termMatches('a\uD800b', 'xa\uD800b'))
+})

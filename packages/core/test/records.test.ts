@@ -56,3 +56,30 @@ test('records fold into one hit per hash with every provider once', (t) => {
     [a.id, b.id],
   )
 })
+
+test('keywords of ASCII text (a fast path of their own) are those of the Unicode rules, for every ASCII character', (t) => {
+  // The rules as written for every script: NFKD, marks stripped, lower case, split on non-letters and non-digits.
+  const byRule = (text: string) => {
+    const folded = text
+      .normalize('NFKD')
+      .replace(/\p{M}+/gu, '')
+      .toLowerCase()
+    return [...new Set(folded.split(/[^\p{L}\p{N}]+/u).filter((w) => w !== ''))]
+  }
+  const every = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c)).join('')
+  t.deepEqual(keywords(every), byRule(every))
+  t.deepEqual(
+    keywords(every),
+    ['0123456789', 'abcdefghijklmnopqrstuvwxyz', 'abcdefghijklmnopqrstuvwxyz'].slice(0, 2),
+  )
+  let seed = 7
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed
+  }
+  for (let i = 0; i < 2000; i++) {
+    const text = Array.from({ length: next() % 40 }, () => String.fromCharCode(next() % 128)).join('')
+    t.deepEqual(keywords(text), byRule(text), JSON.stringify(text))
+  }
+  t.deepEqual(keywords('Harry.Potter.harry'), ['harry', 'potter'], 'a word once')
+})

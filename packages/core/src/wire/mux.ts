@@ -175,6 +175,8 @@ export class Mux extends EventEmitter<MuxEvents> {
     return this.connection.send(encode(envelope), options)
   }
 
+  // The envelope's items are read by index, not destructured: in the profile of a 2,000-peer flood the
+  // destructuring (the array iterator) took a fifth of onFrame's own time.
   private onFrame(data: Uint8Array): void {
     let envelope: Envelope
     try {
@@ -186,7 +188,9 @@ export class Mux extends EventEmitter<MuxEvents> {
     this.lastUsed = this.clock.now()
     switch (envelope[0]) {
       case Kind.Request: {
-        const [, id, protocol, body] = envelope
+        const id = envelope[1]
+        const protocol = envelope[2]
+        const body = envelope[3]
         let answered = false
         const answer = (envelope: Envelope) => {
           if (answered) return
@@ -210,7 +214,8 @@ export class Mux extends EventEmitter<MuxEvents> {
         return
       }
       case Kind.Response: {
-        const [, id, body] = envelope
+        const id = envelope[1]
+        const body = envelope[2]
         const p = this.pending?.get(id)
         if (!p) return // answered after its timeout: dropped
         this.pending?.delete(id)
@@ -231,7 +236,8 @@ export class Mux extends EventEmitter<MuxEvents> {
         return
       }
       case Kind.Error: {
-        const [, id, e] = envelope
+        const id = envelope[1]
+        const e = envelope[2]
         if (id === CONNECTION_ERROR_ID) {
           // The remote's reason travels in the message, never as the local error's name: a peer must not
           // choose how this side classifies a closed connection (an AbortError here means the user's abort).
@@ -253,7 +259,8 @@ export class Mux extends EventEmitter<MuxEvents> {
         return
       }
       case Kind.Message: {
-        const [, protocol, body] = envelope
+        const protocol = envelope[1]
+        const body = envelope[2]
         this.owner?.onMuxMessage(this, protocol, body)
         this.emit('message', protocol, body)
         return
