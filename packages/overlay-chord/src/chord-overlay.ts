@@ -146,7 +146,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       clock,
       network,
       admits,
-      keysOf: (record) => this.replication.keysOf(record),
+      someKey: (record, test) => this.replication.someKey(record, test),
       stabilizeSoon: () => {
         if (this.running && this.maintaining) void this.stabilizeOnce()
       },

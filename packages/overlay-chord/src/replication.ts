@@ -46,6 +46,22 @@ export class Replication {
     return keys
   }
 
+  /**
+   * Whether `test` holds for some key of `record`, computing the keys one at a
+   * time until one passes when they are not known yet (a node that receives a
+   * record mostly holds it under one of its twenty-odd keys, and a record as
+   * it arrives is a new object each time).
+   */
+  someKey(record: FileRecord, test: (key: bigint) => boolean): boolean {
+    const known = this.keys.get(record)
+    if (known !== undefined) return known.some(test)
+    const { ring, options } = this.c
+    if (test(ring.contentKey(record.hash))) return true
+    for (const k of record.keywords) if (test(ring.keywordKey(k))) return true
+    for (const g of recordGrams(record.keywords, options.maxGramKeys)) if (test(ring.gramKey(g))) return true
+    return false
+  }
+
   /** The nodes that hold a key: the first `replication` of its successor list. */
   holders(nodes: ChordNode[]): ChordNode[] {
     return nodes.slice(0, this.c.options.replication)
@@ -136,7 +152,8 @@ export class Replication {
   passOn(records: FileRecord[]): void {
     const p = this.c.routing.predecessor
     if (!p || !this.c.running()) return
-    const stray = records.filter((r) => !this.keysOf(r).some((k) => this.c.routing.owns(k)))
+    const owns = (k: bigint) => this.c.routing.owns(k)
+    const stray = records.filter((r) => !this.someKey(r, owns))
     if (stray.length > 0) this.push(p, stray).catch(() => {}) // the provider's next refresh finds the owner
   }
 

@@ -19,8 +19,8 @@ export interface HandlerContext {
   network: Network
   /** Whether a PeerId solves the id puzzle (may route, store and hand over). */
   admits(ref: PeerRef): boolean
-  /** The keys a record is stored under. */
-  keysOf(record: SignedFileRecord): bigint[]
+  /** Whether some key the record is stored under passes `test` (see `Replication.someKey`). */
+  someKey(record: SignedFileRecord, test: (key: bigint) => boolean): boolean
   /** Runs a stabilize round soon (at most one at a time; ignored while maintenance is paused). */
   stabilizeSoon(): void
 }
@@ -180,9 +180,10 @@ function keep(
   const { replication, replicaWindow, recordTtl } = c.options
   let refused = 0
   let why = ''
+  const mayHold = c.routing.holdTest(replication, replicaWindow)
   records.forEach((r, i) => {
     if (r.expires <= now) return
-    if (!c.keysOf(r).some((k) => c.routing.mayHold(k, replication, replicaWindow))) return
+    if (!c.someKey(r, mayHold)) return
     const result = c.store.put(r, now + Math.min(ttls[i] as number, recordTtl))
     if (result === 'stored') return
     refused++

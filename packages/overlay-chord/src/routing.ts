@@ -124,9 +124,15 @@ export class ChordRouting {
    * the key, or the key lies within `holders × window` mean gaps before it.
    */
   mayHold(key: bigint, holders: number, window: number): boolean {
-    if (this.owns(key)) return true
+    return this.holdTest(holders, window)(key)
+  }
+
+  /** `mayHold` for many keys in turn: the mean gap is measured once. */
+  holdTest(holders: number, window: number): (key: bigint) => boolean {
     const gap = this.meanGap()
-    return gap === undefined || this.ring.distance(key, this.id) <= gap * BigInt(holders * window)
+    if (gap === undefined) return () => true
+    const reach = gap * BigInt(holders * window)
+    return (key) => this.owns(key) || this.ring.distance(key, this.id) <= reach
   }
 
   /**
