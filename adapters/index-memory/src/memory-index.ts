@@ -15,6 +15,7 @@ import {
   termMatches,
   Vocabulary,
 } from '@peerkit/core'
+import { BigramFilter } from './bigram-filter.js'
 
 /** What a MemoryIndex is made with. */
 export interface MemoryIndexComponents {
@@ -89,6 +90,12 @@ export class MemoryIndex implements Index {
    * keeps 200,000 small indexes).
    */
   private vocabulary: Vocabulary | undefined
+  /**
+   * The posted terms' bigrams, while there is no vocabulary: made by the
+   * first search, so a query term that matches nothing here costs a few
+   * bit tests, not a read of every term (a flood asks every node).
+   */
+  private filter: BigramFilter | undefined
   private byProvider: Map<PeerId, Set<ContentHash>> | undefined
   private total = 0
 
@@ -145,6 +152,7 @@ export class MemoryIndex implements Index {
     this.byHash?.clear()
     this.postings?.clear()
     this.vocabulary = undefined
+    this.filter = undefined
     this.byProvider?.clear()
     this.expiries?.clear()
     this.soonest = Number.POSITIVE_INFINITY
@@ -208,9 +216,14 @@ export class MemoryIndex implements Index {
       if (!list) {
         list = new Map()
         this.postings.set(term, list)
+        if (this.filter) {
+          if (this.postings.size > this.filter.capacity) this.filter = undefined
+          else this.filter.add(term)
+        }
         if (this.vocabulary) this.vocabulary.add(term)
         else if (this.postings.size > VOCABULARY_FROM) {
           this.vocabulary = new Vocabulary()
+          this.filter = undefined
           for (const w of this.postings.keys()) this.vocabulary.add(w)
         }
       }
@@ -315,6 +328,7 @@ export class MemoryIndex implements Index {
       if (list.size === 0) {
         this.postings?.delete(term)
         this.vocabulary?.delete(term)
+        if (this.filter && ++this.filter.removed * 2 > this.filter.capacity) this.filter = undefined
       }
     }
   }
@@ -330,8 +344,11 @@ export class MemoryIndex implements Index {
   ): Map<ContentHash, number> | undefined {
     if (this.vocabulary) return unionOf(this.vocabulary.matching(term), postings)
     // Every node of a flood searches its index for every query it sees, and most terms match
-    // nothing there: the scan makes no array, and works out what depends on the term alone once.
+    // nothing there: the filter answers most of those, and the scan makes no array and works
+    // out what depends on the term alone once.
     if (term.length === 0) return undefined
+    this.filter ??= filterOf(postings)
+    if (!this.filter.mayMatch(term)) return undefined
     const substring = [...term].length >= gramSize(term)
     let found: string | undefined
     let more: string[] | undefined
@@ -344,6 +361,13 @@ export class MemoryIndex implements Index {
     if (more !== undefined) return unionOf(more, postings)
     return found === undefined ? undefined : postings.get(found)
   }
+}
+
+/** A filter of the posted terms' bigrams. */
+function filterOf(postings: Map<string, Map<ContentHash, number>>): BigramFilter {
+  const filter = new BigramFilter(postings.size)
+  for (const w of postings.keys()) filter.add(w)
+  return filter
 }
 
 /** The posting list of the one word, or the union of the words' lists (counts added); undefined for none. */

@@ -6,6 +6,7 @@ import {
   indexes,
   keywords,
   parseQuery,
+  SeededRandom,
   termMatches,
 } from '@peerkit/core'
 import test from 'ava'
@@ -160,4 +161,53 @@ test('a term that matches one, several or no words of a small index', async (t) 
   t.deepEqual(await names('ott'), ['lottery.mkv', 'potter.mkv', 'pottery.mkv'])
   t.deepEqual(await names('ot'), [])
   t.deepEqual(await names('zebra'), [])
+})
+
+test('searches of a small index agree with termMatches over its records as they come and go (the bigram filter never hides a match)', async (t) => {
+  const random = new SeededRandom(3)
+  const syllables = ['po', 'tter', 'har', 'ry', 'lo', 'tt', 'ery', 'ma', 'trix', 'タワ', '東京', 'ab', 'c']
+  const name = () =>
+    Array.from({ length: 1 + random.int(3) }, () =>
+      Array.from({ length: 1 + random.int(3) }, () => syllables[random.int(syllables.length)]).join(''),
+    ).join('.')
+  const index = new MemoryIndex()
+  const live = new Map<string, FileRecord>()
+  const terms = [
+    'pot',
+    'po',
+    'tter',
+    'otte',
+    'ry',
+    'ery',
+    'tri',
+    'タワ',
+    'ワ',
+    'abc',
+    'zz',
+    'c',
+    'harr',
+    'lottery',
+  ]
+  for (let round = 0; round < 300; round++) {
+    if (live.size > 0 && random.next() < 0.4) {
+      const key = [...live.keys()][random.int(live.size)] as string
+      const r = live.get(key) as FileRecord
+      await index.remove(r.hash, r.provider.id)
+      live.delete(key)
+    } else {
+      const r = record(`${name()}.mkv`, `p${random.int(3)}`)
+      await index.put(r)
+      live.set(`${r.hash} ${r.provider.id}`, r)
+    }
+    const term = terms[round % terms.length] as string
+    const expected = [
+      ...new Set(
+        [...live.values()]
+          .filter((r) => keywords(r.name).some((k) => termMatches(term, k)))
+          .map((r) => r.hash),
+      ),
+    ].sort()
+    const hits = await index.search({ keywords: [term] })
+    t.deepEqual(hits.map((h) => h.hash).sort(), expected, `${term} after round ${round}`)
+  }
 })
