@@ -458,9 +458,11 @@ export class SupernodeHub {
 
   /** Hits from this supernode's directory (its online leaves) and its own records. */
   async local(query: Query): Promise<Hit[]> {
+    const [hits, own] = await Promise.all([this.directory.search(query), this.ctx.own.search(query)])
+    if (own.length === 0) return hits // the directory's answer is a fresh array: no copy
     const self = this.ctx.network.self()
-    const [leaves, own] = await Promise.all([this.directory.search(query), this.ctx.own.search(query)])
-    return [...leaves, ...own.map((h) => ({ ...h, providers: [self] }))]
+    for (const h of own) hits.push({ ...h, providers: [self] })
+    return hits
   }
 
   /**
@@ -485,7 +487,8 @@ export class SupernodeHub {
         this.seen.set(id, null)
         this.sessions.set(id, session)
         session.ids.push(id)
-        for (const n of targets) void this.ctx.send(n, { kind: 'query', id, ttl, hops: 0, query: wire })
+        const message: QueryMessage = { kind: 'query', id, ttl, hops: 0, query: wire }
+        for (const n of targets) void this.ctx.send(n, message) // each send encodes it; one object for all
         await session.wait(this.ctx.clock, Number.POSITIVE_INFINITY, ttl * o.hopTimeout, signal)
         if (session.atLimit) return
       }
@@ -569,6 +572,11 @@ export class SupernodeHub {
   }
 
   private reply(to: PeerId, id: string, hops: number, hits: Hit[]): void {
+    if (hits.length === 0) return
+    if (hits.length <= MAX_HITS_PER_MESSAGE) {
+      void this.ctx.send(to, { kind: 'hit', id, hops, hits })
+      return
+    }
     for (let i = 0; i < hits.length; i += MAX_HITS_PER_MESSAGE) {
       void this.ctx.send(to, { kind: 'hit', id, hops, hits: hits.slice(i, i + MAX_HITS_PER_MESSAGE) })
     }
