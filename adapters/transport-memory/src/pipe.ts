@@ -112,6 +112,13 @@ export class Pipe {
 
   private advance(now: number): void {
     const frames = this.frames
+    if (this.busyUntil <= now) {
+      // The last frame is on the wire, so every frame is: no need to read them (their sizes add up to
+      // queuedBytes exactly: whole numbers).
+      this.departed = frames.length
+      this.queuedBytes = 0
+      return
+    }
     while (this.departed < frames.length) {
       const f = frames[this.departed] as Frame
       if (f.departAt > now) break

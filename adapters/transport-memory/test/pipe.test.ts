@@ -79,3 +79,32 @@ test('dropQueued forgets what is not on the wire; clear forgets everything', asy
   t.is(arrived.length, 2)
   t.is(clock.pending, 0)
 })
+
+test('queued counts the bytes not yet on the wire, frame by frame, while frames still fly', async (t) => {
+  const clock = new VirtualClock()
+  const { p, arrived } = pipe(clock)
+  p.push('data', 'a', 100, 1000, 1000, false) // on the wire 0-100 ms
+  p.push('data', 'b', 200, 1000, 1000, false) // 100-300 ms
+  p.push('data', 'c', 50, 1000, 1000, false) // 300-350 ms
+  t.is(p.queued, 350)
+  await clock.advance(100)
+  t.is(p.queued, 250)
+  await clock.advance(200)
+  t.is(p.queued, 50)
+  await clock.advance(50)
+  t.is(p.queued, 0)
+  t.is(p.length, 3, 'all three are still on their way')
+  p.push('data', 'd', 10, 1000, Number.POSITIVE_INFINITY, false)
+  t.is(p.queued, 0, 'without a bandwidth limit a frame is on the wire at once')
+  t.is(p.length, 4)
+  await clock.advance(2000)
+  t.deepEqual(
+    arrived.map((a) => [a.frame.data, a.at]),
+    [
+      ['a', 1100],
+      ['b', 1300],
+      ['c', 1350],
+      ['d', 1350],
+    ],
+  )
+})
