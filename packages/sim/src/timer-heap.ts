@@ -5,102 +5,164 @@ export interface Timer {
   /** Insertion sequence: timers due at the same time fire in the order they were set. */
   readonly seq: number
   fn: (() => void) | undefined
-  /** Position in the heap, or -1 once popped or removed. */
+  /** 0 while queued; -1 once popped or removed (set by the heap). */
   pos: number
 }
 
+/** Removed timers a heap may hold before it sweeps them out: at least this many, and more than its live ones. */
+const SWEEP_FROM = 1024
+
 /**
- * A binary min-heap of timers ordered by (at, seq). Removal is O(log n)
- * through each timer's stored position, so cleared timeouts leave nothing behind.
+ * A binary min-heap of timers ordered by (at, seq). Each timer's keys are
+ * kept beside it in arrays of numbers, so sifting compares numbers in a row
+ * instead of reaching into timer objects spread over the heap (at a
+ * simulator's scale, a cache miss per comparison). A removed timer is marked
+ * and stays until it reaches the top or the heap sweeps (when it holds more
+ * removed timers than live ones, and at least `SWEEP_FROM`), so cleared
+ * timeouts hold at most as much memory as live ones, at O(1) per removal.
+ * Keys are unique (`seq`), so the order timers come out in does not depend on
+ * the heap's layout.
  */
 export class TimerHeap {
-  private readonly items: Timer[] = []
+  private items: Timer[] = []
+  private ats: number[] = []
+  private seqs: number[] = []
+  /** Removed timers still in `items`. */
+  private removed = 0
 
+  /** Timers queued and not removed. */
   get size(): number {
+    return this.items.length - this.removed
+  }
+
+  /** Timers the heap holds, removed ones not yet swept included: at most `max(2 * size, size + SWEEP_FROM)`. */
+  get held(): number {
     return this.items.length
   }
 
   peek(): Timer | undefined {
+    this.dropRemovedTop()
     return this.items[0]
   }
 
   push(timer: Timer): void {
-    timer.pos = this.items.length
+    timer.pos = 0
     this.items.push(timer)
-    this.up(timer.pos)
+    this.ats.push(timer.at)
+    this.seqs.push(timer.seq)
+    this.up(this.items.length - 1)
   }
 
   pop(): Timer | undefined {
-    const items = this.items
-    const top = items[0]
+    this.dropRemovedTop()
+    const top = this.items[0]
     if (top === undefined) return undefined
-    const last = items.pop() as Timer
-    if (last !== top) {
-      items[0] = last
-      last.pos = 0
-      this.down(0)
-    }
+    this.popTop()
     top.pos = -1
     return top
   }
 
   /** Removes a timer that is still queued; returns false when it already fired or was removed. */
   remove(timer: Timer): boolean {
-    const i = timer.pos
-    const items = this.items
-    if (i < 0 || items[i] !== timer) return false
-    const last = items.pop() as Timer
+    if (timer.pos < 0) return false
     timer.pos = -1
-    if (last !== timer) {
-      items[i] = last
-      last.pos = i
-      this.down(i)
-      this.up(last.pos)
-    }
+    this.removed++
+    if (this.removed >= SWEEP_FROM && this.removed * 2 > this.items.length) this.sweep()
     return true
   }
 
   clear(): void {
     for (const t of this.items) t.pos = -1
-    this.items.length = 0
+    this.items = []
+    this.ats = []
+    this.seqs = []
+    this.removed = 0
+  }
+
+  private dropRemovedTop(): void {
+    const items = this.items
+    while (items.length > 0 && (items[0] as Timer).pos < 0) {
+      this.popTop()
+      this.removed--
+    }
+  }
+
+  /** Takes the root out (the last item takes its place and sinks). */
+  private popTop(): void {
+    const items = this.items
+    const last = items.pop() as Timer
+    const at = this.ats.pop() as number
+    const seq = this.seqs.pop() as number
+    if (items.length > 0) this.down(0, last, at, seq)
+  }
+
+  /** Keeps the live timers only, and rebuilds the heap from them. */
+  private sweep(): void {
+    const items: Timer[] = []
+    const ats: number[] = []
+    const seqs: number[] = []
+    for (let i = 0; i < this.items.length; i++) {
+      const t = this.items[i] as Timer
+      if (t.pos < 0) continue
+      items.push(t)
+      ats.push(this.ats[i] as number)
+      seqs.push(this.seqs[i] as number)
+    }
+    this.items = items
+    this.ats = ats
+    this.seqs = seqs
+    this.removed = 0
+    for (let i = (items.length >> 1) - 1; i >= 0; i--)
+      this.down(i, items[i] as Timer, ats[i] as number, seqs[i] as number)
   }
 
   private up(i: number): void {
-    const items = this.items
+    const { items, ats, seqs } = this
     const t = items[i] as Timer
+    const at = ats[i] as number
+    const seq = seqs[i] as number
     while (i > 0) {
       const p = (i - 1) >> 1
-      const parent = items[p] as Timer
-      if (!before(t, parent)) break
-      items[i] = parent
-      parent.pos = i
+      const pa = ats[p] as number
+      if (pa < at || (pa === at && (seqs[p] as number) < seq)) break
+      items[i] = items[p] as Timer
+      ats[i] = pa
+      seqs[i] = seqs[p] as number
       i = p
     }
     items[i] = t
-    t.pos = i
+    ats[i] = at
+    seqs[i] = seq
   }
 
-  private down(i: number): void {
-    const items = this.items
+  /** Places timer `t` (keys `at`, `seq`) at `i` or below. */
+  private down(i: number, t: Timer, at: number, seq: number): void {
+    const { items, ats, seqs } = this
     const n = items.length
-    const t = items[i] as Timer
     for (;;) {
       const l = 2 * i + 1
       if (l >= n) break
-      const r = l + 1
       let c = l
-      if (r < n && before(items[r] as Timer, items[l] as Timer)) c = r
-      const child = items[c] as Timer
-      if (!before(child, t)) break
-      items[i] = child
-      child.pos = i
+      let ca = ats[l] as number
+      let cs = seqs[l] as number
+      const r = l + 1
+      if (r < n) {
+        const ra = ats[r] as number
+        const rs = seqs[r] as number
+        if (ra < ca || (ra === ca && rs < cs)) {
+          c = r
+          ca = ra
+          cs = rs
+        }
+      }
+      if (at < ca || (at === ca && seq < cs)) break
+      items[i] = items[c] as Timer
+      ats[i] = ca
+      seqs[i] = cs
       i = c
     }
     items[i] = t
-    t.pos = i
+    ats[i] = at
+    seqs[i] = seq
   }
-}
-
-function before(a: Timer, b: Timer): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq)
 }

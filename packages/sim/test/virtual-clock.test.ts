@@ -154,6 +154,50 @@ test('the heap orders many random timers and removes arbitrary ones', (t) => {
   )
 })
 
+test('removed timers are swept once they outnumber the live ones: the order stays, the memory is bounded', (t) => {
+  const random = new SeededRandom(11)
+  const heap = new TimerHeap()
+  const timers = []
+  let maxHeld = 0
+  for (let i = 0; i < 20_000; i++) {
+    const timer = { at: random.int(3000), seq: i, fn: undefined, pos: -1 }
+    timers.push(timer)
+    heap.push(timer)
+    // Most timeouts are cleared before they fire, as a request's are when its answer comes.
+    if (i % 10 !== 0) t.true(heap.remove(timer))
+    maxHeld = Math.max(maxHeld, heap.held)
+    t.true(heap.held <= Math.max(2 * heap.size, heap.size + 1024), `held ${heap.held}, live ${heap.size}`)
+  }
+  t.is(heap.size, 2000)
+  t.true(maxHeld < 4100, `at most ${maxHeld} held for 2,000 live timers`)
+  t.false(heap.remove(timers[1] as (typeof timers)[0]), 'a removed timer cannot be removed again')
+  const out = []
+  for (let x = heap.pop(); x; x = heap.pop()) out.push(x)
+  const expected = timers.filter((_, i) => i % 10 === 0).sort((a, b) => a.at - b.at || a.seq - b.seq)
+  t.deepEqual(
+    out.map((x) => x.seq),
+    expected.map((x) => x.seq),
+  )
+  t.is(heap.held, 0)
+  t.true(out.every((x) => x.pos === -1))
+})
+
+test('a cleared timer at the head of the queue neither fires nor moves the clock', async (t) => {
+  const clock = new VirtualClock()
+  const fired: number[] = []
+  const first = clock.setTimeout(() => fired.push(clock.now()), 10)
+  clock.setTimeout(() => fired.push(clock.now()), 20)
+  clock.clearTimeout(first)
+  t.is(clock.nextAt(), 20)
+  const r = await clock.run({ deadline: 15 })
+  t.is(r.reason, 'deadline')
+  t.is(clock.now(), 15)
+  t.deepEqual(fired, [])
+  await clock.run()
+  t.deepEqual(fired, [20])
+  t.is(clock.pending, 0)
+})
+
 test('the same seed drives the same schedule', async (t) => {
   const trace = async (seed: number) => {
     const clock = new VirtualClock()
