@@ -46,7 +46,7 @@ import {
   type PongMessage,
   type QueryMessage,
 } from './messages.js'
-import { NeighborTable } from './neighbor-table.js'
+import { type Neighbor, NeighborTable } from './neighbor-table.js'
 import type { ResolvedFloodingOptions } from './options.js'
 import { SearchSession } from './search-session.js'
 import { SeenCache } from './seen-cache.js'
@@ -296,7 +296,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     try {
       for (let ttl = ring ? 1 : last; ttl <= last; ttl++) {
         if (stopped.aborted) return
-        const targets = this.table.ids()
+        const targets = this.table.idList()
         if (targets.length === 0) return
         const id = newQueryId(this.random)
         this.seen.set(id, null)
@@ -324,15 +324,15 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     if (!this.started) return null
     const from = ctx.peer.id
     this.counter.received(msg.kind)
-    this.table.touch(from, this.clock.now())
+    const neighbor = this.table.touch(from, this.clock.now())
     switch (msg.kind) {
       case 'ping':
         return this.onPing(msg, from, addressGroup(ctx.connection.remoteAddress))
       case 'query':
-        this.onQuery(msg, from)
+        this.onQuery(msg, from, neighbor)
         return null
       case 'hit':
-        this.onHit(msg, from)
+        this.onHit(msg, from, neighbor !== undefined)
         return null
       case 'bye':
         this.removeNeighbor(from, `bye: ${msg.reason}`)
@@ -405,8 +405,8 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     if (this.evict(this.table.evictable(min, now - this.options.anchorAge, richer))) this.lastEviction = now
   }
 
-  private onQuery(msg: QueryMessage, from: PeerId): void {
-    const neighbor = this.table.get(from)
+  /** `neighbor`: `from` in the neighbor table (undefined: not a neighbor). */
+  private onQuery(msg: QueryMessage, from: PeerId, neighbor: Neighbor | undefined): void {
     if (!neighbor) {
       if (!this.joining.has(from)) this.notNeighbor(from)
       return
@@ -446,11 +446,12 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     const ttl = Math.min(msg.ttl, this.options.maxTtl) - 1
     if (ttl < 1) return
     const next: QueryMessage = { kind: 'query', id: msg.id, ttl, hops, query: msg.query }
-    for (const n of this.table.ids()) if (n !== from) void this.send(n, next)
+    for (const n of this.table.idList()) if (n !== from) void this.send(n, next)
   }
 
-  private onHit(msg: HitMessage, from: PeerId): void {
-    if (!this.table.has(from) && !this.joining.has(from)) return
+  /** `isNeighbor`: `from` is in the neighbor table. */
+  private onHit(msg: HitMessage, from: PeerId, isNeighbor: boolean): void {
+    if (!isNeighbor && !this.joining.has(from)) return
     const route = this.seen.get(msg.id)
     if (route === undefined) return // unknown or forgotten query: the reverse path is gone
     if (route === null) {

@@ -1,4 +1,5 @@
-import { type PeerId, type PeerRef, type Random, shuffle, TokenBucket } from '@peerkit/core'
+import { type PeerId, type PeerRef, type Random, TokenBucket } from '@peerkit/core'
+import { RecencyList } from './recency-list.js'
 
 export interface Neighbor {
   ref: PeerRef
@@ -31,7 +32,16 @@ export interface NeighborLimits {
  */
 export class NeighborTable {
   private readonly neighbors = new Map<PeerId, Neighbor>()
-  private readonly candidates = new Map<PeerId, PeerRef>()
+  /**
+   * The candidates, from the one learned (or learned again) longest ago to the newest: learning a
+   * known peer again moves it to the newest end cheaply (supernode learns up to 32 known supernodes
+   * from every info).
+   */
+  private readonly candidates = new RecencyList<PeerId, PeerRef>()
+  /** The neighbors' ids in insertion order, made again only after a change (see `idList`). */
+  private idCache: readonly PeerId[] | undefined
+  /** Where `sample` gathers its pool: one array for the table's life instead of four per call. */
+  private readonly pool: PeerRef[] = []
 
   constructor(
     readonly self: PeerId,
@@ -42,10 +52,11 @@ export class NeighborTable {
     return this.neighbors.size
   }
 
-  /** Notes that a neighbor was heard from at `now`. */
-  touch(id: PeerId, now: number): void {
+  /** Notes that a neighbor was heard from at `now`; returns it (undefined: not a neighbor). */
+  touch(id: PeerId, now: number): Neighbor | undefined {
     const n = this.neighbors.get(id)
-    if (n) n.heard = Math.max(n.heard, now)
+    if (n !== undefined && now > n.heard) n.heard = now
+    return n
   }
 
   /** Notes a neighbor's reported neighbor count. */
@@ -111,6 +122,15 @@ export class NeighborTable {
     return [...this.neighbors.keys()]
   }
 
+  /**
+   * The neighbors' ids as `ids()` gives them, without a copy per call: the array is never changed,
+   * an added or removed neighbor makes a new one (so a loop over it sees the neighbors as they were).
+   */
+  idList(): readonly PeerId[] {
+    this.idCache ??= [...this.neighbors.keys()]
+    return this.idCache
+  }
+
   refs(): PeerRef[] {
     return [...this.neighbors.values()].map((n) => n.ref)
   }
@@ -126,7 +146,8 @@ export class NeighborTable {
       useful: false,
       ...(group === undefined ? {} : { group }),
     })
-    this.candidates.delete(ref.id)
+    this.idCache = undefined
+    this.forget(ref.id)
     return true
   }
 
@@ -135,6 +156,7 @@ export class NeighborTable {
     const n = this.neighbors.get(id)
     if (!n) return undefined
     this.neighbors.delete(id)
+    this.idCache = undefined
     if (!forget) this.learn(n.ref)
     return n
   }
@@ -147,14 +169,12 @@ export class NeighborTable {
 
   /** Remembers a peer to try later (the oldest is forgotten beyond `maxCandidates`). */
   learn(ref: PeerRef): void {
-    if (ref.id === this.self || this.neighbors.has(ref.id) || ref.addresses.length === 0) return
-    if (this.limits.maxCandidates === 0) return
-    this.candidates.delete(ref.id)
-    this.candidates.set(ref.id, ref)
-    for (const id of this.candidates.keys()) {
-      if (this.candidates.size <= this.limits.maxCandidates) break
-      this.candidates.delete(id)
-    }
+    if (ref.id === this.self || ref.addresses.length === 0 || this.limits.maxCandidates === 0) return
+    // A peer is never a neighbor and a candidate at once (add() forgets it as a candidate): a known
+    // candidate, the usual case in supernode's lists, costs one lookup.
+    if (this.candidates.refresh(ref.id, ref) || this.neighbors.has(ref.id)) return
+    this.candidates.add(ref.id, ref)
+    while (this.candidates.size > this.limits.maxCandidates) this.candidates.deleteOldest()
   }
 
   forget(id: PeerId): void {
@@ -167,15 +187,39 @@ export class NeighborTable {
 
   /** Candidates in random order. */
   shuffledCandidates(random: Random): PeerRef[] {
-    return shuffle(random, [...this.candidates.values()])
+    const out = this.candidates.toArray()
+    fisherYates(random, out, out.length)
+    return out
   }
 
   /** Up to `n` random neighbors and candidates to tell a peer about, never `exclude`. */
   sample(random: Random, n: number, exclude?: PeerId): PeerRef[] {
     if (n <= 0) return []
-    const pool = [...this.refs(), ...this.candidates.values()].filter(
-      (r) => r.id !== exclude && r.addresses.length > 0,
-    )
-    return shuffle(random, pool).slice(0, n)
+    // What shuffle(random, [...neighbors, ...candidates]).slice(0, n) gives, with the same draws,
+    // shuffled in place in one reused array (supernode answers every info with a sample of 32 of 256).
+    const pool = this.pool
+    let size = 0
+    for (const nb of this.neighbors.values()) {
+      const r = nb.ref
+      if (r.id !== exclude && r.addresses.length > 0) pool[size++] = r
+    }
+    const candidates = this.candidates
+    for (let s = candidates.first; s !== -1; s = candidates.next(s)) {
+      const r = candidates.value(s)
+      if (r.id !== exclude && r.addresses.length > 0) pool[size++] = r
+    }
+    fisherYates(random, pool, size)
+    // The slots past `size` may keep refs from an earlier call: never read, at most the table's bound.
+    return pool.slice(0, Math.min(n, size))
+  }
+}
+
+/** core's `shuffle` (the same draws, in the same order) of `items[0, size)`, in place. */
+function fisherYates<T>(random: Random, items: T[], size: number): void {
+  for (let i = size - 1; i > 0; i--) {
+    const j = random.int(i + 1)
+    const t = items[i] as T
+    items[i] = items[j] as T
+    items[j] = t
   }
 }

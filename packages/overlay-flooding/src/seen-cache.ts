@@ -20,6 +20,8 @@ export class SeenCache<K, V> {
    * node sets an entry for every query it sees).
    */
   private oldestAt = Number.POSITIVE_INFINITY
+  /** An entry that left the cache, kept to hold the next one (see `insert`). */
+  private spare: Entry<V> | undefined
 
   constructor(
     private readonly clock: Clock,
@@ -41,6 +43,7 @@ export class SeenCache<K, V> {
     if (!e) return undefined
     if (this.clock.now() - e.at >= this.maxAge) {
       this.entries.delete(key)
+      this.spare = e
       return undefined
     }
     return e.value
@@ -48,17 +51,22 @@ export class SeenCache<K, V> {
 
   /** Remembers `key` (anew, as the youngest entry), evicting expired and then the oldest entries. */
   set(key: K, value: V): void {
-    const now = this.clock.now()
     this.entries.delete(key)
-    this.entries.set(key, { value, at: now })
-    if (now < this.oldestAt) this.oldestAt = now
-    this.prune(now)
+    this.insert(key, value, this.clock.now())
   }
 
-  /** Remembers `key` unless it is already known; returns true when it was new. */
+  /**
+   * Remembers `key` unless it is already known; returns true when it was new. One lookup for a
+   * duplicate and two for a new key (a flooding node calls it for every query that reaches it).
+   */
   add(key: K, value: V): boolean {
-    if (this.has(key)) return false
-    this.set(key, value)
+    const now = this.clock.now()
+    const e = this.entries.get(key)
+    if (e !== undefined) {
+      if (now - e.at < this.maxAge && e.value !== undefined) return false
+      this.entries.delete(key)
+    }
+    this.insert(key, value, now)
     return true
   }
 
@@ -71,12 +79,30 @@ export class SeenCache<K, V> {
     this.oldestAt = Number.POSITIVE_INFINITY
   }
 
+  /** Adds `key`, known absent, as the youngest entry, then prunes. */
+  private insert(key: K, value: V, now: number): void {
+    // The entry pruned last is reused: an entry lives long enough to reach the old generation, so a
+    // full cache would otherwise promote one object per insert for the major collector to free.
+    const e = this.spare
+    if (e === undefined) this.entries.set(key, { value, at: now })
+    else {
+      this.spare = undefined
+      e.value = value
+      e.at = now
+      this.entries.set(key, e)
+    }
+    if (now < this.oldestAt) this.oldestAt = now
+    this.prune(now)
+  }
+
   private prune(now: number): void {
     if (this.entries.size <= this.maxSize && now - this.oldestAt < this.maxAge) return
     // Map iteration is insertion order: the oldest entries come first.
     for (const [k, e] of this.entries) {
-      if (this.entries.size > this.maxSize || now - e.at >= this.maxAge) this.entries.delete(k)
-      else {
+      if (this.entries.size > this.maxSize || now - e.at >= this.maxAge) {
+        this.entries.delete(k)
+        this.spare = e
+      } else {
         this.oldestAt = e.at
         return
       }

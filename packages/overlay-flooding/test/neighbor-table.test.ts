@@ -1,4 +1,4 @@
-import { SeededRandom } from '@peerkit/core'
+import { SeededRandom, shuffle } from '@peerkit/core'
 import test from 'ava'
 import { NeighborTable } from '../src/index.js'
 
@@ -53,6 +53,78 @@ test('sample() draws from neighbors and candidates, excluding the asker', (t) =>
   t.deepEqual(s.map((r) => r.id).sort(), ['peer-1', 'peer-3'])
   t.is(table.sample(random, 1).length, 1)
   t.deepEqual(table.sample(random, 0), [])
+})
+
+test('sample() and shuffledCandidates() give what core shuffle gives, leaving the random stream where it leaves it', (t) => {
+  const big = { ...limits, maxNeighbors: 8, maxCandidates: 256 }
+  const table = new NeighborTable('me', big)
+  for (let i = 0; i < 6; i++) table.add(ref(i), 0)
+  for (let i = 6; i < 300; i++) table.learn(i % 7 === 0 ? { id: `peer-${i}`, addresses: [] } : ref(i))
+  // The candidates in the order learned (the address-less ones are not kept).
+  const candidates = [...Array(300).keys()].filter((i) => i >= 6 && i % 7 !== 0).map(ref)
+  t.is(table.candidateCount(), candidates.length)
+  const pool = (exclude?: string) => [...table.refs(), ...candidates].filter((r) => r.id !== exclude)
+  for (const [seed, n, exclude] of [
+    [1, 32, undefined],
+    [2, 8, 'peer-3'],
+    [3, 1000, 'peer-299'],
+    [4, 1, undefined],
+  ] as const) {
+    const a = new SeededRandom(seed)
+    const b = new SeededRandom(seed)
+    t.deepEqual(table.sample(a, n, exclude), shuffle(b, pool(exclude)).slice(0, n))
+    t.deepEqual(table.shuffledCandidates(a), shuffle(b, candidates))
+    t.is(a.int(1 << 30), b.int(1 << 30), 'the same draws were made')
+  }
+  // A neighbor or candidate that left is never sampled again (the pool array is reused between calls).
+  const before = table.sample(new SeededRandom(5), 1000).length
+  table.remove('peer-1', true)
+  for (let i = 290; i < 300; i++) table.forget(`peer-${i}`)
+  const after = table.sample(new SeededRandom(5), 1000)
+  t.is(after.length, before - 10)
+  t.false(after.some((r) => r.id === 'peer-1' || r.id === 'peer-295'))
+})
+
+test('a candidate learned again becomes the newest (the last forgotten) with its new addresses', (t) => {
+  const table = new NeighborTable('me', limits)
+  const ids = () =>
+    table
+      .shuffledCandidates(new SeededRandom(1))
+      .map((r) => r.id)
+      .sort()
+  for (let i = 1; i <= 4; i++) table.learn(ref(i))
+  table.learn({ id: 'peer-1', addresses: ['memory://new'] })
+  table.learn(ref(5))
+  t.deepEqual(ids(), ['peer-1', 'peer-3', 'peer-4', 'peer-5'], 'peer-2 was the oldest')
+  const one = table.shuffledCandidates(new SeededRandom(1)).find((r) => r.id === 'peer-1')
+  t.deepEqual(one?.addresses, ['memory://new'])
+  table.forget('peer-3')
+  table.forget('peer-5')
+  table.forget('nobody')
+  t.is(table.candidateCount(), 2)
+  for (const i of [6, 7, 8]) table.learn(ref(i))
+  t.deepEqual(ids(), ['peer-1', 'peer-6', 'peer-7', 'peer-8'], 'then peer-4')
+  table.add(ref(7), 0)
+  t.deepEqual(ids(), ['peer-1', 'peer-6', 'peer-8'], 'a candidate that becomes a neighbor leaves the list')
+  for (const i of [9, 10]) table.learn(ref(i))
+  t.deepEqual(ids(), ['peer-10', 'peer-6', 'peer-8', 'peer-9'])
+})
+
+test('idList() is ids() without a copy per call, and a new array after each change', (t) => {
+  const table = new NeighborTable('me', limits)
+  table.add(ref(1), 0)
+  table.add(ref(2), 0)
+  const list = table.idList()
+  t.deepEqual(list, table.ids())
+  t.is(table.idList(), list, 'unchanged table: the same array')
+  table.add(ref(3), 0)
+  t.deepEqual(list, ['peer-1', 'peer-2'], 'a loop over the old list sees the neighbors as they were')
+  t.deepEqual(table.idList(), ['peer-1', 'peer-2', 'peer-3'])
+  table.remove('peer-2')
+  t.deepEqual(table.idList(), ['peer-1', 'peer-3'])
+  t.is(table.touch('peer-1', 5)?.heard, 5)
+  t.is(table.touch('peer-1', 3)?.heard, 5, 'heard never goes back')
+  t.is(table.touch('peer-9', 5), undefined)
 })
 
 test("update() refreshes a neighbor's addresses", (t) => {

@@ -91,9 +91,14 @@ test('set skips its pruning scan only when nothing could be pruned: the same ent
   for (let i = 0; i < 20_000; i++) {
     const op = next(10)
     const key = next(120)
-    if (op < 5) {
+    if (op < 4) {
       seen.set(key, i)
       ref.set(key, i)
+    } else if (op < 5) {
+      // add(): set unless the reference holds it (reused entries must not bring back an old value)
+      const known = ref.get(key) !== undefined
+      if (!known) ref.set(key, i)
+      if (seen.add(key, i) === known) return t.fail(`step ${i}: add(${key}) disagrees with the reference`)
     } else if (op < 8) t.is(seen.get(key), ref.get(key))
     else if (op < 9) {
       seen.delete(key)
