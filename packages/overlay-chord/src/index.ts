@@ -39,6 +39,7 @@ export { CHORD_PROTOCOL, type ChordRequest, type ChordResponse } from './message
 export * from './options.js'
 export { type PutResult, RecordStore, recordBytes, type StoreLimits } from './record-store.js'
 export * from './ring.js'
+export { MAX_ROUTE_HINTS, RouteHints } from './route-hints.js'
 export { type ChordNode, ChordRouting, type LookupOptions, type LookupResult } from './routing.js'
 
 /**

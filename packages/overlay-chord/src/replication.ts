@@ -3,6 +3,7 @@ import { MAX_RECORDS_PER_MESSAGE, type RequestOf } from './messages.js'
 import type { ParsedChordOptions } from './options.js'
 import type { RecordStore } from './record-store.js'
 import type { Ring } from './ring.js'
+import { RouteHints } from './route-hints.js'
 import type { ChordNode, ChordRouting, Rpc } from './routing.js'
 
 /** What replication needs of its overlay. */
@@ -166,7 +167,11 @@ export class Replication {
     return [...this.c.store.records()].filter((r) => this.keysOf(r).some((k) => this.c.routing.owns(k)))
   }
 
-  /** Looks up every key of the records (`concurrency` at a time) and runs `fn` with the key's successor list. */
+  /**
+   * Looks up every key of the records (`concurrency` at a time) and runs `fn`
+   * with the key's successor list. The lookups share their `RouteHints`: each
+   * starts from the nodes that answered the ones before it, closest to its key.
+   */
   private async forEachKey<R extends FileRecord>(
     records: R[],
     fn: (nodes: ChordNode[], records: R[]) => Promise<void>,
@@ -180,12 +185,13 @@ export class Replication {
       }
     }
     const items = [...byKey]
+    const hints = new RouteHints<ChordNode>()
     let next = 0
     const worker = async () => {
       while (next < items.length && this.c.running()) {
         const [key, recs] = items[next++] as [bigint, R[]]
         await this.c.routing
-          .lookup(key, { signal: this.c.signal() })
+          .lookup(key, { signal: this.c.signal(), hints })
           .then(({ nodes }) => fn(nodes, recs))
           .catch(() => {}) // one key's lookup or store failed: the next refresh tries it again
       }

@@ -2,6 +2,7 @@ import { AbortError, type PeerRef, PeerUnreachableError } from '@peerkit/core'
 import { FingerTable, findSuccessorStep, type RingNode } from './finger-table.js'
 import { MAX_AVOID, type RequestKind, type RequestOf, type ResponseOf } from './messages.js'
 import type { Ring } from './ring.js'
+import type { RouteHints } from './route-hints.js'
 
 /** A node on the ring: its identifier and how to reach it. */
 export interface ChordNode extends RingNode {
@@ -44,6 +45,12 @@ export interface LookupOptions {
   disjoint?: number
   /** Nodes already asked, shared by disjoint lookups (internal). */
   used?: Set<bigint>
+  /**
+   * Nodes that answered earlier lookups of the same batch: the lookup also
+   * starts from the ones closest before its key, and adds the nodes that
+   * answer it. Ignored with `from` and with `disjoint` above 1.
+   */
+  hints?: RouteHints<ChordNode>
 }
 
 /** Closest preceding nodes offered per find_successor step (more give a lookup fallbacks past failed nodes). */
@@ -52,6 +59,8 @@ export const CLOSER_NODES = 8
 export const MAX_STABILIZE_STEPS = 8
 /** A lookup gives up after this many requests, answered or not. */
 export const MAX_LOOKUP_STEPS = 64
+/** Nodes of `LookupOptions.hints` a lookup starts from besides its own table (the closest before the key, and a fallback). */
+export const HINTS_PER_LOOKUP = 2
 
 /**
  * A Chord node's routing state and its maintenance (ToN 2003, Fig. 5–7):
@@ -200,11 +209,13 @@ export class ChordRouting {
       if (live >= 0) return { nodes: local.nodes.slice(live), hops, failures: errors.length }
       return answerLocally() // the dead are now avoided
     }
+    const hints = options.from ? undefined : options.hints
     if (options.from) {
       add(options.from, undefined)
     } else {
       const answered = await answerLocally()
       if (answered) return answered
+      if (hints) add(hints.preceding(key, HINTS_PER_LOOKUP), undefined)
     }
     for (let attempt = 0; attempt < MAX_LOOKUP_STEPS; attempt++) {
       if (signal?.aborted) throw new AbortError('lookup aborted', { cause: signal.reason })
@@ -220,6 +231,7 @@ export class ChordRouting {
         errors.push(`${next.ref.id}: ${(err as Error).message}`)
         dead.add(next.id)
         this.forget(next)
+        hints?.remove(next.id)
         const by = namedBy.get(next.id)
         if (by && !retried.has(by.id)) {
           // ask the node that named the dead one again, telling it to avoid it
@@ -233,6 +245,7 @@ export class ChordRouting {
       }
       hops++
       retried.delete(next.id)
+      hints?.add(next)
       const nodes = this.nodes(answer.nodes)
       if (nodes.length === 0) continue
       if (answer.done) {

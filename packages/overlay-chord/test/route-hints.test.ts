@@ -1,0 +1,187 @@
+import { PeerUnreachableError } from '@peerkit/core'
+import test from 'ava'
+import {
+  type ChordNode,
+  ChordRouting,
+  fingersFromRing,
+  predecessorFromRing,
+  Ring,
+  sortById,
+  successorIn,
+  successorsFromRing,
+} from '../src/index.js'
+import { type RequestOf, wireRef } from '../src/messages.js'
+import { MAX_ROUTE_HINTS, RouteHints } from '../src/route-hints.js'
+import type { Rpc } from '../src/routing.js'
+
+const ring = Ring.of(64)
+const node = (name: string): ChordNode => ({ id: ring.nodeId(name), ref: { id: name, addresses: [] } })
+const ids = (list: readonly ChordNode[]) => list.map((n) => n.id)
+
+/**
+ * 24 nodes with their tables from global knowledge, answering find_successor
+ * straight from their routing (no network); `dead` nodes fail, every request is counted.
+ */
+function converged() {
+  const nodes = sortById(Array.from({ length: 24 }, (_, i) => node(`p${i}`)))
+  const routings = new Map<bigint, ChordRouting>()
+  const dead = new Set<bigint>()
+  const asked: bigint[] = []
+  const rpc: Rpc = async (to, request) => {
+    asked.push(to.id)
+    if (dead.has(to.id) || !routings.has(to.id)) throw new PeerUnreachableError(`${to.ref.id} is down`)
+    if (request.type !== 'find_successor') throw new Error(`unexpected ${request.type}`)
+    const { key, avoid } = request as RequestOf<'find_successor'>
+    const avoided = new Set((avoid ?? []).map((hex) => ring.fromHex(hex) as bigint))
+    const step = (routings.get(to.id) as ChordRouting).step(ring.fromHex(key) as bigint, avoided)
+    return { type: 'step', done: step.done, nodes: step.nodes.map((n) => wireRef(n.ref)) } as never
+  }
+  for (const n of nodes) {
+    const routing = new ChordRouting(ring, () => n, 4, rpc, {
+      predecessorChanged: () => {},
+      neighborsChanged: () => {},
+    })
+    const table = fingersFromRing(ring, n.id, nodes)
+    routing.adopt({
+      predecessor: predecessorFromRing(n.id, nodes),
+      successors: successorsFromRing(n.id, nodes, 4),
+      fingers: Array.from({ length: ring.bits }, (_, i) => table.get(i)),
+    })
+    routings.set(n.id, routing)
+  }
+  return { nodes, routings, dead, asked }
+}
+
+test('hints: sorted by id, the nodes closest before a key first, wrapping round, never the key itself', (t) => {
+  const hints = new RouteHints<{ id: bigint }>()
+  for (const id of [40n, 10n, 30n, 20n]) hints.add({ id })
+  hints.add({ id: 20n }) // again: kept once
+  t.is(hints.size, 4)
+  t.deepEqual(
+    hints.preceding(25n, 3).map((n) => n.id),
+    [20n, 10n, 40n],
+  )
+  t.deepEqual(
+    hints.preceding(5n, 2).map((n) => n.id),
+    [40n, 30n],
+  )
+  t.deepEqual(
+    hints.preceding(30n, 2).map((n) => n.id),
+    [20n, 10n],
+    'a node at the key does not precede it',
+  )
+  hints.remove(20n)
+  t.deepEqual(
+    hints.preceding(25n, 1).map((n) => n.id),
+    [10n],
+  )
+  t.deepEqual(new RouteHints().preceding(1n, 2), [])
+})
+
+test(`hints hold at most MAX_ROUTE_HINTS (${MAX_ROUTE_HINTS}) nodes: past it new ones are not added`, (t) => {
+  const hints = new RouteHints<{ id: bigint }>()
+  for (let i = 0; i < MAX_ROUTE_HINTS + 100; i++) hints.add({ id: BigInt(i) * 1000n })
+  t.is(hints.size, MAX_ROUTE_HINTS)
+  t.deepEqual(
+    hints.preceding(BigInt(MAX_ROUTE_HINTS + 50) * 1000n, 1).map((n) => n.id),
+    [BigInt(MAX_ROUTE_HINTS - 1) * 1000n],
+    'the last node kept is the closest known',
+  )
+  const small = new RouteHints<{ id: bigint }>(2)
+  for (const id of [3n, 1n, 2n]) small.add({ id })
+  t.is(small.size, 2)
+})
+
+test('a batch lookup starts at the node that answered the one before: fewer requests, the same successors', (t) => {
+  const { nodes, routings, asked } = converged()
+  return (async () => {
+    // A key owned by some node, looked up from a node whose own table needs at least two requests to reach it.
+    let from: ChordRouting | undefined
+    let key = 0n
+    search: for (const owner of nodes) {
+      key = owner.id - 2n
+      for (const n of nodes) {
+        const r = routings.get(n.id) as ChordRouting
+        asked.length = 0
+        await r.lookup(key)
+        if (asked.length >= 2) {
+          from = r
+          break search
+        }
+      }
+    }
+    if (!from) return t.fail('no lookup took two requests')
+    const hints = new RouteHints<ChordNode>()
+    const first = await from.lookup(key, { hints })
+    t.deepEqual(ids(first.nodes.slice(0, 1)), [successorIn(nodes, key).id])
+    t.true(hints.size >= 2, 'the nodes that answered are hints')
+    // the next key has the same owner: its predecessor answered the first lookup, and is asked at once
+    const next = key + 1n
+    asked.length = 0
+    const plain = await from.lookup(next)
+    const plainRequests = asked.length
+    asked.length = 0
+    const hinted = await from.lookup(next, { hints })
+    t.is(asked.length, 1, 'one request: the key’s predecessor, known from the first lookup')
+    t.true(plainRequests > 1)
+    t.deepEqual(ids(hinted.nodes), ids(plain.nodes))
+    t.is(hinted.hops, 1)
+  })()
+})
+
+test('a hint that does not answer is dropped, and the lookup still ends at the live successor', async (t) => {
+  const { nodes, routings, dead, asked } = converged()
+  const from = routings.get((nodes[0] as ChordNode).id) as ChordRouting
+  // a key far from the origin, just after some node: that node is a dead hint
+  const target = nodes[12] as ChordNode
+  const owner = successorIn(nodes, target.id + 1n)
+  const key = target.id + 1n
+  const hints = new RouteHints<ChordNode>()
+  hints.add(target)
+  dead.add(target.id)
+  const result = await from.lookup(key, { hints })
+  t.is(asked[0], target.id, 'the hint was tried first')
+  t.false(
+    hints.preceding(key, nodes.length).some((n) => n.id === target.id),
+    'and dropped; the nodes that answered are hints now',
+  )
+  t.true(hints.size > 0)
+  t.is(result.failures, 1)
+  t.is(result.nodes[0]?.id, owner.id)
+})
+
+test('attack: a node that lies on a path never makes its made-up nodes hints; lookups it does not answer stay right', async (t) => {
+  const { nodes, routings, asked } = converged()
+  const origin = routings.get((nodes[0] as ChordNode).id) as ChordRouting
+  const liar = nodes[9] as ChordNode
+  const ghost = node('ghost') // in no routing table: it never answers
+  // every key: "done, the successor is the ghost"
+  ;(routings.get(liar.id) as ChordRouting).step = () => ({ done: true, nodes: [ghost] })
+  const keys = Array.from({ length: 200 }, (_, i) => ring.hash(`key-${i}`))
+  const batch = async (hints?: RouteHints<ChordNode>) => {
+    let astray = 0
+    let viaLiar = 0
+    for (const key of keys) {
+      asked.length = 0
+      const result = await origin.lookup(key, { hints })
+      const lied = asked.includes(liar.id)
+      if (lied) viaLiar++
+      if (result.nodes[0]?.id !== successorIn(nodes, key).id) {
+        astray++
+        t.true(lied, `key ${ring.toHex(key)} went astray without asking the liar`)
+      }
+    }
+    return { astray, viaLiar }
+  }
+  const plain = await batch()
+  const hints = new RouteHints<ChordNode>()
+  const hinted = await batch(hints)
+  t.true(hinted.astray > 0, 'the liar answered some of the batch')
+  t.false(
+    hints.preceding(ghost.id + 1n, nodes.length).some((n) => n.id === ghost.id),
+    'a node only named, never answering, is no hint',
+  )
+  t.log(
+    `of ${keys.length} lookups, ${plain.viaLiar} asked the liar without hints (${plain.astray} astray), ${hinted.viaLiar} with (${hinted.astray} astray)`,
+  )
+})
