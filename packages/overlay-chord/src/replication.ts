@@ -170,7 +170,9 @@ export class Replication {
   /**
    * Looks up every key of the records (`concurrency` at a time) and runs `fn`
    * with the key's successor list. The lookups share their `RouteHints`: each
-   * starts from the nodes that answered the ones before it, closest to its key.
+   * starts from the nodes that answered the ones before it, closest to its key
+   * (not with `disjointPaths` above 1: a node that answered one lookup, or
+   * one it named that answered, could otherwise be asked about the others).
    */
   private async forEachKey<R extends FileRecord>(
     records: R[],
@@ -185,7 +187,8 @@ export class Replication {
       }
     }
     const items = [...byKey]
-    const hints = new RouteHints<ChordNode>()
+    // A ring that expects liars on its paths (disjointPaths > 1) keeps each lookup to its own route.
+    const hints = this.c.options.disjointPaths > 1 ? undefined : new RouteHints<ChordNode>()
     let next = 0
     const worker = async () => {
       while (next < items.length && this.c.running()) {

@@ -1,9 +1,11 @@
-import { PeerUnreachableError } from '@peerkit/core'
+import { keywords, PeerUnreachableError } from '@peerkit/core'
 import test from 'ava'
 import {
   type ChordNode,
   ChordRouting,
   fingersFromRing,
+  type LookupOptions,
+  parseChordOptions,
   predecessorFromRing,
   Ring,
   sortById,
@@ -11,6 +13,7 @@ import {
   successorsFromRing,
 } from '../src/index.js'
 import { type RequestOf, wireRef } from '../src/messages.js'
+import { Replication, type ReplicationContext } from '../src/replication.js'
 import { MAX_ROUTE_HINTS, RouteHints } from '../src/route-hints.js'
 import type { Rpc } from '../src/routing.js'
 
@@ -184,4 +187,41 @@ test('attack: a node that lies on a path never makes its made-up nodes hints; lo
   t.log(
     `of ${keys.length} lookups, ${plain.viaLiar} asked the liar without hints (${plain.astray} astray), ${hinted.viaLiar} with (${hinted.astray} astray)`,
   )
+})
+
+test('a publish shares one RouteHints among its lookups; with disjointPaths above 1 it shares none', async (t) => {
+  const seen = async (disjointPaths: number) => {
+    const hints: (RouteHints<ChordNode> | undefined)[] = []
+    const options = parseChordOptions({ idDifficulty: 0, disjointPaths })
+    const replication = new Replication({
+      ring,
+      options,
+      routing: {
+        lookup: async (_key: bigint, o: LookupOptions) => {
+          hints.push(o.hints)
+          return { nodes: [], hops: 0, failures: 0 }
+        },
+      },
+      running: () => true,
+      signal: () => new AbortController().signal,
+    } as unknown as ReplicationContext)
+    const name = 'a b c.iso'
+    const record = {
+      hash: 'ab'.repeat(32),
+      name,
+      size: 1,
+      chunkSize: 1024,
+      keywords: keywords(name),
+      provider: { id: 'p', addresses: [] },
+      expires: 1,
+      signature: 's'.repeat(86),
+    }
+    await replication.store([record])
+    return hints
+  }
+  const shared = await seen(1)
+  t.true(shared.length > 3, 'one lookup per key')
+  t.true(shared[0] instanceof RouteHints)
+  t.true(shared.every((h) => h === shared[0]))
+  t.true((await seen(3)).every((h) => h === undefined))
 })
