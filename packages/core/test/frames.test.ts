@@ -32,6 +32,30 @@ test('msgpack round-trips plain data and binary; garbage is a ProtocolError', (t
   t.throws(() => decode(bytes(0x92, 0x01)), { name: 'ProtocolError' })
 })
 
+test('a frame long enough for its strings to be detached decodes to the same data, at every depth', (t) => {
+  const long = 'a string of more than thirteen characters'
+  const value = [
+    0,
+    7,
+    'peerkit/test/1',
+    {
+      short: 'twelve chars',
+      thirteen: 'thirteen char',
+      long,
+      nested: [[long, 'x', 1.5, null, false], { deeper: { list: [long, long.toUpperCase()] } }],
+      bytes: new Uint8Array([1, 2, 3]),
+      n: -42,
+      unicode: 'Amélie Poulain, 千と千尋の神隠し',
+    },
+  ]
+  const frame = encode(value)
+  t.true(frame.byteLength >= 128, 'long enough to be detached')
+  const back = decode(frame) as [number, number, string, Record<string, unknown>]
+  const body = back[3]
+  t.deepEqual([...(body.bytes as Uint8Array)], [1, 2, 3])
+  t.deepEqual(back, [0, 7, 'peerkit/test/1', { ...(value[3] as object), bytes: body.bytes }])
+})
+
 test('strings decoded from a frame do not keep the frame alive', async (t) => {
   const { setFlagsFromString } = await import('node:v8')
   const { runInNewContext } = await import('node:vm')

@@ -34,14 +34,33 @@ function own(s: string): string {
 /** Replaces, in place, every string of decoded data by one that owns its characters. */
 function detach(value: unknown): unknown {
   if (typeof value === 'string') return own(value)
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = detach(value[i])
-    return value
-  }
-  const o = value as Record<string, unknown>
-  for (const key in o) o[key] = detach(o[key])
+  if (value !== null && typeof value === 'object') detachIn(value)
   return value
+}
+
+/**
+ * `detach` inside an array or object: only a string long enough to be a
+ * slice is written back (a container is detached where it is; a number, a
+ * short string or a Uint8Array is left as it is, without a store).
+ */
+function detachIn(container: object): void {
+  if (container instanceof Uint8Array) return
+  if (Array.isArray(container)) {
+    for (let i = 0; i < container.length; i++) {
+      const v: unknown = container[i]
+      if (typeof v === 'string') {
+        if (v.length >= SLICE_MIN_LENGTH) container[i] = own(v)
+      } else if (v !== null && typeof v === 'object') detachIn(v)
+    }
+    return
+  }
+  const o = container as Record<string, unknown>
+  for (const key in o) {
+    const v = o[key]
+    if (typeof v === 'string') {
+      if (v.length >= SLICE_MIN_LENGTH) o[key] = own(v)
+    } else if (v !== null && typeof v === 'object') detachIn(v)
+  }
 }
 
 /**
