@@ -203,11 +203,11 @@ export class NeighborTable {
       const r = nb.ref
       if (r.id !== exclude && r.addresses.length > 0) pool[size++] = r
     }
+    // Candidates all have addresses (learn keeps no other): the walk reads only the list's arrays.
     const candidates = this.candidates
-    for (let s = candidates.first; s !== -1; s = candidates.next(s)) {
-      const r = candidates.value(s)
-      if (r.id !== exclude && r.addresses.length > 0) pool[size++] = r
-    }
+    const excluded = exclude === undefined ? -1 : candidates.slot(exclude)
+    for (let s = candidates.first; s !== -1; s = candidates.next(s))
+      if (s !== excluded) pool[size++] = candidates.value(s)
     fisherYates(random, pool, size)
     // The slots past `size` may keep refs from an earlier call: never read, at most the table's bound.
     return pool.slice(0, Math.min(n, size))

@@ -32,6 +32,11 @@ export class RecencyList<K, V> {
     return this.slotOf.has(key)
   }
 
+  /** The slot holding `key` (-1: not there). */
+  slot(key: K): number {
+    return this.slotOf.get(key) ?? NONE
+  }
+
   /** Puts `value` under `key` as the newest entry. */
   put(key: K, value: V): void {
     if (!this.refresh(key, value)) this.add(key, value)

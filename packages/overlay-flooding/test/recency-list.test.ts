@@ -32,6 +32,8 @@ test('keeps the order entries were last put in, as a Map kept by delete and set 
     if (i % 97 === 0 && list.toArray().join() !== [...ref.values()].join())
       return t.fail(`step ${i}: the order differs`)
   }
+  for (const [key, value] of ref) t.is(list.value(list.slot(key)), value)
+  t.is(list.slot(1000), -1)
   const walked: number[] = []
   for (let s = list.first; s !== -1; s = list.next(s)) walked.push(list.value(s))
   t.deepEqual(walked, [...ref.values()])
