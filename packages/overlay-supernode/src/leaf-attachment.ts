@@ -91,8 +91,8 @@ export class LeafAttachment {
   private abort = new AbortController()
   private lostAt: number | undefined
   private lastRefresh = 0
-  /** When this leaf and its supernode last swapped the supernodes they know (attach, or a refresh). */
-  private lastGossip = 0
+  /** Refreshes since this leaf and its supernode last swapped the supernodes they know (attach, or a refresh). */
+  private sinceGossip = 0
   private readonly clientCounts = { sent: {} as Counts, received: {} as Counts }
   readonly figures = {
     failovers: 0,
@@ -203,8 +203,8 @@ export class LeafAttachment {
     const now = this.ctx.clock.now()
     this.lastRefresh = now
     // Only now and then with the supernodes both know: the other refreshes keep the capacity and the co-leaves current.
-    const gossip = now - this.lastGossip >= this.ctx.options.gossipInterval
-    if (gossip) this.lastGossip = now
+    const gossip = ++this.sinceGossip >= this.ctx.options.gossipEvery
+    if (gossip) this.sinceGossip = 0
     try {
       const hello = gossip ? this.about() : { ...this.about(false), want: 0 }
       const info = await this.ctx.request(sn, { kind: 'hello', ...hello })
@@ -525,7 +525,7 @@ export class LeafAttachment {
     this.coLeaves = info.candidates
     this.trust(info.supernodes)
     this.lastRefresh = ctx.clock.now()
-    this.lastGossip = this.lastRefresh
+    this.sinceGossip = 0
     ctx.emitNeighbor('neighbor:add', sn)
     const after = this.recovered()
     this.log.info(after === undefined ? 'attached to a supernode' : 're-attached to a supernode', {

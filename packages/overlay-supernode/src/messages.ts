@@ -35,7 +35,7 @@ interface About {
 /** Asks for the receiver's role and the supernodes it knows (bootstrap, and a leaf's refresh). */
 export interface HelloMessage extends About {
   kind: 'hello'
-  /** Supernodes wanted in the answer, at most (absent: MAX_LIST); a leaf's refresh between gossips asks 0. */
+  /** Supernodes wanted in the answer, at most (absent: MAX_LIST); a leaf's refresh between gossips (gossipEvery) asks 0. */
   want?: number
 }
 /** A leaf asks a supernode to take it on. */

@@ -46,12 +46,13 @@ export interface SupernodeOptions {
   /** Milliseconds between a leaf's refreshes of its list of supernodes and co-leaves. @default 10000 */
   refreshInterval?: number
   /**
-   * Milliseconds between the refreshes in which a leaf and its supernode also swap the supernodes they
-   * know (up to 32 each way); the refreshes between carry the leaf's capacity and the election list
-   * only. At every refresh, those lists were most of a 10,000-peer network's CPU. 0: at every
-   * refresh. @default 60000
+   * A leaf and its supernode also swap the supernodes they know (up to 32 each way) at one refresh in
+   * this many (and when it attaches): once a minute at the default refreshInterval, and as often in
+   * refreshes when the timers are set faster. The refreshes between carry the leaf's capacity and the
+   * election list only. At every refresh (1), those lists were most of a 10,000-peer network's CPU.
+   * @default 6
    */
-  gossipInterval?: number
+  gossipEvery?: number
   /** Milliseconds a supernode serves before it may demote itself when it has few leaves; 0 never demotes. @default 30000 */
   demoteAfter?: number
   /** Queries a second a neighbor (leaf or linked supernode) may send, on average. @default 50 */
@@ -102,7 +103,7 @@ export const supernodeOptionsSchema = z
     electionDelay: int(0, MAX, 1000),
     maintenanceInterval: int(1, MAX, 1000),
     refreshInterval: int(1, MAX, 10_000),
-    gossipInterval: int(0, MAX, 60_000),
+    gossipEvery: int(1, 1_000_000, 6),
     demoteAfter: int(0, MAX, 30_000),
     queryRate: z.number().positive().default(50),
     queryBurst: int(1, MAX, 100),
