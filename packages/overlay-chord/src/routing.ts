@@ -245,12 +245,15 @@ export class ChordRouting {
       }
       hops++
       retried.delete(next.id)
-      hints?.add(next)
       const nodes = this.nodes(answer.nodes)
       if (nodes.length === 0) continue
       if (answer.done) {
         // A correct answer's first node succeeds the key as seen from the node asked.
-        if (!this.ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) continue
+        if (!this.ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) {
+          hints?.remove(next.id) // only nodes whose answers check start the batch's other lookups
+          continue
+        }
+        hints?.add(next)
         if (!options.verify) return { nodes, hops, failures: errors.length }
         const live = await this.firstLive(nodes, dead, errors, signal)
         if (live >= 0) return { nodes: nodes.slice(live), hops, failures: errors.length }
@@ -258,6 +261,7 @@ export class ChordRouting {
         tried.delete(next.id)
         continue
       }
+      hints?.add(next)
       // Only nodes strictly between the node asked and the key: every step makes progress.
       add(
         nodes.filter((n) => this.ring.within(n.id, next.id, key, '()') && !dead.has(n.id)),

@@ -52,7 +52,7 @@ function converged() {
     })
     routings.set(n.id, routing)
   }
-  return { nodes, routings, dead, asked }
+  return { nodes, routings, dead, asked, rpc }
 }
 
 test('hints: sorted by id, the nodes closest before a key first, wrapping round, never the key itself', (t) => {
@@ -224,4 +224,28 @@ test('a publish shares one RouteHints among its lookups; with disjointPaths abov
   t.true(shared[0] instanceof RouteHints)
   t.true(shared.every((h) => h === shared[0]))
   t.true((await seen(3)).every((h) => h === undefined))
+})
+
+test('attack: a hint whose "done" does not check (its successor is not after the key) is dropped, and the lookup goes on to the right node', async (t) => {
+  const { nodes, routings, asked, rpc } = converged()
+  // an origin that knows only its successor, so the hint is the closest node it knows before the key
+  const origin = nodes[0] as ChordNode
+  const bare = new ChordRouting(ring, () => origin, 4, rpc, {
+    predecessorChanged: () => {},
+    neighborsChanged: () => {},
+  })
+  bare.adopt({ successors: [nodes[1] as ChordNode], fingers: [] })
+  const liar = nodes[12] as ChordNode
+  const next = nodes[13] as ChordNode
+  const key = (nodes[15] as ChordNode).id - 1n // two nodes past the liar's successor
+  ;(routings.get(liar.id) as ChordRouting).step = () => ({ done: true, nodes: [next] })
+  const hints = new RouteHints<ChordNode>()
+  hints.add(liar)
+  const result = await bare.lookup(key, { hints })
+  t.is(asked[0], liar.id, 'the hint was asked first')
+  t.is(result.nodes[0]?.id, successorIn(nodes, key).id)
+  t.false(
+    hints.preceding(key, nodes.length).some((n) => n.id === liar.id),
+    'and is no hint any more',
+  )
 })
