@@ -5,12 +5,15 @@ export interface Timer {
   /** Insertion sequence: timers due at the same time fire in the order they were set. */
   readonly seq: number
   fn: (() => void) | undefined
-  /** 0 while queued; -1 once popped or removed (set by the heap). */
+  /** While queued, the id of the heap that holds it; -1 once popped or removed (set by the heap). */
   pos: number
 }
 
 /** Removed timers a heap may hold before it sweeps them out: at least this many, and more than its live ones. */
 const SWEEP_FROM = 1024
+
+/** Heaps made so far: each has its own id, which its timers carry while queued. */
+let heaps = 0
 
 /**
  * A binary min-heap of timers ordered by (at, seq). Each timer's keys are
@@ -24,6 +27,7 @@ const SWEEP_FROM = 1024
  * the heap's layout.
  */
 export class TimerHeap {
+  private readonly id = heaps++
   private items: Timer[] = []
   private ats: number[] = []
   private seqs: number[] = []
@@ -46,7 +50,7 @@ export class TimerHeap {
   }
 
   push(timer: Timer): void {
-    timer.pos = 0
+    timer.pos = this.id
     this.items.push(timer)
     this.ats.push(timer.at)
     this.seqs.push(timer.seq)
@@ -62,9 +66,9 @@ export class TimerHeap {
     return top
   }
 
-  /** Removes a timer that is still queued; returns false when it already fired or was removed. */
+  /** Removes a timer that is still queued here; returns false when it already fired or was removed, or is another heap's. */
   remove(timer: Timer): boolean {
-    if (timer.pos < 0) return false
+    if (timer.pos !== this.id) return false
     timer.pos = -1
     this.removed++
     if (this.removed >= SWEEP_FROM && this.removed * 2 > this.items.length) this.sweep()

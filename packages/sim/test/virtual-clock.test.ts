@@ -182,6 +182,30 @@ test('removed timers are swept once they outnumber the live ones: the order stay
   t.true(out.every((x) => x.pos === -1))
 })
 
+test("a heap removes only its own timers: another clock's handle changes none of its counts", async (t) => {
+  const a = new TimerHeap()
+  const b = new TimerHeap()
+  const timer = { at: 5, seq: 0, fn: undefined, pos: -1 }
+  a.push(timer)
+  t.false(b.remove(timer))
+  t.is(b.size, 0)
+  t.is(a.size, 1)
+  t.true(a.remove(timer))
+  t.is(a.size, 0)
+  const clockA = new VirtualClock()
+  const clockB = new VirtualClock()
+  let fired = 0
+  const handle = clockA.setTimeout(() => fired++, 10)
+  clockB.setTimeout(() => fired++, 10)
+  clockB.clearTimeout(handle) // cancels the callback, as before, but B's queue keeps its own timer
+  t.is(clockB.pending, 1)
+  await clockB.run()
+  t.is(fired, 1)
+  await clockA.run()
+  t.is(fired, 1)
+  t.is(clockA.pending, 0)
+})
+
 test('a cleared timer at the head of the queue neither fires nor moves the clock', async (t) => {
   const clock = new VirtualClock()
   const fired: number[] = []
