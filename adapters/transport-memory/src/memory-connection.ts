@@ -145,7 +145,8 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     }
     const { signal } = options
     if (signal?.aborted) return Promise.reject(new AbortError('send aborted', { cause: signal.reason }))
-    const copy = data.slice()
+    // Uint8Array's slice copies; a Node Buffer's own slice() is a view of the sender's memory.
+    const copy = Uint8Array.prototype.slice.call(data)
     if (this.waiters.length === 0 && this.fits(copy.byteLength)) {
       this.transmit('data', copy, copy.byteLength)
       return SENT

@@ -104,6 +104,13 @@ test('the receiver gets its own copy; mutating it touches nothing else', async (
   await clock.advance(1)
   t.deepEqual([...(got[0]?.data ?? [])], [1, 2, 3])
   t.not(got[0]?.data.buffer, data.buffer)
+  // A Node Buffer's own slice() is a view of the same memory: the copy must not use it.
+  const buffer = Buffer.from([4, 5, 6])
+  await pair.out.send(buffer)
+  buffer[0] = 9
+  await clock.advance(1)
+  t.deepEqual([...(got[1]?.data ?? [])], [4, 5, 6], 'a Buffer the sender changes after send arrives as sent')
+  t.not(got[1]?.data.buffer, buffer.buffer)
 })
 
 test('a malformed frame closes the receiving end with ProtocolError, the sending end cleanly', async (t) => {
