@@ -6,8 +6,15 @@ export type Bounds = '()' | '(]' | '[)' | '[]'
 /** Largest identifier size: SHA-256 has 256 bits. */
 export const MAX_BITS = 256
 
-/** Keyword keys a Ring keeps (when full the cache is cleared and starts again). */
-const KEYWORD_CACHE = 4096
+/**
+ * Keys of keywords, n-grams and content hashes a Ring keeps at most (two
+ * generations of half: the young one, when full, replaces the old one):
+ * about 150 B each, at most about 2.5 MB. A holder checks every record it
+ * receives against its keys (content hash first); the content key was
+ * hashed again at each, and 4,096 word keys cleared when full thrashed once
+ * a catalog's words and grams outnumbered them.
+ */
+export const KEY_CACHE = 16_384
 
 /**
  * Node ids a Ring keeps at most (two generations of half: the young one,
@@ -32,9 +39,9 @@ export class Ring {
   readonly size: bigint
   private readonly mask: bigint
   private readonly hexDigits: number
-  /** Keyword keys computed lately; one cache per ring size, shared by the nodes of a process. */
-  private readonly keywordKeys = new Map<string, bigint>()
-  /** Node ids computed lately (`NODE_ID_CACHE`), shared like the keyword keys. */
+  /** Keys computed lately (`KEY_CACHE`); one cache per ring size, shared by the nodes of a process. */
+  private readonly keys = new GenerationCache<string, bigint>(KEY_CACHE / 2)
+  /** Node ids computed lately (`NODE_ID_CACHE`), shared like the keys. */
   private readonly nodeIds = new GenerationCache<string, bigint>(NODE_ID_CACHE / 2)
   /** `64 - bits`, for ids read as one 64-bit word (`bits` ≤ 64, the default 64 among them). */
   private readonly shift64: bigint
@@ -51,7 +58,7 @@ export class Ring {
 
   /**
    * The ring of `bits` bits, shared: a Ring holds its size and a cache of
-   * keyword keys, so the nodes of one process (a simulator's 100,000) need not
+   * keys, so the nodes of one process (a simulator's 100,000) need not
    * each keep one.
    */
   static of(bits: number): Ring {
@@ -84,34 +91,31 @@ export class Ring {
     return id
   }
 
-  /** The key under which a file's records are stored: the hash of its content hash. */
+  /** The key under which a file's records are stored: the hash of its content hash (recent ones cached). */
   contentKey(contentHash: string): bigint {
-    return this.hash(`hash:${contentHash}`)
+    return this.cachedHash(`hash:${contentHash}`)
   }
 
   /** The key under which the records of files named with `keyword` are stored (recent ones cached: words recur). */
   keywordKey(keyword: string): bigint {
-    let key = this.keywordKeys.get(keyword)
-    if (key === undefined) {
-      key = this.hash(`keyword:${keyword}`)
-      if (this.keywordKeys.size >= KEYWORD_CACHE) this.keywordKeys.clear()
-      this.keywordKeys.set(keyword, key)
-    }
-    return key
+    return this.cachedHash(`keyword:${keyword}`)
   }
 
   /**
    * The key under which the records of files with a keyword holding the
    * n-gram `gram` are stored (`recordGrams` in core), so a prefix or
-   * substring query routes to one key (cached with the keyword keys).
+   * substring query routes to one key (cached with the other keys).
    */
   gramKey(gram: string): bigint {
-    const cached = `\u0000${gram}` // keywords hold letters and digits only: no clash with a keyword
-    let key = this.keywordKeys.get(cached)
+    return this.cachedHash(`gram:${gram}`)
+  }
+
+  /** `hash(text)`, from the `KEY_CACHE` when computed lately (the text names its kind: `hash:`, `keyword:`, `gram:`). */
+  private cachedHash(text: string): bigint {
+    let key = this.keys.get(text)
     if (key === undefined) {
-      key = this.hash(`gram:${gram}`)
-      if (this.keywordKeys.size >= KEYWORD_CACHE) this.keywordKeys.clear()
-      this.keywordKeys.set(cached, key)
+      key = this.hash(text)
+      this.keys.set(text, key)
     }
     return key
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import test from 'ava'
 import fc from 'fast-check'
-import { NODE_ID_CACHE, Ring } from '../src/index.js'
+import { KEY_CACHE, NODE_ID_CACHE, Ring } from '../src/index.js'
 
 const ring = new Ring(6)
 
@@ -111,4 +111,21 @@ test('hex round trip, and garbage is refused', (t) => {
   t.is(ring.fromHex('3f'), 63n)
   t.is(ring.fromHex('xyz'), undefined)
   t.is(ring.fromHex(''), undefined)
+})
+
+test('content, keyword and n-gram keys are the hashes of their kinds, cached within KEY_CACHE', (t) => {
+  const r = new Ring(64)
+  t.is(r.contentKey('ab'), r.hash('hash:ab'))
+  t.is(r.keywordKey('ab'), r.hash('keyword:ab'))
+  t.is(r.gramKey('ab'), r.hash('gram:ab'))
+  t.is(r.contentKey('ab'), r.hash('hash:ab'), 'the second time from the cache')
+  const keys = (r as unknown as { keys: { size: number } }).keys
+  t.is(keys.size, 3)
+  const often = r.keywordKey('often')
+  for (let i = 0; i < KEY_CACHE * 2; i++) {
+    t.is(r.keywordKey('often'), often) // used all along: stays cached
+    r.contentKey(`file-${i}`)
+  }
+  t.true(keys.size <= KEY_CACHE, `${keys.size} keys held`)
+  t.true(keys.size >= KEY_CACHE / 2)
 })
