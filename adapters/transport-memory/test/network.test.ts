@@ -254,6 +254,39 @@ test('maxConnections closes the least recently used idle connection; protected p
   )
 })
 
+test('maxConnections never closes a connection on which the node is still answering a request', async (t) => {
+  const hub = new MemoryNetwork()
+  const server = await startNetwork(hub, { network: { maxConnections: 2 } })
+  server.handle(NOTE, () => null)
+  let release!: () => void
+  const released = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  let handled!: () => void
+  const inHandler = new Promise<void>((resolve) => {
+    handled = resolve
+  })
+  server.handle(SLOW, async () => {
+    handled()
+    await released
+    return null
+  })
+  const clients = await Promise.all([1, 2, 3].map(() => startNetwork(hub)))
+  t.teardown(() => Promise.all([server, ...clients].map((n) => n.stop())))
+  const [c1, c2, c3] = clients as [Network, Network, Network]
+  // c1's request is being answered (the server has nothing pending towards c1): its connection is the
+  // least recently used when the third peer arrives, but busy.
+  const slow = c1.request(ref(server), SLOW, {})
+  await inHandler
+  await c2.request(ref(server), NOTE, { n: 2 })
+  const dropped = next<PeerRef>(server, 'peer:disconnect')
+  await c3.request(ref(server), NOTE, { n: 3 })
+  t.is((await dropped).id, c2.peerId, 'the idle connection goes, not the one with a request being answered')
+  release()
+  t.is(await slow, null, "c1's request is answered")
+  t.true(server.isConnected(c1.peerId))
+})
+
 test('maxConnections trims to an eighth below the limit, least recently used first', async (t) => {
   const hub = new MemoryNetwork()
   const server = await startNetwork(hub, { network: { maxConnections: 8 } })

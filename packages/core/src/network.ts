@@ -664,7 +664,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   /**
-   * Closes the least recently used idle connections once there are more than
+   * Closes the least recently used idle connections (no request of either
+   * side in flight on them) once there are more than
    * `network.maxConnections`, down to a low-water mark an eighth below it
    * (go-libp2p's connection manager trims to a low water mark in the same
    * way): a peer that opens connections one after another (a DHT lookup
@@ -697,7 +698,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       for (const m of list) {
         if (m.connection.closed) continue
         open = true
-        if (m.inFlight > 0) busy = true
+        if (m.inFlight > 0 || m.answering > 0) busy = true // closing it would lose a request either way
         if (m.lastUsed > lastUsed) lastUsed = m.lastUsed
       }
       if (!open) continue

@@ -110,6 +110,11 @@ export class Mux extends EventEmitter<MuxEvents> {
     return this.pending?.size ?? 0
   }
 
+  /** Requests of the remote this side is answering now (received, not yet answered). */
+  get answering(): number {
+    return this.serving
+  }
+
   /** Bytes of answers waiting for the connection to take them. */
   get sendQueue(): number {
     return this.queued
