@@ -3,6 +3,7 @@ import { InvalidOptionsError } from '@peerkit/core'
 import { MultiBar, Presets, type SingleBar } from 'cli-progress'
 import type { SimulationOptions } from './options.js'
 import { reportJson, resultsTable, type SimulationReport, writeReport } from './report.js'
+import { longestFirst } from './run-cost.js'
 import { loadOverlay, OVERLAY_PACKAGES } from './sim-network.js'
 import { isFailure, runSimulations, type SimPlugins } from './sim-pool.js'
 import type { SimulationResult } from './simulation.js'
@@ -214,18 +215,6 @@ export function parseSimArgs(argv: readonly string[]): SimCommandOptions {
   return out
 }
 
-/**
- * How slow each overlay's run is against the others at equal size, only to
- * start the slowest first: at 10,000 peers flooding took 3,911 s, supernode
- * 3,524, chord 3,005 and central 264 (docs/benchmarks/sim.md).
- */
-const COST_RANK: Readonly<Record<string, number>> = Object.freeze({
-  flooding: 4,
-  supernode: 3,
-  chord: 2,
-  central: 1,
-})
-
 function simulationOptions(o: SimCommandOptions, overlay: string, nodes = o.nodes): SimulationOptions {
   const s: SimulationOptions = {
     overlay,
@@ -293,11 +282,8 @@ export async function sim(
   const sweepFrom = list.length
   if (o.sweep && swept !== undefined)
     for (const nodes of o.sweep) list.push(simulationOptions(o, swept, nodes))
-  // Longest first: the slowest overlays, the largest networks.
-  const cost = (s: SimulationOptions) => (s.nodes ?? 0) * (COST_RANK[s.overlay] ?? 2)
-  const order = list
-    .map((_, i) => i)
-    .sort((a, b) => cost(list[b] as SimulationOptions) - cost(list[a] as SimulationOptions))
+  // Longest first by their estimated CPU, so that the lanes end at about the same time.
+  const order = longestFirst(list)
   const bars = new MultiBar(
     {
       stream: io.stderr,

@@ -74,6 +74,7 @@ export {
   type SimulationReport,
   writeReport,
 } from './report.js'
+export { estimateCpuSeconds, longestFirst } from './run-cost.js'
 export {
   DIRECTORY_NAME,
   loadOverlay,
