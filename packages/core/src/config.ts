@@ -3,6 +3,7 @@ import { type BrowseConfig, browseConfigSchema, DEFAULT_BROWSE_CONFIG } from './
 import { InvalidOptionsError } from './errors.js'
 import { parseLogSpec } from './logger.js'
 import { formatOptionIssues } from './option-errors.js'
+import { DEFAULT_DRAIN_TIMEOUT } from './wire/mux.js'
 
 export interface NetworkOptions {
   /** Milliseconds to establish a connection. @default 5000 */
@@ -34,6 +35,14 @@ export interface NetworkOptions {
   maxUnknownRequests?: number
   /** Peers whose addresses are remembered (learned from identify or dials); beyond it the least recently learned are forgotten (16 addresses of up to 256 bytes each: 4096 peers hold 16 MiB at most). @default 4096 */
   maxKnownPeers?: number
+  /**
+   * Milliseconds a draining close may take. A connection this peer closes as idle (at `maxConnections`)
+   * first tells a remote that speaks it (multiplexer version 2) the last of its requests read (GOAWAY),
+   * reads none after it and answers those it read; the remote sends the unread ones again elsewhere and
+   * closes once nothing is pending. Either side closes the connection anyway after this long.
+   * @default 10000
+   */
+  drainTimeout?: number
 }
 
 /** What `createPeer` accepts: an object, or the content of a JSON config file. */
@@ -105,6 +114,7 @@ export const DEFAULT_NETWORK_OPTIONS: Readonly<Required<NetworkOptions>> = Objec
   maxMessageItems: 262_144,
   maxUnknownRequests: 16,
   maxKnownPeers: 4096,
+  drainTimeout: DEFAULT_DRAIN_TIMEOUT,
 })
 
 const name = z.string().min(1)
@@ -142,6 +152,7 @@ const schema = z
         maxMessageItems: ms.optional(),
         maxUnknownRequests: z.number().int().nonnegative().optional(),
         maxKnownPeers: ms.optional(),
+        drainTimeout: ms.optional(),
       })
       .strict()
       .default({}),

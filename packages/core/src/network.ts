@@ -29,8 +29,15 @@ import type {
 } from './transport.js'
 import { validate, validateWith } from './wire/codec.js'
 import { type CompiledCheck, compiledCheck } from './wire/compiled.js'
-import { IDENTIFY } from './wire/identify.js'
-import { Mux, type MuxLimits, type MuxOwner, type MuxRequestOptions, type Reply } from './wire/mux.js'
+import { IDENTIFY, MUX_VERSION } from './wire/identify.js'
+import {
+  Mux,
+  type MuxLimits,
+  type MuxOwner,
+  type MuxRequestOptions,
+  type Reply,
+  UnreadRequestError,
+} from './wire/mux.js'
 import type { Protocol } from './wire/protocol.js'
 import { LIMITS } from './wire/schemas.js'
 
@@ -235,7 +242,32 @@ export class Network extends EventEmitter<NetworkEvents> {
     const timeout = options.timeout ?? this.config.network.requestTimeout
     const mux = await this.muxTo(peer, options)
     this.count(protocol.name, 'sent')
-    return mux.request(protocol, body, { ...options, timeout })
+    const start = this.clock.now()
+    return mux
+      .request(protocol, body, { ...options, timeout })
+      .catch((err) =>
+        this.requestAgain(err, peer, protocol, body, options, timeout - (this.clock.now() - start)),
+      )
+  }
+
+  /**
+   * A request the remote never read (it closed the connection with a
+   * draining close, GOAWAY, before reading it) did not run there: it is sent
+   * once more, over another connection, within what is left of its timeout.
+   * Any other failure, or a second unread one, is the caller's.
+   */
+  private async requestAgain<Req, Res>(
+    err: unknown,
+    peer: PeerRef | PeerId,
+    protocol: Protocol<Req, Res>,
+    body: Req,
+    options: MuxRequestOptions,
+    left: number,
+  ): Promise<Res> {
+    if (!(err instanceof UnreadRequestError) || left <= 0 || options.signal?.aborted) throw err
+    const mux = await this.muxTo(peer, options)
+    this.count(protocol.name, 'sent')
+    return mux.request(protocol, body, { ...options, timeout: left })
   }
 
   /** Sends a one-way message. */
@@ -247,7 +279,13 @@ export class Network extends EventEmitter<NetworkEvents> {
   ) {
     const mux = await this.muxTo(peer, options)
     this.count(protocol.name, 'sent')
-    await mux.message(protocol, body, options)
+    try {
+      await mux.message(protocol, body, options)
+    } catch (err) {
+      // The connection began going away (GOAWAY) after it was picked: nothing was sent on it.
+      if (!(err instanceof UnreadRequestError)) throw err
+      await (await this.muxTo(peer, options)).message(protocol, body, options)
+    }
   }
 
   /**
@@ -446,6 +484,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       maxSendQueue: n.maxSendQueue,
       sendStallTimeout: n.sendStallTimeout,
       maxMessageItems: n.maxMessageItems,
+      drainTimeout: n.drainTimeout,
     }
     // Only a transport that reports what it holds is accounted (a memory transport holds no sockets).
     const accounted = managed(conn).useMemoryScope
@@ -468,7 +507,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (first) this.emit('peer:connect', this.refOf(id))
     if (!conn.closed && this.started) {
       this.count(IDENTIFY.name, 'sent')
-      mux.message(IDENTIFY, { addresses: this.addresses() }).catch(() => {}) // fails only on a closing connection, whose close is reported (peer:disconnect)
+      mux.message(IDENTIFY, { addresses: this.addresses(), mux: MUX_VERSION }).catch(() => {}) // fails only on a closing connection, whose close is reported (peer:disconnect)
     }
     this.prune()
     return mux
@@ -575,7 +614,8 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (protocol === IDENTIFY.name) {
       this.count(protocol, 'received')
       try {
-        const { addresses } = validate(IDENTIFY.request, body, 'identify')
+        const { addresses, mux: version } = validate(IDENTIFY.request, body, 'identify')
+        mux.remoteDrains = version !== undefined && version >= 2
         const ref = { id: mux.connection.remotePeer, addresses }
         this.learn(ref)
         this.emit('peer:identify', ref)
@@ -696,7 +736,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       let busy = false
       let lastUsed = 0
       for (const m of list) {
-        if (m.connection.closed) continue
+        if (m.connection.closed || m.goingAway) continue // one going away (GOAWAY) is closing
         open = true
         if (m.inFlight > 0 || m.answering > 0) busy = true // closing it would lose a request either way
         if (m.lastUsed > lastUsed) lastUsed = m.lastUsed
@@ -708,7 +748,8 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (counted <= max) return
     const target = max - Math.floor(max / 8)
     idle.sort((a, b) => a.lastUsed - b.lastUsed)
-    for (const { list } of idle.slice(0, counted - target)) for (const m of list) void m.connection.close()
+    // A draining close: the remote learns which of its requests were not read and sends them again elsewhere.
+    for (const { list } of idle.slice(0, counted - target)) for (const m of list) if (!m.goingAway) m.drain()
   }
 
   private transportFor(address: string): Transport {
@@ -728,9 +769,9 @@ const UNKNOWN: readonly string[] = []
 /** Where a handler's call is queued from (`.then` of a settled promise: the next microtask). */
 const RESOLVED = Promise.resolve()
 
-/** The first open connection of a peer's list (a loop: no callback made at every message sent). */
+/** The first open connection of a peer's list not going away (a loop: no callback made at every message sent). */
 function openIn(list: readonly Mux[] | undefined): Mux | undefined {
   if (list === undefined) return undefined
-  for (const m of list) if (!m.connection.closed) return m
+  for (const m of list) if (!m.connection.closed && !m.goingAway) return m
   return undefined
 }

@@ -53,6 +53,7 @@ const SCHEMAS: [string, z.ZodType, unknown[]][] = [
       [Kind.Response, 2, null],
       [Kind.Error, 3, { name: 'E', message: 'm' }],
       [Kind.Message, 'a/1', [1]],
+      [Kind.GoAway, 4],
     ],
   ],
   [
@@ -192,6 +193,7 @@ test('checkEnvelope accepts exactly what envelopeSchema accepts, and returns the
     [Kind.Response, 2, null],
     [Kind.Error, 3, { name: 'E', message: 'm', x: 1 }],
     [Kind.Message, 'a/1', [1]],
+    [Kind.GoAway, 7],
   ]
   let accepted = 0
   for (const sample of samples) {

@@ -8,6 +8,14 @@ export enum Kind {
   Response = 1,
   Error = 2,
   Message = 3,
+  /**
+   * `[GoAway, lastId]`: the sender is closing the connection. It read the
+   * remote's requests up to `lastId` (0: none) and answers them; it will not
+   * read those sent after, and sends no new request or message on the
+   * connection. Sent only to a peer whose identify announced `mux` 2 or
+   * more (an older peer closes the connection on an unknown kind).
+   */
+  GoAway = 4,
 }
 
 const id = z
@@ -23,6 +31,7 @@ export const envelopeSchema = z.union([
   z.tuple([z.literal(Kind.Response), id, z.unknown()]),
   z.tuple([z.literal(Kind.Error), id, wireErrorSchema]),
   z.tuple([z.literal(Kind.Message), protocolName, z.unknown()]),
+  z.tuple([z.literal(Kind.GoAway), id]),
 ])
 
 export type Envelope = z.infer<typeof envelopeSchema>
@@ -95,8 +104,13 @@ export function checkEnvelope(value: unknown): Envelope {
       if (length !== 3) break
       checkProtocol(value[1], 1)
       return value as Envelope
+    case Kind.GoAway:
+      if (length !== 2) break
+      checkId(value[1])
+      return value as Envelope
     default:
       throw bad(' at 0', `unknown kind ${JSON.stringify(kind)?.slice(0, 16)}`)
   }
-  throw bad('', `an envelope of kind ${kind} has ${kind === Kind.Request ? 4 : 3} items, not ${length}`)
+  const items = kind === Kind.Request ? 4 : kind === Kind.GoAway ? 2 : 3
+  throw bad('', `an envelope of kind ${kind} has ${items} items, not ${length}`)
 }

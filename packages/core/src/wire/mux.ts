@@ -22,6 +22,34 @@ export interface MuxLimits {
   sendStallTimeout: number
   /** Values one message may declare. */
   maxMessageItems: number
+  /** Milliseconds a draining close (GOAWAY, either side's) may take before the connection is closed anyway. @default 10000 */
+  drainTimeout?: number
+}
+
+/** `MuxLimits.drainTimeout` of a Mux made without limits, and `network.drainTimeout`'s default. */
+export const DEFAULT_DRAIN_TIMEOUT = 10_000
+
+/** The highest request id; a Mux whose ids run out drains instead of wrapping (a GOAWAY's id must order them). */
+const MAX_REQUEST_ID = 2 ** 32
+
+/**
+ * A request the remote never read: sent on a connection the remote closes
+ * with a draining close (GOAWAY) naming an earlier id as the last it read,
+ * or asked for on a connection already going away (nothing was sent). It did
+ * not run there, so it may be sent once more on another connection (the
+ * `Network` does). Its name stays `PeerUnreachableError` for everyone else.
+ */
+export class UnreadRequestError extends PeerUnreachableError {}
+
+/** A draining close in progress: who sent the GOAWAY, and the deadline's timer. */
+interface Drain {
+  /** This side sent GOAWAY: requests of the remote arriving now are not read. */
+  local: boolean
+  /** The remote sent GOAWAY: it must send nothing new, and this side closes once nothing is pending either way. */
+  remote: boolean
+  /** Requests of the remote not read since this side's GOAWAY. */
+  ignored: number
+  timer: TimerHandle | undefined
 }
 
 /** While a Mux's reading is paused: since when no answer has left, and the timer that closes the connection. */
@@ -29,6 +57,9 @@ interface Stall {
   since: number
   timer: TimerHandle | undefined
 }
+
+/** Requests read after this side's GOAWAY before the connection closes, for a Mux made without limits. */
+const DEFAULT_MAX_UNREAD = 128
 
 /** The request id (never used by requests) of an error about the whole connection, sent before closing it. */
 export const CONNECTION_ERROR_ID = 0
@@ -90,6 +121,17 @@ export class Mux extends EventEmitter<MuxEvents> {
   private queued = 0
   /** Set while reading is paused because answers are not drained (or too many requests are being answered). */
   private stall: Stall | undefined
+  /** The id of the last request of the remote read (0: none): what this side's GOAWAY names. */
+  private lastRead = 0
+  /** The highest id of this side's requests the remote answered: a GOAWAY naming less is a lie. */
+  private lastAnswered = 0
+  /** Set once either side sent GOAWAY. */
+  private draining: Drain | undefined
+  /**
+   * Kept by the owner: the remote told in identify that it speaks the draining
+   * close (`mux` 2 or more), so this side may close with GOAWAY.
+   */
+  remoteDrains = false
 
   constructor(
     readonly connection: Connection,
@@ -125,6 +167,86 @@ export class Mux extends EventEmitter<MuxEvents> {
     return this.stall !== undefined
   }
 
+  /** True once either side began a draining close: no new request or message goes on this connection. */
+  get goingAway(): boolean {
+    return this.draining !== undefined
+  }
+
+  /**
+   * Closes the connection the draining way (HTTP/2's GOAWAY): tells the remote
+   * the id of its last request read, reads none of its requests after it,
+   * answers those it read, and leaves the close to the remote once its
+   * pending requests are answered (the remote, knowing which of its requests
+   * were not read, sends them again elsewhere). Closed anyway after
+   * `drainTimeout`. Only for a remote that speaks it (`remoteDrains`);
+   * otherwise, or on a closed connection, it closes at once.
+   */
+  drain(): void {
+    if (this.connection.closed) return
+    if (!this.remoteDrains) {
+      void this.connection.close()
+      return
+    }
+    if (this.draining?.local) return
+    const drain = this.startDrain()
+    drain.local = true
+    this.write([Kind.GoAway, this.lastRead], {}).catch(() => {}) // fails only on a closed connection, whose close is reported
+  }
+
+  /** The draining state, made with its deadline by whichever side's GOAWAY came first. */
+  private startDrain(): Drain {
+    if (this.draining !== undefined) return this.draining
+    const ms = this.limits?.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT
+    const drain: Drain = { local: false, remote: false, ignored: 0, timer: undefined }
+    this.draining = drain
+    drain.timer = this.clock.setTimeout(() => {
+      drain.timer = undefined
+      void this.connection.close()
+    }, ms)
+    return drain
+  }
+
+  /** The remote's GOAWAY: this side's requests after `lastId` were not read and go elsewhere. */
+  private onGoAway(lastId: number): void {
+    const sent = this.nextId - 1
+    const bogus =
+      this.draining?.remote === true
+        ? 'a second GOAWAY'
+        : lastId > sent
+          ? `a GOAWAY naming request ${lastId} as read, which was never sent (the last sent was ${sent})`
+          : lastId < this.lastAnswered
+            ? `a GOAWAY naming request ${lastId} as the last read, but request ${this.lastAnswered} was answered`
+            : undefined
+    if (bogus !== undefined) {
+      void this.connection.close(new ProtocolError(`${this.connection.remotePeer} sent ${bogus}`))
+      return
+    }
+    const drain = this.startDrain()
+    drain.remote = true
+    const pending = this.pending
+    if (pending !== undefined)
+      for (const [id, p] of pending)
+        if (id > lastId) {
+          pending.delete(id)
+          p.reject(
+            new UnreadRequestError(
+              `${this.connection.remotePeer} closed the connection before reading request ${id} (GOAWAY after ${lastId})`,
+            ),
+          )
+        }
+    this.drained()
+  }
+
+  /** After the remote's GOAWAY, the connection closes once nothing is pending either way. */
+  private drained(): void {
+    const drain = this.draining
+    if (drain === undefined || !drain.remote || this.serving > 0 || this.queued > 0 || this.inFlight > 0)
+      return
+    if (drain.timer !== undefined) this.clock.clearTimeout(drain.timer)
+    drain.timer = undefined
+    void this.connection.close()
+  }
+
   /**
    * Tells the remote why (`[Error, 0, {name, message}]`, which older peers
    * ignore), then closes gracefully, so that the error leaves first.
@@ -142,8 +264,13 @@ export class Mux extends EventEmitter<MuxEvents> {
   ): Promise<Res> {
     if (this.connection.closed)
       throw new PeerUnreachableError(`connection to ${this.connection.remotePeer} is closed`)
+    if (this.draining !== undefined)
+      throw new UnreadRequestError(`connection to ${this.connection.remotePeer} is going away`)
     const id = this.nextId++
-    if (this.nextId > 2 ** 32) this.nextId = 1
+    // Ids are never reused on a connection that may see a GOAWAY: it drains after this request instead
+    // (a peer without the draining close never sends one, and its connection wraps as before).
+    const exhausted = this.nextId > MAX_REQUEST_ID
+    if (exhausted && !this.remoteDrains) this.nextId = 1
     this.lastUsed = this.clock.now()
     this.pending ??= new Map()
     const pending = this.pending
@@ -156,6 +283,7 @@ export class Mux extends EventEmitter<MuxEvents> {
     })
     response.catch(() => {}) // settled through the chain below; never unhandled
     const sent = this.write([Kind.Request, id, protocol.name, body], options)
+    if (exhausted && this.remoteDrains) this.drain()
     return withTimeout(
       this.clock,
       sent.then(() => response),
@@ -168,10 +296,13 @@ export class Mux extends EventEmitter<MuxEvents> {
     ).finally(() => {
       pending.delete(id)
       if (pending.size === 0 && this.pending === pending) this.pending = undefined // an idle connection keeps none
+      if (this.draining !== undefined) this.drained()
     })
   }
 
   async message<Req>(protocol: Protocol<Req, unknown>, body: Req, options: AbortOptions = {}): Promise<void> {
+    if (this.draining !== undefined && !this.connection.closed)
+      throw new UnreadRequestError(`connection to ${this.connection.remotePeer} is going away`)
     this.lastUsed = this.clock.now()
     await this.write([Kind.Message, protocol.name, body], options)
   }
@@ -196,6 +327,8 @@ export class Mux extends EventEmitter<MuxEvents> {
         const id = envelope[1]
         const protocol = envelope[2]
         const body = envelope[3]
+        if (this.draining !== undefined && !this.readAfterGoAway(id)) return
+        this.lastRead = id
         let answered = false
         const answer = (envelope: Envelope) => {
           if (answered) return
@@ -224,6 +357,7 @@ export class Mux extends EventEmitter<MuxEvents> {
         const p = this.pending?.get(id)
         if (!p) return // answered after its timeout: dropped
         this.pending?.delete(id)
+        if (id > this.lastAnswered) this.lastAnswered = id
         try {
           p.resolve(
             validateWith(
@@ -260,17 +394,55 @@ export class Mux extends EventEmitter<MuxEvents> {
         const p = this.pending?.get(id)
         if (!p) return
         this.pending?.delete(id)
+        if (id > this.lastAnswered) this.lastAnswered = id
         p.reject(new RemoteError(e.name, e.message, this.connection.remotePeer))
         return
       }
       case Kind.Message: {
         const protocol = envelope[1]
         const body = envelope[2]
+        if (this.draining?.remote === true) {
+          this.closeAfterGoAway(`a message for ${protocol.slice(0, 128)}`)
+          return
+        }
         this.owner?.onMuxMessage(this, protocol, body)
         this.emit('message', protocol, body)
         return
       }
+      case Kind.GoAway:
+        this.onGoAway(envelope[1])
+        return
     }
+  }
+
+  /**
+   * A request arriving while the connection goes away. After the remote's
+   * GOAWAY it is a protocol error (the remote promised none). After this
+   * side's, it was sent before the remote heard of it: not read (the remote
+   * sends it again elsewhere), up to `maxPendingRequests` of them; a remote
+   * that goes on past that is not draining, and the connection closes.
+   * Returns whether to read it (never).
+   */
+  private readAfterGoAway(id: number): boolean {
+    const drain = this.draining as Drain
+    if (drain.remote) {
+      this.closeAfterGoAway(`request ${id}`)
+      return false
+    }
+    const max = this.limits?.maxPendingRequests ?? DEFAULT_MAX_UNREAD
+    if (++drain.ignored > max)
+      void this.connection.close(
+        new ProtocolError(
+          `${this.connection.remotePeer} sent more than ${max} requests after this side's GOAWAY (network.maxPendingRequests)`,
+        ),
+      )
+    return false
+  }
+
+  private closeAfterGoAway(what: string): void {
+    void this.connection.close(
+      new ProtocolError(`${this.connection.remotePeer} sent ${what} after its own GOAWAY`),
+    )
   }
 
   /** Sends an answer, counting it in the send queue until the connection takes it. */
@@ -292,6 +464,7 @@ export class Mux extends EventEmitter<MuxEvents> {
       this.scope?.addMux(-n)
       if (this.stall) this.stall.since = this.clock.now()
       this.flow()
+      if (this.draining !== undefined) this.drained()
     }
     this.connection.send(bytes).then(settled, settled)
     this.flow()
@@ -352,6 +525,7 @@ export class Mux extends EventEmitter<MuxEvents> {
 
   private onClose(err?: Error): void {
     this.disarmStall()
+    if (this.draining?.timer !== undefined) this.clock.clearTimeout(this.draining.timer)
     this.failAll(err)
     this.owner?.onMuxClose(this, err)
   }
