@@ -15,6 +15,7 @@ import type { Logger } from './logger.js'
 import { type ConnectionInfo, Network } from './network.js'
 import { type Overlay, type OverlayConnectivity, overlayConnectivity, type SearchOptions } from './overlay.js'
 import type { Identity, PeerId } from './peer-id.js'
+import { keepLookingForProviders } from './provider-search.js'
 import {
   type ContentHash,
   type FileRecord,
@@ -40,7 +41,10 @@ export interface PeerDownloadOptions extends AbortOptions {
   to: string
   /** Where to fetch from; by default the providers the overlay finds. */
   providers?: Iterable<PeerRef> | AsyncIterable<PeerRef>
-  /** Milliseconds to keep looking for providers. @default 10000 */
+  /**
+   * Milliseconds to keep looking for providers: an overlay's search that ends
+   * early and empty is made again (after 1 s, doubling up to 8 s) until then. @default 10000
+   */
   providerTimeout?: number
   /** The file size from the search hit, when known (see `DownloadOptions.size`). */
   size?: number
@@ -189,7 +193,15 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.assertStarted()
     const { to, signal, size, chunkSize } = options
     const timeout = options.providerTimeout ?? 10_000
-    const providers = options.providers ?? this.overlay.providers(hash, { signal, timeout })
+    // A search that ends early and empty is made again until the timeout (a provider missed for a moment).
+    const providers =
+      options.providers ??
+      keepLookingForProviders(
+        this.container.resolve(CLOCK),
+        (left, s) => this.overlay.providers(hash, { signal: s, timeout: left }),
+        timeout,
+        signal,
+      )
     // While every provider is gone, the transfer asks the overlay again (with backoff).
     const findProviders = options.providers
       ? undefined

@@ -63,3 +63,34 @@ test('peer.download asks the overlay again while every provider is gone, and com
   )
   t.is(await fileSha(result.path), sha(bytes))
 })
+
+/** What the `test-late` overlay finds: nobody on its first search (a provider missed for a moment), then `lateListed`. */
+const lateListed: PeerRef[] = []
+let lateAsked = 0
+
+class LateOverlay extends NoOverlay {
+  override async *providers(_hash: ContentHash): AsyncIterable<PeerRef> {
+    if (lateAsked++ === 0) return
+    yield* [...lateListed]
+  }
+}
+
+if (!overlays.has('test-late')) {
+  overlays.register('test-late', () => (c) => {
+    c.register(OVERLAY, { useClass: LateOverlay }, { lifecycle: Lifecycle.ContainerScoped })
+  })
+}
+
+test('peer.download looks for providers again when the first search ends empty, within providerTimeout', async (t) => {
+  const [d, p] = await startPeers(t, 2, { wire: 'memory', overlay: 'test-late' })
+  const dir = await tempDir(t)
+  const { record, bytes } = await shareSame([p], dir, MiB)
+  lateListed.splice(0, lateListed.length, refOf(p))
+  const result = await d.download(record.hash, { to: join(dir, 'out.bin'), providerTimeout: 30_000 }).done
+  t.is(lateAsked, 2, 'asked twice: the first search found nobody')
+  t.deepEqual(
+    result.sources.map((s) => s.id),
+    [p.network.self().id],
+  )
+  t.is(await fileSha(result.path), sha(bytes))
+})
