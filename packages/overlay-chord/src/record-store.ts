@@ -6,10 +6,7 @@ import {
   type PeerId,
   type Query,
   type SignedFileRecord,
-  unsignedRecord,
 } from '@peerkit/core'
-
-const keyOf = (hash: ContentHash, provider: PeerId) => `${hash} ${provider}`
 
 /** What a RecordStore may hold (`maxRecordsPerProvider` … of the chord options). */
 export interface StoreLimits {
@@ -29,21 +26,24 @@ const UNLIMITED: StoreLimits = {
 /** What `put` did: stored (or refreshed), or refused by the provider's quota, or by the whole budget. */
 export type PutResult = 'stored' | 'provider-quota' | 'full'
 
-/** A held record (as it is searched and handed over), its signature, signed expiry, local expiry and accounted size. */
-interface Held {
-  record: FileRecord
-  /** When this node drops it (never after `signedExpires`). */
-  expires: number
-  signedExpires: number
-  signature: string
-  bytes: number
-}
+/**
+ * A record held: as it is searched, handed over and kept in the Index, signed,
+ * with the time this node drops it (`heldUntil`, never after `expires`; restored
+ * on `open`). One object per record held, however many of the record's keys
+ * this node holds it under; the Index keeps the same object.
+ */
+export type StoredRecord = SignedFileRecord & { heldUntil: number }
+
+/** The records of one hash: the record itself while one provider's is held (the common case), by provider from the second on. */
+type OfHash = StoredRecord | Map<PeerId, StoredRecord>
 
 interface ProviderUsage {
   bytes: number
-  /** Its records' keys, oldest first: the ones evicted first when the store is full. */
-  keys: Set<string>
+  /** Its records, oldest first (the ones evicted first when the store is full): the record itself while it has one. */
+  records: StoredRecord | Set<StoredRecord>
 }
+
+const countOf = (records: StoredRecord | Set<StoredRecord>) => (records instanceof Set ? records.size : 1)
 
 /** What one record costs to hold, roughly: its strings plus a fixed overhead for the index entries. */
 export function recordBytes(r: FileRecord): number {
@@ -52,9 +52,6 @@ export function recordBytes(r: FileRecord): number {
   for (const a of r.provider.addresses) n += a.length + 16
   return n
 }
-
-/** How a held record is kept in the Index: signed, with the time this node drops it (restored on `open`). */
-type StoredRecord = SignedFileRecord & { heldUntil: number }
 
 /**
  * The records a Chord node holds for its key range and its replicas: an
@@ -71,9 +68,10 @@ type StoredRecord = SignedFileRecord & { heldUntil: number }
  * order they are made); one that fails is reported to `onError`.
  */
 export class RecordStore {
-  /** By record; made with the first record (most simulated nodes hold none). */
-  private held: Map<string, Held> | undefined
+  /** By hash, then by provider; made with the first record (most simulated nodes hold none). */
+  private held: Map<ContentHash, OfHash> | undefined
   private usage: Map<PeerId, ProviderUsage> | undefined
+  private count = 0
   private bytes = 0
 
   constructor(
@@ -92,12 +90,15 @@ export class RecordStore {
     let n = 0
     const strays: FileRecord[] = []
     for await (const r of this.index.records()) {
-      const { heldUntil, signature, expires, ...record } = r as Partial<StoredRecord> & FileRecord
+      const { heldUntil, signature, expires } = r as Partial<StoredRecord> & FileRecord
       if (typeof heldUntil !== 'number' || typeof signature !== 'string' || typeof expires !== 'number') {
         strays.push(r)
         continue
       }
-      if (this.account({ ...record, signature, expires }, heldUntil, record, undefined)) n++
+      const current = this.find(r.hash, r.provider.id)
+      if (current) this.forget(current)
+      this.insert(storedOf(r as SignedFileRecord, heldUntil))
+      n++
     }
     for (const r of strays) await this.index.remove(r.hash, r.provider.id)
     return n
@@ -109,7 +110,7 @@ export class RecordStore {
   }
 
   get size(): number {
-    return this.held?.size ?? 0
+    return this.count
   }
 
   /** Bytes held (as `recordBytes` counts them). */
@@ -120,7 +121,7 @@ export class RecordStore {
   /** Records and bytes held of one provider. */
   usageOf(provider: PeerId): { records: number; bytes: number } {
     const u = this.usage?.get(provider)
-    return { records: u?.keys.size ?? 0, bytes: u?.bytes ?? 0 }
+    return { records: u ? countOf(u.records) : 0, bytes: u?.bytes ?? 0 }
   }
 
   /**
@@ -129,55 +130,72 @@ export class RecordStore {
    * the one held changes nothing. Past the provider's quota the record is
    * refused; past the whole budget the largest provider's oldest records make
    * room, unless this provider is the largest.
+   *
+   * A record held is one object, updated in place by a copy signed later with
+   * the same name and keywords (it keeps its strings and its place among its
+   * provider's records); a copy with the same signature (the record under
+   * another of its keys, or from another replica) only extends its life.
    */
   put(record: SignedFileRecord, expiresAt: number): PutResult {
-    const key = keyOf(record.hash, record.provider.id)
-    this.held ??= new Map()
-    this.usage ??= new Map()
-    const current = this.held.get(key)
-    if (current && record.expires < current.signedExpires) {
-      const later = Math.max(current.expires, Math.min(expiresAt, current.signedExpires))
-      if (later !== current.expires) {
-        current.expires = later
-        this.write(this.index.put(this.stored(current), { expiresAt: later }))
+    const current = this.find(record.hash, record.provider.id)
+    if (current && (record.expires < current.expires || sameSigned(current, record))) {
+      const later = Math.max(current.heldUntil, Math.min(expiresAt, current.expires))
+      if (later !== current.heldUntil) {
+        current.heldUntil = later
+        this.write(this.index.put(current, { expiresAt: later }))
       }
       return 'stored'
     }
     const size = recordBytes(record)
     const added = current ? 0 : 1
-    const grows = size - (current?.bytes ?? 0)
-    const mine = this.usage.get(record.provider.id) ?? { bytes: 0, keys: new Set<string>() }
+    const grows = size - (current ? recordBytes(current) : 0)
+    const mine = this.usage?.get(record.provider.id)
+    const mineBytes = mine?.bytes ?? 0
     const { maxRecordsPerProvider, maxBytesPerProvider, maxStoredRecords, maxStoredBytes } = this.limits
-    if (mine.keys.size + added > maxRecordsPerProvider || mine.bytes + grows > maxBytesPerProvider)
-      return 'provider-quota'
-    while (this.size + added > maxStoredRecords || this.bytes + grows > maxStoredBytes) {
-      const largest = this.largestProvider()
-      if (!largest || largest[0] === record.provider.id || largest[1].bytes <= mine.bytes + grows)
-        return 'full'
-      const [oldest] = largest[1].keys
-      const [hash, provider] = (oldest as string).split(' ') as [ContentHash, PeerId]
-      this.remove(hash, provider)
-    }
-    const held = this.account(
-      record,
-      Math.max(current?.expires ?? 0, expiresAt),
-      unsignedRecord(record),
-      current,
+    if (
+      (mine ? countOf(mine.records) : 0) + added > maxRecordsPerProvider ||
+      mineBytes + grows > maxBytesPerProvider
     )
-    this.write(this.index.put(this.stored(held), { expiresAt: held.expires }))
+      return 'provider-quota'
+    while (this.count + added > maxStoredRecords || this.bytes + grows > maxStoredBytes) {
+      const largest = this.largestProvider()
+      if (!largest || largest[0] === record.provider.id || largest[1].bytes <= mineBytes + grows)
+        return 'full'
+      const { records } = largest[1]
+      const oldest = records instanceof Set ? (records.values().next().value as StoredRecord) : records
+      this.remove(oldest.hash, oldest.provider.id)
+    }
+    const heldUntil = Math.min(Math.max(current?.heldUntil ?? 0, expiresAt), record.expires)
+    let stored: StoredRecord
+    if (current && current.name === record.name && sameWords(current.keywords, record.keywords)) {
+      stored = current
+      stored.size = record.size
+      stored.chunkSize = record.chunkSize
+      if (!sameWords(stored.provider.addresses, record.provider.addresses)) stored.provider = record.provider
+      stored.expires = record.expires
+      stored.signature = record.signature
+      stored.heldUntil = heldUntil
+      this.charge(stored, grows)
+    } else {
+      if (current) this.forget(current)
+      stored = storedOf(record, heldUntil)
+      this.insert(stored)
+    }
+    this.write(this.index.put(stored, { expiresAt: heldUntil }))
     return 'stored'
   }
 
   /** Removes the records of `hash` (only `provider`'s when given); returns how many went. */
   remove(hash: ContentHash, provider?: PeerId): number {
-    const providers =
-      provider !== undefined
-        ? [provider]
-        : [...(this.held?.values() ?? [])]
-            .filter((h) => h.record.hash === hash)
-            .map((h) => h.record.provider.id)
+    const of = this.held?.get(hash)
+    if (of === undefined) return 0
+    const gone = provider !== undefined ? [pick(of, provider)] : of instanceof Map ? [...of.values()] : [of]
     let n = 0
-    for (const p of providers) if (this.forget(keyOf(hash, p), p)) n++
+    for (const r of gone) {
+      if (r === undefined) continue
+      this.forget(r)
+      n++
+    }
     if (n > 0) this.write(this.index.remove(hash, provider))
     return n
   }
@@ -199,13 +217,29 @@ export class RecordStore {
 
   /** Every record held (a snapshot). */
   records(): FileRecord[] {
-    return [...(this.held?.values() ?? [])].map((h) => h.record)
+    const out: FileRecord[] = []
+    for (const of of this.held?.values() ?? []) {
+      if (of instanceof Map) for (const r of of.values()) out.push(r)
+      else out.push(of)
+    }
+    return out
   }
 
   /** A held record with its provider's signature, as it travels; undefined when it is not held. */
   signed(record: FileRecord): SignedFileRecord | undefined {
-    const h = this.held?.get(keyOf(record.hash, record.provider.id))
-    return h && { ...h.record, expires: h.signedExpires, signature: h.signature }
+    const h = this.find(record.hash, record.provider.id)
+    return (
+      h && {
+        hash: h.hash,
+        name: h.name,
+        size: h.size,
+        chunkSize: h.chunkSize,
+        keywords: h.keywords,
+        provider: h.provider,
+        expires: h.expires,
+        signature: h.signature,
+      }
+    )
   }
 
   /**
@@ -249,25 +283,28 @@ export class RecordStore {
 
   /** Milliseconds `record` has left at `now` (at least 1 while it is held, even past its time until `expire` runs). */
   remaining(record: FileRecord, now: number): number {
-    const at = this.held?.get(keyOf(record.hash, record.provider.id))?.expires
+    const at = this.find(record.hash, record.provider.id)?.heldUntil
     return at === undefined ? 0 : Math.max(1, at - now)
   }
 
   /** Drops every record whose time is up; returns how many went. */
   expire(now: number): number {
-    let n = 0
-    if (this.held === undefined) return n
-    for (const [key, h] of this.held) {
-      if (h.expires > now) continue
-      const [hash, provider] = key.split(' ') as [ContentHash, PeerId]
-      n += this.remove(hash, provider)
+    if (this.held === undefined) return 0
+    const due: StoredRecord[] = []
+    for (const of of this.held.values()) {
+      if (of instanceof Map) {
+        for (const r of of.values()) if (r.heldUntil <= now) due.push(r)
+      } else if (of.heldUntil <= now) due.push(of)
     }
+    let n = 0
+    for (const r of due) n += this.remove(r.hash, r.provider.id)
     return n
   }
 
   clear(): void {
     this.held?.clear()
     this.usage?.clear()
+    this.count = 0
     this.bytes = 0
     this.write(this.index.clear())
   }
@@ -276,60 +313,78 @@ export class RecordStore {
   private known(records: readonly FileRecord[]): FileRecord[] {
     const out: FileRecord[] = []
     for (const r of records) {
-      const h = this.held?.get(keyOf(r.hash, r.provider.id))
-      if (h) out.push(h.record)
+      const h = this.find(r.hash, r.provider.id)
+      if (h) out.push(h)
     }
     return out
   }
 
-  /** A held record as the Index keeps it. */
-  private stored(h: Held): StoredRecord {
-    return { ...h.record, expires: h.signedExpires, signature: h.signature, heldUntil: h.expires }
+  /** The record of `hash` by `provider` held here. */
+  private find(hash: ContentHash, provider: PeerId): StoredRecord | undefined {
+    const of = this.held?.get(hash)
+    return of === undefined ? undefined : pick(of, provider)
   }
 
-  /** Holds `record` (replacing `current`) until `expiresAt`, at most its signed expiry, and charges its provider. */
-  private account(
-    record: SignedFileRecord,
-    expiresAt: number,
-    plain: FileRecord,
-    current: Held | undefined,
-  ): Held {
-    const key = keyOf(record.hash, record.provider.id)
-    const size = recordBytes(plain)
-    const grows = size - (current?.bytes ?? 0)
+  /** Holds `stored` (not held yet) and charges its provider. */
+  private insert(stored: StoredRecord): void {
+    const { hash } = stored
+    const provider = stored.provider.id
     this.held ??= new Map()
     this.usage ??= new Map()
-    const held: Held = {
-      record: plain,
-      expires: Math.min(expiresAt, record.expires),
-      signedExpires: record.expires,
-      signature: record.signature,
-      bytes: size,
+    const of = this.held.get(hash)
+    if (of === undefined) this.held.set(hash, stored)
+    else if (of instanceof Map) of.set(provider, stored)
+    else
+      this.held.set(
+        hash,
+        new Map([
+          [of.provider.id, of],
+          [provider, stored],
+        ]),
+      )
+    this.count++
+    const size = recordBytes(stored)
+    const mine = this.usage.get(provider)
+    if (mine === undefined) this.usage.set(provider, { bytes: size, records: stored })
+    else {
+      if (mine.records instanceof Set) mine.records.add(stored)
+      else mine.records = new Set([mine.records, stored])
+      mine.bytes += size
     }
-    this.held.set(key, held)
-    const mine = this.usage.get(record.provider.id) ?? { bytes: 0, keys: new Set<string>() }
-    mine.bytes += grows
-    mine.keys.add(key)
-    this.usage.set(record.provider.id, mine)
+    this.bytes += size
+  }
+
+  /** Charges a held record's provider (and the store) `grows` more bytes. */
+  private charge(stored: StoredRecord, grows: number): void {
+    const mine = this.usage?.get(stored.provider.id)
+    if (mine) mine.bytes += grows
     this.bytes += grows
-    return held
   }
 
   private write(done: Promise<unknown>): void {
     done.catch(this.onError)
   }
 
-  private forget(key: string, provider: PeerId): boolean {
-    const h = this.held?.get(key)
-    if (!h) return false
-    this.held?.delete(key)
-    this.bytes -= h.bytes
+  /** Stops holding `stored` (without a write to the Index) and refunds its provider. */
+  private forget(stored: StoredRecord): void {
+    const { hash } = stored
+    const provider = stored.provider.id
+    const of = this.held?.get(hash)
+    if (of instanceof Map) {
+      of.delete(provider)
+      if (of.size === 1) this.held?.set(hash, of.values().next().value as StoredRecord)
+    } else this.held?.delete(hash)
+    this.count--
+    const size = recordBytes(stored)
+    this.bytes -= size
     const u = this.usage?.get(provider)
-    if (!u) return true
-    u.bytes -= h.bytes
-    u.keys.delete(key)
-    if (u.keys.size === 0) this.usage?.delete(provider)
-    return true
+    if (!u) return
+    u.bytes -= size
+    if (!(u.records instanceof Set)) this.usage?.delete(provider)
+    else {
+      u.records.delete(stored)
+      if (u.records.size === 1) u.records = u.records.values().next().value as StoredRecord
+    }
   }
 
   private largestProvider(): [PeerId, ProviderUsage] | undefined {
@@ -337,4 +392,46 @@ export class RecordStore {
     for (const entry of this.usage ?? []) if (!best || entry[1].bytes > best[1].bytes) best = entry
     return best
   }
+}
+
+/** `of`'s record by `provider`. */
+function pick(of: OfHash, provider: PeerId): StoredRecord | undefined {
+  if (of instanceof Map) return of.get(provider)
+  return of.provider.id === provider ? of : undefined
+}
+
+/** A new held record: `record`'s fields (not the message's other ones), held until `heldUntil`, at most its signed expiry. */
+function storedOf(record: SignedFileRecord, heldUntil: number): StoredRecord {
+  const { hash, name, size, chunkSize, keywords, provider, expires, signature } = record
+  return {
+    hash,
+    name,
+    size,
+    chunkSize,
+    keywords,
+    provider,
+    expires,
+    signature,
+    heldUntil: Math.min(heldUntil, expires),
+  }
+}
+
+function sameWords(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Whether `record` is the copy held: the same signature on the same fields. */
+function sameSigned(held: StoredRecord, record: SignedFileRecord): boolean {
+  return (
+    record.signature === held.signature &&
+    record.expires === held.expires &&
+    record.name === held.name &&
+    record.size === held.size &&
+    record.chunkSize === held.chunkSize &&
+    sameWords(record.keywords, held.keywords) &&
+    sameWords(record.provider.addresses, held.provider.addresses)
+  )
 }

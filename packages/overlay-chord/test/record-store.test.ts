@@ -130,3 +130,100 @@ test('an answer lets providers take turns, each at most perProvider times, withi
     0,
   )
 })
+
+/** A MemoryIndex that counts its writes. */
+function countingIndex(): { index: MemoryIndex; puts: () => number } {
+  const index = memoryIndex()
+  let puts = 0
+  const put = index.put.bind(index)
+  index.put = (...args) => {
+    puts++
+    return put(...args)
+  }
+  return { index, puts: () => puts }
+}
+
+test('a record is held as one object, shared with the Index; the same signed copy again only extends its life', async (t) => {
+  const { index, puts } = countingIndex()
+  const store = new RecordStore(index)
+  const a = record('harry.potter.mkv', peer('a'), 5000)
+  t.is(store.put(a, 100), 'stored')
+  t.is(store.put({ ...a, keywords: [...a.keywords] }, 100), 'stored') // another of its keys, decoded again
+  t.is(puts(), 1, 'the same copy is not written again')
+  t.is(store.put({ ...a }, 300), 'stored')
+  t.is(puts(), 2, 'a longer life is written (a persistent Index keeps it)')
+  t.is(store.remaining(a, 0), 300)
+  const [held] = store.records()
+  t.is((await index.get(a.hash))[0], held, 'the Index keeps the object the store holds')
+  t.is((await store.matching({ keywords: ['potter'] }))[0], held)
+  t.deepEqual(store.signed(a), a, 'handed over as it was signed, without the local expiry')
+  t.is(store.size, 1)
+  t.is(store.heldBytes, recordBytes(a))
+})
+
+test('a copy signed later updates the record in place and keeps its place in its provider’s eviction order', async (t) => {
+  const store = new RecordStore(memoryIndex(), {
+    maxRecordsPerProvider: 10,
+    maxBytesPerProvider: 1e6,
+    maxStoredRecords: 4,
+    maxStoredBytes: 1e6,
+  })
+  const first = record('file-0.bin', peer('a'), 1000)
+  store.put(first, 1000)
+  store.put(record('file-1.bin', peer('a')), 1000)
+  store.put(record('file-2.bin', peer('a')), 1000)
+  const before = store.records()[0]
+  const later = { ...record('file-0.bin', peer('a'), 2000), signature: 't'.repeat(86), size: 7 }
+  t.is(store.put(later, 2000), 'stored')
+  t.is(store.records()[0], before, 'the same object')
+  t.deepEqual(store.signed(first), later)
+  t.is(store.remaining(first, 0), 2000)
+  t.is(store.heldBytes, 3 * recordBytes(first))
+  // full: b's second record takes room from a, whose oldest is still file-0
+  store.put(record('other-0.bin', peer('b')), 1000)
+  t.is(store.put(record('other-1.bin', peer('b')), 1000), 'stored')
+  t.deepEqual(
+    store
+      .records()
+      .map((r) => r.name)
+      .sort(),
+    ['file-1.bin', 'file-2.bin', 'other-0.bin', 'other-1.bin'],
+  )
+  t.deepEqual(store.usageOf(peer('a').id), { records: 2, bytes: 2 * recordBytes(first) })
+})
+
+test('a copy signed later under another name replaces the record', async (t) => {
+  const store = new RecordStore(memoryIndex())
+  const a = record('old.name.mkv', peer('a'), 1000)
+  store.put(a, 1000)
+  const renamed = { ...record('new.name.mkv', peer('a'), 2000), hash: a.hash }
+  store.put(renamed, 2000)
+  t.is(store.size, 1)
+  t.deepEqual(
+    (await store.get(a.hash)).map((r) => r.name),
+    ['new.name.mkv'],
+  )
+  t.deepEqual(await store.matching({ keywords: ['old'] }), [])
+  t.is((await store.matching({ keywords: ['new'] })).length, 1)
+  t.is(store.heldBytes, recordBytes(renamed))
+})
+
+test('several providers of one hash: each held, removed one by one or all at once', async (t) => {
+  const store = new RecordStore(memoryIndex())
+  const a = record('shared.iso', peer('a'))
+  const copies = ['a', 'b', 'c'].map((c) => ({ ...a, provider: peer(c) }))
+  for (const r of copies) store.put(r, 1000)
+  t.is(store.size, 3)
+  t.is((await store.get(a.hash)).length, 3)
+  t.is(store.remove(a.hash, peer('b').id), 1)
+  t.is(store.remove(a.hash, peer('b').id), 0)
+  t.deepEqual(
+    (await store.get(a.hash)).map((r) => r.provider.id),
+    [peer('a').id, peer('c').id],
+  )
+  t.is(store.remaining(copies[2] as SignedFileRecord, 0), 1000)
+  t.is(store.remove(a.hash), 2)
+  t.is(store.size, 0)
+  t.is(store.heldBytes, 0)
+  t.deepEqual(store.usageOf(peer('a').id), { records: 0, bytes: 0 })
+})
