@@ -1,7 +1,8 @@
 import test from 'ava'
 import { z } from 'zod'
-import { defineProtocol, RealClock } from '../src/index.js'
+import { defineProtocol } from '../src/index.js'
 import { encode, Kind, Mux } from '../src/wire/index.js'
+import { ManualClock } from './helpers/manual-clock.js'
 import { connectionPair } from './helpers/pair.js'
 
 const ECHO = defineProtocol(
@@ -9,9 +10,9 @@ const ECHO = defineProtocol(
   z.object({ text: z.string() }),
   z.object({ text: z.string() }),
 )
-const clock = new RealClock()
-
 function pair() {
+  // Virtual time: a timeout fires only when a test advances the clock.
+  const clock = new ManualClock()
   const [a, b] = connectionPair('peer-b', 'peer-a')
   const ma = new Mux(a, clock)
   const mb = new Mux(b, clock)
@@ -21,7 +22,7 @@ function pair() {
     else if (text === 'bad') reply.respond({ wrong: 1 })
     else if (text !== 'silent') reply.respond({ text: text.toUpperCase() })
   })
-  return { a, b, ma, mb }
+  return { a, b, ma, mb, clock }
 }
 
 test('requests are matched to their responses by id, many at once', async (t) => {
@@ -48,9 +49,18 @@ test('a response that fails its schema is a ProtocolError and closes the connect
   t.true(a.closed)
 })
 
-test('an unanswered request times out and is forgotten', async (t) => {
-  const { ma } = pair()
-  await t.throwsAsync(ma.request(ECHO, { text: 'silent' }, { timeout: 30 }), { name: 'TimeoutError' })
+test('an unanswered request times out at its timeout on the clock, and is forgotten', async (t) => {
+  const { ma, clock } = pair()
+  let outcome = 'waiting'
+  const p = ma.request(ECHO, { text: 'silent' }, { timeout: 30 }).catch((err: Error) => {
+    outcome = err.name
+  })
+  await clock.advance(29)
+  t.is(outcome, 'waiting', '29 virtual ms in')
+  t.is(ma.inFlight, 1)
+  await clock.advance(1)
+  await p
+  t.is(outcome, 'TimeoutError')
   t.is(ma.inFlight, 0)
 })
 
