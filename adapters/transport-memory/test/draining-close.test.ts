@@ -50,6 +50,37 @@ test('a request on the wire when the remote prunes its connection is answered ov
   t.is(server.stats()[NOTE.name]?.received, 3, 'the server read it once')
 })
 
+test('a request left unread is sent again over a new connection, not over another one the remote is draining too', async (t) => {
+  const clock = new TestClock()
+  const hub = new MemoryNetwork({
+    latency: (from: string, to: string) => (from === 'gb-c1' && to === 'gb-server' ? 50 : 1),
+  })
+  const server = await startNetwork(hub, { name: 'gb-server', clock, network: { maxConnections: 2 } })
+  const seen: number[] = []
+  server.handle(NOTE, (req) => {
+    seen.push(req.n)
+    return null
+  })
+  const [c1, c2, c3] = await Promise.all(
+    ['gb-c1', 'gb-c2', 'gb-c3'].map((name) => startNetwork(hub, { name, clock })),
+  )
+  t.teardown(() => Promise.all([server, c1, c2, c3].map((n) => n?.stop())))
+  if (!c1 || !c2 || !c3) throw new Error('three clients')
+  // Two connections between c1 and the server, one dialed each way: pruning c1 drains both.
+  t.is(await clock.settle(c1.request(ref(server), NOTE, { n: 1 })), null)
+  await clock.settle(server.dialAddress('memory://gb-c1'))
+  await clock.advance(100)
+  t.is(await clock.settle(c2.request(ref(server), NOTE, { n: 2 })), null)
+  await clock.advance(100)
+  const outcome = c1.request(ref(server), NOTE, { n: 10 }).then(
+    () => 'answered',
+    (err: Error) => `${err.name}: ${err.message}`,
+  )
+  await clock.settle(c3.connect(ref(server)))
+  t.is(await clock.settle(outcome), 'answered')
+  t.deepEqual(seen, [1, 2, 10], 'each request ran once at the server')
+})
+
 // Attacks on the draining close: a raw connection speaking the wire by hand against a real Network.
 
 /** A raw connection to `victim` that announced the draining close (mux 2); records what the victim sends. */
