@@ -81,17 +81,37 @@ test('a request left unread is sent again over a new connection, not over anothe
   t.deepEqual(seen, [1, 2, 10], 'each request ran once at the server')
 })
 
+test('a peer whose identify tells no multiplexer version (before the draining close) is closed at once, without a GOAWAY', async (t) => {
+  const clock = new TestClock()
+  const hub = new MemoryNetwork({ latency: 1 })
+  const server = await startNetwork(hub, { clock, network: { maxConnections: 1 } })
+  const other = await startNetwork(hub, { clock })
+  t.teardown(() => Promise.all([server.stop(), other.stop()]))
+  const old = await attacker(hub, clock, server, false)
+  await clock.advance(10)
+  const closed = new Promise<void>((resolve) => old.conn.once('close', () => resolve()))
+  await clock.settle(other.connect(ref(server)))
+  await clock.settle(closed)
+  t.deepEqual(
+    old.got.map((e) => e[0]),
+    [Kind.Message],
+    "only the server's identify arrived: no envelope of a kind an older peer would refuse",
+  )
+})
+
 // Attacks on the draining close: a raw connection speaking the wire by hand against a real Network.
 
-/** A raw connection to `victim` that announced the draining close (mux 2); records what the victim sends. */
-async function attacker(hub: MemoryNetwork, clock: TestClock, victim: Network) {
+/** A raw connection to `victim` whose identify tells mux 2 (the draining close), or nothing as an older peer; records what the victim sends. */
+async function attacker(hub: MemoryNetwork, clock: TestClock, victim: Network, announce = true) {
   const identity = Identity.generate()
   const transport = makeTransport(hub, { clock, identity })
   const conn = await clock.settle(transport.dial(victim.addresses()[0] as string))
   const got: Envelope[] = []
   conn.on('message', (data) => got.push(decode(data) as Envelope))
   const send = (envelope: unknown) => conn.send(encode(envelope))
-  await clock.settle(send([Kind.Message, IDENTIFY.name, { addresses: [], mux: 2 }]))
+  await clock.settle(
+    send([Kind.Message, IDENTIFY.name, announce ? { addresses: [], mux: 2 } : { addresses: [] }]),
+  )
   await clock.until(() => victim.isConnected(identity.peerId))
   return { conn, got, send, id: identity.peerId }
 }
