@@ -25,6 +25,13 @@ export interface PersistentIndexSetup {
   crashLoss?: number
   /** Acknowledged writes before the kill (default 400). */
   crashAfter?: number
+  /**
+   * Resolves once nothing the killed writer began can still change the store
+   * at `location`: a database server may still run the statements the dead
+   * client sent (its session ends when the server notices), so the checks
+   * wait for that. Default: at once (the writer's process was the only writer).
+   */
+  crashSettled?(location: string): Promise<void>
 }
 
 const HP2 = 'Harry.Potter.and.the.Chamber.of.Secrets.(2002).mkv'
@@ -143,6 +150,7 @@ export function indexPersistenceSuite(test: TestFn, setup: PersistentIndexSetup)
     const location = await setup.location(t)
     const loss = setup.crashLoss ?? 0
     const acked = await writeUntilKilled(t, setup.crashModule, location, setup.crashAfter ?? 400)
+    await setup.crashSettled?.(location)
     const index = await opened(t, location, 'crash', new RealClock())
     const records = await collectRecords(index)
     t.is(await index.count(), records.length, 'count() agrees with records()')

@@ -1,4 +1,5 @@
 import type { TestFn } from 'ava'
+import pg from 'pg'
 import { type PostgresServer, startPostgres } from '../../src/testing.js'
 
 /**
@@ -13,5 +14,30 @@ export function sharedServer(test: TestFn): () => Promise<PostgresServer> {
   return () => {
     server ??= startPostgres()
     return server
+  }
+}
+
+/**
+ * Resolves once no session but this one is open on the database at `url`:
+ * after a client was killed, the server still runs what it had read from it
+ * (a COMMIT on its way lands after the kill) until it sees the connection
+ * closed. Rejects after `timeoutMs` real ms, naming the sessions left.
+ */
+export async function otherSessionsEnded(url: string, timeoutMs = 20_000): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const end = Date.now() + timeoutMs
+    for (;;) {
+      const res = await client.query<{ pid: number; state: string | null; query: string }>(
+        'SELECT pid, state, query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      )
+      if (res.rows.length === 0) return
+      if (Date.now() > end)
+        throw new Error(`sessions still open ${timeoutMs} ms after the kill: ${JSON.stringify(res.rows)}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  } finally {
+    await client.end()
   }
 }
