@@ -3,7 +3,7 @@ import 'reflect-metadata'
  * Entry point of a worker thread that runs one simulation for `runSimulations`:
  * `workerData` holds the `SimulationOptions`; the worker posts progress
  * (at most every PROGRESS_EVERY_MS of real time, and at each change of
- * phase), then either the result or the error, and ends.
+ * phase), then either the result or the error, and exits at once.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { loadPlugins } from '@peerkit/core'
@@ -39,3 +39,7 @@ try {
   const e = err instanceof Error ? err : new Error(String(err))
   post({ kind: 'error', error: { name: e.name, message: e.message } })
 }
+// The answer is posted (a message posted before the exit is delivered). What the peers still do
+// after the teardown (each survivor of the kills redials the dead, and fails) would only burn the
+// core the pool's next simulation runs on: the thread ends here, and its heap with it.
+process.exit(0)

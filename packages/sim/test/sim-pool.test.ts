@@ -102,3 +102,33 @@ test('plugins are loaded in the workers: an overlay only a plugin registers runs
     )
   }
 })
+
+/** Message ports this thread holds open: one for each worker not yet gone. */
+const openPorts = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length
+
+// Serial: ava runs these first, alone, so no other test's worker is counted.
+test.serial(
+  "a worker is gone once the pool has its answer, even when its event loop would go on (the teardown's aftermath)",
+  async (t) => {
+    t.timeout(SIMULATION_LIMIT)
+    const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
+    const ports = openPorts()
+    const list = [
+      { overlay: 'pool-lingering-flooding', nodes: 8, queries: 2, seed: 5 },
+      { overlay: 'pool-lingering-flooding', nodes: 8, queries: 2, seed: 6 },
+    ]
+    const ended: number[] = []
+    const out = await runSimulations(list, {
+      jobs: 1,
+      plugins: { list: ['./lingering-plugin.mjs'], from },
+      onEnd: (i) => ended.push(i),
+    })
+    t.deepEqual(ended, [0, 1])
+    for (const r of out) {
+      if (isFailure(r)) return t.fail(r.error.message)
+      t.is(r.queries.issued, 2)
+    }
+    // A worker whose timer never stops would still hold its port (and keep this process alive).
+    t.is(openPorts(), ports, 'both workers have exited')
+  },
+)
