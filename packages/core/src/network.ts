@@ -524,6 +524,8 @@ export class Network extends EventEmitter<NetworkEvents> {
     void conn.close(err)
     if (conn.direction === 'inbound') this.onListenerError(err)
     else this.onLimit(err, conn.remotePeer)
+    // The last one opened that is not going away (GOAWAY); one going away only if all are.
+    for (let i = open.length - 1; i >= 0; i--) if (!(open[i] as Mux).goingAway) return open[i] as Mux
     return open[open.length - 1] as Mux
   }
 
