@@ -62,8 +62,11 @@ export function recordBytes(r: FileRecord): number {
  * The bookkeeping (what is held, until when, the quotas) is kept here,
  * synchronously, bounded by the store's budget; the Index searches the
  * records by keyword and keeps them across a restart: each is put signed,
- * with its local expiry as `expiresAt`, so a persistent index gives them
- * back on `open()` until the time they would have lapsed. Writes to the
+ * and a persistent (`durable`) one with its local expiry as `expiresAt`, so
+ * it gives them back on `open()` until the time they would have lapsed. A
+ * memory one is given no expiry (it would keep a second map of them): it
+ * holds the store's own objects, and the store drops records whose time is
+ * up itself (`expire`; its answers skip them before). Writes to the
  * Index are issued in order without waiting (an Index applies calls in the
  * order they are made); one that fails is reported to `onError`.
  */
@@ -142,7 +145,7 @@ export class RecordStore {
       const later = Math.max(current.heldUntil, Math.min(expiresAt, current.expires))
       if (later !== current.heldUntil) {
         current.heldUntil = later
-        this.write(this.index.put(current, { expiresAt: later }))
+        if (this.index.durable) this.write(this.index.put(current, { expiresAt: later }))
       }
       return 'stored'
     }
@@ -181,7 +184,7 @@ export class RecordStore {
       stored = storedOf(record, heldUntil)
       this.insert(stored)
     }
-    this.write(this.index.put(stored, { expiresAt: heldUntil }))
+    this.write(this.index.put(stored, this.index.durable ? { expiresAt: heldUntil } : undefined))
     return 'stored'
   }
 

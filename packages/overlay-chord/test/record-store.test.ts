@@ -151,8 +151,9 @@ test('a record is held as one object, shared with the Index; the same signed cop
   t.is(store.put({ ...a, keywords: [...a.keywords] }, 100), 'stored') // another of its keys, decoded again
   t.is(puts(), 1, 'the same copy is not written again')
   t.is(store.put({ ...a }, 300), 'stored')
-  t.is(puts(), 2, 'a longer life is written (a persistent Index keeps it)')
+  t.is(puts(), 1, 'nor a longer life: a memory Index holds the same object, and the store expires it')
   t.is(store.remaining(a, 0), 300)
+  t.is(index.expiryOf(a), undefined, 'a memory Index keeps no expiry of its own')
   const [held] = store.records()
   t.is((await index.get(a.hash))[0], held, 'the Index keeps the object the store holds')
   t.is((await store.matching({ keywords: ['potter'] }))[0], held)
@@ -226,4 +227,20 @@ test('several providers of one hash: each held, removed one by one or all at onc
   t.is(store.size, 0)
   t.is(store.heldBytes, 0)
   t.deepEqual(store.usageOf(peer('a').id), { records: 0, bytes: 0 })
+})
+
+test('a persistent Index is given each record’s local expiry, and every change of it', async (t) => {
+  const { index, puts } = countingIndex()
+  Object.defineProperty(index, 'durable', { value: true })
+  const store = new RecordStore(index)
+  const a = record('harry.potter.mkv', peer('a'), 5000)
+  store.put(a, 100)
+  t.is(index.expiryOf(a), 100)
+  store.put({ ...a }, 100)
+  t.is(puts(), 1)
+  store.put({ ...a }, 300)
+  t.is(puts(), 2)
+  t.is(index.expiryOf(a), 300)
+  store.put({ ...record('harry.potter.mkv', peer('a'), 4000) }, 9000) // signed earlier: extends to its own expiry at most
+  t.is(index.expiryOf(a), 5000)
 })
