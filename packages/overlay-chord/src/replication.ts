@@ -27,7 +27,13 @@ export interface ReplicationContext {
 export class Replication {
   /** Ids of the successors this node last copied its primary records to. */
   private replicaSet: bigint[] = []
-  /** Keys of the records seen lately (records are kept as objects by the store; a maintenance pass asks again). */
+  /**
+   * Keys of the records this node publishes, by record object (a publish or
+   * refresh signs new ones). Records held for others are not kept here: a
+   * maintenance pass over them tests their keys one at a time (`someKey`):
+   * an array of some twenty keys (about 750 bytes) per record held would
+   * cost more than the record.
+   */
   private readonly keys = new WeakMap<FileRecord, bigint[]>()
 
   constructor(private readonly c: ReplicationContext) {}
@@ -131,15 +137,13 @@ export class Replication {
     if (!next || !this.c.running()) return
     if (!previous && routing.successors.length > 0) return
     const from = previous?.id ?? routing.id
-    const theirs = [...store.records()].filter((r) =>
-      this.keysOf(r).some((k) => ring.within(k, from, next.id, '(]')),
-    )
+    const theirs = store.records().filter((r) => this.someKey(r, (k) => ring.within(k, from, next.id, '(]')))
     if (theirs.length === 0) return
     this.push(next, theirs)
       .then(() => {
         if (options.replication > 1) return // we stay a replica of what we handed over
         for (const r of theirs)
-          if (!this.keysOf(r).some((k) => routing.owns(k))) store.remove(r.hash, r.provider.id)
+          if (!this.someKey(r, (k) => routing.owns(k))) store.remove(r.hash, r.provider.id)
       })
       .catch(() => {}) // kept here: the records stay until their provider's refresh reaches the newcomer
   }
@@ -164,7 +168,8 @@ export class Replication {
 
   /** Records this node is the first holder of: some key in (predecessor, n]. */
   private primaryRecords(): FileRecord[] {
-    return [...this.c.store.records()].filter((r) => this.keysOf(r).some((k) => this.c.routing.owns(k)))
+    const owns = (k: bigint) => this.c.routing.owns(k)
+    return this.c.store.records().filter((r) => this.someKey(r, owns))
   }
 
   /**

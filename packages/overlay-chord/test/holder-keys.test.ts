@@ -6,18 +6,19 @@ import { Replication, type ReplicationContext } from '../src/replication.js'
 
 const ring = Ring.of(64)
 
+const named = (name: string): FileRecord => ({
+  hash: createHash('sha256').update(name).digest('hex'),
+  name,
+  size: 1,
+  chunkSize: 1024,
+  keywords: keywords(name),
+  provider: { id: 'p', addresses: [] },
+})
+
 test('a holder computes a received record’s keys only up to the first one it may hold', (t) => {
   const options = parseChordOptions({ idDifficulty: 0 })
   const replication = new Replication({ ring, options } as unknown as ReplicationContext)
-  const name = 'the quick brown fox jumps.mkv'
-  const record: FileRecord = {
-    hash: createHash('sha256').update(name).digest('hex'),
-    name,
-    size: 1,
-    chunkSize: 1024,
-    keywords: keywords(name),
-    provider: { id: 'p', addresses: [] },
-  }
+  const record = named('the quick brown fox jumps.mkv')
   const all = replication.keysOf({ ...record }) // another object: nothing cached for `record`
   t.true(all.length > 10)
   const wanted = all[2] as bigint // the second keyword's key
@@ -38,4 +39,41 @@ test('a holder computes a received record’s keys only up to the first one it m
     }),
   )
   t.deepEqual(tried, all)
+})
+
+test('a maintenance pass over the records held keeps no key arrays for them', async (t) => {
+  const options = parseChordOptions({ idDifficulty: 0 })
+  const counting = new Ring(64)
+  let hashed = 0
+  const contentKey = counting.contentKey.bind(counting)
+  counting.contentKey = (h: string) => {
+    hashed++
+    return contentKey(h)
+  }
+  const held = named('held for another.iso')
+  const node = (id: bigint) => ({ id, ref: { id: `n${id}`, addresses: [] } })
+  const pushed: unknown[] = []
+  const replication = new Replication({
+    ring: counting,
+    options,
+    routing: { predecessor: node(1n), successors: [node(2n), node(3n)], owns: () => true },
+    store: {
+      records: () => [held],
+      signed: (r: FileRecord) => ({ ...r, expires: 10, signature: 's' }),
+      remaining: () => 5,
+    },
+    clock: { now: () => 0 },
+    call: async (_n: unknown, request: unknown) => {
+      pushed.push(request)
+      return { type: 'ok' }
+    },
+    running: () => true,
+    signal: () => new AbortController().signal,
+  } as unknown as ReplicationContext)
+  replication.maintain() // two fresh replicas: the primary records (all: it owns every key) are pushed
+  await Promise.resolve()
+  t.is(pushed.length, 2, 'to each of the two fresh replicas')
+  t.is(hashed, 1, 'its content key was tested')
+  replication.someKey(held, () => true)
+  t.is(hashed, 2, 'and tested again: no key array was kept for the record')
 })
