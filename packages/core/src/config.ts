@@ -37,7 +37,7 @@ export interface NetworkOptions {
   maxKnownPeers?: number
   /**
    * Milliseconds a draining close may take. A connection this peer closes as idle (at `maxConnections`)
-   * first tells a remote that speaks it (multiplexer version 2) the last of its requests read (GOAWAY),
+   * first tells the remote (unless its identify told a multiplexer older than version 2) the last of its requests read (GOAWAY),
    * reads none after it and answers those it read; the remote sends the unread ones again elsewhere and
    * closes once nothing is pending. Either side closes the connection anyway after this long.
    * @default 10000

@@ -620,7 +620,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       this.count(protocol, 'received')
       try {
         const { addresses, mux: version } = validate(IDENTIFY.request, body, 'identify')
-        mux.remoteDrains = version !== undefined && version >= 2
+        mux.remoteMux = version ?? 1
         const ref = { id: mux.connection.remotePeer, addresses }
         this.learn(ref)
         this.emit('peer:identify', ref)

@@ -24,8 +24,8 @@ function pair(drainTimeout = 1000) {
   }
   const ma = new Mux(a, clock, undefined, limits)
   const mb = new Mux(b, clock, undefined, limits)
-  ma.remoteDrains = true
-  mb.remoteDrains = true
+  ma.remoteMux = 2
+  mb.remoteMux = 2
   const read: number[] = []
   const held: (() => void)[] = []
   mb.on('request', (_p, body, reply) => {
@@ -103,7 +103,7 @@ test('a remote that never closes after GOAWAY is closed at drainTimeout', async 
     maxMessageItems: 1000,
     drainTimeout: 300,
   })
-  mb.remoteDrains = true
+  mb.remoteMux = 2
   a.removeAllListeners('message') // a speaks no mux: it never answers the GOAWAY
   mb.drain()
   await clock.advance(299)
@@ -112,15 +112,28 @@ test('a remote that never closes after GOAWAY is closed at drainTimeout', async 
   t.true(b.closed)
 })
 
-test('to a remote that did not announce the draining close, drain closes at once', async (t) => {
-  const clock = new ManualClock()
-  const [a, b] = connectionPair('peer-b', 'peer-a')
-  const frames = sentBy(b)
-  new Mux(a, clock)
-  new Mux(b, clock).drain()
-  await settle()
-  t.true(b.closed && a.closed)
-  t.deepEqual(frames, [], 'no GOAWAY to a peer that would close on the unknown kind')
+test('to a remote that told an older multiplexer (1), drain closes at once; to one not heard from yet, it sends GOAWAY', async (t) => {
+  for (const told of [1, undefined]) {
+    const clock = new ManualClock()
+    const [a, b] = connectionPair('peer-b', 'peer-a')
+    const frames = sentBy(b)
+    new Mux(a, clock)
+    const mb = new Mux(b, clock)
+    mb.remoteMux = told
+    mb.drain()
+    await settle()
+    if (told === 1) {
+      t.true(b.closed && a.closed)
+      t.deepEqual(frames, [], 'no GOAWAY to a peer that would close on the unknown kind')
+    } else {
+      t.deepEqual(
+        frames,
+        [[Kind.GoAway, 0]],
+        'its identify may be on the wire: most likely a peer of this version',
+      )
+      t.true(a.closed && b.closed, 'the remote closed, nothing pending')
+    }
+  }
 })
 
 test('a GOAWAY envelope is [4, id] with id from 0 to 2^32', (t) => {

@@ -12,8 +12,8 @@ export enum Kind {
    * `[GoAway, lastId]`: the sender is closing the connection. It read the
    * remote's requests up to `lastId` (0: none) and answers them; it will not
    * read those sent after, and sends no new request or message on the
-   * connection. Sent only to a peer whose identify announced `mux` 2 or
-   * more (an older peer closes the connection on an unknown kind).
+   * connection. Not sent to a peer whose identify told an older
+   * multiplexer (no `mux`): it closes the connection on an unknown kind.
    */
   GoAway = 4,
 }

@@ -5,7 +5,9 @@ import { addressSchema, LIMITS } from './schemas.js'
 /**
  * The version of the multiplexer this peer speaks, told in identify. 2 knows
  * the draining close (`Kind.GoAway`); a peer that tells none speaks 1 and is
- * closed without one (it would close the connection on the unknown kind).
+ * closed without one (it would close the connection on the unknown kind). A
+ * peer whose identify has not been read yet gets one: it is most likely of
+ * this version, and an older one only closes the connection.
  */
 export const MUX_VERSION = 2
 

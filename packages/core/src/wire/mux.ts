@@ -128,10 +128,22 @@ export class Mux extends EventEmitter<MuxEvents> {
   /** Set once either side sent GOAWAY. */
   private draining: Drain | undefined
   /**
-   * Kept by the owner: the remote told in identify that it speaks the draining
-   * close (`mux` 2 or more), so this side may close with GOAWAY.
+   * Kept by the owner: the multiplexer version the remote told in identify
+   * (1 when it told none: a peer from before the draining close). Unknown
+   * until its identify is read.
    */
-  remoteDrains = false
+  remoteMux: number | undefined
+
+  /**
+   * Whether to close with GOAWAY: unless the remote said it speaks an older
+   * multiplexer. A remote not heard from yet is most likely of this version
+   * (its identify can be on the wire behind a slow link, with its first
+   * request after it), and an older one only closes the connection on the
+   * unknown kind, as this side was doing anyway.
+   */
+  get remoteDrains(): boolean {
+    return this.remoteMux === undefined || this.remoteMux >= 2
+  }
 
   constructor(
     readonly connection: Connection,
@@ -178,8 +190,8 @@ export class Mux extends EventEmitter<MuxEvents> {
    * answers those it read, and leaves the close to the remote once its
    * pending requests are answered (the remote, knowing which of its requests
    * were not read, sends them again elsewhere). Closed anyway after
-   * `drainTimeout`. Only for a remote that speaks it (`remoteDrains`);
-   * otherwise, or on a closed connection, it closes at once.
+   * `drainTimeout`. A remote that said it speaks an older multiplexer
+   * (`remoteMux` 1) is closed at once, without one.
    */
   drain(): void {
     if (this.connection.closed) return
