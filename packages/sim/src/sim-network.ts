@@ -238,19 +238,17 @@ export class SimNetwork {
   }
 
   /**
-   * Ends the world after the figures are taken: every peer and the directory
-   * vanish at once (the hub drops them, as `kill` does), and the container is
-   * released. A crashed peer says no goodbye, so none is stopped: a stop
-   * after the crash only tried, and failed, to reach the others (Chord's
-   * hand-over looked up every record's new owner, and each dial made an error
-   * with its stack trace: a tenth of a 2,000-peer chord run). Nothing of a
-   * peer outlives this: its timers are on the virtual clock, which nothing
-   * drives any more, and its connections on the hub; both go with the
-   * SimNetwork.
+   * Ends the world after the figures are taken: the peers are left as they
+   * are, frozen, and the container is released. Nothing of a peer can run
+   * any more: its timers are on the virtual clock, which nothing drives
+   * after this, and its connections on the hub; both go with the SimNetwork
+   * once the caller lets go of it. Killing them all first (as `kill` does)
+   * only made every survivor of each kill redial the dead, one failure and
+   * its stack trace at a time, after the run (2.1 s of CPU after a
+   * 1,000-peer flood's 9.5); stopping them made each say goodbye to peers
+   * already gone (Chord's hand-over looked up every record's new owner).
    */
   async dispose(): Promise<void> {
-    for (const p of this.live) this.hub.kill(p.name)
-    if (this.directory) this.hub.kill(DIRECTORY_NAME)
     this.live.length = 0
     this.livePos.clear()
     await this.container.dispose()

@@ -1,0 +1,35 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import test from 'ava'
+import { runSimulation, type SimNetwork } from '../src/index.js'
+import { SIMULATION_LIMIT } from './helpers/limits.js'
+
+test('after a run its world is left frozen: no peer sees a connection close, and all of it can be collected', async (t) => {
+  t.timeout(SIMULATION_LIMIT)
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  let done = false
+  let closedAfter = 0
+  let world: WeakRef<SimNetwork> | undefined
+  const r = await runSimulation(
+    { overlay: 'flooding', nodes: 40, queries: 5, seed: 2 },
+    {
+      onPeer: (p) =>
+        p.peer.network.on('peer:disconnect', () => {
+          if (done) closedAfter++
+        }),
+      onProgress: (p) => {
+        if (p.phase === 'done') done = true
+      },
+      onBuilt: (net) => {
+        world = new WeakRef(net)
+      },
+    },
+  )
+  t.is(r.queries.issued, 5)
+  for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve))
+  // Killing every peer at the end made each survivor see its links close and redial the dead.
+  t.is(closedAfter, 0, 'no connection closed after the figures were taken')
+  gc()
+  t.is(world?.deref(), undefined, 'nothing outside the run keeps its world alive')
+})
