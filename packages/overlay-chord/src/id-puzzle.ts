@@ -29,7 +29,8 @@ export function puzzleBits(peerId: PeerId): number {
  * half: the young one, when full, replaces the old one; about 130 B each, at
  * most about 4 MB per process). Routing checks every node named in every
  * answer; the previous 8,192, cleared when full, missed most checks once a
- * ring had more nodes than that (a simulator's 10,000).
+ * node met more PeerIds than that (a ring of 10,000; the simulator runs at
+ * difficulty 0, which checks nothing).
  */
 export const PUZZLE_CACHE = 32_768
 
