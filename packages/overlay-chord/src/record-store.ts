@@ -4,6 +4,7 @@ import {
   type Index,
   matches,
   type PeerId,
+  type PeerRef,
   type Query,
   type SignedFileRecord,
 } from '@peerkit/core'
@@ -174,9 +175,10 @@ export class RecordStore {
       stored = current
       stored.size = record.size
       stored.chunkSize = record.chunkSize
-      if (!sameWords(stored.provider.addresses, record.provider.addresses)) stored.provider = record.provider
+      if (!sameWords(stored.provider.addresses, record.provider.addresses))
+        stored.provider = heldRef(record.provider)
       stored.expires = record.expires
-      stored.signature = record.signature
+      stored.signature = flat(record.signature)
       stored.heldUntil = heldUntil
       this.charge(stored, grows)
     } else {
@@ -407,16 +409,36 @@ function pick(of: OfHash, provider: PeerId): StoredRecord | undefined {
 function storedOf(record: SignedFileRecord, heldUntil: number): StoredRecord {
   const { hash, name, size, chunkSize, keywords, provider, expires, signature } = record
   return {
-    hash,
-    name,
+    hash: flat(hash),
+    name: flat(name),
     size,
     chunkSize,
-    keywords,
-    provider,
+    keywords: keywords.some((k) => k.length >= SLICE_MIN_LENGTH) ? keywords.map(flat) : keywords,
+    provider: heldRef(provider),
     expires,
-    signature,
+    signature: flat(signature),
     heldUntil: Math.min(heldUntil, expires),
   }
+}
+
+/** V8 keeps a substring of this many characters or more as a slice of its parent string. */
+const SLICE_MIN_LENGTH = 13
+
+/**
+ * A flat copy of `s`. The strings of a decoded message are slices, each of a
+ * parent string of its own one character longer (core's `decode` cuts them
+ * off the frame so): a slice of a 64-character hash costs 129 bytes of heap,
+ * a flat copy 97 (measured), and a record is held for hours, on every node
+ * that holds one of its keys. Joining two pieces makes V8 copy the
+ * characters into one new string.
+ */
+function flat(s: string): string {
+  return s.length < SLICE_MIN_LENGTH ? s : [s.slice(0, 1), s.slice(1)].join('')
+}
+
+/** A record's provider as it is held: its id and addresses flat (`flat`). */
+function heldRef(ref: PeerRef): PeerRef {
+  return { id: flat(ref.id), addresses: ref.addresses.map(flat) }
 }
 
 function sameWords(a: readonly string[], b: readonly string[]): boolean {

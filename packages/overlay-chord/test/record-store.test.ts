@@ -244,3 +244,16 @@ test('a persistent Index is given each record’s local expiry, and every change
   store.put({ ...record('harry.potter.mkv', peer('a'), 4000) }, 9000) // signed earlier: extends to its own expiry at most
   t.is(index.expiryOf(a), 5000)
 })
+
+test('a record is held with copies of its strings, character for character (emoji and CJK too)', async (t) => {
+  const store = new RecordStore(memoryIndex())
+  const name = '😀 千と千尋の神隠し spirited.away.2001.mkv'
+  const sliced = (s: string) => ` ${s}`.slice(1) // as a decoded message's strings are
+  const a = record(name, { id: sliced('e'.repeat(43)), addresses: [sliced('memory://a-long-address')] })
+  store.put({ ...a, name: sliced(name), hash: sliced(a.hash), signature: sliced(a.signature) }, 1000)
+  t.deepEqual(store.signed(a), a)
+  t.deepEqual(
+    (await store.matching({ keywords: ['千尋'] })).map((r) => r.name),
+    [name],
+  )
+})
