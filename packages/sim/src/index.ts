@@ -87,6 +87,7 @@ export {
   isFailure,
   runSimulations,
   SIM_OLD_GENERATION_MB,
+  SIM_SEMI_SPACE_MB,
   SIM_YOUNG_GENERATION_MB,
   type SimFailure,
   type SimPlugins,

@@ -1,7 +1,15 @@
 import { fileURLToPath } from 'node:url'
 import { overlays } from '@peerkit/core'
 import test from 'ava'
-import { isFailure, loadOverlay, runSimulation, runSimulations, type SimulationResult } from '../src/index.js'
+import {
+  isFailure,
+  loadOverlay,
+  runSimulation,
+  runSimulations,
+  SIM_SEMI_SPACE_MB,
+  SIM_YOUNG_GENERATION_MB,
+  type SimulationResult,
+} from '../src/index.js'
 import { SIMULATION_LIMIT } from './helpers/limits.js'
 
 /** What the same seed must reproduce: everything but the real time and memory. */
@@ -132,3 +140,18 @@ test.serial(
     t.is(openPorts(), ports, 'both workers have exited')
   },
 )
+
+test("a worker's young generation starts at its full size, not at V8's 1 or 2 MB", async (t) => {
+  t.timeout(SIMULATION_LIMIT)
+  t.is(SIM_SEMI_SPACE_MB * 3, SIM_YOUNG_GENERATION_MB)
+  const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
+  const sizes: number[] = []
+  const [r] = await runSimulations([{ overlay: 'central', nodes: 4, queries: 1 }], {
+    plugins: { list: ['./heap-plugin.mjs'], from },
+    onProgress: (_, p) => {
+      if (p.overlay === 'new_space') sizes.push(p.done)
+    },
+  })
+  t.true(r !== undefined && !isFailure(r))
+  t.deepEqual(sizes, [SIM_SEMI_SPACE_MB])
+})
