@@ -1,8 +1,9 @@
 // One overlay's simulation in this process, with its figures and the CPU time of each phase:
-//   node --max-semi-space-size=64 docs/benchmarks/sim-one.mjs [ROOT] OVERLAY NODES QUERIES [--options=JSON]
+//   node --min-semi-space-size=128 --max-semi-space-size=128 docs/benchmarks/sim-one.mjs [ROOT] OVERLAY NODES QUERIES [--options=JSON]
 // ROOT is a checkout with its packages built (default: this one), so two trees run side by side;
 // --options='{"providerRings":0}' passes overlay options. Add node's --cpu-prof --cpu-prof-dir=DIR to profile.
-// The semi-space flag gives the young generation a simulation worker has (SIM_YOUNG_GENERATION_MB).
+// The semi-space flags give the young generation a simulation worker has since 5fa2134 (SIM_YOUNG_GENERATION_MB,
+// SIM_SEMI_SPACE_MB: started at its full size); the runs of the passes before it used --max-semi-space-size=64.
 import { fileURLToPath } from 'node:url'
 
 const flag = process.argv.find((a) => a.startsWith('--options='))
