@@ -1,7 +1,7 @@
 import { TestClock } from '@peerkit/compliance'
-import { type Connection, defineProtocol, Identity, type Network, type PeerRef } from '@peerkit/core'
+import { type Connection, defineProtocol, Identity, type Network } from '@peerkit/core'
 import { decode, type Envelope, encode, IDENTIFY, Kind } from '@peerkit/core/wire'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { z } from 'zod'
 import { MemoryNetwork } from '../src/index.js'
 import { next, startNetwork } from './helpers/networks.js'
@@ -12,72 +12,60 @@ import { makeTransport } from './helpers/transports.js'
 
 const NOTE = defineProtocol('test/note/1', z.object({ n: z.number().int() }), z.null())
 
-function ref(n: Network): PeerRef {
-  return n.self()
-}
-
-test('a request on the wire when the remote prunes its connection is answered over a new connection, once', async (t) => {
+/**
+ * A server at maxConnections 2 that records the NOTE requests it handles, and three clients named
+ * `${prefix}-c1` …; c1's frames to the server take 50 ms, every other frame 1 ms, so c1's request can
+ * still be on the wire when c3's connection makes the server prune c1's (the least recently used).
+ */
+async function pruningBed(t: ExecutionContext, prefix: string) {
   const clock = new TestClock()
-  // c1's frames to the server take 50 ms, every other frame 1 ms: c1's request is still on the wire when
-  // c3's connection makes the server prune c1's (the least recently used, idle as far as the server sees).
   const hub = new MemoryNetwork({
-    latency: (from: string, to: string) => (from === 'ga-c1' && to === 'ga-server' ? 50 : 1),
+    latency: (from: string, to: string) => (from === `${prefix}-c1` && to === `${prefix}-server` ? 50 : 1),
   })
-  const server = await startNetwork(hub, { name: 'ga-server', clock, network: { maxConnections: 2 } })
+  const server = await startNetwork(hub, { name: `${prefix}-server`, clock, network: { maxConnections: 2 } })
   const seen: number[] = []
   server.handle(NOTE, (req) => {
     seen.push(req.n)
     return null
   })
   const [c1, c2, c3] = await Promise.all(
-    ['ga-c1', 'ga-c2', 'ga-c3'].map((name) => startNetwork(hub, { name, clock })),
+    [`${prefix}-c1`, `${prefix}-c2`, `${prefix}-c3`].map((name) => startNetwork(hub, { name, clock })),
   )
   t.teardown(() => Promise.all([server, c1, c2, c3].map((n) => n?.stop())))
   if (!c1 || !c2 || !c3) throw new Error('three clients')
-  t.is(await clock.settle(c1.request(ref(server), NOTE, { n: 1 })), null)
+  /** c1's request 10, sent while c3 connects: how it ended. */
+  const askWhilePruned = async () => {
+    const outcome = c1.request(server.self(), NOTE, { n: 10 }).then(
+      () => 'answered',
+      (err: Error) => `${err.name}: ${err.message}`,
+    )
+    await clock.settle(c3.connect(server.self()))
+    return clock.settle(outcome)
+  }
+  return { clock, server, seen, c1, c2, askWhilePruned }
+}
+
+test('a request on the wire when the remote prunes its connection is answered over a new connection, once', async (t) => {
+  const { clock, server, seen, c1, c2, askWhilePruned } = await pruningBed(t, 'ga')
+  t.is(await clock.settle(c1.request(server.self(), NOTE, { n: 1 })), null)
   await clock.advance(100)
-  t.is(await clock.settle(c2.request(ref(server), NOTE, { n: 2 })), null)
+  t.is(await clock.settle(c2.request(server.self(), NOTE, { n: 2 })), null)
   await clock.advance(100)
-  const asked = c1.request(ref(server), NOTE, { n: 10 })
-  const outcome = asked.then(
-    () => 'answered',
-    (err: Error) => `${err.name}: ${err.message}`,
-  )
-  await clock.settle(c3.connect(ref(server)))
-  t.is(await clock.settle(outcome), 'answered', "c1's request on the wire is not lost with its connection")
+  t.is(await askWhilePruned(), 'answered', "c1's request on the wire is not lost with its connection")
   t.deepEqual(seen, [1, 2, 10], 'each request ran once at the server')
   t.is(c1.stats()[NOTE.name]?.sent, 3, 'the request unread at the pruned connection was sent again')
   t.is(server.stats()[NOTE.name]?.received, 3, 'the server read it once')
 })
 
 test('a request left unread is sent again over a new connection, not over another one the remote is draining too', async (t) => {
-  const clock = new TestClock()
-  const hub = new MemoryNetwork({
-    latency: (from: string, to: string) => (from === 'gb-c1' && to === 'gb-server' ? 50 : 1),
-  })
-  const server = await startNetwork(hub, { name: 'gb-server', clock, network: { maxConnections: 2 } })
-  const seen: number[] = []
-  server.handle(NOTE, (req) => {
-    seen.push(req.n)
-    return null
-  })
-  const [c1, c2, c3] = await Promise.all(
-    ['gb-c1', 'gb-c2', 'gb-c3'].map((name) => startNetwork(hub, { name, clock })),
-  )
-  t.teardown(() => Promise.all([server, c1, c2, c3].map((n) => n?.stop())))
-  if (!c1 || !c2 || !c3) throw new Error('three clients')
+  const { clock, server, seen, c1, c2, askWhilePruned } = await pruningBed(t, 'gb')
   // Two connections between c1 and the server, one dialed each way: pruning c1 drains both.
-  t.is(await clock.settle(c1.request(ref(server), NOTE, { n: 1 })), null)
+  t.is(await clock.settle(c1.request(server.self(), NOTE, { n: 1 })), null)
   await clock.settle(server.dialAddress('memory://gb-c1'))
   await clock.advance(100)
-  t.is(await clock.settle(c2.request(ref(server), NOTE, { n: 2 })), null)
+  t.is(await clock.settle(c2.request(server.self(), NOTE, { n: 2 })), null)
   await clock.advance(100)
-  const outcome = c1.request(ref(server), NOTE, { n: 10 }).then(
-    () => 'answered',
-    (err: Error) => `${err.name}: ${err.message}`,
-  )
-  await clock.settle(c3.connect(ref(server)))
-  t.is(await clock.settle(outcome), 'answered')
+  t.is(await askWhilePruned(), 'answered')
   t.deepEqual(seen, [1, 2, 10], 'each request ran once at the server')
 })
 
@@ -90,7 +78,7 @@ test('a peer whose identify tells no multiplexer version (before the draining cl
   const old = await attacker(hub, clock, server, false)
   await clock.advance(10)
   const closed = new Promise<void>((resolve) => old.conn.once('close', () => resolve()))
-  await clock.settle(other.connect(ref(server)))
+  await clock.settle(other.connect(server.self()))
   await clock.settle(closed)
   t.deepEqual(
     old.got.map((e) => e[0]),
@@ -170,7 +158,7 @@ test('attack: a GOAWAY flood costs the victim one or two frames read: it closes 
     }
   }
   t.is(victim.limitErrors, 1)
-  t.is(await clock.settle(honest.request(ref(victim), NOTE, { n: 1 })), null)
+  t.is(await clock.settle(honest.request(victim.self(), NOTE, { n: 1 })), null)
 })
 
 test('attack: a GOAWAY naming a request never sent, or below one answered, is a ProtocolError; the victim re-sends nothing', async (t) => {
@@ -229,7 +217,7 @@ test("attack: requests or messages after the sender's own GOAWAY close the conne
     t.true(a.conn.closed)
   }
   t.deepEqual(seen, [], 'the handler never ran for them')
-  t.is(await clock.settle(honest.request(ref(victim), NOTE, { n: 1 })), null)
+  t.is(await clock.settle(honest.request(victim.self(), NOTE, { n: 1 })), null)
 })
 
 test('attack: a peer that ignores the GOAWAY of a node pruning it is closed after maxPendingRequests unread requests, or at drainTimeout', async (t) => {
@@ -242,7 +230,7 @@ test('attack: a peer that ignores the GOAWAY of a node pruning it is closed afte
     const a = await attacker(hub, clock, victim)
     await clock.advance(10)
     // A second peer arrives: the victim prunes the attacker's idle connection with a GOAWAY.
-    await clock.settle(honest.connect(ref(victim)))
+    await clock.settle(honest.connect(victim.self()))
     await clock.until(() => a.got.some((e) => e[0] === Kind.GoAway), 1000, 'the GOAWAY')
     t.deepEqual(
       a.got.find((e) => e[0] === Kind.GoAway),
@@ -259,6 +247,6 @@ test('attack: a peer that ignores the GOAWAY of a node pruning it is closed afte
     await clock.settle(closed)
     t.true(clock.now() - start <= 2000, `closed ${clock.now() - start} ms after the GOAWAY`)
     t.deepEqual(seen, [], 'no request sent after the GOAWAY was handled')
-    t.is(await clock.settle(honest.request(ref(victim), NOTE, { n: 1 })), null)
+    t.is(await clock.settle(honest.request(victim.self(), NOTE, { n: 1 })), null)
   }
 })

@@ -107,10 +107,10 @@ function runInWorker(
     const end = (a: { result: SimulationResult } | { error: Error }) => {
       if (answer !== undefined) return
       answer = a
-      // After its result the world is torn down, and what its peers still do then (each survivor of
-      // the kills redials the dead: 4.4 s of CPU after a 2,000-peer flood's 29.8) would share the
-      // cores with the next simulation. The worker exits by itself after posting; this also ends
-      // one whose plugins keep its event loop busy. Its heap goes with it.
+      // Whatever still runs in the worker after its result (before SimNetwork.dispose froze the peers,
+      // every survivor of the kills redialed the dead: 4.4 s of CPU after a 2,000-peer flood's 29.8)
+      // would share the cores with the next simulation. The worker exits by itself after posting; this
+      // also ends one whose plugins keep its event loop busy. Its heap goes with it.
       void worker.terminate()
     }
     worker.on('message', (reply: WorkerReply) => {

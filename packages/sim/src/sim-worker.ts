@@ -39,7 +39,7 @@ try {
   const e = err instanceof Error ? err : new Error(String(err))
   post({ kind: 'error', error: { name: e.name, message: e.message } })
 }
-// The answer is posted (a message posted before the exit is delivered). What the peers still do
-// after the teardown (each survivor of the kills redials the dead, and fails) would only burn the
-// core the pool's next simulation runs on: the thread ends here, and its heap with it.
+// The answer is posted (a message posted before the exit is delivered). Anything still running here
+// after the teardown (a plugin's timer, a promise chain of a peer) would only burn the core the
+// pool's next simulation runs on: the thread ends here, and its heap with it.
 process.exit(0)
