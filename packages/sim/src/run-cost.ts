@@ -1,4 +1,4 @@
-import type { SimulationOptions } from './options.js'
+import { DEFAULT_NODES, DEFAULT_QUERIES, type SimulationOptions } from './options.js'
 
 /**
  * CPU of one simulation, in µs per peer for its set-up (joins, warm-up,
@@ -35,8 +35,8 @@ const OTHER = 'supernode'
  * (6,807 against 1,436 a query at `providerRings` 2 and 0, 2,000 peers).
  */
 export function estimateCpuSeconds(s: SimulationOptions): number {
-  const nodes = s.nodes ?? 100
-  const queries = s.queries ?? 100
+  const nodes = s.nodes ?? DEFAULT_NODES
+  const queries = s.queries ?? DEFAULT_QUERIES
   const overlay = s.overlay in SETUP_US_PER_PEER ? s.overlay : OTHER
   if (overlay === 'chord') {
     const setup = nodes * (SETUP_US_PER_PEER.chord as number) * (nodes / 2000) ** CHORD_SETUP_GROWTH
