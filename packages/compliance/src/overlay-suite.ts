@@ -69,7 +69,16 @@ export interface OverlaySuiteOptions {
   settleTimeout?: number
   /** Prefix of the test titles. @default 'overlay' */
   title?: string
+  /**
+   * Timers that what `setup` starts besides the nodes keeps set while it runs
+   * (central's directory server sweeps its registrations: 1); the nodes' own
+   * stop cannot end them. @default 0
+   */
+  serviceTimers?: number
 }
+
+/** Virtual milliseconds a stopped node's last one-shot timers may take to run out. */
+const LINGER = 3_600_000
 
 /** Virtual milliseconds between two asks while waiting for a publish to spread. */
 const POLL_INTERVAL = 50
@@ -134,6 +143,7 @@ export function overlaySuite(
   const searchTimeout = options.searchTimeout ?? 2000
   const settleTimeout = options.settleTimeout ?? 10_000
   const title = options.title ?? 'overlay'
+  const serviceTimers = options.serviceTimers ?? 0
   const opts = (extra: SearchOptions = {}): SearchOptions => ({ timeout: searchTimeout, ...extra })
 
   /** This test's clock: stopped last (ava runs teardowns last-registered first), after every node. */
@@ -360,6 +370,32 @@ export function overlaySuite(
     }
     t.is(typeof bob.overlay.role(), 'string')
     t.true(Array.isArray(bob.overlay.neighbors()))
+  })
+
+  test(`${title}: stopped nodes leave no timer behind, so a process whose peers stopped can exit`, async (t) => {
+    const nodes = await start(t, 4)
+    const clock = clockOf(t)
+    const [first, last] = [nodes[0] as OverlaySuiteNode, nodes[3] as OverlaySuiteNode]
+    await first.overlay.publish([recordOf(first, 'last-light.txt')])
+    t.true(
+      await eventually(
+        clock,
+        settleTimeout,
+        async () => (await find(last, { keywords: ['light'] })).size === 1,
+      ),
+    )
+    // One by one, each while the others go on with their periodic work (a stop that races a
+    // maintenance round must not leave that round to set its next timer).
+    for (const node of nodes) {
+      await clock.sleep(997)
+      await node.stop()
+    }
+    // Timers that fire once (a drain, a request's timeout) run out; one that sets itself again does not.
+    const idle = await clock.until(LINGER, () => clock.pending <= serviceTimers, 10_000)
+    t.true(
+      idle,
+      `${clock.pending - serviceTimers} timer(s) still set ${LINGER / 60_000} virtual minutes after every node stopped`,
+    )
   })
 
   test(`${title}: stop() is idempotent; a stopped overlay refuses to search; the rest go on`, async (t) => {

@@ -68,6 +68,11 @@ export class RunningClock implements Clock {
     return true
   }
 
+  /** Timers set and not yet fired or cleared. */
+  get pending(): number {
+    return this.timers.length
+  }
+
   /** Stops firing timers (at teardown). */
   stop(): void {
     this.stopped = true

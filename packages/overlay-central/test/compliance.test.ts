@@ -8,5 +8,5 @@ overlaySuite(
     const net = await centralNet(t, n, { server: { heartbeatInterval: 200, dropAfter: 1000 }, clock })
     return net.nodes
   },
-  { searchTimeout: 2000, settleTimeout: 5000, title: 'central' },
+  { searchTimeout: 2000, settleTimeout: 5000, title: 'central', serviceTimers: 1 },
 )
