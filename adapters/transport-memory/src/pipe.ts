@@ -183,21 +183,28 @@ export class Pipe {
   // The closures live in methods of their own: in `schedule`, the scope they
   // capture would be allocated on every call, even those that make none.
 
+  // Each made once per pipe, with its first use (not one closure per frame: every frame that crosses a link
+  // with latency waits for a timer, and most of them are still in flight when the young generation is collected).
+  private onMicrotask: (() => void) | undefined
+  private onTimer: (() => void) | undefined
+
   private runSoon(): void {
     this.microtask = true
-    queueMicrotask(() => {
+    this.onMicrotask ??= () => {
       this.microtask = false
       this.run()
-    })
+    }
+    queueMicrotask(this.onMicrotask)
   }
 
   private runAt(next: number, now: number): void {
     this.timerAt = next
-    this.timer = this.clock.setTimeout(() => {
+    this.onTimer ??= () => {
       this.timer = undefined
       this.timerAt = Number.POSITIVE_INFINITY
       this.run()
-    }, next - now)
+    }
+    this.timer = this.clock.setTimeout(this.onTimer, next - now)
   }
 
   private cancelTimer(): void {
