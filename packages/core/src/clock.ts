@@ -71,13 +71,16 @@ export function withTimeout<T>(
       onCancel?.(err)
       reject(err)
     }
-    const onAbort = () => fail(new AbortError('Aborted', { cause: signal?.reason }))
-    if (signal?.aborted) {
-      promise.catch(() => {}) // given up on: its rejection is nobody's to handle
-      return onAbort()
+    if (signal !== undefined) {
+      // Made only for a signal: most waits (a request's timeout) have none.
+      const onAbort = () => fail(new AbortError('Aborted', { cause: signal.reason }))
+      if (signal.aborted) {
+        promise.catch(() => {}) // given up on: its rejection is nobody's to handle
+        return onAbort()
+      }
+      // One listener per signal however many waits share it (abort.ts), taken off when this one settles.
+      cancel = whenAborted(signal, onAbort)
     }
-    // One listener per signal however many waits share it (abort.ts), taken off when this one settles.
-    if (signal) cancel = whenAborted(signal, onAbort)
     if (ms !== undefined && Number.isFinite(ms))
       timer = clock.setTimeout(() => fail(new TimeoutError(message)), ms)
     promise.then(

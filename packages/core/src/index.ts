@@ -79,7 +79,7 @@ export * from './tokens.js'
 export * from './transfer.js'
 export * from './transport.js'
 // The options of Network.request; the Mux itself and the rest of the wire are in '@peerkit/core/wire'.
-export type { MuxRequestOptions } from './wire/mux.js'
+export type { MuxRequestOptions, PreparedMessage } from './wire/mux.js'
 export * from './wire/protocol.js'
 export {
   addressSchema,

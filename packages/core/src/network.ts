@@ -35,6 +35,7 @@ import {
   type MuxLimits,
   type MuxOwner,
   type MuxRequestOptions,
+  PreparedMessage,
   type Reply,
   UnreadRequestError,
 } from './wire/mux.js'
@@ -274,20 +275,46 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   /** Sends a one-way message. */
-  async send<Req>(
+  send<Req>(
     peer: PeerRef | PeerId,
     protocol: Protocol<Req, unknown>,
     body: Req,
     options: AbortOptions = {},
-  ) {
-    const mux = await this.muxTo(peer, options)
-    this.count(protocol.name, 'sent')
+  ): Promise<void> {
+    let prepared: PreparedMessage<Req>
     try {
-      await mux.message(protocol, body, options)
+      prepared = new PreparedMessage(protocol, body)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.sendPrepared(peer, prepared, options)
+  }
+
+  /**
+   * A one-way message encoded once, to send to many peers with
+   * `sendPrepared` (a flood forwarded to every neighbor encodes its message
+   * once, not once per neighbor). It is the message as it is now: changing
+   * `body` afterwards changes nothing sent. Throws for a body msgpack cannot encode.
+   */
+  prepare<Req>(protocol: Protocol<Req, unknown>, body: Req): PreparedMessage<Req> {
+    return new PreparedMessage(protocol, body)
+  }
+
+  /** `send` of a prepared message: the same bytes on the wire, the same counts and failures. */
+  async sendPrepared<Req>(
+    peer: PeerRef | PeerId,
+    message: PreparedMessage<Req>,
+    options: AbortOptions = {},
+  ): Promise<void> {
+    const mux = await this.muxTo(peer, options)
+    const prepared = message as PreparedMessage<unknown>
+    this.count(prepared.protocol.name, 'sent')
+    try {
+      await mux.sendPrepared(prepared, options)
     } catch (err) {
       // The connection began going away (GOAWAY) after it was picked: nothing was sent on it.
       if (!(err instanceof UnreadRequestError)) throw err
-      await (await this.muxTo(peer, options)).message(protocol, body, options)
+      await (await this.muxTo(peer, options)).sendPrepared(prepared, options)
     }
   }
 

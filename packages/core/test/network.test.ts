@@ -240,3 +240,38 @@ const HELD_ECHO = defineProtocol(
   z.object({ n: z.number().int() }),
   z.object({ n: z.number().int() }),
 )
+
+test('a prepared message goes to many peers as sent when prepared, counted like send; a later change of its body is not sent', async (t) => {
+  const peers = await Promise.all(
+    ['hub', 'x', 'y', 'z'].map((n) => createPeer({ ...base, listen: [`stub://prepared-${n}`] })),
+  )
+  t.teardown(() => Promise.all(peers.map((p) => p.stop())))
+  await Promise.all(peers.map((p) => p.start()))
+  const [hub, ...others] = peers as [(typeof peers)[0], ...typeof peers]
+  const NOTE = defineProtocol(
+    'test/prepared/1',
+    z.object({ n: z.number(), words: z.array(z.string()) }),
+    z.null(),
+  )
+  const got: string[] = []
+  for (const [i, p] of others.entries()) {
+    p.network.handle(NOTE, ({ n, words }) => {
+      got.push(`${i}:${n}:${words.join(',')}`)
+    })
+    p.network.handle(HELD_ECHO, ({ n }) => ({ n }))
+  }
+  const body = { n: 1, words: ['a', 'b'] }
+  const prepared = hub.network.prepare(NOTE, body)
+  body.n = 2 // not sent: the message is what it was when prepared
+  body.words.push('c')
+  const targets = others.map((p, i) => ({ id: p.id, addresses: [`stub://prepared-${['x', 'y', 'z'][i]}`] }))
+  await Promise.all(targets.map((ref) => hub.network.sendPrepared(ref, prepared)))
+  // A request answered after the message on the same connection: the message was handled before.
+  await Promise.all(targets.map((ref) => hub.network.request(ref, HELD_ECHO, { n: 0 })))
+  t.deepEqual(got.sort(), ['0:1:a,b', '1:1:a,b', '2:1:a,b'])
+  t.is(hub.network.stats()['test/prepared/1']?.sent, 3, 'each send counted')
+  // The bytes are those send would put on the wire: the same message through send arrives the same.
+  await hub.network.send(targets[0] as (typeof targets)[0], NOTE, { n: 1, words: ['a', 'b'] })
+  await hub.network.request(targets[0] as (typeof targets)[0], HELD_ECHO, { n: 0 })
+  t.is(got.filter((g) => g === '0:1:a,b').length, 2)
+})

@@ -293,7 +293,7 @@ export class Mux extends EventEmitter<MuxEvents> {
         reject,
       })
     })
-    response.catch(() => {}) // settled through the chain below; never unhandled
+    response.catch(IGNORE) // settled through the chain below; never unhandled
     const sent = this.write([Kind.Request, id, protocol.name, body], options)
     if (exhausted && this.remoteDrains) this.drain()
     return withTimeout(
@@ -312,11 +312,22 @@ export class Mux extends EventEmitter<MuxEvents> {
     })
   }
 
-  async message<Req>(protocol: Protocol<Req, unknown>, body: Req, options: AbortOptions = {}): Promise<void> {
+  message<Req>(protocol: Protocol<Req, unknown>, body: Req, options: AbortOptions = {}): Promise<void> {
+    let prepared: PreparedMessage<Req>
+    try {
+      prepared = new PreparedMessage(protocol, body)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.sendPrepared(prepared, options)
+  }
+
+  /** `message`, with the envelope encoded once beforehand (see `PreparedMessage`). */
+  async sendPrepared(prepared: PreparedMessage<unknown>, options: AbortOptions = {}): Promise<void> {
     if (this.draining !== undefined && !this.connection.closed)
       throw new UnreadRequestError(`connection to ${this.connection.remotePeer} is going away`)
     this.lastUsed = this.clock.now()
-    await this.write([Kind.Message, protocol.name, body], options)
+    await this.connection.send(prepared.bytes, options)
   }
 
   private write(envelope: Envelope, options: AbortOptions): Promise<void> {
@@ -341,17 +352,7 @@ export class Mux extends EventEmitter<MuxEvents> {
         const body = envelope[3]
         if (this.draining !== undefined && !this.readAfterGoAway(id)) return
         this.lastRead = id
-        let answered = false
-        const answer = (envelope: Envelope) => {
-          if (answered) return
-          answered = true
-          this.serving--
-          this.answer(envelope)
-        }
-        const reply: Reply = {
-          respond: (res) => answer([Kind.Response, id, res]),
-          fail: (err) => answer([Kind.Error, id, wireError(err)]),
-        }
+        const reply = new MuxReply(this, id)
         this.serving++
         if (this.stall !== undefined && managed(this.connection).pauseReading === undefined) {
           // A transport that cannot stop reading: what arrives meanwhile is refused, not queued.
@@ -457,6 +458,12 @@ export class Mux extends EventEmitter<MuxEvents> {
     )
   }
 
+  /** @internal A request's answer (its first; a `MuxReply` sends no second): it is served. */
+  replied(envelope: Envelope): void {
+    this.serving--
+    this.answer(envelope)
+  }
+
   /** Sends an answer, counting it in the send queue until the connection takes it. */
   private answer(envelope: Envelope): void {
     let bytes: Uint8Array
@@ -551,6 +558,54 @@ export class Mux extends EventEmitter<MuxEvents> {
     this.pending.clear()
   }
 }
+
+/**
+ * A one-way message encoded once, for sending the same message to many peers
+ * (a flood forwarded to every neighbor): `Network.prepare` makes it,
+ * `Network.sendPrepared` sends it. It holds the message as it was when
+ * prepared (a later change of the body does not reach it); the bytes are the
+ * same `message` would send.
+ */
+export class PreparedMessage<Req = unknown> {
+  /** @internal The envelope `[Message, protocol, body]`, encoded; never changed (transports copy or only read it). */
+  readonly bytes: Uint8Array
+
+  constructor(
+    readonly protocol: Protocol<Req, unknown>,
+    body: Req,
+  ) {
+    this.bytes = encode([Kind.Message, protocol.name, body])
+  }
+}
+
+/**
+ * The `Reply` of one request: a class, so that a request makes one object
+ * instead of an object, three closures and their scope. Only the first
+ * answer is sent.
+ */
+class MuxReply implements Reply {
+  private answered = false
+
+  constructor(
+    private readonly mux: Mux,
+    private readonly id: number,
+  ) {}
+
+  respond(body: unknown): void {
+    if (this.answered) return
+    this.answered = true
+    this.mux.replied([Kind.Response, this.id, body])
+  }
+
+  fail(err: Error): void {
+    if (this.answered) return
+    this.answered = true
+    this.mux.replied([Kind.Error, this.id, wireError(err)])
+  }
+}
+
+/** For a promise whose outcome is taken through another chain (one function, not one per request). */
+const IGNORE = (): void => {}
 
 /** What an error looks like on the wire: peerkit errors keep name and message; others reveal nothing. */
 export function wireError(err: unknown): { name: string; message: string } {
