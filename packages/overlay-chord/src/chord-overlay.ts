@@ -597,8 +597,10 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
 
   private async handle(request: ChordRequest, from: PeerRef): Promise<ChordResponse> {
     if (!this.running) throw new NotStartedError('this chord node is not running')
-    const response = await answerRequest(this.handlerContext, request, from)
-    if (request.type === 'store' && request.primary) this.replication.passOn(request.records)
+    // A store to the key's successor: the records none of whose keys this node owns (found as they are kept).
+    const strays = request.type === 'store' && request.primary ? [] : undefined
+    const response = await answerRequest(this.handlerContext, request, from, strays)
+    if (strays !== undefined && strays.length > 0) this.replication.passOn(strays)
     return response
   }
 

@@ -69,21 +69,35 @@ export class FingerTable<T extends RingNode> {
    * closest to `key`, closest first, none of `exclude`. Empty when none precedes the key.
    */
   closestPreceding(key: bigint, extra: Iterable<T> = [], count = 1, exclude?: ReadonlySet<bigint>): T[] {
-    const seen = new Set<bigint>(exclude)
+    // Every node of (n, key) is ranked by its distance from n: the farther from n, the closer to the key
+    // (distance(x, key) = distance(n, key) - distance(n, x)). One distance per node (a BigInt each), not
+    // two per `within` and two per comparison of the sort; the fingers repeat the same nodes, so a
+    // finger equal to the one above it is passed over at once. (n, n) is the whole ring but n.
+    const { ring, self } = this
+    const span = key === self ? ring.size : ring.distance(self, key)
     const found: T[] = []
-    const consider = (node: T | undefined) => {
-      if (!node || seen.has(node.id)) return
-      seen.add(node.id)
-      if (this.ring.within(node.id, this.self, key, '()')) found.push(node)
+    const from: bigint[] = []
+    const consider = (node: T) => {
+      const id = node.id
+      if (exclude?.has(id)) return
+      const d = ring.distance(self, id)
+      if (d === 0n || d >= span) return
+      for (const f of found) if (f.id === id) return // the first one met of an id is kept
+      // Insertion by decreasing distance from n (few nodes: a finger table holds about log2 N distinct ones).
+      let i = from.length
+      while (i > 0 && (from[i - 1] as bigint) < d) i--
+      found.splice(i, 0, node)
+      from.splice(i, 0, d)
     }
-    for (let i = this.fingers.length - 1; i >= 0; i--) consider(this.fingers[i])
+    let above: T | undefined
+    for (let i = this.fingers.length - 1; i >= 0; i--) {
+      const node = this.fingers[i]
+      if (node === undefined || node === above) continue
+      above = node
+      consider(node)
+    }
     for (const node of extra) consider(node)
-    found.sort((a, b) => {
-      const da = this.ring.distance(a.id, key)
-      const db = this.ring.distance(b.id, key)
-      return da < db ? -1 : da > db ? 1 : 0
-    })
-    return found.slice(0, count)
+    return found.length > count ? found.slice(0, count) : found
   }
 }
 

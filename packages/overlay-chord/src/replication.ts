@@ -149,17 +149,16 @@ export class Replication {
   }
 
   /**
-   * Records stored here as their key's successor that this node does not own
-   * (a newcomer took the range over while the store was on its way): passed
-   * on to the predecessor, the newcomer, instead of waiting for the
-   * provider's next refresh.
+   * Records stored here as their key's successor of which this node owns no
+   * key (a newcomer took the range over while the store was on its way; the
+   * store's handler found them as it kept the rest): passed on to the
+   * predecessor, the newcomer, instead of waiting for the provider's next
+   * refresh. Only the ones held here go (`push`).
    */
-  passOn(records: FileRecord[]): void {
+  passOn(strays: FileRecord[]): void {
     const p = this.c.routing.predecessor
     if (!p || !this.c.running()) return
-    const owns = (k: bigint) => this.c.routing.owns(k)
-    const stray = records.filter((r) => !this.someKey(r, owns))
-    if (stray.length > 0) this.push(p, stray).catch(() => {}) // the provider's next refresh finds the owner
+    this.push(p, strays).catch(() => {}) // the provider's next refresh finds the owner
   }
 
   reset(): void {

@@ -4,7 +4,7 @@ import { type ChordRequest, type ChordResponse, MAX_RECORDS_PER_MESSAGE, OK, wir
 import type { ParsedChordOptions } from './options.js'
 import type { RecordStore } from './record-store.js'
 import type { Ring } from './ring.js'
-import type { ChordNode, ChordRouting } from './routing.js'
+import { type ChordNode, type ChordRouting, HOLDS, HOLDS_NOT, OWNS } from './routing.js'
 
 /** About the most bytes of records one `get` or `search` answer carries. */
 export const MAX_ANSWER_BYTES = 1024 * 1024
@@ -37,6 +37,7 @@ export function answerRequest(
   c: HandlerContext,
   request: ChordRequest,
   from: PeerRef,
+  strays?: SignedFileRecord[],
 ): ChordResponse | Promise<ChordResponse> {
   const refs = (nodes: readonly ChordNode[]) => nodes.map((n) => wireRef(n.ref))
   const now = c.clock.now()
@@ -44,10 +45,12 @@ export function answerRequest(
     case 'find_successor': {
       const key = c.ring.fromHex(request.key)
       if (key === undefined) throw new ProtocolError(`chord key ${request.key} is not below 2^${c.ring.bits}`)
-      const avoid = new Set<bigint>()
+      let avoid: Set<bigint> | undefined // most requests name no dead node
       for (const hex of request.avoid ?? []) {
         const id = c.ring.fromHex(hex)
-        if (id !== undefined) avoid.add(id)
+        if (id === undefined) continue
+        avoid ??= new Set()
+        avoid.add(id)
       }
       const step = c.routing.step(key, avoid)
       return { type: 'step', done: step.done, nodes: refs(step.nodes) }
@@ -78,13 +81,7 @@ export function answerRequest(
         throw new ProtocolError(`${from.id} tried to store a record of provider ${foreign.provider.id}`)
       assertAdmitted(c, from, 'store')
       assertSigned(c, request.records, from, now)
-      keep(
-        c,
-        request.records,
-        request.records.map(() => c.options.recordTtl),
-        from,
-        now,
-      )
+      keep(c, request.records, undefined, from, now, request.primary ? strays : undefined)
       return OK
     }
     case 'replicate':
@@ -167,31 +164,57 @@ function assertSigned(
 /**
  * Keeps the records that have time left and have a key this node may hold (as
  * its owner or a replica), each until its signed expiry, at most `ttls[i]`
- * from now; records past their provider's quota or the store's budget are
+ * from now (`recordTtl` without `ttls`); records past their provider's quota or the store's budget are
  * counted and refused with `RateLimitError` once the rest are kept.
+ *
+ * With `strays` (a store sent to this node as the key's successor), the
+ * records none of whose keys this node owns are added to it, from the same
+ * pass over their keys (the overlay passes them on to its predecessor).
  */
 function keep(
   c: HandlerContext,
   records: readonly SignedFileRecord[],
-  ttls: readonly number[],
+  ttls: readonly number[] | undefined,
   from: PeerRef,
   now: number,
+  strays?: SignedFileRecord[],
 ): void {
   const { replication, replicaWindow, recordTtl } = c.options
   let refused = 0
   let why = ''
-  const mayHold = c.routing.holdTest(replication, replicaWindow)
-  records.forEach((r, i) => {
-    if (r.expires <= now) return
-    if (!c.someKey(r, mayHold)) return
-    const result = c.store.put(r, now + Math.min(ttls[i] as number, recordTtl))
-    if (result === 'stored') return
+  const role = c.routing.keyRole(replication, replicaWindow)
+  const mayHold = (key: bigint) => role(key) !== HOLDS_NOT
+  // One pass over a record's keys tells both: some key it may hold, some key it owns (owning is holding).
+  let held = false
+  let owned = false
+  const ownsOrHolds = (key: bigint) => {
+    const r = role(key)
+    if (r === OWNS) {
+      owned = true
+      return true
+    }
+    if (r === HOLDS) held = true
+    return false
+  }
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as SignedFileRecord
+    const alive = r.expires > now
+    if (strays !== undefined) {
+      held = false
+      owned = false
+      c.someKey(r, ownsOrHolds)
+      if (!owned) strays.push(r)
+      held ||= owned
+    } else held = alive && c.someKey(r, mayHold)
+    if (!alive || !held) continue
+    const result = c.store.put(r, now + Math.min(ttls?.[i] ?? recordTtl, recordTtl))
+    if (result === 'stored') continue
     refused++
     why =
       result === 'full'
         ? 'this node holds all the records it can'
         : `provider ${r.provider.id} is at its quota`
-  })
+  }
   if (refused > 0)
     throw new RateLimitError(`chord refused ${refused} of ${records.length} records from ${from.id}: ${why}`)
 }

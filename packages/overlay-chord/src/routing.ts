@@ -53,6 +53,12 @@ export interface LookupOptions {
   hints?: RouteHints<ChordNode>
 }
 
+/** What `ChordRouting.keyRole` says of a key: neither held nor owned, may be held (a replica's), owned. */
+export type KeyRole = 0 | 1 | 2
+export const HOLDS_NOT = 0
+export const HOLDS = 1
+export const OWNS = 2
+
 /** Closest preceding nodes offered per find_successor step (more give a lookup fallbacks past failed nodes). */
 export const CLOSER_NODES = 8
 /** A stabilize round follows at most this many closer successors. */
@@ -138,10 +144,29 @@ export class ChordRouting {
 
   /** `mayHold` for many keys in turn: the mean gap is measured once. */
   holdTest(holders: number, window: number): (key: bigint) => boolean {
+    const role = this.keyRole(holders, window)
+    return (key) => role(key) !== HOLDS_NOT
+  }
+
+  /**
+   * For many keys in turn, whether this node owns the key (`OWNS`), may hold
+   * it as one of `holders` nodes without owning it (`HOLDS`, see `mayHold`),
+   * or neither (`HOLDS_NOT`). The mean gap and the predecessor's distance
+   * are measured once; a key costs one distance, its distance to this node:
+   * a key in (predecessor, n] lies nearer before n than the predecessor does.
+   */
+  keyRole(holders: number, window: number): (key: bigint) => KeyRole {
+    const { ring, pred } = this
+    const self = this.id
+    if (pred === undefined || pred.id === self) return () => OWNS // owns every key (see `owns`)
     const gap = this.meanGap()
-    if (gap === undefined) return () => true
-    const reach = gap * BigInt(holders * window)
-    return (key) => this.owns(key) || this.ring.distance(key, this.id) <= reach
+    const reach = gap === undefined ? undefined : gap * BigInt(holders * window)
+    const predecessorAt = ring.distance(pred.id, self)
+    return (key) => {
+      const d = ring.distance(key, self)
+      if (d < predecessorAt) return OWNS
+      return reach === undefined || d <= reach ? HOLDS : HOLDS_NOT
+    }
   }
 
   /**
@@ -181,58 +206,70 @@ export class ChordRouting {
   async lookup(key: bigint, options: LookupOptions = {}): Promise<LookupResult> {
     if ((options.disjoint ?? 1) > 1 && !options.from) return this.disjointLookup(key, options)
     const { signal } = options
+    const { ring } = this
+    // The candidates, each with its distance to the key (computed once: a BigInt each) and who named it.
     const candidates: ChordNode[] = []
+    const toKey: bigint[] = []
     /** Who named each candidate (undefined: this node's own table). */
     const namedBy = new Map<bigint, ChordNode | undefined>()
-    const add = (nodes: ChordNode[], by: ChordNode | undefined) => {
-      for (const n of nodes) {
-        if (n.id === this.id || namedBy.has(n.id)) continue
-        namedBy.set(n.id, by)
-        candidates.push(n)
-      }
+    const add = (n: ChordNode, by: ChordNode | undefined) => {
+      if (n.id === this.id || namedBy.has(n.id)) return
+      namedBy.set(n.id, by)
+      candidates.push(n)
+      toKey.push(ring.distance(n.id, key))
     }
     const tried = options.used ?? new Set<bigint>()
     tried.add(this.id)
-    const dead = new Set<bigint>()
-    const retried = new Set<bigint>()
+    // Made at the first failure (most lookups meet none).
+    let dead: Set<bigint> | undefined
+    let retried: Set<bigint> | undefined
+    const dying = () => {
+      dead ??= new Set()
+      return dead
+    }
     let hops = 0
     const errors: string[] = []
+    const hex = ring.toHex(key) // the same key at every step
     /** This node's own table answers: the successors it knows (confirmed with `verify`), else undefined. */
     const answerLocally = async (): Promise<LookupResult | undefined> => {
       const local = this.step(key, dead)
       if (!local.done) {
-        add(local.nodes, undefined)
+        for (const n of local.nodes) add(n, undefined)
         return undefined
       }
       if (!options.verify) return { nodes: local.nodes, hops, failures: errors.length }
-      const live = await this.firstLive(local.nodes, dead, errors, signal)
+      const live = await this.firstLive(local.nodes, dying(), errors, signal)
       if (live >= 0) return { nodes: local.nodes.slice(live), hops, failures: errors.length }
       return answerLocally() // the dead are now avoided
     }
     const hints = options.from ? undefined : options.hints
     if (options.from) {
-      add(options.from, undefined)
+      for (const n of options.from) add(n, undefined)
     } else {
       const answered = await answerLocally()
       if (answered) return answered
-      if (hints) add(hints.preceding(key, HINTS_PER_LOOKUP), undefined)
+      if (hints) for (const n of hints.preceding(key, HINTS_PER_LOOKUP)) add(n, undefined)
     }
     for (let attempt = 0; attempt < MAX_LOOKUP_STEPS; attempt++) {
       if (signal?.aborted) throw new AbortError('lookup aborted', { cause: signal.reason })
-      const next = this.closest(candidates, key, tried)
+      const next = closest(candidates, toKey, tried)
       if (!next) break
       tried.add(next.id)
       let answer: ResponseOf<'find_successor'>
       try {
-        const avoid = dead.size > 0 ? [...dead].slice(-MAX_AVOID).map((id) => this.ring.toHex(id)) : undefined
-        answer = await this.rpc(next, { type: 'find_successor', key: this.ring.toHex(key), avoid }, signal)
+        const avoid =
+          dead !== undefined && dead.size > 0
+            ? [...dead].slice(-MAX_AVOID).map((id) => ring.toHex(id))
+            : undefined
+        answer = await this.rpc(next, { type: 'find_successor', key: hex, avoid }, signal)
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err
         errors.push(`${next.ref.id}: ${(err as Error).message}`)
-        dead.add(next.id)
+        dying().add(next.id)
         this.forget(next)
         hints?.remove(next.id)
         const by = namedBy.get(next.id)
+        retried ??= new Set()
         if (by && !retried.has(by.id)) {
           // ask the node that named the dead one again, telling it to avoid it
           retried.add(by.id)
@@ -244,18 +281,18 @@ export class ChordRouting {
         continue
       }
       hops++
-      retried.delete(next.id)
+      retried?.delete(next.id)
       const nodes = this.nodes(answer.nodes)
       if (nodes.length === 0) continue
       if (answer.done) {
         // A correct answer's first node succeeds the key as seen from the node asked.
-        if (!this.ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) {
+        if (!ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) {
           hints?.remove(next.id) // only nodes whose answers check start the batch's other lookups
           continue
         }
         hints?.add(next)
         if (!options.verify) return { nodes, hops, failures: errors.length }
-        const live = await this.firstLive(nodes, dead, errors, signal)
+        const live = await this.firstLive(nodes, dying(), errors, signal)
         if (live >= 0) return { nodes: nodes.slice(live), hops, failures: errors.length }
         // every node it named is dead: ask it again, telling it to avoid them
         tried.delete(next.id)
@@ -263,13 +300,14 @@ export class ChordRouting {
       }
       hints?.add(next)
       // Only nodes strictly between the node asked and the key: every step makes progress.
-      add(
-        nodes.filter((n) => this.ring.within(n.id, next.id, key, '()') && !dead.has(n.id)),
-        next,
-      )
+      const span = next.id === key ? ring.size : ring.distance(next.id, key)
+      for (const n of nodes) {
+        const d = ring.distance(next.id, n.id)
+        if (d !== 0n && d < span && !dead?.has(n.id)) add(n, next)
+      }
     }
     throw new PeerUnreachableError(
-      `chord lookup of ${this.ring.toHex(key)} failed after ${tried.size - 1} nodes${errors.length ? `: ${errors.slice(-3).join('; ')}` : ''}`,
+      `chord lookup of ${hex} failed after ${tried.size - 1} nodes${errors.length ? `: ${errors.slice(-3).join('; ')}` : ''}`,
     )
   }
 
@@ -555,19 +593,20 @@ export class ChordRouting {
     }
     return out
   }
+}
 
-  /** The untried candidate closest before `key`. */
-  private closest(candidates: ChordNode[], key: bigint, tried: Set<bigint>): ChordNode | undefined {
-    let best: ChordNode | undefined
-    let bestDistance = 0n
-    for (const c of candidates) {
-      if (tried.has(c.id)) continue
-      const d = this.ring.distance(c.id, key)
-      if (!best || d < bestDistance) {
-        best = c
-        bestDistance = d
-      }
+/** The untried candidate closest before the key (`toKey[i]`: candidate i's distance to it), the first of equals. */
+function closest(candidates: ChordNode[], toKey: bigint[], tried: Set<bigint>): ChordNode | undefined {
+  let best: ChordNode | undefined
+  let bestDistance = 0n
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i] as ChordNode
+    if (tried.has(c.id)) continue
+    const d = toKey[i] as bigint
+    if (!best || d < bestDistance) {
+      best = c
+      bestDistance = d
     }
-    return best
   }
+  return best
 }

@@ -120,3 +120,51 @@ test('a step told to avoid dead nodes answers with the next live successor, or r
     [32, 21],
   )
 })
+
+/** closestPreceding as it was written first: `within` per node, a sort comparing distances to the key. */
+function closestPrecedingByDefinition<T extends RingNode>(
+  table: FingerTable<T>,
+  key: bigint,
+  extra: readonly T[],
+  count: number,
+  exclude?: ReadonlySet<bigint>,
+): T[] {
+  const seen = new Set<bigint>(exclude)
+  const found: T[] = []
+  const consider = (n: T | undefined) => {
+    if (!n || seen.has(n.id)) return
+    seen.add(n.id)
+    if (table.ring.within(n.id, table.self, key, '()')) found.push(n)
+  }
+  for (let i = table.length - 1; i >= 0; i--) consider(table.get(i))
+  for (const n of extra) consider(n)
+  const d = (n: T) => table.ring.distance(n.id, key)
+  return found.sort((a, b) => (d(a) < d(b) ? -1 : d(a) > d(b) ? 1 : 0)).slice(0, count)
+}
+
+test('closest preceding nodes are those of the definition, in its order, on random rings (repeated fingers, other objects of one id, avoided nodes, the key at n)', (t) => {
+  const big = Ring.of(16)
+  let seed = 7
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed % n
+  }
+  for (let round = 0; round < 300; round++) {
+    const all = sortById(
+      [...new Set(Array.from({ length: 2 + rand(40) }, () => BigInt(rand(2 ** 16))))].map((id) => ({ id })),
+    )
+    const self = all[rand(all.length)] as RingNode
+    const table = fingersFromRing(big, self.id, all)
+    for (let i = 0; i < big.bits; i++) if (table.get(i)?.id === self.id) table.set(i, undefined)
+    // the successor list: other objects with the same ids as fingers (the first met is kept), and some not
+    const extra = successorsFromRing(self.id, all, 1 + rand(8)).map((n) => ({ ...n, copy: true }))
+    const exclude = rand(3) === 0 ? new Set(all.filter(() => rand(4) === 0).map((n) => n.id)) : undefined
+    for (const key of [BigInt(rand(2 ** 16)), self.id, (self.id + 1n) % big.size, all[0]?.id ?? 0n]) {
+      const count = 1 + rand(10)
+      const got = table.closestPreceding(key, extra, count, exclude)
+      const want = closestPrecedingByDefinition(table, key, extra, count, exclude)
+      t.deepEqual(got, want, `round ${round}, key ${key}`)
+      for (let i = 0; i < got.length; i++) t.is(got[i], want[i]) // the same objects
+    }
+  }
+})

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import { type FileRecord, keywords } from '@peerkit/core'
 import test from 'ava'
-import { parseChordOptions, Ring } from '../src/index.js'
+import { ChordRouting, parseChordOptions, Ring } from '../src/index.js'
 import { Replication, type ReplicationContext } from '../src/replication.js'
+import { HOLDS, HOLDS_NOT, OWNS } from '../src/routing.js'
 
 const ring = Ring.of(64)
 
@@ -76,4 +77,48 @@ test('a maintenance pass over the records held keeps no key arrays for them', as
   t.is(hashed, 1, 'its content key was tested')
   replication.someKey(held, () => true)
   t.is(hashed, 2, 'and tested again: no key array was kept for the record')
+})
+
+test('keyRole says what owns and mayHold say of every key: owned, held as a replica, or neither', (t) => {
+  const small = Ring.of(12)
+  const node = (id: bigint) => ({ id, ref: { id: `n${id}`, addresses: [] } })
+  const routing = (self: bigint, predecessor: bigint | undefined, successors: bigint[]) => {
+    const r = new ChordRouting(
+      small,
+      () => node(self),
+      3,
+      (() => Promise.reject(new Error('no rpc'))) as never,
+      {
+        predecessorChanged: () => {},
+        neighborsChanged: () => {},
+      },
+    )
+    r.adopt({
+      ...(predecessor !== undefined ? { predecessor: node(predecessor) } : {}),
+      successors: successors.map(node),
+      fingers: [],
+    })
+    return r
+  }
+  const cases = [
+    routing(2100n, 1500n, [2900n, 3300n, 3900n]), // a full list: mayHold reaches holders × window gaps back
+    routing(40n, 3900n, [700n, 1500n, 2100n]), // the arc (predecessor, n] wraps round 0
+    routing(700n, 40n, [1500n]), // too few successors: no mean gap, every key may be held
+    routing(1500n, undefined, [2100n, 2900n, 3300n]), // no predecessor: owns every key
+    routing(2900n, 2900n, [3300n, 3900n, 40n]), // itself as predecessor: the whole ring
+  ]
+  let roles = 0
+  for (const r of cases) {
+    const role = r.keyRole(2, 1)
+    const hold = r.holdTest(2, 1)
+    const gap = r.meanGap() // by definition: within 2 × 1 mean gaps before the node, or any key without a mean gap
+    for (let key = 0n; key < small.size; key += 7n) {
+      const near = gap === undefined || small.distance(key, r.id) <= gap * 2n
+      const want = r.owns(key) ? OWNS : near ? HOLDS : HOLDS_NOT
+      if (role(key) !== want) t.fail(`node ${r.id}, key ${key}: ${role(key)}, not ${want}`)
+      if (hold(key) !== (want !== HOLDS_NOT)) t.fail(`node ${r.id}, key ${key}: holdTest disagrees`)
+      roles |= 1 << role(key)
+    }
+  }
+  t.is(roles, 0b111, 'every role is met')
 })
