@@ -32,26 +32,146 @@ interface Entry {
   terms: readonly string[]
 }
 
+/** Providers of one hash held in an array, in the order they came; past this many, a Map by provider. */
+const HELD_IN_ARRAY = 8
+
 /**
- * The records of one hash: the entry itself while it has one provider (the
- * common case: a Map of one costs about 170 bytes more), a map by provider
- * from the second on.
+ * The records of one hash, in the order their providers came: the entry
+ * itself while it has one provider (the common case), an array of entries
+ * up to `HELD_IN_ARRAY` providers (a DHT node holds each record of a file
+ * with 3 replicas 3 times: an array of 3 costs about 72 bytes of heap, a Map
+ * of 3 about 184), a map by provider past that.
  */
-type Held = Entry | Map<PeerId, Entry>
+type Held = Entry | Entry[] | Map<PeerId, Entry>
 
 function entriesOf(held: Held): Iterable<Entry> {
-  return held instanceof Map ? held.values() : [held]
+  return held instanceof Map ? held.values() : Array.isArray(held) ? held : [held]
 }
 
 function countOf(held: Held): number {
-  return held instanceof Map ? held.size : 1
+  return held instanceof Map ? held.size : Array.isArray(held) ? held.length : 1
 }
 
 function entryOf(held: Held | undefined, provider: PeerId): Entry | undefined {
   if (held === undefined) return undefined
   if (held instanceof Map) return held.get(provider)
+  if (Array.isArray(held)) {
+    for (const e of held) if (e.record.provider.id === provider) return e
+    return undefined
+  }
   return held.record.provider.id === provider ? held : undefined
 }
+
+/** `held` with `entry` in place of its provider's entry, or added last; the same object when changed in place. */
+function withEntry(held: Held | undefined, provider: PeerId, entry: Entry): Held {
+  if (held === undefined) return entry
+  if (held instanceof Map) return held.set(provider, entry)
+  if (!Array.isArray(held)) return held.record.provider.id === provider ? entry : [held, entry]
+  const at = held.findIndex((e) => e.record.provider.id === provider)
+  if (at >= 0) {
+    held[at] = entry
+    return held
+  }
+  // A new array of the exact length: one grown by push keeps room for 16 more (about 130 bytes).
+  if (held.length < HELD_IN_ARRAY) return held.concat([entry])
+  return new Map([...held.map((e): [PeerId, Entry] => [e.record.provider.id, e]), [provider, entry]])
+}
+
+/** `held` without its provider's entry (undefined when none is left); the same object when unchanged or changed in place. */
+function withoutEntry(held: Held, provider: PeerId): Held | undefined {
+  if (held instanceof Map) {
+    held.delete(provider)
+    const [last, more] = held.values()
+    return last !== undefined && more === undefined ? last : held
+  }
+  if (!Array.isArray(held)) return held.record.provider.id === provider ? undefined : held
+  const at = held.findIndex((e) => e.record.provider.id === provider)
+  if (at < 0) return held
+  if (held.length === 2) return held[1 - at]
+  return held.slice(0, at).concat(held.slice(at + 1))
+}
+
+/**
+ * One term's hashes: the hash itself while it is the only one and one
+ * record carries the term; a `Counted` when more records of that one hash
+ * carry it (its providers); a map of hash to how many records of it carry
+ * the term past one hash. A Map of one costs about 184 bytes (a `Counted`
+ * 40), and most terms of a node's records are their own file's.
+ */
+type Posting = ContentHash | Counted | Map<ContentHash, number>
+
+/** The one hash of a posting, carried by `n` records. */
+class Counted {
+  constructor(
+    readonly hash: ContentHash,
+    public n: number,
+  ) {}
+}
+
+function postingSize(posting: Posting): number {
+  return posting instanceof Map ? posting.size : 1
+}
+
+function postingHas(posting: Posting, hash: ContentHash): boolean {
+  if (typeof posting === 'string') return posting === hash
+  return posting instanceof Counted ? posting.hash === hash : posting.has(hash)
+}
+
+/** The hashes of a posting. */
+function postingHashes(posting: Posting): Iterable<ContentHash> {
+  if (typeof posting === 'string') return [posting]
+  return posting instanceof Counted ? [posting.hash] : posting.keys()
+}
+
+/** The hashes of a posting with their counts. */
+function postingEntries(posting: Posting): Iterable<[ContentHash, number]> {
+  if (typeof posting === 'string') return [[posting, 1]]
+  return posting instanceof Counted ? [[posting.hash, posting.n]] : posting
+}
+
+/** `posting` with one more record of `hash`; the same object when changed in place. */
+function posted(posting: Posting | undefined, hash: ContentHash): Posting {
+  if (posting === undefined) return hash
+  if (posting instanceof Map) return posting.set(hash, (posting.get(hash) ?? 0) + 1)
+  const one = typeof posting === 'string' ? hash === posting : hash === posting.hash
+  if (typeof posting === 'string')
+    return one
+      ? new Counted(hash, 2)
+      : new Map([
+          [posting, 1],
+          [hash, 1],
+        ])
+  if (one) {
+    posting.n++
+    return posting
+  }
+  return new Map([
+    [posting.hash, posting.n],
+    [hash, 1],
+  ])
+}
+
+/** `posting` with one record of `hash` less (undefined when nothing is left); the same object when changed in place. */
+function unposted(posting: Posting, hash: ContentHash): Posting | undefined {
+  if (typeof posting === 'string') return posting === hash ? undefined : posting
+  if (posting instanceof Counted) {
+    if (posting.hash !== hash) return posting
+    return --posting.n > 1 ? posting : posting.hash
+  }
+  const n = (posting.get(hash) ?? 0) - 1
+  if (n > 0) posting.set(hash, n)
+  else posting.delete(hash)
+  if (posting.size !== 1) return posting.size === 0 ? undefined : posting
+  // Back to a single hash once one is left.
+  const [only, count] = posting.entries().next().value as [ContentHash, number]
+  return count === 1 ? only : new Counted(only, count)
+}
+
+/**
+ * A provider's hashes: the hash itself while it has one (a Set of one costs
+ * about 150 bytes, and most providers of a DHT node's records have one there).
+ */
+type Hashes = ContentHash | Set<ContentHash>
 
 /**
  * The default `Index`: an inverted keyword index (keyword → content hashes,
@@ -82,7 +202,7 @@ export class MemoryIndex implements Index {
   private soonest = Number.POSITIVE_INFINITY
   // Made with the first record (and dropped by `clear`): a simulator keeps 200,000 indexes, most empty.
   private byHash: Map<ContentHash, Held> | undefined
-  private postings: Map<string, Map<ContentHash, number>> | undefined
+  private postings: Map<string, Posting> | undefined
   /**
    * The posted terms with their n-gram map, answering which of them a query
    * term matches (prefix or substring: core's `termMatches`); made past
@@ -96,7 +216,7 @@ export class MemoryIndex implements Index {
    * bit tests, not a read of every term (a flood asks every node).
    */
   private filter: BigramFilter | undefined
-  private byProvider: Map<PeerId, Set<ContentHash>> | undefined
+  private byProvider: Map<PeerId, Hashes> | undefined
   private total = 0
 
   constructor(components: MemoryIndexComponents = {}) {
@@ -117,7 +237,8 @@ export class MemoryIndex implements Index {
 
   async removeProvider(provider: PeerId): Promise<number> {
     const hashes = this.byProvider?.get(provider)
-    if (!hashes) return 0
+    if (hashes === undefined) return 0
+    if (typeof hashes === 'string') return this.removeOne(hashes, provider)
     let n = 0
     for (const hash of [...hashes]) n += this.removeOne(hash, provider)
     return n
@@ -201,21 +322,13 @@ export class MemoryIndex implements Index {
     } else this.expiries?.delete(key)
     const terms = termsOf(record)
     const entry: Entry = { record, terms }
-    if (held instanceof Map) held.set(provider, entry)
-    else if (held === undefined || old) this.byHash.set(record.hash, entry)
-    else
-      this.byHash.set(
-        record.hash,
-        new Map([
-          [held.record.provider.id, held],
-          [provider, entry],
-        ]),
-      )
+    const now = withEntry(held, provider, entry)
+    if (now !== held) this.byHash.set(record.hash, now)
     for (const term of terms) {
-      let list = this.postings.get(term)
-      if (!list) {
-        list = new Map()
-        this.postings.set(term, list)
+      const list = this.postings.get(term)
+      const next = posted(list, record.hash)
+      if (next !== list) this.postings.set(term, next)
+      if (list === undefined) {
         if (this.filter) {
           if (this.postings.size > this.filter.capacity) this.filter = undefined
           else this.filter.add(term)
@@ -227,14 +340,11 @@ export class MemoryIndex implements Index {
           for (const w of this.postings.keys()) this.vocabulary.add(w)
         }
       }
-      list.set(record.hash, (list.get(record.hash) ?? 0) + 1)
     }
-    let hashes = this.byProvider.get(provider)
-    if (!hashes) {
-      hashes = new Set()
-      this.byProvider.set(provider, hashes)
-    }
-    hashes.add(record.hash)
+    const hashes = this.byProvider.get(provider)
+    if (hashes === undefined) this.byProvider.set(provider, record.hash)
+    else if (typeof hashes !== 'string') hashes.add(record.hash)
+    else if (hashes !== record.hash) this.byProvider.set(provider, new Set([hashes, record.hash]))
   }
 
   private removeSync(hash: ContentHash, provider?: PeerId): number {
@@ -255,20 +365,20 @@ export class MemoryIndex implements Index {
       const hit = this.hitOf(query.hash)
       return hit ? [hit] : []
     }
-    const wanted = keywords((query.keywords ?? []).join(' '))
+    const wanted = queryTerms(query.keywords ?? [])
     const { postings, byHash } = this
     if (wanted.length === 0 || postings === undefined || byHash === undefined) return []
-    const lists: Map<ContentHash, number>[] = []
+    const lists: Posting[] = []
     for (const term of wanted) {
       const list = this.postingsOf(term, postings)
-      if (!list) return []
+      if (list === undefined) return []
       lists.push(list)
     }
-    lists.sort((a, b) => a.size - b.size)
-    const [smallest, ...rest] = lists as [Map<ContentHash, number>, ...Map<ContentHash, number>[]]
+    lists.sort((a, b) => postingSize(a) - postingSize(b))
+    const [smallest, ...rest] = lists as [Posting, ...Posting[]]
     const best = new TopK(limit)
-    for (const hash of smallest.keys()) {
-      if (!rest.every((list) => list.has(hash))) continue
+    for (const hash of postingHashes(smallest)) {
+      if (!rest.every((list) => postingHas(list, hash))) continue
       const held = byHash.get(hash) as Held
       const count = countOf(held)
       if (!best.wants(count)) continue
@@ -304,33 +414,38 @@ export class MemoryIndex implements Index {
     const held = this.byHash?.get(hash)
     const entry = entryOf(held, provider)
     if (!held || !entry) return 0
-    if (held instanceof Map) {
-      held.delete(provider)
-      const [last, more] = held.values()
-      if (last && !more) this.byHash?.set(hash, last)
-    } else this.byHash?.delete(hash)
+    const left = withoutEntry(held, provider)
+    if (left === undefined) this.byHash?.delete(hash)
+    else if (left !== held) this.byHash?.set(hash, left)
     this.unpost(hash, entry.terms)
     const hashes = this.byProvider?.get(provider)
-    hashes?.delete(hash)
-    if (hashes?.size === 0) this.byProvider?.delete(provider)
+    if (hashes === hash) this.byProvider?.delete(provider)
+    else if (hashes !== undefined && typeof hashes !== 'string') {
+      hashes.delete(hash)
+      if (hashes.size === 1) this.byProvider?.set(provider, hashes.values().next().value as ContentHash)
+    }
     this.expiries?.delete(`${hash} ${provider}`)
     this.total--
     return 1
   }
 
   private unpost(hash: ContentHash, terms: readonly string[]): void {
+    const postings = this.postings
+    if (postings === undefined) return
     for (const term of terms) {
-      const list = this.postings?.get(term)
-      if (!list) continue
-      const n = (list.get(hash) ?? 0) - 1
-      if (n > 0) list.set(hash, n)
-      else list.delete(hash)
-      if (list.size === 0) {
-        this.postings?.delete(term)
-        this.vocabulary?.delete(term)
-        if (this.filter && ++this.filter.removed * 2 > this.filter.capacity) this.filter = undefined
-      }
+      const list = postings.get(term)
+      if (list === undefined) continue
+      const next = unposted(list, hash)
+      if (next === undefined) this.unpostTerm(term)
+      else if (next !== list) postings.set(term, next)
     }
+  }
+
+  /** Forgets a term nothing is posted under any more. */
+  private unpostTerm(term: string): void {
+    this.postings?.delete(term)
+    this.vocabulary?.delete(term)
+    if (this.filter && ++this.filter.removed * 2 > this.filter.capacity) this.filter = undefined
   }
 
   /**
@@ -338,10 +453,7 @@ export class MemoryIndex implements Index {
    * prefix, or a substring of 3 characters, 2 in CJK): the union of those
    * terms' posting lists; undefined when none.
    */
-  private postingsOf(
-    term: string,
-    postings: Map<string, Map<ContentHash, number>>,
-  ): Map<ContentHash, number> | undefined {
+  private postingsOf(term: string, postings: Map<string, Posting>): Posting | undefined {
     if (this.vocabulary) return unionOf(this.vocabulary.matching(term), postings)
     // Every node of a flood searches its index for every query it sees, and most terms match
     // nothing there: the filter answers most of those, and the scan makes no array and works
@@ -364,21 +476,21 @@ export class MemoryIndex implements Index {
 }
 
 /** A filter of the posted terms' bigrams. */
-function filterOf(postings: Map<string, Map<ContentHash, number>>): BigramFilter {
+function filterOf(postings: Map<string, Posting>): BigramFilter {
   const filter = new BigramFilter(postings.size)
   for (const w of postings.keys()) filter.add(w)
   return filter
 }
 
 /** The posting list of the one word, or the union of the words' lists (counts added); undefined for none. */
-function unionOf(
-  words: readonly string[],
-  postings: Map<string, Map<ContentHash, number>>,
-): Map<ContentHash, number> | undefined {
+function unionOf(words: readonly string[], postings: Map<string, Posting>): Posting | undefined {
   if (words.length <= 1) return words[0] === undefined ? undefined : postings.get(words[0])
   const union = new Map<ContentHash, number>()
-  for (const w of words)
-    for (const [hash, n] of postings.get(w) ?? []) union.set(hash, (union.get(hash) ?? 0) + n)
+  for (const w of words) {
+    const posting = postings.get(w)
+    if (posting === undefined) continue
+    for (const [hash, n] of postingEntries(posting)) union.set(hash, (union.get(hash) ?? 0) + n)
+  }
   return union
 }
 
@@ -393,6 +505,25 @@ export function matchesWord(term: string, substring: boolean, word: string): boo
   if (word.startsWith(term)) return true
   if (!substring) return false
   return word.length <= MAX_GRAM_CHARS ? word.includes(term) : termMatches(term, word)
+}
+
+/**
+ * A query's keywords normalised, as `keywords(words.join(' '))` gives them:
+ * the array itself when they already are (distinct runs of ASCII lowercase
+ * letters and digits, as every peer's `parseQuery` sends them), without the
+ * join, the case folding and the copies (a flood asks every node).
+ */
+export function queryTerms(words: readonly string[]): readonly string[] {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string
+    if (w.length === 0) return keywords(words.join(' '))
+    for (let j = 0; j < w.length; j++) {
+      const c = w.charCodeAt(j)
+      if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39))) return keywords(words.join(' '))
+    }
+    for (let j = 0; j < i; j++) if (words[j] === w) return keywords(words.join(' '))
+  }
+  return words
 }
 
 /**

@@ -12,7 +12,7 @@ import {
 import test from 'ava'
 import { container } from 'tsyringe'
 import { MemoryIndex, memoryIndex } from '../src/index.js'
-import { matchesWord } from '../src/memory-index.js'
+import { matchesWord, queryTerms } from '../src/memory-index.js'
 
 const hashOf = (s: string) => createHash('sha256').update(s).digest('hex')
 const idOf = (s: string) => createHash('sha256').update(s).digest().toString('base64url').slice(0, 43)
@@ -209,5 +209,76 @@ test('searches of a small index agree with termMatches over its records as they 
     ].sort()
     const hits = await index.search({ keywords: [term] })
     t.deepEqual(hits.map((h) => h.hash).sort(), expected, `${term} after round ${round}`)
+  }
+})
+
+test('searches agree with a scan of the records as they are shared by one provider, a few (an array) or more than 8 (a Map), removed and removed by provider (postings of one hash, one record or several, and of several hashes)', async (t) => {
+  const random = new SeededRandom(7)
+  const words = ['potter', 'harry', 'lottery', 'matrix', 'tower', 'tokyo', 'ab', 'abc']
+  const names = Array.from({ length: 5 }, (_, i) =>
+    [words[random.int(words.length)], words[random.int(words.length)], `n${i}`].join('.'),
+  )
+  const index = new MemoryIndex()
+  const live = new Map<string, FileRecord>()
+  const queries = [
+    ['pot'],
+    ['harry', 'pot'],
+    ['ab', 'tow'],
+    ['lottery', 'ab', 'matrix'],
+    ['n1'],
+    ['tt', 'ry'],
+  ]
+  let most = 0
+  for (let round = 0; round < 400; round++) {
+    const roll = random.next()
+    if (live.size > 0 && roll < 0.2) {
+      const r = [...live.values()][random.int(live.size)] as FileRecord
+      t.is(await index.remove(r.hash, r.provider.id), 1)
+      live.delete(`${r.hash} ${r.provider.id}`)
+    } else if (live.size > 0 && roll < 0.25) {
+      const provider = ([...live.values()][random.int(live.size)] as FileRecord).provider.id
+      const mine = [...live.values()].filter((r) => r.provider.id === provider)
+      t.is(await index.removeProvider(provider), mine.length)
+      for (const r of mine) live.delete(`${r.hash} ${r.provider.id}`)
+    } else {
+      const r = record(names[random.int(names.length)] as string, `p${random.int(12)}`)
+      await index.put(r)
+      live.set(`${r.hash} ${r.provider.id}`, r)
+    }
+    t.is(await index.count(), live.size)
+    most = Math.max(most, ...names.map((n) => [...live.values()].filter((r) => r.name === n).length))
+    const q = queries[round % queries.length] as string[]
+    const expected = new Map<string, number>()
+    for (const r of live.values())
+      if (q.every((w) => r.keywords.some((k) => termMatches(w, k))))
+        expected.set(r.hash, (expected.get(r.hash) ?? 0) + 1)
+    const hits = await index.search({ keywords: q })
+    t.deepEqual(
+      hits.map((h) => `${h.hash} ${h.providers.length}`).sort(),
+      [...expected].map(([hash, n]) => `${hash} ${n}`).sort(),
+      `${q.join(' ')} after round ${round}`,
+    )
+  }
+  t.true(most > 8, `some file had more than 8 providers at once (${most})`)
+})
+
+test('queryTerms gives what keywords(words.join(" ")) gives, and the array itself when it is already that', (t) => {
+  const cases = [
+    ['harry', 'potter'],
+    ['harry', 'harry'],
+    ['Harry', 'potter'],
+    ['harry potter'],
+    ['', 'potter'],
+    ['2002', 'mkv'],
+    ['café'],
+    ['東京', 'タワー'],
+    ['a-b'],
+    [],
+  ]
+  for (const words of cases) {
+    const terms = queryTerms(words)
+    t.deepEqual([...terms], keywords(words.join(' ')), words.join('|'))
+    if (words.every((w) => /^[a-z0-9]+$/.test(w)) && new Set(words).size === words.length)
+      t.is(terms, words, `${words.join('|')} is used as it is`)
   }
 })
