@@ -53,6 +53,7 @@ export {
   parseFloodingOptions,
   type ResolvedFloodingOptions,
 } from './options.js'
+export { QueryIdCache } from './query-id-cache.js'
 export { SearchSession, type SessionMode } from './search-session.js'
 export { SeenCache } from './seen-cache.js'
 export { FLOODING_OPTIONS } from './tokens.js'

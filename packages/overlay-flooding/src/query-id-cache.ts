@@ -1,0 +1,248 @@
+import { type Clock, ProtocolError } from '@peerkit/core'
+
+/**
+ * Slots a cache starts with. The ring doubles when more than half its slots hold entries as it
+ * fills, else it is compacted in place, so it holds at most twice the power of two at or above
+ * `maxSize` (4,096 slots at the default 2,048: about 160 KB at most, 40 bytes a slot).
+ */
+const FIRST_SLOTS = 16
+/** 32-bit words of a query id (16 bytes, 32 hex digits). */
+const WORDS = 4
+/** A slot whose entry left the cache before the entries older than it (see `remove`). */
+const GONE = -1
+
+/**
+ * `SeenCache` for query ids (32 lowercase hex digits, as the protocol's schema
+ * and `newQueryId` make them), with the same entries, order and expiry: at most
+ * `maxSize` entries, each for at most `maxAge` milliseconds on `clock`, the
+ * oldest going first when it is full, expiry checked on access and on insert
+ * (no timers).
+ *
+ * Every node of a flood keeps one entry per query it sees: a Map of strings
+ * held three objects per entry (the id string, the entry, its time), about
+ * 136 bytes of heap that the collector traces, promoted to the old generation
+ * with the entry. Here an id is its 16 bytes in a typed array, found through an
+ * open-addressing table of slot numbers (linear probing on the id's first 32
+ * bits, which are random); the entries sit in a ring of slots, oldest first,
+ * and only the values are a JavaScript array. About 40 bytes an entry, none of
+ * them objects.
+ */
+export class QueryIdCache<V> {
+  /** Slots in the ring (a power of two). */
+  private slots = 0
+  /** The ids, `WORDS` 32-bit words a slot. */
+  private ids = new Int32Array(0)
+  /** When each slot's entry was set (Clock ms); GONE for a slot whose entry left out of order. */
+  private ats = new Float64Array(0)
+  private values: (V | undefined)[] = []
+  /** The open-addressing table: slot + 1 of each entry, 0 for none (twice as long as the ring). */
+  private table = new Int32Array(0)
+  /** The ring's oldest slot, and how many slots from it are taken (entries and GONE slots). */
+  private head = 0
+  private used = 0
+  private live = 0
+  /** Where `parse` writes an id's words. */
+  private readonly words = new Int32Array(WORDS)
+
+  constructor(
+    private readonly clock: Clock,
+    readonly maxSize: number,
+    readonly maxAge: number,
+  ) {}
+
+  get size(): number {
+    return this.live
+  }
+
+  /** Slots in the ring: what the cache's memory grows with (bounded: see `FIRST_SLOTS`). */
+  get capacity(): number {
+    return this.slots
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined
+  }
+
+  /** The value, or undefined when absent or expired. */
+  get(id: string): V | undefined {
+    const at = this.find(id)
+    if (at < 0) return undefined
+    const slot = (this.table[at] as number) - 1
+    if (this.clock.now() - (this.ats[slot] as number) >= this.maxAge) {
+      this.remove(at, slot)
+      return undefined
+    }
+    return this.values[slot]
+  }
+
+  /** Remembers `id` (anew, as the youngest entry), evicting expired and then the oldest entries. */
+  set(id: string, value: V): void {
+    const at = this.find(id)
+    if (at >= 0) this.remove(at, (this.table[at] as number) - 1)
+    this.insert(value, this.clock.now())
+  }
+
+  /** Remembers `id` unless it is already known; returns true when it was new. */
+  add(id: string, value: V): boolean {
+    const now = this.clock.now()
+    const at = this.find(id)
+    if (at >= 0) {
+      const slot = (this.table[at] as number) - 1
+      if (now - (this.ats[slot] as number) < this.maxAge && this.values[slot] !== undefined) return false
+      this.remove(at, slot)
+    }
+    this.insert(value, now)
+    return true
+  }
+
+  clear(): void {
+    this.table.fill(0)
+    this.values.fill(undefined)
+    this.head = 0
+    this.used = 0
+    this.live = 0
+  }
+
+  /**
+   * Parses `id` into `words` and returns its place in the table (-1: not there). Every caller inserts
+   * or removes from what `words` holds then.
+   */
+  private find(id: string): number {
+    parse(id, this.words)
+    if (this.live === 0) return -1
+    const mask = this.table.length - 1
+    const w = this.words
+    for (let at = (w[0] as number) & mask; ; at = (at + 1) & mask) {
+      const s = this.table[at] as number
+      if (s === 0) return -1
+      const o = (s - 1) * WORDS
+      const ids = this.ids
+      if (ids[o] === w[0] && ids[o + 1] === w[1] && ids[o + 2] === w[2] && ids[o + 3] === w[3]) return at
+    }
+  }
+
+  /** Adds the id in `words`, known absent, as the youngest entry; evicts as `SeenCache` prunes. */
+  private insert(value: V, now: number): void {
+    // SeenCache inserts, then drops the oldest entries while it holds more than maxSize or the oldest
+    // has expired; the new one is never among them (maxSize >= 1, maxAge >= 1). The same, in advance:
+    while (this.live > 0 && (this.live >= this.maxSize || now - this.oldestAt() >= this.maxAge))
+      this.evictOldest()
+    if (this.used === this.slots) this.resize()
+    const slot = (this.head + this.used) & (this.slots - 1)
+    this.used++
+    this.live++
+    this.ids.set(this.words, slot * WORDS)
+    this.ats[slot] = now
+    this.values[slot] = value
+    const mask = this.table.length - 1
+    let at = (this.words[0] as number) & mask
+    while (this.table[at] !== 0) at = (at + 1) & mask
+    this.table[at] = slot + 1
+  }
+
+  /** The time of the oldest entry (the ring's head, past any GONE slots: `evictOldest` skips them). */
+  private oldestAt(): number {
+    this.skipGone()
+    return this.ats[this.head] as number
+  }
+
+  private evictOldest(): void {
+    this.skipGone()
+    const slot = this.head
+    this.unlink(slot)
+    this.values[slot] = undefined
+    this.live--
+    this.head = (this.head + 1) & (this.slots - 1)
+    this.used--
+  }
+
+  /** Moves the head past the slots whose entries left out of order. */
+  private skipGone(): void {
+    while (this.used > 0 && this.ats[this.head] === GONE) {
+      this.head = (this.head + 1) & (this.slots - 1)
+      this.used--
+    }
+  }
+
+  /** Removes the entry at table place `at` (ring slot `slot`), leaving a GONE slot in the ring. */
+  private remove(at: number, slot: number): void {
+    this.deleteAt(at)
+    this.ats[slot] = GONE
+    this.values[slot] = undefined
+    this.live--
+  }
+
+  /** Removes ring slot `slot` from the table. */
+  private unlink(slot: number): void {
+    const mask = this.table.length - 1
+    const o = slot * WORDS
+    for (let at = (this.ids[o] as number) & mask; ; at = (at + 1) & mask) {
+      if (this.table[at] === slot + 1) {
+        this.deleteAt(at)
+        return
+      }
+    }
+  }
+
+  /** Empties table place `at`, moving back the entries of its probe run that would be cut off from their home. */
+  private deleteAt(at: number): void {
+    const table = this.table
+    const mask = table.length - 1
+    let hole = at
+    for (let next = (hole + 1) & mask; table[next] !== 0; next = (next + 1) & mask) {
+      const home = (this.ids[((table[next] as number) - 1) * WORDS] as number) & mask
+      // The entry at `next` may fill the hole if its home is not cyclically within (hole, next].
+      if (((next - home) & mask) >= ((next - hole) & mask)) {
+        table[hole] = table[next] as number
+        hole = next
+      }
+    }
+    table[hole] = 0
+  }
+
+  /** A ring twice as large (or as large, when GONE slots fill it), entries oldest first from slot 0. */
+  private resize(): void {
+    const slots =
+      this.live * 2 > this.slots || this.slots === 0 ? Math.max(FIRST_SLOTS, this.slots * 2) : this.slots
+    const ids = new Int32Array(slots * WORDS)
+    const ats = new Float64Array(slots)
+    const values: (V | undefined)[] = new Array(slots).fill(undefined)
+    let n = 0
+    for (let i = 0; i < this.used; i++) {
+      const s = (this.head + i) & (this.slots - 1)
+      if (this.ats[s] === GONE) continue
+      ids.set(this.ids.subarray(s * WORDS, s * WORDS + WORDS), n * WORDS)
+      ats[n] = this.ats[s] as number
+      values[n] = this.values[s]
+      n++
+    }
+    this.slots = slots
+    this.ids = ids
+    this.ats = ats
+    this.values = values
+    this.head = 0
+    this.used = n
+    this.table = new Int32Array(slots * 2)
+    const mask = this.table.length - 1
+    for (let s = 0; s < n; s++) {
+      let at = (ids[s * WORDS] as number) & mask
+      while (this.table[at] !== 0) at = (at + 1) & mask
+      this.table[at] = s + 1
+    }
+  }
+}
+
+/** Writes the 32 hex digits of `id` into `out` as four 32-bit words; throws on anything else. */
+function parse(id: string, out: Int32Array): void {
+  if (id.length !== WORDS * 8) throw new ProtocolError(`not a query id: '${id.slice(0, 40)}'`)
+  for (let w = 0; w < WORDS; w++) {
+    let v = 0
+    for (let i = w * 8; i < w * 8 + 8; i++) {
+      const c = id.charCodeAt(i)
+      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1
+      if (d < 0) throw new ProtocolError(`not a query id: '${id.slice(0, 40)}'`)
+      v = (v << 4) | d
+    }
+    out[w] = v
+  }
+}

@@ -1,0 +1,63 @@
+import { TestClock } from '@peerkit/compliance'
+import { SeededRandom } from '@peerkit/core'
+import test from 'ava'
+import { QueryIdCache, SeenCache } from '../src/index.js'
+
+const idOf = (random: SeededRandom) => Buffer.from(random.bytes(16)).toString('hex')
+
+test('holds the same entries as SeenCache through adds, sets, gets, expiry and eviction (random operations)', async (t) => {
+  for (const [maxSize, maxAge] of [
+    [1, 1000],
+    [3, 50],
+    [16, 400],
+    [100, 10_000],
+  ] as const) {
+    const random = new SeededRandom(maxSize)
+    const clock = new TestClock()
+    const ids = new QueryIdCache<number | null>(clock, maxSize, maxAge)
+    const ref = new SeenCache<string, number | null>(clock, maxSize, maxAge)
+    // Ids that share their first 32 bits (the table's hash) with others collide on purpose.
+    const pool = Array.from({ length: maxSize * 3 + 4 }, (_, i) =>
+      i % 4 === 0 ? `0000abcd${idOf(random).slice(8)}` : idOf(random),
+    )
+    for (let step = 0; step < 4000; step++) {
+      const id = pool[random.int(pool.length)] as string
+      const roll = random.next()
+      if (roll < 0.45) t.is(ids.add(id, step), ref.add(id, step), `add at step ${step}`)
+      else if (roll < 0.6) {
+        const value = random.next() < 0.2 ? null : step
+        ids.set(id, value)
+        ref.set(id, value)
+      } else if (roll < 0.85) t.is(ids.get(id), ref.get(id), `get at step ${step}`)
+      else if (roll < 0.998) await clock.advance(random.int(Math.ceil(maxAge / 3)))
+      else {
+        ids.clear()
+        ref.clear()
+      }
+      t.is(ids.size, ref.size, `size at step ${step}`)
+    }
+    for (const id of pool) t.is(ids.has(id), ref.has(id))
+  }
+})
+
+test('its ring holds at most twice the power of two at or above maxSize, however many ids pass', (t) => {
+  const random = new SeededRandom(1)
+  const clock = new TestClock()
+  const ids = new QueryIdCache<null>(clock, 100, 60_000)
+  t.is(ids.capacity, 0, 'nothing is allocated before the first id')
+  for (let i = 0; i < 20_000; i++) {
+    ids.add(idOf(random), null)
+    // Entries leaving out of order (a refreshed id) leave gaps in the ring: compacted, not grown.
+    if (i % 3 === 0) ids.set(idOf(random), null)
+  }
+  t.is(ids.size, 100)
+  t.true(ids.capacity <= 256, `capacity ${ids.capacity}`)
+})
+
+test('an id that is not 32 lowercase hex digits is refused with a ProtocolError', (t) => {
+  const ids = new QueryIdCache<null>(new TestClock(), 10, 1000)
+  for (const bad of ['', 'abc', 'A'.repeat(32), `${'0'.repeat(31)}g`, '0'.repeat(33)])
+    t.throws(() => ids.add(bad, null), { name: 'ProtocolError' }, bad)
+  t.true(ids.add('0'.repeat(32), null))
+  t.false(ids.add('0'.repeat(32), null))
+})
