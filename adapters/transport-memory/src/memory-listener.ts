@@ -8,6 +8,8 @@ import type { MemoryNetwork } from './memory-network.js'
 export class MemoryListener extends EventEmitter<ListenerEvents> implements Listener {
   readonly [Symbol.toStringTag] = '@peerkit/transport-memory:MemoryListener'
   private isClosed = false
+  /** `memory://name`, made with the first `addresses()` (asked at every identify and `self()`), then kept. */
+  private address: string | undefined
 
   constructor(
     readonly name: string,
@@ -23,7 +25,9 @@ export class MemoryListener extends EventEmitter<ListenerEvents> implements List
   }
 
   addresses(): string[] {
-    return this.isClosed ? [] : [memoryAddress(this.name)]
+    if (this.isClosed) return []
+    this.address ??= memoryAddress(this.name)
+    return [this.address]
   }
 
   /** Frees the name; open connections stay open. */

@@ -153,7 +153,10 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   /** The addresses this peer listens on. */
   addresses(): string[] {
-    return this.bound.flatMap((l) => l.addresses())
+    // Asked for at every identify and every self(): one listener (the usual case) without flatMap's work.
+    const bound = this.bound
+    if (bound.length === 1) return (bound[0] as Listener).addresses().slice()
+    return bound.flatMap((l) => l.addresses())
   }
 
   /** This peer as others should see it. */
