@@ -18,6 +18,14 @@ test.before(async () => {
   browser = await launch()
 })
 test.after.always(async () => {
+  // A worker that is still running a minute after its last hook says what keeps it alive (a CI run once
+  // hung here after every test had passed). The timer is unref'd: it never keeps the worker alive itself.
+  setTimeout(() => {
+    const resources = process.getActiveResourcesInfo().join(', ')
+    process.stderr.write(
+      `browser.test: still running 60 s after the last hook; active resources: ${resources}\n`,
+    )
+  }, 60_000).unref()
   await browser?.close()
 })
 
@@ -87,7 +95,6 @@ for (const overlay of ['flooding', 'chord', 'supernode', 'central'] as OverlayNa
   test.serial(
     `${overlay}: two tabs and three Node peers share and download both ways (WebSocket and WebRTC)`,
     async (t) => {
-      t.timeout(180_000)
       const dir = await mkdtemp(join(tmpdir(), `peerkit-browser-${overlay}-`))
       t.teardown(() => rm(dir, { recursive: true, force: true }))
       const net = await nodePeers(t, overlay, dir)
@@ -143,7 +150,6 @@ for (const overlay of ['flooding', 'chord', 'supernode', 'central'] as OverlayNa
 test.serial(
   'a tab closed mid-transfer is survived: the download finishes from the Node peer, verified',
   async (t) => {
-    t.timeout(180_000)
     const dir = await mkdtemp(join(tmpdir(), 'peerkit-browser-close-'))
     t.teardown(() => rm(dir, { recursive: true, force: true }))
     const net = await nodePeers(t, 'flooding', dir)
@@ -185,7 +191,6 @@ test.serial(
 test.serial(
   'the page itself: a file dropped on it is shared; a search, a click and a Save button for a download with progress',
   async (t) => {
-    t.timeout(180_000)
     const dir = await mkdtemp(join(tmpdir(), 'peerkit-browser-ui-'))
     t.teardown(() => rm(dir, { recursive: true, force: true }))
     const net = await nodePeers(t, 'flooding', dir)
