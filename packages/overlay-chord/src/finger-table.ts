@@ -85,9 +85,14 @@ export class FingerTable<T extends RingNode> {
       for (const f of found) if (f.id === id) return // the first one met of an id is kept
       // Insertion by decreasing distance from n (few nodes: a finger table holds about log2 N distinct ones).
       let i = from.length
-      while (i > 0 && (from[i - 1] as bigint) < d) i--
-      found.splice(i, 0, node)
-      from.splice(i, 0, d)
+      found.push(node)
+      from.push(d)
+      for (; i > 0 && (from[i - 1] as bigint) < d; i--) {
+        found[i] = found[i - 1] as T
+        from[i] = from[i - 1] as bigint
+      }
+      found[i] = node
+      from[i] = d
     }
     let above: T | undefined
     for (let i = this.fingers.length - 1; i >= 0; i--) {

@@ -111,7 +111,17 @@ export const CHORD_PROTOCOL = defineProtocol<ChordRequest, ChordResponse>(
 
 export const OK: ChordResponse = Object.freeze({ type: 'ok' })
 
-/** A PeerRef with at most a few addresses, as it travels. */
+/** Most addresses of one PeerRef in a chord message. */
+const MAX_WIRE_ADDRESSES = 16
+
+/**
+ * A PeerRef with at most `MAX_WIRE_ADDRESSES` addresses, as it travels: the
+ * ref itself when it has no more (a node's refs are `{ id, addresses }`, as
+ * decoded or from `Network.self()`; an answer names eight of them, and the
+ * copies were garbage once encoded), else a copy cut to that many.
+ */
 export function wireRef(ref: PeerRef): PeerRef {
-  return { id: ref.id, addresses: ref.addresses.slice(0, 16) }
+  return ref.addresses.length <= MAX_WIRE_ADDRESSES
+    ? ref
+    : { id: ref.id, addresses: ref.addresses.slice(0, MAX_WIRE_ADDRESSES) }
 }

@@ -81,7 +81,8 @@ export class Replication {
       for (let i = 0; i < recs.length; i += MAX_RECORDS_PER_MESSAGE) {
         const request: RequestOf<'store'> = {
           type: 'store',
-          records: recs.slice(i, i + MAX_RECORDS_PER_MESSAGE),
+          // a key's records mostly fit in one message: then they go as they are, not copied
+          records: recs.length <= MAX_RECORDS_PER_MESSAGE ? recs : recs.slice(i, i + MAX_RECORDS_PER_MESSAGE),
         }
         await Promise.allSettled(
           this.holders(nodes).map((n, i) =>
@@ -142,8 +143,8 @@ export class Replication {
     this.push(next, theirs)
       .then(() => {
         if (options.replication > 1) return // we stay a replica of what we handed over
-        for (const r of theirs)
-          if (!this.someKey(r, (k) => routing.owns(k))) store.remove(r.hash, r.provider.id)
+        const owns = routing.ownsTest()
+        for (const r of theirs) if (!this.someKey(r, owns)) store.remove(r.hash, r.provider.id)
       })
       .catch(() => {}) // kept here: the records stay until their provider's refresh reaches the newcomer
   }
@@ -167,7 +168,7 @@ export class Replication {
 
   /** Records this node is the first holder of: some key in (predecessor, n]. */
   private primaryRecords(): FileRecord[] {
-    const owns = (k: bigint) => this.c.routing.owns(k)
+    const owns = this.c.routing.ownsTest()
     return this.c.store.records().filter((r) => this.someKey(r, owns))
   }
 

@@ -169,6 +169,15 @@ export class ChordRouting {
     }
   }
 
+  /** `owns` for many keys in turn, as the predecessor is now: one distance a key (see `keyRole`). */
+  ownsTest(): (key: bigint) => boolean {
+    const { ring, pred } = this
+    const self = this.id
+    if (pred === undefined || pred.id === self) return () => true
+    const predecessorAt = ring.distance(pred.id, self)
+    return (key) => ring.distance(key, self) < predecessorAt
+  }
+
   /**
    * Whether the node `id` plausibly shares key ranges with this one: it is the
    * predecessor or a successor, or lies within `span` mean gaps on either side.

@@ -57,7 +57,7 @@ test('a maintenance pass over the records held keeps no key arrays for them', as
   const replication = new Replication({
     ring: counting,
     options,
-    routing: { predecessor: node(1n), successors: [node(2n), node(3n)], owns: () => true },
+    routing: { predecessor: node(1n), successors: [node(2n), node(3n)], ownsTest: () => () => true },
     store: {
       records: () => [held],
       signed: (r: FileRecord) => ({ ...r, expires: 10, signature: 's' }),
@@ -79,7 +79,7 @@ test('a maintenance pass over the records held keeps no key arrays for them', as
   t.is(hashed, 2, 'and tested again: no key array was kept for the record')
 })
 
-test('keyRole says what owns and mayHold say of every key: owned, held as a replica, or neither', (t) => {
+test('keyRole and ownsTest say what owns and mayHold say of every key: owned, held as a replica, or neither', (t) => {
   const small = Ring.of(12)
   const node = (id: bigint) => ({ id, ref: { id: `n${id}`, addresses: [] } })
   const routing = (self: bigint, predecessor: bigint | undefined, successors: bigint[]) => {
@@ -111,12 +111,14 @@ test('keyRole says what owns and mayHold say of every key: owned, held as a repl
   for (const r of cases) {
     const role = r.keyRole(2, 1)
     const hold = r.holdTest(2, 1)
+    const owns = r.ownsTest()
     const gap = r.meanGap() // by definition: within 2 × 1 mean gaps before the node, or any key without a mean gap
     for (let key = 0n; key < small.size; key += 7n) {
       const near = gap === undefined || small.distance(key, r.id) <= gap * 2n
       const want = r.owns(key) ? OWNS : near ? HOLDS : HOLDS_NOT
       if (role(key) !== want) t.fail(`node ${r.id}, key ${key}: ${role(key)}, not ${want}`)
       if (hold(key) !== (want !== HOLDS_NOT)) t.fail(`node ${r.id}, key ${key}: holdTest disagrees`)
+      if (owns(key) !== r.owns(key)) t.fail(`node ${r.id}, key ${key}: ownsTest disagrees`)
       roles |= 1 << role(key)
     }
   }

@@ -2,6 +2,7 @@ import { ProtocolError } from '@peerkit/core'
 import { validate } from '@peerkit/core/wire'
 import test from 'ava'
 import { CHORD_PROTOCOL } from '../src/index.js'
+import { wireRef } from '../src/messages.js'
 
 const peer = { id: 'a'.repeat(43), addresses: ['memory://a'] }
 
@@ -51,4 +52,14 @@ test('responses validate; a step needs at least one node', (t) => {
     name: 'ProtocolError',
   })
   t.is(CHORD_PROTOCOL.name, 'peerkit/chord/2')
+})
+
+test('a ref travels as it is with up to 16 addresses, else as a copy cut to 16', (t) => {
+  const few = { id: 'p', addresses: ['memory://a', 'memory://b'] }
+  t.is(wireRef(few), few)
+  const many = { id: 'q', addresses: Array.from({ length: 40 }, (_, i) => `memory://q${i}`) }
+  const cut = wireRef(many)
+  t.not(cut, many)
+  t.deepEqual(cut, { id: 'q', addresses: many.addresses.slice(0, 16) })
+  t.is(many.addresses.length, 40, 'the ref itself is left whole')
 })
