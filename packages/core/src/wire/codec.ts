@@ -1,7 +1,6 @@
 import { C1, Packr } from 'msgpackr'
 import type { z } from 'zod'
 import { ProtocolError } from '../errors.js'
-import { GenerationCache } from '../generation-cache.js'
 import { type CompiledCheck, compiledCheck, SAME } from './compiled.js'
 import { countItems, DEFAULT_MAX_MESSAGE_ITEMS } from './item-count.js'
 
@@ -32,73 +31,35 @@ function own(s: string): string {
   return s.length < SLICE_MIN_LENGTH ? s : ` ${s}`.slice(1)
 }
 
-/**
- * Strings of a decoded message of 13 (`SLICE_MIN_LENGTH`) to this many
- * characters (PeerIds, hashes, query ids, addresses, protocol names) are
- * interned: one copy of each is shared by everything that keeps it (a query
- * id in the seen cache of every peer it reached, a PeerId in every table),
- * instead of one per message it came in. Shorter strings (most keywords) are
- * left as they are: V8 made them flat copies already, and a lookup for each
- * cost more than it saved (a 329-byte flooding hit decoded in 3.43 µs with
- * them, 3.28 µs without, 3.15-3.20 µs before interning).
- */
-export const INTERN_MAX_LENGTH = 64
-
-/**
- * Strings the intern table holds per generation (it holds at most twice as
- * many: a `GenerationCache`, so strings still in use survive a turnover and
- * a stream of distinct strings from a peer only turns the table over).
- * About 4 MB at most (strings of up to 64 characters), shared by every node
- * of the process.
- */
-export const INTERN_CACHE = 16_384
-
-const interned = new GenerationCache<string, string>(INTERN_CACHE)
-
-/** How many strings the intern table holds now (at most `2 × INTERN_CACHE`). */
-export function internedStrings(): number {
-  return interned.size
-}
-
-/** The one shared copy of `s` (made from it, owning its characters); `s` owned if it is long, itself if short. */
-function held(s: string): string {
-  if (s.length < SLICE_MIN_LENGTH) return s
-  if (s.length > INTERN_MAX_LENGTH) return own(s)
-  const found = interned.get(s)
-  if (found !== undefined) return found
-  const flat = own(s)
-  interned.set(flat, flat)
-  return flat
-}
-
 /** Replaces, in place, every string of decoded data by one that owns its characters. */
 function detach(value: unknown): unknown {
-  if (typeof value === 'string') return held(value)
+  if (typeof value === 'string') return own(value)
   if (value !== null && typeof value === 'object') detachIn(value)
   return value
 }
 
 /**
- * `detach` inside an array or object: every string is written back (its
- * shared or owned copy; strings compare by value, so no cheaper test tells
- * whether it changed); a container is detached where it is; a number or a
- * Uint8Array is left as it is, without a store.
+ * `detach` inside an array or object: only a string long enough to be a
+ * slice is written back (a container is detached where it is; a number, a
+ * short string or a Uint8Array is left as it is, without a store).
  */
 function detachIn(container: object): void {
   if (container instanceof Uint8Array) return
   if (Array.isArray(container)) {
     for (let i = 0; i < container.length; i++) {
       const v: unknown = container[i]
-      if (typeof v === 'string') container[i] = held(v)
-      else if (v !== null && typeof v === 'object') detachIn(v)
+      if (typeof v === 'string') {
+        if (v.length >= SLICE_MIN_LENGTH) container[i] = own(v)
+      } else if (v !== null && typeof v === 'object') detachIn(v)
     }
     return
   }
   const o = container as Record<string, unknown>
   for (const key in o) {
     const v = o[key]
-    if (typeof v === 'string') o[key] = held(v)
-    else if (v !== null && typeof v === 'object') detachIn(v)
+    if (typeof v === 'string') {
+      if (v.length >= SLICE_MIN_LENGTH) o[key] = own(v)
+    } else if (v !== null && typeof v === 'object') detachIn(v)
   }
 }
 
