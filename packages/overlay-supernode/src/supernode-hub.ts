@@ -9,7 +9,7 @@ import {
   TokenBucket,
 } from '@peerkit/core'
 import { DirectoryServer, parseDirectoryServerOptions, sourceOf } from '@peerkit/overlay-central'
-import { newQueryId, SearchSession, SeenCache } from '@peerkit/overlay-flooding'
+import { newQueryId, QueryIdCache, SearchSession } from '@peerkit/overlay-flooding'
 import type { NodeContext } from './context.js'
 import { creditSettled, electionOrder, type LeafCandidate } from './election.js'
 import {
@@ -72,7 +72,7 @@ export class SupernodeHub {
    * Cleared by `changed()`.
    */
   private ranked: { list: Candidate[]; own: string | undefined } | undefined
-  private readonly seen: SeenCache<string, Route>
+  private readonly seen: QueryIdCache<Route>
   private readonly sessions = new Map<string, SearchSession>()
   private filling: Promise<void> | undefined
   private promoting = false
@@ -110,7 +110,7 @@ export class SupernodeHub {
       }),
       ctx.logger,
     )
-    this.seen = new SeenCache(ctx.clock, ctx.options.seenCacheSize, ctx.options.seenTtl)
+    this.seen = new QueryIdCache(ctx.clock, ctx.options.seenCacheSize, ctx.options.seenTtl)
     this.since = ctx.clock.now()
     this.strangers = new TokenBucket(ctx.options.queryRate, ctx.options.queryBurst, this.since)
   }
