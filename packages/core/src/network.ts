@@ -763,10 +763,14 @@ export class Network extends EventEmitter<NetworkEvents> {
       else for (const id of muxes.keys()) shielded += shield.has(id) ? 1 : 0
       if (muxes.size - shielded <= max) return
     }
+    // Counted first, without allocating: connections still draining (a GOAWAY takes up to drainTimeout) keep
+    // muxes.size above the limit while the open ones are within it, and then every new connection comes here.
     let counted = 0
+    for (const [id, list] of muxes) if (!shield?.has(id) && openIn(list) !== undefined) counted++
+    if (counted <= max) return
     const idle: { list: Mux[]; lastUsed: number }[] = []
     for (const [id, list] of muxes) {
-      if (this.protectedPeers?.has(id)) continue
+      if (shield?.has(id)) continue
       let open = false
       let busy = false
       let lastUsed = 0
@@ -776,11 +780,8 @@ export class Network extends EventEmitter<NetworkEvents> {
         if (m.inFlight > 0 || m.answering > 0) busy = true // closing it would lose a request either way
         if (m.lastUsed > lastUsed) lastUsed = m.lastUsed
       }
-      if (!open) continue
-      counted++
-      if (!busy) idle.push({ list, lastUsed })
+      if (open && !busy) idle.push({ list, lastUsed })
     }
-    if (counted <= max) return
     const target = max - Math.floor(max / 8)
     idle.sort((a, b) => a.lastUsed - b.lastUsed)
     // A draining close: the remote learns which of its requests were not read and sends them again elsewhere.
