@@ -220,7 +220,9 @@ function writeUntilKilled(
         child.kill('SIGKILL')
       }
     })
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': it comes once the child's output is read to its end. On 'exit' the acks still in
+    // the pipe were not counted yet, and a loaded run (the kill lands late) saw 58 committed writes unacknowledged.
+    child.on('close', (code, signal) => {
       clearTimeout(deadline)
       if (signal !== 'SIGKILL') {
         reject(new Error(`the crash writer exited by itself (${code ?? signal}); stderr: ${stderr}`))
