@@ -733,38 +733,40 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   }
 
   /**
-   * Sends a one-way message to a connected peer; never rejects (a lost neighbor is removed on disconnect).
-   * `kind`: the message's kind as a literal, for a message that was decoded (see `onMessage`).
-   */
-  /**
    * `send` of one query to each of `targets` but `except`, encoded once (core's `prepare`) for all of
    * them instead of once per neighbor: the same bytes, counts and order as a `send` to each.
    */
   private sendAll(targets: readonly PeerId[], msg: QueryMessage, except?: PeerId): void {
     let prepared: PreparedMessage<FloodingMessage> | undefined
     for (const id of targets) {
-      if (id === except) continue
-      if (!this.network.isConnected(id)) {
-        this.removeNeighbor(id, 'disconnected')
-        continue
-      }
-      this.counter.sent(msg.kind)
+      if (id === except || !this.sendable(id, msg.kind)) continue
       prepared ??= this.network.prepare(FLOODING, msg)
-      this.network
-        .sendPrepared(id, prepared)
-        .catch((err) => this.log.debug('send failed', { peer: id, kind: msg.kind, err })) // as in send: the link's loss removes the neighbor on disconnect
+      this.network.sendPrepared(id, prepared).catch((err) => this.sendFailed(err, id, msg.kind))
     }
   }
 
+  /**
+   * Sends a one-way message to a connected peer; never rejects (a lost neighbor is removed on disconnect).
+   * `kind`: the message's kind as a literal, for a message that was decoded (see `onMessage`).
+   */
   private send(id: PeerId, msg: FloodingMessage, kind: FloodingMessage['kind'] = msg.kind): Promise<void> {
+    if (!this.sendable(id, kind)) return Promise.resolve()
+    return this.network.send(id, FLOODING, msg).catch((err) => this.sendFailed(err, id, kind))
+  }
+
+  /** Whether `id` is connected (if not, it is no neighbor any more); counts the message about to be sent. */
+  private sendable(id: PeerId, kind: FloodingMessage['kind']): boolean {
     if (!this.network.isConnected(id)) {
       this.removeNeighbor(id, 'disconnected')
-      return Promise.resolve()
+      return false
     }
     this.counter.sent(kind)
-    return this.network
-      .send(id, FLOODING, msg)
-      .catch((err) => this.log.debug('send failed', { peer: id, kind: msg.kind, err })) // the link's loss removes the neighbor on disconnect
+    return true
+  }
+
+  /** A send that failed: the link's loss removes the neighbor on disconnect, so nothing else is to do. */
+  private sendFailed(err: unknown, peer: PeerId, kind: FloodingMessage['kind']): void {
+    this.log.debug('send failed', { peer, kind, err })
   }
 }
 
