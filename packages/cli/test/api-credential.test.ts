@@ -51,7 +51,6 @@ const maybe = canSwitchUser ? test : test.skip
 maybe(
   'a local user without the cookie cannot make a root node write a root-only file; honest use works',
   async (t) => {
-    t.timeout(90_000)
     const dir = await tempDir(t, 'cookie')
     // Anyone may read the temp folder itself (nobody must reach the client, not the secrets).
     await chmod(dir, 0o755)

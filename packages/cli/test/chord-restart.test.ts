@@ -24,7 +24,6 @@ async function first(peer: Peer, query: string): Promise<Hit | undefined> {
 const held = (peer: Peer) => Number(peer.overlay.stats().records ?? 0)
 
 test('a Chord node on LMDB restarts holding the records of a provider that is gone, and answers for them', async (t) => {
-  t.timeout(120_000)
   const dir = await tempDir(t, 'chord-restart')
   await mkdir(join(dir, 'files'))
   await writeFile(

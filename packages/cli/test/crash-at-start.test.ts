@@ -31,7 +31,6 @@ async function killAtFirstStart(data: string, round: number): Promise<void> {
 }
 
 test('a node killed at first start, again and again, always starts normally afterwards', async (t) => {
-  t.timeout(30_000 + ROUNDS * 10_000)
   const dir = await tempDir(t, 'crash')
   let keysLeft = 0
   for (let round = 0; round < ROUNDS; round++) {

@@ -80,7 +80,6 @@ async function finish(client: ApiClient, hash: string, out: string): Promise<Dow
 }
 
 async function day(t: ExecutionContext, overlay: string): Promise<void> {
-  t.timeout(ROUNDS * 150_000)
   const dir = await tempDir(t, `day-${overlay}`)
   // Each node's config file holds everything: overlay, its fast timers, a download rate, a short settle time.
   const config = join(dir, 'config.json')

@@ -187,9 +187,6 @@ test('cancel removes the .part; cancel --keep-part (DELETE ?keep=1) keeps it; th
 })
 
 test('real `peerkit node` processes: `peerkit pause`, `resume` and `cancel` drive a download a `peerkit get` follows', async (t) => {
-  // Six `peerkit` processes start one after another besides the two nodes: at a load average of 25 on
-  // two cores each takes seconds (a node up to tens), so the bound is the sum of those, not an idle run's 15 s.
-  t.timeout(240_000)
   const dir = await tempDir(t, 'ctl-bin')
   const options = { ...(FAST_OPTIONS.flooding ?? {}), 'transfer:default': { downloadRate: RATE } }
   const config = join(dir, 'config.json')

@@ -17,11 +17,6 @@ interface SearchJson {
 
 for (const overlay of OVERLAYS) {
   test(`${overlay}: three \`peerkit node\` processes; search and get --json from a fourth`, async (t) => {
-    // Real processes, one after another: up to four daemons (each bounded by startDaemon's 60 s), then up
-    // to 14 client processes; the four overlays' tests run at once. Idle that is 10-20 s; at a load average
-    // of 25 on two cores a process gets a twelfth of a core and chord's took over 60 s once, so the bound
-    // is what those starts can take, not an idle run.
-    t.timeout(240_000)
     const dir = await tempDir(t, `e2e-${overlay}`)
     const config = join(dir, 'config.json')
     await writeFile(config, JSON.stringify({ overlay, options: FAST_OPTIONS[overlay] ?? {} }))

@@ -52,7 +52,6 @@ async function killWhileSharing(data: string, files: string, delay: number): Pro
 }
 
 test('a node SIGKILLed while it registers its shares restarts with an index that matches the files it serves', async (t) => {
-  t.timeout(240_000)
   const dir = await tempDir(t, 'index-restart')
   const files = join(dir, 'files')
   await mkdir(files)

@@ -42,7 +42,6 @@ const byRole = (page: Page, role: string, name: string) =>
 test.serial(
   'the page in Firefox: log in, search, download to 100 % (sha256 checked), narrow window',
   async (t) => {
-    t.timeout(150_000)
     const browser = await launch()
     t.teardown(() => browser.close())
     const dir = await tempDir(t, 'web-ui-firefox')

@@ -76,7 +76,6 @@ async function threeNodes(t: ExecutionContext) {
 test.serial(
   'the page of a real node: search, download to 100 % (sha256 checked), share a folder found from another node',
   async (t) => {
-    t.timeout(150_000)
     const browser = await launch()
     t.teardown(() => browser.close())
     const { dir, film, a, b, c, first } = await threeNodes(t)
@@ -254,7 +253,6 @@ test.serial(
 )
 
 test.serial('the node view of a chord node draws its place on the ring, with its neighbors', async (t) => {
-  t.timeout(120_000)
   const browser = await launch()
   t.teardown(() => browser.close())
   const dir = await tempDir(t, 'web-ui-chord')

@@ -15,7 +15,6 @@ const MB = 1024 * 1024
 test.serial(
   '128 silent sockets from one /24, reopened as they close, leave honest peers their handshakes',
   async (t) => {
-    t.timeout(120_000)
     const { proc, fileName } = await victimNode(t)
     const pid = proc.child.pid as number
     const before = await rss(pid)
@@ -75,7 +74,6 @@ test.serial(
 test.serial(
   'fresh protocol names and identify from fresh keys, one connection each: closed, and the maps stay bounded',
   async (t) => {
-    t.timeout(300_000)
     const keys = LONG ? 5000 : 600
     const { proc, fileName } = await victimNode(t)
     const pid = proc.child.pid as number
@@ -124,7 +122,6 @@ test.serial(
 test.serial(
   'one key opening connection after connection keeps at most network.maxConnectionsPerPeer of them',
   async (t) => {
-    t.timeout(300_000)
     const dials = LONG ? 3000 : 300
     const { proc, fileName } = await victimNode(t)
     const pid = proc.child.pid as number

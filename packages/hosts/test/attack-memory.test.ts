@@ -16,7 +16,6 @@ const frames = (...messages: Uint8Array[]) =>
 test.serial(
   'chunk requests whose answers are never read: RSS stays bounded, the connection is closed, an honest download succeeds',
   async (t) => {
-    t.timeout(120_000)
     const requests = LONG ? 100_000 : 25_000
     const { proc, fileName } = await victimNode(t, {
       config: { network: { sendStallTimeout: 3000 } },
@@ -72,7 +71,6 @@ test.serial(
 test.serial(
   'connections that each hold a 4 MiB message but one byte: the budget closes the costliest, RSS stays bounded',
   async (t) => {
-    t.timeout(120_000)
     const connections = LONG ? 300 : 100
     const budget = 64 * MB
     const { proc, fileName } = await victimNode(t, {

@@ -17,8 +17,6 @@ const SLACK = 2500
 hostTest(
   'directory scale-out: three directories on one PostgreSQL, eight peers; every file found from every peer; a killed directory’s peers re-homed within the bound; a restarted one keeps nothing stale',
   async (t) => {
-    // About 55 s on an idle 2-core machine, past AVA's 60 s with two CPU burners beside it: its waits bound it.
-    t.timeout(180_000)
     const { hosts } = await network(t, 12)
     const [dbHost, d0h, d1h, d2h, ...peerHosts] = hosts
     const db = await startPostgres({ namespace: dbHost.ns, listen: dbHost.address })
@@ -126,7 +124,6 @@ const EMBEDDED_TTL = 15_000
 hostTest(
   'directory on the embedded store (LMDB), restarted: registrations are back before any peer re-registers; expired ones are gone',
   async (t) => {
-    t.timeout(120_000)
     const { hosts } = await network(t, 9)
     const [dirHost, ...peerHosts] = hosts
     const config = { options: { ...FAST.directory, registrationTtl: EMBEDDED_TTL }, index: 'lmdb' }

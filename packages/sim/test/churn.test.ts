@@ -8,10 +8,8 @@ import {
   TON_TABLE_III,
   tonChurnOptions,
 } from '../src/index.js'
-import { SIMULATION_LIMIT } from './helpers/limits.js'
 
 test('the ToN Table III set-up at small scale: lookups during churn, the same seed gives the same result', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   // 60 nodes, a join and a failure every 4 s on average, 40 lookups a second apart: about 10 of each
   // (harsher than the paper's worst case: a sixth of the ring turns over within one 30 s stabilisation period).
   const options = { ...tonChurnOptions(0.25, 40, { nodes: 60, seed: 3 }) }
@@ -38,7 +36,6 @@ test('the paper table covers R = 0.05 … 0.40', (t) => {
 
 for (const overlay of ['central', 'flooding', 'supernode', 'chord']) {
   test(`${overlay} under churn at small scale: success and first hit reported, deterministic`, async (t) => {
-    t.timeout(SIMULATION_LIMIT)
     const options = {
       ...churnOptions(overlay, 0.5, 30, { nodes: 40, seed: 5 }),
       warmup: 3000,

@@ -2,10 +2,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import test from 'ava'
 import { runSimulation, type SimNetwork } from '../src/index.js'
-import { SIMULATION_LIMIT } from './helpers/limits.js'
 
 test('after a run its world is left frozen: no peer sees a connection close, and all of it can be collected', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   setFlagsFromString('--expose-gc')
   const gc = runInNewContext('gc') as () => void
   let done = false

@@ -10,7 +10,6 @@ import {
   SIM_YOUNG_GENERATION_MB,
   type SimulationResult,
 } from '../src/index.js'
-import { SIMULATION_LIMIT } from './helpers/limits.js'
 
 /** What the same seed must reproduce: everything but the real time and memory. */
 function outcome(r: SimulationResult) {
@@ -19,7 +18,6 @@ function outcome(r: SimulationResult) {
 }
 
 test('runSimulations runs each simulation in a worker with the same result as in-process, in the order of the list', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   const list = [
     { overlay: 'flooding', nodes: 24, queries: 6, seed: 3 },
     { overlay: 'central', nodes: 16, queries: 4, seed: 3 },
@@ -44,7 +42,6 @@ test('runSimulations runs each simulation in a worker with the same result as in
 })
 
 test('runSimulations reports a failing simulation by name and still runs the others', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   const out = await runSimulations(
     [
       { overlay: 'chord', nodes: 4, queries: 1, overlayOptions: { successors: 0 } },
@@ -63,7 +60,6 @@ test('runSimulations reports a failing simulation by name and still runs the oth
 })
 
 test('an overlay registered in this thread only (a third party) runs here, not in a worker', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   await loadOverlay('flooding')
   const name = 'pool-test-flooding'
   if (!overlays.has(name)) overlays.register(name, overlays.get('flooding'))
@@ -81,7 +77,6 @@ test('an overlay registered in this thread only (a third party) runs here, not i
 })
 
 test('plugins are loaded in the workers: an overlay only a plugin registers runs in a worker thread', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
   t.false(overlays.has('pool-plugin-flooding'), 'this thread never loaded the plugin')
   const out = await runSimulations(
@@ -118,7 +113,6 @@ const openPorts = () => process.getActiveResourcesInfo().filter((r) => r === 'Me
 test.serial(
   "a worker is gone once the pool has its answer, even when its event loop would go on (the teardown's aftermath)",
   async (t) => {
-    t.timeout(SIMULATION_LIMIT)
     const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
     const ports = openPorts()
     const list = [
@@ -142,7 +136,6 @@ test.serial(
 )
 
 test("a worker's young generation starts at its full size, not at V8's 1 or 2 MB", async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   t.is(SIM_SEMI_SPACE_MB * 3, SIM_YOUNG_GENERATION_MB)
   const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
   const sizes: number[] = []

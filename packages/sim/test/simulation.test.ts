@@ -1,6 +1,5 @@
 import test from 'ava'
 import { runSimulation, type SimulationOptions, type SimulationResult } from '../src/index.js'
-import { SIMULATION_LIMIT } from './helpers/limits.js'
 
 /** Everything but the real-time and memory figures, which vary from run to run. */
 function measured(
@@ -62,7 +61,6 @@ const DETERMINISM: Record<string, SimulationOptions> = {
 
 for (const [overlay, options] of Object.entries(DETERMINISM)) {
   test(`${overlay}: the same seed gives identical metrics, another seed different ones`, async (t) => {
-    t.timeout(SIMULATION_LIMIT)
     const [a, b, c] = await Promise.all([
       shared(options),
       runSimulation(options),
@@ -77,7 +75,6 @@ for (const [overlay, options] of Object.entries(DETERMINISM)) {
 }
 
 test('flooding finds replicated files and its messages grow with the flood', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   const r = await shared(DETERMINISM.flooding as SimulationOptions)
   t.true(r.queries.successRate > 0.9, `success ${r.queries.successRate}`)
   t.true(r.hops.mean >= 1 && r.hops.mean <= 7, `hops ${r.hops.mean}`)
@@ -88,7 +85,6 @@ test('flooding finds replicated files and its messages grow with the flood', asy
 })
 
 test('chord: lookups are correct and take about ½·log2 N hops for N = 64', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   const r = await shared(CHORD_64)
   const lookups = r.lookups
   if (!lookups) return t.fail('no lookup report')
@@ -101,7 +97,6 @@ test('chord: lookups are correct and take about ½·log2 N hops for N = 64', asy
 })
 
 test('chord: the ring joined through the protocol answers correctly too', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   const r = await runSimulation({
     overlay: 'chord',
     ...SMALL,
@@ -119,7 +114,6 @@ test('chord: the ring joined through the protocol answers correctly too', async 
 })
 
 test('chord, ToN 2003 Table II set-up in small: with repair paused, lookups time out on failed nodes yet end at the live successor', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   const frozen = {
     overlay: 'chord',
     ...SMALL,
@@ -157,7 +151,6 @@ test('chord, ToN 2003 Table II set-up in small: with repair paused, lookups time
 })
 
 test('failures and churn reduce the live set and are reported', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   const failed = await runSimulation({ overlay: 'flooding', ...SMALL, fail: 0.2, seed: 2 })
   t.is(failed.network.failed, 10)
   t.is(failed.network.live, 40)

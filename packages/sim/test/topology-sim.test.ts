@@ -13,10 +13,8 @@ import {
   startStaticTopology,
   topologyMismatches,
 } from '../src/index.js'
-import { SIMULATION_LIMIT } from './helpers/limits.js'
 
 test('a static topology of 300 peers is exactly what the flooding peers use, and stays so', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   const topology = buildTopology('powerlaw', new SeededRandom(3), 300)
   const net = new SimNetwork({
     overlay: 'flooding',
@@ -57,7 +55,6 @@ test('a static topology of 300 peers is exactly what the flooding peers use, and
 })
 
 test('runLv on a small random graph: every flood row is measured, the ring costs less than a flood that reaches everyone', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   const r = await runLv({
     topology: 'random',
     nodes: 200,
@@ -85,7 +82,6 @@ test('runLv on a small random graph: every flood row is measured, the ring costs
 })
 
 test('runSimulation --topology grid: flooding searches run on a 12 × 12 grid; chord refuses a topology', async (t) => {
-  t.timeout(SIMULATION_LIMIT)
   const r = await runSimulation({
     overlay: 'flooding',
     nodes: 144,
