@@ -40,6 +40,11 @@ export interface NodeContext {
   capable(): boolean
   /** Sends a one-way message; never rejects. */
   send(to: PeerId, message: SupernodeMessage): Promise<void>
+  /**
+   * `send` of one message to each of `targets` but `except`, encoded once for all of them: the same
+   * bytes, counts and order as a `send` to each; never rejects.
+   */
+  sendAll(targets: readonly PeerId[], message: SupernodeMessage, except?: PeerId): void
   /** Sends a one-way message to a peer that may not be connected yet (dialing it); never rejects. */
   notify(to: PeerRef, message: SupernodeMessage): Promise<void>
   /** Sends a request and checks that the answer is an `info`. */

@@ -481,14 +481,14 @@ export class SupernodeHub {
     try {
       for (let step = 1; step <= steps; step++) {
         const ttl = steps === 1 ? reach : step
-        const targets = this.ctx.supernodes.ids()
+        const targets = this.ctx.supernodes.idList()
         if (targets.length === 0 || signal.aborted || !this.ctx.running) return
         const id = newQueryId(this.ctx.random)
         this.seen.set(id, null)
         this.sessions.set(id, session)
         session.ids.push(id)
         const message: QueryMessage = { kind: 'query', id, ttl, hops: 0, query: wire }
-        for (const n of targets) void this.ctx.send(n, message) // each send encodes it; one object for all
+        this.ctx.sendAll(targets, message)
         await session.wait(this.ctx.clock, Number.POSITIVE_INFINITY, ttl * o.hopTimeout, signal)
         if (session.atLimit) return
       }
@@ -528,11 +528,9 @@ export class SupernodeHub {
     const ttl = Math.min(msg.ttl, this.ctx.options.ttl) - 1
     if (ttl < 1) return
     const next: QueryMessage = { kind: 'query', id: msg.id, ttl, hops, query: msg.query }
-    for (const n of this.ctx.supernodes.ids()) {
-      if (n === from) continue
-      this.figures.forwarded++
-      void this.ctx.send(n, next)
-    }
+    const links = this.ctx.supernodes.idList()
+    this.figures.forwarded += this.ctx.supernodes.has(from) ? links.length - 1 : links.length
+    this.ctx.sendAll(links, next, from)
   }
 
   /**

@@ -27,6 +27,7 @@ import {
   type PeerConfig,
   type PeerId,
   type PeerRef,
+  type PreparedMessage,
   ProtocolError,
   type Query,
   RANDOM,
@@ -344,12 +345,27 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   }
 
   send(to: PeerId, message: SupernodeMessage): Promise<void> {
+    if (!this.sendable(to, message.kind)) return Promise.resolve()
+    return this.network.send(to, SUPERNODE, message).catch((err) => this.unsent(to, message, err))
+  }
+
+  sendAll(targets: readonly PeerId[], message: SupernodeMessage, except?: PeerId): void {
+    let prepared: PreparedMessage<SupernodeMessage> | undefined
+    for (const to of targets) {
+      if (to === except || !this.sendable(to, message.kind)) continue
+      prepared ??= this.network.prepare(SUPERNODE, message)
+      this.network.sendPrepared(to, prepared).catch((err) => this.unsent(to, message, err))
+    }
+  }
+
+  /** Whether `to` is connected (if not, it is gone: no link or leaf any more); counts the message about to be sent. */
+  private sendable(to: PeerId, kind: SupernodeMessage['kind']): boolean {
     if (!this.network.isConnected(to)) {
       this.hub?.gone(to)
-      return Promise.resolve()
+      return false
     }
-    this.counter.sent(message.kind)
-    return this.network.send(to, SUPERNODE, message).catch((err) => this.unsent(to, message, err))
+    this.counter.sent(kind)
+    return true
   }
 
   notify(to: PeerRef, message: SupernodeMessage): Promise<void> {
@@ -398,50 +414,66 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
 
   private async onMessage(msg: SupernodeMessage, ctx: RequestContext): Promise<InfoMessage | null> {
     if (!this.started) return null
-    this.counter.received(msg.kind)
     const from = ctx.peer
     const hub = this.hub
-    if (msg.kind === 'hello' || msg.kind === 'attach' || msg.kind === 'promote') {
-      for (const ref of msg.supernodes) if (ref.id !== this.network.peerId) this.supernodes.learn(ref)
-    }
+    // Each kind is counted under its literal: `msg.kind` is a string just decoded, and a property
+    // named by one is looked up in V8's string table first (as in overlay-flooding).
     switch (msg.kind) {
       case 'hello':
+        this.counter.received('hello')
+        this.learnListed(msg.supernodes)
         hub?.reported(from.id, msg.capacity, msg.capable) // a leaf's refresh carries its capacity now
         return this.info(false, true, msg.want)
       case 'attach': {
+        this.counter.received('attach')
+        this.learnListed(msg.supernodes)
         const accepted = hub?.attach(from, msg, ctx.connection.remoteAddress) ?? false
         return this.info(accepted, accepted)
       }
       case 'link':
+        this.counter.received('link')
         return this.info(
           hub?.link({ id: from.id, addresses: msg.addresses }, msg.leaves, ctx.connection.remoteAddress) ??
             false,
           false,
         )
       case 'ping':
+        this.counter.received('ping')
         return this.info(hub?.pinged(from.id, msg.leaves) ?? false, false)
       case 'promote':
+        this.counter.received('promote')
+        this.learnListed(msg.supernodes)
         return this.info(hub ? false : await this.leaf.onPromote(from.id), false)
       case 'query':
+        this.counter.received('query')
         if (hub) hub.onQuery(msg, from.id)
         else void this.send(from.id, { kind: 'done', id: msg.id })
         return null
       case 'hit':
+        this.counter.received('hit')
         if (hub) hub.onHit(msg, from.id)
         else this.leaf.onHit(msg, from.id)
         return null
       case 'done':
+        this.counter.received('done')
         this.leaf.onDone(msg, from.id)
         return null
       case 'move':
+        this.counter.received('move')
         if (!hub) this.leaf.onMove(from.id, msg.to)
-        else for (const ref of msg.to) if (ref.id !== this.network.peerId) this.supernodes.learn(ref)
+        else this.learnListed(msg.to)
         return null
       case 'bye':
+        this.counter.received('bye')
         hub?.gone(from.id)
         this.leaf.onBye(from.id)
         return null
     }
+  }
+
+  /** Remembers the supernodes a message lists (but this node). */
+  private learnListed(refs: readonly PeerRef[]): void {
+    for (const ref of refs) if (ref.id !== this.network.peerId) this.supernodes.learn(ref)
   }
 
   /**
