@@ -49,6 +49,8 @@ export interface NodeContext {
   notify(to: PeerRef, message: SupernodeMessage): Promise<void>
   /** Sends a request and checks that the answer is an `info`. */
   request(to: PeerRef, message: SupernodeMessage, timeout?: number): Promise<InfoMessage>
+  /** A new version for a hub's election list (`InfoMessage.listed`): never the same twice on this node, whichever hub asks. */
+  nextListVersion(): number
   /** Remembers the supernodes and candidates an answer names. */
   learn(info: InfoMessage, from: PeerRef): void
   emitNeighbor(event: 'neighbor:add' | 'neighbor:remove', peer: PeerRef): void

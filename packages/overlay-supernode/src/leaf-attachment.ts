@@ -17,6 +17,7 @@ import { elect } from './election.js'
 import {
   type Candidate,
   type DoneMessage,
+  type HelloMessage,
   type HitMessage,
   MAX_HITS_PER_MESSAGE,
   MAX_LIST,
@@ -84,6 +85,8 @@ export class LeafAttachment {
   /** Whether the last attach ended because the supernode moved this leaf on meanwhile. */
   private movedAway = false
   private coLeaves: Candidate[] = []
+  /** The supernode `coLeaves` came from and its version there (`InfoMessage.listed`), named in refreshes. */
+  private listed: { from: PeerId; version: number } | undefined
   private preferred: PeerRef[] = []
   private loop: Promise<void> | undefined
   private readonly waiters = new Set<() => void>()
@@ -206,11 +209,17 @@ export class LeafAttachment {
     const gossip = ++this.sinceGossip >= this.ctx.options.gossipEvery
     if (gossip) this.sinceGossip = 0
     try {
-      const hello = gossip ? this.about() : { ...this.about(false), want: 0 }
-      const info = await this.ctx.request(sn, { kind: 'hello', ...hello })
+      const have = this.listed?.from === sn.id ? this.listed.version : undefined
+      const hello: HelloMessage = gossip
+        ? { kind: 'hello', ...this.about() }
+        : { kind: 'hello', ...this.about(false), want: 0 }
+      if (have !== undefined) hello.listed = have
+      const info = await this.ctx.request(sn, hello)
       this.ctx.learn(info, sn)
       if (info.role === 'supernode' && this.attached?.id === sn.id) {
-        this.coLeaves = info.candidates
+        // The same version: the list this leaf holds (the answer left it out).
+        if (info.listed === undefined || info.listed !== have) this.coLeaves = info.candidates
+        this.listed = info.listed === undefined ? undefined : { from: sn.id, version: info.listed }
         this.trust(info.supernodes)
       }
     } catch (err) {
@@ -523,6 +532,7 @@ export class LeafAttachment {
     this.attached = sn
     this.former = sn.id
     this.coLeaves = info.candidates
+    this.listed = info.listed === undefined ? undefined : { from: ref.id, version: info.listed }
     this.trust(info.supernodes)
     this.lastRefresh = ctx.clock.now()
     this.sinceGossip = 0

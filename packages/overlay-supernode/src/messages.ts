@@ -37,6 +37,11 @@ export interface HelloMessage extends About {
   kind: 'hello'
   /** Supernodes wanted in the answer, at most (absent: MAX_LIST); a leaf's refresh between gossips (gossipEvery) asks 0. */
   want?: number
+  /**
+   * The version (`InfoMessage.listed`) of this supernode's election list the leaf holds: an answer
+   * whose list is still that version leaves `candidates` empty (absent: the list is always sent).
+   */
+  listed?: number
 }
 /** A leaf asks a supernode to take it on. */
 export interface AttachMessage extends About {
@@ -109,8 +114,17 @@ export interface InfoMessage {
   leaves: number
   /** Supernodes the responder knows (itself first when it is one). */
   supernodes: PeerRef[]
-  /** The responder's leaves that may become supernodes, best first (for elections); only in answers to `hello` and an accepted `attach`. */
+  /**
+   * The responder's leaves that may become supernodes, best first (for elections); only in answers to
+   * `hello` and an accepted `attach`, and not when the hello's `listed` is the version the list still is.
+   */
   candidates: Candidate[]
+  /**
+   * The version of the responder's election list (with `candidates`): a new one whenever the list
+   * changes, unique among the versions one node gives out. Absent from answers with no list and from
+   * older peers.
+   */
+  listed?: number
 }
 
 const queryId = z.string().regex(/^[0-9a-f]{32}$/, 'a query id is 32 hex digits')
@@ -118,10 +132,16 @@ const addresses = z.array(addressSchema).max(LIMITS.addresses)
 const count = z.number().int().min(0).max(1_000_000)
 const capacity = z.number().finite().min(0).max(1e9)
 const refs = z.array(peerRefSchema).max(MAX_LIST)
+const version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 const about = { addresses, capacity, capable: z.boolean(), supernodes: refs }
 
 export const supernodeMessageSchema: z.ZodType<SupernodeMessage> = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('hello'), ...about, want: z.number().int().min(0).max(MAX_LIST).optional() }),
+  z.object({
+    kind: z.literal('hello'),
+    ...about,
+    want: z.number().int().min(0).max(MAX_LIST).optional(),
+    listed: version.optional(),
+  }),
   z.object({ kind: z.literal('attach'), ...about }),
   z.object({ kind: z.literal('link'), addresses, leaves: count }),
   z.object({ kind: z.literal('ping'), leaves: count }),
@@ -151,6 +171,7 @@ export const infoSchema: z.ZodType<InfoMessage> = z.object({
   leaves: count,
   supernodes: refs,
   candidates: z.array(z.object({ peer: peerRefSchema, capacity })).max(MAX_LIST),
+  listed: version.optional(),
 })
 
 /**

@@ -72,6 +72,8 @@ export class SupernodeHub {
    * Cleared by `changed()`.
    */
   private ranked: { list: Candidate[]; own: string | undefined } | undefined
+  /** The election list as last given out in an answer, and its version (see `electionList`). */
+  private listed: { list: Candidate[]; version: number } | undefined
   private readonly seen: QueryIdCache<Route>
   private readonly sessions = new Map<string, SearchSession>()
   private filling: Promise<void> | undefined
@@ -173,6 +175,21 @@ export class SupernodeHub {
     const list = electionOrder(capable, now, this.supernodePrefixes(own), o).slice(0, ELECTION_LIST)
     this.ranked = settled ? { list, own } : undefined
     return list.slice()
+  }
+
+  /**
+   * The election list (`candidates()`) with its version: the same version as long as the list is
+   * the same (the same leaves, addresses and credited capacities, in the same order), a new one
+   * when it changes. A leaf's refresh names the version it holds and gets the list again only
+   * when that is no longer it (the list was 8 peer refs in every refresh answer). The list
+   * returned is this hub's: encode it, do not change it.
+   */
+  electionList(): { list: Candidate[]; version: number } {
+    const list = this.candidates()
+    const last = this.listed
+    if (last !== undefined && sameCandidates(last.list, list)) return last
+    this.listed = { list, version: this.ctx.nextListVersion() }
+    return this.listed
   }
 
   /** Supernodes per address range: this one (listening on `own`) and its links. */
@@ -579,4 +596,20 @@ export class SupernodeHub {
       void this.ctx.send(to, { kind: 'hit', id, hops, hits: hits.slice(i, i + MAX_HITS_PER_MESSAGE) })
     }
   }
+}
+
+/** Whether two election lists name the same peers (with the same addresses) at the same capacities, in the same order. */
+export function sameCandidates(a: readonly Candidate[], b: readonly Candidate[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Candidate
+    const y = b[i] as Candidate
+    if (x.capacity !== y.capacity || x.peer.id !== y.peer.id) return false
+    const xs = x.peer.addresses
+    const ys = y.peer.addresses
+    if (xs === ys) continue
+    if (xs.length !== ys.length) return false
+    for (let j = 0; j < xs.length; j++) if (xs[j] !== ys[j]) return false
+  }
+  return true
 }

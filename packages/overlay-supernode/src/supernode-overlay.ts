@@ -328,6 +328,8 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
 
   /** While a lone supernode: when its bootstrap peers may be asked again, and the last wait. */
   private rejoin = { at: 0, delay: 0 }
+  /** Election-list versions given out so far (`nextListVersion`). */
+  private listVersions = 0
 
   // ---- NodeContext --------------------------------------------------------
 
@@ -423,7 +425,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
         this.counter.received('hello')
         this.learnListed(msg.supernodes)
         hub?.reported(from.id, msg.capacity, msg.capable) // a leaf's refresh carries its capacity now
-        return this.info(false, true, msg.want)
+        return this.info(false, true, msg.want, msg.listed)
       case 'attach': {
         this.counter.received('attach')
         this.learnListed(msg.supernodes)
@@ -481,9 +483,10 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
    * supernodes it knows (itself, or its supernode, first). A supernode adds its election list
    * only where it is read: answers to `hello` (a leaf's refresh) and to an
    * accepted `attach`; a `link`, `ping` or `promote` answer, or a refused
-   * attach, carries none (nothing reads it there).
+   * attach, carries none (nothing reads it there). The list goes with its version (`listed`), and
+   * not at all to a hello that names that version (`have`): the leaf holds it already.
    */
-  private info(accepted: boolean, withCandidates: boolean, want = MAX_LIST): InfoMessage {
+  private info(accepted: boolean, withCandidates: boolean, want = MAX_LIST, have?: number): InfoMessage {
     const hub = this.hub
     const supernodes: PeerRef[] = []
     if (want > 0) {
@@ -494,14 +497,24 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
         if (r.id !== first?.id) supernodes.push(r)
       }
     }
-    return {
+    const answer: InfoMessage = {
       kind: 'info',
       role: hub ? 'supernode' : 'leaf',
       accepted,
       leaves: hub?.leafCount ?? 0,
       supernodes,
-      candidates: hub && withCandidates ? hub.candidates() : [],
+      candidates: [],
     }
+    if (hub && withCandidates) {
+      const { list, version } = hub.electionList()
+      if (version !== have) answer.candidates = list
+      answer.listed = version
+    }
+    return answer
+  }
+
+  nextListVersion(): number {
+    return ++this.listVersions
   }
 
   private becomeSupernode(reason: string): Promise<void> {

@@ -241,8 +241,41 @@ test('a leaf swaps supernode lists with its supernode at one refresh in gossipEv
   for (const { hello, info } of lean) {
     t.deepEqual(hello.supernodes, [])
     t.deepEqual(info?.supernodes, [], 'a lean refresh gets no list back')
-    t.is(info?.candidates.length, 3, 'but the election list, always')
+    // The election list only when it changed (while the other leaves were still attaching).
+    if (info?.listed === hello.listed) t.deepEqual(info?.candidates, [])
+    else t.true((info?.candidates.length ?? 0) > 0)
   }
+  t.is(sn(leaf).electionCandidates().length, 3, 'the leaf holds the election list all along')
+})
+
+test('a refresh gets the election list again only when it changed since the version the leaf names', async (t) => {
+  const { peers, clock } = await net(t, 4, () => ({ leavesPerSupernode: 50 }))
+  const leaf = peers[1] as Peer
+  await clock.sleep(1000) // every leaf attached: the list is settled
+  const log = helloLog(leaf)
+  const held = () =>
+    sn(leaf)
+      .electionCandidates()
+      .map((c) => c.peer.id)
+      .sort()
+  const idsOf = (ps: Peer[]) => ps.map((p) => p.id).sort()
+  await clock.sleep(1000)
+  t.deepEqual(held(), idsOf(peers.slice(1)), 'the list it got when it attached')
+  t.true(log.length >= 3, `${log.length} refreshes`)
+  for (const { hello, info } of log) {
+    t.not(hello.listed, undefined, 'a refresh names the version the leaf holds')
+    t.is(info?.listed, hello.listed, 'which is still the list')
+    t.deepEqual(info?.candidates, [], 'so it is not sent again')
+  }
+  await (peers[3] as Peer).stop()
+  const from = log.length
+  await clock.sleep(1000)
+  const after = log.slice(from)
+  const changed = after.filter((x) => x.info?.listed !== x.hello.listed)
+  t.is(changed.length, 1, 'one refresh brings the list without the leaf that left, under a new version')
+  t.is(changed[0]?.info?.candidates.length, 2)
+  t.deepEqual(held(), idsOf(peers.slice(1, 3)), 'which the leaf holds from then on')
+  for (const x of after) if (x !== changed[0]) t.deepEqual(x.info?.candidates, [])
 })
 
 test('gossipEvery 1: every refresh swaps the lists', async (t) => {
