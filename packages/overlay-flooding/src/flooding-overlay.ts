@@ -380,7 +380,11 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       kind: 'pong',
       accepted,
       addresses: this.network.addresses(),
-      peers: this.table.sample(this.random, this.options.pongPeers, from),
+      peers: this.table.sample(
+        this.random,
+        Math.min(msg.peers ?? Number.POSITIVE_INFINITY, this.options.pongPeers),
+        from,
+      ),
       degree: this.table.size,
     }
   }
@@ -571,6 +575,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
           join: false,
           addresses: this.network.addresses(),
           degree: this.table.size,
+          peers: 0, // only the answer and its degree are read
         }
         try {
           this.counter.sent('ping')

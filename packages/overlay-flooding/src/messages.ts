@@ -38,6 +38,11 @@ export interface PingMessage {
    * `minNeighbors`.
    */
   makeRoom?: boolean
+  /**
+   * Peers wanted in the pong, at most (absent: the receiver's `pongPeers`). A probe of a quiet
+   * neighbor asks 0: it reads only that the neighbor answers, and its degree.
+   */
+  peers?: number
 }
 
 /** A flooded search: `ttl` hops left, `hops` travelled so far. */
@@ -81,6 +86,7 @@ const pingSchema = z.object({
   addresses: addressesSchema,
   degree: z.number().int().min(0).max(100_000),
   makeRoom: z.boolean().optional(),
+  peers: z.number().int().min(0).max(256).optional(),
 })
 const queryMessageSchema = z.object({
   kind: z.literal('query'),

@@ -192,11 +192,15 @@ export class NeighborTable {
     return out
   }
 
-  /** Up to `n` random neighbors and candidates to tell a peer about, never `exclude`. */
+  /**
+   * Up to `n` random neighbors and candidates to tell a peer about, never `exclude`: a uniform
+   * random choice of `n` of them, in random order, made with `n` draws of `random` (a partial
+   * Fisher–Yates shuffle of the pool's last `n` slots), not one per peer in the pool (supernode
+   * answers infos with a sample of 32 of about 300, and each draw cost more than the rest of the
+   * answer). With `n` at least the pool's size, what core's `shuffle` gives, with the same draws.
+   */
   sample(random: Random, n: number, exclude?: PeerId): PeerRef[] {
     if (n <= 0) return []
-    // What shuffle(random, [...neighbors, ...candidates]).slice(0, n) gives, with the same draws,
-    // shuffled in place in one reused array (supernode answers every info with a sample of 32 of 256).
     const pool = this.pool
     let size = 0
     for (const nb of this.neighbors.values()) {
@@ -208,9 +212,18 @@ export class NeighborTable {
     const excluded = exclude === undefined ? -1 : candidates.slot(exclude)
     for (let s = candidates.first; s !== -1; s = candidates.next(s))
       if (s !== excluded) pool[size++] = candidates.value(s)
-    fisherYates(random, pool, size)
     // The slots past `size` may keep refs from an earlier call: never read, at most the table's bound.
-    return pool.slice(0, Math.min(n, size))
+    if (n >= size) {
+      fisherYates(random, pool, size)
+      return pool.slice(0, size)
+    }
+    for (let i = size - 1; i >= size - n; i--) {
+      const j = random.int(i + 1)
+      const t = pool[i] as PeerRef
+      pool[i] = pool[j] as PeerRef
+      pool[j] = t
+    }
+    return pool.slice(size - n, size)
   }
 }
 

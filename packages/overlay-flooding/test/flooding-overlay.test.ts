@@ -1,11 +1,27 @@
 import '@peerkit/index-memory'
 import '@peerkit/transport-memory'
 import { TestClock } from '@peerkit/compliance'
-import { CLOCK, collect, createLogger, type Hit, LOGGER, type LogEntry, NotStartedError } from '@peerkit/core'
+import {
+  CLOCK,
+  collect,
+  createLogger,
+  type Hit,
+  LOGGER,
+  type LogEntry,
+  NotStartedError,
+  type PeerRef,
+} from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
 import type { DependencyContainer } from 'tsyringe'
-import type { FloodingOptions, HitMessage, QueryMessage } from '../src/index.js'
+import {
+  FLOODING,
+  type FloodingOptions,
+  type HitMessage,
+  type PingMessage,
+  type PongMessage,
+  type QueryMessage,
+} from '../src/index.js'
 import { distances, hashOf, recordFor, startNode, startRaw, type TestNode } from './helpers/node.js'
 import { rawProtocol } from './helpers/raw.js'
 
@@ -309,6 +325,36 @@ test('a neighbor whose link goes silent is probed, dropped and replaced', async 
   await clock.until(() => watched.overlay.neighbors().length >= 2, 5000, 'a replacement neighbor')
   t.false(watched.overlay.neighbors().some((n) => n.id === silentId))
   t.true((watched.overlay.stats().unanswered as number) >= 1)
+})
+
+test('a probe of a quiet neighbor asks for no peers, and its pong carries none; a ping for peers gets them', async (t) => {
+  const { parent, clock } = hub()
+  const opts = { ...FAST, minNeighbors: 2, maxNeighbors: 4, maintenanceInterval: 100, probeAfter: 300 }
+  const nodes = await startChain(t, parent, clock, 'pr', opts)
+  const watched = nodes[3] as TestNode
+  const pings: { body: PingMessage; pong: PongMessage | null }[] = []
+  const network = watched.network
+  const request = network.request.bind(network)
+  network.request = (async (peer, protocol, body, options) => {
+    const answer = await request(peer, protocol, body, options)
+    if (protocol === FLOODING && (body as PingMessage).kind === 'ping')
+      pings.push({ body: body as PingMessage, pong: answer as PongMessage | null })
+    return answer
+  }) as typeof network.request
+  // Nothing flows between the nodes: every neighbor goes quiet and is probed once per probeAfter.
+  await clock.until(() => pings.filter((p) => p.body.peers === 0).length >= 4, 5000, 'probes')
+  for (const { body, pong } of pings.filter((p) => !p.body.join)) {
+    t.is(body.peers, 0, 'a probe asks for no peers')
+    t.deepEqual(pong?.peers, [], 'and gets none')
+    t.is(typeof pong?.degree, 'number', 'only its degree, which the prober reads')
+  }
+  const asked = (await request(nodes[2]?.network.self() as PeerRef, FLOODING, {
+    kind: 'ping',
+    join: false,
+    addresses: [],
+    degree: 2,
+  })) as PongMessage
+  t.true(asked.peers.length > 0, 'a ping that names no number gets up to pongPeers peers')
 })
 
 test('providers() finds every holder; search() stops at the limit', async (t) => {

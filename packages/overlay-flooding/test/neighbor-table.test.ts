@@ -1,4 +1,4 @@
-import { SeededRandom, shuffle } from '@peerkit/core'
+import { type Random, SeededRandom, shuffle } from '@peerkit/core'
 import test from 'ava'
 import { NeighborTable } from '../src/index.js'
 
@@ -55,7 +55,47 @@ test('sample() draws from neighbors and candidates, excluding the asker', (t) =>
   t.deepEqual(table.sample(random, 0), [])
 })
 
-test('sample() and shuffledCandidates() give what core shuffle gives, leaving the random stream where it leaves it', (t) => {
+test('sample() of fewer than the pool is a uniform choice in random order, made with one draw each', (t) => {
+  const big = { ...limits, maxNeighbors: 8, maxCandidates: 256 }
+  const table = new NeighborTable('me', big)
+  for (let i = 0; i < 4; i++) table.add(ref(i), 0)
+  for (let i = 4; i < 40; i++) table.learn(ref(i))
+  const seeded = new SeededRandom(11)
+  let draws = 0
+  const random: Random = {
+    next: () => seeded.next(),
+    int: (n) => {
+      draws++
+      return seeded.int(n)
+    },
+    bytes: (n) => seeded.bytes(n),
+    fork: () => seeded.fork(),
+  }
+  const picked = new Map<string, number>()
+  const first = new Map<string, number>()
+  const rounds = 20_000
+  for (let r = 0; r < rounds; r++) {
+    const s = table.sample(random, 5, 'peer-7')
+    t.is(s.length, 5)
+    t.is(new Set(s.map((x) => x.id)).size, 5, 'no peer twice')
+    for (const x of s) picked.set(x.id, (picked.get(x.id) ?? 0) + 1)
+    first.set(s[0]?.id as string, (first.get(s[0]?.id as string) ?? 0) + 1)
+  }
+  t.is(draws, 5 * rounds, 'five draws a sample, not one per peer of the pool')
+  t.false(picked.has('peer-7'), 'never the excluded peer')
+  t.is(picked.size, 39, 'every other peer of the pool, neighbors and candidates')
+  // Each of the 39 is chosen 5/39 of the time, and first 1/39 of the time (within 4.5 standard deviations).
+  for (const [counts, p, n] of [
+    [picked, 5 / 39, rounds],
+    [first, 1 / 39, rounds],
+  ] as const) {
+    const sd = Math.sqrt(n * p * (1 - p))
+    for (const [id, c] of counts)
+      t.true(Math.abs(c - n * p) < 4.5 * sd, `${id}: ${c} of ${n}, expected ${n * p}`)
+  }
+})
+
+test('sample() of the whole pool and shuffledCandidates() give what core shuffle gives, with the same draws', (t) => {
   const big = { ...limits, maxNeighbors: 8, maxCandidates: 256 }
   const table = new NeighborTable('me', big)
   for (let i = 0; i < 6; i++) table.add(ref(i), 0)
@@ -65,10 +105,10 @@ test('sample() and shuffledCandidates() give what core shuffle gives, leaving th
   t.is(table.candidateCount(), candidates.length)
   const pool = (exclude?: string) => [...table.refs(), ...candidates].filter((r) => r.id !== exclude)
   for (const [seed, n, exclude] of [
-    [1, 32, undefined],
-    [2, 8, 'peer-3'],
+    [1, 1000, undefined],
+    [2, 300, 'peer-3'],
     [3, 1000, 'peer-299'],
-    [4, 1, undefined],
+    [4, candidates.length + 6, undefined],
   ] as const) {
     const a = new SeededRandom(seed)
     const b = new SeededRandom(seed)
