@@ -44,7 +44,7 @@ export {
   type PongMessage,
   type QueryMessage,
 } from './messages.js'
-export { type Neighbor, type NeighborLimits, NeighborTable } from './neighbor-table.js'
+export { type Neighbor, type NeighborLimits, NeighborTable, sameAddresses } from './neighbor-table.js'
 export {
   DEFAULT_FLOODING_OPTIONS,
   type FloodingOptions,

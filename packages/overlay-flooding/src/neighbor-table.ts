@@ -172,7 +172,15 @@ export class NeighborTable {
     if (ref.id === this.self || ref.addresses.length === 0 || this.limits.maxCandidates === 0) return
     // A peer is never a neighbor and a candidate at once (add() forgets it as a candidate): a known
     // candidate, the usual case in supernode's lists, costs one lookup.
-    if (this.candidates.refresh(ref.id, ref) || this.neighbors.has(ref.id)) return
+    const slot = this.candidates.slot(ref.id)
+    if (slot !== -1) {
+      // Known with the same addresses (nearly always): the ref held stays, and the one just decoded
+      // dies young instead of replacing it in the old generation (32 of them in every supernode info).
+      const known = this.candidates.value(slot)
+      this.candidates.renew(slot, sameAddresses(known.addresses, ref.addresses) ? known : ref)
+      return
+    }
+    if (this.neighbors.has(ref.id)) return
     this.candidates.add(ref.id, ref)
     while (this.candidates.size > this.limits.maxCandidates) this.candidates.deleteOldest()
   }
@@ -225,6 +233,14 @@ export class NeighborTable {
     }
     return pool.slice(size - n, size)
   }
+}
+
+/** Whether two address lists are the same, in the same order. */
+export function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** core's `shuffle` (the same draws, in the same order) of `items[0, size)`, in place. */

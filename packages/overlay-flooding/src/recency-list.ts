@@ -46,12 +46,17 @@ export class RecencyList<K, V> {
   refresh(key: K, value: V): boolean {
     const slot = this.slotOf.get(key)
     if (slot === undefined) return false
+    this.renew(slot, value)
+    return true
+  }
+
+  /** `refresh` of the entry in `slot` (from `slot`): `value` in it, and it becomes the newest. */
+  renew(slot: number, value: V): void {
     this.values[slot] = value
     if (slot !== this.tail) {
       this.unlink(slot)
       this.append(slot)
     }
-    return true
   }
 
   /** Adds `key`, which the caller knows is not there (`has` or `refresh` said so), as the newest entry. */

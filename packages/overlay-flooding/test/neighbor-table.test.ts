@@ -125,6 +125,35 @@ test('sample() of the whole pool and shuffledCandidates() give what core shuffle
   t.false(after.some((r) => r.id === 'peer-1' || r.id === 'peer-295'))
 })
 
+test('a candidate learned again with the same addresses keeps the ref held (the new one is not kept)', (t) => {
+  const table = new NeighborTable('me', limits)
+  const held = ref(1)
+  table.learn(held)
+  table.learn(ref(2))
+  const copy = ref(1)
+  table.learn(copy)
+  const [oldest, newest] = table.sample(new SeededRandom(1), 10).sort((a, b) => (a.id < b.id ? -1 : 1))
+  t.is(oldest, held, 'the same object, not the copy')
+  t.not(oldest, copy)
+  t.is(newest?.id, 'peer-2')
+  // It became the newest all the same: the oldest is forgotten first past maxCandidates.
+  for (let i = 3; i <= 5; i++) table.learn(ref(i))
+  t.deepEqual(
+    table
+      .shuffledCandidates(new SeededRandom(1))
+      .map((r) => r.id)
+      .sort(),
+    ['peer-1', 'peer-3', 'peer-4', 'peer-5'],
+  )
+  const moved = { id: 'peer-1', addresses: ['memory://elsewhere'] }
+  table.learn(moved)
+  t.is(
+    table.sample(new SeededRandom(1), 10).find((r) => r.id === 'peer-1'),
+    moved,
+    'new addresses: the new ref',
+  )
+})
+
 test('a candidate learned again becomes the newest (the last forgotten) with its new addresses', (t) => {
   const table = new NeighborTable('me', limits)
   const ids = () =>

@@ -11,7 +11,7 @@ import {
   withTimeout,
 } from '@peerkit/core'
 import { CentralOverlay, parseCentralOptions } from '@peerkit/overlay-central'
-import { newQueryId, type SearchSession } from '@peerkit/overlay-flooding'
+import { newQueryId, type SearchSession, sameAddresses } from '@peerkit/overlay-flooding'
 import type { NodeContext } from './context.js'
 import { elect } from './election.js'
 import {
@@ -291,8 +291,10 @@ export class LeafAttachment {
   private trust(refs: readonly PeerRef[]): void {
     for (const r of refs) {
       if (r.id === this.ctx.network.peerId || r.addresses.length === 0) continue
+      const known = this.trusted.get(r.id)
       this.trusted.delete(r.id)
-      this.trusted.set(r.id, r)
+      // The ref held stays when the addresses are the same: the one just decoded dies young.
+      this.trusted.set(r.id, known !== undefined && sameAddresses(known.addresses, r.addresses) ? known : r)
       if (this.trusted.size > MAX_TRUSTED) this.trusted.delete(this.trusted.keys().next().value as PeerId)
     }
   }

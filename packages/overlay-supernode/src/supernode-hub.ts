@@ -9,7 +9,7 @@ import {
   TokenBucket,
 } from '@peerkit/core'
 import { DirectoryServer, parseDirectoryServerOptions, sourceOf } from '@peerkit/overlay-central'
-import { newQueryId, QueryIdCache, SearchSession } from '@peerkit/overlay-flooding'
+import { newQueryId, QueryIdCache, SearchSession, sameAddresses } from '@peerkit/overlay-flooding'
 import type { NodeContext } from './context.js'
 import { creditSettled, electionOrder, type LeafCandidate } from './election.js'
 import {
@@ -605,11 +605,7 @@ export function sameCandidates(a: readonly Candidate[], b: readonly Candidate[])
     const x = a[i] as Candidate
     const y = b[i] as Candidate
     if (x.capacity !== y.capacity || x.peer.id !== y.peer.id) return false
-    const xs = x.peer.addresses
-    const ys = y.peer.addresses
-    if (xs === ys) continue
-    if (xs.length !== ys.length) return false
-    for (let j = 0; j < xs.length; j++) if (xs[j] !== ys[j]) return false
+    if (!sameAddresses(x.peer.addresses, y.peer.addresses)) return false
   }
   return true
 }
