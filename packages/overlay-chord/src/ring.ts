@@ -7,12 +7,14 @@ export type Bounds = '()' | '(]' | '[)' | '[]'
 export const MAX_BITS = 256
 
 /**
- * Keys of keywords, n-grams and content hashes a Ring keeps at most (two
- * generations of half: the young one, when full, replaces the old one):
- * about 150 B each, at most about 2.5 MB. A holder checks every record it
- * receives against its keys (content hash first); the content key was
- * hashed again at each, and 4,096 word keys cleared when full thrashed once
- * a catalog's words and grams outnumbered them.
+ * Keys of each kind (content hashes, keywords, n-grams) a Ring keeps at most
+ * (two generations of half: the young one, when full, replaces the old one):
+ * about 120 B each, at most about 6 MB for the three kinds. A holder checks
+ * every record it receives against its keys (content hash first); the content
+ * key was hashed again at each, and 4,096 word keys cleared when full thrashed
+ * once a catalog's words and grams outnumbered them. Each kind has its own
+ * cache, looked up by the text itself: one cache of all three looked them up
+ * by `kind:text`, a string made and hashed again at every lookup.
  */
 export const KEY_CACHE = 16_384
 
@@ -39,8 +41,10 @@ export class Ring {
   readonly size: bigint
   private readonly mask: bigint
   private readonly hexDigits: number
-  /** Keys computed lately (`KEY_CACHE`); one cache per ring size, shared by the nodes of a process. */
-  private readonly keys = new GenerationCache<string, bigint>(KEY_CACHE / 2)
+  /** Keys computed lately (`KEY_CACHE` of each kind); one set per ring size, shared by the nodes of a process. */
+  private readonly contentKeys = new GenerationCache<string, bigint>(KEY_CACHE / 2)
+  private readonly keywordKeys = new GenerationCache<string, bigint>(KEY_CACHE / 2)
+  private readonly gramKeys = new GenerationCache<string, bigint>(KEY_CACHE / 2)
   /** Node ids computed lately (`NODE_ID_CACHE`), shared like the keys. */
   private readonly nodeIds = new GenerationCache<string, bigint>(NODE_ID_CACHE / 2)
   /** `64 - bits`, for ids read as one 64-bit word (`bits` ≤ 64, the default 64 among them). */
@@ -93,12 +97,12 @@ export class Ring {
 
   /** The key under which a file's records are stored: the hash of its content hash (recent ones cached). */
   contentKey(contentHash: string): bigint {
-    return this.cachedHash(`hash:${contentHash}`)
+    return this.cachedHash(this.contentKeys, 'hash:', contentHash)
   }
 
   /** The key under which the records of files named with `keyword` are stored (recent ones cached: words recur). */
   keywordKey(keyword: string): bigint {
-    return this.cachedHash(`keyword:${keyword}`)
+    return this.cachedHash(this.keywordKeys, 'keyword:', keyword)
   }
 
   /**
@@ -107,15 +111,15 @@ export class Ring {
    * substring query routes to one key (cached with the other keys).
    */
   gramKey(gram: string): bigint {
-    return this.cachedHash(`gram:${gram}`)
+    return this.cachedHash(this.gramKeys, 'gram:', gram)
   }
 
-  /** `hash(text)`, from the `KEY_CACHE` when computed lately (the text names its kind: `hash:`, `keyword:`, `gram:`). */
-  private cachedHash(text: string): bigint {
-    let key = this.keys.get(text)
+  /** `hash(kind + text)`, from the kind's cache when computed lately (`kind`: `hash:`, `keyword:`, `gram:`). */
+  private cachedHash(cache: GenerationCache<string, bigint>, kind: string, text: string): bigint {
+    let key = cache.get(text)
     if (key === undefined) {
-      key = this.hash(text)
-      this.keys.set(text, key)
+      key = this.hash(kind + text)
+      cache.set(text, key)
     }
     return key
   }

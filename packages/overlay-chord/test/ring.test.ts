@@ -113,19 +113,26 @@ test('hex round trip, and garbage is refused', (t) => {
   t.is(ring.fromHex(''), undefined)
 })
 
-test('content, keyword and n-gram keys are the hashes of their kinds, cached within KEY_CACHE', (t) => {
+test('content, keyword and n-gram keys are the hashes of their kinds, each kind cached within KEY_CACHE', (t) => {
   const r = new Ring(64)
   t.is(r.contentKey('ab'), r.hash('hash:ab'))
   t.is(r.keywordKey('ab'), r.hash('keyword:ab'))
   t.is(r.gramKey('ab'), r.hash('gram:ab'))
   t.is(r.contentKey('ab'), r.hash('hash:ab'), 'the second time from the cache')
-  const keys = (r as unknown as { keys: { size: number } }).keys
-  t.is(keys.size, 3)
+  t.is(r.keywordKey('ab'), r.hash('keyword:ab'), 'the same text of another kind is another key')
+  type Sized = { size: number }
+  const caches = r as unknown as { contentKeys: Sized; keywordKeys: Sized; gramKeys: Sized }
+  t.deepEqual([caches.contentKeys.size, caches.keywordKeys.size, caches.gramKeys.size], [1, 1, 1])
   const often = r.keywordKey('often')
   for (let i = 0; i < KEY_CACHE * 2; i++) {
     t.is(r.keywordKey('often'), often) // used all along: stays cached
     r.contentKey(`file-${i}`)
+    r.gramKey(`g${i}`)
   }
-  t.true(keys.size <= KEY_CACHE, `${keys.size} keys held`)
-  t.true(keys.size >= KEY_CACHE / 2)
+  for (const kind of [caches.contentKeys, caches.gramKeys]) {
+    t.true(kind.size <= KEY_CACHE, `${kind.size} keys held`)
+    t.true(kind.size >= KEY_CACHE / 2)
+  }
+  t.is(caches.keywordKeys.size, 2, 'the other kinds do not push keywords out')
+  t.is(r.contentKey('file-5'), r.hash('hash:file-5'), 'a key dropped from the cache is computed again')
 })
