@@ -110,6 +110,8 @@ export class LeafAttachment {
     private readonly ctx: NodeContext,
     private readonly published: () => FileRecord[],
     private readonly promoteSelf: (reason: string) => Promise<void>,
+    /** Called when this leaf stops being attached: maintenance rounds have work again (see `quietUntil`). */
+    private readonly unattached: () => void = () => {},
   ) {
     this.log = ctx.log.forComponent('leaf')
   }
@@ -157,7 +159,10 @@ export class LeafAttachment {
     const old = this.attached
     this.client = undefined
     this.attached = undefined
-    if (old) this.former = old.id
+    if (old) {
+      this.former = old.id
+      this.unattached()
+    }
     this.finishAll()
     if (old) this.ctx.emitNeighbor('neighbor:remove', old)
     if (client) await this.stopClient(client)
@@ -189,10 +194,12 @@ export class LeafAttachment {
 
   /** Attached, with its next refresh not yet due: a maintenance round would do nothing. */
   idle(): boolean {
-    return (
-      this.attached !== undefined &&
-      this.ctx.clock.now() - this.lastRefresh < this.ctx.options.refreshInterval
-    )
+    return this.ctx.clock.now() < this.quietUntil()
+  }
+
+  /** Until when a maintenance round would do nothing here while this leaf stays attached (0: not attached). */
+  quietUntil(): number {
+    return this.attached === undefined ? 0 : this.lastRefresh + this.ctx.options.refreshInterval
   }
 
   /** One maintenance round: attach when not attached, refresh the lists now and then. */
@@ -554,6 +561,7 @@ export class LeafAttachment {
     const old = this.attached
     this.client = undefined
     this.attached = undefined
+    if (old) this.unattached()
     this.finishAll()
     void this.stopClient(client)
     if (!old || !this.ctx.running) return

@@ -3,7 +3,6 @@ import {
   CLOCK,
   type Clock,
   type ContentHash,
-  every,
   type FileRecord,
   type Hit,
   IDENTITY,
@@ -45,6 +44,7 @@ import { measuredCapacity } from './election.js'
 import { LeafAttachment } from './leaf-attachment.js'
 import { type Candidate, type InfoMessage, MAX_LIST, SUPERNODE, type SupernodeMessage } from './messages.js'
 import type { ResolvedSupernodeOptions } from './options.js'
+import { Rounds } from './rounds.js'
 import { SupernodeHub } from './supernode-hub.js'
 import { SUPERNODE_OPTIONS } from './tokens.js'
 
@@ -86,7 +86,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   private readonly figures = { promotions: 0, demotions: 0 }
   private started = false
   private startedAt = 0
-  private maintenance: { stop(): void } | undefined
+  private maintenance: Rounds | undefined
   private switching: Promise<void> = Promise.resolve()
   /** Role changes queued or under way in `switching` (0 once it has settled). */
   private switches = 0
@@ -118,6 +118,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
       this,
       () => [...this.published.values()],
       (reason) => this.becomeSupernode(reason),
+      () => this.maintenance?.wake(),
     )
   }
 
@@ -144,7 +145,13 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     const waited = sleep(this.clock, limit, bound.signal).catch(() => {}) // aborted: the attachment finished first
     await Promise.race([this.leaf.ensure(), waited])
     bound.abort()
-    this.maintenance = every(this.clock, this.options.maintenanceInterval, () => this.maintain())
+    this.maintenance = new Rounds(
+      this.clock,
+      this.options.maintenanceInterval,
+      () => this.maintain(),
+      () => this.quietUntil(),
+      (err) => this.log.warn('a maintenance round failed; the next one runs as usual', { err }),
+    )
   }
 
   /** A supernode hands its leaves to its links; a leaf logs out. Searches under way end. */
@@ -277,6 +284,12 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     // Most rounds of a leaf find it attached and its refresh not due: they end here, with no promise chain.
     if (!this.started || (this.hub === undefined && this.switches === 0 && this.leaf.idle())) return DONE
     return this.maintainNow()
+  }
+
+  /** Until when maintenance rounds would do nothing (see `Rounds`): an attached leaf's next refresh; else 0. */
+  private quietUntil(): number {
+    if (!this.started || this.hub !== undefined || this.switches !== 0) return 0
+    return this.leaf.quietUntil()
   }
 
   private async maintainNow(): Promise<void> {
@@ -552,6 +565,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
 
   private serial(fn: () => Promise<void>): Promise<void> {
     this.switches++
+    this.maintenance?.wake() // rounds wait for the switch, then run as a supernode's or a leaf's
     const run = this.switching.then(fn, fn)
     // The caller gets the error from `run`; the log tells an operator the role did not change.
     this.switching = run.then(
