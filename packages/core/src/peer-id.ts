@@ -1,5 +1,6 @@
 import { fromBase64, fromBase64url, randomBytes, toBase64, toBase64url } from './bytes.js'
 import { AuthenticationError, InvalidOptionsError } from './errors.js'
+import { GenerationCache } from './generation-cache.js'
 import { type Ed25519Signer, ed25519Signer, ed25519Verifier } from './platform/crypto.js'
 
 /** A peer's identity: its Ed25519 public key, base64url (43 characters). */
@@ -38,10 +39,42 @@ export function verifierOf(id: PeerId): (data: Uint8Array, signature: Uint8Array
   }
 }
 
-/** Verifies an Ed25519 signature made by `id`. Never throws for bad input: returns false. */
+/**
+ * Most PeerIds whose verifier (a public `KeyObject`, about 1.2 KB of native
+ * memory) is kept by `verifySignature` and the record checks: at most about
+ * 10 MB per process. Verifiers used during the last 4,096 insertions survive
+ * a turnover (a `GenerationCache`), so thousands of peers checked in turn
+ * mostly hit.
+ */
+export const VERIFIER_CACHE = 8192
+
+/** Verifiers of the PeerIds checked lately: making one costs about a tenth of a check, each time (login proofs come again). */
+const verifiers = new GenerationCache<PeerId, (data: Uint8Array, signature: Uint8Array) => boolean>(
+  VERIFIER_CACHE / 2,
+)
+
+/**
+ * @internal `verifierOf`, through the process-wide cache of `VERIFIER_CACHE`
+ * verifiers. Throws as `verifierOf` does (a malformed id is not cached).
+ */
+export function cachedVerifierOf(id: PeerId): (data: Uint8Array, signature: Uint8Array) => boolean {
+  let verifier = verifiers.get(id)
+  if (verifier === undefined) {
+    verifier = verifierOf(id)
+    verifiers.set(id, verifier)
+  }
+  return verifier
+}
+
+/** @internal Verifiers held by the cache (at most `VERIFIER_CACHE`), for tests. */
+export function cachedVerifiers(): number {
+  return verifiers.size
+}
+
+/** Verifies an Ed25519 signature made by `id` (its verifier cached, `VERIFIER_CACHE`). Never throws for bad input: returns false. */
 export function verifySignature(id: PeerId, data: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return verifierOf(id)(data, signature)
+    return cachedVerifierOf(id)(data, signature)
   } catch {
     return false // a malformed PeerId: nothing it signed verifies
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { fromBase64url, toBase64url } from './bytes.js'
 import { GenerationCache } from './generation-cache.js'
-import { type Identity, type PeerId, verifierOf } from './peer-id.js'
+import { cachedVerifierOf, type Identity, type PeerId, VERIFIER_CACHE } from './peer-id.js'
 import { type FileRecord, keywords } from './records.js'
 import { fileRecordSchema } from './wire/schemas.js'
 
@@ -120,29 +120,13 @@ function sameWords(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((k, i) => b[i] === k)
 }
 
-/**
- * Most providers whose verifier (a public `KeyObject`, about 1.2 KB of native
- * memory) is kept: at most about 10 MB per process. Verifiers used during the
- * last 4,096 insertions survive, so thousands of providers checked in turn
- * mostly hit (the previous 1,024, cleared when full, missed most checks of a
- * 2,000-peer simulation).
- */
-export const RECORD_KEY_CACHE = 8192
+/** The verifiers of record providers are `verifySignature`'s, at most `VERIFIER_CACHE` (8,192) per process. */
+export const RECORD_KEY_CACHE = VERIFIER_CACHE
 
-/** Verifiers of the providers seen lately: making one from a PeerId costs about a tenth of a check. */
-const publicKeys = new GenerationCache<PeerId, (data: Uint8Array, signature: Uint8Array) => boolean>(
-  RECORD_KEY_CACHE / 2,
-)
-
-/** Like core's `verifySignature`, with the provider's public key cached. Never throws. */
+/** Like core's `verifySignature`, with the signature in base64url. Never throws. */
 function verifiesAs(id: PeerId, data: Uint8Array, signature: string): boolean {
   try {
-    let verifier = publicKeys.get(id)
-    if (verifier === undefined) {
-      verifier = verifierOf(id)
-      publicKeys.set(id, verifier)
-    }
-    return verifier(data, fromBase64url(signature))
+    return cachedVerifierOf(id)(data, fromBase64url(signature))
   } catch {
     return false // a malformed PeerId or signature: the record does not check
   }

@@ -2,7 +2,17 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test from 'ava'
-import { Identity, isPeerId, loadOrCreateIdentity, publicKeyOf, verifySignature } from '../src/index.js'
+import {
+  cachedVerifiers,
+  Identity,
+  isPeerId,
+  loadOrCreateIdentity,
+  publicKeyOf,
+  randomBytes,
+  toBase64url,
+  VERIFIER_CACHE,
+  verifySignature,
+} from '../src/index.js'
 
 test('a generated identity signs and its PeerId verifies the signature', (t) => {
   const id = Identity.generate()
@@ -12,6 +22,23 @@ test('a generated identity signs and its PeerId verifies the signature', (t) => 
   t.true(verifySignature(id.peerId, data, sig))
   t.false(verifySignature(id.peerId, new TextEncoder().encode('other'), sig))
   t.false(verifySignature(Identity.generate().peerId, data, sig))
+})
+
+test('verifySignature keeps the verifier of a PeerId it checks again, and at most VERIFIER_CACHE of them', (t) => {
+  const id = Identity.generate()
+  const data = new TextEncoder().encode('login')
+  const sig = id.sign(data)
+  t.true(verifySignature(id.peerId, data, sig))
+  const held = cachedVerifiers()
+  t.true(verifySignature(id.peerId, data, sig), 'the kept verifier still verifies')
+  t.false(verifySignature(id.peerId, new TextEncoder().encode('other'), sig))
+  t.is(cachedVerifiers(), held, 'no second verifier for the same PeerId')
+  // PeerIds that are 32 random bytes: each gets a verifier (that accepts nothing), cached in turn.
+  const junk = new Uint8Array(64)
+  for (let i = 0; i < VERIFIER_CACHE * 1.5; i++)
+    t.false(verifySignature(toBase64url(randomBytes(32)), data, junk))
+  t.true(cachedVerifiers() <= VERIFIER_CACHE, `${cachedVerifiers()} verifiers held`)
+  t.true(cachedVerifiers() >= VERIFIER_CACHE / 2)
 })
 
 test('a malformed PeerId never verifies and is rejected by publicKeyOf', (t) => {
