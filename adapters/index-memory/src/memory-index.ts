@@ -216,6 +216,12 @@ export class MemoryIndex implements Index {
    * bit tests, not a read of every term (a flood asks every node).
    */
   private filter: BigramFilter | undefined
+  /**
+   * The posted terms in the postings' order, while there is no vocabulary: what a query term's
+   * scan reads (an array walk, not a Map's key iterator: a supernode's directory scans its few
+   * hundred terms for every query that reaches it). Made by a search; dropped when a term comes or goes.
+   */
+  private scan: string[] | undefined
   private byProvider: Map<PeerId, Hashes> | undefined
   private total = 0
 
@@ -274,6 +280,7 @@ export class MemoryIndex implements Index {
     this.postings?.clear()
     this.vocabulary = undefined
     this.filter = undefined
+    this.scan = undefined
     this.byProvider?.clear()
     this.expiries?.clear()
     this.soonest = Number.POSITIVE_INFINITY
@@ -329,6 +336,7 @@ export class MemoryIndex implements Index {
       const next = posted(list, record.hash)
       if (next !== list) this.postings.set(term, next)
       if (list === undefined) {
+        this.scan = undefined
         if (this.filter) {
           if (this.postings.size > this.filter.capacity) this.filter = undefined
           else this.filter.add(term)
@@ -444,6 +452,7 @@ export class MemoryIndex implements Index {
   /** Forgets a term nothing is posted under any more. */
   private unpostTerm(term: string): void {
     this.postings?.delete(term)
+    this.scan = undefined
     this.vocabulary?.delete(term)
     if (this.filter && ++this.filter.removed * 2 > this.filter.capacity) this.filter = undefined
   }
@@ -456,15 +465,18 @@ export class MemoryIndex implements Index {
   private postingsOf(term: string, postings: Map<string, Posting>): Posting | undefined {
     if (this.vocabulary) return unionOf(this.vocabulary.matching(term), postings)
     // Every node of a flood searches its index for every query it sees, and most terms match
-    // nothing there: the filter answers most of those, and the scan makes no array and works
-    // out what depends on the term alone once.
+    // nothing there: the filter answers most of those, and the scan walks the terms' array (`scan`,
+    // kept between searches) and works out what depends on the term alone once.
     if (term.length === 0) return undefined
     this.filter ??= filterOf(postings)
     if (!this.filter.mayMatch(term)) return undefined
     const substring = [...term].length >= gramSize(term)
     let found: string | undefined
     let more: string[] | undefined
-    for (const w of postings.keys()) {
+    this.scan ??= [...postings.keys()]
+    const words = this.scan
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i] as string
       if (!matchesWord(term, substring, w)) continue
       if (found === undefined) found = w
       else if (more === undefined) more = [found, w]

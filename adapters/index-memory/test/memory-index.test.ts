@@ -163,7 +163,7 @@ test('a term that matches one, several or no words of a small index', async (t) 
   t.deepEqual(await names('zebra'), [])
 })
 
-test('searches of a small index agree with termMatches over its records as they come and go (the bigram filter never hides a match)', async (t) => {
+test('searches of a small index agree with termMatches over its records as they come and go (the bigram filter never hides a match, the array of terms a scan reads is never stale)', async (t) => {
   const random = new SeededRandom(3)
   const syllables = ['po', 'tter', 'har', 'ry', 'lo', 'tt', 'ery', 'ma', 'trix', 'タワ', '東京', 'ab', 'c']
   const name = () =>
