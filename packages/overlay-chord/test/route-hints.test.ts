@@ -1,4 +1,4 @@
-import { keywords, PeerUnreachableError } from '@peerkit/core'
+import { PeerUnreachableError } from '@peerkit/core'
 import test from 'ava'
 import {
   type ChordNode,
@@ -16,6 +16,7 @@ import { type RequestOf, wireRef } from '../src/messages.js'
 import { Replication, type ReplicationContext } from '../src/replication.js'
 import { MAX_ROUTE_HINTS, RouteHints } from '../src/route-hints.js'
 import type { Rpc } from '../src/routing.js'
+import { fakeSignedRecord } from './helpers/ring.js'
 
 const ring = Ring.of(64)
 const node = (name: string): ChordNode => ({ id: ring.nodeId(name), ref: { id: name, addresses: [] } })
@@ -205,18 +206,7 @@ test('a publish shares one RouteHints among its lookups; with disjointPaths abov
       running: () => true,
       signal: () => new AbortController().signal,
     } as unknown as ReplicationContext)
-    const name = 'a b c.iso'
-    const record = {
-      hash: 'ab'.repeat(32),
-      name,
-      size: 1,
-      chunkSize: 1024,
-      keywords: keywords(name),
-      provider: { id: 'p', addresses: [] },
-      expires: 1,
-      signature: 's'.repeat(86),
-    }
-    await replication.store([record])
+    await replication.store([fakeSignedRecord('a b c.iso', 'ab'.repeat(32))])
     return hints
   }
   const shared = await seen(1)

@@ -369,3 +369,17 @@ export function adoptConverged(nodes: readonly TestNode[], r = 8): void {
     })
   }
 }
+
+/** An unsigned-looking record (a fixed fake signature) for tests that never check one: `name` gives its keywords. */
+export function fakeSignedRecord(name: string, hash: string): SignedFileRecord {
+  return {
+    hash,
+    name,
+    size: 1,
+    chunkSize: 1024,
+    keywords: keywords(name),
+    provider: { id: 'p', addresses: [] },
+    expires: 1,
+    signature: 's'.repeat(86),
+  }
+}

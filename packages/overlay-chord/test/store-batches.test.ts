@@ -1,0 +1,138 @@
+import type { SignedFileRecord } from '@peerkit/core'
+import test from 'ava'
+import { type ChordNode, type LookupOptions, parseChordOptions, Ring } from '../src/index.js'
+import { MAX_RECORDS_PER_MESSAGE, type RequestOf } from '../src/messages.js'
+import { HolderBatches, Replication, type ReplicationContext, STORE_ROUND_KEYS } from '../src/replication.js'
+import { fakeSignedRecord } from './helpers/ring.js'
+
+const ring = Ring.of(64)
+const node = (name: string): ChordNode => ({ id: ring.nodeId(name), ref: { id: name, addresses: [] } })
+
+const record = (i: number): SignedFileRecord =>
+  fakeSignedRecord(`film number ${i}.mkv`, i.toString(16).padStart(64, '0'))
+
+test('holder batches: one primary and one replica store per holder, each record once, a successor’s records in its primary store only', (t) => {
+  const [a, b, c] = [node('a'), node('b'), node('c')]
+  const [r1, r2, r3] = [record(1), record(2), record(3)]
+  const batches = new HolderBatches()
+  batches.add(a, true, [r1]) // a key of r1: a, b, c
+  batches.add(b, false, [r1])
+  batches.add(c, false, [r1])
+  batches.add(b, true, [r1, r2]) // another key of r1 (and r2): b, c, a
+  batches.add(c, false, [r1, r2])
+  batches.add(a, false, [r1, r2])
+  batches.add(c, false, [r3])
+  t.is(batches.size, 3)
+  const sent = batches.requests().map(({ node: n, request }) => ({
+    to: n.ref.id,
+    primary: request.primary === true,
+    records: request.records.map((r) => r.name),
+  }))
+  t.deepEqual(sent, [
+    { to: 'a', primary: true, records: [r1.name] },
+    { to: 'a', primary: false, records: [r2.name] },
+    { to: 'b', primary: true, records: [r1.name, r2.name] },
+    { to: 'c', primary: false, records: [r1.name, r2.name, r3.name] },
+  ])
+  t.false(
+    batches.requests().some(({ request }) => 'primary' in request && request.primary !== true),
+    'a replica store carries no primary field',
+  )
+})
+
+test(`holder batches: a store never carries more than MAX_RECORDS_PER_MESSAGE (${MAX_RECORDS_PER_MESSAGE}) records`, (t) => {
+  const a = node('a')
+  const many = Array.from({ length: MAX_RECORDS_PER_MESSAGE * 2 + 5 }, (_, i) => record(i))
+  const batches = new HolderBatches()
+  batches.add(a, true, many)
+  const sizes = batches.requests().map(({ request }) => request.records.length)
+  t.deepEqual(sizes, [MAX_RECORDS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE, 5])
+  t.deepEqual(
+    batches.requests().flatMap(({ request }) => request.records),
+    many,
+    'every record once, in order',
+  )
+})
+
+/** A Replication over a ring of `names` (global knowledge), counting lookups and stores in the order they run. */
+function publisher(names: string[], storeRoundKeys?: number) {
+  const nodes = names.map(node).sort((x, y) => (x.id < y.id ? -1 : 1))
+  const successors = (key: bigint) => {
+    const i = nodes.findIndex((n) => n.id >= key)
+    const at = Math.max(i, 0)
+    return [...nodes.slice(at), ...nodes.slice(0, at)]
+  }
+  const log: string[] = []
+  const stores: { to: string; request: RequestOf<'store'> }[] = []
+  const options = parseChordOptions({ idDifficulty: 0, replication: 3 })
+  const replication = new Replication({
+    ring,
+    options,
+    routing: {
+      lookup: async (key: bigint, _o: LookupOptions) => {
+        log.push('lookup')
+        return { nodes: successors(key), hops: 1, failures: 0 }
+      },
+    },
+    call: async (to: ChordNode, request: RequestOf<'store'>) => {
+      log.push('store')
+      stores.push({ to: to.ref.id, request })
+      return { type: 'ok' }
+    },
+    running: () => true,
+    signal: () => new AbortController().signal,
+    ...(storeRoundKeys === undefined ? {} : { storeRoundKeys }),
+  } as unknown as ReplicationContext)
+  return { replication, nodes, successors, log, stores }
+}
+
+test('a publish stores each holder’s records of a round in one store, and every key still reaches its replication holders', async (t) => {
+  const { replication, successors, stores } = publisher(['n1', 'n2', 'n3', 'n4', 'n5'])
+  const records = Array.from({ length: 12 }, (_, i) => record(i))
+  await replication.store(records)
+  const keys = new Set(records.flatMap((r) => replication.keysOf(r)))
+  // before: one store per key and holder
+  t.true(stores.length <= 5 * 2, `${stores.length} stores for ${keys.size} keys × 3 holders`)
+  const got = new Map<string, Set<string>>()
+  for (const { to, request } of stores) {
+    const set = got.get(to) ?? new Set()
+    for (const r of request.records) {
+      t.false(set.has(r.hash), `${r.name} sent twice to ${to}`)
+      set.add(r.hash)
+    }
+    got.set(to, set)
+  }
+  for (const r of records)
+    for (const key of replication.keysOf(r))
+      for (const holder of successors(key).slice(0, 3))
+        t.true(
+          got.get(holder.ref.id)?.has(r.hash),
+          `${r.name} at ${holder.ref.id} for key ${ring.toHex(key)}`,
+        )
+  for (const { to, request } of stores.filter((s) => s.request.primary)) {
+    const succeeded = request.records.filter((r) =>
+      replication.keysOf(r).some((k) => successors(k)[0]?.ref.id === to),
+    )
+    t.is(
+      succeeded.length,
+      request.records.length,
+      `${to}'s primary store holds only records of keys it succeeds`,
+    )
+  }
+})
+
+test(`a publish looks up at most STORE_ROUND_KEYS (${STORE_ROUND_KEYS}) keys before it sends their stores`, async (t) => {
+  const { replication, log } = publisher(['n1', 'n2', 'n3', 'n4', 'n5'], 10)
+  const records = Array.from({ length: 6 }, (_, i) => record(100 + i))
+  const keys = new Set(records.flatMap((r) => replication.keysOf(r))).size
+  await replication.store(records)
+  t.true(keys > 20, `${keys} keys`)
+  // rounds: up to 10 lookups, then that round's stores
+  const rounds = log.join(' ').split(/(?<=store) (?=lookup)/)
+  t.is(rounds.length, Math.ceil(keys / 10))
+  for (const round of rounds) {
+    const lookups = round.split(' ').filter((x) => x === 'lookup').length
+    t.true(lookups <= 10, round)
+    t.regex(round, /^(lookup )+(store ?)+$/, 'a round’s stores follow all its lookups')
+  }
+})
