@@ -3,6 +3,7 @@ import type { z } from 'zod'
 import { ProtocolError } from '../errors.js'
 import { type CompiledCheck, compiledCheck, SAME } from './compiled.js'
 import { countItems, DEFAULT_MAX_MESSAGE_ITEMS } from './item-count.js'
+import { readFrame, UNREAD } from './read-frame.js'
 
 // Plain msgpack: no record extension, no structured clone, nothing but maps,
 // arrays, strings, numbers, booleans, null and binary. Untrusted input
@@ -78,6 +79,9 @@ export function decode(bytes: Uint8Array, maxItems = DEFAULT_MAX_MESSAGE_ITEMS):
       `message of ${bytes.length} bytes declares more than ${maxItems} values (network.maxMessageItems)`,
     )
   }
+  // The common case (what the overlays send), read in JavaScript with strings of their own (read-frame.ts).
+  const read = readFrame(bytes)
+  if (read !== UNREAD) return read
   let value: unknown
   try {
     value = packr.unpack(bytes)
