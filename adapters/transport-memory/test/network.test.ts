@@ -287,6 +287,30 @@ test('maxConnections never closes a connection on which the node is still answer
   t.true(server.isConnected(c1.peerId))
 })
 
+test('maxConnections: newcomers within the room the last count left are not counted, and a peer unprotected takes a place of it', async (t) => {
+  const hub = new MemoryNetwork()
+  const server = await startNetwork(hub, { network: { maxConnections: 4 } })
+  server.handle(NOTE, () => null)
+  const clients = await Promise.all(Array.from({ length: 6 }, () => startNetwork(hub)))
+  t.teardown(() => Promise.all([server, ...clients].map((n) => n.stop())))
+  const [p1, p2, c1, c2, c3, c4] = clients as [Network, Network, Network, Network, Network, Network]
+  const open = () => clients.map((c) => server.isConnected(c.peerId))
+  for (const p of [p1, p2]) {
+    await p.request(ref(server), NOTE, { n: 0 })
+    server.protect(p.peerId)
+  }
+  // Five connections, two of them protected: three counted, room for one more without a count.
+  for (const [i, c] of [c1, c2, c3].entries()) await c.request(ref(server), NOTE, { n: i })
+  t.deepEqual(open(), [true, true, true, true, true, false], 'three unprotected peers: within the limit')
+  // p1 unprotected is a fourth counted peer and takes that room: the next newcomer is a fifth, and one goes.
+  server.protect(p1.peerId, false)
+  await c4.request(ref(server), NOTE, { n: 3 })
+  const unprotected = [p1, c1, c2, c3, c4].filter((c) => server.isConnected(c.peerId)).length
+  t.is(unprotected, 4, `${unprotected} unprotected peers open against maxConnections 4`)
+  t.false(server.isConnected(p1.peerId), 'the least recently used, p1, is closed')
+  t.true(server.isConnected(p2.peerId), 'the protected peer stays')
+})
+
 test('maxConnections trims to an eighth below the limit, least recently used first', async (t) => {
   const hub = new MemoryNetwork()
   const server = await startNetwork(hub, { network: { maxConnections: 8 } })
