@@ -188,7 +188,6 @@ test('a forged replicate, from outside the ring or from a neighbor, changes no r
 test.serial(
   'one key storing junk records is held to its quota; the victim memory stays bounded',
   async (t) => {
-    t.timeout(LONG ? 600_000 : 60_000)
     const quota = LONG ? {} : { maxRecordsPerProvider: 1000, maxBytesPerProvider: 1024 * 1024 }
     const chord: ChordOptions = { ...FROZEN, successors: 4, replication: 2, ...quota }
     const { clock, parent, nodes } = await virtualRing(t, 8, chord)
@@ -238,7 +237,6 @@ test.serial(
 )
 
 test('junk records for "ubuntu desktop" do not crowd out the real hit', async (t) => {
-  t.timeout(LONG ? 300_000 : 60_000)
   const chord: ChordOptions = { ...FROZEN, successors: 4, replication: 2 }
   const { clock, parent, nodes } = await virtualRing(t, 8, chord)
   const ring = (nodes[0] as TestNode).overlay.ring
