@@ -3,7 +3,7 @@ import { type Clock, ProtocolError } from '@peerkit/core'
 /**
  * Slots a cache starts with. The ring doubles when more than half its slots hold entries as it
  * fills, else it is compacted in place, so it holds at most twice the power of two at or above
- * `maxSize` (4,096 slots at the default 2,048: about 160 KB at most, 40 bytes a slot).
+ * `maxSize` (4,096 slots at the default 2,048: about 180 KB at most, 44 bytes a slot).
  */
 const FIRST_SLOTS = 16
 /** 32-bit words of a query id (16 bytes, 32 hex digits). */
@@ -22,10 +22,13 @@ const GONE = -1
  * held three objects per entry (the id string, the entry, its time), about
  * 136 bytes of heap that the collector traces, promoted to the old generation
  * with the entry. Here an id is its 16 bytes in a typed array, found through an
- * open-addressing table of slot numbers (linear probing on the id's first 32
- * bits, which are random); the entries sit in a ring of slots, oldest first,
- * and only the values are a JavaScript array. About 40 bytes an entry, none of
+ * open-addressing table of slot numbers (linear probing); the entries sit in a ring of slots, oldest first,
+ * and only the values are a JavaScript array. About 44 bytes an entry, none of
  * them objects.
+ *
+ * An id's place in the table is a mix of all its words with a secret of the
+ * cache's own (not its first 32 bits: a peer choosing its query ids could make
+ * them all share one probe run, and every look-up of the flood then walks it).
  */
 export class QueryIdCache<V> {
   /** Slots in the ring (a power of two). */
@@ -41,8 +44,12 @@ export class QueryIdCache<V> {
   private head = 0
   private used = 0
   private live = 0
+  /** Each slot's place in the table before probing (`home` of its id). */
+  private homes = new Int32Array(0)
   /** Where `parse` writes an id's words. */
   private readonly words = new Int32Array(WORDS)
+  /** The secret `home` mixes in: random per cache, from the system's generator (not a seeded one). */
+  private readonly secret = globalThis.crypto.getRandomValues(new Int32Array(2))
 
   constructor(
     private readonly clock: Clock,
@@ -112,7 +119,7 @@ export class QueryIdCache<V> {
     if (this.live === 0) return -1
     const mask = this.table.length - 1
     const w = this.words
-    for (let at = (w[0] as number) & mask; ; at = (at + 1) & mask) {
+    for (let at = this.home() & mask; ; at = (at + 1) & mask) {
       const s = this.table[at] as number
       if (s === 0) return -1
       const o = (s - 1) * WORDS
@@ -134,8 +141,10 @@ export class QueryIdCache<V> {
     this.ids.set(this.words, slot * WORDS)
     this.ats[slot] = now
     this.values[slot] = value
+    const home = this.home()
+    this.homes[slot] = home
     const mask = this.table.length - 1
-    let at = (this.words[0] as number) & mask
+    let at = home & mask
     while (this.table[at] !== 0) at = (at + 1) & mask
     this.table[at] = slot + 1
   }
@@ -175,8 +184,7 @@ export class QueryIdCache<V> {
   /** Removes ring slot `slot` from the table. */
   private unlink(slot: number): void {
     const mask = this.table.length - 1
-    const o = slot * WORDS
-    for (let at = (this.ids[o] as number) & mask; ; at = (at + 1) & mask) {
+    for (let at = (this.homes[slot] as number) & mask; ; at = (at + 1) & mask) {
       if (this.table[at] === slot + 1) {
         this.deleteAt(at)
         return
@@ -190,7 +198,7 @@ export class QueryIdCache<V> {
     const mask = table.length - 1
     let hole = at
     for (let next = (hole + 1) & mask; table[next] !== 0; next = (next + 1) & mask) {
-      const home = (this.ids[((table[next] as number) - 1) * WORDS] as number) & mask
+      const home = (this.homes[(table[next] as number) - 1] as number) & mask
       // The entry at `next` may fill the hole if its home is not cyclically within (hole, next].
       if (((next - home) & mask) >= ((next - hole) & mask)) {
         table[hole] = table[next] as number
@@ -206,6 +214,7 @@ export class QueryIdCache<V> {
       this.live * 2 > this.slots || this.slots === 0 ? Math.max(FIRST_SLOTS, this.slots * 2) : this.slots
     const ids = new Int32Array(slots * WORDS)
     const ats = new Float64Array(slots)
+    const homes = new Int32Array(slots)
     const values: (V | undefined)[] = new Array(slots).fill(undefined)
     let n = 0
     for (let i = 0; i < this.used; i++) {
@@ -213,23 +222,58 @@ export class QueryIdCache<V> {
       if (this.ats[s] === GONE) continue
       ids.set(this.ids.subarray(s * WORDS, s * WORDS + WORDS), n * WORDS)
       ats[n] = this.ats[s] as number
+      homes[n] = this.homes[s] as number
       values[n] = this.values[s]
       n++
     }
     this.slots = slots
     this.ids = ids
     this.ats = ats
+    this.homes = homes
     this.values = values
     this.head = 0
     this.used = n
     this.table = new Int32Array(slots * 2)
     const mask = this.table.length - 1
     for (let s = 0; s < n; s++) {
-      let at = (ids[s * WORDS] as number) & mask
+      let at = (homes[s] as number) & mask
       while (this.table[at] !== 0) at = (at + 1) & mask
       this.table[at] = s + 1
     }
   }
+
+  /** The table place of the id in `words` before probing: its four words and the secret, mixed. */
+  private home(): number {
+    const w = this.words
+    const k = this.secret
+    let h = mix((w[0] as number) ^ (k[0] as number))
+    h = mix(h ^ (w[1] as number))
+    h = mix(h ^ (w[2] as number) ^ (k[1] as number))
+    return mix(h ^ (w[3] as number))
+  }
+
+  /** The longest run of table places a look-up may probe (what a flood of colliding ids would lengthen). */
+  get longestProbe(): number {
+    const table = this.table
+    const mask = table.length - 1
+    let longest = 0
+    for (let at = 0; at < table.length; at++) {
+      const s = table[at] as number
+      if (s === 0) continue
+      const distance = ((at - ((this.homes[s - 1] as number) & mask)) & mask) + 1
+      if (distance > longest) longest = distance
+    }
+    return longest
+  }
+}
+
+/** murmur3's 32-bit finalizer: every bit of `h` moves every bit of the result. */
+function mix(h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  return h ^ (h >>> 16)
 }
 
 /** Writes the 32 hex digits of `id` into `out` as four 32-bit words; throws on anything else. */

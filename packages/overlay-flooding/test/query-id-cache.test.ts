@@ -54,6 +54,22 @@ test('its ring holds at most twice the power of two at or above maxSize, however
   t.true(ids.capacity <= 256, `capacity ${ids.capacity}`)
 })
 
+test('attack: ids chosen to share their first 32 bits, or all but one word, do not make one probe run', (t) => {
+  const random = new SeededRandom(7)
+  for (const shape of [
+    (i: number) => `0000abcd${i.toString(16).padStart(24, '0')}`,
+    (i: number) => `${'0'.repeat(24)}${i.toString(16).padStart(8, '0')}`,
+  ]) {
+    const ids = new QueryIdCache<null>(new TestClock(), 2048, 60_000)
+    for (let i = 0; i < 2048; i++) t.true(ids.add(shape(i), null))
+    // 2,048 of 4,096 slots in a table of 8,192 places: random homes give runs of a few places (a run of
+    // 2,048 when the home was the first word, and every look-up of such an id walked most of it).
+    t.true(ids.longestProbe <= 64, `longest probe run ${ids.longestProbe}`)
+    for (let i = 0; i < 2048; i++) t.true(ids.has(shape(i)))
+    t.false(ids.has(idOf(random)))
+  }
+})
+
 test('an id that is not 32 lowercase hex digits is refused with a ProtocolError', (t) => {
   const ids = new QueryIdCache<null>(new TestClock(), 10, 1000)
   for (const bad of ['', 'abc', 'A'.repeat(32), `${'0'.repeat(31)}g`, '0'.repeat(33)])
