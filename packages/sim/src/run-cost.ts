@@ -1,4 +1,4 @@
-import { DEFAULT_NODES, DEFAULT_QUERIES, type SimulationOptions } from './options.js'
+import { DEFAULT_NODES, DEFAULT_QUERIES, SIM_OVERLAY_BASE, type SimulationOptions } from './options.js'
 
 /**
  * CPU of one simulation, in µs per peer for its set-up (joins, warm-up,
@@ -45,7 +45,7 @@ export function estimateCpuSeconds(s: SimulationOptions): number {
   }
   let perQuery = (QUERY_US_PER_PEER[overlay] as number) * nodes
   if (overlay === 'flooding') {
-    const rings = Number(s.overlayOptions?.providerRings ?? 2)
+    const rings = Number(s.overlayOptions?.providerRings ?? SIM_OVERLAY_BASE.flooding?.providerRings ?? 0)
     perQuery *= 1 + 1.85 * (Number.isFinite(rings) && rings > 0 ? rings : 0)
   }
   return (nodes * (SETUP_US_PER_PEER[overlay] as number) + queries * perQuery) / 1e6

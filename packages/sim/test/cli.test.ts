@@ -115,7 +115,7 @@ test('sim prints the comparison and writes JSON, Markdown and SVG charts', async
   t.regex(md, /\| overlay \| nodes \| success/)
   // each overlay's join and options, and what each run cost
   t.regex(md, /\| central \| protocol \| the defaults \|/)
-  t.regex(md, /\| flooding \| protocol \| the defaults \|/)
+  t.regex(md, /\| flooding \| protocol \| `\{"providerRings":0\}` \|/, "the simulator's own default is shown")
   t.regex(md, /heap MB at the end \| rss MB \|/)
   t.regex(md, /charts\/success-rate\.svg/)
   const charts = await readdir(join(dir, 'charts'))

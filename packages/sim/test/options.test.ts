@@ -14,7 +14,13 @@ test('defaults are filled in and the result is frozen', (t) => {
   t.is(chord.join, 'oracle')
   t.is(chord.overlayOptions.stabilizeInterval, 5000)
   t.is(chord.overlayOptions.fixFingersInterval, 60_000)
-  t.deepEqual(parseSimulationOptions({ overlay: 'flooding' }).overlayOptions, {})
+  t.deepEqual(parseSimulationOptions({ overlay: 'central' }).overlayOptions, {})
+  // Flooding's ring ends at the first hit unless told otherwise (SIM_OVERLAY_BASE).
+  t.deepEqual(parseSimulationOptions({ overlay: 'flooding' }).overlayOptions, { providerRings: 0 })
+  t.deepEqual(
+    parseSimulationOptions({ overlay: 'flooding', overlayOptions: { providerRings: 2 } }).overlayOptions,
+    { providerRings: 2 },
+  )
   // The node-id puzzle stays at difficulty 0 whatever the join (a start-up cost, not a message cost).
   t.deepEqual(parseSimulationOptions({ overlay: 'chord', join: 'protocol' }).overlayOptions, {
     idDifficulty: 0,
