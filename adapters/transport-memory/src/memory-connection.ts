@@ -14,7 +14,7 @@ import {
 import type { MemoryListener } from './memory-listener.js'
 import type { MemoryNetwork } from './memory-network.js'
 import type { MemoryTransportOptions } from './options.js'
-import { type Frame, type FrameKind, Pipe, type PipeSink } from './pipe.js'
+import { type FrameKind, Pipe, type PipeSink } from './pipe.js'
 
 /** What a connection needs from the transport it belongs to. */
 export interface Endpoint {
@@ -94,6 +94,10 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
   readonly direction: 'inbound' | 'outbound'
   /** @internal The other end. */
   other!: MemoryConnection
+  /** @internal Neighbours in its transport's chain of connections (while it holds this one). */
+  chainPrev: MemoryConnection | undefined
+  /** @internal */
+  chainNext: MemoryConnection | undefined
   /** @internal */
   readonly listener: MemoryListener | undefined
   /** @internal */
@@ -121,8 +125,8 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
   }
 
   /** @internal A frame from this end's pipe reached the other end. */
-  deliverFrame(frame: Frame): void {
-    this.other.receive(frame)
+  deliverFrame(kind: FrameKind, data: unknown): void {
+    this.other.receive(kind, data)
   }
 
   /** @internal Bytes left this end's send buffer while a `send` waited for room. */
@@ -244,22 +248,21 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     }
   }
 
-  private receive(frame: Frame): void {
+  private receive(kind: FrameKind, data: unknown): void {
     if (this.state === 'closed') {
       // Data for a closed end: answer with a reset, like TCP's RST.
-      if (frame.kind === 'data' && !this.endpoint.killed) this.other.bounce()
+      if (kind === 'data' && !this.endpoint.killed) this.other.bounce()
       return
     }
-    switch (frame.kind) {
+    switch (kind) {
       case 'auth':
-        this.endpoint.accept(this, frame.data)
+        this.endpoint.accept(this, data)
         return
       case 'data': {
         if (this.state === 'pending') {
           this.fail(new ProtocolError(`connection ${this.id} sent data before proving its PeerId`))
           return
         }
-        const data = frame.data
         if (!(data instanceof Uint8Array)) {
           this.fail(new ProtocolError(`malformed frame from ${this.remotePeer}: not bytes`))
           return
@@ -286,9 +289,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
         return
       case 'rst':
         this.terminate(
-          frame.data instanceof Error
-            ? frame.data
-            : new PeerUnreachableError(`connection to ${this.remotePeer} reset`),
+          data instanceof Error ? data : new PeerUnreachableError(`connection to ${this.remotePeer} reset`),
         )
     }
   }

@@ -10,15 +10,18 @@ import {
   InvalidOptionsError,
   type Listener,
   onAbort,
+  type PeerId,
   PeerUnreachableError,
   RANDOM,
   type Random,
+  type TimerHandle,
   type Transport,
   verifySignature,
 } from '@peerkit/core'
 import { inject, injectable } from 'tsyringe'
 import { memoryAddress, parseMemoryAddress, SCHEME } from './address.js'
 import { authMessage, NONCE_SIZE } from './auth.js'
+import { Chain } from './chain.js'
 import { type Endpoint, MemoryConnection } from './memory-connection.js'
 import { MemoryListener } from './memory-listener.js'
 import type { MemoryNetwork } from './memory-network.js'
@@ -40,9 +43,9 @@ export class MemoryTransport implements Transport, Endpoint {
   readonly [Symbol.toStringTag] = '@peerkit/transport-memory'
   readonly name = 'memory'
   private readonly listeners = new Set<MemoryListener>()
-  // Made on first use: a simulator keeps 100,000 transports, most with few connections.
-  private connections: Set<MemoryConnection> | undefined
-  private dials: Set<(err: Error) => void> | undefined
+  // In the order they came, as close and kill go through them.
+  private readonly connections = new Chain<MemoryConnection>()
+  private readonly dials = new Chain<PendingDial>()
   private anonName: string | undefined
   /** The first listener's name (kept: `nodeName` is read twice per frame sent). */
   private listenName: string | undefined
@@ -71,7 +74,7 @@ export class MemoryTransport implements Transport, Endpoint {
 
   /** Open connections (and inbound ones still proving their PeerId). */
   get connectionCount(): number {
-    return this.connections?.size ?? 0
+    return this.connections.size
   }
 
   handles(address: string): boolean {
@@ -106,104 +109,16 @@ export class MemoryTransport implements Transport, Endpoint {
     }
     if (this.dead)
       return Promise.reject(new PeerUnreachableError(`cannot dial ${address}: this node was killed`))
-    const target = name
-    this.dials ??= new Set()
-    const dials = this.dials
-    return new Promise<Connection>((resolve, reject) => {
-      let cancel: () => void = () => {}
-      let settled = false
-      let unlisten: () => void = () => {}
-      const settle = () => {
-        settled = true
-        unlisten()
-        dials.delete(fail)
-        if (dials.size === 0 && this.dials === dials) this.dials = undefined
-      }
-      const fail = (err: Error) => {
-        if (settled) return
-        settle()
-        cancel()
-        reject(err)
-      }
-      // Many dials on one signal (a search's) share one listener on it.
-      if (signal)
-        unlisten = onAbort(signal, () =>
-          fail(new AbortError(`dial ${address} aborted`, { cause: signal.reason })),
-        )
-      dials.add(fail)
-
-      const from = this.nodeName
-      const dialerNonce = this.random.bytes(NONCE_SIZE)
-      // 1. The dialer's PeerId and nonce travel to the listener.
-      cancel = this.after(this.network.latency(from, target, this.random), () => {
-        const listener = this.network.lookup(target)
-        const back = this.network.latency(target, from, this.random)
-        if (!listener || listener.endpoint.killed || this.network.isPartitioned(from, target)) {
-          cancel = this.after(back, () => fail(new PeerUnreachableError(`nothing answers at ${address}`)))
-          return
-        }
-        // 2. The listener answers with its PeerId, a nonce, and its signature of ours.
-        const remote = listener.endpoint
-        const listenerId = remote.identity.peerId
-        const listenerNonce = remote.random.bytes(NONCE_SIZE)
-        const proof = remote.options.authenticate
-          ? remote.identity.sign(authMessage('listener', dialerNonce))
-          : EMPTY
-        cancel = this.after(back, () => {
-          if (settled) return
-          if (
-            this.options.authenticate &&
-            !verifySignature(listenerId, authMessage('listener', dialerNonce), proof)
-          ) {
-            fail(new AuthenticationError(`${address} failed to prove it is peer ${listenerId}`))
-            return
-          }
-          if (options.peer !== undefined && options.peer !== listenerId) {
-            fail(
-              new AuthenticationError(`${address} is peer ${listenerId}, not the expected ${options.peer}`),
-            )
-            return
-          }
-          settle()
-          // 3. Our signature of its nonce goes first on the new connection.
-          const id = this.network.nextId()
-          const local = new MemoryConnection({
-            id,
-            endpoint: this,
-            remotePeer: listenerId,
-            remoteAddress: address,
-            direction: 'outbound',
-            pending: false,
-          })
-          const inbound = new MemoryConnection({
-            id,
-            endpoint: remote,
-            remotePeer: this.identity.peerId,
-            remoteAddress: this.addressOf(from),
-            direction: 'inbound',
-            pending: true,
-            listener,
-            nonce: listenerNonce,
-          })
-          local.other = inbound
-          inbound.other = local
-          this.adopt(local)
-          remote.adopt(inbound)
-          const myProof = this.options.authenticate
-            ? this.identity.sign(authMessage('dialer', listenerNonce))
-            : EMPTY
-          local.transmit('auth', myProof, 0)
-          resolve(local)
-        })
-      })
-    })
+    const dial = new PendingDial(this, address, name, options.peer)
+    return new Promise<Connection>((resolve, reject) => dial.start(resolve, reject, signal))
   }
 
   /** Closes every listener and connection (and fails pending dials); the transport can be used again. */
   async close(): Promise<void> {
-    for (const fail of [...(this.dials ?? [])]) fail(new PeerUnreachableError('the memory transport closed'))
+    for (const dial of this.dials.toArray())
+      dial.fail(new PeerUnreachableError('the memory transport closed'))
     await Promise.all([...this.listeners].map((l) => l.close()))
-    await Promise.all([...(this.connections ?? [])].map((c) => c.close()))
+    await Promise.all(this.connections.toArray().map((c) => c.close()))
   }
 
   /** tsyringe calls this when the peer's container is disposed. */
@@ -275,14 +190,57 @@ export class MemoryTransport implements Transport, Endpoint {
 
   /** @internal */
   adopt(connection: MemoryConnection): void {
-    this.connections ??= new Set()
     this.connections.add(connection)
   }
 
   /** @internal */
   untrack(connection: MemoryConnection): void {
-    this.connections?.delete(connection)
-    if (this.connections?.size === 0) this.connections = undefined
+    this.connections.remove(connection)
+  }
+
+  /** @internal A dial starts waiting for its handshake. */
+  addDial(dial: PendingDial): void {
+    this.dials.add(dial)
+  }
+
+  /** @internal A dial settled. */
+  removeDial(dial: PendingDial): void {
+    this.dials.remove(dial)
+  }
+
+  /**
+   * @internal The last step of a dial that reached `listener` (its proof
+   * checked): the connection's two ends, ours with our proof of `nonce` as
+   * its first frame.
+   */
+  connect(address: string, from: string, listener: MemoryListener, nonce: Uint8Array): MemoryConnection {
+    const remote = listener.endpoint
+    const id = this.network.nextId()
+    const local = new MemoryConnection({
+      id,
+      endpoint: this,
+      remotePeer: remote.identity.peerId,
+      remoteAddress: address,
+      direction: 'outbound',
+      pending: false,
+    })
+    const inbound = new MemoryConnection({
+      id,
+      endpoint: remote,
+      remotePeer: this.identity.peerId,
+      remoteAddress: this.addressOf(from),
+      direction: 'inbound',
+      pending: true,
+      listener,
+      nonce,
+    })
+    local.other = inbound
+    inbound.other = local
+    this.adopt(local)
+    remote.adopt(inbound)
+    const myProof = this.options.authenticate ? this.identity.sign(authMessage('dialer', nonce)) : EMPTY
+    local.transmit('auth', myProof, 0)
+    return local
   }
 
   /** @internal */
@@ -302,12 +260,143 @@ export class MemoryTransport implements Transport, Endpoint {
     const name = this.nodeName
     this.anonName = name
     this.dead = true
-    for (const fail of [...(this.dials ?? [])]) fail(new PeerUnreachableError('this node was killed'))
+    for (const dial of this.dials.toArray()) dial.fail(new PeerUnreachableError('this node was killed'))
     for (const l of [...this.listeners]) void l.close()
     // One error of each kind for all the connections: a node with hundreds of them (a simulation's
     // teardown kills every node) spent more on capturing stack traces than on the resets themselves.
     const reset = new PeerUnreachableError(`connection to ${this.identity.peerId} reset: the peer vanished`)
     const killed = new PeerUnreachableError(`this node (${name}) was killed`)
-    for (const c of [...(this.connections ?? [])]) c.abort(reset, killed)
+    for (const c of this.connections.toArray()) c.abort(reset, killed)
+  }
+}
+
+// Where a dial is: its hello travels to the listener, the answer travels back, or the news that nothing answers.
+const HELLO = 0
+const ANSWER = 1
+const REFUSED = 2
+
+/**
+ * One dial on its way through the handshake: its steps are methods and its
+ * timers share one callback (not a closure per step, a promise's worth of
+ * closures and a Set entry per dial: peers open and close connections all
+ * the time).
+ */
+class PendingDial {
+  /** @internal Neighbours in the transport's chain of pending dials. */
+  chainPrev: PendingDial | undefined
+  /** @internal */
+  chainNext: PendingDial | undefined
+  private step = HELLO
+  private settled = false
+  private timer: TimerHandle | undefined
+  private unlisten: (() => void) | undefined
+  private resolve!: (connection: Connection) => void
+  private reject!: (err: Error) => void
+  private from = ''
+  private dialerNonce: Uint8Array = EMPTY
+  private listener: MemoryListener | undefined
+  private listenerNonce: Uint8Array = EMPTY
+  private proof: Uint8Array = EMPTY
+  private readonly tick = (): void => this.fire()
+
+  constructor(
+    private readonly transport: MemoryTransport,
+    private readonly address: string,
+    private readonly target: string,
+    /** The PeerId the caller expects at `address`. */
+    private readonly expected: PeerId | undefined,
+  ) {}
+
+  start(
+    resolve: (connection: Connection) => void,
+    reject: (err: Error) => void,
+    signal: AbortSignal | undefined,
+  ): void {
+    const t = this.transport
+    this.resolve = resolve
+    this.reject = reject
+    // Many dials on one signal (a search's) share one listener on it.
+    if (signal)
+      this.unlisten = onAbort(signal, () =>
+        this.fail(new AbortError(`dial ${this.address} aborted`, { cause: signal.reason })),
+      )
+    t.addDial(this)
+    this.from = t.nodeName
+    this.dialerNonce = t.random.bytes(NONCE_SIZE)
+    // 1. The dialer's PeerId and nonce travel to the listener.
+    this.after(t.network.latency(this.from, this.target, t.random))
+  }
+
+  fail(err: Error): void {
+    if (this.settled) return
+    this.settle()
+    if (this.timer !== undefined) this.transport.clock.clearTimeout(this.timer)
+    this.timer = undefined
+    this.reject(err)
+  }
+
+  private settle(): void {
+    this.settled = true
+    this.unlisten?.()
+    this.transport.removeDial(this)
+  }
+
+  /** Runs the next step after `ms` (on a microtask when 0). */
+  private after(ms: number): void {
+    // A microtask is not cancelled: `fire` does nothing once the dial settled.
+    if (ms <= 0) queueMicrotask(this.tick)
+    else this.timer = this.transport.clock.setTimeout(this.tick, ms)
+  }
+
+  private fire(): void {
+    this.timer = undefined
+    if (this.settled) return
+    if (this.step === HELLO) this.hello()
+    else if (this.step === ANSWER) this.answer()
+    else this.fail(new PeerUnreachableError(`nothing answers at ${this.address}`))
+  }
+
+  /** The hello reached the listener's side. */
+  private hello(): void {
+    const t = this.transport
+    const network = t.network
+    const listener = network.lookup(this.target)
+    const back = network.latency(this.target, this.from, t.random)
+    if (!listener || listener.endpoint.killed || network.isPartitioned(this.from, this.target)) {
+      this.step = REFUSED
+      this.after(back)
+      return
+    }
+    // 2. The listener answers with its PeerId, a nonce, and its signature of ours.
+    const remote = listener.endpoint
+    this.listener = listener
+    this.listenerNonce = remote.random.bytes(NONCE_SIZE)
+    if (remote.options.authenticate)
+      this.proof = remote.identity.sign(authMessage('listener', this.dialerNonce))
+    this.step = ANSWER
+    this.after(back)
+  }
+
+  /** The listener's answer is back. */
+  private answer(): void {
+    const t = this.transport
+    const listener = this.listener as MemoryListener
+    const listenerId = listener.endpoint.identity.peerId
+    if (
+      t.options.authenticate &&
+      !verifySignature(listenerId, authMessage('listener', this.dialerNonce), this.proof)
+    ) {
+      this.fail(new AuthenticationError(`${this.address} failed to prove it is peer ${listenerId}`))
+      return
+    }
+    if (this.expected !== undefined && this.expected !== listenerId) {
+      this.fail(
+        new AuthenticationError(`${this.address} is peer ${listenerId}, not the expected ${this.expected}`),
+      )
+      return
+    }
+    this.settle()
+    // 3. Our signature of its nonce goes first on the new connection.
+    this.resolve(t.connect(this.address, this.from, listener, this.listenerNonce))
   }
 }

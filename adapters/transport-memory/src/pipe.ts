@@ -3,25 +3,29 @@ import type { Clock, TimerHandle } from '@peerkit/core'
 /** What travels on a pipe: a message, or one of the connection's control frames. */
 export type FrameKind = 'data' | 'auth' | 'fin' | 'rst'
 
-export interface Frame {
-  kind: FrameKind
-  /** The message (a copy), the proof (`auth`) or the reason (`rst`). */
-  data: unknown
-  size: number
-  /** When its last byte is on the wire (it stops counting against the send buffer). */
-  departAt: number
-  /** When it reaches the other end. */
-  arriveAt: number
-  /** Dropped by loss or a partition: it takes its turn on the link but is never delivered. */
-  lost: boolean
-}
+/** The kind a lost frame is queued under: it takes its turn on the link and is never delivered. */
+const LOST = 'lost'
 
-const COMPACT_AFTER = 1024
+/**
+ * The slots a frame takes in its pipe's queue, `STRIDE` in all: its kind
+ * (`LOST` when loss or a partition dropped it), its data (the message, a
+ * copy; the proof, `auth`; or the reason, `rst`), its size in bytes, when its
+ * last byte is on the wire (it stops counting against the send buffer) and
+ * when it reaches the other end, in whole milliseconds (as the clock fires
+ * timers). Numbers, not an enum: the compiler keeps an enum as an object, and
+ * every slot read would load its offset from it.
+ */
+const [KIND, DATA, SIZE, DEPART, ARRIVE, STRIDE] = [0, 1, 2, 3, 4, 5] as const
+
+/** Frames an emptied queue keeps room for (a larger one is let go). */
+const KEEP_ROOM = 64 * STRIDE
+/** Slots of delivered frames a queue may hold before it moves the others to its front. */
+const COMPACT_AFTER = 1024 * STRIDE
 
 /** Where a pipe's frames go: its connection's other end (methods, so a pipe holds no closures). */
 export interface PipeSink {
-  /** A frame arrived (lost ones never do). */
-  deliverFrame(frame: Frame): void
+  /** A frame arrived (lost ones never do): its kind and its message, proof or reason. */
+  deliverFrame(kind: FrameKind, data: unknown): void
   /** Bytes left the send buffer while someone waited for room (see `watch`). */
   drained(): void
 }
@@ -32,13 +36,22 @@ export interface PipeSink {
  * `latency` later, never before the frame ahead of it. One clock timer at a
  * time, for the next due event; frames due now go on a microtask, so a link
  * without latency or bandwidth limit costs no timers at all.
+ *
+ * The frames live in one array, `STRIDE` slots each, reused as they are
+ * delivered: no object per frame (a simulation has tens of thousands of
+ * frames in flight, each of which outlived the young generation's
+ * collections as an object), and arrival times in whole milliseconds stay
+ * small integers, not boxed numbers.
  */
 export class Pipe {
-  private frames: (Frame | undefined)[] = []
-  /** Index of the next frame to arrive. */
+  private q: unknown[] = []
+  /** Slot of the next frame to arrive. */
   private head = 0
-  /** Index of the first frame not yet on the wire. */
+  /** Slot of the first frame not yet on the wire. */
   private departed = 0
+  /** Slot after the last frame. */
+  private tail = 0
+  /** Bytes of the frames from `departed` on (0 when all of them are on the wire). */
   private queuedBytes = 0
   private busyUntil = 0
   private lastArrival = 0
@@ -55,13 +68,14 @@ export class Pipe {
 
   /** Bytes accepted but not yet on the wire. */
   get queued(): number {
+    if (this.queuedBytes === 0) return 0
     this.advance(this.clock.now())
     return this.queuedBytes
   }
 
   /** Frames not yet delivered. */
   get length(): number {
-    return this.frames.length - this.head
+    return (this.tail - this.head) / STRIDE
   }
 
   /** Appends a frame; `bandwidth` in bytes per second (`Infinity` for no limit), `latency` in ms. */
@@ -77,10 +91,25 @@ export class Pipe {
     const start = Math.max(now, this.busyUntil)
     const departAt = Number.isFinite(bandwidth) ? start + (size * 1000) / bandwidth : start
     this.busyUntil = departAt
-    const arriveAt = Math.max(this.lastArrival, departAt + latency)
+    // Whole milliseconds: the clock's times are, and its timers fire at the next whole one.
+    const arriveAt = Math.ceil(Math.max(this.lastArrival, departAt + latency))
     this.lastArrival = arriveAt
-    this.frames.push({ kind, data, size, departAt, arriveAt, lost })
-    this.queuedBytes += size
+    const q = this.q
+    const at = this.tail
+    if (at === q.length) q.push(lost ? LOST : kind, data, size, departAt, arriveAt)
+    else {
+      q[at + KIND] = lost ? LOST : kind
+      q[at + DATA] = data
+      q[at + SIZE] = size
+      q[at + DEPART] = departAt
+      q[at + ARRIVE] = arriveAt
+    }
+    this.tail = at + STRIDE
+    if (departAt <= now) {
+      // On the wire at once (no bandwidth limit, nothing ahead of it): so is every frame before it.
+      this.departed = this.tail
+      this.queuedBytes = 0
+    } else this.queuedBytes += size
     this.schedule(now)
   }
 
@@ -95,35 +124,37 @@ export class Pipe {
   dropQueued(): void {
     const now = this.clock.now()
     this.advance(now)
-    this.frames.length = this.departed
+    this.forget(this.departed, this.tail)
+    this.tail = this.departed
     this.queuedBytes = 0
     this.busyUntil = now
-    this.lastArrival = this.length > 0 ? (this.frames[this.frames.length - 1] as Frame).arriveAt : 0
+    this.lastArrival = this.tail > this.head ? (this.q[this.tail - STRIDE + ARRIVE] as number) : 0
   }
 
   /** Forgets everything and cancels the timer. */
   clear(): void {
-    this.frames = []
+    this.forget(this.head, this.tail)
+    if (this.q.length > KEEP_ROOM) this.q = []
     this.head = 0
     this.departed = 0
+    this.tail = 0
     this.queuedBytes = 0
     this.cancelTimer()
   }
 
   private advance(now: number): void {
-    const frames = this.frames
     if (this.busyUntil <= now) {
       // The last frame is on the wire, so every frame is: no need to read them (their sizes add up to
       // queuedBytes exactly: whole numbers).
-      this.departed = frames.length
+      this.departed = this.tail
       this.queuedBytes = 0
       return
     }
-    while (this.departed < frames.length) {
-      const f = frames[this.departed] as Frame
-      if (f.departAt > now) break
-      this.queuedBytes -= f.size
-      this.departed++
+    const q = this.q
+    while (this.departed < this.tail) {
+      if ((q[this.departed + DEPART] as number) > now) break
+      this.queuedBytes -= q[this.departed + SIZE] as number
+      this.departed += STRIDE
     }
   }
 
@@ -133,12 +164,15 @@ export class Pipe {
     try {
       const before = this.queuedBytes
       this.advance(now)
-      while (this.head < this.frames.length) {
-        const f = this.frames[this.head] as Frame
-        if (f.arriveAt > now) break
-        this.frames[this.head] = undefined
-        this.head++
-        if (!f.lost) this.sink.deliverFrame(f)
+      const q = this.q
+      while (this.head < this.tail) {
+        const at = this.head
+        if ((q[at + ARRIVE] as number) > now) break
+        const kind = q[at + KIND] as FrameKind | typeof LOST
+        const data = q[at + DATA]
+        q[at + DATA] = undefined
+        this.head = at + STRIDE
+        if (kind !== LOST) this.sink.deliverFrame(kind, data)
       }
       this.compact()
       if (this.watching && this.queuedBytes < before) this.sink.drained()
@@ -148,14 +182,21 @@ export class Pipe {
     }
   }
 
+  /** Lets go of the messages in slots `from` to `to` (the queue's array outlives them). */
+  private forget(from: number, to: number): void {
+    for (let i = from + DATA; i < to; i += STRIDE) this.q[i] = undefined
+  }
+
   private compact(): void {
-    if (this.head === this.frames.length) {
-      this.frames.length = 0
+    if (this.head === this.tail) {
+      if (this.q.length > KEEP_ROOM) this.q = []
       this.head = 0
       this.departed = 0
-    } else if (this.head > COMPACT_AFTER && this.head * 2 > this.frames.length) {
-      this.frames = this.frames.slice(this.head)
+      this.tail = 0
+    } else if (this.head > COMPACT_AFTER && this.head * 2 > this.tail) {
+      this.q = this.q.slice(this.head, this.tail)
       this.departed -= this.head
+      this.tail -= this.head
       this.head = 0
     }
   }
@@ -163,9 +204,9 @@ export class Pipe {
   private schedule(now: number): void {
     if (this.running || this.microtask) return
     let next = Number.POSITIVE_INFINITY
-    if (this.head < this.frames.length) next = (this.frames[this.head] as Frame).arriveAt
-    if (this.watching && this.departed < this.frames.length) {
-      next = Math.min(next, (this.frames[this.departed] as Frame).departAt)
+    if (this.head < this.tail) next = this.q[this.head + ARRIVE] as number
+    if (this.watching && this.departed < this.tail) {
+      next = Math.min(next, this.q[this.departed + DEPART] as number)
     }
     if (next === Number.POSITIVE_INFINITY) {
       this.cancelTimer()

@@ -1,12 +1,12 @@
 import test from 'ava'
-import { type Frame, Pipe } from '../src/pipe.js'
+import { type FrameKind, Pipe } from '../src/pipe.js'
 import { VirtualClock } from './helpers/virtual-clock.js'
 
 function pipe(clock: VirtualClock) {
-  const arrived: Array<{ at: number; frame: Frame }> = []
+  const arrived: Array<{ at: number; frame: { kind: FrameKind; data: unknown } }> = []
   let drains = 0
   const p = new Pipe(clock, {
-    deliverFrame: (frame) => arrived.push({ at: clock.now(), frame }),
+    deliverFrame: (kind, data) => arrived.push({ at: clock.now(), frame: { kind, data } }),
     drained: () => drains++,
   })
   return { p, arrived, drains: () => drains }
