@@ -3,13 +3,25 @@ import { type Clock, ProtocolError } from '@peerkit/core'
 /**
  * Slots a cache starts with. The ring doubles when more than half its slots hold entries as it
  * fills, else it is compacted in place, so it holds at most twice the power of two at or above
- * `maxSize` (4,096 slots at the default 2,048: about 180 KB at most, 44 bytes a slot).
+ * `maxSize` (4,096 slots at the default 2,048: about 200 KB at most, 48 bytes a slot).
  */
 const FIRST_SLOTS = 16
 /** 32-bit words of a query id (16 bytes, 32 hex digits). */
 const WORDS = 4
-/** A slot whose entry left the cache before the entries older than it (see `remove`). */
+/**
+ * 32-bit cells of a slot's record: its id's words, its `home`, 1 when its value is not undefined, and
+ * when it was set (Clock ms: a float64 over the last two cells). A record is 32 bytes: what a look-up
+ * and an insert read of a slot sits in one cache line or two, not in one array each.
+ */
+const STRIDE = 8
+const HOME = 4
+const DEFINED = 5
+const AT = 6
+/** The time of a slot whose entry left the cache before the entries older than it (see `remove`). */
 const GONE = -1
+/** Each UTF-16 unit's hex digit value, -1 for any other unit (64 KB, made once). */
+const HEX_DIGITS = new Int8Array(0x10000).fill(-1)
+for (let d = 0; d < 16; d++) HEX_DIGITS[(d < 10 ? 0x30 : 0x57) + d] = d
 
 /**
  * `SeenCache` for query ids (32 lowercase hex digits, as the protocol's schema
@@ -23,8 +35,12 @@ const GONE = -1
  * 136 bytes of heap that the collector traces, promoted to the old generation
  * with the entry. Here an id is its 16 bytes in a typed array, found through an
  * open-addressing table of slot numbers (linear probing); the entries sit in a ring of slots, oldest first,
- * and only the values are a JavaScript array. About 44 bytes an entry, none of
+ * and only the values are a JavaScript array. About 48 bytes an entry, none of
  * them objects.
+ *
+ * The table and the slots' records share one buffer: a simulator holds thousands of caches, each
+ * looked at once per message, so nearly every access misses the CPU's caches, and each typed array
+ * read costs its own object and its own line of memory.
  *
  * An id's place in the table is a mix of all its words with a secret of the
  * cache's own (not its first 32 bits: a peer choosing its query ids could make
@@ -33,21 +49,24 @@ const GONE = -1
 export class QueryIdCache<V> {
   /** Slots in the ring (a power of two). */
   private slots = 0
-  /** The ids, `WORDS` 32-bit words a slot. */
-  private ids = new Int32Array(0)
-  /** When each slot's entry was set (Clock ms); GONE for a slot whose entry left out of order. */
-  private ats = new Float64Array(0)
+  /**
+   * The open-addressing table (`2 × slots` places: slot + 1 of each entry, 0 for none), then each
+   * slot's record (`STRIDE` cells: see there).
+   */
+  private cells = new Int32Array(0)
+  /** `cells`' buffer as float64s: a record's time is `times[(record + AT) >> 1]`. */
+  private times = new Float64Array(0)
+  /** Where the records begin in `cells` (the table's length). */
+  private records = 0
   private values: (V | undefined)[] = []
-  /** The open-addressing table: slot + 1 of each entry, 0 for none (twice as long as the ring). */
-  private table = new Int32Array(0)
   /** The ring's oldest slot, and how many slots from it are taken (entries and GONE slots). */
   private head = 0
   private used = 0
   private live = 0
-  /** Each slot's place in the table before probing (`home` of its id). */
-  private homes = new Int32Array(0)
   /** Where `parse` writes an id's words. */
   private readonly words = new Int32Array(WORDS)
+  /** `home` of the id in `words` (set by `find`, which every insert follows). */
+  private wordsHome = 0
   /** The secret `home` mixes in: random per cache, from the system's generator (not a seeded one). */
   private readonly secret = globalThis.crypto.getRandomValues(new Int32Array(2))
 
@@ -74,8 +93,8 @@ export class QueryIdCache<V> {
   get(id: string): V | undefined {
     const at = this.find(id)
     if (at < 0) return undefined
-    const slot = (this.table[at] as number) - 1
-    if (this.clock.now() - (this.ats[slot] as number) >= this.maxAge) {
+    const slot = (this.cells[at] as number) - 1
+    if (this.clock.now() - this.timeOf(slot) >= this.maxAge) {
       this.remove(at, slot)
       return undefined
     }
@@ -85,7 +104,7 @@ export class QueryIdCache<V> {
   /** Remembers `id` (anew, as the youngest entry), evicting expired and then the oldest entries. */
   set(id: string, value: V): void {
     const at = this.find(id)
-    if (at >= 0) this.remove(at, (this.table[at] as number) - 1)
+    if (at >= 0) this.remove(at, (this.cells[at] as number) - 1)
     this.insert(value, this.clock.now())
   }
 
@@ -94,8 +113,10 @@ export class QueryIdCache<V> {
     const now = this.clock.now()
     const at = this.find(id)
     if (at >= 0) {
-      const slot = (this.table[at] as number) - 1
-      if (now - (this.ats[slot] as number) < this.maxAge && this.values[slot] !== undefined) return false
+      const slot = (this.cells[at] as number) - 1
+      // A duplicate (most of what a flood brings) reads the table and its record, not the values.
+      if (now - this.timeOf(slot) < this.maxAge && this.cells[this.recordOf(slot) + DEFINED] === 1)
+        return false
       this.remove(at, slot)
     }
     this.insert(value, now)
@@ -103,28 +124,43 @@ export class QueryIdCache<V> {
   }
 
   clear(): void {
-    this.table.fill(0)
+    this.cells.fill(0, 0, this.records)
     this.values.fill(undefined)
     this.head = 0
     this.used = 0
     this.live = 0
   }
 
+  /** Where slot `slot`'s record begins in `cells`. */
+  private recordOf(slot: number): number {
+    return this.records + slot * STRIDE
+  }
+
+  private timeOf(slot: number): number {
+    return this.times[(this.records + slot * STRIDE + AT) >> 1] as number
+  }
+
   /**
-   * Parses `id` into `words` and returns its place in the table (-1: not there). Every caller inserts
-   * or removes from what `words` holds then.
+   * Parses `id` into `words`, sets `wordsHome`, and returns its place in the table (-1: not there).
+   * Every caller inserts or removes from what `words` holds then.
    */
   private find(id: string): number {
     parse(id, this.words)
+    const home = this.home()
+    this.wordsHome = home
     if (this.live === 0) return -1
-    const mask = this.table.length - 1
+    const cells = this.cells
+    const mask = this.records - 1
     const w = this.words
-    for (let at = this.home() & mask; ; at = (at + 1) & mask) {
-      const s = this.table[at] as number
+    const w0 = w[0] as number
+    const w1 = w[1] as number
+    const w2 = w[2] as number
+    const w3 = w[3] as number
+    for (let at = home & mask; ; at = (at + 1) & mask) {
+      const s = cells[at] as number
       if (s === 0) return -1
-      const o = (s - 1) * WORDS
-      const ids = this.ids
-      if (ids[o] === w[0] && ids[o + 1] === w[1] && ids[o + 2] === w[2] && ids[o + 3] === w[3]) return at
+      const o = this.records + (s - 1) * STRIDE
+      if (cells[o] === w0 && cells[o + 1] === w1 && cells[o + 2] === w2 && cells[o + 3] === w3) return at
     }
   }
 
@@ -138,21 +174,28 @@ export class QueryIdCache<V> {
     const slot = (this.head + this.used) & (this.slots - 1)
     this.used++
     this.live++
-    this.ids.set(this.words, slot * WORDS)
-    this.ats[slot] = now
+    const cells = this.cells
+    const o = this.recordOf(slot)
+    const w = this.words
+    cells[o] = w[0] as number
+    cells[o + 1] = w[1] as number
+    cells[o + 2] = w[2] as number
+    cells[o + 3] = w[3] as number
+    const home = this.wordsHome
+    cells[o + HOME] = home
+    cells[o + DEFINED] = value === undefined ? 0 : 1
+    this.times[(o + AT) >> 1] = now
     this.values[slot] = value
-    const home = this.home()
-    this.homes[slot] = home
-    const mask = this.table.length - 1
+    const mask = this.records - 1
     let at = home & mask
-    while (this.table[at] !== 0) at = (at + 1) & mask
-    this.table[at] = slot + 1
+    while (cells[at] !== 0) at = (at + 1) & mask
+    cells[at] = slot + 1
   }
 
   /** The time of the oldest entry (the ring's head, past any GONE slots: `evictOldest` skips them). */
   private oldestAt(): number {
     this.skipGone()
-    return this.ats[this.head] as number
+    return this.timeOf(this.head)
   }
 
   private evictOldest(): void {
@@ -167,7 +210,7 @@ export class QueryIdCache<V> {
 
   /** Moves the head past the slots whose entries left out of order. */
   private skipGone(): void {
-    while (this.used > 0 && this.ats[this.head] === GONE) {
+    while (this.used > 0 && this.timeOf(this.head) === GONE) {
       this.head = (this.head + 1) & (this.slots - 1)
       this.used--
     }
@@ -176,16 +219,17 @@ export class QueryIdCache<V> {
   /** Removes the entry at table place `at` (ring slot `slot`), leaving a GONE slot in the ring. */
   private remove(at: number, slot: number): void {
     this.deleteAt(at)
-    this.ats[slot] = GONE
+    this.times[(this.recordOf(slot) + AT) >> 1] = GONE
     this.values[slot] = undefined
     this.live--
   }
 
   /** Removes ring slot `slot` from the table. */
   private unlink(slot: number): void {
-    const mask = this.table.length - 1
-    for (let at = (this.homes[slot] as number) & mask; ; at = (at + 1) & mask) {
-      if (this.table[at] === slot + 1) {
+    const cells = this.cells
+    const mask = this.records - 1
+    for (let at = (cells[this.recordOf(slot) + HOME] as number) & mask; ; at = (at + 1) & mask) {
+      if (cells[at] === slot + 1) {
         this.deleteAt(at)
         return
       }
@@ -194,51 +238,49 @@ export class QueryIdCache<V> {
 
   /** Empties table place `at`, moving back the entries of its probe run that would be cut off from their home. */
   private deleteAt(at: number): void {
-    const table = this.table
-    const mask = table.length - 1
+    const cells = this.cells
+    const mask = this.records - 1
     let hole = at
-    for (let next = (hole + 1) & mask; table[next] !== 0; next = (next + 1) & mask) {
-      const home = (this.homes[(table[next] as number) - 1] as number) & mask
+    for (let next = (hole + 1) & mask; cells[next] !== 0; next = (next + 1) & mask) {
+      const home = (cells[this.recordOf((cells[next] as number) - 1) + HOME] as number) & mask
       // The entry at `next` may fill the hole if its home is not cyclically within (hole, next].
       if (((next - home) & mask) >= ((next - hole) & mask)) {
-        table[hole] = table[next] as number
+        cells[hole] = cells[next] as number
         hole = next
       }
     }
-    table[hole] = 0
+    cells[hole] = 0
   }
 
   /** A ring twice as large (or as large, when GONE slots fill it), entries oldest first from slot 0. */
   private resize(): void {
     const slots =
       this.live * 2 > this.slots || this.slots === 0 ? Math.max(FIRST_SLOTS, this.slots * 2) : this.slots
-    const ids = new Int32Array(slots * WORDS)
-    const ats = new Float64Array(slots)
-    const homes = new Int32Array(slots)
+    const records = slots * 2
+    const cells = new Int32Array(records + slots * STRIDE)
     const values: (V | undefined)[] = new Array(slots).fill(undefined)
     let n = 0
     for (let i = 0; i < this.used; i++) {
       const s = (this.head + i) & (this.slots - 1)
-      if (this.ats[s] === GONE) continue
-      ids.set(this.ids.subarray(s * WORDS, s * WORDS + WORDS), n * WORDS)
-      ats[n] = this.ats[s] as number
-      homes[n] = this.homes[s] as number
+      if (this.timeOf(s) === GONE) continue
+      const from = this.recordOf(s)
+      const to = records + n * STRIDE
+      for (let c = 0; c < STRIDE; c++) cells[to + c] = this.cells[from + c] as number
       values[n] = this.values[s]
       n++
     }
     this.slots = slots
-    this.ids = ids
-    this.ats = ats
-    this.homes = homes
+    this.cells = cells
+    this.times = new Float64Array(cells.buffer)
+    this.records = records
     this.values = values
     this.head = 0
     this.used = n
-    this.table = new Int32Array(slots * 2)
-    const mask = this.table.length - 1
+    const mask = records - 1
     for (let s = 0; s < n; s++) {
-      let at = (homes[s] as number) & mask
-      while (this.table[at] !== 0) at = (at + 1) & mask
-      this.table[at] = s + 1
+      let at = (cells[records + s * STRIDE + HOME] as number) & mask
+      while (cells[at] !== 0) at = (at + 1) & mask
+      cells[at] = s + 1
     }
   }
 
@@ -254,13 +296,13 @@ export class QueryIdCache<V> {
 
   /** The longest run of table places a look-up may probe (what a flood of colliding ids would lengthen). */
   get longestProbe(): number {
-    const table = this.table
-    const mask = table.length - 1
+    const cells = this.cells
+    const mask = this.records - 1
     let longest = 0
-    for (let at = 0; at < table.length; at++) {
-      const s = table[at] as number
+    for (let at = 0; at < this.records; at++) {
+      const s = cells[at] as number
       if (s === 0) continue
-      const distance = ((at - ((this.homes[s - 1] as number) & mask)) & mask) + 1
+      const distance = ((at - ((cells[this.recordOf(s - 1) + HOME] as number) & mask)) & mask) + 1
       if (distance > longest) longest = distance
     }
     return longest
@@ -276,17 +318,21 @@ function mix(h: number): number {
   return h ^ (h >>> 16)
 }
 
-/** Writes the 32 hex digits of `id` into `out` as four 32-bit words; throws on anything else. */
+/**
+ * Writes the 32 hex digits of `id` into `out` as four 32-bit words; throws on anything else. One
+ * table read a digit (`HEX_DIGITS`), and one test for the whole id: a unit that is no digit is -1.
+ */
 function parse(id: string, out: Int32Array): void {
   if (id.length !== WORDS * 8) throw new ProtocolError(`not a query id: '${id.slice(0, 40)}'`)
+  let bad = 0
   for (let w = 0; w < WORDS; w++) {
     let v = 0
     for (let i = w * 8; i < w * 8 + 8; i++) {
-      const c = id.charCodeAt(i)
-      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1
-      if (d < 0) throw new ProtocolError(`not a query id: '${id.slice(0, 40)}'`)
+      const d = HEX_DIGITS[id.charCodeAt(i)] as number
+      bad |= d
       v = (v << 4) | d
     }
     out[w] = v
   }
+  if (bad < 0) throw new ProtocolError(`not a query id: '${id.slice(0, 40)}'`)
 }

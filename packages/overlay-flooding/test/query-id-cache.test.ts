@@ -72,7 +72,17 @@ test('attack: ids chosen to share their first 32 bits, or all but one word, do n
 
 test('an id that is not 32 lowercase hex digits is refused with a ProtocolError', (t) => {
   const ids = new QueryIdCache<null>(new TestClock(), 10, 1000)
-  for (const bad of ['', 'abc', 'A'.repeat(32), `${'0'.repeat(31)}g`, '0'.repeat(33)])
+  // \u0130 and \u0161 end in the bytes of '0' and 'a': a digit is read from the whole UTF-16 unit.
+  for (const bad of [
+    '',
+    'abc',
+    'A'.repeat(32),
+    `${'0'.repeat(31)}g`,
+    '0'.repeat(33),
+    `${'0'.repeat(31)}\u0130`,
+    `\u0161${'0'.repeat(31)}`,
+    `${'0'.repeat(16)}-${'0'.repeat(15)}`,
+  ])
     t.throws(() => ids.add(bad, null), { name: 'ProtocolError' }, bad)
   t.true(ids.add('0'.repeat(32), null))
   t.false(ids.add('0'.repeat(32), null))
