@@ -616,6 +616,12 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
 
   /** Asks known peers to join until `minNeighbors`; with `makeRoom`, then asks those that were full to make room. */
   private async joinCandidates(makeRoom: boolean): Promise<void> {
+    if (!this.started || !this.table.wantsMore) {
+      // Every round asks, and a node with neighbors enough (nearly all of them, nearly always) used
+      // nothing of the shuffle: only its draws of `random` are made (the seeded figures follow them).
+      this.table.drawShuffle(this.random)
+      return
+    }
     const full: PeerRef[] = []
     for (const c of this.table.shuffledCandidates(this.random)) {
       if (!this.started || !this.table.wantsMore) return

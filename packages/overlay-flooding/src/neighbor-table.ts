@@ -1,6 +1,9 @@
 import { type PeerId, type PeerRef, type Random, TokenBucket } from '@peerkit/core'
 import { RecencyList } from './recency-list.js'
 
+/** `quiet`'s answer when no neighbor is (shared: never changed). */
+const NONE_QUIET: readonly PeerId[] = []
+
 export interface Neighbor {
   ref: PeerRef
   /** Rate limit on the queries it sends. */
@@ -96,8 +99,15 @@ export class NeighborTable {
   }
 
   /** Neighbors not heard from since `before` (Clock ms). */
-  quiet(before: number): PeerId[] {
-    return [...this.neighbors.values()].filter((n) => n.heard < before).map((n) => n.ref.id)
+  quiet(before: number): readonly PeerId[] {
+    // Every maintenance round asks, and nearly always none is: no array is made but the answer.
+    let out: PeerId[] | undefined
+    for (const n of this.neighbors.values()) {
+      if (n.heard >= before) continue
+      out ??= []
+      out.push(n.ref.id)
+    }
+    return out ?? NONE_QUIET
   }
 
   /** True below `minNeighbors`. */
@@ -198,6 +208,14 @@ export class NeighborTable {
     const out = this.candidates.toArray()
     fisherYates(random, out, out.length)
     return out
+  }
+
+  /**
+   * The draws of `random` that `shuffledCandidates` makes, without the shuffle: no array of the
+   * candidates, none of their refs read (a flooding node asks every maintenance round).
+   */
+  drawShuffle(random: Random): void {
+    for (let i = this.candidates.size - 1; i > 0; i--) random.int(i + 1)
   }
 
   /**

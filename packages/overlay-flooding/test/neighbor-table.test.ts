@@ -196,6 +196,31 @@ test('idList() is ids() without a copy per call, and a new array after each chan
   t.is(table.touch('peer-9', 5), undefined)
 })
 
+test('drawShuffle() makes the draws shuffledCandidates() makes, and nothing else', (t) => {
+  const big = { ...limits, maxNeighbors: 8, maxCandidates: 64 }
+  for (const count of [0, 1, 2, 17, 64]) {
+    const table = new NeighborTable('me', big)
+    for (let i = 0; i < count; i++) table.learn(ref(i))
+    const a = new SeededRandom(count)
+    const b = new SeededRandom(count)
+    table.drawShuffle(a)
+    table.shuffledCandidates(b)
+    t.is(a.int(1 << 30), b.int(1 << 30), `the same draws with ${count} candidates`)
+    t.is(table.candidateCount(), count)
+  }
+})
+
+test('quiet() lists the neighbors not heard from since a time', (t) => {
+  const table = new NeighborTable('me', limits)
+  t.deepEqual(table.quiet(100), [])
+  table.add(ref(1), 0)
+  table.add(ref(2), 0)
+  table.touch('peer-2', 150)
+  t.deepEqual(table.quiet(100), ['peer-1'])
+  t.deepEqual(table.quiet(200), ['peer-1', 'peer-2'])
+  t.deepEqual(table.quiet(0), [])
+})
+
 test("update() refreshes a neighbor's addresses", (t) => {
   const table = new NeighborTable('me', limits)
   table.add({ id: 'peer-1', addresses: [] }, 0)
