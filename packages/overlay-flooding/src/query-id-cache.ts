@@ -19,6 +19,11 @@ const DEFINED = 5
 const AT = 6
 /** The time of a slot whose entry left the cache before the entries older than it (see `remove`). */
 const GONE = -1
+/**
+ * Where `find` parses an id's words, for the insert that follows it at once (shared by every cache:
+ * nothing runs between the two, and one cache's array of its own was one more object to read).
+ */
+const WORDS_OF = new Int32Array(WORDS)
 /** Each UTF-16 unit's hex digit value, -1 for any other unit (64 KB, made once). */
 const HEX_DIGITS = new Int8Array(0x10000).fill(-1)
 for (let d = 0; d < 16; d++) HEX_DIGITS[(d < 10 ? 0x30 : 0x57) + d] = d
@@ -63,18 +68,24 @@ export class QueryIdCache<V> {
   private head = 0
   private used = 0
   private live = 0
-  /** Where `parse` writes an id's words. */
-  private readonly words = new Int32Array(WORDS)
-  /** `home` of the id in `words` (set by `find`, which every insert follows). */
+  /** `home` of the id in `WORDS_OF` (set by `find`, which every insert follows). */
   private wordsHome = 0
-  /** The secret `home` mixes in: random per cache, from the system's generator (not a seeded one). */
-  private readonly secret = globalThis.crypto.getRandomValues(new Int32Array(2))
+  /**
+   * The secret `home` mixes in: random per cache, from the system's generator (not a seeded one). Two
+   * fields of the cache, not an array of its own: one more object to read at every look-up.
+   */
+  private readonly secret0: number
+  private readonly secret1: number
 
   constructor(
     private readonly clock: Clock,
     readonly maxSize: number,
     readonly maxAge: number,
-  ) {}
+  ) {
+    const secret = globalThis.crypto.getRandomValues(new Int32Array(2))
+    this.secret0 = secret[0] as number
+    this.secret1 = secret[1] as number
+  }
 
   get size(): number {
     return this.live
@@ -141,17 +152,17 @@ export class QueryIdCache<V> {
   }
 
   /**
-   * Parses `id` into `words`, sets `wordsHome`, and returns its place in the table (-1: not there).
-   * Every caller inserts or removes from what `words` holds then.
+   * Parses `id` into `WORDS_OF`, sets `wordsHome`, and returns its place in the table (-1: not there).
+   * Every caller inserts or removes from what `WORDS_OF` holds then.
    */
   private find(id: string): number {
-    parse(id, this.words)
+    parse(id, WORDS_OF)
     const home = this.home()
     this.wordsHome = home
     if (this.live === 0) return -1
     const cells = this.cells
     const mask = this.records - 1
-    const w = this.words
+    const w = WORDS_OF
     const w0 = w[0] as number
     const w1 = w[1] as number
     const w2 = w[2] as number
@@ -164,7 +175,7 @@ export class QueryIdCache<V> {
     }
   }
 
-  /** Adds the id in `words`, known absent, as the youngest entry; evicts as `SeenCache` prunes. */
+  /** Adds the id in `WORDS_OF`, known absent, as the youngest entry; evicts as `SeenCache` prunes. */
   private insert(value: V, now: number): void {
     // SeenCache inserts, then drops the oldest entries while it holds more than maxSize or the oldest
     // has expired; the new one is never among them (maxSize >= 1, maxAge >= 1). The same, in advance:
@@ -176,7 +187,7 @@ export class QueryIdCache<V> {
     this.live++
     const cells = this.cells
     const o = this.recordOf(slot)
-    const w = this.words
+    const w = WORDS_OF
     cells[o] = w[0] as number
     cells[o + 1] = w[1] as number
     cells[o + 2] = w[2] as number
@@ -284,13 +295,12 @@ export class QueryIdCache<V> {
     }
   }
 
-  /** The table place of the id in `words` before probing: its four words and the secret, mixed. */
+  /** The table place of the id in `WORDS_OF` before probing: its four words and the secret, mixed. */
   private home(): number {
-    const w = this.words
-    const k = this.secret
-    let h = mix((w[0] as number) ^ (k[0] as number))
+    const w = WORDS_OF
+    let h = mix((w[0] as number) ^ this.secret0)
     h = mix(h ^ (w[1] as number))
-    h = mix(h ^ (w[2] as number) ^ (k[1] as number))
+    h = mix(h ^ (w[2] as number) ^ this.secret1)
     return mix(h ^ (w[3] as number))
   }
 
