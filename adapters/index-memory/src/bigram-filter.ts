@@ -24,15 +24,25 @@ export class BigramFilter {
   readonly capacity: number
   /** Words removed since it was built (their bits stay set). */
   removed = 0
-  private readonly bits: number[] = []
+  /**
+   * A typed array made at its size (the array grown by push it replaced kept its elements apart from
+   * it, with room to spare): a flood asks every node's filter once a query, nearly always cold.
+   */
+  private readonly bits: Int32Array
   private readonly shift: number
+  /**
+   * The same bigrams folded into 64 bits (`fold0`, `fold1`; see `foldMayMatch`): two numbers its owner
+   * can keep among its own fields, so most terms are turned away before the filter itself is read.
+   */
+  fold0 = 0
+  fold1 = 0
 
   constructor(words: number) {
     this.capacity = Math.max(8, words + (words >> 1))
     let log = 7
     while (1 << log < this.capacity * BITS_PER_WORD) log++
     this.shift = 32 - log
-    for (let i = 0; i < 1 << (log - 5); i++) this.bits.push(0)
+    this.bits = new Int32Array(1 << (log - 5))
   }
 
   /** Bits the filter holds (a power of two). */
@@ -43,8 +53,13 @@ export class BigramFilter {
   add(word: string): void {
     const n = Math.min(word.length, WORD_UNITS)
     for (let i = 1; i < n; i++) {
-      const h = this.hash(word.charCodeAt(i - 1), word.charCodeAt(i))
+      const a = word.charCodeAt(i - 1)
+      const b = word.charCodeAt(i)
+      const h = this.hash(a, b)
       this.bits[h >>> 5] = (this.bits[h >>> 5] as number) | (1 << (h & 31))
+      const f = foldOf(a, b)
+      if (f < 32) this.fold0 |= 1 << f
+      else this.fold1 |= 1 << (f - 32)
     }
   }
 
@@ -61,4 +76,22 @@ export class BigramFilter {
   private hash(a: number, b: number): number {
     return Math.imul((a << 16) | b, 0x9e3779b1) >>> this.shift
   }
+}
+
+/** A bigram's bit of the 64 in a fold (the top 6 bits of the filter's multiplicative hash). */
+function foldOf(a: number, b: number): number {
+  return Math.imul((a << 16) | b, 0x9e3779b1) >>> 26
+}
+
+/**
+ * False when a filter whose fold is (`fold0`, `fold1`) can match no word with `term` (a bigram of it
+ * is in no word filed); true when its `mayMatch` must say. Never a false negative, as `mayMatch`.
+ */
+export function foldMayMatch(term: string, fold0: number, fold1: number): boolean {
+  const n = Math.min(term.length, TERM_UNITS)
+  for (let i = 1; i < n; i++) {
+    const f = foldOf(term.charCodeAt(i - 1), term.charCodeAt(i))
+    if (((f < 32 ? fold0 : fold1) & (1 << (f & 31))) === 0) return false
+  }
+  return true
 }

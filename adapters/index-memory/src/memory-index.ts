@@ -15,7 +15,7 @@ import {
   termMatches,
   Vocabulary,
 } from '@peerkit/core'
-import { BigramFilter } from './bigram-filter.js'
+import { BigramFilter, foldMayMatch } from './bigram-filter.js'
 
 /** What a MemoryIndex is made with. */
 export interface MemoryIndexComponents {
@@ -217,6 +217,13 @@ export class MemoryIndex implements Index {
    */
   private filter: BigramFilter | undefined
   /**
+   * The filter's fold (`BigramFilter.fold0`, `fold1`), copied here whenever it changes: a flood asks
+   * every node, nearly always a cold index, and most terms stop at these two fields without reading
+   * the filter (two more objects: its own and its bits).
+   */
+  private fold0 = 0
+  private fold1 = 0
+  /**
    * The posted terms in the postings' order, while there is no vocabulary: what a query term's
    * scan reads (an array walk, not a Map's key iterator: a supernode's directory scans its few
    * hundred terms for every query that reaches it). Made by a search; dropped when a term comes or goes.
@@ -339,7 +346,11 @@ export class MemoryIndex implements Index {
         this.scan = undefined
         if (this.filter) {
           if (this.postings.size > this.filter.capacity) this.filter = undefined
-          else this.filter.add(term)
+          else {
+            this.filter.add(term)
+            this.fold0 = this.filter.fold0
+            this.fold1 = this.filter.fold1
+          }
         }
         if (this.vocabulary) this.vocabulary.add(term)
         else if (this.postings.size > VOCABULARY_FROM) {
@@ -468,8 +479,14 @@ export class MemoryIndex implements Index {
     // nothing there: the filter answers most of those, and the scan walks the terms' array (`scan`,
     // kept between searches) and works out what depends on the term alone once.
     if (term.length === 0) return undefined
-    this.filter ??= filterOf(postings)
-    if (!this.filter.mayMatch(term)) return undefined
+    let filter = this.filter
+    if (filter === undefined) {
+      filter = filterOf(postings)
+      this.filter = filter
+      this.fold0 = filter.fold0
+      this.fold1 = filter.fold1
+    }
+    if (!foldMayMatch(term, this.fold0, this.fold1) || !filter.mayMatch(term)) return undefined
     const substring = [...term].length >= gramSize(term)
     let found: string | undefined
     let more: string[] | undefined

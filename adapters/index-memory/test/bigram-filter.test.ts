@@ -1,6 +1,6 @@
 import { SeededRandom, termMatches } from '@peerkit/core'
 import test from 'ava'
-import { BigramFilter } from '../src/bigram-filter.js'
+import { BigramFilter, foldMayMatch } from '../src/bigram-filter.js'
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 const CJK = '東京タワー大阪城한국어'
@@ -31,6 +31,7 @@ test('no false negatives: every term that matches a filed word passes (prefixes,
         if (!termMatches(term, w)) continue
         checked++
         t.true(filter.mayMatch(term), `${term} in ${w.slice(0, 20)}`)
+        t.true(foldMayMatch(term, filter.fold0, filter.fold1), `${term} in ${w.slice(0, 20)} (the fold)`)
       }
     }
   }
@@ -44,6 +45,10 @@ test('terms that match nothing are mostly turned away; the size follows the word
   let passed = 0
   for (let i = 0; i < 10_000; i++) if (filter.mayMatch(word(random, 6))) passed++
   t.true(passed < 200, `${passed} of 10,000 unrelated 6-letter terms passed`)
+  // The fold (64 bits) turns away fewer, but most: what a small index reads before the filter.
+  let folded = 0
+  for (let i = 0; i < 10_000; i++) if (foldMayMatch(word(random, 6), filter.fold0, filter.fold1)) folded++
+  t.true(folded < 3_000, `${folded} of 10,000 unrelated 6-letter terms passed the fold`)
   t.is(filter.size, 256, '10 words, room for 15: 240 bits, rounded up')
   t.is(new BigramFilter(0).size, 128)
   t.is(new BigramFilter(512).size, 16_384)
