@@ -18,6 +18,9 @@ import {
   NETWORK,
   type Network,
   type PeerConfigInput,
+  type PeerId,
+  type PeerRef,
+  type Protocol,
 } from '@peerkit/core'
 import type { DependencyContainer } from 'tsyringe'
 
@@ -58,4 +61,39 @@ export async function startNetwork(
   })
   await network.start()
   return network
+}
+
+/** A request `recordRequests` saw `network` send, and the answer it got. */
+export interface RecordedRequest<Req, Res> {
+  peer: PeerRef | PeerId
+  body: Req
+  answer: Res
+}
+
+/**
+ * Logs the requests of `protocol` whose body's `kind` is `kind` that
+ * `network` sends from now on, each with its answer, in the order the
+ * answers come (a request that fails is not logged: its caller sees the
+ * error). For overlay tests that check what one kind of message carries.
+ *
+ * ```ts
+ * const hellos = recordRequests(leaf.network, SUPERNODE, 'hello')
+ * await clock.sleep(3000)
+ * t.true(hellos.every((h) => h.answer?.kind === 'info'))
+ * ```
+ */
+export function recordRequests<Req extends { kind: string }, Res, K extends Req['kind']>(
+  network: Network,
+  protocol: Protocol<Req, Res>,
+  kind: K,
+): RecordedRequest<Extract<Req, { kind: K }>, Res>[] {
+  const log: RecordedRequest<Extract<Req, { kind: K }>, Res>[] = []
+  const request = network.request.bind(network)
+  network.request = (async (peer, p, body, options) => {
+    const answer = await request(peer, p, body, options)
+    if (p.name === protocol.name && (body as { kind?: unknown }).kind === kind)
+      log.push({ peer, body: body as Extract<Req, { kind: K }>, answer: answer as Res })
+    return answer
+  }) as typeof network.request
+  return log
 }

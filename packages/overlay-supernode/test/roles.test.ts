@@ -3,13 +3,13 @@ import '@peerkit/transfer'
 import '@peerkit/transport-memory'
 import '../src/index.js'
 import { createHash } from 'node:crypto'
+import { type RecordedRequest, recordRequests } from '@peerkit/compliance'
 import { collect, type FileRecord, keywords, type Peer } from '@peerkit/core'
 import test from 'ava'
 import {
   type HelloMessage,
   type InfoMessage,
   SUPERNODE,
-  type SupernodeMessage,
   type SupernodeOptions,
   type SupernodeOverlay,
 } from '../src/index.js'
@@ -210,16 +210,10 @@ test('an attached leaf refreshes once per refreshInterval; the maintenance round
 
 /** The hellos `leaf` sends its supernode, and the answers it gets. */
 function helloLog(leaf: Peer) {
-  const log: { hello: HelloMessage; info: InfoMessage | null }[] = []
-  const network = leaf.network
-  const request = network.request.bind(network)
-  network.request = (async (peer, protocol, body, options) => {
-    const answer = await request(peer, protocol, body, options)
-    if (protocol === SUPERNODE && (body as SupernodeMessage).kind === 'hello')
-      log.push({ hello: body as HelloMessage, info: answer as InfoMessage | null })
-    return answer
-  }) as typeof network.request
-  return log
+  return recordRequests(leaf.network, SUPERNODE, 'hello') as RecordedRequest<
+    HelloMessage,
+    InfoMessage | null
+  >[]
 }
 
 test('a leaf swaps supernode lists with its supernode at one refresh in gossipEvery; the refreshes between carry none', async (t) => {
@@ -228,17 +222,17 @@ test('a leaf swaps supernode lists with its supernode at one refresh in gossipEv
   t.is(sn(leaf).role(), 'leaf')
   const log = helloLog(leaf)
   await clock.sleep(3000) // refreshInterval 200: 15 refreshes, 3 of them gossips
-  const gossips = log.filter((x) => x.hello.want === undefined)
-  const lean = log.filter((x) => x.hello.want === 0)
+  const gossips = log.filter((x) => x.body.want === undefined)
+  const lean = log.filter((x) => x.body.want === 0)
   t.log(`${log.length} refreshes, ${gossips.length} with lists`)
   t.is(gossips.length + lean.length, log.length)
   t.true(gossips.length >= 2 && gossips.length <= 4, `${gossips.length} gossips in 3000 ms`)
   t.true(lean.length >= 10, `${lean.length} lean refreshes`)
-  for (const { hello, info } of gossips) {
+  for (const { body: hello, answer: info } of gossips) {
     t.true(hello.supernodes.length > 0, 'a gossip names the supernodes the leaf knows')
     t.is(info?.supernodes[0]?.id, (peers[0] as Peer).id, 'and gets those its supernode knows, itself first')
   }
-  for (const { hello, info } of lean) {
+  for (const { body: hello, answer: info } of lean) {
     t.deepEqual(hello.supernodes, [])
     t.deepEqual(info?.supernodes, [], 'a lean refresh gets no list back')
     // The election list only when it changed (while the other leaves were still attaching).
@@ -262,7 +256,7 @@ test('a refresh gets the election list again only when it changed since the vers
   await clock.sleep(1000)
   t.deepEqual(held(), idsOf(peers.slice(1)), 'the list it got when it attached')
   t.true(log.length >= 3, `${log.length} refreshes`)
-  for (const { hello, info } of log) {
+  for (const { body: hello, answer: info } of log) {
     t.not(hello.listed, undefined, 'a refresh names the version the leaf holds')
     t.is(info?.listed, hello.listed, 'which is still the list')
     t.deepEqual(info?.candidates, [], 'so it is not sent again')
@@ -271,11 +265,11 @@ test('a refresh gets the election list again only when it changed since the vers
   const from = log.length
   await clock.sleep(1000)
   const after = log.slice(from)
-  const changed = after.filter((x) => x.info?.listed !== x.hello.listed)
+  const changed = after.filter((x) => x.answer?.listed !== x.body.listed)
   t.is(changed.length, 1, 'one refresh brings the list without the leaf that left, under a new version')
-  t.is(changed[0]?.info?.candidates.length, 2)
+  t.is(changed[0]?.answer?.candidates.length, 2)
   t.deepEqual(held(), idsOf(peers.slice(1, 3)), 'which the leaf holds from then on')
-  for (const x of after) if (x !== changed[0]) t.deepEqual(x.info?.candidates, [])
+  for (const x of after) if (x !== changed[0]) t.deepEqual(x.answer?.candidates, [])
 })
 
 test('gossipEvery 1: every refresh swaps the lists', async (t) => {
@@ -283,7 +277,7 @@ test('gossipEvery 1: every refresh swaps the lists', async (t) => {
   const log = helloLog(peers[1] as Peer)
   await clock.sleep(1000)
   t.true(log.length >= 4, `${log.length} refreshes`)
-  t.true(log.every((x) => x.hello.want === undefined && (x.info?.supernodes.length ?? 0) > 0))
+  t.true(log.every((x) => x.body.want === undefined && (x.answer?.supernodes.length ?? 0) > 0))
 })
 
 test('a silent supernode (partitioned away) is noticed by the heartbeat within the bound', async (t) => {
