@@ -87,13 +87,14 @@ export interface MemoryConnectionInit {
  * whole and in order at the other end.
  */
 export class MemoryConnection extends ConnectionEmitter implements Connection, PipeSink {
-  readonly [Symbol.toStringTag] = '@peerkit/transport-memory:MemoryConnection'
   readonly id: string
   readonly remotePeer: PeerId
   readonly remoteAddress: string
   readonly direction: 'inbound' | 'outbound'
-  /** @internal The other end. */
+  /** @internal The other end (see `link`). */
   other!: MemoryConnection
+  /** The other end's transport, kept: read for every frame sent. */
+  private otherEndpoint!: Endpoint
   /** @internal Neighbours in its transport's chain of connections (while it holds this one). */
   chainPrev: MemoryConnection | undefined
   /** @internal */
@@ -124,9 +125,16 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     this.out = new Pipe(init.endpoint.clock, this)
   }
 
-  /** @internal A frame from this end's pipe reached the other end. */
-  deliverFrame(kind: FrameKind, data: unknown): void {
-    this.other.receive(kind, data)
+  // On the prototype, not a field of each connection.
+  get [Symbol.toStringTag](): string {
+    return '@peerkit/transport-memory:MemoryConnection'
+  }
+
+  /** @internal Joins this end to `other`: this end's pipe delivers to it (as `other`'s to this end). */
+  link(other: MemoryConnection): void {
+    this.other = other
+    this.otherEndpoint = other.endpoint
+    this.out.target = other
   }
 
   /** @internal Bytes left this end's send buffer while a `send` waited for room. */
@@ -152,7 +160,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     return this.out.queued
   }
 
-  send(data: Uint8Array, options: AbortOptions = {}): Promise<void> {
+  send(data: Uint8Array, options?: AbortOptions): Promise<void> {
     if (this.state === 'closed') {
       return Promise.reject(new PeerUnreachableError(`connection ${this.id} to ${this.remotePeer} is closed`))
     }
@@ -165,7 +173,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
         new ProtocolError(`message of ${data.byteLength} bytes exceeds the maximum of ${max}`),
       )
     }
-    const { signal } = options
+    const signal = options?.signal
     if (signal?.aborted) return Promise.reject(new AbortError('send aborted', { cause: signal.reason }))
     const copy = copyOf(data)
     if (this.waiters.length === 0 && this.fits(copy.byteLength)) {
@@ -210,7 +218,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     const e = this.endpoint
     const network = e.network
     const from = e.nodeName
-    const to = this.other.endpoint.nodeName
+    const to = this.otherEndpoint.nodeName
     // As `MemoryNetwork.link` decides it (the latency drawn before the loss), without a Link per frame.
     const latency = network.latency(from, to, e.random)
     const bandwidth = network.bandwidth(from, to)
@@ -248,7 +256,8 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     }
   }
 
-  private receive(kind: FrameKind, data: unknown): void {
+  /** @internal A frame from the other end's pipe arrived at this end. */
+  deliverFrame(kind: FrameKind, data: unknown): void {
     if (this.state === 'closed') {
       // Data for a closed end: answer with a reset, like TCP's RST.
       if (kind === 'data' && !this.endpoint.killed) this.other.bounce()
@@ -276,12 +285,10 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
           )
           return
         }
-        if (this.held !== undefined || this.listenerCount('message') === 0) {
-          if (this.held === undefined) this.held = []
-          this.held.push(data)
-          return
-        }
-        this.emit('message', data)
+        // emit says whether anyone listened: nobody yet, and the message waits for the first listener.
+        if (this.held === undefined && this.emit('message', data)) return
+        if (this.held === undefined) this.held = []
+        this.held.push(data)
         return
       }
       case 'fin':
@@ -323,7 +330,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
   private bounce(): void {
     if (this.resetting || this.state === 'closed') return
     this.resetting = true
-    const e = this.other.endpoint
+    const e = this.otherEndpoint
     if (e.network.isPartitioned(e.nodeName, this.endpoint.nodeName)) return
     const ms = e.network.latency(e.nodeName, this.endpoint.nodeName, e.random)
     e.after(ms, () =>

@@ -234,8 +234,8 @@ export class MemoryTransport implements Transport, Endpoint {
       listener,
       nonce,
     })
-    local.other = inbound
-    inbound.other = local
+    local.link(inbound)
+    inbound.link(local)
     this.adopt(local)
     remote.adopt(inbound)
     const myProof = this.options.authenticate ? this.identity.sign(authMessage('dialer', nonce)) : EMPTY

@@ -22,9 +22,9 @@ const KEEP_ROOM = 64 * STRIDE
 /** Slots of delivered frames a queue may hold before it moves the others to its front. */
 const COMPACT_AFTER = 1024 * STRIDE
 
-/** Where a pipe's frames go: its connection's other end (methods, so a pipe holds no closures). */
+/** What a pipe calls (methods, so a pipe holds no closures). */
 export interface PipeSink {
-  /** A frame arrived (lost ones never do): its kind and its message, proof or reason. */
+  /** A frame arrived (lost ones never do): its kind and its message, proof or reason; called on the pipe's `target`. */
   deliverFrame(kind: FrameKind, data: unknown): void
   /** Bytes left the send buffer while someone waited for room (see `watch`). */
   drained(): void
@@ -60,11 +60,15 @@ export class Pipe {
   private timerAt = Number.POSITIVE_INFINITY
   private running = false
   private watching = false
+  /** Where frames arrive: the sink, unless told (a connection's pipe delivers straight to the other end). */
+  target: PipeSink
 
   constructor(
     private readonly clock: Clock,
     private readonly sink: PipeSink,
-  ) {}
+  ) {
+    this.target = sink
+  }
 
   /** Bytes accepted but not yet on the wire. */
   get queued(): number {
@@ -172,7 +176,7 @@ export class Pipe {
         const data = q[at + DATA]
         q[at + DATA] = undefined
         this.head = at + STRIDE
-        if (kind !== LOST) this.sink.deliverFrame(kind, data)
+        if (kind !== LOST) this.target.deliverFrame(kind, data)
       }
       this.compact()
       if (this.watching && this.queuedBytes < before) this.sink.drained()
