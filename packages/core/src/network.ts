@@ -112,10 +112,13 @@ export class Network extends EventEmitter<NetworkEvents> {
   private known: Map<PeerId, string[]> | undefined
   private protectedPeers: Set<PeerId> | undefined
   /**
-   * New connections `prune` may let in without counting (see there): the room its last count left
-   * under `maxConnections`, less one for each connection and each unprotected peer since.
+   * Every unprotected peer with a connection open and not going away, and perhaps a few more
+   * (connections that closed or began a GOAWAY without this side hearing of it yet): `prune` counts
+   * the peers one by one only when these are more than `maxConnections` (see there).
    */
-  private pruneCredit = 0
+  private countedPeers: Set<PeerId> | undefined
+  /** The identify this peer sends on every new connection, encoded once for its listening addresses (see `identify`). */
+  private identifying: { addresses: string[]; message: PreparedMessage<unknown> } | undefined
   private failedInbound = 0
   private limited = 0
   /** Every protocol ever handled here: one whose handler is gone (while stopping) is not unknown. Made on first use. */
@@ -220,6 +223,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       if (r.status === 'rejected')
         this.log.warn('a listener, connection or transport did not close cleanly', { err: r.reason })
     this.muxes?.clear()
+    this.countedPeers = undefined
   }
 
   /** Answers requests (and one-way messages) of `protocol` with `handler`. */
@@ -435,7 +439,11 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (on) {
       this.protectedPeers ??= new Set()
       this.protectedPeers.add(id)
-    } else if (this.protectedPeers?.delete(id) && this.pruneCredit > 0) this.pruneCredit-- // one more peer counts
+      this.countedPeers?.delete(id)
+    } else if (this.protectedPeers?.delete(id) && openIn(this.muxes?.get(id)) !== undefined) {
+      this.countedPeers ??= new Set()
+      this.countedPeers.add(id) // one more peer counts
+    }
   }
 
   /** Closes every connection to a peer. */
@@ -542,13 +550,33 @@ export class Network extends EventEmitter<NetworkEvents> {
     const first = !list || list.every((m) => m.connection.closed)
     if (list) list.push(mux)
     else muxes.set(id, [mux])
-    if (first) this.emit('peer:connect', this.refOf(id))
+    if (!this.protectedPeers?.has(id)) {
+      this.countedPeers ??= new Set()
+      this.countedPeers.add(id)
+    }
+    // The PeerRef (a look-up of its addresses) only for someone listening: most overlays do not.
+    if (first && this.listenerCount('peer:connect') > 0) this.emit('peer:connect', this.refOf(id))
     if (!conn.closed && this.started) {
       this.count(IDENTIFY.name, 'sent')
-      mux.message(IDENTIFY, { addresses: this.addresses(), mux: MUX_VERSION }).catch(() => {}) // fails only on a closing connection, whose close is reported (peer:disconnect)
+      mux.sendPrepared(this.identify()).catch(() => {}) // fails only on a closing connection, whose close is reported (peer:disconnect)
     }
     this.prune()
     return mux
+  }
+
+  /**
+   * The identify message for this peer's addresses now: the one encoded for the last connection
+   * while they have not changed (every connection sends one, and the addresses seldom change).
+   */
+  private identify(): PreparedMessage<unknown> {
+    const bound = this.bound
+    const now = bound.length === 1 ? (bound[0] as Listener).addresses() : this.addresses()
+    const last = this.identifying
+    if (last !== undefined && sameStrings(last.addresses, now)) return last.message
+    const addresses = now.slice()
+    const message = new PreparedMessage(IDENTIFY, { addresses, mux: MUX_VERSION }) as PreparedMessage<unknown>
+    this.identifying = { addresses, message }
+    return message
   }
 
   /** A connection beyond `network.maxConnectionsPerPeer`: closed at once; the caller gets an open one. */
@@ -580,11 +608,13 @@ export class Network extends EventEmitter<NetworkEvents> {
     const rest = list.filter((m) => m !== mux)
     if (rest.length > 0) {
       this.muxes.set(id, rest)
+      if (openIn(rest) === undefined) this.countedPeers?.delete(id)
       return
     }
     this.muxes.delete(id)
+    this.countedPeers?.delete(id)
     if (this.muxes.size === 0) this.muxes = undefined // made again with the next connection
-    this.emit('peer:disconnect', this.refOf(id))
+    if (this.listenerCount('peer:disconnect') > 0) this.emit('peer:disconnect', this.refOf(id))
   }
 
   private refOf(id: PeerId): PeerRef {
@@ -755,58 +785,46 @@ export class Network extends EventEmitter<NetworkEvents> {
    * newcomers in. Connections already closing are not counted either.
    */
   private prune(): void {
-    // The open, unprotected peers counted rise by at most one a new connection (a peer unprotected takes
-    // one too, in protect): within the room the last count left, there is nothing to close and nothing to
-    // count. Connections draining after a GOAWAY keep muxes.size over the limit for up to drainTimeout,
-    // and counting every peer at each new connection then cost a Chord publish 8 % of its CPU.
-    if (this.pruneCredit > 0) {
-      this.pruneCredit--
-      return
-    }
+    // `countedPeers` holds every peer the count below would count (and perhaps some whose connection
+    // closed or began going away since): within the limit, there is nothing to close and nothing to count.
+    // Connections draining after a GOAWAY keep muxes.size over the limit for up to drainTimeout, and
+    // counting every peer at each new connection then cost a Chord publish 8 % of its CPU.
     const max = this.config.network.maxConnections
+    const counted = this.countedPeers
     const muxes = this.muxes
-    if (muxes === undefined || muxes.size <= max) return
-    // At most muxes.size minus the protected peers among them are counted: when that is within the
-    // limit there is nothing to close, and no need to look at every connection (a Chord node protects
-    // its successors and predecessor, and opens a connection at every lookup hop).
+    if (counted === undefined || counted.size <= max || muxes === undefined) return
+    // One pass counts the open, unprotected peers (dropping the others from `countedPeers`) and lists the
+    // idle ones (no request of either side in flight).
     const shield = this.protectedPeers
-    if (shield !== undefined && shield.size > 0) {
-      let shielded = 0
-      if (shield.size <= muxes.size) for (const id of shield) shielded += muxes.has(id) ? 1 : 0
-      else for (const id of muxes.keys()) shielded += shield.has(id) ? 1 : 0
-      if (muxes.size - shielded <= max) {
-        this.pruneCredit = max - (muxes.size - shielded)
-        return
-      }
-    }
-    // Counted first, without allocating: connections still draining (a GOAWAY takes up to drainTimeout) keep
-    // muxes.size above the limit while the open ones are within it, and then every new connection comes here.
-    let counted = 0
-    for (const [id, list] of muxes) if (!shield?.has(id) && openIn(list) !== undefined) counted++
-    if (counted <= max) {
-      this.pruneCredit = max - counted
-      return
-    }
-    const idle: { list: Mux[]; lastUsed: number }[] = []
+    const idle: { id: PeerId; list: Mux[]; lastUsed: number }[] = []
+    let open = 0
     for (const [id, list] of muxes) {
       if (shield?.has(id)) continue
-      let open = false
+      let live = false
       let busy = false
       let lastUsed = 0
       for (const m of list) {
         if (m.connection.closed || m.goingAway) continue // one going away (GOAWAY) is closing
-        open = true
+        live = true
         if (m.inFlight > 0 || m.answering > 0) busy = true // closing it would lose a request either way
         if (m.lastUsed > lastUsed) lastUsed = m.lastUsed
       }
-      if (open && !busy) idle.push({ list, lastUsed })
+      if (!live) {
+        counted.delete(id)
+        continue
+      }
+      open++
+      if (!busy) idle.push({ id, list, lastUsed })
     }
+    if (open <= max) return
     const target = max - Math.floor(max / 8)
     idle.sort((a, b) => a.lastUsed - b.lastUsed)
     // A draining close: the remote learns which of its requests were not read and sends them again elsewhere.
-    const closing = idle.slice(0, counted - target)
-    for (const { list } of closing) for (const m of list) if (!m.goingAway) m.drain()
-    this.pruneCredit = Math.max(0, max - (counted - closing.length))
+    const closing = idle.slice(0, open - target)
+    for (const { id, list } of closing) {
+      for (const m of list) if (!m.goingAway) m.drain()
+      counted.delete(id) // each of its connections is closed or going away
+    }
   }
 
   private transportFor(address: string): Transport {
@@ -825,6 +843,13 @@ const UNKNOWN: readonly string[] = []
 
 /** Where a handler's call is queued from (`.then` of a settled promise: the next microtask). */
 const RESOLVED = Promise.resolve()
+
+/** Whether two lists of addresses are the same, in the same order. */
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 
 /** The first open connection of a peer's list not going away (a loop: no callback made at every message sent). */
 function openIn(list: readonly Mux[] | undefined): Mux | undefined {
