@@ -1,8 +1,8 @@
 import { EventEmitter } from 'eventemitter3'
 import { inject, injectAll, injectable } from 'tsyringe'
-import { onAbort } from './abort.js'
 import { type Clock, withTimeout } from './clock.js'
 import type { PeerConfig } from './config.js'
+import { DialGroups } from './dial-groups.js'
 import {
   AbortError,
   InvalidOptionsError,
@@ -109,6 +109,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   // The maps below are made on first use: a simulator keeps 100,000 Networks, most with few connections.
   private muxes: Map<PeerId, Mux[]> | undefined
   private dialing: Map<string, Promise<Mux>> | undefined
+  /** The abort signals this peer's dials give their transports (see `DialGroups`); made with the first dial. */
+  private dialGroups: DialGroups | undefined
   private known: Map<PeerId, string[]> | undefined
   private protectedPeers: Set<PeerId> | undefined
   /**
@@ -224,6 +226,8 @@ export class Network extends EventEmitter<NetworkEvents> {
         this.log.warn('a listener, connection or transport did not close cleanly', { err: r.reason })
     this.muxes?.clear()
     this.countedPeers = undefined
+    this.dialGroups?.clear()
+    this.dialGroups = undefined
   }
 
   /** Answers requests (and one-way messages) of `protocol` with `handler`. */
@@ -488,28 +492,42 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   /**
-   * Dials within `network.dialTimeout`. A dial that times out is aborted, and
-   * a connection that still arrives afterwards is closed, so none is left behind.
+   * Dials within `network.dialTimeout`. A dial that times out is aborted
+   * (within `DIAL_GROUP_WINDOW`: its transport's signal is shared, see
+   * `DialGroups`), and a connection that still arrives afterwards is
+   * closed, so none is left behind.
    */
   private dialWithTimeout(transport: Transport, address: string, options: DialOptions): Promise<Connection> {
-    // One controller for the dial, aborted by the caller's signal or by the timeout. (Not AbortSignal.any:
-    // on Node 20 it keeps every combined signal alive as long as the caller's long-lived one.)
-    const giveUp = new AbortController()
     const outer = options.signal
-    let unfollow: (() => void) | undefined
-    if (outer?.aborted) giveUp.abort(outer.reason)
-    else if (outer) unfollow = onAbort(outer, () => giveUp.abort(outer.reason))
-    const dial = transport.dial(address, { ...options, signal: giveUp.signal })
+    const { dialTimeout } = this.config.network
+    const message = `dial ${address} timed out after ${dialTimeout} ms`
+    if (outer?.aborted) {
+      // The transport refuses it at once (AbortError); one that connects anyway is closed.
+      const refused = transport.dial(address, options)
+      refused.then((conn) => void conn.close(), IGNORE)
+      return withTimeout(this.clock, refused, dialTimeout, { message })
+    }
+    this.dialGroups ??= new DialGroups(this.clock)
+    const group = this.dialGroups.join(outer)
+    const signal = group.signal
+    let late = false
+    const dial = transport.dial(
+      address,
+      options.peer === undefined ? { signal } : { signal, peer: options.peer },
+    )
     dial.then(
       (conn) => {
-        unfollow?.()
-        if (giveUp.signal.aborted) void conn.close()
+        group.ended(late)
+        if (late || signal.aborted) void conn.close()
       },
-      () => unfollow?.(),
+      () => group.ended(late),
     )
-    return withTimeout(this.clock, dial, this.config.network.dialTimeout, {
-      message: `dial ${address} timed out after ${this.config.network.dialTimeout} ms`,
-      onCancel: (err) => giveUp.abort(err),
+    return withTimeout(this.clock, dial, dialTimeout, {
+      message,
+      onCancel: (err) => {
+        late = true
+        group.expire(err)
+      },
     })
   }
 
@@ -840,6 +858,9 @@ export class Network extends EventEmitter<NetworkEvents> {
 
 /** What `Mux.remoteAddresses` holds for a peer of no known address (never handed out). */
 const UNKNOWN: readonly string[] = []
+
+/** For a promise whose outcome is taken through another chain. */
+const IGNORE = (): void => {}
 
 /** Where a handler's call is queued from (`.then` of a settled promise: the next microtask). */
 const RESOLVED = Promise.resolve()
