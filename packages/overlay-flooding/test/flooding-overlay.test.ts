@@ -1,6 +1,6 @@
 import '@peerkit/index-memory'
 import '@peerkit/transport-memory'
-import { TestClock } from '@peerkit/compliance'
+import { type RecordedRequest, recordRequests, TestClock } from '@peerkit/compliance'
 import {
   CLOCK,
   collect,
@@ -332,23 +332,18 @@ test('a probe of a quiet neighbor asks for no peers, and its pong carries none; 
   const opts = { ...FAST, minNeighbors: 2, maxNeighbors: 4, maintenanceInterval: 100, probeAfter: 300 }
   const nodes = await startChain(t, parent, clock, 'pr', opts)
   const watched = nodes[3] as TestNode
-  const pings: { body: PingMessage; pong: PongMessage | null }[] = []
-  const network = watched.network
-  const request = network.request.bind(network)
-  network.request = (async (peer, protocol, body, options) => {
-    const answer = await request(peer, protocol, body, options)
-    if (protocol === FLOODING && (body as PingMessage).kind === 'ping')
-      pings.push({ body: body as PingMessage, pong: answer as PongMessage | null })
-    return answer
-  }) as typeof network.request
+  const pings = recordRequests(watched.network, FLOODING, 'ping') as RecordedRequest<
+    PingMessage,
+    PongMessage | null
+  >[]
   // Nothing flows between the nodes: every neighbor goes quiet and is probed once per probeAfter.
   await clock.until(() => pings.filter((p) => p.body.peers === 0).length >= 4, 5000, 'probes')
-  for (const { body, pong } of pings.filter((p) => !p.body.join)) {
+  for (const { body, answer: pong } of pings.filter((p) => !p.body.join)) {
     t.is(body.peers, 0, 'a probe asks for no peers')
     t.deepEqual(pong?.peers, [], 'and gets none')
     t.is(typeof pong?.degree, 'number', 'only its degree, which the prober reads')
   }
-  const asked = (await request(nodes[2]?.network.self() as PeerRef, FLOODING, {
+  const asked = (await watched.network.request(nodes[2]?.network.self() as PeerRef, FLOODING, {
     kind: 'ping',
     join: false,
     addresses: [],
