@@ -45,6 +45,12 @@ interface Leaf {
   prefix: string
 }
 
+/** An election list as computed, for this supernode's own address `own`. */
+interface Ranked {
+  list: Candidate[]
+  own: string | undefined
+}
+
 /** Where a query id's hits go: `null` for a search this supernode runs, else the peer it came from. */
 type Route = PeerId | null
 
@@ -72,9 +78,12 @@ export class SupernodeHub {
    * listed leaf's credit had settled (so time alone cannot change it either).
    * Cleared by `changed()`.
    */
-  private ranked: { list: Candidate[]; own: string | undefined } | undefined
-  /** The election list as last given out in an answer, and its version (see `electionList`). */
-  private listed: { list: Candidate[]; version: number } | undefined
+  private ranked: Ranked | undefined
+  /**
+   * The election list as last given out in an answer, and its version (see `electionList`); `from`
+   * is the `ranked` it was last found equal to (undefined: none, or `ranked` was cleared since).
+   */
+  private listed: { list: Candidate[]; version: number; from?: Ranked | undefined } | undefined
   private readonly seen: QueryIdCache<Route>
   private readonly sessions = new Map<string, SearchSession>()
   private filling: Promise<void> | undefined
@@ -188,10 +197,19 @@ export class SupernodeHub {
    * returned is this hub's: encode it, do not change it.
    */
   electionList(): { list: Candidate[]; version: number } {
-    const list = this.candidates()
     const last = this.listed
-    if (last !== undefined && sameCandidates(last.list, list)) return last
-    this.listed = { list, version: this.ctx.nextListVersion() }
+    // Nothing changed since the list given out last was found equal to the one computed: it still is
+    // (no copy of the list made and compared at every leaf's refresh).
+    const ranked = this.ranked
+    if (last !== undefined && ranked !== undefined && last.from === ranked) {
+      if (ranked.own === this.ctx.network.addresses()[0]) return last
+    }
+    const list = this.candidates()
+    if (last !== undefined && sameCandidates(last.list, list)) {
+      last.from = this.ranked
+      return last
+    }
+    this.listed = { list, version: this.ctx.nextListVersion(), from: this.ranked }
     return this.listed
   }
 
