@@ -136,6 +136,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
         predecessorChanged: (previous, next) => this.replication.predecessorChanged(previous, next),
         neighborsChanged: () => this.onNeighborsChanged(),
         admits,
+        connected: () => this.network.peers(),
       },
     )
     this.handlerContext = {

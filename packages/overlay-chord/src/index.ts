@@ -41,7 +41,13 @@ export { type PutResult, RecordStore, recordBytes, type StoreLimits } from './re
 export { STORE_ROUND_KEYS } from './replication.js'
 export * from './ring.js'
 export { MAX_ROUTE_HINTS, RouteHints } from './route-hints.js'
-export { type ChordNode, ChordRouting, type LookupOptions, type LookupResult } from './routing.js'
+export {
+  type ChordNode,
+  ChordRouting,
+  CONNECTED_SNAPSHOT_LOOKUPS,
+  type LookupOptions,
+  type LookupResult,
+} from './routing.js'
 
 /**
  * Validates the options, then registers `ChordOverlay` (one per container) and

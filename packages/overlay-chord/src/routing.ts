@@ -2,7 +2,7 @@ import { AbortError, type PeerRef, PeerUnreachableError } from '@peerkit/core'
 import { FingerTable, findSuccessorStep, type RingNode } from './finger-table.js'
 import { MAX_AVOID, type RequestKind, type RequestOf, type ResponseOf } from './messages.js'
 import type { Ring } from './ring.js'
-import type { RouteHints } from './route-hints.js'
+import { RouteHints } from './route-hints.js'
 
 /** A node on the ring: its identifier and how to reach it. */
 export interface ChordNode extends RingNode {
@@ -32,6 +32,8 @@ export interface RoutingHooks {
   neighborsChanged(): void
   /** Whether a node may enter this node's tables (its PeerId solves the id puzzle). Default: every node. */
   admits?(ref: PeerRef): boolean
+  /** Peers this node has a connection open to now (a batch's lookups may start at them: no dial). Default: none. */
+  connected?(): readonly PeerRef[]
 }
 
 /** How a lookup runs. */
@@ -48,7 +50,9 @@ export interface LookupOptions {
   /**
    * Nodes that answered earlier lookups of the same batch: the lookup also
    * starts from the ones closest before its key, and adds the nodes that
-   * answer it. Ignored with `from` and with `disjoint` above 1.
+   * answer it; it also starts from the peers this node is connected to that
+   * lie closest before its key (`RoutingHooks.connected`: no dial). Ignored
+   * with `from` and with `disjoint` above 1.
    */
   hints?: RouteHints<ChordNode>
 }
@@ -67,6 +71,8 @@ export const MAX_STABILIZE_STEPS = 8
 export const MAX_LOOKUP_STEPS = 64
 /** Nodes of `LookupOptions.hints` a lookup starts from besides its own table (the closest before the key, and a fallback). */
 export const HINTS_PER_LOOKUP = 2
+/** Batch lookups between two snapshots of the connected peers they may start from (`RoutingHooks.connected`). */
+export const CONNECTED_SNAPSHOT_LOOKUPS = 8
 
 /**
  * A Chord node's routing state and its maintenance (ToN 2003, Fig. 5–7):
@@ -78,6 +84,9 @@ export class ChordRouting {
   private successorList: ChordNode[] = []
   private pred: ChordNode | undefined
   private nextFinger = 0
+  /** The connected peers batch lookups start from (`connectedPreceding`), and the lookups since they were taken. */
+  private connectedNodes: RouteHints<ChordNode> | undefined
+  private connectedUses = 0
 
   constructor(
     readonly ring: Ring,
@@ -257,7 +266,10 @@ export class ChordRouting {
     } else {
       const answered = await answerLocally()
       if (answered) return answered
-      if (hints) for (const n of hints.preceding(key, HINTS_PER_LOOKUP)) add(n, undefined)
+      if (hints) {
+        for (const n of hints.preceding(key, HINTS_PER_LOOKUP)) add(n, undefined)
+        for (const n of this.connectedPreceding(key, HINTS_PER_LOOKUP)) add(n, undefined)
+      }
     }
     for (let attempt = 0; attempt < MAX_LOOKUP_STEPS; attempt++) {
       if (signal?.aborted) throw new AbortError('lookup aborted', { cause: signal.reason })
@@ -318,6 +330,25 @@ export class ChordRouting {
     throw new PeerUnreachableError(
       `chord lookup of ${hex} failed after ${tried.size - 1} nodes${errors.length ? `: ${errors.slice(-3).join('; ')}` : ''}`,
     )
+  }
+
+  /**
+   * Up to `count` of the peers this node is connected to (`RoutingHooks.connected`)
+   * that may enter its tables and precede `key` most closely, closest first;
+   * never one at the key. From a snapshot of the connections, taken again
+   * every `CONNECTED_SNAPSHOT_LOOKUPS` batch lookups (sorted by id: a look-up
+   * is a binary search, not a pass over every connection).
+   */
+  private connectedPreceding(key: bigint, count: number): ChordNode[] {
+    let snapshot = this.connectedNodes
+    if (snapshot === undefined || ++this.connectedUses > CONNECTED_SNAPSHOT_LOOKUPS) {
+      const refs = this.hooks.connected?.() ?? []
+      snapshot = new RouteHints<ChordNode>(Math.max(1, refs.length))
+      for (const ref of refs) if (this.admits(ref)) snapshot.add(this.node(ref))
+      this.connectedNodes = snapshot
+      this.connectedUses = 1
+    }
+    return snapshot.preceding(key, count)
   }
 
   /**
@@ -581,6 +612,7 @@ export class ChordRouting {
   reset(): void {
     this.successorList = []
     this.pred = undefined
+    this.connectedNodes = undefined
     this.fingers.clear()
     this.nextFinger = 0
   }

@@ -15,7 +15,7 @@ import {
 import { type RequestOf, wireRef } from '../src/messages.js'
 import { Replication, type ReplicationContext } from '../src/replication.js'
 import { MAX_ROUTE_HINTS, RouteHints } from '../src/route-hints.js'
-import type { Rpc } from '../src/routing.js'
+import { CONNECTED_SNAPSHOT_LOOKUPS, type Rpc } from '../src/routing.js'
 import { fakeSignedRecord } from './helpers/ring.js'
 
 const ring = Ring.of(64)
@@ -238,4 +238,66 @@ test('attack: a hint whose "done" does not check (its successor is not after the
     hints.preceding(key, nodes.length).some((n) => n.id === liar.id),
     'and is no hint any more',
   )
+})
+
+test('a batch lookup also starts at the connected peer closest before its key; a lookup outside a batch does not', async (t) => {
+  const { nodes, asked, rpc } = converged()
+  const origin = nodes[0] as ChordNode
+  const key = (nodes[15] as ChordNode).id - 1n
+  const near = nodes[14] as ChordNode // connected: the key's predecessor
+  const far = nodes[5] as ChordNode // connected, further before it
+  const connected = [far.ref, near.ref, (nodes[15] as ChordNode).ref] // the key's successor itself is no start
+  const bare = new ChordRouting(ring, () => origin, 4, rpc, {
+    predecessorChanged: () => {},
+    neighborsChanged: () => {},
+    connected: () => connected,
+  })
+  bare.adopt({ successors: [nodes[1] as ChordNode], fingers: [] })
+  const batch = await bare.lookup(key, { hints: new RouteHints<ChordNode>() })
+  t.is(asked[0], near.id, 'the connected peer closest before the key was asked first')
+  t.is(batch.nodes[0]?.id, successorIn(nodes, key).id)
+  t.is(batch.hops, 1)
+  asked.length = 0
+  const single = await bare.lookup(key)
+  t.is(asked[0], (nodes[1] as ChordNode).id, 'from its own table')
+  t.is(single.nodes[0]?.id, successorIn(nodes, key).id)
+  t.true(single.hops > 1)
+  // a connected peer that may not enter the tables (its id puzzle unsolved) is no start either
+  const unsolved = nodes[12] as ChordNode
+  const picky = new ChordRouting(ring, () => origin, 4, rpc, {
+    predecessorChanged: () => {},
+    neighborsChanged: () => {},
+    admits: (ref) => ref.id !== unsolved.ref.id,
+    connected: () => [far.ref, unsolved.ref],
+  })
+  picky.adopt({ successors: [nodes[1] as ChordNode], fingers: [] })
+  asked.length = 0
+  const without = await picky.lookup(key, { hints: new RouteHints<ChordNode>() })
+  t.is(asked[0], far.id, 'the next closest connected peer')
+  t.is(without.nodes[0]?.id, successorIn(nodes, key).id)
+})
+
+test(`the connected peers a batch lookup may start from are taken again every ${CONNECTED_SNAPSHOT_LOOKUPS} batch lookups`, async (t) => {
+  const { nodes, asked, rpc } = converged()
+  const origin = nodes[0] as ChordNode
+  const key = (nodes[15] as ChordNode).id - 1n
+  const connected = [(nodes[5] as ChordNode).ref]
+  const routing = new ChordRouting(ring, () => origin, 4, rpc, {
+    predecessorChanged: () => {},
+    neighborsChanged: () => {},
+    connected: () => connected,
+  })
+  routing.adopt({ successors: [nodes[1] as ChordNode], fingers: [] })
+  const firstAsked = async () => {
+    asked.length = 0
+    await routing.lookup(key, { hints: new RouteHints<ChordNode>() })
+    return asked[0]
+  }
+  t.is(await firstAsked(), (nodes[5] as ChordNode).id)
+  connected.push((nodes[14] as ChordNode).ref) // a new connection, to the key's predecessor
+  for (let i = 1; i < CONNECTED_SNAPSHOT_LOOKUPS; i++) t.is(await firstAsked(), (nodes[5] as ChordNode).id)
+  t.is(await firstAsked(), (nodes[14] as ChordNode).id, 'the next snapshot has it')
+  routing.reset()
+  connected.length = 0
+  t.is(await firstAsked(), undefined, 'none after a reset: no connection, no table')
 })
