@@ -12,6 +12,8 @@ export const DIAL_GROUP_WINDOW = 1000
 /** The key of the dials made without a caller's signal. */
 const NO_SIGNAL = Symbol('no signal')
 
+const IGNORE = (): void => {}
+
 /** node:events where there is one (Node), for `setMaxListeners`; a browser's EventTarget does not warn. */
 const EVENTS = globalThis.process?.getBuiltinModule?.('node:events')
 
@@ -67,46 +69,54 @@ export class DialGroup {
   private readonly controller = new AbortController()
   /** Dials started in this group and not ended in their transport. */
   private live = 0
+  /** Dials started in this group. */
+  private started = 0
   /** Of those, the ones that timed out. */
   private expired = 0
-  /** Takes new dials: not aborted, no dial timed out, not replaced by a newer group. */
-  open = true
+  /** No dial joins it any more: a dial timed out, or a newer group replaced it. */
+  private closed = false
   /** Why the last dial that timed out gave up: the reason the signal aborts with. */
   private reason: Error | undefined
   private released = false
   /** Stops following the caller's signal: set while the group has dials (a settled dial leaves no listener there). */
   private unfollow: (() => void) | undefined
-  private readonly unwatch: () => void
+  /** Ends the group's own wait on its signal, made with its second dial (see `start`). */
+  private unwatch: (() => void) | undefined
 
   constructor(
     readonly born: number,
     private readonly outer: AbortSignal | undefined,
-  ) {
-    const signal = this.controller.signal
-    // Each transport's dial waits on this signal through onAbort (as memory and tcp do): while the group
-    // waits on it too, the signal keeps its one listener and a dial's wait is an entry in a Set.
-    this.unwatch = onAbort(signal, () => {
-      this.open = false
-    })
-    // A transport adding its own listener per dial (as websocket does) must not warn past ten at once.
-    EVENTS?.setMaxListeners(0, signal)
-  }
+  ) {}
 
   get signal(): AbortSignal {
     return this.controller.signal
   }
 
+  /** Takes new dials: not closed, not aborted. */
+  get open(): boolean {
+    return !this.closed && !this.controller.signal.aborted
+  }
+
   /** A dial joins the group (its caller's signal, not aborted, is followed while the group has dials). */
   start(): void {
     const outer = this.outer
-    if (this.live++ === 0 && outer !== undefined)
+    if (this.live === 0 && outer !== undefined)
       this.unfollow = onAbort(outer, () => this.controller.abort(outer.reason))
+    this.live++
+    if (++this.started !== 2) return
+    // A group that has a second dial (most groups of a peer dialing often; a peer dialing seldom makes one
+    // a dial) waits on its signal itself: each transport's dial waits on it through onAbort (as memory and tcp
+    // do), so the signal keeps its one listener and a dial's wait is an entry in a Set.
+    const signal = this.controller.signal
+    this.unwatch = onAbort(signal, IGNORE)
+    // A transport adding its own listener per dial (as websocket does) must not warn past ten at once.
+    EVENTS?.setMaxListeners(0, signal)
   }
 
   /** A dial of the group gave up (timed out): no dial joins it any more, and it aborts once all it has did. */
   expire(reason: Error): void {
     this.expired++
-    this.open = false
+    this.closed = true
     this.reason = reason
     if (this.live === this.expired) this.controller.abort(reason)
   }
@@ -124,13 +134,13 @@ export class DialGroup {
 
   /** Replaced by a newer group: no dial joins it, and it lets go of its signals once its dials have ended. */
   retire(): void {
-    this.open = false
+    this.closed = true
     if (this.live === 0) this.release()
   }
 
   private release(): void {
     if (this.released) return
     this.released = true
-    this.unwatch()
+    this.unwatch?.()
   }
 }
