@@ -57,11 +57,6 @@ export interface LinkMessage {
 export interface PingMessage {
   kind: 'ping'
   leaves: number
-  /**
-   * Supernodes wanted in the answer, at most (absent: MAX_LIST, as older peers ask); a supernode's
-   * ping asks 0 between gossips (gossipEvery) while it has the links it wants.
-   */
-  want?: number
 }
 /** A supernode asks one of its leaves to become a supernode; `supernodes` are the ones to link to. */
 export interface PromoteMessage {
@@ -138,19 +133,18 @@ const count = z.number().int().min(0).max(1_000_000)
 const capacity = z.number().finite().min(0).max(1e9)
 const refs = z.array(peerRefSchema).max(MAX_LIST)
 const version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
-const want = z.number().int().min(0).max(MAX_LIST)
 const about = { addresses, capacity, capable: z.boolean(), supernodes: refs }
 
 export const supernodeMessageSchema: z.ZodType<SupernodeMessage> = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('hello'),
     ...about,
-    want: want.optional(),
+    want: z.number().int().min(0).max(MAX_LIST).optional(),
     listed: version.optional(),
   }),
   z.object({ kind: z.literal('attach'), ...about }),
   z.object({ kind: z.literal('link'), addresses, leaves: count }),
-  z.object({ kind: z.literal('ping'), leaves: count, want: want.optional() }),
+  z.object({ kind: z.literal('ping'), leaves: count }),
   z.object({ kind: z.literal('promote'), supernodes: refs }),
   z.object({
     kind: z.literal('query'),

@@ -50,8 +50,6 @@ export interface SupernodeOptions {
    * this many (and when it attaches): once a minute at the default refreshInterval, and as often in
    * refreshes when the timers are set faster. The refreshes between carry the leaf's capacity and the
    * election list only. At every refresh (1), those lists were most of a 10,000-peer network's CPU.
-   * A supernode likewise asks the link it pings each maintenance round for the supernodes it knows at
-   * one ping in this many (and at every ping while it wants more links).
    * @default 6
    */
   gossipEvery?: number

@@ -18,7 +18,6 @@ import {
   type HitMessage,
   MAX_HITS_PER_MESSAGE,
   MAX_LIST,
-  type PingMessage,
   type QueryMessage,
 } from './messages.js'
 
@@ -88,8 +87,6 @@ export class SupernodeHub {
   private readonly sessions = new Map<string, SearchSession>()
   private filling: Promise<void> | undefined
   private promoting = false
-  /** Pings since this supernode last asked a link for the supernodes it knows (see `ping`). */
-  private sinceGossip = 0
   /** When this supernode last dropped a link to make room for a newcomer (at most one per `maintenanceInterval`). */
   private lastRewire = Number.NEGATIVE_INFINITY
   /** Bounds the `done` + `move` answers to queries from peers that are neither leaves nor links (`queryRate`). */
@@ -415,23 +412,11 @@ export class SupernodeHub {
     }
   }
 
-  /**
-   * Pings link `id` (it answers with its leaf count). The answer lists the supernodes the link knows
-   * (up to MAX_LIST) at one ping in `gossipEvery`, and at every ping while this supernode wants more
-   * links; the pings between ask none (`want` 0): a ping a second, each with 32 supernodes mostly
-   * known already, was the largest list traffic among supernodes (leaves' gossips and attaches bring
-   * supernodes as well).
-   */
   private async ping(id: PeerId): Promise<void> {
-    const table = this.ctx.supernodes
-    const ref = table.get(id)?.ref
+    const ref = this.ctx.supernodes.get(id)?.ref
     if (!ref) return
-    const gossip = ++this.sinceGossip >= this.ctx.options.gossipEvery || table.wantsMore
-    if (gossip) this.sinceGossip = 0
-    const ping: PingMessage = { kind: 'ping', leaves: this.leaves.size }
-    if (!gossip) ping.want = 0
     try {
-      const info = await this.ctx.request(ref, ping)
+      const info = await this.ctx.request(ref, { kind: 'ping', leaves: this.leaves.size })
       this.ctx.learn(info, ref)
       if (info.role !== 'supernode' || !info.accepted) this.unlink(id)
       else this.linkLeaves.set(id, info.leaves)

@@ -280,58 +280,6 @@ test('gossipEvery 1: every refresh swaps the lists', async (t) => {
   t.true(log.every((x) => x.body.want === undefined && (x.answer?.supernodes.length ?? 0) > 0))
 })
 
-test('a supernode asks the link it pings for the supernodes it knows at one ping in gossipEvery, and at every ping while it wants links', async (t) => {
-  // leavesPerSupernode 2: supernodes appear; supernodeLinks 1: one link is all a supernode wants.
-  const { peers, clock } = await net(t, 10, () => ({
-    leavesPerSupernode: 2,
-    supernodeLinks: 1,
-    gossipEvery: 3,
-  }))
-  t.true(
-    await clock.until(
-      8000,
-      () => peers.filter((p) => sn(p).role() === 'supernode' && sn(p).stats().links === 1).length >= 2,
-    ),
-    'linked supernodes',
-  )
-  const logs = peers.map((p) => recordRequests(p.network, SUPERNODE, 'ping'))
-  await clock.sleep(3000) // maintenanceInterval 100: up to 30 pings a supernode
-  const all = logs.flat()
-  const gossips = all.filter((x) => x.body.want === undefined)
-  const lean = all.filter((x) => x.body.want === 0)
-  t.log(`${all.length} pings, ${gossips.length} with lists`)
-  t.is(gossips.length + lean.length, all.length, 'a ping asks all or none')
-  t.true(gossips.length > 0 && lean.length >= gossips.length, `${gossips.length} of ${all.length} ask lists`)
-  for (const { peer, answer } of gossips)
-    if (answer?.accepted)
-      t.is(
-        answer.supernodes[0]?.id,
-        typeof peer === 'string' ? peer : peer.id,
-        'a gossip gets the supernodes the link knows, itself first',
-      )
-  for (const { answer } of lean) t.deepEqual(answer?.supernodes, [], 'a lean ping gets no list back')
-  for (const log of logs) {
-    // Per supernode: two lean pings at least between gossips while it has its one link.
-    let run = 3
-    for (const { body } of log) {
-      if (body.want === undefined) {
-        t.true(run >= 2, 'gossipEvery 3: a list at one ping in three')
-        run = 0
-      } else run++
-    }
-  }
-})
-
-test('a ping from an older peer (no want) gets the list as before', async (t) => {
-  const { peers } = await net(t, 2, () => ({ leavesPerSupernode: 50 }))
-  const [first, other] = peers as [Peer, Peer]
-  const to = { id: first.id, addresses: first.addresses() }
-  const full = await other.network.request(to, SUPERNODE, { kind: 'ping', leaves: 0 })
-  t.is(full?.supernodes[0]?.id, first.id)
-  const lean = await other.network.request(to, SUPERNODE, { kind: 'ping', leaves: 0, want: 0 })
-  t.deepEqual(lean?.supernodes, [])
-})
-
 test('a silent supernode (partitioned away) is noticed by the heartbeat within the bound', async (t) => {
   const { peers, hub, names, clock } = await net(t, 4, () => ({ leavesPerSupernode: 50 }))
   const leaves = peers.slice(1)
