@@ -17,11 +17,8 @@ const LOST = 'lost'
  */
 const [KIND, DATA, SIZE, DEPART, ARRIVE, STRIDE] = [0, 1, 2, 3, 4, 5] as const
 
-/** The queue of a pipe that holds no room for frames (shared: never written, as `push` replaces it). */
-const NO_FRAMES: unknown[] = []
-
-/** Frames an emptied queue keeps room for (a larger one is let go: a burst of a flood would otherwise hold its room for good). */
-const KEEP_ROOM = 4 * STRIDE
+/** Frames an emptied queue keeps room for (a larger one is let go). */
+const KEEP_ROOM = 64 * STRIDE
 /** Slots of delivered frames a queue may hold before it moves the others to its front. */
 const COMPACT_AFTER = 1024 * STRIDE
 
@@ -47,7 +44,7 @@ export interface PipeSink {
  * small integers, not boxed numbers.
  */
 export class Pipe {
-  private q: unknown[] = NO_FRAMES
+  private q: unknown[] = []
   /** Slot of the next frame to arrive. */
   private head = 0
   /** Slot of the first frame not yet on the wire. */
@@ -103,9 +100,7 @@ export class Pipe {
     this.lastArrival = arriveAt
     const q = this.q
     const at = this.tail
-    // A pipe's first frame gets an array just its size (most pipes never hold two frames at once).
-    if (q.length === 0) this.q = [lost ? LOST : kind, data, size, departAt, arriveAt]
-    else if (at === q.length) q.push(lost ? LOST : kind, data, size, departAt, arriveAt)
+    if (at === q.length) q.push(lost ? LOST : kind, data, size, departAt, arriveAt)
     else {
       q[at + KIND] = lost ? LOST : kind
       q[at + DATA] = data
@@ -142,7 +137,8 @@ export class Pipe {
 
   /** Forgets everything and cancels the timer. */
   clear(): void {
-    this.q = NO_FRAMES
+    this.forget(this.head, this.tail)
+    if (this.q.length > KEEP_ROOM) this.q = []
     this.head = 0
     this.departed = 0
     this.tail = 0
@@ -197,7 +193,7 @@ export class Pipe {
 
   private compact(): void {
     if (this.head === this.tail) {
-      if (this.q.length > KEEP_ROOM) this.q = NO_FRAMES
+      if (this.q.length > KEEP_ROOM) this.q = []
       this.head = 0
       this.departed = 0
       this.tail = 0
