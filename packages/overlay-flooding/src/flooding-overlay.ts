@@ -12,7 +12,6 @@ import {
   LOCAL_INDEX,
   LOGGER,
   type Logger,
-  MessageCounter,
   NETWORK,
   type Network,
   NotStartedError,
@@ -52,6 +51,7 @@ import type { ResolvedFloodingOptions } from './options.js'
 import { QueryIdCache } from './query-id-cache.js'
 import { SearchSession } from './search-session.js'
 import { SeenCache } from './seen-cache.js'
+import { Tally } from './tally.js'
 import { FLOODING_OPTIONS } from './tokens.js'
 
 /** Per-search options of the flooding overlay (on top of `SearchOptions`). */
@@ -88,16 +88,20 @@ type Route = PeerId | null
 export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Overlay {
   readonly name = 'flooding'
   readonly [Symbol.toStringTag] = '@peerkit/overlay-flooding'
+  // What every query a node receives reads comes first (its fields in one or two lines of memory:
+  // a flood reaches each node seldom, so they are nearly always cold then).
+  private started = false
   private readonly table: NeighborTable
   private readonly seen: QueryIdCache<Route>
+  /** Messages by kind and the node's figures, for `stats()`. */
+  private readonly counter = new Tally()
+  /** `options.maxTtl`: read for every query forwarded (the options are one more object). */
+  private readonly maxTtl: number
   private readonly banned: SeenCache<PeerId, true>
   private readonly byed: SeenCache<PeerId, true>
   private readonly evicted: SeenCache<PeerId, true>
   private readonly sessions = new Map<string, SearchSession>()
   private readonly joining = new Set<PeerId>()
-  private readonly counter = new MessageCounter()
-  private readonly figures = { duplicates: 0, throttled: 0, dropped: 0, evicted: 0, unanswered: 0 }
-  private started = false
   /** Aborted by `stop()`: ends the searches under way. */
   private running = new AbortController()
   private maintenance: { stop(): void } | undefined
@@ -127,6 +131,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     super()
     this.log = logger.forComponent('peerkit:flooding:neighbors')
     this.table = new NeighborTable(network.peerId, options)
+    this.maxTtl = options.maxTtl
     this.seen = new QueryIdCache(clock, options.seenCacheSize, options.seenTtl)
     this.banned = new SeenCache(clock, Math.max(1, options.maxNeighbors * 4), Math.max(1, options.banTime))
     this.byed = new SeenCache(clock, BYE_MEMORY_SIZE, BYE_MEMORY_MS)
@@ -248,7 +253,6 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       neighbors: this.table.size,
       candidates: this.table.candidateCount(),
       seen: this.seen.size,
-      ...this.figures,
     })
   }
 
@@ -326,22 +330,22 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     if (!this.started) return null
     const from = ctx.peer.id
     const neighbor = this.table.touch(from, this.clock.now())
-    // Each kind is counted under its literal: `msg.kind` is a string just decoded, and a property
+    // Each kind is counted in a field of its own: `msg.kind` is a string just decoded, and a property
     // named by one is looked up in V8's string table first (1 % of a 2,000-peer flood).
     switch (msg.kind) {
       case 'ping':
-        this.counter.received('ping')
+        this.counter.receivedPing++
         return this.onPing(msg, from, addressGroup(ctx.connection.remoteAddress))
       case 'query':
-        this.counter.received('query')
+        this.counter.receivedQuery++
         this.onQuery(msg, from, neighbor)
         return null
       case 'hit':
-        this.counter.received('hit')
+        this.counter.receivedHit++
         this.onHit(msg, from, neighbor !== undefined)
         return null
       case 'bye':
-        this.counter.received('bye')
+        this.counter.receivedBye++
         this.removeNeighbor(from, `bye: ${msg.reason}`)
         return null
     }
@@ -422,13 +426,13 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       if (!this.joining.has(from)) this.notNeighbor(from)
       return
     }
-    if (!neighbor.bucket.take(this.clock.now())) {
-      this.figures.throttled++
-      if (neighbor.bucket.refusedSinceFull >= this.options.dropAfter) this.drop(from)
+    if (!neighbor.take(this.clock.now())) {
+      this.counter.throttled++
+      if (neighbor.refusedSinceFull >= this.options.dropAfter) this.drop(from)
       return
     }
     if (!this.seen.add(msg.id, from)) {
-      this.figures.duplicates++
+      this.counter.duplicates++
       return
     }
     const hops = msg.hops + 1
@@ -454,7 +458,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         hits: hits.slice(0, MAX_HITS_PER_MESSAGE).map((h) => ({ ...h, providers: [self], hops })),
       })
     }
-    const ttl = Math.min(msg.ttl, this.options.maxTtl) - 1
+    const ttl = Math.min(msg.ttl, this.maxTtl) - 1
     if (ttl < 1) return
     this.sendAll(this.table.idList(), { kind: 'query', id: msg.id, ttl, hops, query: msg.query }, from)
   }
@@ -580,13 +584,13 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         try {
           this.counter.sent('ping')
           const pong = await this.network.request(id, FLOODING, body, { timeout: this.options.probeTimeout })
-          this.counter.received('pong')
+          this.counter.receivedPong++
           this.table.touch(id, this.clock.now())
           if (pong?.degree !== undefined) this.table.setDegree(id, pong.degree)
         } catch (err) {
           if (!this.started) return // stopping: the probe was cut short, the neighbor is being let go anyway
           this.log.debug('neighbor did not answer a probe', { peer: id, err })
-          this.figures.unanswered++
+          this.counter.unanswered++
           this.removeNeighbor(id, 'did not answer a ping')
           void this.network.hangUp(
             id,
@@ -657,7 +661,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       this.counter.sent('ping')
       const pong = await this.network.request(ref, FLOODING, body)
       if (!pong) return
-      this.counter.received('pong')
+      this.counter.receivedPong++
       for (const p of pong.peers) this.table.learn(p)
       if (pong.degree !== undefined) this.table.setDegree(ref.id, pong.degree)
       if (!join) return
@@ -711,7 +715,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
 
   /** Drops a neighbor that floods queries: bye, ban for `banTime`, hang up. */
   private drop(id: PeerId): void {
-    this.figures.dropped++
+    this.counter.dropped++
     this.banned.set(id, true)
     const bye = this.send(id, { kind: 'bye', reason: 'query rate exceeded' })
     this.removeNeighbor(id, 'rate limit', true)
@@ -729,7 +733,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   private evict(ids: PeerId[]): boolean {
     const victim = ids[this.random.int(ids.length)]
     if (victim === undefined) return false
-    this.figures.evicted++
+    this.counter.evicted++
     this.evicted.set(victim, true)
     this.log.debug('neighbor evicted to make room for a joiner', { peer: victim })
     void this.send(victim, { kind: 'bye', reason: 'making room for a new peer' })

@@ -4,20 +4,37 @@ import { RecencyList } from './recency-list.js'
 /** `quiet`'s answer when no neighbor is (shared: never changed). */
 const NONE_QUIET: readonly PeerId[] = []
 
-export interface Neighbor {
-  ref: PeerRef
-  /** Rate limit on the queries it sends. */
-  bucket: TokenBucket
+/**
+ * A neighbor, which is also the rate limit on the queries it sends: a TokenBucket itself (`bucket`
+ * is the neighbor), so the look-up every query makes at every node of a flood reads one object, not
+ * a neighbor and then its bucket (both nearly always cold: a node hears from each neighbor seldom).
+ */
+export class Neighbor extends TokenBucket {
   /** When it was last heard from (Clock ms): any message, or a pong. */
   heard: number
   /** When it became a neighbor (Clock ms). */
-  since: number
+  readonly since: number
   /** True once it brought a hit to a search of this node. */
-  useful: boolean
-  /** The network group of the address it joined this node from (undefined: it did not, or not grouped). */
-  group?: string
+  useful = false
   /** Its neighbor count as it last reported it (in a ping or a pong); undefined until it does. */
-  degree?: number
+  degree: number | undefined = undefined
+
+  constructor(
+    public ref: PeerRef,
+    limits: Pick<NeighborLimits, 'queryRate' | 'queryBurst'>,
+    now: number,
+    /** The network group of the address it joined this node from (undefined: it did not, or not grouped). */
+    readonly group?: string,
+  ) {
+    super(limits.queryRate, limits.queryBurst, now)
+    this.heard = now
+    this.since = now
+  }
+
+  /** Rate limit on the queries it sends: the neighbor itself. */
+  get bucket(): TokenBucket {
+    return this
+  }
 }
 
 export interface NeighborLimits {
@@ -148,14 +165,7 @@ export class NeighborTable {
   /** Adds a neighbor (false when it is this node, already one, or the table is full). */
   add(ref: PeerRef, now: number, group?: string): boolean {
     if (ref.id === this.self || this.neighbors.has(ref.id) || this.full) return false
-    this.neighbors.set(ref.id, {
-      ref,
-      bucket: new TokenBucket(this.limits.queryRate, this.limits.queryBurst, now),
-      heard: now,
-      since: now,
-      useful: false,
-      ...(group === undefined ? {} : { group }),
-    })
+    this.neighbors.set(ref.id, new Neighbor(ref, this.limits, now, group))
     this.idCache = undefined
     this.forget(ref.id)
     return true

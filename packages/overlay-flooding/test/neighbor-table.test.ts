@@ -1,4 +1,4 @@
-import { type Random, SeededRandom, shuffle } from '@peerkit/core'
+import { type Random, SeededRandom, shuffle, TokenBucket } from '@peerkit/core'
 import test from 'ava'
 import { NeighborTable } from '../src/index.js'
 
@@ -260,4 +260,25 @@ test('inGroup() counts the neighbors that joined from a network group', (t) => {
   t.is(table.inGroup('203.0.0.0/16'), 1)
   table.remove('peer-1')
   t.is(table.inGroup('198.51.0.0/16'), 1)
+})
+
+test('a neighbor is its own query rate limit (queryRate, queryBurst), as a TokenBucket of its own would be', (t) => {
+  const table = new NeighborTable('me', limits)
+  table.add(ref(1), 1000, 'group-a')
+  const n = table.get('peer-1')
+  if (n === undefined) return t.fail('no neighbor')
+  t.is(n.bucket, n)
+  t.like(n, { heard: 1000, since: 1000, useful: false, degree: undefined, group: 'group-a' })
+  const alone = new TokenBucket(limits.queryRate, limits.queryBurst, 1000)
+  for (const now of [
+    1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1100, 1250, 1250,
+  ]) {
+    t.is(n.take(now), alone.take(now), `at ${now}`)
+    t.is(n.refusedSinceFull, alone.refusedSinceFull)
+  }
+  t.is(
+    n.refusedSinceFull,
+    3,
+    'the burst of 10 spent at once (2 refused), 1 token back by 1100, 1.5 by 1250 (1 refused)',
+  )
 })

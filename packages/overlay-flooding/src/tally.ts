@@ -1,0 +1,82 @@
+import type { OverlayStats } from '@peerkit/core'
+import type { FloodingMessage, PongMessage } from './messages.js'
+
+/** The kinds of message a flooding node sends and receives. */
+export type MessageKind = FloodingMessage['kind'] | PongMessage['kind']
+
+/**
+ * What a flooding node counts for `stats()`: the messages it sent and received, by kind, and its own
+ * figures, as number fields of one object made with the node. Core's `MessageCounter` keeps a record
+ * for each direction, made at its first count: every message of a flood (most of them duplicates, at
+ * every node, whose objects are nearly always cold by then) read two objects more than these fields.
+ */
+export class Tally {
+  duplicates = 0
+  throttled = 0
+  dropped = 0
+  evicted = 0
+  unanswered = 0
+  /** Messages received, by kind (each counted where its kind is known as a literal). */
+  receivedQuery = 0
+  receivedPing = 0
+  receivedPong = 0
+  receivedHit = 0
+  receivedBye = 0
+  private sentQuery = 0
+  private sentPing = 0
+  private sentPong = 0
+  private sentHit = 0
+  private sentBye = 0
+
+  /** Counts a message sent (`kind` may be a message's own, decoded). */
+  sent(kind: MessageKind): void {
+    switch (kind) {
+      case 'query':
+        this.sentQuery++
+        return
+      case 'ping':
+        this.sentPing++
+        return
+      case 'pong':
+        this.sentPong++
+        return
+      case 'hit':
+        this.sentHit++
+        return
+      case 'bye':
+        this.sentBye++
+        return
+    }
+  }
+
+  /** `extra`, the figures, and `sent` and `received` with the kinds counted at least once (as `MessageCounter`). */
+  snapshot(extra: Record<string, unknown>): OverlayStats {
+    return {
+      ...extra,
+      duplicates: this.duplicates,
+      throttled: this.throttled,
+      dropped: this.dropped,
+      evicted: this.evicted,
+      unanswered: this.unanswered,
+      sent: byKind(this.sentPing, this.sentPong, this.sentQuery, this.sentHit, this.sentBye),
+      received: byKind(
+        this.receivedPing,
+        this.receivedPong,
+        this.receivedQuery,
+        this.receivedHit,
+        this.receivedBye,
+      ),
+    }
+  }
+}
+
+/** The counts above zero, by kind. */
+function byKind(ping: number, pong: number, query: number, hit: number, bye: number): Record<string, number> {
+  const out: Record<string, number> = {}
+  if (ping > 0) out.ping = ping
+  if (pong > 0) out.pong = pong
+  if (query > 0) out.query = query
+  if (hit > 0) out.hit = hit
+  if (bye > 0) out.bye = bye
+  return out
+}

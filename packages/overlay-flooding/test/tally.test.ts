@@ -1,0 +1,25 @@
+import test from 'ava'
+import { Tally } from '../src/tally.js'
+
+test('stats: messages by kind, only the kinds counted, beside the figures (as MessageCounter gives them)', (t) => {
+  const tally = new Tally()
+  t.deepEqual(tally.snapshot({ neighbors: 0 }), {
+    neighbors: 0,
+    duplicates: 0,
+    throttled: 0,
+    dropped: 0,
+    evicted: 0,
+    unanswered: 0,
+    sent: {},
+    received: {},
+  })
+  tally.sent('query')
+  tally.sent('query')
+  tally.sent('bye')
+  tally.receivedPong++
+  tally.duplicates++
+  const s = tally.snapshot({})
+  t.deepEqual(s.sent, { query: 2, bye: 1 })
+  t.deepEqual(s.received, { pong: 1 })
+  t.is(s.duplicates, 1)
+})
