@@ -387,9 +387,12 @@ export class MemoryIndex implements Index {
     const wanted = queryTerms(query.keywords ?? [])
     const { postings, byHash } = this
     if (wanted.length === 0 || postings === undefined || byHash === undefined) return []
-    const lists: Posting[] = []
-    for (const term of wanted) {
-      const list = this.postingsOf(term, postings)
+    // Most searches of a flood match nothing here: the first term's list is looked up before any array is made.
+    const first = this.postingsOf(wanted[0] as string, postings)
+    if (first === undefined) return []
+    const lists: Posting[] = [first]
+    for (let i = 1; i < wanted.length; i++) {
+      const list = this.postingsOf(wanted[i] as string, postings)
       if (list === undefined) return []
       lists.push(list)
     }
