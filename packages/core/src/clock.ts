@@ -50,14 +50,16 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
 /**
  * Settles like `promise`, but rejects with `TimeoutError` after `ms` on `clock`
  * and with `AbortError` when `signal` aborts. `onCancel` runs when it gave up.
+ * `message` is the TimeoutError's, or a function that writes it when needed
+ * (a request's message, written for every request, is almost never read).
  */
 export function withTimeout<T>(
   clock: Clock,
   promise: Promise<T>,
   ms: number | undefined,
-  options: { signal?: AbortSignal; message?: string; onCancel?: (err: Error) => void } = {},
+  options: { signal?: AbortSignal; message?: string | (() => string); onCancel?: (err: Error) => void } = {},
 ): Promise<T> {
-  const { signal, message = `timed out after ${ms} ms`, onCancel } = options
+  const { signal, message, onCancel } = options
   if (ms === undefined && signal === undefined) return promise
   return new Promise<T>((resolve, reject) => {
     let timer: TimerHandle | undefined
@@ -82,7 +84,19 @@ export function withTimeout<T>(
       cancel = whenAborted(signal, onAbort)
     }
     if (ms !== undefined && Number.isFinite(ms))
-      timer = clock.setTimeout(() => fail(new TimeoutError(message)), ms)
+      timer = clock.setTimeout(
+        () =>
+          fail(
+            new TimeoutError(
+              message === undefined
+                ? `timed out after ${ms} ms`
+                : typeof message === 'string'
+                  ? message
+                  : message(),
+            ),
+          ),
+        ms,
+      )
     promise.then(
       (v) => {
         finish()

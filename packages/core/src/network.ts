@@ -1,8 +1,8 @@
 import { EventEmitter } from 'eventemitter3'
 import { inject, injectAll, injectable } from 'tsyringe'
-import { type Clock, withTimeout } from './clock.js'
+import { type Clock, type TimerHandle, withTimeout } from './clock.js'
 import type { PeerConfig } from './config.js'
-import { DialGroups } from './dial-groups.js'
+import { type DialGroup, DialGroups } from './dial-groups.js'
 import {
   AbortError,
   InvalidOptionsError,
@@ -12,6 +12,7 @@ import {
   ProtocolError,
   RateLimitError,
   RemoteError,
+  TimeoutError,
   UnsupportedProtocolError,
 } from './errors.js'
 import type { Logger } from './logger.js'
@@ -136,6 +137,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   private bound: readonly Listener[] = []
   private started = false
   private componentLogger: Logger | undefined
+  /** Logs a `sendIfConnected` the connection refused (one function for every such send); made with the first. */
+  private onLost: ((err: unknown) => void) | undefined
 
   constructor(
     @injectAll(TRANSPORT) private readonly transports: Transport[],
@@ -261,7 +264,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.count(protocol.name, 'sent')
     const start = this.clock.now()
     return mux
-      .request(protocol, body, { ...options, timeout })
+      .request(protocol, body, options, timeout)
       .catch((err) =>
         this.requestAgain(err, peer, protocol, body, options, timeout - (this.clock.now() - start)),
       )
@@ -287,7 +290,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (!(err instanceof UnreadRequestError) || left <= 0 || options.signal?.aborted) throw err
     const mux = await this.muxTo(peer, options, true)
     this.count(protocol.name, 'sent')
-    return mux.request(protocol, body, { ...options, timeout: left })
+    return mux.request(protocol, body, options, left)
   }
 
   /** Sends a one-way message. */
@@ -335,6 +338,44 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   /**
+   * Sends a prepared one-way message over an open connection to `id` (one
+   * not going away), and never dials: returns whether there was one, as
+   * `isConnected(id)` would say, in the same lookup. A flood forwarded to
+   * its neighbors needs no separate `isConnected` and no promise per
+   * neighbor. The bytes leave on the next microtask and are counted then, as
+   * from `sendPrepared` (so sends keep their order against other sends);
+   * if the connection began going away meanwhile they take another open one
+   * (none: the message is dropped, logged at debug), and if it closed
+   * meanwhile they are lost with it, as anything sent just before a close
+   * is (`peer:disconnect` tells of the loss).
+   */
+  sendIfConnected(id: PeerId, message: PreparedMessage<unknown>): boolean {
+    if (!this.started) return false
+    const mux = openIn(this.muxes?.get(id))
+    if (mux === undefined) return false
+    RESOLVED.then(() => this.post(id, mux, message))
+    return true
+  }
+
+  /** The microtask of `sendIfConnected`. */
+  private post(id: PeerId, mux: Mux, message: PreparedMessage<unknown>): void {
+    this.count(message.protocol.name, 'sent')
+    let via: Mux | undefined = mux
+    if (mux.goingAway && !mux.connection.closed) {
+      via = openIn(this.muxes?.get(id))
+      if (via === undefined) {
+        this.log.debug('a message was dropped: its connection began going away', {
+          peer: id,
+          protocol: message.protocol.name,
+        })
+        return
+      }
+    }
+    this.onLost ??= (err: unknown) => this.log.debug('a message was lost with its connection', { err })
+    via.post(message).then(undefined, this.onLost)
+  }
+
+  /**
    * An open connection to the peer (its `path` says how it reached the peer,
    * where the transport knows), dialing its known addresses in turn when
    * there is none. `request` and `send` connect by themselves; this is for
@@ -374,7 +415,7 @@ export class Network extends EventEmitter<NetworkEvents> {
    */
   async dialAddress(address: string, options: AbortOptions = {}): Promise<PeerRef> {
     if (!this.started) throw new NotStartedError('the network is not started')
-    const conn = await this.dialWithTimeout(this.transportFor(address), address, { signal: options.signal })
+    const conn = await this.dialWithTimeout(this.transportFor(address), address, options.signal)
     if (conn.remotePeer === this.identity.peerId) {
       await conn.close()
       throw new PeerUnreachableError(`${address} is this peer itself`)
@@ -419,10 +460,20 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (ref.id === this.identity.peerId || ref.addresses.length === 0) return
     this.known ??= new Map()
     const known = this.known
+    const was = known.get(ref.id)
+    const addresses = ref.addresses
+    // The same addresses again (most often: a dial to known addresses, an identify telling them once more)
+    // keep their array, and the contexts kept with it (see `context`).
+    const same =
+      was !== undefined &&
+      (was === addresses ||
+        (addresses.length <= LIMITS.addresses
+          ? sameStrings(was, addresses)
+          : sameStrings(was, addresses.slice(0, LIMITS.addresses))))
     // Learned again, it moves to the end: the first entries are the least recently learned.
     known.delete(ref.id)
-    known.set(ref.id, ref.addresses.slice(0, LIMITS.addresses))
-    this.addressesChanged(ref.id)
+    known.set(ref.id, same ? was : addresses.slice(0, LIMITS.addresses))
+    if (!same) this.addressesChanged(ref.id)
     if (known.size > this.config.network.maxKnownPeers) {
       for (const id of known.keys()) {
         known.delete(id)
@@ -432,10 +483,10 @@ export class Network extends EventEmitter<NetworkEvents> {
     }
   }
 
-  /** The peer's connections forget the addresses they kept (see `Mux.remoteAddresses`). */
+  /** The peer's connections forget the context they kept (see `Mux.remoteContext`). */
   private addressesChanged(id: PeerId): void {
     const list = this.muxes?.get(id)
-    if (list !== undefined) for (const m of list) m.remoteAddresses = undefined
+    if (list !== undefined) for (const m of list) m.remoteContext = undefined
   }
 
   /** A protected peer's connection is never closed to make room for others. */
@@ -468,27 +519,43 @@ export class Network extends EventEmitter<NetworkEvents> {
   private async dialAny(ref: PeerRef, options: AbortOptions): Promise<Mux> {
     const addresses = ref.addresses.length > 0 ? ref.addresses : this.addressesOf(ref.id)
     if (addresses.length === 0) throw new PeerUnreachableError(`no known address for peer ${ref.id}`)
-    const errors: Error[] = []
-    for (const address of addresses) {
-      if (options.signal?.aborted) throw new AbortError('dial aborted', { cause: options.signal.reason })
-      const transport = this.transports.find((t) => t.handles(address))
+    const signal = options.signal
+    // Made with the first failure: most dials reach the peer at its first address.
+    let errors: Error[] | undefined
+    for (let i = 0; i < addresses.length; i++) {
+      const address = addresses[i] as string
+      if (signal?.aborted) throw new AbortError('dial aborted', { cause: signal.reason })
+      const transport = this.transportOf(address)
       if (!transport) {
+        errors ??= []
         errors.push(new PeerUnreachableError(`no transport for ${address}`))
         continue
       }
       try {
-        const conn = await this.dialWithTimeout(transport, address, { signal: options.signal, peer: ref.id })
+        const conn = await this.dialWithTimeout(transport, address, signal, ref.id)
         this.learn(ref)
         return this.attach(conn)
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err
+        errors ??= []
         errors.push(err as Error)
       }
     }
+    const failed = errors ?? []
     throw new PeerUnreachableError(
-      `could not reach peer ${ref.id} at ${addresses.join(', ')}: ${errors.map((e) => e.message).join('; ')}`,
-      { cause: errors[0] },
+      `could not reach peer ${ref.id} at ${addresses.join(', ')}: ${failed.map((e) => e.message).join('; ')}`,
+      { cause: failed[0] },
     )
+  }
+
+  /** The first transport that handles `address` (a loop: no callback made at every dial). */
+  private transportOf(address: string): Transport | undefined {
+    const transports = this.transports
+    for (let i = 0; i < transports.length; i++) {
+      const t = transports[i] as Transport
+      if (t.handles(address)) return t
+    }
+    return undefined
   }
 
   /**
@@ -497,38 +564,26 @@ export class Network extends EventEmitter<NetworkEvents> {
    * `DialGroups`), and a connection that still arrives afterwards is
    * closed, so none is left behind.
    */
-  private dialWithTimeout(transport: Transport, address: string, options: DialOptions): Promise<Connection> {
-    const outer = options.signal
+  private dialWithTimeout(
+    transport: Transport,
+    address: string,
+    outer: AbortSignal | undefined,
+    peer?: PeerId,
+  ): Promise<Connection> {
     const { dialTimeout } = this.config.network
-    const message = `dial ${address} timed out after ${dialTimeout} ms`
+    const options: DialOptions = peer === undefined ? { signal: outer } : { signal: outer, peer }
     if (outer?.aborted) {
       // The transport refuses it at once (AbortError); one that connects anyway is closed.
       const refused = transport.dial(address, options)
       refused.then((conn) => void conn.close(), IGNORE)
-      return withTimeout(this.clock, refused, dialTimeout, { message })
+      return withTimeout(this.clock, refused, dialTimeout, {
+        message: `dial ${address} timed out after ${dialTimeout} ms`,
+      })
     }
     this.dialGroups ??= new DialGroups(this.clock)
     const group = this.dialGroups.join(outer)
-    const signal = group.signal
-    let late = false
-    const dial = transport.dial(
-      address,
-      options.peer === undefined ? { signal } : { signal, peer: options.peer },
-    )
-    dial.then(
-      (conn) => {
-        group.ended(late)
-        if (late || signal.aborted) void conn.close()
-      },
-      () => group.ended(late),
-    )
-    return withTimeout(this.clock, dial, dialTimeout, {
-      message,
-      onCancel: (err) => {
-        late = true
-        group.expire(err)
-      },
-    })
+    options.signal = group.signal
+    return new DialWait(this.clock, group, transport.dial(address, options), dialTimeout, address).promise
   }
 
   private attach(conn: Connection): Mux {
@@ -539,9 +594,9 @@ export class Network extends EventEmitter<NetworkEvents> {
       onMuxClose: (mux, err) => this.detach(mux, err),
     }
     const id = conn.remotePeer
-    const open = this.muxes?.get(id)?.filter((m) => !m.connection.closed)
+    const before = this.muxes?.get(id)
     const perPeer = this.config.network.maxConnectionsPerPeer
-    if (open !== undefined && open.length >= perPeer) return this.refuse(conn, open, perPeer)
+    if (before !== undefined && countOpen(before) >= perPeer) return this.refuse(conn, before, perPeer)
     const n = this.config.network
     this.muxLimits ??= {
       maxPendingRequests: n.maxPendingRequests,
@@ -565,7 +620,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.muxes ??= new Map()
     const muxes = this.muxes
     const list = muxes.get(id)
-    const first = !list || list.every((m) => m.connection.closed)
+    const first = list === undefined || countOpen(list) === 0
     if (list) list.push(mux)
     else muxes.set(id, [mux])
     if (!this.protectedPeers?.has(id)) {
@@ -576,7 +631,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (first && this.listenerCount('peer:connect') > 0) this.emit('peer:connect', this.refOf(id))
     if (!conn.closed && this.started) {
       this.count(IDENTIFY.name, 'sent')
-      mux.sendPrepared(this.identify()).catch(() => {}) // fails only on a closing connection, whose close is reported (peer:disconnect)
+      mux.post(this.identify()).then(undefined, IGNORE) // fails only on a closing connection, whose close is reported (peer:disconnect)
     }
     this.prune()
     return mux
@@ -597,8 +652,9 @@ export class Network extends EventEmitter<NetworkEvents> {
     return message
   }
 
-  /** A connection beyond `network.maxConnectionsPerPeer`: closed at once; the caller gets an open one. */
-  private refuse(conn: Connection, open: Mux[], perPeer: number): Mux {
+  /** A connection beyond `network.maxConnectionsPerPeer`: closed at once; the caller gets an open one of `list`. */
+  private refuse(conn: Connection, list: Mux[], perPeer: number): Mux {
+    const open = list.filter((m) => !m.connection.closed)
     const err = new RateLimitError(
       `refused a connection from peer ${conn.remotePeer} (${conn.remoteAddress}): it already has ${open.length} open (network.maxConnectionsPerPeer ${perPeer})`,
     )
@@ -623,11 +679,14 @@ export class Network extends EventEmitter<NetworkEvents> {
       this.onLimit(err, id)
     const list = this.muxes?.get(id)
     if (!list || !this.muxes) return
-    const rest = list.filter((m) => m !== mux)
-    if (rest.length > 0) {
-      this.muxes.set(id, rest)
-      if (openIn(rest) === undefined) this.countedPeers?.delete(id)
-      return
+    // A new list, never the old one changed: a caller may be walking it (`hangUp` closes each in turn).
+    if (list.length !== 1 || list[0] !== mux) {
+      const rest = list.filter((m) => m !== mux)
+      if (rest.length > 0) {
+        this.muxes.set(id, rest)
+        if (openIn(rest) === undefined) this.countedPeers?.delete(id)
+        return
+      }
     }
     this.muxes.delete(id)
     this.countedPeers?.delete(id)
@@ -639,19 +698,25 @@ export class Network extends EventEmitter<NetworkEvents> {
     return { id, addresses: this.addressesOf(id) }
   }
 
-  /** As `refOf` the remote of `mux`, with the addresses the connection keeps (looked up once, not per message). */
+  /**
+   * The context of a message on `mux`: its remote as `refOf` gives it, kept
+   * on the connection (`Mux.remoteContext`) until the remote's addresses
+   * change, so that every message of a connection gets the same objects
+   * (handlers read them, and must not change them) without a look-up.
+   */
   private context(mux: Mux): RequestContext {
-    let addresses = mux.remoteAddresses
+    const kept = mux.remoteContext
+    if (kept !== undefined && kept !== UNKNOWN) return kept as RequestContext
+    const id = mux.connection.remotePeer
+    const addresses = kept === UNKNOWN ? undefined : this.known?.get(id)
     if (addresses === undefined) {
-      addresses = this.known?.get(mux.connection.remotePeer) ?? UNKNOWN
-      mux.remoteAddresses = addresses
+      // An unknown peer's addresses are a new empty array every time, as from `addressesOf`.
+      mux.remoteContext = UNKNOWN
+      return { peer: { id, addresses: [] }, connection: mux.connection }
     }
-    // An unknown peer's addresses are a new empty array every time, as from `addressesOf`.
-    const peer = {
-      id: mux.connection.remotePeer,
-      addresses: addresses === UNKNOWN ? [] : (addresses as string[]),
-    }
-    return { peer, connection: mux.connection }
+    const context: RequestContext = { peer: { id, addresses }, connection: mux.connection }
+    mux.remoteContext = context
+    return context
   }
 
   /**
@@ -812,41 +877,61 @@ export class Network extends EventEmitter<NetworkEvents> {
     const muxes = this.muxes
     if (counted === undefined || counted.size <= max || muxes === undefined) return
     // One pass counts the open, unprotected peers (dropping the others from `countedPeers`) and lists the
-    // idle ones (no request of either side in flight).
+    // idle ones (no request of either side in flight), in the scratch arrays below (no object per peer).
     const shield = this.protectedPeers
-    const idle: { id: PeerId; list: Mux[]; lastUsed: number }[] = []
+    const ids = IDLE_IDS
+    const lists = IDLE_LISTS
+    const used = IDLE_USED
     let open = 0
-    for (const [id, list] of muxes) {
-      if (shield?.has(id)) continue
-      let live = false
-      let busy = false
-      let lastUsed = 0
-      for (const m of list) {
-        if (m.connection.closed || m.goingAway) continue // one going away (GOAWAY) is closing
-        live = true
-        if (m.inFlight > 0 || m.answering > 0) busy = true // closing it would lose a request either way
-        if (m.lastUsed > lastUsed) lastUsed = m.lastUsed
+    try {
+      muxes.forEach((list, id) => {
+        if (shield?.has(id)) return
+        let live = false
+        let busy = false
+        let lastUsed = 0
+        for (let i = 0; i < list.length; i++) {
+          const m = list[i] as Mux
+          if (m.connection.closed || m.goingAway) continue // one going away (GOAWAY) is closing
+          live = true
+          if (m.inFlight > 0 || m.answering > 0) busy = true // closing it would lose a request either way
+          if (m.lastUsed > lastUsed) lastUsed = m.lastUsed
+        }
+        if (!live) {
+          counted.delete(id)
+          return
+        }
+        open++
+        if (!busy) {
+          ids.push(id)
+          lists.push(list)
+          used.push(lastUsed)
+        }
+      })
+      if (open > max) {
+        // The least recently used first; of two used last at the same time, the one met first (a stable sort).
+        const order = IDLE_ORDER
+        for (let i = 0; i < ids.length; i++) order.push(i)
+        order.sort(byLastUsed)
+        const target = max - Math.floor(max / 8)
+        // A draining close: the remote learns which of its requests were not read and sends them again elsewhere.
+        const closing = Math.min(open - target, order.length)
+        for (let k = 0; k < closing; k++) {
+          const i = order[k] as number
+          const list = lists[i] as Mux[]
+          for (const m of list) if (!m.goingAway) m.drain()
+          counted.delete(ids[i] as PeerId) // each of its connections is closed or going away
+        }
       }
-      if (!live) {
-        counted.delete(id)
-        continue
-      }
-      open++
-      if (!busy) idle.push({ id, list, lastUsed })
-    }
-    if (open <= max) return
-    const target = max - Math.floor(max / 8)
-    idle.sort((a, b) => a.lastUsed - b.lastUsed)
-    // A draining close: the remote learns which of its requests were not read and sends them again elsewhere.
-    const closing = idle.slice(0, open - target)
-    for (const { id, list } of closing) {
-      for (const m of list) if (!m.goingAway) m.drain()
-      counted.delete(id) // each of its connections is closed or going away
+    } finally {
+      ids.length = 0
+      lists.length = 0
+      used.length = 0
+      IDLE_ORDER.length = 0
     }
   }
 
   private transportFor(address: string): Transport {
-    const t = this.transports.find((tr) => tr.handles(address))
+    const t = this.transportOf(address)
     if (!t) {
       throw new InvalidOptionsError(
         `no configured transport handles ${address} (configured: ${this.transports.map((x) => x.name).join(', ') || 'none'})`,
@@ -856,8 +941,16 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 }
 
-/** What `Mux.remoteAddresses` holds for a peer of no known address (never handed out). */
-const UNKNOWN: readonly string[] = []
+/** What `Mux.remoteContext` holds for a peer of no known address (never handed out). */
+const UNKNOWN = Symbol('unknown peer')
+
+// `prune`'s scratch: the idle peers of one walk (their ids, connection lists and last use) and their order,
+// emptied at the end of each walk (nothing there outlives it). A walk never starts inside another.
+const IDLE_IDS: PeerId[] = []
+const IDLE_LISTS: Mux[][] = []
+const IDLE_USED: number[] = []
+const IDLE_ORDER: number[] = []
+const byLastUsed = (a: number, b: number): number => (IDLE_USED[a] as number) - (IDLE_USED[b] as number)
 
 /** For a promise whose outcome is taken through another chain. */
 const IGNORE = (): void => {}
@@ -872,9 +965,78 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   return true
 }
 
+/** How many connections of a peer's list are not closed (going away or not). */
+function countOpen(list: readonly Mux[]): number {
+  let n = 0
+  for (let i = 0; i < list.length; i++) if (!(list[i] as Mux).connection.closed) n++
+  return n
+}
+
 /** The first open connection of a peer's list not going away (a loop: no callback made at every message sent). */
 function openIn(list: readonly Mux[] | undefined): Mux | undefined {
   if (list === undefined) return undefined
   for (const m of list) if (!m.connection.closed && !m.goingAway) return m
   return undefined
+}
+
+/**
+ * One dial's wait for its transport within `network.dialTimeout` (what
+ * `withTimeout` and two reactions on the dial did, in one object): the
+ * transport's answer ends the dial in its group and settles `promise`; the
+ * timeout rejects it with `TimeoutError` and expires the dial in its group
+ * (a connection arriving after that is closed). A dial costs a Chord publish
+ * one of these at every new node a lookup meets.
+ */
+class DialWait {
+  readonly promise: Promise<Connection>
+  private resolve!: (conn: Connection) => void
+  private reject!: (err: Error) => void
+  private timer: TimerHandle | undefined
+  /** The dial timed out: what arrives afterwards is closed. */
+  private late = false
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly group: DialGroup,
+    dial: Promise<Connection>,
+    private readonly ms: number,
+    private readonly address: string,
+  ) {
+    this.promise = new Promise<Connection>((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+    if (Number.isFinite(ms)) this.timer = clock.setTimeout(() => this.expire(), ms)
+    dial.then(
+      (conn) => this.connected(conn),
+      (err) => this.failed(err),
+    )
+  }
+
+  private connected(conn: Connection): void {
+    const late = this.late
+    this.group.ended(late)
+    if (late || this.group.signal.aborted) void conn.close()
+    this.stop()
+    this.resolve(conn) // after a timeout, a no-op: the promise was rejected
+  }
+
+  private failed(err: Error): void {
+    this.group.ended(this.late)
+    this.stop()
+    this.reject(err)
+  }
+
+  private expire(): void {
+    this.timer = undefined
+    const err = new TimeoutError(`dial ${this.address} timed out after ${this.ms} ms`)
+    this.late = true
+    this.group.expire(err)
+    this.reject(err)
+  }
+
+  private stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
+    this.timer = undefined
+  }
 }

@@ -186,6 +186,26 @@ test('compiled checks answer for the wire schemas (zod is asked only about what 
   t.is(compiledCheck(z.email())('x'), ASK_ZOD)
 })
 
+test('an object check counts keys only where that is exact: fields from the prototype, unknown keys, undefined', (t) => {
+  const plain = compiledCheck(z.object({ a: z.string(), b: z.number().optional() }))
+  t.is(plain({ a: 'x' }), SAME)
+  t.is(plain({ a: 'x', b: 1 }), SAME)
+  t.is(plain({ a: 'x', c: 1 }), ASK_ZOD, 'an unknown key: zod strips it')
+  t.is(plain({ a: 'x', b: undefined }), ASK_ZOD, 'a field present as undefined: zod decides')
+  const bare = Object.assign(Object.create(null), { a: 'x' })
+  t.is(plain(bare), SAME, 'no prototype: the keys are its own')
+  // A field read from the prototype is no key of the object: counting would miss the unknown one.
+  class WithGetter {
+    c = 1
+    get a(): string {
+      return 'x'
+    }
+  }
+  t.is(plain(new WithGetter()), ASK_ZOD)
+  const named = compiledCheck(z.object({ constructor: z.unknown(), a: z.string() }))
+  t.is(named({ a: 'x', c: 1 }), ASK_ZOD, '`constructor` is read from Object.prototype: each key is looked up')
+})
+
 test('checkEnvelope accepts exactly what envelopeSchema accepts, and returns the same', (t) => {
   const r = new SeededRandom(25)
   const samples = [

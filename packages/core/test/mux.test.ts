@@ -64,6 +64,45 @@ test('an unanswered request times out at its timeout on the clock, and is forgot
   t.is(ma.inFlight, 0)
 })
 
+test('requests answered out of order, some timing out, leave nothing behind; the rest fail in the order sent on close', async (t) => {
+  const clock = new ManualClock()
+  const [a, b] = connectionPair('peer-b', 'peer-a')
+  const ma = new Mux(a, clock)
+  const mb = new Mux(b, clock)
+  const held = new Map<string, () => void>()
+  mb.on('request', (_protocol, body, reply) => {
+    const text = (body as { text: string }).text
+    held.set(text, () => reply.respond({ text: text.toUpperCase() }))
+  })
+  const settle = () => new Promise((resolve) => setImmediate(resolve))
+  const outcome: string[] = []
+  const ask = (text: string, timeout: number) =>
+    ma.request(ECHO, { text }, { timeout }).then(
+      (r) => outcome.push(r.text),
+      (err: Error) => outcome.push(`${text}:${err.name}`),
+    )
+  const done = [ask('a', 5000), ask('b', 5000), ask('c', 10), ask('d', 5000)]
+  await settle()
+  t.is(ma.inFlight, 4)
+  held.get('b')?.() // a newer one first, then the oldest
+  held.get('a')?.()
+  await settle()
+  t.deepEqual(outcome, ['B', 'A'])
+  t.is(ma.inFlight, 2)
+  await clock.advance(10)
+  await settle()
+  t.deepEqual(outcome, ['B', 'A', 'c:TimeoutError'])
+  held.get('c')?.() // after its timeout: dropped
+  t.is(ma.inFlight, 1)
+  const e = ask('e', 5000)
+  await settle()
+  t.is(ma.inFlight, 2)
+  await b.close()
+  await Promise.all([...done, e])
+  t.deepEqual(outcome.slice(3), ['d:PeerUnreachableError', 'e:PeerUnreachableError'], 'the order sent')
+  t.is(ma.inFlight, 0)
+})
+
 test('an aborted request rejects with AbortError', async (t) => {
   const { ma } = pair()
   const ac = new AbortController()

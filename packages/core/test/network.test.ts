@@ -275,3 +275,34 @@ test('a prepared message goes to many peers as sent when prepared, counted like 
   await hub.network.request(targets[0] as (typeof targets)[0], HELD_ECHO, { n: 0 })
   t.is(got.filter((g) => g === '0:1:a,b').length, 2)
 })
+
+test('sendIfConnected sends over an open connection and says so; to a peer without one it says no and never dials', async (t) => {
+  const peers = await Promise.all(
+    ['hub', 'near', 'far'].map((n) => createPeer({ ...base, listen: [`stub://ifconnected-${n}`] })),
+  )
+  t.teardown(() => Promise.all(peers.map((p) => p.stop())))
+  await Promise.all(peers.map((p) => p.start()))
+  const [hub, near, far] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]]
+  const NOTE = defineProtocol('test/ifconnected/1', z.object({ n: z.number() }), z.null())
+  const got: string[] = []
+  for (const [name, p] of [['near', near] as const, ['far', far] as const]) {
+    p.network.handle(NOTE, ({ n }) => {
+      got.push(`${name}:${n}`)
+    })
+    p.network.handle(HELD_ECHO, ({ n }) => ({ n }))
+  }
+  await hub.network.request({ id: near.id, addresses: ['stub://ifconnected-near'] }, HELD_ECHO, { n: 0 })
+  hub.network.learn({ id: far.id, addresses: ['stub://ifconnected-far'] })
+  const prepared = hub.network.prepare(NOTE, { n: 1 })
+  t.true(hub.network.sendIfConnected(near.id, prepared))
+  t.false(hub.network.sendIfConnected(far.id, prepared), 'a known address, no connection')
+  t.is(hub.network.stats()['test/ifconnected/1'], undefined, 'counted when it leaves, on the next microtask')
+  await hub.network.request(near.id, HELD_ECHO, { n: 0 }) // answered after the message on the same connection
+  t.deepEqual(got, ['near:1'])
+  t.is(hub.network.stats()['test/ifconnected/1']?.sent, 1)
+  t.false(hub.network.isConnected(far.id), 'nothing was dialed')
+  await hub.network.hangUp(near.id)
+  t.false(hub.network.sendIfConnected(near.id, prepared), 'closed')
+  await hub.stop()
+  t.false(hub.network.sendIfConnected(near.id, prepared), 'stopped')
+})

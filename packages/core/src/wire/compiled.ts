@@ -68,6 +68,7 @@ export function compiledCheck(schema: z.ZodType): CompiledCheck {
 }
 
 const askZod: CompiledCheck = () => ASK_ZOD
+const OBJECT = Object.prototype
 const always: CompiledCheck = () => SAME
 
 function compile(schema: ZodLike): CompiledCheck {
@@ -238,25 +239,41 @@ function compileTuple(def: Def): CompiledCheck {
 function compileObject(def: Def): CompiledCheck {
   const shape = def.shape ?? {}
   const keys = Object.keys(shape)
-  const known = new Set(keys)
-  const fields = keys.map((k) => ({ key: k, check: compile(shape[k] as ZodLike) }))
-  if (fields.some((f) => f.check === askZod)) return askZod
+  const checks = keys.map((k) => compile(shape[k] as ZodLike))
+  if (checks.some((c) => c === askZod)) return askZod
   // No catchall: unknown keys are stripped (zod's result then differs); `never`: refused; `unknown`: kept.
   const catchall = def.catchall?._zod?.def.type
   if (catchall !== undefined && catchall !== 'unknown' && catchall !== 'any') return askZod
   const loose = catchall !== undefined
+  const n = keys.length
+  const known = new Set(keys)
+  // A field named as a property of every object (`constructor`, `toString` …) reads as present from the
+  // prototype: such a schema's keys are checked one by one.
+  const counted = !keys.some((k) => k in OBJECT)
   return (v) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return INVALID
     const o = v as Record<string, unknown>
     let verdict: Verdict = SAME
-    for (const f of fields) {
-      const r = f.check(o[f.key])
+    // The fields present (not undefined), counted for the test of unknown keys below.
+    let present = 0
+    for (let i = 0; i < n; i++) {
+      const x = o[keys[i] as string]
+      if (x !== undefined) present++
+      const r = (checks[i] as CompiledCheck)(x)
       if (r === INVALID) return INVALID
       if (r === ASK_ZOD) verdict = ASK_ZOD
     }
-    if (!loose) {
-      for (const k in o) if (!known.has(k)) return ASK_ZOD
+    if (loose) return verdict
+    const proto = Object.getPrototypeOf(o)
+    if (counted && (proto === OBJECT || proto === null)) {
+      // A plain object with as many keys as fields present has no unknown key (each field present is one
+      // of its own keys); one with more (an unknown key, or a field present as undefined): zod decides.
+      // Counting spares a look-up in `known` per key.
+      let count = 0
+      for (const _ in o) count++
+      return count === present ? verdict : ASK_ZOD
     }
+    for (const k in o) if (!known.has(k)) return ASK_ZOD
     return verdict
   }
 }

@@ -107,12 +107,20 @@ export interface MuxOwner {
 export class Mux extends EventEmitter<MuxEvents> {
   private nextId = 1
   /**
-   * Kept by the owner (the Network): the remote's known addresses as last
-   * looked up, so that a message's context needs no lookup in a map of every
-   * known peer; cleared whenever they change.
+   * Kept by the owner (the Network): what it hands the handlers of this
+   * connection's messages (the remote as last looked up, and the
+   * connection), so that a message needs no lookup in a map of every known
+   * peer and no new objects; cleared whenever the remote's addresses change.
    */
-  remoteAddresses: readonly string[] | undefined
-  /** Requests awaiting their response; made with the first request. */
+  remoteContext: unknown
+  /**
+   * The oldest request awaiting its response (id `firstId`), kept out of
+   * `pending`: a connection mostly has one at a time, and a Map made for
+   * each (an idle connection keeps none) cost a Chord publish one per request.
+   */
+  private first: Pending | undefined
+  private firstId = 0
+  /** The other requests awaiting their response, each newer than `first`; made when needed. */
   private pending: Map<number, Pending> | undefined
   lastUsed: number
   /** Requests received and not yet answered. */
@@ -161,7 +169,7 @@ export class Mux extends EventEmitter<MuxEvents> {
   }
 
   get inFlight(): number {
-    return this.pending?.size ?? 0
+    return (this.first === undefined ? 0 : 1) + (this.pending?.size ?? 0)
   }
 
   /** Requests of the remote this side is answering now (received, not yet answered). */
@@ -235,18 +243,53 @@ export class Mux extends EventEmitter<MuxEvents> {
     }
     const drain = this.startDrain()
     drain.remote = true
+    // Oldest first (`first`, then `pending` in the order sent).
+    const first = this.first
+    if (first !== undefined && this.firstId > lastId) {
+      this.first = undefined
+      first.reject(this.unread(this.firstId, lastId))
+    }
     const pending = this.pending
     if (pending !== undefined)
       for (const [id, p] of pending)
         if (id > lastId) {
           pending.delete(id)
-          p.reject(
-            new UnreadRequestError(
-              `${this.connection.remotePeer} closed the connection before reading request ${id} (GOAWAY after ${lastId})`,
-            ),
-          )
+          p.reject(this.unread(id, lastId))
         }
     this.drained()
+  }
+
+  private unread(id: number, lastId: number): UnreadRequestError {
+    return new UnreadRequestError(
+      `${this.connection.remotePeer} closed the connection before reading request ${id} (GOAWAY after ${lastId})`,
+    )
+  }
+
+  /** Keeps a request until its response: in `first` when no request is pending, else in `pending`. */
+  private track(id: number, p: Pending): void {
+    if (this.first === undefined && (this.pending === undefined || this.pending.size === 0)) {
+      this.first = p
+      this.firstId = id
+      return
+    }
+    this.pending ??= new Map()
+    this.pending.set(id, p)
+  }
+
+  /** The request `id` awaiting its response, if it still is. */
+  private awaiting(id: number): Pending | undefined {
+    if (this.first !== undefined && this.firstId === id) return this.first
+    return this.pending?.get(id)
+  }
+
+  /** The request `id` awaits its response no longer (answered, timed out or failed). */
+  private forget(id: number): void {
+    if (this.first !== undefined && this.firstId === id) {
+      this.first = undefined
+      return
+    }
+    const pending = this.pending
+    if (pending?.delete(id) && pending.size === 0) this.pending = undefined // an idle connection keeps none
   }
 
   /** After the remote's GOAWAY, the connection closes once nothing is pending either way. */
@@ -269,10 +312,12 @@ export class Mux extends EventEmitter<MuxEvents> {
     void this.connection.close()
   }
 
+  /** `timeout`: milliseconds to wait for the response (default `options.timeout`, none without it). */
   async request<Req, Res>(
     protocol: Protocol<Req, Res>,
     body: Req,
     options: MuxRequestOptions = {},
+    timeout = options.timeout,
   ): Promise<Res> {
     if (this.connection.closed)
       throw new PeerUnreachableError(`connection to ${this.connection.remotePeer} is closed`)
@@ -284,10 +329,8 @@ export class Mux extends EventEmitter<MuxEvents> {
     const exhausted = this.nextId > MAX_REQUEST_ID
     if (exhausted && !this.remoteDrains) this.nextId = 1
     this.lastUsed = this.clock.now()
-    this.pending ??= new Map()
-    const pending = this.pending
     const response = new Promise<Res>((resolve, reject) => {
-      pending.set(id, {
+      this.track(id, {
         protocol: protocol as Protocol<unknown, unknown>,
         resolve: resolve as (v: unknown) => void,
         reject,
@@ -299,15 +342,15 @@ export class Mux extends EventEmitter<MuxEvents> {
     return withTimeout(
       this.clock,
       sent.then(() => response),
-      options.timeout,
+      timeout,
       {
         signal: options.signal,
-        message: `${protocol.name} request to ${this.connection.remotePeer} timed out after ${options.timeout} ms`,
-        onCancel: () => pending.delete(id),
+        message: () =>
+          `${protocol.name} request to ${this.connection.remotePeer} timed out after ${timeout} ms`,
+        onCancel: () => this.forget(id),
       },
     ).finally(() => {
-      pending.delete(id)
-      if (pending.size === 0 && this.pending === pending) this.pending = undefined // an idle connection keeps none
+      this.forget(id)
       if (this.draining !== undefined) this.drained()
     })
   }
@@ -328,6 +371,16 @@ export class Mux extends EventEmitter<MuxEvents> {
       throw new UnreadRequestError(`connection to ${this.connection.remotePeer} is going away`)
     this.lastUsed = this.clock.now()
     await this.connection.send(prepared.bytes, options)
+  }
+
+  /**
+   * @internal `sendPrepared` without its async wrapper, for the Network's `sendIfConnected`, which has
+   * checked that the connection is not going away: the connection's own promise (a transport may give
+   * one settled promise for every send that fits).
+   */
+  post(prepared: PreparedMessage<unknown>): Promise<void> {
+    this.lastUsed = this.clock.now()
+    return this.connection.send(prepared.bytes)
   }
 
   private write(envelope: Envelope, options: AbortOptions): Promise<void> {
@@ -367,9 +420,9 @@ export class Mux extends EventEmitter<MuxEvents> {
       case Kind.Response: {
         const id = envelope[1]
         const body = envelope[2]
-        const p = this.pending?.get(id)
+        const p = this.awaiting(id)
         if (!p) return // answered after its timeout: dropped
-        this.pending?.delete(id)
+        this.forget(id)
         if (id > this.lastAnswered) this.lastAnswered = id
         try {
           p.resolve(
@@ -404,9 +457,9 @@ export class Mux extends EventEmitter<MuxEvents> {
           )
           return
         }
-        const p = this.pending?.get(id)
+        const p = this.awaiting(id)
         if (!p) return
-        this.pending?.delete(id)
+        this.forget(id)
         if (id > this.lastAnswered) this.lastAnswered = id
         p.reject(new RemoteError(e.name, e.message, this.connection.remotePeer))
         return
@@ -550,12 +603,17 @@ export class Mux extends EventEmitter<MuxEvents> {
   }
 
   private failAll(err?: Error): void {
-    if (this.pending === undefined || this.pending.size === 0) return
+    if (this.inFlight === 0) return
     const reason = new PeerUnreachableError(`connection to ${this.connection.remotePeer} closed`, {
       cause: err,
     })
-    for (const p of this.pending.values()) p.reject(reason)
-    this.pending.clear()
+    const first = this.first
+    this.first = undefined
+    first?.reject(reason)
+    const pending = this.pending
+    if (pending === undefined) return
+    for (const p of pending.values()) p.reject(reason)
+    pending.clear()
   }
 }
 
