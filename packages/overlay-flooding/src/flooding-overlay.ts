@@ -335,7 +335,7 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     switch (msg.kind) {
       case 'ping':
         this.counter.receivedPing++
-        return this.onPing(msg, from, addressGroup(ctx.connection.remoteAddress))
+        return this.onPing(msg, from, ctx.connection.remoteAddress)
       case 'query':
         this.counter.receivedQuery++
         this.onQuery(msg, from, neighbor)
@@ -351,8 +351,11 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     }
   }
 
-  /** `group`: the network group of the address the ping came from (undefined: not grouped). */
-  private onPing(msg: PingMessage, from: PeerId, group: string | undefined): PongMessage {
+  /**
+   * `remote`: the address the ping came from. Its network group (a URL parsed) is worked out only for a
+   * join this node may accept: most pings are probes of neighbors and asks for peers.
+   */
+  private onPing(msg: PingMessage, from: PeerId, remote: string): PongMessage {
     const ref = { id: from, addresses: msg.addresses }
     const known = this.table.has(from)
     let accepted = known
@@ -366,15 +369,12 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
         if (this.staticIds.get(listed) === from) accepted = this.addNeighbor(ref)
         else void this.maintain()
       }
-    } else if (
-      msg.join &&
-      !accepted &&
-      !this.banned.has(from) &&
-      this.network.isConnected(from) &&
-      this.groupHasRoom(group)
-    ) {
-      if (this.table.full) this.makeRoom(msg, from)
-      if (!this.table.full) accepted = this.addNeighbor(ref, group)
+    } else if (msg.join && !accepted && !this.banned.has(from) && this.network.isConnected(from)) {
+      const group = addressGroup(remote)
+      if (this.groupHasRoom(group)) {
+        if (this.table.full) this.makeRoom(msg, from)
+        if (!this.table.full) accepted = this.addNeighbor(ref, group)
+      }
     }
     // A joiner's degree was counted before this join.
     if (accepted) this.table.setDegree(from, known ? msg.degree : msg.degree + 1)
