@@ -749,14 +749,17 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
 
   /**
    * `send` of one query to each of `targets` but `except`, encoded once (core's `prepare`) for all of
-   * them instead of once per neighbor: the same bytes, counts and order as a `send` to each.
+   * them instead of once per neighbor: the same bytes, counts and order as a `send` to each. Core's
+   * `sendIfConnected` looks the connection up once (not `isConnected`, then again to send) and makes
+   * no promise per neighbor; a neighbor with no open connection is no neighbor any more, as in `send`.
    */
   private sendAll(targets: readonly PeerId[], msg: QueryMessage, except?: PeerId): void {
     let prepared: PreparedMessage<FloodingMessage> | undefined
     for (const id of targets) {
-      if (id === except || !this.sendable(id, msg.kind)) continue
+      if (id === except) continue
       prepared ??= this.network.prepare(FLOODING, msg)
-      this.network.sendPrepared(id, prepared).catch((err) => this.sendFailed(err, id, msg.kind))
+      if (this.network.sendIfConnected(id, prepared)) this.counter.sent('query')
+      else this.removeNeighbor(id, 'disconnected')
     }
   }
 

@@ -508,3 +508,37 @@ test('neighbor maintenance that throws is logged at warn and keeps running (virt
   t.is(failures[0]?.component, 'peerkit:flooding:neighbors')
   t.is((failures[0]?.fields?.err as Error | undefined)?.message, 'neighbor table broke')
 })
+
+test('a query is forwarded only over open connections: a neighbor whose connection just closed is dropped, never dialed again for it', async (t) => {
+  const { parent, clock } = hub()
+  // minNeighbors 1: losing one of two neighbors starts no maintenance round (which would join it again).
+  const flooding = { ...FAST, minNeighbors: 1 }
+  const node = await startNode(t, { parent, transport: 'memory', listen: ['memory://n'], flooding })
+  const kept = await startRaw(t, { parent, transport: 'memory', listen: ['memory://kept'] })
+  const lost = await startRaw(t, { parent, transport: 'memory', listen: ['memory://lost'] })
+  const id = (await kept.network.dialAddress('memory://n')).id
+  await lost.network.dialAddress('memory://n')
+  for (const raw of [kept, lost]) {
+    const join = { kind: 'ping', join: true, addresses: raw.network.addresses(), degree: 1 }
+    t.like(await raw.network.request(id, rawProtocol, join), { accepted: true })
+  }
+  t.is(node.overlay.neighbors().length, 2)
+  const dials: string[] = []
+  node.network.on('peer:connect', (p) => dials.push(p.id))
+  void node.network.hangUp(lost.network.peerId)
+  await clock.settle(
+    collect(node.overlay.search({ keywords: ['x'] }, { expandingRing: false, ttl: 2 })),
+    5000,
+  )
+  t.true(
+    kept.inbox.some((m) => m.msg.kind === 'query'),
+    'the open neighbor got the query',
+  )
+  t.false(lost.inbox.some((m) => m.msg.kind === 'query'))
+  t.deepEqual(
+    node.overlay.neighbors().map((n) => n.id),
+    [kept.network.peerId],
+  )
+  t.false(node.network.isConnected(lost.network.peerId))
+  t.deepEqual(dials, [], 'nothing was dialed to send it')
+})
