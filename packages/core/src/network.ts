@@ -113,6 +113,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   /** The abort signals this peer's dials give their transports (see `DialGroups`); made with the first dial. */
   private dialGroups: DialGroups | undefined
   private known: Map<PeerId, string[]> | undefined
+  /** The peer `learn` put last at the end of `known` (learned again with the same addresses, nothing moves). */
+  private lastLearned: PeerId | undefined
   private protectedPeers: Set<PeerId> | undefined
   /**
    * Every unprotected peer with a connection open and not going away, and perhaps a few more
@@ -132,6 +134,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   /** Requests for protocols never handled here, per connection that sent any. */
   private unknownRequests: WeakMap<Mux, number> | undefined
   private counts: Map<string, MessageCount> | undefined
+  /** The entry of `counts` `counter` gave last, and its protocol. */
+  private lastCounted: { protocol: string; count: MessageCount } | undefined
   /** Hears every Mux of this Network (one object, instead of listeners per connection). */
   private muxOwner: MuxOwner | undefined
   private bound: readonly Listener[] = []
@@ -462,6 +466,13 @@ export class Network extends EventEmitter<NetworkEvents> {
     const known = this.known
     const was = known.get(ref.id)
     const addresses = ref.addresses
+    // The last peer learned, learned again (a dial, then its identify): already at the end, nothing changes.
+    if (
+      ref.id === this.lastLearned &&
+      was !== undefined &&
+      (was === addresses || sameStrings(was, addresses))
+    )
+      return
     // The same addresses again (most often: a dial to known addresses, an identify telling them once more)
     // keep their array, and the contexts kept with it (see `context`).
     const same =
@@ -473,6 +484,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     // Learned again, it moves to the end: the first entries are the least recently learned.
     known.delete(ref.id)
     known.set(ref.id, same ? was : addresses.slice(0, LIMITS.addresses))
+    this.lastLearned = ref.id
     if (!same) this.addressesChanged(ref.id)
     if (known.size > this.config.network.maxKnownPeers) {
       for (const id of known.keys()) {
@@ -844,14 +856,21 @@ export class Network extends EventEmitter<NetworkEvents> {
     registered.count.received++
   }
 
-  /** The protocol's entry in `counts` (made with its first message). */
+  /** The protocol's entry in `counts` (made with its first message); the last one found answers without a look-up. */
   private counter(protocol: string): MessageCount {
+    const last = this.lastCounted
+    if (last !== undefined && last.protocol === protocol) return last.count
     this.counts ??= new Map()
     const counts = this.counts
     let c = counts.get(protocol)
     if (!c) {
       c = { sent: 0, received: 0 }
       counts.set(protocol, c)
+    }
+    if (last === undefined) this.lastCounted = { protocol, count: c }
+    else {
+      last.protocol = protocol
+      last.count = c
     }
     return c
   }

@@ -47,3 +47,23 @@ test('a message within the bound decodes as before; the bound can be lowered per
   t.deepEqual(decode(encode(value)), value)
   t.throws(() => decode(encode(value), 1000), { name: 'ProtocolError' })
 })
+
+test('decode refuses exactly the messages that declare more values than the bound, whether or not it counts them', (t) => {
+  // A message read whole in JavaScript is not counted when it has no more bytes than the bound: it cannot
+  // hold more values than bytes. Every bound around each message's count gives what counting gives.
+  const messages = [
+    [],
+    [0, 1, 2],
+    { a: [1, [2, [3, {}]]], b: 'x' },
+    [3, 'peerkit/x/1', { kind: 'query', id: 'ab'.repeat(16), ttl: 3, query: { keywords: ['a', 'b'] } }],
+    Array.from({ length: 40 }, (_, i) => ({ i })),
+  ]
+  for (const value of messages) {
+    const bytes = encode(value)
+    const count = countItems(bytes, Number.MAX_SAFE_INTEGER)
+    for (let max = Math.max(0, count - 3); max <= bytes.length + 2; max++) {
+      if (count > max) t.throws(() => decode(bytes, max), { name: 'ProtocolError' }, `${count} > ${max}`)
+      else t.deepEqual(decode(bytes, max), value)
+    }
+  }
+})

@@ -195,6 +195,32 @@ test("a handler's context has the sender's addresses as learned now: after ident
   t.deepEqual(seen.at(-1), ['stub://back-b'])
 })
 
+test('known peers leave least recently learned first, whether learned again with the same addresses or new ones', async (t) => {
+  const a = await createPeer({ ...base, listen: ['stub://lru-a'], network: { maxKnownPeers: 3 } })
+  t.teardown(() => a.stop())
+  const [x, y, z, w] = ['X', 'Y', 'Z', 'W'].map((c) => c.repeat(43)) as [string, string, string, string]
+  const learn = (id: string, address: string) => a.network.learn({ id, addresses: [address] })
+  learn(x, 'stub://x')
+  learn(y, 'stub://y')
+  learn(y, 'stub://y') // the last learned, again: it stays last
+  learn(x, 'stub://x') // the same addresses: x moves to the end all the same
+  learn(z, 'stub://z')
+  learn(w, 'stub://w') // one too many: y, learned least recently, leaves
+  t.deepEqual(a.network.addressesOf(y), [])
+  t.deepEqual(a.network.addressesOf(x), ['stub://x'])
+  const kept = a.network.addressesOf(x)
+  learn(x, 'stub://x')
+  t.is(a.network.addressesOf(x), kept, 'learned again with the same addresses: the same array')
+  learn(z, 'stub://z2')
+  t.deepEqual(a.network.addressesOf(z), ['stub://z2'])
+  learn(y, 'stub://y') // w leaves: x and z were learned since
+  t.deepEqual(a.network.addressesOf(w), [])
+  t.deepEqual(
+    [x, z, y].map((id) => a.network.addressesOf(id)),
+    [['stub://x'], ['stub://z2'], ['stub://y']],
+  )
+})
+
 test('a message goes to the handler registered now: none after unhandle, the new one after a second handle', async (t) => {
   const a = await createPeer({ ...base, listen: ['stub://rehandle-a'] })
   const b = await createPeer({ ...base, listen: ['stub://rehandle-b'] })

@@ -72,16 +72,25 @@ function detachIn(container: object): void {
  * hours must not keep the whole message it came in alive.
  */
 export function decode(bytes: Uint8Array, maxItems = DEFAULT_MAX_MESSAGE_ITEMS): unknown {
-  // Counted in every message, however short: five bytes can declare an array of 30 million items,
-  // which msgpackr would allocate before it finds them missing.
+  // The common case (what the overlays send), read in JavaScript with strings of their own (read-frame.ts).
+  // A message it reads whole holds fewer values than bytes (each value takes a byte at least, and it
+  // refuses a header declaring more than the bytes left), so one of at most `maxItems` bytes needs no count.
+  const short = bytes.length <= maxItems
+  if (short) {
+    const read = readFrame(bytes)
+    if (read !== UNREAD) return read
+  }
+  // Counted before msgpackr reads it: five bytes can declare an array of 30 million items, which msgpackr
+  // would allocate before it finds them missing.
   if (countItems(bytes, maxItems) > maxItems) {
     throw new ProtocolError(
       `message of ${bytes.length} bytes declares more than ${maxItems} values (network.maxMessageItems)`,
     )
   }
-  // The common case (what the overlays send), read in JavaScript with strings of their own (read-frame.ts).
-  const read = readFrame(bytes)
-  if (read !== UNREAD) return read
+  if (!short) {
+    const read = readFrame(bytes)
+    if (read !== UNREAD) return read
+  }
   let value: unknown
   try {
     value = packr.unpack(bytes)

@@ -59,13 +59,34 @@ const cache = new WeakMap<object, CompiledCheck>()
  * gives, zod still writing every error message. Compiled once per schema.
  */
 export function compiledCheck(schema: z.ZodType): CompiledCheck {
+  // The last two schemas asked for answer without the WeakMap (a response's check is asked for at every
+  // response, and most come in runs of one protocol).
+  if (schema === lastSchema) return lastCheck as CompiledCheck
+  if (schema === prevSchema) {
+    const check = prevCheck as CompiledCheck
+    prevSchema = lastSchema
+    prevCheck = lastCheck
+    lastSchema = schema
+    lastCheck = check
+    return check
+  }
   let check = cache.get(schema)
   if (check === undefined) {
     check = compile(schema as ZodLike)
     cache.set(schema, check)
   }
+  prevSchema = lastSchema
+  prevCheck = lastCheck
+  lastSchema = schema
+  lastCheck = check
   return check
 }
+
+// `compiledCheck`'s two most recent answers. A schema kept here stays alive until two others are asked for.
+let lastSchema: z.ZodType | undefined
+let lastCheck: CompiledCheck | undefined
+let prevSchema: z.ZodType | undefined
+let prevCheck: CompiledCheck | undefined
 
 const askZod: CompiledCheck = () => ASK_ZOD
 const OBJECT = Object.prototype

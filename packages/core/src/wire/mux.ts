@@ -1,5 +1,5 @@
-import { EventEmitter } from 'eventemitter3'
 import { type Clock, type TimerHandle, withTimeout } from '../clock.js'
+import { ListenedEmitter } from '../connection-emitter.js'
 import { PeerkitError, PeerUnreachableError, ProtocolError, RateLimitError, RemoteError } from '../errors.js'
 import { type ManagedConnection, type MemoryScope, managed } from '../resource-manager.js'
 import type { AbortOptions, Connection } from '../transport.js'
@@ -104,7 +104,7 @@ export interface MuxOwner {
  * Connection, matched by request id. A frame that does not decode or does not
  * match the envelope schema closes the connection with a `ProtocolError`.
  */
-export class Mux extends EventEmitter<MuxEvents> {
+export class Mux extends ListenedEmitter<MuxEvents> {
   private nextId = 1
   /**
    * Kept by the owner (the Network): what it hands the handlers of this
@@ -151,6 +151,17 @@ export class Mux extends EventEmitter<MuxEvents> {
    */
   get remoteDrains(): boolean {
     return this.remoteMux === undefined || this.remoteMux >= 2
+  }
+
+  /**
+   * Set once anyone listens to this Mux's events: a Mux owned by a Network
+   * (which hears through `MuxOwner`) has no listener, and its requests and
+   * messages skip `emit` (a look-up by event name on every message).
+   */
+  private heard = false
+
+  protected override onListener(): void {
+    this.heard = true
   }
 
   constructor(
@@ -413,7 +424,7 @@ export class Mux extends EventEmitter<MuxEvents> {
           return
         }
         this.owner?.onMuxRequest(this, protocol, body, reply)
-        this.emit('request', protocol, body, reply)
+        if (this.heard) this.emit('request', protocol, body, reply)
         this.flow()
         return
       }
@@ -472,7 +483,7 @@ export class Mux extends EventEmitter<MuxEvents> {
           return
         }
         this.owner?.onMuxMessage(this, protocol, body)
-        this.emit('message', protocol, body)
+        if (this.heard) this.emit('message', protocol, body)
         return
       }
       case Kind.GoAway:

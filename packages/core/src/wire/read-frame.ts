@@ -13,7 +13,8 @@
  *   string holding the frame's strings, cut into slices that `decode` then
  *   had to copy (`detach`) so that a kept string would not keep the frame;
  *   here a string is a copy from the start;
- * - a new string for every key of such a frame: keys come from a table of
+ * - a new string for every key of such a frame, and for every short value
+ *   repeated in every message (a protocol name, a kind): they come from a table of
  *   the keys seen lately (as msgpackr does for small frames), so an object's
  *   properties are set with strings V8 already knows.
  */
@@ -200,6 +201,15 @@ function readKey(): string {
     need(1)
     length = src[pos++] as number
   } else throw BAIL // a key that is not a string (msgpackr makes one of it)
+  return readString(length)
+}
+
+/**
+ * A string of `length` bytes. One shorter than `KEY_MAX` comes from the table
+ * of those seen lately: keys, and the short values every message repeats (a
+ * protocol name, a message's kind) are not made again for every message.
+ */
+function readString(length: number): string {
   need(length)
   if (length >= KEY_MAX) return ascii(length)
   const s = src
@@ -222,11 +232,6 @@ function readKey(): string {
   const key = ascii(length)
   keyTable[slot] = key
   return key
-}
-
-function readString(length: number): string {
-  need(length)
-  return ascii(length)
 }
 
 /** The next `length` bytes as a string of their own, when they are ASCII (else msgpackr decodes the UTF-8). */
