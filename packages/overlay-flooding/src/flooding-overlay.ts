@@ -665,7 +665,6 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       for (const p of pong.peers) this.table.learn(p)
       if (pong.degree !== undefined) this.table.setDegree(ref.id, pong.degree)
       if (!join) return
-      const remote = { id: ref.id, addresses: pong.addresses.length > 0 ? pong.addresses : ref.addresses }
       if (!pong.accepted) {
         this.table.forget(ref.id)
         return 'refused'
@@ -674,7 +673,13 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
       if (
         !this.started ||
         !this.network.isConnected(ref.id) ||
-        !(this.addNeighbor(remote) || (this.isStatic && this.table.has(ref.id)))
+        !(
+          this.addNeighbor({
+            id: this.connectionId(ref.id),
+            addresses: pong.addresses.length > 0 ? pong.addresses : ref.addresses,
+          }) ||
+          (this.isStatic && this.table.has(ref.id))
+        )
       ) {
         void this.send(ref.id, { kind: 'bye', reason: 'no room' })
       } else if (pong.degree !== undefined) this.table.setDegree(ref.id, pong.degree)
@@ -684,6 +689,18 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     } finally {
       if (join) this.joining.delete(ref.id)
     }
+  }
+
+  /**
+   * `id` as its open connection holds it: the one string every message's context from that peer
+   * carries, and core's connections are keyed by. A candidate's id was decoded from a pong, a string
+   * of its own: as a neighbor's key, every look-up of the table (each message from the neighbor) and
+   * of core's connections (each message to it) compared two strings of 43 characters, apart in memory,
+   * where one string compares as one pointer. Joins are few; this walks the connected peers once.
+   */
+  private connectionId(id: PeerId): PeerId {
+    for (const p of this.network.peers()) if (p.id === id) return p.id
+    return id
   }
 
   /** `group`: the network group it joined from, when it joined this node. */
