@@ -221,7 +221,7 @@ export class Mux extends ListenedEmitter<MuxEvents> {
     if (this.draining?.local) return
     const drain = this.startDrain()
     drain.local = true
-    this.write([Kind.GoAway, this.lastRead], {}).catch(() => {}) // fails only on a closed connection, whose close is reported
+    this.write([Kind.GoAway, this.lastRead]).then(undefined, IGNORE) // fails only on a closed connection, whose close is reported
   }
 
   /** The draining state, made with its deadline by whichever side's GOAWAY came first. */
@@ -319,7 +319,7 @@ export class Mux extends ListenedEmitter<MuxEvents> {
    */
   abort(err: Error): void {
     if (this.connection.closed) return
-    this.write([Kind.Error, CONNECTION_ERROR_ID, wireError(err)], {}).catch(() => {}) // the close below reports it
+    this.write([Kind.Error, CONNECTION_ERROR_ID, wireError(err)]).then(undefined, IGNORE) // the close below reports it
     void this.connection.close()
   }
 
@@ -394,7 +394,7 @@ export class Mux extends ListenedEmitter<MuxEvents> {
     return this.connection.send(prepared.bytes)
   }
 
-  private write(envelope: Envelope, options: AbortOptions): Promise<void> {
+  private write(envelope: Envelope, options?: AbortOptions): Promise<void> {
     return this.connection.send(encode(envelope), options)
   }
 
