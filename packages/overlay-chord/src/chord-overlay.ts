@@ -151,6 +151,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       stabilizeSoon: () => {
         if (this.running && this.maintaining) void this.stabilizeOnce()
       },
+      handOn: (batches) => this.replication.handOn(batches),
     }
     this.replication = new Replication({
       ring: this.ring,
@@ -159,6 +160,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       options,
       clock,
       call,
+      post: (node, message, signal) => this.post(node, message, signal),
       running: () => this.running,
       signal: () => this.signal,
     })
@@ -588,18 +590,32 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     return response as ResponseOf<K>
   }
 
-  /** Requests count under their type (`find_successor` …), responses under theirs (`step`, `hits` …). */
+  /** Sends a one-way message (`hand_on`); to this node itself it is handled locally. */
+  private async post(node: ChordNode, message: RequestOf<'hand_on'>, signal?: AbortSignal): Promise<void> {
+    if (node.id === this.selfId) {
+      await this.handle(message, this.network.self())
+      return
+    }
+    this.counter.sent(message.type)
+    await this.network.send(node.ref, CHORD_PROTOCOL, message, { signal })
+  }
+
+  /**
+   * Requests count under their type (`find_successor` …), responses under theirs (`step`, `hits` …);
+   * a one-way `hand_on` has no response.
+   */
   private async answer(request: ChordRequest, context: RequestContext): Promise<ChordResponse> {
     this.counter.received(request.type)
     const response = await this.handle(request, context.peer)
-    this.counter.sent(response.type)
+    if (request.type !== 'hand_on') this.counter.sent(response.type)
     return response
   }
 
   private async handle(request: ChordRequest, from: PeerRef): Promise<ChordResponse> {
     if (!this.running) throw new NotStartedError('this chord node is not running')
-    // A store to the key's successor: the records none of whose keys this node owns (found as they are kept).
-    const strays = request.type === 'store' && request.primary ? [] : undefined
+    // A store or hand-on to the key's successor: the records none of whose keys this node owns (found as they are kept).
+    const strays =
+      (request.type === 'store' || request.type === 'hand_on') && request.primary ? [] : undefined
     const response = await answerRequest(this.handlerContext, request, from, strays)
     if (strays !== undefined && strays.length > 0) this.replication.passOn(strays)
     return response

@@ -24,7 +24,7 @@ const ttlSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
 /** Records as they travel: each signed by its provider (`signRecord`), checked on arrival with `checkRecord`. */
 const recordsSchema = z.array(signedFileRecordSchema).max(MAX_RECORDS_PER_MESSAGE)
 
-/** Every request of `peerkit/chord/2`, told apart by `type`. */
+/** Every request of `peerkit/chord/3`, told apart by `type`. */
 export const chordRequestSchema = z.discriminatedUnion('type', [
   /** One iterative step of find_successor(key); `avoid`: nodes the asker found dead on the way. */
   z.object({
@@ -50,12 +50,30 @@ export const chordRequestSchema = z.discriminatedUnion('type', [
     records: recordsSchema,
     /** Sent to the node the provider found as the key's successor (the others are its replicas). */
     primary: z.boolean().optional(),
+    /**
+     * Sent to the node that answered the lookups of the records' keys (their
+     * predecessor): it keeps none of them but hands each, with `hand_on`, to
+     * the key's holders among its successors.
+     */
+    forward: z.boolean().optional(),
   }),
   /** Node to node: replicas and hand-over, each record with the lifetime it has left. */
   z.object({
     type: z.literal('replicate'),
     records: recordsSchema,
     ttls: z.array(ttlSchema).max(MAX_RECORDS_PER_MESSAGE),
+  }),
+  /**
+   * Node to node, one-way (no answer): the records of a forwarded store
+   * (`store.forward`) for one of their holders, each with the lifetime it has
+   * left; checked as `replicate` is.
+   */
+  z.object({
+    type: z.literal('hand_on'),
+    records: recordsSchema,
+    ttls: z.array(ttlSchema).max(MAX_RECORDS_PER_MESSAGE),
+    /** Sent to the key's successor (as a `primary` store): the records it owns no key of go on to its predecessor. */
+    primary: z.boolean().optional(),
   }),
   /** A provider withdraws its records of these hashes. */
   z.object({ type: z.literal('remove'), hashes: z.array(contentHashSchema).max(MAX_RECORDS_PER_MESSAGE) }),
@@ -67,7 +85,7 @@ export const chordRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('leave'), predecessor: peerRefSchema.nullable(), successors: nodesSchema }),
 ])
 
-/** Every response of `peerkit/chord/2`, told apart by `type`. */
+/** Every response of `peerkit/chord/3`, told apart by `type`. */
 export const chordResponseSchema = z.discriminatedUnion('type', [
   /** `done`: `nodes` is the key's successor list; otherwise nodes closer to the key, closest first. */
   z.object({ type: z.literal('step'), done: z.boolean(), nodes: nodesSchema.min(1) }),
@@ -89,6 +107,7 @@ export const RESPONSE_OF = {
   stabilize: 'ok',
   store: 'ok',
   replicate: 'ok',
+  hand_on: 'ok',
   remove: 'ok',
   get: 'records',
   search: 'records',
@@ -99,12 +118,16 @@ export type RequestOf<K extends RequestKind> = Extract<ChordRequest, { type: K }
 export type ResponseOf<K extends RequestKind> = Extract<ChordResponse, { type: (typeof RESPONSE_OF)[K] }>
 
 /**
- * `peerkit/chord/2`: request/response through core's Network. Version 2 (from 1):
+ * `peerkit/chord/3`: request/response through core's Network. Version 2 (from 1):
  * records travel signed by their provider with their expiry, `store` lost its
  * `ttl`, and `search` is answered with signed `records` instead of hits.
+ * Version 3 (from 2): a provider's `store` goes to the node that answered its
+ * keys' lookups, with `forward`, which hands the records to their holders
+ * (`hand_on`, one-way; `primary` to a key's successor); a version 2 node would
+ * keep none of them, so the version changed.
  */
 export const CHORD_PROTOCOL = defineProtocol<ChordRequest, ChordResponse>(
-  'peerkit/chord/2',
+  'peerkit/chord/3',
   chordRequestSchema as z.ZodType<ChordRequest>,
   chordResponseSchema as z.ZodType<ChordResponse>,
 )

@@ -2,9 +2,10 @@ import { type Clock, type FileRecord, recordGrams, type SignedFileRecord } from 
 import { MAX_RECORDS_PER_MESSAGE, type RequestOf } from './messages.js'
 import type { ParsedChordOptions } from './options.js'
 import type { RecordStore } from './record-store.js'
+import type { HandOn } from './request-handler.js'
 import type { Ring } from './ring.js'
 import { RouteHints } from './route-hints.js'
-import type { ChordNode, ChordRouting, Rpc } from './routing.js'
+import type { ChordNode, ChordRouting, LookupResult, Rpc } from './routing.js'
 
 /** What replication needs of its overlay. */
 export interface ReplicationContext {
@@ -14,6 +15,8 @@ export interface ReplicationContext {
   options: ParsedChordOptions
   clock: Clock
   call: Rpc
+  /** Sends a one-way message (to this node itself it is handled locally). */
+  post(node: ChordNode, message: RequestOf<'hand_on'>, signal?: AbortSignal): Promise<void>
   running(): boolean
   /** Aborts when the overlay stops. */
   signal(): AbortSignal
@@ -99,17 +102,30 @@ export class Replication {
     const items = this.byKey(records)
     const hints = this.hints()
     const round = this.c.storeRoundKeys ?? STORE_ROUND_KEYS
+    const self = this.c.routing.self
     for (let from = 0; from < items.length && this.c.running(); from += round) {
-      const holders = new HolderBatches()
-      await this.lookupEach(items.slice(from, from + round), hints, async (nodes, recs) => {
-        const held = this.holders(nodes)
-        for (let i = 0; i < held.length; i++) holders.add(held[i] as ChordNode, i === 0, recs)
+      const batches = new ForwardBatches()
+      await this.lookupEach(items.slice(from, from + round), hints, async ({ by }, recs) => {
+        batches.add(by ?? self, recs)
       })
-      await this.sendStores(holders.requests())
+      await this.sendStores(batches.requests())
     }
   }
 
-  /** Sends the stores of one round, `concurrency` × `replication` at a time (a key's holders were stored at once). */
+  /** Sends a forwarded store's records on to their holders, one-way (see `HandlerContext.handOn`). */
+  async handOn(batches: readonly HandOn[]): Promise<void> {
+    const signal = this.c.signal()
+    await Promise.all(
+      batches.map(({ node, records, ttls, primary }) => {
+        const message: RequestOf<'hand_on'> = primary
+          ? { type: 'hand_on', records, ttls, primary }
+          : { type: 'hand_on', records, ttls }
+        return this.c.post(node, message, signal).catch(() => {}) // a holder that failed gets them at the provider's next refresh
+      }),
+    )
+  }
+
+  /** Sends the stores of one round, `concurrency` × `replication` at a time. */
   private async sendStores(requests: { node: ChordNode; request: RequestOf<'store'> }[]): Promise<void> {
     const { concurrency, replication } = this.c.options
     let next = 0
@@ -124,7 +140,7 @@ export class Replication {
 
   /** Withdraws this provider's records from every key they were published under. */
   async remove(records: FileRecord[]): Promise<void> {
-    await this.forEachKey(records, async (nodes, recs) => {
+    await this.forEachKey(records, async ({ nodes }, recs) => {
       const request: RequestOf<'remove'> = { type: 'remove', hashes: [...new Set(recs.map((r) => r.hash))] }
       await Promise.allSettled(this.holders(nodes).map((n) => this.c.call(n, request)))
     })
@@ -207,7 +223,7 @@ export class Replication {
    */
   private async forEachKey<R extends FileRecord>(
     records: R[],
-    fn: (nodes: ChordNode[], records: R[]) => Promise<void>,
+    fn: (found: LookupResult, records: R[]) => Promise<void>,
   ): Promise<void> {
     await this.lookupEach(this.byKey(records), this.hints(), fn)
   }
@@ -239,7 +255,7 @@ export class Replication {
   private async lookupEach<R extends FileRecord>(
     items: [bigint, R[]][],
     hints: RouteHints<ChordNode> | undefined,
-    fn: (nodes: ChordNode[], records: R[]) => Promise<void>,
+    fn: (found: LookupResult, records: R[]) => Promise<void>,
   ): Promise<void> {
     let next = 0
     const worker = async () => {
@@ -247,7 +263,7 @@ export class Replication {
         const [key, recs] = items[next++] as [bigint, R[]]
         await this.c.routing
           .lookup(key, { signal: this.c.signal(), hints })
-          .then(({ nodes }) => fn(nodes, recs))
+          .then((found) => fn(found, recs))
           .catch(() => {}) // one key's lookup or store failed: the next refresh tries it again
       }
     }
@@ -256,52 +272,43 @@ export class Replication {
 }
 
 /**
- * The records one store round sends to each holder: by holder (in the order
- * they were found), those of the keys it succeeds (`primary`) and those it
- * holds only as a replica, each record once; a record a holder succeeds one
- * key of goes in its primary store only.
+ * The records one store round sends to each node that answered the lookups of
+ * their keys (a `store` with `forward`, which that node hands on to the keys'
+ * holders): by node, each record once. The requests go in the reverse order
+ * the nodes were found: the connections to the last ones are the likeliest to
+ * be open still.
  */
-export class HolderBatches {
-  private readonly byHolder = new Map<
-    bigint,
-    { node: ChordNode; primary: Set<SignedFileRecord>; replica: Set<SignedFileRecord> }
-  >()
+export class ForwardBatches {
+  private readonly byNode = new Map<bigint, { node: ChordNode; records: Set<SignedFileRecord> }>()
 
-  /** `node` holds a key of `records`, as its successor when `primary`. */
-  add(node: ChordNode, primary: boolean, records: readonly SignedFileRecord[]): void {
-    let batch = this.byHolder.get(node.id)
+  /** `node` answered the lookup of a key of `records`. */
+  add(node: ChordNode, records: readonly SignedFileRecord[]): void {
+    let batch = this.byNode.get(node.id)
     if (batch === undefined) {
-      batch = { node, primary: new Set(), replica: new Set() }
-      this.byHolder.set(node.id, batch)
+      batch = { node, records: new Set() }
+      this.byNode.set(node.id, batch)
     }
-    const into = primary ? batch.primary : batch.replica
-    for (const r of records) into.add(r)
+    for (const r of records) batch.records.add(r)
   }
 
-  /** Holders added. */
+  /** Nodes added. */
   get size(): number {
-    return this.byHolder.size
+    return this.byNode.size
   }
 
-  /** The store requests: per holder its primary store, then its replica one, each cut at `MAX_RECORDS_PER_MESSAGE`. */
+  /** The store requests, latest node first, each cut at `MAX_RECORDS_PER_MESSAGE`. */
   requests(): { node: ChordNode; request: RequestOf<'store'> }[] {
     const out: { node: ChordNode; request: RequestOf<'store'> }[] = []
-    for (const { node, primary, replica } of this.byHolder.values()) {
-      const own = [...primary]
-      const others: SignedFileRecord[] = []
-      for (const r of replica) if (!primary.has(r)) others.push(r)
-      for (let i = 0; i < own.length; i += MAX_RECORDS_PER_MESSAGE)
-        out.push({ node, request: storeOf(own, i, true) })
-      for (let i = 0; i < others.length; i += MAX_RECORDS_PER_MESSAGE)
-        out.push({ node, request: storeOf(others, i, false) })
+    const batches = [...this.byNode.values()]
+    for (let b = batches.length - 1; b >= 0; b--) {
+      const { node, records } = batches[b] as (typeof batches)[0]
+      const list = [...records]
+      for (let i = 0; i < list.length; i += MAX_RECORDS_PER_MESSAGE) {
+        const part =
+          list.length <= MAX_RECORDS_PER_MESSAGE ? list : list.slice(i, i + MAX_RECORDS_PER_MESSAGE)
+        out.push({ node, request: { type: 'store', records: part, forward: true } })
+      }
     }
     return out
   }
-}
-
-/** A store of `records` from `i`, at most `MAX_RECORDS_PER_MESSAGE` of them (the list itself when it fits). */
-function storeOf(records: SignedFileRecord[], i: number, primary: boolean): RequestOf<'store'> {
-  const part =
-    records.length <= MAX_RECORDS_PER_MESSAGE ? records : records.slice(i, i + MAX_RECORDS_PER_MESSAGE)
-  return primary ? { type: 'store', records: part, primary } : { type: 'store', records: part }
 }

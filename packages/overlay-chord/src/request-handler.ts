@@ -23,10 +23,21 @@ export interface HandlerContext {
   someKey(record: SignedFileRecord, test: (key: bigint) => boolean): boolean
   /** Runs a stabilize round soon (at most one at a time; ignored while maintenance is paused). */
   stabilizeSoon(): void
+  /** Sends each batch to its node as a one-way `hand_on` (a forwarded store's records), all at once. */
+  handOn(batches: readonly HandOn[]): Promise<void>
+}
+
+/** Records a forwarded store hands to one of this node's successors, with their lifetimes. */
+export interface HandOn {
+  node: ChordNode
+  records: SignedFileRecord[]
+  ttls: number[]
+  /** The node is the successor of a key of each record (`hand_on.primary`). */
+  primary: boolean
 }
 
 /**
- * The answer of this node to one checked `peerkit/chord/2` request from
+ * The answer of this node to one checked `peerkit/chord/3` request from
  * `from` (the authenticated sender). Requests that lie (a key beyond 2^m,
  * a notify or store on behalf of another peer, a record whose signature does
  * not verify, lists that disagree, a sender without a solved id puzzle) throw
@@ -81,19 +92,21 @@ export function answerRequest(
         throw new ProtocolError(`${from.id} tried to store a record of provider ${foreign.provider.id}`)
       assertAdmitted(c, from, 'store')
       assertSigned(c, request.records, from, now)
+      if (request.forward) return forward(c, request.records, from, now)
       keep(c, request.records, undefined, from, now, request.primary ? strays : undefined)
       return OK
     }
     case 'replicate':
+    case 'hand_on':
       if (request.ttls.length !== request.records.length) {
         throw new ProtocolError(
-          `chord replicate has ${request.records.length} records but ${request.ttls.length} ttls`,
+          `chord ${request.type} has ${request.records.length} records but ${request.ttls.length} ttls`,
         )
       }
-      assertAdmitted(c, from, 'replicate')
+      assertAdmitted(c, from, request.type)
       if (!c.routing.isNeighbor(c.ring.nodeId(from.id), c.options.replication * c.options.replicaWindow)) {
         throw new ProtocolError(
-          `${from.id} sent a chord replicate but shares no key range with this node (ring id ${c.ring.toHex(c.ring.nodeId(from.id))})`,
+          `${from.id} sent a chord ${request.type} but shares no key range with this node (ring id ${c.ring.toHex(c.ring.nodeId(from.id))})`,
         )
       }
       assertSigned(c, request.records, from, now)
@@ -103,7 +116,14 @@ export function answerRequest(
             `${from.id} replicated a record of ${r.provider.id}, whose id puzzle is not solved`,
           )
       }
-      keep(c, request.records, request.ttls, from, now)
+      keep(
+        c,
+        request.records,
+        request.ttls,
+        from,
+        now,
+        request.type === 'hand_on' && request.primary ? strays : undefined,
+      )
       return OK
     case 'remove':
       for (const h of request.hashes) c.store.remove(h, from.id)
@@ -159,6 +179,70 @@ function assertSigned(
         `${from.id} sent a record of ${r.hash} signed to expire at ${r.expires}, past now + recordTtl + maxClockSkew = ${latest}`,
       )
   }
+}
+
+/**
+ * A provider's records sent to this node as the predecessor of their keys
+ * (`store.forward`): each goes, with a one-way `hand_on`, to the holders of
+ * its keys in (n, successor] (this node's first `replication` successors),
+ * the successor with `primary`; a record with none there (a node joined
+ * since), to the holders of its first key in (n, last successor], and with
+ * none there either, nowhere. Alone, this node holds every key and keeps
+ * them. A holder's refusal is its own (the provider's next refresh tries
+ * again), not the provider's error.
+ */
+async function forward(
+  c: HandlerContext,
+  records: readonly SignedFileRecord[],
+  from: PeerRef,
+  now: number,
+): Promise<ChordResponse> {
+  let list = c.routing.successors
+  if (list.length === 0) {
+    keep(c, records, undefined, from, now)
+    return OK
+  }
+  const { ring, options } = c
+  const self = c.routing.id
+  let at = list.map((n) => ring.distance(self, n.id))
+  if (at.some((d, i) => i > 0 && d <= (at[i - 1] as bigint))) {
+    // A list out of ring order (a leave merged two): read in ring order.
+    list = [...list].sort((a, b) => (ring.distance(self, a.id) < ring.distance(self, b.id) ? -1 : 1))
+    at = list.map((n) => ring.distance(self, n.id))
+  }
+  const last = at.length
+  const { replication } = options
+  const batches: HandOn[] = list.map((node, i) => ({ node, records: [], ttls: [], primary: i === 0 }))
+  // The lookups this node answered were of keys in (n, successor], which all have the same holders: a
+  // record's first key there tells them. A record with none (the successor changed since: a node
+  // joined) goes to the holders of its first key further on.
+  let further = -1
+  const first = at[0] as bigint
+  const end = at[last - 1] as bigint
+  const mark = (key: bigint): boolean => {
+    const d = ring.distance(self, key)
+    if (d === 0n || d > end) return false // not a key this node passes on
+    if (d <= first) return true
+    if (further < 0) {
+      further = 1
+      while ((at[further] as bigint) < d) further++
+    }
+    return false
+  }
+  for (const r of records) {
+    if (!(r.expires > now)) continue // expired on the way: no lie, just too late
+    further = -1
+    const start = c.someKey(r, mark) ? 0 : further
+    if (start < 0) continue
+    const ttl = Math.min(options.recordTtl, r.expires - now)
+    for (let k = start; k < start + replication && k < last; k++) {
+      const b = batches[k] as HandOn
+      b.records.push(r)
+      b.ttls.push(ttl)
+    }
+  }
+  await c.handOn(batches.filter((b) => b.records.length > 0))
+  return OK
 }
 
 /**

@@ -23,6 +23,11 @@ export interface LookupResult {
   hops: number
   /** Nodes that failed to answer (timeouts, refused connections) on the way. */
   failures: number
+  /**
+   * The node whose table answered `done` (the key's predecessor as far as the
+   * lookup could tell); undefined when this node's own table did.
+   */
+  by?: ChordNode
 }
 
 export interface RoutingHooks {
@@ -312,9 +317,9 @@ export class ChordRouting {
           continue
         }
         hints?.add(next)
-        if (!options.verify) return { nodes, hops, failures: errors.length }
+        if (!options.verify) return { nodes, hops, failures: errors.length, by: next }
         const live = await this.firstLive(nodes, dying(), errors, signal)
-        if (live >= 0) return { nodes: nodes.slice(live), hops, failures: errors.length }
+        if (live >= 0) return { nodes: nodes.slice(live), hops, failures: errors.length, by: next }
         // every node it named is dead: ask it again, telling it to avoid them
         tried.delete(next.id)
         continue
@@ -391,7 +396,9 @@ export class ChordRouting {
       throw new PeerUnreachableError(
         `chord disjoint lookup of ${this.ring.toHex(key)} failed: ${errors.join('; ')}`,
       )
-    return { nodes: best.nodes, hops, failures }
+    return best.by
+      ? { nodes: best.nodes, hops, failures, by: best.by }
+      : { nodes: best.nodes, hops, failures }
   }
 
   /**

@@ -51,7 +51,7 @@ test('responses validate; a step needs at least one node', (t) => {
   t.throws(() => validate(CHORD_PROTOCOL.response, { type: 'hits', hits: [] }, 'r'), {
     name: 'ProtocolError',
   })
-  t.is(CHORD_PROTOCOL.name, 'peerkit/chord/2')
+  t.is(CHORD_PROTOCOL.name, 'peerkit/chord/3')
 })
 
 test('a ref travels as it is with up to 16 addresses, else as a copy cut to 16', (t) => {

@@ -2,7 +2,7 @@ import type { SignedFileRecord } from '@peerkit/core'
 import test from 'ava'
 import { type ChordNode, type LookupOptions, parseChordOptions, Ring } from '../src/index.js'
 import { MAX_RECORDS_PER_MESSAGE, type RequestOf } from '../src/messages.js'
-import { HolderBatches, Replication, type ReplicationContext, STORE_ROUND_KEYS } from '../src/replication.js'
+import { ForwardBatches, Replication, type ReplicationContext, STORE_ROUND_KEYS } from '../src/replication.js'
 import { fakeSignedRecord } from './helpers/ring.js'
 
 const ring = Ring.of(64)
@@ -11,40 +11,36 @@ const node = (name: string): ChordNode => ({ id: ring.nodeId(name), ref: { id: n
 const record = (i: number): SignedFileRecord =>
   fakeSignedRecord(`film number ${i}.mkv`, i.toString(16).padStart(64, '0'))
 
-test('holder batches: one primary and one replica store per holder, each record once, a successor’s records in its primary store only', (t) => {
+test('forward batches: one store per node that answered, each record once, the node found last first, all marked forward', (t) => {
   const [a, b, c] = [node('a'), node('b'), node('c')]
   const [r1, r2, r3] = [record(1), record(2), record(3)]
-  const batches = new HolderBatches()
-  batches.add(a, true, [r1]) // a key of r1: a, b, c
-  batches.add(b, false, [r1])
-  batches.add(c, false, [r1])
-  batches.add(b, true, [r1, r2]) // another key of r1 (and r2): b, c, a
-  batches.add(c, false, [r1, r2])
-  batches.add(a, false, [r1, r2])
-  batches.add(c, false, [r3])
+  const batches = new ForwardBatches()
+  batches.add(a, [r1]) // a answered the lookup of a key of r1
+  batches.add(b, [r1, r2])
+  batches.add(a, [r1, r2]) // another key of r1 and r2: a again
+  batches.add(c, [r3])
   t.is(batches.size, 3)
   const sent = batches.requests().map(({ node: n, request }) => ({
     to: n.ref.id,
-    primary: request.primary === true,
+    forward: request.forward === true,
     records: request.records.map((r) => r.name),
   }))
   t.deepEqual(sent, [
-    { to: 'a', primary: true, records: [r1.name] },
-    { to: 'a', primary: false, records: [r2.name] },
-    { to: 'b', primary: true, records: [r1.name, r2.name] },
-    { to: 'c', primary: false, records: [r1.name, r2.name, r3.name] },
+    { to: 'c', forward: true, records: [r3.name] },
+    { to: 'b', forward: true, records: [r1.name, r2.name] },
+    { to: 'a', forward: true, records: [r1.name, r2.name] },
   ])
   t.false(
-    batches.requests().some(({ request }) => 'primary' in request && request.primary !== true),
-    'a replica store carries no primary field',
+    batches.requests().some(({ request }) => 'primary' in request),
+    'a forwarded store carries no primary field',
   )
 })
 
-test(`holder batches: a store never carries more than MAX_RECORDS_PER_MESSAGE (${MAX_RECORDS_PER_MESSAGE}) records`, (t) => {
+test(`forward batches: a store never carries more than MAX_RECORDS_PER_MESSAGE (${MAX_RECORDS_PER_MESSAGE}) records`, (t) => {
   const a = node('a')
   const many = Array.from({ length: MAX_RECORDS_PER_MESSAGE * 2 + 5 }, (_, i) => record(i))
-  const batches = new HolderBatches()
-  batches.add(a, true, many)
+  const batches = new ForwardBatches()
+  batches.add(a, many)
   const sizes = batches.requests().map(({ request }) => request.records.length)
   t.deepEqual(sizes, [MAX_RECORDS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE, 5])
   t.deepEqual(
@@ -62,6 +58,7 @@ function publisher(names: string[], storeRoundKeys?: number) {
     const at = Math.max(i, 0)
     return [...nodes.slice(at), ...nodes.slice(0, at)]
   }
+  const predecessor = (key: bigint) => successors(key).at(-1) as ChordNode
   const log: string[] = []
   const stores: { to: string; request: RequestOf<'store'> }[] = []
   const options = parseChordOptions({ idDifficulty: 0, replication: 3 })
@@ -69,9 +66,10 @@ function publisher(names: string[], storeRoundKeys?: number) {
     ring,
     options,
     routing: {
+      self: node('self'),
       lookup: async (key: bigint, _o: LookupOptions) => {
         log.push('lookup')
-        return { nodes: successors(key), hops: 1, failures: 0 }
+        return { nodes: successors(key), hops: 1, failures: 0, by: predecessor(key) }
       },
     },
     call: async (to: ChordNode, request: RequestOf<'store'>) => {
@@ -86,16 +84,18 @@ function publisher(names: string[], storeRoundKeys?: number) {
   return { replication, nodes, successors, log, stores }
 }
 
-test('a publish stores each holder’s records of a round in one store, and every key still reaches its replication holders', async (t) => {
+test('a publish sends each node that answered a round’s lookups one forwarded store with the records of its keys, each once', async (t) => {
   const { replication, successors, stores } = publisher(['n1', 'n2', 'n3', 'n4', 'n5'])
   const records = Array.from({ length: 12 }, (_, i) => record(i))
   await replication.store(records)
   const keys = new Set(records.flatMap((r) => replication.keysOf(r)))
-  // before: one store per key and holder
-  t.true(stores.length <= 5 * 2, `${stores.length} stores for ${keys.size} keys × 3 holders`)
+  // before: one store per holder, primary and replica apart (up to 10); one per key and holder before that
+  t.true(stores.length <= 5, `${stores.length} stores for ${keys.size} keys`)
   const got = new Map<string, Set<string>>()
   for (const { to, request } of stores) {
-    const set = got.get(to) ?? new Set()
+    t.true(request.forward, 'every store is forwarded')
+    t.false(got.has(to), `one store to ${to}`)
+    const set = new Set<string>()
     for (const r of request.records) {
       t.false(set.has(r.hash), `${r.name} sent twice to ${to}`)
       set.add(r.hash)
@@ -103,22 +103,13 @@ test('a publish stores each holder’s records of a round in one store, and ever
     got.set(to, set)
   }
   for (const r of records)
-    for (const key of replication.keysOf(r))
-      for (const holder of successors(key).slice(0, 3))
-        t.true(
-          got.get(holder.ref.id)?.has(r.hash),
-          `${r.name} at ${holder.ref.id} for key ${ring.toHex(key)}`,
-        )
-  for (const { to, request } of stores.filter((s) => s.request.primary)) {
-    const succeeded = request.records.filter((r) =>
-      replication.keysOf(r).some((k) => successors(k)[0]?.ref.id === to),
-    )
-    t.is(
-      succeeded.length,
-      request.records.length,
-      `${to}'s primary store holds only records of keys it succeeds`,
-    )
-  }
+    for (const key of replication.keysOf(r)) {
+      const predecessor = successors(key).at(-1) as ChordNode
+      t.true(
+        got.get(predecessor.ref.id)?.has(r.hash),
+        `${r.name} at ${predecessor.ref.id} for key ${ring.toHex(key)}`,
+      )
+    }
 })
 
 test(`a publish looks up at most STORE_ROUND_KEYS (${STORE_ROUND_KEYS}) keys before it sends their stores`, async (t) => {
