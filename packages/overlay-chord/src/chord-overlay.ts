@@ -560,7 +560,9 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       case 'stabilize':
         return this.maintaining && this.stabilizeOnce()
       case 'fixFingers':
-        return this.maintaining && this.routing.fixFingers(this.signal)
+        if (!this.maintaining) return false
+        this.routing.placeFingerCycle((n) => this.random.int(n)) // once a life: nodes started together do not refresh in step
+        return this.routing.fixFingers(this.signal)
       case 'checkPredecessor':
         return this.maintaining && this.routing.checkPredecessor(this.signal)
       case 'refresh':

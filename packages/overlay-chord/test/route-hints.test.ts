@@ -1,4 +1,4 @@
-import { PeerUnreachableError } from '@peerkit/core'
+import { PeerUnreachableError, SeededRandom } from '@peerkit/core'
 import test from 'ava'
 import {
   type ChordNode,
@@ -31,8 +31,11 @@ function converged() {
   const routings = new Map<bigint, ChordRouting>()
   const dead = new Set<bigint>()
   const asked: bigint[] = []
+  const keys: bigint[] = [] // the key of each find_successor, in order
   const rpc: Rpc = async (to, request) => {
     asked.push(to.id)
+    if (request.type === 'find_successor')
+      keys.push(ring.fromHex((request as RequestOf<'find_successor'>).key) as bigint)
     if (dead.has(to.id) || !routings.has(to.id)) throw new PeerUnreachableError(`${to.ref.id} is down`)
     if (request.type !== 'find_successor') throw new Error(`unexpected ${request.type}`)
     const { key, avoid } = request as RequestOf<'find_successor'>
@@ -53,7 +56,7 @@ function converged() {
     })
     routings.set(n.id, routing)
   }
-  return { nodes, routings, dead, asked, rpc }
+  return { nodes, routings, dead, asked, keys, rpc }
 }
 
 test('hints: sorted by id, the nodes closest before a key first, wrapping round, never the key itself', (t) => {
@@ -300,4 +303,82 @@ test(`the connected peers a batch lookup may start from are taken again every ${
   routing.reset()
   connected.length = 0
   t.is(await firstAsked(), undefined, 'none after a reset: no connection, no table')
+})
+
+/** The finger whose start is `key` for node `id` (`key = id + 2^i`), from the first request of a fix_fingers round. */
+function fingerOf(id: bigint, key: bigint): number {
+  return ((key - id + ring.size) % ring.size).toString(2).length - 1
+}
+
+test('fix_fingers starts its cycle at a random finger beyond the successor, once a life: nodes started together refresh apart', async (t) => {
+  // How far past its first finger beyond the successor each node's first round asks (0: that finger itself).
+  const offsets = async (place?: (r: ChordRouting) => void): Promise<number[]> => {
+    const { nodes, routings, keys } = converged()
+    const out: number[] = []
+    for (const n of nodes) {
+      const r = routings.get(n.id) as ChordRouting
+      const successor = r.successors[0] as ChordNode
+      let first = 0
+      while (ring.within(r.fingers.start(first), r.id, successor.id, '(]')) first++
+      place?.(r)
+      keys.length = 0
+      await r.fixFingers()
+      out.push(fingerOf(r.id, keys[0] as bigint) - first)
+    }
+    return out
+  }
+  const unplaced = await offsets()
+  t.deepEqual(
+    new Set(unplaced),
+    new Set([0]),
+    'from finger 0, every node asks its nearest finger beyond the successor first',
+  )
+  const random = new SeededRandom(7)
+  let draws = 0
+  const placed = await offsets((r) => {
+    r.placeFingerCycle((k) => {
+      draws++
+      return random.int(k)
+    })
+    r.placeFingerCycle(() => {
+      draws++
+      return 0
+    })
+  })
+  t.is(draws, 24, 'placed once a node: its second call draws nothing')
+  const spread = [...new Set(placed)].sort((a, b) => a - b)
+  t.true(
+    spread.length >= 3,
+    `placed, the first rounds ask ${spread.length} different fingers (offsets ${spread.join(', ')})`,
+  )
+  t.true(
+    placed.filter((o) => o === 0).length < placed.length / 2,
+    'most nodes start past their nearest finger',
+  )
+})
+
+test('fix_fingers places its cycle only once the node has a successor, and again after reset', (t) => {
+  const { nodes, rpc } = converged()
+  const self = nodes[0] as ChordNode
+  const routing = new ChordRouting(ring, () => self, 4, rpc, {
+    predecessorChanged: () => {},
+    neighborsChanged: () => {},
+  })
+  const state = { successors: successorsFromRing(self.id, nodes, 4), fingers: [] }
+  let draws = 0
+  const draw = (k: number) => {
+    draws++
+    t.true(k >= 1 && k <= ring.bits)
+    return k - 1
+  }
+  routing.placeFingerCycle(draw)
+  t.is(draws, 0, 'alone: nothing to place')
+  routing.adopt(state)
+  routing.placeFingerCycle(draw)
+  routing.placeFingerCycle(draw)
+  t.is(draws, 1)
+  routing.reset()
+  routing.adopt(state)
+  routing.placeFingerCycle(draw)
+  t.is(draws, 2, 'a new life places its cycle again')
 })
