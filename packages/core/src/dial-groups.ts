@@ -1,5 +1,7 @@
 import { onAbort } from './abort.js'
-import type { Clock } from './clock.js'
+import type { Clock, TimerHandle } from './clock.js'
+import { TimeoutError } from './errors.js'
+import type { Connection } from './transport.js'
 
 /**
  * Milliseconds during which a Network's dials on the same caller's signal
@@ -142,5 +144,67 @@ export class DialGroup {
     if (this.released) return
     this.released = true
     this.unwatch?.()
+  }
+}
+
+/**
+ * One dial's wait for its transport within `network.dialTimeout` (what
+ * `withTimeout` and two reactions on the dial did, in one object): the
+ * transport's answer ends the dial in its group and settles `promise`; the
+ * timeout rejects it with `TimeoutError` and expires the dial in its group
+ * (a connection arriving after that is closed). A dial costs a Chord publish
+ * one of these at every new node a lookup meets.
+ */
+export class DialWait {
+  readonly promise: Promise<Connection>
+  private resolve!: (conn: Connection) => void
+  private reject!: (err: Error) => void
+  private timer: TimerHandle | undefined
+  /** The dial timed out: what arrives afterwards is closed. */
+  private late = false
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly group: DialGroup,
+    dial: Promise<Connection>,
+    private readonly ms: number,
+    private readonly address: string,
+  ) {
+    this.promise = new Promise<Connection>((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+    if (Number.isFinite(ms)) this.timer = clock.setTimeout(() => this.expire(), ms)
+    dial.then(
+      (conn) => this.connected(conn),
+      (err) => this.failed(err),
+    )
+  }
+
+  private connected(conn: Connection): void {
+    const late = this.late
+    this.group.ended(late)
+    if (late || this.group.signal.aborted) void conn.close()
+    this.stop()
+    this.resolve(conn) // after a timeout, a no-op: the promise was rejected
+  }
+
+  private failed(err: Error): void {
+    this.group.ended(this.late)
+    this.stop()
+    this.reject(err)
+  }
+
+  private expire(): void {
+    this.timer = undefined
+    const err = new TimeoutError(`dial ${this.address} timed out after ${this.ms} ms`)
+    this.late = true
+    this.group.expire(err)
+    this.reject(err)
+  }
+
+  private stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
+    this.timer = undefined
   }
 }

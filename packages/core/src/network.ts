@@ -1,8 +1,8 @@
 import { EventEmitter } from 'eventemitter3'
 import { inject, injectAll, injectable } from 'tsyringe'
-import { type Clock, type TimerHandle, withTimeout } from './clock.js'
+import { type Clock, withTimeout } from './clock.js'
 import type { PeerConfig } from './config.js'
-import { type DialGroup, DialGroups } from './dial-groups.js'
+import { DialGroups, DialWait } from './dial-groups.js'
 import {
   AbortError,
   InvalidOptionsError,
@@ -12,7 +12,6 @@ import {
   ProtocolError,
   RateLimitError,
   RemoteError,
-  TimeoutError,
   UnsupportedProtocolError,
 } from './errors.js'
 import type { Logger } from './logger.js'
@@ -1008,66 +1007,4 @@ function openIn(list: readonly Mux[] | undefined): Mux | undefined {
   if (list === undefined) return undefined
   for (const m of list) if (!m.connection.closed && !m.goingAway) return m
   return undefined
-}
-
-/**
- * One dial's wait for its transport within `network.dialTimeout` (what
- * `withTimeout` and two reactions on the dial did, in one object): the
- * transport's answer ends the dial in its group and settles `promise`; the
- * timeout rejects it with `TimeoutError` and expires the dial in its group
- * (a connection arriving after that is closed). A dial costs a Chord publish
- * one of these at every new node a lookup meets.
- */
-class DialWait {
-  readonly promise: Promise<Connection>
-  private resolve!: (conn: Connection) => void
-  private reject!: (err: Error) => void
-  private timer: TimerHandle | undefined
-  /** The dial timed out: what arrives afterwards is closed. */
-  private late = false
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly group: DialGroup,
-    dial: Promise<Connection>,
-    private readonly ms: number,
-    private readonly address: string,
-  ) {
-    this.promise = new Promise<Connection>((resolve, reject) => {
-      this.resolve = resolve
-      this.reject = reject
-    })
-    if (Number.isFinite(ms)) this.timer = clock.setTimeout(() => this.expire(), ms)
-    dial.then(
-      (conn) => this.connected(conn),
-      (err) => this.failed(err),
-    )
-  }
-
-  private connected(conn: Connection): void {
-    const late = this.late
-    this.group.ended(late)
-    if (late || this.group.signal.aborted) void conn.close()
-    this.stop()
-    this.resolve(conn) // after a timeout, a no-op: the promise was rejected
-  }
-
-  private failed(err: Error): void {
-    this.group.ended(this.late)
-    this.stop()
-    this.reject(err)
-  }
-
-  private expire(): void {
-    this.timer = undefined
-    const err = new TimeoutError(`dial ${this.address} timed out after ${this.ms} ms`)
-    this.late = true
-    this.group.expire(err)
-    this.reject(err)
-  }
-
-  private stop(): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
-    this.timer = undefined
-  }
 }
