@@ -151,7 +151,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       stabilizeSoon: () => {
         if (this.running && this.maintaining) void this.stabilizeOnce()
       },
-      handOn: (batches) => this.replication.handOn(batches),
+      handOn: (from, batches) => this.replication.handOn(from, batches),
     }
     this.replication = new Replication({
       ring: this.ring,

@@ -38,7 +38,7 @@ export * from './id-puzzle.js'
 export { CHORD_PROTOCOL, type ChordRequest, type ChordResponse } from './messages.js'
 export * from './options.js'
 export { type PutResult, RecordStore, recordBytes, type StoreLimits } from './record-store.js'
-export { STORE_ROUND_KEYS } from './replication.js'
+export { MAX_FORWARDS_IN_FLIGHT, STORE_ROUND_KEYS } from './replication.js'
 export * from './ring.js'
 export { MAX_ROUTE_HINTS, RouteHints } from './route-hints.js'
 export {

@@ -1,4 +1,11 @@
-import { type Clock, type FileRecord, recordGrams, type SignedFileRecord } from '@peerkit/core'
+import {
+  type Clock,
+  type FileRecord,
+  type PeerId,
+  RateLimitError,
+  recordGrams,
+  type SignedFileRecord,
+} from '@peerkit/core'
 import { MAX_RECORDS_PER_MESSAGE, type RequestOf } from './messages.js'
 import type { ParsedChordOptions } from './options.js'
 import type { RecordStore } from './record-store.js'
@@ -34,6 +41,17 @@ export interface ReplicationContext {
 export const STORE_ROUND_KEYS = 4096
 
 /**
+ * Forwarded stores of one sender a node hands on at once: one more is refused
+ * with `RateLimitError` and nothing of it is handed on. A forwarded store makes
+ * this node send up to `replication` copies of each of its records, and a
+ * sender that sends its stores one-way waits for no answer: without the bound
+ * it would queue that many times what it sends at this node's successor
+ * connections. A provider sends one node's stores of a round one after
+ * another (`sendStores`), so an honest one has about one in flight at a node.
+ */
+export const MAX_FORWARDS_IN_FLIGHT = 8
+
+/**
  * Where records go: publishing under every key of a record (content hash,
  * keywords and n-grams) to the key's first `replication` successors, withdrawing them,
  * handing keys over to a node that joins, and seeding new replicas.
@@ -49,6 +67,8 @@ export class Replication {
    * cost more than the record.
    */
   private readonly keys = new WeakMap<FileRecord, bigint[]>()
+  /** Forwarded stores being handed on, by sender (at most `MAX_FORWARDS_IN_FLIGHT` each); made with the first. */
+  private forwarding: Map<PeerId, number> | undefined
 
   constructor(private readonly c: ReplicationContext) {}
 
@@ -112,27 +132,57 @@ export class Replication {
     }
   }
 
-  /** Sends a forwarded store's records on to their holders, one-way (see `HandlerContext.handOn`). */
-  async handOn(batches: readonly HandOn[]): Promise<void> {
+  /**
+   * Sends a forwarded store's records on to their holders, one-way (see
+   * `HandlerContext.handOn`); refuses with `RateLimitError`, sending nothing,
+   * while `MAX_FORWARDS_IN_FLIGHT` of `from`'s are still being sent.
+   */
+  async handOn(from: PeerId, batches: readonly HandOn[]): Promise<void> {
+    if (batches.length === 0) return
+    this.forwarding ??= new Map()
+    const busy = this.forwarding.get(from) ?? 0
+    if (busy >= MAX_FORWARDS_IN_FLIGHT)
+      throw new RateLimitError(
+        `chord refused a forwarded store from ${from}: ${busy} of its forwarded stores are still being handed on (MAX_FORWARDS_IN_FLIGHT)`,
+      )
+    this.forwarding.set(from, busy + 1)
     const signal = this.c.signal()
-    await Promise.all(
-      batches.map(({ node, records, ttls, primary }) => {
-        const message: RequestOf<'hand_on'> = primary
-          ? { type: 'hand_on', records, ttls, primary }
-          : { type: 'hand_on', records, ttls }
-        return this.c.post(node, message, signal).catch(() => {}) // a holder that failed gets them at the provider's next refresh
-      }),
-    )
+    try {
+      await Promise.all(
+        batches.map(({ node, records, ttls, primary }) => {
+          const message: RequestOf<'hand_on'> = primary
+            ? { type: 'hand_on', records, ttls, primary }
+            : { type: 'hand_on', records, ttls }
+          return this.c.post(node, message, signal).catch(() => {}) // a holder that failed gets them at the provider's next refresh
+        }),
+      )
+    } finally {
+      const left = (this.forwarding.get(from) ?? 1) - 1
+      if (left > 0) this.forwarding.set(from, left)
+      else this.forwarding.delete(from)
+    }
   }
 
-  /** Sends the stores of one round, `concurrency` × `replication` at a time. */
+  /**
+   * Sends the stores of one round, to `concurrency` × `replication` nodes at a
+   * time; one node's stores (`ForwardBatches` splits one past
+   * `MAX_RECORDS_PER_MESSAGE` records, and gives them in a row) one after
+   * another, within the forwarded stores it hands on at once for one sender
+   * (`MAX_FORWARDS_IN_FLIGHT`).
+   */
   private async sendStores(requests: { node: ChordNode; request: RequestOf<'store'> }[]): Promise<void> {
     const { concurrency, replication } = this.c.options
     let next = 0
     const worker = async () => {
       while (next < requests.length && this.c.running()) {
-        const { node, request } = requests[next++] as (typeof requests)[0]
-        await this.c.call(node, request, this.c.signal()).catch(() => {}) // a store lost here is made again at the next refresh
+        const from = next
+        const { node } = requests[next++] as (typeof requests)[0]
+        while (next < requests.length && (requests[next] as (typeof requests)[0]).node.id === node.id) next++
+        const end = next
+        for (let i = from; i < end && this.c.running(); i++) {
+          const { request } = requests[i] as (typeof requests)[0]
+          await this.c.call(node, request, this.c.signal()).catch(() => {}) // a store lost here is made again at the next refresh
+        }
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency * replication, requests.length) }, worker))

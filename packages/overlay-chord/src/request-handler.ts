@@ -1,4 +1,4 @@
-import type { Clock, Network, PeerRef, SignedFileRecord } from '@peerkit/core'
+import type { Clock, Network, PeerId, PeerRef, SignedFileRecord } from '@peerkit/core'
 import { checkRecord, ProtocolError, RateLimitError } from '@peerkit/core'
 import { type ChordRequest, type ChordResponse, MAX_RECORDS_PER_MESSAGE, OK, wireRef } from './messages.js'
 import type { ParsedChordOptions } from './options.js'
@@ -23,8 +23,12 @@ export interface HandlerContext {
   someKey(record: SignedFileRecord, test: (key: bigint) => boolean): boolean
   /** Runs a stabilize round soon (at most one at a time; ignored while maintenance is paused). */
   stabilizeSoon(): void
-  /** Sends each batch to its node as a one-way `hand_on` (a forwarded store's records), all at once. */
-  handOn(batches: readonly HandOn[]): Promise<void>
+  /**
+   * Sends each batch to its node as a one-way `hand_on` (the records of a
+   * forwarded store from `from`), all at once; refuses (`RateLimitError`) while
+   * `MAX_FORWARDS_IN_FLIGHT` of `from`'s are still being sent.
+   */
+  handOn(from: PeerId, batches: readonly HandOn[]): Promise<void>
 }
 
 /** Records a forwarded store hands to one of this node's successors, with their lifetimes. */
@@ -241,7 +245,10 @@ async function forward(
       b.ttls.push(ttl)
     }
   }
-  await c.handOn(batches.filter((b) => b.records.length > 0))
+  await c.handOn(
+    from.id,
+    batches.filter((b) => b.records.length > 0),
+  )
   return OK
 }
 

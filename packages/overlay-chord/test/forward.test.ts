@@ -4,7 +4,13 @@ import { TestClock } from '@peerkit/compliance'
 import { CLOCK, IDENTITY, Identity, recordGrams, type SignedFileRecord, signRecord } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
-import { CHORD_PROTOCOL, type ChordOptions, type RecordStore, solvesPuzzle } from '../src/index.js'
+import {
+  CHORD_PROTOCOL,
+  type ChordOptions,
+  MAX_FORWARDS_IN_FLIGHT,
+  type RecordStore,
+  solvesPuzzle,
+} from '../src/index.js'
 import {
   adoptConverged,
   FROZEN,
@@ -28,11 +34,12 @@ const CHORD: ChordOptions = { ...FROZEN, successors: 4, replication: 2, replicaW
 
 async function virtualRing(t: ExecutionContext, n: number, chord = CHORD) {
   const clock = new TestClock()
-  const parent = memoryContainer(new MemoryNetwork())
+  const hub = new MemoryNetwork()
+  const parent = memoryContainer(hub)
   parent.register(CLOCK, { useValue: clock })
   const nodes = await startRing(t, n, { chord, parent })
   adoptConverged(nodes, CHORD.successors)
-  return { clock, parent, nodes }
+  return { clock, hub, parent, nodes }
 }
 
 const storeOf = (node: TestNode) => (node.overlay as unknown as { store: RecordStore }).store
@@ -212,4 +219,68 @@ test('a primary hand_on at a node that owns none of the record’s keys is passe
   })
   await clock.until(() => storeOf(a).signed(record) !== undefined, 5000, 'the record to reach its owner')
   t.truthy(storeOf(a).signed(record), 'the owner received it from the node it was handed to')
+})
+
+test('attack: a peer that sends forwarded stores one-way, waiting for no answer, has at most MAX_FORWARDS_IN_FLIGHT of them handed on at once; the rest are refused and nothing of them is sent', async (t) => {
+  const { clock, hub, parent, nodes } = await virtualRing(t, 16)
+  const order = sorted(nodes).map((x) => x.node)
+  const p = order[5] as TestNode
+  const [s0, s1] = [order[6], order[7]] as [TestNode, TestNode]
+  const ring = p.overlay.ring
+  const { network: evil, identity } = await rawPeer(t, { parent })
+  const expires = clock.now() + LIFE
+  // 100 of its own records with a key in (p, s0]: each forwarded store hands about 40 KB on to s0 and s1
+  const records: SignedFileRecord[] = []
+  for (let i = 0; records.length < 100; i++) {
+    if (i > 20_000) return t.fail('too few records with a key in (p, s0]')
+    const r = signedFor(identity, evil.self(), `flood${i}`, expires)
+    if (keysOf(p, r).some((k) => ring.within(k, p.overlay.routing.id, s0.overlay.routing.id, '(]')))
+      records.push(r)
+  }
+  // p's links out are slow (10 kB/s): once a megabyte waits in a link's buffer, p's hand-ons wait for room
+  const name = hub.names().find((n) => p.network.addresses()[0]?.endsWith(n))
+  if (!name) return t.fail('p has no memory name')
+  hub.setBandwidth((from) => (from === name ? 10_000 : Number.POSITIVE_INFINITY))
+  const forward = { type: 'store', records, forward: true } as const
+  const handedOn = () => p.overlay.stats().sent.hand_on ?? 0
+  // sends without waiting, then lets p take every message in (no virtual time passes: p's links stay full)
+  const burst = async (n: number) => {
+    for (let i = 0; i < n; i++) void evil.send(p.network.self(), CHORD_PROTOCOL, forward)
+    for (let seen = -1; seen !== p.overlay.stats().received.store; ) {
+      seen = p.overlay.stats().received.store ?? 0
+      await clock.advance(0)
+    }
+  }
+  // bursts of 20 until one hands nothing on: each lets the stores whose hand-ons found room finish, until
+  // p's links hold a megabyte each and MAX_FORWARDS_IN_FLIGHT stores wait for room (unbounded, it never stops)
+  let sent = 0
+  for (let before = -1; handedOn() !== before; sent += 20) {
+    if (sent >= 400)
+      return t.fail(`p handed on ${handedOn()} hand-ons of ${sent} forwarded stores and goes on`)
+    before = handedOn()
+    await burst(20)
+  }
+  t.is(p.overlay.stats().received.store, sent)
+  t.true(
+    handedOn() < sent,
+    `p handed on fewer than half of the stores (${handedOn()} hand-ons of ${sent} stores)`,
+  )
+  // (p's answer crosses its slow link too: the clock runs until it arrives)
+  t.log(`${handedOn()} hand-ons for ${sent} forwarded stores`)
+  const stuck = handedOn()
+  await t.throwsAsync(clock.settle(evil.request(p.network.self(), CHORD_PROTOCOL, forward), 60_000), {
+    name: 'RateLimitError',
+    message: new RegExp(`${MAX_FORWARDS_IN_FLIGHT} of its forwarded stores are still being handed on`),
+  })
+  t.is(handedOn(), stuck, 'nothing handed on for the refused store')
+  // the links drain (at most 8 stores x 2 holders x 40 KB waited): the sender's stores are taken again, and arrive
+  await clock.advance(200_000)
+  t.is((await clock.settle(evil.request(p.network.self(), CHORD_PROTOCOL, forward), 60_000)).type, 'ok')
+  await clock.until(
+    () => storeOf(s1).signed(records[0] as SignedFileRecord) !== undefined,
+    200_000,
+    'the records to reach s1',
+  )
+  t.truthy(storeOf(s0).signed(records[0] as SignedFileRecord), 'the key’s successor holds them')
+  t.is(handedOn(), stuck + 2)
 })

@@ -50,7 +50,10 @@ test(`forward batches: a store never carries more than MAX_RECORDS_PER_MESSAGE (
   )
 })
 
-/** A Replication over a ring of `names` (global knowledge), counting lookups and stores in the order they run. */
+/**
+ * A Replication over a ring of `names` (global knowledge), counting lookups and stores in the order they run,
+ * and the most stores each node had in flight at once (each store's answer comes a turn of the event loop later).
+ */
 function publisher(names: string[], storeRoundKeys?: number) {
   const nodes = names.map(node).sort((x, y) => (x.id < y.id ? -1 : 1))
   const successors = (key: bigint) => {
@@ -61,6 +64,8 @@ function publisher(names: string[], storeRoundKeys?: number) {
   const predecessor = (key: bigint) => successors(key).at(-1) as ChordNode
   const log: string[] = []
   const stores: { to: string; request: RequestOf<'store'> }[] = []
+  const inFlight = new Map<string, number>()
+  const peak = new Map<string, number>()
   const options = parseChordOptions({ idDifficulty: 0, replication: 3 })
   const replication = new Replication({
     ring,
@@ -75,13 +80,18 @@ function publisher(names: string[], storeRoundKeys?: number) {
     call: async (to: ChordNode, request: RequestOf<'store'>) => {
       log.push('store')
       stores.push({ to: to.ref.id, request })
+      const busy = (inFlight.get(to.ref.id) ?? 0) + 1
+      inFlight.set(to.ref.id, busy)
+      peak.set(to.ref.id, Math.max(peak.get(to.ref.id) ?? 0, busy))
+      await new Promise((resolve) => setImmediate(resolve))
+      inFlight.set(to.ref.id, busy - 1)
       return { type: 'ok' }
     },
     running: () => true,
     signal: () => new AbortController().signal,
     ...(storeRoundKeys === undefined ? {} : { storeRoundKeys }),
   } as unknown as ReplicationContext)
-  return { replication, nodes, successors, log, stores }
+  return { replication, nodes, successors, log, stores, peak }
 }
 
 test('a publish sends each node that answered a round’s lookups one forwarded store with the records of its keys, each once', async (t) => {
@@ -126,4 +136,17 @@ test(`a publish looks up at most STORE_ROUND_KEYS (${STORE_ROUND_KEYS}) keys bef
     t.true(lookups <= 10, round)
     t.regex(round, /^(lookup )+(store ?)+$/, 'a round’s stores follow all its lookups')
   }
+})
+
+test('a publish sends one node its stores of a round one after another (it hands on at most MAX_FORWARDS_IN_FLIGHT of one sender’s at once), other nodes’ beside them', async (t) => {
+  const { replication, stores, peak } = publisher(['n1', 'n2'])
+  // 2,500 records of one keyword: that key's predecessor gets them in three stores, the other node at least two
+  const records = Array.from({ length: 2500 }, (_, i) => record(1000 + i))
+  await replication.store(records)
+  const to = new Map<string, number>()
+  for (const s of stores) to.set(s.to, (to.get(s.to) ?? 0) + 1)
+  t.log(JSON.stringify([...to]), stores.map((s) => s.request.records.length).join(' '))
+  t.true([...to.values()].every((n) => n >= 2) && to.size === 2, JSON.stringify([...to]))
+  t.true(stores.every((s) => s.request.records.length <= MAX_RECORDS_PER_MESSAGE))
+  t.deepEqual([...peak.values()], [1, 1], 'one store in flight to a node at a time')
 })
