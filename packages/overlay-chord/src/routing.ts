@@ -91,6 +91,8 @@ export class ChordRouting {
   private nextFinger = 0
   /** Whether `placeFingerCycle` has placed this life's cycle (a node's first fix_fingers round with a successor). */
   private cyclePlaced = false
+  /** Whole-table fills (`fixAllFingers`) running: the cycle is not placed meanwhile (the fill would skip fingers). */
+  private filling = 0
   /** The connected peers batch lookups start from (`connectedPreceding`), and the lookups since they were taken. */
   private connectedNodes: RouteHints<ChordNode> | undefined
   private connectedUses = 0
@@ -578,7 +580,7 @@ export class ChordRouting {
    */
   placeFingerCycle(draw: (n: number) => number): void {
     const successor = this.successorList[0]
-    if (this.cyclePlaced || !successor) return
+    if (this.cyclePlaced || !successor || this.filling > 0) return // a fill walks the cycle: placed at a round after it
     this.cyclePlaced = true
     const m = this.fingers.length
     let first = 0
@@ -593,9 +595,14 @@ export class ChordRouting {
    */
   async fixAllFingers(signal?: AbortSignal): Promise<void> {
     this.nextFinger = 0
-    for (let i = 0; i < this.fingers.length; i++) {
-      await this.fixFingers(signal)
-      if (this.nextFinger === 0) return
+    this.filling++
+    try {
+      for (let i = 0; i < this.fingers.length; i++) {
+        await this.fixFingers(signal)
+        if (this.nextFinger === 0) return
+      }
+    } finally {
+      this.filling--
     }
   }
 

@@ -382,3 +382,32 @@ test('fix_fingers places its cycle only once the node has a successor, and again
   routing.placeFingerCycle(draw)
   t.is(draws, 2, 'a new life places its cycle again')
 })
+
+test('fix_fingers does not place its cycle while a whole-table fill (a join’s fixAllFingers) runs: the fill skips no finger', async (t) => {
+  const { nodes, rpc } = converged()
+  const self = nodes[0] as ChordNode
+  // every request answered a turn of the event loop later, so that a fix_fingers round comes in the middle of the fill
+  const later: Rpc = async (to, request, signal) => {
+    await new Promise((resolve) => setImmediate(resolve))
+    return rpc(to, request, signal)
+  }
+  const routing = new ChordRouting(ring, () => self, 4, later, {
+    predecessorChanged: () => {},
+    neighborsChanged: () => {},
+  })
+  routing.adopt({ successors: successorsFromRing(self.id, nodes, 4), fingers: [] }) // just joined
+  const fill = routing.fixAllFingers()
+  await new Promise((resolve) => setImmediate(resolve))
+  let draws = 0
+  const last = (k: number) => {
+    draws++
+    return k - 1
+  }
+  routing.placeFingerCycle(last) // the first fix_fingers round, during the fill
+  t.is(draws, 0, 'not placed during the fill')
+  await fill
+  const table = fingersFromRing(ring, self.id, nodes)
+  for (let i = 0; i < ring.bits; i++) t.is(routing.fingers.get(i)?.id, table.get(i)?.id, `finger ${i}`)
+  routing.placeFingerCycle(last)
+  t.is(draws, 1, 'placed at the first round after it')
+})
