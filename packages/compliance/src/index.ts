@@ -6,8 +6,8 @@
  * Suites take ava's `test` and a setup function; they import no implementation.
  */
 
-/** The test kit's virtual clocks (driven by hand, or running by themselves); they live in core so core's own tests use them too. */
-export { drain, RunningClock, TestClock } from '@peerkit/core/testing'
+/** The test kit's virtual clocks (driven by hand, or running by themselves) and `heapAfterGc`; they live in core so core's own tests use them too. */
+export { drain, heapAfterGc, RunningClock, TestClock } from '@peerkit/core/testing'
 export * from './index-persistence-suite.js'
 export * from './index-suite.js'
 export * from './network.js'

@@ -1,15 +1,8 @@
+import { heapAfterGc } from '@peerkit/compliance'
 import { collect, type FileRecord } from '@peerkit/core'
 import test from 'ava'
 import type { Node } from './helpers/net.js'
-import {
-  ask,
-  heapAfterGc,
-  login,
-  realAndSybils,
-  recordOf,
-  type TcpDirectory,
-  tcpDirectory,
-} from './helpers/tcp-attack.js'
+import { ask, login, realAndSybils, recordOf, type TcpDirectory, tcpDirectory } from './helpers/tcp-attack.js'
 
 // Attacks on the directory from many keys and many loopback source addresses
 // (127.0.0.0/8 is all loopback on Linux): the directory listens on 127.0.0.1,

@@ -1,16 +1,9 @@
 import '@peerkit/index-postgres'
+import { heapAfterGc } from '@peerkit/compliance'
 import { collect, type FileRecord } from '@peerkit/core'
 import { type PostgresServer, startPostgres } from '@peerkit/index-postgres/testing'
 import test, { type ExecutionContext } from 'ava'
-import {
-  ask,
-  heapAfterGc,
-  login,
-  realAndSybils,
-  recordOf,
-  type TcpDirectory,
-  tcpDirectory,
-} from './helpers/tcp-attack.js'
+import { ask, login, realAndSybils, recordOf, type TcpDirectory, tcpDirectory } from './helpers/tcp-attack.js'
 
 // A directory on PostgreSQL keeps its registrations in the database (a stored registry): nothing per
 // registered file in its heap, the accounting of each peer's records read back from the rows, and the

@@ -1,8 +1,6 @@
 import '@peerkit/transport-memory'
 import '@peerkit/index-memory'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
-import { TestClock } from '@peerkit/compliance'
+import { heapAfterGc, TestClock } from '@peerkit/compliance'
 import { CLOCK, collect, Identity, recordGrams, type SignedFileRecord, signRecord } from '@peerkit/core'
 import { MemoryNetwork, memoryContainer } from '@peerkit/transport-memory'
 import test, { type ExecutionContext } from 'ava'
@@ -35,13 +33,6 @@ import {
 
 const LONG = process.env.PEERKIT_LONG_ATTACKS === '1'
 const HOUR = 3_600_000
-
-setFlagsFromString('--expose_gc')
-const gc = runInNewContext('gc') as () => void
-function heapAfterGc(): number {
-  gc()
-  return process.memoryUsage().heapUsed
-}
 
 /** A ring of `n` nodes on its own memory hub and virtual clock, routing state set from global knowledge. */
 async function virtualRing(t: ExecutionContext, n: number, chord: ChordOptions) {

@@ -1,11 +1,8 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
+import { heapAfterGc } from '@peerkit/core/testing'
 import test from 'ava'
 import { runSimulation, type SimNetwork } from '../src/index.js'
 
 test('after a run its world is left frozen: no peer sees a connection close, and all of it can be collected', async (t) => {
-  setFlagsFromString('--expose-gc')
-  const gc = runInNewContext('gc') as () => void
   let done = false
   let closedAfter = 0
   let world: WeakRef<SimNetwork> | undefined
@@ -28,6 +25,6 @@ test('after a run its world is left frozen: no peer sees a connection close, and
   for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve))
   // Killing every peer at the end made each survivor see its links close and redial the dead.
   t.is(closedAfter, 0, 'no connection closed after the figures were taken')
-  gc()
+  heapAfterGc()
   t.is(world?.deref(), undefined, 'nothing outside the run keeps its world alive')
 })

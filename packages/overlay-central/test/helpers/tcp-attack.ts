@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { type FileRecord, keywords, type PeerRef } from '@peerkit/core'
 import type { ExecutionContext } from 'ava'
 import { container as root } from 'tsyringe'
@@ -105,18 +103,6 @@ export function recordOf(
     keywords: o.keywords ?? keywords(name),
     provider: { id: node.id, addresses: node.addresses() },
   }
-}
-
-let gcFn: (() => void) | undefined
-/** heapUsed after a full garbage collection (V8's `gc`, exposed at run time). */
-export function heapAfterGc(): number {
-  if (!gcFn) {
-    setFlagsFromString('--expose-gc')
-    gcFn = runInNewContext('gc') as () => void
-  }
-  gcFn()
-  gcFn()
-  return process.memoryUsage().heapUsed
 }
 
 /**
