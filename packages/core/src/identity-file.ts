@@ -14,10 +14,12 @@ export const IDENTITY_FILE = 'identity.key'
  */
 export async function loadOrCreateIdentity(dataDir: string): Promise<Identity> {
   const file = join(dataDir, IDENTITY_FILE)
+  // Also when the key is there: a start killed between linking its key into place and removing the
+  // temporary file leaves a whole key and that file (a folder that does not exist yet holds none).
+  await removeStaleTemps(file)
   const existing = await readIdentity(dataDir)
   if (existing) return existing
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  await removeStaleTemps(file)
   // Another process may create it first (two starts at once): then its identity is used.
   await writeFileAtomic(file, Identity.generate().toPem(), { mode: 0o600, replace: false })
   const saved = await readIdentity(dataDir)

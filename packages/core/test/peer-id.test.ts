@@ -56,6 +56,17 @@ test('the identity survives a restart through the data folder, with a private ke
   t.is(Identity.fromPem(await readFile(join(dir, 'identity.key'), 'utf8')).peerId, first.peerId)
 })
 
+test('a start killed after linking its key, before removing the temporary file, leaves nothing behind the next start', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'peerkit-id-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const first = await loadOrCreateIdentity(dir)
+  // what the killed start left: the key in place, and its temporary file (a PID above Linux's pid_max: never running)
+  const pem = await readFile(join(dir, 'identity.key'), 'utf8')
+  await writeFile(join(dir, `.identity.key.${2 ** 22 + 1}.abcdef.tmp`), pem)
+  t.is((await loadOrCreateIdentity(dir)).peerId, first.peerId)
+  t.deepEqual(await readdir(dir), ['identity.key'])
+})
+
 test('two fresh identities differ', (t) => {
   t.not(Identity.generate().peerId, Identity.generate().peerId)
 })
