@@ -4,7 +4,6 @@ import {
   CLOCK,
   type Clock,
   type ContentHash,
-  every,
   type FileRecord,
   type Hit,
   IDENTITY,
@@ -37,6 +36,7 @@ import {
 import { EventEmitter } from 'eventemitter3'
 import { inject, injectable } from 'tsyringe'
 import { Backoff } from './backoff.js'
+import { Heartbeat } from './heartbeat.js'
 import {
   CENTRAL,
   type CentralRequest,
@@ -76,7 +76,7 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
   private dirty = false
   private running = false
   private abort = new AbortController()
-  private heartbeat: { stop(): void } | undefined
+  private heartbeat: Heartbeat | undefined
   private lost: (() => void) | undefined
   private loop: Promise<void> | undefined
   private lock: Promise<unknown> = Promise.resolve()
@@ -272,6 +272,19 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
     })()
   }
 
+  /**
+   * This peer exchanges something with the directory over another protocol
+   * just now (a supernode leaf's refresh, which its supernode counts as a
+   * heartbeat): the next heartbeat is due a whole `heartbeatInterval` from
+   * now. Called when such a request is sent and again when it is answered:
+   * a heartbeat while it is under way would tell nothing that its answer (or
+   * its timeout, and then the heartbeat an interval after it was sent) does
+   * not. Nothing while not logged in.
+   */
+  heard(): void {
+    this.heartbeat?.heard()
+  }
+
   /** The directory server while logged in. */
   neighbors(): PeerRef[] {
     return this.server ? [{ ...this.server, addresses: [...this.server.addresses] }] : []
@@ -375,7 +388,7 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
       this.server = server
       this.lastError = undefined
       const interval = this.options.heartbeatInterval || res.heartbeatInterval
-      this.heartbeat = every(
+      this.heartbeat = new Heartbeat(
         this.clock,
         interval,
         () => this.ping(server, interval),

@@ -184,6 +184,20 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     return [...this.sessions.values()].filter((s) => s.online).map((s) => this.refOf(s))
   }
 
+  /**
+   * A logged-in peer was heard from over another protocol (a supernode
+   * leaf's refresh to the supernode running this directory): it counts as
+   * its heartbeat, as any request of its session does. False (and nothing
+   * done) when it has no session here: only a login opens one.
+   */
+  heardFrom(peer: PeerId): boolean {
+    const s = this.sessions.get(peer)
+    if (!s) return false
+    s.lastSeen = this.clock.now()
+    s.online = true
+    return true
+  }
+
   /** Records registered by a peer. */
   recordsOf(peer: PeerId): number {
     const s = this.sessions.get(peer)
@@ -641,7 +655,9 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
   private sweep(): void {
     const now = this.clock.now()
     const ttl = this.options.registrationTtl
-    for (const s of [...this.sessions.values()]) {
+    // Over the map itself, not a copy (a supernode's directory sweeps every second): a Map's
+    // iteration goes on past the entry `drop` deletes, and nothing here adds one.
+    for (const s of this.sessions.values()) {
       if (now - s.lastSeen > this.options.dropAfter) this.drop(s.id, 'timeout')
       else {
         for (const [id, c] of s.cursors) if (c.expires < now) s.cursors.delete(id)

@@ -39,6 +39,7 @@ export {
 } from './create-directory-server.js'
 export { DirectoryServer, type DirectoryServerEvents } from './directory-server.js'
 export { NotLoggedInError } from './errors.js'
+export { Heartbeat } from './heartbeat.js'
 export {
   CENTRAL,
   type CentralRequest,

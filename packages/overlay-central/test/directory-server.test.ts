@@ -118,6 +118,29 @@ test('a peer that stops heartbeating is dropped within dropAfter', async (t) => 
   await t.throwsAsync(ask(net, silent, { type: 'ping' }), { name: 'NotLoggedInError' })
 })
 
+test('heardFrom: a sign of life over another protocol keeps a session as a heartbeat does; it opens none', async (t) => {
+  const dropAfter = 400
+  const net = await centralNet(t, 0, { server: { heartbeatInterval: 100, dropAfter } })
+  const server = net.directory.server
+  const quiet = await net.raw()
+  await rawLogin(net, quiet)
+  await ask(net, quiet, { type: 'register', records: [recordOf(quiet, 'quiet.bin')] })
+  // No heartbeat for three times dropAfter, only signs of life heard by the server's owner.
+  for (let i = 0; i < 12; i++) {
+    await net.clock.sleep(100)
+    t.true(server.heardFrom(quiet.id))
+  }
+  t.is(server.recordsOf(quiet.id), 1, 'still registered')
+  // Silent from now on: dropped within dropAfter and a sweep, as without them.
+  t.true(await net.clock.until(dropAfter + server.sweepInterval + 10, () => server.recordsOf(quiet.id) === 0))
+  t.false(server.heardFrom(quiet.id), 'its session is gone')
+  // A peer that never logged in: nothing opened.
+  const stranger = await net.raw()
+  t.false(server.heardFrom(stranger.id))
+  t.deepEqual(server.peers(), [])
+  await t.throwsAsync(ask(net, stranger, { type: 'ping' }), { name: 'NotLoggedInError' })
+})
+
 test('a peer that logs in again from a new address keeps its records, at the new address', async (t) => {
   const net = await centralNet(t, 1)
   const seeker = net.nodes[0] as Node
