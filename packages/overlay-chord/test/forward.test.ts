@@ -200,13 +200,18 @@ test('a primary hand_on at a node that owns none of the record’s keys is passe
   for (let i = 1; i < order.length; i++) if (arc(i) > arc(widest)) widest = i
   const [a, b] = [order[widest], order[(widest + 1) % order.length]] as [TestNode, TestNode]
   const identity = a.container.resolve(IDENTITY)
-  // a record of a's every key of which a owns: handed to b as if b were their successor (a stale list at the sender)
+  // a record of a's every key of which a owns: handed to b as if b were their successor (a stale list at the sender);
+  // b keeps, and so passes on, only a record it may hold as a replica (its replica window is estimated from its
+  // successor list: random ids may leave a's far keys outside it)
+  const { replication, replicaWindow } = b.overlay.options
   const record = recordWhere(
     identity,
     a.network,
     a,
     'stray',
-    (keys) => keys.every((k) => a.overlay.routing.owns(k)),
+    (keys) =>
+      keys.every((k) => a.overlay.routing.owns(k)) &&
+      keys.some((k) => b.overlay.routing.mayHold(k, replication, replicaWindow)),
     clock.now() + LIFE,
   )
   if (!record) return t.fail('no record with every key at a')
