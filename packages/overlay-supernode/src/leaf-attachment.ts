@@ -96,6 +96,11 @@ export class LeafAttachment {
   private lastRefresh = 0
   /** Refreshes since this leaf and its supernode last swapped the supernodes they know (attach, or a refresh). */
   private sinceGossip = 0
+  /**
+   * The supernode counted this leaf's last refresh as its heartbeat (`InfoMessage.accepted`): a
+   * refresh under way then stands for the heartbeat too (see `tick`).
+   */
+  private refreshBeats = false
   private readonly clientCounts = { sent: {} as Counts, received: {} as Counts }
   readonly figures = {
     failovers: 0,
@@ -221,9 +226,16 @@ export class LeafAttachment {
         ? { kind: 'hello', ...this.about() }
         : { kind: 'hello', ...this.about(false), want: 0 }
       if (have !== undefined) hello.listed = have
+      // The refresh is this leaf's heartbeat when its supernode counts it (SupernodeHub.reported): the
+      // next heartbeat is due a whole interval after it is sent, and again after its answer. A
+      // heartbeat while it is under way would tell nothing its answer (or its timeout) will not.
+      if (this.refreshBeats) this.client?.heard()
+      this.refreshBeats = false
       const info = await this.ctx.request(sn, hello)
       this.ctx.learn(info, sn)
       if (info.role === 'supernode' && this.attached?.id === sn.id) {
+        this.refreshBeats = info.accepted
+        if (info.accepted) this.client?.heard()
         // The same version: the list this leaf holds (the answer left it out).
         if (info.listed === undefined || info.listed !== have) this.coLeaves = info.candidates
         this.listed = info.listed === undefined ? undefined : { from: sn.id, version: info.listed }
@@ -545,6 +557,7 @@ export class LeafAttachment {
     this.trust(info.supernodes)
     this.lastRefresh = ctx.clock.now()
     this.sinceGossip = 0
+    this.refreshBeats = false // until this supernode's first answer says it counts refreshes
     ctx.emitNeighbor('neighbor:add', sn)
     const after = this.recovered()
     this.log.info(after === undefined ? 'attached to a supernode' : 're-attached to a supernode', {

@@ -106,7 +106,11 @@ export type SupernodeMessage =
   | MoveMessage
   | ByeMessage
 
-/** The one answer to every request: the responder's role and what it knows; `accepted` answers attach, link and promote. */
+/**
+ * The one answer to every request: the responder's role and what it knows; `accepted` answers
+ * attach, link and promote, says a ping's sender is a link, and a hello's sender a leaf whose
+ * refresh the responder's directory counted as its heartbeat.
+ */
 export interface InfoMessage {
   kind: 'info'
   role: 'supernode' | 'leaf'

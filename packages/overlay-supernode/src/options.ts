@@ -34,7 +34,9 @@ export interface SupernodeOptions {
    * Milliseconds between a leaf's heartbeats to its supernode; it drops a silent leaf after 3×. A crash
    * closes the connection and is noticed at once; the heartbeat is for silent failures (a hang, a
    * partition). The default is the central directory's own (5 s, dropped after 15 s): at 2 s, the
-   * heartbeats were two thirds of a 10,000-peer network's traffic. @default 5000
+   * heartbeats were two thirds of a 10,000-peer network's traffic. A refresh (`refreshInterval`) the
+   * supernode answers counts as a heartbeat: the next one is due this long after it, so at the
+   * defaults a leaf sends one heartbeat between two refreshes instead of two. @default 5000
    */
   heartbeatInterval?: number
   /** Milliseconds one attempt to attach to a supernode may take. @default 2000 */

@@ -286,13 +286,21 @@ export class SupernodeHub {
     return true
   }
 
-  /** A leaf's refresh: what it reports now (credited in elections as `candidates` says). */
-  reported(id: PeerId, capacity: number, capable: boolean): void {
+  /**
+   * A leaf's refresh: what it reports now (credited in elections as `candidates` says). It counts as
+   * the leaf's heartbeat in the directory too, and the answer says so (`accepted`): the leaf's next
+   * heartbeat is then due a whole interval after it (`CentralOverlay.heard`). False: not a leaf here.
+   */
+  reported(id: PeerId, capacity: number, capable: boolean): boolean {
     const leaf = this.leaves.get(id)
-    if (!leaf || (leaf.capacity === capacity && leaf.capable === capable)) return
-    leaf.capacity = capacity
-    leaf.capable = capable
-    this.changed()
+    if (!leaf) return false
+    const counted = this.directory.heardFrom(id)
+    if (leaf.capacity !== capacity || leaf.capable !== capable) {
+      leaf.capacity = capacity
+      leaf.capable = capable
+      this.changed()
+    }
+    return counted
   }
 
   isLeaf(id: PeerId): boolean {

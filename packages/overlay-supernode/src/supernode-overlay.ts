@@ -434,11 +434,13 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     // Each kind is counted under its literal: `msg.kind` is a string just decoded, and a property
     // named by one is looked up in V8's string table first (as in overlay-flooding).
     switch (msg.kind) {
-      case 'hello':
+      case 'hello': {
         this.counter.received('hello')
         this.learnListed(msg.supernodes)
-        hub?.reported(from.id, msg.capacity, msg.capable) // a leaf's refresh carries its capacity now
-        return this.info(false, true, msg.want, msg.listed)
+        // A leaf's refresh carries its capacity now, and is its heartbeat (accepted: counted as one).
+        const counted = hub?.reported(from.id, msg.capacity, msg.capable) ?? false
+        return this.info(counted, true, msg.want, msg.listed)
+      }
       case 'attach': {
         this.counter.received('attach')
         this.learnListed(msg.supernodes)

@@ -280,6 +280,49 @@ test('gossipEvery 1: every refresh swaps the lists', async (t) => {
   t.true(log.every((x) => x.body.want === undefined && (x.answer?.supernodes.length ?? 0) > 0))
 })
 
+test("a leaf's refresh is its heartbeat: the answer says it was counted, and the leaf pings only after a heartbeatInterval without one", async (t) => {
+  const { peers, clock } = await net(t, 3, () => ({
+    leavesPerSupernode: 50,
+    heartbeatInterval: 500,
+    refreshInterval: 1000,
+  }))
+  const leaf = peers[1] as Peer
+  t.is(sn(leaf).supernode()?.id, (peers[0] as Peer).id)
+  await clock.sleep(1000)
+  const log = helloLog(leaf)
+  const pings = () => sn(leaf).stats().sent?.ping ?? 0
+  const before = pings()
+  await clock.sleep(10_000)
+  const sent = pings() - before
+  t.log(`${log.length} refreshes and ${sent} heartbeats in 10 s`)
+  t.true(log.length >= 8 && log.length <= 11, `${log.length} refreshes`)
+  t.true(
+    log.every((x) => x.answer?.accepted === true),
+    'each refresh was counted as a heartbeat',
+  )
+  // A heartbeat every 500 ms would be 20; one 500 ms after each refresh is about one per refresh.
+  t.true(sent >= log.length - 1 && sent <= log.length + 1, `${sent} heartbeats`)
+  t.is(sn(leaf).supernode()?.id, (peers[0] as Peer).id, 'still attached')
+})
+
+test('refreshes more often than heartbeats: no heartbeat at all, and the directory keeps the leaf', async (t) => {
+  const { peers, clock } = await net(t, 3, () => ({
+    leavesPerSupernode: 50,
+    heartbeatInterval: 300, // the directory drops a leaf silent for 900 ms
+    refreshInterval: 100,
+  }))
+  const [first, holder, searcher] = peers as [Peer, Peer, Peer]
+  await holder.overlay.publish([record(holder, 'kept alive.txt')])
+  await clock.sleep(1000)
+  const pings = () => sn(holder).stats().sent?.ping ?? 0
+  const before = pings()
+  await clock.sleep(5000)
+  t.is(pings(), before, 'no heartbeat')
+  t.is(sn(holder).supernode()?.id, first.id, 'still attached')
+  t.is(sn(holder).stats().failovers, 0)
+  t.true(await finds(searcher, 'kept alive', holder), 'and its files are still found')
+})
+
 test('a silent supernode (partitioned away) is noticed by the heartbeat within the bound', async (t) => {
   const { peers, hub, names, clock } = await net(t, 4, () => ({ leavesPerSupernode: 50 }))
   const leaves = peers.slice(1)

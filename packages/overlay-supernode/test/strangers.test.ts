@@ -4,7 +4,8 @@ import '@peerkit/transport-memory'
 import '../src/index.js'
 import { createHash } from 'node:crypto'
 import { collect, createPeer, keywords, type Peer } from '@peerkit/core'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
+import type { DependencyContainer } from 'tsyringe'
 import { SUPERNODE, type SupernodeOptions, type SupernodeOverlay } from '../src/index.js'
 import { virtualNet } from './helpers/virtual-net.js'
 
@@ -25,14 +26,8 @@ const OPTIONS: SupernodeOptions = {
   canBeSupernode: true,
 }
 
-test('a flood of queries from a stranger gets at most queryBurst + queryRate per second answers, and leaves still search', async (t) => {
-  const net = await virtualNet(t, 4, OPTIONS)
-  const { clock } = net
-  const [victim, holder, searcher] = net.peers as [Peer, Peer, Peer]
-  t.true(
-    await clock.until(60_000, () => net.peers.slice(1).every((p) => sn(p).supernode()?.id === victim.id)),
-  )
-  // The stranger: a supernode of a network of its own, connected to the victim.
+/** The stranger: a supernode of a network of its own on `net`'s memory hub, stopped at teardown. */
+async function strangerOf(t: ExecutionContext, net: { container: DependencyContainer }): Promise<Peer> {
   const stranger = await createPeer(
     {
       overlay: 'supernode',
@@ -45,6 +40,17 @@ test('a flood of queries from a stranger gets at most queryBurst + queryRate per
   )
   t.teardown(() => stranger.stop())
   await stranger.start()
+  return stranger
+}
+
+test('a flood of queries from a stranger gets at most queryBurst + queryRate per second answers, and leaves still search', async (t) => {
+  const net = await virtualNet(t, 4, OPTIONS)
+  const { clock } = net
+  const [victim, holder, searcher] = net.peers as [Peer, Peer, Peer]
+  t.true(
+    await clock.until(60_000, () => net.peers.slice(1).every((p) => sn(p).supernode()?.id === victim.id)),
+  )
+  const stranger = await strangerOf(t, net) // connected to the victim:
   await stranger.network.connect({ id: victim.id, addresses: victim.addresses() })
   const before = sn(victim).stats().strangers as number
   const start = clock.now()
@@ -90,4 +96,31 @@ test('a flood of queries from a stranger gets at most queryBurst + queryRate per
     return hits.some((h) => h.providers.some((p) => p.id === holder.id))
   })
   t.true(found, 'a leaf finds another leaf’s file')
+})
+
+test("a stranger's hello is not counted as anyone's heartbeat: answered, not accepted, and it becomes no leaf", async (t) => {
+  const net = await virtualNet(t, 2, OPTIONS)
+  const { clock } = net
+  const [victim, leaf] = net.peers as [Peer, Peer]
+  t.true(await clock.until(60_000, () => sn(leaf).supernode()?.id === victim.id))
+  const stranger = await strangerOf(t, net)
+  const to = { id: victim.id, addresses: victim.addresses() }
+  const hello = {
+    kind: 'hello' as const,
+    addresses: stranger.addresses(),
+    capacity: 1,
+    capable: true,
+    supernodes: [],
+    want: 0,
+  }
+  const leaves = sn(victim).stats().leaves
+  for (let i = 0; i < 5; i++) {
+    const info = await stranger.network.request(to, SUPERNODE, hello)
+    t.is(info?.role, 'supernode')
+    t.false(info?.accepted, 'not its leaf: nothing counted')
+  }
+  t.is(sn(victim).stats().leaves, leaves, 'the stranger is no leaf')
+  // The leaf's own refresh is counted.
+  const own = await leaf.network.request(to, SUPERNODE, { ...hello, addresses: leaf.addresses() })
+  t.true(own?.accepted)
 })
