@@ -367,9 +367,12 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   sendAll(targets: readonly PeerId[], message: SupernodeMessage, except?: PeerId): void {
     let prepared: PreparedMessage<SupernodeMessage> | undefined
     for (const to of targets) {
-      if (to === except || !this.sendable(to, message.kind)) continue
+      if (to === except) continue
       prepared ??= this.network.prepare(SUPERNODE, message)
-      this.network.sendPrepared(to, prepared).catch((err) => this.unsent(to, message, err))
+      // Over an open connection only, as `send` after `sendable`: no promise per target (a query is
+      // sent to every link at each hop); a target not connected is gone.
+      if (this.network.sendIfConnected(to, prepared)) this.counter.sent(message.kind)
+      else this.hub?.gone(to)
     }
   }
 
