@@ -66,6 +66,12 @@ type Task = 'stabilize' | 'fixFingers' | 'checkPredecessor' | 'refresh' | 'expir
 const TASKS: readonly Task[] = ['stabilize', 'fixFingers', 'checkPredecessor', 'refresh', 'expire']
 /** Milliseconds before the first bootstrap retry; each next one waits twice as long, up to `bootstrapRetryMax`. */
 const FIRST_JOIN_RETRY = 1000
+/**
+ * Share of `network.maxConnections` a node protects from pruning with its
+ * fingers: its neighbors (successors and predecessor) first, always, then its
+ * distinct fingers, farthest first, while the two together stay within it.
+ */
+export const PROTECTED_SHARE = 0.5
 
 /**
  * The `chord` overlay: a Chord DHT (Stoica et al., SIGCOMM 2001; ToN 2003).
@@ -88,6 +94,8 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private readonly counter = new MessageCounter()
   /** Successors and predecessor, each once, in the order they became neighbors. */
   private neighborList: readonly PeerRef[] = []
+  /** The peers this node protects from pruning (`updateProtection`): neighbors, then fingers. */
+  private protectedIds: readonly PeerId[] = []
   private readonly selfId: bigint
   /** The periodic tasks (`TASKS`), made at start. */
   private tasks: readonly PeriodicTask[] = []
@@ -137,6 +145,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
         neighborsChanged: () => this.onNeighborsChanged(),
         admits,
         connected: () => this.network.peers(),
+        fingersChanged: () => this.updateProtection(),
       },
     )
     this.handlerContext = {
@@ -647,6 +656,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
   private onNeighborsChanged(): void {
     const before = this.neighborList.length > 0
     this.updateNeighbors()
+    this.updateProtection()
     const after = this.neighborList.length > 0
     if (before !== after) {
       if (after) this.joining = undefined
@@ -666,17 +676,44 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     for (const ref of this.neighborList) {
       if (!now.some((n) => n.id === ref.id)) {
         this.neighborList = this.neighborList.filter((r) => r !== ref)
-        this.network.protect(ref.id, false)
         this.emit('neighbor:remove', ref)
       }
     }
     for (const ref of now) {
       if (!this.neighborList.some((r) => r.id === ref.id)) {
         this.neighborList = this.neighborList.concat(ref)
-        this.network.protect(ref.id, true)
         this.emit('neighbor:add', ref)
       }
     }
+  }
+
+  /**
+   * Keeps the connections to this node's neighbors and to its fingers from
+   * being pruned (`Network.protect`): the neighbors always, then the distinct
+   * fingers, farthest first, while the two together are at most
+   * `PROTECTED_SHARE` of `network.maxConnections`. A lookup's first hop is a
+   * finger, and a fix_fingers round asks the finger itself (`ChordRouting.fixFingers`):
+   * without it, the connections a node's lookups open one after another push
+   * its fingers' out, and upkeep opens them again.
+   */
+  private updateProtection(): void {
+    const want: PeerId[] = []
+    for (const ref of this.neighborList) want.push(ref.id)
+    let room = Math.floor(this.config.network.maxConnections * PROTECTED_SHARE) - want.length
+    const fingers = this.routing.fingers
+    let above: ChordNode | undefined
+    for (let i = fingers.length - 1; i >= 0 && room > 0; i--) {
+      const f = fingers.get(i)
+      if (f === undefined || f === above) continue
+      above = f
+      if (want.includes(f.ref.id)) continue
+      want.push(f.ref.id)
+      room--
+    }
+    const before = this.protectedIds
+    for (const id of before) if (!want.includes(id)) this.network.protect(id, false)
+    for (const id of want) if (!before.includes(id)) this.network.protect(id, true)
+    this.protectedIds = want
   }
 
   /** A stream that fails with `NotStartedError` on first use when the overlay is not running. */

@@ -32,7 +32,7 @@ import { ChordOverlay } from './chord-overlay.js'
 import { solvePuzzle, solvesPuzzle } from './id-puzzle.js'
 import { CHORD_OPTIONS, parseChordOptions } from './options.js'
 
-export { ChordOverlay, pickKeyword } from './chord-overlay.js'
+export { ChordOverlay, PROTECTED_SHARE, pickKeyword } from './chord-overlay.js'
 export * from './finger-table.js'
 export * from './id-puzzle.js'
 export { CHORD_PROTOCOL, type ChordRequest, type ChordResponse } from './messages.js'

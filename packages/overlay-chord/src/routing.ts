@@ -39,6 +39,12 @@ export interface RoutingHooks {
   admits?(ref: PeerRef): boolean
   /** Peers this node has a connection open to now (a batch's lookups may start at them: no dial). Default: none. */
   connected?(): readonly PeerRef[]
+  /**
+   * The finger table names other nodes than before (the overlay keeps the
+   * connections to its fingers: a fix_fingers round asks the finger itself,
+   * and most lookups start there).
+   */
+  fingersChanged?(): void
 }
 
 /** How a lookup runs. */
@@ -478,14 +484,8 @@ export class ChordRouting {
     let closer = 0
     while (this.successorList.length > 0) {
       const s = this.successorList[0] as ChordNode
-      let answer: ResponseOf<'get_predecessor'>
-      try {
-        answer = await this.rpc(s, { type: 'get_predecessor' }, signal)
-      } catch (err) {
-        if ((err as Error).name === 'AbortError') throw err
-        this.forget(s)
-        continue
-      }
+      const answer = await this.neighborsOf(s, signal)
+      if (answer === undefined) continue
       const list = [s, ...this.nodes(answer.successors)]
       const x =
         answer.predecessor && this.admits(answer.predecessor) ? this.node(answer.predecessor) : undefined
@@ -543,29 +543,87 @@ export class ChordRouting {
       const start = this.fingers.start(i)
       const successor = this.successorList[0]
       if (!successor) {
-        this.fingers.set(i, undefined)
+        this.setFinger(i, undefined)
         continue
       }
       if (this.ring.within(start, this.id, successor.id, '(]')) {
-        this.fingers.set(i, successor)
+        this.setFinger(i, successor)
         continue
       }
       const previous = i > 0 ? this.fingers.get(i - 1) : undefined
       if (previous && this.ring.distance(this.id, start) <= this.ring.distance(this.id, previous.id)) {
-        this.fingers.set(i, previous)
+        this.setFinger(i, previous)
         continue
       }
+      const current = this.fingers.get(i)
+      if (current !== undefined && (await this.stillFinger(start, current, signal))) return
       const { nodes } = await this.lookup(start, { signal })
       const found = nodes[0] as ChordNode
       if (found.id === this.id) {
         // No node between this start and us: the remaining fingers all wrap to us.
-        for (let j = i; j < m; j++) this.fingers.set(j, undefined)
+        for (let j = i; j < m; j++) this.setFinger(j, undefined)
         this.nextFinger = 0
       } else {
-        this.fingers.set(i, found)
+        this.setFinger(i, found)
       }
       return
     }
+  }
+
+  /**
+   * Whether `finger` still succeeds `start`, asked of the finger itself (one
+   * request, over the connection a finger keeps: see `RoutingHooks.fingersChanged`)
+   * instead of a lookup of `start` (about ½·log2 N requests, most of them to
+   * nodes this node has no connection to): its predecessor precedes `start`.
+   * A node joined between `start` and the finger becomes its predecessor and
+   * fails the test, as does a predecessor the finger does not know (then the
+   * round looks `start` up). The answer is believed only where this node's
+   * own tables do not contradict it: a node it knows in [start, finger) would
+   * succeed `start` before the finger, and the round looks it up instead. A
+   * finger that does not answer is forgotten. The finger's claim weighs no more
+   * than a lookup's: a plain lookup believes every node on its path.
+   */
+  private async stillFinger(
+    start: bigint,
+    finger: ChordNode,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    const answer = await this.neighborsOf(finger, signal)
+    if (answer === undefined) return false
+    const p = answer.predecessor
+    if (p === null || !this.admits(p)) return false
+    if (!this.ring.within(start, this.ring.nodeId(p.id), finger.id, '(]')) return false
+    return !this.knowsBetween(start, finger.id)
+  }
+
+  /** `node`'s predecessor and successor list (`get_predecessor`); undefined, and the node forgotten, when it does not answer. */
+  private async neighborsOf(
+    node: ChordNode,
+    signal: AbortSignal | undefined,
+  ): Promise<ResponseOf<'get_predecessor'> | undefined> {
+    try {
+      return await this.rpc(node, { type: 'get_predecessor' }, signal)
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err
+      this.forget(node)
+      return undefined
+    }
+  }
+
+  /** Whether a node of this node's tables (successors, predecessor, fingers) lies in [from, to). */
+  private knowsBetween(from: bigint, to: bigint): boolean {
+    const { ring } = this
+    const inside = (n: ChordNode | undefined) => n !== undefined && ring.within(n.id, from, to, '[)')
+    if (inside(this.pred) || this.successorList.some(inside)) return true
+    for (let i = 0; i < this.fingers.length; i++) if (inside(this.fingers.get(i))) return true
+    return false
+  }
+
+  /** Sets finger `i`; tells `RoutingHooks.fingersChanged` when it names another node than before. */
+  private setFinger(i: number, node: ChordNode | undefined): void {
+    const before = this.fingers.get(i)
+    this.fingers.set(i, node)
+    if (before?.id !== node?.id) this.fingersDirty()
   }
 
   /**
@@ -608,7 +666,7 @@ export class ChordRouting {
 
   /** A node that failed to answer: drop it from fingers, successor list and predecessor. */
   forget(node: ChordNode): void {
-    this.fingers.remove(node.id)
+    if (this.fingers.remove(node.id) > 0) this.fingersDirty()
     const before = this.successorList.length
     this.successorList = this.successorList.filter((n) => n.id !== node.id)
     let changed = before !== this.successorList.length
@@ -642,6 +700,7 @@ export class ChordRouting {
       this.fingers.set(i, f?.id === this.id ? undefined : f)
     })
     this.hooks.neighborsChanged()
+    this.fingersDirty()
   }
 
   /** Forgets everything (leave, stop). */
@@ -652,6 +711,12 @@ export class ChordRouting {
     this.fingers.clear()
     this.nextFinger = 0
     this.cyclePlaced = false
+    this.fingersDirty()
+  }
+
+  /** The finger table changed (see `RoutingHooks.fingersChanged`). */
+  private fingersDirty(): void {
+    this.hooks.fingersChanged?.()
   }
 
   private setSuccessors(list: ChordNode[]): void {

@@ -104,6 +104,8 @@ export interface NodeOptions {
   chord?: ChordOptions
   seed?: number
   identity?: Identity
+  /** `network.maxConnections` (the library's default otherwise). */
+  maxConnections?: number
 }
 
 /** The container of one node: what createPeer wires, without a Transfer. */
@@ -120,7 +122,11 @@ export function nodeContainer(o: NodeOptions): DependencyContainer {
         chord: chordOptions(o.chord),
         ...(o.transport === 'tcp' ? { tcp: { closeTimeout: 200 } } : {}),
       },
-      network: { dialTimeout: 2000, requestTimeout: 2000 },
+      network: {
+        dialTimeout: 2000,
+        requestTimeout: 2000,
+        ...(o.maxConnections === undefined ? {} : { maxConnections: o.maxConnections }),
+      },
     },
     {
       container: o.parent ?? root,
@@ -222,6 +228,8 @@ export async function startRing(
     parallel?: number
     /** On its own memory hub and a virtual clock (`clockOf(nodes)` drives it). */
     virtual?: boolean
+    /** Every node's `network.maxConnections`. */
+    maxConnections?: number
   } = {},
 ): Promise<TestNode[]> {
   const transport = o.transport ?? 'memory'
@@ -235,6 +243,7 @@ export async function startRing(
     chord: o.chord,
     parent: o.parent,
     seed: 1,
+    maxConnections: o.maxConnections,
   })
   const nodes = [first]
   const bootstrap = first.network.addresses()
@@ -248,6 +257,7 @@ export async function startRing(
         chord: o.chord,
         parent: o.parent,
         seed: i + k + 1,
+        maxConnections: o.maxConnections,
       }),
     )
     nodes.push(...(await Promise.all(batch)))
