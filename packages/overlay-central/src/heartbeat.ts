@@ -17,7 +17,11 @@ export class Heartbeat {
   private due: number
   private readonly fire = () => {
     this.timer = undefined
-    void this.run()
+    if (this.stopped) return
+    const wait = this.due - this.clock.now()
+    // Heard from meanwhile: the timer moves (no promise made); one request and its answer fewer.
+    if (wait > 0) this.timer = this.clock.setTimeout(this.fire, wait)
+    else void this.run()
   }
 
   constructor(
@@ -42,13 +46,6 @@ export class Heartbeat {
   }
 
   private async run(): Promise<void> {
-    if (this.stopped) return
-    const wait = this.due - this.clock.now()
-    if (wait > 0) {
-      // Heard from meanwhile: one timer more, one request and its answer fewer.
-      this.timer = this.clock.setTimeout(this.fire, wait)
-      return
-    }
     try {
       await this.beat()
     } catch (err) {
