@@ -91,7 +91,8 @@ export interface Reply {
  * Whoever owns a Mux (the Network) may hear of its requests, messages and
  * close through these calls, made just before the `request` and `message`
  * events and just after pending requests fail on close: one object per
- * owner instead of three listeners per connection.
+ * owner instead of three listeners per connection (the Network is its
+ * Muxes' owner itself).
  */
 export interface MuxOwner {
   onMuxRequest(mux: Mux, protocol: string, body: unknown, reply: Reply): void
@@ -164,6 +165,9 @@ export class Mux extends ListenedEmitter<MuxEvents> {
     this.heard = true
   }
 
+  /** `limits.maxMessageItems`, read at every frame: a field of the Mux's own, not one more object to read. */
+  private readonly maxItems: number
+
   constructor(
     readonly connection: Connection,
     private readonly clock: Clock,
@@ -173,6 +177,7 @@ export class Mux extends ListenedEmitter<MuxEvents> {
     readonly scope?: MemoryScope,
   ) {
     super()
+    this.maxItems = limits?.maxMessageItems ?? DEFAULT_MAX_MESSAGE_ITEMS
     this.lastUsed = clock.now()
     // Prototype methods with the Mux as context: no closures per connection.
     connection.on('message', this.onFrame, this)
@@ -403,7 +408,7 @@ export class Mux extends ListenedEmitter<MuxEvents> {
   private onFrame(data: Uint8Array): void {
     let envelope: Envelope
     try {
-      envelope = checkEnvelope(decode(data, this.limits?.maxMessageItems ?? DEFAULT_MAX_MESSAGE_ITEMS))
+      envelope = checkEnvelope(decode(data, this.maxItems))
     } catch (err) {
       void this.connection.close(err as Error)
       return
