@@ -150,7 +150,9 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
     if (!this.network.isStarted) throw new NotStartedError('start the Network before the flooding overlay')
     this.started = true
     this.running = new AbortController()
-    this.network.handle(FLOODING, (msg, ctx) => this.onMessage(msg, ctx))
+    // Bound, not an arrow: the handler reaches the overlay in one step, without a closure's scope
+    // between (one more line of memory at every message, all but always cold in a flood).
+    this.network.handle(FLOODING, this.onMessage.bind(this))
     this.network.on('peer:disconnect', this.onDisconnect)
     this.network.on('peer:identify', this.onIdentify)
     await this.maintain()

@@ -24,6 +24,12 @@ const GONE = -1
  * nothing runs between the two, and one cache's array of its own was one more object to read).
  */
 const WORDS_OF = new Int32Array(WORDS)
+/**
+ * A record's time passes through these, as its two cells' bits read as a float64: a float64 view of the
+ * cache's own (over `cells`' buffer) was one more object to read at every look-up, apart from the cells.
+ */
+const TIME = new Float64Array(1)
+const TIME_HALVES = new Int32Array(TIME.buffer)
 /** Each UTF-16 unit's hex digit value, -1 for any other unit (64 KB, made once). */
 const HEX_DIGITS = new Int8Array(0x10000).fill(-1)
 for (let d = 0; d < 16; d++) HEX_DIGITS[(d < 10 ? 0x30 : 0x57) + d] = d
@@ -59,8 +65,6 @@ export class QueryIdCache<V> {
    * slot's record (`STRIDE` cells: see there).
    */
   private cells = new Int32Array(0)
-  /** `cells`' buffer as float64s: a record's time is `times[(record + AT) >> 1]`. */
-  private times = new Float64Array(0)
   /** Where the records begin in `cells` (the table's length). */
   private records = 0
   private values: (V | undefined)[] = []
@@ -142,13 +146,23 @@ export class QueryIdCache<V> {
     this.live = 0
   }
 
+  /** Writes `time` into the record beginning at `record` (its last two cells). */
+  private setTime(record: number, time: number): void {
+    TIME[0] = time
+    this.cells[record + AT] = TIME_HALVES[0] as number
+    this.cells[record + AT + 1] = TIME_HALVES[1] as number
+  }
+
   /** Where slot `slot`'s record begins in `cells`. */
   private recordOf(slot: number): number {
     return this.records + slot * STRIDE
   }
 
   private timeOf(slot: number): number {
-    return this.times[(this.records + slot * STRIDE + AT) >> 1] as number
+    const o = this.records + slot * STRIDE + AT
+    TIME_HALVES[0] = this.cells[o] as number
+    TIME_HALVES[1] = this.cells[o + 1] as number
+    return TIME[0] as number
   }
 
   /**
@@ -195,7 +209,7 @@ export class QueryIdCache<V> {
     const home = this.wordsHome
     cells[o + HOME] = home
     cells[o + DEFINED] = value === undefined ? 0 : 1
-    this.times[(o + AT) >> 1] = now
+    this.setTime(o, now)
     this.values[slot] = value
     const mask = this.records - 1
     let at = home & mask
@@ -230,7 +244,7 @@ export class QueryIdCache<V> {
   /** Removes the entry at table place `at` (ring slot `slot`), leaving a GONE slot in the ring. */
   private remove(at: number, slot: number): void {
     this.deleteAt(at)
-    this.times[(this.recordOf(slot) + AT) >> 1] = GONE
+    this.setTime(this.recordOf(slot), GONE)
     this.values[slot] = undefined
     this.live--
   }
@@ -282,7 +296,6 @@ export class QueryIdCache<V> {
     }
     this.slots = slots
     this.cells = cells
-    this.times = new Float64Array(cells.buffer)
     this.records = records
     this.values = values
     this.head = 0
