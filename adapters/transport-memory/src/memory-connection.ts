@@ -285,8 +285,8 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
           )
           return
         }
-        // deliver (emit) says whether anyone listened: nobody yet, and the message waits for the first listener.
-        if (this.held === undefined && this.deliver(data)) return
+        // emitMessage (emit) says whether anyone listened: nobody yet, and the message waits for the first listener.
+        if (this.held === undefined && this.emitMessage(data)) return
         if (this.held === undefined) this.held = []
         this.held.push(data)
         return
@@ -350,7 +350,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
   private flushHeld(): void {
     const held = this.held
     if (held === undefined) return
-    while (held.length > 0 && this.listenerCount('message') > 0) this.deliver(held.shift() as Uint8Array)
+    while (held.length > 0 && this.listenerCount('message') > 0) this.emitMessage(held.shift() as Uint8Array)
     if (held.length === 0) this.held = undefined
   }
 

@@ -77,13 +77,13 @@ type MessageListener = (data: Uint8Array) => void
  * its identify at once); transports hold them, and this base tells the
  * subclass, through `onMessageListener()`, when a listener arrives so it can
  * hand the held messages over in order. A transport hands a message over with
- * `deliver`.
+ * `emitMessage`.
  */
 export abstract class ConnectionEmitter extends ListenedEmitter<ConnectionEvents> {
   /**
    * The `message` listener while it is the only one and was added with `on` (a connection's Mux), and
-   * its context: `deliver` calls it directly. Undefined otherwise (none, several, a `once` one, or
-   * after a removal), and `deliver` emits.
+   * its context: `emitMessage` calls it directly. Undefined otherwise (none, several, a `once` one, or
+   * after a removal), and `emitMessage` emits.
    */
   private soleMessage: MessageListener | undefined = undefined
   private soleContext: unknown = undefined
@@ -113,7 +113,7 @@ export abstract class ConnectionEmitter extends ListenedEmitter<ConnectionEvents
    * The only listener (a connection's Mux) is called directly, without `emit`'s look-ups of the
    * listeners by event name (two more objects to read at every message).
    */
-  protected deliver(data: Uint8Array): boolean {
+  protected emitMessage(data: Uint8Array): boolean {
     const fn = this.soleMessage
     if (fn === undefined) return this.emit('message', data)
     fn.call(this.soleContext, data)

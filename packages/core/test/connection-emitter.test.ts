@@ -1,25 +1,25 @@
 import test from 'ava'
 import { ConnectionEmitter } from '../src/index.js'
 
-/** A connection's emitter as a transport uses it: `deliver` hands a message over; added message listeners are counted. */
+/** A connection's emitter as a transport uses it: `emitMessage` hands a message over; added message listeners are counted. */
 class Emitter extends ConnectionEmitter {
   added = 0
   protected onMessageListener(): void {
     this.added++
   }
   hand(data: Uint8Array): boolean {
-    return this.deliver(data)
+    return this.emitMessage(data)
   }
 }
 
 const bytes = (n: number) => Uint8Array.of(n)
 
-test('deliver with no listener: nobody listened, as emit says', (t) => {
+test('emitMessage with no listener: nobody listened, as emit says', (t) => {
   const e = new Emitter()
   t.false(e.hand(bytes(1)))
 })
 
-test("deliver calls the only listener with its context, or the emitter's when none was given", (t) => {
+test("emitMessage calls the only listener with its context, or the emitter's when none was given", (t) => {
   const e = new Emitter()
   const owner = {
     got: [] as number[],
