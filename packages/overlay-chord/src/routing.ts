@@ -469,7 +469,8 @@ export class ChordRouting {
   /**
    * stabilize(): asks the successor for its predecessor and successor list,
    * adopts a closer successor if one joined (and asks that one in turn, up to
-   * `MAX_STABILIZE_STEPS`), and notifies the result. Dead successors are
+   * `MAX_STABILIZE_STEPS`), and notifies the result, unless it already named
+   * this node its predecessor (at its addresses now). Dead successors are
    * dropped for the next on the list. Returns the predecessor the first
    * successor that answered reported (before it heard of this node).
    */
@@ -482,10 +483,13 @@ export class ChordRouting {
     }
     let reported: ChordNode | undefined
     let closer = 0
+    /** The last successor that answered, when it named this node its predecessor at its addresses now. */
+    let knows: ChordNode | undefined
     while (this.successorList.length > 0) {
       const s = this.successorList[0] as ChordNode
       const answer = await this.neighborsOf(s, signal)
       if (answer === undefined) continue
+      knows = this.isSelf(answer.predecessor) ? s : undefined
       const list = [s, ...this.nodes(answer.successors)]
       const x =
         answer.predecessor && this.admits(answer.predecessor) ? this.node(answer.predecessor) : undefined
@@ -498,11 +502,21 @@ export class ChordRouting {
       if (!adopt || ++closer >= MAX_STABILIZE_STEPS) break
     }
     const successor = this.successorList[0]
-    if (!successor) return reported
+    // A successor that named this node its predecessor, at the addresses it has now, knows all a notify would tell.
+    if (!successor || knows?.id === successor.id) return reported
     await this.rpc(successor, { type: 'notify', node: this.self.ref }, signal).catch((err) => {
       if ((err as Error).name !== 'AbortError') this.forget(successor)
     })
     return reported
+  }
+
+  /** Whether `ref` is this node, at the addresses it has now (`notify` would tell nothing new). */
+  private isSelf(ref: PeerRef | null): boolean {
+    if (ref === null) return false
+    const self = this.self.ref
+    if (ref.id !== self.id || ref.addresses.length !== self.addresses.length) return false
+    for (let i = 0; i < ref.addresses.length; i++) if (ref.addresses[i] !== self.addresses[i]) return false
+    return true
   }
 
   /** notify(n'): n' thinks it might be our predecessor. */

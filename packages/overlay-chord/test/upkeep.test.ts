@@ -190,3 +190,23 @@ test('connections to protected fingers outlast a burst of others, and the next f
   for (const id of keptFingers)
     t.false(opened.includes(id), 'no connection to a protected finger opened again')
 })
+
+test('stabilize notifies its successor only when the successor does not name this node its predecessor at its addresses now', async (t) => {
+  const { nodes, routings, types } = converged()
+  const self = nodes[0] as ChordNode
+  const r = routings.get(self.id) as ChordRouting
+  const successor = routings.get((r.successors[0] as ChordNode).id) as ChordRouting
+  await r.stabilize()
+  t.deepEqual(types, ['get_predecessor'], 'the successor names it already: no notify')
+  successor.forget(self) // the successor lost it (a failed ping)
+  types.length = 0
+  await r.stabilize()
+  t.deepEqual(types, ['get_predecessor', 'notify'])
+  t.is(successor.predecessor?.id, self.id, 'told again')
+  // the successor knows it at other addresses (it moved): told its addresses now
+  successor.notify({ id: self.id, ref: { id: self.ref.id, addresses: ['memory://where-it-was'] } })
+  types.length = 0
+  await r.stabilize()
+  t.deepEqual(types, ['get_predecessor', 'notify'])
+  t.deepEqual(successor.predecessor?.ref.addresses, self.ref.addresses)
+})
