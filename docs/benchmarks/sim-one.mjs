@@ -46,6 +46,9 @@ console.log(
     ...(kinds ? { byKind: r.messages.byKind, total: r.messages.total, span: r.cost.queryPhaseMs } : {}),
     perQuery: r.messages.perQuery,
     backgroundPerSecond: r.messages.backgroundPerSecond,
+    ...(kinds
+      ? { before: r.messages.backgroundBeforePerSecond, after: r.messages.backgroundAfterPerSecond }
+      : {}),
     hops: r.hops.mean,
     firstHitMs: r.firstHitMs.mean,
     messages: r.messages.total,

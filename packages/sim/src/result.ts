@@ -46,9 +46,20 @@ export interface SimulationResult {
   messages: {
     /** Messages on the hub during the query phase (every protocol). */
     total: number
-    /** Messages per virtual second when no query runs (maintenance), measured before the queries. */
+    /**
+     * Messages per virtual second when no query runs (maintenance) during the query phase: the mean of
+     * `backgroundBeforePerSecond` and `backgroundAfterPerSecond`.
+     */
     backgroundPerSecond: number
-    /** `(total − background × duration) / issued`. */
+    /** The background measured over the second half of the settle, before the queries. */
+    backgroundBeforePerSecond: number
+    /**
+     * The background measured after everything measured (as long as the settle measured it); the
+     * before figure again after a failure (`fail`) or under churn, when the network is no longer the
+     * one the queries met.
+     */
+    backgroundAfterPerSecond: number
+    /** `(total − backgroundPerSecond × duration) / issued`. */
     perQuery: number
     /** `perQuery / nodes`. */
     perQueryPerPeer: number

@@ -82,6 +82,11 @@ test('flooding finds replicated files and its messages grow with the flood', asy
   t.true(r.firstHitMs.mean > 0)
   t.true(r.bytes.perQuery > 0)
   t.true(r.load.maxMessages >= r.load.meanMessages)
+  // the window's background: the mean of the rates measured before the queries and after everything
+  const m = r.messages
+  t.true(
+    Math.abs(m.backgroundPerSecond - (m.backgroundBeforePerSecond + m.backgroundAfterPerSecond) / 2) < 0.01,
+  )
 })
 
 test('chord: lookups are correct and take about ½·log2 N hops for N = 64', async (t) => {
@@ -154,6 +159,8 @@ test('failures and churn reduce the live set and are reported', async (t) => {
   const failed = await runSimulation({ overlay: 'flooding', ...SMALL, fail: 0.2, seed: 2 })
   t.is(failed.network.failed, 10)
   t.is(failed.network.live, 40)
+  // after a failure the network is not the one the queries met: the background is the settle's alone
+  t.is(failed.messages.backgroundAfterPerSecond, failed.messages.backgroundBeforePerSecond)
   t.true(failed.queries.answerable <= failed.queries.issued)
   const churned = await runSimulation({ overlay: 'flooding', ...SMALL, churn: 2, seed: 2 })
   t.true(churned.network.joined > 0 && churned.network.left > 0)
