@@ -216,16 +216,24 @@ test('records of a provider that crashed expire after their TTL; refreshed ones 
   await until(() => ringIsCorrect(nodes), SETTLE, 'the ring to heal', clock)
   const search = async () =>
     (await clock.settle(collect(asker.overlay.search({ keywords: ['alpha'] })))).map((h) => h.name)
-  // Until the crashed provider's record is gone (a search that misses the refreshed one does not end it:
-  // under two CPU burners, with the other tests of this file beside it, 3 of 42 runs saw one such miss at
-  // 2.75-3 s; not traced, see the note on issue #19); then the refreshed record is found and nothing else.
+  // Until the crashed provider's record has been missing for a second (a search that misses the refreshed
+  // one does not end it: under two CPU burners, with the other tests of this file beside it, 3 of 42 runs
+  // saw one such miss at 2.75-3 s; nor does one search that misses the crashed one while the ring heals: a
+  // CI run beside two burners saw it gone before 2.75 s; neither traced, see the note on issue #19); then
+  // the refreshed record is found and nothing else, and the crashed one went missing no earlier than its TTL.
   let names = await search()
-  while (names.includes('alpha.goes.txt') && clock.now() - crashedAt < 15_000) {
+  let missingSince: number | undefined
+  while (clock.now() - crashedAt < 15_000) {
+    if (names.includes('alpha.goes.txt')) missingSince = undefined
+    else {
+      missingSince ??= clock.now()
+      if (clock.now() - missingSince >= 1000) break
+    }
     await clock.advance(250)
     names = await search()
   }
   t.deepEqual(names, ['alpha.stays.txt'])
-  t.true(clock.now() - crashedAt >= 3000 - 250, 'not before its TTL')
+  t.true(missingSince !== undefined && missingSince - crashedAt >= 3000 - 250, 'not before its TTL')
 })
 
 test('a lone node answers its own searches; start and stop are idempotent; calls need start()', async (t) => {
