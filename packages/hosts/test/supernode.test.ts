@@ -58,15 +58,36 @@ hostTest(
     t.log(
       `roles: ${[...placed.all].map(([p, s]) => `${p.host.name}=${s.role}`).join(' ')}; killing ${victim.host.name} (leaves ${leaves.map((l) => l.host.name).join(', ')})`,
     )
+    const nameOf = new Map(peers.map((p) => [p.id, p.host.name]))
     const names = leaves.map((l) => `leaf ${WORDS[peers.indexOf(l)]} holiday photos`)
-    const foundAll = async () => {
-      for (const n of names) if ((await searcher.searchApi(n, SEARCH_MS)).hits.length === 0) return false
+    const foundAll = async (note?: (seen: string) => void) => {
+      for (const n of names) {
+        if ((await searcher.searchApi(n, SEARCH_MS)).hits.length > 0) continue
+        // What the leaves say now, so a timeout shows where re-attachment stood.
+        if (note) {
+          const now = await Promise.all(
+            peers
+              .filter((p) => p !== victim)
+              .map(async (p) => {
+                const s = await p.statusApi().catch((err: Error) => err.message)
+                return typeof s === 'string'
+                  ? `${p.host.name}: ${s}`
+                  : `${p.host.name}=${s.role}→${s.neighbors.map((n) => nameOf.get(n.id) ?? n.id.slice(0, 8)).join(',') || 'none'}`
+              }),
+          )
+          note(
+            `'${n}' not found ${Date.now() - killed} ms after the kill; ${now.join(' ')} (victim ${victim.host.name})`,
+          )
+        }
+        return false
+      }
       return true
     }
-    await waitFor('the leaves’ files before the kill', foundAll, 15_000)
+    let killed = Date.now()
+    await waitFor('the leaves’ files before the kill', () => foundAll(), 15_000)
 
     await victim.kill('SIGKILL')
-    const killed = Date.now()
+    killed = Date.now()
     await waitFor('the orphaned leaves’ files found again', foundAll, BOUND_MS + SLACK_MS, 100)
     const recovered = Date.now() - killed
     t.log(
