@@ -12,6 +12,7 @@ import {
   type PutOptions,
   type Query,
   RealClock,
+  SUBSTRING_MIN,
   termMatches,
   Vocabulary,
 } from '@peerkit/core'
@@ -225,10 +226,10 @@ export class MemoryIndex implements Index {
   private fold1 = 0
   /**
    * The posted terms in the postings' order, while there is no vocabulary: what a query term's
-   * scan reads (an array walk, not a Map's key iterator: a supernode's directory scans its few
-   * hundred terms for every query that reaches it). Made by a search; dropped when a term comes or goes.
+   * scan reads (a supernode's directory scans its few hundred terms for every query that reaches
+   * it). Made by a search; dropped when a term comes or goes.
    */
-  private scan: string[] | undefined
+  private scan: TermScan | undefined
   private byProvider: Map<PeerId, Hashes> | undefined
   private total = 0
 
@@ -492,11 +493,79 @@ export class MemoryIndex implements Index {
       this.fold1 = filter.fold1
     }
     if (!foldMayMatch(term, this.fold0, this.fold1) || !filter.mayMatch(term)) return undefined
-    const substring = [...term].length >= gramSize(term)
+    this.scan ??= new TermScan([...postings.keys()])
+    const words = this.scan.matching(term)
+    if (words === undefined) return undefined
+    return typeof words === 'string' ? postings.get(words) : unionOf(words, postings)
+  }
+}
+
+/** Between two terms in `TermScan`'s text: never in a term (`keywords` keeps letters and digits only). */
+const SEP = '\u0000'
+
+/**
+ * The posted terms of a small index, and which of them a query term matches (core's `termMatches`):
+ * while every term is at most `MAX_GRAM_CHARS` UTF-16 units (the usual case), one string of them all,
+ * each after a `SEP`, searched with `indexOf` (a substring term is in a term's text; a shorter one
+ * follows a `SEP`), not a test of each term, every one a string object apart in memory (a supernode's
+ * directory scans its few hundred terms for every query that reaches it, nearly always cold).
+ */
+class TermScan {
+  /** The terms' text (undefined: a term is too long for it, or holds a `SEP`: each is tested). */
+  private readonly text: string | undefined
+  /** Where each term's `SEP` is in `text`. */
+  private readonly starts: Int32Array
+
+  constructor(private readonly words: readonly string[]) {
+    this.starts = new Int32Array(words.length)
+    let at = 0
+    let plain = true
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i] as string
+      if (w.length > MAX_GRAM_CHARS || w.includes(SEP)) plain = false
+      this.starts[i] = at
+      at += 1 + w.length
+    }
+    this.text = plain ? SEP + words.join(SEP) : undefined
+  }
+
+  /** The terms `term` (not empty) matches, in the terms' order: one as itself, several as an array; undefined for none. */
+  matching(term: string): string | string[] | undefined {
+    const substring = longEnough(term)
+    const text = this.text
+    if (text === undefined || term.includes(SEP)) return this.each(term, substring)
+    const words = this.words
+    const starts = this.starts
+    // A substring term is found anywhere in a term's text (a prefix too); a shorter one right after its SEP.
+    const pattern = substring ? term : SEP + term
     let found: string | undefined
     let more: string[] | undefined
-    this.scan ??= [...postings.keys()]
-    const words = this.scan
+    for (let at = text.indexOf(pattern); at !== -1; ) {
+      // The term holding `at`: the last one starting at or before it (a SEP-led pattern starts at its SEP).
+      let lo = 0
+      let hi = starts.length - 1
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1
+        if ((starts[mid] as number) <= at) lo = mid
+        else hi = mid - 1
+      }
+      const w = words[lo] as string
+      if (found === undefined) found = w
+      else if (more === undefined) more = [found, w]
+      else more.push(w)
+      // On past this term: one match per term.
+      const next = lo + 1
+      if (next >= starts.length) break
+      at = text.indexOf(pattern, starts[next] as number)
+    }
+    return more ?? found
+  }
+
+  /** `matching` by a test of each term. */
+  private each(term: string, substring: boolean): string | string[] | undefined {
+    const words = this.words
+    let found: string | undefined
+    let more: string[] | undefined
     for (let i = 0; i < words.length; i++) {
       const w = words[i] as string
       if (!matchesWord(term, substring, w)) continue
@@ -504,9 +573,14 @@ export class MemoryIndex implements Index {
       else if (more === undefined) more = [found, w]
       else more.push(w)
     }
-    if (more !== undefined) return unionOf(more, postings)
-    return found === undefined ? undefined : postings.get(found)
+    return more ?? found
   }
+}
+
+/** Whether `term` is long enough to match inside a word (`[...term].length >= gramSize(term)`). */
+function longEnough(term: string): boolean {
+  // Six UTF-16 units are at least three characters (SUBSTRING_MIN, the larger gram size): nothing to count.
+  return term.length >= 2 * SUBSTRING_MIN || [...term].length >= gramSize(term)
 }
 
 /** A filter of the posted terms' bigrams. */

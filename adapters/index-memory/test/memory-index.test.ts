@@ -111,6 +111,33 @@ test('options: unknown fields are rejected with InvalidOptionsError', (t) => {
   t.throws(() => memoryIndex(3), { name: 'InvalidOptionsError' })
 })
 
+/** The hashes of `records` with a keyword `term` matches (core's termMatches), sorted. */
+function matching(records: Iterable<FileRecord>, term: string): string[] {
+  const out = new Set<string>()
+  for (const r of records) if (keywords(r.name).some((k) => termMatches(term, k))) out.add(r.hash)
+  return [...out].sort()
+}
+
+/** Removes a random one of `live` from `index` (with probability `removing`), or puts `make()` there. */
+async function churn(
+  index: MemoryIndex,
+  live: Map<string, FileRecord>,
+  random: SeededRandom,
+  removing: number,
+  make: () => FileRecord,
+): Promise<void> {
+  if (live.size > 0 && random.next() < removing) {
+    const key = [...live.keys()][random.int(live.size)] as string
+    const r = live.get(key) as FileRecord
+    await index.remove(r.hash, r.provider.id)
+    live.delete(key)
+    return
+  }
+  const r = make()
+  await index.put(r)
+  live.set(`${r.hash} ${r.provider.id}`, r)
+}
+
 test("the scan's word test is core's termMatches (prefixes, substrings, CJK, surrogates, words past 64 characters)", (t) => {
   const long = `${'x'.repeat(70)}potter`
   const astral = `${'𝒜'.repeat(40)}abc`
@@ -189,24 +216,9 @@ test('searches of a small index agree with termMatches over its records as they 
     'lottery',
   ]
   for (let round = 0; round < 300; round++) {
-    if (live.size > 0 && random.next() < 0.4) {
-      const key = [...live.keys()][random.int(live.size)] as string
-      const r = live.get(key) as FileRecord
-      await index.remove(r.hash, r.provider.id)
-      live.delete(key)
-    } else {
-      const r = record(`${name()}.mkv`, `p${random.int(3)}`)
-      await index.put(r)
-      live.set(`${r.hash} ${r.provider.id}`, r)
-    }
+    await churn(index, live, random, 0.4, () => record(`${name()}.mkv`, `p${random.int(3)}`))
     const term = terms[round % terms.length] as string
-    const expected = [
-      ...new Set(
-        [...live.values()]
-          .filter((r) => keywords(r.name).some((k) => termMatches(term, k)))
-          .map((r) => r.hash),
-      ),
-    ].sort()
+    const expected = matching(live.values(), term)
     const hits = await index.search({ keywords: [term] })
     t.deepEqual(hits.map((h) => h.hash).sort(), expected, `${term} after round ${round}`)
   }
@@ -280,5 +292,31 @@ test('queryTerms gives what keywords(words.join(" ")) gives, and the array itsel
     t.deepEqual([...terms], keywords(words.join(' ')), words.join('|'))
     if (words.every((w) => /^[a-z0-9]+$/.test(w)) && new Set(words).size === words.length)
       t.is(terms, words, `${words.join('|')} is used as it is`)
+  }
+})
+
+test("a small index's scan of one string of its terms finds what core's termMatches finds (prefixes, substrings, CJK, surrogates; a term past 64 characters sends the scan back to testing each term)", async (t) => {
+  const random = new SeededRandom(7)
+  const parts = ['ba', 'ko', 'ri', 'tu', 'me', 'ab', 'タワ', '東', '𝒜', 'z']
+  const word = (n: number) => Array.from({ length: n }, () => parts[random.int(parts.length)]).join('')
+  const index = new MemoryIndex()
+  const live = new Map<string, FileRecord>()
+  const long = record(`${'q'.repeat(66)}bako.mkv`, 'carol')
+  for (let round = 0; round < 400; round++) {
+    if (round === 150) await index.put(long)
+    if (round === 250) await index.remove(long.hash, long.provider.id)
+    await churn(index, live, random, 0.3, () =>
+      record(`${word(1 + random.int(4))} ${word(1 + random.int(3))}.mkv`, `p${random.int(4)}`),
+    )
+    // A term cut from a word of the index (any length, from anywhere), or made up.
+    const source = keywords([...live.values()][random.int(live.size)]?.name ?? 'x')[0] ?? 'x'
+    const from = random.int(source.length)
+    const cut = [...source.slice(from, from + 1 + random.int(6))].join('')
+    const term = keywords(random.next() < 0.8 ? cut : word(1 + random.int(2)))[0]
+    if (term === undefined) continue
+    const all = round >= 150 && round < 250 ? [...live.values(), long] : [...live.values()]
+    const expected = matching(all, term)
+    const hits = await index.search({ keywords: [term] })
+    t.deepEqual(hits.map((h) => h.hash).sort(), expected, `${term} after round ${round}`)
   }
 })
