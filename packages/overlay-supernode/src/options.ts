@@ -39,7 +39,10 @@ export interface SupernodeOptions {
    * defaults a leaf sends one heartbeat between two refreshes instead of two. @default 5000
    */
   heartbeatInterval?: number
-  /** Milliseconds one attempt to attach to a supernode may take. @default 2000 */
+  /**
+   * Milliseconds one attempt to attach to a supernode may take, and a supernode's `link` request or
+   * `ping` to another (a silent one is given up then, not after the network's requestTimeout). @default 2000
+   */
   failoverTimeout?: number
   /** Largest random back-off, in milliseconds, before an orphaned leaf that was not elected tries again. @default 1000 */
   electionDelay?: number

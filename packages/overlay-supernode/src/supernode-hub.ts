@@ -406,11 +406,13 @@ export class SupernodeHub {
       if (!this.ctx.running || !table.wantsMore) return
       if (table.has(c.id) || this.leaves.has(c.id)) continue
       try {
-        const info = await this.ctx.request(c, {
-          kind: 'link',
-          addresses: this.ctx.network.addresses(),
-          leaves: this.leaves.size,
-        })
+        // Bounded by failoverTimeout, not the network's requestTimeout (10 s): the candidates are tried
+        // one after another, and a silent one held up every link after it, and the rounds meanwhile.
+        const info = await this.ctx.request(
+          c,
+          { kind: 'link', addresses: this.ctx.network.addresses(), leaves: this.leaves.size },
+          this.ctx.options.failoverTimeout,
+        )
         this.ctx.learn(info, c)
         if (info.role !== 'supernode') table.forget(c.id)
         else if (info.accepted && this.ctx.running && this.addLink(c)) {
@@ -430,7 +432,12 @@ export class SupernodeHub {
     const ref = this.ctx.supernodes.get(id)?.ref
     if (!ref) return
     try {
-      const info = await this.ctx.request(ref, { kind: 'ping', leaves: this.leaves.size })
+      // A silent link is given up within failoverTimeout (its queries go nowhere meanwhile).
+      const info = await this.ctx.request(
+        ref,
+        { kind: 'ping', leaves: this.leaves.size },
+        this.ctx.options.failoverTimeout,
+      )
       this.ctx.learn(info, ref)
       if (info.role !== 'supernode' || !info.accepted) this.unlink(id)
       else this.linkLeaves.set(id, info.leaves)

@@ -423,3 +423,34 @@ test('of two under-used linked supernodes, one steps down and its leaves move to
   await p3.overlay.publish([record(p3, 'after demotion.txt')])
   t.true(await clock.until(5000, () => finds(p2, 'after demotion', p3)))
 })
+
+test('a supernode gives a silent candidate up within failoverTimeout: it links to a live one long before the request timeout (10 s) of each silent one tried first', async (t) => {
+  const testnet = await virtualNet(t, 6, { ...FAST, leavesPerSupernode: 8 }, undefined, {
+    bootstrap: 0,
+    configure: () => ({ bootstrap: [] }),
+    start: false,
+  })
+  const { clock, hub, names } = testnet
+  for (const p of testnet.peers) await p.start()
+  const [fresh, live, ...silent] = testnet.peers as [Peer, Peer, ...Peer[]]
+  for (const p of testnet.peers) t.is(sn(p).role(), 'supernode', 'alone, each is a supernode')
+  // Connected to the silent ones before they go silent (a dial across a partition fails at once:
+  // only an open connection goes silent, as a hung peer's or one cut off by a partition).
+  for (const s of silent) await sn(fresh).network.dialAddress(s.addresses()[0] as string)
+  hub.partition(
+    [names[0] as string],
+    silent.map((s) => names[testnet.peers.indexOf(s)] as string),
+  )
+  const start = clock.now()
+  for (const s of [...silent, live]) sn(fresh).supernodes.learn({ id: s.id, addresses: s.addresses() })
+  const bound = silent.length * (FAST.failoverTimeout as number) + 1000
+  t.true(
+    await clock.until(bound, () => sn(fresh).supernodes.has(live.id), 10),
+    `linked to the live supernode within ${bound} ms`,
+  )
+  t.log(`linked to the live one after ${clock.now() - start} virtual ms`)
+  t.true(
+    await clock.until(bound, () => silent.every((s) => !sn(fresh).supernodes.has(s.id)), 10),
+    'and linked to none of the silent ones',
+  )
+})
