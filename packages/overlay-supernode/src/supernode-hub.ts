@@ -357,6 +357,19 @@ export class SupernodeHub {
     this.unlink(victim)
   }
 
+  /**
+   * `ref` with its id as its open connection holds it: the string every message's context from that
+   * peer carries and core's connections are keyed by. A candidate's id was decoded from a list, a
+   * string of its own: as a link's key, every query from the link (`onQuery`) and to it (`sendAll`)
+   * compared two strings of 43 characters apart in memory where one pointer compares (as
+   * overlay-flooding's neighbors since 24b780e). Links are few; this walks the connected peers once.
+   */
+  private asConnected(ref: PeerRef): PeerRef {
+    for (const p of this.ctx.network.peers())
+      if (p.id === ref.id) return { id: p.id, addresses: ref.addresses }
+    return ref
+  }
+
   private addLink(ref: PeerRef): boolean {
     if (!this.ctx.supernodes.add(ref, this.ctx.clock.now())) return false
     this.ctx.network.protect(ref.id)
@@ -415,7 +428,7 @@ export class SupernodeHub {
         )
         this.ctx.learn(info, c)
         if (info.role !== 'supernode') table.forget(c.id)
-        else if (info.accepted && this.ctx.running && this.addLink(c)) {
+        else if (info.accepted && this.ctx.running && this.addLink(this.asConnected(c))) {
           this.linkLeaves.set(c.id, info.leaves)
           // Where it was dialed and answered: its range, as far as this node can tell.
           const dialed = c.addresses[0]
@@ -555,8 +568,10 @@ export class SupernodeHub {
 
   /** A query from a leaf (this supernode runs it for the leaf) or from a link (answer, then pass it on). */
   onQuery(msg: QueryMessage, from: PeerId): void {
-    const leaf = this.leaves.get(from)
+    // Nearly every query comes from a link, and a peer is never a link and a leaf at once (attach
+    // unlinks, link and fillLinks refuse leaves): the leaves are looked up only when it is no link.
     const link = this.ctx.supernodes.get(from)
+    const leaf = link === undefined ? this.leaves.get(from) : undefined
     const bucket = leaf?.bucket ?? link?.bucket
     if (!bucket) {
       this.stranger(msg, from)
@@ -585,7 +600,7 @@ export class SupernodeHub {
     if (ttl < 1) return
     const next: QueryMessage = { kind: 'query', id: msg.id, ttl, hops, query: msg.query }
     const links = this.ctx.supernodes.idList()
-    this.figures.forwarded += this.ctx.supernodes.has(from) ? links.length - 1 : links.length
+    this.figures.forwarded += link !== undefined ? links.length - 1 : links.length
     this.ctx.sendAll(links, next, from)
   }
 

@@ -33,10 +33,10 @@ import {
   type Random,
   type RequestContext,
   type SearchOptions,
-  sleep,
+  type TimerHandle,
   withTimeout,
 } from '@peerkit/core'
-import { NeighborTable, SearchSession } from '@peerkit/overlay-flooding'
+import { NeighborTable, SearchSession, sameAddresses } from '@peerkit/overlay-flooding'
 import { EventEmitter } from 'eventemitter3'
 import { inject, injectable } from 'tsyringe'
 import type { NodeContext } from './context.js'
@@ -140,11 +140,15 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     this.network.handle(SUPERNODE, (msg, ctx) => this.onMessage(msg, ctx))
     this.network.on('peer:disconnect', this.onDisconnect)
     this.leaf.start()
-    const bound = new AbortController()
     const limit = 2 * (this.options.failoverTimeout + this.options.electionDelay)
-    const waited = sleep(this.clock, limit, bound.signal).catch(() => {}) // aborted: the attachment finished first
+    // A timer cleared once the attachment finishes first (nearly always): a sleep aborted instead made
+    // an AbortController, its DOMException and an AbortError with their stacks at every start.
+    let bound: TimerHandle | undefined
+    const waited = new Promise<void>((resolve) => {
+      bound = this.clock.setTimeout(resolve, limit)
+    })
     await Promise.race([this.leaf.ensure(), waited])
-    bound.abort()
+    if (bound !== undefined) this.clock.clearTimeout(bound)
     this.maintenance = new Rounds(
       this.clock,
       this.options.maintenanceInterval,
@@ -405,8 +409,21 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
   }
 
   learn(info: InfoMessage, from: PeerRef): void {
-    if (info.role === 'supernode' && from.addresses.length > 0) this.supernodes.learn(from)
-    for (const ref of info.supernodes) if (ref.id !== this.network.peerId) this.supernodes.learn(ref)
+    const table = this.supernodes
+    const list = info.supernodes
+    let i = 0
+    if (info.role === 'supernode' && from.addresses.length > 0) {
+      table.learn(from)
+      // A supernode names itself first: learned just now, with these addresses (the usual case), it
+      // is learned again for nothing (a link is no candidate; a candidate is the newest already).
+      const first = list[0]
+      if (first !== undefined && first.id === from.id && sameAddresses(first.addresses, from.addresses)) i = 1
+    }
+    const self = this.network.peerId
+    for (; i < list.length; i++) {
+      const ref = list[i] as PeerRef
+      if (ref.id !== self) table.learn(ref)
+    }
   }
 
   emitNeighbor(event: 'neighbor:add' | 'neighbor:remove', peer: PeerRef): void {
