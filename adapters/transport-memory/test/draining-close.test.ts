@@ -104,10 +104,14 @@ async function attacker(hub: MemoryNetwork, clock: TestClock, victim: Network, a
   return { conn, got, send, id: identity.peerId }
 }
 
-/** Frames the victim's end of its connection from `peer` reads (counted on the victim's Connection). */
+/**
+ * Frames the victim's end of its connection from `peer` reads (counted on the victim's Connection). The
+ * Network keeps a peer's one Mux itself, several in a list.
+ */
 function framesRead(victim: Network, peer: string): { n: number; conn: Connection } {
-  const [mux] =
-    (victim as unknown as { muxes: Map<string, Array<{ connection: Connection }>> }).muxes.get(peer) ?? []
+  const [mux] = [
+    (victim as unknown as { muxes: Map<string, unknown> }).muxes.get(peer) ?? [],
+  ].flat() as Array<{ connection: Connection }>
   const counter = { n: 0, conn: mux?.connection as Connection }
   counter.conn.on('message', () => counter.n++)
   return counter

@@ -83,8 +83,9 @@ test('the receiving side closes with ProtocolError on a bad request body', async
   const connected = next<PeerRef>(a, 'peer:connect')
   await b.connect(ref(a))
   await connected
-  const [inboundMux] =
-    (a as unknown as { muxes: Map<string, Array<{ connection: never }>> }).muxes.get(b.peerId) ?? []
+  const [inboundMux] = [
+    (a as unknown as { muxes: Map<string, unknown> }).muxes.get(b.peerId) ?? [],
+  ].flat() as Array<{ connection: never }>
   t.truthy(inboundMux)
   const closed = next<Error | undefined>(inboundMux?.connection as never, 'close')
   await t.throwsAsync(b.request(ref(a), ECHO, { text: 'x'.repeat(101) }))
@@ -175,8 +176,9 @@ test('a malformed frame (not msgpack) closes the connection with ProtocolError',
   const connected = next<PeerRef>(a, 'peer:connect')
   const conn = await b.connect(ref(a))
   await connected
-  const [inboundMux] =
-    (a as unknown as { muxes: Map<string, Array<{ connection: never }>> }).muxes.get(b.peerId) ?? []
+  const [inboundMux] = [
+    (a as unknown as { muxes: Map<string, unknown> }).muxes.get(b.peerId) ?? [],
+  ].flat() as Array<{ connection: never }>
   const closed = next<Error | undefined>(inboundMux?.connection as never, 'close')
   const closedHere = next<Error | undefined>(conn as never, 'close')
   rawSend(conn, new Uint8Array([0xc1, 0xc1, 0xc1]))
@@ -186,8 +188,9 @@ test('a malformed frame (not msgpack) closes the connection with ProtocolError',
   const reconnected = next<PeerRef>(a, 'peer:connect')
   const again = await b.connect(ref(a))
   await reconnected
-  const [second] =
-    (a as unknown as { muxes: Map<string, Array<{ connection: never }>> }).muxes.get(b.peerId) ?? []
+  const [second] = [
+    (a as unknown as { muxes: Map<string, unknown> }).muxes.get(b.peerId) ?? [],
+  ].flat() as Array<{ connection: never }>
   const closedAgain = next<Error | undefined>(second?.connection as never, 'close')
   rawSend(again, encode({ hello: 'world' }))
   t.is((await closedAgain)?.name, 'ProtocolError')

@@ -86,13 +86,57 @@ interface Registered {
   handler: Handler<unknown, unknown>
   /** The request schema's compiled check, looked up once instead of at every message. */
   check: CompiledCheck
-  /** The protocol's entry in `counts`, kept from the first message received. */
-  count: MessageCount | undefined
+  /**
+   * Messages of the protocol received since it was registered, kept here (not in `counts`, one more
+   * object to read at every message): `stats()` adds them, and `unhandle` moves them into `counts`.
+   */
+  received: number
 }
 
 interface MessageCount {
   sent: number
   received: number
+}
+
+/** Where a handler's call is queued from (`.then` of a settled promise: the next microtask). */
+const RESOLVED = Promise.resolve()
+
+/**
+ * Calls of `run` queued for microtasks, four arguments each: one microtask is queued per call and
+ * runs the oldest call; microtasks run in the order they were queued, so each runs the call it was
+ * queued for, in that order (as `RESOLVED.then(() => run(a, b, c, d))` would, without a closure per
+ * call). One array for every Network, which stays in the CPU's caches; it keeps its room (emptied,
+ * it starts again from its first slot).
+ */
+class JobQueue {
+  private readonly q: unknown[] = []
+  private head = 0
+  private tail = 0
+  private readonly runOldest = (): void => {
+    const q = this.q
+    const at = this.head
+    const a = q[at]
+    const b = q[at + 1]
+    const c = q[at + 2]
+    const d = q[at + 3]
+    q[at] = q[at + 1] = q[at + 2] = q[at + 3] = undefined
+    if (at + 4 === this.tail) this.head = this.tail = 0
+    else this.head = at + 4
+    this.run(a, b, c, d)
+  }
+
+  constructor(private readonly run: (a: unknown, b: unknown, c: unknown, d: unknown) => void) {}
+
+  queue(a: unknown, b: unknown, c: unknown, d: unknown): void {
+    const q = this.q
+    const at = this.tail
+    q[at] = a
+    q[at + 1] = b
+    q[at + 2] = c
+    q[at + 3] = d
+    this.tail = at + 4
+    RESOLVED.then(this.runOldest)
+  }
 }
 
 /**
@@ -103,12 +147,24 @@ interface MessageCount {
  */
 @injectable()
 export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
+  /** The `post`s `sendIfConnected` queued, of every Network. */
+  private static readonly posts = new JobQueue((network, id, mux, message) =>
+    (network as Network).post(id as PeerId, mux as Mux, message as PreparedMessage<unknown>),
+  )
+  /** The handlers' calls `onMuxMessage` queued, of every Network. */
+  private static readonly handlings = new JobQueue((network, registered, mux, message) =>
+    (network as Network).handleQueued(registered as Registered, mux as Mux, message),
+  )
   private readonly handlers = new Map<string, Registered>()
   /** The registration `handlerOf` found last (see there), and the name it was asked for by. */
   private lastHandled: Registered | undefined
   private lastHandledName: string | undefined
   // The maps below are made on first use: a simulator keeps 100,000 Networks, most with few connections.
-  private muxes: Map<PeerId, Mux[]> | undefined
+  /**
+   * Each peer's connections: its Mux itself while it has one (nearly always), a list when more (see
+   * `MuxEntry`).
+   */
+  private muxes: Map<PeerId, MuxEntry> | undefined
   private dialing: Map<string, Promise<Mux>> | undefined
   /** The abort signals this peer's dials give their transports (see `DialGroups`); made with the first dial. */
   private dialGroups: DialGroups | undefined
@@ -222,7 +278,7 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
     this.bound = []
     // Listeners and connections close together: a listener may wait for its inbound connections.
     const closingListeners = Promise.allSettled(listeners.map((l) => l.close()))
-    const all = [...(this.muxes?.values() ?? [])].flat()
+    const all = [...(this.muxes?.values() ?? [])].flatMap(listOf)
     const closed = await Promise.allSettled(all.map((m) => m.connection.close()))
     const unclosed = [...(await closingListeners), ...closed]
     const transports = await Promise.allSettled(this.transports.map((t) => t.close()))
@@ -246,12 +302,17 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
       protocol: protocol as Protocol<unknown, unknown>,
       handler: handler as Handler<unknown, unknown>,
       check: compiledCheck(protocol.request),
-      count: undefined,
+      received: 0,
     })
   }
 
   unhandle(protocol: Protocol<unknown, unknown> | string): void {
-    this.handlers.delete(typeof protocol === 'string' ? protocol : protocol.name)
+    const name = typeof protocol === 'string' ? protocol : protocol.name
+    const registered = this.handlers.get(name)
+    if (registered !== undefined) {
+      if (registered.received > 0) this.counter(name).received += registered.received
+      this.handlers.delete(name)
+    }
     this.lastHandled = undefined
     this.lastHandledName = undefined
   }
@@ -357,7 +418,8 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
     if (!this.started) return false
     const mux = openIn(this.muxes?.get(id))
     if (mux === undefined) return false
-    RESOLVED.then(() => this.post(id, mux, message))
+    // The arguments wait in a queue, not in a closure made for every neighbor a flood is forwarded to.
+    Network.posts.queue(this, id, mux, message)
     return true
   }
 
@@ -375,8 +437,11 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
         return
       }
     }
+    const sent = via.post(message)
+    // Bytes the connection took at once (`SENT`) cannot be lost any more: no promise is made to watch them.
+    if (sent === SENT) return
     this.onLost ??= (err: unknown) => this.log.debug('a message was lost with its connection', { err })
-    via.post(message).then(undefined, this.onLost)
+    sent.then(undefined, this.onLost)
   }
 
   /**
@@ -438,8 +503,8 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
 
   /** The open connections, with how each reached its peer (`path`, where the transport says). */
   connections(): ConnectionInfo[] {
-    return [...(this.muxes?.values() ?? [])].flatMap((list) =>
-      list
+    return [...(this.muxes?.values() ?? [])].flatMap((entry) =>
+      listOf(entry)
         .filter((m) => !m.connection.closed)
         .map(({ connection: c }) => ({
           peer: c.remotePeer,
@@ -497,8 +562,8 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
 
   /** The peer's connections forget the context they kept (see `Mux.remoteContext`). */
   private addressesChanged(id: PeerId): void {
-    const list = this.muxes?.get(id)
-    if (list !== undefined) for (const m of list) m.remoteContext = undefined
+    const entry = this.muxes?.get(id)
+    if (entry !== undefined) for (const m of listOf(entry)) m.remoteContext = undefined
   }
 
   /** A protected peer's connection is never closed to make room for others. */
@@ -516,7 +581,7 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
   /** Closes every connection to a peer. */
   async hangUp(id: PeerId, reason?: Error): Promise<void> {
     const results = await Promise.allSettled(
-      (this.muxes?.get(id) ?? []).map((m) => m.connection.close(reason)),
+      listOf(this.muxes?.get(id)).map((m) => m.connection.close(reason)),
     )
     for (const r of results)
       if (r.status === 'rejected')
@@ -525,7 +590,14 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
 
   /** Messages sent and received, by protocol. */
   stats(): Record<string, MessageCount> {
-    return Object.fromEntries([...(this.counts ?? [])].map(([k, v]) => [k, { ...v }]))
+    const out: Record<string, MessageCount> = Object.fromEntries(
+      [...(this.counts ?? [])].map(([k, v]) => [k, { ...v }]),
+    )
+    for (const [name, r] of this.handlers) {
+      const c = out[name]
+      if (c !== undefined) c.received += r.received // an entry is made with a registration's first message
+    }
+    return out
   }
 
   private async dialAny(ref: PeerRef, options: AbortOptions): Promise<Mux> {
@@ -602,7 +674,8 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
     const id = conn.remotePeer
     const before = this.muxes?.get(id)
     const perPeer = this.config.network.maxConnectionsPerPeer
-    if (before !== undefined && countOpen(before) >= perPeer) return this.refuse(conn, before, perPeer)
+    if (before !== undefined && countOpen(listOf(before)) >= perPeer)
+      return this.refuse(conn, listOf(before), perPeer)
     const n = this.config.network
     this.muxLimits ??= {
       maxPendingRequests: n.maxPendingRequests,
@@ -628,10 +701,11 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
     const mux = new Mux(conn, this.clock, this, this.muxLimits, scope)
     this.muxes ??= new Map()
     const muxes = this.muxes
-    const list = muxes.get(id)
-    const first = list === undefined || countOpen(list) === 0
-    if (list) list.push(mux)
-    else muxes.set(id, [mux])
+    const entry = muxes.get(id)
+    const first = entry === undefined || countOpen(listOf(entry)) === 0
+    if (entry === undefined) muxes.set(id, mux)
+    else if (entry instanceof Mux) muxes.set(id, [entry, mux])
+    else entry.push(mux)
     if (!this.protectedPeers?.has(id)) {
       this.countedPeers ??= new Set()
       this.countedPeers.add(id)
@@ -662,7 +736,7 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
   }
 
   /** A connection beyond `network.maxConnectionsPerPeer`: closed at once; the caller gets an open one of `list`. */
-  private refuse(conn: Connection, list: Mux[], perPeer: number): Mux {
+  private refuse(conn: Connection, list: readonly Mux[], perPeer: number): Mux {
     const open = list.filter((m) => !m.connection.closed)
     const err = new RateLimitError(
       `refused a connection from peer ${conn.remotePeer} (${conn.remoteAddress}): it already has ${open.length} open (network.maxConnectionsPerPeer ${perPeer})`,
@@ -687,14 +761,15 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
     // A remote's reason (RemoteError) is its own business; only this side's limits are counted.
     if ((err?.name === 'RateLimitError' || err?.name === 'ProtocolError') && !(err instanceof RemoteError))
       this.onLimit(err, id)
-    const list = this.muxes?.get(id)
-    if (!list || !this.muxes) return
+    const entry = this.muxes?.get(id)
+    if (entry === undefined || !this.muxes) return
     // A new list, never the old one changed: a caller may be walking it (`hangUp` closes each in turn).
-    if (list.length !== 1 || list[0] !== mux) {
-      const rest = list.filter((m) => m !== mux)
+    if (entry !== mux) {
+      const rest = listOf(entry).filter((m) => m !== mux)
       if (rest.length > 0) {
-        this.muxes.set(id, rest)
-        if (openIn(rest) === undefined) this.countedPeers?.delete(id)
+        const left = rest.length === 1 ? (rest[0] as Mux) : rest
+        this.muxes.set(id, left)
+        if (openIn(left) === undefined) this.countedPeers?.delete(id)
         return
       }
     }
@@ -766,7 +841,7 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
         )
       return
     }
-    this.received(registered)
+    if (registered.received++ === 0) this.counter(protocol) // its entry in `counts`, made in the order of first use
     let request: unknown
     try {
       request = validateWith(registered.check, registered.protocol.request, body, protocol, ' request')
@@ -807,7 +882,7 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
         this.abort(mux, `a message for ${protocol.slice(0, 128)}, a protocol this peer does not speak`)
       return
     }
-    this.received(registered)
+    if (registered.received++ === 0) this.counter(protocol) // its entry in `counts`, made in the order of first use
     let message: unknown
     try {
       message = validateWith(registered.check, registered.protocol.request, body, protocol, ' message')
@@ -816,18 +891,22 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
       return
     }
     // The handler runs on the next microtask, as from `Promise.resolve().then(…).catch(…)`, with one
-    // promise instead of three (Node's queueMicrotask costs more: an AsyncResource and a bound function).
-    RESOLVED.then(() => {
-      let result: unknown
-      try {
-        result = registered.handler(message, this.context(mux))
-      } catch (err) {
-        this.handlerFailed(protocol, mux, err)
-        return
-      }
-      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function')
-        Promise.resolve(result).catch((err) => this.handlerFailed(protocol, mux, err))
-    })
+    // promise instead of three (Node's queueMicrotask costs more: an AsyncResource and a bound function),
+    // and its arguments wait in a queue, not in a closure made for every message.
+    Network.handlings.queue(this, registered, mux, message)
+  }
+
+  /** The handler's call `onMuxMessage` queued. */
+  private handleQueued(registered: Registered, mux: Mux, message: unknown): void {
+    let result: unknown
+    try {
+      result = registered.handler(message, this.context(mux))
+    } catch (err) {
+      this.handlerFailed(registered.protocol.name, mux, err)
+      return
+    }
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function')
+      Promise.resolve(result).catch((err) => this.handlerFailed(registered.protocol.name, mux, err))
   }
 
   /**
@@ -858,12 +937,6 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
 
   private count(protocol: string, dir: 'sent' | 'received'): void {
     this.counter(protocol)[dir]++
-  }
-
-  /** Counts a message received for a handled protocol, through the entry the registration keeps. */
-  private received(registered: Registered): void {
-    registered.count ??= this.counter(registered.protocol.name)
-    registered.count.received++
   }
 
   /** The protocol's entry in `counts` (made with its first message); the last one found answers without a look-up. */
@@ -910,13 +983,16 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
     const used = IDLE_USED
     let open = 0
     try {
-      muxes.forEach((list, id) => {
+      muxes.forEach((entry, id) => {
         if (shield?.has(id)) return
         let live = false
         let busy = false
         let lastUsed = 0
-        for (let i = 0; i < list.length; i++) {
-          const m = list[i] as Mux
+        // A peer's one Mux read as a list of one, without making one.
+        const one = entry instanceof Mux ? entry : undefined
+        const n = one === undefined ? (entry as Mux[]).length : 1
+        for (let i = 0; i < n; i++) {
+          const m = one ?? ((entry as Mux[])[i] as Mux)
           if (m.connection.closed || m.goingAway) continue // one going away (GOAWAY) is closing
           live = true
           if (m.inFlight > 0 || m.answering > 0) busy = true // closing it would lose a request either way
@@ -929,7 +1005,7 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
         open++
         if (!busy) {
           ids.push(id)
-          lists.push(list)
+          lists.push(entry)
           used.push(lastUsed)
         }
       })
@@ -943,8 +1019,7 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
         const closing = Math.min(open - target, order.length)
         for (let k = 0; k < closing; k++) {
           const i = order[k] as number
-          const list = lists[i] as Mux[]
-          for (const m of list) if (!m.goingAway) m.drain()
+          for (const m of listOf(lists[i])) if (!m.goingAway) m.drain()
           counted.delete(ids[i] as PeerId) // each of its connections is closed or going away
         }
       }
@@ -973,7 +1048,7 @@ const UNKNOWN = Symbol('unknown peer')
 // `prune`'s scratch: the idle peers of one walk (their ids, connection lists and last use) and their order,
 // emptied at the end of each walk (nothing there outlives it). A walk never starts inside another.
 const IDLE_IDS: PeerId[] = []
-const IDLE_LISTS: Mux[][] = []
+const IDLE_LISTS: MuxEntry[] = []
 const IDLE_USED: number[] = []
 const IDLE_ORDER: number[] = []
 const byLastUsed = (a: number, b: number): number => (IDLE_USED[a] as number) - (IDLE_USED[b] as number)
@@ -981,8 +1056,13 @@ const byLastUsed = (a: number, b: number): number => (IDLE_USED[a] as number) - 
 /** For a promise whose outcome is taken through another chain. */
 const IGNORE = (): void => {}
 
-/** Where a handler's call is queued from (`.then` of a settled promise: the next microtask). */
-const RESOLVED = Promise.resolve()
+/**
+ * What a Connection's `send` may return for bytes it took at once (on the
+ * wire, or queued where nothing can refuse them any more): one settled
+ * promise for every such send, which the Network, knowing it, does not
+ * watch (no promise made per message sent to hear of a failure that cannot come).
+ */
+export const SENT: Promise<void> = RESOLVED
 
 /** Whether two lists of addresses are the same, in the same order. */
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
@@ -998,9 +1078,25 @@ function countOpen(list: readonly Mux[]): number {
   return n
 }
 
-/** The first open connection of a peer's list not going away (a loop: no callback made at every message sent). */
-function openIn(list: readonly Mux[] | undefined): Mux | undefined {
-  if (list === undefined) return undefined
-  for (const m of list) if (!m.connection.closed && !m.goingAway) return m
+/**
+ * A peer's connections in `Network.muxes`: its Mux itself while it has one (nearly always), else a
+ * list. A message sent to a peer then reads its Mux without a list between (an array and its
+ * elements, two more objects to read at every message sent, most of them out of the CPU's caches).
+ */
+type MuxEntry = Mux | Mux[]
+
+const NO_MUXES: readonly Mux[] = []
+
+/** A peer's connections as a list (a new one of one Mux: for the paths that are not taken at every message). */
+function listOf(entry: MuxEntry | undefined): readonly Mux[] {
+  if (entry === undefined) return NO_MUXES
+  return entry instanceof Mux ? [entry] : entry
+}
+
+/** The first open connection of a peer's not going away (a loop: no callback made at every message sent). */
+function openIn(entry: MuxEntry | undefined): Mux | undefined {
+  if (entry === undefined) return undefined
+  if (entry instanceof Mux) return !entry.connection.closed && !entry.goingAway ? entry : undefined
+  for (const m of entry) if (!m.connection.closed && !m.goingAway) return m
   return undefined
 }

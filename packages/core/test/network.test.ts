@@ -258,6 +258,9 @@ test('a message goes to the handler registered now: none after unhandle, the new
   await settle()
   t.deepEqual(got, ['first 1', 'first 2', 'other 4', 'second 5'])
   t.true(b.network.isConnected(a.id), 'a message for a protocol handled before does not close the connection')
+  // Counted under each registration (the first's kept once it is gone), not while there was none.
+  t.is(a.network.stats()['test/rehandled/1']?.received, 3)
+  t.deepEqual(Object.keys(a.network.stats()).slice(1), ['test/rehandled/1', 'test/other/1', 'test/echo/1'])
 })
 
 /** Answers at once: a request that comes back after the messages sent before it were handled. */
