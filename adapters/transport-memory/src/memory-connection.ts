@@ -10,6 +10,7 @@ import {
   PeerUnreachableError,
   ProtocolError,
   type Random,
+  SENT,
 } from '@peerkit/core'
 import type { MemoryListener } from './memory-listener.js'
 import type { MemoryNetwork } from './memory-network.js'
@@ -44,9 +45,6 @@ interface Waiter {
   cancel: (() => void) | undefined
 }
 
-/** What a send that went straight on the wire returns (one settled promise for all of them). */
-const SENT: Promise<void> = Promise.resolve()
-
 /**
  * A copy of a message that the sender may reuse or change once `send`
  * returns. Taken from Node's pool of `Buffer.poolSize` (8 KiB) slabs for
@@ -64,6 +62,9 @@ function copyOf(data: Uint8Array): Uint8Array {
   copy.set(data)
   return copy
 }
+
+/** The receiving node's name where the hub does not read it (`MemoryNetwork.byName` false). */
+const UNNAMED = ''
 
 /** The waiting list of a connection nobody waits on (shared; never pushed to). */
 const NO_WAITERS: Waiter[] = []
@@ -95,6 +96,12 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
   other!: MemoryConnection
   /** The other end's transport, kept: read for every frame sent. */
   private otherEndpoint!: Endpoint
+  /**
+   * `options.maxMessageSize` of this end's transport, kept: read for every message sent and
+   * received, where the transport and its options were two more objects to read (a simulated
+   * node's, nearly always out of the CPU's caches when a message reaches it).
+   */
+  private readonly maxMessageSize: number
   /** @internal Neighbours in its transport's chain of connections (while it holds this one). */
   chainPrev: MemoryConnection | undefined
   /** @internal */
@@ -123,6 +130,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     this.listener = init.listener
     this.nonce = init.nonce
     this.out = new Pipe(init.endpoint.clock, this)
+    this.maxMessageSize = init.endpoint.options.maxMessageSize
   }
 
   // On the prototype, not a field of each connection.
@@ -167,7 +175,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     if (!(data instanceof Uint8Array)) {
       return Promise.reject(new ProtocolError(`send takes a Uint8Array (got ${typeof data})`))
     }
-    const max = this.endpoint.options.maxMessageSize
+    const max = this.maxMessageSize
     if (data.byteLength > max) {
       return Promise.reject(
         new ProtocolError(`message of ${data.byteLength} bytes exceeds the maximum of ${max}`),
@@ -218,7 +226,8 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     const e = this.endpoint
     const network = e.network
     const from = e.nodeName
-    const to = this.otherEndpoint.nodeName
+    // The other node's name only where the hub reads it (`byName`): its transport is one more object to read.
+    const to = network.byName ? this.otherEndpoint.nodeName : UNNAMED
     // As `MemoryNetwork.link` decides it (the latency drawn before the loss), without a Link per frame.
     const latency = network.latency(from, to, e.random)
     const bandwidth = network.bandwidth(from, to)
@@ -276,7 +285,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
           this.fail(new ProtocolError(`malformed frame from ${this.remotePeer}: not bytes`))
           return
         }
-        const max = this.endpoint.options.maxMessageSize
+        const max = this.maxMessageSize
         if (data.byteLength > max) {
           this.fail(
             new ProtocolError(

@@ -63,6 +63,12 @@ export class MemoryNetwork {
   private lossModel: LinkRate = 0
   private counter = 0
   private readonly counts: MemoryNetworkStats = { messages: 0, bytes: 0, lost: 0, blocked: 0 }
+  /**
+   * @internal Whether how a frame travels depends on the two nodes' names: a partition, or a model
+   * that is a function of them. Without, a connection sending a frame reads no name (the receiving
+   * node's transport is one object less to read at every message).
+   */
+  byName = false
 
   constructor(options: MemoryNetworkOptions = {}) {
     if (options.latency !== undefined) this.setLatency(options.latency)
@@ -94,6 +100,7 @@ export class MemoryNetwork {
       )
     }
     this.latencyModel = model
+    this.named()
   }
 
   setBandwidth(model: LinkRate): void {
@@ -104,6 +111,7 @@ export class MemoryNetwork {
       throw new InvalidOptionsError('bandwidth must be bytes/s or a function (from, to) => bytes/s')
     }
     this.bandwidthModel = model
+    this.named()
   }
 
   setLoss(model: LinkRate): void {
@@ -113,6 +121,7 @@ export class MemoryNetwork {
       throw new InvalidOptionsError('loss must be a probability or a function (from, to) => probability')
     }
     this.lossModel = model
+    this.named()
   }
 
   /**
@@ -123,11 +132,22 @@ export class MemoryNetwork {
    */
   partition(a: readonly string[], b: readonly string[]): void {
     this.partitions.push([new Set(a), new Set(b)])
+    this.named()
   }
 
   /** Removes every partition. */
   heal(): void {
     this.partitions = []
+    this.named()
+  }
+
+  /** Sets `byName` after a change of the models or partitions. */
+  private named(): void {
+    this.byName =
+      this.partitions.length > 0 ||
+      typeof this.latencyModel === 'function' ||
+      typeof this.bandwidthModel === 'function' ||
+      typeof this.lossModel === 'function'
   }
 
   isPartitioned(from: string, to: string): boolean {
