@@ -35,7 +35,11 @@ interface About {
 /** Asks for the receiver's role and the supernodes it knows (bootstrap, and a leaf's refresh). */
 export interface HelloMessage extends About {
   kind: 'hello'
-  /** Supernodes wanted in the answer, at most (absent: MAX_LIST); a leaf's refresh between gossips (gossipEvery) asks 0. */
+  /**
+   * Supernodes wanted in the answer, at most (absent: MAX_LIST); a leaf's refresh between gossips
+   * (gossipEvery) asks 0. A leaf whose last list from this supernode named no other supernode gets
+   * the list anyway once this supernode knows another (SupernodeHub.wanted).
+   */
   want?: number
   /**
    * The version (`InfoMessage.listed`) of this supernode's election list the leaf holds: an answer

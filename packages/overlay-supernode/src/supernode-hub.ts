@@ -42,6 +42,11 @@ interface Leaf {
   since: number
   /** Its address range, from the connection it attached on. */
   prefix: string
+  /**
+   * The last list of supernodes it got here named no other supernode (this one knew none then):
+   * its next refresh gets the list as soon as this one knows another (see `wanted`).
+   */
+  lonely: boolean
 }
 
 /** An election list as computed, for this supernode's own address `own`. */
@@ -276,6 +281,7 @@ export class SupernodeHub {
       bucket: known?.bucket ?? new TokenBucket(o.queryRate, o.queryBurst, this.ctx.clock.now()),
       since: known?.since ?? this.ctx.clock.now(),
       prefix: sourceOf(remoteAddress).prefix,
+      lonely: known?.lonely ?? false,
     })
     this.changed()
     this.unlink(from.id) // a supernode that stepped down may come back as a leaf
@@ -301,6 +307,31 @@ export class SupernodeHub {
       this.changed()
     }
     return counted
+  }
+
+  /**
+   * The supernodes a leaf's refresh gets (`want`, as `hello.want`): what it asks for, or MAX_LIST
+   * when the last list it got here named no other supernode and this one knows another now. A leaf
+   * that attached while its supernode knew no other (the first in a network, or one whose links had
+   * not formed yet) swaps lists only at one refresh in `gossipEvery`; were its supernode to die
+   * before, it and its co-leaves would know no other supernode and elect an island that no other
+   * supernode knows of (the hosts test's kill, CI35).
+   */
+  wanted(id: PeerId, want: number | undefined): number | undefined {
+    if (want !== 0 || this.leaves.get(id)?.lonely !== true) return want
+    return this.knowsOthers() ? MAX_LIST : want
+  }
+
+  /** Notes that leaf `id` was just given this supernode's list of supernodes (answering its attach or refresh). */
+  listedTo(id: PeerId): void {
+    const leaf = this.leaves.get(id)
+    if (leaf !== undefined) leaf.lonely = !this.knowsOthers()
+  }
+
+  /** Whether this supernode knows another one (a link or a candidate). */
+  private knowsOthers(): boolean {
+    const table = this.ctx.supernodes
+    return table.size > 0 || table.candidateCount() > 0
   }
 
   isLeaf(id: PeerId): boolean {

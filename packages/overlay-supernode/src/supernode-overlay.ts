@@ -459,13 +459,19 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
         this.learnListed(msg.supernodes)
         // A leaf's refresh carries its capacity now, and is its heartbeat (accepted: counted as one).
         const counted = hub?.reported(from.id, msg.capacity, msg.capable) ?? false
-        return this.info(counted, true, msg.want, msg.listed)
+        if (hub === undefined) return this.info(counted, true, msg.want, msg.listed)
+        const want = hub.wanted(from.id, msg.want)
+        const answer = this.info(counted, true, want, msg.listed)
+        if (want !== 0) hub.listedTo(from.id)
+        return answer
       }
       case 'attach': {
         this.counter.received('attach')
         this.learnListed(msg.supernodes)
         const accepted = hub?.attach(from, msg, ctx.connection.remoteAddress) ?? false
-        return this.info(accepted, accepted)
+        const answer = this.info(accepted, accepted)
+        if (accepted) hub?.listedTo(from.id)
+        return answer
       }
       case 'link':
         this.counter.received('link')

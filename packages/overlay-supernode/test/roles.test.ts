@@ -454,3 +454,44 @@ test('a supernode gives a silent candidate up within failoverTimeout: it links t
     'and linked to none of the silent ones',
   )
 })
+
+test('leaves that attached while their supernode knew no other learn of its first link at their next refresh, so when it dies they go to that supernode instead of electing an island nobody knows', async (t) => {
+  // gossipEvery 1000: no refresh swaps lists on its own within the test (200 s of refreshes).
+  const testnet = await virtualNet(t, 4, { ...FAST, leavesPerSupernode: 50, gossipEvery: 1000 }, undefined, {
+    configure: (i) => (i === 1 ? { bootstrap: [] } : {}),
+    start: false,
+  })
+  const { clock, hub, names } = testnet
+  const [first, other, holder, leaf] = testnet.peers as [Peer, Peer, Peer, Peer]
+  await first.start()
+  for (const p of [holder, leaf]) await p.start()
+  t.is(
+    sn(holder).supernode()?.id,
+    first.id,
+    'the leaves attached to the first supernode, which knew no other',
+  )
+  await other.start()
+  t.is(sn(other).role(), 'supernode', 'a second supernode, alone')
+  sn(other).supernodes.learn({ id: first.id, addresses: first.addresses() })
+  t.true(await clock.until(2000, () => sn(first).supernodes.has(other.id)), 'the two supernodes link')
+  t.true(
+    await clock.until(1000, () =>
+      [holder, leaf].every((p) =>
+        sn(p)
+          .knownSupernodes()
+          .some((r) => r.id === other.id),
+      ),
+    ),
+    'the next refresh of each leaf names it the other supernode',
+  )
+  await holder.overlay.publish([record(holder, 'island or not.txt')])
+  hub?.kill(names[0] as string)
+  t.true(
+    await clock.until(5000, () => finds(other, 'island or not', holder)),
+    'a search from the other supernode finds the orphaned leaf again',
+  )
+  t.true(
+    [holder, leaf].every((p) => sn(p).supernode()?.id === other.id),
+    'both orphans attached to the other supernode',
+  )
+})
