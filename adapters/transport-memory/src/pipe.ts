@@ -44,6 +44,17 @@ export interface PipeSink {
  * small integers, not boxed numbers.
  */
 export class Pipe {
+  /**
+   * The frame in flight while it is the only one and went on the wire at once (a link without a
+   * bandwidth limit, nearly always in a simulation): its kind (`LOST` when dropped; undefined: no
+   * such frame), its data and when it arrives, in fields of the pipe. A message's path reads the
+   * pipe alone, not the queue's array and its elements too (two more objects, most of them out of
+   * the CPU's caches by the time the frame arrives). A frame pushed while it is there, or while the
+   * queue holds frames, goes to the queue: this one is always the oldest.
+   */
+  private soleKind: FrameKind | typeof LOST | undefined = undefined
+  private soleData: unknown = undefined
+  private soleArrive = 0
   private q: unknown[] = []
   /** Slot of the next frame to arrive. */
   private head = 0
@@ -79,7 +90,7 @@ export class Pipe {
 
   /** Frames not yet delivered. */
   get length(): number {
-    return (this.tail - this.head) / STRIDE
+    return (this.tail - this.head) / STRIDE + (this.soleKind === undefined ? 0 : 1)
   }
 
   /** Appends a frame; `bandwidth` in bytes per second (`Infinity` for no limit), `latency` in ms. */
@@ -98,6 +109,16 @@ export class Pipe {
     // Whole milliseconds: the clock's times are, and its timers fire at the next whole one.
     const arriveAt = Math.ceil(Math.max(this.lastArrival, departAt + latency))
     this.lastArrival = arriveAt
+    if (departAt <= now && this.soleKind === undefined && this.head === this.tail) {
+      // The only frame in flight, on the wire at once: kept in the pipe's own fields (see `soleKind`).
+      this.soleKind = lost ? LOST : kind
+      this.soleData = data
+      this.soleArrive = arriveAt
+      this.departed = this.tail
+      this.queuedBytes = 0
+      this.schedule(now)
+      return
+    }
     const q = this.q
     const at = this.tail
     if (at === q.length) q.push(lost ? LOST : kind, data, size, departAt, arriveAt)
@@ -132,11 +153,18 @@ export class Pipe {
     this.tail = this.departed
     this.queuedBytes = 0
     this.busyUntil = now
-    this.lastArrival = this.tail > this.head ? (this.q[this.tail - STRIDE + ARRIVE] as number) : 0
+    this.lastArrival =
+      this.tail > this.head
+        ? (this.q[this.tail - STRIDE + ARRIVE] as number)
+        : this.soleKind === undefined
+          ? 0
+          : this.soleArrive
   }
 
   /** Forgets everything and cancels the timer. */
   clear(): void {
+    this.soleKind = undefined
+    this.soleData = undefined
     this.forget(this.head, this.tail)
     if (this.q.length > KEEP_ROOM) this.q = []
     this.head = 0
@@ -168,8 +196,17 @@ export class Pipe {
     try {
       const before = this.queuedBytes
       this.advance(now)
+      const sole = this.soleKind
+      // The oldest frame: when it is not due, no frame of the queue is (none arrives before it).
+      const due = sole === undefined || this.soleArrive <= now
+      if (sole !== undefined && due) {
+        const data = this.soleData
+        this.soleKind = undefined
+        this.soleData = undefined
+        if (sole !== LOST) this.target.deliverFrame(sole, data)
+      }
       const q = this.q
-      while (this.head < this.tail) {
+      while (due && this.head < this.tail) {
         const at = this.head
         if ((q[at + ARRIVE] as number) > now) break
         const kind = q[at + KIND] as FrameKind | typeof LOST
@@ -208,7 +245,8 @@ export class Pipe {
   private schedule(now: number): void {
     if (this.running || this.microtask) return
     let next = Number.POSITIVE_INFINITY
-    if (this.head < this.tail) next = this.q[this.head + ARRIVE] as number
+    if (this.soleKind !== undefined) next = this.soleArrive
+    else if (this.head < this.tail) next = this.q[this.head + ARRIVE] as number
     if (this.watching && this.departed < this.tail) {
       next = Math.min(next, this.q[this.departed + DEPART] as number)
     }
