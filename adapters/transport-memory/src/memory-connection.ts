@@ -88,20 +88,28 @@ export interface MemoryConnectionInit {
  * whole and in order at the other end.
  */
 export class MemoryConnection extends ConnectionEmitter implements Connection, PipeSink {
-  readonly id: string
-  readonly remotePeer: PeerId
-  readonly remoteAddress: string
-  readonly direction: 'inbound' | 'outbound'
-  /** @internal The other end (see `link`). */
-  other!: MemoryConnection
-  /** The other end's transport, kept: read for every frame sent. */
-  private otherEndpoint!: Endpoint
+  // What every message sent or received reads comes first: in one line of memory or two, not spread
+  // over the object (a connection of a simulated node is nearly always out of the CPU's caches then).
+  private state: 'pending' | 'open' | 'closed'
   /**
    * `options.maxMessageSize` of this end's transport, kept: read for every message sent and
    * received, where the transport and its options were two more objects to read (a simulated
    * node's, nearly always out of the CPU's caches when a message reaches it).
    */
   private readonly maxMessageSize: number
+  private readonly out: Pipe
+  /** Messages that arrived before anyone listened for them. */
+  private held: Uint8Array[] | undefined
+  private waiters: Waiter[] = NO_WAITERS
+  private readonly endpoint: Endpoint
+  readonly id: string
+  readonly remotePeer: PeerId
+  readonly remoteAddress: string
+  readonly direction: 'inbound' | 'outbound'
+  /** @internal The other end (see `link`). */
+  other!: MemoryConnection
+  /** The other end's transport, kept: read for a frame sent where the hub reads node names (`MemoryNetwork.byName`). */
+  private otherEndpoint!: Endpoint
   /** @internal Neighbours in its transport's chain of connections (while it holds this one). */
   chainPrev: MemoryConnection | undefined
   /** @internal */
@@ -110,13 +118,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
   readonly listener: MemoryListener | undefined
   /** @internal */
   nonce: Uint8Array | undefined
-  private state: 'pending' | 'open' | 'closed'
-  private readonly endpoint: Endpoint
-  private readonly out: Pipe
-  private waiters: Waiter[] = NO_WAITERS
   private resetting = false
-  /** Messages that arrived before anyone listened for them. */
-  private held: Uint8Array[] | undefined
   private releasing = false
 
   constructor(init: MemoryConnectionInit) {

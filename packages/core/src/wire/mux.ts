@@ -114,6 +114,19 @@ export class Mux extends ListenedEmitter<MuxEvents> {
    * peer and no new objects; cleared whenever the remote's addresses change.
    */
   remoteContext: unknown
+  // What every message reads comes next (after the constructor's parameters and remoteContext): in one
+  // line of memory or two, not spread over the object (nearly always out of the CPU's caches in a flood).
+  lastUsed: number
+  /** Set once either side sent GOAWAY. */
+  private draining: Drain | undefined
+  /**
+   * Set once anyone listens to this Mux's events: a Mux owned by a Network
+   * (which hears through `MuxOwner`) has no listener, and its requests and
+   * messages skip `emit` (a look-up by event name on every message).
+   */
+  private heard = false
+  /** `limits.maxMessageItems`, read at every frame: a field of the Mux's own, not one more object to read. */
+  private readonly maxItems: number
   /**
    * The oldest request awaiting its response (id `firstId`), kept out of
    * `pending`: a connection mostly has one at a time, and a Map made for
@@ -123,7 +136,6 @@ export class Mux extends ListenedEmitter<MuxEvents> {
   private firstId = 0
   /** The other requests awaiting their response, each newer than `first`; made when needed. */
   private pending: Map<number, Pending> | undefined
-  lastUsed: number
   /** Requests received and not yet answered. */
   private serving = 0
   /** Bytes of answers handed to the connection and not yet accepted by it. */
@@ -134,8 +146,6 @@ export class Mux extends ListenedEmitter<MuxEvents> {
   private lastRead = 0
   /** The highest id of this side's requests the remote answered: a GOAWAY naming less is a lie. */
   private lastAnswered = 0
-  /** Set once either side sent GOAWAY. */
-  private draining: Drain | undefined
   /**
    * Kept by the owner: the multiplexer version the remote told in identify
    * (1 when it told none: a peer from before the draining close). Unknown
@@ -154,19 +164,9 @@ export class Mux extends ListenedEmitter<MuxEvents> {
     return this.remoteMux === undefined || this.remoteMux >= 2
   }
 
-  /**
-   * Set once anyone listens to this Mux's events: a Mux owned by a Network
-   * (which hears through `MuxOwner`) has no listener, and its requests and
-   * messages skip `emit` (a look-up by event name on every message).
-   */
-  private heard = false
-
   protected override onListener(): void {
     this.heard = true
   }
-
-  /** `limits.maxMessageItems`, read at every frame: a field of the Mux's own, not one more object to read. */
-  private readonly maxItems: number
 
   constructor(
     readonly connection: Connection,
