@@ -60,21 +60,35 @@ hostTest(
       15_000,
     )
 
-    // A neighbor killed: its connection closes and the node fills its place.
-    const killedNeighbor = await waitFor(
-      `${node.host.name} to have a neighbor that is neither the bootstrap peer nor a provider`,
-      async () =>
-        (await node.statusApi()).neighbors
-          .map((n) => peers.find((p) => p.id === n.id))
-          .find((p) => p !== undefined && p !== boot && !big.has(p.host)),
+    // A neighbor killed: its connection closes and the peer fills its place. The one watched is any
+    // peer with a neighbor that is neither the bootstrap peer nor a provider (both are needed below):
+    // with maxNeighbors 4, all of one peer's neighbors can be those four, for good.
+    const pair = await waitFor(
+      'a peer with a neighbor that is neither the bootstrap peer nor a provider',
+      async (note) => {
+        const seen: string[] = []
+        for (const watcher of peers.filter((p) => p.running && p !== boot && !big.has(p.host))) {
+          const ids = (await watcher.statusApi()).neighbors.map((n) => n.id)
+          const neighbor = ids
+            .map((id) => peers.find((p) => p.id === id))
+            .find((p) => p !== undefined && p !== boot && p !== node && !big.has(p.host))
+          if (neighbor) return { watcher, neighbor }
+          seen.push(
+            `${watcher.host.name}→${ids.map((id) => peers.find((p) => p.id === id)?.host.name).join(',')}`,
+          )
+        }
+        note(seen.join(' '))
+        return undefined
+      },
       15_000,
     )
+    const { watcher, neighbor: killedNeighbor } = pair
     await killedNeighbor.kill('SIGKILL')
     const killedAt = Date.now()
     const refilled = await waitFor(
-      `${node.host.name} to replace the killed ${killedNeighbor.host.name}`,
+      `${watcher.host.name} to replace the killed ${killedNeighbor.host.name}`,
       async () => {
-        const s = await node.statusApi()
+        const s = await watcher.statusApi()
         const ok =
           !s.neighbors.some((n) => n.id === killedNeighbor.id) && s.neighbors.length >= NEIGHBORS.minNeighbors
         return ok ? s : undefined
@@ -83,7 +97,7 @@ hostTest(
       100,
     )
     t.log(
-      `${killedNeighbor.host.name} killed; ${node.host.name} back to ${refilled.neighbors.length} neighbors after ${Date.now() - killedAt} ms`,
+      `${killedNeighbor.host.name} killed; ${watcher.host.name} back to ${refilled.neighbors.length} neighbors after ${Date.now() - killedAt} ms`,
     )
 
     // A peer moves to a new address; same data folder, same PeerId, found at the new address.
