@@ -47,21 +47,40 @@ interface Waiter {
 
 /**
  * A copy of a message that the sender may reuse or change once `send`
- * returns. Taken from Node's pool of `Buffer.poolSize` (8 KiB) slabs for
- * messages under half of that (larger ones get their own memory): one
- * backing store per slab instead of one per message, which the garbage
- * collector would track each (`Uint8Array.prototype.slice` on a Buffer,
- * the copy before, also built its result through Buffer's species
- * constructor: 2.1 against 1.3 µs a message, copy and decode, for a
- * 115-byte flooding query). A Buffer, so msgpackr reads short strings
- * with `latin1Slice`. A view the receiver keeps (a decoded binary value)
- * keeps its slab alive, as a socket's read chunk does for a real transport.
+ * returns, cut from a slab of `SLAB_BYTES` (64 KiB, a socket's read chunk)
+ * for messages up to `SLAB_BYTES / 8` (larger ones get their own memory):
+ * one backing store per slab instead of one per message, which the garbage
+ * collector would track each. Node's own pool (`Buffer.allocUnsafe`, the
+ * copy before) makes a slab of 8 KiB every 70 flooding queries or so, and
+ * making one cost about as much as copying its messages (2.6 % of a
+ * 10^4-peer flood). A Buffer (`Buffer.from` of the slab's memory, not
+ * `subarray`, which builds its result through Buffer's species constructor),
+ * so the decoder reads strings with `latin1Slice`. A view the receiver keeps
+ * (a decoded binary value) keeps its slab alive, as a socket's read chunk
+ * does for a real transport.
  */
 function copyOf(data: Uint8Array): Uint8Array {
-  const copy = Buffer.allocUnsafe(data.byteLength)
+  const n = data.byteLength
+  if (n > SLAB_BYTES / 8) {
+    const own = Buffer.allocUnsafeSlow(n)
+    own.set(data)
+    return own
+  }
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES)
+    slabUsed = 0
+  }
+  const copy = Buffer.from(slab, slabUsed, n)
+  slabUsed = (slabUsed + n + 7) & ~7 // the next copy 8-byte aligned, as Node's pool aligns them
   copy.set(data)
   return copy
 }
+
+/** Bytes of a slab `copyOf` cuts copies from. */
+const SLAB_BYTES = 64 * 1024
+/** The slab copies are cut from now (shared by every connection of the process), and the bytes of it taken. */
+let slab = new ArrayBuffer(SLAB_BYTES)
+let slabUsed = 0
 
 /** The receiving node's name where the hub does not read it (`MemoryNetwork.byName` false). */
 const UNNAMED = ''
