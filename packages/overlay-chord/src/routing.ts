@@ -378,8 +378,7 @@ export class ChordRouting {
    * from `node`. That is the arc (node, successor] `node` claimed, cut before
    * the first node in it that a lookup of such a key would ask before `node`:
    * this node itself, its successors, predecessor or fingers, a node of
-   * `hints`, or a connected peer of the snapshot the last batch lookup took
-   * (see `lookup`'s candidates; taking it is no use of it). A lookup of a
+   * `hints`, or a connected peer (see `lookup`'s candidates). A lookup of a
    * key short of the cut asks `node` first, which answers by the same arc;
    * past it, the lookup asks the node this one knows there. So the arc is
    * trusted no further than a lookup of each key would trust `node`.
@@ -404,7 +403,7 @@ export class ChordRouting {
     }
     const hinted = hints?.following(from)
     if (hinted !== undefined) cut(hinted.id)
-    const connected = this.connectedNodes?.following(from) // the snapshot the batch's last lookup started from
+    const connected = this.connectedSnapshot().following(from)
     if (connected !== undefined) cut(connected.id)
     // The successor itself: a key at its id is asked of it, not of `node` (a lookup's closest candidate).
     if (span === ring.distance(from, successor.id) && span > 0n) span--

@@ -389,7 +389,7 @@ test('hints: the first node after an id, wrapping round, never the id itself; an
   t.is(one.following(3n)?.id, 7n)
 })
 
-test('attack: the arc a publish takes a node’s answer for is cut before any node inside it that a lookup would ask first (own tables, hints, connected peers)', async (t) => {
+test('attack: the arc a publish takes a node’s answer for is cut before any node inside it that a lookup would ask first (own tables, hints, connected peers)', (t) => {
   const { nodes, rpc } = converged()
   const origin = nodes[0] as ChordNode
   const at = (i: number) => nodes[i] as ChordNode
@@ -414,10 +414,7 @@ test('attack: the arc a publish takes a node’s answer for is cut before any no
   hints.add(at(15)) // answered another lookup of the batch
   t.is(routing.claimedSpan(liar, claimed, hints), ring.distance(liar.id, at(15).id) - 1n, 'cut before a hint')
   connected.push(at(13))
-  const before = routing.claimedSpan(liar, claimed, hints)
-  for (let i = 0; i <= CONNECTED_SNAPSHOT_LOOKUPS; i++)
-    await routing.lookup(at(3).id, { hints: new RouteHints() }) // a new snapshot
-  t.is(before, ring.distance(liar.id, at(15).id) - 1n, 'asking the span takes no snapshot')
+  for (let i = 0; i <= CONNECTED_SNAPSHOT_LOOKUPS; i++) routing.claimedSpan(liar, claimed) // a new snapshot of the connections
   t.is(
     routing.claimedSpan(liar, claimed, hints),
     ring.distance(liar.id, at(13).id) - 1n,
