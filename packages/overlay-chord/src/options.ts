@@ -23,7 +23,7 @@ export interface ChordOptions {
   refreshInterval?: number
   /** Milliseconds to wait for one Chord request (a dead node costs this much in a lookup). @default 3000 */
   rpcTimeout?: number
-  /** Runs of lookups (with their stores) and removals a node runs at once while publishing. @default 8 */
+  /** Lookups, stores and removals a node runs at once while publishing. @default 8 */
   concurrency?: number
   /**
    * Node-id puzzle: a PeerId enters a routing table, stores or hands over

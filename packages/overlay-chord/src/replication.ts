@@ -47,7 +47,7 @@ export const STORE_ROUND_KEYS = 4096
  * sender that sends its stores one-way waits for no answer: without the bound
  * it would queue that many times what it sends at this node's successor
  * connections. A provider sends one node's stores of a round one after
- * another (`sendBatch`), so an honest one has at most one in flight at a node.
+ * another (`sendStores`), so an honest one has about one in flight at a node.
  */
 export const MAX_FORWARDS_IN_FLIGHT = 8
 
@@ -110,122 +110,26 @@ export class Replication {
 
   /**
    * Publishes signed records at the successor of each of their keys and its
-   * next `replication - 1` successors. The keys go in ring order, at most
-   * `STORE_ROUND_KEYS` per round, and each round's in `concurrency` runs of
-   * consecutive keys, walked at once (`storeRun`): a run looks a key up, and
-   * the keys after it in the arc the answer claimed (the answering node's
-   * own, up to the key's successor) join it without a lookup, since that
-   * node would answer them the same; at the first key past the arc, that
-   * node (the keys' predecessor; this node itself when its own table
-   * answered) gets one `store` marked `forward` with the records of those
-   * keys, each once, and the run looks the next key up. The store goes over
-   * the connection the lookup's answer came on, just used and not yet
-   * pruned. A store that would pass `MAX_RECORDS_PER_MESSAGE` records is
-   * split, its parts sent one after another, as are two runs' stores to one
-   * node; a record goes to a node once a round, whichever runs meet its keys there.
+   * next `replication - 1` successors. The keys are looked up first (at most
+   * `STORE_ROUND_KEYS` of them per round), then each holder gets the round's
+   * records in one `store` (one with `primary` for the records of the keys it
+   * succeeds, one for those it holds only as a replica), each record once
+   * however many of its keys the holder holds; a store that would pass
+   * `MAX_RECORDS_PER_MESSAGE` records is split.
    */
   async store(records: SignedFileRecord[]): Promise<void> {
     if (records.length === 0 || !this.c.running()) return
-    const items = this.byKey(records).sort(inRingOrder)
+    const items = this.byKey(records)
     const hints = this.hints()
     const round = this.c.storeRoundKeys ?? STORE_ROUND_KEYS
+    const self = this.c.routing.self
     for (let from = 0; from < items.length && this.c.running(); from += round) {
-      const keys = items.slice(from, from + round)
-      const runs = Math.min(this.c.options.concurrency, keys.length)
-      const sending: Sending = { queue: new Map(), sent: new Map() }
-      await Promise.all(
-        Array.from({ length: runs }, (_, i) =>
-          this.storeRun(
-            keys.slice(Math.floor((i * keys.length) / runs), Math.floor(((i + 1) * keys.length) / runs)),
-            hints,
-            sending,
-          ),
-        ),
-      )
+      const batches = new ForwardBatches()
+      await this.lookupEach(items.slice(from, from + round), hints, async ({ by }, recs) => {
+        batches.add(by ?? self, recs)
+      })
+      await this.sendStores(batches.requests())
     }
-  }
-
-  /**
-   * One run of a store round: keys in ring order, looked up one at a time;
-   * each answer's arc (see `store`) gathers the keys after it, and its
-   * node's store goes before the next lookup. Without route hints
-   * (`disjointPaths` above 1) every key is looked up: the arc is one path's claim.
-   */
-  private async storeRun(
-    keys: [bigint, SignedFileRecord[]][],
-    hints: RouteHints<ChordNode> | undefined,
-    sending: Sending,
-  ): Promise<void> {
-    const { ring, routing } = this.c
-    let batch: ArcBatch | undefined
-    for (const [key, recs] of keys) {
-      if (!this.c.running()) return
-      if (batch !== undefined) {
-        const d = ring.distance(batch.node.id, key)
-        if (d > 0n && d <= batch.span) {
-          for (const r of recs) batch.records.add(r)
-          continue
-        }
-        await this.sendBatch(batch, sending)
-        batch = undefined
-      }
-      try {
-        const found = await routing.lookup(key, { signal: this.c.signal(), hints })
-        const node = found.by ?? routing.self
-        const successor = found.nodes[0]
-        // The arc the answer claimed, as far as a lookup would take it (`claimedSpan`); none without hints,
-        // and none when the answer's arc misses the key (a table with nothing closer answers its successor anyway).
-        const asked = found.by === undefined || hints?.has(node.id) === true
-        const span =
-          hints !== undefined &&
-          asked &&
-          successor !== undefined &&
-          ring.within(key, node.id, successor.id, '(]')
-            ? routing.claimedSpan(node, successor, hints)
-            : 0n
-        batch = { node, span, records: new Set(recs) }
-      } catch {
-        // one key's lookup failed: the next refresh tries it again
-      }
-    }
-    if (batch !== undefined) await this.sendBatch(batch, sending)
-  }
-
-  /**
-   * Sends a run's batch to its node as forwarded stores (split at
-   * `MAX_RECORDS_PER_MESSAGE`), after the stores of the round already on their
-   * way to that node: one node's stores of a round go one after another, within
-   * the forwarded stores it hands on at once for one sender (`MAX_FORWARDS_IN_FLIGHT`).
-   */
-  private sendBatch(batch: ArcBatch, sending: Sending): Promise<void> {
-    const { node } = batch
-    let sent = sending.sent.get(node.id)
-    if (sent === undefined) {
-      sent = new Set()
-      sending.sent.set(node.id, sent)
-    }
-    const list: SignedFileRecord[] = []
-    for (const r of batch.records) {
-      if (sent.has(r)) continue // another run of the round sent it this node already
-      sent.add(r)
-      list.push(r)
-    }
-    if (list.length === 0) return Promise.resolve()
-    const send = async () => {
-      for (let i = 0; i < list.length && this.c.running(); i += MAX_RECORDS_PER_MESSAGE) {
-        const part =
-          list.length <= MAX_RECORDS_PER_MESSAGE ? list : list.slice(i, i + MAX_RECORDS_PER_MESSAGE)
-        const request: RequestOf<'store'> = { type: 'store', records: part, forward: true }
-        await this.c.call(node, request, this.c.signal()).catch(() => {}) // a store lost here is made again at the next refresh
-      }
-    }
-    const { queue } = sending
-    const before = queue.get(node.id)
-    const done = before === undefined ? send() : before.then(send)
-    queue.set(node.id, done)
-    return done.finally(() => {
-      if (queue.get(node.id) === done) queue.delete(node.id)
-    })
   }
 
   /**
@@ -257,6 +161,31 @@ export class Replication {
       if (left > 0) this.forwarding.set(from, left)
       else this.forwarding.delete(from)
     }
+  }
+
+  /**
+   * Sends the stores of one round, to `concurrency` × `replication` nodes at a
+   * time; one node's stores (`ForwardBatches` splits one past
+   * `MAX_RECORDS_PER_MESSAGE` records, and gives them in a row) one after
+   * another, within the forwarded stores it hands on at once for one sender
+   * (`MAX_FORWARDS_IN_FLIGHT`).
+   */
+  private async sendStores(requests: { node: ChordNode; request: RequestOf<'store'> }[]): Promise<void> {
+    const { concurrency, replication } = this.c.options
+    let next = 0
+    const worker = async () => {
+      while (next < requests.length && this.c.running()) {
+        const from = next
+        const { node } = requests[next++] as (typeof requests)[0]
+        while (next < requests.length && (requests[next] as (typeof requests)[0]).node.id === node.id) next++
+        const end = next
+        for (let i = from; i < end && this.c.running(); i++) {
+          const { request } = requests[i] as (typeof requests)[0]
+          await this.c.call(node, request, this.c.signal()).catch(() => {}) // a store lost here is made again at the next refresh
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency * replication, requests.length) }, worker))
   }
 
   /** Withdraws this provider's records from every key they were published under. */
@@ -392,21 +321,44 @@ export class Replication {
   }
 }
 
-/** The keys of a store run gathered at one node: the keys' predecessor, the end of the arc it claimed, their records. */
-interface ArcBatch {
-  node: ChordNode
-  /** The keys at a distance in (0, span] from the node join without a lookup (0: none). */
-  span: bigint
-  records: Set<SignedFileRecord>
-}
+/**
+ * The records one store round sends to each node that answered the lookups of
+ * their keys (a `store` with `forward`, which that node hands on to the keys'
+ * holders): by node, each record once. The requests go in the reverse order
+ * the nodes were found: the connections to the last ones are the likeliest to
+ * be open still.
+ */
+export class ForwardBatches {
+  private readonly byNode = new Map<bigint, { node: ChordNode; records: Set<SignedFileRecord> }>()
 
-/** A store round's stores by node: the one last queued (each node's go one after another) and the records sent. */
-interface Sending {
-  queue: Map<bigint, Promise<void>>
-  sent: Map<bigint, Set<SignedFileRecord>>
-}
+  /** `node` answered the lookup of a key of `records`. */
+  add(node: ChordNode, records: readonly SignedFileRecord[]): void {
+    let batch = this.byNode.get(node.id)
+    if (batch === undefined) {
+      batch = { node, records: new Set() }
+      this.byNode.set(node.id, batch)
+    }
+    for (const r of records) batch.records.add(r)
+  }
 
-/** Keys in ring order (ascending ids). */
-function inRingOrder(a: [bigint, unknown], b: [bigint, unknown]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
+  /** Nodes added. */
+  get size(): number {
+    return this.byNode.size
+  }
+
+  /** The store requests, latest node first, each cut at `MAX_RECORDS_PER_MESSAGE`. */
+  requests(): { node: ChordNode; request: RequestOf<'store'> }[] {
+    const out: { node: ChordNode; request: RequestOf<'store'> }[] = []
+    const batches = [...this.byNode.values()]
+    for (let b = batches.length - 1; b >= 0; b--) {
+      const { node, records } = batches[b] as (typeof batches)[0]
+      const list = [...records]
+      for (let i = 0; i < list.length; i += MAX_RECORDS_PER_MESSAGE) {
+        const part =
+          list.length <= MAX_RECORDS_PER_MESSAGE ? list : list.slice(i, i + MAX_RECORDS_PER_MESSAGE)
+        out.push({ node, request: { type: 'store', records: part, forward: true } })
+      }
+    }
+    return out
+  }
 }

@@ -59,21 +59,6 @@ export class RouteHints<T extends RingNode> {
     return out
   }
 
-  /** Whether the node `id` is among the hints. */
-  has(id: bigint): boolean {
-    return this.sorted[this.indexOf(id)]?.id === id
-  }
-
-  /** The first node after `id` on the ring (wrapping round), never `id` itself; undefined when there is none. */
-  following(id: bigint): T | undefined {
-    const n = this.sorted.length
-    if (n === 0) return undefined
-    let i = this.indexOf(id)
-    if (this.sorted[i % n]?.id === id) i++
-    const node = this.sorted[i % n] as T
-    return node.id === id ? undefined : node
-  }
-
   /** Index of the first node whose id is >= `id` (the length when none is). */
   private indexOf(id: bigint): number {
     let lo = 0

@@ -355,11 +355,6 @@ export class ChordRouting {
    * is a binary search, not a pass over every connection).
    */
   private connectedPreceding(key: bigint, count: number): ChordNode[] {
-    return this.connectedSnapshot().preceding(key, count)
-  }
-
-  /** The snapshot of the connected peers (`connectedPreceding`), taken again every `CONNECTED_SNAPSHOT_LOOKUPS` uses. */
-  private connectedSnapshot(): RouteHints<ChordNode> {
     let snapshot = this.connectedNodes
     if (snapshot === undefined || ++this.connectedUses > CONNECTED_SNAPSHOT_LOOKUPS) {
       const refs = this.hooks.connected?.() ?? []
@@ -368,46 +363,7 @@ export class ChordRouting {
       this.connectedNodes = snapshot
       this.connectedUses = 1
     }
-    return snapshot
-  }
-
-  /**
-   * How far past `node` a batch of lookups (sharing `hints`) may take
-   * `node`'s `done` answer, that `successor` succeeds the key asked, for its
-   * other keys without asking again: the keys at a distance in (0, span]
-   * from `node`. That is the arc (node, successor] `node` claimed, cut before
-   * the first node in it that a lookup of such a key would ask before `node`:
-   * this node itself, its successors, predecessor or fingers, a node of
-   * `hints`, or a connected peer (see `lookup`'s candidates). A lookup of a
-   * key short of the cut asks `node` first, which answers by the same arc;
-   * past it, the lookup asks the node this one knows there. So the arc is
-   * trusted no further than a lookup of each key would trust `node`.
-   */
-  claimedSpan(node: ChordNode, successor: ChordNode, hints?: RouteHints<ChordNode>): bigint {
-    const { ring } = this
-    const from = node.id
-    let span = ring.distance(from, successor.id)
-    const cut = (id: bigint) => {
-      const d = ring.distance(from, id)
-      if (d > 0n && d <= span) span = d - 1n
-    }
-    cut(this.id)
-    if (this.pred !== undefined) cut(this.pred.id)
-    for (const n of this.successorList) cut(n.id)
-    let previous: ChordNode | undefined
-    for (let i = 0; i < this.fingers.length; i++) {
-      const f = this.fingers.get(i)
-      if (f === undefined || f === previous) continue // most fingers repeat the one before
-      previous = f
-      cut(f.id)
-    }
-    const hinted = hints?.following(from)
-    if (hinted !== undefined) cut(hinted.id)
-    const connected = this.connectedSnapshot().following(from)
-    if (connected !== undefined) cut(connected.id)
-    // The successor itself: a key at its id is asked of it, not of `node` (a lookup's closest candidate).
-    if (span === ring.distance(from, successor.id) && span > 0n) span--
-    return span
+    return snapshot.preceding(key, count)
   }
 
   /**
