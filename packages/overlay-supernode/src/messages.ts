@@ -61,6 +61,11 @@ export interface LinkMessage {
 export interface PingMessage {
   kind: 'ping'
   leaves: number
+  /**
+   * Supernodes wanted in the answer, at most (absent: MAX_LIST); a supernode's pings between two
+   * swaps (one ping in `gossipEvery`) ask 0: nearly every supernode a linked one names is known already.
+   */
+  want?: number
 }
 /** A supernode asks one of its leaves to become a supernode; `supernodes` are the ones to link to. */
 export interface PromoteMessage {
@@ -141,18 +146,19 @@ const count = z.number().int().min(0).max(1_000_000)
 const capacity = z.number().finite().min(0).max(1e9)
 const refs = z.array(peerRefSchema).max(MAX_LIST)
 const version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+const want = z.number().int().min(0).max(MAX_LIST)
 const about = { addresses, capacity, capable: z.boolean(), supernodes: refs }
 
 export const supernodeMessageSchema: z.ZodType<SupernodeMessage> = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('hello'),
     ...about,
-    want: z.number().int().min(0).max(MAX_LIST).optional(),
+    want: want.optional(),
     listed: version.optional(),
   }),
   z.object({ kind: z.literal('attach'), ...about }),
   z.object({ kind: z.literal('link'), addresses, leaves: count }),
-  z.object({ kind: z.literal('ping'), leaves: count }),
+  z.object({ kind: z.literal('ping'), leaves: count, want: want.optional() }),
   z.object({ kind: z.literal('promote'), supernodes: refs }),
   z.object({
     kind: z.literal('query'),

@@ -55,6 +55,7 @@ export interface SupernodeOptions {
    * this many (and when it attaches): once a minute at the default refreshInterval, and as often in
    * refreshes when the timers are set faster. The refreshes between carry the leaf's capacity and the
    * election list only. At every refresh (1), those lists were most of a 10,000-peer network's CPU.
+   * A supernode's ping to a link asks for the link's list at one ping in this many too.
    * @default 6
    */
   gossipEvery?: number

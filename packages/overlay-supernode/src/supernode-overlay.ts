@@ -482,7 +482,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
         )
       case 'ping':
         this.counter.received('ping')
-        return this.info(hub?.pinged(from.id, msg.leaves) ?? false, false)
+        return this.info(hub?.pinged(from.id, msg.leaves) ?? false, false, msg.want)
       case 'promote':
         this.counter.received('promote')
         this.learnListed(msg.supernodes)

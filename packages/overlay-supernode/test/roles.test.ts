@@ -9,6 +9,7 @@ import test from 'ava'
 import {
   type HelloMessage,
   type InfoMessage,
+  type PingMessage,
   SUPERNODE,
   type SupernodeOptions,
   type SupernodeOverlay,
@@ -278,6 +279,49 @@ test('gossipEvery 1: every refresh swaps the lists', async (t) => {
   await clock.sleep(1000)
   t.true(log.length >= 4, `${log.length} refreshes`)
   t.true(log.every((x) => x.body.want === undefined && (x.answer?.supernodes.length ?? 0) > 0))
+})
+
+test('a supernode asks a link for its list at one ping in gossipEvery; a supernode new to it still spreads that way', async (t) => {
+  // No bootstrap: each starts as a supernode of its own and links only to those it is told of.
+  const testnet = await virtualNet(t, 3, { ...FAST, gossipEvery: 4 }, undefined, {
+    bootstrap: 0,
+    configure: () => ({ bootstrap: [] }),
+    start: false,
+  })
+  const { clock } = testnet
+  const [a, b, c] = testnet.peers as [Peer, Peer, Peer]
+  for (const p of [a, b, c]) await p.start()
+  const refOf = (p: Peer) => ({ id: p.id, addresses: p.addresses() })
+  const pings = recordRequests(a.network, SUPERNODE, 'ping') as RecordedRequest<
+    PingMessage,
+    InfoMessage | null
+  >[]
+  sn(a).supernodes.learn(refOf(b))
+  t.true(await clock.until(1000, () => sn(a).supernodes.has(b.id)), 'a links to b')
+  // c knows only b: a hears of c only in a list b sends it.
+  sn(c).supernodes.learn(refOf(b))
+  t.true(await clock.until(1000, () => sn(c).supernodes.has(b.id)), 'c links to b')
+  const bound = 4 * (FAST.maintenanceInterval as number) + 1000
+  t.true(
+    await clock.until(bound, () => sn(a).supernodes.has(c.id)),
+    `a learns of c from b and links to it within ${bound} ms`,
+  )
+  await clock.sleep(3000) // 100 ms rounds: about 30 pings more
+  const swaps = pings.filter((x) => x.body.want === undefined)
+  const lean = pings.filter((x) => x.body.want === 0)
+  t.log(`${pings.length} pings, ${swaps.length} of them swaps`)
+  t.is(swaps.length + lean.length, pings.length)
+  t.true(lean.length >= 2 * swaps.length, `${lean.length} pings without a list, ${swaps.length} with`)
+  t.true(swaps.length >= 0.2 * pings.length, `${swaps.length} of ${pings.length} pings swap lists`)
+  for (const { peer, answer } of swaps) {
+    t.is(answer?.accepted, true)
+    const to = typeof peer === 'string' ? peer : peer.id
+    t.is(answer?.supernodes[0]?.id, to, 'a swap gets the supernodes the link knows, itself first')
+  }
+  for (const { answer } of lean) {
+    t.is(answer?.accepted, true, 'a lean ping still finds its link')
+    t.deepEqual(answer?.supernodes, [], 'and gets no list')
+  }
 })
 
 test("a leaf's refresh is its heartbeat: the answer says it was counted, and the leaf pings only after a heartbeatInterval without one", async (t) => {
