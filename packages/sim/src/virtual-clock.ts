@@ -1,6 +1,6 @@
 import { type Clock, InvalidOptionsError, sleep, type TimerHandle } from '@peerkit/core'
 import { SimulationStalledError } from './errors.js'
-import { type Timer, TimerHeap } from './timer-heap.js'
+import { type Timer, TimerQueue } from './timer-heap.js'
 
 /** When `VirtualClock.run` stops. */
 export interface RunOptions {
@@ -29,18 +29,18 @@ function drain(): Promise<void> {
 }
 
 /**
- * A discrete-event clock: `setTimeout` queues callbacks in a binary heap
- * keyed by virtual time, in whole milliseconds like `Date.now()` (ties fire
+ * A discrete-event clock: `setTimeout` queues callbacks in a calendar
+ * queue (`TimerQueue`) keyed by virtual time, in whole milliseconds like `Date.now()` (ties fire
  * in insertion order), and nothing happens
  * until `run` drives it. `run` alternates two things: let the Node microtask
  * queue drain completely (so every promise chain started by the last events
  * finishes at the current virtual instant), then advance virtual time to the
  * next timer and fire every timer due at that instant. An hour of virtual
- * sleep costs one heap operation.
+ * sleep costs one queue operation.
  */
 export class VirtualClock implements Clock {
   readonly [Symbol.toStringTag] = '@peerkit/sim:VirtualClock'
-  private readonly heap = new TimerHeap()
+  private readonly queue = new TimerQueue()
   private time: number
   private seq = 0
   private running = false
@@ -60,8 +60,8 @@ export class VirtualClock implements Clock {
     // times): a fractional delay is rounded up, never firing early. NaN and
     // negatives fire at the current instant.
     const delay = ms > 0 ? Math.ceil(ms) : 0
-    const timer: Timer = { at: this.time + delay, seq: this.seq++, fn, pos: -1 }
-    this.heap.push(timer)
+    const timer: Timer = { at: this.time + delay, seq: this.seq++, fn, pos: -1, next: undefined }
+    this.queue.push(timer)
     return timer
   }
 
@@ -69,12 +69,12 @@ export class VirtualClock implements Clock {
     const timer = handle as Timer | undefined
     if (timer === undefined || timer === null || typeof timer !== 'object' || !('seq' in timer)) return
     timer.fn = undefined
-    this.heap.remove(timer)
+    this.queue.remove(timer)
   }
 
   /** Timers waiting to fire. */
   get pending(): number {
-    return this.heap.size
+    return this.queue.size
   }
 
   /** Timers fired since the clock was made. */
@@ -89,7 +89,7 @@ export class VirtualClock implements Clock {
 
   /** Virtual time of the next timer, or undefined when none is queued. */
   nextAt(): number | undefined {
-    return this.heap.peek()?.at
+    return this.queue.peek()?.at
   }
 
   /**
@@ -112,7 +112,7 @@ export class VirtualClock implements Clock {
         await drain()
         if (until?.()) return result('until')
         if (events >= maxEvents) return result('max-events')
-        const next = this.heap.peek()
+        const next = this.queue.peek()
         if (next === undefined || next.at > deadline) {
           if (Number.isFinite(deadline) && deadline > this.time) this.time = deadline
           return result(next === undefined && !Number.isFinite(deadline) ? 'idle' : 'deadline')
@@ -121,15 +121,15 @@ export class VirtualClock implements Clock {
         // Fire every timer due now that was set before this batch; those set by
         // the batch itself wait for the next step, after the microtasks.
         const limit = this.seq
-        for (let t = this.heap.peek(); t !== undefined && t.at === this.time && t.seq < limit; ) {
-          this.heap.pop()
+        for (let t = this.queue.peek(); t !== undefined && t.at === this.time && t.seq < limit; ) {
+          this.queue.take(t)
           const fn = t.fn
           t.fn = undefined
           events++
           this.firedTotal++
           fn?.()
           if (events >= maxEvents) break
-          t = this.heap.peek()
+          t = this.queue.peek()
         }
       }
     } finally {

@@ -1,6 +1,7 @@
 import { every, SeededRandom, withTimeout } from '@peerkit/core'
 import test from 'ava'
 import { TimerHeap, VirtualClock } from '../src/index.js'
+import { type Timer, TimerQueue } from '../src/timer-heap.js'
 
 test('timers fire in time order, ties in insertion order', async (t) => {
   const clock = new VirtualClock()
@@ -149,53 +150,107 @@ test('run refuses to run twice at once and surfaces a throwing timer', async (t)
   t.false(clock.isRunning)
 })
 
-test('the heap orders many random timers and removes arbitrary ones', (t) => {
-  const random = new SeededRandom(7)
-  const heap = new TimerHeap()
-  const timers = []
-  for (let i = 0; i < 2000; i++) {
-    const timer = { at: random.int(500), seq: i, fn: undefined, pos: -1 }
-    timers.push(timer)
-    heap.push(timer)
-  }
-  const removed = new Set(timers.filter((_, i) => i % 3 === 0))
-  for (const timer of removed) t.true(heap.remove(timer))
-  t.false(heap.remove(timers[0] as (typeof timers)[0]))
-  const out = []
-  for (let x = heap.pop(); x; x = heap.pop()) out.push(x)
-  const expected = timers.filter((x) => !removed.has(x)).sort((a, b) => a.at - b.at || a.seq - b.seq)
-  t.deepEqual(
-    out.map((x) => x.seq),
-    expected.map((x) => x.seq),
-  )
-})
+for (const Queue of [TimerHeap, TimerQueue]) {
+  test(`${Queue.name}: orders many random timers and removes arbitrary ones`, (t) => {
+    const random = new SeededRandom(7)
+    const heap = new Queue()
+    const timers = []
+    for (let i = 0; i < 2000; i++) {
+      const timer = { at: random.int(500), seq: i, fn: undefined, pos: -1 }
+      timers.push(timer)
+      heap.push(timer)
+    }
+    const removed = new Set(timers.filter((_, i) => i % 3 === 0))
+    for (const timer of removed) t.true(heap.remove(timer))
+    t.false(heap.remove(timers[0] as (typeof timers)[0]))
+    const out = []
+    for (let x = heap.pop(); x; x = heap.pop()) out.push(x)
+    const expected = timers.filter((x) => !removed.has(x)).sort((a, b) => a.at - b.at || a.seq - b.seq)
+    t.deepEqual(
+      out.map((x) => x.seq),
+      expected.map((x) => x.seq),
+    )
+  })
 
-test('removed timers are swept once they outnumber the live ones: the order stays, the memory is bounded', (t) => {
-  const random = new SeededRandom(11)
+  test(`${Queue.name}: removed timers are swept once they outnumber the live ones: the order stays, the memory is bounded`, (t) => {
+    const random = new SeededRandom(11)
+    const heap = new Queue()
+    const timers = []
+    let maxHeld = 0
+    for (let i = 0; i < 20_000; i++) {
+      const timer = { at: random.int(3000), seq: i, fn: undefined, pos: -1 }
+      timers.push(timer)
+      heap.push(timer)
+      // Most timeouts are cleared before they fire, as a request's are when its answer comes.
+      if (i % 10 !== 0) t.true(heap.remove(timer))
+      maxHeld = Math.max(maxHeld, heap.held)
+      t.true(heap.held <= Math.max(2 * heap.size, heap.size + 1024), `held ${heap.held}, live ${heap.size}`)
+    }
+    t.is(heap.size, 2000)
+    t.true(maxHeld < 4100, `at most ${maxHeld} held for 2,000 live timers`)
+    t.false(heap.remove(timers[1] as (typeof timers)[0]), 'a removed timer cannot be removed again')
+    const out = []
+    for (let x = heap.pop(); x; x = heap.pop()) out.push(x)
+    const expected = timers.filter((_, i) => i % 10 === 0).sort((a, b) => a.at - b.at || a.seq - b.seq)
+    t.deepEqual(
+      out.map((x) => x.seq),
+      expected.map((x) => x.seq),
+    )
+    t.is(heap.held, 0)
+    t.true(out.every((x) => x.pos === -1))
+  })
+}
+
+test("the calendar queue gives the heap's order with timers set as they fire, beyond its ring, at fractions and in the past", (t) => {
+  const random = new SeededRandom(5)
   const heap = new TimerHeap()
-  const timers = []
-  let maxHeld = 0
-  for (let i = 0; i < 20_000; i++) {
-    const timer = { at: random.int(3000), seq: i, fn: undefined, pos: -1 }
-    timers.push(timer)
-    heap.push(timer)
-    // Most timeouts are cleared before they fire, as a request's are when its answer comes.
-    if (i % 10 !== 0) t.true(heap.remove(timer))
-    maxHeld = Math.max(maxHeld, heap.held)
-    t.true(heap.held <= Math.max(2 * heap.size, heap.size + 1024), `held ${heap.held}, live ${heap.size}`)
+  const queue = new TimerQueue()
+  const live: Timer[][] = []
+  let seq = 0
+  let now = 0
+  const out: [number[], number[]] = [[], []]
+  for (let i = 0; i < 30_000; i++) {
+    const r = random.int(100)
+    if (r < 55) {
+      // Mostly soon (a message's latency), some beyond the ring (65,536 ms), a few at fractions or before now.
+      const kind = random.int(20)
+      const at =
+        kind === 0
+          ? now + 65_000 + random.int(200_000)
+          : kind === 1
+            ? now + random.int(100) + 0.5
+            : kind === 2
+              ? Math.max(0, now - random.int(50))
+              : now + random.int(300)
+      const pair = [heap, queue].map(() => ({ at, seq, fn: undefined, pos: -1 }) as Timer)
+      seq++
+      heap.push(pair[0] as Timer)
+      queue.push(pair[1] as Timer)
+      live.push(pair)
+    } else if (r < 70 && live.length > 0) {
+      const k = random.int(live.length)
+      const [a, b] = live[k] as [Timer, Timer]
+      t.is(heap.remove(a), queue.remove(b))
+    } else {
+      const a = heap.pop()
+      const b = queue.pop()
+      t.is(b?.seq, a?.seq)
+      t.is(b?.at, a?.at)
+      if (a !== undefined) {
+        now = Math.max(now, Math.floor(a.at))
+        out[0].push(a.seq)
+        out[1].push((b as Timer).seq)
+      }
+    }
+    t.is(queue.size, heap.size)
   }
-  t.is(heap.size, 2000)
-  t.true(maxHeld < 4100, `at most ${maxHeld} held for 2,000 live timers`)
-  t.false(heap.remove(timers[1] as (typeof timers)[0]), 'a removed timer cannot be removed again')
-  const out = []
-  for (let x = heap.pop(); x; x = heap.pop()) out.push(x)
-  const expected = timers.filter((_, i) => i % 10 === 0).sort((a, b) => a.at - b.at || a.seq - b.seq)
-  t.deepEqual(
-    out.map((x) => x.seq),
-    expected.map((x) => x.seq),
-  )
-  t.is(heap.held, 0)
-  t.true(out.every((x) => x.pos === -1))
+  for (let a = heap.pop(); a !== undefined; a = heap.pop()) {
+    out[0].push(a.seq)
+    out[1].push((queue.pop() as Timer).seq)
+  }
+  t.is(queue.pop(), undefined)
+  t.deepEqual(out[1], out[0])
+  t.true(out[0].length > 10_000)
 })
 
 test("a heap removes only its own timers: another clock's handle changes none of its counts", async (t) => {
