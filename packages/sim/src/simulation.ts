@@ -126,8 +126,9 @@ export async function runSimulation(
     await clock.advance(opts.warmup)
     const heapBytes = heapUsed()
 
-    // Publish every peer's share.
+    // Publish every peer's share, `publishers` peers at a time.
     let publishFailures = 0
+    let published = 0
     const live = net.livePeers().slice()
     progress('publish', 0, live.length)
     const publishOne = (p: SimPeer) =>
@@ -141,7 +142,12 @@ export async function runSimulation(
         .catch(() => {
           publishFailures++
         })
-    await clock.settle(Promise.all(live.map(publishOne)))
+    await clock.settle(
+      eachAtMost(live, opts.publishers, async (p) => {
+        await publishOne(p)
+        if (++published % 1024 === 0) progress('publish', published, live.length)
+      }),
+    )
 
     // Settle, measuring the background rate in the second half.
     progress('settle', 0, opts.settle)
@@ -346,6 +352,23 @@ export async function runSimulation(
   } finally {
     await net.dispose()
   }
+}
+
+/**
+ * Runs `fn` on each item in order, at most `limit` at once: the next starts
+ * as one ends. A DHT's publish holds its lookups, connections and records in
+ * flight until it ends; ten thousand at once keep all of theirs together.
+ */
+async function eachAtMost<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++] as T)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
 }
 
 function roundSummary(s: Summary): Summary {

@@ -9,6 +9,7 @@ test('defaults are filled in and the result is frozen', (t) => {
   t.is(o.join, 'protocol')
   t.is(o.repairAfterFail, true)
   t.is(o.maxConnections, 64)
+  t.is(o.publishers, 128)
   // chord starts from a converged ring, with its upkeep slowed; given options win
   const chord = parseSimulationOptions({ overlay: 'chord', overlayOptions: { stabilizeInterval: 5000 } })
   t.is(chord.join, 'oracle')
@@ -43,6 +44,10 @@ test('bad options name the field', (t) => {
   t.throws(() => parseSimulationOptions({ overlay: 'chord', nodes: 0 }), { message: /sim\.nodes/ })
   t.throws(() => parseSimulationOptions({ overlay: 'chord', fail: 1 }), { message: /sim\.fail/ })
   t.throws(() => parseSimulationOptions({ overlay: 'chord', bogus: 1 }), { message: /sim\.bogus/ })
+  t.throws(() => parseSimulationOptions({ overlay: 'chord', publishers: 0 }), { message: /sim\.publishers/ })
+  t.throws(() => parseSimulationOptions({ overlay: 'chord', publishers: 2.5 }), {
+    message: /sim\.publishers/,
+  })
   t.throws(() => parseSimulationOptions({ overlay: 'flooding', join: 'oracle' }), {
     message: /chord overlay only/,
   })

@@ -170,3 +170,32 @@ test('failures and churn reduce the live set and are reported', async (t) => {
 test('an unknown overlay is refused before anything runs', async (t) => {
   await t.throwsAsync(runSimulation({ overlay: 'nope' }), { name: 'InvalidOptionsError' })
 })
+
+test('publishers bounds the publishes in flight, and every peer with files still publishes', async (t) => {
+  const inFlight = { now: 0, max: 0, calls: 0 }
+  let sharing = 0
+  const r = await runSimulation(
+    { overlay: 'chord', ...SMALL, nodes: 40, queries: 10, publishers: 3 },
+    {
+      onPeer: (sim) => {
+        if (sim.files.length > 0) sharing++
+        const overlay = sim.peer.overlay
+        const publish = overlay.publish.bind(overlay)
+        overlay.publish = async (records) => {
+          inFlight.calls++
+          inFlight.max = Math.max(inFlight.max, ++inFlight.now)
+          try {
+            await publish(records)
+          } finally {
+            inFlight.now--
+          }
+        }
+      },
+    },
+  )
+  t.true(sharing > 3, `${sharing} peers share files`)
+  t.is(inFlight.calls, sharing)
+  t.is(inFlight.max, 3)
+  t.is(r.network.publishFailures, 0)
+  t.true(r.queries.successRate > 0.9, `success ${r.queries.successRate}`)
+})
