@@ -243,6 +243,29 @@ test('a leaf swaps supernode lists with its supernode at one refresh in gossipEv
   t.is(sn(leaf).electionCandidates().length, 3, 'the leaf holds the election list all along')
 })
 
+test('a refresh that swaps lists names 8 of the supernodes the leaf knows, a random 8 each time', async (t) => {
+  const { peers, clock } = await net(t, 3, () => ({ leavesPerSupernode: 50, gossipEvery: 2 }))
+  const [first, leaf] = peers as [Peer, Peer, ...Peer[]]
+  t.is(sn(leaf).supernode()?.id, first.id)
+  // Supernodes only the leaf knows (never dialed: the hub only keeps them as candidates).
+  const known = Array.from({ length: 20 }, (_, i) => ({
+    id: createHash('sha256').update(`far supernode ${i}`).digest('base64url'),
+    addresses: [`far-${i}`],
+  }))
+  for (const r of known) sn(leaf).supernodes.learn(r)
+  const log = helloLog(leaf)
+  await clock.sleep(2000) // refreshInterval 200, a swap at every second refresh: about 5 swaps
+  const swaps = log.filter((x) => x.body.want === undefined)
+  t.true(swaps.length >= 3, `${swaps.length} swaps`)
+  const named = new Set<string>()
+  for (const { body } of swaps) {
+    t.is(body.supernodes.length, 8, 'a swap names 8 of the 21 the leaf knows')
+    for (const r of body.supernodes) named.add(r.id)
+  }
+  t.log(`${swaps.length} swaps named ${named.size} distinct supernodes`)
+  t.true(named.size > 8, 'not the same 8 each time')
+})
+
 test('a refresh gets the election list again only when it changed since the version the leaf names', async (t) => {
   const { peers, clock } = await net(t, 4, () => ({ leavesPerSupernode: 50 }))
   const leaf = peers[1] as Peer
