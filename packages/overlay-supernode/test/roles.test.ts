@@ -347,6 +347,56 @@ test('a supernode asks a link for its list at one ping in gossipEvery; a superno
   }
 })
 
+test('linked supernodes share the pings of a link: each is asked within about links x maintenanceInterval, at about one round in two; a silent link is dropped within that plus failoverTimeout', async (t) => {
+  const testnet = await virtualNet(t, 4, FAST, undefined, {
+    bootstrap: 0,
+    configure: () => ({ bootstrap: [] }),
+    start: false,
+  })
+  const { clock, hub, names } = testnet
+  const all = testnet.peers as Peer[]
+  for (const p of all) await p.start()
+  for (const p of all)
+    for (const q of all) if (p !== q) sn(p).supernodes.learn({ id: q.id, addresses: q.addresses() })
+  t.true(
+    await clock.until(2000, () => all.every((p) => sn(p).supernodes.size === 3)),
+    'a full mesh: three links each',
+  )
+  const logs = all.map((p) => recordRequests(p.network, SUPERNODE, 'ping'))
+  const interval = FAST.maintenanceInterval as number
+  // When each link (either end) last exchanged a ping, sampled every 20 virtual ms for 6 s.
+  const key = (a: string, b: string) => (a < b ? `${a} ${b}` : `${b} ${a}`)
+  const last = new Map<string, number>()
+  let widest = 0
+  const seen = logs.map(() => 0)
+  const start = clock.now()
+  while (clock.now() - start < 6000) {
+    await clock.sleep(20)
+    for (const [i, log] of logs.entries()) {
+      for (const { peer } of log.slice(seen[i])) {
+        const k = key((all[i] as Peer).id, typeof peer === 'string' ? peer : peer.id)
+        widest = Math.max(widest, clock.now() - (last.get(k) ?? start))
+        last.set(k, clock.now())
+      }
+      seen[i] = log.length
+    }
+  }
+  const pings = logs.reduce((a, l) => a + l.length, 0)
+  const rounds = (all.length * 6000) / interval
+  t.log(`${pings} pings in ${rounds} rounds; the longest a link waited: ${widest} ms`)
+  t.is(last.size, 6, 'every link was pinged')
+  t.true(pings <= 0.6 * rounds, `${pings} pings in ${rounds} rounds`)
+  t.true(widest <= 3 * interval + 2 * interval + 100, `a link waited ${widest} ms`)
+  // One supernode goes silent: the others drop their links to it.
+  const [silent, ...rest] = all as [Peer, ...Peer[]]
+  hub.partition([names[0] as string], names.slice(1))
+  const bound = 3 * interval + 2 * interval + (FAST.failoverTimeout as number) + 200
+  t.true(
+    await clock.until(bound, () => rest.every((p) => !sn(p).supernodes.has(silent.id)), 10),
+    `every link to the silent supernode dropped within ${bound} ms`,
+  )
+})
+
 test("a leaf's refresh is its heartbeat: the answer says it was counted, and the leaf pings only after a heartbeatInterval without one", async (t) => {
   const { peers, clock } = await net(t, 3, () => ({
     leavesPerSupernode: 50,
