@@ -12,12 +12,15 @@ export interface RingNode {
  */
 export class FingerTable<T extends RingNode> {
   private readonly fingers: (T | undefined)[]
+  /** Each finger's clockwise distance from this node (`closestPreceding` ranks by it at every step); 0n where none. */
+  private readonly from: bigint[]
 
   constructor(
     readonly ring: Ring,
     readonly self: bigint,
   ) {
     this.fingers = new Array(ring.bits).fill(undefined)
+    this.from = new Array(ring.bits).fill(0n)
   }
 
   /** Number of entries: m. */
@@ -38,6 +41,7 @@ export class FingerTable<T extends RingNode> {
     if (i < 0 || i >= this.fingers.length)
       throw new RangeError(`finger index must be in [0, ${this.fingers.length}) (got ${i})`)
     this.fingers[i] = node
+    this.from[i] = node === undefined ? 0n : this.ring.distance(this.self, node.id)
   }
 
   /** Clears every entry that points at `id`; returns how many did. */
@@ -46,6 +50,7 @@ export class FingerTable<T extends RingNode> {
     for (let i = 0; i < this.fingers.length; i++) {
       if (this.fingers[i]?.id === id) {
         this.fingers[i] = undefined
+        this.from[i] = 0n
         n++
       }
     }
@@ -61,6 +66,7 @@ export class FingerTable<T extends RingNode> {
 
   clear(): void {
     this.fingers.fill(undefined)
+    this.from.fill(0n)
   }
 
   /**
@@ -70,17 +76,16 @@ export class FingerTable<T extends RingNode> {
    */
   closestPreceding(key: bigint, extra: Iterable<T> = [], count = 1, exclude?: ReadonlySet<bigint>): T[] {
     // Every node of (n, key) is ranked by its distance from n: the farther from n, the closer to the key
-    // (distance(x, key) = distance(n, key) - distance(n, x)). One distance per node (a BigInt each), not
-    // two per `within` and two per comparison of the sort; the fingers repeat the same nodes, so a
+    // (distance(x, key) = distance(n, key) - distance(n, x)). One distance per node (a BigInt each; a finger's is
+    // kept from when it was set), not two per `within` and two per comparison of the sort; the fingers repeat the same nodes, so a
     // finger equal to the one above it is passed over at once. (n, n) is the whole ring but n.
     const { ring, self } = this
     const span = key === self ? ring.size : ring.distance(self, key)
     const found: T[] = []
     const from: bigint[] = []
-    const consider = (node: T) => {
+    const consider = (node: T, d: bigint) => {
       const id = node.id
       if (exclude?.has(id)) return
-      const d = ring.distance(self, id)
       if (d === 0n || d >= span) return
       for (const f of found) if (f.id === id) return // the first one met of an id is kept
       // Insertion by decreasing distance from n (few nodes: a finger table holds about log2 N distinct ones).
@@ -99,9 +104,9 @@ export class FingerTable<T extends RingNode> {
       const node = this.fingers[i]
       if (node === undefined || node === above) continue
       above = node
-      consider(node)
+      consider(node, this.from[i] as bigint)
     }
-    for (const node of extra) consider(node)
+    for (const node of extra) consider(node, ring.distance(self, node.id))
     return found.length > count ? found.slice(0, count) : found
   }
 }

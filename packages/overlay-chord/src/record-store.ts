@@ -441,7 +441,8 @@ function heldRef(ref: PeerRef): PeerRef {
   return { id: flat(ref.id), addresses: ref.addresses.map(flat) }
 }
 
-function sameWords(a: readonly string[], b: readonly string[]): boolean {
+/** Whether two word lists hold the same words in the same order. */
+export function sameWords(a: readonly string[], b: readonly string[]): boolean {
   if (a === b) return true
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false

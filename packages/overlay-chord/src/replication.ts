@@ -62,9 +62,9 @@ export class Replication {
   /**
    * Keys of the records this node publishes, by record object (a publish or
    * refresh signs new ones). Records held for others are not kept here: a
-   * maintenance pass over them tests their keys one at a time (`someKey`):
-   * an array of some twenty keys (about 750 bytes) per record held would
-   * cost more than the record.
+   * maintenance pass over them tests their keys (`someKey`) from the ring's
+   * bounded cache of records' keys: an array of some twenty keys (about 750
+   * bytes) per record held would cost more than the record.
    */
   private readonly keys = new WeakMap<FileRecord, bigint[]>()
   /** Forwarded stores being handed on, by sender (at most `MAX_FORWARDS_IN_FLIGHT` each); made with the first. */
@@ -88,18 +88,16 @@ export class Replication {
   }
 
   /**
-   * Whether `test` holds for some key of `record`, computing the keys one at a
-   * time until one passes when they are not known yet (a node that receives a
-   * record mostly holds it under one of its twenty-odd keys, and a record as
-   * it arrives is a new object each time).
+   * Whether `test` holds for some key of `record`, in `keysOf`'s order (a
+   * node that receives a record mostly holds it under one of its twenty-odd
+   * keys, and a record as it arrives is a new object each time: its keys come
+   * from the ring's cache of records' keys, `Ring.recordKeys`).
    */
   someKey(record: FileRecord, test: (key: bigint) => boolean): boolean {
-    const known = this.keys.get(record)
-    if (known !== undefined) return known.some(test)
-    const { ring, options } = this.c
-    if (test(ring.contentKey(record.hash))) return true
-    for (const k of record.keywords) if (test(ring.keywordKey(k))) return true
-    for (const g of recordGrams(record.keywords, options.maxGramKeys)) if (test(ring.gramKey(g))) return true
+    const keys =
+      this.keys.get(record) ??
+      this.c.ring.recordKeys(record.hash, record.keywords, this.c.options.maxGramKeys)
+    for (let i = 0; i < keys.length; i++) if (test(keys[i] as bigint)) return true
     return false
   }
 

@@ -1,4 +1,5 @@
-import { GenerationCache, sha256 } from '@peerkit/core'
+import { GenerationCache, recordGrams, sha256 } from '@peerkit/core'
+import { sameWords } from './record-store.js'
 
 /** Which ends of a ring interval belong to it: `(a, b]` is `'(]'`. */
 export type Bounds = '()' | '(]' | '[)' | '[]'
@@ -26,6 +27,29 @@ export const KEY_CACHE = 16_384
  */
 export const NODE_ID_CACHE = 32_768
 
+/**
+ * Records whose keys a Ring keeps at most (two generations of half), by
+ * content hash, each with its keywords: a record travels to about four nodes
+ * per key it is stored under (a forwarded store and three hand-ons), and
+ * each tests its keys (`Replication.someKey`), about twelve key lookups each
+ * time, one here. Only records of at most `CACHED_KEYWORDS` keywords of at
+ * most `CACHED_KEYWORD_CHARS` characters together are kept (about 2.3 KB at
+ * most, some 600 B for a usual name): at most about 5 MB, whatever names
+ * junk records carry.
+ */
+export const RECORD_KEY_CACHE = 2048
+/** Most keywords of a record whose keys `Ring.recordKeys` keeps. */
+export const CACHED_KEYWORDS = 16
+/** Most characters of a record's keywords together for `Ring.recordKeys` to keep its keys. */
+export const CACHED_KEYWORD_CHARS = 256
+
+/** A record's keys as `Ring.recordKeys` keeps them: for its keywords and `maxGramKeys`. */
+interface RecordKeys {
+  readonly keywords: readonly string[]
+  readonly maxGramKeys: number
+  readonly keys: readonly bigint[]
+}
+
 const encoder = new TextEncoder()
 
 /** Rings by size, for `Ring.of`. */
@@ -45,6 +69,8 @@ export class Ring {
   private readonly contentKeys = new GenerationCache<string, bigint>(KEY_CACHE / 2)
   private readonly keywordKeys = new GenerationCache<string, bigint>(KEY_CACHE / 2)
   private readonly gramKeys = new GenerationCache<string, bigint>(KEY_CACHE / 2)
+  /** Records' keys computed lately (`RECORD_KEY_CACHE`), by content hash, shared like the keys. */
+  private readonly recordKeyCache = new GenerationCache<string, RecordKeys>(RECORD_KEY_CACHE / 2)
   /** Node ids computed lately (`NODE_ID_CACHE`), shared like the keys. */
   private readonly nodeIds = new GenerationCache<string, bigint>(NODE_ID_CACHE / 2)
   /** `64 - bits`, for ids read as one 64-bit word (`bits` ≤ 64, the default 64 among them). */
@@ -112,6 +138,28 @@ export class Ring {
    */
   gramKey(gram: string): bigint {
     return this.cachedHash(this.gramKeys, 'gram:', gram)
+  }
+
+  /**
+   * The keys a record is stored under, in this order: its content hash's, each
+   * keyword's, and up to `maxGramKeys` n-grams' (`recordGrams`); from the
+   * cache while the record of this hash with the same keywords was asked for
+   * lately (`RECORD_KEY_CACHE`). The array may be shared: never change it.
+   */
+  recordKeys(hash: string, keywords: readonly string[], maxGramKeys: number): readonly bigint[] {
+    const known = this.recordKeyCache.get(hash)
+    if (known !== undefined && known.maxGramKeys === maxGramKeys && sameWords(known.keywords, keywords))
+      return known.keys
+    const keys = [this.contentKey(hash)]
+    let chars = 0
+    for (const k of keywords) {
+      keys.push(this.keywordKey(k))
+      chars += k.length
+    }
+    for (const g of recordGrams(keywords, maxGramKeys)) keys.push(this.gramKey(g))
+    if (keywords.length <= CACHED_KEYWORDS && chars <= CACHED_KEYWORD_CHARS)
+      this.recordKeyCache.set(hash, { keywords, maxGramKeys, keys })
+    return keys
   }
 
   /** `hash(kind + text)`, from the kind's cache when computed lately (`kind`: `hash:`, `keyword:`, `gram:`). */

@@ -3,6 +3,7 @@ import { type FileRecord, keywords } from '@peerkit/core'
 import test from 'ava'
 import { ChordRouting, parseChordOptions, Ring } from '../src/index.js'
 import { Replication, type ReplicationContext } from '../src/replication.js'
+import { RECORD_KEY_CACHE } from '../src/ring.js'
 import { HOLDS, HOLDS_NOT, OWNS } from '../src/routing.js'
 
 const ring = Ring.of(64)
@@ -16,7 +17,7 @@ const named = (name: string): FileRecord => ({
   provider: { id: 'p', addresses: [] },
 })
 
-test('a holder computes a received record’s keys only up to the first one it may hold', (t) => {
+test('a holder tests a received record’s keys in keysOf’s order, up to the first one it may hold', (t) => {
   const options = parseChordOptions({ idDifficulty: 0 })
   const replication = new Replication({ ring, options } as unknown as ReplicationContext)
   const record = named('the quick brown fox jumps.mkv')
@@ -42,7 +43,7 @@ test('a holder computes a received record’s keys only up to the first one it m
   t.deepEqual(tried, all)
 })
 
-test('a maintenance pass over the records held keeps no key arrays for them', async (t) => {
+test('a maintenance pass over the records held keeps no key array per record: the ring’s cache of records’ keys is bounded', async (t) => {
   const options = parseChordOptions({ idDifficulty: 0 })
   const counting = new Ring(64)
   let hashed = 0
@@ -76,7 +77,14 @@ test('a maintenance pass over the records held keeps no key arrays for them', as
   t.is(pushed.length, 2, 'to each of the two fresh replicas')
   t.is(hashed, 1, 'its content key was tested')
   replication.someKey(held, () => true)
-  t.is(hashed, 2, 'and tested again: no key array was kept for the record')
+  t.is(hashed, 1, 'tested again at once: its keys come from the ring’s cache')
+  for (let i = 0; i < RECORD_KEY_CACHE; i++) {
+    const other = named(`other ${i}.iso`)
+    counting.recordKeys(other.hash, other.keywords, options.maxGramKeys)
+  }
+  t.is(hashed, 1 + RECORD_KEY_CACHE)
+  replication.someKey(held, () => true)
+  t.is(hashed, 2 + RECORD_KEY_CACHE, 'after as many other records: its keys were dropped, and computed again')
 })
 
 test('keyRole and ownsTest say what owns and mayHold say of every key: owned, held as a replica, or neither', (t) => {
