@@ -452,12 +452,9 @@ export class SupernodeHub {
 
   private async fill(): Promise<void> {
     const table = this.ctx.supernodes
-    if (!this.ctx.running || !table.wantsMore) {
-      // Every round of a supernode with its links (nearly all of them) asks: the draws the shuffle of
-      // the candidates (up to 256) makes, without the array and its swaps; the loop would stop at once.
-      table.drawShuffle(this.ctx.random)
-      return
-    }
+    // Every round of a supernode with its links (nearly all of them) asks, and returns here: no shuffle
+    // of the candidates (up to 256), not even its draws (kept until c4f601b moved the figures anyway).
+    if (!this.ctx.running || !table.wantsMore) return
     for (const c of table.shuffledCandidates(this.ctx.random)) {
       if (!this.ctx.running || !table.wantsMore) return
       if (table.has(c.id) || this.leaves.has(c.id)) continue
