@@ -660,7 +660,8 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     for (const s of this.sessions.values()) {
       if (now - s.lastSeen > this.options.dropAfter) this.drop(s.id, 'timeout')
       else {
-        for (const [id, c] of s.cursors) if (c.expires < now) s.cursors.delete(id)
+        // Nearly every session has no cursor: no iterator made for it at every sweep.
+        if (s.cursors.size > 0) for (const [id, c] of s.cursors) if (c.expires < now) s.cursors.delete(id)
         if (this.index.durable && s.leaseUntil - now < ttl / 2) {
           // A live session's registrations are renewed at half their lease (one statement on PostgreSQL).
           s.leaseUntil = now + ttl
