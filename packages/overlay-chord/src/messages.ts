@@ -148,3 +148,49 @@ export function wireRef(ref: PeerRef): PeerRef {
     ? ref
     : { id: ref.id, addresses: ref.addresses.slice(0, MAX_WIRE_ADDRESSES) }
 }
+
+/**
+ * The constant string of a message kind (a request's or a response's
+ * `type`), or `type` itself when it is none. A decoded message's `type` is a
+ * string of its own; counting messages under it (an object keyed by kind,
+ * core's `MessageCounter`) made V8 look it up in its string table at every
+ * message received (1.6 % of a 4,000-peer simulation's CPU).
+ */
+export function kindOf(type: string): string {
+  switch (type) {
+    case 'find_successor':
+      return 'find_successor'
+    case 'step':
+      return 'step'
+    case 'store':
+      return 'store'
+    case 'hand_on':
+      return 'hand_on'
+    case 'ok':
+      return 'ok'
+    case 'get_predecessor':
+      return 'get_predecessor'
+    case 'neighbors':
+      return 'neighbors'
+    case 'notify':
+      return 'notify'
+    case 'ping':
+      return 'ping'
+    case 'stabilize':
+      return 'stabilize'
+    case 'replicate':
+      return 'replicate'
+    case 'remove':
+      return 'remove'
+    case 'get':
+      return 'get'
+    case 'search':
+      return 'search'
+    case 'records':
+      return 'records'
+    case 'leave':
+      return 'leave'
+    default:
+      return type
+  }
+}
