@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 import { Worker } from 'node:worker_threads'
 import { InvalidOptionsError } from '@peerkit/core'
+import { eachAtMost } from './each-at-most.js'
 import type { SimulationOptions } from './options.js'
 import { OVERLAY_PACKAGES } from './sim-network.js'
 import { runSimulation, type SimulationProgress, type SimulationResult } from './simulation.js'
@@ -158,27 +159,22 @@ export async function runSimulations(
     here = run.catch(() => {}) // only the queue: the caller gets `run` itself, with its error
     return run
   }
-  let next = 0
-  const lane = async (): Promise<void> => {
-    while (next < order.length) {
-      const index = order[next++] as number
-      const options = list[index] as SimulationOptions
-      pool.onStart?.(index, options)
-      let outcome: SimulationResult | SimFailure
-      try {
-        const onProgress = (p: SimulationProgress) => pool.onProgress?.(index, p)
-        outcome = await (options.overlay in OVERLAY_PACKAGES || withPlugins
-          ? runInWorker(options, pool.plugins, onProgress)
-          : inThisThread(options, onProgress))
-      } catch (err) {
-        const e = err as Error
-        outcome = { options, error: { name: e.name, message: e.message } }
-      }
-      out[index] = outcome
-      pool.onEnd?.(index, outcome)
+  await eachAtMost(order, jobs, async (index) => {
+    const options = list[index] as SimulationOptions
+    pool.onStart?.(index, options)
+    let outcome: SimulationResult | SimFailure
+    try {
+      const onProgress = (p: SimulationProgress) => pool.onProgress?.(index, p)
+      outcome = await (options.overlay in OVERLAY_PACKAGES || withPlugins
+        ? runInWorker(options, pool.plugins, onProgress)
+        : inThisThread(options, onProgress))
+    } catch (err) {
+      const e = err as Error
+      outcome = { options, error: { name: e.name, message: e.message } }
     }
-  }
-  await Promise.all(Array.from({ length: Math.min(jobs, list.length) }, lane))
+    out[index] = outcome
+    pool.onEnd?.(index, outcome)
+  })
   return out
 }
 

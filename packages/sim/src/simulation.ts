@@ -1,6 +1,7 @@
 import { SeededRandom } from '@peerkit/core'
 import { adoptConvergedRing, type LookupReport, runLookups, setRingMaintenance } from './chord.js'
 import { exponential } from './distributions.js'
+import { eachAtMost } from './each-at-most.js'
 import { diffByKind, loadFigures, round, type Summary, summarize } from './metrics.js'
 import { parseSimulationOptions, type SimulationOptions } from './options.js'
 import { type QueryOutcome, runQuery, snapshot } from './queries.js'
@@ -126,7 +127,8 @@ export async function runSimulation(
     await clock.advance(opts.warmup)
     const heapBytes = heapUsed()
 
-    // Publish every peer's share, `publishers` peers at a time.
+    // Publish every peer's share, `publishers` peers at a time: a DHT's publish holds its lookups,
+    // connections and records in flight until it ends, and ten thousand at once kept all of theirs together.
     let publishFailures = 0
     let published = 0
     const live = net.livePeers().slice()
@@ -352,23 +354,6 @@ export async function runSimulation(
   } finally {
     await net.dispose()
   }
-}
-
-/**
- * Runs `fn` on each item in order, at most `limit` at once: the next starts
- * as one ends. A DHT's publish holds its lookups, connections and records in
- * flight until it ends; ten thousand at once keep all of theirs together.
- */
-async function eachAtMost<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0
-  const lane = async () => {
-    while (next < items.length) await fn(items[next++] as T)
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
 }
 
 function roundSummary(s: Summary): Summary {
