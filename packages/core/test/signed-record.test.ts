@@ -80,13 +80,17 @@ test('the signed bytes tell fields apart (no field can leak into another)', (t) 
   t.regex(new TextDecoder().decode(a), /^peerkit\/record-signature\/1\n\[/)
 })
 
-test('a verified signature vouches only for the fields it signed: the cache compares the whole signed text and the keywords', (t) => {
+test('a verified signature vouches only for the fields it signed: the cache compares every signed field and the keywords', (t) => {
   const signed = signRecord(provider, record('Cached.Once.iso'), 1000)
   t.is(checkRecord(signed, 0), undefined) // verified, now cached
   const other = Identity.generate()
   for (const change of [
     { size: 1 },
+    { chunkSize: signed.chunkSize * 2 },
+    { hash: 'f'.repeat(64) },
     { provider: { id: provider.peerId, addresses: ['tcp://10.6.6.6:1'] } },
+    { provider: { id: provider.peerId, addresses: [...signed.provider.addresses, 'tcp://10.6.6.6:1'] } },
+    { provider: { id: provider.peerId, addresses: [] } },
     { provider: { id: other.peerId, addresses: signed.provider.addresses } },
     { expires: 2000 },
     { name: 'Cached.Twice.iso', keywords: keywords('Cached.Twice.iso') },
