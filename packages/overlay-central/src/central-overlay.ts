@@ -32,6 +32,7 @@ import {
   type Random,
   type SearchOptions,
   sleep,
+  TimeoutError,
 } from '@peerkit/core'
 import { EventEmitter } from 'eventemitter3'
 import { inject, injectable } from 'tsyringe'
@@ -77,6 +78,10 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
   private running = false
   private abort = new AbortController()
   private heartbeat: Heartbeat | undefined
+  /** The heartbeat interval of the session (the option, or the server's at login). */
+  private beatInterval = 0
+  /** The directory says by itself that it is alive (`expectAlive`): no pings, a deadline instead. */
+  private listening = false
   private lost: (() => void) | undefined
   private loop: Promise<void> | undefined
   private lock: Promise<unknown> = Promise.resolve()
@@ -285,6 +290,29 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
     this.heartbeat?.heard()
   }
 
+  /**
+   * The directory will say by itself that it is alive (a supernode sends its leaf `alive`, which the
+   * leaf passes to `alive()`): from the next login on this client sends no heartbeat, and the session
+   * is lost once nothing was heard (`heard()`, `alive()`) for `heartbeatInterval + max(heartbeatInterval,
+   * 1000)` ms, the bound a heartbeat and its timeout gave. The directory still hears from this peer
+   * by other means (a supernode counts its leaf's refreshes as heartbeats).
+   */
+  expectAlive(): void {
+    this.listening = true
+  }
+
+  /**
+   * The directory said it is alive and holds `known` of our records, as a heartbeat's answer says:
+   * the next deadline (or heartbeat) is an interval from now, and a `known` that differs from what
+   * we publish is registered again as after a heartbeat. Nothing while not logged in.
+   */
+  alive(known: number): void {
+    const server = this.server
+    if (server === undefined || this.heartbeat === undefined) return
+    this.heartbeat.heard()
+    this.compare(server, known, this.beatInterval)
+  }
+
   /** The directory server while logged in. */
   neighbors(): PeerRef[] {
     return this.server ? [{ ...this.server, addresses: [...this.server.addresses] }] : []
@@ -388,13 +416,24 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
       this.server = server
       this.lastError = undefined
       const interval = this.options.heartbeatInterval || res.heartbeatInterval
-      this.heartbeat = new Heartbeat(
-        this.clock,
-        interval,
-        () => this.ping(server, interval),
-        (err) =>
-          this.log.warn('a heartbeat failed; it runs again at its next interval', { server: server.id, err }),
-      )
+      this.beatInterval = interval
+      this.heartbeat = this.listening
+        ? new Heartbeat(
+            this.clock,
+            interval + Math.max(interval, 1000),
+            () => this.silent(server, interval + Math.max(interval, 1000)),
+            (err) => this.log.warn('a silent directory was not dropped cleanly', { server: server.id, err }),
+          )
+        : new Heartbeat(
+            this.clock,
+            interval,
+            () => this.ping(server, interval),
+            (err) =>
+              this.log.warn('a heartbeat failed; it runs again at its next interval', {
+                server: server.id,
+                err,
+              }),
+          )
       const outage =
         this.unreachableSince === undefined ? undefined : this.clock.now() - this.unreachableSince
       this.unreachableSince = undefined
@@ -424,6 +463,19 @@ export class CentralOverlay extends EventEmitter<OverlayEvents> implements Overl
       await this.network.hangUp(server.id).catch(() => {}) // closing a connection that may be gone: nothing to lose
       return
     }
+    this.compare(server, known, interval)
+  }
+
+  /** A directory that says it is alive by itself (`expectAlive`) said nothing for `ms`: the session is lost. */
+  private async silent(server: PeerRef, ms: number): Promise<void> {
+    if (this.server !== server) return
+    this.lastError = new TimeoutError(`directory ${server.id} said nothing for ${ms} ms`)
+    this.markLost()
+    await this.network.hangUp(server.id).catch(() => {}) // closing a connection that may be gone: nothing to lose
+  }
+
+  /** The directory holds `known` of our records (a heartbeat's answer, or an `alive`): registers them again when it lost some. */
+  private compare(server: PeerRef, known: number, interval: number): void {
     if (!this.mustResync(server, known, interval)) return
     this.lastResync = this.clock.now()
     // Beside the heartbeat, which goes on meanwhile (a lost directory is noticed as before).

@@ -198,6 +198,12 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     return true
   }
 
+  /** Records a peer has registered while it has a session here (what a heartbeat's answer says); undefined without one. */
+  sessionRecords(peer: PeerId): number | undefined {
+    const s = this.sessions.get(peer)
+    return s ? this.known(s) : undefined
+  }
+
   /** Records registered by a peer. */
   recordsOf(peer: PeerId): number {
     const s = this.sessions.get(peer)

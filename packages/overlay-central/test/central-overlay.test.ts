@@ -260,3 +260,30 @@ test('a ping answer that differs from what the peer publishes because the direct
   t.is(alice.overlay.stats().published, 200, 'kept, as at login')
   t.is(directory.server.recordsOf(alice.id), 100)
 })
+
+test('a client that expects alive sends no heartbeat: alive() keeps its session, a silence of heartbeatInterval + max(heartbeatInterval, 1000) ms loses it, and an alive whose known differs registers again', async (t) => {
+  const net = await centralNet(t, 0, { server: { heartbeatInterval: 100, dropAfter: 60_000 } })
+  const alice = await net.raw()
+  alice.overlay.expectAlive() // before the login: a supernode's leaf does it when its attach is answered
+  await alice.overlay.publish([recordOf(alice, 'told.bin')])
+  await alice.overlay.start()
+  t.true(alice.overlay.connected)
+  const pings = () => alice.overlay.stats().sent.ping ?? 0
+  const registers = () => net.directory.server.stats().received.register ?? 0
+  for (let i = 0; i < 10; i++) {
+    await net.clock.sleep(500)
+    alice.overlay.alive(1) // what the directory holds: nothing to register again
+  }
+  t.true(alice.overlay.connected, 'told every 500 ms for 5 s: still logged in')
+  t.is(pings(), 0, 'no heartbeat sent')
+  const before = registers()
+  alice.overlay.alive(0) // the directory lost our record
+  t.true(await net.clock.until(1000, () => registers() > before), 'registered again')
+  t.is(net.directory.server.recordsOf(alice.id), 1)
+  alice.overlay.alive(1)
+  const from = net.clock.now()
+  t.true(await net.clock.until(3000, () => !alice.overlay.connected, 10), 'told nothing more: lost')
+  const silent = net.clock.now() - from
+  t.true(silent >= 1100 && silent <= 1110, `lost after ${silent} ms of silence (bound 1100)`)
+  t.is(pings(), 0)
+})

@@ -46,6 +46,7 @@ export {
 } from './election.js'
 export { LeafAttachment } from './leaf-attachment.js'
 export {
+  type AliveMessage,
   type AttachMessage,
   type ByeMessage,
   type Candidate,

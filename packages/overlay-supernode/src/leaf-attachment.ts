@@ -15,6 +15,7 @@ import { newQueryId, type SearchSession, sameAddresses } from '@peerkit/overlay-
 import type { NodeContext } from './context.js'
 import { elect } from './election.js'
 import {
+  type AttachMessage,
   type Candidate,
   type DoneMessage,
   type HelloMessage,
@@ -109,6 +110,12 @@ export class LeafAttachment {
    * refresh under way then stands for the heartbeat too (see `tick`).
    */
   private refreshBeats = false
+  /**
+   * The supernode sends this leaf `alive` (its attach asked, and the answer said so): the central
+   * client sends no heartbeat and counts the supernode lost after a silence instead
+   * (`CentralOverlay.expectAlive`).
+   */
+  private told = false
   private readonly clientCounts = { sent: {} as Counts, received: {} as Counts }
   readonly figures = {
     failovers: 0,
@@ -237,7 +244,8 @@ export class LeafAttachment {
       // The refresh is this leaf's heartbeat when its supernode counts it (SupernodeHub.reported): the
       // next heartbeat is due a whole interval after it is sent, and again after its answer. A
       // heartbeat while it is under way would tell nothing its answer (or its timeout) will not.
-      if (this.refreshBeats) this.client?.heard()
+      // Told by the supernode instead (`alive`), the client waits for what it hears: a refresh sent tells it nothing.
+      if (this.refreshBeats && !this.told) this.client?.heard()
       this.refreshBeats = false
       const info = await this.ctx.request(sn, hello)
       this.ctx.learn(info, sn)
@@ -324,6 +332,11 @@ export class LeafAttachment {
       this.trusted.set(r.id, known !== undefined && sameAddresses(known.addresses, r.addresses) ? known : r)
       if (this.trusted.size > MAX_TRUSTED) this.trusted.delete(this.trusted.keys().next().value as PeerId)
     }
+  }
+
+  /** The supernode says it is alive and holds `known` of this leaf's records (as a heartbeat's answer would). */
+  onAlive(known: number, from: PeerId): void {
+    if (this.attached?.id === from) this.client?.alive(known)
   }
 
   onBye(from: PeerId): void {
@@ -514,7 +527,11 @@ export class LeafAttachment {
     const ctx = this.ctx
     let info: Awaited<ReturnType<NodeContext['request']>>
     try {
-      info = await ctx.request(ref, { kind: 'attach', ...this.about() }, ctx.options.failoverTimeout)
+      const attach: AttachMessage = { kind: 'attach', ...this.about() }
+      // Told it is alive, a leaf sends no heartbeats: its refreshes alone must then reach the directory
+      // before it drops the leaf (3 × heartbeatInterval), with a refresh's round and latency to spare.
+      if (ctx.options.refreshInterval <= 2 * ctx.options.heartbeatInterval) attach.alive = true
+      info = await ctx.request(ref, attach, ctx.options.failoverTimeout)
     } catch (err) {
       this.log.debug('supernode did not answer; trying the next', { supernode: ref.id, err })
       failed.add(ref.id)
@@ -547,6 +564,8 @@ export class LeafAttachment {
       quieter(this.log.forComponent('central')),
     )
     this.client = client
+    // The supernode tells this leaf it is alive: no heartbeats (SupernodeHub.beat).
+    if (info.alive === true) client.expectAlive()
     client.on('neighbor:remove', () => this.lost(client))
     await client.publish(this.published()) // not started: it only keeps them, to register at login
     await client.start()
@@ -566,6 +585,7 @@ export class LeafAttachment {
     this.lastRefresh = ctx.clock.now()
     this.sinceGossip = 0
     this.refreshBeats = false // until this supernode's first answer says it counts refreshes
+    this.told = info.alive === true
     ctx.emitNeighbor('neighbor:add', sn)
     const after = this.recovered()
     this.log.info(after === undefined ? 'attached to a supernode' : 're-attached to a supernode', {

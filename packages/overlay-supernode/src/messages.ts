@@ -50,6 +50,11 @@ export interface HelloMessage extends About {
 /** A leaf asks a supernode to take it on. */
 export interface AttachMessage extends About {
   kind: 'attach'
+  /**
+   * The leaf would rather be sent `alive` than send heartbeats (absent: it sends them, as before this
+   * message kind): the supernode says in its answer (`InfoMessage.alive`) whether it will.
+   */
+  alive?: boolean
 }
 /** A supernode asks another to link with it. `leaves` is its leaf count. */
 export interface LinkMessage {
@@ -97,6 +102,15 @@ export interface MoveMessage {
   kind: 'move'
   to: PeerRef[]
 }
+/**
+ * A supernode tells a leaf that asked for it (`AttachMessage.alive`) that it is alive, when it said
+ * nothing else to the leaf for a while; `known` is the leaf's records in its directory, as a
+ * heartbeat's answer says.
+ */
+export interface AliveMessage {
+  kind: 'alive'
+  known: number
+}
 /** The sender drops its link to (or its attachment with) the receiver. */
 export interface ByeMessage {
   kind: 'bye'
@@ -113,6 +127,7 @@ export type SupernodeMessage =
   | HitMessage
   | DoneMessage
   | MoveMessage
+  | AliveMessage
   | ByeMessage
 
 /**
@@ -138,6 +153,8 @@ export interface InfoMessage {
    * older peers.
    */
   listed?: number
+  /** In the answer to an accepted attach that asked for it: this supernode sends the leaf `alive` (absent: it does not). */
+  alive?: boolean
 }
 
 const queryId = z.string().regex(/^[0-9a-f]{32}$/, 'a query id is 32 hex digits')
@@ -156,7 +173,7 @@ export const supernodeMessageSchema: z.ZodType<SupernodeMessage> = z.discriminat
     want: want.optional(),
     listed: version.optional(),
   }),
-  z.object({ kind: z.literal('attach'), ...about }),
+  z.object({ kind: z.literal('attach'), ...about, alive: z.boolean().optional() }),
   z.object({ kind: z.literal('link'), addresses, leaves: count }),
   z.object({ kind: z.literal('ping'), leaves: count, want: want.optional() }),
   z.object({ kind: z.literal('promote'), supernodes: refs }),
@@ -175,6 +192,7 @@ export const supernodeMessageSchema: z.ZodType<SupernodeMessage> = z.discriminat
   }),
   z.object({ kind: z.literal('done'), id: queryId }),
   z.object({ kind: z.literal('move'), to: refs }),
+  z.object({ kind: z.literal('alive'), known: version }),
   z.object({ kind: z.literal('bye'), reason: z.string().max(256) }),
 ])
 
@@ -186,12 +204,13 @@ export const infoSchema: z.ZodType<InfoMessage> = z.object({
   supernodes: refs,
   candidates: z.array(z.object({ peer: peerRefSchema, capacity })).max(MAX_LIST),
   listed: version.optional(),
+  alive: z.boolean().optional(),
 })
 
 /**
  * `peerkit/supernode/1`. `hello`, `attach`, `link`, `ping` and `promote` are
- * requests answered by `info`; `query`, `hit`, `done`, `move` and `bye` are
- * one-way messages. A leaf registers its files with its supernode over
+ * requests answered by `info`; `query`, `hit`, `done`, `move`, `alive` and `bye`
+ * are one-way messages. A leaf registers its files with its supernode over
  * `peerkit/central/1` (a supernode runs a directory server for its leaves).
  */
 export const SUPERNODE = defineProtocol<SupernodeMessage, InfoMessage | null>(

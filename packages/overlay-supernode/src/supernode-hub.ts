@@ -1,4 +1,5 @@
 import {
+  every,
   type Hit,
   type Logger,
   type OverlayStats,
@@ -48,6 +49,10 @@ interface Leaf {
    * its next refresh gets the list as soon as this one knows another (see `wanted`).
    */
   lonely: boolean
+  /** It asked to be sent `alive` (and sends no heartbeats): see `beat`. */
+  alive: boolean
+  /** When this supernode last said something the leaf counts as a sign of life (an answer to its attach or refresh, an `alive`). */
+  said: number
 }
 
 /** An election list as computed, for this supernode's own address `own`. */
@@ -74,6 +79,12 @@ export class SupernodeHub {
   private readonly linkLeaves = new Map<PeerId, number>()
   /** When each link last said its leaf count (see `stalest`). */
   private readonly linkHeard = new Map<PeerId, number>()
+  /**
+   * No link is due a ping before this time (`stalest` found none due, and the links are the same since):
+   * a link's time only moves forward, so the links need not be walked again before it. Cleared
+   * (−∞) when a link comes or goes, which changes how many rounds a link may wait.
+   */
+  private pingDueAt = Number.NEGATIVE_INFINITY
   /** The address range of each linked supernode, from the connection (not from what it announces). */
   private readonly linkPrefixes = new Map<PeerId, string>()
   /** How many linked supernodes each address range holds (`linkPrefixes` counted, kept as it changes). */
@@ -102,6 +113,8 @@ export class SupernodeHub {
   private lastRewire = Number.NEGATIVE_INFINITY
   /** Bounds the `done` + `move` answers to queries from peers that are neither leaves nor links (`queryRate`). */
   private readonly strangers: TokenBucket
+  /** Sends `alive` to the leaves that asked for it (see `beat`). */
+  private beats: { stop(): void } | undefined
   readonly figures = {
     duplicates: 0,
     throttled: 0,
@@ -143,12 +156,39 @@ export class SupernodeHub {
 
   async start(): Promise<void> {
     await this.directory.start()
+    const o = this.ctx.options
+    this.beats = every(this.ctx.clock, aliveEvery(o), () => this.beat())
+  }
+
+  /**
+   * Sends `alive` to each leaf that asked for it (`AttachMessage.alive`) and was told nothing for
+   * `heartbeatInterval` + half this timer's period (see `aliveEvery`). A leaf refreshes every
+   * `refreshInterval` (10 s), and the answer tells it this supernode is alive as a heartbeat's
+   * would: at the defaults one `alive` between two refreshes (5.5–6.5 s after the answer) takes the
+   * place of the leaf's heartbeat and its answer, and the leaf hears from its supernode at least every
+   * 6.5 s and a little, within the `heartbeatInterval + max(heartbeatInterval, 1000)` (10 s) after
+   * which it counts its supernode lost. A leaf without a session in the directory (dropped, or not
+   * logged in yet) is sent nothing: it notices, and attaches again.
+   */
+  private beat(): void {
+    const now = this.ctx.clock.now()
+    const o = this.ctx.options
+    const quiet = now - o.heartbeatInterval - Math.floor(aliveEvery(o) / 2)
+    for (const [id, leaf] of this.leaves) {
+      if (!leaf.alive || leaf.said > quiet) continue
+      const known = this.directory.sessionRecords(id)
+      if (known === undefined) continue
+      leaf.said = now
+      this.ctx.sendAll([id], { kind: 'alive', known })
+    }
   }
 
   /** Tells the leaves where to go (`moveTo`, or the linked supernodes) and the links goodbye; stops the directory. */
   async stop(reason: string, moveTo?: PeerRef[]): Promise<void> {
     const table = this.ctx.supernodes
     const to = (moveTo ?? table.refs()).slice(0, MAX_LIST)
+    this.beats?.stop()
+    this.beats = undefined
     await Promise.all([
       ...[...this.leaves.keys()].map((id) => this.ctx.send(id, { kind: 'move', to })),
       ...table.ids().map((id) => this.ctx.send(id, { kind: 'bye', reason })),
@@ -280,14 +320,17 @@ export class SupernodeHub {
     if (!known && this.leaves.size >= 2 * this.ctx.options.leavesPerSupernode) return false
     const ref = { id: from.id, addresses: msg.addresses.length > 0 ? msg.addresses : from.addresses }
     const o = this.ctx.options
+    const now = this.ctx.clock.now()
     this.leaves.set(from.id, {
       ref,
       capacity: msg.capacity,
       capable: msg.capable,
-      bucket: known?.bucket ?? new TokenBucket(o.queryRate, o.queryBurst, this.ctx.clock.now()),
-      since: known?.since ?? this.ctx.clock.now(),
+      bucket: known?.bucket ?? new TokenBucket(o.queryRate, o.queryBurst, now),
+      since: known?.since ?? now,
       prefix: sourceOf(remoteAddress).prefix,
       lonely: known?.lonely ?? false,
+      alive: msg.alive === true,
+      said: now,
     })
     this.changed()
     this.unlink(from.id) // a supernode that stepped down may come back as a leaf
@@ -307,6 +350,7 @@ export class SupernodeHub {
     const leaf = this.leaves.get(id)
     if (!leaf) return false
     const counted = this.directory.heardFrom(id)
+    if (counted) leaf.said = this.ctx.clock.now() // the answer says so: a sign of life for the leaf
     if (leaf.capacity !== capacity || leaf.capable !== capable) {
       leaf.capacity = capacity
       leaf.capable = capable
@@ -415,6 +459,7 @@ export class SupernodeHub {
 
   private addLink(ref: PeerRef): boolean {
     if (!this.ctx.supernodes.add(ref, this.ctx.clock.now())) return false
+    this.pingDueAt = Number.NEGATIVE_INFINITY
     this.ctx.network.protect(ref.id)
     if (ref.addresses.length > 0) this.ctx.network.learn(ref)
     this.ctx.emitNeighbor('neighbor:add', ref)
@@ -425,6 +470,7 @@ export class SupernodeHub {
     const n = this.ctx.supernodes.remove(id)
     this.linkLeaves.delete(id)
     this.linkHeard.delete(id)
+    if (n) this.pingDueAt = Number.NEGATIVE_INFINITY
     this.dropLinkRange(id)
     if (!n) return
     this.ctx.network.protect(id, false)
@@ -490,8 +536,12 @@ export class SupernodeHub {
    * link at random every round: each link twice as often on average, with no bound on the wait.
    */
   private stalest(): PeerId | undefined {
+    const now = this.ctx.clock.now()
+    // Nearly every round finds no link due: it ends here instead of looking up every link's time.
+    if (now < this.pingDueAt) return undefined
     const ids = this.ctx.supernodes.idList()
-    const due = this.ctx.clock.now() - ids.length * this.ctx.options.maintenanceInterval
+    const wait = ids.length * this.ctx.options.maintenanceInterval
+    const due = now - wait
     let oldest = Number.POSITIVE_INFINITY
     let stalest: PeerId | undefined
     for (const id of ids) {
@@ -501,7 +551,9 @@ export class SupernodeHub {
         stalest = id
       }
     }
-    return oldest <= due ? stalest : undefined
+    if (oldest <= due) return stalest
+    this.pingDueAt = oldest + wait
+    return undefined
   }
 
   /**
@@ -717,6 +769,16 @@ export class SupernodeHub {
       void this.ctx.send(to, { kind: 'hit', id, hops, hits: hits.slice(i, i + MAX_HITS_PER_MESSAGE) })
     }
   }
+}
+
+/**
+ * The period of a supernode's `alive` timer: its maintenance interval, or half the heartbeat interval
+ * when that is shorter, so that a leaf is told at least every `heartbeatInterval` + 1.5 periods, at
+ * most 1.75 × `heartbeatInterval`, within the 2 × `heartbeatInterval` (or `heartbeatInterval` + 1 s)
+ * after which it counts its supernode lost.
+ */
+export function aliveEvery(o: { maintenanceInterval: number; heartbeatInterval: number }): number {
+  return Math.max(1, Math.min(o.maintenanceInterval, Math.floor(o.heartbeatInterval / 2)))
 }
 
 /** Whether two election lists name the same peers (with the same addresses) at the same capacities, in the same order. */

@@ -471,6 +471,7 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
         const accepted = hub?.attach(from, msg, ctx.connection.remoteAddress) ?? false
         const answer = this.info(accepted, accepted)
         if (accepted) hub?.listedTo(from.id)
+        if (accepted && msg.alive === true) answer.alive = true // SupernodeHub.beat sends them
         return answer
       }
       case 'link':
@@ -505,6 +506,10 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
         this.counter.received('move')
         if (!hub) this.leaf.onMove(from.id, msg.to)
         else this.learnListed(msg.to)
+        return null
+      case 'alive':
+        this.counter.received('alive')
+        if (!hub) this.leaf.onAlive(msg.known, from.id)
         return null
       case 'bye':
         this.counter.received('bye')

@@ -15,6 +15,8 @@ test('the schemas accept each message kind and reject malformed ones', (t) => {
     { kind: 'query', id: ID, ttl: 2, hops: 0, query: { keywords: ['harry'] } },
     { kind: 'done', id: ID },
     { kind: 'move', to: [] },
+    { kind: 'alive', known: 3 },
+    { kind: 'attach', addresses: [], capacity: 1, capable: true, supernodes: [], alive: true },
     { kind: 'bye', reason: 'leaving' },
   ]
   for (const m of ok) t.true(supernodeMessageSchema.safeParse(m).success, m.kind)
@@ -24,6 +26,8 @@ test('the schemas accept each message kind and reject malformed ones', (t) => {
     { kind: 'query', id: ID, ttl: 1, hops: 0, query: { keywords: ['x'], hash: 'a'.repeat(64) } },
     { kind: 'hit', id: ID, hops: 1, hits: [] },
     { kind: 'attach', addresses: [], capacity: -1, capable: true, supernodes: [] },
+    { kind: 'alive', known: -1 },
+    { kind: 'alive' },
     { kind: 'shout' },
   ]
   for (const m of bad) t.false(supernodeMessageSchema.safeParse(m).success, JSON.stringify(m))

@@ -397,29 +397,83 @@ test('linked supernodes share the pings of a link: each is asked within about li
   )
 })
 
-test("a leaf's refresh is its heartbeat: the answer says it was counted, and the leaf pings only after a heartbeatInterval without one", async (t) => {
+test("a supernode tells its leaf it is alive between two refreshes: the refresh's answer and one alive take the place of the leaf's heartbeats", async (t) => {
   const { peers, clock } = await net(t, 3, () => ({
     leavesPerSupernode: 50,
     heartbeatInterval: 500,
     refreshInterval: 1000,
   }))
-  const leaf = peers[1] as Peer
-  t.is(sn(leaf).supernode()?.id, (peers[0] as Peer).id)
+  const [first, leaf] = peers as [Peer, Peer, Peer]
+  t.is(sn(leaf).supernode()?.id, first.id)
   await clock.sleep(1000)
   const log = helloLog(leaf)
+  const count = (kind: string) => sn(leaf).stats().received?.[kind] ?? 0
   const pings = () => sn(leaf).stats().sent?.ping ?? 0
-  const before = pings()
-  await clock.sleep(10_000)
-  const sent = pings() - before
-  t.log(`${log.length} refreshes and ${sent} heartbeats in 10 s`)
+  const before = { pings: pings(), alive: count('alive') }
+  const sent = sn(first).stats().sent?.alive ?? 0
+  const start = clock.now()
+  let last = start
+  let gap = 0
+  while (clock.now() - start < 10_000) {
+    const alive = count('alive')
+    const answered = log.filter((x) => x.answer !== undefined).length
+    await clock.sleep(10)
+    // The leaf heard from its supernode: a refresh's answer or an alive.
+    if (count('alive') !== alive || log.filter((x) => x.answer !== undefined).length !== answered) {
+      gap = Math.max(gap, clock.now() - last)
+      last = clock.now()
+    }
+  }
+  const alives = count('alive') - before.alive
+  t.log(
+    `${log.length} refreshes, ${alives} alive, ${pings() - before.pings} heartbeats in 10 s; longest silence ${gap} ms`,
+  )
   t.true(log.length >= 8 && log.length <= 11, `${log.length} refreshes`)
   t.true(
-    log.every((x) => x.answer?.accepted === true),
+    log.every((x) => x.answer === undefined || x.answer?.accepted === true),
     'each refresh was counted as a heartbeat',
   )
-  // A heartbeat every 500 ms would be 20; one 500 ms after each refresh is about one per refresh.
-  t.true(sent >= log.length - 1 && sent <= log.length + 1, `${sent} heartbeats`)
-  t.is(sn(leaf).supernode()?.id, (peers[0] as Peer).id, 'still attached')
+  t.is(pings(), before.pings, 'the leaf sends no heartbeat')
+  // One alive 550–650 ms after each answer (heartbeatInterval + half of maintenanceInterval), none more.
+  t.true(alives >= log.length - 1 && alives <= log.length + 1, `${alives} alive for ${log.length} refreshes`)
+  t.true((sn(first).stats().sent?.alive ?? 0) - sent >= alives, 'sent by its supernode')
+  t.true(gap <= 1.75 * 500 + 20, `the leaf heard from its supernode at least every ${gap} ms`)
+  t.is(sn(leaf).supernode()?.id, first.id, 'still attached')
+  t.is(sn(leaf).stats().failovers, 0)
+})
+
+test('an attach that does not ask for alive (an older leaf) is answered without it and sent none', async (t) => {
+  const { peers, clock } = await net(t, 3, () => ({ leavesPerSupernode: 50, refreshInterval: 400 }))
+  const [first, leaf] = peers as [Peer, Peer, Peer]
+  t.is(sn(leaf).supernode()?.id, first.id)
+  const received = () => sn(leaf).stats().received?.alive ?? 0
+  t.true(await clock.until(2000, () => received() > 0), 'the leaf is told it is alive')
+  // The same leaf attaches again by hand, as an older peer would: no `alive` asked.
+  const info = await leaf.network.request({ id: first.id, addresses: first.addresses() }, SUPERNODE, {
+    kind: 'attach',
+    addresses: leaf.addresses(),
+    capacity: 1,
+    capable: true,
+    supernodes: [],
+  })
+  t.is(info?.accepted, true)
+  t.is(info?.alive, undefined, 'the answer does not say it will send alive')
+  const before = received()
+  await clock.sleep(1000) // an alive about every refresh (400 ms) before
+  t.is(received(), before, 'no alive since')
+})
+
+test('a leaf that refreshes less often than every 2 x heartbeatInterval does not ask for alive and keeps its heartbeats (its refreshes alone would let the directory drop it)', async (t) => {
+  const { peers, clock } = await net(t, 3, () => ({ leavesPerSupernode: 50, refreshInterval: 1000 }))
+  const [first, leaf] = peers as [Peer, Peer, Peer]
+  t.is(sn(leaf).supernode()?.id, first.id)
+  const pings = () => sn(leaf).stats().sent?.ping ?? 0
+  const before = pings()
+  await clock.sleep(3000)
+  t.true(pings() - before >= 5, `${pings() - before} heartbeats in 3 s (heartbeatInterval 200)`)
+  t.is(sn(leaf).stats().received?.alive ?? 0, 0, 'and is told no alive')
+  t.is(sn(leaf).supernode()?.id, first.id, 'still attached')
+  t.is(sn(leaf).stats().failovers, 0)
 })
 
 test('refreshes more often than heartbeats: no heartbeat at all, and the directory keeps the leaf', async (t) => {
