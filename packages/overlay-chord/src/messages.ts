@@ -26,11 +26,16 @@ const recordsSchema = z.array(signedFileRecordSchema).max(MAX_RECORDS_PER_MESSAG
 
 /** Every request of `peerkit/chord/3`, told apart by `type`. */
 export const chordRequestSchema = z.discriminatedUnion('type', [
-  /** One iterative step of find_successor(key); `avoid`: nodes the asker found dead on the way. */
+  /**
+   * One iterative step of find_successor(key); `avoid`: nodes the asker found
+   * dead on the way; `max`: nodes the answer names at most (a node that
+   * predates it drops the field and names them all).
+   */
   z.object({
     type: z.literal('find_successor'),
     key: keySchema,
     avoid: z.array(keySchema).max(MAX_AVOID).optional(),
+    max: z.number().int().min(1).max(MAX_NODES_PER_MESSAGE).optional(),
   }),
   /** stabilize: the predecessor and successor list of the node asked. */
   z.object({ type: z.literal('get_predecessor') }),

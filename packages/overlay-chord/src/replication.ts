@@ -123,7 +123,9 @@ export class Replication {
     const self = this.c.routing.self
     for (let from = 0; from < items.length && this.c.running(); from += round) {
       const batches = new ForwardBatches()
-      await this.lookupEach(items.slice(from, from + round), hints, async ({ by }, recs) => {
+      // A store goes to the node that answered `done` (`by`): the answers need name no holder, and no
+      // fallback but the closest node (a failed one's namer is asked again, told to avoid it).
+      await this.lookupEach(items.slice(from, from + round), hints, 1, async ({ by }, recs) => {
         batches.add(by ?? self, recs)
       })
       await this.sendStores(batches.requests())
@@ -267,13 +269,14 @@ export class Replication {
 
   /**
    * Looks up every key of the records (`concurrency` at a time) and runs `fn`
-   * with the key's successor list and its records.
+   * with the key's holders (the first `replication` nodes of its successor
+   * list) and its records.
    */
   private async forEachKey<R extends FileRecord>(
     records: R[],
     fn: (found: LookupResult, records: R[]) => Promise<void>,
   ): Promise<void> {
-    await this.lookupEach(this.byKey(records), this.hints(), fn)
+    await this.lookupEach(this.byKey(records), this.hints(), this.c.options.replication, fn)
   }
 
   /** The records by key, keys in the order the records give them. */
@@ -299,10 +302,16 @@ export class Replication {
     return this.c.options.disjointPaths > 1 ? undefined : new RouteHints<ChordNode>()
   }
 
-  /** Looks up the keys of `items` (`concurrency` at a time) and runs `fn` with each key's successor list. */
+  /**
+   * Looks up the keys of `items` (`concurrency` at a time) and runs `fn` with
+   * what each found; each answer names at most `answers` nodes
+   * (`LookupOptions.answers`): the key's first holders when it is done, the
+   * closest preceding nodes otherwise.
+   */
   private async lookupEach<R extends FileRecord>(
     items: [bigint, R[]][],
     hints: RouteHints<ChordNode> | undefined,
+    answers: number,
     fn: (found: LookupResult, records: R[]) => Promise<void>,
   ): Promise<void> {
     let next = 0
@@ -310,7 +319,7 @@ export class Replication {
       while (next < items.length && this.c.running()) {
         const [key, recs] = items[next++] as [bigint, R[]]
         await this.c.routing
-          .lookup(key, { signal: this.c.signal(), hints })
+          .lookup(key, { signal: this.c.signal(), hints, answers })
           .then((found) => fn(found, recs))
           .catch(() => {}) // one key's lookup or store failed: the next refresh tries it again
       }

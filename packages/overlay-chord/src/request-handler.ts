@@ -67,7 +67,7 @@ export function answerRequest(
         avoid ??= new Set()
         avoid.add(id)
       }
-      const step = c.routing.step(key, avoid)
+      const step = c.routing.step(key, avoid, request.max)
       return { type: 'step', done: step.done, nodes: refs(step.nodes) }
     }
     case 'get_predecessor': {

@@ -1,6 +1,12 @@
 import { AbortError, type PeerRef, PeerUnreachableError } from '@peerkit/core'
 import { FingerTable, findSuccessorStep, type RingNode } from './finger-table.js'
-import { MAX_AVOID, type RequestKind, type RequestOf, type ResponseOf } from './messages.js'
+import {
+  MAX_AVOID,
+  MAX_NODES_PER_MESSAGE,
+  type RequestKind,
+  type RequestOf,
+  type ResponseOf,
+} from './messages.js'
 import type { Ring } from './ring.js'
 import { RouteHints } from './route-hints.js'
 
@@ -66,6 +72,14 @@ export interface LookupOptions {
    * with `from` and with `disjoint` above 1.
    */
   hints?: RouteHints<ChordNode>
+  /**
+   * Nodes each answer may name at most (`find_successor.max`): a lookup that
+   * needs only the node that answers `done` and the key's first holders (a
+   * batch's stores) asks for a few instead of `CLOSER_NODES` closer nodes
+   * and the whole successor list. Only fallbacks are left out: the next node
+   * asked is the closest an answer names, which comes first. @default every node (no `max`)
+   */
+  answers?: number
 }
 
 /** What `ChordRouting.keyRole` says of a key: neither held nor owned, may be held (a replica's), owned. */
@@ -219,9 +233,16 @@ export class ChordRouting {
     return this.pred === undefined || this.ring.within(key, this.pred.id, this.id, '(]')
   }
 
-  /** The answer to a find_successor request for `key`. */
-  step(key: bigint, avoid?: ReadonlySet<bigint>): { done: boolean; nodes: ChordNode[] } {
-    return findSuccessorStep(this.fingers, this.successorList, this.self, key, CLOSER_NODES, avoid)
+  /**
+   * The answer to a find_successor request for `key`: the successor list when
+   * the key lies in (n, successor], else up to `CLOSER_NODES` closest preceding
+   * nodes; at most `max` nodes either way.
+   */
+  step(key: bigint, avoid?: ReadonlySet<bigint>, max?: number): { done: boolean; nodes: ChordNode[] } {
+    const count = max === undefined ? CLOSER_NODES : Math.min(CLOSER_NODES, max)
+    const step = findSuccessorStep(this.fingers, this.successorList, this.self, key, count, avoid)
+    if (max !== undefined && step.nodes.length > max) step.nodes.length = max
+    return step
   }
 
   /**
@@ -263,6 +284,7 @@ export class ChordRouting {
     let hops = 0
     const errors: string[] = []
     const hex = ring.toHex(key) // the same key at every step
+    const max = options.answers === undefined ? undefined : Math.min(options.answers, MAX_NODES_PER_MESSAGE)
     /** This node's own table answers: the successors it knows (confirmed with `verify`), else undefined. */
     const answerLocally = async (): Promise<LookupResult | undefined> => {
       const local = this.step(key, dead)
@@ -297,7 +319,11 @@ export class ChordRouting {
           dead !== undefined && dead.size > 0
             ? [...dead].slice(-MAX_AVOID).map((id) => ring.toHex(id))
             : undefined
-        answer = await this.rpc(next, { type: 'find_successor', key: hex, avoid }, signal)
+        const request: RequestOf<'find_successor'> =
+          max === undefined
+            ? { type: 'find_successor', key: hex, avoid }
+            : { type: 'find_successor', key: hex, avoid, max }
+        answer = await this.rpc(next, request, signal)
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err
         errors.push(`${next.ref.id}: ${(err as Error).message}`)

@@ -9,6 +9,8 @@ const peer = { id: 'a'.repeat(43), addresses: ['memory://a'] }
 test('requests of every kind validate; unknown kinds and bad fields do not', (t) => {
   const ok = [
     { type: 'find_successor', key: '00ff' },
+    { type: 'find_successor', key: '00ff', max: 1 },
+    { type: 'find_successor', key: '00ff', max: 64 },
     { type: 'get_predecessor' },
     { type: 'notify', node: peer },
     { type: 'ping' },
@@ -24,6 +26,9 @@ test('requests of every kind validate; unknown kinds and bad fields do not', (t)
   const bad = [
     { type: 'find_successor', key: 'XYZ' },
     { type: 'find_successor', key: 'f'.repeat(65) },
+    { type: 'find_successor', key: '00ff', max: 0 },
+    { type: 'find_successor', key: '00ff', max: 65 },
+    { type: 'find_successor', key: '00ff', max: 1.5 },
     { type: 'teleport' },
     { type: 'notify', node: { id: 'short', addresses: [] } },
     { type: 'store', records: [{ hash: '0'.repeat(64) }] },

@@ -17,7 +17,8 @@ export const node = (name: string): ChordNode => ({ id: ring.nodeId(name), ref: 
 /**
  * 24 nodes with their tables from global knowledge, answering find_successor,
  * get_predecessor and notify straight from their routing (no network); `dead` nodes
- * fail, every request is counted (`asked`, and `types` its kind).
+ * fail, every request is counted (`asked`, and `types` its kind), and each
+ * find_successor's answer's length kept (`named`).
  */
 export function converged() {
   const nodes = sortById(Array.from({ length: 24 }, (_, i) => node(`p${i}`)))
@@ -26,6 +27,7 @@ export function converged() {
   const asked: bigint[] = []
   const types: string[] = []
   const keys: bigint[] = [] // the key of each find_successor, in order
+  const named: number[] = [] // the nodes each find_successor's answer named, in order
   const rpc: Rpc = async (to, request) => {
     asked.push(to.id)
     types.push(request.type)
@@ -46,9 +48,10 @@ export function converged() {
       return { type: 'ok' } as never
     }
     if (request.type !== 'find_successor') throw new Error(`unexpected ${request.type}`)
-    const { key, avoid } = request as RequestOf<'find_successor'>
+    const { key, avoid, max } = request as RequestOf<'find_successor'>
     const avoided = new Set((avoid ?? []).map((hex) => ring.fromHex(hex) as bigint))
-    const step = routing.step(ring.fromHex(key) as bigint, avoided)
+    const step = routing.step(ring.fromHex(key) as bigint, avoided, max)
+    named.push(step.nodes.length)
     return { type: 'step', done: step.done, nodes: step.nodes.map((n) => wireRef(n.ref)) } as never
   }
   for (const n of nodes) {
@@ -64,5 +67,5 @@ export function converged() {
     })
     routings.set(n.id, routing)
   }
-  return { nodes, routings, dead, asked, types, keys, rpc }
+  return { nodes, routings, dead, asked, types, keys, named, rpc }
 }

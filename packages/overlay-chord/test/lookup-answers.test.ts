@@ -1,0 +1,165 @@
+import '@peerkit/transport-memory'
+import '@peerkit/index-memory'
+import test from 'ava'
+import {
+  type ChordNode,
+  type ChordRouting,
+  type LookupOptions,
+  parseChordOptions,
+  type RecordStore,
+  successorIn,
+} from '../src/index.js'
+import type { RequestOf } from '../src/messages.js'
+import { Replication, type ReplicationContext } from '../src/replication.js'
+import { CLOSER_NODES } from '../src/routing.js'
+import { converged, ring } from './helpers/converged.js'
+import {
+  adoptConverged,
+  FROZEN,
+  recordFor,
+  sorted,
+  startRing,
+  type TestNode,
+  virtualParent,
+} from './helpers/ring.js'
+
+// A batch's lookups ask each node for a few nodes (`find_successor.max`, `LookupOptions.answers`):
+// a publish needs only the node that answers `done`, a withdrawal the key's holders.
+
+const keys = Array.from({ length: 120 }, (_, i) => ring.hash(`answers-${i}`))
+
+test('a step names at most max nodes: the first of the successor list when done, the closest preceding otherwise', (t) => {
+  const { nodes, routings } = converged()
+  const at = routings.get((nodes[0] as ChordNode).id) as ChordRouting
+  let done = 0
+  let closer = 0
+  for (const key of keys) {
+    const full = at.step(key)
+    for (const max of [1, 2, 3, 64]) {
+      const cut = at.step(key, undefined, max)
+      t.is(cut.done, full.done)
+      t.deepEqual(
+        cut.nodes.map((n) => n.id),
+        full.nodes.slice(0, max).map((n) => n.id),
+        'the first max nodes of the full answer, in its order',
+      )
+    }
+    if (full.done) done++
+    else {
+      closer++
+      t.true(full.nodes.length <= CLOSER_NODES)
+    }
+  }
+  t.true(done > 0 && closer > 0, `${done} done, ${closer} not`)
+})
+
+test('a lookup that asks for one node per answer finds the same successor through the same nodes in as many hops', async (t) => {
+  const { nodes, routings, asked, named } = converged()
+  let requests = 0
+  for (const origin of nodes) {
+    const from = routings.get(origin.id) as ChordRouting
+    for (const key of keys.slice(0, 30)) {
+      asked.length = 0
+      const full = await from.lookup(key)
+      const fullPath = [...asked]
+      asked.length = 0
+      named.length = 0
+      const few = await from.lookup(key, { answers: 1 })
+      t.deepEqual(asked, fullPath, 'the same nodes asked, in the same order')
+      t.true(
+        named.every((n) => n === 1),
+        'every answer named one node',
+      )
+      t.is(few.hops, full.hops)
+      t.is(few.by?.id, full.by?.id)
+      t.is(few.nodes[0]?.id, successorIn(nodes, key).id)
+      requests += asked.length
+    }
+  }
+  t.true(requests > nodes.length * 30, 'most lookups asked some node')
+})
+
+test('a publish asks for one node per answer, a withdrawal for the key’s holders (replication)', async (t) => {
+  const answers: (number | undefined)[] = []
+  const options = parseChordOptions({ idDifficulty: 0, replication: 3 })
+  const replication = new Replication({
+    ring,
+    options,
+    routing: {
+      self: { id: 0n, ref: { id: 'self', addresses: [] } },
+      lookup: async (_key: bigint, o: LookupOptions) => {
+        answers.push(o.answers)
+        return { nodes: [], hops: 0, failures: 0 }
+      },
+    },
+    running: () => true,
+    signal: () => new AbortController().signal,
+    call: async () => ({ type: 'ok' }),
+  } as unknown as ReplicationContext)
+  const record = recordFor({ id: 'p', addresses: [] }, 'the answers test.iso')
+  await replication.store([{ ...record, expires: 1, signature: 's'.repeat(86) }])
+  t.true(answers.length > 3, 'one lookup per key')
+  t.true(answers.every((a) => a === 1))
+  answers.length = 0
+  await replication.remove([record])
+  t.true(answers.length > 3)
+  t.true(answers.every((a) => a === 3))
+})
+
+test('published over a ring, every record lands at the holders of each of its keys, while every lookup answer names one node', async (t) => {
+  const { clock, parent } = virtualParent()
+  const chord = { ...FROZEN, successors: 4, replication: 3 }
+  const nodes = await startRing(t, 16, { chord, parent })
+  adoptConverged(nodes, chord.successors)
+  await clock.advance(10_000) // the joins' finger fills are over
+  const order = sorted(nodes)
+  const provider = nodes[3] as TestNode
+  // Every answer to the provider's find_successor requests, as the wire carried it.
+  const stepSizes: number[] = []
+  const maxes: (number | undefined)[] = []
+  const request = provider.network.request.bind(provider.network)
+  provider.network.request = (async (to, protocol, message, opts) => {
+    const answer = await request(to, protocol, message, opts)
+    if ((message as { type: string }).type === 'find_successor') {
+      maxes.push((message as RequestOf<'find_successor'>).max)
+      stepSizes.push((answer as { nodes: unknown[] }).nodes.length)
+    }
+    return answer
+  }) as typeof provider.network.request
+  const records = ['ubuntu desktop amd64.iso', 'debian netinst arm64.iso', 'the big film 2002.mkv'].map(
+    (name) => recordFor(provider.network.self(), name),
+  )
+  const done = provider.overlay.publish(records)
+  await clock.settle(done)
+  await clock.advance(1000)
+  t.true(stepSizes.length > 0, 'the provider asked other nodes')
+  t.deepEqual(
+    maxes.filter((m) => m !== 1),
+    [],
+    'every request asked for one node',
+  )
+  t.true(
+    stepSizes.every((n) => n === 1),
+    'every answer named one node',
+  )
+  // The holders of each key (global knowledge): its successor and the next two, each unless it may not hold the key.
+  const storeOf = (n: TestNode) => (n.overlay as unknown as { store: RecordStore }).store
+  let copies = 0
+  for (const r of records) {
+    for (const key of provider.overlay.keysOf(r)) {
+      const first = order.findIndex((x) => x.id === successorIn(order, key).id)
+      for (let i = 0; i < chord.replication; i++) {
+        const holder = (order[(first + i) % order.length] as (typeof order)[0]).node
+        const may = holder.overlay.routing.mayHold(
+          key,
+          chord.replication,
+          holder.overlay.options.replicaWindow,
+        )
+        if (!may) continue
+        t.truthy(storeOf(holder).signed(r), `${r.name} at holder ${i} of key ${key}`)
+        copies++
+      }
+    }
+  }
+  t.true(copies > records.length * 10, `${copies} copies checked`)
+})
