@@ -51,7 +51,7 @@ export interface SupernodeOptions {
   /** Milliseconds between a leaf's refreshes of its list of supernodes and co-leaves. @default 10000 */
   refreshInterval?: number
   /**
-   * A leaf and its supernode also swap the supernodes they know (up to 32 each way) at one refresh in
+   * A leaf and its supernode also swap the supernodes they know (8 each way; 32 at attach) at one refresh in
    * this many (and when it attaches): once a minute at the default refreshInterval, and as often in
    * refreshes when the timers are set faster. The refreshes between carry the leaf's capacity and the
    * election list only. At every refresh (1), those lists were most of a 10,000-peer network's CPU.

@@ -223,7 +223,7 @@ test('a leaf swaps supernode lists with its supernode at one refresh in gossipEv
   t.is(sn(leaf).role(), 'leaf')
   const log = helloLog(leaf)
   await clock.sleep(3000) // refreshInterval 200: 15 refreshes, 3 of them gossips
-  const gossips = log.filter((x) => x.body.want === undefined)
+  const gossips = log.filter((x) => x.body.want === 8)
   const lean = log.filter((x) => x.body.want === 0)
   t.log(`${log.length} refreshes, ${gossips.length} with lists`)
   t.is(gossips.length + lean.length, log.length)
@@ -232,6 +232,7 @@ test('a leaf swaps supernode lists with its supernode at one refresh in gossipEv
   for (const { body: hello, answer: info } of gossips) {
     t.true(hello.supernodes.length > 0, 'a gossip names the supernodes the leaf knows')
     t.is(info?.supernodes[0]?.id, (peers[0] as Peer).id, 'and gets those its supernode knows, itself first')
+    t.true((info?.supernodes.length ?? 0) <= 8, 'as many as it named at most (want: 8)')
   }
   for (const { body: hello, answer: info } of lean) {
     t.deepEqual(hello.supernodes, [])
@@ -255,7 +256,7 @@ test('a refresh that swaps lists names 8 of the supernodes the leaf knows, a ran
   for (const r of known) sn(leaf).supernodes.learn(r)
   const log = helloLog(leaf)
   await clock.sleep(2000) // refreshInterval 200, a swap at every second refresh: about 5 swaps
-  const swaps = log.filter((x) => x.body.want === undefined)
+  const swaps = log.filter((x) => x.body.want === 8)
   t.true(swaps.length >= 3, `${swaps.length} swaps`)
   const named = new Set<string>()
   for (const { body } of swaps) {
@@ -301,7 +302,7 @@ test('gossipEvery 1: every refresh swaps the lists', async (t) => {
   const log = helloLog(peers[1] as Peer)
   await clock.sleep(1000)
   t.true(log.length >= 4, `${log.length} refreshes`)
-  t.true(log.every((x) => x.body.want === undefined && (x.answer?.supernodes.length ?? 0) > 0))
+  t.true(log.every((x) => x.body.want === 8 && (x.answer?.supernodes.length ?? 0) > 0))
 })
 
 test('a supernode asks a link for its list at one ping in gossipEvery; a supernode new to it still spreads that way', async (t) => {
