@@ -82,7 +82,7 @@ const SLAB_BYTES = 64 * 1024
 let slab = new ArrayBuffer(SLAB_BYTES)
 let slabUsed = 0
 
-/** The receiving node's name where the hub does not read it (`MemoryNetwork.byName` false). */
+/** A node's name where the hub does not read it (`MemoryNetwork.byName` false). */
 const UNNAMED = ''
 
 /** The waiting list of a connection nobody waits on (shared; never pushed to). */
@@ -117,6 +117,12 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
    */
   private readonly maxMessageSize: number
   private readonly out: Pipe
+  /**
+   * The hub and the random source of this end's transport, kept: read for every frame sent, where the
+   * transport was one more object to read (its node name is read only where the hub reads names).
+   */
+  private readonly hub: MemoryNetwork
+  private readonly random: Random
   /** Messages that arrived before anyone listened for them. */
   private held: Uint8Array[] | undefined
   private waiters: Waiter[] = NO_WAITERS
@@ -152,6 +158,8 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     this.nonce = init.nonce
     this.out = new Pipe(init.endpoint.clock, this)
     this.maxMessageSize = init.endpoint.options.maxMessageSize
+    this.hub = init.endpoint.network
+    this.random = init.endpoint.random
   }
 
   // On the prototype, not a field of each connection.
@@ -244,22 +252,16 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
 
   /** @internal Queues a frame without any check: the raw hook for tests of malformed and oversized frames. */
   transmit(kind: FrameKind, data: unknown, size: number): void {
-    const e = this.endpoint
-    const network = e.network
-    const from = e.nodeName
-    // The other node's name only where the hub reads it (`byName`): its transport is one more object to read.
-    const to = network.byName ? this.otherEndpoint.nodeName : UNNAMED
+    const network = this.hub
+    const random = this.random
+    // The nodes' names only where the hub reads them (`byName`): each transport is one more object to read.
+    const named = network.byName
+    const from = named ? this.endpoint.nodeName : UNNAMED
+    const to = named ? this.otherEndpoint.nodeName : UNNAMED
     // As `MemoryNetwork.link` decides it (the latency drawn before the loss), without a Link per frame.
-    const latency = network.latency(from, to, e.random)
+    const latency = network.latency(from, to, random)
     const bandwidth = network.bandwidth(from, to)
-    this.out.push(
-      kind,
-      data,
-      size,
-      latency,
-      bandwidth,
-      network.lose(from, to, e.random, size, kind !== 'data'),
-    )
+    this.out.push(kind, data, size, latency, bandwidth, network.lose(from, to, random, size, kind !== 'data'))
   }
 
   /** @internal The handshake succeeded: from now on it is a live connection. */

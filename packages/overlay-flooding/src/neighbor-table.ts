@@ -37,6 +37,11 @@ export class Neighbor extends TokenBucket {
   }
 }
 
+/** Notes that `n` was heard from at `now` (Clock ms). */
+export function heard(n: Neighbor, now: number): void {
+  if (now > n.heard) n.heard = now
+}
+
 export interface NeighborLimits {
   minNeighbors: number
   maxNeighbors: number
@@ -52,6 +57,8 @@ export interface NeighborLimits {
  */
 export class NeighborTable {
   private readonly neighbors = new Map<PeerId, Neighbor>()
+  /** The neighbors by id, for a look-up without the table (the map is the table's own: never change it). */
+  readonly byId: ReadonlyMap<PeerId, Neighbor> = this.neighbors
   /**
    * The candidates, from the one learned (or learned again) longest ago to the newest: learning a
    * known peer again moves it to the newest end cheaply (supernode learns up to 32 known supernodes
@@ -75,7 +82,7 @@ export class NeighborTable {
   /** Notes that a neighbor was heard from at `now`; returns it (undefined: not a neighbor). */
   touch(id: PeerId, now: number): Neighbor | undefined {
     const n = this.neighbors.get(id)
-    if (n !== undefined && now > n.heard) n.heard = now
+    if (n !== undefined) heard(n, now)
     return n
   }
 

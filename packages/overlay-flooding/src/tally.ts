@@ -49,26 +49,44 @@ export class Tally {
     }
   }
 
-  /** `extra`, the figures, and `sent` and `received` with the kinds counted at least once (as `MessageCounter`). */
-  snapshot(extra: Record<string, unknown>): OverlayStats {
+  /**
+   * `extra`, the figures, and `sent` and `received` with the kinds counted at least once (as
+   * `MessageCounter`); `queries`: counts of queries kept elsewhere, added to these.
+   */
+  snapshot(extra: Record<string, unknown>, queries: QueryCounts = NO_QUERIES): OverlayStats {
     return {
       ...extra,
-      duplicates: this.duplicates,
+      duplicates: this.duplicates + queries.duplicates,
       throttled: this.throttled,
       dropped: this.dropped,
       evicted: this.evicted,
       unanswered: this.unanswered,
-      sent: byKind(this.sentPing, this.sentPong, this.sentQuery, this.sentHit, this.sentBye),
+      sent: byKind(
+        this.sentPing,
+        this.sentPong,
+        this.sentQuery + queries.sentQuery,
+        this.sentHit,
+        this.sentBye,
+      ),
       received: byKind(
         this.receivedPing,
         this.receivedPong,
-        this.receivedQuery,
+        this.receivedQuery + queries.receivedQuery,
         this.receivedHit,
         this.receivedBye,
       ),
     }
   }
 }
+
+/** Counts of queries a node keeps beside the tally (see `FloodingOverlay`). */
+export interface QueryCounts {
+  readonly receivedQuery: number
+  readonly duplicates: number
+  readonly sentQuery: number
+}
+
+const NO_QUERIES: QueryCounts = { receivedQuery: 0, duplicates: 0, sentQuery: 0 }
 
 /** The counts above zero, by kind. */
 function byKind(ping: number, pong: number, query: number, hit: number, bye: number): Record<string, number> {
