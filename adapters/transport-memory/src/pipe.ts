@@ -68,7 +68,11 @@ export class Pipe {
   private lastArrival = 0
   private microtask = false
   private timer: TimerHandle | undefined
-  private timerAt = Number.POSITIVE_INFINITY
+  /**
+   * When `timer` fires (read only while there is one). A whole number, never `Infinity`: a field that
+   * held a non-integer is a box of its own (a heap number), one more object to read at every frame.
+   */
+  private timerAt = 0
   private running = false
   private watching = false
   /** Where frames arrive: the sink, unless told (a connection's pipe delivers straight to the other end). */
@@ -153,6 +157,7 @@ export class Pipe {
     this.tail = this.departed
     this.queuedBytes = 0
     this.busyUntil = now
+    if (this.head === this.tail && this.q.length > KEEP_ROOM) this.q = []
     this.lastArrival =
       this.tail > this.head
         ? (this.q[this.tail - STRIDE + ARRIVE] as number)
@@ -230,6 +235,9 @@ export class Pipe {
 
   private compact(): void {
     if (this.head === this.tail) {
+      // An empty queue at its first slot was never used since it was last let go or emptied (see
+      // `dropQueued`): the frame kept in the pipe's own fields arrives without a read of the queue's array.
+      if (this.tail === 0) return
       if (this.q.length > KEEP_ROOM) this.q = []
       this.head = 0
       this.departed = 0
@@ -289,13 +297,11 @@ export class Pipe {
 
   private fired(): void {
     this.timer = undefined
-    this.timerAt = Number.POSITIVE_INFINITY
     this.run()
   }
 
   private cancelTimer(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
     this.timer = undefined
-    this.timerAt = Number.POSITIVE_INFINITY
   }
 }
