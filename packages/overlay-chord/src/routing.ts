@@ -315,14 +315,12 @@ export class ChordRouting {
       tried.add(next.id)
       let answer: ResponseOf<'find_successor'>
       try {
-        const avoid =
-          dead !== undefined && dead.size > 0
-            ? [...dead].slice(-MAX_AVOID).map((id) => ring.toHex(id))
-            : undefined
-        const request: RequestOf<'find_successor'> =
-          max === undefined
-            ? { type: 'find_successor', key: hex, avoid }
-            : { type: 'find_successor', key: hex, avoid, max }
+        // No field set to undefined: msgpack would carry it as an extension, which sends the receiver's
+        // decoding and its schema check down their slow paths (msgpackr's decoder, then zod).
+        const request: RequestOf<'find_successor'> = { type: 'find_successor', key: hex }
+        if (dead !== undefined && dead.size > 0)
+          request.avoid = [...dead].slice(-MAX_AVOID).map((id) => ring.toHex(id))
+        if (max !== undefined) request.max = max
         answer = await this.rpc(next, request, signal)
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err

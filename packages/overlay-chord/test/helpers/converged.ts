@@ -28,11 +28,14 @@ export function converged() {
   const types: string[] = []
   const keys: bigint[] = [] // the key of each find_successor, in order
   const named: number[] = [] // the nodes each find_successor's answer named, in order
+  const requests: RequestOf<'find_successor'>[] = [] // each find_successor as sent
   const rpc: Rpc = async (to, request) => {
     asked.push(to.id)
     types.push(request.type)
-    if (request.type === 'find_successor')
+    if (request.type === 'find_successor') {
       keys.push(ring.fromHex((request as RequestOf<'find_successor'>).key) as bigint)
+      requests.push(request as RequestOf<'find_successor'>)
+    }
     const routing = routings.get(to.id)
     if (dead.has(to.id) || !routing) throw new PeerUnreachableError(`${to.ref.id} is down`)
     if (request.type === 'get_predecessor') {
@@ -67,5 +70,5 @@ export function converged() {
     })
     routings.set(n.id, routing)
   }
-  return { nodes, routings, dead, asked, types, keys, named, rpc }
+  return { nodes, routings, dead, asked, types, keys, named, requests, rpc }
 }
