@@ -82,7 +82,7 @@ busiest node, bytes, and for chord lookup correctness.
   --max-connections N  open connections a peer keeps (less memory)                (default 64)
   --options JSON       overlay options by overlay: '{"chord":{"successors":20}}'
   --sweep LIST         also run chord (or the first overlay) at these sizes: hops against N
-  --jobs J             simulations run at once, each in a worker thread           (default: 2 x cores)
+  --jobs J             simulations run at once, each in a worker thread           (default: cores)
   --json               print the report as JSON instead of a table
 `
 

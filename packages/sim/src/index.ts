@@ -84,10 +84,8 @@ export {
   type SimPeer,
 } from './sim-network.js'
 export {
-  defaultJobs,
   isFailure,
   runSimulations,
-  SIM_JOBS_PER_CORE,
   SIM_OLD_GENERATION_MB,
   SIM_SEMI_SPACE_MB,
   SIM_YOUNG_GENERATION_MB,

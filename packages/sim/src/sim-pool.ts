@@ -58,23 +58,14 @@ export interface SimFailure {
   error: { name: string; message: string }
 }
 
-/**
- * Simulations `runSimulations` runs at once by default, per core: two. The
- * system shares the cores among them, so every core stays busy until the
- * last ones end; with one per core, the cores whose simulations ended first
- * idled while the longest went on (the four overlays of `peerkit sim
- * --overlay all` at 10^4 peers in two lanes: one core idle for the last 83 of 819 s).
- * Each simulation has its own heap: memory is that of as many at once.
- */
-export const SIM_JOBS_PER_CORE = 2
-
-/** `SimPoolOptions.jobs` by default: `SIM_JOBS_PER_CORE` per core. */
-export function defaultJobs(): number {
-  return SIM_JOBS_PER_CORE * availableParallelism()
-}
-
 export interface SimPoolOptions {
-  /** Simulations run at once, each in its own worker thread. @default defaultJobs(): two per core */
+  /**
+   * Simulations run at once, each in its own worker thread. More than the
+   * cores costs more than it gains: time-shared, the simulations evict each
+   * other's data from the caches (the four overlays at 10^4 peers, four at
+   * once on 2 cores: 14 min 34 s and 1,558 s of CPU, against 12 min 51 s and
+   * 1,511 s two at once). @default os.availableParallelism()
+   */
   jobs?: number
   /** Called with every worker's progress (several simulations may be running). */
   onProgress?: (index: number, progress: SimulationProgress) => void
@@ -158,7 +149,7 @@ export async function runSimulations(
   list: readonly SimulationOptions[],
   pool: SimPoolOptions = {},
 ): Promise<(SimulationResult | SimFailure)[]> {
-  const jobs = pool.jobs ?? defaultJobs()
+  const jobs = pool.jobs ?? availableParallelism()
   if (!Number.isInteger(jobs) || jobs < 1)
     throw new InvalidOptionsError(`sim.jobs must be an integer >= 1 (got ${JSON.stringify(jobs)})`)
   const order = pool.order ?? list.map((_, i) => i)

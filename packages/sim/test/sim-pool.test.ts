@@ -1,14 +1,11 @@
-import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { overlays } from '@peerkit/core'
 import test from 'ava'
 import {
-  defaultJobs,
   isFailure,
   loadOverlay,
   runSimulation,
   runSimulations,
-  SIM_JOBS_PER_CORE,
   SIM_SEMI_SPACE_MB,
   SIM_YOUNG_GENERATION_MB,
   type SimulationResult,
@@ -42,36 +39,6 @@ test('runSimulations runs each simulation in a worker with the same result as in
   )
   const inProcess = await runSimulation(list[0] as (typeof list)[number])
   t.deepEqual(outcome(out[0] as SimulationResult), outcome(inProcess))
-})
-
-test('by default runSimulations runs two simulations per core at once, and no more', async (t) => {
-  t.is(SIM_JOBS_PER_CORE, 2)
-  t.is(defaultJobs(), 2 * availableParallelism())
-  // One more simulation than the default runs at once: the last starts only when one has ended.
-  const list = Array.from({ length: defaultJobs() + 1 }, (_, i) => ({
-    overlay: 'central',
-    nodes: 4,
-    queries: 1,
-    seed: i + 1,
-  }))
-  let running = 0
-  let most = 0
-  let endedBeforeLast = -1
-  let ended = 0
-  const out = await runSimulations(list, {
-    onStart: (i) => {
-      running++
-      most = Math.max(most, running)
-      if (i === list.length - 1) endedBeforeLast = ended
-    },
-    onEnd: () => {
-      running--
-      ended++
-    },
-  })
-  t.is(most, defaultJobs(), 'as many at once as the default, no more')
-  t.is(endedBeforeLast, 1, 'the one past the default started as the first ended')
-  t.true(out.every((r) => !isFailure(r) && r.queries.issued === 1))
 })
 
 test('runSimulations reports a failing simulation by name and still runs the others', async (t) => {
