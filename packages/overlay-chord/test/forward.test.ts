@@ -234,17 +234,45 @@ test('a primary hand_on at a node that owns none of the record’s keys is passe
 test('attack: a peer that sends forwarded stores one-way, waiting for no answer, has at most MAX_FORWARDS_IN_FLIGHT of them handed on at once; the rest are refused and nothing of them is sent', async (t) => {
   const { clock, hub, parent, nodes } = await virtualRing(t, 16)
   const order = sorted(nodes).map((x) => x.node)
-  const p = order[5] as TestNode
-  const [s0, s1] = [order[6], order[7]] as [TestNode, TestNode]
-  const ring = p.overlay.ring
+  // p: order[5], or the next node whose arc is not narrow and whose hand_ons its second successor s1 takes. Random
+  // ids can make an arc too narrow to find 100 records with a key in it ("too few records", once in about a
+  // hundred runs), or put p outside the span s1 takes hand_ons from (replication x replicaWindow of s1's own
+  // estimate of the mean gap: s1 refuses them and "the records to reach s1" fails, 3 runs in 100)
+  const ring = (order[0] as TestNode).overlay.ring
+  const node = (i: number) => order[i % order.length] as TestNode
+  const narrow = ring.size / BigInt(order.length * 4)
+  const fits = (i: number) => {
+    const { replication, replicaWindow } = node(i + 2).overlay.options
+    return (
+      ring.distance(node(i).overlay.routing.id, node(i + 1).overlay.routing.id) >= narrow &&
+      node(i + 2).overlay.routing.isNeighbor(node(i).overlay.routing.id, replication * replicaWindow)
+    )
+  }
+  let at = 5
+  while (!fits(at)) {
+    at = (at + 1) % order.length
+    if (at === 5)
+      return t.fail('no node whose arc is wide enough and whose hand_ons its second successor takes')
+  }
+  const p = node(at)
+  const [s0, s1] = [node(at + 1), node(at + 2)]
   const { network: evil, identity } = await rawPeer(t, { parent })
   const expires = clock.now() + LIFE
-  // 100 of its own records with a key in (p, s0]: each forwarded store hands about 40 KB on to s0 and s1
+  // 100 of its own records with a key in (p, s0] that s1 may hold as a replica: each forwarded store hands about
+  // 40 KB on to s0 and s1 (s1's replica window, measured in its own estimate of the mean gap, can miss a key of
+  // a wide arc: then s1 would keep nothing of it, as it failed once at another p)
+  const { replication, replicaWindow } = s1.overlay.options
   const records: SignedFileRecord[] = []
   for (let i = 0; records.length < 100; i++) {
-    if (i > 20_000) return t.fail('too few records with a key in (p, s0]')
+    if (i > 20_000) return t.fail('too few records with a key in (p, s0] that s1 may hold')
     const r = signedFor(identity, evil.self(), `flood${i}`, expires)
-    if (keysOf(p, r).some((k) => ring.within(k, p.overlay.routing.id, s0.overlay.routing.id, '(]')))
+    if (
+      keysOf(p, r).some(
+        (k) =>
+          ring.within(k, p.overlay.routing.id, s0.overlay.routing.id, '(]') &&
+          s1.overlay.routing.mayHold(k, replication, replicaWindow),
+      )
+    )
       records.push(r)
   }
   // p's links out are slow (10 kB/s): once a megabyte waits in a link's buffer, p's hand-ons wait for room
