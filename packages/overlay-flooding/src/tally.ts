@@ -11,13 +11,14 @@ export type MessageKind = FloodingMessage['kind'] | PongMessage['kind']
  * every node, whose objects are nearly always cold by then) read two objects more than these fields.
  */
 export class Tally {
-  duplicates = 0
   throttled = 0
   dropped = 0
   evicted = 0
   unanswered = 0
-  /** Messages received, by kind (each counted where its kind is known as a literal). */
-  receivedQuery = 0
+  /**
+   * Messages received, by kind (each counted where its kind is known as a literal). Queries received
+   * and dropped as duplicates are counted by the overlay itself (`QueryCounts`).
+   */
   receivedPing = 0
   receivedPong = 0
   receivedHit = 0
@@ -51,12 +52,13 @@ export class Tally {
 
   /**
    * `extra`, the figures, and `sent` and `received` with the kinds counted at least once (as
-   * `MessageCounter`); `queries`: counts of queries kept elsewhere, added to these.
+   * `MessageCounter`); `queries`: the counts of queries the overlay keeps itself (queries it sends to
+   * one peer are counted here too, by `sent`).
    */
   snapshot(extra: Record<string, unknown>, queries: QueryCounts = NO_QUERIES): OverlayStats {
     return {
       ...extra,
-      duplicates: this.duplicates + queries.duplicates,
+      duplicates: queries.duplicates,
       throttled: this.throttled,
       dropped: this.dropped,
       evicted: this.evicted,
@@ -71,7 +73,7 @@ export class Tally {
       received: byKind(
         this.receivedPing,
         this.receivedPong,
-        this.receivedQuery + queries.receivedQuery,
+        queries.receivedQuery,
         this.receivedHit,
         this.receivedBye,
       ),
@@ -79,7 +81,7 @@ export class Tally {
   }
 }
 
-/** Counts of queries a node keeps beside the tally (see `FloodingOverlay`). */
+/** Counts of queries a node keeps beside the tally, in the fields every query reads (see `FloodingOverlay`). */
 export interface QueryCounts {
   readonly receivedQuery: number
   readonly duplicates: number

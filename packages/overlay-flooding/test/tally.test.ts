@@ -17,9 +17,8 @@ test('stats: messages by kind, only the kinds counted, beside the figures (as Me
   tally.sent('query')
   tally.sent('bye')
   tally.receivedPong++
-  tally.duplicates++
-  const s = tally.snapshot({})
-  t.deepEqual(s.sent, { query: 2, bye: 1 })
-  t.deepEqual(s.received, { pong: 1 })
+  const s = tally.snapshot({}, { receivedQuery: 3, duplicates: 1, sentQuery: 4 })
+  t.deepEqual(s.sent, { query: 6, bye: 1 }, 'the overlay’s own query counts are added to the tally’s')
+  t.deepEqual(s.received, { query: 3, pong: 1 })
   t.is(s.duplicates, 1)
 })
