@@ -48,7 +48,6 @@ import {
   CHORD_PROTOCOL,
   type ChordRequest,
   type ChordResponse,
-  kindOf,
   RESPONSE_OF,
   type RequestKind,
   type RequestOf,
@@ -595,7 +594,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       timeout: this.options.rpcTimeout,
       signal,
     })
-    this.counter.received(kindOf(response.type))
+    this.counter.received(response.type)
     if (response.type !== RESPONSE_OF[request.type]) {
       throw new ProtocolError(`${node.ref.id} answered a chord ${request.type} with ${response.type}`)
     }
@@ -617,7 +616,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
    * a one-way `hand_on` has no response.
    */
   private async answer(request: ChordRequest, context: RequestContext): Promise<ChordResponse> {
-    this.counter.received(kindOf(request.type))
+    this.counter.received(request.type)
     const response = await this.handle(request, context.peer)
     if (request.type !== 'hand_on') this.counter.sent(response.type)
     return response

@@ -2,7 +2,7 @@ import { ProtocolError } from '@peerkit/core'
 import { validate } from '@peerkit/core/wire'
 import test from 'ava'
 import { CHORD_PROTOCOL } from '../src/index.js'
-import { kindOf, RESPONSE_OF, wireRef } from '../src/messages.js'
+import { wireRef } from '../src/messages.js'
 
 const peer = { id: 'a'.repeat(43), addresses: ['memory://a'] }
 
@@ -67,14 +67,4 @@ test('a ref travels as it is with up to 16 addresses, else as a copy cut to 16',
   t.not(cut, many)
   t.deepEqual(cut, { id: 'q', addresses: many.addresses.slice(0, 16) })
   t.is(many.addresses.length, 40, 'the ref itself is left whole')
-})
-
-test('kindOf gives every request and response kind as its constant string, any other type as it is', (t) => {
-  const kinds = new Set<string>([...Object.keys(RESPONSE_OF), ...Object.values(RESPONSE_OF)])
-  t.is(kinds.size, 16)
-  for (const kind of kinds) {
-    const decoded = Buffer.from(`"${kind}"`).toString('latin1').slice(1, -1) // a string of its own, as decoded
-    t.is(kindOf(decoded), kind)
-  }
-  t.is(kindOf('no_such_kind'), 'no_such_kind')
 })
