@@ -88,6 +88,7 @@ export {
   runSimulations,
   SIM_OLD_GENERATION_MB,
   SIM_SEMI_SPACE_MB,
+  SIM_V8_FLAGS,
   SIM_YOUNG_GENERATION_MB,
   type SimFailure,
   type SimPlugins,

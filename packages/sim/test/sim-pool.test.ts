@@ -7,6 +7,7 @@ import {
   runSimulation,
   runSimulations,
   SIM_SEMI_SPACE_MB,
+  SIM_V8_FLAGS,
   SIM_YOUNG_GENERATION_MB,
   type SimulationResult,
 } from '../src/index.js'
@@ -17,7 +18,7 @@ function outcome(r: SimulationResult) {
   return rest
 }
 
-test('runSimulations runs each simulation in a worker with the same result as in-process, in the order of the list', async (t) => {
+test('runSimulations runs each simulation in its own process with the same result as in-process, in the order of the list', async (t) => {
   const list = [
     { overlay: 'flooding', nodes: 24, queries: 6, seed: 3 },
     { overlay: 'central', nodes: 16, queries: 4, seed: 3 },
@@ -32,7 +33,7 @@ test('runSimulations runs each simulation in a worker with the same result as in
     onProgress: (i) => progressed.add(i),
   })
   t.deepEqual(started, [2, 0, 1], 'started in the given order')
-  t.deepEqual([...progressed].sort(), [0, 1, 2], 'every worker reported progress')
+  t.deepEqual([...progressed].sort(), [0, 1, 2], 'every process reported progress')
   t.deepEqual(
     out.map((r) => (isFailure(r) ? 'failed' : r.overlay)),
     ['flooding', 'central', 'chord'],
@@ -59,7 +60,7 @@ test('runSimulations reports a failing simulation by name and still runs the oth
   await t.throwsAsync(runSimulations([], { jobs: 0 }), { name: 'InvalidOptionsError', message: /sim\.jobs/ })
 })
 
-test('an overlay registered in this thread only (a third party) runs here, not in a worker', async (t) => {
+test('an overlay registered in this thread only (a third party) runs here, not in a process of its own', async (t) => {
   await loadOverlay('flooding')
   const name = 'pool-test-flooding'
   if (!overlays.has(name)) overlays.register(name, overlays.get('flooding'))
@@ -76,7 +77,7 @@ test('an overlay registered in this thread only (a third party) runs here, not i
   )
 })
 
-test('plugins are loaded in the workers: an overlay only a plugin registers runs in a worker thread', async (t) => {
+test('plugins are loaded in the processes: an overlay only a plugin registers runs in a process of its own', async (t) => {
   const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
   t.false(overlays.has('pool-plugin-flooding'), 'this thread never loaded the plugin')
   const out = await runSimulations(
@@ -92,7 +93,7 @@ test('plugins are loaded in the workers: an overlay only a plugin registers runs
     t.is(r.queries.issued, 3)
     t.is(r.network.joinFailures, 0)
   }
-  t.false(overlays.has('pool-plugin-flooding'), 'and still has not: both ran in workers')
+  t.false(overlays.has('pool-plugin-flooding'), 'and still has not: both ran in their own processes')
   const [broken] = await runSimulations([{ overlay: 'pool-plugin-flooding', nodes: 4, queries: 1 }], {
     plugins: { list: ['./broken-plugin.mjs'], from, field: '--plugin' },
   })
@@ -106,45 +107,77 @@ test('plugins are loaded in the workers: an overlay only a plugin registers runs
   }
 })
 
-/** Message ports this thread holds open: one for each worker not yet gone. */
-const openPorts = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length
+/** True while a process with this id exists. */
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false
+    throw err
+  }
+}
 
-// Serial: ava runs these first, alone, so no other test's worker is counted.
-test.serial(
-  "a worker is gone once the pool has its answer, even when its event loop would go on (the teardown's aftermath)",
-  async (t) => {
-    const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
-    const ports = openPorts()
-    const list = [
-      { overlay: 'pool-lingering-flooding', nodes: 8, queries: 2, seed: 5 },
-      { overlay: 'pool-lingering-flooding', nodes: 8, queries: 2, seed: 6 },
-    ]
-    const ended: number[] = []
-    const out = await runSimulations(list, {
-      jobs: 1,
-      plugins: { list: ['./lingering-plugin.mjs'], from },
-      onEnd: (i) => ended.push(i),
-    })
-    t.deepEqual(ended, [0, 1])
-    for (const r of out) {
-      if (isFailure(r)) return t.fail(r.error.message)
-      t.is(r.queries.issued, 2)
-    }
-    // A worker whose timer never stops would still hold its port (and keep this process alive).
-    t.is(openPorts(), ports, 'both workers have exited')
-  },
-)
+test("a simulation's process is gone once the pool has its answer, even when its event loop would go on (the teardown's aftermath)", async (t) => {
+  const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
+  const list = [
+    { overlay: 'pool-lingering-flooding', nodes: 8, queries: 2, seed: 5 },
+    { overlay: 'pool-lingering-flooding', nodes: 8, queries: 2, seed: 6 },
+  ]
+  const ended: number[] = []
+  const pids = new Map<number, number>()
+  const out = await runSimulations(list, {
+    jobs: 1,
+    plugins: { list: ['./lingering-plugin.mjs'], from },
+    onProgress: (i, p) => {
+      if (p.overlay === 'pid') pids.set(i, p.done)
+    },
+    onEnd: (i) => ended.push(i),
+  })
+  t.deepEqual(ended, [0, 1])
+  for (const r of out) {
+    if (isFailure(r)) return t.fail(r.error.message)
+    t.is(r.queries.issued, 2)
+  }
+  t.is(pids.size, 2, 'each simulation ran in a process of its own')
+  t.not(pids.get(0), pids.get(1))
+  t.not(pids.get(0), process.pid)
+  // A process whose timer never stops would still be there (and keep its memory).
+  for (const pid of pids.values()) t.false(exists(pid), `process ${pid} has exited`)
+})
 
-test("a worker's young generation starts at its full size, not at V8's 1 or 2 MB", async (t) => {
+test('a simulation whose process ends before it answers is reported as failed, and the others still run', async (t) => {
+  const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
+  const out = await runSimulations(
+    [
+      { overlay: 'central', nodes: 4, queries: 1 },
+      { overlay: 'central', nodes: 4, queries: 1 },
+    ],
+    { jobs: 2, plugins: { list: ['./exiting-plugin.mjs'], from } },
+  )
+  for (const r of out) {
+    t.true(isFailure(r))
+    if (isFailure(r))
+      t.regex(r.error.message, /the simulation's process exited with code 7 before it answered/)
+  }
+  const [good] = await runSimulations([{ overlay: 'central', nodes: 4, queries: 1 }], { jobs: 1 })
+  t.true(good !== undefined && !isFailure(good) && good.queries.issued === 1)
+})
+
+test("a simulation's process runs with SIM_V8_FLAGS: its young generation starts at its full size, not at V8's 1 or 2 MB", async (t) => {
   t.is(SIM_SEMI_SPACE_MB * 3, SIM_YOUNG_GENERATION_MB)
   const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
   const sizes: number[] = []
+  const flags: string[] = []
   const [r] = await runSimulations([{ overlay: 'central', nodes: 4, queries: 1 }], {
     plugins: { list: ['./heap-plugin.mjs'], from },
     onProgress: (_, p) => {
       if (p.overlay === 'new_space') sizes.push(p.done)
+      if (p.overlay === 'execArgv') flags.push(p.phase)
     },
   })
   t.true(r !== undefined && !isFailure(r))
   t.deepEqual(sizes, [SIM_SEMI_SPACE_MB])
+  t.deepEqual(flags, [SIM_V8_FLAGS.join(' ')])
+  t.true(SIM_V8_FLAGS.includes('--single-threaded-gc'))
 })
