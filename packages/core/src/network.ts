@@ -84,6 +84,8 @@ export interface NetworkEvents {
 interface Registered {
   protocol: Protocol<unknown, unknown>
   handler: Handler<unknown, unknown>
+  /** What the handler is called on (`this`), as `handle` was given it. */
+  self: unknown
   /** The request schema's compiled check, looked up once instead of at every message. */
   check: CompiledCheck
   /**
@@ -292,8 +294,11 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
     this.dialGroups = undefined
   }
 
-  /** Answers requests (and one-way messages) of `protocol` with `handler`. */
-  handle<Req, Res>(protocol: Protocol<Req, Res>, handler: Handler<Req, Res>): void {
+  /**
+   * Answers requests (and one-way messages) of `protocol` with `handler`, called on `self` (its `this`):
+   * a method needs no bound copy of itself (one object less to read at every message).
+   */
+  handle<Req, Res>(protocol: Protocol<Req, Res>, handler: Handler<Req, Res>, self?: unknown): void {
     if (this.handlers.has(protocol.name))
       throw new InvalidOptionsError(`protocol ${protocol.name} already has a handler`)
     this.everHandled ??= new Set()
@@ -301,6 +306,7 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
     this.handlers.set(protocol.name, {
       protocol: protocol as Protocol<unknown, unknown>,
       handler: handler as Handler<unknown, unknown>,
+      self,
       check: compiledCheck(protocol.request),
       received: 0,
     })
@@ -850,7 +856,7 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
       void mux.connection.close(err as Error)
       return
     }
-    RESOLVED.then(() => registered.handler(request, this.context(mux))).then(
+    RESOLVED.then(() => registered.handler.call(registered.self, request, this.context(mux))).then(
       (res) => reply.respond(res ?? null),
       (err) => {
         this.handlerFailed(protocol, mux, err)
@@ -900,7 +906,7 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
   private handleQueued(registered: Registered, mux: Mux, message: unknown): void {
     let result: unknown
     try {
-      result = registered.handler(message, this.context(mux))
+      result = registered.handler.call(registered.self, message, this.context(mux))
     } catch (err) {
       this.handlerFailed(registered.protocol.name, mux, err)
       return

@@ -305,21 +305,31 @@ test('a prepared message goes to many peers as sent when prepared, counted like 
   t.is(got.filter((g) => g === '0:1:a,b').length, 2)
 })
 
-test('sendIfConnected sends over an open connection and says so; to a peer without one it says no and never dials', async (t) => {
+/**
+ * Started peers `stub://PREFIX-NAME` (stopped at the end of the test); each but the first records the
+ * messages of a protocol `test/PREFIX/1` it gets in `got` (`NAME:n`) and answers HELD_ECHO.
+ */
+async function notePeers(t: { teardown(fn: () => unknown): void }, prefix: string, names: string[]) {
   const peers = await Promise.all(
-    ['hub', 'near', 'far'].map((n) => createPeer({ ...base, listen: [`stub://ifconnected-${n}`] })),
+    names.map((n) => createPeer({ ...base, listen: [`stub://${prefix}-${n}`] })),
   )
   t.teardown(() => Promise.all(peers.map((p) => p.stop())))
   await Promise.all(peers.map((p) => p.start()))
-  const [hub, near, far] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]]
-  const NOTE = defineProtocol('test/ifconnected/1', z.object({ n: z.number() }), z.null())
+  const NOTE = defineProtocol(`test/${prefix}/1`, z.object({ n: z.number() }), z.null())
   const got: string[] = []
-  for (const [name, p] of [['near', near] as const, ['far', far] as const]) {
+  for (const [i, p] of peers.entries()) {
+    if (i === 0) continue
     p.network.handle(NOTE, ({ n }) => {
-      got.push(`${name}:${n}`)
+      got.push(`${names[i]}:${n}`)
     })
     p.network.handle(HELD_ECHO, ({ n }) => ({ n }))
   }
+  return { peers, NOTE, got }
+}
+
+test('sendIfConnected sends over an open connection and says so; to a peer without one it says no and never dials', async (t) => {
+  const { peers, NOTE, got } = await notePeers(t, 'ifconnected', ['hub', 'near', 'far'])
+  const [hub, near, far] = peers as [(typeof peers)[0], (typeof peers)[0], (typeof peers)[0]]
   await hub.network.request({ id: near.id, addresses: ['stub://ifconnected-near'] }, HELD_ECHO, { n: 0 })
   hub.network.learn({ id: far.id, addresses: ['stub://ifconnected-far'] })
   const prepared = hub.network.prepare(NOTE, { n: 1 })
@@ -334,4 +344,17 @@ test('sendIfConnected sends over an open connection and says so; to a peer witho
   t.false(hub.network.sendIfConnected(near.id, prepared), 'closed')
   await hub.stop()
   t.false(hub.network.sendIfConnected(near.id, prepared), 'stopped')
+})
+
+test('a handler is called on the self it was given', async (t) => {
+  const { peers } = await notePeers(t, 'self', ['a', 'b'])
+  const [a, b] = peers as [(typeof peers)[0], (typeof peers)[0]]
+  const owner = {
+    n: 7,
+    answer(this: { n: number }) {
+      return { n: this.n }
+    },
+  }
+  a.network.handle(HELD, owner.answer, owner)
+  t.deepEqual(await b.network.request({ id: a.id, addresses: ['stub://self-a'] }, HELD, { n: 0 }), { n: 7 })
 })
