@@ -55,6 +55,14 @@ export interface ConnectionInfo {
 export interface RequestContext {
   peer: PeerRef
   connection: Connection
+  /**
+   * Free for handlers: what a handler keeps here stays with the context, which core hands to every
+   * message of the connection until the peer's addresses change (a new context then starts without
+   * it). A handler that keeps state per peer (an overlay's neighbour) finds it here without a look-up
+   * by id at every message. The handlers of every protocol on the connection see the same field: a
+   * handler checks that what it finds is its own and still current.
+   */
+  memo?: unknown
 }
 
 export type Handler<Req, Res> = (request: Req, context: RequestContext) => Res | Promise<Res>
@@ -803,9 +811,10 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
     if (addresses === undefined) {
       // An unknown peer's addresses are a new empty array every time, as from `addressesOf`.
       mux.remoteContext = UNKNOWN
-      return { peer: { id, addresses: [] }, connection: mux.connection }
+      return { peer: { id, addresses: [] }, connection: mux.connection, memo: undefined }
     }
-    const context: RequestContext = { peer: { id, addresses }, connection: mux.connection }
+    // `memo` from the start: the context keeps its shape when a handler sets it.
+    const context: RequestContext = { peer: { id, addresses }, connection: mux.connection, memo: undefined }
     mux.remoteContext = context
     return context
   }

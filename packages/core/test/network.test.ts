@@ -358,3 +358,22 @@ test('a handler is called on the self it was given', async (t) => {
   a.network.handle(HELD, owner.answer, owner)
   t.deepEqual(await b.network.request({ id: a.id, addresses: ['stub://self-a'] }, HELD, { n: 0 }), { n: 7 })
 })
+
+test("what a handler keeps in its context's memo stays with the connection until the peer's addresses change", async (t) => {
+  const { peers } = await notePeers(t, 'memo', ['a', 'b'])
+  const [a, b] = peers as [(typeof peers)[0], (typeof peers)[0]]
+  const memos: unknown[] = []
+  let kept = 0
+  a.network.handle(HELD, (_, ctx) => {
+    memos.push(ctx.memo)
+    ctx.memo ??= ++kept
+    return { n: kept }
+  })
+  const ask = () => b.network.request({ id: a.id, addresses: ['stub://memo-a'] }, HELD, { n: 0 })
+  await ask()
+  await ask()
+  a.network.learn({ id: b.id, addresses: ['stub://moved-b'] })
+  await ask()
+  await ask()
+  t.deepEqual(memos, [undefined, 1, undefined, 2], 'kept between messages; a new context after new addresses')
+})
