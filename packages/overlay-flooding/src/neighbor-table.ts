@@ -10,6 +10,10 @@ const NONE_QUIET: readonly PeerId[] = []
  * a neighbor and then its bucket (both nearly always cold: a node hears from each neighbor seldom).
  */
 export class Neighbor extends TokenBucket {
+  /** Its id (`ref.id`, which a new ref of the same peer keeps), beside the fields every query reads. */
+  readonly id: PeerId
+  /** True while it is in its table: a neighbor kept elsewhere (a connection's `memo`) is read only while current. */
+  current = true
   /** When it was last heard from (Clock ms): any message, or a pong. */
   heard: number
   /** When it became a neighbor (Clock ms). */
@@ -27,6 +31,7 @@ export class Neighbor extends TokenBucket {
     readonly group?: string,
   ) {
     super(limits.queryRate, limits.queryBurst, now)
+    this.id = ref.id
     this.heard = now
     this.since = now
   }
@@ -183,6 +188,7 @@ export class NeighborTable {
     const n = this.neighbors.get(id)
     if (!n) return undefined
     this.neighbors.delete(id)
+    n.current = false
     this.idCache = undefined
     if (!forget) this.learn(n.ref)
     return n

@@ -542,3 +542,36 @@ test('a query is forwarded only over open connections: a neighbor whose connecti
   t.false(node.network.isConnected(lost.network.peerId))
   t.deepEqual(dials, [], 'nothing was dialed to send it')
 })
+
+test("a neighbor's queries are a neighbor's while it is one: after its bye they get a bye, after it joins again hits", async (t) => {
+  const { parent, clock } = hub()
+  // minNeighbors 0: losing its one neighbor starts no maintenance round (which would join it again).
+  const flooding = { ...FAST, minNeighbors: 0 }
+  const node = await startNode(t, { parent, transport: 'memory', listen: ['memory://m'], flooding })
+  await node.overlay.publish([recordFor(node.network.self(), 'Harry.Potter.mkv')])
+  const raw = await startRaw(t, { parent, transport: 'memory', listen: ['memory://mraw'] })
+  const id = (await raw.network.dialAddress('memory://m')).id
+  const join = { kind: 'ping', join: true, addresses: raw.network.addresses(), degree: 0 }
+  const query = (n: number) =>
+    raw.network.send(id, rawProtocol, {
+      kind: 'query',
+      id: qid(n),
+      ttl: 1,
+      hops: 0,
+      query: { keywords: ['harry'] },
+    })
+  const hitFor = (n: number) => raw.inbox.some((m) => m.msg.kind === 'hit' && m.msg.id === qid(n))
+  t.like(await raw.network.request(id, rawProtocol, join), { accepted: true })
+  await query(1)
+  await clock.until(() => hitFor(1), 3000, 'a hit for the first query')
+  // The node keeps its neighbor with the connection's context: the bye must still end it there.
+  await raw.network.send(id, rawProtocol, { kind: 'bye', reason: 'leaving' })
+  await clock.until(() => node.overlay.neighbors().length === 0, 3000, 'the neighbor gone')
+  await query(2)
+  await clock.until(() => raw.inbox.some((m) => m.msg.kind === 'bye'), 3000, 'a bye for a non-neighbor')
+  t.false(hitFor(2))
+  t.like(await raw.network.request(id, rawProtocol, join), { accepted: true })
+  await query(3)
+  await clock.until(() => hitFor(3), 3000, 'a hit once it is a neighbor again')
+  t.is(node.overlay.stats().received.query, 3)
+})
