@@ -16,6 +16,7 @@ import {
 } from './errors.js'
 import type { Logger } from './logger.js'
 import type { Identity, PeerId } from './peer-id.js'
+import { PostBatches } from './post-batches.js'
 import type { PeerRef } from './records.js'
 import { type MemoryScope, managed, ResourceManager } from './resource-manager.js'
 import { CLOCK, IDENTITY, LOGGER, PEER_CONFIG, TRANSPORT } from './tokens.js'
@@ -160,6 +161,10 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
   /** The `post`s `sendIfConnected` queued, of every Network. */
   private static readonly posts = new JobQueue((network, id, mux, message) =>
     (network as Network).post(id as PeerId, mux as Mux, message as PreparedMessage<unknown>),
+  )
+  /** The runs of `post`s `sendEachIfConnected` queued, of every Network. */
+  private static readonly batches = new PostBatches<Network, PreparedMessage<unknown>, PeerId, Mux>(
+    (network, message, id, mux) => network.post(id, mux, message),
   )
   /** The handlers' calls `onMuxMessage` queued, of every Network. */
   private static readonly handlings = new JobQueue((network, registered, mux, message) =>
@@ -435,6 +440,40 @@ export class Network extends EventEmitter<NetworkEvents> implements MuxOwner {
     // The arguments wait in a queue, not in a closure made for every neighbor a flood is forwarded to.
     Network.posts.queue(this, id, mux, message)
     return true
+  }
+
+  /**
+   * `sendIfConnected(id, message)` for each of `ids` but `except`, in order: the same sends, counts,
+   * order and failures, with one microtask for each run of them (see `PostBatches`: the sends
+   * `sendIfConnected` queues one after another would take one each and run one after another).
+   * `missing` is called, at its turn, for each id that `sendIfConnected` would return false for (no
+   * open connection, or this network stopped); the sends after it take a microtask of their own,
+   * queued after whatever `missing` queued. Returns how many were sent. A flood forwarded to every
+   * neighbour makes one promise job, not one per neighbour.
+   */
+  sendEachIfConnected(
+    ids: readonly PeerId[],
+    message: PreparedMessage<unknown>,
+    except?: PeerId,
+    missing?: (id: PeerId) => void,
+  ): number {
+    const batches = Network.batches
+    let sent = 0
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as PeerId
+      if (id === except) continue
+      const mux = this.started ? openIn(this.muxes?.get(id)) : undefined
+      if (mux === undefined) {
+        if (batches.isOpen) batches.close()
+        missing?.(id)
+        continue
+      }
+      if (!batches.isOpen) batches.open(this, message)
+      batches.add(id, mux)
+      sent++
+    }
+    if (batches.isOpen) batches.close()
+    return sent
   }
 
   /** The microtask of `sendIfConnected`. */

@@ -346,6 +346,41 @@ test('sendIfConnected sends over an open connection and says so; to a peer witho
   t.false(hub.network.sendIfConnected(near.id, prepared), 'stopped')
 })
 
+test('sendEachIfConnected sends to each connected peer but one, in order, and calls missing at its turn: the sends after it leave after what missing queued', async (t) => {
+  const { peers, NOTE, got } = await notePeers(t, 'each', ['hub', 'x', 'y', 'far'])
+  const [hub, x, y, far] = peers as [
+    (typeof peers)[0],
+    (typeof peers)[0],
+    (typeof peers)[0],
+    (typeof peers)[0],
+  ]
+  for (const [name, p] of [['x', x] as const, ['y', y] as const])
+    await hub.network.request({ id: p.id, addresses: [`stub://each-${name}`] }, HELD_ECHO, { n: 0 })
+  const sent = () => hub.network.stats()['test/each/1']?.sent ?? 0
+  const missing: string[] = []
+  const prepared = hub.network.prepare(NOTE, { n: 1 })
+  const n = hub.network.sendEachIfConnected([x.id, far.id, y.id, hub.id], prepared, hub.id, (id) => {
+    // What sendIfConnected's sends would show: the one before has left when this microtask runs, the one after not yet.
+    queueMicrotask(() => missing.push(`${id === far.id ? 'far' : id} after ${sent()} sent`))
+  })
+  t.is(n, 2)
+  t.is(sent(), 0, 'counted when they leave, on a microtask')
+  await hub.network.request(x.id, HELD_ECHO, { n: 0 })
+  await hub.network.request(y.id, HELD_ECHO, { n: 0 })
+  t.deepEqual(missing, ['far after 1 sent'])
+  t.deepEqual(got.sort(), ['x:1', 'y:1'])
+  t.is(sent(), 2)
+  t.false(hub.network.isConnected(far.id), 'nothing was dialed')
+  await hub.stop()
+  const gone: string[] = []
+  t.is(
+    hub.network.sendEachIfConnected([x.id, y.id], prepared, undefined, (id) => gone.push(id)),
+    0,
+    'stopped',
+  )
+  t.deepEqual(gone, [x.id, y.id])
+})
+
 test('a handler is called on the self it was given', async (t) => {
   const { peers } = await notePeers(t, 'self', ['a', 'b'])
   const [a, b] = peers as [(typeof peers)[0], (typeof peers)[0]]
