@@ -24,7 +24,6 @@ import {
   type PeerId,
   type PeerRef,
   PeerUnreachableError,
-  type PreparedMessage,
   type Query,
   querySchema,
   RANDOM,
@@ -127,6 +126,8 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   /** While alone: when the next bootstrap round may run (see `bootstrapDue`). */
   private nextBootstrapAt = 0
   private readonly onDisconnect = (peer: PeerRef) => this.removeNeighbor(peer.id, 'disconnected')
+  /** A neighbor a flood found with no open connection (see `sendAll`). */
+  private readonly onMissing = (id: PeerId) => this.removeNeighbor(id, 'disconnected')
   private readonly onIdentify = (peer: PeerRef) => this.table.update(peer)
   /** `staticNeighbors` (empty: the protocol finds the neighbors), and who answered at each address. */
   private readonly statics: ReadonlySet<string>
@@ -798,17 +799,15 @@ export class FloodingOverlay extends EventEmitter<OverlayEvents> implements Over
   /**
    * `send` of one query to each of `targets` but `except`, encoded once (core's `prepare`) for all of
    * them instead of once per neighbor: the same bytes, counts and order as a `send` to each. Core's
-   * `sendIfConnected` looks the connection up once (not `isConnected`, then again to send) and makes
-   * no promise per neighbor; a neighbor with no open connection is no neighbor any more, as in `send`.
+   * `sendEachIfConnected` looks each connection up once (not `isConnected`, then again to send) and
+   * makes one promise job for the lot, not one per neighbor; a neighbor with no open connection is no
+   * neighbor any more, as in `send`.
    */
   private sendAll(targets: readonly PeerId[], msg: QueryMessage, except?: PeerId): void {
-    let prepared: PreparedMessage<FloodingMessage> | undefined
-    for (const id of targets) {
-      if (id === except) continue
-      prepared ??= this.network.prepare(FLOODING, msg)
-      if (this.network.sendIfConnected(id, prepared)) this.queriesOut++
-      else this.removeNeighbor(id, 'disconnected')
-    }
+    // Nobody to send to but `except`: nothing is encoded.
+    if (targets.length === 0 || (targets.length === 1 && targets[0] === except)) return
+    const prepared = this.network.prepare(FLOODING, msg)
+    this.queriesOut += this.network.sendEachIfConnected(targets, prepared, except, this.onMissing)
   }
 
   /**
