@@ -77,7 +77,7 @@ export class SupernodeHub {
   private readonly leaves = new Map<PeerId, Leaf>()
   /** Each link's leaf count, as it last said (its link request or answer, or a ping either way). */
   private readonly linkLeaves = new Map<PeerId, number>()
-  /** When each link last said its leaf count (see `stalest`). */
+  /** When each link last said its leaf count (see `stalest`), links only, in the order they said it (oldest first). */
   private readonly linkHeard = new Map<PeerId, number>()
   /**
    * No link is due a ping before this time (`stalest` found none due, and the links are the same since):
@@ -416,6 +416,10 @@ export class SupernodeHub {
   /** Link `id` said its leaf count just now (and is alive). */
   private counted(id: PeerId, leaves: number): void {
     this.linkLeaves.set(id, leaves)
+    // A ping answered after its link went keeps no time: `linkHeard` holds links only (see `stalest`).
+    if (!this.ctx.supernodes.has(id)) return
+    // Deleted first, so that the map's order is the order the links were last heard in, oldest first.
+    this.linkHeard.delete(id)
     this.linkHeard.set(id, this.ctx.clock.now())
   }
 
@@ -544,11 +548,26 @@ export class SupernodeHub {
     const due = now - wait
     let oldest = Number.POSITIVE_INFINITY
     let stalest: PeerId | undefined
-    for (const id of ids) {
-      const at = this.linkHeard.get(id) ?? Number.NEGATIVE_INFINITY
-      if (at < oldest) {
-        oldest = at
-        stalest = id
+    if (this.linkHeard.size === ids.length) {
+      // Every link has its time (`counted` follows `addLink` at once, and keeps links only), and the map
+      // holds them oldest first: the first is the stalest, without a look-up per link (at every round
+      // that finds a link due, about one in two). A tie goes to the first in the links' order, as the
+      // walk below finds it.
+      for (const [id, at] of this.linkHeard) {
+        if (stalest === undefined) {
+          oldest = at
+          stalest = id
+        } else if (at !== oldest) break
+        else if (ids.indexOf(id) < ids.indexOf(stalest)) stalest = id
+      }
+    } else {
+      // A link never heard from counts as heard longest ago.
+      for (const id of ids) {
+        const at = this.linkHeard.get(id) ?? Number.NEGATIVE_INFINITY
+        if (at < oldest) {
+          oldest = at
+          stalest = id
+        }
       }
     }
     if (oldest <= due) return stalest
@@ -687,6 +706,13 @@ export class SupernodeHub {
 
   /** A query from a leaf (this supernode runs it for the leaf) or from a link (answer, then pass it on). */
   onQuery(msg: QueryMessage, from: PeerId): void {
+    // A duplicate (about two copies in three of a flooded query reach a supernode that has it) is
+    // dropped first, whoever sent it: no look-up of its sender and no token taken (it costs this
+    // supernode nothing more, and starts no search and no forward).
+    if (this.seen.has(msg.id)) {
+      this.figures.duplicates++
+      return
+    }
     // Nearly every query comes from a link, and a peer is never a link and a leaf at once (attach
     // unlinks, link and fillLinks refuse leaves): the leaves are looked up only when it is no link.
     const link = this.ctx.supernodes.get(from)
@@ -701,10 +727,7 @@ export class SupernodeHub {
       if (leaf) void this.ctx.send(from, { kind: 'done', id: msg.id })
       return
     }
-    if (!this.seen.add(msg.id, from)) {
-      this.figures.duplicates++
-      return
-    }
+    this.seen.set(msg.id, from)
     if (leaf) {
       this.forLeaf(msg, from)
       return

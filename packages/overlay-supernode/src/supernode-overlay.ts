@@ -54,6 +54,9 @@ const MAX_KNOWN_SUPERNODES = 256
 const REJOIN_MAX = 60_000
 const DONE: Promise<void> = Promise.resolve()
 
+/** The messages that are requests, answered with an `info`; every other kind is one-way. */
+type RequestMessage = Exclude<SupernodeMessage, { kind: 'query' | 'hit' | 'done' | 'move' | 'alive' | 'bye' }>
+
 type Counts = Record<string, number>
 
 function merged(...all: Counts[]): Counts {
@@ -447,7 +450,58 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     }
   }
 
-  private async onMessage(msg: SupernodeMessage, ctx: RequestContext): Promise<InfoMessage | null> {
+  /**
+   * A message of `peerkit/supernode/1`. A one-way message (`query`, `hit`, `done`, `move`, `alive`,
+   * `bye`: nearly all of them, a flooded query about three times at each supernode) is handled at once
+   * and answered with null, no promise: an async handler made one, and the Network another to watch
+   * it, for every message. A request gets its answer as a promise, as from an async handler (it leaves
+   * after the same steps as before).
+   */
+  private onMessage(msg: SupernodeMessage, ctx: RequestContext): Promise<InfoMessage | null> | null {
+    switch (msg.kind) {
+      case 'query': {
+        if (!this.started) return null
+        this.counter.received('query')
+        const hub = this.hub
+        if (hub) hub.onQuery(msg, ctx.peer.id)
+        else void this.send(ctx.peer.id, { kind: 'done', id: msg.id })
+        return null
+      }
+      case 'hit':
+        if (!this.started) return null
+        this.counter.received('hit')
+        if (this.hub) this.hub.onHit(msg, ctx.peer.id)
+        else this.leaf.onHit(msg, ctx.peer.id)
+        return null
+      case 'done':
+        if (!this.started) return null
+        this.counter.received('done')
+        this.leaf.onDone(msg, ctx.peer.id)
+        return null
+      case 'move':
+        if (!this.started) return null
+        this.counter.received('move')
+        if (!this.hub) this.leaf.onMove(ctx.peer.id, msg.to)
+        else this.learnListed(msg.to)
+        return null
+      case 'alive':
+        if (!this.started) return null
+        this.counter.received('alive')
+        if (!this.hub) this.leaf.onAlive(msg.known, ctx.peer.id)
+        return null
+      case 'bye':
+        if (!this.started) return null
+        this.counter.received('bye')
+        this.hub?.gone(ctx.peer.id)
+        this.leaf.onBye(ctx.peer.id)
+        return null
+      default:
+        return this.onRequest(msg, ctx)
+    }
+  }
+
+  /** A request (`hello`, `attach`, `link`, `ping`, `promote`), answered with an `info`. */
+  private async onRequest(msg: RequestMessage, ctx: RequestContext): Promise<InfoMessage | null> {
     if (!this.started) return null
     const from = ctx.peer
     const hub = this.hub
@@ -488,34 +542,6 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
         this.counter.received('promote')
         this.learnListed(msg.supernodes)
         return this.info(hub ? false : await this.leaf.onPromote(from.id), false)
-      case 'query':
-        this.counter.received('query')
-        if (hub) hub.onQuery(msg, from.id)
-        else void this.send(from.id, { kind: 'done', id: msg.id })
-        return null
-      case 'hit':
-        this.counter.received('hit')
-        if (hub) hub.onHit(msg, from.id)
-        else this.leaf.onHit(msg, from.id)
-        return null
-      case 'done':
-        this.counter.received('done')
-        this.leaf.onDone(msg, from.id)
-        return null
-      case 'move':
-        this.counter.received('move')
-        if (!hub) this.leaf.onMove(from.id, msg.to)
-        else this.learnListed(msg.to)
-        return null
-      case 'alive':
-        this.counter.received('alive')
-        if (!hub) this.leaf.onAlive(msg.known, from.id)
-        return null
-      case 'bye':
-        this.counter.received('bye')
-        hub?.gone(from.id)
-        this.leaf.onBye(from.id)
-        return null
     }
   }
 

@@ -3,8 +3,14 @@ import '@peerkit/transfer'
 import '@peerkit/transport-memory'
 import '../src/index.js'
 import { collect, keywords, type Peer } from '@peerkit/core'
-import test from 'ava'
-import { infoSchema, SUPERNODE, type SupernodeOverlay, supernodeMessageSchema } from '../src/index.js'
+import test, { type ExecutionContext } from 'ava'
+import {
+  infoSchema,
+  SUPERNODE,
+  type SupernodeOptions,
+  type SupernodeOverlay,
+  supernodeMessageSchema,
+} from '../src/index.js'
 import { virtualNet } from './helpers/virtual-net.js'
 
 const ID = 'ab'.repeat(16)
@@ -78,13 +84,18 @@ test('a malformed message closes that connection; the supernode goes on serving 
   t.is((sn.overlay as SupernodeOverlay).role(), 'supernode')
 })
 
-test('a query id seen before is dropped (duplicate suppression); a fresh one is answered', async (t) => {
+/**
+ * Two linked supernodes `a` and `b` of a 7-peer network, `b` holding one record named `word test.bin`,
+ * and a `query` for `word` (id ID, TTL 1) for `a` to send `b` by hand.
+ */
+async function linkedPair(t: ExecutionContext, word: string, hash: string, options: SupernodeOptions = {}) {
   const { peers, clock } = await virtualNet(t, 7, {
     leavesPerSupernode: 2,
     hopTimeout: 80,
     heartbeatInterval: 200,
     maintenanceInterval: 100,
     demoteAfter: 0,
+    ...options,
   })
   const sns = () => peers.filter((p) => (p.overlay as SupernodeOverlay).role() === 'supernode')
   const linked = () => sns().find((p) => (p.overlay as SupernodeOverlay).supernodes.size >= 1)
@@ -93,17 +104,23 @@ test('a query id seen before is dropped (duplicate suppression); a fresh one is 
   const b = peers.find((p) => p.id === (a.overlay as SupernodeOverlay).supernodes.ids()[0]) as Peer
   await b.overlay.publish([
     {
-      hash: 'd'.repeat(64),
-      name: 'loop test.bin',
+      hash: hash.repeat(64),
+      name: `${word} test.bin`,
       size: 10,
       chunkSize: 65_536,
-      keywords: ['loop', 'test', 'bin'],
+      keywords: [word, 'test', 'bin'],
       provider: { id: b.id, addresses: b.addresses() },
     },
   ])
   const hitsAtA = () => ((a.overlay as SupernodeOverlay).stats().received.hit ?? 0) as number
-  const dupsAtB = () => (b.overlay as SupernodeOverlay).stats().duplicates as number
-  const query = { kind: 'query' as const, id: ID, ttl: 1, hops: 0, query: { keywords: ['loop'] } }
+  const atB = () => (b.overlay as SupernodeOverlay).stats()
+  const query = { kind: 'query' as const, id: ID, ttl: 1, hops: 0, query: { keywords: [word] } }
+  return { a, b, clock, hitsAtA, atB, query }
+}
+
+test('a query id seen before is dropped (duplicate suppression); a fresh one is answered', async (t) => {
+  const { a, b, clock, hitsAtA, atB, query } = await linkedPair(t, 'loop', 'd')
+  const dupsAtB = () => atB().duplicates as number
   const before = { hits: hitsAtA(), dups: dupsAtB() }
   await a.network.send(b.id, SUPERNODE, query)
   await a.network.send(b.id, SUPERNODE, query)
@@ -118,4 +135,22 @@ test('a query id seen before is dropped (duplicate suppression); a fresh one is 
   )
   await clock.sleep(10 * 80) // ten hop timeouts of virtual time: anything still under way has arrived
   t.is(hitsAtA() - before.hits, 2, 'and nothing more came')
+})
+
+test('a duplicate is dropped before the rate: copies of a query a link sent take none of its tokens', async (t) => {
+  // A burst of 3 and almost no refill: five copies of one query would take the link's last tokens
+  // and throttle the fresh query after them, were a duplicate charged as a query.
+  const { a, b, clock, hitsAtA, atB, query } = await linkedPair(t, 'rate', 'e', {
+    queryRate: 0.001,
+    queryBurst: 3,
+  })
+  const before = { hits: hitsAtA(), dups: atB().duplicates as number, throttled: atB().throttled as number }
+  for (let i = 0; i < 6; i++) await a.network.send(b.id, SUPERNODE, query)
+  await a.network.send(b.id, SUPERNODE, { ...query, id: 'ef'.repeat(16) })
+  t.true(
+    await clock.until(3000, () => hitsAtA() - before.hits === 2),
+    'two answers: the first copy and the fresh id after the copies',
+  )
+  t.true(await clock.until(3000, () => (atB().duplicates as number) - before.dups === 5), 'five duplicates')
+  t.is(atB().throttled, before.throttled, 'nothing throttled')
 })
