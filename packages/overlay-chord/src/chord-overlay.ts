@@ -161,6 +161,8 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
         if (this.running && this.maintaining) void this.stabilizeOnce()
       },
       handOn: (from, batches) => this.replication.handOn(from, batches),
+      // Without the lifetime signal (a listener on it per request): a relay pending at stop ends within its timeout.
+      relay: (node, request) => this.call(node, request),
     }
     this.replication = new Replication({
       ring: this.ring,
@@ -583,22 +585,33 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
 
   // --- the wire -----------------------------------------------------------------
 
+  /** One request, answered within `timeout` (`rpcTimeout`; a relayed find_successor waits longer: see `LookupOptions.relay`). */
   private async call<K extends RequestKind>(
     node: ChordNode,
     request: RequestOf<K>,
     signal?: AbortSignal,
+    timeout = this.relayTimeout(request),
   ): Promise<ResponseOf<K>> {
     if (node.id === this.selfId) return (await this.handle(request, this.network.self())) as ResponseOf<K>
     this.counter.sent(request.type)
-    const response = await this.network.request(node.ref, CHORD_PROTOCOL, request, {
-      timeout: this.options.rpcTimeout,
-      signal,
-    })
+    const response = await this.network.request(node.ref, CHORD_PROTOCOL, request, { timeout, signal })
     this.counter.received(response.type)
     if (response.type !== RESPONSE_OF[request.type]) {
       throw new ProtocolError(`${node.ref.id} answered a chord ${request.type} with ${response.type}`)
     }
     return response as ResponseOf<K>
+  }
+
+  /**
+   * How long a request may take: `rpcTimeout`, and for a find_successor with
+   * `relay` (`LookupOptions.relay`) `rpcTimeout × (relay + 1)`, since each node
+   * it is passed on through waits `rpcTimeout ×` the relay it got.
+   */
+  private relayTimeout(request: ChordRequest): number {
+    const { rpcTimeout } = this.options
+    return request.type === 'find_successor' && request.relay !== undefined
+      ? rpcTimeout * (request.relay + 1)
+      : rpcTimeout
   }
 
   /** Sends a one-way message (`hand_on`); to this node itself it is handled locally. */

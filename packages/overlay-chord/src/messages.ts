@@ -16,6 +16,12 @@ export const MAX_NODES_PER_MESSAGE = 64
 /** Most dead nodes a find_successor request names. */
 export const MAX_AVOID = 32
 
+/**
+ * Most nodes a find_successor request may be passed on through
+ * (`find_successor.relay`): a relayed answer counts at most this many hops.
+ */
+export const MAX_RELAY = 16
+
 /** A ring identifier on the wire: lowercase hex, at most 256 bits. */
 const keySchema = z.string().regex(/^[0-9a-f]{1,64}$/, 'not a ring id')
 const nodesSchema = z.array(peerRefSchema).max(MAX_NODES_PER_MESSAGE)
@@ -29,13 +35,18 @@ export const chordRequestSchema = z.discriminatedUnion('type', [
   /**
    * One iterative step of find_successor(key); `avoid`: nodes the asker found
    * dead on the way; `max`: nodes the answer names at most (a node that
-   * predates it drops the field and names them all).
+   * predates it drops the field and names them all); `relay`: a node whose
+   * answer is not `done` passes the request on to the closest node it would
+   * name, with `relay - 1` (none at 1), over its own connection, and answers
+   * with what that node answered (`step.by`, `step.hops`). A node that
+   * predates it drops the field and answers the step itself.
    */
   z.object({
     type: z.literal('find_successor'),
     key: keySchema,
     avoid: z.array(keySchema).max(MAX_AVOID).optional(),
     max: z.number().int().min(1).max(MAX_NODES_PER_MESSAGE).optional(),
+    relay: z.number().int().min(1).max(MAX_RELAY).optional(),
   }),
   /** stabilize: the predecessor and successor list of the node asked. */
   z.object({ type: z.literal('get_predecessor') }),
@@ -92,8 +103,19 @@ export const chordRequestSchema = z.discriminatedUnion('type', [
 
 /** Every response of `peerkit/chord/3`, told apart by `type`. */
 export const chordResponseSchema = z.discriminatedUnion('type', [
-  /** `done`: `nodes` is the key's successor list; otherwise nodes closer to the key, closest first. */
-  z.object({ type: z.literal('step'), done: z.boolean(), nodes: nodesSchema.min(1) }),
+  /**
+   * `done`: `nodes` is the key's successor list; otherwise nodes closer to the
+   * key, closest first. A relayed answer (`find_successor.relay`) names the
+   * node whose answer it is (`by`) and the nodes it was passed on through
+   * that answered (`hops`, `by` among them).
+   */
+  z.object({
+    type: z.literal('step'),
+    done: z.boolean(),
+    nodes: nodesSchema.min(1),
+    by: peerRefSchema.optional(),
+    hops: z.number().int().min(1).max(MAX_RELAY).optional(),
+  }),
   z.object({ type: z.literal('neighbors'), predecessor: peerRefSchema.nullable(), successors: nodesSchema }),
   z.object({ type: z.literal('ok') }),
   z.object({ type: z.literal('records'), records: recordsSchema }),

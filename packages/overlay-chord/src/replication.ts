@@ -124,10 +124,17 @@ export class Replication {
     for (let from = 0; from < items.length && this.c.running(); from += round) {
       const batches = new ForwardBatches()
       // A store goes to the node that answered `done` (`by`): the answers need name no holder, and no
-      // fallback but the closest node (a failed one's namer is asked again, told to avoid it).
-      await this.lookupEach(items.slice(from, from + round), hints, 1, async ({ by }, recs) => {
-        batches.add(by ?? self, recs)
-      })
+      // fallback but the closest node (a failed one's namer is asked again, told to avoid it); each node
+      // asked passes the lookup on over its own connections.
+      await this.lookupEach(
+        items.slice(from, from + round),
+        hints,
+        1,
+        async ({ by }, recs) => {
+          batches.add(by ?? self, recs)
+        },
+        hints !== undefined, // relayed (`LookupOptions.relay`), but not with `disjointPaths` above 1
+      )
       await this.sendStores(batches.requests())
     }
   }
@@ -306,20 +313,22 @@ export class Replication {
    * Looks up the keys of `items` (`concurrency` at a time) and runs `fn` with
    * what each found; each answer names at most `answers` nodes
    * (`LookupOptions.answers`): the key's first holders when it is done, the
-   * closest preceding nodes otherwise.
+   * closest preceding nodes otherwise; with `relay`, each node asked passes
+   * the lookup on itself (`LookupOptions.relay`).
    */
   private async lookupEach<R extends FileRecord>(
     items: [bigint, R[]][],
     hints: RouteHints<ChordNode> | undefined,
     answers: number,
     fn: (found: LookupResult, records: R[]) => Promise<void>,
+    relay = false,
   ): Promise<void> {
     let next = 0
     const worker = async () => {
       while (next < items.length && this.c.running()) {
         const [key, recs] = items[next++] as [bigint, R[]]
         await this.c.routing
-          .lookup(key, { signal: this.c.signal(), hints, answers })
+          .lookup(key, { signal: this.c.signal(), hints, answers, relay })
           .then((found) => fn(found, recs))
           .catch(() => {}) // one key's lookup or store failed: the next refresh tries it again
       }

@@ -1,6 +1,15 @@
 import type { Clock, Network, PeerId, PeerRef, SignedFileRecord } from '@peerkit/core'
 import { checkRecord, ProtocolError, RateLimitError } from '@peerkit/core'
-import { type ChordRequest, type ChordResponse, MAX_RECORDS_PER_MESSAGE, OK, wireRef } from './messages.js'
+import {
+  type ChordRequest,
+  type ChordResponse,
+  MAX_RECORDS_PER_MESSAGE,
+  MAX_RELAY,
+  OK,
+  type RequestOf,
+  type ResponseOf,
+  wireRef,
+} from './messages.js'
 import type { ParsedChordOptions } from './options.js'
 import type { RecordStore } from './record-store.js'
 import type { Ring } from './ring.js'
@@ -29,6 +38,12 @@ export interface HandlerContext {
    * `MAX_FORWARDS_IN_FLIGHT` of `from`'s are still being sent.
    */
   handOn(from: PeerId, batches: readonly HandOn[]): Promise<void>
+  /**
+   * Passes a find_successor on to `node` (`find_successor.relay`), waiting
+   * at most `rpcTimeout × (request.relay + 1)` (`rpcTimeout` without `relay`):
+   * each node further on waits less than the one before.
+   */
+  relay(node: ChordNode, request: RequestOf<'find_successor'>): Promise<ResponseOf<'find_successor'>>
 }
 
 /** Records a forwarded store hands to one of this node's successors, with their lifetimes. */
@@ -68,7 +83,11 @@ export function answerRequest(
         avoid.add(id)
       }
       const step = c.routing.step(key, avoid, request.max)
-      return { type: 'step', done: step.done, nodes: refs(step.nodes) }
+      const answer: ChordResponse = { type: 'step', done: step.done, nodes: refs(step.nodes) }
+      const next = step.nodes[0]
+      if (request.relay === undefined || step.done || next === undefined || next.id === c.routing.id)
+        return answer
+      return relayStep(c, request, next, answer)
     }
     case 'get_predecessor': {
       const p = c.routing.predecessor
@@ -154,6 +173,36 @@ export function answerRequest(
       return OK
     }
   }
+}
+
+/**
+ * A find_successor with `relay` that this node does not answer `done`: passed
+ * on to `next`, the closest node it names, with `relay - 1` (without `relay`
+ * at 1), and answered with that node's answer, naming whose answer it is
+ * (`by`) and the nodes that answered from here on (`hops`). When the node
+ * passed on to fails, this node's own step (`own`) answers: the asker goes
+ * on from it as from any step.
+ */
+function relayStep(
+  c: HandlerContext,
+  request: RequestOf<'find_successor'>,
+  next: ChordNode,
+  own: ChordResponse,
+): Promise<ChordResponse> {
+  const relay = request.relay as number
+  // No field set to undefined (see `ChordRouting.lookup`).
+  const onward: RequestOf<'find_successor'> = { type: 'find_successor', key: request.key }
+  if (request.avoid !== undefined) onward.avoid = request.avoid
+  if (request.max !== undefined) onward.max = request.max
+  if (relay > 1) onward.relay = relay - 1
+  return c.relay(next, onward).then(
+    (answer): ChordResponse => {
+      const hops = (answer.hops ?? 0) + 1
+      const by = answer.by ?? wireRef(next.ref)
+      return { type: 'step', done: answer.done, nodes: answer.nodes, by, hops: Math.min(hops, MAX_RELAY) }
+    },
+    () => own, // the asker asks the nodes named itself, and finds the failed one so
+  )
 }
 
 function assertAdmitted(c: HandlerContext, from: PeerRef, what: string): void {

@@ -3,6 +3,7 @@ import { FingerTable, findSuccessorStep, type RingNode } from './finger-table.js
 import {
   MAX_AVOID,
   MAX_NODES_PER_MESSAGE,
+  MAX_RELAY,
   type RequestKind,
   type RequestOf,
   type ResponseOf,
@@ -80,6 +81,17 @@ export interface LookupOptions {
    * asked is the closest an answer names, which comes first. @default every node (no `max`)
    */
   answers?: number
+  /**
+   * Each node asked passes the request on itself (`find_successor.relay`,
+   * through up to `MAX_RELAY` nodes) over its own connections, to its fingers
+   * and successors, instead of naming the next node for this one to dial: a
+   * batch's lookup then dials at most the node it starts from. The nodes
+   * asked are the ones an iterative lookup with `answers: 1` asks; a relayed
+   * answer names the node whose answer it is (`by`), which must lie between
+   * the node asked and the key, and a `done` one is checked as a direct
+   * answer is. Ignored with `from` and with `verify`. @default false
+   */
+  relay?: boolean
 }
 
 /** What `ChordRouting.keyRole` says of a key: neither held nor owned, may be held (a replica's), owned. */
@@ -285,6 +297,8 @@ export class ChordRouting {
     const errors: string[] = []
     const hex = ring.toHex(key) // the same key at every step
     const max = options.answers === undefined ? undefined : Math.min(options.answers, MAX_NODES_PER_MESSAGE)
+    const hints = options.from ? undefined : options.hints
+    const relay = options.relay === true && !options.from && !options.verify
     /** This node's own table answers: the successors it knows (confirmed with `verify`), else undefined. */
     const answerLocally = async (): Promise<LookupResult | undefined> => {
       const local = this.step(key, dead)
@@ -297,7 +311,6 @@ export class ChordRouting {
       if (live >= 0) return { nodes: local.nodes.slice(live), hops, failures: errors.length }
       return answerLocally() // the dead are now avoided
     }
-    const hints = options.from ? undefined : options.hints
     if (options.from) {
       for (const n of options.from) add(n, undefined)
     } else {
@@ -321,6 +334,7 @@ export class ChordRouting {
         if (dead !== undefined && dead.size > 0)
           request.avoid = [...dead].slice(-MAX_AVOID).map((id) => ring.toHex(id))
         if (max !== undefined) request.max = max
+        if (relay) request.relay = MAX_RELAY
         answer = await this.rpc(next, request, signal)
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err
@@ -344,6 +358,26 @@ export class ChordRouting {
       retried?.delete(next.id)
       const nodes = this.nodes(answer.nodes)
       if (nodes.length === 0) continue
+      if (answer.by !== undefined) {
+        // A relayed answer: the answer of `by`, which the node asked passed the request on to (through others).
+        const by = this.relayedBy(answer, next, key)
+        if (by === undefined) continue
+        hops += answer.hops ?? 1
+        hints?.add(next)
+        if (answer.done) {
+          if (!ring.within(key, by.id, (nodes[0] as ChordNode).id, '(]')) continue
+          hints?.add(by)
+          return { nodes, hops, failures: errors.length, by }
+        }
+        // Not done (the relay ran out, or a node on the way predates it): on from what `by` named.
+        const span = by.id === key ? ring.size : ring.distance(by.id, key)
+        tried.add(by.id)
+        for (const n of nodes) {
+          const d = ring.distance(by.id, n.id)
+          if (d !== 0n && d < span && !dead?.has(n.id)) add(n, by)
+        }
+        continue
+      }
       if (answer.done) {
         // A correct answer's first node succeeds the key as seen from the node asked.
         if (!ring.within(key, next.id, (nodes[0] as ChordNode).id, '(]')) {
@@ -369,6 +403,25 @@ export class ChordRouting {
     throw new PeerUnreachableError(
       `chord lookup of ${hex} failed after ${tried.size - 1} nodes${errors.length ? `: ${errors.slice(-3).join('; ')}` : ''}`,
     )
+  }
+
+  /**
+   * The node a relayed answer of `asked` for `key` names as its author
+   * (`step.by`): one that may enter the tables and lies strictly between
+   * `asked` and the key, as every node the request was passed on to does;
+   * undefined otherwise, and the answer is not believed.
+   */
+  private relayedBy(
+    answer: ResponseOf<'find_successor'>,
+    asked: ChordNode,
+    key: bigint,
+  ): ChordNode | undefined {
+    const ref = answer.by
+    if (ref === undefined || !this.admits(ref)) return undefined
+    const by = this.node(ref)
+    const d = this.ring.distance(asked.id, by.id)
+    const span = asked.id === key ? this.ring.size : this.ring.distance(asked.id, key)
+    return d !== 0n && d < span && by.id !== this.id ? by : undefined
   }
 
   /**

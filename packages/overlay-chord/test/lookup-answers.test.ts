@@ -15,15 +15,7 @@ import type { RequestOf } from '../src/messages.js'
 import { Replication, type ReplicationContext } from '../src/replication.js'
 import { CLOSER_NODES } from '../src/routing.js'
 import { converged, ring } from './helpers/converged.js'
-import {
-  adoptConverged,
-  FROZEN,
-  recordFor,
-  sorted,
-  startRing,
-  type TestNode,
-  virtualParent,
-} from './helpers/ring.js'
+import { publishingRing, recordFor, type TestNode } from './helpers/ring.js'
 
 // A batch's lookups ask each node for a few nodes (`find_successor.max`, `LookupOptions.answers`):
 // a publish needs only the node that answers `done`, a withdrawal the key's holders.
@@ -109,13 +101,7 @@ test('a publish asks for one node per answer, a withdrawal for the key’s holde
 })
 
 test('published over a ring, every record lands at the holders of each of its keys, while every lookup answer names one node', async (t) => {
-  const { clock, parent } = virtualParent()
-  const chord = { ...FROZEN, successors: 4, replication: 3 }
-  const nodes = await startRing(t, 16, { chord, parent })
-  adoptConverged(nodes, chord.successors)
-  await clock.advance(10_000) // the joins' finger fills are over
-  const order = sorted(nodes)
-  const provider = nodes[3] as TestNode
+  const { clock, chord, order, provider } = await publishingRing(t)
   // Every answer to the provider's find_successor requests, as the wire carried it.
   const stepSizes: number[] = []
   const maxes: (number | undefined)[] = []

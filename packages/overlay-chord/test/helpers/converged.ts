@@ -9,6 +9,7 @@ import {
   successorsFromRing,
 } from '../../src/index.js'
 import { type RequestOf, wireRef } from '../../src/messages.js'
+import { answerRequest, type HandlerContext } from '../../src/request-handler.js'
 import type { Rpc } from '../../src/routing.js'
 
 export const ring = Ring.of(64)
@@ -18,7 +19,9 @@ export const node = (name: string): ChordNode => ({ id: ring.nodeId(name), ref: 
  * 24 nodes with their tables from global knowledge, answering find_successor,
  * get_predecessor and notify straight from their routing (no network); `dead` nodes
  * fail, every request is counted (`asked`, and `types` its kind), and each
- * find_successor's answer's length kept (`named`).
+ * find_successor's answer's length kept (`named`). A find_successor with
+ * `relay` is answered by the overlay's handler (`answerRequest`), which passes
+ * it on through this same `rpc`.
  */
 export function converged() {
   const nodes = sortById(Array.from({ length: 24 }, (_, i) => node(`p${i}`)))
@@ -51,6 +54,14 @@ export function converged() {
       return { type: 'ok' } as never
     }
     if (request.type !== 'find_successor') throw new Error(`unexpected ${request.type}`)
+    if ((request as RequestOf<'find_successor'>).relay !== undefined) {
+      const context = { ring, routing, relay: rpc, clock: { now: () => 0 } } as unknown as HandlerContext
+      const answer = (await answerRequest(context, request as RequestOf<'find_successor'>, to.ref)) as {
+        nodes: unknown[]
+      }
+      named.push(answer.nodes.length)
+      return answer as never
+    }
     const { key, avoid, max } = request as RequestOf<'find_successor'>
     const avoided = new Set((avoid ?? []).map((hex) => ring.fromHex(hex) as bigint))
     const step = routing.step(ring.fromHex(key) as bigint, avoided, max)

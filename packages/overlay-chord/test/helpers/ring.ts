@@ -380,6 +380,20 @@ export function adoptConverged(nodes: readonly TestNode[], r = 8): void {
   }
 }
 
+/**
+ * A frozen ring of 16 nodes (4 successors, replication 3) on a virtual clock,
+ * converged from global knowledge and settled, and its fourth node as the
+ * provider that publishes (the publish tests' set-up).
+ */
+export async function publishingRing(t: ExecutionContext) {
+  const { clock, parent } = virtualParent()
+  const chord = { ...FROZEN, successors: 4, replication: 3 }
+  const nodes = await startRing(t, 16, { chord, parent })
+  adoptConverged(nodes, chord.successors)
+  await clock.advance(10_000) // the joins' finger fills are over
+  return { clock, chord, nodes, order: sorted(nodes), provider: nodes[3] as TestNode }
+}
+
 /** An unsigned-looking record (a fixed fake signature) for tests that never check one: `name` gives its keywords. */
 export function fakeSignedRecord(name: string, hash: string): SignedFileRecord {
   return {
