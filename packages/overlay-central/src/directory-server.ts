@@ -110,6 +110,14 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
    */
   private readonly departed = new Map<PeerId, number>()
   private readonly onDisconnect = (peer: PeerRef) => this.disconnected(peer.id)
+  /**
+   * No session was seen last before this time (the earliest `lastSeen` at the last walk of `sweep`, or a
+   * login's time since when earlier): while `dropAfter` has not passed since it, no session can be
+   * silent, and a sweep with nothing else to do (no cursor, no lease) need not walk the sessions.
+   */
+  private earliestSeen = Number.POSITIVE_INFINITY
+  /** A search cursor may be held (one was kept since the last walk of `sweep` found none). */
+  private cursorsHeld = false
   private readonly log: Logger
 
   constructor(
@@ -401,6 +409,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     }
     s.addresses = [...request.addresses]
     s.lastSeen = now
+    if (now < this.earliestSeen) this.earliestSeen = now
     s.online = true
     this.emit('peer:login', this.refOf(s))
     return {
@@ -585,6 +594,7 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
     const key = id ?? this.nextCursor++
     if (this.nextCursor > 2 ** 32) this.nextCursor = 1
     s.cursors.set(key, cursor)
+    this.cursorsHeld = true
     if (s.cursors.size > MAX_CURSORS) s.cursors.delete(s.cursors.keys().next().value as number)
     return { type: 'hits', hits, cursor: key }
   }
@@ -660,14 +670,30 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
 
   private sweep(): void {
     const now = this.clock.now()
+    // Every session was seen within dropAfter, none holds a cursor and no lease needs renewing: the walk
+    // would change nothing (a directory of 10^4 peers heartbeating every 5 s walks about one sweep in ten).
+    if (now - this.earliestSeen > this.options.dropAfter || this.cursorsHeld || this.index.durable)
+      this.walk(now)
+    for (const [peer, until] of this.departed) if (until <= now) this.departed.delete(peer)
+    for (const [peer, n] of this.nonces) if (n.expires < now) this.nonces.delete(peer)
+  }
+
+  /** Drops the sessions silent for `dropAfter`, forgets expired cursors and renews leases at half their term. */
+  private walk(now: number): void {
     const ttl = this.options.registrationTtl
+    let earliest = Number.POSITIVE_INFINITY
+    let cursors = false
     // Over the map itself, not a copy (a supernode's directory sweeps every second): a Map's
     // iteration goes on past the entry `drop` deletes, and nothing here adds one.
     for (const s of this.sessions.values()) {
       if (now - s.lastSeen > this.options.dropAfter) this.drop(s.id, 'timeout')
       else {
+        if (s.lastSeen < earliest) earliest = s.lastSeen
         // Nearly every session has no cursor: no iterator made for it at every sweep.
-        if (s.cursors.size > 0) for (const [id, c] of s.cursors) if (c.expires < now) s.cursors.delete(id)
+        if (s.cursors.size > 0) {
+          for (const [id, c] of s.cursors) if (c.expires < now) s.cursors.delete(id)
+          if (s.cursors.size > 0) cursors = true
+        }
         if (this.index.durable && s.leaseUntil - now < ttl / 2) {
           // A live session's registrations are renewed at half their lease (one statement on PostgreSQL).
           s.leaseUntil = now + ttl
@@ -677,8 +703,8 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
         }
       }
     }
-    for (const [peer, until] of this.departed) if (until <= now) this.departed.delete(peer)
-    for (const [peer, n] of this.nonces) if (n.expires < now) this.nonces.delete(peer)
+    this.earliestSeen = earliest
+    this.cursorsHeld = cursors
   }
 
   private refOf(s: Session): PeerRef {

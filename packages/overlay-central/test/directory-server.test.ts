@@ -118,6 +118,28 @@ test('a peer that stops heartbeating is dropped within dropAfter', async (t) => 
   await t.throwsAsync(ask(net, silent, { type: 'ping' }), { name: 'NotLoggedInError' })
 })
 
+test('a peer that logs in long after the others and goes silent is dropped within dropAfter and a sweep', async (t) => {
+  // The sweep walks the sessions only when one may have been silent for dropAfter (or holds a cursor):
+  // the walks while only the heartbeating client was there must not hide the newcomer's silence.
+  const dropAfter = 400
+  const net = await centralNet(t, 1, { server: { heartbeatInterval: 100, dropAfter } })
+  const server = net.directory.server
+  await net.clock.sleep(3 * dropAfter)
+  const late = await net.raw()
+  await rawLogin(net, late)
+  const since = net.clock.now()
+  await ask(net, late, { type: 'register', records: [recordOf(late, 'late.bin')] })
+  t.true(await net.clock.until(5000, () => server.recordsOf(late.id) === 0, 10))
+  const took = net.clock.now() - since
+  t.true(took >= dropAfter, `dropped after ${took} ms, not before dropAfter`)
+  t.true(took <= dropAfter + server.sweepInterval + 10, `dropped after ${took} ms`)
+  t.deepEqual(
+    server.peers().map((p) => p.id),
+    [(net.nodes[0] as Node).id],
+    'the client that heartbeats stays',
+  )
+})
+
 test('heardFrom: a sign of life over another protocol keeps a session as a heartbeat does; it opens none', async (t) => {
   const dropAfter = 400
   const net = await centralNet(t, 0, { server: { heartbeatInterval: 100, dropAfter } })
