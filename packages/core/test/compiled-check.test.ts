@@ -232,3 +232,11 @@ test('checkEnvelope accepts exactly what envelopeSchema accepts, and returns the
   t.throws(() => checkEnvelope([Kind.Request, 1.5, 'a/1', 1]), { message: /request id/ })
   t.throws(() => checkEnvelope([9, 1]), { message: /unknown kind 9/ })
 })
+
+test('a schema the closures compile gets one generated function (where functions can be made from source); one they leave to zod gets none', (t) => {
+  t.is(compiledCheck(message).name, 'generatedCheck')
+  t.is(compiledCheck(envelopeSchema).name, 'generatedCheck')
+  const transform = z.string().transform((s) => s.length)
+  t.not(compiledCheck(transform).name, 'generatedCheck')
+  t.is(compiledCheck(transform)('abc'), ASK_ZOD)
+})

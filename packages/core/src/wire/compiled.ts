@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { generatedCheck } from './generated.js'
 
 /**
  * What a compiled check says about a value: zod rejects it, zod accepts it and
@@ -13,7 +14,7 @@ export type Verdict = typeof INVALID | typeof SAME | typeof ASK_ZOD
 export type CompiledCheck = (value: unknown) => Verdict
 
 /** The parts of a zod 4 schema's definition read here (`schema._zod.def`). */
-interface Def {
+export interface Def {
   type: string
   checks?: { _zod: { def: CheckDef } }[]
   shape?: Record<string, ZodLike>
@@ -30,7 +31,7 @@ interface Def {
   fn?: (value: unknown) => unknown
 }
 
-interface CheckDef {
+export interface CheckDef {
   check: string
   minimum?: number
   maximum?: number
@@ -43,7 +44,7 @@ interface CheckDef {
   when?: unknown
 }
 
-interface ZodLike {
+export interface ZodLike {
   _zod?: { def: Def; optin?: string }
 }
 
@@ -72,7 +73,7 @@ export function compiledCheck(schema: z.ZodType): CompiledCheck {
   }
   let check = cache.get(schema)
   if (check === undefined) {
-    check = compile(schema as ZodLike)
+    check = generatedCheck(schema as ZodLike, compile, askZod) ?? compile(schema as ZodLike)
     cache.set(schema, check)
   }
   prevSchema = lastSchema
@@ -312,22 +313,40 @@ function compileUnion(def: Def): CompiledCheck {
   }
 }
 
-function compileDiscriminated(def: Def): CompiledCheck {
+/** An option of a discriminated union, with its closure check. */
+export interface TaggedOption {
+  option: ZodLike
+  check: CompiledCheck
+}
+
+/**
+ * A discriminated union's options by the value of their tag (their discriminator's literal), in the
+ * union's order; undefined where the closures leave the union to zod (a tag that is not a literal, an
+ * option they cannot check).
+ */
+export function optionsByTag(def: Def): Map<unknown, TaggedOption[]> | undefined {
   const key = def.discriminator as string
-  const byValue = new Map<unknown, CompiledCheck[]>()
+  const byValue = new Map<unknown, TaggedOption[]>()
   for (const option of def.options ?? []) {
     const d = option._zod?.def
     const tag = d?.type === 'object' ? d.shape?.[key]?._zod?.def : undefined
-    if (tag?.type !== 'literal' || !tag.values) return askZod
+    if (tag?.type !== 'literal' || !tag.values) return undefined
     const check = compile(option)
-    if (check === askZod) return askZod
-    for (const value of tag.values) byValue.set(value, [...(byValue.get(value) ?? []), check])
+    if (check === askZod) return undefined
+    for (const value of tag.values) byValue.set(value, [...(byValue.get(value) ?? []), { option, check }])
   }
+  return byValue
+}
+
+function compileDiscriminated(def: Def): CompiledCheck {
+  const key = def.discriminator as string
+  const byValue = optionsByTag(def)
+  if (byValue === undefined) return askZod
   return (v) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return INVALID
     const candidates = byValue.get((v as Record<string, unknown>)[key])
     if (candidates === undefined) return INVALID
     if (candidates.length !== 1) return ASK_ZOD
-    return (candidates[0] as CompiledCheck)(v)
+    return (candidates[0] as TaggedOption).check(v)
   }
 }
