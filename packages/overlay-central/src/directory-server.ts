@@ -240,7 +240,8 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
         await this.index.search({ ...query, limit: Math.min(limit * OFFLINE_SLACK, 10_000) }),
       )
     }
-    return hits.slice(0, limit)
+    // `online` gives a fresh array: copied only to cut it (a supernode adds its own hits to what it gets).
+    return hits.length > limit ? hits.slice(0, limit) : hits
   }
 
   stats(): OverlayStats {
@@ -605,6 +606,9 @@ export class DirectoryServer extends EventEmitter<DirectoryServerEvents> {
    * first; hits with providers in more distinct ranges first.
    */
   private online(hits: Hit[]): Hit[] {
+    // Nearly every search at a supernode's directory finds nothing (a query reaches every supernode): the
+    // index's fresh empty array is the answer, without the ranking's arrays.
+    if (hits.length === 0) return hits
     const ranked: { hit: Hit; choice: Choice<PeerRef> }[] = []
     const now = this.clock.now()
     for (const hit of hits) {
