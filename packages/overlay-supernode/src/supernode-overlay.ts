@@ -458,9 +458,9 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
    * after the same steps as before).
    */
   private onMessage(msg: SupernodeMessage, ctx: RequestContext): Promise<InfoMessage | null> | null {
+    if (!this.started) return null
     switch (msg.kind) {
       case 'query': {
-        if (!this.started) return null
         this.counter.received('query')
         const hub = this.hub
         if (hub) hub.onQuery(msg, ctx.peer.id)
@@ -468,29 +468,24 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
         return null
       }
       case 'hit':
-        if (!this.started) return null
         this.counter.received('hit')
         if (this.hub) this.hub.onHit(msg, ctx.peer.id)
         else this.leaf.onHit(msg, ctx.peer.id)
         return null
       case 'done':
-        if (!this.started) return null
         this.counter.received('done')
         this.leaf.onDone(msg, ctx.peer.id)
         return null
       case 'move':
-        if (!this.started) return null
         this.counter.received('move')
         if (!this.hub) this.leaf.onMove(ctx.peer.id, msg.to)
         else this.learnListed(msg.to)
         return null
       case 'alive':
-        if (!this.started) return null
         this.counter.received('alive')
         if (!this.hub) this.leaf.onAlive(msg.known, ctx.peer.id)
         return null
       case 'bye':
-        if (!this.started) return null
         this.counter.received('bye')
         this.hub?.gone(ctx.peer.id)
         this.leaf.onBye(ctx.peer.id)
@@ -500,9 +495,8 @@ export class SupernodeOverlay extends EventEmitter<OverlayEvents> implements Ove
     }
   }
 
-  /** A request (`hello`, `attach`, `link`, `ping`, `promote`), answered with an `info`. */
+  /** A request (`hello`, `attach`, `link`, `ping`, `promote`) of a started overlay, answered with an `info`. */
   private async onRequest(msg: RequestMessage, ctx: RequestContext): Promise<InfoMessage | null> {
-    if (!this.started) return null
     const from = ctx.peer
     const hub = this.hub
     // Each kind is counted under its literal: `msg.kind` is a string just decoded, and a property
