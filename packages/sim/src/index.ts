@@ -96,6 +96,7 @@ export {
 } from './sim-pool.js'
 export {
   runSimulation,
+  SEARCH_KINDS,
   type SimulationHooks,
   type SimulationPhase,
   type SimulationProgress,

@@ -1,4 +1,4 @@
-import type { Hit, OverlayStats } from '@peerkit/core'
+import type { Hit } from '@peerkit/core'
 import { addByKind, messageTotals, recordsHeld } from './metrics.js'
 import type { SimNetwork, SimPeer } from './sim-network.js'
 import type { Catalog, SimQuery } from './workload.js'
@@ -20,17 +20,26 @@ export interface Snapshot {
   byKind: Record<string, number>
 }
 
-/** Every live node's overlay counters (and the directory's). */
+/**
+ * Every live node's overlay counters (and the directory's); the messages by kind of every node ever
+ * built, the dead included (their counters stay as they were when they died), so that a window's
+ * difference counts what peers that died or joined inside it sent.
+ */
 export function snapshot(net: SimNetwork): Snapshot {
   const nodes: Snapshot['nodes'] = new Map()
   const byKind: Record<string, number> = {}
-  const add = (key: SimPeer | 'directory', stats: OverlayStats, shares: number) => {
-    nodes.set(key, { received: messageTotals(stats).received, records: recordsHeld(stats, shares) })
+  for (const p of net.peers) {
+    const stats = p.peer.overlay.stats()
     addByKind(byKind, stats)
+    // the files it shares, as published
+    if (p.alive)
+      nodes.set(p, { received: messageTotals(stats).received, records: recordsHeld(stats, p.files.length) })
   }
-  for (const p of net.livePeers()) add(p, p.peer.overlay.stats(), p.files.length) // the files it shares, as published
   const dir = net.directoryStats()
-  if (dir) add('directory', dir, 0)
+  if (dir) {
+    nodes.set('directory', { received: messageTotals(dir).received, records: recordsHeld(dir, 0) })
+    addByKind(byKind, dir)
+  }
   return { nodes, byKind }
 }
 

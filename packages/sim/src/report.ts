@@ -175,7 +175,8 @@ export function reportMarkdown(report: SimulationReport, chartsDir = 'charts'): 
     lines.push('## Results', '', resultsTable(report.results, true), '')
     lines.push(
       'Success: answerable queries (some matching file had a live provider) that returned a correct hit. ',
-      'Messages and bytes per query: hub traffic in the query phase minus the background (maintenance) rate: the mean of the rates measured before the queries and after them. ',
+      "Messages per query: the overlay messages of the kinds a search exchanges (`SEARCH_KINDS`: a flood's queries and hits, a lookup's steps and the search it leads to), counted in the query phase. ",
+      'Bytes per query: hub traffic in the query phase minus the background (maintenance) rate, the mean of the rates measured before the queries and after them. ',
       'Busiest node: the node (directory server included) that received most overlay messages in the query phase, and the one holding most records.',
       '',
     )

@@ -59,8 +59,15 @@ export interface SimulationResult {
      * one the queries met.
      */
     backgroundAfterPerSecond: number
-    /** `(total − backgroundPerSecond × duration) / issued`. */
+    /**
+     * Messages per query: the messages of the kinds a search exchanges (`SEARCH_KINDS`), counted in the
+     * query window, over the queries issued; `perQueryEstimate` for an overlay that has no such list.
+     */
     perQuery: number
+    /** True when `perQuery` was counted by kind; false when it is the estimate. */
+    perQueryCounted: boolean
+    /** `(total − backgroundPerSecond × duration) / issued`: every protocol's traffic, upkeep estimated away. */
+    perQueryEstimate: number
     /** `perQuery / nodes`. */
     perQueryPerPeer: number
     /** Overlay messages sent during the query phase, by kind (`overlay.stats()`). */

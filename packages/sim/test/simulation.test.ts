@@ -1,5 +1,11 @@
 import test from 'ava'
-import { runSimulation, type SimulationOptions, type SimulationResult } from '../src/index.js'
+import {
+  runSimulation,
+  SEARCH_KINDS,
+  type SimPeer,
+  type SimulationOptions,
+  type SimulationResult,
+} from '../src/index.js'
 
 /** Everything but the real-time and memory figures, which vary from run to run. */
 function measured(
@@ -87,6 +93,54 @@ test('flooding finds replicated files and its messages grow with the flood', asy
   t.true(
     Math.abs(m.backgroundPerSecond - (m.backgroundBeforePerSecond + m.backgroundAfterPerSecond) / 2) < 0.01,
   )
+})
+
+test('messages per query count the kinds a search exchanges, message by message', async (t) => {
+  for (const [overlay, options] of Object.entries(DETERMINISM)) {
+    const r = await shared(options)
+    const m = r.messages
+    const kinds = SEARCH_KINDS[overlay] as readonly string[]
+    let counted = 0
+    for (const k of kinds) counted += m.byKind[k] ?? 0
+    t.true(m.perQueryCounted, overlay)
+    t.true(counted > 0, `${overlay}: no search message in ${JSON.stringify(m.byKind)}`)
+    t.is(m.perQuery, Math.round((counted / r.queries.issued) * 1000) / 1000, overlay)
+  }
+  // upkeep in the window is left out: flooding's pings
+  const flooding = await shared(DETERMINISM.flooding as SimulationOptions)
+  t.true((flooding.messages.byKind.ping ?? 0) > 0, JSON.stringify(flooding.messages.byKind))
+  // one search and one answer a query where every query is answered
+  const central = await shared(DETERMINISM.central as SimulationOptions)
+  t.is(central.messages.perQuery, 2)
+})
+
+test('under churn, what peers that died or joined in the window sent is counted', async (t) => {
+  // every peer's own counters, from just before the queries to the end
+  const peers: SimPeer[] = []
+  const start = new Map<SimPeer, Record<string, number>>()
+  const r = await runSimulation(
+    { overlay: 'flooding', ...SMALL, churn: 4, seed: 3 },
+    {
+      onPeer: (p) => peers.push(p),
+      onBuilt: () => {
+        for (const p of peers) start.set(p, { ...p.peer.overlay.stats().sent })
+      },
+    },
+  )
+  t.true(r.network.left > 0 && r.network.joined > 0)
+  const expected: Record<string, number> = {}
+  for (const p of peers) {
+    const before = start.get(p) ?? {}
+    for (const [k, v] of Object.entries(p.peer.overlay.stats().sent)) {
+      const d = v - (before[k] ?? 0)
+      if (d !== 0) expected[k] = (expected[k] ?? 0) + d
+    }
+  }
+  t.true(
+    peers.some((p) => !p.alive && start.has(p)),
+    'a peer of the window died',
+  )
+  t.deepEqual(r.messages.byKind, expected)
 })
 
 test('chord: lookups are correct and take about ½·log2 N hops for N = 64', async (t) => {
