@@ -36,7 +36,7 @@ export interface SimCommandOptions {
   overlayOptions?: Record<string, Record<string, unknown>>
   /** Network sizes for a hops-against-N sweep of chord (or of the first overlay without chord). */
   sweep?: number[]
-  /** Simulations run at once, each in its own process (default: the machine's cores). */
+  /** Simulations run at once, each in its own worker thread (default: the machine's cores). */
   jobs?: number
   /**
    * Plugin modules every simulation's process imports before its simulation
@@ -82,7 +82,7 @@ busiest node, bytes, and for chord lookup correctness.
   --max-connections N  open connections a peer keeps (less memory)                (default 64)
   --options JSON       overlay options by overlay: '{"chord":{"successors":20}}'
   --sweep LIST         also run chord (or the first overlay) at these sizes: hops against N
-  --jobs J             simulations run at once, each in its own process          (default: cores)
+  --jobs J             simulations run at once, each in its own thread            (default: cores)
   --json               print the report as JSON instead of a table
 `
 
@@ -238,7 +238,7 @@ function simulationOptions(o: SimCommandOptions, overlay: string, nodes = o.node
 }
 
 /**
- * `peerkit sim`: runs the simulations in child processes, `--jobs` at a
+ * `peerkit sim`: runs the simulations in worker threads of a child process, `--jobs` at a
  * time, draws a progress bar per running simulation on `io.stderr`,
  * prints the comparison table (or `--json`) on `io.stdout`, and writes the
  * report under `--out`. Resolves to the exit status: 0, 1 when a simulation

@@ -18,7 +18,7 @@ function outcome(r: SimulationResult) {
   return rest
 }
 
-test('runSimulations runs each simulation in its own process with the same result as in-process, in the order of the list', async (t) => {
+test('runSimulations runs each simulation in a worker thread of its own with the same result as in-process, in the order of the list', async (t) => {
   const list = [
     { overlay: 'flooding', nodes: 24, queries: 6, seed: 3 },
     { overlay: 'central', nodes: 16, queries: 4, seed: 3 },
@@ -33,7 +33,7 @@ test('runSimulations runs each simulation in its own process with the same resul
     onProgress: (i) => progressed.add(i),
   })
   t.deepEqual(started, [2, 0, 1], 'started in the given order')
-  t.deepEqual([...progressed].sort(), [0, 1, 2], 'every process reported progress')
+  t.deepEqual([...progressed].sort(), [0, 1, 2], 'every worker reported progress')
   t.deepEqual(
     out.map((r) => (isFailure(r) ? 'failed' : r.overlay)),
     ['flooding', 'central', 'chord'],
@@ -77,7 +77,7 @@ test('an overlay registered in this thread only (a third party) runs here, not i
   )
 })
 
-test('plugins are loaded in the processes: an overlay only a plugin registers runs in a process of its own', async (t) => {
+test('plugins are loaded in the workers: an overlay only a plugin registers runs in a worker like the built-in ones', async (t) => {
   const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
   t.false(overlays.has('pool-plugin-flooding'), 'this thread never loaded the plugin')
   const out = await runSimulations(
@@ -93,7 +93,7 @@ test('plugins are loaded in the processes: an overlay only a plugin registers ru
     t.is(r.queries.issued, 3)
     t.is(r.network.joinFailures, 0)
   }
-  t.false(overlays.has('pool-plugin-flooding'), 'and still has not: both ran in their own processes')
+  t.false(overlays.has('pool-plugin-flooding'), 'and still has not: both ran in workers of another process')
   const [broken] = await runSimulations([{ overlay: 'pool-plugin-flooding', nodes: 4, queries: 1 }], {
     plugins: { list: ['./broken-plugin.mjs'], from, field: '--plugin' },
   })
@@ -118,7 +118,7 @@ function exists(pid: number): boolean {
   }
 }
 
-test("a simulation's process is gone once the pool has its answer, even when its event loop would go on (the teardown's aftermath)", async (t) => {
+test("the simulations' process is gone once the pool has every answer, even when their event loops would go on (the teardown's aftermath)", async (t) => {
   const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
   const list = [
     { overlay: 'pool-lingering-flooding', nodes: 8, queries: 2, seed: 5 },
@@ -126,11 +126,13 @@ test("a simulation's process is gone once the pool has its answer, even when its
   ]
   const ended: number[] = []
   const pids = new Map<number, number>()
+  const threads = new Map<number, number>()
   const out = await runSimulations(list, {
     jobs: 1,
     plugins: { list: ['./lingering-plugin.mjs'], from },
     onProgress: (i, p) => {
       if (p.overlay === 'pid') pids.set(i, p.done)
+      if (p.overlay === 'thread') threads.set(i, p.done)
     },
     onEnd: (i) => ended.push(i),
   })
@@ -139,14 +141,17 @@ test("a simulation's process is gone once the pool has its answer, even when its
     if (isFailure(r)) return t.fail(r.error.message)
     t.is(r.queries.issued, 2)
   }
-  t.is(pids.size, 2, 'each simulation ran in a process of its own')
-  t.not(pids.get(0), pids.get(1))
-  t.not(pids.get(0), process.pid)
-  // A process whose timer never stops would still be there (and keep its memory).
-  for (const pid of pids.values()) t.false(exists(pid), `process ${pid} has exited`)
+  t.is(threads.size, 2, 'each simulation ran in a worker thread of its own')
+  t.not(threads.get(0), threads.get(1))
+  t.is(pids.size, 2)
+  t.is(pids.get(0), pids.get(1), 'both in one process')
+  t.not(pids.get(0), process.pid, 'not this one')
+  // A process whose timers never stop would still be there (and keep its memory).
+  const pid = pids.get(0) as number
+  t.false(exists(pid), `process ${pid} has exited`)
 })
 
-test('a simulation whose process ends before it answers is reported as failed, and the others still run', async (t) => {
+test('a simulation whose worker ends before it answers is reported as failed, and the others still run', async (t) => {
   const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
   const out = await runSimulations(
     [
@@ -158,13 +163,35 @@ test('a simulation whose process ends before it answers is reported as failed, a
   for (const r of out) {
     t.true(isFailure(r))
     if (isFailure(r))
-      t.regex(r.error.message, /the simulation's process exited with code 7 before it answered/)
+      t.regex(r.error.message, /the simulation's worker exited with code 7 before it answered/)
   }
   const [good] = await runSimulations([{ overlay: 'central', nodes: 4, queries: 1 }], { jobs: 1 })
   t.true(good !== undefined && !isFailure(good) && good.queries.issued === 1)
 })
 
-test("a simulation's process runs with SIM_V8_FLAGS: its young generation starts at its full size, not at V8's 1 or 2 MB", async (t) => {
+test("when the simulations' process dies, the simulations it ran fail and the next ones run in a new process", async (t) => {
+  const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
+  const out = await runSimulations(
+    [
+      { overlay: 'pool-killing-flooding', nodes: 12, queries: 3, seed: 13 },
+      { overlay: 'pool-killing-flooding', nodes: 12, queries: 3, seed: 5 },
+      { overlay: 'pool-killing-flooding', nodes: 12, queries: 3, seed: 13 },
+      { overlay: 'pool-killing-flooding', nodes: 12, queries: 3, seed: 6 },
+    ],
+    { jobs: 1, plugins: { list: ['./killing-plugin.mjs'], from } },
+  )
+  t.deepEqual(
+    out.map((r) => (isFailure(r) ? r.error.message : r.queries.issued)),
+    [
+      "the simulations' process exited with SIGKILL before the simulation answered",
+      3,
+      "the simulations' process exited with SIGKILL before the simulation answered",
+      3,
+    ],
+  )
+})
+
+test("the simulations' process runs with SIM_V8_FLAGS: a worker's young generation starts at its full size, not at V8's 1 or 2 MB", async (t) => {
   t.is(SIM_SEMI_SPACE_MB * 3, SIM_YOUNG_GENERATION_MB)
   const from = fileURLToPath(new URL('../../test/fixtures/', import.meta.url))
   const sizes: number[] = []

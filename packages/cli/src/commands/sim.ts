@@ -36,7 +36,7 @@ export function simCommand(program: Command, io: Io): Command {
       const { sim } = await import('@peerkit/sim')
       // The progress bar is drawn on stderr only when it is a terminal (then it is process.stderr).
       const stderr = io.stderr as SimIo['stderr']
-      // Plugins are loaded in this thread already (runCli); each simulation's process loads them again.
+      // Plugins are loaded in this thread already (runCli); each simulation's worker loads them again.
       const list = (cmd.parent?.opts().plugin ?? []) as string[]
       const plugins = list.length > 0 ? { list, from: io.cwd, field: '--plugin' } : undefined
       const code = await sim(flags, { stdout: io.stdout, stderr }, plugins ? { plugins } : {})
