@@ -76,6 +76,14 @@ export {
 } from './report.js'
 export { estimateCpuSeconds, longestFirst } from './run-cost.js'
 export {
+  SIM_OLD_GENERATION_MB,
+  SIM_SEMI_SPACE_MB,
+  SIM_V8_FLAGS,
+  SIM_YOUNG_GENERATION_MB,
+  type SimFailure,
+  type SimPlugins,
+} from './sim-limits.js'
+export {
   DIRECTORY_NAME,
   loadOverlay,
   OVERLAY_PACKAGES,
@@ -83,17 +91,7 @@ export {
   type SimNetworkOptions,
   type SimPeer,
 } from './sim-network.js'
-export {
-  isFailure,
-  runSimulations,
-  SIM_OLD_GENERATION_MB,
-  SIM_SEMI_SPACE_MB,
-  SIM_V8_FLAGS,
-  SIM_YOUNG_GENERATION_MB,
-  type SimFailure,
-  type SimPlugins,
-  type SimPoolOptions,
-} from './sim-pool.js'
+export { isFailure, runSimulations, type SimPoolOptions } from './sim-pool.js'
 export {
   runSimulation,
   SEARCH_KINDS,

@@ -15,19 +15,6 @@ import {
 import { OVERLAY_PACKAGES } from './sim-network.js'
 import { runSimulation, type SimulationProgress, type SimulationResult } from './simulation.js'
 
-export {
-  type HostReply,
-  type HostRequest,
-  SIM_OLD_GENERATION_MB,
-  SIM_SEMI_SPACE_MB,
-  SIM_V8_FLAGS,
-  SIM_YOUNG_GENERATION_MB,
-  type SimFailure,
-  type SimPlugins,
-  type SimWorkerData,
-  type WorkerReply,
-} from './sim-limits.js'
-
 export interface SimPoolOptions {
   /**
    * Simulations run at once, each in its own worker thread. More than the
