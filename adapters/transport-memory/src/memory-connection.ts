@@ -3,7 +3,6 @@ import {
   type AbortOptions,
   type Clock,
   type Connection,
-  ConnectionEmitter,
   type Identity,
   onAbort,
   type PeerId,
@@ -15,7 +14,7 @@ import {
 import type { MemoryListener } from './memory-listener.js'
 import type { MemoryNetwork } from './memory-network.js'
 import type { MemoryTransportOptions } from './options.js'
-import { type FrameKind, Pipe, type PipeSink } from './pipe.js'
+import { type FrameKind, Pipe } from './pipe.js'
 
 /** What a connection needs from the transport it belongs to. */
 export interface Endpoint {
@@ -104,11 +103,14 @@ export interface MemoryConnectionInit {
 /**
  * One end of an in-process connection. Messages are copied on `send`, wait
  * in a bounded buffer, cross the link (latency, bandwidth, loss) and arrive
- * whole and in order at the other end.
+ * whole and in order at the other end. Each end is the pipe of the frames
+ * the other end sends it (its base class, `Pipe`): a send pushes onto the
+ * other end, and a frame's arrival reads the end it arrives at.
  */
-export class MemoryConnection extends ConnectionEmitter implements Connection, PipeSink {
-  // What every message sent or received reads comes first: in one line of memory or two, not spread
-  // over the object (a connection of a simulated node is nearly always out of the CPU's caches then).
+export class MemoryConnection extends Pipe implements Connection {
+  // What every message sent or received reads comes first (after the pipe's fields, which every frame
+  // arriving reads): in a line of memory or two, not spread over the object (a connection of a simulated
+  // node is nearly always out of the CPU's caches then).
   private state: 'pending' | 'open' | 'closed'
   /**
    * `options.maxMessageSize` of this end's transport, kept: read for every message sent and
@@ -116,7 +118,6 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
    * node's, nearly always out of the CPU's caches when a message reaches it).
    */
   private readonly maxMessageSize: number
-  private readonly out: Pipe
   /**
    * The hub and the random source of this end's transport, kept: read for every frame sent, where the
    * transport was one more object to read (its node name is read only where the hub reads names).
@@ -147,7 +148,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
   private releasing = false
 
   constructor(init: MemoryConnectionInit) {
-    super()
+    super(init.endpoint.clock)
     this.id = init.id
     this.endpoint = init.endpoint
     this.remotePeer = init.remotePeer
@@ -156,7 +157,6 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     this.state = init.pending ? 'pending' : 'open'
     this.listener = init.listener
     this.nonce = init.nonce
-    this.out = new Pipe(init.endpoint.clock, this)
     this.maxMessageSize = init.endpoint.options.maxMessageSize
     this.hub = init.endpoint.network
     this.random = init.endpoint.random
@@ -167,16 +167,16 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     return '@peerkit/transport-memory:MemoryConnection'
   }
 
-  /** @internal Joins this end to `other`: this end's pipe delivers to it (as `other`'s to this end). */
+  /** @internal Joins this end to `other`: this end sends onto `other`'s pipe (as `other` onto this end's). */
   link(other: MemoryConnection): void {
     this.other = other
     this.otherEndpoint = other.endpoint
-    this.out.target = other
+    other.clock = this.endpoint.clock
   }
 
-  /** @internal Bytes left this end's send buffer while a `send` waited for room. */
-  drained(): void {
-    this.drain()
+  /** Bytes left this end's pipe (the other end's send buffer) while a `send` of the other end waited for room. */
+  protected override pipeDrained(): void {
+    this.other.drain()
   }
 
   get closed(): boolean {
@@ -194,7 +194,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
 
   /** Bytes accepted by `send` and not yet on the wire. */
   get bufferedBytes(): number {
-    return this.out.queued
+    return this.other.queued
   }
 
   send(data: Uint8Array, options?: AbortOptions): Promise<void> {
@@ -230,13 +230,13 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
       if (signal) {
         waiter.cancel = onAbort(signal, () => {
           this.waiters = this.waiters.filter((w) => w !== waiter)
-          if (this.waiters.length === 0) this.out.watch(false)
+          if (this.waiters.length === 0) this.other.watch(false)
           reject(new AbortError('send aborted', { cause: signal.reason }))
         })
       }
       if (this.waiters === NO_WAITERS) this.waiters = []
       this.waiters.push(waiter)
-      this.out.watch(true)
+      this.other.watch(true)
     })
   }
 
@@ -261,7 +261,14 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     // As `MemoryNetwork.link` decides it (the latency drawn before the loss), without a Link per frame.
     const latency = network.latency(from, to, random)
     const bandwidth = network.bandwidth(from, to)
-    this.out.push(kind, data, size, latency, bandwidth, network.lose(from, to, random, size, kind !== 'data'))
+    this.other.push(
+      kind,
+      data,
+      size,
+      latency,
+      bandwidth,
+      network.lose(from, to, random, size, kind !== 'data'),
+    )
   }
 
   /** @internal The handshake succeeded: from now on it is a live connection. */
@@ -279,7 +286,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     if (this.state === 'closed') return
     this.state = 'closed'
     this.failWaiters()
-    this.out.dropQueued()
+    this.other.dropQueued()
     this.transmit('rst', reason, 0)
     this.endpoint.untrack(this)
     if (event) {
@@ -288,8 +295,8 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     }
   }
 
-  /** @internal A frame from the other end's pipe arrived at this end. */
-  deliverFrame(kind: FrameKind, data: unknown): void {
+  /** A frame the other end sent arrived at this end. */
+  protected override deliverFrame(kind: FrameKind, data: unknown): void {
     if (this.state === 'closed') {
       // Data for a closed end: answer with a reset, like TCP's RST.
       if (kind === 'data' && !this.endpoint.killed) this.other.bounce()
@@ -339,7 +346,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
     const wasPending = this.state === 'pending'
     this.state = 'closed'
     this.failWaiters()
-    this.out.clear()
+    this.other.clear()
     this.endpoint.untrack(this)
     if (wasPending) return
     this.flushHeld()
@@ -387,7 +394,7 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
   }
 
   private fits(size: number): boolean {
-    const queued = this.out.queued
+    const queued = this.other.queued
     return queued === 0 || queued + size <= this.endpoint.options.sendBufferSize
   }
 
@@ -400,13 +407,13 @@ export class MemoryConnection extends ConnectionEmitter implements Connection, P
       this.transmit('data', w.data, w.data.byteLength)
       w.resolve()
     }
-    this.out.watch(false)
+    this.other.watch(false)
   }
 
   private failWaiters(): void {
     const waiters = this.waiters
     this.waiters = NO_WAITERS
-    this.out.watch(false)
+    this.other.watch(false)
     for (const w of waiters) {
       w.cancel?.()
       w.reject(new PeerUnreachableError(`connection ${this.id} to ${this.remotePeer} closed`))

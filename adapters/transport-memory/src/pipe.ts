@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '@peerkit/core'
+import { type Clock, ConnectionEmitter, type TimerHandle } from '@peerkit/core'
 
 /** What travels on a pipe: a message, or one of the connection's control frames. */
 export type FrameKind = 'data' | 'auth' | 'fin' | 'rst'
@@ -22,14 +22,6 @@ const KEEP_ROOM = 64 * STRIDE
 /** Slots of delivered frames a queue may hold before it moves the others to its front. */
 const COMPACT_AFTER = 1024 * STRIDE
 
-/** What a pipe calls (methods, so a pipe holds no closures). */
-export interface PipeSink {
-  /** A frame arrived (lost ones never do): its kind and its message, proof or reason; called on the pipe's `target`. */
-  deliverFrame(kind: FrameKind, data: unknown): void
-  /** Bytes left the send buffer while someone waited for room (see `watch`). */
-  drained(): void
-}
-
 /**
  * One direction of a connection: a FIFO of frames, each leaving after the
  * frames ahead of it (`size / bandwidth` seconds on the wire) and arriving
@@ -42,8 +34,21 @@ export interface PipeSink {
  * frames in flight, each of which outlived the young generation's
  * collections as an object), and arrival times in whole milliseconds stay
  * small integers, not boxed numbers.
+ *
+ * The pipe is its receiving end itself (the base class of a connection), not an object of its own:
+ * a frame's arrival reads its timer's function and then the connection, whose lines of memory it
+ * reads side by side from one address, where a pipe of its own was one more object to reach first,
+ * and the connection only through it (a simulated node's are nearly always out of the CPU's caches
+ * by the time a frame arrives). The sender pushes onto the other end's pipe (`push`); the pipe calls
+ * its own `deliverFrame` as frames arrive, and `pipeDrained` as bytes leave while someone watches.
  */
-export class Pipe {
+export abstract class Pipe extends ConnectionEmitter {
+  // What every frame reads comes first, in a few lines of memory side by side.
+  /**
+   * The clock the frames travel on: their sender's (`MemoryNetwork`: every delay runs on the sending
+   * transport's clock), which the connection sets as it is joined to its other end.
+   */
+  protected clock: Clock
   /**
    * The frame in flight while it is the only one and went on the wire at once (a link without a
    * bandwidth limit, nearly always in a simulation): its kind (`LOST` when dropped; undefined: no
@@ -55,35 +60,45 @@ export class Pipe {
   private soleKind: FrameKind | typeof LOST | undefined = undefined
   private soleData: unknown = undefined
   private soleArrive = 0
-  private q: unknown[] = []
-  /** Slot of the next frame to arrive. */
-  private head = 0
-  /** Slot of the first frame not yet on the wire. */
-  private departed = 0
-  /** Slot after the last frame. */
-  private tail = 0
-  /** Bytes of the frames from `departed` on (0 when all of them are on the wire). */
-  private queuedBytes = 0
-  private busyUntil = 0
-  private lastArrival = 0
+  private running = false
   private microtask = false
-  private timer: TimerHandle | undefined
+  private timer: TimerHandle | undefined = undefined
   /**
    * When `timer` fires (read only while there is one). A whole number, never `Infinity`: a field that
    * held a non-integer is a box of its own (a heap number), one more object to read at every frame.
    */
   private timerAt = 0
-  private running = false
+  private busyUntil = 0
+  private lastArrival = 0
+  /** Slot of the next frame to arrive. */
+  private head = 0
+  /** Slot after the last frame. */
+  private tail = 0
+  /** Slot of the first frame not yet on the wire. */
+  private departed = 0
+  /** Bytes of the frames from `departed` on (0 when all of them are on the wire). */
+  private queuedBytes = 0
   private watching = false
-  /** Where frames arrive: the sink, unless told (a connection's pipe delivers straight to the other end). */
-  target: PipeSink
+  private q: unknown[] = []
+  // Each made once, with the pipe (not one closure per frame: every frame that crosses a link with
+  // latency waits for a timer, and most of them are still in flight when the young generation is
+  // collected). Bound methods, not arrows: a bound function holds the pipe itself, where an arrow
+  // reaches it through its scope, one more object to read at every frame's arrival.
+  private readonly onMicrotask: () => void
+  private readonly onTimer: () => void
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly sink: PipeSink,
-  ) {
-    this.target = sink
+  constructor(clock: Clock) {
+    super()
+    this.clock = clock
+    this.onMicrotask = this.ranSoon.bind(this)
+    this.onTimer = this.fired.bind(this)
   }
+
+  /** A frame arrived (lost ones never do): its kind and its message, proof or reason. */
+  protected abstract deliverFrame(kind: FrameKind, data: unknown): void
+
+  /** Bytes left the send buffer while someone waited for room (see `watch`): the sender's to handle. */
+  protected abstract pipeDrained(): void
 
   /** Bytes accepted but not yet on the wire. */
   get queued(): number {
@@ -208,7 +223,7 @@ export class Pipe {
         const data = this.soleData
         this.soleKind = undefined
         this.soleData = undefined
-        if (sole !== LOST) this.target.deliverFrame(sole, data)
+        if (sole !== LOST) this.deliverFrame(sole, data)
       }
       const q = this.q
       while (due && this.head < this.tail) {
@@ -218,10 +233,10 @@ export class Pipe {
         const data = q[at + DATA]
         q[at + DATA] = undefined
         this.head = at + STRIDE
-        if (kind !== LOST) this.target.deliverFrame(kind, data)
+        if (kind !== LOST) this.deliverFrame(kind, data)
       }
       this.compact()
-      if (this.watching && this.queuedBytes < before) this.sink.drained()
+      if (this.watching && this.queuedBytes < before) this.pipeDrained()
     } finally {
       this.running = false
       this.schedule(now)
@@ -271,16 +286,8 @@ export class Pipe {
     this.runAt(next, now)
   }
 
-  // Each made once per pipe, with its first use (not one closure per frame: every frame that crosses a link
-  // with latency waits for a timer, and most of them are still in flight when the young generation is collected).
-  // Bound methods, not arrows: a bound function holds the pipe itself, where an arrow reaches it through
-  // its scope, one more object to read at every frame's arrival (nearly always out of the CPU's caches).
-  private onMicrotask: (() => void) | undefined
-  private onTimer: (() => void) | undefined
-
   private runSoon(): void {
     this.microtask = true
-    this.onMicrotask ??= this.ranSoon.bind(this)
     queueMicrotask(this.onMicrotask)
   }
 
@@ -291,7 +298,6 @@ export class Pipe {
 
   private runAt(next: number, now: number): void {
     this.timerAt = next
-    this.onTimer ??= this.fired.bind(this)
     this.timer = this.clock.setTimeout(this.onTimer, next - now)
   }
 

@@ -2,14 +2,25 @@ import test from 'ava'
 import { type FrameKind, Pipe } from '../src/pipe.js'
 import { VirtualClock } from './helpers/virtual-clock.js'
 
+/** A pipe whose arrivals and drains are recorded (a connection is the pipe of the frames sent to it). */
+class RecordingPipe extends Pipe {
+  readonly arrived: Array<{ at: number; frame: { kind: FrameKind; data: unknown } }> = []
+  drains = 0
+
+  protected override deliverFrame(kind: FrameKind, data: unknown): void {
+    this.arrived.push({ at: this.clock.now(), frame: { kind, data } })
+  }
+
+  protected override pipeDrained(): void {
+    this.drains++
+  }
+
+  protected override onMessageListener(): void {}
+}
+
 function pipe(clock: VirtualClock) {
-  const arrived: Array<{ at: number; frame: { kind: FrameKind; data: unknown } }> = []
-  let drains = 0
-  const p = new Pipe(clock, {
-    deliverFrame: (kind, data) => arrived.push({ at: clock.now(), frame: { kind, data } }),
-    drained: () => drains++,
-  })
-  return { p, arrived, drains: () => drains }
+  const p = new RecordingPipe(clock)
+  return { p, arrived: p.arrived, drains: () => p.drains }
 }
 
 test('frames leave one after another at the bandwidth and arrive a latency later, in order', async (t) => {
