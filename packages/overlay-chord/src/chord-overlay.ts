@@ -66,6 +66,8 @@ type Task = 'stabilize' | 'fixFingers' | 'checkPredecessor' | 'refresh' | 'expir
 const TASKS: readonly Task[] = ['stabilize', 'fixFingers', 'checkPredecessor', 'refresh', 'expire']
 /** Milliseconds before the first bootstrap retry; each next one waits twice as long, up to `bootstrapRetryMax`. */
 const FIRST_JOIN_RETRY = 1000
+/** A promise's value dropped (`post`). */
+const NOTHING = (): void => {}
 /**
  * Share of `network.maxConnections` a node protects from pruning with its
  * fingers: its neighbors (successors and predecessor) first, always, then its
@@ -156,7 +158,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       clock,
       network,
       admits,
-      someKey: (record, test) => this.replication.someKey(record, test),
+      keysOf: (record) => this.replication.keysFor(record),
       stabilizeSoon: () => {
         if (this.running && this.maintaining) void this.stabilizeOnce()
       },
@@ -184,7 +186,7 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
     if (restored > 0) this.log.info('took back the records held before the restart', { records: restored })
     this.running = true
     this.lifetime = undefined // a fresh one on first use
-    this.network.handle(CHORD_PROTOCOL, (request, context) => this.answer(request, context))
+    this.network.handle(CHORD_PROTOCOL, this.answer, this)
     this.joining = undefined
     // A bootstrap that does not answer yet is retried with backoff by the stabilize task (`tryJoin`).
     const joined = this.config.bootstrap.length > 0 && (await this.tryJoin())
@@ -585,21 +587,41 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
 
   // --- the wire -----------------------------------------------------------------
 
-  /** One request, answered within `timeout` (`rpcTimeout`; a relayed find_successor waits longer: see `LookupOptions.relay`). */
-  private async call<K extends RequestKind>(
+  /**
+   * One request, answered within `timeout` (`rpcTimeout`; a relayed find_successor waits longer: see
+   * `LookupOptions.relay`). Not an async function: a relayed find_successor keeps this call pending at every
+   * node it passes through, and an async function's suspended frame (one per call in flight) was young garbage
+   * that lived for the rest of the relay; the `then` below runs at the tick the `await` resumed at.
+   */
+  private call<K extends RequestKind>(
     node: ChordNode,
     request: RequestOf<K>,
     signal?: AbortSignal,
     timeout = this.relayTimeout(request),
   ): Promise<ResponseOf<K>> {
-    if (node.id === this.selfId) return (await this.handle(request, this.network.self())) as ResponseOf<K>
+    if (node.id === this.selfId) return this.callSelf(request)
     this.counter.sent(request.type)
-    const response = await this.network.request(node.ref, CHORD_PROTOCOL, request, { timeout, signal })
+    return this.network
+      .request(node.ref, CHORD_PROTOCOL, request, { timeout, signal })
+      .then((response) => this.answerTo(node, request, response))
+  }
+
+  /** A response that answers `request` (counted), else `ProtocolError`. */
+  private answerTo<K extends RequestKind>(
+    node: ChordNode,
+    request: RequestOf<K>,
+    response: ChordResponse,
+  ): ResponseOf<K> {
     this.counter.received(response.type)
     if (response.type !== RESPONSE_OF[request.type]) {
       throw new ProtocolError(`${node.ref.id} answered a chord ${request.type} with ${response.type}`)
     }
     return response as ResponseOf<K>
+  }
+
+  /** A request to this node itself, answered locally. */
+  private async callSelf<K extends RequestKind>(request: RequestOf<K>): Promise<ResponseOf<K>> {
+    return (await this.handle(request, this.network.self())) as ResponseOf<K>
   }
 
   /**
@@ -614,23 +636,39 @@ export class ChordOverlay extends EventEmitter<OverlayEvents> implements Overlay
       : rpcTimeout
   }
 
+  /** A one-way message to this node itself, handled locally. */
+  private async postSelf(message: RequestOf<'hand_on'>): Promise<void> {
+    await this.handle(message, this.network.self())
+  }
+
   /** Sends a one-way message (`hand_on`); to this node itself it is handled locally. */
-  private async post(node: ChordNode, message: RequestOf<'hand_on'>, signal?: AbortSignal): Promise<void> {
-    if (node.id === this.selfId) {
-      await this.handle(message, this.network.self())
-      return
-    }
+  private post(node: ChordNode, message: RequestOf<'hand_on'>, signal?: AbortSignal): Promise<void> {
+    if (node.id === this.selfId) return this.postSelf(message)
     this.counter.sent(message.type)
-    await this.network.send(node.ref, CHORD_PROTOCOL, message, { signal })
+    // Settled a tick after the send, as when this was an async function that awaited it.
+    return this.network.send(node.ref, CHORD_PROTOCOL, message, { signal }).then(NOTHING)
   }
 
   /**
    * Requests count under their type (`find_successor` …), responses under theirs (`step`, `hits` …);
-   * a one-way `hand_on` has no response.
+   * a one-way `hand_on` has no response. `handle` inlined: one async frame per request instead of two,
+   * each await where one was (the second, where `handle`'s promise was awaited), so every answer leaves
+   * at the tick it did.
    */
   private async answer(request: ChordRequest, context: RequestContext): Promise<ChordResponse> {
     this.counter.received(request.type)
-    const response = await this.handle(request, context.peer)
+    const strays =
+      (request.type === 'store' || request.type === 'hand_on') && request.primary ? [] : undefined
+    let response: ChordResponse
+    try {
+      if (!this.running) throw new NotStartedError('this chord node is not running')
+      response = await answerRequest(this.handlerContext, request, context.peer, strays)
+    } catch (err) {
+      await undefined // a refusal leaves when it did too
+      throw err
+    }
+    if (strays !== undefined && strays.length > 0) this.replication.passOn(strays)
+    await undefined // where `handle`'s promise was awaited
     if (request.type !== 'hand_on') this.counter.sent(response.type)
     return response
   }

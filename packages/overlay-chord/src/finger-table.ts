@@ -14,6 +14,9 @@ export class FingerTable<T extends RingNode> {
   private readonly fingers: (T | undefined)[]
   /** Each finger's clockwise distance from this node (`closestPreceding` ranks by it at every step); 0n where none. */
   private readonly from: bigint[]
+  /** The extra nodes of the last `closestPreceding` (the successor list, nearly always the same) and their distances from n. */
+  private extraNodes: T[] = []
+  private extraFrom: bigint[] = []
 
   constructor(
     readonly ring: Ring,
@@ -76,39 +79,76 @@ export class FingerTable<T extends RingNode> {
    */
   closestPreceding(key: bigint, extra: Iterable<T> = [], count = 1, exclude?: ReadonlySet<bigint>): T[] {
     // Every node of (n, key) is ranked by its distance from n: the farther from n, the closer to the key
-    // (distance(x, key) = distance(n, key) - distance(n, x)). One distance per node (a BigInt each; a finger's is
-    // kept from when it was set), not two per `within` and two per comparison of the sort; the fingers repeat the same nodes, so a
-    // finger equal to the one above it is passed over at once. (n, n) is the whole ring but n.
+    // (distance(x, key) = distance(n, key) - distance(n, x)). One distance per node, kept: a finger's from
+    // when it was set, the extra nodes' from the last call with the same nodes (`extraDistances`). Only the
+    // `count` best are kept as the nodes are met (distinct nodes lie at distinct distances, so the first met
+    // of an id is the one kept, as a pass over all of them would keep it); the fingers repeat the same
+    // nodes, so a finger equal to the one above it is passed over at once. (n, n) is the whole ring but n.
     const { ring, self } = this
-    const span = key === self ? ring.size : ring.distance(self, key)
     const found: T[] = []
+    if (count < 1) return found
+    const span = key === self ? ring.size : ring.distance(self, key)
     const from: bigint[] = []
-    const consider = (node: T, d: bigint) => {
-      const id = node.id
-      if (exclude?.has(id)) return
-      if (d === 0n || d >= span) return
-      for (const f of found) if (f.id === id) return // the first one met of an id is kept
-      // Insertion by decreasing distance from n (few nodes: a finger table holds about log2 N distinct ones).
-      let i = from.length
-      found.push(node)
-      from.push(d)
-      for (; i > 0 && (from[i - 1] as bigint) < d; i--) {
-        found[i] = found[i - 1] as T
-        from[i] = from[i - 1] as bigint
-      }
-      found[i] = node
-      from[i] = d
-    }
     let above: T | undefined
     for (let i = this.fingers.length - 1; i >= 0; i--) {
       const node = this.fingers[i]
       if (node === undefined || node === above) continue
       above = node
-      consider(node, this.from[i] as bigint)
+      keepBest(found, from, count, span, node, this.from[i] as bigint, exclude)
     }
-    for (const node of extra) consider(node, ring.distance(self, node.id))
-    return found.length > count ? found.slice(0, count) : found
+    const list = Array.isArray(extra) ? (extra as readonly T[]) : [...extra]
+    if (list.length > 0) {
+      const at = this.extraDistances(list)
+      for (let i = 0; i < list.length; i++)
+        keepBest(found, from, count, span, list[i] as T, at[i] as bigint, exclude)
+    }
+    return found
   }
+
+  /** Each of `list`'s distances from n, kept while the same nodes come again. */
+  private extraDistances(list: readonly T[]): readonly bigint[] {
+    const nodes = this.extraNodes
+    let same = nodes.length === list.length
+    for (let i = 0; same && i < list.length; i++) same = nodes[i] === list[i]
+    if (same) return this.extraFrom
+    this.extraNodes = list.slice()
+    this.extraFrom = list.map((n) => this.ring.distance(this.self, n.id))
+    return this.extraFrom
+  }
+}
+
+/**
+ * Adds `node`, at distance `d` from n, to `found` (at most `count` nodes by decreasing distance, `from`
+ * their distances) when it lies in (n, key) (`d < span`, `d` not 0), is not excluded and is not there yet.
+ */
+function keepBest<T extends RingNode>(
+  found: T[],
+  from: bigint[],
+  count: number,
+  span: bigint,
+  node: T,
+  d: bigint,
+  exclude: ReadonlySet<bigint> | undefined,
+): void {
+  if (d === 0n || d >= span) return
+  let i = found.length
+  if (i >= count && d <= (from[i - 1] as bigint)) return // not among the best (or the last itself)
+  const id = node.id
+  if (exclude?.has(id)) return
+  for (let j = 0; j < i; j++) if ((found[j] as T).id === id) return // the first one met of an id is kept
+  // Insertion by decreasing distance from n (at most `count` nodes).
+  if (i >= count)
+    i-- // the last goes
+  else {
+    found.push(node)
+    from.push(d)
+  }
+  for (; i > 0 && (from[i - 1] as bigint) < d; i--) {
+    found[i] = found[i - 1] as T
+    from[i] = from[i - 1] as bigint
+  }
+  found[i] = node
+  from[i] = d
 }
 
 /** Sorts nodes by id, ascending (the order `successorIn` expects). */

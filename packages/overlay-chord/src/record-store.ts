@@ -184,7 +184,9 @@ export class RecordStore {
     } else {
       if (current) this.forget(current)
       stored = storedOf(record, heldUntil)
-      this.insert(stored)
+      // Its size and its provider's usage are those measured above (the evictions took other providers'
+      // records), unless the copy it replaces was forgotten (which may have dropped the usage).
+      this.insert(stored, size, current ? undefined : mine)
     }
     this.write(this.index.put(stored, this.index.durable ? { expiresAt: heldUntil } : undefined))
     return 'stored'
@@ -330,8 +332,12 @@ export class RecordStore {
     return of === undefined ? undefined : pick(of, provider)
   }
 
-  /** Holds `stored` (not held yet) and charges its provider. */
-  private insert(stored: StoredRecord): void {
+  /** Holds `stored` (not held yet) and charges its provider (`size`: its `recordBytes`; `mine`: its provider's usage). */
+  private insert(
+    stored: StoredRecord,
+    size = recordBytes(stored),
+    mine = this.usage?.get(stored.provider.id),
+  ): void {
     const { hash } = stored
     const provider = stored.provider.id
     this.held ??= new Map()
@@ -348,8 +354,6 @@ export class RecordStore {
         ]),
       )
     this.count++
-    const size = recordBytes(stored)
-    const mine = this.usage.get(provider)
     if (mine === undefined) this.usage.set(provider, { bytes: size, records: stored })
     else {
       if (mine.records instanceof Set) mine.records.add(stored)

@@ -12,7 +12,7 @@ import type { RecordStore } from './record-store.js'
 import type { HandOn } from './request-handler.js'
 import type { Ring } from './ring.js'
 import { RouteHints } from './route-hints.js'
-import type { ChordNode, ChordRouting, LookupResult, Rpc } from './routing.js'
+import type { ChordNode, ChordRouting, LookupOptions, LookupResult, Rpc } from './routing.js'
 
 /** What replication needs of its overlay. */
 export interface ReplicationContext {
@@ -94,11 +94,21 @@ export class Replication {
    * from the ring's cache of records' keys, `Ring.recordKeys`).
    */
   someKey(record: FileRecord, test: (key: bigint) => boolean): boolean {
-    const keys =
-      this.keys.get(record) ??
-      this.c.ring.recordKeys(record.hash, record.keywords, this.c.options.maxGramKeys)
+    const keys = this.keysFor(record)
     for (let i = 0; i < keys.length; i++) if (test(keys[i] as bigint)) return true
     return false
+  }
+
+  /**
+   * A record's keys in `keysOf`'s order, for `someKey` or a caller's own pass (a node testing every
+   * record it receives passes its test there, one function at that call site, not one of many here):
+   * this provider's own from `keysOf`, another's from the ring's cache. Never change the array.
+   */
+  keysFor(record: FileRecord): readonly bigint[] {
+    return (
+      this.keys.get(record) ??
+      this.c.ring.recordKeys(record.hash, record.keywords, this.c.options.maxGramKeys)
+    )
   }
 
   /** The nodes that hold a key: the first `replication` of its successor list. */
@@ -324,11 +334,13 @@ export class Replication {
     relay = false,
   ): Promise<void> {
     let next = 0
+    // One options object for the batch's lookups (a lookup reads it, never changes it).
+    const options: LookupOptions = { signal: this.c.signal(), hints, answers, relay }
     const worker = async () => {
       while (next < items.length && this.c.running()) {
         const [key, recs] = items[next++] as [bigint, R[]]
         await this.c.routing
-          .lookup(key, { signal: this.c.signal(), hints, answers, relay })
+          .lookup(key, options)
           .then((found) => fn(found, recs))
           .catch(() => {}) // one key's lookup or store failed: the next refresh tries it again
       }

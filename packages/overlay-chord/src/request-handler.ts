@@ -12,7 +12,7 @@ import {
 } from './messages.js'
 import type { ParsedChordOptions } from './options.js'
 import type { RecordStore } from './record-store.js'
-import type { Ring } from './ring.js'
+import { inArc, type Ring } from './ring.js'
 import { type ChordNode, type ChordRouting, HOLDS, HOLDS_NOT, OWNS } from './routing.js'
 
 /** About the most bytes of records one `get` or `search` answer carries. */
@@ -28,8 +28,8 @@ export interface HandlerContext {
   network: Network
   /** Whether a PeerId solves the id puzzle (may route, store and hand over). */
   admits(ref: PeerRef): boolean
-  /** Whether some key the record is stored under passes `test` (see `Replication.someKey`). */
-  someKey(record: SignedFileRecord, test: (key: bigint) => boolean): boolean
+  /** The keys the record is stored under (see `Replication.keysFor`; never change the array). */
+  keysOf(record: SignedFileRecord): readonly bigint[]
   /** Runs a stabilize round soon (at most one at a time; ignored while maintenance is paused). */
   stabilizeSoon(): void
   /**
@@ -69,7 +69,6 @@ export function answerRequest(
   from: PeerRef,
   strays?: SignedFileRecord[],
 ): ChordResponse | Promise<ChordResponse> {
-  const refs = (nodes: readonly ChordNode[]) => nodes.map((n) => wireRef(n.ref))
   const now = c.clock.now()
   switch (request.type) {
     case 'find_successor': {
@@ -83,11 +82,10 @@ export function answerRequest(
         avoid.add(id)
       }
       const step = c.routing.step(key, avoid, request.max)
-      const answer: ChordResponse = { type: 'step', done: step.done, nodes: refs(step.nodes) }
       const next = step.nodes[0]
       if (request.relay === undefined || step.done || next === undefined || next.id === c.routing.id)
-        return answer
-      return relayStep(c, request, next, answer)
+        return { type: 'step', done: step.done, nodes: refs(step.nodes) }
+      return relayStep(c, request, next, step.nodes)
     }
     case 'get_predecessor': {
       const p = c.routing.predecessor
@@ -180,14 +178,14 @@ export function answerRequest(
  * on to `next`, the closest node it names, with `relay - 1` (without `relay`
  * at 1), and answered with that node's answer, naming whose answer it is
  * (`by`) and the nodes that answered from here on (`hops`). When the node
- * passed on to fails, this node's own step (`own`) answers: the asker goes
+ * passed on to fails, this node's own step (the nodes it `named`) answers: the asker goes
  * on from it as from any step.
  */
 function relayStep(
   c: HandlerContext,
   request: RequestOf<'find_successor'>,
   next: ChordNode,
-  own: ChordResponse,
+  named: readonly ChordNode[],
 ): Promise<ChordResponse> {
   const relay = request.relay as number
   // No field set to undefined (see `ChordRouting.lookup`).
@@ -201,8 +199,21 @@ function relayStep(
       const by = answer.by ?? wireRef(next.ref)
       return { type: 'step', done: answer.done, nodes: answer.nodes, by, hops: Math.min(hops, MAX_RELAY) }
     },
-    () => own, // the asker asks the nodes named itself, and finds the failed one so
+    // The asker asks the nodes named itself, and finds the failed one so (the answer made only now: most relays
+    // succeed, and one made at once lived as long as the relay).
+    (): ChordResponse => ({ type: 'step', done: false, nodes: refs(named) }),
   )
+}
+
+/** Whether `test` holds for one of `keys`, in order (inlined where it is called, with the caller's test). */
+function someKey(keys: readonly bigint[], test: (key: bigint) => boolean): boolean {
+  for (let i = 0; i < keys.length; i++) if (test(keys[i] as bigint)) return true
+  return false
+}
+
+/** Nodes as they travel. */
+function refs(nodes: readonly ChordNode[]): PeerRef[] {
+  return nodes.map((n) => wireRef(n.ref))
 }
 
 function assertAdmitted(c: HandlerContext, from: PeerRef, what: string): void {
@@ -265,39 +276,44 @@ async function forward(
   }
   const last = at.length
   const { replication } = options
-  const batches: HandOn[] = list.map((node, i) => ({ node, records: [], ttls: [], primary: i === 0 }))
+  // Made as a successor gets its first record (most forwarded stores reach the first `replication` only).
+  const batches: (HandOn | undefined)[] = []
   // The lookups this node answered were of keys in (n, successor], which all have the same holders: a
   // record's first key there tells them. A record with none (the successor changed since: a node
   // joined) goes to the holders of its first key further on.
   let further = -1
-  const first = at[0] as bigint
-  const end = at[last - 1] as bigint
+  // A key's distance d from n is at most successor k's when it lies in (n, successor k]: tested by
+  // comparisons (`inArc`), no BigInt made per key.
+  const firstId = (list[0] as ChordNode).id
+  const lastId = (list[last - 1] as ChordNode).id
   const mark = (key: bigint): boolean => {
-    const d = ring.distance(self, key)
-    if (d === 0n || d > end) return false // not a key this node passes on
-    if (d <= first) return true
+    if (!inArc(key, self, lastId)) return false // not a key this node passes on (d 0 or past the last)
+    if (inArc(key, self, firstId)) return true
     if (further < 0) {
       further = 1
-      while ((at[further] as bigint) < d) further++
+      while (!inArc(key, self, (list[further] as ChordNode).id)) further++
     }
     return false
   }
   for (const r of records) {
     if (!(r.expires > now)) continue // expired on the way: no lie, just too late
     further = -1
-    const start = c.someKey(r, mark) ? 0 : further
+    const start = someKey(c.keysOf(r), mark) ? 0 : further
     if (start < 0) continue
     const ttl = Math.min(options.recordTtl, r.expires - now)
     for (let k = start; k < start + replication && k < last; k++) {
-      const b = batches[k] as HandOn
+      let b = batches[k]
+      if (b === undefined) {
+        b = { node: list[k] as ChordNode, records: [], ttls: [], primary: k === 0 }
+        batches[k] = b
+      }
       b.records.push(r)
       b.ttls.push(ttl)
     }
   }
-  await c.handOn(
-    from.id,
-    batches.filter((b) => b.records.length > 0),
-  )
+  const sent: HandOn[] = []
+  for (const b of batches) if (b !== undefined) sent.push(b)
+  await c.handOn(from.id, sent)
   return OK
 }
 
@@ -322,8 +338,9 @@ function keep(
   const { replication, replicaWindow, recordTtl } = c.options
   let refused = 0
   let why = ''
-  const role = c.routing.keyRole(replication, replicaWindow)
-  const mayHold = (key: bigint) => role(key) !== HOLDS_NOT
+  // A store to the key's successor tells owned keys from held ones; any other only asks whether one may be held.
+  const role = strays !== undefined ? c.routing.keyRole(replication, replicaWindow) : () => HOLDS_NOT
+  const mayHold = strays === undefined ? c.routing.holdTest(replication, replicaWindow) : () => false
   // One pass over a record's keys tells both: some key it may hold, some key it owns (owning is holding).
   let held = false
   let owned = false
@@ -342,10 +359,10 @@ function keep(
     if (strays !== undefined) {
       held = false
       owned = false
-      c.someKey(r, ownsOrHolds)
+      someKey(c.keysOf(r), ownsOrHolds)
       if (!owned) strays.push(r)
       held ||= owned
-    } else held = alive && c.someKey(r, mayHold)
+    } else held = alive && someKey(c.keysOf(r), mayHold)
     if (!alive || !held) continue
     const result = c.store.put(r, now + Math.min(ttls?.[i] ?? recordTtl, recordTtl))
     if (result === 'stored') continue

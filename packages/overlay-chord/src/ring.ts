@@ -52,6 +52,19 @@ interface RecordKeys {
 
 const encoder = new TextEncoder()
 
+/**
+ * Whether `x` lies on the clockwise arc (a, b] of a ring, `a` and `b` distinct: `within(x, a, b, '(]')` by
+ * comparisons alone, no BigInt made (a test run for every key of every record a node receives).
+ */
+export function inArc(x: bigint, a: bigint, b: bigint): boolean {
+  return a < b ? a < x && x <= b : a < x || x <= b
+}
+
+/** Whether `x` lies on the clockwise arc [a, b] of a ring (`within(x, a, b, '[]')` for distinct ends), by comparisons. */
+export function inClosedArc(x: bigint, a: bigint, b: bigint): boolean {
+  return a <= b ? a <= x && x <= b : a <= x || x <= b
+}
+
 /** Rings by size, for `Ring.of`. */
 const shared = new Map<number, Ring>()
 

@@ -8,7 +8,7 @@ import {
   type RequestOf,
   type ResponseOf,
 } from './messages.js'
-import type { Ring } from './ring.js'
+import { inArc, inClosedArc, type Ring } from './ring.js'
 import { RouteHints } from './route-hints.js'
 
 /** A node on the ring: its identifier and how to reach it. */
@@ -192,18 +192,30 @@ export class ChordRouting {
     return this.holdTest(holders, window)(key)
   }
 
-  /** `mayHold` for many keys in turn: the mean gap is measured once. */
+  /**
+   * `mayHold` for many keys in turn: the mean gap is measured once, and a key
+   * costs one arc test by comparisons. The arcs of the keys owned, (predecessor, n],
+   * and of those held as a replica, [n - reach, n], both end at n: a key may be
+   * held when it lies on the longer.
+   */
   holdTest(holders: number, window: number): (key: bigint) => boolean {
-    const role = this.keyRole(holders, window)
-    return (key) => role(key) !== HOLDS_NOT
+    const { ring, pred } = this
+    const self = this.id
+    if (pred === undefined || pred.id === self) return () => true // owns every key (see `owns`)
+    const gap = this.meanGap()
+    const reach = gap === undefined ? undefined : gap * BigInt(holders * window)
+    if (reach === undefined || reach >= ring.size - 1n) return () => true
+    const predecessor = pred.id
+    if (ring.distance(predecessor, self) - 1n > reach) return (key) => inArc(key, predecessor, self)
+    const from = ring.distance(reach, self)
+    return (key) => inClosedArc(key, from, self)
   }
 
   /**
    * For many keys in turn, whether this node owns the key (`OWNS`), may hold
    * it as one of `holders` nodes without owning it (`HOLDS`, see `mayHold`),
-   * or neither (`HOLDS_NOT`). The mean gap and the predecessor's distance
-   * are measured once; a key costs one distance, its distance to this node:
-   * a key in (predecessor, n] lies nearer before n than the predecessor does.
+   * or neither (`HOLDS_NOT`). The mean gap and the arcs are measured once;
+   * a key costs a few comparisons.
    */
   keyRole(holders: number, window: number): (key: bigint) => KeyRole {
     const { ring, pred } = this
@@ -211,21 +223,24 @@ export class ChordRouting {
     if (pred === undefined || pred.id === self) return () => OWNS // owns every key (see `owns`)
     const gap = this.meanGap()
     const reach = gap === undefined ? undefined : gap * BigInt(holders * window)
-    const predecessorAt = ring.distance(pred.id, self)
+    // A key's distance to n is below the predecessor's when it lies in (predecessor, n], and at most
+    // `reach` when it lies in [n - reach, n]: tested by comparisons (`inArc`), no BigInt made per key.
+    const predecessor = pred.id
+    const anywhere = reach === undefined || reach >= ring.size - 1n
+    const from = anywhere ? self : ring.distance(reach, self)
     return (key) => {
-      const d = ring.distance(key, self)
-      if (d < predecessorAt) return OWNS
-      return reach === undefined || d <= reach ? HOLDS : HOLDS_NOT
+      if (inArc(key, predecessor, self)) return OWNS
+      return anywhere || inClosedArc(key, from, self) ? HOLDS : HOLDS_NOT
     }
   }
 
-  /** `owns` for many keys in turn, as the predecessor is now: one distance a key (see `keyRole`). */
+  /** `owns` for many keys in turn, as the predecessor is now: comparisons alone (see `keyRole`). */
   ownsTest(): (key: bigint) => boolean {
-    const { ring, pred } = this
+    const { pred } = this
     const self = this.id
     if (pred === undefined || pred.id === self) return () => true
-    const predecessorAt = ring.distance(pred.id, self)
-    return (key) => ring.distance(key, self) < predecessorAt
+    const predecessor = pred.id
+    return (key) => inArc(key, predecessor, self)
   }
 
   /**

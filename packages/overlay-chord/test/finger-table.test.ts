@@ -91,6 +91,18 @@ test('closest preceding nodes: in (n, key), closest first, fingers and successor
   t.deepEqual(ids(table.closestPreceding(5n)), [42])
 })
 
+test('closest preceding nodes: an extra list changed in place or given as an iterable is read again, not taken from the last call', (t) => {
+  const table = fingersFromRing(ring, 8n, nodes)
+  const list = [node(51)]
+  t.deepEqual(ids(table.closestPreceding(54n, list, 2)), [51, 42])
+  list[0] = node(48) // the same array, another node: its distance is not the one kept for 51
+  t.deepEqual(ids(table.closestPreceding(54n, list, 2)), [48, 42])
+  list.push(node(51))
+  t.deepEqual(ids(table.closestPreceding(54n, list, 2)), [51, 48])
+  t.deepEqual(ids(table.closestPreceding(54n, new Set([node(38), node(51)]), 3)), [51, 42, 38])
+  t.deepEqual(table.closestPreceding(54n, list, 0), [], 'no node asked for, none given')
+})
+
 test('a node alone answers every key with itself; a removed finger is skipped', (t) => {
   const alone = node(8)
   const empty = new FingerTable<RingNode>(ring, 8n)

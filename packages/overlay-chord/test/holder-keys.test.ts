@@ -111,23 +111,29 @@ test('keyRole and ownsTest say what owns and mayHold say of every key: owned, he
   const cases = [
     routing(2100n, 1500n, [2900n, 3300n, 3900n]), // a full list: mayHold reaches holders × window gaps back
     routing(40n, 3900n, [700n, 1500n, 2100n]), // the arc (predecessor, n] wraps round 0
+    routing(300n, 40n, [900n, 1500n, 2100n]), // the arc of the replicas' keys wraps round 0, not the owned one
+    routing(2000n, 100n, [2100n, 2200n, 2300n]), // the predecessor lies farther back than the replicas' arc reaches
     routing(700n, 40n, [1500n]), // too few successors: no mean gap, every key may be held
     routing(1500n, undefined, [2100n, 2900n, 3300n]), // no predecessor: owns every key
     routing(2900n, 2900n, [3300n, 3900n, 40n]), // itself as predecessor: the whole ring
   ]
   let roles = 0
-  for (const r of cases) {
-    const role = r.keyRole(2, 1)
-    const hold = r.holdTest(2, 1)
-    const owns = r.ownsTest()
-    const gap = r.meanGap() // by definition: within 2 × 1 mean gaps before the node, or any key without a mean gap
-    for (let key = 0n; key < small.size; key += 7n) {
-      const near = gap === undefined || small.distance(key, r.id) <= gap * 2n
-      const want = r.owns(key) ? OWNS : near ? HOLDS : HOLDS_NOT
-      if (role(key) !== want) t.fail(`node ${r.id}, key ${key}: ${role(key)}, not ${want}`)
-      if (hold(key) !== (want !== HOLDS_NOT)) t.fail(`node ${r.id}, key ${key}: holdTest disagrees`)
-      if (owns(key) !== r.owns(key)) t.fail(`node ${r.id}, key ${key}: ownsTest disagrees`)
-      roles |= 1 << role(key)
+  // Every key; with a window of 4 the replicas' arc covers the whole ring at the first node, and nearly at the third.
+  for (const window of [1, 2, 4]) {
+    for (const r of cases) {
+      const role = r.keyRole(2, window)
+      const hold = r.holdTest(2, window)
+      const owns = r.ownsTest()
+      const gap = r.meanGap() // by definition: within 2 × window mean gaps before the node, or any key without a mean gap
+      for (let key = 0n; key < small.size; key++) {
+        const near = gap === undefined || small.distance(key, r.id) <= gap * 2n * BigInt(window)
+        const want = r.owns(key) ? OWNS : near ? HOLDS : HOLDS_NOT
+        if (role(key) !== want)
+          t.fail(`node ${r.id}, window ${window}, key ${key}: ${role(key)}, not ${want}`)
+        if (hold(key) !== (want !== HOLDS_NOT)) t.fail(`node ${r.id}, key ${key}: holdTest disagrees`)
+        if (owns(key) !== r.owns(key)) t.fail(`node ${r.id}, key ${key}: ownsTest disagrees`)
+        roles |= 1 << role(key)
+      }
     }
   }
   t.is(roles, 0b111, 'every role is met')
