@@ -59,9 +59,10 @@ export const SIM_OLD_GENERATION_MB = 12_288
  * figures. Alone, the flag is within a few per cent either way (chord at
  * 2,000 peers −4.5 %, flooding at 10^4 +1.8 %). It is a process-wide flag
  * that V8 cannot change once a heap exists, hence a process of their own.
- * Worker threads of one such process measured better than a process per
- * simulation: 2000 × 2000, the four overlays two at once, 97.9 and 103.7 s
- * of CPU against 112.5 and 111.3 s, the same figures (fifteenth pass).
+ * Worker threads of one such process cost what a process per simulation
+ * costs: 2000 × 2000, the four overlays two at once on a quiet machine, 73.4,
+ * 76.4 and 78.0 s of CPU against 73.1, 71.8 and 81.1 s, the same figures
+ * (fifteenth pass; the fourteenth measured the threads 6 % cheaper).
  */
 export const SIM_V8_FLAGS: readonly string[] = Object.freeze([
   '--single-threaded-gc',
