@@ -5,7 +5,7 @@ import type { SimulationOptions } from './options.js'
 import { reportJson, resultsTable, type SimulationReport, writeReport } from './report.js'
 import { longestFirst } from './run-cost.js'
 import type { SimPlugins } from './sim-limits.js'
-import { loadOverlay, OVERLAY_PACKAGES } from './sim-network.js'
+import { isBuiltInOverlay, loadOverlay, OVERLAY_PACKAGES } from './sim-network.js'
 import { isFailure, runSimulations } from './sim-pool.js'
 import type { SimulationResult } from './simulation.js'
 import { parseTopologyKind, type TopologyKind } from './topology.js'
@@ -262,9 +262,7 @@ export async function sim(
     io.stdout.write(SIM_USAGE)
     return 0
   }
-  const all =
-    o.overlays.length === Object.keys(OVERLAY_PACKAGES).length &&
-    o.overlays.every((x) => x in OVERLAY_PACKAGES)
+  const all = o.overlays.length === Object.keys(OVERLAY_PACKAGES).length && o.overlays.every(isBuiltInOverlay)
   const overlays: string[] = []
   for (const name of o.overlays) {
     try {

@@ -85,6 +85,7 @@ export {
 } from './sim-limits.js'
 export {
   DIRECTORY_NAME,
+  isBuiltInOverlay,
   loadOverlay,
   OVERLAY_PACKAGES,
   SimNetwork,

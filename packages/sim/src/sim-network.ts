@@ -29,6 +29,14 @@ export const OVERLAY_PACKAGES: Readonly<Record<string, string>> = Object.freeze(
 })
 
 /**
+ * Whether `overlay` is one of `OVERLAY_PACKAGES` (its own key: a name such as `constructor` is not,
+ * though `in` and an index would find it on `Object.prototype`).
+ */
+export function isBuiltInOverlay(overlay: string): boolean {
+  return Object.hasOwn(OVERLAY_PACKAGES, overlay)
+}
+
+/**
  * The memory transport without the Ed25519 handshake, under its own registry
  * name: `options.memory` of a peer configuration also reaches the `memory`
  * index (both are named `memory`), which takes no options, so the simulator
@@ -46,8 +54,7 @@ export const DIRECTORY_NAME = 'directory'
 
 /** Imports the package of `overlay` (unless already registered) and checks that the name is known. */
 export async function loadOverlay(overlay: string): Promise<void> {
-  const pkg = OVERLAY_PACKAGES[overlay]
-  if (!overlays.has(overlay) && pkg !== undefined) await import(pkg)
+  if (!overlays.has(overlay) && isBuiltInOverlay(overlay)) await import(OVERLAY_PACKAGES[overlay] as string)
   if (!overlays.has(overlay)) overlays.get(overlay) // throws InvalidOptionsError with the known names
 }
 

@@ -12,7 +12,7 @@ import {
   type SimPlugins,
   type SimWorkerData,
 } from './sim-limits.js'
-import { OVERLAY_PACKAGES } from './sim-network.js'
+import { isBuiltInOverlay } from './sim-network.js'
 import { runSimulation, type SimulationProgress, type SimulationResult } from './simulation.js'
 
 export interface SimPoolOptions {
@@ -153,7 +153,7 @@ export async function runSimulations(
       let outcome: SimulationResult | SimFailure
       try {
         const onProgress = (p: SimulationProgress) => pool.onProgress?.(index, p)
-        outcome = await (options.overlay in OVERLAY_PACKAGES || withPlugins
+        outcome = await (isBuiltInOverlay(options.overlay) || withPlugins
           ? host.run(index, { options, ...(pool.plugins ? { plugins: pool.plugins } : {}) }, onProgress)
           : inThisThread(options, onProgress))
       } catch (err) {

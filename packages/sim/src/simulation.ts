@@ -309,7 +309,7 @@ export async function runSimulation(
     const issued = outcomes.length
     const estimatedQueryMessages = Math.max(0, totalMessages - windowBackgroundPerMs * span)
     const byKind = diffByKind(after.byKind, before.byKind)
-    const kinds = SEARCH_KINDS[opts.overlay]
+    const kinds = Object.hasOwn(SEARCH_KINDS, opts.overlay) ? SEARCH_KINDS[opts.overlay] : undefined
     let queryMessages = estimatedQueryMessages
     if (kinds !== undefined) {
       queryMessages = 0

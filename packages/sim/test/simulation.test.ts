@@ -223,6 +223,12 @@ test('failures and churn reduce the live set and are reported', async (t) => {
 
 test('an unknown overlay is refused before anything runs', async (t) => {
   await t.throwsAsync(runSimulation({ overlay: 'nope' }), { name: 'InvalidOptionsError' })
+  // names an object has from its prototype are unknown overlays too, not packages to import
+  for (const overlay of ['constructor', 'toString', '__proto__'])
+    await t.throwsAsync(runSimulation({ overlay, nodes: 4, queries: 1 }), {
+      name: 'InvalidOptionsError',
+      message: /overlay/,
+    })
 })
 
 test('publishers bounds the publishes in flight, and every peer with files still publishes', async (t) => {
