@@ -12,7 +12,7 @@ import {
 } from './messages.js'
 import type { ParsedChordOptions } from './options.js'
 import type { RecordStore } from './record-store.js'
-import { inArc, type Ring } from './ring.js'
+import type { Ring } from './ring.js'
 import { type ChordNode, type ChordRouting, HOLDS, HOLDS_NOT, OWNS } from './routing.js'
 
 /** About the most bytes of records one `get` or `search` answer carries. */
@@ -283,15 +283,15 @@ async function forward(
   // joined) goes to the holders of its first key further on.
   let further = -1
   // A key's distance d from n is at most successor k's when it lies in (n, successor k]: tested by
-  // comparisons (`inArc`), no BigInt made per key.
+  // comparisons (`Ring.within`), no BigInt made per key.
   const firstId = (list[0] as ChordNode).id
   const lastId = (list[last - 1] as ChordNode).id
   const mark = (key: bigint): boolean => {
-    if (!inArc(key, self, lastId)) return false // not a key this node passes on (d 0 or past the last)
-    if (inArc(key, self, firstId)) return true
+    if (!ring.within(key, self, lastId)) return false // not a key this node passes on (d 0 or past the last)
+    if (ring.within(key, self, firstId)) return true
     if (further < 0) {
       further = 1
-      while (!inArc(key, self, (list[further] as ChordNode).id)) further++
+      while (!ring.within(key, self, (list[further] as ChordNode).id)) further++
     }
     return false
   }

@@ -53,14 +53,9 @@ interface RecordKeys {
 const encoder = new TextEncoder()
 
 /**
- * Whether `x` lies on the clockwise arc (a, b] of a ring, `a` and `b` distinct: `within(x, a, b, '(]')` by
- * comparisons alone, no BigInt made (a test run for every key of every record a node receives).
+ * Whether `x` lies on the clockwise arc [a, b] of a ring, by comparisons: `within(x, a, b, '[]')` for
+ * distinct ends, but the single point `a` when they are equal (a replica reach of 0), not the whole ring.
  */
-export function inArc(x: bigint, a: bigint, b: bigint): boolean {
-  return a < b ? a < x && x <= b : a < x || x <= b
-}
-
-/** Whether `x` lies on the clockwise arc [a, b] of a ring (`within(x, a, b, '[]')` for distinct ends), by comparisons. */
 export function inClosedArc(x: bigint, a: bigint, b: bigint): boolean {
   return a <= b ? a <= x && x <= b : a <= x || x <= b
 }
@@ -204,13 +199,14 @@ export class Ring {
    * True when `x` lies on the clockwise arc from `a` to `b`, ends included as
    * `bounds` says. When `a == b` the arc is the whole ring: `(a, a)` is every
    * point but `a`, and the other three forms are every point (so a lone node
-   * is the successor of every key).
+   * is the successor of every key). Comparisons alone, no BigInt made: a test
+   * run for every key of every record a node receives.
    */
   within(x: bigint, a: bigint, b: bigint, bounds: Bounds = '(]'): boolean {
     if (a === b) return bounds === '()' ? x !== a : true
     if (x === a) return bounds[0] === '['
     if (x === b) return bounds[1] === ']'
-    return this.distance(a, x) < this.distance(a, b)
+    return a < b ? a < x && x < b : a < x || x < b
   }
 
   /** Fixed-width lowercase hex, as ids travel on the wire. */

@@ -8,7 +8,7 @@ import {
   type RequestOf,
   type ResponseOf,
 } from './messages.js'
-import { inArc, inClosedArc, type Ring } from './ring.js'
+import { inClosedArc, type Ring } from './ring.js'
 import { RouteHints } from './route-hints.js'
 
 /** A node on the ring: its identifier and how to reach it. */
@@ -206,7 +206,7 @@ export class ChordRouting {
     const reach = gap === undefined ? undefined : gap * BigInt(holders * window)
     if (reach === undefined || reach >= ring.size - 1n) return () => true
     const predecessor = pred.id
-    if (ring.distance(predecessor, self) - 1n > reach) return (key) => inArc(key, predecessor, self)
+    if (ring.distance(predecessor, self) - 1n > reach) return (key) => ring.within(key, predecessor, self)
     const from = ring.distance(reach, self)
     return (key) => inClosedArc(key, from, self)
   }
@@ -224,23 +224,23 @@ export class ChordRouting {
     const gap = this.meanGap()
     const reach = gap === undefined ? undefined : gap * BigInt(holders * window)
     // A key's distance to n is below the predecessor's when it lies in (predecessor, n], and at most
-    // `reach` when it lies in [n - reach, n]: tested by comparisons (`inArc`), no BigInt made per key.
+    // `reach` when it lies in [n - reach, n]: tested by comparisons (`Ring.within`, `inClosedArc`), no BigInt made per key.
     const predecessor = pred.id
     const anywhere = reach === undefined || reach >= ring.size - 1n
     const from = anywhere ? self : ring.distance(reach, self)
     return (key) => {
-      if (inArc(key, predecessor, self)) return OWNS
+      if (ring.within(key, predecessor, self)) return OWNS
       return anywhere || inClosedArc(key, from, self) ? HOLDS : HOLDS_NOT
     }
   }
 
   /** `owns` for many keys in turn, as the predecessor is now: comparisons alone (see `keyRole`). */
   ownsTest(): (key: bigint) => boolean {
-    const { pred } = this
+    const { ring, pred } = this
     const self = this.id
     if (pred === undefined || pred.id === self) return () => true
     const predecessor = pred.id
-    return (key) => inArc(key, predecessor, self)
+    return (key) => ring.within(key, predecessor, self)
   }
 
   /**

@@ -23,6 +23,28 @@ test('add and distance wrap around 2^m', (t) => {
   t.is(ring.fingerStart(56n, 4), 8n)
 })
 
+test('within, by comparisons, is the arc of its definition for every point and pair of ends of a 6-bit ring', (t) => {
+  // the definition: x is strictly inside (a, b) when it is nearer a, clockwise, than b is (a != b)
+  let wrong = 0
+  for (let a = 0n; a < ring.size; a++)
+    for (let b = 0n; b < ring.size; b++)
+      for (let x = 0n; x < ring.size; x++)
+        for (const bounds of ['()', '(]', '[)', '[]'] as const) {
+          const expected =
+            a === b
+              ? bounds === '()'
+                ? x !== a
+                : true
+              : x === a
+                ? bounds[0] === '['
+                : x === b
+                  ? bounds[1] === ']'
+                  : ring.distance(a, x) < ring.distance(a, b)
+          if (ring.within(x, a, b, bounds) !== expected) wrong++
+        }
+  t.is(wrong, 0)
+})
+
 test('interval ends: open, half-open and closed, without wrap-around', (t) => {
   t.false(ring.within(8n, 8n, 14n, '()'))
   t.false(ring.within(14n, 8n, 14n, '()'))
